@@ -1,0 +1,71 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/internal/access"
+)
+
+// AuditEvent records who did what to which object, when and from which request. It is
+// append-only: no API changes or deletes it, the privacy policy denies updates and deletes
+// even to the system, and a database trigger refuses them too (internal/db).
+type AuditEvent struct{ ent.Schema }
+
+// Mixin of AuditEvent.
+func (AuditEvent) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("aud")}
+}
+
+// Fields of AuditEvent.
+func (AuditEvent) Fields() []ent.Field {
+	return []ent.Field{
+		field.Time("occurred_at").Immutable().
+			Comment("When it happened (UTC).").
+			Annotations(entgql.OrderField("OCCURRED_AT")),
+		field.String("actor_id").Optional().Immutable().
+			Comment("User who acted; empty for the system or an anonymous caller."),
+		field.String("actor_email").Optional().Immutable().MaxLen(254).
+			Comment("The actor's address at the time, kept if the user is later changed."),
+		field.String("action").NotEmpty().Immutable().MaxLen(100).
+			Comment("What happened, e.g. user.create, auth.sign_in, api_token.revoke.").
+			Annotations(entgql.OrderField("ACTION")),
+		field.String("object_type").Optional().Immutable().MaxLen(64).Comment("Type of the object acted on, e.g. User."),
+		field.String("object_id").Optional().Immutable().MaxLen(64).Comment("ID of the object acted on."),
+		field.String("request_id").Optional().Immutable().MaxLen(64).Comment("Request that caused it (matches the access log)."),
+		field.String("ip").Optional().Immutable().MaxLen(64).Comment("Client address of that request."),
+		field.JSON("details", map[string]any{}).Optional().Immutable().
+			Comment("Extra facts (changed field names, reasons); never secrets.").
+			Annotations(entgql.Type("Map")),
+	}
+}
+
+// Indexes of AuditEvent.
+func (AuditEvent) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("occurred_at"),
+		index.Fields("actor_id", "occurred_at"),
+		index.Fields("object_id"),
+	}
+}
+
+// Annotations of AuditEvent.
+func (AuditEvent) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
+}
+
+// Policy of AuditEvent: staff read; only the system appends; nobody updates or deletes.
+func (AuditEvent) Policy() ent.Policy {
+	return access.Policy(
+		access.Query(access.AllowSystem, access.AllowStaff),
+		access.Mutation(access.DenyUpdateOrDelete, access.AllowSystem),
+	)
+}

@@ -1,0 +1,73 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/internal/access"
+)
+
+// OutboxMessage is one email to one recipient, written in the same transaction as the
+// change that caused it and sent later by the outbox worker (ARCHITECTURE §6.12).
+type OutboxMessage struct{ ent.Schema }
+
+// Mixin of OutboxMessage.
+func (OutboxMessage) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("msg"), TimeMixin{}}
+}
+
+// Fields of OutboxMessage.
+func (OutboxMessage) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("dedupe_key").NotEmpty().MaxLen(255).Unique().Immutable().
+			Comment("Unique per logical email, so a repeated event never queues it twice."),
+		field.String("template").NotEmpty().MaxLen(100).Immutable().Comment("Template it was rendered from, e.g. login_link."),
+		field.String("recipient").NotEmpty().MaxLen(254).Immutable().Comment("To address."),
+		field.String("recipient_name").MaxLen(200).Default("").Immutable().Comment("To display name."),
+		field.String("subject").MaxLen(998).Immutable().Comment("Rendered subject (RFC 5322 line limit)."),
+		field.Text("text_body").Immutable().Comment("Rendered plain-text part."),
+		field.Text("html_body").Immutable().Comment("Rendered HTML part."),
+		field.JSON("headers", map[string]string{}).Optional().Immutable().
+			Comment("Extra headers, e.g. List-Unsubscribe."),
+		field.JSON("attachments", []mailtype.Attachment{}).Optional().Immutable().
+			Comment("Attached files, e.g. calendar invitations."),
+		field.Enum("state").
+			Values("queued", "sending", "sent", "failed", "suppressed", "cancelled").
+			Default("queued").
+			Comment("queued → sending → sent | failed | suppressed | cancelled."),
+		field.Int("attempts").Default(0).NonNegative().Comment("Delivery attempts so far."),
+		field.Time("next_attempt_at").Comment("Earliest time the worker may (re)try (UTC)."),
+		field.Time("lease_until").Optional().Nillable().
+			Comment("While sending: if still sending after this, the worker died and the row is due again."),
+		field.String("lease_owner").Optional().MaxLen(100).Comment("Worker holding the lease."),
+		field.String("last_error").Optional().MaxLen(2000).Comment("Last transport error (for operators)."),
+		field.Time("sent_at").Optional().Nillable().Comment("When the server accepted the message (UTC)."),
+	}
+}
+
+// Indexes of OutboxMessage.
+func (OutboxMessage) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("state", "next_attempt_at"),
+		index.Fields("state", "lease_until"),
+		index.Fields("recipient"),
+	}
+}
+
+// Annotations of OutboxMessage.
+func (OutboxMessage) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// Policy of OutboxMessage: the system (notify, worker, CLI) only.
+func (OutboxMessage) Policy() ent.Policy {
+	return access.Policy(
+		access.Query(access.AllowSystem),
+		access.Mutation(access.AllowSystem),
+	)
+}

@@ -1,0 +1,83 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/internal/access"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// User is a person who signs in: a trainee, a host-centre coordinator or coalition staff.
+type User struct{ ent.Schema }
+
+// Mixin of User.
+func (User) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("usr"), TimeMixin{}}
+}
+
+// Fields of User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("email").
+			NotEmpty().
+			MaxLen(254).
+			Unique().
+			Comment("Sign-in address, normalised (trimmed, lower-case). Unique.").
+			Annotations(entgql.OrderField("EMAIL")),
+		field.String("name").
+			MaxLen(200).
+			Default("").
+			Comment("Name as shown to others.").
+			Annotations(entgql.OrderField("NAME")),
+		field.JSON("roles", []viewer.Role{}).
+			Default([]viewer.Role{}).
+			Comment("What the user may do: STAFF, HOST_COORDINATOR, TRAINEE.").
+			Annotations(entgql.Type("[Role!]")),
+		field.Bool("disabled").
+			Default(false).
+			Comment("A disabled user cannot sign in and their sessions and tokens stop working."),
+		field.Time("last_sign_in_at").
+			Optional().
+			Nillable().
+			Comment("When the user last redeemed a sign-in link (UTC)."),
+	}
+}
+
+// Edges of User.
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("sessions", Session.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("api_tokens", ApiToken.Type).
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
+	}
+}
+
+// Indexes of User.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("created_at")}
+}
+
+// Annotations of User.
+func (User) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		// WhereInput filters bypass privacy (ARCHITECTURE §6.7): only ordering is offered.
+		entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
+}
+
+// Policy of User: staff see everyone, a user sees themself; writes go through services.
+func (User) Policy() ent.Policy {
+	return access.Policy(
+		access.Query(access.AllowSystem, access.AllowStaff, access.FilterUserSelf),
+		access.Mutation(access.AllowSystem, access.AllowStaff),
+	)
+}

@@ -1,0 +1,147 @@
+// Package viewer owns the identity of whoever is calling: a small value carried in the
+// context (user id, roles, token scopes) that privacy rules and services consult. It knows
+// nothing of HTTP or storage; internal/auth builds viewers, internal/access reads them.
+package viewer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+)
+
+// Role is what a user may do in the coalition.
+type Role string
+
+// Roles. A user may hold several.
+const (
+	RoleStaff           Role = "STAFF"
+	RoleHostCoordinator Role = "HOST_COORDINATOR"
+	RoleTrainee         Role = "TRAINEE"
+)
+
+// AllRoles lists every role in a stable order.
+var AllRoles = []Role{RoleStaff, RoleHostCoordinator, RoleTrainee}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(AllRoles, r) }
+
+// String implements fmt.Stringer.
+func (r Role) String() string { return string(r) }
+
+// Values lists the enum values for ent.
+func (Role) Values() []string {
+	out := make([]string, len(AllRoles))
+	for i, r := range AllRoles {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// MarshalGQL implements graphql.Marshaler.
+func (r Role) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(r))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (r *Role) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("role must be a string")
+	}
+	if !Role(s).Valid() {
+		return fmt.Errorf("%q is not a valid Role", s)
+	}
+	*r = Role(s)
+	return nil
+}
+
+// Scope limits what an API token may do on behalf of its user.
+type Scope string
+
+// Scopes. A session has both; an API token has those it was minted with.
+const (
+	// ScopeRead allows queries.
+	ScopeRead Scope = "READ"
+	// ScopeWrite allows mutations.
+	ScopeWrite Scope = "WRITE"
+)
+
+// AllScopes lists every scope in a stable order.
+var AllScopes = []Scope{ScopeRead, ScopeWrite}
+
+// Valid reports whether s is a known scope.
+func (s Scope) Valid() bool { return slices.Contains(AllScopes, s) }
+
+// MarshalGQL implements graphql.Marshaler.
+func (s Scope) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(s))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (s *Scope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("scope must be a string")
+	}
+	if !Scope(str).Valid() {
+		return fmt.Errorf("%q is not a valid Scope", str)
+	}
+	*s = Scope(str)
+	return nil
+}
+
+// Kind says what sort of caller a viewer is.
+type Kind int
+
+// Kinds of viewer.
+const (
+	Anonymous Kind = iota
+	// User is a signed-in person (session) or an API token acting for one.
+	User
+	// System is background work (outbox worker, jobs, CLI): explicit, never implied.
+	System
+)
+
+// Viewer is the caller of an operation.
+type Viewer struct {
+	Kind   Kind
+	UserID string
+	Roles  []Role
+	Scopes []Scope
+	// SessionID or TokenID names the credential used, for audit and sign-out.
+	SessionID string
+	TokenID   string
+}
+
+// IsSystem reports whether v is the system viewer.
+func (v Viewer) IsSystem() bool { return v.Kind == System }
+
+// IsAnonymous reports whether nobody is signed in.
+func (v Viewer) IsAnonymous() bool { return v.Kind == Anonymous }
+
+// HasRole reports whether v is a signed-in user holding r.
+func (v Viewer) HasRole(r Role) bool { return v.Kind == User && slices.Contains(v.Roles, r) }
+
+// IsStaff reports whether v is coalition staff.
+func (v Viewer) IsStaff() bool { return v.HasRole(RoleStaff) }
+
+// CanWrite reports whether v's credential allows mutations.
+func (v Viewer) CanWrite() bool {
+	return v.Kind == System || (v.Kind == User && slices.Contains(v.Scopes, ScopeWrite))
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying v.
+func NewContext(ctx context.Context, v Viewer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, v)
+}
+
+// FromContext returns the viewer in ctx, or the anonymous viewer.
+func FromContext(ctx context.Context) Viewer {
+	v, _ := ctx.Value(ctxKey{}).(Viewer)
+	return v
+}
+
+// NewSystemContext returns ctx acting as the system: for background work and the CLI only.
+func NewSystemContext(ctx context.Context) context.Context {
+	return NewContext(ctx, Viewer{Kind: System})
+}
