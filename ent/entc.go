@@ -34,6 +34,7 @@ func main() {
 			gen.FeatureModifier,
 			gen.FeatureIntercept,
 			gen.FeatureExecQuery,
+			gen.FeatureUpsert,
 		},
 	}, entc.Extensions(ex))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/job"
@@ -19,6 +21,7 @@ type JobCreate struct {
 	config
 	mutation *JobMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -339,6 +342,7 @@ func (_c *JobCreate) createSpec() (*Job, *sqlgraph.CreateSpec) {
 		_node = &Job{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(job.Table, sqlgraph.NewFieldSpec(job.FieldID, field.TypeString))
 	)
+	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = &id
@@ -394,11 +398,530 @@ func (_c *JobCreate) createSpec() (*Job, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Job.Create().
+//		SetCreatedAt(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.JobUpsert) {
+//			SetCreatedAt(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *JobCreate) OnConflict(opts ...sql.ConflictOption) *JobUpsertOne {
+	_c.conflict = opts
+	return &JobUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Job.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *JobCreate) OnConflictColumns(columns ...string) *JobUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &JobUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// JobUpsertOne is the builder for "upsert"-ing
+	//  one Job node.
+	JobUpsertOne struct {
+		create *JobCreate
+	}
+
+	// JobUpsert is the "OnConflict" setter.
+	JobUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *JobUpsert) SetUpdatedAt(v time.Time) *JobUpsert {
+	u.Set(job.FieldUpdatedAt, v)
+	return u
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *JobUpsert) UpdateUpdatedAt() *JobUpsert {
+	u.SetExcluded(job.FieldUpdatedAt)
+	return u
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (u *JobUpsert) SetLeaseOwner(v string) *JobUpsert {
+	u.Set(job.FieldLeaseOwner, v)
+	return u
+}
+
+// UpdateLeaseOwner sets the "lease_owner" field to the value that was provided on create.
+func (u *JobUpsert) UpdateLeaseOwner() *JobUpsert {
+	u.SetExcluded(job.FieldLeaseOwner)
+	return u
+}
+
+// ClearLeaseOwner clears the value of the "lease_owner" field.
+func (u *JobUpsert) ClearLeaseOwner() *JobUpsert {
+	u.SetNull(job.FieldLeaseOwner)
+	return u
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *JobUpsert) SetLeaseUntil(v time.Time) *JobUpsert {
+	u.Set(job.FieldLeaseUntil, v)
+	return u
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *JobUpsert) UpdateLeaseUntil() *JobUpsert {
+	u.SetExcluded(job.FieldLeaseUntil)
+	return u
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *JobUpsert) ClearLeaseUntil() *JobUpsert {
+	u.SetNull(job.FieldLeaseUntil)
+	return u
+}
+
+// SetLastStartedAt sets the "last_started_at" field.
+func (u *JobUpsert) SetLastStartedAt(v time.Time) *JobUpsert {
+	u.Set(job.FieldLastStartedAt, v)
+	return u
+}
+
+// UpdateLastStartedAt sets the "last_started_at" field to the value that was provided on create.
+func (u *JobUpsert) UpdateLastStartedAt() *JobUpsert {
+	u.SetExcluded(job.FieldLastStartedAt)
+	return u
+}
+
+// ClearLastStartedAt clears the value of the "last_started_at" field.
+func (u *JobUpsert) ClearLastStartedAt() *JobUpsert {
+	u.SetNull(job.FieldLastStartedAt)
+	return u
+}
+
+// SetLastFinishedAt sets the "last_finished_at" field.
+func (u *JobUpsert) SetLastFinishedAt(v time.Time) *JobUpsert {
+	u.Set(job.FieldLastFinishedAt, v)
+	return u
+}
+
+// UpdateLastFinishedAt sets the "last_finished_at" field to the value that was provided on create.
+func (u *JobUpsert) UpdateLastFinishedAt() *JobUpsert {
+	u.SetExcluded(job.FieldLastFinishedAt)
+	return u
+}
+
+// ClearLastFinishedAt clears the value of the "last_finished_at" field.
+func (u *JobUpsert) ClearLastFinishedAt() *JobUpsert {
+	u.SetNull(job.FieldLastFinishedAt)
+	return u
+}
+
+// SetLastOutcome sets the "last_outcome" field.
+func (u *JobUpsert) SetLastOutcome(v job.LastOutcome) *JobUpsert {
+	u.Set(job.FieldLastOutcome, v)
+	return u
+}
+
+// UpdateLastOutcome sets the "last_outcome" field to the value that was provided on create.
+func (u *JobUpsert) UpdateLastOutcome() *JobUpsert {
+	u.SetExcluded(job.FieldLastOutcome)
+	return u
+}
+
+// ClearLastOutcome clears the value of the "last_outcome" field.
+func (u *JobUpsert) ClearLastOutcome() *JobUpsert {
+	u.SetNull(job.FieldLastOutcome)
+	return u
+}
+
+// SetLastError sets the "last_error" field.
+func (u *JobUpsert) SetLastError(v string) *JobUpsert {
+	u.Set(job.FieldLastError, v)
+	return u
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *JobUpsert) UpdateLastError() *JobUpsert {
+	u.SetExcluded(job.FieldLastError)
+	return u
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *JobUpsert) ClearLastError() *JobUpsert {
+	u.SetNull(job.FieldLastError)
+	return u
+}
+
+// SetLastDurationMs sets the "last_duration_ms" field.
+func (u *JobUpsert) SetLastDurationMs(v int64) *JobUpsert {
+	u.Set(job.FieldLastDurationMs, v)
+	return u
+}
+
+// UpdateLastDurationMs sets the "last_duration_ms" field to the value that was provided on create.
+func (u *JobUpsert) UpdateLastDurationMs() *JobUpsert {
+	u.SetExcluded(job.FieldLastDurationMs)
+	return u
+}
+
+// AddLastDurationMs adds v to the "last_duration_ms" field.
+func (u *JobUpsert) AddLastDurationMs(v int64) *JobUpsert {
+	u.Add(job.FieldLastDurationMs, v)
+	return u
+}
+
+// SetRuns sets the "runs" field.
+func (u *JobUpsert) SetRuns(v int64) *JobUpsert {
+	u.Set(job.FieldRuns, v)
+	return u
+}
+
+// UpdateRuns sets the "runs" field to the value that was provided on create.
+func (u *JobUpsert) UpdateRuns() *JobUpsert {
+	u.SetExcluded(job.FieldRuns)
+	return u
+}
+
+// AddRuns adds v to the "runs" field.
+func (u *JobUpsert) AddRuns(v int64) *JobUpsert {
+	u.Add(job.FieldRuns, v)
+	return u
+}
+
+// SetFailures sets the "failures" field.
+func (u *JobUpsert) SetFailures(v int64) *JobUpsert {
+	u.Set(job.FieldFailures, v)
+	return u
+}
+
+// UpdateFailures sets the "failures" field to the value that was provided on create.
+func (u *JobUpsert) UpdateFailures() *JobUpsert {
+	u.SetExcluded(job.FieldFailures)
+	return u
+}
+
+// AddFailures adds v to the "failures" field.
+func (u *JobUpsert) AddFailures(v int64) *JobUpsert {
+	u.Add(job.FieldFailures, v)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
+// Using this option is equivalent to using:
+//
+//	client.Job.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(job.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *JobUpsertOne) UpdateNewValues() *JobUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.ID(); exists {
+			s.SetIgnore(job.FieldID)
+		}
+		if _, exists := u.create.mutation.CreatedAt(); exists {
+			s.SetIgnore(job.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.Name(); exists {
+			s.SetIgnore(job.FieldName)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Job.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *JobUpsertOne) Ignore() *JobUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *JobUpsertOne) DoNothing() *JobUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the JobCreate.OnConflict
+// documentation for more info.
+func (u *JobUpsertOne) Update(set func(*JobUpsert)) *JobUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&JobUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *JobUpsertOne) SetUpdatedAt(v time.Time) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *JobUpsertOne) UpdateUpdatedAt() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (u *JobUpsertOne) SetLeaseOwner(v string) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLeaseOwner(v)
+	})
+}
+
+// UpdateLeaseOwner sets the "lease_owner" field to the value that was provided on create.
+func (u *JobUpsertOne) UpdateLeaseOwner() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLeaseOwner()
+	})
+}
+
+// ClearLeaseOwner clears the value of the "lease_owner" field.
+func (u *JobUpsertOne) ClearLeaseOwner() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLeaseOwner()
+	})
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *JobUpsertOne) SetLeaseUntil(v time.Time) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLeaseUntil(v)
+	})
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *JobUpsertOne) UpdateLeaseUntil() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLeaseUntil()
+	})
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *JobUpsertOne) ClearLeaseUntil() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLeaseUntil()
+	})
+}
+
+// SetLastStartedAt sets the "last_started_at" field.
+func (u *JobUpsertOne) SetLastStartedAt(v time.Time) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLastStartedAt(v)
+	})
+}
+
+// UpdateLastStartedAt sets the "last_started_at" field to the value that was provided on create.
+func (u *JobUpsertOne) UpdateLastStartedAt() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLastStartedAt()
+	})
+}
+
+// ClearLastStartedAt clears the value of the "last_started_at" field.
+func (u *JobUpsertOne) ClearLastStartedAt() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLastStartedAt()
+	})
+}
+
+// SetLastFinishedAt sets the "last_finished_at" field.
+func (u *JobUpsertOne) SetLastFinishedAt(v time.Time) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLastFinishedAt(v)
+	})
+}
+
+// UpdateLastFinishedAt sets the "last_finished_at" field to the value that was provided on create.
+func (u *JobUpsertOne) UpdateLastFinishedAt() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLastFinishedAt()
+	})
+}
+
+// ClearLastFinishedAt clears the value of the "last_finished_at" field.
+func (u *JobUpsertOne) ClearLastFinishedAt() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLastFinishedAt()
+	})
+}
+
+// SetLastOutcome sets the "last_outcome" field.
+func (u *JobUpsertOne) SetLastOutcome(v job.LastOutcome) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLastOutcome(v)
+	})
+}
+
+// UpdateLastOutcome sets the "last_outcome" field to the value that was provided on create.
+func (u *JobUpsertOne) UpdateLastOutcome() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLastOutcome()
+	})
+}
+
+// ClearLastOutcome clears the value of the "last_outcome" field.
+func (u *JobUpsertOne) ClearLastOutcome() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLastOutcome()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *JobUpsertOne) SetLastError(v string) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *JobUpsertOne) UpdateLastError() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *JobUpsertOne) ClearLastError() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLastError()
+	})
+}
+
+// SetLastDurationMs sets the "last_duration_ms" field.
+func (u *JobUpsertOne) SetLastDurationMs(v int64) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLastDurationMs(v)
+	})
+}
+
+// AddLastDurationMs adds v to the "last_duration_ms" field.
+func (u *JobUpsertOne) AddLastDurationMs(v int64) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.AddLastDurationMs(v)
+	})
+}
+
+// UpdateLastDurationMs sets the "last_duration_ms" field to the value that was provided on create.
+func (u *JobUpsertOne) UpdateLastDurationMs() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLastDurationMs()
+	})
+}
+
+// SetRuns sets the "runs" field.
+func (u *JobUpsertOne) SetRuns(v int64) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.SetRuns(v)
+	})
+}
+
+// AddRuns adds v to the "runs" field.
+func (u *JobUpsertOne) AddRuns(v int64) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.AddRuns(v)
+	})
+}
+
+// UpdateRuns sets the "runs" field to the value that was provided on create.
+func (u *JobUpsertOne) UpdateRuns() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateRuns()
+	})
+}
+
+// SetFailures sets the "failures" field.
+func (u *JobUpsertOne) SetFailures(v int64) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.SetFailures(v)
+	})
+}
+
+// AddFailures adds v to the "failures" field.
+func (u *JobUpsertOne) AddFailures(v int64) *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.AddFailures(v)
+	})
+}
+
+// UpdateFailures sets the "failures" field to the value that was provided on create.
+func (u *JobUpsertOne) UpdateFailures() *JobUpsertOne {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateFailures()
+	})
+}
+
+// Exec executes the query.
+func (u *JobUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for JobCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *JobUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *JobUpsertOne) ID(ctx context.Context) (id pulid.ID, err error) {
+	if u.create.driver.Dialect() == dialect.MySQL {
+		// In case of "ON CONFLICT", there is no way to get back non-numeric ID
+		// fields from the database since MySQL does not support the RETURNING clause.
+		return id, errors.New("ent: JobUpsertOne.ID is not supported by MySQL driver. Use JobUpsertOne.Exec instead")
+	}
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *JobUpsertOne) IDX(ctx context.Context) pulid.ID {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // JobCreateBulk is the builder for creating many Job entities in bulk.
 type JobCreateBulk struct {
 	config
 	err      error
 	builders []*JobCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the Job entities in the database.
@@ -428,6 +951,7 @@ func (_c *JobCreateBulk) Save(ctx context.Context) ([]*Job, error) {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -474,6 +998,329 @@ func (_c *JobCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *JobCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Job.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.JobUpsert) {
+//			SetCreatedAt(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *JobCreateBulk) OnConflict(opts ...sql.ConflictOption) *JobUpsertBulk {
+	_c.conflict = opts
+	return &JobUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Job.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *JobCreateBulk) OnConflictColumns(columns ...string) *JobUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &JobUpsertBulk{
+		create: _c,
+	}
+}
+
+// JobUpsertBulk is the builder for "upsert"-ing
+// a bulk of Job nodes.
+type JobUpsertBulk struct {
+	create *JobCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.Job.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(job.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *JobUpsertBulk) UpdateNewValues() *JobUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.ID(); exists {
+				s.SetIgnore(job.FieldID)
+			}
+			if _, exists := b.mutation.CreatedAt(); exists {
+				s.SetIgnore(job.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.Name(); exists {
+				s.SetIgnore(job.FieldName)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Job.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *JobUpsertBulk) Ignore() *JobUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *JobUpsertBulk) DoNothing() *JobUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the JobCreateBulk.OnConflict
+// documentation for more info.
+func (u *JobUpsertBulk) Update(set func(*JobUpsert)) *JobUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&JobUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *JobUpsertBulk) SetUpdatedAt(v time.Time) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *JobUpsertBulk) UpdateUpdatedAt() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (u *JobUpsertBulk) SetLeaseOwner(v string) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLeaseOwner(v)
+	})
+}
+
+// UpdateLeaseOwner sets the "lease_owner" field to the value that was provided on create.
+func (u *JobUpsertBulk) UpdateLeaseOwner() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLeaseOwner()
+	})
+}
+
+// ClearLeaseOwner clears the value of the "lease_owner" field.
+func (u *JobUpsertBulk) ClearLeaseOwner() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLeaseOwner()
+	})
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *JobUpsertBulk) SetLeaseUntil(v time.Time) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLeaseUntil(v)
+	})
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *JobUpsertBulk) UpdateLeaseUntil() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLeaseUntil()
+	})
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *JobUpsertBulk) ClearLeaseUntil() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLeaseUntil()
+	})
+}
+
+// SetLastStartedAt sets the "last_started_at" field.
+func (u *JobUpsertBulk) SetLastStartedAt(v time.Time) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLastStartedAt(v)
+	})
+}
+
+// UpdateLastStartedAt sets the "last_started_at" field to the value that was provided on create.
+func (u *JobUpsertBulk) UpdateLastStartedAt() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLastStartedAt()
+	})
+}
+
+// ClearLastStartedAt clears the value of the "last_started_at" field.
+func (u *JobUpsertBulk) ClearLastStartedAt() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLastStartedAt()
+	})
+}
+
+// SetLastFinishedAt sets the "last_finished_at" field.
+func (u *JobUpsertBulk) SetLastFinishedAt(v time.Time) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLastFinishedAt(v)
+	})
+}
+
+// UpdateLastFinishedAt sets the "last_finished_at" field to the value that was provided on create.
+func (u *JobUpsertBulk) UpdateLastFinishedAt() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLastFinishedAt()
+	})
+}
+
+// ClearLastFinishedAt clears the value of the "last_finished_at" field.
+func (u *JobUpsertBulk) ClearLastFinishedAt() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLastFinishedAt()
+	})
+}
+
+// SetLastOutcome sets the "last_outcome" field.
+func (u *JobUpsertBulk) SetLastOutcome(v job.LastOutcome) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLastOutcome(v)
+	})
+}
+
+// UpdateLastOutcome sets the "last_outcome" field to the value that was provided on create.
+func (u *JobUpsertBulk) UpdateLastOutcome() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLastOutcome()
+	})
+}
+
+// ClearLastOutcome clears the value of the "last_outcome" field.
+func (u *JobUpsertBulk) ClearLastOutcome() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLastOutcome()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *JobUpsertBulk) SetLastError(v string) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *JobUpsertBulk) UpdateLastError() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *JobUpsertBulk) ClearLastError() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.ClearLastError()
+	})
+}
+
+// SetLastDurationMs sets the "last_duration_ms" field.
+func (u *JobUpsertBulk) SetLastDurationMs(v int64) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.SetLastDurationMs(v)
+	})
+}
+
+// AddLastDurationMs adds v to the "last_duration_ms" field.
+func (u *JobUpsertBulk) AddLastDurationMs(v int64) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.AddLastDurationMs(v)
+	})
+}
+
+// UpdateLastDurationMs sets the "last_duration_ms" field to the value that was provided on create.
+func (u *JobUpsertBulk) UpdateLastDurationMs() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateLastDurationMs()
+	})
+}
+
+// SetRuns sets the "runs" field.
+func (u *JobUpsertBulk) SetRuns(v int64) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.SetRuns(v)
+	})
+}
+
+// AddRuns adds v to the "runs" field.
+func (u *JobUpsertBulk) AddRuns(v int64) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.AddRuns(v)
+	})
+}
+
+// UpdateRuns sets the "runs" field to the value that was provided on create.
+func (u *JobUpsertBulk) UpdateRuns() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateRuns()
+	})
+}
+
+// SetFailures sets the "failures" field.
+func (u *JobUpsertBulk) SetFailures(v int64) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.SetFailures(v)
+	})
+}
+
+// AddFailures adds v to the "failures" field.
+func (u *JobUpsertBulk) AddFailures(v int64) *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.AddFailures(v)
+	})
+}
+
+// UpdateFailures sets the "failures" field to the value that was provided on create.
+func (u *JobUpsertBulk) UpdateFailures() *JobUpsertBulk {
+	return u.Update(func(s *JobUpsert) {
+		s.UpdateFailures()
+	})
+}
+
+// Exec executes the query.
+func (u *JobUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the JobCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for JobCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *JobUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

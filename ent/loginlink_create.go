@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
@@ -19,6 +21,7 @@ type LoginLinkCreate struct {
 	config
 	mutation *LoginLinkMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -270,6 +273,7 @@ func (_c *LoginLinkCreate) createSpec() (*LoginLink, *sqlgraph.CreateSpec) {
 		_node = &LoginLink{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(loginlink.Table, sqlgraph.NewFieldSpec(loginlink.FieldID, field.TypeString))
 	)
+	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = &id
@@ -313,11 +317,233 @@ func (_c *LoginLinkCreate) createSpec() (*LoginLink, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.LoginLink.Create().
+//		SetCreatedAt(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.LoginLinkUpsert) {
+//			SetCreatedAt(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *LoginLinkCreate) OnConflict(opts ...sql.ConflictOption) *LoginLinkUpsertOne {
+	_c.conflict = opts
+	return &LoginLinkUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.LoginLink.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *LoginLinkCreate) OnConflictColumns(columns ...string) *LoginLinkUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &LoginLinkUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// LoginLinkUpsertOne is the builder for "upsert"-ing
+	//  one LoginLink node.
+	LoginLinkUpsertOne struct {
+		create *LoginLinkCreate
+	}
+
+	// LoginLinkUpsert is the "OnConflict" setter.
+	LoginLinkUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *LoginLinkUpsert) SetUpdatedAt(v time.Time) *LoginLinkUpsert {
+	u.Set(loginlink.FieldUpdatedAt, v)
+	return u
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *LoginLinkUpsert) UpdateUpdatedAt() *LoginLinkUpsert {
+	u.SetExcluded(loginlink.FieldUpdatedAt)
+	return u
+}
+
+// SetUsedAt sets the "used_at" field.
+func (u *LoginLinkUpsert) SetUsedAt(v time.Time) *LoginLinkUpsert {
+	u.Set(loginlink.FieldUsedAt, v)
+	return u
+}
+
+// UpdateUsedAt sets the "used_at" field to the value that was provided on create.
+func (u *LoginLinkUpsert) UpdateUsedAt() *LoginLinkUpsert {
+	u.SetExcluded(loginlink.FieldUsedAt)
+	return u
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (u *LoginLinkUpsert) ClearUsedAt() *LoginLinkUpsert {
+	u.SetNull(loginlink.FieldUsedAt)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
+// Using this option is equivalent to using:
+//
+//	client.LoginLink.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(loginlink.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *LoginLinkUpsertOne) UpdateNewValues() *LoginLinkUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.ID(); exists {
+			s.SetIgnore(loginlink.FieldID)
+		}
+		if _, exists := u.create.mutation.CreatedAt(); exists {
+			s.SetIgnore(loginlink.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.Email(); exists {
+			s.SetIgnore(loginlink.FieldEmail)
+		}
+		if _, exists := u.create.mutation.TokenHash(); exists {
+			s.SetIgnore(loginlink.FieldTokenHash)
+		}
+		if _, exists := u.create.mutation.RequestedAt(); exists {
+			s.SetIgnore(loginlink.FieldRequestedAt)
+		}
+		if _, exists := u.create.mutation.ExpiresAt(); exists {
+			s.SetIgnore(loginlink.FieldExpiresAt)
+		}
+		if _, exists := u.create.mutation.RequestedIP(); exists {
+			s.SetIgnore(loginlink.FieldRequestedIP)
+		}
+		if _, exists := u.create.mutation.Sent(); exists {
+			s.SetIgnore(loginlink.FieldSent)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.LoginLink.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *LoginLinkUpsertOne) Ignore() *LoginLinkUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *LoginLinkUpsertOne) DoNothing() *LoginLinkUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the LoginLinkCreate.OnConflict
+// documentation for more info.
+func (u *LoginLinkUpsertOne) Update(set func(*LoginLinkUpsert)) *LoginLinkUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&LoginLinkUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *LoginLinkUpsertOne) SetUpdatedAt(v time.Time) *LoginLinkUpsertOne {
+	return u.Update(func(s *LoginLinkUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *LoginLinkUpsertOne) UpdateUpdatedAt() *LoginLinkUpsertOne {
+	return u.Update(func(s *LoginLinkUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetUsedAt sets the "used_at" field.
+func (u *LoginLinkUpsertOne) SetUsedAt(v time.Time) *LoginLinkUpsertOne {
+	return u.Update(func(s *LoginLinkUpsert) {
+		s.SetUsedAt(v)
+	})
+}
+
+// UpdateUsedAt sets the "used_at" field to the value that was provided on create.
+func (u *LoginLinkUpsertOne) UpdateUsedAt() *LoginLinkUpsertOne {
+	return u.Update(func(s *LoginLinkUpsert) {
+		s.UpdateUsedAt()
+	})
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (u *LoginLinkUpsertOne) ClearUsedAt() *LoginLinkUpsertOne {
+	return u.Update(func(s *LoginLinkUpsert) {
+		s.ClearUsedAt()
+	})
+}
+
+// Exec executes the query.
+func (u *LoginLinkUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for LoginLinkCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *LoginLinkUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *LoginLinkUpsertOne) ID(ctx context.Context) (id pulid.ID, err error) {
+	if u.create.driver.Dialect() == dialect.MySQL {
+		// In case of "ON CONFLICT", there is no way to get back non-numeric ID
+		// fields from the database since MySQL does not support the RETURNING clause.
+		return id, errors.New("ent: LoginLinkUpsertOne.ID is not supported by MySQL driver. Use LoginLinkUpsertOne.Exec instead")
+	}
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *LoginLinkUpsertOne) IDX(ctx context.Context) pulid.ID {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // LoginLinkCreateBulk is the builder for creating many LoginLink entities in bulk.
 type LoginLinkCreateBulk struct {
 	config
 	err      error
 	builders []*LoginLinkCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the LoginLink entities in the database.
@@ -347,6 +573,7 @@ func (_c *LoginLinkCreateBulk) Save(ctx context.Context) ([]*LoginLink, error) {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -393,6 +620,176 @@ func (_c *LoginLinkCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *LoginLinkCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.LoginLink.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.LoginLinkUpsert) {
+//			SetCreatedAt(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *LoginLinkCreateBulk) OnConflict(opts ...sql.ConflictOption) *LoginLinkUpsertBulk {
+	_c.conflict = opts
+	return &LoginLinkUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.LoginLink.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *LoginLinkCreateBulk) OnConflictColumns(columns ...string) *LoginLinkUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &LoginLinkUpsertBulk{
+		create: _c,
+	}
+}
+
+// LoginLinkUpsertBulk is the builder for "upsert"-ing
+// a bulk of LoginLink nodes.
+type LoginLinkUpsertBulk struct {
+	create *LoginLinkCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.LoginLink.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(loginlink.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *LoginLinkUpsertBulk) UpdateNewValues() *LoginLinkUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.ID(); exists {
+				s.SetIgnore(loginlink.FieldID)
+			}
+			if _, exists := b.mutation.CreatedAt(); exists {
+				s.SetIgnore(loginlink.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.Email(); exists {
+				s.SetIgnore(loginlink.FieldEmail)
+			}
+			if _, exists := b.mutation.TokenHash(); exists {
+				s.SetIgnore(loginlink.FieldTokenHash)
+			}
+			if _, exists := b.mutation.RequestedAt(); exists {
+				s.SetIgnore(loginlink.FieldRequestedAt)
+			}
+			if _, exists := b.mutation.ExpiresAt(); exists {
+				s.SetIgnore(loginlink.FieldExpiresAt)
+			}
+			if _, exists := b.mutation.RequestedIP(); exists {
+				s.SetIgnore(loginlink.FieldRequestedIP)
+			}
+			if _, exists := b.mutation.Sent(); exists {
+				s.SetIgnore(loginlink.FieldSent)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.LoginLink.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *LoginLinkUpsertBulk) Ignore() *LoginLinkUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *LoginLinkUpsertBulk) DoNothing() *LoginLinkUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the LoginLinkCreateBulk.OnConflict
+// documentation for more info.
+func (u *LoginLinkUpsertBulk) Update(set func(*LoginLinkUpsert)) *LoginLinkUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&LoginLinkUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *LoginLinkUpsertBulk) SetUpdatedAt(v time.Time) *LoginLinkUpsertBulk {
+	return u.Update(func(s *LoginLinkUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *LoginLinkUpsertBulk) UpdateUpdatedAt() *LoginLinkUpsertBulk {
+	return u.Update(func(s *LoginLinkUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetUsedAt sets the "used_at" field.
+func (u *LoginLinkUpsertBulk) SetUsedAt(v time.Time) *LoginLinkUpsertBulk {
+	return u.Update(func(s *LoginLinkUpsert) {
+		s.SetUsedAt(v)
+	})
+}
+
+// UpdateUsedAt sets the "used_at" field to the value that was provided on create.
+func (u *LoginLinkUpsertBulk) UpdateUsedAt() *LoginLinkUpsertBulk {
+	return u.Update(func(s *LoginLinkUpsert) {
+		s.UpdateUsedAt()
+	})
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (u *LoginLinkUpsertBulk) ClearUsedAt() *LoginLinkUpsertBulk {
+	return u.Update(func(s *LoginLinkUpsert) {
+		s.ClearUsedAt()
+	})
+}
+
+// Exec executes the query.
+func (u *LoginLinkUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the LoginLinkCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for LoginLinkCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *LoginLinkUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
@@ -20,6 +22,7 @@ type OutboxMessageCreate struct {
 	config
 	mutation *OutboxMessageMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -403,6 +406,7 @@ func (_c *OutboxMessageCreate) createSpec() (*OutboxMessage, *sqlgraph.CreateSpe
 		_node = &OutboxMessage{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(outboxmessage.Table, sqlgraph.NewFieldSpec(outboxmessage.FieldID, field.TypeString))
 	)
+	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = &id
@@ -482,11 +486,450 @@ func (_c *OutboxMessageCreate) createSpec() (*OutboxMessage, *sqlgraph.CreateSpe
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.OutboxMessage.Create().
+//		SetCreatedAt(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.OutboxMessageUpsert) {
+//			SetCreatedAt(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *OutboxMessageCreate) OnConflict(opts ...sql.ConflictOption) *OutboxMessageUpsertOne {
+	_c.conflict = opts
+	return &OutboxMessageUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.OutboxMessage.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *OutboxMessageCreate) OnConflictColumns(columns ...string) *OutboxMessageUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &OutboxMessageUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// OutboxMessageUpsertOne is the builder for "upsert"-ing
+	//  one OutboxMessage node.
+	OutboxMessageUpsertOne struct {
+		create *OutboxMessageCreate
+	}
+
+	// OutboxMessageUpsert is the "OnConflict" setter.
+	OutboxMessageUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *OutboxMessageUpsert) SetUpdatedAt(v time.Time) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldUpdatedAt, v)
+	return u
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateUpdatedAt() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldUpdatedAt)
+	return u
+}
+
+// SetState sets the "state" field.
+func (u *OutboxMessageUpsert) SetState(v outboxmessage.State) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldState, v)
+	return u
+}
+
+// UpdateState sets the "state" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateState() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldState)
+	return u
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *OutboxMessageUpsert) SetAttempts(v int) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldAttempts, v)
+	return u
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateAttempts() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldAttempts)
+	return u
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *OutboxMessageUpsert) AddAttempts(v int) *OutboxMessageUpsert {
+	u.Add(outboxmessage.FieldAttempts, v)
+	return u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *OutboxMessageUpsert) SetNextAttemptAt(v time.Time) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldNextAttemptAt, v)
+	return u
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateNextAttemptAt() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldNextAttemptAt)
+	return u
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *OutboxMessageUpsert) SetLeaseUntil(v time.Time) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldLeaseUntil, v)
+	return u
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateLeaseUntil() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldLeaseUntil)
+	return u
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *OutboxMessageUpsert) ClearLeaseUntil() *OutboxMessageUpsert {
+	u.SetNull(outboxmessage.FieldLeaseUntil)
+	return u
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (u *OutboxMessageUpsert) SetLeaseOwner(v string) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldLeaseOwner, v)
+	return u
+}
+
+// UpdateLeaseOwner sets the "lease_owner" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateLeaseOwner() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldLeaseOwner)
+	return u
+}
+
+// ClearLeaseOwner clears the value of the "lease_owner" field.
+func (u *OutboxMessageUpsert) ClearLeaseOwner() *OutboxMessageUpsert {
+	u.SetNull(outboxmessage.FieldLeaseOwner)
+	return u
+}
+
+// SetLastError sets the "last_error" field.
+func (u *OutboxMessageUpsert) SetLastError(v string) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldLastError, v)
+	return u
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateLastError() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldLastError)
+	return u
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *OutboxMessageUpsert) ClearLastError() *OutboxMessageUpsert {
+	u.SetNull(outboxmessage.FieldLastError)
+	return u
+}
+
+// SetSentAt sets the "sent_at" field.
+func (u *OutboxMessageUpsert) SetSentAt(v time.Time) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldSentAt, v)
+	return u
+}
+
+// UpdateSentAt sets the "sent_at" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateSentAt() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldSentAt)
+	return u
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (u *OutboxMessageUpsert) ClearSentAt() *OutboxMessageUpsert {
+	u.SetNull(outboxmessage.FieldSentAt)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
+// Using this option is equivalent to using:
+//
+//	client.OutboxMessage.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(outboxmessage.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *OutboxMessageUpsertOne) UpdateNewValues() *OutboxMessageUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.ID(); exists {
+			s.SetIgnore(outboxmessage.FieldID)
+		}
+		if _, exists := u.create.mutation.CreatedAt(); exists {
+			s.SetIgnore(outboxmessage.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.DedupeKey(); exists {
+			s.SetIgnore(outboxmessage.FieldDedupeKey)
+		}
+		if _, exists := u.create.mutation.Template(); exists {
+			s.SetIgnore(outboxmessage.FieldTemplate)
+		}
+		if _, exists := u.create.mutation.Recipient(); exists {
+			s.SetIgnore(outboxmessage.FieldRecipient)
+		}
+		if _, exists := u.create.mutation.RecipientName(); exists {
+			s.SetIgnore(outboxmessage.FieldRecipientName)
+		}
+		if _, exists := u.create.mutation.Subject(); exists {
+			s.SetIgnore(outboxmessage.FieldSubject)
+		}
+		if _, exists := u.create.mutation.TextBody(); exists {
+			s.SetIgnore(outboxmessage.FieldTextBody)
+		}
+		if _, exists := u.create.mutation.HTMLBody(); exists {
+			s.SetIgnore(outboxmessage.FieldHTMLBody)
+		}
+		if _, exists := u.create.mutation.Headers(); exists {
+			s.SetIgnore(outboxmessage.FieldHeaders)
+		}
+		if _, exists := u.create.mutation.Attachments(); exists {
+			s.SetIgnore(outboxmessage.FieldAttachments)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.OutboxMessage.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *OutboxMessageUpsertOne) Ignore() *OutboxMessageUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *OutboxMessageUpsertOne) DoNothing() *OutboxMessageUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the OutboxMessageCreate.OnConflict
+// documentation for more info.
+func (u *OutboxMessageUpsertOne) Update(set func(*OutboxMessageUpsert)) *OutboxMessageUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&OutboxMessageUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *OutboxMessageUpsertOne) SetUpdatedAt(v time.Time) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateUpdatedAt() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetState sets the "state" field.
+func (u *OutboxMessageUpsertOne) SetState(v outboxmessage.State) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetState(v)
+	})
+}
+
+// UpdateState sets the "state" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateState() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateState()
+	})
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *OutboxMessageUpsertOne) SetAttempts(v int) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetAttempts(v)
+	})
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *OutboxMessageUpsertOne) AddAttempts(v int) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.AddAttempts(v)
+	})
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateAttempts() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateAttempts()
+	})
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *OutboxMessageUpsertOne) SetNextAttemptAt(v time.Time) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetNextAttemptAt(v)
+	})
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateNextAttemptAt() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateNextAttemptAt()
+	})
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *OutboxMessageUpsertOne) SetLeaseUntil(v time.Time) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetLeaseUntil(v)
+	})
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateLeaseUntil() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateLeaseUntil()
+	})
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *OutboxMessageUpsertOne) ClearLeaseUntil() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearLeaseUntil()
+	})
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (u *OutboxMessageUpsertOne) SetLeaseOwner(v string) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetLeaseOwner(v)
+	})
+}
+
+// UpdateLeaseOwner sets the "lease_owner" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateLeaseOwner() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateLeaseOwner()
+	})
+}
+
+// ClearLeaseOwner clears the value of the "lease_owner" field.
+func (u *OutboxMessageUpsertOne) ClearLeaseOwner() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearLeaseOwner()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *OutboxMessageUpsertOne) SetLastError(v string) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateLastError() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *OutboxMessageUpsertOne) ClearLastError() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearLastError()
+	})
+}
+
+// SetSentAt sets the "sent_at" field.
+func (u *OutboxMessageUpsertOne) SetSentAt(v time.Time) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetSentAt(v)
+	})
+}
+
+// UpdateSentAt sets the "sent_at" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateSentAt() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateSentAt()
+	})
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (u *OutboxMessageUpsertOne) ClearSentAt() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearSentAt()
+	})
+}
+
+// Exec executes the query.
+func (u *OutboxMessageUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for OutboxMessageCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *OutboxMessageUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *OutboxMessageUpsertOne) ID(ctx context.Context) (id pulid.ID, err error) {
+	if u.create.driver.Dialect() == dialect.MySQL {
+		// In case of "ON CONFLICT", there is no way to get back non-numeric ID
+		// fields from the database since MySQL does not support the RETURNING clause.
+		return id, errors.New("ent: OutboxMessageUpsertOne.ID is not supported by MySQL driver. Use OutboxMessageUpsertOne.Exec instead")
+	}
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *OutboxMessageUpsertOne) IDX(ctx context.Context) pulid.ID {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // OutboxMessageCreateBulk is the builder for creating many OutboxMessage entities in bulk.
 type OutboxMessageCreateBulk struct {
 	config
 	err      error
 	builders []*OutboxMessageCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the OutboxMessage entities in the database.
@@ -516,6 +959,7 @@ func (_c *OutboxMessageCreateBulk) Save(ctx context.Context) ([]*OutboxMessage, 
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -562,6 +1006,297 @@ func (_c *OutboxMessageCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *OutboxMessageCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.OutboxMessage.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.OutboxMessageUpsert) {
+//			SetCreatedAt(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *OutboxMessageCreateBulk) OnConflict(opts ...sql.ConflictOption) *OutboxMessageUpsertBulk {
+	_c.conflict = opts
+	return &OutboxMessageUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.OutboxMessage.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *OutboxMessageCreateBulk) OnConflictColumns(columns ...string) *OutboxMessageUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &OutboxMessageUpsertBulk{
+		create: _c,
+	}
+}
+
+// OutboxMessageUpsertBulk is the builder for "upsert"-ing
+// a bulk of OutboxMessage nodes.
+type OutboxMessageUpsertBulk struct {
+	create *OutboxMessageCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.OutboxMessage.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(outboxmessage.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *OutboxMessageUpsertBulk) UpdateNewValues() *OutboxMessageUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.ID(); exists {
+				s.SetIgnore(outboxmessage.FieldID)
+			}
+			if _, exists := b.mutation.CreatedAt(); exists {
+				s.SetIgnore(outboxmessage.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.DedupeKey(); exists {
+				s.SetIgnore(outboxmessage.FieldDedupeKey)
+			}
+			if _, exists := b.mutation.Template(); exists {
+				s.SetIgnore(outboxmessage.FieldTemplate)
+			}
+			if _, exists := b.mutation.Recipient(); exists {
+				s.SetIgnore(outboxmessage.FieldRecipient)
+			}
+			if _, exists := b.mutation.RecipientName(); exists {
+				s.SetIgnore(outboxmessage.FieldRecipientName)
+			}
+			if _, exists := b.mutation.Subject(); exists {
+				s.SetIgnore(outboxmessage.FieldSubject)
+			}
+			if _, exists := b.mutation.TextBody(); exists {
+				s.SetIgnore(outboxmessage.FieldTextBody)
+			}
+			if _, exists := b.mutation.HTMLBody(); exists {
+				s.SetIgnore(outboxmessage.FieldHTMLBody)
+			}
+			if _, exists := b.mutation.Headers(); exists {
+				s.SetIgnore(outboxmessage.FieldHeaders)
+			}
+			if _, exists := b.mutation.Attachments(); exists {
+				s.SetIgnore(outboxmessage.FieldAttachments)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.OutboxMessage.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *OutboxMessageUpsertBulk) Ignore() *OutboxMessageUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *OutboxMessageUpsertBulk) DoNothing() *OutboxMessageUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the OutboxMessageCreateBulk.OnConflict
+// documentation for more info.
+func (u *OutboxMessageUpsertBulk) Update(set func(*OutboxMessageUpsert)) *OutboxMessageUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&OutboxMessageUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *OutboxMessageUpsertBulk) SetUpdatedAt(v time.Time) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateUpdatedAt() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetState sets the "state" field.
+func (u *OutboxMessageUpsertBulk) SetState(v outboxmessage.State) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetState(v)
+	})
+}
+
+// UpdateState sets the "state" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateState() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateState()
+	})
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *OutboxMessageUpsertBulk) SetAttempts(v int) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetAttempts(v)
+	})
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *OutboxMessageUpsertBulk) AddAttempts(v int) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.AddAttempts(v)
+	})
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateAttempts() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateAttempts()
+	})
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *OutboxMessageUpsertBulk) SetNextAttemptAt(v time.Time) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetNextAttemptAt(v)
+	})
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateNextAttemptAt() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateNextAttemptAt()
+	})
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (u *OutboxMessageUpsertBulk) SetLeaseUntil(v time.Time) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetLeaseUntil(v)
+	})
+}
+
+// UpdateLeaseUntil sets the "lease_until" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateLeaseUntil() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateLeaseUntil()
+	})
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (u *OutboxMessageUpsertBulk) ClearLeaseUntil() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearLeaseUntil()
+	})
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (u *OutboxMessageUpsertBulk) SetLeaseOwner(v string) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetLeaseOwner(v)
+	})
+}
+
+// UpdateLeaseOwner sets the "lease_owner" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateLeaseOwner() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateLeaseOwner()
+	})
+}
+
+// ClearLeaseOwner clears the value of the "lease_owner" field.
+func (u *OutboxMessageUpsertBulk) ClearLeaseOwner() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearLeaseOwner()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *OutboxMessageUpsertBulk) SetLastError(v string) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateLastError() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *OutboxMessageUpsertBulk) ClearLastError() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearLastError()
+	})
+}
+
+// SetSentAt sets the "sent_at" field.
+func (u *OutboxMessageUpsertBulk) SetSentAt(v time.Time) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetSentAt(v)
+	})
+}
+
+// UpdateSentAt sets the "sent_at" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateSentAt() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateSentAt()
+	})
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (u *OutboxMessageUpsertBulk) ClearSentAt() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearSentAt()
+	})
+}
+
+// Exec executes the query.
+func (u *OutboxMessageUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the OutboxMessageCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for OutboxMessageCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *OutboxMessageUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }
