@@ -1,0 +1,215 @@
+// Package config owns the service configuration: one struct, filled from command-line
+// flags and COALITION_* environment variables (a flag wins over the environment), with
+// every option documented in --help. Only cmd/coalition reads it.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of coalition.
+type Config struct {
+	HTTPAddr    string
+	DataDir     string
+	DatabaseURL string
+	PublicURL   string
+	SignInURL   string
+
+	SMTPURL      string
+	MailFrom     string
+	DKIMKeyFile  string
+	DKIMSelector string
+	DKIMDomain   string
+	MailWorkers  int
+	MailRate     float64
+
+	GraphiQL       bool
+	Introspection  bool
+	CORSOrigins    []string
+	TrustProxy     bool
+	LogFormat      string
+	LogLevel       string
+	NoMigrate      bool
+	ShutdownGrace  time.Duration
+	RequestTimeout time.Duration
+}
+
+type option struct {
+	flag, env, def, usage string
+	set                   func(c *Config, v string) error
+}
+
+func str(p func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func boolean(p func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*p(c) = b
+		return nil
+	}
+}
+
+func duration(p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration such as 30s, got %q", v)
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
+var options = []option{
+	{"http-addr", "COALITION_HTTP_ADDR", "127.0.0.1:8080", "address to listen on", str(func(c *Config) *string { return &c.HTTPAddr })},
+	{"data-dir", "COALITION_DATA_DIR", "./data", "directory for the SQLite database, the mail spool and uploads", str(func(c *Config) *string { return &c.DataDir })},
+	{"database-url", "COALITION_DATABASE_URL", "", "sqlite:PATH or postgres://user:pass@host:5432/db (default sqlite:DATA_DIR/coalition.db)", str(func(c *Config) *string { return &c.DatabaseURL })},
+	{"public-url", "COALITION_PUBLIC_URL", "", "URL people reach the service at, used in emails (default http://HTTP_ADDR)", str(func(c *Config) *string { return &c.PublicURL })},
+	{"signin-url", "COALITION_SIGNIN_URL", "", "page that emailed sign-in links open, e.g. a front end's (default PUBLIC_URL/signin)", str(func(c *Config) *string { return &c.SignInURL })},
+	{"smtp-url", "COALITION_SMTP_URL", "", "smtp://user:pass@host:587?tls=starttls|tls|none; empty writes .eml files under DATA_DIR/mail", str(func(c *Config) *string { return &c.SMTPURL })},
+	{"mail-from", "COALITION_MAIL_FROM", "Coalition <no-reply@localhost>", "From address of every email", str(func(c *Config) *string { return &c.MailFrom })},
+	{"dkim-key-file", "COALITION_DKIM_KEY_FILE", "", "PEM private key (RSA or Ed25519) to DKIM-sign mail; empty disables signing", str(func(c *Config) *string { return &c.DKIMKeyFile })},
+	{"dkim-selector", "COALITION_DKIM_SELECTOR", "coalition", "DKIM selector (DNS: SELECTOR._domainkey.DOMAIN)", str(func(c *Config) *string { return &c.DKIMSelector })},
+	{"dkim-domain", "COALITION_DKIM_DOMAIN", "", "DKIM signing domain (default: the domain of MAIL_FROM)", str(func(c *Config) *string { return &c.DKIMDomain })},
+	{"mail-workers", "COALITION_MAIL_WORKERS", "2", "concurrent SMTP connections of the outbox worker", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return fmt.Errorf("want 1..64, got %q", v)
+		}
+		c.MailWorkers = n
+		return nil
+	}},
+	{"mail-rate", "COALITION_MAIL_RATE", "0", "maximum messages per second sent by this process (0 = unlimited)", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return fmt.Errorf("want a number ≥ 0, got %q", v)
+		}
+		c.MailRate = f
+		return nil
+	}},
+	{"graphiql", "COALITION_GRAPHIQL", "false", "serve GraphiQL at /graphiql (turns on introspection)", boolean(func(c *Config) *bool { return &c.GraphiQL })},
+	{"introspection", "COALITION_INTROSPECTION", "false", "allow GraphQL introspection and \"did you mean\" suggestions", boolean(func(c *Config) *bool { return &c.Introspection })},
+	{"cors-origins", "COALITION_CORS_ORIGINS", "", "comma-separated origins allowed to call the API from a browser", func(c *Config, v string) error {
+		c.CORSOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o == "" {
+				continue
+			}
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				return fmt.Errorf("origin %q must look like https://app.example.org", o)
+			}
+			c.CORSOrigins = append(c.CORSOrigins, u.Scheme+"://"+u.Host)
+		}
+		return nil
+	}},
+	{"trust-proxy", "COALITION_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (only behind a reverse proxy)", boolean(func(c *Config) *bool { return &c.TrustProxy })},
+	{"log-format", "COALITION_LOG_FORMAT", "text", "log format: text or json", func(c *Config, v string) error {
+		if v != "text" && v != "json" {
+			return fmt.Errorf("want text or json, got %q", v)
+		}
+		c.LogFormat = v
+		return nil
+	}},
+	{"log-level", "COALITION_LOG_LEVEL", "info", "log level: debug, info, warn or error", func(c *Config, v string) error {
+		switch v {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = v
+			return nil
+		}
+		return fmt.Errorf("want debug, info, warn or error, got %q", v)
+	}},
+	{"no-migrate", "COALITION_NO_MIGRATE", "false", "refuse to start if migrations are pending instead of applying them", boolean(func(c *Config) *bool { return &c.NoMigrate })},
+	{"shutdown-grace", "COALITION_SHUTDOWN_GRACE", "30s", "how long shutdown waits for requests and the outbox to finish", duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
+	{"request-timeout", "COALITION_REQUEST_TIMEOUT", "30s", "maximum time to handle one request", duration(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+}
+
+// Parse fills a Config from getenv and args (flags of `coalition serve` and friends). It
+// returns flag.ErrHelp after printing the usage when asked for --help.
+func Parse(name string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	vals := make([]string, len(options))
+	for i, o := range options {
+		v := o.def
+		if e := getenv(o.env); e != "" {
+			v = e
+		}
+		vals[i] = v
+		fs.StringVar(&vals[i], o.flag, v, fmt.Sprintf("%s (env %s)", o.usage, o.env))
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: coalition %s [flags]\n\nEvery flag can also be set by the environment variable named after it.\n\n", name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var errs []error
+	for i, o := range options {
+		if err := o.set(&c, vals[i]); err != nil {
+			errs = append(errs, fmt.Errorf("%s / --%s: %w", o.env, o.flag, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.complete()
+}
+
+// complete derives defaults that depend on other options and checks the combination.
+func (c *Config) complete() error {
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return fmt.Errorf("COALITION_HTTP_ADDR %q: %w", c.HTTPAddr, err)
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "coalition.db")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTPAddr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("COALITION_PUBLIC_URL %q must be an absolute http(s) URL", c.PublicURL)
+	}
+	if c.SignInURL == "" {
+		c.SignInURL = c.PublicURL + "/signin"
+	}
+	if u, err := url.Parse(c.SignInURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("COALITION_SIGNIN_URL %q must be an absolute http(s) URL", c.SignInURL)
+	}
+	if c.GraphiQL {
+		c.Introspection = true
+	}
+	return nil
+}
+
+// MailDir is where the file mail transport writes .eml files.
+func (c Config) MailDir() string { return filepath.Join(c.DataDir, "mail") }
+
+// Defaults returns the configuration with no flags and no environment.
+func Defaults() Config {
+	c, err := Parse("serve", nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		panic("config defaults do not parse: " + err.Error())
+	}
+	return c
+}
