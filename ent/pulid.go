@@ -4,7 +4,6 @@ package ent
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
@@ -27,11 +26,12 @@ var prefixMap = map[string]string{
 	"usr": user.Table,
 }
 
-// IDToType maps an ID to the table of its type, by its prefix.
+// IDToType maps an ID to the table of its type, by its prefix. A malformed ID or an
+// unknown prefix is a not-found error: to a caller it is just an ID that names nothing.
 func IDToType(_ context.Context, id pulid.ID) (string, error) {
 	typ := prefixMap[id.Prefix()]
-	if typ == "" {
-		return "", fmt.Errorf("unknown id %q", id)
+	if typ == "" || !id.Valid() {
+		return "", &NotFoundError{label: "node"}
 	}
 	return typ, nil
 }

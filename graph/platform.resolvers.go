@@ -7,60 +7,101 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
 // RequestLoginLink is the resolver for the requestLoginLink field.
 func (r *mutationResolver) RequestLoginLink(ctx context.Context, input model.RequestLoginLinkInput) (*model.RequestLoginLinkPayload, error) {
-	panic(fmt.Errorf("not implemented: RequestLoginLink - requestLoginLink"))
+	err := r.Auth.RequestLoginLink(ctx, txClient(ctx), input.Email, audit.RequestFrom(ctx).IP)
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RequestLoginLinkPayload{Accepted: len(ue) == 0, UserErrors: ue}, nil
 }
 
 // RedeemLoginLink is the resolver for the redeemLoginLink field.
 func (r *mutationResolver) RedeemLoginLink(ctx context.Context, input model.RedeemLoginLinkInput) (*model.RedeemLoginLinkPayload, error) {
-	panic(fmt.Errorf("not implemented: RedeemLoginLink - redeemLoginLink"))
+	req := audit.RequestFrom(ctx)
+	in, err := r.Auth.RedeemLoginLink(ctx, txClient(ctx), input.Token, req.IP, req.UserAgent)
+	ue, err := userErrors(err)
+	if err != nil || len(ue) > 0 {
+		return &model.RedeemLoginLinkPayload{UserErrors: ue}, err
+	}
+	// The new user reads themself: act as them for the rest of this request.
+	ctx = viewer.NewContext(ctx, viewer.Viewer{Kind: viewer.User, UserID: string(in.User.ID), Email: in.User.Email, Roles: in.User.Roles, Scopes: viewer.AllScopes})
+	u, err := txClient(ctx).User.Get(ctx, in.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RedeemLoginLinkPayload{SessionToken: &in.Token, ExpiresAt: &in.ExpiresAt, User: u, UserErrors: ue}, nil
 }
 
 // SignOut is the resolver for the signOut field.
 func (r *mutationResolver) SignOut(ctx context.Context) (*model.SignOutPayload, error) {
-	panic(fmt.Errorf("not implemented: SignOut - signOut"))
+	ok, err := r.Auth.SignOut(ctx, txClient(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &model.SignOutPayload{SignedOut: ok}, nil
 }
 
 // CreateUser is the resolver for the createUser field.
 func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUserInput) (*model.UserPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateUser - createUser"))
+	u, err := r.Auth.CreateUser(ctx, txClient(ctx), auth.CreateUserInput{Email: input.Email, Name: input.Name, Roles: input.Roles})
+	return userPayload(u, err)
 }
 
 // SetUserDisabled is the resolver for the setUserDisabled field.
 func (r *mutationResolver) SetUserDisabled(ctx context.Context, input model.SetUserDisabledInput) (*model.UserPayload, error) {
-	panic(fmt.Errorf("not implemented: SetUserDisabled - setUserDisabled"))
+	return userPayload(r.Auth.SetUserDisabled(ctx, txClient(ctx), input.UserID, input.Disabled))
 }
 
 // GrantRole is the resolver for the grantRole field.
 func (r *mutationResolver) GrantRole(ctx context.Context, input model.ChangeRoleInput) (*model.UserPayload, error) {
-	panic(fmt.Errorf("not implemented: GrantRole - grantRole"))
+	return userPayload(r.Auth.GrantRole(ctx, txClient(ctx), input.UserID, input.Role))
 }
 
 // RevokeRole is the resolver for the revokeRole field.
 func (r *mutationResolver) RevokeRole(ctx context.Context, input model.ChangeRoleInput) (*model.UserPayload, error) {
-	panic(fmt.Errorf("not implemented: RevokeRole - revokeRole"))
+	return userPayload(r.Auth.RevokeRole(ctx, txClient(ctx), input.UserID, input.Role))
 }
 
 // CreateAPIToken is the resolver for the createApiToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateAPIToken - createApiToken"))
+	tok, secret, err := r.Auth.CreateAPIToken(ctx, txClient(ctx), auth.CreateAPITokenInput{
+		UserID: input.UserID, Name: input.Name, Scopes: input.Scopes, ExpiresAt: input.ExpiresAt,
+	})
+	ue, err := userErrors(err)
+	if err != nil || len(ue) > 0 {
+		return &model.CreateAPITokenPayload{UserErrors: ue}, err
+	}
+	return &model.CreateAPITokenPayload{APIToken: tok, Secret: &secret, UserErrors: ue}, nil
 }
 
 // RevokeAPIToken is the resolver for the revokeApiToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.APITokenPayload, error) {
-	panic(fmt.Errorf("not implemented: RevokeAPIToken - revokeApiToken"))
+	tok, err := r.Auth.RevokeAPIToken(ctx, txClient(ctx), input.ID)
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.APITokenPayload{APIToken: tok, UserErrors: ue}, nil
 }
 
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
-	panic(fmt.Errorf("not implemented: Me - me"))
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User {
+		return nil, nil
+	}
+	return r.Client.User.Get(ctx, pulid.ID(v.UserID))
 }
 
 // Mutation returns MutationResolver implementation.

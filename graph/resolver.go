@@ -1,8 +1,18 @@
+// Package graph is the GraphQL API: hand-written schema files per domain (*.graphqls),
+// the entgql-generated ent.graphqls, and thin resolvers that convert input, call one
+// service or query, and convert the result.
 package graph
 
-// This file will not be regenerated automatically.
-//
-// It serves as dependency injection for your app, add any dependencies you require
-// here.
+import (
+	"time"
 
-type Resolver struct{}
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/internal/auth"
+)
+
+// Resolver holds the services the resolvers delegate to (no globals).
+type Resolver struct {
+	Client *ent.Client
+	Auth   *auth.Service
+	Now    func() time.Time
+}

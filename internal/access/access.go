@@ -7,9 +7,10 @@ package access
 
 import (
 	"context"
+	"reflect"
 
 	"entgo.io/ent"
-	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/entql"
 	"entgo.io/ent/privacy"
 
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -61,9 +62,21 @@ type queryRule func(context.Context, ent.Query) error
 // EvalQuery implements privacy.QueryRule.
 func (f queryRule) EvalQuery(ctx context.Context, q ent.Query) error { return f(ctx, q) }
 
-// wherer is implemented by every generated ent query.
-type wherer interface {
-	WhereP(...func(*sql.Selector))
+// entqlFilter is what the generated XQuery.Filter() methods return (FeatureEntQL).
+type entqlFilter interface {
+	Where(entql.P)
+}
+
+// filterOf returns the entql filter of a generated query. The generated Filter methods
+// return a concrete type per schema, so they are found by name: this package cannot
+// import the generated code (the schema imports this package).
+func filterOf(q ent.Query) (entqlFilter, bool) {
+	m := reflect.ValueOf(q).MethodByName("Filter")
+	if !m.IsValid() || m.Type().NumIn() != 0 || m.Type().NumOut() != 1 {
+		return nil, false
+	}
+	f, ok := m.Call(nil)[0].Interface().(entqlFilter)
+	return f, ok
 }
 
 // filterEQ narrows q to rows whose column equals the signed-in viewer's user id, and
@@ -73,11 +86,11 @@ func filterEQ(ctx context.Context, q ent.Query, column string) error {
 	if v.Kind != viewer.User || v.UserID == "" {
 		return privacy.Skip
 	}
-	w, ok := q.(wherer)
+	f, ok := filterOf(q)
 	if !ok {
 		return privacy.Denyf("query %T cannot be filtered", q)
 	}
-	w.WhereP(sql.FieldEQ(column, v.UserID))
+	f.Where(entql.FieldEQ(column, v.UserID))
 	return privacy.Allow
 }
 

@@ -138,12 +138,29 @@ var options = []option{
 	{"request-timeout", "COALITION_REQUEST_TIMEOUT", "30s", "maximum time to handle one request", duration(func(c *Config) *time.Duration { return &c.RequestTimeout })},
 }
 
-// Parse fills a Config from getenv and args (flags of `coalition serve` and friends). It
-// returns flag.ErrHelp after printing the usage when asked for --help.
+// Parse fills a Config from getenv and args (flags of `coalition serve`). It returns
+// flag.ErrHelp after printing the usage when asked for --help.
 func Parse(name string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
-	var c Config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
+	load := Register(fs, getenv)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: coalition %s [flags]\n\nEvery flag can also be set by the environment variable named in its description.\n\n", name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return load()
+}
+
+// Register adds every configuration flag to fs, with defaults from getenv, so that a
+// subcommand can add flags of its own. After fs.Parse, call the returned function to get
+// the Config.
+func Register(fs *flag.FlagSet, getenv func(string) string) func() (Config, error) {
 	vals := make([]string, len(options))
 	for i, o := range options {
 		v := o.def
@@ -153,26 +170,19 @@ func Parse(name string, args []string, getenv func(string) string, out io.Writer
 		vals[i] = v
 		fs.StringVar(&vals[i], o.flag, v, fmt.Sprintf("%s (env %s)", o.usage, o.env))
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: coalition %s [flags]\n\nEvery flag can also be set by the environment variable named after it.\n\n", name)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	var errs []error
-	for i, o := range options {
-		if err := o.set(&c, vals[i]); err != nil {
-			errs = append(errs, fmt.Errorf("%s / --%s: %w", o.env, o.flag, err))
+	return func() (Config, error) {
+		var c Config
+		var errs []error
+		for i, o := range options {
+			if err := o.set(&c, vals[i]); err != nil {
+				errs = append(errs, fmt.Errorf("%s / --%s: %w", o.env, o.flag, err))
+			}
 		}
+		if err := errors.Join(errs...); err != nil {
+			return c, err
+		}
+		return c, c.complete()
 	}
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.complete()
 }
 
 // complete derives defaults that depend on other options and checks the combination.

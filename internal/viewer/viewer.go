@@ -104,6 +104,8 @@ const (
 type Viewer struct {
 	Kind   Kind
 	UserID string
+	// Email is the signed-in user's address, for audit records.
+	Email  string
 	Roles  []Role
 	Scopes []Scope
 	// SessionID or TokenID names the credential used, for audit and sign-out.

@@ -62,11 +62,14 @@ func (id ID) String() string { return string(id) }
 
 // UnmarshalGQL implements graphql.Unmarshaler.
 func (id *ID) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok {
+	switch v := v.(type) {
+	case string:
+		*id = ID(v)
+	case ID: // the generated node resolvers pass IDs through UnmarshalGQL
+		*id = v
+	default:
 		return fmt.Errorf("id must be a string")
 	}
-	*id = ID(s)
 	return nil
 }
 

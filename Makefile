@@ -1,0 +1,47 @@
+# coalition — every routine task is one target. `make help` lists them.
+SHELL := /bin/bash
+GO    ?= go
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## start the service on its embedded defaults (SQLite in ./data, mail as .eml files)
+	$(GO) run ./cmd/coalition serve
+
+.PHONY: test
+test: ## run the whole test suite (also on PostgreSQL when COALITION_TEST_POSTGRES_URL is set)
+	$(GO) test -count=1 ./...
+
+.PHONY: generate
+generate: ## regenerate ent and gqlgen code
+	$(GO) generate ./...
+
+.PHONY: migrate-diff
+migrate-diff: ## plan a migration for both dialects from the ent schema: make migrate-diff NAME=add_x
+	@test -n "$(NAME)" || { echo "usage: make migrate-diff NAME=what_changed"; exit 2; }
+	$(GO) run ./migrations/diff.go $(NAME)
+
+.PHONY: check
+check: ## regenerate code and migrations and fail on any difference; gofmt, go vet, go mod tidy
+	@set -e; snap=$$(mktemp -d); trap 'rm -rf $$snap' EXIT; \
+	cp -r ent graph migrations go.mod go.sum $$snap/; \
+	$(GO) generate ./...; \
+	$(GO) run ./migrations/diff.go pending; \
+	$(GO) mod tidy; \
+	fail=0; \
+	for p in ent graph migrations go.mod go.sum; do \
+	  if ! diff -r -q $$snap/$$p $$p >/dev/null; then \
+	    echo "make check: $$p is not up to date with the sources:"; diff -r -q $$snap/$$p $$p || true; fail=1; \
+	  fi; \
+	done; \
+	[ $$fail = 0 ] || { echo "run 'make generate' (and 'make migrate-diff NAME=…' for schema changes) and commit the result"; exit 1; }
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@echo "make check: ok"
+
+.PHONY: bench
+bench: ## run the benchmarks named in the README
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...

@@ -1,0 +1,52 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// maxNodesPerRequest caps nodes(ids:), like the page-size cap of connections.
+const maxNodesPerRequest = 100
+
+// userErrors splits a service error: user errors become payload entries (and a nil error),
+// anything else stays a top-level error.
+func userErrors(err error) ([]*model.UserError, error) {
+	if err == nil {
+		return []*model.UserError{}, nil
+	}
+	ue, ok := apperr.AsUserErrors(err)
+	if !ok {
+		return nil, err
+	}
+	out := make([]*model.UserError, len(ue))
+	for i, e := range ue {
+		out[i] = &model.UserError{Field: e.Field, Code: model.UserErrorCode(e.Code), Message: e.Message}
+	}
+	return out, nil
+}
+
+// txClient is the transactional client of a mutation (entgql.Transactioner opened it).
+func txClient(ctx context.Context) *ent.Client { return ent.FromContext(ctx) }
+
+// requireSignedIn refuses anonymous callers with UNAUTHENTICATED.
+func requireSignedIn(ctx context.Context) error {
+	if viewer.FromContext(ctx).Kind == viewer.Anonymous {
+		return apperr.New(apperr.Unauthenticated, "sign in to see this")
+	}
+	return nil
+}
+
+func userPayload(u *ent.User, err error) (*model.UserPayload, error) {
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if len(ue) > 0 {
+		u = nil
+	}
+	return &model.UserPayload{User: u, UserErrors: ue}, nil
+}

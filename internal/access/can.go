@@ -1,0 +1,12 @@
+package access
+
+import "github.com/gocart-coalition/coalition/internal/viewer"
+
+// CanManageUsers reports whether v may create, disable and change the roles of users and
+// mint or revoke API tokens. The ent policies of User and ApiToken allow exactly this set
+// of viewers (AllowStaff, AllowSystem); services call it to refuse early, before they
+// validate input.
+func CanManageUsers(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
+
+// CanReadAudit reports whether v may page through the audit trail.
+func CanReadAudit(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }

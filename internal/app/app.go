@@ -1,0 +1,287 @@
+// Package app wires coalition together: database, services, outbox worker, scheduled jobs
+// and the HTTP handler, from a config.Config. `coalition serve` and the end-to-end tests
+// both build the service through New, so tests exercise exactly what runs in production.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/config"
+	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/jobs"
+	cmail "github.com/gocart-coalition/coalition/internal/mail"
+	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/internal/outbox"
+	"github.com/gocart-coalition/coalition/internal/server"
+	"github.com/gocart-coalition/coalition/templates"
+)
+
+// SiteName is how emails and pages name the service.
+const SiteName = "CAR-T Coalition"
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	Config config.Config
+	Logger *slog.Logger
+	// Now is the clock of every service (default time.Now).
+	Now func() time.Time
+	// DB, when set, is used instead of opening Config.DatabaseURL (tests pass a fresh one).
+	DB *db.DB
+	// Transport, when set, replaces the transport chosen from the configuration.
+	Transport cmail.Transport
+}
+
+// App is a wired coalition service.
+type App struct {
+	Config   config.Config
+	DB       *db.DB
+	Auth     *auth.Service
+	Notifier *notify.Notifier
+	Outbox   *outbox.Worker
+	Jobs     *jobs.Runner
+	Handler  http.Handler
+	Registry *prometheus.Registry
+
+	log     *slog.Logger
+	now     func() time.Time
+	ownDB   bool
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// Job names.
+const (
+	JobOutbox      = "outbox.dispatch"
+	JobAuthCleanup = "auth.cleanup"
+)
+
+// New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
+// and builds every service.
+func New(ctx context.Context, opts Options) (_ *App, err error) {
+	cfg := opts.Config
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{Config: cfg, log: log, now: now, DB: opts.DB}
+	if a.DB == nil {
+		d, err := db.Open(ctx, cfg.DatabaseURL, db.Options{})
+		if err != nil {
+			return nil, err
+		}
+		a.DB, a.ownDB = d, true
+	}
+	defer func() {
+		if err != nil && a.ownDB {
+			a.DB.Close()
+		}
+	}()
+	if err := a.migrate(ctx); err != nil {
+		return nil, err
+	}
+	audit.Install(a.DB.Client, now)
+
+	from, err := mail.ParseAddress(cfg.MailFrom)
+	if err != nil {
+		return nil, fmt.Errorf("COALITION_MAIL_FROM %q: %w", cfg.MailFrom, err)
+	}
+	transport := opts.Transport
+	if transport == nil {
+		if transport, err = newTransport(cfg, from.Address); err != nil {
+			return nil, err
+		}
+	}
+
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	owner := jobs.NewOwner()
+	a.Jobs, err = jobs.NewRunner(jobs.RunnerConfig{Client: a.DB.Client, Now: now, Owner: owner, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.Outbox, err = outbox.NewWorker(outbox.WorkerConfig{
+		Client:        a.DB.Client,
+		Dialect:       a.DB.Dialect,
+		Transport:     transport,
+		From:          cmail.Address{Name: from.Name, Email: from.Address},
+		Now:           now,
+		Concurrency:   cfg.MailWorkers,
+		RatePerSecond: cfg.MailRate,
+		Owner:         owner,
+		Logger:        log,
+		Metrics:       outbox.NewMetrics(a.Registry, a.DB.Client),
+	})
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := notify.NewRenderer(templates.FS, notify.Common{SiteName: SiteName, PublicURL: cfg.PublicURL, SupportEmail: from.Address})
+	if err != nil {
+		return nil, err
+	}
+	a.Notifier, err = notify.New(notify.Config{
+		Renderer: renderer,
+		Now:      now,
+		// An email committed by this process goes out at once, not at the next poll.
+		Wake: func() { _ = a.Jobs.Trigger(JobOutbox) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Auth, err = auth.New(auth.Config{
+		Client: a.DB.Client, Now: now, Notifier: a.Notifier, SignInURL: cfg.SignInURL, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range []jobs.Job{
+		{Name: JobOutbox, Interval: 5 * time.Second, Timeout: 10 * time.Minute, Run: func(ctx context.Context) error {
+			_, _, _, err := a.Outbox.DrainOnce(ctx)
+			return err
+		}},
+		{Name: JobAuthCleanup, Interval: time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.Auth.DeleteExpired(ctx)
+			return err
+		}},
+	} {
+		if err := a.Jobs.Register(j); err != nil {
+			return nil, err
+		}
+	}
+	a.Handler, err = server.New(server.Config{
+		Client:         a.DB.Client,
+		DB:             a.DB,
+		Auth:           a.Auth,
+		Now:            now,
+		Logger:         log,
+		Registry:       a.Registry,
+		PublicURL:      cfg.PublicURL,
+		SiteName:       SiteName,
+		GraphiQL:       cfg.GraphiQL,
+		Introspection:  cfg.Introspection,
+		CORSOrigins:    cfg.CORSOrigins,
+		TrustProxy:     cfg.TrustProxy,
+		RequestTimeout: cfg.RequestTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) migrate(ctx context.Context) error {
+	if a.Config.NoMigrate {
+		st, err := a.DB.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		if !st.Current() {
+			return fmt.Errorf("%d migration(s) pending (%s) and --no-migrate is set: run `coalition migrate`", len(st.Pending), strings.Join(st.Pending, ", "))
+		}
+		return nil
+	}
+	applied, err := a.DB.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range applied {
+		a.log.InfoContext(ctx, "migration applied", "file", f)
+	}
+	return nil
+}
+
+func newTransport(cfg config.Config, fromAddr string) (cmail.Transport, error) {
+	domain := fromAddr[strings.LastIndexByte(fromAddr, '@')+1:]
+	if cfg.SMTPURL == "" {
+		return cmail.NewFile(cfg.MailDir(), domain)
+	}
+	sc, err := cmail.ParseSMTPURL(cfg.SMTPURL)
+	if err != nil {
+		return nil, fmt.Errorf("COALITION_SMTP_URL: %w", err)
+	}
+	sc.MessageIDDomain = domain
+	if cfg.DKIMKeyFile != "" {
+		d := cfg.DKIMDomain
+		if d == "" {
+			d = domain
+		}
+		sc.DKIM = &cmail.DKIMConfig{Domain: d, Selector: cfg.DKIMSelector, KeyFile: cfg.DKIMKeyFile}
+	}
+	return cmail.NewSMTP(sc)
+}
+
+// Serve serves HTTP on ln and runs the scheduled jobs (the outbox among them) until ctx is
+// cancelled, then shuts down gracefully: it stops accepting connections, lets in-flight
+// requests finish, lets running jobs (an outbox batch in flight) finish, within
+// Config.ShutdownGrace.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       a.Config.RequestTimeout,
+		WriteTimeout:      a.Config.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	jobsDone := make(chan error, 1)
+	go func() { jobsDone <- a.Jobs.Start(jobsCtx) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	a.log.InfoContext(ctx, "coalition serving", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "database", a.DB.Dialect)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.ShutdownGrace)
+	defer cancel()
+	a.log.Info("shutting down", "grace", a.Config.ShutdownGrace.String())
+	if serr := srv.Shutdown(grace); serr != nil {
+		err = errors.Join(err, fmt.Errorf("http shutdown: %w", serr))
+	}
+	stopJobs()
+	select {
+	case jerr := <-jobsDone:
+		if jerr != nil && !errors.Is(jerr, context.Canceled) {
+			err = errors.Join(err, jerr)
+		}
+	case <-grace.Done():
+		err = errors.Join(err, errors.New("jobs did not stop within the shutdown grace period"))
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the database if New opened it.
+func (a *App) Close() error {
+	a.closeMu.Lock()
+	defer a.closeMu.Unlock()
+	if a.closed || !a.ownDB {
+		return nil
+	}
+	a.closed = true
+	return a.DB.Close()
+}

@@ -1,0 +1,70 @@
+package apperr
+
+import (
+	"errors"
+	"strings"
+)
+
+// UserCode says why input was refused; the values match the GraphQL enum UserErrorCode.
+type UserCode string
+
+// User error codes.
+const (
+	CodeInvalid      UserCode = "INVALID"
+	CodeRequired     UserCode = "REQUIRED"
+	CodeTooLong      UserCode = "TOO_LONG"
+	CodeTaken        UserCode = "TAKEN"
+	CodeNotFound     UserCode = "NOT_FOUND"
+	CodeExpired      UserCode = "EXPIRED"
+	CodeAlreadyUsed  UserCode = "ALREADY_USED"
+	CodeRateLimited  UserCode = "RATE_LIMITED"
+	CodeInvalidState UserCode = "INVALID_STATE"
+)
+
+// UserError is a problem with a mutation's input that the user can fix. A service returns
+// UserErrors before it writes anything, so the transaction commits nothing.
+type UserError struct {
+	// Field is the path to the input field, e.g. ["input", "email"]; nil for the whole input.
+	Field   []string
+	Code    UserCode
+	Message string
+}
+
+// UserErrors is a list of user errors; it is an error so services can return it.
+type UserErrors []UserError
+
+// Error implements error.
+func (u UserErrors) Error() string {
+	parts := make([]string, len(u))
+	for i, e := range u {
+		parts[i] = strings.Join(e.Field, ".") + ": " + e.Message
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Add appends a user error for the field path.
+func (u *UserErrors) Add(code UserCode, message string, field ...string) {
+	*u = append(*u, UserError{Field: field, Code: code, Message: message})
+}
+
+// Err returns u as an error, or nil when empty.
+func (u UserErrors) Err() error {
+	if len(u) == 0 {
+		return nil
+	}
+	return u
+}
+
+// AsUserErrors reports whether err carries user errors, and returns them.
+func AsUserErrors(err error) (UserErrors, bool) {
+	var u UserErrors
+	if errors.As(err, &u) {
+		return u, true
+	}
+	return nil, false
+}
+
+// Invalid returns a single user error as an error.
+func Invalid(code UserCode, message string, field ...string) error {
+	return UserErrors{{Field: field, Code: code, Message: message}}
+}

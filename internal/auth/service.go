@@ -1,0 +1,390 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// Config of the auth service.
+type Config struct {
+	// Client is used outside transactions (authentication of requests).
+	Client *ent.Client
+	// Now is the service clock.
+	Now func() time.Time
+	// Notifier queues the sign-in email.
+	Notifier *notify.Notifier
+	// SignInURL is where emailed links point; the secret is appended as ?token=.
+	SignInURL string
+	// LinkTTL is how long a sign-in link works (default 15 minutes).
+	LinkTTL time.Duration
+	// SessionTTL is how long a session lasts (default 30 days).
+	SessionTTL time.Duration
+	// PerAddressLimit and PerIPLimit cap sign-in link requests per RateWindow
+	// (defaults 5 and 30 per 15 minutes).
+	PerAddressLimit, PerIPLimit int
+	RateWindow                  time.Duration
+	Logger                      *slog.Logger
+}
+
+// Service is the auth service.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns the service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil {
+		return nil, errors.New("auth: Client, Now and Notifier are required")
+	}
+	u, err := url.Parse(cfg.SignInURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("auth: sign-in URL %q must be an absolute http(s) URL", cfg.SignInURL)
+	}
+	if cfg.LinkTTL <= 0 {
+		cfg.LinkTTL = 15 * time.Minute
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.PerAddressLimit <= 0 {
+		cfg.PerAddressLimit = 5
+	}
+	if cfg.PerIPLimit <= 0 {
+		cfg.PerIPLimit = 30
+	}
+	if cfg.RateWindow <= 0 {
+		cfg.RateWindow = 15 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{cfg: cfg, log: cfg.Logger.With("op", "auth")}, nil
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// RequestLoginLink records a sign-in link for email and queues it by email through tx (the
+// caller's transactional client). The answer is the same whether or not an account exists:
+// anyone may sign in (a trainee account is created on first redemption), and a disabled
+// account simply gets no email. Returns UserErrors for a malformed address or when the
+// address or the client address has asked too often.
+func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, ip string) error {
+	addr := NormaliseEmail(email)
+	if addr == "" {
+		return apperr.Invalid(apperr.CodeInvalid, "Enter a valid email address.", "input", "email")
+	}
+	sys := viewer.NewSystemContext(ctx)
+	now := s.now()
+	since := now.Add(-s.cfg.RateWindow)
+	n, err := tx.LoginLink.Query().Where(loginlink.Email(addr), loginlink.RequestedAtGT(since)).Count(sys)
+	if err != nil {
+		return fmt.Errorf("count login links: %w", err)
+	}
+	if n >= s.cfg.PerAddressLimit {
+		return apperr.Invalid(apperr.CodeRateLimited, "Too many sign-in links were requested for this address. Wait a few minutes and use the most recent email.", "input", "email")
+	}
+	if ip != "" {
+		n, err = tx.LoginLink.Query().Where(loginlink.RequestedIP(ip), loginlink.RequestedAtGT(since)).Count(sys)
+		if err != nil {
+			return fmt.Errorf("count login links: %w", err)
+		}
+		if n >= s.cfg.PerIPLimit {
+			return apperr.Invalid(apperr.CodeRateLimited, "Too many sign-in links were requested from your network. Try again later.")
+		}
+	}
+	u, err := tx.User.Query().Where(user.Email(addr)).Only(sys)
+	if err != nil && !ent.IsNotFound(err) {
+		return fmt.Errorf("look up user: %w", err)
+	}
+	send := u == nil || !u.Disabled
+	link, secret, err := s.createLink(sys, tx, addr, ip, send)
+	if err != nil {
+		return err
+	}
+	if !send {
+		return nil
+	}
+	name := ""
+	if u != nil {
+		name = u.Name
+	}
+	return s.cfg.Notifier.LoginLink(ctx, tx, notify.Recipient{Email: addr, Name: name}, notify.LoginLinkData{
+		Email:        addr,
+		URL:          s.linkURL(secret),
+		ValidMinutes: int(s.cfg.LinkTTL / time.Minute),
+		RequestedIP:  ip,
+	}, "login_link:"+string(link.ID))
+}
+
+func (s *Service) createLink(sys context.Context, tx *ent.Client, addr, ip string, sent bool) (*ent.LoginLink, string, error) {
+	now := s.now()
+	secret := newSecret("")
+	link, err := tx.LoginLink.Create().
+		SetEmail(addr).
+		SetTokenHash(hashSecret(secret)).
+		SetRequestedAt(now).
+		SetExpiresAt(now.Add(s.cfg.LinkTTL)).
+		SetRequestedIP(ip).
+		SetSent(sent).
+		Save(sys)
+	if err != nil {
+		return nil, "", fmt.Errorf("create login link: %w", err)
+	}
+	return link, secret, nil
+}
+
+// IssueLoginLink creates a sign-in link for an existing, enabled user and returns its URL
+// instead of emailing it: for an operator bootstrapping the first staff member from the
+// command line (system viewer only).
+func (s *Service) IssueLoginLink(ctx context.Context, tx *ent.Client, email string) (string, error) {
+	if !viewer.FromContext(ctx).IsSystem() {
+		return "", apperr.ErrForbidden
+	}
+	addr := NormaliseEmail(email)
+	sys := viewer.NewSystemContext(ctx)
+	u, err := tx.User.Query().Where(user.Email(addr)).Only(sys)
+	if err != nil {
+		return "", fmt.Errorf("look up %s: %w", addr, err)
+	}
+	if u.Disabled {
+		return "", fmt.Errorf("%s is disabled", addr)
+	}
+	_, secret, err := s.createLink(sys, tx, addr, "", false)
+	if err != nil {
+		return "", err
+	}
+	return s.linkURL(secret), nil
+}
+
+func (s *Service) linkURL(secret string) string {
+	u, _ := url.Parse(s.cfg.SignInURL) // checked in New
+	q := u.Query()
+	q.Set("token", secret)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// SignIn is the result of redeeming a link.
+type SignIn struct {
+	// Token is the session's bearer secret, shown once.
+	Token     string
+	ExpiresAt time.Time
+	User      *ent.User
+	Session   *ent.Session
+	// Created reports that the account was created by this sign-in.
+	Created bool
+}
+
+// RedeemLoginLink exchanges a link secret for a session, creating a trainee account on the
+// first sign-in of an address. A link works once and for LinkTTL. Returns UserErrors for an
+// unknown, used or expired link and for a disabled account.
+func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, ip, userAgent string) (*SignIn, error) {
+	sys := viewer.NewSystemContext(ctx)
+	now := s.now()
+	secret = strings.TrimSpace(secret)
+	if secret == "" {
+		return nil, apperr.Invalid(apperr.CodeRequired, "The sign-in token is missing.", "input", "token")
+	}
+	link, err := tx.LoginLink.Query().Where(loginlink.TokenHash(hashSecret(secret))).Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Invalid(apperr.CodeInvalid, "This sign-in link is not valid. Request a new one.", "input", "token")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up login link: %w", err)
+	}
+	if link.UsedAt != nil {
+		return nil, apperr.Invalid(apperr.CodeAlreadyUsed, "This sign-in link has already been used. Request a new one.", "input", "token")
+	}
+	if !now.Before(link.ExpiresAt) {
+		return nil, apperr.Invalid(apperr.CodeExpired, "This sign-in link has expired. Request a new one.", "input", "token")
+	}
+	u, err := tx.User.Query().Where(user.Email(link.Email)).Only(sys)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, fmt.Errorf("look up user: %w", err)
+	}
+	if u != nil && u.Disabled {
+		return nil, apperr.Invalid(apperr.CodeInvalid, "This account is disabled. Contact the coalition office.", "input", "token")
+	}
+
+	// Decided: from here on, write. Claim the link with a conditional update so two
+	// concurrent redemptions cannot both succeed.
+	claimed, err := tx.LoginLink.Update().
+		Where(loginlink.ID(link.ID), loginlink.UsedAtIsNil()).
+		SetUsedAt(now).
+		Save(sys)
+	if err != nil {
+		return nil, fmt.Errorf("claim login link: %w", err)
+	}
+	if claimed != 1 {
+		return nil, apperr.Invalid(apperr.CodeAlreadyUsed, "This sign-in link has already been used. Request a new one.", "input", "token")
+	}
+	created := false
+	if u == nil {
+		u, err = tx.User.Create().
+			SetEmail(link.Email).
+			SetRoles([]viewer.Role{viewer.RoleTrainee}).
+			SetLastSignInAt(now).
+			Save(sys)
+		if err != nil {
+			return nil, fmt.Errorf("create user: %w", err)
+		}
+		created = true
+	} else if u, err = tx.User.UpdateOne(u).SetLastSignInAt(now).Save(sys); err != nil {
+		return nil, fmt.Errorf("update user: %w", err)
+	}
+	token := newSecret(sessionPrefix)
+	sess, err := tx.Session.Create().
+		SetUserID(u.ID).
+		SetTokenHash(hashSecret(token)).
+		SetExpiresAt(now.Add(s.cfg.SessionTTL)).
+		SetIP(truncate(ip, 64)).
+		SetUserAgent(truncate(userAgent, 512)).
+		Save(sys)
+	if err != nil {
+		return nil, fmt.Errorf("create session: %w", err)
+	}
+	actor := audit.Event{ActorID: string(u.ID), ActorEmail: u.Email, ObjectType: "User", ObjectID: string(u.ID)}
+	if created {
+		ev := actor
+		ev.Action = "user.register"
+		ev.Details = map[string]any{"roles": "TRAINEE"}
+		if err := audit.Record(ctx, tx, now, ev); err != nil {
+			return nil, err
+		}
+	}
+	ev := actor
+	ev.Action = "auth.sign_in"
+	ev.Details = map[string]any{"session": string(sess.ID)}
+	if err := audit.Record(ctx, tx, now, ev); err != nil {
+		return nil, err
+	}
+	return &SignIn{Token: token, ExpiresAt: sess.ExpiresAt, User: u, Session: sess, Created: created}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// touchEvery limits last_used_at writes to one per credential per interval.
+const touchEvery = 5 * time.Minute
+
+// Authenticate turns a bearer secret into a viewer. It returns apperr.ErrUnauthenticated
+// (kind UNAUTHENTICATED) for an unknown, expired or revoked secret or a disabled user.
+func (s *Service) Authenticate(ctx context.Context, bearer string) (viewer.Viewer, error) {
+	sys := viewer.NewSystemContext(ctx)
+	now := s.now()
+	unauth := apperr.New(apperr.Unauthenticated, "the access token is invalid or has expired; sign in again")
+	switch {
+	case plausibleSecret(bearer, sessionPrefix):
+		sess, err := s.cfg.Client.Session.Query().
+			Where(session.TokenHash(hashSecret(bearer))).
+			WithUser().
+			Only(sys)
+		if ent.IsNotFound(err) {
+			return viewer.Viewer{}, unauth
+		}
+		if err != nil {
+			return viewer.Viewer{}, fmt.Errorf("look up session: %w", err)
+		}
+		u := sess.Edges.User
+		if sess.RevokedAt != nil || !now.Before(sess.ExpiresAt) || u == nil || u.Disabled {
+			return viewer.Viewer{}, unauth
+		}
+		if sess.LastUsedAt == nil || now.Sub(*sess.LastUsedAt) > touchEvery {
+			if err := s.cfg.Client.Session.UpdateOne(sess).SetLastUsedAt(now).Exec(sys); err != nil {
+				s.log.WarnContext(ctx, "touch session", "err", err)
+			}
+		}
+		return viewer.Viewer{
+			Kind: viewer.User, UserID: string(u.ID), Email: u.Email, Roles: u.Roles,
+			Scopes: viewer.AllScopes, SessionID: string(sess.ID),
+		}, nil
+	case plausibleSecret(bearer, tokenPrefix):
+		tok, err := s.cfg.Client.ApiToken.Query().
+			Where(apitoken.TokenHash(hashSecret(bearer))).
+			WithUser().
+			Only(sys)
+		if ent.IsNotFound(err) {
+			return viewer.Viewer{}, unauth
+		}
+		if err != nil {
+			return viewer.Viewer{}, fmt.Errorf("look up api token: %w", err)
+		}
+		u := tok.Edges.User
+		if tok.RevokedAt != nil || (tok.ExpiresAt != nil && !now.Before(*tok.ExpiresAt)) || u == nil || u.Disabled {
+			return viewer.Viewer{}, unauth
+		}
+		if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > touchEvery {
+			if err := s.cfg.Client.ApiToken.UpdateOne(tok).SetLastUsedAt(now).Exec(sys); err != nil {
+				s.log.WarnContext(ctx, "touch api token", "err", err)
+			}
+		}
+		return viewer.Viewer{
+			Kind: viewer.User, UserID: string(u.ID), Email: u.Email, Roles: u.Roles,
+			Scopes: tok.Scopes, TokenID: string(tok.ID),
+		}, nil
+	default:
+		return viewer.Viewer{}, unauth
+	}
+}
+
+// SignOut revokes the session the viewer is using. It reports false for an anonymous
+// viewer or an API token (tokens are revoked by staff).
+func (s *Service) SignOut(ctx context.Context, tx *ent.Client) (bool, error) {
+	v := viewer.FromContext(ctx)
+	if v.SessionID == "" {
+		return false, nil
+	}
+	n, err := tx.Session.Update().
+		Where(session.ID(pulid.ID(v.SessionID)), session.RevokedAtIsNil()).
+		SetRevokedAt(s.now()).
+		Save(viewer.NewSystemContext(ctx))
+	if err != nil {
+		return false, fmt.Errorf("sign out: %w", err)
+	}
+	if n == 1 {
+		if err := audit.Record(ctx, tx, s.now(), audit.Event{Action: "auth.sign_out", ObjectType: "Session", ObjectID: v.SessionID}); err != nil {
+			return false, err
+		}
+	}
+	return n == 1, nil
+}
+
+// DeleteExpired removes sessions and login links that can no longer be used (expired or
+// revoked more than a day ago). Run by the "auth.cleanup" job.
+func (s *Service) DeleteExpired(ctx context.Context) (int, error) {
+	sys := viewer.NewSystemContext(ctx)
+	cutoff := s.now().Add(-24 * time.Hour)
+	n1, err := s.cfg.Client.Session.Delete().
+		Where(session.Or(session.ExpiresAtLT(cutoff), session.RevokedAtLT(cutoff))).
+		Exec(sys)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	// Links are kept for the rate-limit window after expiry; a day is well beyond it.
+	n2, err := s.cfg.Client.LoginLink.Delete().Where(loginlink.ExpiresAtLT(cutoff)).Exec(sys)
+	if err != nil {
+		return n1, fmt.Errorf("delete expired login links: %w", err)
+	}
+	return n1 + n2, nil
+}

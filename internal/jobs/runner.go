@@ -1,0 +1,482 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	stdsql "database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/job"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// Defaults of a Job and a Runner.
+const (
+	// DefaultTimeout bounds a run, and so its lease, when Job.Timeout is zero.
+	DefaultTimeout = 5 * time.Minute
+	// DefaultTick is how often Start looks for due jobs when RunnerConfig.Tick is zero.
+	DefaultTick = time.Second
+)
+
+// Limits of the jobs table (see ent/schema/job.go).
+const (
+	maxNameLen  = 100
+	maxOwnerLen = 100
+	maxErrorLen = 2000
+)
+
+// recordTimeout bounds writing a run's result, which happens even after the runner's
+// context was cancelled so that a stopped run is still on record.
+const recordTimeout = 10 * time.Second
+
+// Errors returned by the runner.
+var (
+	// ErrUnknownJob is returned by Trigger for a name that was never registered.
+	ErrUnknownJob = errors.New("unknown job")
+	// ErrAlreadyStarted is returned by a second call to Start.
+	ErrAlreadyStarted = errors.New("job runner already started")
+)
+
+// Job is one periodic, idempotent job.
+type Job struct {
+	// Name identifies the job across processes, e.g. "outbox.dispatch" (at most 100 bytes).
+	Name string
+	// Interval is the least time from the start of one run to the start of the next.
+	Interval time.Duration
+	// Timeout bounds one run and is the length of its lease (DefaultTimeout when zero).
+	// A run still going after Timeout has its context cancelled, and its lease may be
+	// taken by another process.
+	Timeout time.Duration
+	// Run does the work. Its context carries the system viewer and is cancelled at
+	// Timeout or when the runner stops.
+	Run func(ctx context.Context) error
+}
+
+func (j Job) timeout() time.Duration {
+	if j.Timeout > 0 {
+		return j.Timeout
+	}
+	return DefaultTimeout
+}
+
+// Validate reports whether j can be registered.
+func (j Job) Validate() error {
+	switch {
+	case j.Name == "":
+		return errors.New("job name is empty")
+	case len(j.Name) > maxNameLen:
+		return fmt.Errorf("job name %q is longer than %d bytes", j.Name, maxNameLen)
+	case j.Interval <= 0:
+		return fmt.Errorf("job %s: interval must be positive, got %s", j.Name, j.Interval)
+	case j.Timeout < 0:
+		return fmt.Errorf("job %s: timeout must not be negative, got %s", j.Name, j.Timeout)
+	case j.Run == nil:
+		return fmt.Errorf("job %s: Run is nil", j.Name)
+	}
+	return nil
+}
+
+// RunnerConfig configures a Runner.
+type RunnerConfig struct {
+	// Client is the ent client of the database that holds the jobs' state (required).
+	Client *ent.Client
+	// Now is the clock (time.Now when nil). Times are stored in UTC.
+	Now func() time.Time
+	// Owner names this process in leases, e.g. from NewOwner (required, at most 100 bytes).
+	Owner string
+	// Logger receives run outcomes (slog.Default when nil).
+	Logger *slog.Logger
+	// Tick is how often Start looks for due jobs (DefaultTick when zero).
+	Tick time.Duration
+}
+
+// Runner runs registered jobs when they are due, at most one run of a job at a time
+// across every process that shares the database.
+type Runner struct {
+	client *ent.Client
+	now    func() time.Time
+	owner  string
+	log    *slog.Logger
+	tick   time.Duration
+
+	mu        sync.Mutex
+	jobs      map[string]Job
+	order     []string        // registration order
+	ensured   map[string]bool // jobs whose row is known to exist
+	triggered map[string]bool // run on the next look regardless of interval
+	running   map[string]bool // runs in progress in this process
+
+	wake chan struct{} // nudges Start's loop (Trigger)
+
+	life    sync.Mutex
+	started bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// NewRunner checks cfg and returns a runner with no jobs.
+func NewRunner(cfg RunnerConfig) (*Runner, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("new job runner: Client is nil")
+	}
+	if cfg.Owner == "" || len(cfg.Owner) > maxOwnerLen {
+		return nil, fmt.Errorf("new job runner: Owner must be 1–%d bytes, got %q", maxOwnerLen, cfg.Owner)
+	}
+	if cfg.Tick < 0 {
+		return nil, fmt.Errorf("new job runner: Tick must not be negative, got %s", cfg.Tick)
+	}
+	r := &Runner{
+		client:    cfg.Client,
+		now:       cfg.Now,
+		owner:     cfg.Owner,
+		log:       cfg.Logger,
+		tick:      cfg.Tick,
+		jobs:      map[string]Job{},
+		ensured:   map[string]bool{},
+		triggered: map[string]bool{},
+		running:   map[string]bool{},
+		wake:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	if r.tick == 0 {
+		r.tick = DefaultTick
+	}
+	return r, nil
+}
+
+// NewOwner returns a lease owner name for this process: hostname:pid:random.
+func NewOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	suffix := fmt.Sprintf(":%d:%s", os.Getpid(), hex.EncodeToString(b))
+	if len(host)+len(suffix) > maxOwnerLen {
+		host = host[:maxOwnerLen-len(suffix)]
+	}
+	return host + suffix
+}
+
+// Register adds j. Names are unique within a runner.
+func (r *Runner) Register(j Job) error {
+	if err := j.Validate(); err != nil {
+		return fmt.Errorf("register job: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.jobs[j.Name]; dup {
+		return fmt.Errorf("register job %s: already registered", j.Name)
+	}
+	r.jobs[j.Name] = j
+	r.order = append(r.order, j.Name)
+	return nil
+}
+
+// Trigger makes the named job run at the next look (the next RunDue or tick of Start)
+// regardless of its interval. It still waits for a lease held elsewhere.
+func (r *Runner) Trigger(name string) error {
+	r.mu.Lock()
+	_, ok := r.jobs[name]
+	if ok {
+		r.triggered[name] = true
+	}
+	r.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("trigger job %s: %w", name, ErrUnknownJob)
+	}
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// clock returns the current time in UTC at the precision PostgreSQL stores, so a time
+// written and read back compares equal on both dialects.
+func (r *Runner) clock() time.Time { return r.now().UTC().Truncate(time.Microsecond) }
+
+// RunDue runs every registered job that is due and not leased elsewhere, concurrently,
+// and returns when they have all finished. A job's own error (or panic) is recorded in
+// its row and logged, not returned: the error RunDue returns is about the jobs' state
+// (reading it, taking a lease, recording a result).
+func (r *Runner) RunDue(ctx context.Context) error {
+	var wg sync.WaitGroup
+	var (
+		mu   sync.Mutex
+		errs []error
+	)
+	err := r.startDue(ctx, &wg, func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	})
+	wg.Wait()
+	return errors.Join(append([]error{err}, errs...)...)
+}
+
+// startDue starts a goroutine per due job it acquires, tracked by wg; recording errors
+// of those runs go to onErr.
+func (r *Runner) startDue(ctx context.Context, wg *sync.WaitGroup, onErr func(error)) error {
+	if err := ctx.Err(); err != nil {
+		return nil
+	}
+	sys := viewer.NewSystemContext(ctx)
+	r.mu.Lock()
+	var missing []string
+	for _, n := range r.order {
+		if !r.ensured[n] {
+			missing = append(missing, n)
+		}
+	}
+	names := slices.Clone(r.order)
+	r.mu.Unlock()
+	if len(names) == 0 {
+		return nil
+	}
+	for _, n := range missing {
+		if err := r.ensureRow(sys, n); err != nil {
+			return err
+		}
+	}
+
+	rows, err := r.client.Job.Query().Where(job.NameIn(names...)).All(sys)
+	if err != nil {
+		return fmt.Errorf("read jobs: %w", err)
+	}
+	byName := make(map[string]*ent.Job, len(rows))
+	for _, row := range rows {
+		byName[row.Name] = row
+	}
+
+	now := r.clock()
+	var errs []error
+	for _, name := range names {
+		r.mu.Lock()
+		j := r.jobs[name]
+		forced := r.triggered[name]
+		busy := r.running[name]
+		r.mu.Unlock()
+		row := byName[name]
+		if busy || row == nil {
+			continue
+		}
+		// A cheap look first, so an idle tick costs one SELECT rather than an UPDATE per job;
+		// acquire re-checks the same conditions atomically.
+		if !forced && !isDue(row, j.Interval, now) {
+			continue
+		}
+		if row.LeaseUntil != nil && !row.LeaseUntil.Before(now) {
+			continue
+		}
+		ok, err := r.acquire(sys, j, now, forced)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		r.mu.Lock()
+		r.running[name] = true
+		delete(r.triggered, name)
+		r.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				r.mu.Lock()
+				delete(r.running, name)
+				r.mu.Unlock()
+			}()
+			if err := r.run(ctx, j, now); err != nil {
+				onErr(err)
+			}
+		}()
+	}
+	return errors.Join(errs...)
+}
+
+func isDue(row *ent.Job, interval time.Duration, now time.Time) bool {
+	return row.LastStartedAt == nil || !row.LastStartedAt.Add(interval).After(now)
+}
+
+// ensureRow creates the job's row on first sight. Several processes may race here:
+// the insert does nothing when the row exists.
+func (r *Runner) ensureRow(ctx context.Context, name string) error {
+	// In a transaction because ent sends an upsert as INSERT … RETURNING, a query, which
+	// on SQLite would otherwise go to the read-only pool; transactions use the writer.
+	tx, err := r.client.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("create job row %s: %w", name, err)
+	}
+	err = tx.Job.Create().SetName(name).
+		OnConflictColumns(job.FieldName).DoNothing().
+		Exec(ctx)
+	// With DO NOTHING and an existing row, RETURNING yields no row: that is success.
+	if err != nil && !isNoRows(err) {
+		_ = tx.Rollback()
+		return fmt.Errorf("create job row %s: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create job row %s: %w", name, err)
+	}
+	r.mu.Lock()
+	r.ensured[name] = true
+	r.mu.Unlock()
+	return nil
+}
+
+// acquire takes the job's lease with one conditional UPDATE: it succeeds (one row
+// affected) only if nobody holds an unexpired lease and, unless forced, the job is due.
+// Checking "due" in the same statement means a runner that looked before another one's
+// whole run cannot run the job a second time in the same interval.
+func (r *Runner) acquire(ctx context.Context, j Job, now time.Time, forced bool) (bool, error) {
+	upd := r.client.Job.Update().Where(
+		job.NameEQ(j.Name),
+		job.Or(job.LeaseUntilIsNil(), job.LeaseUntilLT(now)),
+	)
+	if !forced {
+		upd.Where(job.Or(job.LastStartedAtIsNil(), job.LastStartedAtLTE(now.Add(-j.Interval))))
+	}
+	n, err := upd.
+		SetLeaseOwner(r.owner).
+		SetLeaseUntil(now.Add(j.timeout())).
+		SetLastStartedAt(now).
+		Save(ctx)
+	if err != nil {
+		return false, fmt.Errorf("acquire lease of job %s: %w", j.Name, err)
+	}
+	return n == 1, nil
+}
+
+// run runs j under the lease taken at started and records the outcome.
+func (r *Runner) run(ctx context.Context, j Job, started time.Time) error {
+	log := r.log.With("op", "jobs.run", "job", j.Name, "owner", r.owner)
+	jctx, cancel := context.WithTimeout(viewer.NewSystemContext(ctx), j.timeout())
+	runErr := safeRun(jctx, j.Run)
+	cancel()
+	finished := r.clock()
+
+	// Record even when ctx was cancelled (Stop): the run happened.
+	rctx, rcancel := context.WithTimeout(viewer.NewSystemContext(context.WithoutCancel(ctx)), recordTimeout)
+	defer rcancel()
+	upd := r.client.Job.Update().
+		// Only while the lease is still ours: if it ran out and another process took the
+		// job over, that run's record is the one that counts.
+		Where(job.NameEQ(j.Name), job.LeaseOwnerEQ(r.owner), job.LastStartedAtEQ(started)).
+		SetLastFinishedAt(finished).
+		SetLastDurationMs(finished.Sub(started).Milliseconds()).
+		AddRuns(1).
+		ClearLeaseOwner().
+		ClearLeaseUntil()
+	if runErr != nil {
+		upd.SetLastOutcome(job.LastOutcomeError).SetLastError(truncate(runErr.Error(), maxErrorLen)).AddFailures(1)
+	} else {
+		upd.SetLastOutcome(job.LastOutcomeOk).SetLastError("")
+	}
+	n, err := upd.Save(rctx)
+	if err != nil {
+		return fmt.Errorf("record run of job %s: %w", j.Name, err)
+	}
+	dur := finished.Sub(started)
+	switch {
+	case n == 0:
+		log.Warn("job lease ran out before the run ended; another process owns it now", "err", runErr)
+	case runErr != nil:
+		log.Error("job failed", "duration", dur, "err", runErr)
+	default:
+		log.Info("job ran", "duration", dur)
+	}
+	return nil
+}
+
+// safeRun calls fn, turning a panic into an error so that one job cannot kill the runner.
+func safeRun(ctx context.Context, fn func(context.Context) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return fn(ctx)
+}
+
+// Start runs due jobs every Tick until ctx is cancelled or Stop is called, then waits for
+// the runs in progress (whose contexts are cancelled) and returns. It blocks: call it in
+// its own goroutine. A runner starts once.
+func (r *Runner) Start(ctx context.Context) error {
+	r.life.Lock()
+	if r.started {
+		r.life.Unlock()
+		return ErrAlreadyStarted
+	}
+	r.started = true
+	ctx, cancel := context.WithCancel(ctx)
+	r.cancel = cancel
+	r.life.Unlock()
+	defer close(r.done)
+	defer cancel()
+
+	log := r.log.With("op", "jobs.start", "owner", r.owner)
+	ticker := time.NewTicker(r.tick)
+	defer ticker.Stop()
+	var wg sync.WaitGroup
+	onErr := func(err error) { log.Error("job run", "err", err) }
+	for {
+		if err := r.startDue(ctx, &wg, onErr); err != nil {
+			log.Error("start due jobs", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return nil
+		case <-ticker.C:
+		case <-r.wake:
+		}
+	}
+}
+
+// Stop stops Start, if it is running, and returns when every run in progress has ended.
+// It is safe to call more than once.
+func (r *Runner) Stop() {
+	r.life.Lock()
+	started, cancel := r.started, r.cancel
+	r.life.Unlock()
+	if !started {
+		return
+	}
+	if cancel != nil {
+		cancel()
+	}
+	<-r.done
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isNoRows(err error) bool { return errors.Is(err, stdsql.ErrNoRows) }

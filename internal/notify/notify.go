@@ -1,0 +1,90 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
+	"github.com/gocart-coalition/coalition/internal/mail"
+	"github.com/gocart-coalition/coalition/internal/outbox"
+)
+
+// Recipient is who an email goes to.
+type Recipient struct {
+	Email string
+	Name  string
+}
+
+// Config of a Notifier.
+type Config struct {
+	Renderer *Renderer
+	Now      func() time.Time
+	// Wake, when set, is called after the transaction that queued an email commits, so
+	// the outbox worker of this process sends it at once instead of at its next poll.
+	Wake func()
+}
+
+// Notifier turns domain events into rendered emails queued in the outbox, inside the
+// caller's transaction: if the change rolls back, no email exists; if it commits, the
+// email is sent even if the process stops a moment later.
+type Notifier struct {
+	cfg Config
+}
+
+// New checks cfg and returns a Notifier.
+func New(cfg Config) (*Notifier, error) {
+	if cfg.Renderer == nil || cfg.Now == nil {
+		return nil, errors.New("notify: Renderer and Now are required")
+	}
+	return &Notifier{cfg: cfg}, nil
+}
+
+// LoginLink queues the sign-in link email.
+func (n *Notifier) LoginLink(ctx context.Context, client *ent.Client, to Recipient, data LoginLinkData, key string) error {
+	return n.queue(ctx, client, "login_link", to, data, key, nil)
+}
+
+// queue renders template for to and writes the outbox row through client.
+func (n *Notifier) queue(ctx context.Context, client *ent.Client, template string, to Recipient, data any, key string, attachments []mailtype.Attachment) error {
+	r, err := n.cfg.Renderer.Render(template, data)
+	if err != nil {
+		return fmt.Errorf("render %s: %w", template, err)
+	}
+	err = outbox.Enqueue(ctx, client, n.cfg.Now(), outbox.Email{
+		DedupeKey:   key,
+		Template:    template,
+		To:          mail.Address{Name: to.Name, Email: to.Email},
+		Subject:     r.Subject,
+		Text:        r.Text,
+		HTML:        r.HTML,
+		Attachments: attachments,
+	})
+	if err != nil {
+		return fmt.Errorf("queue %s: %w", template, err)
+	}
+	n.wakeAfterCommit(ctx)
+	return nil
+}
+
+func (n *Notifier) wakeAfterCommit(ctx context.Context) {
+	if n.cfg.Wake == nil {
+		return
+	}
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
+		n.cfg.Wake()
+		return
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				n.cfg.Wake()
+			}
+			return err
+		})
+	})
+}

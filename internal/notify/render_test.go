@@ -1,0 +1,255 @@
+package notify_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/templates"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the rendered emails")
+
+var common = notify.Common{
+	SiteName:     "European CAR-T Coalition",
+	PublicURL:    "https://coalition.example.org",
+	SupportEmail: "support@coalition.example.org",
+}
+
+// fixtures holds the data each email's golden files are rendered from; every email in
+// templates/email must have one.
+var fixtures = map[string]any{
+	"login_link": notify.LoginLinkData{
+		Email:        "ana.novak@fnol.example",
+		URL:          "https://coalition.example.org/signin?token=lt_4f9c2a7e1b3d5f60",
+		ValidMinutes: 15,
+		RequestedIP:  "192.0.2.10",
+	},
+}
+
+func newRenderer(t *testing.T) *notify.Renderer {
+	t.Helper()
+	r, err := notify.NewRenderer(templates.FS, common)
+	if err != nil {
+		t.Fatalf("NewRenderer(templates.FS): %v", err)
+	}
+	return r
+}
+
+func TestRenderGolden(t *testing.T) {
+	r := newRenderer(t)
+	for _, name := range r.Names() {
+		t.Run(name, func(t *testing.T) {
+			data, ok := fixtures[name]
+			if !ok {
+				t.Fatalf("no fixture for email %q: add one to fixtures", name)
+			}
+			got, err := r.Render(name, data)
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			for _, part := range []struct{ ext, got string }{
+				{"subject", got.Subject + "\n"},
+				{"txt", got.Text},
+				{"html", got.HTML},
+			} {
+				golden := filepath.Join("testdata", name+"."+part.ext+".golden")
+				if *update {
+					if err := os.WriteFile(golden, []byte(part.got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./internal/notify -run TestRenderGolden -update)", err)
+				}
+				if diff := cmp.Diff(string(want), part.got); diff != "" {
+					t.Errorf("%s differs from %s (-want +got):\n%s", part.ext, golden, diff)
+				}
+			}
+		})
+	}
+	for name := range fixtures {
+		if !contains(r.Names(), name) {
+			t.Errorf("fixture %q has no templates", name)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLoginLinkSaysWhatMatters(t *testing.T) {
+	r := newRenderer(t)
+	got, err := r.Render("login_link", fixtures["login_link"])
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	for _, body := range []struct{ name, s string }{{"text", got.Text}, {"html", got.HTML}} {
+		for _, want := range []string{
+			"https://coalition.example.org/signin?token=lt_4f9c2a7e1b3d5f60",
+			"15 minutes",
+			"works once",
+			"192.0.2.10",
+			"Nobody can sign in without the link",
+			"a sign-in link was requested for ana.novak@fnol.example",
+			"support@coalition.example.org",
+		} {
+			if !strings.Contains(body.s, want) {
+				t.Errorf("%s body does not contain %q", body.name, want)
+			}
+		}
+	}
+	if strings.Contains(got.HTML, "<img") || strings.Contains(got.HTML, "<link") {
+		t.Errorf("html loads external resources:\n%s", got.HTML)
+	}
+
+	// The IP line is optional.
+	data := fixtures["login_link"].(notify.LoginLinkData)
+	data.RequestedIP = ""
+	got, err = r.Render("login_link", data)
+	if err != nil {
+		t.Fatalf("Render without IP: %v", err)
+	}
+	if strings.Contains(got.Text, "IP address") || strings.Contains(got.HTML, "IP address") {
+		t.Errorf("rendered an IP line without an IP")
+	}
+}
+
+func TestRenderEscapesHTML(t *testing.T) {
+	r := newRenderer(t)
+	got, err := r.Render("login_link", notify.LoginLinkData{
+		Email:        `<script>alert("x")</script>@example.org`,
+		URL:          `javascript:alert("x")`,
+		ValidMinutes: 15,
+		RequestedIP:  `<b>10.0.0.1</b>`,
+	})
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	for _, bad := range []string{"<script>", "<b>10.0.0.1", `href="javascript:`} {
+		if strings.Contains(got.HTML, bad) {
+			t.Errorf("html contains unescaped %q", bad)
+		}
+	}
+	for _, want := range []string{"&lt;script&gt;", "&lt;b&gt;10.0.0.1", `href="#ZgotmplZ"`} {
+		if !strings.Contains(got.HTML, want) {
+			t.Errorf("html does not contain escaped %q", want)
+		}
+	}
+	// The text part is plain text: it shows the data as it is.
+	if !strings.Contains(got.Text, `<script>alert("x")</script>@example.org`) {
+		t.Errorf("text part altered the data:\n%s", got.Text)
+	}
+}
+
+// emailFS is a minimal template tree with one email, "hello"; tests break one file at a time.
+func emailFS() fstest.MapFS {
+	return fstest.MapFS{
+		"email/layout.txt.tmpl":    {Data: []byte(`{{template "content" .}}` + "\n-- \n{{.Site.SiteName}}\n")},
+		"email/layout.html.tmpl":   {Data: []byte(`<html><title>{{.Subject}}</title>{{template "content" .}}</html>`)},
+		"email/hello.subject.tmpl": {Data: []byte("Hello {{.Data.Name}}\n")},
+		"email/hello.txt.tmpl":     {Data: []byte(`{{define "content"}}Hi {{.Data.Name}}{{end}}`)},
+		"email/hello.html.tmpl":    {Data: []byte(`{{define "content"}}<p>Hi {{.Data.Name}}</p>{{end}}`)},
+	}
+}
+
+func TestRenderWithMinimalTree(t *testing.T) {
+	r, err := notify.NewRenderer(emailFS(), common)
+	if err != nil {
+		t.Fatalf("NewRenderer: %v", err)
+	}
+	got, err := r.Render("hello", map[string]string{"Name": "Ana"})
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	want := notify.Rendered{
+		Subject: "Hello Ana",
+		Text:    "Hi Ana\n-- \nEuropean CAR-T Coalition\n",
+		HTML:    "<html><title>Hello Ana</title><p>Hi Ana</p></html>\n",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Render (-want +got):\n%s", diff)
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	r, err := notify.NewRenderer(emailFS(), common)
+	if err != nil {
+		t.Fatalf("NewRenderer: %v", err)
+	}
+	tests := []struct {
+		name, email string
+		data        any
+		wantErr     string
+	}{
+		{"unknown email", "nope", map[string]string{"Name": "Ana"}, "no such template"},
+		{"missing map key", "hello", map[string]string{"Nom": "Ana"}, "map has no entry for key"},
+		{"missing struct field", "hello", struct{ Nom string }{"Ana"}, "can't evaluate field Name"},
+		{"newline in subject", "hello", map[string]string{"Name": "Ana\r\nBcc: victim@example.org"}, "more than one line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := r.Render(tt.email, tt.data)
+			if err == nil {
+				t.Fatalf("Render(%q, %v) = nil error, want one containing %q", tt.email, tt.data, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Render error = %q, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRenderRejectsEmptySubject(t *testing.T) {
+	f := emailFS()
+	f["email/hello.subject.tmpl"] = &fstest.MapFile{Data: []byte("{{.Data.Name}}\n")}
+	r, err := notify.NewRenderer(f, common)
+	if err != nil {
+		t.Fatalf("NewRenderer: %v", err)
+	}
+	if _, err := r.Render("hello", map[string]string{"Name": " \t"}); err == nil || !strings.Contains(err.Error(), "subject is empty") {
+		t.Errorf("Render error = %v, want subject is empty", err)
+	}
+}
+
+func TestNewRendererRejectsBrokenTemplates(t *testing.T) {
+	tests := map[string]func(fstest.MapFS){
+		"missing html part":   func(f fstest.MapFS) { delete(f, "email/hello.html.tmpl") },
+		"missing subject":     func(f fstest.MapFS) { delete(f, "email/hello.subject.tmpl") },
+		"missing text layout": func(f fstest.MapFS) { delete(f, "email/layout.txt.tmpl") },
+		"missing html layout": func(f fstest.MapFS) { delete(f, "email/layout.html.tmpl") },
+		"text parse error": func(f fstest.MapFS) {
+			f["email/hello.txt.tmpl"] = &fstest.MapFile{Data: []byte(`{{define "content"}}{{.Data.Name}`)}
+		},
+		"html parse error": func(f fstest.MapFS) { f["email/hello.html.tmpl"] = &fstest.MapFile{Data: []byte(`{{if}}`)} },
+		"no content block": func(f fstest.MapFS) { f["email/hello.txt.tmpl"] = &fstest.MapFile{Data: []byte(`Hi`)} },
+		"no emails": func(f fstest.MapFS) {
+			delete(f, "email/hello.subject.tmpl")
+			delete(f, "email/hello.txt.tmpl")
+			delete(f, "email/hello.html.tmpl")
+		},
+	}
+	for name, breakIt := range tests {
+		t.Run(name, func(t *testing.T) {
+			f := emailFS()
+			breakIt(f)
+			if _, err := notify.NewRenderer(f, common); err == nil {
+				t.Errorf("NewRenderer = nil error, want an error")
+			}
+		})
+	}
+}

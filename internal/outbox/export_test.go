@@ -1,0 +1,24 @@
+package outbox
+
+import (
+	"context"
+	"time"
+
+	"github.com/gocart-coalition/coalition/ent"
+)
+
+// ClaimAndSendWithoutRecording plays a worker that claims a batch, hands it to the relay,
+// and dies before recording anything: the rows stay sending under its lease.
+func (w *Worker) ClaimAndSendWithoutRecording(ctx context.Context) ([]*ent.OutboxMessage, error) {
+	w.drainMu.Lock()
+	defer w.drainMu.Unlock()
+	rows, err := w.claim(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.send(ctx, rows)
+	return rows, nil
+}
+
+// Backoff exposes the retry delay after attempt n.
+func (w *Worker) Backoff(n int) time.Duration { return w.backoff(n) }

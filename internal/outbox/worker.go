@@ -1,0 +1,572 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	netmail "net/mail"
+	"sync"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+	"golang.org/x/time/rate"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/internal/jobs"
+	"github.com/gocart-coalition/coalition/internal/mail"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// Defaults of WorkerConfig.
+const (
+	DefaultConcurrency  = 1
+	DefaultBatchSize    = 100
+	DefaultLease        = 2 * time.Minute
+	DefaultMaxAttempts  = 10
+	DefaultBackoffBase  = 30 * time.Second
+	DefaultBackoffMax   = time.Hour
+	DefaultPollInterval = 5 * time.Second
+)
+
+// DispatchJobName is the name of the periodic job that drains the outbox (DispatchJob).
+const DispatchJobName = "outbox.dispatch"
+
+// recordTimeout bounds writing a batch's results, which happens even after the worker's
+// context was cancelled: a message the relay accepted must not be sent again.
+const recordTimeout = 30 * time.Second
+
+// maxOwnerLen is the length of outbox_messages.lease_owner.
+const maxOwnerLen = 100
+
+// WorkerConfig configures a Worker.
+type WorkerConfig struct {
+	// Client is the ent client of the database holding the outbox (required).
+	Client *ent.Client
+	// Dialect is the database's, dialect.SQLite or dialect.Postgres (required): claims
+	// use FOR UPDATE SKIP LOCKED on PostgreSQL only.
+	Dialect string
+	// Transport delivers messages (required). The worker takes one Sender from it per
+	// sending goroutine.
+	Transport mail.Transport
+	// From is the sender of every message (required).
+	From mail.Address
+	// Now is the clock (time.Now when nil). Times are stored in UTC.
+	Now func() time.Time
+	// Concurrency is the number of sending goroutines, each with its own connection
+	// (DefaultConcurrency when zero).
+	Concurrency int
+	// RatePerSecond caps messages sent per second across the worker; 0 means no cap.
+	RatePerSecond float64
+	// BatchSize is the number of rows claimed at once (DefaultBatchSize when zero).
+	BatchSize int
+	// Lease is how long claimed rows belong to this worker; rows still sending after it
+	// are claimed again (DefaultLease when zero). Keep it well above the transport's
+	// timeout times BatchSize / Concurrency.
+	Lease time.Duration
+	// MaxAttempts is the number of attempts after which a temporary failure fails the
+	// row (DefaultMaxAttempts when zero).
+	MaxAttempts int
+	// BackoffBase and BackoffMax shape the delay before a retry: after attempt n, a
+	// random delay between BackoffBase and min(BackoffMax, BackoffBase·2ⁿ⁻¹) (full
+	// jitter above a floor of BackoffBase). Defaults DefaultBackoffBase, DefaultBackoffMax.
+	BackoffBase, BackoffMax time.Duration
+	// PollInterval is how long Run waits for a Notify before it looks for due rows again
+	// (DefaultPollInterval when zero).
+	PollInterval time.Duration
+	// Owner names this worker in leases, e.g. jobs.NewOwner() (required, at most 100 bytes).
+	Owner string
+	// Logger receives the worker's logs (slog.Default when nil).
+	Logger *slog.Logger
+	// Metrics, when set, counts results and send durations.
+	Metrics *Metrics
+}
+
+// Worker claims due outbox rows, sends them, and records the results.
+type Worker struct {
+	client      *ent.Client
+	postgres    bool
+	transport   mail.Transport
+	from        mail.Address
+	now         func() time.Time
+	concurrency int
+	limiter     *rate.Limiter
+	batchSize   int
+	lease       time.Duration
+	maxAttempts int
+	backoffBase time.Duration
+	backoffMax  time.Duration
+	poll        time.Duration
+	owner       string
+	log         *slog.Logger
+	metrics     *Metrics
+
+	notify chan struct{}
+
+	// drainMu serialises drains of this worker; it guards senders, of which sending
+	// goroutine i uses senders[i] only (a go-mail client must not be shared).
+	drainMu sync.Mutex
+	senders []mail.Sender
+}
+
+// NewWorker checks cfg, fills in defaults, and returns a worker. It does not connect to
+// the relay: the senders connect on their first message.
+func NewWorker(cfg WorkerConfig) (*Worker, error) {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if cfg.Client == nil {
+		bad("Client is nil")
+	}
+	if cfg.Dialect != dialect.SQLite && cfg.Dialect != dialect.Postgres {
+		bad("Dialect %q is neither %q nor %q", cfg.Dialect, dialect.SQLite, dialect.Postgres)
+	}
+	if cfg.Transport == nil {
+		bad("Transport is nil")
+	}
+	if a, err := netmail.ParseAddress(cfg.From.Email); err != nil || a.Address != cfg.From.Email {
+		bad("From %q is not a bare email address", cfg.From.Email)
+	}
+	if cfg.Owner == "" || len(cfg.Owner) > maxOwnerLen {
+		bad("Owner must be 1–%d bytes, got %q", maxOwnerLen, cfg.Owner)
+	}
+	for name, v := range map[string]int{"Concurrency": cfg.Concurrency, "BatchSize": cfg.BatchSize, "MaxAttempts": cfg.MaxAttempts} {
+		if v < 0 {
+			bad("%s must not be negative, got %d", name, v)
+		}
+	}
+	for name, v := range map[string]time.Duration{"Lease": cfg.Lease, "BackoffBase": cfg.BackoffBase, "BackoffMax": cfg.BackoffMax, "PollInterval": cfg.PollInterval} {
+		if v < 0 {
+			bad("%s must not be negative, got %s", name, v)
+		}
+	}
+	if cfg.RatePerSecond < 0 {
+		bad("RatePerSecond must not be negative, got %g", cfg.RatePerSecond)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("new outbox worker: %w", errors.Join(errs...))
+	}
+	w := &Worker{
+		client:      cfg.Client,
+		postgres:    cfg.Dialect == dialect.Postgres,
+		transport:   cfg.Transport,
+		from:        cfg.From,
+		now:         cfg.Now,
+		concurrency: or(cfg.Concurrency, DefaultConcurrency),
+		batchSize:   or(cfg.BatchSize, DefaultBatchSize),
+		lease:       or(cfg.Lease, DefaultLease),
+		maxAttempts: or(cfg.MaxAttempts, DefaultMaxAttempts),
+		backoffBase: or(cfg.BackoffBase, DefaultBackoffBase),
+		backoffMax:  or(cfg.BackoffMax, DefaultBackoffMax),
+		poll:        or(cfg.PollInterval, DefaultPollInterval),
+		owner:       cfg.Owner,
+		log:         cfg.Logger,
+		metrics:     cfg.Metrics,
+		notify:      make(chan struct{}, 1),
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if w.log == nil {
+		w.log = slog.Default()
+	}
+	if w.backoffMax < w.backoffBase {
+		w.backoffMax = w.backoffBase
+	}
+	if cfg.RatePerSecond > 0 {
+		// A burst of one per sender lets every goroutine start at once, then paces them.
+		w.limiter = rate.NewLimiter(rate.Limit(cfg.RatePerSecond), w.concurrency)
+	}
+	w.senders = make([]mail.Sender, w.concurrency)
+	return w, nil
+}
+
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func (w *Worker) clock() time.Time { return utc(w.now()) }
+
+// Notify tells Run that rows were queued, so it drains at once instead of at the next
+// poll. It never blocks; call it after the enqueueing transaction commits.
+func (w *Worker) Notify() {
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
+}
+
+// outcome is what became of one claimed row.
+type outcome int
+
+const (
+	unsent    outcome = iota // not attempted (the drain was cancelled first)
+	accepted                 // the relay accepted it
+	rejected                 // a permanent failure
+	temporary                // a failure worth retrying
+)
+
+type result struct {
+	outcome outcome
+	err     error
+}
+
+// DrainOnce claims and sends batches until no row is due, and returns how many messages
+// were sent, failed and scheduled for a retry. When ctx is cancelled it stops claiming,
+// lets the sends already started finish, records their results, puts the rows it did
+// not get to back in the queue, and returns ctx's error. Drains of one Worker run one
+// at a time.
+func (w *Worker) DrainOnce(ctx context.Context) (sent, failed, retried int, err error) {
+	w.drainMu.Lock()
+	defer w.drainMu.Unlock()
+	for {
+		if err := ctx.Err(); err != nil {
+			return sent, failed, retried, err
+		}
+		batch, err := w.claim(ctx)
+		if err != nil {
+			return sent, failed, retried, err
+		}
+		if len(batch) == 0 {
+			return sent, failed, retried, nil
+		}
+		results := w.send(ctx, batch)
+		s, f, r, err := w.record(ctx, batch, results)
+		sent, failed, retried = sent+s, failed+f, retried+r
+		if err != nil {
+			return sent, failed, retried, err
+		}
+	}
+}
+
+// dueNow selects rows the worker may take: queued and due, or sending with a lease that
+// ran out (their worker died).
+func dueNow(now time.Time) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		outboxmessage.Or(
+			outboxmessage.And(outboxmessage.StateEQ(outboxmessage.StateQueued), outboxmessage.NextAttemptAtLTE(now)),
+			outboxmessage.And(outboxmessage.StateEQ(outboxmessage.StateSending), outboxmessage.LeaseUntilLT(now)),
+		)(s)
+	}
+}
+
+// claim takes up to BatchSize due rows in one transaction: it marks them sending under
+// this worker's lease and counts the attempt. The returned rows show that state.
+func (w *Worker) claim(ctx context.Context) ([]*ent.OutboxMessage, error) {
+	ctx = viewer.NewSystemContext(ctx)
+	tx, err := w.client.Tx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox rows: %w", err)
+	}
+	rows, err := w.claimIn(ctx, tx)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("claim outbox rows: %w", err), tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("claim outbox rows: commit: %w", err)
+	}
+	return rows, nil
+}
+
+func (w *Worker) claimIn(ctx context.Context, tx *ent.Tx) ([]*ent.OutboxMessage, error) {
+	now := w.clock()
+	q := tx.OutboxMessage.Query().
+		Where(dueNow(now)).
+		Order(outboxmessage.ByNextAttemptAt(), outboxmessage.ByID()).
+		Limit(w.batchSize)
+	if w.postgres {
+		// Other processes' claims skip the rows this one has locked, instead of waiting
+		// for them and then sending them a second time. SQLite has no row locks: its
+		// single writer connection serialises claims (ARCHITECTURE §6.4).
+		q.ForUpdate(sql.WithLockAction(sql.SkipLocked))
+	}
+	rows, err := q.All(ctx)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	ids := make([]pulid.ID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	leaseUntil := now.Add(w.lease)
+	n, err := tx.OutboxMessage.Update().
+		Where(outboxmessage.IDIn(ids...)).
+		SetState(outboxmessage.StateSending).
+		SetLeaseUntil(leaseUntil).
+		SetLeaseOwner(w.owner).
+		AddAttempts(1).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n != len(rows) {
+		return nil, fmt.Errorf("marked %d of %d rows sending", n, len(rows))
+	}
+	for _, r := range rows {
+		r.State = outboxmessage.StateSending
+		r.Attempts++
+		r.LeaseUntil = &leaseUntil
+		r.LeaseOwner = w.owner
+	}
+	return rows, nil
+}
+
+// send delivers the batch over up to Concurrency goroutines, goroutine i through its own
+// senders[i]. A send that has started runs to completion even if ctx is cancelled (the
+// relay may accept it, and then it must be recorded as sent); rows not yet started when
+// ctx ends are left unsent.
+func (w *Worker) send(ctx context.Context, batch []*ent.OutboxMessage) []result {
+	results := make([]result, len(batch))
+	next := make(chan int, len(batch))
+	for i := range batch {
+		next <- i
+	}
+	close(next)
+	sendCtx := context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
+	for g := range min(w.concurrency, len(batch)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sender, err := w.sender(ctx, g)
+			for i := range next {
+				switch {
+				case ctx.Err() != nil:
+					results[i] = result{outcome: unsent}
+				case err != nil:
+					results[i] = result{outcome: temporary, err: err}
+				case w.limiter != nil && w.limiter.Wait(ctx) != nil:
+					results[i] = result{outcome: unsent}
+				default:
+					results[i] = w.sendOne(sendCtx, sender, batch[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// sender returns goroutine g's sender, creating it on first use.
+func (w *Worker) sender(ctx context.Context, g int) (mail.Sender, error) {
+	if w.senders[g] != nil {
+		return w.senders[g], nil
+	}
+	s, err := w.transport.NewSender(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("new %s sender: %w", w.transport.Name(), err)
+	}
+	w.senders[g] = s
+	return s, nil
+}
+
+func (w *Worker) sendOne(ctx context.Context, s mail.Sender, row *ent.OutboxMessage) result {
+	msg := &mail.Message{
+		// The Message-ID is derived from the row id, so a retry reuses it.
+		ID:          row.ID.String(),
+		From:        w.from,
+		To:          mail.Address{Name: row.RecipientName, Email: row.Recipient},
+		Subject:     row.Subject,
+		Text:        row.TextBody,
+		HTML:        row.HTMLBody,
+		Headers:     row.Headers,
+		Attachments: row.Attachments,
+		Date:        w.clock(),
+	}
+	// Wall-clock time for the latency metric only; no decision depends on it.
+	start := time.Now()
+	err := s.Send(ctx, msg)
+	w.metrics.observeSend(time.Since(start))
+	switch {
+	case err == nil:
+		return result{outcome: accepted}
+	case mail.IsPermanent(err):
+		return result{outcome: rejected, err: err}
+	default:
+		return result{outcome: temporary, err: err}
+	}
+}
+
+// backoff returns the delay before the retry that follows attempt n (1-based).
+func (w *Worker) backoff(n int) time.Duration {
+	ceiling := w.backoffBase
+	for i := 1; i < n && ceiling < w.backoffMax; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, w.backoffMax)
+	return w.backoffBase + rand.N(ceiling-w.backoffBase+1)
+}
+
+// record writes the results of a batch in one transaction: one UPDATE for all accepted
+// rows and one for all unsent rows (per attempt count, which is almost always one), one
+// per failure. Every UPDATE matches only rows still under this worker's claim, so a
+// result that comes in after the lease ran out and another worker took the row over
+// does not overwrite that worker's state.
+func (w *Worker) record(ctx context.Context, batch []*ent.OutboxMessage, results []result) (sent, failed, retried int, err error) {
+	ctx, cancel := context.WithTimeout(viewer.NewSystemContext(context.WithoutCancel(ctx)), recordTimeout)
+	defer cancel()
+	log := w.log.With("op", "outbox.record", "owner", w.owner)
+	now := w.clock()
+
+	type group struct {
+		outcome  outcome
+		attempts int
+	}
+	groups := map[group][]pulid.ID{}
+	type change struct {
+		row   *ent.OutboxMessage
+		state outboxmessage.State
+		next  time.Time
+		err   string
+	}
+	var changes []change
+	for i, row := range batch {
+		res := results[i]
+		switch {
+		case res.outcome == accepted, res.outcome == unsent:
+			g := group{res.outcome, row.Attempts}
+			groups[g] = append(groups[g], row.ID)
+		case res.outcome == rejected || row.Attempts >= w.maxAttempts:
+			changes = append(changes, change{row: row, state: outboxmessage.StateFailed, err: res.err.Error()})
+		default:
+			changes = append(changes, change{row: row, state: outboxmessage.StateQueued, next: now.Add(w.backoff(row.Attempts)), err: res.err.Error()})
+		}
+	}
+
+	tx, err := w.client.Tx(ctx)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("record outbox results: %w", err)
+	}
+	ours := func(ids []pulid.ID, attempts int) *ent.OutboxMessageUpdate {
+		return tx.OutboxMessage.Update().Where(
+			outboxmessage.IDIn(ids...),
+			outboxmessage.StateEQ(outboxmessage.StateSending),
+			outboxmessage.LeaseOwnerEQ(w.owner),
+			outboxmessage.AttemptsEQ(attempts),
+		).ClearLeaseUntil().ClearLeaseOwner()
+	}
+	var lost int
+	err = func() error {
+		for g, ids := range groups {
+			upd := ours(ids, g.attempts)
+			if g.outcome == accepted {
+				upd.SetState(outboxmessage.StateSent).SetSentAt(now)
+			} else {
+				// Never attempted: give the attempt back.
+				upd.SetState(outboxmessage.StateQueued).AddAttempts(-1)
+			}
+			n, err := upd.Save(ctx)
+			if err != nil {
+				return err
+			}
+			lost += len(ids) - n
+			if g.outcome == accepted {
+				sent += n
+			}
+		}
+		for _, c := range changes {
+			upd := ours([]pulid.ID{c.row.ID}, c.row.Attempts).
+				SetState(c.state).
+				SetLastError(truncate(c.err, maxErrorLen))
+			if c.state == outboxmessage.StateQueued {
+				upd.SetNextAttemptAt(c.next)
+			}
+			n, err := upd.Save(ctx)
+			if err != nil {
+				return err
+			}
+			lost += 1 - n
+			if n == 0 {
+				continue
+			}
+			if c.state == outboxmessage.StateFailed {
+				failed++
+				log.Error("outbox message failed", "id", c.row.ID, "recipient", c.row.Recipient, "attempts", c.row.Attempts, "err", c.err)
+			} else {
+				retried++
+				log.Warn("outbox message will be retried", "id", c.row.ID, "attempts", c.row.Attempts, "next_attempt_at", c.next, "err", c.err)
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		return 0, 0, 0, errors.Join(fmt.Errorf("record outbox results: %w", err), tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, 0, fmt.Errorf("record outbox results: commit: %w", err)
+	}
+	if lost > 0 {
+		log.Warn("outbox rows were taken over by another worker before their results were recorded", "rows", lost)
+	}
+	w.metrics.count(sent, failed, retried)
+	return sent, failed, retried, nil
+}
+
+// Run drains the outbox until ctx is cancelled: it drains, then waits for Notify or the
+// poll interval, and drains again. On cancellation the batch in flight is finished and
+// recorded (see DrainOnce) and the senders are closed. Run blocks; it returns nil after
+// a cancellation.
+func (w *Worker) Run(ctx context.Context) error {
+	log := w.log.With("op", "outbox.run", "owner", w.owner)
+	defer func() {
+		if err := w.Close(); err != nil {
+			log.Warn("close senders", "err", err)
+		}
+	}()
+	timer := time.NewTimer(w.poll)
+	defer timer.Stop()
+	for {
+		sent, failed, retried, err := w.DrainOnce(ctx)
+		if sent+failed+retried > 0 {
+			log.Info("outbox drained", "sent", sent, "failed", failed, "retried", retried)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			log.Error("drain outbox", "err", err)
+		}
+		timer.Reset(w.poll)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.notify:
+		case <-timer.C:
+		}
+	}
+}
+
+// Close closes the worker's senders (their connections to the relay). It waits for a
+// drain in progress. The worker can still drain afterwards; it then connects again.
+func (w *Worker) Close() error {
+	w.drainMu.Lock()
+	defer w.drainMu.Unlock()
+	var errs []error
+	for i, s := range w.senders {
+		if s != nil {
+			errs = append(errs, s.Close())
+			w.senders[i] = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DispatchJob returns the periodic job that drains the outbox through w, for runners
+// that prefer a job (with its lease: one process at a time) to Run in every process.
+func (w *Worker) DispatchJob(interval time.Duration) jobs.Job {
+	return jobs.Job{
+		Name:     DispatchJobName,
+		Interval: interval,
+		Run: func(ctx context.Context) error {
+			_, _, _, err := w.DrainOnce(ctx)
+			return err
+		},
+	}
+}

@@ -1,0 +1,181 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
+)
+
+// loadGraphSchema reads the API schema from graph/*.graphqls.
+func loadGraphSchema(t *testing.T) *ast.Schema {
+	t.Helper()
+	files, err := filepath.Glob("../../graph/*.graphqls")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no schema files: %v", err)
+	}
+	var sources []*ast.Source
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, &ast.Source{Name: f, Input: string(b)})
+	}
+	schema, gqlErr := gqlparser.LoadSchema(sources...)
+	if gqlErr != nil {
+		t.Fatalf("load schema: %v", gqlErr)
+	}
+	return schema
+}
+
+// validOperation parses and validates query against schema and coerces vars, as gqlgen does
+// before it calls OperationContextMutators.
+func validOperation(t *testing.T, schema *ast.Schema, query string, vars map[string]any) *graphql.OperationContext {
+	t.Helper()
+	doc, errs := gqlparser.LoadQuery(schema, query)
+	if errs != nil {
+		t.Fatalf("invalid query: %v", errs)
+	}
+	op := doc.Operations[0]
+	coerced, err := validator.VariableValues(schema, op, vars)
+	if err != nil {
+		t.Fatalf("variables: %v", err)
+	}
+	return &graphql.OperationContext{Doc: doc, Operation: op, Variables: coerced}
+}
+
+// parsedOperation parses query without validating it, for documents validation refuses.
+func parsedOperation(t *testing.T, query string) *graphql.OperationContext {
+	t.Helper()
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
+}
+
+func reasonOf(err *gqlerror.Error) string {
+	if err == nil {
+		return ""
+	}
+	r, _ := err.Extensions["reason"].(string)
+	return r
+}
+
+func TestLimitsUnit(t *testing.T) {
+	schema := loadGraphSchema(t)
+	tests := []struct {
+		name   string
+		limits Limits
+		query  string
+		vars   map[string]any
+		reason string
+	}{
+		{"defaults allow a page of 100", Limits{}, `{ users(first: 100) { totalCount } }`, nil, ""},
+		{"defaults refuse 101", Limits{}, `{ users(first: 101) { totalCount } }`, nil, ReasonPageTooLarge},
+		{"json number variable", Limits{}, `query($n: Int!) { users(last: $n) { totalCount } }`,
+			map[string]any{"n": json.Number("101")}, ReasonPageTooLarge},
+		{"float variable", Limits{}, `query($n: Int!) { users(last: $n) { totalCount } }`,
+			map[string]any{"n": float64(20)}, ""},
+		{"connection in a mutation payload is not special", Limits{},
+			`mutation { createUser(input: {email: "a@b.c", name: "A", roles: [STAFF]}) { user { apiTokens { totalCount } } } }`,
+			nil, ReasonFirstOrLastRequired},
+		{"node budget exactly met", Limits{MaxNodes: 110}, `{ users(first: 10) { edges { node { apiTokens(first: 10) { totalCount } } } } }`, nil, ""},
+		{"node budget exceeded by one", Limits{MaxNodes: 109}, `{ users(first: 10) { edges { node { apiTokens(first: 10) { totalCount } } } } }`, nil, ReasonNodeLimit},
+		{"inline fragments add no depth", Limits{MaxDepth: 2}, `{ ... on Query { ... on Query { users(first: 1) { totalCount } } } }`, nil, ""},
+		{"depth counts fields", Limits{MaxDepth: 2}, `{ users(first: 1) { pageInfo { hasNextPage } } }`, nil, ReasonDepthLimit},
+		{"introspection is not counted", Limits{MaxDepth: 2},
+			`{ __schema { types { fields { type { ofType { name } } } } } }`, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.limits.MutateOperationContext(context.Background(), validOperation(t, schema, tt.query, tt.vars))
+			if got := reasonOf(err); got != tt.reason {
+				t.Errorf("reason = %q, want %q (%v)", got, tt.reason, err)
+			}
+			if err != nil && (err.Extensions["code"] != "BAD_REQUEST" || len(err.Locations) == 0) {
+				t.Errorf("error %+v: want code BAD_REQUEST and a location", err)
+			}
+		})
+	}
+}
+
+func TestLimitsFragmentCycleTerminates(t *testing.T) {
+	// Validation refuses cycles before Limits runs; Limits must not loop on one anyway.
+	opCtx := parsedOperation(t, `query { ...A }
+fragment A on Query { users(first: 1) { ...B } }
+fragment B on UserConnection { edges { node { ...C } } ...A }
+fragment C on User { ...B id }`)
+	_ = Limits{}.MutateOperationContext(context.Background(), opCtx)
+}
+
+func TestLimitsExponentialFragmentsAreMeasuredOnce(t *testing.T) {
+	// Each fragment spreads the next twice: walked naively this is 2^60 fields.
+	var b strings.Builder
+	b.WriteString("query { ...F0 }\n")
+	const levels = 60
+	for i := range levels {
+		b.WriteString("fragment F" + itoa(i) + " on Query { ...F" + itoa(i+1) + " ...F" + itoa(i+1) + " }\n")
+	}
+	b.WriteString("fragment F" + itoa(levels) + " on Query { me { id } }\n")
+	err := Limits{}.MutateOperationContext(context.Background(), parsedOperation(t, b.String()))
+	if err != nil {
+		t.Errorf("got %v, want no error: no connections and depth 2", err)
+	}
+
+	// With a connection at the bottom the count saturates instead of overflowing.
+	schema := loadGraphSchema(t)
+	b.Reset()
+	b.WriteString("query { ...F0 }\n")
+	for i := range levels {
+		b.WriteString("fragment F" + itoa(i) + " on Query { ...F" + itoa(i+1) + " }\n")
+	}
+	b.WriteString("fragment F" + itoa(levels) + " on Query { users(first: 100) { edges { node { apiTokens(first: 100) { edges { node { user { apiTokens(first: 100) { totalCount } } } } } } } } }\n")
+	err = Limits{MaxDepth: 100}.MutateOperationContext(context.Background(), validOperation(t, schema, b.String(), nil))
+	if reasonOf(err) != ReasonNodeLimit || !strings.Contains(err.Message, "1010100") {
+		t.Errorf("got %v, want NODE_LIMIT counting 100 + 100² + 100³ = 1010100", err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestLimitsValidate(t *testing.T) {
+	if err := (Limits{MaxDepth: -1}).Validate(nil); err == nil {
+		t.Error("negative MaxDepth accepted")
+	}
+	if err := (Limits{}).Validate(nil); err != nil {
+		t.Errorf("zero limits: %v", err)
+	}
+	if got := (Limits{}).withDefaults(); got != (Limits{MaxDepth: DefaultMaxDepth, MaxNodes: DefaultMaxNodes, MaxPage: DefaultMaxPage}) {
+		t.Errorf("defaults = %+v", got)
+	}
+}
+
+func TestToInt64(t *testing.T) {
+	tests := []struct {
+		in   any
+		want int64
+		ok   bool
+	}{
+		{int(5), 5, true}, {int32(5), 5, true}, {int64(5), 5, true}, {float64(5), 5, true},
+		{float64(5.5), 0, false}, {json.Number("7"), 7, true}, {json.Number("7.5"), 0, false},
+		{"9", 9, true}, {"x", 0, false}, {true, 0, false}, {nil, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := toInt64(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("toInt64(%#v) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+	"github.com/gocart-coalition/coalition/templates"
+)
+
+// pages renders the service's own minimal web pages: the sign-in page that emailed links
+// open (it redeems only on POST, so mail scanners that fetch links cannot use them up) and
+// GraphiQL.
+type pages struct {
+	cfg  Config
+	tmpl *template.Template
+}
+
+func newPages(cfg Config) (*pages, error) {
+	t, err := template.ParseFS(templates.FS, "web/*.html.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	return &pages{cfg: cfg, tmpl: t}, nil
+}
+
+func nonce() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawStdEncoding.EncodeToString(b)
+}
+
+type signinPage struct {
+	SiteName, Nonce, Action, Token, Error string
+	Done, GraphiQL                        bool
+	Name, Email, ExpiresAt, GraphiQLPath  string
+}
+
+func (p *pages) render(w http.ResponseWriter, status int, name, csp string, data any) {
+	w.Header().Set("Content-Security-Policy", csp)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = p.tmpl.ExecuteTemplate(w, name, data)
+}
+
+func signinCSP(n string) string {
+	return "default-src 'none'; style-src 'nonce-" + n + "'; script-src 'nonce-" + n + "'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+}
+
+// signinForm shows the button that redeems the link. GET never redeems.
+func (p *pages) signinForm(w http.ResponseWriter, r *http.Request) {
+	n := nonce()
+	data := signinPage{SiteName: p.cfg.SiteName, Nonce: n, Action: "/signin", Token: r.URL.Query().Get("token")}
+	status := http.StatusOK
+	if strings.TrimSpace(data.Token) == "" {
+		data.Error, status = "This page needs the link from your sign-in email.", http.StatusBadRequest
+	}
+	p.render(w, status, "signin.html.tmpl", signinCSP(n), data)
+}
+
+// signinRedeem redeems the link (POST) and shows the session token.
+func (p *pages) signinRedeem(w http.ResponseWriter, r *http.Request) {
+	n := nonce()
+	data := signinPage{SiteName: p.cfg.SiteName, Nonce: n, Action: "/signin"}
+	if err := r.ParseForm(); err != nil {
+		data.Error = "The form could not be read."
+		p.render(w, http.StatusBadRequest, "signin.html.tmpl", signinCSP(n), data)
+		return
+	}
+	ctx := r.Context()
+	tx, err := p.cfg.Client.Tx(viewer.NewSystemContext(ctx))
+	if err != nil {
+		p.fail(w, r, n, err)
+		return
+	}
+	req := audit.RequestFrom(ctx)
+	res, err := p.cfg.Auth.RedeemLoginLink(ctx, tx.Client(), r.PostForm.Get("token"), req.IP, req.UserAgent)
+	if err != nil {
+		_ = tx.Rollback()
+		if ue, ok := apperr.AsUserErrors(err); ok {
+			data.Error = ue[0].Message
+			p.render(w, http.StatusBadRequest, "signin.html.tmpl", signinCSP(n), data)
+			return
+		}
+		p.fail(w, r, n, err)
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		p.fail(w, r, n, err)
+		return
+	}
+	data.Done, data.GraphiQL, data.GraphiQLPath = true, p.cfg.GraphiQL, "/graphiql"
+	data.Token, data.Name, data.Email = res.Token, res.User.Name, res.User.Email
+	data.ExpiresAt = res.ExpiresAt.UTC().Format(time.RFC1123)
+	p.render(w, http.StatusOK, "signin.html.tmpl", signinCSP(n), data)
+}
+
+func (p *pages) fail(w http.ResponseWriter, r *http.Request, n string, err error) {
+	p.cfg.Logger.ErrorContext(r.Context(), "sign-in page", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
+	p.render(w, http.StatusInternalServerError, "signin.html.tmpl", signinCSP(n),
+		signinPage{SiteName: p.cfg.SiteName, Nonce: n, Error: "Something went wrong on our side. Please try again."})
+}
+
+// graphiql serves GraphiQL (from a CDN, pinned versions), sending the token that the
+// sign-in page stored in this browser.
+func (p *pages) graphiql(w http.ResponseWriter, _ *http.Request) {
+	n := nonce()
+	const cdn = "https://unpkg.com"
+	csp := "default-src 'none'; script-src 'nonce-" + n + "' " + cdn + "; style-src 'unsafe-inline' " + cdn +
+		"; font-src data: " + cdn + "; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+	p.render(w, http.StatusOK, "graphiql.html.tmpl", csp, struct{ SiteName, Nonce, Endpoint string }{p.cfg.SiteName, n, "/graphql"})
+}

@@ -1,0 +1,37 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gocart-coalition/coalition/graph"
+)
+
+// routes declares every route of the service in one place.
+func (s *srv) routes() (*http.ServeMux, error) {
+	p, err := newPages(s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	gqlCfg := s.cfg.GraphQL
+	gqlCfg.Introspection = s.cfg.Introspection
+	gqlCfg.Suggestions = s.cfg.Introspection
+	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
+		Client: s.cfg.Client, Auth: s.cfg.Auth, Now: s.cfg.Now,
+	}})
+	gql := s.authenticate(NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger))
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /graphql", gql)
+	mux.Handle("GET /graphql", gql)
+	mux.HandleFunc("GET /signin", p.signinForm)
+	mux.HandleFunc("POST /signin", p.signinRedeem)
+	if s.cfg.GraphiQL {
+		mux.HandleFunc("GET /graphiql", p.graphiql)
+	}
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	return mux, nil
+}

@@ -1,0 +1,127 @@
+// Package server owns the HTTP surface of coalition: middleware, the hardened /graphql
+// endpoint (limits, error presenter, transactions), authentication of requests, GraphiQL,
+// the sign-in page, health and metrics.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// Config is what the HTTP surface needs.
+type Config struct {
+	Client   *ent.Client
+	DB       *db.DB
+	Auth     *auth.Service
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+
+	PublicURL      string
+	SiteName       string
+	GraphiQL       bool
+	Introspection  bool
+	CORSOrigins    []string
+	TrustProxy     bool
+	RequestTimeout time.Duration
+	// GraphQL overrides the /graphql limits (zero fields take the defaults).
+	GraphQL GraphQLConfig
+}
+
+type srv struct {
+	cfg Config
+}
+
+// New returns the service's http.Handler.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Client == nil || cfg.DB == nil || cfg.Auth == nil || cfg.Now == nil || cfg.Logger == nil || cfg.Registry == nil {
+		return nil, errors.New("server: Client, DB, Auth, Now, Logger and Registry are required")
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	s := &srv{cfg: cfg}
+	mux, err := s.routes()
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := Metrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	return Chain(metrics(mux),
+		RequestID,
+		RealIP(cfg.TrustProxy),
+		AccessLog(cfg.Logger),
+		Recover(cfg.Logger),
+		SecurityHeaders(cfg.PublicURL),
+		CORS(cfg.CORSOrigins),
+		BodyLimit(DefaultMaxBodyBytes),
+		s.requestInfo,
+		s.timeout,
+	), nil
+}
+
+// requestInfo makes the request id and client address available to the audit trail.
+func (s *srv) requestInfo(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := audit.WithRequest(r.Context(), audit.RequestInfo{
+			ID: RequestIDFromContext(r.Context()), IP: ClientIP(r), UserAgent: r.UserAgent(),
+		})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// timeout bounds the work of one request: the context is cancelled after RequestTimeout,
+// which stops database work in progress.
+func (s *srv) timeout(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// authenticate turns `Authorization: Bearer …` into the viewer of the request. No header
+// means an anonymous viewer; a header that does not name a valid credential is refused with
+// 401, so a client with an expired token learns it at once instead of seeing empty data.
+func (s *srv) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), viewer.Viewer{})))
+			return
+		}
+		scheme, secret, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="coalition"`)
+			writeJSONError(w, http.StatusUnauthorized, string(apperr.Unauthenticated), "", "use Authorization: Bearer <token>", RequestIDFromContext(r.Context()))
+			return
+		}
+		v, err := s.cfg.Auth.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			if apperr.KindOf(err) == apperr.Unauthenticated {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="coalition", error="invalid_token"`)
+				writeJSONError(w, http.StatusUnauthorized, string(apperr.Unauthenticated), "", apperr.MessageOf(err), RequestIDFromContext(r.Context()))
+				return
+			}
+			s.cfg.Logger.ErrorContext(r.Context(), "authenticate", "err", err, "request_id", RequestIDFromContext(r.Context()))
+			writeJSONError(w, http.StatusInternalServerError, string(apperr.Internal), "", "internal error", RequestIDFromContext(r.Context()))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
+	})
+}
