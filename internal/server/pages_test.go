@@ -1,0 +1,101 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/internal/config"
+	"github.com/gocart-coalition/coalition/internal/testkit"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+func fetch(t *testing.T, req *http.Request) (int, http.Header, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func TestSignInPageRedeemsOnlyOnPost(t *testing.T) {
+	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
+		e.NewUser("ana.ionescu@example.ro", "Ana Ionescu", viewer.RoleTrainee)
+		link, err := e.App.Auth.IssueLoginLink(e.System(), e.DB.Client, "ana.ionescu@example.ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(link)
+		token := u.Query().Get("token")
+
+		// GET (what a mail scanner does) shows a button and uses nothing up.
+		for range 3 {
+			req, _ := http.NewRequest(http.MethodGet, link, nil)
+			code, h, body := fetch(t, req)
+			if code != 200 || !strings.Contains(body, `method="post"`) || !strings.Contains(body, token) {
+				t.Fatalf("GET sign-in page: %d\n%s", code, body)
+			}
+			if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self'") || strings.Contains(csp, "unsafe-inline") {
+				t.Errorf("CSP %q", csp)
+			}
+		}
+		unused, err := e.DB.Client.LoginLink.Query().Where(loginlink.UsedAtIsNil(), loginlink.Email("ana.ionescu@example.ro")).Count(e.System())
+		if err != nil || unused != 1 { // NewUser's own link was used; this one must still be unused
+			t.Fatalf("unused links = %d (%v), want 1 after GETs", unused, err)
+		}
+
+		post := func() (int, string) {
+			req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/signin", strings.NewReader(url.Values{"token": {token}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			code, _, body := fetch(t, req)
+			return code, body
+		}
+		code, body := post()
+		if code != 200 || !strings.Contains(body, "You are signed in") || !strings.Contains(body, "<code>cs_") {
+			t.Fatalf("POST sign-in: %d\n%s", code, body)
+		}
+		// The session token on the page works.
+		sess := body[strings.Index(body, "<code>cs_")+len("<code>"):]
+		sess = sess[:strings.Index(sess, "</code>")]
+		var me struct{ Me struct{ Email string } }
+		e.AsToken(sess).MustDo(`{ me { email } }`, nil, &me)
+		if me.Me.Email != "ana.ionescu@example.ro" {
+			t.Errorf("me = %q", me.Me.Email)
+		}
+		// A second POST with the same link is refused with a readable message.
+		if code, body := post(); code != http.StatusBadRequest || !strings.Contains(body, "already been used") {
+			t.Errorf("second POST: %d\n%s", code, body)
+		}
+		req, _ := http.NewRequest(http.MethodGet, e.Server.URL+"/signin", nil)
+		if code, _, body := fetch(t, req); code != http.StatusBadRequest || !strings.Contains(body, "needs the link") {
+			t.Errorf("GET without token: %d\n%s", code, body)
+		}
+	})
+}
+
+func TestGraphiQLOnlyWhenEnabled(t *testing.T) {
+	off := testkit.NewEnv(t, testkit.Dialects()[0])
+	req, _ := http.NewRequest(http.MethodGet, off.Server.URL+"/graphiql", nil)
+	if code, _, _ := fetch(t, req); code != http.StatusNotFound {
+		t.Errorf("GraphiQL disabled: %d, want 404", code)
+	}
+	if r := off.Anonymous().Do(`{ __schema { types { name } } }`, nil); r.Code() != "BAD_REQUEST" {
+		t.Errorf("introspection disabled: %s", r.Body)
+	}
+
+	on := testkit.NewEnv(t, testkit.Dialects()[0], testkit.WithConfig(func(c *config.Config) { c.GraphiQL, c.Introspection = true, true }))
+	req, _ = http.NewRequest(http.MethodGet, on.Server.URL+"/graphiql", nil)
+	code, h, body := fetch(t, req)
+	if code != 200 || !strings.Contains(body, "GraphiQL.createFetcher") || !strings.Contains(h.Get("Content-Security-Policy"), "connect-src 'self'") {
+		t.Errorf("GraphiQL enabled: %d %v", code, h)
+	}
+	if r := on.Anonymous().Do(`{ __schema { queryType { name } } }`, nil); len(r.Errors) != 0 {
+		t.Errorf("introspection enabled: %s", r.Body)
+	}
+}
