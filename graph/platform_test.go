@@ -227,7 +227,7 @@ func TestRequestLoginLinkValidatesAndRateLimits(t *testing.T) {
 
 // roles of the authorisation matrix.
 type actors struct {
-	anon, trainee, other, host, staff *testkit.Client
+	anon, trainee, other, host, staff   *testkit.Client
 	traineeID, otherID, hostID, staffID string
 }
 
@@ -539,10 +539,10 @@ func TestHostileQueriesAreRejectedBeforeAnySQL(t *testing.T) {
 	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
 		anon := e.Anonymous()
 		for name, q := range map[string]string{
-			"missing first": `{ users { totalCount } }`,
+			"missing first":  `{ users { totalCount } }`,
 			"page too large": `{ users(first: 1000) { totalCount } }`,
-			"node budget": `{ users(first: 100) { edges { node { apiTokens(first: 100) { edges { node { id } } } } } } }`,
-			"too deep": `{ me { apiTokens(first: 1) { edges { node { user { apiTokens(first: 1) { edges { node { user { apiTokens(first: 1) { edges { node { user { id } } } } } } } } } } } } } }`,
+			"node budget":    `{ users(first: 100) { edges { node { apiTokens(first: 100) { edges { node { id } } } } } } }`,
+			"too deep":       `{ me { apiTokens(first: 1) { edges { node { user { apiTokens(first: 1) { edges { node { user { apiTokens(first: 1) { edges { node { user { id } } } } } } } } } } } } } }`,
 		} {
 			e.Queries.Reset()
 			r := anon.Do(q, nil)

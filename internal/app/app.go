@@ -65,7 +65,7 @@ type App struct {
 
 // Job names.
 const (
-	JobOutbox      = "outbox.dispatch"
+	JobOutbox      = outbox.DispatchJobName
 	JobAuthCleanup = "auth.cleanup"
 )
 
@@ -153,10 +153,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	for _, j := range []jobs.Job{
-		{Name: JobOutbox, Interval: 5 * time.Second, Timeout: 10 * time.Minute, Run: func(ctx context.Context) error {
-			_, _, _, err := a.Outbox.DrainOnce(ctx)
-			return err
-		}},
+		a.Outbox.DispatchJob(5 * time.Second),
 		{Name: JobAuthCleanup, Interval: time.Hour, Run: func(ctx context.Context) error {
 			_, err := a.Auth.DeleteExpired(ctx)
 			return err
@@ -268,6 +265,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	case <-grace.Done():
 		err = errors.Join(err, errors.New("jobs did not stop within the shutdown grace period"))
+	}
+	// Jobs have stopped: nobody sends any more; say goodbye to the SMTP server.
+	if cerr := a.Outbox.Close(); cerr != nil {
+		a.log.Warn("close outbox senders", "err", cerr)
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

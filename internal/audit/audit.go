@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -167,4 +166,3 @@ func snake(s string) string {
 	}
 	return b.String()
 }
-

@@ -223,3 +223,19 @@ func TestOpenRejectsUnknownURL(t *testing.T) {
 		}
 	}
 }
+
+// ent sends upserts (INSERT … ON CONFLICT … RETURNING) as queries; outside a transaction
+// they must reach the SQLite writer, not the query-only readers.
+func TestUpsertOutsideTransaction(t *testing.T) {
+	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
+		ctx := viewer.NewSystemContext(context.Background())
+		for range 2 {
+			if err := d.Client.Job.Create().SetName("nightly").OnConflictColumns("name").Ignore().Exec(ctx); err != nil {
+				t.Fatalf("upsert: %v", err)
+			}
+		}
+		if n, err := d.Client.Job.Query().Count(ctx); err != nil || n != 1 {
+			t.Fatalf("jobs = %d, %v; want 1", n, err)
+		}
+	})
+}

@@ -196,8 +196,28 @@ func (d splitDriver) Exec(ctx context.Context, query string, args, v any) error 
 	return d.w.Exec(ctx, query, args, v)
 }
 
+// Query sends reads to the reader pool. ent also sends writes that return rows as
+// queries (INSERT … RETURNING, upserts): those go to the writer.
 func (d splitDriver) Query(ctx context.Context, query string, args, v any) error {
+	if isWrite(query) {
+		return d.w.Query(ctx, query, args, v)
+	}
 	return d.r.Query(ctx, query, args, v)
+}
+
+// isWrite reports whether a statement changes data (by its first keyword).
+func isWrite(query string) bool {
+	q := strings.TrimLeft(query, " \t\r\n(")
+	if len(q) > 7 {
+		q = q[:7]
+	}
+	q = strings.ToUpper(q)
+	for _, kw := range []string{"INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"} {
+		if strings.HasPrefix(q, kw) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d splitDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.w.Tx(ctx) }

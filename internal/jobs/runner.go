@@ -275,7 +275,13 @@ func (r *Runner) startDue(ctx context.Context, wg *sync.WaitGroup, onErr func(er
 		busy := r.running[name]
 		r.mu.Unlock()
 		row := byName[name]
-		if busy || row == nil {
+		if row == nil { // deleted behind our back: create it again at the next look
+			r.mu.Lock()
+			delete(r.ensured, name)
+			r.mu.Unlock()
+			continue
+		}
+		if busy {
 			continue
 		}
 		// A cheap look first, so an idle tick costs one SELECT rather than an UPDATE per job;
@@ -403,7 +409,7 @@ func (r *Runner) run(ctx context.Context, j Job, started time.Time) error {
 	case runErr != nil:
 		log.Error("job failed", "duration", dur, "err", runErr)
 	default:
-		log.Info("job ran", "duration", dur)
+		log.Debug("job ran", "duration", dur) // routine: jobs like outbox.dispatch run every few seconds
 	}
 	return nil
 }

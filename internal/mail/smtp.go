@@ -182,7 +182,7 @@ func (t *SMTPTransport) Name() string { return "smtp" }
 
 // NewSender returns a Sender with its own go-mail client (clients shared between
 // goroutines have raced, ARCHITECTURE §6.13). It connects on the first Send.
-func (t *SMTPTransport) NewSender(ctx context.Context) (Sender, error) {
+func (t *SMTPTransport) NewSender(context.Context) (Sender, error) {
 	s := &smtpSender{t: t}
 	client, err := t.newClient(s.dial)
 	if err != nil {

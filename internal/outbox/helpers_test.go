@@ -101,7 +101,6 @@ func (f *fixture) enqueue(t testing.TB, emails ...outbox.Email) {
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	for _, e := range emails {
 		if err := outbox.Enqueue(context.Background(), tx.Client(), f.clock.Now(), e); err != nil {
-			_ = tx.Rollback()
 			t.Fatalf("enqueue %s: %v", e.DedupeKey, err)
 		}
 	}

@@ -133,14 +133,16 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Owner == "" || len(cfg.Owner) > maxOwnerLen {
 		bad("Owner must be 1–%d bytes, got %q", maxOwnerLen, cfg.Owner)
 	}
-	for name, v := range map[string]int{"Concurrency": cfg.Concurrency, "BatchSize": cfg.BatchSize, "MaxAttempts": cfg.MaxAttempts} {
-		if v < 0 {
-			bad("%s must not be negative, got %d", name, v)
-		}
-	}
-	for name, v := range map[string]time.Duration{"Lease": cfg.Lease, "BackoffBase": cfg.BackoffBase, "BackoffMax": cfg.BackoffMax, "PollInterval": cfg.PollInterval} {
-		if v < 0 {
-			bad("%s must not be negative, got %s", name, v)
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"Concurrency", int64(cfg.Concurrency)}, {"BatchSize", int64(cfg.BatchSize)}, {"MaxAttempts", int64(cfg.MaxAttempts)},
+		{"Lease", int64(cfg.Lease)}, {"BackoffBase", int64(cfg.BackoffBase)}, {"BackoffMax", int64(cfg.BackoffMax)},
+		{"PollInterval", int64(cfg.PollInterval)},
+	} {
+		if f.v < 0 {
+			bad("%s must not be negative", f.name)
 		}
 	}
 	if cfg.RatePerSecond < 0 {
@@ -155,13 +157,13 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		transport:   cfg.Transport,
 		from:        cfg.From,
 		now:         cfg.Now,
-		concurrency: or(cfg.Concurrency, DefaultConcurrency),
-		batchSize:   or(cfg.BatchSize, DefaultBatchSize),
-		lease:       or(cfg.Lease, DefaultLease),
-		maxAttempts: or(cfg.MaxAttempts, DefaultMaxAttempts),
-		backoffBase: or(cfg.BackoffBase, DefaultBackoffBase),
-		backoffMax:  or(cfg.BackoffMax, DefaultBackoffMax),
-		poll:        or(cfg.PollInterval, DefaultPollInterval),
+		concurrency: orDefault(cfg.Concurrency, DefaultConcurrency),
+		batchSize:   orDefault(cfg.BatchSize, DefaultBatchSize),
+		lease:       orDefault(cfg.Lease, DefaultLease),
+		maxAttempts: orDefault(cfg.MaxAttempts, DefaultMaxAttempts),
+		backoffBase: orDefault(cfg.BackoffBase, DefaultBackoffBase),
+		backoffMax:  orDefault(cfg.BackoffMax, DefaultBackoffMax),
+		poll:        orDefault(cfg.PollInterval, DefaultPollInterval),
 		owner:       cfg.Owner,
 		log:         cfg.Logger,
 		metrics:     cfg.Metrics,
@@ -184,7 +186,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	return w, nil
 }
 
-func or[T comparable](v, def T) T {
+func orDefault[T comparable](v, def T) T {
 	var zero T
 	if v == zero {
 		return def
@@ -566,6 +568,10 @@ func (w *Worker) DispatchJob(interval time.Duration) jobs.Job {
 		Interval: interval,
 		Run: func(ctx context.Context) error {
 			_, _, _, err := w.DrainOnce(ctx)
+			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+				// Shutdown: the batch in flight was finished and recorded; not a failure.
+				return nil
+			}
 			return err
 		},
 	}

@@ -187,11 +187,13 @@ type smtpSession struct {
 	to     []string
 }
 
+// Mail starts a transaction.
 func (ss *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 	ss.from = from
 	return nil
 }
 
+// Rcpt adds a recipient unless the server is told to reject.
 func (ss *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if err := ss.server.reject("RCPT"); err != nil {
 		return err
@@ -200,6 +202,7 @@ func (ss *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data stores the message unless the server is told to reject.
 func (ss *smtpSession) Data(r io.Reader) error {
 	if err := ss.server.reject("DATA"); err != nil {
 		return err
@@ -227,10 +230,12 @@ func (ss *smtpSession) Data(r io.Reader) error {
 	return nil
 }
 
+// Reset aborts the transaction (RSET, or after DATA).
 func (ss *smtpSession) Reset() {
 	ss.from, ss.to = "", nil
 }
 
+// Logout ends the session; nothing to release.
 func (ss *smtpSession) Logout() error { return nil }
 
 // ReceivedMessage is one message the server accepted.
