@@ -575,3 +575,21 @@ func TestMalformedRequestsGet4xxWithoutPanic(t *testing.T) {
 		}
 	})
 }
+
+// A long non-ASCII User-Agent is stored cut on a character boundary: PostgreSQL refuses
+// invalid UTF-8, so a byte cut would make the sign-in fail.
+func TestSignInWithLongNonASCIIUserAgent(t *testing.T) {
+	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
+		e.NewUser("zofia.wisniewska@example.pl", "Zofia Wiśniewska", viewer.RoleTrainee)
+		link, err := e.App.Auth.IssueLoginLink(e.System(), e.DB.Client, "zofia.wisniewska@example.pl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(link)
+		c := e.Anonymous()
+		c.Header = http.Header{"User-Agent": {"x" + strings.Repeat("ą", 300)}} // 601 bytes: byte 512 falls inside an ą
+		if p := redeem(t, c, u.Query().Get("token")); p.SessionToken == "" {
+			t.Fatalf("redeem: %+v", p)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gocart-coalition/coalition/internal/clip"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -254,8 +255,8 @@ func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, i
 		SetUserID(u.ID).
 		SetTokenHash(hashSecret(token)).
 		SetExpiresAt(now.Add(s.cfg.SessionTTL)).
-		SetIP(truncate(ip, 64)).
-		SetUserAgent(truncate(userAgent, 512)).
+		SetIP(clip.String(ip, 64)).
+		SetUserAgent(clip.String(userAgent, 512)).
 		Save(sys)
 	if err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
@@ -276,13 +277,6 @@ func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, i
 		return nil, err
 	}
 	return &SignIn{Token: token, ExpiresAt: sess.ExpiresAt, User: u, Session: sess, Created: created}, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // touchEvery limits last_used_at writes to one per credential per interval.

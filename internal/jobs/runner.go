@@ -7,13 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/gocart-coalition/coalition/internal/clip"
 	"log/slog"
 	"os"
 	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/job"
@@ -394,7 +394,7 @@ func (r *Runner) run(ctx context.Context, j Job, started time.Time) error {
 		ClearLeaseOwner().
 		ClearLeaseUntil()
 	if runErr != nil {
-		upd.SetLastOutcome(job.LastOutcomeError).SetLastError(truncate(runErr.Error(), maxErrorLen)).AddFailures(1)
+		upd.SetLastOutcome(job.LastOutcomeError).SetLastError(clip.String(runErr.Error(), maxErrorLen)).AddFailures(1)
 	} else {
 		upd.SetLastOutcome(job.LastOutcomeOk).SetLastError("")
 	}
@@ -472,17 +472,6 @@ func (r *Runner) Stop() {
 		cancel()
 	}
 	<-r.done
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 func isNoRows(err error) bool { return errors.Is(err, stdsql.ErrNoRows) }

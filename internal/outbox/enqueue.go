@@ -8,7 +8,6 @@ import (
 	netmail "net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
@@ -156,14 +155,3 @@ func insert(ctx context.Context, client *ent.Client, now time.Time, e Email) err
 // utc returns t in UTC at the precision PostgreSQL stores, so that times compare the same
 // on both dialects (SQLite compares them as strings).
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}

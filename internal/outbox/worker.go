@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gocart-coalition/coalition/internal/clip"
 	"log/slog"
 	"math/rand/v2"
 	netmail "net/mail"
@@ -476,7 +477,7 @@ func (w *Worker) record(ctx context.Context, batch []*ent.OutboxMessage, results
 		for _, c := range changes {
 			upd := ours([]pulid.ID{c.row.ID}, c.row.Attempts).
 				SetState(c.state).
-				SetLastError(truncate(c.err, maxErrorLen))
+				SetLastError(clip.String(c.err, maxErrorLen))
 			if c.state == outboxmessage.StateQueued {
 				upd.SetNextAttemptAt(c.next)
 			}
