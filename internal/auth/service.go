@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gocart-coalition/coalition/internal/clip"
 	"log/slog"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gocart-coalition/coalition/internal/clip"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/apitoken"

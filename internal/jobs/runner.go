@@ -7,13 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/gocart-coalition/coalition/internal/clip"
 	"log/slog"
 	"os"
 	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/gocart-coalition/coalition/internal/clip"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/job"

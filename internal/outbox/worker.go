@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gocart-coalition/coalition/internal/clip"
 	"log/slog"
 	"math/rand/v2"
 	netmail "net/mail"
 	"sync"
 	"time"
+
+	"github.com/gocart-coalition/coalition/internal/clip"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
