@@ -14,10 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gocart-coalition/coalition/internal/clip"
-
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/job"
+	"github.com/gocart-coalition/coalition/internal/clip"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
