@@ -114,19 +114,18 @@ func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, i
 	if err != nil && !ent.IsNotFound(err) {
 		return fmt.Errorf("look up user: %w", err)
 	}
-	send := u == nil || !u.Disabled
-	link, secret, err := s.createLink(sys, tx, addr, ip, send)
+	// A disabled account gets the same work and the same answer, but its email is only
+	// recorded (suppressed), never sent: the answer and its timing do not tell.
+	disabled := u != nil && u.Disabled
+	link, secret, err := s.createLink(sys, tx, addr, ip, !disabled)
 	if err != nil {
 		return err
-	}
-	if !send {
-		return nil
 	}
 	name := ""
 	if u != nil {
 		name = u.Name
 	}
-	return s.cfg.Notifier.LoginLink(ctx, tx, notify.Recipient{Email: addr, Name: name}, notify.LoginLinkData{
+	return s.cfg.Notifier.LoginLink(ctx, tx, notify.Recipient{Email: addr, Name: name, Suppressed: disabled}, notify.LoginLinkData{
 		Email:        addr,
 		URL:          s.linkURL(secret),
 		ValidMinutes: int(s.cfg.LinkTTL / time.Minute),

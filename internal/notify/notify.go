@@ -16,6 +16,8 @@ import (
 type Recipient struct {
 	Email string
 	Name  string
+	// Suppressed: render and record the email, never send it (e.g. a disabled account).
+	Suppressed bool
 }
 
 // Config of a Notifier.
@@ -61,11 +63,14 @@ func (n *Notifier) queue(ctx context.Context, client *ent.Client, template strin
 		Text:        r.Text,
 		HTML:        r.HTML,
 		Attachments: attachments,
+		Suppressed:  to.Suppressed,
 	})
 	if err != nil {
 		return fmt.Errorf("queue %s: %w", template, err)
 	}
-	n.wakeAfterCommit(ctx)
+	if !to.Suppressed {
+		n.wakeAfterCommit(ctx)
+	}
 	return nil
 }
 

@@ -47,6 +47,9 @@ type Email struct {
 	Headers map[string]string
 	// Attachments are attached files, e.g. calendar invitations.
 	Attachments []mailtype.Attachment
+	// Suppressed records the email without ever sending it (state suppressed), e.g. for a
+	// disabled account: the caller does the same work either way, and operators see it.
+	Suppressed bool
 }
 
 // Validate reports what makes e impossible to queue. Its errors wrap ErrInvalidEmail.
@@ -143,6 +146,9 @@ func insert(ctx context.Context, client *ent.Client, now time.Time, e Email) err
 	}
 	if len(e.Attachments) > 0 {
 		c.SetAttachments(e.Attachments)
+	}
+	if e.Suppressed {
+		c.SetState(outboxmessage.StateSuppressed)
 	}
 	err := c.OnConflictColumns(outboxmessage.FieldDedupeKey).DoNothing().Exec(ctx)
 	// With DO NOTHING and an existing key, RETURNING yields no row: the email is queued.
