@@ -16,10 +16,13 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -32,14 +35,20 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// Affiliation is the client for interacting with the Affiliation builders.
+	Affiliation *AffiliationClient
 	// ApiToken is the client for interacting with the ApiToken builders.
 	ApiToken *ApiTokenClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// HostCentre is the client for interacting with the HostCentre builders.
+	HostCentre *HostCentreClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
 	LoginLink *LoginLinkClient
+	// Organisation is the client for interacting with the Organisation builders.
+	Organisation *OrganisationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
 	// Session is the client for interacting with the Session builders.
@@ -57,10 +66,13 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.Affiliation = NewAffiliationClient(c.config)
 	c.ApiToken = NewApiTokenClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.HostCentre = NewHostCentreClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.LoginLink = NewLoginLinkClient(c.config)
+	c.Organisation = NewOrganisationClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -156,10 +168,13 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:           ctx,
 		config:        cfg,
+		Affiliation:   NewAffiliationClient(cfg),
 		ApiToken:      NewApiTokenClient(cfg),
 		AuditEvent:    NewAuditEventClient(cfg),
+		HostCentre:    NewHostCentreClient(cfg),
 		Job:           NewJobClient(cfg),
 		LoginLink:     NewLoginLinkClient(cfg),
+		Organisation:  NewOrganisationClient(cfg),
 		OutboxMessage: NewOutboxMessageClient(cfg),
 		Session:       NewSessionClient(cfg),
 		User:          NewUserClient(cfg),
@@ -182,10 +197,13 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:           ctx,
 		config:        cfg,
+		Affiliation:   NewAffiliationClient(cfg),
 		ApiToken:      NewApiTokenClient(cfg),
 		AuditEvent:    NewAuditEventClient(cfg),
+		HostCentre:    NewHostCentreClient(cfg),
 		Job:           NewJobClient(cfg),
 		LoginLink:     NewLoginLinkClient(cfg),
+		Organisation:  NewOrganisationClient(cfg),
 		OutboxMessage: NewOutboxMessageClient(cfg),
 		Session:       NewSessionClient(cfg),
 		User:          NewUserClient(cfg),
@@ -195,7 +213,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		ApiToken.
+//		Affiliation.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -218,8 +236,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ApiToken, c.AuditEvent, c.Job, c.LoginLink, c.OutboxMessage, c.Session,
-		c.User,
+		c.Affiliation, c.ApiToken, c.AuditEvent, c.HostCentre, c.Job, c.LoginLink,
+		c.Organisation, c.OutboxMessage, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -229,8 +247,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ApiToken, c.AuditEvent, c.Job, c.LoginLink, c.OutboxMessage, c.Session,
-		c.User,
+		c.Affiliation, c.ApiToken, c.AuditEvent, c.HostCentre, c.Job, c.LoginLink,
+		c.Organisation, c.OutboxMessage, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -239,14 +257,20 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *AffiliationMutation:
+		return c.Affiliation.mutate(ctx, m)
 	case *ApiTokenMutation:
 		return c.ApiToken.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *HostCentreMutation:
+		return c.HostCentre.mutate(ctx, m)
 	case *JobMutation:
 		return c.Job.mutate(ctx, m)
 	case *LoginLinkMutation:
 		return c.LoginLink.mutate(ctx, m)
+	case *OrganisationMutation:
+		return c.Organisation.mutate(ctx, m)
 	case *OutboxMessageMutation:
 		return c.OutboxMessage.mutate(ctx, m)
 	case *SessionMutation:
@@ -255,6 +279,172 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// AffiliationClient is a client for the Affiliation schema.
+type AffiliationClient struct {
+	config
+}
+
+// NewAffiliationClient returns a client for the Affiliation from the given config.
+func NewAffiliationClient(c config) *AffiliationClient {
+	return &AffiliationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `affiliation.Hooks(f(g(h())))`.
+func (c *AffiliationClient) Use(hooks ...Hook) {
+	c.hooks.Affiliation = append(c.hooks.Affiliation, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `affiliation.Intercept(f(g(h())))`.
+func (c *AffiliationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Affiliation = append(c.inters.Affiliation, interceptors...)
+}
+
+// Create returns a builder for creating a Affiliation entity.
+func (c *AffiliationClient) Create() *AffiliationCreate {
+	mutation := newAffiliationMutation(c.config, OpCreate)
+	return &AffiliationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Affiliation entities.
+func (c *AffiliationClient) CreateBulk(builders ...*AffiliationCreate) *AffiliationCreateBulk {
+	return &AffiliationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AffiliationClient) MapCreateBulk(slice any, setFunc func(*AffiliationCreate, int)) *AffiliationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AffiliationCreateBulk{err: fmt.Errorf("calling to AffiliationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AffiliationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AffiliationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Affiliation.
+func (c *AffiliationClient) Update() *AffiliationUpdate {
+	mutation := newAffiliationMutation(c.config, OpUpdate)
+	return &AffiliationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AffiliationClient) UpdateOne(_m *Affiliation) *AffiliationUpdateOne {
+	mutation := newAffiliationMutation(c.config, OpUpdateOne, withAffiliation(_m))
+	return &AffiliationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AffiliationClient) UpdateOneID(id pulid.ID) *AffiliationUpdateOne {
+	mutation := newAffiliationMutation(c.config, OpUpdateOne, withAffiliationID(id))
+	return &AffiliationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Affiliation.
+func (c *AffiliationClient) Delete() *AffiliationDelete {
+	mutation := newAffiliationMutation(c.config, OpDelete)
+	return &AffiliationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AffiliationClient) DeleteOne(_m *Affiliation) *AffiliationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AffiliationClient) DeleteOneID(id pulid.ID) *AffiliationDeleteOne {
+	builder := c.Delete().Where(affiliation.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AffiliationDeleteOne{builder}
+}
+
+// Query returns a query builder for Affiliation.
+func (c *AffiliationClient) Query() *AffiliationQuery {
+	return &AffiliationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAffiliation},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Affiliation entity by its id.
+func (c *AffiliationClient) Get(ctx context.Context, id pulid.ID) (*Affiliation, error) {
+	return c.Query().Where(affiliation.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AffiliationClient) GetX(ctx context.Context, id pulid.ID) *Affiliation {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a Affiliation.
+func (c *AffiliationClient) QueryUser(_m *Affiliation) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(affiliation.Table, affiliation.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, affiliation.UserTable, affiliation.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOrganisation queries the organisation edge of a Affiliation.
+func (c *AffiliationClient) QueryOrganisation(_m *Affiliation) *OrganisationQuery {
+	query := (&OrganisationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(affiliation.Table, affiliation.FieldID, id),
+			sqlgraph.To(organisation.Table, organisation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, affiliation.OrganisationTable, affiliation.OrganisationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AffiliationClient) Hooks() []Hook {
+	hooks := c.hooks.Affiliation
+	return append(hooks[:len(hooks):len(hooks)], affiliation.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AffiliationClient) Interceptors() []Interceptor {
+	return c.inters.Affiliation
+}
+
+func (c *AffiliationClient) mutate(ctx context.Context, m *AffiliationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AffiliationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AffiliationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AffiliationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AffiliationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Affiliation mutation op: %q", m.Op())
 	}
 }
 
@@ -542,6 +732,172 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 	}
 }
 
+// HostCentreClient is a client for the HostCentre schema.
+type HostCentreClient struct {
+	config
+}
+
+// NewHostCentreClient returns a client for the HostCentre from the given config.
+func NewHostCentreClient(c config) *HostCentreClient {
+	return &HostCentreClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `hostcentre.Hooks(f(g(h())))`.
+func (c *HostCentreClient) Use(hooks ...Hook) {
+	c.hooks.HostCentre = append(c.hooks.HostCentre, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `hostcentre.Intercept(f(g(h())))`.
+func (c *HostCentreClient) Intercept(interceptors ...Interceptor) {
+	c.inters.HostCentre = append(c.inters.HostCentre, interceptors...)
+}
+
+// Create returns a builder for creating a HostCentre entity.
+func (c *HostCentreClient) Create() *HostCentreCreate {
+	mutation := newHostCentreMutation(c.config, OpCreate)
+	return &HostCentreCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of HostCentre entities.
+func (c *HostCentreClient) CreateBulk(builders ...*HostCentreCreate) *HostCentreCreateBulk {
+	return &HostCentreCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *HostCentreClient) MapCreateBulk(slice any, setFunc func(*HostCentreCreate, int)) *HostCentreCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &HostCentreCreateBulk{err: fmt.Errorf("calling to HostCentreClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*HostCentreCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &HostCentreCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for HostCentre.
+func (c *HostCentreClient) Update() *HostCentreUpdate {
+	mutation := newHostCentreMutation(c.config, OpUpdate)
+	return &HostCentreUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *HostCentreClient) UpdateOne(_m *HostCentre) *HostCentreUpdateOne {
+	mutation := newHostCentreMutation(c.config, OpUpdateOne, withHostCentre(_m))
+	return &HostCentreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *HostCentreClient) UpdateOneID(id pulid.ID) *HostCentreUpdateOne {
+	mutation := newHostCentreMutation(c.config, OpUpdateOne, withHostCentreID(id))
+	return &HostCentreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for HostCentre.
+func (c *HostCentreClient) Delete() *HostCentreDelete {
+	mutation := newHostCentreMutation(c.config, OpDelete)
+	return &HostCentreDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *HostCentreClient) DeleteOne(_m *HostCentre) *HostCentreDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *HostCentreClient) DeleteOneID(id pulid.ID) *HostCentreDeleteOne {
+	builder := c.Delete().Where(hostcentre.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &HostCentreDeleteOne{builder}
+}
+
+// Query returns a query builder for HostCentre.
+func (c *HostCentreClient) Query() *HostCentreQuery {
+	return &HostCentreQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeHostCentre},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a HostCentre entity by its id.
+func (c *HostCentreClient) Get(ctx context.Context, id pulid.ID) (*HostCentre, error) {
+	return c.Query().Where(hostcentre.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *HostCentreClient) GetX(ctx context.Context, id pulid.ID) *HostCentre {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganisation queries the organisation edge of a HostCentre.
+func (c *HostCentreClient) QueryOrganisation(_m *HostCentre) *OrganisationQuery {
+	query := (&OrganisationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostcentre.Table, hostcentre.FieldID, id),
+			sqlgraph.To(organisation.Table, organisation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, hostcentre.OrganisationTable, hostcentre.OrganisationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCoordinators queries the coordinators edge of a HostCentre.
+func (c *HostCentreClient) QueryCoordinators(_m *HostCentre) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostcentre.Table, hostcentre.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, hostcentre.CoordinatorsTable, hostcentre.CoordinatorsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *HostCentreClient) Hooks() []Hook {
+	hooks := c.hooks.HostCentre
+	return append(hooks[:len(hooks):len(hooks)], hostcentre.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *HostCentreClient) Interceptors() []Interceptor {
+	return c.inters.HostCentre
+}
+
+func (c *HostCentreClient) mutate(ctx context.Context, m *HostCentreMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&HostCentreCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&HostCentreUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&HostCentreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&HostCentreDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown HostCentre mutation op: %q", m.Op())
+	}
+}
+
 // JobClient is a client for the Job schema.
 type JobClient struct {
 	config
@@ -807,6 +1163,172 @@ func (c *LoginLinkClient) mutate(ctx context.Context, m *LoginLinkMutation) (Val
 		return (&LoginLinkDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown LoginLink mutation op: %q", m.Op())
+	}
+}
+
+// OrganisationClient is a client for the Organisation schema.
+type OrganisationClient struct {
+	config
+}
+
+// NewOrganisationClient returns a client for the Organisation from the given config.
+func NewOrganisationClient(c config) *OrganisationClient {
+	return &OrganisationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `organisation.Hooks(f(g(h())))`.
+func (c *OrganisationClient) Use(hooks ...Hook) {
+	c.hooks.Organisation = append(c.hooks.Organisation, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `organisation.Intercept(f(g(h())))`.
+func (c *OrganisationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Organisation = append(c.inters.Organisation, interceptors...)
+}
+
+// Create returns a builder for creating a Organisation entity.
+func (c *OrganisationClient) Create() *OrganisationCreate {
+	mutation := newOrganisationMutation(c.config, OpCreate)
+	return &OrganisationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Organisation entities.
+func (c *OrganisationClient) CreateBulk(builders ...*OrganisationCreate) *OrganisationCreateBulk {
+	return &OrganisationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrganisationClient) MapCreateBulk(slice any, setFunc func(*OrganisationCreate, int)) *OrganisationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrganisationCreateBulk{err: fmt.Errorf("calling to OrganisationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrganisationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrganisationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Organisation.
+func (c *OrganisationClient) Update() *OrganisationUpdate {
+	mutation := newOrganisationMutation(c.config, OpUpdate)
+	return &OrganisationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrganisationClient) UpdateOne(_m *Organisation) *OrganisationUpdateOne {
+	mutation := newOrganisationMutation(c.config, OpUpdateOne, withOrganisation(_m))
+	return &OrganisationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrganisationClient) UpdateOneID(id pulid.ID) *OrganisationUpdateOne {
+	mutation := newOrganisationMutation(c.config, OpUpdateOne, withOrganisationID(id))
+	return &OrganisationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Organisation.
+func (c *OrganisationClient) Delete() *OrganisationDelete {
+	mutation := newOrganisationMutation(c.config, OpDelete)
+	return &OrganisationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrganisationClient) DeleteOne(_m *Organisation) *OrganisationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrganisationClient) DeleteOneID(id pulid.ID) *OrganisationDeleteOne {
+	builder := c.Delete().Where(organisation.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrganisationDeleteOne{builder}
+}
+
+// Query returns a query builder for Organisation.
+func (c *OrganisationClient) Query() *OrganisationQuery {
+	return &OrganisationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrganisation},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Organisation entity by its id.
+func (c *OrganisationClient) Get(ctx context.Context, id pulid.ID) (*Organisation, error) {
+	return c.Query().Where(organisation.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrganisationClient) GetX(ctx context.Context, id pulid.ID) *Organisation {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryHostCentres queries the host_centres edge of a Organisation.
+func (c *OrganisationClient) QueryHostCentres(_m *Organisation) *HostCentreQuery {
+	query := (&HostCentreClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organisation.Table, organisation.FieldID, id),
+			sqlgraph.To(hostcentre.Table, hostcentre.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, organisation.HostCentresTable, organisation.HostCentresColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAffiliations queries the affiliations edge of a Organisation.
+func (c *OrganisationClient) QueryAffiliations(_m *Organisation) *AffiliationQuery {
+	query := (&AffiliationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organisation.Table, organisation.FieldID, id),
+			sqlgraph.To(affiliation.Table, affiliation.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, organisation.AffiliationsTable, organisation.AffiliationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OrganisationClient) Hooks() []Hook {
+	hooks := c.hooks.Organisation
+	return append(hooks[:len(hooks):len(hooks)], organisation.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrganisationClient) Interceptors() []Interceptor {
+	return c.inters.Organisation
+}
+
+func (c *OrganisationClient) mutate(ctx context.Context, m *OrganisationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrganisationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrganisationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrganisationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrganisationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Organisation mutation op: %q", m.Op())
 	}
 }
 
@@ -1234,6 +1756,38 @@ func (c *UserClient) QueryAPITokens(_m *User) *ApiTokenQuery {
 	return query
 }
 
+// QueryAffiliations queries the affiliations edge of a User.
+func (c *UserClient) QueryAffiliations(_m *User) *AffiliationQuery {
+	query := (&AffiliationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(affiliation.Table, affiliation.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.AffiliationsTable, user.AffiliationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCoordinatedCentres queries the coordinated_centres edge of a User.
+func (c *UserClient) QueryCoordinatedCentres(_m *User) *HostCentreQuery {
+	query := (&HostCentreClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(hostcentre.Table, hostcentre.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.CoordinatedCentresTable, user.CoordinatedCentresPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	hooks := c.hooks.User
@@ -1263,11 +1817,12 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ApiToken, AuditEvent, Job, LoginLink, OutboxMessage, Session, User []ent.Hook
+		Affiliation, ApiToken, AuditEvent, HostCentre, Job, LoginLink, Organisation,
+		OutboxMessage, Session, User []ent.Hook
 	}
 	inters struct {
-		ApiToken, AuditEvent, Job, LoginLink, OutboxMessage, Session,
-		User []ent.Interceptor
+		Affiliation, ApiToken, AuditEvent, HostCentre, Job, LoginLink, Organisation,
+		OutboxMessage, Session, User []ent.Interceptor
 	}
 )
 

@@ -12,10 +12,13 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -79,10 +82,13 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			affiliation.Table:   affiliation.ValidColumn,
 			apitoken.Table:      apitoken.ValidColumn,
 			auditevent.Table:    auditevent.ValidColumn,
+			hostcentre.Table:    hostcentre.ValidColumn,
 			job.Table:           job.ValidColumn,
 			loginlink.Table:     loginlink.ValidColumn,
+			organisation.Table:  organisation.ValidColumn,
 			outboxmessage.Table: outboxmessage.ValidColumn,
 			session.Table:       session.ValidColumn,
 			user.Table:          user.ValidColumn,

@@ -3,10 +3,13 @@
 package ent
 
 import (
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -20,8 +23,26 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 7)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
 	graph.Nodes[0] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   affiliation.Table,
+			Columns: affiliation.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: affiliation.FieldID,
+			},
+		},
+		Type: "Affiliation",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			affiliation.FieldCreatedAt:      {Type: field.TypeTime, Column: affiliation.FieldCreatedAt},
+			affiliation.FieldUpdatedAt:      {Type: field.TypeTime, Column: affiliation.FieldUpdatedAt},
+			affiliation.FieldUserID:         {Type: field.TypeString, Column: affiliation.FieldUserID},
+			affiliation.FieldOrganisationID: {Type: field.TypeString, Column: affiliation.FieldOrganisationID},
+			affiliation.FieldPosition:       {Type: field.TypeString, Column: affiliation.FieldPosition},
+		},
+	}
+	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
 			Columns: apitoken.Columns,
@@ -45,7 +66,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			apitoken.FieldCreatedByID: {Type: field.TypeString, Column: apitoken.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[1] = &sqlgraph.Node{
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
@@ -67,7 +88,36 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldDetails:    {Type: field.TypeJSON, Column: auditevent.FieldDetails},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   hostcentre.Table,
+			Columns: hostcentre.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: hostcentre.FieldID,
+			},
+		},
+		Type: "HostCentre",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			hostcentre.FieldCreatedAt:              {Type: field.TypeTime, Column: hostcentre.FieldCreatedAt},
+			hostcentre.FieldUpdatedAt:              {Type: field.TypeTime, Column: hostcentre.FieldUpdatedAt},
+			hostcentre.FieldOrganisationID:         {Type: field.TypeString, Column: hostcentre.FieldOrganisationID},
+			hostcentre.FieldName:                   {Type: field.TypeString, Column: hostcentre.FieldName},
+			hostcentre.FieldCity:                   {Type: field.TypeString, Column: hostcentre.FieldCity},
+			hostcentre.FieldCountry:                {Type: field.TypeString, Column: hostcentre.FieldCountry},
+			hostcentre.FieldLanguages:              {Type: field.TypeJSON, Column: hostcentre.FieldLanguages},
+			hostcentre.FieldAdult:                  {Type: field.TypeBool, Column: hostcentre.FieldAdult},
+			hostcentre.FieldPaediatric:             {Type: field.TypeBool, Column: hostcentre.FieldPaediatric},
+			hostcentre.FieldFocusAreas:             {Type: field.TypeJSON, Column: hostcentre.FieldFocusAreas},
+			hostcentre.FieldAccreditation:          {Type: field.TypeString, Column: hostcentre.FieldAccreditation},
+			hostcentre.FieldAccreditationExpiresOn: {Type: field.TypeString, Column: hostcentre.FieldAccreditationExpiresOn},
+			hostcentre.FieldProducts:               {Type: field.TypeJSON, Column: hostcentre.FieldProducts},
+			hostcentre.FieldAnnualPatients:         {Type: field.TypeInt, Column: hostcentre.FieldAnnualPatients},
+			hostcentre.FieldDescription:            {Type: field.TypeString, Column: hostcentre.FieldDescription},
+			hostcentre.FieldAcceptingObservers:     {Type: field.TypeBool, Column: hostcentre.FieldAcceptingObservers},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -92,7 +142,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFailures:       {Type: field.TypeInt64, Column: job.FieldFailures},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlink.Table,
 			Columns: loginlink.Columns,
@@ -114,7 +164,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   organisation.Table,
+			Columns: organisation.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: organisation.FieldID,
+			},
+		},
+		Type: "Organisation",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			organisation.FieldCreatedAt: {Type: field.TypeTime, Column: organisation.FieldCreatedAt},
+			organisation.FieldUpdatedAt: {Type: field.TypeTime, Column: organisation.FieldUpdatedAt},
+			organisation.FieldName:      {Type: field.TypeString, Column: organisation.FieldName},
+			organisation.FieldKind:      {Type: field.TypeEnum, Column: organisation.FieldKind},
+			organisation.FieldCountry:   {Type: field.TypeString, Column: organisation.FieldCountry},
+			organisation.FieldCity:      {Type: field.TypeString, Column: organisation.FieldCity},
+			organisation.FieldWebsite:   {Type: field.TypeString, Column: organisation.FieldWebsite},
+			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -145,7 +216,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -167,7 +238,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -192,12 +263,84 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: true,
+			Table:   affiliation.UserTable,
+			Columns: []string{affiliation.UserColumn},
+			Bidi:    false,
+		},
+		"Affiliation",
+		"User",
+	)
+	graph.MustAddE(
+		"organisation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   affiliation.OrganisationTable,
+			Columns: []string{affiliation.OrganisationColumn},
+			Bidi:    false,
+		},
+		"Affiliation",
+		"Organisation",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   apitoken.UserTable,
 			Columns: []string{apitoken.UserColumn},
 			Bidi:    false,
 		},
 		"ApiToken",
 		"User",
+	)
+	graph.MustAddE(
+		"organisation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   hostcentre.OrganisationTable,
+			Columns: []string{hostcentre.OrganisationColumn},
+			Bidi:    false,
+		},
+		"HostCentre",
+		"Organisation",
+	)
+	graph.MustAddE(
+		"coordinators",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   hostcentre.CoordinatorsTable,
+			Columns: hostcentre.CoordinatorsPrimaryKey,
+			Bidi:    false,
+		},
+		"HostCentre",
+		"User",
+	)
+	graph.MustAddE(
+		"host_centres",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organisation.HostCentresTable,
+			Columns: []string{organisation.HostCentresColumn},
+			Bidi:    false,
+		},
+		"Organisation",
+		"HostCentre",
+	)
+	graph.MustAddE(
+		"affiliations",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organisation.AffiliationsTable,
+			Columns: []string{organisation.AffiliationsColumn},
+			Bidi:    false,
+		},
+		"Organisation",
+		"Affiliation",
 	)
 	graph.MustAddE(
 		"user",
@@ -235,6 +378,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 		"ApiToken",
 	)
+	graph.MustAddE(
+		"affiliations",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AffiliationsTable,
+			Columns: []string{user.AffiliationsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Affiliation",
+	)
+	graph.MustAddE(
+		"coordinated_centres",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.CoordinatedCentresTable,
+			Columns: user.CoordinatedCentresPrimaryKey,
+			Bidi:    false,
+		},
+		"User",
+		"HostCentre",
+	)
 	return graph
 }()
 
@@ -242,6 +409,99 @@ var schemaGraph = func() *sqlgraph.Schema {
 // All update, update-one and query builders implement this interface.
 type predicateAdder interface {
 	addPredicate(func(s *sql.Selector))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AffiliationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AffiliationQuery builder.
+func (_q *AffiliationQuery) Filter() *AffiliationFilter {
+	return &AffiliationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AffiliationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AffiliationMutation builder.
+func (m *AffiliationMutation) Filter() *AffiliationFilter {
+	return &AffiliationFilter{config: m.config, predicateAdder: m}
+}
+
+// AffiliationFilter provides a generic filtering capability at runtime for AffiliationQuery.
+type AffiliationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AffiliationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AffiliationFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(affiliation.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AffiliationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(affiliation.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AffiliationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(affiliation.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *AffiliationFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(affiliation.FieldUserID))
+}
+
+// WhereOrganisationID applies the entql string predicate on the organisation_id field.
+func (f *AffiliationFilter) WhereOrganisationID(p entql.StringP) {
+	f.Where(p.Field(affiliation.FieldOrganisationID))
+}
+
+// WherePosition applies the entql string predicate on the position field.
+func (f *AffiliationFilter) WherePosition(p entql.StringP) {
+	f.Where(p.Field(affiliation.FieldPosition))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *AffiliationFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *AffiliationFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOrganisation applies a predicate to check if query has an edge organisation.
+func (f *AffiliationFilter) WhereHasOrganisation() {
+	f.Where(entql.HasEdge("organisation"))
+}
+
+// WhereHasOrganisationWith applies a predicate to check if query has an edge organisation with a given conditions (other predicates).
+func (f *AffiliationFilter) WhereHasOrganisationWith(preds ...predicate.Organisation) {
+	f.Where(entql.HasEdgeWith("organisation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -273,7 +533,7 @@ type ApiTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ApiTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -382,7 +642,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -439,6 +699,154 @@ func (f *AuditEventFilter) WhereDetails(p entql.BytesP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *HostCentreQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the HostCentreQuery builder.
+func (_q *HostCentreQuery) Filter() *HostCentreFilter {
+	return &HostCentreFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *HostCentreMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the HostCentreMutation builder.
+func (m *HostCentreMutation) Filter() *HostCentreFilter {
+	return &HostCentreFilter{config: m.config, predicateAdder: m}
+}
+
+// HostCentreFilter provides a generic filtering capability at runtime for HostCentreQuery.
+type HostCentreFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *HostCentreFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *HostCentreFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(hostcentre.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *HostCentreFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(hostcentre.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *HostCentreFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(hostcentre.FieldUpdatedAt))
+}
+
+// WhereOrganisationID applies the entql string predicate on the organisation_id field.
+func (f *HostCentreFilter) WhereOrganisationID(p entql.StringP) {
+	f.Where(p.Field(hostcentre.FieldOrganisationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *HostCentreFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(hostcentre.FieldName))
+}
+
+// WhereCity applies the entql string predicate on the city field.
+func (f *HostCentreFilter) WhereCity(p entql.StringP) {
+	f.Where(p.Field(hostcentre.FieldCity))
+}
+
+// WhereCountry applies the entql string predicate on the country field.
+func (f *HostCentreFilter) WhereCountry(p entql.StringP) {
+	f.Where(p.Field(hostcentre.FieldCountry))
+}
+
+// WhereLanguages applies the entql json.RawMessage predicate on the languages field.
+func (f *HostCentreFilter) WhereLanguages(p entql.BytesP) {
+	f.Where(p.Field(hostcentre.FieldLanguages))
+}
+
+// WhereAdult applies the entql bool predicate on the adult field.
+func (f *HostCentreFilter) WhereAdult(p entql.BoolP) {
+	f.Where(p.Field(hostcentre.FieldAdult))
+}
+
+// WherePaediatric applies the entql bool predicate on the paediatric field.
+func (f *HostCentreFilter) WherePaediatric(p entql.BoolP) {
+	f.Where(p.Field(hostcentre.FieldPaediatric))
+}
+
+// WhereFocusAreas applies the entql json.RawMessage predicate on the focus_areas field.
+func (f *HostCentreFilter) WhereFocusAreas(p entql.BytesP) {
+	f.Where(p.Field(hostcentre.FieldFocusAreas))
+}
+
+// WhereAccreditation applies the entql string predicate on the accreditation field.
+func (f *HostCentreFilter) WhereAccreditation(p entql.StringP) {
+	f.Where(p.Field(hostcentre.FieldAccreditation))
+}
+
+// WhereAccreditationExpiresOn applies the entql string predicate on the accreditation_expires_on field.
+func (f *HostCentreFilter) WhereAccreditationExpiresOn(p entql.StringP) {
+	f.Where(p.Field(hostcentre.FieldAccreditationExpiresOn))
+}
+
+// WhereProducts applies the entql json.RawMessage predicate on the products field.
+func (f *HostCentreFilter) WhereProducts(p entql.BytesP) {
+	f.Where(p.Field(hostcentre.FieldProducts))
+}
+
+// WhereAnnualPatients applies the entql int predicate on the annual_patients field.
+func (f *HostCentreFilter) WhereAnnualPatients(p entql.IntP) {
+	f.Where(p.Field(hostcentre.FieldAnnualPatients))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *HostCentreFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(hostcentre.FieldDescription))
+}
+
+// WhereAcceptingObservers applies the entql bool predicate on the accepting_observers field.
+func (f *HostCentreFilter) WhereAcceptingObservers(p entql.BoolP) {
+	f.Where(p.Field(hostcentre.FieldAcceptingObservers))
+}
+
+// WhereHasOrganisation applies a predicate to check if query has an edge organisation.
+func (f *HostCentreFilter) WhereHasOrganisation() {
+	f.Where(entql.HasEdge("organisation"))
+}
+
+// WhereHasOrganisationWith applies a predicate to check if query has an edge organisation with a given conditions (other predicates).
+func (f *HostCentreFilter) WhereHasOrganisationWith(preds ...predicate.Organisation) {
+	f.Where(entql.HasEdgeWith("organisation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCoordinators applies a predicate to check if query has an edge coordinators.
+func (f *HostCentreFilter) WhereHasCoordinators() {
+	f.Where(entql.HasEdge("coordinators"))
+}
+
+// WhereHasCoordinatorsWith applies a predicate to check if query has an edge coordinators with a given conditions (other predicates).
+func (f *HostCentreFilter) WhereHasCoordinatorsWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("coordinators", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *JobQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -467,7 +875,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -567,7 +975,7 @@ type LoginLinkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLinkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -624,6 +1032,114 @@ func (f *LoginLinkFilter) WhereSent(p entql.BoolP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OrganisationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OrganisationQuery builder.
+func (_q *OrganisationQuery) Filter() *OrganisationFilter {
+	return &OrganisationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OrganisationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OrganisationMutation builder.
+func (m *OrganisationMutation) Filter() *OrganisationFilter {
+	return &OrganisationFilter{config: m.config, predicateAdder: m}
+}
+
+// OrganisationFilter provides a generic filtering capability at runtime for OrganisationQuery.
+type OrganisationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OrganisationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *OrganisationFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(organisation.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OrganisationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(organisation.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OrganisationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(organisation.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *OrganisationFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(organisation.FieldName))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *OrganisationFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(organisation.FieldKind))
+}
+
+// WhereCountry applies the entql string predicate on the country field.
+func (f *OrganisationFilter) WhereCountry(p entql.StringP) {
+	f.Where(p.Field(organisation.FieldCountry))
+}
+
+// WhereCity applies the entql string predicate on the city field.
+func (f *OrganisationFilter) WhereCity(p entql.StringP) {
+	f.Where(p.Field(organisation.FieldCity))
+}
+
+// WhereWebsite applies the entql string predicate on the website field.
+func (f *OrganisationFilter) WhereWebsite(p entql.StringP) {
+	f.Where(p.Field(organisation.FieldWebsite))
+}
+
+// WhereActive applies the entql bool predicate on the active field.
+func (f *OrganisationFilter) WhereActive(p entql.BoolP) {
+	f.Where(p.Field(organisation.FieldActive))
+}
+
+// WhereHasHostCentres applies a predicate to check if query has an edge host_centres.
+func (f *OrganisationFilter) WhereHasHostCentres() {
+	f.Where(entql.HasEdge("host_centres"))
+}
+
+// WhereHasHostCentresWith applies a predicate to check if query has an edge host_centres with a given conditions (other predicates).
+func (f *OrganisationFilter) WhereHasHostCentresWith(preds ...predicate.HostCentre) {
+	f.Where(entql.HasEdgeWith("host_centres", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAffiliations applies a predicate to check if query has an edge affiliations.
+func (f *OrganisationFilter) WhereHasAffiliations() {
+	f.Where(entql.HasEdge("affiliations"))
+}
+
+// WhereHasAffiliationsWith applies a predicate to check if query has an edge affiliations with a given conditions (other predicates).
+func (f *OrganisationFilter) WhereHasAffiliationsWith(preds ...predicate.Affiliation) {
+	f.Where(entql.HasEdgeWith("affiliations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OutboxMessageQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -652,7 +1168,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -782,7 +1298,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -881,7 +1397,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -949,6 +1465,34 @@ func (f *UserFilter) WhereHasAPITokens() {
 // WhereHasAPITokensWith applies a predicate to check if query has an edge api_tokens with a given conditions (other predicates).
 func (f *UserFilter) WhereHasAPITokensWith(preds ...predicate.ApiToken) {
 	f.Where(entql.HasEdgeWith("api_tokens", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAffiliations applies a predicate to check if query has an edge affiliations.
+func (f *UserFilter) WhereHasAffiliations() {
+	f.Where(entql.HasEdge("affiliations"))
+}
+
+// WhereHasAffiliationsWith applies a predicate to check if query has an edge affiliations with a given conditions (other predicates).
+func (f *UserFilter) WhereHasAffiliationsWith(preds ...predicate.Affiliation) {
+	f.Where(entql.HasEdgeWith("affiliations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCoordinatedCentres applies a predicate to check if query has an edge coordinated_centres.
+func (f *UserFilter) WhereHasCoordinatedCentres() {
+	f.Where(entql.HasEdge("coordinated_centres"))
+}
+
+// WhereHasCoordinatedCentresWith applies a predicate to check if query has an edge coordinated_centres with a given conditions (other predicates).
+func (f *UserFilter) WhereHasCoordinatedCentresWith(preds ...predicate.HostCentre) {
+	f.Where(entql.HasEdgeWith("coordinated_centres", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -10,11 +10,150 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 )
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AffiliationQuery) CollectFields(ctx context.Context, satisfies ...string) (*AffiliationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AffiliationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(affiliation.Columns))
+		selectedFields = []string{affiliation.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[affiliation.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, affiliation.FieldUserID)
+				fieldSeen[affiliation.FieldUserID] = struct{}{}
+			}
+
+		case "organisation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OrganisationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, organisationImplementors)...); err != nil {
+				return err
+			}
+			_q.withOrganisation = query
+			if _, ok := fieldSeen[affiliation.FieldOrganisationID]; !ok {
+				selectedFields = append(selectedFields, affiliation.FieldOrganisationID)
+				fieldSeen[affiliation.FieldOrganisationID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[affiliation.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, affiliation.FieldCreatedAt)
+				fieldSeen[affiliation.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[affiliation.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, affiliation.FieldUpdatedAt)
+				fieldSeen[affiliation.FieldUpdatedAt] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[affiliation.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, affiliation.FieldUserID)
+				fieldSeen[affiliation.FieldUserID] = struct{}{}
+			}
+		case "organisationID":
+			if _, ok := fieldSeen[affiliation.FieldOrganisationID]; !ok {
+				selectedFields = append(selectedFields, affiliation.FieldOrganisationID)
+				fieldSeen[affiliation.FieldOrganisationID] = struct{}{}
+			}
+		case "position":
+			if _, ok := fieldSeen[affiliation.FieldPosition]; !ok {
+				selectedFields = append(selectedFields, affiliation.FieldPosition)
+				fieldSeen[affiliation.FieldPosition] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type affiliationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AffiliationPaginateOption
+}
+
+func newAffiliationPaginateArgs(rv map[string]any) *affiliationPaginateArgs {
+	args := &affiliationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AffiliationOrder{Field: &AffiliationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAffiliationOrder(order))
+			}
+		case *AffiliationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAffiliationOrder(v))
+			}
+		}
+	}
+	return args
+}
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *ApiTokenQuery) CollectFields(ctx context.Context, satisfies ...string) (*ApiTokenQuery, error) {
@@ -284,6 +423,329 @@ func newAuditEventPaginateArgs(rv map[string]any) *auditeventPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *HostCentreQuery) CollectFields(ctx context.Context, satisfies ...string) (*HostCentreQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *HostCentreQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(hostcentre.Columns))
+		selectedFields = []string{hostcentre.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "organisation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OrganisationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, organisationImplementors)...); err != nil {
+				return err
+			}
+			_q.withOrganisation = query
+			if _, ok := fieldSeen[hostcentre.FieldOrganisationID]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldOrganisationID)
+				fieldSeen[hostcentre.FieldOrganisationID] = struct{}{}
+			}
+
+		case "coordinators":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedCoordinators(alias, func(wq *UserQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[hostcentre.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldCreatedAt)
+				fieldSeen[hostcentre.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[hostcentre.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldUpdatedAt)
+				fieldSeen[hostcentre.FieldUpdatedAt] = struct{}{}
+			}
+		case "organisationID":
+			if _, ok := fieldSeen[hostcentre.FieldOrganisationID]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldOrganisationID)
+				fieldSeen[hostcentre.FieldOrganisationID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[hostcentre.FieldName]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldName)
+				fieldSeen[hostcentre.FieldName] = struct{}{}
+			}
+		case "city":
+			if _, ok := fieldSeen[hostcentre.FieldCity]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldCity)
+				fieldSeen[hostcentre.FieldCity] = struct{}{}
+			}
+		case "country":
+			if _, ok := fieldSeen[hostcentre.FieldCountry]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldCountry)
+				fieldSeen[hostcentre.FieldCountry] = struct{}{}
+			}
+		case "languages":
+			if _, ok := fieldSeen[hostcentre.FieldLanguages]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldLanguages)
+				fieldSeen[hostcentre.FieldLanguages] = struct{}{}
+			}
+		case "adult":
+			if _, ok := fieldSeen[hostcentre.FieldAdult]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldAdult)
+				fieldSeen[hostcentre.FieldAdult] = struct{}{}
+			}
+		case "paediatric":
+			if _, ok := fieldSeen[hostcentre.FieldPaediatric]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldPaediatric)
+				fieldSeen[hostcentre.FieldPaediatric] = struct{}{}
+			}
+		case "focusAreas":
+			if _, ok := fieldSeen[hostcentre.FieldFocusAreas]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldFocusAreas)
+				fieldSeen[hostcentre.FieldFocusAreas] = struct{}{}
+			}
+		case "accreditation":
+			if _, ok := fieldSeen[hostcentre.FieldAccreditation]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldAccreditation)
+				fieldSeen[hostcentre.FieldAccreditation] = struct{}{}
+			}
+		case "accreditationExpiresOn":
+			if _, ok := fieldSeen[hostcentre.FieldAccreditationExpiresOn]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldAccreditationExpiresOn)
+				fieldSeen[hostcentre.FieldAccreditationExpiresOn] = struct{}{}
+			}
+		case "products":
+			if _, ok := fieldSeen[hostcentre.FieldProducts]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldProducts)
+				fieldSeen[hostcentre.FieldProducts] = struct{}{}
+			}
+		case "annualPatients":
+			if _, ok := fieldSeen[hostcentre.FieldAnnualPatients]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldAnnualPatients)
+				fieldSeen[hostcentre.FieldAnnualPatients] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[hostcentre.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldDescription)
+				fieldSeen[hostcentre.FieldDescription] = struct{}{}
+			}
+		case "acceptingObservers":
+			if _, ok := fieldSeen[hostcentre.FieldAcceptingObservers]; !ok {
+				selectedFields = append(selectedFields, hostcentre.FieldAcceptingObservers)
+				fieldSeen[hostcentre.FieldAcceptingObservers] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type hostcentrePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []HostCentrePaginateOption
+}
+
+func newHostCentrePaginateArgs(rv map[string]any) *hostcentrePaginateArgs {
+	args := &hostcentrePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &HostCentreOrder{Field: &HostCentreOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithHostCentreOrder(order))
+			}
+		case *HostCentreOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithHostCentreOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *OrganisationQuery) CollectFields(ctx context.Context, satisfies ...string) (*OrganisationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *OrganisationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(organisation.Columns))
+		selectedFields = []string{organisation.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "hostCentres":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HostCentreClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, hostcentreImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedHostCentres(alias, func(wq *HostCentreQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[organisation.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, organisation.FieldCreatedAt)
+				fieldSeen[organisation.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[organisation.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, organisation.FieldUpdatedAt)
+				fieldSeen[organisation.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[organisation.FieldName]; !ok {
+				selectedFields = append(selectedFields, organisation.FieldName)
+				fieldSeen[organisation.FieldName] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[organisation.FieldKind]; !ok {
+				selectedFields = append(selectedFields, organisation.FieldKind)
+				fieldSeen[organisation.FieldKind] = struct{}{}
+			}
+		case "country":
+			if _, ok := fieldSeen[organisation.FieldCountry]; !ok {
+				selectedFields = append(selectedFields, organisation.FieldCountry)
+				fieldSeen[organisation.FieldCountry] = struct{}{}
+			}
+		case "city":
+			if _, ok := fieldSeen[organisation.FieldCity]; !ok {
+				selectedFields = append(selectedFields, organisation.FieldCity)
+				fieldSeen[organisation.FieldCity] = struct{}{}
+			}
+		case "website":
+			if _, ok := fieldSeen[organisation.FieldWebsite]; !ok {
+				selectedFields = append(selectedFields, organisation.FieldWebsite)
+				fieldSeen[organisation.FieldWebsite] = struct{}{}
+			}
+		case "active":
+			if _, ok := fieldSeen[organisation.FieldActive]; !ok {
+				selectedFields = append(selectedFields, organisation.FieldActive)
+				fieldSeen[organisation.FieldActive] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type organisationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []OrganisationPaginateOption
+}
+
+func newOrganisationPaginateArgs(rv map[string]any) *organisationPaginateArgs {
+	args := &organisationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &OrganisationOrder{Field: &OrganisationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithOrganisationOrder(order))
+			}
+		case *OrganisationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithOrganisationOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *UserQuery) CollectFields(ctx context.Context, satisfies ...string) (*UserQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -393,6 +855,32 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			_q.WithNamedAPITokens(alias, func(wq *ApiTokenQuery) {
 				*wq = *query
 			})
+
+		case "affiliations":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AffiliationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, affiliationImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedAffiliations(alias, func(wq *AffiliationQuery) {
+				*wq = *query
+			})
+
+		case "coordinatedCentres":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HostCentreClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, hostcentreImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedCoordinatedCentres(alias, func(wq *HostCentreQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[user.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, user.FieldCreatedAt)
@@ -403,30 +891,10 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, user.FieldUpdatedAt)
 				fieldSeen[user.FieldUpdatedAt] = struct{}{}
 			}
-		case "email":
-			if _, ok := fieldSeen[user.FieldEmail]; !ok {
-				selectedFields = append(selectedFields, user.FieldEmail)
-				fieldSeen[user.FieldEmail] = struct{}{}
-			}
 		case "name":
 			if _, ok := fieldSeen[user.FieldName]; !ok {
 				selectedFields = append(selectedFields, user.FieldName)
 				fieldSeen[user.FieldName] = struct{}{}
-			}
-		case "roles":
-			if _, ok := fieldSeen[user.FieldRoles]; !ok {
-				selectedFields = append(selectedFields, user.FieldRoles)
-				fieldSeen[user.FieldRoles] = struct{}{}
-			}
-		case "disabled":
-			if _, ok := fieldSeen[user.FieldDisabled]; !ok {
-				selectedFields = append(selectedFields, user.FieldDisabled)
-				fieldSeen[user.FieldDisabled] = struct{}{}
-			}
-		case "lastSignInAt":
-			if _, ok := fieldSeen[user.FieldLastSignInAt]; !ok {
-				selectedFields = append(selectedFields, user.FieldLastSignInAt)
-				fieldSeen[user.FieldLastSignInAt] = struct{}{}
 			}
 		case "id":
 		case "__typename":

@@ -8,10 +8,58 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *Affiliation) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Affiliation) Organisation(ctx context.Context) (*Organisation, error) {
+	result, err := _m.Edges.OrganisationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOrganisation().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *ApiToken) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *HostCentre) Organisation(ctx context.Context) (*Organisation, error) {
+	result, err := _m.Edges.OrganisationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOrganisation().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *HostCentre) Coordinators(ctx context.Context) (result []*User, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedCoordinators(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.CoordinatorsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCoordinators().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Organisation) HostCentres(ctx context.Context) (result []*HostCentre, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedHostCentres(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.HostCentresOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryHostCentres().All(ctx)
 	}
 	return result, err
 }
@@ -34,4 +82,28 @@ func (_m *User) APITokens(
 		return conn, nil
 	}
 	return _m.QueryAPITokens().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *User) Affiliations(ctx context.Context) (result []*Affiliation, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedAffiliations(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.AffiliationsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAffiliations().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *User) CoordinatedCentres(ctx context.Context) (result []*HostCentre, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedCoordinatedCentres(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.CoordinatedCentresOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCoordinatedCentres().All(ctx)
+	}
+	return result, err
 }

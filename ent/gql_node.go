@@ -8,8 +8,11 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/hashicorp/go-multierror"
@@ -20,6 +23,11 @@ type Noder interface {
 	IsNode()
 }
 
+var affiliationImplementors = []string{"Affiliation", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Affiliation) IsNode() {}
+
 var apitokenImplementors = []string{"ApiToken", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -29,6 +37,16 @@ var auditeventImplementors = []string{"AuditEvent", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AuditEvent) IsNode() {}
+
+var hostcentreImplementors = []string{"HostCentre", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*HostCentre) IsNode() {}
+
+var organisationImplementors = []string{"Organisation", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Organisation) IsNode() {}
 
 var userImplementors = []string{"User", "Node"}
 
@@ -93,6 +111,19 @@ func (c *Client) Noder(ctx context.Context, id pulid.ID, opts ...NodeOption) (_ 
 
 func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, error) {
 	switch table {
+	case affiliation.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Affiliation.Query().
+			Where(affiliation.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, affiliationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case apitoken.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -115,6 +146,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(auditevent.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, auditeventImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case hostcentre.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.HostCentre.Query().
+			Where(hostcentre.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, hostcentreImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case organisation.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Organisation.Query().
+			Where(organisation.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, organisationImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -205,6 +262,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		idmap[id] = append(idmap[id], &noders[i])
 	}
 	switch table {
+	case affiliation.Table:
+		query := c.Affiliation.Query().
+			Where(affiliation.IDIn(ids...))
+		query, err := query.CollectFields(ctx, affiliationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case apitoken.Table:
 		query := c.ApiToken.Query().
 			Where(apitoken.IDIn(ids...))
@@ -225,6 +298,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.AuditEvent.Query().
 			Where(auditevent.IDIn(ids...))
 		query, err := query.CollectFields(ctx, auditeventImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case hostcentre.Table:
+		query := c.HostCentre.Query().
+			Where(hostcentre.IDIn(ids...))
+		query, err := query.CollectFields(ctx, hostcentreImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case organisation.Table:
+		query := c.Organisation.Query().
+			Where(organisation.IDIn(ids...))
+		query, err := query.CollectFields(ctx, organisationImplementors...)
 		if err != nil {
 			return nil, err
 		}

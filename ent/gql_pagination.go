@@ -14,8 +14,11 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -99,6 +102,302 @@ func paginateLimit(first, last *int) int {
 		limit = *last + 1
 	}
 	return limit
+}
+
+// AffiliationEdge is the edge representation of Affiliation.
+type AffiliationEdge struct {
+	Node   *Affiliation `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// AffiliationConnection is the connection containing edges to Affiliation.
+type AffiliationConnection struct {
+	Edges      []*AffiliationEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *AffiliationConnection) build(nodes []*Affiliation, pager *affiliationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Affiliation
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Affiliation {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Affiliation {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AffiliationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AffiliationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AffiliationPaginateOption enables pagination customization.
+type AffiliationPaginateOption func(*affiliationPager) error
+
+// WithAffiliationOrder configures pagination ordering.
+func WithAffiliationOrder(order *AffiliationOrder) AffiliationPaginateOption {
+	if order == nil {
+		order = DefaultAffiliationOrder
+	}
+	o := *order
+	return func(pager *affiliationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAffiliationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAffiliationFilter configures pagination filter.
+func WithAffiliationFilter(filter func(*AffiliationQuery) (*AffiliationQuery, error)) AffiliationPaginateOption {
+	return func(pager *affiliationPager) error {
+		if filter == nil {
+			return errors.New("AffiliationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type affiliationPager struct {
+	reverse bool
+	order   *AffiliationOrder
+	filter  func(*AffiliationQuery) (*AffiliationQuery, error)
+}
+
+func newAffiliationPager(opts []AffiliationPaginateOption, reverse bool) (*affiliationPager, error) {
+	pager := &affiliationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAffiliationOrder
+	}
+	return pager, nil
+}
+
+func (p *affiliationPager) applyFilter(query *AffiliationQuery) (*AffiliationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *affiliationPager) toCursor(_m *Affiliation) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *affiliationPager) applyCursors(query *AffiliationQuery, after, before *Cursor) (*AffiliationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAffiliationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *affiliationPager) applyOrder(query *AffiliationQuery) *AffiliationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAffiliationOrder.Field {
+		query = query.Order(DefaultAffiliationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *affiliationPager) orderExpr(query *AffiliationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAffiliationOrder.Field {
+			b.Comma().Ident(DefaultAffiliationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Affiliation.
+func (_m *AffiliationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AffiliationPaginateOption,
+) (*AffiliationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAffiliationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AffiliationConnection{Edges: []*AffiliationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AffiliationOrderFieldCreatedAt orders Affiliation by created_at.
+	AffiliationOrderFieldCreatedAt = &AffiliationOrderField{
+		Value: func(_m *Affiliation) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: affiliation.FieldCreatedAt,
+		toTerm: affiliation.ByCreatedAt,
+		toCursor: func(_m *Affiliation) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AffiliationOrderField) String() string {
+	var str string
+	switch f.column {
+	case AffiliationOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AffiliationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AffiliationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AffiliationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AffiliationOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid AffiliationOrderField", str)
+	}
+	return nil
+}
+
+// AffiliationOrderField defines the ordering field of Affiliation.
+type AffiliationOrderField struct {
+	// Value extracts the ordering value from the given Affiliation.
+	Value    func(*Affiliation) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) affiliation.OrderOption
+	toCursor func(*Affiliation) Cursor
+}
+
+// AffiliationOrder defines the ordering of Affiliation.
+type AffiliationOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *AffiliationOrderField `json:"field"`
+}
+
+// DefaultAffiliationOrder is the default ordering of Affiliation.
+var DefaultAffiliationOrder = &AffiliationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AffiliationOrderField{
+		Value: func(_m *Affiliation) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: affiliation.FieldID,
+		toTerm: affiliation.ByID,
+		toCursor: func(_m *Affiliation) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Affiliation into AffiliationEdge.
+func (_m *Affiliation) ToEdge(order *AffiliationOrder) *AffiliationEdge {
+	if order == nil {
+		order = DefaultAffiliationOrder
+	}
+	return &AffiliationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
 }
 
 // ApiTokenEdge is the edge representation of ApiToken.
@@ -706,6 +1005,724 @@ func (_m *AuditEvent) ToEdge(order *AuditEventOrder) *AuditEventEdge {
 		order = DefaultAuditEventOrder
 	}
 	return &AuditEventEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// HostCentreEdge is the edge representation of HostCentre.
+type HostCentreEdge struct {
+	Node   *HostCentre `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// HostCentreConnection is the connection containing edges to HostCentre.
+type HostCentreConnection struct {
+	Edges      []*HostCentreEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *HostCentreConnection) build(nodes []*HostCentre, pager *hostcentrePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *HostCentre
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *HostCentre {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *HostCentre {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*HostCentreEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &HostCentreEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// HostCentrePaginateOption enables pagination customization.
+type HostCentrePaginateOption func(*hostcentrePager) error
+
+// WithHostCentreOrder configures pagination ordering.
+func WithHostCentreOrder(order *HostCentreOrder) HostCentrePaginateOption {
+	if order == nil {
+		order = DefaultHostCentreOrder
+	}
+	o := *order
+	return func(pager *hostcentrePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultHostCentreOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithHostCentreFilter configures pagination filter.
+func WithHostCentreFilter(filter func(*HostCentreQuery) (*HostCentreQuery, error)) HostCentrePaginateOption {
+	return func(pager *hostcentrePager) error {
+		if filter == nil {
+			return errors.New("HostCentreQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type hostcentrePager struct {
+	reverse bool
+	order   *HostCentreOrder
+	filter  func(*HostCentreQuery) (*HostCentreQuery, error)
+}
+
+func newHostCentrePager(opts []HostCentrePaginateOption, reverse bool) (*hostcentrePager, error) {
+	pager := &hostcentrePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultHostCentreOrder
+	}
+	return pager, nil
+}
+
+func (p *hostcentrePager) applyFilter(query *HostCentreQuery) (*HostCentreQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *hostcentrePager) toCursor(_m *HostCentre) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *hostcentrePager) applyCursors(query *HostCentreQuery, after, before *Cursor) (*HostCentreQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultHostCentreOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *hostcentrePager) applyOrder(query *HostCentreQuery) *HostCentreQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultHostCentreOrder.Field {
+		query = query.Order(DefaultHostCentreOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *hostcentrePager) orderExpr(query *HostCentreQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultHostCentreOrder.Field {
+			b.Comma().Ident(DefaultHostCentreOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to HostCentre.
+func (_m *HostCentreQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...HostCentrePaginateOption,
+) (*HostCentreConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newHostCentrePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &HostCentreConnection{Edges: []*HostCentreEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// HostCentreOrderFieldCreatedAt orders HostCentre by created_at.
+	HostCentreOrderFieldCreatedAt = &HostCentreOrderField{
+		Value: func(_m *HostCentre) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: hostcentre.FieldCreatedAt,
+		toTerm: hostcentre.ByCreatedAt,
+		toCursor: func(_m *HostCentre) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// HostCentreOrderFieldName orders HostCentre by name.
+	HostCentreOrderFieldName = &HostCentreOrderField{
+		Value: func(_m *HostCentre) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: hostcentre.FieldName,
+		toTerm: hostcentre.ByName,
+		toCursor: func(_m *HostCentre) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// HostCentreOrderFieldCity orders HostCentre by city.
+	HostCentreOrderFieldCity = &HostCentreOrderField{
+		Value: func(_m *HostCentre) (ent.Value, error) {
+			return _m.City, nil
+		},
+		column: hostcentre.FieldCity,
+		toTerm: hostcentre.ByCity,
+		toCursor: func(_m *HostCentre) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.City,
+			}
+		},
+	}
+	// HostCentreOrderFieldCountry orders HostCentre by country.
+	HostCentreOrderFieldCountry = &HostCentreOrderField{
+		Value: func(_m *HostCentre) (ent.Value, error) {
+			return _m.Country, nil
+		},
+		column: hostcentre.FieldCountry,
+		toTerm: hostcentre.ByCountry,
+		toCursor: func(_m *HostCentre) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Country,
+			}
+		},
+	}
+	// HostCentreOrderFieldAnnualPatients orders HostCentre by annual_patients.
+	HostCentreOrderFieldAnnualPatients = &HostCentreOrderField{
+		Value: func(_m *HostCentre) (ent.Value, error) {
+			return _m.AnnualPatients, nil
+		},
+		column: hostcentre.FieldAnnualPatients,
+		toTerm: hostcentre.ByAnnualPatients,
+		toCursor: func(_m *HostCentre) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.AnnualPatients,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f HostCentreOrderField) String() string {
+	var str string
+	switch f.column {
+	case HostCentreOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case HostCentreOrderFieldName.column:
+		str = "NAME"
+	case HostCentreOrderFieldCity.column:
+		str = "CITY"
+	case HostCentreOrderFieldCountry.column:
+		str = "COUNTRY"
+	case HostCentreOrderFieldAnnualPatients.column:
+		str = "ANNUAL_PATIENTS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f HostCentreOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *HostCentreOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("HostCentreOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *HostCentreOrderFieldCreatedAt
+	case "NAME":
+		*f = *HostCentreOrderFieldName
+	case "CITY":
+		*f = *HostCentreOrderFieldCity
+	case "COUNTRY":
+		*f = *HostCentreOrderFieldCountry
+	case "ANNUAL_PATIENTS":
+		*f = *HostCentreOrderFieldAnnualPatients
+	default:
+		return fmt.Errorf("%s is not a valid HostCentreOrderField", str)
+	}
+	return nil
+}
+
+// HostCentreOrderField defines the ordering field of HostCentre.
+type HostCentreOrderField struct {
+	// Value extracts the ordering value from the given HostCentre.
+	Value    func(*HostCentre) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) hostcentre.OrderOption
+	toCursor func(*HostCentre) Cursor
+}
+
+// HostCentreOrder defines the ordering of HostCentre.
+type HostCentreOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *HostCentreOrderField `json:"field"`
+}
+
+// DefaultHostCentreOrder is the default ordering of HostCentre.
+var DefaultHostCentreOrder = &HostCentreOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &HostCentreOrderField{
+		Value: func(_m *HostCentre) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: hostcentre.FieldID,
+		toTerm: hostcentre.ByID,
+		toCursor: func(_m *HostCentre) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts HostCentre into HostCentreEdge.
+func (_m *HostCentre) ToEdge(order *HostCentreOrder) *HostCentreEdge {
+	if order == nil {
+		order = DefaultHostCentreOrder
+	}
+	return &HostCentreEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// OrganisationEdge is the edge representation of Organisation.
+type OrganisationEdge struct {
+	Node   *Organisation `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// OrganisationConnection is the connection containing edges to Organisation.
+type OrganisationConnection struct {
+	Edges      []*OrganisationEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *OrganisationConnection) build(nodes []*Organisation, pager *organisationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Organisation
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Organisation {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Organisation {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*OrganisationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &OrganisationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// OrganisationPaginateOption enables pagination customization.
+type OrganisationPaginateOption func(*organisationPager) error
+
+// WithOrganisationOrder configures pagination ordering.
+func WithOrganisationOrder(order *OrganisationOrder) OrganisationPaginateOption {
+	if order == nil {
+		order = DefaultOrganisationOrder
+	}
+	o := *order
+	return func(pager *organisationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultOrganisationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithOrganisationFilter configures pagination filter.
+func WithOrganisationFilter(filter func(*OrganisationQuery) (*OrganisationQuery, error)) OrganisationPaginateOption {
+	return func(pager *organisationPager) error {
+		if filter == nil {
+			return errors.New("OrganisationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type organisationPager struct {
+	reverse bool
+	order   *OrganisationOrder
+	filter  func(*OrganisationQuery) (*OrganisationQuery, error)
+}
+
+func newOrganisationPager(opts []OrganisationPaginateOption, reverse bool) (*organisationPager, error) {
+	pager := &organisationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultOrganisationOrder
+	}
+	return pager, nil
+}
+
+func (p *organisationPager) applyFilter(query *OrganisationQuery) (*OrganisationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *organisationPager) toCursor(_m *Organisation) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *organisationPager) applyCursors(query *OrganisationQuery, after, before *Cursor) (*OrganisationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultOrganisationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *organisationPager) applyOrder(query *OrganisationQuery) *OrganisationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultOrganisationOrder.Field {
+		query = query.Order(DefaultOrganisationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *organisationPager) orderExpr(query *OrganisationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultOrganisationOrder.Field {
+			b.Comma().Ident(DefaultOrganisationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Organisation.
+func (_m *OrganisationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...OrganisationPaginateOption,
+) (*OrganisationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newOrganisationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &OrganisationConnection{Edges: []*OrganisationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// OrganisationOrderFieldCreatedAt orders Organisation by created_at.
+	OrganisationOrderFieldCreatedAt = &OrganisationOrderField{
+		Value: func(_m *Organisation) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: organisation.FieldCreatedAt,
+		toTerm: organisation.ByCreatedAt,
+		toCursor: func(_m *Organisation) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// OrganisationOrderFieldName orders Organisation by name.
+	OrganisationOrderFieldName = &OrganisationOrderField{
+		Value: func(_m *Organisation) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: organisation.FieldName,
+		toTerm: organisation.ByName,
+		toCursor: func(_m *Organisation) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// OrganisationOrderFieldKind orders Organisation by kind.
+	OrganisationOrderFieldKind = &OrganisationOrderField{
+		Value: func(_m *Organisation) (ent.Value, error) {
+			return _m.Kind, nil
+		},
+		column: organisation.FieldKind,
+		toTerm: organisation.ByKind,
+		toCursor: func(_m *Organisation) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Kind,
+			}
+		},
+	}
+	// OrganisationOrderFieldCountry orders Organisation by country.
+	OrganisationOrderFieldCountry = &OrganisationOrderField{
+		Value: func(_m *Organisation) (ent.Value, error) {
+			return _m.Country, nil
+		},
+		column: organisation.FieldCountry,
+		toTerm: organisation.ByCountry,
+		toCursor: func(_m *Organisation) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Country,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f OrganisationOrderField) String() string {
+	var str string
+	switch f.column {
+	case OrganisationOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case OrganisationOrderFieldName.column:
+		str = "NAME"
+	case OrganisationOrderFieldKind.column:
+		str = "KIND"
+	case OrganisationOrderFieldCountry.column:
+		str = "COUNTRY"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f OrganisationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *OrganisationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("OrganisationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *OrganisationOrderFieldCreatedAt
+	case "NAME":
+		*f = *OrganisationOrderFieldName
+	case "KIND":
+		*f = *OrganisationOrderFieldKind
+	case "COUNTRY":
+		*f = *OrganisationOrderFieldCountry
+	default:
+		return fmt.Errorf("%s is not a valid OrganisationOrderField", str)
+	}
+	return nil
+}
+
+// OrganisationOrderField defines the ordering field of Organisation.
+type OrganisationOrderField struct {
+	// Value extracts the ordering value from the given Organisation.
+	Value    func(*Organisation) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) organisation.OrderOption
+	toCursor func(*Organisation) Cursor
+}
+
+// OrganisationOrder defines the ordering of Organisation.
+type OrganisationOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *OrganisationOrderField `json:"field"`
+}
+
+// DefaultOrganisationOrder is the default ordering of Organisation.
+var DefaultOrganisationOrder = &OrganisationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &OrganisationOrderField{
+		Value: func(_m *Organisation) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: organisation.FieldID,
+		toTerm: organisation.ByID,
+		toCursor: func(_m *Organisation) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Organisation into OrganisationEdge.
+func (_m *Organisation) ToEdge(order *OrganisationOrder) *OrganisationEdge {
+	if order == nil {
+		order = DefaultOrganisationOrder
+	}
+	return &OrganisationEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

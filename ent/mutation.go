@@ -11,14 +11,18 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -33,14 +37,665 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
+	TypeAffiliation   = "Affiliation"
 	TypeApiToken      = "ApiToken"
 	TypeAuditEvent    = "AuditEvent"
+	TypeHostCentre    = "HostCentre"
 	TypeJob           = "Job"
 	TypeLoginLink     = "LoginLink"
+	TypeOrganisation  = "Organisation"
 	TypeOutboxMessage = "OutboxMessage"
 	TypeSession       = "Session"
 	TypeUser          = "User"
 )
+
+// AffiliationMutation represents an operation that mutates the Affiliation nodes in the graph.
+type AffiliationMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	position            *string
+	clearedFields       map[string]struct{}
+	user                *pulid.ID
+	cleareduser         bool
+	organisation        *pulid.ID
+	clearedorganisation bool
+	done                bool
+	oldValue            func(context.Context) (*Affiliation, error)
+	predicates          []predicate.Affiliation
+}
+
+var _ ent.Mutation = (*AffiliationMutation)(nil)
+
+// affiliationOption allows management of the mutation configuration using functional options.
+type affiliationOption func(*AffiliationMutation)
+
+// newAffiliationMutation creates new mutation for the Affiliation entity.
+func newAffiliationMutation(c config, op Op, opts ...affiliationOption) *AffiliationMutation {
+	m := &AffiliationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAffiliation,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAffiliationID sets the ID field of the mutation.
+func withAffiliationID(id pulid.ID) affiliationOption {
+	return func(m *AffiliationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Affiliation
+		)
+		m.oldValue = func(ctx context.Context) (*Affiliation, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Affiliation.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAffiliation sets the old Affiliation of the mutation.
+func withAffiliation(node *Affiliation) affiliationOption {
+	return func(m *AffiliationMutation) {
+		m.oldValue = func(context.Context) (*Affiliation, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AffiliationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AffiliationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Affiliation entities.
+func (m *AffiliationMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AffiliationMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AffiliationMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Affiliation.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AffiliationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AffiliationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Affiliation entity.
+// If the Affiliation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AffiliationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AffiliationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AffiliationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Affiliation entity.
+// If the Affiliation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AffiliationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *AffiliationMutation) SetUserID(pu pulid.ID) {
+	m.user = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *AffiliationMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Affiliation entity.
+// If the Affiliation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliationMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *AffiliationMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetOrganisationID sets the "organisation_id" field.
+func (m *AffiliationMutation) SetOrganisationID(pu pulid.ID) {
+	m.organisation = &pu
+}
+
+// OrganisationID returns the value of the "organisation_id" field in the mutation.
+func (m *AffiliationMutation) OrganisationID() (r pulid.ID, exists bool) {
+	v := m.organisation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganisationID returns the old "organisation_id" field's value of the Affiliation entity.
+// If the Affiliation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliationMutation) OldOrganisationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganisationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganisationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganisationID: %w", err)
+	}
+	return oldValue.OrganisationID, nil
+}
+
+// ResetOrganisationID resets all changes to the "organisation_id" field.
+func (m *AffiliationMutation) ResetOrganisationID() {
+	m.organisation = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *AffiliationMutation) SetPosition(s string) {
+	m.position = &s
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *AffiliationMutation) Position() (r string, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the Affiliation entity.
+// If the Affiliation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AffiliationMutation) OldPosition(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *AffiliationMutation) ResetPosition() {
+	m.position = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *AffiliationMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[affiliation.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *AffiliationMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *AffiliationMutation) UserIDs() (ids []pulid.ID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *AffiliationMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// ClearOrganisation clears the "organisation" edge to the Organisation entity.
+func (m *AffiliationMutation) ClearOrganisation() {
+	m.clearedorganisation = true
+	m.clearedFields[affiliation.FieldOrganisationID] = struct{}{}
+}
+
+// OrganisationCleared reports if the "organisation" edge to the Organisation entity was cleared.
+func (m *AffiliationMutation) OrganisationCleared() bool {
+	return m.clearedorganisation
+}
+
+// OrganisationIDs returns the "organisation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganisationID instead. It exists only for internal usage by the builders.
+func (m *AffiliationMutation) OrganisationIDs() (ids []pulid.ID) {
+	if id := m.organisation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganisation resets all changes to the "organisation" edge.
+func (m *AffiliationMutation) ResetOrganisation() {
+	m.organisation = nil
+	m.clearedorganisation = false
+}
+
+// Where appends a list predicates to the AffiliationMutation builder.
+func (m *AffiliationMutation) Where(ps ...predicate.Affiliation) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AffiliationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AffiliationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Affiliation, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AffiliationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AffiliationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Affiliation).
+func (m *AffiliationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AffiliationMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, affiliation.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, affiliation.FieldUpdatedAt)
+	}
+	if m.user != nil {
+		fields = append(fields, affiliation.FieldUserID)
+	}
+	if m.organisation != nil {
+		fields = append(fields, affiliation.FieldOrganisationID)
+	}
+	if m.position != nil {
+		fields = append(fields, affiliation.FieldPosition)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AffiliationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case affiliation.FieldCreatedAt:
+		return m.CreatedAt()
+	case affiliation.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case affiliation.FieldUserID:
+		return m.UserID()
+	case affiliation.FieldOrganisationID:
+		return m.OrganisationID()
+	case affiliation.FieldPosition:
+		return m.Position()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AffiliationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case affiliation.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case affiliation.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case affiliation.FieldUserID:
+		return m.OldUserID(ctx)
+	case affiliation.FieldOrganisationID:
+		return m.OldOrganisationID(ctx)
+	case affiliation.FieldPosition:
+		return m.OldPosition(ctx)
+	}
+	return nil, fmt.Errorf("unknown Affiliation field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AffiliationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case affiliation.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case affiliation.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case affiliation.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case affiliation.FieldOrganisationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganisationID(v)
+		return nil
+	case affiliation.FieldPosition:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Affiliation field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AffiliationMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AffiliationMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AffiliationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Affiliation numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AffiliationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AffiliationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AffiliationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Affiliation nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AffiliationMutation) ResetField(name string) error {
+	switch name {
+	case affiliation.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case affiliation.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case affiliation.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case affiliation.FieldOrganisationID:
+		m.ResetOrganisationID()
+		return nil
+	case affiliation.FieldPosition:
+		m.ResetPosition()
+		return nil
+	}
+	return fmt.Errorf("unknown Affiliation field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AffiliationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.user != nil {
+		edges = append(edges, affiliation.EdgeUser)
+	}
+	if m.organisation != nil {
+		edges = append(edges, affiliation.EdgeOrganisation)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AffiliationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case affiliation.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	case affiliation.EdgeOrganisation:
+		if id := m.organisation; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AffiliationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AffiliationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AffiliationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleareduser {
+		edges = append(edges, affiliation.EdgeUser)
+	}
+	if m.clearedorganisation {
+		edges = append(edges, affiliation.EdgeOrganisation)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AffiliationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case affiliation.EdgeUser:
+		return m.cleareduser
+	case affiliation.EdgeOrganisation:
+		return m.clearedorganisation
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AffiliationMutation) ClearEdge(name string) error {
+	switch name {
+	case affiliation.EdgeUser:
+		m.ClearUser()
+		return nil
+	case affiliation.EdgeOrganisation:
+		m.ClearOrganisation()
+		return nil
+	}
+	return fmt.Errorf("unknown Affiliation unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AffiliationMutation) ResetEdge(name string) error {
+	switch name {
+	case affiliation.EdgeUser:
+		m.ResetUser()
+		return nil
+	case affiliation.EdgeOrganisation:
+		m.ResetOrganisation()
+		return nil
+	}
+	return fmt.Errorf("unknown Affiliation edge %s", name)
+}
 
 // ApiTokenMutation represents an operation that mutates the ApiToken nodes in the graph.
 type ApiTokenMutation struct {
@@ -1961,6 +2616,1393 @@ func (m *AuditEventMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AuditEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEvent edge %s", name)
+}
+
+// HostCentreMutation represents an operation that mutates the HostCentre nodes in the graph.
+type HostCentreMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *pulid.ID
+	created_at               *time.Time
+	updated_at               *time.Time
+	name                     *string
+	city                     *string
+	country                  *string
+	languages                *[]string
+	appendlanguages          []string
+	adult                    *bool
+	paediatric               *bool
+	focus_areas              *[]vocab.FocusArea
+	appendfocus_areas        []vocab.FocusArea
+	accreditation            *string
+	accreditation_expires_on *vocab.Date
+	products                 *[]string
+	appendproducts           []string
+	annual_patients          *int
+	addannual_patients       *int
+	description              *string
+	accepting_observers      *bool
+	clearedFields            map[string]struct{}
+	organisation             *pulid.ID
+	clearedorganisation      bool
+	coordinators             map[pulid.ID]struct{}
+	removedcoordinators      map[pulid.ID]struct{}
+	clearedcoordinators      bool
+	done                     bool
+	oldValue                 func(context.Context) (*HostCentre, error)
+	predicates               []predicate.HostCentre
+}
+
+var _ ent.Mutation = (*HostCentreMutation)(nil)
+
+// hostcentreOption allows management of the mutation configuration using functional options.
+type hostcentreOption func(*HostCentreMutation)
+
+// newHostCentreMutation creates new mutation for the HostCentre entity.
+func newHostCentreMutation(c config, op Op, opts ...hostcentreOption) *HostCentreMutation {
+	m := &HostCentreMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeHostCentre,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withHostCentreID sets the ID field of the mutation.
+func withHostCentreID(id pulid.ID) hostcentreOption {
+	return func(m *HostCentreMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *HostCentre
+		)
+		m.oldValue = func(ctx context.Context) (*HostCentre, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().HostCentre.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withHostCentre sets the old HostCentre of the mutation.
+func withHostCentre(node *HostCentre) hostcentreOption {
+	return func(m *HostCentreMutation) {
+		m.oldValue = func(context.Context) (*HostCentre, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m HostCentreMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m HostCentreMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of HostCentre entities.
+func (m *HostCentreMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *HostCentreMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *HostCentreMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().HostCentre.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *HostCentreMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *HostCentreMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *HostCentreMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *HostCentreMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *HostCentreMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *HostCentreMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetOrganisationID sets the "organisation_id" field.
+func (m *HostCentreMutation) SetOrganisationID(pu pulid.ID) {
+	m.organisation = &pu
+}
+
+// OrganisationID returns the value of the "organisation_id" field in the mutation.
+func (m *HostCentreMutation) OrganisationID() (r pulid.ID, exists bool) {
+	v := m.organisation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganisationID returns the old "organisation_id" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldOrganisationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganisationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganisationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganisationID: %w", err)
+	}
+	return oldValue.OrganisationID, nil
+}
+
+// ResetOrganisationID resets all changes to the "organisation_id" field.
+func (m *HostCentreMutation) ResetOrganisationID() {
+	m.organisation = nil
+}
+
+// SetName sets the "name" field.
+func (m *HostCentreMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *HostCentreMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *HostCentreMutation) ResetName() {
+	m.name = nil
+}
+
+// SetCity sets the "city" field.
+func (m *HostCentreMutation) SetCity(s string) {
+	m.city = &s
+}
+
+// City returns the value of the "city" field in the mutation.
+func (m *HostCentreMutation) City() (r string, exists bool) {
+	v := m.city
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCity returns the old "city" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldCity(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCity: %w", err)
+	}
+	return oldValue.City, nil
+}
+
+// ResetCity resets all changes to the "city" field.
+func (m *HostCentreMutation) ResetCity() {
+	m.city = nil
+}
+
+// SetCountry sets the "country" field.
+func (m *HostCentreMutation) SetCountry(s string) {
+	m.country = &s
+}
+
+// Country returns the value of the "country" field in the mutation.
+func (m *HostCentreMutation) Country() (r string, exists bool) {
+	v := m.country
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCountry returns the old "country" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldCountry(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCountry is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCountry requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCountry: %w", err)
+	}
+	return oldValue.Country, nil
+}
+
+// ResetCountry resets all changes to the "country" field.
+func (m *HostCentreMutation) ResetCountry() {
+	m.country = nil
+}
+
+// SetLanguages sets the "languages" field.
+func (m *HostCentreMutation) SetLanguages(s []string) {
+	m.languages = &s
+	m.appendlanguages = nil
+}
+
+// Languages returns the value of the "languages" field in the mutation.
+func (m *HostCentreMutation) Languages() (r []string, exists bool) {
+	v := m.languages
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLanguages returns the old "languages" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldLanguages(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLanguages is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLanguages requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLanguages: %w", err)
+	}
+	return oldValue.Languages, nil
+}
+
+// AppendLanguages adds s to the "languages" field.
+func (m *HostCentreMutation) AppendLanguages(s []string) {
+	m.appendlanguages = append(m.appendlanguages, s...)
+}
+
+// AppendedLanguages returns the list of values that were appended to the "languages" field in this mutation.
+func (m *HostCentreMutation) AppendedLanguages() ([]string, bool) {
+	if len(m.appendlanguages) == 0 {
+		return nil, false
+	}
+	return m.appendlanguages, true
+}
+
+// ResetLanguages resets all changes to the "languages" field.
+func (m *HostCentreMutation) ResetLanguages() {
+	m.languages = nil
+	m.appendlanguages = nil
+}
+
+// SetAdult sets the "adult" field.
+func (m *HostCentreMutation) SetAdult(b bool) {
+	m.adult = &b
+}
+
+// Adult returns the value of the "adult" field in the mutation.
+func (m *HostCentreMutation) Adult() (r bool, exists bool) {
+	v := m.adult
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdult returns the old "adult" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldAdult(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdult is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdult requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdult: %w", err)
+	}
+	return oldValue.Adult, nil
+}
+
+// ResetAdult resets all changes to the "adult" field.
+func (m *HostCentreMutation) ResetAdult() {
+	m.adult = nil
+}
+
+// SetPaediatric sets the "paediatric" field.
+func (m *HostCentreMutation) SetPaediatric(b bool) {
+	m.paediatric = &b
+}
+
+// Paediatric returns the value of the "paediatric" field in the mutation.
+func (m *HostCentreMutation) Paediatric() (r bool, exists bool) {
+	v := m.paediatric
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaediatric returns the old "paediatric" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldPaediatric(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaediatric is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaediatric requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaediatric: %w", err)
+	}
+	return oldValue.Paediatric, nil
+}
+
+// ResetPaediatric resets all changes to the "paediatric" field.
+func (m *HostCentreMutation) ResetPaediatric() {
+	m.paediatric = nil
+}
+
+// SetFocusAreas sets the "focus_areas" field.
+func (m *HostCentreMutation) SetFocusAreas(va []vocab.FocusArea) {
+	m.focus_areas = &va
+	m.appendfocus_areas = nil
+}
+
+// FocusAreas returns the value of the "focus_areas" field in the mutation.
+func (m *HostCentreMutation) FocusAreas() (r []vocab.FocusArea, exists bool) {
+	v := m.focus_areas
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFocusAreas returns the old "focus_areas" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldFocusAreas(ctx context.Context) (v []vocab.FocusArea, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFocusAreas is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFocusAreas requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFocusAreas: %w", err)
+	}
+	return oldValue.FocusAreas, nil
+}
+
+// AppendFocusAreas adds va to the "focus_areas" field.
+func (m *HostCentreMutation) AppendFocusAreas(va []vocab.FocusArea) {
+	m.appendfocus_areas = append(m.appendfocus_areas, va...)
+}
+
+// AppendedFocusAreas returns the list of values that were appended to the "focus_areas" field in this mutation.
+func (m *HostCentreMutation) AppendedFocusAreas() ([]vocab.FocusArea, bool) {
+	if len(m.appendfocus_areas) == 0 {
+		return nil, false
+	}
+	return m.appendfocus_areas, true
+}
+
+// ResetFocusAreas resets all changes to the "focus_areas" field.
+func (m *HostCentreMutation) ResetFocusAreas() {
+	m.focus_areas = nil
+	m.appendfocus_areas = nil
+}
+
+// SetAccreditation sets the "accreditation" field.
+func (m *HostCentreMutation) SetAccreditation(s string) {
+	m.accreditation = &s
+}
+
+// Accreditation returns the value of the "accreditation" field in the mutation.
+func (m *HostCentreMutation) Accreditation() (r string, exists bool) {
+	v := m.accreditation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccreditation returns the old "accreditation" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldAccreditation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccreditation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccreditation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccreditation: %w", err)
+	}
+	return oldValue.Accreditation, nil
+}
+
+// ResetAccreditation resets all changes to the "accreditation" field.
+func (m *HostCentreMutation) ResetAccreditation() {
+	m.accreditation = nil
+}
+
+// SetAccreditationExpiresOn sets the "accreditation_expires_on" field.
+func (m *HostCentreMutation) SetAccreditationExpiresOn(v vocab.Date) {
+	m.accreditation_expires_on = &v
+}
+
+// AccreditationExpiresOn returns the value of the "accreditation_expires_on" field in the mutation.
+func (m *HostCentreMutation) AccreditationExpiresOn() (r vocab.Date, exists bool) {
+	v := m.accreditation_expires_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccreditationExpiresOn returns the old "accreditation_expires_on" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldAccreditationExpiresOn(ctx context.Context) (v *vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccreditationExpiresOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccreditationExpiresOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccreditationExpiresOn: %w", err)
+	}
+	return oldValue.AccreditationExpiresOn, nil
+}
+
+// ClearAccreditationExpiresOn clears the value of the "accreditation_expires_on" field.
+func (m *HostCentreMutation) ClearAccreditationExpiresOn() {
+	m.accreditation_expires_on = nil
+	m.clearedFields[hostcentre.FieldAccreditationExpiresOn] = struct{}{}
+}
+
+// AccreditationExpiresOnCleared returns if the "accreditation_expires_on" field was cleared in this mutation.
+func (m *HostCentreMutation) AccreditationExpiresOnCleared() bool {
+	_, ok := m.clearedFields[hostcentre.FieldAccreditationExpiresOn]
+	return ok
+}
+
+// ResetAccreditationExpiresOn resets all changes to the "accreditation_expires_on" field.
+func (m *HostCentreMutation) ResetAccreditationExpiresOn() {
+	m.accreditation_expires_on = nil
+	delete(m.clearedFields, hostcentre.FieldAccreditationExpiresOn)
+}
+
+// SetProducts sets the "products" field.
+func (m *HostCentreMutation) SetProducts(s []string) {
+	m.products = &s
+	m.appendproducts = nil
+}
+
+// Products returns the value of the "products" field in the mutation.
+func (m *HostCentreMutation) Products() (r []string, exists bool) {
+	v := m.products
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProducts returns the old "products" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldProducts(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProducts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProducts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProducts: %w", err)
+	}
+	return oldValue.Products, nil
+}
+
+// AppendProducts adds s to the "products" field.
+func (m *HostCentreMutation) AppendProducts(s []string) {
+	m.appendproducts = append(m.appendproducts, s...)
+}
+
+// AppendedProducts returns the list of values that were appended to the "products" field in this mutation.
+func (m *HostCentreMutation) AppendedProducts() ([]string, bool) {
+	if len(m.appendproducts) == 0 {
+		return nil, false
+	}
+	return m.appendproducts, true
+}
+
+// ResetProducts resets all changes to the "products" field.
+func (m *HostCentreMutation) ResetProducts() {
+	m.products = nil
+	m.appendproducts = nil
+}
+
+// SetAnnualPatients sets the "annual_patients" field.
+func (m *HostCentreMutation) SetAnnualPatients(i int) {
+	m.annual_patients = &i
+	m.addannual_patients = nil
+}
+
+// AnnualPatients returns the value of the "annual_patients" field in the mutation.
+func (m *HostCentreMutation) AnnualPatients() (r int, exists bool) {
+	v := m.annual_patients
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnnualPatients returns the old "annual_patients" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldAnnualPatients(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnnualPatients is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnnualPatients requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnnualPatients: %w", err)
+	}
+	return oldValue.AnnualPatients, nil
+}
+
+// AddAnnualPatients adds i to the "annual_patients" field.
+func (m *HostCentreMutation) AddAnnualPatients(i int) {
+	if m.addannual_patients != nil {
+		*m.addannual_patients += i
+	} else {
+		m.addannual_patients = &i
+	}
+}
+
+// AddedAnnualPatients returns the value that was added to the "annual_patients" field in this mutation.
+func (m *HostCentreMutation) AddedAnnualPatients() (r int, exists bool) {
+	v := m.addannual_patients
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAnnualPatients resets all changes to the "annual_patients" field.
+func (m *HostCentreMutation) ResetAnnualPatients() {
+	m.annual_patients = nil
+	m.addannual_patients = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *HostCentreMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *HostCentreMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *HostCentreMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetAcceptingObservers sets the "accepting_observers" field.
+func (m *HostCentreMutation) SetAcceptingObservers(b bool) {
+	m.accepting_observers = &b
+}
+
+// AcceptingObservers returns the value of the "accepting_observers" field in the mutation.
+func (m *HostCentreMutation) AcceptingObservers() (r bool, exists bool) {
+	v := m.accepting_observers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcceptingObservers returns the old "accepting_observers" field's value of the HostCentre entity.
+// If the HostCentre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostCentreMutation) OldAcceptingObservers(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcceptingObservers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcceptingObservers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcceptingObservers: %w", err)
+	}
+	return oldValue.AcceptingObservers, nil
+}
+
+// ResetAcceptingObservers resets all changes to the "accepting_observers" field.
+func (m *HostCentreMutation) ResetAcceptingObservers() {
+	m.accepting_observers = nil
+}
+
+// ClearOrganisation clears the "organisation" edge to the Organisation entity.
+func (m *HostCentreMutation) ClearOrganisation() {
+	m.clearedorganisation = true
+	m.clearedFields[hostcentre.FieldOrganisationID] = struct{}{}
+}
+
+// OrganisationCleared reports if the "organisation" edge to the Organisation entity was cleared.
+func (m *HostCentreMutation) OrganisationCleared() bool {
+	return m.clearedorganisation
+}
+
+// OrganisationIDs returns the "organisation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganisationID instead. It exists only for internal usage by the builders.
+func (m *HostCentreMutation) OrganisationIDs() (ids []pulid.ID) {
+	if id := m.organisation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganisation resets all changes to the "organisation" edge.
+func (m *HostCentreMutation) ResetOrganisation() {
+	m.organisation = nil
+	m.clearedorganisation = false
+}
+
+// AddCoordinatorIDs adds the "coordinators" edge to the User entity by ids.
+func (m *HostCentreMutation) AddCoordinatorIDs(ids ...pulid.ID) {
+	if m.coordinators == nil {
+		m.coordinators = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.coordinators[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCoordinators clears the "coordinators" edge to the User entity.
+func (m *HostCentreMutation) ClearCoordinators() {
+	m.clearedcoordinators = true
+}
+
+// CoordinatorsCleared reports if the "coordinators" edge to the User entity was cleared.
+func (m *HostCentreMutation) CoordinatorsCleared() bool {
+	return m.clearedcoordinators
+}
+
+// RemoveCoordinatorIDs removes the "coordinators" edge to the User entity by IDs.
+func (m *HostCentreMutation) RemoveCoordinatorIDs(ids ...pulid.ID) {
+	if m.removedcoordinators == nil {
+		m.removedcoordinators = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.coordinators, ids[i])
+		m.removedcoordinators[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCoordinators returns the removed IDs of the "coordinators" edge to the User entity.
+func (m *HostCentreMutation) RemovedCoordinatorsIDs() (ids []pulid.ID) {
+	for id := range m.removedcoordinators {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CoordinatorsIDs returns the "coordinators" edge IDs in the mutation.
+func (m *HostCentreMutation) CoordinatorsIDs() (ids []pulid.ID) {
+	for id := range m.coordinators {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCoordinators resets all changes to the "coordinators" edge.
+func (m *HostCentreMutation) ResetCoordinators() {
+	m.coordinators = nil
+	m.clearedcoordinators = false
+	m.removedcoordinators = nil
+}
+
+// Where appends a list predicates to the HostCentreMutation builder.
+func (m *HostCentreMutation) Where(ps ...predicate.HostCentre) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the HostCentreMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *HostCentreMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.HostCentre, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *HostCentreMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *HostCentreMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (HostCentre).
+func (m *HostCentreMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *HostCentreMutation) Fields() []string {
+	fields := make([]string, 0, 16)
+	if m.created_at != nil {
+		fields = append(fields, hostcentre.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, hostcentre.FieldUpdatedAt)
+	}
+	if m.organisation != nil {
+		fields = append(fields, hostcentre.FieldOrganisationID)
+	}
+	if m.name != nil {
+		fields = append(fields, hostcentre.FieldName)
+	}
+	if m.city != nil {
+		fields = append(fields, hostcentre.FieldCity)
+	}
+	if m.country != nil {
+		fields = append(fields, hostcentre.FieldCountry)
+	}
+	if m.languages != nil {
+		fields = append(fields, hostcentre.FieldLanguages)
+	}
+	if m.adult != nil {
+		fields = append(fields, hostcentre.FieldAdult)
+	}
+	if m.paediatric != nil {
+		fields = append(fields, hostcentre.FieldPaediatric)
+	}
+	if m.focus_areas != nil {
+		fields = append(fields, hostcentre.FieldFocusAreas)
+	}
+	if m.accreditation != nil {
+		fields = append(fields, hostcentre.FieldAccreditation)
+	}
+	if m.accreditation_expires_on != nil {
+		fields = append(fields, hostcentre.FieldAccreditationExpiresOn)
+	}
+	if m.products != nil {
+		fields = append(fields, hostcentre.FieldProducts)
+	}
+	if m.annual_patients != nil {
+		fields = append(fields, hostcentre.FieldAnnualPatients)
+	}
+	if m.description != nil {
+		fields = append(fields, hostcentre.FieldDescription)
+	}
+	if m.accepting_observers != nil {
+		fields = append(fields, hostcentre.FieldAcceptingObservers)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *HostCentreMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case hostcentre.FieldCreatedAt:
+		return m.CreatedAt()
+	case hostcentre.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case hostcentre.FieldOrganisationID:
+		return m.OrganisationID()
+	case hostcentre.FieldName:
+		return m.Name()
+	case hostcentre.FieldCity:
+		return m.City()
+	case hostcentre.FieldCountry:
+		return m.Country()
+	case hostcentre.FieldLanguages:
+		return m.Languages()
+	case hostcentre.FieldAdult:
+		return m.Adult()
+	case hostcentre.FieldPaediatric:
+		return m.Paediatric()
+	case hostcentre.FieldFocusAreas:
+		return m.FocusAreas()
+	case hostcentre.FieldAccreditation:
+		return m.Accreditation()
+	case hostcentre.FieldAccreditationExpiresOn:
+		return m.AccreditationExpiresOn()
+	case hostcentre.FieldProducts:
+		return m.Products()
+	case hostcentre.FieldAnnualPatients:
+		return m.AnnualPatients()
+	case hostcentre.FieldDescription:
+		return m.Description()
+	case hostcentre.FieldAcceptingObservers:
+		return m.AcceptingObservers()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *HostCentreMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case hostcentre.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case hostcentre.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case hostcentre.FieldOrganisationID:
+		return m.OldOrganisationID(ctx)
+	case hostcentre.FieldName:
+		return m.OldName(ctx)
+	case hostcentre.FieldCity:
+		return m.OldCity(ctx)
+	case hostcentre.FieldCountry:
+		return m.OldCountry(ctx)
+	case hostcentre.FieldLanguages:
+		return m.OldLanguages(ctx)
+	case hostcentre.FieldAdult:
+		return m.OldAdult(ctx)
+	case hostcentre.FieldPaediatric:
+		return m.OldPaediatric(ctx)
+	case hostcentre.FieldFocusAreas:
+		return m.OldFocusAreas(ctx)
+	case hostcentre.FieldAccreditation:
+		return m.OldAccreditation(ctx)
+	case hostcentre.FieldAccreditationExpiresOn:
+		return m.OldAccreditationExpiresOn(ctx)
+	case hostcentre.FieldProducts:
+		return m.OldProducts(ctx)
+	case hostcentre.FieldAnnualPatients:
+		return m.OldAnnualPatients(ctx)
+	case hostcentre.FieldDescription:
+		return m.OldDescription(ctx)
+	case hostcentre.FieldAcceptingObservers:
+		return m.OldAcceptingObservers(ctx)
+	}
+	return nil, fmt.Errorf("unknown HostCentre field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HostCentreMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case hostcentre.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case hostcentre.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case hostcentre.FieldOrganisationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganisationID(v)
+		return nil
+	case hostcentre.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case hostcentre.FieldCity:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCity(v)
+		return nil
+	case hostcentre.FieldCountry:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCountry(v)
+		return nil
+	case hostcentre.FieldLanguages:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLanguages(v)
+		return nil
+	case hostcentre.FieldAdult:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdult(v)
+		return nil
+	case hostcentre.FieldPaediatric:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaediatric(v)
+		return nil
+	case hostcentre.FieldFocusAreas:
+		v, ok := value.([]vocab.FocusArea)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFocusAreas(v)
+		return nil
+	case hostcentre.FieldAccreditation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccreditation(v)
+		return nil
+	case hostcentre.FieldAccreditationExpiresOn:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccreditationExpiresOn(v)
+		return nil
+	case hostcentre.FieldProducts:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProducts(v)
+		return nil
+	case hostcentre.FieldAnnualPatients:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnnualPatients(v)
+		return nil
+	case hostcentre.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case hostcentre.FieldAcceptingObservers:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcceptingObservers(v)
+		return nil
+	}
+	return fmt.Errorf("unknown HostCentre field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *HostCentreMutation) AddedFields() []string {
+	var fields []string
+	if m.addannual_patients != nil {
+		fields = append(fields, hostcentre.FieldAnnualPatients)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *HostCentreMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case hostcentre.FieldAnnualPatients:
+		return m.AddedAnnualPatients()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HostCentreMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case hostcentre.FieldAnnualPatients:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAnnualPatients(v)
+		return nil
+	}
+	return fmt.Errorf("unknown HostCentre numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *HostCentreMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(hostcentre.FieldAccreditationExpiresOn) {
+		fields = append(fields, hostcentre.FieldAccreditationExpiresOn)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *HostCentreMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *HostCentreMutation) ClearField(name string) error {
+	switch name {
+	case hostcentre.FieldAccreditationExpiresOn:
+		m.ClearAccreditationExpiresOn()
+		return nil
+	}
+	return fmt.Errorf("unknown HostCentre nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *HostCentreMutation) ResetField(name string) error {
+	switch name {
+	case hostcentre.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case hostcentre.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case hostcentre.FieldOrganisationID:
+		m.ResetOrganisationID()
+		return nil
+	case hostcentre.FieldName:
+		m.ResetName()
+		return nil
+	case hostcentre.FieldCity:
+		m.ResetCity()
+		return nil
+	case hostcentre.FieldCountry:
+		m.ResetCountry()
+		return nil
+	case hostcentre.FieldLanguages:
+		m.ResetLanguages()
+		return nil
+	case hostcentre.FieldAdult:
+		m.ResetAdult()
+		return nil
+	case hostcentre.FieldPaediatric:
+		m.ResetPaediatric()
+		return nil
+	case hostcentre.FieldFocusAreas:
+		m.ResetFocusAreas()
+		return nil
+	case hostcentre.FieldAccreditation:
+		m.ResetAccreditation()
+		return nil
+	case hostcentre.FieldAccreditationExpiresOn:
+		m.ResetAccreditationExpiresOn()
+		return nil
+	case hostcentre.FieldProducts:
+		m.ResetProducts()
+		return nil
+	case hostcentre.FieldAnnualPatients:
+		m.ResetAnnualPatients()
+		return nil
+	case hostcentre.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case hostcentre.FieldAcceptingObservers:
+		m.ResetAcceptingObservers()
+		return nil
+	}
+	return fmt.Errorf("unknown HostCentre field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *HostCentreMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.organisation != nil {
+		edges = append(edges, hostcentre.EdgeOrganisation)
+	}
+	if m.coordinators != nil {
+		edges = append(edges, hostcentre.EdgeCoordinators)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *HostCentreMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case hostcentre.EdgeOrganisation:
+		if id := m.organisation; id != nil {
+			return []ent.Value{*id}
+		}
+	case hostcentre.EdgeCoordinators:
+		ids := make([]ent.Value, 0, len(m.coordinators))
+		for id := range m.coordinators {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *HostCentreMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedcoordinators != nil {
+		edges = append(edges, hostcentre.EdgeCoordinators)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *HostCentreMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case hostcentre.EdgeCoordinators:
+		ids := make([]ent.Value, 0, len(m.removedcoordinators))
+		for id := range m.removedcoordinators {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *HostCentreMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedorganisation {
+		edges = append(edges, hostcentre.EdgeOrganisation)
+	}
+	if m.clearedcoordinators {
+		edges = append(edges, hostcentre.EdgeCoordinators)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *HostCentreMutation) EdgeCleared(name string) bool {
+	switch name {
+	case hostcentre.EdgeOrganisation:
+		return m.clearedorganisation
+	case hostcentre.EdgeCoordinators:
+		return m.clearedcoordinators
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *HostCentreMutation) ClearEdge(name string) error {
+	switch name {
+	case hostcentre.EdgeOrganisation:
+		m.ClearOrganisation()
+		return nil
+	}
+	return fmt.Errorf("unknown HostCentre unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *HostCentreMutation) ResetEdge(name string) error {
+	switch name {
+	case hostcentre.EdgeOrganisation:
+		m.ResetOrganisation()
+		return nil
+	case hostcentre.EdgeCoordinators:
+		m.ResetCoordinators()
+		return nil
+	}
+	return fmt.Errorf("unknown HostCentre edge %s", name)
 }
 
 // JobMutation represents an operation that mutates the Job nodes in the graph.
@@ -3892,6 +5934,892 @@ func (m *LoginLinkMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *LoginLinkMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LoginLink edge %s", name)
+}
+
+// OrganisationMutation represents an operation that mutates the Organisation nodes in the graph.
+type OrganisationMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	name                *string
+	kind                *organisation.Kind
+	country             *string
+	city                *string
+	website             *string
+	active              *bool
+	clearedFields       map[string]struct{}
+	host_centres        map[pulid.ID]struct{}
+	removedhost_centres map[pulid.ID]struct{}
+	clearedhost_centres bool
+	affiliations        map[pulid.ID]struct{}
+	removedaffiliations map[pulid.ID]struct{}
+	clearedaffiliations bool
+	done                bool
+	oldValue            func(context.Context) (*Organisation, error)
+	predicates          []predicate.Organisation
+}
+
+var _ ent.Mutation = (*OrganisationMutation)(nil)
+
+// organisationOption allows management of the mutation configuration using functional options.
+type organisationOption func(*OrganisationMutation)
+
+// newOrganisationMutation creates new mutation for the Organisation entity.
+func newOrganisationMutation(c config, op Op, opts ...organisationOption) *OrganisationMutation {
+	m := &OrganisationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOrganisation,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOrganisationID sets the ID field of the mutation.
+func withOrganisationID(id pulid.ID) organisationOption {
+	return func(m *OrganisationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Organisation
+		)
+		m.oldValue = func(ctx context.Context) (*Organisation, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Organisation.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOrganisation sets the old Organisation of the mutation.
+func withOrganisation(node *Organisation) organisationOption {
+	return func(m *OrganisationMutation) {
+		m.oldValue = func(context.Context) (*Organisation, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OrganisationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OrganisationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Organisation entities.
+func (m *OrganisationMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OrganisationMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OrganisationMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Organisation.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *OrganisationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *OrganisationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Organisation entity.
+// If the Organisation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *OrganisationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *OrganisationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *OrganisationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Organisation entity.
+// If the Organisation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *OrganisationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *OrganisationMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *OrganisationMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Organisation entity.
+// If the Organisation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *OrganisationMutation) ResetName() {
+	m.name = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *OrganisationMutation) SetKind(o organisation.Kind) {
+	m.kind = &o
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *OrganisationMutation) Kind() (r organisation.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Organisation entity.
+// If the Organisation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationMutation) OldKind(ctx context.Context) (v organisation.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *OrganisationMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetCountry sets the "country" field.
+func (m *OrganisationMutation) SetCountry(s string) {
+	m.country = &s
+}
+
+// Country returns the value of the "country" field in the mutation.
+func (m *OrganisationMutation) Country() (r string, exists bool) {
+	v := m.country
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCountry returns the old "country" field's value of the Organisation entity.
+// If the Organisation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationMutation) OldCountry(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCountry is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCountry requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCountry: %w", err)
+	}
+	return oldValue.Country, nil
+}
+
+// ResetCountry resets all changes to the "country" field.
+func (m *OrganisationMutation) ResetCountry() {
+	m.country = nil
+}
+
+// SetCity sets the "city" field.
+func (m *OrganisationMutation) SetCity(s string) {
+	m.city = &s
+}
+
+// City returns the value of the "city" field in the mutation.
+func (m *OrganisationMutation) City() (r string, exists bool) {
+	v := m.city
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCity returns the old "city" field's value of the Organisation entity.
+// If the Organisation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationMutation) OldCity(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCity: %w", err)
+	}
+	return oldValue.City, nil
+}
+
+// ResetCity resets all changes to the "city" field.
+func (m *OrganisationMutation) ResetCity() {
+	m.city = nil
+}
+
+// SetWebsite sets the "website" field.
+func (m *OrganisationMutation) SetWebsite(s string) {
+	m.website = &s
+}
+
+// Website returns the value of the "website" field in the mutation.
+func (m *OrganisationMutation) Website() (r string, exists bool) {
+	v := m.website
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebsite returns the old "website" field's value of the Organisation entity.
+// If the Organisation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationMutation) OldWebsite(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebsite is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebsite requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebsite: %w", err)
+	}
+	return oldValue.Website, nil
+}
+
+// ResetWebsite resets all changes to the "website" field.
+func (m *OrganisationMutation) ResetWebsite() {
+	m.website = nil
+}
+
+// SetActive sets the "active" field.
+func (m *OrganisationMutation) SetActive(b bool) {
+	m.active = &b
+}
+
+// Active returns the value of the "active" field in the mutation.
+func (m *OrganisationMutation) Active() (r bool, exists bool) {
+	v := m.active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActive returns the old "active" field's value of the Organisation entity.
+// If the Organisation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationMutation) OldActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActive: %w", err)
+	}
+	return oldValue.Active, nil
+}
+
+// ResetActive resets all changes to the "active" field.
+func (m *OrganisationMutation) ResetActive() {
+	m.active = nil
+}
+
+// AddHostCentreIDs adds the "host_centres" edge to the HostCentre entity by ids.
+func (m *OrganisationMutation) AddHostCentreIDs(ids ...pulid.ID) {
+	if m.host_centres == nil {
+		m.host_centres = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.host_centres[ids[i]] = struct{}{}
+	}
+}
+
+// ClearHostCentres clears the "host_centres" edge to the HostCentre entity.
+func (m *OrganisationMutation) ClearHostCentres() {
+	m.clearedhost_centres = true
+}
+
+// HostCentresCleared reports if the "host_centres" edge to the HostCentre entity was cleared.
+func (m *OrganisationMutation) HostCentresCleared() bool {
+	return m.clearedhost_centres
+}
+
+// RemoveHostCentreIDs removes the "host_centres" edge to the HostCentre entity by IDs.
+func (m *OrganisationMutation) RemoveHostCentreIDs(ids ...pulid.ID) {
+	if m.removedhost_centres == nil {
+		m.removedhost_centres = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.host_centres, ids[i])
+		m.removedhost_centres[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedHostCentres returns the removed IDs of the "host_centres" edge to the HostCentre entity.
+func (m *OrganisationMutation) RemovedHostCentresIDs() (ids []pulid.ID) {
+	for id := range m.removedhost_centres {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// HostCentresIDs returns the "host_centres" edge IDs in the mutation.
+func (m *OrganisationMutation) HostCentresIDs() (ids []pulid.ID) {
+	for id := range m.host_centres {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetHostCentres resets all changes to the "host_centres" edge.
+func (m *OrganisationMutation) ResetHostCentres() {
+	m.host_centres = nil
+	m.clearedhost_centres = false
+	m.removedhost_centres = nil
+}
+
+// AddAffiliationIDs adds the "affiliations" edge to the Affiliation entity by ids.
+func (m *OrganisationMutation) AddAffiliationIDs(ids ...pulid.ID) {
+	if m.affiliations == nil {
+		m.affiliations = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.affiliations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAffiliations clears the "affiliations" edge to the Affiliation entity.
+func (m *OrganisationMutation) ClearAffiliations() {
+	m.clearedaffiliations = true
+}
+
+// AffiliationsCleared reports if the "affiliations" edge to the Affiliation entity was cleared.
+func (m *OrganisationMutation) AffiliationsCleared() bool {
+	return m.clearedaffiliations
+}
+
+// RemoveAffiliationIDs removes the "affiliations" edge to the Affiliation entity by IDs.
+func (m *OrganisationMutation) RemoveAffiliationIDs(ids ...pulid.ID) {
+	if m.removedaffiliations == nil {
+		m.removedaffiliations = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.affiliations, ids[i])
+		m.removedaffiliations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAffiliations returns the removed IDs of the "affiliations" edge to the Affiliation entity.
+func (m *OrganisationMutation) RemovedAffiliationsIDs() (ids []pulid.ID) {
+	for id := range m.removedaffiliations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AffiliationsIDs returns the "affiliations" edge IDs in the mutation.
+func (m *OrganisationMutation) AffiliationsIDs() (ids []pulid.ID) {
+	for id := range m.affiliations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAffiliations resets all changes to the "affiliations" edge.
+func (m *OrganisationMutation) ResetAffiliations() {
+	m.affiliations = nil
+	m.clearedaffiliations = false
+	m.removedaffiliations = nil
+}
+
+// Where appends a list predicates to the OrganisationMutation builder.
+func (m *OrganisationMutation) Where(ps ...predicate.Organisation) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OrganisationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OrganisationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Organisation, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OrganisationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OrganisationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Organisation).
+func (m *OrganisationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OrganisationMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, organisation.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, organisation.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, organisation.FieldName)
+	}
+	if m.kind != nil {
+		fields = append(fields, organisation.FieldKind)
+	}
+	if m.country != nil {
+		fields = append(fields, organisation.FieldCountry)
+	}
+	if m.city != nil {
+		fields = append(fields, organisation.FieldCity)
+	}
+	if m.website != nil {
+		fields = append(fields, organisation.FieldWebsite)
+	}
+	if m.active != nil {
+		fields = append(fields, organisation.FieldActive)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OrganisationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case organisation.FieldCreatedAt:
+		return m.CreatedAt()
+	case organisation.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case organisation.FieldName:
+		return m.Name()
+	case organisation.FieldKind:
+		return m.Kind()
+	case organisation.FieldCountry:
+		return m.Country()
+	case organisation.FieldCity:
+		return m.City()
+	case organisation.FieldWebsite:
+		return m.Website()
+	case organisation.FieldActive:
+		return m.Active()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OrganisationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case organisation.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case organisation.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case organisation.FieldName:
+		return m.OldName(ctx)
+	case organisation.FieldKind:
+		return m.OldKind(ctx)
+	case organisation.FieldCountry:
+		return m.OldCountry(ctx)
+	case organisation.FieldCity:
+		return m.OldCity(ctx)
+	case organisation.FieldWebsite:
+		return m.OldWebsite(ctx)
+	case organisation.FieldActive:
+		return m.OldActive(ctx)
+	}
+	return nil, fmt.Errorf("unknown Organisation field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OrganisationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case organisation.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case organisation.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case organisation.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case organisation.FieldKind:
+		v, ok := value.(organisation.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case organisation.FieldCountry:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCountry(v)
+		return nil
+	case organisation.FieldCity:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCity(v)
+		return nil
+	case organisation.FieldWebsite:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebsite(v)
+		return nil
+	case organisation.FieldActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActive(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Organisation field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OrganisationMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OrganisationMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OrganisationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Organisation numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OrganisationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OrganisationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OrganisationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Organisation nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OrganisationMutation) ResetField(name string) error {
+	switch name {
+	case organisation.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case organisation.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case organisation.FieldName:
+		m.ResetName()
+		return nil
+	case organisation.FieldKind:
+		m.ResetKind()
+		return nil
+	case organisation.FieldCountry:
+		m.ResetCountry()
+		return nil
+	case organisation.FieldCity:
+		m.ResetCity()
+		return nil
+	case organisation.FieldWebsite:
+		m.ResetWebsite()
+		return nil
+	case organisation.FieldActive:
+		m.ResetActive()
+		return nil
+	}
+	return fmt.Errorf("unknown Organisation field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OrganisationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.host_centres != nil {
+		edges = append(edges, organisation.EdgeHostCentres)
+	}
+	if m.affiliations != nil {
+		edges = append(edges, organisation.EdgeAffiliations)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OrganisationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case organisation.EdgeHostCentres:
+		ids := make([]ent.Value, 0, len(m.host_centres))
+		for id := range m.host_centres {
+			ids = append(ids, id)
+		}
+		return ids
+	case organisation.EdgeAffiliations:
+		ids := make([]ent.Value, 0, len(m.affiliations))
+		for id := range m.affiliations {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OrganisationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedhost_centres != nil {
+		edges = append(edges, organisation.EdgeHostCentres)
+	}
+	if m.removedaffiliations != nil {
+		edges = append(edges, organisation.EdgeAffiliations)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OrganisationMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case organisation.EdgeHostCentres:
+		ids := make([]ent.Value, 0, len(m.removedhost_centres))
+		for id := range m.removedhost_centres {
+			ids = append(ids, id)
+		}
+		return ids
+	case organisation.EdgeAffiliations:
+		ids := make([]ent.Value, 0, len(m.removedaffiliations))
+		for id := range m.removedaffiliations {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OrganisationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedhost_centres {
+		edges = append(edges, organisation.EdgeHostCentres)
+	}
+	if m.clearedaffiliations {
+		edges = append(edges, organisation.EdgeAffiliations)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OrganisationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case organisation.EdgeHostCentres:
+		return m.clearedhost_centres
+	case organisation.EdgeAffiliations:
+		return m.clearedaffiliations
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OrganisationMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Organisation unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OrganisationMutation) ResetEdge(name string) error {
+	switch name {
+	case organisation.EdgeHostCentres:
+		m.ResetHostCentres()
+		return nil
+	case organisation.EdgeAffiliations:
+		m.ResetAffiliations()
+		return nil
+	}
+	return fmt.Errorf("unknown Organisation edge %s", name)
 }
 
 // OutboxMessageMutation represents an operation that mutates the OutboxMessage nodes in the graph.
@@ -6176,27 +9104,33 @@ func (m *SessionMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *pulid.ID
-	created_at        *time.Time
-	updated_at        *time.Time
-	email             *string
-	name              *string
-	roles             *[]viewer.Role
-	appendroles       []viewer.Role
-	disabled          *bool
-	last_sign_in_at   *time.Time
-	clearedFields     map[string]struct{}
-	sessions          map[pulid.ID]struct{}
-	removedsessions   map[pulid.ID]struct{}
-	clearedsessions   bool
-	api_tokens        map[pulid.ID]struct{}
-	removedapi_tokens map[pulid.ID]struct{}
-	clearedapi_tokens bool
-	done              bool
-	oldValue          func(context.Context) (*User, error)
-	predicates        []predicate.User
+	op                         Op
+	typ                        string
+	id                         *pulid.ID
+	created_at                 *time.Time
+	updated_at                 *time.Time
+	email                      *string
+	name                       *string
+	roles                      *[]viewer.Role
+	appendroles                []viewer.Role
+	disabled                   *bool
+	last_sign_in_at            *time.Time
+	clearedFields              map[string]struct{}
+	sessions                   map[pulid.ID]struct{}
+	removedsessions            map[pulid.ID]struct{}
+	clearedsessions            bool
+	api_tokens                 map[pulid.ID]struct{}
+	removedapi_tokens          map[pulid.ID]struct{}
+	clearedapi_tokens          bool
+	affiliations               map[pulid.ID]struct{}
+	removedaffiliations        map[pulid.ID]struct{}
+	clearedaffiliations        bool
+	coordinated_centres        map[pulid.ID]struct{}
+	removedcoordinated_centres map[pulid.ID]struct{}
+	clearedcoordinated_centres bool
+	done                       bool
+	oldValue                   func(context.Context) (*User, error)
+	predicates                 []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -6691,6 +9625,114 @@ func (m *UserMutation) ResetAPITokens() {
 	m.removedapi_tokens = nil
 }
 
+// AddAffiliationIDs adds the "affiliations" edge to the Affiliation entity by ids.
+func (m *UserMutation) AddAffiliationIDs(ids ...pulid.ID) {
+	if m.affiliations == nil {
+		m.affiliations = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.affiliations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAffiliations clears the "affiliations" edge to the Affiliation entity.
+func (m *UserMutation) ClearAffiliations() {
+	m.clearedaffiliations = true
+}
+
+// AffiliationsCleared reports if the "affiliations" edge to the Affiliation entity was cleared.
+func (m *UserMutation) AffiliationsCleared() bool {
+	return m.clearedaffiliations
+}
+
+// RemoveAffiliationIDs removes the "affiliations" edge to the Affiliation entity by IDs.
+func (m *UserMutation) RemoveAffiliationIDs(ids ...pulid.ID) {
+	if m.removedaffiliations == nil {
+		m.removedaffiliations = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.affiliations, ids[i])
+		m.removedaffiliations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAffiliations returns the removed IDs of the "affiliations" edge to the Affiliation entity.
+func (m *UserMutation) RemovedAffiliationsIDs() (ids []pulid.ID) {
+	for id := range m.removedaffiliations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AffiliationsIDs returns the "affiliations" edge IDs in the mutation.
+func (m *UserMutation) AffiliationsIDs() (ids []pulid.ID) {
+	for id := range m.affiliations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAffiliations resets all changes to the "affiliations" edge.
+func (m *UserMutation) ResetAffiliations() {
+	m.affiliations = nil
+	m.clearedaffiliations = false
+	m.removedaffiliations = nil
+}
+
+// AddCoordinatedCentreIDs adds the "coordinated_centres" edge to the HostCentre entity by ids.
+func (m *UserMutation) AddCoordinatedCentreIDs(ids ...pulid.ID) {
+	if m.coordinated_centres == nil {
+		m.coordinated_centres = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.coordinated_centres[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCoordinatedCentres clears the "coordinated_centres" edge to the HostCentre entity.
+func (m *UserMutation) ClearCoordinatedCentres() {
+	m.clearedcoordinated_centres = true
+}
+
+// CoordinatedCentresCleared reports if the "coordinated_centres" edge to the HostCentre entity was cleared.
+func (m *UserMutation) CoordinatedCentresCleared() bool {
+	return m.clearedcoordinated_centres
+}
+
+// RemoveCoordinatedCentreIDs removes the "coordinated_centres" edge to the HostCentre entity by IDs.
+func (m *UserMutation) RemoveCoordinatedCentreIDs(ids ...pulid.ID) {
+	if m.removedcoordinated_centres == nil {
+		m.removedcoordinated_centres = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.coordinated_centres, ids[i])
+		m.removedcoordinated_centres[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCoordinatedCentres returns the removed IDs of the "coordinated_centres" edge to the HostCentre entity.
+func (m *UserMutation) RemovedCoordinatedCentresIDs() (ids []pulid.ID) {
+	for id := range m.removedcoordinated_centres {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CoordinatedCentresIDs returns the "coordinated_centres" edge IDs in the mutation.
+func (m *UserMutation) CoordinatedCentresIDs() (ids []pulid.ID) {
+	for id := range m.coordinated_centres {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCoordinatedCentres resets all changes to the "coordinated_centres" edge.
+func (m *UserMutation) ResetCoordinatedCentres() {
+	m.coordinated_centres = nil
+	m.clearedcoordinated_centres = false
+	m.removedcoordinated_centres = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -6935,12 +9977,18 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.sessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
 	if m.api_tokens != nil {
 		edges = append(edges, user.EdgeAPITokens)
+	}
+	if m.affiliations != nil {
+		edges = append(edges, user.EdgeAffiliations)
+	}
+	if m.coordinated_centres != nil {
+		edges = append(edges, user.EdgeCoordinatedCentres)
 	}
 	return edges
 }
@@ -6961,18 +10009,36 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeAffiliations:
+		ids := make([]ent.Value, 0, len(m.affiliations))
+		for id := range m.affiliations {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeCoordinatedCentres:
+		ids := make([]ent.Value, 0, len(m.coordinated_centres))
+		for id := range m.coordinated_centres {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.removedsessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
 	if m.removedapi_tokens != nil {
 		edges = append(edges, user.EdgeAPITokens)
+	}
+	if m.removedaffiliations != nil {
+		edges = append(edges, user.EdgeAffiliations)
+	}
+	if m.removedcoordinated_centres != nil {
+		edges = append(edges, user.EdgeCoordinatedCentres)
 	}
 	return edges
 }
@@ -6993,18 +10059,36 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeAffiliations:
+		ids := make([]ent.Value, 0, len(m.removedaffiliations))
+		for id := range m.removedaffiliations {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeCoordinatedCentres:
+		ids := make([]ent.Value, 0, len(m.removedcoordinated_centres))
+		for id := range m.removedcoordinated_centres {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.clearedsessions {
 		edges = append(edges, user.EdgeSessions)
 	}
 	if m.clearedapi_tokens {
 		edges = append(edges, user.EdgeAPITokens)
+	}
+	if m.clearedaffiliations {
+		edges = append(edges, user.EdgeAffiliations)
+	}
+	if m.clearedcoordinated_centres {
+		edges = append(edges, user.EdgeCoordinatedCentres)
 	}
 	return edges
 }
@@ -7017,6 +10101,10 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedsessions
 	case user.EdgeAPITokens:
 		return m.clearedapi_tokens
+	case user.EdgeAffiliations:
+		return m.clearedaffiliations
+	case user.EdgeCoordinatedCentres:
+		return m.clearedcoordinated_centres
 	}
 	return false
 }
@@ -7038,6 +10126,12 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeAPITokens:
 		m.ResetAPITokens()
+		return nil
+	case user.EdgeAffiliations:
+		m.ResetAffiliations()
+		return nil
+	case user.EdgeCoordinatedCentres:
+		m.ResetCoordinatedCentres()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

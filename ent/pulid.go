@@ -5,10 +5,13 @@ package ent
 import (
 	"context"
 
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -17,10 +20,13 @@ import (
 
 // prefixMap maps ID prefixes to table names.
 var prefixMap = map[string]string{
+	"aff": affiliation.Table,
 	"tok": apitoken.Table,
 	"aud": auditevent.Table,
+	"hcn": hostcentre.Table,
 	"job": job.Table,
 	"lnk": loginlink.Table,
+	"org": organisation.Table,
 	"msg": outboxmessage.Table,
 	"ses": session.Table,
 	"usr": user.Table,

@@ -14,14 +14,20 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// Affiliation is the client for interacting with the Affiliation builders.
+	Affiliation *AffiliationClient
 	// ApiToken is the client for interacting with the ApiToken builders.
 	ApiToken *ApiTokenClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// HostCentre is the client for interacting with the HostCentre builders.
+	HostCentre *HostCentreClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
 	LoginLink *LoginLinkClient
+	// Organisation is the client for interacting with the Organisation builders.
+	Organisation *OrganisationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
 	// Session is the client for interacting with the Session builders.
@@ -159,10 +165,13 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.Affiliation = NewAffiliationClient(tx.config)
 	tx.ApiToken = NewApiTokenClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.HostCentre = NewHostCentreClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.LoginLink = NewLoginLinkClient(tx.config)
+	tx.Organisation = NewOrganisationClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
@@ -175,7 +184,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: ApiToken.QueryXXX(), the query will be executed
+// applies a query, for example: Affiliation.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

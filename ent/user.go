@@ -47,14 +47,20 @@ type UserEdges struct {
 	Sessions []*Session `json:"sessions,omitempty"`
 	// APITokens holds the value of the api_tokens edge.
 	APITokens []*ApiToken `json:"api_tokens,omitempty"`
+	// Organisations the person belongs to, with their position.
+	Affiliations []*Affiliation `json:"affiliations,omitempty"`
+	// Host centres the user coordinates.
+	CoordinatedCentres []*HostCentre `json:"coordinated_centres,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [3]map[string]int
 
-	namedSessions  map[string][]*Session
-	namedAPITokens map[string][]*ApiToken
+	namedSessions           map[string][]*Session
+	namedAPITokens          map[string][]*ApiToken
+	namedAffiliations       map[string][]*Affiliation
+	namedCoordinatedCentres map[string][]*HostCentre
 }
 
 // SessionsOrErr returns the Sessions value or an error if the edge
@@ -73,6 +79,24 @@ func (e UserEdges) APITokensOrErr() ([]*ApiToken, error) {
 		return e.APITokens, nil
 	}
 	return nil, &NotLoadedError{edge: "api_tokens"}
+}
+
+// AffiliationsOrErr returns the Affiliations value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) AffiliationsOrErr() ([]*Affiliation, error) {
+	if e.loadedTypes[2] {
+		return e.Affiliations, nil
+	}
+	return nil, &NotLoadedError{edge: "affiliations"}
+}
+
+// CoordinatedCentresOrErr returns the CoordinatedCentres value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) CoordinatedCentresOrErr() ([]*HostCentre, error) {
+	if e.loadedTypes[3] {
+		return e.CoordinatedCentres, nil
+	}
+	return nil, &NotLoadedError{edge: "coordinated_centres"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -179,6 +203,16 @@ func (_m *User) QueryAPITokens() *ApiTokenQuery {
 	return NewUserClient(_m.config).QueryAPITokens(_m)
 }
 
+// QueryAffiliations queries the "affiliations" edge of the User entity.
+func (_m *User) QueryAffiliations() *AffiliationQuery {
+	return NewUserClient(_m.config).QueryAffiliations(_m)
+}
+
+// QueryCoordinatedCentres queries the "coordinated_centres" edge of the User entity.
+func (_m *User) QueryCoordinatedCentres() *HostCentreQuery {
+	return NewUserClient(_m.config).QueryCoordinatedCentres(_m)
+}
+
 // Update returns a builder for updating this User.
 // Note that you need to call User.Unwrap() before calling this method if this User
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -273,6 +307,54 @@ func (_m *User) appendNamedAPITokens(name string, edges ...*ApiToken) {
 		_m.Edges.namedAPITokens[name] = []*ApiToken{}
 	} else {
 		_m.Edges.namedAPITokens[name] = append(_m.Edges.namedAPITokens[name], edges...)
+	}
+}
+
+// NamedAffiliations returns the Affiliations named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedAffiliations(name string) ([]*Affiliation, error) {
+	if _m.Edges.namedAffiliations == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAffiliations[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedAffiliations(name string, edges ...*Affiliation) {
+	if _m.Edges.namedAffiliations == nil {
+		_m.Edges.namedAffiliations = make(map[string][]*Affiliation)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAffiliations[name] = []*Affiliation{}
+	} else {
+		_m.Edges.namedAffiliations[name] = append(_m.Edges.namedAffiliations[name], edges...)
+	}
+}
+
+// NamedCoordinatedCentres returns the CoordinatedCentres named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedCoordinatedCentres(name string) ([]*HostCentre, error) {
+	if _m.Edges.namedCoordinatedCentres == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCoordinatedCentres[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedCoordinatedCentres(name string, edges ...*HostCentre) {
+	if _m.Edges.namedCoordinatedCentres == nil {
+		_m.Edges.namedCoordinatedCentres = make(map[string][]*HostCentre)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCoordinatedCentres[name] = []*HostCentre{}
+	} else {
+		_m.Edges.namedCoordinatedCentres[name] = append(_m.Edges.namedCoordinatedCentres[name], edges...)
 	}
 }
 

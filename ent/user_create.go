@@ -12,7 +12,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -151,6 +153,36 @@ func (_c *UserCreate) AddAPITokens(v ...*ApiToken) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAPITokenIDs(ids...)
+}
+
+// AddAffiliationIDs adds the "affiliations" edge to the Affiliation entity by IDs.
+func (_c *UserCreate) AddAffiliationIDs(ids ...pulid.ID) *UserCreate {
+	_c.mutation.AddAffiliationIDs(ids...)
+	return _c
+}
+
+// AddAffiliations adds the "affiliations" edges to the Affiliation entity.
+func (_c *UserCreate) AddAffiliations(v ...*Affiliation) *UserCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAffiliationIDs(ids...)
+}
+
+// AddCoordinatedCentreIDs adds the "coordinated_centres" edge to the HostCentre entity by IDs.
+func (_c *UserCreate) AddCoordinatedCentreIDs(ids ...pulid.ID) *UserCreate {
+	_c.mutation.AddCoordinatedCentreIDs(ids...)
+	return _c
+}
+
+// AddCoordinatedCentres adds the "coordinated_centres" edges to the HostCentre entity.
+func (_c *UserCreate) AddCoordinatedCentres(v ...*HostCentre) *UserCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCoordinatedCentreIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -345,6 +377,38 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AffiliationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AffiliationsTable,
+			Columns: []string{user.AffiliationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(affiliation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CoordinatedCentresIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.CoordinatedCentresTable,
+			Columns: user.CoordinatedCentresPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostcentre.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -14,7 +14,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -24,16 +26,20 @@ import (
 // UserQuery is the builder for querying User entities.
 type UserQuery struct {
 	config
-	ctx                *QueryContext
-	order              []user.OrderOption
-	inters             []Interceptor
-	predicates         []predicate.User
-	withSessions       *SessionQuery
-	withAPITokens      *ApiTokenQuery
-	loadTotal          []func(context.Context, []*User) error
-	modifiers          []func(*sql.Selector)
-	withNamedSessions  map[string]*SessionQuery
-	withNamedAPITokens map[string]*ApiTokenQuery
+	ctx                         *QueryContext
+	order                       []user.OrderOption
+	inters                      []Interceptor
+	predicates                  []predicate.User
+	withSessions                *SessionQuery
+	withAPITokens               *ApiTokenQuery
+	withAffiliations            *AffiliationQuery
+	withCoordinatedCentres      *HostCentreQuery
+	loadTotal                   []func(context.Context, []*User) error
+	modifiers                   []func(*sql.Selector)
+	withNamedSessions           map[string]*SessionQuery
+	withNamedAPITokens          map[string]*ApiTokenQuery
+	withNamedAffiliations       map[string]*AffiliationQuery
+	withNamedCoordinatedCentres map[string]*HostCentreQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -107,6 +113,50 @@ func (_q *UserQuery) QueryAPITokens() *ApiTokenQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(apitoken.Table, apitoken.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.APITokensTable, user.APITokensColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAffiliations chains the current query on the "affiliations" edge.
+func (_q *UserQuery) QueryAffiliations() *AffiliationQuery {
+	query := (&AffiliationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(affiliation.Table, affiliation.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.AffiliationsTable, user.AffiliationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCoordinatedCentres chains the current query on the "coordinated_centres" edge.
+func (_q *UserQuery) QueryCoordinatedCentres() *HostCentreQuery {
+	query := (&HostCentreClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(hostcentre.Table, hostcentre.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.CoordinatedCentresTable, user.CoordinatedCentresPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -301,13 +351,15 @@ func (_q *UserQuery) Clone() *UserQuery {
 		return nil
 	}
 	return &UserQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]user.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.User{}, _q.predicates...),
-		withSessions:  _q.withSessions.Clone(),
-		withAPITokens: _q.withAPITokens.Clone(),
+		config:                 _q.config,
+		ctx:                    _q.ctx.Clone(),
+		order:                  append([]user.OrderOption{}, _q.order...),
+		inters:                 append([]Interceptor{}, _q.inters...),
+		predicates:             append([]predicate.User{}, _q.predicates...),
+		withSessions:           _q.withSessions.Clone(),
+		withAPITokens:          _q.withAPITokens.Clone(),
+		withAffiliations:       _q.withAffiliations.Clone(),
+		withCoordinatedCentres: _q.withCoordinatedCentres.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -334,6 +386,28 @@ func (_q *UserQuery) WithAPITokens(opts ...func(*ApiTokenQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withAPITokens = query
+	return _q
+}
+
+// WithAffiliations tells the query-builder to eager-load the nodes that are connected to
+// the "affiliations" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithAffiliations(opts ...func(*AffiliationQuery)) *UserQuery {
+	query := (&AffiliationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAffiliations = query
+	return _q
+}
+
+// WithCoordinatedCentres tells the query-builder to eager-load the nodes that are connected to
+// the "coordinated_centres" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithCoordinatedCentres(opts ...func(*HostCentreQuery)) *UserQuery {
+	query := (&HostCentreClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCoordinatedCentres = query
 	return _q
 }
 
@@ -421,9 +495,11 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [4]bool{
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
+			_q.withAffiliations != nil,
+			_q.withCoordinatedCentres != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -461,6 +537,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withAffiliations; query != nil {
+		if err := _q.loadAffiliations(ctx, query, nodes,
+			func(n *User) { n.Edges.Affiliations = []*Affiliation{} },
+			func(n *User, e *Affiliation) { n.Edges.Affiliations = append(n.Edges.Affiliations, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCoordinatedCentres; query != nil {
+		if err := _q.loadCoordinatedCentres(ctx, query, nodes,
+			func(n *User) { n.Edges.CoordinatedCentres = []*HostCentre{} },
+			func(n *User, e *HostCentre) { n.Edges.CoordinatedCentres = append(n.Edges.CoordinatedCentres, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSessions {
 		if err := _q.loadSessions(ctx, query, nodes,
 			func(n *User) { n.appendNamedSessions(name) },
@@ -472,6 +562,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadAPITokens(ctx, query, nodes,
 			func(n *User) { n.appendNamedAPITokens(name) },
 			func(n *User, e *ApiToken) { n.appendNamedAPITokens(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAffiliations {
+		if err := _q.loadAffiliations(ctx, query, nodes,
+			func(n *User) { n.appendNamedAffiliations(name) },
+			func(n *User, e *Affiliation) { n.appendNamedAffiliations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCoordinatedCentres {
+		if err := _q.loadCoordinatedCentres(ctx, query, nodes,
+			func(n *User) { n.appendNamedCoordinatedCentres(name) },
+			func(n *User, e *HostCentre) { n.appendNamedCoordinatedCentres(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -540,6 +644,97 @@ func (_q *UserQuery) loadAPITokens(ctx context.Context, query *ApiTokenQuery, no
 			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadAffiliations(ctx context.Context, query *AffiliationQuery, nodes []*User, init func(*User), assign func(*User, *Affiliation)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(affiliation.FieldUserID)
+	}
+	query.Where(predicate.Affiliation(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.AffiliationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadCoordinatedCentres(ctx context.Context, query *HostCentreQuery, nodes []*User, init func(*User), assign func(*User, *HostCentre)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*User)
+	nids := make(map[pulid.ID]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.CoordinatedCentresTable)
+		s.Join(joinT).On(s.C(hostcentre.FieldID), joinT.C(user.CoordinatedCentresPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(user.CoordinatedCentresPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.CoordinatedCentresPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*HostCentre](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "coordinated_centres" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -688,6 +883,34 @@ func (_q *UserQuery) WithNamedAPITokens(name string, opts ...func(*ApiTokenQuery
 		_q.withNamedAPITokens = make(map[string]*ApiTokenQuery)
 	}
 	_q.withNamedAPITokens[name] = query
+	return _q
+}
+
+// WithNamedAffiliations tells the query-builder to eager-load the nodes that are connected to the "affiliations"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedAffiliations(name string, opts ...func(*AffiliationQuery)) *UserQuery {
+	query := (&AffiliationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAffiliations == nil {
+		_q.withNamedAffiliations = make(map[string]*AffiliationQuery)
+	}
+	_q.withNamedAffiliations[name] = query
+	return _q
+}
+
+// WithNamedCoordinatedCentres tells the query-builder to eager-load the nodes that are connected to the "coordinated_centres"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedCoordinatedCentres(name string, opts ...func(*HostCentreQuery)) *UserQuery {
+	query := (&HostCentreClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCoordinatedCentres == nil {
+		_q.withNamedCoordinatedCentres = make(map[string]*HostCentreQuery)
+	}
+	_q.withNamedCoordinatedCentres[name] = query
 	return _q
 }
 

@@ -12,7 +12,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -144,6 +146,36 @@ func (_u *UserUpdate) AddAPITokens(v ...*ApiToken) *UserUpdate {
 	return _u.AddAPITokenIDs(ids...)
 }
 
+// AddAffiliationIDs adds the "affiliations" edge to the Affiliation entity by IDs.
+func (_u *UserUpdate) AddAffiliationIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.AddAffiliationIDs(ids...)
+	return _u
+}
+
+// AddAffiliations adds the "affiliations" edges to the Affiliation entity.
+func (_u *UserUpdate) AddAffiliations(v ...*Affiliation) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAffiliationIDs(ids...)
+}
+
+// AddCoordinatedCentreIDs adds the "coordinated_centres" edge to the HostCentre entity by IDs.
+func (_u *UserUpdate) AddCoordinatedCentreIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.AddCoordinatedCentreIDs(ids...)
+	return _u
+}
+
+// AddCoordinatedCentres adds the "coordinated_centres" edges to the HostCentre entity.
+func (_u *UserUpdate) AddCoordinatedCentres(v ...*HostCentre) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCoordinatedCentreIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -189,6 +221,48 @@ func (_u *UserUpdate) RemoveAPITokens(v ...*ApiToken) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAPITokenIDs(ids...)
+}
+
+// ClearAffiliations clears all "affiliations" edges to the Affiliation entity.
+func (_u *UserUpdate) ClearAffiliations() *UserUpdate {
+	_u.mutation.ClearAffiliations()
+	return _u
+}
+
+// RemoveAffiliationIDs removes the "affiliations" edge to Affiliation entities by IDs.
+func (_u *UserUpdate) RemoveAffiliationIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.RemoveAffiliationIDs(ids...)
+	return _u
+}
+
+// RemoveAffiliations removes "affiliations" edges to Affiliation entities.
+func (_u *UserUpdate) RemoveAffiliations(v ...*Affiliation) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAffiliationIDs(ids...)
+}
+
+// ClearCoordinatedCentres clears all "coordinated_centres" edges to the HostCentre entity.
+func (_u *UserUpdate) ClearCoordinatedCentres() *UserUpdate {
+	_u.mutation.ClearCoordinatedCentres()
+	return _u
+}
+
+// RemoveCoordinatedCentreIDs removes the "coordinated_centres" edge to HostCentre entities by IDs.
+func (_u *UserUpdate) RemoveCoordinatedCentreIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.RemoveCoordinatedCentreIDs(ids...)
+	return _u
+}
+
+// RemoveCoordinatedCentres removes "coordinated_centres" edges to HostCentre entities.
+func (_u *UserUpdate) RemoveCoordinatedCentres(v ...*HostCentre) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCoordinatedCentreIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -382,6 +456,96 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.AffiliationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AffiliationsTable,
+			Columns: []string{user.AffiliationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(affiliation.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAffiliationsIDs(); len(nodes) > 0 && !_u.mutation.AffiliationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AffiliationsTable,
+			Columns: []string{user.AffiliationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(affiliation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AffiliationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AffiliationsTable,
+			Columns: []string{user.AffiliationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(affiliation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CoordinatedCentresCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.CoordinatedCentresTable,
+			Columns: user.CoordinatedCentresPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostcentre.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCoordinatedCentresIDs(); len(nodes) > 0 && !_u.mutation.CoordinatedCentresCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.CoordinatedCentresTable,
+			Columns: user.CoordinatedCentresPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostcentre.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CoordinatedCentresIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.CoordinatedCentresTable,
+			Columns: user.CoordinatedCentresPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostcentre.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -514,6 +678,36 @@ func (_u *UserUpdateOne) AddAPITokens(v ...*ApiToken) *UserUpdateOne {
 	return _u.AddAPITokenIDs(ids...)
 }
 
+// AddAffiliationIDs adds the "affiliations" edge to the Affiliation entity by IDs.
+func (_u *UserUpdateOne) AddAffiliationIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.AddAffiliationIDs(ids...)
+	return _u
+}
+
+// AddAffiliations adds the "affiliations" edges to the Affiliation entity.
+func (_u *UserUpdateOne) AddAffiliations(v ...*Affiliation) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAffiliationIDs(ids...)
+}
+
+// AddCoordinatedCentreIDs adds the "coordinated_centres" edge to the HostCentre entity by IDs.
+func (_u *UserUpdateOne) AddCoordinatedCentreIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.AddCoordinatedCentreIDs(ids...)
+	return _u
+}
+
+// AddCoordinatedCentres adds the "coordinated_centres" edges to the HostCentre entity.
+func (_u *UserUpdateOne) AddCoordinatedCentres(v ...*HostCentre) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCoordinatedCentreIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -559,6 +753,48 @@ func (_u *UserUpdateOne) RemoveAPITokens(v ...*ApiToken) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAPITokenIDs(ids...)
+}
+
+// ClearAffiliations clears all "affiliations" edges to the Affiliation entity.
+func (_u *UserUpdateOne) ClearAffiliations() *UserUpdateOne {
+	_u.mutation.ClearAffiliations()
+	return _u
+}
+
+// RemoveAffiliationIDs removes the "affiliations" edge to Affiliation entities by IDs.
+func (_u *UserUpdateOne) RemoveAffiliationIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.RemoveAffiliationIDs(ids...)
+	return _u
+}
+
+// RemoveAffiliations removes "affiliations" edges to Affiliation entities.
+func (_u *UserUpdateOne) RemoveAffiliations(v ...*Affiliation) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAffiliationIDs(ids...)
+}
+
+// ClearCoordinatedCentres clears all "coordinated_centres" edges to the HostCentre entity.
+func (_u *UserUpdateOne) ClearCoordinatedCentres() *UserUpdateOne {
+	_u.mutation.ClearCoordinatedCentres()
+	return _u
+}
+
+// RemoveCoordinatedCentreIDs removes the "coordinated_centres" edge to HostCentre entities by IDs.
+func (_u *UserUpdateOne) RemoveCoordinatedCentreIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.RemoveCoordinatedCentreIDs(ids...)
+	return _u
+}
+
+// RemoveCoordinatedCentres removes "coordinated_centres" edges to HostCentre entities.
+func (_u *UserUpdateOne) RemoveCoordinatedCentres(v ...*HostCentre) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCoordinatedCentreIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -775,6 +1011,96 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AffiliationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AffiliationsTable,
+			Columns: []string{user.AffiliationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(affiliation.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAffiliationsIDs(); len(nodes) > 0 && !_u.mutation.AffiliationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AffiliationsTable,
+			Columns: []string{user.AffiliationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(affiliation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AffiliationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AffiliationsTable,
+			Columns: []string{user.AffiliationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(affiliation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CoordinatedCentresCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.CoordinatedCentresTable,
+			Columns: user.CoordinatedCentresPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostcentre.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCoordinatedCentresIDs(); len(nodes) > 0 && !_u.mutation.CoordinatedCentresCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.CoordinatedCentresTable,
+			Columns: user.CoordinatedCentresPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostcentre.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CoordinatedCentresIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.CoordinatedCentresTable,
+			Columns: user.CoordinatedCentresPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostcentre.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

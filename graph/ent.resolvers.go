@@ -48,10 +48,23 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[pulid.ID
 	if err := requireSignedIn(ctx); err != nil {
 		return nil, err
 	}
+	if !access.CanManageUsers(viewer.FromContext(ctx)) {
+		return nil, apperr.New(apperr.Forbidden, "only coalition staff can list users")
+	}
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy))
 }
+
+// HostCentre returns HostCentreResolver implementation.
+func (r *Resolver) HostCentre() HostCentreResolver { return &hostCentreResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
+type (
+	hostCentreResolver struct{ *Resolver }
+	queryResolver      struct{ *Resolver }
+	userResolver       struct{ *Resolver }
+)

@@ -17,7 +17,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/graph/model"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -34,14 +36,32 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	HostCentre() HostCentreResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	User() UserResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Affiliation struct {
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Organisation   func(childComplexity int) int
+		OrganisationID func(childComplexity int) int
+		Position       func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		User           func(childComplexity int) int
+		UserID         func(childComplexity int) int
+	}
+
+	AffiliationPayload struct {
+		Affiliation func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
 	ApiToken struct {
 		CreatedAt  func(childComplexity int) int
 		ExpiresAt  func(childComplexity int) int
@@ -102,16 +122,92 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	HostCentre struct {
+		AcceptingObservers     func(childComplexity int) int
+		Accreditation          func(childComplexity int) int
+		AccreditationExpiresOn func(childComplexity int) int
+		Adult                  func(childComplexity int) int
+		AnnualPatients         func(childComplexity int) int
+		City                   func(childComplexity int) int
+		Coordinators           func(childComplexity int) int
+		Country                func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		Description            func(childComplexity int) int
+		DescriptionHTML        func(childComplexity int) int
+		FocusAreas             func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		Languages              func(childComplexity int) int
+		Name                   func(childComplexity int) int
+		Organisation           func(childComplexity int) int
+		OrganisationID         func(childComplexity int) int
+		Paediatric             func(childComplexity int) int
+		Products               func(childComplexity int) int
+		UpdatedAt              func(childComplexity int) int
+	}
+
+	HostCentreConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	HostCentreEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	HostCentrePayload struct {
+		HostCentre func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Mutation struct {
-		CreateAPIToken   func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateUser       func(childComplexity int, input model.CreateUserInput) int
-		GrantRole        func(childComplexity int, input model.ChangeRoleInput) int
-		RedeemLoginLink  func(childComplexity int, input model.RedeemLoginLinkInput) int
-		RequestLoginLink func(childComplexity int, input model.RequestLoginLinkInput) int
-		RevokeAPIToken   func(childComplexity int, input model.RevokeAPITokenInput) int
-		RevokeRole       func(childComplexity int, input model.ChangeRoleInput) int
-		SetUserDisabled  func(childComplexity int, input model.SetUserDisabledInput) int
-		SignOut          func(childComplexity int) int
+		AddHostCoordinator    func(childComplexity int, input model.HostCoordinatorInput) int
+		CreateAPIToken        func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateHostCentre      func(childComplexity int, input model.CreateHostCentreInput) int
+		CreateOrganisation    func(childComplexity int, input model.CreateOrganisationInput) int
+		CreateUser            func(childComplexity int, input model.CreateUserInput) int
+		GrantRole             func(childComplexity int, input model.ChangeRoleInput) int
+		RedeemLoginLink       func(childComplexity int, input model.RedeemLoginLinkInput) int
+		RemoveAffiliation     func(childComplexity int, input model.RemoveAffiliationInput) int
+		RemoveHostCoordinator func(childComplexity int, input model.HostCoordinatorInput) int
+		RequestLoginLink      func(childComplexity int, input model.RequestLoginLinkInput) int
+		RevokeAPIToken        func(childComplexity int, input model.RevokeAPITokenInput) int
+		RevokeRole            func(childComplexity int, input model.ChangeRoleInput) int
+		SetAffiliation        func(childComplexity int, input model.SetAffiliationInput) int
+		SetUserDisabled       func(childComplexity int, input model.SetUserDisabledInput) int
+		SignOut               func(childComplexity int) int
+		UpdateHostCentre      func(childComplexity int, input model.UpdateHostCentreInput) int
+		UpdateOrganisation    func(childComplexity int, input model.UpdateOrganisationInput) int
+	}
+
+	Organisation struct {
+		Active      func(childComplexity int) int
+		City        func(childComplexity int) int
+		Country     func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		HostCentres func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		Website     func(childComplexity int) int
+	}
+
+	OrganisationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	OrganisationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	OrganisationPayload struct {
+		Organisation func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -122,11 +218,13 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditEvents func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) int
-		Me          func(childComplexity int) int
-		Node        func(childComplexity int, id pulid.ID) int
-		Nodes       func(childComplexity int, ids []pulid.ID) int
-		Users       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder) int
+		AuditEvents   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) int
+		HostCentres   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) int
+		Me            func(childComplexity int) int
+		Node          func(childComplexity int, id pulid.ID) int
+		Nodes         func(childComplexity int, ids []pulid.ID) int
+		Organisations func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) int
+		Users         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder) int
 	}
 
 	RedeemLoginLinkPayload struct {
@@ -134,6 +232,11 @@ type ComplexityRoot struct {
 		SessionToken func(childComplexity int) int
 		User         func(childComplexity int) int
 		UserErrors   func(childComplexity int) int
+	}
+
+	RemoveAffiliationPayload struct {
+		RemovedID  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	RequestLoginLinkPayload struct {
@@ -146,15 +249,17 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		APITokens    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder) int
-		CreatedAt    func(childComplexity int) int
-		Disabled     func(childComplexity int) int
-		Email        func(childComplexity int) int
-		ID           func(childComplexity int) int
-		LastSignInAt func(childComplexity int) int
-		Name         func(childComplexity int) int
-		Roles        func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
+		APITokens          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder) int
+		Affiliations       func(childComplexity int) int
+		CoordinatedCentres func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Disabled           func(childComplexity int) int
+		Email              func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		LastSignInAt       func(childComplexity int) int
+		Name               func(childComplexity int) int
+		Roles              func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
 	}
 
 	UserConnection struct {
@@ -184,6 +289,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type HostCentreResolver interface {
+	DescriptionHTML(ctx context.Context, obj *ent.HostCentre) (string, error)
+}
 type MutationResolver interface {
 	RequestLoginLink(ctx context.Context, input model.RequestLoginLinkInput) (*model.RequestLoginLinkPayload, error)
 	RedeemLoginLink(ctx context.Context, input model.RedeemLoginLinkInput) (*model.RedeemLoginLinkPayload, error)
@@ -194,13 +302,29 @@ type MutationResolver interface {
 	RevokeRole(ctx context.Context, input model.ChangeRoleInput) (*model.UserPayload, error)
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.APITokenPayload, error)
+	CreateOrganisation(ctx context.Context, input model.CreateOrganisationInput) (*model.OrganisationPayload, error)
+	UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error)
+	CreateHostCentre(ctx context.Context, input model.CreateHostCentreInput) (*model.HostCentrePayload, error)
+	UpdateHostCentre(ctx context.Context, input model.UpdateHostCentreInput) (*model.HostCentrePayload, error)
+	AddHostCoordinator(ctx context.Context, input model.HostCoordinatorInput) (*model.HostCentrePayload, error)
+	RemoveHostCoordinator(ctx context.Context, input model.HostCoordinatorInput) (*model.HostCentrePayload, error)
+	SetAffiliation(ctx context.Context, input model.SetAffiliationInput) (*model.AffiliationPayload, error)
+	RemoveAffiliation(ctx context.Context, input model.RemoveAffiliationInput) (*model.RemoveAffiliationPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) (*ent.AuditEventConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder) (*ent.UserConnection, error)
+	Organisations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) (*ent.OrganisationConnection, error)
+	HostCentres(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) (*ent.HostCentreConnection, error)
 	Me(ctx context.Context) (*ent.User, error)
+}
+type UserResolver interface {
+	Email(ctx context.Context, obj *ent.User) (*string, error)
+	Roles(ctx context.Context, obj *ent.User) ([]viewer.Role, error)
+	Disabled(ctx context.Context, obj *ent.User) (*bool, error)
+	LastSignInAt(ctx context.Context, obj *ent.User) (*time.Time, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -220,6 +344,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Affiliation.createdAt":
+		if e.ComplexityRoot.Affiliation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliation.CreatedAt(childComplexity), true
+	case "Affiliation.id":
+		if e.ComplexityRoot.Affiliation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliation.ID(childComplexity), true
+	case "Affiliation.organisation":
+		if e.ComplexityRoot.Affiliation.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliation.Organisation(childComplexity), true
+	case "Affiliation.organisationID":
+		if e.ComplexityRoot.Affiliation.OrganisationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliation.OrganisationID(childComplexity), true
+	case "Affiliation.position":
+		if e.ComplexityRoot.Affiliation.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliation.Position(childComplexity), true
+	case "Affiliation.updatedAt":
+		if e.ComplexityRoot.Affiliation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliation.UpdatedAt(childComplexity), true
+	case "Affiliation.user":
+		if e.ComplexityRoot.Affiliation.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliation.User(childComplexity), true
+	case "Affiliation.userID":
+		if e.ComplexityRoot.Affiliation.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliation.UserID(childComplexity), true
+
+	case "AffiliationPayload.affiliation":
+		if e.ComplexityRoot.AffiliationPayload.Affiliation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliationPayload.Affiliation(childComplexity), true
+	case "AffiliationPayload.userErrors":
+		if e.ComplexityRoot.AffiliationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffiliationPayload.UserErrors(childComplexity), true
 
 	case "ApiToken.createdAt":
 		if e.ComplexityRoot.ApiToken.CreatedAt == nil {
@@ -445,6 +631,183 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateApiTokenPayload.UserErrors(childComplexity), true
 
+	case "HostCentre.acceptingObservers":
+		if e.ComplexityRoot.HostCentre.AcceptingObservers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.AcceptingObservers(childComplexity), true
+	case "HostCentre.accreditation":
+		if e.ComplexityRoot.HostCentre.Accreditation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.Accreditation(childComplexity), true
+	case "HostCentre.accreditationExpiresOn":
+		if e.ComplexityRoot.HostCentre.AccreditationExpiresOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.AccreditationExpiresOn(childComplexity), true
+	case "HostCentre.adult":
+		if e.ComplexityRoot.HostCentre.Adult == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.Adult(childComplexity), true
+	case "HostCentre.annualPatients":
+		if e.ComplexityRoot.HostCentre.AnnualPatients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.AnnualPatients(childComplexity), true
+	case "HostCentre.city":
+		if e.ComplexityRoot.HostCentre.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.City(childComplexity), true
+	case "HostCentre.coordinators":
+		if e.ComplexityRoot.HostCentre.Coordinators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.Coordinators(childComplexity), true
+	case "HostCentre.country":
+		if e.ComplexityRoot.HostCentre.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.Country(childComplexity), true
+	case "HostCentre.createdAt":
+		if e.ComplexityRoot.HostCentre.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.CreatedAt(childComplexity), true
+	case "HostCentre.description":
+		if e.ComplexityRoot.HostCentre.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.Description(childComplexity), true
+	case "HostCentre.descriptionHtml":
+		if e.ComplexityRoot.HostCentre.DescriptionHTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.DescriptionHTML(childComplexity), true
+	case "HostCentre.focusAreas":
+		if e.ComplexityRoot.HostCentre.FocusAreas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.FocusAreas(childComplexity), true
+	case "HostCentre.id":
+		if e.ComplexityRoot.HostCentre.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.ID(childComplexity), true
+	case "HostCentre.languages":
+		if e.ComplexityRoot.HostCentre.Languages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.Languages(childComplexity), true
+	case "HostCentre.name":
+		if e.ComplexityRoot.HostCentre.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.Name(childComplexity), true
+	case "HostCentre.organisation":
+		if e.ComplexityRoot.HostCentre.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.Organisation(childComplexity), true
+	case "HostCentre.organisationID":
+		if e.ComplexityRoot.HostCentre.OrganisationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.OrganisationID(childComplexity), true
+	case "HostCentre.paediatric":
+		if e.ComplexityRoot.HostCentre.Paediatric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.Paediatric(childComplexity), true
+	case "HostCentre.products":
+		if e.ComplexityRoot.HostCentre.Products == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.Products(childComplexity), true
+	case "HostCentre.updatedAt":
+		if e.ComplexityRoot.HostCentre.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentre.UpdatedAt(childComplexity), true
+
+	case "HostCentreConnection.edges":
+		if e.ComplexityRoot.HostCentreConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentreConnection.Edges(childComplexity), true
+	case "HostCentreConnection.pageInfo":
+		if e.ComplexityRoot.HostCentreConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentreConnection.PageInfo(childComplexity), true
+	case "HostCentreConnection.totalCount":
+		if e.ComplexityRoot.HostCentreConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentreConnection.TotalCount(childComplexity), true
+
+	case "HostCentreEdge.cursor":
+		if e.ComplexityRoot.HostCentreEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentreEdge.Cursor(childComplexity), true
+	case "HostCentreEdge.node":
+		if e.ComplexityRoot.HostCentreEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentreEdge.Node(childComplexity), true
+
+	case "HostCentrePayload.hostCentre":
+		if e.ComplexityRoot.HostCentrePayload.HostCentre == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentrePayload.HostCentre(childComplexity), true
+	case "HostCentrePayload.userErrors":
+		if e.ComplexityRoot.HostCentrePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostCentrePayload.UserErrors(childComplexity), true
+
+	case "Mutation.addHostCoordinator":
+		if e.ComplexityRoot.Mutation.AddHostCoordinator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addHostCoordinator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddHostCoordinator(childComplexity, args["input"].(model.HostCoordinatorInput)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -456,6 +819,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(model.CreateAPITokenInput)), true
+	case "Mutation.createHostCentre":
+		if e.ComplexityRoot.Mutation.CreateHostCentre == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createHostCentre_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateHostCentre(childComplexity, args["input"].(model.CreateHostCentreInput)), true
+	case "Mutation.createOrganisation":
+		if e.ComplexityRoot.Mutation.CreateOrganisation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOrganisation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOrganisation(childComplexity, args["input"].(model.CreateOrganisationInput)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -489,6 +874,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RedeemLoginLink(childComplexity, args["input"].(model.RedeemLoginLinkInput)), true
+	case "Mutation.removeAffiliation":
+		if e.ComplexityRoot.Mutation.RemoveAffiliation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeAffiliation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveAffiliation(childComplexity, args["input"].(model.RemoveAffiliationInput)), true
+	case "Mutation.removeHostCoordinator":
+		if e.ComplexityRoot.Mutation.RemoveHostCoordinator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeHostCoordinator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveHostCoordinator(childComplexity, args["input"].(model.HostCoordinatorInput)), true
 	case "Mutation.requestLoginLink":
 		if e.ComplexityRoot.Mutation.RequestLoginLink == nil {
 			break
@@ -522,6 +929,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.ChangeRoleInput)), true
+	case "Mutation.setAffiliation":
+		if e.ComplexityRoot.Mutation.SetAffiliation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAffiliation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAffiliation(childComplexity, args["input"].(model.SetAffiliationInput)), true
 	case "Mutation.setUserDisabled":
 		if e.ComplexityRoot.Mutation.SetUserDisabled == nil {
 			break
@@ -539,6 +957,134 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignOut(childComplexity), true
+	case "Mutation.updateHostCentre":
+		if e.ComplexityRoot.Mutation.UpdateHostCentre == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateHostCentre_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateHostCentre(childComplexity, args["input"].(model.UpdateHostCentreInput)), true
+	case "Mutation.updateOrganisation":
+		if e.ComplexityRoot.Mutation.UpdateOrganisation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOrganisation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOrganisation(childComplexity, args["input"].(model.UpdateOrganisationInput)), true
+
+	case "Organisation.active":
+		if e.ComplexityRoot.Organisation.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Active(childComplexity), true
+	case "Organisation.city":
+		if e.ComplexityRoot.Organisation.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.City(childComplexity), true
+	case "Organisation.country":
+		if e.ComplexityRoot.Organisation.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Country(childComplexity), true
+	case "Organisation.createdAt":
+		if e.ComplexityRoot.Organisation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.CreatedAt(childComplexity), true
+	case "Organisation.hostCentres":
+		if e.ComplexityRoot.Organisation.HostCentres == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.HostCentres(childComplexity), true
+	case "Organisation.id":
+		if e.ComplexityRoot.Organisation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.ID(childComplexity), true
+	case "Organisation.kind":
+		if e.ComplexityRoot.Organisation.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Kind(childComplexity), true
+	case "Organisation.name":
+		if e.ComplexityRoot.Organisation.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Name(childComplexity), true
+	case "Organisation.updatedAt":
+		if e.ComplexityRoot.Organisation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.UpdatedAt(childComplexity), true
+	case "Organisation.website":
+		if e.ComplexityRoot.Organisation.Website == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Website(childComplexity), true
+
+	case "OrganisationConnection.edges":
+		if e.ComplexityRoot.OrganisationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationConnection.Edges(childComplexity), true
+	case "OrganisationConnection.pageInfo":
+		if e.ComplexityRoot.OrganisationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationConnection.PageInfo(childComplexity), true
+	case "OrganisationConnection.totalCount":
+		if e.ComplexityRoot.OrganisationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationConnection.TotalCount(childComplexity), true
+
+	case "OrganisationEdge.cursor":
+		if e.ComplexityRoot.OrganisationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationEdge.Cursor(childComplexity), true
+	case "OrganisationEdge.node":
+		if e.ComplexityRoot.OrganisationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationEdge.Node(childComplexity), true
+
+	case "OrganisationPayload.organisation":
+		if e.ComplexityRoot.OrganisationPayload.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationPayload.Organisation(childComplexity), true
+	case "OrganisationPayload.userErrors":
+		if e.ComplexityRoot.OrganisationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationPayload.UserErrors(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -576,6 +1122,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.AuditEventOrder)), true
+	case "Query.hostCentres":
+		if e.ComplexityRoot.Query.HostCentres == nil {
+			break
+		}
+
+		args, err := ec.field_Query_hostCentres_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.HostCentres(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.HostCentreOrder), args["filter"].(*model.HostCentreFilters)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -605,6 +1162,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]pulid.ID)), true
+	case "Query.organisations":
+		if e.ComplexityRoot.Query.Organisations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_organisations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Organisations(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.OrganisationOrder), args["filter"].(*model.OrganisationFilters)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -642,6 +1210,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RedeemLoginLinkPayload.UserErrors(childComplexity), true
 
+	case "RemoveAffiliationPayload.removedId":
+		if e.ComplexityRoot.RemoveAffiliationPayload.RemovedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveAffiliationPayload.RemovedID(childComplexity), true
+	case "RemoveAffiliationPayload.userErrors":
+		if e.ComplexityRoot.RemoveAffiliationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveAffiliationPayload.UserErrors(childComplexity), true
+
 	case "RequestLoginLinkPayload.accepted":
 		if e.ComplexityRoot.RequestLoginLinkPayload.Accepted == nil {
 			break
@@ -673,6 +1254,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.APITokens(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ApiTokenOrder)), true
+	case "User.affiliations":
+		if e.ComplexityRoot.User.Affiliations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Affiliations(childComplexity), true
+	case "User.coordinatedCentres":
+		if e.ComplexityRoot.User.CoordinatedCentres == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.CoordinatedCentres(childComplexity), true
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -795,15 +1388,27 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AffiliationOrder", ec.unmarshalInputAffiliationOrder),
 			graphql.NewInputUnmarshaler("ApiTokenOrder", ec.unmarshalInputApiTokenOrder),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("ChangeRoleInput", ec.unmarshalInputChangeRoleInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
+			graphql.NewInputUnmarshaler("CreateHostCentreInput", ec.unmarshalInputCreateHostCentreInput),
+			graphql.NewInputUnmarshaler("CreateOrganisationInput", ec.unmarshalInputCreateOrganisationInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("HostCentreFilters", ec.unmarshalInputHostCentreFilters),
+			graphql.NewInputUnmarshaler("HostCentreOrder", ec.unmarshalInputHostCentreOrder),
+			graphql.NewInputUnmarshaler("HostCoordinatorInput", ec.unmarshalInputHostCoordinatorInput),
+			graphql.NewInputUnmarshaler("OrganisationFilters", ec.unmarshalInputOrganisationFilters),
+			graphql.NewInputUnmarshaler("OrganisationOrder", ec.unmarshalInputOrganisationOrder),
 			graphql.NewInputUnmarshaler("RedeemLoginLinkInput", ec.unmarshalInputRedeemLoginLinkInput),
+			graphql.NewInputUnmarshaler("RemoveAffiliationInput", ec.unmarshalInputRemoveAffiliationInput),
 			graphql.NewInputUnmarshaler("RequestLoginLinkInput", ec.unmarshalInputRequestLoginLinkInput),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
+			graphql.NewInputUnmarshaler("SetAffiliationInput", ec.unmarshalInputSetAffiliationInput),
 			graphql.NewInputUnmarshaler("SetUserDisabledInput", ec.unmarshalInputSetUserDisabledInput),
+			graphql.NewInputUnmarshaler("UpdateHostCentreInput", ec.unmarshalInputUpdateHostCentreInput),
+			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 		)
 	}
@@ -880,7 +1485,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "ent.graphqls" "platform.graphqls"
+//go:embed "directory.graphqls" "ent.graphqls" "platform.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -892,6 +1497,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "directory.graphqls", Input: sourceData("directory.graphqls"), BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 	{Name: "platform.graphqls", Input: sourceData("platform.graphqls"), BuiltIn: false},
 }
@@ -900,6 +1506,38 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Affiliation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Affiliation_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Affiliation_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Affiliation_updatedAt(ctx, field)
+	case "userID":
+		return ec.fieldContext_Affiliation_userID(ctx, field)
+	case "organisationID":
+		return ec.fieldContext_Affiliation_organisationID(ctx, field)
+	case "position":
+		return ec.fieldContext_Affiliation_position(ctx, field)
+	case "user":
+		return ec.fieldContext_Affiliation_user(ctx, field)
+	case "organisation":
+		return ec.fieldContext_Affiliation_organisation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Affiliation", field.Name)
+}
+
+func (ec *executionContext) childFields_AffiliationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "affiliation":
+		return ec.fieldContext_AffiliationPayload_affiliation(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AffiliationPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AffiliationPayload", field.Name)
+}
 
 func (ec *executionContext) childFields_ApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -1021,6 +1659,142 @@ func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiTokenPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_HostCentre(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_HostCentre_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_HostCentre_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_HostCentre_updatedAt(ctx, field)
+	case "organisationID":
+		return ec.fieldContext_HostCentre_organisationID(ctx, field)
+	case "name":
+		return ec.fieldContext_HostCentre_name(ctx, field)
+	case "city":
+		return ec.fieldContext_HostCentre_city(ctx, field)
+	case "country":
+		return ec.fieldContext_HostCentre_country(ctx, field)
+	case "languages":
+		return ec.fieldContext_HostCentre_languages(ctx, field)
+	case "adult":
+		return ec.fieldContext_HostCentre_adult(ctx, field)
+	case "paediatric":
+		return ec.fieldContext_HostCentre_paediatric(ctx, field)
+	case "focusAreas":
+		return ec.fieldContext_HostCentre_focusAreas(ctx, field)
+	case "accreditation":
+		return ec.fieldContext_HostCentre_accreditation(ctx, field)
+	case "accreditationExpiresOn":
+		return ec.fieldContext_HostCentre_accreditationExpiresOn(ctx, field)
+	case "products":
+		return ec.fieldContext_HostCentre_products(ctx, field)
+	case "annualPatients":
+		return ec.fieldContext_HostCentre_annualPatients(ctx, field)
+	case "description":
+		return ec.fieldContext_HostCentre_description(ctx, field)
+	case "acceptingObservers":
+		return ec.fieldContext_HostCentre_acceptingObservers(ctx, field)
+	case "organisation":
+		return ec.fieldContext_HostCentre_organisation(ctx, field)
+	case "coordinators":
+		return ec.fieldContext_HostCentre_coordinators(ctx, field)
+	case "descriptionHtml":
+		return ec.fieldContext_HostCentre_descriptionHtml(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HostCentre", field.Name)
+}
+
+func (ec *executionContext) childFields_HostCentreConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HostCentreConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HostCentreConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HostCentreConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HostCentreConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_HostCentreEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_HostCentreEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_HostCentreEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HostCentreEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_HostCentrePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hostCentre":
+		return ec.fieldContext_HostCentrePayload_hostCentre(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_HostCentrePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HostCentrePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Organisation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Organisation_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Organisation_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Organisation_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Organisation_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_Organisation_kind(ctx, field)
+	case "country":
+		return ec.fieldContext_Organisation_country(ctx, field)
+	case "city":
+		return ec.fieldContext_Organisation_city(ctx, field)
+	case "website":
+		return ec.fieldContext_Organisation_website(ctx, field)
+	case "active":
+		return ec.fieldContext_Organisation_active(ctx, field)
+	case "hostCentres":
+		return ec.fieldContext_Organisation_hostCentres(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Organisation", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OrganisationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OrganisationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_OrganisationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_OrganisationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_OrganisationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_OrganisationPayload_organisation(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_OrganisationPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -1049,6 +1823,16 @@ func (ec *executionContext) childFields_RedeemLoginLinkPayload(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type RedeemLoginLinkPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RemoveAffiliationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removedId":
+		return ec.fieldContext_RemoveAffiliationPayload_removedId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RemoveAffiliationPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveAffiliationPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RequestLoginLinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accepted":
@@ -1075,18 +1859,22 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_User_updatedAt(ctx, field)
-	case "email":
-		return ec.fieldContext_User_email(ctx, field)
 	case "name":
 		return ec.fieldContext_User_name(ctx, field)
+	case "apiTokens":
+		return ec.fieldContext_User_apiTokens(ctx, field)
+	case "affiliations":
+		return ec.fieldContext_User_affiliations(ctx, field)
+	case "coordinatedCentres":
+		return ec.fieldContext_User_coordinatedCentres(ctx, field)
+	case "email":
+		return ec.fieldContext_User_email(ctx, field)
 	case "roles":
 		return ec.fieldContext_User_roles(ctx, field)
 	case "disabled":
 		return ec.fieldContext_User_disabled(ctx, field)
 	case "lastSignInAt":
 		return ec.fieldContext_User_lastSignInAt(ctx, field)
-	case "apiTokens":
-		return ec.fieldContext_User_apiTokens(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -1251,12 +2039,54 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_addHostCoordinator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.HostCoordinatorInput, error) {
+			return ec.unmarshalNHostCoordinatorInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCoordinatorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
 			return ec.unmarshalNCreateApiTokenInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateAPITokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createHostCentre_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateHostCentreInput, error) {
+			return ec.unmarshalNCreateHostCentreInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateHostCentreInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createOrganisation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateOrganisationInput, error) {
+			return ec.unmarshalNCreateOrganisationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateOrganisationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1307,6 +2137,34 @@ func (ec *executionContext) field_Mutation_redeemLoginLink_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removeAffiliation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveAffiliationInput, error) {
+			return ec.unmarshalNRemoveAffiliationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRemoveAffiliationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeHostCoordinator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.HostCoordinatorInput, error) {
+			return ec.unmarshalNHostCoordinatorInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCoordinatorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestLoginLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1349,12 +2207,54 @@ func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setAffiliation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetAffiliationInput, error) {
+			return ec.unmarshalNSetAffiliationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSetAffiliationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setUserDisabled_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetUserDisabledInput, error) {
 			return ec.unmarshalNSetUserDisabledInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSetUserDisabledInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateHostCentre_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateHostCentreInput, error) {
+			return ec.unmarshalNUpdateHostCentreInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateHostCentreInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateOrganisation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateOrganisationInput, error) {
+			return ec.unmarshalNUpdateOrganisationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateOrganisationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1423,6 +2323,60 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_hostCentres_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.HostCentreOrder, error) {
+			return ec.unmarshalOHostCentreOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.HostCentreFilters, error) {
+			return ec.unmarshalOHostCentreFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCentreFilters(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1448,6 +2402,60 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_organisations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.OrganisationOrder, error) {
+			return ec.unmarshalOOrganisationOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.OrganisationFilters, error) {
+			return ec.unmarshalOOrganisationFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐOrganisationFilters(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg5
 	return args, nil
 }
 
@@ -1616,6 +2624,272 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Affiliation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Affiliation_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Affiliation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Affiliation_userID(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliation_userID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliation_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Affiliation_organisationID(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliation_organisationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganisationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliation_organisationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Affiliation_position(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliation_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliation_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Affiliation_user(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliation_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliation_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Affiliation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Affiliation_organisation(ctx context.Context, field graphql.CollectedField, obj *ent.Affiliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliation_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliation_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Affiliation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AffiliationPayload_affiliation(ctx context.Context, field graphql.CollectedField, obj *model.AffiliationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliationPayload_affiliation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Affiliation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Affiliation) graphql.Marshaler {
+			return ec.marshalOAffiliation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAffiliation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliationPayload_affiliation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AffiliationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Affiliation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AffiliationPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AffiliationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffiliationPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffiliationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AffiliationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _ApiToken_id(ctx context.Context, field graphql.CollectedField, obj *ent.ApiToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -2544,6 +3818,690 @@ func (ec *executionContext) fieldContext_CreateApiTokenPayload_userErrors(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _HostCentre_id(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "ID")
+}
+
+func (ec *executionContext) _HostCentre_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "Time")
+}
+
+func (ec *executionContext) _HostCentre_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "Time")
+}
+
+func (ec *executionContext) _HostCentre_organisationID(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_organisationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganisationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_organisationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "ID")
+}
+
+func (ec *executionContext) _HostCentre_name(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "String")
+}
+
+func (ec *executionContext) _HostCentre_city(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "String")
+}
+
+func (ec *executionContext) _HostCentre_country(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "String")
+}
+
+func (ec *executionContext) _HostCentre_languages(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_languages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Languages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_languages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "String")
+}
+
+func (ec *executionContext) _HostCentre_adult(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_adult(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Adult, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_adult(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _HostCentre_paediatric(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_paediatric(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Paediatric, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_paediatric(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _HostCentre_focusAreas(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_focusAreas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FocusAreas, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.FocusArea) graphql.Marshaler {
+			return ec.marshalNFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_focusAreas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "FocusArea")
+}
+
+func (ec *executionContext) _HostCentre_accreditation(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_accreditation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accreditation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_accreditation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "String")
+}
+
+func (ec *executionContext) _HostCentre_accreditationExpiresOn(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_accreditationExpiresOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccreditationExpiresOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_accreditationExpiresOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "Date")
+}
+
+func (ec *executionContext) _HostCentre_products(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_products(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Products, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "String")
+}
+
+func (ec *executionContext) _HostCentre_annualPatients(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_annualPatients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnnualPatients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_annualPatients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HostCentre_description(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "String")
+}
+
+func (ec *executionContext) _HostCentre_acceptingObservers(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_acceptingObservers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptingObservers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_acceptingObservers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _HostCentre_organisation(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HostCentre",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HostCentre_coordinators(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_coordinators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coordinators(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_coordinators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HostCentre",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HostCentre_descriptionHtml(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentre_descriptionHtml(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HostCentre().DescriptionHTML(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentre_descriptionHtml(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentre", field, true, true, "String")
+}
+
+func (ec *executionContext) _HostCentreConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentreConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentreConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.HostCentreEdge) graphql.Marshaler {
+			return ec.marshalOHostCentreEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentreConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HostCentreConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentreEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HostCentreConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentreConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentreConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentreConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HostCentreConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HostCentreConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentreConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentreConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentreConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentreConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HostCentreEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentreEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentreEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HostCentre) graphql.Marshaler {
+			return ec.marshalOHostCentre2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentre(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentreEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HostCentreEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentre(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HostCentreEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentreEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentreEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentreEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostCentreEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _HostCentrePayload_hostCentre(ctx context.Context, field graphql.CollectedField, obj *model.HostCentrePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentrePayload_hostCentre(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HostCentre, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HostCentre) graphql.Marshaler {
+			return ec.marshalOHostCentre2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentre(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentrePayload_hostCentre(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HostCentrePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentre(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HostCentrePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.HostCentrePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostCentrePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostCentrePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HostCentrePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_requestLoginLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2928,6 +4886,803 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiToken(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createOrganisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateOrganisation(ctx, fc.Args["input"].(model.CreateOrganisationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganisationPayload) graphql.Marshaler {
+			return ec.marshalNOrganisationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐOrganisationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createOrganisation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createOrganisation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateOrganisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateOrganisation(ctx, fc.Args["input"].(model.UpdateOrganisationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganisationPayload) graphql.Marshaler {
+			return ec.marshalNOrganisationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐOrganisationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateOrganisation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateOrganisation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createHostCentre(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createHostCentre(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateHostCentre(ctx, fc.Args["input"].(model.CreateHostCentreInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HostCentrePayload) graphql.Marshaler {
+			return ec.marshalNHostCentrePayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCentrePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createHostCentre(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentrePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createHostCentre_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateHostCentre(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateHostCentre(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateHostCentre(ctx, fc.Args["input"].(model.UpdateHostCentreInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HostCentrePayload) graphql.Marshaler {
+			return ec.marshalNHostCentrePayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCentrePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateHostCentre(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentrePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateHostCentre_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addHostCoordinator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addHostCoordinator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddHostCoordinator(ctx, fc.Args["input"].(model.HostCoordinatorInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HostCentrePayload) graphql.Marshaler {
+			return ec.marshalNHostCentrePayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCentrePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addHostCoordinator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentrePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addHostCoordinator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeHostCoordinator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeHostCoordinator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveHostCoordinator(ctx, fc.Args["input"].(model.HostCoordinatorInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HostCentrePayload) graphql.Marshaler {
+			return ec.marshalNHostCentrePayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCentrePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeHostCoordinator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentrePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeHostCoordinator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAffiliation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAffiliation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAffiliation(ctx, fc.Args["input"].(model.SetAffiliationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AffiliationPayload) graphql.Marshaler {
+			return ec.marshalNAffiliationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐAffiliationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAffiliation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AffiliationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAffiliation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeAffiliation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeAffiliation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveAffiliation(ctx, fc.Args["input"].(model.RemoveAffiliationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveAffiliationPayload) graphql.Marshaler {
+			return ec.marshalNRemoveAffiliationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRemoveAffiliationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeAffiliation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveAffiliationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeAffiliation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Organisation_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Organisation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Organisation_name(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organisation_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v organisation.Kind) graphql.Marshaler {
+			return ec.marshalNOrganisationKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋorganisationᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "OrganisationKind")
+}
+
+func (ec *executionContext) _Organisation_country(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organisation_city(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organisation_website(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_website(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Website, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_website(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organisation_active(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Organisation_hostCentres(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_hostCentres(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HostCentres(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.HostCentre) graphql.Marshaler {
+			return ec.marshalOHostCentre2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_hostCentres(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentre(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OrganisationEdge) graphql.Marshaler {
+			return ec.marshalOOrganisationEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganisationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _OrganisationPayload_organisation(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationPayload_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationPayload_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[pulid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3196,6 +5951,94 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_organisations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_organisations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Organisations(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.OrganisationOrder), fc.Args["filter"].(*model.OrganisationFilters))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrganisationConnection) graphql.Marshaler {
+			return ec.marshalNOrganisationConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_organisations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_organisations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_hostCentres(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_hostCentres(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().HostCentres(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.HostCentreOrder), fc.Args["filter"].(*model.HostCentreFilters))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HostCentreConnection) graphql.Marshaler {
+			return ec.marshalNHostCentreConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_hostCentres(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentreConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_hostCentres_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3414,6 +6257,61 @@ func (ec *executionContext) fieldContext_RedeemLoginLinkPayload_userErrors(_ con
 	return fc, nil
 }
 
+func (ec *executionContext) _RemoveAffiliationPayload_removedId(ctx context.Context, field graphql.CollectedField, obj *model.RemoveAffiliationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveAffiliationPayload_removedId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveAffiliationPayload_removedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveAffiliationPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RemoveAffiliationPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RemoveAffiliationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveAffiliationPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveAffiliationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemoveAffiliationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RequestLoginLinkPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RequestLoginLinkPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3561,29 +6459,6 @@ func (ec *executionContext) fieldContext_User_updatedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
-func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_email(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Email, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_User_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "String")
-}
-
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3605,75 +6480,6 @@ func (ec *executionContext) _User_name(ctx context.Context, field graphql.Collec
 }
 func (ec *executionContext) fieldContext_User_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
-}
-
-func (ec *executionContext) _User_roles(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_roles(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Roles, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []viewer.Role) graphql.Marshaler {
-			return ec.marshalNRole2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐRoleᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_User_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "Role")
-}
-
-func (ec *executionContext) _User_disabled(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_disabled(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Disabled, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_User_disabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
-}
-
-func (ec *executionContext) _User_lastSignInAt(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_lastSignInAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LastSignInAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_User_lastSignInAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
 func (ec *executionContext) _User_apiTokens(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -3718,6 +6524,162 @@ func (ec *executionContext) fieldContext_User_apiTokens(ctx context.Context, fie
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _User_affiliations(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_affiliations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Affiliations(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Affiliation) graphql.Marshaler {
+			return ec.marshalOAffiliation2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAffiliationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_affiliations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Affiliation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_coordinatedCentres(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_coordinatedCentres(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CoordinatedCentres(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.HostCentre) graphql.Marshaler {
+			return ec.marshalOHostCentre2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_coordinatedCentres(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentre(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Email(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+}
+
+func (ec *executionContext) _User_roles(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []viewer.Role) graphql.Marshaler {
+			return ec.marshalORole2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Role")
+}
+
+func (ec *executionContext) _User_disabled(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_disabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Disabled(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_disabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _User_lastSignInAt(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_lastSignInAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().LastSignInAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_lastSignInAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Time")
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.UserConnection) (ret graphql.Marshaler) {
@@ -5068,6 +8030,59 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAffiliationOrder(ctx context.Context, obj any) (ent.AffiliationOrder, error) {
+	var it ent.AffiliationOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAffiliationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAffiliationOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAffiliationOrder unmarshals raw into the AffiliationOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAffiliationOrder(ctx context.Context, raw any) (ent.AffiliationOrder, error) {
+	var out ent.AffiliationOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AffiliationOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputApiTokenOrder(ctx context.Context, obj any) (ent.ApiTokenOrder, error) {
 	var it ent.ApiTokenOrder
 	if obj == nil {
@@ -5286,6 +8301,209 @@ func UnmarshalCreateApiTokenInput(ctx context.Context, raw any) (model.CreateAPI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateHostCentreInput(ctx context.Context, obj any) (model.CreateHostCentreInput, error) {
+	var it model.CreateHostCentreInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"organisationId", "name", "city", "country", "languages", "adult", "paediatric", "focusAreas", "accreditation", "accreditationExpiresOn", "products", "annualPatients", "description", "acceptingObservers"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "languages":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languages"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Languages = data
+		case "adult":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("adult"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Adult = data
+		case "paediatric":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paediatric"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paediatric = data
+		case "focusAreas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focusAreas"))
+			data, err := ec.unmarshalNFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FocusAreas = data
+		case "accreditation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accreditation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Accreditation = data
+		case "accreditationExpiresOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accreditationExpiresOn"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccreditationExpiresOn = data
+		case "products":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("products"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Products = data
+		case "annualPatients":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("annualPatients"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnnualPatients = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "acceptingObservers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptingObservers"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptingObservers = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateHostCentreInput unmarshals raw into the CreateHostCentreInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateHostCentreInput(ctx context.Context, raw any) (model.CreateHostCentreInput, error) {
+	var out model.CreateHostCentreInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateHostCentreInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateOrganisationInput(ctx context.Context, obj any) (model.CreateOrganisationInput, error) {
+	var it model.CreateOrganisationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "kind", "country", "city", "website"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNOrganisationKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋorganisationᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateOrganisationInput unmarshals raw into the CreateOrganisationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateOrganisationInput(ctx context.Context, raw any) (model.CreateOrganisationInput, error) {
+	var out model.CreateOrganisationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateOrganisationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, obj any) (model.CreateUserInput, error) {
 	var it model.CreateUserInput
 	if obj == nil {
@@ -5342,6 +8560,308 @@ func UnmarshalCreateUserInput(ctx context.Context, raw any) (model.CreateUserInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputHostCentreFilters(ctx context.Context, obj any) (model.HostCentreFilters, error) {
+	var it model.HostCentreFilters
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"country", "language", "focusArea", "acceptingObservers", "adult", "paediatric", "search"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "focusArea":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focusArea"))
+			data, err := ec.unmarshalOFocusArea2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FocusArea = data
+		case "acceptingObservers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptingObservers"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptingObservers = data
+		case "adult":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("adult"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Adult = data
+		case "paediatric":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paediatric"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paediatric = data
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHostCentreFilters unmarshals raw into the HostCentreFilters input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHostCentreFilters(ctx context.Context, raw any) (model.HostCentreFilters, error) {
+	var out model.HostCentreFilters
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HostCentreFilters", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHostCentreOrder(ctx context.Context, obj any) (ent.HostCentreOrder, error) {
+	var it ent.HostCentreOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNHostCentreOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHostCentreOrder unmarshals raw into the HostCentreOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHostCentreOrder(ctx context.Context, raw any) (ent.HostCentreOrder, error) {
+	var out ent.HostCentreOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HostCentreOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHostCoordinatorInput(ctx context.Context, obj any) (model.HostCoordinatorInput, error) {
+	var it model.HostCoordinatorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"hostCentreId", "userId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "hostCentreId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostCentreId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostCentreID = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHostCoordinatorInput unmarshals raw into the HostCoordinatorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHostCoordinatorInput(ctx context.Context, raw any) (model.HostCoordinatorInput, error) {
+	var out model.HostCoordinatorInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HostCoordinatorInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOrganisationFilters(ctx context.Context, obj any) (model.OrganisationFilters, error) {
+	var it model.OrganisationFilters
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"country", "kind", "search", "includeInactive"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOOrganisationKind2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋorganisationᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		case "includeInactive":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("includeInactive"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncludeInactive = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrganisationFilters unmarshals raw into the OrganisationFilters input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrganisationFilters(ctx context.Context, raw any) (model.OrganisationFilters, error) {
+	var out model.OrganisationFilters
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganisationFilters", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOrganisationOrder(ctx context.Context, obj any) (ent.OrganisationOrder, error) {
+	var it ent.OrganisationOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNOrganisationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrganisationOrder unmarshals raw into the OrganisationOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrganisationOrder(ctx context.Context, raw any) (ent.OrganisationOrder, error) {
+	var out ent.OrganisationOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganisationOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRedeemLoginLinkInput(ctx context.Context, obj any) (model.RedeemLoginLinkInput, error) {
 	var it model.RedeemLoginLinkInput
 	if obj == nil {
@@ -5381,6 +8901,48 @@ func (ec *executionContext) unmarshalInputRedeemLoginLinkInput(ctx context.Conte
 func UnmarshalRedeemLoginLinkInput(ctx context.Context, raw any) (model.RedeemLoginLinkInput, error) {
 	var out model.RedeemLoginLinkInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RedeemLoginLinkInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRemoveAffiliationInput(ctx context.Context, obj any) (model.RemoveAffiliationInput, error) {
+	var it model.RemoveAffiliationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemoveAffiliationInput unmarshals raw into the RemoveAffiliationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveAffiliationInput(ctx context.Context, raw any) (model.RemoveAffiliationInput, error) {
+	var out model.RemoveAffiliationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveAffiliationInput", raw, &out)
 	return out, err
 }
 
@@ -5468,6 +9030,62 @@ func UnmarshalRevokeApiTokenInput(ctx context.Context, raw any) (model.RevokeAPI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetAffiliationInput(ctx context.Context, obj any) (model.SetAffiliationInput, error) {
+	var it model.SetAffiliationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "organisationId", "position"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetAffiliationInput unmarshals raw into the SetAffiliationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetAffiliationInput(ctx context.Context, raw any) (model.SetAffiliationInput, error) {
+	var out model.SetAffiliationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetAffiliationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetUserDisabledInput(ctx context.Context, obj any) (model.SetUserDisabledInput, error) {
 	var it model.SetUserDisabledInput
 	if obj == nil {
@@ -5514,6 +9132,230 @@ func (ec *executionContext) unmarshalInputSetUserDisabledInput(ctx context.Conte
 func UnmarshalSetUserDisabledInput(ctx context.Context, raw any) (model.SetUserDisabledInput, error) {
 	var out model.SetUserDisabledInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetUserDisabledInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateHostCentreInput(ctx context.Context, obj any) (model.UpdateHostCentreInput, error) {
+	var it model.UpdateHostCentreInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "city", "country", "languages", "adult", "paediatric", "focusAreas", "accreditation", "accreditationExpiresOn", "clearAccreditationExpiresOn", "products", "annualPatients", "description", "acceptingObservers"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "languages":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languages"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Languages = data
+		case "adult":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("adult"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Adult = data
+		case "paediatric":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paediatric"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paediatric = data
+		case "focusAreas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focusAreas"))
+			data, err := ec.unmarshalOFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FocusAreas = data
+		case "accreditation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accreditation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Accreditation = data
+		case "accreditationExpiresOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accreditationExpiresOn"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccreditationExpiresOn = data
+		case "clearAccreditationExpiresOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearAccreditationExpiresOn"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearAccreditationExpiresOn = data
+		case "products":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("products"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Products = data
+		case "annualPatients":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("annualPatients"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnnualPatients = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "acceptingObservers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptingObservers"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptingObservers = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateHostCentreInput unmarshals raw into the UpdateHostCentreInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateHostCentreInput(ctx context.Context, raw any) (model.UpdateHostCentreInput, error) {
+	var out model.UpdateHostCentreInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateHostCentreInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateOrganisationInput(ctx context.Context, obj any) (model.UpdateOrganisationInput, error) {
+	var it model.UpdateOrganisationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "kind", "country", "city", "website", "active"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOOrganisationKind2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋorganisationᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = data
+		case "active":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("active"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Active = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateOrganisationInput unmarshals raw into the UpdateOrganisationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateOrganisationInput(ctx context.Context, raw any) (model.UpdateOrganisationInput, error) {
+	var out model.UpdateOrganisationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateOrganisationInput", raw, &out)
 	return out, err
 }
 
@@ -5583,6 +9425,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
+	case *ent.Organisation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Organisation(ctx, sel, obj)
+	case *ent.HostCentre:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._HostCentre(ctx, sel, obj)
 	case *ent.AuditEvent:
 		if obj == nil {
 			return graphql.Null
@@ -5593,6 +9445,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ApiToken(ctx, sel, obj)
+	case *ent.Affiliation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Affiliation(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -5605,6 +9462,114 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var affiliationImplementors = []string{"Affiliation", "Node"}
+
+func (ec *executionContext) _Affiliation(ctx context.Context, sel ast.SelectionSet, obj *ent.Affiliation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, affiliationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Affiliation")
+		case "id":
+			out.Values[i] = ec._Affiliation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Affiliation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Affiliation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userID":
+			out.Values[i] = ec._Affiliation_userID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisationID":
+			out.Values[i] = ec._Affiliation_organisationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._Affiliation_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Affiliation_user(ctx, field, obj)
+				})
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Affiliation_organisation(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var affiliationPayloadImplementors = []string{"AffiliationPayload"}
+
+func (ec *executionContext) _AffiliationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AffiliationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, affiliationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AffiliationPayload")
+		case "affiliation":
+			out.Values[i] = ec._AffiliationPayload_affiliation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._AffiliationPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var apiTokenImplementors = []string{"ApiToken", "Node"}
 
@@ -6011,6 +9976,256 @@ func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var hostCentreImplementors = []string{"HostCentre", "Node"}
+
+func (ec *executionContext) _HostCentre(ctx context.Context, sel ast.SelectionSet, obj *ent.HostCentre) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hostCentreImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HostCentre")
+		case "id":
+			out.Values[i] = ec._HostCentre_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._HostCentre_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._HostCentre_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisationID":
+			out.Values[i] = ec._HostCentre_organisationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._HostCentre_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "city":
+			out.Values[i] = ec._HostCentre_city(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "country":
+			out.Values[i] = ec._HostCentre_country(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "languages":
+			out.Values[i] = ec._HostCentre_languages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "adult":
+			out.Values[i] = ec._HostCentre_adult(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "paediatric":
+			out.Values[i] = ec._HostCentre_paediatric(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "focusAreas":
+			out.Values[i] = ec._HostCentre_focusAreas(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "accreditation":
+			out.Values[i] = ec._HostCentre_accreditation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "accreditationExpiresOn":
+			out.Values[i] = ec._HostCentre_accreditationExpiresOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "products":
+			out.Values[i] = ec._HostCentre_products(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annualPatients":
+			out.Values[i] = ec._HostCentre_annualPatients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._HostCentre_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acceptingObservers":
+			out.Values[i] = ec._HostCentre_acceptingObservers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HostCentre_organisation(ctx, field, obj)
+				})
+		case "coordinators":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HostCentre_coordinators(ctx, field, obj)
+				})
+		case "descriptionHtml":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HostCentre_descriptionHtml(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hostCentreConnectionImplementors = []string{"HostCentreConnection"}
+
+func (ec *executionContext) _HostCentreConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.HostCentreConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hostCentreConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HostCentreConnection")
+		case "edges":
+			out.Values[i] = ec._HostCentreConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._HostCentreConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._HostCentreConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hostCentreEdgeImplementors = []string{"HostCentreEdge"}
+
+func (ec *executionContext) _HostCentreEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.HostCentreEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hostCentreEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HostCentreEdge")
+		case "node":
+			out.Values[i] = ec._HostCentreEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._HostCentreEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hostCentrePayloadImplementors = []string{"HostCentrePayload"}
+
+func (ec *executionContext) _HostCentrePayload(ctx context.Context, sel ast.SelectionSet, obj *model.HostCentrePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hostCentrePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HostCentrePayload")
+		case "hostCentre":
+			out.Values[i] = ec._HostCentrePayload_hostCentre(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._HostCentrePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -6090,6 +10305,260 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeApiToken(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createOrganisation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createOrganisation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateOrganisation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateOrganisation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createHostCentre":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createHostCentre(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateHostCentre":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateHostCentre(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addHostCoordinator":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addHostCoordinator(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeHostCoordinator":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeHostCoordinator(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAffiliation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAffiliation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeAffiliation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeAffiliation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationImplementors = []string{"Organisation", "Node"}
+
+func (ec *executionContext) _Organisation(ctx context.Context, sel ast.SelectionSet, obj *ent.Organisation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Organisation")
+		case "id":
+			out.Values[i] = ec._Organisation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Organisation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Organisation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Organisation_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Organisation_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "country":
+			out.Values[i] = ec._Organisation_country(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "city":
+			out.Values[i] = ec._Organisation_city(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "website":
+			out.Values[i] = ec._Organisation_website(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "active":
+			out.Values[i] = ec._Organisation_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hostCentres":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_hostCentres(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationConnectionImplementors = []string{"OrganisationConnection"}
+
+func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganisationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationConnection")
+		case "edges":
+			out.Values[i] = ec._OrganisationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OrganisationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._OrganisationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationEdgeImplementors = []string{"OrganisationEdge"}
+
+func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganisationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationEdge")
+		case "node":
+			out.Values[i] = ec._OrganisationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._OrganisationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationPayloadImplementors = []string{"OrganisationPayload"}
+
+func (ec *executionContext) _OrganisationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationPayload")
+		case "organisation":
+			out.Values[i] = ec._OrganisationPayload_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._OrganisationPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6201,6 +10670,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
 				})
+		case "organisations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_organisations(ctx, field)
+				})
+		case "hostCentres":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_hostCentres(ctx, field)
+				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -6266,6 +10747,44 @@ func (ec *executionContext) _RedeemLoginLinkPayload(ctx context.Context, sel ast
 			}
 		case "userErrors":
 			out.Values[i] = ec._RedeemLoginLinkPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var removeAffiliationPayloadImplementors = []string{"RemoveAffiliationPayload"}
+
+func (ec *executionContext) _RemoveAffiliationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveAffiliationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeAffiliationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveAffiliationPayload")
+		case "removedId":
+			out.Values[i] = ec._RemoveAffiliationPayload_removedId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RemoveAffiliationPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6383,29 +10902,9 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "email":
-			out.Values[i] = ec._User_email(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "name":
 			out.Values[i] = ec._User_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "roles":
-			out.Values[i] = ec._User_roles(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "disabled":
-			out.Values[i] = ec._User_disabled(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "lastSignInAt":
-			out.Values[i] = ec._User_lastSignInAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "apiTokens":
@@ -6413,6 +10912,42 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_apiTokens(ctx, field, obj)
+				})
+		case "affiliations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_affiliations(ctx, field, obj)
+				})
+		case "coordinatedCentres":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_coordinatedCentres(ctx, field, obj)
+				})
+		case "email":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_email(ctx, field, obj)
+				})
+		case "roles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_roles(ctx, field, obj)
+				})
+		case "disabled":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_disabled(ctx, field, obj)
+				})
+		case "lastSignInAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_lastSignInAt(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6955,6 +11490,36 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAffiliation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAffiliation(ctx context.Context, sel ast.SelectionSet, v *ent.Affiliation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Affiliation!")
+		return graphql.Null
+	}
+	return ec._Affiliation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAffiliationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAffiliationOrderField(ctx context.Context, v any) (*ent.AffiliationOrderField, error) {
+	var res = new(ent.AffiliationOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAffiliationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAffiliationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AffiliationOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AffiliationOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNAffiliationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐAffiliationPayload(ctx context.Context, sel ast.SelectionSet, v *model.AffiliationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AffiliationPayload!")
+		return graphql.Null
+	}
+	return ec._AffiliationPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNApiTokenConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApiTokenConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ApiTokenConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ApiTokenConnection!")
@@ -7039,6 +11604,16 @@ func (ec *executionContext) marshalNCreateApiTokenPayload2ᚖgithubᚗcomᚋgoca
 	return ec._CreateApiTokenPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateHostCentreInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateHostCentreInput(ctx context.Context, v any) (model.CreateHostCentreInput, error) {
+	res, err := ec.unmarshalInputCreateHostCentreInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateOrganisationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateOrganisationInput(ctx context.Context, v any) (model.CreateOrganisationInput, error) {
+	res, err := ec.unmarshalInputCreateOrganisationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateUserInput(ctx context.Context, v any) (model.CreateUserInput, error) {
 	res, err := ec.unmarshalInputCreateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7052,6 +11627,89 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNFocusArea2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx context.Context, v any) (vocab.FocusArea, error) {
+	var res vocab.FocusArea
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFocusArea2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx context.Context, sel ast.SelectionSet, v vocab.FocusArea) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx context.Context, v any) ([]vocab.FocusArea, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]vocab.FocusArea, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFocusArea2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.FocusArea) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFocusArea2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHostCentre2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentre(ctx context.Context, sel ast.SelectionSet, v *ent.HostCentre) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HostCentre!")
+		return graphql.Null
+	}
+	return ec._HostCentre(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHostCentreConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreConnection(ctx context.Context, sel ast.SelectionSet, v *ent.HostCentreConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HostCentreConnection!")
+		return graphql.Null
+	}
+	return ec._HostCentreConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNHostCentreOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreOrderField(ctx context.Context, v any) (*ent.HostCentreOrderField, error) {
+	var res = new(ent.HostCentreOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHostCentreOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.HostCentreOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HostCentreOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNHostCentrePayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCentrePayload(ctx context.Context, sel ast.SelectionSet, v *model.HostCentrePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HostCentrePayload!")
+		return graphql.Null
+	}
+	return ec._HostCentrePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNHostCoordinatorInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCoordinatorInput(ctx context.Context, v any) (model.HostCoordinatorInput, error) {
+	res, err := ec.unmarshalInputHostCoordinatorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx context.Context, v any) (pulid.ID, error) {
@@ -7127,6 +11785,54 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 	return v
 }
 
+func (ec *executionContext) marshalNOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Organisation!")
+		return graphql.Null
+	}
+	return ec._Organisation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisationConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.OrganisationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationConnection!")
+		return graphql.Null
+	}
+	return ec._OrganisationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrganisationKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋorganisationᚐKind(ctx context.Context, v any) (organisation.Kind, error) {
+	var res organisation.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrganisationKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋorganisationᚐKind(ctx context.Context, sel ast.SelectionSet, v organisation.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNOrganisationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationOrderField(ctx context.Context, v any) (*ent.OrganisationOrderField, error) {
+	var res = new(ent.OrganisationOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrganisationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.OrganisationOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNOrganisationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐOrganisationPayload(ctx context.Context, sel ast.SelectionSet, v *model.OrganisationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationPayload!")
+		return graphql.Null
+	}
+	return ec._OrganisationPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
 }
@@ -7142,6 +11848,19 @@ func (ec *executionContext) marshalNRedeemLoginLinkPayload2ᚖgithubᚗcomᚋgoc
 		return graphql.Null
 	}
 	return ec._RedeemLoginLinkPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRemoveAffiliationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRemoveAffiliationInput(ctx context.Context, v any) (model.RemoveAffiliationInput, error) {
+	res, err := ec.unmarshalInputRemoveAffiliationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveAffiliationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRemoveAffiliationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveAffiliationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RemoveAffiliationPayload!")
+		return graphql.Null
+	}
+	return ec._RemoveAffiliationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRequestLoginLinkInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRequestLoginLinkInput(ctx context.Context, v any) (model.RequestLoginLinkInput, error) {
@@ -7242,6 +11961,11 @@ func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋgocartᚑcoalition�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSetAffiliationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSetAffiliationInput(ctx context.Context, v any) (model.SetAffiliationInput, error) {
+	res, err := ec.unmarshalInputSetAffiliationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSetUserDisabledInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSetUserDisabledInput(ctx context.Context, v any) (model.SetUserDisabledInput, error) {
 	res, err := ec.unmarshalInputSetUserDisabledInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7269,6 +11993,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7281,6 +12034,16 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateHostCentreInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateHostCentreInput(ctx context.Context, v any) (model.UpdateHostCentreInput, error) {
+	res, err := ec.unmarshalInputUpdateHostCentreInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateOrganisationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateOrganisationInput(ctx context.Context, v any) (model.UpdateOrganisationInput, error) {
+	res, err := ec.unmarshalInputUpdateOrganisationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {
@@ -7497,6 +12260,32 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAffiliation2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAffiliationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Affiliation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAffiliation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAffiliation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAffiliation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAffiliation(ctx context.Context, sel ast.SelectionSet, v *ent.Affiliation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Affiliation(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOApiToken2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApiToken(ctx context.Context, sel ast.SelectionSet, v *ent.ApiToken) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -7613,6 +12402,152 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 	return v
 }
 
+func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx context.Context, v any) (*vocab.Date, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(vocab.Date)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx context.Context, sel ast.SelectionSet, v *vocab.Date) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx context.Context, v any) ([]vocab.FocusArea, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]vocab.FocusArea, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFocusArea2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.FocusArea) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFocusArea2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOFocusArea2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx context.Context, v any) (*vocab.FocusArea, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(vocab.FocusArea)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFocusArea2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx context.Context, sel ast.SelectionSet, v *vocab.FocusArea) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOHostCentre2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.HostCentre) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHostCentre2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentre(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOHostCentre2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentre(ctx context.Context, sel ast.SelectionSet, v *ent.HostCentre) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._HostCentre(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOHostCentreEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.HostCentreEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOHostCentreEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOHostCentreEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreEdge(ctx context.Context, sel ast.SelectionSet, v *ent.HostCentreEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._HostCentreEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOHostCentreFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCentreFilters(ctx context.Context, v any) (*model.HostCentreFilters, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputHostCentreFilters(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOHostCentreOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreOrder(ctx context.Context, v any) (*ent.HostCentreOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputHostCentreOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx context.Context, v any) (*pulid.ID, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(pulid.ID)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx context.Context, sel ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -7654,6 +12589,101 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋgocartᚑcoalitionᚋcoa
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Organisation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOrganisationEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.OrganisationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOOrganisationEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOOrganisationEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.OrganisationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OrganisationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOrganisationFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐOrganisationFilters(ctx context.Context, v any) (*model.OrganisationFilters, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOrganisationFilters(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOOrganisationKind2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋorganisationᚐKind(ctx context.Context, v any) (*organisation.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(organisation.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrganisationKind2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋorganisationᚐKind(ctx context.Context, sel ast.SelectionSet, v *organisation.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOOrganisationOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationOrder(ctx context.Context, v any) (*ent.OrganisationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOrganisationOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORole2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐRoleᚄ(ctx context.Context, v any) ([]viewer.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]viewer.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRole2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORole2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []viewer.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
@@ -7737,6 +12767,25 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.User) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {

@@ -7,10 +7,12 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -34,8 +36,11 @@ func (r *mutationResolver) RedeemLoginLink(ctx context.Context, input model.Rede
 	if err != nil || len(ue) > 0 {
 		return &model.RedeemLoginLinkPayload{UserErrors: ue}, err
 	}
-	// The new user reads themself: act as them for the rest of this request.
-	ctx = viewer.NewContext(ctx, viewer.Viewer{Kind: viewer.User, UserID: string(in.User.ID), Email: in.User.Email, Roles: in.User.Roles, Scopes: viewer.AllScopes})
+	// Signed in: the rest of this request acts as the user, who reads their own data.
+	viewer.Become(ctx, viewer.Viewer{
+		Kind: viewer.User, UserID: string(in.User.ID), Email: in.User.Email, Roles: in.User.Roles,
+		Scopes: viewer.AllScopes, SessionID: string(in.Session.ID),
+	})
 	u, err := txClient(ctx).User.Get(ctx, in.User.ID)
 	if err != nil {
 		return nil, err
@@ -102,6 +107,38 @@ func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
 		return nil, nil
 	}
 	return r.Client.User.Get(ctx, pulid.ID(v.UserID))
+}
+
+// Email is the resolver for the email field.
+func (r *userResolver) Email(ctx context.Context, obj *ent.User) (*string, error) {
+	if !access.CanSeePrivateUserFields(viewer.FromContext(ctx), string(obj.ID)) {
+		return nil, nil
+	}
+	return &obj.Email, nil
+}
+
+// Roles is the resolver for the roles field.
+func (r *userResolver) Roles(ctx context.Context, obj *ent.User) ([]viewer.Role, error) {
+	if !access.CanSeePrivateUserFields(viewer.FromContext(ctx), string(obj.ID)) {
+		return nil, nil
+	}
+	return obj.Roles, nil
+}
+
+// Disabled is the resolver for the disabled field.
+func (r *userResolver) Disabled(ctx context.Context, obj *ent.User) (*bool, error) {
+	if !access.CanSeePrivateUserFields(viewer.FromContext(ctx), string(obj.ID)) {
+		return nil, nil
+	}
+	return &obj.Disabled, nil
+}
+
+// LastSignInAt is the resolver for the lastSignInAt field.
+func (r *userResolver) LastSignInAt(ctx context.Context, obj *ent.User) (*time.Time, error) {
+	if !access.CanSeePrivateUserFields(viewer.FromContext(ctx), string(obj.ID)) {
+		return nil, nil
+	}
+	return obj.LastSignInAt, nil
 }
 
 // Mutation returns MutationResolver implementation.

@@ -9,6 +9,18 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 )
 
+// The AffiliationFunc type is an adapter to allow the use of ordinary
+// function as Affiliation mutator.
+type AffiliationFunc func(context.Context, *ent.AffiliationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AffiliationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AffiliationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AffiliationMutation", m)
+}
+
 // The ApiTokenFunc type is an adapter to allow the use of ordinary
 // function as ApiToken mutator.
 type ApiTokenFunc func(context.Context, *ent.ApiTokenMutation) (ent.Value, error)
@@ -33,6 +45,18 @@ func (f AuditEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEventMutation", m)
 }
 
+// The HostCentreFunc type is an adapter to allow the use of ordinary
+// function as HostCentre mutator.
+type HostCentreFunc func(context.Context, *ent.HostCentreMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f HostCentreFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.HostCentreMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.HostCentreMutation", m)
+}
+
 // The JobFunc type is an adapter to allow the use of ordinary
 // function as Job mutator.
 type JobFunc func(context.Context, *ent.JobMutation) (ent.Value, error)
@@ -55,6 +79,18 @@ func (f LoginLinkFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginLinkMutation", m)
+}
+
+// The OrganisationFunc type is an adapter to allow the use of ordinary
+// function as Organisation mutator.
+type OrganisationFunc func(context.Context, *ent.OrganisationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OrganisationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OrganisationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrganisationMutation", m)
 }
 
 // The OutboxMessageFunc type is an adapter to allow the use of ordinary

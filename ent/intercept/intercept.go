@@ -8,10 +8,13 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -74,6 +77,33 @@ func (f TraverseFunc) Traverse(ctx context.Context, q ent.Query) error {
 	return f(ctx, query)
 }
 
+// The AffiliationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AffiliationFunc func(context.Context, *ent.AffiliationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AffiliationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AffiliationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AffiliationQuery", q)
+}
+
+// The TraverseAffiliation type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAffiliation func(context.Context, *ent.AffiliationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAffiliation) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAffiliation) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AffiliationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AffiliationQuery", q)
+}
+
 // The ApiTokenFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ApiTokenFunc func(context.Context, *ent.ApiTokenQuery) (ent.Value, error)
 
@@ -128,6 +158,33 @@ func (f TraverseAuditEvent) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEventQuery", q)
 }
 
+// The HostCentreFunc type is an adapter to allow the use of ordinary function as a Querier.
+type HostCentreFunc func(context.Context, *ent.HostCentreQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f HostCentreFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.HostCentreQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.HostCentreQuery", q)
+}
+
+// The TraverseHostCentre type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseHostCentre func(context.Context, *ent.HostCentreQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseHostCentre) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseHostCentre) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HostCentreQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.HostCentreQuery", q)
+}
+
 // The JobFunc type is an adapter to allow the use of ordinary function as a Querier.
 type JobFunc func(context.Context, *ent.JobQuery) (ent.Value, error)
 
@@ -180,6 +237,33 @@ func (f TraverseLoginLink) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.LoginLinkQuery", q)
+}
+
+// The OrganisationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OrganisationFunc func(context.Context, *ent.OrganisationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OrganisationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OrganisationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OrganisationQuery", q)
+}
+
+// The TraverseOrganisation type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOrganisation func(context.Context, *ent.OrganisationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOrganisation) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOrganisation) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OrganisationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OrganisationQuery", q)
 }
 
 // The OutboxMessageFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -266,14 +350,20 @@ func (f TraverseUser) Traverse(ctx context.Context, q ent.Query) error {
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
+	case *ent.AffiliationQuery:
+		return &query[*ent.AffiliationQuery, predicate.Affiliation, affiliation.OrderOption]{typ: ent.TypeAffiliation, tq: q}, nil
 	case *ent.ApiTokenQuery:
 		return &query[*ent.ApiTokenQuery, predicate.ApiToken, apitoken.OrderOption]{typ: ent.TypeApiToken, tq: q}, nil
 	case *ent.AuditEventQuery:
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
+	case *ent.HostCentreQuery:
+		return &query[*ent.HostCentreQuery, predicate.HostCentre, hostcentre.OrderOption]{typ: ent.TypeHostCentre, tq: q}, nil
 	case *ent.JobQuery:
 		return &query[*ent.JobQuery, predicate.Job, job.OrderOption]{typ: ent.TypeJob, tq: q}, nil
 	case *ent.LoginLinkQuery:
 		return &query[*ent.LoginLinkQuery, predicate.LoginLink, loginlink.OrderOption]{typ: ent.TypeLoginLink, tq: q}, nil
+	case *ent.OrganisationQuery:
+		return &query[*ent.OrganisationQuery, predicate.Organisation, organisation.OrderOption]{typ: ent.TypeOrganisation, tq: q}, nil
 	case *ent.OutboxMessageQuery:
 		return &query[*ent.OutboxMessageQuery, predicate.OutboxMessage, outboxmessage.OrderOption]{typ: ent.TypeOutboxMessage, tq: q}, nil
 	case *ent.SessionQuery:

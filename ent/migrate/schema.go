@@ -8,6 +8,47 @@ import (
 )
 
 var (
+	// AffiliationsColumns holds the columns for the "affiliations" table.
+	AffiliationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "position", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "organisation_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+	}
+	// AffiliationsTable holds the schema information for the "affiliations" table.
+	AffiliationsTable = &schema.Table{
+		Name:       "affiliations",
+		Columns:    AffiliationsColumns,
+		PrimaryKey: []*schema.Column{AffiliationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "affiliations_organisations_affiliations",
+				Columns:    []*schema.Column{AffiliationsColumns[4]},
+				RefColumns: []*schema.Column{OrganisationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "affiliations_users_affiliations",
+				Columns:    []*schema.Column{AffiliationsColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "affiliation_user_id_organisation_id",
+				Unique:  true,
+				Columns: []*schema.Column{AffiliationsColumns[5], AffiliationsColumns[4]},
+			},
+			{
+				Name:    "affiliation_organisation_id",
+				Unique:  false,
+				Columns: []*schema.Column{AffiliationsColumns[4]},
+			},
+		},
+	}
 	// APITokensColumns holds the columns for the "api_tokens" table.
 	APITokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -80,6 +121,57 @@ var (
 			},
 		},
 	}
+	// HostCentresColumns holds the columns for the "host_centres" table.
+	HostCentresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "city", Type: field.TypeString, Size: 100},
+		{Name: "country", Type: field.TypeString},
+		{Name: "languages", Type: field.TypeJSON},
+		{Name: "adult", Type: field.TypeBool, Default: false},
+		{Name: "paediatric", Type: field.TypeBool, Default: false},
+		{Name: "focus_areas", Type: field.TypeJSON},
+		{Name: "accreditation", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "accreditation_expires_on", Type: field.TypeString, Nullable: true},
+		{Name: "products", Type: field.TypeJSON},
+		{Name: "annual_patients", Type: field.TypeInt, Default: 0},
+		{Name: "description", Type: field.TypeString, Size: 20000, Default: ""},
+		{Name: "accepting_observers", Type: field.TypeBool, Default: false},
+		{Name: "organisation_id", Type: field.TypeString},
+	}
+	// HostCentresTable holds the schema information for the "host_centres" table.
+	HostCentresTable = &schema.Table{
+		Name:       "host_centres",
+		Columns:    HostCentresColumns,
+		PrimaryKey: []*schema.Column{HostCentresColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "host_centres_organisations_host_centres",
+				Columns:    []*schema.Column{HostCentresColumns[16]},
+				RefColumns: []*schema.Column{OrganisationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "hostcentre_organisation_id",
+				Unique:  false,
+				Columns: []*schema.Column{HostCentresColumns[16]},
+			},
+			{
+				Name:    "hostcentre_country",
+				Unique:  false,
+				Columns: []*schema.Column{HostCentresColumns[5]},
+			},
+			{
+				Name:    "hostcentre_accepting_observers",
+				Unique:  false,
+				Columns: []*schema.Column{HostCentresColumns[15]},
+			},
+		},
+	}
 	// JobsColumns holds the columns for the "jobs" table.
 	JobsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -135,6 +227,41 @@ var (
 				Name:    "loginlink_expires_at",
 				Unique:  false,
 				Columns: []*schema.Column{LoginLinksColumns[6]},
+			},
+		},
+	}
+	// OrganisationsColumns holds the columns for the "organisations" table.
+	OrganisationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"HOSPITAL", "SOCIETY", "INDUSTRY", "NATIONAL_BODY", "PATIENT_ORGANISATION", "ACADEMIC", "REGULATOR", "OTHER"}},
+		{Name: "country", Type: field.TypeString},
+		{Name: "city", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "website", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "active", Type: field.TypeBool, Default: true},
+	}
+	// OrganisationsTable holds the schema information for the "organisations" table.
+	OrganisationsTable = &schema.Table{
+		Name:       "organisations",
+		Columns:    OrganisationsColumns,
+		PrimaryKey: []*schema.Column{OrganisationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "organisation_name_country",
+				Unique:  true,
+				Columns: []*schema.Column{OrganisationsColumns[3], OrganisationsColumns[5]},
+			},
+			{
+				Name:    "organisation_country",
+				Unique:  false,
+				Columns: []*schema.Column{OrganisationsColumns[5]},
+			},
+			{
+				Name:    "organisation_kind",
+				Unique:  false,
+				Columns: []*schema.Column{OrganisationsColumns[4]},
 			},
 		},
 	}
@@ -246,19 +373,53 @@ var (
 			},
 		},
 	}
+	// HostCentreCoordinatorsColumns holds the columns for the "host_centre_coordinators" table.
+	HostCentreCoordinatorsColumns = []*schema.Column{
+		{Name: "host_centre_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+	}
+	// HostCentreCoordinatorsTable holds the schema information for the "host_centre_coordinators" table.
+	HostCentreCoordinatorsTable = &schema.Table{
+		Name:       "host_centre_coordinators",
+		Columns:    HostCentreCoordinatorsColumns,
+		PrimaryKey: []*schema.Column{HostCentreCoordinatorsColumns[0], HostCentreCoordinatorsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "host_centre_coordinators_host_centre_id",
+				Columns:    []*schema.Column{HostCentreCoordinatorsColumns[0]},
+				RefColumns: []*schema.Column{HostCentresColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "host_centre_coordinators_user_id",
+				Columns:    []*schema.Column{HostCentreCoordinatorsColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		AffiliationsTable,
 		APITokensTable,
 		AuditEventsTable,
+		HostCentresTable,
 		JobsTable,
 		LoginLinksTable,
+		OrganisationsTable,
 		OutboxMessagesTable,
 		SessionsTable,
 		UsersTable,
+		HostCentreCoordinatorsTable,
 	}
 )
 
 func init() {
+	AffiliationsTable.ForeignKeys[0].RefTable = OrganisationsTable
+	AffiliationsTable.ForeignKeys[1].RefTable = UsersTable
 	APITokensTable.ForeignKeys[0].RefTable = UsersTable
+	HostCentresTable.ForeignKeys[0].RefTable = OrganisationsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
+	HostCentreCoordinatorsTable.ForeignKeys[0].RefTable = HostCentresTable
+	HostCentreCoordinatorsTable.ForeignKeys[1].RefTable = UsersTable
 }

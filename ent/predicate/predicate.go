@@ -6,17 +6,26 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// Affiliation is the predicate function for affiliation builders.
+type Affiliation func(*sql.Selector)
+
 // ApiToken is the predicate function for apitoken builders.
 type ApiToken func(*sql.Selector)
 
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// HostCentre is the predicate function for hostcentre builders.
+type HostCentre func(*sql.Selector)
+
 // Job is the predicate function for job builders.
 type Job func(*sql.Selector)
 
 // LoginLink is the predicate function for loginlink builders.
 type LoginLink func(*sql.Selector)
+
+// Organisation is the predicate function for organisation builders.
+type Organisation func(*sql.Selector)
 
 // OutboxMessage is the predicate function for outboxmessage builders.
 type OutboxMessage func(*sql.Selector)

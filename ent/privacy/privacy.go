@@ -111,6 +111,30 @@ func DenyMutationOperationRule(op ent.Op) MutationRule {
 	return OnMutationOperation(rule, op)
 }
 
+// The AffiliationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AffiliationQueryRuleFunc func(context.Context, *ent.AffiliationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AffiliationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AffiliationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AffiliationQuery", q)
+}
+
+// The AffiliationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AffiliationMutationRuleFunc func(context.Context, *ent.AffiliationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AffiliationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AffiliationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AffiliationMutation", m)
+}
+
 // The ApiTokenQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ApiTokenQueryRuleFunc func(context.Context, *ent.ApiTokenQuery) error
@@ -159,6 +183,30 @@ func (f AuditEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEventMutation", m)
 }
 
+// The HostCentreQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type HostCentreQueryRuleFunc func(context.Context, *ent.HostCentreQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f HostCentreQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HostCentreQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.HostCentreQuery", q)
+}
+
+// The HostCentreMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type HostCentreMutationRuleFunc func(context.Context, *ent.HostCentreMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f HostCentreMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.HostCentreMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.HostCentreMutation", m)
+}
+
 // The JobQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type JobQueryRuleFunc func(context.Context, *ent.JobQuery) error
@@ -205,6 +253,30 @@ func (f LoginLinkMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginLinkMutation", m)
+}
+
+// The OrganisationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OrganisationQueryRuleFunc func(context.Context, *ent.OrganisationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OrganisationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OrganisationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OrganisationQuery", q)
+}
+
+// The OrganisationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OrganisationMutationRuleFunc func(context.Context, *ent.OrganisationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OrganisationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OrganisationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrganisationMutation", m)
 }
 
 // The OutboxMessageQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -314,13 +386,19 @@ var _ QueryMutationRule = FilterFunc(nil)
 
 func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
+	case *ent.AffiliationQuery:
+		return q.Filter(), nil
 	case *ent.ApiTokenQuery:
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
+	case *ent.HostCentreQuery:
+		return q.Filter(), nil
 	case *ent.JobQuery:
 		return q.Filter(), nil
 	case *ent.LoginLinkQuery:
+		return q.Filter(), nil
+	case *ent.OrganisationQuery:
 		return q.Filter(), nil
 	case *ent.OutboxMessageQuery:
 		return q.Filter(), nil
@@ -335,13 +413,19 @@ func queryFilter(q ent.Query) (Filter, error) {
 
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
+	case *ent.AffiliationMutation:
+		return m.Filter(), nil
 	case *ent.ApiTokenMutation:
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
+	case *ent.HostCentreMutation:
+		return m.Filter(), nil
 	case *ent.JobMutation:
 		return m.Filter(), nil
 	case *ent.LoginLinkMutation:
+		return m.Filter(), nil
+	case *ent.OrganisationMutation:
 		return m.Filter(), nil
 	case *ent.OutboxMessageMutation:
 		return m.Filter(), nil

@@ -6,13 +6,17 @@ import (
 	"context"
 	"time"
 
+	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -25,6 +29,42 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	affiliationMixin := schema.Affiliation{}.Mixin()
+	affiliation.Policy = privacy.NewPolicies(schema.Affiliation{})
+	affiliation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := affiliation.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	affiliationMixinFields0 := affiliationMixin[0].Fields()
+	_ = affiliationMixinFields0
+	affiliationMixinFields1 := affiliationMixin[1].Fields()
+	_ = affiliationMixinFields1
+	affiliationFields := schema.Affiliation{}.Fields()
+	_ = affiliationFields
+	// affiliationDescCreatedAt is the schema descriptor for created_at field.
+	affiliationDescCreatedAt := affiliationMixinFields1[0].Descriptor()
+	// affiliation.DefaultCreatedAt holds the default value on creation for the created_at field.
+	affiliation.DefaultCreatedAt = affiliationDescCreatedAt.Default.(func() time.Time)
+	// affiliationDescUpdatedAt is the schema descriptor for updated_at field.
+	affiliationDescUpdatedAt := affiliationMixinFields1[1].Descriptor()
+	// affiliation.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	affiliation.DefaultUpdatedAt = affiliationDescUpdatedAt.Default.(func() time.Time)
+	// affiliation.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	affiliation.UpdateDefaultUpdatedAt = affiliationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// affiliationDescPosition is the schema descriptor for position field.
+	affiliationDescPosition := affiliationFields[2].Descriptor()
+	// affiliation.DefaultPosition holds the default value on creation for the position field.
+	affiliation.DefaultPosition = affiliationDescPosition.Default.(string)
+	// affiliation.PositionValidator is a validator for the "position" field. It is called by the builders before save.
+	affiliation.PositionValidator = affiliationDescPosition.Validators[0].(func(string) error)
+	// affiliationDescID is the schema descriptor for id field.
+	affiliationDescID := affiliationMixinFields0[0].Descriptor()
+	// affiliation.DefaultID holds the default value on creation for the id field.
+	affiliation.DefaultID = affiliationDescID.Default.(func() pulid.ID)
 	apitokenMixin := schema.ApiToken{}.Mixin()
 	apitoken.Policy = privacy.NewPolicies(schema.ApiToken{})
 	apitoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -137,6 +177,122 @@ func init() {
 	auditeventDescID := auditeventMixinFields0[0].Descriptor()
 	// auditevent.DefaultID holds the default value on creation for the id field.
 	auditevent.DefaultID = auditeventDescID.Default.(func() pulid.ID)
+	hostcentreMixin := schema.HostCentre{}.Mixin()
+	hostcentre.Policy = privacy.NewPolicies(schema.HostCentre{})
+	hostcentre.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := hostcentre.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	hostcentreMixinFields0 := hostcentreMixin[0].Fields()
+	_ = hostcentreMixinFields0
+	hostcentreMixinFields1 := hostcentreMixin[1].Fields()
+	_ = hostcentreMixinFields1
+	hostcentreFields := schema.HostCentre{}.Fields()
+	_ = hostcentreFields
+	// hostcentreDescCreatedAt is the schema descriptor for created_at field.
+	hostcentreDescCreatedAt := hostcentreMixinFields1[0].Descriptor()
+	// hostcentre.DefaultCreatedAt holds the default value on creation for the created_at field.
+	hostcentre.DefaultCreatedAt = hostcentreDescCreatedAt.Default.(func() time.Time)
+	// hostcentreDescUpdatedAt is the schema descriptor for updated_at field.
+	hostcentreDescUpdatedAt := hostcentreMixinFields1[1].Descriptor()
+	// hostcentre.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	hostcentre.DefaultUpdatedAt = hostcentreDescUpdatedAt.Default.(func() time.Time)
+	// hostcentre.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	hostcentre.UpdateDefaultUpdatedAt = hostcentreDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// hostcentreDescName is the schema descriptor for name field.
+	hostcentreDescName := hostcentreFields[1].Descriptor()
+	// hostcentre.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	hostcentre.NameValidator = func() func(string) error {
+		validators := hostcentreDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// hostcentreDescCity is the schema descriptor for city field.
+	hostcentreDescCity := hostcentreFields[2].Descriptor()
+	// hostcentre.CityValidator is a validator for the "city" field. It is called by the builders before save.
+	hostcentre.CityValidator = func() func(string) error {
+		validators := hostcentreDescCity.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(city string) error {
+			for _, fn := range fns {
+				if err := fn(city); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// hostcentreDescCountry is the schema descriptor for country field.
+	hostcentreDescCountry := hostcentreFields[3].Descriptor()
+	// hostcentre.CountryValidator is a validator for the "country" field. It is called by the builders before save.
+	hostcentre.CountryValidator = hostcentreDescCountry.Validators[0].(func(string) error)
+	// hostcentreDescLanguages is the schema descriptor for languages field.
+	hostcentreDescLanguages := hostcentreFields[4].Descriptor()
+	// hostcentre.DefaultLanguages holds the default value on creation for the languages field.
+	hostcentre.DefaultLanguages = hostcentreDescLanguages.Default.([]string)
+	// hostcentreDescAdult is the schema descriptor for adult field.
+	hostcentreDescAdult := hostcentreFields[5].Descriptor()
+	// hostcentre.DefaultAdult holds the default value on creation for the adult field.
+	hostcentre.DefaultAdult = hostcentreDescAdult.Default.(bool)
+	// hostcentreDescPaediatric is the schema descriptor for paediatric field.
+	hostcentreDescPaediatric := hostcentreFields[6].Descriptor()
+	// hostcentre.DefaultPaediatric holds the default value on creation for the paediatric field.
+	hostcentre.DefaultPaediatric = hostcentreDescPaediatric.Default.(bool)
+	// hostcentreDescFocusAreas is the schema descriptor for focus_areas field.
+	hostcentreDescFocusAreas := hostcentreFields[7].Descriptor()
+	// hostcentre.DefaultFocusAreas holds the default value on creation for the focus_areas field.
+	hostcentre.DefaultFocusAreas = hostcentreDescFocusAreas.Default.([]vocab.FocusArea)
+	// hostcentreDescAccreditation is the schema descriptor for accreditation field.
+	hostcentreDescAccreditation := hostcentreFields[8].Descriptor()
+	// hostcentre.DefaultAccreditation holds the default value on creation for the accreditation field.
+	hostcentre.DefaultAccreditation = hostcentreDescAccreditation.Default.(string)
+	// hostcentre.AccreditationValidator is a validator for the "accreditation" field. It is called by the builders before save.
+	hostcentre.AccreditationValidator = hostcentreDescAccreditation.Validators[0].(func(string) error)
+	// hostcentreDescAccreditationExpiresOn is the schema descriptor for accreditation_expires_on field.
+	hostcentreDescAccreditationExpiresOn := hostcentreFields[9].Descriptor()
+	// hostcentre.AccreditationExpiresOnValidator is a validator for the "accreditation_expires_on" field. It is called by the builders before save.
+	hostcentre.AccreditationExpiresOnValidator = hostcentreDescAccreditationExpiresOn.Validators[0].(func(string) error)
+	// hostcentreDescProducts is the schema descriptor for products field.
+	hostcentreDescProducts := hostcentreFields[10].Descriptor()
+	// hostcentre.DefaultProducts holds the default value on creation for the products field.
+	hostcentre.DefaultProducts = hostcentreDescProducts.Default.([]string)
+	// hostcentreDescAnnualPatients is the schema descriptor for annual_patients field.
+	hostcentreDescAnnualPatients := hostcentreFields[11].Descriptor()
+	// hostcentre.DefaultAnnualPatients holds the default value on creation for the annual_patients field.
+	hostcentre.DefaultAnnualPatients = hostcentreDescAnnualPatients.Default.(int)
+	// hostcentre.AnnualPatientsValidator is a validator for the "annual_patients" field. It is called by the builders before save.
+	hostcentre.AnnualPatientsValidator = hostcentreDescAnnualPatients.Validators[0].(func(int) error)
+	// hostcentreDescDescription is the schema descriptor for description field.
+	hostcentreDescDescription := hostcentreFields[12].Descriptor()
+	// hostcentre.DefaultDescription holds the default value on creation for the description field.
+	hostcentre.DefaultDescription = hostcentreDescDescription.Default.(string)
+	// hostcentre.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	hostcentre.DescriptionValidator = hostcentreDescDescription.Validators[0].(func(string) error)
+	// hostcentreDescAcceptingObservers is the schema descriptor for accepting_observers field.
+	hostcentreDescAcceptingObservers := hostcentreFields[13].Descriptor()
+	// hostcentre.DefaultAcceptingObservers holds the default value on creation for the accepting_observers field.
+	hostcentre.DefaultAcceptingObservers = hostcentreDescAcceptingObservers.Default.(bool)
+	// hostcentreDescID is the schema descriptor for id field.
+	hostcentreDescID := hostcentreMixinFields0[0].Descriptor()
+	// hostcentre.DefaultID holds the default value on creation for the id field.
+	hostcentre.DefaultID = hostcentreDescID.Default.(func() pulid.ID)
 	jobMixin := schema.Job{}.Mixin()
 	job.Policy = privacy.NewPolicies(schema.Job{})
 	job.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -267,6 +423,88 @@ func init() {
 	loginlinkDescID := loginlinkMixinFields0[0].Descriptor()
 	// loginlink.DefaultID holds the default value on creation for the id field.
 	loginlink.DefaultID = loginlinkDescID.Default.(func() pulid.ID)
+	organisationMixin := schema.Organisation{}.Mixin()
+	organisation.Policy = privacy.NewPolicies(schema.Organisation{})
+	organisation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := organisation.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	organisationMixinFields0 := organisationMixin[0].Fields()
+	_ = organisationMixinFields0
+	organisationMixinFields1 := organisationMixin[1].Fields()
+	_ = organisationMixinFields1
+	organisationFields := schema.Organisation{}.Fields()
+	_ = organisationFields
+	// organisationDescCreatedAt is the schema descriptor for created_at field.
+	organisationDescCreatedAt := organisationMixinFields1[0].Descriptor()
+	// organisation.DefaultCreatedAt holds the default value on creation for the created_at field.
+	organisation.DefaultCreatedAt = organisationDescCreatedAt.Default.(func() time.Time)
+	// organisationDescUpdatedAt is the schema descriptor for updated_at field.
+	organisationDescUpdatedAt := organisationMixinFields1[1].Descriptor()
+	// organisation.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	organisation.DefaultUpdatedAt = organisationDescUpdatedAt.Default.(func() time.Time)
+	// organisation.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	organisation.UpdateDefaultUpdatedAt = organisationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// organisationDescName is the schema descriptor for name field.
+	organisationDescName := organisationFields[0].Descriptor()
+	// organisation.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	organisation.NameValidator = func() func(string) error {
+		validators := organisationDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// organisationDescCountry is the schema descriptor for country field.
+	organisationDescCountry := organisationFields[2].Descriptor()
+	// organisation.CountryValidator is a validator for the "country" field. It is called by the builders before save.
+	organisation.CountryValidator = organisationDescCountry.Validators[0].(func(string) error)
+	// organisationDescCity is the schema descriptor for city field.
+	organisationDescCity := organisationFields[3].Descriptor()
+	// organisation.DefaultCity holds the default value on creation for the city field.
+	organisation.DefaultCity = organisationDescCity.Default.(string)
+	// organisation.CityValidator is a validator for the "city" field. It is called by the builders before save.
+	organisation.CityValidator = organisationDescCity.Validators[0].(func(string) error)
+	// organisationDescWebsite is the schema descriptor for website field.
+	organisationDescWebsite := organisationFields[4].Descriptor()
+	// organisation.DefaultWebsite holds the default value on creation for the website field.
+	organisation.DefaultWebsite = organisationDescWebsite.Default.(string)
+	// organisation.WebsiteValidator is a validator for the "website" field. It is called by the builders before save.
+	organisation.WebsiteValidator = func() func(string) error {
+		validators := organisationDescWebsite.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(website string) error {
+			for _, fn := range fns {
+				if err := fn(website); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// organisationDescActive is the schema descriptor for active field.
+	organisationDescActive := organisationFields[5].Descriptor()
+	// organisation.DefaultActive holds the default value on creation for the active field.
+	organisation.DefaultActive = organisationDescActive.Default.(bool)
+	// organisationDescID is the schema descriptor for id field.
+	organisationDescID := organisationMixinFields0[0].Descriptor()
+	// organisation.DefaultID holds the default value on creation for the id field.
+	organisation.DefaultID = organisationDescID.Default.(func() pulid.ID)
 	outboxmessageMixin := schema.OutboxMessage{}.Mixin()
 	outboxmessage.Policy = privacy.NewPolicies(schema.OutboxMessage{})
 	outboxmessage.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -29,7 +29,8 @@ func (User) Fields() []ent.Field {
 			MaxLen(254).
 			Unique().
 			Comment("Sign-in address, normalised (trimmed, lower-case). Unique.").
-			Annotations(entgql.OrderField("EMAIL")),
+			// Private: exposed by a resolver that shows it to the user and staff only.
+			Annotations(entgql.OrderField("EMAIL"), entgql.Skip(entgql.SkipType)),
 		field.String("name").
 			MaxLen(200).
 			Default("").
@@ -38,14 +39,16 @@ func (User) Fields() []ent.Field {
 		field.JSON("roles", []viewer.Role{}).
 			Default([]viewer.Role{}).
 			Comment("What the user may do: STAFF, HOST_COORDINATOR, TRAINEE.").
-			Annotations(entgql.Type("[Role!]")),
+			Annotations(entgql.Type("[Role!]"), entgql.Skip(entgql.SkipType)),
 		field.Bool("disabled").
 			Default(false).
-			Comment("A disabled user cannot sign in and their sessions and tokens stop working."),
+			Comment("A disabled user cannot sign in and their sessions and tokens stop working.").
+			Annotations(entgql.Skip(entgql.SkipType)),
 		field.Time("last_sign_in_at").
 			Optional().
 			Nillable().
-			Comment("When the user last redeemed a sign-in link (UTC)."),
+			Comment("When the user last redeemed a sign-in link (UTC).").
+			Annotations(entgql.Skip(entgql.SkipType)),
 	}
 }
 
@@ -56,6 +59,12 @@ func (User) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("api_tokens", ApiToken.Type).
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("affiliations", Affiliation.Type).
+			Comment("Organisations the person belongs to, with their position.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.From("coordinated_centres", HostCentre.Type).Ref("coordinators").
+			Comment("Host centres the user coordinates.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 
@@ -74,10 +83,13 @@ func (User) Annotations() []schema.Annotation {
 	}
 }
 
-// Policy of User: staff see everyone, a user sees themself; writes go through services.
+// Policy of User: staff see everyone; a signed-in user sees themself and the people the
+// directory shows them (host-centre coordinators); anonymous viewers see nobody. Private
+// fields (email, roles, sign-in data) are shown to the user and staff only
+// (access.CanSeePrivateUserFields). Writes go through services.
 func (User) Policy() ent.Policy {
 	return access.Policy(
-		access.Query(access.AllowSystem, access.AllowStaff, access.FilterUserSelf),
+		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisibleUsers),
 		access.Mutation(access.AllowSystem, access.AllowStaff),
 	)
 }

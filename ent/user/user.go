@@ -35,6 +35,10 @@ const (
 	EdgeSessions = "sessions"
 	// EdgeAPITokens holds the string denoting the api_tokens edge name in mutations.
 	EdgeAPITokens = "api_tokens"
+	// EdgeAffiliations holds the string denoting the affiliations edge name in mutations.
+	EdgeAffiliations = "affiliations"
+	// EdgeCoordinatedCentres holds the string denoting the coordinated_centres edge name in mutations.
+	EdgeCoordinatedCentres = "coordinated_centres"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// SessionsTable is the table that holds the sessions relation/edge.
@@ -51,6 +55,18 @@ const (
 	APITokensInverseTable = "api_tokens"
 	// APITokensColumn is the table column denoting the api_tokens relation/edge.
 	APITokensColumn = "user_id"
+	// AffiliationsTable is the table that holds the affiliations relation/edge.
+	AffiliationsTable = "affiliations"
+	// AffiliationsInverseTable is the table name for the Affiliation entity.
+	// It exists in this package in order to avoid circular dependency with the "affiliation" package.
+	AffiliationsInverseTable = "affiliations"
+	// AffiliationsColumn is the table column denoting the affiliations relation/edge.
+	AffiliationsColumn = "user_id"
+	// CoordinatedCentresTable is the table that holds the coordinated_centres relation/edge. The primary key declared below.
+	CoordinatedCentresTable = "host_centre_coordinators"
+	// CoordinatedCentresInverseTable is the table name for the HostCentre entity.
+	// It exists in this package in order to avoid circular dependency with the "hostcentre" package.
+	CoordinatedCentresInverseTable = "host_centres"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -64,6 +80,12 @@ var Columns = []string{
 	FieldDisabled,
 	FieldLastSignInAt,
 }
+
+var (
+	// CoordinatedCentresPrimaryKey and CoordinatedCentresColumn2 are the table columns denoting the
+	// primary key for the coordinated_centres relation (M2M).
+	CoordinatedCentresPrimaryKey = []string{"host_centre_id", "user_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -168,6 +190,34 @@ func ByAPITokens(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAPITokensStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByAffiliationsCount orders the results by affiliations count.
+func ByAffiliationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAffiliationsStep(), opts...)
+	}
+}
+
+// ByAffiliations orders the results by affiliations terms.
+func ByAffiliations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAffiliationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCoordinatedCentresCount orders the results by coordinated_centres count.
+func ByCoordinatedCentresCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCoordinatedCentresStep(), opts...)
+	}
+}
+
+// ByCoordinatedCentres orders the results by coordinated_centres terms.
+func ByCoordinatedCentres(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCoordinatedCentresStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newSessionsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -180,5 +230,19 @@ func newAPITokensStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(APITokensInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, APITokensTable, APITokensColumn),
+	)
+}
+func newAffiliationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AffiliationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AffiliationsTable, AffiliationsColumn),
+	)
+}
+func newCoordinatedCentresStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CoordinatedCentresInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, CoordinatedCentresTable, CoordinatedCentresPrimaryKey...),
 	)
 }

@@ -402,6 +402,52 @@ func HasAPITokensWith(preds ...predicate.ApiToken) predicate.User {
 	})
 }
 
+// HasAffiliations applies the HasEdge predicate on the "affiliations" edge.
+func HasAffiliations() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AffiliationsTable, AffiliationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAffiliationsWith applies the HasEdge predicate on the "affiliations" edge with a given conditions (other predicates).
+func HasAffiliationsWith(preds ...predicate.Affiliation) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newAffiliationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCoordinatedCentres applies the HasEdge predicate on the "coordinated_centres" edge.
+func HasCoordinatedCentres() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, CoordinatedCentresTable, CoordinatedCentresPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCoordinatedCentresWith applies the HasEdge predicate on the "coordinated_centres" edge with a given conditions (other predicates).
+func HasCoordinatedCentresWith(preds ...predicate.HostCentre) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newCoordinatedCentresStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

@@ -10,9 +10,16 @@ import (
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
+
+type AffiliationPayload struct {
+	Affiliation *ent.Affiliation `json:"affiliation,omitempty"`
+	UserErrors  []*UserError     `json:"userErrors"`
+}
 
 type APITokenPayload struct {
 	APIToken   *ent.ApiToken `json:"apiToken,omitempty"`
@@ -42,11 +49,84 @@ type CreateAPITokenPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type CreateHostCentreInput struct {
+	// A HOSPITAL organisation.
+	OrganisationID pulid.ID `json:"organisationId"`
+	Name           string   `json:"name"`
+	City           string   `json:"city"`
+	Country        string   `json:"country"`
+	// ISO 639-1 codes.
+	Languages              []string          `json:"languages"`
+	Adult                  bool              `json:"adult"`
+	Paediatric             bool              `json:"paediatric"`
+	FocusAreas             []vocab.FocusArea `json:"focusAreas"`
+	Accreditation          *string           `json:"accreditation,omitempty"`
+	AccreditationExpiresOn *vocab.Date       `json:"accreditationExpiresOn,omitempty"`
+	Products               []string          `json:"products,omitempty"`
+	AnnualPatients         *int              `json:"annualPatients,omitempty"`
+	// Markdown.
+	Description        *string `json:"description,omitempty"`
+	AcceptingObservers *bool   `json:"acceptingObservers,omitempty"`
+}
+
+type CreateOrganisationInput struct {
+	Name string            `json:"name"`
+	Kind organisation.Kind `json:"kind"`
+	// ISO 3166-1 alpha-2 code.
+	Country string  `json:"country"`
+	City    *string `json:"city,omitempty"`
+	// http(s) URL.
+	Website *string `json:"website,omitempty"`
+}
+
 type CreateUserInput struct {
 	Email string `json:"email"`
 	Name  string `json:"name"`
 	// At least one role.
 	Roles []viewer.Role `json:"roles"`
+}
+
+// Narrows the host-centre directory. All conditions must hold.
+type HostCentreFilters struct {
+	// ISO 3166-1 alpha-2 code, e.g. FR.
+	Country *string `json:"country,omitempty"`
+	// ISO 639-1 code of a language spoken with observers, e.g. en.
+	Language           *string          `json:"language,omitempty"`
+	FocusArea          *vocab.FocusArea `json:"focusArea,omitempty"`
+	AcceptingObservers *bool            `json:"acceptingObservers,omitempty"`
+	// Treats adults.
+	Adult *bool `json:"adult,omitempty"`
+	// Treats children.
+	Paediatric *bool `json:"paediatric,omitempty"`
+	// Case-insensitive part of the centre's name or city.
+	Search *string `json:"search,omitempty"`
+}
+
+type HostCentrePayload struct {
+	HostCentre *ent.HostCentre `json:"hostCentre,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type HostCoordinatorInput struct {
+	HostCentreID pulid.ID `json:"hostCentreId"`
+	// A user holding the HOST_COORDINATOR role.
+	UserID pulid.ID `json:"userId"`
+}
+
+// Narrows the organisations directory. All conditions must hold.
+type OrganisationFilters struct {
+	// ISO 3166-1 alpha-2 code, e.g. CZ.
+	Country *string            `json:"country,omitempty"`
+	Kind    *organisation.Kind `json:"kind,omitempty"`
+	// Case-insensitive part of the name.
+	Search *string `json:"search,omitempty"`
+	// Staff only: include inactive organisations (ignored for others).
+	IncludeInactive *bool `json:"includeInactive,omitempty"`
+}
+
+type OrganisationPayload struct {
+	Organisation *ent.Organisation `json:"organisation,omitempty"`
+	UserErrors   []*UserError      `json:"userErrors"`
 }
 
 type RedeemLoginLinkInput struct {
@@ -61,6 +141,16 @@ type RedeemLoginLinkPayload struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// The signed-in user.
 	User       *ent.User    `json:"user,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type RemoveAffiliationInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type RemoveAffiliationPayload struct {
+	// The id of the removed affiliation.
+	RemovedID  *pulid.ID    `json:"removedId,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -79,6 +169,13 @@ type RevokeAPITokenInput struct {
 	ID pulid.ID `json:"id"`
 }
 
+type SetAffiliationInput struct {
+	UserID         pulid.ID `json:"userId"`
+	OrganisationID pulid.ID `json:"organisationId"`
+	// Position or title, e.g. "Consultant haematologist".
+	Position string `json:"position"`
+}
+
 type SetUserDisabledInput struct {
 	UserID pulid.ID `json:"userId"`
 	// True disables the user: they cannot sign in, and their sessions and tokens stop working.
@@ -88,6 +185,37 @@ type SetUserDisabledInput struct {
 type SignOutPayload struct {
 	// True when a session was ended.
 	SignedOut bool `json:"signedOut"`
+}
+
+// Changes to a host-centre profile; omitted fields stay as they are. Staff, or a coordinator of the centre.
+type UpdateHostCentreInput struct {
+	ID                     pulid.ID          `json:"id"`
+	Name                   *string           `json:"name,omitempty"`
+	City                   *string           `json:"city,omitempty"`
+	Country                *string           `json:"country,omitempty"`
+	Languages              []string          `json:"languages,omitempty"`
+	Adult                  *bool             `json:"adult,omitempty"`
+	Paediatric             *bool             `json:"paediatric,omitempty"`
+	FocusAreas             []vocab.FocusArea `json:"focusAreas,omitempty"`
+	Accreditation          *string           `json:"accreditation,omitempty"`
+	AccreditationExpiresOn *vocab.Date       `json:"accreditationExpiresOn,omitempty"`
+	// True removes the expiry date.
+	ClearAccreditationExpiresOn *bool    `json:"clearAccreditationExpiresOn,omitempty"`
+	Products                    []string `json:"products,omitempty"`
+	AnnualPatients              *int     `json:"annualPatients,omitempty"`
+	Description                 *string  `json:"description,omitempty"`
+	AcceptingObservers          *bool    `json:"acceptingObservers,omitempty"`
+}
+
+// Changes to an organisation; omitted fields stay as they are.
+type UpdateOrganisationInput struct {
+	ID      pulid.ID           `json:"id"`
+	Name    *string            `json:"name,omitempty"`
+	Kind    *organisation.Kind `json:"kind,omitempty"`
+	Country *string            `json:"country,omitempty"`
+	City    *string            `json:"city,omitempty"`
+	Website *string            `json:"website,omitempty"`
+	Active  *bool              `json:"active,omitempty"`
 }
 
 // A problem with the input of a mutation. Nothing was changed.

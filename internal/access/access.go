@@ -67,10 +67,10 @@ type entqlFilter interface {
 	Where(entql.P)
 }
 
-// filterOf returns the entql filter of a generated query. The generated Filter methods
+// filterOf returns the entql filter of a generated query or mutation. The generated Filter methods
 // return a concrete type per schema, so they are found by name: this package cannot
 // import the generated code (the schema imports this package).
-func filterOf(q ent.Query) (entqlFilter, bool) {
+func filterOf(q any) (entqlFilter, bool) {
 	m := reflect.ValueOf(q).MethodByName("Filter")
 	if !m.IsValid() || m.Type().NumIn() != 0 || m.Type().NumOut() != 1 {
 		return nil, false
@@ -94,12 +94,60 @@ func filterEQ(ctx context.Context, q ent.Query, column string) error {
 	return privacy.Allow
 }
 
-// FilterUserSelf narrows a User query to the viewer themself.
-var FilterUserSelf = queryRule(func(ctx context.Context, q ent.Query) error {
-	return filterEQ(ctx, q, "id")
+// FilterVisibleUsers narrows a User query to the users the viewer may see: themself and,
+// for any signed-in viewer, the coordinators of host centres (their public directory
+// entry). An anonymous viewer sees nobody: the query is narrowed to nothing rather than
+// denied, so a nested edge (a centre's coordinators) reads as empty instead of failing
+// the whole field.
+var FilterVisibleUsers = queryRule(func(ctx context.Context, q ent.Query) error {
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || v.UserID == "" {
+		f.Where(entql.FieldEQ("id", ""))
+		return privacy.Allow
+	}
+	f.Where(entql.Or(entql.FieldEQ("id", v.UserID), entql.HasEdge("coordinated_centres")))
+	return privacy.Allow
 })
 
 // FilterOwnedByViewer narrows a query to rows whose user_id is the viewer.
 var FilterOwnedByViewer = queryRule(func(ctx context.Context, q ent.Query) error {
 	return filterEQ(ctx, q, "user_id")
+})
+
+// AllowAll allows any viewer, anonymous included (public reads).
+var AllowAll = privacy.ContextQueryMutationRule(func(context.Context) error { return privacy.Allow })
+
+// FilterActive narrows a query to active rows for everyone but staff and the system
+// (who are allowed before this rule runs).
+var FilterActive = queryRule(func(ctx context.Context, q ent.Query) error {
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	f.Where(entql.FieldEQ("active", true))
+	return privacy.Allow
+})
+
+// AllowCoordinatorProfileEdit lets a host coordinator update the profile of a centre they
+// coordinate: one centre at a time, profile fields only (not its coordinators or
+// organisation). The update is narrowed to centres whose coordinators include the viewer,
+// so for any other centre it matches no row and fails as not found.
+var AllowCoordinatorProfileEdit = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+	v := viewer.FromContext(ctx)
+	if !v.HasRole(viewer.RoleHostCoordinator) || !m.Op().Is(ent.OpUpdateOne) {
+		return privacy.Skip
+	}
+	if len(m.AddedEdges()) > 0 || len(m.RemovedEdges()) > 0 || len(m.ClearedEdges()) > 0 {
+		return privacy.Denyf("a coordinator cannot change the coordinators or organisation of a centre")
+	}
+	f, ok := filterOf(m)
+	if !ok {
+		return privacy.Denyf("mutation %T cannot be filtered", m)
+	}
+	f.Where(entql.HasEdgeWith("coordinators", entql.FieldEQ("id", v.UserID)))
+	return privacy.Allow
 })

@@ -10,3 +10,13 @@ func CanManageUsers(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
 
 // CanReadAudit reports whether v may page through the audit trail.
 func CanReadAudit(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
+
+// CanSeePrivateUserFields reports whether v may see the private fields of the user with
+// id userID (email, roles, disabled, last sign-in): the user themself and staff.
+func CanSeePrivateUserFields(v viewer.Viewer, userID string) bool {
+	return v.IsStaff() || v.IsSystem() || (v.Kind == viewer.User && v.UserID == userID)
+}
+
+// CanManageDirectory reports whether v may create and change organisations, create host
+// centres and assign their coordinators, and record affiliations.
+func CanManageDirectory(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }

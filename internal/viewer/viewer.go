@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // Role is what a user may do in the coalition.
@@ -132,15 +133,42 @@ func (v Viewer) CanWrite() bool {
 
 type ctxKey struct{}
 
+// slot holds the viewer of one request. It is a pointer so that Become can change who the
+// rest of the request acts as (after a sign-in), including for GraphQL field resolvers
+// whose contexts were derived before the change.
+type slot struct {
+	mu sync.RWMutex
+	v  Viewer
+}
+
 // NewContext returns ctx carrying v.
 func NewContext(ctx context.Context, v Viewer) context.Context {
-	return context.WithValue(ctx, ctxKey{}, v)
+	return context.WithValue(ctx, ctxKey{}, &slot{v: v})
 }
 
 // FromContext returns the viewer in ctx, or the anonymous viewer.
 func FromContext(ctx context.Context) Viewer {
-	v, _ := ctx.Value(ctxKey{}).(Viewer)
-	return v
+	s, _ := ctx.Value(ctxKey{}).(*slot)
+	if s == nil {
+		return Viewer{}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.v
+}
+
+// Become makes the rest of the request in ctx act as v: used when a request signs
+// someone in, so its answer (the new user's own data) is read as them. It reports false
+// when ctx carries no viewer slot.
+func Become(ctx context.Context, v Viewer) bool {
+	s, _ := ctx.Value(ctxKey{}).(*slot)
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	s.v = v
+	s.mu.Unlock()
+	return true
 }
 
 // NewSystemContext returns ctx acting as the system: for background work and the CLI only.

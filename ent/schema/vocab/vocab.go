@@ -1,0 +1,145 @@
+// Package vocab holds the controlled vocabularies and value types stored in ent fields:
+// ISO 3166-1 country codes, ISO 639-1 language codes, calendar dates, and the CAR-T focus
+// areas of host centres. Services and schema validators share these checks.
+package vocab
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+
+	"golang.org/x/text/language"
+)
+
+// IsCountry reports whether s is an assigned ISO 3166-1 alpha-2 country code ("CZ").
+func IsCountry(s string) bool {
+	if len(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
+		return false
+	}
+	r, err := language.ParseRegion(s)
+	return err == nil && r.IsCountry() && r.String() == s
+}
+
+// IsLanguage reports whether s is an ISO 639-1 language code ("cs").
+func IsLanguage(s string) bool {
+	if len(s) != 2 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z' {
+		return false
+	}
+	b, err := language.ParseBase(s)
+	return err == nil && b.String() == s
+}
+
+// ValidateCountry is an ent field validator.
+func ValidateCountry(s string) error {
+	if !IsCountry(s) {
+		return fmt.Errorf("%q is not an ISO 3166-1 alpha-2 country code", s)
+	}
+	return nil
+}
+
+// Date is a calendar date, "YYYY-MM-DD", stored as text: it sorts and compares correctly
+// as a string on every dialect and carries no time zone.
+type Date string
+
+// DateLayout is the format of a Date.
+const DateLayout = "2006-01-02"
+
+// ParseDate parses a strict YYYY-MM-DD date.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(DateLayout, s)
+	if err != nil || t.Format(DateLayout) != s {
+		return "", fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
+	}
+	return Date(s), nil
+}
+
+// DateOf returns the date of t in loc.
+func DateOf(t time.Time, loc *time.Location) Date { return Date(t.In(loc).Format(DateLayout)) }
+
+// Validate checks the format (an ent field validator through ValidateDate).
+func (d Date) Validate() error { _, err := ParseDate(string(d)); return err }
+
+// ValidateDate is an ent field validator.
+func ValidateDate(s string) error { _, err := ParseDate(s); return err }
+
+// Time returns midnight UTC of d.
+func (d Date) Time() time.Time { t, _ := time.Parse(DateLayout, string(d)); return t }
+
+// String implements fmt.Stringer.
+func (d Date) String() string { return string(d) }
+
+// MarshalGQL implements graphql.Marshaler.
+func (d Date) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(d))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (d *Date) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("a Date must be a string in the form YYYY-MM-DD")
+	}
+	p, err := ParseDate(s)
+	if err != nil {
+		return err
+	}
+	*d = p
+	return nil
+}
+
+// Scan implements sql.Scanner.
+func (d *Date) Scan(src any) error {
+	switch v := src.(type) {
+	case string:
+		*d = Date(v)
+	case []byte:
+		*d = Date(v)
+	case time.Time:
+		*d = Date(v.UTC().Format(DateLayout))
+	case nil:
+		*d = ""
+	default:
+		return fmt.Errorf("vocab: cannot scan %T into a Date", src)
+	}
+	return nil
+}
+
+// Value implements driver.Valuer.
+func (d Date) Value() (driver.Value, error) { return string(d), nil }
+
+// FocusArea is a clinical or professional focus of a CAR-T centre or observer slot.
+type FocusArea string
+
+// Focus areas.
+const (
+	FocusLymphoma       FocusArea = "LYMPHOMA"
+	FocusMyeloma        FocusArea = "MYELOMA"
+	FocusALL            FocusArea = "ALL"
+	FocusCLL            FocusArea = "CLL"
+	FocusCNSLymphoma    FocusArea = "CNS_LYMPHOMA"
+	FocusPaediatric     FocusArea = "PAEDIATRIC"
+	FocusCellProcessing FocusArea = "CELL_PROCESSING"
+	FocusPharmacy       FocusArea = "PHARMACY"
+	FocusNursing        FocusArea = "NURSING"
+)
+
+// FocusAreas lists every focus area in a stable order.
+var FocusAreas = []FocusArea{FocusLymphoma, FocusMyeloma, FocusALL, FocusCLL, FocusCNSLymphoma,
+	FocusPaediatric, FocusCellProcessing, FocusPharmacy, FocusNursing}
+
+// Valid reports whether f is a known focus area.
+func (f FocusArea) Valid() bool { return slices.Contains(FocusAreas, f) }
+
+// MarshalGQL implements graphql.Marshaler.
+func (f FocusArea) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(f))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (f *FocusArea) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok || !FocusArea(s).Valid() {
+		return fmt.Errorf("%v is not a valid FocusArea", v)
+	}
+	*f = FocusArea(s)
+	return nil
+}
