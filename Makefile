@@ -37,7 +37,7 @@ check: ## regenerate code and migrations and fail on any difference; gofmt, go v
 	  fi; \
 	done; \
 	[ $$fail = 0 ] || { echo "run 'make generate' (and 'make migrate-diff NAME=…' for schema changes) and commit the result"; exit 1; }
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@echo "make check: ok"

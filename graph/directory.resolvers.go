@@ -7,65 +7,127 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/markdown"
 )
 
 // DescriptionHTML is the resolver for the descriptionHtml field.
 func (r *hostCentreResolver) DescriptionHTML(ctx context.Context, obj *ent.HostCentre) (string, error) {
-	panic(fmt.Errorf("not implemented: DescriptionHTML - descriptionHtml"))
+	return markdown.HTML(obj.Description), nil
 }
 
 // CreateOrganisation is the resolver for the createOrganisation field.
 func (r *mutationResolver) CreateOrganisation(ctx context.Context, input model.CreateOrganisationInput) (*model.OrganisationPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateOrganisation - createOrganisation"))
+	o, err := r.Directory.CreateOrganisation(ctx, txClient(ctx), groups.CreateOrganisationInput{
+		Name: input.Name, Kind: input.Kind, Country: input.Country, City: input.City, Website: input.Website,
+	})
+	return organisationPayload(o, err)
 }
 
 // UpdateOrganisation is the resolver for the updateOrganisation field.
 func (r *mutationResolver) UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateOrganisation - updateOrganisation"))
+	o, err := r.Directory.UpdateOrganisation(ctx, txClient(ctx), groups.UpdateOrganisationInput{
+		ID: input.ID, Name: input.Name, Kind: input.Kind, Country: input.Country, City: input.City,
+		Website: input.Website, Active: input.Active,
+	})
+	return organisationPayload(o, err)
 }
 
 // CreateHostCentre is the resolver for the createHostCentre field.
 func (r *mutationResolver) CreateHostCentre(ctx context.Context, input model.CreateHostCentreInput) (*model.HostCentrePayload, error) {
-	panic(fmt.Errorf("not implemented: CreateHostCentre - createHostCentre"))
+	c, err := r.Directory.CreateHostCentre(ctx, txClient(ctx), groups.CreateHostCentreInput{
+		OrganisationID: input.OrganisationID,
+		HostCentreProfile: groups.HostCentreProfile{
+			Name: &input.Name, City: &input.City, Country: &input.Country, Languages: input.Languages,
+			Adult: &input.Adult, Paediatric: &input.Paediatric, FocusAreas: input.FocusAreas,
+			Accreditation: input.Accreditation, AccreditationExpiresOn: input.AccreditationExpiresOn,
+			Products: input.Products, AnnualPatients: input.AnnualPatients, Description: input.Description,
+			AcceptingObservers: input.AcceptingObservers,
+		},
+	})
+	return hostCentrePayload(c, err)
 }
 
 // UpdateHostCentre is the resolver for the updateHostCentre field.
 func (r *mutationResolver) UpdateHostCentre(ctx context.Context, input model.UpdateHostCentreInput) (*model.HostCentrePayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateHostCentre - updateHostCentre"))
+	c, err := r.Directory.UpdateHostCentre(ctx, txClient(ctx), groups.UpdateHostCentreInput{
+		ID: input.ID,
+		HostCentreProfile: groups.HostCentreProfile{
+			Name: input.Name, City: input.City, Country: input.Country, Languages: input.Languages,
+			Adult: input.Adult, Paediatric: input.Paediatric, FocusAreas: input.FocusAreas,
+			Accreditation: input.Accreditation, AccreditationExpiresOn: input.AccreditationExpiresOn,
+			ClearAccreditationExpiresOn: input.ClearAccreditationExpiresOn != nil && *input.ClearAccreditationExpiresOn,
+			Products:                    input.Products, AnnualPatients: input.AnnualPatients, Description: input.Description,
+			AcceptingObservers: input.AcceptingObservers,
+		},
+	})
+	return hostCentrePayload(c, err)
 }
 
 // AddHostCoordinator is the resolver for the addHostCoordinator field.
 func (r *mutationResolver) AddHostCoordinator(ctx context.Context, input model.HostCoordinatorInput) (*model.HostCentrePayload, error) {
-	panic(fmt.Errorf("not implemented: AddHostCoordinator - addHostCoordinator"))
+	return hostCentrePayload(r.Directory.AddHostCoordinator(ctx, txClient(ctx), input.HostCentreID, input.UserID))
 }
 
 // RemoveHostCoordinator is the resolver for the removeHostCoordinator field.
 func (r *mutationResolver) RemoveHostCoordinator(ctx context.Context, input model.HostCoordinatorInput) (*model.HostCentrePayload, error) {
-	panic(fmt.Errorf("not implemented: RemoveHostCoordinator - removeHostCoordinator"))
+	return hostCentrePayload(r.Directory.RemoveHostCoordinator(ctx, txClient(ctx), input.HostCentreID, input.UserID))
 }
 
 // SetAffiliation is the resolver for the setAffiliation field.
 func (r *mutationResolver) SetAffiliation(ctx context.Context, input model.SetAffiliationInput) (*model.AffiliationPayload, error) {
-	panic(fmt.Errorf("not implemented: SetAffiliation - setAffiliation"))
+	a, err := r.Directory.SetAffiliation(ctx, txClient(ctx), groups.SetAffiliationInput{
+		UserID: input.UserID, OrganisationID: input.OrganisationID, Position: input.Position,
+	})
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if len(ue) > 0 {
+		a = nil
+	}
+	return &model.AffiliationPayload{Affiliation: a, UserErrors: ue}, nil
 }
 
 // RemoveAffiliation is the resolver for the removeAffiliation field.
 func (r *mutationResolver) RemoveAffiliation(ctx context.Context, input model.RemoveAffiliationInput) (*model.RemoveAffiliationPayload, error) {
-	panic(fmt.Errorf("not implemented: RemoveAffiliation - removeAffiliation"))
+	id, err := r.Directory.RemoveAffiliation(ctx, txClient(ctx), input.ID)
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if len(ue) > 0 {
+		return &model.RemoveAffiliationPayload{UserErrors: ue}, nil
+	}
+	return &model.RemoveAffiliationPayload{RemovedID: &id, UserErrors: ue}, nil
 }
 
 // Organisations is the resolver for the organisations field.
 func (r *queryResolver) Organisations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) (*ent.OrganisationConnection, error) {
-	panic(fmt.Errorf("not implemented: Organisations - organisations"))
+	var f groups.OrganisationFilter
+	if filter != nil {
+		f = groups.OrganisationFilter{
+			Country: filter.Country, Kind: filter.Kind, Search: filter.Search,
+			IncludeInactive: filter.IncludeInactive != nil && *filter.IncludeInactive,
+		}
+	}
+	return r.Directory.Organisations(ctx, f, groups.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }
 
 // HostCentres is the resolver for the hostCentres field.
 func (r *queryResolver) HostCentres(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) (*ent.HostCentreConnection, error) {
-	panic(fmt.Errorf("not implemented: HostCentres - hostCentres"))
+	var f groups.HostCentreFilter
+	if filter != nil {
+		f = groups.HostCentreFilter{
+			Country: filter.Country, Language: filter.Language, FocusArea: filter.FocusArea,
+			AcceptingObservers: filter.AcceptingObservers, Adult: filter.Adult, Paediatric: filter.Paediatric,
+			Search: filter.Search,
+		}
+	}
+	return r.Directory.HostCentres(ctx, f, groups.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }

@@ -8,11 +8,14 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/groups"
 )
 
 // Resolver holds the services the resolvers delegate to (no globals).
 type Resolver struct {
 	Client *ent.Client
 	Auth   *auth.Service
-	Now    func() time.Time
+	// Directory manages organisations, host centres and affiliations.
+	Directory *groups.Directory
+	Now       func() time.Time
 }

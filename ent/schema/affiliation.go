@@ -53,10 +53,11 @@ func (Affiliation) Annotations() []schema.Annotation {
 	}
 }
 
-// Policy of Affiliation: staff and the person themself.
+// Policy of Affiliation: staff, and the person themself while the organisation is active
+// (an inactive organisation is hidden from everyone but staff).
 func (Affiliation) Policy() ent.Policy {
 	return access.Policy(
-		access.Query(access.AllowSystem, access.AllowStaff, access.FilterOwnedByViewer),
+		access.Query(access.AllowSystem, access.AllowStaff, access.NarrowToActiveOrganisation, access.FilterOwnedByViewer),
 		access.Mutation(access.AllowSystem, access.AllowStaff),
 	)
 }

@@ -88,11 +88,12 @@ func (HostCentre) Annotations() []schema.Annotation {
 	}
 }
 
-// Policy of HostCentre: profiles are public; staff manage them; a coordinator edits the
-// profile of their own centre (not its coordinators or organisation).
+// Policy of HostCentre: profiles are public, except those of inactive organisations (staff
+// only); staff manage them; a coordinator edits the profile of their own centre (not its
+// coordinators or organisation).
 func (HostCentre) Policy() ent.Policy {
 	return access.Policy(
-		access.Query(access.AllowAll),
+		access.Query(access.AllowSystem, access.AllowStaff, access.NarrowToActiveOrganisation, access.AllowAll),
 		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowCoordinatorProfileEdit),
 	)
 }

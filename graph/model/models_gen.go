@@ -52,30 +52,42 @@ type CreateAPITokenPayload struct {
 type CreateHostCentreInput struct {
 	// A HOSPITAL organisation.
 	OrganisationID pulid.ID `json:"organisationId"`
-	Name           string   `json:"name"`
-	City           string   `json:"city"`
-	Country        string   `json:"country"`
-	// ISO 639-1 codes.
-	Languages              []string          `json:"languages"`
-	Adult                  bool              `json:"adult"`
-	Paediatric             bool              `json:"paediatric"`
-	FocusAreas             []vocab.FocusArea `json:"focusAreas"`
-	Accreditation          *string           `json:"accreditation,omitempty"`
-	AccreditationExpiresOn *vocab.Date       `json:"accreditationExpiresOn,omitempty"`
-	Products               []string          `json:"products,omitempty"`
-	AnnualPatients         *int              `json:"annualPatients,omitempty"`
-	// Markdown.
+	// At most 200 characters.
+	Name string `json:"name"`
+	// At most 100 characters.
+	City string `json:"city"`
+	// ISO 3166-1 alpha-2 code in upper case, e.g. FR.
+	Country string `json:"country"`
+	// 1 to 10 distinct ISO 639-1 codes, e.g. ["fr", "en"].
+	Languages []string `json:"languages"`
+	// Treats adults. At least one of adult and paediatric must be true.
+	Adult bool `json:"adult"`
+	// Treats children.
+	Paediatric bool `json:"paediatric"`
+	// Distinct focus areas.
+	FocusAreas []vocab.FocusArea `json:"focusAreas"`
+	// E.g. JACIE; at most 100 characters.
+	Accreditation *string `json:"accreditation,omitempty"`
+	// Only with an accreditation.
+	AccreditationExpiresOn *vocab.Date `json:"accreditationExpiresOn,omitempty"`
+	// CAR-T products administered: at most 20 distinct names of 1 to 100 characters.
+	Products []string `json:"products,omitempty"`
+	// CAR-T patients a year, 0 to 10000.
+	AnnualPatients *int `json:"annualPatients,omitempty"`
+	// Markdown, at most 20000 characters.
 	Description        *string `json:"description,omitempty"`
 	AcceptingObservers *bool   `json:"acceptingObservers,omitempty"`
 }
 
 type CreateOrganisationInput struct {
+	// At most 200 characters; unique within the country.
 	Name string            `json:"name"`
 	Kind organisation.Kind `json:"kind"`
-	// ISO 3166-1 alpha-2 code.
-	Country string  `json:"country"`
-	City    *string `json:"city,omitempty"`
-	// http(s) URL.
+	// ISO 3166-1 alpha-2 code in upper case, e.g. CZ.
+	Country string `json:"country"`
+	// At most 100 characters.
+	City *string `json:"city,omitempty"`
+	// http(s) URL, at most 500 characters.
 	Website *string `json:"website,omitempty"`
 }
 
@@ -88,7 +100,7 @@ type CreateUserInput struct {
 
 // Narrows the host-centre directory. All conditions must hold.
 type HostCentreFilters struct {
-	// ISO 3166-1 alpha-2 code, e.g. FR.
+	// ISO 3166-1 alpha-2 code in upper case, e.g. FR.
 	Country *string `json:"country,omitempty"`
 	// ISO 639-1 code of a language spoken with observers, e.g. en.
 	Language           *string          `json:"language,omitempty"`
@@ -98,7 +110,7 @@ type HostCentreFilters struct {
 	Adult *bool `json:"adult,omitempty"`
 	// Treats children.
 	Paediatric *bool `json:"paediatric,omitempty"`
-	// Case-insensitive part of the centre's name or city.
+	// Case-insensitive part of the centre's name or city (at most 100 characters).
 	Search *string `json:"search,omitempty"`
 }
 
@@ -115,10 +127,10 @@ type HostCoordinatorInput struct {
 
 // Narrows the organisations directory. All conditions must hold.
 type OrganisationFilters struct {
-	// ISO 3166-1 alpha-2 code, e.g. CZ.
+	// ISO 3166-1 alpha-2 code in upper case, e.g. CZ.
 	Country *string            `json:"country,omitempty"`
 	Kind    *organisation.Kind `json:"kind,omitempty"`
-	// Case-insensitive part of the name.
+	// Case-insensitive part of the name (at most 100 characters).
 	Search *string `json:"search,omitempty"`
 	// Staff only: include inactive organisations (ignored for others).
 	IncludeInactive *bool `json:"includeInactive,omitempty"`
@@ -187,7 +199,7 @@ type SignOutPayload struct {
 	SignedOut bool `json:"signedOut"`
 }
 
-// Changes to a host-centre profile; omitted fields stay as they are. Staff, or a coordinator of the centre.
+// Changes to a host-centre profile; omitted fields stay as they are and an empty list clears a list. The rules are those of CreateHostCentreInput. Staff, or a coordinator of the centre.
 type UpdateHostCentreInput struct {
 	ID                     pulid.ID          `json:"id"`
 	Name                   *string           `json:"name,omitempty"`

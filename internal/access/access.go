@@ -132,6 +132,21 @@ var FilterActive = queryRule(func(ctx context.Context, q ent.Query) error {
 	return privacy.Allow
 })
 
+// NarrowToActiveOrganisation narrows a query of rows that belong to an organisation (host
+// centres, affiliations) to those whose organisation is active, and skips: the rules after
+// it decide whether the narrowed read is allowed. Put it after AllowSystem and AllowStaff,
+// who see inactive organisations and everything attached to them. Without it a hidden
+// organisation would show through its centres (and their non-null `organisation` field
+// would fail to resolve for everyone else).
+var NarrowToActiveOrganisation = queryRule(func(ctx context.Context, q ent.Query) error {
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	f.Where(entql.HasEdgeWith("organisation", entql.FieldEQ("active", true)))
+	return privacy.Skip
+})
+
 // AllowCoordinatorProfileEdit lets a host coordinator update the profile of a centre they
 // coordinate: one centre at a time, profile fields only (not its coordinators or
 // organisation). The update is narrowed to centres whose coordinators include the viewer,

@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/config"
 	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/jobs"
 	cmail "github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/notify"
@@ -47,14 +48,16 @@ type Options struct {
 
 // App is a wired coalition service.
 type App struct {
-	Config   config.Config
-	DB       *db.DB
-	Auth     *auth.Service
-	Notifier *notify.Notifier
-	Outbox   *outbox.Worker
-	Jobs     *jobs.Runner
-	Handler  http.Handler
-	Registry *prometheus.Registry
+	Config config.Config
+	DB     *db.DB
+	Auth   *auth.Service
+	// Directory is the organisations and host-centre directory.
+	Directory *groups.Directory
+	Notifier  *notify.Notifier
+	Outbox    *outbox.Worker
+	Jobs      *jobs.Runner
+	Handler   http.Handler
+	Registry  *prometheus.Registry
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -152,6 +155,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Directory, err = groups.NewDirectory(groups.DirectoryConfig{Client: a.DB.Client, Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	for _, j := range []jobs.Job{
 		a.Outbox.DispatchJob(5 * time.Second),
 		{Name: JobAuthCleanup, Interval: time.Hour, Run: func(ctx context.Context) error {
@@ -167,6 +174,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Client:         a.DB.Client,
 		DB:             a.DB,
 		Auth:           a.Auth,
+		Directory:      a.Directory,
 		Now:            now,
 		Logger:         log,
 		Registry:       a.Registry,

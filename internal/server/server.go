@@ -18,17 +18,20 @@ import (
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
 // Config is what the HTTP surface needs.
 type Config struct {
-	Client   *ent.Client
-	DB       *db.DB
-	Auth     *auth.Service
-	Now      func() time.Time
-	Logger   *slog.Logger
-	Registry *prometheus.Registry
+	Client *ent.Client
+	DB     *db.DB
+	Auth   *auth.Service
+	// Directory is the organisations and host-centre directory.
+	Directory *groups.Directory
+	Now       func() time.Time
+	Logger    *slog.Logger
+	Registry  *prometheus.Registry
 
 	PublicURL      string
 	SiteName       string
@@ -47,8 +50,8 @@ type srv struct {
 
 // New returns the service's http.Handler.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Client == nil || cfg.DB == nil || cfg.Auth == nil || cfg.Now == nil || cfg.Logger == nil || cfg.Registry == nil {
-		return nil, errors.New("server: Client, DB, Auth, Now, Logger and Registry are required")
+	if cfg.Client == nil || cfg.DB == nil || cfg.Auth == nil || cfg.Directory == nil || cfg.Now == nil || cfg.Logger == nil || cfg.Registry == nil {
+		return nil, errors.New("server: Client, DB, Auth, Directory, Now, Logger and Registry are required")
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second

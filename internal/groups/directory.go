@@ -1,0 +1,69 @@
+package groups
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/internal/access"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// DirectoryConfig is what the directory service needs.
+type DirectoryConfig struct {
+	// Client is used for reads outside mutations (the directory connections).
+	Client *ent.Client
+	// Now is the service clock.
+	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Directory manages organisations, host centres, their coordinators and affiliations.
+//
+// Write methods take the mutation's transactional client and return, besides internal
+// errors: apperr.UserErrors for input the caller can fix (nothing is written then),
+// UNAUTHENTICATED for an anonymous caller, FORBIDDEN for a caller without the right, and
+// CONFLICT when a concurrent write took a unique name first.
+type Directory struct {
+	cfg DirectoryConfig
+	log *slog.Logger
+}
+
+// NewDirectory checks cfg and returns the service.
+func NewDirectory(cfg DirectoryConfig) (*Directory, error) {
+	if cfg.Client == nil || cfg.Now == nil {
+		return nil, errors.New("groups: Client and Now are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Directory{cfg: cfg, log: cfg.Logger.With("op", "groups.directory")}, nil
+}
+
+// requireManager refuses callers who may not manage the directory: UNAUTHENTICATED for an
+// anonymous caller, FORBIDDEN for others. It runs before any validation so that a caller
+// without the right learns nothing from the answers.
+func requireManager(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v.IsAnonymous():
+		return apperr.New(apperr.Unauthenticated, "sign in to manage the directory")
+	case !access.CanManageDirectory(v):
+		return apperr.New(apperr.Forbidden, "only coalition staff can manage the directory")
+	}
+	return nil
+}
+
+// conflict turns a unique-constraint violation (a concurrent write won the race that the
+// service's own check lost) into a CONFLICT error; other errors are wrapped with what.
+func conflict(err error, message, what string) error {
+	if ent.IsConstraintError(err) {
+		return apperr.Wrap(apperr.Conflict, err, "%s", message)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
