@@ -40,13 +40,39 @@ func requireSignedIn(ctx context.Context) error {
 	return nil
 }
 
-func userPayload(u *ent.User, err error) (*model.UserPayload, error) {
+// split turns a service's (record, error) into what a payload holds: on user errors no
+// record and the errors; on other errors a top-level error.
+func split[T any](v *T, err error) (*T, []*model.UserError, error) {
 	ue, err := userErrors(err)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ue) > 0 {
+		v = nil
+	}
+	return v, ue, nil
+}
+
+func userPayload(u *ent.User, err error) (*model.UserPayload, error) {
+	u, ue, err := split(u, err)
 	if err != nil {
 		return nil, err
 	}
-	if len(ue) > 0 {
-		u = nil
-	}
 	return &model.UserPayload{User: u, UserErrors: ue}, nil
+}
+
+func organisationPayload(o *ent.Organisation, err error) (*model.OrganisationPayload, error) {
+	o, ue, err := split(o, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.OrganisationPayload{Organisation: o, UserErrors: ue}, nil
+}
+
+func hostCentrePayload(c *ent.HostCentre, err error) (*model.HostCentrePayload, error) {
+	c, ue, err := split(c, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.HostCentrePayload{HostCentre: c, UserErrors: ue}, nil
 }

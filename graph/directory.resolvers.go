@@ -84,12 +84,9 @@ func (r *mutationResolver) SetAffiliation(ctx context.Context, input model.SetAf
 	a, err := r.Directory.SetAffiliation(ctx, txClient(ctx), groups.SetAffiliationInput{
 		UserID: input.UserID, OrganisationID: input.OrganisationID, Position: input.Position,
 	})
-	ue, err := userErrors(err)
+	a, ue, err := split(a, err)
 	if err != nil {
 		return nil, err
-	}
-	if len(ue) > 0 {
-		a = nil
 	}
 	return &model.AffiliationPayload{Affiliation: a, UserErrors: ue}, nil
 }
