@@ -22,10 +22,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/ent/workinggroup"
 
 	stdsql "database/sql"
 )
@@ -47,6 +49,8 @@ type Client struct {
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
 	LoginLink *LoginLinkClient
+	// Membership is the client for interacting with the Membership builders.
+	Membership *MembershipClient
 	// Organisation is the client for interacting with the Organisation builders.
 	Organisation *OrganisationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
@@ -55,6 +59,8 @@ type Client struct {
 	Session *SessionClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WorkingGroup is the client for interacting with the WorkingGroup builders.
+	WorkingGroup *WorkingGroupClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -72,10 +78,12 @@ func (c *Client) init() {
 	c.HostCentre = NewHostCentreClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.LoginLink = NewLoginLinkClient(c.config)
+	c.Membership = NewMembershipClient(c.config)
 	c.Organisation = NewOrganisationClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.WorkingGroup = NewWorkingGroupClient(c.config)
 }
 
 type (
@@ -174,10 +182,12 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		HostCentre:    NewHostCentreClient(cfg),
 		Job:           NewJobClient(cfg),
 		LoginLink:     NewLoginLinkClient(cfg),
+		Membership:    NewMembershipClient(cfg),
 		Organisation:  NewOrganisationClient(cfg),
 		OutboxMessage: NewOutboxMessageClient(cfg),
 		Session:       NewSessionClient(cfg),
 		User:          NewUserClient(cfg),
+		WorkingGroup:  NewWorkingGroupClient(cfg),
 	}, nil
 }
 
@@ -203,10 +213,12 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		HostCentre:    NewHostCentreClient(cfg),
 		Job:           NewJobClient(cfg),
 		LoginLink:     NewLoginLinkClient(cfg),
+		Membership:    NewMembershipClient(cfg),
 		Organisation:  NewOrganisationClient(cfg),
 		OutboxMessage: NewOutboxMessageClient(cfg),
 		Session:       NewSessionClient(cfg),
 		User:          NewUserClient(cfg),
+		WorkingGroup:  NewWorkingGroupClient(cfg),
 	}, nil
 }
 
@@ -237,7 +249,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Affiliation, c.ApiToken, c.AuditEvent, c.HostCentre, c.Job, c.LoginLink,
-		c.Organisation, c.OutboxMessage, c.Session, c.User,
+		c.Membership, c.Organisation, c.OutboxMessage, c.Session, c.User,
+		c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -248,7 +261,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Affiliation, c.ApiToken, c.AuditEvent, c.HostCentre, c.Job, c.LoginLink,
-		c.Organisation, c.OutboxMessage, c.Session, c.User,
+		c.Membership, c.Organisation, c.OutboxMessage, c.Session, c.User,
+		c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -269,6 +283,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Job.mutate(ctx, m)
 	case *LoginLinkMutation:
 		return c.LoginLink.mutate(ctx, m)
+	case *MembershipMutation:
+		return c.Membership.mutate(ctx, m)
 	case *OrganisationMutation:
 		return c.Organisation.mutate(ctx, m)
 	case *OutboxMessageMutation:
@@ -277,6 +293,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Session.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *WorkingGroupMutation:
+		return c.WorkingGroup.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -1166,6 +1184,188 @@ func (c *LoginLinkClient) mutate(ctx context.Context, m *LoginLinkMutation) (Val
 	}
 }
 
+// MembershipClient is a client for the Membership schema.
+type MembershipClient struct {
+	config
+}
+
+// NewMembershipClient returns a client for the Membership from the given config.
+func NewMembershipClient(c config) *MembershipClient {
+	return &MembershipClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `membership.Hooks(f(g(h())))`.
+func (c *MembershipClient) Use(hooks ...Hook) {
+	c.hooks.Membership = append(c.hooks.Membership, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `membership.Intercept(f(g(h())))`.
+func (c *MembershipClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Membership = append(c.inters.Membership, interceptors...)
+}
+
+// Create returns a builder for creating a Membership entity.
+func (c *MembershipClient) Create() *MembershipCreate {
+	mutation := newMembershipMutation(c.config, OpCreate)
+	return &MembershipCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Membership entities.
+func (c *MembershipClient) CreateBulk(builders ...*MembershipCreate) *MembershipCreateBulk {
+	return &MembershipCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MembershipClient) MapCreateBulk(slice any, setFunc func(*MembershipCreate, int)) *MembershipCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MembershipCreateBulk{err: fmt.Errorf("calling to MembershipClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MembershipCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MembershipCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Membership.
+func (c *MembershipClient) Update() *MembershipUpdate {
+	mutation := newMembershipMutation(c.config, OpUpdate)
+	return &MembershipUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MembershipClient) UpdateOne(_m *Membership) *MembershipUpdateOne {
+	mutation := newMembershipMutation(c.config, OpUpdateOne, withMembership(_m))
+	return &MembershipUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MembershipClient) UpdateOneID(id pulid.ID) *MembershipUpdateOne {
+	mutation := newMembershipMutation(c.config, OpUpdateOne, withMembershipID(id))
+	return &MembershipUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Membership.
+func (c *MembershipClient) Delete() *MembershipDelete {
+	mutation := newMembershipMutation(c.config, OpDelete)
+	return &MembershipDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MembershipClient) DeleteOne(_m *Membership) *MembershipDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MembershipClient) DeleteOneID(id pulid.ID) *MembershipDeleteOne {
+	builder := c.Delete().Where(membership.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MembershipDeleteOne{builder}
+}
+
+// Query returns a query builder for Membership.
+func (c *MembershipClient) Query() *MembershipQuery {
+	return &MembershipQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMembership},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Membership entity by its id.
+func (c *MembershipClient) Get(ctx context.Context, id pulid.ID) (*Membership, error) {
+	return c.Query().Where(membership.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MembershipClient) GetX(ctx context.Context, id pulid.ID) *Membership {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryGroup queries the group edge of a Membership.
+func (c *MembershipClient) QueryGroup(_m *Membership) *WorkingGroupQuery {
+	query := (&WorkingGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(membership.Table, membership.FieldID, id),
+			sqlgraph.To(workinggroup.Table, workinggroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, membership.GroupTable, membership.GroupColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a Membership.
+func (c *MembershipClient) QueryUser(_m *Membership) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(membership.Table, membership.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, membership.UserTable, membership.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOrganisation queries the organisation edge of a Membership.
+func (c *MembershipClient) QueryOrganisation(_m *Membership) *OrganisationQuery {
+	query := (&OrganisationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(membership.Table, membership.FieldID, id),
+			sqlgraph.To(organisation.Table, organisation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, membership.OrganisationTable, membership.OrganisationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MembershipClient) Hooks() []Hook {
+	hooks := c.hooks.Membership
+	return append(hooks[:len(hooks):len(hooks)], membership.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MembershipClient) Interceptors() []Interceptor {
+	return c.inters.Membership
+}
+
+func (c *MembershipClient) mutate(ctx context.Context, m *MembershipMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MembershipCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MembershipUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MembershipUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MembershipDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Membership mutation op: %q", m.Op())
+	}
+}
+
 // OrganisationClient is a client for the Organisation schema.
 type OrganisationClient struct {
 	config
@@ -1772,6 +1972,22 @@ func (c *UserClient) QueryAffiliations(_m *User) *AffiliationQuery {
 	return query
 }
 
+// QueryMemberships queries the memberships edge of a User.
+func (c *UserClient) QueryMemberships(_m *User) *MembershipQuery {
+	query := (&MembershipClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(membership.Table, membership.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.MembershipsTable, user.MembershipsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryCoordinatedCentres queries the coordinated_centres edge of a User.
 func (c *UserClient) QueryCoordinatedCentres(_m *User) *HostCentreQuery {
 	query := (&HostCentreClient{config: c.config}).Query()
@@ -1814,15 +2030,165 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// WorkingGroupClient is a client for the WorkingGroup schema.
+type WorkingGroupClient struct {
+	config
+}
+
+// NewWorkingGroupClient returns a client for the WorkingGroup from the given config.
+func NewWorkingGroupClient(c config) *WorkingGroupClient {
+	return &WorkingGroupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `workinggroup.Hooks(f(g(h())))`.
+func (c *WorkingGroupClient) Use(hooks ...Hook) {
+	c.hooks.WorkingGroup = append(c.hooks.WorkingGroup, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `workinggroup.Intercept(f(g(h())))`.
+func (c *WorkingGroupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WorkingGroup = append(c.inters.WorkingGroup, interceptors...)
+}
+
+// Create returns a builder for creating a WorkingGroup entity.
+func (c *WorkingGroupClient) Create() *WorkingGroupCreate {
+	mutation := newWorkingGroupMutation(c.config, OpCreate)
+	return &WorkingGroupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WorkingGroup entities.
+func (c *WorkingGroupClient) CreateBulk(builders ...*WorkingGroupCreate) *WorkingGroupCreateBulk {
+	return &WorkingGroupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WorkingGroupClient) MapCreateBulk(slice any, setFunc func(*WorkingGroupCreate, int)) *WorkingGroupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WorkingGroupCreateBulk{err: fmt.Errorf("calling to WorkingGroupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WorkingGroupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WorkingGroupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WorkingGroup.
+func (c *WorkingGroupClient) Update() *WorkingGroupUpdate {
+	mutation := newWorkingGroupMutation(c.config, OpUpdate)
+	return &WorkingGroupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WorkingGroupClient) UpdateOne(_m *WorkingGroup) *WorkingGroupUpdateOne {
+	mutation := newWorkingGroupMutation(c.config, OpUpdateOne, withWorkingGroup(_m))
+	return &WorkingGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WorkingGroupClient) UpdateOneID(id pulid.ID) *WorkingGroupUpdateOne {
+	mutation := newWorkingGroupMutation(c.config, OpUpdateOne, withWorkingGroupID(id))
+	return &WorkingGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WorkingGroup.
+func (c *WorkingGroupClient) Delete() *WorkingGroupDelete {
+	mutation := newWorkingGroupMutation(c.config, OpDelete)
+	return &WorkingGroupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WorkingGroupClient) DeleteOne(_m *WorkingGroup) *WorkingGroupDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WorkingGroupClient) DeleteOneID(id pulid.ID) *WorkingGroupDeleteOne {
+	builder := c.Delete().Where(workinggroup.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WorkingGroupDeleteOne{builder}
+}
+
+// Query returns a query builder for WorkingGroup.
+func (c *WorkingGroupClient) Query() *WorkingGroupQuery {
+	return &WorkingGroupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWorkingGroup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WorkingGroup entity by its id.
+func (c *WorkingGroupClient) Get(ctx context.Context, id pulid.ID) (*WorkingGroup, error) {
+	return c.Query().Where(workinggroup.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WorkingGroupClient) GetX(ctx context.Context, id pulid.ID) *WorkingGroup {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMemberships queries the memberships edge of a WorkingGroup.
+func (c *WorkingGroupClient) QueryMemberships(_m *WorkingGroup) *MembershipQuery {
+	query := (&MembershipClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workinggroup.Table, workinggroup.FieldID, id),
+			sqlgraph.To(membership.Table, membership.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, workinggroup.MembershipsTable, workinggroup.MembershipsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WorkingGroupClient) Hooks() []Hook {
+	hooks := c.hooks.WorkingGroup
+	return append(hooks[:len(hooks):len(hooks)], workinggroup.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WorkingGroupClient) Interceptors() []Interceptor {
+	return c.inters.WorkingGroup
+}
+
+func (c *WorkingGroupClient) mutate(ctx context.Context, m *WorkingGroupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WorkingGroupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WorkingGroupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WorkingGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WorkingGroupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WorkingGroup mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Affiliation, ApiToken, AuditEvent, HostCentre, Job, LoginLink, Organisation,
-		OutboxMessage, Session, User []ent.Hook
+		Affiliation, ApiToken, AuditEvent, HostCentre, Job, LoginLink, Membership,
+		Organisation, OutboxMessage, Session, User, WorkingGroup []ent.Hook
 	}
 	inters struct {
-		Affiliation, ApiToken, AuditEvent, HostCentre, Job, LoginLink, Organisation,
-		OutboxMessage, Session, User []ent.Interceptor
+		Affiliation, ApiToken, AuditEvent, HostCentre, Job, LoginLink, Membership,
+		Organisation, OutboxMessage, Session, User, WorkingGroup []ent.Interceptor
 	}
 )
 

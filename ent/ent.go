@@ -18,10 +18,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/ent/workinggroup"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -88,10 +90,12 @@ func checkColumn(t, c string) error {
 			hostcentre.Table:    hostcentre.ValidColumn,
 			job.Table:           job.ValidColumn,
 			loginlink.Table:     loginlink.ValidColumn,
+			membership.Table:    membership.ValidColumn,
 			organisation.Table:  organisation.ValidColumn,
 			outboxmessage.Table: outboxmessage.ValidColumn,
 			session.Table:       session.ValidColumn,
 			user.Table:          user.ValidColumn,
+			workinggroup.Table:  workinggroup.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

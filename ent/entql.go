@@ -9,11 +9,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/ent/workinggroup"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -23,7 +25,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -161,10 +163,37 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldExpiresAt:   {Type: field.TypeTime, Column: loginlink.FieldExpiresAt},
 			loginlink.FieldUsedAt:      {Type: field.TypeTime, Column: loginlink.FieldUsedAt},
 			loginlink.FieldRequestedIP: {Type: field.TypeString, Column: loginlink.FieldRequestedIP},
+			loginlink.FieldIntent:      {Type: field.TypeString, Column: loginlink.FieldIntent},
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   membership.Table,
+			Columns: membership.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: membership.FieldID,
+			},
+		},
+		Type: "Membership",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			membership.FieldCreatedAt:      {Type: field.TypeTime, Column: membership.FieldCreatedAt},
+			membership.FieldUpdatedAt:      {Type: field.TypeTime, Column: membership.FieldUpdatedAt},
+			membership.FieldGroupID:        {Type: field.TypeString, Column: membership.FieldGroupID},
+			membership.FieldUserID:         {Type: field.TypeString, Column: membership.FieldUserID},
+			membership.FieldOrganisationID: {Type: field.TypeString, Column: membership.FieldOrganisationID},
+			membership.FieldRole:           {Type: field.TypeEnum, Column: membership.FieldRole},
+			membership.FieldTermStart:      {Type: field.TypeString, Column: membership.FieldTermStart},
+			membership.FieldTermEnd:        {Type: field.TypeString, Column: membership.FieldTermEnd},
+			membership.FieldAnswer:         {Type: field.TypeEnum, Column: membership.FieldAnswer},
+			membership.FieldAnsweredAt:     {Type: field.TypeTime, Column: membership.FieldAnsweredAt},
+			membership.FieldEndedOn:        {Type: field.TypeString, Column: membership.FieldEndedOn},
+			membership.FieldEndReason:      {Type: field.TypeString, Column: membership.FieldEndReason},
+			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -185,7 +214,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -216,7 +245,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -238,7 +267,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -256,6 +285,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldRoles:        {Type: field.TypeJSON, Column: user.FieldRoles},
 			user.FieldDisabled:     {Type: field.TypeBool, Column: user.FieldDisabled},
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   workinggroup.Table,
+			Columns: workinggroup.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: workinggroup.FieldID,
+			},
+		},
+		Type: "WorkingGroup",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			workinggroup.FieldCreatedAt:   {Type: field.TypeTime, Column: workinggroup.FieldCreatedAt},
+			workinggroup.FieldUpdatedAt:   {Type: field.TypeTime, Column: workinggroup.FieldUpdatedAt},
+			workinggroup.FieldName:        {Type: field.TypeString, Column: workinggroup.FieldName},
+			workinggroup.FieldWorkPackage: {Type: field.TypeEnum, Column: workinggroup.FieldWorkPackage},
+			workinggroup.FieldPurpose:     {Type: field.TypeString, Column: workinggroup.FieldPurpose},
+			workinggroup.FieldVisibility:  {Type: field.TypeEnum, Column: workinggroup.FieldVisibility},
+			workinggroup.FieldArchived:    {Type: field.TypeBool, Column: workinggroup.FieldArchived},
 		},
 	}
 	graph.MustAddE(
@@ -317,6 +366,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"HostCentre",
 		"User",
+	)
+	graph.MustAddE(
+		"group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   membership.GroupTable,
+			Columns: []string{membership.GroupColumn},
+			Bidi:    false,
+		},
+		"Membership",
+		"WorkingGroup",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   membership.UserTable,
+			Columns: []string{membership.UserColumn},
+			Bidi:    false,
+		},
+		"Membership",
+		"User",
+	)
+	graph.MustAddE(
+		"organisation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   membership.OrganisationTable,
+			Columns: []string{membership.OrganisationColumn},
+			Bidi:    false,
+		},
+		"Membership",
+		"Organisation",
 	)
 	graph.MustAddE(
 		"host_centres",
@@ -391,6 +476,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Affiliation",
 	)
 	graph.MustAddE(
+		"memberships",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MembershipsTable,
+			Columns: []string{user.MembershipsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Membership",
+	)
+	graph.MustAddE(
 		"coordinated_centres",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -401,6 +498,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"HostCentre",
+	)
+	graph.MustAddE(
+		"memberships",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workinggroup.MembershipsTable,
+			Columns: []string{workinggroup.MembershipsColumn},
+			Bidi:    false,
+		},
+		"WorkingGroup",
+		"Membership",
 	)
 	return graph
 }()
@@ -1026,9 +1135,161 @@ func (f *LoginLinkFilter) WhereRequestedIP(p entql.StringP) {
 	f.Where(p.Field(loginlink.FieldRequestedIP))
 }
 
+// WhereIntent applies the entql string predicate on the intent field.
+func (f *LoginLinkFilter) WhereIntent(p entql.StringP) {
+	f.Where(p.Field(loginlink.FieldIntent))
+}
+
 // WhereSent applies the entql bool predicate on the sent field.
 func (f *LoginLinkFilter) WhereSent(p entql.BoolP) {
 	f.Where(p.Field(loginlink.FieldSent))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MembershipQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MembershipQuery builder.
+func (_q *MembershipQuery) Filter() *MembershipFilter {
+	return &MembershipFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MembershipMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MembershipMutation builder.
+func (m *MembershipMutation) Filter() *MembershipFilter {
+	return &MembershipFilter{config: m.config, predicateAdder: m}
+}
+
+// MembershipFilter provides a generic filtering capability at runtime for MembershipQuery.
+type MembershipFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MembershipFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MembershipFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(membership.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MembershipFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(membership.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MembershipFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(membership.FieldUpdatedAt))
+}
+
+// WhereGroupID applies the entql string predicate on the group_id field.
+func (f *MembershipFilter) WhereGroupID(p entql.StringP) {
+	f.Where(p.Field(membership.FieldGroupID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *MembershipFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(membership.FieldUserID))
+}
+
+// WhereOrganisationID applies the entql string predicate on the organisation_id field.
+func (f *MembershipFilter) WhereOrganisationID(p entql.StringP) {
+	f.Where(p.Field(membership.FieldOrganisationID))
+}
+
+// WhereRole applies the entql string predicate on the role field.
+func (f *MembershipFilter) WhereRole(p entql.StringP) {
+	f.Where(p.Field(membership.FieldRole))
+}
+
+// WhereTermStart applies the entql string predicate on the term_start field.
+func (f *MembershipFilter) WhereTermStart(p entql.StringP) {
+	f.Where(p.Field(membership.FieldTermStart))
+}
+
+// WhereTermEnd applies the entql string predicate on the term_end field.
+func (f *MembershipFilter) WhereTermEnd(p entql.StringP) {
+	f.Where(p.Field(membership.FieldTermEnd))
+}
+
+// WhereAnswer applies the entql string predicate on the answer field.
+func (f *MembershipFilter) WhereAnswer(p entql.StringP) {
+	f.Where(p.Field(membership.FieldAnswer))
+}
+
+// WhereAnsweredAt applies the entql time.Time predicate on the answered_at field.
+func (f *MembershipFilter) WhereAnsweredAt(p entql.TimeP) {
+	f.Where(p.Field(membership.FieldAnsweredAt))
+}
+
+// WhereEndedOn applies the entql string predicate on the ended_on field.
+func (f *MembershipFilter) WhereEndedOn(p entql.StringP) {
+	f.Where(p.Field(membership.FieldEndedOn))
+}
+
+// WhereEndReason applies the entql string predicate on the end_reason field.
+func (f *MembershipFilter) WhereEndReason(p entql.StringP) {
+	f.Where(p.Field(membership.FieldEndReason))
+}
+
+// WhereInvitedByID applies the entql string predicate on the invited_by_id field.
+func (f *MembershipFilter) WhereInvitedByID(p entql.StringP) {
+	f.Where(p.Field(membership.FieldInvitedByID))
+}
+
+// WhereHasGroup applies a predicate to check if query has an edge group.
+func (f *MembershipFilter) WhereHasGroup() {
+	f.Where(entql.HasEdge("group"))
+}
+
+// WhereHasGroupWith applies a predicate to check if query has an edge group with a given conditions (other predicates).
+func (f *MembershipFilter) WhereHasGroupWith(preds ...predicate.WorkingGroup) {
+	f.Where(entql.HasEdgeWith("group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *MembershipFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *MembershipFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOrganisation applies a predicate to check if query has an edge organisation.
+func (f *MembershipFilter) WhereHasOrganisation() {
+	f.Where(entql.HasEdge("organisation"))
+}
+
+// WhereHasOrganisationWith applies a predicate to check if query has an edge organisation with a given conditions (other predicates).
+func (f *MembershipFilter) WhereHasOrganisationWith(preds ...predicate.Organisation) {
+	f.Where(entql.HasEdgeWith("organisation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -1060,7 +1321,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1168,7 +1429,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1298,7 +1559,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1397,7 +1658,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1485,6 +1746,20 @@ func (f *UserFilter) WhereHasAffiliationsWith(preds ...predicate.Affiliation) {
 	})))
 }
 
+// WhereHasMemberships applies a predicate to check if query has an edge memberships.
+func (f *UserFilter) WhereHasMemberships() {
+	f.Where(entql.HasEdge("memberships"))
+}
+
+// WhereHasMembershipsWith applies a predicate to check if query has an edge memberships with a given conditions (other predicates).
+func (f *UserFilter) WhereHasMembershipsWith(preds ...predicate.Membership) {
+	f.Where(entql.HasEdgeWith("memberships", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasCoordinatedCentres applies a predicate to check if query has an edge coordinated_centres.
 func (f *UserFilter) WhereHasCoordinatedCentres() {
 	f.Where(entql.HasEdge("coordinated_centres"))
@@ -1493,6 +1768,95 @@ func (f *UserFilter) WhereHasCoordinatedCentres() {
 // WhereHasCoordinatedCentresWith applies a predicate to check if query has an edge coordinated_centres with a given conditions (other predicates).
 func (f *UserFilter) WhereHasCoordinatedCentresWith(preds ...predicate.HostCentre) {
 	f.Where(entql.HasEdgeWith("coordinated_centres", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WorkingGroupQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WorkingGroupQuery builder.
+func (_q *WorkingGroupQuery) Filter() *WorkingGroupFilter {
+	return &WorkingGroupFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WorkingGroupMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WorkingGroupMutation builder.
+func (m *WorkingGroupMutation) Filter() *WorkingGroupFilter {
+	return &WorkingGroupFilter{config: m.config, predicateAdder: m}
+}
+
+// WorkingGroupFilter provides a generic filtering capability at runtime for WorkingGroupQuery.
+type WorkingGroupFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WorkingGroupFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *WorkingGroupFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(workinggroup.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WorkingGroupFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(workinggroup.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WorkingGroupFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(workinggroup.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *WorkingGroupFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(workinggroup.FieldName))
+}
+
+// WhereWorkPackage applies the entql string predicate on the work_package field.
+func (f *WorkingGroupFilter) WhereWorkPackage(p entql.StringP) {
+	f.Where(p.Field(workinggroup.FieldWorkPackage))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *WorkingGroupFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(workinggroup.FieldPurpose))
+}
+
+// WhereVisibility applies the entql string predicate on the visibility field.
+func (f *WorkingGroupFilter) WhereVisibility(p entql.StringP) {
+	f.Where(p.Field(workinggroup.FieldVisibility))
+}
+
+// WhereArchived applies the entql bool predicate on the archived field.
+func (f *WorkingGroupFilter) WhereArchived(p entql.BoolP) {
+	f.Where(p.Field(workinggroup.FieldArchived))
+}
+
+// WhereHasMemberships applies a predicate to check if query has an edge memberships.
+func (f *WorkingGroupFilter) WhereHasMemberships() {
+	f.Where(entql.HasEdge("memberships"))
+}
+
+// WhereHasMembershipsWith applies a predicate to check if query has an edge memberships with a given conditions (other predicates).
+func (f *WorkingGroupFilter) WhereHasMembershipsWith(preds ...predicate.Membership) {
+	f.Where(entql.HasEdgeWith("memberships", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

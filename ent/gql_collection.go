@@ -14,9 +14,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/ent/workinggroup"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -612,6 +614,192 @@ func newHostCentrePaginateArgs(rv map[string]any) *hostcentrePaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MembershipQuery) CollectFields(ctx context.Context, satisfies ...string) (*MembershipQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MembershipQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(membership.Columns))
+		selectedFields = []string{membership.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "group":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&WorkingGroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, workinggroupImplementors)...); err != nil {
+				return err
+			}
+			_q.withGroup = query
+			if _, ok := fieldSeen[membership.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, membership.FieldGroupID)
+				fieldSeen[membership.FieldGroupID] = struct{}{}
+			}
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[membership.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, membership.FieldUserID)
+				fieldSeen[membership.FieldUserID] = struct{}{}
+			}
+
+		case "organisation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OrganisationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, organisationImplementors)...); err != nil {
+				return err
+			}
+			_q.withOrganisation = query
+			if _, ok := fieldSeen[membership.FieldOrganisationID]; !ok {
+				selectedFields = append(selectedFields, membership.FieldOrganisationID)
+				fieldSeen[membership.FieldOrganisationID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[membership.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, membership.FieldCreatedAt)
+				fieldSeen[membership.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[membership.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, membership.FieldUpdatedAt)
+				fieldSeen[membership.FieldUpdatedAt] = struct{}{}
+			}
+		case "groupID":
+			if _, ok := fieldSeen[membership.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, membership.FieldGroupID)
+				fieldSeen[membership.FieldGroupID] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[membership.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, membership.FieldUserID)
+				fieldSeen[membership.FieldUserID] = struct{}{}
+			}
+		case "organisationID":
+			if _, ok := fieldSeen[membership.FieldOrganisationID]; !ok {
+				selectedFields = append(selectedFields, membership.FieldOrganisationID)
+				fieldSeen[membership.FieldOrganisationID] = struct{}{}
+			}
+		case "role":
+			if _, ok := fieldSeen[membership.FieldRole]; !ok {
+				selectedFields = append(selectedFields, membership.FieldRole)
+				fieldSeen[membership.FieldRole] = struct{}{}
+			}
+		case "termStart":
+			if _, ok := fieldSeen[membership.FieldTermStart]; !ok {
+				selectedFields = append(selectedFields, membership.FieldTermStart)
+				fieldSeen[membership.FieldTermStart] = struct{}{}
+			}
+		case "termEnd":
+			if _, ok := fieldSeen[membership.FieldTermEnd]; !ok {
+				selectedFields = append(selectedFields, membership.FieldTermEnd)
+				fieldSeen[membership.FieldTermEnd] = struct{}{}
+			}
+		case "answer":
+			if _, ok := fieldSeen[membership.FieldAnswer]; !ok {
+				selectedFields = append(selectedFields, membership.FieldAnswer)
+				fieldSeen[membership.FieldAnswer] = struct{}{}
+			}
+		case "answeredAt":
+			if _, ok := fieldSeen[membership.FieldAnsweredAt]; !ok {
+				selectedFields = append(selectedFields, membership.FieldAnsweredAt)
+				fieldSeen[membership.FieldAnsweredAt] = struct{}{}
+			}
+		case "endedOn":
+			if _, ok := fieldSeen[membership.FieldEndedOn]; !ok {
+				selectedFields = append(selectedFields, membership.FieldEndedOn)
+				fieldSeen[membership.FieldEndedOn] = struct{}{}
+			}
+		case "endReason":
+			if _, ok := fieldSeen[membership.FieldEndReason]; !ok {
+				selectedFields = append(selectedFields, membership.FieldEndReason)
+				fieldSeen[membership.FieldEndReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type membershipPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MembershipPaginateOption
+}
+
+func newMembershipPaginateArgs(rv map[string]any) *membershipPaginateArgs {
+	args := &membershipPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MembershipOrder{Field: &MembershipOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMembershipOrder(order))
+			}
+		case *MembershipOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMembershipOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *OrganisationQuery) CollectFields(ctx context.Context, satisfies ...string) (*OrganisationQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -869,6 +1057,19 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				*wq = *query
 			})
 
+		case "memberships":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MembershipClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, membershipImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedMemberships(alias, func(wq *MembershipQuery) {
+				*wq = *query
+			})
+
 		case "coordinatedCentres":
 			var (
 				alias = field.Alias
@@ -950,6 +1151,211 @@ func newUserPaginateArgs(rv map[string]any) *userPaginateArgs {
 		case *UserOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithUserOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WorkingGroupQuery) CollectFields(ctx context.Context, satisfies ...string) (*WorkingGroupQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WorkingGroupQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(workinggroup.Columns))
+		selectedFields = []string{workinggroup.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "memberships":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MembershipClient{config: _q.config}).Query()
+			)
+			args := newMembershipPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newMembershipPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*WorkingGroup) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"group_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(workinggroup.MembershipsColumn), ids...))
+						})
+						if err := query.GroupBy(workinggroup.MembershipsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*WorkingGroup) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Memberships)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, membershipImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(workinggroup.MembershipsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedMemberships(alias, func(wq *MembershipQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[workinggroup.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, workinggroup.FieldCreatedAt)
+				fieldSeen[workinggroup.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[workinggroup.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, workinggroup.FieldUpdatedAt)
+				fieldSeen[workinggroup.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[workinggroup.FieldName]; !ok {
+				selectedFields = append(selectedFields, workinggroup.FieldName)
+				fieldSeen[workinggroup.FieldName] = struct{}{}
+			}
+		case "workPackage":
+			if _, ok := fieldSeen[workinggroup.FieldWorkPackage]; !ok {
+				selectedFields = append(selectedFields, workinggroup.FieldWorkPackage)
+				fieldSeen[workinggroup.FieldWorkPackage] = struct{}{}
+			}
+		case "purpose":
+			if _, ok := fieldSeen[workinggroup.FieldPurpose]; !ok {
+				selectedFields = append(selectedFields, workinggroup.FieldPurpose)
+				fieldSeen[workinggroup.FieldPurpose] = struct{}{}
+			}
+		case "visibility":
+			if _, ok := fieldSeen[workinggroup.FieldVisibility]; !ok {
+				selectedFields = append(selectedFields, workinggroup.FieldVisibility)
+				fieldSeen[workinggroup.FieldVisibility] = struct{}{}
+			}
+		case "archived":
+			if _, ok := fieldSeen[workinggroup.FieldArchived]; !ok {
+				selectedFields = append(selectedFields, workinggroup.FieldArchived)
+				fieldSeen[workinggroup.FieldArchived] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type workinggroupPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WorkingGroupPaginateOption
+}
+
+func newWorkingGroupPaginateArgs(rv map[string]any) *workinggroupPaginateArgs {
+	args := &workinggroupPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &WorkingGroupOrder{Field: &WorkingGroupOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithWorkingGroupOrder(order))
+			}
+		case *WorkingGroupOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithWorkingGroupOrder(v))
 			}
 		}
 	}

@@ -52,6 +52,30 @@ func (_m *HostCentre) Coordinators(ctx context.Context) (result []*User, err err
 	return result, err
 }
 
+func (_m *Membership) Group(ctx context.Context) (*WorkingGroup, error) {
+	result, err := _m.Edges.GroupOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroup().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Membership) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Membership) Organisation(ctx context.Context) (*Organisation, error) {
+	result, err := _m.Edges.OrganisationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOrganisation().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Organisation) HostCentres(ctx context.Context) (result []*HostCentre, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedHostCentres(graphql.GetFieldContext(ctx).Field.Alias)
@@ -96,6 +120,18 @@ func (_m *User) Affiliations(ctx context.Context) (result []*Affiliation, err er
 	return result, err
 }
 
+func (_m *User) Memberships(ctx context.Context) (result []*Membership, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMemberships(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MembershipsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMemberships().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *User) CoordinatedCentres(ctx context.Context) (result []*HostCentre, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedCoordinatedCentres(graphql.GetFieldContext(ctx).Field.Alias)
@@ -106,4 +142,24 @@ func (_m *User) CoordinatedCentres(ctx context.Context) (result []*HostCentre, e
 		result, err = _m.QueryCoordinatedCentres().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *WorkingGroup) Memberships(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *MembershipOrder,
+) (*MembershipConnection, error) {
+	opts := []MembershipPaginateOption{
+		WithMembershipOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedMemberships(alias); err == nil || hasTotalCount {
+		pager, err := newMembershipPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &MembershipConnection{Edges: []*MembershipEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryMemberships().Paginate(ctx, after, first, before, last, opts...)
 }

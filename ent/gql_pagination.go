@@ -18,9 +18,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -1378,6 +1380,302 @@ func (_m *HostCentre) ToEdge(order *HostCentreOrder) *HostCentreEdge {
 	}
 }
 
+// MembershipEdge is the edge representation of Membership.
+type MembershipEdge struct {
+	Node   *Membership `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// MembershipConnection is the connection containing edges to Membership.
+type MembershipConnection struct {
+	Edges      []*MembershipEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *MembershipConnection) build(nodes []*Membership, pager *membershipPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Membership
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Membership {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Membership {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MembershipEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MembershipEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MembershipPaginateOption enables pagination customization.
+type MembershipPaginateOption func(*membershipPager) error
+
+// WithMembershipOrder configures pagination ordering.
+func WithMembershipOrder(order *MembershipOrder) MembershipPaginateOption {
+	if order == nil {
+		order = DefaultMembershipOrder
+	}
+	o := *order
+	return func(pager *membershipPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMembershipOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMembershipFilter configures pagination filter.
+func WithMembershipFilter(filter func(*MembershipQuery) (*MembershipQuery, error)) MembershipPaginateOption {
+	return func(pager *membershipPager) error {
+		if filter == nil {
+			return errors.New("MembershipQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type membershipPager struct {
+	reverse bool
+	order   *MembershipOrder
+	filter  func(*MembershipQuery) (*MembershipQuery, error)
+}
+
+func newMembershipPager(opts []MembershipPaginateOption, reverse bool) (*membershipPager, error) {
+	pager := &membershipPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMembershipOrder
+	}
+	return pager, nil
+}
+
+func (p *membershipPager) applyFilter(query *MembershipQuery) (*MembershipQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *membershipPager) toCursor(_m *Membership) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *membershipPager) applyCursors(query *MembershipQuery, after, before *Cursor) (*MembershipQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMembershipOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *membershipPager) applyOrder(query *MembershipQuery) *MembershipQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMembershipOrder.Field {
+		query = query.Order(DefaultMembershipOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *membershipPager) orderExpr(query *MembershipQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMembershipOrder.Field {
+			b.Comma().Ident(DefaultMembershipOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Membership.
+func (_m *MembershipQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MembershipPaginateOption,
+) (*MembershipConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMembershipPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MembershipConnection{Edges: []*MembershipEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// MembershipOrderFieldCreatedAt orders Membership by created_at.
+	MembershipOrderFieldCreatedAt = &MembershipOrderField{
+		Value: func(_m *Membership) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: membership.FieldCreatedAt,
+		toTerm: membership.ByCreatedAt,
+		toCursor: func(_m *Membership) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MembershipOrderField) String() string {
+	var str string
+	switch f.column {
+	case MembershipOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MembershipOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MembershipOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MembershipOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *MembershipOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid MembershipOrderField", str)
+	}
+	return nil
+}
+
+// MembershipOrderField defines the ordering field of Membership.
+type MembershipOrderField struct {
+	// Value extracts the ordering value from the given Membership.
+	Value    func(*Membership) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) membership.OrderOption
+	toCursor func(*Membership) Cursor
+}
+
+// MembershipOrder defines the ordering of Membership.
+type MembershipOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *MembershipOrderField `json:"field"`
+}
+
+// DefaultMembershipOrder is the default ordering of Membership.
+var DefaultMembershipOrder = &MembershipOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MembershipOrderField{
+		Value: func(_m *Membership) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: membership.FieldID,
+		toTerm: membership.ByID,
+		toCursor: func(_m *Membership) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Membership into MembershipEdge.
+func (_m *Membership) ToEdge(order *MembershipOrder) *MembershipEdge {
+	if order == nil {
+		order = DefaultMembershipOrder
+	}
+	return &MembershipEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // OrganisationEdge is the edge representation of Organisation.
 type OrganisationEdge struct {
 	Node   *Organisation `json:"node"`
@@ -2055,6 +2353,338 @@ func (_m *User) ToEdge(order *UserOrder) *UserEdge {
 		order = DefaultUserOrder
 	}
 	return &UserEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// WorkingGroupEdge is the edge representation of WorkingGroup.
+type WorkingGroupEdge struct {
+	Node   *WorkingGroup `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// WorkingGroupConnection is the connection containing edges to WorkingGroup.
+type WorkingGroupConnection struct {
+	Edges      []*WorkingGroupEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *WorkingGroupConnection) build(nodes []*WorkingGroup, pager *workinggroupPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *WorkingGroup
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *WorkingGroup {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *WorkingGroup {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*WorkingGroupEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &WorkingGroupEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// WorkingGroupPaginateOption enables pagination customization.
+type WorkingGroupPaginateOption func(*workinggroupPager) error
+
+// WithWorkingGroupOrder configures pagination ordering.
+func WithWorkingGroupOrder(order *WorkingGroupOrder) WorkingGroupPaginateOption {
+	if order == nil {
+		order = DefaultWorkingGroupOrder
+	}
+	o := *order
+	return func(pager *workinggroupPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultWorkingGroupOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithWorkingGroupFilter configures pagination filter.
+func WithWorkingGroupFilter(filter func(*WorkingGroupQuery) (*WorkingGroupQuery, error)) WorkingGroupPaginateOption {
+	return func(pager *workinggroupPager) error {
+		if filter == nil {
+			return errors.New("WorkingGroupQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type workinggroupPager struct {
+	reverse bool
+	order   *WorkingGroupOrder
+	filter  func(*WorkingGroupQuery) (*WorkingGroupQuery, error)
+}
+
+func newWorkingGroupPager(opts []WorkingGroupPaginateOption, reverse bool) (*workinggroupPager, error) {
+	pager := &workinggroupPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultWorkingGroupOrder
+	}
+	return pager, nil
+}
+
+func (p *workinggroupPager) applyFilter(query *WorkingGroupQuery) (*WorkingGroupQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *workinggroupPager) toCursor(_m *WorkingGroup) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *workinggroupPager) applyCursors(query *WorkingGroupQuery, after, before *Cursor) (*WorkingGroupQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultWorkingGroupOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *workinggroupPager) applyOrder(query *WorkingGroupQuery) *WorkingGroupQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultWorkingGroupOrder.Field {
+		query = query.Order(DefaultWorkingGroupOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *workinggroupPager) orderExpr(query *WorkingGroupQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultWorkingGroupOrder.Field {
+			b.Comma().Ident(DefaultWorkingGroupOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to WorkingGroup.
+func (_m *WorkingGroupQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...WorkingGroupPaginateOption,
+) (*WorkingGroupConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newWorkingGroupPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &WorkingGroupConnection{Edges: []*WorkingGroupEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// WorkingGroupOrderFieldCreatedAt orders WorkingGroup by created_at.
+	WorkingGroupOrderFieldCreatedAt = &WorkingGroupOrderField{
+		Value: func(_m *WorkingGroup) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: workinggroup.FieldCreatedAt,
+		toTerm: workinggroup.ByCreatedAt,
+		toCursor: func(_m *WorkingGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// WorkingGroupOrderFieldName orders WorkingGroup by name.
+	WorkingGroupOrderFieldName = &WorkingGroupOrderField{
+		Value: func(_m *WorkingGroup) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: workinggroup.FieldName,
+		toTerm: workinggroup.ByName,
+		toCursor: func(_m *WorkingGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// WorkingGroupOrderFieldWorkPackage orders WorkingGroup by work_package.
+	WorkingGroupOrderFieldWorkPackage = &WorkingGroupOrderField{
+		Value: func(_m *WorkingGroup) (ent.Value, error) {
+			return _m.WorkPackage, nil
+		},
+		column: workinggroup.FieldWorkPackage,
+		toTerm: workinggroup.ByWorkPackage,
+		toCursor: func(_m *WorkingGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.WorkPackage,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f WorkingGroupOrderField) String() string {
+	var str string
+	switch f.column {
+	case WorkingGroupOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case WorkingGroupOrderFieldName.column:
+		str = "NAME"
+	case WorkingGroupOrderFieldWorkPackage.column:
+		str = "WORK_PACKAGE"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f WorkingGroupOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *WorkingGroupOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("WorkingGroupOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *WorkingGroupOrderFieldCreatedAt
+	case "NAME":
+		*f = *WorkingGroupOrderFieldName
+	case "WORK_PACKAGE":
+		*f = *WorkingGroupOrderFieldWorkPackage
+	default:
+		return fmt.Errorf("%s is not a valid WorkingGroupOrderField", str)
+	}
+	return nil
+}
+
+// WorkingGroupOrderField defines the ordering field of WorkingGroup.
+type WorkingGroupOrderField struct {
+	// Value extracts the ordering value from the given WorkingGroup.
+	Value    func(*WorkingGroup) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) workinggroup.OrderOption
+	toCursor func(*WorkingGroup) Cursor
+}
+
+// WorkingGroupOrder defines the ordering of WorkingGroup.
+type WorkingGroupOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *WorkingGroupOrderField `json:"field"`
+}
+
+// DefaultWorkingGroupOrder is the default ordering of WorkingGroup.
+var DefaultWorkingGroupOrder = &WorkingGroupOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &WorkingGroupOrderField{
+		Value: func(_m *WorkingGroup) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: workinggroup.FieldID,
+		toTerm: workinggroup.ByID,
+		toCursor: func(_m *WorkingGroup) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts WorkingGroup into WorkingGroupEdge.
+func (_m *WorkingGroup) ToEdge(order *WorkingGroupOrder) *WorkingGroupEdge {
+	if order == nil {
+		order = DefaultWorkingGroupOrder
+	}
+	return &WorkingGroupEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

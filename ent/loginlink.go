@@ -35,6 +35,8 @@ type LoginLink struct {
 	UsedAt *time.Time `json:"used_at,omitempty"`
 	// Address that asked for the link.
 	RequestedIP string `json:"requested_ip,omitempty"`
+	// What redeeming the link also does as the signed-in user, e.g. membership.accept:mbr_…; empty for a plain sign-in.
+	Intent string `json:"intent,omitempty"`
 	// False when no email was sent (disabled account): the row still counts for rate limits.
 	Sent         bool `json:"sent,omitempty"`
 	selectValues sql.SelectValues
@@ -49,7 +51,7 @@ func (*LoginLink) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case loginlink.FieldSent:
 			values[i] = new(sql.NullBool)
-		case loginlink.FieldEmail, loginlink.FieldTokenHash, loginlink.FieldRequestedIP:
+		case loginlink.FieldEmail, loginlink.FieldTokenHash, loginlink.FieldRequestedIP, loginlink.FieldIntent:
 			values[i] = new(sql.NullString)
 		case loginlink.FieldCreatedAt, loginlink.FieldUpdatedAt, loginlink.FieldRequestedAt, loginlink.FieldExpiresAt, loginlink.FieldUsedAt:
 			values[i] = new(sql.NullTime)
@@ -123,6 +125,12 @@ func (_m *LoginLink) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RequestedIP = value.String
 			}
+		case loginlink.FieldIntent:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field intent", values[i])
+			} else if value.Valid {
+				_m.Intent = value.String
+			}
 		case loginlink.FieldSent:
 			if value, ok := values[i].(*sql.NullBool); !ok {
 				return fmt.Errorf("unexpected type %T for field sent", values[i])
@@ -189,6 +197,9 @@ func (_m *LoginLink) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("requested_ip=")
 	builder.WriteString(_m.RequestedIP)
+	builder.WriteString(", ")
+	builder.WriteString("intent=")
+	builder.WriteString(_m.Intent)
 	builder.WriteString(", ")
 	builder.WriteString("sent=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Sent))

@@ -104,6 +104,20 @@ func (_c *LoginLinkCreate) SetNillableRequestedIP(v *string) *LoginLinkCreate {
 	return _c
 }
 
+// SetIntent sets the "intent" field.
+func (_c *LoginLinkCreate) SetIntent(v string) *LoginLinkCreate {
+	_c.mutation.SetIntent(v)
+	return _c
+}
+
+// SetNillableIntent sets the "intent" field if the given value is not nil.
+func (_c *LoginLinkCreate) SetNillableIntent(v *string) *LoginLinkCreate {
+	if v != nil {
+		_c.SetIntent(*v)
+	}
+	return _c
+}
+
 // SetSent sets the "sent" field.
 func (_c *LoginLinkCreate) SetSent(v bool) *LoginLinkCreate {
 	_c.mutation.SetSent(v)
@@ -187,6 +201,10 @@ func (_c *LoginLinkCreate) defaults() error {
 		v := loginlink.DefaultRequestedIP
 		_c.mutation.SetRequestedIP(v)
 	}
+	if _, ok := _c.mutation.Intent(); !ok {
+		v := loginlink.DefaultIntent
+		_c.mutation.SetIntent(v)
+	}
 	if _, ok := _c.mutation.Sent(); !ok {
 		v := loginlink.DefaultSent
 		_c.mutation.SetSent(v)
@@ -237,6 +255,14 @@ func (_c *LoginLinkCreate) check() error {
 	if v, ok := _c.mutation.RequestedIP(); ok {
 		if err := loginlink.RequestedIPValidator(v); err != nil {
 			return &ValidationError{Name: "requested_ip", err: fmt.Errorf(`ent: validator failed for field "LoginLink.requested_ip": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Intent(); !ok {
+		return &ValidationError{Name: "intent", err: errors.New(`ent: missing required field "LoginLink.intent"`)}
+	}
+	if v, ok := _c.mutation.Intent(); ok {
+		if err := loginlink.IntentValidator(v); err != nil {
+			return &ValidationError{Name: "intent", err: fmt.Errorf(`ent: validator failed for field "LoginLink.intent": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Sent(); !ok {
@@ -309,6 +335,10 @@ func (_c *LoginLinkCreate) createSpec() (*LoginLink, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RequestedIP(); ok {
 		_spec.SetField(loginlink.FieldRequestedIP, field.TypeString, value)
 		_node.RequestedIP = value
+	}
+	if value, ok := _c.mutation.Intent(); ok {
+		_spec.SetField(loginlink.FieldIntent, field.TypeString, value)
+		_node.Intent = value
 	}
 	if value, ok := _c.mutation.Sent(); ok {
 		_spec.SetField(loginlink.FieldSent, field.TypeBool, value)
@@ -430,6 +460,9 @@ func (u *LoginLinkUpsertOne) UpdateNewValues() *LoginLinkUpsertOne {
 		}
 		if _, exists := u.create.mutation.RequestedIP(); exists {
 			s.SetIgnore(loginlink.FieldRequestedIP)
+		}
+		if _, exists := u.create.mutation.Intent(); exists {
+			s.SetIgnore(loginlink.FieldIntent)
 		}
 		if _, exists := u.create.mutation.Sent(); exists {
 			s.SetIgnore(loginlink.FieldSent)
@@ -700,6 +733,9 @@ func (u *LoginLinkUpsertBulk) UpdateNewValues() *LoginLinkUpsertBulk {
 			}
 			if _, exists := b.mutation.RequestedIP(); exists {
 				s.SetIgnore(loginlink.FieldRequestedIP)
+			}
+			if _, exists := b.mutation.Intent(); exists {
+				s.SetIgnore(loginlink.FieldIntent)
 			}
 			if _, exists := b.mutation.Sent(); exists {
 				s.SetIgnore(loginlink.FieldSent)

@@ -11,11 +11,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/ent/workinggroup"
 )
 
 // prefixMap maps ID prefixes to table names.
@@ -26,10 +28,12 @@ var prefixMap = map[string]string{
 	"hcn": hostcentre.Table,
 	"job": job.Table,
 	"lnk": loginlink.Table,
+	"mbr": membership.Table,
 	"org": organisation.Table,
 	"msg": outboxmessage.Table,
 	"ses": session.Table,
 	"usr": user.Table,
+	"wgp": workinggroup.Table,
 }
 
 // IDToType maps an ID to the table of its type, by its prefix. A malformed ID or an

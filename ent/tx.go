@@ -26,6 +26,8 @@ type Tx struct {
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
 	LoginLink *LoginLinkClient
+	// Membership is the client for interacting with the Membership builders.
+	Membership *MembershipClient
 	// Organisation is the client for interacting with the Organisation builders.
 	Organisation *OrganisationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
@@ -34,6 +36,8 @@ type Tx struct {
 	Session *SessionClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WorkingGroup is the client for interacting with the WorkingGroup builders.
+	WorkingGroup *WorkingGroupClient
 
 	// lazily loaded.
 	client     *Client
@@ -171,10 +175,12 @@ func (tx *Tx) init() {
 	tx.HostCentre = NewHostCentreClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.LoginLink = NewLoginLinkClient(tx.config)
+	tx.Membership = NewMembershipClient(tx.config)
 	tx.Organisation = NewOrganisationClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.WorkingGroup = NewWorkingGroupClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -49,17 +49,20 @@ type UserEdges struct {
 	APITokens []*ApiToken `json:"api_tokens,omitempty"`
 	// Organisations the person belongs to, with their position.
 	Affiliations []*Affiliation `json:"affiliations,omitempty"`
+	// Working-group memberships (as visible to the viewer).
+	Memberships []*Membership `json:"memberships,omitempty"`
 	// Host centres the user coordinates.
 	CoordinatedCentres []*HostCentre `json:"coordinated_centres,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 
 	namedSessions           map[string][]*Session
 	namedAPITokens          map[string][]*ApiToken
 	namedAffiliations       map[string][]*Affiliation
+	namedMemberships        map[string][]*Membership
 	namedCoordinatedCentres map[string][]*HostCentre
 }
 
@@ -90,10 +93,19 @@ func (e UserEdges) AffiliationsOrErr() ([]*Affiliation, error) {
 	return nil, &NotLoadedError{edge: "affiliations"}
 }
 
+// MembershipsOrErr returns the Memberships value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) MembershipsOrErr() ([]*Membership, error) {
+	if e.loadedTypes[3] {
+		return e.Memberships, nil
+	}
+	return nil, &NotLoadedError{edge: "memberships"}
+}
+
 // CoordinatedCentresOrErr returns the CoordinatedCentres value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) CoordinatedCentresOrErr() ([]*HostCentre, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[4] {
 		return e.CoordinatedCentres, nil
 	}
 	return nil, &NotLoadedError{edge: "coordinated_centres"}
@@ -206,6 +218,11 @@ func (_m *User) QueryAPITokens() *ApiTokenQuery {
 // QueryAffiliations queries the "affiliations" edge of the User entity.
 func (_m *User) QueryAffiliations() *AffiliationQuery {
 	return NewUserClient(_m.config).QueryAffiliations(_m)
+}
+
+// QueryMemberships queries the "memberships" edge of the User entity.
+func (_m *User) QueryMemberships() *MembershipQuery {
+	return NewUserClient(_m.config).QueryMemberships(_m)
 }
 
 // QueryCoordinatedCentres queries the "coordinated_centres" edge of the User entity.
@@ -331,6 +348,30 @@ func (_m *User) appendNamedAffiliations(name string, edges ...*Affiliation) {
 		_m.Edges.namedAffiliations[name] = []*Affiliation{}
 	} else {
 		_m.Edges.namedAffiliations[name] = append(_m.Edges.namedAffiliations[name], edges...)
+	}
+}
+
+// NamedMemberships returns the Memberships named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedMemberships(name string) ([]*Membership, error) {
+	if _m.Edges.namedMemberships == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMemberships[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedMemberships(name string, edges ...*Membership) {
+	if _m.Edges.namedMemberships == nil {
+		_m.Edges.namedMemberships = make(map[string][]*Membership)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMemberships[name] = []*Membership{}
+	} else {
+		_m.Edges.namedMemberships[name] = append(_m.Edges.namedMemberships[name], edges...)
 	}
 }
 

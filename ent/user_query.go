@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -33,12 +34,14 @@ type UserQuery struct {
 	withSessions                *SessionQuery
 	withAPITokens               *ApiTokenQuery
 	withAffiliations            *AffiliationQuery
+	withMemberships             *MembershipQuery
 	withCoordinatedCentres      *HostCentreQuery
 	loadTotal                   []func(context.Context, []*User) error
 	modifiers                   []func(*sql.Selector)
 	withNamedSessions           map[string]*SessionQuery
 	withNamedAPITokens          map[string]*ApiTokenQuery
 	withNamedAffiliations       map[string]*AffiliationQuery
+	withNamedMemberships        map[string]*MembershipQuery
 	withNamedCoordinatedCentres map[string]*HostCentreQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -135,6 +138,28 @@ func (_q *UserQuery) QueryAffiliations() *AffiliationQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(affiliation.Table, affiliation.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.AffiliationsTable, user.AffiliationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMemberships chains the current query on the "memberships" edge.
+func (_q *UserQuery) QueryMemberships() *MembershipQuery {
+	query := (&MembershipClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(membership.Table, membership.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.MembershipsTable, user.MembershipsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -359,6 +384,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withSessions:           _q.withSessions.Clone(),
 		withAPITokens:          _q.withAPITokens.Clone(),
 		withAffiliations:       _q.withAffiliations.Clone(),
+		withMemberships:        _q.withMemberships.Clone(),
 		withCoordinatedCentres: _q.withCoordinatedCentres.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -397,6 +423,17 @@ func (_q *UserQuery) WithAffiliations(opts ...func(*AffiliationQuery)) *UserQuer
 		opt(query)
 	}
 	_q.withAffiliations = query
+	return _q
+}
+
+// WithMemberships tells the query-builder to eager-load the nodes that are connected to
+// the "memberships" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithMemberships(opts ...func(*MembershipQuery)) *UserQuery {
+	query := (&MembershipClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMemberships = query
 	return _q
 }
 
@@ -495,10 +532,11 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
 			_q.withAffiliations != nil,
+			_q.withMemberships != nil,
 			_q.withCoordinatedCentres != nil,
 		}
 	)
@@ -544,6 +582,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withMemberships; query != nil {
+		if err := _q.loadMemberships(ctx, query, nodes,
+			func(n *User) { n.Edges.Memberships = []*Membership{} },
+			func(n *User, e *Membership) { n.Edges.Memberships = append(n.Edges.Memberships, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withCoordinatedCentres; query != nil {
 		if err := _q.loadCoordinatedCentres(ctx, query, nodes,
 			func(n *User) { n.Edges.CoordinatedCentres = []*HostCentre{} },
@@ -569,6 +614,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadAffiliations(ctx, query, nodes,
 			func(n *User) { n.appendNamedAffiliations(name) },
 			func(n *User, e *Affiliation) { n.appendNamedAffiliations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMemberships {
+		if err := _q.loadMemberships(ctx, query, nodes,
+			func(n *User) { n.appendNamedMemberships(name) },
+			func(n *User, e *Membership) { n.appendNamedMemberships(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -662,6 +714,36 @@ func (_q *UserQuery) loadAffiliations(ctx context.Context, query *AffiliationQue
 	}
 	query.Where(predicate.Affiliation(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.AffiliationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadMemberships(ctx context.Context, query *MembershipQuery, nodes []*User, init func(*User), assign func(*User, *Membership)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(membership.FieldUserID)
+	}
+	query.Where(predicate.Membership(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.MembershipsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -897,6 +979,20 @@ func (_q *UserQuery) WithNamedAffiliations(name string, opts ...func(*Affiliatio
 		_q.withNamedAffiliations = make(map[string]*AffiliationQuery)
 	}
 	_q.withNamedAffiliations[name] = query
+	return _q
+}
+
+// WithNamedMemberships tells the query-builder to eager-load the nodes that are connected to the "memberships"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedMemberships(name string, opts ...func(*MembershipQuery)) *UserQuery {
+	query := (&MembershipClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMemberships == nil {
+		_q.withNamedMemberships = make(map[string]*MembershipQuery)
+	}
+	_q.withNamedMemberships[name] = query
 	return _q
 }
 

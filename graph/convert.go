@@ -4,8 +4,10 @@ import (
 	"context"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/graph/model"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -76,3 +78,22 @@ func hostCentrePayload(c *ent.HostCentre, err error) (*model.HostCentrePayload, 
 	}
 	return &model.HostCentrePayload{HostCentre: c, UserErrors: ue}, nil
 }
+
+func workingGroupPayload(g *ent.WorkingGroup, err error) (*model.WorkingGroupPayload, error) {
+	g, ue, err := split(g, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.WorkingGroupPayload{WorkingGroup: g, UserErrors: ue}, nil
+}
+
+func membershipPayload(m *ent.Membership, err error) (*model.MembershipPayload, error) {
+	m, ue, err := split(m, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MembershipPayload{Membership: m, UserErrors: ue}, nil
+}
+
+// today is the request's date in the coalition's zone (the clock the privacy rules read).
+func today(ctx context.Context) vocab.Date { return vocab.Today(clock.Now(ctx)) }

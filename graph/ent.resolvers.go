@@ -57,14 +57,22 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[pulid.ID
 // HostCentre returns HostCentreResolver implementation.
 func (r *Resolver) HostCentre() HostCentreResolver { return &hostCentreResolver{r} }
 
+// Membership returns MembershipResolver implementation.
+func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
+// WorkingGroup returns WorkingGroupResolver implementation.
+func (r *Resolver) WorkingGroup() WorkingGroupResolver { return &workingGroupResolver{r} }
+
 type (
-	hostCentreResolver struct{ *Resolver }
-	queryResolver      struct{ *Resolver }
-	userResolver       struct{ *Resolver }
+	hostCentreResolver   struct{ *Resolver }
+	membershipResolver   struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	userResolver         struct{ *Resolver }
+	workingGroupResolver struct{ *Resolver }
 )

@@ -45,7 +45,11 @@ func (r *mutationResolver) RedeemLoginLink(ctx context.Context, input model.Rede
 	if err != nil {
 		return nil, err
 	}
-	return &model.RedeemLoginLinkPayload{SessionToken: &in.Token, ExpiresAt: &in.ExpiresAt, User: u, UserErrors: ue}, nil
+	var message *string
+	if in.Message != "" {
+		message = &in.Message
+	}
+	return &model.RedeemLoginLinkPayload{SessionToken: &in.Token, ExpiresAt: &in.ExpiresAt, User: u, Message: message, UserErrors: ue}, nil
 }
 
 // SignOut is the resolver for the signOut field.

@@ -17,5 +17,7 @@ type Resolver struct {
 	Auth   *auth.Service
 	// Directory manages organisations, host centres and affiliations.
 	Directory *groups.Directory
-	Now       func() time.Time
+	// Groups manages working groups and memberships.
+	Groups *groups.WorkingGroups
+	Now    func() time.Time
 }

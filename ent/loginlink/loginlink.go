@@ -31,6 +31,8 @@ const (
 	FieldUsedAt = "used_at"
 	// FieldRequestedIP holds the string denoting the requested_ip field in the database.
 	FieldRequestedIP = "requested_ip"
+	// FieldIntent holds the string denoting the intent field in the database.
+	FieldIntent = "intent"
 	// FieldSent holds the string denoting the sent field in the database.
 	FieldSent = "sent"
 	// Table holds the table name of the loginlink in the database.
@@ -48,6 +50,7 @@ var Columns = []string{
 	FieldExpiresAt,
 	FieldUsedAt,
 	FieldRequestedIP,
+	FieldIntent,
 	FieldSent,
 }
 
@@ -83,6 +86,10 @@ var (
 	DefaultRequestedIP string
 	// RequestedIPValidator is a validator for the "requested_ip" field. It is called by the builders before save.
 	RequestedIPValidator func(string) error
+	// DefaultIntent holds the default value on creation for the "intent" field.
+	DefaultIntent string
+	// IntentValidator is a validator for the "intent" field. It is called by the builders before save.
+	IntentValidator func(string) error
 	// DefaultSent holds the default value on creation for the "sent" field.
 	DefaultSent bool
 	// DefaultID holds the default value on creation for the "id" field.
@@ -135,6 +142,11 @@ func ByUsedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByRequestedIP orders the results by the requested_ip field.
 func ByRequestedIP(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRequestedIP, opts...).ToFunc()
+}
+
+// ByIntent orders the results by the intent field.
+func ByIntent(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIntent, opts...).ToFunc()
 }
 
 // BySent orders the results by the sent field.

@@ -95,6 +95,11 @@ func RequestedIP(v string) predicate.LoginLink {
 	return predicate.LoginLink(sql.FieldEQ(FieldRequestedIP, v))
 }
 
+// Intent applies equality check predicate on the "intent" field. It's identical to IntentEQ.
+func Intent(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldEQ(FieldIntent, v))
+}
+
 // Sent applies equality check predicate on the "sent" field. It's identical to SentEQ.
 func Sent(v bool) predicate.LoginLink {
 	return predicate.LoginLink(sql.FieldEQ(FieldSent, v))
@@ -503,6 +508,71 @@ func RequestedIPEqualFold(v string) predicate.LoginLink {
 // RequestedIPContainsFold applies the ContainsFold predicate on the "requested_ip" field.
 func RequestedIPContainsFold(v string) predicate.LoginLink {
 	return predicate.LoginLink(sql.FieldContainsFold(FieldRequestedIP, v))
+}
+
+// IntentEQ applies the EQ predicate on the "intent" field.
+func IntentEQ(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldEQ(FieldIntent, v))
+}
+
+// IntentNEQ applies the NEQ predicate on the "intent" field.
+func IntentNEQ(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldNEQ(FieldIntent, v))
+}
+
+// IntentIn applies the In predicate on the "intent" field.
+func IntentIn(vs ...string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldIn(FieldIntent, vs...))
+}
+
+// IntentNotIn applies the NotIn predicate on the "intent" field.
+func IntentNotIn(vs ...string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldNotIn(FieldIntent, vs...))
+}
+
+// IntentGT applies the GT predicate on the "intent" field.
+func IntentGT(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldGT(FieldIntent, v))
+}
+
+// IntentGTE applies the GTE predicate on the "intent" field.
+func IntentGTE(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldGTE(FieldIntent, v))
+}
+
+// IntentLT applies the LT predicate on the "intent" field.
+func IntentLT(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldLT(FieldIntent, v))
+}
+
+// IntentLTE applies the LTE predicate on the "intent" field.
+func IntentLTE(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldLTE(FieldIntent, v))
+}
+
+// IntentContains applies the Contains predicate on the "intent" field.
+func IntentContains(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldContains(FieldIntent, v))
+}
+
+// IntentHasPrefix applies the HasPrefix predicate on the "intent" field.
+func IntentHasPrefix(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldHasPrefix(FieldIntent, v))
+}
+
+// IntentHasSuffix applies the HasSuffix predicate on the "intent" field.
+func IntentHasSuffix(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldHasSuffix(FieldIntent, v))
+}
+
+// IntentEqualFold applies the EqualFold predicate on the "intent" field.
+func IntentEqualFold(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldEqualFold(FieldIntent, v))
+}
+
+// IntentContainsFold applies the ContainsFold predicate on the "intent" field.
+func IntentContainsFold(v string) predicate.LoginLink {
+	return predicate.LoginLink(sql.FieldContainsFold(FieldIntent, v))
 }
 
 // SentEQ applies the EQ predicate on the "sent" field.

@@ -205,6 +205,7 @@ var (
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "used_at", Type: field.TypeTime, Nullable: true},
 		{Name: "requested_ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "intent", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "sent", Type: field.TypeBool, Default: true},
 	}
 	// LoginLinksTable holds the schema information for the "login_links" table.
@@ -227,6 +228,71 @@ var (
 				Name:    "loginlink_expires_at",
 				Unique:  false,
 				Columns: []*schema.Column{LoginLinksColumns[6]},
+			},
+		},
+	}
+	// MembershipsColumns holds the columns for the "memberships" table.
+	MembershipsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "role", Type: field.TypeEnum, Enums: []string{"CHAIR", "CO_CHAIR", "MEMBER", "OBSERVER", "SECRETARIAT"}},
+		{Name: "term_start", Type: field.TypeString},
+		{Name: "term_end", Type: field.TypeString},
+		{Name: "answer", Type: field.TypeEnum, Enums: []string{"PENDING", "ACCEPTED", "DECLINED"}, Default: "PENDING"},
+		{Name: "answered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "ended_on", Type: field.TypeString, Nullable: true},
+		{Name: "end_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "invited_by_id", Type: field.TypeString, Nullable: true},
+		{Name: "organisation_id", Type: field.TypeString, Nullable: true},
+		{Name: "user_id", Type: field.TypeString},
+		{Name: "group_id", Type: field.TypeString},
+	}
+	// MembershipsTable holds the schema information for the "memberships" table.
+	MembershipsTable = &schema.Table{
+		Name:       "memberships",
+		Columns:    MembershipsColumns,
+		PrimaryKey: []*schema.Column{MembershipsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "memberships_organisations_organisation",
+				Columns:    []*schema.Column{MembershipsColumns[11]},
+				RefColumns: []*schema.Column{OrganisationsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "memberships_users_memberships",
+				Columns:    []*schema.Column{MembershipsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "memberships_working_groups_memberships",
+				Columns:    []*schema.Column{MembershipsColumns[13]},
+				RefColumns: []*schema.Column{WorkingGroupsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "membership_group_id",
+				Unique:  false,
+				Columns: []*schema.Column{MembershipsColumns[13]},
+			},
+			{
+				Name:    "membership_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{MembershipsColumns[12]},
+			},
+			{
+				Name:    "membership_group_id_role",
+				Unique:  false,
+				Columns: []*schema.Column{MembershipsColumns[13], MembershipsColumns[3]},
+			},
+			{
+				Name:    "membership_term_end",
+				Unique:  false,
+				Columns: []*schema.Column{MembershipsColumns[5]},
 			},
 		},
 	}
@@ -373,6 +439,23 @@ var (
 			},
 		},
 	}
+	// WorkingGroupsColumns holds the columns for the "working_groups" table.
+	WorkingGroupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "work_package", Type: field.TypeEnum, Enums: []string{"DATA_HARMONISATION", "STANDARDS_OF_CARE", "EDUCATION_AND_TRAINING", "POLICY_AND_ADVOCACY", "SCIENTIFIC_EXCELLENCE"}},
+		{Name: "purpose", Type: field.TypeString, Size: 20000, Default: ""},
+		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"PUBLIC", "INTERNAL"}, Default: "INTERNAL"},
+		{Name: "archived", Type: field.TypeBool, Default: false},
+	}
+	// WorkingGroupsTable holds the schema information for the "working_groups" table.
+	WorkingGroupsTable = &schema.Table{
+		Name:       "working_groups",
+		Columns:    WorkingGroupsColumns,
+		PrimaryKey: []*schema.Column{WorkingGroupsColumns[0]},
+	}
 	// HostCentreCoordinatorsColumns holds the columns for the "host_centre_coordinators" table.
 	HostCentreCoordinatorsColumns = []*schema.Column{
 		{Name: "host_centre_id", Type: field.TypeString},
@@ -406,10 +489,12 @@ var (
 		HostCentresTable,
 		JobsTable,
 		LoginLinksTable,
+		MembershipsTable,
 		OrganisationsTable,
 		OutboxMessagesTable,
 		SessionsTable,
 		UsersTable,
+		WorkingGroupsTable,
 		HostCentreCoordinatorsTable,
 	}
 )
@@ -419,6 +504,9 @@ func init() {
 	AffiliationsTable.ForeignKeys[1].RefTable = UsersTable
 	APITokensTable.ForeignKeys[0].RefTable = UsersTable
 	HostCentresTable.ForeignKeys[0].RefTable = OrganisationsTable
+	MembershipsTable.ForeignKeys[0].RefTable = OrganisationsTable
+	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
+	MembershipsTable.ForeignKeys[2].RefTable = WorkingGroupsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	HostCentreCoordinatorsTable.ForeignKeys[0].RefTable = HostCentresTable
 	HostCentreCoordinatorsTable.ForeignKeys[1].RefTable = UsersTable

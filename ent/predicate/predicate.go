@@ -24,6 +24,9 @@ type Job func(*sql.Selector)
 // LoginLink is the predicate function for loginlink builders.
 type LoginLink func(*sql.Selector)
 
+// Membership is the predicate function for membership builders.
+type Membership func(*sql.Selector)
+
 // Organisation is the predicate function for organisation builders.
 type Organisation func(*sql.Selector)
 
@@ -35,3 +38,6 @@ type Session func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// WorkingGroup is the predicate function for workinggroup builders.
+type WorkingGroup func(*sql.Selector)

@@ -255,6 +255,30 @@ func (f LoginLinkMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginLinkMutation", m)
 }
 
+// The MembershipQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MembershipQueryRuleFunc func(context.Context, *ent.MembershipQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MembershipQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MembershipQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MembershipQuery", q)
+}
+
+// The MembershipMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MembershipMutationRuleFunc func(context.Context, *ent.MembershipMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MembershipMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MembershipMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MembershipMutation", m)
+}
+
 // The OrganisationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type OrganisationQueryRuleFunc func(context.Context, *ent.OrganisationQuery) error
@@ -351,6 +375,30 @@ func (f UserMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserMutation", m)
 }
 
+// The WorkingGroupQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WorkingGroupQueryRuleFunc func(context.Context, *ent.WorkingGroupQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WorkingGroupQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkingGroupQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WorkingGroupQuery", q)
+}
+
+// The WorkingGroupMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WorkingGroupMutationRuleFunc func(context.Context, *ent.WorkingGroupMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WorkingGroupMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WorkingGroupMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WorkingGroupMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -398,6 +446,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.LoginLinkQuery:
 		return q.Filter(), nil
+	case *ent.MembershipQuery:
+		return q.Filter(), nil
 	case *ent.OrganisationQuery:
 		return q.Filter(), nil
 	case *ent.OutboxMessageQuery:
@@ -405,6 +455,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.SessionQuery:
 		return q.Filter(), nil
 	case *ent.UserQuery:
+		return q.Filter(), nil
+	case *ent.WorkingGroupQuery:
 		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
@@ -425,6 +477,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.LoginLinkMutation:
 		return m.Filter(), nil
+	case *ent.MembershipMutation:
+		return m.Filter(), nil
 	case *ent.OrganisationMutation:
 		return m.Filter(), nil
 	case *ent.OutboxMessageMutation:
@@ -432,6 +486,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.SessionMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
+		return m.Filter(), nil
+	case *ent.WorkingGroupMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema"
@@ -19,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 
 	"entgo.io/ent"
@@ -415,14 +417,68 @@ func init() {
 	loginlink.DefaultRequestedIP = loginlinkDescRequestedIP.Default.(string)
 	// loginlink.RequestedIPValidator is a validator for the "requested_ip" field. It is called by the builders before save.
 	loginlink.RequestedIPValidator = loginlinkDescRequestedIP.Validators[0].(func(string) error)
+	// loginlinkDescIntent is the schema descriptor for intent field.
+	loginlinkDescIntent := loginlinkFields[6].Descriptor()
+	// loginlink.DefaultIntent holds the default value on creation for the intent field.
+	loginlink.DefaultIntent = loginlinkDescIntent.Default.(string)
+	// loginlink.IntentValidator is a validator for the "intent" field. It is called by the builders before save.
+	loginlink.IntentValidator = loginlinkDescIntent.Validators[0].(func(string) error)
 	// loginlinkDescSent is the schema descriptor for sent field.
-	loginlinkDescSent := loginlinkFields[6].Descriptor()
+	loginlinkDescSent := loginlinkFields[7].Descriptor()
 	// loginlink.DefaultSent holds the default value on creation for the sent field.
 	loginlink.DefaultSent = loginlinkDescSent.Default.(bool)
 	// loginlinkDescID is the schema descriptor for id field.
 	loginlinkDescID := loginlinkMixinFields0[0].Descriptor()
 	// loginlink.DefaultID holds the default value on creation for the id field.
 	loginlink.DefaultID = loginlinkDescID.Default.(func() pulid.ID)
+	membershipMixin := schema.Membership{}.Mixin()
+	membership.Policy = privacy.NewPolicies(schema.Membership{})
+	membership.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := membership.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	membershipMixinFields0 := membershipMixin[0].Fields()
+	_ = membershipMixinFields0
+	membershipMixinFields1 := membershipMixin[1].Fields()
+	_ = membershipMixinFields1
+	membershipFields := schema.Membership{}.Fields()
+	_ = membershipFields
+	// membershipDescCreatedAt is the schema descriptor for created_at field.
+	membershipDescCreatedAt := membershipMixinFields1[0].Descriptor()
+	// membership.DefaultCreatedAt holds the default value on creation for the created_at field.
+	membership.DefaultCreatedAt = membershipDescCreatedAt.Default.(func() time.Time)
+	// membershipDescUpdatedAt is the schema descriptor for updated_at field.
+	membershipDescUpdatedAt := membershipMixinFields1[1].Descriptor()
+	// membership.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	membership.DefaultUpdatedAt = membershipDescUpdatedAt.Default.(func() time.Time)
+	// membership.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	membership.UpdateDefaultUpdatedAt = membershipDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// membershipDescTermStart is the schema descriptor for term_start field.
+	membershipDescTermStart := membershipFields[4].Descriptor()
+	// membership.TermStartValidator is a validator for the "term_start" field. It is called by the builders before save.
+	membership.TermStartValidator = membershipDescTermStart.Validators[0].(func(string) error)
+	// membershipDescTermEnd is the schema descriptor for term_end field.
+	membershipDescTermEnd := membershipFields[5].Descriptor()
+	// membership.TermEndValidator is a validator for the "term_end" field. It is called by the builders before save.
+	membership.TermEndValidator = membershipDescTermEnd.Validators[0].(func(string) error)
+	// membershipDescEndedOn is the schema descriptor for ended_on field.
+	membershipDescEndedOn := membershipFields[8].Descriptor()
+	// membership.EndedOnValidator is a validator for the "ended_on" field. It is called by the builders before save.
+	membership.EndedOnValidator = membershipDescEndedOn.Validators[0].(func(string) error)
+	// membershipDescEndReason is the schema descriptor for end_reason field.
+	membershipDescEndReason := membershipFields[9].Descriptor()
+	// membership.DefaultEndReason holds the default value on creation for the end_reason field.
+	membership.DefaultEndReason = membershipDescEndReason.Default.(string)
+	// membership.EndReasonValidator is a validator for the "end_reason" field. It is called by the builders before save.
+	membership.EndReasonValidator = membershipDescEndReason.Validators[0].(func(string) error)
+	// membershipDescID is the schema descriptor for id field.
+	membershipDescID := membershipMixinFields0[0].Descriptor()
+	// membership.DefaultID holds the default value on creation for the id field.
+	membership.DefaultID = membershipDescID.Default.(func() pulid.ID)
 	organisationMixin := schema.Organisation{}.Mixin()
 	organisation.Policy = privacy.NewPolicies(schema.Organisation{})
 	organisation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -721,6 +777,64 @@ func init() {
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.
 	user.DefaultID = userDescID.Default.(func() pulid.ID)
+	workinggroupMixin := schema.WorkingGroup{}.Mixin()
+	workinggroup.Policy = privacy.NewPolicies(schema.WorkingGroup{})
+	workinggroup.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := workinggroup.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	workinggroupMixinFields0 := workinggroupMixin[0].Fields()
+	_ = workinggroupMixinFields0
+	workinggroupMixinFields1 := workinggroupMixin[1].Fields()
+	_ = workinggroupMixinFields1
+	workinggroupFields := schema.WorkingGroup{}.Fields()
+	_ = workinggroupFields
+	// workinggroupDescCreatedAt is the schema descriptor for created_at field.
+	workinggroupDescCreatedAt := workinggroupMixinFields1[0].Descriptor()
+	// workinggroup.DefaultCreatedAt holds the default value on creation for the created_at field.
+	workinggroup.DefaultCreatedAt = workinggroupDescCreatedAt.Default.(func() time.Time)
+	// workinggroupDescUpdatedAt is the schema descriptor for updated_at field.
+	workinggroupDescUpdatedAt := workinggroupMixinFields1[1].Descriptor()
+	// workinggroup.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	workinggroup.DefaultUpdatedAt = workinggroupDescUpdatedAt.Default.(func() time.Time)
+	// workinggroup.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	workinggroup.UpdateDefaultUpdatedAt = workinggroupDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// workinggroupDescName is the schema descriptor for name field.
+	workinggroupDescName := workinggroupFields[0].Descriptor()
+	// workinggroup.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	workinggroup.NameValidator = func() func(string) error {
+		validators := workinggroupDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// workinggroupDescPurpose is the schema descriptor for purpose field.
+	workinggroupDescPurpose := workinggroupFields[2].Descriptor()
+	// workinggroup.DefaultPurpose holds the default value on creation for the purpose field.
+	workinggroup.DefaultPurpose = workinggroupDescPurpose.Default.(string)
+	// workinggroup.PurposeValidator is a validator for the "purpose" field. It is called by the builders before save.
+	workinggroup.PurposeValidator = workinggroupDescPurpose.Validators[0].(func(string) error)
+	// workinggroupDescArchived is the schema descriptor for archived field.
+	workinggroupDescArchived := workinggroupFields[4].Descriptor()
+	// workinggroup.DefaultArchived holds the default value on creation for the archived field.
+	workinggroup.DefaultArchived = workinggroupDescArchived.Default.(bool)
+	// workinggroupDescID is the schema descriptor for id field.
+	workinggroupDescID := workinggroupMixinFields0[0].Descriptor()
+	// workinggroup.DefaultID holds the default value on creation for the id field.
+	workinggroup.DefaultID = workinggroupDescID.Default.(func() pulid.ID)
 }
 
 const (

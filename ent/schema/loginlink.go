@@ -31,6 +31,8 @@ func (LoginLink) Fields() []ent.Field {
 		field.Time("expires_at").Immutable().Comment("After this the link no longer works (UTC)."),
 		field.Time("used_at").Optional().Nillable().Comment("When the link was redeemed (UTC); a link works once."),
 		field.String("requested_ip").MaxLen(64).Default("").Immutable().Comment("Address that asked for the link."),
+		field.String("intent").MaxLen(200).Default("").Immutable().
+			Comment("What redeeming the link also does as the signed-in user, e.g. membership.accept:mbr_…; empty for a plain sign-in."),
 		field.Bool("sent").Default(true).Immutable().
 			Comment("False when no email was sent (disabled account): the row still counts for rate limits."),
 	}

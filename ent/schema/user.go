@@ -62,6 +62,9 @@ func (User) Edges() []ent.Edge {
 		edge.To("affiliations", Affiliation.Type).
 			Comment("Organisations the person belongs to, with their position.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("memberships", Membership.Type).
+			Comment("Working-group memberships (as visible to the viewer).").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		edge.From("coordinated_centres", HostCentre.Type).Ref("coordinators").
 			Comment("Host centres the user coordinates.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
@@ -83,8 +86,9 @@ func (User) Annotations() []schema.Annotation {
 	}
 }
 
-// Policy of User: staff see everyone; a signed-in user sees themself and the people the
-// directory shows them (host-centre coordinators); anonymous viewers see nobody. Private
+// Policy of User: staff see everyone; a signed-in user sees themself, the people the
+// directory shows them (host-centre coordinators) and the people whose working-group
+// memberships they may see; anonymous viewers see only the chairs of public groups. Private
 // fields (email, roles, sign-in data) are shown to the user and staff only
 // (access.CanSeePrivateUserFields). Writes go through services.
 func (User) Policy() ent.Policy {

@@ -37,6 +37,8 @@ const (
 	EdgeAPITokens = "api_tokens"
 	// EdgeAffiliations holds the string denoting the affiliations edge name in mutations.
 	EdgeAffiliations = "affiliations"
+	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
+	EdgeMemberships = "memberships"
 	// EdgeCoordinatedCentres holds the string denoting the coordinated_centres edge name in mutations.
 	EdgeCoordinatedCentres = "coordinated_centres"
 	// Table holds the table name of the user in the database.
@@ -62,6 +64,13 @@ const (
 	AffiliationsInverseTable = "affiliations"
 	// AffiliationsColumn is the table column denoting the affiliations relation/edge.
 	AffiliationsColumn = "user_id"
+	// MembershipsTable is the table that holds the memberships relation/edge.
+	MembershipsTable = "memberships"
+	// MembershipsInverseTable is the table name for the Membership entity.
+	// It exists in this package in order to avoid circular dependency with the "membership" package.
+	MembershipsInverseTable = "memberships"
+	// MembershipsColumn is the table column denoting the memberships relation/edge.
+	MembershipsColumn = "user_id"
 	// CoordinatedCentresTable is the table that holds the coordinated_centres relation/edge. The primary key declared below.
 	CoordinatedCentresTable = "host_centre_coordinators"
 	// CoordinatedCentresInverseTable is the table name for the HostCentre entity.
@@ -205,6 +214,20 @@ func ByAffiliations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByMembershipsCount orders the results by memberships count.
+func ByMembershipsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMembershipsStep(), opts...)
+	}
+}
+
+// ByMemberships orders the results by memberships terms.
+func ByMemberships(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMembershipsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByCoordinatedCentresCount orders the results by coordinated_centres count.
 func ByCoordinatedCentresCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -237,6 +260,13 @@ func newAffiliationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AffiliationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, AffiliationsTable, AffiliationsColumn),
+	)
+}
+func newMembershipsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MembershipsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MembershipsTable, MembershipsColumn),
 	)
 }
 func newCoordinatedCentresStep() *sqlgraph.Step {

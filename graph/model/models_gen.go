@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -98,6 +100,21 @@ type CreateUserInput struct {
 	Roles []viewer.Role `json:"roles"`
 }
 
+type CreateWorkingGroupInput struct {
+	Name        string                   `json:"name"`
+	WorkPackage workinggroup.WorkPackage `json:"workPackage"`
+	// Markdown.
+	Purpose    *string                 `json:"purpose,omitempty"`
+	Visibility workinggroup.Visibility `json:"visibility"`
+}
+
+type EndMembershipInput struct {
+	ID pulid.ID `json:"id"`
+	// The membership's last day (today or later, within the term).
+	LastDay vocab.Date `json:"lastDay"`
+	Reason  string     `json:"reason"`
+}
+
 // Narrows the host-centre directory. All conditions must hold.
 type HostCentreFilters struct {
 	// ISO 3166-1 alpha-2 code in upper case, e.g. FR.
@@ -123,6 +140,26 @@ type HostCoordinatorInput struct {
 	HostCentreID pulid.ID `json:"hostCentreId"`
 	// A user holding the HOST_COORDINATOR role.
 	UserID pulid.ID `json:"userId"`
+}
+
+type InviteMemberInput struct {
+	GroupID pulid.ID        `json:"groupId"`
+	UserID  pulid.ID        `json:"userId"`
+	Role    membership.Role `json:"role"`
+	// The organisation the member represents (optional).
+	OrganisationID *pulid.ID  `json:"organisationId,omitempty"`
+	TermStart      vocab.Date `json:"termStart"`
+	// After termStart.
+	TermEnd vocab.Date `json:"termEnd"`
+}
+
+type MembershipIDInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type MembershipPayload struct {
+	Membership *ent.Membership `json:"membership,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
 }
 
 // Narrows the organisations directory. All conditions must hold.
@@ -152,7 +189,9 @@ type RedeemLoginLinkPayload struct {
 	// When the session token stops working.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// The signed-in user.
-	User       *ent.User    `json:"user,omitempty"`
+	User *ent.User `json:"user,omitempty"`
+	// What the link also did, for people (e.g. "You accepted the invitation to …"); null for a plain sign-in.
+	Message    *string      `json:"message,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -230,6 +269,16 @@ type UpdateOrganisationInput struct {
 	Active  *bool              `json:"active,omitempty"`
 }
 
+// Changes to a working group; omitted fields stay as they are.
+type UpdateWorkingGroupInput struct {
+	ID          pulid.ID                  `json:"id"`
+	Name        *string                   `json:"name,omitempty"`
+	WorkPackage *workinggroup.WorkPackage `json:"workPackage,omitempty"`
+	Purpose     *string                   `json:"purpose,omitempty"`
+	Visibility  *workinggroup.Visibility  `json:"visibility,omitempty"`
+	Archived    *bool                     `json:"archived,omitempty"`
+}
+
 // A problem with the input of a mutation. Nothing was changed.
 type UserError struct {
 	// Path to the input field, e.g. ["input", "email"]; null when it concerns the whole input.
@@ -242,6 +291,88 @@ type UserError struct {
 type UserPayload struct {
 	User       *ent.User    `json:"user,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// Narrows the list of working groups. All conditions must hold.
+type WorkingGroupFilters struct {
+	WorkPackage *workinggroup.WorkPackage `json:"workPackage,omitempty"`
+	Visibility  *workinggroup.Visibility  `json:"visibility,omitempty"`
+	// Include archived groups.
+	IncludeArchived *bool `json:"includeArchived,omitempty"`
+	// Case-insensitive part of the name.
+	Search *string `json:"search,omitempty"`
+}
+
+type WorkingGroupPayload struct {
+	WorkingGroup *ent.WorkingGroup `json:"workingGroup,omitempty"`
+	UserErrors   []*UserError      `json:"userErrors"`
+}
+
+// Where a membership stands today. It follows from the invitee's answer and the dates.
+type MembershipStatus string
+
+const (
+	// Invited; no answer yet.
+	MembershipStatusInvited MembershipStatus = "INVITED"
+	// The invitee declined.
+	MembershipStatusDeclined MembershipStatus = "DECLINED"
+	// Accepted; the term has not started.
+	MembershipStatusUpcoming MembershipStatus = "UPCOMING"
+	// Accepted and within the term (and not ended early).
+	MembershipStatusActive MembershipStatus = "ACTIVE"
+	// The term is over, or staff ended it early.
+	MembershipStatusEnded MembershipStatus = "ENDED"
+)
+
+var AllMembershipStatus = []MembershipStatus{
+	MembershipStatusInvited,
+	MembershipStatusDeclined,
+	MembershipStatusUpcoming,
+	MembershipStatusActive,
+	MembershipStatusEnded,
+}
+
+func (e MembershipStatus) IsValid() bool {
+	switch e {
+	case MembershipStatusInvited, MembershipStatusDeclined, MembershipStatusUpcoming, MembershipStatusActive, MembershipStatusEnded:
+		return true
+	}
+	return false
+}
+
+func (e MembershipStatus) String() string {
+	return string(e)
+}
+
+func (e *MembershipStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MembershipStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MembershipStatus", str)
+	}
+	return nil
+}
+
+func (e MembershipStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MembershipStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MembershipStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Why a mutation did not do what was asked, in terms the user can act on.

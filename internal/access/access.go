@@ -13,6 +13,8 @@ import (
 	"entgo.io/ent/entql"
 	"entgo.io/ent/privacy"
 
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -94,22 +96,25 @@ func filterEQ(ctx context.Context, q ent.Query, column string) error {
 	return privacy.Allow
 }
 
-// FilterVisibleUsers narrows a User query to the users the viewer may see: themself and,
-// for any signed-in viewer, the coordinators of host centres (their public directory
-// entry). An anonymous viewer sees nobody: the query is narrowed to nothing rather than
-// denied, so a nested edge (a centre's coordinators) reads as empty instead of failing
-// the whole field.
+// FilterVisibleUsers narrows a User query to the users the viewer may see: the people
+// whose working-group memberships the viewer may see (so a visible membership's non-null
+// user resolves: for anonymous viewers, the chairs of public groups), and for a signed-in
+// viewer also themself and the coordinators of host centres (their public directory
+// entry). Everyone else is filtered out rather than denied, so a nested edge (a centre's
+// coordinators) reads as empty instead of failing the whole field. Private fields stay
+// behind CanSeePrivateUserFields.
 var FilterVisibleUsers = queryRule(func(ctx context.Context, q ent.Query) error {
 	f, ok := filterOf(q)
 	if !ok {
 		return privacy.Denyf("query %T cannot be filtered", q)
 	}
 	v := viewer.FromContext(ctx)
+	members := entql.HasEdgeWith("memberships", visibleMemberships(v, today(ctx)))
 	if v.Kind != viewer.User || v.UserID == "" {
-		f.Where(entql.FieldEQ("id", ""))
+		f.Where(members)
 		return privacy.Allow
 	}
-	f.Where(entql.Or(entql.FieldEQ("id", v.UserID), entql.HasEdge("coordinated_centres")))
+	f.Where(entql.Or(entql.FieldEQ("id", v.UserID), entql.HasEdge("coordinated_centres"), members))
 	return privacy.Allow
 })
 
@@ -164,5 +169,101 @@ var AllowCoordinatorProfileEdit = privacy.MutationRuleFunc(func(ctx context.Cont
 		return privacy.Denyf("mutation %T cannot be filtered", m)
 	}
 	f.Where(entql.HasEdgeWith("coordinators", entql.FieldEQ("id", v.UserID)))
+	return privacy.Allow
+})
+
+// today is the viewer's date in the coalition's zone, from the request's clock.
+func today(ctx context.Context) string { return string(vocab.Today(clock.Now(ctx))) }
+
+// CurrentMembership is the entql predicate of a membership that is current on day: accepted,
+// within its term, and not ended early before day. Status follows the dates, so a term that
+// has ended stops counting without anyone touching the row.
+func CurrentMembership(day string) entql.P {
+	return entql.And(
+		entql.FieldEQ("answer", "ACCEPTED"),
+		entql.FieldLTE("term_start", day),
+		entql.FieldGTE("term_end", day),
+		entql.Or(entql.FieldNil("ended_on"), entql.FieldGTE("ended_on", day)),
+	)
+}
+
+// visibleMemberships is the predicate of the memberships v may read on day (staff and the
+// system are allowed before it is needed):
+//
+//   - anonymous: the current CHAIR and CO_CHAIR memberships of PUBLIC groups;
+//   - a signed-in user: their own memberships in any state, the current memberships of
+//     PUBLIC groups, and the current memberships of groups where they are a current member.
+func visibleMemberships(v viewer.Viewer, day string) entql.P {
+	current := CurrentMembership(day)
+	public := entql.HasEdgeWith("group", entql.FieldEQ("visibility", "PUBLIC"))
+	if v.Kind != viewer.User || v.UserID == "" {
+		return entql.And(current, public, entql.FieldIn("role", "CHAIR", "CO_CHAIR"))
+	}
+	coMembers := entql.HasEdgeWith("group", entql.HasEdgeWith("memberships",
+		entql.And(entql.FieldEQ("user_id", v.UserID), CurrentMembership(day))))
+	return entql.Or(
+		entql.FieldEQ("user_id", v.UserID),
+		entql.And(current, entql.Or(public, coMembers)),
+	)
+}
+
+// FilterVisibleGroups narrows WorkingGroup reads: PUBLIC groups for everyone, and for a
+// signed-in viewer also every group they have a membership of, in any state (a current
+// member, an invitee, someone who declined or whose term is over). The last part goes
+// beyond "current members and invitees" on purpose: a person always sees their own
+// memberships, and a membership's group is a non-null field, so hiding the group of an
+// old membership would fail the person's own list. They still see nobody else in the
+// group once they are no longer a current member (FilterVisibleMemberships).
+var FilterVisibleGroups = queryRule(func(ctx context.Context, q ent.Query) error {
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	public := entql.FieldEQ("visibility", "PUBLIC")
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || v.UserID == "" {
+		f.Where(public)
+		return privacy.Allow
+	}
+	f.Where(entql.Or(public, entql.HasEdgeWith("memberships", entql.FieldEQ("user_id", v.UserID))))
+	return privacy.Allow
+})
+
+// FilterVisibleMemberships narrows Membership reads to visibleMemberships on the
+// request's date: anonymous viewers see the current chairs and co-chairs of public groups;
+// a signed-in user sees their own memberships, the current members of public groups and
+// their co-members (current members of a group where they are a current member).
+var FilterVisibleMemberships = queryRule(func(ctx context.Context, q ent.Query) error {
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	f.Where(visibleMemberships(viewer.FromContext(ctx), today(ctx)))
+	return privacy.Allow
+})
+
+// AllowInviteeAnswer lets the invitee answer their own pending invitation: one membership
+// at a time, the answer fields only. The update is narrowed to the viewer's pending
+// memberships, so for anyone else's it matches no row and fails as not found.
+var AllowInviteeAnswer = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || v.UserID == "" || !m.Op().Is(ent.OpUpdateOne) {
+		return privacy.Skip
+	}
+	for _, f := range m.Fields() {
+		switch f {
+		case "answer", "answered_at", "updated_at":
+		default:
+			return privacy.Denyf("an invitee can only answer the invitation, not change %s", f)
+		}
+	}
+	if len(m.AddedEdges()) > 0 || len(m.RemovedEdges()) > 0 || len(m.ClearedEdges()) > 0 || len(m.ClearedFields()) > 0 {
+		return privacy.Denyf("an invitee can only answer the invitation")
+	}
+	f, ok := filterOf(m)
+	if !ok {
+		return privacy.Denyf("mutation %T cannot be filtered", m)
+	}
+	f.Where(entql.And(entql.FieldEQ("user_id", v.UserID), entql.FieldEQ("answer", "PENDING")))
 	return privacy.Allow
 })

@@ -20,3 +20,7 @@ func CanSeePrivateUserFields(v viewer.Viewer, userID string) bool {
 // CanManageDirectory reports whether v may create and change organisations, create host
 // centres and assign their coordinators, and record affiliations.
 func CanManageDirectory(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
+
+// CanManageWorkingGroups reports whether v may create, change and archive working groups,
+// invite members and end memberships.
+func CanManageWorkingGroups(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }

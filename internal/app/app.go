@@ -53,11 +53,13 @@ type App struct {
 	Auth   *auth.Service
 	// Directory is the organisations and host-centre directory.
 	Directory *groups.Directory
-	Notifier  *notify.Notifier
-	Outbox    *outbox.Worker
-	Jobs      *jobs.Runner
-	Handler   http.Handler
-	Registry  *prometheus.Registry
+	// WorkingGroups manages working groups and memberships.
+	WorkingGroups *groups.WorkingGroups
+	Notifier      *notify.Notifier
+	Outbox        *outbox.Worker
+	Jobs          *jobs.Runner
+	Handler       http.Handler
+	Registry      *prometheus.Registry
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -70,6 +72,7 @@ type App struct {
 const (
 	JobOutbox      = outbox.DispatchJobName
 	JobAuthCleanup = "auth.cleanup"
+	JobTermWarning = groups.TermWarningJobName
 )
 
 // New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
@@ -159,10 +162,23 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.WorkingGroups, err = groups.NewWorkingGroups(groups.WorkingGroupsConfig{
+		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Links: a.Auth, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Invitation emails carry sign-in links that answer the invitation.
+	a.Auth.SetIntentHandler(a.WorkingGroups)
 	for _, j := range []jobs.Job{
 		a.Outbox.DispatchJob(5 * time.Second),
 		{Name: JobAuthCleanup, Interval: time.Hour, Run: func(ctx context.Context) error {
 			_, err := a.Auth.DeleteExpired(ctx)
+			return err
+		}},
+		// Daily; a day missed is caught up the next (the warning window is 30 days wide).
+		{Name: JobTermWarning, Interval: 24 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.WorkingGroups.WarnTermsEnding(ctx)
 			return err
 		}},
 	} {
@@ -175,6 +191,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		DB:             a.DB,
 		Auth:           a.Auth,
 		Directory:      a.Directory,
+		WorkingGroups:  a.WorkingGroups,
 		Now:            now,
 		Logger:         log,
 		Registry:       a.Registry,

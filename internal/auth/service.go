@@ -45,9 +45,30 @@ type Config struct {
 
 // Service is the auth service.
 type Service struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	intents IntentHandler
 }
+
+// IntentHandler carries out what a sign-in link does besides signing in (its intent, e.g.
+// "membership.accept:mbr_…"). Domain packages implement it and the wiring registers it
+// with SetIntentHandler, so auth does not depend on them.
+type IntentHandler interface {
+	// RunIntent does intent as u, who has just signed in, inside the sign-in's transaction
+	// (ctx carries u as the viewer). It returns a message for the person. An intent that
+	// cannot be done (unknown, outdated, someone else's) must not fail the sign-in: say so
+	// in the message and return a nil error; an error is for internal failures only and
+	// rolls the sign-in back.
+	RunIntent(ctx context.Context, tx *ent.Client, u *ent.User, intent string) (message string, err error)
+	// DescribeIntent says what signing in with the link will also do, as a sentence for
+	// the sign-in page (e.g. "Sign in and accept the invitation to …"), or "" when there is
+	// nothing to say. It must not change anything.
+	DescribeIntent(ctx context.Context, intent string) string
+}
+
+// SetIntentHandler registers what runs the intents of sign-in links. Call it while wiring,
+// before the service handles requests.
+func (s *Service) SetIntentHandler(h IntentHandler) { s.intents = h }
 
 // New checks cfg and returns the service.
 func New(cfg Config) (*Service, error) {
@@ -134,14 +155,19 @@ func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, i
 }
 
 func (s *Service) createLink(sys context.Context, tx *ent.Client, addr, ip string, sent bool) (*ent.LoginLink, string, error) {
+	return s.createLinkWith(sys, tx, addr, ip, sent, "", s.cfg.LinkTTL)
+}
+
+func (s *Service) createLinkWith(sys context.Context, tx *ent.Client, addr, ip string, sent bool, intent string, ttl time.Duration) (*ent.LoginLink, string, error) {
 	now := s.now()
 	secret := newSecret("")
 	link, err := tx.LoginLink.Create().
 		SetEmail(addr).
 		SetTokenHash(hashSecret(secret)).
 		SetRequestedAt(now).
-		SetExpiresAt(now.Add(s.cfg.LinkTTL)).
+		SetExpiresAt(now.Add(ttl)).
 		SetRequestedIP(ip).
+		SetIntent(intent).
 		SetSent(sent).
 		Save(sys)
 	if err != nil {
@@ -173,6 +199,53 @@ func (s *Service) IssueLoginLink(ctx context.Context, tx *ent.Client, email stri
 	return s.linkURL(secret), nil
 }
 
+// MaxIntentLen is the longest intent a sign-in link can carry.
+const MaxIntentLen = 200
+
+// IssueIntentLink creates a sign-in link for the existing user u that also does intent
+// when redeemed (see IntentHandler), valid for ttl, and returns its URL for an email the
+// caller sends (e.g. an invitation's accept and decline links). It writes through tx, the
+// caller's transaction. The link is single-use like any other; it is not counted against
+// the sign-in rate limits' budget of requests, since the person did not ask for it, but it
+// is a row like the others.
+func (s *Service) IssueIntentLink(ctx context.Context, tx *ent.Client, u *ent.User, intent string, ttl time.Duration) (string, error) {
+	switch {
+	case u == nil || u.Email == "":
+		return "", errors.New("issue intent link: no user")
+	case intent == "" || len(intent) > MaxIntentLen:
+		return "", fmt.Errorf("issue intent link: intent must be 1-%d bytes", MaxIntentLen)
+	case ttl <= 0:
+		return "", errors.New("issue intent link: ttl must be positive")
+	}
+	_, secret, err := s.createLinkWith(viewer.NewSystemContext(ctx), tx, u.Email, "", !u.Disabled, intent, ttl)
+	if err != nil {
+		return "", err
+	}
+	return s.linkURL(secret), nil
+}
+
+// DescribeLink says what redeeming the link with this secret will do besides signing in
+// (IntentHandler.DescribeIntent), without using the link up. It returns "" for a plain
+// link and for one that is unknown, used or expired (redeeming then says why).
+func (s *Service) DescribeLink(ctx context.Context, secret string) (string, error) {
+	secret = strings.TrimSpace(secret)
+	if secret == "" || s.intents == nil {
+		return "", nil
+	}
+	sys := viewer.NewSystemContext(ctx)
+	link, err := s.cfg.Client.LoginLink.Query().Where(loginlink.TokenHash(hashSecret(secret))).Only(sys)
+	if ent.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up login link: %w", err)
+	}
+	if link.Intent == "" || link.UsedAt != nil || !s.now().Before(link.ExpiresAt) {
+		return "", nil
+	}
+	return s.intents.DescribeIntent(sys, link.Intent), nil
+}
+
 func (s *Service) linkURL(secret string) string {
 	u, _ := url.Parse(s.cfg.SignInURL) // checked in New
 	q := u.Query()
@@ -190,6 +263,8 @@ type SignIn struct {
 	Session   *ent.Session
 	// Created reports that the account was created by this sign-in.
 	Created bool
+	// Message says what the link's intent did (or why it could not); "" for a plain link.
+	Message string
 }
 
 // RedeemLoginLink exchanges a link secret for a session, creating a trainee account on the
@@ -275,7 +350,21 @@ func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, i
 	if err := audit.Record(ctx, tx, now, ev); err != nil {
 		return nil, err
 	}
-	return &SignIn{Token: token, ExpiresAt: sess.ExpiresAt, User: u, Session: sess, Created: created}, nil
+	in := &SignIn{Token: token, ExpiresAt: sess.ExpiresAt, User: u, Session: sess, Created: created}
+	if link.Intent != "" {
+		in.Message = "This link's action is no longer available; you are signed in."
+		if s.intents != nil {
+			// The intent acts as the person who just signed in, in this transaction.
+			uctx := viewer.NewContext(ctx, viewer.Viewer{
+				Kind: viewer.User, UserID: string(u.ID), Email: u.Email, Roles: u.Roles,
+				Scopes: viewer.AllScopes, SessionID: string(sess.ID),
+			})
+			if in.Message, err = s.intents.RunIntent(uctx, tx, u, link.Intent); err != nil {
+				return nil, fmt.Errorf("run intent of login link %s: %w", link.ID, err)
+			}
+		}
+	}
+	return in, nil
 }
 
 // touchEvery limits last_used_at writes to one per credential per interval.

@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/internal/clip"
+	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -376,7 +377,8 @@ func (r *Runner) acquire(ctx context.Context, j Job, now time.Time, forced bool)
 // run runs j under the lease taken at started and records the outcome.
 func (r *Runner) run(ctx context.Context, j Job, started time.Time) error {
 	log := r.log.With("op", "jobs.run", "job", j.Name, "owner", r.owner)
-	jctx, cancel := context.WithTimeout(viewer.NewSystemContext(ctx), j.timeout())
+	// The run's context carries the runner's clock for rules that read "today" from it.
+	jctx, cancel := context.WithTimeout(clock.WithNow(viewer.NewSystemContext(ctx), r.now), j.timeout())
 	runErr := safeRun(jctx, j.Run)
 	cancel()
 	finished := r.clock()

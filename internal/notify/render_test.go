@@ -31,6 +31,25 @@ var fixtures = map[string]any{
 		ValidMinutes: 15,
 		RequestedIP:  "192.0.2.10",
 	},
+	"membership_invitation": notify.MembershipInvitationData{
+		Name: "Ana Novak", GroupName: "Pharmacist Working Group", WorkPackage: "Standards of care",
+		Role: "Member", Organisation: "Fakultní nemocnice Olomouc", TermStart: "2027-02-01", TermEnd: "2029-01-31",
+		AcceptURL:  "https://coalition.example.org/signin?token=lt_accept",
+		DeclineURL: "https://coalition.example.org/signin?token=lt_decline",
+		ValidDays:  14,
+	},
+	"membership_answered": notify.MembershipAnsweredData{
+		Name: "Ana Novak", GroupName: "Pharmacist Working Group", Role: "Member",
+		TermStart: "2027-02-01", TermEnd: "2029-01-31", Accepted: true,
+	},
+	"membership_ended": notify.MembershipEndedData{
+		Name: "Ana Novak", GroupName: "Pharmacist Working Group", Role: "Member",
+		LastDay: "2027-06-30", Reason: "Moved to another hospital & handed over <her> role.",
+	},
+	"membership_term_warning": notify.TermWarningData{
+		RecipientName: "Coalition Office", MemberName: "Ana Novak", GroupName: "Pharmacist Working Group",
+		Role: "Chair", TermEnd: "2027-02-11", DaysLeft: 30,
+	},
 }
 
 func newRenderer(t *testing.T) *notify.Renderer {

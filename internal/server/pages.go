@@ -40,6 +40,8 @@ type signinPage struct {
 	SiteName, Nonce, Action, Token, Error string
 	Done, GraphiQL                        bool
 	Name, Email, ExpiresAt, GraphiQLPath  string
+	// Intent says what the button does besides signing in (GET); Message what it did (POST).
+	Intent, Message string
 }
 
 func (p *pages) render(w http.ResponseWriter, status int, name, csp string, data any) {
@@ -61,6 +63,13 @@ func (p *pages) signinForm(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if strings.TrimSpace(data.Token) == "" {
 		data.Error, status = "This page needs the link from your sign-in email.", http.StatusBadRequest
+	} else {
+		// Looks the link up without using it: the button still does the sign-in.
+		intent, err := p.cfg.Auth.DescribeLink(r.Context(), data.Token)
+		if err != nil {
+			p.cfg.Logger.WarnContext(r.Context(), "describe sign-in link", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
+		}
+		data.Intent = intent
 	}
 	p.render(w, status, "signin.html.tmpl", signinCSP(n), data)
 }
@@ -97,7 +106,7 @@ func (p *pages) signinRedeem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data.Done, data.GraphiQL, data.GraphiQLPath = true, p.cfg.GraphiQL, "/graphiql"
-	data.Token, data.Name, data.Email = res.Token, res.User.Name, res.User.Email
+	data.Token, data.Name, data.Email, data.Message = res.Token, res.User.Name, res.User.Email, res.Message
 	data.ExpiresAt = res.ExpiresAt.UTC().Format(time.RFC1123)
 	p.render(w, http.StatusOK, "signin.html.tmpl", signinCSP(n), data)
 }

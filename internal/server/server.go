@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -29,9 +30,13 @@ type Config struct {
 	Auth   *auth.Service
 	// Directory is the organisations and host-centre directory.
 	Directory *groups.Directory
-	Now       func() time.Time
-	Logger    *slog.Logger
-	Registry  *prometheus.Registry
+	// WorkingGroups manages working groups and memberships.
+	WorkingGroups *groups.WorkingGroups
+	// Now is the service clock; every request's context carries it (internal/clock), so
+	// rules that depend on today's date read the same clock as the services.
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
 
 	PublicURL      string
 	SiteName       string
@@ -50,8 +55,8 @@ type srv struct {
 
 // New returns the service's http.Handler.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Client == nil || cfg.DB == nil || cfg.Auth == nil || cfg.Directory == nil || cfg.Now == nil || cfg.Logger == nil || cfg.Registry == nil {
-		return nil, errors.New("server: Client, DB, Auth, Directory, Now, Logger and Registry are required")
+	if cfg.Client == nil || cfg.DB == nil || cfg.Auth == nil || cfg.Directory == nil || cfg.WorkingGroups == nil || cfg.Now == nil || cfg.Logger == nil || cfg.Registry == nil {
+		return nil, errors.New("server: Client, DB, Auth, Directory, WorkingGroups, Now, Logger and Registry are required")
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second
@@ -78,12 +83,14 @@ func New(cfg Config) (http.Handler, error) {
 	), nil
 }
 
-// requestInfo makes the request id and client address available to the audit trail.
+// requestInfo makes the request id and client address available to the audit trail, and
+// the service clock to rules that have only the context (internal/clock).
 func (s *srv) requestInfo(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := audit.WithRequest(r.Context(), audit.RequestInfo{
 			ID: RequestIDFromContext(r.Context()), IP: ClientIP(r), UserAgent: r.UserAgent(),
 		})
+		ctx = clock.WithNow(ctx, s.cfg.Now)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/app"
 	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/config"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/mail"
@@ -94,8 +95,10 @@ func EachEnv(t *testing.T, fn func(t *testing.T, e *Env), opts ...EnvOption) {
 	}
 }
 
-// System returns a context acting as the system viewer.
-func (e *Env) System() context.Context { return viewer.NewSystemContext(context.Background()) }
+// System returns a context acting as the system viewer, with the test clock.
+func (e *Env) System() context.Context {
+	return clock.WithNow(viewer.NewSystemContext(context.Background()), e.Clock.Now)
+}
 
 // DrainOutbox sends every due email now and returns how many were sent.
 func (e *Env) DrainOutbox() int {

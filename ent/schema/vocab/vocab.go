@@ -10,9 +10,29 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	// The coalition's zone must load on machines without system zoneinfo.
+	_ "time/tzdata"
 
 	"golang.org/x/text/language"
 )
+
+// Zone is the coalition's time zone: "today" (a membership's status, term-end warnings)
+// is the date in Brussels.
+var Zone = mustLoadLocation("Europe/Brussels")
+
+func mustLoadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(fmt.Sprintf("vocab: load time zone %s: %v", name, err))
+	}
+	return loc
+}
+
+// Today returns the date of t in the coalition's zone.
+func Today(t time.Time) Date { return DateOf(t, Zone) }
+
+// AddDays returns the date n days after d (before, for negative n).
+func (d Date) AddDays(n int) Date { return Date(d.Time().AddDate(0, 0, n).Format(DateLayout)) }
 
 // IsCountry reports whether s is an assigned ISO 3166-1 alpha-2 country code ("CZ").
 func IsCountry(s string) bool {

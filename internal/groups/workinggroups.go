@@ -1,0 +1,307 @@
+package groups
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/workinggroup"
+	"github.com/gocart-coalition/coalition/internal/access"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// DefaultInvitationTTL is how long the accept and decline links of an invitation work.
+const DefaultInvitationTTL = 14 * 24 * time.Hour
+
+// LinkIssuer issues sign-in links that also do something (auth.Service implements it).
+type LinkIssuer interface {
+	IssueIntentLink(ctx context.Context, tx *ent.Client, u *ent.User, intent string, ttl time.Duration) (string, error)
+}
+
+// WorkingGroupsConfig is what the working-groups service needs.
+type WorkingGroupsConfig struct {
+	// Client is used for reads outside mutations and by the term-warning job.
+	Client *ent.Client
+	// Dialect of the database (dialect.SQLite or dialect.Postgres): on PostgreSQL the
+	// group's row is locked to serialise the membership rules.
+	Dialect string
+	// Now is the service clock.
+	Now func() time.Time
+	// Notifier queues the emails.
+	Notifier *notify.Notifier
+	// Links issues the accept and decline links of invitations.
+	Links LinkIssuer
+	// InvitationTTL is how long those links work (DefaultInvitationTTL when zero).
+	InvitationTTL time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// WorkingGroups manages working groups and their memberships.
+//
+// Write methods take the mutation's transactional client and return, besides internal
+// errors: apperr.UserErrors for input the caller can fix or a state that forbids the
+// change (nothing is written then), UNAUTHENTICATED for an anonymous caller, FORBIDDEN for
+// a caller without the right, NOT_FOUND for a membership the caller cannot see, and
+// CONFLICT when a concurrent write took a unique name first.
+type WorkingGroups struct {
+	cfg WorkingGroupsConfig
+	log *slog.Logger
+}
+
+// NewWorkingGroups checks cfg and returns the service.
+func NewWorkingGroups(cfg WorkingGroupsConfig) (*WorkingGroups, error) {
+	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Links == nil {
+		return nil, errors.New("groups: Client, Now, Notifier and Links are required")
+	}
+	if cfg.Dialect != dialect.SQLite && cfg.Dialect != dialect.Postgres {
+		return nil, fmt.Errorf("groups: unknown dialect %q", cfg.Dialect)
+	}
+	if cfg.InvitationTTL <= 0 {
+		cfg.InvitationTTL = DefaultInvitationTTL
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &WorkingGroups{cfg: cfg, log: cfg.Logger.With("op", "groups.working_groups")}, nil
+}
+
+// today is the service's date in the coalition's zone.
+func (s *WorkingGroups) today() vocab.Date { return vocab.Today(s.cfg.Now()) }
+
+// requireGroupManager refuses callers who may not manage working groups, before any
+// validation: UNAUTHENTICATED for an anonymous caller, FORBIDDEN for others.
+func requireGroupManager(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v.IsAnonymous():
+		return apperr.New(apperr.Unauthenticated, "sign in to manage working groups")
+	case !access.CanManageWorkingGroups(v):
+		return apperr.New(apperr.Forbidden, "only coalition staff can manage working groups")
+	}
+	return nil
+}
+
+// CreateWorkingGroupInput is what staff provide to create a working group.
+type CreateWorkingGroupInput struct {
+	Name        string
+	WorkPackage workinggroup.WorkPackage
+	// Purpose is Markdown; nil is empty.
+	Purpose    *string
+	Visibility workinggroup.Visibility
+}
+
+// UpdateWorkingGroupInput changes a working group; nil fields stay as they are.
+type UpdateWorkingGroupInput struct {
+	ID          pulid.ID
+	Name        *string
+	WorkPackage *workinggroup.WorkPackage
+	Purpose     *string
+	Visibility  *workinggroup.Visibility
+	Archived    *bool
+}
+
+// CreateWorkingGroup creates a working group. Staff only. User errors: name missing, too
+// long or not one line; name taken (ignoring case); unknown work package or visibility;
+// purpose over 20,000 characters.
+func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, in CreateWorkingGroupInput) (*ent.WorkingGroup, error) {
+	if err := requireGroupManager(ctx); err != nil {
+		return nil, err
+	}
+	var errs apperr.UserErrors
+	name := checkName(&errs, in.Name, path("name"))
+	if workinggroup.WorkPackageValidator(in.WorkPackage) != nil {
+		errs.Add(apperr.CodeInvalid, "Choose the work package.", path("workPackage")...)
+	}
+	if workinggroup.VisibilityValidator(in.Visibility) != nil {
+		errs.Add(apperr.CodeInvalid, "Choose PUBLIC or INTERNAL.", path("visibility")...)
+	}
+	purpose := ""
+	if in.Purpose != nil {
+		purpose = checkText(&errs, *in.Purpose, maxDescriptionLen, "The purpose", path("purpose"))
+	}
+	if len(errs) == 0 {
+		if err := checkGroupNameFree(ctx, tx, &errs, name, ""); err != nil {
+			return nil, err
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	g, err := tx.WorkingGroup.Create().
+		SetName(name).SetWorkPackage(in.WorkPackage).SetPurpose(purpose).SetVisibility(in.Visibility).
+		Save(ctx)
+	if err != nil {
+		return nil, conflict(err, "a working group with this name already exists", "create working group")
+	}
+	return g, nil
+}
+
+// UpdateWorkingGroup changes a working group, or archives it (an archived group takes no
+// new invitations; its memberships run their course). Staff only. User errors: as for
+// CreateWorkingGroup, plus NOT_FOUND for an unknown id.
+func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, in UpdateWorkingGroupInput) (*ent.WorkingGroup, error) {
+	if err := requireGroupManager(ctx); err != nil {
+		return nil, err
+	}
+	g, err := tx.WorkingGroup.Get(ctx, in.ID)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such working group.", path("id")...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load working group %s: %w", in.ID, err)
+	}
+	var errs apperr.UserErrors
+	name := g.Name
+	if in.Name != nil {
+		name = checkName(&errs, *in.Name, path("name"))
+	}
+	if in.WorkPackage != nil && workinggroup.WorkPackageValidator(*in.WorkPackage) != nil {
+		errs.Add(apperr.CodeInvalid, "Choose the work package.", path("workPackage")...)
+	}
+	if in.Visibility != nil && workinggroup.VisibilityValidator(*in.Visibility) != nil {
+		errs.Add(apperr.CodeInvalid, "Choose PUBLIC or INTERNAL.", path("visibility")...)
+	}
+	purpose := g.Purpose
+	if in.Purpose != nil {
+		purpose = checkText(&errs, *in.Purpose, maxDescriptionLen, "The purpose", path("purpose"))
+	}
+	if len(errs) == 0 && name != g.Name {
+		if err := checkGroupNameFree(ctx, tx, &errs, name, g.ID); err != nil {
+			return nil, err
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	// Only what changes is written, so the audit trail names the fields that changed.
+	u := tx.WorkingGroup.UpdateOne(g)
+	m := u.Mutation()
+	if name != g.Name {
+		m.SetName(name)
+	}
+	if in.WorkPackage != nil && *in.WorkPackage != g.WorkPackage {
+		m.SetWorkPackage(*in.WorkPackage)
+	}
+	if purpose != g.Purpose {
+		m.SetPurpose(purpose)
+	}
+	if in.Visibility != nil && *in.Visibility != g.Visibility {
+		m.SetVisibility(*in.Visibility)
+	}
+	if in.Archived != nil && *in.Archived != g.Archived {
+		m.SetArchived(*in.Archived)
+	}
+	if len(m.Fields()) == 0 {
+		return g, nil
+	}
+	g, err = u.Save(ctx)
+	if err != nil {
+		return nil, conflict(err, "a working group with this name already exists", "update working group")
+	}
+	return g, nil
+}
+
+// checkGroupNameFree adds TAKEN when another group has the name, ignoring case.
+func checkGroupNameFree(ctx context.Context, tx *ent.Client, errs *apperr.UserErrors, name string, self pulid.ID) error {
+	q := tx.WorkingGroup.Query().Where(workinggroup.NameEqualFold(name))
+	if self != "" {
+		q.Where(workinggroup.IDNEQ(self))
+	}
+	taken, err := q.Exist(viewer.NewSystemContext(ctx))
+	if err != nil {
+		return fmt.Errorf("check working group name: %w", err)
+	}
+	if taken {
+		errs.Add(apperr.CodeTaken, "A working group with this name already exists.", path("name")...)
+	}
+	return nil
+}
+
+// WorkingGroupFilter narrows the list of working groups; nil fields do not narrow it.
+type WorkingGroupFilter struct {
+	WorkPackage *workinggroup.WorkPackage
+	Visibility  *workinggroup.Visibility
+	// IncludeArchived shows archived groups too (hidden by default).
+	IncludeArchived bool
+	// Search is a case-insensitive part of the name (at most 100 characters).
+	Search *string
+}
+
+// WorkingGroupsPage returns a page of the working groups the viewer may see (the privacy
+// policy decides which: filters only narrow that set further), by name unless order says
+// otherwise. A malformed filter is BAD_REQUEST.
+func (s *WorkingGroups) WorkingGroupsPage(ctx context.Context, f WorkingGroupFilter, p Page, order *ent.WorkingGroupOrder) (*ent.WorkingGroupConnection, error) {
+	q := s.cfg.Client.WorkingGroup.Query()
+	if f.WorkPackage != nil {
+		if workinggroup.WorkPackageValidator(*f.WorkPackage) != nil {
+			return nil, apperr.New(apperr.BadRequest, "filter.workPackage: unknown work package")
+		}
+		q.Where(workinggroup.WorkPackageEQ(*f.WorkPackage))
+	}
+	if f.Visibility != nil {
+		if workinggroup.VisibilityValidator(*f.Visibility) != nil {
+			return nil, apperr.New(apperr.BadRequest, "filter.visibility: PUBLIC or INTERNAL")
+		}
+		q.Where(workinggroup.VisibilityEQ(*f.Visibility))
+	}
+	if f.Search != nil {
+		search, err := filterSearch(*f.Search)
+		if err != nil {
+			return nil, err
+		}
+		if search != "" {
+			q.Where(workinggroup.NameContainsFold(search))
+		}
+	}
+	if !f.IncludeArchived {
+		q.Where(workinggroup.Archived(false))
+	}
+	if order == nil {
+		order = &ent.WorkingGroupOrder{Field: ent.WorkingGroupOrderFieldName, Direction: entgql.OrderDirectionAsc}
+	}
+	conn, err := q.Paginate(ctx, p.After, p.First, p.Before, p.Last, ent.WithWorkingGroupOrder(order))
+	if err != nil {
+		return nil, fmt.Errorf("list working groups: %w", err)
+	}
+	return conn, nil
+}
+
+// Chair returns the group's current chair as the viewer may see it, or nil.
+func (s *WorkingGroups) Chair(ctx context.Context, g *ent.WorkingGroup, today vocab.Date) (*ent.Membership, error) {
+	m, err := g.QueryMemberships().
+		Where(membership.RoleEQ(membership.RoleCHAIR), currentOn(today)).
+		Order(membership.ByTermStart(), membership.ByID()).
+		First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("chair of %s: %w", g.ID, err)
+	}
+	return m, nil
+}
+
+// lockGroup loads the group for a membership change. On PostgreSQL it locks the group's row
+// (SELECT … FOR UPDATE) until the transaction ends, so that two transactions checking the
+// chair and overlap rules of the same group run one after the other and the second sees
+// the first's membership. SQLite needs no lock: `_txlock=immediate` makes every write
+// transaction take the database's single write lock at BEGIN.
+func (s *WorkingGroups) lockGroup(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.WorkingGroup, error) {
+	q := tx.WorkingGroup.Query().Where(workinggroup.ID(id))
+	if s.cfg.Dialect == dialect.Postgres {
+		q.ForUpdate()
+	}
+	return q.Only(viewer.NewSystemContext(ctx))
+}
