@@ -1,6 +1,11 @@
 package access
 
-import "github.com/gocart-coalition/coalition/internal/viewer"
+import (
+	"context"
+
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
 
 // CanManageUsers reports whether v may create, disable and change the roles of users and
 // mint or revoke API tokens. The ent policies of User and ApiToken allow exactly this set
@@ -24,3 +29,18 @@ func CanManageDirectory(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem
 // CanManageWorkingGroups reports whether v may create, change and archive working groups,
 // invite members and end memberships.
 func CanManageWorkingGroups(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
+
+// Require refuses a caller for whom can is false, before the service validates anything
+// (so that a caller without the right learns nothing from the answers):
+// UNAUTHENTICATED for an anonymous caller, FORBIDDEN for anyone else. action completes
+// "sign in to …" and "only coalition staff can …".
+func Require(ctx context.Context, can func(viewer.Viewer) bool, action string) error {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v.IsAnonymous():
+		return apperr.New(apperr.Unauthenticated, "sign in to %s", action)
+	case !can(v):
+		return apperr.New(apperr.Forbidden, "only coalition staff can %s", action)
+	}
+	return nil
+}

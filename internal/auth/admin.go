@@ -23,18 +23,9 @@ const (
 	maxTokenNameLen = 100
 )
 
-// requireManager refuses callers who may not administer users: UNAUTHENTICATED for an
-// anonymous caller, FORBIDDEN for others. It runs before any validation so that a caller
-// without the right learns nothing from the answers.
+// requireManager refuses callers who may not manage users and tokens (see access.Require).
 func requireManager(ctx context.Context) error {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v.IsAnonymous():
-		return apperr.New(apperr.Unauthenticated, "sign in to manage users")
-	case !access.CanManageUsers(v):
-		return apperr.New(apperr.Forbidden, "only coalition staff can manage users and tokens")
-	}
-	return nil
+	return access.Require(ctx, access.CanManageUsers, "manage users and tokens")
 }
 
 // CreateUserInput is what staff provide to create a user.

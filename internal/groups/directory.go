@@ -10,7 +10,6 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
-	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
 // DirectoryConfig is what the directory service needs.
@@ -45,18 +44,9 @@ func NewDirectory(cfg DirectoryConfig) (*Directory, error) {
 	return &Directory{cfg: cfg, log: cfg.Logger.With("op", "groups.directory")}, nil
 }
 
-// requireManager refuses callers who may not manage the directory: UNAUTHENTICATED for an
-// anonymous caller, FORBIDDEN for others. It runs before any validation so that a caller
-// without the right learns nothing from the answers.
+// requireManager refuses callers who may not manage the directory (see access.Require).
 func requireManager(ctx context.Context) error {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v.IsAnonymous():
-		return apperr.New(apperr.Unauthenticated, "sign in to manage the directory")
-	case !access.CanManageDirectory(v):
-		return apperr.New(apperr.Forbidden, "only coalition staff can manage the directory")
-	}
-	return nil
+	return access.Require(ctx, access.CanManageDirectory, "manage the directory")
 }
 
 // conflict turns a unique-constraint violation (a concurrent write won the race that the

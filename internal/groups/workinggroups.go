@@ -80,17 +80,9 @@ func NewWorkingGroups(cfg WorkingGroupsConfig) (*WorkingGroups, error) {
 // today is the service's date in the coalition's zone.
 func (s *WorkingGroups) today() vocab.Date { return vocab.Today(s.cfg.Now()) }
 
-// requireGroupManager refuses callers who may not manage working groups, before any
-// validation: UNAUTHENTICATED for an anonymous caller, FORBIDDEN for others.
+// requireGroupManager refuses callers who may not manage working groups (see access.Require).
 func requireGroupManager(ctx context.Context) error {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v.IsAnonymous():
-		return apperr.New(apperr.Unauthenticated, "sign in to manage working groups")
-	case !access.CanManageWorkingGroups(v):
-		return apperr.New(apperr.Forbidden, "only coalition staff can manage working groups")
-	}
-	return nil
+	return access.Require(ctx, access.CanManageWorkingGroups, "manage working groups")
 }
 
 // CreateWorkingGroupInput is what staff provide to create a working group.
