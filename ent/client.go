@@ -19,9 +19,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
@@ -43,12 +45,16 @@ type Client struct {
 	ApiToken *ApiTokenClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
+	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// HostCentre is the client for interacting with the HostCentre builders.
 	HostCentre *HostCentreClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
 	LoginLink *LoginLinkClient
+	// Meeting is the client for interacting with the Meeting builders.
+	Meeting *MeetingClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
 	// Organisation is the client for interacting with the Organisation builders.
@@ -75,9 +81,11 @@ func (c *Client) init() {
 	c.Affiliation = NewAffiliationClient(c.config)
 	c.ApiToken = NewApiTokenClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(c.config)
 	c.HostCentre = NewHostCentreClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.LoginLink = NewLoginLinkClient(c.config)
+	c.Meeting = NewMeetingClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
 	c.Organisation = NewOrganisationClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
@@ -174,20 +182,22 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		Affiliation:   NewAffiliationClient(cfg),
-		ApiToken:      NewApiTokenClient(cfg),
-		AuditEvent:    NewAuditEventClient(cfg),
-		HostCentre:    NewHostCentreClient(cfg),
-		Job:           NewJobClient(cfg),
-		LoginLink:     NewLoginLinkClient(cfg),
-		Membership:    NewMembershipClient(cfg),
-		Organisation:  NewOrganisationClient(cfg),
-		OutboxMessage: NewOutboxMessageClient(cfg),
-		Session:       NewSessionClient(cfg),
-		User:          NewUserClient(cfg),
-		WorkingGroup:  NewWorkingGroupClient(cfg),
+		ctx:                           ctx,
+		config:                        cfg,
+		Affiliation:                   NewAffiliationClient(cfg),
+		ApiToken:                      NewApiTokenClient(cfg),
+		AuditEvent:                    NewAuditEventClient(cfg),
+		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
+		HostCentre:                    NewHostCentreClient(cfg),
+		Job:                           NewJobClient(cfg),
+		LoginLink:                     NewLoginLinkClient(cfg),
+		Meeting:                       NewMeetingClient(cfg),
+		Membership:                    NewMembershipClient(cfg),
+		Organisation:                  NewOrganisationClient(cfg),
+		OutboxMessage:                 NewOutboxMessageClient(cfg),
+		Session:                       NewSessionClient(cfg),
+		User:                          NewUserClient(cfg),
+		WorkingGroup:                  NewWorkingGroupClient(cfg),
 	}, nil
 }
 
@@ -205,20 +215,22 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		Affiliation:   NewAffiliationClient(cfg),
-		ApiToken:      NewApiTokenClient(cfg),
-		AuditEvent:    NewAuditEventClient(cfg),
-		HostCentre:    NewHostCentreClient(cfg),
-		Job:           NewJobClient(cfg),
-		LoginLink:     NewLoginLinkClient(cfg),
-		Membership:    NewMembershipClient(cfg),
-		Organisation:  NewOrganisationClient(cfg),
-		OutboxMessage: NewOutboxMessageClient(cfg),
-		Session:       NewSessionClient(cfg),
-		User:          NewUserClient(cfg),
-		WorkingGroup:  NewWorkingGroupClient(cfg),
+		ctx:                           ctx,
+		config:                        cfg,
+		Affiliation:                   NewAffiliationClient(cfg),
+		ApiToken:                      NewApiTokenClient(cfg),
+		AuditEvent:                    NewAuditEventClient(cfg),
+		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
+		HostCentre:                    NewHostCentreClient(cfg),
+		Job:                           NewJobClient(cfg),
+		LoginLink:                     NewLoginLinkClient(cfg),
+		Meeting:                       NewMeetingClient(cfg),
+		Membership:                    NewMembershipClient(cfg),
+		Organisation:                  NewOrganisationClient(cfg),
+		OutboxMessage:                 NewOutboxMessageClient(cfg),
+		Session:                       NewSessionClient(cfg),
+		User:                          NewUserClient(cfg),
+		WorkingGroup:                  NewWorkingGroupClient(cfg),
 	}, nil
 }
 
@@ -248,9 +260,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Affiliation, c.ApiToken, c.AuditEvent, c.HostCentre, c.Job, c.LoginLink,
-		c.Membership, c.Organisation, c.OutboxMessage, c.Session, c.User,
-		c.WorkingGroup,
+		c.Affiliation, c.ApiToken, c.AuditEvent, c.ConflictOfInterestDeclaration,
+		c.HostCentre, c.Job, c.LoginLink, c.Meeting, c.Membership, c.Organisation,
+		c.OutboxMessage, c.Session, c.User, c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -260,9 +272,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Affiliation, c.ApiToken, c.AuditEvent, c.HostCentre, c.Job, c.LoginLink,
-		c.Membership, c.Organisation, c.OutboxMessage, c.Session, c.User,
-		c.WorkingGroup,
+		c.Affiliation, c.ApiToken, c.AuditEvent, c.ConflictOfInterestDeclaration,
+		c.HostCentre, c.Job, c.LoginLink, c.Meeting, c.Membership, c.Organisation,
+		c.OutboxMessage, c.Session, c.User, c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -277,12 +289,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ApiToken.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *ConflictOfInterestDeclarationMutation:
+		return c.ConflictOfInterestDeclaration.mutate(ctx, m)
 	case *HostCentreMutation:
 		return c.HostCentre.mutate(ctx, m)
 	case *JobMutation:
 		return c.Job.mutate(ctx, m)
 	case *LoginLinkMutation:
 		return c.LoginLink.mutate(ctx, m)
+	case *MeetingMutation:
+		return c.Meeting.mutate(ctx, m)
 	case *MembershipMutation:
 		return c.Membership.mutate(ctx, m)
 	case *OrganisationMutation:
@@ -750,6 +766,156 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 	}
 }
 
+// ConflictOfInterestDeclarationClient is a client for the ConflictOfInterestDeclaration schema.
+type ConflictOfInterestDeclarationClient struct {
+	config
+}
+
+// NewConflictOfInterestDeclarationClient returns a client for the ConflictOfInterestDeclaration from the given config.
+func NewConflictOfInterestDeclarationClient(c config) *ConflictOfInterestDeclarationClient {
+	return &ConflictOfInterestDeclarationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `conflictofinterestdeclaration.Hooks(f(g(h())))`.
+func (c *ConflictOfInterestDeclarationClient) Use(hooks ...Hook) {
+	c.hooks.ConflictOfInterestDeclaration = append(c.hooks.ConflictOfInterestDeclaration, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `conflictofinterestdeclaration.Intercept(f(g(h())))`.
+func (c *ConflictOfInterestDeclarationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ConflictOfInterestDeclaration = append(c.inters.ConflictOfInterestDeclaration, interceptors...)
+}
+
+// Create returns a builder for creating a ConflictOfInterestDeclaration entity.
+func (c *ConflictOfInterestDeclarationClient) Create() *ConflictOfInterestDeclarationCreate {
+	mutation := newConflictOfInterestDeclarationMutation(c.config, OpCreate)
+	return &ConflictOfInterestDeclarationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ConflictOfInterestDeclaration entities.
+func (c *ConflictOfInterestDeclarationClient) CreateBulk(builders ...*ConflictOfInterestDeclarationCreate) *ConflictOfInterestDeclarationCreateBulk {
+	return &ConflictOfInterestDeclarationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConflictOfInterestDeclarationClient) MapCreateBulk(slice any, setFunc func(*ConflictOfInterestDeclarationCreate, int)) *ConflictOfInterestDeclarationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConflictOfInterestDeclarationCreateBulk{err: fmt.Errorf("calling to ConflictOfInterestDeclarationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConflictOfInterestDeclarationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConflictOfInterestDeclarationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ConflictOfInterestDeclaration.
+func (c *ConflictOfInterestDeclarationClient) Update() *ConflictOfInterestDeclarationUpdate {
+	mutation := newConflictOfInterestDeclarationMutation(c.config, OpUpdate)
+	return &ConflictOfInterestDeclarationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConflictOfInterestDeclarationClient) UpdateOne(_m *ConflictOfInterestDeclaration) *ConflictOfInterestDeclarationUpdateOne {
+	mutation := newConflictOfInterestDeclarationMutation(c.config, OpUpdateOne, withConflictOfInterestDeclaration(_m))
+	return &ConflictOfInterestDeclarationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConflictOfInterestDeclarationClient) UpdateOneID(id pulid.ID) *ConflictOfInterestDeclarationUpdateOne {
+	mutation := newConflictOfInterestDeclarationMutation(c.config, OpUpdateOne, withConflictOfInterestDeclarationID(id))
+	return &ConflictOfInterestDeclarationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ConflictOfInterestDeclaration.
+func (c *ConflictOfInterestDeclarationClient) Delete() *ConflictOfInterestDeclarationDelete {
+	mutation := newConflictOfInterestDeclarationMutation(c.config, OpDelete)
+	return &ConflictOfInterestDeclarationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConflictOfInterestDeclarationClient) DeleteOne(_m *ConflictOfInterestDeclaration) *ConflictOfInterestDeclarationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConflictOfInterestDeclarationClient) DeleteOneID(id pulid.ID) *ConflictOfInterestDeclarationDeleteOne {
+	builder := c.Delete().Where(conflictofinterestdeclaration.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConflictOfInterestDeclarationDeleteOne{builder}
+}
+
+// Query returns a query builder for ConflictOfInterestDeclaration.
+func (c *ConflictOfInterestDeclarationClient) Query() *ConflictOfInterestDeclarationQuery {
+	return &ConflictOfInterestDeclarationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConflictOfInterestDeclaration},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ConflictOfInterestDeclaration entity by its id.
+func (c *ConflictOfInterestDeclarationClient) Get(ctx context.Context, id pulid.ID) (*ConflictOfInterestDeclaration, error) {
+	return c.Query().Where(conflictofinterestdeclaration.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConflictOfInterestDeclarationClient) GetX(ctx context.Context, id pulid.ID) *ConflictOfInterestDeclaration {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a ConflictOfInterestDeclaration.
+func (c *ConflictOfInterestDeclarationClient) QueryUser(_m *ConflictOfInterestDeclaration) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(conflictofinterestdeclaration.Table, conflictofinterestdeclaration.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, conflictofinterestdeclaration.UserTable, conflictofinterestdeclaration.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ConflictOfInterestDeclarationClient) Hooks() []Hook {
+	hooks := c.hooks.ConflictOfInterestDeclaration
+	return append(hooks[:len(hooks):len(hooks)], conflictofinterestdeclaration.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConflictOfInterestDeclarationClient) Interceptors() []Interceptor {
+	return c.inters.ConflictOfInterestDeclaration
+}
+
+func (c *ConflictOfInterestDeclarationClient) mutate(ctx context.Context, m *ConflictOfInterestDeclarationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConflictOfInterestDeclarationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConflictOfInterestDeclarationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConflictOfInterestDeclarationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConflictOfInterestDeclarationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ConflictOfInterestDeclaration mutation op: %q", m.Op())
+	}
+}
+
 // HostCentreClient is a client for the HostCentre schema.
 type HostCentreClient struct {
 	config
@@ -1181,6 +1347,188 @@ func (c *LoginLinkClient) mutate(ctx context.Context, m *LoginLinkMutation) (Val
 		return (&LoginLinkDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown LoginLink mutation op: %q", m.Op())
+	}
+}
+
+// MeetingClient is a client for the Meeting schema.
+type MeetingClient struct {
+	config
+}
+
+// NewMeetingClient returns a client for the Meeting from the given config.
+func NewMeetingClient(c config) *MeetingClient {
+	return &MeetingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `meeting.Hooks(f(g(h())))`.
+func (c *MeetingClient) Use(hooks ...Hook) {
+	c.hooks.Meeting = append(c.hooks.Meeting, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `meeting.Intercept(f(g(h())))`.
+func (c *MeetingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Meeting = append(c.inters.Meeting, interceptors...)
+}
+
+// Create returns a builder for creating a Meeting entity.
+func (c *MeetingClient) Create() *MeetingCreate {
+	mutation := newMeetingMutation(c.config, OpCreate)
+	return &MeetingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Meeting entities.
+func (c *MeetingClient) CreateBulk(builders ...*MeetingCreate) *MeetingCreateBulk {
+	return &MeetingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MeetingClient) MapCreateBulk(slice any, setFunc func(*MeetingCreate, int)) *MeetingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MeetingCreateBulk{err: fmt.Errorf("calling to MeetingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MeetingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MeetingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Meeting.
+func (c *MeetingClient) Update() *MeetingUpdate {
+	mutation := newMeetingMutation(c.config, OpUpdate)
+	return &MeetingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MeetingClient) UpdateOne(_m *Meeting) *MeetingUpdateOne {
+	mutation := newMeetingMutation(c.config, OpUpdateOne, withMeeting(_m))
+	return &MeetingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MeetingClient) UpdateOneID(id pulid.ID) *MeetingUpdateOne {
+	mutation := newMeetingMutation(c.config, OpUpdateOne, withMeetingID(id))
+	return &MeetingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Meeting.
+func (c *MeetingClient) Delete() *MeetingDelete {
+	mutation := newMeetingMutation(c.config, OpDelete)
+	return &MeetingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MeetingClient) DeleteOne(_m *Meeting) *MeetingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MeetingClient) DeleteOneID(id pulid.ID) *MeetingDeleteOne {
+	builder := c.Delete().Where(meeting.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MeetingDeleteOne{builder}
+}
+
+// Query returns a query builder for Meeting.
+func (c *MeetingClient) Query() *MeetingQuery {
+	return &MeetingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMeeting},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Meeting entity by its id.
+func (c *MeetingClient) Get(ctx context.Context, id pulid.ID) (*Meeting, error) {
+	return c.Query().Where(meeting.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MeetingClient) GetX(ctx context.Context, id pulid.ID) *Meeting {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryGroup queries the group edge of a Meeting.
+func (c *MeetingClient) QueryGroup(_m *Meeting) *WorkingGroupQuery {
+	query := (&WorkingGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(meeting.Table, meeting.FieldID, id),
+			sqlgraph.To(workinggroup.Table, workinggroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, meeting.GroupTable, meeting.GroupColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAttendees queries the attendees edge of a Meeting.
+func (c *MeetingClient) QueryAttendees(_m *Meeting) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(meeting.Table, meeting.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, meeting.AttendeesTable, meeting.AttendeesPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryInvitees queries the invitees edge of a Meeting.
+func (c *MeetingClient) QueryInvitees(_m *Meeting) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(meeting.Table, meeting.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, meeting.InviteesTable, meeting.InviteesPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MeetingClient) Hooks() []Hook {
+	hooks := c.hooks.Meeting
+	return append(hooks[:len(hooks):len(hooks)], meeting.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MeetingClient) Interceptors() []Interceptor {
+	return c.inters.Meeting
+}
+
+func (c *MeetingClient) mutate(ctx context.Context, m *MeetingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MeetingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MeetingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MeetingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MeetingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Meeting mutation op: %q", m.Op())
 	}
 }
 
@@ -2004,6 +2352,54 @@ func (c *UserClient) QueryCoordinatedCentres(_m *User) *HostCentreQuery {
 	return query
 }
 
+// QueryConflictOfInterestDeclarations queries the conflict_of_interest_declarations edge of a User.
+func (c *UserClient) QueryConflictOfInterestDeclarations(_m *User) *ConflictOfInterestDeclarationQuery {
+	query := (&ConflictOfInterestDeclarationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(conflictofinterestdeclaration.Table, conflictofinterestdeclaration.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ConflictOfInterestDeclarationsTable, user.ConflictOfInterestDeclarationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAttendedMeetings queries the attended_meetings edge of a User.
+func (c *UserClient) QueryAttendedMeetings(_m *User) *MeetingQuery {
+	query := (&MeetingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(meeting.Table, meeting.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.AttendedMeetingsTable, user.AttendedMeetingsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMeetingInvitations queries the meeting_invitations edge of a User.
+func (c *UserClient) QueryMeetingInvitations(_m *User) *MeetingQuery {
+	query := (&MeetingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(meeting.Table, meeting.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.MeetingInvitationsTable, user.MeetingInvitationsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	hooks := c.hooks.User
@@ -2154,6 +2550,22 @@ func (c *WorkingGroupClient) QueryMemberships(_m *WorkingGroup) *MembershipQuery
 	return query
 }
 
+// QueryMeetings queries the meetings edge of a WorkingGroup.
+func (c *WorkingGroupClient) QueryMeetings(_m *WorkingGroup) *MeetingQuery {
+	query := (&MeetingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workinggroup.Table, workinggroup.FieldID, id),
+			sqlgraph.To(meeting.Table, meeting.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, workinggroup.MeetingsTable, workinggroup.MeetingsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *WorkingGroupClient) Hooks() []Hook {
 	hooks := c.hooks.WorkingGroup
@@ -2183,12 +2595,14 @@ func (c *WorkingGroupClient) mutate(ctx context.Context, m *WorkingGroupMutation
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Affiliation, ApiToken, AuditEvent, HostCentre, Job, LoginLink, Membership,
-		Organisation, OutboxMessage, Session, User, WorkingGroup []ent.Hook
+		Affiliation, ApiToken, AuditEvent, ConflictOfInterestDeclaration, HostCentre,
+		Job, LoginLink, Meeting, Membership, Organisation, OutboxMessage, Session,
+		User, WorkingGroup []ent.Hook
 	}
 	inters struct {
-		Affiliation, ApiToken, AuditEvent, HostCentre, Job, LoginLink, Membership,
-		Organisation, OutboxMessage, Session, User, WorkingGroup []ent.Interceptor
+		Affiliation, ApiToken, AuditEvent, ConflictOfInterestDeclaration, HostCentre,
+		Job, LoginLink, Meeting, Membership, Organisation, OutboxMessage, Session,
+		User, WorkingGroup []ent.Interceptor
 	}
 )
 

@@ -15,9 +15,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
@@ -84,18 +86,20 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			affiliation.Table:   affiliation.ValidColumn,
-			apitoken.Table:      apitoken.ValidColumn,
-			auditevent.Table:    auditevent.ValidColumn,
-			hostcentre.Table:    hostcentre.ValidColumn,
-			job.Table:           job.ValidColumn,
-			loginlink.Table:     loginlink.ValidColumn,
-			membership.Table:    membership.ValidColumn,
-			organisation.Table:  organisation.ValidColumn,
-			outboxmessage.Table: outboxmessage.ValidColumn,
-			session.Table:       session.ValidColumn,
-			user.Table:          user.ValidColumn,
-			workinggroup.Table:  workinggroup.ValidColumn,
+			affiliation.Table:                   affiliation.ValidColumn,
+			apitoken.Table:                      apitoken.ValidColumn,
+			auditevent.Table:                    auditevent.ValidColumn,
+			conflictofinterestdeclaration.Table: conflictofinterestdeclaration.ValidColumn,
+			hostcentre.Table:                    hostcentre.ValidColumn,
+			job.Table:                           job.ValidColumn,
+			loginlink.Table:                     loginlink.ValidColumn,
+			meeting.Table:                       meeting.ValidColumn,
+			membership.Table:                    membership.ValidColumn,
+			organisation.Table:                  organisation.ValidColumn,
+			outboxmessage.Table:                 outboxmessage.ValidColumn,
+			session.Table:                       session.ValidColumn,
+			user.Table:                          user.ValidColumn,
+			workinggroup.Table:                  workinggroup.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -6,9 +6,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
@@ -25,7 +27,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 14)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -92,6 +94,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   conflictofinterestdeclaration.Table,
+			Columns: conflictofinterestdeclaration.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: conflictofinterestdeclaration.FieldID,
+			},
+		},
+		Type: "ConflictOfInterestDeclaration",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			conflictofinterestdeclaration.FieldCreatedAt:        {Type: field.TypeTime, Column: conflictofinterestdeclaration.FieldCreatedAt},
+			conflictofinterestdeclaration.FieldUpdatedAt:        {Type: field.TypeTime, Column: conflictofinterestdeclaration.FieldUpdatedAt},
+			conflictofinterestdeclaration.FieldUserID:           {Type: field.TypeString, Column: conflictofinterestdeclaration.FieldUserID},
+			conflictofinterestdeclaration.FieldDeclaredOn:       {Type: field.TypeString, Column: conflictofinterestdeclaration.FieldDeclaredOn},
+			conflictofinterestdeclaration.FieldNothingToDeclare: {Type: field.TypeBool, Column: conflictofinterestdeclaration.FieldNothingToDeclare},
+			conflictofinterestdeclaration.FieldInterests:        {Type: field.TypeJSON, Column: conflictofinterestdeclaration.FieldInterests},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostcentre.Table,
 			Columns: hostcentre.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -119,7 +140,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostcentre.FieldAcceptingObservers:     {Type: field.TypeBool, Column: hostcentre.FieldAcceptingObservers},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -144,7 +165,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFailures:       {Type: field.TypeInt64, Column: job.FieldFailures},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlink.Table,
 			Columns: loginlink.Columns,
@@ -167,7 +188,34 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   meeting.Table,
+			Columns: meeting.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: meeting.FieldID,
+			},
+		},
+		Type: "Meeting",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			meeting.FieldCreatedAt:    {Type: field.TypeTime, Column: meeting.FieldCreatedAt},
+			meeting.FieldUpdatedAt:    {Type: field.TypeTime, Column: meeting.FieldUpdatedAt},
+			meeting.FieldGroupID:      {Type: field.TypeString, Column: meeting.FieldGroupID},
+			meeting.FieldTitle:        {Type: field.TypeString, Column: meeting.FieldTitle},
+			meeting.FieldStartsAt:     {Type: field.TypeTime, Column: meeting.FieldStartsAt},
+			meeting.FieldEndsAt:       {Type: field.TypeTime, Column: meeting.FieldEndsAt},
+			meeting.FieldTimeZone:     {Type: field.TypeString, Column: meeting.FieldTimeZone},
+			meeting.FieldLocation:     {Type: field.TypeString, Column: meeting.FieldLocation},
+			meeting.FieldVideoLink:    {Type: field.TypeString, Column: meeting.FieldVideoLink},
+			meeting.FieldAgenda:       {Type: field.TypeString, Column: meeting.FieldAgenda},
+			meeting.FieldMinutes:      {Type: field.TypeString, Column: meeting.FieldMinutes},
+			meeting.FieldSequence:     {Type: field.TypeInt, Column: meeting.FieldSequence},
+			meeting.FieldCancelledAt:  {Type: field.TypeTime, Column: meeting.FieldCancelledAt},
+			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -193,7 +241,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -214,7 +262,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -245,7 +293,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -267,7 +315,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -287,7 +335,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -344,6 +392,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   conflictofinterestdeclaration.UserTable,
+			Columns: []string{conflictofinterestdeclaration.UserColumn},
+			Bidi:    false,
+		},
+		"ConflictOfInterestDeclaration",
+		"User",
+	)
+	graph.MustAddE(
 		"organisation",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -365,6 +425,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"HostCentre",
+		"User",
+	)
+	graph.MustAddE(
+		"group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   meeting.GroupTable,
+			Columns: []string{meeting.GroupColumn},
+			Bidi:    false,
+		},
+		"Meeting",
+		"WorkingGroup",
+	)
+	graph.MustAddE(
+		"attendees",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   meeting.AttendeesTable,
+			Columns: meeting.AttendeesPrimaryKey,
+			Bidi:    false,
+		},
+		"Meeting",
+		"User",
+	)
+	graph.MustAddE(
+		"invitees",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   meeting.InviteesTable,
+			Columns: meeting.InviteesPrimaryKey,
+			Bidi:    false,
+		},
+		"Meeting",
 		"User",
 	)
 	graph.MustAddE(
@@ -500,6 +596,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"HostCentre",
 	)
 	graph.MustAddE(
+		"conflict_of_interest_declarations",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConflictOfInterestDeclarationsTable,
+			Columns: []string{user.ConflictOfInterestDeclarationsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"ConflictOfInterestDeclaration",
+	)
+	graph.MustAddE(
+		"attended_meetings",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AttendedMeetingsTable,
+			Columns: user.AttendedMeetingsPrimaryKey,
+			Bidi:    false,
+		},
+		"User",
+		"Meeting",
+	)
+	graph.MustAddE(
+		"meeting_invitations",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MeetingInvitationsTable,
+			Columns: user.MeetingInvitationsPrimaryKey,
+			Bidi:    false,
+		},
+		"User",
+		"Meeting",
+	)
+	graph.MustAddE(
 		"memberships",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -510,6 +642,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"WorkingGroup",
 		"Membership",
+	)
+	graph.MustAddE(
+		"meetings",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workinggroup.MeetingsTable,
+			Columns: []string{workinggroup.MeetingsColumn},
+			Bidi:    false,
+		},
+		"WorkingGroup",
+		"Meeting",
 	)
 	return graph
 }()
@@ -808,6 +952,90 @@ func (f *AuditEventFilter) WhereDetails(p entql.BytesP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ConflictOfInterestDeclarationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ConflictOfInterestDeclarationQuery builder.
+func (_q *ConflictOfInterestDeclarationQuery) Filter() *ConflictOfInterestDeclarationFilter {
+	return &ConflictOfInterestDeclarationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ConflictOfInterestDeclarationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ConflictOfInterestDeclarationMutation builder.
+func (m *ConflictOfInterestDeclarationMutation) Filter() *ConflictOfInterestDeclarationFilter {
+	return &ConflictOfInterestDeclarationFilter{config: m.config, predicateAdder: m}
+}
+
+// ConflictOfInterestDeclarationFilter provides a generic filtering capability at runtime for ConflictOfInterestDeclarationQuery.
+type ConflictOfInterestDeclarationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ConflictOfInterestDeclarationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ConflictOfInterestDeclarationFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(conflictofinterestdeclaration.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ConflictOfInterestDeclarationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(conflictofinterestdeclaration.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ConflictOfInterestDeclarationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(conflictofinterestdeclaration.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *ConflictOfInterestDeclarationFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(conflictofinterestdeclaration.FieldUserID))
+}
+
+// WhereDeclaredOn applies the entql string predicate on the declared_on field.
+func (f *ConflictOfInterestDeclarationFilter) WhereDeclaredOn(p entql.StringP) {
+	f.Where(p.Field(conflictofinterestdeclaration.FieldDeclaredOn))
+}
+
+// WhereNothingToDeclare applies the entql bool predicate on the nothing_to_declare field.
+func (f *ConflictOfInterestDeclarationFilter) WhereNothingToDeclare(p entql.BoolP) {
+	f.Where(p.Field(conflictofinterestdeclaration.FieldNothingToDeclare))
+}
+
+// WhereInterests applies the entql json.RawMessage predicate on the interests field.
+func (f *ConflictOfInterestDeclarationFilter) WhereInterests(p entql.BytesP) {
+	f.Where(p.Field(conflictofinterestdeclaration.FieldInterests))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *ConflictOfInterestDeclarationFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *ConflictOfInterestDeclarationFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *HostCentreQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -836,7 +1064,7 @@ type HostCentreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostCentreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -984,7 +1212,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1084,7 +1312,7 @@ type LoginLinkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLinkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1146,6 +1374,158 @@ func (f *LoginLinkFilter) WhereSent(p entql.BoolP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MeetingQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MeetingQuery builder.
+func (_q *MeetingQuery) Filter() *MeetingFilter {
+	return &MeetingFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MeetingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MeetingMutation builder.
+func (m *MeetingMutation) Filter() *MeetingFilter {
+	return &MeetingFilter{config: m.config, predicateAdder: m}
+}
+
+// MeetingFilter provides a generic filtering capability at runtime for MeetingQuery.
+type MeetingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MeetingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MeetingFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(meeting.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MeetingFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(meeting.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MeetingFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(meeting.FieldUpdatedAt))
+}
+
+// WhereGroupID applies the entql string predicate on the group_id field.
+func (f *MeetingFilter) WhereGroupID(p entql.StringP) {
+	f.Where(p.Field(meeting.FieldGroupID))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *MeetingFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(meeting.FieldTitle))
+}
+
+// WhereStartsAt applies the entql time.Time predicate on the starts_at field.
+func (f *MeetingFilter) WhereStartsAt(p entql.TimeP) {
+	f.Where(p.Field(meeting.FieldStartsAt))
+}
+
+// WhereEndsAt applies the entql time.Time predicate on the ends_at field.
+func (f *MeetingFilter) WhereEndsAt(p entql.TimeP) {
+	f.Where(p.Field(meeting.FieldEndsAt))
+}
+
+// WhereTimeZone applies the entql string predicate on the time_zone field.
+func (f *MeetingFilter) WhereTimeZone(p entql.StringP) {
+	f.Where(p.Field(meeting.FieldTimeZone))
+}
+
+// WhereLocation applies the entql string predicate on the location field.
+func (f *MeetingFilter) WhereLocation(p entql.StringP) {
+	f.Where(p.Field(meeting.FieldLocation))
+}
+
+// WhereVideoLink applies the entql string predicate on the video_link field.
+func (f *MeetingFilter) WhereVideoLink(p entql.StringP) {
+	f.Where(p.Field(meeting.FieldVideoLink))
+}
+
+// WhereAgenda applies the entql string predicate on the agenda field.
+func (f *MeetingFilter) WhereAgenda(p entql.StringP) {
+	f.Where(p.Field(meeting.FieldAgenda))
+}
+
+// WhereMinutes applies the entql string predicate on the minutes field.
+func (f *MeetingFilter) WhereMinutes(p entql.StringP) {
+	f.Where(p.Field(meeting.FieldMinutes))
+}
+
+// WhereSequence applies the entql int predicate on the sequence field.
+func (f *MeetingFilter) WhereSequence(p entql.IntP) {
+	f.Where(p.Field(meeting.FieldSequence))
+}
+
+// WhereCancelledAt applies the entql time.Time predicate on the cancelled_at field.
+func (f *MeetingFilter) WhereCancelledAt(p entql.TimeP) {
+	f.Where(p.Field(meeting.FieldCancelledAt))
+}
+
+// WhereCancelReason applies the entql string predicate on the cancel_reason field.
+func (f *MeetingFilter) WhereCancelReason(p entql.StringP) {
+	f.Where(p.Field(meeting.FieldCancelReason))
+}
+
+// WhereHasGroup applies a predicate to check if query has an edge group.
+func (f *MeetingFilter) WhereHasGroup() {
+	f.Where(entql.HasEdge("group"))
+}
+
+// WhereHasGroupWith applies a predicate to check if query has an edge group with a given conditions (other predicates).
+func (f *MeetingFilter) WhereHasGroupWith(preds ...predicate.WorkingGroup) {
+	f.Where(entql.HasEdgeWith("group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAttendees applies a predicate to check if query has an edge attendees.
+func (f *MeetingFilter) WhereHasAttendees() {
+	f.Where(entql.HasEdge("attendees"))
+}
+
+// WhereHasAttendeesWith applies a predicate to check if query has an edge attendees with a given conditions (other predicates).
+func (f *MeetingFilter) WhereHasAttendeesWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("attendees", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasInvitees applies a predicate to check if query has an edge invitees.
+func (f *MeetingFilter) WhereHasInvitees() {
+	f.Where(entql.HasEdge("invitees"))
+}
+
+// WhereHasInviteesWith applies a predicate to check if query has an edge invitees with a given conditions (other predicates).
+func (f *MeetingFilter) WhereHasInviteesWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("invitees", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MembershipQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1174,7 +1554,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1321,7 +1701,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1429,7 +1809,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1559,7 +1939,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1658,7 +2038,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1774,6 +2154,48 @@ func (f *UserFilter) WhereHasCoordinatedCentresWith(preds ...predicate.HostCentr
 	})))
 }
 
+// WhereHasConflictOfInterestDeclarations applies a predicate to check if query has an edge conflict_of_interest_declarations.
+func (f *UserFilter) WhereHasConflictOfInterestDeclarations() {
+	f.Where(entql.HasEdge("conflict_of_interest_declarations"))
+}
+
+// WhereHasConflictOfInterestDeclarationsWith applies a predicate to check if query has an edge conflict_of_interest_declarations with a given conditions (other predicates).
+func (f *UserFilter) WhereHasConflictOfInterestDeclarationsWith(preds ...predicate.ConflictOfInterestDeclaration) {
+	f.Where(entql.HasEdgeWith("conflict_of_interest_declarations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAttendedMeetings applies a predicate to check if query has an edge attended_meetings.
+func (f *UserFilter) WhereHasAttendedMeetings() {
+	f.Where(entql.HasEdge("attended_meetings"))
+}
+
+// WhereHasAttendedMeetingsWith applies a predicate to check if query has an edge attended_meetings with a given conditions (other predicates).
+func (f *UserFilter) WhereHasAttendedMeetingsWith(preds ...predicate.Meeting) {
+	f.Where(entql.HasEdgeWith("attended_meetings", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMeetingInvitations applies a predicate to check if query has an edge meeting_invitations.
+func (f *UserFilter) WhereHasMeetingInvitations() {
+	f.Where(entql.HasEdge("meeting_invitations"))
+}
+
+// WhereHasMeetingInvitationsWith applies a predicate to check if query has an edge meeting_invitations with a given conditions (other predicates).
+func (f *UserFilter) WhereHasMeetingInvitationsWith(preds ...predicate.Meeting) {
+	f.Where(entql.HasEdgeWith("meeting_invitations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *WorkingGroupQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1803,7 +2225,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1857,6 +2279,20 @@ func (f *WorkingGroupFilter) WhereHasMemberships() {
 // WhereHasMembershipsWith applies a predicate to check if query has an edge memberships with a given conditions (other predicates).
 func (f *WorkingGroupFilter) WhereHasMembershipsWith(preds ...predicate.Membership) {
 	f.Where(entql.HasEdgeWith("memberships", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMeetings applies a predicate to check if query has an edge meetings.
+func (f *WorkingGroupFilter) WhereHasMeetings() {
+	f.Where(entql.HasEdge("meetings"))
+}
+
+// WhereHasMeetingsWith applies a predicate to check if query has an edge meetings with a given conditions (other predicates).
+func (f *WorkingGroupFilter) WhereHasMeetingsWith(preds ...predicate.Meeting) {
+	f.Where(entql.HasEdgeWith("meetings", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

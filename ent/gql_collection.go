@@ -13,7 +13,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -425,6 +427,132 @@ func newAuditEventPaginateArgs(rv map[string]any) *auditeventPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ConflictOfInterestDeclarationQuery) CollectFields(ctx context.Context, satisfies ...string) (*ConflictOfInterestDeclarationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ConflictOfInterestDeclarationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(conflictofinterestdeclaration.Columns))
+		selectedFields = []string{conflictofinterestdeclaration.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[conflictofinterestdeclaration.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, conflictofinterestdeclaration.FieldUserID)
+				fieldSeen[conflictofinterestdeclaration.FieldUserID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[conflictofinterestdeclaration.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, conflictofinterestdeclaration.FieldCreatedAt)
+				fieldSeen[conflictofinterestdeclaration.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[conflictofinterestdeclaration.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, conflictofinterestdeclaration.FieldUpdatedAt)
+				fieldSeen[conflictofinterestdeclaration.FieldUpdatedAt] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[conflictofinterestdeclaration.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, conflictofinterestdeclaration.FieldUserID)
+				fieldSeen[conflictofinterestdeclaration.FieldUserID] = struct{}{}
+			}
+		case "declaredOn":
+			if _, ok := fieldSeen[conflictofinterestdeclaration.FieldDeclaredOn]; !ok {
+				selectedFields = append(selectedFields, conflictofinterestdeclaration.FieldDeclaredOn)
+				fieldSeen[conflictofinterestdeclaration.FieldDeclaredOn] = struct{}{}
+			}
+		case "nothingToDeclare":
+			if _, ok := fieldSeen[conflictofinterestdeclaration.FieldNothingToDeclare]; !ok {
+				selectedFields = append(selectedFields, conflictofinterestdeclaration.FieldNothingToDeclare)
+				fieldSeen[conflictofinterestdeclaration.FieldNothingToDeclare] = struct{}{}
+			}
+		case "interests":
+			if _, ok := fieldSeen[conflictofinterestdeclaration.FieldInterests]; !ok {
+				selectedFields = append(selectedFields, conflictofinterestdeclaration.FieldInterests)
+				fieldSeen[conflictofinterestdeclaration.FieldInterests] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type conflictofinterestdeclarationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ConflictOfInterestDeclarationPaginateOption
+}
+
+func newConflictOfInterestDeclarationPaginateArgs(rv map[string]any) *conflictofinterestdeclarationPaginateArgs {
+	args := &conflictofinterestdeclarationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ConflictOfInterestDeclarationOrder{Field: &ConflictOfInterestDeclarationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithConflictOfInterestDeclarationOrder(order))
+			}
+		case *ConflictOfInterestDeclarationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithConflictOfInterestDeclarationOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *HostCentreQuery) CollectFields(ctx context.Context, satisfies ...string) (*HostCentreQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -607,6 +735,185 @@ func newHostCentrePaginateArgs(rv map[string]any) *hostcentrePaginateArgs {
 		case *HostCentreOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithHostCentreOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MeetingQuery) CollectFields(ctx context.Context, satisfies ...string) (*MeetingQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MeetingQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(meeting.Columns))
+		selectedFields = []string{meeting.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "group":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&WorkingGroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, workinggroupImplementors)...); err != nil {
+				return err
+			}
+			_q.withGroup = query
+			if _, ok := fieldSeen[meeting.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldGroupID)
+				fieldSeen[meeting.FieldGroupID] = struct{}{}
+			}
+
+		case "attendees":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedAttendees(alias, func(wq *UserQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[meeting.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldCreatedAt)
+				fieldSeen[meeting.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[meeting.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldUpdatedAt)
+				fieldSeen[meeting.FieldUpdatedAt] = struct{}{}
+			}
+		case "groupID":
+			if _, ok := fieldSeen[meeting.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldGroupID)
+				fieldSeen[meeting.FieldGroupID] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[meeting.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldTitle)
+				fieldSeen[meeting.FieldTitle] = struct{}{}
+			}
+		case "startsAt":
+			if _, ok := fieldSeen[meeting.FieldStartsAt]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldStartsAt)
+				fieldSeen[meeting.FieldStartsAt] = struct{}{}
+			}
+		case "endsAt":
+			if _, ok := fieldSeen[meeting.FieldEndsAt]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldEndsAt)
+				fieldSeen[meeting.FieldEndsAt] = struct{}{}
+			}
+		case "timeZone":
+			if _, ok := fieldSeen[meeting.FieldTimeZone]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldTimeZone)
+				fieldSeen[meeting.FieldTimeZone] = struct{}{}
+			}
+		case "location":
+			if _, ok := fieldSeen[meeting.FieldLocation]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldLocation)
+				fieldSeen[meeting.FieldLocation] = struct{}{}
+			}
+		case "videoLink":
+			if _, ok := fieldSeen[meeting.FieldVideoLink]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldVideoLink)
+				fieldSeen[meeting.FieldVideoLink] = struct{}{}
+			}
+		case "agenda":
+			if _, ok := fieldSeen[meeting.FieldAgenda]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldAgenda)
+				fieldSeen[meeting.FieldAgenda] = struct{}{}
+			}
+		case "minutes":
+			if _, ok := fieldSeen[meeting.FieldMinutes]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldMinutes)
+				fieldSeen[meeting.FieldMinutes] = struct{}{}
+			}
+		case "sequence":
+			if _, ok := fieldSeen[meeting.FieldSequence]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldSequence)
+				fieldSeen[meeting.FieldSequence] = struct{}{}
+			}
+		case "cancelledAt":
+			if _, ok := fieldSeen[meeting.FieldCancelledAt]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldCancelledAt)
+				fieldSeen[meeting.FieldCancelledAt] = struct{}{}
+			}
+		case "cancelReason":
+			if _, ok := fieldSeen[meeting.FieldCancelReason]; !ok {
+				selectedFields = append(selectedFields, meeting.FieldCancelReason)
+				fieldSeen[meeting.FieldCancelReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type meetingPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MeetingPaginateOption
+}
+
+func newMeetingPaginateArgs(rv map[string]any) *meetingPaginateArgs {
+	args := &meetingPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MeetingOrder{Field: &MeetingOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMeetingOrder(order))
+			}
+		case *MeetingOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMeetingOrder(v))
 			}
 		}
 	}
@@ -1082,6 +1389,95 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			_q.WithNamedCoordinatedCentres(alias, func(wq *HostCentreQuery) {
 				*wq = *query
 			})
+
+		case "conflictOfInterestDeclarations":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConflictOfInterestDeclarationClient{config: _q.config}).Query()
+			)
+			args := newConflictOfInterestDeclarationPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newConflictOfInterestDeclarationPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*User) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"user_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(user.ConflictOfInterestDeclarationsColumn), ids...))
+						})
+						if err := query.GroupBy(user.ConflictOfInterestDeclarationsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*User) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.ConflictOfInterestDeclarations)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, conflictofinterestdeclarationImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(user.ConflictOfInterestDeclarationsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedConflictOfInterestDeclarations(alias, func(wq *ConflictOfInterestDeclarationQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[user.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, user.FieldCreatedAt)
@@ -1265,6 +1661,95 @@ func (_q *WorkingGroupQuery) collectField(ctx context.Context, oneNode bool, opC
 				query = pager.applyOrder(query)
 			}
 			_q.WithNamedMemberships(alias, func(wq *MembershipQuery) {
+				*wq = *query
+			})
+
+		case "meetings":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MeetingClient{config: _q.config}).Query()
+			)
+			args := newMeetingPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newMeetingPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*WorkingGroup) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"group_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(workinggroup.MeetingsColumn), ids...))
+						})
+						if err := query.GroupBy(workinggroup.MeetingsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*WorkingGroup) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Meetings)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, meetingImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(workinggroup.MeetingsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedMeetings(alias, func(wq *MeetingQuery) {
 				*wq = *query
 			})
 		case "createdAt":

@@ -32,6 +32,14 @@ func (_m *ApiToken) User(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *ConflictOfInterestDeclaration) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *HostCentre) Organisation(ctx context.Context) (*Organisation, error) {
 	result, err := _m.Edges.OrganisationOrErr()
 	if IsNotLoaded(err) {
@@ -48,6 +56,26 @@ func (_m *HostCentre) Coordinators(ctx context.Context) (result []*User, err err
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryCoordinators().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Meeting) Group(ctx context.Context) (*WorkingGroup, error) {
+	result, err := _m.Edges.GroupOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroup().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Meeting) Attendees(ctx context.Context) (result []*User, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedAttendees(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.AttendeesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAttendees().All(ctx)
 	}
 	return result, err
 }
@@ -144,6 +172,26 @@ func (_m *User) CoordinatedCentres(ctx context.Context) (result []*HostCentre, e
 	return result, err
 }
 
+func (_m *User) ConflictOfInterestDeclarations(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ConflictOfInterestDeclarationOrder,
+) (*ConflictOfInterestDeclarationConnection, error) {
+	opts := []ConflictOfInterestDeclarationPaginateOption{
+		WithConflictOfInterestDeclarationOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
+	if nodes, err := _m.NamedConflictOfInterestDeclarations(alias); err == nil || hasTotalCount {
+		pager, err := newConflictOfInterestDeclarationPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ConflictOfInterestDeclarationConnection{Edges: []*ConflictOfInterestDeclarationEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryConflictOfInterestDeclarations().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *WorkingGroup) Memberships(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *MembershipOrder,
 ) (*MembershipConnection, error) {
@@ -162,4 +210,24 @@ func (_m *WorkingGroup) Memberships(
 		return conn, nil
 	}
 	return _m.QueryMemberships().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *WorkingGroup) Meetings(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *MeetingOrder,
+) (*MeetingConnection, error) {
+	opts := []MeetingPaginateOption{
+		WithMeetingOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedMeetings(alias); err == nil || hasTotalCount {
+		pager, err := newMeetingPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &MeetingConnection{Edges: []*MeetingEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryMeetings().Paginate(ctx, after, first, before, last, opts...)
 }

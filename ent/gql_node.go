@@ -11,7 +11,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -40,10 +42,20 @@ var auditeventImplementors = []string{"AuditEvent", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*AuditEvent) IsNode() {}
 
+var conflictofinterestdeclarationImplementors = []string{"ConflictOfInterestDeclaration", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ConflictOfInterestDeclaration) IsNode() {}
+
 var hostcentreImplementors = []string{"HostCentre", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*HostCentre) IsNode() {}
+
+var meetingImplementors = []string{"Meeting", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Meeting) IsNode() {}
 
 var membershipImplementors = []string{"Membership", "Node"}
 
@@ -162,6 +174,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case conflictofinterestdeclaration.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.ConflictOfInterestDeclaration.Query().
+			Where(conflictofinterestdeclaration.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, conflictofinterestdeclarationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case hostcentre.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -171,6 +196,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(hostcentre.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, hostcentreImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case meeting.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Meeting.Query().
+			Where(meeting.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, meetingImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -348,10 +386,42 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 				*noder = node
 			}
 		}
+	case conflictofinterestdeclaration.Table:
+		query := c.ConflictOfInterestDeclaration.Query().
+			Where(conflictofinterestdeclaration.IDIn(ids...))
+		query, err := query.CollectFields(ctx, conflictofinterestdeclarationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case hostcentre.Table:
 		query := c.HostCentre.Query().
 			Where(hostcentre.IDIn(ids...))
 		query, err := query.CollectFields(ctx, hostcentreImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case meeting.Table:
+		query := c.Meeting.Query().
+			Where(meeting.IDIn(ids...))
+		query, err := query.CollectFields(ctx, meetingImplementors...)
 		if err != nil {
 			return nil, err
 		}

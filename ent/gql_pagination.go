@@ -17,7 +17,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -1012,6 +1014,320 @@ func (_m *AuditEvent) ToEdge(order *AuditEventOrder) *AuditEventEdge {
 	}
 }
 
+// ConflictOfInterestDeclarationEdge is the edge representation of ConflictOfInterestDeclaration.
+type ConflictOfInterestDeclarationEdge struct {
+	Node   *ConflictOfInterestDeclaration `json:"node"`
+	Cursor Cursor                         `json:"cursor"`
+}
+
+// ConflictOfInterestDeclarationConnection is the connection containing edges to ConflictOfInterestDeclaration.
+type ConflictOfInterestDeclarationConnection struct {
+	Edges      []*ConflictOfInterestDeclarationEdge `json:"edges"`
+	PageInfo   PageInfo                             `json:"pageInfo"`
+	TotalCount int                                  `json:"totalCount"`
+}
+
+func (c *ConflictOfInterestDeclarationConnection) build(nodes []*ConflictOfInterestDeclaration, pager *conflictofinterestdeclarationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ConflictOfInterestDeclaration
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ConflictOfInterestDeclaration {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ConflictOfInterestDeclaration {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ConflictOfInterestDeclarationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ConflictOfInterestDeclarationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ConflictOfInterestDeclarationPaginateOption enables pagination customization.
+type ConflictOfInterestDeclarationPaginateOption func(*conflictofinterestdeclarationPager) error
+
+// WithConflictOfInterestDeclarationOrder configures pagination ordering.
+func WithConflictOfInterestDeclarationOrder(order *ConflictOfInterestDeclarationOrder) ConflictOfInterestDeclarationPaginateOption {
+	if order == nil {
+		order = DefaultConflictOfInterestDeclarationOrder
+	}
+	o := *order
+	return func(pager *conflictofinterestdeclarationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultConflictOfInterestDeclarationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithConflictOfInterestDeclarationFilter configures pagination filter.
+func WithConflictOfInterestDeclarationFilter(filter func(*ConflictOfInterestDeclarationQuery) (*ConflictOfInterestDeclarationQuery, error)) ConflictOfInterestDeclarationPaginateOption {
+	return func(pager *conflictofinterestdeclarationPager) error {
+		if filter == nil {
+			return errors.New("ConflictOfInterestDeclarationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type conflictofinterestdeclarationPager struct {
+	reverse bool
+	order   *ConflictOfInterestDeclarationOrder
+	filter  func(*ConflictOfInterestDeclarationQuery) (*ConflictOfInterestDeclarationQuery, error)
+}
+
+func newConflictOfInterestDeclarationPager(opts []ConflictOfInterestDeclarationPaginateOption, reverse bool) (*conflictofinterestdeclarationPager, error) {
+	pager := &conflictofinterestdeclarationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultConflictOfInterestDeclarationOrder
+	}
+	return pager, nil
+}
+
+func (p *conflictofinterestdeclarationPager) applyFilter(query *ConflictOfInterestDeclarationQuery) (*ConflictOfInterestDeclarationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *conflictofinterestdeclarationPager) toCursor(_m *ConflictOfInterestDeclaration) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *conflictofinterestdeclarationPager) applyCursors(query *ConflictOfInterestDeclarationQuery, after, before *Cursor) (*ConflictOfInterestDeclarationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultConflictOfInterestDeclarationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *conflictofinterestdeclarationPager) applyOrder(query *ConflictOfInterestDeclarationQuery) *ConflictOfInterestDeclarationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultConflictOfInterestDeclarationOrder.Field {
+		query = query.Order(DefaultConflictOfInterestDeclarationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *conflictofinterestdeclarationPager) orderExpr(query *ConflictOfInterestDeclarationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultConflictOfInterestDeclarationOrder.Field {
+			b.Comma().Ident(DefaultConflictOfInterestDeclarationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ConflictOfInterestDeclaration.
+func (_m *ConflictOfInterestDeclarationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ConflictOfInterestDeclarationPaginateOption,
+) (*ConflictOfInterestDeclarationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newConflictOfInterestDeclarationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ConflictOfInterestDeclarationConnection{Edges: []*ConflictOfInterestDeclarationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ConflictOfInterestDeclarationOrderFieldCreatedAt orders ConflictOfInterestDeclaration by created_at.
+	ConflictOfInterestDeclarationOrderFieldCreatedAt = &ConflictOfInterestDeclarationOrderField{
+		Value: func(_m *ConflictOfInterestDeclaration) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: conflictofinterestdeclaration.FieldCreatedAt,
+		toTerm: conflictofinterestdeclaration.ByCreatedAt,
+		toCursor: func(_m *ConflictOfInterestDeclaration) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ConflictOfInterestDeclarationOrderFieldDeclaredOn orders ConflictOfInterestDeclaration by declared_on.
+	ConflictOfInterestDeclarationOrderFieldDeclaredOn = &ConflictOfInterestDeclarationOrderField{
+		Value: func(_m *ConflictOfInterestDeclaration) (ent.Value, error) {
+			return _m.DeclaredOn, nil
+		},
+		column: conflictofinterestdeclaration.FieldDeclaredOn,
+		toTerm: conflictofinterestdeclaration.ByDeclaredOn,
+		toCursor: func(_m *ConflictOfInterestDeclaration) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DeclaredOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ConflictOfInterestDeclarationOrderField) String() string {
+	var str string
+	switch f.column {
+	case ConflictOfInterestDeclarationOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ConflictOfInterestDeclarationOrderFieldDeclaredOn.column:
+		str = "DECLARED_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ConflictOfInterestDeclarationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ConflictOfInterestDeclarationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ConflictOfInterestDeclarationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ConflictOfInterestDeclarationOrderFieldCreatedAt
+	case "DECLARED_ON":
+		*f = *ConflictOfInterestDeclarationOrderFieldDeclaredOn
+	default:
+		return fmt.Errorf("%s is not a valid ConflictOfInterestDeclarationOrderField", str)
+	}
+	return nil
+}
+
+// ConflictOfInterestDeclarationOrderField defines the ordering field of ConflictOfInterestDeclaration.
+type ConflictOfInterestDeclarationOrderField struct {
+	// Value extracts the ordering value from the given ConflictOfInterestDeclaration.
+	Value    func(*ConflictOfInterestDeclaration) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) conflictofinterestdeclaration.OrderOption
+	toCursor func(*ConflictOfInterestDeclaration) Cursor
+}
+
+// ConflictOfInterestDeclarationOrder defines the ordering of ConflictOfInterestDeclaration.
+type ConflictOfInterestDeclarationOrder struct {
+	Direction OrderDirection                           `json:"direction"`
+	Field     *ConflictOfInterestDeclarationOrderField `json:"field"`
+}
+
+// DefaultConflictOfInterestDeclarationOrder is the default ordering of ConflictOfInterestDeclaration.
+var DefaultConflictOfInterestDeclarationOrder = &ConflictOfInterestDeclarationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ConflictOfInterestDeclarationOrderField{
+		Value: func(_m *ConflictOfInterestDeclaration) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: conflictofinterestdeclaration.FieldID,
+		toTerm: conflictofinterestdeclaration.ByID,
+		toCursor: func(_m *ConflictOfInterestDeclaration) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ConflictOfInterestDeclaration into ConflictOfInterestDeclarationEdge.
+func (_m *ConflictOfInterestDeclaration) ToEdge(order *ConflictOfInterestDeclarationOrder) *ConflictOfInterestDeclarationEdge {
+	if order == nil {
+		order = DefaultConflictOfInterestDeclarationOrder
+	}
+	return &ConflictOfInterestDeclarationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // HostCentreEdge is the edge representation of HostCentre.
 type HostCentreEdge struct {
 	Node   *HostCentre `json:"node"`
@@ -1375,6 +1691,320 @@ func (_m *HostCentre) ToEdge(order *HostCentreOrder) *HostCentreEdge {
 		order = DefaultHostCentreOrder
 	}
 	return &HostCentreEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// MeetingEdge is the edge representation of Meeting.
+type MeetingEdge struct {
+	Node   *Meeting `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// MeetingConnection is the connection containing edges to Meeting.
+type MeetingConnection struct {
+	Edges      []*MeetingEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *MeetingConnection) build(nodes []*Meeting, pager *meetingPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Meeting
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Meeting {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Meeting {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MeetingEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MeetingEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MeetingPaginateOption enables pagination customization.
+type MeetingPaginateOption func(*meetingPager) error
+
+// WithMeetingOrder configures pagination ordering.
+func WithMeetingOrder(order *MeetingOrder) MeetingPaginateOption {
+	if order == nil {
+		order = DefaultMeetingOrder
+	}
+	o := *order
+	return func(pager *meetingPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMeetingOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMeetingFilter configures pagination filter.
+func WithMeetingFilter(filter func(*MeetingQuery) (*MeetingQuery, error)) MeetingPaginateOption {
+	return func(pager *meetingPager) error {
+		if filter == nil {
+			return errors.New("MeetingQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type meetingPager struct {
+	reverse bool
+	order   *MeetingOrder
+	filter  func(*MeetingQuery) (*MeetingQuery, error)
+}
+
+func newMeetingPager(opts []MeetingPaginateOption, reverse bool) (*meetingPager, error) {
+	pager := &meetingPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMeetingOrder
+	}
+	return pager, nil
+}
+
+func (p *meetingPager) applyFilter(query *MeetingQuery) (*MeetingQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *meetingPager) toCursor(_m *Meeting) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *meetingPager) applyCursors(query *MeetingQuery, after, before *Cursor) (*MeetingQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMeetingOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *meetingPager) applyOrder(query *MeetingQuery) *MeetingQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMeetingOrder.Field {
+		query = query.Order(DefaultMeetingOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *meetingPager) orderExpr(query *MeetingQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMeetingOrder.Field {
+			b.Comma().Ident(DefaultMeetingOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Meeting.
+func (_m *MeetingQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MeetingPaginateOption,
+) (*MeetingConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMeetingPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MeetingConnection{Edges: []*MeetingEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// MeetingOrderFieldCreatedAt orders Meeting by created_at.
+	MeetingOrderFieldCreatedAt = &MeetingOrderField{
+		Value: func(_m *Meeting) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: meeting.FieldCreatedAt,
+		toTerm: meeting.ByCreatedAt,
+		toCursor: func(_m *Meeting) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// MeetingOrderFieldStartsAt orders Meeting by starts_at.
+	MeetingOrderFieldStartsAt = &MeetingOrderField{
+		Value: func(_m *Meeting) (ent.Value, error) {
+			return _m.StartsAt, nil
+		},
+		column: meeting.FieldStartsAt,
+		toTerm: meeting.ByStartsAt,
+		toCursor: func(_m *Meeting) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.StartsAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MeetingOrderField) String() string {
+	var str string
+	switch f.column {
+	case MeetingOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case MeetingOrderFieldStartsAt.column:
+		str = "STARTS_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MeetingOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MeetingOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MeetingOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *MeetingOrderFieldCreatedAt
+	case "STARTS_AT":
+		*f = *MeetingOrderFieldStartsAt
+	default:
+		return fmt.Errorf("%s is not a valid MeetingOrderField", str)
+	}
+	return nil
+}
+
+// MeetingOrderField defines the ordering field of Meeting.
+type MeetingOrderField struct {
+	// Value extracts the ordering value from the given Meeting.
+	Value    func(*Meeting) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) meeting.OrderOption
+	toCursor func(*Meeting) Cursor
+}
+
+// MeetingOrder defines the ordering of Meeting.
+type MeetingOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *MeetingOrderField `json:"field"`
+}
+
+// DefaultMeetingOrder is the default ordering of Meeting.
+var DefaultMeetingOrder = &MeetingOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MeetingOrderField{
+		Value: func(_m *Meeting) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: meeting.FieldID,
+		toTerm: meeting.ByID,
+		toCursor: func(_m *Meeting) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Meeting into MeetingEdge.
+func (_m *Meeting) ToEdge(order *MeetingOrder) *MeetingEdge {
+	if order == nil {
+		order = DefaultMeetingOrder
+	}
+	return &MeetingEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

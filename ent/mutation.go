@@ -14,9 +14,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
@@ -39,18 +41,20 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAffiliation   = "Affiliation"
-	TypeApiToken      = "ApiToken"
-	TypeAuditEvent    = "AuditEvent"
-	TypeHostCentre    = "HostCentre"
-	TypeJob           = "Job"
-	TypeLoginLink     = "LoginLink"
-	TypeMembership    = "Membership"
-	TypeOrganisation  = "Organisation"
-	TypeOutboxMessage = "OutboxMessage"
-	TypeSession       = "Session"
-	TypeUser          = "User"
-	TypeWorkingGroup  = "WorkingGroup"
+	TypeAffiliation                   = "Affiliation"
+	TypeApiToken                      = "ApiToken"
+	TypeAuditEvent                    = "AuditEvent"
+	TypeConflictOfInterestDeclaration = "ConflictOfInterestDeclaration"
+	TypeHostCentre                    = "HostCentre"
+	TypeJob                           = "Job"
+	TypeLoginLink                     = "LoginLink"
+	TypeMeeting                       = "Meeting"
+	TypeMembership                    = "Membership"
+	TypeOrganisation                  = "Organisation"
+	TypeOutboxMessage                 = "OutboxMessage"
+	TypeSession                       = "Session"
+	TypeUser                          = "User"
+	TypeWorkingGroup                  = "WorkingGroup"
 )
 
 // AffiliationMutation represents an operation that mutates the Affiliation nodes in the graph.
@@ -2620,6 +2624,678 @@ func (m *AuditEventMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AuditEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEvent edge %s", name)
+}
+
+// ConflictOfInterestDeclarationMutation represents an operation that mutates the ConflictOfInterestDeclaration nodes in the graph.
+type ConflictOfInterestDeclarationMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	declared_on        *vocab.Date
+	nothing_to_declare *bool
+	interests          *[]vocab.Interest
+	appendinterests    []vocab.Interest
+	clearedFields      map[string]struct{}
+	user               *pulid.ID
+	cleareduser        bool
+	done               bool
+	oldValue           func(context.Context) (*ConflictOfInterestDeclaration, error)
+	predicates         []predicate.ConflictOfInterestDeclaration
+}
+
+var _ ent.Mutation = (*ConflictOfInterestDeclarationMutation)(nil)
+
+// conflictofinterestdeclarationOption allows management of the mutation configuration using functional options.
+type conflictofinterestdeclarationOption func(*ConflictOfInterestDeclarationMutation)
+
+// newConflictOfInterestDeclarationMutation creates new mutation for the ConflictOfInterestDeclaration entity.
+func newConflictOfInterestDeclarationMutation(c config, op Op, opts ...conflictofinterestdeclarationOption) *ConflictOfInterestDeclarationMutation {
+	m := &ConflictOfInterestDeclarationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConflictOfInterestDeclaration,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConflictOfInterestDeclarationID sets the ID field of the mutation.
+func withConflictOfInterestDeclarationID(id pulid.ID) conflictofinterestdeclarationOption {
+	return func(m *ConflictOfInterestDeclarationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ConflictOfInterestDeclaration
+		)
+		m.oldValue = func(ctx context.Context) (*ConflictOfInterestDeclaration, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ConflictOfInterestDeclaration.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConflictOfInterestDeclaration sets the old ConflictOfInterestDeclaration of the mutation.
+func withConflictOfInterestDeclaration(node *ConflictOfInterestDeclaration) conflictofinterestdeclarationOption {
+	return func(m *ConflictOfInterestDeclarationMutation) {
+		m.oldValue = func(context.Context) (*ConflictOfInterestDeclaration, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConflictOfInterestDeclarationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConflictOfInterestDeclarationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ConflictOfInterestDeclaration entities.
+func (m *ConflictOfInterestDeclarationMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConflictOfInterestDeclarationMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConflictOfInterestDeclarationMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ConflictOfInterestDeclaration.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ConflictOfInterestDeclarationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ConflictOfInterestDeclarationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ConflictOfInterestDeclaration entity.
+// If the ConflictOfInterestDeclaration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConflictOfInterestDeclarationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ConflictOfInterestDeclarationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ConflictOfInterestDeclarationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ConflictOfInterestDeclarationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ConflictOfInterestDeclaration entity.
+// If the ConflictOfInterestDeclaration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConflictOfInterestDeclarationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ConflictOfInterestDeclarationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *ConflictOfInterestDeclarationMutation) SetUserID(pu pulid.ID) {
+	m.user = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *ConflictOfInterestDeclarationMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the ConflictOfInterestDeclaration entity.
+// If the ConflictOfInterestDeclaration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConflictOfInterestDeclarationMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *ConflictOfInterestDeclarationMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetDeclaredOn sets the "declared_on" field.
+func (m *ConflictOfInterestDeclarationMutation) SetDeclaredOn(v vocab.Date) {
+	m.declared_on = &v
+}
+
+// DeclaredOn returns the value of the "declared_on" field in the mutation.
+func (m *ConflictOfInterestDeclarationMutation) DeclaredOn() (r vocab.Date, exists bool) {
+	v := m.declared_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeclaredOn returns the old "declared_on" field's value of the ConflictOfInterestDeclaration entity.
+// If the ConflictOfInterestDeclaration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConflictOfInterestDeclarationMutation) OldDeclaredOn(ctx context.Context) (v vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeclaredOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeclaredOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeclaredOn: %w", err)
+	}
+	return oldValue.DeclaredOn, nil
+}
+
+// ResetDeclaredOn resets all changes to the "declared_on" field.
+func (m *ConflictOfInterestDeclarationMutation) ResetDeclaredOn() {
+	m.declared_on = nil
+}
+
+// SetNothingToDeclare sets the "nothing_to_declare" field.
+func (m *ConflictOfInterestDeclarationMutation) SetNothingToDeclare(b bool) {
+	m.nothing_to_declare = &b
+}
+
+// NothingToDeclare returns the value of the "nothing_to_declare" field in the mutation.
+func (m *ConflictOfInterestDeclarationMutation) NothingToDeclare() (r bool, exists bool) {
+	v := m.nothing_to_declare
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNothingToDeclare returns the old "nothing_to_declare" field's value of the ConflictOfInterestDeclaration entity.
+// If the ConflictOfInterestDeclaration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConflictOfInterestDeclarationMutation) OldNothingToDeclare(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNothingToDeclare is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNothingToDeclare requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNothingToDeclare: %w", err)
+	}
+	return oldValue.NothingToDeclare, nil
+}
+
+// ResetNothingToDeclare resets all changes to the "nothing_to_declare" field.
+func (m *ConflictOfInterestDeclarationMutation) ResetNothingToDeclare() {
+	m.nothing_to_declare = nil
+}
+
+// SetInterests sets the "interests" field.
+func (m *ConflictOfInterestDeclarationMutation) SetInterests(v []vocab.Interest) {
+	m.interests = &v
+	m.appendinterests = nil
+}
+
+// Interests returns the value of the "interests" field in the mutation.
+func (m *ConflictOfInterestDeclarationMutation) Interests() (r []vocab.Interest, exists bool) {
+	v := m.interests
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInterests returns the old "interests" field's value of the ConflictOfInterestDeclaration entity.
+// If the ConflictOfInterestDeclaration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConflictOfInterestDeclarationMutation) OldInterests(ctx context.Context) (v []vocab.Interest, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInterests is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInterests requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInterests: %w", err)
+	}
+	return oldValue.Interests, nil
+}
+
+// AppendInterests adds v to the "interests" field.
+func (m *ConflictOfInterestDeclarationMutation) AppendInterests(v []vocab.Interest) {
+	m.appendinterests = append(m.appendinterests, v...)
+}
+
+// AppendedInterests returns the list of values that were appended to the "interests" field in this mutation.
+func (m *ConflictOfInterestDeclarationMutation) AppendedInterests() ([]vocab.Interest, bool) {
+	if len(m.appendinterests) == 0 {
+		return nil, false
+	}
+	return m.appendinterests, true
+}
+
+// ResetInterests resets all changes to the "interests" field.
+func (m *ConflictOfInterestDeclarationMutation) ResetInterests() {
+	m.interests = nil
+	m.appendinterests = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *ConflictOfInterestDeclarationMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[conflictofinterestdeclaration.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *ConflictOfInterestDeclarationMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *ConflictOfInterestDeclarationMutation) UserIDs() (ids []pulid.ID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *ConflictOfInterestDeclarationMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the ConflictOfInterestDeclarationMutation builder.
+func (m *ConflictOfInterestDeclarationMutation) Where(ps ...predicate.ConflictOfInterestDeclaration) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConflictOfInterestDeclarationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConflictOfInterestDeclarationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ConflictOfInterestDeclaration, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConflictOfInterestDeclarationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConflictOfInterestDeclarationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ConflictOfInterestDeclaration).
+func (m *ConflictOfInterestDeclarationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConflictOfInterestDeclarationMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, conflictofinterestdeclaration.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, conflictofinterestdeclaration.FieldUpdatedAt)
+	}
+	if m.user != nil {
+		fields = append(fields, conflictofinterestdeclaration.FieldUserID)
+	}
+	if m.declared_on != nil {
+		fields = append(fields, conflictofinterestdeclaration.FieldDeclaredOn)
+	}
+	if m.nothing_to_declare != nil {
+		fields = append(fields, conflictofinterestdeclaration.FieldNothingToDeclare)
+	}
+	if m.interests != nil {
+		fields = append(fields, conflictofinterestdeclaration.FieldInterests)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConflictOfInterestDeclarationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case conflictofinterestdeclaration.FieldCreatedAt:
+		return m.CreatedAt()
+	case conflictofinterestdeclaration.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case conflictofinterestdeclaration.FieldUserID:
+		return m.UserID()
+	case conflictofinterestdeclaration.FieldDeclaredOn:
+		return m.DeclaredOn()
+	case conflictofinterestdeclaration.FieldNothingToDeclare:
+		return m.NothingToDeclare()
+	case conflictofinterestdeclaration.FieldInterests:
+		return m.Interests()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConflictOfInterestDeclarationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case conflictofinterestdeclaration.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case conflictofinterestdeclaration.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case conflictofinterestdeclaration.FieldUserID:
+		return m.OldUserID(ctx)
+	case conflictofinterestdeclaration.FieldDeclaredOn:
+		return m.OldDeclaredOn(ctx)
+	case conflictofinterestdeclaration.FieldNothingToDeclare:
+		return m.OldNothingToDeclare(ctx)
+	case conflictofinterestdeclaration.FieldInterests:
+		return m.OldInterests(ctx)
+	}
+	return nil, fmt.Errorf("unknown ConflictOfInterestDeclaration field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConflictOfInterestDeclarationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case conflictofinterestdeclaration.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case conflictofinterestdeclaration.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case conflictofinterestdeclaration.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case conflictofinterestdeclaration.FieldDeclaredOn:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeclaredOn(v)
+		return nil
+	case conflictofinterestdeclaration.FieldNothingToDeclare:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNothingToDeclare(v)
+		return nil
+	case conflictofinterestdeclaration.FieldInterests:
+		v, ok := value.([]vocab.Interest)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInterests(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConflictOfInterestDeclaration field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConflictOfInterestDeclarationMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConflictOfInterestDeclarationMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConflictOfInterestDeclarationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ConflictOfInterestDeclaration numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConflictOfInterestDeclarationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConflictOfInterestDeclarationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConflictOfInterestDeclarationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ConflictOfInterestDeclaration nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConflictOfInterestDeclarationMutation) ResetField(name string) error {
+	switch name {
+	case conflictofinterestdeclaration.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case conflictofinterestdeclaration.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case conflictofinterestdeclaration.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case conflictofinterestdeclaration.FieldDeclaredOn:
+		m.ResetDeclaredOn()
+		return nil
+	case conflictofinterestdeclaration.FieldNothingToDeclare:
+		m.ResetNothingToDeclare()
+		return nil
+	case conflictofinterestdeclaration.FieldInterests:
+		m.ResetInterests()
+		return nil
+	}
+	return fmt.Errorf("unknown ConflictOfInterestDeclaration field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConflictOfInterestDeclarationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, conflictofinterestdeclaration.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConflictOfInterestDeclarationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case conflictofinterestdeclaration.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConflictOfInterestDeclarationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConflictOfInterestDeclarationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConflictOfInterestDeclarationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, conflictofinterestdeclaration.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConflictOfInterestDeclarationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case conflictofinterestdeclaration.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConflictOfInterestDeclarationMutation) ClearEdge(name string) error {
+	switch name {
+	case conflictofinterestdeclaration.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown ConflictOfInterestDeclaration unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConflictOfInterestDeclarationMutation) ResetEdge(name string) error {
+	switch name {
+	case conflictofinterestdeclaration.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown ConflictOfInterestDeclaration edge %s", name)
 }
 
 // HostCentreMutation represents an operation that mutates the HostCentre nodes in the graph.
@@ -5992,6 +6668,1320 @@ func (m *LoginLinkMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *LoginLinkMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LoginLink edge %s", name)
+}
+
+// MeetingMutation represents an operation that mutates the Meeting nodes in the graph.
+type MeetingMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *pulid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	title            *string
+	starts_at        *time.Time
+	ends_at          *time.Time
+	time_zone        *string
+	location         *string
+	video_link       *string
+	agenda           *string
+	minutes          *string
+	sequence         *int
+	addsequence      *int
+	cancelled_at     *time.Time
+	cancel_reason    *string
+	clearedFields    map[string]struct{}
+	group            *pulid.ID
+	clearedgroup     bool
+	attendees        map[pulid.ID]struct{}
+	removedattendees map[pulid.ID]struct{}
+	clearedattendees bool
+	invitees         map[pulid.ID]struct{}
+	removedinvitees  map[pulid.ID]struct{}
+	clearedinvitees  bool
+	done             bool
+	oldValue         func(context.Context) (*Meeting, error)
+	predicates       []predicate.Meeting
+}
+
+var _ ent.Mutation = (*MeetingMutation)(nil)
+
+// meetingOption allows management of the mutation configuration using functional options.
+type meetingOption func(*MeetingMutation)
+
+// newMeetingMutation creates new mutation for the Meeting entity.
+func newMeetingMutation(c config, op Op, opts ...meetingOption) *MeetingMutation {
+	m := &MeetingMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMeeting,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMeetingID sets the ID field of the mutation.
+func withMeetingID(id pulid.ID) meetingOption {
+	return func(m *MeetingMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Meeting
+		)
+		m.oldValue = func(ctx context.Context) (*Meeting, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Meeting.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMeeting sets the old Meeting of the mutation.
+func withMeeting(node *Meeting) meetingOption {
+	return func(m *MeetingMutation) {
+		m.oldValue = func(context.Context) (*Meeting, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MeetingMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MeetingMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Meeting entities.
+func (m *MeetingMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MeetingMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MeetingMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Meeting.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MeetingMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MeetingMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MeetingMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *MeetingMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *MeetingMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *MeetingMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetGroupID sets the "group_id" field.
+func (m *MeetingMutation) SetGroupID(pu pulid.ID) {
+	m.group = &pu
+}
+
+// GroupID returns the value of the "group_id" field in the mutation.
+func (m *MeetingMutation) GroupID() (r pulid.ID, exists bool) {
+	v := m.group
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupID returns the old "group_id" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldGroupID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupID: %w", err)
+	}
+	return oldValue.GroupID, nil
+}
+
+// ResetGroupID resets all changes to the "group_id" field.
+func (m *MeetingMutation) ResetGroupID() {
+	m.group = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *MeetingMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *MeetingMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *MeetingMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetStartsAt sets the "starts_at" field.
+func (m *MeetingMutation) SetStartsAt(t time.Time) {
+	m.starts_at = &t
+}
+
+// StartsAt returns the value of the "starts_at" field in the mutation.
+func (m *MeetingMutation) StartsAt() (r time.Time, exists bool) {
+	v := m.starts_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartsAt returns the old "starts_at" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldStartsAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartsAt: %w", err)
+	}
+	return oldValue.StartsAt, nil
+}
+
+// ResetStartsAt resets all changes to the "starts_at" field.
+func (m *MeetingMutation) ResetStartsAt() {
+	m.starts_at = nil
+}
+
+// SetEndsAt sets the "ends_at" field.
+func (m *MeetingMutation) SetEndsAt(t time.Time) {
+	m.ends_at = &t
+}
+
+// EndsAt returns the value of the "ends_at" field in the mutation.
+func (m *MeetingMutation) EndsAt() (r time.Time, exists bool) {
+	v := m.ends_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndsAt returns the old "ends_at" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldEndsAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndsAt: %w", err)
+	}
+	return oldValue.EndsAt, nil
+}
+
+// ResetEndsAt resets all changes to the "ends_at" field.
+func (m *MeetingMutation) ResetEndsAt() {
+	m.ends_at = nil
+}
+
+// SetTimeZone sets the "time_zone" field.
+func (m *MeetingMutation) SetTimeZone(s string) {
+	m.time_zone = &s
+}
+
+// TimeZone returns the value of the "time_zone" field in the mutation.
+func (m *MeetingMutation) TimeZone() (r string, exists bool) {
+	v := m.time_zone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimeZone returns the old "time_zone" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldTimeZone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimeZone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimeZone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimeZone: %w", err)
+	}
+	return oldValue.TimeZone, nil
+}
+
+// ResetTimeZone resets all changes to the "time_zone" field.
+func (m *MeetingMutation) ResetTimeZone() {
+	m.time_zone = nil
+}
+
+// SetLocation sets the "location" field.
+func (m *MeetingMutation) SetLocation(s string) {
+	m.location = &s
+}
+
+// Location returns the value of the "location" field in the mutation.
+func (m *MeetingMutation) Location() (r string, exists bool) {
+	v := m.location
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLocation returns the old "location" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldLocation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLocation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLocation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLocation: %w", err)
+	}
+	return oldValue.Location, nil
+}
+
+// ResetLocation resets all changes to the "location" field.
+func (m *MeetingMutation) ResetLocation() {
+	m.location = nil
+}
+
+// SetVideoLink sets the "video_link" field.
+func (m *MeetingMutation) SetVideoLink(s string) {
+	m.video_link = &s
+}
+
+// VideoLink returns the value of the "video_link" field in the mutation.
+func (m *MeetingMutation) VideoLink() (r string, exists bool) {
+	v := m.video_link
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVideoLink returns the old "video_link" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldVideoLink(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVideoLink is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVideoLink requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVideoLink: %w", err)
+	}
+	return oldValue.VideoLink, nil
+}
+
+// ResetVideoLink resets all changes to the "video_link" field.
+func (m *MeetingMutation) ResetVideoLink() {
+	m.video_link = nil
+}
+
+// SetAgenda sets the "agenda" field.
+func (m *MeetingMutation) SetAgenda(s string) {
+	m.agenda = &s
+}
+
+// Agenda returns the value of the "agenda" field in the mutation.
+func (m *MeetingMutation) Agenda() (r string, exists bool) {
+	v := m.agenda
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgenda returns the old "agenda" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldAgenda(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgenda is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgenda requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgenda: %w", err)
+	}
+	return oldValue.Agenda, nil
+}
+
+// ResetAgenda resets all changes to the "agenda" field.
+func (m *MeetingMutation) ResetAgenda() {
+	m.agenda = nil
+}
+
+// SetMinutes sets the "minutes" field.
+func (m *MeetingMutation) SetMinutes(s string) {
+	m.minutes = &s
+}
+
+// Minutes returns the value of the "minutes" field in the mutation.
+func (m *MeetingMutation) Minutes() (r string, exists bool) {
+	v := m.minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinutes returns the old "minutes" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldMinutes(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinutes: %w", err)
+	}
+	return oldValue.Minutes, nil
+}
+
+// ResetMinutes resets all changes to the "minutes" field.
+func (m *MeetingMutation) ResetMinutes() {
+	m.minutes = nil
+}
+
+// SetSequence sets the "sequence" field.
+func (m *MeetingMutation) SetSequence(i int) {
+	m.sequence = &i
+	m.addsequence = nil
+}
+
+// Sequence returns the value of the "sequence" field in the mutation.
+func (m *MeetingMutation) Sequence() (r int, exists bool) {
+	v := m.sequence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSequence returns the old "sequence" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldSequence(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSequence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSequence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSequence: %w", err)
+	}
+	return oldValue.Sequence, nil
+}
+
+// AddSequence adds i to the "sequence" field.
+func (m *MeetingMutation) AddSequence(i int) {
+	if m.addsequence != nil {
+		*m.addsequence += i
+	} else {
+		m.addsequence = &i
+	}
+}
+
+// AddedSequence returns the value that was added to the "sequence" field in this mutation.
+func (m *MeetingMutation) AddedSequence() (r int, exists bool) {
+	v := m.addsequence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSequence resets all changes to the "sequence" field.
+func (m *MeetingMutation) ResetSequence() {
+	m.sequence = nil
+	m.addsequence = nil
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (m *MeetingMutation) SetCancelledAt(t time.Time) {
+	m.cancelled_at = &t
+}
+
+// CancelledAt returns the value of the "cancelled_at" field in the mutation.
+func (m *MeetingMutation) CancelledAt() (r time.Time, exists bool) {
+	v := m.cancelled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelledAt returns the old "cancelled_at" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldCancelledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelledAt: %w", err)
+	}
+	return oldValue.CancelledAt, nil
+}
+
+// ClearCancelledAt clears the value of the "cancelled_at" field.
+func (m *MeetingMutation) ClearCancelledAt() {
+	m.cancelled_at = nil
+	m.clearedFields[meeting.FieldCancelledAt] = struct{}{}
+}
+
+// CancelledAtCleared returns if the "cancelled_at" field was cleared in this mutation.
+func (m *MeetingMutation) CancelledAtCleared() bool {
+	_, ok := m.clearedFields[meeting.FieldCancelledAt]
+	return ok
+}
+
+// ResetCancelledAt resets all changes to the "cancelled_at" field.
+func (m *MeetingMutation) ResetCancelledAt() {
+	m.cancelled_at = nil
+	delete(m.clearedFields, meeting.FieldCancelledAt)
+}
+
+// SetCancelReason sets the "cancel_reason" field.
+func (m *MeetingMutation) SetCancelReason(s string) {
+	m.cancel_reason = &s
+}
+
+// CancelReason returns the value of the "cancel_reason" field in the mutation.
+func (m *MeetingMutation) CancelReason() (r string, exists bool) {
+	v := m.cancel_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelReason returns the old "cancel_reason" field's value of the Meeting entity.
+// If the Meeting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeetingMutation) OldCancelReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelReason: %w", err)
+	}
+	return oldValue.CancelReason, nil
+}
+
+// ResetCancelReason resets all changes to the "cancel_reason" field.
+func (m *MeetingMutation) ResetCancelReason() {
+	m.cancel_reason = nil
+}
+
+// ClearGroup clears the "group" edge to the WorkingGroup entity.
+func (m *MeetingMutation) ClearGroup() {
+	m.clearedgroup = true
+	m.clearedFields[meeting.FieldGroupID] = struct{}{}
+}
+
+// GroupCleared reports if the "group" edge to the WorkingGroup entity was cleared.
+func (m *MeetingMutation) GroupCleared() bool {
+	return m.clearedgroup
+}
+
+// GroupIDs returns the "group" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// GroupID instead. It exists only for internal usage by the builders.
+func (m *MeetingMutation) GroupIDs() (ids []pulid.ID) {
+	if id := m.group; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetGroup resets all changes to the "group" edge.
+func (m *MeetingMutation) ResetGroup() {
+	m.group = nil
+	m.clearedgroup = false
+}
+
+// AddAttendeeIDs adds the "attendees" edge to the User entity by ids.
+func (m *MeetingMutation) AddAttendeeIDs(ids ...pulid.ID) {
+	if m.attendees == nil {
+		m.attendees = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.attendees[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttendees clears the "attendees" edge to the User entity.
+func (m *MeetingMutation) ClearAttendees() {
+	m.clearedattendees = true
+}
+
+// AttendeesCleared reports if the "attendees" edge to the User entity was cleared.
+func (m *MeetingMutation) AttendeesCleared() bool {
+	return m.clearedattendees
+}
+
+// RemoveAttendeeIDs removes the "attendees" edge to the User entity by IDs.
+func (m *MeetingMutation) RemoveAttendeeIDs(ids ...pulid.ID) {
+	if m.removedattendees == nil {
+		m.removedattendees = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.attendees, ids[i])
+		m.removedattendees[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttendees returns the removed IDs of the "attendees" edge to the User entity.
+func (m *MeetingMutation) RemovedAttendeesIDs() (ids []pulid.ID) {
+	for id := range m.removedattendees {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttendeesIDs returns the "attendees" edge IDs in the mutation.
+func (m *MeetingMutation) AttendeesIDs() (ids []pulid.ID) {
+	for id := range m.attendees {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttendees resets all changes to the "attendees" edge.
+func (m *MeetingMutation) ResetAttendees() {
+	m.attendees = nil
+	m.clearedattendees = false
+	m.removedattendees = nil
+}
+
+// AddInviteeIDs adds the "invitees" edge to the User entity by ids.
+func (m *MeetingMutation) AddInviteeIDs(ids ...pulid.ID) {
+	if m.invitees == nil {
+		m.invitees = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.invitees[ids[i]] = struct{}{}
+	}
+}
+
+// ClearInvitees clears the "invitees" edge to the User entity.
+func (m *MeetingMutation) ClearInvitees() {
+	m.clearedinvitees = true
+}
+
+// InviteesCleared reports if the "invitees" edge to the User entity was cleared.
+func (m *MeetingMutation) InviteesCleared() bool {
+	return m.clearedinvitees
+}
+
+// RemoveInviteeIDs removes the "invitees" edge to the User entity by IDs.
+func (m *MeetingMutation) RemoveInviteeIDs(ids ...pulid.ID) {
+	if m.removedinvitees == nil {
+		m.removedinvitees = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.invitees, ids[i])
+		m.removedinvitees[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedInvitees returns the removed IDs of the "invitees" edge to the User entity.
+func (m *MeetingMutation) RemovedInviteesIDs() (ids []pulid.ID) {
+	for id := range m.removedinvitees {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// InviteesIDs returns the "invitees" edge IDs in the mutation.
+func (m *MeetingMutation) InviteesIDs() (ids []pulid.ID) {
+	for id := range m.invitees {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetInvitees resets all changes to the "invitees" edge.
+func (m *MeetingMutation) ResetInvitees() {
+	m.invitees = nil
+	m.clearedinvitees = false
+	m.removedinvitees = nil
+}
+
+// Where appends a list predicates to the MeetingMutation builder.
+func (m *MeetingMutation) Where(ps ...predicate.Meeting) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MeetingMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MeetingMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Meeting, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MeetingMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MeetingMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Meeting).
+func (m *MeetingMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MeetingMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_at != nil {
+		fields = append(fields, meeting.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, meeting.FieldUpdatedAt)
+	}
+	if m.group != nil {
+		fields = append(fields, meeting.FieldGroupID)
+	}
+	if m.title != nil {
+		fields = append(fields, meeting.FieldTitle)
+	}
+	if m.starts_at != nil {
+		fields = append(fields, meeting.FieldStartsAt)
+	}
+	if m.ends_at != nil {
+		fields = append(fields, meeting.FieldEndsAt)
+	}
+	if m.time_zone != nil {
+		fields = append(fields, meeting.FieldTimeZone)
+	}
+	if m.location != nil {
+		fields = append(fields, meeting.FieldLocation)
+	}
+	if m.video_link != nil {
+		fields = append(fields, meeting.FieldVideoLink)
+	}
+	if m.agenda != nil {
+		fields = append(fields, meeting.FieldAgenda)
+	}
+	if m.minutes != nil {
+		fields = append(fields, meeting.FieldMinutes)
+	}
+	if m.sequence != nil {
+		fields = append(fields, meeting.FieldSequence)
+	}
+	if m.cancelled_at != nil {
+		fields = append(fields, meeting.FieldCancelledAt)
+	}
+	if m.cancel_reason != nil {
+		fields = append(fields, meeting.FieldCancelReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MeetingMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case meeting.FieldCreatedAt:
+		return m.CreatedAt()
+	case meeting.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case meeting.FieldGroupID:
+		return m.GroupID()
+	case meeting.FieldTitle:
+		return m.Title()
+	case meeting.FieldStartsAt:
+		return m.StartsAt()
+	case meeting.FieldEndsAt:
+		return m.EndsAt()
+	case meeting.FieldTimeZone:
+		return m.TimeZone()
+	case meeting.FieldLocation:
+		return m.Location()
+	case meeting.FieldVideoLink:
+		return m.VideoLink()
+	case meeting.FieldAgenda:
+		return m.Agenda()
+	case meeting.FieldMinutes:
+		return m.Minutes()
+	case meeting.FieldSequence:
+		return m.Sequence()
+	case meeting.FieldCancelledAt:
+		return m.CancelledAt()
+	case meeting.FieldCancelReason:
+		return m.CancelReason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MeetingMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case meeting.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case meeting.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case meeting.FieldGroupID:
+		return m.OldGroupID(ctx)
+	case meeting.FieldTitle:
+		return m.OldTitle(ctx)
+	case meeting.FieldStartsAt:
+		return m.OldStartsAt(ctx)
+	case meeting.FieldEndsAt:
+		return m.OldEndsAt(ctx)
+	case meeting.FieldTimeZone:
+		return m.OldTimeZone(ctx)
+	case meeting.FieldLocation:
+		return m.OldLocation(ctx)
+	case meeting.FieldVideoLink:
+		return m.OldVideoLink(ctx)
+	case meeting.FieldAgenda:
+		return m.OldAgenda(ctx)
+	case meeting.FieldMinutes:
+		return m.OldMinutes(ctx)
+	case meeting.FieldSequence:
+		return m.OldSequence(ctx)
+	case meeting.FieldCancelledAt:
+		return m.OldCancelledAt(ctx)
+	case meeting.FieldCancelReason:
+		return m.OldCancelReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown Meeting field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MeetingMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case meeting.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case meeting.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case meeting.FieldGroupID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupID(v)
+		return nil
+	case meeting.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case meeting.FieldStartsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartsAt(v)
+		return nil
+	case meeting.FieldEndsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndsAt(v)
+		return nil
+	case meeting.FieldTimeZone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimeZone(v)
+		return nil
+	case meeting.FieldLocation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLocation(v)
+		return nil
+	case meeting.FieldVideoLink:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVideoLink(v)
+		return nil
+	case meeting.FieldAgenda:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgenda(v)
+		return nil
+	case meeting.FieldMinutes:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinutes(v)
+		return nil
+	case meeting.FieldSequence:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSequence(v)
+		return nil
+	case meeting.FieldCancelledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelledAt(v)
+		return nil
+	case meeting.FieldCancelReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Meeting field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MeetingMutation) AddedFields() []string {
+	var fields []string
+	if m.addsequence != nil {
+		fields = append(fields, meeting.FieldSequence)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MeetingMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case meeting.FieldSequence:
+		return m.AddedSequence()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MeetingMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case meeting.FieldSequence:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSequence(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Meeting numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MeetingMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(meeting.FieldCancelledAt) {
+		fields = append(fields, meeting.FieldCancelledAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MeetingMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MeetingMutation) ClearField(name string) error {
+	switch name {
+	case meeting.FieldCancelledAt:
+		m.ClearCancelledAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Meeting nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MeetingMutation) ResetField(name string) error {
+	switch name {
+	case meeting.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case meeting.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case meeting.FieldGroupID:
+		m.ResetGroupID()
+		return nil
+	case meeting.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case meeting.FieldStartsAt:
+		m.ResetStartsAt()
+		return nil
+	case meeting.FieldEndsAt:
+		m.ResetEndsAt()
+		return nil
+	case meeting.FieldTimeZone:
+		m.ResetTimeZone()
+		return nil
+	case meeting.FieldLocation:
+		m.ResetLocation()
+		return nil
+	case meeting.FieldVideoLink:
+		m.ResetVideoLink()
+		return nil
+	case meeting.FieldAgenda:
+		m.ResetAgenda()
+		return nil
+	case meeting.FieldMinutes:
+		m.ResetMinutes()
+		return nil
+	case meeting.FieldSequence:
+		m.ResetSequence()
+		return nil
+	case meeting.FieldCancelledAt:
+		m.ResetCancelledAt()
+		return nil
+	case meeting.FieldCancelReason:
+		m.ResetCancelReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Meeting field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MeetingMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.group != nil {
+		edges = append(edges, meeting.EdgeGroup)
+	}
+	if m.attendees != nil {
+		edges = append(edges, meeting.EdgeAttendees)
+	}
+	if m.invitees != nil {
+		edges = append(edges, meeting.EdgeInvitees)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MeetingMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case meeting.EdgeGroup:
+		if id := m.group; id != nil {
+			return []ent.Value{*id}
+		}
+	case meeting.EdgeAttendees:
+		ids := make([]ent.Value, 0, len(m.attendees))
+		for id := range m.attendees {
+			ids = append(ids, id)
+		}
+		return ids
+	case meeting.EdgeInvitees:
+		ids := make([]ent.Value, 0, len(m.invitees))
+		for id := range m.invitees {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MeetingMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedattendees != nil {
+		edges = append(edges, meeting.EdgeAttendees)
+	}
+	if m.removedinvitees != nil {
+		edges = append(edges, meeting.EdgeInvitees)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MeetingMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case meeting.EdgeAttendees:
+		ids := make([]ent.Value, 0, len(m.removedattendees))
+		for id := range m.removedattendees {
+			ids = append(ids, id)
+		}
+		return ids
+	case meeting.EdgeInvitees:
+		ids := make([]ent.Value, 0, len(m.removedinvitees))
+		for id := range m.removedinvitees {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MeetingMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedgroup {
+		edges = append(edges, meeting.EdgeGroup)
+	}
+	if m.clearedattendees {
+		edges = append(edges, meeting.EdgeAttendees)
+	}
+	if m.clearedinvitees {
+		edges = append(edges, meeting.EdgeInvitees)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MeetingMutation) EdgeCleared(name string) bool {
+	switch name {
+	case meeting.EdgeGroup:
+		return m.clearedgroup
+	case meeting.EdgeAttendees:
+		return m.clearedattendees
+	case meeting.EdgeInvitees:
+		return m.clearedinvitees
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MeetingMutation) ClearEdge(name string) error {
+	switch name {
+	case meeting.EdgeGroup:
+		m.ClearGroup()
+		return nil
+	}
+	return fmt.Errorf("unknown Meeting unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MeetingMutation) ResetEdge(name string) error {
+	switch name {
+	case meeting.EdgeGroup:
+		m.ResetGroup()
+		return nil
+	case meeting.EdgeAttendees:
+		m.ResetAttendees()
+		return nil
+	case meeting.EdgeInvitees:
+		m.ResetInvitees()
+		return nil
+	}
+	return fmt.Errorf("unknown Meeting edge %s", name)
 }
 
 // MembershipMutation represents an operation that mutates the Membership nodes in the graph.
@@ -10367,36 +12357,45 @@ func (m *SessionMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op                         Op
-	typ                        string
-	id                         *pulid.ID
-	created_at                 *time.Time
-	updated_at                 *time.Time
-	email                      *string
-	name                       *string
-	roles                      *[]viewer.Role
-	appendroles                []viewer.Role
-	disabled                   *bool
-	last_sign_in_at            *time.Time
-	clearedFields              map[string]struct{}
-	sessions                   map[pulid.ID]struct{}
-	removedsessions            map[pulid.ID]struct{}
-	clearedsessions            bool
-	api_tokens                 map[pulid.ID]struct{}
-	removedapi_tokens          map[pulid.ID]struct{}
-	clearedapi_tokens          bool
-	affiliations               map[pulid.ID]struct{}
-	removedaffiliations        map[pulid.ID]struct{}
-	clearedaffiliations        bool
-	memberships                map[pulid.ID]struct{}
-	removedmemberships         map[pulid.ID]struct{}
-	clearedmemberships         bool
-	coordinated_centres        map[pulid.ID]struct{}
-	removedcoordinated_centres map[pulid.ID]struct{}
-	clearedcoordinated_centres bool
-	done                       bool
-	oldValue                   func(context.Context) (*User, error)
-	predicates                 []predicate.User
+	op                                       Op
+	typ                                      string
+	id                                       *pulid.ID
+	created_at                               *time.Time
+	updated_at                               *time.Time
+	email                                    *string
+	name                                     *string
+	roles                                    *[]viewer.Role
+	appendroles                              []viewer.Role
+	disabled                                 *bool
+	last_sign_in_at                          *time.Time
+	clearedFields                            map[string]struct{}
+	sessions                                 map[pulid.ID]struct{}
+	removedsessions                          map[pulid.ID]struct{}
+	clearedsessions                          bool
+	api_tokens                               map[pulid.ID]struct{}
+	removedapi_tokens                        map[pulid.ID]struct{}
+	clearedapi_tokens                        bool
+	affiliations                             map[pulid.ID]struct{}
+	removedaffiliations                      map[pulid.ID]struct{}
+	clearedaffiliations                      bool
+	memberships                              map[pulid.ID]struct{}
+	removedmemberships                       map[pulid.ID]struct{}
+	clearedmemberships                       bool
+	coordinated_centres                      map[pulid.ID]struct{}
+	removedcoordinated_centres               map[pulid.ID]struct{}
+	clearedcoordinated_centres               bool
+	conflict_of_interest_declarations        map[pulid.ID]struct{}
+	removedconflict_of_interest_declarations map[pulid.ID]struct{}
+	clearedconflict_of_interest_declarations bool
+	attended_meetings                        map[pulid.ID]struct{}
+	removedattended_meetings                 map[pulid.ID]struct{}
+	clearedattended_meetings                 bool
+	meeting_invitations                      map[pulid.ID]struct{}
+	removedmeeting_invitations               map[pulid.ID]struct{}
+	clearedmeeting_invitations               bool
+	done                                     bool
+	oldValue                                 func(context.Context) (*User, error)
+	predicates                               []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -11053,6 +13052,168 @@ func (m *UserMutation) ResetCoordinatedCentres() {
 	m.removedcoordinated_centres = nil
 }
 
+// AddConflictOfInterestDeclarationIDs adds the "conflict_of_interest_declarations" edge to the ConflictOfInterestDeclaration entity by ids.
+func (m *UserMutation) AddConflictOfInterestDeclarationIDs(ids ...pulid.ID) {
+	if m.conflict_of_interest_declarations == nil {
+		m.conflict_of_interest_declarations = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.conflict_of_interest_declarations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearConflictOfInterestDeclarations clears the "conflict_of_interest_declarations" edge to the ConflictOfInterestDeclaration entity.
+func (m *UserMutation) ClearConflictOfInterestDeclarations() {
+	m.clearedconflict_of_interest_declarations = true
+}
+
+// ConflictOfInterestDeclarationsCleared reports if the "conflict_of_interest_declarations" edge to the ConflictOfInterestDeclaration entity was cleared.
+func (m *UserMutation) ConflictOfInterestDeclarationsCleared() bool {
+	return m.clearedconflict_of_interest_declarations
+}
+
+// RemoveConflictOfInterestDeclarationIDs removes the "conflict_of_interest_declarations" edge to the ConflictOfInterestDeclaration entity by IDs.
+func (m *UserMutation) RemoveConflictOfInterestDeclarationIDs(ids ...pulid.ID) {
+	if m.removedconflict_of_interest_declarations == nil {
+		m.removedconflict_of_interest_declarations = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.conflict_of_interest_declarations, ids[i])
+		m.removedconflict_of_interest_declarations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedConflictOfInterestDeclarations returns the removed IDs of the "conflict_of_interest_declarations" edge to the ConflictOfInterestDeclaration entity.
+func (m *UserMutation) RemovedConflictOfInterestDeclarationsIDs() (ids []pulid.ID) {
+	for id := range m.removedconflict_of_interest_declarations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ConflictOfInterestDeclarationsIDs returns the "conflict_of_interest_declarations" edge IDs in the mutation.
+func (m *UserMutation) ConflictOfInterestDeclarationsIDs() (ids []pulid.ID) {
+	for id := range m.conflict_of_interest_declarations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetConflictOfInterestDeclarations resets all changes to the "conflict_of_interest_declarations" edge.
+func (m *UserMutation) ResetConflictOfInterestDeclarations() {
+	m.conflict_of_interest_declarations = nil
+	m.clearedconflict_of_interest_declarations = false
+	m.removedconflict_of_interest_declarations = nil
+}
+
+// AddAttendedMeetingIDs adds the "attended_meetings" edge to the Meeting entity by ids.
+func (m *UserMutation) AddAttendedMeetingIDs(ids ...pulid.ID) {
+	if m.attended_meetings == nil {
+		m.attended_meetings = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.attended_meetings[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttendedMeetings clears the "attended_meetings" edge to the Meeting entity.
+func (m *UserMutation) ClearAttendedMeetings() {
+	m.clearedattended_meetings = true
+}
+
+// AttendedMeetingsCleared reports if the "attended_meetings" edge to the Meeting entity was cleared.
+func (m *UserMutation) AttendedMeetingsCleared() bool {
+	return m.clearedattended_meetings
+}
+
+// RemoveAttendedMeetingIDs removes the "attended_meetings" edge to the Meeting entity by IDs.
+func (m *UserMutation) RemoveAttendedMeetingIDs(ids ...pulid.ID) {
+	if m.removedattended_meetings == nil {
+		m.removedattended_meetings = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.attended_meetings, ids[i])
+		m.removedattended_meetings[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttendedMeetings returns the removed IDs of the "attended_meetings" edge to the Meeting entity.
+func (m *UserMutation) RemovedAttendedMeetingsIDs() (ids []pulid.ID) {
+	for id := range m.removedattended_meetings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttendedMeetingsIDs returns the "attended_meetings" edge IDs in the mutation.
+func (m *UserMutation) AttendedMeetingsIDs() (ids []pulid.ID) {
+	for id := range m.attended_meetings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttendedMeetings resets all changes to the "attended_meetings" edge.
+func (m *UserMutation) ResetAttendedMeetings() {
+	m.attended_meetings = nil
+	m.clearedattended_meetings = false
+	m.removedattended_meetings = nil
+}
+
+// AddMeetingInvitationIDs adds the "meeting_invitations" edge to the Meeting entity by ids.
+func (m *UserMutation) AddMeetingInvitationIDs(ids ...pulid.ID) {
+	if m.meeting_invitations == nil {
+		m.meeting_invitations = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.meeting_invitations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMeetingInvitations clears the "meeting_invitations" edge to the Meeting entity.
+func (m *UserMutation) ClearMeetingInvitations() {
+	m.clearedmeeting_invitations = true
+}
+
+// MeetingInvitationsCleared reports if the "meeting_invitations" edge to the Meeting entity was cleared.
+func (m *UserMutation) MeetingInvitationsCleared() bool {
+	return m.clearedmeeting_invitations
+}
+
+// RemoveMeetingInvitationIDs removes the "meeting_invitations" edge to the Meeting entity by IDs.
+func (m *UserMutation) RemoveMeetingInvitationIDs(ids ...pulid.ID) {
+	if m.removedmeeting_invitations == nil {
+		m.removedmeeting_invitations = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.meeting_invitations, ids[i])
+		m.removedmeeting_invitations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMeetingInvitations returns the removed IDs of the "meeting_invitations" edge to the Meeting entity.
+func (m *UserMutation) RemovedMeetingInvitationsIDs() (ids []pulid.ID) {
+	for id := range m.removedmeeting_invitations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MeetingInvitationsIDs returns the "meeting_invitations" edge IDs in the mutation.
+func (m *UserMutation) MeetingInvitationsIDs() (ids []pulid.ID) {
+	for id := range m.meeting_invitations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMeetingInvitations resets all changes to the "meeting_invitations" edge.
+func (m *UserMutation) ResetMeetingInvitations() {
+	m.meeting_invitations = nil
+	m.clearedmeeting_invitations = false
+	m.removedmeeting_invitations = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -11297,7 +13458,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 8)
 	if m.sessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -11312,6 +13473,15 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.coordinated_centres != nil {
 		edges = append(edges, user.EdgeCoordinatedCentres)
+	}
+	if m.conflict_of_interest_declarations != nil {
+		edges = append(edges, user.EdgeConflictOfInterestDeclarations)
+	}
+	if m.attended_meetings != nil {
+		edges = append(edges, user.EdgeAttendedMeetings)
+	}
+	if m.meeting_invitations != nil {
+		edges = append(edges, user.EdgeMeetingInvitations)
 	}
 	return edges
 }
@@ -11350,13 +13520,31 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeConflictOfInterestDeclarations:
+		ids := make([]ent.Value, 0, len(m.conflict_of_interest_declarations))
+		for id := range m.conflict_of_interest_declarations {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeAttendedMeetings:
+		ids := make([]ent.Value, 0, len(m.attended_meetings))
+		for id := range m.attended_meetings {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeMeetingInvitations:
+		ids := make([]ent.Value, 0, len(m.meeting_invitations))
+		for id := range m.meeting_invitations {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 8)
 	if m.removedsessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -11371,6 +13559,15 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedcoordinated_centres != nil {
 		edges = append(edges, user.EdgeCoordinatedCentres)
+	}
+	if m.removedconflict_of_interest_declarations != nil {
+		edges = append(edges, user.EdgeConflictOfInterestDeclarations)
+	}
+	if m.removedattended_meetings != nil {
+		edges = append(edges, user.EdgeAttendedMeetings)
+	}
+	if m.removedmeeting_invitations != nil {
+		edges = append(edges, user.EdgeMeetingInvitations)
 	}
 	return edges
 }
@@ -11409,13 +13606,31 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeConflictOfInterestDeclarations:
+		ids := make([]ent.Value, 0, len(m.removedconflict_of_interest_declarations))
+		for id := range m.removedconflict_of_interest_declarations {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeAttendedMeetings:
+		ids := make([]ent.Value, 0, len(m.removedattended_meetings))
+		for id := range m.removedattended_meetings {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeMeetingInvitations:
+		ids := make([]ent.Value, 0, len(m.removedmeeting_invitations))
+		for id := range m.removedmeeting_invitations {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 8)
 	if m.clearedsessions {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -11430,6 +13645,15 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedcoordinated_centres {
 		edges = append(edges, user.EdgeCoordinatedCentres)
+	}
+	if m.clearedconflict_of_interest_declarations {
+		edges = append(edges, user.EdgeConflictOfInterestDeclarations)
+	}
+	if m.clearedattended_meetings {
+		edges = append(edges, user.EdgeAttendedMeetings)
+	}
+	if m.clearedmeeting_invitations {
+		edges = append(edges, user.EdgeMeetingInvitations)
 	}
 	return edges
 }
@@ -11448,6 +13672,12 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedmemberships
 	case user.EdgeCoordinatedCentres:
 		return m.clearedcoordinated_centres
+	case user.EdgeConflictOfInterestDeclarations:
+		return m.clearedconflict_of_interest_declarations
+	case user.EdgeAttendedMeetings:
+		return m.clearedattended_meetings
+	case user.EdgeMeetingInvitations:
+		return m.clearedmeeting_invitations
 	}
 	return false
 }
@@ -11479,6 +13709,15 @@ func (m *UserMutation) ResetEdge(name string) error {
 	case user.EdgeCoordinatedCentres:
 		m.ResetCoordinatedCentres()
 		return nil
+	case user.EdgeConflictOfInterestDeclarations:
+		m.ResetConflictOfInterestDeclarations()
+		return nil
+	case user.EdgeAttendedMeetings:
+		m.ResetAttendedMeetings()
+		return nil
+	case user.EdgeMeetingInvitations:
+		m.ResetMeetingInvitations()
+		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
 }
@@ -11500,6 +13739,9 @@ type WorkingGroupMutation struct {
 	memberships        map[pulid.ID]struct{}
 	removedmemberships map[pulid.ID]struct{}
 	clearedmemberships bool
+	meetings           map[pulid.ID]struct{}
+	removedmeetings    map[pulid.ID]struct{}
+	clearedmeetings    bool
 	done               bool
 	oldValue           func(context.Context) (*WorkingGroup, error)
 	predicates         []predicate.WorkingGroup
@@ -11915,6 +14157,60 @@ func (m *WorkingGroupMutation) ResetMemberships() {
 	m.removedmemberships = nil
 }
 
+// AddMeetingIDs adds the "meetings" edge to the Meeting entity by ids.
+func (m *WorkingGroupMutation) AddMeetingIDs(ids ...pulid.ID) {
+	if m.meetings == nil {
+		m.meetings = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.meetings[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMeetings clears the "meetings" edge to the Meeting entity.
+func (m *WorkingGroupMutation) ClearMeetings() {
+	m.clearedmeetings = true
+}
+
+// MeetingsCleared reports if the "meetings" edge to the Meeting entity was cleared.
+func (m *WorkingGroupMutation) MeetingsCleared() bool {
+	return m.clearedmeetings
+}
+
+// RemoveMeetingIDs removes the "meetings" edge to the Meeting entity by IDs.
+func (m *WorkingGroupMutation) RemoveMeetingIDs(ids ...pulid.ID) {
+	if m.removedmeetings == nil {
+		m.removedmeetings = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.meetings, ids[i])
+		m.removedmeetings[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMeetings returns the removed IDs of the "meetings" edge to the Meeting entity.
+func (m *WorkingGroupMutation) RemovedMeetingsIDs() (ids []pulid.ID) {
+	for id := range m.removedmeetings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MeetingsIDs returns the "meetings" edge IDs in the mutation.
+func (m *WorkingGroupMutation) MeetingsIDs() (ids []pulid.ID) {
+	for id := range m.meetings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMeetings resets all changes to the "meetings" edge.
+func (m *WorkingGroupMutation) ResetMeetings() {
+	m.meetings = nil
+	m.clearedmeetings = false
+	m.removedmeetings = nil
+}
+
 // Where appends a list predicates to the WorkingGroupMutation builder.
 func (m *WorkingGroupMutation) Where(ps ...predicate.WorkingGroup) {
 	m.predicates = append(m.predicates, ps...)
@@ -12150,9 +14446,12 @@ func (m *WorkingGroupMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *WorkingGroupMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.memberships != nil {
 		edges = append(edges, workinggroup.EdgeMemberships)
+	}
+	if m.meetings != nil {
+		edges = append(edges, workinggroup.EdgeMeetings)
 	}
 	return edges
 }
@@ -12167,15 +14466,24 @@ func (m *WorkingGroupMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case workinggroup.EdgeMeetings:
+		ids := make([]ent.Value, 0, len(m.meetings))
+		for id := range m.meetings {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *WorkingGroupMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.removedmemberships != nil {
 		edges = append(edges, workinggroup.EdgeMemberships)
+	}
+	if m.removedmeetings != nil {
+		edges = append(edges, workinggroup.EdgeMeetings)
 	}
 	return edges
 }
@@ -12190,15 +14498,24 @@ func (m *WorkingGroupMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case workinggroup.EdgeMeetings:
+		ids := make([]ent.Value, 0, len(m.removedmeetings))
+		for id := range m.removedmeetings {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *WorkingGroupMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedmemberships {
 		edges = append(edges, workinggroup.EdgeMemberships)
+	}
+	if m.clearedmeetings {
+		edges = append(edges, workinggroup.EdgeMeetings)
 	}
 	return edges
 }
@@ -12209,6 +14526,8 @@ func (m *WorkingGroupMutation) EdgeCleared(name string) bool {
 	switch name {
 	case workinggroup.EdgeMemberships:
 		return m.clearedmemberships
+	case workinggroup.EdgeMeetings:
+		return m.clearedmeetings
 	}
 	return false
 }
@@ -12227,6 +14546,9 @@ func (m *WorkingGroupMutation) ResetEdge(name string) error {
 	switch name {
 	case workinggroup.EdgeMemberships:
 		m.ResetMemberships()
+		return nil
+	case workinggroup.EdgeMeetings:
+		m.ResetMeetings()
 		return nil
 	}
 	return fmt.Errorf("unknown WorkingGroup edge %s", name)

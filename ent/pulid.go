@@ -8,9 +8,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
@@ -25,9 +27,11 @@ var prefixMap = map[string]string{
 	"aff": affiliation.Table,
 	"tok": apitoken.Table,
 	"aud": auditevent.Table,
+	"coi": conflictofinterestdeclaration.Table,
 	"hcn": hostcentre.Table,
 	"job": job.Table,
 	"lnk": loginlink.Table,
+	"mtg": meeting.Table,
 	"mbr": membership.Table,
 	"org": organisation.Table,
 	"msg": outboxmessage.Table,

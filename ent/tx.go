@@ -20,12 +20,16 @@ type Tx struct {
 	ApiToken *ApiTokenClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
+	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// HostCentre is the client for interacting with the HostCentre builders.
 	HostCentre *HostCentreClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
 	LoginLink *LoginLinkClient
+	// Meeting is the client for interacting with the Meeting builders.
+	Meeting *MeetingClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
 	// Organisation is the client for interacting with the Organisation builders.
@@ -172,9 +176,11 @@ func (tx *Tx) init() {
 	tx.Affiliation = NewAffiliationClient(tx.config)
 	tx.ApiToken = NewApiTokenClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(tx.config)
 	tx.HostCentre = NewHostCentreClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.LoginLink = NewLoginLinkClient(tx.config)
+	tx.Meeting = NewMeetingClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Organisation = NewOrganisationClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)

@@ -53,17 +53,26 @@ type UserEdges struct {
 	Memberships []*Membership `json:"memberships,omitempty"`
 	// Host centres the user coordinates.
 	CoordinatedCentres []*HostCentre `json:"coordinated_centres,omitempty"`
+	// Conflict-of-interest declarations, newest first (as visible to the viewer).
+	ConflictOfInterestDeclarations []*ConflictOfInterestDeclaration `json:"conflict_of_interest_declarations,omitempty"`
+	// AttendedMeetings holds the value of the attended_meetings edge.
+	AttendedMeetings []*Meeting `json:"attended_meetings,omitempty"`
+	// MeetingInvitations holds the value of the meeting_invitations edge.
+	MeetingInvitations []*Meeting `json:"meeting_invitations,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
-	namedSessions           map[string][]*Session
-	namedAPITokens          map[string][]*ApiToken
-	namedAffiliations       map[string][]*Affiliation
-	namedMemberships        map[string][]*Membership
-	namedCoordinatedCentres map[string][]*HostCentre
+	namedSessions                       map[string][]*Session
+	namedAPITokens                      map[string][]*ApiToken
+	namedAffiliations                   map[string][]*Affiliation
+	namedMemberships                    map[string][]*Membership
+	namedCoordinatedCentres             map[string][]*HostCentre
+	namedConflictOfInterestDeclarations map[string][]*ConflictOfInterestDeclaration
+	namedAttendedMeetings               map[string][]*Meeting
+	namedMeetingInvitations             map[string][]*Meeting
 }
 
 // SessionsOrErr returns the Sessions value or an error if the edge
@@ -109,6 +118,33 @@ func (e UserEdges) CoordinatedCentresOrErr() ([]*HostCentre, error) {
 		return e.CoordinatedCentres, nil
 	}
 	return nil, &NotLoadedError{edge: "coordinated_centres"}
+}
+
+// ConflictOfInterestDeclarationsOrErr returns the ConflictOfInterestDeclarations value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ConflictOfInterestDeclarationsOrErr() ([]*ConflictOfInterestDeclaration, error) {
+	if e.loadedTypes[5] {
+		return e.ConflictOfInterestDeclarations, nil
+	}
+	return nil, &NotLoadedError{edge: "conflict_of_interest_declarations"}
+}
+
+// AttendedMeetingsOrErr returns the AttendedMeetings value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) AttendedMeetingsOrErr() ([]*Meeting, error) {
+	if e.loadedTypes[6] {
+		return e.AttendedMeetings, nil
+	}
+	return nil, &NotLoadedError{edge: "attended_meetings"}
+}
+
+// MeetingInvitationsOrErr returns the MeetingInvitations value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) MeetingInvitationsOrErr() ([]*Meeting, error) {
+	if e.loadedTypes[7] {
+		return e.MeetingInvitations, nil
+	}
+	return nil, &NotLoadedError{edge: "meeting_invitations"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -228,6 +264,21 @@ func (_m *User) QueryMemberships() *MembershipQuery {
 // QueryCoordinatedCentres queries the "coordinated_centres" edge of the User entity.
 func (_m *User) QueryCoordinatedCentres() *HostCentreQuery {
 	return NewUserClient(_m.config).QueryCoordinatedCentres(_m)
+}
+
+// QueryConflictOfInterestDeclarations queries the "conflict_of_interest_declarations" edge of the User entity.
+func (_m *User) QueryConflictOfInterestDeclarations() *ConflictOfInterestDeclarationQuery {
+	return NewUserClient(_m.config).QueryConflictOfInterestDeclarations(_m)
+}
+
+// QueryAttendedMeetings queries the "attended_meetings" edge of the User entity.
+func (_m *User) QueryAttendedMeetings() *MeetingQuery {
+	return NewUserClient(_m.config).QueryAttendedMeetings(_m)
+}
+
+// QueryMeetingInvitations queries the "meeting_invitations" edge of the User entity.
+func (_m *User) QueryMeetingInvitations() *MeetingQuery {
+	return NewUserClient(_m.config).QueryMeetingInvitations(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -396,6 +447,78 @@ func (_m *User) appendNamedCoordinatedCentres(name string, edges ...*HostCentre)
 		_m.Edges.namedCoordinatedCentres[name] = []*HostCentre{}
 	} else {
 		_m.Edges.namedCoordinatedCentres[name] = append(_m.Edges.namedCoordinatedCentres[name], edges...)
+	}
+}
+
+// NamedConflictOfInterestDeclarations returns the ConflictOfInterestDeclarations named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedConflictOfInterestDeclarations(name string) ([]*ConflictOfInterestDeclaration, error) {
+	if _m.Edges.namedConflictOfInterestDeclarations == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedConflictOfInterestDeclarations[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedConflictOfInterestDeclarations(name string, edges ...*ConflictOfInterestDeclaration) {
+	if _m.Edges.namedConflictOfInterestDeclarations == nil {
+		_m.Edges.namedConflictOfInterestDeclarations = make(map[string][]*ConflictOfInterestDeclaration)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedConflictOfInterestDeclarations[name] = []*ConflictOfInterestDeclaration{}
+	} else {
+		_m.Edges.namedConflictOfInterestDeclarations[name] = append(_m.Edges.namedConflictOfInterestDeclarations[name], edges...)
+	}
+}
+
+// NamedAttendedMeetings returns the AttendedMeetings named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedAttendedMeetings(name string) ([]*Meeting, error) {
+	if _m.Edges.namedAttendedMeetings == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAttendedMeetings[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedAttendedMeetings(name string, edges ...*Meeting) {
+	if _m.Edges.namedAttendedMeetings == nil {
+		_m.Edges.namedAttendedMeetings = make(map[string][]*Meeting)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAttendedMeetings[name] = []*Meeting{}
+	} else {
+		_m.Edges.namedAttendedMeetings[name] = append(_m.Edges.namedAttendedMeetings[name], edges...)
+	}
+}
+
+// NamedMeetingInvitations returns the MeetingInvitations named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedMeetingInvitations(name string) ([]*Meeting, error) {
+	if _m.Edges.namedMeetingInvitations == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMeetingInvitations[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedMeetingInvitations(name string, edges ...*Meeting) {
+	if _m.Edges.namedMeetingInvitations == nil {
+		_m.Edges.namedMeetingInvitations = make(map[string][]*Meeting)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMeetingInvitations[name] = []*Meeting{}
+	} else {
+		_m.Edges.namedMeetingInvitations[name] = append(_m.Edges.namedMeetingInvitations[name], edges...)
 	}
 }
 

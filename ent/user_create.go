@@ -14,7 +14,9 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -199,6 +201,51 @@ func (_c *UserCreate) AddCoordinatedCentres(v ...*HostCentre) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddCoordinatedCentreIDs(ids...)
+}
+
+// AddConflictOfInterestDeclarationIDs adds the "conflict_of_interest_declarations" edge to the ConflictOfInterestDeclaration entity by IDs.
+func (_c *UserCreate) AddConflictOfInterestDeclarationIDs(ids ...pulid.ID) *UserCreate {
+	_c.mutation.AddConflictOfInterestDeclarationIDs(ids...)
+	return _c
+}
+
+// AddConflictOfInterestDeclarations adds the "conflict_of_interest_declarations" edges to the ConflictOfInterestDeclaration entity.
+func (_c *UserCreate) AddConflictOfInterestDeclarations(v ...*ConflictOfInterestDeclaration) *UserCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddConflictOfInterestDeclarationIDs(ids...)
+}
+
+// AddAttendedMeetingIDs adds the "attended_meetings" edge to the Meeting entity by IDs.
+func (_c *UserCreate) AddAttendedMeetingIDs(ids ...pulid.ID) *UserCreate {
+	_c.mutation.AddAttendedMeetingIDs(ids...)
+	return _c
+}
+
+// AddAttendedMeetings adds the "attended_meetings" edges to the Meeting entity.
+func (_c *UserCreate) AddAttendedMeetings(v ...*Meeting) *UserCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAttendedMeetingIDs(ids...)
+}
+
+// AddMeetingInvitationIDs adds the "meeting_invitations" edge to the Meeting entity by IDs.
+func (_c *UserCreate) AddMeetingInvitationIDs(ids ...pulid.ID) *UserCreate {
+	_c.mutation.AddMeetingInvitationIDs(ids...)
+	return _c
+}
+
+// AddMeetingInvitations adds the "meeting_invitations" edges to the Meeting entity.
+func (_c *UserCreate) AddMeetingInvitations(v ...*Meeting) *UserCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMeetingInvitationIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -441,6 +488,54 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(hostcentre.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ConflictOfInterestDeclarationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConflictOfInterestDeclarationsTable,
+			Columns: []string{user.ConflictOfInterestDeclarationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(conflictofinterestdeclaration.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AttendedMeetingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AttendedMeetingsTable,
+			Columns: user.AttendedMeetingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MeetingInvitationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MeetingInvitationsTable,
+			Columns: user.MeetingInvitationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -16,7 +16,9 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -27,22 +29,28 @@ import (
 // UserQuery is the builder for querying User entities.
 type UserQuery struct {
 	config
-	ctx                         *QueryContext
-	order                       []user.OrderOption
-	inters                      []Interceptor
-	predicates                  []predicate.User
-	withSessions                *SessionQuery
-	withAPITokens               *ApiTokenQuery
-	withAffiliations            *AffiliationQuery
-	withMemberships             *MembershipQuery
-	withCoordinatedCentres      *HostCentreQuery
-	loadTotal                   []func(context.Context, []*User) error
-	modifiers                   []func(*sql.Selector)
-	withNamedSessions           map[string]*SessionQuery
-	withNamedAPITokens          map[string]*ApiTokenQuery
-	withNamedAffiliations       map[string]*AffiliationQuery
-	withNamedMemberships        map[string]*MembershipQuery
-	withNamedCoordinatedCentres map[string]*HostCentreQuery
+	ctx                                     *QueryContext
+	order                                   []user.OrderOption
+	inters                                  []Interceptor
+	predicates                              []predicate.User
+	withSessions                            *SessionQuery
+	withAPITokens                           *ApiTokenQuery
+	withAffiliations                        *AffiliationQuery
+	withMemberships                         *MembershipQuery
+	withCoordinatedCentres                  *HostCentreQuery
+	withConflictOfInterestDeclarations      *ConflictOfInterestDeclarationQuery
+	withAttendedMeetings                    *MeetingQuery
+	withMeetingInvitations                  *MeetingQuery
+	loadTotal                               []func(context.Context, []*User) error
+	modifiers                               []func(*sql.Selector)
+	withNamedSessions                       map[string]*SessionQuery
+	withNamedAPITokens                      map[string]*ApiTokenQuery
+	withNamedAffiliations                   map[string]*AffiliationQuery
+	withNamedMemberships                    map[string]*MembershipQuery
+	withNamedCoordinatedCentres             map[string]*HostCentreQuery
+	withNamedConflictOfInterestDeclarations map[string]*ConflictOfInterestDeclarationQuery
+	withNamedAttendedMeetings               map[string]*MeetingQuery
+	withNamedMeetingInvitations             map[string]*MeetingQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -182,6 +190,72 @@ func (_q *UserQuery) QueryCoordinatedCentres() *HostCentreQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(hostcentre.Table, hostcentre.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, user.CoordinatedCentresTable, user.CoordinatedCentresPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryConflictOfInterestDeclarations chains the current query on the "conflict_of_interest_declarations" edge.
+func (_q *UserQuery) QueryConflictOfInterestDeclarations() *ConflictOfInterestDeclarationQuery {
+	query := (&ConflictOfInterestDeclarationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(conflictofinterestdeclaration.Table, conflictofinterestdeclaration.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ConflictOfInterestDeclarationsTable, user.ConflictOfInterestDeclarationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAttendedMeetings chains the current query on the "attended_meetings" edge.
+func (_q *UserQuery) QueryAttendedMeetings() *MeetingQuery {
+	query := (&MeetingClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(meeting.Table, meeting.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.AttendedMeetingsTable, user.AttendedMeetingsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMeetingInvitations chains the current query on the "meeting_invitations" edge.
+func (_q *UserQuery) QueryMeetingInvitations() *MeetingQuery {
+	query := (&MeetingClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(meeting.Table, meeting.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.MeetingInvitationsTable, user.MeetingInvitationsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -376,16 +450,19 @@ func (_q *UserQuery) Clone() *UserQuery {
 		return nil
 	}
 	return &UserQuery{
-		config:                 _q.config,
-		ctx:                    _q.ctx.Clone(),
-		order:                  append([]user.OrderOption{}, _q.order...),
-		inters:                 append([]Interceptor{}, _q.inters...),
-		predicates:             append([]predicate.User{}, _q.predicates...),
-		withSessions:           _q.withSessions.Clone(),
-		withAPITokens:          _q.withAPITokens.Clone(),
-		withAffiliations:       _q.withAffiliations.Clone(),
-		withMemberships:        _q.withMemberships.Clone(),
-		withCoordinatedCentres: _q.withCoordinatedCentres.Clone(),
+		config:                             _q.config,
+		ctx:                                _q.ctx.Clone(),
+		order:                              append([]user.OrderOption{}, _q.order...),
+		inters:                             append([]Interceptor{}, _q.inters...),
+		predicates:                         append([]predicate.User{}, _q.predicates...),
+		withSessions:                       _q.withSessions.Clone(),
+		withAPITokens:                      _q.withAPITokens.Clone(),
+		withAffiliations:                   _q.withAffiliations.Clone(),
+		withMemberships:                    _q.withMemberships.Clone(),
+		withCoordinatedCentres:             _q.withCoordinatedCentres.Clone(),
+		withConflictOfInterestDeclarations: _q.withConflictOfInterestDeclarations.Clone(),
+		withAttendedMeetings:               _q.withAttendedMeetings.Clone(),
+		withMeetingInvitations:             _q.withMeetingInvitations.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -445,6 +522,39 @@ func (_q *UserQuery) WithCoordinatedCentres(opts ...func(*HostCentreQuery)) *Use
 		opt(query)
 	}
 	_q.withCoordinatedCentres = query
+	return _q
+}
+
+// WithConflictOfInterestDeclarations tells the query-builder to eager-load the nodes that are connected to
+// the "conflict_of_interest_declarations" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithConflictOfInterestDeclarations(opts ...func(*ConflictOfInterestDeclarationQuery)) *UserQuery {
+	query := (&ConflictOfInterestDeclarationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withConflictOfInterestDeclarations = query
+	return _q
+}
+
+// WithAttendedMeetings tells the query-builder to eager-load the nodes that are connected to
+// the "attended_meetings" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithAttendedMeetings(opts ...func(*MeetingQuery)) *UserQuery {
+	query := (&MeetingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAttendedMeetings = query
+	return _q
+}
+
+// WithMeetingInvitations tells the query-builder to eager-load the nodes that are connected to
+// the "meeting_invitations" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithMeetingInvitations(opts ...func(*MeetingQuery)) *UserQuery {
+	query := (&MeetingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMeetingInvitations = query
 	return _q
 }
 
@@ -532,12 +642,15 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [8]bool{
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
 			_q.withAffiliations != nil,
 			_q.withMemberships != nil,
 			_q.withCoordinatedCentres != nil,
+			_q.withConflictOfInterestDeclarations != nil,
+			_q.withAttendedMeetings != nil,
+			_q.withMeetingInvitations != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -596,6 +709,29 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withConflictOfInterestDeclarations; query != nil {
+		if err := _q.loadConflictOfInterestDeclarations(ctx, query, nodes,
+			func(n *User) { n.Edges.ConflictOfInterestDeclarations = []*ConflictOfInterestDeclaration{} },
+			func(n *User, e *ConflictOfInterestDeclaration) {
+				n.Edges.ConflictOfInterestDeclarations = append(n.Edges.ConflictOfInterestDeclarations, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAttendedMeetings; query != nil {
+		if err := _q.loadAttendedMeetings(ctx, query, nodes,
+			func(n *User) { n.Edges.AttendedMeetings = []*Meeting{} },
+			func(n *User, e *Meeting) { n.Edges.AttendedMeetings = append(n.Edges.AttendedMeetings, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMeetingInvitations; query != nil {
+		if err := _q.loadMeetingInvitations(ctx, query, nodes,
+			func(n *User) { n.Edges.MeetingInvitations = []*Meeting{} },
+			func(n *User, e *Meeting) { n.Edges.MeetingInvitations = append(n.Edges.MeetingInvitations, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSessions {
 		if err := _q.loadSessions(ctx, query, nodes,
 			func(n *User) { n.appendNamedSessions(name) },
@@ -628,6 +764,27 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadCoordinatedCentres(ctx, query, nodes,
 			func(n *User) { n.appendNamedCoordinatedCentres(name) },
 			func(n *User, e *HostCentre) { n.appendNamedCoordinatedCentres(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedConflictOfInterestDeclarations {
+		if err := _q.loadConflictOfInterestDeclarations(ctx, query, nodes,
+			func(n *User) { n.appendNamedConflictOfInterestDeclarations(name) },
+			func(n *User, e *ConflictOfInterestDeclaration) { n.appendNamedConflictOfInterestDeclarations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAttendedMeetings {
+		if err := _q.loadAttendedMeetings(ctx, query, nodes,
+			func(n *User) { n.appendNamedAttendedMeetings(name) },
+			func(n *User, e *Meeting) { n.appendNamedAttendedMeetings(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMeetingInvitations {
+		if err := _q.loadMeetingInvitations(ctx, query, nodes,
+			func(n *User) { n.appendNamedMeetingInvitations(name) },
+			func(n *User, e *Meeting) { n.appendNamedMeetingInvitations(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -813,6 +970,158 @@ func (_q *UserQuery) loadCoordinatedCentres(ctx context.Context, query *HostCent
 		nodes, ok := nids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected "coordinated_centres" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *UserQuery) loadConflictOfInterestDeclarations(ctx context.Context, query *ConflictOfInterestDeclarationQuery, nodes []*User, init func(*User), assign func(*User, *ConflictOfInterestDeclaration)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(conflictofinterestdeclaration.FieldUserID)
+	}
+	query.Where(predicate.ConflictOfInterestDeclaration(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ConflictOfInterestDeclarationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadAttendedMeetings(ctx context.Context, query *MeetingQuery, nodes []*User, init func(*User), assign func(*User, *Meeting)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*User)
+	nids := make(map[pulid.ID]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.AttendedMeetingsTable)
+		s.Join(joinT).On(s.C(meeting.FieldID), joinT.C(user.AttendedMeetingsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(user.AttendedMeetingsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.AttendedMeetingsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Meeting](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "attended_meetings" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *UserQuery) loadMeetingInvitations(ctx context.Context, query *MeetingQuery, nodes []*User, init func(*User), assign func(*User, *Meeting)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*User)
+	nids := make(map[pulid.ID]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.MeetingInvitationsTable)
+		s.Join(joinT).On(s.C(meeting.FieldID), joinT.C(user.MeetingInvitationsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(user.MeetingInvitationsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.MeetingInvitationsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Meeting](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "meeting_invitations" node returned %v`, n.ID)
 		}
 		for kn := range nodes {
 			assign(kn, n)
@@ -1007,6 +1316,48 @@ func (_q *UserQuery) WithNamedCoordinatedCentres(name string, opts ...func(*Host
 		_q.withNamedCoordinatedCentres = make(map[string]*HostCentreQuery)
 	}
 	_q.withNamedCoordinatedCentres[name] = query
+	return _q
+}
+
+// WithNamedConflictOfInterestDeclarations tells the query-builder to eager-load the nodes that are connected to the "conflict_of_interest_declarations"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedConflictOfInterestDeclarations(name string, opts ...func(*ConflictOfInterestDeclarationQuery)) *UserQuery {
+	query := (&ConflictOfInterestDeclarationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedConflictOfInterestDeclarations == nil {
+		_q.withNamedConflictOfInterestDeclarations = make(map[string]*ConflictOfInterestDeclarationQuery)
+	}
+	_q.withNamedConflictOfInterestDeclarations[name] = query
+	return _q
+}
+
+// WithNamedAttendedMeetings tells the query-builder to eager-load the nodes that are connected to the "attended_meetings"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedAttendedMeetings(name string, opts ...func(*MeetingQuery)) *UserQuery {
+	query := (&MeetingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAttendedMeetings == nil {
+		_q.withNamedAttendedMeetings = make(map[string]*MeetingQuery)
+	}
+	_q.withNamedAttendedMeetings[name] = query
+	return _q
+}
+
+// WithNamedMeetingInvitations tells the query-builder to eager-load the nodes that are connected to the "meeting_invitations"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedMeetingInvitations(name string, opts ...func(*MeetingQuery)) *UserQuery {
+	query := (&MeetingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMeetingInvitations == nil {
+		_q.withNamedMeetingInvitations = make(map[string]*MeetingQuery)
+	}
+	_q.withNamedMeetingInvitations[name] = query
 	return _q
 }
 

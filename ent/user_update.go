@@ -14,7 +14,9 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -192,6 +194,51 @@ func (_u *UserUpdate) AddCoordinatedCentres(v ...*HostCentre) *UserUpdate {
 	return _u.AddCoordinatedCentreIDs(ids...)
 }
 
+// AddConflictOfInterestDeclarationIDs adds the "conflict_of_interest_declarations" edge to the ConflictOfInterestDeclaration entity by IDs.
+func (_u *UserUpdate) AddConflictOfInterestDeclarationIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.AddConflictOfInterestDeclarationIDs(ids...)
+	return _u
+}
+
+// AddConflictOfInterestDeclarations adds the "conflict_of_interest_declarations" edges to the ConflictOfInterestDeclaration entity.
+func (_u *UserUpdate) AddConflictOfInterestDeclarations(v ...*ConflictOfInterestDeclaration) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddConflictOfInterestDeclarationIDs(ids...)
+}
+
+// AddAttendedMeetingIDs adds the "attended_meetings" edge to the Meeting entity by IDs.
+func (_u *UserUpdate) AddAttendedMeetingIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.AddAttendedMeetingIDs(ids...)
+	return _u
+}
+
+// AddAttendedMeetings adds the "attended_meetings" edges to the Meeting entity.
+func (_u *UserUpdate) AddAttendedMeetings(v ...*Meeting) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAttendedMeetingIDs(ids...)
+}
+
+// AddMeetingInvitationIDs adds the "meeting_invitations" edge to the Meeting entity by IDs.
+func (_u *UserUpdate) AddMeetingInvitationIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.AddMeetingInvitationIDs(ids...)
+	return _u
+}
+
+// AddMeetingInvitations adds the "meeting_invitations" edges to the Meeting entity.
+func (_u *UserUpdate) AddMeetingInvitations(v ...*Meeting) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMeetingInvitationIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -300,6 +347,69 @@ func (_u *UserUpdate) RemoveCoordinatedCentres(v ...*HostCentre) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCoordinatedCentreIDs(ids...)
+}
+
+// ClearConflictOfInterestDeclarations clears all "conflict_of_interest_declarations" edges to the ConflictOfInterestDeclaration entity.
+func (_u *UserUpdate) ClearConflictOfInterestDeclarations() *UserUpdate {
+	_u.mutation.ClearConflictOfInterestDeclarations()
+	return _u
+}
+
+// RemoveConflictOfInterestDeclarationIDs removes the "conflict_of_interest_declarations" edge to ConflictOfInterestDeclaration entities by IDs.
+func (_u *UserUpdate) RemoveConflictOfInterestDeclarationIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.RemoveConflictOfInterestDeclarationIDs(ids...)
+	return _u
+}
+
+// RemoveConflictOfInterestDeclarations removes "conflict_of_interest_declarations" edges to ConflictOfInterestDeclaration entities.
+func (_u *UserUpdate) RemoveConflictOfInterestDeclarations(v ...*ConflictOfInterestDeclaration) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveConflictOfInterestDeclarationIDs(ids...)
+}
+
+// ClearAttendedMeetings clears all "attended_meetings" edges to the Meeting entity.
+func (_u *UserUpdate) ClearAttendedMeetings() *UserUpdate {
+	_u.mutation.ClearAttendedMeetings()
+	return _u
+}
+
+// RemoveAttendedMeetingIDs removes the "attended_meetings" edge to Meeting entities by IDs.
+func (_u *UserUpdate) RemoveAttendedMeetingIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.RemoveAttendedMeetingIDs(ids...)
+	return _u
+}
+
+// RemoveAttendedMeetings removes "attended_meetings" edges to Meeting entities.
+func (_u *UserUpdate) RemoveAttendedMeetings(v ...*Meeting) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAttendedMeetingIDs(ids...)
+}
+
+// ClearMeetingInvitations clears all "meeting_invitations" edges to the Meeting entity.
+func (_u *UserUpdate) ClearMeetingInvitations() *UserUpdate {
+	_u.mutation.ClearMeetingInvitations()
+	return _u
+}
+
+// RemoveMeetingInvitationIDs removes the "meeting_invitations" edge to Meeting entities by IDs.
+func (_u *UserUpdate) RemoveMeetingInvitationIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.RemoveMeetingInvitationIDs(ids...)
+	return _u
+}
+
+// RemoveMeetingInvitations removes "meeting_invitations" edges to Meeting entities.
+func (_u *UserUpdate) RemoveMeetingInvitations(v ...*Meeting) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMeetingInvitationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -628,6 +738,141 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ConflictOfInterestDeclarationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConflictOfInterestDeclarationsTable,
+			Columns: []string{user.ConflictOfInterestDeclarationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(conflictofinterestdeclaration.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedConflictOfInterestDeclarationsIDs(); len(nodes) > 0 && !_u.mutation.ConflictOfInterestDeclarationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConflictOfInterestDeclarationsTable,
+			Columns: []string{user.ConflictOfInterestDeclarationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(conflictofinterestdeclaration.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ConflictOfInterestDeclarationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConflictOfInterestDeclarationsTable,
+			Columns: []string{user.ConflictOfInterestDeclarationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(conflictofinterestdeclaration.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AttendedMeetingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AttendedMeetingsTable,
+			Columns: user.AttendedMeetingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAttendedMeetingsIDs(); len(nodes) > 0 && !_u.mutation.AttendedMeetingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AttendedMeetingsTable,
+			Columns: user.AttendedMeetingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AttendedMeetingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AttendedMeetingsTable,
+			Columns: user.AttendedMeetingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MeetingInvitationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MeetingInvitationsTable,
+			Columns: user.MeetingInvitationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMeetingInvitationsIDs(); len(nodes) > 0 && !_u.mutation.MeetingInvitationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MeetingInvitationsTable,
+			Columns: user.MeetingInvitationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MeetingInvitationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MeetingInvitationsTable,
+			Columns: user.MeetingInvitationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -805,6 +1050,51 @@ func (_u *UserUpdateOne) AddCoordinatedCentres(v ...*HostCentre) *UserUpdateOne 
 	return _u.AddCoordinatedCentreIDs(ids...)
 }
 
+// AddConflictOfInterestDeclarationIDs adds the "conflict_of_interest_declarations" edge to the ConflictOfInterestDeclaration entity by IDs.
+func (_u *UserUpdateOne) AddConflictOfInterestDeclarationIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.AddConflictOfInterestDeclarationIDs(ids...)
+	return _u
+}
+
+// AddConflictOfInterestDeclarations adds the "conflict_of_interest_declarations" edges to the ConflictOfInterestDeclaration entity.
+func (_u *UserUpdateOne) AddConflictOfInterestDeclarations(v ...*ConflictOfInterestDeclaration) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddConflictOfInterestDeclarationIDs(ids...)
+}
+
+// AddAttendedMeetingIDs adds the "attended_meetings" edge to the Meeting entity by IDs.
+func (_u *UserUpdateOne) AddAttendedMeetingIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.AddAttendedMeetingIDs(ids...)
+	return _u
+}
+
+// AddAttendedMeetings adds the "attended_meetings" edges to the Meeting entity.
+func (_u *UserUpdateOne) AddAttendedMeetings(v ...*Meeting) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAttendedMeetingIDs(ids...)
+}
+
+// AddMeetingInvitationIDs adds the "meeting_invitations" edge to the Meeting entity by IDs.
+func (_u *UserUpdateOne) AddMeetingInvitationIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.AddMeetingInvitationIDs(ids...)
+	return _u
+}
+
+// AddMeetingInvitations adds the "meeting_invitations" edges to the Meeting entity.
+func (_u *UserUpdateOne) AddMeetingInvitations(v ...*Meeting) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMeetingInvitationIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -913,6 +1203,69 @@ func (_u *UserUpdateOne) RemoveCoordinatedCentres(v ...*HostCentre) *UserUpdateO
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCoordinatedCentreIDs(ids...)
+}
+
+// ClearConflictOfInterestDeclarations clears all "conflict_of_interest_declarations" edges to the ConflictOfInterestDeclaration entity.
+func (_u *UserUpdateOne) ClearConflictOfInterestDeclarations() *UserUpdateOne {
+	_u.mutation.ClearConflictOfInterestDeclarations()
+	return _u
+}
+
+// RemoveConflictOfInterestDeclarationIDs removes the "conflict_of_interest_declarations" edge to ConflictOfInterestDeclaration entities by IDs.
+func (_u *UserUpdateOne) RemoveConflictOfInterestDeclarationIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.RemoveConflictOfInterestDeclarationIDs(ids...)
+	return _u
+}
+
+// RemoveConflictOfInterestDeclarations removes "conflict_of_interest_declarations" edges to ConflictOfInterestDeclaration entities.
+func (_u *UserUpdateOne) RemoveConflictOfInterestDeclarations(v ...*ConflictOfInterestDeclaration) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveConflictOfInterestDeclarationIDs(ids...)
+}
+
+// ClearAttendedMeetings clears all "attended_meetings" edges to the Meeting entity.
+func (_u *UserUpdateOne) ClearAttendedMeetings() *UserUpdateOne {
+	_u.mutation.ClearAttendedMeetings()
+	return _u
+}
+
+// RemoveAttendedMeetingIDs removes the "attended_meetings" edge to Meeting entities by IDs.
+func (_u *UserUpdateOne) RemoveAttendedMeetingIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.RemoveAttendedMeetingIDs(ids...)
+	return _u
+}
+
+// RemoveAttendedMeetings removes "attended_meetings" edges to Meeting entities.
+func (_u *UserUpdateOne) RemoveAttendedMeetings(v ...*Meeting) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAttendedMeetingIDs(ids...)
+}
+
+// ClearMeetingInvitations clears all "meeting_invitations" edges to the Meeting entity.
+func (_u *UserUpdateOne) ClearMeetingInvitations() *UserUpdateOne {
+	_u.mutation.ClearMeetingInvitations()
+	return _u
+}
+
+// RemoveMeetingInvitationIDs removes the "meeting_invitations" edge to Meeting entities by IDs.
+func (_u *UserUpdateOne) RemoveMeetingInvitationIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.RemoveMeetingInvitationIDs(ids...)
+	return _u
+}
+
+// RemoveMeetingInvitations removes "meeting_invitations" edges to Meeting entities.
+func (_u *UserUpdateOne) RemoveMeetingInvitations(v ...*Meeting) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMeetingInvitationIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1264,6 +1617,141 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(hostcentre.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ConflictOfInterestDeclarationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConflictOfInterestDeclarationsTable,
+			Columns: []string{user.ConflictOfInterestDeclarationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(conflictofinterestdeclaration.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedConflictOfInterestDeclarationsIDs(); len(nodes) > 0 && !_u.mutation.ConflictOfInterestDeclarationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConflictOfInterestDeclarationsTable,
+			Columns: []string{user.ConflictOfInterestDeclarationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(conflictofinterestdeclaration.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ConflictOfInterestDeclarationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConflictOfInterestDeclarationsTable,
+			Columns: []string{user.ConflictOfInterestDeclarationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(conflictofinterestdeclaration.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AttendedMeetingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AttendedMeetingsTable,
+			Columns: user.AttendedMeetingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAttendedMeetingsIDs(); len(nodes) > 0 && !_u.mutation.AttendedMeetingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AttendedMeetingsTable,
+			Columns: user.AttendedMeetingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AttendedMeetingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AttendedMeetingsTable,
+			Columns: user.AttendedMeetingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MeetingInvitationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MeetingInvitationsTable,
+			Columns: user.MeetingInvitationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMeetingInvitationsIDs(); len(nodes) > 0 && !_u.mutation.MeetingInvitationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MeetingInvitationsTable,
+			Columns: user.MeetingInvitationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MeetingInvitationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MeetingInvitationsTable,
+			Columns: user.MeetingInvitationsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

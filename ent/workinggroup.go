@@ -43,13 +43,16 @@ type WorkingGroup struct {
 type WorkingGroupEdges struct {
 	// Memberships holds the value of the memberships edge.
 	Memberships []*Membership `json:"memberships,omitempty"`
+	// The group's meetings (as visible to the viewer).
+	Meetings []*Meeting `json:"meetings,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
 
 	namedMemberships map[string][]*Membership
+	namedMeetings    map[string][]*Meeting
 }
 
 // MembershipsOrErr returns the Memberships value or an error if the edge
@@ -59,6 +62,15 @@ func (e WorkingGroupEdges) MembershipsOrErr() ([]*Membership, error) {
 		return e.Memberships, nil
 	}
 	return nil, &NotLoadedError{edge: "memberships"}
+}
+
+// MeetingsOrErr returns the Meetings value or an error if the edge
+// was not loaded in eager-loading.
+func (e WorkingGroupEdges) MeetingsOrErr() ([]*Meeting, error) {
+	if e.loadedTypes[1] {
+		return e.Meetings, nil
+	}
+	return nil, &NotLoadedError{edge: "meetings"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -155,6 +167,11 @@ func (_m *WorkingGroup) QueryMemberships() *MembershipQuery {
 	return NewWorkingGroupClient(_m.config).QueryMemberships(_m)
 }
 
+// QueryMeetings queries the "meetings" edge of the WorkingGroup entity.
+func (_m *WorkingGroup) QueryMeetings() *MeetingQuery {
+	return NewWorkingGroupClient(_m.config).QueryMeetings(_m)
+}
+
 // Update returns a builder for updating this WorkingGroup.
 // Note that you need to call WorkingGroup.Unwrap() before calling this method if this WorkingGroup
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -223,6 +240,30 @@ func (_m *WorkingGroup) appendNamedMemberships(name string, edges ...*Membership
 		_m.Edges.namedMemberships[name] = []*Membership{}
 	} else {
 		_m.Edges.namedMemberships[name] = append(_m.Edges.namedMemberships[name], edges...)
+	}
+}
+
+// NamedMeetings returns the Meetings named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *WorkingGroup) NamedMeetings(name string) ([]*Meeting, error) {
+	if _m.Edges.namedMeetings == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMeetings[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *WorkingGroup) appendNamedMeetings(name string, edges ...*Meeting) {
+	if _m.Edges.namedMeetings == nil {
+		_m.Edges.namedMeetings = make(map[string][]*Meeting)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMeetings[name] = []*Meeting{}
+	} else {
+		_m.Edges.namedMeetings[name] = append(_m.Edges.namedMeetings[name], edges...)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -134,6 +135,21 @@ func (_c *WorkingGroupCreate) AddMemberships(v ...*Membership) *WorkingGroupCrea
 		ids[i] = v[i].ID
 	}
 	return _c.AddMembershipIDs(ids...)
+}
+
+// AddMeetingIDs adds the "meetings" edge to the Meeting entity by IDs.
+func (_c *WorkingGroupCreate) AddMeetingIDs(ids ...pulid.ID) *WorkingGroupCreate {
+	_c.mutation.AddMeetingIDs(ids...)
+	return _c
+}
+
+// AddMeetings adds the "meetings" edges to the Meeting entity.
+func (_c *WorkingGroupCreate) AddMeetings(v ...*Meeting) *WorkingGroupCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMeetingIDs(ids...)
 }
 
 // Mutation returns the WorkingGroupMutation object of the builder.
@@ -325,6 +341,22 @@ func (_c *WorkingGroupCreate) createSpec() (*WorkingGroup, *sqlgraph.CreateSpec)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(membership.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MeetingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workinggroup.MeetingsTable,
+			Columns: []string{workinggroup.MeetingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

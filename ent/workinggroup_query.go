@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -28,9 +29,11 @@ type WorkingGroupQuery struct {
 	inters               []Interceptor
 	predicates           []predicate.WorkingGroup
 	withMemberships      *MembershipQuery
+	withMeetings         *MeetingQuery
 	loadTotal            []func(context.Context, []*WorkingGroup) error
 	modifiers            []func(*sql.Selector)
 	withNamedMemberships map[string]*MembershipQuery
+	withNamedMeetings    map[string]*MeetingQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -82,6 +85,28 @@ func (_q *WorkingGroupQuery) QueryMemberships() *MembershipQuery {
 			sqlgraph.From(workinggroup.Table, workinggroup.FieldID, selector),
 			sqlgraph.To(membership.Table, membership.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, workinggroup.MembershipsTable, workinggroup.MembershipsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMeetings chains the current query on the "meetings" edge.
+func (_q *WorkingGroupQuery) QueryMeetings() *MeetingQuery {
+	query := (&MeetingClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workinggroup.Table, workinggroup.FieldID, selector),
+			sqlgraph.To(meeting.Table, meeting.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, workinggroup.MeetingsTable, workinggroup.MeetingsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -282,6 +307,7 @@ func (_q *WorkingGroupQuery) Clone() *WorkingGroupQuery {
 		inters:          append([]Interceptor{}, _q.inters...),
 		predicates:      append([]predicate.WorkingGroup{}, _q.predicates...),
 		withMemberships: _q.withMemberships.Clone(),
+		withMeetings:    _q.withMeetings.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -297,6 +323,17 @@ func (_q *WorkingGroupQuery) WithMemberships(opts ...func(*MembershipQuery)) *Wo
 		opt(query)
 	}
 	_q.withMemberships = query
+	return _q
+}
+
+// WithMeetings tells the query-builder to eager-load the nodes that are connected to
+// the "meetings" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *WorkingGroupQuery) WithMeetings(opts ...func(*MeetingQuery)) *WorkingGroupQuery {
+	query := (&MeetingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMeetings = query
 	return _q
 }
 
@@ -384,8 +421,9 @@ func (_q *WorkingGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*WorkingGroup{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withMemberships != nil,
+			_q.withMeetings != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -416,10 +454,24 @@ func (_q *WorkingGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			return nil, err
 		}
 	}
+	if query := _q.withMeetings; query != nil {
+		if err := _q.loadMeetings(ctx, query, nodes,
+			func(n *WorkingGroup) { n.Edges.Meetings = []*Meeting{} },
+			func(n *WorkingGroup, e *Meeting) { n.Edges.Meetings = append(n.Edges.Meetings, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedMemberships {
 		if err := _q.loadMemberships(ctx, query, nodes,
 			func(n *WorkingGroup) { n.appendNamedMemberships(name) },
 			func(n *WorkingGroup, e *Membership) { n.appendNamedMemberships(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMeetings {
+		if err := _q.loadMeetings(ctx, query, nodes,
+			func(n *WorkingGroup) { n.appendNamedMeetings(name) },
+			func(n *WorkingGroup, e *Meeting) { n.appendNamedMeetings(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -446,6 +498,36 @@ func (_q *WorkingGroupQuery) loadMemberships(ctx context.Context, query *Members
 	}
 	query.Where(predicate.Membership(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(workinggroup.MembershipsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.GroupID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "group_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *WorkingGroupQuery) loadMeetings(ctx context.Context, query *MeetingQuery, nodes []*WorkingGroup, init func(*WorkingGroup), assign func(*WorkingGroup, *Meeting)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*WorkingGroup)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(meeting.FieldGroupID)
+	}
+	query.Where(predicate.Meeting(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(workinggroup.MeetingsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -592,6 +674,20 @@ func (_q *WorkingGroupQuery) WithNamedMemberships(name string, opts ...func(*Mem
 		_q.withNamedMemberships = make(map[string]*MembershipQuery)
 	}
 	_q.withNamedMemberships[name] = query
+	return _q
+}
+
+// WithNamedMeetings tells the query-builder to eager-load the nodes that are connected to the "meetings"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *WorkingGroupQuery) WithNamedMeetings(name string, opts ...func(*MeetingQuery)) *WorkingGroupQuery {
+	query := (&MeetingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMeetings == nil {
+		_q.withNamedMeetings = make(map[string]*MeetingQuery)
+	}
+	_q.withNamedMeetings[name] = query
 	return _q
 }
 

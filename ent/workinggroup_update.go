@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -122,6 +123,21 @@ func (_u *WorkingGroupUpdate) AddMemberships(v ...*Membership) *WorkingGroupUpda
 	return _u.AddMembershipIDs(ids...)
 }
 
+// AddMeetingIDs adds the "meetings" edge to the Meeting entity by IDs.
+func (_u *WorkingGroupUpdate) AddMeetingIDs(ids ...pulid.ID) *WorkingGroupUpdate {
+	_u.mutation.AddMeetingIDs(ids...)
+	return _u
+}
+
+// AddMeetings adds the "meetings" edges to the Meeting entity.
+func (_u *WorkingGroupUpdate) AddMeetings(v ...*Meeting) *WorkingGroupUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMeetingIDs(ids...)
+}
+
 // Mutation returns the WorkingGroupMutation object of the builder.
 func (_u *WorkingGroupUpdate) Mutation() *WorkingGroupMutation {
 	return _u.mutation
@@ -146,6 +162,27 @@ func (_u *WorkingGroupUpdate) RemoveMemberships(v ...*Membership) *WorkingGroupU
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMembershipIDs(ids...)
+}
+
+// ClearMeetings clears all "meetings" edges to the Meeting entity.
+func (_u *WorkingGroupUpdate) ClearMeetings() *WorkingGroupUpdate {
+	_u.mutation.ClearMeetings()
+	return _u
+}
+
+// RemoveMeetingIDs removes the "meetings" edge to Meeting entities by IDs.
+func (_u *WorkingGroupUpdate) RemoveMeetingIDs(ids ...pulid.ID) *WorkingGroupUpdate {
+	_u.mutation.RemoveMeetingIDs(ids...)
+	return _u
+}
+
+// RemoveMeetings removes "meetings" edges to Meeting entities.
+func (_u *WorkingGroupUpdate) RemoveMeetings(v ...*Meeting) *WorkingGroupUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMeetingIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -296,6 +333,51 @@ func (_u *WorkingGroupUpdate) sqlSave(ctx context.Context) (_node int, err error
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.MeetingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workinggroup.MeetingsTable,
+			Columns: []string{workinggroup.MeetingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMeetingsIDs(); len(nodes) > 0 && !_u.mutation.MeetingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workinggroup.MeetingsTable,
+			Columns: []string{workinggroup.MeetingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MeetingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workinggroup.MeetingsTable,
+			Columns: []string{workinggroup.MeetingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -409,6 +491,21 @@ func (_u *WorkingGroupUpdateOne) AddMemberships(v ...*Membership) *WorkingGroupU
 	return _u.AddMembershipIDs(ids...)
 }
 
+// AddMeetingIDs adds the "meetings" edge to the Meeting entity by IDs.
+func (_u *WorkingGroupUpdateOne) AddMeetingIDs(ids ...pulid.ID) *WorkingGroupUpdateOne {
+	_u.mutation.AddMeetingIDs(ids...)
+	return _u
+}
+
+// AddMeetings adds the "meetings" edges to the Meeting entity.
+func (_u *WorkingGroupUpdateOne) AddMeetings(v ...*Meeting) *WorkingGroupUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMeetingIDs(ids...)
+}
+
 // Mutation returns the WorkingGroupMutation object of the builder.
 func (_u *WorkingGroupUpdateOne) Mutation() *WorkingGroupMutation {
 	return _u.mutation
@@ -433,6 +530,27 @@ func (_u *WorkingGroupUpdateOne) RemoveMemberships(v ...*Membership) *WorkingGro
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMembershipIDs(ids...)
+}
+
+// ClearMeetings clears all "meetings" edges to the Meeting entity.
+func (_u *WorkingGroupUpdateOne) ClearMeetings() *WorkingGroupUpdateOne {
+	_u.mutation.ClearMeetings()
+	return _u
+}
+
+// RemoveMeetingIDs removes the "meetings" edge to Meeting entities by IDs.
+func (_u *WorkingGroupUpdateOne) RemoveMeetingIDs(ids ...pulid.ID) *WorkingGroupUpdateOne {
+	_u.mutation.RemoveMeetingIDs(ids...)
+	return _u
+}
+
+// RemoveMeetings removes "meetings" edges to Meeting entities.
+func (_u *WorkingGroupUpdateOne) RemoveMeetings(v ...*Meeting) *WorkingGroupUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMeetingIDs(ids...)
 }
 
 // Where appends a list predicates to the WorkingGroupUpdate builder.
@@ -606,6 +724,51 @@ func (_u *WorkingGroupUpdateOne) sqlSave(ctx context.Context) (_node *WorkingGro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(membership.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MeetingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workinggroup.MeetingsTable,
+			Columns: []string{workinggroup.MeetingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMeetingsIDs(); len(nodes) > 0 && !_u.mutation.MeetingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workinggroup.MeetingsTable,
+			Columns: []string{workinggroup.MeetingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MeetingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workinggroup.MeetingsTable,
+			Columns: []string{workinggroup.MeetingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -2,12 +2,15 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/graph/model"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/clock"
+	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -97,3 +100,20 @@ func membershipPayload(m *ent.Membership, err error) (*model.MembershipPayload, 
 
 // today is the request's date in the coalition's zone (the clock the privacy rules read).
 func today(ctx context.Context) vocab.Date { return vocab.Today(clock.Now(ctx)) }
+
+// localTime writes t in the named zone as LocalLayout.
+func localTime(t time.Time, zone string) (string, error) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return "", fmt.Errorf("meeting zone %q: %w", zone, err)
+	}
+	return t.In(loc).Format(groups.LocalLayout), nil
+}
+
+func meetingPayload(m *ent.Meeting, err error) (*model.MeetingPayload, error) {
+	m, ue, err := split(m, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MeetingPayload{Meeting: m, UserErrors: ue}, nil
+}

@@ -54,8 +54,16 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[pulid.ID
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy))
 }
 
+// ConflictOfInterestDeclaration returns ConflictOfInterestDeclarationResolver implementation.
+func (r *Resolver) ConflictOfInterestDeclaration() ConflictOfInterestDeclarationResolver {
+	return &conflictOfInterestDeclarationResolver{r}
+}
+
 // HostCentre returns HostCentreResolver implementation.
 func (r *Resolver) HostCentre() HostCentreResolver { return &hostCentreResolver{r} }
+
+// Meeting returns MeetingResolver implementation.
+func (r *Resolver) Meeting() MeetingResolver { return &meetingResolver{r} }
 
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
@@ -70,9 +78,11 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 func (r *Resolver) WorkingGroup() WorkingGroupResolver { return &workingGroupResolver{r} }
 
 type (
-	hostCentreResolver   struct{ *Resolver }
-	membershipResolver   struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	userResolver         struct{ *Resolver }
-	workingGroupResolver struct{ *Resolver }
+	conflictOfInterestDeclarationResolver struct{ *Resolver }
+	hostCentreResolver                    struct{ *Resolver }
+	meetingResolver                       struct{ *Resolver }
+	membershipResolver                    struct{ *Resolver }
+	queryResolver                         struct{ *Resolver }
+	userResolver                          struct{ *Resolver }
+	workingGroupResolver                  struct{ *Resolver }
 )

@@ -38,7 +38,9 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	ConflictOfInterestDeclaration() ConflictOfInterestDeclarationResolver
 	HostCentre() HostCentreResolver
+	Meeting() MeetingResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -120,10 +122,47 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ConflictOfInterestDeclaration struct {
+		CreatedAt        func(childComplexity int) int
+		Current          func(childComplexity int) int
+		DeclaredOn       func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Interests        func(childComplexity int) int
+		NothingToDeclare func(childComplexity int) int
+		RenewBy          func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		User             func(childComplexity int) int
+		UserID           func(childComplexity int) int
+	}
+
+	ConflictOfInterestDeclarationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ConflictOfInterestDeclarationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ConflictOfInterestDeclarationPayload struct {
+		Declaration func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
 	CreateApiTokenPayload struct {
 		APIToken   func(childComplexity int) int
 		Secret     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	DeclaredInterest struct {
+		Description  func(childComplexity int) int
+		From         func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		To           func(childComplexity int) int
 	}
 
 	HostCentre struct {
@@ -165,6 +204,47 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Meeting struct {
+		Agenda       func(childComplexity int) int
+		AgendaHTML   func(childComplexity int) int
+		Attendees    func(childComplexity int) int
+		CancelReason func(childComplexity int) int
+		Cancelled    func(childComplexity int) int
+		CancelledAt  func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		EndLocal     func(childComplexity int) int
+		EndsAt       func(childComplexity int) int
+		Group        func(childComplexity int) int
+		GroupID      func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Location     func(childComplexity int) int
+		Minutes      func(childComplexity int) int
+		MinutesHTML  func(childComplexity int) int
+		Sequence     func(childComplexity int) int
+		StartLocal   func(childComplexity int) int
+		StartsAt     func(childComplexity int) int
+		TimeZone     func(childComplexity int) int
+		Title        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		VideoLink    func(childComplexity int) int
+	}
+
+	MeetingConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MeetingEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MeetingPayload struct {
+		Meeting    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Membership struct {
 		Answer         func(childComplexity int) int
 		AnsweredAt     func(childComplexity int) int
@@ -202,29 +282,34 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptMembership      func(childComplexity int, input model.MembershipIDInput) int
-		AddHostCoordinator    func(childComplexity int, input model.HostCoordinatorInput) int
-		CreateAPIToken        func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateHostCentre      func(childComplexity int, input model.CreateHostCentreInput) int
-		CreateOrganisation    func(childComplexity int, input model.CreateOrganisationInput) int
-		CreateUser            func(childComplexity int, input model.CreateUserInput) int
-		CreateWorkingGroup    func(childComplexity int, input model.CreateWorkingGroupInput) int
-		DeclineMembership     func(childComplexity int, input model.MembershipIDInput) int
-		EndMembership         func(childComplexity int, input model.EndMembershipInput) int
-		GrantRole             func(childComplexity int, input model.ChangeRoleInput) int
-		InviteMember          func(childComplexity int, input model.InviteMemberInput) int
-		RedeemLoginLink       func(childComplexity int, input model.RedeemLoginLinkInput) int
-		RemoveAffiliation     func(childComplexity int, input model.RemoveAffiliationInput) int
-		RemoveHostCoordinator func(childComplexity int, input model.HostCoordinatorInput) int
-		RequestLoginLink      func(childComplexity int, input model.RequestLoginLinkInput) int
-		RevokeAPIToken        func(childComplexity int, input model.RevokeAPITokenInput) int
-		RevokeRole            func(childComplexity int, input model.ChangeRoleInput) int
-		SetAffiliation        func(childComplexity int, input model.SetAffiliationInput) int
-		SetUserDisabled       func(childComplexity int, input model.SetUserDisabledInput) int
-		SignOut               func(childComplexity int) int
-		UpdateHostCentre      func(childComplexity int, input model.UpdateHostCentreInput) int
-		UpdateOrganisation    func(childComplexity int, input model.UpdateOrganisationInput) int
-		UpdateWorkingGroup    func(childComplexity int, input model.UpdateWorkingGroupInput) int
+		AcceptMembership           func(childComplexity int, input model.MembershipIDInput) int
+		AddHostCoordinator         func(childComplexity int, input model.HostCoordinatorInput) int
+		CancelMeeting              func(childComplexity int, input model.CancelMeetingInput) int
+		CreateAPIToken             func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateHostCentre           func(childComplexity int, input model.CreateHostCentreInput) int
+		CreateOrganisation         func(childComplexity int, input model.CreateOrganisationInput) int
+		CreateUser                 func(childComplexity int, input model.CreateUserInput) int
+		CreateWorkingGroup         func(childComplexity int, input model.CreateWorkingGroupInput) int
+		DeclareConflictsOfInterest func(childComplexity int, input model.DeclareConflictsOfInterestInput) int
+		DeclineMembership          func(childComplexity int, input model.MembershipIDInput) int
+		EndMembership              func(childComplexity int, input model.EndMembershipInput) int
+		GrantRole                  func(childComplexity int, input model.ChangeRoleInput) int
+		InviteMember               func(childComplexity int, input model.InviteMemberInput) int
+		RecordMeetingMinutes       func(childComplexity int, input model.RecordMeetingMinutesInput) int
+		RedeemLoginLink            func(childComplexity int, input model.RedeemLoginLinkInput) int
+		RemoveAffiliation          func(childComplexity int, input model.RemoveAffiliationInput) int
+		RemoveHostCoordinator      func(childComplexity int, input model.HostCoordinatorInput) int
+		RequestLoginLink           func(childComplexity int, input model.RequestLoginLinkInput) int
+		RevokeAPIToken             func(childComplexity int, input model.RevokeAPITokenInput) int
+		RevokeRole                 func(childComplexity int, input model.ChangeRoleInput) int
+		ScheduleMeeting            func(childComplexity int, input model.ScheduleMeetingInput) int
+		SetAffiliation             func(childComplexity int, input model.SetAffiliationInput) int
+		SetUserDisabled            func(childComplexity int, input model.SetUserDisabledInput) int
+		SignOut                    func(childComplexity int) int
+		UpdateHostCentre           func(childComplexity int, input model.UpdateHostCentreInput) int
+		UpdateMeeting              func(childComplexity int, input model.UpdateMeetingInput) int
+		UpdateOrganisation         func(childComplexity int, input model.UpdateOrganisationInput) int
+		UpdateWorkingGroup         func(childComplexity int, input model.UpdateWorkingGroupInput) int
 	}
 
 	Organisation struct {
@@ -267,6 +352,7 @@ type ComplexityRoot struct {
 		AuditEvents   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) int
 		HostCentres   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) int
 		Me            func(childComplexity int) int
+		Meetings      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) int
 		Node          func(childComplexity int, id pulid.ID) int
 		Nodes         func(childComplexity int, ids []pulid.ID) int
 		Organisations func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) int
@@ -297,18 +383,20 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		APITokens          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder) int
-		Affiliations       func(childComplexity int) int
-		CoordinatedCentres func(childComplexity int) int
-		CreatedAt          func(childComplexity int) int
-		Disabled           func(childComplexity int) int
-		Email              func(childComplexity int) int
-		ID                 func(childComplexity int) int
-		LastSignInAt       func(childComplexity int) int
-		Memberships        func(childComplexity int) int
-		Name               func(childComplexity int) int
-		Roles              func(childComplexity int) int
-		UpdatedAt          func(childComplexity int) int
+		APITokens                      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder) int
+		Affiliations                   func(childComplexity int) int
+		ConflictOfInterestDeclarations func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConflictOfInterestDeclarationOrder) int
+		CoordinatedCentres             func(childComplexity int) int
+		CreatedAt                      func(childComplexity int) int
+		Disabled                       func(childComplexity int) int
+		Email                          func(childComplexity int) int
+		ID                             func(childComplexity int) int
+		LastSignInAt                   func(childComplexity int) int
+		LatestDeclaration              func(childComplexity int) int
+		Memberships                    func(childComplexity int) int
+		Name                           func(childComplexity int) int
+		Roles                          func(childComplexity int) int
+		UpdatedAt                      func(childComplexity int) int
 	}
 
 	UserConnection struct {
@@ -338,6 +426,7 @@ type ComplexityRoot struct {
 		Chair       func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Meetings    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder) int
 		Memberships func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MembershipOrder) int
 		Name        func(childComplexity int) int
 		Purpose     func(childComplexity int) int
@@ -368,8 +457,19 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ConflictOfInterestDeclarationResolver interface {
+	RenewBy(ctx context.Context, obj *ent.ConflictOfInterestDeclaration) (vocab.Date, error)
+	Current(ctx context.Context, obj *ent.ConflictOfInterestDeclaration) (bool, error)
+}
 type HostCentreResolver interface {
 	DescriptionHTML(ctx context.Context, obj *ent.HostCentre) (string, error)
+}
+type MeetingResolver interface {
+	StartLocal(ctx context.Context, obj *ent.Meeting) (string, error)
+	EndLocal(ctx context.Context, obj *ent.Meeting) (string, error)
+	AgendaHTML(ctx context.Context, obj *ent.Meeting) (string, error)
+	MinutesHTML(ctx context.Context, obj *ent.Meeting) (string, error)
+	Cancelled(ctx context.Context, obj *ent.Meeting) (bool, error)
 }
 type MembershipResolver interface {
 	Status(ctx context.Context, obj *ent.Membership) (model.MembershipStatus, error)
@@ -398,6 +498,11 @@ type MutationResolver interface {
 	AcceptMembership(ctx context.Context, input model.MembershipIDInput) (*model.MembershipPayload, error)
 	DeclineMembership(ctx context.Context, input model.MembershipIDInput) (*model.MembershipPayload, error)
 	EndMembership(ctx context.Context, input model.EndMembershipInput) (*model.MembershipPayload, error)
+	ScheduleMeeting(ctx context.Context, input model.ScheduleMeetingInput) (*model.MeetingPayload, error)
+	UpdateMeeting(ctx context.Context, input model.UpdateMeetingInput) (*model.MeetingPayload, error)
+	CancelMeeting(ctx context.Context, input model.CancelMeetingInput) (*model.MeetingPayload, error)
+	RecordMeetingMinutes(ctx context.Context, input model.RecordMeetingMinutesInput) (*model.MeetingPayload, error)
+	DeclareConflictsOfInterest(ctx context.Context, input model.DeclareConflictsOfInterestInput) (*model.ConflictOfInterestDeclarationPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -407,9 +512,11 @@ type QueryResolver interface {
 	Organisations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) (*ent.OrganisationConnection, error)
 	HostCentres(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) (*ent.HostCentreConnection, error)
 	WorkingGroups(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkingGroupOrder, filter *model.WorkingGroupFilters) (*ent.WorkingGroupConnection, error)
+	Meetings(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) (*ent.MeetingConnection, error)
 	Me(ctx context.Context) (*ent.User, error)
 }
 type UserResolver interface {
+	LatestDeclaration(ctx context.Context, obj *ent.User) (*ent.ConflictOfInterestDeclaration, error)
 	Email(ctx context.Context, obj *ent.User) (*string, error)
 	Roles(ctx context.Context, obj *ent.User) ([]viewer.Role, error)
 	Disabled(ctx context.Context, obj *ent.User) (*bool, error)
@@ -705,6 +812,112 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "ConflictOfInterestDeclaration.createdAt":
+		if e.ComplexityRoot.ConflictOfInterestDeclaration.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclaration.CreatedAt(childComplexity), true
+	case "ConflictOfInterestDeclaration.current":
+		if e.ComplexityRoot.ConflictOfInterestDeclaration.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclaration.Current(childComplexity), true
+	case "ConflictOfInterestDeclaration.declaredOn":
+		if e.ComplexityRoot.ConflictOfInterestDeclaration.DeclaredOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclaration.DeclaredOn(childComplexity), true
+	case "ConflictOfInterestDeclaration.id":
+		if e.ComplexityRoot.ConflictOfInterestDeclaration.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclaration.ID(childComplexity), true
+	case "ConflictOfInterestDeclaration.interests":
+		if e.ComplexityRoot.ConflictOfInterestDeclaration.Interests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclaration.Interests(childComplexity), true
+	case "ConflictOfInterestDeclaration.nothingToDeclare":
+		if e.ComplexityRoot.ConflictOfInterestDeclaration.NothingToDeclare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclaration.NothingToDeclare(childComplexity), true
+	case "ConflictOfInterestDeclaration.renewBy":
+		if e.ComplexityRoot.ConflictOfInterestDeclaration.RenewBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclaration.RenewBy(childComplexity), true
+	case "ConflictOfInterestDeclaration.updatedAt":
+		if e.ComplexityRoot.ConflictOfInterestDeclaration.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclaration.UpdatedAt(childComplexity), true
+	case "ConflictOfInterestDeclaration.user":
+		if e.ComplexityRoot.ConflictOfInterestDeclaration.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclaration.User(childComplexity), true
+	case "ConflictOfInterestDeclaration.userID":
+		if e.ComplexityRoot.ConflictOfInterestDeclaration.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclaration.UserID(childComplexity), true
+
+	case "ConflictOfInterestDeclarationConnection.edges":
+		if e.ComplexityRoot.ConflictOfInterestDeclarationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclarationConnection.Edges(childComplexity), true
+	case "ConflictOfInterestDeclarationConnection.pageInfo":
+		if e.ComplexityRoot.ConflictOfInterestDeclarationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclarationConnection.PageInfo(childComplexity), true
+	case "ConflictOfInterestDeclarationConnection.totalCount":
+		if e.ComplexityRoot.ConflictOfInterestDeclarationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclarationConnection.TotalCount(childComplexity), true
+
+	case "ConflictOfInterestDeclarationEdge.cursor":
+		if e.ComplexityRoot.ConflictOfInterestDeclarationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclarationEdge.Cursor(childComplexity), true
+	case "ConflictOfInterestDeclarationEdge.node":
+		if e.ComplexityRoot.ConflictOfInterestDeclarationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclarationEdge.Node(childComplexity), true
+
+	case "ConflictOfInterestDeclarationPayload.declaration":
+		if e.ComplexityRoot.ConflictOfInterestDeclarationPayload.Declaration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclarationPayload.Declaration(childComplexity), true
+	case "ConflictOfInterestDeclarationPayload.userErrors":
+		if e.ComplexityRoot.ConflictOfInterestDeclarationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictOfInterestDeclarationPayload.UserErrors(childComplexity), true
+
 	case "CreateApiTokenPayload.apiToken":
 		if e.ComplexityRoot.CreateApiTokenPayload.APIToken == nil {
 			break
@@ -723,6 +936,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateApiTokenPayload.UserErrors(childComplexity), true
+
+	case "DeclaredInterest.description":
+		if e.ComplexityRoot.DeclaredInterest.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclaredInterest.Description(childComplexity), true
+	case "DeclaredInterest.from":
+		if e.ComplexityRoot.DeclaredInterest.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclaredInterest.From(childComplexity), true
+	case "DeclaredInterest.kind":
+		if e.ComplexityRoot.DeclaredInterest.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclaredInterest.Kind(childComplexity), true
+	case "DeclaredInterest.organisation":
+		if e.ComplexityRoot.DeclaredInterest.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclaredInterest.Organisation(childComplexity), true
+	case "DeclaredInterest.to":
+		if e.ComplexityRoot.DeclaredInterest.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclaredInterest.To(childComplexity), true
 
 	case "HostCentre.acceptingObservers":
 		if e.ComplexityRoot.HostCentre.AcceptingObservers == nil {
@@ -889,6 +1133,184 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HostCentrePayload.UserErrors(childComplexity), true
+
+	case "Meeting.agenda":
+		if e.ComplexityRoot.Meeting.Agenda == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Agenda(childComplexity), true
+	case "Meeting.agendaHtml":
+		if e.ComplexityRoot.Meeting.AgendaHTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.AgendaHTML(childComplexity), true
+	case "Meeting.attendees":
+		if e.ComplexityRoot.Meeting.Attendees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Attendees(childComplexity), true
+	case "Meeting.cancelReason":
+		if e.ComplexityRoot.Meeting.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.CancelReason(childComplexity), true
+	case "Meeting.cancelled":
+		if e.ComplexityRoot.Meeting.Cancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Cancelled(childComplexity), true
+	case "Meeting.cancelledAt":
+		if e.ComplexityRoot.Meeting.CancelledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.CancelledAt(childComplexity), true
+	case "Meeting.createdAt":
+		if e.ComplexityRoot.Meeting.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.CreatedAt(childComplexity), true
+	case "Meeting.endLocal":
+		if e.ComplexityRoot.Meeting.EndLocal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.EndLocal(childComplexity), true
+	case "Meeting.endsAt":
+		if e.ComplexityRoot.Meeting.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.EndsAt(childComplexity), true
+	case "Meeting.group":
+		if e.ComplexityRoot.Meeting.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Group(childComplexity), true
+	case "Meeting.groupID":
+		if e.ComplexityRoot.Meeting.GroupID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.GroupID(childComplexity), true
+	case "Meeting.id":
+		if e.ComplexityRoot.Meeting.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.ID(childComplexity), true
+	case "Meeting.location":
+		if e.ComplexityRoot.Meeting.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Location(childComplexity), true
+	case "Meeting.minutes":
+		if e.ComplexityRoot.Meeting.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Minutes(childComplexity), true
+	case "Meeting.minutesHtml":
+		if e.ComplexityRoot.Meeting.MinutesHTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.MinutesHTML(childComplexity), true
+	case "Meeting.sequence":
+		if e.ComplexityRoot.Meeting.Sequence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Sequence(childComplexity), true
+	case "Meeting.startLocal":
+		if e.ComplexityRoot.Meeting.StartLocal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.StartLocal(childComplexity), true
+	case "Meeting.startsAt":
+		if e.ComplexityRoot.Meeting.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.StartsAt(childComplexity), true
+	case "Meeting.timeZone":
+		if e.ComplexityRoot.Meeting.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.TimeZone(childComplexity), true
+	case "Meeting.title":
+		if e.ComplexityRoot.Meeting.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Title(childComplexity), true
+	case "Meeting.updatedAt":
+		if e.ComplexityRoot.Meeting.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.UpdatedAt(childComplexity), true
+	case "Meeting.videoLink":
+		if e.ComplexityRoot.Meeting.VideoLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.VideoLink(childComplexity), true
+
+	case "MeetingConnection.edges":
+		if e.ComplexityRoot.MeetingConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.Edges(childComplexity), true
+	case "MeetingConnection.pageInfo":
+		if e.ComplexityRoot.MeetingConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.PageInfo(childComplexity), true
+	case "MeetingConnection.totalCount":
+		if e.ComplexityRoot.MeetingConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.TotalCount(childComplexity), true
+
+	case "MeetingEdge.cursor":
+		if e.ComplexityRoot.MeetingEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEdge.Cursor(childComplexity), true
+	case "MeetingEdge.node":
+		if e.ComplexityRoot.MeetingEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingEdge.Node(childComplexity), true
+
+	case "MeetingPayload.meeting":
+		if e.ComplexityRoot.MeetingPayload.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingPayload.Meeting(childComplexity), true
+	case "MeetingPayload.userErrors":
+		if e.ComplexityRoot.MeetingPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingPayload.UserErrors(childComplexity), true
 
 	case "Membership.answer":
 		if e.ComplexityRoot.Membership.Answer == nil {
@@ -1060,6 +1482,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddHostCoordinator(childComplexity, args["input"].(model.HostCoordinatorInput)), true
+	case "Mutation.cancelMeeting":
+		if e.ComplexityRoot.Mutation.CancelMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelMeeting(childComplexity, args["input"].(model.CancelMeetingInput)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1115,6 +1548,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWorkingGroup(childComplexity, args["input"].(model.CreateWorkingGroupInput)), true
+	case "Mutation.declareConflictsOfInterest":
+		if e.ComplexityRoot.Mutation.DeclareConflictsOfInterest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declareConflictsOfInterest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclareConflictsOfInterest(childComplexity, args["input"].(model.DeclareConflictsOfInterestInput)), true
 	case "Mutation.declineMembership":
 		if e.ComplexityRoot.Mutation.DeclineMembership == nil {
 			break
@@ -1159,6 +1603,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.InviteMember(childComplexity, args["input"].(model.InviteMemberInput)), true
+	case "Mutation.recordMeetingMinutes":
+		if e.ComplexityRoot.Mutation.RecordMeetingMinutes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordMeetingMinutes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordMeetingMinutes(childComplexity, args["input"].(model.RecordMeetingMinutesInput)), true
 	case "Mutation.redeemLoginLink":
 		if e.ComplexityRoot.Mutation.RedeemLoginLink == nil {
 			break
@@ -1225,6 +1680,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.ChangeRoleInput)), true
+	case "Mutation.scheduleMeeting":
+		if e.ComplexityRoot.Mutation.ScheduleMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scheduleMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScheduleMeeting(childComplexity, args["input"].(model.ScheduleMeetingInput)), true
 	case "Mutation.setAffiliation":
 		if e.ComplexityRoot.Mutation.SetAffiliation == nil {
 			break
@@ -1264,6 +1730,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateHostCentre(childComplexity, args["input"].(model.UpdateHostCentreInput)), true
+	case "Mutation.updateMeeting":
+		if e.ComplexityRoot.Mutation.UpdateMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMeeting(childComplexity, args["input"].(model.UpdateMeetingInput)), true
 	case "Mutation.updateOrganisation":
 		if e.ComplexityRoot.Mutation.UpdateOrganisation == nil {
 			break
@@ -1447,6 +1924,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.meetings":
+		if e.ComplexityRoot.Query.Meetings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_meetings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Meetings(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.MeetingOrder), args["filter"].(*model.MeetingFilters)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1584,6 +2072,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Affiliations(childComplexity), true
+	case "User.conflictOfInterestDeclarations":
+		if e.ComplexityRoot.User.ConflictOfInterestDeclarations == nil {
+			break
+		}
+
+		args, err := ec.field_User_conflictOfInterestDeclarations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.ConflictOfInterestDeclarations(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ConflictOfInterestDeclarationOrder)), true
 	case "User.coordinatedCentres":
 		if e.ComplexityRoot.User.CoordinatedCentres == nil {
 			break
@@ -1620,6 +2119,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.LastSignInAt(childComplexity), true
+	case "User.latestDeclaration":
+		if e.ComplexityRoot.User.LatestDeclaration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.LatestDeclaration(childComplexity), true
 	case "User.memberships":
 		if e.ComplexityRoot.User.Memberships == nil {
 			break
@@ -1733,6 +2238,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WorkingGroup.ID(childComplexity), true
+	case "WorkingGroup.meetings":
+		if e.ComplexityRoot.WorkingGroup.Meetings == nil {
+			break
+		}
+
+		args, err := ec.field_WorkingGroup_meetings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WorkingGroup.Meetings(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.MeetingOrder)), true
 	case "WorkingGroup.memberships":
 		if e.ComplexityRoot.WorkingGroup.Memberships == nil {
 			break
@@ -1838,28 +2354,37 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AffiliationOrder", ec.unmarshalInputAffiliationOrder),
 			graphql.NewInputUnmarshaler("ApiTokenOrder", ec.unmarshalInputApiTokenOrder),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
+			graphql.NewInputUnmarshaler("CancelMeetingInput", ec.unmarshalInputCancelMeetingInput),
 			graphql.NewInputUnmarshaler("ChangeRoleInput", ec.unmarshalInputChangeRoleInput),
+			graphql.NewInputUnmarshaler("ConflictOfInterestDeclarationOrder", ec.unmarshalInputConflictOfInterestDeclarationOrder),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
 			graphql.NewInputUnmarshaler("CreateHostCentreInput", ec.unmarshalInputCreateHostCentreInput),
 			graphql.NewInputUnmarshaler("CreateOrganisationInput", ec.unmarshalInputCreateOrganisationInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("CreateWorkingGroupInput", ec.unmarshalInputCreateWorkingGroupInput),
+			graphql.NewInputUnmarshaler("DeclareConflictsOfInterestInput", ec.unmarshalInputDeclareConflictsOfInterestInput),
+			graphql.NewInputUnmarshaler("DeclaredInterestInput", ec.unmarshalInputDeclaredInterestInput),
 			graphql.NewInputUnmarshaler("EndMembershipInput", ec.unmarshalInputEndMembershipInput),
 			graphql.NewInputUnmarshaler("HostCentreFilters", ec.unmarshalInputHostCentreFilters),
 			graphql.NewInputUnmarshaler("HostCentreOrder", ec.unmarshalInputHostCentreOrder),
 			graphql.NewInputUnmarshaler("HostCoordinatorInput", ec.unmarshalInputHostCoordinatorInput),
 			graphql.NewInputUnmarshaler("InviteMemberInput", ec.unmarshalInputInviteMemberInput),
+			graphql.NewInputUnmarshaler("MeetingFilters", ec.unmarshalInputMeetingFilters),
+			graphql.NewInputUnmarshaler("MeetingOrder", ec.unmarshalInputMeetingOrder),
 			graphql.NewInputUnmarshaler("MembershipIdInput", ec.unmarshalInputMembershipIdInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("OrganisationFilters", ec.unmarshalInputOrganisationFilters),
 			graphql.NewInputUnmarshaler("OrganisationOrder", ec.unmarshalInputOrganisationOrder),
+			graphql.NewInputUnmarshaler("RecordMeetingMinutesInput", ec.unmarshalInputRecordMeetingMinutesInput),
 			graphql.NewInputUnmarshaler("RedeemLoginLinkInput", ec.unmarshalInputRedeemLoginLinkInput),
 			graphql.NewInputUnmarshaler("RemoveAffiliationInput", ec.unmarshalInputRemoveAffiliationInput),
 			graphql.NewInputUnmarshaler("RequestLoginLinkInput", ec.unmarshalInputRequestLoginLinkInput),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
+			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
 			graphql.NewInputUnmarshaler("SetAffiliationInput", ec.unmarshalInputSetAffiliationInput),
 			graphql.NewInputUnmarshaler("SetUserDisabledInput", ec.unmarshalInputSetUserDisabledInput),
 			graphql.NewInputUnmarshaler("UpdateHostCentreInput", ec.unmarshalInputUpdateHostCentreInput),
+			graphql.NewInputUnmarshaler("UpdateMeetingInput", ec.unmarshalInputUpdateMeetingInput),
 			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
 			graphql.NewInputUnmarshaler("UpdateWorkingGroupInput", ec.unmarshalInputUpdateWorkingGroupInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
@@ -1940,7 +2465,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "directory.graphqls" "ent.graphqls" "groups.graphqls" "platform.graphqls"
+//go:embed "directory.graphqls" "ent.graphqls" "groups.graphqls" "meetings.graphqls" "platform.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1955,6 +2480,7 @@ var sources = []*ast.Source{
 	{Name: "directory.graphqls", Input: sourceData("directory.graphqls"), BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 	{Name: "groups.graphqls", Input: sourceData("groups.graphqls"), BuiltIn: false},
+	{Name: "meetings.graphqls", Input: sourceData("meetings.graphqls"), BuiltIn: false},
 	{Name: "platform.graphqls", Input: sourceData("platform.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2103,6 +2629,64 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ConflictOfInterestDeclaration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ConflictOfInterestDeclaration_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ConflictOfInterestDeclaration_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ConflictOfInterestDeclaration_updatedAt(ctx, field)
+	case "userID":
+		return ec.fieldContext_ConflictOfInterestDeclaration_userID(ctx, field)
+	case "declaredOn":
+		return ec.fieldContext_ConflictOfInterestDeclaration_declaredOn(ctx, field)
+	case "nothingToDeclare":
+		return ec.fieldContext_ConflictOfInterestDeclaration_nothingToDeclare(ctx, field)
+	case "interests":
+		return ec.fieldContext_ConflictOfInterestDeclaration_interests(ctx, field)
+	case "user":
+		return ec.fieldContext_ConflictOfInterestDeclaration_user(ctx, field)
+	case "renewBy":
+		return ec.fieldContext_ConflictOfInterestDeclaration_renewBy(ctx, field)
+	case "current":
+		return ec.fieldContext_ConflictOfInterestDeclaration_current(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConflictOfInterestDeclaration", field.Name)
+}
+
+func (ec *executionContext) childFields_ConflictOfInterestDeclarationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConflictOfInterestDeclarationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConflictOfInterestDeclarationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ConflictOfInterestDeclarationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConflictOfInterestDeclarationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConflictOfInterestDeclarationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ConflictOfInterestDeclarationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ConflictOfInterestDeclarationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConflictOfInterestDeclarationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ConflictOfInterestDeclarationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "declaration":
+		return ec.fieldContext_ConflictOfInterestDeclarationPayload_declaration(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ConflictOfInterestDeclarationPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConflictOfInterestDeclarationPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "apiToken":
@@ -2113,6 +2697,22 @@ func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Contex
 		return ec.fieldContext_CreateApiTokenPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiTokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeclaredInterest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_DeclaredInterest_organisation(ctx, field)
+	case "kind":
+		return ec.fieldContext_DeclaredInterest_kind(ctx, field)
+	case "description":
+		return ec.fieldContext_DeclaredInterest_description(ctx, field)
+	case "from":
+		return ec.fieldContext_DeclaredInterest_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DeclaredInterest_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeclaredInterest", field.Name)
 }
 
 func (ec *executionContext) childFields_HostCentre(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2191,6 +2791,88 @@ func (ec *executionContext) childFields_HostCentrePayload(ctx context.Context, f
 		return ec.fieldContext_HostCentrePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HostCentrePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Meeting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Meeting_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Meeting_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Meeting_updatedAt(ctx, field)
+	case "groupID":
+		return ec.fieldContext_Meeting_groupID(ctx, field)
+	case "title":
+		return ec.fieldContext_Meeting_title(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Meeting_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_Meeting_endsAt(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_Meeting_timeZone(ctx, field)
+	case "location":
+		return ec.fieldContext_Meeting_location(ctx, field)
+	case "videoLink":
+		return ec.fieldContext_Meeting_videoLink(ctx, field)
+	case "agenda":
+		return ec.fieldContext_Meeting_agenda(ctx, field)
+	case "minutes":
+		return ec.fieldContext_Meeting_minutes(ctx, field)
+	case "sequence":
+		return ec.fieldContext_Meeting_sequence(ctx, field)
+	case "cancelledAt":
+		return ec.fieldContext_Meeting_cancelledAt(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_Meeting_cancelReason(ctx, field)
+	case "group":
+		return ec.fieldContext_Meeting_group(ctx, field)
+	case "attendees":
+		return ec.fieldContext_Meeting_attendees(ctx, field)
+	case "startLocal":
+		return ec.fieldContext_Meeting_startLocal(ctx, field)
+	case "endLocal":
+		return ec.fieldContext_Meeting_endLocal(ctx, field)
+	case "agendaHtml":
+		return ec.fieldContext_Meeting_agendaHtml(ctx, field)
+	case "minutesHtml":
+		return ec.fieldContext_Meeting_minutesHtml(ctx, field)
+	case "cancelled":
+		return ec.fieldContext_Meeting_cancelled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Meeting", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MeetingConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MeetingConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MeetingConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MeetingEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MeetingEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meeting":
+		return ec.fieldContext_MeetingPayload_meeting(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MeetingPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2399,6 +3081,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_memberships(ctx, field)
 	case "coordinatedCentres":
 		return ec.fieldContext_User_coordinatedCentres(ctx, field)
+	case "conflictOfInterestDeclarations":
+		return ec.fieldContext_User_conflictOfInterestDeclarations(ctx, field)
+	case "latestDeclaration":
+		return ec.fieldContext_User_latestDeclaration(ctx, field)
 	case "email":
 		return ec.fieldContext_User_email(ctx, field)
 	case "roles":
@@ -2475,6 +3161,8 @@ func (ec *executionContext) childFields_WorkingGroup(ctx context.Context, field 
 		return ec.fieldContext_WorkingGroup_archived(ctx, field)
 	case "memberships":
 		return ec.fieldContext_WorkingGroup_memberships(ctx, field)
+	case "meetings":
+		return ec.fieldContext_WorkingGroup_meetings(ctx, field)
 	case "purposeHtml":
 		return ec.fieldContext_WorkingGroup_purposeHtml(ctx, field)
 	case "chair":
@@ -2659,6 +3347,20 @@ func (ec *executionContext) field_Mutation_addHostCoordinator_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CancelMeetingInput, error) {
+			return ec.unmarshalNCancelMeetingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCancelMeetingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2729,6 +3431,20 @@ func (ec *executionContext) field_Mutation_createWorkingGroup_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_declareConflictsOfInterest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeclareConflictsOfInterestInput, error) {
+			return ec.unmarshalNDeclareConflictsOfInterestInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclareConflictsOfInterestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_declineMembership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2777,6 +3493,20 @@ func (ec *executionContext) field_Mutation_inviteMember_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.InviteMemberInput, error) {
 			return ec.unmarshalNInviteMemberInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐInviteMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordMeetingMinutes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordMeetingMinutesInput, error) {
+			return ec.unmarshalNRecordMeetingMinutesInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRecordMeetingMinutesInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2869,6 +3599,20 @@ func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_scheduleMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
+			return ec.unmarshalNScheduleMeetingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐScheduleMeetingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setAffiliation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2903,6 +3647,20 @@ func (ec *executionContext) field_Mutation_updateHostCentre_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateHostCentreInput, error) {
 			return ec.unmarshalNUpdateHostCentreInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateHostCentreInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateMeetingInput, error) {
+			return ec.unmarshalNUpdateMeetingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateMeetingInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3045,6 +3803,60 @@ func (ec *executionContext) field_Query_hostCentres_args(ctx context.Context, ra
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.HostCentreFilters, error) {
 			return ec.unmarshalOHostCentreFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCentreFilters(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.MeetingOrder, error) {
+			return ec.unmarshalOMeetingOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.MeetingFilters, error) {
+			return ec.unmarshalOMeetingFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMeetingFilters(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3273,6 +4085,98 @@ func (ec *executionContext) field_User_apiTokens_args(ctx context.Context, rawAr
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.ApiTokenOrder, error) {
 			return ec.unmarshalOApiTokenOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApiTokenOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_User_conflictOfInterestDeclarations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.ConflictOfInterestDeclarationOrder, error) {
+			return ec.unmarshalOConflictOfInterestDeclarationOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_WorkingGroup_meetings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.MeetingOrder, error) {
+			return ec.unmarshalOMeetingOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4507,6 +5411,460 @@ func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ConflictOfInterestDeclaration_id(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclaration_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclaration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictOfInterestDeclaration", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclaration_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclaration_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclaration_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictOfInterestDeclaration", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclaration_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclaration_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclaration_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictOfInterestDeclaration", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclaration_userID(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclaration_userID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclaration_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictOfInterestDeclaration", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclaration_declaredOn(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclaration_declaredOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeclaredOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclaration_declaredOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictOfInterestDeclaration", field, false, false, "Date")
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclaration_nothingToDeclare(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclaration_nothingToDeclare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NothingToDeclare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclaration_nothingToDeclare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictOfInterestDeclaration", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclaration_interests(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclaration_interests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.Interest) graphql.Marshaler {
+			return ec.marshalNDeclaredInterest2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐInterestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclaration_interests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictOfInterestDeclaration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeclaredInterest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclaration_user(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclaration_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclaration_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictOfInterestDeclaration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclaration_renewBy(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclaration_renewBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConflictOfInterestDeclaration().RenewBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclaration_renewBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictOfInterestDeclaration", field, true, true, "Date")
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclaration_current(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclaration_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConflictOfInterestDeclaration().Current(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclaration_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictOfInterestDeclaration", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclarationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclarationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclarationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ConflictOfInterestDeclarationEdge) graphql.Marshaler {
+			return ec.marshalOConflictOfInterestDeclarationEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclarationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictOfInterestDeclarationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConflictOfInterestDeclarationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclarationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclarationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclarationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclarationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictOfInterestDeclarationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclarationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclarationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclarationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclarationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictOfInterestDeclarationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclarationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclarationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclarationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConflictOfInterestDeclaration) graphql.Marshaler {
+			return ec.marshalOConflictOfInterestDeclaration2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclaration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclarationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictOfInterestDeclarationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConflictOfInterestDeclaration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclarationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclarationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclarationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclarationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictOfInterestDeclarationEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclarationPayload_declaration(ctx context.Context, field graphql.CollectedField, obj *model.ConflictOfInterestDeclarationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclarationPayload_declaration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Declaration, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConflictOfInterestDeclaration) graphql.Marshaler {
+			return ec.marshalOConflictOfInterestDeclaration2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclaration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclarationPayload_declaration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictOfInterestDeclarationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConflictOfInterestDeclaration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictOfInterestDeclarationPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ConflictOfInterestDeclarationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictOfInterestDeclarationPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictOfInterestDeclarationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictOfInterestDeclarationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreateApiTokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPITokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4592,6 +5950,121 @@ func (ec *executionContext) fieldContext_CreateApiTokenPayload_userErrors(_ cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DeclaredInterest_organisation(ctx context.Context, field graphql.CollectedField, obj *vocab.Interest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeclaredInterest_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeclaredInterest_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeclaredInterest", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeclaredInterest_kind(ctx context.Context, field graphql.CollectedField, obj *vocab.Interest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeclaredInterest_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.InterestKind) graphql.Marshaler {
+			return ec.marshalNInterestKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐInterestKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeclaredInterest_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeclaredInterest", field, false, false, "InterestKind")
+}
+
+func (ec *executionContext) _DeclaredInterest_description(ctx context.Context, field graphql.CollectedField, obj *vocab.Interest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeclaredInterest_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeclaredInterest_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeclaredInterest", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeclaredInterest_from(ctx context.Context, field graphql.CollectedField, obj *vocab.Interest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeclaredInterest_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeclaredInterest_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeclaredInterest", field, false, false, "Date")
+}
+
+func (ec *executionContext) _DeclaredInterest_to(ctx context.Context, field graphql.CollectedField, obj *vocab.Interest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeclaredInterest_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeclaredInterest_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeclaredInterest", field, false, false, "Date")
 }
 
 func (ec *executionContext) _HostCentre_id(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
@@ -5268,6 +6741,736 @@ func (ec *executionContext) _HostCentrePayload_userErrors(ctx context.Context, f
 func (ec *executionContext) fieldContext_HostCentrePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "HostCentrePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_id(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Meeting_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Meeting_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Meeting_groupID(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_groupID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_groupID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Meeting_title(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_startsAt(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Meeting_endsAt(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Meeting_timeZone(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_location(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_videoLink(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_videoLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VideoLink, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_videoLink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_agenda(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_agenda(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agenda, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_agenda(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_minutes(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_minutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Minutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_minutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_sequence(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_sequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sequence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Meeting_cancelledAt(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_cancelledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_cancelledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Meeting_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Meeting_group(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkingGroup) graphql.Marshaler {
+			return ec.marshalNWorkingGroup2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐWorkingGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkingGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_attendees(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_attendees(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attendees(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_attendees(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Meeting_startLocal(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_startLocal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().StartLocal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_startLocal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, "String")
+}
+
+func (ec *executionContext) _Meeting_endLocal(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_endLocal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().EndLocal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_endLocal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, "String")
+}
+
+func (ec *executionContext) _Meeting_agendaHtml(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_agendaHtml(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().AgendaHTML(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_agendaHtml(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, "String")
+}
+
+func (ec *executionContext) _Meeting_minutesHtml(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_minutesHtml(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().MinutesHTML(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_minutesHtml(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, "String")
+}
+
+func (ec *executionContext) _Meeting_cancelled(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_cancelled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Cancelled(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_cancelled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Meeting", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _MeetingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MeetingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MeetingEdge) graphql.Marshaler {
+			return ec.marshalOMeetingEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.MeetingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MeetingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MeetingEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MeetingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Meeting) graphql.Marshaler {
+			return ec.marshalOMeeting2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeeting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MeetingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeetingEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _MeetingPayload_meeting(ctx context.Context, field graphql.CollectedField, obj *model.MeetingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingPayload_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Meeting) graphql.Marshaler {
+			return ec.marshalOMeeting2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeeting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingPayload_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MeetingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -6902,6 +9105,226 @@ func (ec *executionContext) fieldContext_Mutation_endMembership(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_scheduleMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_scheduleMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ScheduleMeeting(ctx, fc.Args["input"].(model.ScheduleMeetingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MeetingPayload) graphql.Marshaler {
+			return ec.marshalNMeetingPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMeetingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_scheduleMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_scheduleMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMeeting(ctx, fc.Args["input"].(model.UpdateMeetingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MeetingPayload) graphql.Marshaler {
+			return ec.marshalNMeetingPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMeetingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelMeeting(ctx, fc.Args["input"].(model.CancelMeetingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MeetingPayload) graphql.Marshaler {
+			return ec.marshalNMeetingPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMeetingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordMeetingMinutes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordMeetingMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordMeetingMinutes(ctx, fc.Args["input"].(model.RecordMeetingMinutesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MeetingPayload) graphql.Marshaler {
+			return ec.marshalNMeetingPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMeetingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordMeetingMinutes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordMeetingMinutes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declareConflictsOfInterest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declareConflictsOfInterest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclareConflictsOfInterest(ctx, fc.Args["input"].(model.DeclareConflictsOfInterestInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConflictOfInterestDeclarationPayload) graphql.Marshaler {
+			return ec.marshalNConflictOfInterestDeclarationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConflictOfInterestDeclarationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declareConflictsOfInterest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConflictOfInterestDeclarationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declareConflictsOfInterest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7747,6 +10170,50 @@ func (ec *executionContext) fieldContext_Query_workingGroups(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_meetings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_meetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Meetings(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.MeetingOrder), fc.Args["filter"].(*model.MeetingFilters))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MeetingConnection) graphql.Marshaler {
+			return ec.marshalNMeetingConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_meetings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_meetings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8353,6 +10820,82 @@ func (ec *executionContext) fieldContext_User_coordinatedCentres(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _User_conflictOfInterestDeclarations(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_conflictOfInterestDeclarations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.ConflictOfInterestDeclarations(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ConflictOfInterestDeclarationOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConflictOfInterestDeclarationConnection) graphql.Marshaler {
+			return ec.marshalNConflictOfInterestDeclarationConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_conflictOfInterestDeclarations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConflictOfInterestDeclarationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_conflictOfInterestDeclarations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_latestDeclaration(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_latestDeclaration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().LatestDeclaration(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConflictOfInterestDeclaration) graphql.Marshaler {
+			return ec.marshalOConflictOfInterestDeclaration2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclaration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_latestDeclaration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConflictOfInterestDeclaration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8942,6 +11485,50 @@ func (ec *executionContext) fieldContext_WorkingGroup_memberships(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_WorkingGroup_memberships_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkingGroup_meetings(ctx context.Context, field graphql.CollectedField, obj *ent.WorkingGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkingGroup_meetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Meetings(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.MeetingOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MeetingConnection) graphql.Marshaler {
+			return ec.marshalNMeetingConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkingGroup_meetings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkingGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_WorkingGroup_meetings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10441,6 +13028,55 @@ func UnmarshalAuditEventOrder(ctx context.Context, raw any) (ent.AuditEventOrder
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCancelMeetingInput(ctx context.Context, obj any) (model.CancelMeetingInput, error) {
+	var it model.CancelMeetingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCancelMeetingInput unmarshals raw into the CancelMeetingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCancelMeetingInput(ctx context.Context, raw any) (model.CancelMeetingInput, error) {
+	var out model.CancelMeetingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CancelMeetingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChangeRoleInput(ctx context.Context, obj any) (model.ChangeRoleInput, error) {
 	var it model.ChangeRoleInput
 	if obj == nil {
@@ -10487,6 +13123,59 @@ func (ec *executionContext) unmarshalInputChangeRoleInput(ctx context.Context, o
 func UnmarshalChangeRoleInput(ctx context.Context, raw any) (model.ChangeRoleInput, error) {
 	var out model.ChangeRoleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputConflictOfInterestDeclarationOrder(ctx context.Context, obj any) (ent.ConflictOfInterestDeclarationOrder, error) {
+	var it ent.ConflictOfInterestDeclarationOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNConflictOfInterestDeclarationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConflictOfInterestDeclarationOrder unmarshals raw into the ConflictOfInterestDeclarationOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConflictOfInterestDeclarationOrder(ctx context.Context, raw any) (ent.ConflictOfInterestDeclarationOrder, error) {
+	var out ent.ConflictOfInterestDeclarationOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConflictOfInterestDeclarationOrder", raw, &out)
 	return out, err
 }
 
@@ -10875,6 +13564,125 @@ func UnmarshalCreateWorkingGroupInput(ctx context.Context, raw any) (model.Creat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeclareConflictsOfInterestInput(ctx context.Context, obj any) (model.DeclareConflictsOfInterestInput, error) {
+	var it model.DeclareConflictsOfInterestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"nothingToDeclare", "interests"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "nothingToDeclare":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nothingToDeclare"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NothingToDeclare = data
+		case "interests":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interests"))
+			data, err := ec.unmarshalODeclaredInterestInput2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclaredInterestInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Interests = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeclareConflictsOfInterestInput unmarshals raw into the DeclareConflictsOfInterestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeclareConflictsOfInterestInput(ctx context.Context, raw any) (model.DeclareConflictsOfInterestInput, error) {
+	var out model.DeclareConflictsOfInterestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeclareConflictsOfInterestInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeclaredInterestInput(ctx context.Context, obj any) (model.DeclaredInterestInput, error) {
+	var it model.DeclaredInterestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"organisation", "kind", "description", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "organisation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisation"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Organisation = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNInterestKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐInterestKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeclaredInterestInput unmarshals raw into the DeclaredInterestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeclaredInterestInput(ctx context.Context, raw any) (model.DeclaredInterestInput, error) {
+	var out model.DeclaredInterestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeclaredInterestInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEndMembershipInput(ctx context.Context, obj any) (model.EndMembershipInput, error) {
 	var it model.EndMembershipInput
 	if obj == nil {
@@ -11194,6 +14002,122 @@ func UnmarshalInviteMemberInput(ctx context.Context, raw any) (model.InviteMembe
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMeetingFilters(ctx context.Context, obj any) (model.MeetingFilters, error) {
+	var it model.MeetingFilters
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"groupId", "endsAfter", "startsBefore", "includeCancelled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "groupId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupID = data
+		case "endsAfter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAfter"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAfter = data
+		case "startsBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsBefore"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsBefore = data
+		case "includeCancelled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("includeCancelled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncludeCancelled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMeetingFilters unmarshals raw into the MeetingFilters input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMeetingFilters(ctx context.Context, raw any) (model.MeetingFilters, error) {
+	var out model.MeetingFilters
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MeetingFilters", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMeetingOrder(ctx context.Context, obj any) (ent.MeetingOrder, error) {
+	var it ent.MeetingOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNMeetingOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMeetingOrder unmarshals raw into the MeetingOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMeetingOrder(ctx context.Context, raw any) (ent.MeetingOrder, error) {
+	var out ent.MeetingOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MeetingOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMembershipIdInput(ctx context.Context, obj any) (model.MembershipIDInput, error) {
 	var it model.MembershipIDInput
 	if obj == nil {
@@ -11405,6 +14329,62 @@ func UnmarshalOrganisationOrder(ctx context.Context, raw any) (ent.OrganisationO
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRecordMeetingMinutesInput(ctx context.Context, obj any) (model.RecordMeetingMinutesInput, error) {
+	var it model.RecordMeetingMinutesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "minutes", "attendeeIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "minutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minutes"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Minutes = data
+		case "attendeeIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attendeeIds"))
+			data, err := ec.unmarshalNID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttendeeIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordMeetingMinutesInput unmarshals raw into the RecordMeetingMinutesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordMeetingMinutesInput(ctx context.Context, raw any) (model.RecordMeetingMinutesInput, error) {
+	var out model.RecordMeetingMinutesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordMeetingMinutesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRedeemLoginLinkInput(ctx context.Context, obj any) (model.RedeemLoginLinkInput, error) {
 	var it model.RedeemLoginLinkInput
 	if obj == nil {
@@ -11570,6 +14550,97 @@ func (ec *executionContext) unmarshalInputRevokeApiTokenInput(ctx context.Contex
 func UnmarshalRevokeApiTokenInput(ctx context.Context, raw any) (model.RevokeAPITokenInput, error) {
 	var out model.RevokeAPITokenInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeApiTokenInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputScheduleMeetingInput(ctx context.Context, obj any) (model.ScheduleMeetingInput, error) {
+	var it model.ScheduleMeetingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"groupId", "title", "start", "end", "timeZone", "location", "videoLink", "agenda"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "groupId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
+		case "videoLink":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("videoLink"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VideoLink = data
+		case "agenda":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agenda"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Agenda = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalScheduleMeetingInput unmarshals raw into the ScheduleMeetingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalScheduleMeetingInput(ctx context.Context, raw any) (model.ScheduleMeetingInput, error) {
+	var out model.ScheduleMeetingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScheduleMeetingInput", raw, &out)
 	return out, err
 }
 
@@ -11815,6 +14886,97 @@ func (ec *executionContext) unmarshalInputUpdateHostCentreInput(ctx context.Cont
 func UnmarshalUpdateHostCentreInput(ctx context.Context, raw any) (model.UpdateHostCentreInput, error) {
 	var out model.UpdateHostCentreInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateHostCentreInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateMeetingInput(ctx context.Context, obj any) (model.UpdateMeetingInput, error) {
+	var it model.UpdateMeetingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "start", "end", "timeZone", "location", "videoLink", "agenda"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
+		case "videoLink":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("videoLink"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VideoLink = data
+		case "agenda":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agenda"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Agenda = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateMeetingInput unmarshals raw into the UpdateMeetingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateMeetingInput(ctx context.Context, raw any) (model.UpdateMeetingInput, error) {
+	var out model.UpdateMeetingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMeetingInput", raw, &out)
 	return out, err
 }
 
@@ -12176,11 +15338,21 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Membership(ctx, sel, obj)
+	case *ent.Meeting:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Meeting(ctx, sel, obj)
 	case *ent.HostCentre:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._HostCentre(ctx, sel, obj)
+	case *ent.ConflictOfInterestDeclaration:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ConflictOfInterestDeclaration(ctx, sel, obj)
 	case *ent.AuditEvent:
 		if obj == nil {
 			return graphql.Null
@@ -12679,6 +15851,206 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var conflictOfInterestDeclarationImplementors = []string{"ConflictOfInterestDeclaration", "Node"}
+
+func (ec *executionContext) _ConflictOfInterestDeclaration(ctx context.Context, sel ast.SelectionSet, obj *ent.ConflictOfInterestDeclaration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conflictOfInterestDeclarationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConflictOfInterestDeclaration")
+		case "id":
+			out.Values[i] = ec._ConflictOfInterestDeclaration_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ConflictOfInterestDeclaration_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ConflictOfInterestDeclaration_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userID":
+			out.Values[i] = ec._ConflictOfInterestDeclaration_userID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "declaredOn":
+			out.Values[i] = ec._ConflictOfInterestDeclaration_declaredOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nothingToDeclare":
+			out.Values[i] = ec._ConflictOfInterestDeclaration_nothingToDeclare(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "interests":
+			out.Values[i] = ec._ConflictOfInterestDeclaration_interests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConflictOfInterestDeclaration_user(ctx, field, obj)
+				})
+		case "renewBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConflictOfInterestDeclaration_renewBy(ctx, field, obj)
+				})
+		case "current":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConflictOfInterestDeclaration_current(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conflictOfInterestDeclarationConnectionImplementors = []string{"ConflictOfInterestDeclarationConnection"}
+
+func (ec *executionContext) _ConflictOfInterestDeclarationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ConflictOfInterestDeclarationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conflictOfInterestDeclarationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConflictOfInterestDeclarationConnection")
+		case "edges":
+			out.Values[i] = ec._ConflictOfInterestDeclarationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ConflictOfInterestDeclarationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ConflictOfInterestDeclarationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conflictOfInterestDeclarationEdgeImplementors = []string{"ConflictOfInterestDeclarationEdge"}
+
+func (ec *executionContext) _ConflictOfInterestDeclarationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ConflictOfInterestDeclarationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conflictOfInterestDeclarationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConflictOfInterestDeclarationEdge")
+		case "node":
+			out.Values[i] = ec._ConflictOfInterestDeclarationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ConflictOfInterestDeclarationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conflictOfInterestDeclarationPayloadImplementors = []string{"ConflictOfInterestDeclarationPayload"}
+
+func (ec *executionContext) _ConflictOfInterestDeclarationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConflictOfInterestDeclarationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conflictOfInterestDeclarationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConflictOfInterestDeclarationPayload")
+		case "declaration":
+			out.Values[i] = ec._ConflictOfInterestDeclarationPayload_declaration(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ConflictOfInterestDeclarationPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createApiTokenPayloadImplementors = []string{"CreateApiTokenPayload"}
 
 func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPITokenPayload) graphql.Marshaler {
@@ -12703,6 +16075,59 @@ func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.
 		case "userErrors":
 			out.Values[i] = ec._CreateApiTokenPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var declaredInterestImplementors = []string{"DeclaredInterest"}
+
+func (ec *executionContext) _DeclaredInterest(ctx context.Context, sel ast.SelectionSet, obj *vocab.Interest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, declaredInterestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeclaredInterest")
+		case "organisation":
+			out.Values[i] = ec._DeclaredInterest_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._DeclaredInterest_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._DeclaredInterest_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._DeclaredInterest_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._DeclaredInterest_to(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -12952,6 +16377,270 @@ func (ec *executionContext) _HostCentrePayload(ctx context.Context, sel ast.Sele
 			}
 		case "userErrors":
 			out.Values[i] = ec._HostCentrePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var meetingImplementors = []string{"Meeting", "Node"}
+
+func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, obj *ent.Meeting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Meeting")
+		case "id":
+			out.Values[i] = ec._Meeting_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Meeting_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Meeting_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "groupID":
+			out.Values[i] = ec._Meeting_groupID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Meeting_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._Meeting_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._Meeting_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeZone":
+			out.Values[i] = ec._Meeting_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "location":
+			out.Values[i] = ec._Meeting_location(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "videoLink":
+			out.Values[i] = ec._Meeting_videoLink(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "agenda":
+			out.Values[i] = ec._Meeting_agenda(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minutes":
+			out.Values[i] = ec._Meeting_minutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sequence":
+			out.Values[i] = ec._Meeting_sequence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancelledAt":
+			out.Values[i] = ec._Meeting_cancelledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancelReason":
+			out.Values[i] = ec._Meeting_cancelReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "group":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_group(ctx, field, obj)
+				})
+		case "attendees":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_attendees(ctx, field, obj)
+				})
+		case "startLocal":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_startLocal(ctx, field, obj)
+				})
+		case "endLocal":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_endLocal(ctx, field, obj)
+				})
+		case "agendaHtml":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_agendaHtml(ctx, field, obj)
+				})
+		case "minutesHtml":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_minutesHtml(ctx, field, obj)
+				})
+		case "cancelled":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_cancelled(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var meetingConnectionImplementors = []string{"MeetingConnection"}
+
+func (ec *executionContext) _MeetingConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.MeetingConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingConnection")
+		case "edges":
+			out.Values[i] = ec._MeetingConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MeetingConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MeetingConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var meetingEdgeImplementors = []string{"MeetingEdge"}
+
+func (ec *executionContext) _MeetingEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.MeetingEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingEdge")
+		case "node":
+			out.Values[i] = ec._MeetingEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._MeetingEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var meetingPayloadImplementors = []string{"MeetingPayload"}
+
+func (ec *executionContext) _MeetingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MeetingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingPayload")
+		case "meeting":
+			out.Values[i] = ec._MeetingPayload_meeting(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MeetingPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13388,6 +17077,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "scheduleMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_scheduleMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordMeetingMinutes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordMeetingMinutes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declareConflictsOfInterest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declareConflictsOfInterest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13712,6 +17436,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_workingGroups(ctx, field)
 				})
+		case "meetings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_meetings(ctx, field)
+				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -13965,6 +17695,18 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_coordinatedCentres(ctx, field, obj)
+				})
+		case "conflictOfInterestDeclarations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_conflictOfInterestDeclarations(ctx, field, obj)
+				})
+		case "latestDeclaration":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_latestDeclaration(ctx, field, obj)
 				})
 		case "email":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -14225,6 +17967,12 @@ func (ec *executionContext) _WorkingGroup(ctx context.Context, sel ast.Selection
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WorkingGroup_memberships(ctx, field, obj)
+				})
+		case "meetings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkingGroup_meetings(ctx, field, obj)
 				})
 		case "purposeHtml":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -14832,9 +18580,44 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCancelMeetingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCancelMeetingInput(ctx context.Context, v any) (model.CancelMeetingInput, error) {
+	res, err := ec.unmarshalInputCancelMeetingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNChangeRoleInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐChangeRoleInput(ctx context.Context, v any) (model.ChangeRoleInput, error) {
 	res, err := ec.unmarshalInputChangeRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConflictOfInterestDeclarationConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ConflictOfInterestDeclarationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConflictOfInterestDeclarationConnection!")
+		return graphql.Null
+	}
+	return ec._ConflictOfInterestDeclarationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConflictOfInterestDeclarationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationOrderField(ctx context.Context, v any) (*ent.ConflictOfInterestDeclarationOrderField, error) {
+	var res = new(ent.ConflictOfInterestDeclarationOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConflictOfInterestDeclarationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ConflictOfInterestDeclarationOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConflictOfInterestDeclarationOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNConflictOfInterestDeclarationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConflictOfInterestDeclarationPayload(ctx context.Context, sel ast.SelectionSet, v *model.ConflictOfInterestDeclarationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConflictOfInterestDeclarationPayload!")
+		return graphql.Null
+	}
+	return ec._ConflictOfInterestDeclarationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateApiTokenInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateAPITokenInput(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
@@ -14888,6 +18671,36 @@ func (ec *executionContext) unmarshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋc
 
 func (ec *executionContext) marshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx context.Context, sel ast.SelectionSet, v vocab.Date) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNDeclareConflictsOfInterestInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclareConflictsOfInterestInput(ctx context.Context, v any) (model.DeclareConflictsOfInterestInput, error) {
+	res, err := ec.unmarshalInputDeclareConflictsOfInterestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeclaredInterest2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐInterest(ctx context.Context, sel ast.SelectionSet, v vocab.Interest) graphql.Marshaler {
+	return ec._DeclaredInterest(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDeclaredInterest2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐInterestᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Interest) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeclaredInterest2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐInterest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDeclaredInterestInput2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclaredInterestInput(ctx context.Context, v any) (*model.DeclaredInterestInput, error) {
+	res, err := ec.unmarshalInputDeclaredInterestInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNEndMembershipInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEndMembershipInput(ctx context.Context, v any) (model.EndMembershipInput, error) {
@@ -15031,9 +18844,49 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInterestKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐInterestKind(ctx context.Context, v any) (vocab.InterestKind, error) {
+	var res vocab.InterestKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInterestKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐInterestKind(ctx context.Context, sel ast.SelectionSet, v vocab.InterestKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNInviteMemberInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐInviteMemberInput(ctx context.Context, v any) (model.InviteMemberInput, error) {
 	res, err := ec.unmarshalInputInviteMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeetingConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MeetingConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeetingConnection!")
+		return graphql.Null
+	}
+	return ec._MeetingConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMeetingOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingOrderField(ctx context.Context, v any) (*ent.MeetingOrderField, error) {
+	var res = new(ent.MeetingOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeetingOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.MeetingOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeetingOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNMeetingPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMeetingPayload(ctx context.Context, sel ast.SelectionSet, v *model.MeetingPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeetingPayload!")
+		return graphql.Null
+	}
+	return ec._MeetingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMembership2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMembership(ctx context.Context, sel ast.SelectionSet, v *ent.Membership) graphql.Marshaler {
@@ -15181,6 +19034,11 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) unmarshalNRecordMeetingMinutesInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRecordMeetingMinutesInput(ctx context.Context, v any) (model.RecordMeetingMinutesInput, error) {
+	res, err := ec.unmarshalInputRecordMeetingMinutesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRedeemLoginLinkInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRedeemLoginLinkInput(ctx context.Context, v any) (model.RedeemLoginLinkInput, error) {
 	res, err := ec.unmarshalInputRedeemLoginLinkInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15263,6 +19121,11 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋ
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNScheduleMeetingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐScheduleMeetingInput(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
+	res, err := ec.unmarshalInputScheduleMeetingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNScope2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐScope(ctx context.Context, v any) (viewer.Scope, error) {
@@ -15382,6 +19245,11 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 
 func (ec *executionContext) unmarshalNUpdateHostCentreInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateHostCentreInput(ctx context.Context, v any) (model.UpdateHostCentreInput, error) {
 	res, err := ec.unmarshalInputUpdateHostCentreInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateMeetingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateMeetingInput(ctx context.Context, v any) (model.UpdateMeetingInput, error) {
+	res, err := ec.unmarshalInputUpdateMeetingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -15793,6 +19661,41 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOConflictOfInterestDeclaration2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclaration(ctx context.Context, sel ast.SelectionSet, v *ent.ConflictOfInterestDeclaration) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConflictOfInterestDeclaration(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOConflictOfInterestDeclarationEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ConflictOfInterestDeclarationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOConflictOfInterestDeclarationEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOConflictOfInterestDeclarationEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ConflictOfInterestDeclarationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConflictOfInterestDeclarationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOConflictOfInterestDeclarationOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationOrder(ctx context.Context, v any) (*ent.ConflictOfInterestDeclarationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputConflictOfInterestDeclarationOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
 	if v == nil {
 		return nil, nil
@@ -15823,6 +19726,23 @@ func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋ
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalODeclaredInterestInput2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclaredInterestInputᚄ(ctx context.Context, v any) ([]*model.DeclaredInterestInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.DeclaredInterestInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDeclaredInterestInput2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclaredInterestInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx context.Context, v any) ([]vocab.FocusArea, error) {
@@ -15989,6 +19909,49 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	_ = ctx
 	res := graphql.MarshalMap(v)
 	return res
+}
+
+func (ec *executionContext) marshalOMeeting2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeeting(ctx context.Context, sel ast.SelectionSet, v *ent.Meeting) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Meeting(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMeetingEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.MeetingEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOMeetingEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOMeetingEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MeetingEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MeetingEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMeetingFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMeetingFilters(ctx context.Context, v any) (*model.MeetingFilters, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMeetingFilters(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMeetingOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingOrder(ctx context.Context, v any) (*ent.MeetingOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMeetingOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOMembership2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Membership) graphql.Marshaler {

@@ -45,6 +45,18 @@ func (f AuditEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEventMutation", m)
 }
 
+// The ConflictOfInterestDeclarationFunc type is an adapter to allow the use of ordinary
+// function as ConflictOfInterestDeclaration mutator.
+type ConflictOfInterestDeclarationFunc func(context.Context, *ent.ConflictOfInterestDeclarationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ConflictOfInterestDeclarationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ConflictOfInterestDeclarationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConflictOfInterestDeclarationMutation", m)
+}
+
 // The HostCentreFunc type is an adapter to allow the use of ordinary
 // function as HostCentre mutator.
 type HostCentreFunc func(context.Context, *ent.HostCentreMutation) (ent.Value, error)
@@ -79,6 +91,18 @@ func (f LoginLinkFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginLinkMutation", m)
+}
+
+// The MeetingFunc type is an adapter to allow the use of ordinary
+// function as Meeting mutator.
+type MeetingFunc func(context.Context, *ent.MeetingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MeetingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MeetingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MeetingMutation", m)
 }
 
 // The MembershipFunc type is an adapter to allow the use of ordinary

@@ -11,9 +11,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
@@ -160,6 +162,33 @@ func (f TraverseAuditEvent) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEventQuery", q)
 }
 
+// The ConflictOfInterestDeclarationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ConflictOfInterestDeclarationFunc func(context.Context, *ent.ConflictOfInterestDeclarationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ConflictOfInterestDeclarationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ConflictOfInterestDeclarationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ConflictOfInterestDeclarationQuery", q)
+}
+
+// The TraverseConflictOfInterestDeclaration type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseConflictOfInterestDeclaration func(context.Context, *ent.ConflictOfInterestDeclarationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseConflictOfInterestDeclaration) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseConflictOfInterestDeclaration) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConflictOfInterestDeclarationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ConflictOfInterestDeclarationQuery", q)
+}
+
 // The HostCentreFunc type is an adapter to allow the use of ordinary function as a Querier.
 type HostCentreFunc func(context.Context, *ent.HostCentreQuery) (ent.Value, error)
 
@@ -239,6 +268,33 @@ func (f TraverseLoginLink) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.LoginLinkQuery", q)
+}
+
+// The MeetingFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MeetingFunc func(context.Context, *ent.MeetingQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MeetingFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MeetingQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MeetingQuery", q)
+}
+
+// The TraverseMeeting type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMeeting func(context.Context, *ent.MeetingQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMeeting) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMeeting) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MeetingQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MeetingQuery", q)
 }
 
 // The MembershipFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -412,12 +468,16 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ApiTokenQuery, predicate.ApiToken, apitoken.OrderOption]{typ: ent.TypeApiToken, tq: q}, nil
 	case *ent.AuditEventQuery:
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
+	case *ent.ConflictOfInterestDeclarationQuery:
+		return &query[*ent.ConflictOfInterestDeclarationQuery, predicate.ConflictOfInterestDeclaration, conflictofinterestdeclaration.OrderOption]{typ: ent.TypeConflictOfInterestDeclaration, tq: q}, nil
 	case *ent.HostCentreQuery:
 		return &query[*ent.HostCentreQuery, predicate.HostCentre, hostcentre.OrderOption]{typ: ent.TypeHostCentre, tq: q}, nil
 	case *ent.JobQuery:
 		return &query[*ent.JobQuery, predicate.Job, job.OrderOption]{typ: ent.TypeJob, tq: q}, nil
 	case *ent.LoginLinkQuery:
 		return &query[*ent.LoginLinkQuery, predicate.LoginLink, loginlink.OrderOption]{typ: ent.TypeLoginLink, tq: q}, nil
+	case *ent.MeetingQuery:
+		return &query[*ent.MeetingQuery, predicate.Meeting, meeting.OrderOption]{typ: ent.TypeMeeting, tq: q}, nil
 	case *ent.MembershipQuery:
 		return &query[*ent.MembershipQuery, predicate.Membership, membership.OrderOption]{typ: ent.TypeMembership, tq: q}, nil
 	case *ent.OrganisationQuery:

@@ -121,6 +121,37 @@ var (
 			},
 		},
 	}
+	// ConflictOfInterestDeclarationsColumns holds the columns for the "conflict_of_interest_declarations" table.
+	ConflictOfInterestDeclarationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "declared_on", Type: field.TypeString},
+		{Name: "nothing_to_declare", Type: field.TypeBool},
+		{Name: "interests", Type: field.TypeJSON},
+		{Name: "user_id", Type: field.TypeString},
+	}
+	// ConflictOfInterestDeclarationsTable holds the schema information for the "conflict_of_interest_declarations" table.
+	ConflictOfInterestDeclarationsTable = &schema.Table{
+		Name:       "conflict_of_interest_declarations",
+		Columns:    ConflictOfInterestDeclarationsColumns,
+		PrimaryKey: []*schema.Column{ConflictOfInterestDeclarationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "conflict_of_interest_declarations_users_conflict_of_interest_declarations",
+				Columns:    []*schema.Column{ConflictOfInterestDeclarationsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "conflictofinterestdeclaration_user_id_declared_on",
+				Unique:  false,
+				Columns: []*schema.Column{ConflictOfInterestDeclarationsColumns[6], ConflictOfInterestDeclarationsColumns[3]},
+			},
+		},
+	}
 	// HostCentresColumns holds the columns for the "host_centres" table.
 	HostCentresColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -228,6 +259,50 @@ var (
 				Name:    "loginlink_expires_at",
 				Unique:  false,
 				Columns: []*schema.Column{LoginLinksColumns[6]},
+			},
+		},
+	}
+	// MeetingsColumns holds the columns for the "meetings" table.
+	MeetingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "starts_at", Type: field.TypeTime},
+		{Name: "ends_at", Type: field.TypeTime},
+		{Name: "time_zone", Type: field.TypeString, Size: 64},
+		{Name: "location", Type: field.TypeString, Size: 300, Default: ""},
+		{Name: "video_link", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "agenda", Type: field.TypeString, Size: 20000, Default: ""},
+		{Name: "minutes", Type: field.TypeString, Size: 50000, Default: ""},
+		{Name: "sequence", Type: field.TypeInt, Default: 0},
+		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "cancel_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "group_id", Type: field.TypeString},
+	}
+	// MeetingsTable holds the schema information for the "meetings" table.
+	MeetingsTable = &schema.Table{
+		Name:       "meetings",
+		Columns:    MeetingsColumns,
+		PrimaryKey: []*schema.Column{MeetingsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "meetings_working_groups_meetings",
+				Columns:    []*schema.Column{MeetingsColumns[14]},
+				RefColumns: []*schema.Column{WorkingGroupsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "meeting_group_id_starts_at",
+				Unique:  false,
+				Columns: []*schema.Column{MeetingsColumns[14], MeetingsColumns[4]},
+			},
+			{
+				Name:    "meeting_starts_at",
+				Unique:  false,
+				Columns: []*schema.Column{MeetingsColumns[4]},
 			},
 		},
 	}
@@ -481,14 +556,66 @@ var (
 			},
 		},
 	}
+	// MeetingAttendeesColumns holds the columns for the "meeting_attendees" table.
+	MeetingAttendeesColumns = []*schema.Column{
+		{Name: "meeting_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+	}
+	// MeetingAttendeesTable holds the schema information for the "meeting_attendees" table.
+	MeetingAttendeesTable = &schema.Table{
+		Name:       "meeting_attendees",
+		Columns:    MeetingAttendeesColumns,
+		PrimaryKey: []*schema.Column{MeetingAttendeesColumns[0], MeetingAttendeesColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "meeting_attendees_meeting_id",
+				Columns:    []*schema.Column{MeetingAttendeesColumns[0]},
+				RefColumns: []*schema.Column{MeetingsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "meeting_attendees_user_id",
+				Columns:    []*schema.Column{MeetingAttendeesColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// MeetingInviteesColumns holds the columns for the "meeting_invitees" table.
+	MeetingInviteesColumns = []*schema.Column{
+		{Name: "meeting_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+	}
+	// MeetingInviteesTable holds the schema information for the "meeting_invitees" table.
+	MeetingInviteesTable = &schema.Table{
+		Name:       "meeting_invitees",
+		Columns:    MeetingInviteesColumns,
+		PrimaryKey: []*schema.Column{MeetingInviteesColumns[0], MeetingInviteesColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "meeting_invitees_meeting_id",
+				Columns:    []*schema.Column{MeetingInviteesColumns[0]},
+				RefColumns: []*schema.Column{MeetingsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "meeting_invitees_user_id",
+				Columns:    []*schema.Column{MeetingInviteesColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AffiliationsTable,
 		APITokensTable,
 		AuditEventsTable,
+		ConflictOfInterestDeclarationsTable,
 		HostCentresTable,
 		JobsTable,
 		LoginLinksTable,
+		MeetingsTable,
 		MembershipsTable,
 		OrganisationsTable,
 		OutboxMessagesTable,
@@ -496,6 +623,8 @@ var (
 		UsersTable,
 		WorkingGroupsTable,
 		HostCentreCoordinatorsTable,
+		MeetingAttendeesTable,
+		MeetingInviteesTable,
 	}
 )
 
@@ -503,11 +632,17 @@ func init() {
 	AffiliationsTable.ForeignKeys[0].RefTable = OrganisationsTable
 	AffiliationsTable.ForeignKeys[1].RefTable = UsersTable
 	APITokensTable.ForeignKeys[0].RefTable = UsersTable
+	ConflictOfInterestDeclarationsTable.ForeignKeys[0].RefTable = UsersTable
 	HostCentresTable.ForeignKeys[0].RefTable = OrganisationsTable
+	MeetingsTable.ForeignKeys[0].RefTable = WorkingGroupsTable
 	MembershipsTable.ForeignKeys[0].RefTable = OrganisationsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	MembershipsTable.ForeignKeys[2].RefTable = WorkingGroupsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	HostCentreCoordinatorsTable.ForeignKeys[0].RefTable = HostCentresTable
 	HostCentreCoordinatorsTable.ForeignKeys[1].RefTable = UsersTable
+	MeetingAttendeesTable.ForeignKeys[0].RefTable = MeetingsTable
+	MeetingAttendeesTable.ForeignKeys[1].RefTable = UsersTable
+	MeetingInviteesTable.ForeignKeys[0].RefTable = MeetingsTable
+	MeetingInviteesTable.ForeignKeys[1].RefTable = UsersTable
 }

@@ -15,6 +15,9 @@ type ApiToken func(*sql.Selector)
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// ConflictOfInterestDeclaration is the predicate function for conflictofinterestdeclaration builders.
+type ConflictOfInterestDeclaration func(*sql.Selector)
+
 // HostCentre is the predicate function for hostcentre builders.
 type HostCentre func(*sql.Selector)
 
@@ -23,6 +26,9 @@ type Job func(*sql.Selector)
 
 // LoginLink is the predicate function for loginlink builders.
 type LoginLink func(*sql.Selector)
+
+// Meeting is the predicate function for meeting builders.
+type Meeting func(*sql.Selector)
 
 // Membership is the predicate function for membership builders.
 type Membership func(*sql.Selector)

@@ -183,6 +183,30 @@ func (f AuditEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEventMutation", m)
 }
 
+// The ConflictOfInterestDeclarationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ConflictOfInterestDeclarationQueryRuleFunc func(context.Context, *ent.ConflictOfInterestDeclarationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ConflictOfInterestDeclarationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConflictOfInterestDeclarationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ConflictOfInterestDeclarationQuery", q)
+}
+
+// The ConflictOfInterestDeclarationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ConflictOfInterestDeclarationMutationRuleFunc func(context.Context, *ent.ConflictOfInterestDeclarationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ConflictOfInterestDeclarationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ConflictOfInterestDeclarationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConflictOfInterestDeclarationMutation", m)
+}
+
 // The HostCentreQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type HostCentreQueryRuleFunc func(context.Context, *ent.HostCentreQuery) error
@@ -253,6 +277,30 @@ func (f LoginLinkMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginLinkMutation", m)
+}
+
+// The MeetingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MeetingQueryRuleFunc func(context.Context, *ent.MeetingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MeetingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MeetingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MeetingQuery", q)
+}
+
+// The MeetingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MeetingMutationRuleFunc func(context.Context, *ent.MeetingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MeetingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MeetingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MeetingMutation", m)
 }
 
 // The MembershipQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -440,11 +488,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
+	case *ent.ConflictOfInterestDeclarationQuery:
+		return q.Filter(), nil
 	case *ent.HostCentreQuery:
 		return q.Filter(), nil
 	case *ent.JobQuery:
 		return q.Filter(), nil
 	case *ent.LoginLinkQuery:
+		return q.Filter(), nil
+	case *ent.MeetingQuery:
 		return q.Filter(), nil
 	case *ent.MembershipQuery:
 		return q.Filter(), nil
@@ -471,11 +523,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
+	case *ent.ConflictOfInterestDeclarationMutation:
+		return m.Filter(), nil
 	case *ent.HostCentreMutation:
 		return m.Filter(), nil
 	case *ent.JobMutation:
 		return m.Filter(), nil
 	case *ent.LoginLinkMutation:
+		return m.Filter(), nil
+	case *ent.MeetingMutation:
 		return m.Filter(), nil
 	case *ent.MembershipMutation:
 		return m.Filter(), nil

@@ -9,9 +9,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
@@ -179,6 +181,40 @@ func init() {
 	auditeventDescID := auditeventMixinFields0[0].Descriptor()
 	// auditevent.DefaultID holds the default value on creation for the id field.
 	auditevent.DefaultID = auditeventDescID.Default.(func() pulid.ID)
+	conflictofinterestdeclarationMixin := schema.ConflictOfInterestDeclaration{}.Mixin()
+	conflictofinterestdeclaration.Policy = privacy.NewPolicies(schema.ConflictOfInterestDeclaration{})
+	conflictofinterestdeclaration.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := conflictofinterestdeclaration.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	conflictofinterestdeclarationMixinFields0 := conflictofinterestdeclarationMixin[0].Fields()
+	_ = conflictofinterestdeclarationMixinFields0
+	conflictofinterestdeclarationMixinFields1 := conflictofinterestdeclarationMixin[1].Fields()
+	_ = conflictofinterestdeclarationMixinFields1
+	conflictofinterestdeclarationFields := schema.ConflictOfInterestDeclaration{}.Fields()
+	_ = conflictofinterestdeclarationFields
+	// conflictofinterestdeclarationDescCreatedAt is the schema descriptor for created_at field.
+	conflictofinterestdeclarationDescCreatedAt := conflictofinterestdeclarationMixinFields1[0].Descriptor()
+	// conflictofinterestdeclaration.DefaultCreatedAt holds the default value on creation for the created_at field.
+	conflictofinterestdeclaration.DefaultCreatedAt = conflictofinterestdeclarationDescCreatedAt.Default.(func() time.Time)
+	// conflictofinterestdeclarationDescUpdatedAt is the schema descriptor for updated_at field.
+	conflictofinterestdeclarationDescUpdatedAt := conflictofinterestdeclarationMixinFields1[1].Descriptor()
+	// conflictofinterestdeclaration.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	conflictofinterestdeclaration.DefaultUpdatedAt = conflictofinterestdeclarationDescUpdatedAt.Default.(func() time.Time)
+	// conflictofinterestdeclaration.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	conflictofinterestdeclaration.UpdateDefaultUpdatedAt = conflictofinterestdeclarationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// conflictofinterestdeclarationDescDeclaredOn is the schema descriptor for declared_on field.
+	conflictofinterestdeclarationDescDeclaredOn := conflictofinterestdeclarationFields[1].Descriptor()
+	// conflictofinterestdeclaration.DeclaredOnValidator is a validator for the "declared_on" field. It is called by the builders before save.
+	conflictofinterestdeclaration.DeclaredOnValidator = conflictofinterestdeclarationDescDeclaredOn.Validators[0].(func(string) error)
+	// conflictofinterestdeclarationDescID is the schema descriptor for id field.
+	conflictofinterestdeclarationDescID := conflictofinterestdeclarationMixinFields0[0].Descriptor()
+	// conflictofinterestdeclaration.DefaultID holds the default value on creation for the id field.
+	conflictofinterestdeclaration.DefaultID = conflictofinterestdeclarationDescID.Default.(func() pulid.ID)
 	hostcentreMixin := schema.HostCentre{}.Mixin()
 	hostcentre.Policy = privacy.NewPolicies(schema.HostCentre{})
 	hostcentre.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -431,6 +467,108 @@ func init() {
 	loginlinkDescID := loginlinkMixinFields0[0].Descriptor()
 	// loginlink.DefaultID holds the default value on creation for the id field.
 	loginlink.DefaultID = loginlinkDescID.Default.(func() pulid.ID)
+	meetingMixin := schema.Meeting{}.Mixin()
+	meeting.Policy = privacy.NewPolicies(schema.Meeting{})
+	meeting.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := meeting.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	meetingMixinFields0 := meetingMixin[0].Fields()
+	_ = meetingMixinFields0
+	meetingMixinFields1 := meetingMixin[1].Fields()
+	_ = meetingMixinFields1
+	meetingFields := schema.Meeting{}.Fields()
+	_ = meetingFields
+	// meetingDescCreatedAt is the schema descriptor for created_at field.
+	meetingDescCreatedAt := meetingMixinFields1[0].Descriptor()
+	// meeting.DefaultCreatedAt holds the default value on creation for the created_at field.
+	meeting.DefaultCreatedAt = meetingDescCreatedAt.Default.(func() time.Time)
+	// meetingDescUpdatedAt is the schema descriptor for updated_at field.
+	meetingDescUpdatedAt := meetingMixinFields1[1].Descriptor()
+	// meeting.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	meeting.DefaultUpdatedAt = meetingDescUpdatedAt.Default.(func() time.Time)
+	// meeting.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	meeting.UpdateDefaultUpdatedAt = meetingDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// meetingDescTitle is the schema descriptor for title field.
+	meetingDescTitle := meetingFields[1].Descriptor()
+	// meeting.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	meeting.TitleValidator = func() func(string) error {
+		validators := meetingDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// meetingDescTimeZone is the schema descriptor for time_zone field.
+	meetingDescTimeZone := meetingFields[4].Descriptor()
+	// meeting.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
+	meeting.TimeZoneValidator = func() func(string) error {
+		validators := meetingDescTimeZone.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(time_zone string) error {
+			for _, fn := range fns {
+				if err := fn(time_zone); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// meetingDescLocation is the schema descriptor for location field.
+	meetingDescLocation := meetingFields[5].Descriptor()
+	// meeting.DefaultLocation holds the default value on creation for the location field.
+	meeting.DefaultLocation = meetingDescLocation.Default.(string)
+	// meeting.LocationValidator is a validator for the "location" field. It is called by the builders before save.
+	meeting.LocationValidator = meetingDescLocation.Validators[0].(func(string) error)
+	// meetingDescVideoLink is the schema descriptor for video_link field.
+	meetingDescVideoLink := meetingFields[6].Descriptor()
+	// meeting.DefaultVideoLink holds the default value on creation for the video_link field.
+	meeting.DefaultVideoLink = meetingDescVideoLink.Default.(string)
+	// meeting.VideoLinkValidator is a validator for the "video_link" field. It is called by the builders before save.
+	meeting.VideoLinkValidator = meetingDescVideoLink.Validators[0].(func(string) error)
+	// meetingDescAgenda is the schema descriptor for agenda field.
+	meetingDescAgenda := meetingFields[7].Descriptor()
+	// meeting.DefaultAgenda holds the default value on creation for the agenda field.
+	meeting.DefaultAgenda = meetingDescAgenda.Default.(string)
+	// meeting.AgendaValidator is a validator for the "agenda" field. It is called by the builders before save.
+	meeting.AgendaValidator = meetingDescAgenda.Validators[0].(func(string) error)
+	// meetingDescMinutes is the schema descriptor for minutes field.
+	meetingDescMinutes := meetingFields[8].Descriptor()
+	// meeting.DefaultMinutes holds the default value on creation for the minutes field.
+	meeting.DefaultMinutes = meetingDescMinutes.Default.(string)
+	// meeting.MinutesValidator is a validator for the "minutes" field. It is called by the builders before save.
+	meeting.MinutesValidator = meetingDescMinutes.Validators[0].(func(string) error)
+	// meetingDescSequence is the schema descriptor for sequence field.
+	meetingDescSequence := meetingFields[9].Descriptor()
+	// meeting.DefaultSequence holds the default value on creation for the sequence field.
+	meeting.DefaultSequence = meetingDescSequence.Default.(int)
+	// meeting.SequenceValidator is a validator for the "sequence" field. It is called by the builders before save.
+	meeting.SequenceValidator = meetingDescSequence.Validators[0].(func(int) error)
+	// meetingDescCancelReason is the schema descriptor for cancel_reason field.
+	meetingDescCancelReason := meetingFields[11].Descriptor()
+	// meeting.DefaultCancelReason holds the default value on creation for the cancel_reason field.
+	meeting.DefaultCancelReason = meetingDescCancelReason.Default.(string)
+	// meeting.CancelReasonValidator is a validator for the "cancel_reason" field. It is called by the builders before save.
+	meeting.CancelReasonValidator = meetingDescCancelReason.Validators[0].(func(string) error)
+	// meetingDescID is the schema descriptor for id field.
+	meetingDescID := meetingMixinFields0[0].Descriptor()
+	// meeting.DefaultID holds the default value on creation for the id field.
+	meeting.DefaultID = meetingDescID.Default.(func() pulid.ID)
 	membershipMixin := schema.Membership{}.Mixin()
 	membership.Policy = privacy.NewPolicies(schema.Membership{})
 	membership.Hooks[0] = func(next ent.Mutator) ent.Mutator {

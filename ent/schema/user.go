@@ -68,6 +68,13 @@ func (User) Edges() []ent.Edge {
 		edge.From("coordinated_centres", HostCentre.Type).Ref("coordinators").
 			Comment("Host centres the user coordinates.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("conflict_of_interest_declarations", ConflictOfInterestDeclaration.Type).
+			Comment("Conflict-of-interest declarations, newest first (as visible to the viewer).").
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
+		edge.From("attended_meetings", Meeting.Type).Ref("attendees").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.From("meeting_invitations", Meeting.Type).Ref("invitees").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

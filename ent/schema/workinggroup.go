@@ -44,6 +44,9 @@ func (WorkingGroup) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("memberships", Membership.Type).
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("meetings", Meeting.Type).
+			Comment("The group's meetings (as visible to the viewer).").
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 

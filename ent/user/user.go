@@ -41,6 +41,12 @@ const (
 	EdgeMemberships = "memberships"
 	// EdgeCoordinatedCentres holds the string denoting the coordinated_centres edge name in mutations.
 	EdgeCoordinatedCentres = "coordinated_centres"
+	// EdgeConflictOfInterestDeclarations holds the string denoting the conflict_of_interest_declarations edge name in mutations.
+	EdgeConflictOfInterestDeclarations = "conflict_of_interest_declarations"
+	// EdgeAttendedMeetings holds the string denoting the attended_meetings edge name in mutations.
+	EdgeAttendedMeetings = "attended_meetings"
+	// EdgeMeetingInvitations holds the string denoting the meeting_invitations edge name in mutations.
+	EdgeMeetingInvitations = "meeting_invitations"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// SessionsTable is the table that holds the sessions relation/edge.
@@ -76,6 +82,23 @@ const (
 	// CoordinatedCentresInverseTable is the table name for the HostCentre entity.
 	// It exists in this package in order to avoid circular dependency with the "hostcentre" package.
 	CoordinatedCentresInverseTable = "host_centres"
+	// ConflictOfInterestDeclarationsTable is the table that holds the conflict_of_interest_declarations relation/edge.
+	ConflictOfInterestDeclarationsTable = "conflict_of_interest_declarations"
+	// ConflictOfInterestDeclarationsInverseTable is the table name for the ConflictOfInterestDeclaration entity.
+	// It exists in this package in order to avoid circular dependency with the "conflictofinterestdeclaration" package.
+	ConflictOfInterestDeclarationsInverseTable = "conflict_of_interest_declarations"
+	// ConflictOfInterestDeclarationsColumn is the table column denoting the conflict_of_interest_declarations relation/edge.
+	ConflictOfInterestDeclarationsColumn = "user_id"
+	// AttendedMeetingsTable is the table that holds the attended_meetings relation/edge. The primary key declared below.
+	AttendedMeetingsTable = "meeting_attendees"
+	// AttendedMeetingsInverseTable is the table name for the Meeting entity.
+	// It exists in this package in order to avoid circular dependency with the "meeting" package.
+	AttendedMeetingsInverseTable = "meetings"
+	// MeetingInvitationsTable is the table that holds the meeting_invitations relation/edge. The primary key declared below.
+	MeetingInvitationsTable = "meeting_invitees"
+	// MeetingInvitationsInverseTable is the table name for the Meeting entity.
+	// It exists in this package in order to avoid circular dependency with the "meeting" package.
+	MeetingInvitationsInverseTable = "meetings"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -94,6 +117,12 @@ var (
 	// CoordinatedCentresPrimaryKey and CoordinatedCentresColumn2 are the table columns denoting the
 	// primary key for the coordinated_centres relation (M2M).
 	CoordinatedCentresPrimaryKey = []string{"host_centre_id", "user_id"}
+	// AttendedMeetingsPrimaryKey and AttendedMeetingsColumn2 are the table columns denoting the
+	// primary key for the attended_meetings relation (M2M).
+	AttendedMeetingsPrimaryKey = []string{"meeting_id", "user_id"}
+	// MeetingInvitationsPrimaryKey and MeetingInvitationsColumn2 are the table columns denoting the
+	// primary key for the meeting_invitations relation (M2M).
+	MeetingInvitationsPrimaryKey = []string{"meeting_id", "user_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -241,6 +270,48 @@ func ByCoordinatedCentres(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newCoordinatedCentresStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByConflictOfInterestDeclarationsCount orders the results by conflict_of_interest_declarations count.
+func ByConflictOfInterestDeclarationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newConflictOfInterestDeclarationsStep(), opts...)
+	}
+}
+
+// ByConflictOfInterestDeclarations orders the results by conflict_of_interest_declarations terms.
+func ByConflictOfInterestDeclarations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newConflictOfInterestDeclarationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByAttendedMeetingsCount orders the results by attended_meetings count.
+func ByAttendedMeetingsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAttendedMeetingsStep(), opts...)
+	}
+}
+
+// ByAttendedMeetings orders the results by attended_meetings terms.
+func ByAttendedMeetings(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAttendedMeetingsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByMeetingInvitationsCount orders the results by meeting_invitations count.
+func ByMeetingInvitationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMeetingInvitationsStep(), opts...)
+	}
+}
+
+// ByMeetingInvitations orders the results by meeting_invitations terms.
+func ByMeetingInvitations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMeetingInvitationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newSessionsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -274,5 +345,26 @@ func newCoordinatedCentresStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CoordinatedCentresInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, CoordinatedCentresTable, CoordinatedCentresPrimaryKey...),
+	)
+}
+func newConflictOfInterestDeclarationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ConflictOfInterestDeclarationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ConflictOfInterestDeclarationsTable, ConflictOfInterestDeclarationsColumn),
+	)
+}
+func newAttendedMeetingsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AttendedMeetingsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, AttendedMeetingsTable, AttendedMeetingsPrimaryKey...),
+	)
+}
+func newMeetingInvitationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MeetingInvitationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, MeetingInvitationsTable, MeetingInvitationsPrimaryKey...),
 	)
 }

@@ -471,6 +471,75 @@ func HasCoordinatedCentresWith(preds ...predicate.HostCentre) predicate.User {
 	})
 }
 
+// HasConflictOfInterestDeclarations applies the HasEdge predicate on the "conflict_of_interest_declarations" edge.
+func HasConflictOfInterestDeclarations() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ConflictOfInterestDeclarationsTable, ConflictOfInterestDeclarationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasConflictOfInterestDeclarationsWith applies the HasEdge predicate on the "conflict_of_interest_declarations" edge with a given conditions (other predicates).
+func HasConflictOfInterestDeclarationsWith(preds ...predicate.ConflictOfInterestDeclaration) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newConflictOfInterestDeclarationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasAttendedMeetings applies the HasEdge predicate on the "attended_meetings" edge.
+func HasAttendedMeetings() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, AttendedMeetingsTable, AttendedMeetingsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAttendedMeetingsWith applies the HasEdge predicate on the "attended_meetings" edge with a given conditions (other predicates).
+func HasAttendedMeetingsWith(preds ...predicate.Meeting) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newAttendedMeetingsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMeetingInvitations applies the HasEdge predicate on the "meeting_invitations" edge.
+func HasMeetingInvitations() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, MeetingInvitationsTable, MeetingInvitationsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMeetingInvitationsWith applies the HasEdge predicate on the "meeting_invitations" edge with a given conditions (other predicates).
+func HasMeetingInvitationsWith(preds ...predicate.Meeting) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newMeetingInvitationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

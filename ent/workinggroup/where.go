@@ -364,6 +364,29 @@ func HasMembershipsWith(preds ...predicate.Membership) predicate.WorkingGroup {
 	})
 }
 
+// HasMeetings applies the HasEdge predicate on the "meetings" edge.
+func HasMeetings() predicate.WorkingGroup {
+	return predicate.WorkingGroup(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MeetingsTable, MeetingsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMeetingsWith applies the HasEdge predicate on the "meetings" edge with a given conditions (other predicates).
+func HasMeetingsWith(preds ...predicate.Meeting) predicate.WorkingGroup {
+	return predicate.WorkingGroup(func(s *sql.Selector) {
+		step := newMeetingsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.WorkingGroup) predicate.WorkingGroup {
 	return predicate.WorkingGroup(sql.AndPredicates(predicates...))

@@ -35,6 +35,8 @@ const (
 	FieldArchived = "archived"
 	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
 	EdgeMemberships = "memberships"
+	// EdgeMeetings holds the string denoting the meetings edge name in mutations.
+	EdgeMeetings = "meetings"
 	// Table holds the table name of the workinggroup in the database.
 	Table = "working_groups"
 	// MembershipsTable is the table that holds the memberships relation/edge.
@@ -44,6 +46,13 @@ const (
 	MembershipsInverseTable = "memberships"
 	// MembershipsColumn is the table column denoting the memberships relation/edge.
 	MembershipsColumn = "group_id"
+	// MeetingsTable is the table that holds the meetings relation/edge.
+	MeetingsTable = "meetings"
+	// MeetingsInverseTable is the table name for the Meeting entity.
+	// It exists in this package in order to avoid circular dependency with the "meeting" package.
+	MeetingsInverseTable = "meetings"
+	// MeetingsColumn is the table column denoting the meetings relation/edge.
+	MeetingsColumn = "group_id"
 )
 
 // Columns holds all SQL columns for workinggroup fields.
@@ -202,11 +211,32 @@ func ByMemberships(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newMembershipsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMeetingsCount orders the results by meetings count.
+func ByMeetingsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMeetingsStep(), opts...)
+	}
+}
+
+// ByMeetings orders the results by meetings terms.
+func ByMeetings(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMeetingsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newMembershipsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(MembershipsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, MembershipsTable, MembershipsColumn),
+	)
+}
+func newMeetingsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MeetingsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MeetingsTable, MeetingsColumn),
 	)
 }
 

@@ -28,9 +28,19 @@ type APITokenPayload struct {
 	UserErrors []*UserError  `json:"userErrors"`
 }
 
+type CancelMeetingInput struct {
+	ID     pulid.ID `json:"id"`
+	Reason string   `json:"reason"`
+}
+
 type ChangeRoleInput struct {
 	UserID pulid.ID    `json:"userId"`
 	Role   viewer.Role `json:"role"`
+}
+
+type ConflictOfInterestDeclarationPayload struct {
+	Declaration *ent.ConflictOfInterestDeclaration `json:"declaration,omitempty"`
+	UserErrors  []*UserError                       `json:"userErrors"`
 }
 
 type CreateAPITokenInput struct {
@@ -108,6 +118,21 @@ type CreateWorkingGroupInput struct {
 	Visibility workinggroup.Visibility `json:"visibility"`
 }
 
+type DeclareConflictsOfInterestInput struct {
+	// True to declare that there is nothing to declare; then interests must be empty.
+	NothingToDeclare bool                     `json:"nothingToDeclare"`
+	Interests        []*DeclaredInterestInput `json:"interests,omitempty"`
+}
+
+type DeclaredInterestInput struct {
+	Organisation string             `json:"organisation"`
+	Kind         vocab.InterestKind `json:"kind"`
+	Description  *string            `json:"description,omitempty"`
+	From         vocab.Date         `json:"from"`
+	// Omit while ongoing.
+	To *vocab.Date `json:"to,omitempty"`
+}
+
 type EndMembershipInput struct {
 	ID pulid.ID `json:"id"`
 	// The membership's last day (today or later, within the term).
@@ -153,6 +178,22 @@ type InviteMemberInput struct {
 	TermEnd vocab.Date `json:"termEnd"`
 }
 
+// Narrows the list of meetings. All conditions must hold.
+type MeetingFilters struct {
+	GroupID *pulid.ID `json:"groupId,omitempty"`
+	// Meetings that end at or after this instant (e.g. now, for upcoming meetings).
+	EndsAfter *time.Time `json:"endsAfter,omitempty"`
+	// Meetings that start before this instant.
+	StartsBefore *time.Time `json:"startsBefore,omitempty"`
+	// Include cancelled meetings.
+	IncludeCancelled *bool `json:"includeCancelled,omitempty"`
+}
+
+type MeetingPayload struct {
+	Meeting    *ent.Meeting `json:"meeting,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type MembershipIDInput struct {
 	ID pulid.ID `json:"id"`
 }
@@ -176,6 +217,14 @@ type OrganisationFilters struct {
 type OrganisationPayload struct {
 	Organisation *ent.Organisation `json:"organisation,omitempty"`
 	UserErrors   []*UserError      `json:"userErrors"`
+}
+
+type RecordMeetingMinutesInput struct {
+	ID pulid.ID `json:"id"`
+	// Markdown.
+	Minutes string `json:"minutes"`
+	// Who attended: people who were members of the group on the meeting's day.
+	AttendeeIds []pulid.ID `json:"attendeeIds"`
 }
 
 type RedeemLoginLinkInput struct {
@@ -220,6 +269,23 @@ type RevokeAPITokenInput struct {
 	ID pulid.ID `json:"id"`
 }
 
+type ScheduleMeetingInput struct {
+	GroupID pulid.ID `json:"groupId"`
+	Title   string   `json:"title"`
+	// Local date and time in timeZone, YYYY-MM-DDTHH:MM, e.g. 2027-03-04T14:00.
+	Start string `json:"start"`
+	// Local date and time in timeZone, after start (at most 7 days later).
+	End string `json:"end"`
+	// IANA time zone name, e.g. Europe/Paris.
+	TimeZone string `json:"timeZone"`
+	// Where it takes place, if in person. A location, a video link or both are required.
+	Location *string `json:"location,omitempty"`
+	// The video-call link (https), if online.
+	VideoLink *string `json:"videoLink,omitempty"`
+	// Markdown.
+	Agenda *string `json:"agenda,omitempty"`
+}
+
 type SetAffiliationInput struct {
 	UserID         pulid.ID `json:"userId"`
 	OrganisationID pulid.ID `json:"organisationId"`
@@ -256,6 +322,18 @@ type UpdateHostCentreInput struct {
 	AnnualPatients              *int     `json:"annualPatients,omitempty"`
 	Description                 *string  `json:"description,omitempty"`
 	AcceptingObservers          *bool    `json:"acceptingObservers,omitempty"`
+}
+
+// Changes to a meeting that has not started; omitted fields stay as they are. Any change is sent to the members as an update of their calendar entry.
+type UpdateMeetingInput struct {
+	ID        pulid.ID `json:"id"`
+	Title     *string  `json:"title,omitempty"`
+	Start     *string  `json:"start,omitempty"`
+	End       *string  `json:"end,omitempty"`
+	TimeZone  *string  `json:"timeZone,omitempty"`
+	Location  *string  `json:"location,omitempty"`
+	VideoLink *string  `json:"videoLink,omitempty"`
+	Agenda    *string  `json:"agenda,omitempty"`
 }
 
 // Changes to an organisation; omitted fields stay as they are.

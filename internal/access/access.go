@@ -267,3 +267,72 @@ var AllowInviteeAnswer = privacy.MutationRuleFunc(func(ctx context.Context, m en
 	f.Where(entql.And(entql.FieldEQ("user_id", v.UserID), entql.FieldEQ("answer", "PENDING")))
 	return privacy.Allow
 })
+
+// nothing is a predicate no row matches (ids are never empty).
+var nothing = entql.FieldEQ("id", "")
+
+// currentMemberOfGroup is the predicate of a working group where user is a current member on day.
+func currentMemberOfGroup(user, day string) entql.P {
+	return entql.HasEdgeWith("memberships", entql.And(entql.FieldEQ("user_id", user), CurrentMembership(day)))
+}
+
+// FilterVisibleMeetings narrows Meeting reads: a signed-in viewer sees the meetings of the
+// groups where they are a current member, and any meeting they hold an invitation to (a
+// member whose term starts before the meeting) or attended (their own history, after
+// their term); anonymous viewers see none. Meetings are filtered rather than denied, so a
+// public group's meetings read as an empty list for those who may not see them.
+var FilterVisibleMeetings = queryRule(func(ctx context.Context, q ent.Query) error {
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || v.UserID == "" {
+		f.Where(nothing)
+		return privacy.Allow
+	}
+	me := entql.FieldEQ("id", v.UserID)
+	f.Where(entql.Or(
+		entql.HasEdgeWith("group", currentMemberOfGroup(v.UserID, today(ctx))),
+		entql.HasEdgeWith("invitees", me),
+		entql.HasEdgeWith("attendees", me),
+	))
+	return privacy.Allow
+})
+
+// FilterVisibleDeclarations narrows ConflictOfInterestDeclaration reads: a signed-in
+// viewer sees their own declarations and those of the people they currently sit with in a
+// working group (both current members of the same group); anonymous viewers see none.
+var FilterVisibleDeclarations = queryRule(func(ctx context.Context, q ent.Query) error {
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || v.UserID == "" {
+		f.Where(nothing)
+		return privacy.Allow
+	}
+	day := today(ctx)
+	coMember := entql.HasEdgeWith("user", entql.HasEdgeWith("memberships", entql.And(
+		CurrentMembership(day),
+		entql.HasEdgeWith("group", currentMemberOfGroup(v.UserID, day)),
+	)))
+	f.Where(entql.Or(entql.FieldEQ("user_id", v.UserID), coMember))
+	return privacy.Allow
+})
+
+// AllowOwnDeclaration lets a signed-in person file (create) their own conflict-of-interest
+// declaration, and nothing else: no edits, no one else's.
+var AllowOwnDeclaration = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || v.UserID == "" || !m.Op().Is(ent.OpCreate) {
+		return privacy.Skip
+	}
+	if owner, ok := m.Field("user_id"); ok {
+		if id := reflect.ValueOf(owner); id.Kind() == reflect.String && id.String() == v.UserID {
+			return privacy.Allow
+		}
+	}
+	return privacy.Denyf("a person can only file their own declaration")
+})

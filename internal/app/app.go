@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +74,8 @@ const (
 	JobOutbox      = outbox.DispatchJobName
 	JobAuthCleanup = "auth.cleanup"
 	JobTermWarning = groups.TermWarningJobName
+	// JobDeclarationReminder asks members to declare or renew their interests.
+	JobDeclarationReminder = groups.DeclarationReminderJobName
 )
 
 // New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
@@ -162,8 +165,14 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	public, err := url.Parse(cfg.PublicURL)
+	if err != nil || public.Hostname() == "" {
+		return nil, fmt.Errorf("COALITION_PUBLIC_URL %q: not an absolute URL", cfg.PublicURL)
+	}
 	a.WorkingGroups, err = groups.NewWorkingGroups(groups.WorkingGroupsConfig{
 		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Links: a.Auth, Logger: log,
+		Organizer:      cmail.Address{Name: from.Name, Email: from.Address},
+		CalendarDomain: public.Hostname(),
 	})
 	if err != nil {
 		return nil, err
@@ -179,6 +188,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		// Daily; a day missed is caught up the next (the warning window is 30 days wide).
 		{Name: JobTermWarning, Interval: 24 * time.Hour, Run: func(ctx context.Context) error {
 			_, err := a.WorkingGroups.WarnTermsEnding(ctx)
+			return err
+		}},
+		{Name: JobDeclarationReminder, Interval: 24 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.WorkingGroups.RemindDeclarations(ctx)
 			return err
 		}},
 	} {

@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -44,6 +45,11 @@ type WorkingGroupsConfig struct {
 	Links LinkIssuer
 	// InvitationTTL is how long those links work (DefaultInvitationTTL when zero).
 	InvitationTTL time.Duration
+	// Organizer is the ORGANIZER of meeting invitations: the address the emails come from.
+	Organizer mail.Address
+	// CalendarDomain ends the UID of every meeting's calendar entry ("<meeting id>@<domain>"):
+	// the host of the public URL, so entries stay unique across calendars.
+	CalendarDomain string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -64,6 +70,9 @@ type WorkingGroups struct {
 func NewWorkingGroups(cfg WorkingGroupsConfig) (*WorkingGroups, error) {
 	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Links == nil {
 		return nil, errors.New("groups: Client, Now, Notifier and Links are required")
+	}
+	if cfg.Organizer.Email == "" || cfg.CalendarDomain == "" {
+		return nil, errors.New("groups: Organizer and CalendarDomain are required")
 	}
 	if cfg.Dialect != dialect.SQLite && cfg.Dialect != dialect.Postgres {
 		return nil, fmt.Errorf("groups: unknown dialect %q", cfg.Dialect)

@@ -46,6 +46,22 @@ var fixtures = map[string]any{
 		Name: "Ana Novak", GroupName: "Pharmacist Working Group", Role: "Member",
 		LastDay: "2027-06-30", Reason: "Moved to another hospital & handed over <her> role.",
 	},
+	"meeting_invitation": notify.MeetingData{
+		Kind: notify.MeetingUpdated, Name: "Ana Novak", GroupName: "Pharmacist Working Group", Title: "Quarterly meeting",
+		When: "Thursday 4 March 2027, 14:00–15:30 (Europe/Paris)", WhenUTC: "Thursday 4 March 2027, 13:00–14:30 (UTC)",
+		Location: "Hôpital Saint-Louis, Paris (fictional), room 3", VideoURL: "https://meet.example.org/pharm-q1",
+		Agenda: "1. Survey on **CAR-T** handling\n2. <script>x</script> AOB", AgendaHTML: "<ol><li>Survey on <strong>CAR-T</strong> handling</li><li>AOB</li></ol>",
+		Changes: []string{"time", "location"},
+	},
+	"meeting_cancelled": notify.MeetingData{
+		Kind: notify.MeetingCancelled, Name: "Ana Novak", GroupName: "Pharmacist Working Group", Title: "Quarterly meeting",
+		When: "Thursday 4 March 2027, 14:00–15:30 (Europe/Paris)", WhenUTC: "Thursday 4 March 2027, 13:00–14:30 (UTC)",
+		Reason: "The chair & two members are at <ASH>.",
+	},
+	"declaration_reminder": notify.DeclarationReminderData{
+		Name: "Ana Novak", LastDeclared: "2026-02-10", RenewBy: "2027-02-10",
+		Groups: []string{"Delphi Expert Panel", "Pharmacist Working Group"},
+	},
 	"membership_term_warning": notify.TermWarningData{
 		RecipientName: "Coalition Office", MemberName: "Ana Novak", GroupName: "Pharmacist Working Group",
 		Role: "Chair", TermEnd: "2027-02-11", DaysLeft: 30,

@@ -163,3 +163,52 @@ func (f *FocusArea) UnmarshalGQL(v any) error {
 	*f = FocusArea(s)
 	return nil
 }
+
+// InterestKind is the kind of a declared interest (conflict of interest).
+type InterestKind string
+
+// Kinds of interest.
+const (
+	InterestEmployment       InterestKind = "EMPLOYMENT"
+	InterestConsultancy      InterestKind = "CONSULTANCY"
+	InterestAdvisoryBoard    InterestKind = "ADVISORY_BOARD"
+	InterestSpeakerFees      InterestKind = "SPEAKER_FEES"
+	InterestResearchFunding  InterestKind = "RESEARCH_FUNDING"
+	InterestTravelSupport    InterestKind = "TRAVEL_SUPPORT"
+	InterestEquity           InterestKind = "EQUITY"
+	InterestIntellectualProp InterestKind = "INTELLECTUAL_PROPERTY"
+	InterestOther            InterestKind = "OTHER"
+)
+
+// InterestKinds lists every kind of interest in a stable order.
+var InterestKinds = []InterestKind{InterestEmployment, InterestConsultancy, InterestAdvisoryBoard, InterestSpeakerFees,
+	InterestResearchFunding, InterestTravelSupport, InterestEquity, InterestIntellectualProp, InterestOther}
+
+// Valid reports whether k is a known kind of interest.
+func (k InterestKind) Valid() bool { return slices.Contains(InterestKinds, k) }
+
+// MarshalGQL implements graphql.Marshaler.
+func (k InterestKind) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(k))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (k *InterestKind) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok || !InterestKind(s).Valid() {
+		return fmt.Errorf("%v is not a valid InterestKind", v)
+	}
+	*k = InterestKind(s)
+	return nil
+}
+
+// Interest is one entry of a conflict-of-interest declaration: a relationship with an
+// organisation (typically industry) of some kind over a period.
+type Interest struct {
+	// Organisation is the organisation's name as declared (it need not be in the directory).
+	Organisation string       `json:"organisation"`
+	Kind         InterestKind `json:"kind"`
+	// Description says what the interest is, e.g. "advisory board on BCMA CAR-T"; may be empty.
+	Description string `json:"description"`
+	// From is the first day; To the last, nil while it is ongoing.
+	From Date  `json:"from"`
+	To   *Date `json:"to,omitempty"`
+}

@@ -1,0 +1,125 @@
+// Package calendar writes iCalendar objects (RFC 5545) for email invitations (iMIP,
+// RFC 6047): a meeting or a placement as one VEVENT with a stable UID, sent as
+// METHOD:REQUEST when it is created or changed (with a higher SEQUENCE each time) and as
+// METHOD:CANCEL when it is called off, so Outlook, Google Calendar and Apple Calendar
+// import it as an invitation and update the same entry instead of adding another.
+//
+// Times are written in UTC (the "Z" form), which every client converts to the reader's
+// zone; the meeting's own zone travels in the human-readable text of the email.
+package calendar
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+
+	"github.com/gocart-coalition/coalition/internal/mail"
+)
+
+// ProductID is the PRODID of every calendar object we write.
+const ProductID = "-//European CAR-T Coalition//coalition//EN"
+
+// Event is one calendar entry.
+type Event struct {
+	// UID identifies the entry across versions: the same for an event's request, its
+	// updates and its cancellation (e.g. "mtg_01J…@coalition.example.org").
+	UID string
+	// Sequence is the version: 0 when first sent, higher for every change sent since.
+	Sequence int
+	Summary  string
+	// Description is plain text.
+	Description string
+	Location    string
+	// URL is a link for the event (e.g. the video call), optional.
+	URL        string
+	Start, End time.Time
+	// Organizer is who sends the invitation (the coalition's mail sender).
+	Organizer mail.Address
+	// Attendees are the people invited; in an emailed invitation, the recipient.
+	Attendees []mail.Address
+	// Stamp is when this version was written (DTSTAMP).
+	Stamp time.Time
+}
+
+// Request returns the VCALENDAR with METHOD:REQUEST that invites to e or updates it.
+func Request(e Event) ([]byte, error) { return write(e, ics.MethodRequest, ics.ObjectStatusConfirmed) }
+
+// Cancel returns the VCALENDAR with METHOD:CANCEL that calls e off; e.Sequence must be
+// higher than that of the last request sent.
+func Cancel(e Event) ([]byte, error) { return write(e, ics.MethodCancel, ics.ObjectStatusCancelled) }
+
+func write(e Event, method ics.Method, status ics.ObjectStatus) ([]byte, error) {
+	switch {
+	case e.UID == "" || strings.ContainsAny(e.UID, "\r\n"):
+		return nil, fmt.Errorf("calendar: event needs a one-line UID")
+	case !e.End.After(e.Start):
+		return nil, fmt.Errorf("calendar: event %s ends before it starts", e.UID)
+	case e.Organizer.Email == "":
+		return nil, fmt.Errorf("calendar: event %s needs an organizer", e.UID)
+	case e.Sequence < 0:
+		return nil, fmt.Errorf("calendar: event %s has a negative sequence", e.UID)
+	}
+	cal := ics.NewCalendarFor("")
+	cal.SetProductId(ProductID)
+	cal.SetMethod(method)
+	cal.SetCalscale("GREGORIAN")
+	ev := cal.AddEvent(e.UID)
+	ev.SetDtStampTime(e.Stamp)
+	ev.SetSequence(e.Sequence)
+	ev.SetStartAt(e.Start)
+	ev.SetEndAt(e.End)
+	ev.SetSummary(oneLine(e.Summary))
+	if e.Description != "" {
+		ev.SetDescription(e.Description)
+	}
+	if e.Location != "" {
+		ev.SetLocation(oneLine(e.Location))
+	}
+	if e.URL != "" {
+		ev.SetURL(e.URL)
+	}
+	ev.SetStatus(status)
+	ev.SetTimeTransparency(ics.TransparencyOpaque)
+	ev.SetOrganizer("mailto:"+e.Organizer.Email, cn(e.Organizer.Name)...)
+	for _, a := range e.Attendees {
+		params := append(cn(a.Name),
+			ics.WithRSVP(false),
+			ics.ParticipationRoleReqParticipant,
+			ics.CalendarUserTypeIndividual,
+		)
+		if method == ics.MethodRequest {
+			params = append(params, ics.ParticipationStatusNeedsAction)
+		}
+		ev.AddAttendee("mailto:"+a.Email, params...)
+	}
+	var b strings.Builder
+	if err := cal.SerializeTo(&b, ics.WithNewLine("\r\n")); err != nil {
+		return nil, fmt.Errorf("calendar: write %s: %w", e.UID, err)
+	}
+	return []byte(b.String()), nil
+}
+
+// cn is the CN parameter of a name, none for an empty one. RFC 5545 allows a parameter
+// value with a comma, semicolon or colon only inside double quotes, and golang-ical
+// escapes those with backslashes instead (which clients show literally or misparse), so
+// they become spaces here; a double quote or backslash cannot appear in a parameter at all.
+func cn(name string) []ics.PropertyParameter {
+	name = oneLine(strings.Map(func(r rune) rune {
+		switch r {
+		case ',', ';', ':', '"', '\\':
+			return ' '
+		}
+		return r
+	}, name))
+	if name == "" {
+		return nil
+	}
+	return []ics.PropertyParameter{ics.WithCN(name)}
+}
+
+// oneLine folds line breaks into spaces for properties that are one line by nature.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
