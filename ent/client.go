@@ -19,8 +19,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -45,10 +47,14 @@ type Client struct {
 	ApiToken *ApiTokenClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// Call is the client for interacting with the Call builders.
+	Call *CallClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// HostCentre is the client for interacting with the HostCentre builders.
 	HostCentre *HostCentreClient
+	// HostSlot is the client for interacting with the HostSlot builders.
+	HostSlot *HostSlotClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
@@ -81,8 +87,10 @@ func (c *Client) init() {
 	c.Affiliation = NewAffiliationClient(c.config)
 	c.ApiToken = NewApiTokenClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.Call = NewCallClient(c.config)
 	c.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(c.config)
 	c.HostCentre = NewHostCentreClient(c.config)
+	c.HostSlot = NewHostSlotClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.LoginLink = NewLoginLinkClient(c.config)
 	c.Meeting = NewMeetingClient(c.config)
@@ -187,8 +195,10 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Affiliation:                   NewAffiliationClient(cfg),
 		ApiToken:                      NewApiTokenClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
+		Call:                          NewCallClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
+		HostSlot:                      NewHostSlotClient(cfg),
 		Job:                           NewJobClient(cfg),
 		LoginLink:                     NewLoginLinkClient(cfg),
 		Meeting:                       NewMeetingClient(cfg),
@@ -220,8 +230,10 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Affiliation:                   NewAffiliationClient(cfg),
 		ApiToken:                      NewApiTokenClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
+		Call:                          NewCallClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
+		HostSlot:                      NewHostSlotClient(cfg),
 		Job:                           NewJobClient(cfg),
 		LoginLink:                     NewLoginLinkClient(cfg),
 		Meeting:                       NewMeetingClient(cfg),
@@ -260,9 +272,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Affiliation, c.ApiToken, c.AuditEvent, c.ConflictOfInterestDeclaration,
-		c.HostCentre, c.Job, c.LoginLink, c.Meeting, c.Membership, c.Organisation,
-		c.OutboxMessage, c.Session, c.User, c.WorkingGroup,
+		c.Affiliation, c.ApiToken, c.AuditEvent, c.Call,
+		c.ConflictOfInterestDeclaration, c.HostCentre, c.HostSlot, c.Job, c.LoginLink,
+		c.Meeting, c.Membership, c.Organisation, c.OutboxMessage, c.Session, c.User,
+		c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -272,9 +285,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Affiliation, c.ApiToken, c.AuditEvent, c.ConflictOfInterestDeclaration,
-		c.HostCentre, c.Job, c.LoginLink, c.Meeting, c.Membership, c.Organisation,
-		c.OutboxMessage, c.Session, c.User, c.WorkingGroup,
+		c.Affiliation, c.ApiToken, c.AuditEvent, c.Call,
+		c.ConflictOfInterestDeclaration, c.HostCentre, c.HostSlot, c.Job, c.LoginLink,
+		c.Meeting, c.Membership, c.Organisation, c.OutboxMessage, c.Session, c.User,
+		c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -289,10 +303,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ApiToken.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *CallMutation:
+		return c.Call.mutate(ctx, m)
 	case *ConflictOfInterestDeclarationMutation:
 		return c.ConflictOfInterestDeclaration.mutate(ctx, m)
 	case *HostCentreMutation:
 		return c.HostCentre.mutate(ctx, m)
+	case *HostSlotMutation:
+		return c.HostSlot.mutate(ctx, m)
 	case *JobMutation:
 		return c.Job.mutate(ctx, m)
 	case *LoginLinkMutation:
@@ -766,6 +784,156 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 	}
 }
 
+// CallClient is a client for the Call schema.
+type CallClient struct {
+	config
+}
+
+// NewCallClient returns a client for the Call from the given config.
+func NewCallClient(c config) *CallClient {
+	return &CallClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `call.Hooks(f(g(h())))`.
+func (c *CallClient) Use(hooks ...Hook) {
+	c.hooks.Call = append(c.hooks.Call, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `call.Intercept(f(g(h())))`.
+func (c *CallClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Call = append(c.inters.Call, interceptors...)
+}
+
+// Create returns a builder for creating a Call entity.
+func (c *CallClient) Create() *CallCreate {
+	mutation := newCallMutation(c.config, OpCreate)
+	return &CallCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Call entities.
+func (c *CallClient) CreateBulk(builders ...*CallCreate) *CallCreateBulk {
+	return &CallCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CallClient) MapCreateBulk(slice any, setFunc func(*CallCreate, int)) *CallCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CallCreateBulk{err: fmt.Errorf("calling to CallClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CallCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CallCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Call.
+func (c *CallClient) Update() *CallUpdate {
+	mutation := newCallMutation(c.config, OpUpdate)
+	return &CallUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CallClient) UpdateOne(_m *Call) *CallUpdateOne {
+	mutation := newCallMutation(c.config, OpUpdateOne, withCall(_m))
+	return &CallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CallClient) UpdateOneID(id pulid.ID) *CallUpdateOne {
+	mutation := newCallMutation(c.config, OpUpdateOne, withCallID(id))
+	return &CallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Call.
+func (c *CallClient) Delete() *CallDelete {
+	mutation := newCallMutation(c.config, OpDelete)
+	return &CallDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CallClient) DeleteOne(_m *Call) *CallDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CallClient) DeleteOneID(id pulid.ID) *CallDeleteOne {
+	builder := c.Delete().Where(call.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CallDeleteOne{builder}
+}
+
+// Query returns a query builder for Call.
+func (c *CallClient) Query() *CallQuery {
+	return &CallQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCall},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Call entity by its id.
+func (c *CallClient) Get(ctx context.Context, id pulid.ID) (*Call, error) {
+	return c.Query().Where(call.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CallClient) GetX(ctx context.Context, id pulid.ID) *Call {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySlots queries the slots edge of a Call.
+func (c *CallClient) QuerySlots(_m *Call) *HostSlotQuery {
+	query := (&HostSlotClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(hostslot.Table, hostslot.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.SlotsTable, call.SlotsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CallClient) Hooks() []Hook {
+	hooks := c.hooks.Call
+	return append(hooks[:len(hooks):len(hooks)], call.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CallClient) Interceptors() []Interceptor {
+	return c.inters.Call
+}
+
+func (c *CallClient) mutate(ctx context.Context, m *CallMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CallCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CallUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Call mutation op: %q", m.Op())
+	}
+}
+
 // ConflictOfInterestDeclarationClient is a client for the ConflictOfInterestDeclaration schema.
 type ConflictOfInterestDeclarationClient struct {
 	config
@@ -1024,6 +1192,22 @@ func (c *HostCentreClient) GetX(ctx context.Context, id pulid.ID) *HostCentre {
 	return obj
 }
 
+// QuerySlots queries the slots edge of a HostCentre.
+func (c *HostCentreClient) QuerySlots(_m *HostCentre) *HostSlotQuery {
+	query := (&HostSlotClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostcentre.Table, hostcentre.FieldID, id),
+			sqlgraph.To(hostslot.Table, hostslot.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, hostcentre.SlotsTable, hostcentre.SlotsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryOrganisation queries the organisation edge of a HostCentre.
 func (c *HostCentreClient) QueryOrganisation(_m *HostCentre) *OrganisationQuery {
 	query := (&OrganisationClient{config: c.config}).Query()
@@ -1079,6 +1263,172 @@ func (c *HostCentreClient) mutate(ctx context.Context, m *HostCentreMutation) (V
 		return (&HostCentreDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown HostCentre mutation op: %q", m.Op())
+	}
+}
+
+// HostSlotClient is a client for the HostSlot schema.
+type HostSlotClient struct {
+	config
+}
+
+// NewHostSlotClient returns a client for the HostSlot from the given config.
+func NewHostSlotClient(c config) *HostSlotClient {
+	return &HostSlotClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `hostslot.Hooks(f(g(h())))`.
+func (c *HostSlotClient) Use(hooks ...Hook) {
+	c.hooks.HostSlot = append(c.hooks.HostSlot, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `hostslot.Intercept(f(g(h())))`.
+func (c *HostSlotClient) Intercept(interceptors ...Interceptor) {
+	c.inters.HostSlot = append(c.inters.HostSlot, interceptors...)
+}
+
+// Create returns a builder for creating a HostSlot entity.
+func (c *HostSlotClient) Create() *HostSlotCreate {
+	mutation := newHostSlotMutation(c.config, OpCreate)
+	return &HostSlotCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of HostSlot entities.
+func (c *HostSlotClient) CreateBulk(builders ...*HostSlotCreate) *HostSlotCreateBulk {
+	return &HostSlotCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *HostSlotClient) MapCreateBulk(slice any, setFunc func(*HostSlotCreate, int)) *HostSlotCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &HostSlotCreateBulk{err: fmt.Errorf("calling to HostSlotClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*HostSlotCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &HostSlotCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for HostSlot.
+func (c *HostSlotClient) Update() *HostSlotUpdate {
+	mutation := newHostSlotMutation(c.config, OpUpdate)
+	return &HostSlotUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *HostSlotClient) UpdateOne(_m *HostSlot) *HostSlotUpdateOne {
+	mutation := newHostSlotMutation(c.config, OpUpdateOne, withHostSlot(_m))
+	return &HostSlotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *HostSlotClient) UpdateOneID(id pulid.ID) *HostSlotUpdateOne {
+	mutation := newHostSlotMutation(c.config, OpUpdateOne, withHostSlotID(id))
+	return &HostSlotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for HostSlot.
+func (c *HostSlotClient) Delete() *HostSlotDelete {
+	mutation := newHostSlotMutation(c.config, OpDelete)
+	return &HostSlotDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *HostSlotClient) DeleteOne(_m *HostSlot) *HostSlotDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *HostSlotClient) DeleteOneID(id pulid.ID) *HostSlotDeleteOne {
+	builder := c.Delete().Where(hostslot.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &HostSlotDeleteOne{builder}
+}
+
+// Query returns a query builder for HostSlot.
+func (c *HostSlotClient) Query() *HostSlotQuery {
+	return &HostSlotQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeHostSlot},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a HostSlot entity by its id.
+func (c *HostSlotClient) Get(ctx context.Context, id pulid.ID) (*HostSlot, error) {
+	return c.Query().Where(hostslot.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *HostSlotClient) GetX(ctx context.Context, id pulid.ID) *HostSlot {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCall queries the call edge of a HostSlot.
+func (c *HostSlotClient) QueryCall(_m *HostSlot) *CallQuery {
+	query := (&CallClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostslot.Table, hostslot.FieldID, id),
+			sqlgraph.To(call.Table, call.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, hostslot.CallTable, hostslot.CallColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHostCentre queries the host_centre edge of a HostSlot.
+func (c *HostSlotClient) QueryHostCentre(_m *HostSlot) *HostCentreQuery {
+	query := (&HostCentreClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostslot.Table, hostslot.FieldID, id),
+			sqlgraph.To(hostcentre.Table, hostcentre.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, hostslot.HostCentreTable, hostslot.HostCentreColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *HostSlotClient) Hooks() []Hook {
+	hooks := c.hooks.HostSlot
+	return append(hooks[:len(hooks):len(hooks)], hostslot.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *HostSlotClient) Interceptors() []Interceptor {
+	return c.inters.HostSlot
+}
+
+func (c *HostSlotClient) mutate(ctx context.Context, m *HostSlotMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&HostSlotCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&HostSlotUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&HostSlotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&HostSlotDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown HostSlot mutation op: %q", m.Op())
 	}
 }
 
@@ -2595,14 +2945,14 @@ func (c *WorkingGroupClient) mutate(ctx context.Context, m *WorkingGroupMutation
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Affiliation, ApiToken, AuditEvent, ConflictOfInterestDeclaration, HostCentre,
-		Job, LoginLink, Meeting, Membership, Organisation, OutboxMessage, Session,
-		User, WorkingGroup []ent.Hook
+		Affiliation, ApiToken, AuditEvent, Call, ConflictOfInterestDeclaration,
+		HostCentre, HostSlot, Job, LoginLink, Meeting, Membership, Organisation,
+		OutboxMessage, Session, User, WorkingGroup []ent.Hook
 	}
 	inters struct {
-		Affiliation, ApiToken, AuditEvent, ConflictOfInterestDeclaration, HostCentre,
-		Job, LoginLink, Meeting, Membership, Organisation, OutboxMessage, Session,
-		User, WorkingGroup []ent.Interceptor
+		Affiliation, ApiToken, AuditEvent, Call, ConflictOfInterestDeclaration,
+		HostCentre, HostSlot, Job, LoginLink, Meeting, Membership, Organisation,
+		OutboxMessage, Session, User, WorkingGroup []ent.Interceptor
 	}
 )
 

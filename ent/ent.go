@@ -15,8 +15,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -89,8 +91,10 @@ func checkColumn(t, c string) error {
 			affiliation.Table:                   affiliation.ValidColumn,
 			apitoken.Table:                      apitoken.ValidColumn,
 			auditevent.Table:                    auditevent.ValidColumn,
+			call.Table:                          call.ValidColumn,
 			conflictofinterestdeclaration.Table: conflictofinterestdeclaration.ValidColumn,
 			hostcentre.Table:                    hostcentre.ValidColumn,
+			hostslot.Table:                      hostslot.ValidColumn,
 			job.Table:                           job.ValidColumn,
 			loginlink.Table:                     loginlink.ValidColumn,
 			meeting.Table:                       meeting.ValidColumn,

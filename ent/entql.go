@@ -6,8 +6,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -27,7 +29,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 14)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -94,6 +96,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   call.Table,
+			Columns: call.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: call.FieldID,
+			},
+		},
+		Type: "Call",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			call.FieldCreatedAt:              {Type: field.TypeTime, Column: call.FieldCreatedAt},
+			call.FieldUpdatedAt:              {Type: field.TypeTime, Column: call.FieldUpdatedAt},
+			call.FieldTitle:                  {Type: field.TypeString, Column: call.FieldTitle},
+			call.FieldDescription:            {Type: field.TypeString, Column: call.FieldDescription},
+			call.FieldStatus:                 {Type: field.TypeEnum, Column: call.FieldStatus},
+			call.FieldStatusReason:           {Type: field.TypeString, Column: call.FieldStatusReason},
+			call.FieldOpensAt:                {Type: field.TypeTime, Column: call.FieldOpensAt},
+			call.FieldClosesAt:               {Type: field.TypeTime, Column: call.FieldClosesAt},
+			call.FieldTimeZone:               {Type: field.TypeString, Column: call.FieldTimeZone},
+			call.FieldPlacementStart:         {Type: field.TypeString, Column: call.FieldPlacementStart},
+			call.FieldPlacementEnd:           {Type: field.TypeString, Column: call.FieldPlacementEnd},
+			call.FieldPlacementWeeks:         {Type: field.TypeJSON, Column: call.FieldPlacementWeeks},
+			call.FieldEligibleCountries:      {Type: field.TypeJSON, Column: call.FieldEligibleCountries},
+			call.FieldMaxPreferences:         {Type: field.TypeInt, Column: call.FieldMaxPreferences},
+			call.FieldFundedPlaces:           {Type: field.TypeInt, Column: call.FieldFundedPlaces},
+			call.FieldRequiredDocuments:      {Type: field.TypeJSON, Column: call.FieldRequiredDocuments},
+			call.FieldRefereeLetters:         {Type: field.TypeInt, Column: call.FieldRefereeLetters},
+			call.FieldReviewCriteria:         {Type: field.TypeJSON, Column: call.FieldReviewCriteria},
+			call.FieldOfferResponseHours:     {Type: field.TypeInt, Column: call.FieldOfferResponseHours},
+			call.FieldMinLeadDays:            {Type: field.TypeInt, Column: call.FieldMinLeadDays},
+			call.FieldOnePlacementPerTrainee: {Type: field.TypeBool, Column: call.FieldOnePlacementPerTrainee},
+			call.FieldNoRepeatMonths:         {Type: field.TypeInt, Column: call.FieldNoRepeatMonths},
+			call.FieldRankingDeadline:        {Type: field.TypeTime, Column: call.FieldRankingDeadline},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conflictofinterestdeclaration.Table,
 			Columns: conflictofinterestdeclaration.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -111,7 +149,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conflictofinterestdeclaration.FieldInterests:        {Type: field.TypeJSON, Column: conflictofinterestdeclaration.FieldInterests},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostcentre.Table,
 			Columns: hostcentre.Columns,
@@ -140,7 +178,33 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostcentre.FieldAcceptingObservers:     {Type: field.TypeBool, Column: hostcentre.FieldAcceptingObservers},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   hostslot.Table,
+			Columns: hostslot.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: hostslot.FieldID,
+			},
+		},
+		Type: "HostSlot",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			hostslot.FieldCreatedAt:    {Type: field.TypeTime, Column: hostslot.FieldCreatedAt},
+			hostslot.FieldUpdatedAt:    {Type: field.TypeTime, Column: hostslot.FieldUpdatedAt},
+			hostslot.FieldCallID:       {Type: field.TypeString, Column: hostslot.FieldCallID},
+			hostslot.FieldHostCentreID: {Type: field.TypeString, Column: hostslot.FieldHostCentreID},
+			hostslot.FieldStartDate:    {Type: field.TypeString, Column: hostslot.FieldStartDate},
+			hostslot.FieldEndDate:      {Type: field.TypeString, Column: hostslot.FieldEndDate},
+			hostslot.FieldWeeks:        {Type: field.TypeInt, Column: hostslot.FieldWeeks},
+			hostslot.FieldCapacity:     {Type: field.TypeInt, Column: hostslot.FieldCapacity},
+			hostslot.FieldLanguages:    {Type: field.TypeJSON, Column: hostslot.FieldLanguages},
+			hostslot.FieldFocusAreas:   {Type: field.TypeJSON, Column: hostslot.FieldFocusAreas},
+			hostslot.FieldNote:         {Type: field.TypeString, Column: hostslot.FieldNote},
+			hostslot.FieldStatus:       {Type: field.TypeEnum, Column: hostslot.FieldStatus},
+			hostslot.FieldStatusReason: {Type: field.TypeString, Column: hostslot.FieldStatusReason},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -165,7 +229,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFailures:       {Type: field.TypeInt64, Column: job.FieldFailures},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlink.Table,
 			Columns: loginlink.Columns,
@@ -188,7 +252,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
@@ -215,7 +279,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -241,7 +305,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -262,7 +326,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -293,7 +357,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -315,7 +379,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -335,7 +399,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -392,6 +456,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 	)
 	graph.MustAddE(
+		"slots",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.SlotsTable,
+			Columns: []string{call.SlotsColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"HostSlot",
+	)
+	graph.MustAddE(
 		"user",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -402,6 +478,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ConflictOfInterestDeclaration",
 		"User",
+	)
+	graph.MustAddE(
+		"slots",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   hostcentre.SlotsTable,
+			Columns: []string{hostcentre.SlotsColumn},
+			Bidi:    false,
+		},
+		"HostCentre",
+		"HostSlot",
 	)
 	graph.MustAddE(
 		"organisation",
@@ -426,6 +514,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"HostCentre",
 		"User",
+	)
+	graph.MustAddE(
+		"call",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   hostslot.CallTable,
+			Columns: []string{hostslot.CallColumn},
+			Bidi:    false,
+		},
+		"HostSlot",
+		"Call",
+	)
+	graph.MustAddE(
+		"host_centre",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   hostslot.HostCentreTable,
+			Columns: []string{hostslot.HostCentreColumn},
+			Bidi:    false,
+		},
+		"HostSlot",
+		"HostCentre",
 	)
 	graph.MustAddE(
 		"group",
@@ -952,6 +1064,175 @@ func (f *AuditEventFilter) WhereDetails(p entql.BytesP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CallQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CallQuery builder.
+func (_q *CallQuery) Filter() *CallFilter {
+	return &CallFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CallMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CallMutation builder.
+func (m *CallMutation) Filter() *CallFilter {
+	return &CallFilter{config: m.config, predicateAdder: m}
+}
+
+// CallFilter provides a generic filtering capability at runtime for CallQuery.
+type CallFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CallFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *CallFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(call.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CallFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CallFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldUpdatedAt))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *CallFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(call.FieldTitle))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *CallFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(call.FieldDescription))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *CallFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(call.FieldStatus))
+}
+
+// WhereStatusReason applies the entql string predicate on the status_reason field.
+func (f *CallFilter) WhereStatusReason(p entql.StringP) {
+	f.Where(p.Field(call.FieldStatusReason))
+}
+
+// WhereOpensAt applies the entql time.Time predicate on the opens_at field.
+func (f *CallFilter) WhereOpensAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldOpensAt))
+}
+
+// WhereClosesAt applies the entql time.Time predicate on the closes_at field.
+func (f *CallFilter) WhereClosesAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldClosesAt))
+}
+
+// WhereTimeZone applies the entql string predicate on the time_zone field.
+func (f *CallFilter) WhereTimeZone(p entql.StringP) {
+	f.Where(p.Field(call.FieldTimeZone))
+}
+
+// WherePlacementStart applies the entql string predicate on the placement_start field.
+func (f *CallFilter) WherePlacementStart(p entql.StringP) {
+	f.Where(p.Field(call.FieldPlacementStart))
+}
+
+// WherePlacementEnd applies the entql string predicate on the placement_end field.
+func (f *CallFilter) WherePlacementEnd(p entql.StringP) {
+	f.Where(p.Field(call.FieldPlacementEnd))
+}
+
+// WherePlacementWeeks applies the entql json.RawMessage predicate on the placement_weeks field.
+func (f *CallFilter) WherePlacementWeeks(p entql.BytesP) {
+	f.Where(p.Field(call.FieldPlacementWeeks))
+}
+
+// WhereEligibleCountries applies the entql json.RawMessage predicate on the eligible_countries field.
+func (f *CallFilter) WhereEligibleCountries(p entql.BytesP) {
+	f.Where(p.Field(call.FieldEligibleCountries))
+}
+
+// WhereMaxPreferences applies the entql int predicate on the max_preferences field.
+func (f *CallFilter) WhereMaxPreferences(p entql.IntP) {
+	f.Where(p.Field(call.FieldMaxPreferences))
+}
+
+// WhereFundedPlaces applies the entql int predicate on the funded_places field.
+func (f *CallFilter) WhereFundedPlaces(p entql.IntP) {
+	f.Where(p.Field(call.FieldFundedPlaces))
+}
+
+// WhereRequiredDocuments applies the entql json.RawMessage predicate on the required_documents field.
+func (f *CallFilter) WhereRequiredDocuments(p entql.BytesP) {
+	f.Where(p.Field(call.FieldRequiredDocuments))
+}
+
+// WhereRefereeLetters applies the entql int predicate on the referee_letters field.
+func (f *CallFilter) WhereRefereeLetters(p entql.IntP) {
+	f.Where(p.Field(call.FieldRefereeLetters))
+}
+
+// WhereReviewCriteria applies the entql json.RawMessage predicate on the review_criteria field.
+func (f *CallFilter) WhereReviewCriteria(p entql.BytesP) {
+	f.Where(p.Field(call.FieldReviewCriteria))
+}
+
+// WhereOfferResponseHours applies the entql int predicate on the offer_response_hours field.
+func (f *CallFilter) WhereOfferResponseHours(p entql.IntP) {
+	f.Where(p.Field(call.FieldOfferResponseHours))
+}
+
+// WhereMinLeadDays applies the entql int predicate on the min_lead_days field.
+func (f *CallFilter) WhereMinLeadDays(p entql.IntP) {
+	f.Where(p.Field(call.FieldMinLeadDays))
+}
+
+// WhereOnePlacementPerTrainee applies the entql bool predicate on the one_placement_per_trainee field.
+func (f *CallFilter) WhereOnePlacementPerTrainee(p entql.BoolP) {
+	f.Where(p.Field(call.FieldOnePlacementPerTrainee))
+}
+
+// WhereNoRepeatMonths applies the entql int predicate on the no_repeat_months field.
+func (f *CallFilter) WhereNoRepeatMonths(p entql.IntP) {
+	f.Where(p.Field(call.FieldNoRepeatMonths))
+}
+
+// WhereRankingDeadline applies the entql time.Time predicate on the ranking_deadline field.
+func (f *CallFilter) WhereRankingDeadline(p entql.TimeP) {
+	f.Where(p.Field(call.FieldRankingDeadline))
+}
+
+// WhereHasSlots applies a predicate to check if query has an edge slots.
+func (f *CallFilter) WhereHasSlots() {
+	f.Where(entql.HasEdge("slots"))
+}
+
+// WhereHasSlotsWith applies a predicate to check if query has an edge slots with a given conditions (other predicates).
+func (f *CallFilter) WhereHasSlotsWith(preds ...predicate.HostSlot) {
+	f.Where(entql.HasEdgeWith("slots", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ConflictOfInterestDeclarationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -980,7 +1261,7 @@ type ConflictOfInterestDeclarationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConflictOfInterestDeclarationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1064,7 +1345,7 @@ type HostCentreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostCentreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1155,6 +1436,20 @@ func (f *HostCentreFilter) WhereAcceptingObservers(p entql.BoolP) {
 	f.Where(p.Field(hostcentre.FieldAcceptingObservers))
 }
 
+// WhereHasSlots applies a predicate to check if query has an edge slots.
+func (f *HostCentreFilter) WhereHasSlots() {
+	f.Where(entql.HasEdge("slots"))
+}
+
+// WhereHasSlotsWith applies a predicate to check if query has an edge slots with a given conditions (other predicates).
+func (f *HostCentreFilter) WhereHasSlotsWith(preds ...predicate.HostSlot) {
+	f.Where(entql.HasEdgeWith("slots", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasOrganisation applies a predicate to check if query has an edge organisation.
 func (f *HostCentreFilter) WhereHasOrganisation() {
 	f.Where(entql.HasEdge("organisation"))
@@ -1177,6 +1472,139 @@ func (f *HostCentreFilter) WhereHasCoordinators() {
 // WhereHasCoordinatorsWith applies a predicate to check if query has an edge coordinators with a given conditions (other predicates).
 func (f *HostCentreFilter) WhereHasCoordinatorsWith(preds ...predicate.User) {
 	f.Where(entql.HasEdgeWith("coordinators", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *HostSlotQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the HostSlotQuery builder.
+func (_q *HostSlotQuery) Filter() *HostSlotFilter {
+	return &HostSlotFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *HostSlotMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the HostSlotMutation builder.
+func (m *HostSlotMutation) Filter() *HostSlotFilter {
+	return &HostSlotFilter{config: m.config, predicateAdder: m}
+}
+
+// HostSlotFilter provides a generic filtering capability at runtime for HostSlotQuery.
+type HostSlotFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *HostSlotFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *HostSlotFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(hostslot.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *HostSlotFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(hostslot.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *HostSlotFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(hostslot.FieldUpdatedAt))
+}
+
+// WhereCallID applies the entql string predicate on the call_id field.
+func (f *HostSlotFilter) WhereCallID(p entql.StringP) {
+	f.Where(p.Field(hostslot.FieldCallID))
+}
+
+// WhereHostCentreID applies the entql string predicate on the host_centre_id field.
+func (f *HostSlotFilter) WhereHostCentreID(p entql.StringP) {
+	f.Where(p.Field(hostslot.FieldHostCentreID))
+}
+
+// WhereStartDate applies the entql string predicate on the start_date field.
+func (f *HostSlotFilter) WhereStartDate(p entql.StringP) {
+	f.Where(p.Field(hostslot.FieldStartDate))
+}
+
+// WhereEndDate applies the entql string predicate on the end_date field.
+func (f *HostSlotFilter) WhereEndDate(p entql.StringP) {
+	f.Where(p.Field(hostslot.FieldEndDate))
+}
+
+// WhereWeeks applies the entql int predicate on the weeks field.
+func (f *HostSlotFilter) WhereWeeks(p entql.IntP) {
+	f.Where(p.Field(hostslot.FieldWeeks))
+}
+
+// WhereCapacity applies the entql int predicate on the capacity field.
+func (f *HostSlotFilter) WhereCapacity(p entql.IntP) {
+	f.Where(p.Field(hostslot.FieldCapacity))
+}
+
+// WhereLanguages applies the entql json.RawMessage predicate on the languages field.
+func (f *HostSlotFilter) WhereLanguages(p entql.BytesP) {
+	f.Where(p.Field(hostslot.FieldLanguages))
+}
+
+// WhereFocusAreas applies the entql json.RawMessage predicate on the focus_areas field.
+func (f *HostSlotFilter) WhereFocusAreas(p entql.BytesP) {
+	f.Where(p.Field(hostslot.FieldFocusAreas))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *HostSlotFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(hostslot.FieldNote))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *HostSlotFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(hostslot.FieldStatus))
+}
+
+// WhereStatusReason applies the entql string predicate on the status_reason field.
+func (f *HostSlotFilter) WhereStatusReason(p entql.StringP) {
+	f.Where(p.Field(hostslot.FieldStatusReason))
+}
+
+// WhereHasCall applies a predicate to check if query has an edge call.
+func (f *HostSlotFilter) WhereHasCall() {
+	f.Where(entql.HasEdge("call"))
+}
+
+// WhereHasCallWith applies a predicate to check if query has an edge call with a given conditions (other predicates).
+func (f *HostSlotFilter) WhereHasCallWith(preds ...predicate.Call) {
+	f.Where(entql.HasEdgeWith("call", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHostCentre applies a predicate to check if query has an edge host_centre.
+func (f *HostSlotFilter) WhereHasHostCentre() {
+	f.Where(entql.HasEdge("host_centre"))
+}
+
+// WhereHasHostCentreWith applies a predicate to check if query has an edge host_centre with a given conditions (other predicates).
+func (f *HostSlotFilter) WhereHasHostCentreWith(preds ...predicate.HostCentre) {
+	f.Where(entql.HasEdgeWith("host_centre", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -1212,7 +1640,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1312,7 +1740,7 @@ type LoginLinkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLinkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1402,7 +1830,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1554,7 +1982,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1701,7 +2129,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1809,7 +2237,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1939,7 +2367,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2038,7 +2466,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2225,7 +2653,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

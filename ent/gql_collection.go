@@ -13,8 +13,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
@@ -427,6 +429,291 @@ func newAuditEventPaginateArgs(rv map[string]any) *auditeventPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CallQuery) CollectFields(ctx context.Context, satisfies ...string) (*CallQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(call.Columns))
+		selectedFields = []string{call.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "slots":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HostSlotClient{config: _q.config}).Query()
+			)
+			args := newHostSlotPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newHostSlotPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Call) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"call_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(call.SlotsColumn), ids...))
+						})
+						if err := query.GroupBy(call.SlotsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Call) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Slots)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, hostslotImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(call.SlotsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedSlots(alias, func(wq *HostSlotQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[call.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, call.FieldCreatedAt)
+				fieldSeen[call.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[call.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, call.FieldUpdatedAt)
+				fieldSeen[call.FieldUpdatedAt] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[call.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, call.FieldTitle)
+				fieldSeen[call.FieldTitle] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[call.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, call.FieldDescription)
+				fieldSeen[call.FieldDescription] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[call.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, call.FieldStatus)
+				fieldSeen[call.FieldStatus] = struct{}{}
+			}
+		case "statusReason":
+			if _, ok := fieldSeen[call.FieldStatusReason]; !ok {
+				selectedFields = append(selectedFields, call.FieldStatusReason)
+				fieldSeen[call.FieldStatusReason] = struct{}{}
+			}
+		case "opensAt":
+			if _, ok := fieldSeen[call.FieldOpensAt]; !ok {
+				selectedFields = append(selectedFields, call.FieldOpensAt)
+				fieldSeen[call.FieldOpensAt] = struct{}{}
+			}
+		case "closesAt":
+			if _, ok := fieldSeen[call.FieldClosesAt]; !ok {
+				selectedFields = append(selectedFields, call.FieldClosesAt)
+				fieldSeen[call.FieldClosesAt] = struct{}{}
+			}
+		case "timeZone":
+			if _, ok := fieldSeen[call.FieldTimeZone]; !ok {
+				selectedFields = append(selectedFields, call.FieldTimeZone)
+				fieldSeen[call.FieldTimeZone] = struct{}{}
+			}
+		case "placementStart":
+			if _, ok := fieldSeen[call.FieldPlacementStart]; !ok {
+				selectedFields = append(selectedFields, call.FieldPlacementStart)
+				fieldSeen[call.FieldPlacementStart] = struct{}{}
+			}
+		case "placementEnd":
+			if _, ok := fieldSeen[call.FieldPlacementEnd]; !ok {
+				selectedFields = append(selectedFields, call.FieldPlacementEnd)
+				fieldSeen[call.FieldPlacementEnd] = struct{}{}
+			}
+		case "placementWeeks":
+			if _, ok := fieldSeen[call.FieldPlacementWeeks]; !ok {
+				selectedFields = append(selectedFields, call.FieldPlacementWeeks)
+				fieldSeen[call.FieldPlacementWeeks] = struct{}{}
+			}
+		case "eligibleCountries":
+			if _, ok := fieldSeen[call.FieldEligibleCountries]; !ok {
+				selectedFields = append(selectedFields, call.FieldEligibleCountries)
+				fieldSeen[call.FieldEligibleCountries] = struct{}{}
+			}
+		case "maxPreferences":
+			if _, ok := fieldSeen[call.FieldMaxPreferences]; !ok {
+				selectedFields = append(selectedFields, call.FieldMaxPreferences)
+				fieldSeen[call.FieldMaxPreferences] = struct{}{}
+			}
+		case "fundedPlaces":
+			if _, ok := fieldSeen[call.FieldFundedPlaces]; !ok {
+				selectedFields = append(selectedFields, call.FieldFundedPlaces)
+				fieldSeen[call.FieldFundedPlaces] = struct{}{}
+			}
+		case "requiredDocuments":
+			if _, ok := fieldSeen[call.FieldRequiredDocuments]; !ok {
+				selectedFields = append(selectedFields, call.FieldRequiredDocuments)
+				fieldSeen[call.FieldRequiredDocuments] = struct{}{}
+			}
+		case "refereeLetters":
+			if _, ok := fieldSeen[call.FieldRefereeLetters]; !ok {
+				selectedFields = append(selectedFields, call.FieldRefereeLetters)
+				fieldSeen[call.FieldRefereeLetters] = struct{}{}
+			}
+		case "reviewCriteria":
+			if _, ok := fieldSeen[call.FieldReviewCriteria]; !ok {
+				selectedFields = append(selectedFields, call.FieldReviewCriteria)
+				fieldSeen[call.FieldReviewCriteria] = struct{}{}
+			}
+		case "offerResponseHours":
+			if _, ok := fieldSeen[call.FieldOfferResponseHours]; !ok {
+				selectedFields = append(selectedFields, call.FieldOfferResponseHours)
+				fieldSeen[call.FieldOfferResponseHours] = struct{}{}
+			}
+		case "minLeadDays":
+			if _, ok := fieldSeen[call.FieldMinLeadDays]; !ok {
+				selectedFields = append(selectedFields, call.FieldMinLeadDays)
+				fieldSeen[call.FieldMinLeadDays] = struct{}{}
+			}
+		case "onePlacementPerTrainee":
+			if _, ok := fieldSeen[call.FieldOnePlacementPerTrainee]; !ok {
+				selectedFields = append(selectedFields, call.FieldOnePlacementPerTrainee)
+				fieldSeen[call.FieldOnePlacementPerTrainee] = struct{}{}
+			}
+		case "noRepeatMonths":
+			if _, ok := fieldSeen[call.FieldNoRepeatMonths]; !ok {
+				selectedFields = append(selectedFields, call.FieldNoRepeatMonths)
+				fieldSeen[call.FieldNoRepeatMonths] = struct{}{}
+			}
+		case "rankingDeadline":
+			if _, ok := fieldSeen[call.FieldRankingDeadline]; !ok {
+				selectedFields = append(selectedFields, call.FieldRankingDeadline)
+				fieldSeen[call.FieldRankingDeadline] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type callPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CallPaginateOption
+}
+
+func newCallPaginateArgs(rv map[string]any) *callPaginateArgs {
+	args := &callPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CallOrder{Field: &CallOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCallOrder(order))
+			}
+		case *CallOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCallOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *ConflictOfInterestDeclarationQuery) CollectFields(ctx context.Context, satisfies ...string) (*ConflictOfInterestDeclarationQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -573,6 +860,95 @@ func (_q *HostCentreQuery) collectField(ctx context.Context, oneNode bool, opCtx
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "slots":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HostSlotClient{config: _q.config}).Query()
+			)
+			args := newHostSlotPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newHostSlotPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*HostCentre) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"host_centre_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(hostcentre.SlotsColumn), ids...))
+						})
+						if err := query.GroupBy(hostcentre.SlotsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*HostCentre) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Slots)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, hostslotImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(hostcentre.SlotsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedSlots(alias, func(wq *HostSlotQuery) {
+				*wq = *query
+			})
 
 		case "organisation":
 			var (
@@ -735,6 +1111,182 @@ func newHostCentrePaginateArgs(rv map[string]any) *hostcentrePaginateArgs {
 		case *HostCentreOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithHostCentreOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *HostSlotQuery) CollectFields(ctx context.Context, satisfies ...string) (*HostSlotQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *HostSlotQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(hostslot.Columns))
+		selectedFields = []string{hostslot.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "call":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CallClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, callImplementors)...); err != nil {
+				return err
+			}
+			_q.withCall = query
+			if _, ok := fieldSeen[hostslot.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldCallID)
+				fieldSeen[hostslot.FieldCallID] = struct{}{}
+			}
+
+		case "hostCentre":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HostCentreClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, hostcentreImplementors)...); err != nil {
+				return err
+			}
+			_q.withHostCentre = query
+			if _, ok := fieldSeen[hostslot.FieldHostCentreID]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldHostCentreID)
+				fieldSeen[hostslot.FieldHostCentreID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[hostslot.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldCreatedAt)
+				fieldSeen[hostslot.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[hostslot.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldUpdatedAt)
+				fieldSeen[hostslot.FieldUpdatedAt] = struct{}{}
+			}
+		case "callID":
+			if _, ok := fieldSeen[hostslot.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldCallID)
+				fieldSeen[hostslot.FieldCallID] = struct{}{}
+			}
+		case "hostCentreID":
+			if _, ok := fieldSeen[hostslot.FieldHostCentreID]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldHostCentreID)
+				fieldSeen[hostslot.FieldHostCentreID] = struct{}{}
+			}
+		case "startDate":
+			if _, ok := fieldSeen[hostslot.FieldStartDate]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldStartDate)
+				fieldSeen[hostslot.FieldStartDate] = struct{}{}
+			}
+		case "endDate":
+			if _, ok := fieldSeen[hostslot.FieldEndDate]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldEndDate)
+				fieldSeen[hostslot.FieldEndDate] = struct{}{}
+			}
+		case "weeks":
+			if _, ok := fieldSeen[hostslot.FieldWeeks]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldWeeks)
+				fieldSeen[hostslot.FieldWeeks] = struct{}{}
+			}
+		case "capacity":
+			if _, ok := fieldSeen[hostslot.FieldCapacity]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldCapacity)
+				fieldSeen[hostslot.FieldCapacity] = struct{}{}
+			}
+		case "languages":
+			if _, ok := fieldSeen[hostslot.FieldLanguages]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldLanguages)
+				fieldSeen[hostslot.FieldLanguages] = struct{}{}
+			}
+		case "focusAreas":
+			if _, ok := fieldSeen[hostslot.FieldFocusAreas]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldFocusAreas)
+				fieldSeen[hostslot.FieldFocusAreas] = struct{}{}
+			}
+		case "note":
+			if _, ok := fieldSeen[hostslot.FieldNote]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldNote)
+				fieldSeen[hostslot.FieldNote] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[hostslot.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldStatus)
+				fieldSeen[hostslot.FieldStatus] = struct{}{}
+			}
+		case "statusReason":
+			if _, ok := fieldSeen[hostslot.FieldStatusReason]; !ok {
+				selectedFields = append(selectedFields, hostslot.FieldStatusReason)
+				fieldSeen[hostslot.FieldStatusReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type hostslotPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []HostSlotPaginateOption
+}
+
+func newHostSlotPaginateArgs(rv map[string]any) *hostslotPaginateArgs {
+	args := &hostslotPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &HostSlotOrder{Field: &HostSlotOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithHostSlotOrder(order))
+			}
+		case *HostSlotOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithHostSlotOrder(v))
 			}
 		}
 	}

@@ -32,12 +32,52 @@ func (_m *ApiToken) User(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *Call) Slots(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *HostSlotOrder,
+) (*HostSlotConnection, error) {
+	opts := []HostSlotPaginateOption{
+		WithHostSlotOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedSlots(alias); err == nil || hasTotalCount {
+		pager, err := newHostSlotPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &HostSlotConnection{Edges: []*HostSlotEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QuerySlots().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *ConflictOfInterestDeclaration) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryUser().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *HostCentre) Slots(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *HostSlotOrder,
+) (*HostSlotConnection, error) {
+	opts := []HostSlotPaginateOption{
+		WithHostSlotOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedSlots(alias); err == nil || hasTotalCount {
+		pager, err := newHostSlotPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &HostSlotConnection{Edges: []*HostSlotEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QuerySlots().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *HostCentre) Organisation(ctx context.Context) (*Organisation, error) {
@@ -56,6 +96,22 @@ func (_m *HostCentre) Coordinators(ctx context.Context) (result []*User, err err
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryCoordinators().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *HostSlot) Call(ctx context.Context) (*Call, error) {
+	result, err := _m.Edges.CallOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCall().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *HostSlot) HostCentre(ctx context.Context) (*HostCentre, error) {
+	result, err := _m.Edges.HostCentreOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryHostCentre().Only(ctx)
 	}
 	return result, err
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
@@ -42,6 +44,11 @@ var auditeventImplementors = []string{"AuditEvent", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*AuditEvent) IsNode() {}
 
+var callImplementors = []string{"Call", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Call) IsNode() {}
+
 var conflictofinterestdeclarationImplementors = []string{"ConflictOfInterestDeclaration", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -51,6 +58,11 @@ var hostcentreImplementors = []string{"HostCentre", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*HostCentre) IsNode() {}
+
+var hostslotImplementors = []string{"HostSlot", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*HostSlot) IsNode() {}
 
 var meetingImplementors = []string{"Meeting", "Node"}
 
@@ -174,6 +186,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case call.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Call.Query().
+			Where(call.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, callImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case conflictofinterestdeclaration.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -196,6 +221,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(hostcentre.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, hostcentreImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case hostslot.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.HostSlot.Query().
+			Where(hostslot.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, hostslotImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -386,6 +424,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 				*noder = node
 			}
 		}
+	case call.Table:
+		query := c.Call.Query().
+			Where(call.IDIn(ids...))
+		query, err := query.CollectFields(ctx, callImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case conflictofinterestdeclaration.Table:
 		query := c.ConflictOfInterestDeclaration.Query().
 			Where(conflictofinterestdeclaration.IDIn(ids...))
@@ -406,6 +460,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.HostCentre.Query().
 			Where(hostcentre.IDIn(ids...))
 		query, err := query.CollectFields(ctx, hostcentreImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case hostslot.Table:
+		query := c.HostSlot.Query().
+			Where(hostslot.IDIn(ids...))
+		query, err := query.CollectFields(ctx, hostslotImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -62,17 +62,29 @@ type HostCentre struct {
 
 // HostCentreEdges holds the relations/edges for other nodes in the graph.
 type HostCentreEdges struct {
+	// Slots the centre offers in calls (as visible to the viewer).
+	Slots []*HostSlot `json:"slots,omitempty"`
 	// Organisation holds the value of the organisation edge.
 	Organisation *Organisation `json:"organisation,omitempty"`
 	// Host-centre coordinators (users with HOST_COORDINATOR). Only their names are shown to other signed-in users; anonymous viewers see none.
 	Coordinators []*User `json:"coordinators,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
+	namedSlots        map[string][]*HostSlot
 	namedCoordinators map[string][]*User
+}
+
+// SlotsOrErr returns the Slots value or an error if the edge
+// was not loaded in eager-loading.
+func (e HostCentreEdges) SlotsOrErr() ([]*HostSlot, error) {
+	if e.loadedTypes[0] {
+		return e.Slots, nil
+	}
+	return nil, &NotLoadedError{edge: "slots"}
 }
 
 // OrganisationOrErr returns the Organisation value or an error if the edge
@@ -80,7 +92,7 @@ type HostCentreEdges struct {
 func (e HostCentreEdges) OrganisationOrErr() (*Organisation, error) {
 	if e.Organisation != nil {
 		return e.Organisation, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[1] {
 		return nil, &NotFoundError{label: organisation.Label}
 	}
 	return nil, &NotLoadedError{edge: "organisation"}
@@ -89,7 +101,7 @@ func (e HostCentreEdges) OrganisationOrErr() (*Organisation, error) {
 // CoordinatorsOrErr returns the Coordinators value or an error if the edge
 // was not loaded in eager-loading.
 func (e HostCentreEdges) CoordinatorsOrErr() ([]*User, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[2] {
 		return e.Coordinators, nil
 	}
 	return nil, &NotLoadedError{edge: "coordinators"}
@@ -251,6 +263,11 @@ func (_m *HostCentre) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QuerySlots queries the "slots" edge of the HostCentre entity.
+func (_m *HostCentre) QuerySlots() *HostSlotQuery {
+	return NewHostCentreClient(_m.config).QuerySlots(_m)
+}
+
 // QueryOrganisation queries the "organisation" edge of the HostCentre entity.
 func (_m *HostCentre) QueryOrganisation() *OrganisationQuery {
 	return NewHostCentreClient(_m.config).QueryOrganisation(_m)
@@ -335,6 +352,30 @@ func (_m *HostCentre) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.AcceptingObservers))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedSlots returns the Slots named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *HostCentre) NamedSlots(name string) ([]*HostSlot, error) {
+	if _m.Edges.namedSlots == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSlots[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *HostCentre) appendNamedSlots(name string, edges ...*HostSlot) {
+	if _m.Edges.namedSlots == nil {
+		_m.Edges.namedSlots = make(map[string][]*HostSlot)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSlots[name] = []*HostSlot{}
+	} else {
+		_m.Edges.namedSlots[name] = append(_m.Edges.namedSlots[name], edges...)
+	}
 }
 
 // NamedCoordinators returns the Coordinators named value or an error if the edge was not

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
@@ -207,6 +208,21 @@ func (_c *HostCentreCreate) SetNillableID(v *pulid.ID) *HostCentreCreate {
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// AddSlotIDs adds the "slots" edge to the HostSlot entity by IDs.
+func (_c *HostCentreCreate) AddSlotIDs(ids ...pulid.ID) *HostCentreCreate {
+	_c.mutation.AddSlotIDs(ids...)
+	return _c
+}
+
+// AddSlots adds the "slots" edges to the HostSlot entity.
+func (_c *HostCentreCreate) AddSlots(v ...*HostSlot) *HostCentreCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSlotIDs(ids...)
 }
 
 // SetOrganisation sets the "organisation" edge to the Organisation entity.
@@ -506,6 +522,22 @@ func (_c *HostCentreCreate) createSpec() (*HostCentre, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AcceptingObservers(); ok {
 		_spec.SetField(hostcentre.FieldAcceptingObservers, field.TypeBool, value)
 		_node.AcceptingObservers = value
+	}
+	if nodes := _c.mutation.SlotsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   hostcentre.SlotsTable,
+			Columns: []string{hostcentre.SlotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostslot.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.OrganisationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -28,10 +29,12 @@ type HostCentreQuery struct {
 	order                 []hostcentre.OrderOption
 	inters                []Interceptor
 	predicates            []predicate.HostCentre
+	withSlots             *HostSlotQuery
 	withOrganisation      *OrganisationQuery
 	withCoordinators      *UserQuery
 	loadTotal             []func(context.Context, []*HostCentre) error
 	modifiers             []func(*sql.Selector)
+	withNamedSlots        map[string]*HostSlotQuery
 	withNamedCoordinators map[string]*UserQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -67,6 +70,28 @@ func (_q *HostCentreQuery) Unique(unique bool) *HostCentreQuery {
 func (_q *HostCentreQuery) Order(o ...hostcentre.OrderOption) *HostCentreQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QuerySlots chains the current query on the "slots" edge.
+func (_q *HostCentreQuery) QuerySlots() *HostSlotQuery {
+	query := (&HostSlotClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostcentre.Table, hostcentre.FieldID, selector),
+			sqlgraph.To(hostslot.Table, hostslot.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, hostcentre.SlotsTable, hostcentre.SlotsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryOrganisation chains the current query on the "organisation" edge.
@@ -305,6 +330,7 @@ func (_q *HostCentreQuery) Clone() *HostCentreQuery {
 		order:            append([]hostcentre.OrderOption{}, _q.order...),
 		inters:           append([]Interceptor{}, _q.inters...),
 		predicates:       append([]predicate.HostCentre{}, _q.predicates...),
+		withSlots:        _q.withSlots.Clone(),
 		withOrganisation: _q.withOrganisation.Clone(),
 		withCoordinators: _q.withCoordinators.Clone(),
 		// clone intermediate query.
@@ -312,6 +338,17 @@ func (_q *HostCentreQuery) Clone() *HostCentreQuery {
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithSlots tells the query-builder to eager-load the nodes that are connected to
+// the "slots" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *HostCentreQuery) WithSlots(opts ...func(*HostSlotQuery)) *HostCentreQuery {
+	query := (&HostSlotClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSlots = query
+	return _q
 }
 
 // WithOrganisation tells the query-builder to eager-load the nodes that are connected to
@@ -420,7 +457,8 @@ func (_q *HostCentreQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*H
 	var (
 		nodes       = []*HostCentre{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
+			_q.withSlots != nil,
 			_q.withOrganisation != nil,
 			_q.withCoordinators != nil,
 		}
@@ -446,6 +484,13 @@ func (_q *HostCentreQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*H
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withSlots; query != nil {
+		if err := _q.loadSlots(ctx, query, nodes,
+			func(n *HostCentre) { n.Edges.Slots = []*HostSlot{} },
+			func(n *HostCentre, e *HostSlot) { n.Edges.Slots = append(n.Edges.Slots, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withOrganisation; query != nil {
 		if err := _q.loadOrganisation(ctx, query, nodes, nil,
 			func(n *HostCentre, e *Organisation) { n.Edges.Organisation = e }); err != nil {
@@ -456,6 +501,13 @@ func (_q *HostCentreQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*H
 		if err := _q.loadCoordinators(ctx, query, nodes,
 			func(n *HostCentre) { n.Edges.Coordinators = []*User{} },
 			func(n *HostCentre, e *User) { n.Edges.Coordinators = append(n.Edges.Coordinators, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSlots {
+		if err := _q.loadSlots(ctx, query, nodes,
+			func(n *HostCentre) { n.appendNamedSlots(name) },
+			func(n *HostCentre, e *HostSlot) { n.appendNamedSlots(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -474,6 +526,36 @@ func (_q *HostCentreQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*H
 	return nodes, nil
 }
 
+func (_q *HostCentreQuery) loadSlots(ctx context.Context, query *HostSlotQuery, nodes []*HostCentre, init func(*HostCentre), assign func(*HostCentre, *HostSlot)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*HostCentre)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(hostslot.FieldHostCentreID)
+	}
+	query.Where(predicate.HostSlot(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(hostcentre.SlotsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.HostCentreID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "host_centre_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *HostCentreQuery) loadOrganisation(ctx context.Context, query *OrganisationQuery, nodes []*HostCentre, init func(*HostCentre), assign func(*HostCentre, *Organisation)) error {
 	ids := make([]pulid.ID, 0, len(nodes))
 	nodeids := make(map[pulid.ID][]*HostCentre)
@@ -685,6 +767,20 @@ func (_q *HostCentreQuery) ForShare(opts ...sql.LockOption) *HostCentreQuery {
 func (_q *HostCentreQuery) Modify(modifiers ...func(s *sql.Selector)) *HostCentreSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedSlots tells the query-builder to eager-load the nodes that are connected to the "slots"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *HostCentreQuery) WithNamedSlots(name string, opts ...func(*HostSlotQuery)) *HostCentreQuery {
+	query := (&HostSlotClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSlots == nil {
+		_q.withNamedSlots = make(map[string]*HostSlotQuery)
+	}
+	_q.withNamedSlots[name] = query
+	return _q
 }
 
 // WithNamedCoordinators tells the query-builder to eager-load the nodes that are connected to the "coordinators"

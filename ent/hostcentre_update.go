@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
@@ -228,6 +229,21 @@ func (_u *HostCentreUpdate) SetNillableAcceptingObservers(v *bool) *HostCentreUp
 	return _u
 }
 
+// AddSlotIDs adds the "slots" edge to the HostSlot entity by IDs.
+func (_u *HostCentreUpdate) AddSlotIDs(ids ...pulid.ID) *HostCentreUpdate {
+	_u.mutation.AddSlotIDs(ids...)
+	return _u
+}
+
+// AddSlots adds the "slots" edges to the HostSlot entity.
+func (_u *HostCentreUpdate) AddSlots(v ...*HostSlot) *HostCentreUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSlotIDs(ids...)
+}
+
 // AddCoordinatorIDs adds the "coordinators" edge to the User entity by IDs.
 func (_u *HostCentreUpdate) AddCoordinatorIDs(ids ...pulid.ID) *HostCentreUpdate {
 	_u.mutation.AddCoordinatorIDs(ids...)
@@ -246,6 +262,27 @@ func (_u *HostCentreUpdate) AddCoordinators(v ...*User) *HostCentreUpdate {
 // Mutation returns the HostCentreMutation object of the builder.
 func (_u *HostCentreUpdate) Mutation() *HostCentreMutation {
 	return _u.mutation
+}
+
+// ClearSlots clears all "slots" edges to the HostSlot entity.
+func (_u *HostCentreUpdate) ClearSlots() *HostCentreUpdate {
+	_u.mutation.ClearSlots()
+	return _u
+}
+
+// RemoveSlotIDs removes the "slots" edge to HostSlot entities by IDs.
+func (_u *HostCentreUpdate) RemoveSlotIDs(ids ...pulid.ID) *HostCentreUpdate {
+	_u.mutation.RemoveSlotIDs(ids...)
+	return _u
+}
+
+// RemoveSlots removes "slots" edges to HostSlot entities.
+func (_u *HostCentreUpdate) RemoveSlots(v ...*HostSlot) *HostCentreUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSlotIDs(ids...)
 }
 
 // ClearCoordinators clears all "coordinators" edges to the User entity.
@@ -434,6 +471,51 @@ func (_u *HostCentreUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.AcceptingObservers(); ok {
 		_spec.SetField(hostcentre.FieldAcceptingObservers, field.TypeBool, value)
+	}
+	if _u.mutation.SlotsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   hostcentre.SlotsTable,
+			Columns: []string{hostcentre.SlotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostslot.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSlotsIDs(); len(nodes) > 0 && !_u.mutation.SlotsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   hostcentre.SlotsTable,
+			Columns: []string{hostcentre.SlotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostslot.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SlotsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   hostcentre.SlotsTable,
+			Columns: []string{hostcentre.SlotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostslot.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.CoordinatorsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -697,6 +779,21 @@ func (_u *HostCentreUpdateOne) SetNillableAcceptingObservers(v *bool) *HostCentr
 	return _u
 }
 
+// AddSlotIDs adds the "slots" edge to the HostSlot entity by IDs.
+func (_u *HostCentreUpdateOne) AddSlotIDs(ids ...pulid.ID) *HostCentreUpdateOne {
+	_u.mutation.AddSlotIDs(ids...)
+	return _u
+}
+
+// AddSlots adds the "slots" edges to the HostSlot entity.
+func (_u *HostCentreUpdateOne) AddSlots(v ...*HostSlot) *HostCentreUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSlotIDs(ids...)
+}
+
 // AddCoordinatorIDs adds the "coordinators" edge to the User entity by IDs.
 func (_u *HostCentreUpdateOne) AddCoordinatorIDs(ids ...pulid.ID) *HostCentreUpdateOne {
 	_u.mutation.AddCoordinatorIDs(ids...)
@@ -715,6 +812,27 @@ func (_u *HostCentreUpdateOne) AddCoordinators(v ...*User) *HostCentreUpdateOne 
 // Mutation returns the HostCentreMutation object of the builder.
 func (_u *HostCentreUpdateOne) Mutation() *HostCentreMutation {
 	return _u.mutation
+}
+
+// ClearSlots clears all "slots" edges to the HostSlot entity.
+func (_u *HostCentreUpdateOne) ClearSlots() *HostCentreUpdateOne {
+	_u.mutation.ClearSlots()
+	return _u
+}
+
+// RemoveSlotIDs removes the "slots" edge to HostSlot entities by IDs.
+func (_u *HostCentreUpdateOne) RemoveSlotIDs(ids ...pulid.ID) *HostCentreUpdateOne {
+	_u.mutation.RemoveSlotIDs(ids...)
+	return _u
+}
+
+// RemoveSlots removes "slots" edges to HostSlot entities.
+func (_u *HostCentreUpdateOne) RemoveSlots(v ...*HostSlot) *HostCentreUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSlotIDs(ids...)
 }
 
 // ClearCoordinators clears all "coordinators" edges to the User entity.
@@ -933,6 +1051,51 @@ func (_u *HostCentreUpdateOne) sqlSave(ctx context.Context) (_node *HostCentre, 
 	}
 	if value, ok := _u.mutation.AcceptingObservers(); ok {
 		_spec.SetField(hostcentre.FieldAcceptingObservers, field.TypeBool, value)
+	}
+	if _u.mutation.SlotsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   hostcentre.SlotsTable,
+			Columns: []string{hostcentre.SlotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostslot.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSlotsIDs(); len(nodes) > 0 && !_u.mutation.SlotsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   hostcentre.SlotsTable,
+			Columns: []string{hostcentre.SlotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostslot.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SlotsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   hostcentre.SlotsTable,
+			Columns: []string{hostcentre.SlotsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(hostslot.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.CoordinatorsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,8 +14,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -44,8 +46,10 @@ const (
 	TypeAffiliation                   = "Affiliation"
 	TypeApiToken                      = "ApiToken"
 	TypeAuditEvent                    = "AuditEvent"
+	TypeCall                          = "Call"
 	TypeConflictOfInterestDeclaration = "ConflictOfInterestDeclaration"
 	TypeHostCentre                    = "HostCentre"
+	TypeHostSlot                      = "HostSlot"
 	TypeJob                           = "Job"
 	TypeLoginLink                     = "LoginLink"
 	TypeMeeting                       = "Meeting"
@@ -2626,6 +2630,1906 @@ func (m *AuditEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEvent edge %s", name)
 }
 
+// CallMutation represents an operation that mutates the Call nodes in the graph.
+type CallMutation struct {
+	config
+	op                        Op
+	typ                       string
+	id                        *pulid.ID
+	created_at                *time.Time
+	updated_at                *time.Time
+	title                     *string
+	description               *string
+	status                    *call.Status
+	status_reason             *string
+	opens_at                  *time.Time
+	closes_at                 *time.Time
+	time_zone                 *string
+	placement_start           *vocab.Date
+	placement_end             *vocab.Date
+	placement_weeks           *[]int
+	appendplacement_weeks     []int
+	eligible_countries        *[]string
+	appendeligible_countries  []string
+	max_preferences           *int
+	addmax_preferences        *int
+	funded_places             *int
+	addfunded_places          *int
+	required_documents        *[]vocab.DocumentKind
+	appendrequired_documents  []vocab.DocumentKind
+	referee_letters           *int
+	addreferee_letters        *int
+	review_criteria           *[]vocab.Criterion
+	appendreview_criteria     []vocab.Criterion
+	offer_response_hours      *int
+	addoffer_response_hours   *int
+	min_lead_days             *int
+	addmin_lead_days          *int
+	one_placement_per_trainee *bool
+	no_repeat_months          *int
+	addno_repeat_months       *int
+	ranking_deadline          *time.Time
+	clearedFields             map[string]struct{}
+	slots                     map[pulid.ID]struct{}
+	removedslots              map[pulid.ID]struct{}
+	clearedslots              bool
+	done                      bool
+	oldValue                  func(context.Context) (*Call, error)
+	predicates                []predicate.Call
+}
+
+var _ ent.Mutation = (*CallMutation)(nil)
+
+// callOption allows management of the mutation configuration using functional options.
+type callOption func(*CallMutation)
+
+// newCallMutation creates new mutation for the Call entity.
+func newCallMutation(c config, op Op, opts ...callOption) *CallMutation {
+	m := &CallMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCall,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCallID sets the ID field of the mutation.
+func withCallID(id pulid.ID) callOption {
+	return func(m *CallMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Call
+		)
+		m.oldValue = func(ctx context.Context) (*Call, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Call.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCall sets the old Call of the mutation.
+func withCall(node *Call) callOption {
+	return func(m *CallMutation) {
+		m.oldValue = func(context.Context) (*Call, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CallMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CallMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Call entities.
+func (m *CallMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CallMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CallMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Call.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CallMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CallMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CallMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CallMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CallMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CallMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *CallMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *CallMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *CallMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *CallMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *CallMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *CallMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *CallMutation) SetStatus(c call.Status) {
+	m.status = &c
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CallMutation) Status() (r call.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldStatus(ctx context.Context) (v call.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CallMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetStatusReason sets the "status_reason" field.
+func (m *CallMutation) SetStatusReason(s string) {
+	m.status_reason = &s
+}
+
+// StatusReason returns the value of the "status_reason" field in the mutation.
+func (m *CallMutation) StatusReason() (r string, exists bool) {
+	v := m.status_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusReason returns the old "status_reason" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldStatusReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusReason: %w", err)
+	}
+	return oldValue.StatusReason, nil
+}
+
+// ResetStatusReason resets all changes to the "status_reason" field.
+func (m *CallMutation) ResetStatusReason() {
+	m.status_reason = nil
+}
+
+// SetOpensAt sets the "opens_at" field.
+func (m *CallMutation) SetOpensAt(t time.Time) {
+	m.opens_at = &t
+}
+
+// OpensAt returns the value of the "opens_at" field in the mutation.
+func (m *CallMutation) OpensAt() (r time.Time, exists bool) {
+	v := m.opens_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOpensAt returns the old "opens_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldOpensAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOpensAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOpensAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOpensAt: %w", err)
+	}
+	return oldValue.OpensAt, nil
+}
+
+// ResetOpensAt resets all changes to the "opens_at" field.
+func (m *CallMutation) ResetOpensAt() {
+	m.opens_at = nil
+}
+
+// SetClosesAt sets the "closes_at" field.
+func (m *CallMutation) SetClosesAt(t time.Time) {
+	m.closes_at = &t
+}
+
+// ClosesAt returns the value of the "closes_at" field in the mutation.
+func (m *CallMutation) ClosesAt() (r time.Time, exists bool) {
+	v := m.closes_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClosesAt returns the old "closes_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldClosesAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClosesAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClosesAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClosesAt: %w", err)
+	}
+	return oldValue.ClosesAt, nil
+}
+
+// ResetClosesAt resets all changes to the "closes_at" field.
+func (m *CallMutation) ResetClosesAt() {
+	m.closes_at = nil
+}
+
+// SetTimeZone sets the "time_zone" field.
+func (m *CallMutation) SetTimeZone(s string) {
+	m.time_zone = &s
+}
+
+// TimeZone returns the value of the "time_zone" field in the mutation.
+func (m *CallMutation) TimeZone() (r string, exists bool) {
+	v := m.time_zone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimeZone returns the old "time_zone" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldTimeZone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimeZone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimeZone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimeZone: %w", err)
+	}
+	return oldValue.TimeZone, nil
+}
+
+// ResetTimeZone resets all changes to the "time_zone" field.
+func (m *CallMutation) ResetTimeZone() {
+	m.time_zone = nil
+}
+
+// SetPlacementStart sets the "placement_start" field.
+func (m *CallMutation) SetPlacementStart(v vocab.Date) {
+	m.placement_start = &v
+}
+
+// PlacementStart returns the value of the "placement_start" field in the mutation.
+func (m *CallMutation) PlacementStart() (r vocab.Date, exists bool) {
+	v := m.placement_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlacementStart returns the old "placement_start" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldPlacementStart(ctx context.Context) (v vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlacementStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlacementStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlacementStart: %w", err)
+	}
+	return oldValue.PlacementStart, nil
+}
+
+// ResetPlacementStart resets all changes to the "placement_start" field.
+func (m *CallMutation) ResetPlacementStart() {
+	m.placement_start = nil
+}
+
+// SetPlacementEnd sets the "placement_end" field.
+func (m *CallMutation) SetPlacementEnd(v vocab.Date) {
+	m.placement_end = &v
+}
+
+// PlacementEnd returns the value of the "placement_end" field in the mutation.
+func (m *CallMutation) PlacementEnd() (r vocab.Date, exists bool) {
+	v := m.placement_end
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlacementEnd returns the old "placement_end" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldPlacementEnd(ctx context.Context) (v vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlacementEnd is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlacementEnd requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlacementEnd: %w", err)
+	}
+	return oldValue.PlacementEnd, nil
+}
+
+// ResetPlacementEnd resets all changes to the "placement_end" field.
+func (m *CallMutation) ResetPlacementEnd() {
+	m.placement_end = nil
+}
+
+// SetPlacementWeeks sets the "placement_weeks" field.
+func (m *CallMutation) SetPlacementWeeks(i []int) {
+	m.placement_weeks = &i
+	m.appendplacement_weeks = nil
+}
+
+// PlacementWeeks returns the value of the "placement_weeks" field in the mutation.
+func (m *CallMutation) PlacementWeeks() (r []int, exists bool) {
+	v := m.placement_weeks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlacementWeeks returns the old "placement_weeks" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldPlacementWeeks(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlacementWeeks is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlacementWeeks requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlacementWeeks: %w", err)
+	}
+	return oldValue.PlacementWeeks, nil
+}
+
+// AppendPlacementWeeks adds i to the "placement_weeks" field.
+func (m *CallMutation) AppendPlacementWeeks(i []int) {
+	m.appendplacement_weeks = append(m.appendplacement_weeks, i...)
+}
+
+// AppendedPlacementWeeks returns the list of values that were appended to the "placement_weeks" field in this mutation.
+func (m *CallMutation) AppendedPlacementWeeks() ([]int, bool) {
+	if len(m.appendplacement_weeks) == 0 {
+		return nil, false
+	}
+	return m.appendplacement_weeks, true
+}
+
+// ResetPlacementWeeks resets all changes to the "placement_weeks" field.
+func (m *CallMutation) ResetPlacementWeeks() {
+	m.placement_weeks = nil
+	m.appendplacement_weeks = nil
+}
+
+// SetEligibleCountries sets the "eligible_countries" field.
+func (m *CallMutation) SetEligibleCountries(s []string) {
+	m.eligible_countries = &s
+	m.appendeligible_countries = nil
+}
+
+// EligibleCountries returns the value of the "eligible_countries" field in the mutation.
+func (m *CallMutation) EligibleCountries() (r []string, exists bool) {
+	v := m.eligible_countries
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEligibleCountries returns the old "eligible_countries" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldEligibleCountries(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEligibleCountries is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEligibleCountries requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEligibleCountries: %w", err)
+	}
+	return oldValue.EligibleCountries, nil
+}
+
+// AppendEligibleCountries adds s to the "eligible_countries" field.
+func (m *CallMutation) AppendEligibleCountries(s []string) {
+	m.appendeligible_countries = append(m.appendeligible_countries, s...)
+}
+
+// AppendedEligibleCountries returns the list of values that were appended to the "eligible_countries" field in this mutation.
+func (m *CallMutation) AppendedEligibleCountries() ([]string, bool) {
+	if len(m.appendeligible_countries) == 0 {
+		return nil, false
+	}
+	return m.appendeligible_countries, true
+}
+
+// ResetEligibleCountries resets all changes to the "eligible_countries" field.
+func (m *CallMutation) ResetEligibleCountries() {
+	m.eligible_countries = nil
+	m.appendeligible_countries = nil
+}
+
+// SetMaxPreferences sets the "max_preferences" field.
+func (m *CallMutation) SetMaxPreferences(i int) {
+	m.max_preferences = &i
+	m.addmax_preferences = nil
+}
+
+// MaxPreferences returns the value of the "max_preferences" field in the mutation.
+func (m *CallMutation) MaxPreferences() (r int, exists bool) {
+	v := m.max_preferences
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxPreferences returns the old "max_preferences" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldMaxPreferences(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxPreferences is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxPreferences requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxPreferences: %w", err)
+	}
+	return oldValue.MaxPreferences, nil
+}
+
+// AddMaxPreferences adds i to the "max_preferences" field.
+func (m *CallMutation) AddMaxPreferences(i int) {
+	if m.addmax_preferences != nil {
+		*m.addmax_preferences += i
+	} else {
+		m.addmax_preferences = &i
+	}
+}
+
+// AddedMaxPreferences returns the value that was added to the "max_preferences" field in this mutation.
+func (m *CallMutation) AddedMaxPreferences() (r int, exists bool) {
+	v := m.addmax_preferences
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxPreferences resets all changes to the "max_preferences" field.
+func (m *CallMutation) ResetMaxPreferences() {
+	m.max_preferences = nil
+	m.addmax_preferences = nil
+}
+
+// SetFundedPlaces sets the "funded_places" field.
+func (m *CallMutation) SetFundedPlaces(i int) {
+	m.funded_places = &i
+	m.addfunded_places = nil
+}
+
+// FundedPlaces returns the value of the "funded_places" field in the mutation.
+func (m *CallMutation) FundedPlaces() (r int, exists bool) {
+	v := m.funded_places
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFundedPlaces returns the old "funded_places" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldFundedPlaces(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFundedPlaces is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFundedPlaces requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFundedPlaces: %w", err)
+	}
+	return oldValue.FundedPlaces, nil
+}
+
+// AddFundedPlaces adds i to the "funded_places" field.
+func (m *CallMutation) AddFundedPlaces(i int) {
+	if m.addfunded_places != nil {
+		*m.addfunded_places += i
+	} else {
+		m.addfunded_places = &i
+	}
+}
+
+// AddedFundedPlaces returns the value that was added to the "funded_places" field in this mutation.
+func (m *CallMutation) AddedFundedPlaces() (r int, exists bool) {
+	v := m.addfunded_places
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFundedPlaces resets all changes to the "funded_places" field.
+func (m *CallMutation) ResetFundedPlaces() {
+	m.funded_places = nil
+	m.addfunded_places = nil
+}
+
+// SetRequiredDocuments sets the "required_documents" field.
+func (m *CallMutation) SetRequiredDocuments(vk []vocab.DocumentKind) {
+	m.required_documents = &vk
+	m.appendrequired_documents = nil
+}
+
+// RequiredDocuments returns the value of the "required_documents" field in the mutation.
+func (m *CallMutation) RequiredDocuments() (r []vocab.DocumentKind, exists bool) {
+	v := m.required_documents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequiredDocuments returns the old "required_documents" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldRequiredDocuments(ctx context.Context) (v []vocab.DocumentKind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequiredDocuments is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequiredDocuments requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequiredDocuments: %w", err)
+	}
+	return oldValue.RequiredDocuments, nil
+}
+
+// AppendRequiredDocuments adds vk to the "required_documents" field.
+func (m *CallMutation) AppendRequiredDocuments(vk []vocab.DocumentKind) {
+	m.appendrequired_documents = append(m.appendrequired_documents, vk...)
+}
+
+// AppendedRequiredDocuments returns the list of values that were appended to the "required_documents" field in this mutation.
+func (m *CallMutation) AppendedRequiredDocuments() ([]vocab.DocumentKind, bool) {
+	if len(m.appendrequired_documents) == 0 {
+		return nil, false
+	}
+	return m.appendrequired_documents, true
+}
+
+// ResetRequiredDocuments resets all changes to the "required_documents" field.
+func (m *CallMutation) ResetRequiredDocuments() {
+	m.required_documents = nil
+	m.appendrequired_documents = nil
+}
+
+// SetRefereeLetters sets the "referee_letters" field.
+func (m *CallMutation) SetRefereeLetters(i int) {
+	m.referee_letters = &i
+	m.addreferee_letters = nil
+}
+
+// RefereeLetters returns the value of the "referee_letters" field in the mutation.
+func (m *CallMutation) RefereeLetters() (r int, exists bool) {
+	v := m.referee_letters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefereeLetters returns the old "referee_letters" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldRefereeLetters(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefereeLetters is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefereeLetters requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefereeLetters: %w", err)
+	}
+	return oldValue.RefereeLetters, nil
+}
+
+// AddRefereeLetters adds i to the "referee_letters" field.
+func (m *CallMutation) AddRefereeLetters(i int) {
+	if m.addreferee_letters != nil {
+		*m.addreferee_letters += i
+	} else {
+		m.addreferee_letters = &i
+	}
+}
+
+// AddedRefereeLetters returns the value that was added to the "referee_letters" field in this mutation.
+func (m *CallMutation) AddedRefereeLetters() (r int, exists bool) {
+	v := m.addreferee_letters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRefereeLetters resets all changes to the "referee_letters" field.
+func (m *CallMutation) ResetRefereeLetters() {
+	m.referee_letters = nil
+	m.addreferee_letters = nil
+}
+
+// SetReviewCriteria sets the "review_criteria" field.
+func (m *CallMutation) SetReviewCriteria(v []vocab.Criterion) {
+	m.review_criteria = &v
+	m.appendreview_criteria = nil
+}
+
+// ReviewCriteria returns the value of the "review_criteria" field in the mutation.
+func (m *CallMutation) ReviewCriteria() (r []vocab.Criterion, exists bool) {
+	v := m.review_criteria
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewCriteria returns the old "review_criteria" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldReviewCriteria(ctx context.Context) (v []vocab.Criterion, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewCriteria is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewCriteria requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewCriteria: %w", err)
+	}
+	return oldValue.ReviewCriteria, nil
+}
+
+// AppendReviewCriteria adds v to the "review_criteria" field.
+func (m *CallMutation) AppendReviewCriteria(v []vocab.Criterion) {
+	m.appendreview_criteria = append(m.appendreview_criteria, v...)
+}
+
+// AppendedReviewCriteria returns the list of values that were appended to the "review_criteria" field in this mutation.
+func (m *CallMutation) AppendedReviewCriteria() ([]vocab.Criterion, bool) {
+	if len(m.appendreview_criteria) == 0 {
+		return nil, false
+	}
+	return m.appendreview_criteria, true
+}
+
+// ResetReviewCriteria resets all changes to the "review_criteria" field.
+func (m *CallMutation) ResetReviewCriteria() {
+	m.review_criteria = nil
+	m.appendreview_criteria = nil
+}
+
+// SetOfferResponseHours sets the "offer_response_hours" field.
+func (m *CallMutation) SetOfferResponseHours(i int) {
+	m.offer_response_hours = &i
+	m.addoffer_response_hours = nil
+}
+
+// OfferResponseHours returns the value of the "offer_response_hours" field in the mutation.
+func (m *CallMutation) OfferResponseHours() (r int, exists bool) {
+	v := m.offer_response_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOfferResponseHours returns the old "offer_response_hours" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldOfferResponseHours(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOfferResponseHours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOfferResponseHours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOfferResponseHours: %w", err)
+	}
+	return oldValue.OfferResponseHours, nil
+}
+
+// AddOfferResponseHours adds i to the "offer_response_hours" field.
+func (m *CallMutation) AddOfferResponseHours(i int) {
+	if m.addoffer_response_hours != nil {
+		*m.addoffer_response_hours += i
+	} else {
+		m.addoffer_response_hours = &i
+	}
+}
+
+// AddedOfferResponseHours returns the value that was added to the "offer_response_hours" field in this mutation.
+func (m *CallMutation) AddedOfferResponseHours() (r int, exists bool) {
+	v := m.addoffer_response_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOfferResponseHours resets all changes to the "offer_response_hours" field.
+func (m *CallMutation) ResetOfferResponseHours() {
+	m.offer_response_hours = nil
+	m.addoffer_response_hours = nil
+}
+
+// SetMinLeadDays sets the "min_lead_days" field.
+func (m *CallMutation) SetMinLeadDays(i int) {
+	m.min_lead_days = &i
+	m.addmin_lead_days = nil
+}
+
+// MinLeadDays returns the value of the "min_lead_days" field in the mutation.
+func (m *CallMutation) MinLeadDays() (r int, exists bool) {
+	v := m.min_lead_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinLeadDays returns the old "min_lead_days" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldMinLeadDays(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinLeadDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinLeadDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinLeadDays: %w", err)
+	}
+	return oldValue.MinLeadDays, nil
+}
+
+// AddMinLeadDays adds i to the "min_lead_days" field.
+func (m *CallMutation) AddMinLeadDays(i int) {
+	if m.addmin_lead_days != nil {
+		*m.addmin_lead_days += i
+	} else {
+		m.addmin_lead_days = &i
+	}
+}
+
+// AddedMinLeadDays returns the value that was added to the "min_lead_days" field in this mutation.
+func (m *CallMutation) AddedMinLeadDays() (r int, exists bool) {
+	v := m.addmin_lead_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinLeadDays resets all changes to the "min_lead_days" field.
+func (m *CallMutation) ResetMinLeadDays() {
+	m.min_lead_days = nil
+	m.addmin_lead_days = nil
+}
+
+// SetOnePlacementPerTrainee sets the "one_placement_per_trainee" field.
+func (m *CallMutation) SetOnePlacementPerTrainee(b bool) {
+	m.one_placement_per_trainee = &b
+}
+
+// OnePlacementPerTrainee returns the value of the "one_placement_per_trainee" field in the mutation.
+func (m *CallMutation) OnePlacementPerTrainee() (r bool, exists bool) {
+	v := m.one_placement_per_trainee
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOnePlacementPerTrainee returns the old "one_placement_per_trainee" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldOnePlacementPerTrainee(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOnePlacementPerTrainee is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOnePlacementPerTrainee requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOnePlacementPerTrainee: %w", err)
+	}
+	return oldValue.OnePlacementPerTrainee, nil
+}
+
+// ResetOnePlacementPerTrainee resets all changes to the "one_placement_per_trainee" field.
+func (m *CallMutation) ResetOnePlacementPerTrainee() {
+	m.one_placement_per_trainee = nil
+}
+
+// SetNoRepeatMonths sets the "no_repeat_months" field.
+func (m *CallMutation) SetNoRepeatMonths(i int) {
+	m.no_repeat_months = &i
+	m.addno_repeat_months = nil
+}
+
+// NoRepeatMonths returns the value of the "no_repeat_months" field in the mutation.
+func (m *CallMutation) NoRepeatMonths() (r int, exists bool) {
+	v := m.no_repeat_months
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNoRepeatMonths returns the old "no_repeat_months" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldNoRepeatMonths(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNoRepeatMonths is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNoRepeatMonths requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNoRepeatMonths: %w", err)
+	}
+	return oldValue.NoRepeatMonths, nil
+}
+
+// AddNoRepeatMonths adds i to the "no_repeat_months" field.
+func (m *CallMutation) AddNoRepeatMonths(i int) {
+	if m.addno_repeat_months != nil {
+		*m.addno_repeat_months += i
+	} else {
+		m.addno_repeat_months = &i
+	}
+}
+
+// AddedNoRepeatMonths returns the value that was added to the "no_repeat_months" field in this mutation.
+func (m *CallMutation) AddedNoRepeatMonths() (r int, exists bool) {
+	v := m.addno_repeat_months
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNoRepeatMonths resets all changes to the "no_repeat_months" field.
+func (m *CallMutation) ResetNoRepeatMonths() {
+	m.no_repeat_months = nil
+	m.addno_repeat_months = nil
+}
+
+// SetRankingDeadline sets the "ranking_deadline" field.
+func (m *CallMutation) SetRankingDeadline(t time.Time) {
+	m.ranking_deadline = &t
+}
+
+// RankingDeadline returns the value of the "ranking_deadline" field in the mutation.
+func (m *CallMutation) RankingDeadline() (r time.Time, exists bool) {
+	v := m.ranking_deadline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRankingDeadline returns the old "ranking_deadline" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldRankingDeadline(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRankingDeadline is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRankingDeadline requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRankingDeadline: %w", err)
+	}
+	return oldValue.RankingDeadline, nil
+}
+
+// ClearRankingDeadline clears the value of the "ranking_deadline" field.
+func (m *CallMutation) ClearRankingDeadline() {
+	m.ranking_deadline = nil
+	m.clearedFields[call.FieldRankingDeadline] = struct{}{}
+}
+
+// RankingDeadlineCleared returns if the "ranking_deadline" field was cleared in this mutation.
+func (m *CallMutation) RankingDeadlineCleared() bool {
+	_, ok := m.clearedFields[call.FieldRankingDeadline]
+	return ok
+}
+
+// ResetRankingDeadline resets all changes to the "ranking_deadline" field.
+func (m *CallMutation) ResetRankingDeadline() {
+	m.ranking_deadline = nil
+	delete(m.clearedFields, call.FieldRankingDeadline)
+}
+
+// AddSlotIDs adds the "slots" edge to the HostSlot entity by ids.
+func (m *CallMutation) AddSlotIDs(ids ...pulid.ID) {
+	if m.slots == nil {
+		m.slots = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.slots[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSlots clears the "slots" edge to the HostSlot entity.
+func (m *CallMutation) ClearSlots() {
+	m.clearedslots = true
+}
+
+// SlotsCleared reports if the "slots" edge to the HostSlot entity was cleared.
+func (m *CallMutation) SlotsCleared() bool {
+	return m.clearedslots
+}
+
+// RemoveSlotIDs removes the "slots" edge to the HostSlot entity by IDs.
+func (m *CallMutation) RemoveSlotIDs(ids ...pulid.ID) {
+	if m.removedslots == nil {
+		m.removedslots = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.slots, ids[i])
+		m.removedslots[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSlots returns the removed IDs of the "slots" edge to the HostSlot entity.
+func (m *CallMutation) RemovedSlotsIDs() (ids []pulid.ID) {
+	for id := range m.removedslots {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SlotsIDs returns the "slots" edge IDs in the mutation.
+func (m *CallMutation) SlotsIDs() (ids []pulid.ID) {
+	for id := range m.slots {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSlots resets all changes to the "slots" edge.
+func (m *CallMutation) ResetSlots() {
+	m.slots = nil
+	m.clearedslots = false
+	m.removedslots = nil
+}
+
+// Where appends a list predicates to the CallMutation builder.
+func (m *CallMutation) Where(ps ...predicate.Call) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CallMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CallMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Call, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CallMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CallMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Call).
+func (m *CallMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CallMutation) Fields() []string {
+	fields := make([]string, 0, 23)
+	if m.created_at != nil {
+		fields = append(fields, call.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, call.FieldUpdatedAt)
+	}
+	if m.title != nil {
+		fields = append(fields, call.FieldTitle)
+	}
+	if m.description != nil {
+		fields = append(fields, call.FieldDescription)
+	}
+	if m.status != nil {
+		fields = append(fields, call.FieldStatus)
+	}
+	if m.status_reason != nil {
+		fields = append(fields, call.FieldStatusReason)
+	}
+	if m.opens_at != nil {
+		fields = append(fields, call.FieldOpensAt)
+	}
+	if m.closes_at != nil {
+		fields = append(fields, call.FieldClosesAt)
+	}
+	if m.time_zone != nil {
+		fields = append(fields, call.FieldTimeZone)
+	}
+	if m.placement_start != nil {
+		fields = append(fields, call.FieldPlacementStart)
+	}
+	if m.placement_end != nil {
+		fields = append(fields, call.FieldPlacementEnd)
+	}
+	if m.placement_weeks != nil {
+		fields = append(fields, call.FieldPlacementWeeks)
+	}
+	if m.eligible_countries != nil {
+		fields = append(fields, call.FieldEligibleCountries)
+	}
+	if m.max_preferences != nil {
+		fields = append(fields, call.FieldMaxPreferences)
+	}
+	if m.funded_places != nil {
+		fields = append(fields, call.FieldFundedPlaces)
+	}
+	if m.required_documents != nil {
+		fields = append(fields, call.FieldRequiredDocuments)
+	}
+	if m.referee_letters != nil {
+		fields = append(fields, call.FieldRefereeLetters)
+	}
+	if m.review_criteria != nil {
+		fields = append(fields, call.FieldReviewCriteria)
+	}
+	if m.offer_response_hours != nil {
+		fields = append(fields, call.FieldOfferResponseHours)
+	}
+	if m.min_lead_days != nil {
+		fields = append(fields, call.FieldMinLeadDays)
+	}
+	if m.one_placement_per_trainee != nil {
+		fields = append(fields, call.FieldOnePlacementPerTrainee)
+	}
+	if m.no_repeat_months != nil {
+		fields = append(fields, call.FieldNoRepeatMonths)
+	}
+	if m.ranking_deadline != nil {
+		fields = append(fields, call.FieldRankingDeadline)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CallMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case call.FieldCreatedAt:
+		return m.CreatedAt()
+	case call.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case call.FieldTitle:
+		return m.Title()
+	case call.FieldDescription:
+		return m.Description()
+	case call.FieldStatus:
+		return m.Status()
+	case call.FieldStatusReason:
+		return m.StatusReason()
+	case call.FieldOpensAt:
+		return m.OpensAt()
+	case call.FieldClosesAt:
+		return m.ClosesAt()
+	case call.FieldTimeZone:
+		return m.TimeZone()
+	case call.FieldPlacementStart:
+		return m.PlacementStart()
+	case call.FieldPlacementEnd:
+		return m.PlacementEnd()
+	case call.FieldPlacementWeeks:
+		return m.PlacementWeeks()
+	case call.FieldEligibleCountries:
+		return m.EligibleCountries()
+	case call.FieldMaxPreferences:
+		return m.MaxPreferences()
+	case call.FieldFundedPlaces:
+		return m.FundedPlaces()
+	case call.FieldRequiredDocuments:
+		return m.RequiredDocuments()
+	case call.FieldRefereeLetters:
+		return m.RefereeLetters()
+	case call.FieldReviewCriteria:
+		return m.ReviewCriteria()
+	case call.FieldOfferResponseHours:
+		return m.OfferResponseHours()
+	case call.FieldMinLeadDays:
+		return m.MinLeadDays()
+	case call.FieldOnePlacementPerTrainee:
+		return m.OnePlacementPerTrainee()
+	case call.FieldNoRepeatMonths:
+		return m.NoRepeatMonths()
+	case call.FieldRankingDeadline:
+		return m.RankingDeadline()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CallMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case call.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case call.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case call.FieldTitle:
+		return m.OldTitle(ctx)
+	case call.FieldDescription:
+		return m.OldDescription(ctx)
+	case call.FieldStatus:
+		return m.OldStatus(ctx)
+	case call.FieldStatusReason:
+		return m.OldStatusReason(ctx)
+	case call.FieldOpensAt:
+		return m.OldOpensAt(ctx)
+	case call.FieldClosesAt:
+		return m.OldClosesAt(ctx)
+	case call.FieldTimeZone:
+		return m.OldTimeZone(ctx)
+	case call.FieldPlacementStart:
+		return m.OldPlacementStart(ctx)
+	case call.FieldPlacementEnd:
+		return m.OldPlacementEnd(ctx)
+	case call.FieldPlacementWeeks:
+		return m.OldPlacementWeeks(ctx)
+	case call.FieldEligibleCountries:
+		return m.OldEligibleCountries(ctx)
+	case call.FieldMaxPreferences:
+		return m.OldMaxPreferences(ctx)
+	case call.FieldFundedPlaces:
+		return m.OldFundedPlaces(ctx)
+	case call.FieldRequiredDocuments:
+		return m.OldRequiredDocuments(ctx)
+	case call.FieldRefereeLetters:
+		return m.OldRefereeLetters(ctx)
+	case call.FieldReviewCriteria:
+		return m.OldReviewCriteria(ctx)
+	case call.FieldOfferResponseHours:
+		return m.OldOfferResponseHours(ctx)
+	case call.FieldMinLeadDays:
+		return m.OldMinLeadDays(ctx)
+	case call.FieldOnePlacementPerTrainee:
+		return m.OldOnePlacementPerTrainee(ctx)
+	case call.FieldNoRepeatMonths:
+		return m.OldNoRepeatMonths(ctx)
+	case call.FieldRankingDeadline:
+		return m.OldRankingDeadline(ctx)
+	}
+	return nil, fmt.Errorf("unknown Call field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case call.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case call.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case call.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case call.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case call.FieldStatus:
+		v, ok := value.(call.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case call.FieldStatusReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusReason(v)
+		return nil
+	case call.FieldOpensAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOpensAt(v)
+		return nil
+	case call.FieldClosesAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClosesAt(v)
+		return nil
+	case call.FieldTimeZone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimeZone(v)
+		return nil
+	case call.FieldPlacementStart:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlacementStart(v)
+		return nil
+	case call.FieldPlacementEnd:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlacementEnd(v)
+		return nil
+	case call.FieldPlacementWeeks:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlacementWeeks(v)
+		return nil
+	case call.FieldEligibleCountries:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEligibleCountries(v)
+		return nil
+	case call.FieldMaxPreferences:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxPreferences(v)
+		return nil
+	case call.FieldFundedPlaces:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFundedPlaces(v)
+		return nil
+	case call.FieldRequiredDocuments:
+		v, ok := value.([]vocab.DocumentKind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequiredDocuments(v)
+		return nil
+	case call.FieldRefereeLetters:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefereeLetters(v)
+		return nil
+	case call.FieldReviewCriteria:
+		v, ok := value.([]vocab.Criterion)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewCriteria(v)
+		return nil
+	case call.FieldOfferResponseHours:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOfferResponseHours(v)
+		return nil
+	case call.FieldMinLeadDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinLeadDays(v)
+		return nil
+	case call.FieldOnePlacementPerTrainee:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOnePlacementPerTrainee(v)
+		return nil
+	case call.FieldNoRepeatMonths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNoRepeatMonths(v)
+		return nil
+	case call.FieldRankingDeadline:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRankingDeadline(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Call field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CallMutation) AddedFields() []string {
+	var fields []string
+	if m.addmax_preferences != nil {
+		fields = append(fields, call.FieldMaxPreferences)
+	}
+	if m.addfunded_places != nil {
+		fields = append(fields, call.FieldFundedPlaces)
+	}
+	if m.addreferee_letters != nil {
+		fields = append(fields, call.FieldRefereeLetters)
+	}
+	if m.addoffer_response_hours != nil {
+		fields = append(fields, call.FieldOfferResponseHours)
+	}
+	if m.addmin_lead_days != nil {
+		fields = append(fields, call.FieldMinLeadDays)
+	}
+	if m.addno_repeat_months != nil {
+		fields = append(fields, call.FieldNoRepeatMonths)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CallMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case call.FieldMaxPreferences:
+		return m.AddedMaxPreferences()
+	case call.FieldFundedPlaces:
+		return m.AddedFundedPlaces()
+	case call.FieldRefereeLetters:
+		return m.AddedRefereeLetters()
+	case call.FieldOfferResponseHours:
+		return m.AddedOfferResponseHours()
+	case call.FieldMinLeadDays:
+		return m.AddedMinLeadDays()
+	case call.FieldNoRepeatMonths:
+		return m.AddedNoRepeatMonths()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case call.FieldMaxPreferences:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxPreferences(v)
+		return nil
+	case call.FieldFundedPlaces:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFundedPlaces(v)
+		return nil
+	case call.FieldRefereeLetters:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRefereeLetters(v)
+		return nil
+	case call.FieldOfferResponseHours:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOfferResponseHours(v)
+		return nil
+	case call.FieldMinLeadDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinLeadDays(v)
+		return nil
+	case call.FieldNoRepeatMonths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNoRepeatMonths(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Call numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CallMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(call.FieldRankingDeadline) {
+		fields = append(fields, call.FieldRankingDeadline)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CallMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CallMutation) ClearField(name string) error {
+	switch name {
+	case call.FieldRankingDeadline:
+		m.ClearRankingDeadline()
+		return nil
+	}
+	return fmt.Errorf("unknown Call nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CallMutation) ResetField(name string) error {
+	switch name {
+	case call.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case call.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case call.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case call.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case call.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case call.FieldStatusReason:
+		m.ResetStatusReason()
+		return nil
+	case call.FieldOpensAt:
+		m.ResetOpensAt()
+		return nil
+	case call.FieldClosesAt:
+		m.ResetClosesAt()
+		return nil
+	case call.FieldTimeZone:
+		m.ResetTimeZone()
+		return nil
+	case call.FieldPlacementStart:
+		m.ResetPlacementStart()
+		return nil
+	case call.FieldPlacementEnd:
+		m.ResetPlacementEnd()
+		return nil
+	case call.FieldPlacementWeeks:
+		m.ResetPlacementWeeks()
+		return nil
+	case call.FieldEligibleCountries:
+		m.ResetEligibleCountries()
+		return nil
+	case call.FieldMaxPreferences:
+		m.ResetMaxPreferences()
+		return nil
+	case call.FieldFundedPlaces:
+		m.ResetFundedPlaces()
+		return nil
+	case call.FieldRequiredDocuments:
+		m.ResetRequiredDocuments()
+		return nil
+	case call.FieldRefereeLetters:
+		m.ResetRefereeLetters()
+		return nil
+	case call.FieldReviewCriteria:
+		m.ResetReviewCriteria()
+		return nil
+	case call.FieldOfferResponseHours:
+		m.ResetOfferResponseHours()
+		return nil
+	case call.FieldMinLeadDays:
+		m.ResetMinLeadDays()
+		return nil
+	case call.FieldOnePlacementPerTrainee:
+		m.ResetOnePlacementPerTrainee()
+		return nil
+	case call.FieldNoRepeatMonths:
+		m.ResetNoRepeatMonths()
+		return nil
+	case call.FieldRankingDeadline:
+		m.ResetRankingDeadline()
+		return nil
+	}
+	return fmt.Errorf("unknown Call field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CallMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.slots != nil {
+		edges = append(edges, call.EdgeSlots)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CallMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case call.EdgeSlots:
+		ids := make([]ent.Value, 0, len(m.slots))
+		for id := range m.slots {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CallMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedslots != nil {
+		edges = append(edges, call.EdgeSlots)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CallMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case call.EdgeSlots:
+		ids := make([]ent.Value, 0, len(m.removedslots))
+		for id := range m.removedslots {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CallMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedslots {
+		edges = append(edges, call.EdgeSlots)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CallMutation) EdgeCleared(name string) bool {
+	switch name {
+	case call.EdgeSlots:
+		return m.clearedslots
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CallMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Call unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CallMutation) ResetEdge(name string) error {
+	switch name {
+	case call.EdgeSlots:
+		m.ResetSlots()
+		return nil
+	}
+	return fmt.Errorf("unknown Call edge %s", name)
+}
+
 // ConflictOfInterestDeclarationMutation represents an operation that mutates the ConflictOfInterestDeclaration nodes in the graph.
 type ConflictOfInterestDeclarationMutation struct {
 	config
@@ -3324,6 +5228,9 @@ type HostCentreMutation struct {
 	description              *string
 	accepting_observers      *bool
 	clearedFields            map[string]struct{}
+	slots                    map[pulid.ID]struct{}
+	removedslots             map[pulid.ID]struct{}
+	clearedslots             bool
 	organisation             *pulid.ID
 	clearedorganisation      bool
 	coordinators             map[pulid.ID]struct{}
@@ -4092,6 +5999,60 @@ func (m *HostCentreMutation) ResetAcceptingObservers() {
 	m.accepting_observers = nil
 }
 
+// AddSlotIDs adds the "slots" edge to the HostSlot entity by ids.
+func (m *HostCentreMutation) AddSlotIDs(ids ...pulid.ID) {
+	if m.slots == nil {
+		m.slots = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.slots[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSlots clears the "slots" edge to the HostSlot entity.
+func (m *HostCentreMutation) ClearSlots() {
+	m.clearedslots = true
+}
+
+// SlotsCleared reports if the "slots" edge to the HostSlot entity was cleared.
+func (m *HostCentreMutation) SlotsCleared() bool {
+	return m.clearedslots
+}
+
+// RemoveSlotIDs removes the "slots" edge to the HostSlot entity by IDs.
+func (m *HostCentreMutation) RemoveSlotIDs(ids ...pulid.ID) {
+	if m.removedslots == nil {
+		m.removedslots = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.slots, ids[i])
+		m.removedslots[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSlots returns the removed IDs of the "slots" edge to the HostSlot entity.
+func (m *HostCentreMutation) RemovedSlotsIDs() (ids []pulid.ID) {
+	for id := range m.removedslots {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SlotsIDs returns the "slots" edge IDs in the mutation.
+func (m *HostCentreMutation) SlotsIDs() (ids []pulid.ID) {
+	for id := range m.slots {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSlots resets all changes to the "slots" edge.
+func (m *HostCentreMutation) ResetSlots() {
+	m.slots = nil
+	m.clearedslots = false
+	m.removedslots = nil
+}
+
 // ClearOrganisation clears the "organisation" edge to the Organisation entity.
 func (m *HostCentreMutation) ClearOrganisation() {
 	m.clearedorganisation = true
@@ -4585,7 +6546,10 @@ func (m *HostCentreMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *HostCentreMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
+	if m.slots != nil {
+		edges = append(edges, hostcentre.EdgeSlots)
+	}
 	if m.organisation != nil {
 		edges = append(edges, hostcentre.EdgeOrganisation)
 	}
@@ -4599,6 +6563,12 @@ func (m *HostCentreMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *HostCentreMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case hostcentre.EdgeSlots:
+		ids := make([]ent.Value, 0, len(m.slots))
+		for id := range m.slots {
+			ids = append(ids, id)
+		}
+		return ids
 	case hostcentre.EdgeOrganisation:
 		if id := m.organisation; id != nil {
 			return []ent.Value{*id}
@@ -4615,7 +6585,10 @@ func (m *HostCentreMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *HostCentreMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
+	if m.removedslots != nil {
+		edges = append(edges, hostcentre.EdgeSlots)
+	}
 	if m.removedcoordinators != nil {
 		edges = append(edges, hostcentre.EdgeCoordinators)
 	}
@@ -4626,6 +6599,12 @@ func (m *HostCentreMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *HostCentreMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
+	case hostcentre.EdgeSlots:
+		ids := make([]ent.Value, 0, len(m.removedslots))
+		for id := range m.removedslots {
+			ids = append(ids, id)
+		}
+		return ids
 	case hostcentre.EdgeCoordinators:
 		ids := make([]ent.Value, 0, len(m.removedcoordinators))
 		for id := range m.removedcoordinators {
@@ -4638,7 +6617,10 @@ func (m *HostCentreMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *HostCentreMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
+	if m.clearedslots {
+		edges = append(edges, hostcentre.EdgeSlots)
+	}
 	if m.clearedorganisation {
 		edges = append(edges, hostcentre.EdgeOrganisation)
 	}
@@ -4652,6 +6634,8 @@ func (m *HostCentreMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *HostCentreMutation) EdgeCleared(name string) bool {
 	switch name {
+	case hostcentre.EdgeSlots:
+		return m.clearedslots
 	case hostcentre.EdgeOrganisation:
 		return m.clearedorganisation
 	case hostcentre.EdgeCoordinators:
@@ -4675,6 +6659,9 @@ func (m *HostCentreMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *HostCentreMutation) ResetEdge(name string) error {
 	switch name {
+	case hostcentre.EdgeSlots:
+		m.ResetSlots()
+		return nil
 	case hostcentre.EdgeOrganisation:
 		m.ResetOrganisation()
 		return nil
@@ -4683,6 +6670,1187 @@ func (m *HostCentreMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown HostCentre edge %s", name)
+}
+
+// HostSlotMutation represents an operation that mutates the HostSlot nodes in the graph.
+type HostSlotMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	start_date         *vocab.Date
+	end_date           *vocab.Date
+	weeks              *int
+	addweeks           *int
+	capacity           *int
+	addcapacity        *int
+	languages          *[]string
+	appendlanguages    []string
+	focus_areas        *[]vocab.FocusArea
+	appendfocus_areas  []vocab.FocusArea
+	note               *string
+	status             *hostslot.Status
+	status_reason      *string
+	clearedFields      map[string]struct{}
+	call               *pulid.ID
+	clearedcall        bool
+	host_centre        *pulid.ID
+	clearedhost_centre bool
+	done               bool
+	oldValue           func(context.Context) (*HostSlot, error)
+	predicates         []predicate.HostSlot
+}
+
+var _ ent.Mutation = (*HostSlotMutation)(nil)
+
+// hostslotOption allows management of the mutation configuration using functional options.
+type hostslotOption func(*HostSlotMutation)
+
+// newHostSlotMutation creates new mutation for the HostSlot entity.
+func newHostSlotMutation(c config, op Op, opts ...hostslotOption) *HostSlotMutation {
+	m := &HostSlotMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeHostSlot,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withHostSlotID sets the ID field of the mutation.
+func withHostSlotID(id pulid.ID) hostslotOption {
+	return func(m *HostSlotMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *HostSlot
+		)
+		m.oldValue = func(ctx context.Context) (*HostSlot, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().HostSlot.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withHostSlot sets the old HostSlot of the mutation.
+func withHostSlot(node *HostSlot) hostslotOption {
+	return func(m *HostSlotMutation) {
+		m.oldValue = func(context.Context) (*HostSlot, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m HostSlotMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m HostSlotMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of HostSlot entities.
+func (m *HostSlotMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *HostSlotMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *HostSlotMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().HostSlot.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *HostSlotMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *HostSlotMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *HostSlotMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *HostSlotMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *HostSlotMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *HostSlotMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCallID sets the "call_id" field.
+func (m *HostSlotMutation) SetCallID(pu pulid.ID) {
+	m.call = &pu
+}
+
+// CallID returns the value of the "call_id" field in the mutation.
+func (m *HostSlotMutation) CallID() (r pulid.ID, exists bool) {
+	v := m.call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallID returns the old "call_id" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldCallID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallID: %w", err)
+	}
+	return oldValue.CallID, nil
+}
+
+// ResetCallID resets all changes to the "call_id" field.
+func (m *HostSlotMutation) ResetCallID() {
+	m.call = nil
+}
+
+// SetHostCentreID sets the "host_centre_id" field.
+func (m *HostSlotMutation) SetHostCentreID(pu pulid.ID) {
+	m.host_centre = &pu
+}
+
+// HostCentreID returns the value of the "host_centre_id" field in the mutation.
+func (m *HostSlotMutation) HostCentreID() (r pulid.ID, exists bool) {
+	v := m.host_centre
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHostCentreID returns the old "host_centre_id" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldHostCentreID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHostCentreID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHostCentreID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHostCentreID: %w", err)
+	}
+	return oldValue.HostCentreID, nil
+}
+
+// ResetHostCentreID resets all changes to the "host_centre_id" field.
+func (m *HostSlotMutation) ResetHostCentreID() {
+	m.host_centre = nil
+}
+
+// SetStartDate sets the "start_date" field.
+func (m *HostSlotMutation) SetStartDate(v vocab.Date) {
+	m.start_date = &v
+}
+
+// StartDate returns the value of the "start_date" field in the mutation.
+func (m *HostSlotMutation) StartDate() (r vocab.Date, exists bool) {
+	v := m.start_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartDate returns the old "start_date" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldStartDate(ctx context.Context) (v vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartDate: %w", err)
+	}
+	return oldValue.StartDate, nil
+}
+
+// ResetStartDate resets all changes to the "start_date" field.
+func (m *HostSlotMutation) ResetStartDate() {
+	m.start_date = nil
+}
+
+// SetEndDate sets the "end_date" field.
+func (m *HostSlotMutation) SetEndDate(v vocab.Date) {
+	m.end_date = &v
+}
+
+// EndDate returns the value of the "end_date" field in the mutation.
+func (m *HostSlotMutation) EndDate() (r vocab.Date, exists bool) {
+	v := m.end_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndDate returns the old "end_date" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldEndDate(ctx context.Context) (v vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndDate: %w", err)
+	}
+	return oldValue.EndDate, nil
+}
+
+// ResetEndDate resets all changes to the "end_date" field.
+func (m *HostSlotMutation) ResetEndDate() {
+	m.end_date = nil
+}
+
+// SetWeeks sets the "weeks" field.
+func (m *HostSlotMutation) SetWeeks(i int) {
+	m.weeks = &i
+	m.addweeks = nil
+}
+
+// Weeks returns the value of the "weeks" field in the mutation.
+func (m *HostSlotMutation) Weeks() (r int, exists bool) {
+	v := m.weeks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWeeks returns the old "weeks" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldWeeks(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWeeks is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWeeks requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWeeks: %w", err)
+	}
+	return oldValue.Weeks, nil
+}
+
+// AddWeeks adds i to the "weeks" field.
+func (m *HostSlotMutation) AddWeeks(i int) {
+	if m.addweeks != nil {
+		*m.addweeks += i
+	} else {
+		m.addweeks = &i
+	}
+}
+
+// AddedWeeks returns the value that was added to the "weeks" field in this mutation.
+func (m *HostSlotMutation) AddedWeeks() (r int, exists bool) {
+	v := m.addweeks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWeeks resets all changes to the "weeks" field.
+func (m *HostSlotMutation) ResetWeeks() {
+	m.weeks = nil
+	m.addweeks = nil
+}
+
+// SetCapacity sets the "capacity" field.
+func (m *HostSlotMutation) SetCapacity(i int) {
+	m.capacity = &i
+	m.addcapacity = nil
+}
+
+// Capacity returns the value of the "capacity" field in the mutation.
+func (m *HostSlotMutation) Capacity() (r int, exists bool) {
+	v := m.capacity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCapacity returns the old "capacity" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldCapacity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCapacity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCapacity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCapacity: %w", err)
+	}
+	return oldValue.Capacity, nil
+}
+
+// AddCapacity adds i to the "capacity" field.
+func (m *HostSlotMutation) AddCapacity(i int) {
+	if m.addcapacity != nil {
+		*m.addcapacity += i
+	} else {
+		m.addcapacity = &i
+	}
+}
+
+// AddedCapacity returns the value that was added to the "capacity" field in this mutation.
+func (m *HostSlotMutation) AddedCapacity() (r int, exists bool) {
+	v := m.addcapacity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCapacity resets all changes to the "capacity" field.
+func (m *HostSlotMutation) ResetCapacity() {
+	m.capacity = nil
+	m.addcapacity = nil
+}
+
+// SetLanguages sets the "languages" field.
+func (m *HostSlotMutation) SetLanguages(s []string) {
+	m.languages = &s
+	m.appendlanguages = nil
+}
+
+// Languages returns the value of the "languages" field in the mutation.
+func (m *HostSlotMutation) Languages() (r []string, exists bool) {
+	v := m.languages
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLanguages returns the old "languages" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldLanguages(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLanguages is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLanguages requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLanguages: %w", err)
+	}
+	return oldValue.Languages, nil
+}
+
+// AppendLanguages adds s to the "languages" field.
+func (m *HostSlotMutation) AppendLanguages(s []string) {
+	m.appendlanguages = append(m.appendlanguages, s...)
+}
+
+// AppendedLanguages returns the list of values that were appended to the "languages" field in this mutation.
+func (m *HostSlotMutation) AppendedLanguages() ([]string, bool) {
+	if len(m.appendlanguages) == 0 {
+		return nil, false
+	}
+	return m.appendlanguages, true
+}
+
+// ResetLanguages resets all changes to the "languages" field.
+func (m *HostSlotMutation) ResetLanguages() {
+	m.languages = nil
+	m.appendlanguages = nil
+}
+
+// SetFocusAreas sets the "focus_areas" field.
+func (m *HostSlotMutation) SetFocusAreas(va []vocab.FocusArea) {
+	m.focus_areas = &va
+	m.appendfocus_areas = nil
+}
+
+// FocusAreas returns the value of the "focus_areas" field in the mutation.
+func (m *HostSlotMutation) FocusAreas() (r []vocab.FocusArea, exists bool) {
+	v := m.focus_areas
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFocusAreas returns the old "focus_areas" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldFocusAreas(ctx context.Context) (v []vocab.FocusArea, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFocusAreas is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFocusAreas requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFocusAreas: %w", err)
+	}
+	return oldValue.FocusAreas, nil
+}
+
+// AppendFocusAreas adds va to the "focus_areas" field.
+func (m *HostSlotMutation) AppendFocusAreas(va []vocab.FocusArea) {
+	m.appendfocus_areas = append(m.appendfocus_areas, va...)
+}
+
+// AppendedFocusAreas returns the list of values that were appended to the "focus_areas" field in this mutation.
+func (m *HostSlotMutation) AppendedFocusAreas() ([]vocab.FocusArea, bool) {
+	if len(m.appendfocus_areas) == 0 {
+		return nil, false
+	}
+	return m.appendfocus_areas, true
+}
+
+// ResetFocusAreas resets all changes to the "focus_areas" field.
+func (m *HostSlotMutation) ResetFocusAreas() {
+	m.focus_areas = nil
+	m.appendfocus_areas = nil
+}
+
+// SetNote sets the "note" field.
+func (m *HostSlotMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *HostSlotMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *HostSlotMutation) ResetNote() {
+	m.note = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *HostSlotMutation) SetStatus(h hostslot.Status) {
+	m.status = &h
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *HostSlotMutation) Status() (r hostslot.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldStatus(ctx context.Context) (v hostslot.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *HostSlotMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetStatusReason sets the "status_reason" field.
+func (m *HostSlotMutation) SetStatusReason(s string) {
+	m.status_reason = &s
+}
+
+// StatusReason returns the value of the "status_reason" field in the mutation.
+func (m *HostSlotMutation) StatusReason() (r string, exists bool) {
+	v := m.status_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusReason returns the old "status_reason" field's value of the HostSlot entity.
+// If the HostSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostSlotMutation) OldStatusReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusReason: %w", err)
+	}
+	return oldValue.StatusReason, nil
+}
+
+// ResetStatusReason resets all changes to the "status_reason" field.
+func (m *HostSlotMutation) ResetStatusReason() {
+	m.status_reason = nil
+}
+
+// ClearCall clears the "call" edge to the Call entity.
+func (m *HostSlotMutation) ClearCall() {
+	m.clearedcall = true
+	m.clearedFields[hostslot.FieldCallID] = struct{}{}
+}
+
+// CallCleared reports if the "call" edge to the Call entity was cleared.
+func (m *HostSlotMutation) CallCleared() bool {
+	return m.clearedcall
+}
+
+// CallIDs returns the "call" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CallID instead. It exists only for internal usage by the builders.
+func (m *HostSlotMutation) CallIDs() (ids []pulid.ID) {
+	if id := m.call; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCall resets all changes to the "call" edge.
+func (m *HostSlotMutation) ResetCall() {
+	m.call = nil
+	m.clearedcall = false
+}
+
+// ClearHostCentre clears the "host_centre" edge to the HostCentre entity.
+func (m *HostSlotMutation) ClearHostCentre() {
+	m.clearedhost_centre = true
+	m.clearedFields[hostslot.FieldHostCentreID] = struct{}{}
+}
+
+// HostCentreCleared reports if the "host_centre" edge to the HostCentre entity was cleared.
+func (m *HostSlotMutation) HostCentreCleared() bool {
+	return m.clearedhost_centre
+}
+
+// HostCentreIDs returns the "host_centre" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// HostCentreID instead. It exists only for internal usage by the builders.
+func (m *HostSlotMutation) HostCentreIDs() (ids []pulid.ID) {
+	if id := m.host_centre; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetHostCentre resets all changes to the "host_centre" edge.
+func (m *HostSlotMutation) ResetHostCentre() {
+	m.host_centre = nil
+	m.clearedhost_centre = false
+}
+
+// Where appends a list predicates to the HostSlotMutation builder.
+func (m *HostSlotMutation) Where(ps ...predicate.HostSlot) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the HostSlotMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *HostSlotMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.HostSlot, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *HostSlotMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *HostSlotMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (HostSlot).
+func (m *HostSlotMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *HostSlotMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.created_at != nil {
+		fields = append(fields, hostslot.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, hostslot.FieldUpdatedAt)
+	}
+	if m.call != nil {
+		fields = append(fields, hostslot.FieldCallID)
+	}
+	if m.host_centre != nil {
+		fields = append(fields, hostslot.FieldHostCentreID)
+	}
+	if m.start_date != nil {
+		fields = append(fields, hostslot.FieldStartDate)
+	}
+	if m.end_date != nil {
+		fields = append(fields, hostslot.FieldEndDate)
+	}
+	if m.weeks != nil {
+		fields = append(fields, hostslot.FieldWeeks)
+	}
+	if m.capacity != nil {
+		fields = append(fields, hostslot.FieldCapacity)
+	}
+	if m.languages != nil {
+		fields = append(fields, hostslot.FieldLanguages)
+	}
+	if m.focus_areas != nil {
+		fields = append(fields, hostslot.FieldFocusAreas)
+	}
+	if m.note != nil {
+		fields = append(fields, hostslot.FieldNote)
+	}
+	if m.status != nil {
+		fields = append(fields, hostslot.FieldStatus)
+	}
+	if m.status_reason != nil {
+		fields = append(fields, hostslot.FieldStatusReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *HostSlotMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case hostslot.FieldCreatedAt:
+		return m.CreatedAt()
+	case hostslot.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case hostslot.FieldCallID:
+		return m.CallID()
+	case hostslot.FieldHostCentreID:
+		return m.HostCentreID()
+	case hostslot.FieldStartDate:
+		return m.StartDate()
+	case hostslot.FieldEndDate:
+		return m.EndDate()
+	case hostslot.FieldWeeks:
+		return m.Weeks()
+	case hostslot.FieldCapacity:
+		return m.Capacity()
+	case hostslot.FieldLanguages:
+		return m.Languages()
+	case hostslot.FieldFocusAreas:
+		return m.FocusAreas()
+	case hostslot.FieldNote:
+		return m.Note()
+	case hostslot.FieldStatus:
+		return m.Status()
+	case hostslot.FieldStatusReason:
+		return m.StatusReason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *HostSlotMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case hostslot.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case hostslot.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case hostslot.FieldCallID:
+		return m.OldCallID(ctx)
+	case hostslot.FieldHostCentreID:
+		return m.OldHostCentreID(ctx)
+	case hostslot.FieldStartDate:
+		return m.OldStartDate(ctx)
+	case hostslot.FieldEndDate:
+		return m.OldEndDate(ctx)
+	case hostslot.FieldWeeks:
+		return m.OldWeeks(ctx)
+	case hostslot.FieldCapacity:
+		return m.OldCapacity(ctx)
+	case hostslot.FieldLanguages:
+		return m.OldLanguages(ctx)
+	case hostslot.FieldFocusAreas:
+		return m.OldFocusAreas(ctx)
+	case hostslot.FieldNote:
+		return m.OldNote(ctx)
+	case hostslot.FieldStatus:
+		return m.OldStatus(ctx)
+	case hostslot.FieldStatusReason:
+		return m.OldStatusReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown HostSlot field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HostSlotMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case hostslot.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case hostslot.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case hostslot.FieldCallID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallID(v)
+		return nil
+	case hostslot.FieldHostCentreID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHostCentreID(v)
+		return nil
+	case hostslot.FieldStartDate:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartDate(v)
+		return nil
+	case hostslot.FieldEndDate:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndDate(v)
+		return nil
+	case hostslot.FieldWeeks:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWeeks(v)
+		return nil
+	case hostslot.FieldCapacity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCapacity(v)
+		return nil
+	case hostslot.FieldLanguages:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLanguages(v)
+		return nil
+	case hostslot.FieldFocusAreas:
+		v, ok := value.([]vocab.FocusArea)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFocusAreas(v)
+		return nil
+	case hostslot.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case hostslot.FieldStatus:
+		v, ok := value.(hostslot.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case hostslot.FieldStatusReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown HostSlot field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *HostSlotMutation) AddedFields() []string {
+	var fields []string
+	if m.addweeks != nil {
+		fields = append(fields, hostslot.FieldWeeks)
+	}
+	if m.addcapacity != nil {
+		fields = append(fields, hostslot.FieldCapacity)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *HostSlotMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case hostslot.FieldWeeks:
+		return m.AddedWeeks()
+	case hostslot.FieldCapacity:
+		return m.AddedCapacity()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HostSlotMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case hostslot.FieldWeeks:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWeeks(v)
+		return nil
+	case hostslot.FieldCapacity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCapacity(v)
+		return nil
+	}
+	return fmt.Errorf("unknown HostSlot numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *HostSlotMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *HostSlotMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *HostSlotMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown HostSlot nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *HostSlotMutation) ResetField(name string) error {
+	switch name {
+	case hostslot.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case hostslot.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case hostslot.FieldCallID:
+		m.ResetCallID()
+		return nil
+	case hostslot.FieldHostCentreID:
+		m.ResetHostCentreID()
+		return nil
+	case hostslot.FieldStartDate:
+		m.ResetStartDate()
+		return nil
+	case hostslot.FieldEndDate:
+		m.ResetEndDate()
+		return nil
+	case hostslot.FieldWeeks:
+		m.ResetWeeks()
+		return nil
+	case hostslot.FieldCapacity:
+		m.ResetCapacity()
+		return nil
+	case hostslot.FieldLanguages:
+		m.ResetLanguages()
+		return nil
+	case hostslot.FieldFocusAreas:
+		m.ResetFocusAreas()
+		return nil
+	case hostslot.FieldNote:
+		m.ResetNote()
+		return nil
+	case hostslot.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case hostslot.FieldStatusReason:
+		m.ResetStatusReason()
+		return nil
+	}
+	return fmt.Errorf("unknown HostSlot field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *HostSlotMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.call != nil {
+		edges = append(edges, hostslot.EdgeCall)
+	}
+	if m.host_centre != nil {
+		edges = append(edges, hostslot.EdgeHostCentre)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *HostSlotMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case hostslot.EdgeCall:
+		if id := m.call; id != nil {
+			return []ent.Value{*id}
+		}
+	case hostslot.EdgeHostCentre:
+		if id := m.host_centre; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *HostSlotMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *HostSlotMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *HostSlotMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcall {
+		edges = append(edges, hostslot.EdgeCall)
+	}
+	if m.clearedhost_centre {
+		edges = append(edges, hostslot.EdgeHostCentre)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *HostSlotMutation) EdgeCleared(name string) bool {
+	switch name {
+	case hostslot.EdgeCall:
+		return m.clearedcall
+	case hostslot.EdgeHostCentre:
+		return m.clearedhost_centre
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *HostSlotMutation) ClearEdge(name string) error {
+	switch name {
+	case hostslot.EdgeCall:
+		m.ClearCall()
+		return nil
+	case hostslot.EdgeHostCentre:
+		m.ClearHostCentre()
+		return nil
+	}
+	return fmt.Errorf("unknown HostSlot unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *HostSlotMutation) ResetEdge(name string) error {
+	switch name {
+	case hostslot.EdgeCall:
+		m.ResetCall()
+		return nil
+	case hostslot.EdgeHostCentre:
+		m.ResetHostCentre()
+		return nil
+	}
+	return fmt.Errorf("unknown HostSlot edge %s", name)
 }
 
 // JobMutation represents an operation that mutates the Job nodes in the graph.

@@ -8,8 +8,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -27,8 +29,10 @@ var prefixMap = map[string]string{
 	"aff": affiliation.Table,
 	"tok": apitoken.Table,
 	"aud": auditevent.Table,
+	"cal": call.Table,
 	"coi": conflictofinterestdeclaration.Table,
 	"hcn": hostcentre.Table,
+	"slt": hostslot.Table,
 	"job": job.Table,
 	"lnk": loginlink.Table,
 	"mtg": meeting.Table,

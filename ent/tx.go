@@ -20,10 +20,14 @@ type Tx struct {
 	ApiToken *ApiTokenClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// Call is the client for interacting with the Call builders.
+	Call *CallClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// HostCentre is the client for interacting with the HostCentre builders.
 	HostCentre *HostCentreClient
+	// HostSlot is the client for interacting with the HostSlot builders.
+	HostSlot *HostSlotClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
@@ -176,8 +180,10 @@ func (tx *Tx) init() {
 	tx.Affiliation = NewAffiliationClient(tx.config)
 	tx.ApiToken = NewApiTokenClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.Call = NewCallClient(tx.config)
 	tx.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(tx.config)
 	tx.HostCentre = NewHostCentreClient(tx.config)
+	tx.HostSlot = NewHostSlotClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.LoginLink = NewLoginLinkClient(tx.config)
 	tx.Meeting = NewMeetingClient(tx.config)

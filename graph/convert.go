@@ -117,3 +117,31 @@ func meetingPayload(m *ent.Meeting, err error) (*model.MeetingPayload, error) {
 	}
 	return &model.MeetingPayload{Meeting: m, UserErrors: ue}, nil
 }
+
+func callPayload(c *ent.Call, err error) (*model.CallPayload, error) {
+	c, ue, err := split(c, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CallPayload{Call: c, UserErrors: ue}, nil
+}
+
+func slotPayload(s *ent.HostSlot, err error) (*model.HostSlotPayload, error) {
+	s, ue, err := split(s, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.HostSlotPayload{Slot: s, UserErrors: ue}, nil
+}
+
+// criteria converts review criteria; nil stays nil (unchanged in an update).
+func criteria(in []*model.CriterionInput) []vocab.Criterion {
+	if in == nil {
+		return nil
+	}
+	out := make([]vocab.Criterion, len(in))
+	for i, c := range in {
+		out[i] = vocab.Criterion{Key: c.Key, Name: c.Name, Weight: c.Weight}
+	}
+	return out
+}

@@ -54,6 +54,9 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[pulid.ID
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy))
 }
 
+// Call returns CallResolver implementation.
+func (r *Resolver) Call() CallResolver { return &callResolver{r} }
+
 // ConflictOfInterestDeclaration returns ConflictOfInterestDeclarationResolver implementation.
 func (r *Resolver) ConflictOfInterestDeclaration() ConflictOfInterestDeclarationResolver {
 	return &conflictOfInterestDeclarationResolver{r}
@@ -61,6 +64,9 @@ func (r *Resolver) ConflictOfInterestDeclaration() ConflictOfInterestDeclaration
 
 // HostCentre returns HostCentreResolver implementation.
 func (r *Resolver) HostCentre() HostCentreResolver { return &hostCentreResolver{r} }
+
+// HostSlot returns HostSlotResolver implementation.
+func (r *Resolver) HostSlot() HostSlotResolver { return &hostSlotResolver{r} }
 
 // Meeting returns MeetingResolver implementation.
 func (r *Resolver) Meeting() MeetingResolver { return &meetingResolver{r} }
@@ -78,8 +84,10 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 func (r *Resolver) WorkingGroup() WorkingGroupResolver { return &workingGroupResolver{r} }
 
 type (
+	callResolver                          struct{ *Resolver }
 	conflictOfInterestDeclarationResolver struct{ *Resolver }
 	hostCentreResolver                    struct{ *Resolver }
+	hostSlotResolver                      struct{ *Resolver }
 	meetingResolver                       struct{ *Resolver }
 	membershipResolver                    struct{ *Resolver }
 	queryResolver                         struct{ *Resolver }

@@ -9,6 +9,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/programme"
 )
 
 // Resolver holds the services the resolvers delegate to (no globals).
@@ -19,5 +20,7 @@ type Resolver struct {
 	Directory *groups.Directory
 	// Groups manages working groups and memberships.
 	Groups *groups.WorkingGroups
-	Now    func() time.Time
+	// Programme runs calls and their slots.
+	Programme *programme.Service
+	Now       func() time.Time
 }

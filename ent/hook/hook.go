@@ -45,6 +45,18 @@ func (f AuditEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEventMutation", m)
 }
 
+// The CallFunc type is an adapter to allow the use of ordinary
+// function as Call mutator.
+type CallFunc func(context.Context, *ent.CallMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CallFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CallMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CallMutation", m)
+}
+
 // The ConflictOfInterestDeclarationFunc type is an adapter to allow the use of ordinary
 // function as ConflictOfInterestDeclaration mutator.
 type ConflictOfInterestDeclarationFunc func(context.Context, *ent.ConflictOfInterestDeclarationMutation) (ent.Value, error)
@@ -67,6 +79,18 @@ func (f HostCentreFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.HostCentreMutation", m)
+}
+
+// The HostSlotFunc type is an adapter to allow the use of ordinary
+// function as HostSlot mutator.
+type HostSlotFunc func(context.Context, *ent.HostSlotMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f HostSlotFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.HostSlotMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.HostSlotMutation", m)
 }
 
 // The JobFunc type is an adapter to allow the use of ordinary

@@ -49,12 +49,21 @@ const (
 	FieldDescription = "description"
 	// FieldAcceptingObservers holds the string denoting the accepting_observers field in the database.
 	FieldAcceptingObservers = "accepting_observers"
+	// EdgeSlots holds the string denoting the slots edge name in mutations.
+	EdgeSlots = "slots"
 	// EdgeOrganisation holds the string denoting the organisation edge name in mutations.
 	EdgeOrganisation = "organisation"
 	// EdgeCoordinators holds the string denoting the coordinators edge name in mutations.
 	EdgeCoordinators = "coordinators"
 	// Table holds the table name of the hostcentre in the database.
 	Table = "host_centres"
+	// SlotsTable is the table that holds the slots relation/edge.
+	SlotsTable = "host_slots"
+	// SlotsInverseTable is the table name for the HostSlot entity.
+	// It exists in this package in order to avoid circular dependency with the "hostslot" package.
+	SlotsInverseTable = "host_slots"
+	// SlotsColumn is the table column denoting the slots relation/edge.
+	SlotsColumn = "host_centre_id"
 	// OrganisationTable is the table that holds the organisation relation/edge.
 	OrganisationTable = "host_centres"
 	// OrganisationInverseTable is the table name for the Organisation entity.
@@ -229,6 +238,20 @@ func ByAcceptingObservers(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAcceptingObservers, opts...).ToFunc()
 }
 
+// BySlotsCount orders the results by slots count.
+func BySlotsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSlotsStep(), opts...)
+	}
+}
+
+// BySlots orders the results by slots terms.
+func BySlots(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSlotsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByOrganisationField orders the results by organisation field.
 func ByOrganisationField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -248,6 +271,13 @@ func ByCoordinators(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newCoordinatorsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
+}
+func newSlotsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SlotsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SlotsTable, SlotsColumn),
+	)
 }
 func newOrganisationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(

@@ -747,6 +747,29 @@ func AcceptingObserversNEQ(v bool) predicate.HostCentre {
 	return predicate.HostCentre(sql.FieldNEQ(FieldAcceptingObservers, v))
 }
 
+// HasSlots applies the HasEdge predicate on the "slots" edge.
+func HasSlots() predicate.HostCentre {
+	return predicate.HostCentre(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, SlotsTable, SlotsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSlotsWith applies the HasEdge predicate on the "slots" edge with a given conditions (other predicates).
+func HasSlotsWith(preds ...predicate.HostSlot) predicate.HostCentre {
+	return predicate.HostCentre(func(s *sql.Selector) {
+		step := newSlotsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasOrganisation applies the HasEdge predicate on the "organisation" edge.
 func HasOrganisation() predicate.HostCentre {
 	return predicate.HostCentre(func(s *sql.Selector) {

@@ -11,8 +11,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -162,6 +164,33 @@ func (f TraverseAuditEvent) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEventQuery", q)
 }
 
+// The CallFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CallFunc func(context.Context, *ent.CallQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CallFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CallQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CallQuery", q)
+}
+
+// The TraverseCall type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCall func(context.Context, *ent.CallQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCall) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCall) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CallQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CallQuery", q)
+}
+
 // The ConflictOfInterestDeclarationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ConflictOfInterestDeclarationFunc func(context.Context, *ent.ConflictOfInterestDeclarationQuery) (ent.Value, error)
 
@@ -214,6 +243,33 @@ func (f TraverseHostCentre) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.HostCentreQuery", q)
+}
+
+// The HostSlotFunc type is an adapter to allow the use of ordinary function as a Querier.
+type HostSlotFunc func(context.Context, *ent.HostSlotQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f HostSlotFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.HostSlotQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.HostSlotQuery", q)
+}
+
+// The TraverseHostSlot type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseHostSlot func(context.Context, *ent.HostSlotQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseHostSlot) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseHostSlot) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HostSlotQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.HostSlotQuery", q)
 }
 
 // The JobFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -468,10 +524,14 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ApiTokenQuery, predicate.ApiToken, apitoken.OrderOption]{typ: ent.TypeApiToken, tq: q}, nil
 	case *ent.AuditEventQuery:
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
+	case *ent.CallQuery:
+		return &query[*ent.CallQuery, predicate.Call, call.OrderOption]{typ: ent.TypeCall, tq: q}, nil
 	case *ent.ConflictOfInterestDeclarationQuery:
 		return &query[*ent.ConflictOfInterestDeclarationQuery, predicate.ConflictOfInterestDeclaration, conflictofinterestdeclaration.OrderOption]{typ: ent.TypeConflictOfInterestDeclaration, tq: q}, nil
 	case *ent.HostCentreQuery:
 		return &query[*ent.HostCentreQuery, predicate.HostCentre, hostcentre.OrderOption]{typ: ent.TypeHostCentre, tq: q}, nil
+	case *ent.HostSlotQuery:
+		return &query[*ent.HostSlotQuery, predicate.HostSlot, hostslot.OrderOption]{typ: ent.TypeHostSlot, tq: q}, nil
 	case *ent.JobQuery:
 		return &query[*ent.JobQuery, predicate.Job, job.OrderOption]{typ: ent.TypeJob, tq: q}, nil
 	case *ent.LoginLinkQuery:

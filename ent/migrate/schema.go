@@ -121,6 +121,51 @@ var (
 			},
 		},
 	}
+	// CallsColumns holds the columns for the "calls" table.
+	CallsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 20000, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "OPEN", "CLOSED", "REVIEW", "RANKING", "MATCHED", "COMPLETED", "CANCELLED"}, Default: "DRAFT"},
+		{Name: "status_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "opens_at", Type: field.TypeTime},
+		{Name: "closes_at", Type: field.TypeTime},
+		{Name: "time_zone", Type: field.TypeString, Size: 64},
+		{Name: "placement_start", Type: field.TypeString},
+		{Name: "placement_end", Type: field.TypeString},
+		{Name: "placement_weeks", Type: field.TypeJSON},
+		{Name: "eligible_countries", Type: field.TypeJSON},
+		{Name: "max_preferences", Type: field.TypeInt, Default: 3},
+		{Name: "funded_places", Type: field.TypeInt, Default: 0},
+		{Name: "required_documents", Type: field.TypeJSON},
+		{Name: "referee_letters", Type: field.TypeInt, Default: 1},
+		{Name: "review_criteria", Type: field.TypeJSON},
+		{Name: "offer_response_hours", Type: field.TypeInt, Default: 48},
+		{Name: "min_lead_days", Type: field.TypeInt, Default: 14},
+		{Name: "one_placement_per_trainee", Type: field.TypeBool, Default: true},
+		{Name: "no_repeat_months", Type: field.TypeInt, Default: 12},
+		{Name: "ranking_deadline", Type: field.TypeTime, Nullable: true},
+	}
+	// CallsTable holds the schema information for the "calls" table.
+	CallsTable = &schema.Table{
+		Name:       "calls",
+		Columns:    CallsColumns,
+		PrimaryKey: []*schema.Column{CallsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "call_status",
+				Unique:  false,
+				Columns: []*schema.Column{CallsColumns[5]},
+			},
+			{
+				Name:    "call_closes_at",
+				Unique:  false,
+				Columns: []*schema.Column{CallsColumns[8]},
+			},
+		},
+	}
 	// ConflictOfInterestDeclarationsColumns holds the columns for the "conflict_of_interest_declarations" table.
 	ConflictOfInterestDeclarationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -200,6 +245,55 @@ var (
 				Name:    "hostcentre_accepting_observers",
 				Unique:  false,
 				Columns: []*schema.Column{HostCentresColumns[15]},
+			},
+		},
+	}
+	// HostSlotsColumns holds the columns for the "host_slots" table.
+	HostSlotsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "start_date", Type: field.TypeString},
+		{Name: "end_date", Type: field.TypeString},
+		{Name: "weeks", Type: field.TypeInt},
+		{Name: "capacity", Type: field.TypeInt},
+		{Name: "languages", Type: field.TypeJSON},
+		{Name: "focus_areas", Type: field.TypeJSON},
+		{Name: "note", Type: field.TypeString, Size: 5000, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PROPOSED", "APPROVED", "REJECTED", "WITHDRAWN"}, Default: "PROPOSED"},
+		{Name: "status_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "call_id", Type: field.TypeString},
+		{Name: "host_centre_id", Type: field.TypeString},
+	}
+	// HostSlotsTable holds the schema information for the "host_slots" table.
+	HostSlotsTable = &schema.Table{
+		Name:       "host_slots",
+		Columns:    HostSlotsColumns,
+		PrimaryKey: []*schema.Column{HostSlotsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "host_slots_calls_slots",
+				Columns:    []*schema.Column{HostSlotsColumns[12]},
+				RefColumns: []*schema.Column{CallsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "host_slots_host_centres_slots",
+				Columns:    []*schema.Column{HostSlotsColumns[13]},
+				RefColumns: []*schema.Column{HostCentresColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "hostslot_call_id",
+				Unique:  false,
+				Columns: []*schema.Column{HostSlotsColumns[12]},
+			},
+			{
+				Name:    "hostslot_host_centre_id_call_id_start_date",
+				Unique:  false,
+				Columns: []*schema.Column{HostSlotsColumns[13], HostSlotsColumns[12], HostSlotsColumns[3]},
 			},
 		},
 	}
@@ -611,8 +705,10 @@ var (
 		AffiliationsTable,
 		APITokensTable,
 		AuditEventsTable,
+		CallsTable,
 		ConflictOfInterestDeclarationsTable,
 		HostCentresTable,
+		HostSlotsTable,
 		JobsTable,
 		LoginLinksTable,
 		MeetingsTable,
@@ -634,6 +730,8 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = UsersTable
 	ConflictOfInterestDeclarationsTable.ForeignKeys[0].RefTable = UsersTable
 	HostCentresTable.ForeignKeys[0].RefTable = OrganisationsTable
+	HostSlotsTable.ForeignKeys[0].RefTable = CallsTable
+	HostSlotsTable.ForeignKeys[1].RefTable = HostCentresTable
 	MeetingsTable.ForeignKeys[0].RefTable = WorkingGroupsTable
 	MembershipsTable.ForeignKeys[0].RefTable = OrganisationsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable

@@ -15,11 +15,17 @@ type ApiToken func(*sql.Selector)
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// Call is the predicate function for call builders.
+type Call func(*sql.Selector)
+
 // ConflictOfInterestDeclaration is the predicate function for conflictofinterestdeclaration builders.
 type ConflictOfInterestDeclaration func(*sql.Selector)
 
 // HostCentre is the predicate function for hostcentre builders.
 type HostCentre func(*sql.Selector)
+
+// HostSlot is the predicate function for hostslot builders.
+type HostSlot func(*sql.Selector)
 
 // Job is the predicate function for job builders.
 type Job func(*sql.Selector)

@@ -183,6 +183,30 @@ func (f AuditEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEventMutation", m)
 }
 
+// The CallQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CallQueryRuleFunc func(context.Context, *ent.CallQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CallQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CallQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CallQuery", q)
+}
+
+// The CallMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CallMutationRuleFunc func(context.Context, *ent.CallMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CallMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CallMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CallMutation", m)
+}
+
 // The ConflictOfInterestDeclarationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ConflictOfInterestDeclarationQueryRuleFunc func(context.Context, *ent.ConflictOfInterestDeclarationQuery) error
@@ -229,6 +253,30 @@ func (f HostCentreMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.HostCentreMutation", m)
+}
+
+// The HostSlotQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type HostSlotQueryRuleFunc func(context.Context, *ent.HostSlotQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f HostSlotQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HostSlotQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.HostSlotQuery", q)
+}
+
+// The HostSlotMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type HostSlotMutationRuleFunc func(context.Context, *ent.HostSlotMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f HostSlotMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.HostSlotMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.HostSlotMutation", m)
 }
 
 // The JobQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -488,9 +536,13 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
+	case *ent.CallQuery:
+		return q.Filter(), nil
 	case *ent.ConflictOfInterestDeclarationQuery:
 		return q.Filter(), nil
 	case *ent.HostCentreQuery:
+		return q.Filter(), nil
+	case *ent.HostSlotQuery:
 		return q.Filter(), nil
 	case *ent.JobQuery:
 		return q.Filter(), nil
@@ -523,9 +575,13 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
+	case *ent.CallMutation:
+		return m.Filter(), nil
 	case *ent.ConflictOfInterestDeclarationMutation:
 		return m.Filter(), nil
 	case *ent.HostCentreMutation:
+		return m.Filter(), nil
+	case *ent.HostSlotMutation:
 		return m.Filter(), nil
 	case *ent.JobMutation:
 		return m.Filter(), nil

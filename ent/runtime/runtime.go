@@ -9,8 +9,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -181,6 +183,132 @@ func init() {
 	auditeventDescID := auditeventMixinFields0[0].Descriptor()
 	// auditevent.DefaultID holds the default value on creation for the id field.
 	auditevent.DefaultID = auditeventDescID.Default.(func() pulid.ID)
+	callMixin := schema.Call{}.Mixin()
+	call.Policy = privacy.NewPolicies(schema.Call{})
+	call.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := call.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	callMixinFields0 := callMixin[0].Fields()
+	_ = callMixinFields0
+	callMixinFields1 := callMixin[1].Fields()
+	_ = callMixinFields1
+	callFields := schema.Call{}.Fields()
+	_ = callFields
+	// callDescCreatedAt is the schema descriptor for created_at field.
+	callDescCreatedAt := callMixinFields1[0].Descriptor()
+	// call.DefaultCreatedAt holds the default value on creation for the created_at field.
+	call.DefaultCreatedAt = callDescCreatedAt.Default.(func() time.Time)
+	// callDescUpdatedAt is the schema descriptor for updated_at field.
+	callDescUpdatedAt := callMixinFields1[1].Descriptor()
+	// call.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	call.DefaultUpdatedAt = callDescUpdatedAt.Default.(func() time.Time)
+	// call.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	call.UpdateDefaultUpdatedAt = callDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// callDescTitle is the schema descriptor for title field.
+	callDescTitle := callFields[0].Descriptor()
+	// call.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	call.TitleValidator = func() func(string) error {
+		validators := callDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// callDescDescription is the schema descriptor for description field.
+	callDescDescription := callFields[1].Descriptor()
+	// call.DefaultDescription holds the default value on creation for the description field.
+	call.DefaultDescription = callDescDescription.Default.(string)
+	// call.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	call.DescriptionValidator = callDescDescription.Validators[0].(func(string) error)
+	// callDescStatusReason is the schema descriptor for status_reason field.
+	callDescStatusReason := callFields[3].Descriptor()
+	// call.DefaultStatusReason holds the default value on creation for the status_reason field.
+	call.DefaultStatusReason = callDescStatusReason.Default.(string)
+	// call.StatusReasonValidator is a validator for the "status_reason" field. It is called by the builders before save.
+	call.StatusReasonValidator = callDescStatusReason.Validators[0].(func(string) error)
+	// callDescTimeZone is the schema descriptor for time_zone field.
+	callDescTimeZone := callFields[6].Descriptor()
+	// call.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
+	call.TimeZoneValidator = func() func(string) error {
+		validators := callDescTimeZone.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(time_zone string) error {
+			for _, fn := range fns {
+				if err := fn(time_zone); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// callDescPlacementStart is the schema descriptor for placement_start field.
+	callDescPlacementStart := callFields[7].Descriptor()
+	// call.PlacementStartValidator is a validator for the "placement_start" field. It is called by the builders before save.
+	call.PlacementStartValidator = callDescPlacementStart.Validators[0].(func(string) error)
+	// callDescPlacementEnd is the schema descriptor for placement_end field.
+	callDescPlacementEnd := callFields[8].Descriptor()
+	// call.PlacementEndValidator is a validator for the "placement_end" field. It is called by the builders before save.
+	call.PlacementEndValidator = callDescPlacementEnd.Validators[0].(func(string) error)
+	// callDescMaxPreferences is the schema descriptor for max_preferences field.
+	callDescMaxPreferences := callFields[11].Descriptor()
+	// call.DefaultMaxPreferences holds the default value on creation for the max_preferences field.
+	call.DefaultMaxPreferences = callDescMaxPreferences.Default.(int)
+	// call.MaxPreferencesValidator is a validator for the "max_preferences" field. It is called by the builders before save.
+	call.MaxPreferencesValidator = callDescMaxPreferences.Validators[0].(func(int) error)
+	// callDescFundedPlaces is the schema descriptor for funded_places field.
+	callDescFundedPlaces := callFields[12].Descriptor()
+	// call.DefaultFundedPlaces holds the default value on creation for the funded_places field.
+	call.DefaultFundedPlaces = callDescFundedPlaces.Default.(int)
+	// call.FundedPlacesValidator is a validator for the "funded_places" field. It is called by the builders before save.
+	call.FundedPlacesValidator = callDescFundedPlaces.Validators[0].(func(int) error)
+	// callDescRefereeLetters is the schema descriptor for referee_letters field.
+	callDescRefereeLetters := callFields[14].Descriptor()
+	// call.DefaultRefereeLetters holds the default value on creation for the referee_letters field.
+	call.DefaultRefereeLetters = callDescRefereeLetters.Default.(int)
+	// call.RefereeLettersValidator is a validator for the "referee_letters" field. It is called by the builders before save.
+	call.RefereeLettersValidator = callDescRefereeLetters.Validators[0].(func(int) error)
+	// callDescOfferResponseHours is the schema descriptor for offer_response_hours field.
+	callDescOfferResponseHours := callFields[16].Descriptor()
+	// call.DefaultOfferResponseHours holds the default value on creation for the offer_response_hours field.
+	call.DefaultOfferResponseHours = callDescOfferResponseHours.Default.(int)
+	// call.OfferResponseHoursValidator is a validator for the "offer_response_hours" field. It is called by the builders before save.
+	call.OfferResponseHoursValidator = callDescOfferResponseHours.Validators[0].(func(int) error)
+	// callDescMinLeadDays is the schema descriptor for min_lead_days field.
+	callDescMinLeadDays := callFields[17].Descriptor()
+	// call.DefaultMinLeadDays holds the default value on creation for the min_lead_days field.
+	call.DefaultMinLeadDays = callDescMinLeadDays.Default.(int)
+	// call.MinLeadDaysValidator is a validator for the "min_lead_days" field. It is called by the builders before save.
+	call.MinLeadDaysValidator = callDescMinLeadDays.Validators[0].(func(int) error)
+	// callDescOnePlacementPerTrainee is the schema descriptor for one_placement_per_trainee field.
+	callDescOnePlacementPerTrainee := callFields[18].Descriptor()
+	// call.DefaultOnePlacementPerTrainee holds the default value on creation for the one_placement_per_trainee field.
+	call.DefaultOnePlacementPerTrainee = callDescOnePlacementPerTrainee.Default.(bool)
+	// callDescNoRepeatMonths is the schema descriptor for no_repeat_months field.
+	callDescNoRepeatMonths := callFields[19].Descriptor()
+	// call.DefaultNoRepeatMonths holds the default value on creation for the no_repeat_months field.
+	call.DefaultNoRepeatMonths = callDescNoRepeatMonths.Default.(int)
+	// call.NoRepeatMonthsValidator is a validator for the "no_repeat_months" field. It is called by the builders before save.
+	call.NoRepeatMonthsValidator = callDescNoRepeatMonths.Validators[0].(func(int) error)
+	// callDescID is the schema descriptor for id field.
+	callDescID := callMixinFields0[0].Descriptor()
+	// call.DefaultID holds the default value on creation for the id field.
+	call.DefaultID = callDescID.Default.(func() pulid.ID)
 	conflictofinterestdeclarationMixin := schema.ConflictOfInterestDeclaration{}.Mixin()
 	conflictofinterestdeclaration.Policy = privacy.NewPolicies(schema.ConflictOfInterestDeclaration{})
 	conflictofinterestdeclaration.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -331,6 +459,72 @@ func init() {
 	hostcentreDescID := hostcentreMixinFields0[0].Descriptor()
 	// hostcentre.DefaultID holds the default value on creation for the id field.
 	hostcentre.DefaultID = hostcentreDescID.Default.(func() pulid.ID)
+	hostslotMixin := schema.HostSlot{}.Mixin()
+	hostslot.Policy = privacy.NewPolicies(schema.HostSlot{})
+	hostslot.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := hostslot.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	hostslotMixinFields0 := hostslotMixin[0].Fields()
+	_ = hostslotMixinFields0
+	hostslotMixinFields1 := hostslotMixin[1].Fields()
+	_ = hostslotMixinFields1
+	hostslotFields := schema.HostSlot{}.Fields()
+	_ = hostslotFields
+	// hostslotDescCreatedAt is the schema descriptor for created_at field.
+	hostslotDescCreatedAt := hostslotMixinFields1[0].Descriptor()
+	// hostslot.DefaultCreatedAt holds the default value on creation for the created_at field.
+	hostslot.DefaultCreatedAt = hostslotDescCreatedAt.Default.(func() time.Time)
+	// hostslotDescUpdatedAt is the schema descriptor for updated_at field.
+	hostslotDescUpdatedAt := hostslotMixinFields1[1].Descriptor()
+	// hostslot.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	hostslot.DefaultUpdatedAt = hostslotDescUpdatedAt.Default.(func() time.Time)
+	// hostslot.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	hostslot.UpdateDefaultUpdatedAt = hostslotDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// hostslotDescStartDate is the schema descriptor for start_date field.
+	hostslotDescStartDate := hostslotFields[2].Descriptor()
+	// hostslot.StartDateValidator is a validator for the "start_date" field. It is called by the builders before save.
+	hostslot.StartDateValidator = hostslotDescStartDate.Validators[0].(func(string) error)
+	// hostslotDescEndDate is the schema descriptor for end_date field.
+	hostslotDescEndDate := hostslotFields[3].Descriptor()
+	// hostslot.EndDateValidator is a validator for the "end_date" field. It is called by the builders before save.
+	hostslot.EndDateValidator = hostslotDescEndDate.Validators[0].(func(string) error)
+	// hostslotDescWeeks is the schema descriptor for weeks field.
+	hostslotDescWeeks := hostslotFields[4].Descriptor()
+	// hostslot.WeeksValidator is a validator for the "weeks" field. It is called by the builders before save.
+	hostslot.WeeksValidator = hostslotDescWeeks.Validators[0].(func(int) error)
+	// hostslotDescCapacity is the schema descriptor for capacity field.
+	hostslotDescCapacity := hostslotFields[5].Descriptor()
+	// hostslot.CapacityValidator is a validator for the "capacity" field. It is called by the builders before save.
+	hostslot.CapacityValidator = hostslotDescCapacity.Validators[0].(func(int) error)
+	// hostslotDescLanguages is the schema descriptor for languages field.
+	hostslotDescLanguages := hostslotFields[6].Descriptor()
+	// hostslot.DefaultLanguages holds the default value on creation for the languages field.
+	hostslot.DefaultLanguages = hostslotDescLanguages.Default.([]string)
+	// hostslotDescFocusAreas is the schema descriptor for focus_areas field.
+	hostslotDescFocusAreas := hostslotFields[7].Descriptor()
+	// hostslot.DefaultFocusAreas holds the default value on creation for the focus_areas field.
+	hostslot.DefaultFocusAreas = hostslotDescFocusAreas.Default.([]vocab.FocusArea)
+	// hostslotDescNote is the schema descriptor for note field.
+	hostslotDescNote := hostslotFields[8].Descriptor()
+	// hostslot.DefaultNote holds the default value on creation for the note field.
+	hostslot.DefaultNote = hostslotDescNote.Default.(string)
+	// hostslot.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	hostslot.NoteValidator = hostslotDescNote.Validators[0].(func(string) error)
+	// hostslotDescStatusReason is the schema descriptor for status_reason field.
+	hostslotDescStatusReason := hostslotFields[10].Descriptor()
+	// hostslot.DefaultStatusReason holds the default value on creation for the status_reason field.
+	hostslot.DefaultStatusReason = hostslotDescStatusReason.Default.(string)
+	// hostslot.StatusReasonValidator is a validator for the "status_reason" field. It is called by the builders before save.
+	hostslot.StatusReasonValidator = hostslotDescStatusReason.Validators[0].(func(string) error)
+	// hostslotDescID is the schema descriptor for id field.
+	hostslotDescID := hostslotMixinFields0[0].Descriptor()
+	// hostslot.DefaultID holds the default value on creation for the id field.
+	hostslot.DefaultID = hostslotDescID.Default.(func() pulid.ID)
 	jobMixin := schema.Job{}.Mixin()
 	job.Policy = privacy.NewPolicies(schema.Job{})
 	job.Hooks[0] = func(next ent.Mutator) ent.Mutator {

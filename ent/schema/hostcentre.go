@@ -63,6 +63,9 @@ func (HostCentre) Fields() []ent.Field {
 // Edges of HostCentre.
 func (HostCentre) Edges() []ent.Edge {
 	return []ent.Edge{
+		edge.To("slots", HostSlot.Type).
+			Comment("Slots the centre offers in calls (as visible to the viewer).").
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
 		edge.From("organisation", Organisation.Type).Ref("host_centres").Field("organisation_id").
 			Unique().Required().Immutable(),
 		edge.To("coordinators", User.Type).

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -28,6 +29,25 @@ type APITokenPayload struct {
 	UserErrors []*UserError  `json:"userErrors"`
 }
 
+// Narrows the list of calls.
+type CallFilters struct {
+	Status *call.Status `json:"status,omitempty"`
+}
+
+type CallIDInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type CallPayload struct {
+	Call       *ent.Call    `json:"call,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type CancelCallInput struct {
+	ID     pulid.ID `json:"id"`
+	Reason string   `json:"reason"`
+}
+
 type CancelMeetingInput struct {
 	ID     pulid.ID `json:"id"`
 	Reason string   `json:"reason"`
@@ -36,6 +56,13 @@ type CancelMeetingInput struct {
 type ChangeRoleInput struct {
 	UserID pulid.ID    `json:"userId"`
 	Role   viewer.Role `json:"role"`
+}
+
+type CloseCallInput struct {
+	ID pulid.ID `json:"id"`
+	// Close before the deadline; needs a reason.
+	Force  *bool   `json:"force,omitempty"`
+	Reason *string `json:"reason,omitempty"`
 }
 
 type ConflictOfInterestDeclarationPayload struct {
@@ -59,6 +86,44 @@ type CreateAPITokenPayload struct {
 	// The bearer secret. Shown only in this answer: store it now.
 	Secret     *string      `json:"secret,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type CreateCallInput struct {
+	Title string `json:"title"`
+	// Markdown.
+	Description *string `json:"description,omitempty"`
+	// When applications open: a local time YYYY-MM-DDTHH:MM in timeZone.
+	Opens string `json:"opens"`
+	// The deadline: a local time YYYY-MM-DDTHH:MM in timeZone, after opens.
+	Closes string `json:"closes"`
+	// IANA time zone name, e.g. Europe/Brussels.
+	TimeZone       string     `json:"timeZone"`
+	PlacementStart vocab.Date `json:"placementStart"`
+	// On or after placementStart, within a year of it.
+	PlacementEnd vocab.Date `json:"placementEnd"`
+	// Allowed lengths in weeks: [1], [2] or [1, 2].
+	PlacementWeeks []int `json:"placementWeeks"`
+	// ISO 3166-1 alpha-2 codes of the home countries whose trainees may apply.
+	EligibleCountries []string `json:"eligibleCountries"`
+	// How many host centres an application may rank, 1–10 (default 3).
+	MaxPreferences *int `json:"maxPreferences,omitempty"`
+	FundedPlaces   int  `json:"fundedPlaces"`
+	// Documents an application must include (not REFEREE_LETTER: see refereeLetters).
+	RequiredDocuments []vocab.DocumentKind `json:"requiredDocuments"`
+	// How many referee letters must have arrived before submitting, 0–3 (default 1).
+	RefereeLetters *int `json:"refereeLetters,omitempty"`
+	// At least one; keys unique.
+	ReviewCriteria []*CriterionInput `json:"reviewCriteria"`
+	// Hours a trainee has to answer an offer, not counting weekends (default 48).
+	OfferResponseHours *int `json:"offerResponseHours,omitempty"`
+	// Minimum days between an offer and the start of its placement (default 14).
+	MinLeadDays *int `json:"minLeadDays,omitempty"`
+	// At most one placement per trainee in this call (default true).
+	OnePlacementPerTrainee *bool `json:"onePlacementPerTrainee,omitempty"`
+	// No placement for a trainee placed within this many months (default 12).
+	NoRepeatMonths *int `json:"noRepeatMonths,omitempty"`
+	// When host rankings are due: a local time in timeZone, after closes (optional).
+	RankingDeadline *string `json:"rankingDeadline,omitempty"`
 }
 
 type CreateHostCentreInput struct {
@@ -118,6 +183,12 @@ type CreateWorkingGroupInput struct {
 	Visibility workinggroup.Visibility `json:"visibility"`
 }
 
+type CriterionInput struct {
+	Key    string `json:"key"`
+	Name   string `json:"name"`
+	Weight int    `json:"weight"`
+}
+
 type DeclareConflictsOfInterestInput struct {
 	// True to declare that there is nothing to declare; then interests must be empty.
 	NothingToDeclare bool                     `json:"nothingToDeclare"`
@@ -165,6 +236,11 @@ type HostCoordinatorInput struct {
 	HostCentreID pulid.ID `json:"hostCentreId"`
 	// A user holding the HOST_COORDINATOR role.
 	UserID pulid.ID `json:"userId"`
+}
+
+type HostSlotPayload struct {
+	Slot       *ent.HostSlot `json:"slot,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
 }
 
 type InviteMemberInput struct {
@@ -217,6 +293,23 @@ type OrganisationFilters struct {
 type OrganisationPayload struct {
 	Organisation *ent.Organisation `json:"organisation,omitempty"`
 	UserErrors   []*UserError      `json:"userErrors"`
+}
+
+type ProposeSlotInput struct {
+	CallID       pulid.ID `json:"callId"`
+	HostCentreID pulid.ID `json:"hostCentreId"`
+	// A Monday inside the call's placement window; the slot ends on the Friday of its last week.
+	StartDate vocab.Date `json:"startDate"`
+	// One of the call's placement lengths.
+	Weeks int `json:"weeks"`
+	// 1–20 observers.
+	Capacity int `json:"capacity"`
+	// ISO 639-1 codes (default: the centre's languages).
+	Languages []string `json:"languages,omitempty"`
+	// Default: the centre's focus areas.
+	FocusAreas []vocab.FocusArea `json:"focusAreas,omitempty"`
+	// E.g. the weekly programme, in Markdown.
+	Note *string `json:"note,omitempty"`
 }
 
 type RecordMeetingMinutesInput struct {
@@ -302,6 +395,39 @@ type SetUserDisabledInput struct {
 type SignOutPayload struct {
 	// True when a session was ended.
 	SignedOut bool `json:"signedOut"`
+}
+
+type SlotIDInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type SlotReasonInput struct {
+	ID     pulid.ID `json:"id"`
+	Reason string   `json:"reason"`
+}
+
+// Changes to a draft call; omitted fields stay as they are. Once the call is open only the description and a later deadline can change.
+type UpdateCallInput struct {
+	ID                     pulid.ID             `json:"id"`
+	Title                  *string              `json:"title,omitempty"`
+	Description            *string              `json:"description,omitempty"`
+	Opens                  *string              `json:"opens,omitempty"`
+	Closes                 *string              `json:"closes,omitempty"`
+	TimeZone               *string              `json:"timeZone,omitempty"`
+	PlacementStart         *vocab.Date          `json:"placementStart,omitempty"`
+	PlacementEnd           *vocab.Date          `json:"placementEnd,omitempty"`
+	PlacementWeeks         []int                `json:"placementWeeks,omitempty"`
+	EligibleCountries      []string             `json:"eligibleCountries,omitempty"`
+	MaxPreferences         *int                 `json:"maxPreferences,omitempty"`
+	FundedPlaces           *int                 `json:"fundedPlaces,omitempty"`
+	RequiredDocuments      []vocab.DocumentKind `json:"requiredDocuments,omitempty"`
+	RefereeLetters         *int                 `json:"refereeLetters,omitempty"`
+	ReviewCriteria         []*CriterionInput    `json:"reviewCriteria,omitempty"`
+	OfferResponseHours     *int                 `json:"offerResponseHours,omitempty"`
+	MinLeadDays            *int                 `json:"minLeadDays,omitempty"`
+	OnePlacementPerTrainee *bool                `json:"onePlacementPerTrainee,omitempty"`
+	NoRepeatMonths         *int                 `json:"noRepeatMonths,omitempty"`
+	RankingDeadline        *string              `json:"rankingDeadline,omitempty"`
 }
 
 // Changes to a host-centre profile; omitted fields stay as they are and an empty list clears a list. The rules are those of CreateHostCentreInput. Staff, or a coordinator of the centre.

@@ -336,3 +336,65 @@ var AllowOwnDeclaration = privacy.MutationRuleFunc(func(ctx context.Context, m e
 	}
 	return privacy.Denyf("a person can only file their own declaration")
 })
+
+// FilterPublishedCalls narrows Call reads to calls that are no longer drafts, except for
+// host coordinators, who see drafts too: centres offer their slots while a call is being
+// prepared. Staff are allowed before this rule.
+var FilterPublishedCalls = queryRule(func(ctx context.Context, q ent.Query) error {
+	if viewer.FromContext(ctx).HasRole(viewer.RoleHostCoordinator) {
+		return privacy.Allow
+	}
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	f.Where(entql.FieldNEQ("status", "DRAFT"))
+	return privacy.Allow
+})
+
+// FilterVisibleSlots narrows HostSlot reads (staff are allowed before it): an approved
+// slot of an OPEN call to anyone, an approved slot of a call past its draft to signed-in
+// users (applicants and hosts look back at it), and every slot of a centre to the centre's
+// coordinators. Slots of centres whose organisation is inactive are hidden, like the
+// centres themselves.
+var FilterVisibleSlots = queryRule(func(ctx context.Context, q ent.Query) error {
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	approved := entql.FieldEQ("status", "APPROVED")
+	activeCentre := entql.HasEdgeWith("host_centre", entql.HasEdgeWith("organisation", entql.FieldEQ("active", true)))
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || v.UserID == "" {
+		f.Where(entql.And(activeCentre, approved, entql.HasEdgeWith("call", entql.FieldEQ("status", "OPEN"))))
+		return privacy.Allow
+	}
+	f.Where(entql.And(activeCentre, entql.Or(
+		entql.And(approved, entql.HasEdgeWith("call", entql.FieldNEQ("status", "DRAFT"))),
+		entql.HasEdgeWith("host_centre", entql.HasEdgeWith("coordinators", entql.FieldEQ("id", v.UserID))),
+	)))
+	return privacy.Allow
+})
+
+// AllowCoordinatorSlotWrite lets a host coordinator write slots: a create is allowed by
+// role (the service checks first that they coordinate the slot's centre, which a privacy
+// rule cannot query), and an update is narrowed to the slots of the centres they
+// coordinate, so for any other slot it matches no row. Deletes are not allowed.
+var AllowCoordinatorSlotWrite = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+	v := viewer.FromContext(ctx)
+	if !v.HasRole(viewer.RoleHostCoordinator) {
+		return privacy.Skip
+	}
+	switch {
+	case m.Op().Is(ent.OpCreate):
+		return privacy.Allow
+	case m.Op().Is(ent.OpUpdateOne):
+		f, ok := filterOf(m)
+		if !ok {
+			return privacy.Denyf("mutation %T cannot be filtered", m)
+		}
+		f.Where(entql.HasEdgeWith("host_centre", entql.HasEdgeWith("coordinators", entql.FieldEQ("id", v.UserID))))
+		return privacy.Allow
+	}
+	return privacy.Skip
+})

@@ -44,3 +44,6 @@ func Require(ctx context.Context, can func(viewer.Viewer) bool, action string) e
 	}
 	return nil
 }
+
+// CanRunCalls reports whether v may create calls, move them on and review slots (staff).
+func CanRunCalls(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }

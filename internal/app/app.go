@@ -28,6 +28,7 @@ import (
 	cmail "github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/outbox"
+	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/server"
 	"github.com/gocart-coalition/coalition/templates"
 )
@@ -56,11 +57,13 @@ type App struct {
 	Directory *groups.Directory
 	// WorkingGroups manages working groups and memberships.
 	WorkingGroups *groups.WorkingGroups
-	Notifier      *notify.Notifier
-	Outbox        *outbox.Worker
-	Jobs          *jobs.Runner
-	Handler       http.Handler
-	Registry      *prometheus.Registry
+	// Programme runs calls and their slots.
+	Programme *programme.Service
+	Notifier  *notify.Notifier
+	Outbox    *outbox.Worker
+	Jobs      *jobs.Runner
+	Handler   http.Handler
+	Registry  *prometheus.Registry
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -177,6 +180,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Programme, err = programme.New(programme.Config{
+		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	// Invitation emails carry sign-in links that answer the invitation.
 	a.Auth.SetIntentHandler(a.WorkingGroups)
 	for _, j := range []jobs.Job{
@@ -205,6 +214,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Auth:           a.Auth,
 		Directory:      a.Directory,
 		WorkingGroups:  a.WorkingGroups,
+		Programme:      a.Programme,
 		Now:            now,
 		Logger:         log,
 		Registry:       a.Registry,

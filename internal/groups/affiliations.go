@@ -10,6 +10,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/check"
 )
 
 // SetAffiliationInput says that a person belongs to an organisation, with a position there.
@@ -28,19 +29,19 @@ func (d *Directory) SetAffiliation(ctx context.Context, tx *ent.Client, in SetAf
 		return nil, err
 	}
 	var errs apperr.UserErrors
-	position := checkText(&errs, in.Position, maxPositionLen, "The position", path("position"))
-	if hasControl(position) {
-		errs.Add(apperr.CodeInvalid, "The position must be a single line of text.", path("position")...)
+	position := check.Text(&errs, in.Position, maxPositionLen, "The position", check.Path("position"))
+	if check.HasControl(position) {
+		errs.Add(apperr.CodeInvalid, "The position must be a single line of text.", check.Path("position")...)
 	}
 	if ok, err := tx.User.Query().Where(user.ID(in.UserID)).Exist(ctx); err != nil {
 		return nil, fmt.Errorf("check user %s: %w", in.UserID, err)
 	} else if !ok {
-		errs.Add(apperr.CodeNotFound, "No such user.", path("userId")...)
+		errs.Add(apperr.CodeNotFound, "No such user.", check.Path("userId")...)
 	}
 	if ok, err := tx.Organisation.Query().Where(organisation.ID(in.OrganisationID)).Exist(ctx); err != nil {
 		return nil, fmt.Errorf("check organisation %s: %w", in.OrganisationID, err)
 	} else if !ok {
-		errs.Add(apperr.CodeNotFound, "No such organisation.", path("organisationId")...)
+		errs.Add(apperr.CodeNotFound, "No such organisation.", check.Path("organisationId")...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func (d *Directory) RemoveAffiliation(ctx context.Context, tx *ent.Client, id pu
 	}
 	a, err := tx.Affiliation.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return "", apperr.Invalid(apperr.CodeNotFound, "No such affiliation.", path("id")...)
+		return "", apperr.Invalid(apperr.CodeNotFound, "No such affiliation.", check.Path("id")...)
 	}
 	if err != nil {
 		return "", fmt.Errorf("load affiliation %s: %w", id, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -68,27 +69,27 @@ func (s *WorkingGroups) Declare(ctx context.Context, tx *ent.Client, in DeclareI
 	var errs apperr.UserErrors
 	switch {
 	case in.NothingToDeclare && len(in.Interests) > 0:
-		errs.Add(apperr.CodeInvalid, "Either declare that you have nothing to declare or list your interests, not both.", path("interests")...)
+		errs.Add(apperr.CodeInvalid, "Either declare that you have nothing to declare or list your interests, not both.", check.Path("interests")...)
 	case !in.NothingToDeclare && len(in.Interests) == 0:
-		errs.Add(apperr.CodeRequired, "List your interests, or declare that you have nothing to declare.", path("interests")...)
+		errs.Add(apperr.CodeRequired, "List your interests, or declare that you have nothing to declare.", check.Path("interests")...)
 	case len(in.Interests) > maxInterests:
-		errs.Add(apperr.CodeInvalid, fmt.Sprintf("At most %d interests can be declared at once.", maxInterests), path("interests")...)
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("At most %d interests can be declared at once.", maxInterests), check.Path("interests")...)
 	}
 	interests := make([]vocab.Interest, 0, len(in.Interests))
 	for i, it := range in.Interests {
 		if len(in.Interests) > maxInterests {
 			break
 		}
-		at := func(field string) []string { return path("interests", fmt.Sprint(i), field) }
+		at := func(field string) []string { return check.Path("interests", fmt.Sprint(i), field) }
 		out := vocab.Interest{Kind: it.Kind, From: it.From, To: it.To}
-		out.Organisation = checkRequiredText(&errs, it.Organisation, maxInterestOrgLen, "The organisation", "Name the organisation.", at("organisation"))
-		if hasControl(out.Organisation) {
+		out.Organisation = check.RequiredText(&errs, it.Organisation, maxInterestOrgLen, "The organisation", "Name the organisation.", at("organisation"))
+		if check.HasControl(out.Organisation) {
 			errs.Add(apperr.CodeInvalid, "The organisation must be a single line of text.", at("organisation")...)
 		}
 		if !it.Kind.Valid() {
 			errs.Add(apperr.CodeInvalid, "Choose the kind of interest.", at("kind")...)
 		}
-		out.Description = checkText(&errs, deref(it.Description), maxInterestDescription, "The description", at("description"))
+		out.Description = check.Text(&errs, deref(it.Description), maxInterestDescription, "The description", at("description"))
 		switch {
 		case it.From.Validate() != nil:
 			errs.Add(apperr.CodeInvalid, "Give the first day as YYYY-MM-DD.", at("from")...)

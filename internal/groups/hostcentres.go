@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -81,23 +82,23 @@ func (p profile) apply(ch HostCentreProfile, creating bool) (profile, apperr.Use
 	var errs apperr.UserErrors
 	required := func(ok bool, field, message string) {
 		if creating && !ok {
-			errs.Add(apperr.CodeRequired, message, path(field)...)
+			errs.Add(apperr.CodeRequired, message, check.Path(field)...)
 		}
 	}
 	required(ch.Name != nil, "name", "Enter the name of the centre.")
 	if ch.Name != nil {
-		p.name = checkName(&errs, *ch.Name, path("name"))
+		p.name = checkName(&errs, *ch.Name, check.Path("name"))
 	}
 	required(ch.City != nil, "city", "Enter the city.")
 	if ch.City != nil {
-		p.city = checkCity(&errs, *ch.City, true, path("city"))
+		p.city = checkCity(&errs, *ch.City, true, check.Path("city"))
 	}
 	required(ch.Country != nil, "country", "Enter the country as an ISO 3166-1 alpha-2 code in upper case, e.g. FR.")
 	if ch.Country != nil {
-		p.country = checkCountry(&errs, *ch.Country, path("country"))
+		p.country = check.Country(&errs, *ch.Country, check.Path("country"))
 	}
 	if ch.Languages != nil || creating {
-		p.languages = checkLanguages(&errs, ch.Languages, path("languages"))
+		p.languages = check.Languages(&errs, ch.Languages, check.Path("languages"))
 	}
 	if ch.Adult != nil {
 		p.adult = *ch.Adult
@@ -106,44 +107,44 @@ func (p profile) apply(ch HostCentreProfile, creating bool) (profile, apperr.Use
 		p.paediatric = *ch.Paediatric
 	}
 	if !p.adult && !p.paediatric {
-		errs.Add(apperr.CodeInvalid, "A centre treats adults, children or both: set adult, paediatric or both to true.", path("adult")...)
+		errs.Add(apperr.CodeInvalid, "A centre treats adults, children or both: set adult, paediatric or both to true.", check.Path("adult")...)
 	}
 	if ch.FocusAreas != nil {
-		p.focusAreas = checkFocusAreas(&errs, ch.FocusAreas, path("focusAreas"))
+		p.focusAreas = check.FocusAreas(&errs, ch.FocusAreas, check.Path("focusAreas"))
 	}
 	if ch.Accreditation != nil {
-		p.accreditation = checkText(&errs, *ch.Accreditation, maxAccreditationLen, "The accreditation", path("accreditation"))
+		p.accreditation = check.Text(&errs, *ch.Accreditation, maxAccreditationLen, "The accreditation", check.Path("accreditation"))
 	}
 	switch {
 	case ch.ClearAccreditationExpiresOn && ch.AccreditationExpiresOn != nil:
-		errs.Add(apperr.CodeInvalid, "Either set the accreditation expiry date or clear it, not both.", path("accreditationExpiresOn")...)
+		errs.Add(apperr.CodeInvalid, "Either set the accreditation expiry date or clear it, not both.", check.Path("accreditationExpiresOn")...)
 	case ch.ClearAccreditationExpiresOn:
 		p.expiresOn = nil
 	case ch.AccreditationExpiresOn != nil:
 		if err := ch.AccreditationExpiresOn.Validate(); err != nil {
-			errs.Add(apperr.CodeInvalid, "Enter the expiry as a date in the form YYYY-MM-DD.", path("accreditationExpiresOn")...)
+			errs.Add(apperr.CodeInvalid, "Enter the expiry as a date in the form YYYY-MM-DD.", check.Path("accreditationExpiresOn")...)
 		} else {
 			d := *ch.AccreditationExpiresOn
 			p.expiresOn = &d
 		}
 	}
 	if p.expiresOn != nil && p.accreditation == "" && !slices.ContainsFunc(errs, func(e apperr.UserError) bool {
-		return slices.Equal(e.Field, path("accreditation"))
+		return slices.Equal(e.Field, check.Path("accreditation"))
 	}) {
-		errs.Add(apperr.CodeInvalid, "An expiry date needs an accreditation: name the accreditation (e.g. JACIE) or clear the date.", path("accreditationExpiresOn")...)
+		errs.Add(apperr.CodeInvalid, "An expiry date needs an accreditation: name the accreditation (e.g. JACIE) or clear the date.", check.Path("accreditationExpiresOn")...)
 	}
 	if ch.Products != nil {
-		p.products = checkProducts(&errs, ch.Products, path("products"))
+		p.products = checkProducts(&errs, ch.Products, check.Path("products"))
 	}
 	if ch.AnnualPatients != nil {
 		if n := *ch.AnnualPatients; n < 0 || n > maxAnnualPatients {
-			errs.Add(apperr.CodeInvalid, fmt.Sprintf("Enter the number of CAR-T patients per year, from 0 to %d.", maxAnnualPatients), path("annualPatients")...)
+			errs.Add(apperr.CodeInvalid, fmt.Sprintf("Enter the number of CAR-T patients per year, from 0 to %d.", maxAnnualPatients), check.Path("annualPatients")...)
 		} else {
 			p.annualPatients = n
 		}
 	}
 	if ch.Description != nil {
-		p.description = checkText(&errs, *ch.Description, maxDescriptionLen, "The description", path("description"))
+		p.description = check.Text(&errs, *ch.Description, maxDescriptionLen, "The description", check.Path("description"))
 	}
 	if ch.AcceptingObservers != nil {
 		p.acceptingObservers = *ch.AcceptingObservers
@@ -215,11 +216,11 @@ func (d *Directory) CreateHostCentre(ctx context.Context, tx *ent.Client, in Cre
 	org, err := tx.Organisation.Get(ctx, in.OrganisationID)
 	switch {
 	case ent.IsNotFound(err):
-		errs.Add(apperr.CodeNotFound, "No such organisation.", path("organisationId")...)
+		errs.Add(apperr.CodeNotFound, "No such organisation.", check.Path("organisationId")...)
 	case err != nil:
 		return nil, fmt.Errorf("load organisation %s: %w", in.OrganisationID, err)
 	case org.Kind != organisation.KindHOSPITAL:
-		errs.Add(apperr.CodeInvalid, "A host centre belongs to a hospital: choose an organisation of kind HOSPITAL.", path("organisationId")...)
+		errs.Add(apperr.CodeInvalid, "A host centre belongs to a hospital: choose an organisation of kind HOSPITAL.", check.Path("organisationId")...)
 	}
 	p, perrs := profile{}.apply(in.HostCentreProfile, true)
 	errs = append(errs, perrs...)
@@ -286,7 +287,7 @@ func (d *Directory) UpdateHostCentre(ctx context.Context, tx *ent.Client, in Upd
 func loadCentre(ctx context.Context, tx *ent.Client, id pulid.ID, field string) (*ent.HostCentre, error) {
 	c, err := tx.HostCentre.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, apperr.Invalid(apperr.CodeNotFound, "No such host centre.", path(field)...)
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such host centre.", check.Path(field)...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load host centre %s: %w", id, err)
@@ -308,9 +309,9 @@ func (d *Directory) AddHostCoordinator(ctx context.Context, tx *ent.Client, cent
 	if u != nil {
 		switch {
 		case !slices.Contains(u.Roles, viewer.RoleHostCoordinator):
-			errs.Add(apperr.CodeInvalidState, "The user does not hold the HOST_COORDINATOR role: grant it first.", path("userId")...)
+			errs.Add(apperr.CodeInvalidState, "The user does not hold the HOST_COORDINATOR role: grant it first.", check.Path("userId")...)
 		case u.Disabled:
-			errs.Add(apperr.CodeInvalidState, "The user is disabled.", path("userId")...)
+			errs.Add(apperr.CodeInvalidState, "The user is disabled.", check.Path("userId")...)
 		}
 	}
 	if err := errs.Err(); err != nil {
@@ -346,7 +347,7 @@ func (d *Directory) RemoveHostCoordinator(ctx context.Context, tx *ent.Client, c
 		return nil, err
 	}
 	if !is {
-		return nil, apperr.Invalid(apperr.CodeNotFound, "The user is not a coordinator of this centre.", path("userId")...)
+		return nil, apperr.Invalid(apperr.CodeNotFound, "The user is not a coordinator of this centre.", check.Path("userId")...)
 	}
 	c, err = tx.HostCentre.UpdateOne(c).RemoveCoordinatorIDs(u.ID).Save(ctx)
 	if err != nil {
@@ -366,7 +367,7 @@ func loadCentreAndUser(ctx context.Context, tx *ent.Client, centreID, userID pul
 	u, err := tx.User.Get(ctx, userID)
 	switch {
 	case ent.IsNotFound(err):
-		errs.Add(apperr.CodeNotFound, "No such user.", path("userId")...)
+		errs.Add(apperr.CodeNotFound, "No such user.", check.Path("userId")...)
 		u = nil
 	case err != nil:
 		return nil, nil, nil, fmt.Errorf("load user %s: %w", userID, err)
@@ -409,7 +410,7 @@ func (d *Directory) HostCentres(ctx context.Context, f HostCentreFilter, p Page,
 		q.Where(hostcentre.Country(*f.Country))
 	}
 	if f.Language != nil {
-		l, ok := normaliseLanguage(*f.Language)
+		l, ok := check.NormaliseLanguage(*f.Language)
 		if !ok {
 			return nil, apperr.New(apperr.BadRequest, "filter.language: use an ISO 639-1 code, e.g. en")
 		}

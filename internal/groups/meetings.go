@@ -20,7 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/calendar"
-	"github.com/gocart-coalition/coalition/internal/clip"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/markdown"
 	"github.com/gocart-coalition/coalition/internal/notify"
@@ -29,7 +29,7 @@ import (
 
 // LocalLayout is how a meeting's local start and end are written: a date and a time of
 // day in the meeting's time zone.
-const LocalLayout = "2006-01-02T15:04"
+const LocalLayout = check.LocalLayout
 
 // Limits of a meeting.
 const (
@@ -95,11 +95,11 @@ func (s *WorkingGroups) ScheduleMeeting(ctx context.Context, tx *ent.Client, in 
 	g, err := tx.WorkingGroup.Get(ctx, in.GroupID)
 	switch {
 	case ent.IsNotFound(err):
-		errs.Add(apperr.CodeNotFound, "No such working group.", path("groupId")...)
+		errs.Add(apperr.CodeNotFound, "No such working group.", check.Path("groupId")...)
 	case err != nil:
 		return nil, fmt.Errorf("load working group %s: %w", in.GroupID, err)
 	case g.Archived:
-		errs.Add(apperr.CodeInvalidState, "This working group is archived and holds no new meetings.", path("groupId")...)
+		errs.Add(apperr.CodeInvalidState, "This working group is archived and holds no new meetings.", check.Path("groupId")...)
 	}
 	d := s.checkMeeting(&errs, meetingDraft{}, in.Title, in.Start, in.End, in.TimeZone,
 		deref(in.Location), deref(in.VideoURL), deref(in.Agenda), true)
@@ -205,7 +205,7 @@ func (s *WorkingGroups) CancelMeeting(ctx context.Context, tx *ent.Client, in Ca
 		return nil, err
 	}
 	var errs apperr.UserErrors
-	reason := checkRequiredText(&errs, in.Reason, maxCancelReasonLen, "The reason", "Say why the meeting is cancelled.", path("reason"))
+	reason := check.RequiredText(&errs, in.Reason, maxCancelReasonLen, "The reason", "Say why the meeting is cancelled.", check.Path("reason"))
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (s *WorkingGroups) RecordMinutes(ctx context.Context, tx *ent.Client, in Mi
 	}
 	m, err := tx.Meeting.Get(ctx, in.ID)
 	if ent.IsNotFound(err) {
-		return nil, apperr.Invalid(apperr.CodeNotFound, "No such meeting.", path("id")...)
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such meeting.", check.Path("id")...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load meeting %s: %w", in.ID, err)
@@ -244,17 +244,17 @@ func (s *WorkingGroups) RecordMinutes(ctx context.Context, tx *ent.Client, in Mi
 	var errs apperr.UserErrors
 	switch {
 	case m.CancelledAt != nil:
-		errs.Add(apperr.CodeInvalidState, "This meeting was cancelled; it has no minutes.", path("id")...)
+		errs.Add(apperr.CodeInvalidState, "This meeting was cancelled; it has no minutes.", check.Path("id")...)
 	case s.cfg.Now().Before(m.StartsAt):
-		errs.Add(apperr.CodeInvalidState, "Minutes can be recorded once the meeting has started.", path("id")...)
+		errs.Add(apperr.CodeInvalidState, "Minutes can be recorded once the meeting has started.", check.Path("id")...)
 	}
-	minutes := checkRequiredText(&errs, in.Minutes, maxMinutesLen, "The minutes", "Enter the minutes.", path("minutes"))
+	minutes := check.RequiredText(&errs, in.Minutes, maxMinutesLen, "The minutes", "Enter the minutes.", check.Path("minutes"))
 	ids := slices.Clone(in.AttendeeIDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	sys := viewer.NewSystemContext(ctx)
 	if len(ids) > maxAttendees {
-		errs.Add(apperr.CodeInvalid, fmt.Sprintf("At most %d attendees can be recorded.", maxAttendees), path("attendeeIds")...)
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("At most %d attendees can be recorded.", maxAttendees), check.Path("attendeeIds")...)
 	} else if len(ids) > 0 {
 		members, err := s.meetingMembers(sys, tx, m.GroupID, m.StartsAt)
 		if err != nil {
@@ -262,7 +262,7 @@ func (s *WorkingGroups) RecordMinutes(ctx context.Context, tx *ent.Client, in Mi
 		}
 		for _, id := range ids {
 			if !slices.ContainsFunc(members, func(u *ent.User) bool { return u.ID == id }) {
-				errs.Add(apperr.CodeInvalid, fmt.Sprintf("%s was not a member of the group on the meeting's day.", id), path("attendeeIds")...)
+				errs.Add(apperr.CodeInvalid, fmt.Sprintf("%s was not a member of the group on the meeting's day.", id), check.Path("attendeeIds")...)
 			}
 		}
 	}
@@ -280,16 +280,16 @@ func (s *WorkingGroups) RecordMinutes(ctx context.Context, tx *ent.Client, in Mi
 func (s *WorkingGroups) editableMeeting(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Meeting, error) {
 	m, err := tx.Meeting.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, apperr.Invalid(apperr.CodeNotFound, "No such meeting.", path("id")...)
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such meeting.", check.Path("id")...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load meeting %s: %w", id, err)
 	}
 	switch {
 	case m.CancelledAt != nil:
-		return nil, apperr.Invalid(apperr.CodeInvalidState, "This meeting was cancelled.", path("id")...)
+		return nil, apperr.Invalid(apperr.CodeInvalidState, "This meeting was cancelled.", check.Path("id")...)
 	case !s.cfg.Now().Before(m.StartsAt):
-		return nil, apperr.Invalid(apperr.CodeInvalidState, "This meeting has started; it can no longer be changed.", path("id")...)
+		return nil, apperr.Invalid(apperr.CodeInvalidState, "This meeting has started; it can no longer be changed.", check.Path("id")...)
 	}
 	return m, nil
 }
@@ -299,80 +299,48 @@ func (s *WorkingGroups) editableMeeting(ctx context.Context, tx *ent.Client, id 
 // must then be in the future.
 func (s *WorkingGroups) checkMeeting(errs *apperr.UserErrors, old meetingDraft, title, start, end, zone, location, videoURL, agenda string, timesGiven bool) meetingDraft {
 	var d meetingDraft
-	d.title = checkRequiredText(errs, title, maxMeetingTitleLen, "The title", "Enter the meeting's title.", path("title"))
-	if hasControl(d.title) {
-		errs.Add(apperr.CodeInvalid, "The title must be a single line of text.", path("title")...)
+	d.title = check.RequiredText(errs, title, maxMeetingTitleLen, "The title", "Enter the meeting's title.", check.Path("title"))
+	if check.HasControl(d.title) {
+		errs.Add(apperr.CodeInvalid, "The title must be a single line of text.", check.Path("title")...)
 	}
-	d.zone = strings.TrimSpace(zone)
 	var loc *time.Location
-	switch {
-	case d.zone == "":
-		errs.Add(apperr.CodeRequired, "Enter the time zone, e.g. Europe/Paris.", path("timeZone")...)
-	case len(d.zone) > maxZoneLen || d.zone == "Local":
-		errs.Add(apperr.CodeInvalid, fmt.Sprintf("%q is not a time zone; use an IANA name such as Europe/Paris.", clip.String(d.zone, 40)), path("timeZone")...)
-	default:
-		l, err := time.LoadLocation(d.zone)
-		if err != nil {
-			errs.Add(apperr.CodeInvalid, fmt.Sprintf("%q is not a time zone; use an IANA name such as Europe/Paris.", clip.String(d.zone, 40)), path("timeZone")...)
-		}
-		loc = l
-	}
+	d.zone, loc = check.Zone(errs, zone, check.Path("timeZone"))
 	if loc != nil {
 		var okStart, okEnd bool
-		d.start, okStart = parseLocal(errs, start, loc, "start")
-		d.end, okEnd = parseLocal(errs, end, loc, "end")
+		d.start, okStart = check.LocalTime(errs, start, loc, "start", check.Path("start"))
+		d.end, okEnd = check.LocalTime(errs, end, loc, "end", check.Path("end"))
 		now := s.cfg.Now()
 		switch {
 		case !okStart || !okEnd:
 		case !d.end.After(d.start):
-			errs.Add(apperr.CodeInvalid, "The meeting must end after it starts.", path("end")...)
+			errs.Add(apperr.CodeInvalid, "The meeting must end after it starts.", check.Path("end")...)
 		case d.end.Sub(d.start) > maxMeetingLength:
-			errs.Add(apperr.CodeInvalid, "A meeting can last at most 7 days.", path("end")...)
+			errs.Add(apperr.CodeInvalid, "A meeting can last at most 7 days.", check.Path("end")...)
 		case (timesGiven || old.start.IsZero() || !d.start.Equal(old.start)) && !d.start.After(now):
 			errs.Add(apperr.CodeInvalid, fmt.Sprintf("The start must be in the future; it is %s in %s now.",
-				now.In(loc).Format(LocalLayout), d.zone), path("start")...)
+				now.In(loc).Format(LocalLayout), d.zone), check.Path("start")...)
 		}
 	}
-	d.location = checkText(errs, location, maxLocationLen, "The location", path("location"))
-	if hasControl(d.location) {
-		errs.Add(apperr.CodeInvalid, "The location must be a single line of text.", path("location")...)
+	d.location = check.Text(errs, location, maxLocationLen, "The location", check.Path("location"))
+	if check.HasControl(d.location) {
+		errs.Add(apperr.CodeInvalid, "The location must be a single line of text.", check.Path("location")...)
 	}
 	d.videoURL = strings.TrimSpace(videoURL)
 	switch {
 	case d.videoURL == "":
 	case utf8.RuneCountInString(d.videoURL) > maxVideoURLLen || len(d.videoURL) > maxVideoURLLen:
-		errs.Add(apperr.CodeTooLong, fmt.Sprintf("The video link can be at most %d characters.", maxVideoURLLen), path("videoLink")...)
+		errs.Add(apperr.CodeTooLong, fmt.Sprintf("The video link can be at most %d characters.", maxVideoURLLen), check.Path("videoLink")...)
 	default:
 		u, err := url.Parse(d.videoURL)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || hasControl(d.videoURL) {
-			errs.Add(apperr.CodeInvalid, "Enter the video link as a full https address, e.g. https://meet.example.org/abc.", path("videoLink")...)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || check.HasControl(d.videoURL) {
+			errs.Add(apperr.CodeInvalid, "Enter the video link as a full https address, e.g. https://meet.example.org/abc.", check.Path("videoLink")...)
 		}
 	}
 	if d.location == "" && d.videoURL == "" {
-		errs.Add(apperr.CodeRequired, "Give a location, a video link or both.", path("location")...)
+		errs.Add(apperr.CodeRequired, "Give a location, a video link or both.", check.Path("location")...)
 	}
-	d.agenda = checkText(errs, agenda, maxAgendaLen, "The agenda", path("agenda"))
+	d.agenda = check.Text(errs, agenda, maxAgendaLen, "The agenda", check.Path("agenda"))
 	return d
-}
-
-// parseLocal parses a local time in loc, refusing a time that the zone skips (the hour
-// lost when clocks go forward).
-func parseLocal(errs *apperr.UserErrors, s string, loc *time.Location, field string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		errs.Add(apperr.CodeRequired, fmt.Sprintf("Enter the %s as YYYY-MM-DDTHH:MM.", field), path(field)...)
-		return time.Time{}, false
-	}
-	t, err := time.ParseInLocation(LocalLayout, s, loc)
-	if err != nil {
-		errs.Add(apperr.CodeInvalid, fmt.Sprintf("Give the %s as a local date and time, YYYY-MM-DDTHH:MM, e.g. 2027-03-04T14:00.", field), path(field)...)
-		return time.Time{}, false
-	}
-	if t.Format(LocalLayout) != s {
-		errs.Add(apperr.CodeInvalid, fmt.Sprintf("%s does not exist in %s: the clocks go forward then.", s, loc), path(field)...)
-		return time.Time{}, false
-	}
-	return t.UTC(), true
 }
 
 // changedFields names what differs between the invitation before and after, for the

@@ -11,6 +11,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -62,43 +63,43 @@ func (s *WorkingGroups) Invite(ctx context.Context, tx *ent.Client, in InviteInp
 	g, err := s.lockGroup(ctx, tx, in.GroupID)
 	switch {
 	case ent.IsNotFound(err):
-		errs.Add(apperr.CodeNotFound, "No such working group.", path("groupId")...)
+		errs.Add(apperr.CodeNotFound, "No such working group.", check.Path("groupId")...)
 	case err != nil:
 		return nil, fmt.Errorf("load working group %s: %w", in.GroupID, err)
 	case g.Archived:
-		errs.Add(apperr.CodeInvalidState, "This working group is archived and takes no new members.", path("groupId")...)
+		errs.Add(apperr.CodeInvalidState, "This working group is archived and takes no new members.", check.Path("groupId")...)
 	}
 	u, err := tx.User.Get(sys, in.UserID)
 	switch {
 	case ent.IsNotFound(err):
-		errs.Add(apperr.CodeNotFound, "No such user.", path("userId")...)
+		errs.Add(apperr.CodeNotFound, "No such user.", check.Path("userId")...)
 	case err != nil:
 		return nil, fmt.Errorf("load user %s: %w", in.UserID, err)
 	case u.Disabled:
-		errs.Add(apperr.CodeInvalidState, "This account is disabled.", path("userId")...)
+		errs.Add(apperr.CodeInvalidState, "This account is disabled.", check.Path("userId")...)
 	}
 	if membership.RoleValidator(in.Role) != nil {
-		errs.Add(apperr.CodeInvalid, "Choose the role: CHAIR, CO_CHAIR, MEMBER, OBSERVER or SECRETARIAT.", path("role")...)
+		errs.Add(apperr.CodeInvalid, "Choose the role: CHAIR, CO_CHAIR, MEMBER, OBSERVER or SECRETARIAT.", check.Path("role")...)
 	}
 	if in.OrganisationID != nil {
 		o, err := tx.Organisation.Get(sys, *in.OrganisationID)
 		switch {
 		case ent.IsNotFound(err):
-			errs.Add(apperr.CodeNotFound, "No such organisation.", path("organisationId")...)
+			errs.Add(apperr.CodeNotFound, "No such organisation.", check.Path("organisationId")...)
 		case err != nil:
 			return nil, fmt.Errorf("load organisation %s: %w", *in.OrganisationID, err)
 		case !o.Active:
-			errs.Add(apperr.CodeInvalidState, "This organisation is no longer active.", path("organisationId")...)
+			errs.Add(apperr.CodeInvalidState, "This organisation is no longer active.", check.Path("organisationId")...)
 		}
 	}
 	datesOK := in.TermStart.Validate() == nil && in.TermEnd.Validate() == nil
 	switch {
 	case !datesOK:
-		errs.Add(apperr.CodeInvalid, "Give the term's dates as YYYY-MM-DD.", path("termStart")...)
+		errs.Add(apperr.CodeInvalid, "Give the term's dates as YYYY-MM-DD.", check.Path("termStart")...)
 	case in.TermEnd <= in.TermStart:
-		errs.Add(apperr.CodeInvalid, "The term must end after it starts.", path("termEnd")...)
+		errs.Add(apperr.CodeInvalid, "The term must end after it starts.", check.Path("termEnd")...)
 	case in.TermEnd < today:
-		errs.Add(apperr.CodeInvalid, fmt.Sprintf("This term ended on %s; it is %s today.", in.TermEnd, today), path("termEnd")...)
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("This term ended on %s; it is %s today.", in.TermEnd, today), check.Path("termEnd")...)
 	}
 	if len(errs) == 0 {
 		if err := s.checkTerm(sys, tx, &errs, g.ID, in.UserID, in.Role, in.TermStart, in.TermEnd, ""); err != nil {
@@ -161,7 +162,7 @@ func (s *WorkingGroups) checkTerm(sys context.Context, tx *ent.Client, errs *app
 	switch {
 	case err == nil:
 		errs.Add(apperr.CodeTaken, fmt.Sprintf("This person already has a membership of the group from %s to %s that overlaps this term.",
-			other.TermStart, effectiveEnd(other)), path("termStart")...)
+			other.TermStart, effectiveEnd(other)), check.Path("termStart")...)
 	case !ent.IsNotFound(err):
 		return fmt.Errorf("check overlapping memberships: %w", err)
 	}
@@ -186,7 +187,7 @@ func (s *WorkingGroups) checkTerm(sys context.Context, tx *ent.Client, errs *app
 			state = "is invited as chair"
 		}
 		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("A group has one chair at a time, and %s %s from %s to %s.",
-			who, state, chair.TermStart, effectiveEnd(chair)), path("role")...)
+			who, state, chair.TermStart, effectiveEnd(chair)), check.Path("role")...)
 	case !ent.IsNotFound(err):
 		return fmt.Errorf("check chairs: %w", err)
 	}
@@ -233,11 +234,11 @@ func (s *WorkingGroups) answer(ctx context.Context, tx *ent.Client, id pulid.ID,
 	var errs apperr.UserErrors
 	switch {
 	case m.Answer == membership.AnswerACCEPTED:
-		errs.Add(apperr.CodeInvalidState, "You have already accepted this invitation.", path("id")...)
+		errs.Add(apperr.CodeInvalidState, "You have already accepted this invitation.", check.Path("id")...)
 	case m.Answer == membership.AnswerDECLINED:
-		errs.Add(apperr.CodeInvalidState, "You have already declined this invitation.", path("id")...)
+		errs.Add(apperr.CodeInvalidState, "You have already declined this invitation.", check.Path("id")...)
 	case today > m.TermEnd:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This invitation was for a term that ended on %s.", m.TermEnd), path("id")...)
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This invitation was for a term that ended on %s.", m.TermEnd), check.Path("id")...)
 	case answer == membership.AnswerACCEPTED && m.Role == membership.RoleCHAIR:
 		if err := s.checkTerm(sys, tx, &errs, m.GroupID, m.UserID, m.Role, m.TermStart, m.TermEnd, m.ID); err != nil {
 			return nil, err
@@ -283,28 +284,28 @@ func (s *WorkingGroups) End(ctx context.Context, tx *ent.Client, in EndInput) (*
 	}
 	m, err := tx.Membership.Query().Where(membership.ID(in.ID)).WithGroup().WithUser().Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, apperr.Invalid(apperr.CodeNotFound, "No such membership.", path("id")...)
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such membership.", check.Path("id")...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load membership %s: %w", in.ID, err)
 	}
 	today := s.today()
 	var errs apperr.UserErrors
-	reason := checkRequiredText(&errs, in.Reason, maxEndReasonLen, "The reason", "Say why the membership ends early.", path("reason"))
+	reason := check.RequiredText(&errs, in.Reason, maxEndReasonLen, "The reason", "Say why the membership ends early.", check.Path("reason"))
 	switch {
 	case m.Answer != membership.AnswerACCEPTED:
-		errs.Add(apperr.CodeInvalidState, "Only an accepted membership can be ended; the invitation has not been accepted.", path("id")...)
+		errs.Add(apperr.CodeInvalidState, "Only an accepted membership can be ended; the invitation has not been accepted.", check.Path("id")...)
 	case m.EndedOn != nil:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This membership was already ended; its last day is %s.", *m.EndedOn), path("id")...)
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This membership was already ended; its last day is %s.", *m.EndedOn), check.Path("id")...)
 	case today > m.TermEnd:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This membership's term ended on %s.", m.TermEnd), path("id")...)
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This membership's term ended on %s.", m.TermEnd), check.Path("id")...)
 	default:
 		first := m.TermStart
 		if today > first {
 			first = today
 		}
 		if in.LastDay.Validate() != nil || in.LastDay < first || in.LastDay > m.TermEnd {
-			errs.Add(apperr.CodeInvalid, fmt.Sprintf("The last day must be from %s to %s.", first, m.TermEnd), path("lastDay")...)
+			errs.Add(apperr.CodeInvalid, fmt.Sprintf("The last day must be from %s to %s.", first, m.TermEnd), check.Path("lastDay")...)
 		}
 	}
 	if err := errs.Err(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -44,17 +45,17 @@ func (d *Directory) CreateOrganisation(ctx context.Context, tx *ent.Client, in C
 		return nil, err
 	}
 	var errs apperr.UserErrors
-	name := checkName(&errs, in.Name, path("name"))
+	name := checkName(&errs, in.Name, check.Path("name"))
 	if organisation.KindValidator(in.Kind) != nil {
-		errs.Add(apperr.CodeInvalid, "Choose what sort of organisation it is.", path("kind")...)
+		errs.Add(apperr.CodeInvalid, "Choose what sort of organisation it is.", check.Path("kind")...)
 	}
-	country := checkCountry(&errs, in.Country, path("country"))
+	country := check.Country(&errs, in.Country, check.Path("country"))
 	var city, website string
 	if in.City != nil {
-		city = checkCity(&errs, *in.City, false, path("city"))
+		city = checkCity(&errs, *in.City, false, check.Path("city"))
 	}
 	if in.Website != nil {
-		website = checkWebsite(&errs, *in.Website, path("website"))
+		website = checkWebsite(&errs, *in.Website, check.Path("website"))
 	}
 	if len(errs) == 0 {
 		if err := checkOrganisationNameFree(ctx, tx, &errs, name, country, ""); err != nil {
@@ -83,7 +84,7 @@ func (d *Directory) UpdateOrganisation(ctx context.Context, tx *ent.Client, in U
 	}
 	o, err := tx.Organisation.Get(ctx, in.ID)
 	if ent.IsNotFound(err) {
-		return nil, apperr.Invalid(apperr.CodeNotFound, "No such organisation.", path("id")...)
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such organisation.", check.Path("id")...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load organisation %s: %w", in.ID, err)
@@ -91,22 +92,22 @@ func (d *Directory) UpdateOrganisation(ctx context.Context, tx *ent.Client, in U
 	var errs apperr.UserErrors
 	name, kind, country, city, website := o.Name, o.Kind, o.Country, o.City, o.Website
 	if in.Name != nil {
-		name = checkName(&errs, *in.Name, path("name"))
+		name = checkName(&errs, *in.Name, check.Path("name"))
 	}
 	if in.Kind != nil {
 		kind = *in.Kind
 		if organisation.KindValidator(kind) != nil {
-			errs.Add(apperr.CodeInvalid, "Choose what sort of organisation it is.", path("kind")...)
+			errs.Add(apperr.CodeInvalid, "Choose what sort of organisation it is.", check.Path("kind")...)
 		}
 	}
 	if in.Country != nil {
-		country = checkCountry(&errs, *in.Country, path("country"))
+		country = check.Country(&errs, *in.Country, check.Path("country"))
 	}
 	if in.City != nil {
-		city = checkCity(&errs, *in.City, false, path("city"))
+		city = checkCity(&errs, *in.City, false, check.Path("city"))
 	}
 	if in.Website != nil {
-		website = checkWebsite(&errs, *in.Website, path("website"))
+		website = checkWebsite(&errs, *in.Website, check.Path("website"))
 	}
 	if len(errs) == 0 && (name != o.Name || country != o.Country) {
 		if err := checkOrganisationNameFree(ctx, tx, &errs, name, country, o.ID); err != nil {
@@ -119,7 +120,7 @@ func (d *Directory) UpdateOrganisation(ctx context.Context, tx *ent.Client, in U
 			return nil, fmt.Errorf("count host centres of %s: %w", o.ID, err)
 		}
 		if n > 0 {
-			errs.Add(apperr.CodeInvalidState, "This hospital has host centres, and only a hospital can have them.", path("kind")...)
+			errs.Add(apperr.CodeInvalidState, "This hospital has host centres, and only a hospital can have them.", check.Path("kind")...)
 		}
 	}
 	if err := errs.Err(); err != nil {
@@ -168,7 +169,7 @@ func checkOrganisationNameFree(ctx context.Context, tx *ent.Client, errs *apperr
 		return fmt.Errorf("check organisation name: %w", err)
 	}
 	if taken {
-		errs.Add(apperr.CodeTaken, "An organisation with this name already exists in this country.", path("name")...)
+		errs.Add(apperr.CodeTaken, "An organisation with this name already exists in this country.", check.Path("name")...)
 	}
 	return nil
 }
@@ -234,7 +235,7 @@ func (d *Directory) Organisations(ctx context.Context, f OrganisationFilter, p P
 // filterCountry refuses a country filter that is not an upper-case ISO 3166-1 alpha-2 code.
 func filterCountry(c string) error {
 	var errs apperr.UserErrors
-	checkCountry(&errs, c, nil)
+	check.Country(&errs, c, nil)
 	if len(errs) > 0 || c != strings.TrimSpace(c) {
 		return apperr.New(apperr.BadRequest, "filter.country: use an ISO 3166-1 alpha-2 code in upper case, e.g. FR")
 	}
@@ -247,7 +248,7 @@ func filterSearch(s string) (string, error) {
 	if len([]rune(s)) > maxSearchLen {
 		return "", apperr.New(apperr.BadRequest, "filter.search: at most %d characters", maxSearchLen)
 	}
-	if hasControl(s) {
+	if check.HasControl(s) {
 		return "", apperr.New(apperr.BadRequest, "filter.search: a single line of text")
 	}
 	return s, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -121,16 +122,16 @@ func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, 
 		return nil, err
 	}
 	var errs apperr.UserErrors
-	name := checkName(&errs, in.Name, path("name"))
+	name := checkName(&errs, in.Name, check.Path("name"))
 	if workinggroup.WorkPackageValidator(in.WorkPackage) != nil {
-		errs.Add(apperr.CodeInvalid, "Choose the work package.", path("workPackage")...)
+		errs.Add(apperr.CodeInvalid, "Choose the work package.", check.Path("workPackage")...)
 	}
 	if workinggroup.VisibilityValidator(in.Visibility) != nil {
-		errs.Add(apperr.CodeInvalid, "Choose PUBLIC or INTERNAL.", path("visibility")...)
+		errs.Add(apperr.CodeInvalid, "Choose PUBLIC or INTERNAL.", check.Path("visibility")...)
 	}
 	purpose := ""
 	if in.Purpose != nil {
-		purpose = checkText(&errs, *in.Purpose, maxDescriptionLen, "The purpose", path("purpose"))
+		purpose = check.Text(&errs, *in.Purpose, maxDescriptionLen, "The purpose", check.Path("purpose"))
 	}
 	if len(errs) == 0 {
 		if err := checkGroupNameFree(ctx, tx, &errs, name, ""); err != nil {
@@ -158,7 +159,7 @@ func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, 
 	}
 	g, err := tx.WorkingGroup.Get(ctx, in.ID)
 	if ent.IsNotFound(err) {
-		return nil, apperr.Invalid(apperr.CodeNotFound, "No such working group.", path("id")...)
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such working group.", check.Path("id")...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load working group %s: %w", in.ID, err)
@@ -166,17 +167,17 @@ func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, 
 	var errs apperr.UserErrors
 	name := g.Name
 	if in.Name != nil {
-		name = checkName(&errs, *in.Name, path("name"))
+		name = checkName(&errs, *in.Name, check.Path("name"))
 	}
 	if in.WorkPackage != nil && workinggroup.WorkPackageValidator(*in.WorkPackage) != nil {
-		errs.Add(apperr.CodeInvalid, "Choose the work package.", path("workPackage")...)
+		errs.Add(apperr.CodeInvalid, "Choose the work package.", check.Path("workPackage")...)
 	}
 	if in.Visibility != nil && workinggroup.VisibilityValidator(*in.Visibility) != nil {
-		errs.Add(apperr.CodeInvalid, "Choose PUBLIC or INTERNAL.", path("visibility")...)
+		errs.Add(apperr.CodeInvalid, "Choose PUBLIC or INTERNAL.", check.Path("visibility")...)
 	}
 	purpose := g.Purpose
 	if in.Purpose != nil {
-		purpose = checkText(&errs, *in.Purpose, maxDescriptionLen, "The purpose", path("purpose"))
+		purpose = check.Text(&errs, *in.Purpose, maxDescriptionLen, "The purpose", check.Path("purpose"))
 	}
 	if len(errs) == 0 && name != g.Name {
 		if err := checkGroupNameFree(ctx, tx, &errs, name, g.ID); err != nil {
@@ -225,7 +226,7 @@ func checkGroupNameFree(ctx context.Context, tx *ent.Client, errs *apperr.UserEr
 		return fmt.Errorf("check working group name: %w", err)
 	}
 	if taken {
-		errs.Add(apperr.CodeTaken, "A working group with this name already exists.", path("name")...)
+		errs.Add(apperr.CodeTaken, "A working group with this name already exists.", check.Path("name")...)
 	}
 	return nil
 }

@@ -74,3 +74,20 @@ type DeclarationReminderData struct {
 func (n *Notifier) DeclarationReminder(ctx context.Context, client *ent.Client, to Recipient, data DeclarationReminderData, key string) error {
 	return n.queue(ctx, client, "declaration_reminder", to, data, key, nil)
 }
+
+// SlotDecisionData is the data of the slot_decision email to a centre's coordinators.
+type SlotDecisionData struct {
+	Name, CallTitle, CentreName string
+	StartDate, EndDate          string
+	Capacity                    int
+	Approved                    bool
+	// Reason is why staff rejected the slot.
+	Reason string
+	// CallOpen says the call is open, so an approved slot is public now.
+	CallOpen bool
+}
+
+// SlotDecision queues the news that staff approved or rejected a slot.
+func (n *Notifier) SlotDecision(ctx context.Context, client *ent.Client, to Recipient, data SlotDecisionData, key string) error {
+	return n.queue(ctx, client, "slot_decision", to, data, key, nil)
+}

@@ -62,6 +62,10 @@ var fixtures = map[string]any{
 		Name: "Ana Novak", LastDeclared: "2026-02-10", RenewBy: "2027-02-10",
 		Groups: []string{"Delphi Expert Panel", "Pharmacist Working Group"},
 	},
+	"slot_decision": notify.SlotDecisionData{
+		Name: "Claire Martin", CallTitle: "Observership pilot, Q1 2027", CentreName: "CAR-T Unit, Hôpital Saint-Exemple",
+		StartDate: "2027-03-01", EndDate: "2027-03-12", Capacity: 2, Approved: false, Reason: "Overlaps the JACIE audit & <inspection>.",
+	},
 	"membership_term_warning": notify.TermWarningData{
 		RecipientName: "Coalition Office", MemberName: "Ana Novak", GroupName: "Pharmacist Working Group",
 		Role: "Chair", TermEnd: "2027-02-11", DaysLeft: 30,

@@ -18,7 +18,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	gqlCfg.Introspection = s.cfg.Introspection
 	gqlCfg.Suggestions = s.cfg.Introspection
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
-		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Now: s.cfg.Now,
+		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Now: s.cfg.Now,
 	}})
 	gql := s.authenticate(NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger))
 

@@ -20,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -32,6 +33,8 @@ type Config struct {
 	Directory *groups.Directory
 	// WorkingGroups manages working groups and memberships.
 	WorkingGroups *groups.WorkingGroups
+	// Programme runs calls and their slots.
+	Programme *programme.Service
 	// Now is the service clock; every request's context carries it (internal/clock), so
 	// rules that depend on today's date read the same clock as the services.
 	Now      func() time.Time

@@ -212,3 +212,50 @@ type Interest struct {
 	From Date  `json:"from"`
 	To   *Date `json:"to,omitempty"`
 }
+
+// Criterion is one review criterion of a call: reviewers score each eligible application
+// on it from 1 to 5, and the weighted mean of the scores ranks the applications.
+type Criterion struct {
+	// Key identifies the criterion within the call, e.g. "motivation" (lower case, a-z, 0-9, _).
+	Key string `json:"key"`
+	// Name is what reviewers read, e.g. "Motivation and fit".
+	Name string `json:"name"`
+	// Weight is the criterion's weight, 1–100.
+	Weight int `json:"weight"`
+}
+
+// DocumentKind is the kind of an application document.
+type DocumentKind string
+
+// Kinds of application document.
+const (
+	DocumentCV               DocumentKind = "CV"
+	DocumentMotivationLetter DocumentKind = "MOTIVATION_LETTER"
+	DocumentSupportLetter    DocumentKind = "SUPPORT_LETTER"
+	DocumentRefereeLetter    DocumentKind = "REFEREE_LETTER"
+)
+
+// DocumentKinds lists every kind of document in a stable order.
+var DocumentKinds = []DocumentKind{DocumentCV, DocumentMotivationLetter, DocumentSupportLetter, DocumentRefereeLetter}
+
+// Valid reports whether k is a known kind of document.
+func (k DocumentKind) Valid() bool { return slices.Contains(DocumentKinds, k) }
+
+// MarshalGQL implements graphql.Marshaler.
+func (k DocumentKind) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(k))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (k *DocumentKind) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok || !DocumentKind(s).Valid() {
+		return fmt.Errorf("%v is not a valid DocumentKind", v)
+	}
+	*k = DocumentKind(s)
+	return nil
+}
+
+// DateRange is a range of days, both included.
+type DateRange struct {
+	From Date `json:"from"`
+	To   Date `json:"to"`
+}

@@ -1,0 +1,184 @@
+// Package check validates user input the same way everywhere: it trims text, counts
+// limits in characters (and refuses text whose UTF-8 encoding is over a byte limit), and
+// adds a user error with the field's path for anything wrong, so a service can collect
+// every problem of an input before deciding not to write.
+package check
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+)
+
+// MaxLanguages bounds a list of languages.
+const MaxLanguages = 10
+
+// LocalLayout is how local times are written in the API: a date and a time of day in a
+// named time zone, e.g. 2027-03-04T14:00.
+const LocalLayout = "2006-01-02T15:04"
+
+// Path returns the field path of an input field: ["input", name, more...].
+func Path(name string, more ...string) []string {
+	return append([]string{"input", name}, more...)
+}
+
+// Text trims s and reports a user error on field when it is longer than max. The
+// limit is in characters; ent's MaxLen validators count bytes, so text whose characters
+// fit but whose UTF-8 encoding does not is refused here too, with its own message, rather
+// than failing later in the database layer.
+func Text(errs *apperr.UserErrors, s string, max int, what string, field []string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case utf8.RuneCountInString(s) > max:
+		errs.Add(apperr.CodeTooLong, fmt.Sprintf("%s can be at most %d characters.", what, max), field...)
+	case len(s) > max:
+		errs.Add(apperr.CodeTooLong, fmt.Sprintf("%s is too long: at most %d bytes are stored, and accented letters and symbols take two or more.", what, max), field...)
+	}
+	return s
+}
+
+// RequiredText is Text for a text that must not be empty.
+func RequiredText(errs *apperr.UserErrors, s string, max int, what, missing string, field []string) string {
+	s = Text(errs, s, max, what, field)
+	if s == "" {
+		errs.Add(apperr.CodeRequired, missing, field...)
+	}
+	return s
+}
+
+// HasControl reports whether s contains control characters (line breaks in a name, NUL).
+func HasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// NormaliseLanguage returns s trimmed and in lower case, and whether it is an ISO 639-1 code.
+func NormaliseLanguage(s string) (string, bool) {
+	l := strings.ToLower(strings.TrimSpace(s))
+	return l, vocab.IsLanguage(l)
+}
+
+// Languages checks 1–10 distinct ISO 639-1 codes and returns them in lower case.
+func Languages(errs *apperr.UserErrors, in []string, field []string) []string {
+	switch {
+	case len(in) == 0:
+		errs.Add(apperr.CodeRequired, "List at least one language spoken with observers, as an ISO 639-1 code, e.g. en.", field...)
+		return nil
+	case len(in) > MaxLanguages:
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("List at most %d languages.", MaxLanguages), field...)
+		return nil
+	}
+	out := make([]string, 0, len(in))
+	for i, s := range in {
+		l, ok := NormaliseLanguage(s)
+		switch {
+		case !ok:
+			errs.Add(apperr.CodeInvalid, fmt.Sprintf("%q is not an ISO 639-1 language code; use two letters, e.g. en, fr or de.", strings.TrimSpace(s)), append(slices.Clone(field), strconv.Itoa(i))...)
+		case slices.Contains(out, l):
+			errs.Add(apperr.CodeInvalid, fmt.Sprintf("%s is listed twice.", l), append(slices.Clone(field), strconv.Itoa(i))...)
+		default:
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// FocusAreas checks that the focus areas are known and distinct.
+func FocusAreas(errs *apperr.UserErrors, in []vocab.FocusArea, field []string) []vocab.FocusArea {
+	out := make([]vocab.FocusArea, 0, len(in))
+	for i, f := range in {
+		switch {
+		case !f.Valid():
+			errs.Add(apperr.CodeInvalid, fmt.Sprintf("%q is not a focus area.", string(f)), append(slices.Clone(field), strconv.Itoa(i))...)
+		case slices.Contains(out, f):
+			errs.Add(apperr.CodeInvalid, fmt.Sprintf("%s is listed twice.", f), append(slices.Clone(field), strconv.Itoa(i))...)
+		default:
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Country checks an ISO 3166-1 alpha-2 code. It is not upper-cased silently: the code
+// is stored and compared as written, so the caller is told to write it in upper case.
+func Country(errs *apperr.UserErrors, s string, field []string) string {
+	c := strings.TrimSpace(s)
+	switch {
+	case c == "":
+		errs.Add(apperr.CodeRequired, "Enter the country as an ISO 3166-1 alpha-2 code in upper case, e.g. CZ.", field...)
+	case vocab.IsCountry(c):
+	case vocab.IsCountry(strings.ToUpper(c)):
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("Write the country code in upper case: %s.", strings.ToUpper(c)), field...)
+	default:
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 country code; use two upper-case letters, e.g. CZ, FR or DE.", c), field...)
+	}
+	return c
+}
+
+// Zone checks an IANA time-zone name and returns it trimmed with its location (nil when
+// it is not one).
+func Zone(errs *apperr.UserErrors, s string, field []string) (string, *time.Location) {
+	z := strings.TrimSpace(s)
+	if z == "" {
+		errs.Add(apperr.CodeRequired, "Enter the time zone, e.g. Europe/Paris.", field...)
+		return z, nil
+	}
+	loc, err := time.LoadLocation(z)
+	if err != nil || len(z) > 64 || z == "Local" {
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("%q is not a time zone; use an IANA name such as Europe/Paris.", clipRunes(z, 40)), field...)
+		return z, nil
+	}
+	return z, loc
+}
+
+// ErrSkippedTime is returned by ParseLocal for a local time the zone skips.
+var ErrSkippedTime = errors.New("the local time does not exist in the zone")
+
+// ParseLocal parses s (LocalLayout) as a local time in loc and returns the instant in UTC.
+// A time the zone skips (the hour lost when clocks go forward) is ErrSkippedTime, not
+// silently moved.
+func ParseLocal(s string, loc *time.Location) (time.Time, error) {
+	t, err := time.ParseInLocation(LocalLayout, s, loc)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if t.Format(LocalLayout) != s {
+		return time.Time{}, ErrSkippedTime
+	}
+	return t.UTC(), nil
+}
+
+// LocalTime checks a required local time in loc (what is called what in messages) and
+// returns it in UTC; ok is false when it was refused.
+func LocalTime(errs *apperr.UserErrors, s string, loc *time.Location, what string, field []string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		errs.Add(apperr.CodeRequired, fmt.Sprintf("Enter the %s as YYYY-MM-DDTHH:MM.", what), field...)
+		return time.Time{}, false
+	}
+	t, err := ParseLocal(s, loc)
+	switch {
+	case errors.Is(err, ErrSkippedTime):
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("%s does not exist in %s: the clocks go forward then.", s, loc), field...)
+		return time.Time{}, false
+	case err != nil:
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("Give the %s as a local date and time, YYYY-MM-DDTHH:MM, e.g. 2027-03-04T14:00.", what), field...)
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// clipRunes shortens s to n characters for a message.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}

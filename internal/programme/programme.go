@@ -1,0 +1,69 @@
+package programme
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/internal/access"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/notify"
+)
+
+// Config is what the programme service needs.
+type Config struct {
+	// Client is used for reads outside mutations and by jobs.
+	Client *ent.Client
+	// Dialect of the database (dialect.SQLite or dialect.Postgres).
+	Dialect string
+	// Now is the service clock.
+	Now func() time.Time
+	// Notifier queues the emails.
+	Notifier *notify.Notifier
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Service runs calls and slots.
+//
+// Write methods take the mutation's transactional client and return, besides internal
+// errors: apperr.UserErrors for input the caller can fix or a state that forbids the
+// change (nothing is written then), UNAUTHENTICATED for an anonymous caller and FORBIDDEN
+// for a caller without the right.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns the service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil {
+		return nil, errors.New("programme: Client, Now and Notifier are required")
+	}
+	if cfg.Dialect != dialect.SQLite && cfg.Dialect != dialect.Postgres {
+		return nil, fmt.Errorf("programme: unknown dialect %q", cfg.Dialect)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{cfg: cfg, log: cfg.Logger.With("op", "programme")}, nil
+}
+
+// today is the service's date in the coalition's zone.
+func (s *Service) today() vocab.Date { return vocab.Today(s.cfg.Now()) }
+
+// requireStaff refuses callers who may not run calls.
+func requireStaff(ctx context.Context) error {
+	return access.Require(ctx, access.CanRunCalls, "run calls")
+}
+
+// notFound is the user error of an id that does not resolve for the caller.
+func notFound(what string, field []string) error {
+	return apperr.Invalid(apperr.CodeNotFound, "No such "+what+".", field...)
+}

@@ -1,0 +1,12 @@
+-- Create "calls" table
+CREATE TABLE "calls" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "title" character varying NOT NULL, "description" character varying NOT NULL DEFAULT '', "status" character varying NOT NULL DEFAULT 'DRAFT', "status_reason" character varying NOT NULL DEFAULT '', "opens_at" timestamptz NOT NULL, "closes_at" timestamptz NOT NULL, "time_zone" character varying NOT NULL, "placement_start" character varying NOT NULL, "placement_end" character varying NOT NULL, "placement_weeks" jsonb NOT NULL, "eligible_countries" jsonb NOT NULL, "max_preferences" bigint NOT NULL DEFAULT 3, "funded_places" bigint NOT NULL DEFAULT 0, "required_documents" jsonb NOT NULL, "referee_letters" bigint NOT NULL DEFAULT 1, "review_criteria" jsonb NOT NULL, "offer_response_hours" bigint NOT NULL DEFAULT 48, "min_lead_days" bigint NOT NULL DEFAULT 14, "one_placement_per_trainee" boolean NOT NULL DEFAULT true, "no_repeat_months" bigint NOT NULL DEFAULT 12, "ranking_deadline" timestamptz NULL, PRIMARY KEY ("id"));
+-- Create index "call_closes_at" to table: "calls"
+CREATE INDEX "call_closes_at" ON "calls" ("closes_at");
+-- Create index "call_status" to table: "calls"
+CREATE INDEX "call_status" ON "calls" ("status");
+-- Create "host_slots" table
+CREATE TABLE "host_slots" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "start_date" character varying NOT NULL, "end_date" character varying NOT NULL, "weeks" bigint NOT NULL, "capacity" bigint NOT NULL, "languages" jsonb NOT NULL, "focus_areas" jsonb NOT NULL, "note" character varying NOT NULL DEFAULT '', "status" character varying NOT NULL DEFAULT 'PROPOSED', "status_reason" character varying NOT NULL DEFAULT '', "call_id" character varying NOT NULL, "host_centre_id" character varying NOT NULL, PRIMARY KEY ("id"), CONSTRAINT "host_slots_calls_slots" FOREIGN KEY ("call_id") REFERENCES "calls" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, CONSTRAINT "host_slots_host_centres_slots" FOREIGN KEY ("host_centre_id") REFERENCES "host_centres" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION);
+-- Create index "hostslot_call_id" to table: "host_slots"
+CREATE INDEX "hostslot_call_id" ON "host_slots" ("call_id");
+-- Create index "hostslot_host_centre_id_call_id_start_date" to table: "host_slots"
+CREATE INDEX "hostslot_host_centre_id_call_id_start_date" ON "host_slots" ("host_centre_id", "call_id", "start_date");
