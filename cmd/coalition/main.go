@@ -18,7 +18,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errUsage):
@@ -41,6 +41,7 @@ type exitCoder interface{ ExitCode() int }
 // env bundles what every subcommand receives instead of reading globals.
 type env struct {
 	getenv func(string) string
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -58,12 +59,13 @@ func commands() []command {
 		{"user", "manage users: `user create --staff EMAIL` bootstraps the first staff member", runUser},
 		{"mail", "outbox: `mail status`, `mail retry ID`, `mail retry --failed`", runMail},
 		{"jobs", "list the scheduled jobs with their last run", runJobs},
+		{"match", "`match solve [FILE]`: solve a matching instance given as JSON (stdin without FILE)", runMatch},
 	}
 }
 
 // run is the whole program, callable from tests.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {

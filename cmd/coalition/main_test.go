@@ -33,7 +33,7 @@ func environment(t *testing.T, extra map[string]string) (func(string) string, st
 func runCLI(t *testing.T, getenv func(string) string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, getenv, &out, &errOut)
+	err := run(context.Background(), args, getenv, strings.NewReader(""), &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 
@@ -164,7 +164,7 @@ func TestServeEndToEnd(t *testing.T) {
 	defer cancel()
 	logs := &addrWriter{addr: make(chan string, 1)}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, getenv, io.Discard, logs) }()
+	go func() { done <- run(ctx, []string{"serve"}, getenv, strings.NewReader(""), io.Discard, logs) }()
 
 	var base string
 	select {
@@ -226,5 +226,42 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "shutting down") {
 		t.Error("no shutdown log line")
+	}
+}
+
+func TestMatchSolve(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "in.json")
+	if err := os.WriteFile(good, []byte(`{"trainees": {"t1": ["s1", "s2"], "t2": ["s1"], "t3": ["s1"]},
+		"slots": {"s1": {"capacity": 1, "ranking": ["t2", "t1", "t3"]}, "s2": {"capacity": 1, "ranking": ["t1"]}, "s3": {"capacity": 2, "ranking": []}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"match", "solve", good}, func(string) string { return "" }, strings.NewReader(""), &out, &errOut); err != nil {
+		t.Fatalf("solve: %v\n%s", err, errOut.String())
+	}
+	var got struct {
+		Assignments   map[string][]string
+		Unmatched     []string
+		BlockingPairs int
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Assignments) != 3 || got.Assignments["s1"][0] != "t2" || got.Assignments["s2"][0] != "t1" || len(got.Assignments["s3"]) != 0 ||
+		len(got.Unmatched) != 1 || got.Unmatched[0] != "t3" || got.BlockingPairs != 0 {
+		t.Errorf("solve output: %s", out.String())
+	}
+	// From stdin; a name not defined exits with status 2 and names the problem.
+	out.Reset()
+	err := run(context.Background(), []string{"match", "solve"}, func(string) string { return "" },
+		strings.NewReader(`{"trainees": {"t1": ["s9"]}, "slots": {}}`), &out, &errOut)
+	var ec exitCoder
+	if err == nil || !errors.As(err, &ec) || ec.ExitCode() != 2 || !strings.Contains(err.Error(), `unknown slot "s9"`) || out.Len() != 0 {
+		t.Errorf("unknown name: %v, output %q", err, out.String())
+	}
+	err = run(context.Background(), []string{"match", "solve"}, func(string) string { return "" }, strings.NewReader(`{"trainees": `), &out, &errOut)
+	if err == nil || !errors.As(err, &ec) || ec.ExitCode() != 2 {
+		t.Errorf("malformed JSON: %v", err)
 	}
 }
