@@ -75,21 +75,33 @@ type Call struct {
 
 // CallEdges holds the relations/edges for other nodes in the graph.
 type CallEdges struct {
+	// Applications to the call (as visible to the viewer).
+	Applications []*Application `json:"applications,omitempty"`
 	// Slots host centres offer in this call (as visible to the viewer).
 	Slots []*HostSlot `json:"slots,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
 
-	namedSlots map[string][]*HostSlot
+	namedApplications map[string][]*Application
+	namedSlots        map[string][]*HostSlot
+}
+
+// ApplicationsOrErr returns the Applications value or an error if the edge
+// was not loaded in eager-loading.
+func (e CallEdges) ApplicationsOrErr() ([]*Application, error) {
+	if e.loadedTypes[0] {
+		return e.Applications, nil
+	}
+	return nil, &NotLoadedError{edge: "applications"}
 }
 
 // SlotsOrErr returns the Slots value or an error if the edge
 // was not loaded in eager-loading.
 func (e CallEdges) SlotsOrErr() ([]*HostSlot, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[1] {
 		return e.Slots, nil
 	}
 	return nil, &NotLoadedError{edge: "slots"}
@@ -295,6 +307,11 @@ func (_m *Call) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QueryApplications queries the "applications" edge of the Call entity.
+func (_m *Call) QueryApplications() *ApplicationQuery {
+	return NewCallClient(_m.config).QueryApplications(_m)
+}
+
 // QuerySlots queries the "slots" edge of the Call entity.
 func (_m *Call) QuerySlots() *HostSlotQuery {
 	return NewCallClient(_m.config).QuerySlots(_m)
@@ -395,6 +412,30 @@ func (_m *Call) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedApplications returns the Applications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Call) NamedApplications(name string) ([]*Application, error) {
+	if _m.Edges.namedApplications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedApplications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Call) appendNamedApplications(name string, edges ...*Application) {
+	if _m.Edges.namedApplications == nil {
+		_m.Edges.namedApplications = make(map[string][]*Application)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedApplications[name] = []*Application{}
+	} else {
+		_m.Edges.namedApplications[name] = append(_m.Edges.namedApplications[name], edges...)
+	}
 }
 
 // NamedSlots returns the Slots named value or an error if the edge was not

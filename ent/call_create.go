@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -280,6 +281,21 @@ func (_c *CallCreate) SetNillableID(v *pulid.ID) *CallCreate {
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// AddApplicationIDs adds the "applications" edge to the Application entity by IDs.
+func (_c *CallCreate) AddApplicationIDs(ids ...pulid.ID) *CallCreate {
+	_c.mutation.AddApplicationIDs(ids...)
+	return _c
+}
+
+// AddApplications adds the "applications" edges to the Application entity.
+func (_c *CallCreate) AddApplications(v ...*Application) *CallCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddApplicationIDs(ids...)
 }
 
 // AddSlotIDs adds the "slots" edge to the HostSlot entity by IDs.
@@ -658,6 +674,22 @@ func (_c *CallCreate) createSpec() (*Call, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RankingDeadline(); ok {
 		_spec.SetField(call.FieldRankingDeadline, field.TypeTime, value)
 		_node.RankingDeadline = &value
+	}
+	if nodes := _c.mutation.ApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ApplicationsTable,
+			Columns: []string{call.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.SlotsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/predicate"
@@ -23,14 +24,16 @@ import (
 // CallQuery is the builder for querying Call entities.
 type CallQuery struct {
 	config
-	ctx            *QueryContext
-	order          []call.OrderOption
-	inters         []Interceptor
-	predicates     []predicate.Call
-	withSlots      *HostSlotQuery
-	loadTotal      []func(context.Context, []*Call) error
-	modifiers      []func(*sql.Selector)
-	withNamedSlots map[string]*HostSlotQuery
+	ctx                   *QueryContext
+	order                 []call.OrderOption
+	inters                []Interceptor
+	predicates            []predicate.Call
+	withApplications      *ApplicationQuery
+	withSlots             *HostSlotQuery
+	loadTotal             []func(context.Context, []*Call) error
+	modifiers             []func(*sql.Selector)
+	withNamedApplications map[string]*ApplicationQuery
+	withNamedSlots        map[string]*HostSlotQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -65,6 +68,28 @@ func (_q *CallQuery) Unique(unique bool) *CallQuery {
 func (_q *CallQuery) Order(o ...call.OrderOption) *CallQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryApplications chains the current query on the "applications" edge.
+func (_q *CallQuery) QueryApplications() *ApplicationQuery {
+	query := (&ApplicationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, selector),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.ApplicationsTable, call.ApplicationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QuerySlots chains the current query on the "slots" edge.
@@ -276,17 +301,29 @@ func (_q *CallQuery) Clone() *CallQuery {
 		return nil
 	}
 	return &CallQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]call.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.Call{}, _q.predicates...),
-		withSlots:  _q.withSlots.Clone(),
+		config:           _q.config,
+		ctx:              _q.ctx.Clone(),
+		order:            append([]call.OrderOption{}, _q.order...),
+		inters:           append([]Interceptor{}, _q.inters...),
+		predicates:       append([]predicate.Call{}, _q.predicates...),
+		withApplications: _q.withApplications.Clone(),
+		withSlots:        _q.withSlots.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithApplications tells the query-builder to eager-load the nodes that are connected to
+// the "applications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CallQuery) WithApplications(opts ...func(*ApplicationQuery)) *CallQuery {
+	query := (&ApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withApplications = query
+	return _q
 }
 
 // WithSlots tells the query-builder to eager-load the nodes that are connected to
@@ -384,7 +421,8 @@ func (_q *CallQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Call, e
 	var (
 		nodes       = []*Call{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
+			_q.withApplications != nil,
 			_q.withSlots != nil,
 		}
 	)
@@ -409,10 +447,24 @@ func (_q *CallQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Call, e
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withApplications; query != nil {
+		if err := _q.loadApplications(ctx, query, nodes,
+			func(n *Call) { n.Edges.Applications = []*Application{} },
+			func(n *Call, e *Application) { n.Edges.Applications = append(n.Edges.Applications, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withSlots; query != nil {
 		if err := _q.loadSlots(ctx, query, nodes,
 			func(n *Call) { n.Edges.Slots = []*HostSlot{} },
 			func(n *Call, e *HostSlot) { n.Edges.Slots = append(n.Edges.Slots, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedApplications {
+		if err := _q.loadApplications(ctx, query, nodes,
+			func(n *Call) { n.appendNamedApplications(name) },
+			func(n *Call, e *Application) { n.appendNamedApplications(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -431,6 +483,36 @@ func (_q *CallQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Call, e
 	return nodes, nil
 }
 
+func (_q *CallQuery) loadApplications(ctx context.Context, query *ApplicationQuery, nodes []*Call, init func(*Call), assign func(*Call, *Application)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Call)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(application.FieldCallID)
+	}
+	query.Where(predicate.Application(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(call.ApplicationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CallID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "call_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *CallQuery) loadSlots(ctx context.Context, query *HostSlotQuery, nodes []*Call, init func(*Call), assign func(*Call, *HostSlot)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[pulid.ID]*Call)
@@ -579,6 +661,20 @@ func (_q *CallQuery) ForShare(opts ...sql.LockOption) *CallQuery {
 func (_q *CallQuery) Modify(modifiers ...func(s *sql.Selector)) *CallSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedApplications tells the query-builder to eager-load the nodes that are connected to the "applications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CallQuery) WithNamedApplications(name string, opts ...func(*ApplicationQuery)) *CallQuery {
+	query := (&ApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedApplications == nil {
+		_q.withNamedApplications = make(map[string]*ApplicationQuery)
+	}
+	_q.withNamedApplications[name] = query
+	return _q
 }
 
 // WithNamedSlots tells the query-builder to eager-load the nodes that are connected to the "slots"

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/predicate"
@@ -373,6 +374,21 @@ func (_u *CallUpdate) ClearRankingDeadline() *CallUpdate {
 	return _u
 }
 
+// AddApplicationIDs adds the "applications" edge to the Application entity by IDs.
+func (_u *CallUpdate) AddApplicationIDs(ids ...pulid.ID) *CallUpdate {
+	_u.mutation.AddApplicationIDs(ids...)
+	return _u
+}
+
+// AddApplications adds the "applications" edges to the Application entity.
+func (_u *CallUpdate) AddApplications(v ...*Application) *CallUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddApplicationIDs(ids...)
+}
+
 // AddSlotIDs adds the "slots" edge to the HostSlot entity by IDs.
 func (_u *CallUpdate) AddSlotIDs(ids ...pulid.ID) *CallUpdate {
 	_u.mutation.AddSlotIDs(ids...)
@@ -391,6 +407,27 @@ func (_u *CallUpdate) AddSlots(v ...*HostSlot) *CallUpdate {
 // Mutation returns the CallMutation object of the builder.
 func (_u *CallUpdate) Mutation() *CallMutation {
 	return _u.mutation
+}
+
+// ClearApplications clears all "applications" edges to the Application entity.
+func (_u *CallUpdate) ClearApplications() *CallUpdate {
+	_u.mutation.ClearApplications()
+	return _u
+}
+
+// RemoveApplicationIDs removes the "applications" edge to Application entities by IDs.
+func (_u *CallUpdate) RemoveApplicationIDs(ids ...pulid.ID) *CallUpdate {
+	_u.mutation.RemoveApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveApplications removes "applications" edges to Application entities.
+func (_u *CallUpdate) RemoveApplications(v ...*Application) *CallUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveApplicationIDs(ids...)
 }
 
 // ClearSlots clears all "slots" edges to the HostSlot entity.
@@ -650,6 +687,51 @@ func (_u *CallUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RankingDeadlineCleared() {
 		_spec.ClearField(call.FieldRankingDeadline, field.TypeTime)
+	}
+	if _u.mutation.ApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ApplicationsTable,
+			Columns: []string{call.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedApplicationsIDs(); len(nodes) > 0 && !_u.mutation.ApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ApplicationsTable,
+			Columns: []string{call.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ApplicationsTable,
+			Columns: []string{call.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.SlotsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1058,6 +1140,21 @@ func (_u *CallUpdateOne) ClearRankingDeadline() *CallUpdateOne {
 	return _u
 }
 
+// AddApplicationIDs adds the "applications" edge to the Application entity by IDs.
+func (_u *CallUpdateOne) AddApplicationIDs(ids ...pulid.ID) *CallUpdateOne {
+	_u.mutation.AddApplicationIDs(ids...)
+	return _u
+}
+
+// AddApplications adds the "applications" edges to the Application entity.
+func (_u *CallUpdateOne) AddApplications(v ...*Application) *CallUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddApplicationIDs(ids...)
+}
+
 // AddSlotIDs adds the "slots" edge to the HostSlot entity by IDs.
 func (_u *CallUpdateOne) AddSlotIDs(ids ...pulid.ID) *CallUpdateOne {
 	_u.mutation.AddSlotIDs(ids...)
@@ -1076,6 +1173,27 @@ func (_u *CallUpdateOne) AddSlots(v ...*HostSlot) *CallUpdateOne {
 // Mutation returns the CallMutation object of the builder.
 func (_u *CallUpdateOne) Mutation() *CallMutation {
 	return _u.mutation
+}
+
+// ClearApplications clears all "applications" edges to the Application entity.
+func (_u *CallUpdateOne) ClearApplications() *CallUpdateOne {
+	_u.mutation.ClearApplications()
+	return _u
+}
+
+// RemoveApplicationIDs removes the "applications" edge to Application entities by IDs.
+func (_u *CallUpdateOne) RemoveApplicationIDs(ids ...pulid.ID) *CallUpdateOne {
+	_u.mutation.RemoveApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveApplications removes "applications" edges to Application entities.
+func (_u *CallUpdateOne) RemoveApplications(v ...*Application) *CallUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveApplicationIDs(ids...)
 }
 
 // ClearSlots clears all "slots" edges to the HostSlot entity.
@@ -1365,6 +1483,51 @@ func (_u *CallUpdateOne) sqlSave(ctx context.Context) (_node *Call, err error) {
 	}
 	if _u.mutation.RankingDeadlineCleared() {
 		_spec.ClearField(call.FieldRankingDeadline, field.TypeTime)
+	}
+	if _u.mutation.ApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ApplicationsTable,
+			Columns: []string{call.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedApplicationsIDs(); len(nodes) > 0 && !_u.mutation.ApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ApplicationsTable,
+			Columns: []string{call.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ApplicationsTable,
+			Columns: []string{call.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.SlotsCleared() {
 		edge := &sqlgraph.EdgeSpec{

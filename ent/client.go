@@ -18,10 +18,14 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
@@ -29,6 +33,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/refereerequest"
+	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -45,14 +51,22 @@ type Client struct {
 	Affiliation *AffiliationClient
 	// ApiToken is the client for interacting with the ApiToken builders.
 	ApiToken *ApiTokenClient
+	// Application is the client for interacting with the Application builders.
+	Application *ApplicationClient
+	// ApplicationChoice is the client for interacting with the ApplicationChoice builders.
+	ApplicationChoice *ApplicationChoiceClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
+	// Document is the client for interacting with the Document builders.
+	Document *DocumentClient
 	// HostCentre is the client for interacting with the HostCentre builders.
 	HostCentre *HostCentreClient
+	// HostRanking is the client for interacting with the HostRanking builders.
+	HostRanking *HostRankingClient
 	// HostSlot is the client for interacting with the HostSlot builders.
 	HostSlot *HostSlotClient
 	// Job is the client for interacting with the Job builders.
@@ -67,6 +81,10 @@ type Client struct {
 	Organisation *OrganisationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// RefereeRequest is the client for interacting with the RefereeRequest builders.
+	RefereeRequest *RefereeRequestClient
+	// Review is the client for interacting with the Review builders.
+	Review *ReviewClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// User is the client for interacting with the User builders.
@@ -86,10 +104,14 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Affiliation = NewAffiliationClient(c.config)
 	c.ApiToken = NewApiTokenClient(c.config)
+	c.Application = NewApplicationClient(c.config)
+	c.ApplicationChoice = NewApplicationChoiceClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Call = NewCallClient(c.config)
 	c.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(c.config)
+	c.Document = NewDocumentClient(c.config)
 	c.HostCentre = NewHostCentreClient(c.config)
+	c.HostRanking = NewHostRankingClient(c.config)
 	c.HostSlot = NewHostSlotClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.LoginLink = NewLoginLinkClient(c.config)
@@ -97,6 +119,8 @@ func (c *Client) init() {
 	c.Membership = NewMembershipClient(c.config)
 	c.Organisation = NewOrganisationClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
+	c.RefereeRequest = NewRefereeRequestClient(c.config)
+	c.Review = NewReviewClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.User = NewUserClient(c.config)
 	c.WorkingGroup = NewWorkingGroupClient(c.config)
@@ -194,10 +218,14 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:                        cfg,
 		Affiliation:                   NewAffiliationClient(cfg),
 		ApiToken:                      NewApiTokenClient(cfg),
+		Application:                   NewApplicationClient(cfg),
+		ApplicationChoice:             NewApplicationChoiceClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
+		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
+		HostRanking:                   NewHostRankingClient(cfg),
 		HostSlot:                      NewHostSlotClient(cfg),
 		Job:                           NewJobClient(cfg),
 		LoginLink:                     NewLoginLinkClient(cfg),
@@ -205,6 +233,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Membership:                    NewMembershipClient(cfg),
 		Organisation:                  NewOrganisationClient(cfg),
 		OutboxMessage:                 NewOutboxMessageClient(cfg),
+		RefereeRequest:                NewRefereeRequestClient(cfg),
+		Review:                        NewReviewClient(cfg),
 		Session:                       NewSessionClient(cfg),
 		User:                          NewUserClient(cfg),
 		WorkingGroup:                  NewWorkingGroupClient(cfg),
@@ -229,10 +259,14 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:                        cfg,
 		Affiliation:                   NewAffiliationClient(cfg),
 		ApiToken:                      NewApiTokenClient(cfg),
+		Application:                   NewApplicationClient(cfg),
+		ApplicationChoice:             NewApplicationChoiceClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
+		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
+		HostRanking:                   NewHostRankingClient(cfg),
 		HostSlot:                      NewHostSlotClient(cfg),
 		Job:                           NewJobClient(cfg),
 		LoginLink:                     NewLoginLinkClient(cfg),
@@ -240,6 +274,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Membership:                    NewMembershipClient(cfg),
 		Organisation:                  NewOrganisationClient(cfg),
 		OutboxMessage:                 NewOutboxMessageClient(cfg),
+		RefereeRequest:                NewRefereeRequestClient(cfg),
+		Review:                        NewReviewClient(cfg),
 		Session:                       NewSessionClient(cfg),
 		User:                          NewUserClient(cfg),
 		WorkingGroup:                  NewWorkingGroupClient(cfg),
@@ -272,9 +308,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Affiliation, c.ApiToken, c.AuditEvent, c.Call,
-		c.ConflictOfInterestDeclaration, c.HostCentre, c.HostSlot, c.Job, c.LoginLink,
-		c.Meeting, c.Membership, c.Organisation, c.OutboxMessage, c.Session, c.User,
+		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
+		c.Call, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
+		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.Meeting, c.Membership,
+		c.Organisation, c.OutboxMessage, c.RefereeRequest, c.Review, c.Session, c.User,
 		c.WorkingGroup,
 	} {
 		n.Use(hooks...)
@@ -285,9 +322,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Affiliation, c.ApiToken, c.AuditEvent, c.Call,
-		c.ConflictOfInterestDeclaration, c.HostCentre, c.HostSlot, c.Job, c.LoginLink,
-		c.Meeting, c.Membership, c.Organisation, c.OutboxMessage, c.Session, c.User,
+		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
+		c.Call, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
+		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.Meeting, c.Membership,
+		c.Organisation, c.OutboxMessage, c.RefereeRequest, c.Review, c.Session, c.User,
 		c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
@@ -301,14 +339,22 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Affiliation.mutate(ctx, m)
 	case *ApiTokenMutation:
 		return c.ApiToken.mutate(ctx, m)
+	case *ApplicationMutation:
+		return c.Application.mutate(ctx, m)
+	case *ApplicationChoiceMutation:
+		return c.ApplicationChoice.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
 	case *CallMutation:
 		return c.Call.mutate(ctx, m)
 	case *ConflictOfInterestDeclarationMutation:
 		return c.ConflictOfInterestDeclaration.mutate(ctx, m)
+	case *DocumentMutation:
+		return c.Document.mutate(ctx, m)
 	case *HostCentreMutation:
 		return c.HostCentre.mutate(ctx, m)
+	case *HostRankingMutation:
+		return c.HostRanking.mutate(ctx, m)
 	case *HostSlotMutation:
 		return c.HostSlot.mutate(ctx, m)
 	case *JobMutation:
@@ -323,6 +369,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Organisation.mutate(ctx, m)
 	case *OutboxMessageMutation:
 		return c.OutboxMessage.mutate(ctx, m)
+	case *RefereeRequestMutation:
+		return c.RefereeRequest.mutate(ctx, m)
+	case *ReviewMutation:
+		return c.Review.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *UserMutation:
@@ -650,6 +700,418 @@ func (c *ApiTokenClient) mutate(ctx context.Context, m *ApiTokenMutation) (Value
 	}
 }
 
+// ApplicationClient is a client for the Application schema.
+type ApplicationClient struct {
+	config
+}
+
+// NewApplicationClient returns a client for the Application from the given config.
+func NewApplicationClient(c config) *ApplicationClient {
+	return &ApplicationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `application.Hooks(f(g(h())))`.
+func (c *ApplicationClient) Use(hooks ...Hook) {
+	c.hooks.Application = append(c.hooks.Application, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `application.Intercept(f(g(h())))`.
+func (c *ApplicationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Application = append(c.inters.Application, interceptors...)
+}
+
+// Create returns a builder for creating a Application entity.
+func (c *ApplicationClient) Create() *ApplicationCreate {
+	mutation := newApplicationMutation(c.config, OpCreate)
+	return &ApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Application entities.
+func (c *ApplicationClient) CreateBulk(builders ...*ApplicationCreate) *ApplicationCreateBulk {
+	return &ApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ApplicationClient) MapCreateBulk(slice any, setFunc func(*ApplicationCreate, int)) *ApplicationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ApplicationCreateBulk{err: fmt.Errorf("calling to ApplicationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ApplicationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Application.
+func (c *ApplicationClient) Update() *ApplicationUpdate {
+	mutation := newApplicationMutation(c.config, OpUpdate)
+	return &ApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ApplicationClient) UpdateOne(_m *Application) *ApplicationUpdateOne {
+	mutation := newApplicationMutation(c.config, OpUpdateOne, withApplication(_m))
+	return &ApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ApplicationClient) UpdateOneID(id pulid.ID) *ApplicationUpdateOne {
+	mutation := newApplicationMutation(c.config, OpUpdateOne, withApplicationID(id))
+	return &ApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Application.
+func (c *ApplicationClient) Delete() *ApplicationDelete {
+	mutation := newApplicationMutation(c.config, OpDelete)
+	return &ApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ApplicationClient) DeleteOne(_m *Application) *ApplicationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ApplicationClient) DeleteOneID(id pulid.ID) *ApplicationDeleteOne {
+	builder := c.Delete().Where(application.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ApplicationDeleteOne{builder}
+}
+
+// Query returns a query builder for Application.
+func (c *ApplicationClient) Query() *ApplicationQuery {
+	return &ApplicationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeApplication},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Application entity by its id.
+func (c *ApplicationClient) Get(ctx context.Context, id pulid.ID) (*Application, error) {
+	return c.Query().Where(application.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ApplicationClient) GetX(ctx context.Context, id pulid.ID) *Application {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCall queries the call edge of a Application.
+func (c *ApplicationClient) QueryCall(_m *Application) *CallQuery {
+	query := (&CallClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(call.Table, call.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, application.CallTable, application.CallColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTrainee queries the trainee edge of a Application.
+func (c *ApplicationClient) QueryTrainee(_m *Application) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, application.TraineeTable, application.TraineeColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHomeOrganisation queries the home_organisation edge of a Application.
+func (c *ApplicationClient) QueryHomeOrganisation(_m *Application) *OrganisationQuery {
+	query := (&OrganisationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(organisation.Table, organisation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, application.HomeOrganisationTable, application.HomeOrganisationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryChoices queries the choices edge of a Application.
+func (c *ApplicationClient) QueryChoices(_m *Application) *ApplicationChoiceQuery {
+	query := (&ApplicationChoiceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(applicationchoice.Table, applicationchoice.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.ChoicesTable, application.ChoicesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDocuments queries the documents edge of a Application.
+func (c *ApplicationClient) QueryDocuments(_m *Application) *DocumentQuery {
+	query := (&DocumentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(document.Table, document.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.DocumentsTable, application.DocumentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRefereeRequests queries the referee_requests edge of a Application.
+func (c *ApplicationClient) QueryRefereeRequests(_m *Application) *RefereeRequestQuery {
+	query := (&RefereeRequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(refereerequest.Table, refereerequest.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.RefereeRequestsTable, application.RefereeRequestsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReviews queries the reviews edge of a Application.
+func (c *ApplicationClient) QueryReviews(_m *Application) *ReviewQuery {
+	query := (&ReviewClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(review.Table, review.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.ReviewsTable, application.ReviewsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ApplicationClient) Hooks() []Hook {
+	hooks := c.hooks.Application
+	return append(hooks[:len(hooks):len(hooks)], application.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ApplicationClient) Interceptors() []Interceptor {
+	return c.inters.Application
+}
+
+func (c *ApplicationClient) mutate(ctx context.Context, m *ApplicationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Application mutation op: %q", m.Op())
+	}
+}
+
+// ApplicationChoiceClient is a client for the ApplicationChoice schema.
+type ApplicationChoiceClient struct {
+	config
+}
+
+// NewApplicationChoiceClient returns a client for the ApplicationChoice from the given config.
+func NewApplicationChoiceClient(c config) *ApplicationChoiceClient {
+	return &ApplicationChoiceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `applicationchoice.Hooks(f(g(h())))`.
+func (c *ApplicationChoiceClient) Use(hooks ...Hook) {
+	c.hooks.ApplicationChoice = append(c.hooks.ApplicationChoice, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `applicationchoice.Intercept(f(g(h())))`.
+func (c *ApplicationChoiceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ApplicationChoice = append(c.inters.ApplicationChoice, interceptors...)
+}
+
+// Create returns a builder for creating a ApplicationChoice entity.
+func (c *ApplicationChoiceClient) Create() *ApplicationChoiceCreate {
+	mutation := newApplicationChoiceMutation(c.config, OpCreate)
+	return &ApplicationChoiceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ApplicationChoice entities.
+func (c *ApplicationChoiceClient) CreateBulk(builders ...*ApplicationChoiceCreate) *ApplicationChoiceCreateBulk {
+	return &ApplicationChoiceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ApplicationChoiceClient) MapCreateBulk(slice any, setFunc func(*ApplicationChoiceCreate, int)) *ApplicationChoiceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ApplicationChoiceCreateBulk{err: fmt.Errorf("calling to ApplicationChoiceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ApplicationChoiceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ApplicationChoiceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ApplicationChoice.
+func (c *ApplicationChoiceClient) Update() *ApplicationChoiceUpdate {
+	mutation := newApplicationChoiceMutation(c.config, OpUpdate)
+	return &ApplicationChoiceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ApplicationChoiceClient) UpdateOne(_m *ApplicationChoice) *ApplicationChoiceUpdateOne {
+	mutation := newApplicationChoiceMutation(c.config, OpUpdateOne, withApplicationChoice(_m))
+	return &ApplicationChoiceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ApplicationChoiceClient) UpdateOneID(id pulid.ID) *ApplicationChoiceUpdateOne {
+	mutation := newApplicationChoiceMutation(c.config, OpUpdateOne, withApplicationChoiceID(id))
+	return &ApplicationChoiceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ApplicationChoice.
+func (c *ApplicationChoiceClient) Delete() *ApplicationChoiceDelete {
+	mutation := newApplicationChoiceMutation(c.config, OpDelete)
+	return &ApplicationChoiceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ApplicationChoiceClient) DeleteOne(_m *ApplicationChoice) *ApplicationChoiceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ApplicationChoiceClient) DeleteOneID(id pulid.ID) *ApplicationChoiceDeleteOne {
+	builder := c.Delete().Where(applicationchoice.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ApplicationChoiceDeleteOne{builder}
+}
+
+// Query returns a query builder for ApplicationChoice.
+func (c *ApplicationChoiceClient) Query() *ApplicationChoiceQuery {
+	return &ApplicationChoiceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeApplicationChoice},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ApplicationChoice entity by its id.
+func (c *ApplicationChoiceClient) Get(ctx context.Context, id pulid.ID) (*ApplicationChoice, error) {
+	return c.Query().Where(applicationchoice.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ApplicationChoiceClient) GetX(ctx context.Context, id pulid.ID) *ApplicationChoice {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a ApplicationChoice.
+func (c *ApplicationChoiceClient) QueryApplication(_m *ApplicationChoice) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(applicationchoice.Table, applicationchoice.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, applicationchoice.ApplicationTable, applicationchoice.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHostCentre queries the host_centre edge of a ApplicationChoice.
+func (c *ApplicationChoiceClient) QueryHostCentre(_m *ApplicationChoice) *HostCentreQuery {
+	query := (&HostCentreClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(applicationchoice.Table, applicationchoice.FieldID, id),
+			sqlgraph.To(hostcentre.Table, hostcentre.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, applicationchoice.HostCentreTable, applicationchoice.HostCentreColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ApplicationChoiceClient) Hooks() []Hook {
+	hooks := c.hooks.ApplicationChoice
+	return append(hooks[:len(hooks):len(hooks)], applicationchoice.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ApplicationChoiceClient) Interceptors() []Interceptor {
+	return c.inters.ApplicationChoice
+}
+
+func (c *ApplicationChoiceClient) mutate(ctx context.Context, m *ApplicationChoiceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ApplicationChoiceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ApplicationChoiceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ApplicationChoiceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ApplicationChoiceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ApplicationChoice mutation op: %q", m.Op())
+	}
+}
+
 // AuditEventClient is a client for the AuditEvent schema.
 type AuditEventClient struct {
 	config
@@ -892,6 +1354,22 @@ func (c *CallClient) GetX(ctx context.Context, id pulid.ID) *Call {
 	return obj
 }
 
+// QueryApplications queries the applications edge of a Call.
+func (c *CallClient) QueryApplications(_m *Call) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.ApplicationsTable, call.ApplicationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QuerySlots queries the slots edge of a Call.
 func (c *CallClient) QuerySlots(_m *Call) *HostSlotQuery {
 	query := (&HostSlotClient{config: c.config}).Query()
@@ -1084,6 +1562,172 @@ func (c *ConflictOfInterestDeclarationClient) mutate(ctx context.Context, m *Con
 	}
 }
 
+// DocumentClient is a client for the Document schema.
+type DocumentClient struct {
+	config
+}
+
+// NewDocumentClient returns a client for the Document from the given config.
+func NewDocumentClient(c config) *DocumentClient {
+	return &DocumentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `document.Hooks(f(g(h())))`.
+func (c *DocumentClient) Use(hooks ...Hook) {
+	c.hooks.Document = append(c.hooks.Document, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `document.Intercept(f(g(h())))`.
+func (c *DocumentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Document = append(c.inters.Document, interceptors...)
+}
+
+// Create returns a builder for creating a Document entity.
+func (c *DocumentClient) Create() *DocumentCreate {
+	mutation := newDocumentMutation(c.config, OpCreate)
+	return &DocumentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Document entities.
+func (c *DocumentClient) CreateBulk(builders ...*DocumentCreate) *DocumentCreateBulk {
+	return &DocumentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DocumentClient) MapCreateBulk(slice any, setFunc func(*DocumentCreate, int)) *DocumentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DocumentCreateBulk{err: fmt.Errorf("calling to DocumentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DocumentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DocumentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Document.
+func (c *DocumentClient) Update() *DocumentUpdate {
+	mutation := newDocumentMutation(c.config, OpUpdate)
+	return &DocumentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DocumentClient) UpdateOne(_m *Document) *DocumentUpdateOne {
+	mutation := newDocumentMutation(c.config, OpUpdateOne, withDocument(_m))
+	return &DocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DocumentClient) UpdateOneID(id pulid.ID) *DocumentUpdateOne {
+	mutation := newDocumentMutation(c.config, OpUpdateOne, withDocumentID(id))
+	return &DocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Document.
+func (c *DocumentClient) Delete() *DocumentDelete {
+	mutation := newDocumentMutation(c.config, OpDelete)
+	return &DocumentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DocumentClient) DeleteOne(_m *Document) *DocumentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DocumentClient) DeleteOneID(id pulid.ID) *DocumentDeleteOne {
+	builder := c.Delete().Where(document.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DocumentDeleteOne{builder}
+}
+
+// Query returns a query builder for Document.
+func (c *DocumentClient) Query() *DocumentQuery {
+	return &DocumentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDocument},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Document entity by its id.
+func (c *DocumentClient) Get(ctx context.Context, id pulid.ID) (*Document, error) {
+	return c.Query().Where(document.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DocumentClient) GetX(ctx context.Context, id pulid.ID) *Document {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a Document.
+func (c *DocumentClient) QueryApplication(_m *Document) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(document.Table, document.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, document.ApplicationTable, document.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRefereeRequest queries the referee_request edge of a Document.
+func (c *DocumentClient) QueryRefereeRequest(_m *Document) *RefereeRequestQuery {
+	query := (&RefereeRequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(document.Table, document.FieldID, id),
+			sqlgraph.To(refereerequest.Table, refereerequest.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, document.RefereeRequestTable, document.RefereeRequestColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DocumentClient) Hooks() []Hook {
+	hooks := c.hooks.Document
+	return append(hooks[:len(hooks):len(hooks)], document.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DocumentClient) Interceptors() []Interceptor {
+	return c.inters.Document
+}
+
+func (c *DocumentClient) mutate(ctx context.Context, m *DocumentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DocumentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DocumentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DocumentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Document mutation op: %q", m.Op())
+	}
+}
+
 // HostCentreClient is a client for the HostCentre schema.
 type HostCentreClient struct {
 	config
@@ -1263,6 +1907,188 @@ func (c *HostCentreClient) mutate(ctx context.Context, m *HostCentreMutation) (V
 		return (&HostCentreDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown HostCentre mutation op: %q", m.Op())
+	}
+}
+
+// HostRankingClient is a client for the HostRanking schema.
+type HostRankingClient struct {
+	config
+}
+
+// NewHostRankingClient returns a client for the HostRanking from the given config.
+func NewHostRankingClient(c config) *HostRankingClient {
+	return &HostRankingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `hostranking.Hooks(f(g(h())))`.
+func (c *HostRankingClient) Use(hooks ...Hook) {
+	c.hooks.HostRanking = append(c.hooks.HostRanking, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `hostranking.Intercept(f(g(h())))`.
+func (c *HostRankingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.HostRanking = append(c.inters.HostRanking, interceptors...)
+}
+
+// Create returns a builder for creating a HostRanking entity.
+func (c *HostRankingClient) Create() *HostRankingCreate {
+	mutation := newHostRankingMutation(c.config, OpCreate)
+	return &HostRankingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of HostRanking entities.
+func (c *HostRankingClient) CreateBulk(builders ...*HostRankingCreate) *HostRankingCreateBulk {
+	return &HostRankingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *HostRankingClient) MapCreateBulk(slice any, setFunc func(*HostRankingCreate, int)) *HostRankingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &HostRankingCreateBulk{err: fmt.Errorf("calling to HostRankingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*HostRankingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &HostRankingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for HostRanking.
+func (c *HostRankingClient) Update() *HostRankingUpdate {
+	mutation := newHostRankingMutation(c.config, OpUpdate)
+	return &HostRankingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *HostRankingClient) UpdateOne(_m *HostRanking) *HostRankingUpdateOne {
+	mutation := newHostRankingMutation(c.config, OpUpdateOne, withHostRanking(_m))
+	return &HostRankingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *HostRankingClient) UpdateOneID(id pulid.ID) *HostRankingUpdateOne {
+	mutation := newHostRankingMutation(c.config, OpUpdateOne, withHostRankingID(id))
+	return &HostRankingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for HostRanking.
+func (c *HostRankingClient) Delete() *HostRankingDelete {
+	mutation := newHostRankingMutation(c.config, OpDelete)
+	return &HostRankingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *HostRankingClient) DeleteOne(_m *HostRanking) *HostRankingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *HostRankingClient) DeleteOneID(id pulid.ID) *HostRankingDeleteOne {
+	builder := c.Delete().Where(hostranking.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &HostRankingDeleteOne{builder}
+}
+
+// Query returns a query builder for HostRanking.
+func (c *HostRankingClient) Query() *HostRankingQuery {
+	return &HostRankingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeHostRanking},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a HostRanking entity by its id.
+func (c *HostRankingClient) Get(ctx context.Context, id pulid.ID) (*HostRanking, error) {
+	return c.Query().Where(hostranking.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *HostRankingClient) GetX(ctx context.Context, id pulid.ID) *HostRanking {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCall queries the call edge of a HostRanking.
+func (c *HostRankingClient) QueryCall(_m *HostRanking) *CallQuery {
+	query := (&CallClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostranking.Table, hostranking.FieldID, id),
+			sqlgraph.To(call.Table, call.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, hostranking.CallTable, hostranking.CallColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHostCentre queries the host_centre edge of a HostRanking.
+func (c *HostRankingClient) QueryHostCentre(_m *HostRanking) *HostCentreQuery {
+	query := (&HostCentreClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostranking.Table, hostranking.FieldID, id),
+			sqlgraph.To(hostcentre.Table, hostcentre.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, hostranking.HostCentreTable, hostranking.HostCentreColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApplication queries the application edge of a HostRanking.
+func (c *HostRankingClient) QueryApplication(_m *HostRanking) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostranking.Table, hostranking.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, hostranking.ApplicationTable, hostranking.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *HostRankingClient) Hooks() []Hook {
+	hooks := c.hooks.HostRanking
+	return append(hooks[:len(hooks):len(hooks)], hostranking.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *HostRankingClient) Interceptors() []Interceptor {
+	return c.inters.HostRanking
+}
+
+func (c *HostRankingClient) mutate(ctx context.Context, m *HostRankingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&HostRankingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&HostRankingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&HostRankingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&HostRankingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown HostRanking mutation op: %q", m.Op())
 	}
 }
 
@@ -2364,6 +3190,338 @@ func (c *OutboxMessageClient) mutate(ctx context.Context, m *OutboxMessageMutati
 	}
 }
 
+// RefereeRequestClient is a client for the RefereeRequest schema.
+type RefereeRequestClient struct {
+	config
+}
+
+// NewRefereeRequestClient returns a client for the RefereeRequest from the given config.
+func NewRefereeRequestClient(c config) *RefereeRequestClient {
+	return &RefereeRequestClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `refereerequest.Hooks(f(g(h())))`.
+func (c *RefereeRequestClient) Use(hooks ...Hook) {
+	c.hooks.RefereeRequest = append(c.hooks.RefereeRequest, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `refereerequest.Intercept(f(g(h())))`.
+func (c *RefereeRequestClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RefereeRequest = append(c.inters.RefereeRequest, interceptors...)
+}
+
+// Create returns a builder for creating a RefereeRequest entity.
+func (c *RefereeRequestClient) Create() *RefereeRequestCreate {
+	mutation := newRefereeRequestMutation(c.config, OpCreate)
+	return &RefereeRequestCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RefereeRequest entities.
+func (c *RefereeRequestClient) CreateBulk(builders ...*RefereeRequestCreate) *RefereeRequestCreateBulk {
+	return &RefereeRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RefereeRequestClient) MapCreateBulk(slice any, setFunc func(*RefereeRequestCreate, int)) *RefereeRequestCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RefereeRequestCreateBulk{err: fmt.Errorf("calling to RefereeRequestClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RefereeRequestCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RefereeRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RefereeRequest.
+func (c *RefereeRequestClient) Update() *RefereeRequestUpdate {
+	mutation := newRefereeRequestMutation(c.config, OpUpdate)
+	return &RefereeRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RefereeRequestClient) UpdateOne(_m *RefereeRequest) *RefereeRequestUpdateOne {
+	mutation := newRefereeRequestMutation(c.config, OpUpdateOne, withRefereeRequest(_m))
+	return &RefereeRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RefereeRequestClient) UpdateOneID(id pulid.ID) *RefereeRequestUpdateOne {
+	mutation := newRefereeRequestMutation(c.config, OpUpdateOne, withRefereeRequestID(id))
+	return &RefereeRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RefereeRequest.
+func (c *RefereeRequestClient) Delete() *RefereeRequestDelete {
+	mutation := newRefereeRequestMutation(c.config, OpDelete)
+	return &RefereeRequestDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RefereeRequestClient) DeleteOne(_m *RefereeRequest) *RefereeRequestDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RefereeRequestClient) DeleteOneID(id pulid.ID) *RefereeRequestDeleteOne {
+	builder := c.Delete().Where(refereerequest.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RefereeRequestDeleteOne{builder}
+}
+
+// Query returns a query builder for RefereeRequest.
+func (c *RefereeRequestClient) Query() *RefereeRequestQuery {
+	return &RefereeRequestQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRefereeRequest},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RefereeRequest entity by its id.
+func (c *RefereeRequestClient) Get(ctx context.Context, id pulid.ID) (*RefereeRequest, error) {
+	return c.Query().Where(refereerequest.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RefereeRequestClient) GetX(ctx context.Context, id pulid.ID) *RefereeRequest {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a RefereeRequest.
+func (c *RefereeRequestClient) QueryApplication(_m *RefereeRequest) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(refereerequest.Table, refereerequest.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, refereerequest.ApplicationTable, refereerequest.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryLetter queries the letter edge of a RefereeRequest.
+func (c *RefereeRequestClient) QueryLetter(_m *RefereeRequest) *DocumentQuery {
+	query := (&DocumentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(refereerequest.Table, refereerequest.FieldID, id),
+			sqlgraph.To(document.Table, document.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, refereerequest.LetterTable, refereerequest.LetterColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RefereeRequestClient) Hooks() []Hook {
+	hooks := c.hooks.RefereeRequest
+	return append(hooks[:len(hooks):len(hooks)], refereerequest.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RefereeRequestClient) Interceptors() []Interceptor {
+	return c.inters.RefereeRequest
+}
+
+func (c *RefereeRequestClient) mutate(ctx context.Context, m *RefereeRequestMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RefereeRequestCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RefereeRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RefereeRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RefereeRequestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RefereeRequest mutation op: %q", m.Op())
+	}
+}
+
+// ReviewClient is a client for the Review schema.
+type ReviewClient struct {
+	config
+}
+
+// NewReviewClient returns a client for the Review from the given config.
+func NewReviewClient(c config) *ReviewClient {
+	return &ReviewClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `review.Hooks(f(g(h())))`.
+func (c *ReviewClient) Use(hooks ...Hook) {
+	c.hooks.Review = append(c.hooks.Review, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `review.Intercept(f(g(h())))`.
+func (c *ReviewClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Review = append(c.inters.Review, interceptors...)
+}
+
+// Create returns a builder for creating a Review entity.
+func (c *ReviewClient) Create() *ReviewCreate {
+	mutation := newReviewMutation(c.config, OpCreate)
+	return &ReviewCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Review entities.
+func (c *ReviewClient) CreateBulk(builders ...*ReviewCreate) *ReviewCreateBulk {
+	return &ReviewCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReviewClient) MapCreateBulk(slice any, setFunc func(*ReviewCreate, int)) *ReviewCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReviewCreateBulk{err: fmt.Errorf("calling to ReviewClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReviewCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReviewCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Review.
+func (c *ReviewClient) Update() *ReviewUpdate {
+	mutation := newReviewMutation(c.config, OpUpdate)
+	return &ReviewUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReviewClient) UpdateOne(_m *Review) *ReviewUpdateOne {
+	mutation := newReviewMutation(c.config, OpUpdateOne, withReview(_m))
+	return &ReviewUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReviewClient) UpdateOneID(id pulid.ID) *ReviewUpdateOne {
+	mutation := newReviewMutation(c.config, OpUpdateOne, withReviewID(id))
+	return &ReviewUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Review.
+func (c *ReviewClient) Delete() *ReviewDelete {
+	mutation := newReviewMutation(c.config, OpDelete)
+	return &ReviewDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReviewClient) DeleteOne(_m *Review) *ReviewDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReviewClient) DeleteOneID(id pulid.ID) *ReviewDeleteOne {
+	builder := c.Delete().Where(review.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReviewDeleteOne{builder}
+}
+
+// Query returns a query builder for Review.
+func (c *ReviewClient) Query() *ReviewQuery {
+	return &ReviewQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReview},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Review entity by its id.
+func (c *ReviewClient) Get(ctx context.Context, id pulid.ID) (*Review, error) {
+	return c.Query().Where(review.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReviewClient) GetX(ctx context.Context, id pulid.ID) *Review {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a Review.
+func (c *ReviewClient) QueryApplication(_m *Review) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(review.Table, review.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, review.ApplicationTable, review.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReviewer queries the reviewer edge of a Review.
+func (c *ReviewClient) QueryReviewer(_m *Review) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(review.Table, review.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, review.ReviewerTable, review.ReviewerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ReviewClient) Hooks() []Hook {
+	hooks := c.hooks.Review
+	return append(hooks[:len(hooks):len(hooks)], review.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReviewClient) Interceptors() []Interceptor {
+	return c.inters.Review
+}
+
+func (c *ReviewClient) mutate(ctx context.Context, m *ReviewMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReviewCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReviewUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReviewUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReviewDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Review mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -2620,6 +3778,22 @@ func (c *UserClient) GetX(ctx context.Context, id pulid.ID) *User {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryApplications queries the applications edge of a User.
+func (c *UserClient) QueryApplications(_m *User) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ApplicationsTable, user.ApplicationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QuerySessions queries the sessions edge of a User.
@@ -2945,14 +4119,16 @@ func (c *WorkingGroupClient) mutate(ctx context.Context, m *WorkingGroupMutation
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Affiliation, ApiToken, AuditEvent, Call, ConflictOfInterestDeclaration,
-		HostCentre, HostSlot, Job, LoginLink, Meeting, Membership, Organisation,
-		OutboxMessage, Session, User, WorkingGroup []ent.Hook
+		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
+		ConflictOfInterestDeclaration, Document, HostCentre, HostRanking, HostSlot,
+		Job, LoginLink, Meeting, Membership, Organisation, OutboxMessage,
+		RefereeRequest, Review, Session, User, WorkingGroup []ent.Hook
 	}
 	inters struct {
-		Affiliation, ApiToken, AuditEvent, Call, ConflictOfInterestDeclaration,
-		HostCentre, HostSlot, Job, LoginLink, Meeting, Membership, Organisation,
-		OutboxMessage, Session, User, WorkingGroup []ent.Interceptor
+		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
+		ConflictOfInterestDeclaration, Document, HostCentre, HostRanking, HostSlot,
+		Job, LoginLink, Meeting, Membership, Organisation, OutboxMessage,
+		RefereeRequest, Review, Session, User, WorkingGroup []ent.Interceptor
 	}
 )
 

@@ -14,10 +14,14 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
@@ -25,6 +29,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/refereerequest"
+	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -90,10 +96,14 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			affiliation.Table:                   affiliation.ValidColumn,
 			apitoken.Table:                      apitoken.ValidColumn,
+			application.Table:                   application.ValidColumn,
+			applicationchoice.Table:             applicationchoice.ValidColumn,
 			auditevent.Table:                    auditevent.ValidColumn,
 			call.Table:                          call.ValidColumn,
 			conflictofinterestdeclaration.Table: conflictofinterestdeclaration.ValidColumn,
+			document.Table:                      document.ValidColumn,
 			hostcentre.Table:                    hostcentre.ValidColumn,
+			hostranking.Table:                   hostranking.ValidColumn,
 			hostslot.Table:                      hostslot.ValidColumn,
 			job.Table:                           job.ValidColumn,
 			loginlink.Table:                     loginlink.ValidColumn,
@@ -101,6 +111,8 @@ func checkColumn(t, c string) error {
 			membership.Table:                    membership.ValidColumn,
 			organisation.Table:                  organisation.ValidColumn,
 			outboxmessage.Table:                 outboxmessage.ValidColumn,
+			refereerequest.Table:                refereerequest.ValidColumn,
+			review.Table:                        review.ValidColumn,
 			session.Table:                       session.ValidColumn,
 			user.Table:                          user.ValidColumn,
 			workinggroup.Table:                  workinggroup.ValidColumn,

@@ -5,10 +5,14 @@ package ent
 import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
@@ -17,6 +21,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/predicate"
+	"github.com/gocart-coalition/coalition/ent/refereerequest"
+	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -29,7 +35,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -74,6 +80,52 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   application.Table,
+			Columns: application.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: application.FieldID,
+			},
+		},
+		Type: "Application",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			application.FieldCreatedAt:           {Type: field.TypeTime, Column: application.FieldCreatedAt},
+			application.FieldUpdatedAt:           {Type: field.TypeTime, Column: application.FieldUpdatedAt},
+			application.FieldCallID:              {Type: field.TypeString, Column: application.FieldCallID},
+			application.FieldTraineeID:           {Type: field.TypeString, Column: application.FieldTraineeID},
+			application.FieldStatus:              {Type: field.TypeEnum, Column: application.FieldStatus},
+			application.FieldStatusReason:        {Type: field.TypeString, Column: application.FieldStatusReason},
+			application.FieldHomeOrganisationID:  {Type: field.TypeString, Column: application.FieldHomeOrganisationID},
+			application.FieldRole:                {Type: field.TypeString, Column: application.FieldRole},
+			application.FieldCartExperienceYears: {Type: field.TypeInt, Column: application.FieldCartExperienceYears},
+			application.FieldMotivation:          {Type: field.TypeString, Column: application.FieldMotivation},
+			application.FieldLanguages:           {Type: field.TypeJSON, Column: application.FieldLanguages},
+			application.FieldFocusAreas:          {Type: field.TypeJSON, Column: application.FieldFocusAreas},
+			application.FieldAvailability:        {Type: field.TypeJSON, Column: application.FieldAvailability},
+			application.FieldPreferredWeeks:      {Type: field.TypeInt, Column: application.FieldPreferredWeeks},
+			application.FieldSubmittedAt:         {Type: field.TypeTime, Column: application.FieldSubmittedAt},
+			application.FieldDecidedAt:           {Type: field.TypeTime, Column: application.FieldDecidedAt},
+			application.FieldWithdrawnAt:         {Type: field.TypeTime, Column: application.FieldWithdrawnAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   applicationchoice.Table,
+			Columns: applicationchoice.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: applicationchoice.FieldID,
+			},
+		},
+		Type: "ApplicationChoice",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			applicationchoice.FieldApplicationID: {Type: field.TypeString, Column: applicationchoice.FieldApplicationID},
+			applicationchoice.FieldHostCentreID:  {Type: field.TypeString, Column: applicationchoice.FieldHostCentreID},
+			applicationchoice.FieldRank:          {Type: field.TypeInt, Column: applicationchoice.FieldRank},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -94,7 +146,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldDetails:    {Type: field.TypeJSON, Column: auditevent.FieldDetails},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   call.Table,
 			Columns: call.Columns,
@@ -130,7 +182,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			call.FieldRankingDeadline:        {Type: field.TypeTime, Column: call.FieldRankingDeadline},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conflictofinterestdeclaration.Table,
 			Columns: conflictofinterestdeclaration.Columns,
@@ -149,7 +201,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conflictofinterestdeclaration.FieldInterests:        {Type: field.TypeJSON, Column: conflictofinterestdeclaration.FieldInterests},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   document.Table,
+			Columns: document.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: document.FieldID,
+			},
+		},
+		Type: "Document",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			document.FieldCreatedAt:        {Type: field.TypeTime, Column: document.FieldCreatedAt},
+			document.FieldUpdatedAt:        {Type: field.TypeTime, Column: document.FieldUpdatedAt},
+			document.FieldApplicationID:    {Type: field.TypeString, Column: document.FieldApplicationID},
+			document.FieldKind:             {Type: field.TypeEnum, Column: document.FieldKind},
+			document.FieldFilename:         {Type: field.TypeString, Column: document.FieldFilename},
+			document.FieldSha256:           {Type: field.TypeString, Column: document.FieldSha256},
+			document.FieldSize:             {Type: field.TypeInt64, Column: document.FieldSize},
+			document.FieldRefereeRequestID: {Type: field.TypeString, Column: document.FieldRefereeRequestID},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostcentre.Table,
 			Columns: hostcentre.Columns,
@@ -178,7 +251,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostcentre.FieldAcceptingObservers:     {Type: field.TypeBool, Column: hostcentre.FieldAcceptingObservers},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   hostranking.Table,
+			Columns: hostranking.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: hostranking.FieldID,
+			},
+		},
+		Type: "HostRanking",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			hostranking.FieldCreatedAt:     {Type: field.TypeTime, Column: hostranking.FieldCreatedAt},
+			hostranking.FieldUpdatedAt:     {Type: field.TypeTime, Column: hostranking.FieldUpdatedAt},
+			hostranking.FieldCallID:        {Type: field.TypeString, Column: hostranking.FieldCallID},
+			hostranking.FieldHostCentreID:  {Type: field.TypeString, Column: hostranking.FieldHostCentreID},
+			hostranking.FieldApplicationID: {Type: field.TypeString, Column: hostranking.FieldApplicationID},
+			hostranking.FieldRank:          {Type: field.TypeInt, Column: hostranking.FieldRank},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostslot.Table,
 			Columns: hostslot.Columns,
@@ -204,7 +296,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostslot.FieldStatusReason: {Type: field.TypeString, Column: hostslot.FieldStatusReason},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -229,7 +321,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFailures:       {Type: field.TypeInt64, Column: job.FieldFailures},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlink.Table,
 			Columns: loginlink.Columns,
@@ -252,7 +344,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
@@ -279,7 +371,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -305,7 +397,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -326,7 +418,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -357,7 +449,50 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   refereerequest.Table,
+			Columns: refereerequest.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: refereerequest.FieldID,
+			},
+		},
+		Type: "RefereeRequest",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			refereerequest.FieldCreatedAt:     {Type: field.TypeTime, Column: refereerequest.FieldCreatedAt},
+			refereerequest.FieldUpdatedAt:     {Type: field.TypeTime, Column: refereerequest.FieldUpdatedAt},
+			refereerequest.FieldApplicationID: {Type: field.TypeString, Column: refereerequest.FieldApplicationID},
+			refereerequest.FieldRefereeName:   {Type: field.TypeString, Column: refereerequest.FieldRefereeName},
+			refereerequest.FieldRefereeEmail:  {Type: field.TypeString, Column: refereerequest.FieldRefereeEmail},
+			refereerequest.FieldWaived:        {Type: field.TypeBool, Column: refereerequest.FieldWaived},
+			refereerequest.FieldTokenHash:     {Type: field.TypeString, Column: refereerequest.FieldTokenHash},
+			refereerequest.FieldExpiresAt:     {Type: field.TypeTime, Column: refereerequest.FieldExpiresAt},
+			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
+		},
+	}
+	graph.Nodes[18] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   review.Table,
+			Columns: review.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: review.FieldID,
+			},
+		},
+		Type: "Review",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			review.FieldCreatedAt:      {Type: field.TypeTime, Column: review.FieldCreatedAt},
+			review.FieldUpdatedAt:      {Type: field.TypeTime, Column: review.FieldUpdatedAt},
+			review.FieldApplicationID:  {Type: field.TypeString, Column: review.FieldApplicationID},
+			review.FieldReviewerID:     {Type: field.TypeString, Column: review.FieldReviewerID},
+			review.FieldScores:         {Type: field.TypeJSON, Column: review.FieldScores},
+			review.FieldComment:        {Type: field.TypeString, Column: review.FieldComment},
+			review.FieldConflict:       {Type: field.TypeBool, Column: review.FieldConflict},
+			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
+		},
+	}
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -379,7 +514,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -399,7 +534,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -456,6 +591,126 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 	)
 	graph.MustAddE(
+		"call",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   application.CallTable,
+			Columns: []string{application.CallColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"Call",
+	)
+	graph.MustAddE(
+		"trainee",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   application.TraineeTable,
+			Columns: []string{application.TraineeColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"User",
+	)
+	graph.MustAddE(
+		"home_organisation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   application.HomeOrganisationTable,
+			Columns: []string{application.HomeOrganisationColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"Organisation",
+	)
+	graph.MustAddE(
+		"choices",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ChoicesTable,
+			Columns: []string{application.ChoicesColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"ApplicationChoice",
+	)
+	graph.MustAddE(
+		"documents",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DocumentsTable,
+			Columns: []string{application.DocumentsColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"Document",
+	)
+	graph.MustAddE(
+		"referee_requests",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.RefereeRequestsTable,
+			Columns: []string{application.RefereeRequestsColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"RefereeRequest",
+	)
+	graph.MustAddE(
+		"reviews",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReviewsTable,
+			Columns: []string{application.ReviewsColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"Review",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   applicationchoice.ApplicationTable,
+			Columns: []string{applicationchoice.ApplicationColumn},
+			Bidi:    false,
+		},
+		"ApplicationChoice",
+		"Application",
+	)
+	graph.MustAddE(
+		"host_centre",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   applicationchoice.HostCentreTable,
+			Columns: []string{applicationchoice.HostCentreColumn},
+			Bidi:    false,
+		},
+		"ApplicationChoice",
+		"HostCentre",
+	)
+	graph.MustAddE(
+		"applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ApplicationsTable,
+			Columns: []string{call.ApplicationsColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"Application",
+	)
+	graph.MustAddE(
 		"slots",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -478,6 +733,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ConflictOfInterestDeclaration",
 		"User",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   document.ApplicationTable,
+			Columns: []string{document.ApplicationColumn},
+			Bidi:    false,
+		},
+		"Document",
+		"Application",
+	)
+	graph.MustAddE(
+		"referee_request",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   document.RefereeRequestTable,
+			Columns: []string{document.RefereeRequestColumn},
+			Bidi:    false,
+		},
+		"Document",
+		"RefereeRequest",
 	)
 	graph.MustAddE(
 		"slots",
@@ -514,6 +793,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"HostCentre",
 		"User",
+	)
+	graph.MustAddE(
+		"call",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   hostranking.CallTable,
+			Columns: []string{hostranking.CallColumn},
+			Bidi:    false,
+		},
+		"HostRanking",
+		"Call",
+	)
+	graph.MustAddE(
+		"host_centre",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   hostranking.HostCentreTable,
+			Columns: []string{hostranking.HostCentreColumn},
+			Bidi:    false,
+		},
+		"HostRanking",
+		"HostCentre",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   hostranking.ApplicationTable,
+			Columns: []string{hostranking.ApplicationColumn},
+			Bidi:    false,
+		},
+		"HostRanking",
+		"Application",
 	)
 	graph.MustAddE(
 		"call",
@@ -636,6 +951,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Affiliation",
 	)
 	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   refereerequest.ApplicationTable,
+			Columns: []string{refereerequest.ApplicationColumn},
+			Bidi:    false,
+		},
+		"RefereeRequest",
+		"Application",
+	)
+	graph.MustAddE(
+		"letter",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   refereerequest.LetterTable,
+			Columns: []string{refereerequest.LetterColumn},
+			Bidi:    false,
+		},
+		"RefereeRequest",
+		"Document",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   review.ApplicationTable,
+			Columns: []string{review.ApplicationColumn},
+			Bidi:    false,
+		},
+		"Review",
+		"Application",
+	)
+	graph.MustAddE(
+		"reviewer",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   review.ReviewerTable,
+			Columns: []string{review.ReviewerColumn},
+			Bidi:    false,
+		},
+		"Review",
+		"User",
+	)
+	graph.MustAddE(
 		"user",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -646,6 +1009,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Session",
 		"User",
+	)
+	graph.MustAddE(
+		"applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ApplicationsTable,
+			Columns: []string{user.ApplicationsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Application",
 	)
 	graph.MustAddE(
 		"sessions",
@@ -979,6 +1354,312 @@ func (f *ApiTokenFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ApplicationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ApplicationQuery builder.
+func (_q *ApplicationQuery) Filter() *ApplicationFilter {
+	return &ApplicationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ApplicationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ApplicationMutation builder.
+func (m *ApplicationMutation) Filter() *ApplicationFilter {
+	return &ApplicationFilter{config: m.config, predicateAdder: m}
+}
+
+// ApplicationFilter provides a generic filtering capability at runtime for ApplicationQuery.
+type ApplicationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ApplicationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ApplicationFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(application.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ApplicationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(application.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ApplicationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(application.FieldUpdatedAt))
+}
+
+// WhereCallID applies the entql string predicate on the call_id field.
+func (f *ApplicationFilter) WhereCallID(p entql.StringP) {
+	f.Where(p.Field(application.FieldCallID))
+}
+
+// WhereTraineeID applies the entql string predicate on the trainee_id field.
+func (f *ApplicationFilter) WhereTraineeID(p entql.StringP) {
+	f.Where(p.Field(application.FieldTraineeID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *ApplicationFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(application.FieldStatus))
+}
+
+// WhereStatusReason applies the entql string predicate on the status_reason field.
+func (f *ApplicationFilter) WhereStatusReason(p entql.StringP) {
+	f.Where(p.Field(application.FieldStatusReason))
+}
+
+// WhereHomeOrganisationID applies the entql string predicate on the home_organisation_id field.
+func (f *ApplicationFilter) WhereHomeOrganisationID(p entql.StringP) {
+	f.Where(p.Field(application.FieldHomeOrganisationID))
+}
+
+// WhereRole applies the entql string predicate on the role field.
+func (f *ApplicationFilter) WhereRole(p entql.StringP) {
+	f.Where(p.Field(application.FieldRole))
+}
+
+// WhereCartExperienceYears applies the entql int predicate on the cart_experience_years field.
+func (f *ApplicationFilter) WhereCartExperienceYears(p entql.IntP) {
+	f.Where(p.Field(application.FieldCartExperienceYears))
+}
+
+// WhereMotivation applies the entql string predicate on the motivation field.
+func (f *ApplicationFilter) WhereMotivation(p entql.StringP) {
+	f.Where(p.Field(application.FieldMotivation))
+}
+
+// WhereLanguages applies the entql json.RawMessage predicate on the languages field.
+func (f *ApplicationFilter) WhereLanguages(p entql.BytesP) {
+	f.Where(p.Field(application.FieldLanguages))
+}
+
+// WhereFocusAreas applies the entql json.RawMessage predicate on the focus_areas field.
+func (f *ApplicationFilter) WhereFocusAreas(p entql.BytesP) {
+	f.Where(p.Field(application.FieldFocusAreas))
+}
+
+// WhereAvailability applies the entql json.RawMessage predicate on the availability field.
+func (f *ApplicationFilter) WhereAvailability(p entql.BytesP) {
+	f.Where(p.Field(application.FieldAvailability))
+}
+
+// WherePreferredWeeks applies the entql int predicate on the preferred_weeks field.
+func (f *ApplicationFilter) WherePreferredWeeks(p entql.IntP) {
+	f.Where(p.Field(application.FieldPreferredWeeks))
+}
+
+// WhereSubmittedAt applies the entql time.Time predicate on the submitted_at field.
+func (f *ApplicationFilter) WhereSubmittedAt(p entql.TimeP) {
+	f.Where(p.Field(application.FieldSubmittedAt))
+}
+
+// WhereDecidedAt applies the entql time.Time predicate on the decided_at field.
+func (f *ApplicationFilter) WhereDecidedAt(p entql.TimeP) {
+	f.Where(p.Field(application.FieldDecidedAt))
+}
+
+// WhereWithdrawnAt applies the entql time.Time predicate on the withdrawn_at field.
+func (f *ApplicationFilter) WhereWithdrawnAt(p entql.TimeP) {
+	f.Where(p.Field(application.FieldWithdrawnAt))
+}
+
+// WhereHasCall applies a predicate to check if query has an edge call.
+func (f *ApplicationFilter) WhereHasCall() {
+	f.Where(entql.HasEdge("call"))
+}
+
+// WhereHasCallWith applies a predicate to check if query has an edge call with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasCallWith(preds ...predicate.Call) {
+	f.Where(entql.HasEdgeWith("call", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTrainee applies a predicate to check if query has an edge trainee.
+func (f *ApplicationFilter) WhereHasTrainee() {
+	f.Where(entql.HasEdge("trainee"))
+}
+
+// WhereHasTraineeWith applies a predicate to check if query has an edge trainee with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasTraineeWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("trainee", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHomeOrganisation applies a predicate to check if query has an edge home_organisation.
+func (f *ApplicationFilter) WhereHasHomeOrganisation() {
+	f.Where(entql.HasEdge("home_organisation"))
+}
+
+// WhereHasHomeOrganisationWith applies a predicate to check if query has an edge home_organisation with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasHomeOrganisationWith(preds ...predicate.Organisation) {
+	f.Where(entql.HasEdgeWith("home_organisation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasChoices applies a predicate to check if query has an edge choices.
+func (f *ApplicationFilter) WhereHasChoices() {
+	f.Where(entql.HasEdge("choices"))
+}
+
+// WhereHasChoicesWith applies a predicate to check if query has an edge choices with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasChoicesWith(preds ...predicate.ApplicationChoice) {
+	f.Where(entql.HasEdgeWith("choices", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDocuments applies a predicate to check if query has an edge documents.
+func (f *ApplicationFilter) WhereHasDocuments() {
+	f.Where(entql.HasEdge("documents"))
+}
+
+// WhereHasDocumentsWith applies a predicate to check if query has an edge documents with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasDocumentsWith(preds ...predicate.Document) {
+	f.Where(entql.HasEdgeWith("documents", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRefereeRequests applies a predicate to check if query has an edge referee_requests.
+func (f *ApplicationFilter) WhereHasRefereeRequests() {
+	f.Where(entql.HasEdge("referee_requests"))
+}
+
+// WhereHasRefereeRequestsWith applies a predicate to check if query has an edge referee_requests with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasRefereeRequestsWith(preds ...predicate.RefereeRequest) {
+	f.Where(entql.HasEdgeWith("referee_requests", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReviews applies a predicate to check if query has an edge reviews.
+func (f *ApplicationFilter) WhereHasReviews() {
+	f.Where(entql.HasEdge("reviews"))
+}
+
+// WhereHasReviewsWith applies a predicate to check if query has an edge reviews with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasReviewsWith(preds ...predicate.Review) {
+	f.Where(entql.HasEdgeWith("reviews", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ApplicationChoiceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ApplicationChoiceQuery builder.
+func (_q *ApplicationChoiceQuery) Filter() *ApplicationChoiceFilter {
+	return &ApplicationChoiceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ApplicationChoiceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ApplicationChoiceMutation builder.
+func (m *ApplicationChoiceMutation) Filter() *ApplicationChoiceFilter {
+	return &ApplicationChoiceFilter{config: m.config, predicateAdder: m}
+}
+
+// ApplicationChoiceFilter provides a generic filtering capability at runtime for ApplicationChoiceQuery.
+type ApplicationChoiceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ApplicationChoiceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ApplicationChoiceFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(applicationchoice.FieldID))
+}
+
+// WhereApplicationID applies the entql string predicate on the application_id field.
+func (f *ApplicationChoiceFilter) WhereApplicationID(p entql.StringP) {
+	f.Where(p.Field(applicationchoice.FieldApplicationID))
+}
+
+// WhereHostCentreID applies the entql string predicate on the host_centre_id field.
+func (f *ApplicationChoiceFilter) WhereHostCentreID(p entql.StringP) {
+	f.Where(p.Field(applicationchoice.FieldHostCentreID))
+}
+
+// WhereRank applies the entql int predicate on the rank field.
+func (f *ApplicationChoiceFilter) WhereRank(p entql.IntP) {
+	f.Where(p.Field(applicationchoice.FieldRank))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *ApplicationChoiceFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *ApplicationChoiceFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHostCentre applies a predicate to check if query has an edge host_centre.
+func (f *ApplicationChoiceFilter) WhereHasHostCentre() {
+	f.Where(entql.HasEdge("host_centre"))
+}
+
+// WhereHasHostCentreWith applies a predicate to check if query has an edge host_centre with a given conditions (other predicates).
+func (f *ApplicationChoiceFilter) WhereHasHostCentreWith(preds ...predicate.HostCentre) {
+	f.Where(entql.HasEdgeWith("host_centre", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditEventQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1007,7 +1688,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1092,7 +1773,7 @@ type CallFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CallFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1218,6 +1899,20 @@ func (f *CallFilter) WhereRankingDeadline(p entql.TimeP) {
 	f.Where(p.Field(call.FieldRankingDeadline))
 }
 
+// WhereHasApplications applies a predicate to check if query has an edge applications.
+func (f *CallFilter) WhereHasApplications() {
+	f.Where(entql.HasEdge("applications"))
+}
+
+// WhereHasApplicationsWith applies a predicate to check if query has an edge applications with a given conditions (other predicates).
+func (f *CallFilter) WhereHasApplicationsWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasSlots applies a predicate to check if query has an edge slots.
 func (f *CallFilter) WhereHasSlots() {
 	f.Where(entql.HasEdge("slots"))
@@ -1261,7 +1956,7 @@ type ConflictOfInterestDeclarationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConflictOfInterestDeclarationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1317,6 +2012,114 @@ func (f *ConflictOfInterestDeclarationFilter) WhereHasUserWith(preds ...predicat
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *DocumentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DocumentQuery builder.
+func (_q *DocumentQuery) Filter() *DocumentFilter {
+	return &DocumentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DocumentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DocumentMutation builder.
+func (m *DocumentMutation) Filter() *DocumentFilter {
+	return &DocumentFilter{config: m.config, predicateAdder: m}
+}
+
+// DocumentFilter provides a generic filtering capability at runtime for DocumentQuery.
+type DocumentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DocumentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *DocumentFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(document.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DocumentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(document.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *DocumentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(document.FieldUpdatedAt))
+}
+
+// WhereApplicationID applies the entql string predicate on the application_id field.
+func (f *DocumentFilter) WhereApplicationID(p entql.StringP) {
+	f.Where(p.Field(document.FieldApplicationID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *DocumentFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(document.FieldKind))
+}
+
+// WhereFilename applies the entql string predicate on the filename field.
+func (f *DocumentFilter) WhereFilename(p entql.StringP) {
+	f.Where(p.Field(document.FieldFilename))
+}
+
+// WhereSha256 applies the entql string predicate on the sha256 field.
+func (f *DocumentFilter) WhereSha256(p entql.StringP) {
+	f.Where(p.Field(document.FieldSha256))
+}
+
+// WhereSize applies the entql int64 predicate on the size field.
+func (f *DocumentFilter) WhereSize(p entql.Int64P) {
+	f.Where(p.Field(document.FieldSize))
+}
+
+// WhereRefereeRequestID applies the entql string predicate on the referee_request_id field.
+func (f *DocumentFilter) WhereRefereeRequestID(p entql.StringP) {
+	f.Where(p.Field(document.FieldRefereeRequestID))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *DocumentFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *DocumentFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRefereeRequest applies a predicate to check if query has an edge referee_request.
+func (f *DocumentFilter) WhereHasRefereeRequest() {
+	f.Where(entql.HasEdge("referee_request"))
+}
+
+// WhereHasRefereeRequestWith applies a predicate to check if query has an edge referee_request with a given conditions (other predicates).
+func (f *DocumentFilter) WhereHasRefereeRequestWith(preds ...predicate.RefereeRequest) {
+	f.Where(entql.HasEdgeWith("referee_request", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *HostCentreQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1345,7 +2148,7 @@ type HostCentreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostCentreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1479,6 +2282,118 @@ func (f *HostCentreFilter) WhereHasCoordinatorsWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *HostRankingQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the HostRankingQuery builder.
+func (_q *HostRankingQuery) Filter() *HostRankingFilter {
+	return &HostRankingFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *HostRankingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the HostRankingMutation builder.
+func (m *HostRankingMutation) Filter() *HostRankingFilter {
+	return &HostRankingFilter{config: m.config, predicateAdder: m}
+}
+
+// HostRankingFilter provides a generic filtering capability at runtime for HostRankingQuery.
+type HostRankingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *HostRankingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *HostRankingFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(hostranking.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *HostRankingFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(hostranking.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *HostRankingFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(hostranking.FieldUpdatedAt))
+}
+
+// WhereCallID applies the entql string predicate on the call_id field.
+func (f *HostRankingFilter) WhereCallID(p entql.StringP) {
+	f.Where(p.Field(hostranking.FieldCallID))
+}
+
+// WhereHostCentreID applies the entql string predicate on the host_centre_id field.
+func (f *HostRankingFilter) WhereHostCentreID(p entql.StringP) {
+	f.Where(p.Field(hostranking.FieldHostCentreID))
+}
+
+// WhereApplicationID applies the entql string predicate on the application_id field.
+func (f *HostRankingFilter) WhereApplicationID(p entql.StringP) {
+	f.Where(p.Field(hostranking.FieldApplicationID))
+}
+
+// WhereRank applies the entql int predicate on the rank field.
+func (f *HostRankingFilter) WhereRank(p entql.IntP) {
+	f.Where(p.Field(hostranking.FieldRank))
+}
+
+// WhereHasCall applies a predicate to check if query has an edge call.
+func (f *HostRankingFilter) WhereHasCall() {
+	f.Where(entql.HasEdge("call"))
+}
+
+// WhereHasCallWith applies a predicate to check if query has an edge call with a given conditions (other predicates).
+func (f *HostRankingFilter) WhereHasCallWith(preds ...predicate.Call) {
+	f.Where(entql.HasEdgeWith("call", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHostCentre applies a predicate to check if query has an edge host_centre.
+func (f *HostRankingFilter) WhereHasHostCentre() {
+	f.Where(entql.HasEdge("host_centre"))
+}
+
+// WhereHasHostCentreWith applies a predicate to check if query has an edge host_centre with a given conditions (other predicates).
+func (f *HostRankingFilter) WhereHasHostCentreWith(preds ...predicate.HostCentre) {
+	f.Where(entql.HasEdgeWith("host_centre", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *HostRankingFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *HostRankingFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *HostSlotQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1507,7 +2422,7 @@ type HostSlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostSlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1640,7 +2555,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1740,7 +2655,7 @@ type LoginLinkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLinkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1830,7 +2745,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1982,7 +2897,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2129,7 +3044,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2237,7 +3152,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2339,6 +3254,227 @@ func (f *OutboxMessageFilter) WhereSentAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RefereeRequestQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RefereeRequestQuery builder.
+func (_q *RefereeRequestQuery) Filter() *RefereeRequestFilter {
+	return &RefereeRequestFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RefereeRequestMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RefereeRequestMutation builder.
+func (m *RefereeRequestMutation) Filter() *RefereeRequestFilter {
+	return &RefereeRequestFilter{config: m.config, predicateAdder: m}
+}
+
+// RefereeRequestFilter provides a generic filtering capability at runtime for RefereeRequestQuery.
+type RefereeRequestFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RefereeRequestFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *RefereeRequestFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(refereerequest.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RefereeRequestFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(refereerequest.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RefereeRequestFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(refereerequest.FieldUpdatedAt))
+}
+
+// WhereApplicationID applies the entql string predicate on the application_id field.
+func (f *RefereeRequestFilter) WhereApplicationID(p entql.StringP) {
+	f.Where(p.Field(refereerequest.FieldApplicationID))
+}
+
+// WhereRefereeName applies the entql string predicate on the referee_name field.
+func (f *RefereeRequestFilter) WhereRefereeName(p entql.StringP) {
+	f.Where(p.Field(refereerequest.FieldRefereeName))
+}
+
+// WhereRefereeEmail applies the entql string predicate on the referee_email field.
+func (f *RefereeRequestFilter) WhereRefereeEmail(p entql.StringP) {
+	f.Where(p.Field(refereerequest.FieldRefereeEmail))
+}
+
+// WhereWaived applies the entql bool predicate on the waived field.
+func (f *RefereeRequestFilter) WhereWaived(p entql.BoolP) {
+	f.Where(p.Field(refereerequest.FieldWaived))
+}
+
+// WhereTokenHash applies the entql string predicate on the token_hash field.
+func (f *RefereeRequestFilter) WhereTokenHash(p entql.StringP) {
+	f.Where(p.Field(refereerequest.FieldTokenHash))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *RefereeRequestFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(refereerequest.FieldExpiresAt))
+}
+
+// WhereReceivedAt applies the entql time.Time predicate on the received_at field.
+func (f *RefereeRequestFilter) WhereReceivedAt(p entql.TimeP) {
+	f.Where(p.Field(refereerequest.FieldReceivedAt))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *RefereeRequestFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *RefereeRequestFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasLetter applies a predicate to check if query has an edge letter.
+func (f *RefereeRequestFilter) WhereHasLetter() {
+	f.Where(entql.HasEdge("letter"))
+}
+
+// WhereHasLetterWith applies a predicate to check if query has an edge letter with a given conditions (other predicates).
+func (f *RefereeRequestFilter) WhereHasLetterWith(preds ...predicate.Document) {
+	f.Where(entql.HasEdgeWith("letter", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ReviewQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ReviewQuery builder.
+func (_q *ReviewQuery) Filter() *ReviewFilter {
+	return &ReviewFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ReviewMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ReviewMutation builder.
+func (m *ReviewMutation) Filter() *ReviewFilter {
+	return &ReviewFilter{config: m.config, predicateAdder: m}
+}
+
+// ReviewFilter provides a generic filtering capability at runtime for ReviewQuery.
+type ReviewFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ReviewFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ReviewFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(review.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ReviewFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(review.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ReviewFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(review.FieldUpdatedAt))
+}
+
+// WhereApplicationID applies the entql string predicate on the application_id field.
+func (f *ReviewFilter) WhereApplicationID(p entql.StringP) {
+	f.Where(p.Field(review.FieldApplicationID))
+}
+
+// WhereReviewerID applies the entql string predicate on the reviewer_id field.
+func (f *ReviewFilter) WhereReviewerID(p entql.StringP) {
+	f.Where(p.Field(review.FieldReviewerID))
+}
+
+// WhereScores applies the entql json.RawMessage predicate on the scores field.
+func (f *ReviewFilter) WhereScores(p entql.BytesP) {
+	f.Where(p.Field(review.FieldScores))
+}
+
+// WhereComment applies the entql string predicate on the comment field.
+func (f *ReviewFilter) WhereComment(p entql.StringP) {
+	f.Where(p.Field(review.FieldComment))
+}
+
+// WhereConflict applies the entql bool predicate on the conflict field.
+func (f *ReviewFilter) WhereConflict(p entql.BoolP) {
+	f.Where(p.Field(review.FieldConflict))
+}
+
+// WhereConflictReason applies the entql string predicate on the conflict_reason field.
+func (f *ReviewFilter) WhereConflictReason(p entql.StringP) {
+	f.Where(p.Field(review.FieldConflictReason))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *ReviewFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *ReviewFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReviewer applies a predicate to check if query has an edge reviewer.
+func (f *ReviewFilter) WhereHasReviewer() {
+	f.Where(entql.HasEdge("reviewer"))
+}
+
+// WhereHasReviewerWith applies a predicate to check if query has an edge reviewer with a given conditions (other predicates).
+func (f *ReviewFilter) WhereHasReviewerWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("reviewer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2367,7 +3503,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2466,7 +3602,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2510,6 +3646,20 @@ func (f *UserFilter) WhereDisabled(p entql.BoolP) {
 // WhereLastSignInAt applies the entql time.Time predicate on the last_sign_in_at field.
 func (f *UserFilter) WhereLastSignInAt(p entql.TimeP) {
 	f.Where(p.Field(user.FieldLastSignInAt))
+}
+
+// WhereHasApplications applies a predicate to check if query has an edge applications.
+func (f *UserFilter) WhereHasApplications() {
+	f.Where(entql.HasEdge("applications"))
+}
+
+// WhereHasApplicationsWith applies a predicate to check if query has an edge applications with a given conditions (other predicates).
+func (f *UserFilter) WhereHasApplicationsWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // WhereHasSessions applies a predicate to check if query has an edge sessions.
@@ -2653,7 +3803,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

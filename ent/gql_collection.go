@@ -12,14 +12,18 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/refereerequest"
+	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -303,6 +307,243 @@ func newApiTokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ApplicationQuery) CollectFields(ctx context.Context, satisfies ...string) (*ApplicationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ApplicationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(application.Columns))
+		selectedFields = []string{application.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "call":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CallClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, callImplementors)...); err != nil {
+				return err
+			}
+			_q.withCall = query
+			if _, ok := fieldSeen[application.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, application.FieldCallID)
+				fieldSeen[application.FieldCallID] = struct{}{}
+			}
+
+		case "trainee":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withTrainee = query
+			if _, ok := fieldSeen[application.FieldTraineeID]; !ok {
+				selectedFields = append(selectedFields, application.FieldTraineeID)
+				fieldSeen[application.FieldTraineeID] = struct{}{}
+			}
+
+		case "homeOrganisation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OrganisationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, organisationImplementors)...); err != nil {
+				return err
+			}
+			_q.withHomeOrganisation = query
+			if _, ok := fieldSeen[application.FieldHomeOrganisationID]; !ok {
+				selectedFields = append(selectedFields, application.FieldHomeOrganisationID)
+				fieldSeen[application.FieldHomeOrganisationID] = struct{}{}
+			}
+
+		case "documents":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DocumentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, documentImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedDocuments(alias, func(wq *DocumentQuery) {
+				*wq = *query
+			})
+
+		case "refereeRequests":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RefereeRequestClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, refereerequestImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedRefereeRequests(alias, func(wq *RefereeRequestQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[application.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, application.FieldCreatedAt)
+				fieldSeen[application.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[application.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, application.FieldUpdatedAt)
+				fieldSeen[application.FieldUpdatedAt] = struct{}{}
+			}
+		case "callID":
+			if _, ok := fieldSeen[application.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, application.FieldCallID)
+				fieldSeen[application.FieldCallID] = struct{}{}
+			}
+		case "traineeID":
+			if _, ok := fieldSeen[application.FieldTraineeID]; !ok {
+				selectedFields = append(selectedFields, application.FieldTraineeID)
+				fieldSeen[application.FieldTraineeID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[application.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, application.FieldStatus)
+				fieldSeen[application.FieldStatus] = struct{}{}
+			}
+		case "statusReason":
+			if _, ok := fieldSeen[application.FieldStatusReason]; !ok {
+				selectedFields = append(selectedFields, application.FieldStatusReason)
+				fieldSeen[application.FieldStatusReason] = struct{}{}
+			}
+		case "homeOrganisationID":
+			if _, ok := fieldSeen[application.FieldHomeOrganisationID]; !ok {
+				selectedFields = append(selectedFields, application.FieldHomeOrganisationID)
+				fieldSeen[application.FieldHomeOrganisationID] = struct{}{}
+			}
+		case "role":
+			if _, ok := fieldSeen[application.FieldRole]; !ok {
+				selectedFields = append(selectedFields, application.FieldRole)
+				fieldSeen[application.FieldRole] = struct{}{}
+			}
+		case "cartExperienceYears":
+			if _, ok := fieldSeen[application.FieldCartExperienceYears]; !ok {
+				selectedFields = append(selectedFields, application.FieldCartExperienceYears)
+				fieldSeen[application.FieldCartExperienceYears] = struct{}{}
+			}
+		case "motivation":
+			if _, ok := fieldSeen[application.FieldMotivation]; !ok {
+				selectedFields = append(selectedFields, application.FieldMotivation)
+				fieldSeen[application.FieldMotivation] = struct{}{}
+			}
+		case "languages":
+			if _, ok := fieldSeen[application.FieldLanguages]; !ok {
+				selectedFields = append(selectedFields, application.FieldLanguages)
+				fieldSeen[application.FieldLanguages] = struct{}{}
+			}
+		case "focusAreas":
+			if _, ok := fieldSeen[application.FieldFocusAreas]; !ok {
+				selectedFields = append(selectedFields, application.FieldFocusAreas)
+				fieldSeen[application.FieldFocusAreas] = struct{}{}
+			}
+		case "availability":
+			if _, ok := fieldSeen[application.FieldAvailability]; !ok {
+				selectedFields = append(selectedFields, application.FieldAvailability)
+				fieldSeen[application.FieldAvailability] = struct{}{}
+			}
+		case "preferredWeeks":
+			if _, ok := fieldSeen[application.FieldPreferredWeeks]; !ok {
+				selectedFields = append(selectedFields, application.FieldPreferredWeeks)
+				fieldSeen[application.FieldPreferredWeeks] = struct{}{}
+			}
+		case "submittedAt":
+			if _, ok := fieldSeen[application.FieldSubmittedAt]; !ok {
+				selectedFields = append(selectedFields, application.FieldSubmittedAt)
+				fieldSeen[application.FieldSubmittedAt] = struct{}{}
+			}
+		case "decidedAt":
+			if _, ok := fieldSeen[application.FieldDecidedAt]; !ok {
+				selectedFields = append(selectedFields, application.FieldDecidedAt)
+				fieldSeen[application.FieldDecidedAt] = struct{}{}
+			}
+		case "withdrawnAt":
+			if _, ok := fieldSeen[application.FieldWithdrawnAt]; !ok {
+				selectedFields = append(selectedFields, application.FieldWithdrawnAt)
+				fieldSeen[application.FieldWithdrawnAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type applicationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ApplicationPaginateOption
+}
+
+func newApplicationPaginateArgs(rv map[string]any) *applicationPaginateArgs {
+	args := &applicationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ApplicationOrder{Field: &ApplicationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithApplicationOrder(order))
+			}
+		case *ApplicationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithApplicationOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *AuditEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*AuditEventQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -450,6 +691,95 @@ func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "applications":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationClient{config: _q.config}).Query()
+			)
+			args := newApplicationPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newApplicationPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Call) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"call_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(call.ApplicationsColumn), ids...))
+						})
+						if err := query.GroupBy(call.ApplicationsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Call) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Applications)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, applicationImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(call.ApplicationsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedApplications(alias, func(wq *ApplicationQuery) {
+				*wq = *query
+			})
+
 		case "slots":
 			var (
 				alias = field.Alias
@@ -493,10 +823,10 @@ func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[0] == nil {
-								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
+							nodes[i].Edges.totalCount[1][alias] = n
 						}
 						return nil
 					})
@@ -504,10 +834,10 @@ func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Call) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Slots)
-							if nodes[i].Edges.totalCount[0] == nil {
-								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
+							nodes[i].Edges.totalCount[1][alias] = n
 						}
 						return nil
 					})
@@ -833,6 +1163,152 @@ func newConflictOfInterestDeclarationPaginateArgs(rv map[string]any) *conflictof
 		case *ConflictOfInterestDeclarationOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithConflictOfInterestDeclarationOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DocumentQuery) CollectFields(ctx context.Context, satisfies ...string) (*DocumentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DocumentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(document.Columns))
+		selectedFields = []string{document.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "application":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withApplication = query
+			if _, ok := fieldSeen[document.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, document.FieldApplicationID)
+				fieldSeen[document.FieldApplicationID] = struct{}{}
+			}
+
+		case "refereeRequest":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RefereeRequestClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, refereerequestImplementors)...); err != nil {
+				return err
+			}
+			_q.withRefereeRequest = query
+			if _, ok := fieldSeen[document.FieldRefereeRequestID]; !ok {
+				selectedFields = append(selectedFields, document.FieldRefereeRequestID)
+				fieldSeen[document.FieldRefereeRequestID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[document.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, document.FieldCreatedAt)
+				fieldSeen[document.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[document.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, document.FieldUpdatedAt)
+				fieldSeen[document.FieldUpdatedAt] = struct{}{}
+			}
+		case "applicationID":
+			if _, ok := fieldSeen[document.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, document.FieldApplicationID)
+				fieldSeen[document.FieldApplicationID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[document.FieldKind]; !ok {
+				selectedFields = append(selectedFields, document.FieldKind)
+				fieldSeen[document.FieldKind] = struct{}{}
+			}
+		case "filename":
+			if _, ok := fieldSeen[document.FieldFilename]; !ok {
+				selectedFields = append(selectedFields, document.FieldFilename)
+				fieldSeen[document.FieldFilename] = struct{}{}
+			}
+		case "size":
+			if _, ok := fieldSeen[document.FieldSize]; !ok {
+				selectedFields = append(selectedFields, document.FieldSize)
+				fieldSeen[document.FieldSize] = struct{}{}
+			}
+		case "refereeRequestID":
+			if _, ok := fieldSeen[document.FieldRefereeRequestID]; !ok {
+				selectedFields = append(selectedFields, document.FieldRefereeRequestID)
+				fieldSeen[document.FieldRefereeRequestID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type documentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DocumentPaginateOption
+}
+
+func newDocumentPaginateArgs(rv map[string]any) *documentPaginateArgs {
+	args := &documentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DocumentOrder{Field: &DocumentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDocumentOrder(order))
+			}
+		case *DocumentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDocumentOrder(v))
 			}
 		}
 	}
@@ -1793,6 +2269,288 @@ func newOrganisationPaginateArgs(rv map[string]any) *organisationPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RefereeRequestQuery) CollectFields(ctx context.Context, satisfies ...string) (*RefereeRequestQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RefereeRequestQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(refereerequest.Columns))
+		selectedFields = []string{refereerequest.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "application":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withApplication = query
+			if _, ok := fieldSeen[refereerequest.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, refereerequest.FieldApplicationID)
+				fieldSeen[refereerequest.FieldApplicationID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[refereerequest.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, refereerequest.FieldCreatedAt)
+				fieldSeen[refereerequest.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[refereerequest.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, refereerequest.FieldUpdatedAt)
+				fieldSeen[refereerequest.FieldUpdatedAt] = struct{}{}
+			}
+		case "applicationID":
+			if _, ok := fieldSeen[refereerequest.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, refereerequest.FieldApplicationID)
+				fieldSeen[refereerequest.FieldApplicationID] = struct{}{}
+			}
+		case "refereeName":
+			if _, ok := fieldSeen[refereerequest.FieldRefereeName]; !ok {
+				selectedFields = append(selectedFields, refereerequest.FieldRefereeName)
+				fieldSeen[refereerequest.FieldRefereeName] = struct{}{}
+			}
+		case "refereeEmail":
+			if _, ok := fieldSeen[refereerequest.FieldRefereeEmail]; !ok {
+				selectedFields = append(selectedFields, refereerequest.FieldRefereeEmail)
+				fieldSeen[refereerequest.FieldRefereeEmail] = struct{}{}
+			}
+		case "waived":
+			if _, ok := fieldSeen[refereerequest.FieldWaived]; !ok {
+				selectedFields = append(selectedFields, refereerequest.FieldWaived)
+				fieldSeen[refereerequest.FieldWaived] = struct{}{}
+			}
+		case "expiresAt":
+			if _, ok := fieldSeen[refereerequest.FieldExpiresAt]; !ok {
+				selectedFields = append(selectedFields, refereerequest.FieldExpiresAt)
+				fieldSeen[refereerequest.FieldExpiresAt] = struct{}{}
+			}
+		case "receivedAt":
+			if _, ok := fieldSeen[refereerequest.FieldReceivedAt]; !ok {
+				selectedFields = append(selectedFields, refereerequest.FieldReceivedAt)
+				fieldSeen[refereerequest.FieldReceivedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type refereerequestPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RefereeRequestPaginateOption
+}
+
+func newRefereeRequestPaginateArgs(rv map[string]any) *refereerequestPaginateArgs {
+	args := &refereerequestPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &RefereeRequestOrder{Field: &RefereeRequestOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithRefereeRequestOrder(order))
+			}
+		case *RefereeRequestOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithRefereeRequestOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ReviewQuery) CollectFields(ctx context.Context, satisfies ...string) (*ReviewQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ReviewQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(review.Columns))
+		selectedFields = []string{review.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "application":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withApplication = query
+			if _, ok := fieldSeen[review.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, review.FieldApplicationID)
+				fieldSeen[review.FieldApplicationID] = struct{}{}
+			}
+
+		case "reviewer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withReviewer = query
+			if _, ok := fieldSeen[review.FieldReviewerID]; !ok {
+				selectedFields = append(selectedFields, review.FieldReviewerID)
+				fieldSeen[review.FieldReviewerID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[review.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, review.FieldCreatedAt)
+				fieldSeen[review.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[review.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, review.FieldUpdatedAt)
+				fieldSeen[review.FieldUpdatedAt] = struct{}{}
+			}
+		case "applicationID":
+			if _, ok := fieldSeen[review.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, review.FieldApplicationID)
+				fieldSeen[review.FieldApplicationID] = struct{}{}
+			}
+		case "reviewerID":
+			if _, ok := fieldSeen[review.FieldReviewerID]; !ok {
+				selectedFields = append(selectedFields, review.FieldReviewerID)
+				fieldSeen[review.FieldReviewerID] = struct{}{}
+			}
+		case "comment":
+			if _, ok := fieldSeen[review.FieldComment]; !ok {
+				selectedFields = append(selectedFields, review.FieldComment)
+				fieldSeen[review.FieldComment] = struct{}{}
+			}
+		case "conflict":
+			if _, ok := fieldSeen[review.FieldConflict]; !ok {
+				selectedFields = append(selectedFields, review.FieldConflict)
+				fieldSeen[review.FieldConflict] = struct{}{}
+			}
+		case "conflictReason":
+			if _, ok := fieldSeen[review.FieldConflictReason]; !ok {
+				selectedFields = append(selectedFields, review.FieldConflictReason)
+				fieldSeen[review.FieldConflictReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type reviewPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ReviewPaginateOption
+}
+
+func newReviewPaginateArgs(rv map[string]any) *reviewPaginateArgs {
+	args := &reviewPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ReviewOrder{Field: &ReviewOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithReviewOrder(order))
+			}
+		case *ReviewOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithReviewOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *UserQuery) CollectFields(ctx context.Context, satisfies ...string) (*UserQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1813,6 +2571,95 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "applications":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationClient{config: _q.config}).Query()
+			)
+			args := newApplicationPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newApplicationPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*User) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"trainee_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(user.ApplicationsColumn), ids...))
+						})
+						if err := query.GroupBy(user.ApplicationsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*User) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Applications)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, applicationImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(user.ApplicationsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedApplications(alias, func(wq *ApplicationQuery) {
+				*wq = *query
+			})
 
 		case "apiTokens":
 			var (
@@ -1857,10 +2704,10 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[0] == nil {
-								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
+							nodes[i].Edges.totalCount[1][alias] = n
 						}
 						return nil
 					})
@@ -1868,10 +2715,10 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*User) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.APITokens)
-							if nodes[i].Edges.totalCount[0] == nil {
-								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
+							nodes[i].Edges.totalCount[1][alias] = n
 						}
 						return nil
 					})
@@ -1985,10 +2832,10 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[4] == nil {
-								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							if nodes[i].Edges.totalCount[5] == nil {
+								nodes[i].Edges.totalCount[5] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[4][alias] = n
+							nodes[i].Edges.totalCount[5][alias] = n
 						}
 						return nil
 					})
@@ -1996,10 +2843,10 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*User) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.ConflictOfInterestDeclarations)
-							if nodes[i].Edges.totalCount[4] == nil {
-								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							if nodes[i].Edges.totalCount[5] == nil {
+								nodes[i].Edges.totalCount[5] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[4][alias] = n
+							nodes[i].Edges.totalCount[5][alias] = n
 						}
 						return nil
 					})

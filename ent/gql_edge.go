@@ -32,6 +32,74 @@ func (_m *ApiToken) User(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *Application) Call(ctx context.Context) (*Call, error) {
+	result, err := _m.Edges.CallOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCall().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Application) Trainee(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.TraineeOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTrainee().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Application) HomeOrganisation(ctx context.Context) (*Organisation, error) {
+	result, err := _m.Edges.HomeOrganisationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryHomeOrganisation().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Application) Documents(ctx context.Context) (result []*Document, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedDocuments(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.DocumentsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDocuments().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Application) RefereeRequests(ctx context.Context) (result []*RefereeRequest, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedRefereeRequests(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.RefereeRequestsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRefereeRequests().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Call) Applications(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ApplicationOrder,
+) (*ApplicationConnection, error) {
+	opts := []ApplicationPaginateOption{
+		WithApplicationOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedApplications(alias); err == nil || hasTotalCount {
+		pager, err := newApplicationPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ApplicationConnection{Edges: []*ApplicationEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryApplications().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Call) Slots(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *HostSlotOrder,
 ) (*HostSlotConnection, error) {
@@ -39,7 +107,7 @@ func (_m *Call) Slots(
 		WithHostSlotOrder(orderBy),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
 	if nodes, err := _m.NamedSlots(alias); err == nil || hasTotalCount {
 		pager, err := newHostSlotPager(opts, last != nil)
 		if err != nil {
@@ -58,6 +126,22 @@ func (_m *ConflictOfInterestDeclaration) User(ctx context.Context) (*User, error
 		result, err = _m.QueryUser().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Document) Application(ctx context.Context) (*Application, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Document) RefereeRequest(ctx context.Context) (*RefereeRequest, error) {
+	result, err := _m.Edges.RefereeRequestOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRefereeRequest().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *HostCentre) Slots(
@@ -172,6 +256,50 @@ func (_m *Organisation) HostCentres(ctx context.Context) (result []*HostCentre, 
 	return result, err
 }
 
+func (_m *RefereeRequest) Application(ctx context.Context) (*Application, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Review) Application(ctx context.Context) (*Application, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Review) Reviewer(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ReviewerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryReviewer().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *User) Applications(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ApplicationOrder,
+) (*ApplicationConnection, error) {
+	opts := []ApplicationPaginateOption{
+		WithApplicationOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedApplications(alias); err == nil || hasTotalCount {
+		pager, err := newApplicationPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ApplicationConnection{Edges: []*ApplicationEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryApplications().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *User) APITokens(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ApiTokenOrder,
 ) (*ApiTokenConnection, error) {
@@ -179,7 +307,7 @@ func (_m *User) APITokens(
 		WithApiTokenOrder(orderBy),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
 	if nodes, err := _m.NamedAPITokens(alias); err == nil || hasTotalCount {
 		pager, err := newApiTokenPager(opts, last != nil)
 		if err != nil {
@@ -235,7 +363,7 @@ func (_m *User) ConflictOfInterestDeclarations(
 		WithConflictOfInterestDeclarationOrder(orderBy),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[5][alias]
 	if nodes, err := _m.NamedConflictOfInterestDeclarations(alias); err == nil || hasTotalCount {
 		pager, err := newConflictOfInterestDeclarationPager(opts, last != nil)
 		if err != nil {

@@ -13,10 +13,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
@@ -25,6 +29,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/predicate"
+	"github.com/gocart-coalition/coalition/ent/refereerequest"
+	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
@@ -45,10 +51,14 @@ const (
 	// Node types.
 	TypeAffiliation                   = "Affiliation"
 	TypeApiToken                      = "ApiToken"
+	TypeApplication                   = "Application"
+	TypeApplicationChoice             = "ApplicationChoice"
 	TypeAuditEvent                    = "AuditEvent"
 	TypeCall                          = "Call"
 	TypeConflictOfInterestDeclaration = "ConflictOfInterestDeclaration"
+	TypeDocument                      = "Document"
 	TypeHostCentre                    = "HostCentre"
+	TypeHostRanking                   = "HostRanking"
 	TypeHostSlot                      = "HostSlot"
 	TypeJob                           = "Job"
 	TypeLoginLink                     = "LoginLink"
@@ -56,6 +66,8 @@ const (
 	TypeMembership                    = "Membership"
 	TypeOrganisation                  = "Organisation"
 	TypeOutboxMessage                 = "OutboxMessage"
+	TypeRefereeRequest                = "RefereeRequest"
+	TypeReview                        = "Review"
 	TypeSession                       = "Session"
 	TypeUser                          = "User"
 	TypeWorkingGroup                  = "WorkingGroup"
@@ -1730,6 +1742,2474 @@ func (m *ApiTokenMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown ApiToken edge %s", name)
 }
 
+// ApplicationMutation represents an operation that mutates the Application nodes in the graph.
+type ApplicationMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *pulid.ID
+	created_at               *time.Time
+	updated_at               *time.Time
+	status                   *application.Status
+	status_reason            *string
+	role                     *string
+	cart_experience_years    *int
+	addcart_experience_years *int
+	motivation               *string
+	languages                *[]string
+	appendlanguages          []string
+	focus_areas              *[]vocab.FocusArea
+	appendfocus_areas        []vocab.FocusArea
+	availability             *[]vocab.DateRange
+	appendavailability       []vocab.DateRange
+	preferred_weeks          *int
+	addpreferred_weeks       *int
+	submitted_at             *time.Time
+	decided_at               *time.Time
+	withdrawn_at             *time.Time
+	clearedFields            map[string]struct{}
+	call                     *pulid.ID
+	clearedcall              bool
+	trainee                  *pulid.ID
+	clearedtrainee           bool
+	home_organisation        *pulid.ID
+	clearedhome_organisation bool
+	choices                  map[pulid.ID]struct{}
+	removedchoices           map[pulid.ID]struct{}
+	clearedchoices           bool
+	documents                map[pulid.ID]struct{}
+	removeddocuments         map[pulid.ID]struct{}
+	cleareddocuments         bool
+	referee_requests         map[pulid.ID]struct{}
+	removedreferee_requests  map[pulid.ID]struct{}
+	clearedreferee_requests  bool
+	reviews                  map[pulid.ID]struct{}
+	removedreviews           map[pulid.ID]struct{}
+	clearedreviews           bool
+	done                     bool
+	oldValue                 func(context.Context) (*Application, error)
+	predicates               []predicate.Application
+}
+
+var _ ent.Mutation = (*ApplicationMutation)(nil)
+
+// applicationOption allows management of the mutation configuration using functional options.
+type applicationOption func(*ApplicationMutation)
+
+// newApplicationMutation creates new mutation for the Application entity.
+func newApplicationMutation(c config, op Op, opts ...applicationOption) *ApplicationMutation {
+	m := &ApplicationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeApplication,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withApplicationID sets the ID field of the mutation.
+func withApplicationID(id pulid.ID) applicationOption {
+	return func(m *ApplicationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Application
+		)
+		m.oldValue = func(ctx context.Context) (*Application, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Application.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withApplication sets the old Application of the mutation.
+func withApplication(node *Application) applicationOption {
+	return func(m *ApplicationMutation) {
+		m.oldValue = func(context.Context) (*Application, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ApplicationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ApplicationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Application entities.
+func (m *ApplicationMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ApplicationMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ApplicationMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Application.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ApplicationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ApplicationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ApplicationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ApplicationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ApplicationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ApplicationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCallID sets the "call_id" field.
+func (m *ApplicationMutation) SetCallID(pu pulid.ID) {
+	m.call = &pu
+}
+
+// CallID returns the value of the "call_id" field in the mutation.
+func (m *ApplicationMutation) CallID() (r pulid.ID, exists bool) {
+	v := m.call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallID returns the old "call_id" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldCallID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallID: %w", err)
+	}
+	return oldValue.CallID, nil
+}
+
+// ResetCallID resets all changes to the "call_id" field.
+func (m *ApplicationMutation) ResetCallID() {
+	m.call = nil
+}
+
+// SetTraineeID sets the "trainee_id" field.
+func (m *ApplicationMutation) SetTraineeID(pu pulid.ID) {
+	m.trainee = &pu
+}
+
+// TraineeID returns the value of the "trainee_id" field in the mutation.
+func (m *ApplicationMutation) TraineeID() (r pulid.ID, exists bool) {
+	v := m.trainee
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTraineeID returns the old "trainee_id" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldTraineeID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTraineeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTraineeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTraineeID: %w", err)
+	}
+	return oldValue.TraineeID, nil
+}
+
+// ResetTraineeID resets all changes to the "trainee_id" field.
+func (m *ApplicationMutation) ResetTraineeID() {
+	m.trainee = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *ApplicationMutation) SetStatus(a application.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ApplicationMutation) Status() (r application.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldStatus(ctx context.Context) (v application.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ApplicationMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetStatusReason sets the "status_reason" field.
+func (m *ApplicationMutation) SetStatusReason(s string) {
+	m.status_reason = &s
+}
+
+// StatusReason returns the value of the "status_reason" field in the mutation.
+func (m *ApplicationMutation) StatusReason() (r string, exists bool) {
+	v := m.status_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusReason returns the old "status_reason" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldStatusReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusReason: %w", err)
+	}
+	return oldValue.StatusReason, nil
+}
+
+// ResetStatusReason resets all changes to the "status_reason" field.
+func (m *ApplicationMutation) ResetStatusReason() {
+	m.status_reason = nil
+}
+
+// SetHomeOrganisationID sets the "home_organisation_id" field.
+func (m *ApplicationMutation) SetHomeOrganisationID(pu pulid.ID) {
+	m.home_organisation = &pu
+}
+
+// HomeOrganisationID returns the value of the "home_organisation_id" field in the mutation.
+func (m *ApplicationMutation) HomeOrganisationID() (r pulid.ID, exists bool) {
+	v := m.home_organisation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHomeOrganisationID returns the old "home_organisation_id" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldHomeOrganisationID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHomeOrganisationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHomeOrganisationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHomeOrganisationID: %w", err)
+	}
+	return oldValue.HomeOrganisationID, nil
+}
+
+// ClearHomeOrganisationID clears the value of the "home_organisation_id" field.
+func (m *ApplicationMutation) ClearHomeOrganisationID() {
+	m.home_organisation = nil
+	m.clearedFields[application.FieldHomeOrganisationID] = struct{}{}
+}
+
+// HomeOrganisationIDCleared returns if the "home_organisation_id" field was cleared in this mutation.
+func (m *ApplicationMutation) HomeOrganisationIDCleared() bool {
+	_, ok := m.clearedFields[application.FieldHomeOrganisationID]
+	return ok
+}
+
+// ResetHomeOrganisationID resets all changes to the "home_organisation_id" field.
+func (m *ApplicationMutation) ResetHomeOrganisationID() {
+	m.home_organisation = nil
+	delete(m.clearedFields, application.FieldHomeOrganisationID)
+}
+
+// SetRole sets the "role" field.
+func (m *ApplicationMutation) SetRole(s string) {
+	m.role = &s
+}
+
+// Role returns the value of the "role" field in the mutation.
+func (m *ApplicationMutation) Role() (r string, exists bool) {
+	v := m.role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRole returns the old "role" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldRole(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRole: %w", err)
+	}
+	return oldValue.Role, nil
+}
+
+// ResetRole resets all changes to the "role" field.
+func (m *ApplicationMutation) ResetRole() {
+	m.role = nil
+}
+
+// SetCartExperienceYears sets the "cart_experience_years" field.
+func (m *ApplicationMutation) SetCartExperienceYears(i int) {
+	m.cart_experience_years = &i
+	m.addcart_experience_years = nil
+}
+
+// CartExperienceYears returns the value of the "cart_experience_years" field in the mutation.
+func (m *ApplicationMutation) CartExperienceYears() (r int, exists bool) {
+	v := m.cart_experience_years
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCartExperienceYears returns the old "cart_experience_years" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldCartExperienceYears(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCartExperienceYears is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCartExperienceYears requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCartExperienceYears: %w", err)
+	}
+	return oldValue.CartExperienceYears, nil
+}
+
+// AddCartExperienceYears adds i to the "cart_experience_years" field.
+func (m *ApplicationMutation) AddCartExperienceYears(i int) {
+	if m.addcart_experience_years != nil {
+		*m.addcart_experience_years += i
+	} else {
+		m.addcart_experience_years = &i
+	}
+}
+
+// AddedCartExperienceYears returns the value that was added to the "cart_experience_years" field in this mutation.
+func (m *ApplicationMutation) AddedCartExperienceYears() (r int, exists bool) {
+	v := m.addcart_experience_years
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCartExperienceYears resets all changes to the "cart_experience_years" field.
+func (m *ApplicationMutation) ResetCartExperienceYears() {
+	m.cart_experience_years = nil
+	m.addcart_experience_years = nil
+}
+
+// SetMotivation sets the "motivation" field.
+func (m *ApplicationMutation) SetMotivation(s string) {
+	m.motivation = &s
+}
+
+// Motivation returns the value of the "motivation" field in the mutation.
+func (m *ApplicationMutation) Motivation() (r string, exists bool) {
+	v := m.motivation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMotivation returns the old "motivation" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldMotivation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMotivation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMotivation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMotivation: %w", err)
+	}
+	return oldValue.Motivation, nil
+}
+
+// ResetMotivation resets all changes to the "motivation" field.
+func (m *ApplicationMutation) ResetMotivation() {
+	m.motivation = nil
+}
+
+// SetLanguages sets the "languages" field.
+func (m *ApplicationMutation) SetLanguages(s []string) {
+	m.languages = &s
+	m.appendlanguages = nil
+}
+
+// Languages returns the value of the "languages" field in the mutation.
+func (m *ApplicationMutation) Languages() (r []string, exists bool) {
+	v := m.languages
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLanguages returns the old "languages" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldLanguages(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLanguages is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLanguages requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLanguages: %w", err)
+	}
+	return oldValue.Languages, nil
+}
+
+// AppendLanguages adds s to the "languages" field.
+func (m *ApplicationMutation) AppendLanguages(s []string) {
+	m.appendlanguages = append(m.appendlanguages, s...)
+}
+
+// AppendedLanguages returns the list of values that were appended to the "languages" field in this mutation.
+func (m *ApplicationMutation) AppendedLanguages() ([]string, bool) {
+	if len(m.appendlanguages) == 0 {
+		return nil, false
+	}
+	return m.appendlanguages, true
+}
+
+// ResetLanguages resets all changes to the "languages" field.
+func (m *ApplicationMutation) ResetLanguages() {
+	m.languages = nil
+	m.appendlanguages = nil
+}
+
+// SetFocusAreas sets the "focus_areas" field.
+func (m *ApplicationMutation) SetFocusAreas(va []vocab.FocusArea) {
+	m.focus_areas = &va
+	m.appendfocus_areas = nil
+}
+
+// FocusAreas returns the value of the "focus_areas" field in the mutation.
+func (m *ApplicationMutation) FocusAreas() (r []vocab.FocusArea, exists bool) {
+	v := m.focus_areas
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFocusAreas returns the old "focus_areas" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldFocusAreas(ctx context.Context) (v []vocab.FocusArea, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFocusAreas is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFocusAreas requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFocusAreas: %w", err)
+	}
+	return oldValue.FocusAreas, nil
+}
+
+// AppendFocusAreas adds va to the "focus_areas" field.
+func (m *ApplicationMutation) AppendFocusAreas(va []vocab.FocusArea) {
+	m.appendfocus_areas = append(m.appendfocus_areas, va...)
+}
+
+// AppendedFocusAreas returns the list of values that were appended to the "focus_areas" field in this mutation.
+func (m *ApplicationMutation) AppendedFocusAreas() ([]vocab.FocusArea, bool) {
+	if len(m.appendfocus_areas) == 0 {
+		return nil, false
+	}
+	return m.appendfocus_areas, true
+}
+
+// ResetFocusAreas resets all changes to the "focus_areas" field.
+func (m *ApplicationMutation) ResetFocusAreas() {
+	m.focus_areas = nil
+	m.appendfocus_areas = nil
+}
+
+// SetAvailability sets the "availability" field.
+func (m *ApplicationMutation) SetAvailability(vr []vocab.DateRange) {
+	m.availability = &vr
+	m.appendavailability = nil
+}
+
+// Availability returns the value of the "availability" field in the mutation.
+func (m *ApplicationMutation) Availability() (r []vocab.DateRange, exists bool) {
+	v := m.availability
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAvailability returns the old "availability" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldAvailability(ctx context.Context) (v []vocab.DateRange, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAvailability is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAvailability requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAvailability: %w", err)
+	}
+	return oldValue.Availability, nil
+}
+
+// AppendAvailability adds vr to the "availability" field.
+func (m *ApplicationMutation) AppendAvailability(vr []vocab.DateRange) {
+	m.appendavailability = append(m.appendavailability, vr...)
+}
+
+// AppendedAvailability returns the list of values that were appended to the "availability" field in this mutation.
+func (m *ApplicationMutation) AppendedAvailability() ([]vocab.DateRange, bool) {
+	if len(m.appendavailability) == 0 {
+		return nil, false
+	}
+	return m.appendavailability, true
+}
+
+// ResetAvailability resets all changes to the "availability" field.
+func (m *ApplicationMutation) ResetAvailability() {
+	m.availability = nil
+	m.appendavailability = nil
+}
+
+// SetPreferredWeeks sets the "preferred_weeks" field.
+func (m *ApplicationMutation) SetPreferredWeeks(i int) {
+	m.preferred_weeks = &i
+	m.addpreferred_weeks = nil
+}
+
+// PreferredWeeks returns the value of the "preferred_weeks" field in the mutation.
+func (m *ApplicationMutation) PreferredWeeks() (r int, exists bool) {
+	v := m.preferred_weeks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreferredWeeks returns the old "preferred_weeks" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldPreferredWeeks(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreferredWeeks is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreferredWeeks requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreferredWeeks: %w", err)
+	}
+	return oldValue.PreferredWeeks, nil
+}
+
+// AddPreferredWeeks adds i to the "preferred_weeks" field.
+func (m *ApplicationMutation) AddPreferredWeeks(i int) {
+	if m.addpreferred_weeks != nil {
+		*m.addpreferred_weeks += i
+	} else {
+		m.addpreferred_weeks = &i
+	}
+}
+
+// AddedPreferredWeeks returns the value that was added to the "preferred_weeks" field in this mutation.
+func (m *ApplicationMutation) AddedPreferredWeeks() (r int, exists bool) {
+	v := m.addpreferred_weeks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPreferredWeeks clears the value of the "preferred_weeks" field.
+func (m *ApplicationMutation) ClearPreferredWeeks() {
+	m.preferred_weeks = nil
+	m.addpreferred_weeks = nil
+	m.clearedFields[application.FieldPreferredWeeks] = struct{}{}
+}
+
+// PreferredWeeksCleared returns if the "preferred_weeks" field was cleared in this mutation.
+func (m *ApplicationMutation) PreferredWeeksCleared() bool {
+	_, ok := m.clearedFields[application.FieldPreferredWeeks]
+	return ok
+}
+
+// ResetPreferredWeeks resets all changes to the "preferred_weeks" field.
+func (m *ApplicationMutation) ResetPreferredWeeks() {
+	m.preferred_weeks = nil
+	m.addpreferred_weeks = nil
+	delete(m.clearedFields, application.FieldPreferredWeeks)
+}
+
+// SetSubmittedAt sets the "submitted_at" field.
+func (m *ApplicationMutation) SetSubmittedAt(t time.Time) {
+	m.submitted_at = &t
+}
+
+// SubmittedAt returns the value of the "submitted_at" field in the mutation.
+func (m *ApplicationMutation) SubmittedAt() (r time.Time, exists bool) {
+	v := m.submitted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubmittedAt returns the old "submitted_at" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldSubmittedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubmittedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubmittedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubmittedAt: %w", err)
+	}
+	return oldValue.SubmittedAt, nil
+}
+
+// ClearSubmittedAt clears the value of the "submitted_at" field.
+func (m *ApplicationMutation) ClearSubmittedAt() {
+	m.submitted_at = nil
+	m.clearedFields[application.FieldSubmittedAt] = struct{}{}
+}
+
+// SubmittedAtCleared returns if the "submitted_at" field was cleared in this mutation.
+func (m *ApplicationMutation) SubmittedAtCleared() bool {
+	_, ok := m.clearedFields[application.FieldSubmittedAt]
+	return ok
+}
+
+// ResetSubmittedAt resets all changes to the "submitted_at" field.
+func (m *ApplicationMutation) ResetSubmittedAt() {
+	m.submitted_at = nil
+	delete(m.clearedFields, application.FieldSubmittedAt)
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (m *ApplicationMutation) SetDecidedAt(t time.Time) {
+	m.decided_at = &t
+}
+
+// DecidedAt returns the value of the "decided_at" field in the mutation.
+func (m *ApplicationMutation) DecidedAt() (r time.Time, exists bool) {
+	v := m.decided_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedAt returns the old "decided_at" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldDecidedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedAt: %w", err)
+	}
+	return oldValue.DecidedAt, nil
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (m *ApplicationMutation) ClearDecidedAt() {
+	m.decided_at = nil
+	m.clearedFields[application.FieldDecidedAt] = struct{}{}
+}
+
+// DecidedAtCleared returns if the "decided_at" field was cleared in this mutation.
+func (m *ApplicationMutation) DecidedAtCleared() bool {
+	_, ok := m.clearedFields[application.FieldDecidedAt]
+	return ok
+}
+
+// ResetDecidedAt resets all changes to the "decided_at" field.
+func (m *ApplicationMutation) ResetDecidedAt() {
+	m.decided_at = nil
+	delete(m.clearedFields, application.FieldDecidedAt)
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (m *ApplicationMutation) SetWithdrawnAt(t time.Time) {
+	m.withdrawn_at = &t
+}
+
+// WithdrawnAt returns the value of the "withdrawn_at" field in the mutation.
+func (m *ApplicationMutation) WithdrawnAt() (r time.Time, exists bool) {
+	v := m.withdrawn_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWithdrawnAt returns the old "withdrawn_at" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldWithdrawnAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWithdrawnAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWithdrawnAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWithdrawnAt: %w", err)
+	}
+	return oldValue.WithdrawnAt, nil
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (m *ApplicationMutation) ClearWithdrawnAt() {
+	m.withdrawn_at = nil
+	m.clearedFields[application.FieldWithdrawnAt] = struct{}{}
+}
+
+// WithdrawnAtCleared returns if the "withdrawn_at" field was cleared in this mutation.
+func (m *ApplicationMutation) WithdrawnAtCleared() bool {
+	_, ok := m.clearedFields[application.FieldWithdrawnAt]
+	return ok
+}
+
+// ResetWithdrawnAt resets all changes to the "withdrawn_at" field.
+func (m *ApplicationMutation) ResetWithdrawnAt() {
+	m.withdrawn_at = nil
+	delete(m.clearedFields, application.FieldWithdrawnAt)
+}
+
+// ClearCall clears the "call" edge to the Call entity.
+func (m *ApplicationMutation) ClearCall() {
+	m.clearedcall = true
+	m.clearedFields[application.FieldCallID] = struct{}{}
+}
+
+// CallCleared reports if the "call" edge to the Call entity was cleared.
+func (m *ApplicationMutation) CallCleared() bool {
+	return m.clearedcall
+}
+
+// CallIDs returns the "call" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CallID instead. It exists only for internal usage by the builders.
+func (m *ApplicationMutation) CallIDs() (ids []pulid.ID) {
+	if id := m.call; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCall resets all changes to the "call" edge.
+func (m *ApplicationMutation) ResetCall() {
+	m.call = nil
+	m.clearedcall = false
+}
+
+// ClearTrainee clears the "trainee" edge to the User entity.
+func (m *ApplicationMutation) ClearTrainee() {
+	m.clearedtrainee = true
+	m.clearedFields[application.FieldTraineeID] = struct{}{}
+}
+
+// TraineeCleared reports if the "trainee" edge to the User entity was cleared.
+func (m *ApplicationMutation) TraineeCleared() bool {
+	return m.clearedtrainee
+}
+
+// TraineeIDs returns the "trainee" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TraineeID instead. It exists only for internal usage by the builders.
+func (m *ApplicationMutation) TraineeIDs() (ids []pulid.ID) {
+	if id := m.trainee; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTrainee resets all changes to the "trainee" edge.
+func (m *ApplicationMutation) ResetTrainee() {
+	m.trainee = nil
+	m.clearedtrainee = false
+}
+
+// ClearHomeOrganisation clears the "home_organisation" edge to the Organisation entity.
+func (m *ApplicationMutation) ClearHomeOrganisation() {
+	m.clearedhome_organisation = true
+	m.clearedFields[application.FieldHomeOrganisationID] = struct{}{}
+}
+
+// HomeOrganisationCleared reports if the "home_organisation" edge to the Organisation entity was cleared.
+func (m *ApplicationMutation) HomeOrganisationCleared() bool {
+	return m.HomeOrganisationIDCleared() || m.clearedhome_organisation
+}
+
+// HomeOrganisationIDs returns the "home_organisation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// HomeOrganisationID instead. It exists only for internal usage by the builders.
+func (m *ApplicationMutation) HomeOrganisationIDs() (ids []pulid.ID) {
+	if id := m.home_organisation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetHomeOrganisation resets all changes to the "home_organisation" edge.
+func (m *ApplicationMutation) ResetHomeOrganisation() {
+	m.home_organisation = nil
+	m.clearedhome_organisation = false
+}
+
+// AddChoiceIDs adds the "choices" edge to the ApplicationChoice entity by ids.
+func (m *ApplicationMutation) AddChoiceIDs(ids ...pulid.ID) {
+	if m.choices == nil {
+		m.choices = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.choices[ids[i]] = struct{}{}
+	}
+}
+
+// ClearChoices clears the "choices" edge to the ApplicationChoice entity.
+func (m *ApplicationMutation) ClearChoices() {
+	m.clearedchoices = true
+}
+
+// ChoicesCleared reports if the "choices" edge to the ApplicationChoice entity was cleared.
+func (m *ApplicationMutation) ChoicesCleared() bool {
+	return m.clearedchoices
+}
+
+// RemoveChoiceIDs removes the "choices" edge to the ApplicationChoice entity by IDs.
+func (m *ApplicationMutation) RemoveChoiceIDs(ids ...pulid.ID) {
+	if m.removedchoices == nil {
+		m.removedchoices = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.choices, ids[i])
+		m.removedchoices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedChoices returns the removed IDs of the "choices" edge to the ApplicationChoice entity.
+func (m *ApplicationMutation) RemovedChoicesIDs() (ids []pulid.ID) {
+	for id := range m.removedchoices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ChoicesIDs returns the "choices" edge IDs in the mutation.
+func (m *ApplicationMutation) ChoicesIDs() (ids []pulid.ID) {
+	for id := range m.choices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetChoices resets all changes to the "choices" edge.
+func (m *ApplicationMutation) ResetChoices() {
+	m.choices = nil
+	m.clearedchoices = false
+	m.removedchoices = nil
+}
+
+// AddDocumentIDs adds the "documents" edge to the Document entity by ids.
+func (m *ApplicationMutation) AddDocumentIDs(ids ...pulid.ID) {
+	if m.documents == nil {
+		m.documents = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.documents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDocuments clears the "documents" edge to the Document entity.
+func (m *ApplicationMutation) ClearDocuments() {
+	m.cleareddocuments = true
+}
+
+// DocumentsCleared reports if the "documents" edge to the Document entity was cleared.
+func (m *ApplicationMutation) DocumentsCleared() bool {
+	return m.cleareddocuments
+}
+
+// RemoveDocumentIDs removes the "documents" edge to the Document entity by IDs.
+func (m *ApplicationMutation) RemoveDocumentIDs(ids ...pulid.ID) {
+	if m.removeddocuments == nil {
+		m.removeddocuments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.documents, ids[i])
+		m.removeddocuments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDocuments returns the removed IDs of the "documents" edge to the Document entity.
+func (m *ApplicationMutation) RemovedDocumentsIDs() (ids []pulid.ID) {
+	for id := range m.removeddocuments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DocumentsIDs returns the "documents" edge IDs in the mutation.
+func (m *ApplicationMutation) DocumentsIDs() (ids []pulid.ID) {
+	for id := range m.documents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDocuments resets all changes to the "documents" edge.
+func (m *ApplicationMutation) ResetDocuments() {
+	m.documents = nil
+	m.cleareddocuments = false
+	m.removeddocuments = nil
+}
+
+// AddRefereeRequestIDs adds the "referee_requests" edge to the RefereeRequest entity by ids.
+func (m *ApplicationMutation) AddRefereeRequestIDs(ids ...pulid.ID) {
+	if m.referee_requests == nil {
+		m.referee_requests = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.referee_requests[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRefereeRequests clears the "referee_requests" edge to the RefereeRequest entity.
+func (m *ApplicationMutation) ClearRefereeRequests() {
+	m.clearedreferee_requests = true
+}
+
+// RefereeRequestsCleared reports if the "referee_requests" edge to the RefereeRequest entity was cleared.
+func (m *ApplicationMutation) RefereeRequestsCleared() bool {
+	return m.clearedreferee_requests
+}
+
+// RemoveRefereeRequestIDs removes the "referee_requests" edge to the RefereeRequest entity by IDs.
+func (m *ApplicationMutation) RemoveRefereeRequestIDs(ids ...pulid.ID) {
+	if m.removedreferee_requests == nil {
+		m.removedreferee_requests = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.referee_requests, ids[i])
+		m.removedreferee_requests[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRefereeRequests returns the removed IDs of the "referee_requests" edge to the RefereeRequest entity.
+func (m *ApplicationMutation) RemovedRefereeRequestsIDs() (ids []pulid.ID) {
+	for id := range m.removedreferee_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RefereeRequestsIDs returns the "referee_requests" edge IDs in the mutation.
+func (m *ApplicationMutation) RefereeRequestsIDs() (ids []pulid.ID) {
+	for id := range m.referee_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRefereeRequests resets all changes to the "referee_requests" edge.
+func (m *ApplicationMutation) ResetRefereeRequests() {
+	m.referee_requests = nil
+	m.clearedreferee_requests = false
+	m.removedreferee_requests = nil
+}
+
+// AddReviewIDs adds the "reviews" edge to the Review entity by ids.
+func (m *ApplicationMutation) AddReviewIDs(ids ...pulid.ID) {
+	if m.reviews == nil {
+		m.reviews = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.reviews[ids[i]] = struct{}{}
+	}
+}
+
+// ClearReviews clears the "reviews" edge to the Review entity.
+func (m *ApplicationMutation) ClearReviews() {
+	m.clearedreviews = true
+}
+
+// ReviewsCleared reports if the "reviews" edge to the Review entity was cleared.
+func (m *ApplicationMutation) ReviewsCleared() bool {
+	return m.clearedreviews
+}
+
+// RemoveReviewIDs removes the "reviews" edge to the Review entity by IDs.
+func (m *ApplicationMutation) RemoveReviewIDs(ids ...pulid.ID) {
+	if m.removedreviews == nil {
+		m.removedreviews = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.reviews, ids[i])
+		m.removedreviews[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedReviews returns the removed IDs of the "reviews" edge to the Review entity.
+func (m *ApplicationMutation) RemovedReviewsIDs() (ids []pulid.ID) {
+	for id := range m.removedreviews {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ReviewsIDs returns the "reviews" edge IDs in the mutation.
+func (m *ApplicationMutation) ReviewsIDs() (ids []pulid.ID) {
+	for id := range m.reviews {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetReviews resets all changes to the "reviews" edge.
+func (m *ApplicationMutation) ResetReviews() {
+	m.reviews = nil
+	m.clearedreviews = false
+	m.removedreviews = nil
+}
+
+// Where appends a list predicates to the ApplicationMutation builder.
+func (m *ApplicationMutation) Where(ps ...predicate.Application) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ApplicationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ApplicationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Application, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ApplicationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ApplicationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Application).
+func (m *ApplicationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ApplicationMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m.created_at != nil {
+		fields = append(fields, application.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, application.FieldUpdatedAt)
+	}
+	if m.call != nil {
+		fields = append(fields, application.FieldCallID)
+	}
+	if m.trainee != nil {
+		fields = append(fields, application.FieldTraineeID)
+	}
+	if m.status != nil {
+		fields = append(fields, application.FieldStatus)
+	}
+	if m.status_reason != nil {
+		fields = append(fields, application.FieldStatusReason)
+	}
+	if m.home_organisation != nil {
+		fields = append(fields, application.FieldHomeOrganisationID)
+	}
+	if m.role != nil {
+		fields = append(fields, application.FieldRole)
+	}
+	if m.cart_experience_years != nil {
+		fields = append(fields, application.FieldCartExperienceYears)
+	}
+	if m.motivation != nil {
+		fields = append(fields, application.FieldMotivation)
+	}
+	if m.languages != nil {
+		fields = append(fields, application.FieldLanguages)
+	}
+	if m.focus_areas != nil {
+		fields = append(fields, application.FieldFocusAreas)
+	}
+	if m.availability != nil {
+		fields = append(fields, application.FieldAvailability)
+	}
+	if m.preferred_weeks != nil {
+		fields = append(fields, application.FieldPreferredWeeks)
+	}
+	if m.submitted_at != nil {
+		fields = append(fields, application.FieldSubmittedAt)
+	}
+	if m.decided_at != nil {
+		fields = append(fields, application.FieldDecidedAt)
+	}
+	if m.withdrawn_at != nil {
+		fields = append(fields, application.FieldWithdrawnAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ApplicationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case application.FieldCreatedAt:
+		return m.CreatedAt()
+	case application.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case application.FieldCallID:
+		return m.CallID()
+	case application.FieldTraineeID:
+		return m.TraineeID()
+	case application.FieldStatus:
+		return m.Status()
+	case application.FieldStatusReason:
+		return m.StatusReason()
+	case application.FieldHomeOrganisationID:
+		return m.HomeOrganisationID()
+	case application.FieldRole:
+		return m.Role()
+	case application.FieldCartExperienceYears:
+		return m.CartExperienceYears()
+	case application.FieldMotivation:
+		return m.Motivation()
+	case application.FieldLanguages:
+		return m.Languages()
+	case application.FieldFocusAreas:
+		return m.FocusAreas()
+	case application.FieldAvailability:
+		return m.Availability()
+	case application.FieldPreferredWeeks:
+		return m.PreferredWeeks()
+	case application.FieldSubmittedAt:
+		return m.SubmittedAt()
+	case application.FieldDecidedAt:
+		return m.DecidedAt()
+	case application.FieldWithdrawnAt:
+		return m.WithdrawnAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ApplicationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case application.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case application.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case application.FieldCallID:
+		return m.OldCallID(ctx)
+	case application.FieldTraineeID:
+		return m.OldTraineeID(ctx)
+	case application.FieldStatus:
+		return m.OldStatus(ctx)
+	case application.FieldStatusReason:
+		return m.OldStatusReason(ctx)
+	case application.FieldHomeOrganisationID:
+		return m.OldHomeOrganisationID(ctx)
+	case application.FieldRole:
+		return m.OldRole(ctx)
+	case application.FieldCartExperienceYears:
+		return m.OldCartExperienceYears(ctx)
+	case application.FieldMotivation:
+		return m.OldMotivation(ctx)
+	case application.FieldLanguages:
+		return m.OldLanguages(ctx)
+	case application.FieldFocusAreas:
+		return m.OldFocusAreas(ctx)
+	case application.FieldAvailability:
+		return m.OldAvailability(ctx)
+	case application.FieldPreferredWeeks:
+		return m.OldPreferredWeeks(ctx)
+	case application.FieldSubmittedAt:
+		return m.OldSubmittedAt(ctx)
+	case application.FieldDecidedAt:
+		return m.OldDecidedAt(ctx)
+	case application.FieldWithdrawnAt:
+		return m.OldWithdrawnAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Application field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case application.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case application.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case application.FieldCallID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallID(v)
+		return nil
+	case application.FieldTraineeID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTraineeID(v)
+		return nil
+	case application.FieldStatus:
+		v, ok := value.(application.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case application.FieldStatusReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusReason(v)
+		return nil
+	case application.FieldHomeOrganisationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHomeOrganisationID(v)
+		return nil
+	case application.FieldRole:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRole(v)
+		return nil
+	case application.FieldCartExperienceYears:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCartExperienceYears(v)
+		return nil
+	case application.FieldMotivation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMotivation(v)
+		return nil
+	case application.FieldLanguages:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLanguages(v)
+		return nil
+	case application.FieldFocusAreas:
+		v, ok := value.([]vocab.FocusArea)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFocusAreas(v)
+		return nil
+	case application.FieldAvailability:
+		v, ok := value.([]vocab.DateRange)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAvailability(v)
+		return nil
+	case application.FieldPreferredWeeks:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreferredWeeks(v)
+		return nil
+	case application.FieldSubmittedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubmittedAt(v)
+		return nil
+	case application.FieldDecidedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedAt(v)
+		return nil
+	case application.FieldWithdrawnAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWithdrawnAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Application field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ApplicationMutation) AddedFields() []string {
+	var fields []string
+	if m.addcart_experience_years != nil {
+		fields = append(fields, application.FieldCartExperienceYears)
+	}
+	if m.addpreferred_weeks != nil {
+		fields = append(fields, application.FieldPreferredWeeks)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ApplicationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case application.FieldCartExperienceYears:
+		return m.AddedCartExperienceYears()
+	case application.FieldPreferredWeeks:
+		return m.AddedPreferredWeeks()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case application.FieldCartExperienceYears:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCartExperienceYears(v)
+		return nil
+	case application.FieldPreferredWeeks:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPreferredWeeks(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Application numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ApplicationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(application.FieldHomeOrganisationID) {
+		fields = append(fields, application.FieldHomeOrganisationID)
+	}
+	if m.FieldCleared(application.FieldPreferredWeeks) {
+		fields = append(fields, application.FieldPreferredWeeks)
+	}
+	if m.FieldCleared(application.FieldSubmittedAt) {
+		fields = append(fields, application.FieldSubmittedAt)
+	}
+	if m.FieldCleared(application.FieldDecidedAt) {
+		fields = append(fields, application.FieldDecidedAt)
+	}
+	if m.FieldCleared(application.FieldWithdrawnAt) {
+		fields = append(fields, application.FieldWithdrawnAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ApplicationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ApplicationMutation) ClearField(name string) error {
+	switch name {
+	case application.FieldHomeOrganisationID:
+		m.ClearHomeOrganisationID()
+		return nil
+	case application.FieldPreferredWeeks:
+		m.ClearPreferredWeeks()
+		return nil
+	case application.FieldSubmittedAt:
+		m.ClearSubmittedAt()
+		return nil
+	case application.FieldDecidedAt:
+		m.ClearDecidedAt()
+		return nil
+	case application.FieldWithdrawnAt:
+		m.ClearWithdrawnAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Application nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ApplicationMutation) ResetField(name string) error {
+	switch name {
+	case application.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case application.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case application.FieldCallID:
+		m.ResetCallID()
+		return nil
+	case application.FieldTraineeID:
+		m.ResetTraineeID()
+		return nil
+	case application.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case application.FieldStatusReason:
+		m.ResetStatusReason()
+		return nil
+	case application.FieldHomeOrganisationID:
+		m.ResetHomeOrganisationID()
+		return nil
+	case application.FieldRole:
+		m.ResetRole()
+		return nil
+	case application.FieldCartExperienceYears:
+		m.ResetCartExperienceYears()
+		return nil
+	case application.FieldMotivation:
+		m.ResetMotivation()
+		return nil
+	case application.FieldLanguages:
+		m.ResetLanguages()
+		return nil
+	case application.FieldFocusAreas:
+		m.ResetFocusAreas()
+		return nil
+	case application.FieldAvailability:
+		m.ResetAvailability()
+		return nil
+	case application.FieldPreferredWeeks:
+		m.ResetPreferredWeeks()
+		return nil
+	case application.FieldSubmittedAt:
+		m.ResetSubmittedAt()
+		return nil
+	case application.FieldDecidedAt:
+		m.ResetDecidedAt()
+		return nil
+	case application.FieldWithdrawnAt:
+		m.ResetWithdrawnAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Application field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ApplicationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 7)
+	if m.call != nil {
+		edges = append(edges, application.EdgeCall)
+	}
+	if m.trainee != nil {
+		edges = append(edges, application.EdgeTrainee)
+	}
+	if m.home_organisation != nil {
+		edges = append(edges, application.EdgeHomeOrganisation)
+	}
+	if m.choices != nil {
+		edges = append(edges, application.EdgeChoices)
+	}
+	if m.documents != nil {
+		edges = append(edges, application.EdgeDocuments)
+	}
+	if m.referee_requests != nil {
+		edges = append(edges, application.EdgeRefereeRequests)
+	}
+	if m.reviews != nil {
+		edges = append(edges, application.EdgeReviews)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ApplicationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case application.EdgeCall:
+		if id := m.call; id != nil {
+			return []ent.Value{*id}
+		}
+	case application.EdgeTrainee:
+		if id := m.trainee; id != nil {
+			return []ent.Value{*id}
+		}
+	case application.EdgeHomeOrganisation:
+		if id := m.home_organisation; id != nil {
+			return []ent.Value{*id}
+		}
+	case application.EdgeChoices:
+		ids := make([]ent.Value, 0, len(m.choices))
+		for id := range m.choices {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeDocuments:
+		ids := make([]ent.Value, 0, len(m.documents))
+		for id := range m.documents {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeRefereeRequests:
+		ids := make([]ent.Value, 0, len(m.referee_requests))
+		for id := range m.referee_requests {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeReviews:
+		ids := make([]ent.Value, 0, len(m.reviews))
+		for id := range m.reviews {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ApplicationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 7)
+	if m.removedchoices != nil {
+		edges = append(edges, application.EdgeChoices)
+	}
+	if m.removeddocuments != nil {
+		edges = append(edges, application.EdgeDocuments)
+	}
+	if m.removedreferee_requests != nil {
+		edges = append(edges, application.EdgeRefereeRequests)
+	}
+	if m.removedreviews != nil {
+		edges = append(edges, application.EdgeReviews)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ApplicationMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case application.EdgeChoices:
+		ids := make([]ent.Value, 0, len(m.removedchoices))
+		for id := range m.removedchoices {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeDocuments:
+		ids := make([]ent.Value, 0, len(m.removeddocuments))
+		for id := range m.removeddocuments {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeRefereeRequests:
+		ids := make([]ent.Value, 0, len(m.removedreferee_requests))
+		for id := range m.removedreferee_requests {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeReviews:
+		ids := make([]ent.Value, 0, len(m.removedreviews))
+		for id := range m.removedreviews {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ApplicationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 7)
+	if m.clearedcall {
+		edges = append(edges, application.EdgeCall)
+	}
+	if m.clearedtrainee {
+		edges = append(edges, application.EdgeTrainee)
+	}
+	if m.clearedhome_organisation {
+		edges = append(edges, application.EdgeHomeOrganisation)
+	}
+	if m.clearedchoices {
+		edges = append(edges, application.EdgeChoices)
+	}
+	if m.cleareddocuments {
+		edges = append(edges, application.EdgeDocuments)
+	}
+	if m.clearedreferee_requests {
+		edges = append(edges, application.EdgeRefereeRequests)
+	}
+	if m.clearedreviews {
+		edges = append(edges, application.EdgeReviews)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ApplicationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case application.EdgeCall:
+		return m.clearedcall
+	case application.EdgeTrainee:
+		return m.clearedtrainee
+	case application.EdgeHomeOrganisation:
+		return m.clearedhome_organisation
+	case application.EdgeChoices:
+		return m.clearedchoices
+	case application.EdgeDocuments:
+		return m.cleareddocuments
+	case application.EdgeRefereeRequests:
+		return m.clearedreferee_requests
+	case application.EdgeReviews:
+		return m.clearedreviews
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ApplicationMutation) ClearEdge(name string) error {
+	switch name {
+	case application.EdgeCall:
+		m.ClearCall()
+		return nil
+	case application.EdgeTrainee:
+		m.ClearTrainee()
+		return nil
+	case application.EdgeHomeOrganisation:
+		m.ClearHomeOrganisation()
+		return nil
+	}
+	return fmt.Errorf("unknown Application unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ApplicationMutation) ResetEdge(name string) error {
+	switch name {
+	case application.EdgeCall:
+		m.ResetCall()
+		return nil
+	case application.EdgeTrainee:
+		m.ResetTrainee()
+		return nil
+	case application.EdgeHomeOrganisation:
+		m.ResetHomeOrganisation()
+		return nil
+	case application.EdgeChoices:
+		m.ResetChoices()
+		return nil
+	case application.EdgeDocuments:
+		m.ResetDocuments()
+		return nil
+	case application.EdgeRefereeRequests:
+		m.ResetRefereeRequests()
+		return nil
+	case application.EdgeReviews:
+		m.ResetReviews()
+		return nil
+	}
+	return fmt.Errorf("unknown Application edge %s", name)
+}
+
+// ApplicationChoiceMutation represents an operation that mutates the ApplicationChoice nodes in the graph.
+type ApplicationChoiceMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	rank               *int
+	addrank            *int
+	clearedFields      map[string]struct{}
+	application        *pulid.ID
+	clearedapplication bool
+	host_centre        *pulid.ID
+	clearedhost_centre bool
+	done               bool
+	oldValue           func(context.Context) (*ApplicationChoice, error)
+	predicates         []predicate.ApplicationChoice
+}
+
+var _ ent.Mutation = (*ApplicationChoiceMutation)(nil)
+
+// applicationchoiceOption allows management of the mutation configuration using functional options.
+type applicationchoiceOption func(*ApplicationChoiceMutation)
+
+// newApplicationChoiceMutation creates new mutation for the ApplicationChoice entity.
+func newApplicationChoiceMutation(c config, op Op, opts ...applicationchoiceOption) *ApplicationChoiceMutation {
+	m := &ApplicationChoiceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeApplicationChoice,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withApplicationChoiceID sets the ID field of the mutation.
+func withApplicationChoiceID(id pulid.ID) applicationchoiceOption {
+	return func(m *ApplicationChoiceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ApplicationChoice
+		)
+		m.oldValue = func(ctx context.Context) (*ApplicationChoice, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ApplicationChoice.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withApplicationChoice sets the old ApplicationChoice of the mutation.
+func withApplicationChoice(node *ApplicationChoice) applicationchoiceOption {
+	return func(m *ApplicationChoiceMutation) {
+		m.oldValue = func(context.Context) (*ApplicationChoice, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ApplicationChoiceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ApplicationChoiceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ApplicationChoice entities.
+func (m *ApplicationChoiceMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ApplicationChoiceMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ApplicationChoiceMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ApplicationChoice.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *ApplicationChoiceMutation) SetApplicationID(pu pulid.ID) {
+	m.application = &pu
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *ApplicationChoiceMutation) ApplicationID() (r pulid.ID, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the ApplicationChoice entity.
+// If the ApplicationChoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationChoiceMutation) OldApplicationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *ApplicationChoiceMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetHostCentreID sets the "host_centre_id" field.
+func (m *ApplicationChoiceMutation) SetHostCentreID(pu pulid.ID) {
+	m.host_centre = &pu
+}
+
+// HostCentreID returns the value of the "host_centre_id" field in the mutation.
+func (m *ApplicationChoiceMutation) HostCentreID() (r pulid.ID, exists bool) {
+	v := m.host_centre
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHostCentreID returns the old "host_centre_id" field's value of the ApplicationChoice entity.
+// If the ApplicationChoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationChoiceMutation) OldHostCentreID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHostCentreID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHostCentreID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHostCentreID: %w", err)
+	}
+	return oldValue.HostCentreID, nil
+}
+
+// ResetHostCentreID resets all changes to the "host_centre_id" field.
+func (m *ApplicationChoiceMutation) ResetHostCentreID() {
+	m.host_centre = nil
+}
+
+// SetRank sets the "rank" field.
+func (m *ApplicationChoiceMutation) SetRank(i int) {
+	m.rank = &i
+	m.addrank = nil
+}
+
+// Rank returns the value of the "rank" field in the mutation.
+func (m *ApplicationChoiceMutation) Rank() (r int, exists bool) {
+	v := m.rank
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRank returns the old "rank" field's value of the ApplicationChoice entity.
+// If the ApplicationChoice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationChoiceMutation) OldRank(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRank is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRank requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRank: %w", err)
+	}
+	return oldValue.Rank, nil
+}
+
+// AddRank adds i to the "rank" field.
+func (m *ApplicationChoiceMutation) AddRank(i int) {
+	if m.addrank != nil {
+		*m.addrank += i
+	} else {
+		m.addrank = &i
+	}
+}
+
+// AddedRank returns the value that was added to the "rank" field in this mutation.
+func (m *ApplicationChoiceMutation) AddedRank() (r int, exists bool) {
+	v := m.addrank
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRank resets all changes to the "rank" field.
+func (m *ApplicationChoiceMutation) ResetRank() {
+	m.rank = nil
+	m.addrank = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *ApplicationChoiceMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[applicationchoice.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *ApplicationChoiceMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *ApplicationChoiceMutation) ApplicationIDs() (ids []pulid.ID) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *ApplicationChoiceMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearHostCentre clears the "host_centre" edge to the HostCentre entity.
+func (m *ApplicationChoiceMutation) ClearHostCentre() {
+	m.clearedhost_centre = true
+	m.clearedFields[applicationchoice.FieldHostCentreID] = struct{}{}
+}
+
+// HostCentreCleared reports if the "host_centre" edge to the HostCentre entity was cleared.
+func (m *ApplicationChoiceMutation) HostCentreCleared() bool {
+	return m.clearedhost_centre
+}
+
+// HostCentreIDs returns the "host_centre" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// HostCentreID instead. It exists only for internal usage by the builders.
+func (m *ApplicationChoiceMutation) HostCentreIDs() (ids []pulid.ID) {
+	if id := m.host_centre; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetHostCentre resets all changes to the "host_centre" edge.
+func (m *ApplicationChoiceMutation) ResetHostCentre() {
+	m.host_centre = nil
+	m.clearedhost_centre = false
+}
+
+// Where appends a list predicates to the ApplicationChoiceMutation builder.
+func (m *ApplicationChoiceMutation) Where(ps ...predicate.ApplicationChoice) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ApplicationChoiceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ApplicationChoiceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ApplicationChoice, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ApplicationChoiceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ApplicationChoiceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ApplicationChoice).
+func (m *ApplicationChoiceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ApplicationChoiceMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.application != nil {
+		fields = append(fields, applicationchoice.FieldApplicationID)
+	}
+	if m.host_centre != nil {
+		fields = append(fields, applicationchoice.FieldHostCentreID)
+	}
+	if m.rank != nil {
+		fields = append(fields, applicationchoice.FieldRank)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ApplicationChoiceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case applicationchoice.FieldApplicationID:
+		return m.ApplicationID()
+	case applicationchoice.FieldHostCentreID:
+		return m.HostCentreID()
+	case applicationchoice.FieldRank:
+		return m.Rank()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ApplicationChoiceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case applicationchoice.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case applicationchoice.FieldHostCentreID:
+		return m.OldHostCentreID(ctx)
+	case applicationchoice.FieldRank:
+		return m.OldRank(ctx)
+	}
+	return nil, fmt.Errorf("unknown ApplicationChoice field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicationChoiceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case applicationchoice.FieldApplicationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case applicationchoice.FieldHostCentreID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHostCentreID(v)
+		return nil
+	case applicationchoice.FieldRank:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRank(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationChoice field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ApplicationChoiceMutation) AddedFields() []string {
+	var fields []string
+	if m.addrank != nil {
+		fields = append(fields, applicationchoice.FieldRank)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ApplicationChoiceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case applicationchoice.FieldRank:
+		return m.AddedRank()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicationChoiceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case applicationchoice.FieldRank:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRank(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationChoice numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ApplicationChoiceMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ApplicationChoiceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ApplicationChoiceMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ApplicationChoice nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ApplicationChoiceMutation) ResetField(name string) error {
+	switch name {
+	case applicationchoice.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case applicationchoice.FieldHostCentreID:
+		m.ResetHostCentreID()
+		return nil
+	case applicationchoice.FieldRank:
+		m.ResetRank()
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationChoice field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ApplicationChoiceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.application != nil {
+		edges = append(edges, applicationchoice.EdgeApplication)
+	}
+	if m.host_centre != nil {
+		edges = append(edges, applicationchoice.EdgeHostCentre)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ApplicationChoiceMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case applicationchoice.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case applicationchoice.EdgeHostCentre:
+		if id := m.host_centre; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ApplicationChoiceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ApplicationChoiceMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ApplicationChoiceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedapplication {
+		edges = append(edges, applicationchoice.EdgeApplication)
+	}
+	if m.clearedhost_centre {
+		edges = append(edges, applicationchoice.EdgeHostCentre)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ApplicationChoiceMutation) EdgeCleared(name string) bool {
+	switch name {
+	case applicationchoice.EdgeApplication:
+		return m.clearedapplication
+	case applicationchoice.EdgeHostCentre:
+		return m.clearedhost_centre
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ApplicationChoiceMutation) ClearEdge(name string) error {
+	switch name {
+	case applicationchoice.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case applicationchoice.EdgeHostCentre:
+		m.ClearHostCentre()
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationChoice unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ApplicationChoiceMutation) ResetEdge(name string) error {
+	switch name {
+	case applicationchoice.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case applicationchoice.EdgeHostCentre:
+		m.ResetHostCentre()
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationChoice edge %s", name)
+}
+
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
 type AuditEventMutation struct {
 	config
@@ -2670,6 +5150,9 @@ type CallMutation struct {
 	addno_repeat_months       *int
 	ranking_deadline          *time.Time
 	clearedFields             map[string]struct{}
+	applications              map[pulid.ID]struct{}
+	removedapplications       map[pulid.ID]struct{}
+	clearedapplications       bool
 	slots                     map[pulid.ID]struct{}
 	removedslots              map[pulid.ID]struct{}
 	clearedslots              bool
@@ -3803,6 +6286,60 @@ func (m *CallMutation) ResetRankingDeadline() {
 	delete(m.clearedFields, call.FieldRankingDeadline)
 }
 
+// AddApplicationIDs adds the "applications" edge to the Application entity by ids.
+func (m *CallMutation) AddApplicationIDs(ids ...pulid.ID) {
+	if m.applications == nil {
+		m.applications = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearApplications clears the "applications" edge to the Application entity.
+func (m *CallMutation) ClearApplications() {
+	m.clearedapplications = true
+}
+
+// ApplicationsCleared reports if the "applications" edge to the Application entity was cleared.
+func (m *CallMutation) ApplicationsCleared() bool {
+	return m.clearedapplications
+}
+
+// RemoveApplicationIDs removes the "applications" edge to the Application entity by IDs.
+func (m *CallMutation) RemoveApplicationIDs(ids ...pulid.ID) {
+	if m.removedapplications == nil {
+		m.removedapplications = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.applications, ids[i])
+		m.removedapplications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedApplications returns the removed IDs of the "applications" edge to the Application entity.
+func (m *CallMutation) RemovedApplicationsIDs() (ids []pulid.ID) {
+	for id := range m.removedapplications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ApplicationsIDs returns the "applications" edge IDs in the mutation.
+func (m *CallMutation) ApplicationsIDs() (ids []pulid.ID) {
+	for id := range m.applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetApplications resets all changes to the "applications" edge.
+func (m *CallMutation) ResetApplications() {
+	m.applications = nil
+	m.clearedapplications = false
+	m.removedapplications = nil
+}
+
 // AddSlotIDs adds the "slots" edge to the HostSlot entity by ids.
 func (m *CallMutation) AddSlotIDs(ids ...pulid.ID) {
 	if m.slots == nil {
@@ -4448,7 +6985,10 @@ func (m *CallMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CallMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.applications != nil {
+		edges = append(edges, call.EdgeApplications)
+	}
 	if m.slots != nil {
 		edges = append(edges, call.EdgeSlots)
 	}
@@ -4459,6 +6999,12 @@ func (m *CallMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *CallMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case call.EdgeApplications:
+		ids := make([]ent.Value, 0, len(m.applications))
+		for id := range m.applications {
+			ids = append(ids, id)
+		}
+		return ids
 	case call.EdgeSlots:
 		ids := make([]ent.Value, 0, len(m.slots))
 		for id := range m.slots {
@@ -4471,7 +7017,10 @@ func (m *CallMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CallMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.removedapplications != nil {
+		edges = append(edges, call.EdgeApplications)
+	}
 	if m.removedslots != nil {
 		edges = append(edges, call.EdgeSlots)
 	}
@@ -4482,6 +7031,12 @@ func (m *CallMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *CallMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
+	case call.EdgeApplications:
+		ids := make([]ent.Value, 0, len(m.removedapplications))
+		for id := range m.removedapplications {
+			ids = append(ids, id)
+		}
+		return ids
 	case call.EdgeSlots:
 		ids := make([]ent.Value, 0, len(m.removedslots))
 		for id := range m.removedslots {
@@ -4494,7 +7049,10 @@ func (m *CallMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CallMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.clearedapplications {
+		edges = append(edges, call.EdgeApplications)
+	}
 	if m.clearedslots {
 		edges = append(edges, call.EdgeSlots)
 	}
@@ -4505,6 +7063,8 @@ func (m *CallMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *CallMutation) EdgeCleared(name string) bool {
 	switch name {
+	case call.EdgeApplications:
+		return m.clearedapplications
 	case call.EdgeSlots:
 		return m.clearedslots
 	}
@@ -4523,6 +7083,9 @@ func (m *CallMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CallMutation) ResetEdge(name string) error {
 	switch name {
+	case call.EdgeApplications:
+		m.ResetApplications()
+		return nil
 	case call.EdgeSlots:
 		m.ResetSlots()
 		return nil
@@ -5200,6 +7763,874 @@ func (m *ConflictOfInterestDeclarationMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown ConflictOfInterestDeclaration edge %s", name)
+}
+
+// DocumentMutation represents an operation that mutates the Document nodes in the graph.
+type DocumentMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *pulid.ID
+	created_at             *time.Time
+	updated_at             *time.Time
+	kind                   *vocab.DocumentKind
+	filename               *string
+	sha256                 *string
+	size                   *int64
+	addsize                *int64
+	clearedFields          map[string]struct{}
+	application            *pulid.ID
+	clearedapplication     bool
+	referee_request        *pulid.ID
+	clearedreferee_request bool
+	done                   bool
+	oldValue               func(context.Context) (*Document, error)
+	predicates             []predicate.Document
+}
+
+var _ ent.Mutation = (*DocumentMutation)(nil)
+
+// documentOption allows management of the mutation configuration using functional options.
+type documentOption func(*DocumentMutation)
+
+// newDocumentMutation creates new mutation for the Document entity.
+func newDocumentMutation(c config, op Op, opts ...documentOption) *DocumentMutation {
+	m := &DocumentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDocument,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDocumentID sets the ID field of the mutation.
+func withDocumentID(id pulid.ID) documentOption {
+	return func(m *DocumentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Document
+		)
+		m.oldValue = func(ctx context.Context) (*Document, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Document.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDocument sets the old Document of the mutation.
+func withDocument(node *Document) documentOption {
+	return func(m *DocumentMutation) {
+		m.oldValue = func(context.Context) (*Document, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DocumentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DocumentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Document entities.
+func (m *DocumentMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DocumentMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DocumentMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Document.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DocumentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DocumentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DocumentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DocumentMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DocumentMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DocumentMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *DocumentMutation) SetApplicationID(pu pulid.ID) {
+	m.application = &pu
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *DocumentMutation) ApplicationID() (r pulid.ID, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldApplicationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *DocumentMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *DocumentMutation) SetKind(vk vocab.DocumentKind) {
+	m.kind = &vk
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *DocumentMutation) Kind() (r vocab.DocumentKind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldKind(ctx context.Context) (v vocab.DocumentKind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *DocumentMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetFilename sets the "filename" field.
+func (m *DocumentMutation) SetFilename(s string) {
+	m.filename = &s
+}
+
+// Filename returns the value of the "filename" field in the mutation.
+func (m *DocumentMutation) Filename() (r string, exists bool) {
+	v := m.filename
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFilename returns the old "filename" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldFilename(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFilename is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFilename requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFilename: %w", err)
+	}
+	return oldValue.Filename, nil
+}
+
+// ResetFilename resets all changes to the "filename" field.
+func (m *DocumentMutation) ResetFilename() {
+	m.filename = nil
+}
+
+// SetSha256 sets the "sha256" field.
+func (m *DocumentMutation) SetSha256(s string) {
+	m.sha256 = &s
+}
+
+// Sha256 returns the value of the "sha256" field in the mutation.
+func (m *DocumentMutation) Sha256() (r string, exists bool) {
+	v := m.sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSha256 returns the old "sha256" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldSha256(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSha256: %w", err)
+	}
+	return oldValue.Sha256, nil
+}
+
+// ResetSha256 resets all changes to the "sha256" field.
+func (m *DocumentMutation) ResetSha256() {
+	m.sha256 = nil
+}
+
+// SetSize sets the "size" field.
+func (m *DocumentMutation) SetSize(i int64) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *DocumentMutation) Size() (r int64, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *DocumentMutation) AddSize(i int64) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *DocumentMutation) AddedSize() (r int64, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *DocumentMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
+}
+
+// SetRefereeRequestID sets the "referee_request_id" field.
+func (m *DocumentMutation) SetRefereeRequestID(pu pulid.ID) {
+	m.referee_request = &pu
+}
+
+// RefereeRequestID returns the value of the "referee_request_id" field in the mutation.
+func (m *DocumentMutation) RefereeRequestID() (r pulid.ID, exists bool) {
+	v := m.referee_request
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefereeRequestID returns the old "referee_request_id" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldRefereeRequestID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefereeRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefereeRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefereeRequestID: %w", err)
+	}
+	return oldValue.RefereeRequestID, nil
+}
+
+// ClearRefereeRequestID clears the value of the "referee_request_id" field.
+func (m *DocumentMutation) ClearRefereeRequestID() {
+	m.referee_request = nil
+	m.clearedFields[document.FieldRefereeRequestID] = struct{}{}
+}
+
+// RefereeRequestIDCleared returns if the "referee_request_id" field was cleared in this mutation.
+func (m *DocumentMutation) RefereeRequestIDCleared() bool {
+	_, ok := m.clearedFields[document.FieldRefereeRequestID]
+	return ok
+}
+
+// ResetRefereeRequestID resets all changes to the "referee_request_id" field.
+func (m *DocumentMutation) ResetRefereeRequestID() {
+	m.referee_request = nil
+	delete(m.clearedFields, document.FieldRefereeRequestID)
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *DocumentMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[document.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *DocumentMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *DocumentMutation) ApplicationIDs() (ids []pulid.ID) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *DocumentMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearRefereeRequest clears the "referee_request" edge to the RefereeRequest entity.
+func (m *DocumentMutation) ClearRefereeRequest() {
+	m.clearedreferee_request = true
+	m.clearedFields[document.FieldRefereeRequestID] = struct{}{}
+}
+
+// RefereeRequestCleared reports if the "referee_request" edge to the RefereeRequest entity was cleared.
+func (m *DocumentMutation) RefereeRequestCleared() bool {
+	return m.RefereeRequestIDCleared() || m.clearedreferee_request
+}
+
+// RefereeRequestIDs returns the "referee_request" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RefereeRequestID instead. It exists only for internal usage by the builders.
+func (m *DocumentMutation) RefereeRequestIDs() (ids []pulid.ID) {
+	if id := m.referee_request; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRefereeRequest resets all changes to the "referee_request" edge.
+func (m *DocumentMutation) ResetRefereeRequest() {
+	m.referee_request = nil
+	m.clearedreferee_request = false
+}
+
+// Where appends a list predicates to the DocumentMutation builder.
+func (m *DocumentMutation) Where(ps ...predicate.Document) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DocumentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DocumentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Document, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DocumentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DocumentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Document).
+func (m *DocumentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DocumentMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, document.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, document.FieldUpdatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, document.FieldApplicationID)
+	}
+	if m.kind != nil {
+		fields = append(fields, document.FieldKind)
+	}
+	if m.filename != nil {
+		fields = append(fields, document.FieldFilename)
+	}
+	if m.sha256 != nil {
+		fields = append(fields, document.FieldSha256)
+	}
+	if m.size != nil {
+		fields = append(fields, document.FieldSize)
+	}
+	if m.referee_request != nil {
+		fields = append(fields, document.FieldRefereeRequestID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DocumentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case document.FieldCreatedAt:
+		return m.CreatedAt()
+	case document.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case document.FieldApplicationID:
+		return m.ApplicationID()
+	case document.FieldKind:
+		return m.Kind()
+	case document.FieldFilename:
+		return m.Filename()
+	case document.FieldSha256:
+		return m.Sha256()
+	case document.FieldSize:
+		return m.Size()
+	case document.FieldRefereeRequestID:
+		return m.RefereeRequestID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DocumentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case document.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case document.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case document.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case document.FieldKind:
+		return m.OldKind(ctx)
+	case document.FieldFilename:
+		return m.OldFilename(ctx)
+	case document.FieldSha256:
+		return m.OldSha256(ctx)
+	case document.FieldSize:
+		return m.OldSize(ctx)
+	case document.FieldRefereeRequestID:
+		return m.OldRefereeRequestID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Document field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DocumentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case document.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case document.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case document.FieldApplicationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case document.FieldKind:
+		v, ok := value.(vocab.DocumentKind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case document.FieldFilename:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFilename(v)
+		return nil
+	case document.FieldSha256:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSha256(v)
+		return nil
+	case document.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
+		return nil
+	case document.FieldRefereeRequestID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefereeRequestID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Document field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DocumentMutation) AddedFields() []string {
+	var fields []string
+	if m.addsize != nil {
+		fields = append(fields, document.FieldSize)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DocumentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case document.FieldSize:
+		return m.AddedSize()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DocumentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case document.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Document numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DocumentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(document.FieldRefereeRequestID) {
+		fields = append(fields, document.FieldRefereeRequestID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DocumentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DocumentMutation) ClearField(name string) error {
+	switch name {
+	case document.FieldRefereeRequestID:
+		m.ClearRefereeRequestID()
+		return nil
+	}
+	return fmt.Errorf("unknown Document nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DocumentMutation) ResetField(name string) error {
+	switch name {
+	case document.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case document.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case document.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case document.FieldKind:
+		m.ResetKind()
+		return nil
+	case document.FieldFilename:
+		m.ResetFilename()
+		return nil
+	case document.FieldSha256:
+		m.ResetSha256()
+		return nil
+	case document.FieldSize:
+		m.ResetSize()
+		return nil
+	case document.FieldRefereeRequestID:
+		m.ResetRefereeRequestID()
+		return nil
+	}
+	return fmt.Errorf("unknown Document field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DocumentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.application != nil {
+		edges = append(edges, document.EdgeApplication)
+	}
+	if m.referee_request != nil {
+		edges = append(edges, document.EdgeRefereeRequest)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DocumentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case document.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case document.EdgeRefereeRequest:
+		if id := m.referee_request; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DocumentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DocumentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DocumentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedapplication {
+		edges = append(edges, document.EdgeApplication)
+	}
+	if m.clearedreferee_request {
+		edges = append(edges, document.EdgeRefereeRequest)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DocumentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case document.EdgeApplication:
+		return m.clearedapplication
+	case document.EdgeRefereeRequest:
+		return m.clearedreferee_request
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DocumentMutation) ClearEdge(name string) error {
+	switch name {
+	case document.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case document.EdgeRefereeRequest:
+		m.ClearRefereeRequest()
+		return nil
+	}
+	return fmt.Errorf("unknown Document unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DocumentMutation) ResetEdge(name string) error {
+	switch name {
+	case document.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case document.EdgeRefereeRequest:
+		m.ResetRefereeRequest()
+		return nil
+	}
+	return fmt.Errorf("unknown Document edge %s", name)
 }
 
 // HostCentreMutation represents an operation that mutates the HostCentre nodes in the graph.
@@ -6670,6 +10101,790 @@ func (m *HostCentreMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown HostCentre edge %s", name)
+}
+
+// HostRankingMutation represents an operation that mutates the HostRanking nodes in the graph.
+type HostRankingMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	rank               *int
+	addrank            *int
+	clearedFields      map[string]struct{}
+	call               *pulid.ID
+	clearedcall        bool
+	host_centre        *pulid.ID
+	clearedhost_centre bool
+	application        *pulid.ID
+	clearedapplication bool
+	done               bool
+	oldValue           func(context.Context) (*HostRanking, error)
+	predicates         []predicate.HostRanking
+}
+
+var _ ent.Mutation = (*HostRankingMutation)(nil)
+
+// hostrankingOption allows management of the mutation configuration using functional options.
+type hostrankingOption func(*HostRankingMutation)
+
+// newHostRankingMutation creates new mutation for the HostRanking entity.
+func newHostRankingMutation(c config, op Op, opts ...hostrankingOption) *HostRankingMutation {
+	m := &HostRankingMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeHostRanking,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withHostRankingID sets the ID field of the mutation.
+func withHostRankingID(id pulid.ID) hostrankingOption {
+	return func(m *HostRankingMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *HostRanking
+		)
+		m.oldValue = func(ctx context.Context) (*HostRanking, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().HostRanking.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withHostRanking sets the old HostRanking of the mutation.
+func withHostRanking(node *HostRanking) hostrankingOption {
+	return func(m *HostRankingMutation) {
+		m.oldValue = func(context.Context) (*HostRanking, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m HostRankingMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m HostRankingMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of HostRanking entities.
+func (m *HostRankingMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *HostRankingMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *HostRankingMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().HostRanking.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *HostRankingMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *HostRankingMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the HostRanking entity.
+// If the HostRanking object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostRankingMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *HostRankingMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *HostRankingMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *HostRankingMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the HostRanking entity.
+// If the HostRanking object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostRankingMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *HostRankingMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCallID sets the "call_id" field.
+func (m *HostRankingMutation) SetCallID(pu pulid.ID) {
+	m.call = &pu
+}
+
+// CallID returns the value of the "call_id" field in the mutation.
+func (m *HostRankingMutation) CallID() (r pulid.ID, exists bool) {
+	v := m.call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallID returns the old "call_id" field's value of the HostRanking entity.
+// If the HostRanking object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostRankingMutation) OldCallID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallID: %w", err)
+	}
+	return oldValue.CallID, nil
+}
+
+// ResetCallID resets all changes to the "call_id" field.
+func (m *HostRankingMutation) ResetCallID() {
+	m.call = nil
+}
+
+// SetHostCentreID sets the "host_centre_id" field.
+func (m *HostRankingMutation) SetHostCentreID(pu pulid.ID) {
+	m.host_centre = &pu
+}
+
+// HostCentreID returns the value of the "host_centre_id" field in the mutation.
+func (m *HostRankingMutation) HostCentreID() (r pulid.ID, exists bool) {
+	v := m.host_centre
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHostCentreID returns the old "host_centre_id" field's value of the HostRanking entity.
+// If the HostRanking object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostRankingMutation) OldHostCentreID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHostCentreID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHostCentreID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHostCentreID: %w", err)
+	}
+	return oldValue.HostCentreID, nil
+}
+
+// ResetHostCentreID resets all changes to the "host_centre_id" field.
+func (m *HostRankingMutation) ResetHostCentreID() {
+	m.host_centre = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *HostRankingMutation) SetApplicationID(pu pulid.ID) {
+	m.application = &pu
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *HostRankingMutation) ApplicationID() (r pulid.ID, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the HostRanking entity.
+// If the HostRanking object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostRankingMutation) OldApplicationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *HostRankingMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetRank sets the "rank" field.
+func (m *HostRankingMutation) SetRank(i int) {
+	m.rank = &i
+	m.addrank = nil
+}
+
+// Rank returns the value of the "rank" field in the mutation.
+func (m *HostRankingMutation) Rank() (r int, exists bool) {
+	v := m.rank
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRank returns the old "rank" field's value of the HostRanking entity.
+// If the HostRanking object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HostRankingMutation) OldRank(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRank is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRank requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRank: %w", err)
+	}
+	return oldValue.Rank, nil
+}
+
+// AddRank adds i to the "rank" field.
+func (m *HostRankingMutation) AddRank(i int) {
+	if m.addrank != nil {
+		*m.addrank += i
+	} else {
+		m.addrank = &i
+	}
+}
+
+// AddedRank returns the value that was added to the "rank" field in this mutation.
+func (m *HostRankingMutation) AddedRank() (r int, exists bool) {
+	v := m.addrank
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRank resets all changes to the "rank" field.
+func (m *HostRankingMutation) ResetRank() {
+	m.rank = nil
+	m.addrank = nil
+}
+
+// ClearCall clears the "call" edge to the Call entity.
+func (m *HostRankingMutation) ClearCall() {
+	m.clearedcall = true
+	m.clearedFields[hostranking.FieldCallID] = struct{}{}
+}
+
+// CallCleared reports if the "call" edge to the Call entity was cleared.
+func (m *HostRankingMutation) CallCleared() bool {
+	return m.clearedcall
+}
+
+// CallIDs returns the "call" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CallID instead. It exists only for internal usage by the builders.
+func (m *HostRankingMutation) CallIDs() (ids []pulid.ID) {
+	if id := m.call; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCall resets all changes to the "call" edge.
+func (m *HostRankingMutation) ResetCall() {
+	m.call = nil
+	m.clearedcall = false
+}
+
+// ClearHostCentre clears the "host_centre" edge to the HostCentre entity.
+func (m *HostRankingMutation) ClearHostCentre() {
+	m.clearedhost_centre = true
+	m.clearedFields[hostranking.FieldHostCentreID] = struct{}{}
+}
+
+// HostCentreCleared reports if the "host_centre" edge to the HostCentre entity was cleared.
+func (m *HostRankingMutation) HostCentreCleared() bool {
+	return m.clearedhost_centre
+}
+
+// HostCentreIDs returns the "host_centre" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// HostCentreID instead. It exists only for internal usage by the builders.
+func (m *HostRankingMutation) HostCentreIDs() (ids []pulid.ID) {
+	if id := m.host_centre; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetHostCentre resets all changes to the "host_centre" edge.
+func (m *HostRankingMutation) ResetHostCentre() {
+	m.host_centre = nil
+	m.clearedhost_centre = false
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *HostRankingMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[hostranking.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *HostRankingMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *HostRankingMutation) ApplicationIDs() (ids []pulid.ID) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *HostRankingMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// Where appends a list predicates to the HostRankingMutation builder.
+func (m *HostRankingMutation) Where(ps ...predicate.HostRanking) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the HostRankingMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *HostRankingMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.HostRanking, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *HostRankingMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *HostRankingMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (HostRanking).
+func (m *HostRankingMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *HostRankingMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, hostranking.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, hostranking.FieldUpdatedAt)
+	}
+	if m.call != nil {
+		fields = append(fields, hostranking.FieldCallID)
+	}
+	if m.host_centre != nil {
+		fields = append(fields, hostranking.FieldHostCentreID)
+	}
+	if m.application != nil {
+		fields = append(fields, hostranking.FieldApplicationID)
+	}
+	if m.rank != nil {
+		fields = append(fields, hostranking.FieldRank)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *HostRankingMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case hostranking.FieldCreatedAt:
+		return m.CreatedAt()
+	case hostranking.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case hostranking.FieldCallID:
+		return m.CallID()
+	case hostranking.FieldHostCentreID:
+		return m.HostCentreID()
+	case hostranking.FieldApplicationID:
+		return m.ApplicationID()
+	case hostranking.FieldRank:
+		return m.Rank()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *HostRankingMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case hostranking.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case hostranking.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case hostranking.FieldCallID:
+		return m.OldCallID(ctx)
+	case hostranking.FieldHostCentreID:
+		return m.OldHostCentreID(ctx)
+	case hostranking.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case hostranking.FieldRank:
+		return m.OldRank(ctx)
+	}
+	return nil, fmt.Errorf("unknown HostRanking field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HostRankingMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case hostranking.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case hostranking.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case hostranking.FieldCallID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallID(v)
+		return nil
+	case hostranking.FieldHostCentreID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHostCentreID(v)
+		return nil
+	case hostranking.FieldApplicationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case hostranking.FieldRank:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRank(v)
+		return nil
+	}
+	return fmt.Errorf("unknown HostRanking field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *HostRankingMutation) AddedFields() []string {
+	var fields []string
+	if m.addrank != nil {
+		fields = append(fields, hostranking.FieldRank)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *HostRankingMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case hostranking.FieldRank:
+		return m.AddedRank()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HostRankingMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case hostranking.FieldRank:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRank(v)
+		return nil
+	}
+	return fmt.Errorf("unknown HostRanking numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *HostRankingMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *HostRankingMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *HostRankingMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown HostRanking nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *HostRankingMutation) ResetField(name string) error {
+	switch name {
+	case hostranking.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case hostranking.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case hostranking.FieldCallID:
+		m.ResetCallID()
+		return nil
+	case hostranking.FieldHostCentreID:
+		m.ResetHostCentreID()
+		return nil
+	case hostranking.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case hostranking.FieldRank:
+		m.ResetRank()
+		return nil
+	}
+	return fmt.Errorf("unknown HostRanking field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *HostRankingMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.call != nil {
+		edges = append(edges, hostranking.EdgeCall)
+	}
+	if m.host_centre != nil {
+		edges = append(edges, hostranking.EdgeHostCentre)
+	}
+	if m.application != nil {
+		edges = append(edges, hostranking.EdgeApplication)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *HostRankingMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case hostranking.EdgeCall:
+		if id := m.call; id != nil {
+			return []ent.Value{*id}
+		}
+	case hostranking.EdgeHostCentre:
+		if id := m.host_centre; id != nil {
+			return []ent.Value{*id}
+		}
+	case hostranking.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *HostRankingMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *HostRankingMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *HostRankingMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcall {
+		edges = append(edges, hostranking.EdgeCall)
+	}
+	if m.clearedhost_centre {
+		edges = append(edges, hostranking.EdgeHostCentre)
+	}
+	if m.clearedapplication {
+		edges = append(edges, hostranking.EdgeApplication)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *HostRankingMutation) EdgeCleared(name string) bool {
+	switch name {
+	case hostranking.EdgeCall:
+		return m.clearedcall
+	case hostranking.EdgeHostCentre:
+		return m.clearedhost_centre
+	case hostranking.EdgeApplication:
+		return m.clearedapplication
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *HostRankingMutation) ClearEdge(name string) error {
+	switch name {
+	case hostranking.EdgeCall:
+		m.ClearCall()
+		return nil
+	case hostranking.EdgeHostCentre:
+		m.ClearHostCentre()
+		return nil
+	case hostranking.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown HostRanking unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *HostRankingMutation) ResetEdge(name string) error {
+	switch name {
+	case hostranking.EdgeCall:
+		m.ResetCall()
+		return nil
+	case hostranking.EdgeHostCentre:
+		m.ResetHostCentre()
+		return nil
+	case hostranking.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown HostRanking edge %s", name)
 }
 
 // HostSlotMutation represents an operation that mutates the HostSlot nodes in the graph.
@@ -14663,6 +18878,1715 @@ func (m *OutboxMessageMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown OutboxMessage edge %s", name)
 }
 
+// RefereeRequestMutation represents an operation that mutates the RefereeRequest nodes in the graph.
+type RefereeRequestMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	referee_name       *string
+	referee_email      *string
+	waived             *bool
+	token_hash         *string
+	expires_at         *time.Time
+	received_at        *time.Time
+	clearedFields      map[string]struct{}
+	application        *pulid.ID
+	clearedapplication bool
+	letter             *pulid.ID
+	clearedletter      bool
+	done               bool
+	oldValue           func(context.Context) (*RefereeRequest, error)
+	predicates         []predicate.RefereeRequest
+}
+
+var _ ent.Mutation = (*RefereeRequestMutation)(nil)
+
+// refereerequestOption allows management of the mutation configuration using functional options.
+type refereerequestOption func(*RefereeRequestMutation)
+
+// newRefereeRequestMutation creates new mutation for the RefereeRequest entity.
+func newRefereeRequestMutation(c config, op Op, opts ...refereerequestOption) *RefereeRequestMutation {
+	m := &RefereeRequestMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRefereeRequest,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRefereeRequestID sets the ID field of the mutation.
+func withRefereeRequestID(id pulid.ID) refereerequestOption {
+	return func(m *RefereeRequestMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RefereeRequest
+		)
+		m.oldValue = func(ctx context.Context) (*RefereeRequest, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RefereeRequest.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRefereeRequest sets the old RefereeRequest of the mutation.
+func withRefereeRequest(node *RefereeRequest) refereerequestOption {
+	return func(m *RefereeRequestMutation) {
+		m.oldValue = func(context.Context) (*RefereeRequest, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RefereeRequestMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RefereeRequestMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of RefereeRequest entities.
+func (m *RefereeRequestMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RefereeRequestMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RefereeRequestMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RefereeRequest.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RefereeRequestMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RefereeRequestMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the RefereeRequest entity.
+// If the RefereeRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefereeRequestMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RefereeRequestMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RefereeRequestMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RefereeRequestMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the RefereeRequest entity.
+// If the RefereeRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefereeRequestMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RefereeRequestMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *RefereeRequestMutation) SetApplicationID(pu pulid.ID) {
+	m.application = &pu
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *RefereeRequestMutation) ApplicationID() (r pulid.ID, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the RefereeRequest entity.
+// If the RefereeRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefereeRequestMutation) OldApplicationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *RefereeRequestMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetRefereeName sets the "referee_name" field.
+func (m *RefereeRequestMutation) SetRefereeName(s string) {
+	m.referee_name = &s
+}
+
+// RefereeName returns the value of the "referee_name" field in the mutation.
+func (m *RefereeRequestMutation) RefereeName() (r string, exists bool) {
+	v := m.referee_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefereeName returns the old "referee_name" field's value of the RefereeRequest entity.
+// If the RefereeRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefereeRequestMutation) OldRefereeName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefereeName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefereeName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefereeName: %w", err)
+	}
+	return oldValue.RefereeName, nil
+}
+
+// ResetRefereeName resets all changes to the "referee_name" field.
+func (m *RefereeRequestMutation) ResetRefereeName() {
+	m.referee_name = nil
+}
+
+// SetRefereeEmail sets the "referee_email" field.
+func (m *RefereeRequestMutation) SetRefereeEmail(s string) {
+	m.referee_email = &s
+}
+
+// RefereeEmail returns the value of the "referee_email" field in the mutation.
+func (m *RefereeRequestMutation) RefereeEmail() (r string, exists bool) {
+	v := m.referee_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefereeEmail returns the old "referee_email" field's value of the RefereeRequest entity.
+// If the RefereeRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefereeRequestMutation) OldRefereeEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefereeEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefereeEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefereeEmail: %w", err)
+	}
+	return oldValue.RefereeEmail, nil
+}
+
+// ResetRefereeEmail resets all changes to the "referee_email" field.
+func (m *RefereeRequestMutation) ResetRefereeEmail() {
+	m.referee_email = nil
+}
+
+// SetWaived sets the "waived" field.
+func (m *RefereeRequestMutation) SetWaived(b bool) {
+	m.waived = &b
+}
+
+// Waived returns the value of the "waived" field in the mutation.
+func (m *RefereeRequestMutation) Waived() (r bool, exists bool) {
+	v := m.waived
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWaived returns the old "waived" field's value of the RefereeRequest entity.
+// If the RefereeRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefereeRequestMutation) OldWaived(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWaived is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWaived requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWaived: %w", err)
+	}
+	return oldValue.Waived, nil
+}
+
+// ResetWaived resets all changes to the "waived" field.
+func (m *RefereeRequestMutation) ResetWaived() {
+	m.waived = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *RefereeRequestMutation) SetTokenHash(s string) {
+	m.token_hash = &s
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *RefereeRequestMutation) TokenHash() (r string, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the RefereeRequest entity.
+// If the RefereeRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefereeRequestMutation) OldTokenHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *RefereeRequestMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *RefereeRequestMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *RefereeRequestMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the RefereeRequest entity.
+// If the RefereeRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefereeRequestMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *RefereeRequestMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetReceivedAt sets the "received_at" field.
+func (m *RefereeRequestMutation) SetReceivedAt(t time.Time) {
+	m.received_at = &t
+}
+
+// ReceivedAt returns the value of the "received_at" field in the mutation.
+func (m *RefereeRequestMutation) ReceivedAt() (r time.Time, exists bool) {
+	v := m.received_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReceivedAt returns the old "received_at" field's value of the RefereeRequest entity.
+// If the RefereeRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefereeRequestMutation) OldReceivedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReceivedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReceivedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReceivedAt: %w", err)
+	}
+	return oldValue.ReceivedAt, nil
+}
+
+// ClearReceivedAt clears the value of the "received_at" field.
+func (m *RefereeRequestMutation) ClearReceivedAt() {
+	m.received_at = nil
+	m.clearedFields[refereerequest.FieldReceivedAt] = struct{}{}
+}
+
+// ReceivedAtCleared returns if the "received_at" field was cleared in this mutation.
+func (m *RefereeRequestMutation) ReceivedAtCleared() bool {
+	_, ok := m.clearedFields[refereerequest.FieldReceivedAt]
+	return ok
+}
+
+// ResetReceivedAt resets all changes to the "received_at" field.
+func (m *RefereeRequestMutation) ResetReceivedAt() {
+	m.received_at = nil
+	delete(m.clearedFields, refereerequest.FieldReceivedAt)
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *RefereeRequestMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[refereerequest.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *RefereeRequestMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *RefereeRequestMutation) ApplicationIDs() (ids []pulid.ID) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *RefereeRequestMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// SetLetterID sets the "letter" edge to the Document entity by id.
+func (m *RefereeRequestMutation) SetLetterID(id pulid.ID) {
+	m.letter = &id
+}
+
+// ClearLetter clears the "letter" edge to the Document entity.
+func (m *RefereeRequestMutation) ClearLetter() {
+	m.clearedletter = true
+}
+
+// LetterCleared reports if the "letter" edge to the Document entity was cleared.
+func (m *RefereeRequestMutation) LetterCleared() bool {
+	return m.clearedletter
+}
+
+// LetterID returns the "letter" edge ID in the mutation.
+func (m *RefereeRequestMutation) LetterID() (id pulid.ID, exists bool) {
+	if m.letter != nil {
+		return *m.letter, true
+	}
+	return
+}
+
+// LetterIDs returns the "letter" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// LetterID instead. It exists only for internal usage by the builders.
+func (m *RefereeRequestMutation) LetterIDs() (ids []pulid.ID) {
+	if id := m.letter; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetLetter resets all changes to the "letter" edge.
+func (m *RefereeRequestMutation) ResetLetter() {
+	m.letter = nil
+	m.clearedletter = false
+}
+
+// Where appends a list predicates to the RefereeRequestMutation builder.
+func (m *RefereeRequestMutation) Where(ps ...predicate.RefereeRequest) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RefereeRequestMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RefereeRequestMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RefereeRequest, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RefereeRequestMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RefereeRequestMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RefereeRequest).
+func (m *RefereeRequestMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RefereeRequestMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, refereerequest.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, refereerequest.FieldUpdatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, refereerequest.FieldApplicationID)
+	}
+	if m.referee_name != nil {
+		fields = append(fields, refereerequest.FieldRefereeName)
+	}
+	if m.referee_email != nil {
+		fields = append(fields, refereerequest.FieldRefereeEmail)
+	}
+	if m.waived != nil {
+		fields = append(fields, refereerequest.FieldWaived)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, refereerequest.FieldTokenHash)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, refereerequest.FieldExpiresAt)
+	}
+	if m.received_at != nil {
+		fields = append(fields, refereerequest.FieldReceivedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RefereeRequestMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case refereerequest.FieldCreatedAt:
+		return m.CreatedAt()
+	case refereerequest.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case refereerequest.FieldApplicationID:
+		return m.ApplicationID()
+	case refereerequest.FieldRefereeName:
+		return m.RefereeName()
+	case refereerequest.FieldRefereeEmail:
+		return m.RefereeEmail()
+	case refereerequest.FieldWaived:
+		return m.Waived()
+	case refereerequest.FieldTokenHash:
+		return m.TokenHash()
+	case refereerequest.FieldExpiresAt:
+		return m.ExpiresAt()
+	case refereerequest.FieldReceivedAt:
+		return m.ReceivedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RefereeRequestMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case refereerequest.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case refereerequest.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case refereerequest.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case refereerequest.FieldRefereeName:
+		return m.OldRefereeName(ctx)
+	case refereerequest.FieldRefereeEmail:
+		return m.OldRefereeEmail(ctx)
+	case refereerequest.FieldWaived:
+		return m.OldWaived(ctx)
+	case refereerequest.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case refereerequest.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case refereerequest.FieldReceivedAt:
+		return m.OldReceivedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown RefereeRequest field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RefereeRequestMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case refereerequest.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case refereerequest.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case refereerequest.FieldApplicationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case refereerequest.FieldRefereeName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefereeName(v)
+		return nil
+	case refereerequest.FieldRefereeEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefereeEmail(v)
+		return nil
+	case refereerequest.FieldWaived:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWaived(v)
+		return nil
+	case refereerequest.FieldTokenHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case refereerequest.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case refereerequest.FieldReceivedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReceivedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RefereeRequest field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RefereeRequestMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RefereeRequestMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RefereeRequestMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RefereeRequest numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RefereeRequestMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(refereerequest.FieldReceivedAt) {
+		fields = append(fields, refereerequest.FieldReceivedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RefereeRequestMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RefereeRequestMutation) ClearField(name string) error {
+	switch name {
+	case refereerequest.FieldReceivedAt:
+		m.ClearReceivedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown RefereeRequest nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RefereeRequestMutation) ResetField(name string) error {
+	switch name {
+	case refereerequest.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case refereerequest.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case refereerequest.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case refereerequest.FieldRefereeName:
+		m.ResetRefereeName()
+		return nil
+	case refereerequest.FieldRefereeEmail:
+		m.ResetRefereeEmail()
+		return nil
+	case refereerequest.FieldWaived:
+		m.ResetWaived()
+		return nil
+	case refereerequest.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case refereerequest.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case refereerequest.FieldReceivedAt:
+		m.ResetReceivedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown RefereeRequest field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RefereeRequestMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.application != nil {
+		edges = append(edges, refereerequest.EdgeApplication)
+	}
+	if m.letter != nil {
+		edges = append(edges, refereerequest.EdgeLetter)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RefereeRequestMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case refereerequest.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case refereerequest.EdgeLetter:
+		if id := m.letter; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RefereeRequestMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RefereeRequestMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RefereeRequestMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedapplication {
+		edges = append(edges, refereerequest.EdgeApplication)
+	}
+	if m.clearedletter {
+		edges = append(edges, refereerequest.EdgeLetter)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RefereeRequestMutation) EdgeCleared(name string) bool {
+	switch name {
+	case refereerequest.EdgeApplication:
+		return m.clearedapplication
+	case refereerequest.EdgeLetter:
+		return m.clearedletter
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RefereeRequestMutation) ClearEdge(name string) error {
+	switch name {
+	case refereerequest.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case refereerequest.EdgeLetter:
+		m.ClearLetter()
+		return nil
+	}
+	return fmt.Errorf("unknown RefereeRequest unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RefereeRequestMutation) ResetEdge(name string) error {
+	switch name {
+	case refereerequest.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case refereerequest.EdgeLetter:
+		m.ResetLetter()
+		return nil
+	}
+	return fmt.Errorf("unknown RefereeRequest edge %s", name)
+}
+
+// ReviewMutation represents an operation that mutates the Review nodes in the graph.
+type ReviewMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	scores             *map[string]int
+	comment            *string
+	conflict           *bool
+	conflict_reason    *string
+	clearedFields      map[string]struct{}
+	application        *pulid.ID
+	clearedapplication bool
+	reviewer           *pulid.ID
+	clearedreviewer    bool
+	done               bool
+	oldValue           func(context.Context) (*Review, error)
+	predicates         []predicate.Review
+}
+
+var _ ent.Mutation = (*ReviewMutation)(nil)
+
+// reviewOption allows management of the mutation configuration using functional options.
+type reviewOption func(*ReviewMutation)
+
+// newReviewMutation creates new mutation for the Review entity.
+func newReviewMutation(c config, op Op, opts ...reviewOption) *ReviewMutation {
+	m := &ReviewMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReview,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReviewID sets the ID field of the mutation.
+func withReviewID(id pulid.ID) reviewOption {
+	return func(m *ReviewMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Review
+		)
+		m.oldValue = func(ctx context.Context) (*Review, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Review.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReview sets the old Review of the mutation.
+func withReview(node *Review) reviewOption {
+	return func(m *ReviewMutation) {
+		m.oldValue = func(context.Context) (*Review, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReviewMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReviewMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Review entities.
+func (m *ReviewMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReviewMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReviewMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Review.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ReviewMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ReviewMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ReviewMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ReviewMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ReviewMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ReviewMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *ReviewMutation) SetApplicationID(pu pulid.ID) {
+	m.application = &pu
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *ReviewMutation) ApplicationID() (r pulid.ID, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldApplicationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *ReviewMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetReviewerID sets the "reviewer_id" field.
+func (m *ReviewMutation) SetReviewerID(pu pulid.ID) {
+	m.reviewer = &pu
+}
+
+// ReviewerID returns the value of the "reviewer_id" field in the mutation.
+func (m *ReviewMutation) ReviewerID() (r pulid.ID, exists bool) {
+	v := m.reviewer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewerID returns the old "reviewer_id" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldReviewerID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewerID: %w", err)
+	}
+	return oldValue.ReviewerID, nil
+}
+
+// ResetReviewerID resets all changes to the "reviewer_id" field.
+func (m *ReviewMutation) ResetReviewerID() {
+	m.reviewer = nil
+}
+
+// SetScores sets the "scores" field.
+func (m *ReviewMutation) SetScores(value map[string]int) {
+	m.scores = &value
+}
+
+// Scores returns the value of the "scores" field in the mutation.
+func (m *ReviewMutation) Scores() (r map[string]int, exists bool) {
+	v := m.scores
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScores returns the old "scores" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldScores(ctx context.Context) (v map[string]int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScores is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScores requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScores: %w", err)
+	}
+	return oldValue.Scores, nil
+}
+
+// ResetScores resets all changes to the "scores" field.
+func (m *ReviewMutation) ResetScores() {
+	m.scores = nil
+}
+
+// SetComment sets the "comment" field.
+func (m *ReviewMutation) SetComment(s string) {
+	m.comment = &s
+}
+
+// Comment returns the value of the "comment" field in the mutation.
+func (m *ReviewMutation) Comment() (r string, exists bool) {
+	v := m.comment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldComment returns the old "comment" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldComment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldComment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldComment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldComment: %w", err)
+	}
+	return oldValue.Comment, nil
+}
+
+// ResetComment resets all changes to the "comment" field.
+func (m *ReviewMutation) ResetComment() {
+	m.comment = nil
+}
+
+// SetConflict sets the "conflict" field.
+func (m *ReviewMutation) SetConflict(b bool) {
+	m.conflict = &b
+}
+
+// Conflict returns the value of the "conflict" field in the mutation.
+func (m *ReviewMutation) Conflict() (r bool, exists bool) {
+	v := m.conflict
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConflict returns the old "conflict" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldConflict(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConflict is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConflict requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConflict: %w", err)
+	}
+	return oldValue.Conflict, nil
+}
+
+// ResetConflict resets all changes to the "conflict" field.
+func (m *ReviewMutation) ResetConflict() {
+	m.conflict = nil
+}
+
+// SetConflictReason sets the "conflict_reason" field.
+func (m *ReviewMutation) SetConflictReason(s string) {
+	m.conflict_reason = &s
+}
+
+// ConflictReason returns the value of the "conflict_reason" field in the mutation.
+func (m *ReviewMutation) ConflictReason() (r string, exists bool) {
+	v := m.conflict_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConflictReason returns the old "conflict_reason" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldConflictReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConflictReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConflictReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConflictReason: %w", err)
+	}
+	return oldValue.ConflictReason, nil
+}
+
+// ResetConflictReason resets all changes to the "conflict_reason" field.
+func (m *ReviewMutation) ResetConflictReason() {
+	m.conflict_reason = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *ReviewMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[review.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *ReviewMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *ReviewMutation) ApplicationIDs() (ids []pulid.ID) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *ReviewMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearReviewer clears the "reviewer" edge to the User entity.
+func (m *ReviewMutation) ClearReviewer() {
+	m.clearedreviewer = true
+	m.clearedFields[review.FieldReviewerID] = struct{}{}
+}
+
+// ReviewerCleared reports if the "reviewer" edge to the User entity was cleared.
+func (m *ReviewMutation) ReviewerCleared() bool {
+	return m.clearedreviewer
+}
+
+// ReviewerIDs returns the "reviewer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ReviewerID instead. It exists only for internal usage by the builders.
+func (m *ReviewMutation) ReviewerIDs() (ids []pulid.ID) {
+	if id := m.reviewer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetReviewer resets all changes to the "reviewer" edge.
+func (m *ReviewMutation) ResetReviewer() {
+	m.reviewer = nil
+	m.clearedreviewer = false
+}
+
+// Where appends a list predicates to the ReviewMutation builder.
+func (m *ReviewMutation) Where(ps ...predicate.Review) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReviewMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReviewMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Review, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReviewMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReviewMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Review).
+func (m *ReviewMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReviewMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, review.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, review.FieldUpdatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, review.FieldApplicationID)
+	}
+	if m.reviewer != nil {
+		fields = append(fields, review.FieldReviewerID)
+	}
+	if m.scores != nil {
+		fields = append(fields, review.FieldScores)
+	}
+	if m.comment != nil {
+		fields = append(fields, review.FieldComment)
+	}
+	if m.conflict != nil {
+		fields = append(fields, review.FieldConflict)
+	}
+	if m.conflict_reason != nil {
+		fields = append(fields, review.FieldConflictReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReviewMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case review.FieldCreatedAt:
+		return m.CreatedAt()
+	case review.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case review.FieldApplicationID:
+		return m.ApplicationID()
+	case review.FieldReviewerID:
+		return m.ReviewerID()
+	case review.FieldScores:
+		return m.Scores()
+	case review.FieldComment:
+		return m.Comment()
+	case review.FieldConflict:
+		return m.Conflict()
+	case review.FieldConflictReason:
+		return m.ConflictReason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReviewMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case review.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case review.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case review.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case review.FieldReviewerID:
+		return m.OldReviewerID(ctx)
+	case review.FieldScores:
+		return m.OldScores(ctx)
+	case review.FieldComment:
+		return m.OldComment(ctx)
+	case review.FieldConflict:
+		return m.OldConflict(ctx)
+	case review.FieldConflictReason:
+		return m.OldConflictReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown Review field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case review.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case review.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case review.FieldApplicationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case review.FieldReviewerID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewerID(v)
+		return nil
+	case review.FieldScores:
+		v, ok := value.(map[string]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScores(v)
+		return nil
+	case review.FieldComment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetComment(v)
+		return nil
+	case review.FieldConflict:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConflict(v)
+		return nil
+	case review.FieldConflictReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConflictReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Review field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReviewMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReviewMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Review numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReviewMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReviewMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReviewMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Review nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReviewMutation) ResetField(name string) error {
+	switch name {
+	case review.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case review.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case review.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case review.FieldReviewerID:
+		m.ResetReviewerID()
+		return nil
+	case review.FieldScores:
+		m.ResetScores()
+		return nil
+	case review.FieldComment:
+		m.ResetComment()
+		return nil
+	case review.FieldConflict:
+		m.ResetConflict()
+		return nil
+	case review.FieldConflictReason:
+		m.ResetConflictReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Review field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReviewMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.application != nil {
+		edges = append(edges, review.EdgeApplication)
+	}
+	if m.reviewer != nil {
+		edges = append(edges, review.EdgeReviewer)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReviewMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case review.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case review.EdgeReviewer:
+		if id := m.reviewer; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReviewMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReviewMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReviewMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedapplication {
+		edges = append(edges, review.EdgeApplication)
+	}
+	if m.clearedreviewer {
+		edges = append(edges, review.EdgeReviewer)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReviewMutation) EdgeCleared(name string) bool {
+	switch name {
+	case review.EdgeApplication:
+		return m.clearedapplication
+	case review.EdgeReviewer:
+		return m.clearedreviewer
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReviewMutation) ClearEdge(name string) error {
+	switch name {
+	case review.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case review.EdgeReviewer:
+		m.ClearReviewer()
+		return nil
+	}
+	return fmt.Errorf("unknown Review unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReviewMutation) ResetEdge(name string) error {
+	switch name {
+	case review.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case review.EdgeReviewer:
+		m.ResetReviewer()
+		return nil
+	}
+	return fmt.Errorf("unknown Review edge %s", name)
+}
+
 // SessionMutation represents an operation that mutates the Session nodes in the graph.
 type SessionMutation struct {
 	config
@@ -15537,6 +21461,9 @@ type UserMutation struct {
 	disabled                                 *bool
 	last_sign_in_at                          *time.Time
 	clearedFields                            map[string]struct{}
+	applications                             map[pulid.ID]struct{}
+	removedapplications                      map[pulid.ID]struct{}
+	clearedapplications                      bool
 	sessions                                 map[pulid.ID]struct{}
 	removedsessions                          map[pulid.ID]struct{}
 	clearedsessions                          bool
@@ -15948,6 +21875,60 @@ func (m *UserMutation) LastSignInAtCleared() bool {
 func (m *UserMutation) ResetLastSignInAt() {
 	m.last_sign_in_at = nil
 	delete(m.clearedFields, user.FieldLastSignInAt)
+}
+
+// AddApplicationIDs adds the "applications" edge to the Application entity by ids.
+func (m *UserMutation) AddApplicationIDs(ids ...pulid.ID) {
+	if m.applications == nil {
+		m.applications = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearApplications clears the "applications" edge to the Application entity.
+func (m *UserMutation) ClearApplications() {
+	m.clearedapplications = true
+}
+
+// ApplicationsCleared reports if the "applications" edge to the Application entity was cleared.
+func (m *UserMutation) ApplicationsCleared() bool {
+	return m.clearedapplications
+}
+
+// RemoveApplicationIDs removes the "applications" edge to the Application entity by IDs.
+func (m *UserMutation) RemoveApplicationIDs(ids ...pulid.ID) {
+	if m.removedapplications == nil {
+		m.removedapplications = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.applications, ids[i])
+		m.removedapplications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedApplications returns the removed IDs of the "applications" edge to the Application entity.
+func (m *UserMutation) RemovedApplicationsIDs() (ids []pulid.ID) {
+	for id := range m.removedapplications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ApplicationsIDs returns the "applications" edge IDs in the mutation.
+func (m *UserMutation) ApplicationsIDs() (ids []pulid.ID) {
+	for id := range m.applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetApplications resets all changes to the "applications" edge.
+func (m *UserMutation) ResetApplications() {
+	m.applications = nil
+	m.clearedapplications = false
+	m.removedapplications = nil
 }
 
 // AddSessionIDs adds the "sessions" edge to the Session entity by ids.
@@ -16626,7 +22607,10 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
+	if m.applications != nil {
+		edges = append(edges, user.EdgeApplications)
+	}
 	if m.sessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -16658,6 +22642,12 @@ func (m *UserMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *UserMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case user.EdgeApplications:
+		ids := make([]ent.Value, 0, len(m.applications))
+		for id := range m.applications {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeSessions:
 		ids := make([]ent.Value, 0, len(m.sessions))
 		for id := range m.sessions {
@@ -16712,7 +22702,10 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
+	if m.removedapplications != nil {
+		edges = append(edges, user.EdgeApplications)
+	}
 	if m.removedsessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -16744,6 +22737,12 @@ func (m *UserMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
+	case user.EdgeApplications:
+		ids := make([]ent.Value, 0, len(m.removedapplications))
+		for id := range m.removedapplications {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeSessions:
 		ids := make([]ent.Value, 0, len(m.removedsessions))
 		for id := range m.removedsessions {
@@ -16798,7 +22797,10 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
+	if m.clearedapplications {
+		edges = append(edges, user.EdgeApplications)
+	}
 	if m.clearedsessions {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -16830,6 +22832,8 @@ func (m *UserMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *UserMutation) EdgeCleared(name string) bool {
 	switch name {
+	case user.EdgeApplications:
+		return m.clearedapplications
 	case user.EdgeSessions:
 		return m.clearedsessions
 	case user.EdgeAPITokens:
@@ -16862,6 +22866,9 @@ func (m *UserMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *UserMutation) ResetEdge(name string) error {
 	switch name {
+	case user.EdgeApplications:
+		m.ResetApplications()
+		return nil
 	case user.EdgeSessions:
 		m.ResetSessions()
 		return nil

@@ -7,10 +7,14 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
@@ -18,6 +22,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/refereerequest"
+	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -28,10 +34,14 @@ import (
 var prefixMap = map[string]string{
 	"aff": affiliation.Table,
 	"tok": apitoken.Table,
+	"app": application.Table,
+	"apc": applicationchoice.Table,
 	"aud": auditevent.Table,
 	"cal": call.Table,
 	"coi": conflictofinterestdeclaration.Table,
+	"doc": document.Table,
 	"hcn": hostcentre.Table,
+	"hrk": hostranking.Table,
 	"slt": hostslot.Table,
 	"job": job.Table,
 	"lnk": loginlink.Table,
@@ -39,6 +49,8 @@ var prefixMap = map[string]string{
 	"mbr": membership.Table,
 	"org": organisation.Table,
 	"msg": outboxmessage.Table,
+	"ref": refereerequest.Table,
+	"rvw": review.Table,
 	"ses": session.Table,
 	"usr": user.Table,
 	"wgp": workinggroup.Table,

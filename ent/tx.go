@@ -18,14 +18,22 @@ type Tx struct {
 	Affiliation *AffiliationClient
 	// ApiToken is the client for interacting with the ApiToken builders.
 	ApiToken *ApiTokenClient
+	// Application is the client for interacting with the Application builders.
+	Application *ApplicationClient
+	// ApplicationChoice is the client for interacting with the ApplicationChoice builders.
+	ApplicationChoice *ApplicationChoiceClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
+	// Document is the client for interacting with the Document builders.
+	Document *DocumentClient
 	// HostCentre is the client for interacting with the HostCentre builders.
 	HostCentre *HostCentreClient
+	// HostRanking is the client for interacting with the HostRanking builders.
+	HostRanking *HostRankingClient
 	// HostSlot is the client for interacting with the HostSlot builders.
 	HostSlot *HostSlotClient
 	// Job is the client for interacting with the Job builders.
@@ -40,6 +48,10 @@ type Tx struct {
 	Organisation *OrganisationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// RefereeRequest is the client for interacting with the RefereeRequest builders.
+	RefereeRequest *RefereeRequestClient
+	// Review is the client for interacting with the Review builders.
+	Review *ReviewClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// User is the client for interacting with the User builders.
@@ -179,10 +191,14 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.Affiliation = NewAffiliationClient(tx.config)
 	tx.ApiToken = NewApiTokenClient(tx.config)
+	tx.Application = NewApplicationClient(tx.config)
+	tx.ApplicationChoice = NewApplicationChoiceClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Call = NewCallClient(tx.config)
 	tx.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(tx.config)
+	tx.Document = NewDocumentClient(tx.config)
 	tx.HostCentre = NewHostCentreClient(tx.config)
+	tx.HostRanking = NewHostRankingClient(tx.config)
 	tx.HostSlot = NewHostSlotClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.LoginLink = NewLoginLinkClient(tx.config)
@@ -190,6 +206,8 @@ func (tx *Tx) init() {
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Organisation = NewOrganisationClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
+	tx.RefereeRequest = NewRefereeRequestClient(tx.config)
+	tx.Review = NewReviewClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.WorkingGroup = NewWorkingGroupClient(tx.config)

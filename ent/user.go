@@ -43,6 +43,8 @@ type User struct {
 
 // UserEdges holds the relations/edges for other nodes in the graph.
 type UserEdges struct {
+	// The person's applications (their own, or all to staff).
+	Applications []*Application `json:"applications,omitempty"`
 	// Sessions holds the value of the sessions edge.
 	Sessions []*Session `json:"sessions,omitempty"`
 	// APITokens holds the value of the api_tokens edge.
@@ -61,10 +63,11 @@ type UserEdges struct {
 	MeetingInvitations []*Meeting `json:"meeting_invitations,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [9]bool
 	// totalCount holds the count of the edges above.
-	totalCount [5]map[string]int
+	totalCount [6]map[string]int
 
+	namedApplications                   map[string][]*Application
 	namedSessions                       map[string][]*Session
 	namedAPITokens                      map[string][]*ApiToken
 	namedAffiliations                   map[string][]*Affiliation
@@ -75,10 +78,19 @@ type UserEdges struct {
 	namedMeetingInvitations             map[string][]*Meeting
 }
 
+// ApplicationsOrErr returns the Applications value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ApplicationsOrErr() ([]*Application, error) {
+	if e.loadedTypes[0] {
+		return e.Applications, nil
+	}
+	return nil, &NotLoadedError{edge: "applications"}
+}
+
 // SessionsOrErr returns the Sessions value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) SessionsOrErr() ([]*Session, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[1] {
 		return e.Sessions, nil
 	}
 	return nil, &NotLoadedError{edge: "sessions"}
@@ -87,7 +99,7 @@ func (e UserEdges) SessionsOrErr() ([]*Session, error) {
 // APITokensOrErr returns the APITokens value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) APITokensOrErr() ([]*ApiToken, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[2] {
 		return e.APITokens, nil
 	}
 	return nil, &NotLoadedError{edge: "api_tokens"}
@@ -96,7 +108,7 @@ func (e UserEdges) APITokensOrErr() ([]*ApiToken, error) {
 // AffiliationsOrErr returns the Affiliations value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) AffiliationsOrErr() ([]*Affiliation, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[3] {
 		return e.Affiliations, nil
 	}
 	return nil, &NotLoadedError{edge: "affiliations"}
@@ -105,7 +117,7 @@ func (e UserEdges) AffiliationsOrErr() ([]*Affiliation, error) {
 // MembershipsOrErr returns the Memberships value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) MembershipsOrErr() ([]*Membership, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[4] {
 		return e.Memberships, nil
 	}
 	return nil, &NotLoadedError{edge: "memberships"}
@@ -114,7 +126,7 @@ func (e UserEdges) MembershipsOrErr() ([]*Membership, error) {
 // CoordinatedCentresOrErr returns the CoordinatedCentres value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) CoordinatedCentresOrErr() ([]*HostCentre, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[5] {
 		return e.CoordinatedCentres, nil
 	}
 	return nil, &NotLoadedError{edge: "coordinated_centres"}
@@ -123,7 +135,7 @@ func (e UserEdges) CoordinatedCentresOrErr() ([]*HostCentre, error) {
 // ConflictOfInterestDeclarationsOrErr returns the ConflictOfInterestDeclarations value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) ConflictOfInterestDeclarationsOrErr() ([]*ConflictOfInterestDeclaration, error) {
-	if e.loadedTypes[5] {
+	if e.loadedTypes[6] {
 		return e.ConflictOfInterestDeclarations, nil
 	}
 	return nil, &NotLoadedError{edge: "conflict_of_interest_declarations"}
@@ -132,7 +144,7 @@ func (e UserEdges) ConflictOfInterestDeclarationsOrErr() ([]*ConflictOfInterestD
 // AttendedMeetingsOrErr returns the AttendedMeetings value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) AttendedMeetingsOrErr() ([]*Meeting, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.AttendedMeetings, nil
 	}
 	return nil, &NotLoadedError{edge: "attended_meetings"}
@@ -141,7 +153,7 @@ func (e UserEdges) AttendedMeetingsOrErr() ([]*Meeting, error) {
 // MeetingInvitationsOrErr returns the MeetingInvitations value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) MeetingInvitationsOrErr() ([]*Meeting, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[8] {
 		return e.MeetingInvitations, nil
 	}
 	return nil, &NotLoadedError{edge: "meeting_invitations"}
@@ -241,6 +253,11 @@ func (_m *User) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QueryApplications queries the "applications" edge of the User entity.
+func (_m *User) QueryApplications() *ApplicationQuery {
+	return NewUserClient(_m.config).QueryApplications(_m)
+}
+
 // QuerySessions queries the "sessions" edge of the User entity.
 func (_m *User) QuerySessions() *SessionQuery {
 	return NewUserClient(_m.config).QuerySessions(_m)
@@ -328,6 +345,30 @@ func (_m *User) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedApplications returns the Applications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedApplications(name string) ([]*Application, error) {
+	if _m.Edges.namedApplications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedApplications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedApplications(name string, edges ...*Application) {
+	if _m.Edges.namedApplications == nil {
+		_m.Edges.namedApplications = make(map[string][]*Application)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedApplications[name] = []*Application{}
+	} else {
+		_m.Edges.namedApplications[name] = append(_m.Edges.namedApplications[name], edges...)
+	}
 }
 
 // NamedSessions returns the Sessions named value or an error if the edge was not

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -126,6 +127,21 @@ func (_c *UserCreate) SetNillableID(v *pulid.ID) *UserCreate {
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// AddApplicationIDs adds the "applications" edge to the Application entity by IDs.
+func (_c *UserCreate) AddApplicationIDs(ids ...pulid.ID) *UserCreate {
+	_c.mutation.AddApplicationIDs(ids...)
+	return _c
+}
+
+// AddApplications adds the "applications" edges to the Application entity.
+func (_c *UserCreate) AddApplications(v ...*Application) *UserCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddApplicationIDs(ids...)
 }
 
 // AddSessionIDs adds the "sessions" edge to the Session entity by IDs.
@@ -414,6 +430,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastSignInAt(); ok {
 		_spec.SetField(user.FieldLastSignInAt, field.TypeTime, value)
 		_node.LastSignInAt = &value
+	}
+	if nodes := _c.mutation.ApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ApplicationsTable,
+			Columns: []string{user.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.SessionsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

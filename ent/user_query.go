@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -33,6 +34,7 @@ type UserQuery struct {
 	order                                   []user.OrderOption
 	inters                                  []Interceptor
 	predicates                              []predicate.User
+	withApplications                        *ApplicationQuery
 	withSessions                            *SessionQuery
 	withAPITokens                           *ApiTokenQuery
 	withAffiliations                        *AffiliationQuery
@@ -43,6 +45,7 @@ type UserQuery struct {
 	withMeetingInvitations                  *MeetingQuery
 	loadTotal                               []func(context.Context, []*User) error
 	modifiers                               []func(*sql.Selector)
+	withNamedApplications                   map[string]*ApplicationQuery
 	withNamedSessions                       map[string]*SessionQuery
 	withNamedAPITokens                      map[string]*ApiTokenQuery
 	withNamedAffiliations                   map[string]*AffiliationQuery
@@ -85,6 +88,28 @@ func (_q *UserQuery) Unique(unique bool) *UserQuery {
 func (_q *UserQuery) Order(o ...user.OrderOption) *UserQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryApplications chains the current query on the "applications" edge.
+func (_q *UserQuery) QueryApplications() *ApplicationQuery {
+	query := (&ApplicationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ApplicationsTable, user.ApplicationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QuerySessions chains the current query on the "sessions" edge.
@@ -455,6 +480,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		order:                              append([]user.OrderOption{}, _q.order...),
 		inters:                             append([]Interceptor{}, _q.inters...),
 		predicates:                         append([]predicate.User{}, _q.predicates...),
+		withApplications:                   _q.withApplications.Clone(),
 		withSessions:                       _q.withSessions.Clone(),
 		withAPITokens:                      _q.withAPITokens.Clone(),
 		withAffiliations:                   _q.withAffiliations.Clone(),
@@ -468,6 +494,17 @@ func (_q *UserQuery) Clone() *UserQuery {
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithApplications tells the query-builder to eager-load the nodes that are connected to
+// the "applications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithApplications(opts ...func(*ApplicationQuery)) *UserQuery {
+	query := (&ApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withApplications = query
+	return _q
 }
 
 // WithSessions tells the query-builder to eager-load the nodes that are connected to
@@ -642,7 +679,8 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [9]bool{
+			_q.withApplications != nil,
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
 			_q.withAffiliations != nil,
@@ -673,6 +711,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	}
 	if len(nodes) == 0 {
 		return nodes, nil
+	}
+	if query := _q.withApplications; query != nil {
+		if err := _q.loadApplications(ctx, query, nodes,
+			func(n *User) { n.Edges.Applications = []*Application{} },
+			func(n *User, e *Application) { n.Edges.Applications = append(n.Edges.Applications, e) }); err != nil {
+			return nil, err
+		}
 	}
 	if query := _q.withSessions; query != nil {
 		if err := _q.loadSessions(ctx, query, nodes,
@@ -729,6 +774,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadMeetingInvitations(ctx, query, nodes,
 			func(n *User) { n.Edges.MeetingInvitations = []*Meeting{} },
 			func(n *User, e *Meeting) { n.Edges.MeetingInvitations = append(n.Edges.MeetingInvitations, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedApplications {
+		if err := _q.loadApplications(ctx, query, nodes,
+			func(n *User) { n.appendNamedApplications(name) },
+			func(n *User, e *Application) { n.appendNamedApplications(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -796,6 +848,36 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	return nodes, nil
 }
 
+func (_q *UserQuery) loadApplications(ctx context.Context, query *ApplicationQuery, nodes []*User, init func(*User), assign func(*User, *Application)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(application.FieldTraineeID)
+	}
+	query.Where(predicate.Application(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ApplicationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.TraineeID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "trainee_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *UserQuery) loadSessions(ctx context.Context, query *SessionQuery, nodes []*User, init func(*User), assign func(*User, *Session)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[pulid.ID]*User)
@@ -1247,6 +1329,20 @@ func (_q *UserQuery) ForShare(opts ...sql.LockOption) *UserQuery {
 func (_q *UserQuery) Modify(modifiers ...func(s *sql.Selector)) *UserSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedApplications tells the query-builder to eager-load the nodes that are connected to the "applications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedApplications(name string, opts ...func(*ApplicationQuery)) *UserQuery {
+	query := (&ApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedApplications == nil {
+		_q.withNamedApplications = make(map[string]*ApplicationQuery)
+	}
+	_q.withNamedApplications[name] = query
+	return _q
 }
 
 // WithNamedSessions tells the query-builder to eager-load the nodes that are connected to the "sessions"

@@ -145,3 +145,20 @@ func criteria(in []*model.CriterionInput) []vocab.Criterion {
 	}
 	return out
 }
+
+func applicationPayload(a *ent.Application, err error) (*model.ApplicationPayload, error) {
+	a, ue, err := split(a, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ApplicationPayload{Application: a, UserErrors: ue}, nil
+}
+
+// reader is the client a field resolver reads with: the mutation's transaction when there
+// is one (so a payload shows what the mutation just wrote), else the service client.
+func (r *Resolver) reader(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.Client
+}

@@ -54,6 +54,9 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[pulid.ID
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy))
 }
 
+// Application returns ApplicationResolver implementation.
+func (r *Resolver) Application() ApplicationResolver { return &applicationResolver{r} }
+
 // Call returns CallResolver implementation.
 func (r *Resolver) Call() CallResolver { return &callResolver{r} }
 
@@ -61,6 +64,9 @@ func (r *Resolver) Call() CallResolver { return &callResolver{r} }
 func (r *Resolver) ConflictOfInterestDeclaration() ConflictOfInterestDeclarationResolver {
 	return &conflictOfInterestDeclarationResolver{r}
 }
+
+// Document returns DocumentResolver implementation.
+func (r *Resolver) Document() DocumentResolver { return &documentResolver{r} }
 
 // HostCentre returns HostCentreResolver implementation.
 func (r *Resolver) HostCentre() HostCentreResolver { return &hostCentreResolver{r} }
@@ -77,6 +83,9 @@ func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Review returns ReviewResolver implementation.
+func (r *Resolver) Review() ReviewResolver { return &reviewResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
@@ -84,13 +93,16 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 func (r *Resolver) WorkingGroup() WorkingGroupResolver { return &workingGroupResolver{r} }
 
 type (
+	applicationResolver                   struct{ *Resolver }
 	callResolver                          struct{ *Resolver }
 	conflictOfInterestDeclarationResolver struct{ *Resolver }
+	documentResolver                      struct{ *Resolver }
 	hostCentreResolver                    struct{ *Resolver }
 	hostSlotResolver                      struct{ *Resolver }
 	meetingResolver                       struct{ *Resolver }
 	membershipResolver                    struct{ *Resolver }
 	queryResolver                         struct{ *Resolver }
+	reviewResolver                        struct{ *Resolver }
 	userResolver                          struct{ *Resolver }
 	workingGroupResolver                  struct{ *Resolver }
 )

@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/membership"
@@ -40,14 +41,17 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Application() ApplicationResolver
 	Call() CallResolver
 	ConflictOfInterestDeclaration() ConflictOfInterestDeclarationResolver
+	Document() DocumentResolver
 	HostCentre() HostCentreResolver
 	HostSlot() HostSlotResolver
 	Meeting() MeetingResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Review() ReviewResolver
 	User() UserResolver
 	WorkingGroup() WorkingGroupResolver
 }
@@ -102,6 +106,59 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Application struct {
+		Availability        func(childComplexity int) int
+		Call                func(childComplexity int) int
+		CallID              func(childComplexity int) int
+		CartExperienceYears func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		DecidedAt           func(childComplexity int) int
+		Documents           func(childComplexity int) int
+		FocusAreas          func(childComplexity int) int
+		HomeOrganisation    func(childComplexity int) int
+		HomeOrganisationID  func(childComplexity int) int
+		HostChoices         func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Languages           func(childComplexity int) int
+		Missing             func(childComplexity int) int
+		Motivation          func(childComplexity int) int
+		PreferredWeeks      func(childComplexity int) int
+		RefereeRequests     func(childComplexity int) int
+		Reviews             func(childComplexity int) int
+		Role                func(childComplexity int) int
+		Score               func(childComplexity int) int
+		Status              func(childComplexity int) int
+		StatusReason        func(childComplexity int) int
+		SubmittedAt         func(childComplexity int) int
+		Trainee             func(childComplexity int) int
+		TraineeID           func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+		WithdrawnAt         func(childComplexity int) int
+	}
+
+	ApplicationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ApplicationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ApplicationPayload struct {
+		Application func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
+	ApplicationScore struct {
+		Application func(childComplexity int) int
+		Rank        func(childComplexity int) int
+		Reviews     func(childComplexity int) int
+		Score       func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		Action     func(childComplexity int) int
 		ActorEmail func(childComplexity int) int
@@ -128,6 +185,8 @@ type ComplexityRoot struct {
 
 	Call struct {
 		AcceptingApplications  func(childComplexity int) int
+		Applications           func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApplicationOrder) int
+		ApplicationsCSV        func(childComplexity int) int
 		ClosesAt               func(childComplexity int) int
 		ClosesLocal            func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
@@ -135,6 +194,7 @@ type ComplexityRoot struct {
 		DescriptionHTML        func(childComplexity int) int
 		EligibleCountries      func(childComplexity int) int
 		FundedPlaces           func(childComplexity int) int
+		HostRanking            func(childComplexity int, hostCentreID pulid.ID) int
 		ID                     func(childComplexity int) int
 		MaxPreferences         func(childComplexity int) int
 		MinLeadDays            func(childComplexity int) int
@@ -150,6 +210,8 @@ type ComplexityRoot struct {
 		RefereeLetters         func(childComplexity int) int
 		RequiredDocuments      func(childComplexity int) int
 		ReviewCriteria         func(childComplexity int) int
+		ReviewQueue            func(childComplexity int) int
+		ReviewRanking          func(childComplexity int) int
 		Slots                  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostSlotOrder) int
 		Status                 func(childComplexity int) int
 		StatusReason           func(childComplexity int) int
@@ -215,6 +277,11 @@ type ComplexityRoot struct {
 		Weight func(childComplexity int) int
 	}
 
+	CriterionScore struct {
+		Key   func(childComplexity int) int
+		Score func(childComplexity int) int
+	}
+
 	DateRange struct {
 		From func(childComplexity int) int
 		To   func(childComplexity int) int
@@ -226,6 +293,25 @@ type ComplexityRoot struct {
 		Kind         func(childComplexity int) int
 		Organisation func(childComplexity int) int
 		To           func(childComplexity int) int
+	}
+
+	Document struct {
+		Application      func(childComplexity int) int
+		ApplicationID    func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		DownloadURL      func(childComplexity int) int
+		Filename         func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Kind             func(childComplexity int) int
+		RefereeRequest   func(childComplexity int) int
+		RefereeRequestID func(childComplexity int) int
+		Size             func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+	}
+
+	DocumentPayload struct {
+		Document   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	HostCentre struct {
@@ -265,6 +351,11 @@ type ComplexityRoot struct {
 
 	HostCentrePayload struct {
 		HostCentre func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	HostRankingPayload struct {
+		Ranking    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -395,7 +486,9 @@ type ComplexityRoot struct {
 		CreateOrganisation         func(childComplexity int, input model.CreateOrganisationInput) int
 		CreateUser                 func(childComplexity int, input model.CreateUserInput) int
 		CreateWorkingGroup         func(childComplexity int, input model.CreateWorkingGroupInput) int
+		DecideEligibility          func(childComplexity int, input model.DecideEligibilityInput) int
 		DeclareConflictsOfInterest func(childComplexity int, input model.DeclareConflictsOfInterestInput) int
+		DeclareReviewConflict      func(childComplexity int, input model.DeclareReviewConflictInput) int
 		DeclineMembership          func(childComplexity int, input model.MembershipIDInput) int
 		EndMembership              func(childComplexity int, input model.EndMembershipInput) int
 		GrantRole                  func(childComplexity int, input model.ChangeRoleInput) int
@@ -406,21 +499,29 @@ type ComplexityRoot struct {
 		RedeemLoginLink            func(childComplexity int, input model.RedeemLoginLinkInput) int
 		RejectSlot                 func(childComplexity int, input model.SlotReasonInput) int
 		RemoveAffiliation          func(childComplexity int, input model.RemoveAffiliationInput) int
+		RemoveDocument             func(childComplexity int, input model.DocumentIDInput) int
 		RemoveHostCoordinator      func(childComplexity int, input model.HostCoordinatorInput) int
 		RequestLoginLink           func(childComplexity int, input model.RequestLoginLinkInput) int
+		RequestRefereeLetter       func(childComplexity int, input model.RequestRefereeLetterInput) int
 		RevokeAPIToken             func(childComplexity int, input model.RevokeAPITokenInput) int
 		RevokeRole                 func(childComplexity int, input model.ChangeRoleInput) int
+		SaveApplication            func(childComplexity int, input model.SaveApplicationInput) int
 		ScheduleMeeting            func(childComplexity int, input model.ScheduleMeetingInput) int
+		ScoreApplication           func(childComplexity int, input model.ScoreApplicationInput) int
 		SetAffiliation             func(childComplexity int, input model.SetAffiliationInput) int
 		SetUserDisabled            func(childComplexity int, input model.SetUserDisabledInput) int
 		SignOut                    func(childComplexity int) int
 		StartRanking               func(childComplexity int, input model.CallIDInput) int
 		StartReview                func(childComplexity int, input model.CallIDInput) int
+		SubmitApplication          func(childComplexity int, input model.ApplicationIDInput) int
+		SubmitHostRanking          func(childComplexity int, input model.SubmitHostRankingInput) int
 		UpdateCall                 func(childComplexity int, input model.UpdateCallInput) int
 		UpdateHostCentre           func(childComplexity int, input model.UpdateHostCentreInput) int
 		UpdateMeeting              func(childComplexity int, input model.UpdateMeetingInput) int
 		UpdateOrganisation         func(childComplexity int, input model.UpdateOrganisationInput) int
 		UpdateWorkingGroup         func(childComplexity int, input model.UpdateWorkingGroupInput) int
+		UploadDocument             func(childComplexity int, input model.UploadDocumentInput) int
+		WithdrawApplication        func(childComplexity int, input model.WithdrawApplicationInput) int
 		WithdrawSlot               func(childComplexity int, input model.SlotReasonInput) int
 	}
 
@@ -481,6 +582,24 @@ type ComplexityRoot struct {
 		UserErrors   func(childComplexity int) int
 	}
 
+	RefereeRequest struct {
+		Application   func(childComplexity int) int
+		ApplicationID func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		ReceivedAt    func(childComplexity int) int
+		RefereeEmail  func(childComplexity int) int
+		RefereeName   func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Waived        func(childComplexity int) int
+	}
+
+	RefereeRequestPayload struct {
+		RefereeRequest func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
 	RemoveAffiliationPayload struct {
 		RemovedID  func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -491,6 +610,25 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Review struct {
+		Application    func(childComplexity int) int
+		ApplicationID  func(childComplexity int) int
+		Comment        func(childComplexity int) int
+		Conflict       func(childComplexity int) int
+		ConflictReason func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Reviewer       func(childComplexity int) int
+		ReviewerID     func(childComplexity int) int
+		Scores         func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	ReviewPayload struct {
+		Review     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	SignOutPayload struct {
 		SignedOut func(childComplexity int) int
 	}
@@ -498,6 +636,7 @@ type ComplexityRoot struct {
 	User struct {
 		APITokens                      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder) int
 		Affiliations                   func(childComplexity int) int
+		Applications                   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApplicationOrder) int
 		ConflictOfInterestDeclarations func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConflictOfInterestDeclarationOrder) int
 		CoordinatedCentres             func(childComplexity int) int
 		CreatedAt                      func(childComplexity int) int
@@ -570,15 +709,28 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ApplicationResolver interface {
+	HostChoices(ctx context.Context, obj *ent.Application) ([]*ent.HostCentre, error)
+	Missing(ctx context.Context, obj *ent.Application) ([]string, error)
+	Reviews(ctx context.Context, obj *ent.Application) ([]*ent.Review, error)
+	Score(ctx context.Context, obj *ent.Application) (*float64, error)
+}
 type CallResolver interface {
 	DescriptionHTML(ctx context.Context, obj *ent.Call) (string, error)
 	OpensLocal(ctx context.Context, obj *ent.Call) (string, error)
 	ClosesLocal(ctx context.Context, obj *ent.Call) (string, error)
 	AcceptingApplications(ctx context.Context, obj *ent.Call) (bool, error)
+	ReviewRanking(ctx context.Context, obj *ent.Call) ([]*model.ApplicationScore, error)
+	ReviewQueue(ctx context.Context, obj *ent.Call) ([]*ent.Application, error)
+	HostRanking(ctx context.Context, obj *ent.Call, hostCentreID pulid.ID) ([]*ent.Application, error)
+	ApplicationsCSV(ctx context.Context, obj *ent.Call) (string, error)
 }
 type ConflictOfInterestDeclarationResolver interface {
 	RenewBy(ctx context.Context, obj *ent.ConflictOfInterestDeclaration) (vocab.Date, error)
 	Current(ctx context.Context, obj *ent.ConflictOfInterestDeclaration) (bool, error)
+}
+type DocumentResolver interface {
+	DownloadURL(ctx context.Context, obj *ent.Document) (string, error)
 }
 type HostCentreResolver interface {
 	DescriptionHTML(ctx context.Context, obj *ent.HostCentre) (string, error)
@@ -606,6 +758,13 @@ type MutationResolver interface {
 	RevokeRole(ctx context.Context, input model.ChangeRoleInput) (*model.UserPayload, error)
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.APITokenPayload, error)
+	SaveApplication(ctx context.Context, input model.SaveApplicationInput) (*model.ApplicationPayload, error)
+	UploadDocument(ctx context.Context, input model.UploadDocumentInput) (*model.DocumentPayload, error)
+	RemoveDocument(ctx context.Context, input model.DocumentIDInput) (*model.ApplicationPayload, error)
+	RequestRefereeLetter(ctx context.Context, input model.RequestRefereeLetterInput) (*model.RefereeRequestPayload, error)
+	SubmitApplication(ctx context.Context, input model.ApplicationIDInput) (*model.ApplicationPayload, error)
+	WithdrawApplication(ctx context.Context, input model.WithdrawApplicationInput) (*model.ApplicationPayload, error)
+	DecideEligibility(ctx context.Context, input model.DecideEligibilityInput) (*model.ApplicationPayload, error)
 	CreateOrganisation(ctx context.Context, input model.CreateOrganisationInput) (*model.OrganisationPayload, error)
 	UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error)
 	CreateHostCentre(ctx context.Context, input model.CreateHostCentreInput) (*model.HostCentrePayload, error)
@@ -637,6 +796,9 @@ type MutationResolver interface {
 	ApproveSlot(ctx context.Context, input model.SlotIDInput) (*model.HostSlotPayload, error)
 	RejectSlot(ctx context.Context, input model.SlotReasonInput) (*model.HostSlotPayload, error)
 	WithdrawSlot(ctx context.Context, input model.SlotReasonInput) (*model.HostSlotPayload, error)
+	ScoreApplication(ctx context.Context, input model.ScoreApplicationInput) (*model.ReviewPayload, error)
+	DeclareReviewConflict(ctx context.Context, input model.DeclareReviewConflictInput) (*model.ReviewPayload, error)
+	SubmitHostRanking(ctx context.Context, input model.SubmitHostRankingInput) (*model.HostRankingPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -649,6 +811,9 @@ type QueryResolver interface {
 	Meetings(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) (*ent.MeetingConnection, error)
 	Me(ctx context.Context) (*ent.User, error)
 	Calls(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) (*ent.CallConnection, error)
+}
+type ReviewResolver interface {
+	Scores(ctx context.Context, obj *ent.Review) ([]*model.CriterionScore, error)
 }
 type UserResolver interface {
 	LatestDeclaration(ctx context.Context, obj *ent.User) (*ent.ConflictOfInterestDeclaration, error)
@@ -854,6 +1019,239 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApiTokenPayload.UserErrors(childComplexity), true
 
+	case "Application.availability":
+		if e.ComplexityRoot.Application.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Availability(childComplexity), true
+	case "Application.call":
+		if e.ComplexityRoot.Application.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Call(childComplexity), true
+	case "Application.callID":
+		if e.ComplexityRoot.Application.CallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.CallID(childComplexity), true
+	case "Application.cartExperienceYears":
+		if e.ComplexityRoot.Application.CartExperienceYears == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.CartExperienceYears(childComplexity), true
+	case "Application.createdAt":
+		if e.ComplexityRoot.Application.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.CreatedAt(childComplexity), true
+	case "Application.decidedAt":
+		if e.ComplexityRoot.Application.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.DecidedAt(childComplexity), true
+	case "Application.documents":
+		if e.ComplexityRoot.Application.Documents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Documents(childComplexity), true
+	case "Application.focusAreas":
+		if e.ComplexityRoot.Application.FocusAreas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.FocusAreas(childComplexity), true
+	case "Application.homeOrganisation":
+		if e.ComplexityRoot.Application.HomeOrganisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.HomeOrganisation(childComplexity), true
+	case "Application.homeOrganisationID":
+		if e.ComplexityRoot.Application.HomeOrganisationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.HomeOrganisationID(childComplexity), true
+	case "Application.hostChoices":
+		if e.ComplexityRoot.Application.HostChoices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.HostChoices(childComplexity), true
+	case "Application.id":
+		if e.ComplexityRoot.Application.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.ID(childComplexity), true
+	case "Application.languages":
+		if e.ComplexityRoot.Application.Languages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Languages(childComplexity), true
+	case "Application.missing":
+		if e.ComplexityRoot.Application.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Missing(childComplexity), true
+	case "Application.motivation":
+		if e.ComplexityRoot.Application.Motivation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Motivation(childComplexity), true
+	case "Application.preferredWeeks":
+		if e.ComplexityRoot.Application.PreferredWeeks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.PreferredWeeks(childComplexity), true
+	case "Application.refereeRequests":
+		if e.ComplexityRoot.Application.RefereeRequests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.RefereeRequests(childComplexity), true
+	case "Application.reviews":
+		if e.ComplexityRoot.Application.Reviews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Reviews(childComplexity), true
+	case "Application.role":
+		if e.ComplexityRoot.Application.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Role(childComplexity), true
+	case "Application.score":
+		if e.ComplexityRoot.Application.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Score(childComplexity), true
+	case "Application.status":
+		if e.ComplexityRoot.Application.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Status(childComplexity), true
+	case "Application.statusReason":
+		if e.ComplexityRoot.Application.StatusReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.StatusReason(childComplexity), true
+	case "Application.submittedAt":
+		if e.ComplexityRoot.Application.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.SubmittedAt(childComplexity), true
+	case "Application.trainee":
+		if e.ComplexityRoot.Application.Trainee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Trainee(childComplexity), true
+	case "Application.traineeID":
+		if e.ComplexityRoot.Application.TraineeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.TraineeID(childComplexity), true
+	case "Application.updatedAt":
+		if e.ComplexityRoot.Application.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.UpdatedAt(childComplexity), true
+	case "Application.withdrawnAt":
+		if e.ComplexityRoot.Application.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.WithdrawnAt(childComplexity), true
+
+	case "ApplicationConnection.edges":
+		if e.ComplexityRoot.ApplicationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationConnection.Edges(childComplexity), true
+	case "ApplicationConnection.pageInfo":
+		if e.ComplexityRoot.ApplicationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationConnection.PageInfo(childComplexity), true
+	case "ApplicationConnection.totalCount":
+		if e.ComplexityRoot.ApplicationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationConnection.TotalCount(childComplexity), true
+
+	case "ApplicationEdge.cursor":
+		if e.ComplexityRoot.ApplicationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationEdge.Cursor(childComplexity), true
+	case "ApplicationEdge.node":
+		if e.ComplexityRoot.ApplicationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationEdge.Node(childComplexity), true
+
+	case "ApplicationPayload.application":
+		if e.ComplexityRoot.ApplicationPayload.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationPayload.Application(childComplexity), true
+	case "ApplicationPayload.userErrors":
+		if e.ComplexityRoot.ApplicationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationPayload.UserErrors(childComplexity), true
+
+	case "ApplicationScore.application":
+		if e.ComplexityRoot.ApplicationScore.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationScore.Application(childComplexity), true
+	case "ApplicationScore.rank":
+		if e.ComplexityRoot.ApplicationScore.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationScore.Rank(childComplexity), true
+	case "ApplicationScore.reviews":
+		if e.ComplexityRoot.ApplicationScore.Reviews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationScore.Reviews(childComplexity), true
+	case "ApplicationScore.score":
+		if e.ComplexityRoot.ApplicationScore.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationScore.Score(childComplexity), true
+
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
 			break
@@ -953,6 +1351,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Call.AcceptingApplications(childComplexity), true
+	case "Call.applications":
+		if e.ComplexityRoot.Call.Applications == nil {
+			break
+		}
+
+		args, err := ec.field_Call_applications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Call.Applications(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ApplicationOrder)), true
+	case "Call.applicationsCsv":
+		if e.ComplexityRoot.Call.ApplicationsCSV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ApplicationsCSV(childComplexity), true
 	case "Call.closesAt":
 		if e.ComplexityRoot.Call.ClosesAt == nil {
 			break
@@ -995,6 +1410,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Call.FundedPlaces(childComplexity), true
+	case "Call.hostRanking":
+		if e.ComplexityRoot.Call.HostRanking == nil {
+			break
+		}
+
+		args, err := ec.field_Call_hostRanking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Call.HostRanking(childComplexity, args["hostCentreId"].(pulid.ID)), true
 	case "Call.id":
 		if e.ComplexityRoot.Call.ID == nil {
 			break
@@ -1085,6 +1511,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Call.ReviewCriteria(childComplexity), true
+	case "Call.reviewQueue":
+		if e.ComplexityRoot.Call.ReviewQueue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ReviewQueue(childComplexity), true
+	case "Call.reviewRanking":
+		if e.ComplexityRoot.Call.ReviewRanking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ReviewRanking(childComplexity), true
 	case "Call.slots":
 		if e.ComplexityRoot.Call.Slots == nil {
 			break
@@ -1316,6 +1754,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Criterion.Weight(childComplexity), true
 
+	case "CriterionScore.key":
+		if e.ComplexityRoot.CriterionScore.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CriterionScore.Key(childComplexity), true
+	case "CriterionScore.score":
+		if e.ComplexityRoot.CriterionScore.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CriterionScore.Score(childComplexity), true
+
 	case "DateRange.from":
 		if e.ComplexityRoot.DateRange.From == nil {
 			break
@@ -1359,6 +1810,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeclaredInterest.To(childComplexity), true
+
+	case "Document.application":
+		if e.ComplexityRoot.Document.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.Application(childComplexity), true
+	case "Document.applicationID":
+		if e.ComplexityRoot.Document.ApplicationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.ApplicationID(childComplexity), true
+	case "Document.createdAt":
+		if e.ComplexityRoot.Document.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.CreatedAt(childComplexity), true
+	case "Document.downloadUrl":
+		if e.ComplexityRoot.Document.DownloadURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.DownloadURL(childComplexity), true
+	case "Document.filename":
+		if e.ComplexityRoot.Document.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.Filename(childComplexity), true
+	case "Document.id":
+		if e.ComplexityRoot.Document.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.ID(childComplexity), true
+	case "Document.kind":
+		if e.ComplexityRoot.Document.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.Kind(childComplexity), true
+	case "Document.refereeRequest":
+		if e.ComplexityRoot.Document.RefereeRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.RefereeRequest(childComplexity), true
+	case "Document.refereeRequestID":
+		if e.ComplexityRoot.Document.RefereeRequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.RefereeRequestID(childComplexity), true
+	case "Document.size":
+		if e.ComplexityRoot.Document.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.Size(childComplexity), true
+	case "Document.updatedAt":
+		if e.ComplexityRoot.Document.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.UpdatedAt(childComplexity), true
+
+	case "DocumentPayload.document":
+		if e.ComplexityRoot.DocumentPayload.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DocumentPayload.Document(childComplexity), true
+	case "DocumentPayload.userErrors":
+		if e.ComplexityRoot.DocumentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DocumentPayload.UserErrors(childComplexity), true
 
 	case "HostCentre.acceptingObservers":
 		if e.ComplexityRoot.HostCentre.AcceptingObservers == nil {
@@ -1536,6 +2067,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HostCentrePayload.UserErrors(childComplexity), true
+
+	case "HostRankingPayload.ranking":
+		if e.ComplexityRoot.HostRankingPayload.Ranking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostRankingPayload.Ranking(childComplexity), true
+	case "HostRankingPayload.userErrors":
+		if e.ComplexityRoot.HostRankingPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostRankingPayload.UserErrors(childComplexity), true
 
 	case "HostSlot.call":
 		if e.ComplexityRoot.HostSlot.Call == nil {
@@ -2154,6 +2698,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWorkingGroup(childComplexity, args["input"].(model.CreateWorkingGroupInput)), true
+	case "Mutation.decideEligibility":
+		if e.ComplexityRoot.Mutation.DecideEligibility == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideEligibility_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideEligibility(childComplexity, args["input"].(model.DecideEligibilityInput)), true
 	case "Mutation.declareConflictsOfInterest":
 		if e.ComplexityRoot.Mutation.DeclareConflictsOfInterest == nil {
 			break
@@ -2165,6 +2720,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeclareConflictsOfInterest(childComplexity, args["input"].(model.DeclareConflictsOfInterestInput)), true
+	case "Mutation.declareReviewConflict":
+		if e.ComplexityRoot.Mutation.DeclareReviewConflict == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declareReviewConflict_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclareReviewConflict(childComplexity, args["input"].(model.DeclareReviewConflictInput)), true
 	case "Mutation.declineMembership":
 		if e.ComplexityRoot.Mutation.DeclineMembership == nil {
 			break
@@ -2275,6 +2841,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveAffiliation(childComplexity, args["input"].(model.RemoveAffiliationInput)), true
+	case "Mutation.removeDocument":
+		if e.ComplexityRoot.Mutation.RemoveDocument == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeDocument_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveDocument(childComplexity, args["input"].(model.DocumentIDInput)), true
 	case "Mutation.removeHostCoordinator":
 		if e.ComplexityRoot.Mutation.RemoveHostCoordinator == nil {
 			break
@@ -2297,6 +2874,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestLoginLink(childComplexity, args["input"].(model.RequestLoginLinkInput)), true
+	case "Mutation.requestRefereeLetter":
+		if e.ComplexityRoot.Mutation.RequestRefereeLetter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestRefereeLetter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestRefereeLetter(childComplexity, args["input"].(model.RequestRefereeLetterInput)), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -2319,6 +2907,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.ChangeRoleInput)), true
+	case "Mutation.saveApplication":
+		if e.ComplexityRoot.Mutation.SaveApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveApplication(childComplexity, args["input"].(model.SaveApplicationInput)), true
 	case "Mutation.scheduleMeeting":
 		if e.ComplexityRoot.Mutation.ScheduleMeeting == nil {
 			break
@@ -2330,6 +2929,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScheduleMeeting(childComplexity, args["input"].(model.ScheduleMeetingInput)), true
+	case "Mutation.scoreApplication":
+		if e.ComplexityRoot.Mutation.ScoreApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scoreApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScoreApplication(childComplexity, args["input"].(model.ScoreApplicationInput)), true
 	case "Mutation.setAffiliation":
 		if e.ComplexityRoot.Mutation.SetAffiliation == nil {
 			break
@@ -2380,6 +2990,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartReview(childComplexity, args["input"].(model.CallIDInput)), true
+	case "Mutation.submitApplication":
+		if e.ComplexityRoot.Mutation.SubmitApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitApplication(childComplexity, args["input"].(model.ApplicationIDInput)), true
+	case "Mutation.submitHostRanking":
+		if e.ComplexityRoot.Mutation.SubmitHostRanking == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitHostRanking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitHostRanking(childComplexity, args["input"].(model.SubmitHostRankingInput)), true
 	case "Mutation.updateCall":
 		if e.ComplexityRoot.Mutation.UpdateCall == nil {
 			break
@@ -2435,6 +3067,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateWorkingGroup(childComplexity, args["input"].(model.UpdateWorkingGroupInput)), true
+	case "Mutation.uploadDocument":
+		if e.ComplexityRoot.Mutation.UploadDocument == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadDocument_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadDocument(childComplexity, args["input"].(model.UploadDocumentInput)), true
+	case "Mutation.withdrawApplication":
+		if e.ComplexityRoot.Mutation.WithdrawApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawApplication(childComplexity, args["input"].(model.WithdrawApplicationInput)), true
 	case "Mutation.withdrawSlot":
 		if e.ComplexityRoot.Mutation.WithdrawSlot == nil {
 			break
@@ -2716,6 +3370,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RedeemLoginLinkPayload.UserErrors(childComplexity), true
 
+	case "RefereeRequest.application":
+		if e.ComplexityRoot.RefereeRequest.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequest.Application(childComplexity), true
+	case "RefereeRequest.applicationID":
+		if e.ComplexityRoot.RefereeRequest.ApplicationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequest.ApplicationID(childComplexity), true
+	case "RefereeRequest.createdAt":
+		if e.ComplexityRoot.RefereeRequest.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequest.CreatedAt(childComplexity), true
+	case "RefereeRequest.expiresAt":
+		if e.ComplexityRoot.RefereeRequest.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequest.ExpiresAt(childComplexity), true
+	case "RefereeRequest.id":
+		if e.ComplexityRoot.RefereeRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequest.ID(childComplexity), true
+	case "RefereeRequest.receivedAt":
+		if e.ComplexityRoot.RefereeRequest.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequest.ReceivedAt(childComplexity), true
+	case "RefereeRequest.refereeEmail":
+		if e.ComplexityRoot.RefereeRequest.RefereeEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequest.RefereeEmail(childComplexity), true
+	case "RefereeRequest.refereeName":
+		if e.ComplexityRoot.RefereeRequest.RefereeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequest.RefereeName(childComplexity), true
+	case "RefereeRequest.updatedAt":
+		if e.ComplexityRoot.RefereeRequest.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequest.UpdatedAt(childComplexity), true
+	case "RefereeRequest.waived":
+		if e.ComplexityRoot.RefereeRequest.Waived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequest.Waived(childComplexity), true
+
+	case "RefereeRequestPayload.refereeRequest":
+		if e.ComplexityRoot.RefereeRequestPayload.RefereeRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequestPayload.RefereeRequest(childComplexity), true
+	case "RefereeRequestPayload.userErrors":
+		if e.ComplexityRoot.RefereeRequestPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefereeRequestPayload.UserErrors(childComplexity), true
+
 	case "RemoveAffiliationPayload.removedId":
 		if e.ComplexityRoot.RemoveAffiliationPayload.RemovedID == nil {
 			break
@@ -2742,6 +3470,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RequestLoginLinkPayload.UserErrors(childComplexity), true
 
+	case "Review.application":
+		if e.ComplexityRoot.Review.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Application(childComplexity), true
+	case "Review.applicationID":
+		if e.ComplexityRoot.Review.ApplicationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.ApplicationID(childComplexity), true
+	case "Review.comment":
+		if e.ComplexityRoot.Review.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Comment(childComplexity), true
+	case "Review.conflict":
+		if e.ComplexityRoot.Review.Conflict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Conflict(childComplexity), true
+	case "Review.conflictReason":
+		if e.ComplexityRoot.Review.ConflictReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.ConflictReason(childComplexity), true
+	case "Review.createdAt":
+		if e.ComplexityRoot.Review.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.CreatedAt(childComplexity), true
+	case "Review.id":
+		if e.ComplexityRoot.Review.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.ID(childComplexity), true
+	case "Review.reviewer":
+		if e.ComplexityRoot.Review.Reviewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Reviewer(childComplexity), true
+	case "Review.reviewerID":
+		if e.ComplexityRoot.Review.ReviewerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.ReviewerID(childComplexity), true
+	case "Review.scores":
+		if e.ComplexityRoot.Review.Scores == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Scores(childComplexity), true
+	case "Review.updatedAt":
+		if e.ComplexityRoot.Review.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.UpdatedAt(childComplexity), true
+
+	case "ReviewPayload.review":
+		if e.ComplexityRoot.ReviewPayload.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewPayload.Review(childComplexity), true
+	case "ReviewPayload.userErrors":
+		if e.ComplexityRoot.ReviewPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewPayload.UserErrors(childComplexity), true
+
 	case "SignOutPayload.signedOut":
 		if e.ComplexityRoot.SignOutPayload.SignedOut == nil {
 			break
@@ -2766,6 +3574,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Affiliations(childComplexity), true
+	case "User.applications":
+		if e.ComplexityRoot.User.Applications == nil {
+			break
+		}
+
+		args, err := ec.field_User_applications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Applications(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ApplicationOrder)), true
 	case "User.conflictOfInterestDeclarations":
 		if e.ComplexityRoot.User.ConflictOfInterestDeclarations == nil {
 			break
@@ -3047,6 +3866,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AffiliationOrder", ec.unmarshalInputAffiliationOrder),
 			graphql.NewInputUnmarshaler("ApiTokenOrder", ec.unmarshalInputApiTokenOrder),
+			graphql.NewInputUnmarshaler("ApplicationIdInput", ec.unmarshalInputApplicationIdInput),
+			graphql.NewInputUnmarshaler("ApplicationOrder", ec.unmarshalInputApplicationOrder),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("CallFilters", ec.unmarshalInputCallFilters),
 			graphql.NewInputUnmarshaler("CallIdInput", ec.unmarshalInputCallIdInput),
@@ -3063,8 +3884,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("CreateWorkingGroupInput", ec.unmarshalInputCreateWorkingGroupInput),
 			graphql.NewInputUnmarshaler("CriterionInput", ec.unmarshalInputCriterionInput),
+			graphql.NewInputUnmarshaler("CriterionScoreInput", ec.unmarshalInputCriterionScoreInput),
+			graphql.NewInputUnmarshaler("DateRangeInput", ec.unmarshalInputDateRangeInput),
+			graphql.NewInputUnmarshaler("DecideEligibilityInput", ec.unmarshalInputDecideEligibilityInput),
 			graphql.NewInputUnmarshaler("DeclareConflictsOfInterestInput", ec.unmarshalInputDeclareConflictsOfInterestInput),
+			graphql.NewInputUnmarshaler("DeclareReviewConflictInput", ec.unmarshalInputDeclareReviewConflictInput),
 			graphql.NewInputUnmarshaler("DeclaredInterestInput", ec.unmarshalInputDeclaredInterestInput),
+			graphql.NewInputUnmarshaler("DocumentIdInput", ec.unmarshalInputDocumentIdInput),
+			graphql.NewInputUnmarshaler("DocumentOrder", ec.unmarshalInputDocumentOrder),
 			graphql.NewInputUnmarshaler("EndMembershipInput", ec.unmarshalInputEndMembershipInput),
 			graphql.NewInputUnmarshaler("HostCentreFilters", ec.unmarshalInputHostCentreFilters),
 			graphql.NewInputUnmarshaler("HostCentreOrder", ec.unmarshalInputHostCentreOrder),
@@ -3080,20 +3907,28 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProposeSlotInput", ec.unmarshalInputProposeSlotInput),
 			graphql.NewInputUnmarshaler("RecordMeetingMinutesInput", ec.unmarshalInputRecordMeetingMinutesInput),
 			graphql.NewInputUnmarshaler("RedeemLoginLinkInput", ec.unmarshalInputRedeemLoginLinkInput),
+			graphql.NewInputUnmarshaler("RefereeRequestOrder", ec.unmarshalInputRefereeRequestOrder),
 			graphql.NewInputUnmarshaler("RemoveAffiliationInput", ec.unmarshalInputRemoveAffiliationInput),
 			graphql.NewInputUnmarshaler("RequestLoginLinkInput", ec.unmarshalInputRequestLoginLinkInput),
+			graphql.NewInputUnmarshaler("RequestRefereeLetterInput", ec.unmarshalInputRequestRefereeLetterInput),
+			graphql.NewInputUnmarshaler("ReviewOrder", ec.unmarshalInputReviewOrder),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
+			graphql.NewInputUnmarshaler("SaveApplicationInput", ec.unmarshalInputSaveApplicationInput),
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
+			graphql.NewInputUnmarshaler("ScoreApplicationInput", ec.unmarshalInputScoreApplicationInput),
 			graphql.NewInputUnmarshaler("SetAffiliationInput", ec.unmarshalInputSetAffiliationInput),
 			graphql.NewInputUnmarshaler("SetUserDisabledInput", ec.unmarshalInputSetUserDisabledInput),
 			graphql.NewInputUnmarshaler("SlotIdInput", ec.unmarshalInputSlotIdInput),
 			graphql.NewInputUnmarshaler("SlotReasonInput", ec.unmarshalInputSlotReasonInput),
+			graphql.NewInputUnmarshaler("SubmitHostRankingInput", ec.unmarshalInputSubmitHostRankingInput),
 			graphql.NewInputUnmarshaler("UpdateCallInput", ec.unmarshalInputUpdateCallInput),
 			graphql.NewInputUnmarshaler("UpdateHostCentreInput", ec.unmarshalInputUpdateHostCentreInput),
 			graphql.NewInputUnmarshaler("UpdateMeetingInput", ec.unmarshalInputUpdateMeetingInput),
 			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
 			graphql.NewInputUnmarshaler("UpdateWorkingGroupInput", ec.unmarshalInputUpdateWorkingGroupInput),
+			graphql.NewInputUnmarshaler("UploadDocumentInput", ec.unmarshalInputUploadDocumentInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
+			graphql.NewInputUnmarshaler("WithdrawApplicationInput", ec.unmarshalInputWithdrawApplicationInput),
 			graphql.NewInputUnmarshaler("WorkingGroupFilters", ec.unmarshalInputWorkingGroupFilters),
 			graphql.NewInputUnmarshaler("WorkingGroupOrder", ec.unmarshalInputWorkingGroupOrder),
 		)
@@ -3171,7 +4006,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "directory.graphqls" "ent.graphqls" "groups.graphqls" "meetings.graphqls" "platform.graphqls" "programme.graphqls"
+//go:embed "applications.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "meetings.graphqls" "platform.graphqls" "programme.graphqls" "review.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3183,12 +4018,14 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "applications.graphqls", Input: sourceData("applications.graphqls"), BuiltIn: false},
 	{Name: "directory.graphqls", Input: sourceData("directory.graphqls"), BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 	{Name: "groups.graphqls", Input: sourceData("groups.graphqls"), BuiltIn: false},
 	{Name: "meetings.graphqls", Input: sourceData("meetings.graphqls"), BuiltIn: false},
 	{Name: "platform.graphqls", Input: sourceData("platform.graphqls"), BuiltIn: false},
 	{Name: "programme.graphqls", Input: sourceData("programme.graphqls"), BuiltIn: false},
+	{Name: "review.graphqls", Input: sourceData("review.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3286,6 +4123,112 @@ func (ec *executionContext) childFields_ApiTokenPayload(ctx context.Context, fie
 		return ec.fieldContext_ApiTokenPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiTokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Application(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Application_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Application_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Application_updatedAt(ctx, field)
+	case "callID":
+		return ec.fieldContext_Application_callID(ctx, field)
+	case "traineeID":
+		return ec.fieldContext_Application_traineeID(ctx, field)
+	case "status":
+		return ec.fieldContext_Application_status(ctx, field)
+	case "statusReason":
+		return ec.fieldContext_Application_statusReason(ctx, field)
+	case "homeOrganisationID":
+		return ec.fieldContext_Application_homeOrganisationID(ctx, field)
+	case "role":
+		return ec.fieldContext_Application_role(ctx, field)
+	case "cartExperienceYears":
+		return ec.fieldContext_Application_cartExperienceYears(ctx, field)
+	case "motivation":
+		return ec.fieldContext_Application_motivation(ctx, field)
+	case "languages":
+		return ec.fieldContext_Application_languages(ctx, field)
+	case "focusAreas":
+		return ec.fieldContext_Application_focusAreas(ctx, field)
+	case "availability":
+		return ec.fieldContext_Application_availability(ctx, field)
+	case "preferredWeeks":
+		return ec.fieldContext_Application_preferredWeeks(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_Application_submittedAt(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_Application_decidedAt(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_Application_withdrawnAt(ctx, field)
+	case "call":
+		return ec.fieldContext_Application_call(ctx, field)
+	case "trainee":
+		return ec.fieldContext_Application_trainee(ctx, field)
+	case "homeOrganisation":
+		return ec.fieldContext_Application_homeOrganisation(ctx, field)
+	case "documents":
+		return ec.fieldContext_Application_documents(ctx, field)
+	case "refereeRequests":
+		return ec.fieldContext_Application_refereeRequests(ctx, field)
+	case "hostChoices":
+		return ec.fieldContext_Application_hostChoices(ctx, field)
+	case "missing":
+		return ec.fieldContext_Application_missing(ctx, field)
+	case "reviews":
+		return ec.fieldContext_Application_reviews(ctx, field)
+	case "score":
+		return ec.fieldContext_Application_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Application", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplicationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApplicationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApplicationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ApplicationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplicationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplicationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ApplicationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ApplicationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplicationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "application":
+		return ec.fieldContext_ApplicationPayload_application(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ApplicationPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplicationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplicationScore(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "application":
+		return ec.fieldContext_ApplicationScore_application(ctx, field)
+	case "score":
+		return ec.fieldContext_ApplicationScore_score(ctx, field)
+	case "reviews":
+		return ec.fieldContext_ApplicationScore_reviews(ctx, field)
+	case "rank":
+		return ec.fieldContext_ApplicationScore_rank(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplicationScore", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3386,6 +4329,8 @@ func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.
 		return ec.fieldContext_Call_noRepeatMonths(ctx, field)
 	case "rankingDeadline":
 		return ec.fieldContext_Call_rankingDeadline(ctx, field)
+	case "applications":
+		return ec.fieldContext_Call_applications(ctx, field)
 	case "slots":
 		return ec.fieldContext_Call_slots(ctx, field)
 	case "descriptionHtml":
@@ -3396,6 +4341,14 @@ func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.
 		return ec.fieldContext_Call_closesLocal(ctx, field)
 	case "acceptingApplications":
 		return ec.fieldContext_Call_acceptingApplications(ctx, field)
+	case "reviewRanking":
+		return ec.fieldContext_Call_reviewRanking(ctx, field)
+	case "reviewQueue":
+		return ec.fieldContext_Call_reviewQueue(ctx, field)
+	case "hostRanking":
+		return ec.fieldContext_Call_hostRanking(ctx, field)
+	case "applicationsCsv":
+		return ec.fieldContext_Call_applicationsCsv(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Call", field.Name)
 }
@@ -3514,6 +4467,26 @@ func (ec *executionContext) childFields_Criterion(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Criterion", field.Name)
 }
 
+func (ec *executionContext) childFields_CriterionScore(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_CriterionScore_key(ctx, field)
+	case "score":
+		return ec.fieldContext_CriterionScore_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CriterionScore", field.Name)
+}
+
+func (ec *executionContext) childFields_DateRange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_DateRange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DateRange_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DateRange", field.Name)
+}
+
 func (ec *executionContext) childFields_DeclaredInterest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "organisation":
@@ -3528,6 +4501,44 @@ func (ec *executionContext) childFields_DeclaredInterest(ctx context.Context, fi
 		return ec.fieldContext_DeclaredInterest_to(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeclaredInterest", field.Name)
+}
+
+func (ec *executionContext) childFields_Document(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Document_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Document_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Document_updatedAt(ctx, field)
+	case "applicationID":
+		return ec.fieldContext_Document_applicationID(ctx, field)
+	case "kind":
+		return ec.fieldContext_Document_kind(ctx, field)
+	case "filename":
+		return ec.fieldContext_Document_filename(ctx, field)
+	case "size":
+		return ec.fieldContext_Document_size(ctx, field)
+	case "refereeRequestID":
+		return ec.fieldContext_Document_refereeRequestID(ctx, field)
+	case "application":
+		return ec.fieldContext_Document_application(ctx, field)
+	case "refereeRequest":
+		return ec.fieldContext_Document_refereeRequest(ctx, field)
+	case "downloadUrl":
+		return ec.fieldContext_Document_downloadUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Document", field.Name)
+}
+
+func (ec *executionContext) childFields_DocumentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "document":
+		return ec.fieldContext_DocumentPayload_document(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DocumentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DocumentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_HostCentre(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3608,6 +4619,16 @@ func (ec *executionContext) childFields_HostCentrePayload(ctx context.Context, f
 		return ec.fieldContext_HostCentrePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HostCentrePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_HostRankingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ranking":
+		return ec.fieldContext_HostRankingPayload_ranking(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_HostRankingPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HostRankingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_HostSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3924,6 +4945,42 @@ func (ec *executionContext) childFields_RedeemLoginLinkPayload(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type RedeemLoginLinkPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RefereeRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RefereeRequest_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RefereeRequest_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_RefereeRequest_updatedAt(ctx, field)
+	case "applicationID":
+		return ec.fieldContext_RefereeRequest_applicationID(ctx, field)
+	case "refereeName":
+		return ec.fieldContext_RefereeRequest_refereeName(ctx, field)
+	case "refereeEmail":
+		return ec.fieldContext_RefereeRequest_refereeEmail(ctx, field)
+	case "waived":
+		return ec.fieldContext_RefereeRequest_waived(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_RefereeRequest_expiresAt(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_RefereeRequest_receivedAt(ctx, field)
+	case "application":
+		return ec.fieldContext_RefereeRequest_application(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefereeRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_RefereeRequestPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "refereeRequest":
+		return ec.fieldContext_RefereeRequestPayload_refereeRequest(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RefereeRequestPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefereeRequestPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RemoveAffiliationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "removedId":
@@ -3944,6 +5001,44 @@ func (ec *executionContext) childFields_RequestLoginLinkPayload(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type RequestLoginLinkPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Review(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Review_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Review_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Review_updatedAt(ctx, field)
+	case "applicationID":
+		return ec.fieldContext_Review_applicationID(ctx, field)
+	case "reviewerID":
+		return ec.fieldContext_Review_reviewerID(ctx, field)
+	case "comment":
+		return ec.fieldContext_Review_comment(ctx, field)
+	case "conflict":
+		return ec.fieldContext_Review_conflict(ctx, field)
+	case "conflictReason":
+		return ec.fieldContext_Review_conflictReason(ctx, field)
+	case "application":
+		return ec.fieldContext_Review_application(ctx, field)
+	case "reviewer":
+		return ec.fieldContext_Review_reviewer(ctx, field)
+	case "scores":
+		return ec.fieldContext_Review_scores(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Review", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "review":
+		return ec.fieldContext_ReviewPayload_review(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ReviewPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SignOutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "signedOut":
@@ -3962,6 +5057,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_updatedAt(ctx, field)
 	case "name":
 		return ec.fieldContext_User_name(ctx, field)
+	case "applications":
+		return ec.fieldContext_User_applications(ctx, field)
 	case "apiTokens":
 		return ec.fieldContext_User_apiTokens(ctx, field)
 	case "affiliations":
@@ -4207,6 +5304,66 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Call_applications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.ApplicationOrder, error) {
+			return ec.unmarshalOApplicationOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Call_hostRanking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "hostCentreId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["hostCentreId"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Call_slots_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -4482,12 +5639,40 @@ func (ec *executionContext) field_Mutation_createWorkingGroup_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_decideEligibility_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideEligibilityInput, error) {
+			return ec.unmarshalNDecideEligibilityInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDecideEligibilityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_declareConflictsOfInterest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DeclareConflictsOfInterestInput, error) {
 			return ec.unmarshalNDeclareConflictsOfInterestInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclareConflictsOfInterestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_declareReviewConflict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeclareReviewConflictInput, error) {
+			return ec.unmarshalNDeclareReviewConflictInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclareReviewConflictInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4636,6 +5821,20 @@ func (ec *executionContext) field_Mutation_removeAffiliation_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removeDocument_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DocumentIDInput, error) {
+			return ec.unmarshalNDocumentIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDocumentIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeHostCoordinator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4656,6 +5855,20 @@ func (ec *executionContext) field_Mutation_requestLoginLink_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RequestLoginLinkInput, error) {
 			return ec.unmarshalNRequestLoginLinkInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRequestLoginLinkInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestRefereeLetter_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestRefereeLetterInput, error) {
+			return ec.unmarshalNRequestRefereeLetterInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRequestRefereeLetterInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4692,12 +5905,40 @@ func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SaveApplicationInput, error) {
+			return ec.unmarshalNSaveApplicationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSaveApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_scheduleMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
 			return ec.unmarshalNScheduleMeetingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐScheduleMeetingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_scoreApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ScoreApplicationInput, error) {
+			return ec.unmarshalNScoreApplicationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐScoreApplicationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4754,6 +5995,34 @@ func (ec *executionContext) field_Mutation_startReview_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CallIDInput, error) {
 			return ec.unmarshalNCallIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCallIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ApplicationIDInput, error) {
+			return ec.unmarshalNApplicationIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitHostRanking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitHostRankingInput, error) {
+			return ec.unmarshalNSubmitHostRankingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSubmitHostRankingInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4824,6 +6093,34 @@ func (ec *executionContext) field_Mutation_updateWorkingGroup_args(ctx context.C
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateWorkingGroupInput, error) {
 			return ec.unmarshalNUpdateWorkingGroupInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateWorkingGroupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_uploadDocument_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UploadDocumentInput, error) {
+			return ec.unmarshalNUploadDocumentInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUploadDocumentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WithdrawApplicationInput, error) {
+			return ec.unmarshalNWithdrawApplicationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawApplicationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5288,6 +6585,52 @@ func (ec *executionContext) field_User_apiTokens_args(ctx context.Context, rawAr
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.ApiTokenOrder, error) {
 			return ec.unmarshalOApiTokenOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApiTokenOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_User_applications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.ApplicationOrder, error) {
+			return ec.unmarshalOApplicationOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6242,6 +7585,1006 @@ func (ec *executionContext) fieldContext_ApiTokenPayload_userErrors(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Application_id(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Application_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Application_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Application_callID(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_callID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_callID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Application_traineeID(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_traineeID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TraineeID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_traineeID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Application_status(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v application.Status) graphql.Marshaler {
+			return ec.marshalNApplicationStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋapplicationᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "ApplicationStatus")
+}
+
+func (ec *executionContext) _Application_statusReason(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_statusReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_statusReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_homeOrganisationID(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_homeOrganisationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HomeOrganisationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_homeOrganisationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Application_role(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_cartExperienceYears(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_cartExperienceYears(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CartExperienceYears, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_cartExperienceYears(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Application_motivation(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_motivation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Motivation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_motivation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_languages(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_languages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Languages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_languages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_focusAreas(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_focusAreas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FocusAreas, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.FocusArea) graphql.Marshaler {
+			return ec.marshalNFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_focusAreas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "FocusArea")
+}
+
+func (ec *executionContext) _Application_availability(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Availability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.DateRange) graphql.Marshaler {
+			return ec.marshalNDateRange2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDateRangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DateRange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_preferredWeeks(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_preferredWeeks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreferredWeeks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_preferredWeeks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Application_submittedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Application_decidedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Application_withdrawnAt(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_withdrawnAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawnAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_withdrawnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Application_call(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Call(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCall(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_trainee(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_trainee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trainee(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_trainee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_homeOrganisation(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_homeOrganisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HomeOrganisation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_homeOrganisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_documents(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_documents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Documents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Document) graphql.Marshaler {
+			return ec.marshalODocument2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐDocumentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_documents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Document(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_refereeRequests(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_refereeRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefereeRequests(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RefereeRequest) graphql.Marshaler {
+			return ec.marshalORefereeRequest2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequestᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_refereeRequests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefereeRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_hostChoices(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_hostChoices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().HostChoices(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.HostCentre) graphql.Marshaler {
+			return ec.marshalNHostCentre2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_hostChoices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentre(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_missing(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().Missing(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, true, true, "String")
+}
+
+func (ec *executionContext) _Application_reviews(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_reviews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().Reviews(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Review) graphql.Marshaler {
+			return ec.marshalNReview2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_reviews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Review(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_score(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().Score(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ApplicationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ApplicationEdge) graphql.Marshaler {
+			return ec.marshalOApplicationEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ApplicationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalOApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ApplicationPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.ApplicationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationPayload_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalOApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationPayload_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicationPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ApplicationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicationScore_application(ctx context.Context, field graphql.CollectedField, obj *model.ApplicationScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationScore_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationScore_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicationScore",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicationScore_score(ctx context.Context, field graphql.CollectedField, obj *model.ApplicationScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationScore_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationScore_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationScore", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ApplicationScore_reviews(ctx context.Context, field graphql.CollectedField, obj *model.ApplicationScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationScore_reviews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reviews, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationScore_reviews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationScore", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ApplicationScore_rank(ctx context.Context, field graphql.CollectedField, obj *model.ApplicationScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationScore_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationScore_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationScore", field, false, false, "Int")
+}
+
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7175,6 +9518,50 @@ func (ec *executionContext) fieldContext_Call_rankingDeadline(_ context.Context,
 	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Call_applications(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_applications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Applications(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ApplicationOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ApplicationConnection) graphql.Marshaler {
+			return ec.marshalNApplicationConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_applications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Call_applications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Call_slots(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7309,6 +9696,137 @@ func (ec *executionContext) _Call_acceptingApplications(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_Call_acceptingApplications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Call", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Call_reviewRanking(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_reviewRanking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().ReviewRanking(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ApplicationScore) graphql.Marshaler {
+			return ec.marshalNApplicationScore2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationScoreᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_reviewRanking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationScore(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_reviewQueue(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_reviewQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().ReviewQueue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_reviewQueue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_hostRanking(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_hostRanking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Call().HostRanking(ctx, obj, fc.Args["hostCentreId"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_hostRanking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Call_hostRanking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_applicationsCsv(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_applicationsCsv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().ApplicationsCSV(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_applicationsCsv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, true, true, "String")
 }
 
 func (ec *executionContext) _CallConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CallConnection) (ret graphql.Marshaler) {
@@ -8127,6 +10645,52 @@ func (ec *executionContext) fieldContext_Criterion_weight(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Criterion", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CriterionScore_key(ctx context.Context, field graphql.CollectedField, obj *model.CriterionScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CriterionScore_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CriterionScore_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CriterionScore", field, false, false, "String")
+}
+
+func (ec *executionContext) _CriterionScore_score(ctx context.Context, field graphql.CollectedField, obj *model.CriterionScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CriterionScore_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CriterionScore_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CriterionScore", field, false, false, "Int")
+}
+
 func (ec *executionContext) _DateRange_from(ctx context.Context, field graphql.CollectedField, obj *vocab.DateRange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8286,6 +10850,341 @@ func (ec *executionContext) _DeclaredInterest_to(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_DeclaredInterest_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeclaredInterest", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Document_id(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Document_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Document_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Document_applicationID(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_applicationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_applicationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Document_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.DocumentKind) graphql.Marshaler {
+			return ec.marshalNDocumentKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDocumentKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "DocumentKind")
+}
+
+func (ec *executionContext) _Document_filename(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "String")
+}
+
+func (ec *executionContext) _Document_size(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Document_refereeRequestID(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_refereeRequestID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefereeRequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Document_refereeRequestID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Document_application(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Document",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Document_refereeRequest(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_refereeRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefereeRequest(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RefereeRequest) graphql.Marshaler {
+			return ec.marshalORefereeRequest2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Document_refereeRequest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Document",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefereeRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Document_downloadUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_downloadUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Document().DownloadURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_downloadUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, true, true, "String")
+}
+
+func (ec *executionContext) _DocumentPayload_document(ctx context.Context, field graphql.CollectedField, obj *model.DocumentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DocumentPayload_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Document, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Document) graphql.Marshaler {
+			return ec.marshalODocument2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐDocument(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DocumentPayload_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DocumentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Document(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DocumentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DocumentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DocumentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DocumentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DocumentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _HostCentre_id(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
@@ -9006,6 +11905,70 @@ func (ec *executionContext) _HostCentrePayload_userErrors(ctx context.Context, f
 func (ec *executionContext) fieldContext_HostCentrePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "HostCentrePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HostRankingPayload_ranking(ctx context.Context, field graphql.CollectedField, obj *model.HostRankingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostRankingPayload_ranking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ranking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Application) graphql.Marshaler {
+			return ec.marshalOApplication2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HostRankingPayload_ranking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HostRankingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HostRankingPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.HostRankingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostRankingPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostRankingPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HostRankingPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -11369,6 +14332,314 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiToken(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_saveApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveApplication(ctx, fc.Args["input"].(model.SaveApplicationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApplicationPayload) graphql.Marshaler {
+			return ec.marshalNApplicationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_uploadDocument(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uploadDocument(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadDocument(ctx, fc.Args["input"].(model.UploadDocumentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DocumentPayload) graphql.Marshaler {
+			return ec.marshalNDocumentPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDocumentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uploadDocument(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DocumentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uploadDocument_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeDocument(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeDocument(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveDocument(ctx, fc.Args["input"].(model.DocumentIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApplicationPayload) graphql.Marshaler {
+			return ec.marshalNApplicationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeDocument(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeDocument_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestRefereeLetter(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestRefereeLetter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestRefereeLetter(ctx, fc.Args["input"].(model.RequestRefereeLetterInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RefereeRequestPayload) graphql.Marshaler {
+			return ec.marshalNRefereeRequestPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRefereeRequestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestRefereeLetter(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefereeRequestPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestRefereeLetter_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitApplication(ctx, fc.Args["input"].(model.ApplicationIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApplicationPayload) graphql.Marshaler {
+			return ec.marshalNApplicationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawApplication(ctx, fc.Args["input"].(model.WithdrawApplicationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApplicationPayload) graphql.Marshaler {
+			return ec.marshalNApplicationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideEligibility(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideEligibility(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideEligibility(ctx, fc.Args["input"].(model.DecideEligibilityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApplicationPayload) graphql.Marshaler {
+			return ec.marshalNApplicationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideEligibility(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideEligibility_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12733,6 +16004,138 @@ func (ec *executionContext) fieldContext_Mutation_withdrawSlot(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_scoreApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_scoreApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ScoreApplication(ctx, fc.Args["input"].(model.ScoreApplicationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReviewPayload) graphql.Marshaler {
+			return ec.marshalNReviewPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐReviewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_scoreApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_scoreApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declareReviewConflict(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declareReviewConflict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclareReviewConflict(ctx, fc.Args["input"].(model.DeclareReviewConflictInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReviewPayload) graphql.Marshaler {
+			return ec.marshalNReviewPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐReviewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declareReviewConflict(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declareReviewConflict_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitHostRanking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitHostRanking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitHostRanking(ctx, fc.Args["input"].(model.SubmitHostRankingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HostRankingPayload) graphql.Marshaler {
+			return ec.marshalNHostRankingPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostRankingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitHostRanking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostRankingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitHostRanking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13907,6 +17310,309 @@ func (ec *executionContext) fieldContext_RedeemLoginLinkPayload_userErrors(_ con
 	return fc, nil
 }
 
+func (ec *executionContext) _RefereeRequest_id(ctx context.Context, field graphql.CollectedField, obj *ent.RefereeRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequest_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefereeRequest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RefereeRequest_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.RefereeRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequest_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequest_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefereeRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RefereeRequest_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.RefereeRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequest_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequest_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefereeRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RefereeRequest_applicationID(ctx context.Context, field graphql.CollectedField, obj *ent.RefereeRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequest_applicationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequest_applicationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefereeRequest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RefereeRequest_refereeName(ctx context.Context, field graphql.CollectedField, obj *ent.RefereeRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequest_refereeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefereeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequest_refereeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefereeRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _RefereeRequest_refereeEmail(ctx context.Context, field graphql.CollectedField, obj *ent.RefereeRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequest_refereeEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefereeEmail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequest_refereeEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefereeRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _RefereeRequest_waived(ctx context.Context, field graphql.CollectedField, obj *ent.RefereeRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequest_waived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Waived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequest_waived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefereeRequest", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RefereeRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.RefereeRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequest_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequest_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefereeRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RefereeRequest_receivedAt(ctx context.Context, field graphql.CollectedField, obj *ent.RefereeRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequest_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequest_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefereeRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RefereeRequest_application(ctx context.Context, field graphql.CollectedField, obj *ent.RefereeRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequest_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequest_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefereeRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefereeRequestPayload_refereeRequest(ctx context.Context, field graphql.CollectedField, obj *model.RefereeRequestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequestPayload_refereeRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefereeRequest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RefereeRequest) graphql.Marshaler {
+			return ec.marshalORefereeRequest2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequestPayload_refereeRequest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefereeRequestPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefereeRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefereeRequestPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RefereeRequestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefereeRequestPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefereeRequestPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefereeRequestPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RemoveAffiliationPayload_removedId(ctx context.Context, field graphql.CollectedField, obj *model.RemoveAffiliationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14007,6 +17713,350 @@ func (ec *executionContext) _RequestLoginLinkPayload_userErrors(ctx context.Cont
 func (ec *executionContext) fieldContext_RequestLoginLinkPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RequestLoginLinkPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Review_id(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Review_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Review_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Review_applicationID(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_applicationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_applicationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Review_reviewerID(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_reviewerID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_reviewerID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Review_comment(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "String")
+}
+
+func (ec *executionContext) _Review_conflict(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_conflict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conflict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_conflict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Review_conflictReason(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_conflictReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConflictReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_conflictReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "String")
+}
+
+func (ec *executionContext) _Review_application(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Review",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Review_reviewer(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_reviewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reviewer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_reviewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Review",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Review_scores(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_scores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Review().Scores(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CriterionScore) graphql.Marshaler {
+			return ec.marshalNCriterionScore2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCriterionScoreᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_scores(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Review",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CriterionScore(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReviewPayload_review(ctx context.Context, field graphql.CollectedField, obj *model.ReviewPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewPayload_review(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Review, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Review) graphql.Marshaler {
+			return ec.marshalOReview2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReview(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewPayload_review(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReviewPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Review(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReviewPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ReviewPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReviewPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -14130,6 +18180,50 @@ func (ec *executionContext) _User_name(ctx context.Context, field graphql.Collec
 }
 func (ec *executionContext) fieldContext_User_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+}
+
+func (ec *executionContext) _User_applications(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_applications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Applications(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ApplicationOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ApplicationConnection) graphql.Marshaler {
+			return ec.marshalNApplicationConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_applications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_applications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _User_apiTokens(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -16427,6 +20521,101 @@ func UnmarshalApiTokenOrder(ctx context.Context, raw any) (ent.ApiTokenOrder, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputApplicationIdInput(ctx context.Context, obj any) (model.ApplicationIDInput, error) {
+	var it model.ApplicationIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApplicationIdInput unmarshals raw into the ApplicationIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApplicationIdInput(ctx context.Context, raw any) (model.ApplicationIDInput, error) {
+	var out model.ApplicationIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApplicationIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputApplicationOrder(ctx context.Context, obj any) (ent.ApplicationOrder, error) {
+	var it ent.ApplicationOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNApplicationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApplicationOrder unmarshals raw into the ApplicationOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApplicationOrder(ctx context.Context, raw any) (ent.ApplicationOrder, error) {
+	var out ent.ApplicationOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApplicationOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAuditEventOrder(ctx context.Context, obj any) (ent.AuditEventOrder, error) {
 	var it ent.AuditEventOrder
 	if obj == nil {
@@ -17482,6 +21671,160 @@ func UnmarshalCriterionInput(ctx context.Context, raw any) (model.CriterionInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCriterionScoreInput(ctx context.Context, obj any) (model.CriterionScoreInput, error) {
+	var it model.CriterionScoreInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "score"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "score":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("score"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Score = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCriterionScoreInput unmarshals raw into the CriterionScoreInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCriterionScoreInput(ctx context.Context, raw any) (model.CriterionScoreInput, error) {
+	var out model.CriterionScoreInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CriterionScoreInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDateRangeInput(ctx context.Context, obj any) (model.DateRangeInput, error) {
+	var it model.DateRangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDateRangeInput unmarshals raw into the DateRangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDateRangeInput(ctx context.Context, raw any) (model.DateRangeInput, error) {
+	var out model.DateRangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DateRangeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDecideEligibilityInput(ctx context.Context, obj any) (model.DecideEligibilityInput, error) {
+	var it model.DecideEligibilityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "eligible", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "eligible":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eligible"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eligible = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDecideEligibilityInput unmarshals raw into the DecideEligibilityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDecideEligibilityInput(ctx context.Context, raw any) (model.DecideEligibilityInput, error) {
+	var out model.DecideEligibilityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecideEligibilityInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeclareConflictsOfInterestInput(ctx context.Context, obj any) (model.DeclareConflictsOfInterestInput, error) {
 	var it model.DeclareConflictsOfInterestInput
 	if obj == nil {
@@ -17528,6 +21871,55 @@ func (ec *executionContext) unmarshalInputDeclareConflictsOfInterestInput(ctx co
 func UnmarshalDeclareConflictsOfInterestInput(ctx context.Context, raw any) (model.DeclareConflictsOfInterestInput, error) {
 	var out model.DeclareConflictsOfInterestInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeclareConflictsOfInterestInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeclareReviewConflictInput(ctx context.Context, obj any) (model.DeclareReviewConflictInput, error) {
+	var it model.DeclareReviewConflictInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeclareReviewConflictInput unmarshals raw into the DeclareReviewConflictInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeclareReviewConflictInput(ctx context.Context, raw any) (model.DeclareReviewConflictInput, error) {
+	var out model.DeclareReviewConflictInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeclareReviewConflictInput", raw, &out)
 	return out, err
 }
 
@@ -17598,6 +21990,101 @@ func (ec *executionContext) unmarshalInputDeclaredInterestInput(ctx context.Cont
 func UnmarshalDeclaredInterestInput(ctx context.Context, raw any) (model.DeclaredInterestInput, error) {
 	var out model.DeclaredInterestInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeclaredInterestInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDocumentIdInput(ctx context.Context, obj any) (model.DocumentIDInput, error) {
+	var it model.DocumentIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDocumentIdInput unmarshals raw into the DocumentIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDocumentIdInput(ctx context.Context, raw any) (model.DocumentIDInput, error) {
+	var out model.DocumentIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DocumentIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDocumentOrder(ctx context.Context, obj any) (ent.DocumentOrder, error) {
+	var it ent.DocumentOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNDocumentOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐDocumentOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDocumentOrder unmarshals raw into the DocumentOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDocumentOrder(ctx context.Context, raw any) (ent.DocumentOrder, error) {
+	var out ent.DocumentOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DocumentOrder", raw, &out)
 	return out, err
 }
 
@@ -18489,6 +22976,59 @@ func UnmarshalRedeemLoginLinkInput(ctx context.Context, raw any) (model.RedeemLo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRefereeRequestOrder(ctx context.Context, obj any) (ent.RefereeRequestOrder, error) {
+	var it ent.RefereeRequestOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNRefereeRequestOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequestOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRefereeRequestOrder unmarshals raw into the RefereeRequestOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRefereeRequestOrder(ctx context.Context, raw any) (ent.RefereeRequestOrder, error) {
+	var out ent.RefereeRequestOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RefereeRequestOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRemoveAffiliationInput(ctx context.Context, obj any) (model.RemoveAffiliationInput, error) {
 	var it model.RemoveAffiliationInput
 	if obj == nil {
@@ -18573,6 +23113,122 @@ func UnmarshalRequestLoginLinkInput(ctx context.Context, raw any) (model.Request
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRequestRefereeLetterInput(ctx context.Context, obj any) (model.RequestRefereeLetterInput, error) {
+	var it model.RequestRefereeLetterInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationId", "refereeName", "refereeEmail", "waiveRight"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "refereeName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refereeName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefereeName = data
+		case "refereeEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refereeEmail"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefereeEmail = data
+		case "waiveRight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waiveRight"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaiveRight = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRequestRefereeLetterInput unmarshals raw into the RequestRefereeLetterInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequestRefereeLetterInput(ctx context.Context, raw any) (model.RequestRefereeLetterInput, error) {
+	var out model.RequestRefereeLetterInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestRefereeLetterInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReviewOrder(ctx context.Context, obj any) (ent.ReviewOrder, error) {
+	var it ent.ReviewOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNReviewOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReviewOrder unmarshals raw into the ReviewOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReviewOrder(ctx context.Context, raw any) (ent.ReviewOrder, error) {
+	var out ent.ReviewOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReviewOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeApiTokenInput(ctx context.Context, obj any) (model.RevokeAPITokenInput, error) {
 	var it model.RevokeAPITokenInput
 	if obj == nil {
@@ -18612,6 +23268,111 @@ func (ec *executionContext) unmarshalInputRevokeApiTokenInput(ctx context.Contex
 func UnmarshalRevokeApiTokenInput(ctx context.Context, raw any) (model.RevokeAPITokenInput, error) {
 	var out model.RevokeAPITokenInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeApiTokenInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSaveApplicationInput(ctx context.Context, obj any) (model.SaveApplicationInput, error) {
+	var it model.SaveApplicationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callId", "homeOrganisationId", "role", "cartExperienceYears", "motivation", "languages", "focusAreas", "availability", "preferredWeeks", "hostCentreIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		case "homeOrganisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("homeOrganisationId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HomeOrganisationID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "cartExperienceYears":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cartExperienceYears"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CartExperienceYears = data
+		case "motivation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Motivation = data
+		case "languages":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languages"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Languages = data
+		case "focusAreas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focusAreas"))
+			data, err := ec.unmarshalOFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FocusAreas = data
+		case "availability":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availability"))
+			data, err := ec.unmarshalODateRangeInput2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDateRangeInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Availability = data
+		case "preferredWeeks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredWeeks"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredWeeks = data
+		case "hostCentreIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostCentreIds"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostCentreIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSaveApplicationInput unmarshals raw into the SaveApplicationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSaveApplicationInput(ctx context.Context, raw any) (model.SaveApplicationInput, error) {
+	var out model.SaveApplicationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SaveApplicationInput", raw, &out)
 	return out, err
 }
 
@@ -18703,6 +23464,62 @@ func (ec *executionContext) unmarshalInputScheduleMeetingInput(ctx context.Conte
 func UnmarshalScheduleMeetingInput(ctx context.Context, raw any) (model.ScheduleMeetingInput, error) {
 	var out model.ScheduleMeetingInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScheduleMeetingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputScoreApplicationInput(ctx context.Context, obj any) (model.ScoreApplicationInput, error) {
+	var it model.ScoreApplicationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationId", "scores", "comment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "scores":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scores"))
+			data, err := ec.unmarshalNCriterionScoreInput2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCriterionScoreInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scores = data
+		case "comment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comment = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalScoreApplicationInput unmarshals raw into the ScoreApplicationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalScoreApplicationInput(ctx context.Context, raw any) (model.ScoreApplicationInput, error) {
+	var out model.ScoreApplicationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScoreApplicationInput", raw, &out)
 	return out, err
 }
 
@@ -18899,6 +23716,62 @@ func (ec *executionContext) unmarshalInputSlotReasonInput(ctx context.Context, o
 func UnmarshalSlotReasonInput(ctx context.Context, raw any) (model.SlotReasonInput, error) {
 	var out model.SlotReasonInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SlotReasonInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubmitHostRankingInput(ctx context.Context, obj any) (model.SubmitHostRankingInput, error) {
+	var it model.SubmitHostRankingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callId", "hostCentreId", "applicationIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		case "hostCentreId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostCentreId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostCentreID = data
+		case "applicationIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationIds"))
+			data, err := ec.unmarshalNID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubmitHostRankingInput unmarshals raw into the SubmitHostRankingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitHostRankingInput(ctx context.Context, raw any) (model.SubmitHostRankingInput, error) {
+	var out model.SubmitHostRankingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitHostRankingInput", raw, &out)
 	return out, err
 }
 
@@ -19469,6 +24342,62 @@ func UnmarshalUpdateWorkingGroupInput(ctx context.Context, raw any) (model.Updat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUploadDocumentInput(ctx context.Context, obj any) (model.UploadDocumentInput, error) {
+	var it model.UploadDocumentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationId", "kind", "file"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNDocumentKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDocumentKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUploadDocumentInput unmarshals raw into the UploadDocumentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUploadDocumentInput(ctx context.Context, raw any) (model.UploadDocumentInput, error) {
+	var out model.UploadDocumentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UploadDocumentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUserOrder(ctx context.Context, obj any) (ent.UserOrder, error) {
 	var it ent.UserOrder
 	if obj == nil {
@@ -19519,6 +24448,55 @@ func (ec *executionContext) unmarshalInputUserOrder(ctx context.Context, obj any
 func UnmarshalUserOrder(ctx context.Context, raw any) (ent.UserOrder, error) {
 	var out ent.UserOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWithdrawApplicationInput(ctx context.Context, obj any) (model.WithdrawApplicationInput, error) {
+	var it model.WithdrawApplicationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawApplicationInput unmarshals raw into the WithdrawApplicationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawApplicationInput(ctx context.Context, raw any) (model.WithdrawApplicationInput, error) {
+	var out model.WithdrawApplicationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawApplicationInput", raw, &out)
 	return out, err
 }
 
@@ -19656,6 +24634,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
+	case *ent.Review:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Review(ctx, sel, obj)
+	case *ent.RefereeRequest:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RefereeRequest(ctx, sel, obj)
 	case *ent.Organisation:
 		if obj == nil {
 			return graphql.Null
@@ -19681,6 +24669,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._HostCentre(ctx, sel, obj)
+	case *ent.Document:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Document(ctx, sel, obj)
 	case *ent.ConflictOfInterestDeclaration:
 		if obj == nil {
 			return graphql.Null
@@ -19696,6 +24689,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._AuditEvent(ctx, sel, obj)
+	case *ent.Application:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Application(ctx, sel, obj)
 	case *ent.ApiToken:
 		if obj == nil {
 			return graphql.Null
@@ -20030,6 +25028,345 @@ func (ec *executionContext) _ApiTokenPayload(ctx context.Context, sel ast.Select
 	return out
 }
 
+var applicationImplementors = []string{"Application", "Node"}
+
+func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionSet, obj *ent.Application) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Application")
+		case "id":
+			out.Values[i] = ec._Application_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Application_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Application_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callID":
+			out.Values[i] = ec._Application_callID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "traineeID":
+			out.Values[i] = ec._Application_traineeID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Application_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statusReason":
+			out.Values[i] = ec._Application_statusReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "homeOrganisationID":
+			out.Values[i] = ec._Application_homeOrganisationID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			out.Values[i] = ec._Application_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cartExperienceYears":
+			out.Values[i] = ec._Application_cartExperienceYears(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "motivation":
+			out.Values[i] = ec._Application_motivation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "languages":
+			out.Values[i] = ec._Application_languages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "focusAreas":
+			out.Values[i] = ec._Application_focusAreas(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availability":
+			out.Values[i] = ec._Application_availability(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "preferredWeeks":
+			out.Values[i] = ec._Application_preferredWeeks(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "submittedAt":
+			out.Values[i] = ec._Application_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._Application_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawnAt":
+			out.Values[i] = ec._Application_withdrawnAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "call":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_call(ctx, field, obj)
+				})
+		case "trainee":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_trainee(ctx, field, obj)
+				})
+		case "homeOrganisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_homeOrganisation(ctx, field, obj)
+				})
+		case "documents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_documents(ctx, field, obj)
+				})
+		case "refereeRequests":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_refereeRequests(ctx, field, obj)
+				})
+		case "hostChoices":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_hostChoices(ctx, field, obj)
+				})
+		case "missing":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_missing(ctx, field, obj)
+				})
+		case "reviews":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_reviews(ctx, field, obj)
+				})
+		case "score":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_score(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var applicationConnectionImplementors = []string{"ApplicationConnection"}
+
+func (ec *executionContext) _ApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ApplicationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplicationConnection")
+		case "edges":
+			out.Values[i] = ec._ApplicationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ApplicationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ApplicationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var applicationEdgeImplementors = []string{"ApplicationEdge"}
+
+func (ec *executionContext) _ApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ApplicationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplicationEdge")
+		case "node":
+			out.Values[i] = ec._ApplicationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ApplicationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var applicationPayloadImplementors = []string{"ApplicationPayload"}
+
+func (ec *executionContext) _ApplicationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApplicationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplicationPayload")
+		case "application":
+			out.Values[i] = ec._ApplicationPayload_application(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ApplicationPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var applicationScoreImplementors = []string{"ApplicationScore"}
+
+func (ec *executionContext) _ApplicationScore(ctx context.Context, sel ast.SelectionSet, obj *model.ApplicationScore) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationScoreImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplicationScore")
+		case "application":
+			out.Values[i] = ec._ApplicationScore_application(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._ApplicationScore_score(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reviews":
+			out.Values[i] = ec._ApplicationScore_reviews(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rank":
+			out.Values[i] = ec._ApplicationScore_rank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEvent) graphql.Marshaler {
@@ -20320,6 +25657,12 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "applications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_applications(ctx, field, obj)
+				})
 		case "slots":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -20349,6 +25692,30 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Call_acceptingApplications(ctx, field, obj)
+				})
+		case "reviewRanking":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_reviewRanking(ctx, field, obj)
+				})
+		case "reviewQueue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_reviewQueue(ctx, field, obj)
+				})
+		case "hostRanking":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_hostRanking(ctx, field, obj)
+				})
+		case "applicationsCsv":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_applicationsCsv(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20772,6 +26139,44 @@ func (ec *executionContext) _Criterion(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var criterionScoreImplementors = []string{"CriterionScore"}
+
+func (ec *executionContext) _CriterionScore(ctx context.Context, sel ast.SelectionSet, obj *model.CriterionScore) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, criterionScoreImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CriterionScore")
+		case "key":
+			out.Values[i] = ec._CriterionScore_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._CriterionScore_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dateRangeImplementors = []string{"DateRange"}
 
 func (ec *executionContext) _DateRange(ctx context.Context, sel ast.SelectionSet, obj *vocab.DateRange) graphql.Marshaler {
@@ -20844,6 +26249,130 @@ func (ec *executionContext) _DeclaredInterest(ctx context.Context, sel ast.Selec
 		case "to":
 			out.Values[i] = ec._DeclaredInterest_to(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var documentImplementors = []string{"Document", "Node"}
+
+func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet, obj *ent.Document) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, documentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Document")
+		case "id":
+			out.Values[i] = ec._Document_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Document_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Document_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "applicationID":
+			out.Values[i] = ec._Document_applicationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Document_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filename":
+			out.Values[i] = ec._Document_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._Document_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refereeRequestID":
+			out.Values[i] = ec._Document_refereeRequestID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "application":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Document_application(ctx, field, obj)
+				})
+		case "refereeRequest":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Document_refereeRequest(ctx, field, obj)
+				})
+		case "downloadUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Document_downloadUrl(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var documentPayloadImplementors = []string{"DocumentPayload"}
+
+func (ec *executionContext) _DocumentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DocumentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, documentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DocumentPayload")
+		case "document":
+			out.Values[i] = ec._DocumentPayload_document(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._DocumentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -21099,6 +26628,44 @@ func (ec *executionContext) _HostCentrePayload(ctx context.Context, sel ast.Sele
 			}
 		case "userErrors":
 			out.Values[i] = ec._HostCentrePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hostRankingPayloadImplementors = []string{"HostRankingPayload"}
+
+func (ec *executionContext) _HostRankingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.HostRankingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hostRankingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HostRankingPayload")
+		case "ranking":
+			out.Values[i] = ec._HostRankingPayload_ranking(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._HostRankingPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21936,6 +27503,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "saveApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uploadDocument":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uploadDocument(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeDocument":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeDocument(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestRefereeLetter":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestRefereeLetter(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideEligibility":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideEligibility(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createOrganisation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createOrganisation(ctx, field)
@@ -22149,6 +27765,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "withdrawSlot":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_withdrawSlot(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scoreApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_scoreApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declareReviewConflict":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declareReviewConflict(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitHostRanking":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitHostRanking(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -22579,6 +28216,123 @@ func (ec *executionContext) _RedeemLoginLinkPayload(ctx context.Context, sel ast
 	return out
 }
 
+var refereeRequestImplementors = []string{"RefereeRequest", "Node"}
+
+func (ec *executionContext) _RefereeRequest(ctx context.Context, sel ast.SelectionSet, obj *ent.RefereeRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refereeRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefereeRequest")
+		case "id":
+			out.Values[i] = ec._RefereeRequest_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._RefereeRequest_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._RefereeRequest_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "applicationID":
+			out.Values[i] = ec._RefereeRequest_applicationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refereeName":
+			out.Values[i] = ec._RefereeRequest_refereeName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refereeEmail":
+			out.Values[i] = ec._RefereeRequest_refereeEmail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "waived":
+			out.Values[i] = ec._RefereeRequest_waived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._RefereeRequest_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "receivedAt":
+			out.Values[i] = ec._RefereeRequest_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "application":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RefereeRequest_application(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var refereeRequestPayloadImplementors = []string{"RefereeRequestPayload"}
+
+func (ec *executionContext) _RefereeRequestPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RefereeRequestPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refereeRequestPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefereeRequestPayload")
+		case "refereeRequest":
+			out.Values[i] = ec._RefereeRequestPayload_refereeRequest(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RefereeRequestPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var removeAffiliationPayloadImplementors = []string{"RemoveAffiliationPayload"}
 
 func (ec *executionContext) _RemoveAffiliationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveAffiliationPayload) graphql.Marshaler {
@@ -22635,6 +28389,130 @@ func (ec *executionContext) _RequestLoginLinkPayload(ctx context.Context, sel as
 			}
 		case "userErrors":
 			out.Values[i] = ec._RequestLoginLinkPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reviewImplementors = []string{"Review", "Node"}
+
+func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, obj *ent.Review) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Review")
+		case "id":
+			out.Values[i] = ec._Review_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Review_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Review_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "applicationID":
+			out.Values[i] = ec._Review_applicationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reviewerID":
+			out.Values[i] = ec._Review_reviewerID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			out.Values[i] = ec._Review_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conflict":
+			out.Values[i] = ec._Review_conflict(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conflictReason":
+			out.Values[i] = ec._Review_conflictReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "application":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_application(ctx, field, obj)
+				})
+		case "reviewer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_reviewer(ctx, field, obj)
+				})
+		case "scores":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_scores(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reviewPayloadImplementors = []string{"ReviewPayload"}
+
+func (ec *executionContext) _ReviewPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReviewPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reviewPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReviewPayload")
+		case "review":
+			out.Values[i] = ec._ReviewPayload_review(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ReviewPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22719,6 +28597,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "applications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_applications(ctx, field, obj)
+				})
 		case "apiTokens":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -23591,6 +29475,99 @@ func (ec *executionContext) marshalNApiTokenPayload2ᚖgithubᚗcomᚋgocartᚑc
 	return ec._ApiTokenPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNApplication2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Application) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx context.Context, sel ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Application!")
+		return graphql.Null
+	}
+	return ec._Application(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApplicationConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ApplicationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApplicationConnection!")
+		return graphql.Null
+	}
+	return ec._ApplicationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApplicationIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationIDInput(ctx context.Context, v any) (model.ApplicationIDInput, error) {
+	res, err := ec.unmarshalInputApplicationIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNApplicationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationOrderField(ctx context.Context, v any) (*ent.ApplicationOrderField, error) {
+	var res = new(ent.ApplicationOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApplicationOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ApplicationOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApplicationOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNApplicationPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.ApplicationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApplicationPayload!")
+		return graphql.Null
+	}
+	return ec._ApplicationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApplicationScore2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ApplicationScore) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApplicationScore2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationScore(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApplicationScore2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐApplicationScore(ctx context.Context, sel ast.SelectionSet, v *model.ApplicationScore) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApplicationScore!")
+		return graphql.Null
+	}
+	return ec._ApplicationScore(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApplicationStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋapplicationᚐStatus(ctx context.Context, v any) (application.Status, error) {
+	var res application.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApplicationStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋapplicationᚐStatus(ctx context.Context, sel ast.SelectionSet, v application.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEventConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditEventConnection!")
@@ -23807,6 +29784,49 @@ func (ec *executionContext) unmarshalNCriterionInput2ᚖgithubᚗcomᚋgocartᚑ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCriterionScore2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCriterionScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CriterionScore) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCriterionScore2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCriterionScore(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCriterionScore2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCriterionScore(ctx context.Context, sel ast.SelectionSet, v *model.CriterionScore) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CriterionScore!")
+		return graphql.Null
+	}
+	return ec._CriterionScore(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCriterionScoreInput2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCriterionScoreInputᚄ(ctx context.Context, v any) ([]*model.CriterionScoreInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CriterionScoreInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCriterionScoreInput2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCriterionScoreInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCriterionScoreInput2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCriterionScoreInput(ctx context.Context, v any) (*model.CriterionScoreInput, error) {
+	res, err := ec.unmarshalInputCriterionScoreInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[pulid.ID], error) {
 	var res entgql.Cursor[pulid.ID]
 	err := res.UnmarshalGQL(v)
@@ -23827,8 +29847,43 @@ func (ec *executionContext) marshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoa
 	return v
 }
 
+func (ec *executionContext) marshalNDateRange2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDateRange(ctx context.Context, sel ast.SelectionSet, v vocab.DateRange) graphql.Marshaler {
+	return ec._DateRange(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDateRange2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDateRangeᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.DateRange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDateRange2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDateRange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDateRangeInput2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDateRangeInput(ctx context.Context, v any) (*model.DateRangeInput, error) {
+	res, err := ec.unmarshalInputDateRangeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDecideEligibilityInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDecideEligibilityInput(ctx context.Context, v any) (model.DecideEligibilityInput, error) {
+	res, err := ec.unmarshalInputDecideEligibilityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDeclareConflictsOfInterestInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclareConflictsOfInterestInput(ctx context.Context, v any) (model.DeclareConflictsOfInterestInput, error) {
 	res, err := ec.unmarshalInputDeclareConflictsOfInterestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDeclareReviewConflictInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclareReviewConflictInput(ctx context.Context, v any) (model.DeclareReviewConflictInput, error) {
+	res, err := ec.unmarshalInputDeclareReviewConflictInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -23855,6 +29910,19 @@ func (ec *executionContext) marshalNDeclaredInterest2ᚕgithubᚗcomᚋgocartᚑ
 func (ec *executionContext) unmarshalNDeclaredInterestInput2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclaredInterestInput(ctx context.Context, v any) (*model.DeclaredInterestInput, error) {
 	res, err := ec.unmarshalInputDeclaredInterestInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDocument2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐDocument(ctx context.Context, sel ast.SelectionSet, v *ent.Document) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Document!")
+		return graphql.Null
+	}
+	return ec._Document(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDocumentIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDocumentIDInput(ctx context.Context, v any) (model.DocumentIDInput, error) {
+	res, err := ec.unmarshalInputDocumentIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNDocumentKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDocumentKind(ctx context.Context, v any) (vocab.DocumentKind, error) {
@@ -23897,6 +29965,28 @@ func (ec *executionContext) marshalNDocumentKind2ᚕgithubᚗcomᚋgocartᚑcoal
 	return ret
 }
 
+func (ec *executionContext) unmarshalNDocumentOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐDocumentOrderField(ctx context.Context, v any) (*ent.DocumentOrderField, error) {
+	var res = new(ent.DocumentOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDocumentOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐDocumentOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.DocumentOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DocumentOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNDocumentPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDocumentPayload(ctx context.Context, sel ast.SelectionSet, v *model.DocumentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DocumentPayload!")
+		return graphql.Null
+	}
+	return ec._DocumentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNEndMembershipInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEndMembershipInput(ctx context.Context, v any) (model.EndMembershipInput, error) {
 	res, err := ec.unmarshalInputEndMembershipInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23931,6 +30021,22 @@ func (ec *executionContext) marshalNFocusArea2ᚕgithubᚗcomᚋgocartᚑcoaliti
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFocusArea2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHostCentre2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.HostCentre) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHostCentre2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentre(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -23983,6 +30089,14 @@ func (ec *executionContext) marshalNHostCentrePayload2ᚖgithubᚗcomᚋgocart�
 func (ec *executionContext) unmarshalNHostCoordinatorInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCoordinatorInput(ctx context.Context, v any) (model.HostCoordinatorInput, error) {
 	res, err := ec.unmarshalInputHostCoordinatorInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHostRankingPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostRankingPayload(ctx context.Context, sel ast.SelectionSet, v *model.HostRankingPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HostRankingPayload!")
+		return graphql.Null
+	}
+	return ec._HostRankingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNHostSlotConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostSlotConnection(ctx context.Context, sel ast.SelectionSet, v *ent.HostSlotConnection) graphql.Marshaler {
@@ -24072,6 +30186,20 @@ func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
+	res, err := graphql.UnmarshalInt64(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt64(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
@@ -24320,6 +30448,36 @@ func (ec *executionContext) marshalNRedeemLoginLinkPayload2ᚖgithubᚗcomᚋgoc
 	return ec._RedeemLoginLinkPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRefereeRequest2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequest(ctx context.Context, sel ast.SelectionSet, v *ent.RefereeRequest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RefereeRequest!")
+		return graphql.Null
+	}
+	return ec._RefereeRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRefereeRequestOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequestOrderField(ctx context.Context, v any) (*ent.RefereeRequestOrderField, error) {
+	var res = new(ent.RefereeRequestOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRefereeRequestOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequestOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.RefereeRequestOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RefereeRequestOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNRefereeRequestPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRefereeRequestPayload(ctx context.Context, sel ast.SelectionSet, v *model.RefereeRequestPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RefereeRequestPayload!")
+		return graphql.Null
+	}
+	return ec._RefereeRequestPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRemoveAffiliationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRemoveAffiliationInput(ctx context.Context, v any) (model.RemoveAffiliationInput, error) {
 	res, err := ec.unmarshalInputRemoveAffiliationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24344,6 +30502,57 @@ func (ec *executionContext) marshalNRequestLoginLinkPayload2ᚖgithubᚗcomᚋgo
 		return graphql.Null
 	}
 	return ec._RequestLoginLinkPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRequestRefereeLetterInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRequestRefereeLetterInput(ctx context.Context, v any) (model.RequestRefereeLetterInput, error) {
+	res, err := ec.unmarshalInputRequestRefereeLetterInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReview2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Review) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReview2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReview(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReview2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReview(ctx context.Context, sel ast.SelectionSet, v *ent.Review) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Review!")
+		return graphql.Null
+	}
+	return ec._Review(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReviewOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewOrderField(ctx context.Context, v any) (*ent.ReviewOrderField, error) {
+	var res = new(ent.ReviewOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReviewOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ReviewOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReviewOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNReviewPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐReviewPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReviewPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReviewPayload!")
+		return graphql.Null
+	}
+	return ec._ReviewPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRevokeApiTokenInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRevokeAPITokenInput(ctx context.Context, v any) (model.RevokeAPITokenInput, error) {
@@ -24391,6 +30600,11 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋ
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSaveApplicationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSaveApplicationInput(ctx context.Context, v any) (model.SaveApplicationInput, error) {
+	res, err := ec.unmarshalInputSaveApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNScheduleMeetingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐScheduleMeetingInput(ctx context.Context, v any) (model.ScheduleMeetingInput, error) {
 	res, err := ec.unmarshalInputScheduleMeetingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24434,6 +30648,11 @@ func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋgocartᚑcoalition�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNScoreApplicationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐScoreApplicationInput(ctx context.Context, v any) (model.ScoreApplicationInput, error) {
+	res, err := ec.unmarshalInputScoreApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSetAffiliationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSetAffiliationInput(ctx context.Context, v any) (model.SetAffiliationInput, error) {
@@ -24507,6 +30726,11 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSubmitHostRankingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSubmitHostRankingInput(ctx context.Context, v any) (model.SubmitHostRankingInput, error) {
+	res, err := ec.unmarshalInputSubmitHostRankingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24543,6 +30767,25 @@ func (ec *executionContext) unmarshalNUpdateOrganisationInput2githubᚗcomᚋgoc
 
 func (ec *executionContext) unmarshalNUpdateWorkingGroupInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateWorkingGroupInput(ctx context.Context, v any) (model.UpdateWorkingGroupInput, error) {
 	res, err := ec.unmarshalInputUpdateWorkingGroupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNUploadDocumentInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUploadDocumentInput(ctx context.Context, v any) (model.UploadDocumentInput, error) {
+	res, err := ec.unmarshalInputUploadDocumentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -24616,6 +30859,11 @@ func (ec *executionContext) marshalNUserPayload2ᚖgithubᚗcomᚋgocartᚑcoali
 		return graphql.Null
 	}
 	return ec._UserPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWithdrawApplicationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawApplicationInput(ctx context.Context, v any) (model.WithdrawApplicationInput, error) {
+	res, err := ec.unmarshalInputWithdrawApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNWorkingGroup2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐWorkingGroup(ctx context.Context, sel ast.SelectionSet, v *ent.WorkingGroup) graphql.Marshaler {
@@ -24879,6 +31127,60 @@ func (ec *executionContext) unmarshalOApiTokenOrder2ᚖgithubᚗcomᚋgocartᚑc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOApplication2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Application) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx context.Context, sel ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Application(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOApplicationEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOApplicationEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOApplicationEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ApplicationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOApplicationOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationOrder(ctx context.Context, v any) (*ent.ApplicationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputApplicationOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOAuditEvent2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEvent) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -25087,6 +31389,23 @@ func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋ
 	return v
 }
 
+func (ec *executionContext) unmarshalODateRangeInput2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDateRangeInputᚄ(ctx context.Context, v any) ([]*model.DateRangeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.DateRangeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDateRangeInput2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDateRangeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalODeclaredInterestInput2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclaredInterestInputᚄ(ctx context.Context, v any) ([]*model.DeclaredInterestInput, error) {
 	if v == nil {
 		return nil, nil
@@ -25102,6 +31421,32 @@ func (ec *executionContext) unmarshalODeclaredInterestInput2ᚕᚖgithubᚗcom�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalODocument2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Document) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDocument2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐDocument(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalODocument2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐDocument(ctx context.Context, sel ast.SelectionSet, v *ent.Document) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Document(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODocumentKind2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDocumentKindᚄ(ctx context.Context, v any) ([]vocab.DocumentKind, error) {
@@ -25138,6 +31483,23 @@ func (ec *executionContext) marshalODocumentKind2ᚕgithubᚗcomᚋgocartᚑcoal
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOFocusArea2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusAreaᚄ(ctx context.Context, v any) ([]vocab.FocusArea, error) {
@@ -25287,6 +31649,41 @@ func (ec *executionContext) unmarshalOHostSlotOrder2ᚖgithubᚗcomᚋgocartᚑc
 	}
 	res, err := ec.unmarshalInputHostSlotOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx context.Context, v any) ([]pulid.ID, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]pulid.ID, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx context.Context, sel ast.SelectionSet, v []pulid.ID) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx context.Context, v any) (*pulid.ID, error) {
@@ -25537,6 +31934,39 @@ func (ec *executionContext) unmarshalOOrganisationOrder2ᚖgithubᚗcomᚋgocart
 	}
 	res, err := ec.unmarshalInputOrganisationOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORefereeRequest2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RefereeRequest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRefereeRequest2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalORefereeRequest2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequest(ctx context.Context, sel ast.SelectionSet, v *ent.RefereeRequest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RefereeRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReview2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReview(ctx context.Context, sel ast.SelectionSet, v *ent.Review) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Review(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORole2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐRoleᚄ(ctx context.Context, v any) ([]viewer.Role, error) {

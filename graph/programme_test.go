@@ -222,7 +222,7 @@ func TestCallLifecycleAndVisibility(t *testing.T) {
 		if msgs := e.SMTP.Messages()[seen:]; len(msgs) != 1 || msgs[0].To[0] != "claire.martin@hopital.example.fr" ||
 			msgs[0].Subject != "Slot approved: CAR-T Unit, Hôpital Saint-Exemple, 2027-03-01 to 2027-03-12" ||
 			!strings.Contains(msgs[0].TextBody(), "It will be listed publicly when the call opens.") {
-			t.Errorf("approval emails: %+v", msgs)
+			t.Errorf("approval emails: %q", subjects(msgs))
 		}
 		if p := pmutate(t, staff, approveM, map[string]any{"id": lyon.ID}); !slices.Equal(codes(p.UserErrors), []string{"INVALID_STATE"}) {
 			t.Errorf("approve twice: %+v", p.UserErrors)
@@ -431,7 +431,7 @@ func TestSlotRules(t *testing.T) {
 		e.DrainOutbox()
 		if msgs := e.SMTP.Messages()[seen:]; len(msgs) != 1 || !strings.HasPrefix(msgs[0].Subject, "Slot not approved") ||
 			!strings.Contains(msgs[0].TextBody(), "Reason: Overlaps the JACIE audit.") {
-			t.Errorf("rejection emails: %+v", msgs)
+			t.Errorf("rejection emails: %q", subjects(msgs))
 		}
 		// A rejected slot no longer blocks its dates.
 		third := pmust(t, a.host, proposeM, good(map[string]any{"startDate": "2027-05-03"})).Slot

@@ -65,10 +65,19 @@ const (
 	FieldNoRepeatMonths = "no_repeat_months"
 	// FieldRankingDeadline holds the string denoting the ranking_deadline field in the database.
 	FieldRankingDeadline = "ranking_deadline"
+	// EdgeApplications holds the string denoting the applications edge name in mutations.
+	EdgeApplications = "applications"
 	// EdgeSlots holds the string denoting the slots edge name in mutations.
 	EdgeSlots = "slots"
 	// Table holds the table name of the call in the database.
 	Table = "calls"
+	// ApplicationsTable is the table that holds the applications relation/edge.
+	ApplicationsTable = "applications"
+	// ApplicationsInverseTable is the table name for the Application entity.
+	// It exists in this package in order to avoid circular dependency with the "application" package.
+	ApplicationsInverseTable = "applications"
+	// ApplicationsColumn is the table column denoting the applications relation/edge.
+	ApplicationsColumn = "call_id"
 	// SlotsTable is the table that holds the slots relation/edge.
 	SlotsTable = "host_slots"
 	// SlotsInverseTable is the table name for the HostSlot entity.
@@ -311,6 +320,20 @@ func ByRankingDeadline(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRankingDeadline, opts...).ToFunc()
 }
 
+// ByApplicationsCount orders the results by applications count.
+func ByApplicationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newApplicationsStep(), opts...)
+	}
+}
+
+// ByApplications orders the results by applications terms.
+func ByApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // BySlotsCount orders the results by slots count.
 func BySlotsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -323,6 +346,13 @@ func BySlots(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newSlotsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
+}
+func newApplicationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ApplicationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ApplicationsTable, ApplicationsColumn),
+	)
 }
 func newSlotsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(

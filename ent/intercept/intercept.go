@@ -10,10 +10,14 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
@@ -22,6 +26,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/predicate"
+	"github.com/gocart-coalition/coalition/ent/refereerequest"
+	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -137,6 +143,60 @@ func (f TraverseApiToken) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ApiTokenQuery", q)
 }
 
+// The ApplicationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ApplicationFunc func(context.Context, *ent.ApplicationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ApplicationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ApplicationQuery", q)
+}
+
+// The TraverseApplication type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseApplication func(context.Context, *ent.ApplicationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseApplication) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseApplication) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ApplicationQuery", q)
+}
+
+// The ApplicationChoiceFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ApplicationChoiceFunc func(context.Context, *ent.ApplicationChoiceQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ApplicationChoiceFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ApplicationChoiceQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ApplicationChoiceQuery", q)
+}
+
+// The TraverseApplicationChoice type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseApplicationChoice func(context.Context, *ent.ApplicationChoiceQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseApplicationChoice) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseApplicationChoice) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicationChoiceQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ApplicationChoiceQuery", q)
+}
+
 // The AuditEventFunc type is an adapter to allow the use of ordinary function as a Querier.
 type AuditEventFunc func(context.Context, *ent.AuditEventQuery) (ent.Value, error)
 
@@ -218,6 +278,33 @@ func (f TraverseConflictOfInterestDeclaration) Traverse(ctx context.Context, q e
 	return fmt.Errorf("unexpected query type %T. expect *ent.ConflictOfInterestDeclarationQuery", q)
 }
 
+// The DocumentFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DocumentFunc func(context.Context, *ent.DocumentQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DocumentFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DocumentQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DocumentQuery", q)
+}
+
+// The TraverseDocument type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDocument func(context.Context, *ent.DocumentQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDocument) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDocument) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DocumentQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DocumentQuery", q)
+}
+
 // The HostCentreFunc type is an adapter to allow the use of ordinary function as a Querier.
 type HostCentreFunc func(context.Context, *ent.HostCentreQuery) (ent.Value, error)
 
@@ -243,6 +330,33 @@ func (f TraverseHostCentre) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.HostCentreQuery", q)
+}
+
+// The HostRankingFunc type is an adapter to allow the use of ordinary function as a Querier.
+type HostRankingFunc func(context.Context, *ent.HostRankingQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f HostRankingFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.HostRankingQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.HostRankingQuery", q)
+}
+
+// The TraverseHostRanking type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseHostRanking func(context.Context, *ent.HostRankingQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseHostRanking) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseHostRanking) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HostRankingQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.HostRankingQuery", q)
 }
 
 // The HostSlotFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -434,6 +548,60 @@ func (f TraverseOutboxMessage) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxMessageQuery", q)
 }
 
+// The RefereeRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RefereeRequestFunc func(context.Context, *ent.RefereeRequestQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RefereeRequestFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RefereeRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RefereeRequestQuery", q)
+}
+
+// The TraverseRefereeRequest type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRefereeRequest func(context.Context, *ent.RefereeRequestQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRefereeRequest) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRefereeRequest) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RefereeRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RefereeRequestQuery", q)
+}
+
+// The ReviewFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ReviewFunc func(context.Context, *ent.ReviewQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ReviewFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ReviewQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ReviewQuery", q)
+}
+
+// The TraverseReview type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseReview func(context.Context, *ent.ReviewQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseReview) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseReview) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReviewQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ReviewQuery", q)
+}
+
 // The SessionFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SessionFunc func(context.Context, *ent.SessionQuery) (ent.Value, error)
 
@@ -522,14 +690,22 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AffiliationQuery, predicate.Affiliation, affiliation.OrderOption]{typ: ent.TypeAffiliation, tq: q}, nil
 	case *ent.ApiTokenQuery:
 		return &query[*ent.ApiTokenQuery, predicate.ApiToken, apitoken.OrderOption]{typ: ent.TypeApiToken, tq: q}, nil
+	case *ent.ApplicationQuery:
+		return &query[*ent.ApplicationQuery, predicate.Application, application.OrderOption]{typ: ent.TypeApplication, tq: q}, nil
+	case *ent.ApplicationChoiceQuery:
+		return &query[*ent.ApplicationChoiceQuery, predicate.ApplicationChoice, applicationchoice.OrderOption]{typ: ent.TypeApplicationChoice, tq: q}, nil
 	case *ent.AuditEventQuery:
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
 	case *ent.CallQuery:
 		return &query[*ent.CallQuery, predicate.Call, call.OrderOption]{typ: ent.TypeCall, tq: q}, nil
 	case *ent.ConflictOfInterestDeclarationQuery:
 		return &query[*ent.ConflictOfInterestDeclarationQuery, predicate.ConflictOfInterestDeclaration, conflictofinterestdeclaration.OrderOption]{typ: ent.TypeConflictOfInterestDeclaration, tq: q}, nil
+	case *ent.DocumentQuery:
+		return &query[*ent.DocumentQuery, predicate.Document, document.OrderOption]{typ: ent.TypeDocument, tq: q}, nil
 	case *ent.HostCentreQuery:
 		return &query[*ent.HostCentreQuery, predicate.HostCentre, hostcentre.OrderOption]{typ: ent.TypeHostCentre, tq: q}, nil
+	case *ent.HostRankingQuery:
+		return &query[*ent.HostRankingQuery, predicate.HostRanking, hostranking.OrderOption]{typ: ent.TypeHostRanking, tq: q}, nil
 	case *ent.HostSlotQuery:
 		return &query[*ent.HostSlotQuery, predicate.HostSlot, hostslot.OrderOption]{typ: ent.TypeHostSlot, tq: q}, nil
 	case *ent.JobQuery:
@@ -544,6 +720,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OrganisationQuery, predicate.Organisation, organisation.OrderOption]{typ: ent.TypeOrganisation, tq: q}, nil
 	case *ent.OutboxMessageQuery:
 		return &query[*ent.OutboxMessageQuery, predicate.OutboxMessage, outboxmessage.OrderOption]{typ: ent.TypeOutboxMessage, tq: q}, nil
+	case *ent.RefereeRequestQuery:
+		return &query[*ent.RefereeRequestQuery, predicate.RefereeRequest, refereerequest.OrderOption]{typ: ent.TypeRefereeRequest, tq: q}, nil
+	case *ent.ReviewQuery:
+		return &query[*ent.ReviewQuery, predicate.Review, review.OrderOption]{typ: ent.TypeReview, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.UserQuery:

@@ -85,6 +85,114 @@ var (
 			},
 		},
 	}
+	// ApplicationsColumns holds the columns for the "applications" table.
+	ApplicationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "SUBMITTED", "ELIGIBLE", "INELIGIBLE", "WITHDRAWN"}, Default: "DRAFT"},
+		{Name: "status_reason", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "role", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "cart_experience_years", Type: field.TypeInt, Default: 0},
+		{Name: "motivation", Type: field.TypeString, Size: 3000, Default: ""},
+		{Name: "languages", Type: field.TypeJSON},
+		{Name: "focus_areas", Type: field.TypeJSON},
+		{Name: "availability", Type: field.TypeJSON},
+		{Name: "preferred_weeks", Type: field.TypeInt, Nullable: true},
+		{Name: "submitted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
+		{Name: "withdrawn_at", Type: field.TypeTime, Nullable: true},
+		{Name: "home_organisation_id", Type: field.TypeString, Nullable: true},
+		{Name: "call_id", Type: field.TypeString},
+		{Name: "trainee_id", Type: field.TypeString},
+	}
+	// ApplicationsTable holds the schema information for the "applications" table.
+	ApplicationsTable = &schema.Table{
+		Name:       "applications",
+		Columns:    ApplicationsColumns,
+		PrimaryKey: []*schema.Column{ApplicationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "applications_organisations_home_organisation",
+				Columns:    []*schema.Column{ApplicationsColumns[15]},
+				RefColumns: []*schema.Column{OrganisationsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "applications_calls_applications",
+				Columns:    []*schema.Column{ApplicationsColumns[16]},
+				RefColumns: []*schema.Column{CallsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "applications_users_applications",
+				Columns:    []*schema.Column{ApplicationsColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "application_call_id_trainee_id",
+				Unique:  true,
+				Columns: []*schema.Column{ApplicationsColumns[16], ApplicationsColumns[17]},
+			},
+			{
+				Name:    "application_trainee_id",
+				Unique:  false,
+				Columns: []*schema.Column{ApplicationsColumns[17]},
+			},
+			{
+				Name:    "application_call_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{ApplicationsColumns[16], ApplicationsColumns[3]},
+			},
+		},
+	}
+	// ApplicationChoicesColumns holds the columns for the "application_choices" table.
+	ApplicationChoicesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "rank", Type: field.TypeInt},
+		{Name: "application_id", Type: field.TypeString},
+		{Name: "host_centre_id", Type: field.TypeString},
+	}
+	// ApplicationChoicesTable holds the schema information for the "application_choices" table.
+	ApplicationChoicesTable = &schema.Table{
+		Name:       "application_choices",
+		Columns:    ApplicationChoicesColumns,
+		PrimaryKey: []*schema.Column{ApplicationChoicesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "application_choices_applications_choices",
+				Columns:    []*schema.Column{ApplicationChoicesColumns[2]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "application_choices_host_centres_host_centre",
+				Columns:    []*schema.Column{ApplicationChoicesColumns[3]},
+				RefColumns: []*schema.Column{HostCentresColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "applicationchoice_application_id_rank",
+				Unique:  true,
+				Columns: []*schema.Column{ApplicationChoicesColumns[2], ApplicationChoicesColumns[1]},
+			},
+			{
+				Name:    "applicationchoice_application_id_host_centre_id",
+				Unique:  true,
+				Columns: []*schema.Column{ApplicationChoicesColumns[2], ApplicationChoicesColumns[3]},
+			},
+			{
+				Name:    "applicationchoice_host_centre_id",
+				Unique:  false,
+				Columns: []*schema.Column{ApplicationChoicesColumns[3]},
+			},
+		},
+	}
 	// AuditEventsColumns holds the columns for the "audit_events" table.
 	AuditEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -197,6 +305,50 @@ var (
 			},
 		},
 	}
+	// DocumentsColumns holds the columns for the "documents" table.
+	DocumentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CV", "MOTIVATION_LETTER", "SUPPORT_LETTER", "REFEREE_LETTER"}},
+		{Name: "filename", Type: field.TypeString, Size: 200},
+		{Name: "sha256", Type: field.TypeString, Size: 64},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "application_id", Type: field.TypeString},
+		{Name: "referee_request_id", Type: field.TypeString, Unique: true, Nullable: true},
+	}
+	// DocumentsTable holds the schema information for the "documents" table.
+	DocumentsTable = &schema.Table{
+		Name:       "documents",
+		Columns:    DocumentsColumns,
+		PrimaryKey: []*schema.Column{DocumentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "documents_applications_documents",
+				Columns:    []*schema.Column{DocumentsColumns[7]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "documents_referee_requests_letter",
+				Columns:    []*schema.Column{DocumentsColumns[8]},
+				RefColumns: []*schema.Column{RefereeRequestsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "document_application_id",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentsColumns[7]},
+			},
+			{
+				Name:    "document_sha256",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentsColumns[5]},
+			},
+		},
+	}
 	// HostCentresColumns holds the columns for the "host_centres" table.
 	HostCentresColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -245,6 +397,54 @@ var (
 				Name:    "hostcentre_accepting_observers",
 				Unique:  false,
 				Columns: []*schema.Column{HostCentresColumns[15]},
+			},
+		},
+	}
+	// HostRankingsColumns holds the columns for the "host_rankings" table.
+	HostRankingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "rank", Type: field.TypeInt},
+		{Name: "call_id", Type: field.TypeString},
+		{Name: "host_centre_id", Type: field.TypeString},
+		{Name: "application_id", Type: field.TypeString},
+	}
+	// HostRankingsTable holds the schema information for the "host_rankings" table.
+	HostRankingsTable = &schema.Table{
+		Name:       "host_rankings",
+		Columns:    HostRankingsColumns,
+		PrimaryKey: []*schema.Column{HostRankingsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "host_rankings_calls_call",
+				Columns:    []*schema.Column{HostRankingsColumns[4]},
+				RefColumns: []*schema.Column{CallsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "host_rankings_host_centres_host_centre",
+				Columns:    []*schema.Column{HostRankingsColumns[5]},
+				RefColumns: []*schema.Column{HostCentresColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "host_rankings_applications_application",
+				Columns:    []*schema.Column{HostRankingsColumns[6]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "hostranking_call_id_host_centre_id_rank",
+				Unique:  true,
+				Columns: []*schema.Column{HostRankingsColumns[4], HostRankingsColumns[5], HostRankingsColumns[3]},
+			},
+			{
+				Name:    "hostranking_call_id_host_centre_id_application_id",
+				Unique:  true,
+				Columns: []*schema.Column{HostRankingsColumns[4], HostRankingsColumns[5], HostRankingsColumns[6]},
 			},
 		},
 	}
@@ -545,6 +745,79 @@ var (
 			},
 		},
 	}
+	// RefereeRequestsColumns holds the columns for the "referee_requests" table.
+	RefereeRequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "referee_name", Type: field.TypeString, Size: 200},
+		{Name: "referee_email", Type: field.TypeString, Size: 254},
+		{Name: "waived", Type: field.TypeBool},
+		{Name: "token_hash", Type: field.TypeString, Unique: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "received_at", Type: field.TypeTime, Nullable: true},
+		{Name: "application_id", Type: field.TypeString},
+	}
+	// RefereeRequestsTable holds the schema information for the "referee_requests" table.
+	RefereeRequestsTable = &schema.Table{
+		Name:       "referee_requests",
+		Columns:    RefereeRequestsColumns,
+		PrimaryKey: []*schema.Column{RefereeRequestsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "referee_requests_applications_referee_requests",
+				Columns:    []*schema.Column{RefereeRequestsColumns[9]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "refereerequest_application_id",
+				Unique:  false,
+				Columns: []*schema.Column{RefereeRequestsColumns[9]},
+			},
+		},
+	}
+	// ReviewsColumns holds the columns for the "reviews" table.
+	ReviewsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "scores", Type: field.TypeJSON},
+		{Name: "comment", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "conflict", Type: field.TypeBool, Default: false},
+		{Name: "conflict_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "application_id", Type: field.TypeString},
+		{Name: "reviewer_id", Type: field.TypeString},
+	}
+	// ReviewsTable holds the schema information for the "reviews" table.
+	ReviewsTable = &schema.Table{
+		Name:       "reviews",
+		Columns:    ReviewsColumns,
+		PrimaryKey: []*schema.Column{ReviewsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "reviews_applications_reviews",
+				Columns:    []*schema.Column{ReviewsColumns[7]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "reviews_users_reviewer",
+				Columns:    []*schema.Column{ReviewsColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "review_application_id_reviewer_id",
+				Unique:  true,
+				Columns: []*schema.Column{ReviewsColumns[7], ReviewsColumns[8]},
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -704,10 +977,14 @@ var (
 	Tables = []*schema.Table{
 		AffiliationsTable,
 		APITokensTable,
+		ApplicationsTable,
+		ApplicationChoicesTable,
 		AuditEventsTable,
 		CallsTable,
 		ConflictOfInterestDeclarationsTable,
+		DocumentsTable,
 		HostCentresTable,
+		HostRankingsTable,
 		HostSlotsTable,
 		JobsTable,
 		LoginLinksTable,
@@ -715,6 +992,8 @@ var (
 		MembershipsTable,
 		OrganisationsTable,
 		OutboxMessagesTable,
+		RefereeRequestsTable,
+		ReviewsTable,
 		SessionsTable,
 		UsersTable,
 		WorkingGroupsTable,
@@ -728,14 +1007,27 @@ func init() {
 	AffiliationsTable.ForeignKeys[0].RefTable = OrganisationsTable
 	AffiliationsTable.ForeignKeys[1].RefTable = UsersTable
 	APITokensTable.ForeignKeys[0].RefTable = UsersTable
+	ApplicationsTable.ForeignKeys[0].RefTable = OrganisationsTable
+	ApplicationsTable.ForeignKeys[1].RefTable = CallsTable
+	ApplicationsTable.ForeignKeys[2].RefTable = UsersTable
+	ApplicationChoicesTable.ForeignKeys[0].RefTable = ApplicationsTable
+	ApplicationChoicesTable.ForeignKeys[1].RefTable = HostCentresTable
 	ConflictOfInterestDeclarationsTable.ForeignKeys[0].RefTable = UsersTable
+	DocumentsTable.ForeignKeys[0].RefTable = ApplicationsTable
+	DocumentsTable.ForeignKeys[1].RefTable = RefereeRequestsTable
 	HostCentresTable.ForeignKeys[0].RefTable = OrganisationsTable
+	HostRankingsTable.ForeignKeys[0].RefTable = CallsTable
+	HostRankingsTable.ForeignKeys[1].RefTable = HostCentresTable
+	HostRankingsTable.ForeignKeys[2].RefTable = ApplicationsTable
 	HostSlotsTable.ForeignKeys[0].RefTable = CallsTable
 	HostSlotsTable.ForeignKeys[1].RefTable = HostCentresTable
 	MeetingsTable.ForeignKeys[0].RefTable = WorkingGroupsTable
 	MembershipsTable.ForeignKeys[0].RefTable = OrganisationsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	MembershipsTable.ForeignKeys[2].RefTable = WorkingGroupsTable
+	RefereeRequestsTable.ForeignKeys[0].RefTable = ApplicationsTable
+	ReviewsTable.ForeignKeys[0].RefTable = ApplicationsTable
+	ReviewsTable.ForeignKeys[1].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	HostCentreCoordinatorsTable.ForeignKeys[0].RefTable = HostCentresTable
 	HostCentreCoordinatorsTable.ForeignKeys[1].RefTable = UsersTable

@@ -12,6 +12,12 @@ type Affiliation func(*sql.Selector)
 // ApiToken is the predicate function for apitoken builders.
 type ApiToken func(*sql.Selector)
 
+// Application is the predicate function for application builders.
+type Application func(*sql.Selector)
+
+// ApplicationChoice is the predicate function for applicationchoice builders.
+type ApplicationChoice func(*sql.Selector)
+
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
@@ -21,8 +27,14 @@ type Call func(*sql.Selector)
 // ConflictOfInterestDeclaration is the predicate function for conflictofinterestdeclaration builders.
 type ConflictOfInterestDeclaration func(*sql.Selector)
 
+// Document is the predicate function for document builders.
+type Document func(*sql.Selector)
+
 // HostCentre is the predicate function for hostcentre builders.
 type HostCentre func(*sql.Selector)
+
+// HostRanking is the predicate function for hostranking builders.
+type HostRanking func(*sql.Selector)
 
 // HostSlot is the predicate function for hostslot builders.
 type HostSlot func(*sql.Selector)
@@ -44,6 +56,12 @@ type Organisation func(*sql.Selector)
 
 // OutboxMessage is the predicate function for outboxmessage builders.
 type OutboxMessage func(*sql.Selector)
+
+// RefereeRequest is the predicate function for refereerequest builders.
+type RefereeRequest func(*sql.Selector)
+
+// Review is the predicate function for review builders.
+type Review func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)

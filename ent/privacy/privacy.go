@@ -159,6 +159,54 @@ func (f ApiTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApiTokenMutation", m)
 }
 
+// The ApplicationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ApplicationQueryRuleFunc func(context.Context, *ent.ApplicationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ApplicationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ApplicationQuery", q)
+}
+
+// The ApplicationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ApplicationMutationRuleFunc func(context.Context, *ent.ApplicationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ApplicationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ApplicationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApplicationMutation", m)
+}
+
+// The ApplicationChoiceQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ApplicationChoiceQueryRuleFunc func(context.Context, *ent.ApplicationChoiceQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ApplicationChoiceQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicationChoiceQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ApplicationChoiceQuery", q)
+}
+
+// The ApplicationChoiceMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ApplicationChoiceMutationRuleFunc func(context.Context, *ent.ApplicationChoiceMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ApplicationChoiceMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ApplicationChoiceMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApplicationChoiceMutation", m)
+}
+
 // The AuditEventQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AuditEventQueryRuleFunc func(context.Context, *ent.AuditEventQuery) error
@@ -231,6 +279,30 @@ func (f ConflictOfInterestDeclarationMutationRuleFunc) EvalMutation(ctx context.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConflictOfInterestDeclarationMutation", m)
 }
 
+// The DocumentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DocumentQueryRuleFunc func(context.Context, *ent.DocumentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DocumentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DocumentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DocumentQuery", q)
+}
+
+// The DocumentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DocumentMutationRuleFunc func(context.Context, *ent.DocumentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DocumentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DocumentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DocumentMutation", m)
+}
+
 // The HostCentreQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type HostCentreQueryRuleFunc func(context.Context, *ent.HostCentreQuery) error
@@ -253,6 +325,30 @@ func (f HostCentreMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.HostCentreMutation", m)
+}
+
+// The HostRankingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type HostRankingQueryRuleFunc func(context.Context, *ent.HostRankingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f HostRankingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HostRankingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.HostRankingQuery", q)
+}
+
+// The HostRankingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type HostRankingMutationRuleFunc func(context.Context, *ent.HostRankingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f HostRankingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.HostRankingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.HostRankingMutation", m)
 }
 
 // The HostSlotQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -423,6 +519,54 @@ func (f OutboxMessageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxMessageMutation", m)
 }
 
+// The RefereeRequestQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RefereeRequestQueryRuleFunc func(context.Context, *ent.RefereeRequestQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RefereeRequestQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RefereeRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RefereeRequestQuery", q)
+}
+
+// The RefereeRequestMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RefereeRequestMutationRuleFunc func(context.Context, *ent.RefereeRequestMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RefereeRequestMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RefereeRequestMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RefereeRequestMutation", m)
+}
+
+// The ReviewQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ReviewQueryRuleFunc func(context.Context, *ent.ReviewQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ReviewQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReviewQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ReviewQuery", q)
+}
+
+// The ReviewMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ReviewMutationRuleFunc func(context.Context, *ent.ReviewMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ReviewMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ReviewMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ReviewMutation", m)
+}
+
 // The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SessionQueryRuleFunc func(context.Context, *ent.SessionQuery) error
@@ -534,13 +678,21 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ApiTokenQuery:
 		return q.Filter(), nil
+	case *ent.ApplicationQuery:
+		return q.Filter(), nil
+	case *ent.ApplicationChoiceQuery:
+		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
 	case *ent.CallQuery:
 		return q.Filter(), nil
 	case *ent.ConflictOfInterestDeclarationQuery:
 		return q.Filter(), nil
+	case *ent.DocumentQuery:
+		return q.Filter(), nil
 	case *ent.HostCentreQuery:
+		return q.Filter(), nil
+	case *ent.HostRankingQuery:
 		return q.Filter(), nil
 	case *ent.HostSlotQuery:
 		return q.Filter(), nil
@@ -555,6 +707,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.OrganisationQuery:
 		return q.Filter(), nil
 	case *ent.OutboxMessageQuery:
+		return q.Filter(), nil
+	case *ent.RefereeRequestQuery:
+		return q.Filter(), nil
+	case *ent.ReviewQuery:
 		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
@@ -573,13 +729,21 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ApiTokenMutation:
 		return m.Filter(), nil
+	case *ent.ApplicationMutation:
+		return m.Filter(), nil
+	case *ent.ApplicationChoiceMutation:
+		return m.Filter(), nil
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
 	case *ent.CallMutation:
 		return m.Filter(), nil
 	case *ent.ConflictOfInterestDeclarationMutation:
 		return m.Filter(), nil
+	case *ent.DocumentMutation:
+		return m.Filter(), nil
 	case *ent.HostCentreMutation:
+		return m.Filter(), nil
+	case *ent.HostRankingMutation:
 		return m.Filter(), nil
 	case *ent.HostSlotMutation:
 		return m.Filter(), nil
@@ -594,6 +758,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.OrganisationMutation:
 		return m.Filter(), nil
 	case *ent.OutboxMessageMutation:
+		return m.Filter(), nil
+	case *ent.RefereeRequestMutation:
+		return m.Filter(), nil
+	case *ent.ReviewMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil

@@ -8,10 +8,14 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
@@ -19,6 +23,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/refereerequest"
+	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
@@ -127,6 +133,94 @@ func init() {
 	apitokenDescID := apitokenMixinFields0[0].Descriptor()
 	// apitoken.DefaultID holds the default value on creation for the id field.
 	apitoken.DefaultID = apitokenDescID.Default.(func() pulid.ID)
+	applicationMixin := schema.Application{}.Mixin()
+	application.Policy = privacy.NewPolicies(schema.Application{})
+	application.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := application.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	applicationMixinFields0 := applicationMixin[0].Fields()
+	_ = applicationMixinFields0
+	applicationMixinFields1 := applicationMixin[1].Fields()
+	_ = applicationMixinFields1
+	applicationFields := schema.Application{}.Fields()
+	_ = applicationFields
+	// applicationDescCreatedAt is the schema descriptor for created_at field.
+	applicationDescCreatedAt := applicationMixinFields1[0].Descriptor()
+	// application.DefaultCreatedAt holds the default value on creation for the created_at field.
+	application.DefaultCreatedAt = applicationDescCreatedAt.Default.(func() time.Time)
+	// applicationDescUpdatedAt is the schema descriptor for updated_at field.
+	applicationDescUpdatedAt := applicationMixinFields1[1].Descriptor()
+	// application.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	application.DefaultUpdatedAt = applicationDescUpdatedAt.Default.(func() time.Time)
+	// application.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	application.UpdateDefaultUpdatedAt = applicationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// applicationDescStatusReason is the schema descriptor for status_reason field.
+	applicationDescStatusReason := applicationFields[3].Descriptor()
+	// application.DefaultStatusReason holds the default value on creation for the status_reason field.
+	application.DefaultStatusReason = applicationDescStatusReason.Default.(string)
+	// application.StatusReasonValidator is a validator for the "status_reason" field. It is called by the builders before save.
+	application.StatusReasonValidator = applicationDescStatusReason.Validators[0].(func(string) error)
+	// applicationDescRole is the schema descriptor for role field.
+	applicationDescRole := applicationFields[5].Descriptor()
+	// application.DefaultRole holds the default value on creation for the role field.
+	application.DefaultRole = applicationDescRole.Default.(string)
+	// application.RoleValidator is a validator for the "role" field. It is called by the builders before save.
+	application.RoleValidator = applicationDescRole.Validators[0].(func(string) error)
+	// applicationDescCartExperienceYears is the schema descriptor for cart_experience_years field.
+	applicationDescCartExperienceYears := applicationFields[6].Descriptor()
+	// application.DefaultCartExperienceYears holds the default value on creation for the cart_experience_years field.
+	application.DefaultCartExperienceYears = applicationDescCartExperienceYears.Default.(int)
+	// application.CartExperienceYearsValidator is a validator for the "cart_experience_years" field. It is called by the builders before save.
+	application.CartExperienceYearsValidator = applicationDescCartExperienceYears.Validators[0].(func(int) error)
+	// applicationDescMotivation is the schema descriptor for motivation field.
+	applicationDescMotivation := applicationFields[7].Descriptor()
+	// application.DefaultMotivation holds the default value on creation for the motivation field.
+	application.DefaultMotivation = applicationDescMotivation.Default.(string)
+	// application.MotivationValidator is a validator for the "motivation" field. It is called by the builders before save.
+	application.MotivationValidator = applicationDescMotivation.Validators[0].(func(string) error)
+	// applicationDescLanguages is the schema descriptor for languages field.
+	applicationDescLanguages := applicationFields[8].Descriptor()
+	// application.DefaultLanguages holds the default value on creation for the languages field.
+	application.DefaultLanguages = applicationDescLanguages.Default.([]string)
+	// applicationDescFocusAreas is the schema descriptor for focus_areas field.
+	applicationDescFocusAreas := applicationFields[9].Descriptor()
+	// application.DefaultFocusAreas holds the default value on creation for the focus_areas field.
+	application.DefaultFocusAreas = applicationDescFocusAreas.Default.([]vocab.FocusArea)
+	// applicationDescAvailability is the schema descriptor for availability field.
+	applicationDescAvailability := applicationFields[10].Descriptor()
+	// application.DefaultAvailability holds the default value on creation for the availability field.
+	application.DefaultAvailability = applicationDescAvailability.Default.([]vocab.DateRange)
+	// applicationDescID is the schema descriptor for id field.
+	applicationDescID := applicationMixinFields0[0].Descriptor()
+	// application.DefaultID holds the default value on creation for the id field.
+	application.DefaultID = applicationDescID.Default.(func() pulid.ID)
+	applicationchoiceMixin := schema.ApplicationChoice{}.Mixin()
+	applicationchoice.Policy = privacy.NewPolicies(schema.ApplicationChoice{})
+	applicationchoice.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := applicationchoice.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	applicationchoiceMixinFields0 := applicationchoiceMixin[0].Fields()
+	_ = applicationchoiceMixinFields0
+	applicationchoiceFields := schema.ApplicationChoice{}.Fields()
+	_ = applicationchoiceFields
+	// applicationchoiceDescRank is the schema descriptor for rank field.
+	applicationchoiceDescRank := applicationchoiceFields[2].Descriptor()
+	// applicationchoice.RankValidator is a validator for the "rank" field. It is called by the builders before save.
+	applicationchoice.RankValidator = applicationchoiceDescRank.Validators[0].(func(int) error)
+	// applicationchoiceDescID is the schema descriptor for id field.
+	applicationchoiceDescID := applicationchoiceMixinFields0[0].Descriptor()
+	// applicationchoice.DefaultID holds the default value on creation for the id field.
+	applicationchoice.DefaultID = applicationchoiceDescID.Default.(func() pulid.ID)
 	auditeventMixin := schema.AuditEvent{}.Mixin()
 	auditevent.Policy = privacy.NewPolicies(schema.AuditEvent{})
 	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -343,6 +437,76 @@ func init() {
 	conflictofinterestdeclarationDescID := conflictofinterestdeclarationMixinFields0[0].Descriptor()
 	// conflictofinterestdeclaration.DefaultID holds the default value on creation for the id field.
 	conflictofinterestdeclaration.DefaultID = conflictofinterestdeclarationDescID.Default.(func() pulid.ID)
+	documentMixin := schema.Document{}.Mixin()
+	document.Policy = privacy.NewPolicies(schema.Document{})
+	document.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := document.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	documentMixinFields0 := documentMixin[0].Fields()
+	_ = documentMixinFields0
+	documentMixinFields1 := documentMixin[1].Fields()
+	_ = documentMixinFields1
+	documentFields := schema.Document{}.Fields()
+	_ = documentFields
+	// documentDescCreatedAt is the schema descriptor for created_at field.
+	documentDescCreatedAt := documentMixinFields1[0].Descriptor()
+	// document.DefaultCreatedAt holds the default value on creation for the created_at field.
+	document.DefaultCreatedAt = documentDescCreatedAt.Default.(func() time.Time)
+	// documentDescUpdatedAt is the schema descriptor for updated_at field.
+	documentDescUpdatedAt := documentMixinFields1[1].Descriptor()
+	// document.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	document.DefaultUpdatedAt = documentDescUpdatedAt.Default.(func() time.Time)
+	// document.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	document.UpdateDefaultUpdatedAt = documentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// documentDescFilename is the schema descriptor for filename field.
+	documentDescFilename := documentFields[2].Descriptor()
+	// document.FilenameValidator is a validator for the "filename" field. It is called by the builders before save.
+	document.FilenameValidator = func() func(string) error {
+		validators := documentDescFilename.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(filename string) error {
+			for _, fn := range fns {
+				if err := fn(filename); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// documentDescSha256 is the schema descriptor for sha256 field.
+	documentDescSha256 := documentFields[3].Descriptor()
+	// document.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	document.Sha256Validator = func() func(string) error {
+		validators := documentDescSha256.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(sha256 string) error {
+			for _, fn := range fns {
+				if err := fn(sha256); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// documentDescSize is the schema descriptor for size field.
+	documentDescSize := documentFields[4].Descriptor()
+	// document.SizeValidator is a validator for the "size" field. It is called by the builders before save.
+	document.SizeValidator = documentDescSize.Validators[0].(func(int64) error)
+	// documentDescID is the schema descriptor for id field.
+	documentDescID := documentMixinFields0[0].Descriptor()
+	// document.DefaultID holds the default value on creation for the id field.
+	document.DefaultID = documentDescID.Default.(func() pulid.ID)
 	hostcentreMixin := schema.HostCentre{}.Mixin()
 	hostcentre.Policy = privacy.NewPolicies(schema.HostCentre{})
 	hostcentre.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -459,6 +623,40 @@ func init() {
 	hostcentreDescID := hostcentreMixinFields0[0].Descriptor()
 	// hostcentre.DefaultID holds the default value on creation for the id field.
 	hostcentre.DefaultID = hostcentreDescID.Default.(func() pulid.ID)
+	hostrankingMixin := schema.HostRanking{}.Mixin()
+	hostranking.Policy = privacy.NewPolicies(schema.HostRanking{})
+	hostranking.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := hostranking.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	hostrankingMixinFields0 := hostrankingMixin[0].Fields()
+	_ = hostrankingMixinFields0
+	hostrankingMixinFields1 := hostrankingMixin[1].Fields()
+	_ = hostrankingMixinFields1
+	hostrankingFields := schema.HostRanking{}.Fields()
+	_ = hostrankingFields
+	// hostrankingDescCreatedAt is the schema descriptor for created_at field.
+	hostrankingDescCreatedAt := hostrankingMixinFields1[0].Descriptor()
+	// hostranking.DefaultCreatedAt holds the default value on creation for the created_at field.
+	hostranking.DefaultCreatedAt = hostrankingDescCreatedAt.Default.(func() time.Time)
+	// hostrankingDescUpdatedAt is the schema descriptor for updated_at field.
+	hostrankingDescUpdatedAt := hostrankingMixinFields1[1].Descriptor()
+	// hostranking.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	hostranking.DefaultUpdatedAt = hostrankingDescUpdatedAt.Default.(func() time.Time)
+	// hostranking.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	hostranking.UpdateDefaultUpdatedAt = hostrankingDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// hostrankingDescRank is the schema descriptor for rank field.
+	hostrankingDescRank := hostrankingFields[3].Descriptor()
+	// hostranking.RankValidator is a validator for the "rank" field. It is called by the builders before save.
+	hostranking.RankValidator = hostrankingDescRank.Validators[0].(func(int) error)
+	// hostrankingDescID is the schema descriptor for id field.
+	hostrankingDescID := hostrankingMixinFields0[0].Descriptor()
+	// hostranking.DefaultID holds the default value on creation for the id field.
+	hostranking.DefaultID = hostrankingDescID.Default.(func() pulid.ID)
 	hostslotMixin := schema.HostSlot{}.Mixin()
 	hostslot.Policy = privacy.NewPolicies(schema.HostSlot{})
 	hostslot.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1001,6 +1199,126 @@ func init() {
 	outboxmessageDescID := outboxmessageMixinFields0[0].Descriptor()
 	// outboxmessage.DefaultID holds the default value on creation for the id field.
 	outboxmessage.DefaultID = outboxmessageDescID.Default.(func() pulid.ID)
+	refereerequestMixin := schema.RefereeRequest{}.Mixin()
+	refereerequest.Policy = privacy.NewPolicies(schema.RefereeRequest{})
+	refereerequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := refereerequest.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	refereerequestMixinFields0 := refereerequestMixin[0].Fields()
+	_ = refereerequestMixinFields0
+	refereerequestMixinFields1 := refereerequestMixin[1].Fields()
+	_ = refereerequestMixinFields1
+	refereerequestFields := schema.RefereeRequest{}.Fields()
+	_ = refereerequestFields
+	// refereerequestDescCreatedAt is the schema descriptor for created_at field.
+	refereerequestDescCreatedAt := refereerequestMixinFields1[0].Descriptor()
+	// refereerequest.DefaultCreatedAt holds the default value on creation for the created_at field.
+	refereerequest.DefaultCreatedAt = refereerequestDescCreatedAt.Default.(func() time.Time)
+	// refereerequestDescUpdatedAt is the schema descriptor for updated_at field.
+	refereerequestDescUpdatedAt := refereerequestMixinFields1[1].Descriptor()
+	// refereerequest.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	refereerequest.DefaultUpdatedAt = refereerequestDescUpdatedAt.Default.(func() time.Time)
+	// refereerequest.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	refereerequest.UpdateDefaultUpdatedAt = refereerequestDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// refereerequestDescRefereeName is the schema descriptor for referee_name field.
+	refereerequestDescRefereeName := refereerequestFields[1].Descriptor()
+	// refereerequest.RefereeNameValidator is a validator for the "referee_name" field. It is called by the builders before save.
+	refereerequest.RefereeNameValidator = func() func(string) error {
+		validators := refereerequestDescRefereeName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(referee_name string) error {
+			for _, fn := range fns {
+				if err := fn(referee_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// refereerequestDescRefereeEmail is the schema descriptor for referee_email field.
+	refereerequestDescRefereeEmail := refereerequestFields[2].Descriptor()
+	// refereerequest.RefereeEmailValidator is a validator for the "referee_email" field. It is called by the builders before save.
+	refereerequest.RefereeEmailValidator = func() func(string) error {
+		validators := refereerequestDescRefereeEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(referee_email string) error {
+			for _, fn := range fns {
+				if err := fn(referee_email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// refereerequestDescTokenHash is the schema descriptor for token_hash field.
+	refereerequestDescTokenHash := refereerequestFields[4].Descriptor()
+	// refereerequest.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	refereerequest.TokenHashValidator = refereerequestDescTokenHash.Validators[0].(func(string) error)
+	// refereerequestDescID is the schema descriptor for id field.
+	refereerequestDescID := refereerequestMixinFields0[0].Descriptor()
+	// refereerequest.DefaultID holds the default value on creation for the id field.
+	refereerequest.DefaultID = refereerequestDescID.Default.(func() pulid.ID)
+	reviewMixin := schema.Review{}.Mixin()
+	review.Policy = privacy.NewPolicies(schema.Review{})
+	review.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := review.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	reviewMixinFields0 := reviewMixin[0].Fields()
+	_ = reviewMixinFields0
+	reviewMixinFields1 := reviewMixin[1].Fields()
+	_ = reviewMixinFields1
+	reviewFields := schema.Review{}.Fields()
+	_ = reviewFields
+	// reviewDescCreatedAt is the schema descriptor for created_at field.
+	reviewDescCreatedAt := reviewMixinFields1[0].Descriptor()
+	// review.DefaultCreatedAt holds the default value on creation for the created_at field.
+	review.DefaultCreatedAt = reviewDescCreatedAt.Default.(func() time.Time)
+	// reviewDescUpdatedAt is the schema descriptor for updated_at field.
+	reviewDescUpdatedAt := reviewMixinFields1[1].Descriptor()
+	// review.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	review.DefaultUpdatedAt = reviewDescUpdatedAt.Default.(func() time.Time)
+	// review.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	review.UpdateDefaultUpdatedAt = reviewDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// reviewDescScores is the schema descriptor for scores field.
+	reviewDescScores := reviewFields[2].Descriptor()
+	// review.DefaultScores holds the default value on creation for the scores field.
+	review.DefaultScores = reviewDescScores.Default.(map[string]int)
+	// reviewDescComment is the schema descriptor for comment field.
+	reviewDescComment := reviewFields[3].Descriptor()
+	// review.DefaultComment holds the default value on creation for the comment field.
+	review.DefaultComment = reviewDescComment.Default.(string)
+	// review.CommentValidator is a validator for the "comment" field. It is called by the builders before save.
+	review.CommentValidator = reviewDescComment.Validators[0].(func(string) error)
+	// reviewDescConflict is the schema descriptor for conflict field.
+	reviewDescConflict := reviewFields[4].Descriptor()
+	// review.DefaultConflict holds the default value on creation for the conflict field.
+	review.DefaultConflict = reviewDescConflict.Default.(bool)
+	// reviewDescConflictReason is the schema descriptor for conflict_reason field.
+	reviewDescConflictReason := reviewFields[5].Descriptor()
+	// review.DefaultConflictReason holds the default value on creation for the conflict_reason field.
+	review.DefaultConflictReason = reviewDescConflictReason.Default.(string)
+	// review.ConflictReasonValidator is a validator for the "conflict_reason" field. It is called by the builders before save.
+	review.ConflictReasonValidator = reviewDescConflictReason.Validators[0].(func(string) error)
+	// reviewDescID is the schema descriptor for id field.
+	reviewDescID := reviewMixinFields0[0].Descriptor()
+	// review.DefaultID holds the default value on creation for the id field.
+	review.DefaultID = reviewDescID.Default.(func() pulid.ID)
 	sessionMixin := schema.Session{}.Mixin()
 	session.Policy = privacy.NewPolicies(schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -73,6 +73,9 @@ func (Call) Fields() []ent.Field {
 // Edges of Call.
 func (Call) Edges() []ent.Edge {
 	return []ent.Edge{
+		edge.To("applications", Application.Type).
+			Comment("Applications to the call (as visible to the viewer).").
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("slots", HostSlot.Type).
 			Comment("Slots host centres offer in this call (as visible to the viewer).").
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),

@@ -55,6 +55,9 @@ func (User) Fields() []ent.Field {
 // Edges of User.
 func (User) Edges() []ent.Edge {
 	return []ent.Edge{
+		edge.To("applications", Application.Type).
+			Comment("The person's applications (their own, or all to staff).").
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("sessions", Session.Type).
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("api_tokens", ApiToken.Type).

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/membership"
@@ -27,6 +28,26 @@ type AffiliationPayload struct {
 type APITokenPayload struct {
 	APIToken   *ent.ApiToken `json:"apiToken,omitempty"`
 	UserErrors []*UserError  `json:"userErrors"`
+}
+
+type ApplicationIDInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type ApplicationPayload struct {
+	Application *ent.Application `json:"application,omitempty"`
+	UserErrors  []*UserError     `json:"userErrors"`
+}
+
+// An eligible application's aggregated review score.
+type ApplicationScore struct {
+	Application *ent.Application `json:"application"`
+	// Weighted mean (by the call's criterion weights) of the reviews without a conflict, on the 1–5 scale; null without any.
+	Score *float64 `json:"score,omitempty"`
+	// How many reviews count (conflicts excluded).
+	Reviews int `json:"reviews"`
+	// Place by score, best first; applications with the same score share a place; null without a score.
+	Rank *int `json:"rank,omitempty"`
 }
 
 // Narrows the list of calls.
@@ -189,10 +210,38 @@ type CriterionInput struct {
 	Weight int    `json:"weight"`
 }
 
+// A score of one review criterion, 1–5.
+type CriterionScore struct {
+	Key   string `json:"key"`
+	Score int    `json:"score"`
+}
+
+type CriterionScoreInput struct {
+	Key   string `json:"key"`
+	Score int    `json:"score"`
+}
+
+type DateRangeInput struct {
+	From vocab.Date `json:"from"`
+	To   vocab.Date `json:"to"`
+}
+
+type DecideEligibilityInput struct {
+	ID       pulid.ID `json:"id"`
+	Eligible bool     `json:"eligible"`
+	// Required when not eligible; sent to the trainee.
+	Reason *string `json:"reason,omitempty"`
+}
+
 type DeclareConflictsOfInterestInput struct {
 	// True to declare that there is nothing to declare; then interests must be empty.
 	NothingToDeclare bool                     `json:"nothingToDeclare"`
 	Interests        []*DeclaredInterestInput `json:"interests,omitempty"`
+}
+
+type DeclareReviewConflictInput struct {
+	ApplicationID pulid.ID `json:"applicationId"`
+	Reason        string   `json:"reason"`
 }
 
 type DeclaredInterestInput struct {
@@ -202,6 +251,15 @@ type DeclaredInterestInput struct {
 	From         vocab.Date         `json:"from"`
 	// Omit while ongoing.
 	To *vocab.Date `json:"to,omitempty"`
+}
+
+type DocumentIDInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type DocumentPayload struct {
+	Document   *ent.Document `json:"document,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
 }
 
 type EndMembershipInput struct {
@@ -236,6 +294,11 @@ type HostCoordinatorInput struct {
 	HostCentreID pulid.ID `json:"hostCentreId"`
 	// A user holding the HOST_COORDINATOR role.
 	UserID pulid.ID `json:"userId"`
+}
+
+type HostRankingPayload struct {
+	Ranking    []*ent.Application `json:"ranking,omitempty"`
+	UserErrors []*UserError       `json:"userErrors"`
 }
 
 type HostSlotPayload struct {
@@ -337,6 +400,11 @@ type RedeemLoginLinkPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type RefereeRequestPayload struct {
+	RefereeRequest *ent.RefereeRequest `json:"refereeRequest,omitempty"`
+	UserErrors     []*UserError        `json:"userErrors"`
+}
+
 type RemoveAffiliationInput struct {
 	ID pulid.ID `json:"id"`
 }
@@ -358,8 +426,43 @@ type RequestLoginLinkPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type RequestRefereeLetterInput struct {
+	ApplicationID pulid.ID `json:"applicationId"`
+	RefereeName   string   `json:"refereeName"`
+	RefereeEmail  string   `json:"refereeEmail"`
+	// True to waive your right to read the letter; recorded now and cannot change.
+	WaiveRight bool `json:"waiveRight"`
+}
+
+type ReviewPayload struct {
+	Review     *ent.Review  `json:"review,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type RevokeAPITokenInput struct {
 	ID pulid.ID `json:"id"`
+}
+
+// A trainee's draft. Creates the draft for the call on first use; omitted fields stay as they are.
+type SaveApplicationInput struct {
+	CallID pulid.ID `json:"callId"`
+	// The home centre: an organisation in one of the call's eligible countries.
+	HomeOrganisationID *pulid.ID `json:"homeOrganisationId,omitempty"`
+	// E.g. Haematology consultant; up to 200 characters.
+	Role *string `json:"role,omitempty"`
+	// 0–60.
+	CartExperienceYears *int `json:"cartExperienceYears,omitempty"`
+	// Why you apply; up to 3,000 characters.
+	Motivation *string `json:"motivation,omitempty"`
+	// ISO 639-1 codes.
+	Languages  []string          `json:"languages,omitempty"`
+	FocusAreas []vocab.FocusArea `json:"focusAreas,omitempty"`
+	// When you can come: ranges inside the placement window.
+	Availability []*DateRangeInput `json:"availability,omitempty"`
+	// 1 or 2, one of the call's lengths.
+	PreferredWeeks *int `json:"preferredWeeks,omitempty"`
+	// Host centres in order of preference, first choice first; only centres with an approved slot in the call, at most the call's maxPreferences.
+	HostCentreIds []pulid.ID `json:"hostCentreIds,omitempty"`
 }
 
 type ScheduleMeetingInput struct {
@@ -377,6 +480,13 @@ type ScheduleMeetingInput struct {
 	VideoLink *string `json:"videoLink,omitempty"`
 	// Markdown.
 	Agenda *string `json:"agenda,omitempty"`
+}
+
+type ScoreApplicationInput struct {
+	ApplicationID pulid.ID `json:"applicationId"`
+	// One score 1–5 for every criterion of the call.
+	Scores  []*CriterionScoreInput `json:"scores"`
+	Comment *string                `json:"comment,omitempty"`
 }
 
 type SetAffiliationInput struct {
@@ -404,6 +514,13 @@ type SlotIDInput struct {
 type SlotReasonInput struct {
 	ID     pulid.ID `json:"id"`
 	Reason string   `json:"reason"`
+}
+
+type SubmitHostRankingInput struct {
+	CallID       pulid.ID `json:"callId"`
+	HostCentreID pulid.ID `json:"hostCentreId"`
+	// Eligible applications that listed the centre, most preferred first; no ties. Leave out applicants the centre cannot accept.
+	ApplicationIds []pulid.ID `json:"applicationIds"`
 }
 
 // Changes to a draft call; omitted fields stay as they are. Once the call is open only the description and a later deadline can change.
@@ -483,6 +600,14 @@ type UpdateWorkingGroupInput struct {
 	Archived    *bool                     `json:"archived,omitempty"`
 }
 
+type UploadDocumentInput struct {
+	ApplicationID pulid.ID `json:"applicationId"`
+	// CV, MOTIVATION_LETTER or SUPPORT_LETTER (referee letters come from the referee). Replaces a document of the same kind.
+	Kind vocab.DocumentKind `json:"kind"`
+	// A PDF.
+	File graphql.Upload `json:"file"`
+}
+
 // A problem with the input of a mutation. Nothing was changed.
 type UserError struct {
 	// Path to the input field, e.g. ["input", "email"]; null when it concerns the whole input.
@@ -495,6 +620,11 @@ type UserError struct {
 type UserPayload struct {
 	User       *ent.User    `json:"user,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type WithdrawApplicationInput struct {
+	ID     pulid.ID `json:"id"`
+	Reason *string  `json:"reason,omitempty"`
 }
 
 // Narrows the list of working groups. All conditions must hold.

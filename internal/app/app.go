@@ -23,6 +23,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/config"
 	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/docstore"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/jobs"
 	cmail "github.com/gocart-coalition/coalition/internal/mail"
@@ -79,6 +80,8 @@ const (
 	JobTermWarning = groups.TermWarningJobName
 	// JobDeclarationReminder asks members to declare or renew their interests.
 	JobDeclarationReminder = groups.DeclarationReminderJobName
+	// JobDeadlineReminder reminds trainees with unsubmitted drafts of a call's deadline.
+	JobDeadlineReminder = programme.DeadlineReminderJobName
 )
 
 // New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
@@ -180,8 +183,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	documents, err := docstore.New(cfg.DocumentsDir(), programme.DefaultMaxDocumentBytes)
+	if err != nil {
+		return nil, fmt.Errorf("document store: %w", err)
+	}
 	a.Programme, err = programme.New(programme.Config{
 		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
+		Documents: documents, PublicURL: cfg.PublicURL,
 	})
 	if err != nil {
 		return nil, err
@@ -203,6 +211,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			_, err := a.WorkingGroups.RemindDeclarations(ctx)
 			return err
 		}},
+		{Name: JobDeadlineReminder, Interval: time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.Programme.RemindDeadlines(ctx)
+			return err
+		}},
 	} {
 		if err := a.Jobs.Register(j); err != nil {
 			return nil, err
@@ -215,6 +227,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Directory:      a.Directory,
 		WorkingGroups:  a.WorkingGroups,
 		Programme:      a.Programme,
+		MaxUploadBytes: cfg.MaxUploadBytes,
 		Now:            now,
 		Logger:         log,
 		Registry:       a.Registry,

@@ -42,3 +42,13 @@ func plausibleSecret(s, prefix string) bool {
 	_, err := base64.RawURLEncoding.DecodeString(body)
 	return err == nil
 }
+
+// NewSecret returns a new random secret (32 bytes, base64url) after prefix, for other
+// single-use links (e.g. a referee's upload link); store only HashSecret of it.
+func NewSecret(prefix string) string { return newSecret(prefix) }
+
+// HashSecret is what is stored of a secret: SHA-256, hex.
+func HashSecret(s string) string { return hashSecret(s) }
+
+// PlausibleSecret reports whether s has the form of a secret made by NewSecret(prefix).
+func PlausibleSecret(s, prefix string) bool { return plausibleSecret(s, prefix) }

@@ -41,6 +41,8 @@ type Config struct {
 	NoMigrate      bool
 	ShutdownGrace  time.Duration
 	RequestTimeout time.Duration
+	// MaxUploadBytes is the largest body of an upload (server.Config.MaxUploadBytes).
+	MaxUploadBytes int64
 }
 
 type option struct {
@@ -136,6 +138,15 @@ var options = []option{
 	{"no-migrate", "COALITION_NO_MIGRATE", "false", "refuse to start if migrations are pending instead of applying them", boolean(func(c *Config) *bool { return &c.NoMigrate })},
 	{"shutdown-grace", "COALITION_SHUTDOWN_GRACE", "30s", "how long shutdown waits for requests and the outbox to finish", duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 	{"request-timeout", "COALITION_REQUEST_TIMEOUT", "30s", "maximum time to handle one request", duration(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+	// The default is server.DefaultMaxUploadBytes: the 10 MiB document limit + 1 MiB.
+	{"max-upload-bytes", "COALITION_MAX_UPLOAD_BYTES", "11534336", "largest request body in bytes of a file upload (multipart POST to /graphql or /referee), streamed to temporary files; other bodies stay limited to 1 MiB and documents to 10 MiB, so keep it at least 1 MiB above that", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1<<20 || n > 1<<30 {
+			return fmt.Errorf("want a number of bytes from 1048576 (1 MiB) to 1073741824 (1 GiB), got %q", v)
+		}
+		c.MaxUploadBytes = n
+		return nil
+	}},
 }
 
 // Parse fills a Config from getenv and args (flags of `coalition serve`). It returns
@@ -214,6 +225,9 @@ func (c *Config) complete() error {
 
 // MailDir is where the file mail transport writes .eml files.
 func (c Config) MailDir() string { return filepath.Join(c.DataDir, "mail") }
+
+// DocumentsDir is where application documents are stored (content-addressed PDFs).
+func (c Config) DocumentsDir() string { return filepath.Join(c.DataDir, "documents") }
 
 // Defaults returns the configuration with no flags and no environment.
 func Defaults() Config {

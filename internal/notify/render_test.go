@@ -66,6 +66,23 @@ var fixtures = map[string]any{
 		Name: "Claire Martin", CallTitle: "Observership pilot, Q1 2027", CentreName: "CAR-T Unit, Hôpital Saint-Exemple",
 		StartDate: "2027-03-01", EndDate: "2027-03-12", Capacity: 2, Approved: false, Reason: "Overlaps the JACIE audit & <inspection>.",
 	},
+	"application_status": notify.ApplicationData{
+		Kind: notify.ApplicationSubmitted, Name: "Marek Dvořák", CallTitle: "Observership pilot, Q1 2027",
+		Deadline: "2027-02-15T17:00 (Europe/Brussels)", HomeCentre: "Fakultní nemocnice Brno (fictional) (CZ)",
+		Role: "Haematology consultant", Years: 3, Languages: "cs, en, de", PreferredWeeks: 2,
+		Availability: []string{"2027-03-01 to 2027-03-26"},
+		Hosts:        []string{"1. CAR-T Unit, Hôpital Saint-Exemple", "2. Zentrum für Zelltherapie <Musterstadt>"},
+		Documents:    []string{"CV: cv-dvorak.pdf", "motivation letter: motivation.pdf"},
+	},
+	"referee_request": notify.RefereeRequestData{
+		RefereeName: "Prof. Eva Horáková", TraineeName: "Marek Dvořák", CallTitle: "Observership pilot, Q1 2027",
+		URL: "https://coalition.example.org/referee?token=rl_abc", ValidUntil: "14 February 2027", Waived: true,
+	},
+	"referee_letter_received": notify.RefereeLetterData{Name: "Marek Dvořák", RefereeName: "Prof. Eva Horáková", CallTitle: "Observership pilot, Q1 2027"},
+	"application_deadline_reminder": notify.DeadlineReminderData{
+		Name: "Marek Dvořák", CallTitle: "Observership pilot, Q1 2027", Deadline: "2027-02-15T17:00 (Europe/Brussels)", Days: 7,
+		Missing: []string{"Upload your CV (PDF).", "0 of 1 referee letters have arrived; ask your referees to upload theirs."},
+	},
 	"membership_term_warning": notify.TermWarningData{
 		RecipientName: "Coalition Office", MemberName: "Ana Novak", GroupName: "Pharmacist Working Group",
 		Role: "Chair", TermEnd: "2027-02-11", DaysLeft: 30,

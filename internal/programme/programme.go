@@ -13,8 +13,15 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/docstore"
 	"github.com/gocart-coalition/coalition/internal/notify"
 )
+
+// DefaultRefereeLinkTTL is how long a referee's upload link works.
+const DefaultRefereeLinkTTL = 30 * 24 * time.Hour
+
+// DefaultMaxDocumentBytes is the largest document accepted.
+const DefaultMaxDocumentBytes = 10 << 20
 
 // Config is what the programme service needs.
 type Config struct {
@@ -26,6 +33,13 @@ type Config struct {
 	Now func() time.Time
 	// Notifier queues the emails.
 	Notifier *notify.Notifier
+	// Documents stores the PDF documents of applications.
+	Documents *docstore.Store
+	// PublicURL is where people reach the service, for links in emails (referee upload
+	// pages) and document download URLs.
+	PublicURL string
+	// RefereeLinkTTL is how long a referee's upload link works (DefaultRefereeLinkTTL when zero).
+	RefereeLinkTTL time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -43,8 +57,11 @@ type Service struct {
 
 // New checks cfg and returns the service.
 func New(cfg Config) (*Service, error) {
-	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil {
-		return nil, errors.New("programme: Client, Now and Notifier are required")
+	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Documents == nil || cfg.PublicURL == "" {
+		return nil, errors.New("programme: Client, Now, Notifier, Documents and PublicURL are required")
+	}
+	if cfg.RefereeLinkTTL <= 0 {
+		cfg.RefereeLinkTTL = DefaultRefereeLinkTTL
 	}
 	if cfg.Dialect != dialect.SQLite && cfg.Dialect != dialect.Postgres {
 		return nil, fmt.Errorf("programme: unknown dialect %q", cfg.Dialect)

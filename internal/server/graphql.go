@@ -51,6 +51,10 @@ type GraphQLConfig struct {
 	TokenLimit int
 	// APQCacheSize is the number of automatic persisted queries kept (LRU).
 	APQCacheSize int
+	// MaxUploadBytes is the largest multipart request (DefaultMaxUploadBytes when zero).
+	// Set it to the limit the body middleware applies (Config.MaxUploadBytes): a lower one
+	// here would let gqlgen refuse big bodies with its own uncoded 422 answer.
+	MaxUploadBytes int64
 }
 
 func (c GraphQLConfig) withDefaults() GraphQLConfig {
@@ -63,11 +67,16 @@ func (c GraphQLConfig) withDefaults() GraphQLConfig {
 	if c.APQCacheSize <= 0 {
 		c.APQCacheSize = DefaultAPQCacheSize
 	}
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 	return c
 }
 
-// NewGraphQLHandler returns the /graphql handler: POST (JSON) and GET (queries only)
-// transports and nothing else (no websocket, no multipart); the parser token limit;
+// NewGraphQLHandler returns the /graphql handler: POST (JSON), multipart POST (the GraphQL
+// multipart request spec, for uploadDocument: at most MaxUploadBytes, files over 1 MiB
+// spooled to temporary files) and GET (queries only) transports and nothing else (no
+// websocket); the parser token limit;
 // suggestions and introspection as configured; automatic persisted queries; Limits and
 // gqlgen's complexity limit; the write-scope check; the error presenter and recover
 // function of this package; and mutations in one transaction opened by tx (resolvers
@@ -78,6 +87,7 @@ func NewGraphQLHandler(schema graphql.ExecutableSchema, tx entgql.TxOpener, cfg 
 	// GET refuses anything but queries itself (406), so a link or an <img> cannot mutate.
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.MaxUploadBytes, MaxMemory: uploadMaxMemory})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(cfg.TokenLimit)

@@ -1,6 +1,7 @@
 // Package server owns the HTTP surface of coalition: middleware, the hardened /graphql
-// endpoint (limits, error presenter, transactions), authentication of requests, GraphiQL,
-// the sign-in page, health and metrics.
+// endpoint (limits, error presenter, transactions, multipart uploads), authentication of
+// requests, GraphiQL, the sign-in page, document downloads, the referee upload page, health
+// and metrics.
 package server
 
 import (
@@ -33,7 +34,8 @@ type Config struct {
 	Directory *groups.Directory
 	// WorkingGroups manages working groups and memberships.
 	WorkingGroups *groups.WorkingGroups
-	// Programme runs calls and their slots.
+	// Programme runs calls, slots and applications; it serves GET /documents/{id} and the
+	// referee upload page.
 	Programme *programme.Service
 	// Now is the service clock; every request's context carries it (internal/clock), so
 	// rules that depend on today's date read the same clock as the services.
@@ -48,6 +50,14 @@ type Config struct {
 	CORSOrigins    []string
 	TrustProxy     bool
 	RequestTimeout time.Duration
+	// MaxUploadBytes is the largest request body of an upload: a multipart/form-data POST to
+	// /graphql (uploadDocument) or /referee (a referee's letter). Zero means
+	// DefaultMaxUploadBytes (the 10 MiB document limit plus 1 MiB for the rest of the form).
+	// Such bodies are streamed (gqlgen spools files over 1 MiB to temporary files; the
+	// referee page spools the letter to one), never read into memory whole, and a body
+	// over the limit is answered 413. Every other body stays limited to DefaultMaxBodyBytes.
+	// The documents themselves are limited by the document store (TOO_LONG user errors).
+	MaxUploadBytes int64
 	// GraphQL overrides the /graphql limits (zero fields take the defaults).
 	GraphQL GraphQLConfig
 }
@@ -58,11 +68,14 @@ type srv struct {
 
 // New returns the service's http.Handler.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Client == nil || cfg.DB == nil || cfg.Auth == nil || cfg.Directory == nil || cfg.WorkingGroups == nil || cfg.Now == nil || cfg.Logger == nil || cfg.Registry == nil {
-		return nil, errors.New("server: Client, DB, Auth, Directory, WorkingGroups, Now, Logger and Registry are required")
+	if cfg.Client == nil || cfg.DB == nil || cfg.Auth == nil || cfg.Directory == nil || cfg.WorkingGroups == nil || cfg.Programme == nil || cfg.Now == nil || cfg.Logger == nil || cfg.Registry == nil {
+		return nil, errors.New("server: Client, DB, Auth, Directory, WorkingGroups, Programme, Now, Logger and Registry are required")
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	s := &srv{cfg: cfg}
 	mux, err := s.routes()
@@ -80,7 +93,7 @@ func New(cfg Config) (http.Handler, error) {
 		Recover(cfg.Logger),
 		SecurityHeaders(cfg.PublicURL),
 		CORS(cfg.CORSOrigins),
-		BodyLimit(DefaultMaxBodyBytes),
+		s.bodyLimit,
 		s.requestInfo,
 		s.timeout,
 	), nil

@@ -259,3 +259,12 @@ type DateRange struct {
 	From Date `json:"from"`
 	To   Date `json:"to"`
 }
+
+// Values implements ent's field.EnumValues, so DocumentKind can type an enum column.
+func (DocumentKind) Values() []string {
+	out := make([]string, len(DocumentKinds))
+	for i, k := range DocumentKinds {
+		out[i] = string(k)
+	}
+	return out
+}

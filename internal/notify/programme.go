@@ -1,0 +1,85 @@
+package notify
+
+import (
+	"context"
+
+	"github.com/gocart-coalition/coalition/ent"
+)
+
+// ApplicationKind says what an application email is about.
+type ApplicationKind string
+
+// Kinds of application email, each sent to the trainee.
+const (
+	ApplicationSubmitted  ApplicationKind = "submitted"
+	ApplicationEligible   ApplicationKind = "eligible"
+	ApplicationIneligible ApplicationKind = "ineligible"
+	ApplicationWithdrawn  ApplicationKind = "withdrawn"
+)
+
+// ApplicationData is the data of the application_status email.
+type ApplicationData struct {
+	Kind      ApplicationKind
+	Name      string
+	CallTitle string
+	// Deadline is the call's deadline as people read it, with its zone.
+	Deadline string
+	// Reason is why it is ineligible or was withdrawn; may be empty.
+	Reason string
+	// The summary of a submitted application.
+	HomeCentre     string
+	Role           string
+	Years          int
+	Languages      string
+	PreferredWeeks int
+	Availability   []string
+	Hosts          []string // "1. name", first choice first
+	Documents      []string
+}
+
+// Application queues an email to the trainee about their application.
+func (n *Notifier) Application(ctx context.Context, client *ent.Client, to Recipient, data ApplicationData, key string) error {
+	return n.queue(ctx, client, "application_status", to, data, key, nil)
+}
+
+// RefereeRequestData is the data of the referee_request email.
+type RefereeRequestData struct {
+	RefereeName, TraineeName, CallTitle string
+	// URL is the single-use upload page.
+	URL string
+	// ValidUntil is the link's last day as people read it.
+	ValidUntil string
+	// Waived says the trainee waived the right to read the letter.
+	Waived bool
+}
+
+// RefereeRequest queues the request for a letter to a referee.
+func (n *Notifier) RefereeRequest(ctx context.Context, client *ent.Client, to Recipient, data RefereeRequestData, key string) error {
+	return n.queue(ctx, client, "referee_request", to, data, key, nil)
+}
+
+// RefereeLetterData is the data of the referee_letter_received email to the trainee.
+type RefereeLetterData struct {
+	Name, RefereeName, CallTitle string
+}
+
+// RefereeLetterReceived tells the trainee a referee's letter arrived.
+func (n *Notifier) RefereeLetterReceived(ctx context.Context, client *ent.Client, to Recipient, data RefereeLetterData, key string) error {
+	return n.queue(ctx, client, "referee_letter_received", to, data, key, nil)
+}
+
+// DeadlineReminderData is the data of the application_deadline_reminder email.
+type DeadlineReminderData struct {
+	Name, CallTitle string
+	// Deadline is the call's deadline as people read it, with its zone.
+	Deadline string
+	// Days is how many days are left (7 or 1).
+	Days int
+	// Missing lists what the draft still lacks.
+	Missing []string
+}
+
+// DeadlineReminder reminds a trainee with an unsubmitted draft of the deadline.
+func (n *Notifier) DeadlineReminder(ctx context.Context, client *ent.Client, to Recipient, data DeadlineReminderData, key string) error {
+	return n.queue(ctx, client, "application_deadline_reminder", to, data, key, nil)
+}

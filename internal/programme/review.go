@@ -1,0 +1,462 @@
+package programme
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/applicationchoice"
+	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostranking"
+	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// Limits of a review.
+const (
+	maxCommentLen = 2000
+	minScore      = 1
+	maxScore      = 5
+)
+
+// reviewable loads an application a reviewer may act on: ELIGIBLE, of a call in REVIEW.
+func (s *Service) reviewable(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Application, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	a, err := tx.Application.Query().Where(application.ID(id)).WithCall().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound("application", check.Path("applicationId"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load application %s: %w", id, err)
+	}
+	switch {
+	case a.Status != application.StatusELIGIBLE:
+		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("This application is %s; only eligible applications are reviewed.", a.Status), check.Path("applicationId")...)
+	case a.Edges.Call.Status != call.StatusREVIEW:
+		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; reviews are given while it is in REVIEW.", a.Edges.Call.Status), check.Path("applicationId")...)
+	}
+	return a, nil
+}
+
+// Score records the caller's scores of an eligible application (one 1–5 score for every
+// criterion of the call, and an optional comment), replacing earlier ones. Staff only.
+// User errors: NOT_FOUND, INVALID_STATE (not eligible, the call not in REVIEW, the caller
+// declared a conflict with it), INVALID (a missing, unknown or repeated criterion, a score
+// outside 1–5), TOO_LONG (the comment).
+func (s *Service) Score(ctx context.Context, tx *ent.Client, appID pulid.ID, scores map[string]int, keys []string, comment string) (*ent.Review, error) {
+	a, err := s.reviewable(ctx, tx, appID)
+	if err != nil {
+		return nil, err
+	}
+	me := pulid.ID(viewer.FromContext(ctx).UserID)
+	existing, err := tx.Review.Query().Where(review.ApplicationID(a.ID), review.ReviewerID(me)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, fmt.Errorf("load review: %w", err)
+	}
+	var errs apperr.UserErrors
+	if existing != nil && existing.Conflict {
+		errs.Add(apperr.CodeInvalidState, "You declared a conflict of interest with this application, so you cannot score it.", check.Path("applicationId")...)
+	}
+	criteria := a.Edges.Call.ReviewCriteria
+	for i, k := range keys {
+		p := check.Path("scores", strconv.Itoa(i))
+		switch {
+		case !slices.ContainsFunc(criteria, func(c vocab.Criterion) bool { return c.Key == k }):
+			errs.Add(apperr.CodeInvalid, fmt.Sprintf("The call has no criterion %q.", k), p...)
+		case slices.Contains(keys[:i], k):
+			errs.Add(apperr.CodeInvalid, fmt.Sprintf("The criterion %s is scored twice.", k), p...)
+		case scores[k] < minScore || scores[k] > maxScore:
+			errs.Add(apperr.CodeInvalid, "Scores are 1 to 5.", p...)
+		}
+	}
+	for _, c := range criteria {
+		if !slices.Contains(keys, c.Key) {
+			errs.Add(apperr.CodeInvalid, fmt.Sprintf("Score %s (%s) too.", c.Key, c.Name), check.Path("scores")...)
+		}
+	}
+	comment = check.Text(&errs, comment, maxCommentLen, "The comment", check.Path("comment"))
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	if existing == nil {
+		return tx.Review.Create().SetApplicationID(a.ID).SetReviewerID(me).SetScores(scores).SetComment(comment).Save(ctx)
+	}
+	return tx.Review.UpdateOne(existing).SetScores(scores).SetComment(comment).Save(ctx)
+}
+
+// DeclareConflict records that the caller has a conflict of interest with an eligible
+// application, with a reason (1–500 characters): their scores of it are dropped and no
+// longer count, and they cannot score it. Staff only.
+func (s *Service) DeclareConflict(ctx context.Context, tx *ent.Client, appID pulid.ID, reason string) (*ent.Review, error) {
+	a, err := s.reviewable(ctx, tx, appID)
+	if err != nil {
+		return nil, err
+	}
+	var errs apperr.UserErrors
+	reason = check.RequiredText(&errs, reason, maxReasonLen, "The reason", "Say what the conflict is, e.g. the applicant works in your department.", check.Path("reason"))
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	me := pulid.ID(viewer.FromContext(ctx).UserID)
+	existing, err := tx.Review.Query().Where(review.ApplicationID(a.ID), review.ReviewerID(me)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return tx.Review.Create().SetApplicationID(a.ID).SetReviewerID(me).SetConflict(true).SetConflictReason(reason).Save(ctx)
+	case err != nil:
+		return nil, fmt.Errorf("load review: %w", err)
+	}
+	return tx.Review.UpdateOne(existing).SetConflict(true).SetConflictReason(reason).SetScores(map[string]int{}).SetComment("").Save(ctx)
+}
+
+// ApplicationScore is an application's aggregated review score.
+type ApplicationScore struct {
+	Application *ent.Application
+	// Score is the weighted mean of the counted reviews on the 1–5 scale; nil without any.
+	Score   *float64
+	Reviews int
+	// Rank is the place by score (ties share a place); nil without a score.
+	Rank *int
+}
+
+// weightedScore is the weighted mean of one review's scores.
+func weightedScore(criteria []vocab.Criterion, scores map[string]int) (float64, bool) {
+	var sum, weights float64
+	for _, c := range criteria {
+		v, ok := scores[c.Key]
+		if !ok {
+			return 0, false
+		}
+		sum += float64(c.Weight) * float64(v)
+		weights += float64(c.Weight)
+	}
+	if weights == 0 {
+		return 0, false
+	}
+	return sum / weights, true
+}
+
+// aggregate is the mean of the weighted scores of the reviews that count.
+func aggregate(criteria []vocab.Criterion, reviews []*ent.Review) (*float64, int) {
+	var total float64
+	n := 0
+	for _, r := range reviews {
+		if r.Conflict {
+			continue
+		}
+		if v, ok := weightedScore(criteria, r.Scores); ok {
+			total += v
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, 0
+	}
+	mean := total / float64(n)
+	return &mean, n
+}
+
+// ReviewRanking returns the call's eligible applications by aggregated score, best first
+// (then by submission time). Staff only.
+func (s *Service) ReviewRanking(ctx context.Context, c *ent.Call) ([]ApplicationScore, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	sys := viewer.NewSystemContext(ctx)
+	apps, err := s.cfg.Client.Application.Query().
+		Where(application.CallID(c.ID), application.StatusEQ(application.StatusELIGIBLE)).
+		WithReviews().Order(application.BySubmittedAt(), application.ByID()).All(sys)
+	if err != nil {
+		return nil, fmt.Errorf("eligible applications of %s: %w", c.ID, err)
+	}
+	out := make([]ApplicationScore, len(apps))
+	for i, a := range apps {
+		score, n := aggregate(c.ReviewCriteria, a.Edges.Reviews)
+		out[i] = ApplicationScore{Application: a, Score: score, Reviews: n}
+	}
+	slices.SortStableFunc(out, func(x, y ApplicationScore) int {
+		switch {
+		case x.Score == nil && y.Score == nil:
+			return 0
+		case x.Score == nil:
+			return 1
+		case y.Score == nil:
+			return -1
+		case *x.Score > *y.Score:
+			return -1
+		case *x.Score < *y.Score:
+			return 1
+		}
+		return 0
+	})
+	for i := range out {
+		if out[i].Score == nil {
+			continue
+		}
+		rank := i + 1
+		if i > 0 && out[i-1].Score != nil && *out[i-1].Score == *out[i].Score {
+			rank = *out[i-1].Rank
+		}
+		out[i].Rank = &rank
+	}
+	return out, nil
+}
+
+// Score of one application (staff only); nil without counted reviews.
+func (s *Service) ApplicationScoreOf(ctx context.Context, a *ent.Application) (*float64, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	sys := viewer.NewSystemContext(ctx)
+	c, err := s.cfg.Client.Call.Get(sys, a.CallID)
+	if err != nil {
+		return nil, fmt.Errorf("load call: %w", err)
+	}
+	reviews, err := s.cfg.Client.Review.Query().Where(review.ApplicationID(a.ID)).All(sys)
+	if err != nil {
+		return nil, fmt.Errorf("load reviews: %w", err)
+	}
+	score, _ := aggregate(c.ReviewCriteria, reviews)
+	return score, nil
+}
+
+// Reviews returns the reviews of an application as the caller may see them; staff only.
+func (s *Service) Reviews(ctx context.Context, a *ent.Application) ([]*ent.Review, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	rs, err := s.cfg.Client.Review.Query().Where(review.ApplicationID(a.ID)).Order(review.ByCreatedAt(), review.ByID()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reviews of %s: %w", a.ID, err)
+	}
+	return rs, nil
+}
+
+// ReviewQueue returns the eligible applications of a call in REVIEW that the caller has
+// neither reviewed nor declared a conflict with, oldest submission first. Staff only.
+func (s *Service) ReviewQueue(ctx context.Context, c *ent.Call) ([]*ent.Application, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	me := pulid.ID(viewer.FromContext(ctx).UserID)
+	apps, err := s.cfg.Client.Application.Query().
+		Where(application.CallID(c.ID), application.StatusEQ(application.StatusELIGIBLE),
+			application.Not(application.HasReviewsWith(review.ReviewerID(me)))).
+		Order(application.BySubmittedAt(), application.ByID()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("review queue of %s: %w", c.ID, err)
+	}
+	return apps, nil
+}
+
+// SubmitHostRanking replaces a host centre's ranking of its applicants in a call: the
+// eligible applications that listed the centre, most preferred first, no ties (each once);
+// an application left out is not acceptable to the centre. A coordinator of the centre or
+// staff, while the call is in RANKING and before its ranking deadline. User errors:
+// NOT_FOUND (call, centre), INVALID_STATE (status, deadline), INVALID (an application that
+// is not an eligible applicant of the centre in this call, or listed twice).
+func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID, centreID pulid.ID, appIDs []pulid.ID) ([]*ent.Application, error) {
+	v := viewer.FromContext(ctx)
+	if v.Kind == viewer.Anonymous {
+		return nil, apperr.New(apperr.Unauthenticated, "sign in to rank applicants")
+	}
+	sys := viewer.NewSystemContext(ctx)
+	centre, err := tx.HostCentre.Query().Where(hostcentre.ID(centreID)).WithCoordinators().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound("host centre", check.Path("hostCentreId"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load centre: %w", err)
+	}
+	if !v.IsStaff() && !v.IsSystem() && !slices.ContainsFunc(centre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID }) {
+		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can rank its applicants")
+	}
+	c, err := tx.Call.Get(sys, callID)
+	if ent.IsNotFound(err) {
+		return nil, notFound("call", check.Path("callId"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load call: %w", err)
+	}
+	var errs apperr.UserErrors
+	switch {
+	case c.Status != call.StatusRANKING:
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; hosts rank their applicants while it is in RANKING.", c.Status), check.Path("callId")...)
+	case c.RankingDeadline != nil && !s.cfg.Now().Before(*c.RankingDeadline):
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The ranking deadline, %s (%s), has passed.", LocalTime(c, *c.RankingDeadline), c.TimeZone), check.Path("callId")...)
+	}
+	applicants, err := s.hostApplicants(sys, tx, c.ID, centre.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range appIDs {
+		p := check.Path("applicationIds", strconv.Itoa(i))
+		switch {
+		case slices.Contains(appIDs[:i], id):
+			errs.Add(apperr.CodeInvalid, "This application is ranked twice; a ranking has no ties.", p...)
+		case !slices.ContainsFunc(applicants, func(a *ent.Application) bool { return a.ID == id }):
+			errs.Add(apperr.CodeInvalid, "This is not an eligible applicant of the centre in this call.", p...)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := tx.HostRanking.Delete().Where(hostranking.CallID(c.ID), hostranking.HostCentreID(centre.ID)).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("clear ranking: %w", err)
+	}
+	for i, id := range appIDs {
+		if err := tx.HostRanking.Create().SetCallID(c.ID).SetHostCentreID(centre.ID).SetApplicationID(id).SetRank(i + 1).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("save ranking: %w", err)
+		}
+	}
+	return s.HostRankingOf(ctx, tx, c.ID, centre.ID)
+}
+
+// hostApplicants are the eligible applications of a call that listed a centre.
+func (s *Service) hostApplicants(sys context.Context, client *ent.Client, callID, centreID pulid.ID) ([]*ent.Application, error) {
+	apps, err := client.Application.Query().
+		Where(application.CallID(callID), application.StatusEQ(application.StatusELIGIBLE),
+			application.HasChoicesWith(applicationchoice.HostCentreID(centreID))).
+		Order(application.ByID()).All(sys)
+	if err != nil {
+		return nil, fmt.Errorf("applicants of %s: %w", centreID, err)
+	}
+	return apps, nil
+}
+
+// HostRankingOf returns a centre's submitted ranking in a call, most preferred first, as
+// the caller may see it (the centre's coordinators and staff; nobody else sees any).
+func (s *Service) HostRankingOf(ctx context.Context, client *ent.Client, callID, centreID pulid.ID) ([]*ent.Application, error) {
+	rows, err := client.HostRanking.Query().
+		Where(hostranking.CallID(callID), hostranking.HostCentreID(centreID)).
+		Order(hostranking.ByRank()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ranking of %s: %w", centreID, err)
+	}
+	if len(rows) == 0 {
+		return []*ent.Application{}, nil
+	}
+	ids := make([]pulid.ID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ApplicationID
+	}
+	// The rows are visible, so the applications are the centre's applicants: read them as
+	// the system (a coordinator sees them anyway; staff see everything).
+	apps, err := client.Application.Query().Where(application.IDIn(ids...)).All(viewer.NewSystemContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("ranked applications: %w", err)
+	}
+	slices.SortFunc(apps, func(a, b *ent.Application) int { return slices.Index(ids, a.ID) - slices.Index(ids, b.ID) })
+	return apps, nil
+}
+
+// csvHeader are the columns of the applications export, in order; never reordered, only
+// appended to.
+var csvHeader = []string{
+	"application_id", "status", "status_reason", "submitted_at", "decided_at", "withdrawn_at",
+	"trainee_id", "trainee_name", "trainee_email", "home_organisation", "home_country", "role",
+	"cart_experience_years", "languages", "focus_areas", "availability", "preferred_weeks",
+	"choice_1", "choice_2", "choice_3", "more_choices", "documents", "referee_letters_received",
+	"reviews", "score",
+}
+
+// ApplicationsCSV writes every application of a call (drafts included) as CSV: a header
+// row, then one row per application ordered by id, times in UTC (RFC 3339), lists joined
+// with "; ". Staff only.
+func (s *Service) ApplicationsCSV(ctx context.Context, c *ent.Call) (string, error) {
+	if err := requireStaff(ctx); err != nil {
+		return "", err
+	}
+	sys := viewer.NewSystemContext(ctx)
+	apps, err := s.cfg.Client.Application.Query().Where(application.CallID(c.ID)).
+		WithTrainee().WithHomeOrganisation().WithReviews().
+		WithChoices(func(q *ent.ApplicationChoiceQuery) { q.WithHostCentre().Order(applicationchoice.ByRank()) }).
+		WithDocuments(func(q *ent.DocumentQuery) { q.Order(document.ByKind(), document.ByID()) }).
+		Order(application.ByID()).All(sys)
+	if err != nil {
+		return "", fmt.Errorf("applications of %s: %w", c.ID, err)
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	_ = w.Write(csvHeader)
+	tm := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, a := range apps {
+		var org, country, weeks, score string
+		if o := a.Edges.HomeOrganisation; o != nil {
+			org, country = o.Name, o.Country
+		}
+		if a.PreferredWeeks != nil {
+			weeks = strconv.Itoa(*a.PreferredWeeks)
+		}
+		var ranges, areas, docs, choices []string
+		for _, r := range a.Availability {
+			ranges = append(ranges, string(r.From)+"/"+string(r.To))
+		}
+		for _, f := range a.FocusAreas {
+			areas = append(areas, string(f))
+		}
+		letters := 0
+		for _, d := range a.Edges.Documents {
+			docs = append(docs, string(d.Kind))
+			if d.Kind == vocab.DocumentRefereeLetter {
+				letters++
+			}
+		}
+		for _, ch := range a.Edges.Choices {
+			choices = append(choices, ch.Edges.HostCentre.Name)
+		}
+		choice := func(i int) string {
+			if i < len(choices) {
+				return choices[i]
+			}
+			return ""
+		}
+		more := ""
+		if len(choices) > 3 {
+			more = strings.Join(choices[3:], "; ")
+		}
+		agg, n := aggregate(c.ReviewCriteria, a.Edges.Reviews)
+		if agg != nil {
+			score = strconv.FormatFloat(*agg, 'f', 3, 64)
+		}
+		t := a.Edges.Trainee
+		_ = w.Write([]string{
+			string(a.ID), string(a.Status), csvSafe(a.StatusReason), tm(a.SubmittedAt), tm(a.DecidedAt), tm(a.WithdrawnAt),
+			string(t.ID), csvSafe(t.Name), t.Email, csvSafe(org), country, csvSafe(a.Role),
+			strconv.Itoa(a.CartExperienceYears), strings.Join(a.Languages, "; "), strings.Join(areas, "; "), strings.Join(ranges, "; "), weeks,
+			csvSafe(choice(0)), csvSafe(choice(1)), csvSafe(choice(2)), csvSafe(more), strings.Join(docs, "; "), strconv.Itoa(letters),
+			strconv.Itoa(n), score,
+		})
+	}
+	w.Flush()
+	return buf.String(), w.Error()
+}
+
+// csvSafe defuses text that a spreadsheet would run as a formula (CSV injection): a value
+// starting with =, +, - or @ gets a leading apostrophe.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
