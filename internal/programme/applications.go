@@ -62,9 +62,9 @@ func requireTrainee(ctx context.Context, action string) (pulid.ID, error) {
 	v := viewer.FromContext(ctx)
 	switch {
 	case v.Kind != viewer.User:
-		return "", apperr.New(apperr.Unauthenticated, "sign in to "+action)
+		return "", apperr.New(apperr.Unauthenticated, "sign in to %s", action)
 	case !v.HasRole(viewer.RoleTrainee):
-		return "", apperr.New(apperr.Forbidden, "only trainees can "+action)
+		return "", apperr.New(apperr.Forbidden, "only trainees can %s", action)
 	}
 	return pulid.ID(v.UserID), nil
 }
