@@ -75,24 +75,60 @@ type Call struct {
 
 // CallEdges holds the relations/edges for other nodes in the graph.
 type CallEdges struct {
+	// MatchRuns holds the value of the match_runs edge.
+	MatchRuns []*MatchRun `json:"match_runs,omitempty"`
+	// MatchOverrides holds the value of the match_overrides edge.
+	MatchOverrides []*MatchOverride `json:"match_overrides,omitempty"`
+	// Placements of the call (as visible to the viewer).
+	Placements []*Placement `json:"placements,omitempty"`
 	// Applications to the call (as visible to the viewer).
 	Applications []*Application `json:"applications,omitempty"`
 	// Slots host centres offer in this call (as visible to the viewer).
 	Slots []*HostSlot `json:"slots,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
-	namedApplications map[string][]*Application
-	namedSlots        map[string][]*HostSlot
+	namedMatchRuns      map[string][]*MatchRun
+	namedMatchOverrides map[string][]*MatchOverride
+	namedPlacements     map[string][]*Placement
+	namedApplications   map[string][]*Application
+	namedSlots          map[string][]*HostSlot
+}
+
+// MatchRunsOrErr returns the MatchRuns value or an error if the edge
+// was not loaded in eager-loading.
+func (e CallEdges) MatchRunsOrErr() ([]*MatchRun, error) {
+	if e.loadedTypes[0] {
+		return e.MatchRuns, nil
+	}
+	return nil, &NotLoadedError{edge: "match_runs"}
+}
+
+// MatchOverridesOrErr returns the MatchOverrides value or an error if the edge
+// was not loaded in eager-loading.
+func (e CallEdges) MatchOverridesOrErr() ([]*MatchOverride, error) {
+	if e.loadedTypes[1] {
+		return e.MatchOverrides, nil
+	}
+	return nil, &NotLoadedError{edge: "match_overrides"}
+}
+
+// PlacementsOrErr returns the Placements value or an error if the edge
+// was not loaded in eager-loading.
+func (e CallEdges) PlacementsOrErr() ([]*Placement, error) {
+	if e.loadedTypes[2] {
+		return e.Placements, nil
+	}
+	return nil, &NotLoadedError{edge: "placements"}
 }
 
 // ApplicationsOrErr returns the Applications value or an error if the edge
 // was not loaded in eager-loading.
 func (e CallEdges) ApplicationsOrErr() ([]*Application, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[3] {
 		return e.Applications, nil
 	}
 	return nil, &NotLoadedError{edge: "applications"}
@@ -101,7 +137,7 @@ func (e CallEdges) ApplicationsOrErr() ([]*Application, error) {
 // SlotsOrErr returns the Slots value or an error if the edge
 // was not loaded in eager-loading.
 func (e CallEdges) SlotsOrErr() ([]*HostSlot, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[4] {
 		return e.Slots, nil
 	}
 	return nil, &NotLoadedError{edge: "slots"}
@@ -307,6 +343,21 @@ func (_m *Call) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QueryMatchRuns queries the "match_runs" edge of the Call entity.
+func (_m *Call) QueryMatchRuns() *MatchRunQuery {
+	return NewCallClient(_m.config).QueryMatchRuns(_m)
+}
+
+// QueryMatchOverrides queries the "match_overrides" edge of the Call entity.
+func (_m *Call) QueryMatchOverrides() *MatchOverrideQuery {
+	return NewCallClient(_m.config).QueryMatchOverrides(_m)
+}
+
+// QueryPlacements queries the "placements" edge of the Call entity.
+func (_m *Call) QueryPlacements() *PlacementQuery {
+	return NewCallClient(_m.config).QueryPlacements(_m)
+}
+
 // QueryApplications queries the "applications" edge of the Call entity.
 func (_m *Call) QueryApplications() *ApplicationQuery {
 	return NewCallClient(_m.config).QueryApplications(_m)
@@ -412,6 +463,78 @@ func (_m *Call) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedMatchRuns returns the MatchRuns named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Call) NamedMatchRuns(name string) ([]*MatchRun, error) {
+	if _m.Edges.namedMatchRuns == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMatchRuns[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Call) appendNamedMatchRuns(name string, edges ...*MatchRun) {
+	if _m.Edges.namedMatchRuns == nil {
+		_m.Edges.namedMatchRuns = make(map[string][]*MatchRun)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMatchRuns[name] = []*MatchRun{}
+	} else {
+		_m.Edges.namedMatchRuns[name] = append(_m.Edges.namedMatchRuns[name], edges...)
+	}
+}
+
+// NamedMatchOverrides returns the MatchOverrides named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Call) NamedMatchOverrides(name string) ([]*MatchOverride, error) {
+	if _m.Edges.namedMatchOverrides == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMatchOverrides[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Call) appendNamedMatchOverrides(name string, edges ...*MatchOverride) {
+	if _m.Edges.namedMatchOverrides == nil {
+		_m.Edges.namedMatchOverrides = make(map[string][]*MatchOverride)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMatchOverrides[name] = []*MatchOverride{}
+	} else {
+		_m.Edges.namedMatchOverrides[name] = append(_m.Edges.namedMatchOverrides[name], edges...)
+	}
+}
+
+// NamedPlacements returns the Placements named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Call) NamedPlacements(name string) ([]*Placement, error) {
+	if _m.Edges.namedPlacements == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPlacements[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Call) appendNamedPlacements(name string, edges ...*Placement) {
+	if _m.Edges.namedPlacements == nil {
+		_m.Edges.namedPlacements = make(map[string][]*Placement)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPlacements[name] = []*Placement{}
+	} else {
+		_m.Edges.namedPlacements[name] = append(_m.Edges.namedPlacements[name], edges...)
+	}
 }
 
 // NamedApplications returns the Applications named value or an error if the edge was not

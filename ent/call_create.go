@@ -15,6 +15,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 )
@@ -281,6 +284,51 @@ func (_c *CallCreate) SetNillableID(v *pulid.ID) *CallCreate {
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by IDs.
+func (_c *CallCreate) AddMatchRunIDs(ids ...pulid.ID) *CallCreate {
+	_c.mutation.AddMatchRunIDs(ids...)
+	return _c
+}
+
+// AddMatchRuns adds the "match_runs" edges to the MatchRun entity.
+func (_c *CallCreate) AddMatchRuns(v ...*MatchRun) *CallCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMatchRunIDs(ids...)
+}
+
+// AddMatchOverrideIDs adds the "match_overrides" edge to the MatchOverride entity by IDs.
+func (_c *CallCreate) AddMatchOverrideIDs(ids ...pulid.ID) *CallCreate {
+	_c.mutation.AddMatchOverrideIDs(ids...)
+	return _c
+}
+
+// AddMatchOverrides adds the "match_overrides" edges to the MatchOverride entity.
+func (_c *CallCreate) AddMatchOverrides(v ...*MatchOverride) *CallCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMatchOverrideIDs(ids...)
+}
+
+// AddPlacementIDs adds the "placements" edge to the Placement entity by IDs.
+func (_c *CallCreate) AddPlacementIDs(ids ...pulid.ID) *CallCreate {
+	_c.mutation.AddPlacementIDs(ids...)
+	return _c
+}
+
+// AddPlacements adds the "placements" edges to the Placement entity.
+func (_c *CallCreate) AddPlacements(v ...*Placement) *CallCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPlacementIDs(ids...)
 }
 
 // AddApplicationIDs adds the "applications" edge to the Application entity by IDs.
@@ -674,6 +722,54 @@ func (_c *CallCreate) createSpec() (*Call, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RankingDeadline(); ok {
 		_spec.SetField(call.FieldRankingDeadline, field.TypeTime, value)
 		_node.RankingDeadline = &value
+	}
+	if nodes := _c.mutation.MatchRunsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchRunsTable,
+			Columns: []string{call.MatchRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchrun.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MatchOverridesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchOverridesTable,
+			Columns: []string{call.MatchOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchoverride.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PlacementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.PlacementsTable,
+			Columns: []string{call.PlacementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(placement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.ApplicationsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -17,6 +17,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 )
@@ -24,16 +27,22 @@ import (
 // CallQuery is the builder for querying Call entities.
 type CallQuery struct {
 	config
-	ctx                   *QueryContext
-	order                 []call.OrderOption
-	inters                []Interceptor
-	predicates            []predicate.Call
-	withApplications      *ApplicationQuery
-	withSlots             *HostSlotQuery
-	loadTotal             []func(context.Context, []*Call) error
-	modifiers             []func(*sql.Selector)
-	withNamedApplications map[string]*ApplicationQuery
-	withNamedSlots        map[string]*HostSlotQuery
+	ctx                     *QueryContext
+	order                   []call.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.Call
+	withMatchRuns           *MatchRunQuery
+	withMatchOverrides      *MatchOverrideQuery
+	withPlacements          *PlacementQuery
+	withApplications        *ApplicationQuery
+	withSlots               *HostSlotQuery
+	loadTotal               []func(context.Context, []*Call) error
+	modifiers               []func(*sql.Selector)
+	withNamedMatchRuns      map[string]*MatchRunQuery
+	withNamedMatchOverrides map[string]*MatchOverrideQuery
+	withNamedPlacements     map[string]*PlacementQuery
+	withNamedApplications   map[string]*ApplicationQuery
+	withNamedSlots          map[string]*HostSlotQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -68,6 +77,72 @@ func (_q *CallQuery) Unique(unique bool) *CallQuery {
 func (_q *CallQuery) Order(o ...call.OrderOption) *CallQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryMatchRuns chains the current query on the "match_runs" edge.
+func (_q *CallQuery) QueryMatchRuns() *MatchRunQuery {
+	query := (&MatchRunClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, selector),
+			sqlgraph.To(matchrun.Table, matchrun.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.MatchRunsTable, call.MatchRunsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMatchOverrides chains the current query on the "match_overrides" edge.
+func (_q *CallQuery) QueryMatchOverrides() *MatchOverrideQuery {
+	query := (&MatchOverrideClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, selector),
+			sqlgraph.To(matchoverride.Table, matchoverride.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.MatchOverridesTable, call.MatchOverridesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPlacements chains the current query on the "placements" edge.
+func (_q *CallQuery) QueryPlacements() *PlacementQuery {
+	query := (&PlacementClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, selector),
+			sqlgraph.To(placement.Table, placement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.PlacementsTable, call.PlacementsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryApplications chains the current query on the "applications" edge.
@@ -301,18 +376,54 @@ func (_q *CallQuery) Clone() *CallQuery {
 		return nil
 	}
 	return &CallQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]call.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Call{}, _q.predicates...),
-		withApplications: _q.withApplications.Clone(),
-		withSlots:        _q.withSlots.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]call.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Call{}, _q.predicates...),
+		withMatchRuns:      _q.withMatchRuns.Clone(),
+		withMatchOverrides: _q.withMatchOverrides.Clone(),
+		withPlacements:     _q.withPlacements.Clone(),
+		withApplications:   _q.withApplications.Clone(),
+		withSlots:          _q.withSlots.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithMatchRuns tells the query-builder to eager-load the nodes that are connected to
+// the "match_runs" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CallQuery) WithMatchRuns(opts ...func(*MatchRunQuery)) *CallQuery {
+	query := (&MatchRunClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMatchRuns = query
+	return _q
+}
+
+// WithMatchOverrides tells the query-builder to eager-load the nodes that are connected to
+// the "match_overrides" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CallQuery) WithMatchOverrides(opts ...func(*MatchOverrideQuery)) *CallQuery {
+	query := (&MatchOverrideClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMatchOverrides = query
+	return _q
+}
+
+// WithPlacements tells the query-builder to eager-load the nodes that are connected to
+// the "placements" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CallQuery) WithPlacements(opts ...func(*PlacementQuery)) *CallQuery {
+	query := (&PlacementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPlacements = query
+	return _q
 }
 
 // WithApplications tells the query-builder to eager-load the nodes that are connected to
@@ -421,7 +532,10 @@ func (_q *CallQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Call, e
 	var (
 		nodes       = []*Call{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [5]bool{
+			_q.withMatchRuns != nil,
+			_q.withMatchOverrides != nil,
+			_q.withPlacements != nil,
 			_q.withApplications != nil,
 			_q.withSlots != nil,
 		}
@@ -447,6 +561,27 @@ func (_q *CallQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Call, e
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withMatchRuns; query != nil {
+		if err := _q.loadMatchRuns(ctx, query, nodes,
+			func(n *Call) { n.Edges.MatchRuns = []*MatchRun{} },
+			func(n *Call, e *MatchRun) { n.Edges.MatchRuns = append(n.Edges.MatchRuns, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMatchOverrides; query != nil {
+		if err := _q.loadMatchOverrides(ctx, query, nodes,
+			func(n *Call) { n.Edges.MatchOverrides = []*MatchOverride{} },
+			func(n *Call, e *MatchOverride) { n.Edges.MatchOverrides = append(n.Edges.MatchOverrides, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPlacements; query != nil {
+		if err := _q.loadPlacements(ctx, query, nodes,
+			func(n *Call) { n.Edges.Placements = []*Placement{} },
+			func(n *Call, e *Placement) { n.Edges.Placements = append(n.Edges.Placements, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withApplications; query != nil {
 		if err := _q.loadApplications(ctx, query, nodes,
 			func(n *Call) { n.Edges.Applications = []*Application{} },
@@ -458,6 +593,27 @@ func (_q *CallQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Call, e
 		if err := _q.loadSlots(ctx, query, nodes,
 			func(n *Call) { n.Edges.Slots = []*HostSlot{} },
 			func(n *Call, e *HostSlot) { n.Edges.Slots = append(n.Edges.Slots, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMatchRuns {
+		if err := _q.loadMatchRuns(ctx, query, nodes,
+			func(n *Call) { n.appendNamedMatchRuns(name) },
+			func(n *Call, e *MatchRun) { n.appendNamedMatchRuns(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMatchOverrides {
+		if err := _q.loadMatchOverrides(ctx, query, nodes,
+			func(n *Call) { n.appendNamedMatchOverrides(name) },
+			func(n *Call, e *MatchOverride) { n.appendNamedMatchOverrides(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPlacements {
+		if err := _q.loadPlacements(ctx, query, nodes,
+			func(n *Call) { n.appendNamedPlacements(name) },
+			func(n *Call, e *Placement) { n.appendNamedPlacements(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -483,6 +639,96 @@ func (_q *CallQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Call, e
 	return nodes, nil
 }
 
+func (_q *CallQuery) loadMatchRuns(ctx context.Context, query *MatchRunQuery, nodes []*Call, init func(*Call), assign func(*Call, *MatchRun)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Call)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(matchrun.FieldCallID)
+	}
+	query.Where(predicate.MatchRun(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(call.MatchRunsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CallID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "call_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CallQuery) loadMatchOverrides(ctx context.Context, query *MatchOverrideQuery, nodes []*Call, init func(*Call), assign func(*Call, *MatchOverride)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Call)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(matchoverride.FieldCallID)
+	}
+	query.Where(predicate.MatchOverride(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(call.MatchOverridesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CallID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "call_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CallQuery) loadPlacements(ctx context.Context, query *PlacementQuery, nodes []*Call, init func(*Call), assign func(*Call, *Placement)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Call)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(placement.FieldCallID)
+	}
+	query.Where(predicate.Placement(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(call.PlacementsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CallID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "call_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *CallQuery) loadApplications(ctx context.Context, query *ApplicationQuery, nodes []*Call, init func(*Call), assign func(*Call, *Application)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[pulid.ID]*Call)
@@ -661,6 +907,48 @@ func (_q *CallQuery) ForShare(opts ...sql.LockOption) *CallQuery {
 func (_q *CallQuery) Modify(modifiers ...func(s *sql.Selector)) *CallSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedMatchRuns tells the query-builder to eager-load the nodes that are connected to the "match_runs"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CallQuery) WithNamedMatchRuns(name string, opts ...func(*MatchRunQuery)) *CallQuery {
+	query := (&MatchRunClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMatchRuns == nil {
+		_q.withNamedMatchRuns = make(map[string]*MatchRunQuery)
+	}
+	_q.withNamedMatchRuns[name] = query
+	return _q
+}
+
+// WithNamedMatchOverrides tells the query-builder to eager-load the nodes that are connected to the "match_overrides"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CallQuery) WithNamedMatchOverrides(name string, opts ...func(*MatchOverrideQuery)) *CallQuery {
+	query := (&MatchOverrideClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMatchOverrides == nil {
+		_q.withNamedMatchOverrides = make(map[string]*MatchOverrideQuery)
+	}
+	_q.withNamedMatchOverrides[name] = query
+	return _q
+}
+
+// WithNamedPlacements tells the query-builder to eager-load the nodes that are connected to the "placements"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CallQuery) WithNamedPlacements(name string, opts ...func(*PlacementQuery)) *CallQuery {
+	query := (&PlacementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPlacements == nil {
+		_q.withNamedPlacements = make(map[string]*PlacementQuery)
+	}
+	_q.withNamedPlacements[name] = query
+	return _q
 }
 
 // WithNamedApplications tells the query-builder to eager-load the nodes that are connected to the "applications"

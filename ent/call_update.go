@@ -15,6 +15,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
@@ -374,6 +377,51 @@ func (_u *CallUpdate) ClearRankingDeadline() *CallUpdate {
 	return _u
 }
 
+// AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by IDs.
+func (_u *CallUpdate) AddMatchRunIDs(ids ...pulid.ID) *CallUpdate {
+	_u.mutation.AddMatchRunIDs(ids...)
+	return _u
+}
+
+// AddMatchRuns adds the "match_runs" edges to the MatchRun entity.
+func (_u *CallUpdate) AddMatchRuns(v ...*MatchRun) *CallUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMatchRunIDs(ids...)
+}
+
+// AddMatchOverrideIDs adds the "match_overrides" edge to the MatchOverride entity by IDs.
+func (_u *CallUpdate) AddMatchOverrideIDs(ids ...pulid.ID) *CallUpdate {
+	_u.mutation.AddMatchOverrideIDs(ids...)
+	return _u
+}
+
+// AddMatchOverrides adds the "match_overrides" edges to the MatchOverride entity.
+func (_u *CallUpdate) AddMatchOverrides(v ...*MatchOverride) *CallUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMatchOverrideIDs(ids...)
+}
+
+// AddPlacementIDs adds the "placements" edge to the Placement entity by IDs.
+func (_u *CallUpdate) AddPlacementIDs(ids ...pulid.ID) *CallUpdate {
+	_u.mutation.AddPlacementIDs(ids...)
+	return _u
+}
+
+// AddPlacements adds the "placements" edges to the Placement entity.
+func (_u *CallUpdate) AddPlacements(v ...*Placement) *CallUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPlacementIDs(ids...)
+}
+
 // AddApplicationIDs adds the "applications" edge to the Application entity by IDs.
 func (_u *CallUpdate) AddApplicationIDs(ids ...pulid.ID) *CallUpdate {
 	_u.mutation.AddApplicationIDs(ids...)
@@ -407,6 +455,69 @@ func (_u *CallUpdate) AddSlots(v ...*HostSlot) *CallUpdate {
 // Mutation returns the CallMutation object of the builder.
 func (_u *CallUpdate) Mutation() *CallMutation {
 	return _u.mutation
+}
+
+// ClearMatchRuns clears all "match_runs" edges to the MatchRun entity.
+func (_u *CallUpdate) ClearMatchRuns() *CallUpdate {
+	_u.mutation.ClearMatchRuns()
+	return _u
+}
+
+// RemoveMatchRunIDs removes the "match_runs" edge to MatchRun entities by IDs.
+func (_u *CallUpdate) RemoveMatchRunIDs(ids ...pulid.ID) *CallUpdate {
+	_u.mutation.RemoveMatchRunIDs(ids...)
+	return _u
+}
+
+// RemoveMatchRuns removes "match_runs" edges to MatchRun entities.
+func (_u *CallUpdate) RemoveMatchRuns(v ...*MatchRun) *CallUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMatchRunIDs(ids...)
+}
+
+// ClearMatchOverrides clears all "match_overrides" edges to the MatchOverride entity.
+func (_u *CallUpdate) ClearMatchOverrides() *CallUpdate {
+	_u.mutation.ClearMatchOverrides()
+	return _u
+}
+
+// RemoveMatchOverrideIDs removes the "match_overrides" edge to MatchOverride entities by IDs.
+func (_u *CallUpdate) RemoveMatchOverrideIDs(ids ...pulid.ID) *CallUpdate {
+	_u.mutation.RemoveMatchOverrideIDs(ids...)
+	return _u
+}
+
+// RemoveMatchOverrides removes "match_overrides" edges to MatchOverride entities.
+func (_u *CallUpdate) RemoveMatchOverrides(v ...*MatchOverride) *CallUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMatchOverrideIDs(ids...)
+}
+
+// ClearPlacements clears all "placements" edges to the Placement entity.
+func (_u *CallUpdate) ClearPlacements() *CallUpdate {
+	_u.mutation.ClearPlacements()
+	return _u
+}
+
+// RemovePlacementIDs removes the "placements" edge to Placement entities by IDs.
+func (_u *CallUpdate) RemovePlacementIDs(ids ...pulid.ID) *CallUpdate {
+	_u.mutation.RemovePlacementIDs(ids...)
+	return _u
+}
+
+// RemovePlacements removes "placements" edges to Placement entities.
+func (_u *CallUpdate) RemovePlacements(v ...*Placement) *CallUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePlacementIDs(ids...)
 }
 
 // ClearApplications clears all "applications" edges to the Application entity.
@@ -687,6 +798,141 @@ func (_u *CallUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RankingDeadlineCleared() {
 		_spec.ClearField(call.FieldRankingDeadline, field.TypeTime)
+	}
+	if _u.mutation.MatchRunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchRunsTable,
+			Columns: []string{call.MatchRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchrun.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMatchRunsIDs(); len(nodes) > 0 && !_u.mutation.MatchRunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchRunsTable,
+			Columns: []string{call.MatchRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchrun.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MatchRunsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchRunsTable,
+			Columns: []string{call.MatchRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchrun.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MatchOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchOverridesTable,
+			Columns: []string{call.MatchOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchoverride.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMatchOverridesIDs(); len(nodes) > 0 && !_u.mutation.MatchOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchOverridesTable,
+			Columns: []string{call.MatchOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchoverride.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MatchOverridesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchOverridesTable,
+			Columns: []string{call.MatchOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchoverride.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PlacementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.PlacementsTable,
+			Columns: []string{call.PlacementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(placement.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPlacementsIDs(); len(nodes) > 0 && !_u.mutation.PlacementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.PlacementsTable,
+			Columns: []string{call.PlacementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(placement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PlacementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.PlacementsTable,
+			Columns: []string{call.PlacementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(placement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ApplicationsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1140,6 +1386,51 @@ func (_u *CallUpdateOne) ClearRankingDeadline() *CallUpdateOne {
 	return _u
 }
 
+// AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by IDs.
+func (_u *CallUpdateOne) AddMatchRunIDs(ids ...pulid.ID) *CallUpdateOne {
+	_u.mutation.AddMatchRunIDs(ids...)
+	return _u
+}
+
+// AddMatchRuns adds the "match_runs" edges to the MatchRun entity.
+func (_u *CallUpdateOne) AddMatchRuns(v ...*MatchRun) *CallUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMatchRunIDs(ids...)
+}
+
+// AddMatchOverrideIDs adds the "match_overrides" edge to the MatchOverride entity by IDs.
+func (_u *CallUpdateOne) AddMatchOverrideIDs(ids ...pulid.ID) *CallUpdateOne {
+	_u.mutation.AddMatchOverrideIDs(ids...)
+	return _u
+}
+
+// AddMatchOverrides adds the "match_overrides" edges to the MatchOverride entity.
+func (_u *CallUpdateOne) AddMatchOverrides(v ...*MatchOverride) *CallUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMatchOverrideIDs(ids...)
+}
+
+// AddPlacementIDs adds the "placements" edge to the Placement entity by IDs.
+func (_u *CallUpdateOne) AddPlacementIDs(ids ...pulid.ID) *CallUpdateOne {
+	_u.mutation.AddPlacementIDs(ids...)
+	return _u
+}
+
+// AddPlacements adds the "placements" edges to the Placement entity.
+func (_u *CallUpdateOne) AddPlacements(v ...*Placement) *CallUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPlacementIDs(ids...)
+}
+
 // AddApplicationIDs adds the "applications" edge to the Application entity by IDs.
 func (_u *CallUpdateOne) AddApplicationIDs(ids ...pulid.ID) *CallUpdateOne {
 	_u.mutation.AddApplicationIDs(ids...)
@@ -1173,6 +1464,69 @@ func (_u *CallUpdateOne) AddSlots(v ...*HostSlot) *CallUpdateOne {
 // Mutation returns the CallMutation object of the builder.
 func (_u *CallUpdateOne) Mutation() *CallMutation {
 	return _u.mutation
+}
+
+// ClearMatchRuns clears all "match_runs" edges to the MatchRun entity.
+func (_u *CallUpdateOne) ClearMatchRuns() *CallUpdateOne {
+	_u.mutation.ClearMatchRuns()
+	return _u
+}
+
+// RemoveMatchRunIDs removes the "match_runs" edge to MatchRun entities by IDs.
+func (_u *CallUpdateOne) RemoveMatchRunIDs(ids ...pulid.ID) *CallUpdateOne {
+	_u.mutation.RemoveMatchRunIDs(ids...)
+	return _u
+}
+
+// RemoveMatchRuns removes "match_runs" edges to MatchRun entities.
+func (_u *CallUpdateOne) RemoveMatchRuns(v ...*MatchRun) *CallUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMatchRunIDs(ids...)
+}
+
+// ClearMatchOverrides clears all "match_overrides" edges to the MatchOverride entity.
+func (_u *CallUpdateOne) ClearMatchOverrides() *CallUpdateOne {
+	_u.mutation.ClearMatchOverrides()
+	return _u
+}
+
+// RemoveMatchOverrideIDs removes the "match_overrides" edge to MatchOverride entities by IDs.
+func (_u *CallUpdateOne) RemoveMatchOverrideIDs(ids ...pulid.ID) *CallUpdateOne {
+	_u.mutation.RemoveMatchOverrideIDs(ids...)
+	return _u
+}
+
+// RemoveMatchOverrides removes "match_overrides" edges to MatchOverride entities.
+func (_u *CallUpdateOne) RemoveMatchOverrides(v ...*MatchOverride) *CallUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMatchOverrideIDs(ids...)
+}
+
+// ClearPlacements clears all "placements" edges to the Placement entity.
+func (_u *CallUpdateOne) ClearPlacements() *CallUpdateOne {
+	_u.mutation.ClearPlacements()
+	return _u
+}
+
+// RemovePlacementIDs removes the "placements" edge to Placement entities by IDs.
+func (_u *CallUpdateOne) RemovePlacementIDs(ids ...pulid.ID) *CallUpdateOne {
+	_u.mutation.RemovePlacementIDs(ids...)
+	return _u
+}
+
+// RemovePlacements removes "placements" edges to Placement entities.
+func (_u *CallUpdateOne) RemovePlacements(v ...*Placement) *CallUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePlacementIDs(ids...)
 }
 
 // ClearApplications clears all "applications" edges to the Application entity.
@@ -1483,6 +1837,141 @@ func (_u *CallUpdateOne) sqlSave(ctx context.Context) (_node *Call, err error) {
 	}
 	if _u.mutation.RankingDeadlineCleared() {
 		_spec.ClearField(call.FieldRankingDeadline, field.TypeTime)
+	}
+	if _u.mutation.MatchRunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchRunsTable,
+			Columns: []string{call.MatchRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchrun.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMatchRunsIDs(); len(nodes) > 0 && !_u.mutation.MatchRunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchRunsTable,
+			Columns: []string{call.MatchRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchrun.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MatchRunsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchRunsTable,
+			Columns: []string{call.MatchRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchrun.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MatchOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchOverridesTable,
+			Columns: []string{call.MatchOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchoverride.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMatchOverridesIDs(); len(nodes) > 0 && !_u.mutation.MatchOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchOverridesTable,
+			Columns: []string{call.MatchOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchoverride.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MatchOverridesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchOverridesTable,
+			Columns: []string{call.MatchOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchoverride.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PlacementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.PlacementsTable,
+			Columns: []string{call.PlacementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(placement.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPlacementsIDs(); len(nodes) > 0 && !_u.mutation.PlacementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.PlacementsTable,
+			Columns: []string{call.PlacementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(placement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PlacementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.PlacementsTable,
+			Columns: []string{call.PlacementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(placement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ApplicationsCleared() {
 		edge := &sqlgraph.EdgeSpec{

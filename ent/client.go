@@ -29,10 +29,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -73,6 +76,10 @@ type Client struct {
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
 	LoginLink *LoginLinkClient
+	// MatchOverride is the client for interacting with the MatchOverride builders.
+	MatchOverride *MatchOverrideClient
+	// MatchRun is the client for interacting with the MatchRun builders.
+	MatchRun *MatchRunClient
 	// Meeting is the client for interacting with the Meeting builders.
 	Meeting *MeetingClient
 	// Membership is the client for interacting with the Membership builders.
@@ -81,6 +88,8 @@ type Client struct {
 	Organisation *OrganisationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// Placement is the client for interacting with the Placement builders.
+	Placement *PlacementClient
 	// RefereeRequest is the client for interacting with the RefereeRequest builders.
 	RefereeRequest *RefereeRequestClient
 	// Review is the client for interacting with the Review builders.
@@ -115,10 +124,13 @@ func (c *Client) init() {
 	c.HostSlot = NewHostSlotClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.LoginLink = NewLoginLinkClient(c.config)
+	c.MatchOverride = NewMatchOverrideClient(c.config)
+	c.MatchRun = NewMatchRunClient(c.config)
 	c.Meeting = NewMeetingClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
 	c.Organisation = NewOrganisationClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
+	c.Placement = NewPlacementClient(c.config)
 	c.RefereeRequest = NewRefereeRequestClient(c.config)
 	c.Review = NewReviewClient(c.config)
 	c.Session = NewSessionClient(c.config)
@@ -229,10 +241,13 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		HostSlot:                      NewHostSlotClient(cfg),
 		Job:                           NewJobClient(cfg),
 		LoginLink:                     NewLoginLinkClient(cfg),
+		MatchOverride:                 NewMatchOverrideClient(cfg),
+		MatchRun:                      NewMatchRunClient(cfg),
 		Meeting:                       NewMeetingClient(cfg),
 		Membership:                    NewMembershipClient(cfg),
 		Organisation:                  NewOrganisationClient(cfg),
 		OutboxMessage:                 NewOutboxMessageClient(cfg),
+		Placement:                     NewPlacementClient(cfg),
 		RefereeRequest:                NewRefereeRequestClient(cfg),
 		Review:                        NewReviewClient(cfg),
 		Session:                       NewSessionClient(cfg),
@@ -270,10 +285,13 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		HostSlot:                      NewHostSlotClient(cfg),
 		Job:                           NewJobClient(cfg),
 		LoginLink:                     NewLoginLinkClient(cfg),
+		MatchOverride:                 NewMatchOverrideClient(cfg),
+		MatchRun:                      NewMatchRunClient(cfg),
 		Meeting:                       NewMeetingClient(cfg),
 		Membership:                    NewMembershipClient(cfg),
 		Organisation:                  NewOrganisationClient(cfg),
 		OutboxMessage:                 NewOutboxMessageClient(cfg),
+		Placement:                     NewPlacementClient(cfg),
 		RefereeRequest:                NewRefereeRequestClient(cfg),
 		Review:                        NewReviewClient(cfg),
 		Session:                       NewSessionClient(cfg),
@@ -310,9 +328,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
 		c.Call, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
-		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.Meeting, c.Membership,
-		c.Organisation, c.OutboxMessage, c.RefereeRequest, c.Review, c.Session, c.User,
-		c.WorkingGroup,
+		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MatchOverride, c.MatchRun,
+		c.Meeting, c.Membership, c.Organisation, c.OutboxMessage, c.Placement,
+		c.RefereeRequest, c.Review, c.Session, c.User, c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -324,9 +342,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
 		c.Call, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
-		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.Meeting, c.Membership,
-		c.Organisation, c.OutboxMessage, c.RefereeRequest, c.Review, c.Session, c.User,
-		c.WorkingGroup,
+		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MatchOverride, c.MatchRun,
+		c.Meeting, c.Membership, c.Organisation, c.OutboxMessage, c.Placement,
+		c.RefereeRequest, c.Review, c.Session, c.User, c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -361,6 +379,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Job.mutate(ctx, m)
 	case *LoginLinkMutation:
 		return c.LoginLink.mutate(ctx, m)
+	case *MatchOverrideMutation:
+		return c.MatchOverride.mutate(ctx, m)
+	case *MatchRunMutation:
+		return c.MatchRun.mutate(ctx, m)
 	case *MeetingMutation:
 		return c.Meeting.mutate(ctx, m)
 	case *MembershipMutation:
@@ -369,6 +391,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Organisation.mutate(ctx, m)
 	case *OutboxMessageMutation:
 		return c.OutboxMessage.mutate(ctx, m)
+	case *PlacementMutation:
+		return c.Placement.mutate(ctx, m)
 	case *RefereeRequestMutation:
 		return c.RefereeRequest.mutate(ctx, m)
 	case *ReviewMutation:
@@ -1352,6 +1376,54 @@ func (c *CallClient) GetX(ctx context.Context, id pulid.ID) *Call {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryMatchRuns queries the match_runs edge of a Call.
+func (c *CallClient) QueryMatchRuns(_m *Call) *MatchRunQuery {
+	query := (&MatchRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(matchrun.Table, matchrun.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.MatchRunsTable, call.MatchRunsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMatchOverrides queries the match_overrides edge of a Call.
+func (c *CallClient) QueryMatchOverrides(_m *Call) *MatchOverrideQuery {
+	query := (&MatchOverrideClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(matchoverride.Table, matchoverride.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.MatchOverridesTable, call.MatchOverridesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPlacements queries the placements edge of a Call.
+func (c *CallClient) QueryPlacements(_m *Call) *PlacementQuery {
+	query := (&PlacementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(placement.Table, placement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.PlacementsTable, call.PlacementsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryApplications queries the applications edge of a Call.
@@ -2526,6 +2598,338 @@ func (c *LoginLinkClient) mutate(ctx context.Context, m *LoginLinkMutation) (Val
 	}
 }
 
+// MatchOverrideClient is a client for the MatchOverride schema.
+type MatchOverrideClient struct {
+	config
+}
+
+// NewMatchOverrideClient returns a client for the MatchOverride from the given config.
+func NewMatchOverrideClient(c config) *MatchOverrideClient {
+	return &MatchOverrideClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `matchoverride.Hooks(f(g(h())))`.
+func (c *MatchOverrideClient) Use(hooks ...Hook) {
+	c.hooks.MatchOverride = append(c.hooks.MatchOverride, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `matchoverride.Intercept(f(g(h())))`.
+func (c *MatchOverrideClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MatchOverride = append(c.inters.MatchOverride, interceptors...)
+}
+
+// Create returns a builder for creating a MatchOverride entity.
+func (c *MatchOverrideClient) Create() *MatchOverrideCreate {
+	mutation := newMatchOverrideMutation(c.config, OpCreate)
+	return &MatchOverrideCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MatchOverride entities.
+func (c *MatchOverrideClient) CreateBulk(builders ...*MatchOverrideCreate) *MatchOverrideCreateBulk {
+	return &MatchOverrideCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MatchOverrideClient) MapCreateBulk(slice any, setFunc func(*MatchOverrideCreate, int)) *MatchOverrideCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MatchOverrideCreateBulk{err: fmt.Errorf("calling to MatchOverrideClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MatchOverrideCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MatchOverrideCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MatchOverride.
+func (c *MatchOverrideClient) Update() *MatchOverrideUpdate {
+	mutation := newMatchOverrideMutation(c.config, OpUpdate)
+	return &MatchOverrideUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MatchOverrideClient) UpdateOne(_m *MatchOverride) *MatchOverrideUpdateOne {
+	mutation := newMatchOverrideMutation(c.config, OpUpdateOne, withMatchOverride(_m))
+	return &MatchOverrideUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MatchOverrideClient) UpdateOneID(id pulid.ID) *MatchOverrideUpdateOne {
+	mutation := newMatchOverrideMutation(c.config, OpUpdateOne, withMatchOverrideID(id))
+	return &MatchOverrideUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MatchOverride.
+func (c *MatchOverrideClient) Delete() *MatchOverrideDelete {
+	mutation := newMatchOverrideMutation(c.config, OpDelete)
+	return &MatchOverrideDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MatchOverrideClient) DeleteOne(_m *MatchOverride) *MatchOverrideDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MatchOverrideClient) DeleteOneID(id pulid.ID) *MatchOverrideDeleteOne {
+	builder := c.Delete().Where(matchoverride.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MatchOverrideDeleteOne{builder}
+}
+
+// Query returns a query builder for MatchOverride.
+func (c *MatchOverrideClient) Query() *MatchOverrideQuery {
+	return &MatchOverrideQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMatchOverride},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MatchOverride entity by its id.
+func (c *MatchOverrideClient) Get(ctx context.Context, id pulid.ID) (*MatchOverride, error) {
+	return c.Query().Where(matchoverride.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MatchOverrideClient) GetX(ctx context.Context, id pulid.ID) *MatchOverride {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCall queries the call edge of a MatchOverride.
+func (c *MatchOverrideClient) QueryCall(_m *MatchOverride) *CallQuery {
+	query := (&CallClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(matchoverride.Table, matchoverride.FieldID, id),
+			sqlgraph.To(call.Table, call.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, matchoverride.CallTable, matchoverride.CallColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApplication queries the application edge of a MatchOverride.
+func (c *MatchOverrideClient) QueryApplication(_m *MatchOverride) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(matchoverride.Table, matchoverride.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, matchoverride.ApplicationTable, matchoverride.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySlot queries the slot edge of a MatchOverride.
+func (c *MatchOverrideClient) QuerySlot(_m *MatchOverride) *HostSlotQuery {
+	query := (&HostSlotClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(matchoverride.Table, matchoverride.FieldID, id),
+			sqlgraph.To(hostslot.Table, hostslot.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, matchoverride.SlotTable, matchoverride.SlotColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MatchOverrideClient) Hooks() []Hook {
+	hooks := c.hooks.MatchOverride
+	return append(hooks[:len(hooks):len(hooks)], matchoverride.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MatchOverrideClient) Interceptors() []Interceptor {
+	return c.inters.MatchOverride
+}
+
+func (c *MatchOverrideClient) mutate(ctx context.Context, m *MatchOverrideMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MatchOverrideCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MatchOverrideUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MatchOverrideUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MatchOverrideDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MatchOverride mutation op: %q", m.Op())
+	}
+}
+
+// MatchRunClient is a client for the MatchRun schema.
+type MatchRunClient struct {
+	config
+}
+
+// NewMatchRunClient returns a client for the MatchRun from the given config.
+func NewMatchRunClient(c config) *MatchRunClient {
+	return &MatchRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `matchrun.Hooks(f(g(h())))`.
+func (c *MatchRunClient) Use(hooks ...Hook) {
+	c.hooks.MatchRun = append(c.hooks.MatchRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `matchrun.Intercept(f(g(h())))`.
+func (c *MatchRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MatchRun = append(c.inters.MatchRun, interceptors...)
+}
+
+// Create returns a builder for creating a MatchRun entity.
+func (c *MatchRunClient) Create() *MatchRunCreate {
+	mutation := newMatchRunMutation(c.config, OpCreate)
+	return &MatchRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MatchRun entities.
+func (c *MatchRunClient) CreateBulk(builders ...*MatchRunCreate) *MatchRunCreateBulk {
+	return &MatchRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MatchRunClient) MapCreateBulk(slice any, setFunc func(*MatchRunCreate, int)) *MatchRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MatchRunCreateBulk{err: fmt.Errorf("calling to MatchRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MatchRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MatchRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MatchRun.
+func (c *MatchRunClient) Update() *MatchRunUpdate {
+	mutation := newMatchRunMutation(c.config, OpUpdate)
+	return &MatchRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MatchRunClient) UpdateOne(_m *MatchRun) *MatchRunUpdateOne {
+	mutation := newMatchRunMutation(c.config, OpUpdateOne, withMatchRun(_m))
+	return &MatchRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MatchRunClient) UpdateOneID(id pulid.ID) *MatchRunUpdateOne {
+	mutation := newMatchRunMutation(c.config, OpUpdateOne, withMatchRunID(id))
+	return &MatchRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MatchRun.
+func (c *MatchRunClient) Delete() *MatchRunDelete {
+	mutation := newMatchRunMutation(c.config, OpDelete)
+	return &MatchRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MatchRunClient) DeleteOne(_m *MatchRun) *MatchRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MatchRunClient) DeleteOneID(id pulid.ID) *MatchRunDeleteOne {
+	builder := c.Delete().Where(matchrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MatchRunDeleteOne{builder}
+}
+
+// Query returns a query builder for MatchRun.
+func (c *MatchRunClient) Query() *MatchRunQuery {
+	return &MatchRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMatchRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MatchRun entity by its id.
+func (c *MatchRunClient) Get(ctx context.Context, id pulid.ID) (*MatchRun, error) {
+	return c.Query().Where(matchrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MatchRunClient) GetX(ctx context.Context, id pulid.ID) *MatchRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCall queries the call edge of a MatchRun.
+func (c *MatchRunClient) QueryCall(_m *MatchRun) *CallQuery {
+	query := (&CallClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(matchrun.Table, matchrun.FieldID, id),
+			sqlgraph.To(call.Table, call.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, matchrun.CallTable, matchrun.CallColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MatchRunClient) Hooks() []Hook {
+	hooks := c.hooks.MatchRun
+	return append(hooks[:len(hooks):len(hooks)], matchrun.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MatchRunClient) Interceptors() []Interceptor {
+	return c.inters.MatchRun
+}
+
+func (c *MatchRunClient) mutate(ctx context.Context, m *MatchRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MatchRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MatchRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MatchRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MatchRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MatchRun mutation op: %q", m.Op())
+	}
+}
+
 // MeetingClient is a client for the Meeting schema.
 type MeetingClient struct {
 	config
@@ -3187,6 +3591,220 @@ func (c *OutboxMessageClient) mutate(ctx context.Context, m *OutboxMessageMutati
 		return (&OutboxMessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown OutboxMessage mutation op: %q", m.Op())
+	}
+}
+
+// PlacementClient is a client for the Placement schema.
+type PlacementClient struct {
+	config
+}
+
+// NewPlacementClient returns a client for the Placement from the given config.
+func NewPlacementClient(c config) *PlacementClient {
+	return &PlacementClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `placement.Hooks(f(g(h())))`.
+func (c *PlacementClient) Use(hooks ...Hook) {
+	c.hooks.Placement = append(c.hooks.Placement, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `placement.Intercept(f(g(h())))`.
+func (c *PlacementClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Placement = append(c.inters.Placement, interceptors...)
+}
+
+// Create returns a builder for creating a Placement entity.
+func (c *PlacementClient) Create() *PlacementCreate {
+	mutation := newPlacementMutation(c.config, OpCreate)
+	return &PlacementCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Placement entities.
+func (c *PlacementClient) CreateBulk(builders ...*PlacementCreate) *PlacementCreateBulk {
+	return &PlacementCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PlacementClient) MapCreateBulk(slice any, setFunc func(*PlacementCreate, int)) *PlacementCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PlacementCreateBulk{err: fmt.Errorf("calling to PlacementClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PlacementCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PlacementCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Placement.
+func (c *PlacementClient) Update() *PlacementUpdate {
+	mutation := newPlacementMutation(c.config, OpUpdate)
+	return &PlacementUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PlacementClient) UpdateOne(_m *Placement) *PlacementUpdateOne {
+	mutation := newPlacementMutation(c.config, OpUpdateOne, withPlacement(_m))
+	return &PlacementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PlacementClient) UpdateOneID(id pulid.ID) *PlacementUpdateOne {
+	mutation := newPlacementMutation(c.config, OpUpdateOne, withPlacementID(id))
+	return &PlacementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Placement.
+func (c *PlacementClient) Delete() *PlacementDelete {
+	mutation := newPlacementMutation(c.config, OpDelete)
+	return &PlacementDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PlacementClient) DeleteOne(_m *Placement) *PlacementDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PlacementClient) DeleteOneID(id pulid.ID) *PlacementDeleteOne {
+	builder := c.Delete().Where(placement.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PlacementDeleteOne{builder}
+}
+
+// Query returns a query builder for Placement.
+func (c *PlacementClient) Query() *PlacementQuery {
+	return &PlacementQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePlacement},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Placement entity by its id.
+func (c *PlacementClient) Get(ctx context.Context, id pulid.ID) (*Placement, error) {
+	return c.Query().Where(placement.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PlacementClient) GetX(ctx context.Context, id pulid.ID) *Placement {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCall queries the call edge of a Placement.
+func (c *PlacementClient) QueryCall(_m *Placement) *CallQuery {
+	query := (&CallClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(placement.Table, placement.FieldID, id),
+			sqlgraph.To(call.Table, call.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, placement.CallTable, placement.CallColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySlot queries the slot edge of a Placement.
+func (c *PlacementClient) QuerySlot(_m *Placement) *HostSlotQuery {
+	query := (&HostSlotClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(placement.Table, placement.FieldID, id),
+			sqlgraph.To(hostslot.Table, hostslot.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, placement.SlotTable, placement.SlotColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHostCentre queries the host_centre edge of a Placement.
+func (c *PlacementClient) QueryHostCentre(_m *Placement) *HostCentreQuery {
+	query := (&HostCentreClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(placement.Table, placement.FieldID, id),
+			sqlgraph.To(hostcentre.Table, hostcentre.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, placement.HostCentreTable, placement.HostCentreColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApplication queries the application edge of a Placement.
+func (c *PlacementClient) QueryApplication(_m *Placement) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(placement.Table, placement.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, placement.ApplicationTable, placement.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTrainee queries the trainee edge of a Placement.
+func (c *PlacementClient) QueryTrainee(_m *Placement) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(placement.Table, placement.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, placement.TraineeTable, placement.TraineeColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PlacementClient) Hooks() []Hook {
+	hooks := c.hooks.Placement
+	return append(hooks[:len(hooks):len(hooks)], placement.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PlacementClient) Interceptors() []Interceptor {
+	return c.inters.Placement
+}
+
+func (c *PlacementClient) mutate(ctx context.Context, m *PlacementMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PlacementCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PlacementUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PlacementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PlacementDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Placement mutation op: %q", m.Op())
 	}
 }
 
@@ -4121,14 +4739,16 @@ type (
 	hooks struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
 		ConflictOfInterestDeclaration, Document, HostCentre, HostRanking, HostSlot,
-		Job, LoginLink, Meeting, Membership, Organisation, OutboxMessage,
-		RefereeRequest, Review, Session, User, WorkingGroup []ent.Hook
+		Job, LoginLink, MatchOverride, MatchRun, Meeting, Membership, Organisation,
+		OutboxMessage, Placement, RefereeRequest, Review, Session, User,
+		WorkingGroup []ent.Hook
 	}
 	inters struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
 		ConflictOfInterestDeclaration, Document, HostCentre, HostRanking, HostSlot,
-		Job, LoginLink, Meeting, Membership, Organisation, OutboxMessage,
-		RefereeRequest, Review, Session, User, WorkingGroup []ent.Interceptor
+		Job, LoginLink, MatchOverride, MatchRun, Meeting, Membership, Organisation,
+		OutboxMessage, Placement, RefereeRequest, Review, Session, User,
+		WorkingGroup []ent.Interceptor
 	}
 )
 

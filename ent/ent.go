@@ -25,10 +25,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -107,10 +110,13 @@ func checkColumn(t, c string) error {
 			hostslot.Table:                      hostslot.ValidColumn,
 			job.Table:                           job.ValidColumn,
 			loginlink.Table:                     loginlink.ValidColumn,
+			matchoverride.Table:                 matchoverride.ValidColumn,
+			matchrun.Table:                      matchrun.ValidColumn,
 			meeting.Table:                       meeting.ValidColumn,
 			membership.Table:                    membership.ValidColumn,
 			organisation.Table:                  organisation.ValidColumn,
 			outboxmessage.Table:                 outboxmessage.ValidColumn,
+			placement.Table:                     placement.ValidColumn,
 			refereerequest.Table:                refereerequest.ValidColumn,
 			review.Table:                        review.ValidColumn,
 			session.Table:                       session.ValidColumn,

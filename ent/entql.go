@@ -16,10 +16,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
@@ -35,7 +38,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -346,6 +349,59 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   matchoverride.Table,
+			Columns: matchoverride.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: matchoverride.FieldID,
+			},
+		},
+		Type: "MatchOverride",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			matchoverride.FieldCreatedAt:     {Type: field.TypeTime, Column: matchoverride.FieldCreatedAt},
+			matchoverride.FieldUpdatedAt:     {Type: field.TypeTime, Column: matchoverride.FieldUpdatedAt},
+			matchoverride.FieldCallID:        {Type: field.TypeString, Column: matchoverride.FieldCallID},
+			matchoverride.FieldApplicationID: {Type: field.TypeString, Column: matchoverride.FieldApplicationID},
+			matchoverride.FieldSlotID:        {Type: field.TypeString, Column: matchoverride.FieldSlotID},
+			matchoverride.FieldKind:          {Type: field.TypeEnum, Column: matchoverride.FieldKind},
+			matchoverride.FieldReason:        {Type: field.TypeString, Column: matchoverride.FieldReason},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   matchrun.Table,
+			Columns: matchrun.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: matchrun.FieldID,
+			},
+		},
+		Type: "MatchRun",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			matchrun.FieldCreatedAt:      {Type: field.TypeTime, Column: matchrun.FieldCreatedAt},
+			matchrun.FieldUpdatedAt:      {Type: field.TypeTime, Column: matchrun.FieldUpdatedAt},
+			matchrun.FieldCallID:         {Type: field.TypeString, Column: matchrun.FieldCallID},
+			matchrun.FieldDryRun:         {Type: field.TypeBool, Column: matchrun.FieldDryRun},
+			matchrun.FieldAlgorithm:      {Type: field.TypeString, Column: matchrun.FieldAlgorithm},
+			matchrun.FieldVersion:        {Type: field.TypeString, Column: matchrun.FieldVersion},
+			matchrun.FieldSeed:           {Type: field.TypeInt64, Column: matchrun.FieldSeed},
+			matchrun.FieldInputHash:      {Type: field.TypeString, Column: matchrun.FieldInputHash},
+			matchrun.FieldInput:          {Type: field.TypeJSON, Column: matchrun.FieldInput},
+			matchrun.FieldPins:           {Type: field.TypeJSON, Column: matchrun.FieldPins},
+			matchrun.FieldAssignments:    {Type: field.TypeJSON, Column: matchrun.FieldAssignments},
+			matchrun.FieldUnmatched:      {Type: field.TypeJSON, Column: matchrun.FieldUnmatched},
+			matchrun.FieldTrainees:       {Type: field.TypeInt, Column: matchrun.FieldTrainees},
+			matchrun.FieldSlots:          {Type: field.TypeInt, Column: matchrun.FieldSlots},
+			matchrun.FieldPlaces:         {Type: field.TypeInt, Column: matchrun.FieldPlaces},
+			matchrun.FieldMatched:        {Type: field.TypeInt, Column: matchrun.FieldMatched},
+			matchrun.FieldBlockingPairs:  {Type: field.TypeInt, Column: matchrun.FieldBlockingPairs},
+			matchrun.FieldPublishedAt:    {Type: field.TypeTime, Column: matchrun.FieldPublishedAt},
+			matchrun.FieldCreatedByID:    {Type: field.TypeString, Column: matchrun.FieldCreatedByID},
+			matchrun.FieldPlacementStart: {Type: field.TypeString, Column: matchrun.FieldPlacementStart},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -371,7 +427,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -397,7 +453,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -418,7 +474,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -449,7 +505,34 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   placement.Table,
+			Columns: placement.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: placement.FieldID,
+			},
+		},
+		Type: "Placement",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			placement.FieldCreatedAt:     {Type: field.TypeTime, Column: placement.FieldCreatedAt},
+			placement.FieldUpdatedAt:     {Type: field.TypeTime, Column: placement.FieldUpdatedAt},
+			placement.FieldCallID:        {Type: field.TypeString, Column: placement.FieldCallID},
+			placement.FieldRunID:         {Type: field.TypeString, Column: placement.FieldRunID},
+			placement.FieldSlotID:        {Type: field.TypeString, Column: placement.FieldSlotID},
+			placement.FieldHostCentreID:  {Type: field.TypeString, Column: placement.FieldHostCentreID},
+			placement.FieldApplicationID: {Type: field.TypeString, Column: placement.FieldApplicationID},
+			placement.FieldTraineeID:     {Type: field.TypeString, Column: placement.FieldTraineeID},
+			placement.FieldStatus:        {Type: field.TypeEnum, Column: placement.FieldStatus},
+			placement.FieldStatusReason:  {Type: field.TypeString, Column: placement.FieldStatusReason},
+			placement.FieldStartDate:     {Type: field.TypeString, Column: placement.FieldStartDate},
+			placement.FieldEndDate:       {Type: field.TypeString, Column: placement.FieldEndDate},
+			placement.FieldOfferDeadline: {Type: field.TypeTime, Column: placement.FieldOfferDeadline},
+			placement.FieldSequence:      {Type: field.TypeInt, Column: placement.FieldSequence},
+		},
+	}
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refereerequest.Table,
 			Columns: refereerequest.Columns,
@@ -471,7 +554,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   review.Table,
 			Columns: review.Columns,
@@ -492,7 +575,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -514,7 +597,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -534,7 +617,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -699,6 +782,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"HostCentre",
 	)
 	graph.MustAddE(
+		"match_runs",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchRunsTable,
+			Columns: []string{call.MatchRunsColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"MatchRun",
+	)
+	graph.MustAddE(
+		"match_overrides",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.MatchOverridesTable,
+			Columns: []string{call.MatchOverridesColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"MatchOverride",
+	)
+	graph.MustAddE(
+		"placements",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.PlacementsTable,
+			Columns: []string{call.PlacementsColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"Placement",
+	)
+	graph.MustAddE(
 		"applications",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -855,6 +974,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"HostCentre",
 	)
 	graph.MustAddE(
+		"call",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   matchoverride.CallTable,
+			Columns: []string{matchoverride.CallColumn},
+			Bidi:    false,
+		},
+		"MatchOverride",
+		"Call",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   matchoverride.ApplicationTable,
+			Columns: []string{matchoverride.ApplicationColumn},
+			Bidi:    false,
+		},
+		"MatchOverride",
+		"Application",
+	)
+	graph.MustAddE(
+		"slot",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   matchoverride.SlotTable,
+			Columns: []string{matchoverride.SlotColumn},
+			Bidi:    false,
+		},
+		"MatchOverride",
+		"HostSlot",
+	)
+	graph.MustAddE(
+		"call",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   matchrun.CallTable,
+			Columns: []string{matchrun.CallColumn},
+			Bidi:    false,
+		},
+		"MatchRun",
+		"Call",
+	)
+	graph.MustAddE(
 		"group",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -949,6 +1116,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Organisation",
 		"Affiliation",
+	)
+	graph.MustAddE(
+		"call",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   placement.CallTable,
+			Columns: []string{placement.CallColumn},
+			Bidi:    false,
+		},
+		"Placement",
+		"Call",
+	)
+	graph.MustAddE(
+		"slot",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   placement.SlotTable,
+			Columns: []string{placement.SlotColumn},
+			Bidi:    false,
+		},
+		"Placement",
+		"HostSlot",
+	)
+	graph.MustAddE(
+		"host_centre",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   placement.HostCentreTable,
+			Columns: []string{placement.HostCentreColumn},
+			Bidi:    false,
+		},
+		"Placement",
+		"HostCentre",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   placement.ApplicationTable,
+			Columns: []string{placement.ApplicationColumn},
+			Bidi:    false,
+		},
+		"Placement",
+		"Application",
+	)
+	graph.MustAddE(
+		"trainee",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   placement.TraineeTable,
+			Columns: []string{placement.TraineeColumn},
+			Bidi:    false,
+		},
+		"Placement",
+		"User",
 	)
 	graph.MustAddE(
 		"application",
@@ -1899,6 +2126,48 @@ func (f *CallFilter) WhereRankingDeadline(p entql.TimeP) {
 	f.Where(p.Field(call.FieldRankingDeadline))
 }
 
+// WhereHasMatchRuns applies a predicate to check if query has an edge match_runs.
+func (f *CallFilter) WhereHasMatchRuns() {
+	f.Where(entql.HasEdge("match_runs"))
+}
+
+// WhereHasMatchRunsWith applies a predicate to check if query has an edge match_runs with a given conditions (other predicates).
+func (f *CallFilter) WhereHasMatchRunsWith(preds ...predicate.MatchRun) {
+	f.Where(entql.HasEdgeWith("match_runs", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMatchOverrides applies a predicate to check if query has an edge match_overrides.
+func (f *CallFilter) WhereHasMatchOverrides() {
+	f.Where(entql.HasEdge("match_overrides"))
+}
+
+// WhereHasMatchOverridesWith applies a predicate to check if query has an edge match_overrides with a given conditions (other predicates).
+func (f *CallFilter) WhereHasMatchOverridesWith(preds ...predicate.MatchOverride) {
+	f.Where(entql.HasEdgeWith("match_overrides", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPlacements applies a predicate to check if query has an edge placements.
+func (f *CallFilter) WhereHasPlacements() {
+	f.Where(entql.HasEdge("placements"))
+}
+
+// WhereHasPlacementsWith applies a predicate to check if query has an edge placements with a given conditions (other predicates).
+func (f *CallFilter) WhereHasPlacementsWith(preds ...predicate.Placement) {
+	f.Where(entql.HasEdgeWith("placements", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasApplications applies a predicate to check if query has an edge applications.
 func (f *CallFilter) WhereHasApplications() {
 	f.Where(entql.HasEdge("applications"))
@@ -2717,6 +2986,277 @@ func (f *LoginLinkFilter) WhereSent(p entql.BoolP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MatchOverrideQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MatchOverrideQuery builder.
+func (_q *MatchOverrideQuery) Filter() *MatchOverrideFilter {
+	return &MatchOverrideFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MatchOverrideMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MatchOverrideMutation builder.
+func (m *MatchOverrideMutation) Filter() *MatchOverrideFilter {
+	return &MatchOverrideFilter{config: m.config, predicateAdder: m}
+}
+
+// MatchOverrideFilter provides a generic filtering capability at runtime for MatchOverrideQuery.
+type MatchOverrideFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MatchOverrideFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MatchOverrideFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(matchoverride.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MatchOverrideFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(matchoverride.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MatchOverrideFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(matchoverride.FieldUpdatedAt))
+}
+
+// WhereCallID applies the entql string predicate on the call_id field.
+func (f *MatchOverrideFilter) WhereCallID(p entql.StringP) {
+	f.Where(p.Field(matchoverride.FieldCallID))
+}
+
+// WhereApplicationID applies the entql string predicate on the application_id field.
+func (f *MatchOverrideFilter) WhereApplicationID(p entql.StringP) {
+	f.Where(p.Field(matchoverride.FieldApplicationID))
+}
+
+// WhereSlotID applies the entql string predicate on the slot_id field.
+func (f *MatchOverrideFilter) WhereSlotID(p entql.StringP) {
+	f.Where(p.Field(matchoverride.FieldSlotID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *MatchOverrideFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(matchoverride.FieldKind))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *MatchOverrideFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(matchoverride.FieldReason))
+}
+
+// WhereHasCall applies a predicate to check if query has an edge call.
+func (f *MatchOverrideFilter) WhereHasCall() {
+	f.Where(entql.HasEdge("call"))
+}
+
+// WhereHasCallWith applies a predicate to check if query has an edge call with a given conditions (other predicates).
+func (f *MatchOverrideFilter) WhereHasCallWith(preds ...predicate.Call) {
+	f.Where(entql.HasEdgeWith("call", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *MatchOverrideFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *MatchOverrideFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSlot applies a predicate to check if query has an edge slot.
+func (f *MatchOverrideFilter) WhereHasSlot() {
+	f.Where(entql.HasEdge("slot"))
+}
+
+// WhereHasSlotWith applies a predicate to check if query has an edge slot with a given conditions (other predicates).
+func (f *MatchOverrideFilter) WhereHasSlotWith(preds ...predicate.HostSlot) {
+	f.Where(entql.HasEdgeWith("slot", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MatchRunQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MatchRunQuery builder.
+func (_q *MatchRunQuery) Filter() *MatchRunFilter {
+	return &MatchRunFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MatchRunMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MatchRunMutation builder.
+func (m *MatchRunMutation) Filter() *MatchRunFilter {
+	return &MatchRunFilter{config: m.config, predicateAdder: m}
+}
+
+// MatchRunFilter provides a generic filtering capability at runtime for MatchRunQuery.
+type MatchRunFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MatchRunFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MatchRunFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(matchrun.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MatchRunFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(matchrun.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MatchRunFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(matchrun.FieldUpdatedAt))
+}
+
+// WhereCallID applies the entql string predicate on the call_id field.
+func (f *MatchRunFilter) WhereCallID(p entql.StringP) {
+	f.Where(p.Field(matchrun.FieldCallID))
+}
+
+// WhereDryRun applies the entql bool predicate on the dry_run field.
+func (f *MatchRunFilter) WhereDryRun(p entql.BoolP) {
+	f.Where(p.Field(matchrun.FieldDryRun))
+}
+
+// WhereAlgorithm applies the entql string predicate on the algorithm field.
+func (f *MatchRunFilter) WhereAlgorithm(p entql.StringP) {
+	f.Where(p.Field(matchrun.FieldAlgorithm))
+}
+
+// WhereVersion applies the entql string predicate on the version field.
+func (f *MatchRunFilter) WhereVersion(p entql.StringP) {
+	f.Where(p.Field(matchrun.FieldVersion))
+}
+
+// WhereSeed applies the entql int64 predicate on the seed field.
+func (f *MatchRunFilter) WhereSeed(p entql.Int64P) {
+	f.Where(p.Field(matchrun.FieldSeed))
+}
+
+// WhereInputHash applies the entql string predicate on the input_hash field.
+func (f *MatchRunFilter) WhereInputHash(p entql.StringP) {
+	f.Where(p.Field(matchrun.FieldInputHash))
+}
+
+// WhereInput applies the entql json.RawMessage predicate on the input field.
+func (f *MatchRunFilter) WhereInput(p entql.BytesP) {
+	f.Where(p.Field(matchrun.FieldInput))
+}
+
+// WherePins applies the entql json.RawMessage predicate on the pins field.
+func (f *MatchRunFilter) WherePins(p entql.BytesP) {
+	f.Where(p.Field(matchrun.FieldPins))
+}
+
+// WhereAssignments applies the entql json.RawMessage predicate on the assignments field.
+func (f *MatchRunFilter) WhereAssignments(p entql.BytesP) {
+	f.Where(p.Field(matchrun.FieldAssignments))
+}
+
+// WhereUnmatched applies the entql json.RawMessage predicate on the unmatched field.
+func (f *MatchRunFilter) WhereUnmatched(p entql.BytesP) {
+	f.Where(p.Field(matchrun.FieldUnmatched))
+}
+
+// WhereTrainees applies the entql int predicate on the trainees field.
+func (f *MatchRunFilter) WhereTrainees(p entql.IntP) {
+	f.Where(p.Field(matchrun.FieldTrainees))
+}
+
+// WhereSlots applies the entql int predicate on the slots field.
+func (f *MatchRunFilter) WhereSlots(p entql.IntP) {
+	f.Where(p.Field(matchrun.FieldSlots))
+}
+
+// WherePlaces applies the entql int predicate on the places field.
+func (f *MatchRunFilter) WherePlaces(p entql.IntP) {
+	f.Where(p.Field(matchrun.FieldPlaces))
+}
+
+// WhereMatched applies the entql int predicate on the matched field.
+func (f *MatchRunFilter) WhereMatched(p entql.IntP) {
+	f.Where(p.Field(matchrun.FieldMatched))
+}
+
+// WhereBlockingPairs applies the entql int predicate on the blocking_pairs field.
+func (f *MatchRunFilter) WhereBlockingPairs(p entql.IntP) {
+	f.Where(p.Field(matchrun.FieldBlockingPairs))
+}
+
+// WherePublishedAt applies the entql time.Time predicate on the published_at field.
+func (f *MatchRunFilter) WherePublishedAt(p entql.TimeP) {
+	f.Where(p.Field(matchrun.FieldPublishedAt))
+}
+
+// WhereCreatedByID applies the entql string predicate on the created_by_id field.
+func (f *MatchRunFilter) WhereCreatedByID(p entql.StringP) {
+	f.Where(p.Field(matchrun.FieldCreatedByID))
+}
+
+// WherePlacementStart applies the entql string predicate on the placement_start field.
+func (f *MatchRunFilter) WherePlacementStart(p entql.StringP) {
+	f.Where(p.Field(matchrun.FieldPlacementStart))
+}
+
+// WhereHasCall applies a predicate to check if query has an edge call.
+func (f *MatchRunFilter) WhereHasCall() {
+	f.Where(entql.HasEdge("call"))
+}
+
+// WhereHasCallWith applies a predicate to check if query has an edge call with a given conditions (other predicates).
+func (f *MatchRunFilter) WhereHasCallWith(preds ...predicate.Call) {
+	f.Where(entql.HasEdgeWith("call", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MeetingQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2745,7 +3285,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2897,7 +3437,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3044,7 +3584,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3152,7 +3692,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3254,6 +3794,186 @@ func (f *OutboxMessageFilter) WhereSentAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PlacementQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PlacementQuery builder.
+func (_q *PlacementQuery) Filter() *PlacementFilter {
+	return &PlacementFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PlacementMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PlacementMutation builder.
+func (m *PlacementMutation) Filter() *PlacementFilter {
+	return &PlacementFilter{config: m.config, predicateAdder: m}
+}
+
+// PlacementFilter provides a generic filtering capability at runtime for PlacementQuery.
+type PlacementFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PlacementFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *PlacementFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(placement.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PlacementFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(placement.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PlacementFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(placement.FieldUpdatedAt))
+}
+
+// WhereCallID applies the entql string predicate on the call_id field.
+func (f *PlacementFilter) WhereCallID(p entql.StringP) {
+	f.Where(p.Field(placement.FieldCallID))
+}
+
+// WhereRunID applies the entql string predicate on the run_id field.
+func (f *PlacementFilter) WhereRunID(p entql.StringP) {
+	f.Where(p.Field(placement.FieldRunID))
+}
+
+// WhereSlotID applies the entql string predicate on the slot_id field.
+func (f *PlacementFilter) WhereSlotID(p entql.StringP) {
+	f.Where(p.Field(placement.FieldSlotID))
+}
+
+// WhereHostCentreID applies the entql string predicate on the host_centre_id field.
+func (f *PlacementFilter) WhereHostCentreID(p entql.StringP) {
+	f.Where(p.Field(placement.FieldHostCentreID))
+}
+
+// WhereApplicationID applies the entql string predicate on the application_id field.
+func (f *PlacementFilter) WhereApplicationID(p entql.StringP) {
+	f.Where(p.Field(placement.FieldApplicationID))
+}
+
+// WhereTraineeID applies the entql string predicate on the trainee_id field.
+func (f *PlacementFilter) WhereTraineeID(p entql.StringP) {
+	f.Where(p.Field(placement.FieldTraineeID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *PlacementFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(placement.FieldStatus))
+}
+
+// WhereStatusReason applies the entql string predicate on the status_reason field.
+func (f *PlacementFilter) WhereStatusReason(p entql.StringP) {
+	f.Where(p.Field(placement.FieldStatusReason))
+}
+
+// WhereStartDate applies the entql string predicate on the start_date field.
+func (f *PlacementFilter) WhereStartDate(p entql.StringP) {
+	f.Where(p.Field(placement.FieldStartDate))
+}
+
+// WhereEndDate applies the entql string predicate on the end_date field.
+func (f *PlacementFilter) WhereEndDate(p entql.StringP) {
+	f.Where(p.Field(placement.FieldEndDate))
+}
+
+// WhereOfferDeadline applies the entql time.Time predicate on the offer_deadline field.
+func (f *PlacementFilter) WhereOfferDeadline(p entql.TimeP) {
+	f.Where(p.Field(placement.FieldOfferDeadline))
+}
+
+// WhereSequence applies the entql int predicate on the sequence field.
+func (f *PlacementFilter) WhereSequence(p entql.IntP) {
+	f.Where(p.Field(placement.FieldSequence))
+}
+
+// WhereHasCall applies a predicate to check if query has an edge call.
+func (f *PlacementFilter) WhereHasCall() {
+	f.Where(entql.HasEdge("call"))
+}
+
+// WhereHasCallWith applies a predicate to check if query has an edge call with a given conditions (other predicates).
+func (f *PlacementFilter) WhereHasCallWith(preds ...predicate.Call) {
+	f.Where(entql.HasEdgeWith("call", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSlot applies a predicate to check if query has an edge slot.
+func (f *PlacementFilter) WhereHasSlot() {
+	f.Where(entql.HasEdge("slot"))
+}
+
+// WhereHasSlotWith applies a predicate to check if query has an edge slot with a given conditions (other predicates).
+func (f *PlacementFilter) WhereHasSlotWith(preds ...predicate.HostSlot) {
+	f.Where(entql.HasEdgeWith("slot", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHostCentre applies a predicate to check if query has an edge host_centre.
+func (f *PlacementFilter) WhereHasHostCentre() {
+	f.Where(entql.HasEdge("host_centre"))
+}
+
+// WhereHasHostCentreWith applies a predicate to check if query has an edge host_centre with a given conditions (other predicates).
+func (f *PlacementFilter) WhereHasHostCentreWith(preds ...predicate.HostCentre) {
+	f.Where(entql.HasEdgeWith("host_centre", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *PlacementFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *PlacementFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTrainee applies a predicate to check if query has an edge trainee.
+func (f *PlacementFilter) WhereHasTrainee() {
+	f.Where(entql.HasEdge("trainee"))
+}
+
+// WhereHasTraineeWith applies a predicate to check if query has an edge trainee with a given conditions (other predicates).
+func (f *PlacementFilter) WhereHasTraineeWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("trainee", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RefereeRequestQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3282,7 +4002,7 @@ type RefereeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefereeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3395,7 +4115,7 @@ type ReviewFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3503,7 +4223,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3602,7 +4322,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3803,7 +4523,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -19,9 +19,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -691,6 +694,95 @@ func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "placements":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PlacementClient{config: _q.config}).Query()
+			)
+			args := newPlacementPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newPlacementPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Call) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"call_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(call.PlacementsColumn), ids...))
+						})
+						if err := query.GroupBy(call.PlacementsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Call) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Placements)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, placementImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(call.PlacementsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedPlacements(alias, func(wq *PlacementQuery) {
+				*wq = *query
+			})
+
 		case "applications":
 			var (
 				alias = field.Alias
@@ -734,10 +826,10 @@ func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[0] == nil {
-								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
+							nodes[i].Edges.totalCount[1][alias] = n
 						}
 						return nil
 					})
@@ -745,10 +837,10 @@ func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Call) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Applications)
-							if nodes[i].Edges.totalCount[0] == nil {
-								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
+							nodes[i].Edges.totalCount[1][alias] = n
 						}
 						return nil
 					})
@@ -823,10 +915,10 @@ func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[2][alias] = n
 						}
 						return nil
 					})
@@ -834,10 +926,10 @@ func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Call) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Slots)
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[2][alias] = n
 						}
 						return nil
 					})
@@ -1770,6 +1862,333 @@ func newHostSlotPaginateArgs(rv map[string]any) *hostslotPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MatchOverrideQuery) CollectFields(ctx context.Context, satisfies ...string) (*MatchOverrideQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MatchOverrideQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(matchoverride.Columns))
+		selectedFields = []string{matchoverride.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "call":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CallClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, callImplementors)...); err != nil {
+				return err
+			}
+			_q.withCall = query
+			if _, ok := fieldSeen[matchoverride.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, matchoverride.FieldCallID)
+				fieldSeen[matchoverride.FieldCallID] = struct{}{}
+			}
+
+		case "application":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withApplication = query
+			if _, ok := fieldSeen[matchoverride.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, matchoverride.FieldApplicationID)
+				fieldSeen[matchoverride.FieldApplicationID] = struct{}{}
+			}
+
+		case "slot":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HostSlotClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, hostslotImplementors)...); err != nil {
+				return err
+			}
+			_q.withSlot = query
+			if _, ok := fieldSeen[matchoverride.FieldSlotID]; !ok {
+				selectedFields = append(selectedFields, matchoverride.FieldSlotID)
+				fieldSeen[matchoverride.FieldSlotID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[matchoverride.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, matchoverride.FieldCreatedAt)
+				fieldSeen[matchoverride.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[matchoverride.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, matchoverride.FieldUpdatedAt)
+				fieldSeen[matchoverride.FieldUpdatedAt] = struct{}{}
+			}
+		case "callID":
+			if _, ok := fieldSeen[matchoverride.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, matchoverride.FieldCallID)
+				fieldSeen[matchoverride.FieldCallID] = struct{}{}
+			}
+		case "applicationID":
+			if _, ok := fieldSeen[matchoverride.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, matchoverride.FieldApplicationID)
+				fieldSeen[matchoverride.FieldApplicationID] = struct{}{}
+			}
+		case "slotID":
+			if _, ok := fieldSeen[matchoverride.FieldSlotID]; !ok {
+				selectedFields = append(selectedFields, matchoverride.FieldSlotID)
+				fieldSeen[matchoverride.FieldSlotID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[matchoverride.FieldKind]; !ok {
+				selectedFields = append(selectedFields, matchoverride.FieldKind)
+				fieldSeen[matchoverride.FieldKind] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[matchoverride.FieldReason]; !ok {
+				selectedFields = append(selectedFields, matchoverride.FieldReason)
+				fieldSeen[matchoverride.FieldReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type matchoverridePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MatchOverridePaginateOption
+}
+
+func newMatchOverridePaginateArgs(rv map[string]any) *matchoverridePaginateArgs {
+	args := &matchoverridePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MatchOverrideOrder{Field: &MatchOverrideOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMatchOverrideOrder(order))
+			}
+		case *MatchOverrideOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMatchOverrideOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MatchRunQuery) CollectFields(ctx context.Context, satisfies ...string) (*MatchRunQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MatchRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(matchrun.Columns))
+		selectedFields = []string{matchrun.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "call":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CallClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, callImplementors)...); err != nil {
+				return err
+			}
+			_q.withCall = query
+			if _, ok := fieldSeen[matchrun.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldCallID)
+				fieldSeen[matchrun.FieldCallID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[matchrun.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldCreatedAt)
+				fieldSeen[matchrun.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[matchrun.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldUpdatedAt)
+				fieldSeen[matchrun.FieldUpdatedAt] = struct{}{}
+			}
+		case "callID":
+			if _, ok := fieldSeen[matchrun.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldCallID)
+				fieldSeen[matchrun.FieldCallID] = struct{}{}
+			}
+		case "dryRun":
+			if _, ok := fieldSeen[matchrun.FieldDryRun]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldDryRun)
+				fieldSeen[matchrun.FieldDryRun] = struct{}{}
+			}
+		case "algorithm":
+			if _, ok := fieldSeen[matchrun.FieldAlgorithm]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldAlgorithm)
+				fieldSeen[matchrun.FieldAlgorithm] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[matchrun.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldVersion)
+				fieldSeen[matchrun.FieldVersion] = struct{}{}
+			}
+		case "seed":
+			if _, ok := fieldSeen[matchrun.FieldSeed]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldSeed)
+				fieldSeen[matchrun.FieldSeed] = struct{}{}
+			}
+		case "inputHash":
+			if _, ok := fieldSeen[matchrun.FieldInputHash]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldInputHash)
+				fieldSeen[matchrun.FieldInputHash] = struct{}{}
+			}
+		case "trainees":
+			if _, ok := fieldSeen[matchrun.FieldTrainees]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldTrainees)
+				fieldSeen[matchrun.FieldTrainees] = struct{}{}
+			}
+		case "slots":
+			if _, ok := fieldSeen[matchrun.FieldSlots]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldSlots)
+				fieldSeen[matchrun.FieldSlots] = struct{}{}
+			}
+		case "places":
+			if _, ok := fieldSeen[matchrun.FieldPlaces]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldPlaces)
+				fieldSeen[matchrun.FieldPlaces] = struct{}{}
+			}
+		case "matched":
+			if _, ok := fieldSeen[matchrun.FieldMatched]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldMatched)
+				fieldSeen[matchrun.FieldMatched] = struct{}{}
+			}
+		case "blockingPairs":
+			if _, ok := fieldSeen[matchrun.FieldBlockingPairs]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldBlockingPairs)
+				fieldSeen[matchrun.FieldBlockingPairs] = struct{}{}
+			}
+		case "publishedAt":
+			if _, ok := fieldSeen[matchrun.FieldPublishedAt]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldPublishedAt)
+				fieldSeen[matchrun.FieldPublishedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type matchrunPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MatchRunPaginateOption
+}
+
+func newMatchRunPaginateArgs(rv map[string]any) *matchrunPaginateArgs {
+	args := &matchrunPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MatchRunOrder{Field: &MatchRunOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMatchRunOrder(order))
+			}
+		case *MatchRunOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMatchRunOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *MeetingQuery) CollectFields(ctx context.Context, satisfies ...string) (*MeetingQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -2262,6 +2681,227 @@ func newOrganisationPaginateArgs(rv map[string]any) *organisationPaginateArgs {
 		case *OrganisationOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithOrganisationOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PlacementQuery) CollectFields(ctx context.Context, satisfies ...string) (*PlacementQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PlacementQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(placement.Columns))
+		selectedFields = []string{placement.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "call":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CallClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, callImplementors)...); err != nil {
+				return err
+			}
+			_q.withCall = query
+			if _, ok := fieldSeen[placement.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, placement.FieldCallID)
+				fieldSeen[placement.FieldCallID] = struct{}{}
+			}
+
+		case "slot":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HostSlotClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, hostslotImplementors)...); err != nil {
+				return err
+			}
+			_q.withSlot = query
+			if _, ok := fieldSeen[placement.FieldSlotID]; !ok {
+				selectedFields = append(selectedFields, placement.FieldSlotID)
+				fieldSeen[placement.FieldSlotID] = struct{}{}
+			}
+
+		case "hostCentre":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&HostCentreClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, hostcentreImplementors)...); err != nil {
+				return err
+			}
+			_q.withHostCentre = query
+			if _, ok := fieldSeen[placement.FieldHostCentreID]; !ok {
+				selectedFields = append(selectedFields, placement.FieldHostCentreID)
+				fieldSeen[placement.FieldHostCentreID] = struct{}{}
+			}
+
+		case "application":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withApplication = query
+			if _, ok := fieldSeen[placement.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, placement.FieldApplicationID)
+				fieldSeen[placement.FieldApplicationID] = struct{}{}
+			}
+
+		case "trainee":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withTrainee = query
+			if _, ok := fieldSeen[placement.FieldTraineeID]; !ok {
+				selectedFields = append(selectedFields, placement.FieldTraineeID)
+				fieldSeen[placement.FieldTraineeID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[placement.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, placement.FieldCreatedAt)
+				fieldSeen[placement.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[placement.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, placement.FieldUpdatedAt)
+				fieldSeen[placement.FieldUpdatedAt] = struct{}{}
+			}
+		case "callID":
+			if _, ok := fieldSeen[placement.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, placement.FieldCallID)
+				fieldSeen[placement.FieldCallID] = struct{}{}
+			}
+		case "slotID":
+			if _, ok := fieldSeen[placement.FieldSlotID]; !ok {
+				selectedFields = append(selectedFields, placement.FieldSlotID)
+				fieldSeen[placement.FieldSlotID] = struct{}{}
+			}
+		case "hostCentreID":
+			if _, ok := fieldSeen[placement.FieldHostCentreID]; !ok {
+				selectedFields = append(selectedFields, placement.FieldHostCentreID)
+				fieldSeen[placement.FieldHostCentreID] = struct{}{}
+			}
+		case "applicationID":
+			if _, ok := fieldSeen[placement.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, placement.FieldApplicationID)
+				fieldSeen[placement.FieldApplicationID] = struct{}{}
+			}
+		case "traineeID":
+			if _, ok := fieldSeen[placement.FieldTraineeID]; !ok {
+				selectedFields = append(selectedFields, placement.FieldTraineeID)
+				fieldSeen[placement.FieldTraineeID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[placement.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, placement.FieldStatus)
+				fieldSeen[placement.FieldStatus] = struct{}{}
+			}
+		case "statusReason":
+			if _, ok := fieldSeen[placement.FieldStatusReason]; !ok {
+				selectedFields = append(selectedFields, placement.FieldStatusReason)
+				fieldSeen[placement.FieldStatusReason] = struct{}{}
+			}
+		case "startDate":
+			if _, ok := fieldSeen[placement.FieldStartDate]; !ok {
+				selectedFields = append(selectedFields, placement.FieldStartDate)
+				fieldSeen[placement.FieldStartDate] = struct{}{}
+			}
+		case "endDate":
+			if _, ok := fieldSeen[placement.FieldEndDate]; !ok {
+				selectedFields = append(selectedFields, placement.FieldEndDate)
+				fieldSeen[placement.FieldEndDate] = struct{}{}
+			}
+		case "offerDeadline":
+			if _, ok := fieldSeen[placement.FieldOfferDeadline]; !ok {
+				selectedFields = append(selectedFields, placement.FieldOfferDeadline)
+				fieldSeen[placement.FieldOfferDeadline] = struct{}{}
+			}
+		case "sequence":
+			if _, ok := fieldSeen[placement.FieldSequence]; !ok {
+				selectedFields = append(selectedFields, placement.FieldSequence)
+				fieldSeen[placement.FieldSequence] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type placementPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PlacementPaginateOption
+}
+
+func newPlacementPaginateArgs(rv map[string]any) *placementPaginateArgs {
+	args := &placementPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PlacementOrder{Field: &PlacementOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPlacementOrder(order))
+			}
+		case *PlacementOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPlacementOrder(v))
 			}
 		}
 	}

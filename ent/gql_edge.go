@@ -80,6 +80,26 @@ func (_m *Application) RefereeRequests(ctx context.Context) (result []*RefereeRe
 	return result, err
 }
 
+func (_m *Call) Placements(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *PlacementOrder,
+) (*PlacementConnection, error) {
+	opts := []PlacementPaginateOption{
+		WithPlacementOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedPlacements(alias); err == nil || hasTotalCount {
+		pager, err := newPlacementPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &PlacementConnection{Edges: []*PlacementEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryPlacements().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Call) Applications(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ApplicationOrder,
 ) (*ApplicationConnection, error) {
@@ -87,7 +107,7 @@ func (_m *Call) Applications(
 		WithApplicationOrder(orderBy),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
 	if nodes, err := _m.NamedApplications(alias); err == nil || hasTotalCount {
 		pager, err := newApplicationPager(opts, last != nil)
 		if err != nil {
@@ -107,7 +127,7 @@ func (_m *Call) Slots(
 		WithHostSlotOrder(orderBy),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
 	if nodes, err := _m.NamedSlots(alias); err == nil || hasTotalCount {
 		pager, err := newHostSlotPager(opts, last != nil)
 		if err != nil {
@@ -200,6 +220,38 @@ func (_m *HostSlot) HostCentre(ctx context.Context) (*HostCentre, error) {
 	return result, err
 }
 
+func (_m *MatchOverride) Call(ctx context.Context) (*Call, error) {
+	result, err := _m.Edges.CallOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCall().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *MatchOverride) Application(ctx context.Context) (*Application, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *MatchOverride) Slot(ctx context.Context) (*HostSlot, error) {
+	result, err := _m.Edges.SlotOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySlot().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *MatchRun) Call(ctx context.Context) (*Call, error) {
+	result, err := _m.Edges.CallOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCall().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Meeting) Group(ctx context.Context) (*WorkingGroup, error) {
 	result, err := _m.Edges.GroupOrErr()
 	if IsNotLoaded(err) {
@@ -252,6 +304,46 @@ func (_m *Organisation) HostCentres(ctx context.Context) (result []*HostCentre, 
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryHostCentres().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Placement) Call(ctx context.Context) (*Call, error) {
+	result, err := _m.Edges.CallOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCall().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Placement) Slot(ctx context.Context) (*HostSlot, error) {
+	result, err := _m.Edges.SlotOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySlot().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Placement) HostCentre(ctx context.Context) (*HostCentre, error) {
+	result, err := _m.Edges.HostCentreOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryHostCentre().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Placement) Application(ctx context.Context) (*Application, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Placement) Trainee(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.TraineeOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTrainee().Only(ctx)
 	}
 	return result, err
 }

@@ -17,9 +17,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -78,6 +81,16 @@ var hostslotImplementors = []string{"HostSlot", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*HostSlot) IsNode() {}
 
+var matchoverrideImplementors = []string{"MatchOverride", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*MatchOverride) IsNode() {}
+
+var matchrunImplementors = []string{"MatchRun", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*MatchRun) IsNode() {}
+
 var meetingImplementors = []string{"Meeting", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -92,6 +105,11 @@ var organisationImplementors = []string{"Organisation", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Organisation) IsNode() {}
+
+var placementImplementors = []string{"Placement", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Placement) IsNode() {}
 
 var refereerequestImplementors = []string{"RefereeRequest", "Node"}
 
@@ -288,6 +306,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case matchoverride.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.MatchOverride.Query().
+			Where(matchoverride.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, matchoverrideImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case matchrun.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.MatchRun.Query().
+			Where(matchrun.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, matchrunImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case meeting.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -323,6 +367,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(organisation.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, organisationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case placement.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Placement.Query().
+			Where(placement.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, placementImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -596,6 +653,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 				*noder = node
 			}
 		}
+	case matchoverride.Table:
+		query := c.MatchOverride.Query().
+			Where(matchoverride.IDIn(ids...))
+		query, err := query.CollectFields(ctx, matchoverrideImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case matchrun.Table:
+		query := c.MatchRun.Query().
+			Where(matchrun.IDIn(ids...))
+		query, err := query.CollectFields(ctx, matchrunImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case meeting.Table:
 		query := c.Meeting.Query().
 			Where(meeting.IDIn(ids...))
@@ -632,6 +721,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Organisation.Query().
 			Where(organisation.IDIn(ids...))
 		query, err := query.CollectFields(ctx, organisationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case placement.Table:
+		query := c.Placement.Query().
+			Where(placement.IDIn(ids...))
+		query, err := query.CollectFields(ctx, placementImplementors...)
 		if err != nil {
 			return nil, err
 		}

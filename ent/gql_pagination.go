@@ -23,9 +23,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -3012,6 +3015,598 @@ func (_m *HostSlot) ToEdge(order *HostSlotOrder) *HostSlotEdge {
 	}
 }
 
+// MatchOverrideEdge is the edge representation of MatchOverride.
+type MatchOverrideEdge struct {
+	Node   *MatchOverride `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// MatchOverrideConnection is the connection containing edges to MatchOverride.
+type MatchOverrideConnection struct {
+	Edges      []*MatchOverrideEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *MatchOverrideConnection) build(nodes []*MatchOverride, pager *matchoverridePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *MatchOverride
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *MatchOverride {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *MatchOverride {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MatchOverrideEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MatchOverrideEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MatchOverridePaginateOption enables pagination customization.
+type MatchOverridePaginateOption func(*matchoverridePager) error
+
+// WithMatchOverrideOrder configures pagination ordering.
+func WithMatchOverrideOrder(order *MatchOverrideOrder) MatchOverridePaginateOption {
+	if order == nil {
+		order = DefaultMatchOverrideOrder
+	}
+	o := *order
+	return func(pager *matchoverridePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMatchOverrideOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMatchOverrideFilter configures pagination filter.
+func WithMatchOverrideFilter(filter func(*MatchOverrideQuery) (*MatchOverrideQuery, error)) MatchOverridePaginateOption {
+	return func(pager *matchoverridePager) error {
+		if filter == nil {
+			return errors.New("MatchOverrideQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type matchoverridePager struct {
+	reverse bool
+	order   *MatchOverrideOrder
+	filter  func(*MatchOverrideQuery) (*MatchOverrideQuery, error)
+}
+
+func newMatchOverridePager(opts []MatchOverridePaginateOption, reverse bool) (*matchoverridePager, error) {
+	pager := &matchoverridePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMatchOverrideOrder
+	}
+	return pager, nil
+}
+
+func (p *matchoverridePager) applyFilter(query *MatchOverrideQuery) (*MatchOverrideQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *matchoverridePager) toCursor(_m *MatchOverride) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *matchoverridePager) applyCursors(query *MatchOverrideQuery, after, before *Cursor) (*MatchOverrideQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMatchOverrideOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *matchoverridePager) applyOrder(query *MatchOverrideQuery) *MatchOverrideQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMatchOverrideOrder.Field {
+		query = query.Order(DefaultMatchOverrideOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *matchoverridePager) orderExpr(query *MatchOverrideQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMatchOverrideOrder.Field {
+			b.Comma().Ident(DefaultMatchOverrideOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to MatchOverride.
+func (_m *MatchOverrideQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MatchOverridePaginateOption,
+) (*MatchOverrideConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMatchOverridePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MatchOverrideConnection{Edges: []*MatchOverrideEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// MatchOverrideOrderFieldCreatedAt orders MatchOverride by created_at.
+	MatchOverrideOrderFieldCreatedAt = &MatchOverrideOrderField{
+		Value: func(_m *MatchOverride) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: matchoverride.FieldCreatedAt,
+		toTerm: matchoverride.ByCreatedAt,
+		toCursor: func(_m *MatchOverride) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MatchOverrideOrderField) String() string {
+	var str string
+	switch f.column {
+	case MatchOverrideOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MatchOverrideOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MatchOverrideOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MatchOverrideOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *MatchOverrideOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid MatchOverrideOrderField", str)
+	}
+	return nil
+}
+
+// MatchOverrideOrderField defines the ordering field of MatchOverride.
+type MatchOverrideOrderField struct {
+	// Value extracts the ordering value from the given MatchOverride.
+	Value    func(*MatchOverride) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) matchoverride.OrderOption
+	toCursor func(*MatchOverride) Cursor
+}
+
+// MatchOverrideOrder defines the ordering of MatchOverride.
+type MatchOverrideOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *MatchOverrideOrderField `json:"field"`
+}
+
+// DefaultMatchOverrideOrder is the default ordering of MatchOverride.
+var DefaultMatchOverrideOrder = &MatchOverrideOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MatchOverrideOrderField{
+		Value: func(_m *MatchOverride) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: matchoverride.FieldID,
+		toTerm: matchoverride.ByID,
+		toCursor: func(_m *MatchOverride) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts MatchOverride into MatchOverrideEdge.
+func (_m *MatchOverride) ToEdge(order *MatchOverrideOrder) *MatchOverrideEdge {
+	if order == nil {
+		order = DefaultMatchOverrideOrder
+	}
+	return &MatchOverrideEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// MatchRunEdge is the edge representation of MatchRun.
+type MatchRunEdge struct {
+	Node   *MatchRun `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// MatchRunConnection is the connection containing edges to MatchRun.
+type MatchRunConnection struct {
+	Edges      []*MatchRunEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *MatchRunConnection) build(nodes []*MatchRun, pager *matchrunPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *MatchRun
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *MatchRun {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *MatchRun {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MatchRunEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MatchRunEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MatchRunPaginateOption enables pagination customization.
+type MatchRunPaginateOption func(*matchrunPager) error
+
+// WithMatchRunOrder configures pagination ordering.
+func WithMatchRunOrder(order *MatchRunOrder) MatchRunPaginateOption {
+	if order == nil {
+		order = DefaultMatchRunOrder
+	}
+	o := *order
+	return func(pager *matchrunPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMatchRunOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMatchRunFilter configures pagination filter.
+func WithMatchRunFilter(filter func(*MatchRunQuery) (*MatchRunQuery, error)) MatchRunPaginateOption {
+	return func(pager *matchrunPager) error {
+		if filter == nil {
+			return errors.New("MatchRunQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type matchrunPager struct {
+	reverse bool
+	order   *MatchRunOrder
+	filter  func(*MatchRunQuery) (*MatchRunQuery, error)
+}
+
+func newMatchRunPager(opts []MatchRunPaginateOption, reverse bool) (*matchrunPager, error) {
+	pager := &matchrunPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMatchRunOrder
+	}
+	return pager, nil
+}
+
+func (p *matchrunPager) applyFilter(query *MatchRunQuery) (*MatchRunQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *matchrunPager) toCursor(_m *MatchRun) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *matchrunPager) applyCursors(query *MatchRunQuery, after, before *Cursor) (*MatchRunQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMatchRunOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *matchrunPager) applyOrder(query *MatchRunQuery) *MatchRunQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMatchRunOrder.Field {
+		query = query.Order(DefaultMatchRunOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *matchrunPager) orderExpr(query *MatchRunQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMatchRunOrder.Field {
+			b.Comma().Ident(DefaultMatchRunOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to MatchRun.
+func (_m *MatchRunQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MatchRunPaginateOption,
+) (*MatchRunConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMatchRunPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MatchRunConnection{Edges: []*MatchRunEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// MatchRunOrderFieldCreatedAt orders MatchRun by created_at.
+	MatchRunOrderFieldCreatedAt = &MatchRunOrderField{
+		Value: func(_m *MatchRun) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: matchrun.FieldCreatedAt,
+		toTerm: matchrun.ByCreatedAt,
+		toCursor: func(_m *MatchRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MatchRunOrderField) String() string {
+	var str string
+	switch f.column {
+	case MatchRunOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MatchRunOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MatchRunOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MatchRunOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *MatchRunOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid MatchRunOrderField", str)
+	}
+	return nil
+}
+
+// MatchRunOrderField defines the ordering field of MatchRun.
+type MatchRunOrderField struct {
+	// Value extracts the ordering value from the given MatchRun.
+	Value    func(*MatchRun) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) matchrun.OrderOption
+	toCursor func(*MatchRun) Cursor
+}
+
+// MatchRunOrder defines the ordering of MatchRun.
+type MatchRunOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *MatchRunOrderField `json:"field"`
+}
+
+// DefaultMatchRunOrder is the default ordering of MatchRun.
+var DefaultMatchRunOrder = &MatchRunOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MatchRunOrderField{
+		Value: func(_m *MatchRun) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: matchrun.FieldID,
+		toTerm: matchrun.ByID,
+		toCursor: func(_m *MatchRun) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts MatchRun into MatchRunEdge.
+func (_m *MatchRun) ToEdge(order *MatchRunOrder) *MatchRunEdge {
+	if order == nil {
+		order = DefaultMatchRunOrder
+	}
+	return &MatchRunEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // MeetingEdge is the edge representation of Meeting.
 type MeetingEdge struct {
 	Node   *Meeting `json:"node"`
@@ -3967,6 +4562,302 @@ func (_m *Organisation) ToEdge(order *OrganisationOrder) *OrganisationEdge {
 		order = DefaultOrganisationOrder
 	}
 	return &OrganisationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PlacementEdge is the edge representation of Placement.
+type PlacementEdge struct {
+	Node   *Placement `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// PlacementConnection is the connection containing edges to Placement.
+type PlacementConnection struct {
+	Edges      []*PlacementEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *PlacementConnection) build(nodes []*Placement, pager *placementPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Placement
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Placement {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Placement {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PlacementEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PlacementEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PlacementPaginateOption enables pagination customization.
+type PlacementPaginateOption func(*placementPager) error
+
+// WithPlacementOrder configures pagination ordering.
+func WithPlacementOrder(order *PlacementOrder) PlacementPaginateOption {
+	if order == nil {
+		order = DefaultPlacementOrder
+	}
+	o := *order
+	return func(pager *placementPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPlacementOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPlacementFilter configures pagination filter.
+func WithPlacementFilter(filter func(*PlacementQuery) (*PlacementQuery, error)) PlacementPaginateOption {
+	return func(pager *placementPager) error {
+		if filter == nil {
+			return errors.New("PlacementQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type placementPager struct {
+	reverse bool
+	order   *PlacementOrder
+	filter  func(*PlacementQuery) (*PlacementQuery, error)
+}
+
+func newPlacementPager(opts []PlacementPaginateOption, reverse bool) (*placementPager, error) {
+	pager := &placementPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPlacementOrder
+	}
+	return pager, nil
+}
+
+func (p *placementPager) applyFilter(query *PlacementQuery) (*PlacementQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *placementPager) toCursor(_m *Placement) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *placementPager) applyCursors(query *PlacementQuery, after, before *Cursor) (*PlacementQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPlacementOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *placementPager) applyOrder(query *PlacementQuery) *PlacementQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPlacementOrder.Field {
+		query = query.Order(DefaultPlacementOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *placementPager) orderExpr(query *PlacementQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPlacementOrder.Field {
+			b.Comma().Ident(DefaultPlacementOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Placement.
+func (_m *PlacementQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PlacementPaginateOption,
+) (*PlacementConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPlacementPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PlacementConnection{Edges: []*PlacementEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PlacementOrderFieldCreatedAt orders Placement by created_at.
+	PlacementOrderFieldCreatedAt = &PlacementOrderField{
+		Value: func(_m *Placement) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: placement.FieldCreatedAt,
+		toTerm: placement.ByCreatedAt,
+		toCursor: func(_m *Placement) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PlacementOrderField) String() string {
+	var str string
+	switch f.column {
+	case PlacementOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PlacementOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PlacementOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PlacementOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PlacementOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid PlacementOrderField", str)
+	}
+	return nil
+}
+
+// PlacementOrderField defines the ordering field of Placement.
+type PlacementOrderField struct {
+	// Value extracts the ordering value from the given Placement.
+	Value    func(*Placement) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) placement.OrderOption
+	toCursor func(*Placement) Cursor
+}
+
+// PlacementOrder defines the ordering of Placement.
+type PlacementOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *PlacementOrderField `json:"field"`
+}
+
+// DefaultPlacementOrder is the default ordering of Placement.
+var DefaultPlacementOrder = &PlacementOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PlacementOrderField{
+		Value: func(_m *Placement) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: placement.FieldID,
+		toTerm: placement.ByID,
+		toCursor: func(_m *Placement) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Placement into PlacementEdge.
+func (_m *Placement) ToEdge(order *PlacementOrder) *PlacementEdge {
+	if order == nil {
+		order = DefaultPlacementOrder
+	}
+	return &PlacementEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

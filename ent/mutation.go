@@ -24,10 +24,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
@@ -37,6 +40,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
+	"github.com/gocart-coalition/coalition/internal/matching"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -62,10 +66,13 @@ const (
 	TypeHostSlot                      = "HostSlot"
 	TypeJob                           = "Job"
 	TypeLoginLink                     = "LoginLink"
+	TypeMatchOverride                 = "MatchOverride"
+	TypeMatchRun                      = "MatchRun"
 	TypeMeeting                       = "Meeting"
 	TypeMembership                    = "Membership"
 	TypeOrganisation                  = "Organisation"
 	TypeOutboxMessage                 = "OutboxMessage"
+	TypePlacement                     = "Placement"
 	TypeRefereeRequest                = "RefereeRequest"
 	TypeReview                        = "Review"
 	TypeSession                       = "Session"
@@ -5150,6 +5157,15 @@ type CallMutation struct {
 	addno_repeat_months       *int
 	ranking_deadline          *time.Time
 	clearedFields             map[string]struct{}
+	match_runs                map[pulid.ID]struct{}
+	removedmatch_runs         map[pulid.ID]struct{}
+	clearedmatch_runs         bool
+	match_overrides           map[pulid.ID]struct{}
+	removedmatch_overrides    map[pulid.ID]struct{}
+	clearedmatch_overrides    bool
+	placements                map[pulid.ID]struct{}
+	removedplacements         map[pulid.ID]struct{}
+	clearedplacements         bool
 	applications              map[pulid.ID]struct{}
 	removedapplications       map[pulid.ID]struct{}
 	clearedapplications       bool
@@ -6286,6 +6302,168 @@ func (m *CallMutation) ResetRankingDeadline() {
 	delete(m.clearedFields, call.FieldRankingDeadline)
 }
 
+// AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by ids.
+func (m *CallMutation) AddMatchRunIDs(ids ...pulid.ID) {
+	if m.match_runs == nil {
+		m.match_runs = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.match_runs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMatchRuns clears the "match_runs" edge to the MatchRun entity.
+func (m *CallMutation) ClearMatchRuns() {
+	m.clearedmatch_runs = true
+}
+
+// MatchRunsCleared reports if the "match_runs" edge to the MatchRun entity was cleared.
+func (m *CallMutation) MatchRunsCleared() bool {
+	return m.clearedmatch_runs
+}
+
+// RemoveMatchRunIDs removes the "match_runs" edge to the MatchRun entity by IDs.
+func (m *CallMutation) RemoveMatchRunIDs(ids ...pulid.ID) {
+	if m.removedmatch_runs == nil {
+		m.removedmatch_runs = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.match_runs, ids[i])
+		m.removedmatch_runs[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMatchRuns returns the removed IDs of the "match_runs" edge to the MatchRun entity.
+func (m *CallMutation) RemovedMatchRunsIDs() (ids []pulid.ID) {
+	for id := range m.removedmatch_runs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MatchRunsIDs returns the "match_runs" edge IDs in the mutation.
+func (m *CallMutation) MatchRunsIDs() (ids []pulid.ID) {
+	for id := range m.match_runs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMatchRuns resets all changes to the "match_runs" edge.
+func (m *CallMutation) ResetMatchRuns() {
+	m.match_runs = nil
+	m.clearedmatch_runs = false
+	m.removedmatch_runs = nil
+}
+
+// AddMatchOverrideIDs adds the "match_overrides" edge to the MatchOverride entity by ids.
+func (m *CallMutation) AddMatchOverrideIDs(ids ...pulid.ID) {
+	if m.match_overrides == nil {
+		m.match_overrides = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.match_overrides[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMatchOverrides clears the "match_overrides" edge to the MatchOverride entity.
+func (m *CallMutation) ClearMatchOverrides() {
+	m.clearedmatch_overrides = true
+}
+
+// MatchOverridesCleared reports if the "match_overrides" edge to the MatchOverride entity was cleared.
+func (m *CallMutation) MatchOverridesCleared() bool {
+	return m.clearedmatch_overrides
+}
+
+// RemoveMatchOverrideIDs removes the "match_overrides" edge to the MatchOverride entity by IDs.
+func (m *CallMutation) RemoveMatchOverrideIDs(ids ...pulid.ID) {
+	if m.removedmatch_overrides == nil {
+		m.removedmatch_overrides = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.match_overrides, ids[i])
+		m.removedmatch_overrides[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMatchOverrides returns the removed IDs of the "match_overrides" edge to the MatchOverride entity.
+func (m *CallMutation) RemovedMatchOverridesIDs() (ids []pulid.ID) {
+	for id := range m.removedmatch_overrides {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MatchOverridesIDs returns the "match_overrides" edge IDs in the mutation.
+func (m *CallMutation) MatchOverridesIDs() (ids []pulid.ID) {
+	for id := range m.match_overrides {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMatchOverrides resets all changes to the "match_overrides" edge.
+func (m *CallMutation) ResetMatchOverrides() {
+	m.match_overrides = nil
+	m.clearedmatch_overrides = false
+	m.removedmatch_overrides = nil
+}
+
+// AddPlacementIDs adds the "placements" edge to the Placement entity by ids.
+func (m *CallMutation) AddPlacementIDs(ids ...pulid.ID) {
+	if m.placements == nil {
+		m.placements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.placements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPlacements clears the "placements" edge to the Placement entity.
+func (m *CallMutation) ClearPlacements() {
+	m.clearedplacements = true
+}
+
+// PlacementsCleared reports if the "placements" edge to the Placement entity was cleared.
+func (m *CallMutation) PlacementsCleared() bool {
+	return m.clearedplacements
+}
+
+// RemovePlacementIDs removes the "placements" edge to the Placement entity by IDs.
+func (m *CallMutation) RemovePlacementIDs(ids ...pulid.ID) {
+	if m.removedplacements == nil {
+		m.removedplacements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.placements, ids[i])
+		m.removedplacements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPlacements returns the removed IDs of the "placements" edge to the Placement entity.
+func (m *CallMutation) RemovedPlacementsIDs() (ids []pulid.ID) {
+	for id := range m.removedplacements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PlacementsIDs returns the "placements" edge IDs in the mutation.
+func (m *CallMutation) PlacementsIDs() (ids []pulid.ID) {
+	for id := range m.placements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPlacements resets all changes to the "placements" edge.
+func (m *CallMutation) ResetPlacements() {
+	m.placements = nil
+	m.clearedplacements = false
+	m.removedplacements = nil
+}
+
 // AddApplicationIDs adds the "applications" edge to the Application entity by ids.
 func (m *CallMutation) AddApplicationIDs(ids ...pulid.ID) {
 	if m.applications == nil {
@@ -6985,7 +7163,16 @@ func (m *CallMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CallMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.match_runs != nil {
+		edges = append(edges, call.EdgeMatchRuns)
+	}
+	if m.match_overrides != nil {
+		edges = append(edges, call.EdgeMatchOverrides)
+	}
+	if m.placements != nil {
+		edges = append(edges, call.EdgePlacements)
+	}
 	if m.applications != nil {
 		edges = append(edges, call.EdgeApplications)
 	}
@@ -6999,6 +7186,24 @@ func (m *CallMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *CallMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case call.EdgeMatchRuns:
+		ids := make([]ent.Value, 0, len(m.match_runs))
+		for id := range m.match_runs {
+			ids = append(ids, id)
+		}
+		return ids
+	case call.EdgeMatchOverrides:
+		ids := make([]ent.Value, 0, len(m.match_overrides))
+		for id := range m.match_overrides {
+			ids = append(ids, id)
+		}
+		return ids
+	case call.EdgePlacements:
+		ids := make([]ent.Value, 0, len(m.placements))
+		for id := range m.placements {
+			ids = append(ids, id)
+		}
+		return ids
 	case call.EdgeApplications:
 		ids := make([]ent.Value, 0, len(m.applications))
 		for id := range m.applications {
@@ -7017,7 +7222,16 @@ func (m *CallMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CallMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.removedmatch_runs != nil {
+		edges = append(edges, call.EdgeMatchRuns)
+	}
+	if m.removedmatch_overrides != nil {
+		edges = append(edges, call.EdgeMatchOverrides)
+	}
+	if m.removedplacements != nil {
+		edges = append(edges, call.EdgePlacements)
+	}
 	if m.removedapplications != nil {
 		edges = append(edges, call.EdgeApplications)
 	}
@@ -7031,6 +7245,24 @@ func (m *CallMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *CallMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
+	case call.EdgeMatchRuns:
+		ids := make([]ent.Value, 0, len(m.removedmatch_runs))
+		for id := range m.removedmatch_runs {
+			ids = append(ids, id)
+		}
+		return ids
+	case call.EdgeMatchOverrides:
+		ids := make([]ent.Value, 0, len(m.removedmatch_overrides))
+		for id := range m.removedmatch_overrides {
+			ids = append(ids, id)
+		}
+		return ids
+	case call.EdgePlacements:
+		ids := make([]ent.Value, 0, len(m.removedplacements))
+		for id := range m.removedplacements {
+			ids = append(ids, id)
+		}
+		return ids
 	case call.EdgeApplications:
 		ids := make([]ent.Value, 0, len(m.removedapplications))
 		for id := range m.removedapplications {
@@ -7049,7 +7281,16 @@ func (m *CallMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CallMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedmatch_runs {
+		edges = append(edges, call.EdgeMatchRuns)
+	}
+	if m.clearedmatch_overrides {
+		edges = append(edges, call.EdgeMatchOverrides)
+	}
+	if m.clearedplacements {
+		edges = append(edges, call.EdgePlacements)
+	}
 	if m.clearedapplications {
 		edges = append(edges, call.EdgeApplications)
 	}
@@ -7063,6 +7304,12 @@ func (m *CallMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *CallMutation) EdgeCleared(name string) bool {
 	switch name {
+	case call.EdgeMatchRuns:
+		return m.clearedmatch_runs
+	case call.EdgeMatchOverrides:
+		return m.clearedmatch_overrides
+	case call.EdgePlacements:
+		return m.clearedplacements
 	case call.EdgeApplications:
 		return m.clearedapplications
 	case call.EdgeSlots:
@@ -7083,6 +7330,15 @@ func (m *CallMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CallMutation) ResetEdge(name string) error {
 	switch name {
+	case call.EdgeMatchRuns:
+		m.ResetMatchRuns()
+		return nil
+	case call.EdgeMatchOverrides:
+		m.ResetMatchOverrides()
+		return nil
+	case call.EdgePlacements:
+		m.ResetPlacements()
+		return nil
 	case call.EdgeApplications:
 		m.ResetApplications()
 		return nil
@@ -14053,6 +14309,2497 @@ func (m *LoginLinkMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LoginLink edge %s", name)
 }
 
+// MatchOverrideMutation represents an operation that mutates the MatchOverride nodes in the graph.
+type MatchOverrideMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	kind               *matchoverride.Kind
+	reason             *string
+	clearedFields      map[string]struct{}
+	call               *pulid.ID
+	clearedcall        bool
+	application        *pulid.ID
+	clearedapplication bool
+	slot               *pulid.ID
+	clearedslot        bool
+	done               bool
+	oldValue           func(context.Context) (*MatchOverride, error)
+	predicates         []predicate.MatchOverride
+}
+
+var _ ent.Mutation = (*MatchOverrideMutation)(nil)
+
+// matchoverrideOption allows management of the mutation configuration using functional options.
+type matchoverrideOption func(*MatchOverrideMutation)
+
+// newMatchOverrideMutation creates new mutation for the MatchOverride entity.
+func newMatchOverrideMutation(c config, op Op, opts ...matchoverrideOption) *MatchOverrideMutation {
+	m := &MatchOverrideMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMatchOverride,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMatchOverrideID sets the ID field of the mutation.
+func withMatchOverrideID(id pulid.ID) matchoverrideOption {
+	return func(m *MatchOverrideMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MatchOverride
+		)
+		m.oldValue = func(ctx context.Context) (*MatchOverride, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MatchOverride.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMatchOverride sets the old MatchOverride of the mutation.
+func withMatchOverride(node *MatchOverride) matchoverrideOption {
+	return func(m *MatchOverrideMutation) {
+		m.oldValue = func(context.Context) (*MatchOverride, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MatchOverrideMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MatchOverrideMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of MatchOverride entities.
+func (m *MatchOverrideMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MatchOverrideMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MatchOverrideMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MatchOverride.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MatchOverrideMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MatchOverrideMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MatchOverride entity.
+// If the MatchOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchOverrideMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MatchOverrideMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *MatchOverrideMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *MatchOverrideMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the MatchOverride entity.
+// If the MatchOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchOverrideMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *MatchOverrideMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCallID sets the "call_id" field.
+func (m *MatchOverrideMutation) SetCallID(pu pulid.ID) {
+	m.call = &pu
+}
+
+// CallID returns the value of the "call_id" field in the mutation.
+func (m *MatchOverrideMutation) CallID() (r pulid.ID, exists bool) {
+	v := m.call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallID returns the old "call_id" field's value of the MatchOverride entity.
+// If the MatchOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchOverrideMutation) OldCallID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallID: %w", err)
+	}
+	return oldValue.CallID, nil
+}
+
+// ResetCallID resets all changes to the "call_id" field.
+func (m *MatchOverrideMutation) ResetCallID() {
+	m.call = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *MatchOverrideMutation) SetApplicationID(pu pulid.ID) {
+	m.application = &pu
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *MatchOverrideMutation) ApplicationID() (r pulid.ID, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the MatchOverride entity.
+// If the MatchOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchOverrideMutation) OldApplicationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *MatchOverrideMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetSlotID sets the "slot_id" field.
+func (m *MatchOverrideMutation) SetSlotID(pu pulid.ID) {
+	m.slot = &pu
+}
+
+// SlotID returns the value of the "slot_id" field in the mutation.
+func (m *MatchOverrideMutation) SlotID() (r pulid.ID, exists bool) {
+	v := m.slot
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSlotID returns the old "slot_id" field's value of the MatchOverride entity.
+// If the MatchOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchOverrideMutation) OldSlotID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSlotID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSlotID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSlotID: %w", err)
+	}
+	return oldValue.SlotID, nil
+}
+
+// ResetSlotID resets all changes to the "slot_id" field.
+func (m *MatchOverrideMutation) ResetSlotID() {
+	m.slot = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *MatchOverrideMutation) SetKind(value matchoverride.Kind) {
+	m.kind = &value
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *MatchOverrideMutation) Kind() (r matchoverride.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the MatchOverride entity.
+// If the MatchOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchOverrideMutation) OldKind(ctx context.Context) (v matchoverride.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *MatchOverrideMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *MatchOverrideMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *MatchOverrideMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the MatchOverride entity.
+// If the MatchOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchOverrideMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *MatchOverrideMutation) ResetReason() {
+	m.reason = nil
+}
+
+// ClearCall clears the "call" edge to the Call entity.
+func (m *MatchOverrideMutation) ClearCall() {
+	m.clearedcall = true
+	m.clearedFields[matchoverride.FieldCallID] = struct{}{}
+}
+
+// CallCleared reports if the "call" edge to the Call entity was cleared.
+func (m *MatchOverrideMutation) CallCleared() bool {
+	return m.clearedcall
+}
+
+// CallIDs returns the "call" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CallID instead. It exists only for internal usage by the builders.
+func (m *MatchOverrideMutation) CallIDs() (ids []pulid.ID) {
+	if id := m.call; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCall resets all changes to the "call" edge.
+func (m *MatchOverrideMutation) ResetCall() {
+	m.call = nil
+	m.clearedcall = false
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *MatchOverrideMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[matchoverride.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *MatchOverrideMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *MatchOverrideMutation) ApplicationIDs() (ids []pulid.ID) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *MatchOverrideMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearSlot clears the "slot" edge to the HostSlot entity.
+func (m *MatchOverrideMutation) ClearSlot() {
+	m.clearedslot = true
+	m.clearedFields[matchoverride.FieldSlotID] = struct{}{}
+}
+
+// SlotCleared reports if the "slot" edge to the HostSlot entity was cleared.
+func (m *MatchOverrideMutation) SlotCleared() bool {
+	return m.clearedslot
+}
+
+// SlotIDs returns the "slot" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SlotID instead. It exists only for internal usage by the builders.
+func (m *MatchOverrideMutation) SlotIDs() (ids []pulid.ID) {
+	if id := m.slot; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSlot resets all changes to the "slot" edge.
+func (m *MatchOverrideMutation) ResetSlot() {
+	m.slot = nil
+	m.clearedslot = false
+}
+
+// Where appends a list predicates to the MatchOverrideMutation builder.
+func (m *MatchOverrideMutation) Where(ps ...predicate.MatchOverride) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MatchOverrideMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MatchOverrideMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MatchOverride, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MatchOverrideMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MatchOverrideMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MatchOverride).
+func (m *MatchOverrideMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MatchOverrideMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, matchoverride.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, matchoverride.FieldUpdatedAt)
+	}
+	if m.call != nil {
+		fields = append(fields, matchoverride.FieldCallID)
+	}
+	if m.application != nil {
+		fields = append(fields, matchoverride.FieldApplicationID)
+	}
+	if m.slot != nil {
+		fields = append(fields, matchoverride.FieldSlotID)
+	}
+	if m.kind != nil {
+		fields = append(fields, matchoverride.FieldKind)
+	}
+	if m.reason != nil {
+		fields = append(fields, matchoverride.FieldReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MatchOverrideMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case matchoverride.FieldCreatedAt:
+		return m.CreatedAt()
+	case matchoverride.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case matchoverride.FieldCallID:
+		return m.CallID()
+	case matchoverride.FieldApplicationID:
+		return m.ApplicationID()
+	case matchoverride.FieldSlotID:
+		return m.SlotID()
+	case matchoverride.FieldKind:
+		return m.Kind()
+	case matchoverride.FieldReason:
+		return m.Reason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MatchOverrideMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case matchoverride.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case matchoverride.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case matchoverride.FieldCallID:
+		return m.OldCallID(ctx)
+	case matchoverride.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case matchoverride.FieldSlotID:
+		return m.OldSlotID(ctx)
+	case matchoverride.FieldKind:
+		return m.OldKind(ctx)
+	case matchoverride.FieldReason:
+		return m.OldReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown MatchOverride field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MatchOverrideMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case matchoverride.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case matchoverride.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case matchoverride.FieldCallID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallID(v)
+		return nil
+	case matchoverride.FieldApplicationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case matchoverride.FieldSlotID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSlotID(v)
+		return nil
+	case matchoverride.FieldKind:
+		v, ok := value.(matchoverride.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case matchoverride.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MatchOverride field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MatchOverrideMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MatchOverrideMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MatchOverrideMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown MatchOverride numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MatchOverrideMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MatchOverrideMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MatchOverrideMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MatchOverride nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MatchOverrideMutation) ResetField(name string) error {
+	switch name {
+	case matchoverride.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case matchoverride.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case matchoverride.FieldCallID:
+		m.ResetCallID()
+		return nil
+	case matchoverride.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case matchoverride.FieldSlotID:
+		m.ResetSlotID()
+		return nil
+	case matchoverride.FieldKind:
+		m.ResetKind()
+		return nil
+	case matchoverride.FieldReason:
+		m.ResetReason()
+		return nil
+	}
+	return fmt.Errorf("unknown MatchOverride field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MatchOverrideMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.call != nil {
+		edges = append(edges, matchoverride.EdgeCall)
+	}
+	if m.application != nil {
+		edges = append(edges, matchoverride.EdgeApplication)
+	}
+	if m.slot != nil {
+		edges = append(edges, matchoverride.EdgeSlot)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MatchOverrideMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case matchoverride.EdgeCall:
+		if id := m.call; id != nil {
+			return []ent.Value{*id}
+		}
+	case matchoverride.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case matchoverride.EdgeSlot:
+		if id := m.slot; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MatchOverrideMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MatchOverrideMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MatchOverrideMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcall {
+		edges = append(edges, matchoverride.EdgeCall)
+	}
+	if m.clearedapplication {
+		edges = append(edges, matchoverride.EdgeApplication)
+	}
+	if m.clearedslot {
+		edges = append(edges, matchoverride.EdgeSlot)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MatchOverrideMutation) EdgeCleared(name string) bool {
+	switch name {
+	case matchoverride.EdgeCall:
+		return m.clearedcall
+	case matchoverride.EdgeApplication:
+		return m.clearedapplication
+	case matchoverride.EdgeSlot:
+		return m.clearedslot
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MatchOverrideMutation) ClearEdge(name string) error {
+	switch name {
+	case matchoverride.EdgeCall:
+		m.ClearCall()
+		return nil
+	case matchoverride.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case matchoverride.EdgeSlot:
+		m.ClearSlot()
+		return nil
+	}
+	return fmt.Errorf("unknown MatchOverride unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MatchOverrideMutation) ResetEdge(name string) error {
+	switch name {
+	case matchoverride.EdgeCall:
+		m.ResetCall()
+		return nil
+	case matchoverride.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case matchoverride.EdgeSlot:
+		m.ResetSlot()
+		return nil
+	}
+	return fmt.Errorf("unknown MatchOverride edge %s", name)
+}
+
+// MatchRunMutation represents an operation that mutates the MatchRun nodes in the graph.
+type MatchRunMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *pulid.ID
+	created_at        *time.Time
+	updated_at        *time.Time
+	dry_run           *bool
+	algorithm         *string
+	version           *string
+	seed              *int64
+	addseed           *int64
+	input_hash        *string
+	input             *matching.Instance
+	pins              *map[string]string
+	assignments       *map[string][]string
+	unmatched         *[]string
+	appendunmatched   []string
+	trainees          *int
+	addtrainees       *int
+	slots             *int
+	addslots          *int
+	places            *int
+	addplaces         *int
+	matched           *int
+	addmatched        *int
+	blocking_pairs    *int
+	addblocking_pairs *int
+	published_at      *time.Time
+	created_by_id     *pulid.ID
+	placement_start   *vocab.Date
+	clearedFields     map[string]struct{}
+	call              *pulid.ID
+	clearedcall       bool
+	done              bool
+	oldValue          func(context.Context) (*MatchRun, error)
+	predicates        []predicate.MatchRun
+}
+
+var _ ent.Mutation = (*MatchRunMutation)(nil)
+
+// matchrunOption allows management of the mutation configuration using functional options.
+type matchrunOption func(*MatchRunMutation)
+
+// newMatchRunMutation creates new mutation for the MatchRun entity.
+func newMatchRunMutation(c config, op Op, opts ...matchrunOption) *MatchRunMutation {
+	m := &MatchRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMatchRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMatchRunID sets the ID field of the mutation.
+func withMatchRunID(id pulid.ID) matchrunOption {
+	return func(m *MatchRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MatchRun
+		)
+		m.oldValue = func(ctx context.Context) (*MatchRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MatchRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMatchRun sets the old MatchRun of the mutation.
+func withMatchRun(node *MatchRun) matchrunOption {
+	return func(m *MatchRunMutation) {
+		m.oldValue = func(context.Context) (*MatchRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MatchRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MatchRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of MatchRun entities.
+func (m *MatchRunMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MatchRunMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MatchRunMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MatchRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MatchRunMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MatchRunMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MatchRunMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *MatchRunMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *MatchRunMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *MatchRunMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCallID sets the "call_id" field.
+func (m *MatchRunMutation) SetCallID(pu pulid.ID) {
+	m.call = &pu
+}
+
+// CallID returns the value of the "call_id" field in the mutation.
+func (m *MatchRunMutation) CallID() (r pulid.ID, exists bool) {
+	v := m.call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallID returns the old "call_id" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldCallID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallID: %w", err)
+	}
+	return oldValue.CallID, nil
+}
+
+// ResetCallID resets all changes to the "call_id" field.
+func (m *MatchRunMutation) ResetCallID() {
+	m.call = nil
+}
+
+// SetDryRun sets the "dry_run" field.
+func (m *MatchRunMutation) SetDryRun(b bool) {
+	m.dry_run = &b
+}
+
+// DryRun returns the value of the "dry_run" field in the mutation.
+func (m *MatchRunMutation) DryRun() (r bool, exists bool) {
+	v := m.dry_run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDryRun returns the old "dry_run" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldDryRun(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDryRun is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDryRun requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDryRun: %w", err)
+	}
+	return oldValue.DryRun, nil
+}
+
+// ResetDryRun resets all changes to the "dry_run" field.
+func (m *MatchRunMutation) ResetDryRun() {
+	m.dry_run = nil
+}
+
+// SetAlgorithm sets the "algorithm" field.
+func (m *MatchRunMutation) SetAlgorithm(s string) {
+	m.algorithm = &s
+}
+
+// Algorithm returns the value of the "algorithm" field in the mutation.
+func (m *MatchRunMutation) Algorithm() (r string, exists bool) {
+	v := m.algorithm
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAlgorithm returns the old "algorithm" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldAlgorithm(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAlgorithm is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAlgorithm requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAlgorithm: %w", err)
+	}
+	return oldValue.Algorithm, nil
+}
+
+// ResetAlgorithm resets all changes to the "algorithm" field.
+func (m *MatchRunMutation) ResetAlgorithm() {
+	m.algorithm = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *MatchRunMutation) SetVersion(s string) {
+	m.version = &s
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *MatchRunMutation) Version() (r string, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *MatchRunMutation) ResetVersion() {
+	m.version = nil
+}
+
+// SetSeed sets the "seed" field.
+func (m *MatchRunMutation) SetSeed(i int64) {
+	m.seed = &i
+	m.addseed = nil
+}
+
+// Seed returns the value of the "seed" field in the mutation.
+func (m *MatchRunMutation) Seed() (r int64, exists bool) {
+	v := m.seed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeed returns the old "seed" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldSeed(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeed: %w", err)
+	}
+	return oldValue.Seed, nil
+}
+
+// AddSeed adds i to the "seed" field.
+func (m *MatchRunMutation) AddSeed(i int64) {
+	if m.addseed != nil {
+		*m.addseed += i
+	} else {
+		m.addseed = &i
+	}
+}
+
+// AddedSeed returns the value that was added to the "seed" field in this mutation.
+func (m *MatchRunMutation) AddedSeed() (r int64, exists bool) {
+	v := m.addseed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeed resets all changes to the "seed" field.
+func (m *MatchRunMutation) ResetSeed() {
+	m.seed = nil
+	m.addseed = nil
+}
+
+// SetInputHash sets the "input_hash" field.
+func (m *MatchRunMutation) SetInputHash(s string) {
+	m.input_hash = &s
+}
+
+// InputHash returns the value of the "input_hash" field in the mutation.
+func (m *MatchRunMutation) InputHash() (r string, exists bool) {
+	v := m.input_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInputHash returns the old "input_hash" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldInputHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInputHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInputHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInputHash: %w", err)
+	}
+	return oldValue.InputHash, nil
+}
+
+// ResetInputHash resets all changes to the "input_hash" field.
+func (m *MatchRunMutation) ResetInputHash() {
+	m.input_hash = nil
+}
+
+// SetInput sets the "input" field.
+func (m *MatchRunMutation) SetInput(value matching.Instance) {
+	m.input = &value
+}
+
+// Input returns the value of the "input" field in the mutation.
+func (m *MatchRunMutation) Input() (r matching.Instance, exists bool) {
+	v := m.input
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInput returns the old "input" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldInput(ctx context.Context) (v matching.Instance, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInput is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInput requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInput: %w", err)
+	}
+	return oldValue.Input, nil
+}
+
+// ResetInput resets all changes to the "input" field.
+func (m *MatchRunMutation) ResetInput() {
+	m.input = nil
+}
+
+// SetPins sets the "pins" field.
+func (m *MatchRunMutation) SetPins(value map[string]string) {
+	m.pins = &value
+}
+
+// Pins returns the value of the "pins" field in the mutation.
+func (m *MatchRunMutation) Pins() (r map[string]string, exists bool) {
+	v := m.pins
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPins returns the old "pins" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldPins(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPins is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPins requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPins: %w", err)
+	}
+	return oldValue.Pins, nil
+}
+
+// ResetPins resets all changes to the "pins" field.
+func (m *MatchRunMutation) ResetPins() {
+	m.pins = nil
+}
+
+// SetAssignments sets the "assignments" field.
+func (m *MatchRunMutation) SetAssignments(value map[string][]string) {
+	m.assignments = &value
+}
+
+// Assignments returns the value of the "assignments" field in the mutation.
+func (m *MatchRunMutation) Assignments() (r map[string][]string, exists bool) {
+	v := m.assignments
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssignments returns the old "assignments" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldAssignments(ctx context.Context) (v map[string][]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssignments is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssignments requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssignments: %w", err)
+	}
+	return oldValue.Assignments, nil
+}
+
+// ResetAssignments resets all changes to the "assignments" field.
+func (m *MatchRunMutation) ResetAssignments() {
+	m.assignments = nil
+}
+
+// SetUnmatched sets the "unmatched" field.
+func (m *MatchRunMutation) SetUnmatched(s []string) {
+	m.unmatched = &s
+	m.appendunmatched = nil
+}
+
+// Unmatched returns the value of the "unmatched" field in the mutation.
+func (m *MatchRunMutation) Unmatched() (r []string, exists bool) {
+	v := m.unmatched
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnmatched returns the old "unmatched" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldUnmatched(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnmatched is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnmatched requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnmatched: %w", err)
+	}
+	return oldValue.Unmatched, nil
+}
+
+// AppendUnmatched adds s to the "unmatched" field.
+func (m *MatchRunMutation) AppendUnmatched(s []string) {
+	m.appendunmatched = append(m.appendunmatched, s...)
+}
+
+// AppendedUnmatched returns the list of values that were appended to the "unmatched" field in this mutation.
+func (m *MatchRunMutation) AppendedUnmatched() ([]string, bool) {
+	if len(m.appendunmatched) == 0 {
+		return nil, false
+	}
+	return m.appendunmatched, true
+}
+
+// ResetUnmatched resets all changes to the "unmatched" field.
+func (m *MatchRunMutation) ResetUnmatched() {
+	m.unmatched = nil
+	m.appendunmatched = nil
+}
+
+// SetTrainees sets the "trainees" field.
+func (m *MatchRunMutation) SetTrainees(i int) {
+	m.trainees = &i
+	m.addtrainees = nil
+}
+
+// Trainees returns the value of the "trainees" field in the mutation.
+func (m *MatchRunMutation) Trainees() (r int, exists bool) {
+	v := m.trainees
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrainees returns the old "trainees" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldTrainees(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrainees is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrainees requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrainees: %w", err)
+	}
+	return oldValue.Trainees, nil
+}
+
+// AddTrainees adds i to the "trainees" field.
+func (m *MatchRunMutation) AddTrainees(i int) {
+	if m.addtrainees != nil {
+		*m.addtrainees += i
+	} else {
+		m.addtrainees = &i
+	}
+}
+
+// AddedTrainees returns the value that was added to the "trainees" field in this mutation.
+func (m *MatchRunMutation) AddedTrainees() (r int, exists bool) {
+	v := m.addtrainees
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTrainees resets all changes to the "trainees" field.
+func (m *MatchRunMutation) ResetTrainees() {
+	m.trainees = nil
+	m.addtrainees = nil
+}
+
+// SetSlots sets the "slots" field.
+func (m *MatchRunMutation) SetSlots(i int) {
+	m.slots = &i
+	m.addslots = nil
+}
+
+// Slots returns the value of the "slots" field in the mutation.
+func (m *MatchRunMutation) Slots() (r int, exists bool) {
+	v := m.slots
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSlots returns the old "slots" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldSlots(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSlots is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSlots requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSlots: %w", err)
+	}
+	return oldValue.Slots, nil
+}
+
+// AddSlots adds i to the "slots" field.
+func (m *MatchRunMutation) AddSlots(i int) {
+	if m.addslots != nil {
+		*m.addslots += i
+	} else {
+		m.addslots = &i
+	}
+}
+
+// AddedSlots returns the value that was added to the "slots" field in this mutation.
+func (m *MatchRunMutation) AddedSlots() (r int, exists bool) {
+	v := m.addslots
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSlots resets all changes to the "slots" field.
+func (m *MatchRunMutation) ResetSlots() {
+	m.slots = nil
+	m.addslots = nil
+}
+
+// SetPlaces sets the "places" field.
+func (m *MatchRunMutation) SetPlaces(i int) {
+	m.places = &i
+	m.addplaces = nil
+}
+
+// Places returns the value of the "places" field in the mutation.
+func (m *MatchRunMutation) Places() (r int, exists bool) {
+	v := m.places
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlaces returns the old "places" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldPlaces(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlaces is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlaces requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlaces: %w", err)
+	}
+	return oldValue.Places, nil
+}
+
+// AddPlaces adds i to the "places" field.
+func (m *MatchRunMutation) AddPlaces(i int) {
+	if m.addplaces != nil {
+		*m.addplaces += i
+	} else {
+		m.addplaces = &i
+	}
+}
+
+// AddedPlaces returns the value that was added to the "places" field in this mutation.
+func (m *MatchRunMutation) AddedPlaces() (r int, exists bool) {
+	v := m.addplaces
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPlaces resets all changes to the "places" field.
+func (m *MatchRunMutation) ResetPlaces() {
+	m.places = nil
+	m.addplaces = nil
+}
+
+// SetMatched sets the "matched" field.
+func (m *MatchRunMutation) SetMatched(i int) {
+	m.matched = &i
+	m.addmatched = nil
+}
+
+// Matched returns the value of the "matched" field in the mutation.
+func (m *MatchRunMutation) Matched() (r int, exists bool) {
+	v := m.matched
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatched returns the old "matched" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldMatched(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatched is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatched requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatched: %w", err)
+	}
+	return oldValue.Matched, nil
+}
+
+// AddMatched adds i to the "matched" field.
+func (m *MatchRunMutation) AddMatched(i int) {
+	if m.addmatched != nil {
+		*m.addmatched += i
+	} else {
+		m.addmatched = &i
+	}
+}
+
+// AddedMatched returns the value that was added to the "matched" field in this mutation.
+func (m *MatchRunMutation) AddedMatched() (r int, exists bool) {
+	v := m.addmatched
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMatched resets all changes to the "matched" field.
+func (m *MatchRunMutation) ResetMatched() {
+	m.matched = nil
+	m.addmatched = nil
+}
+
+// SetBlockingPairs sets the "blocking_pairs" field.
+func (m *MatchRunMutation) SetBlockingPairs(i int) {
+	m.blocking_pairs = &i
+	m.addblocking_pairs = nil
+}
+
+// BlockingPairs returns the value of the "blocking_pairs" field in the mutation.
+func (m *MatchRunMutation) BlockingPairs() (r int, exists bool) {
+	v := m.blocking_pairs
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBlockingPairs returns the old "blocking_pairs" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldBlockingPairs(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBlockingPairs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBlockingPairs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBlockingPairs: %w", err)
+	}
+	return oldValue.BlockingPairs, nil
+}
+
+// AddBlockingPairs adds i to the "blocking_pairs" field.
+func (m *MatchRunMutation) AddBlockingPairs(i int) {
+	if m.addblocking_pairs != nil {
+		*m.addblocking_pairs += i
+	} else {
+		m.addblocking_pairs = &i
+	}
+}
+
+// AddedBlockingPairs returns the value that was added to the "blocking_pairs" field in this mutation.
+func (m *MatchRunMutation) AddedBlockingPairs() (r int, exists bool) {
+	v := m.addblocking_pairs
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBlockingPairs resets all changes to the "blocking_pairs" field.
+func (m *MatchRunMutation) ResetBlockingPairs() {
+	m.blocking_pairs = nil
+	m.addblocking_pairs = nil
+}
+
+// SetPublishedAt sets the "published_at" field.
+func (m *MatchRunMutation) SetPublishedAt(t time.Time) {
+	m.published_at = &t
+}
+
+// PublishedAt returns the value of the "published_at" field in the mutation.
+func (m *MatchRunMutation) PublishedAt() (r time.Time, exists bool) {
+	v := m.published_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedAt returns the old "published_at" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldPublishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedAt: %w", err)
+	}
+	return oldValue.PublishedAt, nil
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (m *MatchRunMutation) ClearPublishedAt() {
+	m.published_at = nil
+	m.clearedFields[matchrun.FieldPublishedAt] = struct{}{}
+}
+
+// PublishedAtCleared returns if the "published_at" field was cleared in this mutation.
+func (m *MatchRunMutation) PublishedAtCleared() bool {
+	_, ok := m.clearedFields[matchrun.FieldPublishedAt]
+	return ok
+}
+
+// ResetPublishedAt resets all changes to the "published_at" field.
+func (m *MatchRunMutation) ResetPublishedAt() {
+	m.published_at = nil
+	delete(m.clearedFields, matchrun.FieldPublishedAt)
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *MatchRunMutation) SetCreatedByID(pu pulid.ID) {
+	m.created_by_id = &pu
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *MatchRunMutation) CreatedByID() (r pulid.ID, exists bool) {
+	v := m.created_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldCreatedByID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (m *MatchRunMutation) ClearCreatedByID() {
+	m.created_by_id = nil
+	m.clearedFields[matchrun.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByIDCleared returns if the "created_by_id" field was cleared in this mutation.
+func (m *MatchRunMutation) CreatedByIDCleared() bool {
+	_, ok := m.clearedFields[matchrun.FieldCreatedByID]
+	return ok
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *MatchRunMutation) ResetCreatedByID() {
+	m.created_by_id = nil
+	delete(m.clearedFields, matchrun.FieldCreatedByID)
+}
+
+// SetPlacementStart sets the "placement_start" field.
+func (m *MatchRunMutation) SetPlacementStart(v vocab.Date) {
+	m.placement_start = &v
+}
+
+// PlacementStart returns the value of the "placement_start" field in the mutation.
+func (m *MatchRunMutation) PlacementStart() (r vocab.Date, exists bool) {
+	v := m.placement_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlacementStart returns the old "placement_start" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldPlacementStart(ctx context.Context) (v vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlacementStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlacementStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlacementStart: %w", err)
+	}
+	return oldValue.PlacementStart, nil
+}
+
+// ClearPlacementStart clears the value of the "placement_start" field.
+func (m *MatchRunMutation) ClearPlacementStart() {
+	m.placement_start = nil
+	m.clearedFields[matchrun.FieldPlacementStart] = struct{}{}
+}
+
+// PlacementStartCleared returns if the "placement_start" field was cleared in this mutation.
+func (m *MatchRunMutation) PlacementStartCleared() bool {
+	_, ok := m.clearedFields[matchrun.FieldPlacementStart]
+	return ok
+}
+
+// ResetPlacementStart resets all changes to the "placement_start" field.
+func (m *MatchRunMutation) ResetPlacementStart() {
+	m.placement_start = nil
+	delete(m.clearedFields, matchrun.FieldPlacementStart)
+}
+
+// ClearCall clears the "call" edge to the Call entity.
+func (m *MatchRunMutation) ClearCall() {
+	m.clearedcall = true
+	m.clearedFields[matchrun.FieldCallID] = struct{}{}
+}
+
+// CallCleared reports if the "call" edge to the Call entity was cleared.
+func (m *MatchRunMutation) CallCleared() bool {
+	return m.clearedcall
+}
+
+// CallIDs returns the "call" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CallID instead. It exists only for internal usage by the builders.
+func (m *MatchRunMutation) CallIDs() (ids []pulid.ID) {
+	if id := m.call; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCall resets all changes to the "call" edge.
+func (m *MatchRunMutation) ResetCall() {
+	m.call = nil
+	m.clearedcall = false
+}
+
+// Where appends a list predicates to the MatchRunMutation builder.
+func (m *MatchRunMutation) Where(ps ...predicate.MatchRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MatchRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MatchRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MatchRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MatchRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MatchRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MatchRun).
+func (m *MatchRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MatchRunMutation) Fields() []string {
+	fields := make([]string, 0, 20)
+	if m.created_at != nil {
+		fields = append(fields, matchrun.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, matchrun.FieldUpdatedAt)
+	}
+	if m.call != nil {
+		fields = append(fields, matchrun.FieldCallID)
+	}
+	if m.dry_run != nil {
+		fields = append(fields, matchrun.FieldDryRun)
+	}
+	if m.algorithm != nil {
+		fields = append(fields, matchrun.FieldAlgorithm)
+	}
+	if m.version != nil {
+		fields = append(fields, matchrun.FieldVersion)
+	}
+	if m.seed != nil {
+		fields = append(fields, matchrun.FieldSeed)
+	}
+	if m.input_hash != nil {
+		fields = append(fields, matchrun.FieldInputHash)
+	}
+	if m.input != nil {
+		fields = append(fields, matchrun.FieldInput)
+	}
+	if m.pins != nil {
+		fields = append(fields, matchrun.FieldPins)
+	}
+	if m.assignments != nil {
+		fields = append(fields, matchrun.FieldAssignments)
+	}
+	if m.unmatched != nil {
+		fields = append(fields, matchrun.FieldUnmatched)
+	}
+	if m.trainees != nil {
+		fields = append(fields, matchrun.FieldTrainees)
+	}
+	if m.slots != nil {
+		fields = append(fields, matchrun.FieldSlots)
+	}
+	if m.places != nil {
+		fields = append(fields, matchrun.FieldPlaces)
+	}
+	if m.matched != nil {
+		fields = append(fields, matchrun.FieldMatched)
+	}
+	if m.blocking_pairs != nil {
+		fields = append(fields, matchrun.FieldBlockingPairs)
+	}
+	if m.published_at != nil {
+		fields = append(fields, matchrun.FieldPublishedAt)
+	}
+	if m.created_by_id != nil {
+		fields = append(fields, matchrun.FieldCreatedByID)
+	}
+	if m.placement_start != nil {
+		fields = append(fields, matchrun.FieldPlacementStart)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MatchRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case matchrun.FieldCreatedAt:
+		return m.CreatedAt()
+	case matchrun.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case matchrun.FieldCallID:
+		return m.CallID()
+	case matchrun.FieldDryRun:
+		return m.DryRun()
+	case matchrun.FieldAlgorithm:
+		return m.Algorithm()
+	case matchrun.FieldVersion:
+		return m.Version()
+	case matchrun.FieldSeed:
+		return m.Seed()
+	case matchrun.FieldInputHash:
+		return m.InputHash()
+	case matchrun.FieldInput:
+		return m.Input()
+	case matchrun.FieldPins:
+		return m.Pins()
+	case matchrun.FieldAssignments:
+		return m.Assignments()
+	case matchrun.FieldUnmatched:
+		return m.Unmatched()
+	case matchrun.FieldTrainees:
+		return m.Trainees()
+	case matchrun.FieldSlots:
+		return m.Slots()
+	case matchrun.FieldPlaces:
+		return m.Places()
+	case matchrun.FieldMatched:
+		return m.Matched()
+	case matchrun.FieldBlockingPairs:
+		return m.BlockingPairs()
+	case matchrun.FieldPublishedAt:
+		return m.PublishedAt()
+	case matchrun.FieldCreatedByID:
+		return m.CreatedByID()
+	case matchrun.FieldPlacementStart:
+		return m.PlacementStart()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MatchRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case matchrun.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case matchrun.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case matchrun.FieldCallID:
+		return m.OldCallID(ctx)
+	case matchrun.FieldDryRun:
+		return m.OldDryRun(ctx)
+	case matchrun.FieldAlgorithm:
+		return m.OldAlgorithm(ctx)
+	case matchrun.FieldVersion:
+		return m.OldVersion(ctx)
+	case matchrun.FieldSeed:
+		return m.OldSeed(ctx)
+	case matchrun.FieldInputHash:
+		return m.OldInputHash(ctx)
+	case matchrun.FieldInput:
+		return m.OldInput(ctx)
+	case matchrun.FieldPins:
+		return m.OldPins(ctx)
+	case matchrun.FieldAssignments:
+		return m.OldAssignments(ctx)
+	case matchrun.FieldUnmatched:
+		return m.OldUnmatched(ctx)
+	case matchrun.FieldTrainees:
+		return m.OldTrainees(ctx)
+	case matchrun.FieldSlots:
+		return m.OldSlots(ctx)
+	case matchrun.FieldPlaces:
+		return m.OldPlaces(ctx)
+	case matchrun.FieldMatched:
+		return m.OldMatched(ctx)
+	case matchrun.FieldBlockingPairs:
+		return m.OldBlockingPairs(ctx)
+	case matchrun.FieldPublishedAt:
+		return m.OldPublishedAt(ctx)
+	case matchrun.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case matchrun.FieldPlacementStart:
+		return m.OldPlacementStart(ctx)
+	}
+	return nil, fmt.Errorf("unknown MatchRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MatchRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case matchrun.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case matchrun.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case matchrun.FieldCallID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallID(v)
+		return nil
+	case matchrun.FieldDryRun:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDryRun(v)
+		return nil
+	case matchrun.FieldAlgorithm:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAlgorithm(v)
+		return nil
+	case matchrun.FieldVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case matchrun.FieldSeed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeed(v)
+		return nil
+	case matchrun.FieldInputHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInputHash(v)
+		return nil
+	case matchrun.FieldInput:
+		v, ok := value.(matching.Instance)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInput(v)
+		return nil
+	case matchrun.FieldPins:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPins(v)
+		return nil
+	case matchrun.FieldAssignments:
+		v, ok := value.(map[string][]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssignments(v)
+		return nil
+	case matchrun.FieldUnmatched:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnmatched(v)
+		return nil
+	case matchrun.FieldTrainees:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrainees(v)
+		return nil
+	case matchrun.FieldSlots:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSlots(v)
+		return nil
+	case matchrun.FieldPlaces:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlaces(v)
+		return nil
+	case matchrun.FieldMatched:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatched(v)
+		return nil
+	case matchrun.FieldBlockingPairs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBlockingPairs(v)
+		return nil
+	case matchrun.FieldPublishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedAt(v)
+		return nil
+	case matchrun.FieldCreatedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case matchrun.FieldPlacementStart:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlacementStart(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MatchRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MatchRunMutation) AddedFields() []string {
+	var fields []string
+	if m.addseed != nil {
+		fields = append(fields, matchrun.FieldSeed)
+	}
+	if m.addtrainees != nil {
+		fields = append(fields, matchrun.FieldTrainees)
+	}
+	if m.addslots != nil {
+		fields = append(fields, matchrun.FieldSlots)
+	}
+	if m.addplaces != nil {
+		fields = append(fields, matchrun.FieldPlaces)
+	}
+	if m.addmatched != nil {
+		fields = append(fields, matchrun.FieldMatched)
+	}
+	if m.addblocking_pairs != nil {
+		fields = append(fields, matchrun.FieldBlockingPairs)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MatchRunMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case matchrun.FieldSeed:
+		return m.AddedSeed()
+	case matchrun.FieldTrainees:
+		return m.AddedTrainees()
+	case matchrun.FieldSlots:
+		return m.AddedSlots()
+	case matchrun.FieldPlaces:
+		return m.AddedPlaces()
+	case matchrun.FieldMatched:
+		return m.AddedMatched()
+	case matchrun.FieldBlockingPairs:
+		return m.AddedBlockingPairs()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MatchRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case matchrun.FieldSeed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeed(v)
+		return nil
+	case matchrun.FieldTrainees:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTrainees(v)
+		return nil
+	case matchrun.FieldSlots:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSlots(v)
+		return nil
+	case matchrun.FieldPlaces:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPlaces(v)
+		return nil
+	case matchrun.FieldMatched:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMatched(v)
+		return nil
+	case matchrun.FieldBlockingPairs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBlockingPairs(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MatchRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MatchRunMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(matchrun.FieldPublishedAt) {
+		fields = append(fields, matchrun.FieldPublishedAt)
+	}
+	if m.FieldCleared(matchrun.FieldCreatedByID) {
+		fields = append(fields, matchrun.FieldCreatedByID)
+	}
+	if m.FieldCleared(matchrun.FieldPlacementStart) {
+		fields = append(fields, matchrun.FieldPlacementStart)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MatchRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MatchRunMutation) ClearField(name string) error {
+	switch name {
+	case matchrun.FieldPublishedAt:
+		m.ClearPublishedAt()
+		return nil
+	case matchrun.FieldCreatedByID:
+		m.ClearCreatedByID()
+		return nil
+	case matchrun.FieldPlacementStart:
+		m.ClearPlacementStart()
+		return nil
+	}
+	return fmt.Errorf("unknown MatchRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MatchRunMutation) ResetField(name string) error {
+	switch name {
+	case matchrun.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case matchrun.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case matchrun.FieldCallID:
+		m.ResetCallID()
+		return nil
+	case matchrun.FieldDryRun:
+		m.ResetDryRun()
+		return nil
+	case matchrun.FieldAlgorithm:
+		m.ResetAlgorithm()
+		return nil
+	case matchrun.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case matchrun.FieldSeed:
+		m.ResetSeed()
+		return nil
+	case matchrun.FieldInputHash:
+		m.ResetInputHash()
+		return nil
+	case matchrun.FieldInput:
+		m.ResetInput()
+		return nil
+	case matchrun.FieldPins:
+		m.ResetPins()
+		return nil
+	case matchrun.FieldAssignments:
+		m.ResetAssignments()
+		return nil
+	case matchrun.FieldUnmatched:
+		m.ResetUnmatched()
+		return nil
+	case matchrun.FieldTrainees:
+		m.ResetTrainees()
+		return nil
+	case matchrun.FieldSlots:
+		m.ResetSlots()
+		return nil
+	case matchrun.FieldPlaces:
+		m.ResetPlaces()
+		return nil
+	case matchrun.FieldMatched:
+		m.ResetMatched()
+		return nil
+	case matchrun.FieldBlockingPairs:
+		m.ResetBlockingPairs()
+		return nil
+	case matchrun.FieldPublishedAt:
+		m.ResetPublishedAt()
+		return nil
+	case matchrun.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case matchrun.FieldPlacementStart:
+		m.ResetPlacementStart()
+		return nil
+	}
+	return fmt.Errorf("unknown MatchRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MatchRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.call != nil {
+		edges = append(edges, matchrun.EdgeCall)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MatchRunMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case matchrun.EdgeCall:
+		if id := m.call; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MatchRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MatchRunMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MatchRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcall {
+		edges = append(edges, matchrun.EdgeCall)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MatchRunMutation) EdgeCleared(name string) bool {
+	switch name {
+	case matchrun.EdgeCall:
+		return m.clearedcall
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MatchRunMutation) ClearEdge(name string) error {
+	switch name {
+	case matchrun.EdgeCall:
+		m.ClearCall()
+		return nil
+	}
+	return fmt.Errorf("unknown MatchRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MatchRunMutation) ResetEdge(name string) error {
+	switch name {
+	case matchrun.EdgeCall:
+		m.ResetCall()
+		return nil
+	}
+	return fmt.Errorf("unknown MatchRun edge %s", name)
+}
+
 // MeetingMutation represents an operation that mutates the Meeting nodes in the graph.
 type MeetingMutation struct {
 	config
@@ -18876,6 +21623,1336 @@ func (m *OutboxMessageMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *OutboxMessageMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown OutboxMessage edge %s", name)
+}
+
+// PlacementMutation represents an operation that mutates the Placement nodes in the graph.
+type PlacementMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	run_id             *pulid.ID
+	status             *placement.Status
+	status_reason      *string
+	start_date         *vocab.Date
+	end_date           *vocab.Date
+	offer_deadline     *time.Time
+	sequence           *int
+	addsequence        *int
+	clearedFields      map[string]struct{}
+	call               *pulid.ID
+	clearedcall        bool
+	slot               *pulid.ID
+	clearedslot        bool
+	host_centre        *pulid.ID
+	clearedhost_centre bool
+	application        *pulid.ID
+	clearedapplication bool
+	trainee            *pulid.ID
+	clearedtrainee     bool
+	done               bool
+	oldValue           func(context.Context) (*Placement, error)
+	predicates         []predicate.Placement
+}
+
+var _ ent.Mutation = (*PlacementMutation)(nil)
+
+// placementOption allows management of the mutation configuration using functional options.
+type placementOption func(*PlacementMutation)
+
+// newPlacementMutation creates new mutation for the Placement entity.
+func newPlacementMutation(c config, op Op, opts ...placementOption) *PlacementMutation {
+	m := &PlacementMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePlacement,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPlacementID sets the ID field of the mutation.
+func withPlacementID(id pulid.ID) placementOption {
+	return func(m *PlacementMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Placement
+		)
+		m.oldValue = func(ctx context.Context) (*Placement, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Placement.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPlacement sets the old Placement of the mutation.
+func withPlacement(node *Placement) placementOption {
+	return func(m *PlacementMutation) {
+		m.oldValue = func(context.Context) (*Placement, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PlacementMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PlacementMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Placement entities.
+func (m *PlacementMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PlacementMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PlacementMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Placement.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PlacementMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PlacementMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PlacementMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PlacementMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PlacementMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PlacementMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCallID sets the "call_id" field.
+func (m *PlacementMutation) SetCallID(pu pulid.ID) {
+	m.call = &pu
+}
+
+// CallID returns the value of the "call_id" field in the mutation.
+func (m *PlacementMutation) CallID() (r pulid.ID, exists bool) {
+	v := m.call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallID returns the old "call_id" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldCallID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallID: %w", err)
+	}
+	return oldValue.CallID, nil
+}
+
+// ResetCallID resets all changes to the "call_id" field.
+func (m *PlacementMutation) ResetCallID() {
+	m.call = nil
+}
+
+// SetRunID sets the "run_id" field.
+func (m *PlacementMutation) SetRunID(pu pulid.ID) {
+	m.run_id = &pu
+}
+
+// RunID returns the value of the "run_id" field in the mutation.
+func (m *PlacementMutation) RunID() (r pulid.ID, exists bool) {
+	v := m.run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunID returns the old "run_id" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldRunID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunID: %w", err)
+	}
+	return oldValue.RunID, nil
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (m *PlacementMutation) ClearRunID() {
+	m.run_id = nil
+	m.clearedFields[placement.FieldRunID] = struct{}{}
+}
+
+// RunIDCleared returns if the "run_id" field was cleared in this mutation.
+func (m *PlacementMutation) RunIDCleared() bool {
+	_, ok := m.clearedFields[placement.FieldRunID]
+	return ok
+}
+
+// ResetRunID resets all changes to the "run_id" field.
+func (m *PlacementMutation) ResetRunID() {
+	m.run_id = nil
+	delete(m.clearedFields, placement.FieldRunID)
+}
+
+// SetSlotID sets the "slot_id" field.
+func (m *PlacementMutation) SetSlotID(pu pulid.ID) {
+	m.slot = &pu
+}
+
+// SlotID returns the value of the "slot_id" field in the mutation.
+func (m *PlacementMutation) SlotID() (r pulid.ID, exists bool) {
+	v := m.slot
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSlotID returns the old "slot_id" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldSlotID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSlotID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSlotID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSlotID: %w", err)
+	}
+	return oldValue.SlotID, nil
+}
+
+// ResetSlotID resets all changes to the "slot_id" field.
+func (m *PlacementMutation) ResetSlotID() {
+	m.slot = nil
+}
+
+// SetHostCentreID sets the "host_centre_id" field.
+func (m *PlacementMutation) SetHostCentreID(pu pulid.ID) {
+	m.host_centre = &pu
+}
+
+// HostCentreID returns the value of the "host_centre_id" field in the mutation.
+func (m *PlacementMutation) HostCentreID() (r pulid.ID, exists bool) {
+	v := m.host_centre
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHostCentreID returns the old "host_centre_id" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldHostCentreID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHostCentreID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHostCentreID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHostCentreID: %w", err)
+	}
+	return oldValue.HostCentreID, nil
+}
+
+// ResetHostCentreID resets all changes to the "host_centre_id" field.
+func (m *PlacementMutation) ResetHostCentreID() {
+	m.host_centre = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *PlacementMutation) SetApplicationID(pu pulid.ID) {
+	m.application = &pu
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *PlacementMutation) ApplicationID() (r pulid.ID, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldApplicationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *PlacementMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetTraineeID sets the "trainee_id" field.
+func (m *PlacementMutation) SetTraineeID(pu pulid.ID) {
+	m.trainee = &pu
+}
+
+// TraineeID returns the value of the "trainee_id" field in the mutation.
+func (m *PlacementMutation) TraineeID() (r pulid.ID, exists bool) {
+	v := m.trainee
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTraineeID returns the old "trainee_id" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldTraineeID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTraineeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTraineeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTraineeID: %w", err)
+	}
+	return oldValue.TraineeID, nil
+}
+
+// ResetTraineeID resets all changes to the "trainee_id" field.
+func (m *PlacementMutation) ResetTraineeID() {
+	m.trainee = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *PlacementMutation) SetStatus(pl placement.Status) {
+	m.status = &pl
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *PlacementMutation) Status() (r placement.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldStatus(ctx context.Context) (v placement.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *PlacementMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetStatusReason sets the "status_reason" field.
+func (m *PlacementMutation) SetStatusReason(s string) {
+	m.status_reason = &s
+}
+
+// StatusReason returns the value of the "status_reason" field in the mutation.
+func (m *PlacementMutation) StatusReason() (r string, exists bool) {
+	v := m.status_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusReason returns the old "status_reason" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldStatusReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusReason: %w", err)
+	}
+	return oldValue.StatusReason, nil
+}
+
+// ResetStatusReason resets all changes to the "status_reason" field.
+func (m *PlacementMutation) ResetStatusReason() {
+	m.status_reason = nil
+}
+
+// SetStartDate sets the "start_date" field.
+func (m *PlacementMutation) SetStartDate(v vocab.Date) {
+	m.start_date = &v
+}
+
+// StartDate returns the value of the "start_date" field in the mutation.
+func (m *PlacementMutation) StartDate() (r vocab.Date, exists bool) {
+	v := m.start_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartDate returns the old "start_date" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldStartDate(ctx context.Context) (v vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartDate: %w", err)
+	}
+	return oldValue.StartDate, nil
+}
+
+// ResetStartDate resets all changes to the "start_date" field.
+func (m *PlacementMutation) ResetStartDate() {
+	m.start_date = nil
+}
+
+// SetEndDate sets the "end_date" field.
+func (m *PlacementMutation) SetEndDate(v vocab.Date) {
+	m.end_date = &v
+}
+
+// EndDate returns the value of the "end_date" field in the mutation.
+func (m *PlacementMutation) EndDate() (r vocab.Date, exists bool) {
+	v := m.end_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndDate returns the old "end_date" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldEndDate(ctx context.Context) (v vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndDate: %w", err)
+	}
+	return oldValue.EndDate, nil
+}
+
+// ResetEndDate resets all changes to the "end_date" field.
+func (m *PlacementMutation) ResetEndDate() {
+	m.end_date = nil
+}
+
+// SetOfferDeadline sets the "offer_deadline" field.
+func (m *PlacementMutation) SetOfferDeadline(t time.Time) {
+	m.offer_deadline = &t
+}
+
+// OfferDeadline returns the value of the "offer_deadline" field in the mutation.
+func (m *PlacementMutation) OfferDeadline() (r time.Time, exists bool) {
+	v := m.offer_deadline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOfferDeadline returns the old "offer_deadline" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldOfferDeadline(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOfferDeadline is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOfferDeadline requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOfferDeadline: %w", err)
+	}
+	return oldValue.OfferDeadline, nil
+}
+
+// ResetOfferDeadline resets all changes to the "offer_deadline" field.
+func (m *PlacementMutation) ResetOfferDeadline() {
+	m.offer_deadline = nil
+}
+
+// SetSequence sets the "sequence" field.
+func (m *PlacementMutation) SetSequence(i int) {
+	m.sequence = &i
+	m.addsequence = nil
+}
+
+// Sequence returns the value of the "sequence" field in the mutation.
+func (m *PlacementMutation) Sequence() (r int, exists bool) {
+	v := m.sequence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSequence returns the old "sequence" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldSequence(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSequence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSequence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSequence: %w", err)
+	}
+	return oldValue.Sequence, nil
+}
+
+// AddSequence adds i to the "sequence" field.
+func (m *PlacementMutation) AddSequence(i int) {
+	if m.addsequence != nil {
+		*m.addsequence += i
+	} else {
+		m.addsequence = &i
+	}
+}
+
+// AddedSequence returns the value that was added to the "sequence" field in this mutation.
+func (m *PlacementMutation) AddedSequence() (r int, exists bool) {
+	v := m.addsequence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSequence resets all changes to the "sequence" field.
+func (m *PlacementMutation) ResetSequence() {
+	m.sequence = nil
+	m.addsequence = nil
+}
+
+// ClearCall clears the "call" edge to the Call entity.
+func (m *PlacementMutation) ClearCall() {
+	m.clearedcall = true
+	m.clearedFields[placement.FieldCallID] = struct{}{}
+}
+
+// CallCleared reports if the "call" edge to the Call entity was cleared.
+func (m *PlacementMutation) CallCleared() bool {
+	return m.clearedcall
+}
+
+// CallIDs returns the "call" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CallID instead. It exists only for internal usage by the builders.
+func (m *PlacementMutation) CallIDs() (ids []pulid.ID) {
+	if id := m.call; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCall resets all changes to the "call" edge.
+func (m *PlacementMutation) ResetCall() {
+	m.call = nil
+	m.clearedcall = false
+}
+
+// ClearSlot clears the "slot" edge to the HostSlot entity.
+func (m *PlacementMutation) ClearSlot() {
+	m.clearedslot = true
+	m.clearedFields[placement.FieldSlotID] = struct{}{}
+}
+
+// SlotCleared reports if the "slot" edge to the HostSlot entity was cleared.
+func (m *PlacementMutation) SlotCleared() bool {
+	return m.clearedslot
+}
+
+// SlotIDs returns the "slot" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SlotID instead. It exists only for internal usage by the builders.
+func (m *PlacementMutation) SlotIDs() (ids []pulid.ID) {
+	if id := m.slot; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSlot resets all changes to the "slot" edge.
+func (m *PlacementMutation) ResetSlot() {
+	m.slot = nil
+	m.clearedslot = false
+}
+
+// ClearHostCentre clears the "host_centre" edge to the HostCentre entity.
+func (m *PlacementMutation) ClearHostCentre() {
+	m.clearedhost_centre = true
+	m.clearedFields[placement.FieldHostCentreID] = struct{}{}
+}
+
+// HostCentreCleared reports if the "host_centre" edge to the HostCentre entity was cleared.
+func (m *PlacementMutation) HostCentreCleared() bool {
+	return m.clearedhost_centre
+}
+
+// HostCentreIDs returns the "host_centre" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// HostCentreID instead. It exists only for internal usage by the builders.
+func (m *PlacementMutation) HostCentreIDs() (ids []pulid.ID) {
+	if id := m.host_centre; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetHostCentre resets all changes to the "host_centre" edge.
+func (m *PlacementMutation) ResetHostCentre() {
+	m.host_centre = nil
+	m.clearedhost_centre = false
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *PlacementMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[placement.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *PlacementMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *PlacementMutation) ApplicationIDs() (ids []pulid.ID) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *PlacementMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearTrainee clears the "trainee" edge to the User entity.
+func (m *PlacementMutation) ClearTrainee() {
+	m.clearedtrainee = true
+	m.clearedFields[placement.FieldTraineeID] = struct{}{}
+}
+
+// TraineeCleared reports if the "trainee" edge to the User entity was cleared.
+func (m *PlacementMutation) TraineeCleared() bool {
+	return m.clearedtrainee
+}
+
+// TraineeIDs returns the "trainee" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TraineeID instead. It exists only for internal usage by the builders.
+func (m *PlacementMutation) TraineeIDs() (ids []pulid.ID) {
+	if id := m.trainee; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTrainee resets all changes to the "trainee" edge.
+func (m *PlacementMutation) ResetTrainee() {
+	m.trainee = nil
+	m.clearedtrainee = false
+}
+
+// Where appends a list predicates to the PlacementMutation builder.
+func (m *PlacementMutation) Where(ps ...predicate.Placement) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PlacementMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PlacementMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Placement, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PlacementMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PlacementMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Placement).
+func (m *PlacementMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PlacementMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_at != nil {
+		fields = append(fields, placement.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, placement.FieldUpdatedAt)
+	}
+	if m.call != nil {
+		fields = append(fields, placement.FieldCallID)
+	}
+	if m.run_id != nil {
+		fields = append(fields, placement.FieldRunID)
+	}
+	if m.slot != nil {
+		fields = append(fields, placement.FieldSlotID)
+	}
+	if m.host_centre != nil {
+		fields = append(fields, placement.FieldHostCentreID)
+	}
+	if m.application != nil {
+		fields = append(fields, placement.FieldApplicationID)
+	}
+	if m.trainee != nil {
+		fields = append(fields, placement.FieldTraineeID)
+	}
+	if m.status != nil {
+		fields = append(fields, placement.FieldStatus)
+	}
+	if m.status_reason != nil {
+		fields = append(fields, placement.FieldStatusReason)
+	}
+	if m.start_date != nil {
+		fields = append(fields, placement.FieldStartDate)
+	}
+	if m.end_date != nil {
+		fields = append(fields, placement.FieldEndDate)
+	}
+	if m.offer_deadline != nil {
+		fields = append(fields, placement.FieldOfferDeadline)
+	}
+	if m.sequence != nil {
+		fields = append(fields, placement.FieldSequence)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PlacementMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case placement.FieldCreatedAt:
+		return m.CreatedAt()
+	case placement.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case placement.FieldCallID:
+		return m.CallID()
+	case placement.FieldRunID:
+		return m.RunID()
+	case placement.FieldSlotID:
+		return m.SlotID()
+	case placement.FieldHostCentreID:
+		return m.HostCentreID()
+	case placement.FieldApplicationID:
+		return m.ApplicationID()
+	case placement.FieldTraineeID:
+		return m.TraineeID()
+	case placement.FieldStatus:
+		return m.Status()
+	case placement.FieldStatusReason:
+		return m.StatusReason()
+	case placement.FieldStartDate:
+		return m.StartDate()
+	case placement.FieldEndDate:
+		return m.EndDate()
+	case placement.FieldOfferDeadline:
+		return m.OfferDeadline()
+	case placement.FieldSequence:
+		return m.Sequence()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PlacementMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case placement.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case placement.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case placement.FieldCallID:
+		return m.OldCallID(ctx)
+	case placement.FieldRunID:
+		return m.OldRunID(ctx)
+	case placement.FieldSlotID:
+		return m.OldSlotID(ctx)
+	case placement.FieldHostCentreID:
+		return m.OldHostCentreID(ctx)
+	case placement.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case placement.FieldTraineeID:
+		return m.OldTraineeID(ctx)
+	case placement.FieldStatus:
+		return m.OldStatus(ctx)
+	case placement.FieldStatusReason:
+		return m.OldStatusReason(ctx)
+	case placement.FieldStartDate:
+		return m.OldStartDate(ctx)
+	case placement.FieldEndDate:
+		return m.OldEndDate(ctx)
+	case placement.FieldOfferDeadline:
+		return m.OldOfferDeadline(ctx)
+	case placement.FieldSequence:
+		return m.OldSequence(ctx)
+	}
+	return nil, fmt.Errorf("unknown Placement field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlacementMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case placement.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case placement.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case placement.FieldCallID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallID(v)
+		return nil
+	case placement.FieldRunID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunID(v)
+		return nil
+	case placement.FieldSlotID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSlotID(v)
+		return nil
+	case placement.FieldHostCentreID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHostCentreID(v)
+		return nil
+	case placement.FieldApplicationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case placement.FieldTraineeID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTraineeID(v)
+		return nil
+	case placement.FieldStatus:
+		v, ok := value.(placement.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case placement.FieldStatusReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusReason(v)
+		return nil
+	case placement.FieldStartDate:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartDate(v)
+		return nil
+	case placement.FieldEndDate:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndDate(v)
+		return nil
+	case placement.FieldOfferDeadline:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOfferDeadline(v)
+		return nil
+	case placement.FieldSequence:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSequence(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Placement field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PlacementMutation) AddedFields() []string {
+	var fields []string
+	if m.addsequence != nil {
+		fields = append(fields, placement.FieldSequence)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PlacementMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case placement.FieldSequence:
+		return m.AddedSequence()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlacementMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case placement.FieldSequence:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSequence(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Placement numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PlacementMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(placement.FieldRunID) {
+		fields = append(fields, placement.FieldRunID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PlacementMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PlacementMutation) ClearField(name string) error {
+	switch name {
+	case placement.FieldRunID:
+		m.ClearRunID()
+		return nil
+	}
+	return fmt.Errorf("unknown Placement nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PlacementMutation) ResetField(name string) error {
+	switch name {
+	case placement.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case placement.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case placement.FieldCallID:
+		m.ResetCallID()
+		return nil
+	case placement.FieldRunID:
+		m.ResetRunID()
+		return nil
+	case placement.FieldSlotID:
+		m.ResetSlotID()
+		return nil
+	case placement.FieldHostCentreID:
+		m.ResetHostCentreID()
+		return nil
+	case placement.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case placement.FieldTraineeID:
+		m.ResetTraineeID()
+		return nil
+	case placement.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case placement.FieldStatusReason:
+		m.ResetStatusReason()
+		return nil
+	case placement.FieldStartDate:
+		m.ResetStartDate()
+		return nil
+	case placement.FieldEndDate:
+		m.ResetEndDate()
+		return nil
+	case placement.FieldOfferDeadline:
+		m.ResetOfferDeadline()
+		return nil
+	case placement.FieldSequence:
+		m.ResetSequence()
+		return nil
+	}
+	return fmt.Errorf("unknown Placement field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PlacementMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.call != nil {
+		edges = append(edges, placement.EdgeCall)
+	}
+	if m.slot != nil {
+		edges = append(edges, placement.EdgeSlot)
+	}
+	if m.host_centre != nil {
+		edges = append(edges, placement.EdgeHostCentre)
+	}
+	if m.application != nil {
+		edges = append(edges, placement.EdgeApplication)
+	}
+	if m.trainee != nil {
+		edges = append(edges, placement.EdgeTrainee)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PlacementMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case placement.EdgeCall:
+		if id := m.call; id != nil {
+			return []ent.Value{*id}
+		}
+	case placement.EdgeSlot:
+		if id := m.slot; id != nil {
+			return []ent.Value{*id}
+		}
+	case placement.EdgeHostCentre:
+		if id := m.host_centre; id != nil {
+			return []ent.Value{*id}
+		}
+	case placement.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case placement.EdgeTrainee:
+		if id := m.trainee; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PlacementMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PlacementMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PlacementMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedcall {
+		edges = append(edges, placement.EdgeCall)
+	}
+	if m.clearedslot {
+		edges = append(edges, placement.EdgeSlot)
+	}
+	if m.clearedhost_centre {
+		edges = append(edges, placement.EdgeHostCentre)
+	}
+	if m.clearedapplication {
+		edges = append(edges, placement.EdgeApplication)
+	}
+	if m.clearedtrainee {
+		edges = append(edges, placement.EdgeTrainee)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PlacementMutation) EdgeCleared(name string) bool {
+	switch name {
+	case placement.EdgeCall:
+		return m.clearedcall
+	case placement.EdgeSlot:
+		return m.clearedslot
+	case placement.EdgeHostCentre:
+		return m.clearedhost_centre
+	case placement.EdgeApplication:
+		return m.clearedapplication
+	case placement.EdgeTrainee:
+		return m.clearedtrainee
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PlacementMutation) ClearEdge(name string) error {
+	switch name {
+	case placement.EdgeCall:
+		m.ClearCall()
+		return nil
+	case placement.EdgeSlot:
+		m.ClearSlot()
+		return nil
+	case placement.EdgeHostCentre:
+		m.ClearHostCentre()
+		return nil
+	case placement.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case placement.EdgeTrainee:
+		m.ClearTrainee()
+		return nil
+	}
+	return fmt.Errorf("unknown Placement unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PlacementMutation) ResetEdge(name string) error {
+	switch name {
+	case placement.EdgeCall:
+		m.ResetCall()
+		return nil
+	case placement.EdgeSlot:
+		m.ResetSlot()
+		return nil
+	case placement.EdgeHostCentre:
+		m.ResetHostCentre()
+		return nil
+	case placement.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case placement.EdgeTrainee:
+		m.ResetTrainee()
+		return nil
+	}
+	return fmt.Errorf("unknown Placement edge %s", name)
 }
 
 // RefereeRequestMutation represents an operation that mutates the RefereeRequest nodes in the graph.

@@ -18,10 +18,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -45,10 +48,13 @@ var prefixMap = map[string]string{
 	"slt": hostslot.Table,
 	"job": job.Table,
 	"lnk": loginlink.Table,
+	"mov": matchoverride.Table,
+	"mrn": matchrun.Table,
 	"mtg": meeting.Table,
 	"mbr": membership.Table,
 	"org": organisation.Table,
 	"msg": outboxmessage.Table,
+	"plc": placement.Table,
 	"ref": refereerequest.Table,
 	"rvw": review.Table,
 	"ses": session.Table,

@@ -40,6 +40,10 @@ type Tx struct {
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
 	LoginLink *LoginLinkClient
+	// MatchOverride is the client for interacting with the MatchOverride builders.
+	MatchOverride *MatchOverrideClient
+	// MatchRun is the client for interacting with the MatchRun builders.
+	MatchRun *MatchRunClient
 	// Meeting is the client for interacting with the Meeting builders.
 	Meeting *MeetingClient
 	// Membership is the client for interacting with the Membership builders.
@@ -48,6 +52,8 @@ type Tx struct {
 	Organisation *OrganisationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// Placement is the client for interacting with the Placement builders.
+	Placement *PlacementClient
 	// RefereeRequest is the client for interacting with the RefereeRequest builders.
 	RefereeRequest *RefereeRequestClient
 	// Review is the client for interacting with the Review builders.
@@ -202,10 +208,13 @@ func (tx *Tx) init() {
 	tx.HostSlot = NewHostSlotClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.LoginLink = NewLoginLinkClient(tx.config)
+	tx.MatchOverride = NewMatchOverrideClient(tx.config)
+	tx.MatchRun = NewMatchRunClient(tx.config)
 	tx.Meeting = NewMeetingClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Organisation = NewOrganisationClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
+	tx.Placement = NewPlacementClient(tx.config)
 	tx.RefereeRequest = NewRefereeRequestClient(tx.config)
 	tx.Review = NewReviewClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)

@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/graph/model"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -161,4 +163,32 @@ func (r *Resolver) reader(ctx context.Context) *ent.Client {
 		return c
 	}
 	return r.Client
+}
+
+// applicationsByID loads applications in the order of ids.
+func (r *Resolver) applicationsByID(ctx context.Context, ids []string) ([]*ent.Application, error) {
+	out := make([]*ent.Application, 0, len(ids))
+	for _, id := range ids {
+		a, err := r.Client.Application.Get(ctx, pulid.ID(id))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// matchReasons converts explanations, with their slots (read as the system: whoever sees
+// the explanation may see the slots it names).
+func (r *Resolver) matchReasons(ctx context.Context, rs []placement.Reason) ([]*model.MatchReason, error) {
+	sys := viewer.NewSystemContext(ctx)
+	out := make([]*model.MatchReason, 0, len(rs))
+	for _, x := range rs {
+		sl, err := r.Client.HostSlot.Get(sys, x.SlotID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &model.MatchReason{Slot: sl, Code: x.Code, RankedHigher: x.RankedHigher, Message: x.Message})
+	}
+	return out, nil
 }

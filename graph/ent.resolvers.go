@@ -74,6 +74,9 @@ func (r *Resolver) HostCentre() HostCentreResolver { return &hostCentreResolver{
 // HostSlot returns HostSlotResolver implementation.
 func (r *Resolver) HostSlot() HostSlotResolver { return &hostSlotResolver{r} }
 
+// MatchRun returns MatchRunResolver implementation.
+func (r *Resolver) MatchRun() MatchRunResolver { return &matchRunResolver{r} }
+
 // Meeting returns MeetingResolver implementation.
 func (r *Resolver) Meeting() MeetingResolver { return &meetingResolver{r} }
 
@@ -99,6 +102,7 @@ type (
 	documentResolver                      struct{ *Resolver }
 	hostCentreResolver                    struct{ *Resolver }
 	hostSlotResolver                      struct{ *Resolver }
+	matchRunResolver                      struct{ *Resolver }
 	meetingResolver                       struct{ *Resolver }
 	membershipResolver                    struct{ *Resolver }
 	queryResolver                         struct{ *Resolver }

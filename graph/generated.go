@@ -20,8 +20,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -47,6 +49,7 @@ type ResolverRoot interface {
 	Document() DocumentResolver
 	HostCentre() HostCentreResolver
 	HostSlot() HostSlotResolver
+	MatchRun() MatchRunResolver
 	Meeting() MeetingResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
@@ -122,6 +125,7 @@ type ComplexityRoot struct {
 		Languages           func(childComplexity int) int
 		Missing             func(childComplexity int) int
 		Motivation          func(childComplexity int) int
+		Outcome             func(childComplexity int) int
 		PreferredWeeks      func(childComplexity int) int
 		RefereeRequests     func(childComplexity int) int
 		Reviews             func(childComplexity int) int
@@ -196,6 +200,8 @@ type ComplexityRoot struct {
 		FundedPlaces           func(childComplexity int) int
 		HostRanking            func(childComplexity int, hostCentreID pulid.ID) int
 		ID                     func(childComplexity int) int
+		MatchOverrides         func(childComplexity int) int
+		MatchRuns              func(childComplexity int) int
 		MaxPreferences         func(childComplexity int) int
 		MinLeadDays            func(childComplexity int) int
 		NoRepeatMonths         func(childComplexity int) int
@@ -206,6 +212,7 @@ type ComplexityRoot struct {
 		PlacementEnd           func(childComplexity int) int
 		PlacementStart         func(childComplexity int) int
 		PlacementWeeks         func(childComplexity int) int
+		Placements             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.PlacementOrder) int
 		RankingDeadline        func(childComplexity int) int
 		RefereeLetters         func(childComplexity int) int
 		RequiredDocuments      func(childComplexity int) int
@@ -395,6 +402,76 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	MatchMove struct {
+		Application func(childComplexity int) int
+		FromSlot    func(childComplexity int) int
+		ToSlot      func(childComplexity int) int
+	}
+
+	MatchOutcome struct {
+		Explanation func(childComplexity int) int
+		Placement   func(childComplexity int) int
+	}
+
+	MatchOverride struct {
+		Application   func(childComplexity int) int
+		ApplicationID func(childComplexity int) int
+		Call          func(childComplexity int) int
+		CallID        func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		Slot          func(childComplexity int) int
+		SlotID        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	MatchOverridePayload struct {
+		MatchOverride func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
+	MatchReason struct {
+		Code         func(childComplexity int) int
+		Message      func(childComplexity int) int
+		RankedHigher func(childComplexity int) int
+		Slot         func(childComplexity int) int
+	}
+
+	MatchRun struct {
+		Algorithm     func(childComplexity int) int
+		Assignments   func(childComplexity int) int
+		BlockingPairs func(childComplexity int) int
+		Call          func(childComplexity int) int
+		CallID        func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		DryRun        func(childComplexity int) int
+		Explanation   func(childComplexity int, applicationID pulid.ID) int
+		ID            func(childComplexity int) int
+		InputHash     func(childComplexity int) int
+		Matched       func(childComplexity int) int
+		Places        func(childComplexity int) int
+		PublishedAt   func(childComplexity int) int
+		Seed          func(childComplexity int) int
+		Slots         func(childComplexity int) int
+		Stats         func(childComplexity int) int
+		Trainees      func(childComplexity int) int
+		Unmatched     func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
+	MatchRunPayload struct {
+		MatchRun   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	MatchStats struct {
+		MatchRate    func(childComplexity int) int
+		RankReceived func(childComplexity int) int
+	}
+
 	Meeting struct {
 		Agenda       func(childComplexity int) int
 		AgendaHTML   func(childComplexity int) int
@@ -495,12 +572,14 @@ type ComplexityRoot struct {
 		InviteMember               func(childComplexity int, input model.InviteMemberInput) int
 		OpenCall                   func(childComplexity int, input model.CallIDInput) int
 		ProposeSlot                func(childComplexity int, input model.ProposeSlotInput) int
+		PublishMatchRun            func(childComplexity int, input model.MatchRunIDInput) int
 		RecordMeetingMinutes       func(childComplexity int, input model.RecordMeetingMinutesInput) int
 		RedeemLoginLink            func(childComplexity int, input model.RedeemLoginLinkInput) int
 		RejectSlot                 func(childComplexity int, input model.SlotReasonInput) int
 		RemoveAffiliation          func(childComplexity int, input model.RemoveAffiliationInput) int
 		RemoveDocument             func(childComplexity int, input model.DocumentIDInput) int
 		RemoveHostCoordinator      func(childComplexity int, input model.HostCoordinatorInput) int
+		RemoveMatchOverride        func(childComplexity int, input model.MatchOverrideIDInput) int
 		RequestLoginLink           func(childComplexity int, input model.RequestLoginLinkInput) int
 		RequestRefereeLetter       func(childComplexity int, input model.RequestRefereeLetterInput) int
 		RevokeAPIToken             func(childComplexity int, input model.RevokeAPITokenInput) int
@@ -509,8 +588,10 @@ type ComplexityRoot struct {
 		ScheduleMeeting            func(childComplexity int, input model.ScheduleMeetingInput) int
 		ScoreApplication           func(childComplexity int, input model.ScoreApplicationInput) int
 		SetAffiliation             func(childComplexity int, input model.SetAffiliationInput) int
+		SetMatchOverride           func(childComplexity int, input model.SetMatchOverrideInput) int
 		SetUserDisabled            func(childComplexity int, input model.SetUserDisabledInput) int
 		SignOut                    func(childComplexity int) int
+		StartMatchRun              func(childComplexity int, input model.StartMatchRunInput) int
 		StartRanking               func(childComplexity int, input model.CallIDInput) int
 		StartReview                func(childComplexity int, input model.CallIDInput) int
 		SubmitApplication          func(childComplexity int, input model.ApplicationIDInput) int
@@ -561,17 +642,56 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	Placement struct {
+		Application   func(childComplexity int) int
+		ApplicationID func(childComplexity int) int
+		Call          func(childComplexity int) int
+		CallID        func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		EndDate       func(childComplexity int) int
+		HostCentre    func(childComplexity int) int
+		HostCentreID  func(childComplexity int) int
+		ID            func(childComplexity int) int
+		OfferDeadline func(childComplexity int) int
+		Sequence      func(childComplexity int) int
+		Slot          func(childComplexity int) int
+		SlotID        func(childComplexity int) int
+		StartDate     func(childComplexity int) int
+		Status        func(childComplexity int) int
+		StatusReason  func(childComplexity int) int
+		Trainee       func(childComplexity int) int
+		TraineeID     func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	PlacementConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PlacementEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Query struct {
-		AuditEvents   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) int
-		Calls         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) int
-		HostCentres   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) int
-		Me            func(childComplexity int) int
-		Meetings      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) int
-		Node          func(childComplexity int, id pulid.ID) int
-		Nodes         func(childComplexity int, ids []pulid.ID) int
-		Organisations func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) int
-		Users         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder) int
-		WorkingGroups func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkingGroupOrder, filter *model.WorkingGroupFilters) int
+		AuditEvents      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) int
+		Calls            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) int
+		CompareMatchRuns func(childComplexity int, a pulid.ID, b pulid.ID) int
+		HostCentres      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) int
+		Me               func(childComplexity int) int
+		Meetings         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) int
+		Node             func(childComplexity int, id pulid.ID) int
+		Nodes            func(childComplexity int, ids []pulid.ID) int
+		Organisations    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) int
+		Users            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder) int
+		WorkingGroups    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkingGroupOrder, filter *model.WorkingGroupFilters) int
+	}
+
+	RankCount struct {
+		Count func(childComplexity int) int
+		Rank  func(childComplexity int) int
 	}
 
 	RedeemLoginLinkPayload struct {
@@ -631,6 +751,11 @@ type ComplexityRoot struct {
 
 	SignOutPayload struct {
 		SignedOut func(childComplexity int) int
+	}
+
+	SlotAssignment struct {
+		Applications func(childComplexity int) int
+		Slot         func(childComplexity int) int
 	}
 
 	User struct {
@@ -712,10 +837,13 @@ type ComplexityRoot struct {
 type ApplicationResolver interface {
 	HostChoices(ctx context.Context, obj *ent.Application) ([]*ent.HostCentre, error)
 	Missing(ctx context.Context, obj *ent.Application) ([]string, error)
+	Outcome(ctx context.Context, obj *ent.Application) (*model.MatchOutcome, error)
 	Reviews(ctx context.Context, obj *ent.Application) ([]*ent.Review, error)
 	Score(ctx context.Context, obj *ent.Application) (*float64, error)
 }
 type CallResolver interface {
+	MatchRuns(ctx context.Context, obj *ent.Call) ([]*ent.MatchRun, error)
+	MatchOverrides(ctx context.Context, obj *ent.Call) ([]*ent.MatchOverride, error)
 	DescriptionHTML(ctx context.Context, obj *ent.Call) (string, error)
 	OpensLocal(ctx context.Context, obj *ent.Call) (string, error)
 	ClosesLocal(ctx context.Context, obj *ent.Call) (string, error)
@@ -737,6 +865,12 @@ type HostCentreResolver interface {
 }
 type HostSlotResolver interface {
 	NoteHTML(ctx context.Context, obj *ent.HostSlot) (string, error)
+}
+type MatchRunResolver interface {
+	Stats(ctx context.Context, obj *ent.MatchRun) (*model.MatchStats, error)
+	Assignments(ctx context.Context, obj *ent.MatchRun) ([]*model.SlotAssignment, error)
+	Unmatched(ctx context.Context, obj *ent.MatchRun) ([]*ent.Application, error)
+	Explanation(ctx context.Context, obj *ent.MatchRun, applicationID pulid.ID) ([]*model.MatchReason, error)
 }
 type MeetingResolver interface {
 	StartLocal(ctx context.Context, obj *ent.Meeting) (string, error)
@@ -779,6 +913,10 @@ type MutationResolver interface {
 	AcceptMembership(ctx context.Context, input model.MembershipIDInput) (*model.MembershipPayload, error)
 	DeclineMembership(ctx context.Context, input model.MembershipIDInput) (*model.MembershipPayload, error)
 	EndMembership(ctx context.Context, input model.EndMembershipInput) (*model.MembershipPayload, error)
+	StartMatchRun(ctx context.Context, input model.StartMatchRunInput) (*model.MatchRunPayload, error)
+	PublishMatchRun(ctx context.Context, input model.MatchRunIDInput) (*model.MatchRunPayload, error)
+	SetMatchOverride(ctx context.Context, input model.SetMatchOverrideInput) (*model.MatchOverridePayload, error)
+	RemoveMatchOverride(ctx context.Context, input model.MatchOverrideIDInput) (*model.MatchOverridePayload, error)
 	ScheduleMeeting(ctx context.Context, input model.ScheduleMeetingInput) (*model.MeetingPayload, error)
 	UpdateMeeting(ctx context.Context, input model.UpdateMeetingInput) (*model.MeetingPayload, error)
 	CancelMeeting(ctx context.Context, input model.CancelMeetingInput) (*model.MeetingPayload, error)
@@ -808,6 +946,7 @@ type QueryResolver interface {
 	Organisations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) (*ent.OrganisationConnection, error)
 	HostCentres(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) (*ent.HostCentreConnection, error)
 	WorkingGroups(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkingGroupOrder, filter *model.WorkingGroupFilters) (*ent.WorkingGroupConnection, error)
+	CompareMatchRuns(ctx context.Context, a pulid.ID, b pulid.ID) ([]*model.MatchMove, error)
 	Meetings(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) (*ent.MeetingConnection, error)
 	Me(ctx context.Context) (*ent.User, error)
 	Calls(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) (*ent.CallConnection, error)
@@ -1109,6 +1248,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.Motivation(childComplexity), true
+	case "Application.outcome":
+		if e.ComplexityRoot.Application.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Outcome(childComplexity), true
 	case "Application.preferredWeeks":
 		if e.ComplexityRoot.Application.PreferredWeeks == nil {
 			break
@@ -1427,6 +1572,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Call.ID(childComplexity), true
+	case "Call.matchOverrides":
+		if e.ComplexityRoot.Call.MatchOverrides == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.MatchOverrides(childComplexity), true
+	case "Call.matchRuns":
+		if e.ComplexityRoot.Call.MatchRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.MatchRuns(childComplexity), true
 	case "Call.maxPreferences":
 		if e.ComplexityRoot.Call.MaxPreferences == nil {
 			break
@@ -1487,6 +1644,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Call.PlacementWeeks(childComplexity), true
+	case "Call.placements":
+		if e.ComplexityRoot.Call.Placements == nil {
+			break
+		}
+
+		args, err := ec.field_Call_placements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Call.Placements(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.PlacementOrder)), true
 	case "Call.rankingDeadline":
 		if e.ComplexityRoot.Call.RankingDeadline == nil {
 			break
@@ -2229,6 +2397,295 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HostSlotPayload.UserErrors(childComplexity), true
 
+	case "MatchMove.application":
+		if e.ComplexityRoot.MatchMove.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchMove.Application(childComplexity), true
+	case "MatchMove.fromSlot":
+		if e.ComplexityRoot.MatchMove.FromSlot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchMove.FromSlot(childComplexity), true
+	case "MatchMove.toSlot":
+		if e.ComplexityRoot.MatchMove.ToSlot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchMove.ToSlot(childComplexity), true
+
+	case "MatchOutcome.explanation":
+		if e.ComplexityRoot.MatchOutcome.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOutcome.Explanation(childComplexity), true
+	case "MatchOutcome.placement":
+		if e.ComplexityRoot.MatchOutcome.Placement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOutcome.Placement(childComplexity), true
+
+	case "MatchOverride.application":
+		if e.ComplexityRoot.MatchOverride.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.Application(childComplexity), true
+	case "MatchOverride.applicationID":
+		if e.ComplexityRoot.MatchOverride.ApplicationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.ApplicationID(childComplexity), true
+	case "MatchOverride.call":
+		if e.ComplexityRoot.MatchOverride.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.Call(childComplexity), true
+	case "MatchOverride.callID":
+		if e.ComplexityRoot.MatchOverride.CallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.CallID(childComplexity), true
+	case "MatchOverride.createdAt":
+		if e.ComplexityRoot.MatchOverride.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.CreatedAt(childComplexity), true
+	case "MatchOverride.id":
+		if e.ComplexityRoot.MatchOverride.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.ID(childComplexity), true
+	case "MatchOverride.kind":
+		if e.ComplexityRoot.MatchOverride.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.Kind(childComplexity), true
+	case "MatchOverride.reason":
+		if e.ComplexityRoot.MatchOverride.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.Reason(childComplexity), true
+	case "MatchOverride.slot":
+		if e.ComplexityRoot.MatchOverride.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.Slot(childComplexity), true
+	case "MatchOverride.slotID":
+		if e.ComplexityRoot.MatchOverride.SlotID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.SlotID(childComplexity), true
+	case "MatchOverride.updatedAt":
+		if e.ComplexityRoot.MatchOverride.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverride.UpdatedAt(childComplexity), true
+
+	case "MatchOverridePayload.matchOverride":
+		if e.ComplexityRoot.MatchOverridePayload.MatchOverride == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverridePayload.MatchOverride(childComplexity), true
+	case "MatchOverridePayload.userErrors":
+		if e.ComplexityRoot.MatchOverridePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchOverridePayload.UserErrors(childComplexity), true
+
+	case "MatchReason.code":
+		if e.ComplexityRoot.MatchReason.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchReason.Code(childComplexity), true
+	case "MatchReason.message":
+		if e.ComplexityRoot.MatchReason.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchReason.Message(childComplexity), true
+	case "MatchReason.rankedHigher":
+		if e.ComplexityRoot.MatchReason.RankedHigher == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchReason.RankedHigher(childComplexity), true
+	case "MatchReason.slot":
+		if e.ComplexityRoot.MatchReason.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchReason.Slot(childComplexity), true
+
+	case "MatchRun.algorithm":
+		if e.ComplexityRoot.MatchRun.Algorithm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Algorithm(childComplexity), true
+	case "MatchRun.assignments":
+		if e.ComplexityRoot.MatchRun.Assignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Assignments(childComplexity), true
+	case "MatchRun.blockingPairs":
+		if e.ComplexityRoot.MatchRun.BlockingPairs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.BlockingPairs(childComplexity), true
+	case "MatchRun.call":
+		if e.ComplexityRoot.MatchRun.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Call(childComplexity), true
+	case "MatchRun.callID":
+		if e.ComplexityRoot.MatchRun.CallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.CallID(childComplexity), true
+	case "MatchRun.createdAt":
+		if e.ComplexityRoot.MatchRun.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.CreatedAt(childComplexity), true
+	case "MatchRun.dryRun":
+		if e.ComplexityRoot.MatchRun.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.DryRun(childComplexity), true
+	case "MatchRun.explanation":
+		if e.ComplexityRoot.MatchRun.Explanation == nil {
+			break
+		}
+
+		args, err := ec.field_MatchRun_explanation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.MatchRun.Explanation(childComplexity, args["applicationId"].(pulid.ID)), true
+	case "MatchRun.id":
+		if e.ComplexityRoot.MatchRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.ID(childComplexity), true
+	case "MatchRun.inputHash":
+		if e.ComplexityRoot.MatchRun.InputHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.InputHash(childComplexity), true
+	case "MatchRun.matched":
+		if e.ComplexityRoot.MatchRun.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Matched(childComplexity), true
+	case "MatchRun.places":
+		if e.ComplexityRoot.MatchRun.Places == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Places(childComplexity), true
+	case "MatchRun.publishedAt":
+		if e.ComplexityRoot.MatchRun.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.PublishedAt(childComplexity), true
+	case "MatchRun.seed":
+		if e.ComplexityRoot.MatchRun.Seed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Seed(childComplexity), true
+	case "MatchRun.slots":
+		if e.ComplexityRoot.MatchRun.Slots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Slots(childComplexity), true
+	case "MatchRun.stats":
+		if e.ComplexityRoot.MatchRun.Stats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Stats(childComplexity), true
+	case "MatchRun.trainees":
+		if e.ComplexityRoot.MatchRun.Trainees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Trainees(childComplexity), true
+	case "MatchRun.unmatched":
+		if e.ComplexityRoot.MatchRun.Unmatched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Unmatched(childComplexity), true
+	case "MatchRun.updatedAt":
+		if e.ComplexityRoot.MatchRun.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.UpdatedAt(childComplexity), true
+	case "MatchRun.version":
+		if e.ComplexityRoot.MatchRun.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Version(childComplexity), true
+
+	case "MatchRunPayload.matchRun":
+		if e.ComplexityRoot.MatchRunPayload.MatchRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRunPayload.MatchRun(childComplexity), true
+	case "MatchRunPayload.userErrors":
+		if e.ComplexityRoot.MatchRunPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRunPayload.UserErrors(childComplexity), true
+
+	case "MatchStats.matchRate":
+		if e.ComplexityRoot.MatchStats.MatchRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchStats.MatchRate(childComplexity), true
+	case "MatchStats.rankReceived":
+		if e.ComplexityRoot.MatchStats.RankReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchStats.RankReceived(childComplexity), true
+
 	case "Meeting.agenda":
 		if e.ComplexityRoot.Meeting.Agenda == nil {
 			break
@@ -2797,6 +3254,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ProposeSlot(childComplexity, args["input"].(model.ProposeSlotInput)), true
+	case "Mutation.publishMatchRun":
+		if e.ComplexityRoot.Mutation.PublishMatchRun == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishMatchRun_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishMatchRun(childComplexity, args["input"].(model.MatchRunIDInput)), true
 	case "Mutation.recordMeetingMinutes":
 		if e.ComplexityRoot.Mutation.RecordMeetingMinutes == nil {
 			break
@@ -2863,6 +3331,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveHostCoordinator(childComplexity, args["input"].(model.HostCoordinatorInput)), true
+	case "Mutation.removeMatchOverride":
+		if e.ComplexityRoot.Mutation.RemoveMatchOverride == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeMatchOverride_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveMatchOverride(childComplexity, args["input"].(model.MatchOverrideIDInput)), true
 	case "Mutation.requestLoginLink":
 		if e.ComplexityRoot.Mutation.RequestLoginLink == nil {
 			break
@@ -2951,6 +3430,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAffiliation(childComplexity, args["input"].(model.SetAffiliationInput)), true
+	case "Mutation.setMatchOverride":
+		if e.ComplexityRoot.Mutation.SetMatchOverride == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setMatchOverride_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetMatchOverride(childComplexity, args["input"].(model.SetMatchOverrideInput)), true
 	case "Mutation.setUserDisabled":
 		if e.ComplexityRoot.Mutation.SetUserDisabled == nil {
 			break
@@ -2968,6 +3458,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignOut(childComplexity), true
+	case "Mutation.startMatchRun":
+		if e.ComplexityRoot.Mutation.StartMatchRun == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startMatchRun_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartMatchRun(childComplexity, args["input"].(model.StartMatchRunInput)), true
 	case "Mutation.startRanking":
 		if e.ComplexityRoot.Mutation.StartRanking == nil {
 			break
@@ -3232,6 +3733,153 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Placement.application":
+		if e.ComplexityRoot.Placement.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.Application(childComplexity), true
+	case "Placement.applicationID":
+		if e.ComplexityRoot.Placement.ApplicationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.ApplicationID(childComplexity), true
+	case "Placement.call":
+		if e.ComplexityRoot.Placement.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.Call(childComplexity), true
+	case "Placement.callID":
+		if e.ComplexityRoot.Placement.CallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.CallID(childComplexity), true
+	case "Placement.createdAt":
+		if e.ComplexityRoot.Placement.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.CreatedAt(childComplexity), true
+	case "Placement.endDate":
+		if e.ComplexityRoot.Placement.EndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.EndDate(childComplexity), true
+	case "Placement.hostCentre":
+		if e.ComplexityRoot.Placement.HostCentre == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.HostCentre(childComplexity), true
+	case "Placement.hostCentreID":
+		if e.ComplexityRoot.Placement.HostCentreID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.HostCentreID(childComplexity), true
+	case "Placement.id":
+		if e.ComplexityRoot.Placement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.ID(childComplexity), true
+	case "Placement.offerDeadline":
+		if e.ComplexityRoot.Placement.OfferDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.OfferDeadline(childComplexity), true
+	case "Placement.sequence":
+		if e.ComplexityRoot.Placement.Sequence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.Sequence(childComplexity), true
+	case "Placement.slot":
+		if e.ComplexityRoot.Placement.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.Slot(childComplexity), true
+	case "Placement.slotID":
+		if e.ComplexityRoot.Placement.SlotID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.SlotID(childComplexity), true
+	case "Placement.startDate":
+		if e.ComplexityRoot.Placement.StartDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.StartDate(childComplexity), true
+	case "Placement.status":
+		if e.ComplexityRoot.Placement.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.Status(childComplexity), true
+	case "Placement.statusReason":
+		if e.ComplexityRoot.Placement.StatusReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.StatusReason(childComplexity), true
+	case "Placement.trainee":
+		if e.ComplexityRoot.Placement.Trainee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.Trainee(childComplexity), true
+	case "Placement.traineeID":
+		if e.ComplexityRoot.Placement.TraineeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.TraineeID(childComplexity), true
+	case "Placement.updatedAt":
+		if e.ComplexityRoot.Placement.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.UpdatedAt(childComplexity), true
+
+	case "PlacementConnection.edges":
+		if e.ComplexityRoot.PlacementConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacementConnection.Edges(childComplexity), true
+	case "PlacementConnection.pageInfo":
+		if e.ComplexityRoot.PlacementConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacementConnection.PageInfo(childComplexity), true
+	case "PlacementConnection.totalCount":
+		if e.ComplexityRoot.PlacementConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacementConnection.TotalCount(childComplexity), true
+
+	case "PlacementEdge.cursor":
+		if e.ComplexityRoot.PlacementEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacementEdge.Cursor(childComplexity), true
+	case "PlacementEdge.node":
+		if e.ComplexityRoot.PlacementEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacementEdge.Node(childComplexity), true
+
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -3254,6 +3902,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Calls(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.CallOrder), args["filter"].(*model.CallFilters)), true
+	case "Query.compareMatchRuns":
+		if e.ComplexityRoot.Query.CompareMatchRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_compareMatchRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CompareMatchRuns(childComplexity, args["a"].(pulid.ID), args["b"].(pulid.ID)), true
 	case "Query.hostCentres":
 		if e.ComplexityRoot.Query.HostCentres == nil {
 			break
@@ -3338,6 +3997,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WorkingGroups(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.WorkingGroupOrder), args["filter"].(*model.WorkingGroupFilters)), true
+
+	case "RankCount.count":
+		if e.ComplexityRoot.RankCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankCount.Count(childComplexity), true
+	case "RankCount.rank":
+		if e.ComplexityRoot.RankCount.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankCount.Rank(childComplexity), true
 
 	case "RedeemLoginLinkPayload.expiresAt":
 		if e.ComplexityRoot.RedeemLoginLinkPayload.ExpiresAt == nil {
@@ -3556,6 +4228,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SignOutPayload.SignedOut(childComplexity), true
+
+	case "SlotAssignment.applications":
+		if e.ComplexityRoot.SlotAssignment.Applications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlotAssignment.Applications(childComplexity), true
+	case "SlotAssignment.slot":
+		if e.ComplexityRoot.SlotAssignment.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlotAssignment.Slot(childComplexity), true
 
 	case "User.apiTokens":
 		if e.ComplexityRoot.User.APITokens == nil {
@@ -3898,12 +4583,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("HostCoordinatorInput", ec.unmarshalInputHostCoordinatorInput),
 			graphql.NewInputUnmarshaler("HostSlotOrder", ec.unmarshalInputHostSlotOrder),
 			graphql.NewInputUnmarshaler("InviteMemberInput", ec.unmarshalInputInviteMemberInput),
+			graphql.NewInputUnmarshaler("MatchOverrideIdInput", ec.unmarshalInputMatchOverrideIdInput),
+			graphql.NewInputUnmarshaler("MatchOverrideOrder", ec.unmarshalInputMatchOverrideOrder),
+			graphql.NewInputUnmarshaler("MatchRunIdInput", ec.unmarshalInputMatchRunIdInput),
+			graphql.NewInputUnmarshaler("MatchRunOrder", ec.unmarshalInputMatchRunOrder),
 			graphql.NewInputUnmarshaler("MeetingFilters", ec.unmarshalInputMeetingFilters),
 			graphql.NewInputUnmarshaler("MeetingOrder", ec.unmarshalInputMeetingOrder),
 			graphql.NewInputUnmarshaler("MembershipIdInput", ec.unmarshalInputMembershipIdInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("OrganisationFilters", ec.unmarshalInputOrganisationFilters),
 			graphql.NewInputUnmarshaler("OrganisationOrder", ec.unmarshalInputOrganisationOrder),
+			graphql.NewInputUnmarshaler("PlacementOrder", ec.unmarshalInputPlacementOrder),
 			graphql.NewInputUnmarshaler("ProposeSlotInput", ec.unmarshalInputProposeSlotInput),
 			graphql.NewInputUnmarshaler("RecordMeetingMinutesInput", ec.unmarshalInputRecordMeetingMinutesInput),
 			graphql.NewInputUnmarshaler("RedeemLoginLinkInput", ec.unmarshalInputRedeemLoginLinkInput),
@@ -3917,9 +4607,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
 			graphql.NewInputUnmarshaler("ScoreApplicationInput", ec.unmarshalInputScoreApplicationInput),
 			graphql.NewInputUnmarshaler("SetAffiliationInput", ec.unmarshalInputSetAffiliationInput),
+			graphql.NewInputUnmarshaler("SetMatchOverrideInput", ec.unmarshalInputSetMatchOverrideInput),
 			graphql.NewInputUnmarshaler("SetUserDisabledInput", ec.unmarshalInputSetUserDisabledInput),
 			graphql.NewInputUnmarshaler("SlotIdInput", ec.unmarshalInputSlotIdInput),
 			graphql.NewInputUnmarshaler("SlotReasonInput", ec.unmarshalInputSlotReasonInput),
+			graphql.NewInputUnmarshaler("StartMatchRunInput", ec.unmarshalInputStartMatchRunInput),
 			graphql.NewInputUnmarshaler("SubmitHostRankingInput", ec.unmarshalInputSubmitHostRankingInput),
 			graphql.NewInputUnmarshaler("UpdateCallInput", ec.unmarshalInputUpdateCallInput),
 			graphql.NewInputUnmarshaler("UpdateHostCentreInput", ec.unmarshalInputUpdateHostCentreInput),
@@ -4006,7 +4698,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "applications.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "meetings.graphqls" "platform.graphqls" "programme.graphqls" "review.graphqls"
+//go:embed "applications.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "match.graphqls" "meetings.graphqls" "platform.graphqls" "programme.graphqls" "review.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4022,6 +4714,7 @@ var sources = []*ast.Source{
 	{Name: "directory.graphqls", Input: sourceData("directory.graphqls"), BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 	{Name: "groups.graphqls", Input: sourceData("groups.graphqls"), BuiltIn: false},
+	{Name: "match.graphqls", Input: sourceData("match.graphqls"), BuiltIn: false},
 	{Name: "meetings.graphqls", Input: sourceData("meetings.graphqls"), BuiltIn: false},
 	{Name: "platform.graphqls", Input: sourceData("platform.graphqls"), BuiltIn: false},
 	{Name: "programme.graphqls", Input: sourceData("programme.graphqls"), BuiltIn: false},
@@ -4177,6 +4870,8 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 		return ec.fieldContext_Application_hostChoices(ctx, field)
 	case "missing":
 		return ec.fieldContext_Application_missing(ctx, field)
+	case "outcome":
+		return ec.fieldContext_Application_outcome(ctx, field)
 	case "reviews":
 		return ec.fieldContext_Application_reviews(ctx, field)
 	case "score":
@@ -4329,10 +5024,16 @@ func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.
 		return ec.fieldContext_Call_noRepeatMonths(ctx, field)
 	case "rankingDeadline":
 		return ec.fieldContext_Call_rankingDeadline(ctx, field)
+	case "placements":
+		return ec.fieldContext_Call_placements(ctx, field)
 	case "applications":
 		return ec.fieldContext_Call_applications(ctx, field)
 	case "slots":
 		return ec.fieldContext_Call_slots(ctx, field)
+	case "matchRuns":
+		return ec.fieldContext_Call_matchRuns(ctx, field)
+	case "matchOverrides":
+		return ec.fieldContext_Call_matchOverrides(ctx, field)
 	case "descriptionHtml":
 		return ec.fieldContext_Call_descriptionHtml(ctx, field)
 	case "opensLocal":
@@ -4703,6 +5404,146 @@ func (ec *executionContext) childFields_HostSlotPayload(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type HostSlotPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_MatchMove(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "application":
+		return ec.fieldContext_MatchMove_application(ctx, field)
+	case "fromSlot":
+		return ec.fieldContext_MatchMove_fromSlot(ctx, field)
+	case "toSlot":
+		return ec.fieldContext_MatchMove_toSlot(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchMove", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchOutcome(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "placement":
+		return ec.fieldContext_MatchOutcome_placement(ctx, field)
+	case "explanation":
+		return ec.fieldContext_MatchOutcome_explanation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchOutcome", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchOverride(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MatchOverride_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MatchOverride_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_MatchOverride_updatedAt(ctx, field)
+	case "callID":
+		return ec.fieldContext_MatchOverride_callID(ctx, field)
+	case "applicationID":
+		return ec.fieldContext_MatchOverride_applicationID(ctx, field)
+	case "slotID":
+		return ec.fieldContext_MatchOverride_slotID(ctx, field)
+	case "kind":
+		return ec.fieldContext_MatchOverride_kind(ctx, field)
+	case "reason":
+		return ec.fieldContext_MatchOverride_reason(ctx, field)
+	case "call":
+		return ec.fieldContext_MatchOverride_call(ctx, field)
+	case "application":
+		return ec.fieldContext_MatchOverride_application(ctx, field)
+	case "slot":
+		return ec.fieldContext_MatchOverride_slot(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchOverride", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchOverridePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "matchOverride":
+		return ec.fieldContext_MatchOverridePayload_matchOverride(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MatchOverridePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchOverridePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "slot":
+		return ec.fieldContext_MatchReason_slot(ctx, field)
+	case "code":
+		return ec.fieldContext_MatchReason_code(ctx, field)
+	case "rankedHigher":
+		return ec.fieldContext_MatchReason_rankedHigher(ctx, field)
+	case "message":
+		return ec.fieldContext_MatchReason_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchReason", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MatchRun_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MatchRun_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_MatchRun_updatedAt(ctx, field)
+	case "callID":
+		return ec.fieldContext_MatchRun_callID(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_MatchRun_dryRun(ctx, field)
+	case "algorithm":
+		return ec.fieldContext_MatchRun_algorithm(ctx, field)
+	case "version":
+		return ec.fieldContext_MatchRun_version(ctx, field)
+	case "seed":
+		return ec.fieldContext_MatchRun_seed(ctx, field)
+	case "inputHash":
+		return ec.fieldContext_MatchRun_inputHash(ctx, field)
+	case "trainees":
+		return ec.fieldContext_MatchRun_trainees(ctx, field)
+	case "slots":
+		return ec.fieldContext_MatchRun_slots(ctx, field)
+	case "places":
+		return ec.fieldContext_MatchRun_places(ctx, field)
+	case "matched":
+		return ec.fieldContext_MatchRun_matched(ctx, field)
+	case "blockingPairs":
+		return ec.fieldContext_MatchRun_blockingPairs(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_MatchRun_publishedAt(ctx, field)
+	case "call":
+		return ec.fieldContext_MatchRun_call(ctx, field)
+	case "stats":
+		return ec.fieldContext_MatchRun_stats(ctx, field)
+	case "assignments":
+		return ec.fieldContext_MatchRun_assignments(ctx, field)
+	case "unmatched":
+		return ec.fieldContext_MatchRun_unmatched(ctx, field)
+	case "explanation":
+		return ec.fieldContext_MatchRun_explanation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchRun", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchRunPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "matchRun":
+		return ec.fieldContext_MatchRunPayload_matchRun(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MatchRunPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchRunPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "matchRate":
+		return ec.fieldContext_MatchStats_matchRate(ctx, field)
+	case "rankReceived":
+		return ec.fieldContext_MatchStats_rankReceived(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchStats", field.Name)
+}
+
 func (ec *executionContext) childFields_Meeting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4929,6 +5770,82 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Placement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Placement_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Placement_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Placement_updatedAt(ctx, field)
+	case "callID":
+		return ec.fieldContext_Placement_callID(ctx, field)
+	case "slotID":
+		return ec.fieldContext_Placement_slotID(ctx, field)
+	case "hostCentreID":
+		return ec.fieldContext_Placement_hostCentreID(ctx, field)
+	case "applicationID":
+		return ec.fieldContext_Placement_applicationID(ctx, field)
+	case "traineeID":
+		return ec.fieldContext_Placement_traineeID(ctx, field)
+	case "status":
+		return ec.fieldContext_Placement_status(ctx, field)
+	case "statusReason":
+		return ec.fieldContext_Placement_statusReason(ctx, field)
+	case "startDate":
+		return ec.fieldContext_Placement_startDate(ctx, field)
+	case "endDate":
+		return ec.fieldContext_Placement_endDate(ctx, field)
+	case "offerDeadline":
+		return ec.fieldContext_Placement_offerDeadline(ctx, field)
+	case "sequence":
+		return ec.fieldContext_Placement_sequence(ctx, field)
+	case "call":
+		return ec.fieldContext_Placement_call(ctx, field)
+	case "slot":
+		return ec.fieldContext_Placement_slot(ctx, field)
+	case "hostCentre":
+		return ec.fieldContext_Placement_hostCentre(ctx, field)
+	case "application":
+		return ec.fieldContext_Placement_application(ctx, field)
+	case "trainee":
+		return ec.fieldContext_Placement_trainee(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Placement", field.Name)
+}
+
+func (ec *executionContext) childFields_PlacementConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PlacementConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PlacementConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PlacementConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlacementConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PlacementEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PlacementEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PlacementEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlacementEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RankCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rank":
+		return ec.fieldContext_RankCount_rank(ctx, field)
+	case "count":
+		return ec.fieldContext_RankCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RankCount", field.Name)
+}
+
 func (ec *executionContext) childFields_RedeemLoginLinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "sessionToken":
@@ -5045,6 +5962,16 @@ func (ec *executionContext) childFields_SignOutPayload(ctx context.Context, fiel
 		return ec.fieldContext_SignOutPayload_signedOut(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SignOutPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SlotAssignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "slot":
+		return ec.fieldContext_SlotAssignment_slot(ctx, field)
+	case "applications":
+		return ec.fieldContext_SlotAssignment_applications(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SlotAssignment", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5365,6 +6292,52 @@ func (ec *executionContext) field_Call_hostRanking_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Call_placements_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.PlacementOrder, error) {
+			return ec.unmarshalOPlacementOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Call_slots_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5454,6 +6427,20 @@ func (ec *executionContext) field_HostCentre_slots_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_MatchRun_explanation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "applicationId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["applicationId"] = arg0
 	return args, nil
 }
 
@@ -5765,6 +6752,20 @@ func (ec *executionContext) field_Mutation_proposeSlot_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_publishMatchRun_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MatchRunIDInput, error) {
+			return ec.unmarshalNMatchRunIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchRunIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordMeetingMinutes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5841,6 +6842,20 @@ func (ec *executionContext) field_Mutation_removeHostCoordinator_args(ctx contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.HostCoordinatorInput, error) {
 			return ec.unmarshalNHostCoordinatorInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCoordinatorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeMatchOverride_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MatchOverrideIDInput, error) {
+			return ec.unmarshalNMatchOverrideIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchOverrideIDInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5961,12 +6976,40 @@ func (ec *executionContext) field_Mutation_setAffiliation_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setMatchOverride_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetMatchOverrideInput, error) {
+			return ec.unmarshalNSetMatchOverrideInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSetMatchOverrideInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setUserDisabled_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetUserDisabledInput, error) {
 			return ec.unmarshalNSetUserDisabledInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSetUserDisabledInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startMatchRun_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartMatchRunInput, error) {
+			return ec.unmarshalNStartMatchRunInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStartMatchRunInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6254,6 +7297,28 @@ func (ec *executionContext) field_Query_calls_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["filter"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_compareMatchRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "a",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["a"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "b",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["b"] = arg1
 	return args, nil
 }
 
@@ -8223,6 +9288,38 @@ func (ec *executionContext) fieldContext_Application_missing(_ context.Context, 
 	return graphql.NewScalarFieldContext("Application", field, true, true, "String")
 }
 
+func (ec *executionContext) _Application_outcome(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().Outcome(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MatchOutcome) graphql.Marshaler {
+			return ec.marshalOMatchOutcome2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchOutcome(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchOutcome(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Application_reviews(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9518,6 +10615,50 @@ func (ec *executionContext) fieldContext_Call_rankingDeadline(_ context.Context,
 	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Call_placements(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_placements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Placements(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.PlacementOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PlacementConnection) graphql.Marshaler {
+			return ec.marshalNPlacementConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_placements(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacementConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Call_placements_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Call_applications(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9602,6 +10743,70 @@ func (ec *executionContext) fieldContext_Call_slots(ctx context.Context, field g
 	if fc.Args, err = ec.field_Call_slots_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_matchRuns(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_matchRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().MatchRuns(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MatchRun) graphql.Marshaler {
+			return ec.marshalNMatchRun2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchRunᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_matchRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_matchOverrides(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_matchOverrides(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().MatchOverrides(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MatchOverride) graphql.Marshaler {
+			return ec.marshalNMatchOverride2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchOverrideᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_matchOverrides(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchOverride(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -12594,6 +13799,1247 @@ func (ec *executionContext) fieldContext_HostSlotPayload_userErrors(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _MatchMove_application(ctx context.Context, field graphql.CollectedField, obj *model.MatchMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchMove_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchMove_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchMove",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchMove_fromSlot(ctx context.Context, field graphql.CollectedField, obj *model.MatchMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchMove_fromSlot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromSlot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HostSlot) graphql.Marshaler {
+			return ec.marshalOHostSlot2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostSlot(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchMove_fromSlot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchMove",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostSlot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchMove_toSlot(ctx context.Context, field graphql.CollectedField, obj *model.MatchMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchMove_toSlot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToSlot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HostSlot) graphql.Marshaler {
+			return ec.marshalOHostSlot2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostSlot(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchMove_toSlot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchMove",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostSlot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchOutcome_placement(ctx context.Context, field graphql.CollectedField, obj *model.MatchOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOutcome_placement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Placement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Placement) graphql.Marshaler {
+			return ec.marshalOPlacement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOutcome_placement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchOutcome",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Placement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchOutcome_explanation(ctx context.Context, field graphql.CollectedField, obj *model.MatchOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOutcome_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Explanation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MatchReason) graphql.Marshaler {
+			return ec.marshalNMatchReason2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOutcome_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchOutcome",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchOverride_id(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchOverride", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MatchOverride_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchOverride", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MatchOverride_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchOverride", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MatchOverride_callID(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_callID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_callID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchOverride", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MatchOverride_applicationID(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_applicationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_applicationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchOverride", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MatchOverride_slotID(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_slotID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SlotID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_slotID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchOverride", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MatchOverride_kind(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v matchoverride.Kind) graphql.Marshaler {
+			return ec.marshalNMatchOverrideKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmatchoverrideᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchOverride", field, false, false, "MatchOverrideKind")
+}
+
+func (ec *executionContext) _MatchOverride_reason(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchOverride", field, false, false, "String")
+}
+
+func (ec *executionContext) _MatchOverride_call(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Call(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCall(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchOverride",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchOverride_application(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchOverride",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchOverride_slot(ctx context.Context, field graphql.CollectedField, obj *ent.MatchOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverride_slot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slot(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HostSlot) graphql.Marshaler {
+			return ec.marshalNHostSlot2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostSlot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverride_slot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchOverride",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostSlot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchOverridePayload_matchOverride(ctx context.Context, field graphql.CollectedField, obj *model.MatchOverridePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverridePayload_matchOverride(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchOverride, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MatchOverride) graphql.Marshaler {
+			return ec.marshalOMatchOverride2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchOverride(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverridePayload_matchOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchOverridePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchOverride(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchOverridePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MatchOverridePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchOverridePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchOverridePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchOverridePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchReason_slot(ctx context.Context, field graphql.CollectedField, obj *model.MatchReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchReason_slot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HostSlot) graphql.Marshaler {
+			return ec.marshalOHostSlot2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostSlot(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchReason_slot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchReason",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostSlot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchReason_code(ctx context.Context, field graphql.CollectedField, obj *model.MatchReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchReason_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchReason_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _MatchReason_rankedHigher(ctx context.Context, field graphql.CollectedField, obj *model.MatchReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchReason_rankedHigher(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RankedHigher, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchReason_rankedHigher(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MatchReason_message(ctx context.Context, field graphql.CollectedField, obj *model.MatchReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchReason_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchReason_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _MatchRun_id(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MatchRun_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MatchRun_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MatchRun_callID(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_callID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_callID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MatchRun_dryRun(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MatchRun_algorithm(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_algorithm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Algorithm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_algorithm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _MatchRun_version(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _MatchRun_seed(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_seed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_seed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MatchRun_inputHash(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_inputHash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InputHash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_inputHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _MatchRun_trainees(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_trainees(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trainees, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_trainees(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MatchRun_slots(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_slots(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slots, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_slots(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MatchRun_places(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_places(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Places, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_places(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MatchRun_matched(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MatchRun_blockingPairs(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_blockingPairs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BlockingPairs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_blockingPairs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MatchRun_publishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MatchRun_call(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Call(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCall(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchRun_stats(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MatchRun().Stats(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MatchStats) graphql.Marshaler {
+			return ec.marshalNMatchStats2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchRun_assignments(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_assignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MatchRun().Assignments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SlotAssignment) graphql.Marshaler {
+			return ec.marshalNSlotAssignment2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSlotAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_assignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SlotAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchRun_unmatched(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_unmatched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MatchRun().Unmatched(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_unmatched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchRun_explanation(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.MatchRun().Explanation(ctx, obj, fc.Args["applicationId"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MatchReason) graphql.Marshaler {
+			return ec.marshalNMatchReason2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_explanation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchReason(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_MatchRun_explanation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchRunPayload_matchRun(ctx context.Context, field graphql.CollectedField, obj *model.MatchRunPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRunPayload_matchRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MatchRun) graphql.Marshaler {
+			return ec.marshalOMatchRun2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRunPayload_matchRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchRunPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchRunPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MatchRunPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRunPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRunPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchRunPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchStats_matchRate(ctx context.Context, field graphql.CollectedField, obj *model.MatchStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchStats_matchRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchStats_matchRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MatchStats_rankReceived(ctx context.Context, field graphql.CollectedField, obj *model.MatchStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchStats_rankReceived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RankReceived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RankCount) graphql.Marshaler {
+			return ec.marshalNRankCount2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRankCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchStats_rankReceived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RankCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Meeting_id(ctx context.Context, field graphql.CollectedField, obj *ent.Meeting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15256,6 +17702,182 @@ func (ec *executionContext) fieldContext_Mutation_endMembership(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startMatchRun(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startMatchRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartMatchRun(ctx, fc.Args["input"].(model.StartMatchRunInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MatchRunPayload) graphql.Marshaler {
+			return ec.marshalNMatchRunPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchRunPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startMatchRun(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchRunPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startMatchRun_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishMatchRun(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishMatchRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishMatchRun(ctx, fc.Args["input"].(model.MatchRunIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MatchRunPayload) graphql.Marshaler {
+			return ec.marshalNMatchRunPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchRunPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishMatchRun(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchRunPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishMatchRun_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setMatchOverride(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setMatchOverride(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetMatchOverride(ctx, fc.Args["input"].(model.SetMatchOverrideInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MatchOverridePayload) graphql.Marshaler {
+			return ec.marshalNMatchOverridePayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchOverridePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setMatchOverride(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchOverridePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setMatchOverride_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeMatchOverride(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeMatchOverride(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveMatchOverride(ctx, fc.Args["input"].(model.MatchOverrideIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MatchOverridePayload) graphql.Marshaler {
+			return ec.marshalNMatchOverridePayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchOverridePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeMatchOverride(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchOverridePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeMatchOverride_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_scheduleMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16673,6 +19295,630 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _Placement_id(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Placement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Placement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Placement_callID(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_callID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_callID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Placement_slotID(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_slotID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SlotID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_slotID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Placement_hostCentreID(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_hostCentreID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HostCentreID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_hostCentreID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Placement_applicationID(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_applicationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_applicationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Placement_traineeID(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_traineeID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TraineeID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_traineeID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Placement_status(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v placement.Status) graphql.Marshaler {
+			return ec.marshalNPlacementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋplacementᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "PlacementStatus")
+}
+
+func (ec *executionContext) _Placement_statusReason(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_statusReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_statusReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Placement_startDate(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_startDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Placement_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_endDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Placement_offerDeadline(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_offerDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfferDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_offerDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Placement_sequence(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_sequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sequence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Placement_call(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Call(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCall(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Placement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Placement_slot(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_slot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slot(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HostSlot) graphql.Marshaler {
+			return ec.marshalNHostSlot2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostSlot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_slot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Placement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostSlot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Placement_hostCentre(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_hostCentre(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HostCentre(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HostCentre) graphql.Marshaler {
+			return ec.marshalNHostCentre2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentre(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_hostCentre(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Placement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostCentre(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Placement_application(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Placement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Placement_trainee(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_trainee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trainee(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_trainee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Placement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlacementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PlacementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacementConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PlacementEdge) graphql.Marshaler {
+			return ec.marshalOPlacementEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlacementConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlacementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacementEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlacementConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PlacementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacementConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlacementConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlacementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlacementConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PlacementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacementConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlacementConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlacementConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlacementEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PlacementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacementEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Placement) graphql.Marshaler {
+			return ec.marshalOPlacement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlacementEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlacementEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Placement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlacementEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PlacementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacementEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlacementEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlacementEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16981,6 +20227,50 @@ func (ec *executionContext) fieldContext_Query_workingGroups(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_compareMatchRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_compareMatchRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CompareMatchRuns(ctx, fc.Args["a"].(pulid.ID), fc.Args["b"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MatchMove) graphql.Marshaler {
+			return ec.marshalNMatchMove2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchMoveᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_compareMatchRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchMove(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_compareMatchRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_meetings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17175,6 +20465,52 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RankCount_rank(ctx context.Context, field graphql.CollectedField, obj *model.RankCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankCount_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankCount_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RankCount_count(ctx context.Context, field graphql.CollectedField, obj *model.RankCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _RedeemLoginLinkPayload_sessionToken(ctx context.Context, field graphql.CollectedField, obj *model.RedeemLoginLinkPayload) (ret graphql.Marshaler) {
@@ -18088,6 +21424,70 @@ func (ec *executionContext) _SignOutPayload_signedOut(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_SignOutPayload_signedOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SignOutPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SlotAssignment_slot(ctx context.Context, field graphql.CollectedField, obj *model.SlotAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlotAssignment_slot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HostSlot) graphql.Marshaler {
+			return ec.marshalNHostSlot2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostSlot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlotAssignment_slot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SlotAssignment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostSlot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SlotAssignment_applications(ctx context.Context, field graphql.CollectedField, obj *model.SlotAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlotAssignment_applications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Applications, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlotAssignment_applications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SlotAssignment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -22460,6 +25860,196 @@ func UnmarshalInviteMemberInput(ctx context.Context, raw any) (model.InviteMembe
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMatchOverrideIdInput(ctx context.Context, obj any) (model.MatchOverrideIDInput, error) {
+	var it model.MatchOverrideIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMatchOverrideIdInput unmarshals raw into the MatchOverrideIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMatchOverrideIdInput(ctx context.Context, raw any) (model.MatchOverrideIDInput, error) {
+	var out model.MatchOverrideIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MatchOverrideIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMatchOverrideOrder(ctx context.Context, obj any) (ent.MatchOverrideOrder, error) {
+	var it ent.MatchOverrideOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNMatchOverrideOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchOverrideOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMatchOverrideOrder unmarshals raw into the MatchOverrideOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMatchOverrideOrder(ctx context.Context, raw any) (ent.MatchOverrideOrder, error) {
+	var out ent.MatchOverrideOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MatchOverrideOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMatchRunIdInput(ctx context.Context, obj any) (model.MatchRunIDInput, error) {
+	var it model.MatchRunIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMatchRunIdInput unmarshals raw into the MatchRunIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMatchRunIdInput(ctx context.Context, raw any) (model.MatchRunIDInput, error) {
+	var out model.MatchRunIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MatchRunIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMatchRunOrder(ctx context.Context, obj any) (ent.MatchRunOrder, error) {
+	var it ent.MatchRunOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNMatchRunOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchRunOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMatchRunOrder unmarshals raw into the MatchRunOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMatchRunOrder(ctx context.Context, raw any) (ent.MatchRunOrder, error) {
+	var out ent.MatchRunOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MatchRunOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMeetingFilters(ctx context.Context, obj any) (model.MeetingFilters, error) {
 	var it model.MeetingFilters
 	if obj == nil {
@@ -22784,6 +26374,59 @@ func (ec *executionContext) unmarshalInputOrganisationOrder(ctx context.Context,
 func UnmarshalOrganisationOrder(ctx context.Context, raw any) (ent.OrganisationOrder, error) {
 	var out ent.OrganisationOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganisationOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPlacementOrder(ctx context.Context, obj any) (ent.PlacementOrder, error) {
+	var it ent.PlacementOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNPlacementOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlacementOrder unmarshals raw into the PlacementOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlacementOrder(ctx context.Context, raw any) (ent.PlacementOrder, error) {
+	var out ent.PlacementOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlacementOrder", raw, &out)
 	return out, err
 }
 
@@ -23579,6 +27222,76 @@ func UnmarshalSetAffiliationInput(ctx context.Context, raw any) (model.SetAffili
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetMatchOverrideInput(ctx context.Context, obj any) (model.SetMatchOverrideInput, error) {
+	var it model.SetMatchOverrideInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callId", "applicationId", "slotId", "kind", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		case "applicationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "slotId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slotId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SlotID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNMatchOverrideKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmatchoverrideᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetMatchOverrideInput unmarshals raw into the SetMatchOverrideInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetMatchOverrideInput(ctx context.Context, raw any) (model.SetMatchOverrideInput, error) {
+	var out model.SetMatchOverrideInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetMatchOverrideInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetUserDisabledInput(ctx context.Context, obj any) (model.SetUserDisabledInput, error) {
 	var it model.SetUserDisabledInput
 	if obj == nil {
@@ -23716,6 +27429,55 @@ func (ec *executionContext) unmarshalInputSlotReasonInput(ctx context.Context, o
 func UnmarshalSlotReasonInput(ctx context.Context, raw any) (model.SlotReasonInput, error) {
 	var out model.SlotReasonInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SlotReasonInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStartMatchRunInput(ctx context.Context, obj any) (model.StartMatchRunInput, error) {
+	var it model.StartMatchRunInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callId", "dryRun"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStartMatchRunInput unmarshals raw into the StartMatchRunInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStartMatchRunInput(ctx context.Context, raw any) (model.StartMatchRunInput, error) {
+	var out model.StartMatchRunInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StartMatchRunInput", raw, &out)
 	return out, err
 }
 
@@ -24644,6 +28406,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._RefereeRequest(ctx, sel, obj)
+	case *ent.Placement:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Placement(ctx, sel, obj)
 	case *ent.Organisation:
 		if obj == nil {
 			return graphql.Null
@@ -24659,6 +28426,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Meeting(ctx, sel, obj)
+	case *ent.MatchRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MatchRun(ctx, sel, obj)
+	case *ent.MatchOverride:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MatchOverride(ctx, sel, obj)
 	case *ent.HostSlot:
 		if obj == nil {
 			return graphql.Null
@@ -25171,6 +28948,12 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Application_missing(ctx, field, obj)
 				})
+		case "outcome":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_outcome(ctx, field, obj)
+				})
 		case "reviews":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -25657,6 +29440,12 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "placements":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_placements(ctx, field, obj)
+				})
 		case "applications":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -25668,6 +29457,18 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Call_slots(ctx, field, obj)
+				})
+		case "matchRuns":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_matchRuns(ctx, field, obj)
+				})
+		case "matchOverrides":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_matchOverrides(ctx, field, obj)
 				})
 		case "descriptionHtml":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -26921,6 +30722,468 @@ func (ec *executionContext) _HostSlotPayload(ctx context.Context, sel ast.Select
 	return out
 }
 
+var matchMoveImplementors = []string{"MatchMove"}
+
+func (ec *executionContext) _MatchMove(ctx context.Context, sel ast.SelectionSet, obj *model.MatchMove) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchMoveImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchMove")
+		case "application":
+			out.Values[i] = ec._MatchMove_application(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromSlot":
+			out.Values[i] = ec._MatchMove_fromSlot(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "toSlot":
+			out.Values[i] = ec._MatchMove_toSlot(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matchOutcomeImplementors = []string{"MatchOutcome"}
+
+func (ec *executionContext) _MatchOutcome(ctx context.Context, sel ast.SelectionSet, obj *model.MatchOutcome) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchOutcomeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchOutcome")
+		case "placement":
+			out.Values[i] = ec._MatchOutcome_placement(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "explanation":
+			out.Values[i] = ec._MatchOutcome_explanation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matchOverrideImplementors = []string{"MatchOverride", "Node"}
+
+func (ec *executionContext) _MatchOverride(ctx context.Context, sel ast.SelectionSet, obj *ent.MatchOverride) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchOverrideImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchOverride")
+		case "id":
+			out.Values[i] = ec._MatchOverride_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._MatchOverride_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._MatchOverride_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callID":
+			out.Values[i] = ec._MatchOverride_callID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "applicationID":
+			out.Values[i] = ec._MatchOverride_applicationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slotID":
+			out.Values[i] = ec._MatchOverride_slotID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._MatchOverride_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._MatchOverride_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "call":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchOverride_call(ctx, field, obj)
+				})
+		case "application":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchOverride_application(ctx, field, obj)
+				})
+		case "slot":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchOverride_slot(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matchOverridePayloadImplementors = []string{"MatchOverridePayload"}
+
+func (ec *executionContext) _MatchOverridePayload(ctx context.Context, sel ast.SelectionSet, obj *model.MatchOverridePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchOverridePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchOverridePayload")
+		case "matchOverride":
+			out.Values[i] = ec._MatchOverridePayload_matchOverride(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MatchOverridePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matchReasonImplementors = []string{"MatchReason"}
+
+func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionSet, obj *model.MatchReason) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchReasonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchReason")
+		case "slot":
+			out.Values[i] = ec._MatchReason_slot(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._MatchReason_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rankedHigher":
+			out.Values[i] = ec._MatchReason_rankedHigher(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._MatchReason_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matchRunImplementors = []string{"MatchRun", "Node"}
+
+func (ec *executionContext) _MatchRun(ctx context.Context, sel ast.SelectionSet, obj *ent.MatchRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchRun")
+		case "id":
+			out.Values[i] = ec._MatchRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._MatchRun_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._MatchRun_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callID":
+			out.Values[i] = ec._MatchRun_callID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dryRun":
+			out.Values[i] = ec._MatchRun_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "algorithm":
+			out.Values[i] = ec._MatchRun_algorithm(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._MatchRun_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "seed":
+			out.Values[i] = ec._MatchRun_seed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inputHash":
+			out.Values[i] = ec._MatchRun_inputHash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trainees":
+			out.Values[i] = ec._MatchRun_trainees(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slots":
+			out.Values[i] = ec._MatchRun_slots(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "places":
+			out.Values[i] = ec._MatchRun_places(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matched":
+			out.Values[i] = ec._MatchRun_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "blockingPairs":
+			out.Values[i] = ec._MatchRun_blockingPairs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedAt":
+			out.Values[i] = ec._MatchRun_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "call":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchRun_call(ctx, field, obj)
+				})
+		case "stats":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchRun_stats(ctx, field, obj)
+				})
+		case "assignments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchRun_assignments(ctx, field, obj)
+				})
+		case "unmatched":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchRun_unmatched(ctx, field, obj)
+				})
+		case "explanation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchRun_explanation(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matchRunPayloadImplementors = []string{"MatchRunPayload"}
+
+func (ec *executionContext) _MatchRunPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MatchRunPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchRunPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchRunPayload")
+		case "matchRun":
+			out.Values[i] = ec._MatchRunPayload_matchRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MatchRunPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matchStatsImplementors = []string{"MatchStats"}
+
+func (ec *executionContext) _MatchStats(ctx context.Context, sel ast.SelectionSet, obj *model.MatchStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchStats")
+		case "matchRate":
+			out.Values[i] = ec._MatchStats_matchRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rankReceived":
+			out.Values[i] = ec._MatchStats_rankReceived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var meetingImplementors = []string{"Meeting", "Node"}
 
 func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, obj *ent.Meeting) graphql.Marshaler {
@@ -27650,6 +31913,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startMatchRun":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startMatchRun(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishMatchRun":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishMatchRun(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setMatchOverride":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setMatchOverride(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeMatchOverride":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeMatchOverride(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "scheduleMeeting":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_scheduleMeeting(ctx, field)
@@ -28053,6 +32344,215 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var placementImplementors = []string{"Placement", "Node"}
+
+func (ec *executionContext) _Placement(ctx context.Context, sel ast.SelectionSet, obj *ent.Placement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, placementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Placement")
+		case "id":
+			out.Values[i] = ec._Placement_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Placement_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Placement_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callID":
+			out.Values[i] = ec._Placement_callID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slotID":
+			out.Values[i] = ec._Placement_slotID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hostCentreID":
+			out.Values[i] = ec._Placement_hostCentreID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "applicationID":
+			out.Values[i] = ec._Placement_applicationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "traineeID":
+			out.Values[i] = ec._Placement_traineeID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Placement_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statusReason":
+			out.Values[i] = ec._Placement_statusReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startDate":
+			out.Values[i] = ec._Placement_startDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endDate":
+			out.Values[i] = ec._Placement_endDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "offerDeadline":
+			out.Values[i] = ec._Placement_offerDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sequence":
+			out.Values[i] = ec._Placement_sequence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "call":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Placement_call(ctx, field, obj)
+				})
+		case "slot":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Placement_slot(ctx, field, obj)
+				})
+		case "hostCentre":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Placement_hostCentre(ctx, field, obj)
+				})
+		case "application":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Placement_application(ctx, field, obj)
+				})
+		case "trainee":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Placement_trainee(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var placementConnectionImplementors = []string{"PlacementConnection"}
+
+func (ec *executionContext) _PlacementConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PlacementConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, placementConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlacementConnection")
+		case "edges":
+			out.Values[i] = ec._PlacementConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PlacementConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PlacementConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var placementEdgeImplementors = []string{"PlacementEdge"}
+
+func (ec *executionContext) _PlacementEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PlacementEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, placementEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlacementEdge")
+		case "node":
+			out.Values[i] = ec._PlacementEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PlacementEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -28114,6 +32614,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_workingGroups(ctx, field)
 				})
+		case "compareMatchRuns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_compareMatchRuns(ctx, field)
+				})
 		case "meetings":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -28145,6 +32651,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rankCountImplementors = []string{"RankCount"}
+
+func (ec *executionContext) _RankCount(ctx context.Context, sel ast.SelectionSet, obj *model.RankCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rankCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RankCount")
+		case "rank":
+			out.Values[i] = ec._RankCount_rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._RankCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28546,6 +33090,44 @@ func (ec *executionContext) _SignOutPayload(ctx context.Context, sel ast.Selecti
 			out.Values[i] = graphql.MarshalString("SignOutPayload")
 		case "signedOut":
 			out.Values[i] = ec._SignOutPayload_signedOut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var slotAssignmentImplementors = []string{"SlotAssignment"}
+
+func (ec *executionContext) _SlotAssignment(ctx context.Context, sel ast.SelectionSet, obj *model.SlotAssignment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, slotAssignmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SlotAssignment")
+		case "slot":
+			out.Values[i] = ec._SlotAssignment_slot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applications":
+			out.Values[i] = ec._SlotAssignment_applications(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29992,6 +34574,20 @@ func (ec *executionContext) unmarshalNEndMembershipInput2githubᚗcomᚋgocart�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalNFocusArea2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐFocusArea(ctx context.Context, v any) (vocab.FocusArea, error) {
 	var res vocab.FocusArea
 	err := res.UnmarshalGQL(v)
@@ -30097,6 +34693,14 @@ func (ec *executionContext) marshalNHostRankingPayload2ᚖgithubᚗcomᚋgocart�
 		return graphql.Null
 	}
 	return ec._HostRankingPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHostSlot2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostSlot(ctx context.Context, sel ast.SelectionSet, v *ent.HostSlot) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HostSlot!")
+		return graphql.Null
+	}
+	return ec._HostSlot(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNHostSlotConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostSlotConnection(ctx context.Context, sel ast.SelectionSet, v *ent.HostSlotConnection) graphql.Marshaler {
@@ -30248,6 +34852,174 @@ func (ec *executionContext) marshalNInterestKind2githubᚗcomᚋgocartᚑcoaliti
 func (ec *executionContext) unmarshalNInviteMemberInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐInviteMemberInput(ctx context.Context, v any) (model.InviteMemberInput, error) {
 	res, err := ec.unmarshalInputInviteMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMatchMove2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchMoveᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MatchMove) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatchMove2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchMove(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMatchMove2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchMove(ctx context.Context, sel ast.SelectionSet, v *model.MatchMove) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchMove!")
+		return graphql.Null
+	}
+	return ec._MatchMove(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMatchOverride2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchOverrideᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MatchOverride) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatchOverride2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchOverride(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMatchOverride2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchOverride(ctx context.Context, sel ast.SelectionSet, v *ent.MatchOverride) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchOverride!")
+		return graphql.Null
+	}
+	return ec._MatchOverride(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMatchOverrideIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchOverrideIDInput(ctx context.Context, v any) (model.MatchOverrideIDInput, error) {
+	res, err := ec.unmarshalInputMatchOverrideIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMatchOverrideKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmatchoverrideᚐKind(ctx context.Context, v any) (matchoverride.Kind, error) {
+	var res matchoverride.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMatchOverrideKind2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmatchoverrideᚐKind(ctx context.Context, sel ast.SelectionSet, v matchoverride.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNMatchOverrideOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchOverrideOrderField(ctx context.Context, v any) (*ent.MatchOverrideOrderField, error) {
+	var res = new(ent.MatchOverrideOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMatchOverrideOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchOverrideOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.MatchOverrideOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchOverrideOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNMatchOverridePayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchOverridePayload(ctx context.Context, sel ast.SelectionSet, v *model.MatchOverridePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchOverridePayload!")
+		return graphql.Null
+	}
+	return ec._MatchOverridePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMatchReason2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MatchReason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatchReason2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMatchReason2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchReason(ctx context.Context, sel ast.SelectionSet, v *model.MatchReason) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchReason!")
+		return graphql.Null
+	}
+	return ec._MatchReason(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMatchRun2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchRunᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MatchRun) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatchRun2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchRun(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMatchRun2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchRun(ctx context.Context, sel ast.SelectionSet, v *ent.MatchRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchRun!")
+		return graphql.Null
+	}
+	return ec._MatchRun(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMatchRunIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchRunIDInput(ctx context.Context, v any) (model.MatchRunIDInput, error) {
+	res, err := ec.unmarshalInputMatchRunIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMatchRunOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchRunOrderField(ctx context.Context, v any) (*ent.MatchRunOrderField, error) {
+	var res = new(ent.MatchRunOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMatchRunOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchRunOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.MatchRunOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchRunOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNMatchRunPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchRunPayload(ctx context.Context, sel ast.SelectionSet, v *model.MatchRunPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchRunPayload!")
+		return graphql.Null
+	}
+	return ec._MatchRunPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMatchStats2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchStats(ctx context.Context, sel ast.SelectionSet, v *model.MatchStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchStats!")
+		return graphql.Null
+	}
+	return ec._MatchStats(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMeetingConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeetingConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MeetingConnection) graphql.Marshaler {
@@ -30425,9 +35197,65 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPlacementConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PlacementConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlacementConnection!")
+		return graphql.Null
+	}
+	return ec._PlacementConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPlacementOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementOrderField(ctx context.Context, v any) (*ent.PlacementOrderField, error) {
+	var res = new(ent.PlacementOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlacementOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PlacementOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlacementOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNPlacementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋplacementᚐStatus(ctx context.Context, v any) (placement.Status, error) {
+	var res placement.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlacementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋplacementᚐStatus(ctx context.Context, sel ast.SelectionSet, v placement.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNProposeSlotInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐProposeSlotInput(ctx context.Context, v any) (model.ProposeSlotInput, error) {
 	res, err := ec.unmarshalInputProposeSlotInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRankCount2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRankCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RankCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRankCount2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRankCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRankCount2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRankCount(ctx context.Context, sel ast.SelectionSet, v *model.RankCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RankCount!")
+		return graphql.Null
+	}
+	return ec._RankCount(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRecordMeetingMinutesInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRecordMeetingMinutesInput(ctx context.Context, v any) (model.RecordMeetingMinutesInput, error) {
@@ -30660,6 +35488,11 @@ func (ec *executionContext) unmarshalNSetAffiliationInput2githubᚗcomᚋgocart�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSetMatchOverrideInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSetMatchOverrideInput(ctx context.Context, v any) (model.SetMatchOverrideInput, error) {
+	res, err := ec.unmarshalInputSetMatchOverrideInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSetUserDisabledInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSetUserDisabledInput(ctx context.Context, v any) (model.SetUserDisabledInput, error) {
 	res, err := ec.unmarshalInputSetUserDisabledInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30673,6 +35506,30 @@ func (ec *executionContext) marshalNSignOutPayload2ᚖgithubᚗcomᚋgocartᚑco
 	return ec._SignOutPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSlotAssignment2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSlotAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SlotAssignment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSlotAssignment2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSlotAssignment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSlotAssignment2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSlotAssignment(ctx context.Context, sel ast.SelectionSet, v *model.SlotAssignment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SlotAssignment!")
+		return graphql.Null
+	}
+	return ec._SlotAssignment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSlotIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSlotIDInput(ctx context.Context, v any) (model.SlotIDInput, error) {
 	res, err := ec.unmarshalInputSlotIdInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30680,6 +35537,11 @@ func (ec *executionContext) unmarshalNSlotIdInput2githubᚗcomᚋgocartᚑcoalit
 
 func (ec *executionContext) unmarshalNSlotReasonInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSlotReasonInput(ctx context.Context, v any) (model.SlotReasonInput, error) {
 	res, err := ec.unmarshalInputSlotReasonInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNStartMatchRunInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStartMatchRunInput(ctx context.Context, v any) (model.StartMatchRunInput, error) {
+	res, err := ec.unmarshalInputStartMatchRunInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -31773,6 +36635,27 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) marshalOMatchOutcome2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchOutcome(ctx context.Context, sel ast.SelectionSet, v *model.MatchOutcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MatchOutcome(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMatchOverride2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchOverride(ctx context.Context, sel ast.SelectionSet, v *ent.MatchOverride) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MatchOverride(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMatchRun2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMatchRun(ctx context.Context, sel ast.SelectionSet, v *ent.MatchRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MatchRun(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOMeeting2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMeeting(ctx context.Context, sel ast.SelectionSet, v *ent.Meeting) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -31933,6 +36816,41 @@ func (ec *executionContext) unmarshalOOrganisationOrder2ᚖgithubᚗcomᚋgocart
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputOrganisationOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPlacement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacement(ctx context.Context, sel ast.SelectionSet, v *ent.Placement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Placement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPlacementEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PlacementEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPlacementEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPlacementEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PlacementEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PlacementEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPlacementOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementOrder(ctx context.Context, v any) (*ent.PlacementOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPlacementOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
 )
 
@@ -22,5 +23,7 @@ type Resolver struct {
 	Groups *groups.WorkingGroups
 	// Programme runs calls and their slots.
 	Programme *programme.Service
+	// Placement runs and publishes matches.
+	Placement *placement.Service
 	Now       func() time.Time
 }

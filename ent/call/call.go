@@ -65,12 +65,39 @@ const (
 	FieldNoRepeatMonths = "no_repeat_months"
 	// FieldRankingDeadline holds the string denoting the ranking_deadline field in the database.
 	FieldRankingDeadline = "ranking_deadline"
+	// EdgeMatchRuns holds the string denoting the match_runs edge name in mutations.
+	EdgeMatchRuns = "match_runs"
+	// EdgeMatchOverrides holds the string denoting the match_overrides edge name in mutations.
+	EdgeMatchOverrides = "match_overrides"
+	// EdgePlacements holds the string denoting the placements edge name in mutations.
+	EdgePlacements = "placements"
 	// EdgeApplications holds the string denoting the applications edge name in mutations.
 	EdgeApplications = "applications"
 	// EdgeSlots holds the string denoting the slots edge name in mutations.
 	EdgeSlots = "slots"
 	// Table holds the table name of the call in the database.
 	Table = "calls"
+	// MatchRunsTable is the table that holds the match_runs relation/edge.
+	MatchRunsTable = "match_runs"
+	// MatchRunsInverseTable is the table name for the MatchRun entity.
+	// It exists in this package in order to avoid circular dependency with the "matchrun" package.
+	MatchRunsInverseTable = "match_runs"
+	// MatchRunsColumn is the table column denoting the match_runs relation/edge.
+	MatchRunsColumn = "call_id"
+	// MatchOverridesTable is the table that holds the match_overrides relation/edge.
+	MatchOverridesTable = "match_overrides"
+	// MatchOverridesInverseTable is the table name for the MatchOverride entity.
+	// It exists in this package in order to avoid circular dependency with the "matchoverride" package.
+	MatchOverridesInverseTable = "match_overrides"
+	// MatchOverridesColumn is the table column denoting the match_overrides relation/edge.
+	MatchOverridesColumn = "call_id"
+	// PlacementsTable is the table that holds the placements relation/edge.
+	PlacementsTable = "placements"
+	// PlacementsInverseTable is the table name for the Placement entity.
+	// It exists in this package in order to avoid circular dependency with the "placement" package.
+	PlacementsInverseTable = "placements"
+	// PlacementsColumn is the table column denoting the placements relation/edge.
+	PlacementsColumn = "call_id"
 	// ApplicationsTable is the table that holds the applications relation/edge.
 	ApplicationsTable = "applications"
 	// ApplicationsInverseTable is the table name for the Application entity.
@@ -320,6 +347,48 @@ func ByRankingDeadline(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRankingDeadline, opts...).ToFunc()
 }
 
+// ByMatchRunsCount orders the results by match_runs count.
+func ByMatchRunsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMatchRunsStep(), opts...)
+	}
+}
+
+// ByMatchRuns orders the results by match_runs terms.
+func ByMatchRuns(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMatchRunsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByMatchOverridesCount orders the results by match_overrides count.
+func ByMatchOverridesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMatchOverridesStep(), opts...)
+	}
+}
+
+// ByMatchOverrides orders the results by match_overrides terms.
+func ByMatchOverrides(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMatchOverridesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByPlacementsCount orders the results by placements count.
+func ByPlacementsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPlacementsStep(), opts...)
+	}
+}
+
+// ByPlacements orders the results by placements terms.
+func ByPlacements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPlacementsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByApplicationsCount orders the results by applications count.
 func ByApplicationsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -346,6 +415,27 @@ func BySlots(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newSlotsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
+}
+func newMatchRunsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MatchRunsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MatchRunsTable, MatchRunsColumn),
+	)
+}
+func newMatchOverridesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MatchOverridesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MatchOverridesTable, MatchOverridesColumn),
+	)
+}
+func newPlacementsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PlacementsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PlacementsTable, PlacementsColumn),
+	)
 }
 func newApplicationsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(

@@ -1027,6 +1027,75 @@ func RankingDeadlineNotNil() predicate.Call {
 	return predicate.Call(sql.FieldNotNull(FieldRankingDeadline))
 }
 
+// HasMatchRuns applies the HasEdge predicate on the "match_runs" edge.
+func HasMatchRuns() predicate.Call {
+	return predicate.Call(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MatchRunsTable, MatchRunsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMatchRunsWith applies the HasEdge predicate on the "match_runs" edge with a given conditions (other predicates).
+func HasMatchRunsWith(preds ...predicate.MatchRun) predicate.Call {
+	return predicate.Call(func(s *sql.Selector) {
+		step := newMatchRunsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMatchOverrides applies the HasEdge predicate on the "match_overrides" edge.
+func HasMatchOverrides() predicate.Call {
+	return predicate.Call(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MatchOverridesTable, MatchOverridesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMatchOverridesWith applies the HasEdge predicate on the "match_overrides" edge with a given conditions (other predicates).
+func HasMatchOverridesWith(preds ...predicate.MatchOverride) predicate.Call {
+	return predicate.Call(func(s *sql.Selector) {
+		step := newMatchOverridesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasPlacements applies the HasEdge predicate on the "placements" edge.
+func HasPlacements() predicate.Call {
+	return predicate.Call(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PlacementsTable, PlacementsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPlacementsWith applies the HasEdge predicate on the "placements" edge with a given conditions (other predicates).
+func HasPlacementsWith(preds ...predicate.Placement) predicate.Call {
+	return predicate.Call(func(s *sql.Selector) {
+		step := newPlacementsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasApplications applies the HasEdge predicate on the "applications" edge.
 func HasApplications() predicate.Call {
 	return predicate.Call(func(s *sql.Selector) {

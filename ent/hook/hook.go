@@ -165,6 +165,30 @@ func (f LoginLinkFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginLinkMutation", m)
 }
 
+// The MatchOverrideFunc type is an adapter to allow the use of ordinary
+// function as MatchOverride mutator.
+type MatchOverrideFunc func(context.Context, *ent.MatchOverrideMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MatchOverrideFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MatchOverrideMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MatchOverrideMutation", m)
+}
+
+// The MatchRunFunc type is an adapter to allow the use of ordinary
+// function as MatchRun mutator.
+type MatchRunFunc func(context.Context, *ent.MatchRunMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MatchRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MatchRunMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MatchRunMutation", m)
+}
+
 // The MeetingFunc type is an adapter to allow the use of ordinary
 // function as Meeting mutator.
 type MeetingFunc func(context.Context, *ent.MeetingMutation) (ent.Value, error)
@@ -211,6 +235,18 @@ func (f OutboxMessageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxMessageMutation", m)
+}
+
+// The PlacementFunc type is an adapter to allow the use of ordinary
+// function as Placement mutator.
+type PlacementFunc func(context.Context, *ent.PlacementMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PlacementFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PlacementMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PlacementMutation", m)
 }
 
 // The RefereeRequestFunc type is an adapter to allow the use of ordinary

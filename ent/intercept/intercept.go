@@ -21,10 +21,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
@@ -440,6 +443,60 @@ func (f TraverseLoginLink) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.LoginLinkQuery", q)
 }
 
+// The MatchOverrideFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MatchOverrideFunc func(context.Context, *ent.MatchOverrideQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MatchOverrideFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MatchOverrideQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MatchOverrideQuery", q)
+}
+
+// The TraverseMatchOverride type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMatchOverride func(context.Context, *ent.MatchOverrideQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMatchOverride) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMatchOverride) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MatchOverrideQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MatchOverrideQuery", q)
+}
+
+// The MatchRunFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MatchRunFunc func(context.Context, *ent.MatchRunQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MatchRunFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MatchRunQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MatchRunQuery", q)
+}
+
+// The TraverseMatchRun type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMatchRun func(context.Context, *ent.MatchRunQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMatchRun) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMatchRun) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MatchRunQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MatchRunQuery", q)
+}
+
 // The MeetingFunc type is an adapter to allow the use of ordinary function as a Querier.
 type MeetingFunc func(context.Context, *ent.MeetingQuery) (ent.Value, error)
 
@@ -546,6 +603,33 @@ func (f TraverseOutboxMessage) Traverse(ctx context.Context, q ent.Query) error 
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxMessageQuery", q)
+}
+
+// The PlacementFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PlacementFunc func(context.Context, *ent.PlacementQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PlacementFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PlacementQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PlacementQuery", q)
+}
+
+// The TraversePlacement type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePlacement func(context.Context, *ent.PlacementQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePlacement) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePlacement) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlacementQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PlacementQuery", q)
 }
 
 // The RefereeRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -712,6 +796,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.JobQuery, predicate.Job, job.OrderOption]{typ: ent.TypeJob, tq: q}, nil
 	case *ent.LoginLinkQuery:
 		return &query[*ent.LoginLinkQuery, predicate.LoginLink, loginlink.OrderOption]{typ: ent.TypeLoginLink, tq: q}, nil
+	case *ent.MatchOverrideQuery:
+		return &query[*ent.MatchOverrideQuery, predicate.MatchOverride, matchoverride.OrderOption]{typ: ent.TypeMatchOverride, tq: q}, nil
+	case *ent.MatchRunQuery:
+		return &query[*ent.MatchRunQuery, predicate.MatchRun, matchrun.OrderOption]{typ: ent.TypeMatchRun, tq: q}, nil
 	case *ent.MeetingQuery:
 		return &query[*ent.MeetingQuery, predicate.Meeting, meeting.OrderOption]{typ: ent.TypeMeeting, tq: q}, nil
 	case *ent.MembershipQuery:
@@ -720,6 +808,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OrganisationQuery, predicate.Organisation, organisation.OrderOption]{typ: ent.TypeOrganisation, tq: q}, nil
 	case *ent.OutboxMessageQuery:
 		return &query[*ent.OutboxMessageQuery, predicate.OutboxMessage, outboxmessage.OrderOption]{typ: ent.TypeOutboxMessage, tq: q}, nil
+	case *ent.PlacementQuery:
+		return &query[*ent.PlacementQuery, predicate.Placement, placement.OrderOption]{typ: ent.TypePlacement, tq: q}, nil
 	case *ent.RefereeRequestQuery:
 		return &query[*ent.RefereeRequestQuery, predicate.RefereeRequest, refereerequest.OrderOption]{typ: ent.TypeRefereeRequest, tq: q}, nil
 	case *ent.ReviewQuery:

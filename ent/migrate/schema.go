@@ -556,6 +556,95 @@ var (
 			},
 		},
 	}
+	// MatchOverridesColumns holds the columns for the "match_overrides" table.
+	MatchOverridesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PIN", "EXCLUDE"}},
+		{Name: "reason", Type: field.TypeString, Size: 500},
+		{Name: "call_id", Type: field.TypeString},
+		{Name: "application_id", Type: field.TypeString},
+		{Name: "slot_id", Type: field.TypeString},
+	}
+	// MatchOverridesTable holds the schema information for the "match_overrides" table.
+	MatchOverridesTable = &schema.Table{
+		Name:       "match_overrides",
+		Columns:    MatchOverridesColumns,
+		PrimaryKey: []*schema.Column{MatchOverridesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "match_overrides_calls_match_overrides",
+				Columns:    []*schema.Column{MatchOverridesColumns[5]},
+				RefColumns: []*schema.Column{CallsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "match_overrides_applications_application",
+				Columns:    []*schema.Column{MatchOverridesColumns[6]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "match_overrides_host_slots_slot",
+				Columns:    []*schema.Column{MatchOverridesColumns[7]},
+				RefColumns: []*schema.Column{HostSlotsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "matchoverride_call_id_application_id_slot_id",
+				Unique:  true,
+				Columns: []*schema.Column{MatchOverridesColumns[5], MatchOverridesColumns[6], MatchOverridesColumns[7]},
+			},
+		},
+	}
+	// MatchRunsColumns holds the columns for the "match_runs" table.
+	MatchRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "dry_run", Type: field.TypeBool},
+		{Name: "algorithm", Type: field.TypeString},
+		{Name: "version", Type: field.TypeString},
+		{Name: "seed", Type: field.TypeInt64},
+		{Name: "input_hash", Type: field.TypeString},
+		{Name: "input", Type: field.TypeJSON},
+		{Name: "pins", Type: field.TypeJSON},
+		{Name: "assignments", Type: field.TypeJSON},
+		{Name: "unmatched", Type: field.TypeJSON},
+		{Name: "trainees", Type: field.TypeInt},
+		{Name: "slots", Type: field.TypeInt},
+		{Name: "places", Type: field.TypeInt},
+		{Name: "matched", Type: field.TypeInt},
+		{Name: "blocking_pairs", Type: field.TypeInt},
+		{Name: "published_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeString, Nullable: true},
+		{Name: "placement_start", Type: field.TypeString, Nullable: true},
+		{Name: "call_id", Type: field.TypeString},
+	}
+	// MatchRunsTable holds the schema information for the "match_runs" table.
+	MatchRunsTable = &schema.Table{
+		Name:       "match_runs",
+		Columns:    MatchRunsColumns,
+		PrimaryKey: []*schema.Column{MatchRunsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "match_runs_calls_match_runs",
+				Columns:    []*schema.Column{MatchRunsColumns[20]},
+				RefColumns: []*schema.Column{CallsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "matchrun_call_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MatchRunsColumns[20], MatchRunsColumns[1]},
+			},
+		},
+	}
 	// MeetingsColumns holds the columns for the "meetings" table.
 	MeetingsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -742,6 +831,84 @@ var (
 				Name:    "outboxmessage_recipient",
 				Unique:  false,
 				Columns: []*schema.Column{OutboxMessagesColumns[5]},
+			},
+		},
+	}
+	// PlacementsColumns holds the columns for the "placements" table.
+	PlacementsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "run_id", Type: field.TypeString, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OFFERED", "ACCEPTED", "CONFIRMED", "COMPLETED", "DECLINED", "EXPIRED", "CANCELLED"}, Default: "OFFERED"},
+		{Name: "status_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "start_date", Type: field.TypeString},
+		{Name: "end_date", Type: field.TypeString},
+		{Name: "offer_deadline", Type: field.TypeTime},
+		{Name: "sequence", Type: field.TypeInt, Default: 0},
+		{Name: "call_id", Type: field.TypeString},
+		{Name: "slot_id", Type: field.TypeString},
+		{Name: "host_centre_id", Type: field.TypeString},
+		{Name: "application_id", Type: field.TypeString},
+		{Name: "trainee_id", Type: field.TypeString},
+	}
+	// PlacementsTable holds the schema information for the "placements" table.
+	PlacementsTable = &schema.Table{
+		Name:       "placements",
+		Columns:    PlacementsColumns,
+		PrimaryKey: []*schema.Column{PlacementsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "placements_calls_placements",
+				Columns:    []*schema.Column{PlacementsColumns[10]},
+				RefColumns: []*schema.Column{CallsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "placements_host_slots_slot",
+				Columns:    []*schema.Column{PlacementsColumns[11]},
+				RefColumns: []*schema.Column{HostSlotsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "placements_host_centres_host_centre",
+				Columns:    []*schema.Column{PlacementsColumns[12]},
+				RefColumns: []*schema.Column{HostCentresColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "placements_applications_application",
+				Columns:    []*schema.Column{PlacementsColumns[13]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "placements_users_trainee",
+				Columns:    []*schema.Column{PlacementsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "placement_call_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{PlacementsColumns[10], PlacementsColumns[4]},
+			},
+			{
+				Name:    "placement_slot_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{PlacementsColumns[11], PlacementsColumns[4]},
+			},
+			{
+				Name:    "placement_trainee_id",
+				Unique:  false,
+				Columns: []*schema.Column{PlacementsColumns[14]},
+			},
+			{
+				Name:    "placement_host_centre_id",
+				Unique:  false,
+				Columns: []*schema.Column{PlacementsColumns[12]},
 			},
 		},
 	}
@@ -988,10 +1155,13 @@ var (
 		HostSlotsTable,
 		JobsTable,
 		LoginLinksTable,
+		MatchOverridesTable,
+		MatchRunsTable,
 		MeetingsTable,
 		MembershipsTable,
 		OrganisationsTable,
 		OutboxMessagesTable,
+		PlacementsTable,
 		RefereeRequestsTable,
 		ReviewsTable,
 		SessionsTable,
@@ -1021,10 +1191,19 @@ func init() {
 	HostRankingsTable.ForeignKeys[2].RefTable = ApplicationsTable
 	HostSlotsTable.ForeignKeys[0].RefTable = CallsTable
 	HostSlotsTable.ForeignKeys[1].RefTable = HostCentresTable
+	MatchOverridesTable.ForeignKeys[0].RefTable = CallsTable
+	MatchOverridesTable.ForeignKeys[1].RefTable = ApplicationsTable
+	MatchOverridesTable.ForeignKeys[2].RefTable = HostSlotsTable
+	MatchRunsTable.ForeignKeys[0].RefTable = CallsTable
 	MeetingsTable.ForeignKeys[0].RefTable = WorkingGroupsTable
 	MembershipsTable.ForeignKeys[0].RefTable = OrganisationsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	MembershipsTable.ForeignKeys[2].RefTable = WorkingGroupsTable
+	PlacementsTable.ForeignKeys[0].RefTable = CallsTable
+	PlacementsTable.ForeignKeys[1].RefTable = HostSlotsTable
+	PlacementsTable.ForeignKeys[2].RefTable = HostCentresTable
+	PlacementsTable.ForeignKeys[3].RefTable = ApplicationsTable
+	PlacementsTable.ForeignKeys[4].RefTable = UsersTable
 	RefereeRequestsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ReviewsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ReviewsTable.ForeignKeys[1].RefTable = UsersTable

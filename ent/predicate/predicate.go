@@ -45,6 +45,12 @@ type Job func(*sql.Selector)
 // LoginLink is the predicate function for loginlink builders.
 type LoginLink func(*sql.Selector)
 
+// MatchOverride is the predicate function for matchoverride builders.
+type MatchOverride func(*sql.Selector)
+
+// MatchRun is the predicate function for matchrun builders.
+type MatchRun func(*sql.Selector)
+
 // Meeting is the predicate function for meeting builders.
 type Meeting func(*sql.Selector)
 
@@ -56,6 +62,9 @@ type Organisation func(*sql.Selector)
 
 // OutboxMessage is the predicate function for outboxmessage builders.
 type OutboxMessage func(*sql.Selector)
+
+// Placement is the predicate function for placement builders.
+type Placement func(*sql.Selector)
 
 // RefereeRequest is the predicate function for refereerequest builders.
 type RefereeRequest func(*sql.Selector)

@@ -423,6 +423,54 @@ func (f LoginLinkMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginLinkMutation", m)
 }
 
+// The MatchOverrideQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MatchOverrideQueryRuleFunc func(context.Context, *ent.MatchOverrideQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MatchOverrideQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MatchOverrideQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MatchOverrideQuery", q)
+}
+
+// The MatchOverrideMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MatchOverrideMutationRuleFunc func(context.Context, *ent.MatchOverrideMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MatchOverrideMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MatchOverrideMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MatchOverrideMutation", m)
+}
+
+// The MatchRunQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MatchRunQueryRuleFunc func(context.Context, *ent.MatchRunQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MatchRunQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MatchRunQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MatchRunQuery", q)
+}
+
+// The MatchRunMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MatchRunMutationRuleFunc func(context.Context, *ent.MatchRunMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MatchRunMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MatchRunMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MatchRunMutation", m)
+}
+
 // The MeetingQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MeetingQueryRuleFunc func(context.Context, *ent.MeetingQuery) error
@@ -517,6 +565,30 @@ func (f OutboxMessageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxMessageMutation", m)
+}
+
+// The PlacementQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PlacementQueryRuleFunc func(context.Context, *ent.PlacementQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PlacementQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlacementQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PlacementQuery", q)
+}
+
+// The PlacementMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PlacementMutationRuleFunc func(context.Context, *ent.PlacementMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PlacementMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PlacementMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PlacementMutation", m)
 }
 
 // The RefereeRequestQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -700,6 +772,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.LoginLinkQuery:
 		return q.Filter(), nil
+	case *ent.MatchOverrideQuery:
+		return q.Filter(), nil
+	case *ent.MatchRunQuery:
+		return q.Filter(), nil
 	case *ent.MeetingQuery:
 		return q.Filter(), nil
 	case *ent.MembershipQuery:
@@ -707,6 +783,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.OrganisationQuery:
 		return q.Filter(), nil
 	case *ent.OutboxMessageQuery:
+		return q.Filter(), nil
+	case *ent.PlacementQuery:
 		return q.Filter(), nil
 	case *ent.RefereeRequestQuery:
 		return q.Filter(), nil
@@ -751,6 +829,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.LoginLinkMutation:
 		return m.Filter(), nil
+	case *ent.MatchOverrideMutation:
+		return m.Filter(), nil
+	case *ent.MatchRunMutation:
+		return m.Filter(), nil
 	case *ent.MeetingMutation:
 		return m.Filter(), nil
 	case *ent.MembershipMutation:
@@ -758,6 +840,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.OrganisationMutation:
 		return m.Filter(), nil
 	case *ent.OutboxMessageMutation:
+		return m.Filter(), nil
+	case *ent.PlacementMutation:
 		return m.Filter(), nil
 	case *ent.RefereeRequestMutation:
 		return m.Filter(), nil

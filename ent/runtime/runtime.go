@@ -19,10 +19,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema"
@@ -859,6 +862,84 @@ func init() {
 	loginlinkDescID := loginlinkMixinFields0[0].Descriptor()
 	// loginlink.DefaultID holds the default value on creation for the id field.
 	loginlink.DefaultID = loginlinkDescID.Default.(func() pulid.ID)
+	matchoverrideMixin := schema.MatchOverride{}.Mixin()
+	matchoverride.Policy = privacy.NewPolicies(schema.MatchOverride{})
+	matchoverride.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := matchoverride.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	matchoverrideMixinFields0 := matchoverrideMixin[0].Fields()
+	_ = matchoverrideMixinFields0
+	matchoverrideMixinFields1 := matchoverrideMixin[1].Fields()
+	_ = matchoverrideMixinFields1
+	matchoverrideFields := schema.MatchOverride{}.Fields()
+	_ = matchoverrideFields
+	// matchoverrideDescCreatedAt is the schema descriptor for created_at field.
+	matchoverrideDescCreatedAt := matchoverrideMixinFields1[0].Descriptor()
+	// matchoverride.DefaultCreatedAt holds the default value on creation for the created_at field.
+	matchoverride.DefaultCreatedAt = matchoverrideDescCreatedAt.Default.(func() time.Time)
+	// matchoverrideDescUpdatedAt is the schema descriptor for updated_at field.
+	matchoverrideDescUpdatedAt := matchoverrideMixinFields1[1].Descriptor()
+	// matchoverride.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	matchoverride.DefaultUpdatedAt = matchoverrideDescUpdatedAt.Default.(func() time.Time)
+	// matchoverride.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	matchoverride.UpdateDefaultUpdatedAt = matchoverrideDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// matchoverrideDescReason is the schema descriptor for reason field.
+	matchoverrideDescReason := matchoverrideFields[4].Descriptor()
+	// matchoverride.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	matchoverride.ReasonValidator = func() func(string) error {
+		validators := matchoverrideDescReason.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reason string) error {
+			for _, fn := range fns {
+				if err := fn(reason); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// matchoverrideDescID is the schema descriptor for id field.
+	matchoverrideDescID := matchoverrideMixinFields0[0].Descriptor()
+	// matchoverride.DefaultID holds the default value on creation for the id field.
+	matchoverride.DefaultID = matchoverrideDescID.Default.(func() pulid.ID)
+	matchrunMixin := schema.MatchRun{}.Mixin()
+	matchrun.Policy = privacy.NewPolicies(schema.MatchRun{})
+	matchrun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := matchrun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	matchrunMixinFields0 := matchrunMixin[0].Fields()
+	_ = matchrunMixinFields0
+	matchrunMixinFields1 := matchrunMixin[1].Fields()
+	_ = matchrunMixinFields1
+	matchrunFields := schema.MatchRun{}.Fields()
+	_ = matchrunFields
+	// matchrunDescCreatedAt is the schema descriptor for created_at field.
+	matchrunDescCreatedAt := matchrunMixinFields1[0].Descriptor()
+	// matchrun.DefaultCreatedAt holds the default value on creation for the created_at field.
+	matchrun.DefaultCreatedAt = matchrunDescCreatedAt.Default.(func() time.Time)
+	// matchrunDescUpdatedAt is the schema descriptor for updated_at field.
+	matchrunDescUpdatedAt := matchrunMixinFields1[1].Descriptor()
+	// matchrun.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	matchrun.DefaultUpdatedAt = matchrunDescUpdatedAt.Default.(func() time.Time)
+	// matchrun.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	matchrun.UpdateDefaultUpdatedAt = matchrunDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// matchrunDescID is the schema descriptor for id field.
+	matchrunDescID := matchrunMixinFields0[0].Descriptor()
+	// matchrun.DefaultID holds the default value on creation for the id field.
+	matchrun.DefaultID = matchrunDescID.Default.(func() pulid.ID)
 	meetingMixin := schema.Meeting{}.Mixin()
 	meeting.Policy = privacy.NewPolicies(schema.Meeting{})
 	meeting.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1199,6 +1280,56 @@ func init() {
 	outboxmessageDescID := outboxmessageMixinFields0[0].Descriptor()
 	// outboxmessage.DefaultID holds the default value on creation for the id field.
 	outboxmessage.DefaultID = outboxmessageDescID.Default.(func() pulid.ID)
+	placementMixin := schema.Placement{}.Mixin()
+	placement.Policy = privacy.NewPolicies(schema.Placement{})
+	placement.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := placement.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	placementMixinFields0 := placementMixin[0].Fields()
+	_ = placementMixinFields0
+	placementMixinFields1 := placementMixin[1].Fields()
+	_ = placementMixinFields1
+	placementFields := schema.Placement{}.Fields()
+	_ = placementFields
+	// placementDescCreatedAt is the schema descriptor for created_at field.
+	placementDescCreatedAt := placementMixinFields1[0].Descriptor()
+	// placement.DefaultCreatedAt holds the default value on creation for the created_at field.
+	placement.DefaultCreatedAt = placementDescCreatedAt.Default.(func() time.Time)
+	// placementDescUpdatedAt is the schema descriptor for updated_at field.
+	placementDescUpdatedAt := placementMixinFields1[1].Descriptor()
+	// placement.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	placement.DefaultUpdatedAt = placementDescUpdatedAt.Default.(func() time.Time)
+	// placement.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	placement.UpdateDefaultUpdatedAt = placementDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// placementDescStatusReason is the schema descriptor for status_reason field.
+	placementDescStatusReason := placementFields[7].Descriptor()
+	// placement.DefaultStatusReason holds the default value on creation for the status_reason field.
+	placement.DefaultStatusReason = placementDescStatusReason.Default.(string)
+	// placement.StatusReasonValidator is a validator for the "status_reason" field. It is called by the builders before save.
+	placement.StatusReasonValidator = placementDescStatusReason.Validators[0].(func(string) error)
+	// placementDescStartDate is the schema descriptor for start_date field.
+	placementDescStartDate := placementFields[8].Descriptor()
+	// placement.StartDateValidator is a validator for the "start_date" field. It is called by the builders before save.
+	placement.StartDateValidator = placementDescStartDate.Validators[0].(func(string) error)
+	// placementDescEndDate is the schema descriptor for end_date field.
+	placementDescEndDate := placementFields[9].Descriptor()
+	// placement.EndDateValidator is a validator for the "end_date" field. It is called by the builders before save.
+	placement.EndDateValidator = placementDescEndDate.Validators[0].(func(string) error)
+	// placementDescSequence is the schema descriptor for sequence field.
+	placementDescSequence := placementFields[11].Descriptor()
+	// placement.DefaultSequence holds the default value on creation for the sequence field.
+	placement.DefaultSequence = placementDescSequence.Default.(int)
+	// placement.SequenceValidator is a validator for the "sequence" field. It is called by the builders before save.
+	placement.SequenceValidator = placementDescSequence.Validators[0].(func(int) error)
+	// placementDescID is the schema descriptor for id field.
+	placementDescID := placementMixinFields0[0].Descriptor()
+	// placement.DefaultID holds the default value on creation for the id field.
+	placement.DefaultID = placementDescID.Default.(func() pulid.ID)
 	refereerequestMixin := schema.RefereeRequest{}.Mixin()
 	refereerequest.Policy = privacy.NewPolicies(schema.RefereeRequest{})
 	refereerequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -73,6 +73,11 @@ func (Call) Fields() []ent.Field {
 // Edges of Call.
 func (Call) Edges() []ent.Edge {
 	return []ent.Edge{
+		edge.To("match_runs", MatchRun.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("match_overrides", MatchOverride.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("placements", Placement.Type).
+			Comment("Placements of the call (as visible to the viewer).").
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("applications", Application.Type).
 			Comment("Applications to the call (as visible to the viewer).").
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),

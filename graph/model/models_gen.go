@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -317,6 +318,57 @@ type InviteMemberInput struct {
 	TermEnd vocab.Date `json:"termEnd"`
 }
 
+// An application that moves between two runs.
+type MatchMove struct {
+	Application *ent.Application `json:"application"`
+	// Null when unmatched in that run.
+	FromSlot *ent.HostSlot `json:"fromSlot,omitempty"`
+	ToSlot   *ent.HostSlot `json:"toSlot,omitempty"`
+}
+
+// The published outcome of an application, for the trainee and staff.
+type MatchOutcome struct {
+	// The placement offered, when matched.
+	Placement *ent.Placement `json:"placement,omitempty"`
+	// For an unmatched application: why not, slot by slot.
+	Explanation []*MatchReason `json:"explanation"`
+}
+
+type MatchOverrideIDInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type MatchOverridePayload struct {
+	MatchOverride *ent.MatchOverride `json:"matchOverride,omitempty"`
+	UserErrors    []*UserError       `json:"userErrors"`
+}
+
+// Why an application did not get a slot it listed (or a better one).
+type MatchReason struct {
+	Slot *ent.HostSlot `json:"slot,omitempty"`
+	// FULL: the slot's places went to applicants the host ranked higher; NOT_RANKED: the host did not rank this applicant; NO_CAPACITY: the slot had no place left (e.g. all pinned).
+	Code string `json:"code"`
+	// For FULL: how many of those placed in the slot the host ranked higher.
+	RankedHigher int    `json:"rankedHigher"`
+	Message      string `json:"message"`
+}
+
+type MatchRunIDInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type MatchRunPayload struct {
+	MatchRun   *ent.MatchRun `json:"matchRun,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
+}
+
+type MatchStats struct {
+	// Matched applications ÷ applications in the run (0 when empty).
+	MatchRate float64 `json:"matchRate"`
+	// By the place, in the trainee's ranking, of the centre they were matched to.
+	RankReceived []*RankCount `json:"rankReceived"`
+}
+
 // Narrows the list of meetings. All conditions must hold.
 type MeetingFilters struct {
 	GroupID *pulid.ID `json:"groupId,omitempty"`
@@ -373,6 +425,12 @@ type ProposeSlotInput struct {
 	FocusAreas []vocab.FocusArea `json:"focusAreas,omitempty"`
 	// E.g. the weekly programme, in Markdown.
 	Note *string `json:"note,omitempty"`
+}
+
+// How many trainees got their n-th choice of host centre.
+type RankCount struct {
+	Rank  int `json:"rank"`
+	Count int `json:"count"`
 }
 
 type RecordMeetingMinutesInput struct {
@@ -496,6 +554,14 @@ type SetAffiliationInput struct {
 	Position string `json:"position"`
 }
 
+type SetMatchOverrideInput struct {
+	CallID        pulid.ID           `json:"callId"`
+	ApplicationID pulid.ID           `json:"applicationId"`
+	SlotID        pulid.ID           `json:"slotId"`
+	Kind          matchoverride.Kind `json:"kind"`
+	Reason        string             `json:"reason"`
+}
+
 type SetUserDisabledInput struct {
 	UserID pulid.ID `json:"userId"`
 	// True disables the user: they cannot sign in, and their sessions and tokens stop working.
@@ -507,6 +573,11 @@ type SignOutPayload struct {
 	SignedOut bool `json:"signedOut"`
 }
 
+type SlotAssignment struct {
+	Slot         *ent.HostSlot      `json:"slot"`
+	Applications []*ent.Application `json:"applications"`
+}
+
 type SlotIDInput struct {
 	ID pulid.ID `json:"id"`
 }
@@ -514,6 +585,12 @@ type SlotIDInput struct {
 type SlotReasonInput struct {
 	ID     pulid.ID `json:"id"`
 	Reason string   `json:"reason"`
+}
+
+type StartMatchRunInput struct {
+	CallID pulid.ID `json:"callId"`
+	// A dry run records its result and changes nothing else; it cannot be published.
+	DryRun bool `json:"dryRun"`
 }
 
 type SubmitHostRankingInput struct {

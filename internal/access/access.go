@@ -594,3 +594,23 @@ func hostVisibleApplication(user string) entql.P {
 		entql.HasEdgeWith("choices", coordinates(user)),
 	)
 }
+
+// FilterVisiblePlacements narrows Placement reads (staff are allowed before it): a trainee
+// sees their own placements, a host coordinator those at the centres they coordinate;
+// anonymous viewers none.
+var FilterVisiblePlacements = queryRule(func(ctx context.Context, q ent.Query) error {
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	v := viewer.FromContext(ctx)
+	switch {
+	case v.Kind != viewer.User:
+		f.Where(nothing)
+	case v.HasRole(viewer.RoleHostCoordinator):
+		f.Where(entql.Or(entql.FieldEQ("trainee_id", v.UserID), coordinates(v.UserID)))
+	default:
+		f.Where(entql.FieldEQ("trainee_id", v.UserID))
+	}
+	return privacy.Allow
+})

@@ -29,6 +29,7 @@ import (
 	cmail "github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/outbox"
+	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/server"
 	"github.com/gocart-coalition/coalition/templates"
@@ -60,6 +61,8 @@ type App struct {
 	WorkingGroups *groups.WorkingGroups
 	// Programme runs calls and their slots.
 	Programme *programme.Service
+	// Placement runs and publishes matches.
+	Placement *placement.Service
 	Notifier  *notify.Notifier
 	Outbox    *outbox.Worker
 	Jobs      *jobs.Runner
@@ -194,6 +197,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Placement, err = placement.New(placement.Config{Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	// Invitation emails carry sign-in links that answer the invitation.
 	a.Auth.SetIntentHandler(a.WorkingGroups)
 	for _, j := range []jobs.Job{
@@ -227,6 +234,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Directory:      a.Directory,
 		WorkingGroups:  a.WorkingGroups,
 		Programme:      a.Programme,
+		Placement:      a.Placement,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Now:            now,
 		Logger:         log,

@@ -83,3 +83,38 @@ type DeadlineReminderData struct {
 func (n *Notifier) DeadlineReminder(ctx context.Context, client *ent.Client, to Recipient, data DeadlineReminderData, key string) error {
 	return n.queue(ctx, client, "application_deadline_reminder", to, data, key, nil)
 }
+
+// MatchKind says what a match email is about.
+type MatchKind string
+
+// Kinds of match email.
+const (
+	// MatchOffered is the trainee's offer of a placement.
+	MatchOffered MatchKind = "offered"
+	// MatchHost tells a host centre's coordinator who is coming when.
+	MatchHost MatchKind = "host"
+	// MatchUnmatched tells a trainee they got no place, and why.
+	MatchUnmatched MatchKind = "unmatched"
+)
+
+// MatchResultData is the data of the match_result email.
+type MatchResultData struct {
+	Kind       MatchKind
+	Name       string
+	CallTitle  string
+	CentreName string
+	City       string
+	// Start and End are the placement's first and last days as people read them.
+	Start, End string
+	// Deadline is when the trainee must answer the offer, with its zone.
+	Deadline string
+	// Trainees (for a host): who is coming, with their home centre.
+	Trainees []string
+	// Reasons (for an unmatched trainee): why not, slot by slot.
+	Reasons []string
+}
+
+// MatchResult queues an email about a published match.
+func (n *Notifier) MatchResult(ctx context.Context, client *ent.Client, to Recipient, data MatchResultData, key string) error {
+	return n.queue(ctx, client, "match_result", to, data, key, nil)
+}

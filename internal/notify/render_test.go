@@ -83,6 +83,11 @@ var fixtures = map[string]any{
 		Name: "Marek Dvořák", CallTitle: "Observership pilot, Q1 2027", Deadline: "2027-02-15T17:00 (Europe/Brussels)", Days: 7,
 		Missing: []string{"Upload your CV (PDF).", "0 of 1 referee letters have arrived; ask your referees to upload theirs."},
 	},
+	"match_result": notify.MatchResultData{
+		Kind: notify.MatchUnmatched, Name: "Aoife Byrne", CallTitle: "Observership pilot, Q1 2027",
+		Reasons: []string{"CAR-T Unit, Hôpital Saint-Exemple, 2027-03-01 to 2027-03-12: its 2 place(s) went to applicants the centre ranked higher (2).",
+			"Zentrum für Zelltherapie, 2027-04-05 to 2027-04-09: the centre did not rank your application."},
+	},
 	"membership_term_warning": notify.TermWarningData{
 		RecipientName: "Coalition Office", MemberName: "Ana Novak", GroupName: "Pharmacist Working Group",
 		Role: "Chair", TermEnd: "2027-02-11", DaysLeft: 30,

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
@@ -285,7 +288,13 @@ func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID,
 	if !v.IsStaff() && !v.IsSystem() && !slices.ContainsFunc(centre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID }) {
 		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can rank its applicants")
 	}
-	c, err := tx.Call.Get(sys, callID)
+	// On PostgreSQL the call's row is locked, as a match run locks it, so a ranking never
+	// changes while a run reads the preferences; SQLite's single writer does the same.
+	cq := tx.Call.Query().Where(call.ID(callID))
+	if s.cfg.Dialect == dialect.Postgres {
+		cq.ForUpdate(sql.WithLockTables(call.Table))
+	}
+	c, err := cq.Only(sys)
 	if ent.IsNotFound(err) {
 		return nil, notFound("call", check.Path("callId"))
 	}

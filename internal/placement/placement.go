@@ -1,0 +1,714 @@
+// Package placement turns a call's preferences into a schedule: it freezes the input of a
+// match from the database (trainees' slot lists from their ranked hosts, availability and
+// preferred length; hosts' rankings; approved slot capacities; staff pins and exclusions),
+// runs the engine (internal/matching) and its verifier, records every run with its input
+// hash, and publishes one real run per call as placement offers, emailing every party in
+// the same transaction.
+package placement
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/applicationchoice"
+	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/hostranking"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/access"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/matching"
+	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// Algorithm and Version are recorded with every run.
+const (
+	Algorithm = "trainee-proposing deferred acceptance (hospitals/residents with capacities)"
+	// Version names the engine and the way the input is built; change it when either changes.
+	Version = "matching/1 input/1"
+)
+
+// Config is what the service needs.
+type Config struct {
+	Client   *ent.Client
+	Dialect  string
+	Now      func() time.Time
+	Notifier *notify.Notifier
+	Logger   *slog.Logger
+}
+
+// Service runs and publishes matches.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns the service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil {
+		return nil, errors.New("placement: Client, Now and Notifier are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{cfg: cfg, log: cfg.Logger.With("op", "placement")}, nil
+}
+
+func requireStaff(ctx context.Context) error {
+	return access.Require(ctx, access.CanRunCalls, "run the match")
+}
+
+// lockCall loads a call for a run or a publication; on PostgreSQL it locks the call's row
+// until the transaction ends, and host rankings take the same lock (programme), so the
+// preferences cannot change while a run is computed. On SQLite the single writer
+// serialises them already.
+func (s *Service) lockCall(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Call, error) {
+	q := tx.Call.Query().Where(call.ID(id))
+	if s.cfg.Dialect == dialect.Postgres {
+		q.ForUpdate(sql.WithLockTables(call.Table))
+	}
+	c, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such call.", check.Path("callId")...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load call %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// frozen is the input of a run built from the database.
+type frozen struct {
+	instance matching.Instance
+	pins     map[string]string // application → slot
+	hash     string
+	places   int
+}
+
+// freeze builds the input of a run of c now.
+//
+//   - Trainees are the ELIGIBLE applications. Each one's list is its ranked host centres in
+//     order; within a centre, the approved slots that fit inside one of the trainee's
+//     availability ranges and start at least the call's minimum lead time from today, those
+//     of the preferred length first, then earliest first. Excluded pairs are left out.
+//   - A trainee placed (accepted, confirmed or completed) in another call within the call's
+//     no-repeat period before its placement window gets an empty list.
+//   - Each slot ranks the applicants as its centre's submitted ranking does (unranked means
+//     not acceptable); a pinned application is taken out of the engine and its slot's
+//     capacity lowered by one.
+func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (frozen, error) {
+	f := frozen{instance: matching.Instance{Trainees: map[string][]string{}, Slots: map[string]matching.Slot{}}, pins: map[string]string{}}
+	apps, err := tx.Application.Query().
+		Where(application.CallID(c.ID), application.StatusEQ(application.StatusELIGIBLE)).
+		WithChoices(func(q *ent.ApplicationChoiceQuery) { q.Order(applicationchoice.ByRank()) }).
+		Order(application.ByID()).All(sys)
+	if err != nil {
+		return f, fmt.Errorf("eligible applications: %w", err)
+	}
+	slots, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID), hostslot.StatusEQ(hostslot.StatusAPPROVED)).
+		Order(hostslot.ByStartDate(), hostslot.ByID()).All(sys)
+	if err != nil {
+		return f, fmt.Errorf("approved slots: %w", err)
+	}
+	rankings, err := tx.HostRanking.Query().Where(hostranking.CallID(c.ID)).Order(hostranking.ByRank()).All(sys)
+	if err != nil {
+		return f, fmt.Errorf("host rankings: %w", err)
+	}
+	overrides, err := tx.MatchOverride.Query().Where(matchoverride.CallID(c.ID)).Order(matchoverride.ByID()).All(sys)
+	if err != nil {
+		return f, fmt.Errorf("overrides: %w", err)
+	}
+	excluded := map[[2]string]bool{}
+	for _, o := range overrides {
+		if o.Kind == matchoverride.KindEXCLUDE {
+			excluded[[2]string{string(o.ApplicationID), string(o.SlotID)}] = true
+		} else {
+			f.pins[string(o.ApplicationID)] = string(o.SlotID)
+		}
+	}
+	earliest := vocab.Today(s.cfg.Now()).AddDays(c.MinLeadDays)
+	repeat := map[pulid.ID]bool{}
+	if c.NoRepeatMonths > 0 {
+		since := vocab.Date(c.PlacementStart.Time().AddDate(0, -c.NoRepeatMonths, 0).Format(vocab.DateLayout))
+		recent, err := tx.Placement.Query().
+			Where(placement.CallIDNEQ(c.ID), placement.StatusIn(placement.StatusACCEPTED, placement.StatusCONFIRMED, placement.StatusCOMPLETED),
+				placement.EndDateGTE(since)).All(sys)
+		if err != nil {
+			return f, fmt.Errorf("recent placements: %w", err)
+		}
+		for _, p := range recent {
+			repeat[p.TraineeID] = true
+		}
+	}
+	capacity := map[string]int{}
+	for _, sl := range slots {
+		capacity[string(sl.ID)] = sl.Capacity
+		f.places += sl.Capacity
+	}
+	eligible := map[string]bool{}
+	for _, a := range apps {
+		id := string(a.ID)
+		eligible[id] = true
+		if slot, ok := f.pins[id]; ok {
+			if capacity[slot] > 0 {
+				capacity[slot]--
+			}
+			continue
+		}
+		list := []string{}
+		if !repeat[a.TraineeID] {
+			for _, ch := range a.Edges.Choices {
+				var fit []*ent.HostSlot
+				for _, sl := range slots {
+					if sl.HostCentreID != ch.HostCentreID || sl.StartDate < earliest || excluded[[2]string{id, string(sl.ID)}] {
+						continue
+					}
+					if slices.ContainsFunc(a.Availability, func(r vocab.DateRange) bool { return r.From <= sl.StartDate && sl.EndDate <= r.To }) {
+						fit = append(fit, sl)
+					}
+				}
+				slices.SortStableFunc(fit, func(x, y *ent.HostSlot) int {
+					px, py := a.PreferredWeeks != nil && x.Weeks == *a.PreferredWeeks, a.PreferredWeeks != nil && y.Weeks == *a.PreferredWeeks
+					switch {
+					case px && !py:
+						return -1
+					case py && !px:
+						return 1
+					}
+					return strings.Compare(string(x.StartDate), string(y.StartDate))
+				})
+				for _, sl := range fit {
+					list = append(list, string(sl.ID))
+				}
+			}
+		}
+		f.instance.Trainees[id] = list
+	}
+	for _, sl := range slots {
+		ranking := []string{}
+		for _, r := range rankings {
+			if r.HostCentreID == sl.HostCentreID && eligible[string(r.ApplicationID)] && f.pins[string(r.ApplicationID)] == "" {
+				ranking = append(ranking, string(r.ApplicationID))
+			}
+		}
+		f.instance.Slots[string(sl.ID)] = matching.Slot{Capacity: capacity[string(sl.ID)], Ranking: ranking}
+	}
+	// Pins to slots no longer approved, or of applications no longer eligible, do not count.
+	for app, slot := range f.pins {
+		if _, ok := f.instance.Slots[slot]; !ok || !eligible[app] {
+			delete(f.pins, app)
+		}
+	}
+	b, err := json.Marshal(struct {
+		Instance matching.Instance `json:"instance"`
+		Pins     map[string]string `json:"pins"`
+		Version  string            `json:"version"`
+	}{f.instance, f.pins, Version}) // encoding/json sorts map keys: the hash is canonical
+	if err != nil {
+		return f, fmt.Errorf("hash input: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	f.hash = hex.EncodeToString(sum[:])
+	return f, nil
+}
+
+// StartRun computes the match of a call in RANKING from its current preferences, verifies
+// it (zero blocking pairs, or the run is refused as an internal error) and records it.
+// A dry run records and changes nothing else; a real run can then be published. Staff
+// only. User errors: NOT_FOUND, INVALID_STATE (the call is not in RANKING).
+func (s *Service) StartRun(ctx context.Context, tx *ent.Client, callID pulid.ID, dryRun bool) (*ent.MatchRun, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	c, err := s.lockCall(ctx, tx, callID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != call.StatusRANKING {
+		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; the match runs while it is in RANKING.", c.Status), check.Path("callId")...)
+	}
+	sys := viewer.NewSystemContext(ctx)
+	f, err := s.freeze(sys, tx, c)
+	if err != nil {
+		return nil, err
+	}
+	res, err := matching.Solve(f.instance, matching.TraineeOptimal)
+	if err != nil {
+		return nil, fmt.Errorf("solve %s: %w", c.ID, err)
+	}
+	blocking, err := matching.Verify(f.instance, res)
+	if err != nil || blocking != 0 {
+		return nil, fmt.Errorf("verify %s: %d blocking pairs: %v", c.ID, blocking, err)
+	}
+	assignments := res.Assignments
+	for app, slot := range f.pins {
+		assignments[slot] = append(assignments[slot], app)
+		slices.Sort(assignments[slot])
+	}
+	matched := 0
+	for _, apps := range assignments {
+		matched += len(apps)
+	}
+	cr := tx.MatchRun.Create().
+		SetCallID(c.ID).SetDryRun(dryRun).SetAlgorithm(Algorithm).SetVersion(Version).SetSeed(0).
+		SetInputHash(f.hash).SetInput(f.instance).SetPins(f.pins).SetAssignments(assignments).SetUnmatched(res.Unmatched).
+		SetTrainees(len(f.instance.Trainees) + len(f.pins)).SetSlots(len(f.instance.Slots)).SetPlaces(f.places).
+		SetMatched(matched).SetBlockingPairs(blocking)
+	if v := viewer.FromContext(ctx); v.Kind == viewer.User {
+		cr.SetCreatedByID(pulid.ID(v.UserID))
+	}
+	run, err := cr.Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("record run: %w", err)
+	}
+	return run, nil
+}
+
+// AddHoursExcludingWeekends returns t plus hours, not counting Saturdays and Sundays in
+// loc: time that falls on a weekend does not use up the window.
+func AddHoursExcludingWeekends(t time.Time, hours int, loc *time.Location) time.Time {
+	cur := t.In(loc)
+	left := time.Duration(hours) * time.Hour
+	for left > 0 {
+		if wd := cur.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			y, m, d := cur.Date()
+			cur = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+			continue
+		}
+		y, m, d := cur.Date()
+		midnight := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+		if step := midnight.Sub(cur); step < left {
+			left -= step
+			cur = midnight
+			continue
+		}
+		cur = cur.Add(left)
+		left = 0
+	}
+	return cur.UTC()
+}
+
+// Publish publishes a real run: the call becomes MATCHED, every assignment becomes an
+// OFFERED placement with the slot's dates and a response deadline (the call's window,
+// weekends not counted), and in the same transaction the trainees get their offers, the
+// host coordinators the list of who is coming when, and unmatched trainees their
+// explanation. Staff only. User errors: NOT_FOUND; INVALID_STATE for a dry run, a call
+// not in RANKING or already matched, or preferences that changed since the run (its
+// input hash no longer matches: run again).
+func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (*ent.MatchRun, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	run, err := tx.MatchRun.Get(ctx, runID)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such run.", check.Path("id")...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load run %s: %w", runID, err)
+	}
+	c, err := s.lockCall(ctx, tx, run.CallID)
+	if err != nil {
+		return nil, err
+	}
+	sys := viewer.NewSystemContext(ctx)
+	switch {
+	case run.DryRun:
+		return nil, apperr.Invalid(apperr.CodeInvalidState, "A dry run cannot be published; start a real run.", check.Path("id")...)
+	case c.Status != call.StatusRANKING:
+		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; a match is published once, while the call is in RANKING.", c.Status), check.Path("id")...)
+	}
+	f, err := s.freeze(sys, tx, c)
+	if err != nil {
+		return nil, err
+	}
+	if f.hash != run.InputHash {
+		return nil, apperr.Invalid(apperr.CodeInvalidState, "The preferences, slots or overrides have changed since this run; start a new run.", check.Path("id")...)
+	}
+	now := s.cfg.Now().UTC()
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("call zone: %w", err)
+	}
+	deadline := AddHoursExcludingWeekends(now, c.OfferResponseHours, loc)
+	if n, err := tx.Call.Update().Where(call.ID(c.ID), call.StatusEQ(call.StatusRANKING)).SetStatus(call.StatusMATCHED).Save(ctx); err != nil || n != 1 {
+		return nil, fmt.Errorf("mark call matched: %d, %w", n, err)
+	}
+	run, err = tx.MatchRun.UpdateOne(run).SetPublishedAt(now).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("publish run: %w", err)
+	}
+	slotIDs := make([]string, 0, len(run.Assignments))
+	for id := range run.Assignments {
+		slotIDs = append(slotIDs, id)
+	}
+	slices.Sort(slotIDs)
+	when := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
+	for _, sid := range slotIDs {
+		apps := run.Assignments[sid]
+		if len(apps) == 0 {
+			continue
+		}
+		sl, err := tx.HostSlot.Query().Where(hostslot.ID(pulid.ID(sid))).WithHostCentre(func(q *ent.HostCentreQuery) {
+			q.WithCoordinators(func(q *ent.UserQuery) { q.Where(user.Disabled(false)).Order(user.ByID()) })
+		}).Only(sys)
+		if err != nil {
+			return nil, fmt.Errorf("load slot %s: %w", sid, err)
+		}
+		centre := sl.Edges.HostCentre
+		var coming []string
+		for _, aid := range apps {
+			a, err := tx.Application.Query().Where(application.ID(pulid.ID(aid))).WithTrainee().WithHomeOrganisation().Only(sys)
+			if err != nil {
+				return nil, fmt.Errorf("load application %s: %w", aid, err)
+			}
+			t := a.Edges.Trainee
+			p, err := tx.Placement.Create().SetCallID(c.ID).SetRunID(run.ID).SetSlotID(sl.ID).SetHostCentreID(centre.ID).
+				SetApplicationID(a.ID).SetTraineeID(t.ID).SetStartDate(sl.StartDate).SetEndDate(sl.EndDate).
+				SetOfferDeadline(deadline).Save(sys)
+			if err != nil {
+				return nil, fmt.Errorf("create placement: %w", err)
+			}
+			err = s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.MatchResultData{
+				Kind: notify.MatchOffered, Name: t.Name, CallTitle: c.Title, CentreName: centre.Name, City: centre.City,
+				Start: when(sl.StartDate), End: when(sl.EndDate), Deadline: deadline.In(loc).Format("Monday 2 January 2006, 15:04") + " (" + c.TimeZone + ")",
+			}, "match_offer:"+string(p.ID))
+			if err != nil {
+				return nil, err
+			}
+			who := t.Name
+			if o := a.Edges.HomeOrganisation; o != nil {
+				who += " (" + o.Name + ")"
+			}
+			coming = append(coming, who)
+		}
+		for _, u := range centre.Edges.Coordinators {
+			err := s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: u.Email, Name: u.Name}, notify.MatchResultData{
+				Kind: notify.MatchHost, Name: u.Name, CallTitle: c.Title, CentreName: centre.Name,
+				Start: when(sl.StartDate), End: when(sl.EndDate), Trainees: coming,
+				Deadline: deadline.In(loc).Format("Monday 2 January 2006, 15:04") + " (" + c.TimeZone + ")",
+			}, fmt.Sprintf("match_host:%s:%s", sl.ID, u.ID))
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, aid := range run.Unmatched {
+		a, err := tx.Application.Query().Where(application.ID(pulid.ID(aid))).WithTrainee().Only(sys)
+		if err != nil {
+			return nil, fmt.Errorf("load application %s: %w", aid, err)
+		}
+		reasons, err := s.explain(sys, tx, run, aid)
+		if err != nil {
+			return nil, err
+		}
+		var lines []string
+		for _, r := range reasons {
+			lines = append(lines, r.Message)
+		}
+		t := a.Edges.Trainee
+		err = s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.MatchResultData{
+			Kind: notify.MatchUnmatched, Name: t.Name, CallTitle: c.Title, Reasons: lines,
+		}, "match_unmatched:"+aid+":"+string(run.ID))
+		if err != nil {
+			return nil, err
+		}
+	}
+	return run, nil
+}
+
+// Reason is why an application did not get a slot it listed, with the slot's name.
+type Reason struct {
+	SlotID       pulid.ID
+	Code         string
+	RankedHigher int
+	Message      string
+}
+
+// explain explains an application's outcome in run, slot by slot, in people's words.
+func (s *Service) explain(sys context.Context, client *ent.Client, run *ent.MatchRun, app string) ([]Reason, error) {
+	if _, ok := run.Input.Trainees[app]; !ok {
+		return []Reason{}, nil // pinned, or not in the run
+	}
+	res := matching.Result{Assignments: map[string][]string{}, Unmatched: run.Unmatched}
+	for sid, apps := range run.Assignments {
+		res.Assignments[sid] = slices.DeleteFunc(slices.Clone(apps), func(a string) bool { _, pinned := run.Pins[a]; return pinned })
+	}
+	rs, err := matching.Explain(run.Input, res, app)
+	if err != nil {
+		return nil, fmt.Errorf("explain %s: %w", app, err)
+	}
+	out := make([]Reason, 0, len(rs))
+	for _, r := range rs {
+		sl, err := client.HostSlot.Query().Where(hostslot.ID(pulid.ID(r.Slot))).WithHostCentre().Only(sys)
+		if err != nil {
+			return nil, fmt.Errorf("load slot %s: %w", r.Slot, err)
+		}
+		place := fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
+		var msg string
+		switch r.Code {
+		case matching.ReasonFull:
+			msg = fmt.Sprintf("%s: its %d place(s) went to applicants the centre ranked higher (%d).", place, r.Capacity, r.RankedHigher)
+		case matching.ReasonNotRanked:
+			msg = fmt.Sprintf("%s: the centre did not rank your application.", place)
+		case matching.ReasonNoCapacity:
+			msg = fmt.Sprintf("%s: no place was left in this slot.", place)
+		default:
+			msg = fmt.Sprintf("%s: %s", place, r.Message)
+		}
+		out = append(out, Reason{SlotID: sl.ID, Code: string(r.Code), RankedHigher: r.RankedHigher, Message: msg})
+	}
+	return out, nil
+}
+
+// Explain explains an application's outcome in a run (staff only).
+func (s *Service) Explain(ctx context.Context, run *ent.MatchRun, app pulid.ID) ([]Reason, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	return s.explain(viewer.NewSystemContext(ctx), s.cfg.Client, run, string(app))
+}
+
+// Outcome is an application's published outcome.
+type Outcome struct {
+	Placement *ent.Placement
+	Reasons   []Reason
+}
+
+// OutcomeOf returns the published outcome of an application the caller can see as its
+// trainee or staff (nil before publication, and for anyone else, hosts included).
+func (s *Service) OutcomeOf(ctx context.Context, a *ent.Application) (*Outcome, error) {
+	v := viewer.FromContext(ctx)
+	if !(v.IsStaff() || v.IsSystem() || (v.Kind == viewer.User && v.UserID == string(a.TraineeID))) {
+		return nil, nil
+	}
+	sys := viewer.NewSystemContext(ctx)
+	run, err := s.cfg.Client.MatchRun.Query().Where(matchrun.CallID(a.CallID), matchrun.PublishedAtNotNil()).Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("published run: %w", err)
+	}
+	p, err := s.cfg.Client.Placement.Query().Where(placement.ApplicationID(a.ID)).Order(ent.Desc(placement.FieldCreatedAt)).First(sys)
+	switch {
+	case err == nil:
+		return &Outcome{Placement: p, Reasons: []Reason{}}, nil
+	case !ent.IsNotFound(err):
+		return nil, fmt.Errorf("placement of %s: %w", a.ID, err)
+	}
+	reasons, err := s.explain(sys, s.cfg.Client, run, string(a.ID))
+	if err != nil {
+		return nil, err
+	}
+	return &Outcome{Reasons: reasons}, nil
+}
+
+// Runs lists a call's runs, newest first (staff only).
+func (s *Service) Runs(ctx context.Context, c *ent.Call) ([]*ent.MatchRun, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	return s.cfg.Client.MatchRun.Query().Where(matchrun.CallID(c.ID)).Order(ent.Desc(matchrun.FieldCreatedAt), ent.Desc(matchrun.FieldID)).All(ctx)
+}
+
+// Stats are a run's statistics.
+type Stats struct {
+	MatchRate float64
+	// RankReceived counts matched trainees by the place, in their ranking, of the centre
+	// they got (index 0 is their first choice).
+	RankReceived []int
+}
+
+// StatsOf computes a run's statistics (staff only).
+func (s *Service) StatsOf(ctx context.Context, run *ent.MatchRun) (Stats, error) {
+	if err := requireStaff(ctx); err != nil {
+		return Stats{}, err
+	}
+	sys := viewer.NewSystemContext(ctx)
+	var st Stats
+	if run.Trainees > 0 {
+		st.MatchRate = float64(run.Matched) / float64(run.Trainees)
+	}
+	for sid, apps := range run.Assignments {
+		sl, err := s.cfg.Client.HostSlot.Get(sys, pulid.ID(sid))
+		if err != nil {
+			return st, fmt.Errorf("load slot %s: %w", sid, err)
+		}
+		for _, aid := range apps {
+			ch, err := s.cfg.Client.ApplicationChoice.Query().
+				Where(applicationchoice.ApplicationID(pulid.ID(aid)), applicationchoice.HostCentreID(sl.HostCentreID)).Only(sys)
+			if err != nil {
+				continue // pinned to a centre the trainee did not choose
+			}
+			for len(st.RankReceived) < ch.Rank {
+				st.RankReceived = append(st.RankReceived, 0)
+			}
+			st.RankReceived[ch.Rank-1]++
+		}
+	}
+	return st, nil
+}
+
+// Move is an application matched differently in two runs ("" for unmatched).
+type Move struct {
+	Application pulid.ID
+	From, To    pulid.ID
+}
+
+// Compare lists the applications whose slot differs from run a to run b (staff only).
+func (s *Service) Compare(ctx context.Context, aID, bID pulid.ID) ([]Move, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	a, err := s.cfg.Client.MatchRun.Get(ctx, aID)
+	if err != nil {
+		return nil, apperr.New(apperr.NotFound, "no such run %s", aID)
+	}
+	b, err := s.cfg.Client.MatchRun.Get(ctx, bID)
+	if err != nil {
+		return nil, apperr.New(apperr.NotFound, "no such run %s", bID)
+	}
+	if a.CallID != b.CallID {
+		return nil, apperr.New(apperr.BadRequest, "the runs belong to different calls")
+	}
+	slotOf := func(r *ent.MatchRun) map[string]string {
+		m := map[string]string{}
+		for sid, apps := range r.Assignments {
+			for _, app := range apps {
+				m[app] = sid
+			}
+		}
+		return m
+	}
+	sa, sb := slotOf(a), slotOf(b)
+	seen := map[string]bool{}
+	var all []string
+	for _, m := range []map[string]string{sa, sb} {
+		for app := range m {
+			if !seen[app] {
+				seen[app] = true
+				all = append(all, app)
+			}
+		}
+	}
+	slices.Sort(all)
+	var out []Move
+	for _, app := range all {
+		if sa[app] != sb[app] {
+			out = append(out, Move{Application: pulid.ID(app), From: pulid.ID(sa[app]), To: pulid.ID(sb[app])})
+		}
+	}
+	return out, nil
+}
+
+// SetOverride pins an application to a slot, or excludes the pair, with a reason (1–500
+// characters), for the call's next runs. Staff only, while the call is in REVIEW or
+// RANKING. User errors: NOT_FOUND (call, application, slot), INVALID (the application or
+// slot is not of this call, the application is not eligible, the slot is not approved, a
+// second pin for the application), TAKEN (the pair has an override already), INVALID_STATE.
+func (s *Service) SetOverride(ctx context.Context, tx *ent.Client, callID, appID, slotID pulid.ID, kind matchoverride.Kind, reason string) (*ent.MatchOverride, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	c, err := s.lockCall(ctx, tx, callID)
+	if err != nil {
+		return nil, err
+	}
+	var errs apperr.UserErrors
+	if c.Status != call.StatusREVIEW && c.Status != call.StatusRANKING {
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; overrides are set before the match, in REVIEW or RANKING.", c.Status), check.Path("callId")...)
+	}
+	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why; the reason is shown with every run.", check.Path("reason"))
+	if matchoverride.KindValidator(kind) != nil {
+		errs.Add(apperr.CodeInvalid, "Choose PIN or EXCLUDE.", check.Path("kind")...)
+	}
+	a, err := tx.Application.Get(ctx, appID)
+	switch {
+	case ent.IsNotFound(err):
+		errs.Add(apperr.CodeNotFound, "No such application.", check.Path("applicationId")...)
+	case err != nil:
+		return nil, fmt.Errorf("load application: %w", err)
+	case a.CallID != c.ID || a.Status != application.StatusELIGIBLE:
+		errs.Add(apperr.CodeInvalid, "Only an eligible application of this call can be pinned or excluded.", check.Path("applicationId")...)
+	}
+	sl, err := tx.HostSlot.Get(ctx, slotID)
+	switch {
+	case ent.IsNotFound(err):
+		errs.Add(apperr.CodeNotFound, "No such slot.", check.Path("slotId")...)
+	case err != nil:
+		return nil, fmt.Errorf("load slot: %w", err)
+	case sl.CallID != c.ID || sl.Status != hostslot.StatusAPPROVED:
+		errs.Add(apperr.CodeInvalid, "Only an approved slot of this call can be used.", check.Path("slotId")...)
+	}
+	if len(errs) == 0 {
+		if ok, err := tx.MatchOverride.Query().Where(matchoverride.CallID(c.ID), matchoverride.ApplicationID(appID), matchoverride.SlotID(slotID)).Exist(ctx); err != nil {
+			return nil, fmt.Errorf("check overrides: %w", err)
+		} else if ok {
+			errs.Add(apperr.CodeTaken, "This pair has an override already; remove it first.", check.Path("slotId")...)
+		}
+		if kind == matchoverride.KindPIN {
+			if ok, err := tx.MatchOverride.Query().Where(matchoverride.CallID(c.ID), matchoverride.ApplicationID(appID), matchoverride.KindEQ(matchoverride.KindPIN)).Exist(ctx); err != nil {
+				return nil, fmt.Errorf("check pins: %w", err)
+			} else if ok {
+				errs.Add(apperr.CodeInvalid, "This application is pinned to another slot already.", check.Path("applicationId")...)
+			}
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return tx.MatchOverride.Create().SetCallID(c.ID).SetApplicationID(appID).SetSlotID(slotID).SetKind(kind).SetReason(reason).Save(ctx)
+}
+
+// RemoveOverride removes a pin or exclusion before the match is published (staff only).
+func (s *Service) RemoveOverride(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.MatchOverride, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	o, err := tx.MatchOverride.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such override.", check.Path("id")...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load override: %w", err)
+	}
+	c, err := s.lockCall(ctx, tx, o.CallID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != call.StatusREVIEW && c.Status != call.StatusRANKING {
+		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; overrides change only before the match.", c.Status), check.Path("id")...)
+	}
+	if err := tx.MatchOverride.DeleteOne(o).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("remove override: %w", err)
+	}
+	return o, nil
+}
+
+// Overrides lists a call's overrides (staff only).
+func (s *Service) Overrides(ctx context.Context, c *ent.Call) ([]*ent.MatchOverride, error) {
+	if err := requireStaff(ctx); err != nil {
+		return nil, err
+	}
+	return s.cfg.Client.MatchOverride.Query().Where(matchoverride.CallID(c.ID)).Order(matchoverride.ByID()).All(ctx)
+}
