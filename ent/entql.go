@@ -530,6 +530,13 @@ var schemaGraph = func() *sqlgraph.Schema {
 			placement.FieldEndDate:       {Type: field.TypeString, Column: placement.FieldEndDate},
 			placement.FieldOfferDeadline: {Type: field.TypeTime, Column: placement.FieldOfferDeadline},
 			placement.FieldSequence:      {Type: field.TypeInt, Column: placement.FieldSequence},
+			placement.FieldFromWaitlist:  {Type: field.TypeBool, Column: placement.FieldFromWaitlist},
+			placement.FieldAcceptedAt:    {Type: field.TypeTime, Column: placement.FieldAcceptedAt},
+			placement.FieldConfirmedAt:   {Type: field.TypeTime, Column: placement.FieldConfirmedAt},
+			placement.FieldProposedStart: {Type: field.TypeString, Column: placement.FieldProposedStart},
+			placement.FieldProposedEnd:   {Type: field.TypeString, Column: placement.FieldProposedEnd},
+			placement.FieldReport:        {Type: field.TypeString, Column: placement.FieldReport},
+			placement.FieldEvaluation:    {Type: field.TypeString, Column: placement.FieldEvaluation},
 		},
 	}
 	graph.Nodes[20] = &sqlgraph.Node{
@@ -3901,6 +3908,41 @@ func (f *PlacementFilter) WhereOfferDeadline(p entql.TimeP) {
 // WhereSequence applies the entql int predicate on the sequence field.
 func (f *PlacementFilter) WhereSequence(p entql.IntP) {
 	f.Where(p.Field(placement.FieldSequence))
+}
+
+// WhereFromWaitlist applies the entql bool predicate on the from_waitlist field.
+func (f *PlacementFilter) WhereFromWaitlist(p entql.BoolP) {
+	f.Where(p.Field(placement.FieldFromWaitlist))
+}
+
+// WhereAcceptedAt applies the entql time.Time predicate on the accepted_at field.
+func (f *PlacementFilter) WhereAcceptedAt(p entql.TimeP) {
+	f.Where(p.Field(placement.FieldAcceptedAt))
+}
+
+// WhereConfirmedAt applies the entql time.Time predicate on the confirmed_at field.
+func (f *PlacementFilter) WhereConfirmedAt(p entql.TimeP) {
+	f.Where(p.Field(placement.FieldConfirmedAt))
+}
+
+// WhereProposedStart applies the entql string predicate on the proposed_start field.
+func (f *PlacementFilter) WhereProposedStart(p entql.StringP) {
+	f.Where(p.Field(placement.FieldProposedStart))
+}
+
+// WhereProposedEnd applies the entql string predicate on the proposed_end field.
+func (f *PlacementFilter) WhereProposedEnd(p entql.StringP) {
+	f.Where(p.Field(placement.FieldProposedEnd))
+}
+
+// WhereReport applies the entql string predicate on the report field.
+func (f *PlacementFilter) WhereReport(p entql.StringP) {
+	f.Where(p.Field(placement.FieldReport))
+}
+
+// WhereEvaluation applies the entql string predicate on the evaluation field.
+func (f *PlacementFilter) WhereEvaluation(p entql.StringP) {
+	f.Where(p.Field(placement.FieldEvaluation))
 }
 
 // WhereHasCall applies a predicate to check if query has an edge call.

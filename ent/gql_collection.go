@@ -2848,6 +2848,31 @@ func (_q *PlacementQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, placement.FieldSequence)
 				fieldSeen[placement.FieldSequence] = struct{}{}
 			}
+		case "fromWaitlist":
+			if _, ok := fieldSeen[placement.FieldFromWaitlist]; !ok {
+				selectedFields = append(selectedFields, placement.FieldFromWaitlist)
+				fieldSeen[placement.FieldFromWaitlist] = struct{}{}
+			}
+		case "acceptedAt":
+			if _, ok := fieldSeen[placement.FieldAcceptedAt]; !ok {
+				selectedFields = append(selectedFields, placement.FieldAcceptedAt)
+				fieldSeen[placement.FieldAcceptedAt] = struct{}{}
+			}
+		case "confirmedAt":
+			if _, ok := fieldSeen[placement.FieldConfirmedAt]; !ok {
+				selectedFields = append(selectedFields, placement.FieldConfirmedAt)
+				fieldSeen[placement.FieldConfirmedAt] = struct{}{}
+			}
+		case "proposedStart":
+			if _, ok := fieldSeen[placement.FieldProposedStart]; !ok {
+				selectedFields = append(selectedFields, placement.FieldProposedStart)
+				fieldSeen[placement.FieldProposedStart] = struct{}{}
+			}
+		case "proposedEnd":
+			if _, ok := fieldSeen[placement.FieldProposedEnd]; !ok {
+				selectedFields = append(selectedFields, placement.FieldProposedEnd)
+				fieldSeen[placement.FieldProposedEnd] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

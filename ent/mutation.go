@@ -21641,6 +21641,13 @@ type PlacementMutation struct {
 	offer_deadline     *time.Time
 	sequence           *int
 	addsequence        *int
+	from_waitlist      *bool
+	accepted_at        *time.Time
+	confirmed_at       *time.Time
+	proposed_start     *vocab.Date
+	proposed_end       *vocab.Date
+	report             *string
+	evaluation         *string
 	clearedFields      map[string]struct{}
 	call               *pulid.ID
 	clearedcall        bool
@@ -21886,7 +21893,7 @@ func (m *PlacementMutation) RunID() (r pulid.ID, exists bool) {
 // OldRunID returns the old "run_id" field's value of the Placement entity.
 // If the Placement object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *PlacementMutation) OldRunID(ctx context.Context) (v pulid.ID, err error) {
+func (m *PlacementMutation) OldRunID(ctx context.Context) (v *pulid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
 	}
@@ -22298,6 +22305,310 @@ func (m *PlacementMutation) ResetSequence() {
 	m.addsequence = nil
 }
 
+// SetFromWaitlist sets the "from_waitlist" field.
+func (m *PlacementMutation) SetFromWaitlist(b bool) {
+	m.from_waitlist = &b
+}
+
+// FromWaitlist returns the value of the "from_waitlist" field in the mutation.
+func (m *PlacementMutation) FromWaitlist() (r bool, exists bool) {
+	v := m.from_waitlist
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromWaitlist returns the old "from_waitlist" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldFromWaitlist(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromWaitlist is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromWaitlist requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromWaitlist: %w", err)
+	}
+	return oldValue.FromWaitlist, nil
+}
+
+// ResetFromWaitlist resets all changes to the "from_waitlist" field.
+func (m *PlacementMutation) ResetFromWaitlist() {
+	m.from_waitlist = nil
+}
+
+// SetAcceptedAt sets the "accepted_at" field.
+func (m *PlacementMutation) SetAcceptedAt(t time.Time) {
+	m.accepted_at = &t
+}
+
+// AcceptedAt returns the value of the "accepted_at" field in the mutation.
+func (m *PlacementMutation) AcceptedAt() (r time.Time, exists bool) {
+	v := m.accepted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcceptedAt returns the old "accepted_at" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldAcceptedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcceptedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcceptedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcceptedAt: %w", err)
+	}
+	return oldValue.AcceptedAt, nil
+}
+
+// ClearAcceptedAt clears the value of the "accepted_at" field.
+func (m *PlacementMutation) ClearAcceptedAt() {
+	m.accepted_at = nil
+	m.clearedFields[placement.FieldAcceptedAt] = struct{}{}
+}
+
+// AcceptedAtCleared returns if the "accepted_at" field was cleared in this mutation.
+func (m *PlacementMutation) AcceptedAtCleared() bool {
+	_, ok := m.clearedFields[placement.FieldAcceptedAt]
+	return ok
+}
+
+// ResetAcceptedAt resets all changes to the "accepted_at" field.
+func (m *PlacementMutation) ResetAcceptedAt() {
+	m.accepted_at = nil
+	delete(m.clearedFields, placement.FieldAcceptedAt)
+}
+
+// SetConfirmedAt sets the "confirmed_at" field.
+func (m *PlacementMutation) SetConfirmedAt(t time.Time) {
+	m.confirmed_at = &t
+}
+
+// ConfirmedAt returns the value of the "confirmed_at" field in the mutation.
+func (m *PlacementMutation) ConfirmedAt() (r time.Time, exists bool) {
+	v := m.confirmed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfirmedAt returns the old "confirmed_at" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldConfirmedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfirmedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfirmedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfirmedAt: %w", err)
+	}
+	return oldValue.ConfirmedAt, nil
+}
+
+// ClearConfirmedAt clears the value of the "confirmed_at" field.
+func (m *PlacementMutation) ClearConfirmedAt() {
+	m.confirmed_at = nil
+	m.clearedFields[placement.FieldConfirmedAt] = struct{}{}
+}
+
+// ConfirmedAtCleared returns if the "confirmed_at" field was cleared in this mutation.
+func (m *PlacementMutation) ConfirmedAtCleared() bool {
+	_, ok := m.clearedFields[placement.FieldConfirmedAt]
+	return ok
+}
+
+// ResetConfirmedAt resets all changes to the "confirmed_at" field.
+func (m *PlacementMutation) ResetConfirmedAt() {
+	m.confirmed_at = nil
+	delete(m.clearedFields, placement.FieldConfirmedAt)
+}
+
+// SetProposedStart sets the "proposed_start" field.
+func (m *PlacementMutation) SetProposedStart(v vocab.Date) {
+	m.proposed_start = &v
+}
+
+// ProposedStart returns the value of the "proposed_start" field in the mutation.
+func (m *PlacementMutation) ProposedStart() (r vocab.Date, exists bool) {
+	v := m.proposed_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProposedStart returns the old "proposed_start" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldProposedStart(ctx context.Context) (v *vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProposedStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProposedStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProposedStart: %w", err)
+	}
+	return oldValue.ProposedStart, nil
+}
+
+// ClearProposedStart clears the value of the "proposed_start" field.
+func (m *PlacementMutation) ClearProposedStart() {
+	m.proposed_start = nil
+	m.clearedFields[placement.FieldProposedStart] = struct{}{}
+}
+
+// ProposedStartCleared returns if the "proposed_start" field was cleared in this mutation.
+func (m *PlacementMutation) ProposedStartCleared() bool {
+	_, ok := m.clearedFields[placement.FieldProposedStart]
+	return ok
+}
+
+// ResetProposedStart resets all changes to the "proposed_start" field.
+func (m *PlacementMutation) ResetProposedStart() {
+	m.proposed_start = nil
+	delete(m.clearedFields, placement.FieldProposedStart)
+}
+
+// SetProposedEnd sets the "proposed_end" field.
+func (m *PlacementMutation) SetProposedEnd(v vocab.Date) {
+	m.proposed_end = &v
+}
+
+// ProposedEnd returns the value of the "proposed_end" field in the mutation.
+func (m *PlacementMutation) ProposedEnd() (r vocab.Date, exists bool) {
+	v := m.proposed_end
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProposedEnd returns the old "proposed_end" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldProposedEnd(ctx context.Context) (v *vocab.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProposedEnd is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProposedEnd requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProposedEnd: %w", err)
+	}
+	return oldValue.ProposedEnd, nil
+}
+
+// ClearProposedEnd clears the value of the "proposed_end" field.
+func (m *PlacementMutation) ClearProposedEnd() {
+	m.proposed_end = nil
+	m.clearedFields[placement.FieldProposedEnd] = struct{}{}
+}
+
+// ProposedEndCleared returns if the "proposed_end" field was cleared in this mutation.
+func (m *PlacementMutation) ProposedEndCleared() bool {
+	_, ok := m.clearedFields[placement.FieldProposedEnd]
+	return ok
+}
+
+// ResetProposedEnd resets all changes to the "proposed_end" field.
+func (m *PlacementMutation) ResetProposedEnd() {
+	m.proposed_end = nil
+	delete(m.clearedFields, placement.FieldProposedEnd)
+}
+
+// SetReport sets the "report" field.
+func (m *PlacementMutation) SetReport(s string) {
+	m.report = &s
+}
+
+// Report returns the value of the "report" field in the mutation.
+func (m *PlacementMutation) Report() (r string, exists bool) {
+	v := m.report
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReport returns the old "report" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldReport(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReport is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReport requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReport: %w", err)
+	}
+	return oldValue.Report, nil
+}
+
+// ResetReport resets all changes to the "report" field.
+func (m *PlacementMutation) ResetReport() {
+	m.report = nil
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (m *PlacementMutation) SetEvaluation(s string) {
+	m.evaluation = &s
+}
+
+// Evaluation returns the value of the "evaluation" field in the mutation.
+func (m *PlacementMutation) Evaluation() (r string, exists bool) {
+	v := m.evaluation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvaluation returns the old "evaluation" field's value of the Placement entity.
+// If the Placement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlacementMutation) OldEvaluation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvaluation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvaluation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvaluation: %w", err)
+	}
+	return oldValue.Evaluation, nil
+}
+
+// ResetEvaluation resets all changes to the "evaluation" field.
+func (m *PlacementMutation) ResetEvaluation() {
+	m.evaluation = nil
+}
+
 // ClearCall clears the "call" edge to the Call entity.
 func (m *PlacementMutation) ClearCall() {
 	m.clearedcall = true
@@ -22467,7 +22778,7 @@ func (m *PlacementMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PlacementMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, placement.FieldCreatedAt)
 	}
@@ -22510,6 +22821,27 @@ func (m *PlacementMutation) Fields() []string {
 	if m.sequence != nil {
 		fields = append(fields, placement.FieldSequence)
 	}
+	if m.from_waitlist != nil {
+		fields = append(fields, placement.FieldFromWaitlist)
+	}
+	if m.accepted_at != nil {
+		fields = append(fields, placement.FieldAcceptedAt)
+	}
+	if m.confirmed_at != nil {
+		fields = append(fields, placement.FieldConfirmedAt)
+	}
+	if m.proposed_start != nil {
+		fields = append(fields, placement.FieldProposedStart)
+	}
+	if m.proposed_end != nil {
+		fields = append(fields, placement.FieldProposedEnd)
+	}
+	if m.report != nil {
+		fields = append(fields, placement.FieldReport)
+	}
+	if m.evaluation != nil {
+		fields = append(fields, placement.FieldEvaluation)
+	}
 	return fields
 }
 
@@ -22546,6 +22878,20 @@ func (m *PlacementMutation) Field(name string) (ent.Value, bool) {
 		return m.OfferDeadline()
 	case placement.FieldSequence:
 		return m.Sequence()
+	case placement.FieldFromWaitlist:
+		return m.FromWaitlist()
+	case placement.FieldAcceptedAt:
+		return m.AcceptedAt()
+	case placement.FieldConfirmedAt:
+		return m.ConfirmedAt()
+	case placement.FieldProposedStart:
+		return m.ProposedStart()
+	case placement.FieldProposedEnd:
+		return m.ProposedEnd()
+	case placement.FieldReport:
+		return m.Report()
+	case placement.FieldEvaluation:
+		return m.Evaluation()
 	}
 	return nil, false
 }
@@ -22583,6 +22929,20 @@ func (m *PlacementMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldOfferDeadline(ctx)
 	case placement.FieldSequence:
 		return m.OldSequence(ctx)
+	case placement.FieldFromWaitlist:
+		return m.OldFromWaitlist(ctx)
+	case placement.FieldAcceptedAt:
+		return m.OldAcceptedAt(ctx)
+	case placement.FieldConfirmedAt:
+		return m.OldConfirmedAt(ctx)
+	case placement.FieldProposedStart:
+		return m.OldProposedStart(ctx)
+	case placement.FieldProposedEnd:
+		return m.OldProposedEnd(ctx)
+	case placement.FieldReport:
+		return m.OldReport(ctx)
+	case placement.FieldEvaluation:
+		return m.OldEvaluation(ctx)
 	}
 	return nil, fmt.Errorf("unknown Placement field %s", name)
 }
@@ -22690,6 +23050,55 @@ func (m *PlacementMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSequence(v)
 		return nil
+	case placement.FieldFromWaitlist:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromWaitlist(v)
+		return nil
+	case placement.FieldAcceptedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcceptedAt(v)
+		return nil
+	case placement.FieldConfirmedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfirmedAt(v)
+		return nil
+	case placement.FieldProposedStart:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProposedStart(v)
+		return nil
+	case placement.FieldProposedEnd:
+		v, ok := value.(vocab.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProposedEnd(v)
+		return nil
+	case placement.FieldReport:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReport(v)
+		return nil
+	case placement.FieldEvaluation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvaluation(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Placement field %s", name)
 }
@@ -22738,6 +23147,18 @@ func (m *PlacementMutation) ClearedFields() []string {
 	if m.FieldCleared(placement.FieldRunID) {
 		fields = append(fields, placement.FieldRunID)
 	}
+	if m.FieldCleared(placement.FieldAcceptedAt) {
+		fields = append(fields, placement.FieldAcceptedAt)
+	}
+	if m.FieldCleared(placement.FieldConfirmedAt) {
+		fields = append(fields, placement.FieldConfirmedAt)
+	}
+	if m.FieldCleared(placement.FieldProposedStart) {
+		fields = append(fields, placement.FieldProposedStart)
+	}
+	if m.FieldCleared(placement.FieldProposedEnd) {
+		fields = append(fields, placement.FieldProposedEnd)
+	}
 	return fields
 }
 
@@ -22754,6 +23175,18 @@ func (m *PlacementMutation) ClearField(name string) error {
 	switch name {
 	case placement.FieldRunID:
 		m.ClearRunID()
+		return nil
+	case placement.FieldAcceptedAt:
+		m.ClearAcceptedAt()
+		return nil
+	case placement.FieldConfirmedAt:
+		m.ClearConfirmedAt()
+		return nil
+	case placement.FieldProposedStart:
+		m.ClearProposedStart()
+		return nil
+	case placement.FieldProposedEnd:
+		m.ClearProposedEnd()
 		return nil
 	}
 	return fmt.Errorf("unknown Placement nullable field %s", name)
@@ -22804,6 +23237,27 @@ func (m *PlacementMutation) ResetField(name string) error {
 		return nil
 	case placement.FieldSequence:
 		m.ResetSequence()
+		return nil
+	case placement.FieldFromWaitlist:
+		m.ResetFromWaitlist()
+		return nil
+	case placement.FieldAcceptedAt:
+		m.ResetAcceptedAt()
+		return nil
+	case placement.FieldConfirmedAt:
+		m.ResetConfirmedAt()
+		return nil
+	case placement.FieldProposedStart:
+		m.ResetProposedStart()
+		return nil
+	case placement.FieldProposedEnd:
+		m.ResetProposedEnd()
+		return nil
+	case placement.FieldReport:
+		m.ResetReport()
+		return nil
+	case placement.FieldEvaluation:
+		m.ResetEvaluation()
 		return nil
 	}
 	return fmt.Errorf("unknown Placement field %s", name)

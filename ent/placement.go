@@ -32,7 +32,7 @@ type Placement struct {
 	// CallID holds the value of the "call_id" field.
 	CallID pulid.ID `json:"call_id,omitempty"`
 	// RunID holds the value of the "run_id" field.
-	RunID pulid.ID `json:"run_id,omitempty"`
+	RunID *pulid.ID `json:"run_id,omitempty"`
 	// SlotID holds the value of the "slot_id" field.
 	SlotID pulid.ID `json:"slot_id,omitempty"`
 	// HostCentreID holds the value of the "host_centre_id" field.
@@ -53,6 +53,20 @@ type Placement struct {
 	OfferDeadline time.Time `json:"offer_deadline,omitempty"`
 	// Version of the placement's calendar entry.
 	Sequence int `json:"sequence,omitempty"`
+	// Offered from the waiting list after the match.
+	FromWaitlist bool `json:"from_waitlist,omitempty"`
+	// AcceptedAt holds the value of the "accepted_at" field.
+	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
+	// ConfirmedAt holds the value of the "confirmed_at" field.
+	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
+	// Other dates the host proposed; the trainee accepts or declines the change.
+	ProposedStart *vocab.Date `json:"proposed_start,omitempty"`
+	// ProposedEnd holds the value of the "proposed_end" field.
+	ProposedEnd *vocab.Date `json:"proposed_end,omitempty"`
+	// The trainee's post-placement report.
+	Report string `json:"report,omitempty"`
+	// The host's evaluation of the placement.
+	Evaluation string `json:"evaluation,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PlacementQuery when eager-loading is set.
 	Edges        PlacementEdges `json:"edges"`
@@ -138,13 +152,19 @@ func (*Placement) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case placement.FieldID, placement.FieldCallID, placement.FieldRunID, placement.FieldSlotID, placement.FieldHostCentreID, placement.FieldApplicationID, placement.FieldTraineeID:
+		case placement.FieldRunID:
+			values[i] = &sql.NullScanner{S: new(pulid.ID)}
+		case placement.FieldProposedStart, placement.FieldProposedEnd:
+			values[i] = &sql.NullScanner{S: new(vocab.Date)}
+		case placement.FieldID, placement.FieldCallID, placement.FieldSlotID, placement.FieldHostCentreID, placement.FieldApplicationID, placement.FieldTraineeID:
 			values[i] = new(pulid.ID)
+		case placement.FieldFromWaitlist:
+			values[i] = new(sql.NullBool)
 		case placement.FieldSequence:
 			values[i] = new(sql.NullInt64)
-		case placement.FieldStatus, placement.FieldStatusReason:
+		case placement.FieldStatus, placement.FieldStatusReason, placement.FieldReport, placement.FieldEvaluation:
 			values[i] = new(sql.NullString)
-		case placement.FieldCreatedAt, placement.FieldUpdatedAt, placement.FieldOfferDeadline:
+		case placement.FieldCreatedAt, placement.FieldUpdatedAt, placement.FieldOfferDeadline, placement.FieldAcceptedAt, placement.FieldConfirmedAt:
 			values[i] = new(sql.NullTime)
 		case placement.FieldStartDate, placement.FieldEndDate:
 			values[i] = new(vocab.Date)
@@ -188,10 +208,11 @@ func (_m *Placement) assignValues(columns []string, values []any) error {
 				_m.CallID = *value
 			}
 		case placement.FieldRunID:
-			if value, ok := values[i].(*pulid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field run_id", values[i])
-			} else if value != nil {
-				_m.RunID = *value
+			} else if value.Valid {
+				_m.RunID = new(pulid.ID)
+				*_m.RunID = *value.S.(*pulid.ID)
 			}
 		case placement.FieldSlotID:
 			if value, ok := values[i].(*pulid.ID); !ok {
@@ -252,6 +273,52 @@ func (_m *Placement) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field sequence", values[i])
 			} else if value.Valid {
 				_m.Sequence = int(value.Int64)
+			}
+		case placement.FieldFromWaitlist:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field from_waitlist", values[i])
+			} else if value.Valid {
+				_m.FromWaitlist = value.Bool
+			}
+		case placement.FieldAcceptedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field accepted_at", values[i])
+			} else if value.Valid {
+				_m.AcceptedAt = new(time.Time)
+				*_m.AcceptedAt = value.Time
+			}
+		case placement.FieldConfirmedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field confirmed_at", values[i])
+			} else if value.Valid {
+				_m.ConfirmedAt = new(time.Time)
+				*_m.ConfirmedAt = value.Time
+			}
+		case placement.FieldProposedStart:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field proposed_start", values[i])
+			} else if value.Valid {
+				_m.ProposedStart = new(vocab.Date)
+				*_m.ProposedStart = *value.S.(*vocab.Date)
+			}
+		case placement.FieldProposedEnd:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field proposed_end", values[i])
+			} else if value.Valid {
+				_m.ProposedEnd = new(vocab.Date)
+				*_m.ProposedEnd = *value.S.(*vocab.Date)
+			}
+		case placement.FieldReport:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field report", values[i])
+			} else if value.Valid {
+				_m.Report = value.String
+			}
+		case placement.FieldEvaluation:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field evaluation", values[i])
+			} else if value.Valid {
+				_m.Evaluation = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -323,8 +390,10 @@ func (_m *Placement) String() string {
 	builder.WriteString("call_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CallID))
 	builder.WriteString(", ")
-	builder.WriteString("run_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.RunID))
+	if v := _m.RunID; v != nil {
+		builder.WriteString("run_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("slot_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SlotID))
@@ -355,6 +424,35 @@ func (_m *Placement) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("sequence=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Sequence))
+	builder.WriteString(", ")
+	builder.WriteString("from_waitlist=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FromWaitlist))
+	builder.WriteString(", ")
+	if v := _m.AcceptedAt; v != nil {
+		builder.WriteString("accepted_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.ConfirmedAt; v != nil {
+		builder.WriteString("confirmed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.ProposedStart; v != nil {
+		builder.WriteString("proposed_start=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.ProposedEnd; v != nil {
+		builder.WriteString("proposed_end=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("report=")
+	builder.WriteString(_m.Report)
+	builder.WriteString(", ")
+	builder.WriteString("evaluation=")
+	builder.WriteString(_m.Evaluation)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -162,6 +162,104 @@ func (_c *PlacementCreate) SetNillableSequence(v *int) *PlacementCreate {
 	return _c
 }
 
+// SetFromWaitlist sets the "from_waitlist" field.
+func (_c *PlacementCreate) SetFromWaitlist(v bool) *PlacementCreate {
+	_c.mutation.SetFromWaitlist(v)
+	return _c
+}
+
+// SetNillableFromWaitlist sets the "from_waitlist" field if the given value is not nil.
+func (_c *PlacementCreate) SetNillableFromWaitlist(v *bool) *PlacementCreate {
+	if v != nil {
+		_c.SetFromWaitlist(*v)
+	}
+	return _c
+}
+
+// SetAcceptedAt sets the "accepted_at" field.
+func (_c *PlacementCreate) SetAcceptedAt(v time.Time) *PlacementCreate {
+	_c.mutation.SetAcceptedAt(v)
+	return _c
+}
+
+// SetNillableAcceptedAt sets the "accepted_at" field if the given value is not nil.
+func (_c *PlacementCreate) SetNillableAcceptedAt(v *time.Time) *PlacementCreate {
+	if v != nil {
+		_c.SetAcceptedAt(*v)
+	}
+	return _c
+}
+
+// SetConfirmedAt sets the "confirmed_at" field.
+func (_c *PlacementCreate) SetConfirmedAt(v time.Time) *PlacementCreate {
+	_c.mutation.SetConfirmedAt(v)
+	return _c
+}
+
+// SetNillableConfirmedAt sets the "confirmed_at" field if the given value is not nil.
+func (_c *PlacementCreate) SetNillableConfirmedAt(v *time.Time) *PlacementCreate {
+	if v != nil {
+		_c.SetConfirmedAt(*v)
+	}
+	return _c
+}
+
+// SetProposedStart sets the "proposed_start" field.
+func (_c *PlacementCreate) SetProposedStart(v vocab.Date) *PlacementCreate {
+	_c.mutation.SetProposedStart(v)
+	return _c
+}
+
+// SetNillableProposedStart sets the "proposed_start" field if the given value is not nil.
+func (_c *PlacementCreate) SetNillableProposedStart(v *vocab.Date) *PlacementCreate {
+	if v != nil {
+		_c.SetProposedStart(*v)
+	}
+	return _c
+}
+
+// SetProposedEnd sets the "proposed_end" field.
+func (_c *PlacementCreate) SetProposedEnd(v vocab.Date) *PlacementCreate {
+	_c.mutation.SetProposedEnd(v)
+	return _c
+}
+
+// SetNillableProposedEnd sets the "proposed_end" field if the given value is not nil.
+func (_c *PlacementCreate) SetNillableProposedEnd(v *vocab.Date) *PlacementCreate {
+	if v != nil {
+		_c.SetProposedEnd(*v)
+	}
+	return _c
+}
+
+// SetReport sets the "report" field.
+func (_c *PlacementCreate) SetReport(v string) *PlacementCreate {
+	_c.mutation.SetReport(v)
+	return _c
+}
+
+// SetNillableReport sets the "report" field if the given value is not nil.
+func (_c *PlacementCreate) SetNillableReport(v *string) *PlacementCreate {
+	if v != nil {
+		_c.SetReport(*v)
+	}
+	return _c
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (_c *PlacementCreate) SetEvaluation(v string) *PlacementCreate {
+	_c.mutation.SetEvaluation(v)
+	return _c
+}
+
+// SetNillableEvaluation sets the "evaluation" field if the given value is not nil.
+func (_c *PlacementCreate) SetNillableEvaluation(v *string) *PlacementCreate {
+	if v != nil {
+		_c.SetEvaluation(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PlacementCreate) SetID(v pulid.ID) *PlacementCreate {
 	_c.mutation.SetID(v)
@@ -264,6 +362,18 @@ func (_c *PlacementCreate) defaults() error {
 		v := placement.DefaultSequence
 		_c.mutation.SetSequence(v)
 	}
+	if _, ok := _c.mutation.FromWaitlist(); !ok {
+		v := placement.DefaultFromWaitlist
+		_c.mutation.SetFromWaitlist(v)
+	}
+	if _, ok := _c.mutation.Report(); !ok {
+		v := placement.DefaultReport
+		_c.mutation.SetReport(v)
+	}
+	if _, ok := _c.mutation.Evaluation(); !ok {
+		v := placement.DefaultEvaluation
+		_c.mutation.SetEvaluation(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if placement.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized placement.DefaultID (forgotten import ent/runtime?)")
@@ -340,6 +450,35 @@ func (_c *PlacementCreate) check() error {
 			return &ValidationError{Name: "sequence", err: fmt.Errorf(`ent: validator failed for field "Placement.sequence": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.FromWaitlist(); !ok {
+		return &ValidationError{Name: "from_waitlist", err: errors.New(`ent: missing required field "Placement.from_waitlist"`)}
+	}
+	if v, ok := _c.mutation.ProposedStart(); ok {
+		if err := placement.ProposedStartValidator(string(v)); err != nil {
+			return &ValidationError{Name: "proposed_start", err: fmt.Errorf(`ent: validator failed for field "Placement.proposed_start": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.ProposedEnd(); ok {
+		if err := placement.ProposedEndValidator(string(v)); err != nil {
+			return &ValidationError{Name: "proposed_end", err: fmt.Errorf(`ent: validator failed for field "Placement.proposed_end": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Report(); !ok {
+		return &ValidationError{Name: "report", err: errors.New(`ent: missing required field "Placement.report"`)}
+	}
+	if v, ok := _c.mutation.Report(); ok {
+		if err := placement.ReportValidator(v); err != nil {
+			return &ValidationError{Name: "report", err: fmt.Errorf(`ent: validator failed for field "Placement.report": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Evaluation(); !ok {
+		return &ValidationError{Name: "evaluation", err: errors.New(`ent: missing required field "Placement.evaluation"`)}
+	}
+	if v, ok := _c.mutation.Evaluation(); ok {
+		if err := placement.EvaluationValidator(v); err != nil {
+			return &ValidationError{Name: "evaluation", err: fmt.Errorf(`ent: validator failed for field "Placement.evaluation": %w`, err)}
+		}
+	}
 	if len(_c.mutation.CallIDs()) == 0 {
 		return &ValidationError{Name: "call", err: errors.New(`ent: missing required edge "Placement.call"`)}
 	}
@@ -401,7 +540,7 @@ func (_c *PlacementCreate) createSpec() (*Placement, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.RunID(); ok {
 		_spec.SetField(placement.FieldRunID, field.TypeString, value)
-		_node.RunID = value
+		_node.RunID = &value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(placement.FieldStatus, field.TypeEnum, value)
@@ -426,6 +565,34 @@ func (_c *PlacementCreate) createSpec() (*Placement, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Sequence(); ok {
 		_spec.SetField(placement.FieldSequence, field.TypeInt, value)
 		_node.Sequence = value
+	}
+	if value, ok := _c.mutation.FromWaitlist(); ok {
+		_spec.SetField(placement.FieldFromWaitlist, field.TypeBool, value)
+		_node.FromWaitlist = value
+	}
+	if value, ok := _c.mutation.AcceptedAt(); ok {
+		_spec.SetField(placement.FieldAcceptedAt, field.TypeTime, value)
+		_node.AcceptedAt = &value
+	}
+	if value, ok := _c.mutation.ConfirmedAt(); ok {
+		_spec.SetField(placement.FieldConfirmedAt, field.TypeTime, value)
+		_node.ConfirmedAt = &value
+	}
+	if value, ok := _c.mutation.ProposedStart(); ok {
+		_spec.SetField(placement.FieldProposedStart, field.TypeString, value)
+		_node.ProposedStart = &value
+	}
+	if value, ok := _c.mutation.ProposedEnd(); ok {
+		_spec.SetField(placement.FieldProposedEnd, field.TypeString, value)
+		_node.ProposedEnd = &value
+	}
+	if value, ok := _c.mutation.Report(); ok {
+		_spec.SetField(placement.FieldReport, field.TypeString, value)
+		_node.Report = value
+	}
+	if value, ok := _c.mutation.Evaluation(); ok {
+		_spec.SetField(placement.FieldEvaluation, field.TypeString, value)
+		_node.Evaluation = value
 	}
 	if nodes := _c.mutation.CallIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -654,6 +821,102 @@ func (u *PlacementUpsert) AddSequence(v int) *PlacementUpsert {
 	return u
 }
 
+// SetAcceptedAt sets the "accepted_at" field.
+func (u *PlacementUpsert) SetAcceptedAt(v time.Time) *PlacementUpsert {
+	u.Set(placement.FieldAcceptedAt, v)
+	return u
+}
+
+// UpdateAcceptedAt sets the "accepted_at" field to the value that was provided on create.
+func (u *PlacementUpsert) UpdateAcceptedAt() *PlacementUpsert {
+	u.SetExcluded(placement.FieldAcceptedAt)
+	return u
+}
+
+// ClearAcceptedAt clears the value of the "accepted_at" field.
+func (u *PlacementUpsert) ClearAcceptedAt() *PlacementUpsert {
+	u.SetNull(placement.FieldAcceptedAt)
+	return u
+}
+
+// SetConfirmedAt sets the "confirmed_at" field.
+func (u *PlacementUpsert) SetConfirmedAt(v time.Time) *PlacementUpsert {
+	u.Set(placement.FieldConfirmedAt, v)
+	return u
+}
+
+// UpdateConfirmedAt sets the "confirmed_at" field to the value that was provided on create.
+func (u *PlacementUpsert) UpdateConfirmedAt() *PlacementUpsert {
+	u.SetExcluded(placement.FieldConfirmedAt)
+	return u
+}
+
+// ClearConfirmedAt clears the value of the "confirmed_at" field.
+func (u *PlacementUpsert) ClearConfirmedAt() *PlacementUpsert {
+	u.SetNull(placement.FieldConfirmedAt)
+	return u
+}
+
+// SetProposedStart sets the "proposed_start" field.
+func (u *PlacementUpsert) SetProposedStart(v vocab.Date) *PlacementUpsert {
+	u.Set(placement.FieldProposedStart, v)
+	return u
+}
+
+// UpdateProposedStart sets the "proposed_start" field to the value that was provided on create.
+func (u *PlacementUpsert) UpdateProposedStart() *PlacementUpsert {
+	u.SetExcluded(placement.FieldProposedStart)
+	return u
+}
+
+// ClearProposedStart clears the value of the "proposed_start" field.
+func (u *PlacementUpsert) ClearProposedStart() *PlacementUpsert {
+	u.SetNull(placement.FieldProposedStart)
+	return u
+}
+
+// SetProposedEnd sets the "proposed_end" field.
+func (u *PlacementUpsert) SetProposedEnd(v vocab.Date) *PlacementUpsert {
+	u.Set(placement.FieldProposedEnd, v)
+	return u
+}
+
+// UpdateProposedEnd sets the "proposed_end" field to the value that was provided on create.
+func (u *PlacementUpsert) UpdateProposedEnd() *PlacementUpsert {
+	u.SetExcluded(placement.FieldProposedEnd)
+	return u
+}
+
+// ClearProposedEnd clears the value of the "proposed_end" field.
+func (u *PlacementUpsert) ClearProposedEnd() *PlacementUpsert {
+	u.SetNull(placement.FieldProposedEnd)
+	return u
+}
+
+// SetReport sets the "report" field.
+func (u *PlacementUpsert) SetReport(v string) *PlacementUpsert {
+	u.Set(placement.FieldReport, v)
+	return u
+}
+
+// UpdateReport sets the "report" field to the value that was provided on create.
+func (u *PlacementUpsert) UpdateReport() *PlacementUpsert {
+	u.SetExcluded(placement.FieldReport)
+	return u
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (u *PlacementUpsert) SetEvaluation(v string) *PlacementUpsert {
+	u.Set(placement.FieldEvaluation, v)
+	return u
+}
+
+// UpdateEvaluation sets the "evaluation" field to the value that was provided on create.
+func (u *PlacementUpsert) UpdateEvaluation() *PlacementUpsert {
+	u.SetExcluded(placement.FieldEvaluation)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -691,6 +954,9 @@ func (u *PlacementUpsertOne) UpdateNewValues() *PlacementUpsertOne {
 		}
 		if _, exists := u.create.mutation.TraineeID(); exists {
 			s.SetIgnore(placement.FieldTraineeID)
+		}
+		if _, exists := u.create.mutation.FromWaitlist(); exists {
+			s.SetIgnore(placement.FieldFromWaitlist)
 		}
 	}))
 	return u
@@ -825,6 +1091,118 @@ func (u *PlacementUpsertOne) AddSequence(v int) *PlacementUpsertOne {
 func (u *PlacementUpsertOne) UpdateSequence() *PlacementUpsertOne {
 	return u.Update(func(s *PlacementUpsert) {
 		s.UpdateSequence()
+	})
+}
+
+// SetAcceptedAt sets the "accepted_at" field.
+func (u *PlacementUpsertOne) SetAcceptedAt(v time.Time) *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetAcceptedAt(v)
+	})
+}
+
+// UpdateAcceptedAt sets the "accepted_at" field to the value that was provided on create.
+func (u *PlacementUpsertOne) UpdateAcceptedAt() *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateAcceptedAt()
+	})
+}
+
+// ClearAcceptedAt clears the value of the "accepted_at" field.
+func (u *PlacementUpsertOne) ClearAcceptedAt() *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.ClearAcceptedAt()
+	})
+}
+
+// SetConfirmedAt sets the "confirmed_at" field.
+func (u *PlacementUpsertOne) SetConfirmedAt(v time.Time) *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetConfirmedAt(v)
+	})
+}
+
+// UpdateConfirmedAt sets the "confirmed_at" field to the value that was provided on create.
+func (u *PlacementUpsertOne) UpdateConfirmedAt() *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateConfirmedAt()
+	})
+}
+
+// ClearConfirmedAt clears the value of the "confirmed_at" field.
+func (u *PlacementUpsertOne) ClearConfirmedAt() *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.ClearConfirmedAt()
+	})
+}
+
+// SetProposedStart sets the "proposed_start" field.
+func (u *PlacementUpsertOne) SetProposedStart(v vocab.Date) *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetProposedStart(v)
+	})
+}
+
+// UpdateProposedStart sets the "proposed_start" field to the value that was provided on create.
+func (u *PlacementUpsertOne) UpdateProposedStart() *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateProposedStart()
+	})
+}
+
+// ClearProposedStart clears the value of the "proposed_start" field.
+func (u *PlacementUpsertOne) ClearProposedStart() *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.ClearProposedStart()
+	})
+}
+
+// SetProposedEnd sets the "proposed_end" field.
+func (u *PlacementUpsertOne) SetProposedEnd(v vocab.Date) *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetProposedEnd(v)
+	})
+}
+
+// UpdateProposedEnd sets the "proposed_end" field to the value that was provided on create.
+func (u *PlacementUpsertOne) UpdateProposedEnd() *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateProposedEnd()
+	})
+}
+
+// ClearProposedEnd clears the value of the "proposed_end" field.
+func (u *PlacementUpsertOne) ClearProposedEnd() *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.ClearProposedEnd()
+	})
+}
+
+// SetReport sets the "report" field.
+func (u *PlacementUpsertOne) SetReport(v string) *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetReport(v)
+	})
+}
+
+// UpdateReport sets the "report" field to the value that was provided on create.
+func (u *PlacementUpsertOne) UpdateReport() *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateReport()
+	})
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (u *PlacementUpsertOne) SetEvaluation(v string) *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetEvaluation(v)
+	})
+}
+
+// UpdateEvaluation sets the "evaluation" field to the value that was provided on create.
+func (u *PlacementUpsertOne) UpdateEvaluation() *PlacementUpsertOne {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateEvaluation()
 	})
 }
 
@@ -1032,6 +1410,9 @@ func (u *PlacementUpsertBulk) UpdateNewValues() *PlacementUpsertBulk {
 			if _, exists := b.mutation.TraineeID(); exists {
 				s.SetIgnore(placement.FieldTraineeID)
 			}
+			if _, exists := b.mutation.FromWaitlist(); exists {
+				s.SetIgnore(placement.FieldFromWaitlist)
+			}
 		}
 	}))
 	return u
@@ -1166,6 +1547,118 @@ func (u *PlacementUpsertBulk) AddSequence(v int) *PlacementUpsertBulk {
 func (u *PlacementUpsertBulk) UpdateSequence() *PlacementUpsertBulk {
 	return u.Update(func(s *PlacementUpsert) {
 		s.UpdateSequence()
+	})
+}
+
+// SetAcceptedAt sets the "accepted_at" field.
+func (u *PlacementUpsertBulk) SetAcceptedAt(v time.Time) *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetAcceptedAt(v)
+	})
+}
+
+// UpdateAcceptedAt sets the "accepted_at" field to the value that was provided on create.
+func (u *PlacementUpsertBulk) UpdateAcceptedAt() *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateAcceptedAt()
+	})
+}
+
+// ClearAcceptedAt clears the value of the "accepted_at" field.
+func (u *PlacementUpsertBulk) ClearAcceptedAt() *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.ClearAcceptedAt()
+	})
+}
+
+// SetConfirmedAt sets the "confirmed_at" field.
+func (u *PlacementUpsertBulk) SetConfirmedAt(v time.Time) *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetConfirmedAt(v)
+	})
+}
+
+// UpdateConfirmedAt sets the "confirmed_at" field to the value that was provided on create.
+func (u *PlacementUpsertBulk) UpdateConfirmedAt() *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateConfirmedAt()
+	})
+}
+
+// ClearConfirmedAt clears the value of the "confirmed_at" field.
+func (u *PlacementUpsertBulk) ClearConfirmedAt() *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.ClearConfirmedAt()
+	})
+}
+
+// SetProposedStart sets the "proposed_start" field.
+func (u *PlacementUpsertBulk) SetProposedStart(v vocab.Date) *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetProposedStart(v)
+	})
+}
+
+// UpdateProposedStart sets the "proposed_start" field to the value that was provided on create.
+func (u *PlacementUpsertBulk) UpdateProposedStart() *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateProposedStart()
+	})
+}
+
+// ClearProposedStart clears the value of the "proposed_start" field.
+func (u *PlacementUpsertBulk) ClearProposedStart() *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.ClearProposedStart()
+	})
+}
+
+// SetProposedEnd sets the "proposed_end" field.
+func (u *PlacementUpsertBulk) SetProposedEnd(v vocab.Date) *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetProposedEnd(v)
+	})
+}
+
+// UpdateProposedEnd sets the "proposed_end" field to the value that was provided on create.
+func (u *PlacementUpsertBulk) UpdateProposedEnd() *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateProposedEnd()
+	})
+}
+
+// ClearProposedEnd clears the value of the "proposed_end" field.
+func (u *PlacementUpsertBulk) ClearProposedEnd() *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.ClearProposedEnd()
+	})
+}
+
+// SetReport sets the "report" field.
+func (u *PlacementUpsertBulk) SetReport(v string) *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetReport(v)
+	})
+}
+
+// UpdateReport sets the "report" field to the value that was provided on create.
+func (u *PlacementUpsertBulk) UpdateReport() *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateReport()
+	})
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (u *PlacementUpsertBulk) SetEvaluation(v string) *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.SetEvaluation(v)
+	})
+}
+
+// UpdateEvaluation sets the "evaluation" field to the value that was provided on create.
+func (u *PlacementUpsertBulk) UpdateEvaluation() *PlacementUpsertBulk {
+	return u.Update(func(s *PlacementUpsert) {
+		s.UpdateEvaluation()
 	})
 }
 

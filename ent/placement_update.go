@@ -127,6 +127,114 @@ func (_u *PlacementUpdate) AddSequence(v int) *PlacementUpdate {
 	return _u
 }
 
+// SetAcceptedAt sets the "accepted_at" field.
+func (_u *PlacementUpdate) SetAcceptedAt(v time.Time) *PlacementUpdate {
+	_u.mutation.SetAcceptedAt(v)
+	return _u
+}
+
+// SetNillableAcceptedAt sets the "accepted_at" field if the given value is not nil.
+func (_u *PlacementUpdate) SetNillableAcceptedAt(v *time.Time) *PlacementUpdate {
+	if v != nil {
+		_u.SetAcceptedAt(*v)
+	}
+	return _u
+}
+
+// ClearAcceptedAt clears the value of the "accepted_at" field.
+func (_u *PlacementUpdate) ClearAcceptedAt() *PlacementUpdate {
+	_u.mutation.ClearAcceptedAt()
+	return _u
+}
+
+// SetConfirmedAt sets the "confirmed_at" field.
+func (_u *PlacementUpdate) SetConfirmedAt(v time.Time) *PlacementUpdate {
+	_u.mutation.SetConfirmedAt(v)
+	return _u
+}
+
+// SetNillableConfirmedAt sets the "confirmed_at" field if the given value is not nil.
+func (_u *PlacementUpdate) SetNillableConfirmedAt(v *time.Time) *PlacementUpdate {
+	if v != nil {
+		_u.SetConfirmedAt(*v)
+	}
+	return _u
+}
+
+// ClearConfirmedAt clears the value of the "confirmed_at" field.
+func (_u *PlacementUpdate) ClearConfirmedAt() *PlacementUpdate {
+	_u.mutation.ClearConfirmedAt()
+	return _u
+}
+
+// SetProposedStart sets the "proposed_start" field.
+func (_u *PlacementUpdate) SetProposedStart(v vocab.Date) *PlacementUpdate {
+	_u.mutation.SetProposedStart(v)
+	return _u
+}
+
+// SetNillableProposedStart sets the "proposed_start" field if the given value is not nil.
+func (_u *PlacementUpdate) SetNillableProposedStart(v *vocab.Date) *PlacementUpdate {
+	if v != nil {
+		_u.SetProposedStart(*v)
+	}
+	return _u
+}
+
+// ClearProposedStart clears the value of the "proposed_start" field.
+func (_u *PlacementUpdate) ClearProposedStart() *PlacementUpdate {
+	_u.mutation.ClearProposedStart()
+	return _u
+}
+
+// SetProposedEnd sets the "proposed_end" field.
+func (_u *PlacementUpdate) SetProposedEnd(v vocab.Date) *PlacementUpdate {
+	_u.mutation.SetProposedEnd(v)
+	return _u
+}
+
+// SetNillableProposedEnd sets the "proposed_end" field if the given value is not nil.
+func (_u *PlacementUpdate) SetNillableProposedEnd(v *vocab.Date) *PlacementUpdate {
+	if v != nil {
+		_u.SetProposedEnd(*v)
+	}
+	return _u
+}
+
+// ClearProposedEnd clears the value of the "proposed_end" field.
+func (_u *PlacementUpdate) ClearProposedEnd() *PlacementUpdate {
+	_u.mutation.ClearProposedEnd()
+	return _u
+}
+
+// SetReport sets the "report" field.
+func (_u *PlacementUpdate) SetReport(v string) *PlacementUpdate {
+	_u.mutation.SetReport(v)
+	return _u
+}
+
+// SetNillableReport sets the "report" field if the given value is not nil.
+func (_u *PlacementUpdate) SetNillableReport(v *string) *PlacementUpdate {
+	if v != nil {
+		_u.SetReport(*v)
+	}
+	return _u
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (_u *PlacementUpdate) SetEvaluation(v string) *PlacementUpdate {
+	_u.mutation.SetEvaluation(v)
+	return _u
+}
+
+// SetNillableEvaluation sets the "evaluation" field if the given value is not nil.
+func (_u *PlacementUpdate) SetNillableEvaluation(v *string) *PlacementUpdate {
+	if v != nil {
+		_u.SetEvaluation(*v)
+	}
+	return _u
+}
+
 // Mutation returns the PlacementMutation object of the builder.
 func (_u *PlacementUpdate) Mutation() *PlacementMutation {
 	return _u.mutation
@@ -201,6 +309,26 @@ func (_u *PlacementUpdate) check() error {
 			return &ValidationError{Name: "sequence", err: fmt.Errorf(`ent: validator failed for field "Placement.sequence": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ProposedStart(); ok {
+		if err := placement.ProposedStartValidator(string(v)); err != nil {
+			return &ValidationError{Name: "proposed_start", err: fmt.Errorf(`ent: validator failed for field "Placement.proposed_start": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProposedEnd(); ok {
+		if err := placement.ProposedEndValidator(string(v)); err != nil {
+			return &ValidationError{Name: "proposed_end", err: fmt.Errorf(`ent: validator failed for field "Placement.proposed_end": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Report(); ok {
+		if err := placement.ReportValidator(v); err != nil {
+			return &ValidationError{Name: "report", err: fmt.Errorf(`ent: validator failed for field "Placement.report": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Evaluation(); ok {
+		if err := placement.EvaluationValidator(v); err != nil {
+			return &ValidationError{Name: "evaluation", err: fmt.Errorf(`ent: validator failed for field "Placement.evaluation": %w`, err)}
+		}
+	}
 	if _u.mutation.CallCleared() && len(_u.mutation.CallIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Placement.call"`)
 	}
@@ -263,6 +391,36 @@ func (_u *PlacementUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedSequence(); ok {
 		_spec.AddField(placement.FieldSequence, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AcceptedAt(); ok {
+		_spec.SetField(placement.FieldAcceptedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AcceptedAtCleared() {
+		_spec.ClearField(placement.FieldAcceptedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ConfirmedAt(); ok {
+		_spec.SetField(placement.FieldConfirmedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ConfirmedAtCleared() {
+		_spec.ClearField(placement.FieldConfirmedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ProposedStart(); ok {
+		_spec.SetField(placement.FieldProposedStart, field.TypeString, value)
+	}
+	if _u.mutation.ProposedStartCleared() {
+		_spec.ClearField(placement.FieldProposedStart, field.TypeString)
+	}
+	if value, ok := _u.mutation.ProposedEnd(); ok {
+		_spec.SetField(placement.FieldProposedEnd, field.TypeString, value)
+	}
+	if _u.mutation.ProposedEndCleared() {
+		_spec.ClearField(placement.FieldProposedEnd, field.TypeString)
+	}
+	if value, ok := _u.mutation.Report(); ok {
+		_spec.SetField(placement.FieldReport, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Evaluation(); ok {
+		_spec.SetField(placement.FieldEvaluation, field.TypeString, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -383,6 +541,114 @@ func (_u *PlacementUpdateOne) AddSequence(v int) *PlacementUpdateOne {
 	return _u
 }
 
+// SetAcceptedAt sets the "accepted_at" field.
+func (_u *PlacementUpdateOne) SetAcceptedAt(v time.Time) *PlacementUpdateOne {
+	_u.mutation.SetAcceptedAt(v)
+	return _u
+}
+
+// SetNillableAcceptedAt sets the "accepted_at" field if the given value is not nil.
+func (_u *PlacementUpdateOne) SetNillableAcceptedAt(v *time.Time) *PlacementUpdateOne {
+	if v != nil {
+		_u.SetAcceptedAt(*v)
+	}
+	return _u
+}
+
+// ClearAcceptedAt clears the value of the "accepted_at" field.
+func (_u *PlacementUpdateOne) ClearAcceptedAt() *PlacementUpdateOne {
+	_u.mutation.ClearAcceptedAt()
+	return _u
+}
+
+// SetConfirmedAt sets the "confirmed_at" field.
+func (_u *PlacementUpdateOne) SetConfirmedAt(v time.Time) *PlacementUpdateOne {
+	_u.mutation.SetConfirmedAt(v)
+	return _u
+}
+
+// SetNillableConfirmedAt sets the "confirmed_at" field if the given value is not nil.
+func (_u *PlacementUpdateOne) SetNillableConfirmedAt(v *time.Time) *PlacementUpdateOne {
+	if v != nil {
+		_u.SetConfirmedAt(*v)
+	}
+	return _u
+}
+
+// ClearConfirmedAt clears the value of the "confirmed_at" field.
+func (_u *PlacementUpdateOne) ClearConfirmedAt() *PlacementUpdateOne {
+	_u.mutation.ClearConfirmedAt()
+	return _u
+}
+
+// SetProposedStart sets the "proposed_start" field.
+func (_u *PlacementUpdateOne) SetProposedStart(v vocab.Date) *PlacementUpdateOne {
+	_u.mutation.SetProposedStart(v)
+	return _u
+}
+
+// SetNillableProposedStart sets the "proposed_start" field if the given value is not nil.
+func (_u *PlacementUpdateOne) SetNillableProposedStart(v *vocab.Date) *PlacementUpdateOne {
+	if v != nil {
+		_u.SetProposedStart(*v)
+	}
+	return _u
+}
+
+// ClearProposedStart clears the value of the "proposed_start" field.
+func (_u *PlacementUpdateOne) ClearProposedStart() *PlacementUpdateOne {
+	_u.mutation.ClearProposedStart()
+	return _u
+}
+
+// SetProposedEnd sets the "proposed_end" field.
+func (_u *PlacementUpdateOne) SetProposedEnd(v vocab.Date) *PlacementUpdateOne {
+	_u.mutation.SetProposedEnd(v)
+	return _u
+}
+
+// SetNillableProposedEnd sets the "proposed_end" field if the given value is not nil.
+func (_u *PlacementUpdateOne) SetNillableProposedEnd(v *vocab.Date) *PlacementUpdateOne {
+	if v != nil {
+		_u.SetProposedEnd(*v)
+	}
+	return _u
+}
+
+// ClearProposedEnd clears the value of the "proposed_end" field.
+func (_u *PlacementUpdateOne) ClearProposedEnd() *PlacementUpdateOne {
+	_u.mutation.ClearProposedEnd()
+	return _u
+}
+
+// SetReport sets the "report" field.
+func (_u *PlacementUpdateOne) SetReport(v string) *PlacementUpdateOne {
+	_u.mutation.SetReport(v)
+	return _u
+}
+
+// SetNillableReport sets the "report" field if the given value is not nil.
+func (_u *PlacementUpdateOne) SetNillableReport(v *string) *PlacementUpdateOne {
+	if v != nil {
+		_u.SetReport(*v)
+	}
+	return _u
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (_u *PlacementUpdateOne) SetEvaluation(v string) *PlacementUpdateOne {
+	_u.mutation.SetEvaluation(v)
+	return _u
+}
+
+// SetNillableEvaluation sets the "evaluation" field if the given value is not nil.
+func (_u *PlacementUpdateOne) SetNillableEvaluation(v *string) *PlacementUpdateOne {
+	if v != nil {
+		_u.SetEvaluation(*v)
+	}
+	return _u
+}
+
 // Mutation returns the PlacementMutation object of the builder.
 func (_u *PlacementUpdateOne) Mutation() *PlacementMutation {
 	return _u.mutation
@@ -470,6 +736,26 @@ func (_u *PlacementUpdateOne) check() error {
 			return &ValidationError{Name: "sequence", err: fmt.Errorf(`ent: validator failed for field "Placement.sequence": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ProposedStart(); ok {
+		if err := placement.ProposedStartValidator(string(v)); err != nil {
+			return &ValidationError{Name: "proposed_start", err: fmt.Errorf(`ent: validator failed for field "Placement.proposed_start": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProposedEnd(); ok {
+		if err := placement.ProposedEndValidator(string(v)); err != nil {
+			return &ValidationError{Name: "proposed_end", err: fmt.Errorf(`ent: validator failed for field "Placement.proposed_end": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Report(); ok {
+		if err := placement.ReportValidator(v); err != nil {
+			return &ValidationError{Name: "report", err: fmt.Errorf(`ent: validator failed for field "Placement.report": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Evaluation(); ok {
+		if err := placement.EvaluationValidator(v); err != nil {
+			return &ValidationError{Name: "evaluation", err: fmt.Errorf(`ent: validator failed for field "Placement.evaluation": %w`, err)}
+		}
+	}
 	if _u.mutation.CallCleared() && len(_u.mutation.CallIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Placement.call"`)
 	}
@@ -549,6 +835,36 @@ func (_u *PlacementUpdateOne) sqlSave(ctx context.Context) (_node *Placement, er
 	}
 	if value, ok := _u.mutation.AddedSequence(); ok {
 		_spec.AddField(placement.FieldSequence, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AcceptedAt(); ok {
+		_spec.SetField(placement.FieldAcceptedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AcceptedAtCleared() {
+		_spec.ClearField(placement.FieldAcceptedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ConfirmedAt(); ok {
+		_spec.SetField(placement.FieldConfirmedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ConfirmedAtCleared() {
+		_spec.ClearField(placement.FieldConfirmedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ProposedStart(); ok {
+		_spec.SetField(placement.FieldProposedStart, field.TypeString, value)
+	}
+	if _u.mutation.ProposedStartCleared() {
+		_spec.ClearField(placement.FieldProposedStart, field.TypeString)
+	}
+	if value, ok := _u.mutation.ProposedEnd(); ok {
+		_spec.SetField(placement.FieldProposedEnd, field.TypeString, value)
+	}
+	if _u.mutation.ProposedEndCleared() {
+		_spec.ClearField(placement.FieldProposedEnd, field.TypeString)
+	}
+	if value, ok := _u.mutation.Report(); ok {
+		_spec.SetField(placement.FieldReport, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Evaluation(); ok {
+		_spec.SetField(placement.FieldEvaluation, field.TypeString, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Placement{config: _u.config}

@@ -192,3 +192,11 @@ func (r *Resolver) matchReasons(ctx context.Context, rs []placement.Reason) ([]*
 	}
 	return out, nil
 }
+
+func placementPayload(p *ent.Placement, err error) (*model.PlacementPayload, error) {
+	p, ue, err := split(p, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.PlacementPayload{Placement: p, UserErrors: ue}, nil
+}

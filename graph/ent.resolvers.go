@@ -83,6 +83,9 @@ func (r *Resolver) Meeting() MeetingResolver { return &meetingResolver{r} }
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
 
+// Placement returns PlacementResolver implementation.
+func (r *Resolver) Placement() PlacementResolver { return &placementResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -105,6 +108,7 @@ type (
 	matchRunResolver                      struct{ *Resolver }
 	meetingResolver                       struct{ *Resolver }
 	membershipResolver                    struct{ *Resolver }
+	placementResolver                     struct{ *Resolver }
 	queryResolver                         struct{ *Resolver }
 	reviewResolver                        struct{ *Resolver }
 	userResolver                          struct{ *Resolver }

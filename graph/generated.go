@@ -53,6 +53,7 @@ type ResolverRoot interface {
 	Meeting() MeetingResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
+	Placement() PlacementResolver
 	Query() QueryResolver
 	Review() ReviewResolver
 	User() UserResolver
@@ -213,6 +214,8 @@ type ComplexityRoot struct {
 		PlacementStart         func(childComplexity int) int
 		PlacementWeeks         func(childComplexity int) int
 		Placements             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.PlacementOrder) int
+		PlacementsCSV          func(childComplexity int) int
+		PlacementsIcs          func(childComplexity int) int
 		RankingDeadline        func(childComplexity int) int
 		RefereeLetters         func(childComplexity int) int
 		RequiredDocuments      func(childComplexity int) int
@@ -551,12 +554,16 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AcceptMembership           func(childComplexity int, input model.MembershipIDInput) int
+		AcceptPlacement            func(childComplexity int, input model.PlacementIDInput) int
 		AddHostCoordinator         func(childComplexity int, input model.HostCoordinatorInput) int
+		AnswerDateChange           func(childComplexity int, input model.AnswerDateChangeInput) int
 		ApproveSlot                func(childComplexity int, input model.SlotIDInput) int
 		CancelCall                 func(childComplexity int, input model.CancelCallInput) int
 		CancelMeeting              func(childComplexity int, input model.CancelMeetingInput) int
+		CancelPlacement            func(childComplexity int, input model.PlacementReasonInput) int
 		CloseCall                  func(childComplexity int, input model.CloseCallInput) int
 		CompleteCall               func(childComplexity int, input model.CallIDInput) int
+		ConfirmPlacement           func(childComplexity int, input model.PlacementIDInput) int
 		CreateAPIToken             func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateCall                 func(childComplexity int, input model.CreateCallInput) int
 		CreateHostCentre           func(childComplexity int, input model.CreateHostCentreInput) int
@@ -567,10 +574,12 @@ type ComplexityRoot struct {
 		DeclareConflictsOfInterest func(childComplexity int, input model.DeclareConflictsOfInterestInput) int
 		DeclareReviewConflict      func(childComplexity int, input model.DeclareReviewConflictInput) int
 		DeclineMembership          func(childComplexity int, input model.MembershipIDInput) int
+		DeclinePlacement           func(childComplexity int, input model.PlacementReasonInput) int
 		EndMembership              func(childComplexity int, input model.EndMembershipInput) int
 		GrantRole                  func(childComplexity int, input model.ChangeRoleInput) int
 		InviteMember               func(childComplexity int, input model.InviteMemberInput) int
 		OpenCall                   func(childComplexity int, input model.CallIDInput) int
+		ProposePlacementDates      func(childComplexity int, input model.ProposePlacementDatesInput) int
 		ProposeSlot                func(childComplexity int, input model.ProposeSlotInput) int
 		PublishMatchRun            func(childComplexity int, input model.MatchRunIDInput) int
 		RecordMeetingMinutes       func(childComplexity int, input model.RecordMeetingMinutesInput) int
@@ -596,6 +605,8 @@ type ComplexityRoot struct {
 		StartReview                func(childComplexity int, input model.CallIDInput) int
 		SubmitApplication          func(childComplexity int, input model.ApplicationIDInput) int
 		SubmitHostRanking          func(childComplexity int, input model.SubmitHostRankingInput) int
+		SubmitPlacementEvaluation  func(childComplexity int, input model.PlacementTextInput) int
+		SubmitPlacementReport      func(childComplexity int, input model.PlacementTextInput) int
 		UpdateCall                 func(childComplexity int, input model.UpdateCallInput) int
 		UpdateHostCentre           func(childComplexity int, input model.UpdateHostCentreInput) int
 		UpdateMeeting              func(childComplexity int, input model.UpdateMeetingInput) int
@@ -643,16 +654,23 @@ type ComplexityRoot struct {
 	}
 
 	Placement struct {
+		AcceptedAt    func(childComplexity int) int
 		Application   func(childComplexity int) int
 		ApplicationID func(childComplexity int) int
 		Call          func(childComplexity int) int
 		CallID        func(childComplexity int) int
+		ConfirmedAt   func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		EndDate       func(childComplexity int) int
+		Evaluation    func(childComplexity int) int
+		FromWaitlist  func(childComplexity int) int
 		HostCentre    func(childComplexity int) int
 		HostCentreID  func(childComplexity int) int
 		ID            func(childComplexity int) int
 		OfferDeadline func(childComplexity int) int
+		ProposedEnd   func(childComplexity int) int
+		ProposedStart func(childComplexity int) int
+		Report        func(childComplexity int) int
 		Sequence      func(childComplexity int) int
 		Slot          func(childComplexity int) int
 		SlotID        func(childComplexity int) int
@@ -673,6 +691,11 @@ type ComplexityRoot struct {
 	PlacementEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	PlacementPayload struct {
+		Placement  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Query struct {
@@ -844,6 +867,8 @@ type ApplicationResolver interface {
 type CallResolver interface {
 	MatchRuns(ctx context.Context, obj *ent.Call) ([]*ent.MatchRun, error)
 	MatchOverrides(ctx context.Context, obj *ent.Call) ([]*ent.MatchOverride, error)
+	PlacementsCSV(ctx context.Context, obj *ent.Call) (string, error)
+	PlacementsIcs(ctx context.Context, obj *ent.Call) (string, error)
 	DescriptionHTML(ctx context.Context, obj *ent.Call) (string, error)
 	OpensLocal(ctx context.Context, obj *ent.Call) (string, error)
 	ClosesLocal(ctx context.Context, obj *ent.Call) (string, error)
@@ -922,6 +947,14 @@ type MutationResolver interface {
 	CancelMeeting(ctx context.Context, input model.CancelMeetingInput) (*model.MeetingPayload, error)
 	RecordMeetingMinutes(ctx context.Context, input model.RecordMeetingMinutesInput) (*model.MeetingPayload, error)
 	DeclareConflictsOfInterest(ctx context.Context, input model.DeclareConflictsOfInterestInput) (*model.ConflictOfInterestDeclarationPayload, error)
+	AcceptPlacement(ctx context.Context, input model.PlacementIDInput) (*model.PlacementPayload, error)
+	DeclinePlacement(ctx context.Context, input model.PlacementReasonInput) (*model.PlacementPayload, error)
+	ConfirmPlacement(ctx context.Context, input model.PlacementIDInput) (*model.PlacementPayload, error)
+	CancelPlacement(ctx context.Context, input model.PlacementReasonInput) (*model.PlacementPayload, error)
+	ProposePlacementDates(ctx context.Context, input model.ProposePlacementDatesInput) (*model.PlacementPayload, error)
+	AnswerDateChange(ctx context.Context, input model.AnswerDateChangeInput) (*model.PlacementPayload, error)
+	SubmitPlacementReport(ctx context.Context, input model.PlacementTextInput) (*model.PlacementPayload, error)
+	SubmitPlacementEvaluation(ctx context.Context, input model.PlacementTextInput) (*model.PlacementPayload, error)
 	CreateCall(ctx context.Context, input model.CreateCallInput) (*model.CallPayload, error)
 	UpdateCall(ctx context.Context, input model.UpdateCallInput) (*model.CallPayload, error)
 	OpenCall(ctx context.Context, input model.CallIDInput) (*model.CallPayload, error)
@@ -937,6 +970,10 @@ type MutationResolver interface {
 	ScoreApplication(ctx context.Context, input model.ScoreApplicationInput) (*model.ReviewPayload, error)
 	DeclareReviewConflict(ctx context.Context, input model.DeclareReviewConflictInput) (*model.ReviewPayload, error)
 	SubmitHostRanking(ctx context.Context, input model.SubmitHostRankingInput) (*model.HostRankingPayload, error)
+}
+type PlacementResolver interface {
+	Report(ctx context.Context, obj *ent.Placement) (*string, error)
+	Evaluation(ctx context.Context, obj *ent.Placement) (*string, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -1655,6 +1692,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Call.Placements(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.PlacementOrder)), true
+	case "Call.placementsCsv":
+		if e.ComplexityRoot.Call.PlacementsCSV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.PlacementsCSV(childComplexity), true
+	case "Call.placementsIcs":
+		if e.ComplexityRoot.Call.PlacementsIcs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.PlacementsIcs(childComplexity), true
 	case "Call.rankingDeadline":
 		if e.ComplexityRoot.Call.RankingDeadline == nil {
 			break
@@ -3023,6 +3072,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptMembership(childComplexity, args["input"].(model.MembershipIDInput)), true
+	case "Mutation.acceptPlacement":
+		if e.ComplexityRoot.Mutation.AcceptPlacement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptPlacement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptPlacement(childComplexity, args["input"].(model.PlacementIDInput)), true
 	case "Mutation.addHostCoordinator":
 		if e.ComplexityRoot.Mutation.AddHostCoordinator == nil {
 			break
@@ -3034,6 +3094,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddHostCoordinator(childComplexity, args["input"].(model.HostCoordinatorInput)), true
+	case "Mutation.answerDateChange":
+		if e.ComplexityRoot.Mutation.AnswerDateChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_answerDateChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnswerDateChange(childComplexity, args["input"].(model.AnswerDateChangeInput)), true
 	case "Mutation.approveSlot":
 		if e.ComplexityRoot.Mutation.ApproveSlot == nil {
 			break
@@ -3067,6 +3138,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelMeeting(childComplexity, args["input"].(model.CancelMeetingInput)), true
+	case "Mutation.cancelPlacement":
+		if e.ComplexityRoot.Mutation.CancelPlacement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelPlacement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelPlacement(childComplexity, args["input"].(model.PlacementReasonInput)), true
 	case "Mutation.closeCall":
 		if e.ComplexityRoot.Mutation.CloseCall == nil {
 			break
@@ -3089,6 +3171,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteCall(childComplexity, args["input"].(model.CallIDInput)), true
+	case "Mutation.confirmPlacement":
+		if e.ComplexityRoot.Mutation.ConfirmPlacement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmPlacement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmPlacement(childComplexity, args["input"].(model.PlacementIDInput)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -3199,6 +3292,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeclineMembership(childComplexity, args["input"].(model.MembershipIDInput)), true
+	case "Mutation.declinePlacement":
+		if e.ComplexityRoot.Mutation.DeclinePlacement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declinePlacement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclinePlacement(childComplexity, args["input"].(model.PlacementReasonInput)), true
 	case "Mutation.endMembership":
 		if e.ComplexityRoot.Mutation.EndMembership == nil {
 			break
@@ -3243,6 +3347,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.OpenCall(childComplexity, args["input"].(model.CallIDInput)), true
+	case "Mutation.proposePlacementDates":
+		if e.ComplexityRoot.Mutation.ProposePlacementDates == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposePlacementDates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposePlacementDates(childComplexity, args["input"].(model.ProposePlacementDatesInput)), true
 	case "Mutation.proposeSlot":
 		if e.ComplexityRoot.Mutation.ProposeSlot == nil {
 			break
@@ -3513,6 +3628,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitHostRanking(childComplexity, args["input"].(model.SubmitHostRankingInput)), true
+	case "Mutation.submitPlacementEvaluation":
+		if e.ComplexityRoot.Mutation.SubmitPlacementEvaluation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitPlacementEvaluation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitPlacementEvaluation(childComplexity, args["input"].(model.PlacementTextInput)), true
+	case "Mutation.submitPlacementReport":
+		if e.ComplexityRoot.Mutation.SubmitPlacementReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitPlacementReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitPlacementReport(childComplexity, args["input"].(model.PlacementTextInput)), true
 	case "Mutation.updateCall":
 		if e.ComplexityRoot.Mutation.UpdateCall == nil {
 			break
@@ -3733,6 +3870,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Placement.acceptedAt":
+		if e.ComplexityRoot.Placement.AcceptedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.AcceptedAt(childComplexity), true
 	case "Placement.application":
 		if e.ComplexityRoot.Placement.Application == nil {
 			break
@@ -3757,6 +3900,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Placement.CallID(childComplexity), true
+	case "Placement.confirmedAt":
+		if e.ComplexityRoot.Placement.ConfirmedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.ConfirmedAt(childComplexity), true
 	case "Placement.createdAt":
 		if e.ComplexityRoot.Placement.CreatedAt == nil {
 			break
@@ -3769,6 +3918,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Placement.EndDate(childComplexity), true
+	case "Placement.evaluation":
+		if e.ComplexityRoot.Placement.Evaluation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.Evaluation(childComplexity), true
+	case "Placement.fromWaitlist":
+		if e.ComplexityRoot.Placement.FromWaitlist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.FromWaitlist(childComplexity), true
 	case "Placement.hostCentre":
 		if e.ComplexityRoot.Placement.HostCentre == nil {
 			break
@@ -3793,6 +3954,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Placement.OfferDeadline(childComplexity), true
+	case "Placement.proposedEnd":
+		if e.ComplexityRoot.Placement.ProposedEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.ProposedEnd(childComplexity), true
+	case "Placement.proposedStart":
+		if e.ComplexityRoot.Placement.ProposedStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.ProposedStart(childComplexity), true
+	case "Placement.report":
+		if e.ComplexityRoot.Placement.Report == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.Report(childComplexity), true
 	case "Placement.sequence":
 		if e.ComplexityRoot.Placement.Sequence == nil {
 			break
@@ -3879,6 +4058,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PlacementEdge.Node(childComplexity), true
+
+	case "PlacementPayload.placement":
+		if e.ComplexityRoot.PlacementPayload.Placement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacementPayload.Placement(childComplexity), true
+	case "PlacementPayload.userErrors":
+		if e.ComplexityRoot.PlacementPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacementPayload.UserErrors(childComplexity), true
 
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
@@ -4550,6 +4742,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AffiliationOrder", ec.unmarshalInputAffiliationOrder),
+			graphql.NewInputUnmarshaler("AnswerDateChangeInput", ec.unmarshalInputAnswerDateChangeInput),
 			graphql.NewInputUnmarshaler("ApiTokenOrder", ec.unmarshalInputApiTokenOrder),
 			graphql.NewInputUnmarshaler("ApplicationIdInput", ec.unmarshalInputApplicationIdInput),
 			graphql.NewInputUnmarshaler("ApplicationOrder", ec.unmarshalInputApplicationOrder),
@@ -4593,7 +4786,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("OrganisationFilters", ec.unmarshalInputOrganisationFilters),
 			graphql.NewInputUnmarshaler("OrganisationOrder", ec.unmarshalInputOrganisationOrder),
+			graphql.NewInputUnmarshaler("PlacementIdInput", ec.unmarshalInputPlacementIdInput),
 			graphql.NewInputUnmarshaler("PlacementOrder", ec.unmarshalInputPlacementOrder),
+			graphql.NewInputUnmarshaler("PlacementReasonInput", ec.unmarshalInputPlacementReasonInput),
+			graphql.NewInputUnmarshaler("PlacementTextInput", ec.unmarshalInputPlacementTextInput),
+			graphql.NewInputUnmarshaler("ProposePlacementDatesInput", ec.unmarshalInputProposePlacementDatesInput),
 			graphql.NewInputUnmarshaler("ProposeSlotInput", ec.unmarshalInputProposeSlotInput),
 			graphql.NewInputUnmarshaler("RecordMeetingMinutesInput", ec.unmarshalInputRecordMeetingMinutesInput),
 			graphql.NewInputUnmarshaler("RedeemLoginLinkInput", ec.unmarshalInputRedeemLoginLinkInput),
@@ -4698,7 +4895,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "applications.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "match.graphqls" "meetings.graphqls" "platform.graphqls" "programme.graphqls" "review.graphqls"
+//go:embed "applications.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "match.graphqls" "meetings.graphqls" "placements.graphqls" "platform.graphqls" "programme.graphqls" "review.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4716,6 +4913,7 @@ var sources = []*ast.Source{
 	{Name: "groups.graphqls", Input: sourceData("groups.graphqls"), BuiltIn: false},
 	{Name: "match.graphqls", Input: sourceData("match.graphqls"), BuiltIn: false},
 	{Name: "meetings.graphqls", Input: sourceData("meetings.graphqls"), BuiltIn: false},
+	{Name: "placements.graphqls", Input: sourceData("placements.graphqls"), BuiltIn: false},
 	{Name: "platform.graphqls", Input: sourceData("platform.graphqls"), BuiltIn: false},
 	{Name: "programme.graphqls", Input: sourceData("programme.graphqls"), BuiltIn: false},
 	{Name: "review.graphqls", Input: sourceData("review.graphqls"), BuiltIn: false},
@@ -5034,6 +5232,10 @@ func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.
 		return ec.fieldContext_Call_matchRuns(ctx, field)
 	case "matchOverrides":
 		return ec.fieldContext_Call_matchOverrides(ctx, field)
+	case "placementsCsv":
+		return ec.fieldContext_Call_placementsCsv(ctx, field)
+	case "placementsIcs":
+		return ec.fieldContext_Call_placementsIcs(ctx, field)
 	case "descriptionHtml":
 		return ec.fieldContext_Call_descriptionHtml(ctx, field)
 	case "opensLocal":
@@ -5800,6 +6002,16 @@ func (ec *executionContext) childFields_Placement(ctx context.Context, field gra
 		return ec.fieldContext_Placement_offerDeadline(ctx, field)
 	case "sequence":
 		return ec.fieldContext_Placement_sequence(ctx, field)
+	case "fromWaitlist":
+		return ec.fieldContext_Placement_fromWaitlist(ctx, field)
+	case "acceptedAt":
+		return ec.fieldContext_Placement_acceptedAt(ctx, field)
+	case "confirmedAt":
+		return ec.fieldContext_Placement_confirmedAt(ctx, field)
+	case "proposedStart":
+		return ec.fieldContext_Placement_proposedStart(ctx, field)
+	case "proposedEnd":
+		return ec.fieldContext_Placement_proposedEnd(ctx, field)
 	case "call":
 		return ec.fieldContext_Placement_call(ctx, field)
 	case "slot":
@@ -5810,6 +6022,10 @@ func (ec *executionContext) childFields_Placement(ctx context.Context, field gra
 		return ec.fieldContext_Placement_application(ctx, field)
 	case "trainee":
 		return ec.fieldContext_Placement_trainee(ctx, field)
+	case "report":
+		return ec.fieldContext_Placement_report(ctx, field)
+	case "evaluation":
+		return ec.fieldContext_Placement_evaluation(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Placement", field.Name)
 }
@@ -5834,6 +6050,16 @@ func (ec *executionContext) childFields_PlacementEdge(ctx context.Context, field
 		return ec.fieldContext_PlacementEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlacementEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PlacementPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "placement":
+		return ec.fieldContext_PlacementPayload_placement(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PlacementPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlacementPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RankCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6458,12 +6684,40 @@ func (ec *executionContext) field_Mutation_acceptMembership_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acceptPlacement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PlacementIDInput, error) {
+			return ec.unmarshalNPlacementIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addHostCoordinator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.HostCoordinatorInput, error) {
 			return ec.unmarshalNHostCoordinatorInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐHostCoordinatorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_answerDateChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AnswerDateChangeInput, error) {
+			return ec.unmarshalNAnswerDateChangeInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐAnswerDateChangeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6514,6 +6768,20 @@ func (ec *executionContext) field_Mutation_cancelMeeting_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelPlacement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PlacementReasonInput, error) {
+			return ec.unmarshalNPlacementReasonInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementReasonInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_closeCall_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6534,6 +6802,20 @@ func (ec *executionContext) field_Mutation_completeCall_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CallIDInput, error) {
 			return ec.unmarshalNCallIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCallIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmPlacement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PlacementIDInput, error) {
+			return ec.unmarshalNPlacementIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementIDInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6682,6 +6964,20 @@ func (ec *executionContext) field_Mutation_declineMembership_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_declinePlacement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PlacementReasonInput, error) {
+			return ec.unmarshalNPlacementReasonInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementReasonInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_endMembership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6730,6 +7026,20 @@ func (ec *executionContext) field_Mutation_openCall_args(ctx context.Context, ra
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CallIDInput, error) {
 			return ec.unmarshalNCallIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCallIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposePlacementDates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProposePlacementDatesInput, error) {
+			return ec.unmarshalNProposePlacementDatesInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐProposePlacementDatesInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7066,6 +7376,34 @@ func (ec *executionContext) field_Mutation_submitHostRanking_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SubmitHostRankingInput, error) {
 			return ec.unmarshalNSubmitHostRankingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSubmitHostRankingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitPlacementEvaluation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PlacementTextInput, error) {
+			return ec.unmarshalNPlacementTextInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementTextInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitPlacementReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PlacementTextInput, error) {
+			return ec.unmarshalNPlacementTextInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementTextInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10809,6 +11147,52 @@ func (ec *executionContext) fieldContext_Call_matchOverrides(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Call_placementsCsv(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_placementsCsv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().PlacementsCSV(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_placementsCsv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, true, true, "String")
+}
+
+func (ec *executionContext) _Call_placementsIcs(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_placementsIcs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().PlacementsIcs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_placementsIcs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, true, true, "String")
 }
 
 func (ec *executionContext) _Call_descriptionHtml(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
@@ -18098,6 +18482,358 @@ func (ec *executionContext) fieldContext_Mutation_declareConflictsOfInterest(ctx
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_acceptPlacement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptPlacement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptPlacement(ctx, fc.Args["input"].(model.PlacementIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlacementPayload) graphql.Marshaler {
+			return ec.marshalNPlacementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptPlacement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptPlacement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declinePlacement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declinePlacement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclinePlacement(ctx, fc.Args["input"].(model.PlacementReasonInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlacementPayload) graphql.Marshaler {
+			return ec.marshalNPlacementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declinePlacement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declinePlacement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmPlacement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmPlacement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmPlacement(ctx, fc.Args["input"].(model.PlacementIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlacementPayload) graphql.Marshaler {
+			return ec.marshalNPlacementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmPlacement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmPlacement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelPlacement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelPlacement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelPlacement(ctx, fc.Args["input"].(model.PlacementReasonInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlacementPayload) graphql.Marshaler {
+			return ec.marshalNPlacementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelPlacement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelPlacement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposePlacementDates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposePlacementDates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposePlacementDates(ctx, fc.Args["input"].(model.ProposePlacementDatesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlacementPayload) graphql.Marshaler {
+			return ec.marshalNPlacementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposePlacementDates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposePlacementDates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_answerDateChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_answerDateChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnswerDateChange(ctx, fc.Args["input"].(model.AnswerDateChangeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlacementPayload) graphql.Marshaler {
+			return ec.marshalNPlacementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_answerDateChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_answerDateChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitPlacementReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitPlacementReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitPlacementReport(ctx, fc.Args["input"].(model.PlacementTextInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlacementPayload) graphql.Marshaler {
+			return ec.marshalNPlacementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitPlacementReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitPlacementReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitPlacementEvaluation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitPlacementEvaluation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitPlacementEvaluation(ctx, fc.Args["input"].(model.PlacementTextInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlacementPayload) graphql.Marshaler {
+			return ec.marshalNPlacementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitPlacementEvaluation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitPlacementEvaluation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createCall(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19617,6 +20353,121 @@ func (ec *executionContext) fieldContext_Placement_sequence(_ context.Context, f
 	return graphql.NewScalarFieldContext("Placement", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Placement_fromWaitlist(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_fromWaitlist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromWaitlist, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_fromWaitlist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Placement_acceptedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_acceptedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_acceptedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Placement_confirmedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_confirmedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfirmedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_confirmedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Placement_proposedStart(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_proposedStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProposedStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_proposedStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Placement_proposedEnd(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_proposedEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProposedEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_proposedEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Date")
+}
+
 func (ec *executionContext) _Placement_call(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19777,6 +20628,52 @@ func (ec *executionContext) fieldContext_Placement_trainee(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Placement_report(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_report(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Placement().Report(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_report(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, true, true, "String")
+}
+
+func (ec *executionContext) _Placement_evaluation(ctx context.Context, field graphql.CollectedField, obj *ent.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_evaluation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Placement().Evaluation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_evaluation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, true, true, "String")
+}
+
 func (ec *executionContext) _PlacementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PlacementConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19917,6 +20814,70 @@ func (ec *executionContext) _PlacementEdge_cursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_PlacementEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PlacementEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _PlacementPayload_placement(ctx context.Context, field graphql.CollectedField, obj *model.PlacementPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacementPayload_placement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Placement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Placement) graphql.Marshaler {
+			return ec.marshalOPlacement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlacementPayload_placement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlacementPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Placement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlacementPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PlacementPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacementPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlacementPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlacementPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -23868,6 +24829,55 @@ func UnmarshalAffiliationOrder(ctx context.Context, raw any) (ent.AffiliationOrd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAnswerDateChangeInput(ctx context.Context, obj any) (model.AnswerDateChangeInput, error) {
+	var it model.AnswerDateChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "accept"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "accept":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accept"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Accept = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerDateChangeInput unmarshals raw into the AnswerDateChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerDateChangeInput(ctx context.Context, raw any) (model.AnswerDateChangeInput, error) {
+	var out model.AnswerDateChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerDateChangeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputApiTokenOrder(ctx context.Context, obj any) (ent.ApiTokenOrder, error) {
 	var it ent.ApiTokenOrder
 	if obj == nil {
@@ -26377,6 +27387,48 @@ func UnmarshalOrganisationOrder(ctx context.Context, raw any) (ent.OrganisationO
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPlacementIdInput(ctx context.Context, obj any) (model.PlacementIDInput, error) {
+	var it model.PlacementIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlacementIdInput unmarshals raw into the PlacementIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlacementIdInput(ctx context.Context, raw any) (model.PlacementIDInput, error) {
+	var out model.PlacementIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlacementIdInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPlacementOrder(ctx context.Context, obj any) (ent.PlacementOrder, error) {
 	var it ent.PlacementOrder
 	if obj == nil {
@@ -26427,6 +27479,153 @@ func (ec *executionContext) unmarshalInputPlacementOrder(ctx context.Context, ob
 func UnmarshalPlacementOrder(ctx context.Context, raw any) (ent.PlacementOrder, error) {
 	var out ent.PlacementOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlacementOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPlacementReasonInput(ctx context.Context, obj any) (model.PlacementReasonInput, error) {
+	var it model.PlacementReasonInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlacementReasonInput unmarshals raw into the PlacementReasonInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlacementReasonInput(ctx context.Context, raw any) (model.PlacementReasonInput, error) {
+	var out model.PlacementReasonInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlacementReasonInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPlacementTextInput(ctx context.Context, obj any) (model.PlacementTextInput, error) {
+	var it model.PlacementTextInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "text"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlacementTextInput unmarshals raw into the PlacementTextInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlacementTextInput(ctx context.Context, raw any) (model.PlacementTextInput, error) {
+	var out model.PlacementTextInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlacementTextInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProposePlacementDatesInput(ctx context.Context, obj any) (model.ProposePlacementDatesInput, error) {
+	var it model.ProposePlacementDatesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "startDate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "startDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startDate"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartDate = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProposePlacementDatesInput unmarshals raw into the ProposePlacementDatesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposePlacementDatesInput(ctx context.Context, raw any) (model.ProposePlacementDatesInput, error) {
+	var out model.ProposePlacementDatesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposePlacementDatesInput", raw, &out)
 	return out, err
 }
 
@@ -29470,6 +30669,18 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Call_matchOverrides(ctx, field, obj)
 				})
+		case "placementsCsv":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_placementsCsv(ctx, field, obj)
+				})
+		case "placementsIcs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_placementsIcs(ctx, field, obj)
+				})
 		case "descriptionHtml":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -31976,6 +33187,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "acceptPlacement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptPlacement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declinePlacement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declinePlacement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmPlacement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmPlacement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelPlacement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelPlacement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposePlacementDates":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposePlacementDates(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answerDateChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_answerDateChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitPlacementReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitPlacementReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitPlacementEvaluation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitPlacementEvaluation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createCall":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCall(ctx, field)
@@ -32425,6 +33692,31 @@ func (ec *executionContext) _Placement(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "fromWaitlist":
+			out.Values[i] = ec._Placement_fromWaitlist(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acceptedAt":
+			out.Values[i] = ec._Placement_acceptedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "confirmedAt":
+			out.Values[i] = ec._Placement_confirmedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "proposedStart":
+			out.Values[i] = ec._Placement_proposedStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "proposedEnd":
+			out.Values[i] = ec._Placement_proposedEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "call":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -32454,6 +33746,18 @@ func (ec *executionContext) _Placement(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Placement_trainee(ctx, field, obj)
+				})
+		case "report":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Placement_report(ctx, field, obj)
+				})
+		case "evaluation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Placement_evaluation(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -32533,6 +33837,44 @@ func (ec *executionContext) _PlacementEdge(ctx context.Context, sel ast.Selectio
 			}
 		case "cursor":
 			out.Values[i] = ec._PlacementEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var placementPayloadImplementors = []string{"PlacementPayload"}
+
+func (ec *executionContext) _PlacementPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PlacementPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, placementPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlacementPayload")
+		case "placement":
+			out.Values[i] = ec._PlacementPayload_placement(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PlacementPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34027,6 +35369,11 @@ func (ec *executionContext) marshalNAffiliationPayload2ᚖgithubᚗcomᚋgocart�
 	return ec._AffiliationPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAnswerDateChangeInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐAnswerDateChangeInput(ctx context.Context, v any) (model.AnswerDateChangeInput, error) {
+	res, err := ec.unmarshalInputAnswerDateChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNApiTokenConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApiTokenConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ApiTokenConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ApiTokenConnection!")
@@ -35205,6 +36552,11 @@ func (ec *executionContext) marshalNPlacementConnection2ᚖgithubᚗcomᚋgocart
 	return ec._PlacementConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPlacementIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementIDInput(ctx context.Context, v any) (model.PlacementIDInput, error) {
+	res, err := ec.unmarshalInputPlacementIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNPlacementOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPlacementOrderField(ctx context.Context, v any) (*ent.PlacementOrderField, error) {
 	var res = new(ent.PlacementOrderField)
 	err := res.UnmarshalGQL(v)
@@ -35219,6 +36571,19 @@ func (ec *executionContext) marshalNPlacementOrderField2ᚖgithubᚗcomᚋgocart
 	return v
 }
 
+func (ec *executionContext) marshalNPlacementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementPayload(ctx context.Context, sel ast.SelectionSet, v *model.PlacementPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlacementPayload!")
+		return graphql.Null
+	}
+	return ec._PlacementPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPlacementReasonInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementReasonInput(ctx context.Context, v any) (model.PlacementReasonInput, error) {
+	res, err := ec.unmarshalInputPlacementReasonInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNPlacementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋplacementᚐStatus(ctx context.Context, v any) (placement.Status, error) {
 	var res placement.Status
 	err := res.UnmarshalGQL(v)
@@ -35227,6 +36592,16 @@ func (ec *executionContext) unmarshalNPlacementStatus2githubᚗcomᚋgocartᚑco
 
 func (ec *executionContext) marshalNPlacementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋplacementᚐStatus(ctx context.Context, sel ast.SelectionSet, v placement.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNPlacementTextInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementTextInput(ctx context.Context, v any) (model.PlacementTextInput, error) {
+	res, err := ec.unmarshalInputPlacementTextInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNProposePlacementDatesInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐProposePlacementDatesInput(ctx context.Context, v any) (model.ProposePlacementDatesInput, error) {
+	res, err := ec.unmarshalInputProposePlacementDatesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNProposeSlotInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐProposeSlotInput(ctx context.Context, v any) (model.ProposeSlotInput, error) {

@@ -24,6 +24,6 @@ type Resolver struct {
 	// Programme runs calls and their slots.
 	Programme *programme.Service
 	// Placement runs and publishes matches.
-	Placement *placement.Service
-	Now       func() time.Time
+	Placements *placement.Service
+	Now        func() time.Time
 }

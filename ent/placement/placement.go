@@ -47,6 +47,20 @@ const (
 	FieldOfferDeadline = "offer_deadline"
 	// FieldSequence holds the string denoting the sequence field in the database.
 	FieldSequence = "sequence"
+	// FieldFromWaitlist holds the string denoting the from_waitlist field in the database.
+	FieldFromWaitlist = "from_waitlist"
+	// FieldAcceptedAt holds the string denoting the accepted_at field in the database.
+	FieldAcceptedAt = "accepted_at"
+	// FieldConfirmedAt holds the string denoting the confirmed_at field in the database.
+	FieldConfirmedAt = "confirmed_at"
+	// FieldProposedStart holds the string denoting the proposed_start field in the database.
+	FieldProposedStart = "proposed_start"
+	// FieldProposedEnd holds the string denoting the proposed_end field in the database.
+	FieldProposedEnd = "proposed_end"
+	// FieldReport holds the string denoting the report field in the database.
+	FieldReport = "report"
+	// FieldEvaluation holds the string denoting the evaluation field in the database.
+	FieldEvaluation = "evaluation"
 	// EdgeCall holds the string denoting the call edge name in mutations.
 	EdgeCall = "call"
 	// EdgeSlot holds the string denoting the slot edge name in mutations.
@@ -113,6 +127,13 @@ var Columns = []string{
 	FieldEndDate,
 	FieldOfferDeadline,
 	FieldSequence,
+	FieldFromWaitlist,
+	FieldAcceptedAt,
+	FieldConfirmedAt,
+	FieldProposedStart,
+	FieldProposedEnd,
+	FieldReport,
+	FieldEvaluation,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -151,6 +172,20 @@ var (
 	DefaultSequence int
 	// SequenceValidator is a validator for the "sequence" field. It is called by the builders before save.
 	SequenceValidator func(int) error
+	// DefaultFromWaitlist holds the default value on creation for the "from_waitlist" field.
+	DefaultFromWaitlist bool
+	// ProposedStartValidator is a validator for the "proposed_start" field. It is called by the builders before save.
+	ProposedStartValidator func(string) error
+	// ProposedEndValidator is a validator for the "proposed_end" field. It is called by the builders before save.
+	ProposedEndValidator func(string) error
+	// DefaultReport holds the default value on creation for the "report" field.
+	DefaultReport string
+	// ReportValidator is a validator for the "report" field. It is called by the builders before save.
+	ReportValidator func(string) error
+	// DefaultEvaluation holds the default value on creation for the "evaluation" field.
+	DefaultEvaluation string
+	// EvaluationValidator is a validator for the "evaluation" field. It is called by the builders before save.
+	EvaluationValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 )
@@ -262,6 +297,41 @@ func ByOfferDeadline(opts ...sql.OrderTermOption) OrderOption {
 // BySequence orders the results by the sequence field.
 func BySequence(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSequence, opts...).ToFunc()
+}
+
+// ByFromWaitlist orders the results by the from_waitlist field.
+func ByFromWaitlist(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFromWaitlist, opts...).ToFunc()
+}
+
+// ByAcceptedAt orders the results by the accepted_at field.
+func ByAcceptedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAcceptedAt, opts...).ToFunc()
+}
+
+// ByConfirmedAt orders the results by the confirmed_at field.
+func ByConfirmedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConfirmedAt, opts...).ToFunc()
+}
+
+// ByProposedStart orders the results by the proposed_start field.
+func ByProposedStart(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProposedStart, opts...).ToFunc()
+}
+
+// ByProposedEnd orders the results by the proposed_end field.
+func ByProposedEnd(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProposedEnd, opts...).ToFunc()
+}
+
+// ByReport orders the results by the report field.
+func ByReport(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReport, opts...).ToFunc()
+}
+
+// ByEvaluation orders the results by the evaluation field.
+func ByEvaluation(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEvaluation, opts...).ToFunc()
 }
 
 // ByCallField orders the results by call field.

@@ -122,6 +122,41 @@ func Sequence(v int) predicate.Placement {
 	return predicate.Placement(sql.FieldEQ(FieldSequence, v))
 }
 
+// FromWaitlist applies equality check predicate on the "from_waitlist" field. It's identical to FromWaitlistEQ.
+func FromWaitlist(v bool) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldFromWaitlist, v))
+}
+
+// AcceptedAt applies equality check predicate on the "accepted_at" field. It's identical to AcceptedAtEQ.
+func AcceptedAt(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldAcceptedAt, v))
+}
+
+// ConfirmedAt applies equality check predicate on the "confirmed_at" field. It's identical to ConfirmedAtEQ.
+func ConfirmedAt(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldConfirmedAt, v))
+}
+
+// ProposedStart applies equality check predicate on the "proposed_start" field. It's identical to ProposedStartEQ.
+func ProposedStart(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldProposedStart, v))
+}
+
+// ProposedEnd applies equality check predicate on the "proposed_end" field. It's identical to ProposedEndEQ.
+func ProposedEnd(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldProposedEnd, v))
+}
+
+// Report applies equality check predicate on the "report" field. It's identical to ReportEQ.
+func Report(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldReport, v))
+}
+
+// Evaluation applies equality check predicate on the "evaluation" field. It's identical to EvaluationEQ.
+func Evaluation(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldEvaluation, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Placement {
 	return predicate.Placement(sql.FieldEQ(FieldCreatedAt, v))
@@ -935,6 +970,406 @@ func SequenceLT(v int) predicate.Placement {
 // SequenceLTE applies the LTE predicate on the "sequence" field.
 func SequenceLTE(v int) predicate.Placement {
 	return predicate.Placement(sql.FieldLTE(FieldSequence, v))
+}
+
+// FromWaitlistEQ applies the EQ predicate on the "from_waitlist" field.
+func FromWaitlistEQ(v bool) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldFromWaitlist, v))
+}
+
+// FromWaitlistNEQ applies the NEQ predicate on the "from_waitlist" field.
+func FromWaitlistNEQ(v bool) predicate.Placement {
+	return predicate.Placement(sql.FieldNEQ(FieldFromWaitlist, v))
+}
+
+// AcceptedAtEQ applies the EQ predicate on the "accepted_at" field.
+func AcceptedAtEQ(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldAcceptedAt, v))
+}
+
+// AcceptedAtNEQ applies the NEQ predicate on the "accepted_at" field.
+func AcceptedAtNEQ(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldNEQ(FieldAcceptedAt, v))
+}
+
+// AcceptedAtIn applies the In predicate on the "accepted_at" field.
+func AcceptedAtIn(vs ...time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldIn(FieldAcceptedAt, vs...))
+}
+
+// AcceptedAtNotIn applies the NotIn predicate on the "accepted_at" field.
+func AcceptedAtNotIn(vs ...time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldNotIn(FieldAcceptedAt, vs...))
+}
+
+// AcceptedAtGT applies the GT predicate on the "accepted_at" field.
+func AcceptedAtGT(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldGT(FieldAcceptedAt, v))
+}
+
+// AcceptedAtGTE applies the GTE predicate on the "accepted_at" field.
+func AcceptedAtGTE(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldGTE(FieldAcceptedAt, v))
+}
+
+// AcceptedAtLT applies the LT predicate on the "accepted_at" field.
+func AcceptedAtLT(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldLT(FieldAcceptedAt, v))
+}
+
+// AcceptedAtLTE applies the LTE predicate on the "accepted_at" field.
+func AcceptedAtLTE(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldLTE(FieldAcceptedAt, v))
+}
+
+// AcceptedAtIsNil applies the IsNil predicate on the "accepted_at" field.
+func AcceptedAtIsNil() predicate.Placement {
+	return predicate.Placement(sql.FieldIsNull(FieldAcceptedAt))
+}
+
+// AcceptedAtNotNil applies the NotNil predicate on the "accepted_at" field.
+func AcceptedAtNotNil() predicate.Placement {
+	return predicate.Placement(sql.FieldNotNull(FieldAcceptedAt))
+}
+
+// ConfirmedAtEQ applies the EQ predicate on the "confirmed_at" field.
+func ConfirmedAtEQ(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldConfirmedAt, v))
+}
+
+// ConfirmedAtNEQ applies the NEQ predicate on the "confirmed_at" field.
+func ConfirmedAtNEQ(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldNEQ(FieldConfirmedAt, v))
+}
+
+// ConfirmedAtIn applies the In predicate on the "confirmed_at" field.
+func ConfirmedAtIn(vs ...time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldIn(FieldConfirmedAt, vs...))
+}
+
+// ConfirmedAtNotIn applies the NotIn predicate on the "confirmed_at" field.
+func ConfirmedAtNotIn(vs ...time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldNotIn(FieldConfirmedAt, vs...))
+}
+
+// ConfirmedAtGT applies the GT predicate on the "confirmed_at" field.
+func ConfirmedAtGT(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldGT(FieldConfirmedAt, v))
+}
+
+// ConfirmedAtGTE applies the GTE predicate on the "confirmed_at" field.
+func ConfirmedAtGTE(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldGTE(FieldConfirmedAt, v))
+}
+
+// ConfirmedAtLT applies the LT predicate on the "confirmed_at" field.
+func ConfirmedAtLT(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldLT(FieldConfirmedAt, v))
+}
+
+// ConfirmedAtLTE applies the LTE predicate on the "confirmed_at" field.
+func ConfirmedAtLTE(v time.Time) predicate.Placement {
+	return predicate.Placement(sql.FieldLTE(FieldConfirmedAt, v))
+}
+
+// ConfirmedAtIsNil applies the IsNil predicate on the "confirmed_at" field.
+func ConfirmedAtIsNil() predicate.Placement {
+	return predicate.Placement(sql.FieldIsNull(FieldConfirmedAt))
+}
+
+// ConfirmedAtNotNil applies the NotNil predicate on the "confirmed_at" field.
+func ConfirmedAtNotNil() predicate.Placement {
+	return predicate.Placement(sql.FieldNotNull(FieldConfirmedAt))
+}
+
+// ProposedStartEQ applies the EQ predicate on the "proposed_start" field.
+func ProposedStartEQ(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldProposedStart, v))
+}
+
+// ProposedStartNEQ applies the NEQ predicate on the "proposed_start" field.
+func ProposedStartNEQ(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldNEQ(FieldProposedStart, v))
+}
+
+// ProposedStartIn applies the In predicate on the "proposed_start" field.
+func ProposedStartIn(vs ...vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldIn(FieldProposedStart, vs...))
+}
+
+// ProposedStartNotIn applies the NotIn predicate on the "proposed_start" field.
+func ProposedStartNotIn(vs ...vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldNotIn(FieldProposedStart, vs...))
+}
+
+// ProposedStartGT applies the GT predicate on the "proposed_start" field.
+func ProposedStartGT(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldGT(FieldProposedStart, v))
+}
+
+// ProposedStartGTE applies the GTE predicate on the "proposed_start" field.
+func ProposedStartGTE(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldGTE(FieldProposedStart, v))
+}
+
+// ProposedStartLT applies the LT predicate on the "proposed_start" field.
+func ProposedStartLT(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldLT(FieldProposedStart, v))
+}
+
+// ProposedStartLTE applies the LTE predicate on the "proposed_start" field.
+func ProposedStartLTE(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldLTE(FieldProposedStart, v))
+}
+
+// ProposedStartContains applies the Contains predicate on the "proposed_start" field.
+func ProposedStartContains(v vocab.Date) predicate.Placement {
+	vc := string(v)
+	return predicate.Placement(sql.FieldContains(FieldProposedStart, vc))
+}
+
+// ProposedStartHasPrefix applies the HasPrefix predicate on the "proposed_start" field.
+func ProposedStartHasPrefix(v vocab.Date) predicate.Placement {
+	vc := string(v)
+	return predicate.Placement(sql.FieldHasPrefix(FieldProposedStart, vc))
+}
+
+// ProposedStartHasSuffix applies the HasSuffix predicate on the "proposed_start" field.
+func ProposedStartHasSuffix(v vocab.Date) predicate.Placement {
+	vc := string(v)
+	return predicate.Placement(sql.FieldHasSuffix(FieldProposedStart, vc))
+}
+
+// ProposedStartIsNil applies the IsNil predicate on the "proposed_start" field.
+func ProposedStartIsNil() predicate.Placement {
+	return predicate.Placement(sql.FieldIsNull(FieldProposedStart))
+}
+
+// ProposedStartNotNil applies the NotNil predicate on the "proposed_start" field.
+func ProposedStartNotNil() predicate.Placement {
+	return predicate.Placement(sql.FieldNotNull(FieldProposedStart))
+}
+
+// ProposedStartEqualFold applies the EqualFold predicate on the "proposed_start" field.
+func ProposedStartEqualFold(v vocab.Date) predicate.Placement {
+	vc := string(v)
+	return predicate.Placement(sql.FieldEqualFold(FieldProposedStart, vc))
+}
+
+// ProposedStartContainsFold applies the ContainsFold predicate on the "proposed_start" field.
+func ProposedStartContainsFold(v vocab.Date) predicate.Placement {
+	vc := string(v)
+	return predicate.Placement(sql.FieldContainsFold(FieldProposedStart, vc))
+}
+
+// ProposedEndEQ applies the EQ predicate on the "proposed_end" field.
+func ProposedEndEQ(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldProposedEnd, v))
+}
+
+// ProposedEndNEQ applies the NEQ predicate on the "proposed_end" field.
+func ProposedEndNEQ(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldNEQ(FieldProposedEnd, v))
+}
+
+// ProposedEndIn applies the In predicate on the "proposed_end" field.
+func ProposedEndIn(vs ...vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldIn(FieldProposedEnd, vs...))
+}
+
+// ProposedEndNotIn applies the NotIn predicate on the "proposed_end" field.
+func ProposedEndNotIn(vs ...vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldNotIn(FieldProposedEnd, vs...))
+}
+
+// ProposedEndGT applies the GT predicate on the "proposed_end" field.
+func ProposedEndGT(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldGT(FieldProposedEnd, v))
+}
+
+// ProposedEndGTE applies the GTE predicate on the "proposed_end" field.
+func ProposedEndGTE(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldGTE(FieldProposedEnd, v))
+}
+
+// ProposedEndLT applies the LT predicate on the "proposed_end" field.
+func ProposedEndLT(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldLT(FieldProposedEnd, v))
+}
+
+// ProposedEndLTE applies the LTE predicate on the "proposed_end" field.
+func ProposedEndLTE(v vocab.Date) predicate.Placement {
+	return predicate.Placement(sql.FieldLTE(FieldProposedEnd, v))
+}
+
+// ProposedEndContains applies the Contains predicate on the "proposed_end" field.
+func ProposedEndContains(v vocab.Date) predicate.Placement {
+	vc := string(v)
+	return predicate.Placement(sql.FieldContains(FieldProposedEnd, vc))
+}
+
+// ProposedEndHasPrefix applies the HasPrefix predicate on the "proposed_end" field.
+func ProposedEndHasPrefix(v vocab.Date) predicate.Placement {
+	vc := string(v)
+	return predicate.Placement(sql.FieldHasPrefix(FieldProposedEnd, vc))
+}
+
+// ProposedEndHasSuffix applies the HasSuffix predicate on the "proposed_end" field.
+func ProposedEndHasSuffix(v vocab.Date) predicate.Placement {
+	vc := string(v)
+	return predicate.Placement(sql.FieldHasSuffix(FieldProposedEnd, vc))
+}
+
+// ProposedEndIsNil applies the IsNil predicate on the "proposed_end" field.
+func ProposedEndIsNil() predicate.Placement {
+	return predicate.Placement(sql.FieldIsNull(FieldProposedEnd))
+}
+
+// ProposedEndNotNil applies the NotNil predicate on the "proposed_end" field.
+func ProposedEndNotNil() predicate.Placement {
+	return predicate.Placement(sql.FieldNotNull(FieldProposedEnd))
+}
+
+// ProposedEndEqualFold applies the EqualFold predicate on the "proposed_end" field.
+func ProposedEndEqualFold(v vocab.Date) predicate.Placement {
+	vc := string(v)
+	return predicate.Placement(sql.FieldEqualFold(FieldProposedEnd, vc))
+}
+
+// ProposedEndContainsFold applies the ContainsFold predicate on the "proposed_end" field.
+func ProposedEndContainsFold(v vocab.Date) predicate.Placement {
+	vc := string(v)
+	return predicate.Placement(sql.FieldContainsFold(FieldProposedEnd, vc))
+}
+
+// ReportEQ applies the EQ predicate on the "report" field.
+func ReportEQ(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldReport, v))
+}
+
+// ReportNEQ applies the NEQ predicate on the "report" field.
+func ReportNEQ(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldNEQ(FieldReport, v))
+}
+
+// ReportIn applies the In predicate on the "report" field.
+func ReportIn(vs ...string) predicate.Placement {
+	return predicate.Placement(sql.FieldIn(FieldReport, vs...))
+}
+
+// ReportNotIn applies the NotIn predicate on the "report" field.
+func ReportNotIn(vs ...string) predicate.Placement {
+	return predicate.Placement(sql.FieldNotIn(FieldReport, vs...))
+}
+
+// ReportGT applies the GT predicate on the "report" field.
+func ReportGT(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldGT(FieldReport, v))
+}
+
+// ReportGTE applies the GTE predicate on the "report" field.
+func ReportGTE(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldGTE(FieldReport, v))
+}
+
+// ReportLT applies the LT predicate on the "report" field.
+func ReportLT(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldLT(FieldReport, v))
+}
+
+// ReportLTE applies the LTE predicate on the "report" field.
+func ReportLTE(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldLTE(FieldReport, v))
+}
+
+// ReportContains applies the Contains predicate on the "report" field.
+func ReportContains(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldContains(FieldReport, v))
+}
+
+// ReportHasPrefix applies the HasPrefix predicate on the "report" field.
+func ReportHasPrefix(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldHasPrefix(FieldReport, v))
+}
+
+// ReportHasSuffix applies the HasSuffix predicate on the "report" field.
+func ReportHasSuffix(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldHasSuffix(FieldReport, v))
+}
+
+// ReportEqualFold applies the EqualFold predicate on the "report" field.
+func ReportEqualFold(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldEqualFold(FieldReport, v))
+}
+
+// ReportContainsFold applies the ContainsFold predicate on the "report" field.
+func ReportContainsFold(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldContainsFold(FieldReport, v))
+}
+
+// EvaluationEQ applies the EQ predicate on the "evaluation" field.
+func EvaluationEQ(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldEQ(FieldEvaluation, v))
+}
+
+// EvaluationNEQ applies the NEQ predicate on the "evaluation" field.
+func EvaluationNEQ(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldNEQ(FieldEvaluation, v))
+}
+
+// EvaluationIn applies the In predicate on the "evaluation" field.
+func EvaluationIn(vs ...string) predicate.Placement {
+	return predicate.Placement(sql.FieldIn(FieldEvaluation, vs...))
+}
+
+// EvaluationNotIn applies the NotIn predicate on the "evaluation" field.
+func EvaluationNotIn(vs ...string) predicate.Placement {
+	return predicate.Placement(sql.FieldNotIn(FieldEvaluation, vs...))
+}
+
+// EvaluationGT applies the GT predicate on the "evaluation" field.
+func EvaluationGT(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldGT(FieldEvaluation, v))
+}
+
+// EvaluationGTE applies the GTE predicate on the "evaluation" field.
+func EvaluationGTE(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldGTE(FieldEvaluation, v))
+}
+
+// EvaluationLT applies the LT predicate on the "evaluation" field.
+func EvaluationLT(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldLT(FieldEvaluation, v))
+}
+
+// EvaluationLTE applies the LTE predicate on the "evaluation" field.
+func EvaluationLTE(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldLTE(FieldEvaluation, v))
+}
+
+// EvaluationContains applies the Contains predicate on the "evaluation" field.
+func EvaluationContains(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldContains(FieldEvaluation, v))
+}
+
+// EvaluationHasPrefix applies the HasPrefix predicate on the "evaluation" field.
+func EvaluationHasPrefix(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldHasPrefix(FieldEvaluation, v))
+}
+
+// EvaluationHasSuffix applies the HasSuffix predicate on the "evaluation" field.
+func EvaluationHasSuffix(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldHasSuffix(FieldEvaluation, v))
+}
+
+// EvaluationEqualFold applies the EqualFold predicate on the "evaluation" field.
+func EvaluationEqualFold(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldEqualFold(FieldEvaluation, v))
+}
+
+// EvaluationContainsFold applies the ContainsFold predicate on the "evaluation" field.
+func EvaluationContainsFold(v string) predicate.Placement {
+	return predicate.Placement(sql.FieldContainsFold(FieldEvaluation, v))
 }
 
 // HasCall applies the HasEdge predicate on the "call" edge.

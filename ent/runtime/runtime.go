@@ -1326,6 +1326,30 @@ func init() {
 	placement.DefaultSequence = placementDescSequence.Default.(int)
 	// placement.SequenceValidator is a validator for the "sequence" field. It is called by the builders before save.
 	placement.SequenceValidator = placementDescSequence.Validators[0].(func(int) error)
+	// placementDescFromWaitlist is the schema descriptor for from_waitlist field.
+	placementDescFromWaitlist := placementFields[12].Descriptor()
+	// placement.DefaultFromWaitlist holds the default value on creation for the from_waitlist field.
+	placement.DefaultFromWaitlist = placementDescFromWaitlist.Default.(bool)
+	// placementDescProposedStart is the schema descriptor for proposed_start field.
+	placementDescProposedStart := placementFields[15].Descriptor()
+	// placement.ProposedStartValidator is a validator for the "proposed_start" field. It is called by the builders before save.
+	placement.ProposedStartValidator = placementDescProposedStart.Validators[0].(func(string) error)
+	// placementDescProposedEnd is the schema descriptor for proposed_end field.
+	placementDescProposedEnd := placementFields[16].Descriptor()
+	// placement.ProposedEndValidator is a validator for the "proposed_end" field. It is called by the builders before save.
+	placement.ProposedEndValidator = placementDescProposedEnd.Validators[0].(func(string) error)
+	// placementDescReport is the schema descriptor for report field.
+	placementDescReport := placementFields[17].Descriptor()
+	// placement.DefaultReport holds the default value on creation for the report field.
+	placement.DefaultReport = placementDescReport.Default.(string)
+	// placement.ReportValidator is a validator for the "report" field. It is called by the builders before save.
+	placement.ReportValidator = placementDescReport.Validators[0].(func(string) error)
+	// placementDescEvaluation is the schema descriptor for evaluation field.
+	placementDescEvaluation := placementFields[18].Descriptor()
+	// placement.DefaultEvaluation holds the default value on creation for the evaluation field.
+	placement.DefaultEvaluation = placementDescEvaluation.Default.(string)
+	// placement.EvaluationValidator is a validator for the "evaluation" field. It is called by the builders before save.
+	placement.EvaluationValidator = placementDescEvaluation.Validators[0].(func(string) error)
 	// placementDescID is the schema descriptor for id field.
 	placementDescID := placementMixinFields0[0].Descriptor()
 	// placement.DefaultID holds the default value on creation for the id field.

@@ -136,7 +136,7 @@ func (Placement) Mixin() []ent.Mixin {
 func (Placement) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("call_id").GoType(pulid.ID("")).Immutable(),
-		field.String("run_id").GoType(pulid.ID("")).Optional().Immutable().Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("run_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("slot_id").GoType(pulid.ID("")).Immutable(),
 		field.String("host_centre_id").GoType(pulid.ID("")).Immutable(),
 		field.String("application_id").GoType(pulid.ID("")).Immutable(),
@@ -147,6 +147,14 @@ func (Placement) Fields() []ent.Field {
 		field.String("end_date").GoType(vocab.Date("")).Validate(vocab.ValidateDate).Annotations(entgql.Type("Date")),
 		field.Time("offer_deadline").Comment("The trainee accepts the offer by then (UTC)."),
 		field.Int("sequence").NonNegative().Default(0).Comment("Version of the placement's calendar entry."),
+		field.Bool("from_waitlist").Default(false).Immutable().Comment("Offered from the waiting list after the match."),
+		field.Time("accepted_at").Optional().Nillable(),
+		field.Time("confirmed_at").Optional().Nillable(),
+		field.String("proposed_start").GoType(vocab.Date("")).Optional().Nillable().Validate(vocab.ValidateDate).
+			Comment("Other dates the host proposed; the trainee accepts or declines the change.").Annotations(entgql.Type("Date")),
+		field.String("proposed_end").GoType(vocab.Date("")).Optional().Nillable().Validate(vocab.ValidateDate).Annotations(entgql.Type("Date")),
+		field.Text("report").MaxLen(10000).Default("").Comment("The trainee's post-placement report.").Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Text("evaluation").MaxLen(10000).Default("").Comment("The host's evaluation of the placement.").Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

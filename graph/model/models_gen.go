@@ -26,6 +26,11 @@ type AffiliationPayload struct {
 	UserErrors  []*UserError     `json:"userErrors"`
 }
 
+type AnswerDateChangeInput struct {
+	ID     pulid.ID `json:"id"`
+	Accept bool     `json:"accept"`
+}
+
 type APITokenPayload struct {
 	APIToken   *ent.ApiToken `json:"apiToken,omitempty"`
 	UserErrors []*UserError  `json:"userErrors"`
@@ -408,6 +413,31 @@ type OrganisationFilters struct {
 type OrganisationPayload struct {
 	Organisation *ent.Organisation `json:"organisation,omitempty"`
 	UserErrors   []*UserError      `json:"userErrors"`
+}
+
+type PlacementIDInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type PlacementPayload struct {
+	Placement  *ent.Placement `json:"placement,omitempty"`
+	UserErrors []*UserError   `json:"userErrors"`
+}
+
+type PlacementReasonInput struct {
+	ID     pulid.ID `json:"id"`
+	Reason string   `json:"reason"`
+}
+
+type PlacementTextInput struct {
+	ID   pulid.ID `json:"id"`
+	Text string   `json:"text"`
+}
+
+type ProposePlacementDatesInput struct {
+	ID pulid.ID `json:"id"`
+	// A Monday inside the call's placement window; the length stays the slot's.
+	StartDate vocab.Date `json:"startDate"`
 }
 
 type ProposeSlotInput struct {

@@ -85,6 +85,9 @@ const (
 	JobDeclarationReminder = groups.DeclarationReminderJobName
 	// JobDeadlineReminder reminds trainees with unsubmitted drafts of a call's deadline.
 	JobDeadlineReminder = programme.DeadlineReminderJobName
+	// JobPlacements expires unanswered offers, offers free places to the waiting list,
+	// completes past placements and sends placement reminders.
+	JobPlacements = placement.JobName
 )
 
 // New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
@@ -197,7 +200,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Placement, err = placement.New(placement.Config{Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log})
+	a.Placement, err = placement.New(placement.Config{
+		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
+		Organizer: cmail.Address{Name: from.Name, Email: from.Address}, CalendarDomain: public.Hostname(),
+		Wake: func() { _ = a.Jobs.Trigger(JobPlacements) },
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +227,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}},
 		{Name: JobDeadlineReminder, Interval: time.Hour, Run: func(ctx context.Context) error {
 			_, err := a.Programme.RemindDeadlines(ctx)
+			return err
+		}},
+		{Name: JobPlacements, Interval: time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.Placement.Maintain(ctx)
 			return err
 		}},
 	} {

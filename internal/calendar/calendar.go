@@ -33,8 +33,11 @@ type Event struct {
 	Description string
 	Location    string
 	// URL is a link for the event (e.g. the video call), optional.
-	URL        string
+	URL string
+	// Start and End are instants; with AllDay they are dates (their year, month and day),
+	// End exclusive: a placement from Monday 12 to Friday 23 April ends on Saturday 24.
 	Start, End time.Time
+	AllDay     bool
 	// Organizer is who sends the invitation (the coalition's mail sender).
 	Organizer mail.Address
 	// Attendees are the people invited; in an emailed invitation, the recipient.
@@ -50,26 +53,73 @@ func Request(e Event) ([]byte, error) { return write(e, ics.MethodRequest, ics.O
 // higher than that of the last request sent.
 func Cancel(e Event) ([]byte, error) { return write(e, ics.MethodCancel, ics.ObjectStatusCancelled) }
 
-func write(e Event, method ics.Method, status ics.ObjectStatus) ([]byte, error) {
+// Feed returns one VCALENDAR with METHOD:PUBLISH holding every event (e.g. a call's
+// placements for the coalition's shared calendar), named name. Events keep their UIDs and
+// sequences, so a calendar subscribed to the feed updates entries in place.
+func Feed(name string, events []Event) ([]byte, error) {
+	cal := ics.NewCalendarFor("")
+	cal.SetProductId(ProductID)
+	cal.SetMethod(ics.MethodPublish)
+	cal.SetCalscale("GREGORIAN")
+	if name != "" {
+		cal.SetXWRCalName(oneLine(name))
+	}
+	for _, e := range events {
+		if err := check(e); err != nil {
+			return nil, err
+		}
+		addEvent(cal, e, ics.MethodPublish, ics.ObjectStatusConfirmed)
+	}
+	var b strings.Builder
+	if err := cal.SerializeTo(&b, ics.WithNewLine("\r\n")); err != nil {
+		return nil, fmt.Errorf("calendar: write feed: %w", err)
+	}
+	return []byte(b.String()), nil
+}
+
+// check refuses an event no client could file correctly.
+func check(e Event) error {
 	switch {
 	case e.UID == "" || strings.ContainsAny(e.UID, "\r\n"):
-		return nil, fmt.Errorf("calendar: event needs a one-line UID")
+		return fmt.Errorf("calendar: event needs a one-line UID")
 	case !e.End.After(e.Start):
-		return nil, fmt.Errorf("calendar: event %s ends before it starts", e.UID)
+		return fmt.Errorf("calendar: event %s ends before it starts", e.UID)
 	case e.Organizer.Email == "":
-		return nil, fmt.Errorf("calendar: event %s needs an organizer", e.UID)
+		return fmt.Errorf("calendar: event %s needs an organizer", e.UID)
 	case e.Sequence < 0:
-		return nil, fmt.Errorf("calendar: event %s has a negative sequence", e.UID)
+		return fmt.Errorf("calendar: event %s has a negative sequence", e.UID)
+	}
+	return nil
+}
+
+func write(e Event, method ics.Method, status ics.ObjectStatus) ([]byte, error) {
+	if err := check(e); err != nil {
+		return nil, err
 	}
 	cal := ics.NewCalendarFor("")
 	cal.SetProductId(ProductID)
 	cal.SetMethod(method)
 	cal.SetCalscale("GREGORIAN")
+	addEvent(cal, e, method, status)
+	var b strings.Builder
+	if err := cal.SerializeTo(&b, ics.WithNewLine("\r\n")); err != nil {
+		return nil, fmt.Errorf("calendar: write %s: %w", e.UID, err)
+	}
+	return []byte(b.String()), nil
+}
+
+// addEvent adds e to cal as a VEVENT.
+func addEvent(cal *ics.Calendar, e Event, method ics.Method, status ics.ObjectStatus) {
 	ev := cal.AddEvent(e.UID)
 	ev.SetDtStampTime(e.Stamp)
 	ev.SetSequence(e.Sequence)
-	ev.SetStartAt(e.Start)
-	ev.SetEndAt(e.End)
+	if e.AllDay {
+		ev.SetAllDayStartAt(e.Start)
+		ev.SetAllDayEndAt(e.End)
+	} else {
+		ev.SetStartAt(e.Start)
+		ev.SetEndAt(e.End)
+	}
 	ev.SetSummary(oneLine(e.Summary))
 	if e.Description != "" {
 		ev.SetDescription(e.Description)
@@ -94,11 +144,6 @@ func write(e Event, method ics.Method, status ics.ObjectStatus) ([]byte, error) 
 		}
 		ev.AddAttendee("mailto:"+a.Email, params...)
 	}
-	var b strings.Builder
-	if err := cal.SerializeTo(&b, ics.WithNewLine("\r\n")); err != nil {
-		return nil, fmt.Errorf("calendar: write %s: %w", e.UID, err)
-	}
-	return []byte(b.String()), nil
 }
 
 // cn is the CN parameter of a name, none for an empty one. RFC 5545 allows a parameter

@@ -140,3 +140,31 @@ func TestRefusesBrokenEvents(t *testing.T) {
 		}
 	}
 }
+
+func TestAllDayFeed(t *testing.T) {
+	e := event()
+	e.AllDay = true
+	e.Start = time.Date(2027, 4, 12, 0, 0, 0, 0, time.UTC)
+	e.End = time.Date(2027, 4, 24, 0, 0, 0, 0, time.UTC)
+	f := event()
+	f.UID = "plc_2@coalition.test"
+	b, err := Feed("Observerships", []Event{e, f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := ics.ParseCalendar(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := cal.Events()
+	if calProp(cal, ics.PropertyMethod) != "PUBLISH" || len(evs) != 2 {
+		t.Fatalf("feed:\n%s", b)
+	}
+	start := evs[0].GetProperty(ics.ComponentPropertyDtStart)
+	if start.Value != "20270412" || start.ICalParameters["VALUE"][0] != "DATE" || prop(evs[0], ics.ComponentPropertyDtEnd) != "20270424" {
+		t.Errorf("all-day event: %+v\n%s", start, b)
+	}
+	if _, err := Feed("x", []Event{{UID: "a"}}); err == nil {
+		t.Errorf("a broken event in a feed is accepted")
+	}
+}

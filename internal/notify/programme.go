@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
 )
 
 // ApplicationKind says what an application email is about.
@@ -117,4 +118,52 @@ type MatchResultData struct {
 // MatchResult queues an email about a published match.
 func (n *Notifier) MatchResult(ctx context.Context, client *ent.Client, to Recipient, data MatchResultData, key string) error {
 	return n.queue(ctx, client, "match_result", to, data, key, nil)
+}
+
+// PlacementKind says what a placement email is about.
+type PlacementKind string
+
+// Kinds of placement email.
+const (
+	PlacementAccepted      PlacementKind = "accepted"       // to the coordinators: please confirm
+	PlacementDeclined      PlacementKind = "declined"       // to the trainee (and coordinators if it was accepted)
+	PlacementCancelled     PlacementKind = "cancelled"      // to the trainee and coordinators
+	PlacementConfirmed     PlacementKind = "confirmed"      // to both, with the calendar invitation
+	PlacementDatesProposed PlacementKind = "dates_proposed" // to the trainee
+	PlacementDatesAccepted PlacementKind = "dates_accepted" // to both (calendar update when confirmed)
+	PlacementDatesDeclined PlacementKind = "dates_declined" // to both
+	PlacementExpired       PlacementKind = "expired"        // to the trainee
+	PlacementCompleted     PlacementKind = "completed"      // report (trainee) or evaluation (coordinators) request
+	PlacementReminder      PlacementKind = "reminder"       // 14 and 2 days before the start
+	PlacementWaitlistOffer PlacementKind = "waitlist_offer" // to the trainee
+)
+
+// PlacementData is the data of the placement_update email.
+type PlacementData struct {
+	Kind PlacementKind
+	Name string
+	// ToTrainee says the recipient is the trainee (else a host coordinator).
+	ToTrainee   bool
+	TraineeName string
+	CentreName  string
+	City        string
+	CallTitle   string
+	// Start and End are the placement's days as people read them; ProposedStart and
+	// ProposedEnd the dates a host proposed.
+	Start, End, ProposedStart, ProposedEnd string
+	// Deadline is when an offer must be answered, with its zone.
+	Deadline string
+	Reason   string
+	// Days is how many days are left, for a reminder.
+	Days int
+}
+
+// Placement queues a placement email, with its calendar object (METHOD:REQUEST or CANCEL)
+// when ics is not nil.
+func (n *Notifier) Placement(ctx context.Context, client *ent.Client, to Recipient, data PlacementData, ics []byte, key string) error {
+	var att []mailtype.Attachment
+	if ics != nil {
+		att = []mailtype.Attachment{{Filename: "placement.ics", ContentType: "text/calendar", Content: ics, Inline: true}}
+	}
+	return n.queue(ctx, client, "placement_update", to, data, key, att)
 }

@@ -88,6 +88,11 @@ var fixtures = map[string]any{
 		Reasons: []string{"CAR-T Unit, Hôpital Saint-Exemple, 2027-03-01 to 2027-03-12: its 2 place(s) went to applicants the centre ranked higher (2).",
 			"Zentrum für Zelltherapie, 2027-04-05 to 2027-04-09: the centre did not rank your application."},
 	},
+	"placement_update": notify.PlacementData{
+		Kind: notify.PlacementDeclined, Name: "Claire Martin", TraineeName: "Marek Dvořák", CentreName: "CAR-T Unit, Hôpital Saint-Exemple",
+		City: "Lyon", CallTitle: "Observership pilot, Q1 2027", Start: "Monday 12 April 2027", End: "Friday 23 April 2027",
+		Reason: "Family emergency & <travel> cancelled.",
+	},
 	"membership_term_warning": notify.TermWarningData{
 		RecipientName: "Coalition Office", MemberName: "Ana Novak", GroupName: "Pharmacist Working Group",
 		Role: "Chair", TermEnd: "2027-02-11", DaysLeft: 30,

@@ -36,6 +36,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/matching"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -55,6 +56,13 @@ type Config struct {
 	Now      func() time.Time
 	Notifier *notify.Notifier
 	Logger   *slog.Logger
+	// Organizer is the ORGANIZER of placement calendar entries (the mail sender).
+	Organizer mail.Address
+	// CalendarDomain ends every placement's calendar UID ("<placement id>@<domain>").
+	CalendarDomain string
+	// Wake, when set, is called after a change that freed a place, so the waiting-list job
+	// runs at once instead of at its next hour.
+	Wake func()
 }
 
 // Service runs and publishes matches.
@@ -65,8 +73,8 @@ type Service struct {
 
 // New checks cfg and returns the service.
 func New(cfg Config) (*Service, error) {
-	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil {
-		return nil, errors.New("placement: Client, Now and Notifier are required")
+	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Organizer.Email == "" || cfg.CalendarDomain == "" {
+		return nil, errors.New("placement: Client, Now, Notifier, Organizer and CalendarDomain are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -1,0 +1,746 @@
+package placement
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/hostranking"
+	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/calendar"
+	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/mail"
+	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// JobName is the hourly job that keeps placements moving (Maintain).
+const JobName = "placement.maintain"
+
+// ReminderDays are the days before a confirmed placement starts when its trainee and host
+// are reminded.
+var ReminderDays = []int{14, 2}
+
+// holding are the statuses that hold a place in a slot.
+var holding = []placement.Status{placement.StatusOFFERED, placement.StatusACCEPTED, placement.StatusCONFIRMED}
+
+// loaded is a placement with what its emails need.
+type loaded struct {
+	p      *ent.Placement
+	c      *ent.Call
+	slot   *ent.HostSlot
+	centre *ent.HostCentre
+	coords []*ent.User
+	t      *ent.User
+	loc    *time.Location
+}
+
+// load reads a placement as the caller (NOT_FOUND when they may not see it) and what hangs
+// off it as the system.
+func (s *Service) load(ctx context.Context, tx *ent.Client, id pulid.ID) (*loaded, error) {
+	p, err := tx.Placement.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Invalid(apperr.CodeNotFound, "No such placement.", check.Path("id")...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load placement %s: %w", id, err)
+	}
+	return s.loadAs(viewer.NewSystemContext(ctx), tx, p)
+}
+
+func (s *Service) loadAs(sys context.Context, tx *ent.Client, p *ent.Placement) (*loaded, error) {
+	l := &loaded{p: p}
+	var err error
+	if l.c, err = tx.Call.Get(sys, p.CallID); err != nil {
+		return nil, fmt.Errorf("load call: %w", err)
+	}
+	if l.slot, err = tx.HostSlot.Get(sys, p.SlotID); err != nil {
+		return nil, fmt.Errorf("load slot: %w", err)
+	}
+	if l.centre, err = tx.HostCentre.Get(sys, p.HostCentreID); err != nil {
+		return nil, fmt.Errorf("load centre: %w", err)
+	}
+	if l.coords, err = l.centre.QueryCoordinators().Where(user.Disabled(false)).Order(user.ByID()).All(sys); err != nil {
+		return nil, fmt.Errorf("load coordinators: %w", err)
+	}
+	if l.t, err = tx.User.Get(sys, p.TraineeID); err != nil {
+		return nil, fmt.Errorf("load trainee: %w", err)
+	}
+	if l.loc, err = time.LoadLocation(l.c.TimeZone); err != nil {
+		return nil, fmt.Errorf("call zone: %w", err)
+	}
+	return l, nil
+}
+
+// isTrainee, isHost: who the caller is to the placement.
+func isTrainee(ctx context.Context, p *ent.Placement) bool {
+	v := viewer.FromContext(ctx)
+	return v.Kind == viewer.User && v.UserID == string(p.TraineeID)
+}
+
+func isHost(ctx context.Context, l *loaded) bool {
+	v := viewer.FromContext(ctx)
+	return v.Kind == viewer.User && slices.ContainsFunc(l.coords, func(u *ent.User) bool { return string(u.ID) == v.UserID })
+}
+
+func isStaff(ctx context.Context) bool {
+	v := viewer.FromContext(ctx)
+	return v.IsStaff() || v.IsSystem()
+}
+
+// lockSlot locks a slot's row on PostgreSQL (SQLite has one writer), so that counting its
+// held places and taking one happen as one step: a slot is never overbooked.
+func (s *Service) lockSlot(ctx context.Context, tx *ent.Client, id pulid.ID) error {
+	q := tx.HostSlot.Query().Where(hostslot.ID(id))
+	if s.cfg.Dialect == dialect.Postgres {
+		q.ForUpdate(sql.WithLockTables(hostslot.Table))
+	}
+	_, err := q.Only(viewer.NewSystemContext(ctx))
+	return err
+}
+
+// Accept accepts an offer as its trainee, before its deadline, while the slot has a
+// place: a slot never holds more accepted or confirmed placements than its capacity,
+// however many trainees accept at once. With the call's one-placement rule, a trainee
+// holds one accepted placement per call. The host's coordinators are asked to confirm.
+// User errors: NOT_FOUND; INVALID_STATE (not an offer, someone else's, the slot full,
+// another placement held); EXPIRED (the deadline passed).
+func (s *Service) Accept(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Placement, error) {
+	l, err := s.load(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !isTrainee(ctx, l.p) {
+		return nil, apperr.New(apperr.Forbidden, "only the trainee can accept an offer")
+	}
+	if err := s.lockSlot(ctx, tx, l.p.SlotID); err != nil {
+		return nil, fmt.Errorf("lock slot: %w", err)
+	}
+	sys := viewer.NewSystemContext(ctx)
+	p, err := tx.Placement.Get(sys, id) // again, under the lock
+	if err != nil {
+		return nil, fmt.Errorf("reload placement: %w", err)
+	}
+	var errs apperr.UserErrors
+	switch {
+	case p.Status != placement.StatusOFFERED:
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s; only an offer can be accepted.", p.Status), check.Path("id")...)
+	case !s.cfg.Now().Before(p.OfferDeadline):
+		errs.Add(apperr.CodeExpired, "The offer's deadline has passed.", check.Path("id")...)
+	}
+	if len(errs) == 0 {
+		taken, err := tx.Placement.Query().Where(placement.SlotID(p.SlotID), placement.StatusIn(placement.StatusACCEPTED, placement.StatusCONFIRMED)).Count(sys)
+		if err != nil {
+			return nil, fmt.Errorf("count places: %w", err)
+		}
+		if taken >= l.slot.Capacity {
+			errs.Add(apperr.CodeInvalidState, "The slot's places have been taken.", check.Path("id")...)
+		}
+		if l.c.OnePlacementPerTrainee {
+			other, err := tx.Placement.Query().Where(placement.CallID(p.CallID), placement.TraineeID(p.TraineeID), placement.IDNEQ(p.ID),
+				placement.StatusIn(placement.StatusACCEPTED, placement.StatusCONFIRMED)).Exist(sys)
+			if err != nil {
+				return nil, fmt.Errorf("check other placements: %w", err)
+			}
+			if other {
+				errs.Add(apperr.CodeInvalidState, "You hold another placement in this call; a trainee takes one.", check.Path("id")...)
+			}
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	n, err := tx.Placement.Update().Where(placement.ID(p.ID), placement.StatusEQ(placement.StatusOFFERED)).
+		SetStatus(placement.StatusACCEPTED).SetAcceptedAt(s.cfg.Now().UTC()).Save(sys)
+	if err != nil || n != 1 {
+		return nil, fmt.Errorf("accept placement %s: %d, %w", id, n, err)
+	}
+	l.p, err = tx.Placement.Get(sys, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range l.coords {
+		if err := s.mailPlacement(ctx, tx, l, u, notify.PlacementAccepted, ""); err != nil {
+			return nil, err
+		}
+	}
+	return l.p, nil
+}
+
+// Decline declines an offer, or gives up an accepted placement before it starts, as its
+// trainee, with a reason; the host's coordinators are told and the place goes to the
+// waiting list. User errors: NOT_FOUND, INVALID_STATE, REQUIRED/TOO_LONG (reason).
+func (s *Service) Decline(ctx context.Context, tx *ent.Client, id pulid.ID, reason string) (*ent.Placement, error) {
+	l, err := s.load(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !isTrainee(ctx, l.p) {
+		return nil, apperr.New(apperr.Forbidden, "only the trainee can decline a placement")
+	}
+	var errs apperr.UserErrors
+	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why, briefly; the host reads it.", check.Path("reason"))
+	if l.p.Status != placement.StatusOFFERED && l.p.Status != placement.StatusACCEPTED {
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s; an offer or an accepted placement can be declined (a confirmed one is cancelled by the host or staff).", l.p.Status), check.Path("id")...)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return s.end(ctx, tx, l, placement.StatusDECLINED, reason, notify.PlacementDeclined)
+}
+
+// Cancel cancels a placement that is held (offered, accepted or confirmed), with a
+// reason: staff or a coordinator of the centre. A confirmed placement's calendar entries
+// are cancelled (METHOD:CANCEL); the place goes to the waiting list.
+func (s *Service) Cancel(ctx context.Context, tx *ent.Client, id pulid.ID, reason string) (*ent.Placement, error) {
+	l, err := s.load(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !isStaff(ctx) && !isHost(ctx, l) {
+		return nil, apperr.New(apperr.Forbidden, "only the host centre's coordinators and coalition staff can cancel a placement")
+	}
+	var errs apperr.UserErrors
+	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why; the trainee reads it.", check.Path("reason"))
+	if !slices.Contains(holding, l.p.Status) {
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s already.", l.p.Status), check.Path("id")...)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return s.end(ctx, tx, l, placement.StatusCANCELLED, reason, notify.PlacementCancelled)
+}
+
+// end moves a held placement to a final status, tells the trainee and the coordinators
+// (with a calendar cancellation when it was confirmed), and wakes the waiting list.
+func (s *Service) end(ctx context.Context, tx *ent.Client, l *loaded, to placement.Status, reason string, kind notify.PlacementKind) (*ent.Placement, error) {
+	sys := viewer.NewSystemContext(ctx)
+	wasConfirmed := l.p.Status == placement.StatusCONFIRMED
+	wasHeld := l.p.Status != placement.StatusOFFERED
+	u := tx.Placement.UpdateOne(l.p).SetStatus(to).SetStatusReason(reason).ClearProposedStart().ClearProposedEnd()
+	if wasConfirmed {
+		u.AddSequence(1)
+	}
+	p, err := u.Save(sys)
+	if err != nil {
+		return nil, fmt.Errorf("end placement %s: %w", l.p.ID, err)
+	}
+	l.p = p
+	var ics []byte
+	if wasConfirmed {
+		if ics, err = calendar.Cancel(s.event(l)); err != nil {
+			return nil, err
+		}
+	}
+	recipients := append([]*ent.User{l.t}, l.coords...)
+	for _, r := range recipients {
+		if r.ID != l.t.ID && !wasHeld && to == placement.StatusDECLINED {
+			// An offer declined: the host only learns through the waiting list's next offer.
+			continue
+		}
+		if err := s.mailPlacementICS(ctx, tx, l, r, kind, reason, ics); err != nil {
+			return nil, err
+		}
+	}
+	s.wakeAfterCommit(ctx)
+	return p, nil
+}
+
+// Confirm confirms an accepted placement: a coordinator of the centre or staff. The
+// trainee and the coordinators get a calendar invitation for the placement period
+// (METHOD:REQUEST, UID <placement id>@<domain>).
+func (s *Service) Confirm(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Placement, error) {
+	l, err := s.load(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !isStaff(ctx) && !isHost(ctx, l) {
+		return nil, apperr.New(apperr.Forbidden, "only the host centre's coordinators and coalition staff can confirm a placement")
+	}
+	if l.p.Status != placement.StatusACCEPTED {
+		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s; only an accepted placement is confirmed.", l.p.Status), check.Path("id")...)
+	}
+	sys := viewer.NewSystemContext(ctx)
+	if l.p, err = tx.Placement.UpdateOne(l.p).SetStatus(placement.StatusCONFIRMED).SetConfirmedAt(s.cfg.Now().UTC()).Save(sys); err != nil {
+		return nil, fmt.Errorf("confirm placement %s: %w", id, err)
+	}
+	ics, err := calendar.Request(s.event(l))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range append([]*ent.User{l.t}, l.coords...) {
+		if err := s.mailPlacementICS(ctx, tx, l, r, notify.PlacementConfirmed, "", ics); err != nil {
+			return nil, err
+		}
+	}
+	return l.p, nil
+}
+
+// ProposeDates proposes other dates for an accepted or confirmed placement: a coordinator
+// of the centre. The new block starts on a Monday inside the call's placement window and
+// keeps the slot's length. The trainee answers with AnswerDateChange.
+func (s *Service) ProposeDates(ctx context.Context, tx *ent.Client, id pulid.ID, start vocab.Date) (*ent.Placement, error) {
+	l, err := s.load(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !isHost(ctx, l) && !isStaff(ctx) {
+		return nil, apperr.New(apperr.Forbidden, "only the host centre's coordinators can propose other dates")
+	}
+	var errs apperr.UserErrors
+	end := start.AddDays(7*l.slot.Weeks - 3)
+	switch {
+	case l.p.Status != placement.StatusACCEPTED && l.p.Status != placement.StatusCONFIRMED:
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s; dates change for an accepted or confirmed placement.", l.p.Status), check.Path("id")...)
+	case start.Validate() != nil:
+		errs.Add(apperr.CodeInvalid, "Give the first day as YYYY-MM-DD.", check.Path("startDate")...)
+	case start.Time().Weekday() != time.Monday:
+		errs.Add(apperr.CodeInvalid, "A placement starts on a Monday.", check.Path("startDate")...)
+	case start < l.c.PlacementStart || end > l.c.PlacementEnd:
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("The new dates (%s to %s) must lie within the placement window, %s to %s.", start, end, l.c.PlacementStart, l.c.PlacementEnd), check.Path("startDate")...)
+	case start == l.p.StartDate:
+		errs.Add(apperr.CodeInvalid, "These are the placement's dates already.", check.Path("startDate")...)
+	case start <= vocab.Today(s.cfg.Now()):
+		errs.Add(apperr.CodeInvalid, "The new dates must be in the future.", check.Path("startDate")...)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	if l.p, err = tx.Placement.UpdateOne(l.p).SetProposedStart(start).SetProposedEnd(end).Save(viewer.NewSystemContext(ctx)); err != nil {
+		return nil, fmt.Errorf("propose dates: %w", err)
+	}
+	return l.p, s.mailPlacement(ctx, tx, l, l.t, notify.PlacementDatesProposed, "")
+}
+
+// AnswerDateChange accepts or declines the dates the host proposed, as the trainee. On
+// acceptance the placement moves; a confirmed placement's calendar entries are updated
+// (same UID, SEQUENCE + 1) for the trainee and the coordinators.
+func (s *Service) AnswerDateChange(ctx context.Context, tx *ent.Client, id pulid.ID, accept bool) (*ent.Placement, error) {
+	l, err := s.load(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !isTrainee(ctx, l.p) {
+		return nil, apperr.New(apperr.Forbidden, "only the trainee answers a change of dates")
+	}
+	if l.p.ProposedStart == nil || (l.p.Status != placement.StatusACCEPTED && l.p.Status != placement.StatusCONFIRMED) {
+		return nil, apperr.Invalid(apperr.CodeInvalidState, "No change of dates is waiting for your answer.", check.Path("id")...)
+	}
+	sys := viewer.NewSystemContext(ctx)
+	u := tx.Placement.UpdateOne(l.p).ClearProposedStart().ClearProposedEnd()
+	if accept {
+		u.SetStartDate(*l.p.ProposedStart).SetEndDate(*l.p.ProposedEnd).AddSequence(1)
+	}
+	if l.p, err = u.Save(sys); err != nil {
+		return nil, fmt.Errorf("answer date change: %w", err)
+	}
+	kind := notify.PlacementDatesDeclined
+	var ics []byte
+	if accept {
+		kind = notify.PlacementDatesAccepted
+		if l.p.Status == placement.StatusCONFIRMED {
+			if ics, err = calendar.Request(s.event(l)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, r := range append([]*ent.User{l.t}, l.coords...) {
+		if err := s.mailPlacementICS(ctx, tx, l, r, kind, "", ics); err != nil {
+			return nil, err
+		}
+	}
+	return l.p, nil
+}
+
+// SubmitReport stores the trainee's report on a completed placement (1–10,000 characters).
+func (s *Service) SubmitReport(ctx context.Context, tx *ent.Client, id pulid.ID, text string, evaluation bool) (*ent.Placement, error) {
+	l, err := s.load(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case evaluation && !isHost(ctx, l):
+		return nil, apperr.New(apperr.Forbidden, "only the host centre's coordinators evaluate a placement")
+	case !evaluation && !isTrainee(ctx, l.p):
+		return nil, apperr.New(apperr.Forbidden, "only the trainee reports on a placement")
+	}
+	var errs apperr.UserErrors
+	text = check.RequiredText(&errs, text, 10000, "The text", "Write the text.", check.Path("text"))
+	if l.p.Status != placement.StatusCOMPLETED {
+		errs.Add(apperr.CodeInvalidState, "Reports and evaluations are written once the placement is completed.", check.Path("id")...)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	u := tx.Placement.UpdateOne(l.p)
+	if evaluation {
+		u.SetEvaluation(text)
+	} else {
+		u.SetReport(text)
+	}
+	return u.Save(viewer.NewSystemContext(ctx))
+}
+
+// Report returns the trainee's report to the trainee and staff; nil to anyone else.
+func (s *Service) Report(ctx context.Context, p *ent.Placement) *string {
+	if isStaff(ctx) || isTrainee(ctx, p) {
+		return &p.Report
+	}
+	return nil
+}
+
+// Evaluation returns the host's evaluation to the centre's coordinators and staff; nil to
+// anyone else.
+func (s *Service) Evaluation(ctx context.Context, p *ent.Placement) (*string, error) {
+	if isStaff(ctx) {
+		return &p.Evaluation, nil
+	}
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || !v.HasRole(viewer.RoleHostCoordinator) {
+		return nil, nil
+	}
+	sys := viewer.NewSystemContext(ctx)
+	mine, err := s.cfg.Client.User.Query().Where(user.ID(pulid.ID(v.UserID)), user.HasCoordinatedCentresWith(hostcentre.ID(p.HostCentreID))).Exist(sys)
+	if err != nil || !mine {
+		return nil, err
+	}
+	return &p.Evaluation, nil
+}
+
+// event is a placement's calendar entry: all day, from its first day to the day after its
+// last, at the centre.
+func (s *Service) event(l *loaded) calendar.Event {
+	start, end := l.p.StartDate.Time(), l.p.EndDate.Time().AddDate(0, 0, 1)
+	attendees := []mail.Address{{Name: l.t.Name, Email: l.t.Email}}
+	for _, u := range l.coords {
+		attendees = append(attendees, mail.Address{Name: u.Name, Email: u.Email})
+	}
+	return calendar.Event{
+		UID: string(l.p.ID) + "@" + s.cfg.CalendarDomain, Sequence: l.p.Sequence,
+		Summary:     fmt.Sprintf("Observership: %s at %s", l.t.Name, l.centre.Name),
+		Description: fmt.Sprintf("CAR-T observership (%s), %s to %s.", l.c.Title, l.p.StartDate, l.p.EndDate),
+		Location:    l.centre.Name + ", " + l.centre.City, Start: start, End: end, AllDay: true,
+		Organizer: s.cfg.Organizer, Attendees: attendees, Stamp: s.cfg.Now().UTC(),
+	}
+}
+
+func (s *Service) mailPlacement(ctx context.Context, tx *ent.Client, l *loaded, to *ent.User, kind notify.PlacementKind, reason string) error {
+	return s.mailPlacementICS(ctx, tx, l, to, kind, reason, nil)
+}
+
+// mailPlacementICS queues a placement email to one person, with a calendar object when
+// given. The dedupe key names the placement, the kind, its version and the recipient.
+func (s *Service) mailPlacementICS(ctx context.Context, tx *ent.Client, l *loaded, to *ent.User, kind notify.PlacementKind, reason string, ics []byte) error {
+	day := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
+	data := notify.PlacementData{
+		Kind: kind, Name: to.Name, ToTrainee: to.ID == l.t.ID, TraineeName: l.t.Name, CentreName: l.centre.Name, City: l.centre.City,
+		CallTitle: l.c.Title, Start: day(l.p.StartDate), End: day(l.p.EndDate), Reason: reason,
+		Deadline: l.p.OfferDeadline.In(l.loc).Format("Monday 2 January 2006, 15:04") + " (" + l.c.TimeZone + ")",
+	}
+	if l.p.ProposedStart != nil {
+		data.ProposedStart, data.ProposedEnd = day(*l.p.ProposedStart), day(*l.p.ProposedEnd)
+	}
+	key := fmt.Sprintf("placement:%s:%s:%d:%s:%s", l.p.ID, kind, l.p.Sequence, l.p.UpdatedAt.UTC().Format(time.RFC3339Nano), to.ID)
+	return s.cfg.Notifier.Placement(ctx, tx, notify.Recipient{Email: to.Email, Name: to.Name, Suppressed: to.Disabled}, data, ics, key)
+}
+
+func (s *Service) wakeAfterCommit(ctx context.Context) {
+	if s.cfg.Wake == nil {
+		return
+	}
+	if tx := ent.TxFromContext(ctx); tx != nil {
+		tx.OnCommit(func(next ent.Committer) ent.Committer {
+			return ent.CommitFunc(func(ctx context.Context, t *ent.Tx) error {
+				err := next.Commit(ctx, t)
+				if err == nil {
+					s.cfg.Wake()
+				}
+				return err
+			})
+		})
+		return
+	}
+	s.cfg.Wake()
+}
+
+// Maintain is the hourly job: offers past their deadline expire (the trainee is told);
+// free places in the slots of matched calls go to the waiting list (one offer per free
+// place, to the applicant the host ranked highest among those who listed the slot and hold
+// no placement in the call, with a fresh deadline); confirmed placements whose last day has
+// passed are completed (the trainee is asked for a report, the coordinators for an
+// evaluation); confirmed placements get reminders 14 and 2 days before they start. Every
+// email has a dedupe key, and free places are counted under the slot's lock, so running it
+// again or on two processes never sends twice or offers a place twice. It returns how many
+// placements it changed or offered.
+func (s *Service) Maintain(ctx context.Context) (int, error) {
+	sys := viewer.NewSystemContext(ctx)
+	n := 0
+	now := s.cfg.Now()
+	today := vocab.Today(now)
+	client := s.cfg.Client
+
+	expired, err := client.Placement.Query().Where(placement.StatusEQ(placement.StatusOFFERED), placement.OfferDeadlineLTE(now)).Order(placement.ByID()).All(sys)
+	if err != nil {
+		return n, fmt.Errorf("find expired offers: %w", err)
+	}
+	for _, p := range expired {
+		if err := s.inTx(sys, func(sys context.Context, tx *ent.Client) error {
+			c, err := tx.Placement.Update().Where(placement.ID(p.ID), placement.StatusEQ(placement.StatusOFFERED)).
+				SetStatus(placement.StatusEXPIRED).SetStatusReason("Not answered by the deadline.").Save(sys)
+			if err != nil || c == 0 {
+				return err
+			}
+			p, err := tx.Placement.Get(sys, p.ID)
+			if err != nil {
+				return err
+			}
+			l, err := s.loadAs(sys, tx, p)
+			if err != nil {
+				return err
+			}
+			n++
+			return s.mailPlacement(sys, tx, l, l.t, notify.PlacementExpired, "")
+		}); err != nil {
+			return n, err
+		}
+	}
+
+	slots, err := client.HostSlot.Query().Where(hostslot.StatusEQ(hostslot.StatusAPPROVED), hostslot.HasCallWith(call.StatusEQ(call.StatusMATCHED))).Order(hostslot.ByID()).All(sys)
+	if err != nil {
+		return n, fmt.Errorf("find slots: %w", err)
+	}
+	for _, sl := range slots {
+		if err := s.inTx(sys, func(sys context.Context, tx *ent.Client) error {
+			offered, err := s.offerFreePlaces(sys, tx, sl)
+			n += offered
+			return err
+		}); err != nil {
+			return n, err
+		}
+	}
+
+	done, err := client.Placement.Query().Where(placement.StatusEQ(placement.StatusCONFIRMED), placement.EndDateLT(today)).Order(placement.ByID()).All(sys)
+	if err != nil {
+		return n, fmt.Errorf("find completed placements: %w", err)
+	}
+	for _, p := range done {
+		if err := s.inTx(sys, func(sys context.Context, tx *ent.Client) error {
+			p, err := tx.Placement.UpdateOne(p).SetStatus(placement.StatusCOMPLETED).Save(sys)
+			if err != nil {
+				return err
+			}
+			l, err := s.loadAs(sys, tx, p)
+			if err != nil {
+				return err
+			}
+			n++
+			if err := s.mailPlacement(sys, tx, l, l.t, notify.PlacementCompleted, ""); err != nil {
+				return err
+			}
+			for _, u := range l.coords {
+				if err := s.mailPlacement(sys, tx, l, u, notify.PlacementCompleted, ""); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return n, err
+		}
+	}
+
+	for _, days := range ReminderDays {
+		soon, err := client.Placement.Query().Where(placement.StatusEQ(placement.StatusCONFIRMED),
+			placement.StartDateGT(today), placement.StartDateLTE(today.AddDays(days))).Order(placement.ByID()).All(sys)
+		if err != nil {
+			return n, fmt.Errorf("find placements starting soon: %w", err)
+		}
+		for _, p := range soon {
+			if days == ReminderDays[0] && p.StartDate <= today.AddDays(ReminderDays[1]) {
+				continue // the nearer reminder covers it
+			}
+			l, err := s.loadAs(sys, client, p)
+			if err != nil {
+				return n, err
+			}
+			for _, u := range append([]*ent.User{l.t}, l.coords...) {
+				key := fmt.Sprintf("placement_reminder:%s:%s:%d:%s", p.ID, p.StartDate, days, u.ID)
+				day := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
+				err := s.cfg.Notifier.Placement(sys, client, notify.Recipient{Email: u.Email, Name: u.Name, Suppressed: u.Disabled}, notify.PlacementData{
+					Kind: notify.PlacementReminder, Name: u.Name, ToTrainee: u.ID == l.t.ID, TraineeName: l.t.Name, CentreName: l.centre.Name,
+					City: l.centre.City, CallTitle: l.c.Title, Start: day(p.StartDate), End: day(p.EndDate), Days: days,
+				}, nil, key)
+				if err != nil {
+					return n, err
+				}
+			}
+		}
+	}
+	return n, nil
+}
+
+// offerFreePlaces offers each free place of a slot to the best waiting applicant; it
+// returns how many offers it made.
+func (s *Service) offerFreePlaces(sys context.Context, tx *ent.Client, sl *ent.HostSlot) (int, error) {
+	if err := s.lockSlot(sys, tx, sl.ID); err != nil {
+		return 0, err
+	}
+	c, err := tx.Call.Get(sys, sl.CallID)
+	if err != nil {
+		return 0, err
+	}
+	if sl.StartDate < vocab.Today(s.cfg.Now()).AddDays(c.MinLeadDays) {
+		return 0, nil // too late to offer
+	}
+	held, err := tx.Placement.Query().Where(placement.SlotID(sl.ID), placement.StatusIn(holding...)).Count(sys)
+	if err != nil {
+		return 0, err
+	}
+	free := sl.Capacity - held
+	if free <= 0 {
+		return 0, nil
+	}
+	run, err := tx.MatchRun.Query().Where(matchrun.CallID(c.ID), matchrun.PublishedAtNotNil()).Only(sys)
+	if err != nil {
+		return 0, err
+	}
+	ranking, err := tx.HostRanking.Query().Where(hostranking.CallID(c.ID), hostranking.HostCentreID(sl.HostCentreID)).Order(hostranking.ByRank()).All(sys)
+	if err != nil {
+		return 0, err
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return 0, err
+	}
+	offered := 0
+	for _, r := range ranking {
+		if offered == free {
+			break
+		}
+		app := string(r.ApplicationID)
+		if !slices.Contains(run.Input.Trainees[app], string(sl.ID)) {
+			continue // did not list this slot (or could not attend it)
+		}
+		a, err := tx.Application.Get(sys, r.ApplicationID)
+		if err != nil || a.Status != application.StatusELIGIBLE {
+			continue
+		}
+		busy, err := tx.Placement.Query().Where(placement.CallID(c.ID), placement.ApplicationID(a.ID),
+			placement.Or(placement.StatusIn(holding...), placement.SlotID(sl.ID))).Exist(sys)
+		if err != nil {
+			return offered, err
+		}
+		if busy {
+			continue // holds a placement, or had this one already
+		}
+		deadline := AddHoursExcludingWeekends(s.cfg.Now(), c.OfferResponseHours, loc)
+		p, err := tx.Placement.Create().SetCallID(c.ID).SetSlotID(sl.ID).SetHostCentreID(sl.HostCentreID).SetApplicationID(a.ID).
+			SetTraineeID(a.TraineeID).SetStartDate(sl.StartDate).SetEndDate(sl.EndDate).SetOfferDeadline(deadline).SetFromWaitlist(true).SetRunID(run.ID).Save(sys)
+		if err != nil {
+			return offered, err
+		}
+		l, err := s.loadAs(sys, tx, p)
+		if err != nil {
+			return offered, err
+		}
+		if err := s.mailPlacement(sys, tx, l, l.t, notify.PlacementWaitlistOffer, ""); err != nil {
+			return offered, err
+		}
+		offered++
+	}
+	return offered, nil
+}
+
+// inTx runs f in a transaction of the service client.
+func (s *Service) inTx(ctx context.Context, f func(ctx context.Context, tx *ent.Client) error) error {
+	tx, err := s.cfg.Client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := f(ent.NewTxContext(ctx, tx), tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// PlacementsCSV writes a call's placements as CSV (staff only): a header row, one row per
+// placement ordered by id, stable columns.
+func (s *Service) PlacementsCSV(ctx context.Context, c *ent.Call) (string, error) {
+	if err := requireStaff(ctx); err != nil {
+		return "", err
+	}
+	sys := viewer.NewSystemContext(ctx)
+	ps, err := s.cfg.Client.Placement.Query().Where(placement.CallID(c.ID)).WithTrainee().WithHostCentre().Order(placement.ByID()).All(sys)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	_ = w.Write([]string{"placement_id", "status", "status_reason", "trainee_id", "trainee_name", "trainee_email",
+		"host_centre_id", "host_centre", "slot_id", "start_date", "end_date", "offer_deadline", "from_waitlist", "accepted_at", "confirmed_at"})
+	tm := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, p := range ps {
+		_ = w.Write([]string{string(p.ID), string(p.Status), csvSafe(p.StatusReason), string(p.TraineeID), csvSafe(p.Edges.Trainee.Name), p.Edges.Trainee.Email,
+			string(p.HostCentreID), csvSafe(p.Edges.HostCentre.Name), string(p.SlotID), string(p.StartDate), string(p.EndDate),
+			p.OfferDeadline.UTC().Format(time.RFC3339), fmt.Sprint(p.FromWaitlist), tm(p.AcceptedAt), tm(p.ConfirmedAt)})
+	}
+	w.Flush()
+	return buf.String(), w.Error()
+}
+
+// PlacementsICS is a call's accepted and confirmed placements as one calendar feed
+// (METHOD:PUBLISH) for the coalition's shared calendar (staff only).
+func (s *Service) PlacementsICS(ctx context.Context, c *ent.Call) (string, error) {
+	if err := requireStaff(ctx); err != nil {
+		return "", err
+	}
+	sys := viewer.NewSystemContext(ctx)
+	ps, err := s.cfg.Client.Placement.Query().Where(placement.CallID(c.ID), placement.StatusIn(placement.StatusACCEPTED, placement.StatusCONFIRMED, placement.StatusCOMPLETED)).
+		Order(placement.ByStartDate(), placement.ByID()).All(sys)
+	if err != nil {
+		return "", err
+	}
+	events := make([]calendar.Event, 0, len(ps))
+	for _, p := range ps {
+		l, err := s.loadAs(sys, s.cfg.Client, p)
+		if err != nil {
+			return "", err
+		}
+		ev := s.event(l)
+		ev.Attendees = nil // a shared feed names no addresses
+		events = append(events, ev)
+	}
+	b, err := calendar.Feed("Observerships: "+c.Title, events)
+	return string(b), err
+}
+
+// csvSafe defuses text a spreadsheet would run as a formula.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}

@@ -1,0 +1,2 @@
+-- Modify "placements" table
+ALTER TABLE "placements" ADD COLUMN "from_waitlist" boolean NOT NULL DEFAULT false, ADD COLUMN "accepted_at" timestamptz NULL, ADD COLUMN "confirmed_at" timestamptz NULL, ADD COLUMN "proposed_start" character varying NULL, ADD COLUMN "proposed_end" character varying NULL, ADD COLUMN "report" character varying NOT NULL DEFAULT '', ADD COLUMN "evaluation" character varying NOT NULL DEFAULT '';
