@@ -388,6 +388,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchrun.FieldInputHash:      {Type: field.TypeString, Column: matchrun.FieldInputHash},
 			matchrun.FieldInput:          {Type: field.TypeJSON, Column: matchrun.FieldInput},
 			matchrun.FieldPins:           {Type: field.TypeJSON, Column: matchrun.FieldPins},
+			matchrun.FieldOverrides:      {Type: field.TypeJSON, Column: matchrun.FieldOverrides},
 			matchrun.FieldAssignments:    {Type: field.TypeJSON, Column: matchrun.FieldAssignments},
 			matchrun.FieldUnmatched:      {Type: field.TypeJSON, Column: matchrun.FieldUnmatched},
 			matchrun.FieldTrainees:       {Type: field.TypeInt, Column: matchrun.FieldTrainees},
@@ -3197,6 +3198,11 @@ func (f *MatchRunFilter) WhereInput(p entql.BytesP) {
 // WherePins applies the entql json.RawMessage predicate on the pins field.
 func (f *MatchRunFilter) WherePins(p entql.BytesP) {
 	f.Where(p.Field(matchrun.FieldPins))
+}
+
+// WhereOverrides applies the entql json.RawMessage predicate on the overrides field.
+func (f *MatchRunFilter) WhereOverrides(p entql.BytesP) {
+	f.Where(p.Field(matchrun.FieldOverrides))
 }
 
 // WhereAssignments applies the entql json.RawMessage predicate on the assignments field.

@@ -2098,6 +2098,11 @@ func (_q *MatchRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, matchrun.FieldInputHash)
 				fieldSeen[matchrun.FieldInputHash] = struct{}{}
 			}
+		case "overrides":
+			if _, ok := fieldSeen[matchrun.FieldOverrides]; !ok {
+				selectedFields = append(selectedFields, matchrun.FieldOverrides)
+				fieldSeen[matchrun.FieldOverrides] = struct{}{}
+			}
 		case "trainees":
 			if _, ok := fieldSeen[matchrun.FieldTrainees]; !ok {
 				selectedFields = append(selectedFields, matchrun.FieldTrainees)

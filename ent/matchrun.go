@@ -43,6 +43,8 @@ type MatchRun struct {
 	Input matching.Instance `json:"input,omitempty"`
 	// Pinned application → slot, outside the engine.
 	Pins map[string]string `json:"pins,omitempty"`
+	// The pins and exclusions this run respected, with their reasons.
+	Overrides []vocab.Override `json:"overrides,omitempty"`
 	// Slot → applications, pins included.
 	Assignments map[string][]string `json:"assignments,omitempty"`
 	// Unmatched holds the value of the "unmatched" field.
@@ -96,7 +98,7 @@ func (*MatchRun) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case matchrun.FieldInput, matchrun.FieldPins, matchrun.FieldAssignments, matchrun.FieldUnmatched:
+		case matchrun.FieldInput, matchrun.FieldPins, matchrun.FieldOverrides, matchrun.FieldAssignments, matchrun.FieldUnmatched:
 			values[i] = new([]byte)
 		case matchrun.FieldID, matchrun.FieldCallID, matchrun.FieldCreatedByID:
 			values[i] = new(pulid.ID)
@@ -193,6 +195,14 @@ func (_m *MatchRun) assignValues(columns []string, values []any) error {
 			} else if value != nil && len(*value) > 0 {
 				if err := json.Unmarshal(*value, &_m.Pins); err != nil {
 					return fmt.Errorf("unmarshal field pins: %w", err)
+				}
+			}
+		case matchrun.FieldOverrides:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field overrides", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Overrides); err != nil {
+					return fmt.Errorf("unmarshal field overrides: %w", err)
 				}
 			}
 		case matchrun.FieldAssignments:
@@ -330,6 +340,9 @@ func (_m *MatchRun) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("pins=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Pins))
+	builder.WriteString(", ")
+	builder.WriteString("overrides=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Overrides))
 	builder.WriteString(", ")
 	builder.WriteString("assignments=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Assignments))

@@ -103,6 +103,12 @@ func (_c *MatchRunCreate) SetPins(v map[string]string) *MatchRunCreate {
 	return _c
 }
 
+// SetOverrides sets the "overrides" field.
+func (_c *MatchRunCreate) SetOverrides(v []vocab.Override) *MatchRunCreate {
+	_c.mutation.SetOverrides(v)
+	return _c
+}
+
 // SetAssignments sets the "assignments" field.
 func (_c *MatchRunCreate) SetAssignments(v map[string][]string) *MatchRunCreate {
 	_c.mutation.SetAssignments(v)
@@ -400,6 +406,10 @@ func (_c *MatchRunCreate) createSpec() (*MatchRun, *sqlgraph.CreateSpec) {
 		_spec.SetField(matchrun.FieldPins, field.TypeJSON, value)
 		_node.Pins = value
 	}
+	if value, ok := _c.mutation.Overrides(); ok {
+		_spec.SetField(matchrun.FieldOverrides, field.TypeJSON, value)
+		_node.Overrides = value
+	}
 	if value, ok := _c.mutation.Assignments(); ok {
 		_spec.SetField(matchrun.FieldAssignments, field.TypeJSON, value)
 		_node.Assignments = value
@@ -582,6 +592,9 @@ func (u *MatchRunUpsertOne) UpdateNewValues() *MatchRunUpsertOne {
 		}
 		if _, exists := u.create.mutation.Pins(); exists {
 			s.SetIgnore(matchrun.FieldPins)
+		}
+		if _, exists := u.create.mutation.Overrides(); exists {
+			s.SetIgnore(matchrun.FieldOverrides)
 		}
 		if _, exists := u.create.mutation.Assignments(); exists {
 			s.SetIgnore(matchrun.FieldAssignments)
@@ -885,6 +898,9 @@ func (u *MatchRunUpsertBulk) UpdateNewValues() *MatchRunUpsertBulk {
 			}
 			if _, exists := b.mutation.Pins(); exists {
 				s.SetIgnore(matchrun.FieldPins)
+			}
+			if _, exists := b.mutation.Overrides(); exists {
+				s.SetIgnore(matchrun.FieldOverrides)
 			}
 			if _, exists := b.mutation.Assignments(); exists {
 				s.SetIgnore(matchrun.FieldAssignments)

@@ -131,6 +131,9 @@ func (_u *MatchRunUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(matchrun.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if _u.mutation.OverridesCleared() {
+		_spec.ClearField(matchrun.FieldOverrides, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.PublishedAt(); ok {
 		_spec.SetField(matchrun.FieldPublishedAt, field.TypeTime, value)
 	}
@@ -296,6 +299,9 @@ func (_u *MatchRunUpdateOne) sqlSave(ctx context.Context) (_node *MatchRun, err 
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(matchrun.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.OverridesCleared() {
+		_spec.ClearField(matchrun.FieldOverrides, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.PublishedAt(); ok {
 		_spec.SetField(matchrun.FieldPublishedAt, field.TypeTime, value)

@@ -15127,6 +15127,8 @@ type MatchRunMutation struct {
 	input_hash        *string
 	input             *matching.Instance
 	pins              *map[string]string
+	overrides         *[]vocab.Override
+	appendoverrides   []vocab.Override
 	assignments       *map[string][]string
 	unmatched         *[]string
 	appendunmatched   []string
@@ -15633,6 +15635,71 @@ func (m *MatchRunMutation) OldPins(ctx context.Context) (v map[string]string, er
 // ResetPins resets all changes to the "pins" field.
 func (m *MatchRunMutation) ResetPins() {
 	m.pins = nil
+}
+
+// SetOverrides sets the "overrides" field.
+func (m *MatchRunMutation) SetOverrides(v []vocab.Override) {
+	m.overrides = &v
+	m.appendoverrides = nil
+}
+
+// Overrides returns the value of the "overrides" field in the mutation.
+func (m *MatchRunMutation) Overrides() (r []vocab.Override, exists bool) {
+	v := m.overrides
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOverrides returns the old "overrides" field's value of the MatchRun entity.
+// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunMutation) OldOverrides(ctx context.Context) (v []vocab.Override, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOverrides is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOverrides requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOverrides: %w", err)
+	}
+	return oldValue.Overrides, nil
+}
+
+// AppendOverrides adds v to the "overrides" field.
+func (m *MatchRunMutation) AppendOverrides(v []vocab.Override) {
+	m.appendoverrides = append(m.appendoverrides, v...)
+}
+
+// AppendedOverrides returns the list of values that were appended to the "overrides" field in this mutation.
+func (m *MatchRunMutation) AppendedOverrides() ([]vocab.Override, bool) {
+	if len(m.appendoverrides) == 0 {
+		return nil, false
+	}
+	return m.appendoverrides, true
+}
+
+// ClearOverrides clears the value of the "overrides" field.
+func (m *MatchRunMutation) ClearOverrides() {
+	m.overrides = nil
+	m.appendoverrides = nil
+	m.clearedFields[matchrun.FieldOverrides] = struct{}{}
+}
+
+// OverridesCleared returns if the "overrides" field was cleared in this mutation.
+func (m *MatchRunMutation) OverridesCleared() bool {
+	_, ok := m.clearedFields[matchrun.FieldOverrides]
+	return ok
+}
+
+// ResetOverrides resets all changes to the "overrides" field.
+func (m *MatchRunMutation) ResetOverrides() {
+	m.overrides = nil
+	m.appendoverrides = nil
+	delete(m.clearedFields, matchrun.FieldOverrides)
 }
 
 // SetAssignments sets the "assignments" field.
@@ -16210,7 +16277,7 @@ func (m *MatchRunMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MatchRunMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, matchrun.FieldCreatedAt)
 	}
@@ -16240,6 +16307,9 @@ func (m *MatchRunMutation) Fields() []string {
 	}
 	if m.pins != nil {
 		fields = append(fields, matchrun.FieldPins)
+	}
+	if m.overrides != nil {
+		fields = append(fields, matchrun.FieldOverrides)
 	}
 	if m.assignments != nil {
 		fields = append(fields, matchrun.FieldAssignments)
@@ -16299,6 +16369,8 @@ func (m *MatchRunMutation) Field(name string) (ent.Value, bool) {
 		return m.Input()
 	case matchrun.FieldPins:
 		return m.Pins()
+	case matchrun.FieldOverrides:
+		return m.Overrides()
 	case matchrun.FieldAssignments:
 		return m.Assignments()
 	case matchrun.FieldUnmatched:
@@ -16348,6 +16420,8 @@ func (m *MatchRunMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldInput(ctx)
 	case matchrun.FieldPins:
 		return m.OldPins(ctx)
+	case matchrun.FieldOverrides:
+		return m.OldOverrides(ctx)
 	case matchrun.FieldAssignments:
 		return m.OldAssignments(ctx)
 	case matchrun.FieldUnmatched:
@@ -16446,6 +16520,13 @@ func (m *MatchRunMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPins(v)
+		return nil
+	case matchrun.FieldOverrides:
+		v, ok := value.([]vocab.Override)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOverrides(v)
 		return nil
 	case matchrun.FieldAssignments:
 		v, ok := value.(map[string][]string)
@@ -16622,6 +16703,9 @@ func (m *MatchRunMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *MatchRunMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(matchrun.FieldOverrides) {
+		fields = append(fields, matchrun.FieldOverrides)
+	}
 	if m.FieldCleared(matchrun.FieldPublishedAt) {
 		fields = append(fields, matchrun.FieldPublishedAt)
 	}
@@ -16645,6 +16729,9 @@ func (m *MatchRunMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *MatchRunMutation) ClearField(name string) error {
 	switch name {
+	case matchrun.FieldOverrides:
+		m.ClearOverrides()
+		return nil
 	case matchrun.FieldPublishedAt:
 		m.ClearPublishedAt()
 		return nil
@@ -16691,6 +16778,9 @@ func (m *MatchRunMutation) ResetField(name string) error {
 		return nil
 	case matchrun.FieldPins:
 		m.ResetPins()
+		return nil
+	case matchrun.FieldOverrides:
+		m.ResetOverrides()
 		return nil
 	case matchrun.FieldAssignments:
 		m.ResetAssignments()

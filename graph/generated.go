@@ -454,6 +454,7 @@ type ComplexityRoot struct {
 		ID            func(childComplexity int) int
 		InputHash     func(childComplexity int) int
 		Matched       func(childComplexity int) int
+		Overrides     func(childComplexity int) int
 		Places        func(childComplexity int) int
 		PublishedAt   func(childComplexity int) int
 		Seed          func(childComplexity int) int
@@ -770,6 +771,13 @@ type ComplexityRoot struct {
 	ReviewPayload struct {
 		Review     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	RunOverride struct {
+		ApplicationID func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		SlotID        func(childComplexity int) int
 	}
 
 	SignOutPayload struct {
@@ -2654,6 +2662,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MatchRun.Matched(childComplexity), true
+	case "MatchRun.overrides":
+		if e.ComplexityRoot.MatchRun.Overrides == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchRun.Overrides(childComplexity), true
 	case "MatchRun.places":
 		if e.ComplexityRoot.MatchRun.Places == nil {
 			break
@@ -4414,6 +4428,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReviewPayload.UserErrors(childComplexity), true
 
+	case "RunOverride.applicationId":
+		if e.ComplexityRoot.RunOverride.ApplicationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunOverride.ApplicationID(childComplexity), true
+	case "RunOverride.kind":
+		if e.ComplexityRoot.RunOverride.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunOverride.Kind(childComplexity), true
+	case "RunOverride.reason":
+		if e.ComplexityRoot.RunOverride.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunOverride.Reason(childComplexity), true
+	case "RunOverride.slotId":
+		if e.ComplexityRoot.RunOverride.SlotID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunOverride.SlotID(childComplexity), true
+
 	case "SignOutPayload.signedOut":
 		if e.ComplexityRoot.SignOutPayload.SignedOut == nil {
 			break
@@ -5700,6 +5739,8 @@ func (ec *executionContext) childFields_MatchRun(ctx context.Context, field grap
 		return ec.fieldContext_MatchRun_seed(ctx, field)
 	case "inputHash":
 		return ec.fieldContext_MatchRun_inputHash(ctx, field)
+	case "overrides":
+		return ec.fieldContext_MatchRun_overrides(ctx, field)
 	case "trainees":
 		return ec.fieldContext_MatchRun_trainees(ctx, field)
 	case "slots":
@@ -6180,6 +6221,20 @@ func (ec *executionContext) childFields_ReviewPayload(ctx context.Context, field
 		return ec.fieldContext_ReviewPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReviewPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RunOverride(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "applicationId":
+		return ec.fieldContext_RunOverride_applicationId(ctx, field)
+	case "slotId":
+		return ec.fieldContext_RunOverride_slotId(ctx, field)
+	case "kind":
+		return ec.fieldContext_RunOverride_kind(ctx, field)
+	case "reason":
+		return ec.fieldContext_RunOverride_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RunOverride", field.Name)
 }
 
 func (ec *executionContext) childFields_SignOutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14995,6 +15050,38 @@ func (ec *executionContext) fieldContext_MatchRun_inputHash(_ context.Context, f
 	return graphql.NewScalarFieldContext("MatchRun", field, false, false, "String")
 }
 
+func (ec *executionContext) _MatchRun_overrides(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchRun_overrides(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overrides, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.Override) graphql.Marshaler {
+			return ec.marshalORunOverride2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐOverrideᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchRun_overrides(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RunOverride(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MatchRun_trainees(ctx context.Context, field graphql.CollectedField, obj *ent.MatchRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22362,6 +22449,98 @@ func (ec *executionContext) fieldContext_ReviewPayload_userErrors(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RunOverride_applicationId(ctx context.Context, field graphql.CollectedField, obj *vocab.Override) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunOverride_applicationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunOverride_applicationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunOverride", field, false, false, "String")
+}
+
+func (ec *executionContext) _RunOverride_slotId(ctx context.Context, field graphql.CollectedField, obj *vocab.Override) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunOverride_slotId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SlotID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunOverride_slotId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunOverride", field, false, false, "String")
+}
+
+func (ec *executionContext) _RunOverride_kind(ctx context.Context, field graphql.CollectedField, obj *vocab.Override) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunOverride_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunOverride_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunOverride", field, false, false, "String")
+}
+
+func (ec *executionContext) _RunOverride_reason(ctx context.Context, field graphql.CollectedField, obj *vocab.Override) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunOverride_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunOverride_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunOverride", field, false, false, "String")
 }
 
 func (ec *executionContext) _SignOutPayload_signedOut(ctx context.Context, field graphql.CollectedField, obj *model.SignOutPayload) (ret graphql.Marshaler) {
@@ -32242,6 +32421,11 @@ func (ec *executionContext) _MatchRun(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "overrides":
+			out.Values[i] = ec._MatchRun_overrides(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "trainees":
 			out.Values[i] = ec._MatchRun_trainees(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34399,6 +34583,54 @@ func (ec *executionContext) _ReviewPayload(ctx context.Context, sel ast.Selectio
 			}
 		case "userErrors":
 			out.Values[i] = ec._ReviewPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var runOverrideImplementors = []string{"RunOverride"}
+
+func (ec *executionContext) _RunOverride(ctx context.Context, sel ast.SelectionSet, obj *vocab.Override) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, runOverrideImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RunOverride")
+		case "applicationId":
+			out.Values[i] = ec._RunOverride_applicationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slotId":
+			out.Values[i] = ec._RunOverride_slotId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._RunOverride_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._RunOverride_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36803,6 +37035,10 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋ
 	return ret
 }
 
+func (ec *executionContext) marshalNRunOverride2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐOverride(ctx context.Context, sel ast.SelectionSet, v vocab.Override) graphql.Marshaler {
+	return ec._RunOverride(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNSaveApplicationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSaveApplicationInput(ctx context.Context, v any) (model.SaveApplicationInput, error) {
 	res, err := ec.unmarshalInputSaveApplicationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38287,6 +38523,25 @@ func (ec *executionContext) marshalORole2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋ
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalORunOverride2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐOverrideᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Override) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRunOverride2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐOverride(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

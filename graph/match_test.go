@@ -13,7 +13,7 @@ import (
 const (
 	runFields = `id dryRun algorithm version seed inputHash trainees slots places matched blockingPairs publishedAt
 		stats { matchRate rankReceived { rank count } }
-		assignments { slot { id } applications { id } } unmatched { id }`
+		assignments { slot { id } applications { id } } unmatched { id } overrides { applicationId slotId kind reason }`
 	startRunM   = `mutation($in: StartMatchRunInput!) { startMatchRun(input: $in) { matchRun { ` + runFields + ` } userErrors { field code message } } }`
 	publishRunM = `mutation($in: MatchRunIdInput!) { publishMatchRun(input: $in) { matchRun { id publishedAt } userErrors { field code message } } }`
 	overrideM   = `mutation($in: SetMatchOverrideInput!) { setMatchOverride(input: $in) { matchOverride { id kind reason } userErrors { field code message } } }`
@@ -37,6 +37,7 @@ type runOut struct {
 		Applications []struct{ ID string }
 	}
 	Unmatched []struct{ ID string }
+	Overrides []struct{ ApplicationID, SlotID, Kind, Reason string }
 }
 
 // summary renders a run as "slot: apps" lines and the unmatched, with names for ids.
@@ -225,6 +226,10 @@ func TestMatchRunsOverridesAndPublication(t *testing.T) {
 		pinned := run(false)
 		if got, want := pinned.summary(r.name), []string{"Lyon: Ioana", "Musterstadt: Marek", "unmatched: Aoife"}; !slices.Equal(got, want) || pinned.InputHash == dry.InputHash {
 			t.Errorf("pinned run: %v", got)
+		}
+		if o := pinned.Overrides; len(o) != 1 || o[0].Kind != "PIN" || o[0].ApplicationID != r.marek || o[0].SlotID != r.musterSlot ||
+			o[0].Reason != "Paediatric focus agreed with both centres." || len(dry.Overrides) != 0 {
+			t.Errorf("overrides shown in the runs: pinned %+v, dry %+v", o, dry.Overrides)
 		}
 		var cmp struct {
 			CompareMatchRuns []struct {

@@ -36,6 +36,8 @@ const (
 	FieldInput = "input"
 	// FieldPins holds the string denoting the pins field in the database.
 	FieldPins = "pins"
+	// FieldOverrides holds the string denoting the overrides field in the database.
+	FieldOverrides = "overrides"
 	// FieldAssignments holds the string denoting the assignments field in the database.
 	FieldAssignments = "assignments"
 	// FieldUnmatched holds the string denoting the unmatched field in the database.
@@ -82,6 +84,7 @@ var Columns = []string{
 	FieldInputHash,
 	FieldInput,
 	FieldPins,
+	FieldOverrides,
 	FieldAssignments,
 	FieldUnmatched,
 	FieldTrainees,

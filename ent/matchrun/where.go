@@ -532,6 +532,16 @@ func InputHashContainsFold(v string) predicate.MatchRun {
 	return predicate.MatchRun(sql.FieldContainsFold(FieldInputHash, v))
 }
 
+// OverridesIsNil applies the IsNil predicate on the "overrides" field.
+func OverridesIsNil() predicate.MatchRun {
+	return predicate.MatchRun(sql.FieldIsNull(FieldOverrides))
+}
+
+// OverridesNotNil applies the NotNil predicate on the "overrides" field.
+func OverridesNotNil() predicate.MatchRun {
+	return predicate.MatchRun(sql.FieldNotNull(FieldOverrides))
+}
+
 // TraineesEQ applies the EQ predicate on the "trainees" field.
 func TraineesEQ(v int) predicate.MatchRun {
 	return predicate.MatchRun(sql.FieldEQ(FieldTrainees, v))

@@ -612,6 +612,7 @@ var (
 		{Name: "input_hash", Type: field.TypeString},
 		{Name: "input", Type: field.TypeJSON},
 		{Name: "pins", Type: field.TypeJSON},
+		{Name: "overrides", Type: field.TypeJSON, Nullable: true},
 		{Name: "assignments", Type: field.TypeJSON},
 		{Name: "unmatched", Type: field.TypeJSON},
 		{Name: "trainees", Type: field.TypeInt},
@@ -632,7 +633,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "match_runs_calls_match_runs",
-				Columns:    []*schema.Column{MatchRunsColumns[20]},
+				Columns:    []*schema.Column{MatchRunsColumns[21]},
 				RefColumns: []*schema.Column{CallsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -641,7 +642,7 @@ var (
 			{
 				Name:    "matchrun_call_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MatchRunsColumns[20], MatchRunsColumns[1]},
+				Columns: []*schema.Column{MatchRunsColumns[21], MatchRunsColumns[1]},
 			},
 		},
 	}

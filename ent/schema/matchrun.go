@@ -36,6 +36,9 @@ func (MatchRun) Fields() []ent.Field {
 		field.JSON("input", matching.Instance{}).Immutable().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.JSON("pins", map[string]string{}).Immutable().Comment("Pinned application → slot, outside the engine.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.JSON("overrides", []vocab.Override{}).Optional().Immutable().
+			Comment("The pins and exclusions this run respected, with their reasons.").
+			Annotations(entgql.Type("[RunOverride!]")),
 		field.JSON("assignments", map[string][]string{}).Immutable().Comment("Slot → applications, pins included.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.JSON("unmatched", []string{}).Immutable().Annotations(entgql.Skip(entgql.SkipAll)),

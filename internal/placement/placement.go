@@ -107,10 +107,11 @@ func (s *Service) lockCall(ctx context.Context, tx *ent.Client, id pulid.ID) (*e
 
 // frozen is the input of a run built from the database.
 type frozen struct {
-	instance matching.Instance
-	pins     map[string]string // application → slot
-	hash     string
-	places   int
+	instance  matching.Instance
+	pins      map[string]string // application → slot
+	overrides []vocab.Override
+	hash      string
+	places    int
 }
 
 // freeze builds the input of a run of c now.
@@ -147,7 +148,9 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 		return f, fmt.Errorf("overrides: %w", err)
 	}
 	excluded := map[[2]string]bool{}
+	f.overrides = []vocab.Override{}
 	for _, o := range overrides {
+		f.overrides = append(f.overrides, vocab.Override{ApplicationID: string(o.ApplicationID), SlotID: string(o.SlotID), Kind: string(o.Kind), Reason: o.Reason})
 		if o.Kind == matchoverride.KindEXCLUDE {
 			excluded[[2]string{string(o.ApplicationID), string(o.SlotID)}] = true
 		} else {
@@ -228,10 +231,11 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 		}
 	}
 	b, err := json.Marshal(struct {
-		Instance matching.Instance `json:"instance"`
-		Pins     map[string]string `json:"pins"`
-		Version  string            `json:"version"`
-	}{f.instance, f.pins, Version}) // encoding/json sorts map keys: the hash is canonical
+		Instance  matching.Instance `json:"instance"`
+		Pins      map[string]string `json:"pins"`
+		Overrides []vocab.Override  `json:"overrides"`
+		Version   string            `json:"version"`
+	}{f.instance, f.pins, f.overrides, Version}) // encoding/json sorts map keys: the hash is canonical
 	if err != nil {
 		return f, fmt.Errorf("hash input: %w", err)
 	}
@@ -279,7 +283,7 @@ func (s *Service) StartRun(ctx context.Context, tx *ent.Client, callID pulid.ID,
 	}
 	cr := tx.MatchRun.Create().
 		SetCallID(c.ID).SetDryRun(dryRun).SetAlgorithm(Algorithm).SetVersion(Version).SetSeed(0).
-		SetInputHash(f.hash).SetInput(f.instance).SetPins(f.pins).SetAssignments(assignments).SetUnmatched(res.Unmatched).
+		SetInputHash(f.hash).SetInput(f.instance).SetPins(f.pins).SetOverrides(f.overrides).SetAssignments(assignments).SetUnmatched(res.Unmatched).
 		SetTrainees(len(f.instance.Trainees) + len(f.pins)).SetSlots(len(f.instance.Slots)).SetPlaces(f.places).
 		SetMatched(matched).SetBlockingPairs(blocking)
 	if v := viewer.FromContext(ctx); v.Kind == viewer.User {

@@ -268,3 +268,12 @@ func (DocumentKind) Values() []string {
 	}
 	return out
 }
+
+// Override is a staff pin or exclusion as a match run recorded it.
+type Override struct {
+	ApplicationID string `json:"applicationId"`
+	SlotID        string `json:"slotId"`
+	// Kind is PIN or EXCLUDE.
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+}

@@ -1,0 +1,2 @@
+-- Add column "overrides" to table: "match_runs"
+ALTER TABLE `match_runs` ADD COLUMN `overrides` json NULL;
