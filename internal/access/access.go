@@ -511,21 +511,7 @@ var AllowOwnApplicationWrite = privacy.MutationRuleFunc(func(ctx context.Context
 // choices, documents, referee requests): creates are allowed by role, after the service
 // has checked that the application is theirs (a rule cannot query that); updates and
 // deletes are narrowed to rows of their own applications.
-var AllowByOwnApplication = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-	v := viewer.FromContext(ctx)
-	if !v.HasRole(viewer.RoleTrainee) {
-		return privacy.Skip
-	}
-	if m.Op().Is(ent.OpCreate) {
-		return privacy.Allow
-	}
-	f, ok := filterOf(m)
-	if !ok {
-		return privacy.Denyf("mutation %T cannot be filtered", m)
-	}
-	f.Where(ownApplication(v.UserID))
-	return privacy.Allow
-})
+var AllowByOwnApplication = createByRoleNarrowOthers(viewer.RoleTrainee, ownApplication)
 
 // coordinates is the predicate of rows whose host_centre the viewer coordinates.
 func coordinates(user string) entql.P {
@@ -569,21 +555,29 @@ var FilterOwnCentreRows = queryRule(func(ctx context.Context, q ent.Query) error
 
 // AllowCoordinatorRankingWrite lets a host coordinator write rankings: creates by role
 // (the service checks the centre first), deletes narrowed to the centres they coordinate.
-var AllowCoordinatorRankingWrite = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-	v := viewer.FromContext(ctx)
-	if !v.HasRole(viewer.RoleHostCoordinator) {
-		return privacy.Skip
-	}
-	if m.Op().Is(ent.OpCreate) {
+var AllowCoordinatorRankingWrite = createByRoleNarrowOthers(viewer.RoleHostCoordinator, coordinates)
+
+// createByRoleNarrowOthers is the rule of rows a role writes only for what it owns, where
+// ownership is not a column of the row but a join a rule cannot check on create: a create
+// is allowed by role (the service checks ownership first), and updates and deletes are
+// narrowed by own(viewer) so anything else matches no row.
+func createByRoleNarrowOthers(role viewer.Role, own func(user string) entql.P) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		v := viewer.FromContext(ctx)
+		if !v.HasRole(role) {
+			return privacy.Skip
+		}
+		if m.Op().Is(ent.OpCreate) {
+			return privacy.Allow
+		}
+		f, ok := filterOf(m)
+		if !ok {
+			return privacy.Denyf("mutation %T cannot be filtered", m)
+		}
+		f.Where(own(v.UserID))
 		return privacy.Allow
-	}
-	f, ok := filterOf(m)
-	if !ok {
-		return privacy.Denyf("mutation %T cannot be filtered", m)
-	}
-	f.Where(coordinates(v.UserID))
-	return privacy.Allow
-})
+	})
+}
 
 // hostVisibleApplication is the predicate of applications a host coordinator sees: eligible
 // ones, of a call that has closed, that listed a centre they coordinate.
