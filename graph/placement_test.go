@@ -302,6 +302,10 @@ func TestCancelledConfirmedPlacementCancelsTheCalendarEntry(t *testing.T) {
 		ioana := placementOf(t, e, r.ioana)
 		plcMust(t, ioanaC, acceptPlcM, map[string]any{"id": ioana})
 		plcMust(t, claire, confirmPlcM, map[string]any{"id": ioana})
+		// Nobody withdraws a slot a trainee holds.
+		if p := pmutate(t, claire, withdrawM, map[string]any{"id": r.lyonSlot, "reason": "Renovation"}); !slices.Equal(codes(p.UserErrors), []string{"INVALID_STATE"}) {
+			t.Errorf("withdraw a held slot: %+v", p.UserErrors)
+		}
 		e.DrainOutbox()
 		seen := len(e.SMTP.Messages())
 		if _, code := plc(t, ioanaC, cancelPlcM, map[string]any{"id": ioana, "reason": "x"}); code != "FORBIDDEN" {

@@ -10,6 +10,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -181,7 +182,8 @@ func (s *Service) decideSlot(ctx context.Context, tx *ent.Client, id pulid.ID, t
 }
 
 // WithdrawSlot withdraws a PROPOSED or APPROVED slot, with a reason, while nobody holds it:
-// before the call is MATCHED. A coordinator of the centre (the update is narrowed to their
+// no placement in it is offered, accepted, confirmed or completed. (A withdrawal during
+// RANKING changes the match's input, so a run computed before it cannot be published.) A coordinator of the centre (the update is narrowed to their
 // centres: anyone else's is NOT_FOUND) or staff. User errors: INVALID_STATE, REQUIRED or
 // TOO_LONG (the reason).
 func (s *Service) WithdrawSlot(ctx context.Context, tx *ent.Client, id pulid.ID, reason string) (*ent.HostSlot, error) {
@@ -201,11 +203,19 @@ func (s *Service) WithdrawSlot(ctx context.Context, tx *ent.Client, id pulid.ID,
 	}
 	var errs apperr.UserErrors
 	reason = check.RequiredText(&errs, reason, maxReasonLen, "The reason", "Say why the slot is withdrawn.", check.Path("reason"))
+	held, err := tx.Placement.Query().Where(placement.SlotID(slot.ID),
+		placement.StatusIn(placement.StatusOFFERED, placement.StatusACCEPTED, placement.StatusCONFIRMED, placement.StatusCOMPLETED)).
+		Exist(viewer.NewSystemContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("check placements of %s: %w", slot.ID, err)
+	}
 	switch st := slot.Edges.Call.Status; {
 	case slot.Status != hostslot.StatusPROPOSED && slot.Status != hostslot.StatusAPPROVED:
 		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This slot is %s already.", slot.Status), check.Path("id")...)
-	case st == call.StatusMATCHED || st == call.StatusCOMPLETED:
-		errs.Add(apperr.CodeInvalidState, "The match has been published: trainees hold this slot. Cancel their placements instead.", check.Path("id")...)
+	case held:
+		errs.Add(apperr.CodeInvalidState, "Trainees hold places in this slot; cancel their placements first.", check.Path("id")...)
+	case st == call.StatusCOMPLETED || st == call.StatusCANCELLED:
+		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The call is %s.", st), check.Path("id")...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
