@@ -3,7 +3,9 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -428,4 +430,51 @@ func subjects(msgs []testkit.ReceivedMessage) []string {
 		out = append(out, m.To[0]+": "+m.Subject)
 	}
 	return out
+}
+
+func TestReplacedAndRemovedDocumentsAreDeleted(t *testing.T) {
+	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
+		o := newOpenCall(t, e)
+		a := o.d.a
+		draft := amust(t, a.trainee, saveAppM, fullDraft(o)).Application
+		stored := func() int {
+			t.Helper()
+			n := 0
+			err := filepath.WalkDir(e.App.Config.DocumentsDir(), func(path string, d fs.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() && len(d.Name()) == 64 {
+					n++
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		upload(t, a.trainee, draft.ID, "CV", "cv-2026.pdf", testkit.PDF("old cv"))
+		upload(t, a.trainee, draft.ID, "CV", "cv-2027.pdf", testkit.PDF("new cv")) // replaces the old one
+		letter := upload(t, a.trainee, draft.ID, "MOTIVATION_LETTER", "motivation.pdf", testkit.PDF("motivation")).Document
+		amust(t, a.trainee, removeDocM, map[string]any{"id": letter.ID})
+		// Another trainee's identical file shares the stored copy and keeps it.
+		other := amust(t, a.other, saveAppM, map[string]any{"callId": o.call}).Application
+		upload(t, a.other, other.ID, "CV", "cv.pdf", testkit.PDF("new cv"))
+		if n := stored(); n != 3 {
+			t.Fatalf("%d files stored before collecting, want 3", n)
+		}
+		// testkit's clock is ahead of the files' real times, so they are past the grace period.
+		if err := e.App.Jobs.Trigger(app.JobDocumentsGC); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.App.Jobs.RunDue(e.System()); err != nil {
+			t.Fatal(err)
+		}
+		if n := stored(); n != 1 {
+			t.Errorf("%d files stored after collecting, want 1 (the current CV)", n)
+		}
+		var mine struct{ Node appOut }
+		a.trainee.MustDo(`query($id: ID!) { node(id: $id) { ... on Application { `+appFields+` } } }`, map[string]any{"id": draft.ID}, &mine)
+		if len(mine.Node.Documents) != 1 || mine.Node.Documents[0].Filename != "cv-2027.pdf" {
+			t.Errorf("documents after collecting: %+v", mine.Node.Documents)
+		}
+	})
 }

@@ -88,6 +88,8 @@ const (
 	// JobPlacements expires unanswered offers, offers free places to the waiting list,
 	// completes past placements and sends placement reminders.
 	JobPlacements = placement.JobName
+	// JobDocumentsGC deletes stored documents no application refers to any more.
+	JobDocumentsGC = programme.DocumentsJobName
 )
 
 // New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
@@ -231,6 +233,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}},
 		{Name: JobPlacements, Interval: time.Hour, Run: func(ctx context.Context) error {
 			_, err := a.Placement.Maintain(ctx)
+			return err
+		}},
+		{Name: JobDocumentsGC, Interval: 24 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.Programme.CollectDocuments(ctx)
 			return err
 		}},
 	} {

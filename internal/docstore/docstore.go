@@ -451,3 +451,37 @@ func (s *sniffer) tailBytes() []byte {
 	}
 	return s.tail[:s.tn]
 }
+
+// Walk calls fn for every stored document with its hash and last modification time (Put
+// refreshes it when the same content is stored again), in no particular order, until fn
+// returns false. Files that are not stored documents (temporary uploads, strays) are
+// skipped.
+func (s *Store) Walk(fn func(sha256 string, modified time.Time) bool) error {
+	dirs, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("docstore: walk: %w", err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() || len(d.Name()) != 2 {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(s.dir, d.Name()))
+		if err != nil {
+			return fmt.Errorf("docstore: walk: %w", err)
+		}
+		for _, f := range files {
+			name := f.Name()
+			if !f.Type().IsRegular() || !validHash(name) || name[:2] != d.Name() {
+				continue
+			}
+			fi, err := f.Info()
+			if err != nil {
+				continue // removed meanwhile
+			}
+			if !fn(name, fi.ModTime()) {
+				return nil
+			}
+		}
+	}
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -476,5 +477,35 @@ func TestNewRemovesStaleTempFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("fresh temp file removed: %v", err)
+	}
+}
+
+func TestWalk(t *testing.T) {
+	s, err := New(t.TempDir(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Put(context.Background(), strings.NewReader(strings.Replace(minimalPDF, "<<>>", "<</T (a)>>", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Put(context.Background(), strings.NewReader(strings.Replace(minimalPDF, "<<>>", "<</T (b)>>", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	if err := s.Walk(func(h string, m time.Time) bool { seen = append(seen, h); return !m.IsZero() }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(seen)
+	want := []string{a.SHA256, b.SHA256}
+	slices.Sort(want)
+	if !slices.Equal(seen, want) {
+		t.Errorf("walked %v, want %v", seen, want)
+	}
+	n := 0
+	_ = s.Walk(func(string, time.Time) bool { n++; return false })
+	if n != 1 {
+		t.Errorf("walk did not stop: %d", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -61,6 +62,47 @@ func (s *Service) RemindDeadlines(ctx context.Context) (int, error) {
 		}
 		key := fmt.Sprintf("deadline_reminder:%s:%d", a.ID, days)
 		if err := s.cfg.Notifier.DeadlineReminder(sys, s.cfg.Client, notify.Recipient{Email: t.Email, Name: t.Name}, data, key); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// DocumentsJobName is the name of the daily job that deletes stored documents no
+// application refers to any more (CollectDocuments).
+const DocumentsJobName = "programme.documents_gc"
+
+// DocumentGrace is how long a stored file may go unreferenced before it is deleted: an
+// upload stores its file before its transaction writes the row that refers to it.
+const DocumentGrace = 24 * time.Hour
+
+// CollectDocuments deletes the stored files that no document row refers to any more (a
+// document replaced or removed by the trainee) and that were last written more than
+// DocumentGrace ago, so a removed CV does not stay on disk. It returns how many it deleted.
+func (s *Service) CollectDocuments(ctx context.Context) (int, error) {
+	sys := viewer.NewSystemContext(ctx)
+	cutoff := s.cfg.Now().Add(-DocumentGrace)
+	var stale []string
+	err := s.cfg.Documents.Walk(func(hash string, modified time.Time) bool {
+		if modified.Before(cutoff) {
+			stale = append(stale, hash)
+		}
+		return true
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, hash := range stale {
+		used, err := s.cfg.Client.Document.Query().Where(document.Sha256(hash)).Exist(sys)
+		if err != nil {
+			return n, fmt.Errorf("check document %s: %w", hash, err)
+		}
+		if used {
+			continue
+		}
+		if err := s.cfg.Documents.Remove(hash); err != nil {
 			return n, err
 		}
 		n++
