@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/programme"
 )
 
 // Reviews is the resolver for the reviews field.
@@ -54,19 +55,15 @@ func (r *callResolver) ApplicationsCSV(ctx context.Context, obj *ent.Call) (stri
 
 // ScoreApplication is the resolver for the scoreApplication field.
 func (r *mutationResolver) ScoreApplication(ctx context.Context, input model.ScoreApplicationInput) (*model.ReviewPayload, error) {
-	scores := make(map[string]int, len(input.Scores))
-	keys := make([]string, len(input.Scores))
-	for i, s := range input.Scores {
-		keys[i] = s.Key
-		if _, dup := scores[s.Key]; !dup {
-			scores[s.Key] = s.Score
-		}
+	scores := make([]programme.CriterionScore, len(input.Scores))
+	for i, sc := range input.Scores {
+		scores[i] = programme.CriterionScore{Key: sc.Key, Score: sc.Score}
 	}
 	comment := ""
 	if input.Comment != nil {
 		comment = *input.Comment
 	}
-	rv, ue, err := split(r.Programme.Score(ctx, txClient(ctx), input.ApplicationID, scores, keys, comment))
+	rv, ue, err := split(r.Programme.Score(ctx, txClient(ctx), input.ApplicationID, scores, comment))
 	if err != nil {
 		return nil, err
 	}

@@ -191,10 +191,13 @@ func (Placement) Annotations() []schema.Annotation {
 }
 
 // Policy of Placement: the trainee their own, the host centre's coordinators theirs, staff
-// all (access.FilterVisiblePlacements).
+// all (access.FilterVisiblePlacements). The same parties update them
+// (access.AllowPlacementParties: narrowed to their own rows; which change each may make is
+// the placement service's); placements are created by publishing a match and by the
+// waiting-list job (staff, system).
 func (Placement) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisiblePlacements),
-		access.Mutation(access.AllowSystem, access.AllowStaff),
+		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowPlacementParties),
 	)
 }

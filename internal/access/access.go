@@ -608,3 +608,19 @@ var FilterVisiblePlacements = queryRule(func(ctx context.Context, q ent.Query) e
 	}
 	return privacy.Allow
 })
+
+// AllowPlacementParties lets the parties to a placement update it: its trainee, and the
+// coordinators of its host centre. The update is narrowed to those rows, so anyone else's
+// matches none; creates and deletes are not theirs.
+var AllowPlacementParties = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || v.UserID == "" || !(m.Op().Is(ent.OpUpdateOne) || m.Op().Is(ent.OpUpdate)) {
+		return privacy.Skip
+	}
+	f, ok := filterOf(m)
+	if !ok {
+		return privacy.Denyf("mutation %T cannot be filtered", m)
+	}
+	f.Where(entql.Or(entql.FieldEQ("trainee_id", v.UserID), coordinates(v.UserID)))
+	return privacy.Allow
+})

@@ -229,3 +229,16 @@ func (d splitDriver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (diale
 
 func (d splitDriver) Close() error    { return errors.Join(d.r.Close(), d.w.Close()) }
 func (d splitDriver) Dialect() string { return dialect.SQLite }
+
+// LockRows makes q lock the rows it reads until the transaction ends, on PostgreSQL
+// (SELECT … FOR UPDATE OF table), so checks and writes made on them by concurrent
+// transactions run one after the other. On SQLite, write transactions already take the
+// single write lock at BEGIN (_txlock=immediate), so q is returned as is.
+func LockRows[Q interface {
+	ForUpdate(...entsql.LockOption) Q
+}](dialectName string, q Q, table string) Q {
+	if dialectName != dialect.Postgres {
+		return q
+	}
+	return q.ForUpdate(entsql.WithLockTables(table))
+}

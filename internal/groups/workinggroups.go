@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -301,9 +302,6 @@ func (s *WorkingGroups) Chair(ctx context.Context, g *ent.WorkingGroup, today vo
 // the first's membership. SQLite needs no lock: `_txlock=immediate` makes every write
 // transaction take the database's single write lock at BEGIN.
 func (s *WorkingGroups) lockGroup(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.WorkingGroup, error) {
-	q := tx.WorkingGroup.Query().Where(workinggroup.ID(id))
-	if s.cfg.Dialect == dialect.Postgres {
-		q.ForUpdate()
-	}
+	q := db.LockRows(s.cfg.Dialect, tx.WorkingGroup.Query().Where(workinggroup.ID(id)), workinggroup.Table)
 	return q.Only(viewer.NewSystemContext(ctx))
 }

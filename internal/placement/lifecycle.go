@@ -1,16 +1,10 @@
 package placement
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
@@ -26,6 +20,8 @@ import (
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/calendar"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/export"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -108,11 +104,7 @@ func isStaff(ctx context.Context) bool {
 // lockSlot locks a slot's row on PostgreSQL (SQLite has one writer), so that counting its
 // held places and taking one happen as one step: a slot is never overbooked.
 func (s *Service) lockSlot(ctx context.Context, tx *ent.Client, id pulid.ID) error {
-	q := tx.HostSlot.Query().Where(hostslot.ID(id))
-	if s.cfg.Dialect == dialect.Postgres {
-		q.ForUpdate(sql.WithLockTables(hostslot.Table))
-	}
-	_, err := q.Only(viewer.NewSystemContext(ctx))
+	_, err := db.LockRows(s.cfg.Dialect, tx.HostSlot.Query().Where(hostslot.ID(id)), hostslot.Table).Only(viewer.NewSystemContext(ctx))
 	return err
 }
 
@@ -168,7 +160,7 @@ func (s *Service) Accept(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent
 		return nil, err
 	}
 	n, err := tx.Placement.Update().Where(placement.ID(p.ID), placement.StatusEQ(placement.StatusOFFERED)).
-		SetStatus(placement.StatusACCEPTED).SetAcceptedAt(s.cfg.Now().UTC()).Save(sys)
+		SetStatus(placement.StatusACCEPTED).SetAcceptedAt(s.cfg.Now().UTC()).Save(ctx)
 	if err != nil || n != 1 {
 		return nil, fmt.Errorf("accept placement %s: %d, %w", id, n, err)
 	}
@@ -231,14 +223,13 @@ func (s *Service) Cancel(ctx context.Context, tx *ent.Client, id pulid.ID, reaso
 // end moves a held placement to a final status, tells the trainee and the coordinators
 // (with a calendar cancellation when it was confirmed), and wakes the waiting list.
 func (s *Service) end(ctx context.Context, tx *ent.Client, l *loaded, to placement.Status, reason string, kind notify.PlacementKind) (*ent.Placement, error) {
-	sys := viewer.NewSystemContext(ctx)
 	wasConfirmed := l.p.Status == placement.StatusCONFIRMED
 	wasHeld := l.p.Status != placement.StatusOFFERED
 	u := tx.Placement.UpdateOne(l.p).SetStatus(to).SetStatusReason(reason).ClearProposedStart().ClearProposedEnd()
 	if wasConfirmed {
 		u.AddSequence(1)
 	}
-	p, err := u.Save(sys)
+	p, err := u.Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("end placement %s: %w", l.p.ID, err)
 	}
@@ -277,8 +268,7 @@ func (s *Service) Confirm(ctx context.Context, tx *ent.Client, id pulid.ID) (*en
 	if l.p.Status != placement.StatusACCEPTED {
 		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s; only an accepted placement is confirmed.", l.p.Status), check.Path("id")...)
 	}
-	sys := viewer.NewSystemContext(ctx)
-	if l.p, err = tx.Placement.UpdateOne(l.p).SetStatus(placement.StatusCONFIRMED).SetConfirmedAt(s.cfg.Now().UTC()).Save(sys); err != nil {
+	if l.p, err = tx.Placement.UpdateOne(l.p).SetStatus(placement.StatusCONFIRMED).SetConfirmedAt(s.cfg.Now().UTC()).Save(ctx); err != nil {
 		return nil, fmt.Errorf("confirm placement %s: %w", id, err)
 	}
 	ics, err := calendar.Request(s.event(l))
@@ -323,7 +313,7 @@ func (s *Service) ProposeDates(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if l.p, err = tx.Placement.UpdateOne(l.p).SetProposedStart(start).SetProposedEnd(end).Save(viewer.NewSystemContext(ctx)); err != nil {
+	if l.p, err = tx.Placement.UpdateOne(l.p).SetProposedStart(start).SetProposedEnd(end).Save(ctx); err != nil {
 		return nil, fmt.Errorf("propose dates: %w", err)
 	}
 	return l.p, s.mailPlacement(ctx, tx, l, l.t, notify.PlacementDatesProposed, "")
@@ -343,12 +333,11 @@ func (s *Service) AnswerDateChange(ctx context.Context, tx *ent.Client, id pulid
 	if l.p.ProposedStart == nil || (l.p.Status != placement.StatusACCEPTED && l.p.Status != placement.StatusCONFIRMED) {
 		return nil, apperr.Invalid(apperr.CodeInvalidState, "No change of dates is waiting for your answer.", check.Path("id")...)
 	}
-	sys := viewer.NewSystemContext(ctx)
 	u := tx.Placement.UpdateOne(l.p).ClearProposedStart().ClearProposedEnd()
 	if accept {
 		u.SetStartDate(*l.p.ProposedStart).SetEndDate(*l.p.ProposedEnd).AddSequence(1)
 	}
-	if l.p, err = u.Save(sys); err != nil {
+	if l.p, err = u.Save(ctx); err != nil {
 		return nil, fmt.Errorf("answer date change: %w", err)
 	}
 	kind := notify.PlacementDatesDeclined
@@ -395,7 +384,7 @@ func (s *Service) SubmitReport(ctx context.Context, tx *ent.Client, id pulid.ID,
 	} else {
 		u.SetReport(text)
 	}
-	return u.Save(viewer.NewSystemContext(ctx))
+	return u.Save(ctx)
 }
 
 // Report returns the trainee's report to the trainee and staff; nil to anyone else.
@@ -691,24 +680,14 @@ func (s *Service) PlacementsCSV(ctx context.Context, c *ent.Call) (string, error
 	if err != nil {
 		return "", err
 	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
-	_ = w.Write([]string{"placement_id", "status", "status_reason", "trainee_id", "trainee_name", "trainee_email",
-		"host_centre_id", "host_centre", "slot_id", "start_date", "end_date", "offer_deadline", "from_waitlist", "accepted_at", "confirmed_at"})
-	tm := func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339)
-	}
+	rows := make([][]string, 0, len(ps))
 	for _, p := range ps {
-		_ = w.Write([]string{string(p.ID), string(p.Status), csvSafe(p.StatusReason), string(p.TraineeID), csvSafe(p.Edges.Trainee.Name), p.Edges.Trainee.Email,
-			string(p.HostCentreID), csvSafe(p.Edges.HostCentre.Name), string(p.SlotID), string(p.StartDate), string(p.EndDate),
-			p.OfferDeadline.UTC().Format(time.RFC3339), fmt.Sprint(p.FromWaitlist), tm(p.AcceptedAt), tm(p.ConfirmedAt)})
+		rows = append(rows, []string{string(p.ID), string(p.Status), p.StatusReason, string(p.TraineeID), p.Edges.Trainee.Name, p.Edges.Trainee.Email,
+			string(p.HostCentreID), p.Edges.HostCentre.Name, string(p.SlotID), string(p.StartDate), string(p.EndDate),
+			export.Time(&p.OfferDeadline), fmt.Sprint(p.FromWaitlist), export.Time(p.AcceptedAt), export.Time(p.ConfirmedAt)})
 	}
-	w.Flush()
-	return buf.String(), w.Error()
+	return export.CSV([]string{"placement_id", "status", "status_reason", "trainee_id", "trainee_name", "trainee_email",
+		"host_centre_id", "host_centre", "slot_id", "start_date", "end_date", "offer_deadline", "from_waitlist", "accepted_at", "confirmed_at"}, rows)
 }
 
 // PlacementsICS is a call's accepted and confirmed placements as one calendar feed
@@ -735,12 +714,4 @@ func (s *Service) PlacementsICS(ctx context.Context, c *ent.Call) (string, error
 	}
 	b, err := calendar.Feed("Observerships: "+c.Title, events)
 	return string(b), err
-}
-
-// csvSafe defuses text a spreadsheet would run as a formula.
-func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }

@@ -18,9 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
-
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
@@ -36,6 +33,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/matching"
 	"github.com/gocart-coalition/coalition/internal/notify"
@@ -91,11 +89,7 @@ func requireStaff(ctx context.Context) error {
 // preferences cannot change while a run is computed. On SQLite the single writer
 // serialises them already.
 func (s *Service) lockCall(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Call, error) {
-	q := tx.Call.Query().Where(call.ID(id))
-	if s.cfg.Dialect == dialect.Postgres {
-		q.ForUpdate(sql.WithLockTables(call.Table))
-	}
-	c, err := q.Only(ctx)
+	c, err := db.LockRows(s.cfg.Dialect, tx.Call.Query().Where(call.ID(id)), call.Table).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apperr.Invalid(apperr.CodeNotFound, "No such call.", check.Path("callId")...)
 	}

@@ -1,17 +1,11 @@
 package programme
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
@@ -25,6 +19,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/export"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -56,15 +52,29 @@ func (s *Service) reviewable(ctx context.Context, tx *ent.Client, id pulid.ID) (
 	return a, nil
 }
 
+// CriterionScore is one criterion's score in a review.
+type CriterionScore struct {
+	Key   string
+	Score int
+}
+
 // Score records the caller's scores of an eligible application (one 1–5 score for every
 // criterion of the call, and an optional comment), replacing earlier ones. Staff only.
 // User errors: NOT_FOUND, INVALID_STATE (not eligible, the call not in REVIEW, the caller
 // declared a conflict with it), INVALID (a missing, unknown or repeated criterion, a score
 // outside 1–5), TOO_LONG (the comment).
-func (s *Service) Score(ctx context.Context, tx *ent.Client, appID pulid.ID, scores map[string]int, keys []string, comment string) (*ent.Review, error) {
+func (s *Service) Score(ctx context.Context, tx *ent.Client, appID pulid.ID, given []CriterionScore, comment string) (*ent.Review, error) {
 	a, err := s.reviewable(ctx, tx, appID)
 	if err != nil {
 		return nil, err
+	}
+	scores := make(map[string]int, len(given))
+	keys := make([]string, len(given))
+	for i, g := range given {
+		keys[i] = g.Key
+		if _, dup := scores[g.Key]; !dup {
+			scores[g.Key] = g.Score
+		}
 	}
 	me := pulid.ID(viewer.FromContext(ctx).UserID)
 	existing, err := tx.Review.Query().Where(review.ApplicationID(a.ID), review.ReviewerID(me)).Only(ctx)
@@ -290,11 +300,7 @@ func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID,
 	}
 	// On PostgreSQL the call's row is locked, as a match run locks it, so a ranking never
 	// changes while a run reads the preferences; SQLite's single writer does the same.
-	cq := tx.Call.Query().Where(call.ID(callID))
-	if s.cfg.Dialect == dialect.Postgres {
-		cq.ForUpdate(sql.WithLockTables(call.Table))
-	}
-	c, err := cq.Only(sys)
+	c, err := db.LockRows(s.cfg.Dialect, tx.Call.Query().Where(call.ID(callID)), call.Table).Only(sys)
 	if ent.IsNotFound(err) {
 		return nil, notFound("call", check.Path("callId"))
 	}
@@ -383,9 +389,9 @@ var csvHeader = []string{
 	"reviews", "score",
 }
 
-// ApplicationsCSV writes every application of a call (drafts included) as CSV: a header
-// row, then one row per application ordered by id, times in UTC (RFC 3339), lists joined
-// with "; ". Staff only.
+// ApplicationsCSV writes every application of a call (drafts included) as CSV (see
+// internal/export): a header row, then one row per application ordered by id, times in
+// UTC (RFC 3339), lists joined with "; ". Staff only.
 func (s *Service) ApplicationsCSV(ctx context.Context, c *ent.Call) (string, error) {
 	if err := requireStaff(ctx); err != nil {
 		return "", err
@@ -399,16 +405,7 @@ func (s *Service) ApplicationsCSV(ctx context.Context, c *ent.Call) (string, err
 	if err != nil {
 		return "", fmt.Errorf("applications of %s: %w", c.ID, err)
 	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
-	_ = w.Write(csvHeader)
-	tm := func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339)
-	}
+	rows := make([][]string, 0, len(apps))
 	for _, a := range apps {
 		var org, country, weeks, score string
 		if o := a.Edges.HomeOrganisation; o != nil {
@@ -449,23 +446,13 @@ func (s *Service) ApplicationsCSV(ctx context.Context, c *ent.Call) (string, err
 			score = strconv.FormatFloat(*agg, 'f', 3, 64)
 		}
 		t := a.Edges.Trainee
-		_ = w.Write([]string{
-			string(a.ID), string(a.Status), csvSafe(a.StatusReason), tm(a.SubmittedAt), tm(a.DecidedAt), tm(a.WithdrawnAt),
-			string(t.ID), csvSafe(t.Name), t.Email, csvSafe(org), country, csvSafe(a.Role),
+		rows = append(rows, []string{
+			string(a.ID), string(a.Status), a.StatusReason, export.Time(a.SubmittedAt), export.Time(a.DecidedAt), export.Time(a.WithdrawnAt),
+			string(t.ID), t.Name, t.Email, org, country, a.Role,
 			strconv.Itoa(a.CartExperienceYears), strings.Join(a.Languages, "; "), strings.Join(areas, "; "), strings.Join(ranges, "; "), weeks,
-			csvSafe(choice(0)), csvSafe(choice(1)), csvSafe(choice(2)), csvSafe(more), strings.Join(docs, "; "), strconv.Itoa(letters),
+			choice(0), choice(1), choice(2), more, strings.Join(docs, "; "), strconv.Itoa(letters),
 			strconv.Itoa(n), score,
 		})
 	}
-	w.Flush()
-	return buf.String(), w.Error()
-}
-
-// csvSafe defuses text that a spreadsheet would run as a formula (CSV injection): a value
-// starting with =, +, - or @ gets a leading apostrophe.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return export.CSV(csvHeader, rows)
 }
