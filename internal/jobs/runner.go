@@ -23,10 +23,14 @@ import (
 
 // Defaults of a Job and a Runner.
 const (
-	// DefaultTimeout bounds a run, and so its lease, when Job.Timeout is zero.
+	// DefaultTimeout bounds a run when Job.Timeout is zero.
 	DefaultTimeout = 5 * time.Minute
 	// DefaultTick is how often Start looks for due jobs when RunnerConfig.Tick is zero.
 	DefaultTick = time.Second
+	// DefaultLease is how long a lease lasts without renewal when RunnerConfig.Lease is
+	// zero. A running job renews it every Lease/3, so another process takes a job over
+	// at most this long after its holder died.
+	DefaultLease = 10 * time.Second
 )
 
 // Limits of the jobs table (see ent/schema/job.go).
@@ -36,9 +40,15 @@ const (
 	maxErrorLen = 2000
 )
 
-// recordTimeout bounds writing a run's result, which happens even after the runner's
-// context was cancelled so that a stopped run is still on record.
-const recordTimeout = 10 * time.Second
+// recordTimeout bounds writing a run's result (retried until it succeeds or this much
+// time has passed), which happens even after the runner's context was cancelled so that a
+// stopped run is still on record. A result that could not be written leaves the lease in
+// this process's name, which this process takes back at its next look (see acquire).
+const recordTimeout = 30 * time.Second
+
+// retryPause is the first pause between attempts to write a job's state; it doubles up
+// to one second.
+const retryPause = 50 * time.Millisecond
 
 // Errors returned by the runner.
 var (
@@ -54,9 +64,9 @@ type Job struct {
 	Name string
 	// Interval is the least time from the start of one run to the start of the next.
 	Interval time.Duration
-	// Timeout bounds one run and is the length of its lease (DefaultTimeout when zero).
-	// A run still going after Timeout has its context cancelled, and its lease may be
-	// taken by another process.
+	// Timeout bounds one run (DefaultTimeout when zero): a run still going after Timeout
+	// has its context cancelled. The lease is not the timeout: it is short and renewed
+	// while the run goes on (RunnerConfig.Lease).
 	Timeout time.Duration
 	// Run does the work. Its context carries the system viewer and is cancelled at
 	// Timeout or when the runner stops.
@@ -99,6 +109,12 @@ type RunnerConfig struct {
 	Logger *slog.Logger
 	// Tick is how often Start looks for due jobs (DefaultTick when zero).
 	Tick time.Duration
+	// Lease is how long a lease lasts unless renewed (DefaultLease when zero). A running
+	// job's lease is renewed every Lease/3 (a heartbeat); a run whose lease could not be
+	// renewed for a whole Lease, or was taken over, has its context cancelled.
+	Lease time.Duration
+	// Heartbeat is how often a running job's lease is renewed (Lease/3 when zero).
+	Heartbeat time.Duration
 }
 
 // Runner runs registered jobs when they are due, at most one run of a job at a time
@@ -109,6 +125,8 @@ type Runner struct {
 	owner  string
 	log    *slog.Logger
 	tick   time.Duration
+	lease  time.Duration
+	beat   time.Duration
 
 	mu        sync.Mutex
 	jobs      map[string]Job
@@ -136,12 +154,17 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.Tick < 0 {
 		return nil, fmt.Errorf("new job runner: Tick must not be negative, got %s", cfg.Tick)
 	}
+	if cfg.Lease < 0 || cfg.Heartbeat < 0 {
+		return nil, fmt.Errorf("new job runner: Lease and Heartbeat must not be negative, got %s and %s", cfg.Lease, cfg.Heartbeat)
+	}
 	r := &Runner{
 		client:    cfg.Client,
 		now:       cfg.Now,
 		owner:     cfg.Owner,
 		log:       cfg.Logger,
 		tick:      cfg.Tick,
+		lease:     cfg.Lease,
+		beat:      cfg.Heartbeat,
 		jobs:      map[string]Job{},
 		ensured:   map[string]bool{},
 		triggered: map[string]bool{},
@@ -157,6 +180,12 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	}
 	if r.tick == 0 {
 		r.tick = DefaultTick
+	}
+	if r.lease == 0 {
+		r.lease = DefaultLease
+	}
+	if r.beat == 0 {
+		r.beat = r.lease / 3
 	}
 	return r, nil
 }
@@ -290,7 +319,7 @@ func (r *Runner) startDue(ctx context.Context, wg *sync.WaitGroup, onErr func(er
 		if !forced && !isDue(row, j.Interval, now) {
 			continue
 		}
-		if row.LeaseUntil != nil && !row.LeaseUntil.Before(now) {
+		if row.LeaseUntil != nil && !row.LeaseUntil.Before(now) && row.LeaseOwner != r.owner {
 			continue
 		}
 		ok, err := r.acquire(sys, j, now, forced)
@@ -352,20 +381,25 @@ func (r *Runner) ensureRow(ctx context.Context, name string) error {
 }
 
 // acquire takes the job's lease with one conditional UPDATE: it succeeds (one row
-// affected) only if nobody holds an unexpired lease and, unless forced, the job is due.
-// Checking "due" in the same statement means a runner that looked before another one's
-// whole run cannot run the job a second time in the same interval.
+// affected) only if nobody else holds an unexpired lease and, unless forced, the job is
+// due. Checking "due" in the same statement means a runner that looked before another
+// one's whole run cannot run the job a second time in the same interval.
+//
+// A lease in this runner's own name is free to it: the caller has checked that no run of
+// the job is in progress here, so the lease is left over from a run whose result could
+// not be recorded (the database was away), and waiting for it to run out would only
+// stall the job.
 func (r *Runner) acquire(ctx context.Context, j Job, now time.Time, forced bool) (bool, error) {
 	upd := r.client.Job.Update().Where(
 		job.NameEQ(j.Name),
-		job.Or(job.LeaseUntilIsNil(), job.LeaseUntilLT(now)),
+		job.Or(job.LeaseUntilIsNil(), job.LeaseUntilLT(now), job.LeaseOwnerEQ(r.owner)),
 	)
 	if !forced {
 		upd.Where(job.Or(job.LastStartedAtIsNil(), job.LastStartedAtLTE(now.Add(-j.Interval))))
 	}
 	n, err := upd.
 		SetLeaseOwner(r.owner).
-		SetLeaseUntil(now.Add(j.timeout())).
+		SetLeaseUntil(now.Add(r.lease)).
 		SetLastStartedAt(now).
 		Save(ctx)
 	if err != nil {
@@ -374,37 +408,46 @@ func (r *Runner) acquire(ctx context.Context, j Job, now time.Time, forced bool)
 	return n == 1, nil
 }
 
-// run runs j under the lease taken at started and records the outcome.
+// run runs j under the lease taken at started, renewing the lease while the run goes
+// on, and records the outcome.
 func (r *Runner) run(ctx context.Context, j Job, started time.Time) error {
 	log := r.log.With("op", "jobs.run", "job", j.Name, "owner", r.owner)
 	// The run's context carries the runner's clock for rules that read "today" from it.
 	jctx, cancel := context.WithTimeout(clock.WithNow(viewer.NewSystemContext(ctx), r.now), j.timeout())
+	beat := r.heartbeat(jctx, cancel, j.Name, started, log)
 	runErr := safeRun(jctx, j.Run)
 	cancel()
+	<-beat
 	finished := r.clock()
 
 	// Record even when ctx was cancelled (Stop): the run happened.
 	rctx, rcancel := context.WithTimeout(viewer.NewSystemContext(context.WithoutCancel(ctx)), recordTimeout)
 	defer rcancel()
-	upd := r.client.Job.Update().
-		// Only while the lease is still ours: if it ran out and another process took the
-		// job over, that run's record is the one that counts.
-		Where(job.NameEQ(j.Name), job.LeaseOwnerEQ(r.owner), job.LastStartedAtEQ(started)).
-		SetLastFinishedAt(finished).
-		SetLastDurationMs(finished.Sub(started).Milliseconds()).
-		AddRuns(1).
-		ClearLeaseOwner().
-		ClearLeaseUntil()
-	if runErr != nil {
-		upd.SetLastOutcome(job.LastOutcomeError).SetLastError(clip.String(runErr.Error(), maxErrorLen)).AddFailures(1)
-	} else {
-		upd.SetLastOutcome(job.LastOutcomeOk).SetLastError("")
-	}
-	n, err := upd.Save(rctx)
-	if err != nil {
-		return fmt.Errorf("record run of job %s: %w", j.Name, err)
-	}
+	var n int
+	err := retry(rctx, func() error {
+		upd := r.client.Job.Update().
+			// Only while the lease is still ours: if it ran out and another process took
+			// the job over, that run's record is the one that counts.
+			Where(job.NameEQ(j.Name), job.LeaseOwnerEQ(r.owner), job.LastStartedAtEQ(started)).
+			SetLastFinishedAt(finished).
+			SetLastDurationMs(finished.Sub(started).Milliseconds()).
+			AddRuns(1).
+			ClearLeaseOwner().
+			ClearLeaseUntil()
+		if runErr != nil {
+			upd.SetLastOutcome(job.LastOutcomeError).SetLastError(clip.String(runErr.Error(), maxErrorLen)).AddFailures(1)
+		} else {
+			upd.SetLastOutcome(job.LastOutcomeOk).SetLastError("")
+		}
+		var err error
+		n, err = upd.Save(rctx)
+		return err
+	})
 	dur := finished.Sub(started)
+	if err != nil {
+		// The lease stays in this process's name; the next look takes it back.
+		return fmt.Errorf("record run of job %s (the run itself: %v): %w", j.Name, orOK(runErr), err)
+	}
 	switch {
 	case n == 0:
 		log.Warn("job lease ran out before the run ended; another process owns it now", "err", runErr)
@@ -414,6 +457,94 @@ func (r *Runner) run(ctx context.Context, j Job, started time.Time) error {
 		log.Debug("job ran", "duration", dur) // routine: jobs like outbox.dispatch run every few seconds
 	}
 	return nil
+}
+
+// orOK describes a run's own outcome for an error message.
+func orOK(err error) any {
+	if err == nil {
+		return "ok"
+	}
+	return err
+}
+
+// heartbeat renews the lease of the run started at started every Heartbeat until ctx ends,
+// and closes the returned channel when it has stopped. When the lease was taken over, or
+// could not be renewed for a whole Lease (the database is away, so another process may
+// take the job over once the database is back), it cancels the run.
+func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelFunc, name string, started time.Time, log *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(r.beat)
+		defer t.Stop()
+		renewed := r.clock()
+		failing := false
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			ok, err := r.Renew(ctx, name, started)
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return
+			case err != nil:
+				if !failing {
+					log.Warn("cannot renew the job's lease", "err", err)
+					failing = true
+				}
+				if r.clock().Sub(renewed) >= r.lease {
+					log.Warn("job lease not renewed for a whole lease; stopping the run")
+					cancel()
+					return
+				}
+			case !ok:
+				log.Warn("job lease was taken over; stopping the run")
+				cancel()
+				return
+			default:
+				if failing {
+					log.Info("job lease renewed again")
+					failing = false
+				}
+				renewed = r.clock()
+			}
+		}
+	}()
+	return done
+}
+
+// Renew extends the lease of the run of the named job that started at started, if this
+// runner still holds it, and reports whether it did. The heartbeat of a running job calls
+// it every Heartbeat.
+func (r *Runner) Renew(ctx context.Context, name string, started time.Time) (bool, error) {
+	n, err := r.client.Job.Update().
+		Where(job.NameEQ(name), job.LeaseOwnerEQ(r.owner), job.LastStartedAtEQ(started)).
+		SetLeaseUntil(r.clock().Add(r.lease)).
+		Save(viewer.NewSystemContext(ctx))
+	if err != nil {
+		return false, fmt.Errorf("renew lease of job %s: %w", name, err)
+	}
+	return n == 1, nil
+}
+
+// retry calls fn until it succeeds or ctx ends, pausing retryPause, doubling up to a
+// second, between attempts. It returns fn's last error.
+func retry(ctx context.Context, fn func() error) error {
+	pause := retryPause
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
 }
 
 // safeRun calls fn, turning a panic into an error so that one job cannot kill the runner.

@@ -28,7 +28,10 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newRunner(t *testing.T, client *ent.Client, clock *testkit.Clock, owner string, js ...jobs.Job) *jobs.Runner {
 	t.Helper()
-	r, err := jobs.NewRunner(jobs.RunnerConfig{Client: client, Now: clock.Now, Owner: owner, Logger: discard, Tick: 5 * time.Millisecond})
+	// Leases last five minutes of the test clock and the heartbeat never beats by itself:
+	// the tests that are about leases renew and take them over explicitly.
+	r, err := jobs.NewRunner(jobs.RunnerConfig{Client: client, Now: clock.Now, Owner: owner, Logger: discard, Tick: 5 * time.Millisecond,
+		Lease: 5 * time.Minute, Heartbeat: time.Hour})
 	if err != nil {
 		t.Fatalf("new runner: %v", err)
 	}
@@ -426,4 +429,149 @@ func TestRegisterValidates(t *testing.T) {
 	if o := jobs.NewOwner(); len(o) == 0 || len(o) > 100 || strings.Count(o, ":") < 2 {
 		t.Fatalf("NewOwner() = %q, want host:pid:random within 100 bytes", o)
 	}
+}
+
+// A lease left in a runner's own name (its run's result could not be written because
+// the database was away) must not stop that runner: it takes the job back at once, while
+// another runner still waits for the lease to run out.
+func TestOwnLeftoverLeaseDoesNotBlock(t *testing.T) {
+	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
+		clock := testkit.NewClock(testkit.DefaultNow)
+		var runs atomic.Int32
+		j := jobs.Job{Name: "outbox.dispatch", Interval: 5 * time.Second, Run: func(context.Context) error { runs.Add(1); return nil }}
+		a := newRunner(t, d.Client, clock, "host-a", j)
+		b := newRunner(t, d.Client, clock, "host-b", j)
+		runDue(t, a) // creates the row and runs once
+		if got := runs.Load(); got != 1 {
+			t.Fatalf("first runs = %d, want 1", got)
+		}
+		// What a failed record leaves behind: a's lease, far from running out.
+		ctx := viewer.NewSystemContext(context.Background())
+		if err := d.Client.Job.Update().Where(job.NameEQ(j.Name)).
+			SetLeaseOwner("host-a").SetLeaseUntil(clock.Now().Add(time.Hour)).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(5 * time.Second)
+		runDue(t, b)
+		if got := runs.Load(); got != 1 {
+			t.Fatalf("runs after b looked = %d, want 1 (a's lease holds against b)", got)
+		}
+		runDue(t, a)
+		if got := runs.Load(); got != 2 {
+			t.Fatalf("runs after a looked = %d, want 2 (a's own leftover lease must not block a)", got)
+		}
+		if st := status(t, a, j.Name); st.LeaseOwner != "" || st.Runs != 2 {
+			t.Fatalf("after the run: owner %q runs %d, want released and 2", st.LeaseOwner, st.Runs)
+		}
+	})
+}
+
+// A running job's lease is short and renewed while it runs: another runner cannot take
+// over a job whose holder is alive, and takes it over one lease after the holder stopped
+// renewing (died).
+func TestLeaseIsRenewedWhileRunningAndTakenOverWhenNot(t *testing.T) {
+	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
+		clock := testkit.NewClock(testkit.DefaultNow)
+		entered := make(chan struct{}, 2)
+		release := make(chan struct{})
+		j := jobs.Job{Name: "outbox.dispatch", Interval: 5 * time.Second, Timeout: time.Hour, Run: func(ctx context.Context) error {
+			entered <- struct{}{}
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		}}
+		const lease = 10 * time.Second
+		mk := func(owner string) *jobs.Runner {
+			r, err := jobs.NewRunner(jobs.RunnerConfig{Client: d.Client, Now: clock.Now, Owner: owner, Logger: discard,
+				Lease: lease, Heartbeat: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Register(j); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		a, b := mk("host-a"), mk("host-b")
+		aDone := make(chan error, 1)
+		go func() { aDone <- a.RunDue(context.Background()) }()
+		wait(t, entered, "a to start the job")
+		started := clock.Now()
+		if got := row(t, d.Client, j.Name); got.LeaseUntil == nil || !got.LeaseUntil.Equal(started.Add(lease)) {
+			t.Fatalf("lease until %v, want %v (short, not the job's timeout)", got.LeaseUntil, started.Add(lease))
+		}
+
+		// a's heartbeat renews: a lease later, b still cannot take the job.
+		clock.Advance(lease - time.Second)
+		if ok, err := a.Renew(context.Background(), j.Name, started); err != nil || !ok {
+			t.Fatalf("renew = %v, %v; want true", ok, err)
+		}
+		clock.Advance(5 * time.Second)
+		runDue(t, b)
+		select {
+		case <-entered:
+			t.Fatal("b ran the job while a renewed its lease")
+		default:
+		}
+
+		// a stops renewing (as good as dead): a lease later, b takes the job over.
+		clock.Advance(lease)
+		bDone := make(chan error, 1)
+		go func() { bDone <- b.RunDue(context.Background()) }()
+		wait(t, entered, "b to take the job over")
+		if ok, err := a.Renew(context.Background(), j.Name, started); err != nil || ok {
+			t.Fatalf("a's renew after the takeover = %v, %v; want false", ok, err)
+		}
+		close(release)
+		if err := wait(t, aDone, "a to return"); err != nil {
+			t.Fatal(err)
+		}
+		if err := wait(t, bDone, "b to return"); err != nil {
+			t.Fatal(err)
+		}
+		if got := row(t, d.Client, j.Name); got.Runs != 1 || got.LeaseOwner != "" {
+			t.Fatalf("after both: runs %d owner %q, want 1 (b's) and released", got.Runs, got.LeaseOwner)
+		}
+	})
+}
+
+// The heartbeat stops a run whose lease another process took over, so two processes
+// never go on running the same job.
+func TestHeartbeatStopsARunWhoseLeaseWasTakenOver(t *testing.T) {
+	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
+		clock := testkit.NewClock(testkit.DefaultNow)
+		entered := make(chan struct{}, 1)
+		stopped := make(chan struct{})
+		j := jobs.Job{Name: "outbox.dispatch", Interval: 5 * time.Second, Timeout: time.Hour, Run: func(ctx context.Context) error {
+			entered <- struct{}{}
+			<-ctx.Done()
+			close(stopped)
+			return ctx.Err()
+		}}
+		r, err := jobs.NewRunner(jobs.RunnerConfig{Client: d.Client, Now: clock.Now, Owner: "host-a", Logger: discard,
+			Lease: 10 * time.Second, Heartbeat: 5 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Register(j); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- r.RunDue(context.Background()) }()
+		wait(t, entered, "the job to start")
+		// Another process takes the lease (as it would after a's lease ran out).
+		if err := d.Client.Job.Update().Where(job.NameEQ(j.Name)).SetLeaseOwner("host-b").
+			Exec(viewer.NewSystemContext(context.Background())); err != nil {
+			t.Fatal(err)
+		}
+		wait(t, stopped, "the heartbeat to stop the run")
+		if err := wait(t, done, "the runner to return"); err != nil {
+			t.Fatal(err)
+		}
+		if got := row(t, d.Client, j.Name); got.LeaseOwner != "host-b" || got.Runs != 0 {
+			t.Fatalf("row: owner %q runs %d; want host-b's lease untouched", got.LeaseOwner, got.Runs)
+		}
+	})
 }
