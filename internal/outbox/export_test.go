@@ -16,7 +16,13 @@ func (w *Worker) ClaimAndSendWithoutRecording(ctx context.Context) ([]*ent.Outbo
 	if err != nil {
 		return nil, err
 	}
-	w.send(ctx, rows)
+	sender, err := w.sender(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		w.sendOne(ctx, sender, r)
+	}
 	return rows, nil
 }
 

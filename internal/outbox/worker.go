@@ -27,7 +27,7 @@ import (
 const (
 	DefaultConcurrency  = 1
 	DefaultBatchSize    = 100
-	DefaultLease        = 2 * time.Minute
+	DefaultLease        = 30 * time.Second
 	DefaultMaxAttempts  = 10
 	DefaultBackoffBase  = 30 * time.Second
 	DefaultBackoffMax   = time.Hour
@@ -37,8 +37,9 @@ const (
 // DispatchJobName is the name of the periodic job that drains the outbox (DispatchJob).
 const DispatchJobName = "outbox.dispatch"
 
-// recordTimeout bounds writing a batch's results, which happens even after the worker's
-// context was cancelled: a message the relay accepted must not be sent again.
+// recordTimeout bounds writing a message's result (retried while the database is away),
+// which happens even after the worker's context was cancelled: a message the relay
+// accepted must not be sent again.
 const recordTimeout = 30 * time.Second
 
 // maxOwnerLen is the length of outbox_messages.lease_owner.
@@ -65,9 +66,9 @@ type WorkerConfig struct {
 	RatePerSecond float64
 	// BatchSize is the number of rows claimed at once (DefaultBatchSize when zero).
 	BatchSize int
-	// Lease is how long claimed rows belong to this worker; rows still sending after it
-	// are claimed again (DefaultLease when zero). Keep it well above the transport's
-	// timeout times BatchSize / Concurrency.
+	// Lease is how long claimed rows belong to this worker unless renewed; the worker
+	// renews the lease of a batch every Lease/3 while it sends it, so rows of a crashed
+	// worker are claimed again one Lease after the crash (DefaultLease when zero).
 	Lease time.Duration
 	// MaxAttempts is the number of attempts after which a temporary failure fails the
 	// row (DefaultMaxAttempts when zero).
@@ -112,6 +113,11 @@ type Worker struct {
 	// goroutine i uses senders[i] only (a go-mail client must not be shared).
 	drainMu sync.Mutex
 	senders []mail.Sender
+
+	// An outage of the relay: since when, and how many attempts it deferred.
+	outageMu       sync.Mutex
+	outageSince    time.Time
+	outageDeferred int
 }
 
 // NewWorker checks cfg, fills in defaults, and returns a worker. It does not connect to
@@ -222,10 +228,11 @@ type result struct {
 }
 
 // DrainOnce claims and sends batches until no row is due, and returns how many messages
-// were sent, failed and scheduled for a retry. When ctx is cancelled it stops claiming,
-// lets the sends already started finish, records their results, puts the rows it did
-// not get to back in the queue, and returns ctx's error. Drains of one Worker run one
-// at a time.
+// were sent, failed and scheduled for a retry. Each message's result is written as soon
+// as the relay has answered, so a crash repeats at most the SMTP transactions in flight
+// (one per sending goroutine). When ctx is cancelled it stops claiming, lets the sends
+// already started finish and records them, puts the rows it did not get to back in the
+// queue, and returns ctx's error. Drains of one Worker run one at a time.
 func (w *Worker) DrainOnce(ctx context.Context) (sent, failed, retried int, err error) {
 	w.drainMu.Lock()
 	defer w.drainMu.Unlock()
@@ -240,22 +247,34 @@ func (w *Worker) DrainOnce(ctx context.Context) (sent, failed, retried int, err 
 		if len(batch) == 0 {
 			return sent, failed, retried, nil
 		}
-		results := w.send(ctx, batch)
-		s, f, r, err := w.record(ctx, batch, results)
-		sent, failed, retried = sent+s, failed+f, retried+r
+		t, err := w.sendBatch(ctx, batch)
+		sent, failed, retried = sent+t.sent, failed+t.failed, retried+t.retried
 		if err != nil {
 			return sent, failed, retried, err
 		}
 	}
 }
 
-// dueNow selects rows the worker may take: queued and due, or sending with a lease that
+// dueNow selects rows a worker may take: queued and due, or sending with a lease that
 // ran out (their worker died).
 func dueNow(now time.Time) func(*sql.Selector) {
 	return func(s *sql.Selector) {
 		outboxmessage.Or(
 			outboxmessage.And(outboxmessage.StateEQ(outboxmessage.StateQueued), outboxmessage.NextAttemptAtLTE(now)),
 			outboxmessage.And(outboxmessage.StateEQ(outboxmessage.StateSending), outboxmessage.LeaseUntilLT(now)),
+		)(s)
+	}
+}
+
+// claimable is dueNow plus the rows sending in this worker's own name. Those are left
+// over from a drain of this worker whose results could not be written (the database was
+// away); drains of a worker run one at a time, so none of them is in flight, and waiting
+// for their lease to run out would only delay them.
+func (w *Worker) claimable(now time.Time) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		outboxmessage.Or(
+			dueNow(now),
+			outboxmessage.And(outboxmessage.StateEQ(outboxmessage.StateSending), outboxmessage.LeaseOwnerEQ(w.owner)),
 		)(s)
 	}
 }
@@ -281,7 +300,7 @@ func (w *Worker) claim(ctx context.Context) ([]*ent.OutboxMessage, error) {
 func (w *Worker) claimIn(ctx context.Context, tx *ent.Tx) ([]*ent.OutboxMessage, error) {
 	now := w.clock()
 	q := tx.OutboxMessage.Query().
-		Where(dueNow(now)).
+		Where(w.claimable(now)).
 		Order(outboxmessage.ByNextAttemptAt(), outboxmessage.ByID()).
 		Limit(w.batchSize)
 	if w.postgres {
@@ -321,18 +340,43 @@ func (w *Worker) claimIn(ctx context.Context, tx *ent.Tx) ([]*ent.OutboxMessage,
 	return rows, nil
 }
 
-// send delivers the batch over up to Concurrency goroutines, goroutine i through its own
-// senders[i]. A send that has started runs to completion even if ctx is cancelled (the
-// relay may accept it, and then it must be recorded as sent); rows not yet started when
-// ctx ends are left unsent.
-func (w *Worker) send(ctx context.Context, batch []*ent.OutboxMessage) []result {
-	results := make([]result, len(batch))
+// tally counts what became of a batch's rows.
+type tally struct {
+	sent, failed, retried, lost int
+}
+
+// sendBatch delivers the batch over up to Concurrency goroutines, goroutine i through its
+// own senders[i], and writes each row's result as soon as the relay has answered. A send
+// that has started runs to completion even if ctx is cancelled (the relay may accept it,
+// and then it must be recorded as sent). Rows not yet started when ctx ends, or when a
+// result could not be written (the database is away: sending more would only make more
+// messages that a restart sends twice), are put back in the queue. While the batch is
+// out, its lease is renewed every Lease/3, so a long batch keeps its rows and a crashed
+// worker's rows come back one lease after the crash.
+func (w *Worker) sendBatch(ctx context.Context, batch []*ent.OutboxMessage) (tally, error) {
 	next := make(chan int, len(batch))
 	for i := range batch {
 		next <- i
 	}
 	close(next)
+	stopRenewal := w.renewLeases(ctx, batch)
 	sendCtx := context.WithoutCancel(ctx)
+	var (
+		mu       sync.Mutex
+		t        tally
+		leftover []*ent.OutboxMessage
+		recErr   error
+		recStuck = make(chan struct{})
+		stuck    sync.Once
+	)
+	stop := func() bool {
+		select {
+		case <-recStuck:
+			return true
+		default:
+			return ctx.Err() != nil
+		}
+	}
 	var wg sync.WaitGroup
 	for g := range min(w.concurrency, len(batch)) {
 		wg.Add(1)
@@ -340,21 +384,92 @@ func (w *Worker) send(ctx context.Context, batch []*ent.OutboxMessage) []result 
 			defer wg.Done()
 			sender, err := w.sender(ctx, g)
 			for i := range next {
+				row := batch[i]
+				var res result
 				switch {
-				case ctx.Err() != nil:
-					results[i] = result{outcome: unsent}
+				case stop():
+					res = result{outcome: unsent}
 				case err != nil:
-					results[i] = result{outcome: temporary, err: err}
+					res = result{outcome: temporary, err: err}
 				case w.limiter != nil && w.limiter.Wait(ctx) != nil:
-					results[i] = result{outcome: unsent}
+					res = result{outcome: unsent}
 				default:
-					results[i] = w.sendOne(sendCtx, sender, batch[i])
+					res = w.sendOne(sendCtx, sender, row)
 				}
+				if res.outcome == unsent {
+					mu.Lock()
+					leftover = append(leftover, row)
+					mu.Unlock()
+					continue
+				}
+				o, rerr := w.recordOne(ctx, row, res)
+				mu.Lock()
+				switch {
+				case rerr != nil:
+					recErr = errors.Join(recErr, rerr)
+					stuck.Do(func() { close(recStuck) })
+				case o == accepted:
+					t.sent++
+				case o == rejected:
+					t.failed++
+				case o == temporary:
+					t.retried++
+				default:
+					t.lost++
+				}
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	return results
+	stopRenewal()
+	if len(leftover) > 0 {
+		if err := w.requeue(ctx, leftover); err != nil {
+			recErr = errors.Join(recErr, err)
+		}
+	}
+	if t.lost > 0 {
+		w.log.Warn("outbox rows were taken over by another worker before their results were recorded", "op", "outbox.record", "owner", w.owner, "rows", t.lost)
+	}
+	w.metrics.count(t.sent, t.failed, t.retried)
+	if recErr != nil {
+		return t, fmt.Errorf("record outbox results: %w", recErr)
+	}
+	return t, nil
+}
+
+// renewLeases extends the lease of the batch's rows still sending under this worker
+// every Lease/3 until the returned function is called (which waits for it to stop).
+func (w *Worker) renewLeases(ctx context.Context, batch []*ent.OutboxMessage) func() {
+	ids := make([]pulid.ID, len(batch))
+	for i, r := range batch {
+		ids[i] = r.ID
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(w.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			err := w.client.OutboxMessage.Update().
+				Where(outboxmessage.IDIn(ids...), outboxmessage.StateEQ(outboxmessage.StateSending), outboxmessage.LeaseOwnerEQ(w.owner)).
+				SetLeaseUntil(w.clock().Add(w.lease)).
+				Exec(viewer.NewSystemContext(context.WithoutCancel(ctx)))
+			if err != nil {
+				w.log.Debug("renew outbox leases", "op", "outbox.lease", "owner", w.owner, "err", err)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
 }
 
 // sender returns goroutine g's sender, creating it on first use.
@@ -389,12 +504,40 @@ func (w *Worker) sendOne(ctx context.Context, s mail.Sender, row *ent.OutboxMess
 	w.metrics.observeSend(time.Since(start))
 	switch {
 	case err == nil:
+		w.relayUp()
 		return result{outcome: accepted}
 	case mail.IsPermanent(err):
+		w.relayUp()
 		return result{outcome: rejected, err: err}
 	default:
+		w.relayDown(err)
 		return result{outcome: temporary, err: err}
 	}
+}
+
+// relayDown notes a temporary failure. The first one of an outage is logged; the rest
+// are counted, and the count is logged when the relay answers again, so an outage is a
+// pair of lines, not one line per message and retry.
+func (w *Worker) relayDown(err error) {
+	w.outageMu.Lock()
+	defer w.outageMu.Unlock()
+	if w.outageDeferred == 0 {
+		w.outageSince = time.Now()
+		w.log.Warn("mail relay unavailable: messages stay queued and are retried with back-off", "op", "outbox.send", "owner", w.owner, "err", err)
+	}
+	w.outageDeferred++
+}
+
+// relayUp notes an answer from the relay, ending an outage if there was one.
+func (w *Worker) relayUp() {
+	w.outageMu.Lock()
+	defer w.outageMu.Unlock()
+	if w.outageDeferred == 0 {
+		return
+	}
+	w.log.Info("mail relay available again", "op", "outbox.send", "owner", w.owner,
+		"deferred_attempts", w.outageDeferred, "outage", time.Since(w.outageSince).Round(time.Millisecond).String())
+	w.outageDeferred = 0
 }
 
 // backoff returns the delay before the retry that follows attempt n (1-based).
@@ -407,109 +550,100 @@ func (w *Worker) backoff(n int) time.Duration {
 	return w.backoffBase + rand.N(ceiling-w.backoffBase+1)
 }
 
-// record writes the results of a batch in one transaction: one UPDATE for all accepted
-// rows and one for all unsent rows (per attempt count, which is almost always one), one
-// per failure. Every UPDATE matches only rows still under this worker's claim, so a
-// result that comes in after the lease ran out and another worker took the row over
+// ours narrows an update to rows still under this worker's claim of the given attempt, so
+// a result that comes in after the lease ran out and another worker took the row over
 // does not overwrite that worker's state.
-func (w *Worker) record(ctx context.Context, batch []*ent.OutboxMessage, results []result) (sent, failed, retried int, err error) {
+func (w *Worker) ours(upd *ent.OutboxMessageUpdate, attempts int, ids ...pulid.ID) *ent.OutboxMessageUpdate {
+	return upd.Where(
+		outboxmessage.IDIn(ids...),
+		outboxmessage.StateEQ(outboxmessage.StateSending),
+		outboxmessage.LeaseOwnerEQ(w.owner),
+		outboxmessage.AttemptsEQ(attempts),
+	).ClearLeaseUntil().ClearLeaseOwner()
+}
+
+// recordOne writes one row's result (retrying while the database is away, for up to
+// recordTimeout) and returns the outcome written, or unsent when the row was no longer
+// ours (taken over).
+func (w *Worker) recordOne(ctx context.Context, row *ent.OutboxMessage, res result) (outcome, error) {
 	ctx, cancel := context.WithTimeout(viewer.NewSystemContext(context.WithoutCancel(ctx)), recordTimeout)
 	defer cancel()
-	log := w.log.With("op", "outbox.record", "owner", w.owner)
 	now := w.clock()
-
-	type group struct {
-		outcome  outcome
-		attempts int
+	o := res.outcome
+	if o == temporary && row.Attempts >= w.maxAttempts {
+		o = rejected
 	}
-	groups := map[group][]pulid.ID{}
-	type change struct {
-		row   *ent.OutboxMessage
-		state outboxmessage.State
-		next  time.Time
-		err   string
+	var next time.Time
+	if o == temporary {
+		next = now.Add(w.backoff(row.Attempts))
 	}
-	var changes []change
-	for i, row := range batch {
-		res := results[i]
-		switch {
-		case res.outcome == accepted, res.outcome == unsent:
-			g := group{res.outcome, row.Attempts}
-			groups[g] = append(groups[g], row.ID)
-		case res.outcome == rejected || row.Attempts >= w.maxAttempts:
-			changes = append(changes, change{row: row, state: outboxmessage.StateFailed, err: res.err.Error()})
+	var n int
+	err := retry(ctx, func() error {
+		upd := w.ours(w.client.OutboxMessage.Update(), row.Attempts, row.ID)
+		switch o {
+		case accepted:
+			upd.SetState(outboxmessage.StateSent).SetSentAt(now)
+		case rejected:
+			upd.SetState(outboxmessage.StateFailed).SetLastError(clip.String(res.err.Error(), maxErrorLen))
 		default:
-			changes = append(changes, change{row: row, state: outboxmessage.StateQueued, next: now.Add(w.backoff(row.Attempts)), err: res.err.Error()})
+			upd.SetState(outboxmessage.StateQueued).SetNextAttemptAt(next).SetLastError(clip.String(res.err.Error(), maxErrorLen))
 		}
+		var err error
+		n, err = upd.Save(ctx)
+		return err
+	})
+	if err != nil {
+		return unsent, fmt.Errorf("message %s: %w", row.ID, err)
 	}
+	if n == 0 {
+		return unsent, nil
+	}
+	switch o {
+	case rejected:
+		w.log.Error("outbox message failed", "op", "outbox.record", "id", row.ID, "recipient", row.Recipient, "attempts", row.Attempts, "err", res.err)
+	case temporary:
+		w.log.Debug("outbox message will be retried", "op", "outbox.record", "id", row.ID, "attempts", row.Attempts, "next_attempt_at", next, "err", res.err)
+	}
+	return o, nil
+}
 
-	tx, err := w.client.Tx(ctx)
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("record outbox results: %w", err)
+// requeue puts rows that were claimed but never attempted back in the queue and gives
+// their attempt back, in one UPDATE per attempt count (almost always one).
+func (w *Worker) requeue(ctx context.Context, rows []*ent.OutboxMessage) error {
+	ctx, cancel := context.WithTimeout(viewer.NewSystemContext(context.WithoutCancel(ctx)), recordTimeout)
+	defer cancel()
+	byAttempts := map[int][]pulid.ID{}
+	for _, r := range rows {
+		byAttempts[r.Attempts] = append(byAttempts[r.Attempts], r.ID)
 	}
-	ours := func(ids []pulid.ID, attempts int) *ent.OutboxMessageUpdate {
-		return tx.OutboxMessage.Update().Where(
-			outboxmessage.IDIn(ids...),
-			outboxmessage.StateEQ(outboxmessage.StateSending),
-			outboxmessage.LeaseOwnerEQ(w.owner),
-			outboxmessage.AttemptsEQ(attempts),
-		).ClearLeaseUntil().ClearLeaseOwner()
-	}
-	var lost int
-	err = func() error {
-		for g, ids := range groups {
-			upd := ours(ids, g.attempts)
-			if g.outcome == accepted {
-				upd.SetState(outboxmessage.StateSent).SetSentAt(now)
-			} else {
-				// Never attempted: give the attempt back.
-				upd.SetState(outboxmessage.StateQueued).AddAttempts(-1)
-			}
-			n, err := upd.Save(ctx)
-			if err != nil {
-				return err
-			}
-			lost += len(ids) - n
-			if g.outcome == accepted {
-				sent += n
-			}
+	for attempts, ids := range byAttempts {
+		err := retry(ctx, func() error {
+			return w.ours(w.client.OutboxMessage.Update(), attempts, ids...).
+				SetState(outboxmessage.StateQueued).AddAttempts(-1).Exec(ctx)
+		})
+		if err != nil {
+			return fmt.Errorf("requeue %d unsent rows: %w", len(ids), err)
 		}
-		for _, c := range changes {
-			upd := ours([]pulid.ID{c.row.ID}, c.row.Attempts).
-				SetState(c.state).
-				SetLastError(clip.String(c.err, maxErrorLen))
-			if c.state == outboxmessage.StateQueued {
-				upd.SetNextAttemptAt(c.next)
-			}
-			n, err := upd.Save(ctx)
-			if err != nil {
-				return err
-			}
-			lost += 1 - n
-			if n == 0 {
-				continue
-			}
-			if c.state == outboxmessage.StateFailed {
-				failed++
-				log.Error("outbox message failed", "id", c.row.ID, "recipient", c.row.Recipient, "attempts", c.row.Attempts, "err", c.err)
-			} else {
-				retried++
-				log.Warn("outbox message will be retried", "id", c.row.ID, "attempts", c.row.Attempts, "next_attempt_at", c.next, "err", c.err)
-			}
+	}
+	return nil
+}
+
+// retry calls fn until it succeeds or ctx ends, pausing 50 ms, doubling up to a second,
+// between attempts. It returns fn's last error.
+func retry(ctx context.Context, fn func() error) error {
+	pause := 50 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil {
+			return nil
 		}
-		return nil
-	}()
-	if err != nil {
-		return 0, 0, 0, errors.Join(fmt.Errorf("record outbox results: %w", err), tx.Rollback())
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, 0, fmt.Errorf("record outbox results: commit: %w", err)
-	}
-	if lost > 0 {
-		log.Warn("outbox rows were taken over by another worker before their results were recorded", "rows", lost)
-	}
-	w.metrics.count(sent, failed, retried)
-	return sent, failed, retried, nil
 }
 
 // Run drains the outbox until ctx is cancelled: it drains, then waits for Notify or the

@@ -35,6 +35,8 @@ type SMTPServer struct {
 	// until ClearRejects.
 	rejectCode int
 	rejectLeft int
+	// gate, when set, holds the DATA of the message after gate.after deliveries.
+	gate *smtpGate
 
 	srv      *smtp.Server
 	listener net.Listener
@@ -155,6 +157,39 @@ func (s *SMTPServer) Restart(tb testing.TB) {
 	s.serve(l)
 }
 
+type smtpGate struct {
+	after   int
+	held    chan struct{} // closed when the gated DATA arrives
+	release chan struct{} // closed to let it through
+}
+
+// Hold makes the server hold the DATA of the next message once `after` messages in all
+// have been accepted, as a slow relay would: held is closed when that message is being
+// held, and release lets it (and every later message) through.
+func (s *SMTPServer) Hold(after int) (held <-chan struct{}, release func()) {
+	g := &smtpGate{after: after, held: make(chan struct{}), release: make(chan struct{})}
+	s.mu.Lock()
+	s.gate = g
+	s.mu.Unlock()
+	var once sync.Once
+	return g.held, func() { once.Do(func() { close(g.release) }) }
+}
+
+// wait holds a DATA at the gate, if one is set and reached.
+func (s *SMTPServer) wait() {
+	s.mu.Lock()
+	g := s.gate
+	reached := g != nil && len(s.messages) >= g.after
+	if reached {
+		s.gate = nil
+	}
+	s.mu.Unlock()
+	if reached {
+		close(g.held)
+		<-g.release
+	}
+}
+
 // reject returns the error to answer a RCPT or DATA with, consuming one rejection.
 func (s *SMTPServer) reject(command string) error {
 	s.mu.Lock()
@@ -208,6 +243,7 @@ func (ss *smtpSession) Data(r io.Reader) error {
 		return err
 	}
 	data, err := io.ReadAll(r)
+	ss.server.wait()
 	if err != nil {
 		return err
 	}
