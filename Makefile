@@ -10,6 +10,14 @@ help: ## list the targets
 run: ## start the service on its embedded defaults (SQLite in ./data, mail as .eml files)
 	$(GO) run ./cmd/coalition serve
 
+.PHONY: build
+build: ## build the binary into ./bin/coalition
+	$(GO) build -o bin/coalition ./cmd/coalition
+
+.PHONY: faults
+faults: build ## crash, database and relay fault scenarios against the built binary; last line: faults: lost=… duplicated=… in-flight=… scenarios=… stall_max=… s
+	$(GO) run ./cmd/faults -bin ./bin/coalition
+
 .PHONY: test
 test: ## run the whole test suite (also on PostgreSQL when COALITION_TEST_POSTGRES_URL is set)
 	$(GO) test -count=1 ./...

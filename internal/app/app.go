@@ -149,6 +149,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Now:           now,
 		Concurrency:   cfg.MailWorkers,
 		RatePerSecond: cfg.MailRate,
+		BackoffBase:   cfg.MailRetryBase,
 		Owner:         owner,
 		Logger:        log,
 		Metrics:       outbox.NewMetrics(a.Registry, a.DB.Client),

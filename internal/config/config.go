@@ -31,6 +31,9 @@ type Config struct {
 	DKIMDomain   string
 	MailWorkers  int
 	MailRate     float64
+	// MailRetryBase is the least delay before a message that met a temporary failure is
+	// tried again (the back-off doubles from there, with jitter, up to an hour).
+	MailRetryBase time.Duration
 
 	GraphiQL       bool
 	Introspection  bool
@@ -103,6 +106,7 @@ var options = []option{
 		c.MailRate = f
 		return nil
 	}},
+	{"mail-retry-base", "COALITION_MAIL_RETRY_BASE", "30s", "least delay before a message that met a temporary failure (4xx, relay down) is tried again; doubles per attempt up to 1h", duration(func(c *Config) *time.Duration { return &c.MailRetryBase })},
 	{"graphiql", "COALITION_GRAPHIQL", "false", "serve GraphiQL at /graphiql (turns on introspection)", boolean(func(c *Config) *bool { return &c.GraphiQL })},
 	{"introspection", "COALITION_INTROSPECTION", "false", "allow GraphQL introspection and \"did you mean\" suggestions", boolean(func(c *Config) *bool { return &c.Introspection })},
 	{"cors-origins", "COALITION_CORS_ORIGINS", "", "comma-separated origins allowed to call the API from a browser", func(c *Config, v string) error {

@@ -37,6 +37,9 @@ type SMTPServer struct {
 	rejectLeft int
 	// gate, when set, holds the DATA of the message after gate.after deliveries.
 	gate *smtpGate
+	// delay is how long each DATA takes; inFlight counts DATA commands in progress.
+	delay    time.Duration
+	inFlight int
 
 	srv      *smtp.Server
 	listener net.Listener
@@ -46,15 +49,40 @@ type SMTPServer struct {
 // StartSMTP starts a server on 127.0.0.1 with a free port and stops it at tb.Cleanup.
 func StartSMTP(tb testing.TB) *SMTPServer {
 	tb.Helper()
-	s := &SMTPServer{arrived: make(chan struct{})}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := NewSMTPServer()
 	if err != nil {
 		tb.Fatalf("start smtp server: %v", err)
 	}
-	s.addr = l.Addr().String()
-	s.serve(l)
 	tb.Cleanup(s.Stop)
 	return s
+}
+
+// NewSMTPServer starts a server on 127.0.0.1 with a free port, for programs outside
+// tests (the fault scenarios of `make faults`); the caller stops it.
+func NewSMTPServer() (*SMTPServer, error) {
+	s := &SMTPServer{arrived: make(chan struct{})}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s.addr = l.Addr().String()
+	s.serve(l)
+	return s, nil
+}
+
+// SetDelay makes the server take d to accept each message's data, as a distant relay
+// does, so that messages are in flight for a while.
+func (s *SMTPServer) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	s.delay = d
+	s.mu.Unlock()
+}
+
+// InFlight returns the number of messages whose data the server is receiving now.
+func (s *SMTPServer) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight
 }
 
 func (s *SMTPServer) serve(l net.Listener) {
@@ -149,12 +177,20 @@ func (s *SMTPServer) Stop() {
 // Restart listens again on the same port after Stop, keeping the messages received so far.
 func (s *SMTPServer) Restart(tb testing.TB) {
 	tb.Helper()
+	if err := s.Listen(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Listen is Restart for programs outside tests.
+func (s *SMTPServer) Listen() error {
 	s.Stop()
 	l, err := net.Listen("tcp", s.addr)
 	if err != nil {
-		tb.Fatalf("restart smtp server on %s: %v", s.addr, err)
+		return fmt.Errorf("restart smtp server on %s: %w", s.addr, err)
 	}
 	s.serve(l)
+	return nil
 }
 
 type smtpGate struct {
@@ -242,8 +278,20 @@ func (ss *smtpSession) Data(r io.Reader) error {
 	if err := ss.server.reject("DATA"); err != nil {
 		return err
 	}
+	ss.server.mu.Lock()
+	ss.server.inFlight++
+	delay := ss.server.delay
+	ss.server.mu.Unlock()
+	defer func() {
+		ss.server.mu.Lock()
+		ss.server.inFlight--
+		ss.server.mu.Unlock()
+	}()
 	data, err := io.ReadAll(r)
 	ss.server.wait()
+	if delay > 0 {
+		time.Sleep(delay) // the relay's own pace, not synchronisation
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,41 @@
+// Command faults runs the process-level fault scenarios against a built coalition binary
+// (`make faults`) and prints, as its last line,
+//
+//	faults: lost=L duplicated=D in-flight=F scenarios=N stall_max=S s
+//
+// It exits 1 when a scenario missed a target (a lost email, more duplicates than the
+// outbox's concurrency, a stall over its limit) and 2 on bad arguments.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gocart-coalition/coalition/internal/faults"
+)
+
+func main() {
+	bin := flag.String("bin", "./bin/coalition", "the coalition binary to test")
+	pg := flag.String("postgres", os.Getenv("COALITION_TEST_POSTGRES_URL"), "admin URL of a PostgreSQL server for the two-process scenario (empty skips it)")
+	pgBin := flag.String("pg-bin", "", "directory of initdb and pg_ctl (default: the newest /usr/lib/postgresql/*/bin)")
+	flag.Parse()
+	if _, err := os.Stat(*bin); err != nil {
+		fmt.Fprintf(os.Stderr, "faults: %v (run make build first)\n", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	results := faults.Run(ctx, faults.Config{Bin: *bin, PostgresURL: *pg, PGBinDir: *pgBin, Log: os.Stdout})
+	code := 0
+	for _, r := range results {
+		if !r.OK() {
+			code = 1
+		}
+	}
+	fmt.Println(faults.Summary(results))
+	os.Exit(code)
+}
