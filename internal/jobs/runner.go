@@ -578,9 +578,20 @@ func (r *Runner) Start(ctx context.Context) error {
 	defer ticker.Stop()
 	var wg sync.WaitGroup
 	onErr := func(err error) { log.Error("job run", "err", err) }
+	// While the database is away every look fails: log the first failure and the
+	// recovery, not a line per tick.
+	var failingSince time.Time
+	failures := 0
 	for {
 		if err := r.startDue(ctx, &wg, onErr); err != nil {
-			log.Error("start due jobs", "err", err)
+			if failures == 0 {
+				failingSince = time.Now()
+				log.Error("start due jobs (further failures are counted until it works again)", "err", err)
+			}
+			failures++
+		} else if failures > 0 {
+			log.Info("start due jobs works again", "failed_looks", failures, "for", time.Since(failingSince).Round(time.Millisecond).String())
+			failures = 0
 		}
 		select {
 		case <-ctx.Done():
