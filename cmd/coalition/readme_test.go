@@ -838,3 +838,25 @@ func (s *readmeShell) date(hc interp.HandlerContext, args []string) error {
 	fmt.Fprintln(hc.Stdout, day.Format(time.DateOnly))
 	return nil
 }
+
+func TestCompareAnswers(t *testing.T) {
+	for _, c := range []struct {
+		want, got string
+		ok        bool
+	}{
+		{`{"a":"x_…","b":[1,2]}`, `{"b":[1,2],"a":"x_01J"}`, true},
+		{`{"a":"…"}`, `{"a":{"deep":true}}`, true},
+		{`{"a":"from … to …."}`, `{"a":"from 2027-01-12 to 2029-01-12."}`, true},
+		{`{"a":"x_…"}`, `{"a":"y_01J"}`, false},
+		{`{"a":1}`, `{"a":1,"b":2}`, false},   // a key the README does not show
+		{`{"a":1,"b":2}`, `{"a":1}`, false},   // a key missing
+		{`{"a":[1]}`, `{"a":[1,2]}`, false},   // lengths differ
+		{`{"a":1} {"a":2}`, `{"a":1}`, false}, // values printed
+		{`200`, "200\n", true},
+		{`{"a":1}`, `not json`, false},
+	} {
+		if err := compareAnswers(c.want, c.got); (err == nil) != c.ok {
+			t.Errorf("compareAnswers(%s, %s) = %v, want ok=%v", c.want, c.got, err, c.ok)
+		}
+	}
+}
