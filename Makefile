@@ -6,9 +6,13 @@ GO    ?= go
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
+.PHONY: build
+build: ## build the command into ./bin/coalition (bin/ is git-ignored)
+	$(GO) build -o bin/coalition ./cmd/coalition
+
 .PHONY: run
-run: ## start the service on its embedded defaults (SQLite in ./data, mail as .eml files)
-	$(GO) run ./cmd/coalition serve
+run: build ## start the service on its embedded defaults (SQLite in ./data, mail as .eml files)
+	./bin/coalition serve
 
 .PHONY: build
 build: ## build the binary into ./bin/coalition

@@ -265,3 +265,21 @@ func TestMatchSolve(t *testing.T) {
 		t.Errorf("malformed JSON: %v", err)
 	}
 }
+
+func TestUserCreatePrintTokenOnly(t *testing.T) {
+	getenv, _ := environment(t, nil)
+	out, errOut, err := runCLI(t, getenv, "user", "create", "--staff", "--token", "setup", "--print-token-only", "office@coalition.example.org")
+	if err != nil {
+		t.Fatalf("user create: %v\n%s", err, errOut)
+	}
+	// Standard output is the token alone, so that TOKEN=$(coalition user create …) captures it.
+	if !regexp.MustCompile(`^ct_[A-Za-z0-9_-]{43}\n$`).MatchString(out) {
+		t.Errorf("stdout = %q, want the token on its own line", out)
+	}
+	if !linkRE.MatchString(errOut) || !strings.Contains(errOut, "[STAFF]") || tokenRE.MatchString(errOut) {
+		t.Errorf("stderr should have the user and the sign-in link, not the token:\n%s", errOut)
+	}
+	if _, _, err := runCLI(t, getenv, "user", "create", "--print-token-only", "someone@coalition.example.org"); err == nil || !strings.Contains(err.Error(), "needs --token") {
+		t.Errorf("--print-token-only without --token: %v", err)
+	}
+}

@@ -17,20 +17,24 @@ import (
 
 func runUser(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("user: want `user create [--staff] [--host-coordinator] [--name NAME] [--token NAME] EMAIL`")
+		return fmt.Errorf("user: want `user create [--staff] [--host-coordinator] [--name NAME] [--token NAME [--print-token-only]] EMAIL`")
 	}
 	var (
-		staff, host bool
-		name, token string
+		staff, host, tokenOnly bool
+		name, token            string
 	)
-	cfg, rest, err := flags(e, "user create", "user create [--staff] [--host-coordinator] [--name NAME] [--token NAME] [flags] EMAIL", args[1:], func(fs *flag.FlagSet) {
+	cfg, rest, err := flags(e, "user create", "user create [--staff] [--host-coordinator] [--name NAME] [--token NAME [--print-token-only]] [flags] EMAIL", args[1:], func(fs *flag.FlagSet) {
 		fs.BoolVar(&staff, "staff", false, "give the user the STAFF role")
 		fs.BoolVar(&host, "host-coordinator", false, "give the user the HOST_COORDINATOR role")
 		fs.StringVar(&name, "name", "", "the user's name (default: the part of the address before @)")
 		fs.StringVar(&token, "token", "", "also mint an API token with this name (READ and WRITE) and print it")
+		fs.BoolVar(&tokenOnly, "print-token-only", false, "with --token: print only the token on standard output (for TOKEN=$(…)); the rest goes to standard error")
 	})
 	if err != nil {
 		return err
+	}
+	if tokenOnly && token == "" {
+		return fmt.Errorf("user create: --print-token-only needs --token NAME")
 	}
 	if len(rest) != 1 {
 		return fmt.Errorf("user create: want exactly one EMAIL")
@@ -102,9 +106,17 @@ func runUser(ctx context.Context, e env, args []string) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "user %s <%s>, roles %v\n", u.ID, u.Email, u.Roles)
-	fmt.Fprintf(e.stdout, "sign-in link (works once, for 15 minutes):\n  %s\n", link)
-	if secret != "" {
+	info := e.stdout
+	if tokenOnly {
+		info = e.stderr
+	}
+	fmt.Fprintf(info, "user %s <%s>, roles %v\n", u.ID, u.Email, u.Roles)
+	fmt.Fprintf(info, "sign-in link (works once, for 15 minutes):\n  %s\n", link)
+	switch {
+	case tokenOnly:
+		fmt.Fprintf(info, "API token %q: printed on standard output (shown once; send as Authorization: Bearer …)\n", token)
+		fmt.Fprintln(e.stdout, secret)
+	case secret != "":
 		fmt.Fprintf(e.stdout, "API token %q (shown once; send as Authorization: Bearer …):\n  %s\n", token, secret)
 	}
 	return nil

@@ -29,6 +29,9 @@ type DB struct {
 	Client *ent.Client
 	// Path is the SQLite file ("" on PostgreSQL).
 	Path string
+	// URL is the URL Open was given, so a test can point a second process (an operator
+	// command) at the same database.
+	URL string
 
 	write *stdsql.DB // SQLite: the single writer connection; PostgreSQL: the pool
 	read  *stdsql.DB // SQLite: the reader pool; PostgreSQL: same as write
@@ -52,14 +55,23 @@ var ErrUnsupportedURL = errors.New("unsupported database URL: use sqlite:PATH or
 //
 // A SQLite file and its directory are created on first use. Open does not migrate.
 func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
+	var (
+		d   *DB
+		err error
+	)
 	switch {
 	case strings.HasPrefix(rawURL, "sqlite:"):
-		return openSQLite(ctx, sqlitePath(rawURL), opts)
+		d, err = openSQLite(ctx, sqlitePath(rawURL), opts)
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		return openPostgres(ctx, rawURL, opts)
+		d, err = openPostgres(ctx, rawURL, opts)
 	default:
 		return nil, ErrUnsupportedURL
 	}
+	if err != nil {
+		return nil, err
+	}
+	d.URL = rawURL
+	return d, nil
 }
 
 func sqlitePath(raw string) string {
