@@ -14,10 +14,6 @@ build: ## build the command into ./bin/coalition (bin/ is git-ignored)
 run: build ## start the service on its embedded defaults (SQLite in ./data, mail as .eml files)
 	./bin/coalition serve
 
-.PHONY: build
-build: ## build the binary into ./bin/coalition
-	$(GO) build -o bin/coalition ./cmd/coalition
-
 .PHONY: faults
 faults: build ## crash, database and relay fault scenarios against the built binary; last line: faults: lost=… duplicated=… in-flight=… scenarios=… stall_max=… s
 	$(GO) run ./cmd/faults -bin ./bin/coalition
