@@ -97,17 +97,17 @@ func (s *Service) applicationFacts(c *ent.Call) ApplicationFacts {
 // setApplicationStatus moves a, as read, to status to with a conditional update (WHERE
 // status = the status read), setting what set adds: of two changes at once, one wins and
 // the other gets CONFLICT.
-func (s *Service) setApplicationStatus(ctx context.Context, tx *ent.Client, a *ent.Application, to application.Status, set func(*ent.ApplicationUpdate)) error {
-	u := tx.Application.Update().Where(application.ID(a.ID), application.StatusEQ(a.Status)).SetStatus(to)
+func (s *Service) setApplicationStatus(ctx context.Context, tx *ent.Client, a *ent.Application, to application.Status, set func(*ent.ApplicationUpdateOne)) error {
+	u := tx.Application.UpdateOne(a).Where(application.StatusEQ(a.Status)).SetStatus(to)
 	if set != nil {
 		set(u)
 	}
-	n, err := u.Save(ctx)
+	_, err := u.Save(ctx)
+	if ent.IsNotFound(err) {
+		return apperr.LostRace("application")
+	}
 	if err != nil {
 		return fmt.Errorf("move application %s to %s: %w", a.ID, to, err)
-	}
-	if n == 0 {
-		return apperr.LostRace("application")
 	}
 	return nil
 }
@@ -395,7 +395,7 @@ func (s *Service) Submit(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent
 	if len(missing) > 0 {
 		return nil, apperr.UserErrors(missing).Err()
 	}
-	err = s.setApplicationStatus(ctx, tx, a, application.StatusSUBMITTED, func(u *ent.ApplicationUpdate) { u.SetSubmittedAt(s.cfg.Now().UTC()) })
+	err = s.setApplicationStatus(ctx, tx, a, application.StatusSUBMITTED, func(u *ent.ApplicationUpdateOne) { u.SetSubmittedAt(s.cfg.Now().UTC()) })
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +425,7 @@ func (s *Service) Withdraw(ctx context.Context, tx *ent.Client, id pulid.ID, rea
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	err = s.setApplicationStatus(ctx, tx, a, to, func(u *ent.ApplicationUpdate) {
+	err = s.setApplicationStatus(ctx, tx, a, to, func(u *ent.ApplicationUpdateOne) {
 		u.SetStatusReason(reason).SetWithdrawnAt(s.cfg.Now().UTC())
 	})
 	if err != nil {
@@ -466,7 +466,7 @@ func (s *Service) DecideEligibility(ctx context.Context, tx *ent.Client, id puli
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	err = s.setApplicationStatus(ctx, tx, a, to, func(u *ent.ApplicationUpdate) {
+	err = s.setApplicationStatus(ctx, tx, a, to, func(u *ent.ApplicationUpdateOne) {
 		u.SetStatusReason(reason).SetDecidedAt(s.cfg.Now().UTC())
 	})
 	if err != nil {

@@ -228,17 +228,13 @@ func (s *Service) WithdrawSlot(ctx context.Context, tx *ent.Client, id pulid.ID,
 // setSlotStatus moves slot, as read, to status to with a conditional update (WHERE status
 // = the status read): of two changes at once, one wins and the other gets CONFLICT.
 func (s *Service) setSlotStatus(ctx context.Context, tx *ent.Client, slot *ent.HostSlot, to hostslot.Status, reason string) (*ent.HostSlot, error) {
-	n, err := tx.HostSlot.Update().Where(hostslot.ID(slot.ID), hostslot.StatusEQ(slot.Status)).
+	out, err := tx.HostSlot.UpdateOne(slot).Where(hostslot.StatusEQ(slot.Status)).
 		SetStatus(to).SetStatusReason(reason).Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("move slot %s to %s: %w", slot.ID, to, err)
-	}
-	if n == 0 {
+	if ent.IsNotFound(err) {
 		return nil, apperr.LostRace("slot")
 	}
-	out, err := tx.HostSlot.Get(ctx, slot.ID)
 	if err != nil {
-		return nil, fmt.Errorf("reload slot %s: %w", slot.ID, err)
+		return nil, fmt.Errorf("move slot %s to %s: %w", slot.ID, to, err)
 	}
 	return out, nil
 }
