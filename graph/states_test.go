@@ -118,7 +118,9 @@ func TestCallDeadlinesAreJobs(t *testing.T) {
 		pmust(t, staff, rankingM, map[string]any{"id": o.call})
 		rank := func() []userErr {
 			t.Helper()
-			var out struct{ SubmitHostRanking struct{ UserErrors []userErr } }
+			var out struct {
+				SubmitHostRanking struct{ UserErrors []userErr }
+			}
 			host.MustDo(`mutation($in: SubmitHostRankingInput!) { submitHostRanking(input: $in) { userErrors { field code message } } }`,
 				map[string]any{"in": map[string]any{"callId": o.call, "hostCentreId": o.d.centreLyon, "applicationIds": []string{}}}, &out)
 			return out.SubmitHostRanking.UserErrors
