@@ -656,17 +656,9 @@ func (s *Service) offerFreePlaces(sys context.Context, tx *ent.Client, sl *ent.H
 	return offered, nil
 }
 
-// inTx runs f in a transaction of the service client.
+// inTx runs f in a transaction of the service client (db.InTx).
 func (s *Service) inTx(ctx context.Context, f func(ctx context.Context, tx *ent.Client) error) error {
-	tx, err := s.cfg.Client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	if err := f(ent.NewTxContext(ctx, tx), tx.Client()); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return db.InTx(ctx, s.cfg.Client, f)
 }
 
 // PlacementsCSV writes a call's placements as CSV (staff only): a header row, one row per

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"html/template"
@@ -8,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
-	"github.com/gocart-coalition/coalition/internal/viewer"
+	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/templates"
 )
 
@@ -84,24 +87,21 @@ func (p *pages) signinRedeem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	tx, err := p.cfg.Client.Tx(viewer.NewSystemContext(ctx))
-	if err != nil {
-		p.fail(w, r, n, err)
-		return
-	}
 	req := audit.RequestFrom(ctx)
-	res, err := p.cfg.Auth.RedeemLoginLink(ctx, tx.Client(), r.PostForm.Get("token"), req.IP, req.UserAgent)
+	var res *auth.SignIn
+	// One transaction, in the context: an email an intent queues (e.g. the chair told
+	// that an invitation was accepted) wakes the outbox only after the commit.
+	err := db.InTx(ctx, p.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
+		var err error
+		res, err = p.cfg.Auth.RedeemLoginLink(ctx, tx, r.PostForm.Get("token"), req.IP, req.UserAgent)
+		return err
+	})
 	if err != nil {
-		_ = tx.Rollback()
 		if ue, ok := apperr.AsUserErrors(err); ok {
 			data.Error = ue[0].Message
 			p.render(w, http.StatusBadRequest, "signin.html.tmpl", signinCSP(n), data)
 			return
 		}
-		p.fail(w, r, n, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
 		p.fail(w, r, n, err)
 		return
 	}

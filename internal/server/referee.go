@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -223,17 +225,11 @@ parts:
 		return
 	}
 
-	tx, err := p.cfg.Client.Tx(viewer.NewSystemContext(ctx))
-	if err != nil {
-		p.refereeFail(w, r, n, err)
-		return
-	}
 	// Emails queued in the transaction wake the outbox once it commits.
-	txCtx := ent.NewTxContext(ctx, tx)
-	if err := p.cfg.Programme.ReceiveRefereeLetter(txCtx, tx.Client(), data.Token, filename, spool); err != nil {
-		if rerr := tx.Rollback(); rerr != nil {
-			p.cfg.Logger.ErrorContext(ctx, "referee upload rollback", "err", rerr, "request_id", audit.RequestFrom(ctx).ID)
-		}
+	err = db.InTx(ctx, p.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
+		return p.cfg.Programme.ReceiveRefereeLetter(ctx, tx, data.Token, filename, spool)
+	})
+	if err != nil {
 		ue, ok := apperr.AsUserErrors(err)
 		if !ok || len(ue) == 0 {
 			p.refereeFail(w, r, n, err)
@@ -248,10 +244,6 @@ parts:
 		}
 		// Whether the form is shown again depends on the link as it is now.
 		refuse(status, ue[0].Message)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		p.refereeFail(w, r, n, err)
 		return
 	}
 	// The link is used up now: the view carries the names and a Problem that the page,
