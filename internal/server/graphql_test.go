@@ -121,7 +121,7 @@ func newHarness(t *testing.T, schema graphql.ExecutableSchema, cfg GraphQLConfig
 		}
 		return next(ctx)
 	})
-	h.url = serve(t, Chain(srv, append([]Middleware{RequestID}, hc.mws...)...)).URL
+	h.url = serve(t, Chain(graphqlHTTP(srv), append([]Middleware{RequestID}, hc.mws...)...)).URL
 	return h
 }
 
@@ -434,7 +434,7 @@ func TestRequestsThatNeverBecomeOperations(t *testing.T) {
 		{"batch array", `[{"query":"{ __typename }"},{"query":"{ __typename }"}]`, http.StatusBadRequest},
 		{"not an object", `"query"`, http.StatusBadRequest},
 		{"empty", ``, http.StatusBadRequest},
-		{"unreadable body", `{"query": "` + strings.Repeat(" ", 200) + `{ __typename }"}`, http.StatusOK},
+		{"unreadable body", `{"query": "` + strings.Repeat(" ", 200) + `{ __typename }"}`, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -607,14 +607,14 @@ func TestAPQ(t *testing.T) {
 	}
 }
 
-func TestInputCoercionIsBadRequest(t *testing.T) {
+func TestInputCoercionOfACursorIsInvalidCursor(t *testing.T) {
 	h := newHarness(t, nil, GraphQLConfig{})
 	res := h.post(t, `{ users(first: 1, after: "@@not a cursor@@") { totalCount } }`, nil)
 	if len(res.Errors) != 1 {
 		t.Fatalf("errors = %s, want one", res.Raw)
 	}
-	if e := res.Errors[0]; e.Extensions["code"] != "BAD_REQUEST" || !strings.Contains(e.Message, "cursor") {
-		t.Errorf("error = %+v, want BAD_REQUEST about the cursor", e)
+	if e := res.Errors[0]; e.Extensions["code"] != "INVALID_CURSOR" || e.Message != "The cursor is not one this API gave out." {
+		t.Errorf("error = %+v, want INVALID_CURSOR in our words", e)
 	}
 	if h.fields.Load() != 0 {
 		t.Errorf("the users resolver ran")
