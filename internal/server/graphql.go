@@ -107,10 +107,10 @@ func NewGraphQLHandler(schema graphql.ExecutableSchema, tx entgql.TxOpener, cfg 
 	srv.Use(introspectionGate{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
 	srv.Use(writeScope{})
+	srv.Use(cursorCheck{})
 	srv.Use(Limits{MaxDepth: cfg.MaxDepth, MaxNodes: cfg.MaxNodes, MaxPage: cfg.MaxPage})
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	srv.Use(transactioner{opener: tx, log: log})
-	srv.AroundFields(checkCursors)
 	return srv
 }
 
