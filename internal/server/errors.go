@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"runtime/debug"
-	"strings"
 
 	"entgo.io/ent/privacy"
 	"github.com/99designs/gqlgen/graphql"
@@ -90,7 +89,6 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 			}
 			out.Extensions["code"] = string(apperr.BadRequest)
 		}
-		out.Message = sanitiseProtocolMessage(out.Message)
 		return out
 	}
 
@@ -228,17 +226,6 @@ func isCursorArgument(ctx context.Context, err *gqlerror.Error) bool {
 	}
 	arg := fc.Field.Definition.Arguments.ForName(string(name))
 	return arg != nil && arg.Type.Name() == cursorType
-}
-
-// sanitiseProtocolMessage drops the request body that gqlgen's POST transport echoes after
-// a JSON decoding error: up to a megabyte of the caller's input has no place in an answer.
-func sanitiseProtocolMessage(msg string) string {
-	if strings.HasPrefix(msg, "json request body could not be decoded") {
-		if i := strings.Index(msg, " body:"); i >= 0 {
-			return msg[:i]
-		}
-	}
-	return msg
 }
 
 // RecoverFunc handles a panic inside gqlgen (a resolver, a marshaler, an extension): it

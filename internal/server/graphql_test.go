@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/mattn/go-sqlite3"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -621,5 +623,44 @@ func TestInputCoercionOfACursorIsInvalidCursor(t *testing.T) {
 	}
 	if n := len(h.logs.withMessage(t, "graphql internal error")); n != 0 {
 		t.Errorf("bad input logged as an internal error")
+	}
+}
+
+// TestUnavailableTransactionIs503: a transaction that cannot begin or commit because the
+// database is unavailable (SQLite busy past the timeout, a lost connection) is answered 503
+// UNAVAILABLE with Retry-After; an answer with any other error keeps its status.
+func TestUnavailableTransactionIs503(t *testing.T) {
+	busy := sqlite3.Error{Code: sqlite3.ErrBusy}
+	for _, tt := range []struct {
+		name  string
+		setup func(*fakeOpener)
+	}{
+		{"begin fails", func(o *fakeOpener) { o.beginErr = busy }},
+		{"commit fails", func(o *fakeOpener) { o.commitErr = fmt.Errorf("commit: %w", io.ErrUnexpectedEOF) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, mockSchema(), GraphQLConfig{})
+			tt.setup(h.opener)
+			req := newRequest(t, http.MethodPost, h.url, strings.NewReader(`{"query":"mutation { touch }"}`))
+			req.Header.Set("Content-Type", "application/json")
+			resp, body := do(t, req)
+			res := decodeResult(t, resp, body)
+			if res.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "5" {
+				t.Errorf("status %d, Retry-After %q; want 503 and 5", res.Status, resp.Header.Get("Retry-After"))
+			}
+			if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "UNAVAILABLE" || strings.Contains(res.Raw, "inTx") {
+				t.Errorf("got %s, want one UNAVAILABLE error and no data", res.Raw)
+			}
+			if n := len(h.logs.withMessage(t, "graphql database unavailable")); n != 1 {
+				t.Errorf("logged %d warnings, want 1", n)
+			}
+			// The next request, with a working database, is an ordinary 200.
+			h.opener.mu.Lock()
+			h.opener.beginErr, h.opener.commitErr = nil, nil
+			h.opener.mu.Unlock()
+			if res := h.post(t, `mutation { touch }`, nil); res.Status != http.StatusOK || len(res.Errors) != 0 {
+				t.Errorf("after recovery: %d %s", res.Status, res.Raw)
+			}
+		})
 	}
 }
