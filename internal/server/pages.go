@@ -112,10 +112,20 @@ func (p *pages) signinRedeem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *pages) fail(w http.ResponseWriter, r *http.Request, n string, err error) {
+	if db.IsUnavailable(err) {
+		p.cfg.Logger.WarnContext(r.Context(), "sign-in page: database unavailable", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
+		setUnavailableHeaders(w.Header())
+		p.render(w, http.StatusServiceUnavailable, "signin.html.tmpl", signinCSP(n),
+			signinPage{SiteName: p.cfg.SiteName, Nonce: n, Error: pageUnavailableMessage})
+		return
+	}
 	p.cfg.Logger.ErrorContext(r.Context(), "sign-in page", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
 	p.render(w, http.StatusInternalServerError, "signin.html.tmpl", signinCSP(n),
 		signinPage{SiteName: p.cfg.SiteName, Nonce: n, Error: "Something went wrong on our side. Please try again."})
 }
+
+// pageUnavailableMessage is what a page says while the database is unavailable (503).
+const pageUnavailableMessage = "The service cannot reach its database right now. Please try again in a few seconds."
 
 // graphiql serves GraphiQL (from a CDN, pinned versions), sending the token that the
 // sign-in page stored in this browser.

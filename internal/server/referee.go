@@ -258,8 +258,15 @@ parts:
 }
 
 func (p *pages) refereeFail(w http.ResponseWriter, r *http.Request, n string, err error) {
-	p.cfg.Logger.ErrorContext(r.Context(), "referee page", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
 	data := p.refereeData(n)
+	if db.IsUnavailable(err) {
+		p.cfg.Logger.WarnContext(r.Context(), "referee page: database unavailable", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
+		data.Problem = pageUnavailableMessage
+		setUnavailableHeaders(w.Header())
+		p.render(w, http.StatusServiceUnavailable, "referee.html.tmpl", signinCSP(n), data)
+		return
+	}
+	p.cfg.Logger.ErrorContext(r.Context(), "referee page", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
 	data.Problem = "Something went wrong on our side. Please try again later."
 	p.render(w, http.StatusInternalServerError, "referee.html.tmpl", signinCSP(n), data)
 }

@@ -147,6 +147,11 @@ func (s *srv) authenticate(next http.Handler) http.Handler {
 				writeJSONError(w, http.StatusUnauthorized, string(apperr.Unauthenticated), "", apperr.MessageOf(err), RequestIDFromContext(r.Context()))
 				return
 			}
+			if db.IsUnavailable(err) {
+				s.cfg.Logger.WarnContext(r.Context(), "authenticate: database unavailable", "err", err, "request_id", RequestIDFromContext(r.Context()))
+				writeUnavailable(w, r)
+				return
+			}
 			s.cfg.Logger.ErrorContext(r.Context(), "authenticate", "err", err, "request_id", RequestIDFromContext(r.Context()))
 			writeJSONError(w, http.StatusInternalServerError, string(apperr.Internal), "", "internal error", RequestIDFromContext(r.Context()))
 			return
