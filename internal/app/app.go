@@ -205,13 +205,16 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.Placement, err = placement.New(placement.Config{
 		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
 		Organizer: cmail.Address{Name: from.Name, Email: from.Address}, CalendarDomain: public.Hostname(),
-		Wake: func() { _ = a.Jobs.Trigger(JobPlacements) },
+		Wake:  func() { _ = a.Jobs.Trigger(JobPlacements) },
+		Links: a.Auth,
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Invitation emails carry sign-in links that answer the invitation.
-	a.Auth.SetIntentHandler(a.WorkingGroups)
+	// Emails carry sign-in links that also do what the email asks: answer an invitation
+	// (membership.*), accept, decline or confirm a placement (placement.*).
+	a.Auth.RegisterIntent("membership", a.WorkingGroups)
+	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
 		a.Outbox.DispatchJob(5 * time.Second),
 		{Name: JobAuthCleanup, Interval: time.Hour, Run: func(ctx context.Context) error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -90,7 +91,9 @@ func (p *pages) signinRedeem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := audit.RequestFrom(ctx)
-	res, err := p.cfg.Auth.RedeemLoginLink(ctx, tx.Client(), r.PostForm.Get("token"), req.IP, req.UserAgent)
+	// The tx in the context lets what the link's intent does act after the commit (wake the
+	// outbox, the waiting list).
+	res, err := p.cfg.Auth.RedeemLoginLink(ent.NewTxContext(ctx, tx), tx.Client(), r.PostForm.Get("token"), req.IP, req.UserAgent)
 	if err != nil {
 		_ = tx.Rollback()
 		if ue, ok := apperr.AsUserErrors(err); ok {
