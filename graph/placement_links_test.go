@@ -92,6 +92,9 @@ func TestOfferEmailButtonsWorkThroughSignIn(t *testing.T) {
 		if text := m.TextBody(); !strings.Contains(text, "by Tuesday 2 March 2027, 17:30 (Europe/Brussels)") || !strings.Contains(text, "To accept the offer, open this link") {
 			t.Errorf("offer email lacks the deadline or the instructions:\n%s", text)
 		}
+		if got := m.Header.Get("Reply-To"); got != "office@coalition.test" {
+			t.Errorf("offer email Reply-To %q, want the contact address (here MAIL_FROM's)", got)
+		}
 		accept, decline := links[0], links[1]
 		for range 2 { // GET describes, and uses nothing up
 			if got := signinPage(t, e, http.MethodGet, accept); !strings.Contains(got, "Sign in and accept the observership at CAR-T Unit, Hôpital Saint-Exemple from 2027-04-12 to 2027-04-23.") {

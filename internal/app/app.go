@@ -156,13 +156,18 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := notify.NewRenderer(templates.FS, notify.Common{SiteName: SiteName, PublicURL: cfg.PublicURL, SupportEmail: from.Address})
+	contact := cfg.ContactEmail
+	if contact == "" {
+		contact = from.Address
+	}
+	renderer, err := notify.NewRenderer(templates.FS, notify.Common{SiteName: SiteName, PublicURL: cfg.PublicURL, SupportEmail: contact})
 	if err != nil {
 		return nil, err
 	}
 	a.Notifier, err = notify.New(notify.Config{
 		Renderer: renderer,
 		Now:      now,
+		ReplyTo:  contact,
 		// An email committed by this process goes out at once, not at the next poll.
 		Wake: func() { _ = a.Jobs.Trigger(JobOutbox) },
 	})
