@@ -266,6 +266,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Registry:       a.Registry,
 		PublicURL:      cfg.PublicURL,
 		SiteName:       SiteName,
+		ContactEmail:   contact,
 		GraphiQL:       cfg.GraphiQL,
 		Introspection:  cfg.Introspection,
 		CORSOrigins:    cfg.CORSOrigins,

@@ -57,6 +57,30 @@ func signinCSP(n string) string {
 	return "default-src 'none'; style-src 'nonce-" + n + "'; script-src 'nonce-" + n + "'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 }
 
+// homePage is the data of the home page.
+type homePage struct {
+	SiteName, Nonce, ContactEmail                   string
+	GraphQLPath, GraphQLURL, SignInPath, HealthPath string
+	GraphiQL                                        bool
+	GraphiQLPath                                    string
+}
+
+// home is the service's root: what it is, how to sign in, and its public pages, readable
+// without JavaScript (every email links here).
+func (p *pages) home(w http.ResponseWriter, _ *http.Request) {
+	n := nonce()
+	p.render(w, http.StatusOK, "home.html.tmpl", homeCSP(n), homePage{
+		SiteName: p.cfg.SiteName, Nonce: n, ContactEmail: p.cfg.ContactEmail,
+		GraphQLPath: "/graphql", GraphQLURL: strings.TrimRight(p.cfg.PublicURL, "/") + "/graphql",
+		SignInPath: "/signin", HealthPath: "/healthz", GraphiQL: p.cfg.GraphiQL, GraphiQLPath: "/graphiql",
+	})
+}
+
+// homeCSP allows the page's own style element and nothing else: no script, no form.
+func homeCSP(n string) string {
+	return "default-src 'none'; style-src 'nonce-" + n + "'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+}
+
 // signinForm shows the button that redeems the link. GET never redeems.
 func (p *pages) signinForm(w http.ResponseWriter, r *http.Request) {
 	n := nonce()

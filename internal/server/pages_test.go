@@ -99,3 +99,41 @@ func TestGraphiQLOnlyWhenEnabled(t *testing.T) {
 		t.Errorf("introspection enabled: %s", r.Body)
 	}
 }
+
+func TestHomePage(t *testing.T) {
+	for _, graphiql := range []bool{false, true} {
+		e := testkit.NewEnv(t, testkit.Dialects()[0], testkit.WithConfig(func(c *config.Config) {
+			c.GraphiQL, c.Introspection, c.ContactEmail = graphiql, graphiql, "help@coalition.test"
+		}))
+		req, _ := http.NewRequest(http.MethodGet, e.Server.URL+"/", nil)
+		code, h, body := fetch(t, req)
+		if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			t.Fatalf("GET /: %d %v", code, h)
+		}
+		for _, want := range []string{"observership programme", "coordination API", `href="/signin"`, `href="/healthz"`,
+			"requestLoginLink", e.Server.URL + "/graphql", "mailto:help@coalition.test"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("home page lacks %q:\n%s", want, body)
+			}
+		}
+		if got := strings.Contains(body, `href="/graphiql"`); got != graphiql {
+			t.Errorf("GraphiQL enabled %v, link on the home page %v", graphiql, got)
+		}
+		// Readable without JavaScript; the same headers as the other pages.
+		if strings.Contains(body, "<script") {
+			t.Errorf("home page has a script")
+		}
+		csp := h.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "script-src") {
+			t.Errorf("CSP %q", csp)
+		}
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("security headers %v", h)
+		}
+		// Only the root: other unknown paths still answer 404.
+		req, _ = http.NewRequest(http.MethodGet, e.Server.URL+"/nothing-here", nil)
+		if code, _, _ := fetch(t, req); code != http.StatusNotFound {
+			t.Errorf("GET /nothing-here: %d", code)
+		}
+	}
+}
