@@ -25,8 +25,8 @@ type Config struct {
 	PublicURL   string
 	SignInURL   string
 
-	SMTPURL      string
-	MailFrom     string
+	SMTPURL  string
+	MailFrom string
 	// ContactEmail is where people write with questions: every email's footer, the home
 	// page, and the Reply-To of emails a reply makes sense for (default: MailFrom's address).
 	ContactEmail string
