@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/rand"
+	"fmt"
 	"encoding/base64"
 	"html/template"
 	"net/http"
@@ -19,8 +20,9 @@ import (
 // open (it redeems only on POST, so mail scanners that fetch links cannot use them up) and
 // GraphiQL.
 type pages struct {
-	cfg  Config
-	tmpl *template.Template
+	cfg    Config
+	tmpl   *template.Template
+	assets map[string]graphiqlAsset
 }
 
 func newPages(cfg Config) (*pages, error) {
@@ -28,7 +30,11 @@ func newPages(cfg Config) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pages{cfg: cfg, tmpl: t}, nil
+	assets, err := graphiqlAssets()
+	if err != nil {
+		return nil, fmt.Errorf("graphiql assets: %w", err)
+	}
+	return &pages{cfg: cfg, tmpl: t, assets: assets}, nil
 }
 
 func nonce() string {
@@ -144,12 +150,12 @@ func (p *pages) fail(w http.ResponseWriter, r *http.Request, n string, err error
 		signinPage{SiteName: p.cfg.SiteName, Nonce: n, Error: "Something went wrong on our side. Please try again."})
 }
 
-// graphiql serves GraphiQL (from a CDN, pinned versions), sending the token that the
-// sign-in page stored in this browser.
+// graphiql serves GraphiQL from the binary's embedded files (graphiql.go), sending the
+// token that the sign-in page stored in this browser.
 func (p *pages) graphiql(w http.ResponseWriter, _ *http.Request) {
-	n := nonce()
-	const cdn = "https://unpkg.com"
-	csp := "default-src 'none'; script-src 'nonce-" + n + "' " + cdn + "; style-src 'unsafe-inline' " + cdn +
-		"; font-src data: " + cdn + "; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
-	p.render(w, http.StatusOK, "graphiql.html.tmpl", csp, struct{ SiteName, Nonce, Endpoint string }{p.cfg.SiteName, n, "/graphql"})
+	a := p.assets
+	p.render(w, http.StatusOK, "graphiql.html.tmpl", graphiqlCSP, struct {
+		SiteName, Endpoint, CSS, PageCSS, React, ReactDOM, GraphiQL, Init string
+	}{p.cfg.SiteName, "/graphql", graphiqlURL(a, "graphiql.min.css"), graphiqlURL(a, "page.css"), graphiqlURL(a, "react.production.min.js"),
+		graphiqlURL(a, "react-dom.production.min.js"), graphiqlURL(a, "graphiql.min.js"), graphiqlURL(a, "init.js")})
 }

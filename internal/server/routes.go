@@ -34,6 +34,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.HandleFunc("POST "+refereePath, p.refereeUpload)
 	if s.cfg.GraphiQL {
 		mux.HandleFunc("GET /graphiql", p.graphiql)
+		mux.HandleFunc("GET "+graphiqlAssetsPath+"{name}", graphiqlAssetHandler(p.assets))
 	}
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
