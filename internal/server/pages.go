@@ -2,8 +2,8 @@ package server
 
 import (
 	"crypto/rand"
-	"fmt"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
