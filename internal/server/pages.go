@@ -16,9 +16,9 @@ import (
 	"github.com/gocart-coalition/coalition/templates"
 )
 
-// pages renders the service's own minimal web pages: the sign-in page that emailed links
-// open (it redeems only on POST, so mail scanners that fetch links cannot use them up) and
-// GraphiQL.
+// pages renders the service's own minimal web pages: the home page, the sign-in page that
+// emailed links open (it redeems only on POST, so mail scanners that fetch links cannot use
+// them up) and GraphiQL.
 type pages struct {
 	cfg    Config
 	tmpl   *template.Template
