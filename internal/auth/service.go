@@ -47,12 +47,12 @@ type Config struct {
 type Service struct {
 	cfg     Config
 	log     *slog.Logger
-	intents IntentHandler
+	intents map[string]IntentHandler // by prefix: "membership" runs "membership.accept:…"
 }
 
 // IntentHandler carries out what a sign-in link does besides signing in (its intent, e.g.
-// "membership.accept:mbr_…"). Domain packages implement it and the wiring registers it
-// with SetIntentHandler, so auth does not depend on them.
+// "membership.accept:mbr_…"). Domain packages implement it and the wiring registers one
+// per prefix with RegisterIntent, so auth does not depend on them.
 type IntentHandler interface {
 	// RunIntent does intent as u, who has just signed in, inside the sign-in's transaction
 	// (ctx carries u as the viewer). It returns a message for the person. An intent that
@@ -66,9 +66,31 @@ type IntentHandler interface {
 	DescribeIntent(ctx context.Context, intent string) string
 }
 
-// SetIntentHandler registers what runs the intents of sign-in links. Call it while wiring,
-// before the service handles requests.
-func (s *Service) SetIntentHandler(h IntentHandler) { s.intents = h }
+// RegisterIntent registers h to run the intents that start with prefix and a dot (prefix
+// "placement" runs "placement.accept:plc_…"). Call it while wiring, before the service
+// handles requests; registering a prefix twice, an empty prefix or one with a dot or a
+// colon panics (a wiring mistake).
+func (s *Service) RegisterIntent(prefix string, h IntentHandler) {
+	if prefix == "" || strings.ContainsAny(prefix, ".:") || h == nil {
+		panic(fmt.Sprintf("auth: bad intent prefix %q or nil handler", prefix))
+	}
+	if s.intents == nil {
+		s.intents = map[string]IntentHandler{}
+	}
+	if _, dup := s.intents[prefix]; dup {
+		panic(fmt.Sprintf("auth: intent prefix %q registered twice", prefix))
+	}
+	s.intents[prefix] = h
+}
+
+// intentHandler is the handler registered for intent's prefix, or nil.
+func (s *Service) intentHandler(intent string) IntentHandler {
+	prefix, _, ok := strings.Cut(intent, ".")
+	if !ok {
+		return nil
+	}
+	return s.intents[prefix]
+}
 
 // New checks cfg and returns the service.
 func New(cfg Config) (*Service, error) {
@@ -229,7 +251,7 @@ func (s *Service) IssueIntentLink(ctx context.Context, tx *ent.Client, u *ent.Us
 // link and for one that is unknown, used or expired (redeeming then says why).
 func (s *Service) DescribeLink(ctx context.Context, secret string) (string, error) {
 	secret = strings.TrimSpace(secret)
-	if secret == "" || s.intents == nil {
+	if secret == "" || len(s.intents) == 0 {
 		return "", nil
 	}
 	sys := viewer.NewSystemContext(ctx)
@@ -243,7 +265,11 @@ func (s *Service) DescribeLink(ctx context.Context, secret string) (string, erro
 	if link.Intent == "" || link.UsedAt != nil || !s.now().Before(link.ExpiresAt) {
 		return "", nil
 	}
-	return s.intents.DescribeIntent(sys, link.Intent), nil
+	h := s.intentHandler(link.Intent)
+	if h == nil {
+		return "", nil
+	}
+	return h.DescribeIntent(sys, link.Intent), nil
 }
 
 func (s *Service) linkURL(secret string) string {
@@ -353,13 +379,13 @@ func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, i
 	in := &SignIn{Token: token, ExpiresAt: sess.ExpiresAt, User: u, Session: sess, Created: created}
 	if link.Intent != "" {
 		in.Message = "This link's action is no longer available; you are signed in."
-		if s.intents != nil {
+		if h := s.intentHandler(link.Intent); h != nil {
 			// The intent acts as the person who just signed in, in this transaction.
 			uctx := viewer.NewContext(ctx, viewer.Viewer{
 				Kind: viewer.User, UserID: string(u.ID), Email: u.Email, Roles: u.Roles,
 				Scopes: viewer.AllScopes, SessionID: string(sess.ID),
 			})
-			if in.Message, err = s.intents.RunIntent(uctx, tx, u, link.Intent); err != nil {
+			if in.Message, err = h.RunIntent(uctx, tx, u, link.Intent); err != nil {
 				return nil, fmt.Errorf("run intent of login link %s: %w", link.ID, err)
 			}
 		}

@@ -446,6 +446,25 @@ func (s *Service) mailPlacementICS(ctx context.Context, tx *ent.Client, l *loade
 	if l.p.ProposedStart != nil {
 		data.ProposedStart, data.ProposedEnd = day(*l.p.ProposedStart), day(*l.p.ProposedEnd)
 	}
+	// The buttons of emails that ask for an action: sign-in links that also do it.
+	var err error
+	switch {
+	case kind == notify.PlacementWaitlistOffer && data.ToTrainee:
+		data.AcceptURL, data.DeclineURL, err = s.offerLinks(ctx, tx, to, l.p)
+	case kind == notify.PlacementDatesProposed && data.ToTrainee:
+		var links []string
+		if links, err = s.issueLinks(ctx, tx, to, l.p, LinkTTL, IntentAcceptDates, IntentDeclineDates); err == nil {
+			data.AcceptURL, data.DeclineURL = links[0], links[1]
+		}
+	case kind == notify.PlacementAccepted && !data.ToTrainee:
+		var links []string
+		if links, err = s.issueLinks(ctx, tx, to, l.p, LinkTTL, IntentConfirm); err == nil {
+			data.ConfirmURL = links[0]
+		}
+	}
+	if err != nil {
+		return err
+	}
 	key := fmt.Sprintf("placement:%s:%s:%d:%s:%s", l.p.ID, kind, l.p.Sequence, l.p.UpdatedAt.UTC().Format(time.RFC3339Nano), to.ID)
 	return s.cfg.Notifier.Placement(ctx, tx, notify.Recipient{Email: to.Email, Name: to.Name, Suppressed: to.Disabled}, data, ics, key)
 }

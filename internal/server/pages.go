@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -17,12 +18,13 @@ import (
 	"github.com/gocart-coalition/coalition/templates"
 )
 
-// pages renders the service's own minimal web pages: the sign-in page that emailed links
-// open (it redeems only on POST, so mail scanners that fetch links cannot use them up) and
-// GraphiQL.
+// pages renders the service's own minimal web pages: the home page, the sign-in page that
+// emailed links open (it redeems only on POST, so mail scanners that fetch links cannot use
+// them up) and GraphiQL.
 type pages struct {
-	cfg  Config
-	tmpl *template.Template
+	cfg    Config
+	tmpl   *template.Template
+	assets map[string]graphiqlAsset
 }
 
 func newPages(cfg Config) (*pages, error) {
@@ -30,7 +32,11 @@ func newPages(cfg Config) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pages{cfg: cfg, tmpl: t}, nil
+	assets, err := graphiqlAssets()
+	if err != nil {
+		return nil, fmt.Errorf("graphiql assets: %w", err)
+	}
+	return &pages{cfg: cfg, tmpl: t, assets: assets}, nil
 }
 
 func nonce() string {
@@ -57,6 +63,30 @@ func (p *pages) render(w http.ResponseWriter, status int, name, csp string, data
 
 func signinCSP(n string) string {
 	return "default-src 'none'; style-src 'nonce-" + n + "'; script-src 'nonce-" + n + "'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+}
+
+// homePage is the data of the home page.
+type homePage struct {
+	SiteName, Nonce, ContactEmail                   string
+	GraphQLPath, GraphQLURL, SignInPath, HealthPath string
+	GraphiQL                                        bool
+	GraphiQLPath                                    string
+}
+
+// home is the service's root: what it is, how to sign in, and its public pages, readable
+// without JavaScript (every email links here).
+func (p *pages) home(w http.ResponseWriter, _ *http.Request) {
+	n := nonce()
+	p.render(w, http.StatusOK, "home.html.tmpl", homeCSP(n), homePage{
+		SiteName: p.cfg.SiteName, Nonce: n, ContactEmail: p.cfg.ContactEmail,
+		GraphQLPath: "/graphql", GraphQLURL: strings.TrimRight(p.cfg.PublicURL, "/") + "/graphql",
+		SignInPath: "/signin", HealthPath: "/healthz", GraphiQL: p.cfg.GraphiQL, GraphiQLPath: "/graphiql",
+	})
+}
+
+// homeCSP allows the page's own style element and nothing else: no script, no form.
+func homeCSP(n string) string {
+	return "default-src 'none'; style-src 'nonce-" + n + "'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
 }
 
 // signinForm shows the button that redeems the link. GET never redeems.
@@ -127,12 +157,12 @@ func (p *pages) fail(w http.ResponseWriter, r *http.Request, n string, err error
 // pageUnavailableMessage is what a page says while the database is unavailable (503).
 const pageUnavailableMessage = "The service cannot reach its database right now. Please try again in a few seconds."
 
-// graphiql serves GraphiQL (from a CDN, pinned versions), sending the token that the
-// sign-in page stored in this browser.
+// graphiql serves GraphiQL from the binary's embedded files (graphiql.go), sending the
+// token that the sign-in page stored in this browser.
 func (p *pages) graphiql(w http.ResponseWriter, _ *http.Request) {
-	n := nonce()
-	const cdn = "https://unpkg.com"
-	csp := "default-src 'none'; script-src 'nonce-" + n + "' " + cdn + "; style-src 'unsafe-inline' " + cdn +
-		"; font-src data: " + cdn + "; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
-	p.render(w, http.StatusOK, "graphiql.html.tmpl", csp, struct{ SiteName, Nonce, Endpoint string }{p.cfg.SiteName, n, "/graphql"})
+	a := p.assets
+	p.render(w, http.StatusOK, "graphiql.html.tmpl", graphiqlCSP, struct {
+		SiteName, Endpoint, CSS, PageCSS, React, ReactDOM, GraphiQL, Init string
+	}{p.cfg.SiteName, "/graphql", graphiqlURL(a, "graphiql.min.css"), graphiqlURL(a, "page.css"), graphiqlURL(a, "react.production.min.js"),
+		graphiqlURL(a, "react-dom.production.min.js"), graphiqlURL(a, "graphiql.min.js"), graphiqlURL(a, "init.js")})
 }

@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -92,10 +94,90 @@ func TestGraphiQLOnlyWhenEnabled(t *testing.T) {
 	on := testkit.NewEnv(t, testkit.Dialects()[0], testkit.WithConfig(func(c *config.Config) { c.GraphiQL, c.Introspection = true, true }))
 	req, _ = http.NewRequest(http.MethodGet, on.Server.URL+"/graphiql", nil)
 	code, h, body := fetch(t, req)
-	if code != 200 || !strings.Contains(body, "GraphiQL.createFetcher") || !strings.Contains(h.Get("Content-Security-Policy"), "connect-src 'self'") {
+	if code != 200 || !strings.Contains(h.Get("Content-Security-Policy"), "connect-src 'self'") {
 		t.Errorf("GraphiQL enabled: %d %v", code, h)
+	}
+	// Everything the page loads is same-origin (no CDN), and its CSP allows nothing else.
+	csp := h.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'self'", "script-src 'self';", "style-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "http") || strings.Contains(csp, "unpkg") || strings.Contains(csp, "nonce") || strings.Contains(csp, "unsafe") {
+		t.Errorf("CSP allows more than this origin: %q", csp)
+	}
+	refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(body, -1)
+	if len(refs) != 6 || strings.Contains(body, "<script>") || strings.Contains(body, "<style") {
+		t.Errorf("GraphiQL page: %d references or inline code:\n%s", len(refs), body)
+	}
+	types := map[string]string{}
+	for _, ref := range refs {
+		u := html.UnescapeString(ref[1])
+		if !strings.HasPrefix(u, "/graphiql/assets/") || !strings.Contains(u, "?v=") {
+			t.Errorf("GraphiQL page references %q, not a same-origin asset", u)
+			continue
+		}
+		req, _ := http.NewRequest(http.MethodGet, on.Server.URL+u, nil)
+		code, ah, asset := fetch(t, req)
+		if code != 200 || len(asset) == 0 || !strings.Contains(ah.Get("Cache-Control"), "max-age=31536000") || ah.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: %d %v", u, code, ah)
+		}
+		types[u[len("/graphiql/assets/"):strings.Index(u, "?")]] = ah.Get("Content-Type")
+	}
+	for name, want := range map[string]string{"react.production.min.js": "text/javascript", "react-dom.production.min.js": "text/javascript",
+		"graphiql.min.js": "text/javascript", "init.js": "text/javascript", "graphiql.min.css": "text/css", "page.css": "text/css"} {
+		if !strings.HasPrefix(types[name], want) {
+			t.Errorf("%s: Content-Type %q, want %s", name, types[name], want)
+		}
+	}
+	req, _ = http.NewRequest(http.MethodGet, on.Server.URL+"/graphiql/assets/SHA256SUMS", nil)
+	if code, _, _ := fetch(t, req); code != http.StatusNotFound {
+		t.Errorf("the manifest is served: %d", code)
+	}
+	req, _ = http.NewRequest(http.MethodGet, off.Server.URL+"/graphiql/assets/init.js", nil)
+	if code, _, _ := fetch(t, req); code != http.StatusNotFound {
+		t.Errorf("assets served with GraphiQL off: %d", code)
 	}
 	if r := on.Anonymous().Do(`{ __schema { queryType { name } } }`, nil); len(r.Errors) != 0 {
 		t.Errorf("introspection enabled: %s", r.Body)
+	}
+}
+
+func TestHomePage(t *testing.T) {
+	for _, graphiql := range []bool{false, true} {
+		e := testkit.NewEnv(t, testkit.Dialects()[0], testkit.WithConfig(func(c *config.Config) {
+			c.GraphiQL, c.Introspection, c.ContactEmail = graphiql, graphiql, "help@coalition.test"
+		}))
+		req, _ := http.NewRequest(http.MethodGet, e.Server.URL+"/", nil)
+		code, h, body := fetch(t, req)
+		if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			t.Fatalf("GET /: %d %v", code, h)
+		}
+		for _, want := range []string{"observership programme", "coordination API", `href="/signin"`, `href="/healthz"`,
+			"requestLoginLink", e.Server.URL + "/graphql", "mailto:help@coalition.test"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("home page lacks %q:\n%s", want, body)
+			}
+		}
+		if got := strings.Contains(body, `href="/graphiql"`); got != graphiql {
+			t.Errorf("GraphiQL enabled %v, link on the home page %v", graphiql, got)
+		}
+		// Readable without JavaScript; the same headers as the other pages.
+		if strings.Contains(body, "<script") {
+			t.Errorf("home page has a script")
+		}
+		csp := h.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "script-src") {
+			t.Errorf("CSP %q", csp)
+		}
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("security headers %v", h)
+		}
+		// Only the root: other unknown paths still answer 404.
+		req, _ = http.NewRequest(http.MethodGet, e.Server.URL+"/nothing-here", nil)
+		if code, _, _ := fetch(t, req); code != http.StatusNotFound {
+			t.Errorf("GET /nothing-here: %d", code)
+		}
 	}
 }

@@ -27,12 +27,14 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.Handle("POST /graphql", graphqlUploads(s.cfg.MaxUploadBytes, gql))
 	mux.Handle("GET /graphql", gql)
 	mux.Handle("GET /documents/{id}", s.authenticate(http.HandlerFunc(s.document)))
+	mux.HandleFunc("GET /{$}", p.home)
 	mux.HandleFunc("GET /signin", p.signinForm)
 	mux.HandleFunc("POST /signin", p.signinRedeem)
 	mux.HandleFunc("GET "+refereePath, p.refereeForm)
 	mux.HandleFunc("POST "+refereePath, p.refereeUpload)
 	if s.cfg.GraphiQL {
 		mux.HandleFunc("GET /graphiql", p.graphiql)
+		mux.HandleFunc("GET "+graphiqlAssetsPath+"{name}", graphiqlAssetHandler(p.assets))
 	}
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

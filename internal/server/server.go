@@ -46,8 +46,10 @@ type Config struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
 
-	PublicURL      string
-	SiteName       string
+	PublicURL string
+	SiteName  string
+	// ContactEmail is where people write with questions (the home page shows it).
+	ContactEmail   string
 	GraphiQL       bool
 	Introspection  bool
 	CORSOrigins    []string

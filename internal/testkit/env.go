@@ -68,6 +68,7 @@ func newEnv(tb testing.TB, d *db.DB, q *QueryCounter, opts ...EnvOption) *Env {
 	cfg.DataDir = tb.TempDir()
 	cfg.DatabaseURL = "unused: the test passes its database"
 	cfg.MailFrom = "CAR-T Coalition <office@coalition.test>"
+	cfg.ContactEmail = "" // falls back to MailFrom's address, as in serve without the variable
 	cfg.MailWorkers = 2
 	for _, o := range opts {
 		o(&cfg)
