@@ -137,7 +137,9 @@ func TestRevokedRoleTakesAwayEveryPowerItGave(t *testing.T) {
 					t.Errorf("%s with %s: refused, want allowed", c.name, rule.role)
 				}
 			}
-			var out struct{ RevokeRole struct{ UserErrors []userErr } }
+			var out struct {
+				RevokeRole struct{ UserErrors []userErr }
+			}
 			boss.MustDo(revokeRoleM, map[string]any{"id": rule.userID, "r": string(rule.role)}, &out)
 			if len(out.RevokeRole.UserErrors) > 0 {
 				t.Fatalf("revoke %s: %+v", rule.role, out.RevokeRole.UserErrors)

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
@@ -16,6 +14,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -45,16 +44,10 @@ func (s *Service) CreateUser(ctx context.Context, tx *ent.Client, in CreateUserI
 		return nil, err
 	}
 	var errs apperr.UserErrors
-	addr := NormaliseEmail(in.Email)
-	if addr == "" {
-		errs.Add(apperr.CodeInvalid, "Enter a valid email address.", "input", "email")
-	}
-	name := strings.TrimSpace(in.Name)
-	switch {
-	case name == "":
-		errs.Add(apperr.CodeRequired, "Enter the person's name.", "input", "name")
-	case utf8.RuneCountInString(name) > maxNameLen:
-		errs.Add(apperr.CodeTooLong, fmt.Sprintf("The name can be at most %d characters.", maxNameLen), "input", "name")
+	addr := check.Email(&errs, in.Email, check.Path("email"))
+	name := check.RequiredText(&errs, in.Name, maxNameLen, "The name", "Enter the person's name.", check.Path("name"))
+	if check.HasControl(name) {
+		errs.Add(apperr.CodeInvalid, "The name must be a single line of text without invisible characters.", check.Path("name")...)
 	}
 	roles := normaliseRoles(in.Roles)
 	if len(roles) == 0 {
@@ -215,12 +208,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, tx *ent.Client, in CreateA
 		return nil, "", err
 	}
 	var errs apperr.UserErrors
-	name := strings.TrimSpace(in.Name)
-	switch {
-	case name == "":
-		errs.Add(apperr.CodeRequired, "Name the token after what it is for.", "input", "name")
-	case utf8.RuneCountInString(name) > maxTokenNameLen:
-		errs.Add(apperr.CodeTooLong, fmt.Sprintf("The name can be at most %d characters.", maxTokenNameLen), "input", "name")
+	name := check.RequiredText(&errs, in.Name, maxTokenNameLen, "The name", "Name the token after what it is for.", check.Path("name"))
+	if check.HasControl(name) {
+		errs.Add(apperr.CodeInvalid, "The name must be a single line of text without invisible characters.", check.Path("name")...)
 	}
 	var scopes []viewer.Scope
 	for _, sc := range viewer.AllScopes {

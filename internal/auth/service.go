@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/clip"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -108,9 +109,10 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 // account simply gets no email. Returns UserErrors for a malformed address or when the
 // address or the client address has asked too often.
 func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, ip string) error {
-	addr := NormaliseEmail(email)
-	if addr == "" {
-		return apperr.Invalid(apperr.CodeInvalid, "Enter a valid email address.", "input", "email")
+	var errs apperr.UserErrors
+	addr := check.Email(&errs, email, check.Path("email"))
+	if err := errs.Err(); err != nil {
+		return err
 	}
 	sys := viewer.NewSystemContext(ctx)
 	now := s.now()
@@ -183,7 +185,10 @@ func (s *Service) IssueLoginLink(ctx context.Context, tx *ent.Client, email stri
 	if !viewer.FromContext(ctx).IsSystem() {
 		return "", apperr.ErrForbidden
 	}
-	addr := NormaliseEmail(email)
+	addr, err := check.NormaliseEmail(email)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", email, err)
+	}
 	sys := viewer.NewSystemContext(ctx)
 	u, err := tx.User.Query().Where(user.Email(addr)).Only(sys)
 	if err != nil {
