@@ -1,8 +1,10 @@
 package graph_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/internal/testkit"
@@ -74,6 +76,95 @@ func TestInvisibleCharactersInAddressesAndNamesAreRefused(t *testing.T) {
 		}
 		if after := snapshot(t, e); after != usersBefore {
 			t.Errorf("refused input changed the users:\n%s\n%s", usersBefore, after)
+		}
+	})
+}
+
+// aliasedRedeems is one request redeeming each token under its own alias t0, t1, ….
+func aliasedRedeems(tokens ...string) string {
+	var b strings.Builder
+	b.WriteString("mutation {")
+	for i, tok := range tokens {
+		fmt.Fprintf(&b, ` t%d: redeemLoginLink(input: {token: %q}) { sessionToken userErrors { code } }`, i, tok)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+// redeemCodes runs aliasedRedeems and returns each alias's first user error code, or "OK"
+// for a sign-in.
+func redeemCodes(t *testing.T, c *testkit.Client, tokens ...string) []string {
+	t.Helper()
+	var out map[string]struct {
+		SessionToken *string
+		UserErrors   []struct{ Code string }
+	}
+	c.MustDo(aliasedRedeems(tokens...), nil, &out)
+	codes := make([]string, len(tokens))
+	for i := range tokens {
+		p := out[fmt.Sprintf("t%d", i)]
+		switch {
+		case p.SessionToken != nil:
+			codes[i] = "OK"
+		case len(p.UserErrors) > 0:
+			codes[i] = p.UserErrors[0].Code
+		}
+	}
+	return codes
+}
+
+// TestAliasedSignInGuessesAreLimited: a request naming redeemLoginLink hundreds of times is
+// refused whole before anything runs; failed redemptions count per client address, one by
+// one, so once the budget (20 per 15 minutes) is spent the remaining aliases of a request
+// are refused unseen (RATE_LIMITED), a valid link among them included (and not used up),
+// until the window has passed.
+func TestAliasedSignInGuessesAreLimited(t *testing.T) {
+	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
+		anon := e.Anonymous()
+		guess := func(i int) string { return fmt.Sprintf("guess-%03d", i) }
+		many := make([]string, 200)
+		for i := range many {
+			many[i] = guess(i)
+		}
+		r := anon.Do(aliasedRedeems(many...), nil)
+		if r.Code() != "BAD_REQUEST" || r.Errors[0].Extensions["reason"] != "FIELD_REPEATED" || string(r.Data) != "" && string(r.Data) != "null" {
+			t.Fatalf("200 aliases: %s, want BAD_REQUEST FIELD_REPEATED and no data", r.Body)
+		}
+		// Nothing of that request was evaluated: the whole budget is left.
+		for round := range 3 {
+			codes := redeemCodes(t, anon, guess(5*round), guess(5*round+1), guess(5*round+2), guess(5*round+3), guess(5*round+4))
+			if strings.Join(codes, " ") != "INVALID INVALID INVALID INVALID INVALID" {
+				t.Fatalf("round %d: %v, want every guess evaluated", round, codes)
+			}
+		}
+		e.NewUser("real.person@example.org", "Real Person")
+		link, err := e.App.Auth.IssueLoginLink(e.System(), e.DB.Client, "real.person@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		valid := tokenOf(t, link)
+		// 15 failures so far: the next 5 are evaluated, the rest refused unseen.
+		codes := redeemCodes(t, anon, guess(15), guess(16), guess(17), guess(18), guess(19))
+		if strings.Join(codes, " ") != "INVALID INVALID INVALID INVALID INVALID" {
+			t.Fatalf("up to the limit: %v", codes)
+		}
+		codes = redeemCodes(t, anon, guess(20), valid)
+		if strings.Join(codes, " ") != "RATE_LIMITED RATE_LIMITED" {
+			t.Fatalf("past the limit: %v, want every alias refused", codes)
+		}
+		// The valid link was not looked at: it is still unused.
+		if n, err := e.DB.Client.LoginLink.Query().Where(loginlink.Email("real.person@example.org"), loginlink.UsedAtIsNil()).Count(e.System()); err != nil || n != 1 {
+			t.Fatalf("the valid link was used up by a refused attempt: %d unused, %v", n, err)
+		}
+		// The window passes: attempts are evaluated again.
+		e.Clock.Advance(15*time.Minute + time.Second)
+		link2, err := e.App.Auth.IssueLoginLink(e.System(), e.DB.Client, "real.person@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = redeemCodes(t, anon, guess(21), tokenOf(t, link2))
+		if strings.Join(codes, " ") != "INVALID OK" {
+			t.Fatalf("after the window: %v", codes)
 		}
 	})
 }
