@@ -46,7 +46,7 @@ type Config struct {
 	// attempt is checked before it is evaluated, so guesses past the limit are refused
 	// unseen, one by one, however they are batched. Counted in this process's memory.
 	RedeemFailuresPerIP int
-	Logger                      *slog.Logger
+	Logger              *slog.Logger
 }
 
 // Service is the auth service.
