@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/app"
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -40,9 +41,9 @@ func runUser(ctx context.Context, e env, args []string) error {
 	if len(rest) != 1 {
 		return fmt.Errorf("user create: want exactly one EMAIL")
 	}
-	email := auth.NormaliseEmail(rest[0])
-	if email == "" {
-		return fmt.Errorf("user create: %q is not a valid email address", rest[0])
+	email, err := check.NormaliseEmail(rest[0])
+	if err != nil {
+		return fmt.Errorf("user create: %q: %w", rest[0], err)
 	}
 	roles := []viewer.Role{}
 	if staff {

@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/clip"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -40,7 +41,12 @@ type Config struct {
 	// (defaults 5 and 30 per 15 minutes).
 	PerAddressLimit, PerIPLimit int
 	RateWindow                  time.Duration
-	Logger                      *slog.Logger
+	// RedeemFailuresPerIP caps failed sign-in link redemptions (an unknown, used or expired
+	// link, a disabled account) per client address per RateWindow (default 20). Every
+	// attempt is checked before it is evaluated, so guesses past the limit are refused
+	// unseen, one by one, however they are batched. Counted in this process's memory.
+	RedeemFailuresPerIP int
+	Logger              *slog.Logger
 }
 
 // Service is the auth service.
@@ -48,6 +54,8 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	intents map[string]IntentHandler // by prefix: "membership" runs "membership.accept:…"
+	// redeemFailures counts failed redemptions per client address.
+	redeemFailures *failureLimiter
 }
 
 // IntentHandler carries out what a sign-in link does besides signing in (its intent, e.g.
@@ -116,10 +124,16 @@ func New(cfg Config) (*Service, error) {
 	if cfg.RateWindow <= 0 {
 		cfg.RateWindow = 15 * time.Minute
 	}
+	if cfg.RedeemFailuresPerIP <= 0 {
+		cfg.RedeemFailuresPerIP = 20
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, log: cfg.Logger.With("op", "auth")}, nil
+	return &Service{
+		cfg: cfg, log: cfg.Logger.With("op", "auth"),
+		redeemFailures: newFailureLimiter(cfg.RedeemFailuresPerIP, cfg.RateWindow),
+	}, nil
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
@@ -130,9 +144,10 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 // account simply gets no email. Returns UserErrors for a malformed address or when the
 // address or the client address has asked too often.
 func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, ip string) error {
-	addr := NormaliseEmail(email)
-	if addr == "" {
-		return apperr.Invalid(apperr.CodeInvalid, "Enter a valid email address.", "input", "email")
+	var errs apperr.UserErrors
+	addr := check.Email(&errs, email, check.Path("email"))
+	if err := errs.Err(); err != nil {
+		return err
 	}
 	sys := viewer.NewSystemContext(ctx)
 	now := s.now()
@@ -205,7 +220,10 @@ func (s *Service) IssueLoginLink(ctx context.Context, tx *ent.Client, email stri
 	if !viewer.FromContext(ctx).IsSystem() {
 		return "", apperr.ErrForbidden
 	}
-	addr := NormaliseEmail(email)
+	addr, err := check.NormaliseEmail(email)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", email, err)
+	}
 	sys := viewer.NewSystemContext(ctx)
 	u, err := tx.User.Query().Where(user.Email(addr)).Only(sys)
 	if err != nil {
@@ -295,8 +313,23 @@ type SignIn struct {
 
 // RedeemLoginLink exchanges a link secret for a session, creating a trainee account on the
 // first sign-in of an address. A link works once and for LinkTTL. Returns UserErrors for an
-// unknown, used or expired link and for a disabled account.
-func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, ip, userAgent string) (*SignIn, error) {
+// unknown, used or expired link and for a disabled account, and RATE_LIMITED, without
+// looking at the link, once the client address ip has failed RedeemFailuresPerIP times in
+// the window.
+func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, ip, userAgent string) (in *SignIn, err error) {
+	now := s.now()
+	if !s.redeemFailures.allow(ip, now) {
+		return nil, apperr.Invalid(apperr.CodeRateLimited, "Too many sign-in attempts failed from your network. Wait a few minutes and use the link of your most recent email.", "input", "token")
+	}
+	defer func() {
+		if _, refused := apperr.AsUserErrors(err); refused {
+			s.redeemFailures.fail(ip, now)
+		}
+	}()
+	return s.redeem(ctx, tx, secret, ip, userAgent)
+}
+
+func (s *Service) redeem(ctx context.Context, tx *ent.Client, secret, ip, userAgent string) (*SignIn, error) {
 	sys := viewer.NewSystemContext(ctx)
 	now := s.now()
 	secret = strings.TrimSpace(secret)

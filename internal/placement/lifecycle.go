@@ -76,6 +76,8 @@ func (s *Service) loadAs(sys context.Context, tx *ent.Client, p *ent.Placement) 
 	if l.coords, err = l.centre.QueryCoordinators().Where(user.Disabled(false)).Order(user.ByID()).All(sys); err != nil {
 		return nil, fmt.Errorf("load coordinators: %w", err)
 	}
+	// Only those holding the role act for the centre and hear about its placements.
+	l.coords = slices.DeleteFunc(l.coords, func(u *ent.User) bool { return !slices.Contains(u.Roles, viewer.RoleHostCoordinator) })
 	if l.t, err = tx.User.Get(sys, p.TraineeID); err != nil {
 		return nil, fmt.Errorf("load trainee: %w", err)
 	}
@@ -85,15 +87,24 @@ func (s *Service) loadAs(sys context.Context, tx *ent.Client, p *ent.Placement) 
 	return l, nil
 }
 
-// isTrainee, isHost: who the caller is to the placement.
+// isTrainee, isHost: who the caller is to the placement, acting through their role: the
+// TRAINEE role for the trainee, HOST_COORDINATOR for the centre's coordinators (being
+// listed as the centre's coordinator is not enough once the role is revoked).
 func isTrainee(ctx context.Context, p *ent.Placement) bool {
+	return viewer.FromContext(ctx).HasRole(viewer.RoleTrainee) && isOwner(ctx, p)
+}
+
+// isOwner reports whether the caller is the placement's trainee, whatever their roles: a
+// person keeps reading their own placement (and report) after the TRAINEE role is revoked,
+// but acts on it only through the role (isTrainee).
+func isOwner(ctx context.Context, p *ent.Placement) bool {
 	v := viewer.FromContext(ctx)
 	return v.Kind == viewer.User && v.UserID == string(p.TraineeID)
 }
 
 func isHost(ctx context.Context, l *loaded) bool {
 	v := viewer.FromContext(ctx)
-	return v.Kind == viewer.User && slices.ContainsFunc(l.coords, func(u *ent.User) bool { return string(u.ID) == v.UserID })
+	return v.HasRole(viewer.RoleHostCoordinator) && slices.ContainsFunc(l.coords, func(u *ent.User) bool { return string(u.ID) == v.UserID })
 }
 
 func isStaff(ctx context.Context) bool {
@@ -389,7 +400,7 @@ func (s *Service) SubmitReport(ctx context.Context, tx *ent.Client, id pulid.ID,
 
 // Report returns the trainee's report to the trainee and staff; nil to anyone else.
 func (s *Service) Report(ctx context.Context, p *ent.Placement) *string {
-	if isStaff(ctx) || isTrainee(ctx, p) {
+	if isStaff(ctx) || isOwner(ctx, p) {
 		return &p.Report
 	}
 	return nil

@@ -415,6 +415,9 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 			coming = append(coming, who)
 		}
 		for _, u := range centre.Edges.Coordinators {
+			if !slices.Contains(u.Roles, viewer.RoleHostCoordinator) {
+				continue // the role was revoked: the trainees' names are no longer theirs to read
+			}
 			err := s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: u.Email, Name: u.Name}, notify.MatchResultData{
 				Kind: notify.MatchHost, Name: u.Name, CallTitle: c.Title, CentreName: centre.Name,
 				Start: when(sl.StartDate), End: when(sl.EndDate), Trainees: coming,

@@ -47,8 +47,10 @@ func nonce() string {
 
 type signinPage struct {
 	SiteName, Nonce, Action, Token, Error string
-	Done, GraphiQL                        bool
-	Name, Email, ExpiresAt, GraphiQLPath  string
+	// FormToken binds the form to this page and browser (formguard.go).
+	FormToken                            string
+	Done, GraphiQL                       bool
+	Name, Email, ExpiresAt, GraphiQLPath string
 	// Intent says what the button does besides signing in (GET); Message what it did (POST).
 	Intent, Message string
 }
@@ -103,17 +105,30 @@ func (p *pages) signinForm(w http.ResponseWriter, r *http.Request) {
 			p.cfg.Logger.WarnContext(r.Context(), "describe sign-in link", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
 		}
 		data.Intent = intent
+		data.FormToken = p.issueFormToken(w, r, purposeSignIn, data.Token)
 	}
 	p.render(w, status, "signin.html.tmpl", signinCSP(n), data)
 }
 
-// signinRedeem redeems the link (POST) and shows the session token.
+// signinRedeem redeems the link (POST) and shows the session token. The form must come
+// from this service's page (sameOrigin) and carry the token that page put in it for this
+// browser and link (formguard.go); otherwise nothing is looked up and the answer is 403.
 func (p *pages) signinRedeem(w http.ResponseWriter, r *http.Request) {
 	n := nonce()
 	data := signinPage{SiteName: p.cfg.SiteName, Nonce: n, Action: "/signin"}
+	if !p.sameOrigin(r) {
+		data.Error = "This sign-in form was sent from another site, so it was not used. Open the link from your sign-in email and press the button there."
+		p.render(w, http.StatusForbidden, "signin.html.tmpl", signinCSP(n), data)
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		data.Error = "The form could not be read."
 		p.render(w, http.StatusBadRequest, "signin.html.tmpl", signinCSP(n), data)
+		return
+	}
+	if !validFormToken(r, purposeSignIn, r.PostForm.Get("token"), r.PostForm.Get(formTokenField)) {
+		data.Error = "This sign-in form was not opened from your sign-in email in this browser, or your browser refused its cookie. Open the link from your sign-in email again and press the button there."
+		p.render(w, http.StatusForbidden, "signin.html.tmpl", signinCSP(n), data)
 		return
 	}
 	ctx := r.Context()

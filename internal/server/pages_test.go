@@ -4,6 +4,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -52,11 +53,9 @@ func TestSignInPageRedeemsOnlyOnPost(t *testing.T) {
 			t.Fatalf("unused links = %d (%v), want 1 after GETs", unused, err)
 		}
 
+		browser := openSignIn(t, link)
 		post := func() (int, string) {
-			req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/signin", strings.NewReader(url.Values{"token": {token}}.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			code, _, body := fetch(t, req)
-			return code, body
+			return browser.post(t, e.Server.URL, url.Values{"token": {token}, "form_token": {browser.formToken}}, nil)
 		}
 		code, body := post()
 		if code != 200 || !strings.Contains(body, "You are signed in") || !strings.Contains(body, "<code>cs_") {
@@ -77,6 +76,108 @@ func TestSignInPageRedeemsOnlyOnPost(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, e.Server.URL+"/signin", nil)
 		if code, _, body := fetch(t, req); code != http.StatusBadRequest || !strings.Contains(body, "needs the link") {
 			t.Errorf("GET without token: %d\n%s", code, body)
+		}
+	})
+}
+
+// signInBrowser is a browser that opened a sign-in page: its cookies and the page's form token.
+type signInBrowser struct {
+	client    *http.Client
+	formToken string
+}
+
+var formTokenRE = regexp.MustCompile(`name="form_token" value="([^"]*)"`)
+
+// openSignIn opens the sign-in page of link in a new browser (with a cookie jar).
+func openSignIn(t *testing.T, link string) *signInBrowser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &signInBrowser{client: &http.Client{Jar: jar}}
+	resp, err := b.client.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	m := formTokenRE.FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil || len(m[1]) == 0 {
+		t.Fatalf("GET sign-in page: %d, no form token\n%s", resp.StatusCode, page)
+	}
+	b.formToken = string(m[1])
+	return b
+}
+
+// post submits the sign-in form with form values and extra headers.
+func (b *signInBrowser) post(t *testing.T, base string, form url.Values, header http.Header) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(page)
+}
+
+// TestSignInFormRefusesOtherOriginsAndUnboundPosts: the sign-in form is refused (403, the
+// link left unused) when posted from another origin (Origin of another site or "null", as
+// a file:// page sends; Sec-Fetch-Site cross-site), without the form token its page set,
+// with a token of another browser or another link; it is accepted from the page itself.
+func TestSignInFormRefusesOtherOriginsAndUnboundPosts(t *testing.T) {
+	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
+		e.NewUser("ana.ionescu@example.ro", "Ana Ionescu", viewer.RoleTrainee)
+		issue := func() (string, string) {
+			link, err := e.App.Auth.IssueLoginLink(e.System(), e.DB.Client, "ana.ionescu@example.ro")
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _ := url.Parse(link)
+			return link, u.Query().Get("token")
+		}
+		link, token := issue()
+		_, otherToken := issue()
+		browser := openSignIn(t, link)
+		other := openSignIn(t, link) // another browser, its own cookie
+		unused := func() int {
+			n, err := e.DB.Client.LoginLink.Query().Where(loginlink.UsedAtIsNil(), loginlink.Email("ana.ionescu@example.ro")).Count(e.System())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		good := url.Values{"token": {token}, "form_token": {browser.formToken}}
+		for _, c := range []struct {
+			name   string
+			b      *signInBrowser
+			form   url.Values
+			header http.Header
+		}{
+			{"Origin null (a file:// page)", browser, good, http.Header{"Origin": {"null"}}},
+			{"Origin of another site", browser, good, http.Header{"Origin": {"https://attacker.example"}}},
+			{"cross-site fetch", browser, good, http.Header{"Sec-Fetch-Site": {"cross-site"}}},
+			{"same-site but other origin", browser, good, http.Header{"Sec-Fetch-Site": {"same-site"}}},
+			{"no form token", browser, url.Values{"token": {token}}, nil},
+			{"no cookie", &signInBrowser{client: &http.Client{}}, good, nil},
+			{"another browser's token", other, good, nil},
+			{"the token of another link", browser, url.Values{"token": {otherToken}, "form_token": {browser.formToken}}, nil},
+		} {
+			code, body := c.b.post(t, e.Server.URL, c.form, c.header)
+			if code != http.StatusForbidden || strings.Contains(body, "<code>cs_") {
+				t.Errorf("%s: HTTP %d, want 403\n%s", c.name, code, body)
+			}
+		}
+		if n := unused(); n != 2 {
+			t.Fatalf("unused links after the refused posts: %d, want 2", n)
+		}
+		// The page's own form, with the headers a browser sends from it.
+		code, body := browser.post(t, e.Server.URL, good, http.Header{"Origin": {e.Server.URL}, "Sec-Fetch-Site": {"same-origin"}})
+		if code != http.StatusOK || !strings.Contains(body, "<code>cs_") {
+			t.Fatalf("same-origin post: HTTP %d\n%s", code, body)
 		}
 	})
 }
@@ -178,6 +279,26 @@ func TestHomePage(t *testing.T) {
 		req, _ = http.NewRequest(http.MethodGet, e.Server.URL+"/nothing-here", nil)
 		if code, _, _ := fetch(t, req); code != http.StatusNotFound {
 			t.Errorf("GET /nothing-here: %d", code)
+		}
+	}
+}
+
+// TestRefereeFormRefusesOtherOrigins: the referee's upload form posted from another origin
+// is refused (403) before its body is read.
+func TestRefereeFormRefusesOtherOrigins(t *testing.T) {
+	e := testkit.NewEnv(t, testkit.Dialects()[0])
+	for _, h := range []http.Header{
+		{"Origin": {"null"}},
+		{"Origin": {"https://attacker.example"}},
+		{"Sec-Fetch-Site": {"cross-site"}},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/referee", strings.NewReader("--x\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\nrl_x\r\n--x--\r\n"))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		if code, _, body := fetch(t, req); code != http.StatusForbidden || !strings.Contains(body, "another site") {
+			t.Errorf("%v: HTTP %d\n%s", h, code, body)
 		}
 	}
 }

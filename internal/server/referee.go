@@ -20,7 +20,9 @@ import (
 // The referee upload page: a referee (a person without an account) follows the link of
 // their email, PUBLIC_URL/referee?token=rl_…, and uploads their letter as a PDF. The
 // secret token is the only credential: there are no cookies, so there is no session for
-// a cross-site request to ride on and no CSRF token.
+// a cross-site request to ride on and no CSRF token; a POST from another origin is still
+// refused (403, formguard.go's sameOrigin), since the page is the only place the form
+// belongs.
 //
 // GET shows the form and never uses the link up:
 //
@@ -109,6 +111,13 @@ func (p *pages) refereeUpload(w http.ResponseWriter, r *http.Request) {
 	n := nonce()
 	data := p.refereeData(n)
 	ctx := viewer.NewContext(r.Context(), viewer.Viewer{Kind: viewer.Anonymous})
+	if !p.sameOrigin(r) {
+		// Refused before the body is read: the form must be this page's (formguard.go).
+		w.Header().Set("Connection", "close")
+		data.Problem = "This form was sent from another site, so it was not used. Open the link from the email that asked you for a reference and send your letter from that page."
+		p.render(w, http.StatusForbidden, "referee.html.tmpl", signinCSP(n), data)
+		return
+	}
 	// refuse answers with the form again and msg above it, or with only the problem when
 	// the link cannot be used (or is not known yet).
 	refuse := func(status int, msg string) {
