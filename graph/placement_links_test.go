@@ -4,7 +4,9 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,14 +22,24 @@ func signinPage(t *testing.T, e *testkit.Env, method, link string) string {
 		t.Fatal(err)
 	}
 	token := u.Query().Get("token")
-	var resp *http.Response
-	if method == http.MethodGet {
-		resp, err = e.Server.Client().Get(e.Server.URL + "/signin?token=" + url.QueryEscape(token))
-	} else {
-		resp, err = e.Server.Client().PostForm(e.Server.URL+"/signin", url.Values{"token": {token}})
-	}
+	// A browser with its cookies: the POST presses the button of the page it opened, with
+	// the page's form token.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.Get(e.Server.URL + "/signin?token=" + url.QueryEscape(token))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if method != http.MethodGet {
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := regexp.MustCompile(`name="form_token" value="([^"]*)"`).FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("no form token on the sign-in page:\n%s", page)
+		}
+		if resp, err = browser.PostForm(e.Server.URL+"/signin", url.Values{"token": {token}, "form_token": {string(m[1])}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

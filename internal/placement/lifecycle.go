@@ -601,10 +601,12 @@ func (s *Service) Maintain(ctx context.Context) (int, error) {
 			for _, u := range append([]*ent.User{l.t}, l.coords...) {
 				key := fmt.Sprintf("placement_reminder:%s:%s:%d:%s", p.ID, p.StartDate, days, u.ID)
 				day := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
-				err := s.cfg.Notifier.Placement(sys, client, notify.Recipient{Email: u.Email, Name: u.Name, Suppressed: u.Disabled}, notify.PlacementData{
-					Kind: notify.PlacementReminder, Name: u.Name, ToTrainee: u.ID == l.t.ID, TraineeName: l.t.Name, CentreName: l.centre.Name,
-					City: l.centre.City, CallTitle: l.c.Title, Start: day(p.StartDate), End: day(p.EndDate), Days: days,
-				}, nil, key)
+				err := s.inTx(sys, func(sys context.Context, tx *ent.Client) error {
+					return s.cfg.Notifier.Placement(sys, tx, notify.Recipient{Email: u.Email, Name: u.Name, Suppressed: u.Disabled}, notify.PlacementData{
+						Kind: notify.PlacementReminder, Name: u.Name, ToTrainee: u.ID == l.t.ID, TraineeName: l.t.Name, CentreName: l.centre.Name,
+						City: l.centre.City, CallTitle: l.c.Title, Start: day(p.StartDate), End: day(p.EndDate), Days: days,
+					}, nil, key)
+				})
 				if err != nil {
 					return n, err
 				}

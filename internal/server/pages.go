@@ -101,6 +101,10 @@ func (p *pages) signinForm(w http.ResponseWriter, r *http.Request) {
 	} else {
 		// Looks the link up without using it: the button still does the sign-in.
 		intent, err := p.cfg.Auth.DescribeLink(r.Context(), data.Token)
+		if db.IsUnavailable(err) {
+			p.fail(w, r, n, err)
+			return
+		}
 		if err != nil {
 			p.cfg.Logger.WarnContext(r.Context(), "describe sign-in link", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
 		}

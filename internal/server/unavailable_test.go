@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -122,6 +124,8 @@ type probe struct {
 	body   string
 	ctype  string
 	token  bool
+	// client, when set, sends the request (a browser with cookies).
+	client *http.Client
 }
 
 func (pr probe) send(t *testing.T, e *testkit.Env, token string) (int, http.Header, string) {
@@ -141,7 +145,11 @@ func (pr probe) send(t *testing.T, e *testkit.Env, token string) (int, http.Head
 	if pr.token {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := e.Server.Client().Do(req)
+	client := e.Server.Client()
+	if pr.client != nil {
+		client = pr.client
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", pr.method, pr.path, err)
 	}
@@ -227,11 +235,28 @@ func TestPostgresGoneIsUnavailable(t *testing.T) {
 		wantOK(t, pr, status, body)
 	}
 
+	// The sign-in form, opened while the database answers (a browser with its cookie and
+	// the page's form token), is posted while it does not.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.Get(e.Server.URL + "/signin?token=lnk_whatever")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="form_token" value="([^"]*)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no form token on the sign-in page:\n%s", page)
+	}
+
 	proxy.Down()
 	down := append(probes,
 		probe{name: "document download", method: http.MethodGet, path: "/documents/" + string(pulid.New("doc")), token: true},
 		probe{name: "anonymous document download", method: http.MethodGet, path: "/documents/" + string(pulid.New("doc"))},
-		probe{name: "sign-in page", method: http.MethodPost, path: "/signin", ctype: "application/x-www-form-urlencoded", body: "token=lnk_whatever"},
+		probe{name: "sign-in page", method: http.MethodGet, path: "/signin?token=lnk_whatever"},
+		probe{name: "sign-in button", method: http.MethodPost, path: "/signin", ctype: "application/x-www-form-urlencoded",
+			body: url.Values{"token": {"lnk_whatever"}, "form_token": {string(m[1])}}.Encode(), client: browser},
 	)
 	for _, pr := range down {
 		status, header, body := pr.send(t, e, staff.Token)
