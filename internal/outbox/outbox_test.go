@@ -48,9 +48,16 @@ func TestEnqueueCommitsAndRollsBackWithTheCaller(t *testing.T) {
 			t.Fatalf("row = %+v, want queued, 0 attempts, due and created at %v, the recipient", r, testkit.DefaultNow)
 		}
 
-		// A plain client: Enqueue commits in a transaction of its own.
-		if err := outbox.Enqueue(ctx, d.Client, f.clock.Now(), email("standalone")); err != nil {
-			t.Fatalf("enqueue with a plain client: %v", err)
+		// A plain client: Enqueue refuses (an email beside a change must commit with it)…
+		if err := outbox.Enqueue(ctx, d.Client, f.clock.Now(), email("outside")); !errors.Is(err, outbox.ErrNoTransaction) {
+			t.Fatalf("enqueue with a plain client = %v, want ErrNoTransaction", err)
+		}
+		if n := f.count(t); n != 1 {
+			t.Fatalf("rows after a refused enqueue = %d, want 1", n)
+		}
+		// …and EnqueueAlone, named for it, commits in a transaction of its own.
+		if err := outbox.EnqueueAlone(ctx, d.Client, f.clock.Now(), email("standalone")); err != nil {
+			t.Fatalf("enqueue alone: %v", err)
 		}
 		if n := f.count(t); n != 2 {
 			t.Fatalf("rows = %d, want 2", n)

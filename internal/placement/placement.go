@@ -62,6 +62,8 @@ type Config struct {
 	// Wake, when set, is called after a change that freed a place, so the waiting-list job
 	// runs at once instead of at its next hour.
 	Wake func()
+	// Links issues the sign-in links of the emails' buttons (accept, decline, confirm).
+	Links LinkIssuer
 }
 
 // Service runs and publishes matches.
@@ -72,8 +74,8 @@ type Service struct {
 
 // New checks cfg and returns the service.
 func New(cfg Config) (*Service, error) {
-	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Organizer.Email == "" || cfg.CalendarDomain == "" {
-		return nil, errors.New("placement: Client, Now, Notifier, Organizer and CalendarDomain are required")
+	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Links == nil || cfg.Organizer.Email == "" || cfg.CalendarDomain == "" {
+		return nil, errors.New("placement: Client, Now, Notifier, Links, Organizer and CalendarDomain are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -404,9 +406,14 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 			if err != nil {
 				return nil, fmt.Errorf("create placement: %w", err)
 			}
+			accept, decline, err := s.offerLinks(ctx, tx, t, p)
+			if err != nil {
+				return nil, err
+			}
 			err = s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.MatchResultData{
 				Kind: notify.MatchOffered, Name: t.Name, CallTitle: c.Title, CentreName: centre.Name, City: centre.City,
 				Start: when(sl.StartDate), End: when(sl.EndDate), Deadline: deadline.In(loc).Format("Monday 2 January 2006, 15:04") + " (" + c.TimeZone + ")",
+				AcceptURL: accept, DeclineURL: decline,
 			}, "match_offer:"+string(p.ID))
 			if err != nil {
 				return nil, err
@@ -418,6 +425,9 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 			coming = append(coming, who)
 		}
 		for _, u := range centre.Edges.Coordinators {
+			if !slices.Contains(u.Roles, viewer.RoleHostCoordinator) {
+				continue // the role was revoked: the trainees' names are no longer theirs to read
+			}
 			err := s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: u.Email, Name: u.Name}, notify.MatchResultData{
 				Kind: notify.MatchHost, Name: u.Name, CallTitle: c.Title, CentreName: centre.Name,
 				Start: when(sl.StartDate), End: when(sl.EndDate), Trainees: coming,

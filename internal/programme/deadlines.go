@@ -16,6 +16,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -63,7 +64,7 @@ func (s *Service) CloseDue(ctx context.Context) (int, error) {
 		if err != nil {
 			continue // the query selects what the table allows; nothing to do otherwise
 		}
-		err = s.inTx(sys, func(ctx context.Context, tx *ent.Client) error {
+		err = db.InTx(sys, s.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
 			done, err := s.applyDeadline(ctx, tx, c, ev, to, now)
 			if done {
 				n++
@@ -138,18 +139,4 @@ func hasRole(r viewer.Role) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		s.Where(sqljson.ValueContains(s.C(user.FieldRoles), string(r)))
 	})
-}
-
-// inTx runs f in a transaction of the service client, with the transaction in its context
-// (so mail queued in it wakes the outbox only after the commit).
-func (s *Service) inTx(ctx context.Context, f func(ctx context.Context, tx *ent.Client) error) error {
-	tx, err := s.cfg.Client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	if err := f(ent.NewTxContext(ctx, tx), tx.Client()); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
