@@ -165,8 +165,8 @@ func TestCallDeadlinesAreJobs(t *testing.T) {
 	})
 }
 
-// TestConcurrentCallStepsOneWins: staff close and cancel the same call at the same moment
-// over HTTP; exactly one step wins, each other answer is INVALID_STATE (it read the new
+// TestConcurrentCallStepsOneWins: staff cancel the same call at the same moment over HTTP
+// (after its deadline, before the job closed it); exactly one step wins, each other answer is INVALID_STATE (it read the new
 // status) or CONFLICT (it lost the conditional update), never INTERNAL.
 func TestConcurrentCallStepsOneWins(t *testing.T) {
 	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
@@ -180,11 +180,7 @@ func TestConcurrentCallStepsOneWins(t *testing.T) {
 		for i := range n {
 			wg.Go(func() {
 				<-start
-				if i%2 == 0 {
-					results[i] = staff.Do(closeCallM, map[string]any{"in": map[string]any{"id": o.call}})
-				} else {
-					results[i] = staff.Do(cancelCallM, map[string]any{"in": map[string]any{"id": o.call, "reason": "Funding withdrawn."}})
-				}
+				results[i] = staff.Do(cancelCallM, map[string]any{"in": map[string]any{"id": o.call, "reason": "Funding withdrawn."}})
 			})
 		}
 		close(start)

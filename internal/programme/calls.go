@@ -171,7 +171,9 @@ func (s *Service) UpdateCall(ctx context.Context, tx *ent.Client, id pulid.ID, i
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	u := tx.Call.UpdateOne(c).
+	// Conditional on the status read: a change of settings that crosses a status change
+	// (staff, or the deadline job) loses with CONFLICT.
+	u := tx.Call.UpdateOne(c).Where(call.StatusEQ(c.Status)).
 		SetTitle(d.title).SetDescription(d.description).
 		SetOpensAt(d.opens).SetClosesAt(d.closes).SetTimeZone(d.zone).
 		SetPlacementStart(d.placementStart).SetPlacementEnd(d.placementEnd).SetPlacementWeeks(d.weeks).
@@ -185,6 +187,9 @@ func (s *Service) UpdateCall(ctx context.Context, tx *ent.Client, id pulid.ID, i
 		u.ClearRankingDeadline()
 	}
 	c, err = u.Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.LostRace("call")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("update call %s: %w", id, err)
 	}
