@@ -51,11 +51,26 @@ func (n *Notifier) LoginLink(ctx context.Context, client *ent.Client, to Recipie
 
 // queue renders template for to and writes the outbox row through client.
 func (n *Notifier) queue(ctx context.Context, client *ent.Client, template string, to Recipient, data any, key string, attachments []mailtype.Attachment) error {
+	e, err := n.render(template, to, data, key, attachments)
+	if err != nil {
+		return err
+	}
+	if err := outbox.Enqueue(ctx, client, n.cfg.Now(), e); err != nil {
+		return fmt.Errorf("queue %s: %w", template, err)
+	}
+	if !to.Suppressed {
+		n.wakeAfterCommit(ctx)
+	}
+	return nil
+}
+
+// render renders template for to as an outbox email.
+func (n *Notifier) render(template string, to Recipient, data any, key string, attachments []mailtype.Attachment) (outbox.Email, error) {
 	r, err := n.cfg.Renderer.Render(template, data)
 	if err != nil {
-		return fmt.Errorf("render %s: %w", template, err)
+		return outbox.Email{}, fmt.Errorf("render %s: %w", template, err)
 	}
-	err = outbox.Enqueue(ctx, client, n.cfg.Now(), outbox.Email{
+	return outbox.Email{
 		DedupeKey:   key,
 		Template:    template,
 		To:          mail.Address{Name: to.Name, Email: to.Email},
@@ -64,14 +79,37 @@ func (n *Notifier) queue(ctx context.Context, client *ent.Client, template strin
 		HTML:        r.HTML,
 		Attachments: attachments,
 		Suppressed:  to.Suppressed,
-	})
-	if err != nil {
+	}, nil
+}
+
+// queueBatch renders template for every email of batch and writes their outbox rows
+// through client in a few statements (outbox.EnqueueBatch), with the same dedupe keys
+// and the same wake-up after the commit as one by one.
+func queueBatch[D any](ctx context.Context, n *Notifier, client *ent.Client, template string, batch []Batched[D]) error {
+	es := make([]outbox.Email, 0, len(batch))
+	wake := false
+	for _, b := range batch {
+		e, err := n.render(template, b.To, b.Data, b.Key, nil)
+		if err != nil {
+			return err
+		}
+		es = append(es, e)
+		wake = wake || !b.To.Suppressed
+	}
+	if err := outbox.EnqueueBatch(ctx, client, n.cfg.Now(), es); err != nil {
 		return fmt.Errorf("queue %s: %w", template, err)
 	}
-	if !to.Suppressed {
+	if wake {
 		n.wakeAfterCommit(ctx)
 	}
 	return nil
+}
+
+// Batched is one email of a batch: to whom, its data, and its dedupe key.
+type Batched[D any] struct {
+	To   Recipient
+	Data D
+	Key  string
 }
 
 func (n *Notifier) wakeAfterCommit(ctx context.Context) {

@@ -363,44 +363,81 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 	if err != nil {
 		return nil, fmt.Errorf("publish run: %w", err)
 	}
-	slotIDs := make([]string, 0, len(run.Assignments))
-	for id := range run.Assignments {
-		slotIDs = append(slotIDs, id)
+	if err := s.offer(ctx, sys, tx, c, run, deadline, loc); err != nil {
+		return nil, err
 	}
-	slices.Sort(slotIDs)
-	when := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
-	for _, sid := range slotIDs {
-		apps := run.Assignments[sid]
+	return run, nil
+}
+
+// offer creates the placements of a published run and queues its emails, in a constant
+// number of statements whatever the size of the call: the run's slots (with their
+// centres and coordinators) and applications (with their trainees and home organisations)
+// are read once, the placements inserted in bulk, and the emails queued in bulk.
+func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, run *ent.MatchRun, deadline time.Time, loc *time.Location) error {
+	slotIDs := make([]string, 0, len(run.Assignments))
+	var appIDs []pulid.ID
+	for id, apps := range run.Assignments {
 		if len(apps) == 0 {
 			continue
 		}
-		sl, err := tx.HostSlot.Query().Where(hostslot.ID(pulid.ID(sid))).WithHostCentre(func(q *ent.HostCentreQuery) {
-			q.WithCoordinators(func(q *ent.UserQuery) { q.Where(user.Disabled(false)).Order(user.ByID()) })
-		}).Only(sys)
-		if err != nil {
-			return nil, fmt.Errorf("load slot %s: %w", sid, err)
+		slotIDs = append(slotIDs, id)
+		for _, a := range apps {
+			appIDs = append(appIDs, pulid.ID(a))
+		}
+	}
+	slices.Sort(slotIDs)
+	for _, a := range run.Unmatched {
+		appIDs = append(appIDs, pulid.ID(a))
+	}
+	slots, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID)).WithHostCentre(func(q *ent.HostCentreQuery) {
+		q.WithCoordinators(func(q *ent.UserQuery) { q.Where(user.Disabled(false)).Order(user.ByID()) })
+	}).All(sys)
+	if err != nil {
+		return fmt.Errorf("load slots: %w", err)
+	}
+	slotByID := make(map[string]*ent.HostSlot, len(slots))
+	for _, sl := range slots {
+		slotByID[string(sl.ID)] = sl
+	}
+	apps, err := tx.Application.Query().Where(application.IDIn(appIDs...)).WithTrainee().WithHomeOrganisation().All(sys)
+	if err != nil {
+		return fmt.Errorf("load applications: %w", err)
+	}
+	appByID := make(map[string]*ent.Application, len(apps))
+	for _, a := range apps {
+		appByID[string(a.ID)] = a
+	}
+	when := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
+	due := deadline.In(loc).Format("Monday 2 January 2006, 15:04") + " (" + c.TimeZone + ")"
+	var (
+		creates []*ent.PlacementCreate
+		emails  []notify.Batched[notify.MatchResultData]
+	)
+	for _, sid := range slotIDs {
+		sl := slotByID[sid]
+		if sl == nil {
+			return fmt.Errorf("load slot %s: not a slot of call %s", sid, c.ID)
 		}
 		centre := sl.Edges.HostCentre
 		var coming []string
-		for _, aid := range apps {
-			a, err := tx.Application.Query().Where(application.ID(pulid.ID(aid))).WithTrainee().WithHomeOrganisation().Only(sys)
-			if err != nil {
-				return nil, fmt.Errorf("load application %s: %w", aid, err)
+		for _, aid := range run.Assignments[sid] {
+			a := appByID[aid]
+			if a == nil {
+				return fmt.Errorf("load application %s: not found", aid)
 			}
 			t := a.Edges.Trainee
-			p, err := tx.Placement.Create().SetCallID(c.ID).SetRunID(run.ID).SetSlotID(sl.ID).SetHostCentreID(centre.ID).
+			id := pulid.New("plc")
+			creates = append(creates, tx.Placement.Create().SetID(id).SetCallID(c.ID).SetRunID(run.ID).SetSlotID(sl.ID).SetHostCentreID(centre.ID).
 				SetApplicationID(a.ID).SetTraineeID(t.ID).SetStartDate(sl.StartDate).SetEndDate(sl.EndDate).
-				SetOfferDeadline(deadline).Save(sys)
-			if err != nil {
-				return nil, fmt.Errorf("create placement: %w", err)
-			}
-			err = s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.MatchResultData{
-				Kind: notify.MatchOffered, Name: t.Name, CallTitle: c.Title, CentreName: centre.Name, City: centre.City,
-				Start: when(sl.StartDate), End: when(sl.EndDate), Deadline: deadline.In(loc).Format("Monday 2 January 2006, 15:04") + " (" + c.TimeZone + ")",
-			}, "match_offer:"+string(p.ID))
-			if err != nil {
-				return nil, err
-			}
+				SetOfferDeadline(deadline))
+			emails = append(emails, notify.Batched[notify.MatchResultData]{
+				To: notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled},
+				Data: notify.MatchResultData{
+					Kind: notify.MatchOffered, Name: t.Name, CallTitle: c.Title, CentreName: centre.Name, City: centre.City,
+					Start: when(sl.StartDate), End: when(sl.EndDate), Deadline: due,
+				},
+				Key: "match_offer:" + string(id),
+			})
 			who := t.Name
 			if o := a.Edges.HomeOrganisation; o != nil {
 				who += " (" + o.Name + ")"
@@ -408,38 +445,51 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 			coming = append(coming, who)
 		}
 		for _, u := range centre.Edges.Coordinators {
-			err := s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: u.Email, Name: u.Name}, notify.MatchResultData{
-				Kind: notify.MatchHost, Name: u.Name, CallTitle: c.Title, CentreName: centre.Name,
-				Start: when(sl.StartDate), End: when(sl.EndDate), Trainees: coming,
-				Deadline: deadline.In(loc).Format("Monday 2 January 2006, 15:04") + " (" + c.TimeZone + ")",
-			}, fmt.Sprintf("match_host:%s:%s", sl.ID, u.ID))
-			if err != nil {
-				return nil, err
-			}
+			emails = append(emails, notify.Batched[notify.MatchResultData]{
+				To: notify.Recipient{Email: u.Email, Name: u.Name},
+				Data: notify.MatchResultData{
+					Kind: notify.MatchHost, Name: u.Name, CallTitle: c.Title, CentreName: centre.Name,
+					Start: when(sl.StartDate), End: when(sl.EndDate), Trainees: coming, Deadline: due,
+				},
+				Key: fmt.Sprintf("match_host:%s:%s", sl.ID, u.ID),
+			})
 		}
 	}
-	for _, aid := range run.Unmatched {
-		a, err := tx.Application.Query().Where(application.ID(pulid.ID(aid))).WithTrainee().Only(sys)
-		if err != nil {
-			return nil, fmt.Errorf("load application %s: %w", aid, err)
+	// A placement row binds about 20 values: 1,000 rows per INSERT stay below both
+	// dialects' limits on bound parameters.
+	for b := 0; b < len(creates); b += 1000 {
+		if err := tx.Placement.CreateBulk(creates[b:min(b+1000, len(creates))]...).Exec(sys); err != nil {
+			return fmt.Errorf("create placements: %w", err)
 		}
-		reasons, err := s.explain(sys, tx, run, aid)
+	}
+	places := func(id string) string {
+		sl := slotByID[id]
+		if sl == nil || sl.Edges.HostCentre == nil {
+			return id
+		}
+		return fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
+	}
+	for _, aid := range run.Unmatched {
+		a := appByID[aid]
+		if a == nil {
+			return fmt.Errorf("load application %s: not found", aid)
+		}
+		reasons, err := explainIn(run, aid, places)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var lines []string
 		for _, r := range reasons {
 			lines = append(lines, r.Message)
 		}
 		t := a.Edges.Trainee
-		err = s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.MatchResultData{
-			Kind: notify.MatchUnmatched, Name: t.Name, CallTitle: c.Title, Reasons: lines,
-		}, "match_unmatched:"+aid+":"+string(run.ID))
-		if err != nil {
-			return nil, err
-		}
+		emails = append(emails, notify.Batched[notify.MatchResultData]{
+			To:   notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled},
+			Data: notify.MatchResultData{Kind: notify.MatchUnmatched, Name: t.Name, CallTitle: c.Title, Reasons: lines},
+			Key:  "match_unmatched:" + aid + ":" + string(run.ID),
+		})
 	}
-	return run, nil
+	return s.cfg.Notifier.MatchResults(ctx, tx, emails)
 }
 
 // Reason is why an application did not get a slot it listed, with the slot's name.
@@ -450,10 +500,50 @@ type Reason struct {
 	Message      string
 }
 
-// explain explains an application's outcome in run, slot by slot, in people's words.
+// explain explains an application's outcome in run, slot by slot, in people's words,
+// reading the slots it names (with their centres) in one query.
 func (s *Service) explain(sys context.Context, client *ent.Client, run *ent.MatchRun, app string) ([]Reason, error) {
+	raw, err := rawReasons(run, app)
+	if err != nil || len(raw) == 0 {
+		return []Reason{}, err
+	}
+	ids := make([]pulid.ID, len(raw))
+	for i, r := range raw {
+		ids[i] = pulid.ID(r.Slot)
+	}
+	slots, err := client.HostSlot.Query().Where(hostslot.IDIn(ids...)).WithHostCentre().All(sys)
+	if err != nil {
+		return nil, fmt.Errorf("load slots: %w", err)
+	}
+	byID := make(map[string]*ent.HostSlot, len(slots))
+	for _, sl := range slots {
+		byID[string(sl.ID)] = sl
+	}
+	for _, id := range ids {
+		if byID[string(id)] == nil {
+			return nil, fmt.Errorf("load slot %s: not found", id)
+		}
+	}
+	return describe(raw, func(id string) string {
+		sl := byID[id]
+		return fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
+	}), nil
+}
+
+// explainIn is explain with the slots' names at hand (place gives "Centre, start to end").
+func explainIn(run *ent.MatchRun, app string, place func(slot string) string) ([]Reason, error) {
+	raw, err := rawReasons(run, app)
+	if err != nil {
+		return nil, err
+	}
+	return describe(raw, place), nil
+}
+
+// rawReasons are the engine's reasons for app in run (none for a pinned application or
+// one not in the run).
+func rawReasons(run *ent.MatchRun, app string) ([]matching.Reason, error) {
 	if _, ok := run.Input.Trainees[app]; !ok {
-		return []Reason{}, nil // pinned, or not in the run
+		return nil, nil // pinned, or not in the run
 	}
 	res := matching.Result{Assignments: map[string][]string{}, Unmatched: run.Unmatched}
 	for sid, apps := range run.Assignments {
@@ -463,27 +553,28 @@ func (s *Service) explain(sys context.Context, client *ent.Client, run *ent.Matc
 	if err != nil {
 		return nil, fmt.Errorf("explain %s: %w", app, err)
 	}
+	return rs, nil
+}
+
+// describe puts the engine's reasons in people's words.
+func describe(rs []matching.Reason, place func(slot string) string) []Reason {
 	out := make([]Reason, 0, len(rs))
 	for _, r := range rs {
-		sl, err := client.HostSlot.Query().Where(hostslot.ID(pulid.ID(r.Slot))).WithHostCentre().Only(sys)
-		if err != nil {
-			return nil, fmt.Errorf("load slot %s: %w", r.Slot, err)
-		}
-		place := fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
+		where := place(r.Slot)
 		var msg string
 		switch r.Code {
 		case matching.ReasonFull:
-			msg = fmt.Sprintf("%s: its %d place(s) went to applicants the centre ranked higher (%d).", place, r.Capacity, r.RankedHigher)
+			msg = fmt.Sprintf("%s: its %d place(s) went to applicants the centre ranked higher (%d).", where, r.Capacity, r.RankedHigher)
 		case matching.ReasonNotRanked:
-			msg = fmt.Sprintf("%s: the centre did not rank your application.", place)
+			msg = fmt.Sprintf("%s: the centre did not rank your application.", where)
 		case matching.ReasonNoCapacity:
-			msg = fmt.Sprintf("%s: no place was left in this slot.", place)
+			msg = fmt.Sprintf("%s: no place was left in this slot.", where)
 		default:
-			msg = fmt.Sprintf("%s: %s", place, r.Message)
+			msg = fmt.Sprintf("%s: %s", where, r.Message)
 		}
-		out = append(out, Reason{SlotID: sl.ID, Code: string(r.Code), RankedHigher: r.RankedHigher, Message: msg})
+		out = append(out, Reason{SlotID: pulid.ID(r.Slot), Code: string(r.Code), RankedHigher: r.RankedHigher, Message: msg})
 	}
-	return out, nil
+	return out
 }
 
 // Explain explains an application's outcome in a run (staff only).
@@ -555,21 +646,40 @@ func (s *Service) StatsOf(ctx context.Context, run *ent.MatchRun) (Stats, error)
 	if run.Trainees > 0 {
 		st.MatchRate = float64(run.Matched) / float64(run.Trainees)
 	}
+	// Two statements whatever the size of the run: the slots' centres and the choices of
+	// the run's call.
+	slots, err := s.cfg.Client.HostSlot.Query().Where(hostslot.CallID(run.CallID)).
+		Select(hostslot.FieldID, hostslot.FieldHostCentreID).All(sys)
+	if err != nil {
+		return st, fmt.Errorf("load slots: %w", err)
+	}
+	centreOf := make(map[string]pulid.ID, len(slots))
+	for _, sl := range slots {
+		centreOf[string(sl.ID)] = sl.HostCentreID
+	}
+	choices, err := s.cfg.Client.ApplicationChoice.Query().
+		Where(applicationchoice.HasApplicationWith(application.CallID(run.CallID))).All(sys)
+	if err != nil {
+		return st, fmt.Errorf("load choices: %w", err)
+	}
+	rank := make(map[[2]pulid.ID]int, len(choices))
+	for _, ch := range choices {
+		rank[[2]pulid.ID{ch.ApplicationID, ch.HostCentreID}] = ch.Rank
+	}
 	for sid, apps := range run.Assignments {
-		sl, err := s.cfg.Client.HostSlot.Get(sys, pulid.ID(sid))
-		if err != nil {
-			return st, fmt.Errorf("load slot %s: %w", sid, err)
+		centre, ok := centreOf[sid]
+		if !ok {
+			return st, fmt.Errorf("load slot %s: not a slot of call %s", sid, run.CallID)
 		}
 		for _, aid := range apps {
-			ch, err := s.cfg.Client.ApplicationChoice.Query().
-				Where(applicationchoice.ApplicationID(pulid.ID(aid)), applicationchoice.HostCentreID(sl.HostCentreID)).Only(sys)
-			if err != nil {
+			r, ok := rank[[2]pulid.ID{pulid.ID(aid), centre}]
+			if !ok {
 				continue // pinned to a centre the trainee did not choose
 			}
-			for len(st.RankReceived) < ch.Rank {
+			for len(st.RankReceived) < r {
 				st.RankReceived = append(st.RankReceived, 0)
 			}
-			st.RankReceived[ch.Rank-1]++
+			st.RankReceived[r-1]++
 		}
 	}
 	return st, nil
