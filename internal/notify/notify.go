@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
@@ -86,15 +88,28 @@ func (n *Notifier) render(template string, to Recipient, data any, key string, a
 // through client in a few statements (outbox.EnqueueBatch), with the same dedupe keys
 // and the same wake-up after the commit as one by one.
 func queueBatch[D any](ctx context.Context, n *Notifier, client *ent.Client, template string, batch []Batched[D]) error {
-	es := make([]outbox.Email, 0, len(batch))
+	es := make([]outbox.Email, len(batch))
 	wake := false
 	for _, b := range batch {
-		e, err := n.render(template, b.To, b.Data, b.Key, nil)
-		if err != nil {
-			return err
-		}
-		es = append(es, e)
 		wake = wake || !b.To.Suppressed
+	}
+	// Rendering is pure CPU: spread it over the processors, keeping the batch's order.
+	workers := min(runtime.GOMAXPROCS(0), max(len(batch)/50, 1))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(batch); i += workers {
+				b := batch[i]
+				if es[i], errs[w] = n.render(template, b.To, b.Data, b.Key, nil); errs[w] != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	if err := outbox.EnqueueBatch(ctx, client, n.cfg.Now(), es); err != nil {
 		return fmt.Errorf("queue %s: %w", template, err)

@@ -123,6 +123,7 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 	f := frozen{instance: matching.Instance{Trainees: map[string][]string{}, Slots: map[string]matching.Slot{}}, pins: map[string]string{}}
 	apps, err := tx.Application.Query().
 		Where(application.CallID(c.ID), application.StatusEQ(application.StatusELIGIBLE)).
+		Select(application.FieldID, application.FieldTraineeID, application.FieldAvailability, application.FieldPreferredWeeks).
 		WithChoices(func(q *ent.ApplicationChoiceQuery) { q.Order(applicationchoice.ByRank()) }).
 		Order(application.ByID()).All(sys)
 	if err != nil {
@@ -170,6 +171,15 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 		capacity[string(sl.ID)] = sl.Capacity
 		f.places += sl.Capacity
 	}
+	// Slots and rankings by centre, so building the lists is linear in their size.
+	slotsOf := map[pulid.ID][]*ent.HostSlot{}
+	for _, sl := range slots {
+		slotsOf[sl.HostCentreID] = append(slotsOf[sl.HostCentreID], sl)
+	}
+	rankingsOf := map[pulid.ID][]*ent.HostRanking{}
+	for _, r := range rankings {
+		rankingsOf[r.HostCentreID] = append(rankingsOf[r.HostCentreID], r)
+	}
 	eligible := map[string]bool{}
 	for _, a := range apps {
 		id := string(a.ID)
@@ -184,8 +194,8 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 		if !repeat[a.TraineeID] {
 			for _, ch := range a.Edges.Choices {
 				var fit []*ent.HostSlot
-				for _, sl := range slots {
-					if sl.HostCentreID != ch.HostCentreID || sl.StartDate < earliest || excluded[[2]string{id, string(sl.ID)}] {
+				for _, sl := range slotsOf[ch.HostCentreID] {
+					if sl.StartDate < earliest || excluded[[2]string{id, string(sl.ID)}] {
 						continue
 					}
 					if slices.ContainsFunc(a.Availability, func(r vocab.DateRange) bool { return r.From <= sl.StartDate && sl.EndDate <= r.To }) {
@@ -211,8 +221,8 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 	}
 	for _, sl := range slots {
 		ranking := []string{}
-		for _, r := range rankings {
-			if r.HostCentreID == sl.HostCentreID && eligible[string(r.ApplicationID)] && f.pins[string(r.ApplicationID)] == "" {
+		for _, r := range rankingsOf[sl.HostCentreID] {
+			if eligible[string(r.ApplicationID)] && f.pins[string(r.ApplicationID)] == "" {
 				ranking = append(ranking, string(r.ApplicationID))
 			}
 		}
@@ -359,10 +369,11 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 	if n, err := tx.Call.Update().Where(call.ID(c.ID), call.StatusEQ(call.StatusRANKING)).SetStatus(call.StatusMATCHED).Save(ctx); err != nil || n != 1 {
 		return nil, fmt.Errorf("mark call matched: %d, %w", n, err)
 	}
-	run, err = tx.MatchRun.UpdateOne(run).SetPublishedAt(now).Save(ctx)
-	if err != nil {
+	// An UPDATE without reading the run back (its input and result are large JSON).
+	if err := tx.MatchRun.Update().Where(matchrun.ID(run.ID)).SetPublishedAt(now).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("publish run: %w", err)
 	}
+	run.PublishedAt = &now
 	if err := s.offer(ctx, sys, tx, c, run, deadline, loc); err != nil {
 		return nil, err
 	}
@@ -399,7 +410,9 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 	for _, sl := range slots {
 		slotByID[string(sl.ID)] = sl
 	}
-	apps, err := tx.Application.Query().Where(application.IDIn(appIDs...)).WithTrainee().WithHomeOrganisation().All(sys)
+	apps, err := tx.Application.Query().Where(application.IDIn(appIDs...)).
+		Select(application.FieldID, application.FieldTraineeID, application.FieldHomeOrganisationID).
+		WithTrainee().WithHomeOrganisation().All(sys)
 	if err != nil {
 		return fmt.Errorf("load applications: %w", err)
 	}
@@ -469,12 +482,13 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 		}
 		return fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
 	}
+	x := matching.NewExplainer(run.Input, resultOf(run))
 	for _, aid := range run.Unmatched {
 		a := appByID[aid]
 		if a == nil {
 			return fmt.Errorf("load application %s: not found", aid)
 		}
-		reasons, err := explainIn(run, aid, places)
+		reasons, err := explainIn(run, x, aid, places)
 		if err != nil {
 			return err
 		}
@@ -503,7 +517,7 @@ type Reason struct {
 // explain explains an application's outcome in run, slot by slot, in people's words,
 // reading the slots it names (with their centres) in one query.
 func (s *Service) explain(sys context.Context, client *ent.Client, run *ent.MatchRun, app string) ([]Reason, error) {
-	raw, err := rawReasons(run, app)
+	raw, err := rawReasons(run, matching.NewExplainer(run.Input, resultOf(run)), app)
 	if err != nil || len(raw) == 0 {
 		return []Reason{}, err
 	}
@@ -531,25 +545,31 @@ func (s *Service) explain(sys context.Context, client *ent.Client, run *ent.Matc
 }
 
 // explainIn is explain with the slots' names at hand (place gives "Centre, start to end").
-func explainIn(run *ent.MatchRun, app string, place func(slot string) string) ([]Reason, error) {
-	raw, err := rawReasons(run, app)
+func explainIn(run *ent.MatchRun, x *matching.Explainer, app string, place func(slot string) string) ([]Reason, error) {
+	raw, err := rawReasons(run, x, app)
 	if err != nil {
 		return nil, err
 	}
 	return describe(raw, place), nil
 }
 
-// rawReasons are the engine's reasons for app in run (none for a pinned application or
-// one not in the run).
-func rawReasons(run *ent.MatchRun, app string) ([]matching.Reason, error) {
-	if _, ok := run.Input.Trainees[app]; !ok {
-		return nil, nil // pinned, or not in the run
-	}
-	res := matching.Result{Assignments: map[string][]string{}, Unmatched: run.Unmatched}
+// resultOf is the engine's result of run: its assignments without the pinned
+// applications, which never went through the engine.
+func resultOf(run *ent.MatchRun) matching.Result {
+	res := matching.Result{Assignments: make(map[string][]string, len(run.Assignments)), Unmatched: run.Unmatched}
 	for sid, apps := range run.Assignments {
 		res.Assignments[sid] = slices.DeleteFunc(slices.Clone(apps), func(a string) bool { _, pinned := run.Pins[a]; return pinned })
 	}
-	rs, err := matching.Explain(run.Input, res, app)
+	return res
+}
+
+// rawReasons are the engine's reasons for app in run, explained by x (none for a pinned
+// application or one not in the run).
+func rawReasons(run *ent.MatchRun, x *matching.Explainer, app string) ([]matching.Reason, error) {
+	if _, ok := run.Input.Trainees[app]; !ok {
+		return nil, nil // pinned, or not in the run
+	}
+	rs, err := x.Explain(app)
 	if err != nil {
 		return nil, fmt.Errorf("explain %s: %w", app, err)
 	}
