@@ -3,6 +3,7 @@ package graph_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/server"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -291,4 +293,32 @@ func BenchmarkMatch1000x200(b *testing.B) {
 			b.ReportMetric(ms(sum.pubCPU), "publish-cpu-ms/op")
 		})
 	}
+}
+
+// A plain list answers at most its cap: a longer answer is refused, not cut short.
+func TestPlainListLongerThanItsCapIsRefused(t *testing.T) {
+	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
+		f := seedMatch(t, e, 60, 12)
+		var started struct {
+			StartMatchRun struct{ MatchRun struct{ ID string } }
+		}
+		f.staff.MustDo(`mutation($in: StartMatchRunInput!) { startMatchRun(input: $in) { matchRun { id } } }`,
+			map[string]any{"in": map[string]any{"callId": f.call, "dryRun": true}}, &started)
+		q := `query($id: ID!) { node(id: $id) { ... on MatchRun { unmatched { id } } } }`
+		vars := map[string]any{"id": started.StartMatchRun.MatchRun.ID}
+		var out struct {
+			Node struct{ Unmatched []struct{ ID string } }
+		}
+		f.staff.MustDo(q, vars, &out)
+		n := len(out.Node.Unmatched)
+		if n < 2 {
+			t.Fatalf("%d unmatched, want some", n)
+		}
+		prev := server.ListCaps["MatchRun.unmatched"]
+		server.ListCaps["MatchRun.unmatched"] = n - 1
+		defer func() { server.ListCaps["MatchRun.unmatched"] = prev }()
+		if r := f.staff.Do(q, vars); r.Code() != "BAD_REQUEST" || !strings.Contains(r.Errors[0].Message, "more than") {
+			t.Errorf("%d unmatched with a cap of %d: %s", n, n-1, r.Body)
+		}
+	})
 }
