@@ -54,3 +54,13 @@ check: ## regenerate code and migrations and fail on any difference; gofmt, go v
 bench: ## run the benchmarks named in the README
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./graph/
+
+GRAPHIQL_ASSETS := internal/server/graphiql
+.PHONY: graphiql-assets
+graphiql-assets: ## reinstall GraphiQL, React and ReactDOM from web/graphiql/package-lock.json and re-copy them (and their SHA-256 manifest) into the binary's assets
+	cd web/graphiql && npm ci --ignore-scripts --no-audit --no-fund
+	cp web/graphiql/node_modules/react/umd/react.production.min.js \
+	   web/graphiql/node_modules/react-dom/umd/react-dom.production.min.js \
+	   web/graphiql/node_modules/graphiql/graphiql.min.js \
+	   web/graphiql/node_modules/graphiql/graphiql.min.css $(GRAPHIQL_ASSETS)/
+	cd $(GRAPHIQL_ASSETS) && sha256sum graphiql.min.css graphiql.min.js init.js page.css react-dom.production.min.js react.production.min.js > SHA256SUMS

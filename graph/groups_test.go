@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -628,16 +630,30 @@ func TestInvitationLinksWorkThroughSignIn(t *testing.T) {
 		}
 		token := func(link string) string { u, _ := url.Parse(link); return u.Query().Get("token") }
 
-		// The GET page says what the button will do and uses nothing up.
+		// The GET page says what the button will do and uses nothing up. A browser (with
+		// cookies) presses the button of the page it opened: the POST carries the page's
+		// form token.
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar}
 		page := func(method, link string) string {
 			t.Helper()
-			var resp *http.Response
-			var err error
-			if method == http.MethodGet {
-				resp, err = e.Server.Client().Get(e.Server.URL + "/signin?token=" + url.QueryEscape(token(link)))
-			} else {
-				resp, err = e.Server.Client().PostForm(e.Server.URL+"/signin", url.Values{"token": {token(link)}})
+			get := func() string {
+				resp, err := browser.Get(e.Server.URL + "/signin?token=" + url.QueryEscape(token(link)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return string(b)
 			}
+			if method == http.MethodGet {
+				return get()
+			}
+			m := regexp.MustCompile(`name="form_token" value="([^"]*)"`).FindStringSubmatch(get())
+			if m == nil {
+				t.Fatal("no form token on the sign-in page")
+			}
+			resp, err := browser.PostForm(e.Server.URL+"/signin", url.Values{"token": {token(link)}, "form_token": {m[1]}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -193,7 +193,7 @@ func TestRequestLoginLinkAnswersTheSameForAnyAddress(t *testing.T) {
 func TestRequestLoginLinkValidatesAndRateLimits(t *testing.T) {
 	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
 		anon := e.Anonymous()
-		for _, bad := range []string{"", "no-at-sign", "a@b", "Name <a@example.org>", strings.Repeat("x", 250) + "@example.org"} {
+		for _, bad := range []string{"no-at-sign", "a@b", "Name <a@example.org>", strings.Repeat("x", 250) + "@example.org"} {
 			if p := request(t, e, anon, bad); p.Accepted || p.code() != "INVALID" || strings.Join(p.UserErrors[0].Field, ".") != "input.email" {
 				t.Errorf("%q: %+v, want INVALID on input.email", bad, p)
 			}

@@ -468,3 +468,85 @@ func TestSlotRules(t *testing.T) {
 		}
 	})
 }
+
+// TestCallDeadlinesMoveWhileAhead: after a call opens, staff can still set or move its
+// deadlines as long as the deadline is ahead (its current and its new value), keeping their
+// order; a deadline that has passed stays put, and a refused change changes nothing.
+func TestCallDeadlinesMoveWhileAhead(t *testing.T) {
+	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
+		d := newDirectory(t, e)
+		a, staff := d.a, d.a.staff
+		// A call like the README's: no ranking deadline.
+		c := pmust(t, staff, createCallM, with(pilotCall(), map[string]any{"rankingDeadline": nil})).Call
+		if c.RankingDeadline != nil {
+			t.Fatalf("created with a ranking deadline: %+v", c)
+		}
+		slot := pmust(t, a.host, proposeM, map[string]any{"callId": c.ID, "hostCentreId": d.centreLyon, "startDate": "2027-03-01", "weeks": 2, "capacity": 2}).Slot
+		pmust(t, staff, approveM, map[string]any{"id": slot.ID})
+		pmust(t, staff, openCallM, map[string]any{"id": c.ID})
+
+		read := func() callOut {
+			t.Helper()
+			var out struct{ Node callOut }
+			staff.MustDo(`query($id: ID!) { node(id: $id) { ... on Call { `+callFields+` } } }`, map[string]any{"id": c.ID}, &out)
+			return out.Node
+		}
+		refused := func(name string, in map[string]any, code, field string) {
+			t.Helper()
+			before := read()
+			p := pmutate(t, staff, updateCallM, with(in, map[string]any{"id": c.ID}))
+			if p.Call != nil || len(p.UserErrors) != 1 || p.UserErrors[0].Code != code || strings.Join(p.UserErrors[0].Field, ".") != field {
+				t.Errorf("%s: %+v, want %s on %s", name, p.UserErrors, code, field)
+			}
+			if after := read(); after.ClosesAt != before.ClosesAt || !equalPtr(after.RankingDeadline, before.RankingDeadline) || after.DescriptionHTML != before.DescriptionHTML {
+				t.Errorf("%s changed the call: %+v → %+v", name, before, after)
+			}
+		}
+		local := func(c callOut) string {
+			if c.RankingDeadline == nil {
+				return "none"
+			}
+			r, _ := time.Parse(time.RFC3339, *c.RankingDeadline)
+			return r.In(time.FixedZone("CET", 3600)).Format("2006-01-02T15:04")
+		}
+
+		// OPEN: a ranking deadline can be added, then moved.
+		if u := pmust(t, staff, updateCallM, map[string]any{"id": c.ID, "rankingDeadline": "2027-02-26T17:00"}).Call; local(*u) != "2027-02-26T17:00" {
+			t.Errorf("added: %v", local(*u))
+		}
+		if u := pmust(t, staff, updateCallM, map[string]any{"id": c.ID, "rankingDeadline": "2027-02-25T12:00"}).Call; local(*u) != "2027-02-25T12:00" {
+			t.Errorf("moved earlier while ahead: %v", local(*u))
+		}
+		refused("ranking before the application deadline", map[string]any{"rankingDeadline": "2027-02-15T16:00"}, "INVALID", "input.rankingDeadline")
+		refused("ranking in the placement window", map[string]any{"rankingDeadline": "2027-03-01T09:00"}, "INVALID", "input.rankingDeadline")
+		refused("application deadline after the ranking deadline", map[string]any{"closes": "2027-02-25T17:00"}, "INVALID", "input.rankingDeadline")
+		refused("a setting other than a deadline", map[string]any{"fundedPlaces": 7}, "INVALID_STATE", "input.fundedPlaces")
+
+		// The application deadline passes while the call is still OPEN: it stays put.
+		e.Clock.Set(time.Date(2027, 2, 16, 9, 0, 0, 0, time.UTC))
+		staff = e.SignIn("office@coalition.test")
+		refused("moving a passed application deadline", map[string]any{"closes": "2027-02-20T17:00"}, "INVALID_STATE", "input.closes")
+		pmust(t, staff, closeCallM, map[string]any{"id": c.ID})
+		pmust(t, staff, reviewM, map[string]any{"id": c.ID})
+
+		// REVIEW: the ranking deadline is still ahead, so it moves later, but never into the past.
+		if u := pmust(t, staff, updateCallM, map[string]any{"id": c.ID, "rankingDeadline": "2027-02-26T17:00"}).Call; local(*u) != "2027-02-26T17:00" {
+			t.Errorf("moved later: %v", local(*u))
+		}
+		refused("a ranking deadline in the past", map[string]any{"rankingDeadline": "2027-02-16T09:00"}, "INVALID", "input.rankingDeadline")
+		refused("closes after applications closed", map[string]any{"closes": "2027-02-17T17:00"}, "INVALID_STATE", "input.closes")
+		pmust(t, staff, rankingM, map[string]any{"id": c.ID})
+		refused("removing the deadline hosts rank by", map[string]any{"rankingDeadline": ""}, "INVALID_STATE", "input.rankingDeadline")
+
+		// Once it has passed, the ranking deadline stays put too.
+		e.Clock.Set(time.Date(2027, 2, 26, 17, 0, 0, 0, time.UTC))
+		staff = e.SignIn("office@coalition.test")
+		refused("moving a passed ranking deadline", map[string]any{"rankingDeadline": "2027-02-27T17:00"}, "INVALID_STATE", "input.rankingDeadline")
+		// The description still changes.
+		if u := pmust(t, staff, updateCallM, map[string]any{"id": c.ID, "description": "Ranking is over."}).Call; !strings.Contains(u.DescriptionHTML, "Ranking is over.") {
+			t.Errorf("description: %+v", u)
+		}
+	})
+}
+
+func equalPtr(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }

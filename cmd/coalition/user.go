@@ -12,6 +12,8 @@ import (
 	"github.com/gocart-coalition/coalition/internal/app"
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -39,9 +41,9 @@ func runUser(ctx context.Context, e env, args []string) error {
 	if len(rest) != 1 {
 		return fmt.Errorf("user create: want exactly one EMAIL")
 	}
-	email := auth.NormaliseEmail(rest[0])
-	if email == "" {
-		return fmt.Errorf("user create: %q is not a valid email address", rest[0])
+	email, err := check.NormaliseEmail(rest[0])
+	if err != nil {
+		return fmt.Errorf("user create: %q: %w", rest[0], err)
 	}
 	roles := []viewer.Role{}
 	if staff {
@@ -62,48 +64,48 @@ func runUser(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 
-	sys := viewer.NewSystemContext(ctx)
-	tx, err := a.DB.Client.Tx(sys)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	c := tx.Client()
-	u, err := c.User.Query().Where(user.Email(email)).Only(sys)
-	switch {
-	case ent.IsNotFound(err):
-		if u, err = a.Auth.CreateUser(sys, c, auth.CreateUserInput{Email: email, Name: name, Roles: roles}); err != nil {
+	var (
+		u      *ent.User
+		link   string
+		secret string
+	)
+	err = db.InTx(viewer.NewSystemContext(ctx), a.DB.Client, func(sys context.Context, c *ent.Client) error {
+		var err error
+		u, err = c.User.Query().Where(user.Email(email)).Only(sys)
+		switch {
+		case ent.IsNotFound(err):
+			if u, err = a.Auth.CreateUser(sys, c, auth.CreateUserInput{Email: email, Name: name, Roles: roles}); err != nil {
+				return err
+			}
+			err = audit.Record(sys, c, time.Now(), audit.Event{Action: "user.create", ObjectType: "User", ObjectID: string(u.ID),
+				Details: map[string]any{"via": "cli", "roles": fmt.Sprint(u.Roles)}})
+		case err != nil:
+			return err
+		default:
+			for _, r := range roles {
+				if u, err = a.Auth.GrantRole(sys, c, u.ID, r); err != nil {
+					return err
+				}
+			}
+			err = audit.Record(sys, c, time.Now(), audit.Event{Action: "user.grant_roles", ObjectType: "User", ObjectID: string(u.ID),
+				Details: map[string]any{"via": "cli", "roles": fmt.Sprint(u.Roles)}})
+		}
+		if err != nil {
 			return err
 		}
-		err = audit.Record(sys, c, time.Now(), audit.Event{Action: "user.create", ObjectType: "User", ObjectID: string(u.ID),
-			Details: map[string]any{"via": "cli", "roles": fmt.Sprint(u.Roles)}})
-	case err != nil:
-		return err
-	default:
-		for _, r := range roles {
-			if u, err = a.Auth.GrantRole(sys, c, u.ID, r); err != nil {
+		if link, err = a.Auth.IssueLoginLink(sys, c, email); err != nil {
+			return err
+		}
+		if token != "" {
+			if _, secret, err = a.Auth.CreateAPIToken(sys, c, auth.CreateAPITokenInput{
+				UserID: u.ID, Name: token, Scopes: viewer.AllScopes,
+			}); err != nil {
 				return err
 			}
 		}
-		err = audit.Record(sys, c, time.Now(), audit.Event{Action: "user.grant_roles", ObjectType: "User", ObjectID: string(u.ID),
-			Details: map[string]any{"via": "cli", "roles": fmt.Sprint(u.Roles)}})
-	}
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	link, err := a.Auth.IssueLoginLink(sys, c, email)
-	if err != nil {
-		return err
-	}
-	var secret string
-	if token != "" {
-		if _, secret, err = a.Auth.CreateAPIToken(sys, c, auth.CreateAPITokenInput{
-			UserID: u.ID, Name: token, Scopes: viewer.AllScopes,
-		}); err != nil {
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
 		return err
 	}
 	info := e.stdout

@@ -115,7 +115,7 @@ var FilterVisibleUsers = queryRule(func(ctx context.Context, q ent.Query) error 
 		return privacy.Allow
 	}
 	if v.HasRole(viewer.RoleHostCoordinator) {
-		applicants := entql.HasEdgeWith("applications", hostVisibleApplication(v.UserID))
+		applicants := entql.HasEdgeWith("applications", hostVisibleApplication(v))
 		f.Where(entql.Or(entql.FieldEQ("id", v.UserID), entql.HasEdge("coordinated_centres"), members, applicants))
 		return privacy.Allow
 	}
@@ -360,7 +360,7 @@ var FilterPublishedCalls = queryRule(func(ctx context.Context, q ent.Query) erro
 // FilterVisibleSlots narrows HostSlot reads (staff are allowed before it): an approved
 // slot of an OPEN call to anyone, an approved slot of a call past its draft to signed-in
 // users (applicants and hosts look back at it), and every slot of a centre to the centre's
-// coordinators. Slots of centres whose organisation is inactive are hidden, like the
+// coordinators while they hold the HOST_COORDINATOR role (coordinatedBy). Slots of centres whose organisation is inactive are hidden, like the
 // centres themselves.
 var FilterVisibleSlots = queryRule(func(ctx context.Context, q ent.Query) error {
 	f, ok := filterOf(q)
@@ -376,7 +376,7 @@ var FilterVisibleSlots = queryRule(func(ctx context.Context, q ent.Query) error 
 	}
 	f.Where(entql.And(activeCentre, entql.Or(
 		entql.And(approved, entql.HasEdgeWith("call", entql.FieldNEQ("status", "DRAFT"))),
-		entql.HasEdgeWith("host_centre", entql.HasEdgeWith("coordinators", entql.FieldEQ("id", v.UserID))),
+		coordinatedBy(v),
 	)))
 	return privacy.Allow
 })
@@ -433,7 +433,7 @@ var FilterOwnApplications = queryRule(func(ctx context.Context, q ent.Query) err
 	case v.Kind != viewer.User:
 		f.Where(nothing)
 	case v.HasRole(viewer.RoleHostCoordinator):
-		f.Where(entql.Or(entql.FieldEQ("trainee_id", v.UserID), hostVisibleApplication(v.UserID)))
+		f.Where(entql.Or(entql.FieldEQ("trainee_id", v.UserID), hostVisibleApplication(v)))
 	default:
 		f.Where(entql.FieldEQ("trainee_id", v.UserID))
 	}
@@ -472,7 +472,7 @@ var FilterVisibleDocuments = queryRule(func(ctx context.Context, q ent.Query) er
 	waived := entql.And(entql.FieldEQ("kind", "REFEREE_LETTER"), entql.HasEdgeWith("referee_request", entql.FieldEQ("waived", true)))
 	own := entql.And(ownApplication(me), entql.Not(waived))
 	if viewer.FromContext(ctx).HasRole(viewer.RoleHostCoordinator) {
-		hosted := entql.And(entql.HasEdgeWith("application", hostVisibleApplication(me)), entql.FieldNEQ("kind", "REFEREE_LETTER"))
+		hosted := entql.And(entql.HasEdgeWith("application", hostVisibleApplication(viewer.FromContext(ctx))), entql.FieldNEQ("kind", "REFEREE_LETTER"))
 		f.Where(entql.Or(own, hosted))
 		return privacy.Allow
 	}
@@ -513,9 +513,22 @@ var AllowOwnApplicationWrite = privacy.MutationRuleFunc(func(ctx context.Context
 // deletes are narrowed to rows of their own applications.
 var AllowByOwnApplication = createByRoleNarrowOthers(viewer.RoleTrainee, ownApplication)
 
-// coordinates is the predicate of rows whose host_centre the viewer coordinates.
+// coordinates is the predicate of rows whose host_centre the user coordinates. It says
+// nothing of roles: a rule that grants through it must also check that the viewer holds
+// HOST_COORDINATOR (coordinatedBy does both), because being listed as a centre's
+// coordinator outlives the role (revoking the role does not edit the directory).
 func coordinates(user string) entql.P {
 	return entql.HasEdgeWith("host_centre", entql.HasEdgeWith("coordinators", entql.FieldEQ("id", user)))
+}
+
+// coordinatedBy is the predicate of rows of the centres v coordinates, when v holds the
+// HOST_COORDINATOR role now; nothing otherwise. Every power that coordinating a centre
+// gives goes through the role, so revoking the role removes all of them, reads included.
+func coordinatedBy(v viewer.Viewer) entql.P {
+	if !v.HasRole(viewer.RoleHostCoordinator) || v.UserID == "" {
+		return nothing
+	}
+	return coordinates(v.UserID)
 }
 
 // FilterReviewsOfConflicted hides, from a reviewer who declared a conflict of interest on
@@ -549,7 +562,7 @@ var FilterOwnCentreRows = queryRule(func(ctx context.Context, q ent.Query) error
 		f.Where(nothing)
 		return privacy.Allow
 	}
-	f.Where(coordinates(v.UserID))
+	f.Where(coordinatedBy(v))
 	return privacy.Allow
 })
 
@@ -580,12 +593,13 @@ func createByRoleNarrowOthers(role viewer.Role, own func(user string) entql.P) p
 }
 
 // hostVisibleApplication is the predicate of applications a host coordinator sees: eligible
-// ones, of a call that has closed, that listed a centre they coordinate.
-func hostVisibleApplication(user string) entql.P {
+// ones, of a call that has closed, that listed a centre they coordinate (nothing when v
+// does not hold HOST_COORDINATOR).
+func hostVisibleApplication(v viewer.Viewer) entql.P {
 	return entql.And(
 		entql.FieldEQ("status", "ELIGIBLE"),
 		entql.HasEdgeWith("call", entql.FieldIn("status", "CLOSED", "REVIEW", "RANKING", "MATCHED", "COMPLETED")),
-		entql.HasEdgeWith("choices", coordinates(user)),
+		entql.HasEdgeWith("choices", coordinatedBy(v)),
 	)
 }
 
@@ -602,25 +616,34 @@ var FilterVisiblePlacements = queryRule(func(ctx context.Context, q ent.Query) e
 	case v.Kind != viewer.User:
 		f.Where(nothing)
 	case v.HasRole(viewer.RoleHostCoordinator):
-		f.Where(entql.Or(entql.FieldEQ("trainee_id", v.UserID), coordinates(v.UserID)))
+		f.Where(entql.Or(entql.FieldEQ("trainee_id", v.UserID), coordinatedBy(v)))
 	default:
 		f.Where(entql.FieldEQ("trainee_id", v.UserID))
 	}
 	return privacy.Allow
 })
 
-// AllowPlacementParties lets the parties to a placement update it: its trainee, and the
-// coordinators of its host centre. The update is narrowed to those rows, so anyone else's
-// matches none; creates and deletes are not theirs.
+// AllowPlacementParties lets the parties to a placement update it: its trainee (holding
+// the TRAINEE role), and the coordinators of its host centre (holding HOST_COORDINATOR).
+// The update is narrowed to those rows, so anyone else's matches none; creates and
+// deletes are not theirs.
 var AllowPlacementParties = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
 	v := viewer.FromContext(ctx)
 	if v.Kind != viewer.User || v.UserID == "" || !(m.Op().Is(ent.OpUpdateOne) || m.Op().Is(ent.OpUpdate)) {
+		return privacy.Skip
+	}
+	trainee, host := v.HasRole(viewer.RoleTrainee), v.HasRole(viewer.RoleHostCoordinator)
+	if !trainee && !host {
 		return privacy.Skip
 	}
 	f, ok := filterOf(m)
 	if !ok {
 		return privacy.Denyf("mutation %T cannot be filtered", m)
 	}
-	f.Where(entql.Or(entql.FieldEQ("trainee_id", v.UserID), coordinates(v.UserID)))
+	own := nothing
+	if trainee {
+		own = entql.FieldEQ("trainee_id", v.UserID)
+	}
+	f.Where(entql.Or(own, coordinatedBy(v)))
 	return privacy.Allow
 })

@@ -157,13 +157,18 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := notify.NewRenderer(templates.FS, notify.Common{SiteName: SiteName, PublicURL: cfg.PublicURL, SupportEmail: from.Address})
+	contact := cfg.ContactEmail
+	if contact == "" {
+		contact = from.Address
+	}
+	renderer, err := notify.NewRenderer(templates.FS, notify.Common{SiteName: SiteName, PublicURL: cfg.PublicURL, SupportEmail: contact})
 	if err != nil {
 		return nil, err
 	}
 	a.Notifier, err = notify.New(notify.Config{
 		Renderer: renderer,
 		Now:      now,
+		ReplyTo:  contact,
 		// An email committed by this process goes out at once, not at the next poll.
 		Wake: func() { _ = a.Jobs.Trigger(JobOutbox) },
 	})
@@ -206,13 +211,16 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.Placement, err = placement.New(placement.Config{
 		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
 		Organizer: cmail.Address{Name: from.Name, Email: from.Address}, CalendarDomain: public.Hostname(),
-		Wake: func() { _ = a.Jobs.Trigger(JobPlacements) },
+		Wake:  func() { _ = a.Jobs.Trigger(JobPlacements) },
+		Links: a.Auth,
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Invitation emails carry sign-in links that answer the invitation.
-	a.Auth.SetIntentHandler(a.WorkingGroups)
+	// Emails carry sign-in links that also do what the email asks: answer an invitation
+	// (membership.*), accept, decline or confirm a placement (placement.*).
+	a.Auth.RegisterIntent("membership", a.WorkingGroups)
+	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
 		a.Outbox.DispatchJob(5 * time.Second),
 		{Name: JobAuthCleanup, Interval: time.Hour, Run: func(ctx context.Context) error {
@@ -259,6 +267,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Registry:       a.Registry,
 		PublicURL:      cfg.PublicURL,
 		SiteName:       SiteName,
+		ContactEmail:   contact,
 		GraphiQL:       cfg.GraphiQL,
 		Introspection:  cfg.Introspection,
 		CORSOrigins:    cfg.CORSOrigins,

@@ -19,6 +19,11 @@ const (
 	BadRequest      Code = "BAD_REQUEST"
 	Conflict        Code = "CONFLICT"
 	Internal        Code = "INTERNAL"
+	// InvalidCursor is a pagination cursor (after, before) that this API did not give out.
+	InvalidCursor Code = "INVALID_CURSOR"
+	// Unavailable means the database could not be reached or could not take the work right
+	// now: the same request may succeed a moment later (HTTP 503 with Retry-After).
+	Unavailable Code = "UNAVAILABLE"
 )
 
 // Error is an error of a known kind with a message safe to show to the caller.

@@ -4,16 +4,17 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/apitoken"
+	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -43,16 +44,10 @@ func (s *Service) CreateUser(ctx context.Context, tx *ent.Client, in CreateUserI
 		return nil, err
 	}
 	var errs apperr.UserErrors
-	addr := NormaliseEmail(in.Email)
-	if addr == "" {
-		errs.Add(apperr.CodeInvalid, "Enter a valid email address.", "input", "email")
-	}
-	name := strings.TrimSpace(in.Name)
-	switch {
-	case name == "":
-		errs.Add(apperr.CodeRequired, "Enter the person's name.", "input", "name")
-	case utf8.RuneCountInString(name) > maxNameLen:
-		errs.Add(apperr.CodeTooLong, fmt.Sprintf("The name can be at most %d characters.", maxNameLen), "input", "name")
+	addr := check.Email(&errs, in.Email, check.Path("email"))
+	name := check.RequiredText(&errs, in.Name, maxNameLen, "The name", "Enter the person's name.", check.Path("name"))
+	if check.HasControl(name) {
+		errs.Add(apperr.CodeInvalid, "The name must be a single line of text without invisible characters.", check.Path("name")...)
 	}
 	roles := normaliseRoles(in.Roles)
 	if len(roles) == 0 {
@@ -99,8 +94,9 @@ func loadUser(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.User, erro
 	return u, nil
 }
 
-// SetUserDisabled disables or re-enables a user. Disabling ends all their sessions; their
-// API tokens stop working while they are disabled. Staff cannot disable themselves.
+// SetUserDisabled disables or re-enables a user. Disabling revokes all their sessions and
+// API tokens and expires their unused sign-in links, for good: re-enabling restores the
+// account, not its credentials. Staff cannot disable themselves.
 func (s *Service) SetUserDisabled(ctx context.Context, tx *ent.Client, id pulid.ID, disabled bool) (*ent.User, error) {
 	if err := requireManager(ctx); err != nil {
 		return nil, err
@@ -120,15 +116,40 @@ func (s *Service) SetUserDisabled(ctx context.Context, tx *ent.Client, id pulid.
 		return nil, fmt.Errorf("set disabled: %w", err)
 	}
 	if disabled {
-		_, err := tx.Session.Update().
-			Where(session.UserID(u.ID), session.RevokedAtIsNil()).
-			SetRevokedAt(s.now()).
-			Save(viewer.NewSystemContext(ctx))
-		if err != nil {
-			return nil, fmt.Errorf("revoke sessions: %w", err)
+		if err := s.endCredentials(ctx, tx, u); err != nil {
+			return nil, err
 		}
 	}
 	return u, nil
+}
+
+// endCredentials revokes, for good, everything that lets u in: their sessions, their API
+// tokens, and their sign-in links not used yet (an invitation's links last two weeks; they
+// are marked used, as their expiry cannot change). It
+// runs in the transaction that disables u, so re-enabling the account brings none of them
+// back: the person signs in afresh and staff mint new tokens.
+func (s *Service) endCredentials(ctx context.Context, tx *ent.Client, u *ent.User) error {
+	sys := viewer.NewSystemContext(ctx)
+	now := s.now()
+	if _, err := tx.Session.Update().
+		Where(session.UserID(u.ID), session.RevokedAtIsNil()).
+		SetRevokedAt(now).
+		Save(sys); err != nil {
+		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	if _, err := tx.ApiToken.Update().
+		Where(apitoken.UserID(u.ID), apitoken.RevokedAtIsNil()).
+		SetRevokedAt(now).
+		Save(sys); err != nil {
+		return fmt.Errorf("revoke api tokens: %w", err)
+	}
+	if _, err := tx.LoginLink.Update().
+		Where(loginlink.Email(u.Email), loginlink.UsedAtIsNil(), loginlink.ExpiresAtGT(now)).
+		SetUsedAt(now).
+		Save(sys); err != nil {
+		return fmt.Errorf("use up sign-in links: %w", err)
+	}
+	return nil
 }
 
 // GrantRole adds a role to a user (no change if they hold it).
@@ -187,12 +208,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, tx *ent.Client, in CreateA
 		return nil, "", err
 	}
 	var errs apperr.UserErrors
-	name := strings.TrimSpace(in.Name)
-	switch {
-	case name == "":
-		errs.Add(apperr.CodeRequired, "Name the token after what it is for.", "input", "name")
-	case utf8.RuneCountInString(name) > maxTokenNameLen:
-		errs.Add(apperr.CodeTooLong, fmt.Sprintf("The name can be at most %d characters.", maxTokenNameLen), "input", "name")
+	name := check.RequiredText(&errs, in.Name, maxTokenNameLen, "The name", "Name the token after what it is for.", check.Path("name"))
+	if check.HasControl(name) {
+		errs.Add(apperr.CodeInvalid, "The name must be a single line of text without invisible characters.", check.Path("name")...)
 	}
 	var scopes []viewer.Scope
 	for _, sc := range viewer.AllScopes {

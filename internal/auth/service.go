@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/clip"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -40,19 +41,26 @@ type Config struct {
 	// (defaults 5 and 30 per 15 minutes).
 	PerAddressLimit, PerIPLimit int
 	RateWindow                  time.Duration
-	Logger                      *slog.Logger
+	// RedeemFailuresPerIP caps failed sign-in link redemptions (an unknown, used or expired
+	// link, a disabled account) per client address per RateWindow (default 20). Every
+	// attempt is checked before it is evaluated, so guesses past the limit are refused
+	// unseen, one by one, however they are batched. Counted in this process's memory.
+	RedeemFailuresPerIP int
+	Logger              *slog.Logger
 }
 
 // Service is the auth service.
 type Service struct {
 	cfg     Config
 	log     *slog.Logger
-	intents IntentHandler
+	intents map[string]IntentHandler // by prefix: "membership" runs "membership.accept:…"
+	// redeemFailures counts failed redemptions per client address.
+	redeemFailures *failureLimiter
 }
 
 // IntentHandler carries out what a sign-in link does besides signing in (its intent, e.g.
-// "membership.accept:mbr_…"). Domain packages implement it and the wiring registers it
-// with SetIntentHandler, so auth does not depend on them.
+// "membership.accept:mbr_…"). Domain packages implement it and the wiring registers one
+// per prefix with RegisterIntent, so auth does not depend on them.
 type IntentHandler interface {
 	// RunIntent does intent as u, who has just signed in, inside the sign-in's transaction
 	// (ctx carries u as the viewer). It returns a message for the person. An intent that
@@ -66,9 +74,31 @@ type IntentHandler interface {
 	DescribeIntent(ctx context.Context, intent string) string
 }
 
-// SetIntentHandler registers what runs the intents of sign-in links. Call it while wiring,
-// before the service handles requests.
-func (s *Service) SetIntentHandler(h IntentHandler) { s.intents = h }
+// RegisterIntent registers h to run the intents that start with prefix and a dot (prefix
+// "placement" runs "placement.accept:plc_…"). Call it while wiring, before the service
+// handles requests; registering a prefix twice, an empty prefix or one with a dot or a
+// colon panics (a wiring mistake).
+func (s *Service) RegisterIntent(prefix string, h IntentHandler) {
+	if prefix == "" || strings.ContainsAny(prefix, ".:") || h == nil {
+		panic(fmt.Sprintf("auth: bad intent prefix %q or nil handler", prefix))
+	}
+	if s.intents == nil {
+		s.intents = map[string]IntentHandler{}
+	}
+	if _, dup := s.intents[prefix]; dup {
+		panic(fmt.Sprintf("auth: intent prefix %q registered twice", prefix))
+	}
+	s.intents[prefix] = h
+}
+
+// intentHandler is the handler registered for intent's prefix, or nil.
+func (s *Service) intentHandler(intent string) IntentHandler {
+	prefix, _, ok := strings.Cut(intent, ".")
+	if !ok {
+		return nil
+	}
+	return s.intents[prefix]
+}
 
 // New checks cfg and returns the service.
 func New(cfg Config) (*Service, error) {
@@ -94,10 +124,16 @@ func New(cfg Config) (*Service, error) {
 	if cfg.RateWindow <= 0 {
 		cfg.RateWindow = 15 * time.Minute
 	}
+	if cfg.RedeemFailuresPerIP <= 0 {
+		cfg.RedeemFailuresPerIP = 20
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, log: cfg.Logger.With("op", "auth")}, nil
+	return &Service{
+		cfg: cfg, log: cfg.Logger.With("op", "auth"),
+		redeemFailures: newFailureLimiter(cfg.RedeemFailuresPerIP, cfg.RateWindow),
+	}, nil
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
@@ -108,9 +144,10 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 // account simply gets no email. Returns UserErrors for a malformed address or when the
 // address or the client address has asked too often.
 func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, ip string) error {
-	addr := NormaliseEmail(email)
-	if addr == "" {
-		return apperr.Invalid(apperr.CodeInvalid, "Enter a valid email address.", "input", "email")
+	var errs apperr.UserErrors
+	addr := check.Email(&errs, email, check.Path("email"))
+	if err := errs.Err(); err != nil {
+		return err
 	}
 	sys := viewer.NewSystemContext(ctx)
 	now := s.now()
@@ -159,21 +196,24 @@ func (s *Service) createLink(sys context.Context, tx *ent.Client, addr, ip strin
 }
 
 func (s *Service) createLinkWith(sys context.Context, tx *ent.Client, addr, ip string, sent bool, intent string, ttl time.Duration) (*ent.LoginLink, string, error) {
-	now := s.now()
 	secret := newSecret("")
-	link, err := tx.LoginLink.Create().
+	link, err := linkCreate(tx, s.now(), addr, ip, sent, intent, ttl, secret).Save(sys)
+	if err != nil {
+		return nil, "", fmt.Errorf("create login link: %w", err)
+	}
+	return link, secret, nil
+}
+
+// linkCreate is the builder of a login link row for secret, requested at now.
+func linkCreate(tx *ent.Client, now time.Time, addr, ip string, sent bool, intent string, ttl time.Duration, secret string) *ent.LoginLinkCreate {
+	return tx.LoginLink.Create().
 		SetEmail(addr).
 		SetTokenHash(hashSecret(secret)).
 		SetRequestedAt(now).
 		SetExpiresAt(now.Add(ttl)).
 		SetRequestedIP(ip).
 		SetIntent(intent).
-		SetSent(sent).
-		Save(sys)
-	if err != nil {
-		return nil, "", fmt.Errorf("create login link: %w", err)
-	}
-	return link, secret, nil
+		SetSent(sent)
 }
 
 // IssueLoginLink creates a sign-in link for an existing, enabled user and returns its URL
@@ -183,7 +223,10 @@ func (s *Service) IssueLoginLink(ctx context.Context, tx *ent.Client, email stri
 	if !viewer.FromContext(ctx).IsSystem() {
 		return "", apperr.ErrForbidden
 	}
-	addr := NormaliseEmail(email)
+	addr, err := check.NormaliseEmail(email)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", email, err)
+	}
 	sys := viewer.NewSystemContext(ctx)
 	u, err := tx.User.Query().Where(user.Email(addr)).Only(sys)
 	if err != nil {
@@ -209,13 +252,8 @@ const MaxIntentLen = 200
 // the sign-in rate limits' budget of requests, since the person did not ask for it, but it
 // is a row like the others.
 func (s *Service) IssueIntentLink(ctx context.Context, tx *ent.Client, u *ent.User, intent string, ttl time.Duration) (string, error) {
-	switch {
-	case u == nil || u.Email == "":
-		return "", errors.New("issue intent link: no user")
-	case intent == "" || len(intent) > MaxIntentLen:
-		return "", fmt.Errorf("issue intent link: intent must be 1-%d bytes", MaxIntentLen)
-	case ttl <= 0:
-		return "", errors.New("issue intent link: ttl must be positive")
+	if err := checkIntentLink(IntentLinkRequest{User: u, Intent: intent, TTL: ttl}); err != nil {
+		return "", fmt.Errorf("issue intent link: %w", err)
 	}
 	_, secret, err := s.createLinkWith(viewer.NewSystemContext(ctx), tx, u.Email, "", !u.Disabled, intent, ttl)
 	if err != nil {
@@ -224,12 +262,65 @@ func (s *Service) IssueIntentLink(ctx context.Context, tx *ent.Client, u *ent.Us
 	return s.linkURL(secret), nil
 }
 
+// IntentLinkRequest is one link for IssueIntentLinks: for User, doing Intent when
+// redeemed, valid for TTL.
+type IntentLinkRequest struct {
+	User   *ent.User
+	Intent string
+	TTL    time.Duration
+}
+
+func checkIntentLink(r IntentLinkRequest) error {
+	switch {
+	case r.User == nil || r.User.Email == "":
+		return errors.New("no user")
+	case r.Intent == "" || len(r.Intent) > MaxIntentLen:
+		return fmt.Errorf("intent must be 1-%d bytes", MaxIntentLen)
+	case r.TTL <= 0:
+		return errors.New("ttl must be positive")
+	}
+	return nil
+}
+
+// intentLinkBatch bounds the rows of one INSERT of IssueIntentLinks: a login link binds 11
+// values, so 2,000 rows stay below both dialects' limits on bound parameters.
+const intentLinkBatch = 2000
+
+// IssueIntentLinks issues the links of reqs exactly as IssueIntentLink issues one (same
+// checks, secrets, hashes, expiry, intent, single use), writing them through tx, the
+// caller's transaction, with one INSERT per 2,000 links, and returns their URLs in the
+// order of reqs. Nothing is written if any request is invalid: for a publication that
+// emails hundreds of people their buttons at once.
+func (s *Service) IssueIntentLinks(ctx context.Context, tx *ent.Client, reqs []IntentLinkRequest) ([]string, error) {
+	for i, r := range reqs {
+		if err := checkIntentLink(r); err != nil {
+			return nil, fmt.Errorf("issue intent link %d (%q): %w", i, r.Intent, err)
+		}
+	}
+	sys := viewer.NewSystemContext(ctx)
+	now := s.now()
+	urls := make([]string, len(reqs))
+	creates := make([]*ent.LoginLinkCreate, 0, min(len(reqs), intentLinkBatch))
+	for i, r := range reqs {
+		secret := newSecret("")
+		creates = append(creates, linkCreate(tx, now, r.User.Email, "", !r.User.Disabled, r.Intent, r.TTL, secret))
+		urls[i] = s.linkURL(secret)
+		if len(creates) == intentLinkBatch || i == len(reqs)-1 {
+			if err := tx.LoginLink.CreateBulk(creates...).Exec(sys); err != nil {
+				return nil, fmt.Errorf("create %d login links: %w", len(creates), err)
+			}
+			creates = creates[:0]
+		}
+	}
+	return urls, nil
+}
+
 // DescribeLink says what redeeming the link with this secret will do besides signing in
 // (IntentHandler.DescribeIntent), without using the link up. It returns "" for a plain
 // link and for one that is unknown, used or expired (redeeming then says why).
 func (s *Service) DescribeLink(ctx context.Context, secret string) (string, error) {
 	secret = strings.TrimSpace(secret)
-	if secret == "" || s.intents == nil {
+	if secret == "" || len(s.intents) == 0 {
 		return "", nil
 	}
 	sys := viewer.NewSystemContext(ctx)
@@ -243,7 +334,11 @@ func (s *Service) DescribeLink(ctx context.Context, secret string) (string, erro
 	if link.Intent == "" || link.UsedAt != nil || !s.now().Before(link.ExpiresAt) {
 		return "", nil
 	}
-	return s.intents.DescribeIntent(sys, link.Intent), nil
+	h := s.intentHandler(link.Intent)
+	if h == nil {
+		return "", nil
+	}
+	return h.DescribeIntent(sys, link.Intent), nil
 }
 
 func (s *Service) linkURL(secret string) string {
@@ -269,8 +364,23 @@ type SignIn struct {
 
 // RedeemLoginLink exchanges a link secret for a session, creating a trainee account on the
 // first sign-in of an address. A link works once and for LinkTTL. Returns UserErrors for an
-// unknown, used or expired link and for a disabled account.
-func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, ip, userAgent string) (*SignIn, error) {
+// unknown, used or expired link and for a disabled account, and RATE_LIMITED, without
+// looking at the link, once the client address ip has failed RedeemFailuresPerIP times in
+// the window.
+func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, ip, userAgent string) (in *SignIn, err error) {
+	now := s.now()
+	if !s.redeemFailures.allow(ip, now) {
+		return nil, apperr.Invalid(apperr.CodeRateLimited, "Too many sign-in attempts failed from your network. Wait a few minutes and use the link of your most recent email.", "input", "token")
+	}
+	defer func() {
+		if _, refused := apperr.AsUserErrors(err); refused {
+			s.redeemFailures.fail(ip, now)
+		}
+	}()
+	return s.redeem(ctx, tx, secret, ip, userAgent)
+}
+
+func (s *Service) redeem(ctx context.Context, tx *ent.Client, secret, ip, userAgent string) (*SignIn, error) {
 	sys := viewer.NewSystemContext(ctx)
 	now := s.now()
 	secret = strings.TrimSpace(secret)
@@ -353,13 +463,13 @@ func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, i
 	in := &SignIn{Token: token, ExpiresAt: sess.ExpiresAt, User: u, Session: sess, Created: created}
 	if link.Intent != "" {
 		in.Message = "This link's action is no longer available; you are signed in."
-		if s.intents != nil {
+		if h := s.intentHandler(link.Intent); h != nil {
 			// The intent acts as the person who just signed in, in this transaction.
 			uctx := viewer.NewContext(ctx, viewer.Viewer{
 				Kind: viewer.User, UserID: string(u.ID), Email: u.Email, Roles: u.Roles,
 				Scopes: viewer.AllScopes, SessionID: string(sess.ID),
 			})
-			if in.Message, err = s.intents.RunIntent(uctx, tx, u, link.Intent); err != nil {
+			if in.Message, err = h.RunIntent(uctx, tx, u, link.Intent); err != nil {
 				return nil, fmt.Errorf("run intent of login link %s: %w", link.ID, err)
 			}
 		}

@@ -7,12 +7,15 @@ package check
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/apperr"
@@ -30,13 +33,17 @@ func Path(name string, more ...string) []string {
 	return append([]string{"input", name}, more...)
 }
 
-// Text trims s and reports a user error on field when it is longer than max. The
-// limit is in characters; ent's MaxLen validators count bytes, so text whose characters
-// fit but whose UTF-8 encoding does not is refused here too, with its own message, rather
-// than failing later in the database layer.
+// Text trims s and reports a user error on field when it is longer than max or holds an
+// invisible character (Invisible; line breaks and tabs are allowed, so multi-line fields
+// use Text alone and single-line ones add HasControl). A Windows line break (CR LF) is
+// kept as a plain LF. The limit is in characters; ent's MaxLen validators count bytes, so
+// text whose characters fit but whose UTF-8 encoding does not is refused here too, with
+// its own message, rather than failing later in the database layer.
 func Text(errs *apperr.UserErrors, s string, max int, what string, field []string) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 	switch {
+	case strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && r != '\t' && Invisible(r) }):
+		errs.Add(apperr.CodeInvalid, fmt.Sprintf("%s contains an invisible or control character (such as a zero-width space, a text-direction override or NUL); type it again without it.", what), field...)
 	case utf8.RuneCountInString(s) > max:
 		errs.Add(apperr.CodeTooLong, fmt.Sprintf("%s can be at most %d characters.", what, max), field...)
 	case len(s) > max:
@@ -54,9 +61,82 @@ func RequiredText(errs *apperr.UserErrors, s string, max int, what, missing stri
 	return s
 }
 
-// HasControl reports whether s contains control characters (line breaks in a name, NUL).
+// HasControl reports whether s contains a character a single line of text must not hold:
+// a control character (a line break or tab in a name, NUL) or another Invisible one.
 func HasControl(s string) bool {
-	return strings.ContainsFunc(s, unicode.IsControl)
+	return strings.ContainsFunc(s, Invisible)
+}
+
+// Invisible reports whether r is a control character (Unicode category Cc: NUL, line
+// breaks, escape…) or a format character (Cf: zero-width space U+200B, text-direction
+// overrides such as U+202E, the byte-order mark…), which make two texts that look the
+// same differ, or reorder what is shown. The zero-width joiner and non-joiner (U+200C,
+// U+200D) are let through: emoji sequences and Persian or Indic writing need them.
+func Invisible(r rune) bool {
+	if r == '\u200c' || r == '\u200d' {
+		return false
+	}
+	return unicode.In(r, unicode.Cc, unicode.Cf)
+}
+
+// MaxEmailLen is the longest address accepted (RFC 5321's path limit less the brackets).
+const MaxEmailLen = 254
+
+// Why an address is refused (NormaliseEmail).
+var (
+	ErrEmailInvisible = errors.New("the address contains an invisible or control character")
+	ErrEmailInvalid   = errors.New("not a valid email address")
+)
+
+// NormaliseEmail is the one normal form of an email address, used wherever an address is
+// taken (sign-in, staff creating users, referees, the command line) and compared: the
+// address trimmed, with no control or format character anywhere (Cc, Cf: a zero-width space after
+// it would otherwise make a second account that looks the same), its domain converted to
+// ASCII (IDNA: bücher.example → xn--bcher-kva.example) and the whole lower-cased, then
+// checked to be a bare address (no display name, no comments) of at most MaxEmailLen
+// characters whose domain has a dot. Two addresses are the same person's when their
+// normal forms are equal. It returns ErrEmailInvisible or ErrEmailInvalid when s is not
+// an address.
+func NormaliseEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if strings.ContainsFunc(s, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf) }) {
+		return "", ErrEmailInvisible // joiners included: an address has no use for them
+	}
+	at := strings.LastIndexByte(s, '@')
+	if s == "" || len(s) > 4*MaxEmailLen || at <= 0 || at == len(s)-1 {
+		return "", ErrEmailInvalid
+	}
+	domain, err := idna.Lookup.ToASCII(s[at+1:])
+	if err != nil {
+		return "", ErrEmailInvalid
+	}
+	s = strings.ToLower(s[:at] + "@" + domain)
+	if len(s) > MaxEmailLen || !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") {
+		return "", ErrEmailInvalid
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return "", ErrEmailInvalid
+	}
+	return s, nil
+}
+
+// Email is NormaliseEmail for an input field: it returns the normal form, or "" after
+// adding a user error on field (REQUIRED when empty, INVALID otherwise, saying so when an
+// invisible character is the reason).
+func Email(errs *apperr.UserErrors, s string, field []string) string {
+	if strings.TrimSpace(s) == "" {
+		errs.Add(apperr.CodeRequired, "Enter an email address.", field...)
+		return ""
+	}
+	addr, err := NormaliseEmail(s)
+	switch {
+	case errors.Is(err, ErrEmailInvisible):
+		errs.Add(apperr.CodeInvalid, "The email address contains an invisible or control character (such as a zero-width space); type it again.", field...)
+	case err != nil:
+		errs.Add(apperr.CodeInvalid, "Enter a valid email address, e.g. name@hospital.example.", field...)
+	}
+	return addr
 }
 
 // NormaliseLanguage returns s trimmed and in lower case, and whether it is an ISO 639-1 code.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -24,8 +25,11 @@ type Config struct {
 	PublicURL   string
 	SignInURL   string
 
-	SMTPURL      string
-	MailFrom     string
+	SMTPURL  string
+	MailFrom string
+	// ContactEmail is where people write with questions: every email's footer, the home
+	// page, and the Reply-To of emails a reply makes sense for (default: MailFrom's address).
+	ContactEmail string
 	DKIMKeyFile  string
 	DKIMSelector string
 	DKIMDomain   string
@@ -52,6 +56,26 @@ type option struct {
 	flag, env, def, usage string
 	set                   func(c *Config, v string) error
 }
+
+// isBool reports a true/false option (all of them default to false or true, and no other
+// option does); the value is still checked by its set function.
+func (o option) isBool() bool { return o.def == "false" || o.def == "true" }
+
+// boolText is a flag.Value for a boolean option kept as text until the Config is built
+// (so the environment and the flag are checked in one place). IsBoolFlag makes the flag
+// package list it without a type, like a bool flag, and accept --flag alone.
+type boolText struct{ p *string }
+
+func (b boolText) String() string {
+	if b.p == nil {
+		return "false" // the zero value, so --help omits "(default false)" as for a bool
+	}
+	return *b.p
+}
+
+func (b boolText) Set(v string) error { *b.p = v; return nil }
+
+func (b boolText) IsBoolFlag() bool { return true }
 
 func str(p func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *p(c) = v; return nil }
@@ -87,6 +111,18 @@ var options = []option{
 	{"signin-url", "COALITION_SIGNIN_URL", "", "page that emailed sign-in links open, e.g. a front end's (default PUBLIC_URL/signin)", str(func(c *Config) *string { return &c.SignInURL })},
 	{"smtp-url", "COALITION_SMTP_URL", "", "smtp://user:pass@host:587?tls=starttls|tls|none; empty writes .eml files under DATA_DIR/mail", str(func(c *Config) *string { return &c.SMTPURL })},
 	{"mail-from", "COALITION_MAIL_FROM", "Coalition <no-reply@localhost>", "From address of every email", str(func(c *Config) *string { return &c.MailFrom })},
+	{"contact-email", "COALITION_CONTACT_EMAIL", "", "address people write to with questions: shown in every email's footer and on the home page, and the Reply-To of emails that invite a reply (default: the address of MAIL_FROM)", func(c *Config, v string) error {
+		c.ContactEmail = ""
+		if v = strings.TrimSpace(v); v == "" {
+			return nil
+		}
+		a, err := mail.ParseAddress(v)
+		if err != nil || a.Name != "" || a.Address != v {
+			return fmt.Errorf("want an email address such as office@coalition.example.org, got %q", v)
+		}
+		c.ContactEmail = a.Address
+		return nil
+	}},
 	{"dkim-key-file", "COALITION_DKIM_KEY_FILE", "", "PEM private key (RSA or Ed25519) to DKIM-sign mail; empty disables signing", str(func(c *Config) *string { return &c.DKIMKeyFile })},
 	{"dkim-selector", "COALITION_DKIM_SELECTOR", "coalition", "DKIM selector (DNS: SELECTOR._domainkey.DOMAIN)", str(func(c *Config) *string { return &c.DKIMSelector })},
 	{"dkim-domain", "COALITION_DKIM_DOMAIN", "", "DKIM signing domain (default: the domain of MAIL_FROM)", str(func(c *Config) *string { return &c.DKIMDomain })},
@@ -183,7 +219,13 @@ func Register(fs *flag.FlagSet, getenv func(string) string) func() (Config, erro
 			v = e
 		}
 		vals[i] = v
-		fs.StringVar(&vals[i], o.flag, v, fmt.Sprintf("%s (env %s)", o.usage, o.env))
+		usage := fmt.Sprintf("%s (env %s)", o.usage, o.env)
+		if o.isBool() {
+			// Listed as a boolean in --help, and --flag alone means --flag=true.
+			fs.Var(boolText{&vals[i]}, o.flag, usage)
+		} else {
+			fs.StringVar(&vals[i], o.flag, v, usage)
+		}
 	}
 	return func() (Config, error) {
 		var c Config
@@ -220,6 +262,11 @@ func (c *Config) complete() error {
 	}
 	if u, err := url.Parse(c.SignInURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("COALITION_SIGNIN_URL %q must be an absolute http(s) URL", c.SignInURL)
+	}
+	if c.ContactEmail == "" {
+		if a, err := mail.ParseAddress(c.MailFrom); err == nil {
+			c.ContactEmail = a.Address
+		}
 	}
 	if c.GraphiQL {
 		c.Introspection = true

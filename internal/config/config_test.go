@@ -82,3 +82,45 @@ func TestHelpDocumentsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpListsBooleansAsBooleans(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := Parse("serve", []string{"--help"}, env(nil), &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	help := out.String()
+	for _, name := range []string{"graphiql", "introspection", "trust-proxy", "no-migrate"} {
+		if !strings.Contains(help, "  -"+name+"\n") {
+			t.Errorf("--help lists -%s with a type:\n%s", name, help)
+		}
+	}
+	if !strings.Contains(help, "  -http-addr string\n") {
+		t.Errorf("--help lost the type of a string flag:\n%s", help)
+	}
+	// A boolean flag alone means true; =false still works; a bad value is still refused.
+	c, err := Parse("serve", []string{"--graphiql", "--no-migrate", "--trust-proxy=false"}, env(map[string]string{"COALITION_TRUST_PROXY": "true"}), &bytes.Buffer{})
+	if err != nil || !c.GraphiQL || !c.NoMigrate || c.TrustProxy {
+		t.Errorf("boolean flags: %+v, %v", c, err)
+	}
+	if _, err := Parse("serve", []string{"--graphiql=maybe"}, env(nil), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "COALITION_GRAPHIQL") {
+		t.Errorf("--graphiql=maybe: %v", err)
+	}
+}
+
+func TestContactEmail(t *testing.T) {
+	if c := Defaults(); c.ContactEmail != "no-reply@localhost" {
+		t.Errorf("default contact = %q, want the address of MAIL_FROM", c.ContactEmail)
+	}
+	c, err := Parse("serve", []string{"--contact-email", "office@coalition.example.org"}, env(map[string]string{"COALITION_MAIL_FROM": "CAR-T Coalition <no-reply@coalition.example.org>"}), &bytes.Buffer{})
+	if err != nil || c.ContactEmail != "office@coalition.example.org" {
+		t.Errorf("contact = %q, %v", c.ContactEmail, err)
+	}
+	if c, err := Parse("serve", nil, env(map[string]string{"COALITION_MAIL_FROM": "CAR-T Coalition <no-reply@coalition.example.org>"}), &bytes.Buffer{}); err != nil || c.ContactEmail != "no-reply@coalition.example.org" {
+		t.Errorf("fallback contact = %q, %v", c.ContactEmail, err)
+	}
+	for _, bad := range []string{"office", "Office <office@coalition.example.org>", "a@b@c", "office@coalition.example.org\r\nBcc: x@y"} {
+		if _, err := Parse("serve", nil, env(map[string]string{"COALITION_CONTACT_EMAIL": bad}), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "COALITION_CONTACT_EMAIL") {
+			t.Errorf("contact %q accepted: %v", bad, err)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +44,13 @@ type Options struct {
 	MaxConns int
 	// WrapDriver, when set, wraps the ent driver (tests use it to count SQL statements).
 	WrapDriver func(dialect.Driver) dialect.Driver
+	// BusyTimeout is how long a SQLite connection waits for a lock before it fails with
+	// SQLITE_BUSY (0 = DefaultBusyTimeout). Tests of a locked database shorten it.
+	BusyTimeout time.Duration
 }
+
+// DefaultBusyTimeout is the SQLite busy timeout unless Options.BusyTimeout says otherwise.
+const DefaultBusyTimeout = 5 * time.Second
 
 // ErrUnsupportedURL is returned for a database URL that is neither SQLite nor PostgreSQL.
 var ErrUnsupportedURL = errors.New("unsupported database URL: use sqlite:PATH or postgres://…")
@@ -87,14 +94,17 @@ func sqlitePath(raw string) string {
 //
 //	_fk=1                 enforce foreign keys (SQLite's default is off)
 //	_journal_mode=WAL     readers never block the writer, the writer never blocks readers
-//	_busy_timeout=5000    wait up to 5 s for a lock instead of failing at once
+//	_busy_timeout=5000    wait up to 5 s (Options.BusyTimeout) for a lock instead of failing at once
 //	_synchronous=NORMAL   durable at checkpoints; safe with WAL, far fewer fsyncs
 //	_txlock=immediate     take the write lock at BEGIN: read-then-write transactions
 //	                      otherwise fail with "database is locked" under concurrency
-func sqliteDSN(path string, readOnly bool) string {
+func sqliteDSN(path string, readOnly bool, busy time.Duration) string {
+	if busy <= 0 {
+		busy = DefaultBusyTimeout
+	}
 	q := url.Values{}
 	q.Set("_fk", "1")
-	q.Set("_busy_timeout", "5000")
+	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 	q.Set("_synchronous", "NORMAL")
 	if readOnly {
 		// Readers refuse writes outright; their transactions stay deferred (shared).
@@ -115,7 +125,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	write, err := stdsql.Open("sqlite3", sqliteDSN(path, false))
+	write, err := stdsql.Open("sqlite3", sqliteDSN(path, false, opts.BusyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -127,7 +137,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	read, err := stdsql.Open("sqlite3", sqliteDSN(path, true))
+	read, err := stdsql.Open("sqlite3", sqliteDSN(path, true, opts.BusyTimeout))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite reader %s: %w", path, err)

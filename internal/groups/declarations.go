@@ -13,6 +13,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -189,7 +190,9 @@ func (s *WorkingGroups) RemindDeclarations(ctx context.Context) (int, error) {
 		}
 		slices.Sort(data.Groups)
 		data.Groups = slices.Compact(data.Groups)
-		if err := s.cfg.Notifier.DeclarationReminder(sys, s.cfg.Client, notify.Recipient{Email: u.Email, Name: u.Name}, data, key); err != nil {
+		if err := db.InTx(sys, s.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
+			return s.cfg.Notifier.DeclarationReminder(ctx, tx, notify.Recipient{Email: u.Email, Name: u.Name}, data, key)
+		}); err != nil {
 			return n, err
 		}
 		n++

@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -78,7 +79,9 @@ func (s *WorkingGroups) WarnTermsEnding(ctx context.Context) (int, error) {
 			d := data
 			d.RecipientName, d.Self = r.Name, r.ID == member.ID
 			key := fmt.Sprintf("term_warning:%s:%s:%s", m.ID, m.TermEnd, r.ID)
-			if err := s.cfg.Notifier.TermWarning(sys, s.cfg.Client, notify.Recipient{Email: r.Email, Name: r.Name}, d, key); err != nil {
+			if err := db.InTx(sys, s.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
+				return s.cfg.Notifier.TermWarning(ctx, tx, notify.Recipient{Email: r.Email, Name: r.Name}, d, key)
+			}); err != nil {
 				return 0, err
 			}
 		}

@@ -29,6 +29,18 @@ type Config struct {
 	// Wake, when set, is called after the transaction that queued an email commits, so
 	// the outbox worker of this process sends it at once instead of at its next poll.
 	Wake func()
+	// ReplyTo, when set, is the Reply-To of the emails a person may want to answer
+	// (ReplyTemplates): the coalition's contact address rather than the no-reply sender.
+	ReplyTo string
+}
+
+// ReplyTemplates are the emails that carry Reply-To: offers and placement news,
+// invitations, application status, slot decisions, meetings, referee requests. Sign-in
+// links, reminders and warnings do not (a reply there reaches nobody useful).
+var ReplyTemplates = map[string]bool{
+	"match_result": true, "placement_update": true, "membership_invitation": true, "membership_ended": true,
+	"application_status": true, "slot_decision": true, "meeting_invitation": true, "meeting_cancelled": true,
+	"referee_request": true,
 }
 
 // Notifier turns domain events into rendered emails queued in the outbox, inside the
@@ -72,6 +84,10 @@ func (n *Notifier) render(template string, to Recipient, data any, key string, a
 	if err != nil {
 		return outbox.Email{}, fmt.Errorf("render %s: %w", template, err)
 	}
+	var headers map[string]string
+	if n.cfg.ReplyTo != "" && ReplyTemplates[template] {
+		headers = map[string]string{"Reply-To": n.cfg.ReplyTo}
+	}
 	return outbox.Email{
 		DedupeKey:   key,
 		Template:    template,
@@ -81,6 +97,7 @@ func (n *Notifier) render(template string, to Recipient, data any, key string, a
 		HTML:        r.HTML,
 		Attachments: attachments,
 		Suppressed:  to.Suppressed,
+		Headers:     headers,
 	}, nil
 }
 

@@ -113,6 +113,8 @@ type MatchResultData struct {
 	Trainees []string
 	// Reasons (for an unmatched trainee): why not, slot by slot.
 	Reasons []string
+	// AcceptURL and DeclineURL (for an offer) are sign-in links that also answer it.
+	AcceptURL, DeclineURL string
 }
 
 // MatchResult queues an email about a published match.
@@ -162,6 +164,10 @@ type PlacementData struct {
 	Reason   string
 	// Days is how many days are left, for a reminder.
 	Days int
+	// AcceptURL and DeclineURL are sign-in links that also answer an offer (waitlist_offer)
+	// or a change of dates (dates_proposed); ConfirmURL one that confirms an accepted
+	// placement (accepted, to a coordinator). Empty for the other kinds.
+	AcceptURL, DeclineURL, ConfirmURL string
 }
 
 // Placement queues a placement email, with its calendar object (METHOD:REQUEST or CANCEL)

@@ -99,6 +99,108 @@ var fixtures = map[string]any{
 	},
 }
 
+// variants are further golden renderings of emails whose kinds differ in what they ask:
+// "<email>.<variant>" → data; golden files testdata/<email>.<variant>.<part>.golden.
+var variants = map[string]any{
+	"match_result.offered": notify.MatchResultData{
+		Kind: notify.MatchOffered, Name: "Marek Dvořák", CallTitle: "Observership pilot, Q1 2027",
+		CentreName: "CAR-T Unit, Hôpital Saint-Exemple", City: "Lyon", Start: "Monday 1 March 2027", End: "Friday 12 March 2027",
+		Deadline:  "Friday 5 February 2027, 17:00 (Europe/Brussels)",
+		AcceptURL: "https://coalition.example.org/signin?token=lt_accept", DeclineURL: "https://coalition.example.org/signin?token=lt_decline",
+	},
+	"match_result.host": notify.MatchResultData{
+		Kind: notify.MatchHost, Name: "Claire Martin", CallTitle: "Observership pilot, Q1 2027", CentreName: "CAR-T Unit, Hôpital Saint-Exemple",
+		Start: "Monday 1 March 2027", End: "Friday 12 March 2027", Trainees: []string{"Marek Dvořák (FN Brno)"},
+		Deadline: "Friday 5 February 2027, 17:00 (Europe/Brussels)",
+	},
+	"placement_update.accepted": notify.PlacementData{
+		Kind: notify.PlacementAccepted, Name: "Claire Martin", TraineeName: "Marek Dvořák", CentreName: "CAR-T Unit, Hôpital Saint-Exemple",
+		City: "Lyon", CallTitle: "Observership pilot, Q1 2027", Start: "Monday 1 March 2027", End: "Friday 12 March 2027",
+		ConfirmURL: "https://coalition.example.org/signin?token=lt_confirm",
+	},
+	"placement_update.waitlist_offer": notify.PlacementData{
+		Kind: notify.PlacementWaitlistOffer, Name: "Aoife Byrne", ToTrainee: true, TraineeName: "Aoife Byrne", CentreName: "CAR-T Unit, Hôpital Saint-Exemple",
+		City: "Lyon", CallTitle: "Observership pilot, Q1 2027", Start: "Monday 1 March 2027", End: "Friday 12 March 2027",
+		Deadline:  "Friday 5 February 2027, 17:00 (Europe/Brussels)",
+		AcceptURL: "https://coalition.example.org/signin?token=lt_accept", DeclineURL: "https://coalition.example.org/signin?token=lt_decline",
+	},
+	"placement_update.dates_proposed": notify.PlacementData{
+		Kind: notify.PlacementDatesProposed, Name: "Marek Dvořák", ToTrainee: true, TraineeName: "Marek Dvořák", CentreName: "CAR-T Unit, Hôpital Saint-Exemple",
+		Start: "Monday 1 March 2027", End: "Friday 12 March 2027", ProposedStart: "Monday 15 March 2027", ProposedEnd: "Friday 26 March 2027",
+		AcceptURL: "https://coalition.example.org/signin?token=lt_accept", DeclineURL: "https://coalition.example.org/signin?token=lt_decline",
+	},
+	"placement_update.completed": notify.PlacementData{
+		Kind: notify.PlacementCompleted, Name: "Marek Dvořák", ToTrainee: true, TraineeName: "Marek Dvořák", CentreName: "CAR-T Unit, Hôpital Saint-Exemple",
+		Start: "Monday 1 March 2027", End: "Friday 12 March 2027",
+	},
+}
+
+// TestRenderGoldenVariants renders the variants against their golden files.
+func TestRenderGoldenVariants(t *testing.T) {
+	r := newRenderer(t)
+	for name, data := range variants {
+		t.Run(name, func(t *testing.T) {
+			email, _, _ := strings.Cut(name, ".")
+			got, err := r.Render(email, data)
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			for _, part := range []struct{ ext, got string }{{"subject", got.Subject + "\n"}, {"txt", got.Text}, {"html", got.HTML}} {
+				golden := filepath.Join("testdata", name+"."+part.ext+".golden")
+				if *update {
+					if err := os.WriteFile(golden, []byte(part.got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./internal/notify -run TestRenderGolden -update)", err)
+				}
+				if diff := cmp.Diff(string(want), part.got); diff != "" {
+					t.Errorf("%s differs from %s (-want +got):\n%s", part.ext, golden, diff)
+				}
+			}
+		})
+	}
+}
+
+// TestEmailsThatAskCarryTheWay: every email that asks for an action says how to do it —
+// a button (link) or the way to sign in and the mutation to use.
+func TestEmailsThatAskCarryTheWay(t *testing.T) {
+	r := newRenderer(t)
+	for name, want := range map[string][]string{
+		"match_result.offered":            {"lt_accept", "lt_decline", "Accept the offer", "Decline the offer", "Friday 5 February 2027, 17:00"},
+		"placement_update.waitlist_offer": {"lt_accept", "lt_decline", "Accept the offer", "Decline the offer", "Friday 5 February 2027, 17:00"},
+		"placement_update.dates_proposed": {"lt_accept", "lt_decline", "Accept the new dates", "answerDateChange"},
+		"placement_update.accepted":       {"lt_confirm", "Confirm the placement", "confirmPlacement"},
+		"placement_update.completed":      {common.PublicURL, "submitPlacementReport"},
+	} {
+		email, _, _ := strings.Cut(name, ".")
+		got, err := r.Render(email, variants[name])
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, w := range want {
+			if !strings.Contains(got.HTML, w) {
+				t.Errorf("%s: the HTML lacks %q", name, w)
+			}
+			if !strings.HasPrefix(w, "Accept the") && !strings.HasPrefix(w, "Decline the") && !strings.HasPrefix(w, "Confirm the") && !strings.Contains(got.Text, w) {
+				t.Errorf("%s: the text lacks %q", name, w)
+			}
+		}
+	}
+	for name, want := range map[string]string{"application_deadline_reminder": "submitApplication", "declaration_reminder": "declareConflictsOfInterest"} {
+		got, err := r.Render(name, fixtures[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(got.Text, want) || !strings.Contains(got.HTML, want) || !strings.Contains(got.Text, common.PublicURL) {
+			t.Errorf("%s does not say how to act (%s)", name, want)
+		}
+	}
+}
+
 func newRenderer(t *testing.T) *notify.Renderer {
 	t.Helper()
 	r, err := notify.NewRenderer(templates.FS, common)

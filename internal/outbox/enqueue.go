@@ -97,9 +97,15 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
-// Enqueue queues e, due at now. Pass the caller's transactional client (tx.Client() or
-// ent.FromContext) so that the row commits or rolls back with the change that caused
-// it; given a plain client, Enqueue commits the row in a transaction of its own.
+// ErrNoTransaction is returned by Enqueue and EnqueueBatch when they are given a client
+// that is not in a transaction.
+var ErrNoTransaction = errors.New("outbox.Enqueue needs the caller's transaction (db.InTx); use EnqueueAlone for an email that belongs to no change")
+
+// Enqueue queues e, due at now, in the caller's transaction: client must be a
+// transactional client (tx.Client(), or the one db.InTx passes), so that the row commits
+// or rolls back with the change that caused it. Given a plain client, it queues nothing
+// and returns ErrNoTransaction: an email committed on its own beside a change that later
+// rolls back would be sent for nothing.
 //
 // A second Enqueue with the same DedupeKey does nothing and returns nil. It never fails
 // on the unique key (INSERT … ON CONFLICT DO NOTHING), so it cannot abort the caller's
@@ -117,8 +123,24 @@ func Enqueue(ctx context.Context, client *ent.Client, now time.Time, e Email) er
 	case err != nil:
 		return fmt.Errorf("enqueue %s: %w", e.DedupeKey, err)
 	}
+	_ = tx.Rollback()
+	return fmt.Errorf("enqueue %s: %w", e.DedupeKey, ErrNoTransaction)
+}
+
+// EnqueueAlone queues e, due at now, in a transaction of its own, for an email that
+// belongs to no change in the database (an operator's test message, say). Everything
+// that changes data and emails about it uses Enqueue in that change's transaction.
+func EnqueueAlone(ctx context.Context, client *ent.Client, now time.Time, e Email) error {
+	if err := e.Validate(); err != nil {
+		return fmt.Errorf("enqueue %s: %w", e.DedupeKey, err)
+	}
+	ctx = viewer.NewSystemContext(ctx)
 	// A transaction even for one statement: ent sends the upsert as INSERT … RETURNING,
 	// a query, which on SQLite would otherwise go to the read-only pool.
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", e.DedupeKey, err)
+	}
 	if err := insert(ctx, tx.Client(), now, e); err != nil {
 		return errors.Join(err, tx.Rollback())
 	}
@@ -133,10 +155,11 @@ func Enqueue(ctx context.Context, client *ent.Client, now time.Time, e Email) er
 const batchSize = 500
 
 // EnqueueBatch queues every email of es, due at now, with as few INSERT statements as
-// possible (one per 500 emails), with Enqueue's guarantees: the rows commit or roll back
-// with the caller's transaction (given a plain client, in a transaction of their own), and
-// an email whose DedupeKey is queued already, or repeated in es, is queued once. Nothing
-// is queued if any email is invalid.
+// possible (one per 500 emails), with Enqueue's guarantees: client must be a transactional
+// client, so that the rows commit or roll back with the caller's change (given a plain
+// client, it queues nothing and returns ErrNoTransaction), and an email whose DedupeKey is
+// queued already, or repeated in es, is queued once. Nothing is queued if any email is
+// invalid.
 func EnqueueBatch(ctx context.Context, client *ent.Client, now time.Time, es []Email) error {
 	if len(es) == 0 {
 		return nil
@@ -150,17 +173,13 @@ func EnqueueBatch(ctx context.Context, client *ent.Client, now time.Time, es []E
 	tx, err := client.Tx(ctx)
 	switch {
 	case errors.Is(err, ent.ErrTxStarted):
+		// The caller's transaction: the rows are theirs to commit.
 		return insertBatch(ctx, client, now, es)
 	case err != nil:
 		return fmt.Errorf("enqueue %d emails: %w", len(es), err)
 	}
-	if err := insertBatch(ctx, tx.Client(), now, es); err != nil {
-		return errors.Join(err, tx.Rollback())
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("enqueue %d emails: commit: %w", len(es), err)
-	}
-	return nil
+	_ = tx.Rollback()
+	return fmt.Errorf("enqueue %d emails: %w", len(es), ErrNoTransaction)
 }
 
 func insertBatch(ctx context.Context, client *ent.Client, now time.Time, es []Email) error {

@@ -49,9 +49,16 @@ func TestEnqueueCommitsAndRollsBackWithTheCaller(t *testing.T) {
 			t.Fatalf("row = %+v, want queued, 0 attempts, due and created at %v, the recipient", r, testkit.DefaultNow)
 		}
 
-		// A plain client: Enqueue commits in a transaction of its own.
-		if err := outbox.Enqueue(ctx, d.Client, f.clock.Now(), email("standalone")); err != nil {
-			t.Fatalf("enqueue with a plain client: %v", err)
+		// A plain client: Enqueue refuses (an email beside a change must commit with it)…
+		if err := outbox.Enqueue(ctx, d.Client, f.clock.Now(), email("outside")); !errors.Is(err, outbox.ErrNoTransaction) {
+			t.Fatalf("enqueue with a plain client = %v, want ErrNoTransaction", err)
+		}
+		if n := f.count(t); n != 1 {
+			t.Fatalf("rows after a refused enqueue = %d, want 1", n)
+		}
+		// …and EnqueueAlone, named for it, commits in a transaction of its own.
+		if err := outbox.EnqueueAlone(ctx, d.Client, f.clock.Now(), email("standalone")); err != nil {
+			t.Fatalf("enqueue alone: %v", err)
 		}
 		if n := f.count(t); n != 2 {
 			t.Fatalf("rows = %d, want 2", n)
@@ -580,8 +587,8 @@ func keys[V any](m map[string]V) []string {
 }
 
 // EnqueueBatch keeps Enqueue's promises for many emails at once: the rows commit and roll
-// back with the caller, a key already queued or repeated in the batch is queued once, and
-// an invalid email queues nothing.
+// back with the caller, a plain client is refused, a key already queued or repeated in the
+// batch is queued once, and an invalid email queues nothing.
 func TestEnqueueBatchDedupesAndFollowsTheCaller(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
@@ -606,11 +613,26 @@ func TestEnqueueBatchDedupesAndFollowsTheCaller(t *testing.T) {
 			t.Fatalf("rows after rollback = %d, want 1", n)
 		}
 		bad := append(slices.Clone(batch), outbox.Email{DedupeKey: "bad", Template: "x", Text: "x", To: mail.Address{Email: "not an address"}})
-		if err := outbox.EnqueueBatch(ctx, d.Client, f.clock.Now(), bad); !errors.Is(err, outbox.ErrInvalidEmail) {
+		// A plain client: EnqueueBatch refuses, as Enqueue does, and queues nothing.
+		if err := outbox.EnqueueBatch(ctx, d.Client, f.clock.Now(), batch); !errors.Is(err, outbox.ErrNoTransaction) {
+			t.Fatalf("enqueue batch with a plain client = %v, want ErrNoTransaction", err)
+		}
+		if n := f.count(t); n != 1 {
+			t.Fatalf("rows after a refused batch = %d, want 1", n)
+		}
+		tx, err = d.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit; frees the writer if the test fails
+		if err := outbox.EnqueueBatch(ctx, tx.Client(), f.clock.Now(), bad); !errors.Is(err, outbox.ErrInvalidEmail) {
 			t.Fatalf("a batch with an invalid email: %v, want ErrInvalidEmail", err)
 		}
-		if err := outbox.EnqueueBatch(ctx, d.Client, f.clock.Now(), batch); err != nil {
-			t.Fatalf("enqueue batch standalone: %v", err)
+		if err := outbox.EnqueueBatch(ctx, tx.Client(), f.clock.Now(), batch); err != nil {
+			t.Fatalf("enqueue batch: %v", err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
 		}
 		if n := f.count(t); n != 1200 {
 			t.Fatalf("rows = %d, want 1200 (one per key)", n)

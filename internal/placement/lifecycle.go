@@ -76,6 +76,8 @@ func (s *Service) loadAs(sys context.Context, tx *ent.Client, p *ent.Placement) 
 	if l.coords, err = l.centre.QueryCoordinators().Where(user.Disabled(false)).Order(user.ByID()).All(sys); err != nil {
 		return nil, fmt.Errorf("load coordinators: %w", err)
 	}
+	// Only those holding the role act for the centre and hear about its placements.
+	l.coords = slices.DeleteFunc(l.coords, func(u *ent.User) bool { return !slices.Contains(u.Roles, viewer.RoleHostCoordinator) })
 	if l.t, err = tx.User.Get(sys, p.TraineeID); err != nil {
 		return nil, fmt.Errorf("load trainee: %w", err)
 	}
@@ -85,15 +87,24 @@ func (s *Service) loadAs(sys context.Context, tx *ent.Client, p *ent.Placement) 
 	return l, nil
 }
 
-// isTrainee, isHost: who the caller is to the placement.
+// isTrainee, isHost: who the caller is to the placement, acting through their role: the
+// TRAINEE role for the trainee, HOST_COORDINATOR for the centre's coordinators (being
+// listed as the centre's coordinator is not enough once the role is revoked).
 func isTrainee(ctx context.Context, p *ent.Placement) bool {
+	return viewer.FromContext(ctx).HasRole(viewer.RoleTrainee) && isOwner(ctx, p)
+}
+
+// isOwner reports whether the caller is the placement's trainee, whatever their roles: a
+// person keeps reading their own placement (and report) after the TRAINEE role is revoked,
+// but acts on it only through the role (isTrainee).
+func isOwner(ctx context.Context, p *ent.Placement) bool {
 	v := viewer.FromContext(ctx)
 	return v.Kind == viewer.User && v.UserID == string(p.TraineeID)
 }
 
 func isHost(ctx context.Context, l *loaded) bool {
 	v := viewer.FromContext(ctx)
-	return v.Kind == viewer.User && slices.ContainsFunc(l.coords, func(u *ent.User) bool { return string(u.ID) == v.UserID })
+	return v.HasRole(viewer.RoleHostCoordinator) && slices.ContainsFunc(l.coords, func(u *ent.User) bool { return string(u.ID) == v.UserID })
 }
 
 func isStaff(ctx context.Context) bool {
@@ -389,7 +400,7 @@ func (s *Service) SubmitReport(ctx context.Context, tx *ent.Client, id pulid.ID,
 
 // Report returns the trainee's report to the trainee and staff; nil to anyone else.
 func (s *Service) Report(ctx context.Context, p *ent.Placement) *string {
-	if isStaff(ctx) || isTrainee(ctx, p) {
+	if isStaff(ctx) || isOwner(ctx, p) {
 		return &p.Report
 	}
 	return nil
@@ -445,6 +456,25 @@ func (s *Service) mailPlacementICS(ctx context.Context, tx *ent.Client, l *loade
 	}
 	if l.p.ProposedStart != nil {
 		data.ProposedStart, data.ProposedEnd = day(*l.p.ProposedStart), day(*l.p.ProposedEnd)
+	}
+	// The buttons of emails that ask for an action: sign-in links that also do it.
+	var err error
+	switch {
+	case kind == notify.PlacementWaitlistOffer && data.ToTrainee:
+		data.AcceptURL, data.DeclineURL, err = s.offerLinks(ctx, tx, to, l.p)
+	case kind == notify.PlacementDatesProposed && data.ToTrainee:
+		var links []string
+		if links, err = s.issueLinks(ctx, tx, to, l.p, LinkTTL, IntentAcceptDates, IntentDeclineDates); err == nil {
+			data.AcceptURL, data.DeclineURL = links[0], links[1]
+		}
+	case kind == notify.PlacementAccepted && !data.ToTrainee:
+		var links []string
+		if links, err = s.issueLinks(ctx, tx, to, l.p, LinkTTL, IntentConfirm); err == nil {
+			data.ConfirmURL = links[0]
+		}
+	}
+	if err != nil {
+		return err
 	}
 	key := fmt.Sprintf("placement:%s:%s:%d:%s:%s", l.p.ID, kind, l.p.Sequence, l.p.UpdatedAt.UTC().Format(time.RFC3339Nano), to.ID)
 	return s.cfg.Notifier.Placement(ctx, tx, notify.Recipient{Email: to.Email, Name: to.Name, Suppressed: to.Disabled}, data, ics, key)
@@ -571,10 +601,12 @@ func (s *Service) Maintain(ctx context.Context) (int, error) {
 			for _, u := range append([]*ent.User{l.t}, l.coords...) {
 				key := fmt.Sprintf("placement_reminder:%s:%s:%d:%s", p.ID, p.StartDate, days, u.ID)
 				day := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
-				err := s.cfg.Notifier.Placement(sys, client, notify.Recipient{Email: u.Email, Name: u.Name, Suppressed: u.Disabled}, notify.PlacementData{
-					Kind: notify.PlacementReminder, Name: u.Name, ToTrainee: u.ID == l.t.ID, TraineeName: l.t.Name, CentreName: l.centre.Name,
-					City: l.centre.City, CallTitle: l.c.Title, Start: day(p.StartDate), End: day(p.EndDate), Days: days,
-				}, nil, key)
+				err := s.inTx(sys, func(sys context.Context, tx *ent.Client) error {
+					return s.cfg.Notifier.Placement(sys, tx, notify.Recipient{Email: u.Email, Name: u.Name, Suppressed: u.Disabled}, notify.PlacementData{
+						Kind: notify.PlacementReminder, Name: u.Name, ToTrainee: u.ID == l.t.ID, TraineeName: l.t.Name, CentreName: l.centre.Name,
+						City: l.centre.City, CallTitle: l.c.Title, Start: day(p.StartDate), End: day(p.EndDate), Days: days,
+					}, nil, key)
+				})
 				if err != nil {
 					return n, err
 				}
@@ -656,17 +688,9 @@ func (s *Service) offerFreePlaces(sys context.Context, tx *ent.Client, sl *ent.H
 	return offered, nil
 }
 
-// inTx runs f in a transaction of the service client.
+// inTx runs f in a transaction of the service client (db.InTx).
 func (s *Service) inTx(ctx context.Context, f func(ctx context.Context, tx *ent.Client) error) error {
-	tx, err := s.cfg.Client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	if err := f(ent.NewTxContext(ctx, tx), tx.Client()); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return db.InTx(ctx, s.cfg.Client, f)
 }
 
 // PlacementsCSV writes a call's placements as CSV (staff only): a header row, one row per

@@ -32,6 +32,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/mail"
@@ -61,6 +62,8 @@ type Config struct {
 	// Wake, when set, is called after a change that freed a place, so the waiting-list job
 	// runs at once instead of at its next hour.
 	Wake func()
+	// Links issues the sign-in links of the emails' buttons (accept, decline, confirm).
+	Links LinkIssuer
 }
 
 // Service runs and publishes matches.
@@ -71,8 +74,8 @@ type Service struct {
 
 // New checks cfg and returns the service.
 func New(cfg Config) (*Service, error) {
-	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Organizer.Email == "" || cfg.CalendarDomain == "" {
-		return nil, errors.New("placement: Client, Now, Notifier, Organizer and CalendarDomain are required")
+	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Links == nil || cfg.Organizer.Email == "" || cfg.CalendarDomain == "" {
+		return nil, errors.New("placement: Client, Now, Notifier, Links, Organizer and CalendarDomain are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -425,6 +428,8 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 	var (
 		creates []*ent.PlacementCreate
 		emails  []notify.Batched[notify.MatchResultData]
+		links   []auth.IntentLinkRequest // two per offer: accept, decline
+		offers  []int                    // the offer emails' indices in emails, in the order of links
 	)
 	for _, sid := range slotIDs {
 		sl := slotByID[sid]
@@ -443,6 +448,9 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 			creates = append(creates, tx.Placement.Create().SetID(id).SetCallID(c.ID).SetRunID(run.ID).SetSlotID(sl.ID).SetHostCentreID(centre.ID).
 				SetApplicationID(a.ID).SetTraineeID(t.ID).SetStartDate(sl.StartDate).SetEndDate(sl.EndDate).
 				SetOfferDeadline(deadline))
+			reqs := s.offerLinkRequests(t, id, deadline)
+			links = append(links, reqs[:]...)
+			offers = append(offers, len(emails))
 			emails = append(emails, notify.Batched[notify.MatchResultData]{
 				To: notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled},
 				Data: notify.MatchResultData{
@@ -458,6 +466,9 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 			coming = append(coming, who)
 		}
 		for _, u := range centre.Edges.Coordinators {
+			if !slices.Contains(u.Roles, viewer.RoleHostCoordinator) {
+				continue // the role was revoked: the trainees' names are no longer theirs to read
+			}
 			emails = append(emails, notify.Batched[notify.MatchResultData]{
 				To: notify.Recipient{Email: u.Email, Name: u.Name},
 				Data: notify.MatchResultData{
@@ -474,6 +485,15 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 		if err := tx.Placement.CreateBulk(creates[b:min(b+1000, len(creates))]...).Exec(sys); err != nil {
 			return fmt.Errorf("create placements: %w", err)
 		}
+	}
+	// Each offer's Accept and Decline buttons: sign-in links issued in bulk after the
+	// placements they name exist.
+	urls, err := s.cfg.Links.IssueIntentLinks(ctx, tx, links)
+	if err != nil {
+		return fmt.Errorf("issue offer links: %w", err)
+	}
+	for i, e := range offers {
+		emails[e].Data.AcceptURL, emails[e].Data.DeclineURL = urls[2*i], urls[2*i+1]
 	}
 	places := func(id string) string {
 		sl := slotByID[id]

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"os"
 	"path"
 	"slices"
@@ -37,7 +36,6 @@ const (
 	maxRanges         = 10
 	maxFilenameLen    = 200
 	maxRefereeName    = 200
-	maxRefereeEmail   = 254
 	maxRefereeLetters = 5 // requests per application
 	refereePrefix     = "rl_"
 )
@@ -634,19 +632,12 @@ func (s *Service) RequestRefereeLetter(ctx context.Context, tx *ent.Client, appI
 	if check.HasControl(name) {
 		errs.Add(apperr.CodeInvalid, "The name must be a single line of text.", check.Path("refereeName")...)
 	}
-	email = strings.TrimSpace(email)
-	addr, perr := mail.ParseAddress(email)
-	switch {
-	case email == "":
-		errs.Add(apperr.CodeRequired, "Give the referee's email address.", check.Path("refereeEmail")...)
-	case len(email) > maxRefereeEmail || perr != nil || addr.Address != email:
-		errs.Add(apperr.CodeInvalid, "Give the referee's email address, e.g. name@hospital.example.", check.Path("refereeEmail")...)
-	}
+	email = check.Email(&errs, email, check.Path("refereeEmail"))
 	trainee, err := tx.User.Get(sys, a.TraineeID)
 	if err != nil {
 		return nil, fmt.Errorf("load trainee: %w", err)
 	}
-	if strings.EqualFold(email, trainee.Email) {
+	if email != "" && email == trainee.Email {
 		errs.Add(apperr.CodeInvalid, "A referee is someone else: give their address, not yours.", check.Path("refereeEmail")...)
 	}
 	existing, err := tx.RefereeRequest.Query().Where(refereerequest.ApplicationID(a.ID)).All(sys)
@@ -656,7 +647,10 @@ func (s *Service) RequestRefereeLetter(ctx context.Context, tx *ent.Client, appI
 	if len(existing) >= maxRefereeLetters {
 		errs.Add(apperr.CodeInvalid, fmt.Sprintf("At most %d referees can be asked.", maxRefereeLetters), check.Path("applicationId")...)
 	}
-	if slices.ContainsFunc(existing, func(r *ent.RefereeRequest) bool { return strings.EqualFold(r.RefereeEmail, email) }) {
+	if slices.ContainsFunc(existing, func(r *ent.RefereeRequest) bool {
+		n, _ := check.NormaliseEmail(r.RefereeEmail)
+		return email != "" && n == email
+	}) {
 		errs.Add(apperr.CodeTaken, "This referee has been asked already.", check.Path("refereeEmail")...)
 	}
 	if err := errs.Err(); err != nil {

@@ -103,9 +103,13 @@ func (s *Service) CreateCall(ctx context.Context, tx *ent.Client, in CallInput) 
 	return c, nil
 }
 
-// UpdateCall changes a call. Staff only. While DRAFT every setting can change; while OPEN
-// only the description and the deadline (to a later time); after that nothing
-// (INVALID_STATE). User errors: NOT_FOUND, INVALID_STATE, and those of checkCall.
+// UpdateCall changes a call. Staff only. While DRAFT every setting can change. After that,
+// until the call is MATCHED, COMPLETED or CANCELLED, only the description and the deadlines
+// that are still ahead: the application deadline while the call is OPEN (to a later time),
+// and the ranking deadline (set, moved or cleared before ranking starts) as long as its
+// current value, if any, and its new value are both in the future. A deadline that has
+// passed stays where it is. User errors: NOT_FOUND, INVALID_STATE, and those of checkCall;
+// nothing changes when there is any.
 func (s *Service) UpdateCall(ctx context.Context, tx *ent.Client, id pulid.ID, in CallInput) (*ent.Call, error) {
 	if err := requireStaff(ctx); err != nil {
 		return nil, err
@@ -117,10 +121,11 @@ func (s *Service) UpdateCall(ctx context.Context, tx *ent.Client, id pulid.ID, i
 	if err != nil {
 		return nil, fmt.Errorf("load call %s: %w", id, err)
 	}
+	now := s.cfg.Now()
 	var errs apperr.UserErrors
 	switch c.Status {
 	case call.StatusDRAFT:
-	case call.StatusOPEN:
+	case call.StatusOPEN, call.StatusCLOSED, call.StatusREVIEW, call.StatusRANKING:
 		for name, set := range map[string]bool{
 			"title": in.Title != nil, "opens": in.Opens != nil, "timeZone": in.TimeZone != nil,
 			"placementStart": in.PlacementStart != nil, "placementEnd": in.PlacementEnd != nil, "placementWeeks": in.PlacementWeeks != nil,
@@ -128,10 +133,26 @@ func (s *Service) UpdateCall(ctx context.Context, tx *ent.Client, id pulid.ID, i
 			"requiredDocuments": in.RequiredDocuments != nil, "refereeLetters": in.RefereeLetters != nil, "reviewCriteria": in.ReviewCriteria != nil,
 			"offerResponseHours": in.OfferResponseHours != nil, "minLeadDays": in.MinLeadDays != nil,
 			"onePlacementPerTrainee": in.OnePlacementPerTrainee != nil, "noRepeatMonths": in.NoRepeatMonths != nil,
-			"rankingDeadline": in.RankingDeadline != nil,
 		} {
 			if set {
-				errs.Add(apperr.CodeInvalidState, "Once a call is open, only its description and a later deadline can change.", check.Path(name)...)
+				errs.Add(apperr.CodeInvalidState, "Once a call is open, only its description and the deadlines still ahead can change.", check.Path(name)...)
+			}
+		}
+		if in.Closes != nil {
+			switch {
+			case c.Status != call.StatusOPEN:
+				errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This call is %s: applications are closed and their deadline can no longer move.", c.Status), check.Path("closes")...)
+			case !c.ClosesAt.After(now):
+				errs.Add(apperr.CodeInvalidState, "The application deadline has passed; it can no longer move.", check.Path("closes")...)
+			}
+		}
+		if in.RankingDeadline != nil {
+			switch {
+			case c.RankingDeadline != nil && !c.RankingDeadline.After(now):
+				errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The ranking deadline, %s (%s), has passed; it can no longer move.",
+					LocalTime(c, *c.RankingDeadline), c.TimeZone), check.Path("rankingDeadline")...)
+			case c.Status == call.StatusRANKING && strings.TrimSpace(*in.RankingDeadline) == "":
+				errs.Add(apperr.CodeInvalidState, "Host centres are ranking; the ranking deadline can be moved but not removed.", check.Path("rankingDeadline")...)
 			}
 		}
 	default:
@@ -177,7 +198,8 @@ func (s *Service) UpdateCall(ctx context.Context, tx *ent.Client, id pulid.ID, i
 // [1, 2]; 1–60 distinct eligible countries; 1–10 preferences; 0–1000 funded places;
 // distinct documents other than REFEREE_LETTER; 0–3 referee letters; 1–10 criteria with
 // unique keys and weights 1–100; offer window 1–720 hours; lead time 0–365 days; no-repeat
-// 0–120 months; a ranking deadline after the application deadline.
+// 0–120 months; a ranking deadline after the application deadline and before the first
+// day of the placement window, and in the future when it is given.
 func (s *Service) checkCall(errs *apperr.UserErrors, in CallInput, cur *ent.Call) callDraft {
 	var d callDraft
 	str := func(p *string, def string) string {
@@ -194,6 +216,7 @@ func (s *Service) checkCall(errs *apperr.UserErrors, in CallInput, cur *ent.Call
 	}
 	var zone, opens, closes string
 	var ranking *string
+	rankingOK := false // a ranking deadline is set and passed the checks above
 	if cur != nil {
 		d.title, d.description, zone = cur.Title, cur.Description, cur.TimeZone
 		d.placementStart, d.placementEnd = cur.PlacementStart, cur.PlacementEnd
@@ -239,8 +262,14 @@ func (s *Service) checkCall(errs *apperr.UserErrors, in CallInput, cur *ent.Call
 		}
 		if ranking != nil {
 			t, ok := check.LocalTime(errs, *ranking, loc, "ranking deadline", check.Path("rankingDeadline"))
-			if ok && okCloses && !t.After(d.closes) {
+			switch {
+			case !ok:
+			case okCloses && !t.After(d.closes):
 				errs.Add(apperr.CodeInvalid, "Host rankings are due after the application deadline.", check.Path("rankingDeadline")...)
+			case in.RankingDeadline != nil && !t.After(s.cfg.Now()):
+				errs.Add(apperr.CodeInvalid, "The ranking deadline must be in the future.", check.Path("rankingDeadline")...)
+			default:
+				rankingOK = true
 			}
 			d.rankingDeadline = &t
 		}
@@ -263,6 +292,8 @@ func (s *Service) checkCall(errs *apperr.UserErrors, in CallInput, cur *ent.Call
 		errs.Add(apperr.CodeInvalid, "The placement window can span at most a year.", check.Path("placementEnd")...)
 	case !d.closes.IsZero() && d.placementStart <= vocab.DateOf(d.closes, vocab.Zone):
 		errs.Add(apperr.CodeInvalid, "Placements start after the application deadline.", check.Path("placementStart")...)
+	case rankingOK && d.placementStart <= vocab.DateOf(*d.rankingDeadline, vocab.Zone):
+		errs.Add(apperr.CodeInvalid, "Host rankings are due before the placement window starts.", check.Path("rankingDeadline")...)
 	}
 
 	if in.PlacementWeeks != nil {

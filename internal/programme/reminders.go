@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -61,7 +63,9 @@ func (s *Service) RemindDeadlines(ctx context.Context) (int, error) {
 			data.Missing = append(data.Missing, m.Message)
 		}
 		key := fmt.Sprintf("deadline_reminder:%s:%d", a.ID, days)
-		if err := s.cfg.Notifier.DeadlineReminder(sys, s.cfg.Client, notify.Recipient{Email: t.Email, Name: t.Name}, data, key); err != nil {
+		if err := db.InTx(sys, s.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
+			return s.cfg.Notifier.DeadlineReminder(ctx, tx, notify.Recipient{Email: t.Email, Name: t.Name}, data, key)
+		}); err != nil {
 			return n, err
 		}
 		n++

@@ -295,7 +295,7 @@ func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID,
 	if err != nil {
 		return nil, fmt.Errorf("load centre: %w", err)
 	}
-	if !v.IsStaff() && !v.IsSystem() && !slices.ContainsFunc(centre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID }) {
+	if !v.IsStaff() && !v.IsSystem() && !(v.HasRole(viewer.RoleHostCoordinator) && slices.ContainsFunc(centre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID })) {
 		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can rank its applicants")
 	}
 	// On PostgreSQL the call's row is locked, as a match run locks it, so a ranking never

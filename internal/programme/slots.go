@@ -58,7 +58,7 @@ func (s *Service) ProposeSlot(ctx context.Context, tx *ent.Client, in ProposeSlo
 	if err != nil {
 		return nil, fmt.Errorf("load host centre %s: %w", in.HostCentreID, err)
 	}
-	if !v.IsStaff() && !v.IsSystem() && !slices.ContainsFunc(centre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID }) {
+	if !v.IsStaff() && !v.IsSystem() && !(v.HasRole(viewer.RoleHostCoordinator) && slices.ContainsFunc(centre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID })) {
 		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can offer its slots")
 	}
 	var errs apperr.UserErrors
@@ -170,6 +170,9 @@ func (s *Service) decideSlot(ctx context.Context, tx *ent.Client, id pulid.ID, t
 		return nil, fmt.Errorf("coordinators of %s: %w", centre.ID, err)
 	}
 	for _, u := range coordinators {
+		if !slices.Contains(u.Roles, viewer.RoleHostCoordinator) {
+			continue // the role was revoked: the centre's news is no longer theirs
+		}
 		err := s.cfg.Notifier.SlotDecision(ctx, tx, notify.Recipient{Email: u.Email, Name: u.Name}, notify.SlotDecisionData{
 			Name: u.Name, CallTitle: c.Title, CentreName: centre.Name, StartDate: string(slot.StartDate), EndDate: string(slot.EndDate),
 			Capacity: slot.Capacity, Approved: to == hostslot.StatusAPPROVED, Reason: reason, CallOpen: c.Status == call.StatusOPEN,
@@ -198,7 +201,7 @@ func (s *Service) WithdrawSlot(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if err != nil {
 		return nil, fmt.Errorf("load slot %s: %w", id, err)
 	}
-	if !v.IsStaff() && !v.IsSystem() && !slices.ContainsFunc(slot.Edges.HostCentre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID }) {
+	if !v.IsStaff() && !v.IsSystem() && !(v.HasRole(viewer.RoleHostCoordinator) && slices.ContainsFunc(slot.Edges.HostCentre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID })) {
 		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can withdraw its slots")
 	}
 	var errs apperr.UserErrors

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/db"
 )
 
 // documentCSP keeps a document that a browser would render anyway (a download opened from
@@ -21,6 +22,7 @@ const documentCSP = "sandbox"
 //   - 404 for a document that does not exist or that the viewer may not read (the privacy
 //     rules hide it, so the two cannot be told apart), which includes every document for
 //     an anonymous viewer;
+//   - 503 UNAVAILABLE with Retry-After while the database is unavailable (db.IsUnavailable);
 //   - 500 for anything else, logged with the request id.
 func (s *srv) document(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -36,6 +38,11 @@ func (s *srv) document(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if apperr.KindOf(err) == apperr.NotFound {
 			writeJSONError(w, http.StatusNotFound, string(apperr.NotFound), "", "not found", rid)
+			return
+		}
+		if db.IsUnavailable(err) {
+			s.cfg.Logger.WarnContext(ctx, "open document: database unavailable", "err", err, "document", string(id), "request_id", rid)
+			writeUnavailable(w, r)
 			return
 		}
 		s.cfg.Logger.ErrorContext(ctx, "open document", "err", err, "document", string(id), "request_id", rid)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"runtime/debug"
-	"strings"
 
 	"entgo.io/ent/privacy"
 	"github.com/99designs/gqlgen/graphql"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/db"
 )
 
 // internalMessage is all a client learns about an internal error; the request id in
@@ -31,13 +31,18 @@ var passthroughCodes = map[string]bool{
 	string(apperr.BadRequest):      true,
 	string(apperr.Conflict):        true,
 	string(apperr.Internal):        true,
+	string(apperr.InvalidCursor):   true,
+	string(apperr.Unavailable):     true,
 	"PERSISTED_QUERY_NOT_FOUND":    true,
 }
 
 // ErrorPresenter is the one place where errors become GraphQL errors (ARCHITECTURE §6.10).
 // Every error leaves with extensions.code set to one of UNAUTHENTICATED, FORBIDDEN,
-// NOT_FOUND, BAD_REQUEST, CONFLICT or INTERNAL:
+// NOT_FOUND, BAD_REQUEST, CONFLICT, INVALID_CURSOR, UNAVAILABLE or INTERNAL:
 //
+//   - the database could not be reached or could not take the work (db.IsUnavailable):
+//     UNAVAILABLE, logged at warn level with the request id (the HTTP answer is then 503
+//     with Retry-After when every error is UNAVAILABLE, see unavailableStatus);
 //   - *apperr.Error: its code and caller-safe message (an apperr INTERNAL is treated as below);
 //   - ent privacy denials and ent not-found: NOT_FOUND on queries, so a caller cannot tell
 //     "hidden" from "absent"; on a mutation a privacy denial is FORBIDDEN;
@@ -45,7 +50,8 @@ var passthroughCodes = map[string]bool{
 //     (the driver's text is logged at warn level, never shown);
 //   - errors gqlgen and gqlparser raise themselves (parse, validation, transport, limits,
 //     argument coercion): BAD_REQUEST with their message, gqlgen's own code kept in
-//     extensions.reason;
+//     extensions.reason; an after or before argument that is not a cursor this API gave
+//     out: INVALID_CURSOR (cursorMessage), whatever entgql's decoder said;
 //   - anything else: INTERNAL with the message "internal error", logged once at error level
 //     with the request id and the real error.
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
@@ -83,13 +89,20 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 			}
 			out.Extensions["code"] = string(apperr.BadRequest)
 		}
-		out.Message = sanitiseProtocolMessage(out.Message)
 		return out
 	}
 
 	var appErr *apperr.Error
 	var valErr *ent.ValidationError
 	switch {
+	case db.IsUnavailable(cause):
+		id := RequestIDFromContext(ctx)
+		log.LogAttrs(ctx, slog.LevelWarn, "graphql database unavailable",
+			slog.String("request_id", id),
+			slog.String("path", gqlErr.Path.String()),
+			slog.Any("err", cause),
+		)
+		return unavailableError(out, id)
 	case errors.As(cause, &appErr) && appErr.Code != apperr.Internal:
 		return withCode(out, appErr.Code, messageFor(appErr))
 	case errors.Is(cause, privacy.Deny):
@@ -109,8 +122,12 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		)
 		return withCode(out, apperr.Conflict, "this conflicts with an existing record")
 	case isInputCoercionError(ctx, gqlErr):
-		// gqlgen could not turn an argument into its Go type (a malformed ID or cursor):
-		// the message comes from our own scalar unmarshalers and names the input.
+		// gqlgen could not turn an argument into its Go type. A cursor's decoder (entgql's)
+		// speaks of base64 and msgpack: the client gets our sentence instead. Other
+		// messages come from our own scalar unmarshalers and name the input.
+		if isCursorArgument(ctx, gqlErr) {
+			return withCode(out, apperr.InvalidCursor, cursorMessage)
+		}
 		return withCode(out, apperr.BadRequest, gqlErr.Message)
 	}
 
@@ -132,6 +149,18 @@ func withCode(out *gqlerror.Error, code apperr.Code, message string) *gqlerror.E
 func internalError(out *gqlerror.Error, requestID string) *gqlerror.Error {
 	out.Message = internalMessage
 	out.Extensions = map[string]any{"code": string(apperr.Internal)}
+	if requestID != "" {
+		out.Extensions["requestId"] = requestID
+	}
+	return out
+}
+
+// unavailableMessage is what a client learns when the database is out of reach.
+const unavailableMessage = "The service cannot reach its database right now. Please try again in a few seconds."
+
+func unavailableError(out *gqlerror.Error, requestID string) *gqlerror.Error {
+	out.Message = unavailableMessage
+	out.Extensions = map[string]any{"code": string(apperr.Unavailable)}
 	if requestID != "" {
 		out.Extensions["requestId"] = requestID
 	}
@@ -187,15 +216,16 @@ func isInputCoercionError(ctx context.Context, err *gqlerror.Error) bool {
 	return ok && fc.Field.Definition.Arguments.ForName(string(name)) != nil
 }
 
-// sanitiseProtocolMessage drops the request body that gqlgen's POST transport echoes after
-// a JSON decoding error: up to a megabyte of the caller's input has no place in an answer.
-func sanitiseProtocolMessage(msg string) string {
-	if strings.HasPrefix(msg, "json request body could not be decoded") {
-		if i := strings.Index(msg, " body:"); i >= 0 {
-			return msg[:i]
-		}
+// isCursorArgument reports whether the input coercion error err (isInputCoercionError) is
+// about an argument of the Cursor scalar type.
+func isCursorArgument(ctx context.Context, err *gqlerror.Error) bool {
+	fc := graphql.GetFieldContext(ctx)
+	name, ok := err.Path[len(fc.Path())].(ast.PathName)
+	if !ok {
+		return false
 	}
-	return msg
+	arg := fc.Field.Definition.Arguments.ForName(string(name))
+	return arg != nil && arg.Type.Name() == cursorType
 }
 
 // RecoverFunc handles a panic inside gqlgen (a resolver, a marshaler, an extension): it

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 
 	"entgo.io/ent/privacy"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -80,8 +84,12 @@ func TestErrorPresenter(t *testing.T) {
 			wantCode: "BAD_REQUEST", wantMsg: "Expected Name, found <EOF>", wantReason: "GRAPHQL_PARSE_FAILED"},
 		{name: "transport error without code", ctx: base, err: &gqlerror.Error{Message: "operation x not found"},
 			wantCode: "BAD_REQUEST", wantMsg: "operation x not found"},
-		{name: "json body echo dropped", ctx: base, err: &gqlerror.Error{Message: `json request body could not be decoded: unexpected EOF body:{"query":"secret`},
-			wantCode: "BAD_REQUEST", wantMsg: "json request body could not be decoded: unexpected EOF"},
+		{name: "database unreachable", ctx: query, err: fmt.Errorf("load users: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}),
+			wantCode: "UNAVAILABLE", wantMsg: unavailableMessage, wantLog: "graphql database unavailable"},
+		{name: "sqlite busy", ctx: mutation, err: gqlerror.WrapPath(ast.Path{ast.PathName("createCall")}, sqlite3.Error{Code: sqlite3.ErrBusy}),
+			wantCode: "UNAVAILABLE", wantMsg: unavailableMessage, wantLog: "graphql database unavailable"},
+		{name: "postgres shutting down", ctx: query, err: &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"},
+			wantCode: "UNAVAILABLE", wantMsg: unavailableMessage, wantLog: "graphql database unavailable"},
 		{name: "limits error kept", ctx: query,
 			err:      &gqlerror.Error{Message: "too deep", Extensions: map[string]any{"code": "BAD_REQUEST", "reason": ReasonDepthLimit}},
 			wantCode: "BAD_REQUEST", wantMsg: "too deep", wantReason: ReasonDepthLimit},
@@ -130,6 +138,9 @@ func TestErrorPresenter(t *testing.T) {
 			}
 			if tt.wantLog == "graphql internal error" && !strings.Contains(fmt.Sprint(recs[0]["err"]), "UNIQUE constraint failed") {
 				t.Errorf("log record %v, want the real error", recs[0])
+			}
+			if tt.wantCode == "UNAVAILABLE" && (recs[0]["level"] != "WARN" || got.Extensions["requestId"] != "req-42") {
+				t.Errorf("unavailable: level %v, requestId %v; want WARN and req-42", recs[0]["level"], got.Extensions["requestId"])
 			}
 			if tt.wantCode == "INTERNAL" {
 				if recs[0]["level"] != "ERROR" || got.Extensions["requestId"] != "req-42" {
@@ -181,5 +192,36 @@ func TestRecoverFunc(t *testing.T) {
 	if r["msg"] != "graphql panic" || r["level"] != "ERROR" || r["request_id"] != "req-7" ||
 		!strings.Contains(fmt.Sprint(r["panic"]), "hunter2") || !strings.Contains(fmt.Sprint(r["stack"]), "errors_test.go") {
 		t.Errorf("record %v, want the panic, its stack and the request id", r)
+	}
+}
+
+// TestErrorPresenterCursorBackstop: should gqlgen itself fail to decode a cursor argument
+// (cursorCheck refuses them before execution today), the answer is still INVALID_CURSOR in
+// our words, not entgql's "cannot decode cursor: illegal base64 data …".
+func TestErrorPresenterCursorBackstop(t *testing.T) {
+	log, sink := newTestLogger()
+	def := &ast.FieldDefinition{Name: "users", Arguments: ast.ArgumentDefinitionList{
+		{Name: "after", Type: ast.NamedType("Cursor", nil)},
+		{Name: "first", Type: ast.NamedType("Int", nil)},
+	}}
+	ctx := graphql.WithFieldContext(withOperation(context.Background(), ast.Query), &graphql.FieldContext{
+		Field: graphql.CollectedField{Field: &ast.Field{Alias: "users", Name: "users", Definition: def}},
+	})
+	for arg, want := range map[string]string{"after": "INVALID_CURSOR", "first": "BAD_REQUEST"} {
+		err := &gqlerror.Error{
+			Message: "cannot decode cursor: illegal base64 data at input byte 7",
+			Path:    ast.Path{ast.PathName("users"), ast.PathName(arg)},
+			Err:     errors.New("cannot decode cursor: illegal base64 data at input byte 7"),
+		}
+		got := ErrorPresenter(log)(ctx, err)
+		if got.Extensions["code"] != want {
+			t.Errorf("%s: code %v, want %s", arg, got.Extensions["code"], want)
+		}
+		if want == "INVALID_CURSOR" && got.Message != cursorMessage {
+			t.Errorf("%s: message %q", arg, got.Message)
+		}
+	}
+	if recs := sink.records(t); len(recs) != 0 {
+		t.Errorf("logged %v", recs)
 	}
 }

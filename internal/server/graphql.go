@@ -12,11 +12,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -85,9 +85,11 @@ func NewGraphQLHandler(schema graphql.ExecutableSchema, tx entgql.TxOpener, cfg 
 	cfg = cfg.withDefaults()
 	srv := handler.New(schema)
 	// GET refuses anything but queries itself (406), so a link or an <img> cannot mutate.
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.MaxUploadBytes, MaxMemory: uploadMaxMemory})
+	// Each transport reads the request itself and answers a malformed one in our words
+	// (transports.go).
+	srv.AddTransport(getTransport{})
+	srv.AddTransport(postTransport{})
+	srv.AddTransport(multipartTransport{maxUploadSize: cfg.MaxUploadBytes, maxMemory: uploadMaxMemory})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(cfg.TokenLimit)
@@ -95,6 +97,8 @@ func NewGraphQLHandler(schema graphql.ExecutableSchema, tx entgql.TxOpener, cfg 
 	srv.SetErrorPresenter(ErrorPresenter(log))
 	srv.SetRecoverFunc(RecoverFunc(log))
 
+	// The outermost response interceptor: it sees the final errors of every answer.
+	srv.Use(unavailableStatus{})
 	// OperationContextMutators run in the order they are added, after validation and
 	// before any resolver: the cheap refusals first, the transaction last.
 	if cfg.Introspection {
@@ -103,6 +107,7 @@ func NewGraphQLHandler(schema graphql.ExecutableSchema, tx entgql.TxOpener, cfg 
 	srv.Use(introspectionGate{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
 	srv.Use(writeScope{})
+	srv.Use(cursorCheck{})
 	srv.Use(Limits{MaxDepth: cfg.MaxDepth, MaxNodes: cfg.MaxNodes, MaxPage: cfg.MaxPage})
 	srv.AroundFields(ListCapsMiddleware)
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
@@ -253,6 +258,13 @@ func (t transactioner) InterceptResponse(ctx context.Context, next graphql.Respo
 	}
 	if txErr == nil {
 		return resp
+	}
+	if db.IsUnavailable(txErr) {
+		t.log.LogAttrs(ctx, slog.LevelWarn, "graphql database unavailable",
+			slog.String("request_id", id),
+			slog.Any("err", txErr),
+		)
+		return &graphql.Response{Errors: gqlerror.List{unavailableError(&gqlerror.Error{}, id)}}
 	}
 	t.log.LogAttrs(ctx, slog.LevelError, "graphql transaction failed",
 		slog.String("request_id", id),

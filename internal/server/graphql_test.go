@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/mattn/go-sqlite3"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -121,7 +123,7 @@ func newHarness(t *testing.T, schema graphql.ExecutableSchema, cfg GraphQLConfig
 		}
 		return next(ctx)
 	})
-	h.url = serve(t, Chain(srv, append([]Middleware{RequestID}, hc.mws...)...)).URL
+	h.url = serve(t, Chain(graphqlHTTP(srv), append([]Middleware{RequestID}, hc.mws...)...)).URL
 	return h
 }
 
@@ -434,7 +436,7 @@ func TestRequestsThatNeverBecomeOperations(t *testing.T) {
 		{"batch array", `[{"query":"{ __typename }"},{"query":"{ __typename }"}]`, http.StatusBadRequest},
 		{"not an object", `"query"`, http.StatusBadRequest},
 		{"empty", ``, http.StatusBadRequest},
-		{"unreadable body", `{"query": "` + strings.Repeat(" ", 200) + `{ __typename }"}`, http.StatusOK},
+		{"unreadable body", `{"query": "` + strings.Repeat(" ", 200) + `{ __typename }"}`, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -607,19 +609,58 @@ func TestAPQ(t *testing.T) {
 	}
 }
 
-func TestInputCoercionIsBadRequest(t *testing.T) {
+func TestInputCoercionOfACursorIsInvalidCursor(t *testing.T) {
 	h := newHarness(t, nil, GraphQLConfig{})
 	res := h.post(t, `{ users(first: 1, after: "@@not a cursor@@") { totalCount } }`, nil)
 	if len(res.Errors) != 1 {
 		t.Fatalf("errors = %s, want one", res.Raw)
 	}
-	if e := res.Errors[0]; e.Extensions["code"] != "BAD_REQUEST" || !strings.Contains(e.Message, "cursor") {
-		t.Errorf("error = %+v, want BAD_REQUEST about the cursor", e)
+	if e := res.Errors[0]; e.Extensions["code"] != "INVALID_CURSOR" || e.Message != "The cursor is not one this API gave out." {
+		t.Errorf("error = %+v, want INVALID_CURSOR in our words", e)
 	}
 	if h.fields.Load() != 0 {
 		t.Errorf("the users resolver ran")
 	}
 	if n := len(h.logs.withMessage(t, "graphql internal error")); n != 0 {
 		t.Errorf("bad input logged as an internal error")
+	}
+}
+
+// TestUnavailableTransactionIs503: a transaction that cannot begin or commit because the
+// database is unavailable (SQLite busy past the timeout, a lost connection) is answered 503
+// UNAVAILABLE with Retry-After; an answer with any other error keeps its status.
+func TestUnavailableTransactionIs503(t *testing.T) {
+	busy := sqlite3.Error{Code: sqlite3.ErrBusy}
+	for _, tt := range []struct {
+		name  string
+		setup func(*fakeOpener)
+	}{
+		{"begin fails", func(o *fakeOpener) { o.beginErr = busy }},
+		{"commit fails", func(o *fakeOpener) { o.commitErr = fmt.Errorf("commit: %w", io.ErrUnexpectedEOF) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, mockSchema(), GraphQLConfig{})
+			tt.setup(h.opener)
+			req := newRequest(t, http.MethodPost, h.url, strings.NewReader(`{"query":"mutation { touch }"}`))
+			req.Header.Set("Content-Type", "application/json")
+			resp, body := do(t, req)
+			res := decodeResult(t, resp, body)
+			if res.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "5" {
+				t.Errorf("status %d, Retry-After %q; want 503 and 5", res.Status, resp.Header.Get("Retry-After"))
+			}
+			if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "UNAVAILABLE" || strings.Contains(res.Raw, "inTx") {
+				t.Errorf("got %s, want one UNAVAILABLE error and no data", res.Raw)
+			}
+			if n := len(h.logs.withMessage(t, "graphql database unavailable")); n != 1 {
+				t.Errorf("logged %d warnings, want 1", n)
+			}
+			// The next request, with a working database, is an ordinary 200.
+			h.opener.mu.Lock()
+			h.opener.beginErr, h.opener.commitErr = nil, nil
+			h.opener.mu.Unlock()
+			if res := h.post(t, `mutation { touch }`, nil); res.Status != http.StatusOK || len(res.Errors) != 0 {
+				t.Errorf("after recovery: %d %s", res.Status, res.Raw)
+			}
+		})
 	}
 }

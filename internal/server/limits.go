@@ -44,7 +44,19 @@ const (
 	ReasonNodeLimit = "NODE_LIMIT"
 	// ReasonDepthLimit: fields are nested deeper than MaxDepth.
 	ReasonDepthLimit = "DEPTH_LIMIT"
+	// ReasonFieldRepeated: a sensitive mutation field appears more than MaxSensitive times.
+	ReasonFieldRepeated = "FIELD_REPEATED"
 )
+
+// DefaultMaxSensitive is how many times one sensitive mutation field (SensitiveMutations)
+// may appear in an operation, aliases and fragments included. A client needs one; a few
+// more leave room for a batching client. Guessing sign-in links with hundreds of aliases in
+// one request is refused whole, before anything runs; the sign-in service's own limit of
+// failed redemptions per client address counts every attempt that gets through.
+const DefaultMaxSensitive = 5
+
+// SensitiveMutations are the mutation fields whose repetition in one operation is capped.
+var SensitiveMutations = []string{"redeemLoginLink", "requestLoginLink"}
 
 // Limits is a gqlgen extension that refuses expensive operations before any resolver
 // runs, so no SQL is executed for them. It runs as an OperationContextMutator: gqlgen
@@ -60,7 +72,9 @@ const (
 //     objects (not a connection) counts as its cap in ListCaps, as if it were a page of
 //     that size;
 //   - depth: fields nest at most MaxDepth levels, counted through fragment spreads and
-//     inline fragments (which add no level themselves).
+//     inline fragments (which add no level themselves);
+//   - repetition: a mutation names each of SensitiveMutations at most MaxSensitive times
+//     (under any alias, through fragments too).
 //
 // Introspection (__schema, __type) is left to gqlparser's MaxIntrospectionDepth rule and to
 // the introspection switch. @skip and @include are ignored: the cost of what might be
@@ -70,7 +84,7 @@ const (
 //
 // Zero fields take the defaults.
 type Limits struct {
-	MaxDepth, MaxNodes, MaxPage int
+	MaxDepth, MaxNodes, MaxPage, MaxSensitive int
 }
 
 var _ interface {
@@ -84,7 +98,7 @@ func (Limits) ExtensionName() string { return "CoalitionLimits" }
 // Validate implements graphql.HandlerExtension: negative limits are a wiring mistake, and
 // so is a plain list of objects without a cap in ListCaps.
 func (l Limits) Validate(es graphql.ExecutableSchema) error {
-	if l.MaxDepth < 0 || l.MaxNodes < 0 || l.MaxPage < 0 {
+	if l.MaxDepth < 0 || l.MaxNodes < 0 || l.MaxPage < 0 || l.MaxSensitive < 0 {
 		return fmt.Errorf("graphql limits must not be negative: %+v", l)
 	}
 	if es == nil || es.Schema() == nil {
@@ -106,6 +120,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxPage == 0 {
 		l.MaxPage = DefaultMaxPage
 	}
+	if l.MaxSensitive == 0 {
+		l.MaxSensitive = DefaultMaxSensitive
+	}
 	return l
 }
 
@@ -115,6 +132,11 @@ func (l Limits) MutateOperationContext(_ context.Context, opCtx *graphql.Operati
 		return nil
 	}
 	l = l.withDefaults()
+	if opCtx.Operation.Operation == ast.Mutation {
+		if err := l.repeated(opCtx.Doc, opCtx.Operation.SelectionSet); err != nil {
+			return err
+		}
+	}
 	w := &limitWalker{
 		limits:   l,
 		vars:     opCtx.Variables,
@@ -135,6 +157,49 @@ func (l Limits) MutateOperationContext(_ context.Context, opCtx *graphql.Operati
 		return limitError(ReasonNodeLimit, c.topPos,
 			"this operation may return up to %s nodes; the limit is %d (the largest part is %q with up to %s): ask for smaller pages",
 			countString(c.nodes), l.MaxNodes, joinPath(c.topPath), countString(c.top))
+	}
+	return nil
+}
+
+// repeated refuses a mutation that names a sensitive field more than MaxSensitive times.
+// Root fields are counted through fragment spreads and inline fragments; a fragment spread
+// twice counts twice (validation has refused cycles; a spread already being walked is
+// not walked again).
+func (l Limits) repeated(doc *ast.QueryDocument, set ast.SelectionSet) *gqlerror.Error {
+	counts := map[string]int{}
+	first := map[string]*ast.Position{}
+	visiting := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				counts[s.Name]++
+				if first[s.Name] == nil {
+					first[s.Name] = s.Position
+				}
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				def := s.Definition
+				if def == nil && doc != nil {
+					def = doc.Fragments.ForName(s.Name)
+				}
+				if def == nil || visiting[s.Name] {
+					continue
+				}
+				visiting[s.Name] = true
+				walk(def.SelectionSet)
+				delete(visiting, s.Name)
+			}
+		}
+	}
+	walk(set)
+	for _, name := range SensitiveMutations {
+		if n := counts[name]; n > l.MaxSensitive {
+			return limitError(ReasonFieldRepeated, first[name],
+				"%q appears %d times in this operation; the most is %d", name, n, l.MaxSensitive)
+		}
 	}
 	return nil
 }

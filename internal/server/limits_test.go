@@ -106,6 +106,14 @@ func TestLimitsUnit(t *testing.T) {
 		{"a connection's edges are its page", Limits{MaxNodes: 10}, `{ users(first: 10) { edges { node { id } } } }`, nil, ""},
 		{"introspection is not counted", Limits{MaxDepth: 2},
 			`{ __schema { types { fields { type { ofType { name } } } } } }`, nil, ""},
+		{"a sensitive mutation up to the limit", Limits{MaxSensitive: 2},
+			`mutation { a: redeemLoginLink(input: {token: "x"}) { sessionToken } b: redeemLoginLink(input: {token: "y"}) { sessionToken } }`, nil, ""},
+		{"a sensitive mutation aliased past the limit", Limits{MaxSensitive: 2},
+			`mutation { a: redeemLoginLink(input: {token: "x"}) { sessionToken } b: redeemLoginLink(input: {token: "y"}) { sessionToken } c: redeemLoginLink(input: {token: "z"}) { sessionToken } }`, nil, ReasonFieldRepeated},
+		{"repeats counted through fragments", Limits{MaxSensitive: 2},
+			`mutation { ...F ... on Mutation { ...F } } fragment F on Mutation { r: requestLoginLink(input: {email: "a@b.example"}) { accepted } s: requestLoginLink(input: {email: "c@b.example"}) { accepted } }`, nil, ReasonFieldRepeated},
+		{"other mutations are not capped", Limits{MaxSensitive: 1},
+			`mutation { a: signOut { signedOut } b: signOut { signedOut } }`, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,7 +174,7 @@ func TestLimitsValidate(t *testing.T) {
 	if err := (Limits{}).Validate(nil); err != nil {
 		t.Errorf("zero limits: %v", err)
 	}
-	if got := (Limits{}).withDefaults(); got != (Limits{MaxDepth: DefaultMaxDepth, MaxNodes: DefaultMaxNodes, MaxPage: DefaultMaxPage}) {
+	if got := (Limits{}).withDefaults(); got != (Limits{MaxDepth: DefaultMaxDepth, MaxNodes: DefaultMaxNodes, MaxPage: DefaultMaxPage, MaxSensitive: DefaultMaxSensitive}) {
 		t.Errorf("defaults = %+v", got)
 	}
 }

@@ -1,25 +1,30 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
-	"github.com/gocart-coalition/coalition/internal/viewer"
+	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/templates"
 )
 
-// pages renders the service's own minimal web pages: the sign-in page that emailed links
-// open (it redeems only on POST, so mail scanners that fetch links cannot use them up) and
-// GraphiQL.
+// pages renders the service's own minimal web pages: the home page, the sign-in page that
+// emailed links open (it redeems only on POST, so mail scanners that fetch links cannot use
+// them up) and GraphiQL.
 type pages struct {
-	cfg  Config
-	tmpl *template.Template
+	cfg    Config
+	tmpl   *template.Template
+	assets map[string]graphiqlAsset
 }
 
 func newPages(cfg Config) (*pages, error) {
@@ -27,7 +32,11 @@ func newPages(cfg Config) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pages{cfg: cfg, tmpl: t}, nil
+	assets, err := graphiqlAssets()
+	if err != nil {
+		return nil, fmt.Errorf("graphiql assets: %w", err)
+	}
+	return &pages{cfg: cfg, tmpl: t, assets: assets}, nil
 }
 
 func nonce() string {
@@ -38,8 +47,10 @@ func nonce() string {
 
 type signinPage struct {
 	SiteName, Nonce, Action, Token, Error string
-	Done, GraphiQL                        bool
-	Name, Email, ExpiresAt, GraphiQLPath  string
+	// FormToken binds the form to this page and browser (formguard.go).
+	FormToken                            string
+	Done, GraphiQL                       bool
+	Name, Email, ExpiresAt, GraphiQLPath string
 	// Intent says what the button does besides signing in (GET); Message what it did (POST).
 	Intent, Message string
 }
@@ -56,6 +67,30 @@ func signinCSP(n string) string {
 	return "default-src 'none'; style-src 'nonce-" + n + "'; script-src 'nonce-" + n + "'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 }
 
+// homePage is the data of the home page.
+type homePage struct {
+	SiteName, Nonce, ContactEmail                   string
+	GraphQLPath, GraphQLURL, SignInPath, HealthPath string
+	GraphiQL                                        bool
+	GraphiQLPath                                    string
+}
+
+// home is the service's root: what it is, how to sign in, and its public pages, readable
+// without JavaScript (every email links here).
+func (p *pages) home(w http.ResponseWriter, _ *http.Request) {
+	n := nonce()
+	p.render(w, http.StatusOK, "home.html.tmpl", homeCSP(n), homePage{
+		SiteName: p.cfg.SiteName, Nonce: n, ContactEmail: p.cfg.ContactEmail,
+		GraphQLPath: "/graphql", GraphQLURL: strings.TrimRight(p.cfg.PublicURL, "/") + "/graphql",
+		SignInPath: "/signin", HealthPath: "/healthz", GraphiQL: p.cfg.GraphiQL, GraphiQLPath: "/graphiql",
+	})
+}
+
+// homeCSP allows the page's own style element and nothing else: no script, no form.
+func homeCSP(n string) string {
+	return "default-src 'none'; style-src 'nonce-" + n + "'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+}
+
 // signinForm shows the button that redeems the link. GET never redeems.
 func (p *pages) signinForm(w http.ResponseWriter, r *http.Request) {
 	n := nonce()
@@ -66,42 +101,56 @@ func (p *pages) signinForm(w http.ResponseWriter, r *http.Request) {
 	} else {
 		// Looks the link up without using it: the button still does the sign-in.
 		intent, err := p.cfg.Auth.DescribeLink(r.Context(), data.Token)
+		if db.IsUnavailable(err) {
+			p.fail(w, r, n, err)
+			return
+		}
 		if err != nil {
 			p.cfg.Logger.WarnContext(r.Context(), "describe sign-in link", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
 		}
 		data.Intent = intent
+		data.FormToken = p.issueFormToken(w, r, purposeSignIn, data.Token)
 	}
 	p.render(w, status, "signin.html.tmpl", signinCSP(n), data)
 }
 
-// signinRedeem redeems the link (POST) and shows the session token.
+// signinRedeem redeems the link (POST) and shows the session token. The form must come
+// from this service's page (sameOrigin) and carry the token that page put in it for this
+// browser and link (formguard.go); otherwise nothing is looked up and the answer is 403.
 func (p *pages) signinRedeem(w http.ResponseWriter, r *http.Request) {
 	n := nonce()
 	data := signinPage{SiteName: p.cfg.SiteName, Nonce: n, Action: "/signin"}
+	if !p.sameOrigin(r) {
+		data.Error = "This sign-in form was sent from another site, so it was not used. Open the link from your sign-in email and press the button there."
+		p.render(w, http.StatusForbidden, "signin.html.tmpl", signinCSP(n), data)
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		data.Error = "The form could not be read."
 		p.render(w, http.StatusBadRequest, "signin.html.tmpl", signinCSP(n), data)
 		return
 	}
-	ctx := r.Context()
-	tx, err := p.cfg.Client.Tx(viewer.NewSystemContext(ctx))
-	if err != nil {
-		p.fail(w, r, n, err)
+	if !validFormToken(r, purposeSignIn, r.PostForm.Get("token"), r.PostForm.Get(formTokenField)) {
+		data.Error = "This sign-in form was not opened from your sign-in email in this browser, or your browser refused its cookie. Open the link from your sign-in email again and press the button there."
+		p.render(w, http.StatusForbidden, "signin.html.tmpl", signinCSP(n), data)
 		return
 	}
+	ctx := r.Context()
 	req := audit.RequestFrom(ctx)
-	res, err := p.cfg.Auth.RedeemLoginLink(ctx, tx.Client(), r.PostForm.Get("token"), req.IP, req.UserAgent)
+	var res *auth.SignIn
+	// One transaction, in the context: an email an intent queues (e.g. the chair told
+	// that an invitation was accepted) wakes the outbox only after the commit.
+	err := db.InTx(ctx, p.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
+		var err error
+		res, err = p.cfg.Auth.RedeemLoginLink(ctx, tx, r.PostForm.Get("token"), req.IP, req.UserAgent)
+		return err
+	})
 	if err != nil {
-		_ = tx.Rollback()
 		if ue, ok := apperr.AsUserErrors(err); ok {
 			data.Error = ue[0].Message
 			p.render(w, http.StatusBadRequest, "signin.html.tmpl", signinCSP(n), data)
 			return
 		}
-		p.fail(w, r, n, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
 		p.fail(w, r, n, err)
 		return
 	}
@@ -112,17 +161,27 @@ func (p *pages) signinRedeem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *pages) fail(w http.ResponseWriter, r *http.Request, n string, err error) {
+	if db.IsUnavailable(err) {
+		p.cfg.Logger.WarnContext(r.Context(), "sign-in page: database unavailable", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
+		setUnavailableHeaders(w.Header())
+		p.render(w, http.StatusServiceUnavailable, "signin.html.tmpl", signinCSP(n),
+			signinPage{SiteName: p.cfg.SiteName, Nonce: n, Error: pageUnavailableMessage})
+		return
+	}
 	p.cfg.Logger.ErrorContext(r.Context(), "sign-in page", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
 	p.render(w, http.StatusInternalServerError, "signin.html.tmpl", signinCSP(n),
 		signinPage{SiteName: p.cfg.SiteName, Nonce: n, Error: "Something went wrong on our side. Please try again."})
 }
 
-// graphiql serves GraphiQL (from a CDN, pinned versions), sending the token that the
-// sign-in page stored in this browser.
+// pageUnavailableMessage is what a page says while the database is unavailable (503).
+const pageUnavailableMessage = "The service cannot reach its database right now. Please try again in a few seconds."
+
+// graphiql serves GraphiQL from the binary's embedded files (graphiql.go), sending the
+// token that the sign-in page stored in this browser.
 func (p *pages) graphiql(w http.ResponseWriter, _ *http.Request) {
-	n := nonce()
-	const cdn = "https://unpkg.com"
-	csp := "default-src 'none'; script-src 'nonce-" + n + "' " + cdn + "; style-src 'unsafe-inline' " + cdn +
-		"; font-src data: " + cdn + "; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
-	p.render(w, http.StatusOK, "graphiql.html.tmpl", csp, struct{ SiteName, Nonce, Endpoint string }{p.cfg.SiteName, n, "/graphql"})
+	a := p.assets
+	p.render(w, http.StatusOK, "graphiql.html.tmpl", graphiqlCSP, struct {
+		SiteName, Endpoint, CSS, PageCSS, React, ReactDOM, GraphiQL, Init string
+	}{p.cfg.SiteName, "/graphql", graphiqlURL(a, "graphiql.min.css"), graphiqlURL(a, "page.css"), graphiqlURL(a, "react.production.min.js"),
+		graphiqlURL(a, "react-dom.production.min.js"), graphiqlURL(a, "graphiql.min.js"), graphiqlURL(a, "init.js")})
 }

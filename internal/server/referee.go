@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -18,7 +20,9 @@ import (
 // The referee upload page: a referee (a person without an account) follows the link of
 // their email, PUBLIC_URL/referee?token=rl_…, and uploads their letter as a PDF. The
 // secret token is the only credential: there are no cookies, so there is no session for
-// a cross-site request to ride on and no CSRF token.
+// a cross-site request to ride on and no CSRF token; a POST from another origin is still
+// refused (403, formguard.go's sameOrigin), since the page is the only place the form
+// belongs.
 //
 // GET shows the form and never uses the link up:
 //
@@ -107,6 +111,13 @@ func (p *pages) refereeUpload(w http.ResponseWriter, r *http.Request) {
 	n := nonce()
 	data := p.refereeData(n)
 	ctx := viewer.NewContext(r.Context(), viewer.Viewer{Kind: viewer.Anonymous})
+	if !p.sameOrigin(r) {
+		// Refused before the body is read: the form must be this page's (formguard.go).
+		w.Header().Set("Connection", "close")
+		data.Problem = "This form was sent from another site, so it was not used. Open the link from the email that asked you for a reference and send your letter from that page."
+		p.render(w, http.StatusForbidden, "referee.html.tmpl", signinCSP(n), data)
+		return
+	}
 	// refuse answers with the form again and msg above it, or with only the problem when
 	// the link cannot be used (or is not known yet).
 	refuse := func(status int, msg string) {
@@ -223,17 +234,11 @@ parts:
 		return
 	}
 
-	tx, err := p.cfg.Client.Tx(viewer.NewSystemContext(ctx))
-	if err != nil {
-		p.refereeFail(w, r, n, err)
-		return
-	}
 	// Emails queued in the transaction wake the outbox once it commits.
-	txCtx := ent.NewTxContext(ctx, tx)
-	if err := p.cfg.Programme.ReceiveRefereeLetter(txCtx, tx.Client(), data.Token, filename, spool); err != nil {
-		if rerr := tx.Rollback(); rerr != nil {
-			p.cfg.Logger.ErrorContext(ctx, "referee upload rollback", "err", rerr, "request_id", audit.RequestFrom(ctx).ID)
-		}
+	err = db.InTx(ctx, p.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
+		return p.cfg.Programme.ReceiveRefereeLetter(ctx, tx, data.Token, filename, spool)
+	})
+	if err != nil {
 		ue, ok := apperr.AsUserErrors(err)
 		if !ok || len(ue) == 0 {
 			p.refereeFail(w, r, n, err)
@@ -250,10 +255,6 @@ parts:
 		refuse(status, ue[0].Message)
 		return
 	}
-	if err := tx.Commit(); err != nil {
-		p.refereeFail(w, r, n, err)
-		return
-	}
 	// The link is used up now: the view carries the names and a Problem that the page,
 	// being Done, does not show.
 	v, err := p.cfg.Programme.DescribeRefereeLink(ctx, data.Token)
@@ -266,8 +267,15 @@ parts:
 }
 
 func (p *pages) refereeFail(w http.ResponseWriter, r *http.Request, n string, err error) {
-	p.cfg.Logger.ErrorContext(r.Context(), "referee page", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
 	data := p.refereeData(n)
+	if db.IsUnavailable(err) {
+		p.cfg.Logger.WarnContext(r.Context(), "referee page: database unavailable", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
+		data.Problem = pageUnavailableMessage
+		setUnavailableHeaders(w.Header())
+		p.render(w, http.StatusServiceUnavailable, "referee.html.tmpl", signinCSP(n), data)
+		return
+	}
+	p.cfg.Logger.ErrorContext(r.Context(), "referee page", "err", err, "request_id", audit.RequestFrom(r.Context()).ID)
 	data.Problem = "Something went wrong on our side. Please try again later."
 	p.render(w, http.StatusInternalServerError, "referee.html.tmpl", signinCSP(n), data)
 }

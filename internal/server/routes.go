@@ -21,18 +21,20 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
 		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Placements: s.cfg.Placement, Now: s.cfg.Now,
 	}})
-	gql := s.authenticate(NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger))
+	gql := graphqlHTTP(s.authenticate(NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger)))
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /graphql", graphqlUploads(s.cfg.MaxUploadBytes, gql))
 	mux.Handle("GET /graphql", gql)
 	mux.Handle("GET /documents/{id}", s.authenticate(http.HandlerFunc(s.document)))
+	mux.HandleFunc("GET /{$}", p.home)
 	mux.HandleFunc("GET /signin", p.signinForm)
 	mux.HandleFunc("POST /signin", p.signinRedeem)
 	mux.HandleFunc("GET "+refereePath, p.refereeForm)
 	mux.HandleFunc("POST "+refereePath, p.refereeUpload)
 	if s.cfg.GraphiQL {
 		mux.HandleFunc("GET /graphiql", p.graphiql)
+		mux.HandleFunc("GET "+graphiqlAssetsPath+"{name}", graphiqlAssetHandler(p.assets))
 	}
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

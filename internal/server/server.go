@@ -46,8 +46,10 @@ type Config struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
 
-	PublicURL      string
-	SiteName       string
+	PublicURL string
+	SiteName  string
+	// ContactEmail is where people write with questions (the home page shows it).
+	ContactEmail   string
 	GraphiQL       bool
 	Introspection  bool
 	CORSOrigins    []string
@@ -145,6 +147,11 @@ func (s *srv) authenticate(next http.Handler) http.Handler {
 			if apperr.KindOf(err) == apperr.Unauthenticated {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="coalition", error="invalid_token"`)
 				writeJSONError(w, http.StatusUnauthorized, string(apperr.Unauthenticated), "", apperr.MessageOf(err), RequestIDFromContext(r.Context()))
+				return
+			}
+			if db.IsUnavailable(err) {
+				s.cfg.Logger.WarnContext(r.Context(), "authenticate: database unavailable", "err", err, "request_id", RequestIDFromContext(r.Context()))
+				writeUnavailable(w, r)
 				return
 			}
 			s.cfg.Logger.ErrorContext(r.Context(), "authenticate", "err", err, "request_id", RequestIDFromContext(r.Context()))

@@ -82,6 +82,31 @@ func NewDB(tb testing.TB, dialectName string, opts ...DBOption) *db.DB {
 	return d
 }
 
+// MigratedURL returns the URL of a fresh database of the dialect with every migration
+// applied (dropped, on PostgreSQL, when the test ends), for tests that open it themselves:
+// through a proxy they control, or with db.Options of their own (NewEnvOn).
+func MigratedURL(tb testing.TB, dialectName string) string {
+	tb.Helper()
+	switch dialectName {
+	case dialect.Postgres:
+		return postgresDatabase(tb)
+	case dialect.SQLite:
+		rawURL := "sqlite:" + filepath.Join(tb.TempDir(), "coalition.db")
+		d, err := db.Open(context.Background(), rawURL, db.Options{})
+		if err != nil {
+			tb.Fatalf("open sqlite: %v", err)
+		}
+		defer d.Close()
+		if _, err := d.Migrate(context.Background()); err != nil {
+			tb.Fatalf("migrate: %v", err)
+		}
+		return rawURL
+	default:
+		tb.Fatalf("unknown dialect %q", dialectName)
+		return ""
+	}
+}
+
 // RawURL returns the URL of a fresh, empty (not migrated) database of the dialect.
 func RawURL(tb testing.TB, dialectName string) string {
 	tb.Helper()

@@ -47,14 +47,28 @@ func WithConfig(f func(*config.Config)) EnvOption { return EnvOption(f) }
 // NewEnv builds an Env on the given dialect.
 func NewEnv(tb testing.TB, dialectName string, opts ...EnvOption) *Env {
 	tb.Helper()
-	e := &Env{TB: tb, Dialect: dialectName, Clock: NewClock(DefaultNow), Queries: &QueryCounter{}, Logs: &LogBuffer{}}
-	e.DB = NewDB(tb, dialectName, WithQueryCounter(e.Queries))
+	q := &QueryCounter{}
+	return newEnv(tb, NewDB(tb, dialectName, WithQueryCounter(q)), q, opts...)
+}
+
+// NewEnvOn builds an Env on a database the test opened itself (e.g. through a proxy it
+// controls, or with other db.Options), migrated, from MigratedURL. The test closes d. The
+// Env's Queries counts nothing: d has no counting driver.
+func NewEnvOn(tb testing.TB, d *db.DB, opts ...EnvOption) *Env {
+	tb.Helper()
+	return newEnv(tb, d, &QueryCounter{}, opts...)
+}
+
+func newEnv(tb testing.TB, d *db.DB, q *QueryCounter, opts ...EnvOption) *Env {
+	tb.Helper()
+	e := &Env{TB: tb, Dialect: d.Dialect, DB: d, Clock: NewClock(DefaultNow), Queries: q, Logs: &LogBuffer{}}
 	e.SMTP = StartSMTP(tb)
 
 	cfg := config.Defaults()
 	cfg.DataDir = tb.TempDir()
 	cfg.DatabaseURL = "unused: the test passes its database"
 	cfg.MailFrom = "CAR-T Coalition <office@coalition.test>"
+	cfg.ContactEmail = "" // falls back to MailFrom's address, as in serve without the variable
 	cfg.MailWorkers = 2
 	for _, o := range opts {
 		o(&cfg)
