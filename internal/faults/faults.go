@@ -402,6 +402,18 @@ func (r *run) failedIn(ctx context.Context, dbURL string) (int, error) {
 		Count(viewer.NewSystemContext(ctx))
 }
 
+// retriedIn counts this scenario's rows that met a temporary failure and wait for a retry.
+func (r *run) retriedIn(ctx context.Context, dbURL string) (int, error) {
+	d, err := db.Open(ctx, dbURL, db.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	return d.Client.OutboxMessage.Query().
+		Where(outboxmessage.StateEQ(outboxmessage.StateQueued), outboxmessage.AttemptsGT(0), outboxmessage.SubjectHasPrefix(r.prefix+" ")).
+		Count(viewer.NewSystemContext(ctx))
+}
+
 // sqliteKill: SIGKILL in the middle of sending, restart on the same file.
 func sqliteKill(ctx context.Context, r *run) error {
 	dbURL := "sqlite:" + filepath.Join(r.dir, "coalition.db")
@@ -618,7 +630,14 @@ func relayOutage(ctx context.Context, r *run, down func(), up func() error) erro
 	if err := r.enqueue(ctx, dbURL, 100); err != nil {
 		return err
 	}
-	time.Sleep(3 * time.Second) // the outage (not synchronisation)
+	// The outage lasts until every queued message has met it (been tried and put back for
+	// a retry), so the scenario exercises retries and not just a late first attempt.
+	if _, err := waitFor(ctx, time.Minute, func() bool {
+		n, err := r.retriedIn(ctx, dbURL)
+		return err == nil && n >= r.res.Queued
+	}); err != nil {
+		return fmt.Errorf("messages meeting the outage: %w", err)
+	}
 	if err := up(); err != nil {
 		return err
 	}
