@@ -266,12 +266,18 @@ func TestPlacementAnswersByRole(t *testing.T) {
 			name string
 			run  func(ctx context.Context, tx *ent.Client) error
 		}
-		accept := op{"accept", func(ctx context.Context, tx *ent.Client) error { _, err := s.Placement.Accept(ctx, tx, ioana.ID); return err }}
+		accept := op{"accept", func(ctx context.Context, tx *ent.Client) error {
+			_, err := s.Placement.Accept(ctx, tx, ioana.ID)
+			return err
+		}}
 		decline := op{"decline", func(ctx context.Context, tx *ent.Client) error {
 			_, err := s.Placement.Decline(ctx, tx, ioana.ID, "Cannot travel.")
 			return err
 		}}
-		confirm := op{"confirm", func(ctx context.Context, tx *ent.Client) error { _, err := s.Placement.Confirm(ctx, tx, ioana.ID); return err }}
+		confirm := op{"confirm", func(ctx context.Context, tx *ent.Client) error {
+			_, err := s.Placement.Confirm(ctx, tx, ioana.ID)
+			return err
+		}}
 		cancel := op{"cancel", func(ctx context.Context, tx *ent.Client) error {
 			_, err := s.Placement.Cancel(ctx, tx, ioana.ID, "Unit closed.")
 			return err

@@ -248,7 +248,10 @@ func TestCallPermissions(t *testing.T) {
 				_, err := s.Programme.UpdateCall(ctx, tx, draft.ID, programme.CallInput{Title: ptr("Taken over")})
 				return err
 			}},
-			{"openCall", func(ctx context.Context, tx *ent.Client) error { _, err := s.Programme.OpenCall(ctx, tx, draft.ID); return err }},
+			{"openCall", func(ctx context.Context, tx *ent.Client) error {
+				_, err := s.Programme.OpenCall(ctx, tx, draft.ID)
+				return err
+			}},
 			{"closeCall", func(ctx context.Context, tx *ent.Client) error {
 				_, err := s.Programme.CloseCall(ctx, tx, draft.ID, true, "because")
 				return err
@@ -257,7 +260,10 @@ func TestCallPermissions(t *testing.T) {
 				_, err := s.Programme.CancelCall(ctx, tx, draft.ID, "because")
 				return err
 			}},
-			{"approveSlot", func(ctx context.Context, tx *ent.Client) error { _, err := s.Programme.ApproveSlot(ctx, tx, slot.ID); return err }},
+			{"approveSlot", func(ctx context.Context, tx *ent.Client) error {
+				_, err := s.Programme.ApproveSlot(ctx, tx, slot.ID)
+				return err
+			}},
 			{"rejectSlot", func(ctx context.Context, tx *ent.Client) error {
 				_, err := s.Programme.RejectSlot(ctx, tx, slot.ID, "because")
 				return err

@@ -103,7 +103,10 @@ func TestSlotDecisionsAndWithdrawal(t *testing.T) {
 		}
 
 		// Approving emails the centre's coordinators who hold the role: Claire, not Paul.
-		testkit.MustDo(t, s, staff, func(ctx context.Context, tx *ent.Client) error { _, err := s.Programme.ApproveSlot(ctx, tx, a.ID); return err })
+		testkit.MustDo(t, s, staff, func(ctx context.Context, tx *ent.Client) error {
+			_, err := s.Programme.ApproveSlot(ctx, tx, a.ID)
+			return err
+		})
 		if n := decisions(); n != 1 {
 			t.Errorf("%d slot decision emails after an approval, want 1 (the former coordinator gets none)", n)
 		}
