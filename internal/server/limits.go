@@ -46,6 +46,10 @@ const (
 	ReasonDepthLimit = "DEPTH_LIMIT"
 	// ReasonFieldRepeated: a sensitive mutation field appears more than MaxSensitive times.
 	ReasonFieldRepeated = "FIELD_REPEATED"
+	// ReasonFragmentCycle: a fragment spreads itself, directly or through others.
+	// Validation refuses such documents before Limits runs; Limits refuses them too rather
+	// than measure a document whose size has no bound.
+	ReasonFragmentCycle = "FRAGMENT_CYCLE"
 )
 
 // DefaultMaxSensitive is how many times one sensitive mutation field (SensitiveMutations)
@@ -80,7 +84,8 @@ var SensitiveMutations = []string{"redeemLoginLink", "requestLoginLink"}
 // the introspection switch. @skip and @include are ignored: the cost of what might be
 // asked for is counted. Each fragment is measured once and reused wherever it is spread,
 // so a document that spreads fragments exponentially often is still measured in linear
-// time, and a fragment cycle (already refused by validation) cannot loop.
+// time, and a fragment cycle (already refused by validation) cannot loop: it is refused
+// (FRAGMENT_CYCLE).
 //
 // Zero fields take the defaults.
 type Limits struct {
@@ -266,7 +271,8 @@ func (w *limitWalker) fragment(s *ast.FragmentSpread, path []string) (selectionC
 	}
 	if w.visiting[s.Name] {
 		// A cycle: validation refuses these, and walking it again would never end.
-		return selectionCost{}, nil
+		return selectionCost{}, limitError(ReasonFragmentCycle, s.Position,
+			"fragment %q spreads itself; a fragment cannot contain itself", s.Name)
 	}
 	def := s.Definition
 	if def == nil && w.doc != nil {

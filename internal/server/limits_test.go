@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
@@ -129,12 +130,41 @@ func TestLimitsUnit(t *testing.T) {
 }
 
 func TestLimitsFragmentCycleTerminates(t *testing.T) {
-	// Validation refuses cycles before Limits runs; Limits must not loop on one anyway.
-	opCtx := parsedOperation(t, `query { ...A }
+	// Validation refuses cycles before Limits runs; Limits must not loop on one anyway, and
+	// refuses it with a coded error rather than pass a document it could not measure.
+	tests := []struct{ name, query, spread string }{
+		{"through three fragments", `query { ...A }
 fragment A on Query { users(first: 1) { ...B } }
 fragment B on UserConnection { edges { node { ...C } } ...A }
-fragment C on User { ...B id }`)
-	_ = Limits{}.MutateOperationContext(context.Background(), opCtx)
+fragment C on User { ...B id }`, "B"}, // C spreads B while B is being measured
+		{"a fragment spreading itself", `query { ...A }
+fragment A on Query { me { id } ...A }`, "A"},
+		{"in a mutation", `mutation { ...M }
+fragment M on Mutation { signOut { signedOut } ...N }
+fragment N on Mutation { ...M }`, "M"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opCtx := parsedOperation(t, tc.query)
+			done := make(chan *gqlerror.Error, 1)
+			go func() { done <- Limits{}.MutateOperationContext(context.Background(), opCtx) }()
+			var err *gqlerror.Error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Limits did not return on a fragment cycle")
+			}
+			if err == nil {
+				t.Fatal("a fragment cycle passed the limits")
+			}
+			if code, _ := err.Extensions["code"].(string); code != "BAD_REQUEST" || reasonOf(err) != ReasonFragmentCycle {
+				t.Errorf("got code %q, reason %q (%s); want BAD_REQUEST, %s", code, reasonOf(err), err.Message, ReasonFragmentCycle)
+			}
+			if !strings.Contains(err.Message, `"`+tc.spread+`"`) {
+				t.Errorf("message %q does not name the fragment %s", err.Message, tc.spread)
+			}
+		})
+	}
 }
 
 func TestLimitsExponentialFragmentsAreMeasuredOnce(t *testing.T) {
