@@ -67,6 +67,8 @@ type Call struct {
 	NoRepeatMonths int `json:"no_repeat_months,omitempty"`
 	// Host coordinators submit their rankings by this instant (UTC).
 	RankingDeadline *time.Time `json:"ranking_deadline,omitempty"`
+	// When the ranking-deadline job closed ranking (UTC); host rankings no longer change.
+	RankingClosedAt *time.Time `json:"ranking_closed_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CallQuery when eager-loading is set.
 	Edges        CallEdges `json:"edges"`
@@ -158,7 +160,7 @@ func (*Call) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case call.FieldTitle, call.FieldDescription, call.FieldStatus, call.FieldStatusReason, call.FieldTimeZone:
 			values[i] = new(sql.NullString)
-		case call.FieldCreatedAt, call.FieldUpdatedAt, call.FieldOpensAt, call.FieldClosesAt, call.FieldRankingDeadline:
+		case call.FieldCreatedAt, call.FieldUpdatedAt, call.FieldOpensAt, call.FieldClosesAt, call.FieldRankingDeadline, call.FieldRankingClosedAt:
 			values[i] = new(sql.NullTime)
 		case call.FieldPlacementStart, call.FieldPlacementEnd:
 			values[i] = new(vocab.Date)
@@ -330,6 +332,13 @@ func (_m *Call) assignValues(columns []string, values []any) error {
 				_m.RankingDeadline = new(time.Time)
 				*_m.RankingDeadline = value.Time
 			}
+		case call.FieldRankingClosedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field ranking_closed_at", values[i])
+			} else if value.Valid {
+				_m.RankingClosedAt = new(time.Time)
+				*_m.RankingClosedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -459,6 +468,11 @@ func (_m *Call) String() string {
 	builder.WriteString(", ")
 	if v := _m.RankingDeadline; v != nil {
 		builder.WriteString("ranking_deadline=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.RankingClosedAt; v != nil {
+		builder.WriteString("ranking_closed_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

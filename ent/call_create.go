@@ -272,6 +272,20 @@ func (_c *CallCreate) SetNillableRankingDeadline(v *time.Time) *CallCreate {
 	return _c
 }
 
+// SetRankingClosedAt sets the "ranking_closed_at" field.
+func (_c *CallCreate) SetRankingClosedAt(v time.Time) *CallCreate {
+	_c.mutation.SetRankingClosedAt(v)
+	return _c
+}
+
+// SetNillableRankingClosedAt sets the "ranking_closed_at" field if the given value is not nil.
+func (_c *CallCreate) SetNillableRankingClosedAt(v *time.Time) *CallCreate {
+	if v != nil {
+		_c.SetRankingClosedAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CallCreate) SetID(v pulid.ID) *CallCreate {
 	_c.mutation.SetID(v)
@@ -723,6 +737,10 @@ func (_c *CallCreate) createSpec() (*Call, *sqlgraph.CreateSpec) {
 		_spec.SetField(call.FieldRankingDeadline, field.TypeTime, value)
 		_node.RankingDeadline = &value
 	}
+	if value, ok := _c.mutation.RankingClosedAt(); ok {
+		_spec.SetField(call.FieldRankingClosedAt, field.TypeTime, value)
+		_node.RankingClosedAt = &value
+	}
 	if nodes := _c.mutation.MatchRunsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1161,6 +1179,24 @@ func (u *CallUpsert) ClearRankingDeadline() *CallUpsert {
 	return u
 }
 
+// SetRankingClosedAt sets the "ranking_closed_at" field.
+func (u *CallUpsert) SetRankingClosedAt(v time.Time) *CallUpsert {
+	u.Set(call.FieldRankingClosedAt, v)
+	return u
+}
+
+// UpdateRankingClosedAt sets the "ranking_closed_at" field to the value that was provided on create.
+func (u *CallUpsert) UpdateRankingClosedAt() *CallUpsert {
+	u.SetExcluded(call.FieldRankingClosedAt)
+	return u
+}
+
+// ClearRankingClosedAt clears the value of the "ranking_closed_at" field.
+func (u *CallUpsert) ClearRankingClosedAt() *CallUpsert {
+	u.SetNull(call.FieldRankingClosedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1566,6 +1602,27 @@ func (u *CallUpsertOne) UpdateRankingDeadline() *CallUpsertOne {
 func (u *CallUpsertOne) ClearRankingDeadline() *CallUpsertOne {
 	return u.Update(func(s *CallUpsert) {
 		s.ClearRankingDeadline()
+	})
+}
+
+// SetRankingClosedAt sets the "ranking_closed_at" field.
+func (u *CallUpsertOne) SetRankingClosedAt(v time.Time) *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.SetRankingClosedAt(v)
+	})
+}
+
+// UpdateRankingClosedAt sets the "ranking_closed_at" field to the value that was provided on create.
+func (u *CallUpsertOne) UpdateRankingClosedAt() *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.UpdateRankingClosedAt()
+	})
+}
+
+// ClearRankingClosedAt clears the value of the "ranking_closed_at" field.
+func (u *CallUpsertOne) ClearRankingClosedAt() *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.ClearRankingClosedAt()
 	})
 }
 
@@ -2141,6 +2198,27 @@ func (u *CallUpsertBulk) UpdateRankingDeadline() *CallUpsertBulk {
 func (u *CallUpsertBulk) ClearRankingDeadline() *CallUpsertBulk {
 	return u.Update(func(s *CallUpsert) {
 		s.ClearRankingDeadline()
+	})
+}
+
+// SetRankingClosedAt sets the "ranking_closed_at" field.
+func (u *CallUpsertBulk) SetRankingClosedAt(v time.Time) *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.SetRankingClosedAt(v)
+	})
+}
+
+// UpdateRankingClosedAt sets the "ranking_closed_at" field to the value that was provided on create.
+func (u *CallUpsertBulk) UpdateRankingClosedAt() *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.UpdateRankingClosedAt()
+	})
+}
+
+// ClearRankingClosedAt clears the value of the "ranking_closed_at" field.
+func (u *CallUpsertBulk) ClearRankingClosedAt() *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.ClearRankingClosedAt()
 	})
 }
 

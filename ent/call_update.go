@@ -377,6 +377,26 @@ func (_u *CallUpdate) ClearRankingDeadline() *CallUpdate {
 	return _u
 }
 
+// SetRankingClosedAt sets the "ranking_closed_at" field.
+func (_u *CallUpdate) SetRankingClosedAt(v time.Time) *CallUpdate {
+	_u.mutation.SetRankingClosedAt(v)
+	return _u
+}
+
+// SetNillableRankingClosedAt sets the "ranking_closed_at" field if the given value is not nil.
+func (_u *CallUpdate) SetNillableRankingClosedAt(v *time.Time) *CallUpdate {
+	if v != nil {
+		_u.SetRankingClosedAt(*v)
+	}
+	return _u
+}
+
+// ClearRankingClosedAt clears the value of the "ranking_closed_at" field.
+func (_u *CallUpdate) ClearRankingClosedAt() *CallUpdate {
+	_u.mutation.ClearRankingClosedAt()
+	return _u
+}
+
 // AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by IDs.
 func (_u *CallUpdate) AddMatchRunIDs(ids ...pulid.ID) *CallUpdate {
 	_u.mutation.AddMatchRunIDs(ids...)
@@ -798,6 +818,12 @@ func (_u *CallUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RankingDeadlineCleared() {
 		_spec.ClearField(call.FieldRankingDeadline, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RankingClosedAt(); ok {
+		_spec.SetField(call.FieldRankingClosedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RankingClosedAtCleared() {
+		_spec.ClearField(call.FieldRankingClosedAt, field.TypeTime)
 	}
 	if _u.mutation.MatchRunsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1386,6 +1412,26 @@ func (_u *CallUpdateOne) ClearRankingDeadline() *CallUpdateOne {
 	return _u
 }
 
+// SetRankingClosedAt sets the "ranking_closed_at" field.
+func (_u *CallUpdateOne) SetRankingClosedAt(v time.Time) *CallUpdateOne {
+	_u.mutation.SetRankingClosedAt(v)
+	return _u
+}
+
+// SetNillableRankingClosedAt sets the "ranking_closed_at" field if the given value is not nil.
+func (_u *CallUpdateOne) SetNillableRankingClosedAt(v *time.Time) *CallUpdateOne {
+	if v != nil {
+		_u.SetRankingClosedAt(*v)
+	}
+	return _u
+}
+
+// ClearRankingClosedAt clears the value of the "ranking_closed_at" field.
+func (_u *CallUpdateOne) ClearRankingClosedAt() *CallUpdateOne {
+	_u.mutation.ClearRankingClosedAt()
+	return _u
+}
+
 // AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by IDs.
 func (_u *CallUpdateOne) AddMatchRunIDs(ids ...pulid.ID) *CallUpdateOne {
 	_u.mutation.AddMatchRunIDs(ids...)
@@ -1837,6 +1883,12 @@ func (_u *CallUpdateOne) sqlSave(ctx context.Context) (_node *Call, err error) {
 	}
 	if _u.mutation.RankingDeadlineCleared() {
 		_spec.ClearField(call.FieldRankingDeadline, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RankingClosedAt(); ok {
+		_spec.SetField(call.FieldRankingClosedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RankingClosedAtCleared() {
+		_spec.ClearField(call.FieldRankingClosedAt, field.TypeTime)
 	}
 	if _u.mutation.MatchRunsCleared() {
 		edge := &sqlgraph.EdgeSpec{

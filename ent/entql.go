@@ -183,6 +183,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			call.FieldOnePlacementPerTrainee: {Type: field.TypeBool, Column: call.FieldOnePlacementPerTrainee},
 			call.FieldNoRepeatMonths:         {Type: field.TypeInt, Column: call.FieldNoRepeatMonths},
 			call.FieldRankingDeadline:        {Type: field.TypeTime, Column: call.FieldRankingDeadline},
+			call.FieldRankingClosedAt:        {Type: field.TypeTime, Column: call.FieldRankingClosedAt},
 		},
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
@@ -2132,6 +2133,11 @@ func (f *CallFilter) WhereNoRepeatMonths(p entql.IntP) {
 // WhereRankingDeadline applies the entql time.Time predicate on the ranking_deadline field.
 func (f *CallFilter) WhereRankingDeadline(p entql.TimeP) {
 	f.Where(p.Field(call.FieldRankingDeadline))
+}
+
+// WhereRankingClosedAt applies the entql time.Time predicate on the ranking_closed_at field.
+func (f *CallFilter) WhereRankingClosedAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldRankingClosedAt))
 }
 
 // WhereHasMatchRuns applies a predicate to check if query has an edge match_runs.

@@ -5156,6 +5156,7 @@ type CallMutation struct {
 	no_repeat_months          *int
 	addno_repeat_months       *int
 	ranking_deadline          *time.Time
+	ranking_closed_at         *time.Time
 	clearedFields             map[string]struct{}
 	match_runs                map[pulid.ID]struct{}
 	removedmatch_runs         map[pulid.ID]struct{}
@@ -6302,6 +6303,55 @@ func (m *CallMutation) ResetRankingDeadline() {
 	delete(m.clearedFields, call.FieldRankingDeadline)
 }
 
+// SetRankingClosedAt sets the "ranking_closed_at" field.
+func (m *CallMutation) SetRankingClosedAt(t time.Time) {
+	m.ranking_closed_at = &t
+}
+
+// RankingClosedAt returns the value of the "ranking_closed_at" field in the mutation.
+func (m *CallMutation) RankingClosedAt() (r time.Time, exists bool) {
+	v := m.ranking_closed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRankingClosedAt returns the old "ranking_closed_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldRankingClosedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRankingClosedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRankingClosedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRankingClosedAt: %w", err)
+	}
+	return oldValue.RankingClosedAt, nil
+}
+
+// ClearRankingClosedAt clears the value of the "ranking_closed_at" field.
+func (m *CallMutation) ClearRankingClosedAt() {
+	m.ranking_closed_at = nil
+	m.clearedFields[call.FieldRankingClosedAt] = struct{}{}
+}
+
+// RankingClosedAtCleared returns if the "ranking_closed_at" field was cleared in this mutation.
+func (m *CallMutation) RankingClosedAtCleared() bool {
+	_, ok := m.clearedFields[call.FieldRankingClosedAt]
+	return ok
+}
+
+// ResetRankingClosedAt resets all changes to the "ranking_closed_at" field.
+func (m *CallMutation) ResetRankingClosedAt() {
+	m.ranking_closed_at = nil
+	delete(m.clearedFields, call.FieldRankingClosedAt)
+}
+
 // AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by ids.
 func (m *CallMutation) AddMatchRunIDs(ids ...pulid.ID) {
 	if m.match_runs == nil {
@@ -6606,7 +6656,7 @@ func (m *CallMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CallMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 24)
 	if m.created_at != nil {
 		fields = append(fields, call.FieldCreatedAt)
 	}
@@ -6676,6 +6726,9 @@ func (m *CallMutation) Fields() []string {
 	if m.ranking_deadline != nil {
 		fields = append(fields, call.FieldRankingDeadline)
 	}
+	if m.ranking_closed_at != nil {
+		fields = append(fields, call.FieldRankingClosedAt)
+	}
 	return fields
 }
 
@@ -6730,6 +6783,8 @@ func (m *CallMutation) Field(name string) (ent.Value, bool) {
 		return m.NoRepeatMonths()
 	case call.FieldRankingDeadline:
 		return m.RankingDeadline()
+	case call.FieldRankingClosedAt:
+		return m.RankingClosedAt()
 	}
 	return nil, false
 }
@@ -6785,6 +6840,8 @@ func (m *CallMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldNoRepeatMonths(ctx)
 	case call.FieldRankingDeadline:
 		return m.OldRankingDeadline(ctx)
+	case call.FieldRankingClosedAt:
+		return m.OldRankingClosedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Call field %s", name)
 }
@@ -6955,6 +7012,13 @@ func (m *CallMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRankingDeadline(v)
 		return nil
+	case call.FieldRankingClosedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRankingClosedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Call field %s", name)
 }
@@ -7063,6 +7127,9 @@ func (m *CallMutation) ClearedFields() []string {
 	if m.FieldCleared(call.FieldRankingDeadline) {
 		fields = append(fields, call.FieldRankingDeadline)
 	}
+	if m.FieldCleared(call.FieldRankingClosedAt) {
+		fields = append(fields, call.FieldRankingClosedAt)
+	}
 	return fields
 }
 
@@ -7079,6 +7146,9 @@ func (m *CallMutation) ClearField(name string) error {
 	switch name {
 	case call.FieldRankingDeadline:
 		m.ClearRankingDeadline()
+		return nil
+	case call.FieldRankingClosedAt:
+		m.ClearRankingClosedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Call nullable field %s", name)
@@ -7156,6 +7226,9 @@ func (m *CallMutation) ResetField(name string) error {
 		return nil
 	case call.FieldRankingDeadline:
 		m.ResetRankingDeadline()
+		return nil
+	case call.FieldRankingClosedAt:
+		m.ResetRankingClosedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Call field %s", name)

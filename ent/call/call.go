@@ -65,6 +65,8 @@ const (
 	FieldNoRepeatMonths = "no_repeat_months"
 	// FieldRankingDeadline holds the string denoting the ranking_deadline field in the database.
 	FieldRankingDeadline = "ranking_deadline"
+	// FieldRankingClosedAt holds the string denoting the ranking_closed_at field in the database.
+	FieldRankingClosedAt = "ranking_closed_at"
 	// EdgeMatchRuns holds the string denoting the match_runs edge name in mutations.
 	EdgeMatchRuns = "match_runs"
 	// EdgeMatchOverrides holds the string denoting the match_overrides edge name in mutations.
@@ -140,6 +142,7 @@ var Columns = []string{
 	FieldOnePlacementPerTrainee,
 	FieldNoRepeatMonths,
 	FieldRankingDeadline,
+	FieldRankingClosedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -345,6 +348,11 @@ func ByNoRepeatMonths(opts ...sql.OrderTermOption) OrderOption {
 // ByRankingDeadline orders the results by the ranking_deadline field.
 func ByRankingDeadline(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRankingDeadline, opts...).ToFunc()
+}
+
+// ByRankingClosedAt orders the results by the ranking_closed_at field.
+func ByRankingClosedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRankingClosedAt, opts...).ToFunc()
 }
 
 // ByMatchRunsCount orders the results by match_runs count.

@@ -147,6 +147,11 @@ func RankingDeadline(v time.Time) predicate.Call {
 	return predicate.Call(sql.FieldEQ(FieldRankingDeadline, v))
 }
 
+// RankingClosedAt applies equality check predicate on the "ranking_closed_at" field. It's identical to RankingClosedAtEQ.
+func RankingClosedAt(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldEQ(FieldRankingClosedAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Call {
 	return predicate.Call(sql.FieldEQ(FieldCreatedAt, v))
@@ -1025,6 +1030,56 @@ func RankingDeadlineIsNil() predicate.Call {
 // RankingDeadlineNotNil applies the NotNil predicate on the "ranking_deadline" field.
 func RankingDeadlineNotNil() predicate.Call {
 	return predicate.Call(sql.FieldNotNull(FieldRankingDeadline))
+}
+
+// RankingClosedAtEQ applies the EQ predicate on the "ranking_closed_at" field.
+func RankingClosedAtEQ(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldEQ(FieldRankingClosedAt, v))
+}
+
+// RankingClosedAtNEQ applies the NEQ predicate on the "ranking_closed_at" field.
+func RankingClosedAtNEQ(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldNEQ(FieldRankingClosedAt, v))
+}
+
+// RankingClosedAtIn applies the In predicate on the "ranking_closed_at" field.
+func RankingClosedAtIn(vs ...time.Time) predicate.Call {
+	return predicate.Call(sql.FieldIn(FieldRankingClosedAt, vs...))
+}
+
+// RankingClosedAtNotIn applies the NotIn predicate on the "ranking_closed_at" field.
+func RankingClosedAtNotIn(vs ...time.Time) predicate.Call {
+	return predicate.Call(sql.FieldNotIn(FieldRankingClosedAt, vs...))
+}
+
+// RankingClosedAtGT applies the GT predicate on the "ranking_closed_at" field.
+func RankingClosedAtGT(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldGT(FieldRankingClosedAt, v))
+}
+
+// RankingClosedAtGTE applies the GTE predicate on the "ranking_closed_at" field.
+func RankingClosedAtGTE(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldGTE(FieldRankingClosedAt, v))
+}
+
+// RankingClosedAtLT applies the LT predicate on the "ranking_closed_at" field.
+func RankingClosedAtLT(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldLT(FieldRankingClosedAt, v))
+}
+
+// RankingClosedAtLTE applies the LTE predicate on the "ranking_closed_at" field.
+func RankingClosedAtLTE(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldLTE(FieldRankingClosedAt, v))
+}
+
+// RankingClosedAtIsNil applies the IsNil predicate on the "ranking_closed_at" field.
+func RankingClosedAtIsNil() predicate.Call {
+	return predicate.Call(sql.FieldIsNull(FieldRankingClosedAt))
+}
+
+// RankingClosedAtNotNil applies the NotNil predicate on the "ranking_closed_at" field.
+func RankingClosedAtNotNil() predicate.Call {
+	return predicate.Call(sql.FieldNotNull(FieldRankingClosedAt))
 }
 
 // HasMatchRuns applies the HasEdge predicate on the "match_runs" edge.

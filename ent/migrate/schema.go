@@ -255,6 +255,7 @@ var (
 		{Name: "one_placement_per_trainee", Type: field.TypeBool, Default: true},
 		{Name: "no_repeat_months", Type: field.TypeInt, Default: 12},
 		{Name: "ranking_deadline", Type: field.TypeTime, Nullable: true},
+		{Name: "ranking_closed_at", Type: field.TypeTime, Nullable: true},
 	}
 	// CallsTable holds the schema information for the "calls" table.
 	CallsTable = &schema.Table{

@@ -67,6 +67,9 @@ func (Call) Fields() []ent.Field {
 			Comment("A trainee placed in the last N months may not be placed again."),
 		field.Time("ranking_deadline").Optional().Nillable().
 			Comment("Host coordinators submit their rankings by this instant (UTC)."),
+		field.Time("ranking_closed_at").Optional().Nillable().
+			Comment("When the ranking-deadline job closed ranking (UTC); host rankings no longer change.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

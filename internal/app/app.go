@@ -88,6 +88,9 @@ const (
 	// JobPlacements expires unanswered offers, offers free places to the waiting list,
 	// completes past placements and sends placement reminders.
 	JobPlacements = placement.JobName
+	// JobCallDeadlines closes calls at their application deadline and ranking at the
+	// ranking deadline.
+	JobCallDeadlines = programme.CallDeadlinesJobName
 	// JobDocumentsGC deletes stored documents no application refers to any more.
 	JobDocumentsGC = programme.DocumentsJobName
 )
@@ -238,6 +241,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}},
 		{Name: JobDeadlineReminder, Interval: time.Hour, Run: func(ctx context.Context) error {
 			_, err := a.Programme.RemindDeadlines(ctx)
+			return err
+		}},
+		// Every 5 minutes: the steps that depend on a deadline check the instant
+		// themselves; the job makes the call's status follow within minutes and tells staff.
+		{Name: JobCallDeadlines, Interval: programme.CallDeadlinesInterval, Run: func(ctx context.Context) error {
+			_, err := a.Programme.CloseDue(ctx)
 			return err
 		}},
 		{Name: JobPlacements, Interval: time.Hour, Run: func(ctx context.Context) error {

@@ -68,3 +68,27 @@ func AsUserErrors(err error) (UserErrors, bool) {
 func Invalid(code UserCode, message string, field ...string) error {
 	return UserErrors{{Field: field, Code: code, Message: message}}
 }
+
+// OnField returns err with field set on each of its user errors that names no field, so a
+// pure decision (a transition table) can refuse without knowing which input named the
+// record. Errors that carry no user errors are returned unchanged.
+func OnField(err error, field ...string) error {
+	u, ok := AsUserErrors(err)
+	if !ok {
+		return err
+	}
+	out := make(UserErrors, len(u))
+	for i, e := range u {
+		if e.Field == nil {
+			e.Field = field
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// LostRace is the CONFLICT of a conditional update that changed nothing: someone else
+// changed the record (what, e.g. "call") between this request's read and its write.
+func LostRace(what string) error {
+	return New(Conflict, "the %s changed meanwhile; reload it", what)
+}

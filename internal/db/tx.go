@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
 )
@@ -46,4 +47,23 @@ func InTx(ctx context.Context, client *ent.Client, fn func(ctx context.Context, 
 		return fmt.Errorf("commit transaction: %w", err)
 	}
 	return nil
+}
+
+// Retry calls fn until it succeeds or ctx ends, pausing 50 ms, doubling up to a second,
+// between attempts, and returns fn's last error. It is for writes that must not be lost
+// to a moment when the database is away (a job's outcome, an email's delivery result).
+func Retry(ctx context.Context, fn func() error) error {
+	pause := 50 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/internal/clip"
 	"github.com/gocart-coalition/coalition/internal/clock"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -45,10 +46,6 @@ const (
 // stopped run is still on record. A result that could not be written leaves the lease in
 // this process's name, which this process takes back at its next look (see acquire).
 const recordTimeout = 30 * time.Second
-
-// retryPause is the first pause between attempts to write a job's state; it doubles up
-// to one second.
-const retryPause = 50 * time.Millisecond
 
 // Errors returned by the runner.
 var (
@@ -424,7 +421,7 @@ func (r *Runner) run(ctx context.Context, j Job, started time.Time) error {
 	rctx, rcancel := context.WithTimeout(viewer.NewSystemContext(context.WithoutCancel(ctx)), recordTimeout)
 	defer rcancel()
 	var n int
-	err := retry(rctx, func() error {
+	err := db.Retry(rctx, func() error {
 		upd := r.client.Job.Update().
 			// Only while the lease is still ours: if it ran out and another process took
 			// the job over, that run's record is the one that counts.
@@ -527,24 +524,6 @@ func (r *Runner) Renew(ctx context.Context, name string, started time.Time) (boo
 		return false, fmt.Errorf("renew lease of job %s: %w", name, err)
 	}
 	return n == 1, nil
-}
-
-// retry calls fn until it succeeds or ctx ends, pausing retryPause, doubling up to a
-// second, between attempts. It returns fn's last error.
-func retry(ctx context.Context, fn func() error) error {
-	pause := retryPause
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, time.Second)
-	}
 }
 
 // safeRun calls fn, turning a panic into an error so that one job cannot kill the runner.

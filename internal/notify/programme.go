@@ -173,3 +173,34 @@ func (n *Notifier) Placement(ctx context.Context, client *ent.Client, to Recipie
 	}
 	return n.queue(ctx, client, "placement_update", to, data, key, att)
 }
+
+// CallDeadlineKind says which deadline of a call has passed.
+type CallDeadlineKind string
+
+// Kinds of call_deadline email, each sent to staff.
+const (
+	// CallApplicationsClosed: the application deadline passed and the call closed itself.
+	CallApplicationsClosed CallDeadlineKind = "applications"
+	// CallRankingClosed: the ranking deadline passed and host rankings no longer change.
+	CallRankingClosed CallDeadlineKind = "ranking"
+)
+
+// CallDeadlineData is the data of the call_deadline email to staff.
+type CallDeadlineData struct {
+	Kind      CallDeadlineKind
+	Name      string
+	CallTitle string
+	// Deadline is the deadline that passed, as people read it, with its zone.
+	Deadline string
+	// Submitted and Drafts count the applications submitted and left as drafts
+	// (applications closed).
+	Submitted, Drafts int
+	// Ranked and Centres count the host centres that submitted a ranking, and those with
+	// eligible applicants (ranking closed).
+	Ranked, Centres int
+}
+
+// CallDeadline tells a staff member that a call's deadline passed and what comes next.
+func (n *Notifier) CallDeadline(ctx context.Context, client *ent.Client, to Recipient, data CallDeadlineData, key string) error {
+	return n.queue(ctx, client, "call_deadline", to, data, key, nil)
+}

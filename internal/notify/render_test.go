@@ -62,6 +62,10 @@ var fixtures = map[string]any{
 		Name: "Ana Novak", LastDeclared: "2026-02-10", RenewBy: "2027-02-10",
 		Groups: []string{"Delphi Expert Panel", "Pharmacist Working Group"},
 	},
+	"call_deadline": notify.CallDeadlineData{
+		Kind: notify.CallApplicationsClosed, Name: "Office", CallTitle: "Observership pilot, Q1 2027 <&>",
+		Deadline: "2027-02-15T17:00 (Europe/Brussels)", Submitted: 3, Drafts: 1,
+	},
 	"slot_decision": notify.SlotDecisionData{
 		Name: "Claire Martin", CallTitle: "Observership pilot, Q1 2027", CentreName: "CAR-T Unit, Hôpital Saint-Exemple",
 		StartDate: "2027-03-01", EndDate: "2027-03-12", Capacity: 2, Approved: false, Reason: "Overlaps the JACIE audit & <inspection>.",

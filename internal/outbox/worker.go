@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/clip"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/jobs"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -578,7 +579,7 @@ func (w *Worker) recordOne(ctx context.Context, row *ent.OutboxMessage, res resu
 		next = now.Add(w.backoff(row.Attempts))
 	}
 	var n int
-	err := retry(ctx, func() error {
+	err := db.Retry(ctx, func() error {
 		upd := w.ours(w.client.OutboxMessage.Update(), row.Attempts, row.ID)
 		switch o {
 		case accepted:
@@ -617,7 +618,7 @@ func (w *Worker) requeue(ctx context.Context, rows []*ent.OutboxMessage) error {
 		byAttempts[r.Attempts] = append(byAttempts[r.Attempts], r.ID)
 	}
 	for attempts, ids := range byAttempts {
-		err := retry(ctx, func() error {
+		err := db.Retry(ctx, func() error {
 			return w.ours(w.client.OutboxMessage.Update(), attempts, ids...).
 				SetState(outboxmessage.StateQueued).AddAttempts(-1).Exec(ctx)
 		})
@@ -626,24 +627,6 @@ func (w *Worker) requeue(ctx context.Context, rows []*ent.OutboxMessage) error {
 		}
 	}
 	return nil
-}
-
-// retry calls fn until it succeeds or ctx ends, pausing 50 ms, doubling up to a second,
-// between attempts. It returns fn's last error.
-func retry(ctx context.Context, fn func() error) error {
-	pause := 50 * time.Millisecond
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, time.Second)
-	}
 }
 
 // Run drains the outbox until ctx is cancelled: it drains, then waits for Notify or the

@@ -87,6 +87,11 @@ func (s *Service) loadAs(sys context.Context, tx *ent.Client, p *ent.Placement) 
 	return l, nil
 }
 
+// facts are the facts of p that need no query, now.
+func (s *Service) facts(p *ent.Placement) Facts {
+	return Facts{Now: s.cfg.Now(), OfferDeadline: p.OfferDeadline, EndDate: p.EndDate, DatesProposed: p.ProposedStart != nil}
+}
+
 // isTrainee, isHost: who the caller is to the placement, acting through their role: the
 // TRAINEE role for the trainee, HOST_COORDINATOR for the centre's coordinators (being
 // listed as the centre's coordinator is not enough once the role is revoked).
@@ -141,39 +146,33 @@ func (s *Service) Accept(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent
 	if err != nil {
 		return nil, fmt.Errorf("reload placement: %w", err)
 	}
-	var errs apperr.UserErrors
-	switch {
-	case p.Status != placement.StatusOFFERED:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s; only an offer can be accepted.", p.Status), check.Path("id")...)
-	case !s.cfg.Now().Before(p.OfferDeadline):
-		errs.Add(apperr.CodeExpired, "The offer's deadline has passed.", check.Path("id")...)
+	f := s.facts(p)
+	if _, err := Next(p.Status, EventAccept, f); err != nil {
+		return nil, apperr.OnField(err, check.Path("id")...)
 	}
-	if len(errs) == 0 {
-		taken, err := tx.Placement.Query().Where(placement.SlotID(p.SlotID), placement.StatusIn(placement.StatusACCEPTED, placement.StatusCONFIRMED)).Count(sys)
+	taken, err := tx.Placement.Query().Where(placement.SlotID(p.SlotID), placement.StatusIn(placement.StatusACCEPTED, placement.StatusCONFIRMED)).Count(sys)
+	if err != nil {
+		return nil, fmt.Errorf("count places: %w", err)
+	}
+	f.SlotFull = taken >= l.slot.Capacity
+	if l.c.OnePlacementPerTrainee {
+		f.HoldsOther, err = tx.Placement.Query().Where(placement.CallID(p.CallID), placement.TraineeID(p.TraineeID), placement.IDNEQ(p.ID),
+			placement.StatusIn(placement.StatusACCEPTED, placement.StatusCONFIRMED)).Exist(sys)
 		if err != nil {
-			return nil, fmt.Errorf("count places: %w", err)
-		}
-		if taken >= l.slot.Capacity {
-			errs.Add(apperr.CodeInvalidState, "The slot's places have been taken.", check.Path("id")...)
-		}
-		if l.c.OnePlacementPerTrainee {
-			other, err := tx.Placement.Query().Where(placement.CallID(p.CallID), placement.TraineeID(p.TraineeID), placement.IDNEQ(p.ID),
-				placement.StatusIn(placement.StatusACCEPTED, placement.StatusCONFIRMED)).Exist(sys)
-			if err != nil {
-				return nil, fmt.Errorf("check other placements: %w", err)
-			}
-			if other {
-				errs.Add(apperr.CodeInvalidState, "You hold another placement in this call; a trainee takes one.", check.Path("id")...)
-			}
+			return nil, fmt.Errorf("check other placements: %w", err)
 		}
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
+	to, err := Next(p.Status, EventAccept, f)
+	if err != nil {
+		return nil, apperr.OnField(err, check.Path("id")...)
 	}
-	n, err := tx.Placement.Update().Where(placement.ID(p.ID), placement.StatusEQ(placement.StatusOFFERED)).
-		SetStatus(placement.StatusACCEPTED).SetAcceptedAt(s.cfg.Now().UTC()).Save(ctx)
-	if err != nil || n != 1 {
-		return nil, fmt.Errorf("accept placement %s: %d, %w", id, n, err)
+	n, err := tx.Placement.Update().Where(placement.ID(p.ID), placement.StatusEQ(p.Status)).
+		SetStatus(to).SetAcceptedAt(s.cfg.Now().UTC()).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("accept placement %s: %w", id, err)
+	}
+	if n == 0 {
+		return nil, apperr.LostRace("placement")
 	}
 	l.p, err = tx.Placement.Get(sys, id)
 	if err != nil {
@@ -200,13 +199,15 @@ func (s *Service) Decline(ctx context.Context, tx *ent.Client, id pulid.ID, reas
 	}
 	var errs apperr.UserErrors
 	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why, briefly; the host reads it.", check.Path("reason"))
-	if l.p.Status != placement.StatusOFFERED && l.p.Status != placement.StatusACCEPTED {
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s; an offer or an accepted placement can be declined (a confirmed one is cancelled by the host or staff).", l.p.Status), check.Path("id")...)
+	to, err := Next(l.p.Status, EventDecline, s.facts(l.p))
+	if err != nil {
+		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
+		errs = append(errs, refused...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	return s.end(ctx, tx, l, placement.StatusDECLINED, reason, notify.PlacementDeclined)
+	return s.end(ctx, tx, l, to, reason, notify.PlacementDeclined)
 }
 
 // Cancel cancels a placement that is held (offered, accepted or confirmed), with a
@@ -222,13 +223,15 @@ func (s *Service) Cancel(ctx context.Context, tx *ent.Client, id pulid.ID, reaso
 	}
 	var errs apperr.UserErrors
 	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why; the trainee reads it.", check.Path("reason"))
-	if !slices.Contains(holding, l.p.Status) {
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s already.", l.p.Status), check.Path("id")...)
+	to, err := Next(l.p.Status, EventCancel, s.facts(l.p))
+	if err != nil {
+		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
+		errs = append(errs, refused...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	return s.end(ctx, tx, l, placement.StatusCANCELLED, reason, notify.PlacementCancelled)
+	return s.end(ctx, tx, l, to, reason, notify.PlacementCancelled)
 }
 
 // end moves a held placement to a final status, tells the trainee and the coordinators
@@ -236,11 +239,15 @@ func (s *Service) Cancel(ctx context.Context, tx *ent.Client, id pulid.ID, reaso
 func (s *Service) end(ctx context.Context, tx *ent.Client, l *loaded, to placement.Status, reason string, kind notify.PlacementKind) (*ent.Placement, error) {
 	wasConfirmed := l.p.Status == placement.StatusCONFIRMED
 	wasHeld := l.p.Status != placement.StatusOFFERED
-	u := tx.Placement.UpdateOne(l.p).SetStatus(to).SetStatusReason(reason).ClearProposedStart().ClearProposedEnd()
+	u := tx.Placement.UpdateOne(l.p).Where(placement.StatusEQ(l.p.Status)).
+		SetStatus(to).SetStatusReason(reason).ClearProposedStart().ClearProposedEnd()
 	if wasConfirmed {
 		u.AddSequence(1)
 	}
 	p, err := u.Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.LostRace("placement")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("end placement %s: %w", l.p.ID, err)
 	}
@@ -276,10 +283,15 @@ func (s *Service) Confirm(ctx context.Context, tx *ent.Client, id pulid.ID) (*en
 	if !isStaff(ctx) && !isHost(ctx, l) {
 		return nil, apperr.New(apperr.Forbidden, "only the host centre's coordinators and coalition staff can confirm a placement")
 	}
-	if l.p.Status != placement.StatusACCEPTED {
-		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s; only an accepted placement is confirmed.", l.p.Status), check.Path("id")...)
+	to, err := Next(l.p.Status, EventConfirm, s.facts(l.p))
+	if err != nil {
+		return nil, apperr.OnField(err, check.Path("id")...)
 	}
-	if l.p, err = tx.Placement.UpdateOne(l.p).SetStatus(placement.StatusCONFIRMED).SetConfirmedAt(s.cfg.Now().UTC()).Save(ctx); err != nil {
+	l.p, err = tx.Placement.UpdateOne(l.p).Where(placement.StatusEQ(l.p.Status)).SetStatus(to).SetConfirmedAt(s.cfg.Now().UTC()).Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.LostRace("placement")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("confirm placement %s: %w", id, err)
 	}
 	ics, err := calendar.Request(s.event(l))
@@ -307,9 +319,11 @@ func (s *Service) ProposeDates(ctx context.Context, tx *ent.Client, id pulid.ID,
 	}
 	var errs apperr.UserErrors
 	end := start.AddDays(7*l.slot.Weeks - 3)
+	_, refused := Next(l.p.Status, EventProposeDates, s.facts(l.p))
 	switch {
-	case l.p.Status != placement.StatusACCEPTED && l.p.Status != placement.StatusCONFIRMED:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This placement is %s; dates change for an accepted or confirmed placement.", l.p.Status), check.Path("id")...)
+	case refused != nil:
+		u, _ := apperr.AsUserErrors(apperr.OnField(refused, check.Path("id")...))
+		errs = append(errs, u...)
 	case start.Validate() != nil:
 		errs.Add(apperr.CodeInvalid, "Give the first day as YYYY-MM-DD.", check.Path("startDate")...)
 	case start.Time().Weekday() != time.Monday:
@@ -324,7 +338,11 @@ func (s *Service) ProposeDates(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if l.p, err = tx.Placement.UpdateOne(l.p).SetProposedStart(start).SetProposedEnd(end).Save(ctx); err != nil {
+	l.p, err = tx.Placement.UpdateOne(l.p).Where(placement.StatusEQ(l.p.Status)).SetProposedStart(start).SetProposedEnd(end).Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.LostRace("placement")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("propose dates: %w", err)
 	}
 	return l.p, s.mailPlacement(ctx, tx, l, l.t, notify.PlacementDatesProposed, "")
@@ -341,14 +359,20 @@ func (s *Service) AnswerDateChange(ctx context.Context, tx *ent.Client, id pulid
 	if !isTrainee(ctx, l.p) {
 		return nil, apperr.New(apperr.Forbidden, "only the trainee answers a change of dates")
 	}
-	if l.p.ProposedStart == nil || (l.p.Status != placement.StatusACCEPTED && l.p.Status != placement.StatusCONFIRMED) {
-		return nil, apperr.Invalid(apperr.CodeInvalidState, "No change of dates is waiting for your answer.", check.Path("id")...)
+	if _, err := Next(l.p.Status, EventAnswerDates, s.facts(l.p)); err != nil {
+		return nil, apperr.OnField(err, check.Path("id")...)
 	}
-	u := tx.Placement.UpdateOne(l.p).ClearProposedStart().ClearProposedEnd()
+	// Conditional on the proposal read, so two answers at once give one answer.
+	u := tx.Placement.UpdateOne(l.p).Where(placement.StatusEQ(l.p.Status), placement.ProposedStartEQ(*l.p.ProposedStart)).
+		ClearProposedStart().ClearProposedEnd()
 	if accept {
 		u.SetStartDate(*l.p.ProposedStart).SetEndDate(*l.p.ProposedEnd).AddSequence(1)
 	}
-	if l.p, err = u.Save(ctx); err != nil {
+	l.p, err = u.Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.LostRace("placement")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("answer date change: %w", err)
 	}
 	kind := notify.PlacementDatesDeclined
@@ -383,8 +407,9 @@ func (s *Service) SubmitReport(ctx context.Context, tx *ent.Client, id pulid.ID,
 	}
 	var errs apperr.UserErrors
 	text = check.RequiredText(&errs, text, 10000, "The text", "Write the text.", check.Path("text"))
-	if l.p.Status != placement.StatusCOMPLETED {
-		errs.Add(apperr.CodeInvalidState, "Reports and evaluations are written once the placement is completed.", check.Path("id")...)
+	if _, err := Next(l.p.Status, EventReport, s.facts(l.p)); err != nil {
+		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
+		errs = append(errs, refused...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -520,9 +545,13 @@ func (s *Service) Maintain(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("find expired offers: %w", err)
 	}
 	for _, p := range expired {
+		to, err := Next(p.Status, EventExpire, s.facts(p))
+		if err != nil {
+			continue // cannot happen: the query selects what the table allows
+		}
 		if err := s.inTx(sys, func(sys context.Context, tx *ent.Client) error {
-			c, err := tx.Placement.Update().Where(placement.ID(p.ID), placement.StatusEQ(placement.StatusOFFERED)).
-				SetStatus(placement.StatusEXPIRED).SetStatusReason("Not answered by the deadline.").Save(sys)
+			c, err := tx.Placement.Update().Where(placement.ID(p.ID), placement.StatusEQ(p.Status)).
+				SetStatus(to).SetStatusReason("Not answered by the deadline.").Save(sys)
 			if err != nil || c == 0 {
 				return err
 			}
@@ -560,8 +589,17 @@ func (s *Service) Maintain(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("find completed placements: %w", err)
 	}
 	for _, p := range done {
+		to, err := Next(p.Status, EventComplete, s.facts(p))
+		if err != nil {
+			continue // cannot happen: the query selects what the table allows
+		}
 		if err := s.inTx(sys, func(sys context.Context, tx *ent.Client) error {
-			p, err := tx.Placement.UpdateOne(p).SetStatus(placement.StatusCOMPLETED).Save(sys)
+			// Conditional: another process that completed it first wins, and this one
+			// sends nothing.
+			p, err := tx.Placement.UpdateOne(p).Where(placement.StatusEQ(p.Status)).SetStatus(to).Save(sys)
+			if ent.IsNotFound(err) {
+				return nil
+			}
 			if err != nil {
 				return err
 			}

@@ -37,6 +37,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/matching"
 	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -252,8 +253,8 @@ func (s *Service) StartRun(ctx context.Context, tx *ent.Client, callID pulid.ID,
 	if err != nil {
 		return nil, err
 	}
-	if c.Status != call.StatusRANKING {
-		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; the match runs while it is in RANKING.", c.Status), check.Path("callId")...)
+	if _, err := programme.NextCallStatus(c.Status, programme.CallRunMatch, programme.CallFactsOf(c, s.cfg.Now())); err != nil {
+		return nil, apperr.OnField(err, check.Path("callId")...)
 	}
 	sys := viewer.NewSystemContext(ctx)
 	f, err := s.freeze(sys, tx, c)
@@ -339,18 +340,21 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 		return nil, err
 	}
 	sys := viewer.NewSystemContext(ctx)
-	switch {
-	case run.DryRun:
-		return nil, apperr.Invalid(apperr.CodeInvalidState, "A dry run cannot be published; start a real run.", check.Path("id")...)
-	case c.Status != call.StatusRANKING:
-		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; a match is published once, while the call is in RANKING.", c.Status), check.Path("id")...)
+	facts := RunFacts{CallStatus: c.Status}
+	if _, err := NextRunState(RunStateOf(run), RunPublish, facts); err != nil {
+		return nil, apperr.OnField(err, check.Path("id")...)
 	}
 	f, err := s.freeze(sys, tx, c)
 	if err != nil {
 		return nil, err
 	}
-	if f.hash != run.InputHash {
-		return nil, apperr.Invalid(apperr.CodeInvalidState, "The preferences, slots or overrides have changed since this run; start a new run.", check.Path("id")...)
+	facts.InputChanged = f.hash != run.InputHash
+	if _, err := NextRunState(RunStateOf(run), RunPublish, facts); err != nil {
+		return nil, apperr.OnField(err, check.Path("id")...)
+	}
+	matched, err := programme.NextCallStatus(c.Status, programme.CallPublishMatch, programme.CallFactsOf(c, s.cfg.Now()))
+	if err != nil {
+		return nil, apperr.OnField(err, check.Path("id")...)
 	}
 	now := s.cfg.Now().UTC()
 	loc, err := time.LoadLocation(c.TimeZone)
@@ -358,10 +362,16 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 		return nil, fmt.Errorf("call zone: %w", err)
 	}
 	deadline := AddHoursExcludingWeekends(now, c.OfferResponseHours, loc)
-	if n, err := tx.Call.Update().Where(call.ID(c.ID), call.StatusEQ(call.StatusRANKING)).SetStatus(call.StatusMATCHED).Save(ctx); err != nil || n != 1 {
-		return nil, fmt.Errorf("mark call matched: %d, %w", n, err)
+	// Both updates are conditional on what was read: a lost race is CONFLICT.
+	if n, err := tx.Call.Update().Where(call.ID(c.ID), call.StatusEQ(c.Status)).SetStatus(matched).Save(ctx); err != nil {
+		return nil, fmt.Errorf("mark call %s matched: %w", c.ID, err)
+	} else if n == 0 {
+		return nil, apperr.LostRace("call")
 	}
-	run, err = tx.MatchRun.UpdateOne(run).SetPublishedAt(now).Save(ctx)
+	run, err = tx.MatchRun.UpdateOne(run).Where(matchrun.PublishedAtIsNil()).SetPublishedAt(now).Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.LostRace("run")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("publish run: %w", err)
 	}
@@ -651,8 +661,9 @@ func (s *Service) SetOverride(ctx context.Context, tx *ent.Client, callID, appID
 		return nil, err
 	}
 	var errs apperr.UserErrors
-	if c.Status != call.StatusREVIEW && c.Status != call.StatusRANKING {
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; overrides are set before the match, in REVIEW or RANKING.", c.Status), check.Path("callId")...)
+	if _, err := programme.NextCallStatus(c.Status, programme.CallSetOverride, programme.CallFactsOf(c, s.cfg.Now())); err != nil {
+		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("callId")...))
+		errs = append(errs, refused...)
 	}
 	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why; the reason is shown with every run.", check.Path("reason"))
 	if matchoverride.KindValidator(kind) != nil {
@@ -712,8 +723,8 @@ func (s *Service) RemoveOverride(ctx context.Context, tx *ent.Client, id pulid.I
 	if err != nil {
 		return nil, err
 	}
-	if c.Status != call.StatusREVIEW && c.Status != call.StatusRANKING {
-		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; overrides change only before the match.", c.Status), check.Path("id")...)
+	if _, err := programme.NextCallStatus(c.Status, programme.CallRemoveOverride, programme.CallFactsOf(c, s.cfg.Now())); err != nil {
+		return nil, apperr.OnField(err, check.Path("id")...)
 	}
 	if err := tx.MatchOverride.DeleteOne(o).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("remove override: %w", err)

@@ -78,20 +78,34 @@ func (s *Service) ownDraft(ctx context.Context, tx *ent.Client, id pulid.ID, fie
 	if err != nil {
 		return nil, fmt.Errorf("load application %s: %w", id, err)
 	}
-	if err := s.changeable(a); err != nil {
-		return nil, apperr.Invalid(apperr.CodeInvalidState, err.Error(), field...)
+	if _, err := NextApplicationStatus(a.Status, ApplicationEdit, s.applicationFacts(a.Edges.Call)); err != nil {
+		return nil, apperr.OnField(err, field...)
 	}
 	return a, nil
 }
 
-// changeable says why a (with its call loaded) can no longer change, or nil.
-func (s *Service) changeable(a *ent.Application) error {
-	c := a.Edges.Call
-	switch {
-	case a.Status != application.StatusDRAFT:
-		return fmt.Errorf("this application is %s; only a draft can change", a.Status)
-	case !AcceptingApplications(c, s.cfg.Now()):
-		return fmt.Errorf("the call is not accepting applications (deadline %s, %s)", LocalTime(c, c.ClosesAt), c.TimeZone)
+// applicationFacts are the facts of an application of c, now.
+func (s *Service) applicationFacts(c *ent.Call) ApplicationFacts {
+	return ApplicationFacts{
+		CallStatus: c.Status, Accepting: AcceptingApplications(c, s.cfg.Now()),
+		Deadline: LocalTime(c, c.ClosesAt) + ", " + c.TimeZone,
+	}
+}
+
+// setApplicationStatus moves a, as read, to status to with a conditional update (WHERE
+// status = the status read), setting what set adds: of two changes at once, one wins and
+// the other gets CONFLICT.
+func (s *Service) setApplicationStatus(ctx context.Context, tx *ent.Client, a *ent.Application, to application.Status, set func(*ent.ApplicationUpdateOne)) error {
+	u := tx.Application.UpdateOne(a).Where(application.StatusEQ(a.Status)).SetStatus(to)
+	if set != nil {
+		set(u)
+	}
+	_, err := u.Save(ctx)
+	if ent.IsNotFound(err) {
+		return apperr.LostRace("application")
+	}
+	if err != nil {
+		return fmt.Errorf("move application %s to %s: %w", a.ID, to, err)
 	}
 	return nil
 }
@@ -124,8 +138,8 @@ func (s *Service) SaveApplication(ctx context.Context, tx *ent.Client, in SaveAp
 	case err != nil:
 		return nil, fmt.Errorf("load application: %w", err)
 	default:
-		if err := s.changeable(a); err != nil {
-			return nil, apperr.Invalid(apperr.CodeInvalidState, capitalise(err.Error())+".", check.Path("callId")...)
+		if _, err := NextApplicationStatus(a.Status, ApplicationEdit, s.applicationFacts(c)); err != nil {
+			return nil, apperr.OnField(err, check.Path("callId")...)
 		}
 	}
 
@@ -186,7 +200,9 @@ func (s *Service) SaveApplication(ctx context.Context, tx *ent.Client, in SaveAp
 			return nil, fmt.Errorf("create application: %w", err)
 		}
 	}
-	u := tx.Application.UpdateOne(a)
+	// Conditional on the draft, so a save that crosses a submission or a withdrawal loses
+	// (CONFLICT) instead of changing an application that is no longer a draft.
+	u := tx.Application.UpdateOne(a).Where(application.StatusEQ(application.StatusDRAFT))
 	if in.HomeOrganisationID != nil {
 		u.SetHomeOrganisationID(*in.HomeOrganisationID)
 	}
@@ -211,7 +227,9 @@ func (s *Service) SaveApplication(ctx context.Context, tx *ent.Client, in SaveAp
 	if in.PreferredWeeks != nil {
 		u.SetPreferredWeeks(*in.PreferredWeeks)
 	}
-	if a, err = u.Save(ctx); err != nil {
+	if a, err = u.Save(ctx); ent.IsNotFound(err) {
+		return nil, apperr.LostRace("application")
+	} else if err != nil {
 		return nil, fmt.Errorf("save application: %w", err)
 	}
 	if in.HostCentreIDs != nil {
@@ -289,12 +307,12 @@ func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Applic
 	}
 	var errs apperr.UserErrors
 	add := func(code apperr.UserCode, field, msg string) { errs.Add(code, msg, check.Path(field)...) }
-	if a.Status != application.StatusDRAFT {
-		add(apperr.CodeInvalidState, "id", fmt.Sprintf("This application is %s already.", a.Status))
-		return errs, nil
-	}
-	if !AcceptingApplications(c, s.cfg.Now()) {
-		add(apperr.CodeInvalidState, "id", fmt.Sprintf("The call is not accepting applications (deadline %s, %s).", LocalTime(c, c.ClosesAt), c.TimeZone))
+	if _, err := NextApplicationStatus(a.Status, ApplicationSubmit, s.applicationFacts(c)); err != nil {
+		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
+		errs = append(errs, refused...)
+		if a.Status != application.StatusDRAFT {
+			return errs, nil // nothing else matters
+		}
 	}
 	if a.HomeOrganisationID == nil {
 		add(apperr.CodeRequired, "homeOrganisationId", "Choose your home centre.")
@@ -375,13 +393,9 @@ func (s *Service) Submit(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent
 	if len(missing) > 0 {
 		return nil, apperr.UserErrors(missing).Err()
 	}
-	n, err := tx.Application.Update().Where(application.ID(a.ID), application.StatusEQ(application.StatusDRAFT)).
-		SetStatus(application.StatusSUBMITTED).SetSubmittedAt(s.cfg.Now().UTC()).Save(ctx)
+	err = s.setApplicationStatus(ctx, tx, a, application.StatusSUBMITTED, func(u *ent.ApplicationUpdateOne) { u.SetSubmittedAt(s.cfg.Now().UTC()) })
 	if err != nil {
-		return nil, fmt.Errorf("submit application %s: %w", id, err)
-	}
-	if n == 0 {
-		return nil, apperr.New(apperr.Conflict, "the application changed meanwhile; reload it")
+		return nil, err
 	}
 	return s.notifyTrainee(ctx, tx, a.ID, notify.ApplicationSubmitted)
 }
@@ -401,17 +415,19 @@ func (s *Service) Withdraw(ctx context.Context, tx *ent.Client, id pulid.ID, rea
 	}
 	var errs apperr.UserErrors
 	reason = check.Text(&errs, reason, 1000, "The reason", check.Path("reason"))
-	switch st := a.Edges.Call.Status; {
-	case a.Status == application.StatusWITHDRAWN || a.Status == application.StatusINELIGIBLE:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This application is %s already.", a.Status), check.Path("id")...)
-	case st == call.StatusMATCHED || st == call.StatusCOMPLETED:
-		errs.Add(apperr.CodeInvalidState, "The match has been published; decline or cancel your placement instead.", check.Path("id")...)
+	to, err := NextApplicationStatus(a.Status, ApplicationWithdraw, s.applicationFacts(a.Edges.Call))
+	if err != nil {
+		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
+		errs = append(errs, refused...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if _, err := tx.Application.UpdateOne(a).SetStatus(application.StatusWITHDRAWN).SetStatusReason(reason).SetWithdrawnAt(s.cfg.Now().UTC()).Save(ctx); err != nil {
-		return nil, fmt.Errorf("withdraw application %s: %w", id, err)
+	err = s.setApplicationStatus(ctx, tx, a, to, func(u *ent.ApplicationUpdateOne) {
+		u.SetStatusReason(reason).SetWithdrawnAt(s.cfg.Now().UTC())
+	})
+	if err != nil {
+		return nil, err
 	}
 	return s.notifyTrainee(ctx, tx, a.ID, notify.ApplicationWithdrawn)
 }
@@ -436,23 +452,23 @@ func (s *Service) DecideEligibility(ctx context.Context, tx *ent.Client, id puli
 	} else {
 		reason = check.RequiredText(&errs, reason, 1000, "The reason", "Say why the application is not eligible; the trainee reads it.", check.Path("reason"))
 	}
-	to := application.StatusINELIGIBLE
+	ev := ApplicationMarkIneligible
 	if eligible {
-		to = application.StatusELIGIBLE
+		ev = ApplicationMarkEligible
 	}
-	switch st := a.Edges.Call.Status; {
-	case a.Status != application.StatusSUBMITTED && a.Status != application.StatusELIGIBLE && a.Status != application.StatusINELIGIBLE:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This application is %s; only a submitted application is decided.", a.Status), check.Path("id")...)
-	case st != call.StatusCLOSED && st != call.StatusREVIEW:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; eligibility is decided after it closes and before ranking.", st), check.Path("id")...)
-	case a.Status == to:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This application is %s already.", a.Status), check.Path("id")...)
+	to, err := NextApplicationStatus(a.Status, ev, s.applicationFacts(a.Edges.Call))
+	if err != nil {
+		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
+		errs = append(errs, refused...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if _, err := tx.Application.UpdateOne(a).SetStatus(to).SetStatusReason(reason).SetDecidedAt(s.cfg.Now().UTC()).Save(ctx); err != nil {
-		return nil, fmt.Errorf("decide application %s: %w", id, err)
+	err = s.setApplicationStatus(ctx, tx, a, to, func(u *ent.ApplicationUpdateOne) {
+		u.SetStatusReason(reason).SetDecidedAt(s.cfg.Now().UTC())
+	})
+	if err != nil {
+		return nil, err
 	}
 	kind := notify.ApplicationEligible
 	if !eligible {
@@ -799,16 +815,6 @@ func (s *Service) OpenDocument(ctx context.Context, id pulid.ID) (*ent.Document,
 // DocumentURL is where a document is downloaded.
 func (s *Service) DocumentURL(id pulid.ID) string {
 	return strings.TrimRight(s.cfg.PublicURL, "/") + "/documents/" + string(id)
-}
-
-// capitalise upper-cases the first letter of s.
-func capitalise(s string) string {
-	if s == "" {
-		return s
-	}
-	r := []rune(s)
-	r[0] = unicode.ToUpper(r[0])
-	return string(r)
 }
 
 // HostChoices returns the host centres an application ranks, first choice first, as the

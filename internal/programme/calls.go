@@ -171,7 +171,9 @@ func (s *Service) UpdateCall(ctx context.Context, tx *ent.Client, id pulid.ID, i
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	u := tx.Call.UpdateOne(c).
+	// Conditional on the status read: a change of settings that crosses a status change
+	// (staff, or the deadline job) loses with CONFLICT.
+	u := tx.Call.UpdateOne(c).Where(call.StatusEQ(c.Status)).
 		SetTitle(d.title).SetDescription(d.description).
 		SetOpensAt(d.opens).SetClosesAt(d.closes).SetTimeZone(d.zone).
 		SetPlacementStart(d.placementStart).SetPlacementEnd(d.placementEnd).SetPlacementWeeks(d.weeks).
@@ -185,6 +187,9 @@ func (s *Service) UpdateCall(ctx context.Context, tx *ent.Client, id pulid.ID, i
 		u.ClearRankingDeadline()
 	}
 	c, err = u.Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.LostRace("call")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("update call %s: %w", id, err)
 	}
@@ -404,8 +409,8 @@ func (s *Service) checkCall(errs *apperr.UserErrors, in CallInput, cur *ent.Call
 	return d
 }
 
-// transition is a staff step from one status to the next.
-func (s *Service) loadForTransition(ctx context.Context, tx *ent.Client, id pulid.ID, from ...call.Status) (*ent.Call, error) {
+// loadCall loads a call for a staff step (staff only; NOT_FOUND as a user error on id).
+func (s *Service) loadCall(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Call, error) {
 	if err := requireStaff(ctx); err != nil {
 		return nil, err
 	}
@@ -416,123 +421,121 @@ func (s *Service) loadForTransition(ctx context.Context, tx *ent.Client, id puli
 	if err != nil {
 		return nil, fmt.Errorf("load call %s: %w", id, err)
 	}
-	if !slices.Contains(from, c.Status) {
-		names := make([]string, len(from))
-		for i, f := range from {
-			names[i] = string(f)
-		}
-		return nil, apperr.Invalid(apperr.CodeInvalidState,
-			fmt.Sprintf("This call is %s; this step needs it to be %s.", c.Status, strings.Join(names, " or ")), check.Path("id")...)
-	}
 	return c, nil
+}
+
+// CallFactsOf are the facts of c that need no query, at now.
+func CallFactsOf(c *ent.Call, now time.Time) CallFacts {
+	return CallFacts{
+		Now: now, ClosesAt: c.ClosesAt, TimeZone: c.TimeZone, RankingDeadline: c.RankingDeadline,
+		RankingClosed: c.RankingClosedAt != nil, PlacementEnd: c.PlacementEnd,
+	}
+}
+
+// step loads a call, decides ev with the table (NextCallStatus) and applies it with a
+// conditional update (setStatus). facts adds what ev needs beyond CallFactsOf.
+func (s *Service) step(ctx context.Context, tx *ent.Client, id pulid.ID, ev CallEvent, reason string, facts func(c *ent.Call, f *CallFacts) error) (*ent.Call, error) {
+	c, err := s.loadCall(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	f := CallFactsOf(c, s.cfg.Now())
+	if facts != nil {
+		if err := facts(c, &f); err != nil {
+			return nil, err
+		}
+	}
+	to, err := NextCallStatus(c.Status, ev, f)
+	if err != nil {
+		return nil, apperr.OnField(err, check.Path("id")...)
+	}
+	return s.setStatus(ctx, tx, c, to, reason)
 }
 
 // OpenCall moves a DRAFT call to OPEN. User errors: INVALID_STATE when it is not a draft,
 // has no approved slot, or its deadline has passed.
 func (s *Service) OpenCall(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Call, error) {
-	c, err := s.loadForTransition(ctx, tx, id, call.StatusDRAFT)
-	if err != nil {
-		return nil, err
-	}
-	var errs apperr.UserErrors
-	approved, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID), hostslot.StatusEQ(hostslot.StatusAPPROVED)).Exist(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("count approved slots of %s: %w", c.ID, err)
-	}
-	if !approved {
-		errs.Add(apperr.CodeInvalidState, "A call opens with at least one approved slot; approve a host centre's slot first.", check.Path("id")...)
-	}
-	if !c.ClosesAt.After(s.cfg.Now()) {
-		errs.Add(apperr.CodeInvalidState, "The deadline has passed; move it later before opening the call.", check.Path("id")...)
-	}
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return s.setStatus(ctx, tx, c, call.StatusOPEN, "")
+	return s.step(ctx, tx, id, CallOpen, "", func(c *ent.Call, f *CallFacts) error {
+		approved, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID), hostslot.StatusEQ(hostslot.StatusAPPROVED)).Exist(ctx)
+		if err != nil {
+			return fmt.Errorf("count approved slots of %s: %w", c.ID, err)
+		}
+		f.ApprovedSlot = approved
+		return nil
+	})
 }
 
 // CloseCall moves an OPEN call to CLOSED: after its deadline, or before it with force and
 // a reason (1–500 characters). User errors: INVALID_STATE, INVALID (too early without
-// force), REQUIRED or TOO_LONG (the reason).
+// force), REQUIRED or TOO_LONG (the reason). (The deadline job closes calls on time:
+// CloseDue.)
 func (s *Service) CloseCall(ctx context.Context, tx *ent.Client, id pulid.ID, force bool, reason string) (*ent.Call, error) {
-	c, err := s.loadForTransition(ctx, tx, id, call.StatusOPEN)
+	c, err := s.loadCall(ctx, tx, id)
 	if err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
 	reason = check.Text(&errs, reason, maxReasonLen, "The reason", check.Path("reason"))
-	early := s.cfg.Now().Before(c.ClosesAt)
-	switch {
-	case early && !force:
-		errs.Add(apperr.CodeInvalid, fmt.Sprintf("The deadline is %s (%s); close earlier only with force and a reason.",
-			c.ClosesAt.In(zoneOf(c)).Format(check.LocalLayout), c.TimeZone), check.Path("force")...)
-	case early && reason == "":
-		errs.Add(apperr.CodeRequired, "Say why the call closes before its deadline.", check.Path("reason")...)
+	f := CallFactsOf(c, s.cfg.Now())
+	f.Force, f.Reason = force, reason
+	to, err := NextCallStatus(c.Status, CallClose, f)
+	switch refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...)); {
+	case c.Status != call.StatusOPEN:
+		return nil, refused // the status alone decides
+	default:
+		errs = append(errs, refused...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	return s.setStatus(ctx, tx, c, call.StatusCLOSED, reason)
+	return s.setStatus(ctx, tx, c, to, reason)
 }
 
 // StartReview moves a CLOSED call to REVIEW.
 func (s *Service) StartReview(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Call, error) {
-	c, err := s.loadForTransition(ctx, tx, id, call.StatusCLOSED)
-	if err != nil {
-		return nil, err
-	}
-	return s.setStatus(ctx, tx, c, call.StatusREVIEW, "")
+	return s.step(ctx, tx, id, CallStartReview, "", nil)
 }
 
 // StartRanking moves a call in REVIEW to RANKING. User errors: INVALID_STATE without a
 // ranking deadline in the future.
 func (s *Service) StartRanking(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Call, error) {
-	c, err := s.loadForTransition(ctx, tx, id, call.StatusREVIEW)
-	if err != nil {
-		return nil, err
-	}
-	if c.RankingDeadline == nil || !c.RankingDeadline.After(s.cfg.Now()) {
-		return nil, apperr.Invalid(apperr.CodeInvalidState, "Set a ranking deadline in the future before hosts rank their applicants.", check.Path("id")...)
-	}
-	return s.setStatus(ctx, tx, c, call.StatusRANKING, "")
+	return s.step(ctx, tx, id, CallStartRanking, "", nil)
 }
 
 // CompleteCall moves a MATCHED call to COMPLETED once its placement window is over.
 func (s *Service) CompleteCall(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Call, error) {
-	c, err := s.loadForTransition(ctx, tx, id, call.StatusMATCHED)
-	if err != nil {
-		return nil, err
-	}
-	if s.today() <= c.PlacementEnd {
-		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("The placement window runs until %s.", c.PlacementEnd), check.Path("id")...)
-	}
-	return s.setStatus(ctx, tx, c, call.StatusCOMPLETED, "")
+	return s.step(ctx, tx, id, CallComplete, "", nil)
 }
 
 // CancelCall cancels a call that is not MATCHED, COMPLETED or CANCELLED, with a reason.
 func (s *Service) CancelCall(ctx context.Context, tx *ent.Client, id pulid.ID, reason string) (*ent.Call, error) {
-	c, err := s.loadForTransition(ctx, tx, id, call.StatusDRAFT, call.StatusOPEN, call.StatusCLOSED, call.StatusREVIEW, call.StatusRANKING)
+	c, err := s.loadCall(ctx, tx, id)
 	if err != nil {
 		return nil, err
+	}
+	to, err := NextCallStatus(c.Status, CallCancel, CallFactsOf(c, s.cfg.Now()))
+	if err != nil {
+		return nil, apperr.OnField(err, check.Path("id")...)
 	}
 	var errs apperr.UserErrors
 	reason = check.RequiredText(&errs, reason, maxReasonLen, "The reason", "Say why the call is cancelled.", check.Path("reason"))
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	return s.setStatus(ctx, tx, c, call.StatusCANCELLED, reason)
+	return s.setStatus(ctx, tx, c, to, reason)
 }
 
+// setStatus moves c, as read, to status to with a conditional update: WHERE status = the
+// status read, so of two staff members (or a member and the deadline job) moving the same
+// call at once, one wins and the other gets CONFLICT.
 func (s *Service) setStatus(ctx context.Context, tx *ent.Client, c *ent.Call, to call.Status, reason string) (*ent.Call, error) {
-	// Conditional on the status read, so two staff members moving the same call at once
-	// cannot both succeed.
 	n, err := tx.Call.Update().Where(call.ID(c.ID), call.StatusEQ(c.Status)).
 		SetStatus(to).SetStatusReason(reason).Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("move call %s to %s: %w", c.ID, to, err)
 	}
 	if n == 0 {
-		return nil, apperr.New(apperr.Conflict, "the call changed meanwhile; reload it")
+		return nil, apperr.LostRace("call")
 	}
 	c, err = tx.Call.Get(ctx, c.ID)
 	if err != nil {

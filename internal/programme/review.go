@@ -308,11 +308,9 @@ func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID,
 		return nil, fmt.Errorf("load call: %w", err)
 	}
 	var errs apperr.UserErrors
-	switch {
-	case c.Status != call.StatusRANKING:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; hosts rank their applicants while it is in RANKING.", c.Status), check.Path("callId")...)
-	case c.RankingDeadline != nil && !s.cfg.Now().Before(*c.RankingDeadline):
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The ranking deadline, %s (%s), has passed.", LocalTime(c, *c.RankingDeadline), c.TimeZone), check.Path("callId")...)
+	if _, err := NextCallStatus(c.Status, CallRank, CallFactsOf(c, s.cfg.Now())); err != nil {
+		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("callId")...))
+		errs = append(errs, refused...)
 	}
 	applicants, err := s.hostApplicants(sys, tx, c.ID, centre.ID)
 	if err != nil {

@@ -68,8 +68,11 @@ func (s *Service) ProposeSlot(ctx context.Context, tx *ent.Client, in ProposeSlo
 		errs.Add(apperr.CodeNotFound, "No such call.", check.Path("callId")...)
 	case err != nil:
 		return nil, fmt.Errorf("load call %s: %w", in.CallID, err)
-	case c.Status != call.StatusDRAFT && c.Status != call.StatusOPEN:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This call is %s; slots are offered while it is a draft or open.", c.Status), check.Path("callId")...)
+	default:
+		if _, err := NextCallStatus(c.Status, CallOfferSlot, CallFactsOf(c, s.cfg.Now())); err != nil {
+			refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("callId")...))
+			errs = append(errs, refused...)
+		}
 	}
 	if !centre.AcceptingObservers {
 		errs.Add(apperr.CodeInvalidState, "This centre is not accepting observers; turn that on in its profile first.", check.Path("hostCentreId")...)
@@ -151,19 +154,21 @@ func (s *Service) decideSlot(ctx context.Context, tx *ent.Client, id pulid.ID, t
 	if to == hostslot.StatusREJECTED {
 		reason = check.RequiredText(&errs, reason, maxReasonLen, "The reason", "Say why the slot is rejected.", check.Path("reason"))
 	}
-	switch st := slot.Edges.Call.Status; {
-	case slot.Status != hostslot.StatusPROPOSED:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This slot is %s; only a proposed slot can be approved or rejected.", slot.Status), check.Path("id")...)
-	case st != call.StatusDRAFT && st != call.StatusOPEN:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; slots are decided while it is a draft or open.", st), check.Path("id")...)
+	ev := SlotApprove
+	if to == hostslot.StatusREJECTED {
+		ev = SlotReject
+	}
+	if _, err := NextSlotStatus(slot.Status, ev, SlotFacts{CallStatus: slot.Edges.Call.Status}); err != nil {
+		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
+		errs = append(errs, refused...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	c, centre := slot.Edges.Call, slot.Edges.HostCentre
-	slot, err = tx.HostSlot.UpdateOne(slot).SetStatus(to).SetStatusReason(reason).Save(ctx)
+	slot, err = s.setSlotStatus(ctx, tx, slot, to, reason)
 	if err != nil {
-		return nil, fmt.Errorf("decide slot %s: %w", id, err)
+		return nil, err
 	}
 	coordinators, err := centre.QueryCoordinators().Where(user.Disabled(false)).Order(user.ByID()).All(viewer.NewSystemContext(ctx))
 	if err != nil {
@@ -212,22 +217,29 @@ func (s *Service) WithdrawSlot(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if err != nil {
 		return nil, fmt.Errorf("check placements of %s: %w", slot.ID, err)
 	}
-	switch st := slot.Edges.Call.Status; {
-	case slot.Status != hostslot.StatusPROPOSED && slot.Status != hostslot.StatusAPPROVED:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This slot is %s already.", slot.Status), check.Path("id")...)
-	case held:
-		errs.Add(apperr.CodeInvalidState, "Trainees hold places in this slot; cancel their placements first.", check.Path("id")...)
-	case st == call.StatusCOMPLETED || st == call.StatusCANCELLED:
-		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("The call is %s.", st), check.Path("id")...)
+	to, err := NextSlotStatus(slot.Status, SlotWithdraw, SlotFacts{CallStatus: slot.Edges.Call.Status, Held: held})
+	if err != nil {
+		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
+		errs = append(errs, refused...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	slot, err = tx.HostSlot.UpdateOne(slot).SetStatus(hostslot.StatusWITHDRAWN).SetStatusReason(reason).Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("withdraw slot %s: %w", id, err)
+	return s.setSlotStatus(ctx, tx, slot, to, reason)
+}
+
+// setSlotStatus moves slot, as read, to status to with a conditional update (WHERE status
+// = the status read): of two changes at once, one wins and the other gets CONFLICT.
+func (s *Service) setSlotStatus(ctx context.Context, tx *ent.Client, slot *ent.HostSlot, to hostslot.Status, reason string) (*ent.HostSlot, error) {
+	out, err := tx.HostSlot.UpdateOne(slot).Where(hostslot.StatusEQ(slot.Status)).
+		SetStatus(to).SetStatusReason(reason).Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.LostRace("slot")
 	}
-	return slot, nil
+	if err != nil {
+		return nil, fmt.Errorf("move slot %s to %s: %w", slot.ID, to, err)
+	}
+	return out, nil
 }
 
 // weeksText writes allowed lengths as people read them.

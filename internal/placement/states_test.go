@@ -1,0 +1,192 @@
+package placement
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/schema"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/programme"
+)
+
+// outcome writes a decision as the tables below do: the next state, or the refusal's
+// codes joined by "+". A refusal without a message fails.
+func outcome[S ~string](t *testing.T, next S, err error) string {
+	t.Helper()
+	if err == nil {
+		return string(next)
+	}
+	u, ok := apperr.AsUserErrors(err)
+	if !ok {
+		return "error: " + err.Error()
+	}
+	codes := make([]string, len(u))
+	for i, e := range u {
+		codes[i] = string(e.Code)
+		if strings.TrimSpace(e.Message) == "" {
+			t.Errorf("refusal %s without a message", e.Code)
+		}
+	}
+	return strings.Join(codes, "+")
+}
+
+// crossProduct checks every state × event against want: a pair missing from want is a
+// decision nobody took, and fails.
+func crossProduct[S, E ~string](t *testing.T, states []S, events []E, want map[S]map[E]string, decide func(S, E) string) {
+	t.Helper()
+	for _, st := range states {
+		for _, ev := range events {
+			w, ok := want[st][ev]
+			if !ok {
+				t.Errorf("%s × %s: not decided in the expected table", st, ev)
+				continue
+			}
+			if got := decide(st, ev); got != w {
+				t.Errorf("%s × %s = %s, want %s", st, ev, got, w)
+			}
+		}
+	}
+	if len(want) != len(states) {
+		t.Errorf("the expected table has %d states, the machine %d", len(want), len(states))
+	}
+	for st, row := range want {
+		if len(row) != len(events) {
+			t.Errorf("the expected row of %s has %d events, the machine %d", st, len(row), len(events))
+		}
+	}
+}
+
+var (
+	now    = time.Date(2027, 4, 6, 9, 0, 0, 0, time.UTC)
+	past   = now.Add(-time.Hour)
+	future = now.Add(time.Hour)
+)
+
+// TestPlacementTable decides every status × event, with facts that allow what the status
+// allows: the offer's deadline ahead for accepting and passed for the expiry job, the last
+// day passed for the completion job, dates proposed for an answer.
+func TestPlacementTable(t *testing.T) {
+	var values []string
+	for _, f := range (schema.Placement{}).Fields() {
+		if d := f.Descriptor(); d.Name == "status" {
+			for _, e := range d.Enums {
+				values = append(values, e.V)
+			}
+		}
+	}
+	listed := make([]string, len(Statuses))
+	for i, s := range Statuses {
+		listed[i] = string(s)
+	}
+	slices.Sort(values)
+	slices.Sort(listed)
+	if !slices.Equal(values, listed) {
+		t.Fatalf("Statuses lists %v; the schema has %v", listed, values)
+	}
+	const no = "INVALID_STATE"
+	final := map[Event]string{EventAccept: no, EventDecline: no, EventCancel: no, EventConfirm: no, EventProposeDates: no,
+		EventAnswerDates: no, EventExpire: no, EventComplete: no, EventReport: no}
+	want := map[placement.Status]map[Event]string{
+		placement.StatusOFFERED: {EventAccept: "ACCEPTED", EventDecline: "DECLINED", EventCancel: "CANCELLED", EventConfirm: no,
+			EventProposeDates: no, EventAnswerDates: no, EventExpire: "EXPIRED", EventComplete: no, EventReport: no},
+		placement.StatusACCEPTED: {EventAccept: no, EventDecline: "DECLINED", EventCancel: "CANCELLED", EventConfirm: "CONFIRMED",
+			EventProposeDates: "ACCEPTED", EventAnswerDates: "ACCEPTED", EventExpire: no, EventComplete: no, EventReport: no},
+		placement.StatusCONFIRMED: {EventAccept: no, EventDecline: no, EventCancel: "CANCELLED", EventConfirm: no,
+			EventProposeDates: "CONFIRMED", EventAnswerDates: "CONFIRMED", EventExpire: no, EventComplete: "COMPLETED", EventReport: no},
+		placement.StatusCOMPLETED: {EventAccept: no, EventDecline: no, EventCancel: no, EventConfirm: no,
+			EventProposeDates: no, EventAnswerDates: no, EventExpire: no, EventComplete: no, EventReport: "COMPLETED"},
+		placement.StatusDECLINED:  final,
+		placement.StatusEXPIRED:   final,
+		placement.StatusCANCELLED: final,
+	}
+	crossProduct(t, Statuses, Events, want, func(st placement.Status, ev Event) string {
+		f := Facts{Now: now, OfferDeadline: future, EndDate: vocab.Date("2027-04-05"), DatesProposed: true}
+		if ev == EventExpire {
+			f.OfferDeadline = past
+		}
+		next, err := Next(st, ev, f)
+		return outcome(t, next, err)
+	})
+}
+
+// TestPlacementFacts decides each fact an allowed event looks at.
+func TestPlacementFacts(t *testing.T) {
+	base := Facts{Now: now, OfferDeadline: future, EndDate: "2027-04-05"}
+	with := func(change func(*Facts)) Facts { f := base; change(&f); return f }
+	for _, c := range []struct {
+		name  string
+		from  placement.Status
+		ev    Event
+		facts Facts
+		want  string
+	}{
+		{"accept at the deadline", placement.StatusOFFERED, EventAccept, with(func(f *Facts) { f.OfferDeadline = now }), "EXPIRED"},
+		{"accept after the deadline, slot full", placement.StatusOFFERED, EventAccept, with(func(f *Facts) { f.OfferDeadline, f.SlotFull = past, true }), "EXPIRED"},
+		{"accept, slot full", placement.StatusOFFERED, EventAccept, with(func(f *Facts) { f.SlotFull = true }), "INVALID_STATE"},
+		{"accept, another held", placement.StatusOFFERED, EventAccept, with(func(f *Facts) { f.HoldsOther = true }), "INVALID_STATE"},
+		{"accept, slot full and another held", placement.StatusOFFERED, EventAccept, with(func(f *Facts) { f.SlotFull, f.HoldsOther = true, true }), "INVALID_STATE+INVALID_STATE"},
+		{"answer without proposed dates", placement.StatusACCEPTED, EventAnswerDates, base, "INVALID_STATE"},
+		{"expire before the deadline", placement.StatusOFFERED, EventExpire, base, "INVALID_STATE"},
+		{"expire at the deadline", placement.StatusOFFERED, EventExpire, with(func(f *Facts) { f.OfferDeadline = now }), "EXPIRED"},
+		{"complete on the last day", placement.StatusCONFIRMED, EventComplete, with(func(f *Facts) { f.EndDate = vocab.Today(now) }), "INVALID_STATE"},
+		{"complete the day after", placement.StatusCONFIRMED, EventComplete, base, "COMPLETED"},
+		{"an unknown event", placement.StatusOFFERED, Event("reopen"), base, "INVALID"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			next, err := Next(c.from, c.ev, c.facts)
+			if got := outcome(t, next, err); got != c.want {
+				t.Errorf("got %s, want %s", got, c.want)
+			}
+			if err != nil && next != c.from {
+				t.Errorf("a refusal moved the placement to %s", next)
+			}
+		})
+	}
+}
+
+// TestRunTable decides every state × event, for a call in RANKING and an unchanged input,
+// then each fact.
+func TestRunTable(t *testing.T) {
+	const no = "INVALID_STATE"
+	want := map[RunState]map[RunEvent]string{
+		RunDry:       {RunPublish: no},
+		RunComputed:  {RunPublish: "PUBLISHED"},
+		RunPublished: {RunPublish: no},
+	}
+	crossProduct(t, RunStates, RunEvents, want, func(st RunState, ev RunEvent) string {
+		next, err := NextRunState(st, ev, RunFacts{CallStatus: call.StatusRANKING})
+		return outcome(t, next, err)
+	})
+	wantByCall := map[RunEvent]map[call.Status]string{RunPublish: {}}
+	for _, cs := range programme.CallStatuses {
+		wantByCall[RunPublish][cs] = no
+	}
+	wantByCall[RunPublish][call.StatusRANKING] = "PUBLISHED"
+	crossProduct(t, RunEvents, programme.CallStatuses, wantByCall, func(ev RunEvent, cs call.Status) string {
+		next, err := NextRunState(RunComputed, ev, RunFacts{CallStatus: cs})
+		return outcome(t, next, err)
+	})
+	next, err := NextRunState(RunComputed, RunPublish, RunFacts{CallStatus: call.StatusRANKING, InputChanged: true})
+	if got := outcome(t, next, err); got != no {
+		t.Errorf("publishing a run whose input changed: %s", got)
+	}
+	published := time.Now()
+	for _, c := range []struct {
+		run  *ent.MatchRun
+		want RunState
+	}{
+		{&ent.MatchRun{DryRun: true}, RunDry},
+		{&ent.MatchRun{}, RunComputed},
+		{&ent.MatchRun{PublishedAt: &published}, RunPublished},
+	} {
+		if got := RunStateOf(c.run); got != c.want {
+			t.Errorf("RunStateOf(%+v) = %s, want %s", c.run, got, c.want)
+		}
+	}
+}

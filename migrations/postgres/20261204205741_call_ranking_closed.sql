@@ -1,0 +1,2 @@
+-- Modify "calls" table
+ALTER TABLE "calls" ADD COLUMN "ranking_closed_at" timestamptz NULL;
