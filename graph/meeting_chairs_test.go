@@ -102,8 +102,12 @@ func TestChairsRunTheirGroupsMeetings(t *testing.T) {
 			return scheduleM, map[string]any{"groupId": group, "title": "Mine", "start": "2027-02-15T10:00", "end": "2027-02-15T11:00",
 				"timeZone": "Europe/Brussels", "location": "Here"}
 		}
-		update := func(id string) (string, map[string]any) { return updateMeetingM, map[string]any{"id": id, "title": "Mine now"} }
-		cancel := func(id string) (string, map[string]any) { return cancelMeetingM, map[string]any{"id": id, "reason": "Because"} }
+		update := func(id string) (string, map[string]any) {
+			return updateMeetingM, map[string]any{"id": id, "title": "Mine now"}
+		}
+		cancel := func(id string) (string, map[string]any) {
+			return cancelMeetingM, map[string]any{"id": id, "reason": "Because"}
+		}
 		minutes := func(id string) (string, map[string]any) {
 			return minutesM, map[string]any{"id": id, "minutes": "x", "attendeeIds": []string{}}
 		}
