@@ -53,6 +53,7 @@ check: ## regenerate code and migrations and fail on any difference; gofmt, go v
 .PHONY: bench
 bench: ## run the benchmarks named in the README
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./graph/
 
 GRAPHIQL_ASSETS := internal/server/graphiql
 .PHONY: graphiql-assets

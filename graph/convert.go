@@ -165,30 +165,38 @@ func (r *Resolver) reader(ctx context.Context) *ent.Client {
 	return r.Client
 }
 
-// applicationsByID loads applications in the order of ids.
+// applicationsByID loads applications in the order of ids, with one query (and one per
+// edge the request selects under them).
 func (r *Resolver) applicationsByID(ctx context.Context, ids []string) ([]*ent.Application, error) {
-	out := make([]*ent.Application, 0, len(ids))
-	for _, id := range ids {
-		a, err := r.Client.Application.Get(ctx, pulid.ID(id))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
+	pids := make([]pulid.ID, len(ids))
+	for i, id := range ids {
+		pids[i] = pulid.ID(id)
 	}
-	return out, nil
+	byID, err := r.applicationsIn(ctx, pids)
+	if err != nil {
+		return nil, err
+	}
+	return pick(ctx, byID, pids, r.reader(ctx).Application.Get)
 }
 
-// matchReasons converts explanations, with their slots (read as the system: whoever sees
-// the explanation may see the slots it names).
+// matchReasons converts explanations, with their slots loaded in one query (as the
+// caller, who may see the slots of their own explanation). ctx is the field context of
+// the list of reasons.
 func (r *Resolver) matchReasons(ctx context.Context, rs []placement.Reason) ([]*model.MatchReason, error) {
-	sys := viewer.NewSystemContext(ctx)
 	out := make([]*model.MatchReason, 0, len(rs))
-	for _, x := range rs {
-		sl, err := r.Client.HostSlot.Get(sys, x.SlotID)
-		if err != nil {
+	slots := map[pulid.ID]*ent.HostSlot{}
+	if sctx, ok := childContext(ctx, "MatchReason", "slot"); ok && len(rs) > 0 {
+		ids := make([]pulid.ID, len(rs))
+		for i, x := range rs {
+			ids[i] = x.SlotID
+		}
+		var err error
+		if slots, err = r.slotsIn(sctx, ids); err != nil {
 			return nil, err
 		}
-		out = append(out, &model.MatchReason{Slot: sl, Code: x.Code, RankedHigher: x.RankedHigher, Message: x.Message})
+	}
+	for _, x := range rs {
+		out = append(out, &model.MatchReason{Slot: slots[x.SlotID], Code: x.Code, RankedHigher: x.RankedHigher, Message: x.Message})
 	}
 	return out, nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
-	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
 // Outcome is the resolver for the outcome field.
@@ -21,7 +20,8 @@ func (r *applicationResolver) Outcome(ctx context.Context, obj *ent.Application)
 	if err != nil || o == nil {
 		return nil, err
 	}
-	reasons, err := r.matchReasons(ctx, o.Reasons)
+	ectx, _ := childContext(ctx, "MatchOutcome", "explanation")
+	reasons, err := r.matchReasons(ectx, o.Reasons)
 	if err != nil {
 		return nil, err
 	}
@@ -53,30 +53,68 @@ func (r *matchRunResolver) Stats(ctx context.Context, obj *ent.MatchRun) (*model
 
 // Assignments is the resolver for the assignments field.
 func (r *matchRunResolver) Assignments(ctx context.Context, obj *ent.MatchRun) ([]*model.SlotAssignment, error) {
-	sys := viewer.NewSystemContext(ctx) // the run is visible (staff), so is everything in it
+	// The run is visible (staff), so is everything in it: read as the caller, one query
+	// for the slots and one for the applications (plus one per edge selected under them).
 	ids := make([]string, 0, len(obj.Assignments))
-	for id := range obj.Assignments {
+	var appIDs []pulid.ID
+	for id, apps := range obj.Assignments {
 		ids = append(ids, id)
+		for _, a := range apps {
+			appIDs = append(appIDs, pulid.ID(a))
+		}
 	}
 	slices.Sort(ids)
+	slotIDs := make([]pulid.ID, len(ids))
+	for i, id := range ids {
+		slotIDs[i] = pulid.ID(id)
+	}
+	slots := map[pulid.ID]*ent.HostSlot{}
+	sctx, slotSelected := childContext(ctx, "SlotAssignment", "slot")
+	if slotSelected {
+		var err error
+		if slots, err = r.slotsIn(sctx, slotIDs); err != nil {
+			return nil, err
+		}
+	}
+	apps := map[pulid.ID]*ent.Application{}
+	actx, selected := childContext(ctx, "SlotAssignment", "applications")
+	if selected {
+		var err error
+		if apps, err = r.applicationsIn(actx, appIDs); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]*model.SlotAssignment, 0, len(ids))
-	for _, id := range ids {
-		sl, err := r.Client.HostSlot.Get(sys, pulid.ID(id))
-		if err != nil {
-			return nil, err
+	for _, id := range slotIDs {
+		sl, ok := slots[id]
+		switch {
+		case !ok && slotSelected:
+			var err error
+			if sl, err = r.reader(ctx).HostSlot.Get(ctx, id); err != nil {
+				return nil, err
+			}
+		case !ok:
+			sl = &ent.HostSlot{ID: id} // not selected: never read
 		}
-		apps, err := r.applicationsByID(sys, obj.Assignments[id])
-		if err != nil {
-			return nil, err
+		sa := &model.SlotAssignment{Slot: sl, Applications: []*ent.Application{}}
+		if selected {
+			ids := make([]pulid.ID, len(obj.Assignments[string(id)]))
+			for i, a := range obj.Assignments[string(id)] {
+				ids[i] = pulid.ID(a)
+			}
+			var err error
+			if sa.Applications, err = pick(ctx, apps, ids, r.reader(ctx).Application.Get); err != nil {
+				return nil, err
+			}
 		}
-		out = append(out, &model.SlotAssignment{Slot: sl, Applications: apps})
+		out = append(out, sa)
 	}
 	return out, nil
 }
 
 // Unmatched is the resolver for the unmatched field.
 func (r *matchRunResolver) Unmatched(ctx context.Context, obj *ent.MatchRun) ([]*ent.Application, error) {
-	return r.applicationsByID(viewer.NewSystemContext(ctx), obj.Unmatched)
+	return r.applicationsByID(ctx, obj.Unmatched)
 }
 
 // Explanation is the resolver for the explanation field.
@@ -130,23 +168,48 @@ func (r *queryResolver) CompareMatchRuns(ctx context.Context, a pulid.ID, b puli
 	if err != nil {
 		return nil, err
 	}
-	sys := viewer.NewSystemContext(ctx)
+	// Staff only (Compare checked): read as the caller, one query per kind of record.
+	var appIDs, fromIDs, toIDs []pulid.ID
+	for _, m := range moves {
+		appIDs = append(appIDs, m.Application)
+		if m.From != "" {
+			fromIDs = append(fromIDs, m.From)
+		}
+		if m.To != "" {
+			toIDs = append(toIDs, m.To)
+		}
+	}
+	apps := map[pulid.ID]*ent.Application{}
+	if actx, ok := childContext(ctx, "MatchMove", "application"); ok {
+		if apps, err = r.applicationsIn(actx, appIDs); err != nil {
+			return nil, err
+		}
+	}
+	from, to := map[pulid.ID]*ent.HostSlot{}, map[pulid.ID]*ent.HostSlot{}
+	if sctx, ok := childContext(ctx, "MatchMove", "fromSlot"); ok {
+		if from, err = r.slotsIn(sctx, fromIDs); err != nil {
+			return nil, err
+		}
+	}
+	if sctx, ok := childContext(ctx, "MatchMove", "toSlot"); ok {
+		if to, err = r.slotsIn(sctx, toIDs); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]*model.MatchMove, 0, len(moves))
 	for _, m := range moves {
-		app, err := r.Client.Application.Get(sys, m.Application)
-		if err != nil {
-			return nil, err
+		app, ok := apps[m.Application]
+		if !ok {
+			if app, err = r.reader(ctx).Application.Get(ctx, m.Application); err != nil {
+				return nil, err
+			}
 		}
 		mv := &model.MatchMove{Application: app}
 		if m.From != "" {
-			if mv.FromSlot, err = r.Client.HostSlot.Get(sys, m.From); err != nil {
-				return nil, err
-			}
+			mv.FromSlot = from[m.From]
 		}
 		if m.To != "" {
-			if mv.ToSlot, err = r.Client.HostSlot.Get(sys, m.To); err != nil {
-				return nil, err
-			}
+			mv.ToSlot = to[m.To]
 		}
 		out = append(out, mv)
 	}

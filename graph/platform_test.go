@@ -542,10 +542,11 @@ func TestHostileQueriesAreRejectedBeforeAnySQL(t *testing.T) {
 	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
 		anon := e.Anonymous()
 		for name, q := range map[string]string{
-			"missing first":  `{ users { totalCount } }`,
-			"page too large": `{ users(first: 1000) { totalCount } }`,
-			"node budget":    `{ users(first: 100) { edges { node { apiTokens(first: 100) { edges { node { id } } } } } } }`,
-			"too deep":       `{ me { apiTokens(first: 1) { edges { node { user { apiTokens(first: 1) { edges { node { user { apiTokens(first: 1) { edges { node { user { id } } } } } } } } } } } } } }`,
+			"missing first":      `{ users { totalCount } }`,
+			"page too large":     `{ users(first: 1000) { totalCount } }`,
+			"node budget":        `{ users(first: 100) { edges { node { apiTokens(first: 100) { edges { node { id } } } } } } }`,
+			"nested plain lists": `{ calls(first: 100) { edges { node { reviewQueue { reviews { scores { key } } } } } } }`,
+			"too deep":           `{ me { apiTokens(first: 1) { edges { node { user { apiTokens(first: 1) { edges { node { user { apiTokens(first: 1) { edges { node { user { id } } } } } } } } } } } } } }`,
 		} {
 			e.Queries.Reset()
 			r := anon.Do(q, nil)

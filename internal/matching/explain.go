@@ -44,22 +44,59 @@ type Reason struct {
 // trainee or a slot on their list is not defined in in, and an error if r assigns the
 // trainee more than once or to a slot they did not list.
 func Explain(in Instance, r Result, trainee string) ([]Reason, error) {
+	return NewExplainer(in, r).Explain(trainee)
+}
+
+// Explainer explains the outcomes of many trainees in one result (every unmatched trainee
+// of a published match), indexing the result once instead of once per trainee.
+type Explainer struct {
+	in     Instance
+	r      Result
+	slotOf map[string]string
+	twice  map[string]bool
+	// position[slot][trainee] is the trainee's index in the slot's ranking, built on first use.
+	position map[string]map[string]int
+}
+
+// NewExplainer returns an Explainer of r, a result for in.
+func NewExplainer(in Instance, r Result) *Explainer {
+	x := &Explainer{in: in, r: r, slotOf: map[string]string{}, twice: map[string]bool{}, position: map[string]map[string]int{}}
+	for slot, names := range r.Assignments {
+		for _, name := range names {
+			if _, ok := x.slotOf[name]; ok {
+				x.twice[name] = true
+			}
+			x.slotOf[name] = slot
+		}
+	}
+	return x
+}
+
+func (x *Explainer) positions(slotName string, slot Slot) map[string]int {
+	if p, ok := x.position[slotName]; ok {
+		return p
+	}
+	p := make(map[string]int, len(slot.Ranking))
+	for i, name := range slot.Ranking {
+		if _, seen := p[name]; !seen {
+			p[name] = i
+		}
+	}
+	x.position[slotName] = p
+	return p
+}
+
+// Explain is Explain(in, r, trainee) for the Explainer's in and r.
+func (x *Explainer) Explain(trainee string) ([]Reason, error) {
+	in, r := x.in, x.r
 	list, ok := in.Trainees[trainee]
 	if !ok {
 		return nil, inputErrorf("unknown trainee %q", trainee)
 	}
-	mine := ""
-	for slot, names := range r.Assignments {
-		for _, name := range names {
-			if name != trainee {
-				continue
-			}
-			if mine != "" {
-				return nil, fmt.Errorf("result assigns trainee %q more than once", trainee)
-			}
-			mine = slot
-		}
+	if x.twice[trainee] {
+		return nil, fmt.Errorf("result assigns trainee %q more than once", trainee)
 	}
+	mine := x.slotOf[trainee]
 
 	reasons := make([]Reason, 0, len(list))
 	for _, slotName := range list {
@@ -74,17 +111,13 @@ func Explain(in Instance, r Result, trainee string) ([]Reason, error) {
 		reason := Reason{Slot: slotName, Capacity: slot.Capacity, Assigned: len(assigned)}
 
 		// The trainees the host ranked above this one.
-		above := make(map[string]bool)
-		ranked := false
-		for _, name := range slot.Ranking {
-			if name == trainee {
-				ranked = true
-				break
-			}
-			above[name] = true
+		pos := x.positions(slotName, slot)
+		at, ranked := pos[trainee]
+		if !ranked {
+			at = len(slot.Ranking)
 		}
 		for _, name := range assigned {
-			if above[name] {
+			if p, ok := pos[name]; ok && p < at {
 				reason.RankedHigher++
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
@@ -63,15 +65,30 @@ func (n *Notifier) LoginLink(ctx context.Context, client *ent.Client, to Recipie
 
 // queue renders template for to and writes the outbox row through client.
 func (n *Notifier) queue(ctx context.Context, client *ent.Client, template string, to Recipient, data any, key string, attachments []mailtype.Attachment) error {
+	e, err := n.render(template, to, data, key, attachments)
+	if err != nil {
+		return err
+	}
+	if err := outbox.Enqueue(ctx, client, n.cfg.Now(), e); err != nil {
+		return fmt.Errorf("queue %s: %w", template, err)
+	}
+	if !to.Suppressed {
+		n.wakeAfterCommit(ctx)
+	}
+	return nil
+}
+
+// render renders template for to as an outbox email.
+func (n *Notifier) render(template string, to Recipient, data any, key string, attachments []mailtype.Attachment) (outbox.Email, error) {
 	r, err := n.cfg.Renderer.Render(template, data)
 	if err != nil {
-		return fmt.Errorf("render %s: %w", template, err)
+		return outbox.Email{}, fmt.Errorf("render %s: %w", template, err)
 	}
 	var headers map[string]string
 	if n.cfg.ReplyTo != "" && ReplyTemplates[template] {
 		headers = map[string]string{"Reply-To": n.cfg.ReplyTo}
 	}
-	err = outbox.Enqueue(ctx, client, n.cfg.Now(), outbox.Email{
+	return outbox.Email{
 		DedupeKey:   key,
 		Template:    template,
 		To:          mail.Address{Name: to.Name, Email: to.Email},
@@ -81,14 +98,50 @@ func (n *Notifier) queue(ctx context.Context, client *ent.Client, template strin
 		Attachments: attachments,
 		Suppressed:  to.Suppressed,
 		Headers:     headers,
-	})
-	if err != nil {
+	}, nil
+}
+
+// queueBatch renders template for every email of batch and writes their outbox rows
+// through client in a few statements (outbox.EnqueueBatch), with the same dedupe keys
+// and the same wake-up after the commit as one by one.
+func queueBatch[D any](ctx context.Context, n *Notifier, client *ent.Client, template string, batch []Batched[D]) error {
+	es := make([]outbox.Email, len(batch))
+	wake := false
+	for _, b := range batch {
+		wake = wake || !b.To.Suppressed
+	}
+	// Rendering is pure CPU: spread it over the processors, keeping the batch's order.
+	workers := min(runtime.GOMAXPROCS(0), max(len(batch)/50, 1))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(batch); i += workers {
+				b := batch[i]
+				if es[i], errs[w] = n.render(template, b.To, b.Data, b.Key, nil); errs[w] != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := outbox.EnqueueBatch(ctx, client, n.cfg.Now(), es); err != nil {
 		return fmt.Errorf("queue %s: %w", template, err)
 	}
-	if !to.Suppressed {
+	if wake {
 		n.wakeAfterCommit(ctx)
 	}
 	return nil
+}
+
+// Batched is one email of a batch: to whom, its data, and its dedupe key.
+type Batched[D any] struct {
+	To   Recipient
+	Data D
+	Key  string
 }
 
 func (n *Notifier) wakeAfterCommit(ctx context.Context) {

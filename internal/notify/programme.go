@@ -122,6 +122,12 @@ func (n *Notifier) MatchResult(ctx context.Context, client *ent.Client, to Recip
 	return n.queue(ctx, client, "match_result", to, data, key, nil)
 }
 
+// MatchResults queues many match_result emails at once (publishing a match): the same
+// emails and dedupe keys as MatchResult one by one, in a few INSERT statements.
+func (n *Notifier) MatchResults(ctx context.Context, client *ent.Client, batch []Batched[MatchResultData]) error {
+	return queueBatch(ctx, n, client, "match_result", batch)
+}
+
 // PlacementKind says what a placement email is about.
 type PlacementKind string
 

@@ -97,8 +97,8 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
-// ErrNoTransaction is returned by Enqueue when it is given a client that is not in a
-// transaction.
+// ErrNoTransaction is returned by Enqueue and EnqueueBatch when they are given a client
+// that is not in a transaction.
 var ErrNoTransaction = errors.New("outbox.Enqueue needs the caller's transaction (db.InTx); use EnqueueAlone for an email that belongs to no change")
 
 // Enqueue queues e, due at now, in the caller's transaction: client must be a
@@ -150,7 +150,78 @@ func EnqueueAlone(ctx context.Context, client *ent.Client, now time.Time, e Emai
 	return nil
 }
 
+// batchSize bounds the rows of one INSERT: an outbox row binds 14 values, so 500 rows stay
+// far below SQLite's and PostgreSQL's limits on bound parameters.
+const batchSize = 500
+
+// EnqueueBatch queues every email of es, due at now, with as few INSERT statements as
+// possible (one per 500 emails), with Enqueue's guarantees: client must be a transactional
+// client, so that the rows commit or roll back with the caller's change (given a plain
+// client, it queues nothing and returns ErrNoTransaction), and an email whose DedupeKey is
+// queued already, or repeated in es, is queued once. Nothing is queued if any email is
+// invalid.
+func EnqueueBatch(ctx context.Context, client *ent.Client, now time.Time, es []Email) error {
+	if len(es) == 0 {
+		return nil
+	}
+	for _, e := range es {
+		if err := e.Validate(); err != nil {
+			return fmt.Errorf("enqueue %s: %w", e.DedupeKey, err)
+		}
+	}
+	ctx = viewer.NewSystemContext(ctx)
+	tx, err := client.Tx(ctx)
+	switch {
+	case errors.Is(err, ent.ErrTxStarted):
+		// The caller's transaction: the rows are theirs to commit.
+		return insertBatch(ctx, client, now, es)
+	case err != nil:
+		return fmt.Errorf("enqueue %d emails: %w", len(es), err)
+	}
+	_ = tx.Rollback()
+	return fmt.Errorf("enqueue %d emails: %w", len(es), ErrNoTransaction)
+}
+
+func insertBatch(ctx context.Context, client *ent.Client, now time.Time, es []Email) error {
+	seen := make(map[string]bool, len(es))
+	creates := make([]*ent.OutboxMessageCreate, 0, min(len(es), batchSize))
+	flush := func() error {
+		if len(creates) == 0 {
+			return nil
+		}
+		err := client.OutboxMessage.CreateBulk(creates...).OnConflictColumns(outboxmessage.FieldDedupeKey).DoNothing().Exec(ctx)
+		if err != nil && !errors.Is(err, stdsql.ErrNoRows) {
+			return fmt.Errorf("enqueue %d emails: %w", len(creates), err)
+		}
+		creates = creates[:0]
+		return nil
+	}
+	for _, e := range es {
+		if seen[e.DedupeKey] {
+			continue
+		}
+		seen[e.DedupeKey] = true
+		creates = append(creates, create(client, now, e))
+		if len(creates) == batchSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
 func insert(ctx context.Context, client *ent.Client, now time.Time, e Email) error {
+	err := create(client, now, e).OnConflictColumns(outboxmessage.FieldDedupeKey).DoNothing().Exec(ctx)
+	// With DO NOTHING and an existing key, RETURNING yields no row: the email is queued.
+	if err != nil && !errors.Is(err, stdsql.ErrNoRows) {
+		return fmt.Errorf("enqueue %s: %w", e.DedupeKey, err)
+	}
+	return nil
+}
+
+// create is the builder of e's row.
+func create(client *ent.Client, now time.Time, e Email) *ent.OutboxMessageCreate {
 	now = utc(now)
 	c := client.OutboxMessage.Create().
 		SetCreatedAt(now).
@@ -172,12 +243,7 @@ func insert(ctx context.Context, client *ent.Client, now time.Time, e Email) err
 	if e.Suppressed {
 		c.SetState(outboxmessage.StateSuppressed)
 	}
-	err := c.OnConflictColumns(outboxmessage.FieldDedupeKey).DoNothing().Exec(ctx)
-	// With DO NOTHING and an existing key, RETURNING yields no row: the email is queued.
-	if err != nil && !errors.Is(err, stdsql.ErrNoRows) {
-		return fmt.Errorf("enqueue %s: %w", e.DedupeKey, err)
-	}
-	return nil
+	return c
 }
 
 // utc returns t in UTC at the precision PostgreSQL stores, so that times compare the same

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -583,4 +584,61 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// EnqueueBatch keeps Enqueue's promises for many emails at once: the rows commit and roll
+// back with the caller, a plain client is refused, a key already queued or repeated in the
+// batch is queued once, and an invalid email queues nothing.
+func TestEnqueueBatchDedupesAndFollowsTheCaller(t *testing.T) {
+	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		f.enqueue(t, email("b0001"))
+		batch := []outbox.Email{email("b0001"), email("b0002"), email("b0002")}
+		for i := 3; i <= 1200; i++ { // more than one INSERT of 500
+			batch = append(batch, email(fmt.Sprintf("b%04d", i)))
+		}
+		batch[2].Subject = "A second email with a key already in the batch"
+		tx, err := d.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := outbox.EnqueueBatch(ctx, tx.Client(), f.clock.Now(), batch); err != nil {
+			t.Fatalf("enqueue batch: %v", err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.count(t); n != 1 {
+			t.Fatalf("rows after rollback = %d, want 1", n)
+		}
+		bad := append(slices.Clone(batch), outbox.Email{DedupeKey: "bad", Template: "x", Text: "x", To: mail.Address{Email: "not an address"}})
+		// A plain client: EnqueueBatch refuses, as Enqueue does, and queues nothing.
+		if err := outbox.EnqueueBatch(ctx, d.Client, f.clock.Now(), batch); !errors.Is(err, outbox.ErrNoTransaction) {
+			t.Fatalf("enqueue batch with a plain client = %v, want ErrNoTransaction", err)
+		}
+		if n := f.count(t); n != 1 {
+			t.Fatalf("rows after a refused batch = %d, want 1", n)
+		}
+		tx, err = d.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit; frees the writer if the test fails
+		if err := outbox.EnqueueBatch(ctx, tx.Client(), f.clock.Now(), bad); !errors.Is(err, outbox.ErrInvalidEmail) {
+			t.Fatalf("a batch with an invalid email: %v, want ErrInvalidEmail", err)
+		}
+		if err := outbox.EnqueueBatch(ctx, tx.Client(), f.clock.Now(), batch); err != nil {
+			t.Fatalf("enqueue batch: %v", err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.count(t); n != 1200 {
+			t.Fatalf("rows = %d, want 1200 (one per key)", n)
+		}
+		if r := f.row(t, "b0002"); r.Subject != "Your sign-in link" || r.State != outboxmessage.StateQueued {
+			t.Errorf("b0002 = %+v, want the first email with that key, queued", r)
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -32,9 +33,11 @@ const LinkTTL = 14 * 24 * time.Hour
 // the email's button.
 const DeclinedByLink = "Declined with the button in the offer email."
 
-// LinkIssuer issues sign-in links that also carry out an intent (auth.Service).
+// LinkIssuer issues sign-in links that also carry out an intent (auth.Service), one at a
+// time or in bulk (a match's offers).
 type LinkIssuer interface {
 	IssueIntentLink(ctx context.Context, tx *ent.Client, u *ent.User, intent string, ttl time.Duration) (string, error)
+	IssueIntentLinks(ctx context.Context, tx *ent.Client, reqs []auth.IntentLinkRequest) ([]string, error)
 }
 
 func parseIntent(intent string) (action string, id pulid.ID, ok bool) {
@@ -50,11 +53,12 @@ func parseIntent(intent string) (action string, id pulid.ID, ok bool) {
 	return action, pulid.ID(rest), true
 }
 
+// linkTTL is how long a link valid for ttl is issued for: at least a minute.
+func linkTTL(ttl time.Duration) time.Duration { return max(ttl, time.Minute) }
+
 // issueLinks issues to's links for the intents, each valid for ttl, in order.
 func (s *Service) issueLinks(ctx context.Context, tx *ent.Client, to *ent.User, p *ent.Placement, ttl time.Duration, intents ...string) ([]string, error) {
-	if ttl < time.Minute {
-		ttl = time.Minute
-	}
+	ttl = linkTTL(ttl)
 	out := make([]string, len(intents))
 	for i, in := range intents {
 		u, err := s.cfg.Links.IssueIntentLink(ctx, tx, to, in+":"+string(p.ID), ttl)
@@ -73,6 +77,16 @@ func (s *Service) offerLinks(ctx context.Context, tx *ent.Client, t *ent.User, p
 		return "", "", err
 	}
 	return links[0], links[1], nil
+}
+
+// offerLinkRequests are the accept and decline links of the offer id to t, valid until
+// deadline, for IssueIntentLinks: the same links offerLinks issues one offer at a time.
+func (s *Service) offerLinkRequests(t *ent.User, id pulid.ID, deadline time.Time) [2]auth.IntentLinkRequest {
+	ttl := linkTTL(deadline.Sub(s.cfg.Now()))
+	return [2]auth.IntentLinkRequest{
+		{User: t, Intent: IntentAccept + ":" + string(id), TTL: ttl},
+		{User: t, Intent: IntentDecline + ":" + string(id), TTL: ttl},
+	}
 }
 
 // RunIntent carries out a placement email's button as u, who has just signed in

@@ -32,6 +32,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/mail"
@@ -126,6 +127,7 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 	f := frozen{instance: matching.Instance{Trainees: map[string][]string{}, Slots: map[string]matching.Slot{}}, pins: map[string]string{}}
 	apps, err := tx.Application.Query().
 		Where(application.CallID(c.ID), application.StatusEQ(application.StatusELIGIBLE)).
+		Select(application.FieldID, application.FieldTraineeID, application.FieldAvailability, application.FieldPreferredWeeks).
 		WithChoices(func(q *ent.ApplicationChoiceQuery) { q.Order(applicationchoice.ByRank()) }).
 		Order(application.ByID()).All(sys)
 	if err != nil {
@@ -173,6 +175,15 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 		capacity[string(sl.ID)] = sl.Capacity
 		f.places += sl.Capacity
 	}
+	// Slots and rankings by centre, so building the lists is linear in their size.
+	slotsOf := map[pulid.ID][]*ent.HostSlot{}
+	for _, sl := range slots {
+		slotsOf[sl.HostCentreID] = append(slotsOf[sl.HostCentreID], sl)
+	}
+	rankingsOf := map[pulid.ID][]*ent.HostRanking{}
+	for _, r := range rankings {
+		rankingsOf[r.HostCentreID] = append(rankingsOf[r.HostCentreID], r)
+	}
 	eligible := map[string]bool{}
 	for _, a := range apps {
 		id := string(a.ID)
@@ -187,8 +198,8 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 		if !repeat[a.TraineeID] {
 			for _, ch := range a.Edges.Choices {
 				var fit []*ent.HostSlot
-				for _, sl := range slots {
-					if sl.HostCentreID != ch.HostCentreID || sl.StartDate < earliest || excluded[[2]string{id, string(sl.ID)}] {
+				for _, sl := range slotsOf[ch.HostCentreID] {
+					if sl.StartDate < earliest || excluded[[2]string{id, string(sl.ID)}] {
 						continue
 					}
 					if slices.ContainsFunc(a.Availability, func(r vocab.DateRange) bool { return r.From <= sl.StartDate && sl.EndDate <= r.To }) {
@@ -214,8 +225,8 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 	}
 	for _, sl := range slots {
 		ranking := []string{}
-		for _, r := range rankings {
-			if r.HostCentreID == sl.HostCentreID && eligible[string(r.ApplicationID)] && f.pins[string(r.ApplicationID)] == "" {
+		for _, r := range rankingsOf[sl.HostCentreID] {
+			if eligible[string(r.ApplicationID)] && f.pins[string(r.ApplicationID)] == "" {
 				ranking = append(ranking, string(r.ApplicationID))
 			}
 		}
@@ -368,56 +379,96 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 	} else if n == 0 {
 		return nil, apperr.LostRace("call")
 	}
-	run, err = tx.MatchRun.UpdateOne(run).Where(matchrun.PublishedAtIsNil()).SetPublishedAt(now).Save(ctx)
-	if ent.IsNotFound(err) {
+	// Conditional on what was read (a lost race is CONFLICT), and without reading the run
+	// back (its input and result are large JSON).
+	if n, err := tx.MatchRun.Update().Where(matchrun.ID(run.ID), matchrun.PublishedAtIsNil()).SetPublishedAt(now).Save(ctx); err != nil {
+		return nil, fmt.Errorf("publish run: %w", err)
+	} else if n == 0 {
 		return nil, apperr.LostRace("run")
 	}
-	if err != nil {
-		return nil, fmt.Errorf("publish run: %w", err)
+	run.PublishedAt = &now
+	if err := s.offer(ctx, sys, tx, c, run, deadline, loc); err != nil {
+		return nil, err
 	}
+	return run, nil
+}
+
+// offer creates the placements of a published run and queues its emails, in a constant
+// number of statements whatever the size of the call: the run's slots (with their
+// centres and coordinators) and applications (with their trainees and home organisations)
+// are read once, the placements inserted in bulk, and the emails queued in bulk.
+func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, run *ent.MatchRun, deadline time.Time, loc *time.Location) error {
 	slotIDs := make([]string, 0, len(run.Assignments))
-	for id := range run.Assignments {
-		slotIDs = append(slotIDs, id)
-	}
-	slices.Sort(slotIDs)
-	when := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
-	for _, sid := range slotIDs {
-		apps := run.Assignments[sid]
+	var appIDs []pulid.ID
+	for id, apps := range run.Assignments {
 		if len(apps) == 0 {
 			continue
 		}
-		sl, err := tx.HostSlot.Query().Where(hostslot.ID(pulid.ID(sid))).WithHostCentre(func(q *ent.HostCentreQuery) {
-			q.WithCoordinators(func(q *ent.UserQuery) { q.Where(user.Disabled(false)).Order(user.ByID()) })
-		}).Only(sys)
-		if err != nil {
-			return nil, fmt.Errorf("load slot %s: %w", sid, err)
+		slotIDs = append(slotIDs, id)
+		for _, a := range apps {
+			appIDs = append(appIDs, pulid.ID(a))
+		}
+	}
+	slices.Sort(slotIDs)
+	for _, a := range run.Unmatched {
+		appIDs = append(appIDs, pulid.ID(a))
+	}
+	slots, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID)).WithHostCentre(func(q *ent.HostCentreQuery) {
+		q.WithCoordinators(func(q *ent.UserQuery) { q.Where(user.Disabled(false)).Order(user.ByID()) })
+	}).All(sys)
+	if err != nil {
+		return fmt.Errorf("load slots: %w", err)
+	}
+	slotByID := make(map[string]*ent.HostSlot, len(slots))
+	for _, sl := range slots {
+		slotByID[string(sl.ID)] = sl
+	}
+	apps, err := tx.Application.Query().Where(application.IDIn(appIDs...)).
+		Select(application.FieldID, application.FieldTraineeID, application.FieldHomeOrganisationID).
+		WithTrainee().WithHomeOrganisation().All(sys)
+	if err != nil {
+		return fmt.Errorf("load applications: %w", err)
+	}
+	appByID := make(map[string]*ent.Application, len(apps))
+	for _, a := range apps {
+		appByID[string(a.ID)] = a
+	}
+	when := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
+	due := deadline.In(loc).Format("Monday 2 January 2006, 15:04") + " (" + c.TimeZone + ")"
+	var (
+		creates []*ent.PlacementCreate
+		emails  []notify.Batched[notify.MatchResultData]
+		links   []auth.IntentLinkRequest // two per offer: accept, decline
+		offers  []int                    // the offer emails' indices in emails, in the order of links
+	)
+	for _, sid := range slotIDs {
+		sl := slotByID[sid]
+		if sl == nil {
+			return fmt.Errorf("load slot %s: not a slot of call %s", sid, c.ID)
 		}
 		centre := sl.Edges.HostCentre
 		var coming []string
-		for _, aid := range apps {
-			a, err := tx.Application.Query().Where(application.ID(pulid.ID(aid))).WithTrainee().WithHomeOrganisation().Only(sys)
-			if err != nil {
-				return nil, fmt.Errorf("load application %s: %w", aid, err)
+		for _, aid := range run.Assignments[sid] {
+			a := appByID[aid]
+			if a == nil {
+				return fmt.Errorf("load application %s: not found", aid)
 			}
 			t := a.Edges.Trainee
-			p, err := tx.Placement.Create().SetCallID(c.ID).SetRunID(run.ID).SetSlotID(sl.ID).SetHostCentreID(centre.ID).
+			id := pulid.New("plc")
+			creates = append(creates, tx.Placement.Create().SetID(id).SetCallID(c.ID).SetRunID(run.ID).SetSlotID(sl.ID).SetHostCentreID(centre.ID).
 				SetApplicationID(a.ID).SetTraineeID(t.ID).SetStartDate(sl.StartDate).SetEndDate(sl.EndDate).
-				SetOfferDeadline(deadline).Save(sys)
-			if err != nil {
-				return nil, fmt.Errorf("create placement: %w", err)
-			}
-			accept, decline, err := s.offerLinks(ctx, tx, t, p)
-			if err != nil {
-				return nil, err
-			}
-			err = s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.MatchResultData{
-				Kind: notify.MatchOffered, Name: t.Name, CallTitle: c.Title, CentreName: centre.Name, City: centre.City,
-				Start: when(sl.StartDate), End: when(sl.EndDate), Deadline: deadline.In(loc).Format("Monday 2 January 2006, 15:04") + " (" + c.TimeZone + ")",
-				AcceptURL: accept, DeclineURL: decline,
-			}, "match_offer:"+string(p.ID))
-			if err != nil {
-				return nil, err
-			}
+				SetOfferDeadline(deadline))
+			reqs := s.offerLinkRequests(t, id, deadline)
+			links = append(links, reqs[:]...)
+			offers = append(offers, len(emails))
+			emails = append(emails, notify.Batched[notify.MatchResultData]{
+				To: notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled},
+				Data: notify.MatchResultData{
+					Kind: notify.MatchOffered, Name: t.Name, CallTitle: c.Title, CentreName: centre.Name, City: centre.City,
+					Start: when(sl.StartDate), End: when(sl.EndDate), Deadline: due,
+				},
+				Key: "match_offer:" + string(id),
+			})
 			who := t.Name
 			if o := a.Edges.HomeOrganisation; o != nil {
 				who += " (" + o.Name + ")"
@@ -428,38 +479,61 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 			if !slices.Contains(u.Roles, viewer.RoleHostCoordinator) {
 				continue // the role was revoked: the trainees' names are no longer theirs to read
 			}
-			err := s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: u.Email, Name: u.Name}, notify.MatchResultData{
-				Kind: notify.MatchHost, Name: u.Name, CallTitle: c.Title, CentreName: centre.Name,
-				Start: when(sl.StartDate), End: when(sl.EndDate), Trainees: coming,
-				Deadline: deadline.In(loc).Format("Monday 2 January 2006, 15:04") + " (" + c.TimeZone + ")",
-			}, fmt.Sprintf("match_host:%s:%s", sl.ID, u.ID))
-			if err != nil {
-				return nil, err
-			}
+			emails = append(emails, notify.Batched[notify.MatchResultData]{
+				To: notify.Recipient{Email: u.Email, Name: u.Name},
+				Data: notify.MatchResultData{
+					Kind: notify.MatchHost, Name: u.Name, CallTitle: c.Title, CentreName: centre.Name,
+					Start: when(sl.StartDate), End: when(sl.EndDate), Trainees: coming, Deadline: due,
+				},
+				Key: fmt.Sprintf("match_host:%s:%s", sl.ID, u.ID),
+			})
 		}
 	}
-	for _, aid := range run.Unmatched {
-		a, err := tx.Application.Query().Where(application.ID(pulid.ID(aid))).WithTrainee().Only(sys)
-		if err != nil {
-			return nil, fmt.Errorf("load application %s: %w", aid, err)
+	// A placement row binds about 20 values: 1,000 rows per INSERT stay below both
+	// dialects' limits on bound parameters.
+	for b := 0; b < len(creates); b += 1000 {
+		if err := tx.Placement.CreateBulk(creates[b:min(b+1000, len(creates))]...).Exec(sys); err != nil {
+			return fmt.Errorf("create placements: %w", err)
 		}
-		reasons, err := s.explain(sys, tx, run, aid)
+	}
+	// Each offer's Accept and Decline buttons: sign-in links issued in bulk after the
+	// placements they name exist.
+	urls, err := s.cfg.Links.IssueIntentLinks(ctx, tx, links)
+	if err != nil {
+		return fmt.Errorf("issue offer links: %w", err)
+	}
+	for i, e := range offers {
+		emails[e].Data.AcceptURL, emails[e].Data.DeclineURL = urls[2*i], urls[2*i+1]
+	}
+	places := func(id string) string {
+		sl := slotByID[id]
+		if sl == nil || sl.Edges.HostCentre == nil {
+			return id
+		}
+		return fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
+	}
+	x := matching.NewExplainer(run.Input, resultOf(run))
+	for _, aid := range run.Unmatched {
+		a := appByID[aid]
+		if a == nil {
+			return fmt.Errorf("load application %s: not found", aid)
+		}
+		reasons, err := explainIn(run, x, aid, places)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var lines []string
 		for _, r := range reasons {
 			lines = append(lines, r.Message)
 		}
 		t := a.Edges.Trainee
-		err = s.cfg.Notifier.MatchResult(ctx, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.MatchResultData{
-			Kind: notify.MatchUnmatched, Name: t.Name, CallTitle: c.Title, Reasons: lines,
-		}, "match_unmatched:"+aid+":"+string(run.ID))
-		if err != nil {
-			return nil, err
-		}
+		emails = append(emails, notify.Batched[notify.MatchResultData]{
+			To:   notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled},
+			Data: notify.MatchResultData{Kind: notify.MatchUnmatched, Name: t.Name, CallTitle: c.Title, Reasons: lines},
+			Key:  "match_unmatched:" + aid + ":" + string(run.ID),
+		})
 	}
-	return run, nil
+	return s.cfg.Notifier.MatchResults(ctx, tx, emails)
 }
 
 // Reason is why an application did not get a slot it listed, with the slot's name.
@@ -470,40 +544,87 @@ type Reason struct {
 	Message      string
 }
 
-// explain explains an application's outcome in run, slot by slot, in people's words.
+// explain explains an application's outcome in run, slot by slot, in people's words,
+// reading the slots it names (with their centres) in one query.
 func (s *Service) explain(sys context.Context, client *ent.Client, run *ent.MatchRun, app string) ([]Reason, error) {
-	if _, ok := run.Input.Trainees[app]; !ok {
-		return []Reason{}, nil // pinned, or not in the run
+	raw, err := rawReasons(run, matching.NewExplainer(run.Input, resultOf(run)), app)
+	if err != nil || len(raw) == 0 {
+		return []Reason{}, err
 	}
-	res := matching.Result{Assignments: map[string][]string{}, Unmatched: run.Unmatched}
+	ids := make([]pulid.ID, len(raw))
+	for i, r := range raw {
+		ids[i] = pulid.ID(r.Slot)
+	}
+	slots, err := client.HostSlot.Query().Where(hostslot.IDIn(ids...)).WithHostCentre().All(sys)
+	if err != nil {
+		return nil, fmt.Errorf("load slots: %w", err)
+	}
+	byID := make(map[string]*ent.HostSlot, len(slots))
+	for _, sl := range slots {
+		byID[string(sl.ID)] = sl
+	}
+	for _, id := range ids {
+		if byID[string(id)] == nil {
+			return nil, fmt.Errorf("load slot %s: not found", id)
+		}
+	}
+	return describe(raw, func(id string) string {
+		sl := byID[id]
+		return fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
+	}), nil
+}
+
+// explainIn is explain with the slots' names at hand (place gives "Centre, start to end").
+func explainIn(run *ent.MatchRun, x *matching.Explainer, app string, place func(slot string) string) ([]Reason, error) {
+	raw, err := rawReasons(run, x, app)
+	if err != nil {
+		return nil, err
+	}
+	return describe(raw, place), nil
+}
+
+// resultOf is the engine's result of run: its assignments without the pinned
+// applications, which never went through the engine.
+func resultOf(run *ent.MatchRun) matching.Result {
+	res := matching.Result{Assignments: make(map[string][]string, len(run.Assignments)), Unmatched: run.Unmatched}
 	for sid, apps := range run.Assignments {
 		res.Assignments[sid] = slices.DeleteFunc(slices.Clone(apps), func(a string) bool { _, pinned := run.Pins[a]; return pinned })
 	}
-	rs, err := matching.Explain(run.Input, res, app)
+	return res
+}
+
+// rawReasons are the engine's reasons for app in run, explained by x (none for a pinned
+// application or one not in the run).
+func rawReasons(run *ent.MatchRun, x *matching.Explainer, app string) ([]matching.Reason, error) {
+	if _, ok := run.Input.Trainees[app]; !ok {
+		return nil, nil // pinned, or not in the run
+	}
+	rs, err := x.Explain(app)
 	if err != nil {
 		return nil, fmt.Errorf("explain %s: %w", app, err)
 	}
+	return rs, nil
+}
+
+// describe puts the engine's reasons in people's words.
+func describe(rs []matching.Reason, place func(slot string) string) []Reason {
 	out := make([]Reason, 0, len(rs))
 	for _, r := range rs {
-		sl, err := client.HostSlot.Query().Where(hostslot.ID(pulid.ID(r.Slot))).WithHostCentre().Only(sys)
-		if err != nil {
-			return nil, fmt.Errorf("load slot %s: %w", r.Slot, err)
-		}
-		place := fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
+		where := place(r.Slot)
 		var msg string
 		switch r.Code {
 		case matching.ReasonFull:
-			msg = fmt.Sprintf("%s: its %d place(s) went to applicants the centre ranked higher (%d).", place, r.Capacity, r.RankedHigher)
+			msg = fmt.Sprintf("%s: its %d place(s) went to applicants the centre ranked higher (%d).", where, r.Capacity, r.RankedHigher)
 		case matching.ReasonNotRanked:
-			msg = fmt.Sprintf("%s: the centre did not rank your application.", place)
+			msg = fmt.Sprintf("%s: the centre did not rank your application.", where)
 		case matching.ReasonNoCapacity:
-			msg = fmt.Sprintf("%s: no place was left in this slot.", place)
+			msg = fmt.Sprintf("%s: no place was left in this slot.", where)
 		default:
-			msg = fmt.Sprintf("%s: %s", place, r.Message)
+			msg = fmt.Sprintf("%s: %s", where, r.Message)
 		}
-		out = append(out, Reason{SlotID: sl.ID, Code: string(r.Code), RankedHigher: r.RankedHigher, Message: msg})
+		out = append(out, Reason{SlotID: pulid.ID(r.Slot), Code: string(r.Code), RankedHigher: r.RankedHigher, Message: msg})
 	}
-	return out, nil
+	return out
 }
 
 // Explain explains an application's outcome in a run (staff only).
@@ -575,21 +696,40 @@ func (s *Service) StatsOf(ctx context.Context, run *ent.MatchRun) (Stats, error)
 	if run.Trainees > 0 {
 		st.MatchRate = float64(run.Matched) / float64(run.Trainees)
 	}
+	// Two statements whatever the size of the run: the slots' centres and the choices of
+	// the run's call.
+	slots, err := s.cfg.Client.HostSlot.Query().Where(hostslot.CallID(run.CallID)).
+		Select(hostslot.FieldID, hostslot.FieldHostCentreID).All(sys)
+	if err != nil {
+		return st, fmt.Errorf("load slots: %w", err)
+	}
+	centreOf := make(map[string]pulid.ID, len(slots))
+	for _, sl := range slots {
+		centreOf[string(sl.ID)] = sl.HostCentreID
+	}
+	choices, err := s.cfg.Client.ApplicationChoice.Query().
+		Where(applicationchoice.HasApplicationWith(application.CallID(run.CallID))).All(sys)
+	if err != nil {
+		return st, fmt.Errorf("load choices: %w", err)
+	}
+	rank := make(map[[2]pulid.ID]int, len(choices))
+	for _, ch := range choices {
+		rank[[2]pulid.ID{ch.ApplicationID, ch.HostCentreID}] = ch.Rank
+	}
 	for sid, apps := range run.Assignments {
-		sl, err := s.cfg.Client.HostSlot.Get(sys, pulid.ID(sid))
-		if err != nil {
-			return st, fmt.Errorf("load slot %s: %w", sid, err)
+		centre, ok := centreOf[sid]
+		if !ok {
+			return st, fmt.Errorf("load slot %s: not a slot of call %s", sid, run.CallID)
 		}
 		for _, aid := range apps {
-			ch, err := s.cfg.Client.ApplicationChoice.Query().
-				Where(applicationchoice.ApplicationID(pulid.ID(aid)), applicationchoice.HostCentreID(sl.HostCentreID)).Only(sys)
-			if err != nil {
+			r, ok := rank[[2]pulid.ID{pulid.ID(aid), centre}]
+			if !ok {
 				continue // pinned to a centre the trainee did not choose
 			}
-			for len(st.RankReceived) < ch.Rank {
+			for len(st.RankReceived) < r {
 				st.RankReceived = append(st.RankReceived, 0)
 			}
-			st.RankReceived[ch.Rank-1]++
+			st.RankReceived[r-1]++
 		}
 	}
 	return st, nil

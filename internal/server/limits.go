@@ -68,7 +68,9 @@ var SensitiveMutations = []string{"redeemLoginLink", "requestLoginLink"}
 //     or from the operation's variables; a list field taking ids (nodes(ids:)) gets at most
 //     MaxPage of them;
 //   - a node budget, GitHub's rule: the sum over connection fields of the product of the
-//     page sizes along the path from the root must not exceed MaxNodes;
+//     page sizes along the path from the root must not exceed MaxNodes; a plain list of
+//     objects (not a connection) counts as its cap in ListCaps, as if it were a page of
+//     that size;
 //   - depth: fields nest at most MaxDepth levels, counted through fragment spreads and
 //     inline fragments (which add no level themselves);
 //   - repetition: a mutation names each of SensitiveMutations at most MaxSensitive times
@@ -93,10 +95,17 @@ var _ interface {
 // ExtensionName implements graphql.HandlerExtension.
 func (Limits) ExtensionName() string { return "CoalitionLimits" }
 
-// Validate implements graphql.HandlerExtension: negative limits are a wiring mistake.
-func (l Limits) Validate(graphql.ExecutableSchema) error {
+// Validate implements graphql.HandlerExtension: negative limits are a wiring mistake, and
+// so is a plain list of objects without a cap in ListCaps.
+func (l Limits) Validate(es graphql.ExecutableSchema) error {
 	if l.MaxDepth < 0 || l.MaxNodes < 0 || l.MaxPage < 0 || l.MaxSensitive < 0 {
 		return fmt.Errorf("graphql limits must not be negative: %+v", l)
+	}
+	if es == nil || es.Schema() == nil {
+		return nil
+	}
+	if missing := plainListsWithoutCap(es.Schema()); len(missing) > 0 {
+		return fmt.Errorf("plain lists without a cap in server.ListCaps (make them connections or give them one): %s", strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -299,6 +308,13 @@ func (w *limitWalker) field(f *ast.Field, path []string) (selectionCost, *gqlerr
 	case isIDsList(f.Definition):
 		pageSize, err = w.idsCount(f, fieldPath)
 		mult, counted = pageSize, true
+	case isPlainList(f):
+		// A plain list of objects counts as its cap (ListCaps); one without a cap (a
+		// schema Validate refuses) counts as more than any budget.
+		mult, counted = nodeCap, true
+		if n, ok := listCap(f.ObjectDefinition.Name, f.Name); ok {
+			mult = int64(n)
+		}
 	}
 	if err != nil {
 		return selectionCost{}, err
@@ -336,6 +352,16 @@ func isConnection(def *ast.FieldDefinition) bool {
 		return false
 	}
 	return def.Arguments.ForName("first") != nil || def.Arguments.ForName("last") != nil
+}
+
+// isPlainList reports whether f is a list of objects that is neither a connection, nor
+// a connection's page of edges, nor looked up by ids.
+func isPlainList(f *ast.Field) bool {
+	def := f.Definition
+	if def == nil || def.Type == nil || def.Type.Elem == nil || f.ObjectDefinition == nil || len(f.SelectionSet) == 0 {
+		return false
+	}
+	return !isPageEdges(f.ObjectDefinition.Name, f.Name) && !isIDsList(def)
 }
 
 // isIDsList reports whether def returns a list looked up by a list argument "ids", as

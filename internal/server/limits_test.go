@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,6 +96,14 @@ func TestLimitsUnit(t *testing.T) {
 		{"node budget exceeded by one", Limits{MaxNodes: 109}, `{ users(first: 10) { edges { node { apiTokens(first: 10) { totalCount } } } } }`, nil, ReasonNodeLimit},
 		{"inline fragments add no depth", Limits{MaxDepth: 2}, `{ ... on Query { ... on Query { users(first: 1) { totalCount } } } }`, nil, ""},
 		{"depth counts fields", Limits{MaxDepth: 2}, `{ users(first: 1) { pageInfo { hasNextPage } } }`, nil, ReasonDepthLimit},
+		{"a plain list counts as its cap", Limits{},
+			`{ calls(first: 5) { edges { node { reviewQueue { id } } } } }`, nil, ReasonNodeLimit}, // 5 + 5×2,000
+		{"a plain list under the budget", Limits{},
+			`{ calls(first: 4) { edges { node { reviewQueue { id } } } } }`, nil, ""}, // 4 + 4×2,000
+		{"nested plain lists multiply", Limits{MaxNodes: 100 + 100*50 - 1},
+			`query($id: ID!) { node(id: $id) { ... on Call { matchRuns { explanation(applicationId: $id) { code } } } } }`,
+			map[string]any{"id": "cal_x"}, ReasonNodeLimit}, // 100 runs + 100×50 reasons
+		{"a connection's edges are its page", Limits{MaxNodes: 10}, `{ users(first: 10) { edges { node { id } } } }`, nil, ""},
 		{"introspection is not counted", Limits{MaxDepth: 2},
 			`{ __schema { types { fields { type { ofType { name } } } } } }`, nil, ""},
 		{"a sensitive mutation up to the limit", Limits{MaxSensitive: 2},
@@ -185,5 +194,20 @@ func TestToInt64(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("toInt64(%#v) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// Every plain list of objects in the API has a cap, so the node budget counts it.
+func TestEveryPlainListHasACap(t *testing.T) {
+	if missing := plainListsWithoutCap(loadGraphSchema(t)); len(missing) > 0 {
+		t.Errorf("plain lists without a cap in ListCaps: %v", missing)
+	}
+	schema, gqlErr := gqlparser.LoadSchema(&ast.Source{Input: `type Query { things: [Thing!]! names: [String!]! }
+type Thing { id: ID! parts: [Thing!] }`})
+	if gqlErr != nil {
+		t.Fatal(gqlErr)
+	}
+	if got := plainListsWithoutCap(schema); !slices.Equal(got, []string{"Query.things", "Thing.parts"}) {
+		t.Errorf("uncapped lists found: %v, want Query.things and Thing.parts", got)
 	}
 }
