@@ -74,10 +74,12 @@ func (Meeting) Annotations() []schema.Annotation {
 
 // Policy of Meeting: staff and the group's current members see its meetings, and so do
 // the people who were invited to one or attended it (access.FilterVisibleMeetings);
-// anonymous viewers see none. Staff schedule, change and cancel meetings.
+// anonymous viewers see none. Staff, and the group's current chair and co-chair
+// (access.AllowChairsMeetingWrite, the rule of access.CanManageMeetings), schedule, change
+// and cancel meetings and record their minutes.
 func (Meeting) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisibleMeetings),
-		access.Mutation(access.AllowSystem, access.AllowStaff),
+		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowChairsMeetingWrite),
 	)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/calendar"
 	"github.com/gocart-coalition/coalition/internal/check"
@@ -44,7 +45,7 @@ const (
 	maxAttendees       = 500
 )
 
-// ScheduleMeetingInput is what staff provide to schedule a meeting.
+// ScheduleMeetingInput is what staff or the group's chair provide to schedule a meeting.
 type ScheduleMeetingInput struct {
 	GroupID pulid.ID
 	Title   string
@@ -82,13 +83,14 @@ type meetingDraft struct {
 
 // ScheduleMeeting schedules a meeting of a working group and sends every member on the
 // meeting's day (accepted, with a term covering that day and not ended early) an
-// invitation with a calendar entry (METHOD:REQUEST, SEQUENCE 0). Staff only. User errors:
-// NOT_FOUND for an unknown group; INVALID_STATE for an archived one; REQUIRED, TOO_LONG
+// invitation with a calendar entry (METHOD:REQUEST, SEQUENCE 0). Staff and the group's
+// current chair and co-chair (access.CanManageMeetings); anyone else is FORBIDDEN,
+// whether or not the group exists. User errors: NOT_FOUND for an unknown group (staff); INVALID_STATE for an archived one; REQUIRED, TOO_LONG
 // or INVALID for the title, the times (local times that do not exist in the zone, an end
 // not after the start or more than 7 days later, a start in the past), the zone, the
 // location and video link (at least one; the link https), and the agenda.
 func (s *WorkingGroups) ScheduleMeeting(ctx context.Context, tx *ent.Client, in ScheduleMeetingInput) (*ent.Meeting, error) {
-	if err := requireGroupManager(ctx); err != nil {
+	if err := requireMeetingManager(ctx, tx, in.GroupID, "schedule the group's meetings"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
@@ -126,14 +128,11 @@ func (s *WorkingGroups) ScheduleMeeting(ctx context.Context, tx *ent.Client, in 
 // When anything in the invitation changes (title, times, zone, place, link, agenda), the
 // sequence goes up and every member on the (new) day gets the updated invitation for the
 // same calendar entry, and anyone who held the invitation but is no longer a member on
-// that day gets a cancellation. Nothing is sent when nothing changed. Staff only. User
-// errors: NOT_FOUND; INVALID_STATE for a meeting that has started or was cancelled; the
-// field errors of ScheduleMeeting.
+// that day gets a cancellation. Nothing is sent when nothing changed. Who may: see
+// managedMeeting. User errors: NOT_FOUND; INVALID_STATE for a meeting that has started or
+// was cancelled; the field errors of ScheduleMeeting.
 func (s *WorkingGroups) UpdateMeeting(ctx context.Context, tx *ent.Client, in UpdateMeetingInput) (*ent.Meeting, error) {
-	if err := requireGroupManager(ctx); err != nil {
-		return nil, err
-	}
-	m, err := s.editableMeeting(ctx, tx, in.ID)
+	m, err := s.editableMeeting(ctx, tx, in.ID, "change the group's meetings")
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +178,7 @@ func (s *WorkingGroups) UpdateMeeting(ctx context.Context, tx *ent.Client, in Up
 	if err != nil {
 		return nil, fmt.Errorf("update meeting %s: %w", in.ID, err)
 	}
-	g, err := tx.WorkingGroup.Get(sys, m.GroupID)
+	g, err := tx.WorkingGroup.Get(ctx, m.GroupID)
 	if err != nil {
 		return nil, fmt.Errorf("load working group %s: %w", m.GroupID, err)
 	}
@@ -194,13 +193,11 @@ func (s *WorkingGroups) UpdateMeeting(ctx context.Context, tx *ent.Client, in Up
 
 // CancelMeeting cancels a meeting that has not started, with a reason, and sends everyone
 // who holds its invitation a cancellation of the calendar entry (METHOD:CANCEL, the next
-// sequence). Staff only. User errors: NOT_FOUND; INVALID_STATE for a meeting that has
-// started or was already cancelled; REQUIRED or TOO_LONG for the reason (1–500 characters).
+// sequence). Who may: see managedMeeting. User errors: NOT_FOUND; INVALID_STATE for a
+// meeting that has started or was already cancelled; REQUIRED or TOO_LONG for the reason
+// (1–500 characters).
 func (s *WorkingGroups) CancelMeeting(ctx context.Context, tx *ent.Client, in CancelMeetingInput) (*ent.Meeting, error) {
-	if err := requireGroupManager(ctx); err != nil {
-		return nil, err
-	}
-	m, err := s.editableMeeting(ctx, tx, in.ID)
+	m, err := s.editableMeeting(ctx, tx, in.ID, "cancel the group's meetings")
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +215,7 @@ func (s *WorkingGroups) CancelMeeting(ctx context.Context, tx *ent.Client, in Ca
 	if err != nil {
 		return nil, fmt.Errorf("cancel meeting %s: %w", in.ID, err)
 	}
-	g, err := tx.WorkingGroup.Get(sys, m.GroupID)
+	g, err := tx.WorkingGroup.Get(ctx, m.GroupID)
 	if err != nil {
 		return nil, fmt.Errorf("load working group %s: %w", m.GroupID, err)
 	}
@@ -226,20 +223,15 @@ func (s *WorkingGroups) CancelMeeting(ctx context.Context, tx *ent.Client, in Ca
 }
 
 // RecordMinutes records the minutes and attendance of a meeting that has started and was
-// not cancelled; recording again replaces both. Staff only. User errors: NOT_FOUND;
-// INVALID_STATE before the start or for a cancelled meeting; REQUIRED or TOO_LONG for the
-// minutes (1–50,000 characters); INVALID for more than 500 attendees or an attendee who
-// was not a member of the group on the meeting's day.
+// not cancelled; recording again replaces both. Who may: see managedMeeting (a chair whose
+// term has ended no longer records them). User errors: NOT_FOUND; INVALID_STATE before the
+// start or for a cancelled meeting; REQUIRED or TOO_LONG for the minutes (1–50,000
+// characters); INVALID for more than 500 attendees or an attendee who was not a member of
+// the group on the meeting's day.
 func (s *WorkingGroups) RecordMinutes(ctx context.Context, tx *ent.Client, in MinutesInput) (*ent.Meeting, error) {
-	if err := requireGroupManager(ctx); err != nil {
-		return nil, err
-	}
-	m, err := tx.Meeting.Get(ctx, in.ID)
-	if ent.IsNotFound(err) {
-		return nil, apperr.Invalid(apperr.CodeNotFound, "No such meeting.", check.Path("id")...)
-	}
+	m, err := s.managedMeeting(ctx, tx, in.ID, "record the minutes of the group's meetings")
 	if err != nil {
-		return nil, fmt.Errorf("load meeting %s: %w", in.ID, err)
+		return nil, err
 	}
 	var errs apperr.UserErrors
 	switch {
@@ -276,14 +268,51 @@ func (s *WorkingGroups) RecordMinutes(ctx context.Context, tx *ent.Client, in Mi
 	return m, nil
 }
 
-// editableMeeting loads a meeting that may still change: not started, not cancelled.
-func (s *WorkingGroups) editableMeeting(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Meeting, error) {
+// requireMeetingManager refuses a caller who may not manage the meetings of group
+// (access.CanManageMeetings: staff, or the group's current chair or co-chair), before
+// anything is validated: UNAUTHENTICATED for an anonymous caller, FORBIDDEN for anyone
+// else. action completes "sign in to …".
+func requireMeetingManager(ctx context.Context, tx *ent.Client, group pulid.ID, action string) error {
+	if viewer.FromContext(ctx).IsAnonymous() {
+		return apperr.New(apperr.Unauthenticated, "sign in to %s", action)
+	}
+	ok, err := access.CanManageMeetings(ctx, tx, string(group))
+	if err != nil {
+		return fmt.Errorf("check who chairs %s: %w", group, err)
+	}
+	if !ok {
+		return apperr.New(apperr.Forbidden, "only coalition staff and the group's chair or co-chair can %s", action)
+	}
+	return nil
+}
+
+// managedMeeting loads meeting id as the caller and checks that they may manage it: an
+// anonymous caller is UNAUTHENTICATED; a meeting the caller may not see (or no meeting)
+// is the user error NOT_FOUND, the same answer either way; a meeting they see but whose
+// group they do not chair (a member, an invitee, a former chair) is FORBIDDEN.
+func (s *WorkingGroups) managedMeeting(ctx context.Context, tx *ent.Client, id pulid.ID, action string) (*ent.Meeting, error) {
+	if viewer.FromContext(ctx).IsAnonymous() {
+		return nil, apperr.New(apperr.Unauthenticated, "sign in to %s", action)
+	}
 	m, err := tx.Meeting.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, apperr.Invalid(apperr.CodeNotFound, "No such meeting.", check.Path("id")...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load meeting %s: %w", id, err)
+	}
+	if err := requireMeetingManager(ctx, tx, m.GroupID, action); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// editableMeeting is managedMeeting for a meeting that may still change: not started, not
+// cancelled.
+func (s *WorkingGroups) editableMeeting(ctx context.Context, tx *ent.Client, id pulid.ID, action string) (*ent.Meeting, error) {
+	m, err := s.managedMeeting(ctx, tx, id, action)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case m.CancelledAt != nil:
