@@ -49,15 +49,17 @@ func InTx(ctx context.Context, client *ent.Client, fn func(ctx context.Context, 
 	return nil
 }
 
-// Retry calls fn until it succeeds or ctx ends, pausing 50 ms, doubling up to a second,
-// between attempts, and returns fn's last error. It is for writes that must not be lost
-// to a moment when the database is away (a job's outcome, an email's delivery result).
+// Retry calls fn until it succeeds, fails for another reason than the database being
+// away (IsUnavailable), or ctx ends, pausing 50 ms, doubling up to a second, between
+// attempts, and returns fn's last error. It is for writes that must not be lost to a
+// moment when the database is away (a job's outcome, an email's delivery result); any
+// other error is returned at once.
 func Retry(ctx context.Context, fn func() error) error {
 	pause := 50 * time.Millisecond
 	for {
 		err := fn()
-		if err == nil {
-			return nil
+		if err == nil || !IsUnavailable(err) {
+			return err
 		}
 		select {
 		case <-ctx.Done():

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"testing"
 
@@ -85,4 +86,24 @@ func TestInTxCommitsRollsBackJoinsAndRunsCommitHooksAfterCommit(t *testing.T) {
 			t.Fatalf("rows after a panic = %d, want 1", count())
 		}
 	})
+}
+
+// Retry retries only while the database is away; any other error comes back at once.
+func TestRetryOnlyRetriesUnavailability(t *testing.T) {
+	calls := 0
+	boom := errors.New("constraint failed")
+	if err := db.Retry(context.Background(), func() error { calls++; return boom }); !errors.Is(err, boom) || calls != 1 {
+		t.Fatalf("a plain error: %v after %d calls, want it after 1", err, calls)
+	}
+	calls = 0
+	err := db.Retry(context.Background(), func() error {
+		calls++
+		if calls < 3 {
+			return driver.ErrBadConn // the database is away
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Fatalf("unavailable twice, then fine: %v after %d calls, want nil after 3", err, calls)
+	}
 }

@@ -102,7 +102,9 @@ func Run(ctx context.Context, cfg Config) []Result {
 	var results []Result
 	for _, s := range all {
 		if s.skip != "" {
-			fmt.Fprintf(cfg.Log, "faults: %s: skipped: %s\n", s.name, s.skip)
+			// A scenario that cannot run is a failure, not a pass with fewer scenarios.
+			fmt.Fprintf(cfg.Log, "faults: %s: FAILED: cannot run: %s\n", s.name, s.skip)
+			results = append(results, Result{Name: s.name, Err: errors.New("cannot run: " + s.skip)})
 			continue
 		}
 		fmt.Fprintf(cfg.Log, "faults: %s: running\n", s.name)
