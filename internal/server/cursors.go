@@ -40,58 +40,30 @@ func (cursorCheck) MutateOperationContext(_ context.Context, opCtx *graphql.Oper
 	if opCtx.Operation == nil {
 		return nil
 	}
-	seen := map[string]bool{}
-	var walk func(set ast.SelectionSet) *gqlerror.Error
-	walk = func(set ast.SelectionSet) *gqlerror.Error {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if s.Definition != nil {
-					for _, arg := range s.Arguments {
-						def := s.Definition.Arguments.ForName(arg.Name)
-						if def == nil || def.Type.Name() != cursorType || arg.Value == nil {
-							continue
-						}
-						v, err := arg.Value.Value(opCtx.Variables)
-						if err != nil || v == nil {
-							continue // gqlgen reports a missing or broken variable itself
-						}
-						var c entgql.Cursor[pulid.ID]
-						if c.UnmarshalGQL(v) != nil || !validCursor(&c) {
-							return &gqlerror.Error{
-								Message:    cursorMessage,
-								Locations:  []gqlerror.Location{{Line: arg.Position.Line, Column: arg.Position.Column}},
-								Extensions: map[string]any{"code": string(apperr.InvalidCursor)},
-							}
-						}
-					}
-				}
-				if err := walk(s.SelectionSet); err != nil {
-					return err
-				}
-			case *ast.InlineFragment:
-				if err := walk(s.SelectionSet); err != nil {
-					return err
-				}
-			case *ast.FragmentSpread:
-				if seen[s.Name] {
-					continue
-				}
-				seen[s.Name] = true
-				def := s.Definition
-				if def == nil && opCtx.Doc != nil {
-					def = opCtx.Doc.Fragments.ForName(s.Name)
-				}
-				if def != nil {
-					if err := walk(def.SelectionSet); err != nil {
-						return err
-					}
+	return walkFields(opCtx.Doc, opCtx.Operation.SelectionSet, true, func(f *ast.Field) *gqlerror.Error {
+		if f.Definition == nil {
+			return nil
+		}
+		for _, arg := range f.Arguments {
+			def := f.Definition.Arguments.ForName(arg.Name)
+			if def == nil || def.Type.Name() != cursorType || arg.Value == nil {
+				continue
+			}
+			v, err := arg.Value.Value(opCtx.Variables)
+			if err != nil || v == nil {
+				continue // gqlgen reports a missing or broken variable itself
+			}
+			var c entgql.Cursor[pulid.ID]
+			if c.UnmarshalGQL(v) != nil || !validCursor(&c) {
+				return &gqlerror.Error{
+					Message:    cursorMessage,
+					Locations:  []gqlerror.Location{{Line: arg.Position.Line, Column: arg.Position.Column}},
+					Extensions: map[string]any{"code": string(apperr.InvalidCursor)},
 				}
 			}
 		}
 		return nil
-	}
-	return walk(opCtx.Operation.SelectionSet)
+	})
 }
 
 func validCursor(c *entgql.Cursor[pulid.ID]) bool {

@@ -132,42 +132,12 @@ func (introspectionGate) MutateOperationContext(_ context.Context, opCtx *graphq
 	}
 	// __schema and __type exist only on the query root, so only the root selection
 	// (through fragments) needs a look.
-	seen := map[string]bool{}
-	var find func(set ast.SelectionSet) *ast.Field
-	find = func(set ast.SelectionSet) *ast.Field {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if s.Name == "__schema" || s.Name == "__type" {
-					return s
-				}
-			case *ast.InlineFragment:
-				if f := find(s.SelectionSet); f != nil {
-					return f
-				}
-			case *ast.FragmentSpread:
-				if seen[s.Name] {
-					continue
-				}
-				seen[s.Name] = true
-				def := s.Definition
-				if def == nil && opCtx.Doc != nil {
-					def = opCtx.Doc.Fragments.ForName(s.Name)
-				}
-				if def != nil {
-					if f := find(def.SelectionSet); f != nil {
-						return f
-					}
-				}
-			}
+	return walkFields(opCtx.Doc, opCtx.Operation.SelectionSet, false, func(f *ast.Field) *gqlerror.Error {
+		if f.Name != "__schema" && f.Name != "__type" {
+			return nil
 		}
-		return nil
-	}
-	f := find(opCtx.Operation.SelectionSet)
-	if f == nil {
-		return nil
-	}
-	return limitError(ReasonIntrospectionDisabled, f.Position, "introspection is disabled on this server")
+		return limitError(ReasonIntrospectionDisabled, f.Position, "introspection is disabled on this server")
+	})
 }
 
 // writeScope refuses mutations to a signed-in caller whose credential lacks the WRITE

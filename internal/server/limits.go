@@ -186,15 +186,11 @@ func (l Limits) repeated(doc *ast.QueryDocument, set ast.SelectionSet) *gqlerror
 			case *ast.InlineFragment:
 				walk(s.SelectionSet)
 			case *ast.FragmentSpread:
-				def := s.Definition
-				if def == nil && doc != nil {
-					def = doc.Fragments.ForName(s.Name)
-				}
-				if def == nil || visiting[s.Name] {
+				if visiting[s.Name] {
 					continue
 				}
 				visiting[s.Name] = true
-				walk(def.SelectionSet)
+				walk(spreadSelections(doc, s))
 				delete(visiting, s.Name)
 			}
 		}
@@ -274,15 +270,8 @@ func (w *limitWalker) fragment(s *ast.FragmentSpread, path []string) (selectionC
 		return selectionCost{}, limitError(ReasonFragmentCycle, s.Position,
 			"fragment %q spreads itself; a fragment cannot contain itself", s.Name)
 	}
-	def := s.Definition
-	if def == nil && w.doc != nil {
-		def = w.doc.Fragments.ForName(s.Name)
-	}
-	if def == nil {
-		return selectionCost{}, nil
-	}
 	w.visiting[s.Name] = true
-	c, err := w.selectionSet(def.SelectionSet, path)
+	c, err := w.selectionSet(spreadSelections(w.doc, s), path)
 	delete(w.visiting, s.Name)
 	if err != nil {
 		return selectionCost{}, err
