@@ -28,6 +28,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the admin connection
 
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/outbox"
@@ -392,28 +393,45 @@ func (r *run) waitAll(ctx context.Context, dbURL string, limit time.Duration) er
 	return nil
 }
 
-// failedIn counts this scenario's rows recorded failed in dbURL.
-func (r *run) failedIn(ctx context.Context, dbURL string) (int, error) {
+// rowsIn counts this scenario's outbox rows in dbURL that match where.
+func (r *run) rowsIn(ctx context.Context, dbURL string, where ...predicate.OutboxMessage) (int, error) {
 	d, err := db.Open(ctx, dbURL, db.Options{})
 	if err != nil {
 		return 0, err
 	}
 	defer d.Close()
 	return d.Client.OutboxMessage.Query().
-		Where(outboxmessage.StateEQ(outboxmessage.StateFailed), outboxmessage.SubjectHasPrefix(r.prefix+" ")).
+		Where(append(where, outboxmessage.SubjectHasPrefix(r.prefix+" "))...).
 		Count(viewer.NewSystemContext(ctx))
 }
 
 // retriedIn counts this scenario's rows that met a temporary failure and wait for a retry.
 func (r *run) retriedIn(ctx context.Context, dbURL string) (int, error) {
-	d, err := db.Open(ctx, dbURL, db.Options{})
-	if err != nil {
-		return 0, err
+	return r.rowsIn(ctx, dbURL, outboxmessage.StateEQ(outboxmessage.StateQueued), outboxmessage.AttemptsGT(0))
+}
+
+// failedIn counts this scenario's rows recorded failed.
+func (r *run) failedIn(ctx context.Context, dbURL string) (int, error) {
+	return r.rowsIn(ctx, dbURL, outboxmessage.StateEQ(outboxmessage.StateFailed))
+}
+
+// sending waits until the first 100 of this scenario's emails went out: the fault then
+// strikes in the middle of sending.
+func (r *run) sending(ctx context.Context) error {
+	if _, err := waitFor(ctx, time.Minute, func() bool { d, _ := r.count(); return d >= 100 }); err != nil {
+		return fmt.Errorf("first 100 emails: %w", err)
 	}
-	defer d.Close()
-	return d.Client.OutboxMessage.Query().
-		Where(outboxmessage.StateEQ(outboxmessage.StateQueued), outboxmessage.AttemptsGT(0), outboxmessage.SubjectHasPrefix(r.prefix+" ")).
-		Count(viewer.NewSystemContext(ctx))
+	return nil
+}
+
+// stallUntilMore waits for a delivery beyond the first `before` and records, as the
+// scenario's stall, the time since from.
+func (r *run) stallUntilMore(ctx context.Context, before int, from time.Time, limit time.Duration, what string) error {
+	if _, err := waitFor(ctx, time.Minute, func() bool { return r.deliveries() > before }); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	r.res.Stall, r.res.StallLimit = time.Since(from), limit
+	return nil
 }
 
 // sqliteKill: SIGKILL in the middle of sending, restart on the same file.
@@ -427,8 +445,8 @@ func sqliteKill(ctx context.Context, r *run) error {
 	if err := r.enqueue(ctx, dbURL, 400); err != nil {
 		return err
 	}
-	if _, err := waitFor(ctx, time.Minute, func() bool { d, _ := r.count(); return d >= 100 }); err != nil {
-		return fmt.Errorf("first 100 emails: %w", err)
+	if err := r.sending(ctx); err != nil {
+		return err
 	}
 	r.res.InFlight = r.smtp.InFlight()
 	a.kill()
@@ -445,17 +463,16 @@ func sqliteKill(ctx context.Context, r *run) error {
 	if err := b.requestLink("after.restart@hospital.example"); err != nil {
 		return err
 	}
-	if _, err := waitFor(ctx, time.Minute, func() bool { return r.deliveries() > before }); err != nil {
-		return fmt.Errorf("first email after the restart: %w", err)
+	if err := r.stallUntilMore(ctx, before, restart, StallAfterRestart, "first email after the restart"); err != nil {
+		return err
 	}
-	r.res.Stall, r.res.StallLimit = time.Since(restart), StallAfterRestart
-	if _, err := waitFor(ctx, time.Minute, func() bool { return hasSubjectTo(r.smtp, "after.restart@hospital.example") }); err != nil {
+	if _, err := waitFor(ctx, time.Minute, func() bool { return receivedFor(r.smtp, "after.restart@hospital.example") }); err != nil {
 		return fmt.Errorf("sign-in link after the restart: %w", err)
 	}
 	return r.waitAll(ctx, dbURL, 2*time.Minute)
 }
 
-func hasSubjectTo(s *testkit.SMTPServer, rcpt string) bool {
+func receivedFor(s *testkit.SMTPServer, rcpt string) bool {
 	for _, m := range s.Messages() {
 		for _, to := range m.To {
 			if strings.EqualFold(to, rcpt) {
@@ -485,8 +502,8 @@ func postgresTwo(ctx context.Context, r *run) error {
 	if err := r.enqueue(ctx, dbURL, 400); err != nil {
 		return err
 	}
-	if _, err := waitFor(ctx, time.Minute, func() bool { d, _ := r.count(); return d >= 100 }); err != nil {
-		return fmt.Errorf("first 100 emails: %w", err)
+	if err := r.sending(ctx); err != nil {
+		return err
 	}
 	// Kill the process that holds the outbox job now (its pid is in the lease owner).
 	victim, survivor := a, b
@@ -503,10 +520,9 @@ func postgresTwo(ctx context.Context, r *run) error {
 	if err := survivor.requestLink("survivor@hospital.example"); err != nil {
 		return err
 	}
-	if _, err := waitFor(ctx, time.Minute, func() bool { return r.deliveries() > before }); err != nil {
-		return fmt.Errorf("first email from the survivor: %w", err)
+	if err := r.stallUntilMore(ctx, before, killed, StallSurvivor, "first email from the survivor"); err != nil {
+		return err
 	}
-	r.res.Stall, r.res.StallLimit = time.Since(killed), StallSurvivor
 	return r.waitAll(ctx, dbURL, 2*time.Minute)
 }
 
@@ -578,8 +594,8 @@ func postgresRestart(ctx context.Context, r *run, bin string) error {
 	if err := r.enqueue(ctx, dbURL, 1000); err != nil {
 		return err
 	}
-	if _, err := waitFor(ctx, time.Minute, func() bool { d, _ := r.count(); return d >= 100 }); err != nil {
-		return fmt.Errorf("first 100 emails: %w", err)
+	if err := r.sending(ctx); err != nil {
+		return err
 	}
 	if err := pg.ctl("stop", "-m", "immediate"); err != nil {
 		return err
@@ -600,10 +616,9 @@ func postgresRestart(ctx context.Context, r *run, bin string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := waitFor(ctx, time.Minute, func() bool { return r.deliveries() > before }); err != nil {
-		return fmt.Errorf("first email after the database came back: %w", err)
+	if err := r.stallUntilMore(ctx, before, back, StallAfterDBReturn, "first email after the database came back"); err != nil {
+		return err
 	}
-	r.res.Stall, r.res.StallLimit = time.Since(back), StallAfterDBReturn
 	if err := r.waitAll(ctx, dbURL, 2*time.Minute); err != nil {
 		return err
 	}
