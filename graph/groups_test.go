@@ -2,11 +2,8 @@ package graph_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -633,33 +630,11 @@ func TestInvitationLinksWorkThroughSignIn(t *testing.T) {
 		// The GET page says what the button will do and uses nothing up. A browser (with
 		// cookies) presses the button of the page it opened: the POST carries the page's
 		// form token.
-		jar, _ := cookiejar.New(nil)
-		browser := &http.Client{Jar: jar}
+		browser := e.Browser()
 		page := func(method, link string) string {
 			t.Helper()
-			get := func() string {
-				resp, err := browser.Get(e.Server.URL + "/signin?token=" + url.QueryEscape(token(link)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				b, _ := io.ReadAll(resp.Body)
-				return string(b)
-			}
-			if method == http.MethodGet {
-				return get()
-			}
-			m := regexp.MustCompile(`name="form_token" value="([^"]*)"`).FindStringSubmatch(get())
-			if m == nil {
-				t.Fatal("no form token on the sign-in page")
-			}
-			resp, err := browser.PostForm(e.Server.URL+"/signin", url.Values{"token": {token(link)}, "form_token": {m[1]}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return string(b)
+			_, body := browser.SignIn(t, method, link)
+			return body
 		}
 		for range 2 {
 			if got := page(http.MethodGet, acceptURL); !strings.Contains(got, "Sign in and accept the invitation to the Pharmacist Working Group (Member, 2027-02-01 to 2029-01-31).") {

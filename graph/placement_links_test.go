@@ -2,11 +2,7 @@ package graph_test
 
 import (
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -17,36 +13,11 @@ import (
 // up), POST presses its button.
 func signinPage(t *testing.T, e *testkit.Env, method, link string) string {
 	t.Helper()
-	u, err := url.Parse(link)
-	if err != nil {
-		t.Fatal(err)
+	status, page := e.Browser().SignIn(t, method, link)
+	if status != http.StatusOK {
+		t.Fatalf("%s %s: %d\n%s", method, link, status, page)
 	}
-	token := u.Query().Get("token")
-	// A browser with its cookies: the POST presses the button of the page it opened, with
-	// the page's form token.
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar}
-	resp, err := browser.Get(e.Server.URL + "/signin?token=" + url.QueryEscape(token))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if method != http.MethodGet {
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		m := regexp.MustCompile(`name="form_token" value="([^"]*)"`).FindSubmatch(page)
-		if m == nil {
-			t.Fatalf("no form token on the sign-in page:\n%s", page)
-		}
-		if resp, err = browser.PostForm(e.Server.URL+"/signin", url.Values{"token": {token}, "form_token": {string(m[1])}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s %s: %d\n%s", method, link, resp.StatusCode, b)
-	}
-	return html.UnescapeString(string(b))
+	return html.UnescapeString(page)
 }
 
 // offerLinks finds the one email to addr whose subject starts with subject and returns its
