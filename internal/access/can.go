@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"slices"
 
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -47,3 +48,23 @@ func Require(ctx context.Context, can func(viewer.Viewer) bool, action string) e
 
 // CanRunCalls reports whether v may create calls, move them on and review slots (staff).
 func CanRunCalls(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
+
+// ActsForCentre reports whether v acts for a host centre: v holds the HOST_COORDINATOR
+// role now and isCoordinator says v's user is one of the centre's coordinators. It is the
+// services' twin of the privacy rules' coordinatedBy: revoking the role removes the power.
+func ActsForCentre(v viewer.Viewer, isCoordinator func(userID string) bool) bool {
+	return v.HasRole(viewer.RoleHostCoordinator) && v.UserID != "" && isCoordinator(v.UserID)
+}
+
+// CanActForCentre reports whether v may do what a centre's coordinators do for it (offer
+// and withdraw slots, rank applicants): staff, the system, or ActsForCentre.
+func CanActForCentre(v viewer.Viewer, isCoordinator func(userID string) bool) bool {
+	return v.IsStaff() || v.IsSystem() || ActsForCentre(v, isCoordinator)
+}
+
+// HearsForCentre reports whether a coordinator of a centre, with these roles, still
+// receives the centre's news (slot decisions, who is coming, placements): only while they
+// hold HOST_COORDINATOR, since that news names trainees.
+func HearsForCentre(roles []viewer.Role) bool {
+	return slices.Contains(roles, viewer.RoleHostCoordinator)
+}

@@ -87,6 +87,13 @@ func OnField(err error, field ...string) error {
 	return out
 }
 
+// AddRefusal adds the user errors of err (a transition table's refusal), placed on field
+// when they name none. Anything else in err is not a user error and is left out.
+func (u *UserErrors) AddRefusal(err error, field ...string) {
+	refused, _ := AsUserErrors(OnField(err, field...))
+	*u = append(*u, refused...)
+}
+
 // LostRace is the CONFLICT of a conditional update that changed nothing: someone else
 // changed the record (what, e.g. "call") between this request's read and its write.
 func LostRace(what string) error {

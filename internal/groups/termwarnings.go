@@ -45,12 +45,9 @@ func (s *WorkingGroups) WarnTermsEnding(ctx context.Context) (int, error) {
 	if len(due) == 0 {
 		return 0, nil
 	}
-	staff, err := s.cfg.Client.User.Query().
-		Where(user.Disabled(false), hasRole(viewer.RoleStaff)).
-		Order(user.ByID()).
-		All(sys)
+	staff, err := ActiveStaff(sys, s.cfg.Client)
 	if err != nil {
-		return 0, fmt.Errorf("find staff: %w", err)
+		return 0, err
 	}
 	for _, m := range due {
 		chairs, err := s.cfg.Client.Membership.Query().
@@ -87,6 +84,16 @@ func (s *WorkingGroups) WarnTermsEnding(ctx context.Context) (int, error) {
 		}
 	}
 	return len(due), nil
+}
+
+// ActiveStaff returns the enabled staff members, by id: who is told about the
+// coalition's own deadlines (terms ending, calls closing).
+func ActiveStaff(ctx context.Context, client *ent.Client) ([]*ent.User, error) {
+	staff, err := client.User.Query().Where(user.Disabled(false), hasRole(viewer.RoleStaff)).Order(user.ByID()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find staff: %w", err)
+	}
+	return staff, nil
 }
 
 // hasRole matches users whose roles (a JSON array) include r.

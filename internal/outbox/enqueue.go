@@ -115,16 +115,26 @@ func Enqueue(ctx context.Context, client *ent.Client, now time.Time, e Email) er
 		return fmt.Errorf("enqueue %s: %w", e.DedupeKey, err)
 	}
 	ctx = viewer.NewSystemContext(ctx)
+	if err := requireTx(ctx, client); err != nil {
+		return fmt.Errorf("enqueue %s: %w", e.DedupeKey, err)
+	}
+	// The caller's transaction: the row is theirs to commit.
+	return insert(ctx, client, now, e)
+}
+
+// requireTx returns nil when client is in a transaction and ErrNoTransaction otherwise.
+// ent answers ErrTxStarted to a transactional client's Tx without asking the database;
+// only a misused plain client costs a BEGIN, rolled back at once.
+func requireTx(ctx context.Context, client *ent.Client) error {
 	tx, err := client.Tx(ctx)
 	switch {
 	case errors.Is(err, ent.ErrTxStarted):
-		// The caller's transaction: the row is theirs to commit.
-		return insert(ctx, client, now, e)
+		return nil
 	case err != nil:
-		return fmt.Errorf("enqueue %s: %w", e.DedupeKey, err)
+		return err
 	}
 	_ = tx.Rollback()
-	return fmt.Errorf("enqueue %s: %w", e.DedupeKey, ErrNoTransaction)
+	return ErrNoTransaction
 }
 
 // EnqueueAlone queues e, due at now, in a transaction of its own, for an email that
@@ -170,16 +180,11 @@ func EnqueueBatch(ctx context.Context, client *ent.Client, now time.Time, es []E
 		}
 	}
 	ctx = viewer.NewSystemContext(ctx)
-	tx, err := client.Tx(ctx)
-	switch {
-	case errors.Is(err, ent.ErrTxStarted):
-		// The caller's transaction: the rows are theirs to commit.
-		return insertBatch(ctx, client, now, es)
-	case err != nil:
+	if err := requireTx(ctx, client); err != nil {
 		return fmt.Errorf("enqueue %d emails: %w", len(es), err)
 	}
-	_ = tx.Rollback()
-	return fmt.Errorf("enqueue %d emails: %w", len(es), ErrNoTransaction)
+	// The caller's transaction: the rows are theirs to commit.
+	return insertBatch(ctx, client, now, es)
 }
 
 func insertBatch(ctx context.Context, client *ent.Client, now time.Time, es []Email) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/calendar"
 	"github.com/gocart-coalition/coalition/internal/check"
@@ -24,6 +25,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/export"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -77,7 +79,7 @@ func (s *Service) loadAs(sys context.Context, tx *ent.Client, p *ent.Placement) 
 		return nil, fmt.Errorf("load coordinators: %w", err)
 	}
 	// Only those holding the role act for the centre and hear about its placements.
-	l.coords = slices.DeleteFunc(l.coords, func(u *ent.User) bool { return !slices.Contains(u.Roles, viewer.RoleHostCoordinator) })
+	l.coords = slices.DeleteFunc(l.coords, func(u *ent.User) bool { return !access.HearsForCentre(u.Roles) })
 	if l.t, err = tx.User.Get(sys, p.TraineeID); err != nil {
 		return nil, fmt.Errorf("load trainee: %w", err)
 	}
@@ -109,7 +111,7 @@ func isOwner(ctx context.Context, p *ent.Placement) bool {
 
 func isHost(ctx context.Context, l *loaded) bool {
 	v := viewer.FromContext(ctx)
-	return v.HasRole(viewer.RoleHostCoordinator) && slices.ContainsFunc(l.coords, func(u *ent.User) bool { return string(u.ID) == v.UserID })
+	return access.ActsForCentre(v, programme.Among(l.coords))
 }
 
 func isStaff(ctx context.Context) bool {
@@ -201,8 +203,7 @@ func (s *Service) Decline(ctx context.Context, tx *ent.Client, id pulid.ID, reas
 	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why, briefly; the host reads it.", check.Path("reason"))
 	to, err := Next(l.p.Status, EventDecline, s.facts(l.p))
 	if err != nil {
-		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
-		errs = append(errs, refused...)
+		errs.AddRefusal(err, check.Path("id")...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -225,8 +226,7 @@ func (s *Service) Cancel(ctx context.Context, tx *ent.Client, id pulid.ID, reaso
 	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why; the trainee reads it.", check.Path("reason"))
 	to, err := Next(l.p.Status, EventCancel, s.facts(l.p))
 	if err != nil {
-		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
-		errs = append(errs, refused...)
+		errs.AddRefusal(err, check.Path("id")...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -322,8 +322,7 @@ func (s *Service) ProposeDates(ctx context.Context, tx *ent.Client, id pulid.ID,
 	_, refused := Next(l.p.Status, EventProposeDates, s.facts(l.p))
 	switch {
 	case refused != nil:
-		u, _ := apperr.AsUserErrors(apperr.OnField(refused, check.Path("id")...))
-		errs = append(errs, u...)
+		errs.AddRefusal(refused, check.Path("id")...)
 	case start.Validate() != nil:
 		errs.Add(apperr.CodeInvalid, "Give the first day as YYYY-MM-DD.", check.Path("startDate")...)
 	case start.Time().Weekday() != time.Monday:
@@ -408,8 +407,7 @@ func (s *Service) SubmitReport(ctx context.Context, tx *ent.Client, id pulid.ID,
 	var errs apperr.UserErrors
 	text = check.RequiredText(&errs, text, 10000, "The text", "Write the text.", check.Path("text"))
 	if _, err := Next(l.p.Status, EventReport, s.facts(l.p)); err != nil {
-		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
-		errs = append(errs, refused...)
+		errs.AddRefusal(err, check.Path("id")...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -636,18 +634,23 @@ func (s *Service) Maintain(ctx context.Context) (int, error) {
 			if err != nil {
 				return n, err
 			}
-			for _, u := range append([]*ent.User{l.t}, l.coords...) {
-				key := fmt.Sprintf("placement_reminder:%s:%s:%d:%s", p.ID, p.StartDate, days, u.ID)
-				day := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
-				err := s.inTx(sys, func(sys context.Context, tx *ent.Client) error {
-					return s.cfg.Notifier.Placement(sys, tx, notify.Recipient{Email: u.Email, Name: u.Name, Suppressed: u.Disabled}, notify.PlacementData{
+			day := func(d vocab.Date) string { return d.Time().Format("Monday 2 January 2006") }
+			// One transaction for the placement's reminders (the dedupe keys keep reruns quiet).
+			err = s.inTx(sys, func(sys context.Context, tx *ent.Client) error {
+				for _, u := range append([]*ent.User{l.t}, l.coords...) {
+					key := fmt.Sprintf("placement_reminder:%s:%s:%d:%s", p.ID, p.StartDate, days, u.ID)
+					err := s.cfg.Notifier.Placement(sys, tx, notify.Recipient{Email: u.Email, Name: u.Name, Suppressed: u.Disabled}, notify.PlacementData{
 						Kind: notify.PlacementReminder, Name: u.Name, ToTrainee: u.ID == l.t.ID, TraineeName: l.t.Name, CentreName: l.centre.Name,
 						City: l.centre.City, CallTitle: l.c.Title, Start: day(p.StartDate), End: day(p.EndDate), Days: days,
 					}, nil, key)
-				})
-				if err != nil {
-					return n, err
+					if err != nil {
+						return err
+					}
 				}
+				return nil
+			})
+			if err != nil {
+				return n, err
 			}
 		}
 	}

@@ -476,7 +476,7 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 			coming = append(coming, who)
 		}
 		for _, u := range centre.Edges.Coordinators {
-			if !slices.Contains(u.Roles, viewer.RoleHostCoordinator) {
+			if !access.HearsForCentre(u.Roles) {
 				continue // the role was revoked: the trainees' names are no longer theirs to read
 			}
 			emails = append(emails, notify.Batched[notify.MatchResultData]{
@@ -802,8 +802,7 @@ func (s *Service) SetOverride(ctx context.Context, tx *ent.Client, callID, appID
 	}
 	var errs apperr.UserErrors
 	if _, err := programme.NextCallStatus(c.Status, programme.CallSetOverride, programme.CallFactsOf(c, s.cfg.Now())); err != nil {
-		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("callId")...))
-		errs = append(errs, refused...)
+		errs.AddRefusal(err, check.Path("callId")...)
 	}
 	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why; the reason is shown with every run.", check.Path("reason"))
 	if matchoverride.KindValidator(kind) != nil {

@@ -308,8 +308,7 @@ func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Applic
 	var errs apperr.UserErrors
 	add := func(code apperr.UserCode, field, msg string) { errs.Add(code, msg, check.Path(field)...) }
 	if _, err := NextApplicationStatus(a.Status, ApplicationSubmit, s.applicationFacts(c)); err != nil {
-		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
-		errs = append(errs, refused...)
+		errs.AddRefusal(err, check.Path("id")...)
 		if a.Status != application.StatusDRAFT {
 			return errs, nil // nothing else matters
 		}
@@ -417,8 +416,7 @@ func (s *Service) Withdraw(ctx context.Context, tx *ent.Client, id pulid.ID, rea
 	reason = check.Text(&errs, reason, 1000, "The reason", check.Path("reason"))
 	to, err := NextApplicationStatus(a.Status, ApplicationWithdraw, s.applicationFacts(a.Edges.Call))
 	if err != nil {
-		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
-		errs = append(errs, refused...)
+		errs.AddRefusal(err, check.Path("id")...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -458,8 +456,7 @@ func (s *Service) DecideEligibility(ctx context.Context, tx *ent.Client, id puli
 	}
 	to, err := NextApplicationStatus(a.Status, ev, s.applicationFacts(a.Edges.Call))
 	if err != nil {
-		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
-		errs = append(errs, refused...)
+		errs.AddRefusal(err, check.Path("id")...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err

@@ -550,13 +550,7 @@ func AcceptingApplications(c *ent.Call, now time.Time) bool {
 }
 
 // zoneOf is the call's zone (UTC if it cannot be loaded, which validation prevents).
-func zoneOf(c *ent.Call) *time.Location {
-	loc, err := time.LoadLocation(c.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
+func zoneOf(c *ent.Call) *time.Location { return loadZone(c.TimeZone) }
 
 // LocalTime writes t in the call's zone.
 func LocalTime(c *ent.Call, t time.Time) string { return t.In(zoneOf(c)).Format(check.LocalLayout) }

@@ -5,18 +5,14 @@ import (
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
-	"entgo.io/ent/dialect/sql/sqljson"
-
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
-	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
-	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -119,9 +115,9 @@ func (s *Service) applyDeadline(ctx context.Context, tx *ent.Client, c *ent.Call
 	default:
 		return false, fmt.Errorf("not a deadline: %s", ev)
 	}
-	staff, err := tx.User.Query().Where(user.Disabled(false), hasRole(viewer.RoleStaff)).Order(user.ByID()).All(ctx)
+	staff, err := groups.ActiveStaff(ctx, tx)
 	if err != nil {
-		return false, fmt.Errorf("find staff: %w", err)
+		return false, err
 	}
 	for _, u := range staff {
 		d := data
@@ -132,11 +128,4 @@ func (s *Service) applyDeadline(ctx context.Context, tx *ent.Client, c *ent.Call
 		}
 	}
 	return true, nil
-}
-
-// hasRole is the predicate of users holding role r.
-func hasRole(r viewer.Role) predicate.User {
-	return predicate.User(func(s *sql.Selector) {
-		s.Where(sqljson.ValueContains(s.C(user.FieldRoles), string(r)))
-	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -83,4 +84,12 @@ func requireStaff(ctx context.Context) error {
 // notFound is the user error of an id that does not resolve for the caller.
 func notFound(what string, field []string) error {
 	return apperr.Invalid(apperr.CodeNotFound, "No such "+what+".", field...)
+}
+
+// Among returns whether a user id is one of users', for access.ActsForCentre and
+// access.CanActForCentre.
+func Among(users []*ent.User) func(userID string) bool {
+	return func(id string) bool {
+		return slices.ContainsFunc(users, func(u *ent.User) bool { return string(u.ID) == id })
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/db"
@@ -295,7 +296,7 @@ func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID,
 	if err != nil {
 		return nil, fmt.Errorf("load centre: %w", err)
 	}
-	if !v.IsStaff() && !v.IsSystem() && !(v.HasRole(viewer.RoleHostCoordinator) && slices.ContainsFunc(centre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID })) {
+	if !access.CanActForCentre(v, Among(centre.Edges.Coordinators)) {
 		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can rank its applicants")
 	}
 	// On PostgreSQL the call's row is locked, as a match run locks it, so a ranking never
@@ -309,8 +310,7 @@ func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID,
 	}
 	var errs apperr.UserErrors
 	if _, err := NextCallStatus(c.Status, CallRank, CallFactsOf(c, s.cfg.Now())); err != nil {
-		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("callId")...))
-		errs = append(errs, refused...)
+		errs.AddRefusal(err, check.Path("callId")...)
 	}
 	applicants, err := s.hostApplicants(sys, tx, c.ID, centre.ID)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/notify"
@@ -58,7 +59,7 @@ func (s *Service) ProposeSlot(ctx context.Context, tx *ent.Client, in ProposeSlo
 	if err != nil {
 		return nil, fmt.Errorf("load host centre %s: %w", in.HostCentreID, err)
 	}
-	if !v.IsStaff() && !v.IsSystem() && !(v.HasRole(viewer.RoleHostCoordinator) && slices.ContainsFunc(centre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID })) {
+	if !access.CanActForCentre(v, Among(centre.Edges.Coordinators)) {
 		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can offer its slots")
 	}
 	var errs apperr.UserErrors
@@ -70,8 +71,7 @@ func (s *Service) ProposeSlot(ctx context.Context, tx *ent.Client, in ProposeSlo
 		return nil, fmt.Errorf("load call %s: %w", in.CallID, err)
 	default:
 		if _, err := NextCallStatus(c.Status, CallOfferSlot, CallFactsOf(c, s.cfg.Now())); err != nil {
-			refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("callId")...))
-			errs = append(errs, refused...)
+			errs.AddRefusal(err, check.Path("callId")...)
 		}
 	}
 	if !centre.AcceptingObservers {
@@ -159,8 +159,7 @@ func (s *Service) decideSlot(ctx context.Context, tx *ent.Client, id pulid.ID, t
 		ev = SlotReject
 	}
 	if _, err := NextSlotStatus(slot.Status, ev, SlotFacts{CallStatus: slot.Edges.Call.Status}); err != nil {
-		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
-		errs = append(errs, refused...)
+		errs.AddRefusal(err, check.Path("id")...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -175,7 +174,7 @@ func (s *Service) decideSlot(ctx context.Context, tx *ent.Client, id pulid.ID, t
 		return nil, fmt.Errorf("coordinators of %s: %w", centre.ID, err)
 	}
 	for _, u := range coordinators {
-		if !slices.Contains(u.Roles, viewer.RoleHostCoordinator) {
+		if !access.HearsForCentre(u.Roles) {
 			continue // the role was revoked: the centre's news is no longer theirs
 		}
 		err := s.cfg.Notifier.SlotDecision(ctx, tx, notify.Recipient{Email: u.Email, Name: u.Name}, notify.SlotDecisionData{
@@ -206,7 +205,7 @@ func (s *Service) WithdrawSlot(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if err != nil {
 		return nil, fmt.Errorf("load slot %s: %w", id, err)
 	}
-	if !v.IsStaff() && !v.IsSystem() && !(v.HasRole(viewer.RoleHostCoordinator) && slices.ContainsFunc(slot.Edges.HostCentre.Edges.Coordinators, func(u *ent.User) bool { return string(u.ID) == v.UserID })) {
+	if !access.CanActForCentre(v, Among(slot.Edges.HostCentre.Edges.Coordinators)) {
 		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can withdraw its slots")
 	}
 	var errs apperr.UserErrors
@@ -219,8 +218,7 @@ func (s *Service) WithdrawSlot(ctx context.Context, tx *ent.Client, id pulid.ID,
 	}
 	to, err := NextSlotStatus(slot.Status, SlotWithdraw, SlotFacts{CallStatus: slot.Edges.Call.Status, Held: held})
 	if err != nil {
-		refused, _ := apperr.AsUserErrors(apperr.OnField(err, check.Path("id")...))
-		errs = append(errs, refused...)
+		errs.AddRefusal(err, check.Path("id")...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
