@@ -14,6 +14,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/testkit"
+	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
 // actors are the columns of the table, in testkit.World.Actors order.
@@ -179,4 +180,28 @@ func rolledBack(t *testing.T, s *testkit.Services, ctx context.Context, write fu
 	tx := ent.TxFromContext(txCtx)
 	defer tx.Rollback() //nolint:errcheck // the point
 	return write(txCtx, tx.Client())
+}
+
+// TestForFactsReadsButNeverWrites: the read-only system viewer of viewer.ForFacts sees
+// every row (a rule's facts), and every write through it is refused, so a write always
+// carries the person acting.
+func TestForFactsReadsButNeverWrites(t *testing.T) {
+	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
+		w := testkit.NewWorld(t, s)
+		facts := viewer.ForFacts(s.As(w.Trainee))
+		if v := viewer.FromContext(facts); !v.IsSystem() || !v.ReadOnly || v.OnBehalfOf != string(w.Trainee.ID) {
+			t.Fatalf("ForFacts viewer = %+v", v)
+		}
+		n, err := s.DB.Client.User.Query().Count(facts)
+		if err != nil || n < len(actors)-1 {
+			t.Fatalf("ForFacts read %d users, err %v; want every user", n, err)
+		}
+		err = s.DB.Client.User.UpdateOneID(w.Trainee.ID).SetName("Changed").Exec(facts)
+		if err == nil {
+			t.Fatal("a write through ForFacts succeeded")
+		}
+		if got, _ := s.DB.Client.User.Get(s.System(), w.Trainee.ID); got.Name == "Changed" {
+			t.Fatal("the refused write changed the row")
+		}
+	})
 }

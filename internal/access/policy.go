@@ -29,13 +29,28 @@ func Policy(q privacy.QueryPolicy, m privacy.MutationPolicy) ent.Policy {
 	return privacy.Policy{Query: q, Mutation: m}
 }
 
-// AllowSystem allows background work acting as the explicit system viewer.
-var AllowSystem = privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+// AllowSystem allows background work acting as the explicit system viewer, and the
+// read-only system viewer of viewer.ForFacts to read; it refuses the latter's writes.
+var AllowSystem privacy.QueryMutationRule = systemRule{}
+
+type systemRule struct{}
+
+func (systemRule) EvalQuery(ctx context.Context, _ ent.Query) error {
 	if viewer.FromContext(ctx).IsSystem() {
 		return privacy.Allow
 	}
 	return privacy.Skip
-})
+}
+
+func (systemRule) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	switch v := viewer.FromContext(ctx); {
+	case v.IsSystem() && v.ReadOnly:
+		return privacy.Denyf("%s: a read-only system viewer (viewer.ForFacts) cannot write; write as the person acting", m.Type())
+	case v.IsSystem():
+		return privacy.Allow
+	}
+	return privacy.Skip
+}
 
 // AllowStaff allows coalition staff.
 var AllowStaff = privacy.ContextQueryMutationRule(func(ctx context.Context) error {
