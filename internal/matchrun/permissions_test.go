@@ -44,13 +44,19 @@ func TestMatchRunOperationsByRole(t *testing.T) {
 				return err
 			}},
 			{"runs", func(ctx context.Context, _ *ent.Client) error { _, err := s.MatchRuns.Runs(ctx, r.Call); return err }},
-			{"overrides", func(ctx context.Context, _ *ent.Client) error { _, err := s.MatchRuns.Overrides(ctx, r.Call); return err }},
+			{"overrides", func(ctx context.Context, _ *ent.Client) error {
+				_, err := s.MatchRuns.Overrides(ctx, r.Call)
+				return err
+			}},
 			{"stats", func(ctx context.Context, _ *ent.Client) error { _, err := s.MatchRuns.StatsOf(ctx, run); return err }},
 			{"explain", func(ctx context.Context, _ *ent.Client) error {
 				_, err := s.MatchRuns.Explain(ctx, run, r.Marek.ID)
 				return err
 			}},
-			{"compare", func(ctx context.Context, _ *ent.Client) error { _, err := s.MatchRuns.Compare(ctx, run.ID, run.ID); return err }},
+			{"compare", func(ctx context.Context, _ *ent.Client) error {
+				_, err := s.MatchRuns.Compare(ctx, run.ID, run.ID)
+				return err
+			}},
 		}
 		want := map[string]string{
 			"anonymous": "UNAUTHENTICATED", "trainee": "FORBIDDEN", "other trainee": "FORBIDDEN", "host": "FORBIDDEN",
