@@ -294,6 +294,9 @@ func (s *Service) StartRun(ctx context.Context, tx *ent.Client, callID pulid.ID,
 	return run, nil
 }
 
+// runWithoutInput are a run's columns but its input.
+var runWithoutInput = slices.DeleteFunc(slices.Clone(matchrun.Columns), func(c string) bool { return c == matchrun.FieldInput })
+
 // Publish publishes a real run: the call becomes MATCHED, every assignment becomes an
 // OFFERED placement with the slot's dates and a response deadline (the call's window,
 // weekends not counted), and in the same transaction the trainees get their offers, the
@@ -305,7 +308,9 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
-	run, err := tx.MatchRun.Get(ctx, runID)
+	// Without its input (a large JSON): once the hashes match, the input frozen now is the
+	// run's.
+	run, err := tx.MatchRun.Query().Where(matchrun.ID(runID)).Select(runWithoutInput...).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apperr.Invalid(apperr.CodeNotFound, "No such run.", check.Path("id")...)
 	}
@@ -328,6 +333,7 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 	if _, err := NextRunState(RunStateOf(run), RunPublish, facts); err != nil {
 		return nil, apperr.OnField(err, check.Path("id")...)
 	}
+	run.Input = f.instance // the same input: its hash is the run's
 	matched, err := programme.NextCallStatus(c.Status, programme.CallPublishMatch, programme.CallFactsOf(c, s.cfg.Now()))
 	if err != nil {
 		return nil, apperr.OnField(err, check.Path("id")...)
@@ -457,22 +463,8 @@ func (s *Service) offer(ctx context.Context, tx *ent.Client, c *ent.Call, run *e
 			})
 		}
 	}
-	// A placement row binds about 20 values: 1,000 rows per INSERT stay below both
-	// dialects' limits on bound parameters.
-	// As the staff member publishing: their audit rows are recorded in bulk too.
-	err = audit.Bulk(ctx, tx, s.cfg.Now(), func(ctx context.Context) error {
-		for b := 0; b < len(creates); b += 1000 {
-			if err := tx.Placement.CreateBulk(creates[b:min(b+1000, len(creates))]...).Exec(ctx); err != nil {
-				return fmt.Errorf("create placements: %w", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	// Each offer's Accept and Decline buttons: sign-in links issued in bulk after the
-	// placements they name exist.
+	// Each offer's Accept and Decline buttons: sign-in links issued in bulk, naming the
+	// placements' ids made above (the rows are written in this transaction below).
 	urls, err := s.cfg.Links.IssueIntentLinks(ctx, tx, links)
 	if err != nil {
 		return fmt.Errorf("issue offer links: %w", err)
@@ -508,7 +500,36 @@ func (s *Service) offer(ctx context.Context, tx *ent.Client, c *ent.Call, run *e
 			Key:  "match_unmatched:" + aid + ":" + string(run.ID),
 		})
 	}
-	return s.cfg.Notifier.MatchResults(ctx, tx, emails)
+	// Rendering the emails is pure CPU: it runs while the placements and their audit rows
+	// are written, and the rendered emails are queued once both are done.
+	type prepared struct {
+		p   *notify.Prepared
+		err error
+	}
+	rendered := make(chan prepared, 1)
+	go func() {
+		p, err := s.cfg.Notifier.PrepareMatchResults(emails)
+		rendered <- prepared{p, err}
+	}()
+	// As the staff member publishing: their audit rows are recorded in bulk too. A
+	// placement row binds about 20 values: 1,000 rows per INSERT stay below both
+	// dialects' limits on bound parameters.
+	err = audit.Bulk(ctx, tx, s.cfg.Now(), func(ctx context.Context) error {
+		for b := 0; b < len(creates); b += 1000 {
+			if err := tx.Placement.CreateBulk(creates[b:min(b+1000, len(creates))]...).Exec(ctx); err != nil {
+				return fmt.Errorf("create placements: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r := <-rendered
+	if r.err != nil {
+		return r.err
+	}
+	return s.cfg.Notifier.QueuePrepared(ctx, tx, r.p)
 }
 
 // Reason is why an application did not get a slot it listed, with the slot's name.
