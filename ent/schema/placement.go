@@ -80,8 +80,9 @@ func (Placement) Annotations() []schema.Annotation {
 // Policy of Placement: the trainee their own, the host centre's coordinators theirs, staff
 // all (access.FilterVisiblePlacements). The same parties update them
 // (access.AllowPlacementParties: narrowed to their own rows; which change each may make is
-// the placement service's); placements are created by publishing a match and by the
-// waiting-list job (staff, system).
+// the named rule of internal/access/placements.go the service checks: CanAnswerOffer,
+// CanConfirmPlacement, …); placements are created by publishing a match (as the staff
+// member who publishes) and by the waiting-list job (system).
 func (Placement) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisiblePlacements),
