@@ -87,7 +87,7 @@ func (Application) Annotations() []schema.Annotation {
 func (Application) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterOwnApplications),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowOwnApplicationWrite),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanRunCalls), access.AllowOwnApplicationWrite),
 	)
 }
 
@@ -135,7 +135,7 @@ func (ApplicationChoice) Annotations() []schema.Annotation {
 func (ApplicationChoice) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterByOwnApplication),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowByOwnApplication),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanRunCalls), access.AllowByOwnApplication),
 	)
 }
 
@@ -188,7 +188,7 @@ func (Document) Annotations() []schema.Annotation {
 func (Document) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisibleDocuments),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowByOwnApplication),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanRunCalls), access.AllowByOwnApplication),
 	)
 }
 
@@ -239,6 +239,6 @@ func (RefereeRequest) Annotations() []schema.Annotation {
 func (RefereeRequest) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterByOwnApplication),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowByOwnApplication),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanRunCalls), access.AllowByOwnApplication),
 	)
 }
