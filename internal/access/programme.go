@@ -286,4 +286,3 @@ func hostVisibleApplication(v viewer.Viewer) entql.P {
 		entql.HasEdgeWith("choices", coordinatedBy(v)),
 	)
 }
-
