@@ -286,3 +286,57 @@ func hostVisibleApplication(v viewer.Viewer) entql.P {
 		entql.HasEdgeWith("choices", coordinatedBy(v)),
 	)
 }
+
+// refereeLinkKey carries the referee request whose upload link the caller presented.
+type refereeLinkKey struct{}
+
+// WithRefereeLink returns ctx carrying the proof that its caller holds the upload link of
+// the referee request requestID: the programme service puts it there once it has found the
+// request by the hash of the link's secret (the referee's only credential, whoever is
+// signed in) and the transition table has allowed the upload. AllowRefereeLetter grants
+// exactly that upload, so the letter is written as the link's holder, not as the system.
+func WithRefereeLink(ctx context.Context, requestID string) context.Context {
+	return context.WithValue(ctx, refereeLinkKey{}, requestID)
+}
+
+// AllowRefereeLetter lets the holder of a referee link (WithRefereeLink) write what the
+// link is for and nothing else: mark its own request received (an update of received_at
+// narrowed to that request) and create a REFEREE_LETTER document for that request. Any
+// other write of a RefereeRequest or Document with a link in the context is refused; a
+// context without one skips. It comes before the rules of the trainee, who may hold the
+// link to their own request.
+var AllowRefereeLetter = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+	id, _ := ctx.Value(refereeLinkKey{}).(string)
+	if id == "" {
+		return privacy.Skip
+	}
+	switch {
+	case m.Type() == "RefereeRequest" && m.Op().Is(ent.OpUpdate|ent.OpUpdateOne):
+		for _, name := range m.Fields() {
+			if name != "received_at" && name != "updated_at" {
+				return privacy.Denyf("a referee link only marks its request received")
+			}
+		}
+		f, ok := filterOf(m)
+		if !ok {
+			return privacy.Denyf("mutation %T cannot be filtered", m)
+		}
+		f.Where(entql.FieldEQ("id", id))
+		return privacy.Allow
+	case m.Type() == "Document" && m.Op().Is(ent.OpCreate):
+		req, _ := m.Field("referee_request_id")
+		kind, _ := m.Field("kind")
+		if stringOf(req) == id && stringOf(kind) == "REFEREE_LETTER" {
+			return privacy.Allow
+		}
+	}
+	return privacy.Denyf("a referee link uploads only its own letter")
+})
+
+// stringOf is v's value when it is of a string kind ("" otherwise).
+func stringOf(v any) string {
+	if s := reflect.ValueOf(v); s.IsValid() && s.Kind() == reflect.String {
+		return s.String()
+	}
+	return ""
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
-	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
@@ -22,6 +21,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/docstore"
@@ -710,34 +710,29 @@ type RefereeView struct {
 	Problem string
 }
 
-// Problems of a referee link.
-var (
-	errRefereeLink = errors.New("This link is not valid. Check that you copied all of it, or ask the trainee to send a new request.")
-	errRefereeUsed = errors.New("Your letter has been received already. Thank you.")
-	errRefereeOld  = errors.New("This link has expired. Ask the trainee to send a new request.")
-	errRefereeLate = errors.New("The call's deadline has passed, so letters can no longer be uploaded.")
-)
+// errRefereeLink is the problem of a link that names no request.
+var errRefereeLink = errors.New("This link is not valid. Check that you copied all of it, or ask the trainee to send a new request.")
 
-// refereeRequest finds the request of a link and says why it cannot be used.
+// refereeRequest finds the request a link names and decides the upload with the transition
+// table (NextRefereeStatus): errRefereeLink for a link that names no request, the table's
+// refusal (with the request) for one that cannot be used now. The request is read as a
+// fact (viewer.ForFacts): the link's secret is the referee's only credential, and what the
+// upload page shows of it (the referee's and the trainee's names, the call's title) is
+// what the referee's email already said.
 func (s *Service) refereeRequest(ctx context.Context, client *ent.Client, secret string) (*ent.RefereeRequest, error) {
 	if !auth.PlausibleSecret(secret, refereePrefix) {
 		return nil, errRefereeLink
 	}
 	r, err := client.RefereeRequest.Query().Where(refereerequest.TokenHash(auth.HashSecret(secret))).
-		WithApplication(func(q *ent.ApplicationQuery) { q.WithCall().WithTrainee() }).Only(ctx)
+		WithApplication(func(q *ent.ApplicationQuery) { q.WithCall().WithTrainee() }).Only(viewer.ForFacts(ctx))
 	if ent.IsNotFound(err) {
 		return nil, errRefereeLink
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load referee request: %w", err)
 	}
-	switch c := r.Edges.Application.Edges.Call; {
-	case r.ReceivedAt != nil:
-		return r, errRefereeUsed
-	case !s.cfg.Now().Before(r.ExpiresAt):
-		return r, errRefereeOld
-	case !s.cfg.Now().Before(c.ClosesAt) || c.Status != call.StatusOPEN:
-		return r, errRefereeLate
+	if _, err := NextRefereeStatus(RefereeStatusOf(r), RefereeUpload, RefereeFactsOf(r, r.Edges.Application.Edges.Call, s.cfg.Now())); err != nil {
+		return r, err
 	}
 	return r, nil
 }
@@ -745,15 +740,18 @@ func (s *Service) refereeRequest(ctx context.Context, client *ent.Client, secret
 // DescribeRefereeLink says what the upload page of a link shows. Only internal errors are
 // returned; an unusable link is a RefereeView with a Problem.
 func (s *Service) DescribeRefereeLink(ctx context.Context, secret string) (RefereeView, error) {
-	sys := viewer.NewSystemContext(ctx)
-	r, err := s.refereeRequest(sys, s.cfg.Client, secret)
+	r, err := s.refereeRequest(ctx, s.cfg.Client, secret)
 	var v RefereeView
 	if r != nil {
 		v = RefereeView{RefereeName: r.RefereeName, TraineeName: r.Edges.Application.Edges.Trainee.Name, CallTitle: r.Edges.Application.Edges.Call.Title}
 	}
+	if ue, ok := apperr.AsUserErrors(err); ok && len(ue) > 0 {
+		v.Problem = ue[0].Message
+		return v, nil
+	}
 	switch {
 	case err == nil:
-	case errors.Is(err, errRefereeLink), errors.Is(err, errRefereeUsed), errors.Is(err, errRefereeOld), errors.Is(err, errRefereeLate):
+	case errors.Is(err, errRefereeLink):
 		v.Problem = err.Error()
 	default:
 		return v, err
@@ -763,42 +761,47 @@ func (s *Service) DescribeRefereeLink(ctx context.Context, secret string) (Refer
 
 // ReceiveRefereeLetter stores the letter uploaded through a referee link, once: the link is
 // used up in the same transaction (a conditional update, so two uploads at once store one
-// letter), and the trainee is told a letter arrived (not its content). User errors:
-// INVALID for an unknown link, ALREADY_USED, EXPIRED (the link, or the call's deadline),
-// INVALID (not a PDF), TOO_LONG, REQUIRED (empty file).
+// letter), and the trainee is told a letter arrived (not its content). The writes are made
+// as the link's holder (access.WithRefereeLink: this request's receipt and letter, nothing
+// else), and the audit trail records the letter's arrival with the referee's address. User
+// errors: INVALID for an unknown link, ALREADY_USED, EXPIRED (the link, or the call's
+// deadline), INVALID (not a PDF), TOO_LONG, REQUIRED (empty file).
 func (s *Service) ReceiveRefereeLetter(ctx context.Context, tx *ent.Client, secret, filename string, body io.Reader) error {
-	sys := viewer.NewSystemContext(ctx)
-	r, err := s.refereeRequest(sys, tx, secret)
+	r, err := s.refereeRequest(ctx, tx, secret)
 	switch {
 	case errors.Is(err, errRefereeLink):
 		return apperr.Invalid(apperr.CodeInvalid, err.Error(), "token")
-	case errors.Is(err, errRefereeUsed):
-		return apperr.Invalid(apperr.CodeAlreadyUsed, err.Error(), "token")
-	case errors.Is(err, errRefereeOld), errors.Is(err, errRefereeLate):
-		return apperr.Invalid(apperr.CodeExpired, err.Error(), "token")
 	case err != nil:
-		return err
+		return apperr.OnField(err, "token")
 	}
 	b, err := s.storeDocument(ctx, body, []string{"file"})
 	if err != nil {
 		return err
 	}
+	holder := access.WithRefereeLink(ctx, string(r.ID))
 	now := s.cfg.Now().UTC()
-	n, err := tx.RefereeRequest.Update().Where(refereerequest.ID(r.ID), refereerequest.ReceivedAtIsNil()).SetReceivedAt(now).Save(sys)
+	n, err := tx.RefereeRequest.Update().Where(refereerequest.ID(r.ID), refereerequest.ReceivedAtIsNil()).SetReceivedAt(now).Save(holder)
 	if err != nil {
 		return fmt.Errorf("use referee link: %w", err)
 	}
 	if n == 0 {
-		return apperr.Invalid(apperr.CodeAlreadyUsed, errRefereeUsed.Error(), "token")
+		return apperr.Invalid(apperr.CodeAlreadyUsed, refereeUsedText, "token")
 	}
 	a := r.Edges.Application
-	_, err = tx.Document.Create().SetApplicationID(a.ID).SetKind(vocab.DocumentRefereeLetter).SetFilename(cleanFilename(filename)).
-		SetSha256(b.SHA256).SetSize(b.Size).SetRefereeRequestID(r.ID).Save(sys)
+	d, err := tx.Document.Create().SetApplicationID(a.ID).SetKind(vocab.DocumentRefereeLetter).SetFilename(cleanFilename(filename)).
+		SetSha256(b.SHA256).SetSize(b.Size).SetRefereeRequestID(r.ID).Save(holder)
 	if err != nil {
 		return fmt.Errorf("save referee letter: %w", err)
 	}
+	err = audit.Record(holder, tx, now, audit.Event{
+		Action: "referee_request.letter_received", ObjectType: "RefereeRequest", ObjectID: string(r.ID),
+		Details: map[string]any{"referee_email": r.RefereeEmail, "document_id": string(d.ID)},
+	})
+	if err != nil {
+		return err
+	}
 	t := a.Edges.Trainee
-	return s.cfg.Notifier.RefereeLetterReceived(sys, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.RefereeLetterData{
+	return s.cfg.Notifier.RefereeLetterReceived(holder, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.RefereeLetterData{
 		Name: t.Name, RefereeName: r.RefereeName, CallTitle: a.Edges.Call.Title,
 	}, "referee_letter:"+string(r.ID))
 }

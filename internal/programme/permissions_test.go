@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
+	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/document"
@@ -23,6 +24,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 )
@@ -356,5 +358,38 @@ func TestRefereeLinkIsTheOnlyCredential(t *testing.T) {
 			{"receiveRefereeLetter (with the link)", upload(m[1]), all("ok")},
 			{"receiveRefereeLetter (a made-up link)", upload("rl_" + m[1][len(m[1])-20:]), all("INVALID")},
 		})
+
+		// The link's holder writes as themself: the letter and the receipt, recorded in the
+		// audit trail with the referee's address; a second upload finds the link used.
+		testkit.MustDo(t, s, s.Anonymous(), upload(m[1]))
+		if got := testkit.Outcome(s.Do(s.Anonymous(), upload(m[1]))); got != "ALREADY_USED" {
+			t.Errorf("a second upload: %s, want ALREADY_USED", got)
+		}
+		ev, err := s.DB.Client.AuditEvent.Query().Where(auditevent.Action("referee_request.letter_received")).Only(s.System())
+		if err != nil {
+			t.Fatalf("the letter's arrival in the audit trail: %v", err)
+		}
+		if ev.Details["referee_email"] != "jana.dvorakova@fnbrno.example.cz" {
+			t.Errorf("audit details %v, want the referee's address", ev.Details)
+		}
+		// The link grants that letter only: nothing else of the request, no other document.
+		req, err := s.DB.Client.RefereeRequest.Query().Only(s.System())
+		if err != nil {
+			t.Fatal(err)
+		}
+		holder := access.WithRefereeLink(s.Anonymous(), string(req.ID))
+		err = s.Do(holder, func(ctx context.Context, tx *ent.Client) error {
+			return tx.RefereeRequest.UpdateOneID(req.ID).SetExpiresAt(req.ExpiresAt.AddDate(1, 0, 0)).Exec(ctx)
+		})
+		if got := testkit.Outcome(err); got != "INTERNAL" || !strings.Contains(err.Error(), "referee link") {
+			t.Errorf("extend the link with the link: %v, want a privacy denial", err)
+		}
+		err = s.Do(holder, func(ctx context.Context, tx *ent.Client) error {
+			return tx.Document.Create().SetApplicationID(marek.ID).SetKind(vocab.DocumentCV).SetFilename("cv.pdf").
+				SetSha256(strings.Repeat("0", 64)).SetSize(1).Exec(ctx)
+		})
+		if err == nil || !strings.Contains(err.Error(), "referee link") {
+			t.Errorf("upload a CV with the link: %v, want a privacy denial", err)
+		}
 	})
 }
