@@ -12,8 +12,8 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
-	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
+	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
