@@ -25,6 +25,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/access"
+	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 )
@@ -79,6 +80,15 @@ func checkTable(t *testing.T, s *testkit.Services, w *testkit.World, table []per
 			}
 		}
 	}
+}
+
+// visible turns a read's answer into an outcome: NOT_FOUND when the caller sees none of it
+// (the read policies filter rather than refuse), "ok" otherwise.
+func visible(n int, err error) error {
+	if err == nil && n == 0 {
+		return apperr.New(apperr.NotFound, "nothing visible")
+	}
+	return err
 }
 
 // tryAndRollBack runs fn as ctx's viewer in a transaction opened like /graphql's, and rolls
@@ -140,7 +150,9 @@ func snapshot(t *testing.T, s *testkit.Services, client *ent.Client) [][]byte {
 }
 
 // TestProgrammePermissionTable is the programme's permission table: every operation on
-// calls, slots, applications, documents, referee requests, host rankings and the export ×
+// calls, slots, applications, documents, referee requests, host rankings and the export
+// (and the reads the services answer themselves: a document's file, a draft's choices, a
+// centre's ranking; "(read)", NOT_FOUND where the caller sees none) ×
 // every kind of caller (anonymous, the trainee, another trainee, the coordinator of centre
 // A, the coordinator of centre B, a former coordinator of A whose role was revoked, staff)
 // → the answer, and nothing written on a refusal. Reviews have their own table.
@@ -166,6 +178,8 @@ func TestProgrammePermissionTable(t *testing.T) {
 		staffNotNow := refused(map[string]string{"staff": "INVALID_STATE"})
 		centreA := refused(map[string]string{"host": "ok", "staff": "ok"})
 		marekOnly := refused(map[string]string{"trainee": "ok", "other trainee": "NOT_FOUND"})
+		marekAndStaffSee := map[string]string{"anonymous": "NOT_FOUND", "trainee": "ok", "other trainee": "NOT_FOUND",
+			"host": "NOT_FOUND", "other host": "NOT_FOUND", "former host": "NOT_FOUND", "staff": "ok"}
 		checkTable(t, s, w, []permission{
 			{"createCall", func(ctx context.Context, tx *ent.Client) error {
 				_, err := s.Programme.CreateCall(ctx, tx, testkit.PilotCall())
@@ -250,6 +264,17 @@ func TestProgrammePermissionTable(t *testing.T) {
 				_, err := s.Programme.DecideEligibility(ctx, tx, marek.ID, true, "")
 				return err
 			}, staffNotNow},
+			{readOnly + "openDocument (Marek's CV)", func(ctx context.Context, _ *ent.Client) error {
+				_, f, err := s.Programme.OpenDocument(ctx, cv.ID)
+				if f != nil {
+					_ = f.Close()
+				}
+				return err
+			}, marekAndStaffSee},
+			{readOnly + "hostChoices (Marek's draft)", func(ctx context.Context, tx *ent.Client) error {
+				hs, err := s.Programme.HostChoices(ctx, tx, marek.ID)
+				return visible(len(hs), err)
+			}, marekAndStaffSee},
 			{readOnly + "applicationsCSV (the open call)", func(ctx context.Context, _ *ent.Client) error {
 				_, err := s.Programme.ApplicationsCSV(ctx, o.Call)
 				return err
@@ -302,6 +327,11 @@ func TestProgrammePermissionTableAfterTheDeadline(t *testing.T) {
 			}, refused(map[string]string{"staff": "INVALID_STATE"})},
 			{"submitHostRanking (centre A ranks Marek first)", rank(r.Marek, r.Ioana),
 				refused(map[string]string{"host": "ok", "staff": "ok"})},
+			{readOnly + "hostRankingOf (centre A's)", func(ctx context.Context, tx *ent.Client) error {
+				apps, err := s.Programme.HostRankingOf(ctx, tx, r.Call.ID, w.CentreA.ID)
+				return visible(len(apps), err)
+			}, map[string]string{"anonymous": "NOT_FOUND", "trainee": "NOT_FOUND", "other trainee": "NOT_FOUND",
+				"host": "ok", "other host": "NOT_FOUND", "former host": "NOT_FOUND", "staff": "ok"}},
 			{"withdraw (Marek's eligible application)", func(ctx context.Context, tx *ent.Client) error {
 				_, err := s.Programme.Withdraw(ctx, tx, r.Marek.ID, "I have a place elsewhere.")
 				return err
