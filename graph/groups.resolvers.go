@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"entgo.io/contrib/entgql"
+
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
@@ -80,5 +81,7 @@ func (r *workingGroupResolver) PurposeHTML(ctx context.Context, obj *ent.Working
 
 // Chair is the resolver for the chair field.
 func (r *workingGroupResolver) Chair(ctx context.Context, obj *ent.WorkingGroup) (*ent.Membership, error) {
-	return r.Groups.Chair(ctx, obj, today(ctx))
+	return batched(ctx, obj, func(ctx context.Context, gs []*ent.WorkingGroup) ([]*ent.Membership, error) {
+		return r.Groups.Chairs(ctx, gs, today(ctx))
+	})
 }

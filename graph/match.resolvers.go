@@ -16,7 +16,7 @@ import (
 
 // Outcome is the resolver for the outcome field.
 func (r *applicationResolver) Outcome(ctx context.Context, obj *ent.Application) (*model.MatchOutcome, error) {
-	o, err := r.Placements.OutcomeOf(ctx, obj)
+	o, err := batched(ctx, obj, r.Placements.OutcomesOf)
 	if err != nil || o == nil {
 		return nil, err
 	}
@@ -30,12 +30,12 @@ func (r *applicationResolver) Outcome(ctx context.Context, obj *ent.Application)
 
 // MatchRuns is the resolver for the matchRuns field.
 func (r *callResolver) MatchRuns(ctx context.Context, obj *ent.Call) ([]*ent.MatchRun, error) {
-	return r.Placements.Runs(ctx, obj)
+	return batched(ctx, obj, r.Placements.RunsOf)
 }
 
 // MatchOverrides is the resolver for the matchOverrides field.
 func (r *callResolver) MatchOverrides(ctx context.Context, obj *ent.Call) ([]*ent.MatchOverride, error) {
-	return r.Placements.Overrides(ctx, obj)
+	return batched(ctx, obj, r.Placements.OverridesOf)
 }
 
 // Stats is the resolver for the stats field.
