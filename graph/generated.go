@@ -16,9 +16,6 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
-	gqlparser "github.com/vektah/gqlparser/v2"
-	"github.com/vektah/gqlparser/v2/ast"
-
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
@@ -32,6 +29,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/graph/model"
 	"github.com/gocart-coalition/coalition/internal/viewer"
+	gqlparser "github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // region    ***************************** api!.gotpl *****************************
