@@ -8,6 +8,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -90,7 +91,8 @@ func TestBatchedApplicationFields(t *testing.T) {
 			outcome { placement { id status } explanation { code message slot { id hostCentre { name } } } } } } } } } }`
 		const compareQ = `query($a: ID!, $b: ID!) { compareMatchRuns(a: $a, b: $b) { application { id trainee { name } } fromSlot { id } toSlot { id } } }`
 		const explainQ = `query($id: ID!, $app: ID!) { node(id: $id) { ... on MatchRun { explanation(applicationId: $app) { code message rankedHigher slot { id hostCentre { name } } } } } }`
-		type measured struct{ apps, compare, explain int64 }
+		const evalQ = `query($id: ID!) { node(id: $id) { ... on Call { placements(first: 100) { edges { node { id evaluation } } } } } }`
+		type measured struct{ apps, compare, explain, eval int64 }
 		measure := func(nApps, nSlots int) measured {
 			f := seedMatch(t, e, nApps, nSlots)
 			dry := func() string {
@@ -159,12 +161,29 @@ func TestBatchedApplicationFields(t *testing.T) {
 				t.Fatalf("no moves between the runs of %d×%d", nApps, nSlots)
 			}
 			m.explain, _ = counted(t, e, f.staff, explainQ, map[string]any{"id": a, "app": unplaced}, nil)
+			// A host coordinator reads their centre's placements with the evaluations.
+			p := e.DB.Client.Placement.Query().Where(placement.CallID(f.call)).FirstX(ctx)
+			coord := e.DB.Client.HostCentre.GetX(ctx, p.HostCentreID).QueryCoordinators().FirstX(ctx)
+			host := e.SignIn(coord.Email)
+			host.MustDo(`{ me { id } }`, nil, nil) // warm up (last_used_at)
+			var ps struct {
+				Node struct {
+					Placements struct {
+						Edges []struct{ Node struct{ Evaluation *string } }
+					}
+				}
+			}
+			m.eval, _ = counted(t, e, host, evalQ, map[string]any{"id": f.call}, &ps)
+			if len(ps.Node.Placements.Edges) < 2 || ps.Node.Placements.Edges[0].Node.Evaluation == nil {
+				t.Fatalf("the coordinator reads %+v", ps)
+			}
 			return m
 		}
 		small, large := measure(20, 4), measure(60, 12)
 		sameStatements(t, "Application.hostChoices, missing, outcome", small.apps, large.apps)
 		sameStatements(t, "compareMatchRuns", small.compare, large.compare)
 		sameStatements(t, "MatchRun.explanation", small.explain, large.explain)
+		sameStatements(t, "Placement.evaluation", small.eval, large.eval)
 	})
 }
 

@@ -432,19 +432,43 @@ func (s *Service) Report(ctx context.Context, p *ent.Placement) *string {
 // Evaluation returns the host's evaluation to the centre's coordinators and staff; nil to
 // anyone else.
 func (s *Service) Evaluation(ctx context.Context, p *ent.Placement) (*string, error) {
+	out, err := s.Evaluations(ctx, []*ent.Placement{p})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// Evaluations is Evaluation for several placements (one per placement, in order), in at
+// most one statement: the centres the caller coordinates.
+func (s *Service) Evaluations(ctx context.Context, ps []*ent.Placement) ([]*string, error) {
+	out := make([]*string, len(ps))
 	if isStaff(ctx) {
-		return &p.Evaluation, nil
+		for i, p := range ps {
+			out[i] = &p.Evaluation
+		}
+		return out, nil
 	}
 	v := viewer.FromContext(ctx)
 	if v.Kind != viewer.User || !v.HasRole(viewer.RoleHostCoordinator) {
-		return nil, nil
+		return out, nil
+	}
+	centres := make([]pulid.ID, 0, len(ps))
+	for _, p := range ps {
+		centres = append(centres, p.HostCentreID)
 	}
 	sys := viewer.NewSystemContext(ctx)
-	mine, err := s.cfg.Client.User.Query().Where(user.ID(pulid.ID(v.UserID)), user.HasCoordinatedCentresWith(hostcentre.ID(p.HostCentreID))).Exist(sys)
-	if err != nil || !mine {
+	mine, err := s.cfg.Client.HostCentre.Query().
+		Where(hostcentre.IDIn(centres...), hostcentre.HasCoordinatorsWith(user.ID(pulid.ID(v.UserID)))).IDs(sys)
+	if err != nil {
 		return nil, err
 	}
-	return &p.Evaluation, nil
+	for i, p := range ps {
+		if slices.Contains(mine, p.HostCentreID) {
+			out[i] = &p.Evaluation
+		}
+	}
+	return out, nil
 }
 
 // event is a placement's calendar entry: all day, from its first day to the day after its
