@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -21,7 +23,8 @@ import (
 // The siblings are found in the answer already resolved: gqlgen keeps the list's value in
 // its field context (FieldContext.Result) before it resolves the fields of its elements,
 // so a resolver reads the objects of the same type in the nearest enclosing list, either
-// as its elements or as the nodes of its edges. Unlike a time-window dataloader this is
+// as its elements or as the nodes of its edges, or, for an object a batch loaded for that
+// list (a person's latest declaration), in that batch's results. Unlike a time-window dataloader this is
 // deterministic (the statement count of a request never depends on scheduling), and
 // unlike gqlgen's own batch resolvers (@goField(batch: true)) it also batches the nodes
 // of a connection's edges. A field resolved outside a list, or for an object not found
@@ -91,9 +94,30 @@ func batched[P, R any](ctx context.Context, obj *P, load func(ctx context.Contex
 	b.mu.Unlock()
 	if !running {
 		parents := siblings[P](list.Result)
+		if !slices.Contains(parents, obj) {
+			// obj was itself loaded by a batch for this list (User.latestDeclaration for
+			// ConflictOfInterestDeclaration.current): its siblings are that batch's results.
+			if i := strings.LastIndexByte(path, '.'); i > 0 {
+				b.mu.Lock()
+				prev := b.m[batchKey{list: list, path: path[:i]}]
+				b.mu.Unlock()
+				if prev != nil {
+					<-prev.done
+					parents = siblings[P](prev.results)
+				}
+			}
+		}
 		call.parents = parents
-		call.results, call.err = load(ctx, parents)
-		close(call.done)
+		func() {
+			defer close(call.done) // even on a panic: the siblings waiting get an error
+			defer func() {
+				if r := recover(); r != nil {
+					call.err = fmt.Errorf("batched load panicked: %v", r)
+					panic(r)
+				}
+			}()
+			call.results, call.err = load(ctx, parents)
+		}()
 	} else {
 		<-call.done
 	}
@@ -147,6 +171,14 @@ func siblings[P any](list any) []*P {
 		if p, ok := e.Interface().(*P); ok {
 			if p != nil {
 				out = append(out, p)
+			}
+			continue
+		}
+		if e.Kind() == reflect.Slice { // a batch's results: one list per parent
+			for j := range e.Len() {
+				if p, ok := e.Index(j).Interface().(*P); ok && p != nil {
+					out = append(out, p)
+				}
 			}
 			continue
 		}
