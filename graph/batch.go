@@ -150,6 +150,9 @@ func enclosingList(fc *graphql.FieldContext) (*graphql.FieldContext, string) {
 			}
 			return c.Parent, strings.Join(names, ".")
 		}
+		if c.Field.Field == nil { // an operation's root context has no field
+			return nil, ""
+		}
 		names = append(names, c.Field.Alias)
 	}
 	return nil, ""
