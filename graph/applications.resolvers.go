@@ -11,17 +11,29 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/programme"
 )
 
 // HostChoices is the resolver for the hostChoices field.
 func (r *applicationResolver) HostChoices(ctx context.Context, obj *ent.Application) ([]*ent.HostCentre, error) {
-	return r.Programme.HostChoices(ctx, r.reader(ctx), obj.ID)
+	return batched(ctx, obj, func(ctx context.Context, apps []*ent.Application) ([][]*ent.HostCentre, error) {
+		var collectErr error
+		out, err := r.Programme.HostChoicesOf(ctx, r.reader(ctx), applicationIDs(apps), func(q *ent.HostCentreQuery) {
+			_, collectErr = q.CollectFields(ctx, "HostCentre")
+		})
+		if err == nil {
+			err = collectErr
+		}
+		return out, err
+	})
 }
 
 // Missing is the resolver for the missing field.
 func (r *applicationResolver) Missing(ctx context.Context, obj *ent.Application) ([]string, error) {
-	missing, err := r.Programme.Missing(ctx, r.reader(ctx), obj)
+	missing, err := batched(ctx, obj, func(ctx context.Context, apps []*ent.Application) ([][]apperr.UserError, error) {
+		return r.Programme.MissingOf(ctx, r.reader(ctx), apps)
+	})
 	if err != nil {
 		return nil, err
 	}

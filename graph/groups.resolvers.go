@@ -80,5 +80,7 @@ func (r *workingGroupResolver) PurposeHTML(ctx context.Context, obj *ent.Working
 
 // Chair is the resolver for the chair field.
 func (r *workingGroupResolver) Chair(ctx context.Context, obj *ent.WorkingGroup) (*ent.Membership, error) {
-	return r.Groups.Chair(ctx, obj, today(ctx))
+	return batched(ctx, obj, func(ctx context.Context, gs []*ent.WorkingGroup) ([]*ent.Membership, error) {
+		return r.Groups.Chairs(ctx, gs, today(ctx))
+	})
 }

@@ -12,30 +12,48 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/matchrun"
 )
 
 // Outcome is the resolver for the outcome field.
 func (r *applicationResolver) Outcome(ctx context.Context, obj *ent.Application) (*model.MatchOutcome, error) {
-	o, err := r.Matches.OutcomeOf(ctx, obj)
-	if err != nil || o == nil {
-		return nil, err
-	}
-	ectx, _ := childContext(ctx, "MatchOutcome", "explanation")
-	reasons, err := r.matchReasons(ectx, o.Reasons)
-	if err != nil {
-		return nil, err
-	}
-	return &model.MatchOutcome{Placement: o.Placement, Explanation: reasons}, nil
+	return batched(ctx, obj, func(ctx context.Context, apps []*ent.Application) ([]*model.MatchOutcome, error) {
+		os, err := r.Matches.OutcomesOf(ctx, apps)
+		if err != nil {
+			return nil, err
+		}
+		// Every explanation's slots in one query.
+		var all []matchrun.Reason
+		for _, o := range os {
+			if o != nil {
+				all = append(all, o.Reasons...)
+			}
+		}
+		ectx, _ := childContext(ctx, "MatchOutcome", "explanation")
+		reasons, err := r.matchReasons(ectx, all)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*model.MatchOutcome, len(os))
+		for i, o := range os {
+			if o == nil {
+				continue
+			}
+			out[i] = &model.MatchOutcome{Placement: o.Placement, Explanation: reasons[:len(o.Reasons):len(o.Reasons)]}
+			reasons = reasons[len(o.Reasons):]
+		}
+		return out, nil
+	})
 }
 
 // MatchRuns is the resolver for the matchRuns field.
 func (r *callResolver) MatchRuns(ctx context.Context, obj *ent.Call) ([]*ent.MatchRun, error) {
-	return r.Matches.Runs(ctx, obj)
+	return batched(ctx, obj, r.Matches.RunsOf)
 }
 
 // MatchOverrides is the resolver for the matchOverrides field.
 func (r *callResolver) MatchOverrides(ctx context.Context, obj *ent.Call) ([]*ent.MatchOverride, error) {
-	return r.Matches.Overrides(ctx, obj)
+	return batched(ctx, obj, r.Matches.OverridesOf)
 }
 
 // Stats is the resolver for the stats field.

@@ -24,7 +24,9 @@ func (r *conflictOfInterestDeclarationResolver) RenewBy(ctx context.Context, obj
 
 // Current is the resolver for the current field.
 func (r *conflictOfInterestDeclarationResolver) Current(ctx context.Context, obj *ent.ConflictOfInterestDeclaration) (bool, error) {
-	return r.Groups.IsCurrentDeclaration(ctx, obj, today(ctx))
+	return batched(ctx, obj, func(ctx context.Context, ds []*ent.ConflictOfInterestDeclaration) ([]bool, error) {
+		return r.Groups.AreCurrentDeclarations(ctx, ds, today(ctx))
+	})
 }
 
 // StartLocal is the resolver for the startLocal field.
@@ -109,5 +111,11 @@ func (r *queryResolver) Meetings(ctx context.Context, after *entgql.Cursor[pulid
 
 // LatestDeclaration is the resolver for the latestDeclaration field.
 func (r *userResolver) LatestDeclaration(ctx context.Context, obj *ent.User) (*ent.ConflictOfInterestDeclaration, error) {
-	return groups.LatestDeclaration(ctx, r.Client, obj.ID)
+	return batched(ctx, obj, func(ctx context.Context, us []*ent.User) ([]*ent.ConflictOfInterestDeclaration, error) {
+		ids := make([]pulid.ID, len(us))
+		for i, u := range us {
+			ids[i] = u.ID
+		}
+		return groups.LatestDeclarations(ctx, r.Client, ids)
+	})
 }

@@ -69,5 +69,5 @@ func (r *placementResolver) Report(ctx context.Context, obj *ent.Placement) (*st
 
 // Evaluation is the resolver for the evaluation field.
 func (r *placementResolver) Evaluation(ctx context.Context, obj *ent.Placement) (*string, error) {
-	return r.Placements.Evaluation(ctx, obj)
+	return batched(ctx, obj, r.Placements.Evaluations)
 }

@@ -45,7 +45,13 @@ func (r *callResolver) ReviewQueue(ctx context.Context, obj *ent.Call) ([]*ent.A
 
 // HostRanking is the resolver for the hostRanking field.
 func (r *callResolver) HostRanking(ctx context.Context, obj *ent.Call, hostCentreID pulid.ID) ([]*ent.Application, error) {
-	return r.Programme.HostRankingOf(ctx, r.reader(ctx), obj.ID, hostCentreID)
+	return batched(ctx, obj, func(ctx context.Context, calls []*ent.Call) ([][]*ent.Application, error) {
+		ids := make([]pulid.ID, len(calls))
+		for i, c := range calls {
+			ids[i] = c.ID
+		}
+		return r.Programme.HostRankingsOf(ctx, r.reader(ctx), ids, hostCentreID)
+	})
 }
 
 // ApplicationsCSV is the resolver for the applicationsCsv field.

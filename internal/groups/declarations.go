@@ -120,34 +120,73 @@ func (s *WorkingGroups) Declare(ctx context.Context, tx *ent.Client, in DeclareI
 // LatestDeclaration returns the latest declaration of user as the caller may see it, nil
 // when there is none (or the caller may not see it).
 func LatestDeclaration(ctx context.Context, client *ent.Client, u pulid.ID) (*ent.ConflictOfInterestDeclaration, error) {
-	d, err := client.ConflictOfInterestDeclaration.Query().
-		Where(conflictofinterestdeclaration.UserID(u)).
-		Order(ent.Desc(conflictofinterestdeclaration.FieldDeclaredOn), ent.Desc(conflictofinterestdeclaration.FieldID)).
-		First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
+	out, err := LatestDeclarations(ctx, client, []pulid.ID{u})
 	if err != nil {
-		return nil, fmt.Errorf("latest declaration of %s: %w", u, err)
+		return nil, err
 	}
-	return d, nil
+	return out[0], nil
+}
+
+// LatestDeclarations is LatestDeclaration for several people (one per id, in order), in
+// one statement.
+func LatestDeclarations(ctx context.Context, client *ent.Client, users []pulid.ID) ([]*ent.ConflictOfInterestDeclaration, error) {
+	ds, err := client.ConflictOfInterestDeclaration.Query().
+		Where(conflictofinterestdeclaration.UserIDIn(users...)).
+		Order(ent.Desc(conflictofinterestdeclaration.FieldDeclaredOn), ent.Desc(conflictofinterestdeclaration.FieldID)).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("latest declarations: %w", err)
+	}
+	latest := make(map[pulid.ID]*ent.ConflictOfInterestDeclaration, len(users))
+	for _, d := range ds {
+		if latest[d.UserID] == nil {
+			latest[d.UserID] = d
+		}
+	}
+	out := make([]*ent.ConflictOfInterestDeclaration, len(users))
+	for i, u := range users {
+		out[i] = latest[u]
+	}
+	return out, nil
 }
 
 // IsCurrentDeclaration reports whether d is its person's latest declaration and today is
 // no later than its renewal day.
 func (s *WorkingGroups) IsCurrentDeclaration(ctx context.Context, d *ent.ConflictOfInterestDeclaration, today vocab.Date) (bool, error) {
-	if today > RenewBy(d.DeclaredOn) {
-		return false, nil
+	out, err := s.AreCurrentDeclarations(ctx, []*ent.ConflictOfInterestDeclaration{d}, today)
+	if err != nil {
+		return false, err
+	}
+	return out[0], nil
+}
+
+// AreCurrentDeclarations is IsCurrentDeclaration for several declarations (one answer per
+// declaration, in order), in at most one statement.
+func (s *WorkingGroups) AreCurrentDeclarations(ctx context.Context, ds []*ent.ConflictOfInterestDeclaration, today vocab.Date) ([]bool, error) {
+	out := make([]bool, len(ds))
+	var users []pulid.ID
+	for _, d := range ds {
+		if today <= RenewBy(d.DeclaredOn) && !slices.Contains(users, d.UserID) {
+			users = append(users, d.UserID)
+		}
+	}
+	if len(users) == 0 {
+		return out, nil
 	}
 	client := ent.FromContext(ctx) // the mutation's transaction, which may have just filed d
 	if client == nil {
 		client = s.cfg.Client
 	}
-	latest, err := LatestDeclaration(viewer.NewSystemContext(ctx), client, d.UserID)
+	latest, err := LatestDeclarations(viewer.NewSystemContext(ctx), client, users)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return latest != nil && latest.ID == d.ID, nil
+	for i, d := range ds {
+		if j := slices.Index(users, d.UserID); j >= 0 && today <= RenewBy(d.DeclaredOn) {
+			out[i] = latest[j] != nil && latest[j].ID == d.ID
+		}
+	}
+	return out, nil
 }
 
 // RemindDeclarations asks every person who is a current member of a working group (and

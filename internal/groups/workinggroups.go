@@ -283,17 +283,42 @@ func (s *WorkingGroups) WorkingGroupsPage(ctx context.Context, f WorkingGroupFil
 
 // Chair returns the group's current chair as the viewer may see it, or nil.
 func (s *WorkingGroups) Chair(ctx context.Context, g *ent.WorkingGroup, today vocab.Date) (*ent.Membership, error) {
-	m, err := g.QueryMemberships().
-		Where(membership.RoleEQ(membership.RoleCHAIR), currentOn(today)).
-		Order(membership.ByTermStart(), membership.ByID()).
-		First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
+	out, err := s.Chairs(ctx, []*ent.WorkingGroup{g}, today)
 	if err != nil {
-		return nil, fmt.Errorf("chair of %s: %w", g.ID, err)
+		return nil, err
 	}
-	return m, nil
+	return out[0], nil
+}
+
+// Chairs is Chair for several groups (one per group, in order), in one statement, read
+// with the request's transaction when there is one.
+func (s *WorkingGroups) Chairs(ctx context.Context, gs []*ent.WorkingGroup, today vocab.Date) ([]*ent.Membership, error) {
+	client := ent.FromContext(ctx)
+	if client == nil {
+		client = s.cfg.Client
+	}
+	ids := make([]pulid.ID, len(gs))
+	for i, g := range gs {
+		ids[i] = g.ID
+	}
+	ms, err := client.Membership.Query().
+		Where(membership.GroupIDIn(ids...), membership.RoleEQ(membership.RoleCHAIR), currentOn(today)).
+		Order(membership.ByTermStart(), membership.ByID()).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("chairs: %w", err)
+	}
+	first := make(map[pulid.ID]*ent.Membership, len(gs))
+	for _, m := range ms {
+		if first[m.GroupID] == nil {
+			first[m.GroupID] = m
+		}
+	}
+	out := make([]*ent.Membership, len(gs))
+	for i, g := range gs {
+		out[i] = first[g.ID]
+	}
+	return out, nil
 }
 
 // lockGroup loads the group for a membership change. On PostgreSQL it locks the group's row

@@ -640,36 +640,159 @@ type Outcome struct {
 // anyone else, hosts included). The published run is a fact the outcome is computed from
 // (never returned); the placement and the slots are read as the caller.
 func (s *Service) OutcomeOf(ctx context.Context, a *ent.Application) (*Outcome, error) {
-	if !access.CanSeeMatchOutcome(viewer.FromContext(ctx), string(a.TraineeID)) {
-		return nil, nil
-	}
-	run, err := s.cfg.Client.MatchRun.Query().Where(matchrun.CallID(a.CallID), matchrun.PublishedAtNotNil()).Only(viewer.ForFacts(ctx))
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("published run: %w", err)
-	}
-	p, err := s.cfg.Client.Placement.Query().Where(placement.ApplicationID(a.ID)).Order(ent.Desc(placement.FieldCreatedAt)).First(ctx)
-	switch {
-	case err == nil:
-		return &Outcome{Placement: p, Reasons: []Reason{}}, nil
-	case !ent.IsNotFound(err):
-		return nil, fmt.Errorf("placement of %s: %w", a.ID, err)
-	}
-	reasons, err := s.explain(ctx, s.cfg.Client, run, string(a.ID))
+	out, err := s.OutcomesOf(ctx, []*ent.Application{a})
 	if err != nil {
 		return nil, err
 	}
-	return &Outcome{Reasons: reasons}, nil
+	return out[0], nil
+}
+
+// OutcomesOf is OutcomeOf for several applications (one outcome per application, in
+// order), in a constant number of statements: the published runs of their calls, their
+// placements, and the slots named in the explanations of the unplaced.
+func (s *Service) OutcomesOf(ctx context.Context, apps []*ent.Application) ([]*Outcome, error) {
+	out := make([]*Outcome, len(apps))
+	v := viewer.FromContext(ctx)
+	var seen []*ent.Application
+	for _, a := range apps {
+		if access.CanSeeMatchOutcome(v, string(a.TraineeID)) {
+			seen = append(seen, a)
+		}
+	}
+	if len(seen) == 0 {
+		return out, nil
+	}
+	facts := viewer.ForFacts(ctx)
+	callIDs, appIDs := make([]pulid.ID, 0, len(seen)), make([]pulid.ID, len(seen))
+	for i, a := range seen {
+		if !slices.Contains(callIDs, a.CallID) {
+			callIDs = append(callIDs, a.CallID)
+		}
+		appIDs[i] = a.ID
+	}
+	runs, err := s.cfg.Client.MatchRun.Query().Where(matchrun.CallIDIn(callIDs...), matchrun.PublishedAtNotNil()).All(facts)
+	if err != nil {
+		return nil, fmt.Errorf("published runs: %w", err)
+	}
+	runOf := make(map[pulid.ID]*ent.MatchRun, len(runs))
+	for _, r := range runs {
+		if runOf[r.CallID] != nil {
+			return nil, fmt.Errorf("published run of %s: %w", r.CallID, &ent.NotSingularError{})
+		}
+		runOf[r.CallID] = r
+	}
+	ps, err := s.cfg.Client.Placement.Query().Where(placement.ApplicationIDIn(appIDs...)).
+		Order(ent.Desc(placement.FieldCreatedAt), ent.Desc(placement.FieldID)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("placements: %w", err)
+	}
+	latest := make(map[pulid.ID]*ent.Placement, len(ps))
+	for _, p := range ps {
+		if latest[p.ApplicationID] == nil {
+			latest[p.ApplicationID] = p
+		}
+	}
+	// The engine's reasons of every unplaced application, then their slots in one query.
+	raw := map[pulid.ID][]matching.Reason{}
+	explainers := map[pulid.ID]*matching.Explainer{}
+	var slotIDs []pulid.ID
+	for _, a := range seen {
+		run := runOf[a.CallID]
+		if run == nil || latest[a.ID] != nil {
+			continue
+		}
+		x := explainers[run.ID]
+		if x == nil {
+			x = matching.NewExplainer(run.Input, resultOf(run))
+			explainers[run.ID] = x
+		}
+		rs, err := rawReasons(run, x, string(a.ID))
+		if err != nil {
+			return nil, err
+		}
+		raw[a.ID] = rs
+		for _, r := range rs {
+			slotIDs = append(slotIDs, pulid.ID(r.Slot))
+		}
+	}
+	places := map[string]string{}
+	if len(slotIDs) > 0 {
+		// The slots are read as the caller, as explain does.
+		slots, err := s.cfg.Client.HostSlot.Query().Where(hostslot.IDIn(slotIDs...)).WithHostCentre().All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load slots: %w", err)
+		}
+		for _, sl := range slots {
+			if sl.Edges.HostCentre != nil {
+				places[string(sl.ID)] = fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
+			}
+		}
+		for _, id := range slotIDs {
+			if _, ok := places[string(id)]; !ok {
+				places[string(id)] = "A slot no longer offered" // withdrawn since, and no longer the caller's to read
+			}
+		}
+	}
+	for i, a := range apps {
+		switch {
+		case !slices.Contains(seen, a) || runOf[a.CallID] == nil:
+		case latest[a.ID] != nil:
+			out[i] = &Outcome{Placement: latest[a.ID], Reasons: []Reason{}}
+		case len(raw[a.ID]) == 0:
+			out[i] = &Outcome{Reasons: []Reason{}}
+		default:
+			out[i] = &Outcome{Reasons: describe(raw[a.ID], func(id string) string { return places[id] })}
+		}
+	}
+	return out, nil
 }
 
 // Runs lists a call's runs, newest first (staff only).
 func (s *Service) Runs(ctx context.Context, c *ent.Call) ([]*ent.MatchRun, error) {
+	out, err := s.RunsOf(ctx, []*ent.Call{c})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// RunsOf is Runs for several calls (one list per call, in order), in one statement.
+func (s *Service) RunsOf(ctx context.Context, calls []*ent.Call) ([][]*ent.MatchRun, error) {
 	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
-	return s.cfg.Client.MatchRun.Query().Where(matchrun.CallID(c.ID)).Order(ent.Desc(matchrun.FieldCreatedAt), ent.Desc(matchrun.FieldID)).All(ctx)
+	runs, err := s.cfg.Client.MatchRun.Query().Where(matchrun.CallIDIn(callIDs(calls)...)).
+		Order(ent.Desc(matchrun.FieldCreatedAt), ent.Desc(matchrun.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return groupBy(calls, runs, func(r *ent.MatchRun) pulid.ID { return r.CallID }), nil
+}
+
+// callIDs are the ids of calls.
+func callIDs(calls []*ent.Call) []pulid.ID {
+	ids := make([]pulid.ID, len(calls))
+	for i, c := range calls {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// groupBy splits rows by the call each belongs to (key), one list per call in the order of
+// calls, each in the order of rows (never nil).
+func groupBy[T any](calls []*ent.Call, rows []*T, key func(*T) pulid.ID) [][]*T {
+	byCall := make(map[pulid.ID][]*T, len(calls))
+	for _, r := range rows {
+		byCall[key(r)] = append(byCall[key(r)], r)
+	}
+	out := make([][]*T, len(calls))
+	for i, c := range calls {
+		out[i] = byCall[c.ID]
+		if out[i] == nil {
+			out[i] = []*T{}
+		}
+	}
+	return out
 }
 
 // Stats are a run's statistics.
@@ -866,8 +989,22 @@ func (s *Service) RemoveOverride(ctx context.Context, tx *ent.Client, id pulid.I
 
 // Overrides lists a call's overrides (staff only).
 func (s *Service) Overrides(ctx context.Context, c *ent.Call) ([]*ent.MatchOverride, error) {
+	out, err := s.OverridesOf(ctx, []*ent.Call{c})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// OverridesOf is Overrides for several calls (one list per call, in order), in one
+// statement.
+func (s *Service) OverridesOf(ctx context.Context, calls []*ent.Call) ([][]*ent.MatchOverride, error) {
 	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
-	return s.cfg.Client.MatchOverride.Query().Where(matchoverride.CallID(c.ID)).Order(matchoverride.ByID()).All(ctx)
+	os, err := s.cfg.Client.MatchOverride.Query().Where(matchoverride.CallIDIn(callIDs(calls)...)).Order(matchoverride.ByID()).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return groupBy(calls, os, func(o *ent.MatchOverride) pulid.ID { return o.CallID }), nil
 }

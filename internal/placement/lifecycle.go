@@ -425,19 +425,40 @@ func (s *Service) Report(ctx context.Context, p *ent.Placement) *string {
 // allows (the centre's coordinators and staff); nil to anyone else. Whether the caller
 // coordinates the centre is a fact read as the system.
 func (s *Service) Evaluation(ctx context.Context, p *ent.Placement) (*string, error) {
+	out, err := s.Evaluations(ctx, []*ent.Placement{p})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// Evaluations is Evaluation for several placements (one per placement, in order), in at
+// most one statement: the centres among them the caller coordinates (a fact).
+func (s *Service) Evaluations(ctx context.Context, ps []*ent.Placement) ([]*string, error) {
+	out := make([]*string, len(ps))
 	v := viewer.FromContext(ctx)
-	parties := access.PlacementParties{TraineeID: string(p.TraineeID)}
-	if v.HasRole(viewer.RoleHostCoordinator) {
-		mine, err := s.cfg.Client.User.Query().Where(user.ID(pulid.ID(v.UserID)), user.HasCoordinatedCentresWith(hostcentre.ID(p.HostCentreID))).Exist(viewer.ForFacts(ctx))
+	var mine []pulid.ID
+	if v.HasRole(viewer.RoleHostCoordinator) && len(ps) > 0 {
+		centres := make([]pulid.ID, 0, len(ps))
+		for _, p := range ps {
+			centres = append(centres, p.HostCentreID)
+		}
+		ids, err := s.cfg.Client.HostCentre.Query().
+			Where(hostcentre.IDIn(centres...), hostcentre.HasCoordinatorsWith(user.ID(pulid.ID(v.UserID)))).IDs(viewer.ForFacts(ctx))
 		if err != nil {
 			return nil, err
 		}
-		parties.IsCoordinator = func(id string) bool { return mine && id == v.UserID }
+		mine = ids
 	}
-	if !access.CanReadPlacementEvaluation(v, parties) {
-		return nil, nil
+	for i, p := range ps {
+		parties := access.PlacementParties{TraineeID: string(p.TraineeID), IsCoordinator: func(id string) bool {
+			return id == v.UserID && slices.Contains(mine, p.HostCentreID)
+		}}
+		if access.CanReadPlacementEvaluation(v, parties) {
+			out[i] = &p.Evaluation
+		}
 	}
-	return &p.Evaluation, nil
+	return out, nil
 }
 
 // event is a placement's calendar entry: all day, from its first day to the day after its

@@ -14,8 +14,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
+	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
@@ -316,24 +318,112 @@ func (s *Service) checkChoices(facts context.Context, tx *ent.Client, errs *appe
 // whether a centre still offers a slot, how many referee letters arrived (a waived letter
 // counts, though the trainee cannot read it).
 func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Application) ([]apperr.UserError, error) {
-	facts := viewer.ForFacts(ctx)
-	c, err := client.Call.Get(ctx, a.CallID)
+	out, err := s.MissingOf(ctx, client, []*ent.Application{a})
 	if err != nil {
-		return nil, fmt.Errorf("load call %s: %w", a.CallID, err)
+		return nil, err
 	}
+	return out[0], nil
+}
+
+// MissingOf is Missing for several applications (one list per application, in order), in
+// a constant number of statements: their calls, home organisations, choices, the approved
+// slots of the chosen centres, and documents.
+func (s *Service) MissingOf(ctx context.Context, client *ent.Client, apps []*ent.Application) ([][]apperr.UserError, error) {
+	out := make([][]apperr.UserError, len(apps))
+	if len(apps) == 0 {
+		return out, nil
+	}
+	facts := viewer.ForFacts(ctx)
+	var callIDs, orgIDs, appIDs []pulid.ID
+	for _, a := range apps {
+		callIDs = append(callIDs, a.CallID)
+		appIDs = append(appIDs, a.ID)
+		if a.HomeOrganisationID != nil {
+			orgIDs = append(orgIDs, *a.HomeOrganisationID)
+		}
+	}
+	calls, err := client.Call.Query().Where(call.IDIn(callIDs...)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load calls: %w", err)
+	}
+	callOf := make(map[pulid.ID]*ent.Call, len(calls))
+	for _, c := range calls {
+		callOf[c.ID] = c
+	}
+	orgOf := map[pulid.ID]*ent.Organisation{}
+	if len(orgIDs) > 0 {
+		orgs, err := client.Organisation.Query().Where(organisation.IDIn(orgIDs...)).All(facts)
+		if err != nil {
+			return nil, fmt.Errorf("load organisations: %w", err)
+		}
+		for _, o := range orgs {
+			orgOf[o.ID] = o
+		}
+	}
+	allChoices, err := client.ApplicationChoice.Query().Where(applicationchoice.ApplicationIDIn(appIDs...)).
+		Order(applicationchoice.ByRank(), applicationchoice.ByID()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load choices: %w", err)
+	}
+	choicesOf := map[pulid.ID][]*ent.ApplicationChoice{}
+	var centreIDs []pulid.ID
+	for _, ch := range allChoices {
+		choicesOf[ch.ApplicationID] = append(choicesOf[ch.ApplicationID], ch)
+		centreIDs = append(centreIDs, ch.HostCentreID)
+	}
+	type callCentre struct{ call, centre pulid.ID }
+	offered := map[callCentre]bool{}
+	if len(centreIDs) > 0 {
+		slots, err := client.HostSlot.Query().
+			Where(hostslot.CallIDIn(callIDs...), hostslot.HostCentreIDIn(centreIDs...), hostslot.StatusEQ(hostslot.StatusAPPROVED)).
+			Select(hostslot.FieldCallID, hostslot.FieldHostCentreID).All(facts)
+		if err != nil {
+			return nil, fmt.Errorf("check slots: %w", err)
+		}
+		for _, sl := range slots {
+			offered[callCentre{sl.CallID, sl.HostCentreID}] = true
+		}
+	}
+	allDocs, err := client.Document.Query().Where(document.ApplicationIDIn(appIDs...)).All(facts)
+	if err != nil {
+		return nil, fmt.Errorf("load documents: %w", err)
+	}
+	docsOf := map[pulid.ID][]*ent.Document{}
+	for _, d := range allDocs {
+		docsOf[d.ApplicationID] = append(docsOf[d.ApplicationID], d)
+	}
+	for i, a := range apps {
+		c := callOf[a.CallID]
+		if c == nil {
+			return nil, fmt.Errorf("load call %s: %w", a.CallID, &ent.NotFoundError{})
+		}
+		var org *ent.Organisation
+		if a.HomeOrganisationID != nil {
+			if org = orgOf[*a.HomeOrganisationID]; org == nil {
+				return nil, fmt.Errorf("load organisation: %w", &ent.NotFoundError{})
+			}
+		}
+		offers := func(centre pulid.ID) bool { return offered[callCentre{c.ID, centre}] }
+		out[i] = s.missing(a, c, org, choicesOf[a.ID], offers, docsOf[a.ID])
+	}
+	return out, nil
+}
+
+// missing is Missing with the facts at hand: a's call, home organisation (nil when none
+// chosen), choices (by rank), whether a centre offers an approved slot in the call, and
+// documents.
+func (s *Service) missing(a *ent.Application, c *ent.Call, org *ent.Organisation, choices []*ent.ApplicationChoice, offers func(centre pulid.ID) bool, docs []*ent.Document) apperr.UserErrors {
 	var errs apperr.UserErrors
 	add := func(code apperr.UserCode, field, msg string) { errs.Add(code, msg, check.Path(field)...) }
 	if _, err := NextApplicationStatus(a.Status, ApplicationSubmit, s.applicationFacts(c)); err != nil {
 		errs.AddRefusal(err, check.Path("id")...)
 		if a.Status != application.StatusDRAFT {
-			return errs, nil // nothing else matters
+			return errs // nothing else matters
 		}
 	}
 	if a.HomeOrganisationID == nil {
 		add(apperr.CodeRequired, "homeOrganisationId", "Choose your home centre.")
-	} else if o, err := client.Organisation.Get(facts, *a.HomeOrganisationID); err != nil {
-		return nil, fmt.Errorf("load organisation: %w", err)
-	} else if !o.Active || !slices.Contains(c.EligibleCountries, o.Country) {
+	} else if !org.Active || !slices.Contains(c.EligibleCountries, org.Country) {
 		add(apperr.CodeInvalid, "homeOrganisationId", fmt.Sprintf("Your home centre must be an active organisation in %s.", strings.Join(c.EligibleCountries, ", ")))
 	}
 	if a.Role == "" {
@@ -351,25 +441,13 @@ func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Applic
 	if a.PreferredWeeks == nil {
 		add(apperr.CodeRequired, "preferredWeeks", fmt.Sprintf("Choose your preferred length: %s.", weeksText(c.PlacementWeeks)))
 	}
-	choices, err := client.ApplicationChoice.Query().Where(applicationchoice.ApplicationID(a.ID)).Order(applicationchoice.ByRank()).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load choices: %w", err)
-	}
 	if len(choices) == 0 {
 		add(apperr.CodeRequired, "hostCentreIds", "Rank at least one host centre.")
 	}
 	for _, ch := range choices {
-		ok, err := client.HostSlot.Query().Where(hostslot.CallID(c.ID), hostslot.HostCentreID(ch.HostCentreID), hostslot.StatusEQ(hostslot.StatusAPPROVED)).Exist(facts)
-		if err != nil {
-			return nil, fmt.Errorf("check slots: %w", err)
-		}
-		if !ok {
+		if !offers(ch.HostCentreID) {
 			add(apperr.CodeInvalid, "hostCentreIds", fmt.Sprintf("Your choice %d no longer offers a slot in the call; choose another centre.", ch.Rank))
 		}
-	}
-	docs, err := client.Document.Query().Where(document.ApplicationID(a.ID)).All(facts)
-	if err != nil {
-		return nil, fmt.Errorf("load documents: %w", err)
 	}
 	for _, k := range c.RequiredDocuments {
 		if !slices.ContainsFunc(docs, func(d *ent.Document) bool { return d.Kind == k }) {
@@ -385,7 +463,7 @@ func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Applic
 	if letters < c.RefereeLetters {
 		add(apperr.CodeRequired, "refereeLetters", fmt.Sprintf("%d of %d referee letters have arrived; ask your referees to upload theirs.", letters, c.RefereeLetters))
 	}
-	return errs, nil
+	return errs
 }
 
 // Submit submits the caller's draft. User errors: everything Missing lists; nothing is
@@ -831,15 +909,36 @@ func (s *Service) DocumentURL(id pulid.ID) string {
 // HostChoices returns the host centres an application ranks, first choice first, as the
 // caller may see them (the trainee and staff; nobody else sees any).
 func (s *Service) HostChoices(ctx context.Context, client *ent.Client, id pulid.ID) ([]*ent.HostCentre, error) {
-	choices, err := client.ApplicationChoice.Query().Where(applicationchoice.ApplicationID(id)).
-		WithHostCentre().Order(applicationchoice.ByRank()).All(ctx)
+	out, err := s.HostChoicesOf(ctx, client, []pulid.ID{id}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("choices of %s: %w", id, err)
+		return nil, err
 	}
-	out := make([]*ent.HostCentre, 0, len(choices))
+	return out[0], nil
+}
+
+// HostChoicesOf is HostChoices for several applications (one list per id, in order), in
+// one statement plus, through centres (which may be nil), what the caller adds to the
+// query of the centres (e.g. the edges a request selects).
+func (s *Service) HostChoicesOf(ctx context.Context, client *ent.Client, ids []pulid.ID, centres func(*ent.HostCentreQuery)) ([][]*ent.HostCentre, error) {
+	choices, err := client.ApplicationChoice.Query().Where(applicationchoice.ApplicationIDIn(ids...)).
+		WithHostCentre(func(q *ent.HostCentreQuery) {
+			if centres != nil {
+				centres(q)
+			}
+		}).Order(applicationchoice.ByRank(), applicationchoice.ByID()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("choices: %w", err)
+	}
+	byApp := make(map[pulid.ID][]*ent.HostCentre, len(ids))
 	for _, c := range choices {
 		if c.Edges.HostCentre != nil {
-			out = append(out, c.Edges.HostCentre)
+			byApp[c.ApplicationID] = append(byApp[c.ApplicationID], c.Edges.HostCentre)
+		}
+	}
+	out := make([][]*ent.HostCentre, len(ids))
+	for i, id := range ids {
+		if out[i] = byApp[id]; out[i] == nil {
+			out[i] = []*ent.HostCentre{}
 		}
 	}
 	return out, nil

@@ -354,14 +354,28 @@ func (s *Service) hostApplicants(sys context.Context, client *ent.Client, callID
 // HostRankingOf returns a centre's submitted ranking in a call, most preferred first, as
 // the caller may see it (the centre's coordinators and staff; nobody else sees any).
 func (s *Service) HostRankingOf(ctx context.Context, client *ent.Client, callID, centreID pulid.ID) ([]*ent.Application, error) {
+	out, err := s.HostRankingsOf(ctx, client, []pulid.ID{callID}, centreID)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// HostRankingsOf is HostRankingOf for one centre in several calls (one ranking per call,
+// in order), in two statements.
+func (s *Service) HostRankingsOf(ctx context.Context, client *ent.Client, callIDs []pulid.ID, centreID pulid.ID) ([][]*ent.Application, error) {
 	rows, err := client.HostRanking.Query().
-		Where(hostranking.CallID(callID), hostranking.HostCentreID(centreID)).
-		Order(hostranking.ByRank()).All(ctx)
+		Where(hostranking.CallIDIn(callIDs...), hostranking.HostCentreID(centreID)).
+		Order(hostranking.ByRank(), hostranking.ByID()).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ranking of %s: %w", centreID, err)
 	}
+	out := make([][]*ent.Application, len(callIDs))
+	for i := range out {
+		out[i] = []*ent.Application{}
+	}
 	if len(rows) == 0 {
-		return []*ent.Application{}, nil
+		return out, nil
 	}
 	ids := make([]pulid.ID, len(rows))
 	for i, r := range rows {
@@ -373,8 +387,22 @@ func (s *Service) HostRankingOf(ctx context.Context, client *ent.Client, callID,
 	if err != nil {
 		return nil, fmt.Errorf("ranked applications: %w", err)
 	}
-	slices.SortFunc(apps, func(a, b *ent.Application) int { return slices.Index(ids, a.ID) - slices.Index(ids, b.ID) })
-	return apps, nil
+	byID := make(map[pulid.ID]*ent.Application, len(apps))
+	for _, a := range apps {
+		byID[a.ID] = a
+	}
+	byCall := make(map[pulid.ID][]*ent.Application, len(callIDs))
+	for _, r := range rows {
+		if a := byID[r.ApplicationID]; a != nil {
+			byCall[r.CallID] = append(byCall[r.CallID], a)
+		}
+	}
+	for i, id := range callIDs {
+		if byCall[id] != nil {
+			out[i] = byCall[id]
+		}
+	}
+	return out, nil
 }
 
 // csvHeader are the columns of the applications export, in order; never reordered, only

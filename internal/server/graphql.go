@@ -109,7 +109,7 @@ func NewGraphQLHandler(schema graphql.ExecutableSchema, tx entgql.TxOpener, cfg 
 	srv.Use(writeScope{})
 	srv.Use(cursorCheck{})
 	srv.Use(Limits{MaxDepth: cfg.MaxDepth, MaxNodes: cfg.MaxNodes, MaxPage: cfg.MaxPage})
-	srv.AroundFields(ListCapsMiddleware)
+	srv.AroundFields(ListCapsMiddleware(schema.Schema()))
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	srv.Use(transactioner{opener: tx, log: log})
 	return srv

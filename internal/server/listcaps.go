@@ -97,23 +97,44 @@ func plainListsWithoutCap(schema *ast.Schema) []string {
 	return missing
 }
 
-// ListCapsMiddleware is a gqlgen field middleware that refuses (BAD_REQUEST) a plain list
-// answer longer than its cap in ListCaps.
-func ListCapsMiddleware(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil || fc.Field.Definition.Type.Elem == nil || len(fc.Field.Selections) == 0 {
-		return next(ctx)
+// ListCapsMiddleware returns a gqlgen field middleware that refuses (BAD_REQUEST) a plain
+// list answer longer than its cap in ListCaps. The caps of schema's fields are looked up
+// once, here, and the middleware only asks a table keyed by (type, field): every field
+// of every answer passes through it.
+func ListCapsMiddleware(schema *ast.Schema) graphql.FieldMiddleware {
+	caps := map[capKey]int{}
+	for name, def := range schema.Types {
+		if def.Kind != ast.Object && def.Kind != ast.Interface {
+			continue
+		}
+		for _, f := range def.Fields {
+			if f.Type == nil || f.Type.Elem == nil {
+				continue
+			}
+			if n, ok := listCap(name, f.Name); ok {
+				caps[capKey{name, f.Name}] = n
+			}
+		}
 	}
-	limit, ok := listCap(fc.Object, fc.Field.Name)
-	if !ok {
-		return next(ctx)
+	return func(ctx context.Context, next graphql.Resolver) (any, error) {
+		fc := graphql.GetFieldContext(ctx)
+		if fc == nil || len(fc.Field.Selections) == 0 {
+			return next(ctx)
+		}
+		limit, ok := caps[capKey{fc.Object, fc.Field.Name}]
+		if !ok {
+			return next(ctx)
+		}
+		res, err := next(ctx)
+		if err != nil {
+			return res, err
+		}
+		if v := reflect.ValueOf(res); v.Kind() == reflect.Slice && v.Len() > limit {
+			return nil, apperr.New(apperr.BadRequest, "%s.%s has %d items, more than the %d this list returns", fc.Object, fc.Field.Name, v.Len(), limit)
+		}
+		return res, nil
 	}
-	res, err := next(ctx)
-	if err != nil {
-		return res, err
-	}
-	if v := reflect.ValueOf(res); v.Kind() == reflect.Slice && v.Len() > limit {
-		return nil, apperr.New(apperr.BadRequest, "%s.%s has %d items, more than the %d this list returns", fc.Object, fc.Field.Name, v.Len(), limit)
-	}
-	return res, nil
 }
+
+// capKey names a field of a type.
+type capKey struct{ typ, field string }

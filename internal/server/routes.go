@@ -21,7 +21,9 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
 		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Now: s.cfg.Now,
 	}})
-	gql := graphqlHTTP(s.authenticate(NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger)))
+	h := NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger)
+	h.AroundOperations(graph.WithBatches) // per-row fields load for a whole list at once
+	gql := graphqlHTTP(s.authenticate(h))
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /graphql", graphqlUploads(s.cfg.MaxUploadBytes, gql))
