@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/gocart-coalition/coalition/graph"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -112,6 +113,7 @@ func NewGraphQLHandler(schema graphql.ExecutableSchema, tx entgql.TxOpener, cfg 
 	srv.AroundFields(ListCapsMiddleware)
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	srv.Use(transactioner{opener: tx, log: log})
+	srv.Use(graph.Batches{})
 	return srv
 }
 
