@@ -428,8 +428,26 @@ func (s *Service) ScoresOf(ctx context.Context, apps []*ent.Application) (map[pu
 	if err != nil {
 		return nil, err
 	}
+	// A reviewer sees the aggregate of the applications they review, and of no other
+	// application they may read for another reason (their own, a host's applicants).
+	reviewed := map[pulid.ID]bool{}
+	if v := viewer.FromContext(ctx); !v.IsStaff() && len(allowed) > 0 {
+		ids := make([]pulid.ID, len(apps))
+		for i, a := range apps {
+			ids[i] = a.ID
+		}
+		q := s.cfg.Client.Application.Query().Where(application.IDIn(ids...))
+		q.Filter().Where(access.ReviewerSeesApplication(v.UserID))
+		seen, err := q.IDs(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reviewed applications: %w", err)
+		}
+		for _, id := range seen {
+			reviewed[id] = true
+		}
+	}
 	for _, a := range apps {
-		if sc, ok := facts[a.ID]; ok && seers[a.CallID] {
+		if sc, ok := facts[a.ID]; ok && seers[a.CallID] && (viewer.FromContext(ctx).IsStaff() || reviewed[a.ID]) {
 			out[a.ID] = sc.Score
 		}
 	}
