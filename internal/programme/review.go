@@ -2,10 +2,13 @@ package programme
 
 import (
 	"context"
+
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+
+	"entgo.io/ent/dialect/sql"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
@@ -374,6 +377,13 @@ func (s *Service) visibleForReview(ctx context.Context, calls []*ent.Call, colle
 		if q, err = collect(q); err != nil {
 			return nil, err
 		}
+		// Field collection may select only the columns the request asks for; the
+		// answer is grouped by call, so call_id is always read.
+		q.Modify(func(s *sql.Selector) {
+			if cols := s.SelectedColumns(); len(cols) > 0 && !slices.Contains(cols, s.C(application.FieldCallID)) {
+				s.AppendSelect(s.C(application.FieldCallID))
+			}
+		})
 	}
 	apps, err := q.Order(application.BySubmittedAt(), application.ByID()).All(ctx)
 	if err != nil {
