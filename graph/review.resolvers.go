@@ -17,14 +17,20 @@ import (
 
 // Reviews is the resolver for the reviews field.
 func (r *applicationResolver) Reviews(ctx context.Context, obj *ent.Application) ([]*ent.Review, error) {
-	return batched(ctx, "Application.reviews", obj, appID, func(ctx context.Context, apps []*ent.Application) (map[pulid.ID][]*ent.Review, error) {
-		return r.Programme.ReviewsOf(ctx, idsOf(apps, appID))
-	})
+	list, ok, err := batchedOK(ctx, "Application.reviews", obj, appID, r.Programme.ReviewsOf)
+	if err == nil && !ok {
+		err = programme.ReviewRefusal(ctx, "reviews")
+	}
+	return list, err
 }
 
 // Score is the resolver for the score field.
 func (r *applicationResolver) Score(ctx context.Context, obj *ent.Application) (*float64, error) {
-	return batched(ctx, "Application.score", obj, appID, r.Programme.ScoresOf)
+	sc, ok, err := batchedOK(ctx, "Application.score", obj, appID, r.Programme.ScoresOf)
+	if err == nil && !ok {
+		err = programme.ReviewRefusal(ctx, "aggregated scores (reviewers once the aggregate is published)")
+	}
+	return sc, err
 }
 
 // ReviewRanking is the resolver for the reviewRanking field.
@@ -53,11 +59,15 @@ func (r *callResolver) ReviewRanking(ctx context.Context, obj *ent.Call) ([]*mod
 
 // ReviewQueue is the resolver for the reviewQueue field.
 func (r *callResolver) ReviewQueue(ctx context.Context, obj *ent.Call) ([]*ent.Application, error) {
-	return batched(ctx, "Call.reviewQueue", obj, callID, func(ctx context.Context, calls []*ent.Call) (map[pulid.ID][]*ent.Application, error) {
+	list, ok, err := batchedOK(ctx, "Call.reviewQueue", obj, callID, func(ctx context.Context, calls []*ent.Call) (map[pulid.ID][]*ent.Application, error) {
 		return r.Programme.ReviewQueues(ctx, calls, func(q *ent.ApplicationQuery) (*ent.ApplicationQuery, error) {
 			return q.CollectFields(ctx, "Application")
 		})
 	})
+	if err == nil && !ok {
+		err = programme.ReviewRefusal(ctx, "review queues")
+	}
+	return list, err
 }
 
 // Reviewers is the resolver for the reviewers field.

@@ -201,25 +201,46 @@ func aggregate(criteria []vocab.Criterion, reviews []*ent.Review) (*float64, int
 	return &mean, n
 }
 
+// appointedCalls returns which of callIDs the caller is a reviewer of (their own
+// appointments, read as them; one statement). Empty for staff and anyone not signed in.
+func (s *Service) appointedCalls(ctx context.Context, callIDs []pulid.ID) (map[pulid.ID]bool, error) {
+	out := map[pulid.ID]bool{}
+	v := viewer.FromContext(ctx)
+	if v.IsStaff() || v.Kind != viewer.User || len(callIDs) == 0 {
+		return out, nil
+	}
+	own, err := s.cfg.Client.CallReviewer.Query().Where(callreviewer.CallIDIn(callIDs...), callreviewer.UserID(pulid.ID(v.UserID))).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("appointments: %w", err)
+	}
+	for _, r := range own {
+		out[r.CallID] = true
+	}
+	return out, nil
+}
+
+// ReviewRefusal is the error for review data the caller may not see: UNAUTHENTICATED for
+// an anonymous caller, FORBIDDEN for anyone else.
+func ReviewRefusal(ctx context.Context, what string) error {
+	if viewer.FromContext(ctx).IsAnonymous() {
+		return apperr.New(apperr.Unauthenticated, "sign in to see %s", what)
+	}
+	return apperr.New(apperr.Forbidden, "only coalition staff and the call's reviewers can see %s", what)
+}
+
 // aggregateSeers returns the calls of calls whose aggregate the caller may see
 // (access.CanSeeReviewAggregate): all for staff; for anyone else those they are appointed
 // to (their own appointments, read as them) once published.
 func (s *Service) aggregateSeers(ctx context.Context, calls []*ent.Call) (map[pulid.ID]bool, error) {
 	v := viewer.FromContext(ctx)
 	out := make(map[pulid.ID]bool, len(calls))
-	appointed := map[pulid.ID]bool{}
-	if !v.IsStaff() && v.Kind == viewer.User {
-		ids := make([]pulid.ID, len(calls))
-		for i, c := range calls {
-			ids[i] = c.ID
-		}
-		own, err := s.cfg.Client.CallReviewer.Query().Where(callreviewer.CallIDIn(ids...), callreviewer.UserID(pulid.ID(v.UserID))).All(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("appointments: %w", err)
-		}
-		for _, r := range own {
-			appointed[r.CallID] = true
-		}
+	ids := make([]pulid.ID, len(calls))
+	for i, c := range calls {
+		ids[i] = c.ID
+	}
+	appointed, err := s.appointedCalls(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	for _, c := range calls {
 		out[c.ID] = access.CanSeeReviewAggregate(v, appointed[c.ID], c.ReviewPublishedAt != nil)
@@ -406,8 +427,9 @@ func (s *Service) ReviewRanking(ctx context.Context, c *ent.Call) ([]Application
 }
 
 // ScoresOf returns the aggregated score of each application the caller may see it of
-// (access.CanSeeReviewAggregate on its call): absent for the others and for those without
-// counted reviews. A constant number of statements for any number of applications.
+// (access.CanSeeReviewAggregate on its call, and for a reviewer an application they
+// review): nil without counted reviews; absent for the others (see ReviewRefusal). A
+// constant number of statements for any number of applications.
 func (s *Service) ScoresOf(ctx context.Context, apps []*ent.Application) (map[pulid.ID]*float64, error) {
 	out := map[pulid.ID]*float64{}
 	if viewer.FromContext(ctx).Kind != viewer.User || len(apps) == 0 {
@@ -457,57 +479,112 @@ func (s *Service) ScoresOf(ctx context.Context, apps []*ent.Application) (map[pu
 		}
 	}
 	for _, a := range apps {
-		if sc, ok := facts[a.ID]; ok && seers[a.CallID] && (viewer.FromContext(ctx).IsStaff() || reviewed[a.ID]) {
-			out[a.ID] = sc.Score
+		if seers[a.CallID] && (viewer.FromContext(ctx).IsStaff() || reviewed[a.ID]) {
+			out[a.ID] = facts[a.ID].Score
 		}
 	}
 	return out, nil
 }
 
-// ApplicationScoreOf is ScoresOf of one application; nil when the caller may not see it
-// or it has no counted review.
+// ApplicationScoreOf is ScoresOf of one application: nil without a counted review,
+// ReviewRefusal when the caller may not see it.
 func (s *Service) ApplicationScoreOf(ctx context.Context, a *ent.Application) (*float64, error) {
 	m, err := s.ScoresOf(ctx, []*ent.Application{a})
 	if err != nil {
 		return nil, err
 	}
-	return m[a.ID], nil
+	sc, ok := m[a.ID]
+	if !ok {
+		return nil, ReviewRefusal(ctx, "aggregated scores (reviewers once the aggregate is published)")
+	}
+	return sc, nil
 }
 
 // ReviewsOf returns the reviews of applications as the caller may see them (staff all,
-// less the others' on an application they declared a conflict with; a reviewer their own
-// while appointed; anyone else none), oldest first, in one statement.
-func (s *Service) ReviewsOf(ctx context.Context, appIDs []pulid.ID) (map[pulid.ID][]*ent.Review, error) {
+// less the others' on an application they declared a conflict with; a reviewer of the
+// application's call their own), oldest first; an application whose reviews the caller
+// may not see at all (neither staff nor a reviewer of its call) is absent (see
+// ReviewRefusal). Two statements at most.
+func (s *Service) ReviewsOf(ctx context.Context, apps []*ent.Application) (map[pulid.ID][]*ent.Review, error) {
+	out := make(map[pulid.ID][]*ent.Review, len(apps))
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || len(apps) == 0 {
+		return out, nil
+	}
+	var callIDs, appIDs []pulid.ID
+	for _, a := range apps {
+		appIDs = append(appIDs, a.ID)
+		if !containsID(callIDs, a.CallID) {
+			callIDs = append(callIDs, a.CallID)
+		}
+	}
+	appointed, err := s.appointedCalls(ctx, callIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range apps {
+		if v.IsStaff() || appointed[a.CallID] {
+			out[a.ID] = []*ent.Review{}
+		}
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
 	rs, err := s.cfg.Client.Review.Query().Where(review.ApplicationIDIn(appIDs...)).Order(review.ByCreatedAt(), review.ByID()).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reviews: %w", err)
 	}
-	out := make(map[pulid.ID][]*ent.Review, len(appIDs))
 	for _, r := range rs {
-		out[r.ApplicationID] = append(out[r.ApplicationID], r)
+		if list, ok := out[r.ApplicationID]; ok {
+			out[r.ApplicationID] = append(list, r)
+		}
 	}
 	return out, nil
 }
 
 // Reviews is ReviewsOf one application.
 func (s *Service) Reviews(ctx context.Context, a *ent.Application) ([]*ent.Review, error) {
-	m, err := s.ReviewsOf(ctx, []pulid.ID{a.ID})
+	m, err := s.ReviewsOf(ctx, []*ent.Application{a})
 	if err != nil {
 		return nil, err
 	}
-	return m[a.ID], nil
+	list, ok := m[a.ID]
+	if !ok {
+		return nil, ReviewRefusal(ctx, "reviews")
+	}
+	return list, nil
 }
 
-// ReviewQueues returns, for each call, the eligible applications the caller may review
-// (visibleForReview) and has neither reviewed nor declared a conflict with, oldest
-// submission first, in one statement (plus what collect adds).
+// ReviewQueues returns, for each call the caller reviews (staff: every call; a reviewer:
+// the calls they are appointed to; absent otherwise, see ReviewRefusal), the eligible
+// applications they may review (visibleForReview) and have neither reviewed nor declared
+// a conflict with, oldest submission first. Two statements (plus what collect adds).
 func (s *Service) ReviewQueues(ctx context.Context, calls []*ent.Call, collect Collect) (map[pulid.ID][]*ent.Application, error) {
 	out := make(map[pulid.ID][]*ent.Application, len(calls))
-	if viewer.FromContext(ctx).Kind != viewer.User || len(calls) == 0 {
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || len(calls) == 0 {
 		return out, nil
 	}
-	me := pulid.ID(viewer.FromContext(ctx).UserID)
-	apps, err := s.visibleForReview(ctx, calls, collect, func(q *ent.ApplicationQuery) {
+	ids := make([]pulid.ID, len(calls))
+	for i, c := range calls {
+		ids[i] = c.ID
+	}
+	appointed, err := s.appointedCalls(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var allowed []*ent.Call
+	for _, c := range calls {
+		if v.IsStaff() || appointed[c.ID] {
+			allowed = append(allowed, c)
+			out[c.ID] = []*ent.Application{}
+		}
+	}
+	if len(allowed) == 0 {
+		return out, nil
+	}
+	me := pulid.ID(v.UserID)
+	apps, err := s.visibleForReview(ctx, allowed, collect, func(q *ent.ApplicationQuery) {
 		q.Where(application.Not(application.HasReviewsWith(review.ReviewerID(me))))
 	})
 	if err != nil {
@@ -525,7 +602,11 @@ func (s *Service) ReviewQueue(ctx context.Context, c *ent.Call) ([]*ent.Applicat
 	if err != nil {
 		return nil, err
 	}
-	return m[c.ID], nil
+	list, ok := m[c.ID]
+	if !ok {
+		return nil, ReviewRefusal(ctx, "review queues")
+	}
+	return list, nil
 }
 
 // SubmitHostRanking replaces a host centre's ranking of its applicants in a call: the

@@ -156,7 +156,7 @@ func TestReviewCommitteeByRole(t *testing.T) {
 			{"Marek's application in the call's review queue", func(ctx context.Context, _ *ent.Client) error {
 				q, err := s.Programme.ReviewQueue(ctx, rw.Call)
 				return count(len(q), err)
-			}, []string{"none", "none", "none", "none", "none", "none", "ok", "ok", "none", "none", "none"}},
+			}, []string{"UNAUTHENTICATED", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "ok", "ok", "none", "FORBIDDEN", "none"}},
 			{"read Otto's scores of Marek", func(ctx context.Context, _ *ent.Client) error {
 				return count(c.Review.Query().Where(review.ReviewerID(rw.Otto.ID)).Count(ctx))
 			}, []string{"none", "none", "none", "none", "none", "none", "ok", "none", "ok", "none", "none"}},
@@ -166,7 +166,7 @@ func TestReviewCommitteeByRole(t *testing.T) {
 					return errNone
 				}
 				return err
-			}, []string{"none", "none", "none", "none", "none", "none", "ok", "none", "none", "none", "none"}},
+			}, []string{"UNAUTHENTICATED", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "ok", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"}},
 			{"review ranking before publication", func(ctx context.Context, _ *ent.Client) error {
 				_, err := s.Programme.ReviewRanking(ctx, rw.Call)
 				return err
@@ -230,7 +230,7 @@ func TestReviewCommitteeByRole(t *testing.T) {
 					t.Errorf("aggregate %v, want 4", *sc)
 				}
 				return err
-			}, []string{"none", "none", "none", "none", "none", "none", "ok", "ok", "ok", "none", "none"}},
+			}, []string{"UNAUTHENTICATED", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "ok", "ok", "ok", "FORBIDDEN", "FORBIDDEN"}},
 			{"review ranking after publication", func(ctx context.Context, _ *ent.Client) error {
 				list, err := s.Programme.ReviewRanking(ctx, call)
 				if err == nil && len(list) == 0 {
