@@ -41,8 +41,20 @@ const (
 // as the caller, when the review table allows ev: ELIGIBLE, of a call in REVIEW whose
 // aggregate is not published.
 func (s *Service) reviewable(ctx context.Context, tx *ent.Client, id pulid.ID, ev ReviewEvent) (*ent.Application, error) {
-	if viewer.FromContext(ctx).IsAnonymous() {
+	v := viewer.FromContext(ctx)
+	if v.IsAnonymous() {
 		return nil, apperr.New(apperr.Unauthenticated, "sign in to review applications")
+	}
+	// Someone who reviews no call at all is refused before anything is read, as before
+	// committees existed (they learn nothing from the answer).
+	if !v.IsStaff() {
+		reviews, err := tx.CallReviewer.Query().Where(callreviewer.UserID(pulid.ID(v.UserID))).Exist(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("appointments: %w", err)
+		}
+		if !reviews {
+			return nil, apperr.New(apperr.Forbidden, "only coalition staff and the reviewers it is assigned to can review this application")
+		}
 	}
 	a, err := tx.Application.Query().Where(application.ID(id)).WithCall().Only(ctx)
 	if ent.IsNotFound(err) {

@@ -174,11 +174,11 @@ func TestReviewCommitteeByRole(t *testing.T) {
 			{"score Marek", func(ctx context.Context, tx *ent.Client) error {
 				_, err := s.Programme.Score(ctx, tx, rw.Marek.ID, fullScores(rw.Call, 5), "")
 				return err
-			}, []string{"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "FORBIDDEN", "FORBIDDEN", "NOT_FOUND", "ok", "ok", "ok", "NOT_FOUND", "NOT_FOUND"}},
+			}, []string{"UNAUTHENTICATED", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "ok", "ok", "ok", "FORBIDDEN", "NOT_FOUND"}},
 			{"declare a conflict with Marek", func(ctx context.Context, tx *ent.Client) error {
 				_, err := s.Programme.DeclareConflict(ctx, tx, rw.Marek.ID, "We published together.")
 				return err
-			}, []string{"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "FORBIDDEN", "FORBIDDEN", "NOT_FOUND", "ok", "ok", "ok", "NOT_FOUND", "NOT_FOUND"}},
+			}, []string{"UNAUTHENTICATED", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "ok", "ok", "ok", "FORBIDDEN", "NOT_FOUND"}},
 			{"appoint a reviewer", func(ctx context.Context, tx *ent.Client) error {
 				_, err := s.Programme.AppointReviewer(ctx, tx, rw.Call.ID, rw.Newcomer.ID)
 				return err
@@ -241,7 +241,7 @@ func TestReviewCommitteeByRole(t *testing.T) {
 			{"score Marek after publication", func(ctx context.Context, tx *ent.Client) error {
 				_, err := s.Programme.Score(ctx, tx, rw.Marek.ID, fullScores(rw.Call, 5), "")
 				return err
-			}, []string{"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "FORBIDDEN", "FORBIDDEN", "NOT_FOUND", "INVALID_STATE", "INVALID_STATE", "INVALID_STATE", "NOT_FOUND", "NOT_FOUND"}},
+			}, []string{"UNAUTHENTICATED", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "INVALID_STATE", "INVALID_STATE", "INVALID_STATE", "FORBIDDEN", "NOT_FOUND"}},
 		}
 		for _, op := range after {
 			for i, a := range actors {
