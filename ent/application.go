@@ -80,16 +80,19 @@ type ApplicationEdges struct {
 	RefereeRequests []*RefereeRequest `json:"referee_requests,omitempty"`
 	// Reviews holds the value of the reviews edge.
 	Reviews []*Review `json:"reviews,omitempty"`
+	// ReviewAssignments holds the value of the review_assignments edge.
+	ReviewAssignments []*ReviewAssignment `json:"review_assignments,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
-	namedChoices         map[string][]*ApplicationChoice
-	namedDocuments       map[string][]*Document
-	namedRefereeRequests map[string][]*RefereeRequest
-	namedReviews         map[string][]*Review
+	namedChoices           map[string][]*ApplicationChoice
+	namedDocuments         map[string][]*Document
+	namedRefereeRequests   map[string][]*RefereeRequest
+	namedReviews           map[string][]*Review
+	namedReviewAssignments map[string][]*ReviewAssignment
 }
 
 // CallOrErr returns the Call value or an error if the edge
@@ -159,6 +162,15 @@ func (e ApplicationEdges) ReviewsOrErr() ([]*Review, error) {
 		return e.Reviews, nil
 	}
 	return nil, &NotLoadedError{edge: "reviews"}
+}
+
+// ReviewAssignmentsOrErr returns the ReviewAssignments value or an error if the edge
+// was not loaded in eager-loading.
+func (e ApplicationEdges) ReviewAssignmentsOrErr() ([]*ReviewAssignment, error) {
+	if e.loadedTypes[7] {
+		return e.ReviewAssignments, nil
+	}
+	return nil, &NotLoadedError{edge: "review_assignments"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -360,6 +372,11 @@ func (_m *Application) QueryReviews() *ReviewQuery {
 	return NewApplicationClient(_m.config).QueryReviews(_m)
 }
 
+// QueryReviewAssignments queries the "review_assignments" edge of the Application entity.
+func (_m *Application) QueryReviewAssignments() *ReviewAssignmentQuery {
+	return NewApplicationClient(_m.config).QueryReviewAssignments(_m)
+}
+
 // Update returns a builder for updating this Application.
 // Note that you need to call Application.Unwrap() before calling this method if this Application
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -540,6 +557,30 @@ func (_m *Application) appendNamedReviews(name string, edges ...*Review) {
 		_m.Edges.namedReviews[name] = []*Review{}
 	} else {
 		_m.Edges.namedReviews[name] = append(_m.Edges.namedReviews[name], edges...)
+	}
+}
+
+// NamedReviewAssignments returns the ReviewAssignments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Application) NamedReviewAssignments(name string) ([]*ReviewAssignment, error) {
+	if _m.Edges.namedReviewAssignments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedReviewAssignments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Application) appendNamedReviewAssignments(name string, edges ...*ReviewAssignment) {
+	if _m.Edges.namedReviewAssignments == nil {
+		_m.Edges.namedReviewAssignments = make(map[string][]*ReviewAssignment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedReviewAssignments[name] = []*ReviewAssignment{}
+	} else {
+		_m.Edges.namedReviewAssignments[name] = append(_m.Edges.namedReviewAssignments[name], edges...)
 	}
 }
 

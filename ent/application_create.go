@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -317,6 +318,21 @@ func (_c *ApplicationCreate) AddReviews(v ...*Review) *ApplicationCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddReviewIDs(ids...)
+}
+
+// AddReviewAssignmentIDs adds the "review_assignments" edge to the ReviewAssignment entity by IDs.
+func (_c *ApplicationCreate) AddReviewAssignmentIDs(ids ...pulid.ID) *ApplicationCreate {
+	_c.mutation.AddReviewAssignmentIDs(ids...)
+	return _c
+}
+
+// AddReviewAssignments adds the "review_assignments" edges to the ReviewAssignment entity.
+func (_c *ApplicationCreate) AddReviewAssignments(v ...*ReviewAssignment) *ApplicationCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddReviewAssignmentIDs(ids...)
 }
 
 // Mutation returns the ApplicationMutation object of the builder.
@@ -681,6 +697,22 @@ func (_c *ApplicationCreate) createSpec() (*Application, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(review.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ReviewAssignmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReviewAssignmentsTable,
+			Columns: []string{application.ReviewAssignmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(reviewassignment.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

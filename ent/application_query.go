@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 )
@@ -29,23 +30,25 @@ import (
 // ApplicationQuery is the builder for querying Application entities.
 type ApplicationQuery struct {
 	config
-	ctx                      *QueryContext
-	order                    []application.OrderOption
-	inters                   []Interceptor
-	predicates               []predicate.Application
-	withCall                 *CallQuery
-	withTrainee              *UserQuery
-	withHomeOrganisation     *OrganisationQuery
-	withChoices              *ApplicationChoiceQuery
-	withDocuments            *DocumentQuery
-	withRefereeRequests      *RefereeRequestQuery
-	withReviews              *ReviewQuery
-	loadTotal                []func(context.Context, []*Application) error
-	modifiers                []func(*sql.Selector)
-	withNamedChoices         map[string]*ApplicationChoiceQuery
-	withNamedDocuments       map[string]*DocumentQuery
-	withNamedRefereeRequests map[string]*RefereeRequestQuery
-	withNamedReviews         map[string]*ReviewQuery
+	ctx                        *QueryContext
+	order                      []application.OrderOption
+	inters                     []Interceptor
+	predicates                 []predicate.Application
+	withCall                   *CallQuery
+	withTrainee                *UserQuery
+	withHomeOrganisation       *OrganisationQuery
+	withChoices                *ApplicationChoiceQuery
+	withDocuments              *DocumentQuery
+	withRefereeRequests        *RefereeRequestQuery
+	withReviews                *ReviewQuery
+	withReviewAssignments      *ReviewAssignmentQuery
+	loadTotal                  []func(context.Context, []*Application) error
+	modifiers                  []func(*sql.Selector)
+	withNamedChoices           map[string]*ApplicationChoiceQuery
+	withNamedDocuments         map[string]*DocumentQuery
+	withNamedRefereeRequests   map[string]*RefereeRequestQuery
+	withNamedReviews           map[string]*ReviewQuery
+	withNamedReviewAssignments map[string]*ReviewAssignmentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -229,6 +232,28 @@ func (_q *ApplicationQuery) QueryReviews() *ReviewQuery {
 			sqlgraph.From(application.Table, application.FieldID, selector),
 			sqlgraph.To(review.Table, review.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, application.ReviewsTable, application.ReviewsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryReviewAssignments chains the current query on the "review_assignments" edge.
+func (_q *ApplicationQuery) QueryReviewAssignments() *ReviewAssignmentQuery {
+	query := (&ReviewAssignmentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, selector),
+			sqlgraph.To(reviewassignment.Table, reviewassignment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.ReviewAssignmentsTable, application.ReviewAssignmentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -423,18 +448,19 @@ func (_q *ApplicationQuery) Clone() *ApplicationQuery {
 		return nil
 	}
 	return &ApplicationQuery{
-		config:               _q.config,
-		ctx:                  _q.ctx.Clone(),
-		order:                append([]application.OrderOption{}, _q.order...),
-		inters:               append([]Interceptor{}, _q.inters...),
-		predicates:           append([]predicate.Application{}, _q.predicates...),
-		withCall:             _q.withCall.Clone(),
-		withTrainee:          _q.withTrainee.Clone(),
-		withHomeOrganisation: _q.withHomeOrganisation.Clone(),
-		withChoices:          _q.withChoices.Clone(),
-		withDocuments:        _q.withDocuments.Clone(),
-		withRefereeRequests:  _q.withRefereeRequests.Clone(),
-		withReviews:          _q.withReviews.Clone(),
+		config:                _q.config,
+		ctx:                   _q.ctx.Clone(),
+		order:                 append([]application.OrderOption{}, _q.order...),
+		inters:                append([]Interceptor{}, _q.inters...),
+		predicates:            append([]predicate.Application{}, _q.predicates...),
+		withCall:              _q.withCall.Clone(),
+		withTrainee:           _q.withTrainee.Clone(),
+		withHomeOrganisation:  _q.withHomeOrganisation.Clone(),
+		withChoices:           _q.withChoices.Clone(),
+		withDocuments:         _q.withDocuments.Clone(),
+		withRefereeRequests:   _q.withRefereeRequests.Clone(),
+		withReviews:           _q.withReviews.Clone(),
+		withReviewAssignments: _q.withReviewAssignments.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -516,6 +542,17 @@ func (_q *ApplicationQuery) WithReviews(opts ...func(*ReviewQuery)) *Application
 		opt(query)
 	}
 	_q.withReviews = query
+	return _q
+}
+
+// WithReviewAssignments tells the query-builder to eager-load the nodes that are connected to
+// the "review_assignments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithReviewAssignments(opts ...func(*ReviewAssignmentQuery)) *ApplicationQuery {
+	query := (&ReviewAssignmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withReviewAssignments = query
 	return _q
 }
 
@@ -603,7 +640,7 @@ func (_q *ApplicationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*Application{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [8]bool{
 			_q.withCall != nil,
 			_q.withTrainee != nil,
 			_q.withHomeOrganisation != nil,
@@ -611,6 +648,7 @@ func (_q *ApplicationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			_q.withDocuments != nil,
 			_q.withRefereeRequests != nil,
 			_q.withReviews != nil,
+			_q.withReviewAssignments != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -680,6 +718,15 @@ func (_q *ApplicationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			return nil, err
 		}
 	}
+	if query := _q.withReviewAssignments; query != nil {
+		if err := _q.loadReviewAssignments(ctx, query, nodes,
+			func(n *Application) { n.Edges.ReviewAssignments = []*ReviewAssignment{} },
+			func(n *Application, e *ReviewAssignment) {
+				n.Edges.ReviewAssignments = append(n.Edges.ReviewAssignments, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedChoices {
 		if err := _q.loadChoices(ctx, query, nodes,
 			func(n *Application) { n.appendNamedChoices(name) },
@@ -705,6 +752,13 @@ func (_q *ApplicationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		if err := _q.loadReviews(ctx, query, nodes,
 			func(n *Application) { n.appendNamedReviews(name) },
 			func(n *Application, e *Review) { n.appendNamedReviews(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedReviewAssignments {
+		if err := _q.loadReviewAssignments(ctx, query, nodes,
+			func(n *Application) { n.appendNamedReviewAssignments(name) },
+			func(n *Application, e *ReviewAssignment) { n.appendNamedReviewAssignments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -926,6 +980,36 @@ func (_q *ApplicationQuery) loadReviews(ctx context.Context, query *ReviewQuery,
 	}
 	return nil
 }
+func (_q *ApplicationQuery) loadReviewAssignments(ctx context.Context, query *ReviewAssignmentQuery, nodes []*Application, init func(*Application), assign func(*Application, *ReviewAssignment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Application)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(reviewassignment.FieldApplicationID)
+	}
+	query.Where(predicate.ReviewAssignment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(application.ReviewAssignmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ApplicationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "application_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ApplicationQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1108,6 +1192,20 @@ func (_q *ApplicationQuery) WithNamedReviews(name string, opts ...func(*ReviewQu
 		_q.withNamedReviews = make(map[string]*ReviewQuery)
 	}
 	_q.withNamedReviews[name] = query
+	return _q
+}
+
+// WithNamedReviewAssignments tells the query-builder to eager-load the nodes that are connected to the "review_assignments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithNamedReviewAssignments(name string, opts ...func(*ReviewAssignmentQuery)) *ApplicationQuery {
+	query := (&ReviewAssignmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedReviewAssignments == nil {
+		_q.withNamedReviewAssignments = make(map[string]*ReviewAssignmentQuery)
+	}
+	_q.withNamedReviewAssignments[name] = query
 	return _q
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 )
@@ -328,6 +329,21 @@ func (_u *ApplicationUpdate) AddReviews(v ...*Review) *ApplicationUpdate {
 	return _u.AddReviewIDs(ids...)
 }
 
+// AddReviewAssignmentIDs adds the "review_assignments" edge to the ReviewAssignment entity by IDs.
+func (_u *ApplicationUpdate) AddReviewAssignmentIDs(ids ...pulid.ID) *ApplicationUpdate {
+	_u.mutation.AddReviewAssignmentIDs(ids...)
+	return _u
+}
+
+// AddReviewAssignments adds the "review_assignments" edges to the ReviewAssignment entity.
+func (_u *ApplicationUpdate) AddReviewAssignments(v ...*ReviewAssignment) *ApplicationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddReviewAssignmentIDs(ids...)
+}
+
 // Mutation returns the ApplicationMutation object of the builder.
 func (_u *ApplicationUpdate) Mutation() *ApplicationMutation {
 	return _u.mutation
@@ -421,6 +437,27 @@ func (_u *ApplicationUpdate) RemoveReviews(v ...*Review) *ApplicationUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveReviewIDs(ids...)
+}
+
+// ClearReviewAssignments clears all "review_assignments" edges to the ReviewAssignment entity.
+func (_u *ApplicationUpdate) ClearReviewAssignments() *ApplicationUpdate {
+	_u.mutation.ClearReviewAssignments()
+	return _u
+}
+
+// RemoveReviewAssignmentIDs removes the "review_assignments" edge to ReviewAssignment entities by IDs.
+func (_u *ApplicationUpdate) RemoveReviewAssignmentIDs(ids ...pulid.ID) *ApplicationUpdate {
+	_u.mutation.RemoveReviewAssignmentIDs(ids...)
+	return _u
+}
+
+// RemoveReviewAssignments removes "review_assignments" edges to ReviewAssignment entities.
+func (_u *ApplicationUpdate) RemoveReviewAssignments(v ...*ReviewAssignment) *ApplicationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveReviewAssignmentIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -800,6 +837,51 @@ func (_u *ApplicationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ReviewAssignmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReviewAssignmentsTable,
+			Columns: []string{application.ReviewAssignmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(reviewassignment.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedReviewAssignmentsIDs(); len(nodes) > 0 && !_u.mutation.ReviewAssignmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReviewAssignmentsTable,
+			Columns: []string{application.ReviewAssignmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(reviewassignment.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReviewAssignmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReviewAssignmentsTable,
+			Columns: []string{application.ReviewAssignmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(reviewassignment.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1113,6 +1195,21 @@ func (_u *ApplicationUpdateOne) AddReviews(v ...*Review) *ApplicationUpdateOne {
 	return _u.AddReviewIDs(ids...)
 }
 
+// AddReviewAssignmentIDs adds the "review_assignments" edge to the ReviewAssignment entity by IDs.
+func (_u *ApplicationUpdateOne) AddReviewAssignmentIDs(ids ...pulid.ID) *ApplicationUpdateOne {
+	_u.mutation.AddReviewAssignmentIDs(ids...)
+	return _u
+}
+
+// AddReviewAssignments adds the "review_assignments" edges to the ReviewAssignment entity.
+func (_u *ApplicationUpdateOne) AddReviewAssignments(v ...*ReviewAssignment) *ApplicationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddReviewAssignmentIDs(ids...)
+}
+
 // Mutation returns the ApplicationMutation object of the builder.
 func (_u *ApplicationUpdateOne) Mutation() *ApplicationMutation {
 	return _u.mutation
@@ -1206,6 +1303,27 @@ func (_u *ApplicationUpdateOne) RemoveReviews(v ...*Review) *ApplicationUpdateOn
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveReviewIDs(ids...)
+}
+
+// ClearReviewAssignments clears all "review_assignments" edges to the ReviewAssignment entity.
+func (_u *ApplicationUpdateOne) ClearReviewAssignments() *ApplicationUpdateOne {
+	_u.mutation.ClearReviewAssignments()
+	return _u
+}
+
+// RemoveReviewAssignmentIDs removes the "review_assignments" edge to ReviewAssignment entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveReviewAssignmentIDs(ids ...pulid.ID) *ApplicationUpdateOne {
+	_u.mutation.RemoveReviewAssignmentIDs(ids...)
+	return _u
+}
+
+// RemoveReviewAssignments removes "review_assignments" edges to ReviewAssignment entities.
+func (_u *ApplicationUpdateOne) RemoveReviewAssignments(v ...*ReviewAssignment) *ApplicationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveReviewAssignmentIDs(ids...)
 }
 
 // Where appends a list predicates to the ApplicationUpdate builder.
@@ -1608,6 +1726,51 @@ func (_u *ApplicationUpdateOne) sqlSave(ctx context.Context) (_node *Application
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(review.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ReviewAssignmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReviewAssignmentsTable,
+			Columns: []string{application.ReviewAssignmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(reviewassignment.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedReviewAssignmentsIDs(); len(nodes) > 0 && !_u.mutation.ReviewAssignmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReviewAssignmentsTable,
+			Columns: []string{application.ReviewAssignmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(reviewassignment.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReviewAssignmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReviewAssignmentsTable,
+			Columns: []string{application.ReviewAssignmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(reviewassignment.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -69,6 +69,8 @@ type Call struct {
 	RankingDeadline *time.Time `json:"ranking_deadline,omitempty"`
 	// When the ranking-deadline job closed ranking (UTC); host rankings no longer change.
 	RankingClosedAt *time.Time `json:"ranking_closed_at,omitempty"`
+	// When staff published the review aggregate (UTC): reviewers then see the aggregated scores, and scores no longer change.
+	ReviewPublishedAt *time.Time `json:"review_published_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CallQuery when eager-loading is set.
 	Edges        CallEdges `json:"edges"`
@@ -85,11 +87,13 @@ type CallEdges struct {
 	Placements []*Placement `json:"placements,omitempty"`
 	// Applications to the call (as visible to the viewer).
 	Applications []*Application `json:"applications,omitempty"`
+	// Reviewers holds the value of the reviewers edge.
+	Reviewers []*CallReviewer `json:"reviewers,omitempty"`
 	// Slots host centres offer in this call (as visible to the viewer).
 	Slots []*HostSlot `json:"slots,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
 	totalCount [3]map[string]int
 
@@ -97,6 +101,7 @@ type CallEdges struct {
 	namedMatchOverrides map[string][]*MatchOverride
 	namedPlacements     map[string][]*Placement
 	namedApplications   map[string][]*Application
+	namedReviewers      map[string][]*CallReviewer
 	namedSlots          map[string][]*HostSlot
 }
 
@@ -136,10 +141,19 @@ func (e CallEdges) ApplicationsOrErr() ([]*Application, error) {
 	return nil, &NotLoadedError{edge: "applications"}
 }
 
+// ReviewersOrErr returns the Reviewers value or an error if the edge
+// was not loaded in eager-loading.
+func (e CallEdges) ReviewersOrErr() ([]*CallReviewer, error) {
+	if e.loadedTypes[4] {
+		return e.Reviewers, nil
+	}
+	return nil, &NotLoadedError{edge: "reviewers"}
+}
+
 // SlotsOrErr returns the Slots value or an error if the edge
 // was not loaded in eager-loading.
 func (e CallEdges) SlotsOrErr() ([]*HostSlot, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[5] {
 		return e.Slots, nil
 	}
 	return nil, &NotLoadedError{edge: "slots"}
@@ -160,7 +174,7 @@ func (*Call) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case call.FieldTitle, call.FieldDescription, call.FieldStatus, call.FieldStatusReason, call.FieldTimeZone:
 			values[i] = new(sql.NullString)
-		case call.FieldCreatedAt, call.FieldUpdatedAt, call.FieldOpensAt, call.FieldClosesAt, call.FieldRankingDeadline, call.FieldRankingClosedAt:
+		case call.FieldCreatedAt, call.FieldUpdatedAt, call.FieldOpensAt, call.FieldClosesAt, call.FieldRankingDeadline, call.FieldRankingClosedAt, call.FieldReviewPublishedAt:
 			values[i] = new(sql.NullTime)
 		case call.FieldPlacementStart, call.FieldPlacementEnd:
 			values[i] = new(vocab.Date)
@@ -339,6 +353,13 @@ func (_m *Call) assignValues(columns []string, values []any) error {
 				_m.RankingClosedAt = new(time.Time)
 				*_m.RankingClosedAt = value.Time
 			}
+		case call.FieldReviewPublishedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field review_published_at", values[i])
+			} else if value.Valid {
+				_m.ReviewPublishedAt = new(time.Time)
+				*_m.ReviewPublishedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -370,6 +391,11 @@ func (_m *Call) QueryPlacements() *PlacementQuery {
 // QueryApplications queries the "applications" edge of the Call entity.
 func (_m *Call) QueryApplications() *ApplicationQuery {
 	return NewCallClient(_m.config).QueryApplications(_m)
+}
+
+// QueryReviewers queries the "reviewers" edge of the Call entity.
+func (_m *Call) QueryReviewers() *CallReviewerQuery {
+	return NewCallClient(_m.config).QueryReviewers(_m)
 }
 
 // QuerySlots queries the "slots" edge of the Call entity.
@@ -475,6 +501,11 @@ func (_m *Call) String() string {
 		builder.WriteString("ranking_closed_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	if v := _m.ReviewPublishedAt; v != nil {
+		builder.WriteString("review_published_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -572,6 +603,30 @@ func (_m *Call) appendNamedApplications(name string, edges ...*Application) {
 		_m.Edges.namedApplications[name] = []*Application{}
 	} else {
 		_m.Edges.namedApplications[name] = append(_m.Edges.namedApplications[name], edges...)
+	}
+}
+
+// NamedReviewers returns the Reviewers named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Call) NamedReviewers(name string) ([]*CallReviewer, error) {
+	if _m.Edges.namedReviewers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedReviewers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Call) appendNamedReviewers(name string, edges ...*CallReviewer) {
+	if _m.Edges.namedReviewers == nil {
+		_m.Edges.namedReviewers = make(map[string][]*CallReviewer)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedReviewers[name] = []*CallReviewer{}
+	} else {
+		_m.Edges.namedReviewers[name] = append(_m.Edges.namedReviewers[name], edges...)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
@@ -286,6 +287,20 @@ func (_c *CallCreate) SetNillableRankingClosedAt(v *time.Time) *CallCreate {
 	return _c
 }
 
+// SetReviewPublishedAt sets the "review_published_at" field.
+func (_c *CallCreate) SetReviewPublishedAt(v time.Time) *CallCreate {
+	_c.mutation.SetReviewPublishedAt(v)
+	return _c
+}
+
+// SetNillableReviewPublishedAt sets the "review_published_at" field if the given value is not nil.
+func (_c *CallCreate) SetNillableReviewPublishedAt(v *time.Time) *CallCreate {
+	if v != nil {
+		_c.SetReviewPublishedAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CallCreate) SetID(v pulid.ID) *CallCreate {
 	_c.mutation.SetID(v)
@@ -358,6 +373,21 @@ func (_c *CallCreate) AddApplications(v ...*Application) *CallCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddApplicationIDs(ids...)
+}
+
+// AddReviewerIDs adds the "reviewers" edge to the CallReviewer entity by IDs.
+func (_c *CallCreate) AddReviewerIDs(ids ...pulid.ID) *CallCreate {
+	_c.mutation.AddReviewerIDs(ids...)
+	return _c
+}
+
+// AddReviewers adds the "reviewers" edges to the CallReviewer entity.
+func (_c *CallCreate) AddReviewers(v ...*CallReviewer) *CallCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddReviewerIDs(ids...)
 }
 
 // AddSlotIDs adds the "slots" edge to the HostSlot entity by IDs.
@@ -741,6 +771,10 @@ func (_c *CallCreate) createSpec() (*Call, *sqlgraph.CreateSpec) {
 		_spec.SetField(call.FieldRankingClosedAt, field.TypeTime, value)
 		_node.RankingClosedAt = &value
 	}
+	if value, ok := _c.mutation.ReviewPublishedAt(); ok {
+		_spec.SetField(call.FieldReviewPublishedAt, field.TypeTime, value)
+		_node.ReviewPublishedAt = &value
+	}
 	if nodes := _c.mutation.MatchRunsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -798,6 +832,22 @@ func (_c *CallCreate) createSpec() (*Call, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ReviewersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ReviewersTable,
+			Columns: []string{call.ReviewersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(callreviewer.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -1194,6 +1244,24 @@ func (u *CallUpsert) UpdateRankingClosedAt() *CallUpsert {
 // ClearRankingClosedAt clears the value of the "ranking_closed_at" field.
 func (u *CallUpsert) ClearRankingClosedAt() *CallUpsert {
 	u.SetNull(call.FieldRankingClosedAt)
+	return u
+}
+
+// SetReviewPublishedAt sets the "review_published_at" field.
+func (u *CallUpsert) SetReviewPublishedAt(v time.Time) *CallUpsert {
+	u.Set(call.FieldReviewPublishedAt, v)
+	return u
+}
+
+// UpdateReviewPublishedAt sets the "review_published_at" field to the value that was provided on create.
+func (u *CallUpsert) UpdateReviewPublishedAt() *CallUpsert {
+	u.SetExcluded(call.FieldReviewPublishedAt)
+	return u
+}
+
+// ClearReviewPublishedAt clears the value of the "review_published_at" field.
+func (u *CallUpsert) ClearReviewPublishedAt() *CallUpsert {
+	u.SetNull(call.FieldReviewPublishedAt)
 	return u
 }
 
@@ -1623,6 +1691,27 @@ func (u *CallUpsertOne) UpdateRankingClosedAt() *CallUpsertOne {
 func (u *CallUpsertOne) ClearRankingClosedAt() *CallUpsertOne {
 	return u.Update(func(s *CallUpsert) {
 		s.ClearRankingClosedAt()
+	})
+}
+
+// SetReviewPublishedAt sets the "review_published_at" field.
+func (u *CallUpsertOne) SetReviewPublishedAt(v time.Time) *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.SetReviewPublishedAt(v)
+	})
+}
+
+// UpdateReviewPublishedAt sets the "review_published_at" field to the value that was provided on create.
+func (u *CallUpsertOne) UpdateReviewPublishedAt() *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.UpdateReviewPublishedAt()
+	})
+}
+
+// ClearReviewPublishedAt clears the value of the "review_published_at" field.
+func (u *CallUpsertOne) ClearReviewPublishedAt() *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.ClearReviewPublishedAt()
 	})
 }
 
@@ -2219,6 +2308,27 @@ func (u *CallUpsertBulk) UpdateRankingClosedAt() *CallUpsertBulk {
 func (u *CallUpsertBulk) ClearRankingClosedAt() *CallUpsertBulk {
 	return u.Update(func(s *CallUpsert) {
 		s.ClearRankingClosedAt()
+	})
+}
+
+// SetReviewPublishedAt sets the "review_published_at" field.
+func (u *CallUpsertBulk) SetReviewPublishedAt(v time.Time) *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.SetReviewPublishedAt(v)
+	})
+}
+
+// UpdateReviewPublishedAt sets the "review_published_at" field to the value that was provided on create.
+func (u *CallUpsertBulk) UpdateReviewPublishedAt() *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.UpdateReviewPublishedAt()
+	})
+}
+
+// ClearReviewPublishedAt clears the value of the "review_published_at" field.
+func (u *CallUpsertBulk) ClearReviewPublishedAt() *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.ClearReviewPublishedAt()
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
@@ -35,6 +36,7 @@ type CallQuery struct {
 	withMatchOverrides      *MatchOverrideQuery
 	withPlacements          *PlacementQuery
 	withApplications        *ApplicationQuery
+	withReviewers           *CallReviewerQuery
 	withSlots               *HostSlotQuery
 	loadTotal               []func(context.Context, []*Call) error
 	modifiers               []func(*sql.Selector)
@@ -42,6 +44,7 @@ type CallQuery struct {
 	withNamedMatchOverrides map[string]*MatchOverrideQuery
 	withNamedPlacements     map[string]*PlacementQuery
 	withNamedApplications   map[string]*ApplicationQuery
+	withNamedReviewers      map[string]*CallReviewerQuery
 	withNamedSlots          map[string]*HostSlotQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -160,6 +163,28 @@ func (_q *CallQuery) QueryApplications() *ApplicationQuery {
 			sqlgraph.From(call.Table, call.FieldID, selector),
 			sqlgraph.To(application.Table, application.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, call.ApplicationsTable, call.ApplicationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryReviewers chains the current query on the "reviewers" edge.
+func (_q *CallQuery) QueryReviewers() *CallReviewerQuery {
+	query := (&CallReviewerClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, selector),
+			sqlgraph.To(callreviewer.Table, callreviewer.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.ReviewersTable, call.ReviewersColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -385,6 +410,7 @@ func (_q *CallQuery) Clone() *CallQuery {
 		withMatchOverrides: _q.withMatchOverrides.Clone(),
 		withPlacements:     _q.withPlacements.Clone(),
 		withApplications:   _q.withApplications.Clone(),
+		withReviewers:      _q.withReviewers.Clone(),
 		withSlots:          _q.withSlots.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -434,6 +460,17 @@ func (_q *CallQuery) WithApplications(opts ...func(*ApplicationQuery)) *CallQuer
 		opt(query)
 	}
 	_q.withApplications = query
+	return _q
+}
+
+// WithReviewers tells the query-builder to eager-load the nodes that are connected to
+// the "reviewers" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CallQuery) WithReviewers(opts ...func(*CallReviewerQuery)) *CallQuery {
+	query := (&CallReviewerClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withReviewers = query
 	return _q
 }
 
@@ -532,11 +569,12 @@ func (_q *CallQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Call, e
 	var (
 		nodes       = []*Call{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withMatchRuns != nil,
 			_q.withMatchOverrides != nil,
 			_q.withPlacements != nil,
 			_q.withApplications != nil,
+			_q.withReviewers != nil,
 			_q.withSlots != nil,
 		}
 	)
@@ -589,6 +627,13 @@ func (_q *CallQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Call, e
 			return nil, err
 		}
 	}
+	if query := _q.withReviewers; query != nil {
+		if err := _q.loadReviewers(ctx, query, nodes,
+			func(n *Call) { n.Edges.Reviewers = []*CallReviewer{} },
+			func(n *Call, e *CallReviewer) { n.Edges.Reviewers = append(n.Edges.Reviewers, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withSlots; query != nil {
 		if err := _q.loadSlots(ctx, query, nodes,
 			func(n *Call) { n.Edges.Slots = []*HostSlot{} },
@@ -621,6 +666,13 @@ func (_q *CallQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Call, e
 		if err := _q.loadApplications(ctx, query, nodes,
 			func(n *Call) { n.appendNamedApplications(name) },
 			func(n *Call, e *Application) { n.appendNamedApplications(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedReviewers {
+		if err := _q.loadReviewers(ctx, query, nodes,
+			func(n *Call) { n.appendNamedReviewers(name) },
+			func(n *Call, e *CallReviewer) { n.appendNamedReviewers(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -744,6 +796,36 @@ func (_q *CallQuery) loadApplications(ctx context.Context, query *ApplicationQue
 	}
 	query.Where(predicate.Application(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(call.ApplicationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CallID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "call_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CallQuery) loadReviewers(ctx context.Context, query *CallReviewerQuery, nodes []*Call, init func(*Call), assign func(*Call, *CallReviewer)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Call)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(callreviewer.FieldCallID)
+	}
+	query.Where(predicate.CallReviewer(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(call.ReviewersColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -962,6 +1044,20 @@ func (_q *CallQuery) WithNamedApplications(name string, opts ...func(*Applicatio
 		_q.withNamedApplications = make(map[string]*ApplicationQuery)
 	}
 	_q.withNamedApplications[name] = query
+	return _q
+}
+
+// WithNamedReviewers tells the query-builder to eager-load the nodes that are connected to the "reviewers"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CallQuery) WithNamedReviewers(name string, opts ...func(*CallReviewerQuery)) *CallQuery {
+	query := (&CallReviewerClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedReviewers == nil {
+		_q.withNamedReviewers = make(map[string]*CallReviewerQuery)
+	}
+	_q.withNamedReviewers[name] = query
 	return _q
 }
 

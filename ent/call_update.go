@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
@@ -397,6 +398,26 @@ func (_u *CallUpdate) ClearRankingClosedAt() *CallUpdate {
 	return _u
 }
 
+// SetReviewPublishedAt sets the "review_published_at" field.
+func (_u *CallUpdate) SetReviewPublishedAt(v time.Time) *CallUpdate {
+	_u.mutation.SetReviewPublishedAt(v)
+	return _u
+}
+
+// SetNillableReviewPublishedAt sets the "review_published_at" field if the given value is not nil.
+func (_u *CallUpdate) SetNillableReviewPublishedAt(v *time.Time) *CallUpdate {
+	if v != nil {
+		_u.SetReviewPublishedAt(*v)
+	}
+	return _u
+}
+
+// ClearReviewPublishedAt clears the value of the "review_published_at" field.
+func (_u *CallUpdate) ClearReviewPublishedAt() *CallUpdate {
+	_u.mutation.ClearReviewPublishedAt()
+	return _u
+}
+
 // AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by IDs.
 func (_u *CallUpdate) AddMatchRunIDs(ids ...pulid.ID) *CallUpdate {
 	_u.mutation.AddMatchRunIDs(ids...)
@@ -455,6 +476,21 @@ func (_u *CallUpdate) AddApplications(v ...*Application) *CallUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddApplicationIDs(ids...)
+}
+
+// AddReviewerIDs adds the "reviewers" edge to the CallReviewer entity by IDs.
+func (_u *CallUpdate) AddReviewerIDs(ids ...pulid.ID) *CallUpdate {
+	_u.mutation.AddReviewerIDs(ids...)
+	return _u
+}
+
+// AddReviewers adds the "reviewers" edges to the CallReviewer entity.
+func (_u *CallUpdate) AddReviewers(v ...*CallReviewer) *CallUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddReviewerIDs(ids...)
 }
 
 // AddSlotIDs adds the "slots" edge to the HostSlot entity by IDs.
@@ -559,6 +595,27 @@ func (_u *CallUpdate) RemoveApplications(v ...*Application) *CallUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveApplicationIDs(ids...)
+}
+
+// ClearReviewers clears all "reviewers" edges to the CallReviewer entity.
+func (_u *CallUpdate) ClearReviewers() *CallUpdate {
+	_u.mutation.ClearReviewers()
+	return _u
+}
+
+// RemoveReviewerIDs removes the "reviewers" edge to CallReviewer entities by IDs.
+func (_u *CallUpdate) RemoveReviewerIDs(ids ...pulid.ID) *CallUpdate {
+	_u.mutation.RemoveReviewerIDs(ids...)
+	return _u
+}
+
+// RemoveReviewers removes "reviewers" edges to CallReviewer entities.
+func (_u *CallUpdate) RemoveReviewers(v ...*CallReviewer) *CallUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveReviewerIDs(ids...)
 }
 
 // ClearSlots clears all "slots" edges to the HostSlot entity.
@@ -825,6 +882,12 @@ func (_u *CallUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.RankingClosedAtCleared() {
 		_spec.ClearField(call.FieldRankingClosedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.ReviewPublishedAt(); ok {
+		_spec.SetField(call.FieldReviewPublishedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ReviewPublishedAtCleared() {
+		_spec.ClearField(call.FieldReviewPublishedAt, field.TypeTime)
+	}
 	if _u.mutation.MatchRunsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -998,6 +1061,51 @@ func (_u *CallUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ReviewersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ReviewersTable,
+			Columns: []string{call.ReviewersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(callreviewer.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedReviewersIDs(); len(nodes) > 0 && !_u.mutation.ReviewersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ReviewersTable,
+			Columns: []string{call.ReviewersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(callreviewer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReviewersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ReviewersTable,
+			Columns: []string{call.ReviewersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(callreviewer.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -1432,6 +1540,26 @@ func (_u *CallUpdateOne) ClearRankingClosedAt() *CallUpdateOne {
 	return _u
 }
 
+// SetReviewPublishedAt sets the "review_published_at" field.
+func (_u *CallUpdateOne) SetReviewPublishedAt(v time.Time) *CallUpdateOne {
+	_u.mutation.SetReviewPublishedAt(v)
+	return _u
+}
+
+// SetNillableReviewPublishedAt sets the "review_published_at" field if the given value is not nil.
+func (_u *CallUpdateOne) SetNillableReviewPublishedAt(v *time.Time) *CallUpdateOne {
+	if v != nil {
+		_u.SetReviewPublishedAt(*v)
+	}
+	return _u
+}
+
+// ClearReviewPublishedAt clears the value of the "review_published_at" field.
+func (_u *CallUpdateOne) ClearReviewPublishedAt() *CallUpdateOne {
+	_u.mutation.ClearReviewPublishedAt()
+	return _u
+}
+
 // AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by IDs.
 func (_u *CallUpdateOne) AddMatchRunIDs(ids ...pulid.ID) *CallUpdateOne {
 	_u.mutation.AddMatchRunIDs(ids...)
@@ -1490,6 +1618,21 @@ func (_u *CallUpdateOne) AddApplications(v ...*Application) *CallUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddApplicationIDs(ids...)
+}
+
+// AddReviewerIDs adds the "reviewers" edge to the CallReviewer entity by IDs.
+func (_u *CallUpdateOne) AddReviewerIDs(ids ...pulid.ID) *CallUpdateOne {
+	_u.mutation.AddReviewerIDs(ids...)
+	return _u
+}
+
+// AddReviewers adds the "reviewers" edges to the CallReviewer entity.
+func (_u *CallUpdateOne) AddReviewers(v ...*CallReviewer) *CallUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddReviewerIDs(ids...)
 }
 
 // AddSlotIDs adds the "slots" edge to the HostSlot entity by IDs.
@@ -1594,6 +1737,27 @@ func (_u *CallUpdateOne) RemoveApplications(v ...*Application) *CallUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveApplicationIDs(ids...)
+}
+
+// ClearReviewers clears all "reviewers" edges to the CallReviewer entity.
+func (_u *CallUpdateOne) ClearReviewers() *CallUpdateOne {
+	_u.mutation.ClearReviewers()
+	return _u
+}
+
+// RemoveReviewerIDs removes the "reviewers" edge to CallReviewer entities by IDs.
+func (_u *CallUpdateOne) RemoveReviewerIDs(ids ...pulid.ID) *CallUpdateOne {
+	_u.mutation.RemoveReviewerIDs(ids...)
+	return _u
+}
+
+// RemoveReviewers removes "reviewers" edges to CallReviewer entities.
+func (_u *CallUpdateOne) RemoveReviewers(v ...*CallReviewer) *CallUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveReviewerIDs(ids...)
 }
 
 // ClearSlots clears all "slots" edges to the HostSlot entity.
@@ -1890,6 +2054,12 @@ func (_u *CallUpdateOne) sqlSave(ctx context.Context) (_node *Call, err error) {
 	if _u.mutation.RankingClosedAtCleared() {
 		_spec.ClearField(call.FieldRankingClosedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.ReviewPublishedAt(); ok {
+		_spec.SetField(call.FieldReviewPublishedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ReviewPublishedAtCleared() {
+		_spec.ClearField(call.FieldReviewPublishedAt, field.TypeTime)
+	}
 	if _u.mutation.MatchRunsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -2063,6 +2233,51 @@ func (_u *CallUpdateOne) sqlSave(ctx context.Context) (_node *Call, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(application.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ReviewersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ReviewersTable,
+			Columns: []string{call.ReviewersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(callreviewer.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedReviewersIDs(); len(nodes) > 0 && !_u.mutation.ReviewersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ReviewersTable,
+			Columns: []string{call.ReviewersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(callreviewer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReviewersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ReviewersTable,
+			Columns: []string{call.ReviewersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(callreviewer.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -38,6 +39,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -62,6 +64,8 @@ type Client struct {
 	AuditEvent *AuditEventClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
+	// CallReviewer is the client for interacting with the CallReviewer builders.
+	CallReviewer *CallReviewerClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// Document is the client for interacting with the Document builders.
@@ -94,6 +98,8 @@ type Client struct {
 	RefereeRequest *RefereeRequestClient
 	// Review is the client for interacting with the Review builders.
 	Review *ReviewClient
+	// ReviewAssignment is the client for interacting with the ReviewAssignment builders.
+	ReviewAssignment *ReviewAssignmentClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// User is the client for interacting with the User builders.
@@ -117,6 +123,7 @@ func (c *Client) init() {
 	c.ApplicationChoice = NewApplicationChoiceClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Call = NewCallClient(c.config)
+	c.CallReviewer = NewCallReviewerClient(c.config)
 	c.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(c.config)
 	c.Document = NewDocumentClient(c.config)
 	c.HostCentre = NewHostCentreClient(c.config)
@@ -133,6 +140,7 @@ func (c *Client) init() {
 	c.Placement = NewPlacementClient(c.config)
 	c.RefereeRequest = NewRefereeRequestClient(c.config)
 	c.Review = NewReviewClient(c.config)
+	c.ReviewAssignment = NewReviewAssignmentClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.User = NewUserClient(c.config)
 	c.WorkingGroup = NewWorkingGroupClient(c.config)
@@ -234,6 +242,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ApplicationChoice:             NewApplicationChoiceClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
+		CallReviewer:                  NewCallReviewerClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
@@ -250,6 +259,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Placement:                     NewPlacementClient(cfg),
 		RefereeRequest:                NewRefereeRequestClient(cfg),
 		Review:                        NewReviewClient(cfg),
+		ReviewAssignment:              NewReviewAssignmentClient(cfg),
 		Session:                       NewSessionClient(cfg),
 		User:                          NewUserClient(cfg),
 		WorkingGroup:                  NewWorkingGroupClient(cfg),
@@ -278,6 +288,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ApplicationChoice:             NewApplicationChoiceClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
+		CallReviewer:                  NewCallReviewerClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
@@ -294,6 +305,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Placement:                     NewPlacementClient(cfg),
 		RefereeRequest:                NewRefereeRequestClient(cfg),
 		Review:                        NewReviewClient(cfg),
+		ReviewAssignment:              NewReviewAssignmentClient(cfg),
 		Session:                       NewSessionClient(cfg),
 		User:                          NewUserClient(cfg),
 		WorkingGroup:                  NewWorkingGroupClient(cfg),
@@ -327,10 +339,11 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
-		c.Call, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
-		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MatchOverride, c.MatchRun,
-		c.Meeting, c.Membership, c.Organisation, c.OutboxMessage, c.Placement,
-		c.RefereeRequest, c.Review, c.Session, c.User, c.WorkingGroup,
+		c.Call, c.CallReviewer, c.ConflictOfInterestDeclaration, c.Document,
+		c.HostCentre, c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MatchOverride,
+		c.MatchRun, c.Meeting, c.Membership, c.Organisation, c.OutboxMessage,
+		c.Placement, c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session, c.User,
+		c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -341,10 +354,11 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
-		c.Call, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
-		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MatchOverride, c.MatchRun,
-		c.Meeting, c.Membership, c.Organisation, c.OutboxMessage, c.Placement,
-		c.RefereeRequest, c.Review, c.Session, c.User, c.WorkingGroup,
+		c.Call, c.CallReviewer, c.ConflictOfInterestDeclaration, c.Document,
+		c.HostCentre, c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MatchOverride,
+		c.MatchRun, c.Meeting, c.Membership, c.Organisation, c.OutboxMessage,
+		c.Placement, c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session, c.User,
+		c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -365,6 +379,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEvent.mutate(ctx, m)
 	case *CallMutation:
 		return c.Call.mutate(ctx, m)
+	case *CallReviewerMutation:
+		return c.CallReviewer.mutate(ctx, m)
 	case *ConflictOfInterestDeclarationMutation:
 		return c.ConflictOfInterestDeclaration.mutate(ctx, m)
 	case *DocumentMutation:
@@ -397,6 +413,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.RefereeRequest.mutate(ctx, m)
 	case *ReviewMutation:
 		return c.Review.mutate(ctx, m)
+	case *ReviewAssignmentMutation:
+		return c.ReviewAssignment.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *UserMutation:
@@ -944,6 +962,22 @@ func (c *ApplicationClient) QueryReviews(_m *Application) *ReviewQuery {
 	return query
 }
 
+// QueryReviewAssignments queries the review_assignments edge of a Application.
+func (c *ApplicationClient) QueryReviewAssignments(_m *Application) *ReviewAssignmentQuery {
+	query := (&ReviewAssignmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(reviewassignment.Table, reviewassignment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.ReviewAssignmentsTable, application.ReviewAssignmentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ApplicationClient) Hooks() []Hook {
 	hooks := c.hooks.Application
@@ -1442,6 +1476,22 @@ func (c *CallClient) QueryApplications(_m *Call) *ApplicationQuery {
 	return query
 }
 
+// QueryReviewers queries the reviewers edge of a Call.
+func (c *CallClient) QueryReviewers(_m *Call) *CallReviewerQuery {
+	query := (&CallReviewerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(call.Table, call.FieldID, id),
+			sqlgraph.To(callreviewer.Table, callreviewer.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, call.ReviewersTable, call.ReviewersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QuerySlots queries the slots edge of a Call.
 func (c *CallClient) QuerySlots(_m *Call) *HostSlotQuery {
 	query := (&HostSlotClient{config: c.config}).Query()
@@ -1481,6 +1531,188 @@ func (c *CallClient) mutate(ctx context.Context, m *CallMutation) (Value, error)
 		return (&CallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Call mutation op: %q", m.Op())
+	}
+}
+
+// CallReviewerClient is a client for the CallReviewer schema.
+type CallReviewerClient struct {
+	config
+}
+
+// NewCallReviewerClient returns a client for the CallReviewer from the given config.
+func NewCallReviewerClient(c config) *CallReviewerClient {
+	return &CallReviewerClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `callreviewer.Hooks(f(g(h())))`.
+func (c *CallReviewerClient) Use(hooks ...Hook) {
+	c.hooks.CallReviewer = append(c.hooks.CallReviewer, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `callreviewer.Intercept(f(g(h())))`.
+func (c *CallReviewerClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CallReviewer = append(c.inters.CallReviewer, interceptors...)
+}
+
+// Create returns a builder for creating a CallReviewer entity.
+func (c *CallReviewerClient) Create() *CallReviewerCreate {
+	mutation := newCallReviewerMutation(c.config, OpCreate)
+	return &CallReviewerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CallReviewer entities.
+func (c *CallReviewerClient) CreateBulk(builders ...*CallReviewerCreate) *CallReviewerCreateBulk {
+	return &CallReviewerCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CallReviewerClient) MapCreateBulk(slice any, setFunc func(*CallReviewerCreate, int)) *CallReviewerCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CallReviewerCreateBulk{err: fmt.Errorf("calling to CallReviewerClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CallReviewerCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CallReviewerCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CallReviewer.
+func (c *CallReviewerClient) Update() *CallReviewerUpdate {
+	mutation := newCallReviewerMutation(c.config, OpUpdate)
+	return &CallReviewerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CallReviewerClient) UpdateOne(_m *CallReviewer) *CallReviewerUpdateOne {
+	mutation := newCallReviewerMutation(c.config, OpUpdateOne, withCallReviewer(_m))
+	return &CallReviewerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CallReviewerClient) UpdateOneID(id pulid.ID) *CallReviewerUpdateOne {
+	mutation := newCallReviewerMutation(c.config, OpUpdateOne, withCallReviewerID(id))
+	return &CallReviewerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CallReviewer.
+func (c *CallReviewerClient) Delete() *CallReviewerDelete {
+	mutation := newCallReviewerMutation(c.config, OpDelete)
+	return &CallReviewerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CallReviewerClient) DeleteOne(_m *CallReviewer) *CallReviewerDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CallReviewerClient) DeleteOneID(id pulid.ID) *CallReviewerDeleteOne {
+	builder := c.Delete().Where(callreviewer.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CallReviewerDeleteOne{builder}
+}
+
+// Query returns a query builder for CallReviewer.
+func (c *CallReviewerClient) Query() *CallReviewerQuery {
+	return &CallReviewerQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCallReviewer},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CallReviewer entity by its id.
+func (c *CallReviewerClient) Get(ctx context.Context, id pulid.ID) (*CallReviewer, error) {
+	return c.Query().Where(callreviewer.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CallReviewerClient) GetX(ctx context.Context, id pulid.ID) *CallReviewer {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCall queries the call edge of a CallReviewer.
+func (c *CallReviewerClient) QueryCall(_m *CallReviewer) *CallQuery {
+	query := (&CallClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(callreviewer.Table, callreviewer.FieldID, id),
+			sqlgraph.To(call.Table, call.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, callreviewer.CallTable, callreviewer.CallColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a CallReviewer.
+func (c *CallReviewerClient) QueryUser(_m *CallReviewer) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(callreviewer.Table, callreviewer.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, callreviewer.UserTable, callreviewer.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAppointedBy queries the appointed_by edge of a CallReviewer.
+func (c *CallReviewerClient) QueryAppointedBy(_m *CallReviewer) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(callreviewer.Table, callreviewer.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, callreviewer.AppointedByTable, callreviewer.AppointedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CallReviewerClient) Hooks() []Hook {
+	hooks := c.hooks.CallReviewer
+	return append(hooks[:len(hooks):len(hooks)], callreviewer.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CallReviewerClient) Interceptors() []Interceptor {
+	return c.inters.CallReviewer
+}
+
+func (c *CallReviewerClient) mutate(ctx context.Context, m *CallReviewerMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CallReviewerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CallReviewerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CallReviewerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CallReviewerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CallReviewer mutation op: %q", m.Op())
 	}
 }
 
@@ -4140,6 +4372,188 @@ func (c *ReviewClient) mutate(ctx context.Context, m *ReviewMutation) (Value, er
 	}
 }
 
+// ReviewAssignmentClient is a client for the ReviewAssignment schema.
+type ReviewAssignmentClient struct {
+	config
+}
+
+// NewReviewAssignmentClient returns a client for the ReviewAssignment from the given config.
+func NewReviewAssignmentClient(c config) *ReviewAssignmentClient {
+	return &ReviewAssignmentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `reviewassignment.Hooks(f(g(h())))`.
+func (c *ReviewAssignmentClient) Use(hooks ...Hook) {
+	c.hooks.ReviewAssignment = append(c.hooks.ReviewAssignment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `reviewassignment.Intercept(f(g(h())))`.
+func (c *ReviewAssignmentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ReviewAssignment = append(c.inters.ReviewAssignment, interceptors...)
+}
+
+// Create returns a builder for creating a ReviewAssignment entity.
+func (c *ReviewAssignmentClient) Create() *ReviewAssignmentCreate {
+	mutation := newReviewAssignmentMutation(c.config, OpCreate)
+	return &ReviewAssignmentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ReviewAssignment entities.
+func (c *ReviewAssignmentClient) CreateBulk(builders ...*ReviewAssignmentCreate) *ReviewAssignmentCreateBulk {
+	return &ReviewAssignmentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReviewAssignmentClient) MapCreateBulk(slice any, setFunc func(*ReviewAssignmentCreate, int)) *ReviewAssignmentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReviewAssignmentCreateBulk{err: fmt.Errorf("calling to ReviewAssignmentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReviewAssignmentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReviewAssignmentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ReviewAssignment.
+func (c *ReviewAssignmentClient) Update() *ReviewAssignmentUpdate {
+	mutation := newReviewAssignmentMutation(c.config, OpUpdate)
+	return &ReviewAssignmentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReviewAssignmentClient) UpdateOne(_m *ReviewAssignment) *ReviewAssignmentUpdateOne {
+	mutation := newReviewAssignmentMutation(c.config, OpUpdateOne, withReviewAssignment(_m))
+	return &ReviewAssignmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReviewAssignmentClient) UpdateOneID(id pulid.ID) *ReviewAssignmentUpdateOne {
+	mutation := newReviewAssignmentMutation(c.config, OpUpdateOne, withReviewAssignmentID(id))
+	return &ReviewAssignmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ReviewAssignment.
+func (c *ReviewAssignmentClient) Delete() *ReviewAssignmentDelete {
+	mutation := newReviewAssignmentMutation(c.config, OpDelete)
+	return &ReviewAssignmentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReviewAssignmentClient) DeleteOne(_m *ReviewAssignment) *ReviewAssignmentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReviewAssignmentClient) DeleteOneID(id pulid.ID) *ReviewAssignmentDeleteOne {
+	builder := c.Delete().Where(reviewassignment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReviewAssignmentDeleteOne{builder}
+}
+
+// Query returns a query builder for ReviewAssignment.
+func (c *ReviewAssignmentClient) Query() *ReviewAssignmentQuery {
+	return &ReviewAssignmentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReviewAssignment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ReviewAssignment entity by its id.
+func (c *ReviewAssignmentClient) Get(ctx context.Context, id pulid.ID) (*ReviewAssignment, error) {
+	return c.Query().Where(reviewassignment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReviewAssignmentClient) GetX(ctx context.Context, id pulid.ID) *ReviewAssignment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a ReviewAssignment.
+func (c *ReviewAssignmentClient) QueryApplication(_m *ReviewAssignment) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reviewassignment.Table, reviewassignment.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, reviewassignment.ApplicationTable, reviewassignment.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReviewer queries the reviewer edge of a ReviewAssignment.
+func (c *ReviewAssignmentClient) QueryReviewer(_m *ReviewAssignment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reviewassignment.Table, reviewassignment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, reviewassignment.ReviewerTable, reviewassignment.ReviewerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAssignedBy queries the assigned_by edge of a ReviewAssignment.
+func (c *ReviewAssignmentClient) QueryAssignedBy(_m *ReviewAssignment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reviewassignment.Table, reviewassignment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, reviewassignment.AssignedByTable, reviewassignment.AssignedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ReviewAssignmentClient) Hooks() []Hook {
+	hooks := c.hooks.ReviewAssignment
+	return append(hooks[:len(hooks):len(hooks)], reviewassignment.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReviewAssignmentClient) Interceptors() []Interceptor {
+	return c.inters.ReviewAssignment
+}
+
+func (c *ReviewAssignmentClient) mutate(ctx context.Context, m *ReviewAssignmentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReviewAssignmentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReviewAssignmentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReviewAssignmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReviewAssignmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ReviewAssignment mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -4738,17 +5152,17 @@ func (c *WorkingGroupClient) mutate(ctx context.Context, m *WorkingGroupMutation
 type (
 	hooks struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
-		ConflictOfInterestDeclaration, Document, HostCentre, HostRanking, HostSlot,
-		Job, LoginLink, MatchOverride, MatchRun, Meeting, Membership, Organisation,
-		OutboxMessage, Placement, RefereeRequest, Review, Session, User,
-		WorkingGroup []ent.Hook
+		CallReviewer, ConflictOfInterestDeclaration, Document, HostCentre, HostRanking,
+		HostSlot, Job, LoginLink, MatchOverride, MatchRun, Meeting, Membership,
+		Organisation, OutboxMessage, Placement, RefereeRequest, Review,
+		ReviewAssignment, Session, User, WorkingGroup []ent.Hook
 	}
 	inters struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
-		ConflictOfInterestDeclaration, Document, HostCentre, HostRanking, HostSlot,
-		Job, LoginLink, MatchOverride, MatchRun, Meeting, Membership, Organisation,
-		OutboxMessage, Placement, RefereeRequest, Review, Session, User,
-		WorkingGroup []ent.Interceptor
+		CallReviewer, ConflictOfInterestDeclaration, Document, HostCentre, HostRanking,
+		HostSlot, Job, LoginLink, MatchOverride, MatchRun, Meeting, Membership,
+		Organisation, OutboxMessage, Placement, RefereeRequest, Review,
+		ReviewAssignment, Session, User, WorkingGroup []ent.Interceptor
 	}
 )
 

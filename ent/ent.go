@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -34,6 +35,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -103,6 +105,7 @@ func checkColumn(t, c string) error {
 			applicationchoice.Table:             applicationchoice.ValidColumn,
 			auditevent.Table:                    auditevent.ValidColumn,
 			call.Table:                          call.ValidColumn,
+			callreviewer.Table:                  callreviewer.ValidColumn,
 			conflictofinterestdeclaration.Table: conflictofinterestdeclaration.ValidColumn,
 			document.Table:                      document.ValidColumn,
 			hostcentre.Table:                    hostcentre.ValidColumn,
@@ -119,6 +122,7 @@ func checkColumn(t, c string) error {
 			placement.Table:                     placement.ValidColumn,
 			refereerequest.Table:                refereerequest.ValidColumn,
 			review.Table:                        review.ValidColumn,
+			reviewassignment.Table:              reviewassignment.ValidColumn,
 			session.Table:                       session.ValidColumn,
 			user.Table:                          user.ValidColumn,
 			workinggroup.Table:                  workinggroup.ValidColumn,

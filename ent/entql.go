@@ -9,6 +9,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -26,6 +27,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -38,7 +40,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -184,9 +186,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 			call.FieldNoRepeatMonths:         {Type: field.TypeInt, Column: call.FieldNoRepeatMonths},
 			call.FieldRankingDeadline:        {Type: field.TypeTime, Column: call.FieldRankingDeadline},
 			call.FieldRankingClosedAt:        {Type: field.TypeTime, Column: call.FieldRankingClosedAt},
+			call.FieldReviewPublishedAt:      {Type: field.TypeTime, Column: call.FieldReviewPublishedAt},
 		},
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   callreviewer.Table,
+			Columns: callreviewer.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: callreviewer.FieldID,
+			},
+		},
+		Type: "CallReviewer",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			callreviewer.FieldCreatedAt:     {Type: field.TypeTime, Column: callreviewer.FieldCreatedAt},
+			callreviewer.FieldUpdatedAt:     {Type: field.TypeTime, Column: callreviewer.FieldUpdatedAt},
+			callreviewer.FieldCallID:        {Type: field.TypeString, Column: callreviewer.FieldCallID},
+			callreviewer.FieldUserID:        {Type: field.TypeString, Column: callreviewer.FieldUserID},
+			callreviewer.FieldAppointedByID: {Type: field.TypeString, Column: callreviewer.FieldAppointedByID},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conflictofinterestdeclaration.Table,
 			Columns: conflictofinterestdeclaration.Columns,
@@ -205,7 +226,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conflictofinterestdeclaration.FieldInterests:        {Type: field.TypeJSON, Column: conflictofinterestdeclaration.FieldInterests},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   document.Table,
 			Columns: document.Columns,
@@ -226,7 +247,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			document.FieldRefereeRequestID: {Type: field.TypeString, Column: document.FieldRefereeRequestID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostcentre.Table,
 			Columns: hostcentre.Columns,
@@ -255,7 +276,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostcentre.FieldAcceptingObservers:     {Type: field.TypeBool, Column: hostcentre.FieldAcceptingObservers},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostranking.Table,
 			Columns: hostranking.Columns,
@@ -274,7 +295,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostranking.FieldRank:          {Type: field.TypeInt, Column: hostranking.FieldRank},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostslot.Table,
 			Columns: hostslot.Columns,
@@ -300,7 +321,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostslot.FieldStatusReason: {Type: field.TypeString, Column: hostslot.FieldStatusReason},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -325,7 +346,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFailures:       {Type: field.TypeInt64, Column: job.FieldFailures},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlink.Table,
 			Columns: loginlink.Columns,
@@ -348,7 +369,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchoverride.Table,
 			Columns: matchoverride.Columns,
@@ -368,7 +389,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchoverride.FieldReason:        {Type: field.TypeString, Column: matchoverride.FieldReason},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchrun.Table,
 			Columns: matchrun.Columns,
@@ -402,7 +423,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchrun.FieldPlacementStart: {Type: field.TypeString, Column: matchrun.FieldPlacementStart},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
@@ -429,7 +450,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -455,7 +476,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -476,7 +497,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -507,7 +528,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   placement.Table,
 			Columns: placement.Columns,
@@ -541,7 +562,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			placement.FieldEvaluation:    {Type: field.TypeString, Column: placement.FieldEvaluation},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refereerequest.Table,
 			Columns: refereerequest.Columns,
@@ -563,7 +584,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   review.Table,
 			Columns: review.Columns,
@@ -584,7 +605,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   reviewassignment.Table,
+			Columns: reviewassignment.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: reviewassignment.FieldID,
+			},
+		},
+		Type: "ReviewAssignment",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			reviewassignment.FieldCreatedAt:     {Type: field.TypeTime, Column: reviewassignment.FieldCreatedAt},
+			reviewassignment.FieldUpdatedAt:     {Type: field.TypeTime, Column: reviewassignment.FieldUpdatedAt},
+			reviewassignment.FieldApplicationID: {Type: field.TypeString, Column: reviewassignment.FieldApplicationID},
+			reviewassignment.FieldReviewerID:    {Type: field.TypeString, Column: reviewassignment.FieldReviewerID},
+			reviewassignment.FieldAssignedByID:  {Type: field.TypeString, Column: reviewassignment.FieldAssignedByID},
+		},
+	}
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -606,7 +645,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -626,7 +665,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -767,6 +806,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Review",
 	)
 	graph.MustAddE(
+		"review_assignments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReviewAssignmentsTable,
+			Columns: []string{application.ReviewAssignmentsColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"ReviewAssignment",
+	)
+	graph.MustAddE(
 		"application",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -839,6 +890,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Application",
 	)
 	graph.MustAddE(
+		"reviewers",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   call.ReviewersTable,
+			Columns: []string{call.ReviewersColumn},
+			Bidi:    false,
+		},
+		"Call",
+		"CallReviewer",
+	)
+	graph.MustAddE(
 		"slots",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -849,6 +912,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Call",
 		"HostSlot",
+	)
+	graph.MustAddE(
+		"call",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   callreviewer.CallTable,
+			Columns: []string{callreviewer.CallColumn},
+			Bidi:    false,
+		},
+		"CallReviewer",
+		"Call",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   callreviewer.UserTable,
+			Columns: []string{callreviewer.UserColumn},
+			Bidi:    false,
+		},
+		"CallReviewer",
+		"User",
+	)
+	graph.MustAddE(
+		"appointed_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   callreviewer.AppointedByTable,
+			Columns: []string{callreviewer.AppointedByColumn},
+			Bidi:    false,
+		},
+		"CallReviewer",
+		"User",
 	)
 	graph.MustAddE(
 		"user",
@@ -1232,6 +1331,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Review",
+		"User",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   reviewassignment.ApplicationTable,
+			Columns: []string{reviewassignment.ApplicationColumn},
+			Bidi:    false,
+		},
+		"ReviewAssignment",
+		"Application",
+	)
+	graph.MustAddE(
+		"reviewer",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   reviewassignment.ReviewerTable,
+			Columns: []string{reviewassignment.ReviewerColumn},
+			Bidi:    false,
+		},
+		"ReviewAssignment",
+		"User",
+	)
+	graph.MustAddE(
+		"assigned_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   reviewassignment.AssignedByTable,
+			Columns: []string{reviewassignment.AssignedByColumn},
+			Bidi:    false,
+		},
+		"ReviewAssignment",
 		"User",
 	)
 	graph.MustAddE(
@@ -1812,6 +1947,20 @@ func (f *ApplicationFilter) WhereHasReviewsWith(preds ...predicate.Review) {
 	})))
 }
 
+// WhereHasReviewAssignments applies a predicate to check if query has an edge review_assignments.
+func (f *ApplicationFilter) WhereHasReviewAssignments() {
+	f.Where(entql.HasEdge("review_assignments"))
+}
+
+// WhereHasReviewAssignmentsWith applies a predicate to check if query has an edge review_assignments with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasReviewAssignmentsWith(preds ...predicate.ReviewAssignment) {
+	f.Where(entql.HasEdgeWith("review_assignments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ApplicationChoiceQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2140,6 +2289,11 @@ func (f *CallFilter) WhereRankingClosedAt(p entql.TimeP) {
 	f.Where(p.Field(call.FieldRankingClosedAt))
 }
 
+// WhereReviewPublishedAt applies the entql time.Time predicate on the review_published_at field.
+func (f *CallFilter) WhereReviewPublishedAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldReviewPublishedAt))
+}
+
 // WhereHasMatchRuns applies a predicate to check if query has an edge match_runs.
 func (f *CallFilter) WhereHasMatchRuns() {
 	f.Where(entql.HasEdge("match_runs"))
@@ -2196,6 +2350,20 @@ func (f *CallFilter) WhereHasApplicationsWith(preds ...predicate.Application) {
 	})))
 }
 
+// WhereHasReviewers applies a predicate to check if query has an edge reviewers.
+func (f *CallFilter) WhereHasReviewers() {
+	f.Where(entql.HasEdge("reviewers"))
+}
+
+// WhereHasReviewersWith applies a predicate to check if query has an edge reviewers with a given conditions (other predicates).
+func (f *CallFilter) WhereHasReviewersWith(preds ...predicate.CallReviewer) {
+	f.Where(entql.HasEdgeWith("reviewers", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasSlots applies a predicate to check if query has an edge slots.
 func (f *CallFilter) WhereHasSlots() {
 	f.Where(entql.HasEdge("slots"))
@@ -2204,6 +2372,113 @@ func (f *CallFilter) WhereHasSlots() {
 // WhereHasSlotsWith applies a predicate to check if query has an edge slots with a given conditions (other predicates).
 func (f *CallFilter) WhereHasSlotsWith(preds ...predicate.HostSlot) {
 	f.Where(entql.HasEdgeWith("slots", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CallReviewerQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CallReviewerQuery builder.
+func (_q *CallReviewerQuery) Filter() *CallReviewerFilter {
+	return &CallReviewerFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CallReviewerMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CallReviewerMutation builder.
+func (m *CallReviewerMutation) Filter() *CallReviewerFilter {
+	return &CallReviewerFilter{config: m.config, predicateAdder: m}
+}
+
+// CallReviewerFilter provides a generic filtering capability at runtime for CallReviewerQuery.
+type CallReviewerFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CallReviewerFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *CallReviewerFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(callreviewer.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CallReviewerFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(callreviewer.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CallReviewerFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(callreviewer.FieldUpdatedAt))
+}
+
+// WhereCallID applies the entql string predicate on the call_id field.
+func (f *CallReviewerFilter) WhereCallID(p entql.StringP) {
+	f.Where(p.Field(callreviewer.FieldCallID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *CallReviewerFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(callreviewer.FieldUserID))
+}
+
+// WhereAppointedByID applies the entql string predicate on the appointed_by_id field.
+func (f *CallReviewerFilter) WhereAppointedByID(p entql.StringP) {
+	f.Where(p.Field(callreviewer.FieldAppointedByID))
+}
+
+// WhereHasCall applies a predicate to check if query has an edge call.
+func (f *CallReviewerFilter) WhereHasCall() {
+	f.Where(entql.HasEdge("call"))
+}
+
+// WhereHasCallWith applies a predicate to check if query has an edge call with a given conditions (other predicates).
+func (f *CallReviewerFilter) WhereHasCallWith(preds ...predicate.Call) {
+	f.Where(entql.HasEdgeWith("call", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *CallReviewerFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *CallReviewerFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAppointedBy applies a predicate to check if query has an edge appointed_by.
+func (f *CallReviewerFilter) WhereHasAppointedBy() {
+	f.Where(entql.HasEdge("appointed_by"))
+}
+
+// WhereHasAppointedByWith applies a predicate to check if query has an edge appointed_by with a given conditions (other predicates).
+func (f *CallReviewerFilter) WhereHasAppointedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("appointed_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -2239,7 +2514,7 @@ type ConflictOfInterestDeclarationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConflictOfInterestDeclarationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2323,7 +2598,7 @@ type DocumentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2431,7 +2706,7 @@ type HostCentreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostCentreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2593,7 +2868,7 @@ type HostRankingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostRankingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2705,7 +2980,7 @@ type HostSlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostSlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2838,7 +3113,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2938,7 +3213,7 @@ type LoginLinkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLinkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3028,7 +3303,7 @@ type MatchOverrideFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchOverrideFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3145,7 +3420,7 @@ type MatchRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3304,7 +3579,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3456,7 +3731,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3603,7 +3878,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3711,7 +3986,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3841,7 +4116,7 @@ type PlacementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlacementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4056,7 +4331,7 @@ type RefereeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefereeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4169,7 +4444,7 @@ type ReviewFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4249,6 +4524,113 @@ func (f *ReviewFilter) WhereHasReviewerWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ReviewAssignmentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ReviewAssignmentQuery builder.
+func (_q *ReviewAssignmentQuery) Filter() *ReviewAssignmentFilter {
+	return &ReviewAssignmentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ReviewAssignmentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ReviewAssignmentMutation builder.
+func (m *ReviewAssignmentMutation) Filter() *ReviewAssignmentFilter {
+	return &ReviewAssignmentFilter{config: m.config, predicateAdder: m}
+}
+
+// ReviewAssignmentFilter provides a generic filtering capability at runtime for ReviewAssignmentQuery.
+type ReviewAssignmentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ReviewAssignmentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ReviewAssignmentFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(reviewassignment.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ReviewAssignmentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(reviewassignment.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ReviewAssignmentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(reviewassignment.FieldUpdatedAt))
+}
+
+// WhereApplicationID applies the entql string predicate on the application_id field.
+func (f *ReviewAssignmentFilter) WhereApplicationID(p entql.StringP) {
+	f.Where(p.Field(reviewassignment.FieldApplicationID))
+}
+
+// WhereReviewerID applies the entql string predicate on the reviewer_id field.
+func (f *ReviewAssignmentFilter) WhereReviewerID(p entql.StringP) {
+	f.Where(p.Field(reviewassignment.FieldReviewerID))
+}
+
+// WhereAssignedByID applies the entql string predicate on the assigned_by_id field.
+func (f *ReviewAssignmentFilter) WhereAssignedByID(p entql.StringP) {
+	f.Where(p.Field(reviewassignment.FieldAssignedByID))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *ReviewAssignmentFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *ReviewAssignmentFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReviewer applies a predicate to check if query has an edge reviewer.
+func (f *ReviewAssignmentFilter) WhereHasReviewer() {
+	f.Where(entql.HasEdge("reviewer"))
+}
+
+// WhereHasReviewerWith applies a predicate to check if query has an edge reviewer with a given conditions (other predicates).
+func (f *ReviewAssignmentFilter) WhereHasReviewerWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("reviewer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAssignedBy applies a predicate to check if query has an edge assigned_by.
+func (f *ReviewAssignmentFilter) WhereHasAssignedBy() {
+	f.Where(entql.HasEdge("assigned_by"))
+}
+
+// WhereHasAssignedByWith applies a predicate to check if query has an edge assigned_by with a given conditions (other predicates).
+func (f *ReviewAssignmentFilter) WhereHasAssignedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("assigned_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4277,7 +4659,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4376,7 +4758,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4577,7 +4959,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

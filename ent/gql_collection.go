@@ -15,6 +15,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -27,6 +28,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -1075,6 +1077,11 @@ func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, call.FieldRankingDeadline)
 				fieldSeen[call.FieldRankingDeadline] = struct{}{}
 			}
+		case "reviewPublishedAt":
+			if _, ok := fieldSeen[call.FieldReviewPublishedAt]; !ok {
+				selectedFields = append(selectedFields, call.FieldReviewPublishedAt)
+				fieldSeen[call.FieldReviewPublishedAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1129,6 +1136,157 @@ func newCallPaginateArgs(rv map[string]any) *callPaginateArgs {
 		case *CallOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithCallOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CallReviewerQuery) CollectFields(ctx context.Context, satisfies ...string) (*CallReviewerQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CallReviewerQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(callreviewer.Columns))
+		selectedFields = []string{callreviewer.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "call":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CallClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, callImplementors)...); err != nil {
+				return err
+			}
+			_q.withCall = query
+			if _, ok := fieldSeen[callreviewer.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, callreviewer.FieldCallID)
+				fieldSeen[callreviewer.FieldCallID] = struct{}{}
+			}
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[callreviewer.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, callreviewer.FieldUserID)
+				fieldSeen[callreviewer.FieldUserID] = struct{}{}
+			}
+
+		case "appointedBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAppointedBy = query
+			if _, ok := fieldSeen[callreviewer.FieldAppointedByID]; !ok {
+				selectedFields = append(selectedFields, callreviewer.FieldAppointedByID)
+				fieldSeen[callreviewer.FieldAppointedByID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[callreviewer.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, callreviewer.FieldCreatedAt)
+				fieldSeen[callreviewer.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[callreviewer.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, callreviewer.FieldUpdatedAt)
+				fieldSeen[callreviewer.FieldUpdatedAt] = struct{}{}
+			}
+		case "callID":
+			if _, ok := fieldSeen[callreviewer.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, callreviewer.FieldCallID)
+				fieldSeen[callreviewer.FieldCallID] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[callreviewer.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, callreviewer.FieldUserID)
+				fieldSeen[callreviewer.FieldUserID] = struct{}{}
+			}
+		case "appointedByID":
+			if _, ok := fieldSeen[callreviewer.FieldAppointedByID]; !ok {
+				selectedFields = append(selectedFields, callreviewer.FieldAppointedByID)
+				fieldSeen[callreviewer.FieldAppointedByID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type callreviewerPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CallReviewerPaginateOption
+}
+
+func newCallReviewerPaginateArgs(rv map[string]any) *callreviewerPaginateArgs {
+	args := &callreviewerPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CallReviewerOrder{Field: &CallReviewerOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCallReviewerOrder(order))
+			}
+		case *CallReviewerOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCallReviewerOrder(v))
 			}
 		}
 	}
@@ -3214,6 +3372,157 @@ func newReviewPaginateArgs(rv map[string]any) *reviewPaginateArgs {
 		case *ReviewOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithReviewOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ReviewAssignmentQuery) CollectFields(ctx context.Context, satisfies ...string) (*ReviewAssignmentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ReviewAssignmentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(reviewassignment.Columns))
+		selectedFields = []string{reviewassignment.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "application":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withApplication = query
+			if _, ok := fieldSeen[reviewassignment.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, reviewassignment.FieldApplicationID)
+				fieldSeen[reviewassignment.FieldApplicationID] = struct{}{}
+			}
+
+		case "reviewer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withReviewer = query
+			if _, ok := fieldSeen[reviewassignment.FieldReviewerID]; !ok {
+				selectedFields = append(selectedFields, reviewassignment.FieldReviewerID)
+				fieldSeen[reviewassignment.FieldReviewerID] = struct{}{}
+			}
+
+		case "assignedBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAssignedBy = query
+			if _, ok := fieldSeen[reviewassignment.FieldAssignedByID]; !ok {
+				selectedFields = append(selectedFields, reviewassignment.FieldAssignedByID)
+				fieldSeen[reviewassignment.FieldAssignedByID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[reviewassignment.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, reviewassignment.FieldCreatedAt)
+				fieldSeen[reviewassignment.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[reviewassignment.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, reviewassignment.FieldUpdatedAt)
+				fieldSeen[reviewassignment.FieldUpdatedAt] = struct{}{}
+			}
+		case "applicationID":
+			if _, ok := fieldSeen[reviewassignment.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, reviewassignment.FieldApplicationID)
+				fieldSeen[reviewassignment.FieldApplicationID] = struct{}{}
+			}
+		case "reviewerID":
+			if _, ok := fieldSeen[reviewassignment.FieldReviewerID]; !ok {
+				selectedFields = append(selectedFields, reviewassignment.FieldReviewerID)
+				fieldSeen[reviewassignment.FieldReviewerID] = struct{}{}
+			}
+		case "assignedByID":
+			if _, ok := fieldSeen[reviewassignment.FieldAssignedByID]; !ok {
+				selectedFields = append(selectedFields, reviewassignment.FieldAssignedByID)
+				fieldSeen[reviewassignment.FieldAssignedByID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type reviewassignmentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ReviewAssignmentPaginateOption
+}
+
+func newReviewAssignmentPaginateArgs(rv map[string]any) *reviewassignmentPaginateArgs {
+	args := &reviewassignmentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ReviewAssignmentOrder{Field: &ReviewAssignmentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithReviewAssignmentOrder(order))
+			}
+		case *ReviewAssignmentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithReviewAssignmentOrder(v))
 			}
 		}
 	}

@@ -140,6 +140,30 @@ func (_m *Call) Slots(
 	return _m.QuerySlots().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *CallReviewer) Call(ctx context.Context) (*Call, error) {
+	result, err := _m.Edges.CallOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCall().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CallReviewer) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CallReviewer) AppointedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AppointedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAppointedBy().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *ConflictOfInterestDeclaration) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {
@@ -368,6 +392,30 @@ func (_m *Review) Reviewer(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.ReviewerOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryReviewer().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ReviewAssignment) Application(ctx context.Context) (*Application, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ReviewAssignment) Reviewer(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ReviewerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryReviewer().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ReviewAssignment) AssignedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AssignedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAssignedBy().Only(ctx)
 	}
 	return result, err
 }

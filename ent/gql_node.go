@@ -13,6 +13,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -25,6 +26,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -60,6 +62,11 @@ var callImplementors = []string{"Call", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Call) IsNode() {}
+
+var callreviewerImplementors = []string{"CallReviewer", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CallReviewer) IsNode() {}
 
 var conflictofinterestdeclarationImplementors = []string{"ConflictOfInterestDeclaration", "Node"}
 
@@ -120,6 +127,11 @@ var reviewImplementors = []string{"Review", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Review) IsNode() {}
+
+var reviewassignmentImplementors = []string{"ReviewAssignment", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ReviewAssignment) IsNode() {}
 
 var userImplementors = []string{"User", "Node"}
 
@@ -250,6 +262,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(call.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, callImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case callreviewer.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.CallReviewer.Query().
+			Where(callreviewer.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, callreviewerImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -406,6 +431,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(review.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, reviewImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case reviewassignment.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.ReviewAssignment.Query().
+			Where(reviewassignment.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, reviewassignmentImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -577,6 +615,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Call.Query().
 			Where(call.IDIn(ids...))
 		query, err := query.CollectFields(ctx, callImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case callreviewer.Table:
+		query := c.CallReviewer.Query().
+			Where(callreviewer.IDIn(ids...))
+		query, err := query.CollectFields(ctx, callreviewerImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -769,6 +823,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Review.Query().
 			Where(review.IDIn(ids...))
 		query, err := query.CollectFields(ctx, reviewImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case reviewassignment.Table:
+		query := c.ReviewAssignment.Query().
+			Where(reviewassignment.IDIn(ids...))
+		query, err := query.CollectFields(ctx, reviewassignmentImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -31,6 +32,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -1718,6 +1720,302 @@ func (_m *Call) ToEdge(order *CallOrder) *CallEdge {
 		order = DefaultCallOrder
 	}
 	return &CallEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CallReviewerEdge is the edge representation of CallReviewer.
+type CallReviewerEdge struct {
+	Node   *CallReviewer `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// CallReviewerConnection is the connection containing edges to CallReviewer.
+type CallReviewerConnection struct {
+	Edges      []*CallReviewerEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *CallReviewerConnection) build(nodes []*CallReviewer, pager *callreviewerPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CallReviewer
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CallReviewer {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CallReviewer {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CallReviewerEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CallReviewerEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CallReviewerPaginateOption enables pagination customization.
+type CallReviewerPaginateOption func(*callreviewerPager) error
+
+// WithCallReviewerOrder configures pagination ordering.
+func WithCallReviewerOrder(order *CallReviewerOrder) CallReviewerPaginateOption {
+	if order == nil {
+		order = DefaultCallReviewerOrder
+	}
+	o := *order
+	return func(pager *callreviewerPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCallReviewerOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCallReviewerFilter configures pagination filter.
+func WithCallReviewerFilter(filter func(*CallReviewerQuery) (*CallReviewerQuery, error)) CallReviewerPaginateOption {
+	return func(pager *callreviewerPager) error {
+		if filter == nil {
+			return errors.New("CallReviewerQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type callreviewerPager struct {
+	reverse bool
+	order   *CallReviewerOrder
+	filter  func(*CallReviewerQuery) (*CallReviewerQuery, error)
+}
+
+func newCallReviewerPager(opts []CallReviewerPaginateOption, reverse bool) (*callreviewerPager, error) {
+	pager := &callreviewerPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCallReviewerOrder
+	}
+	return pager, nil
+}
+
+func (p *callreviewerPager) applyFilter(query *CallReviewerQuery) (*CallReviewerQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *callreviewerPager) toCursor(_m *CallReviewer) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *callreviewerPager) applyCursors(query *CallReviewerQuery, after, before *Cursor) (*CallReviewerQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCallReviewerOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *callreviewerPager) applyOrder(query *CallReviewerQuery) *CallReviewerQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCallReviewerOrder.Field {
+		query = query.Order(DefaultCallReviewerOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *callreviewerPager) orderExpr(query *CallReviewerQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCallReviewerOrder.Field {
+			b.Comma().Ident(DefaultCallReviewerOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CallReviewer.
+func (_m *CallReviewerQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CallReviewerPaginateOption,
+) (*CallReviewerConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCallReviewerPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CallReviewerConnection{Edges: []*CallReviewerEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CallReviewerOrderFieldCreatedAt orders CallReviewer by created_at.
+	CallReviewerOrderFieldCreatedAt = &CallReviewerOrderField{
+		Value: func(_m *CallReviewer) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: callreviewer.FieldCreatedAt,
+		toTerm: callreviewer.ByCreatedAt,
+		toCursor: func(_m *CallReviewer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CallReviewerOrderField) String() string {
+	var str string
+	switch f.column {
+	case CallReviewerOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CallReviewerOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CallReviewerOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CallReviewerOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CallReviewerOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid CallReviewerOrderField", str)
+	}
+	return nil
+}
+
+// CallReviewerOrderField defines the ordering field of CallReviewer.
+type CallReviewerOrderField struct {
+	// Value extracts the ordering value from the given CallReviewer.
+	Value    func(*CallReviewer) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) callreviewer.OrderOption
+	toCursor func(*CallReviewer) Cursor
+}
+
+// CallReviewerOrder defines the ordering of CallReviewer.
+type CallReviewerOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *CallReviewerOrderField `json:"field"`
+}
+
+// DefaultCallReviewerOrder is the default ordering of CallReviewer.
+var DefaultCallReviewerOrder = &CallReviewerOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CallReviewerOrderField{
+		Value: func(_m *CallReviewer) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: callreviewer.FieldID,
+		toTerm: callreviewer.ByID,
+		toCursor: func(_m *CallReviewer) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CallReviewer into CallReviewerEdge.
+func (_m *CallReviewer) ToEdge(order *CallReviewerOrder) *CallReviewerEdge {
+	if order == nil {
+		order = DefaultCallReviewerOrder
+	}
+	return &CallReviewerEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -5450,6 +5748,302 @@ func (_m *Review) ToEdge(order *ReviewOrder) *ReviewEdge {
 		order = DefaultReviewOrder
 	}
 	return &ReviewEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ReviewAssignmentEdge is the edge representation of ReviewAssignment.
+type ReviewAssignmentEdge struct {
+	Node   *ReviewAssignment `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// ReviewAssignmentConnection is the connection containing edges to ReviewAssignment.
+type ReviewAssignmentConnection struct {
+	Edges      []*ReviewAssignmentEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *ReviewAssignmentConnection) build(nodes []*ReviewAssignment, pager *reviewassignmentPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ReviewAssignment
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ReviewAssignment {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ReviewAssignment {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ReviewAssignmentEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ReviewAssignmentEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ReviewAssignmentPaginateOption enables pagination customization.
+type ReviewAssignmentPaginateOption func(*reviewassignmentPager) error
+
+// WithReviewAssignmentOrder configures pagination ordering.
+func WithReviewAssignmentOrder(order *ReviewAssignmentOrder) ReviewAssignmentPaginateOption {
+	if order == nil {
+		order = DefaultReviewAssignmentOrder
+	}
+	o := *order
+	return func(pager *reviewassignmentPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultReviewAssignmentOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithReviewAssignmentFilter configures pagination filter.
+func WithReviewAssignmentFilter(filter func(*ReviewAssignmentQuery) (*ReviewAssignmentQuery, error)) ReviewAssignmentPaginateOption {
+	return func(pager *reviewassignmentPager) error {
+		if filter == nil {
+			return errors.New("ReviewAssignmentQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type reviewassignmentPager struct {
+	reverse bool
+	order   *ReviewAssignmentOrder
+	filter  func(*ReviewAssignmentQuery) (*ReviewAssignmentQuery, error)
+}
+
+func newReviewAssignmentPager(opts []ReviewAssignmentPaginateOption, reverse bool) (*reviewassignmentPager, error) {
+	pager := &reviewassignmentPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultReviewAssignmentOrder
+	}
+	return pager, nil
+}
+
+func (p *reviewassignmentPager) applyFilter(query *ReviewAssignmentQuery) (*ReviewAssignmentQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *reviewassignmentPager) toCursor(_m *ReviewAssignment) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *reviewassignmentPager) applyCursors(query *ReviewAssignmentQuery, after, before *Cursor) (*ReviewAssignmentQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultReviewAssignmentOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *reviewassignmentPager) applyOrder(query *ReviewAssignmentQuery) *ReviewAssignmentQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultReviewAssignmentOrder.Field {
+		query = query.Order(DefaultReviewAssignmentOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *reviewassignmentPager) orderExpr(query *ReviewAssignmentQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultReviewAssignmentOrder.Field {
+			b.Comma().Ident(DefaultReviewAssignmentOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ReviewAssignment.
+func (_m *ReviewAssignmentQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ReviewAssignmentPaginateOption,
+) (*ReviewAssignmentConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newReviewAssignmentPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ReviewAssignmentConnection{Edges: []*ReviewAssignmentEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ReviewAssignmentOrderFieldCreatedAt orders ReviewAssignment by created_at.
+	ReviewAssignmentOrderFieldCreatedAt = &ReviewAssignmentOrderField{
+		Value: func(_m *ReviewAssignment) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: reviewassignment.FieldCreatedAt,
+		toTerm: reviewassignment.ByCreatedAt,
+		toCursor: func(_m *ReviewAssignment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ReviewAssignmentOrderField) String() string {
+	var str string
+	switch f.column {
+	case ReviewAssignmentOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ReviewAssignmentOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ReviewAssignmentOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ReviewAssignmentOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ReviewAssignmentOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ReviewAssignmentOrderField", str)
+	}
+	return nil
+}
+
+// ReviewAssignmentOrderField defines the ordering field of ReviewAssignment.
+type ReviewAssignmentOrderField struct {
+	// Value extracts the ordering value from the given ReviewAssignment.
+	Value    func(*ReviewAssignment) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) reviewassignment.OrderOption
+	toCursor func(*ReviewAssignment) Cursor
+}
+
+// ReviewAssignmentOrder defines the ordering of ReviewAssignment.
+type ReviewAssignmentOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *ReviewAssignmentOrderField `json:"field"`
+}
+
+// DefaultReviewAssignmentOrder is the default ordering of ReviewAssignment.
+var DefaultReviewAssignmentOrder = &ReviewAssignmentOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ReviewAssignmentOrderField{
+		Value: func(_m *ReviewAssignment) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: reviewassignment.FieldID,
+		toTerm: reviewassignment.ByID,
+		toCursor: func(_m *ReviewAssignment) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ReviewAssignment into ReviewAssignmentEdge.
+func (_m *ReviewAssignment) ToEdge(order *ReviewAssignmentOrder) *ReviewAssignmentEdge {
+	if order == nil {
+		order = DefaultReviewAssignmentOrder
+	}
+	return &ReviewAssignmentEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -34,6 +35,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
@@ -59,6 +61,7 @@ const (
 	TypeApplicationChoice             = "ApplicationChoice"
 	TypeAuditEvent                    = "AuditEvent"
 	TypeCall                          = "Call"
+	TypeCallReviewer                  = "CallReviewer"
 	TypeConflictOfInterestDeclaration = "ConflictOfInterestDeclaration"
 	TypeDocument                      = "Document"
 	TypeHostCentre                    = "HostCentre"
@@ -75,6 +78,7 @@ const (
 	TypePlacement                     = "Placement"
 	TypeRefereeRequest                = "RefereeRequest"
 	TypeReview                        = "Review"
+	TypeReviewAssignment              = "ReviewAssignment"
 	TypeSession                       = "Session"
 	TypeUser                          = "User"
 	TypeWorkingGroup                  = "WorkingGroup"
@@ -1752,50 +1756,53 @@ func (m *ApiTokenMutation) ResetEdge(name string) error {
 // ApplicationMutation represents an operation that mutates the Application nodes in the graph.
 type ApplicationMutation struct {
 	config
-	op                       Op
-	typ                      string
-	id                       *pulid.ID
-	created_at               *time.Time
-	updated_at               *time.Time
-	status                   *application.Status
-	status_reason            *string
-	role                     *string
-	cart_experience_years    *int
-	addcart_experience_years *int
-	motivation               *string
-	languages                *[]string
-	appendlanguages          []string
-	focus_areas              *[]vocab.FocusArea
-	appendfocus_areas        []vocab.FocusArea
-	availability             *[]vocab.DateRange
-	appendavailability       []vocab.DateRange
-	preferred_weeks          *int
-	addpreferred_weeks       *int
-	submitted_at             *time.Time
-	decided_at               *time.Time
-	withdrawn_at             *time.Time
-	clearedFields            map[string]struct{}
-	call                     *pulid.ID
-	clearedcall              bool
-	trainee                  *pulid.ID
-	clearedtrainee           bool
-	home_organisation        *pulid.ID
-	clearedhome_organisation bool
-	choices                  map[pulid.ID]struct{}
-	removedchoices           map[pulid.ID]struct{}
-	clearedchoices           bool
-	documents                map[pulid.ID]struct{}
-	removeddocuments         map[pulid.ID]struct{}
-	cleareddocuments         bool
-	referee_requests         map[pulid.ID]struct{}
-	removedreferee_requests  map[pulid.ID]struct{}
-	clearedreferee_requests  bool
-	reviews                  map[pulid.ID]struct{}
-	removedreviews           map[pulid.ID]struct{}
-	clearedreviews           bool
-	done                     bool
-	oldValue                 func(context.Context) (*Application, error)
-	predicates               []predicate.Application
+	op                        Op
+	typ                       string
+	id                        *pulid.ID
+	created_at                *time.Time
+	updated_at                *time.Time
+	status                    *application.Status
+	status_reason             *string
+	role                      *string
+	cart_experience_years     *int
+	addcart_experience_years  *int
+	motivation                *string
+	languages                 *[]string
+	appendlanguages           []string
+	focus_areas               *[]vocab.FocusArea
+	appendfocus_areas         []vocab.FocusArea
+	availability              *[]vocab.DateRange
+	appendavailability        []vocab.DateRange
+	preferred_weeks           *int
+	addpreferred_weeks        *int
+	submitted_at              *time.Time
+	decided_at                *time.Time
+	withdrawn_at              *time.Time
+	clearedFields             map[string]struct{}
+	call                      *pulid.ID
+	clearedcall               bool
+	trainee                   *pulid.ID
+	clearedtrainee            bool
+	home_organisation         *pulid.ID
+	clearedhome_organisation  bool
+	choices                   map[pulid.ID]struct{}
+	removedchoices            map[pulid.ID]struct{}
+	clearedchoices            bool
+	documents                 map[pulid.ID]struct{}
+	removeddocuments          map[pulid.ID]struct{}
+	cleareddocuments          bool
+	referee_requests          map[pulid.ID]struct{}
+	removedreferee_requests   map[pulid.ID]struct{}
+	clearedreferee_requests   bool
+	reviews                   map[pulid.ID]struct{}
+	removedreviews            map[pulid.ID]struct{}
+	clearedreviews            bool
+	review_assignments        map[pulid.ID]struct{}
+	removedreview_assignments map[pulid.ID]struct{}
+	clearedreview_assignments bool
+	done                      bool
+	oldValue                  func(context.Context) (*Application, error)
+	predicates                []predicate.Application
 }
 
 var _ ent.Mutation = (*ApplicationMutation)(nil)
@@ -2962,6 +2969,60 @@ func (m *ApplicationMutation) ResetReviews() {
 	m.removedreviews = nil
 }
 
+// AddReviewAssignmentIDs adds the "review_assignments" edge to the ReviewAssignment entity by ids.
+func (m *ApplicationMutation) AddReviewAssignmentIDs(ids ...pulid.ID) {
+	if m.review_assignments == nil {
+		m.review_assignments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.review_assignments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearReviewAssignments clears the "review_assignments" edge to the ReviewAssignment entity.
+func (m *ApplicationMutation) ClearReviewAssignments() {
+	m.clearedreview_assignments = true
+}
+
+// ReviewAssignmentsCleared reports if the "review_assignments" edge to the ReviewAssignment entity was cleared.
+func (m *ApplicationMutation) ReviewAssignmentsCleared() bool {
+	return m.clearedreview_assignments
+}
+
+// RemoveReviewAssignmentIDs removes the "review_assignments" edge to the ReviewAssignment entity by IDs.
+func (m *ApplicationMutation) RemoveReviewAssignmentIDs(ids ...pulid.ID) {
+	if m.removedreview_assignments == nil {
+		m.removedreview_assignments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.review_assignments, ids[i])
+		m.removedreview_assignments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedReviewAssignments returns the removed IDs of the "review_assignments" edge to the ReviewAssignment entity.
+func (m *ApplicationMutation) RemovedReviewAssignmentsIDs() (ids []pulid.ID) {
+	for id := range m.removedreview_assignments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ReviewAssignmentsIDs returns the "review_assignments" edge IDs in the mutation.
+func (m *ApplicationMutation) ReviewAssignmentsIDs() (ids []pulid.ID) {
+	for id := range m.review_assignments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetReviewAssignments resets all changes to the "review_assignments" edge.
+func (m *ApplicationMutation) ResetReviewAssignments() {
+	m.review_assignments = nil
+	m.clearedreview_assignments = false
+	m.removedreview_assignments = nil
+}
+
 // Where appends a list predicates to the ApplicationMutation builder.
 func (m *ApplicationMutation) Where(ps ...predicate.Application) {
 	m.predicates = append(m.predicates, ps...)
@@ -3427,7 +3488,7 @@ func (m *ApplicationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ApplicationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.call != nil {
 		edges = append(edges, application.EdgeCall)
 	}
@@ -3448,6 +3509,9 @@ func (m *ApplicationMutation) AddedEdges() []string {
 	}
 	if m.reviews != nil {
 		edges = append(edges, application.EdgeReviews)
+	}
+	if m.review_assignments != nil {
+		edges = append(edges, application.EdgeReviewAssignments)
 	}
 	return edges
 }
@@ -3492,13 +3556,19 @@ func (m *ApplicationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case application.EdgeReviewAssignments:
+		ids := make([]ent.Value, 0, len(m.review_assignments))
+		for id := range m.review_assignments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ApplicationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.removedchoices != nil {
 		edges = append(edges, application.EdgeChoices)
 	}
@@ -3510,6 +3580,9 @@ func (m *ApplicationMutation) RemovedEdges() []string {
 	}
 	if m.removedreviews != nil {
 		edges = append(edges, application.EdgeReviews)
+	}
+	if m.removedreview_assignments != nil {
+		edges = append(edges, application.EdgeReviewAssignments)
 	}
 	return edges
 }
@@ -3542,13 +3615,19 @@ func (m *ApplicationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case application.EdgeReviewAssignments:
+		ids := make([]ent.Value, 0, len(m.removedreview_assignments))
+		for id := range m.removedreview_assignments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ApplicationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.clearedcall {
 		edges = append(edges, application.EdgeCall)
 	}
@@ -3569,6 +3648,9 @@ func (m *ApplicationMutation) ClearedEdges() []string {
 	}
 	if m.clearedreviews {
 		edges = append(edges, application.EdgeReviews)
+	}
+	if m.clearedreview_assignments {
+		edges = append(edges, application.EdgeReviewAssignments)
 	}
 	return edges
 }
@@ -3591,6 +3673,8 @@ func (m *ApplicationMutation) EdgeCleared(name string) bool {
 		return m.clearedreferee_requests
 	case application.EdgeReviews:
 		return m.clearedreviews
+	case application.EdgeReviewAssignments:
+		return m.clearedreview_assignments
 	}
 	return false
 }
@@ -3636,6 +3720,9 @@ func (m *ApplicationMutation) ResetEdge(name string) error {
 		return nil
 	case application.EdgeReviews:
 		m.ResetReviews()
+		return nil
+	case application.EdgeReviewAssignments:
+		m.ResetReviewAssignments()
 		return nil
 	}
 	return fmt.Errorf("unknown Application edge %s", name)
@@ -5157,6 +5244,7 @@ type CallMutation struct {
 	addno_repeat_months       *int
 	ranking_deadline          *time.Time
 	ranking_closed_at         *time.Time
+	review_published_at       *time.Time
 	clearedFields             map[string]struct{}
 	match_runs                map[pulid.ID]struct{}
 	removedmatch_runs         map[pulid.ID]struct{}
@@ -5170,6 +5258,9 @@ type CallMutation struct {
 	applications              map[pulid.ID]struct{}
 	removedapplications       map[pulid.ID]struct{}
 	clearedapplications       bool
+	reviewers                 map[pulid.ID]struct{}
+	removedreviewers          map[pulid.ID]struct{}
+	clearedreviewers          bool
 	slots                     map[pulid.ID]struct{}
 	removedslots              map[pulid.ID]struct{}
 	clearedslots              bool
@@ -6352,6 +6443,55 @@ func (m *CallMutation) ResetRankingClosedAt() {
 	delete(m.clearedFields, call.FieldRankingClosedAt)
 }
 
+// SetReviewPublishedAt sets the "review_published_at" field.
+func (m *CallMutation) SetReviewPublishedAt(t time.Time) {
+	m.review_published_at = &t
+}
+
+// ReviewPublishedAt returns the value of the "review_published_at" field in the mutation.
+func (m *CallMutation) ReviewPublishedAt() (r time.Time, exists bool) {
+	v := m.review_published_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewPublishedAt returns the old "review_published_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldReviewPublishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewPublishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewPublishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewPublishedAt: %w", err)
+	}
+	return oldValue.ReviewPublishedAt, nil
+}
+
+// ClearReviewPublishedAt clears the value of the "review_published_at" field.
+func (m *CallMutation) ClearReviewPublishedAt() {
+	m.review_published_at = nil
+	m.clearedFields[call.FieldReviewPublishedAt] = struct{}{}
+}
+
+// ReviewPublishedAtCleared returns if the "review_published_at" field was cleared in this mutation.
+func (m *CallMutation) ReviewPublishedAtCleared() bool {
+	_, ok := m.clearedFields[call.FieldReviewPublishedAt]
+	return ok
+}
+
+// ResetReviewPublishedAt resets all changes to the "review_published_at" field.
+func (m *CallMutation) ResetReviewPublishedAt() {
+	m.review_published_at = nil
+	delete(m.clearedFields, call.FieldReviewPublishedAt)
+}
+
 // AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by ids.
 func (m *CallMutation) AddMatchRunIDs(ids ...pulid.ID) {
 	if m.match_runs == nil {
@@ -6568,6 +6708,60 @@ func (m *CallMutation) ResetApplications() {
 	m.removedapplications = nil
 }
 
+// AddReviewerIDs adds the "reviewers" edge to the CallReviewer entity by ids.
+func (m *CallMutation) AddReviewerIDs(ids ...pulid.ID) {
+	if m.reviewers == nil {
+		m.reviewers = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.reviewers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearReviewers clears the "reviewers" edge to the CallReviewer entity.
+func (m *CallMutation) ClearReviewers() {
+	m.clearedreviewers = true
+}
+
+// ReviewersCleared reports if the "reviewers" edge to the CallReviewer entity was cleared.
+func (m *CallMutation) ReviewersCleared() bool {
+	return m.clearedreviewers
+}
+
+// RemoveReviewerIDs removes the "reviewers" edge to the CallReviewer entity by IDs.
+func (m *CallMutation) RemoveReviewerIDs(ids ...pulid.ID) {
+	if m.removedreviewers == nil {
+		m.removedreviewers = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.reviewers, ids[i])
+		m.removedreviewers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedReviewers returns the removed IDs of the "reviewers" edge to the CallReviewer entity.
+func (m *CallMutation) RemovedReviewersIDs() (ids []pulid.ID) {
+	for id := range m.removedreviewers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ReviewersIDs returns the "reviewers" edge IDs in the mutation.
+func (m *CallMutation) ReviewersIDs() (ids []pulid.ID) {
+	for id := range m.reviewers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetReviewers resets all changes to the "reviewers" edge.
+func (m *CallMutation) ResetReviewers() {
+	m.reviewers = nil
+	m.clearedreviewers = false
+	m.removedreviewers = nil
+}
+
 // AddSlotIDs adds the "slots" edge to the HostSlot entity by ids.
 func (m *CallMutation) AddSlotIDs(ids ...pulid.ID) {
 	if m.slots == nil {
@@ -6656,7 +6850,7 @@ func (m *CallMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CallMutation) Fields() []string {
-	fields := make([]string, 0, 24)
+	fields := make([]string, 0, 25)
 	if m.created_at != nil {
 		fields = append(fields, call.FieldCreatedAt)
 	}
@@ -6729,6 +6923,9 @@ func (m *CallMutation) Fields() []string {
 	if m.ranking_closed_at != nil {
 		fields = append(fields, call.FieldRankingClosedAt)
 	}
+	if m.review_published_at != nil {
+		fields = append(fields, call.FieldReviewPublishedAt)
+	}
 	return fields
 }
 
@@ -6785,6 +6982,8 @@ func (m *CallMutation) Field(name string) (ent.Value, bool) {
 		return m.RankingDeadline()
 	case call.FieldRankingClosedAt:
 		return m.RankingClosedAt()
+	case call.FieldReviewPublishedAt:
+		return m.ReviewPublishedAt()
 	}
 	return nil, false
 }
@@ -6842,6 +7041,8 @@ func (m *CallMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldRankingDeadline(ctx)
 	case call.FieldRankingClosedAt:
 		return m.OldRankingClosedAt(ctx)
+	case call.FieldReviewPublishedAt:
+		return m.OldReviewPublishedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Call field %s", name)
 }
@@ -7019,6 +7220,13 @@ func (m *CallMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRankingClosedAt(v)
 		return nil
+	case call.FieldReviewPublishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewPublishedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Call field %s", name)
 }
@@ -7130,6 +7338,9 @@ func (m *CallMutation) ClearedFields() []string {
 	if m.FieldCleared(call.FieldRankingClosedAt) {
 		fields = append(fields, call.FieldRankingClosedAt)
 	}
+	if m.FieldCleared(call.FieldReviewPublishedAt) {
+		fields = append(fields, call.FieldReviewPublishedAt)
+	}
 	return fields
 }
 
@@ -7149,6 +7360,9 @@ func (m *CallMutation) ClearField(name string) error {
 		return nil
 	case call.FieldRankingClosedAt:
 		m.ClearRankingClosedAt()
+		return nil
+	case call.FieldReviewPublishedAt:
+		m.ClearReviewPublishedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Call nullable field %s", name)
@@ -7230,13 +7444,16 @@ func (m *CallMutation) ResetField(name string) error {
 	case call.FieldRankingClosedAt:
 		m.ResetRankingClosedAt()
 		return nil
+	case call.FieldReviewPublishedAt:
+		m.ResetReviewPublishedAt()
+		return nil
 	}
 	return fmt.Errorf("unknown Call field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CallMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.match_runs != nil {
 		edges = append(edges, call.EdgeMatchRuns)
 	}
@@ -7248,6 +7465,9 @@ func (m *CallMutation) AddedEdges() []string {
 	}
 	if m.applications != nil {
 		edges = append(edges, call.EdgeApplications)
+	}
+	if m.reviewers != nil {
+		edges = append(edges, call.EdgeReviewers)
 	}
 	if m.slots != nil {
 		edges = append(edges, call.EdgeSlots)
@@ -7283,6 +7503,12 @@ func (m *CallMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case call.EdgeReviewers:
+		ids := make([]ent.Value, 0, len(m.reviewers))
+		for id := range m.reviewers {
+			ids = append(ids, id)
+		}
+		return ids
 	case call.EdgeSlots:
 		ids := make([]ent.Value, 0, len(m.slots))
 		for id := range m.slots {
@@ -7295,7 +7521,7 @@ func (m *CallMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CallMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.removedmatch_runs != nil {
 		edges = append(edges, call.EdgeMatchRuns)
 	}
@@ -7307,6 +7533,9 @@ func (m *CallMutation) RemovedEdges() []string {
 	}
 	if m.removedapplications != nil {
 		edges = append(edges, call.EdgeApplications)
+	}
+	if m.removedreviewers != nil {
+		edges = append(edges, call.EdgeReviewers)
 	}
 	if m.removedslots != nil {
 		edges = append(edges, call.EdgeSlots)
@@ -7342,6 +7571,12 @@ func (m *CallMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case call.EdgeReviewers:
+		ids := make([]ent.Value, 0, len(m.removedreviewers))
+		for id := range m.removedreviewers {
+			ids = append(ids, id)
+		}
+		return ids
 	case call.EdgeSlots:
 		ids := make([]ent.Value, 0, len(m.removedslots))
 		for id := range m.removedslots {
@@ -7354,7 +7589,7 @@ func (m *CallMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CallMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.clearedmatch_runs {
 		edges = append(edges, call.EdgeMatchRuns)
 	}
@@ -7366,6 +7601,9 @@ func (m *CallMutation) ClearedEdges() []string {
 	}
 	if m.clearedapplications {
 		edges = append(edges, call.EdgeApplications)
+	}
+	if m.clearedreviewers {
+		edges = append(edges, call.EdgeReviewers)
 	}
 	if m.clearedslots {
 		edges = append(edges, call.EdgeSlots)
@@ -7385,6 +7623,8 @@ func (m *CallMutation) EdgeCleared(name string) bool {
 		return m.clearedplacements
 	case call.EdgeApplications:
 		return m.clearedapplications
+	case call.EdgeReviewers:
+		return m.clearedreviewers
 	case call.EdgeSlots:
 		return m.clearedslots
 	}
@@ -7415,11 +7655,708 @@ func (m *CallMutation) ResetEdge(name string) error {
 	case call.EdgeApplications:
 		m.ResetApplications()
 		return nil
+	case call.EdgeReviewers:
+		m.ResetReviewers()
+		return nil
 	case call.EdgeSlots:
 		m.ResetSlots()
 		return nil
 	}
 	return fmt.Errorf("unknown Call edge %s", name)
+}
+
+// CallReviewerMutation represents an operation that mutates the CallReviewer nodes in the graph.
+type CallReviewerMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	clearedFields       map[string]struct{}
+	call                *pulid.ID
+	clearedcall         bool
+	user                *pulid.ID
+	cleareduser         bool
+	appointed_by        *pulid.ID
+	clearedappointed_by bool
+	done                bool
+	oldValue            func(context.Context) (*CallReviewer, error)
+	predicates          []predicate.CallReviewer
+}
+
+var _ ent.Mutation = (*CallReviewerMutation)(nil)
+
+// callreviewerOption allows management of the mutation configuration using functional options.
+type callreviewerOption func(*CallReviewerMutation)
+
+// newCallReviewerMutation creates new mutation for the CallReviewer entity.
+func newCallReviewerMutation(c config, op Op, opts ...callreviewerOption) *CallReviewerMutation {
+	m := &CallReviewerMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCallReviewer,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCallReviewerID sets the ID field of the mutation.
+func withCallReviewerID(id pulid.ID) callreviewerOption {
+	return func(m *CallReviewerMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CallReviewer
+		)
+		m.oldValue = func(ctx context.Context) (*CallReviewer, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CallReviewer.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCallReviewer sets the old CallReviewer of the mutation.
+func withCallReviewer(node *CallReviewer) callreviewerOption {
+	return func(m *CallReviewerMutation) {
+		m.oldValue = func(context.Context) (*CallReviewer, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CallReviewerMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CallReviewerMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CallReviewer entities.
+func (m *CallReviewerMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CallReviewerMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CallReviewerMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CallReviewer.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CallReviewerMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CallReviewerMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CallReviewer entity.
+// If the CallReviewer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallReviewerMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CallReviewerMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CallReviewerMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CallReviewerMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CallReviewer entity.
+// If the CallReviewer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallReviewerMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CallReviewerMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCallID sets the "call_id" field.
+func (m *CallReviewerMutation) SetCallID(pu pulid.ID) {
+	m.call = &pu
+}
+
+// CallID returns the value of the "call_id" field in the mutation.
+func (m *CallReviewerMutation) CallID() (r pulid.ID, exists bool) {
+	v := m.call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallID returns the old "call_id" field's value of the CallReviewer entity.
+// If the CallReviewer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallReviewerMutation) OldCallID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallID: %w", err)
+	}
+	return oldValue.CallID, nil
+}
+
+// ResetCallID resets all changes to the "call_id" field.
+func (m *CallReviewerMutation) ResetCallID() {
+	m.call = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *CallReviewerMutation) SetUserID(pu pulid.ID) {
+	m.user = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *CallReviewerMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the CallReviewer entity.
+// If the CallReviewer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallReviewerMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *CallReviewerMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetAppointedByID sets the "appointed_by_id" field.
+func (m *CallReviewerMutation) SetAppointedByID(pu pulid.ID) {
+	m.appointed_by = &pu
+}
+
+// AppointedByID returns the value of the "appointed_by_id" field in the mutation.
+func (m *CallReviewerMutation) AppointedByID() (r pulid.ID, exists bool) {
+	v := m.appointed_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAppointedByID returns the old "appointed_by_id" field's value of the CallReviewer entity.
+// If the CallReviewer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallReviewerMutation) OldAppointedByID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAppointedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAppointedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAppointedByID: %w", err)
+	}
+	return oldValue.AppointedByID, nil
+}
+
+// ResetAppointedByID resets all changes to the "appointed_by_id" field.
+func (m *CallReviewerMutation) ResetAppointedByID() {
+	m.appointed_by = nil
+}
+
+// ClearCall clears the "call" edge to the Call entity.
+func (m *CallReviewerMutation) ClearCall() {
+	m.clearedcall = true
+	m.clearedFields[callreviewer.FieldCallID] = struct{}{}
+}
+
+// CallCleared reports if the "call" edge to the Call entity was cleared.
+func (m *CallReviewerMutation) CallCleared() bool {
+	return m.clearedcall
+}
+
+// CallIDs returns the "call" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CallID instead. It exists only for internal usage by the builders.
+func (m *CallReviewerMutation) CallIDs() (ids []pulid.ID) {
+	if id := m.call; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCall resets all changes to the "call" edge.
+func (m *CallReviewerMutation) ResetCall() {
+	m.call = nil
+	m.clearedcall = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *CallReviewerMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[callreviewer.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *CallReviewerMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *CallReviewerMutation) UserIDs() (ids []pulid.ID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *CallReviewerMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// ClearAppointedBy clears the "appointed_by" edge to the User entity.
+func (m *CallReviewerMutation) ClearAppointedBy() {
+	m.clearedappointed_by = true
+	m.clearedFields[callreviewer.FieldAppointedByID] = struct{}{}
+}
+
+// AppointedByCleared reports if the "appointed_by" edge to the User entity was cleared.
+func (m *CallReviewerMutation) AppointedByCleared() bool {
+	return m.clearedappointed_by
+}
+
+// AppointedByIDs returns the "appointed_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AppointedByID instead. It exists only for internal usage by the builders.
+func (m *CallReviewerMutation) AppointedByIDs() (ids []pulid.ID) {
+	if id := m.appointed_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAppointedBy resets all changes to the "appointed_by" edge.
+func (m *CallReviewerMutation) ResetAppointedBy() {
+	m.appointed_by = nil
+	m.clearedappointed_by = false
+}
+
+// Where appends a list predicates to the CallReviewerMutation builder.
+func (m *CallReviewerMutation) Where(ps ...predicate.CallReviewer) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CallReviewerMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CallReviewerMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CallReviewer, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CallReviewerMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CallReviewerMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CallReviewer).
+func (m *CallReviewerMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CallReviewerMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, callreviewer.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, callreviewer.FieldUpdatedAt)
+	}
+	if m.call != nil {
+		fields = append(fields, callreviewer.FieldCallID)
+	}
+	if m.user != nil {
+		fields = append(fields, callreviewer.FieldUserID)
+	}
+	if m.appointed_by != nil {
+		fields = append(fields, callreviewer.FieldAppointedByID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CallReviewerMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case callreviewer.FieldCreatedAt:
+		return m.CreatedAt()
+	case callreviewer.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case callreviewer.FieldCallID:
+		return m.CallID()
+	case callreviewer.FieldUserID:
+		return m.UserID()
+	case callreviewer.FieldAppointedByID:
+		return m.AppointedByID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CallReviewerMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case callreviewer.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case callreviewer.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case callreviewer.FieldCallID:
+		return m.OldCallID(ctx)
+	case callreviewer.FieldUserID:
+		return m.OldUserID(ctx)
+	case callreviewer.FieldAppointedByID:
+		return m.OldAppointedByID(ctx)
+	}
+	return nil, fmt.Errorf("unknown CallReviewer field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallReviewerMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case callreviewer.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case callreviewer.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case callreviewer.FieldCallID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallID(v)
+		return nil
+	case callreviewer.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case callreviewer.FieldAppointedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAppointedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CallReviewer field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CallReviewerMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CallReviewerMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallReviewerMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CallReviewer numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CallReviewerMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CallReviewerMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CallReviewerMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown CallReviewer nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CallReviewerMutation) ResetField(name string) error {
+	switch name {
+	case callreviewer.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case callreviewer.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case callreviewer.FieldCallID:
+		m.ResetCallID()
+		return nil
+	case callreviewer.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case callreviewer.FieldAppointedByID:
+		m.ResetAppointedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown CallReviewer field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CallReviewerMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.call != nil {
+		edges = append(edges, callreviewer.EdgeCall)
+	}
+	if m.user != nil {
+		edges = append(edges, callreviewer.EdgeUser)
+	}
+	if m.appointed_by != nil {
+		edges = append(edges, callreviewer.EdgeAppointedBy)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CallReviewerMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case callreviewer.EdgeCall:
+		if id := m.call; id != nil {
+			return []ent.Value{*id}
+		}
+	case callreviewer.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	case callreviewer.EdgeAppointedBy:
+		if id := m.appointed_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CallReviewerMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CallReviewerMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CallReviewerMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcall {
+		edges = append(edges, callreviewer.EdgeCall)
+	}
+	if m.cleareduser {
+		edges = append(edges, callreviewer.EdgeUser)
+	}
+	if m.clearedappointed_by {
+		edges = append(edges, callreviewer.EdgeAppointedBy)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CallReviewerMutation) EdgeCleared(name string) bool {
+	switch name {
+	case callreviewer.EdgeCall:
+		return m.clearedcall
+	case callreviewer.EdgeUser:
+		return m.cleareduser
+	case callreviewer.EdgeAppointedBy:
+		return m.clearedappointed_by
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CallReviewerMutation) ClearEdge(name string) error {
+	switch name {
+	case callreviewer.EdgeCall:
+		m.ClearCall()
+		return nil
+	case callreviewer.EdgeUser:
+		m.ClearUser()
+		return nil
+	case callreviewer.EdgeAppointedBy:
+		m.ClearAppointedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown CallReviewer unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CallReviewerMutation) ResetEdge(name string) error {
+	switch name {
+	case callreviewer.EdgeCall:
+		m.ResetCall()
+		return nil
+	case callreviewer.EdgeUser:
+		m.ResetUser()
+		return nil
+	case callreviewer.EdgeAppointedBy:
+		m.ResetAppointedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown CallReviewer edge %s", name)
 }
 
 // ConflictOfInterestDeclarationMutation represents an operation that mutates the ConflictOfInterestDeclaration nodes in the graph.
@@ -25279,6 +26216,700 @@ func (m *ReviewMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Review edge %s", name)
+}
+
+// ReviewAssignmentMutation represents an operation that mutates the ReviewAssignment nodes in the graph.
+type ReviewAssignmentMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	clearedFields      map[string]struct{}
+	application        *pulid.ID
+	clearedapplication bool
+	reviewer           *pulid.ID
+	clearedreviewer    bool
+	assigned_by        *pulid.ID
+	clearedassigned_by bool
+	done               bool
+	oldValue           func(context.Context) (*ReviewAssignment, error)
+	predicates         []predicate.ReviewAssignment
+}
+
+var _ ent.Mutation = (*ReviewAssignmentMutation)(nil)
+
+// reviewassignmentOption allows management of the mutation configuration using functional options.
+type reviewassignmentOption func(*ReviewAssignmentMutation)
+
+// newReviewAssignmentMutation creates new mutation for the ReviewAssignment entity.
+func newReviewAssignmentMutation(c config, op Op, opts ...reviewassignmentOption) *ReviewAssignmentMutation {
+	m := &ReviewAssignmentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReviewAssignment,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReviewAssignmentID sets the ID field of the mutation.
+func withReviewAssignmentID(id pulid.ID) reviewassignmentOption {
+	return func(m *ReviewAssignmentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ReviewAssignment
+		)
+		m.oldValue = func(ctx context.Context) (*ReviewAssignment, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ReviewAssignment.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReviewAssignment sets the old ReviewAssignment of the mutation.
+func withReviewAssignment(node *ReviewAssignment) reviewassignmentOption {
+	return func(m *ReviewAssignmentMutation) {
+		m.oldValue = func(context.Context) (*ReviewAssignment, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReviewAssignmentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReviewAssignmentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ReviewAssignment entities.
+func (m *ReviewAssignmentMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReviewAssignmentMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReviewAssignmentMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ReviewAssignment.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ReviewAssignmentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ReviewAssignmentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ReviewAssignment entity.
+// If the ReviewAssignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewAssignmentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ReviewAssignmentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ReviewAssignmentMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ReviewAssignmentMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ReviewAssignment entity.
+// If the ReviewAssignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewAssignmentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ReviewAssignmentMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *ReviewAssignmentMutation) SetApplicationID(pu pulid.ID) {
+	m.application = &pu
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *ReviewAssignmentMutation) ApplicationID() (r pulid.ID, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the ReviewAssignment entity.
+// If the ReviewAssignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewAssignmentMutation) OldApplicationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *ReviewAssignmentMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetReviewerID sets the "reviewer_id" field.
+func (m *ReviewAssignmentMutation) SetReviewerID(pu pulid.ID) {
+	m.reviewer = &pu
+}
+
+// ReviewerID returns the value of the "reviewer_id" field in the mutation.
+func (m *ReviewAssignmentMutation) ReviewerID() (r pulid.ID, exists bool) {
+	v := m.reviewer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewerID returns the old "reviewer_id" field's value of the ReviewAssignment entity.
+// If the ReviewAssignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewAssignmentMutation) OldReviewerID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewerID: %w", err)
+	}
+	return oldValue.ReviewerID, nil
+}
+
+// ResetReviewerID resets all changes to the "reviewer_id" field.
+func (m *ReviewAssignmentMutation) ResetReviewerID() {
+	m.reviewer = nil
+}
+
+// SetAssignedByID sets the "assigned_by_id" field.
+func (m *ReviewAssignmentMutation) SetAssignedByID(pu pulid.ID) {
+	m.assigned_by = &pu
+}
+
+// AssignedByID returns the value of the "assigned_by_id" field in the mutation.
+func (m *ReviewAssignmentMutation) AssignedByID() (r pulid.ID, exists bool) {
+	v := m.assigned_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssignedByID returns the old "assigned_by_id" field's value of the ReviewAssignment entity.
+// If the ReviewAssignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewAssignmentMutation) OldAssignedByID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssignedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssignedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssignedByID: %w", err)
+	}
+	return oldValue.AssignedByID, nil
+}
+
+// ResetAssignedByID resets all changes to the "assigned_by_id" field.
+func (m *ReviewAssignmentMutation) ResetAssignedByID() {
+	m.assigned_by = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *ReviewAssignmentMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[reviewassignment.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *ReviewAssignmentMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *ReviewAssignmentMutation) ApplicationIDs() (ids []pulid.ID) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *ReviewAssignmentMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearReviewer clears the "reviewer" edge to the User entity.
+func (m *ReviewAssignmentMutation) ClearReviewer() {
+	m.clearedreviewer = true
+	m.clearedFields[reviewassignment.FieldReviewerID] = struct{}{}
+}
+
+// ReviewerCleared reports if the "reviewer" edge to the User entity was cleared.
+func (m *ReviewAssignmentMutation) ReviewerCleared() bool {
+	return m.clearedreviewer
+}
+
+// ReviewerIDs returns the "reviewer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ReviewerID instead. It exists only for internal usage by the builders.
+func (m *ReviewAssignmentMutation) ReviewerIDs() (ids []pulid.ID) {
+	if id := m.reviewer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetReviewer resets all changes to the "reviewer" edge.
+func (m *ReviewAssignmentMutation) ResetReviewer() {
+	m.reviewer = nil
+	m.clearedreviewer = false
+}
+
+// ClearAssignedBy clears the "assigned_by" edge to the User entity.
+func (m *ReviewAssignmentMutation) ClearAssignedBy() {
+	m.clearedassigned_by = true
+	m.clearedFields[reviewassignment.FieldAssignedByID] = struct{}{}
+}
+
+// AssignedByCleared reports if the "assigned_by" edge to the User entity was cleared.
+func (m *ReviewAssignmentMutation) AssignedByCleared() bool {
+	return m.clearedassigned_by
+}
+
+// AssignedByIDs returns the "assigned_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AssignedByID instead. It exists only for internal usage by the builders.
+func (m *ReviewAssignmentMutation) AssignedByIDs() (ids []pulid.ID) {
+	if id := m.assigned_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAssignedBy resets all changes to the "assigned_by" edge.
+func (m *ReviewAssignmentMutation) ResetAssignedBy() {
+	m.assigned_by = nil
+	m.clearedassigned_by = false
+}
+
+// Where appends a list predicates to the ReviewAssignmentMutation builder.
+func (m *ReviewAssignmentMutation) Where(ps ...predicate.ReviewAssignment) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReviewAssignmentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReviewAssignmentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ReviewAssignment, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReviewAssignmentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReviewAssignmentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ReviewAssignment).
+func (m *ReviewAssignmentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReviewAssignmentMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, reviewassignment.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, reviewassignment.FieldUpdatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, reviewassignment.FieldApplicationID)
+	}
+	if m.reviewer != nil {
+		fields = append(fields, reviewassignment.FieldReviewerID)
+	}
+	if m.assigned_by != nil {
+		fields = append(fields, reviewassignment.FieldAssignedByID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReviewAssignmentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case reviewassignment.FieldCreatedAt:
+		return m.CreatedAt()
+	case reviewassignment.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case reviewassignment.FieldApplicationID:
+		return m.ApplicationID()
+	case reviewassignment.FieldReviewerID:
+		return m.ReviewerID()
+	case reviewassignment.FieldAssignedByID:
+		return m.AssignedByID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReviewAssignmentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case reviewassignment.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case reviewassignment.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case reviewassignment.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case reviewassignment.FieldReviewerID:
+		return m.OldReviewerID(ctx)
+	case reviewassignment.FieldAssignedByID:
+		return m.OldAssignedByID(ctx)
+	}
+	return nil, fmt.Errorf("unknown ReviewAssignment field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewAssignmentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case reviewassignment.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case reviewassignment.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case reviewassignment.FieldApplicationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case reviewassignment.FieldReviewerID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewerID(v)
+		return nil
+	case reviewassignment.FieldAssignedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssignedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewAssignment field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReviewAssignmentMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReviewAssignmentMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewAssignmentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ReviewAssignment numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReviewAssignmentMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReviewAssignmentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReviewAssignmentMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ReviewAssignment nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReviewAssignmentMutation) ResetField(name string) error {
+	switch name {
+	case reviewassignment.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case reviewassignment.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case reviewassignment.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case reviewassignment.FieldReviewerID:
+		m.ResetReviewerID()
+		return nil
+	case reviewassignment.FieldAssignedByID:
+		m.ResetAssignedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewAssignment field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReviewAssignmentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.application != nil {
+		edges = append(edges, reviewassignment.EdgeApplication)
+	}
+	if m.reviewer != nil {
+		edges = append(edges, reviewassignment.EdgeReviewer)
+	}
+	if m.assigned_by != nil {
+		edges = append(edges, reviewassignment.EdgeAssignedBy)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReviewAssignmentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case reviewassignment.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case reviewassignment.EdgeReviewer:
+		if id := m.reviewer; id != nil {
+			return []ent.Value{*id}
+		}
+	case reviewassignment.EdgeAssignedBy:
+		if id := m.assigned_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReviewAssignmentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReviewAssignmentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReviewAssignmentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedapplication {
+		edges = append(edges, reviewassignment.EdgeApplication)
+	}
+	if m.clearedreviewer {
+		edges = append(edges, reviewassignment.EdgeReviewer)
+	}
+	if m.clearedassigned_by {
+		edges = append(edges, reviewassignment.EdgeAssignedBy)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReviewAssignmentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case reviewassignment.EdgeApplication:
+		return m.clearedapplication
+	case reviewassignment.EdgeReviewer:
+		return m.clearedreviewer
+	case reviewassignment.EdgeAssignedBy:
+		return m.clearedassigned_by
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReviewAssignmentMutation) ClearEdge(name string) error {
+	switch name {
+	case reviewassignment.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case reviewassignment.EdgeReviewer:
+		m.ClearReviewer()
+		return nil
+	case reviewassignment.EdgeAssignedBy:
+		m.ClearAssignedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewAssignment unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReviewAssignmentMutation) ResetEdge(name string) error {
+	switch name {
+	case reviewassignment.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case reviewassignment.EdgeReviewer:
+		m.ResetReviewer()
+		return nil
+	case reviewassignment.EdgeAssignedBy:
+		m.ResetAssignedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewAssignment edge %s", name)
 }
 
 // SessionMutation represents an operation that mutates the Session nodes in the graph.

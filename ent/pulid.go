@@ -11,6 +11,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -27,6 +28,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -41,6 +43,7 @@ var prefixMap = map[string]string{
 	"apc": applicationchoice.Table,
 	"aud": auditevent.Table,
 	"cal": call.Table,
+	"crv": callreviewer.Table,
 	"coi": conflictofinterestdeclaration.Table,
 	"doc": document.Table,
 	"hcn": hostcentre.Table,
@@ -57,6 +60,7 @@ var prefixMap = map[string]string{
 	"plc": placement.Table,
 	"ref": refereerequest.Table,
 	"rvw": review.Table,
+	"ras": reviewassignment.Table,
 	"ses": session.Table,
 	"usr": user.Table,
 	"wgp": workinggroup.Table,

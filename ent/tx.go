@@ -26,6 +26,8 @@ type Tx struct {
 	AuditEvent *AuditEventClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
+	// CallReviewer is the client for interacting with the CallReviewer builders.
+	CallReviewer *CallReviewerClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// Document is the client for interacting with the Document builders.
@@ -58,6 +60,8 @@ type Tx struct {
 	RefereeRequest *RefereeRequestClient
 	// Review is the client for interacting with the Review builders.
 	Review *ReviewClient
+	// ReviewAssignment is the client for interacting with the ReviewAssignment builders.
+	ReviewAssignment *ReviewAssignmentClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// User is the client for interacting with the User builders.
@@ -201,6 +205,7 @@ func (tx *Tx) init() {
 	tx.ApplicationChoice = NewApplicationChoiceClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Call = NewCallClient(tx.config)
+	tx.CallReviewer = NewCallReviewerClient(tx.config)
 	tx.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
 	tx.HostCentre = NewHostCentreClient(tx.config)
@@ -217,6 +222,7 @@ func (tx *Tx) init() {
 	tx.Placement = NewPlacementClient(tx.config)
 	tx.RefereeRequest = NewRefereeRequestClient(tx.config)
 	tx.Review = NewReviewClient(tx.config)
+	tx.ReviewAssignment = NewReviewAssignmentClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.WorkingGroup = NewWorkingGroupClient(tx.config)

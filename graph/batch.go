@@ -211,3 +211,34 @@ func applicationIDs(apps []*ent.Application) []pulid.ID {
 	}
 	return ids
 }
+
+// batchedByKey is batched for a load that answers a map keyed by key(parent) rather than a
+// slice in the parents' order; it also reports whether the load gave obj a value at all.
+func batchedByKey[P any, K comparable, V any](ctx context.Context, obj *P, key func(*P) K, load func(context.Context, []*P) (map[K]V, error)) (V, bool, error) {
+	type found struct {
+		v  V
+		ok bool
+	}
+	f, err := batched(ctx, obj, func(ctx context.Context, parents []*P) ([]found, error) {
+		m, err := load(ctx, parents)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]found, len(parents))
+		for i, p := range parents {
+			v, ok := m[key(p)]
+			out[i] = found{v, ok}
+		}
+		return out, nil
+	})
+	return f.v, f.ok, err
+}
+
+// idsOf lists the keys of objs.
+func idsOf[T any, K any](objs []*T, key func(*T) K) []K {
+	out := make([]K, len(objs))
+	for i, o := range objs {
+		out[i] = key(o)
+	}
+	return out
+}

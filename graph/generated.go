@@ -164,6 +164,11 @@ type ComplexityRoot struct {
 		Score       func(childComplexity int) int
 	}
 
+	AssignReviewsPayload struct {
+		Assignments func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		Action     func(childComplexity int) int
 		ActorEmail func(childComplexity int) int
@@ -219,9 +224,12 @@ type ComplexityRoot struct {
 		RankingDeadline        func(childComplexity int) int
 		RefereeLetters         func(childComplexity int) int
 		RequiredDocuments      func(childComplexity int) int
+		ReviewAssignments      func(childComplexity int) int
 		ReviewCriteria         func(childComplexity int) int
+		ReviewPublishedAt      func(childComplexity int) int
 		ReviewQueue            func(childComplexity int) int
 		ReviewRanking          func(childComplexity int) int
+		Reviewers              func(childComplexity int) int
 		Slots                  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostSlotOrder) int
 		Status                 func(childComplexity int) int
 		StatusReason           func(childComplexity int) int
@@ -243,6 +251,23 @@ type ComplexityRoot struct {
 
 	CallPayload struct {
 		Call       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CallReviewer struct {
+		AppointedBy   func(childComplexity int) int
+		AppointedByID func(childComplexity int) int
+		Call          func(childComplexity int) int
+		CallID        func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		User          func(childComplexity int) int
+		UserID        func(childComplexity int) int
+	}
+
+	CallReviewerPayload struct {
+		Reviewer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -558,7 +583,9 @@ type ComplexityRoot struct {
 		AcceptPlacement            func(childComplexity int, input model.PlacementIDInput) int
 		AddHostCoordinator         func(childComplexity int, input model.HostCoordinatorInput) int
 		AnswerDateChange           func(childComplexity int, input model.AnswerDateChangeInput) int
+		AppointCallReviewer        func(childComplexity int, input model.AppointCallReviewerInput) int
 		ApproveSlot                func(childComplexity int, input model.SlotIDInput) int
+		AssignReviews              func(childComplexity int, input model.AssignReviewsInput) int
 		CancelCall                 func(childComplexity int, input model.CancelCallInput) int
 		CancelMeeting              func(childComplexity int, input model.CancelMeetingInput) int
 		CancelPlacement            func(childComplexity int, input model.PlacementReasonInput) int
@@ -583,10 +610,12 @@ type ComplexityRoot struct {
 		ProposePlacementDates      func(childComplexity int, input model.ProposePlacementDatesInput) int
 		ProposeSlot                func(childComplexity int, input model.ProposeSlotInput) int
 		PublishMatchRun            func(childComplexity int, input model.MatchRunIDInput) int
+		PublishReviewAggregate     func(childComplexity int, input model.PublishReviewAggregateInput) int
 		RecordMeetingMinutes       func(childComplexity int, input model.RecordMeetingMinutesInput) int
 		RedeemLoginLink            func(childComplexity int, input model.RedeemLoginLinkInput) int
 		RejectSlot                 func(childComplexity int, input model.SlotReasonInput) int
 		RemoveAffiliation          func(childComplexity int, input model.RemoveAffiliationInput) int
+		RemoveCallReviewer         func(childComplexity int, input model.RemoveCallReviewerInput) int
 		RemoveDocument             func(childComplexity int, input model.DocumentIDInput) int
 		RemoveHostCoordinator      func(childComplexity int, input model.HostCoordinatorInput) int
 		RemoveMatchOverride        func(childComplexity int, input model.MatchOverrideIDInput) int
@@ -749,6 +778,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	RemoveCallReviewerPayload struct {
+		RemovedID  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	RequestLoginLinkPayload struct {
 		Accepted   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -766,6 +800,18 @@ type ComplexityRoot struct {
 		ReviewerID     func(childComplexity int) int
 		Scores         func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
+	}
+
+	ReviewAssignment struct {
+		Application   func(childComplexity int) int
+		ApplicationID func(childComplexity int) int
+		AssignedBy    func(childComplexity int) int
+		AssignedByID  func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Reviewer      func(childComplexity int) int
+		ReviewerID    func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
 	}
 
 	ReviewPayload struct {
@@ -883,6 +929,8 @@ type CallResolver interface {
 	AcceptingApplications(ctx context.Context, obj *ent.Call) (bool, error)
 	ReviewRanking(ctx context.Context, obj *ent.Call) ([]*model.ApplicationScore, error)
 	ReviewQueue(ctx context.Context, obj *ent.Call) ([]*ent.Application, error)
+	Reviewers(ctx context.Context, obj *ent.Call) ([]*ent.CallReviewer, error)
+	ReviewAssignments(ctx context.Context, obj *ent.Call) ([]*ent.ReviewAssignment, error)
 	HostRanking(ctx context.Context, obj *ent.Call, hostCentreID pulid.ID) ([]*ent.Application, error)
 	ApplicationsCSV(ctx context.Context, obj *ent.Call) (string, error)
 }
@@ -975,6 +1023,10 @@ type MutationResolver interface {
 	ApproveSlot(ctx context.Context, input model.SlotIDInput) (*model.HostSlotPayload, error)
 	RejectSlot(ctx context.Context, input model.SlotReasonInput) (*model.HostSlotPayload, error)
 	WithdrawSlot(ctx context.Context, input model.SlotReasonInput) (*model.HostSlotPayload, error)
+	AppointCallReviewer(ctx context.Context, input model.AppointCallReviewerInput) (*model.CallReviewerPayload, error)
+	RemoveCallReviewer(ctx context.Context, input model.RemoveCallReviewerInput) (*model.RemoveCallReviewerPayload, error)
+	AssignReviews(ctx context.Context, input model.AssignReviewsInput) (*model.AssignReviewsPayload, error)
+	PublishReviewAggregate(ctx context.Context, input model.PublishReviewAggregateInput) (*model.CallPayload, error)
 	ScoreApplication(ctx context.Context, input model.ScoreApplicationInput) (*model.ReviewPayload, error)
 	DeclareReviewConflict(ctx context.Context, input model.DeclareReviewConflictInput) (*model.ReviewPayload, error)
 	SubmitHostRanking(ctx context.Context, input model.SubmitHostRankingInput) (*model.HostRankingPayload, error)
@@ -1442,6 +1494,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApplicationScore.Score(childComplexity), true
 
+	case "AssignReviewsPayload.assignments":
+		if e.ComplexityRoot.AssignReviewsPayload.Assignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignReviewsPayload.Assignments(childComplexity), true
+	case "AssignReviewsPayload.userErrors":
+		if e.ComplexityRoot.AssignReviewsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignReviewsPayload.UserErrors(childComplexity), true
+
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
 			break
@@ -1730,12 +1795,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Call.RequiredDocuments(childComplexity), true
+	case "Call.reviewAssignments":
+		if e.ComplexityRoot.Call.ReviewAssignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ReviewAssignments(childComplexity), true
 	case "Call.reviewCriteria":
 		if e.ComplexityRoot.Call.ReviewCriteria == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Call.ReviewCriteria(childComplexity), true
+	case "Call.reviewPublishedAt":
+		if e.ComplexityRoot.Call.ReviewPublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ReviewPublishedAt(childComplexity), true
 	case "Call.reviewQueue":
 		if e.ComplexityRoot.Call.ReviewQueue == nil {
 			break
@@ -1748,6 +1825,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Call.ReviewRanking(childComplexity), true
+	case "Call.reviewers":
+		if e.ComplexityRoot.Call.Reviewers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Reviewers(childComplexity), true
 	case "Call.slots":
 		if e.ComplexityRoot.Call.Slots == nil {
 			break
@@ -1834,6 +1917,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CallPayload.UserErrors(childComplexity), true
+
+	case "CallReviewer.appointedBy":
+		if e.ComplexityRoot.CallReviewer.AppointedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewer.AppointedBy(childComplexity), true
+	case "CallReviewer.appointedByID":
+		if e.ComplexityRoot.CallReviewer.AppointedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewer.AppointedByID(childComplexity), true
+	case "CallReviewer.call":
+		if e.ComplexityRoot.CallReviewer.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewer.Call(childComplexity), true
+	case "CallReviewer.callID":
+		if e.ComplexityRoot.CallReviewer.CallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewer.CallID(childComplexity), true
+	case "CallReviewer.createdAt":
+		if e.ComplexityRoot.CallReviewer.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewer.CreatedAt(childComplexity), true
+	case "CallReviewer.id":
+		if e.ComplexityRoot.CallReviewer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewer.ID(childComplexity), true
+	case "CallReviewer.updatedAt":
+		if e.ComplexityRoot.CallReviewer.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewer.UpdatedAt(childComplexity), true
+	case "CallReviewer.user":
+		if e.ComplexityRoot.CallReviewer.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewer.User(childComplexity), true
+	case "CallReviewer.userID":
+		if e.ComplexityRoot.CallReviewer.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewer.UserID(childComplexity), true
+
+	case "CallReviewerPayload.reviewer":
+		if e.ComplexityRoot.CallReviewerPayload.Reviewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewerPayload.Reviewer(childComplexity), true
+	case "CallReviewerPayload.userErrors":
+		if e.ComplexityRoot.CallReviewerPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallReviewerPayload.UserErrors(childComplexity), true
 
 	case "ConflictOfInterestDeclaration.createdAt":
 		if e.ComplexityRoot.ConflictOfInterestDeclaration.CreatedAt == nil {
@@ -3119,6 +3270,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AnswerDateChange(childComplexity, args["input"].(model.AnswerDateChangeInput)), true
+	case "Mutation.appointCallReviewer":
+		if e.ComplexityRoot.Mutation.AppointCallReviewer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_appointCallReviewer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AppointCallReviewer(childComplexity, args["input"].(model.AppointCallReviewerInput)), true
 	case "Mutation.approveSlot":
 		if e.ComplexityRoot.Mutation.ApproveSlot == nil {
 			break
@@ -3130,6 +3292,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveSlot(childComplexity, args["input"].(model.SlotIDInput)), true
+	case "Mutation.assignReviews":
+		if e.ComplexityRoot.Mutation.AssignReviews == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignReviews_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignReviews(childComplexity, args["input"].(model.AssignReviewsInput)), true
 	case "Mutation.cancelCall":
 		if e.ComplexityRoot.Mutation.CancelCall == nil {
 			break
@@ -3394,6 +3567,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishMatchRun(childComplexity, args["input"].(model.MatchRunIDInput)), true
+	case "Mutation.publishReviewAggregate":
+		if e.ComplexityRoot.Mutation.PublishReviewAggregate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishReviewAggregate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishReviewAggregate(childComplexity, args["input"].(model.PublishReviewAggregateInput)), true
 	case "Mutation.recordMeetingMinutes":
 		if e.ComplexityRoot.Mutation.RecordMeetingMinutes == nil {
 			break
@@ -3438,6 +3622,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveAffiliation(childComplexity, args["input"].(model.RemoveAffiliationInput)), true
+	case "Mutation.removeCallReviewer":
+		if e.ComplexityRoot.Mutation.RemoveCallReviewer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeCallReviewer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveCallReviewer(childComplexity, args["input"].(model.RemoveCallReviewerInput)), true
 	case "Mutation.removeDocument":
 		if e.ComplexityRoot.Mutation.RemoveDocument == nil {
 			break
@@ -4335,6 +4530,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RemoveAffiliationPayload.UserErrors(childComplexity), true
 
+	case "RemoveCallReviewerPayload.removedId":
+		if e.ComplexityRoot.RemoveCallReviewerPayload.RemovedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveCallReviewerPayload.RemovedID(childComplexity), true
+	case "RemoveCallReviewerPayload.userErrors":
+		if e.ComplexityRoot.RemoveCallReviewerPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveCallReviewerPayload.UserErrors(childComplexity), true
+
 	case "RequestLoginLinkPayload.accepted":
 		if e.ComplexityRoot.RequestLoginLinkPayload.Accepted == nil {
 			break
@@ -4414,6 +4622,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Review.UpdatedAt(childComplexity), true
+
+	case "ReviewAssignment.application":
+		if e.ComplexityRoot.ReviewAssignment.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAssignment.Application(childComplexity), true
+	case "ReviewAssignment.applicationID":
+		if e.ComplexityRoot.ReviewAssignment.ApplicationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAssignment.ApplicationID(childComplexity), true
+	case "ReviewAssignment.assignedBy":
+		if e.ComplexityRoot.ReviewAssignment.AssignedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAssignment.AssignedBy(childComplexity), true
+	case "ReviewAssignment.assignedByID":
+		if e.ComplexityRoot.ReviewAssignment.AssignedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAssignment.AssignedByID(childComplexity), true
+	case "ReviewAssignment.createdAt":
+		if e.ComplexityRoot.ReviewAssignment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAssignment.CreatedAt(childComplexity), true
+	case "ReviewAssignment.id":
+		if e.ComplexityRoot.ReviewAssignment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAssignment.ID(childComplexity), true
+	case "ReviewAssignment.reviewer":
+		if e.ComplexityRoot.ReviewAssignment.Reviewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAssignment.Reviewer(childComplexity), true
+	case "ReviewAssignment.reviewerID":
+		if e.ComplexityRoot.ReviewAssignment.ReviewerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAssignment.ReviewerID(childComplexity), true
+	case "ReviewAssignment.updatedAt":
+		if e.ComplexityRoot.ReviewAssignment.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAssignment.UpdatedAt(childComplexity), true
 
 	case "ReviewPayload.review":
 		if e.ComplexityRoot.ReviewPayload.Review == nil {
@@ -4785,10 +5048,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ApiTokenOrder", ec.unmarshalInputApiTokenOrder),
 			graphql.NewInputUnmarshaler("ApplicationIdInput", ec.unmarshalInputApplicationIdInput),
 			graphql.NewInputUnmarshaler("ApplicationOrder", ec.unmarshalInputApplicationOrder),
+			graphql.NewInputUnmarshaler("AppointCallReviewerInput", ec.unmarshalInputAppointCallReviewerInput),
+			graphql.NewInputUnmarshaler("AssignReviewsInput", ec.unmarshalInputAssignReviewsInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("CallFilters", ec.unmarshalInputCallFilters),
 			graphql.NewInputUnmarshaler("CallIdInput", ec.unmarshalInputCallIdInput),
 			graphql.NewInputUnmarshaler("CallOrder", ec.unmarshalInputCallOrder),
+			graphql.NewInputUnmarshaler("CallReviewerOrder", ec.unmarshalInputCallReviewerOrder),
 			graphql.NewInputUnmarshaler("CancelCallInput", ec.unmarshalInputCancelCallInput),
 			graphql.NewInputUnmarshaler("CancelMeetingInput", ec.unmarshalInputCancelMeetingInput),
 			graphql.NewInputUnmarshaler("ChangeRoleInput", ec.unmarshalInputChangeRoleInput),
@@ -4831,12 +5097,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PlacementTextInput", ec.unmarshalInputPlacementTextInput),
 			graphql.NewInputUnmarshaler("ProposePlacementDatesInput", ec.unmarshalInputProposePlacementDatesInput),
 			graphql.NewInputUnmarshaler("ProposeSlotInput", ec.unmarshalInputProposeSlotInput),
+			graphql.NewInputUnmarshaler("PublishReviewAggregateInput", ec.unmarshalInputPublishReviewAggregateInput),
 			graphql.NewInputUnmarshaler("RecordMeetingMinutesInput", ec.unmarshalInputRecordMeetingMinutesInput),
 			graphql.NewInputUnmarshaler("RedeemLoginLinkInput", ec.unmarshalInputRedeemLoginLinkInput),
 			graphql.NewInputUnmarshaler("RefereeRequestOrder", ec.unmarshalInputRefereeRequestOrder),
 			graphql.NewInputUnmarshaler("RemoveAffiliationInput", ec.unmarshalInputRemoveAffiliationInput),
+			graphql.NewInputUnmarshaler("RemoveCallReviewerInput", ec.unmarshalInputRemoveCallReviewerInput),
 			graphql.NewInputUnmarshaler("RequestLoginLinkInput", ec.unmarshalInputRequestLoginLinkInput),
 			graphql.NewInputUnmarshaler("RequestRefereeLetterInput", ec.unmarshalInputRequestRefereeLetterInput),
+			graphql.NewInputUnmarshaler("ReviewAssignmentOrder", ec.unmarshalInputReviewAssignmentOrder),
 			graphql.NewInputUnmarshaler("ReviewOrder", ec.unmarshalInputReviewOrder),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
 			graphql.NewInputUnmarshaler("SaveApplicationInput", ec.unmarshalInputSaveApplicationInput),
@@ -5163,6 +5432,16 @@ func (ec *executionContext) childFields_ApplicationScore(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ApplicationScore", field.Name)
 }
 
+func (ec *executionContext) childFields_AssignReviewsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "assignments":
+		return ec.fieldContext_AssignReviewsPayload_assignments(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AssignReviewsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssignReviewsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5261,6 +5540,8 @@ func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.
 		return ec.fieldContext_Call_noRepeatMonths(ctx, field)
 	case "rankingDeadline":
 		return ec.fieldContext_Call_rankingDeadline(ctx, field)
+	case "reviewPublishedAt":
+		return ec.fieldContext_Call_reviewPublishedAt(ctx, field)
 	case "placements":
 		return ec.fieldContext_Call_placements(ctx, field)
 	case "applications":
@@ -5287,6 +5568,10 @@ func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.
 		return ec.fieldContext_Call_reviewRanking(ctx, field)
 	case "reviewQueue":
 		return ec.fieldContext_Call_reviewQueue(ctx, field)
+	case "reviewers":
+		return ec.fieldContext_Call_reviewers(ctx, field)
+	case "reviewAssignments":
+		return ec.fieldContext_Call_reviewAssignments(ctx, field)
 	case "hostRanking":
 		return ec.fieldContext_Call_hostRanking(ctx, field)
 	case "applicationsCsv":
@@ -5325,6 +5610,40 @@ func (ec *executionContext) childFields_CallPayload(ctx context.Context, field g
 		return ec.fieldContext_CallPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CallPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CallReviewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CallReviewer_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CallReviewer_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CallReviewer_updatedAt(ctx, field)
+	case "callID":
+		return ec.fieldContext_CallReviewer_callID(ctx, field)
+	case "userID":
+		return ec.fieldContext_CallReviewer_userID(ctx, field)
+	case "appointedByID":
+		return ec.fieldContext_CallReviewer_appointedByID(ctx, field)
+	case "call":
+		return ec.fieldContext_CallReviewer_call(ctx, field)
+	case "user":
+		return ec.fieldContext_CallReviewer_user(ctx, field)
+	case "appointedBy":
+		return ec.fieldContext_CallReviewer_appointedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallReviewer", field.Name)
+}
+
+func (ec *executionContext) childFields_CallReviewerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reviewer":
+		return ec.fieldContext_CallReviewerPayload_reviewer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CallReviewerPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallReviewerPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ConflictOfInterestDeclaration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6175,6 +6494,16 @@ func (ec *executionContext) childFields_RemoveAffiliationPayload(ctx context.Con
 	return nil, fmt.Errorf("no field named %q was found under type RemoveAffiliationPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RemoveCallReviewerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removedId":
+		return ec.fieldContext_RemoveCallReviewerPayload_removedId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RemoveCallReviewerPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveCallReviewerPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RequestLoginLinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accepted":
@@ -6211,6 +6540,30 @@ func (ec *executionContext) childFields_Review(ctx context.Context, field graphq
 		return ec.fieldContext_Review_scores(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Review", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewAssignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReviewAssignment_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReviewAssignment_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ReviewAssignment_updatedAt(ctx, field)
+	case "applicationID":
+		return ec.fieldContext_ReviewAssignment_applicationID(ctx, field)
+	case "reviewerID":
+		return ec.fieldContext_ReviewAssignment_reviewerID(ctx, field)
+	case "assignedByID":
+		return ec.fieldContext_ReviewAssignment_assignedByID(ctx, field)
+	case "application":
+		return ec.fieldContext_ReviewAssignment_application(ctx, field)
+	case "reviewer":
+		return ec.fieldContext_ReviewAssignment_reviewer(ctx, field)
+	case "assignedBy":
+		return ec.fieldContext_ReviewAssignment_assignedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewAssignment", field.Name)
 }
 
 func (ec *executionContext) childFields_ReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6781,12 +7134,40 @@ func (ec *executionContext) field_Mutation_answerDateChange_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_appointCallReviewer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AppointCallReviewerInput, error) {
+			return ec.unmarshalNAppointCallReviewerInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐAppointCallReviewerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_approveSlot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SlotIDInput, error) {
 			return ec.unmarshalNSlotIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSlotIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_assignReviews_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AssignReviewsInput, error) {
+			return ec.unmarshalNAssignReviewsInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐAssignReviewsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7131,6 +7512,20 @@ func (ec *executionContext) field_Mutation_publishMatchRun_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_publishReviewAggregate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PublishReviewAggregateInput, error) {
+			return ec.unmarshalNPublishReviewAggregateInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPublishReviewAggregateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordMeetingMinutes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7179,6 +7574,20 @@ func (ec *executionContext) field_Mutation_removeAffiliation_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RemoveAffiliationInput, error) {
 			return ec.unmarshalNRemoveAffiliationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRemoveAffiliationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeCallReviewer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveCallReviewerInput, error) {
+			return ec.unmarshalNRemoveCallReviewerInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRemoveCallReviewerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10075,6 +10484,70 @@ func (ec *executionContext) fieldContext_ApplicationScore_rank(_ context.Context
 	return graphql.NewScalarFieldContext("ApplicationScore", field, false, false, "Int")
 }
 
+func (ec *executionContext) _AssignReviewsPayload_assignments(ctx context.Context, field graphql.CollectedField, obj *model.AssignReviewsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignReviewsPayload_assignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assignments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ReviewAssignment) graphql.Marshaler {
+			return ec.marshalOReviewAssignment2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssignReviewsPayload_assignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssignReviewsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssignReviewsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AssignReviewsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignReviewsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignReviewsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssignReviewsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11008,6 +11481,29 @@ func (ec *executionContext) fieldContext_Call_rankingDeadline(_ context.Context,
 	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Call_reviewPublishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_reviewPublishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewPublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Call_reviewPublishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Call_placements(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11406,6 +11902,70 @@ func (ec *executionContext) fieldContext_Call_reviewQueue(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Call_reviewers(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_reviewers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().Reviewers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CallReviewer) graphql.Marshaler {
+			return ec.marshalNCallReviewer2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCallReviewerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_reviewers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallReviewer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_reviewAssignments(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_reviewAssignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().ReviewAssignments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ReviewAssignment) graphql.Marshaler {
+			return ec.marshalNReviewAssignment2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_reviewAssignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Call_hostRanking(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11669,6 +12229,304 @@ func (ec *executionContext) _CallPayload_userErrors(ctx context.Context, field g
 func (ec *executionContext) fieldContext_CallPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CallPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallReviewer_id(ctx context.Context, field graphql.CollectedField, obj *ent.CallReviewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewer_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallReviewer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CallReviewer_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.CallReviewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewer_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallReviewer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CallReviewer_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CallReviewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewer_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallReviewer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CallReviewer_callID(ctx context.Context, field graphql.CollectedField, obj *ent.CallReviewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewer_callID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewer_callID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallReviewer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CallReviewer_userID(ctx context.Context, field graphql.CollectedField, obj *ent.CallReviewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewer_userID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewer_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallReviewer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CallReviewer_appointedByID(ctx context.Context, field graphql.CollectedField, obj *ent.CallReviewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewer_appointedByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppointedByID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewer_appointedByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallReviewer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CallReviewer_call(ctx context.Context, field graphql.CollectedField, obj *ent.CallReviewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewer_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Call(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCall(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewer_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallReviewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallReviewer_user(ctx context.Context, field graphql.CollectedField, obj *ent.CallReviewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewer_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewer_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallReviewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallReviewer_appointedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CallReviewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewer_appointedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppointedBy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewer_appointedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallReviewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallReviewerPayload_reviewer(ctx context.Context, field graphql.CollectedField, obj *model.CallReviewerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewerPayload_reviewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reviewer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CallReviewer) graphql.Marshaler {
+			return ec.marshalOCallReviewer2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCallReviewer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewerPayload_reviewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallReviewerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallReviewer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallReviewerPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CallReviewerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallReviewerPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallReviewerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallReviewerPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -19449,6 +20307,182 @@ func (ec *executionContext) fieldContext_Mutation_withdrawSlot(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_appointCallReviewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_appointCallReviewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AppointCallReviewer(ctx, fc.Args["input"].(model.AppointCallReviewerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CallReviewerPayload) graphql.Marshaler {
+			return ec.marshalNCallReviewerPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCallReviewerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_appointCallReviewer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallReviewerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_appointCallReviewer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeCallReviewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeCallReviewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveCallReviewer(ctx, fc.Args["input"].(model.RemoveCallReviewerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveCallReviewerPayload) graphql.Marshaler {
+			return ec.marshalNRemoveCallReviewerPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRemoveCallReviewerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeCallReviewer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveCallReviewerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeCallReviewer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assignReviews(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignReviews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignReviews(ctx, fc.Args["input"].(model.AssignReviewsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AssignReviewsPayload) graphql.Marshaler {
+			return ec.marshalNAssignReviewsPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐAssignReviewsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignReviews(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssignReviewsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignReviews_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishReviewAggregate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishReviewAggregate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishReviewAggregate(ctx, fc.Args["input"].(model.PublishReviewAggregateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CallPayload) graphql.Marshaler {
+			return ec.marshalNCallPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCallPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishReviewAggregate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishReviewAggregate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_scoreApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22052,6 +23086,61 @@ func (ec *executionContext) fieldContext_RemoveAffiliationPayload_userErrors(_ c
 	return fc, nil
 }
 
+func (ec *executionContext) _RemoveCallReviewerPayload_removedId(ctx context.Context, field graphql.CollectedField, obj *model.RemoveCallReviewerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveCallReviewerPayload_removedId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveCallReviewerPayload_removedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveCallReviewerPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RemoveCallReviewerPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RemoveCallReviewerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveCallReviewerPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveCallReviewerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemoveCallReviewerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RequestLoginLinkPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RequestLoginLinkPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22382,6 +23471,240 @@ func (ec *executionContext) fieldContext_Review_scores(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CriterionScore(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReviewAssignment_id(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewAssignment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewAssignment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReviewAssignment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReviewAssignment_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewAssignment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewAssignment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReviewAssignment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReviewAssignment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewAssignment_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewAssignment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReviewAssignment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReviewAssignment_applicationID(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewAssignment_applicationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewAssignment_applicationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReviewAssignment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReviewAssignment_reviewerID(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewAssignment_reviewerID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewAssignment_reviewerID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReviewAssignment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReviewAssignment_assignedByID(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewAssignment_assignedByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssignedByID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewAssignment_assignedByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReviewAssignment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReviewAssignment_application(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewAssignment_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewAssignment_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReviewAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReviewAssignment_reviewer(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewAssignment_reviewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reviewer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewAssignment_reviewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReviewAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReviewAssignment_assignedBy(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewAssignment_assignedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssignedBy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewAssignment_assignedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReviewAssignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
 		},
 	}
 	return fc, nil
@@ -25205,6 +26528,111 @@ func UnmarshalApplicationOrder(ctx context.Context, raw any) (ent.ApplicationOrd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAppointCallReviewerInput(ctx context.Context, obj any) (model.AppointCallReviewerInput, error) {
+	var it model.AppointCallReviewerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callId", "userId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAppointCallReviewerInput unmarshals raw into the AppointCallReviewerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAppointCallReviewerInput(ctx context.Context, raw any) (model.AppointCallReviewerInput, error) {
+	var out model.AppointCallReviewerInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AppointCallReviewerInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAssignReviewsInput(ctx context.Context, obj any) (model.AssignReviewsInput, error) {
+	var it model.AssignReviewsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callId", "reviewerId", "applicationIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		case "reviewerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewerId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewerID = data
+		case "applicationIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationIds"))
+			data, err := ec.unmarshalNID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssignReviewsInput unmarshals raw into the AssignReviewsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssignReviewsInput(ctx context.Context, raw any) (model.AssignReviewsInput, error) {
+	var out model.AssignReviewsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssignReviewsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAuditEventOrder(ctx context.Context, obj any) (ent.AuditEventOrder, error) {
 	var it ent.AuditEventOrder
 	if obj == nil {
@@ -25392,6 +26820,59 @@ func (ec *executionContext) unmarshalInputCallOrder(ctx context.Context, obj any
 func UnmarshalCallOrder(ctx context.Context, raw any) (ent.CallOrder, error) {
 	var out ent.CallOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CallOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCallReviewerOrder(ctx context.Context, obj any) (ent.CallReviewerOrder, error) {
+	var it ent.CallReviewerOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCallReviewerOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCallReviewerOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCallReviewerOrder unmarshals raw into the CallReviewerOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCallReviewerOrder(ctx context.Context, raw any) (ent.CallReviewerOrder, error) {
+	var out ent.CallReviewerOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CallReviewerOrder", raw, &out)
 	return out, err
 }
 
@@ -27899,6 +29380,48 @@ func UnmarshalProposeSlotInput(ctx context.Context, raw any) (model.ProposeSlotI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPublishReviewAggregateInput(ctx context.Context, obj any) (model.PublishReviewAggregateInput, error) {
+	var it model.PublishReviewAggregateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPublishReviewAggregateInput unmarshals raw into the PublishReviewAggregateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPublishReviewAggregateInput(ctx context.Context, raw any) (model.PublishReviewAggregateInput, error) {
+	var out model.PublishReviewAggregateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PublishReviewAggregateInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRecordMeetingMinutesInput(ctx context.Context, obj any) (model.RecordMeetingMinutesInput, error) {
 	var it model.RecordMeetingMinutesInput
 	if obj == nil {
@@ -28092,6 +29615,55 @@ func UnmarshalRemoveAffiliationInput(ctx context.Context, raw any) (model.Remove
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRemoveCallReviewerInput(ctx context.Context, obj any) (model.RemoveCallReviewerInput, error) {
+	var it model.RemoveCallReviewerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callId", "userId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemoveCallReviewerInput unmarshals raw into the RemoveCallReviewerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveCallReviewerInput(ctx context.Context, raw any) (model.RemoveCallReviewerInput, error) {
+	var out model.RemoveCallReviewerInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveCallReviewerInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRequestLoginLinkInput(ctx context.Context, obj any) (model.RequestLoginLinkInput, error) {
 	var it model.RequestLoginLinkInput
 	if obj == nil {
@@ -28194,6 +29766,59 @@ func (ec *executionContext) unmarshalInputRequestRefereeLetterInput(ctx context.
 func UnmarshalRequestRefereeLetterInput(ctx context.Context, raw any) (model.RequestRefereeLetterInput, error) {
 	var out model.RequestRefereeLetterInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestRefereeLetterInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReviewAssignmentOrder(ctx context.Context, obj any) (ent.ReviewAssignmentOrder, error) {
+	var it ent.ReviewAssignmentOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNReviewAssignmentOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewAssignmentOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReviewAssignmentOrder unmarshals raw into the ReviewAssignmentOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReviewAssignmentOrder(ctx context.Context, raw any) (ent.ReviewAssignmentOrder, error) {
+	var out ent.ReviewAssignmentOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReviewAssignmentOrder", raw, &out)
 	return out, err
 }
 
@@ -29774,6 +31399,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
+	case *ent.ReviewAssignment:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ReviewAssignment(ctx, sel, obj)
 	case *ent.Review:
 		if obj == nil {
 			return graphql.Null
@@ -29834,6 +31464,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ConflictOfInterestDeclaration(ctx, sel, obj)
+	case *ent.CallReviewer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CallReviewer(ctx, sel, obj)
 	case *ent.Call:
 		if obj == nil {
 			return graphql.Null
@@ -30528,6 +32163,44 @@ func (ec *executionContext) _ApplicationScore(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var assignReviewsPayloadImplementors = []string{"AssignReviewsPayload"}
+
+func (ec *executionContext) _AssignReviewsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AssignReviewsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assignReviewsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssignReviewsPayload")
+		case "assignments":
+			out.Values[i] = ec._AssignReviewsPayload_assignments(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._AssignReviewsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEvent) graphql.Marshaler {
@@ -30818,6 +32491,11 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "reviewPublishedAt":
+			out.Values[i] = ec._Call_reviewPublishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "placements":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -30895,6 +32573,18 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Call_reviewQueue(ctx, field, obj)
+				})
+		case "reviewers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_reviewers(ctx, field, obj)
+				})
+		case "reviewAssignments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_reviewAssignments(ctx, field, obj)
 				})
 		case "hostRanking":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -31024,6 +32714,120 @@ func (ec *executionContext) _CallPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "userErrors":
 			out.Values[i] = ec._CallPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var callReviewerImplementors = []string{"CallReviewer", "Node"}
+
+func (ec *executionContext) _CallReviewer(ctx context.Context, sel ast.SelectionSet, obj *ent.CallReviewer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callReviewerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CallReviewer")
+		case "id":
+			out.Values[i] = ec._CallReviewer_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._CallReviewer_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._CallReviewer_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callID":
+			out.Values[i] = ec._CallReviewer_callID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userID":
+			out.Values[i] = ec._CallReviewer_userID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "appointedByID":
+			out.Values[i] = ec._CallReviewer_appointedByID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "call":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CallReviewer_call(ctx, field, obj)
+				})
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CallReviewer_user(ctx, field, obj)
+				})
+		case "appointedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CallReviewer_appointedBy(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var callReviewerPayloadImplementors = []string{"CallReviewerPayload"}
+
+func (ec *executionContext) _CallReviewerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CallReviewerPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callReviewerPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CallReviewerPayload")
+		case "reviewer":
+			out.Values[i] = ec._CallReviewerPayload_reviewer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CallReviewerPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33511,6 +35315,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "appointCallReviewer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_appointCallReviewer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeCallReviewer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeCallReviewer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignReviews":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignReviews(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishReviewAggregate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishReviewAggregate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "scoreApplication":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_scoreApplication(ctx, field)
@@ -34441,6 +36273,44 @@ func (ec *executionContext) _RemoveAffiliationPayload(ctx context.Context, sel a
 	return out
 }
 
+var removeCallReviewerPayloadImplementors = []string{"RemoveCallReviewerPayload"}
+
+func (ec *executionContext) _RemoveCallReviewerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveCallReviewerPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeCallReviewerPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveCallReviewerPayload")
+		case "removedId":
+			out.Values[i] = ec._RemoveCallReviewerPayload_removedId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RemoveCallReviewerPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var requestLoginLinkPayloadImplementors = []string{"RequestLoginLinkPayload"}
 
 func (ec *executionContext) _RequestLoginLinkPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestLoginLinkPayload) graphql.Marshaler {
@@ -34547,6 +36417,82 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Review_scores(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reviewAssignmentImplementors = []string{"ReviewAssignment", "Node"}
+
+func (ec *executionContext) _ReviewAssignment(ctx context.Context, sel ast.SelectionSet, obj *ent.ReviewAssignment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reviewAssignmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReviewAssignment")
+		case "id":
+			out.Values[i] = ec._ReviewAssignment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ReviewAssignment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ReviewAssignment_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "applicationID":
+			out.Values[i] = ec._ReviewAssignment_applicationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reviewerID":
+			out.Values[i] = ec._ReviewAssignment_reviewerID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assignedByID":
+			out.Values[i] = ec._ReviewAssignment_assignedByID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "application":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReviewAssignment_application(ctx, field, obj)
+				})
+		case "reviewer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReviewAssignment_reviewer(ctx, field, obj)
+				})
+		case "assignedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReviewAssignment_assignedBy(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -35729,6 +37675,24 @@ func (ec *executionContext) marshalNApplicationStatus2githubᚗcomᚋgocartᚑco
 	return v
 }
 
+func (ec *executionContext) unmarshalNAppointCallReviewerInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐAppointCallReviewerInput(ctx context.Context, v any) (model.AppointCallReviewerInput, error) {
+	res, err := ec.unmarshalInputAppointCallReviewerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAssignReviewsInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐAssignReviewsInput(ctx context.Context, v any) (model.AssignReviewsInput, error) {
+	res, err := ec.unmarshalInputAssignReviewsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssignReviewsPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐAssignReviewsPayload(ctx context.Context, sel ast.SelectionSet, v *model.AssignReviewsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssignReviewsPayload!")
+		return graphql.Null
+	}
+	return ec._AssignReviewsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEventConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditEventConnection!")
@@ -35806,6 +37770,52 @@ func (ec *executionContext) marshalNCallPayload2ᚖgithubᚗcomᚋgocartᚑcoali
 		return graphql.Null
 	}
 	return ec._CallPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCallReviewer2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCallReviewerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CallReviewer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCallReviewer2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCallReviewer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCallReviewer2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCallReviewer(ctx context.Context, sel ast.SelectionSet, v *ent.CallReviewer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CallReviewer!")
+		return graphql.Null
+	}
+	return ec._CallReviewer(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCallReviewerOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCallReviewerOrderField(ctx context.Context, v any) (*ent.CallReviewerOrderField, error) {
+	var res = new(ent.CallReviewerOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCallReviewerOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCallReviewerOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CallReviewerOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CallReviewerOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNCallReviewerPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCallReviewerPayload(ctx context.Context, sel ast.SelectionSet, v *model.CallReviewerPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CallReviewerPayload!")
+		return graphql.Null
+	}
+	return ec._CallReviewerPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCallStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋcallᚐStatus(ctx context.Context, v any) (call.Status, error) {
@@ -36841,6 +38851,11 @@ func (ec *executionContext) unmarshalNProposeSlotInput2githubᚗcomᚋgocartᚑc
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNPublishReviewAggregateInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPublishReviewAggregateInput(ctx context.Context, v any) (model.PublishReviewAggregateInput, error) {
+	res, err := ec.unmarshalInputPublishReviewAggregateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNRankCount2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRankCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RankCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -36926,6 +38941,19 @@ func (ec *executionContext) marshalNRemoveAffiliationPayload2ᚖgithubᚗcomᚋg
 	return ec._RemoveAffiliationPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRemoveCallReviewerInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRemoveCallReviewerInput(ctx context.Context, v any) (model.RemoveCallReviewerInput, error) {
+	res, err := ec.unmarshalInputRemoveCallReviewerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveCallReviewerPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRemoveCallReviewerPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveCallReviewerPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RemoveCallReviewerPayload!")
+		return graphql.Null
+	}
+	return ec._RemoveCallReviewerPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRequestLoginLinkInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRequestLoginLinkInput(ctx context.Context, v any) (model.RequestLoginLinkInput, error) {
 	res, err := ec.unmarshalInputRequestLoginLinkInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36966,6 +38994,44 @@ func (ec *executionContext) marshalNReview2ᚖgithubᚗcomᚋgocartᚑcoalition�
 		return graphql.Null
 	}
 	return ec._Review(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReviewAssignment2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ReviewAssignment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReviewAssignment2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewAssignment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReviewAssignment2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewAssignment(ctx context.Context, sel ast.SelectionSet, v *ent.ReviewAssignment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReviewAssignment!")
+		return graphql.Null
+	}
+	return ec._ReviewAssignment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReviewAssignmentOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewAssignmentOrderField(ctx context.Context, v any) (*ent.ReviewAssignmentOrderField, error) {
+	var res = new(ent.ReviewAssignmentOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReviewAssignmentOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewAssignmentOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ReviewAssignmentOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReviewAssignmentOrderField!")
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalNReviewOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewOrderField(ctx context.Context, v any) (*ent.ReviewOrderField, error) {
@@ -37762,6 +39828,13 @@ func (ec *executionContext) unmarshalOCallOrder2ᚖgithubᚗcomᚋgocartᚑcoali
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOCallReviewer2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCallReviewer(ctx context.Context, sel ast.SelectionSet, v *ent.CallReviewer) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CallReviewer(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCallStatus2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋcallᚐStatus(ctx context.Context, v any) (*call.Status, error) {
 	if v == nil {
 		return nil, nil
@@ -38496,6 +40569,25 @@ func (ec *executionContext) marshalOReview2ᚖgithubᚗcomᚋgocartᚑcoalition�
 		return graphql.Null
 	}
 	return ec._Review(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReviewAssignment2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ReviewAssignment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReviewAssignment2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐReviewAssignment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalORole2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐRoleᚄ(ctx context.Context, v any) ([]viewer.Role, error) {

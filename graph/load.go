@@ -106,3 +106,7 @@ func pick[T any](ctx context.Context, byID map[pulid.ID]*T, ids []pulid.ID, get 
 	}
 	return out, nil
 }
+
+// appID and callID key batched loads.
+func appID(a *ent.Application) pulid.ID { return a.ID }
+func callID(c *ent.Call) pulid.ID       { return c.ID }

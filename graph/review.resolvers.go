@@ -17,19 +17,38 @@ import (
 
 // Reviews is the resolver for the reviews field.
 func (r *applicationResolver) Reviews(ctx context.Context, obj *ent.Application) ([]*ent.Review, error) {
-	return r.Programme.Reviews(ctx, obj)
+	list, ok, err := batchedByKey(ctx, obj, appID, r.Programme.ReviewsOf)
+	if err == nil && !ok {
+		err = programme.ReviewRefusal(ctx, "reviews")
+	}
+	return list, err
 }
 
 // Score is the resolver for the score field.
 func (r *applicationResolver) Score(ctx context.Context, obj *ent.Application) (*float64, error) {
-	return r.Programme.ApplicationScoreOf(ctx, obj)
+	sc, ok, err := batchedByKey(ctx, obj, appID, r.Programme.ScoresOf)
+	if err == nil && !ok {
+		err = programme.ReviewRefusal(ctx, "aggregated scores (reviewers once the aggregate is published)")
+	}
+	return sc, err
 }
 
 // ReviewRanking is the resolver for the reviewRanking field.
 func (r *callResolver) ReviewRanking(ctx context.Context, obj *ent.Call) ([]*model.ApplicationScore, error) {
-	scores, err := r.Programme.ReviewRanking(ctx, obj)
+	scores, ok, err := batchedByKey(ctx, obj, callID, func(ctx context.Context, calls []*ent.Call) (map[pulid.ID][]programme.ApplicationScore, error) {
+		return r.Programme.ReviewRankings(ctx, calls, func(q *ent.ApplicationQuery) (*ent.ApplicationQuery, error) {
+			cctx, selected := childContext(ctx, "ApplicationScore", "application")
+			if !selected {
+				return q, nil
+			}
+			return q.CollectFields(cctx, "Application")
+		})
+	})
 	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		return nil, programme.RankingRefusal(ctx)
 	}
 	out := make([]*model.ApplicationScore, len(scores))
 	for i, s := range scores {
@@ -40,7 +59,31 @@ func (r *callResolver) ReviewRanking(ctx context.Context, obj *ent.Call) ([]*mod
 
 // ReviewQueue is the resolver for the reviewQueue field.
 func (r *callResolver) ReviewQueue(ctx context.Context, obj *ent.Call) ([]*ent.Application, error) {
-	return r.Programme.ReviewQueue(ctx, obj)
+	list, ok, err := batchedByKey(ctx, obj, callID, func(ctx context.Context, calls []*ent.Call) (map[pulid.ID][]*ent.Application, error) {
+		return r.Programme.ReviewQueues(ctx, calls, func(q *ent.ApplicationQuery) (*ent.ApplicationQuery, error) {
+			return q.CollectFields(ctx, "Application")
+		})
+	})
+	if err == nil && !ok {
+		err = programme.ReviewRefusal(ctx, "review queues")
+	}
+	return list, err
+}
+
+// Reviewers is the resolver for the reviewers field.
+func (r *callResolver) Reviewers(ctx context.Context, obj *ent.Call) ([]*ent.CallReviewer, error) {
+	list, _, err := batchedByKey(ctx, obj, callID, func(ctx context.Context, calls []*ent.Call) (map[pulid.ID][]*ent.CallReviewer, error) {
+		return r.Programme.Reviewers(ctx, idsOf(calls, callID))
+	})
+	return list, err
+}
+
+// ReviewAssignments is the resolver for the reviewAssignments field.
+func (r *callResolver) ReviewAssignments(ctx context.Context, obj *ent.Call) ([]*ent.ReviewAssignment, error) {
+	list, _, err := batchedByKey(ctx, obj, callID, func(ctx context.Context, calls []*ent.Call) (map[pulid.ID][]*ent.ReviewAssignment, error) {
+		return r.Programme.ReviewAssignments(ctx, idsOf(calls, callID))
+	})
+	return list, err
 }
 
 // HostRanking is the resolver for the hostRanking field.
@@ -57,6 +100,51 @@ func (r *callResolver) HostRanking(ctx context.Context, obj *ent.Call, hostCentr
 // ApplicationsCSV is the resolver for the applicationsCsv field.
 func (r *callResolver) ApplicationsCSV(ctx context.Context, obj *ent.Call) (string, error) {
 	return r.Programme.ApplicationsCSV(ctx, obj)
+}
+
+// AppointCallReviewer is the resolver for the appointCallReviewer field.
+func (r *mutationResolver) AppointCallReviewer(ctx context.Context, input model.AppointCallReviewerInput) (*model.CallReviewerPayload, error) {
+	rv, ue, err := split(r.Programme.AppointReviewer(ctx, txClient(ctx), input.CallID, input.UserID))
+	if err != nil {
+		return nil, err
+	}
+	return &model.CallReviewerPayload{Reviewer: rv, UserErrors: ue}, nil
+}
+
+// RemoveCallReviewer is the resolver for the removeCallReviewer field.
+func (r *mutationResolver) RemoveCallReviewer(ctx context.Context, input model.RemoveCallReviewerInput) (*model.RemoveCallReviewerPayload, error) {
+	id, err := r.Programme.RemoveReviewer(ctx, txClient(ctx), input.CallID, input.UserID)
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.RemoveCallReviewerPayload{UserErrors: ue}
+	if len(ue) == 0 {
+		out.RemovedID = &id
+	}
+	return out, nil
+}
+
+// AssignReviews is the resolver for the assignReviews field.
+func (r *mutationResolver) AssignReviews(ctx context.Context, input model.AssignReviewsInput) (*model.AssignReviewsPayload, error) {
+	as, err := r.Programme.AssignReviews(ctx, txClient(ctx), input.CallID, input.ReviewerID, input.ApplicationIds)
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if len(ue) > 0 {
+		as = nil
+	}
+	return &model.AssignReviewsPayload{Assignments: as, UserErrors: ue}, nil
+}
+
+// PublishReviewAggregate is the resolver for the publishReviewAggregate field.
+func (r *mutationResolver) PublishReviewAggregate(ctx context.Context, input model.PublishReviewAggregateInput) (*model.CallPayload, error) {
+	c, ue, err := split(r.Programme.PublishReviewAggregate(ctx, txClient(ctx), input.CallID))
+	if err != nil {
+		return nil, err
+	}
+	return &model.CallPayload{Call: c, UserErrors: ue}, nil
 }
 
 // ScoreApplication is the resolver for the scoreApplication field.

@@ -68,6 +68,8 @@ const (
 	EdgeRefereeRequests = "referee_requests"
 	// EdgeReviews holds the string denoting the reviews edge name in mutations.
 	EdgeReviews = "reviews"
+	// EdgeReviewAssignments holds the string denoting the review_assignments edge name in mutations.
+	EdgeReviewAssignments = "review_assignments"
 	// Table holds the table name of the application in the database.
 	Table = "applications"
 	// CallTable is the table that holds the call relation/edge.
@@ -119,6 +121,13 @@ const (
 	ReviewsInverseTable = "reviews"
 	// ReviewsColumn is the table column denoting the reviews relation/edge.
 	ReviewsColumn = "application_id"
+	// ReviewAssignmentsTable is the table that holds the review_assignments relation/edge.
+	ReviewAssignmentsTable = "review_assignments"
+	// ReviewAssignmentsInverseTable is the table name for the ReviewAssignment entity.
+	// It exists in this package in order to avoid circular dependency with the "reviewassignment" package.
+	ReviewAssignmentsInverseTable = "review_assignments"
+	// ReviewAssignmentsColumn is the table column denoting the review_assignments relation/edge.
+	ReviewAssignmentsColumn = "application_id"
 )
 
 // Columns holds all SQL columns for application fields.
@@ -376,6 +385,20 @@ func ByReviews(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newReviewsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByReviewAssignmentsCount orders the results by review_assignments count.
+func ByReviewAssignmentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newReviewAssignmentsStep(), opts...)
+	}
+}
+
+// ByReviewAssignments orders the results by review_assignments terms.
+func ByReviewAssignments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newReviewAssignmentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCallStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -423,6 +446,13 @@ func newReviewsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ReviewsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ReviewsTable, ReviewsColumn),
+	)
+}
+func newReviewAssignmentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ReviewAssignmentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ReviewAssignmentsTable, ReviewAssignmentsColumn),
 	)
 }
 

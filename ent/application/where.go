@@ -1037,6 +1037,29 @@ func HasReviewsWith(preds ...predicate.Review) predicate.Application {
 	})
 }
 
+// HasReviewAssignments applies the HasEdge predicate on the "review_assignments" edge.
+func HasReviewAssignments() predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ReviewAssignmentsTable, ReviewAssignmentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasReviewAssignmentsWith applies the HasEdge predicate on the "review_assignments" edge with a given conditions (other predicates).
+func HasReviewAssignmentsWith(preds ...predicate.ReviewAssignment) predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := newReviewAssignmentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Application) predicate.Application {
 	return predicate.Application(sql.AndPredicates(predicates...))

@@ -67,6 +67,8 @@ const (
 	FieldRankingDeadline = "ranking_deadline"
 	// FieldRankingClosedAt holds the string denoting the ranking_closed_at field in the database.
 	FieldRankingClosedAt = "ranking_closed_at"
+	// FieldReviewPublishedAt holds the string denoting the review_published_at field in the database.
+	FieldReviewPublishedAt = "review_published_at"
 	// EdgeMatchRuns holds the string denoting the match_runs edge name in mutations.
 	EdgeMatchRuns = "match_runs"
 	// EdgeMatchOverrides holds the string denoting the match_overrides edge name in mutations.
@@ -75,6 +77,8 @@ const (
 	EdgePlacements = "placements"
 	// EdgeApplications holds the string denoting the applications edge name in mutations.
 	EdgeApplications = "applications"
+	// EdgeReviewers holds the string denoting the reviewers edge name in mutations.
+	EdgeReviewers = "reviewers"
 	// EdgeSlots holds the string denoting the slots edge name in mutations.
 	EdgeSlots = "slots"
 	// Table holds the table name of the call in the database.
@@ -107,6 +111,13 @@ const (
 	ApplicationsInverseTable = "applications"
 	// ApplicationsColumn is the table column denoting the applications relation/edge.
 	ApplicationsColumn = "call_id"
+	// ReviewersTable is the table that holds the reviewers relation/edge.
+	ReviewersTable = "call_reviewers"
+	// ReviewersInverseTable is the table name for the CallReviewer entity.
+	// It exists in this package in order to avoid circular dependency with the "callreviewer" package.
+	ReviewersInverseTable = "call_reviewers"
+	// ReviewersColumn is the table column denoting the reviewers relation/edge.
+	ReviewersColumn = "call_id"
 	// SlotsTable is the table that holds the slots relation/edge.
 	SlotsTable = "host_slots"
 	// SlotsInverseTable is the table name for the HostSlot entity.
@@ -143,6 +154,7 @@ var Columns = []string{
 	FieldNoRepeatMonths,
 	FieldRankingDeadline,
 	FieldRankingClosedAt,
+	FieldReviewPublishedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -355,6 +367,11 @@ func ByRankingClosedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRankingClosedAt, opts...).ToFunc()
 }
 
+// ByReviewPublishedAt orders the results by the review_published_at field.
+func ByReviewPublishedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReviewPublishedAt, opts...).ToFunc()
+}
+
 // ByMatchRunsCount orders the results by match_runs count.
 func ByMatchRunsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -411,6 +428,20 @@ func ByApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByReviewersCount orders the results by reviewers count.
+func ByReviewersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newReviewersStep(), opts...)
+	}
+}
+
+// ByReviewers orders the results by reviewers terms.
+func ByReviewers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newReviewersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // BySlotsCount orders the results by slots count.
 func BySlotsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -450,6 +481,13 @@ func newApplicationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ApplicationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ApplicationsTable, ApplicationsColumn),
+	)
+}
+func newReviewersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ReviewersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ReviewersTable, ReviewersColumn),
 	)
 }
 func newSlotsStep() *sqlgraph.Step {

@@ -152,6 +152,11 @@ func RankingClosedAt(v time.Time) predicate.Call {
 	return predicate.Call(sql.FieldEQ(FieldRankingClosedAt, v))
 }
 
+// ReviewPublishedAt applies equality check predicate on the "review_published_at" field. It's identical to ReviewPublishedAtEQ.
+func ReviewPublishedAt(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldEQ(FieldReviewPublishedAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Call {
 	return predicate.Call(sql.FieldEQ(FieldCreatedAt, v))
@@ -1082,6 +1087,56 @@ func RankingClosedAtNotNil() predicate.Call {
 	return predicate.Call(sql.FieldNotNull(FieldRankingClosedAt))
 }
 
+// ReviewPublishedAtEQ applies the EQ predicate on the "review_published_at" field.
+func ReviewPublishedAtEQ(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldEQ(FieldReviewPublishedAt, v))
+}
+
+// ReviewPublishedAtNEQ applies the NEQ predicate on the "review_published_at" field.
+func ReviewPublishedAtNEQ(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldNEQ(FieldReviewPublishedAt, v))
+}
+
+// ReviewPublishedAtIn applies the In predicate on the "review_published_at" field.
+func ReviewPublishedAtIn(vs ...time.Time) predicate.Call {
+	return predicate.Call(sql.FieldIn(FieldReviewPublishedAt, vs...))
+}
+
+// ReviewPublishedAtNotIn applies the NotIn predicate on the "review_published_at" field.
+func ReviewPublishedAtNotIn(vs ...time.Time) predicate.Call {
+	return predicate.Call(sql.FieldNotIn(FieldReviewPublishedAt, vs...))
+}
+
+// ReviewPublishedAtGT applies the GT predicate on the "review_published_at" field.
+func ReviewPublishedAtGT(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldGT(FieldReviewPublishedAt, v))
+}
+
+// ReviewPublishedAtGTE applies the GTE predicate on the "review_published_at" field.
+func ReviewPublishedAtGTE(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldGTE(FieldReviewPublishedAt, v))
+}
+
+// ReviewPublishedAtLT applies the LT predicate on the "review_published_at" field.
+func ReviewPublishedAtLT(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldLT(FieldReviewPublishedAt, v))
+}
+
+// ReviewPublishedAtLTE applies the LTE predicate on the "review_published_at" field.
+func ReviewPublishedAtLTE(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldLTE(FieldReviewPublishedAt, v))
+}
+
+// ReviewPublishedAtIsNil applies the IsNil predicate on the "review_published_at" field.
+func ReviewPublishedAtIsNil() predicate.Call {
+	return predicate.Call(sql.FieldIsNull(FieldReviewPublishedAt))
+}
+
+// ReviewPublishedAtNotNil applies the NotNil predicate on the "review_published_at" field.
+func ReviewPublishedAtNotNil() predicate.Call {
+	return predicate.Call(sql.FieldNotNull(FieldReviewPublishedAt))
+}
+
 // HasMatchRuns applies the HasEdge predicate on the "match_runs" edge.
 func HasMatchRuns() predicate.Call {
 	return predicate.Call(func(s *sql.Selector) {
@@ -1166,6 +1221,29 @@ func HasApplications() predicate.Call {
 func HasApplicationsWith(preds ...predicate.Application) predicate.Call {
 	return predicate.Call(func(s *sql.Selector) {
 		step := newApplicationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasReviewers applies the HasEdge predicate on the "reviewers" edge.
+func HasReviewers() predicate.Call {
+	return predicate.Call(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ReviewersTable, ReviewersColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasReviewersWith applies the HasEdge predicate on the "reviewers" edge with a given conditions (other predicates).
+func HasReviewersWith(preds ...predicate.CallReviewer) predicate.Call {
+	return predicate.Call(func(s *sql.Selector) {
+		step := newReviewersStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -81,6 +81,18 @@ func (f CallFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CallMutation", m)
 }
 
+// The CallReviewerFunc type is an adapter to allow the use of ordinary
+// function as CallReviewer mutator.
+type CallReviewerFunc func(context.Context, *ent.CallReviewerMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CallReviewerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CallReviewerMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CallReviewerMutation", m)
+}
+
 // The ConflictOfInterestDeclarationFunc type is an adapter to allow the use of ordinary
 // function as ConflictOfInterestDeclaration mutator.
 type ConflictOfInterestDeclarationFunc func(context.Context, *ent.ConflictOfInterestDeclarationMutation) (ent.Value, error)
@@ -271,6 +283,18 @@ func (f ReviewFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReviewMutation", m)
+}
+
+// The ReviewAssignmentFunc type is an adapter to allow the use of ordinary
+// function as ReviewAssignment mutator.
+type ReviewAssignmentFunc func(context.Context, *ent.ReviewAssignmentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ReviewAssignmentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ReviewAssignmentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReviewAssignmentMutation", m)
 }
 
 // The SessionFunc type is an adapter to allow the use of ordinary

@@ -14,6 +14,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -31,6 +32,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -252,6 +254,33 @@ func (f TraverseCall) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CallQuery", q)
+}
+
+// The CallReviewerFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CallReviewerFunc func(context.Context, *ent.CallReviewerQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CallReviewerFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CallReviewerQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CallReviewerQuery", q)
+}
+
+// The TraverseCallReviewer type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCallReviewer func(context.Context, *ent.CallReviewerQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCallReviewer) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCallReviewer) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CallReviewerQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CallReviewerQuery", q)
 }
 
 // The ConflictOfInterestDeclarationFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -686,6 +715,33 @@ func (f TraverseReview) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ReviewQuery", q)
 }
 
+// The ReviewAssignmentFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ReviewAssignmentFunc func(context.Context, *ent.ReviewAssignmentQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ReviewAssignmentFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ReviewAssignmentQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ReviewAssignmentQuery", q)
+}
+
+// The TraverseReviewAssignment type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseReviewAssignment func(context.Context, *ent.ReviewAssignmentQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseReviewAssignment) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseReviewAssignment) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReviewAssignmentQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ReviewAssignmentQuery", q)
+}
+
 // The SessionFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SessionFunc func(context.Context, *ent.SessionQuery) (ent.Value, error)
 
@@ -782,6 +838,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
 	case *ent.CallQuery:
 		return &query[*ent.CallQuery, predicate.Call, call.OrderOption]{typ: ent.TypeCall, tq: q}, nil
+	case *ent.CallReviewerQuery:
+		return &query[*ent.CallReviewerQuery, predicate.CallReviewer, callreviewer.OrderOption]{typ: ent.TypeCallReviewer, tq: q}, nil
 	case *ent.ConflictOfInterestDeclarationQuery:
 		return &query[*ent.ConflictOfInterestDeclarationQuery, predicate.ConflictOfInterestDeclaration, conflictofinterestdeclaration.OrderOption]{typ: ent.TypeConflictOfInterestDeclaration, tq: q}, nil
 	case *ent.DocumentQuery:
@@ -814,6 +872,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.RefereeRequestQuery, predicate.RefereeRequest, refereerequest.OrderOption]{typ: ent.TypeRefereeRequest, tq: q}, nil
 	case *ent.ReviewQuery:
 		return &query[*ent.ReviewQuery, predicate.Review, review.OrderOption]{typ: ent.TypeReview, tq: q}, nil
+	case *ent.ReviewAssignmentQuery:
+		return &query[*ent.ReviewAssignmentQuery, predicate.ReviewAssignment, reviewassignment.OrderOption]{typ: ent.TypeReviewAssignment, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.UserQuery:

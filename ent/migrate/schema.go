@@ -256,6 +256,7 @@ var (
 		{Name: "no_repeat_months", Type: field.TypeInt, Default: 12},
 		{Name: "ranking_deadline", Type: field.TypeTime, Nullable: true},
 		{Name: "ranking_closed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "review_published_at", Type: field.TypeTime, Nullable: true},
 	}
 	// CallsTable holds the schema information for the "calls" table.
 	CallsTable = &schema.Table{
@@ -272,6 +273,53 @@ var (
 				Name:    "call_closes_at",
 				Unique:  false,
 				Columns: []*schema.Column{CallsColumns[8]},
+			},
+		},
+	}
+	// CallReviewersColumns holds the columns for the "call_reviewers" table.
+	CallReviewersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "call_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+		{Name: "appointed_by_id", Type: field.TypeString},
+	}
+	// CallReviewersTable holds the schema information for the "call_reviewers" table.
+	CallReviewersTable = &schema.Table{
+		Name:       "call_reviewers",
+		Columns:    CallReviewersColumns,
+		PrimaryKey: []*schema.Column{CallReviewersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "call_reviewers_calls_reviewers",
+				Columns:    []*schema.Column{CallReviewersColumns[3]},
+				RefColumns: []*schema.Column{CallsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "call_reviewers_users_user",
+				Columns:    []*schema.Column{CallReviewersColumns[4]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "call_reviewers_users_appointed_by",
+				Columns:    []*schema.Column{CallReviewersColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "callreviewer_call_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{CallReviewersColumns[3], CallReviewersColumns[4]},
+			},
+			{
+				Name:    "callreviewer_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{CallReviewersColumns[4]},
 			},
 		},
 	}
@@ -994,6 +1042,53 @@ var (
 			},
 		},
 	}
+	// ReviewAssignmentsColumns holds the columns for the "review_assignments" table.
+	ReviewAssignmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "application_id", Type: field.TypeString},
+		{Name: "reviewer_id", Type: field.TypeString},
+		{Name: "assigned_by_id", Type: field.TypeString},
+	}
+	// ReviewAssignmentsTable holds the schema information for the "review_assignments" table.
+	ReviewAssignmentsTable = &schema.Table{
+		Name:       "review_assignments",
+		Columns:    ReviewAssignmentsColumns,
+		PrimaryKey: []*schema.Column{ReviewAssignmentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "review_assignments_applications_review_assignments",
+				Columns:    []*schema.Column{ReviewAssignmentsColumns[3]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "review_assignments_users_reviewer",
+				Columns:    []*schema.Column{ReviewAssignmentsColumns[4]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "review_assignments_users_assigned_by",
+				Columns:    []*schema.Column{ReviewAssignmentsColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "reviewassignment_application_id_reviewer_id",
+				Unique:  true,
+				Columns: []*schema.Column{ReviewAssignmentsColumns[3], ReviewAssignmentsColumns[4]},
+			},
+			{
+				Name:    "reviewassignment_reviewer_id",
+				Unique:  false,
+				Columns: []*schema.Column{ReviewAssignmentsColumns[4]},
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1157,6 +1252,7 @@ var (
 		ApplicationChoicesTable,
 		AuditEventsTable,
 		CallsTable,
+		CallReviewersTable,
 		ConflictOfInterestDeclarationsTable,
 		DocumentsTable,
 		HostCentresTable,
@@ -1173,6 +1269,7 @@ var (
 		PlacementsTable,
 		RefereeRequestsTable,
 		ReviewsTable,
+		ReviewAssignmentsTable,
 		SessionsTable,
 		UsersTable,
 		WorkingGroupsTable,
@@ -1191,6 +1288,9 @@ func init() {
 	ApplicationsTable.ForeignKeys[2].RefTable = UsersTable
 	ApplicationChoicesTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ApplicationChoicesTable.ForeignKeys[1].RefTable = HostCentresTable
+	CallReviewersTable.ForeignKeys[0].RefTable = CallsTable
+	CallReviewersTable.ForeignKeys[1].RefTable = UsersTable
+	CallReviewersTable.ForeignKeys[2].RefTable = UsersTable
 	ConflictOfInterestDeclarationsTable.ForeignKeys[0].RefTable = UsersTable
 	DocumentsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	DocumentsTable.ForeignKeys[1].RefTable = RefereeRequestsTable
@@ -1216,6 +1316,9 @@ func init() {
 	RefereeRequestsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ReviewsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ReviewsTable.ForeignKeys[1].RefTable = UsersTable
+	ReviewAssignmentsTable.ForeignKeys[0].RefTable = ApplicationsTable
+	ReviewAssignmentsTable.ForeignKeys[1].RefTable = UsersTable
+	ReviewAssignmentsTable.ForeignKeys[2].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	HostCentreCoordinatorsTable.ForeignKeys[0].RefTable = HostCentresTable
 	HostCentreCoordinatorsTable.ForeignKeys[1].RefTable = UsersTable

@@ -24,6 +24,9 @@ type AuditEvent func(*sql.Selector)
 // Call is the predicate function for call builders.
 type Call func(*sql.Selector)
 
+// CallReviewer is the predicate function for callreviewer builders.
+type CallReviewer func(*sql.Selector)
+
 // ConflictOfInterestDeclaration is the predicate function for conflictofinterestdeclaration builders.
 type ConflictOfInterestDeclaration func(*sql.Selector)
 
@@ -71,6 +74,9 @@ type RefereeRequest func(*sql.Selector)
 
 // Review is the predicate function for review builders.
 type Review func(*sql.Selector)
+
+// ReviewAssignment is the predicate function for reviewassignment builders.
+type ReviewAssignment func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)

@@ -255,6 +255,30 @@ func (f CallMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CallMutation", m)
 }
 
+// The CallReviewerQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CallReviewerQueryRuleFunc func(context.Context, *ent.CallReviewerQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CallReviewerQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CallReviewerQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CallReviewerQuery", q)
+}
+
+// The CallReviewerMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CallReviewerMutationRuleFunc func(context.Context, *ent.CallReviewerMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CallReviewerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CallReviewerMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CallReviewerMutation", m)
+}
+
 // The ConflictOfInterestDeclarationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ConflictOfInterestDeclarationQueryRuleFunc func(context.Context, *ent.ConflictOfInterestDeclarationQuery) error
@@ -639,6 +663,30 @@ func (f ReviewMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ReviewMutation", m)
 }
 
+// The ReviewAssignmentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ReviewAssignmentQueryRuleFunc func(context.Context, *ent.ReviewAssignmentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ReviewAssignmentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReviewAssignmentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ReviewAssignmentQuery", q)
+}
+
+// The ReviewAssignmentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ReviewAssignmentMutationRuleFunc func(context.Context, *ent.ReviewAssignmentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ReviewAssignmentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ReviewAssignmentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ReviewAssignmentMutation", m)
+}
+
 // The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SessionQueryRuleFunc func(context.Context, *ent.SessionQuery) error
@@ -758,6 +806,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CallQuery:
 		return q.Filter(), nil
+	case *ent.CallReviewerQuery:
+		return q.Filter(), nil
 	case *ent.ConflictOfInterestDeclarationQuery:
 		return q.Filter(), nil
 	case *ent.DocumentQuery:
@@ -790,6 +840,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ReviewQuery:
 		return q.Filter(), nil
+	case *ent.ReviewAssignmentQuery:
+		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
 	case *ent.UserQuery:
@@ -814,6 +866,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
 	case *ent.CallMutation:
+		return m.Filter(), nil
+	case *ent.CallReviewerMutation:
 		return m.Filter(), nil
 	case *ent.ConflictOfInterestDeclarationMutation:
 		return m.Filter(), nil
@@ -846,6 +900,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.RefereeRequestMutation:
 		return m.Filter(), nil
 	case *ent.ReviewMutation:
+		return m.Filter(), nil
+	case *ent.ReviewAssignmentMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil

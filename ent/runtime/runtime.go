@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -28,6 +29,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
+	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
@@ -406,6 +408,36 @@ func init() {
 	callDescID := callMixinFields0[0].Descriptor()
 	// call.DefaultID holds the default value on creation for the id field.
 	call.DefaultID = callDescID.Default.(func() pulid.ID)
+	callreviewerMixin := schema.CallReviewer{}.Mixin()
+	callreviewer.Policy = privacy.NewPolicies(schema.CallReviewer{})
+	callreviewer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := callreviewer.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	callreviewerMixinFields0 := callreviewerMixin[0].Fields()
+	_ = callreviewerMixinFields0
+	callreviewerMixinFields1 := callreviewerMixin[1].Fields()
+	_ = callreviewerMixinFields1
+	callreviewerFields := schema.CallReviewer{}.Fields()
+	_ = callreviewerFields
+	// callreviewerDescCreatedAt is the schema descriptor for created_at field.
+	callreviewerDescCreatedAt := callreviewerMixinFields1[0].Descriptor()
+	// callreviewer.DefaultCreatedAt holds the default value on creation for the created_at field.
+	callreviewer.DefaultCreatedAt = callreviewerDescCreatedAt.Default.(func() time.Time)
+	// callreviewerDescUpdatedAt is the schema descriptor for updated_at field.
+	callreviewerDescUpdatedAt := callreviewerMixinFields1[1].Descriptor()
+	// callreviewer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	callreviewer.DefaultUpdatedAt = callreviewerDescUpdatedAt.Default.(func() time.Time)
+	// callreviewer.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	callreviewer.UpdateDefaultUpdatedAt = callreviewerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// callreviewerDescID is the schema descriptor for id field.
+	callreviewerDescID := callreviewerMixinFields0[0].Descriptor()
+	// callreviewer.DefaultID holds the default value on creation for the id field.
+	callreviewer.DefaultID = callreviewerDescID.Default.(func() pulid.ID)
 	conflictofinterestdeclarationMixin := schema.ConflictOfInterestDeclaration{}.Mixin()
 	conflictofinterestdeclaration.Policy = privacy.NewPolicies(schema.ConflictOfInterestDeclaration{})
 	conflictofinterestdeclaration.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1474,6 +1506,36 @@ func init() {
 	reviewDescID := reviewMixinFields0[0].Descriptor()
 	// review.DefaultID holds the default value on creation for the id field.
 	review.DefaultID = reviewDescID.Default.(func() pulid.ID)
+	reviewassignmentMixin := schema.ReviewAssignment{}.Mixin()
+	reviewassignment.Policy = privacy.NewPolicies(schema.ReviewAssignment{})
+	reviewassignment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := reviewassignment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	reviewassignmentMixinFields0 := reviewassignmentMixin[0].Fields()
+	_ = reviewassignmentMixinFields0
+	reviewassignmentMixinFields1 := reviewassignmentMixin[1].Fields()
+	_ = reviewassignmentMixinFields1
+	reviewassignmentFields := schema.ReviewAssignment{}.Fields()
+	_ = reviewassignmentFields
+	// reviewassignmentDescCreatedAt is the schema descriptor for created_at field.
+	reviewassignmentDescCreatedAt := reviewassignmentMixinFields1[0].Descriptor()
+	// reviewassignment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	reviewassignment.DefaultCreatedAt = reviewassignmentDescCreatedAt.Default.(func() time.Time)
+	// reviewassignmentDescUpdatedAt is the schema descriptor for updated_at field.
+	reviewassignmentDescUpdatedAt := reviewassignmentMixinFields1[1].Descriptor()
+	// reviewassignment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	reviewassignment.DefaultUpdatedAt = reviewassignmentDescUpdatedAt.Default.(func() time.Time)
+	// reviewassignment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	reviewassignment.UpdateDefaultUpdatedAt = reviewassignmentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// reviewassignmentDescID is the schema descriptor for id field.
+	reviewassignmentDescID := reviewassignmentMixinFields0[0].Descriptor()
+	// reviewassignment.DefaultID holds the default value on creation for the id field.
+	reviewassignment.DefaultID = reviewassignmentDescID.Default.(func() pulid.ID)
 	sessionMixin := schema.Session{}.Mixin()
 	session.Policy = privacy.NewPolicies(schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {

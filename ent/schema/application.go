@@ -62,6 +62,7 @@ func (Application) Edges() []ent.Edge {
 		edge.To("referee_requests", RefereeRequest.Type).
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("reviews", Review.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("review_assignments", ReviewAssignment.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

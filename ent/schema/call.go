@@ -70,6 +70,8 @@ func (Call) Fields() []ent.Field {
 		field.Time("ranking_closed_at").Optional().Nillable().
 			Comment("When the ranking-deadline job closed ranking (UTC); host rankings no longer change.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Time("review_published_at").Optional().Nillable().
+			Comment("When staff published the review aggregate (UTC): reviewers then see the aggregated scores, and scores no longer change."),
 	}
 }
 
@@ -84,6 +86,7 @@ func (Call) Edges() []ent.Edge {
 		edge.To("applications", Application.Type).
 			Comment("Applications to the call (as visible to the viewer).").
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("reviewers", CallReviewer.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("slots", HostSlot.Type).
 			Comment("Slots host centres offer in this call (as visible to the viewer).").
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),

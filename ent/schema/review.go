@@ -53,13 +53,15 @@ func (Review) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
 }
 
-// Policy of Review: staff, except that a reviewer who declared a conflict on an
+// Policy of Review: staff, except that a staff member who declared a conflict on an
 // application does not see its other reviews (access.FilterReviewsOfConflicted, before
-// AllowStaff); nobody else. Staff write (the service allows only their own review).
+// AllowStaff); a call reviewer their own reviews while appointed (access.FilterOwnReviews);
+// nobody else. Staff and the reviewer write their own (access.AllowOwnReviewWrite; the
+// service checks access.CanReviewApplication first).
 func (Review) Policy() ent.Policy {
 	return access.Policy(
-		access.Query(access.AllowSystem, access.FilterReviewsOfConflicted, access.AllowStaff),
-		access.Mutation(access.AllowSystem, access.AllowStaff),
+		access.Query(access.AllowSystem, access.FilterReviewsOfConflicted, access.AllowStaff, access.FilterOwnReviews),
+		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowOwnReviewWrite),
 	)
 }
 

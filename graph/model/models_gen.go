@@ -56,6 +56,26 @@ type ApplicationScore struct {
 	Rank *int `json:"rank,omitempty"`
 }
 
+type AppointCallReviewerInput struct {
+	CallID pulid.ID `json:"callId"`
+	// The person to appoint: any enabled user (e.g. a physician of a member society); no role is needed.
+	UserID pulid.ID `json:"userId"`
+}
+
+type AssignReviewsInput struct {
+	CallID pulid.ID `json:"callId"`
+	// An appointed reviewer of the call.
+	ReviewerID pulid.ID `json:"reviewerId"`
+	// Eligible applications of the call; already assigned ones are kept as they are.
+	ApplicationIds []pulid.ID `json:"applicationIds"`
+}
+
+type AssignReviewsPayload struct {
+	// The reviewer's assignments in the call after the change.
+	Assignments []*ent.ReviewAssignment `json:"assignments,omitempty"`
+	UserErrors  []*UserError            `json:"userErrors"`
+}
+
 // Narrows the list of calls.
 type CallFilters struct {
 	Status *call.Status `json:"status,omitempty"`
@@ -68,6 +88,11 @@ type CallIDInput struct {
 type CallPayload struct {
 	Call       *ent.Call    `json:"call,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type CallReviewerPayload struct {
+	Reviewer   *ent.CallReviewer `json:"reviewer,omitempty"`
+	UserErrors []*UserError      `json:"userErrors"`
 }
 
 type CancelCallInput struct {
@@ -457,6 +482,10 @@ type ProposeSlotInput struct {
 	Note *string `json:"note,omitempty"`
 }
 
+type PublishReviewAggregateInput struct {
+	CallID pulid.ID `json:"callId"`
+}
+
 // How many trainees got their n-th choice of host centre.
 type RankCount struct {
 	Rank  int `json:"rank"`
@@ -499,6 +528,17 @@ type RemoveAffiliationInput struct {
 
 type RemoveAffiliationPayload struct {
 	// The id of the removed affiliation.
+	RemovedID  *pulid.ID    `json:"removedId,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type RemoveCallReviewerInput struct {
+	CallID pulid.ID `json:"callId"`
+	UserID pulid.ID `json:"userId"`
+}
+
+type RemoveCallReviewerPayload struct {
+	// The id of the appointment removed.
 	RemovedID  *pulid.ID    `json:"removedId,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }
@@ -838,6 +878,8 @@ const (
 	UserErrorCodeRateLimited UserErrorCode = "RATE_LIMITED"
 	// The record is not in a state that allows this.
 	UserErrorCodeInvalidState UserErrorCode = "INVALID_STATE"
+	// The person has a conflict of interest with the record (e.g. a reviewer who applied, or who coordinates a host centre the application lists).
+	UserErrorCodeConflictOfInterest UserErrorCode = "CONFLICT_OF_INTEREST"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -850,11 +892,12 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeAlreadyUsed,
 	UserErrorCodeRateLimited,
 	UserErrorCodeInvalidState,
+	UserErrorCodeConflictOfInterest,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeExpired, UserErrorCodeAlreadyUsed, UserErrorCodeRateLimited, UserErrorCodeInvalidState:
+	case UserErrorCodeInvalid, UserErrorCodeRequired, UserErrorCodeTooLong, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeExpired, UserErrorCodeAlreadyUsed, UserErrorCodeRateLimited, UserErrorCodeInvalidState, UserErrorCodeConflictOfInterest:
 		return true
 	}
 	return false

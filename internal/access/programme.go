@@ -129,6 +129,7 @@ func ownApplication(user string) entql.P {
 // sees their own; a host coordinator also the eligible applications that listed a centre
 // they coordinate, once the call has closed (hostVisibleApplication) — never the
 // trainee's other choices or their rank of the host (ApplicationChoice stays private);
+// a call reviewer the applications assigned to them (ReviewerSeesApplication, reviews.go);
 // anonymous viewers see none.
 var FilterOwnApplications = queryRule(func(ctx context.Context, q ent.Query) error {
 	f, ok := filterOf(q)
@@ -140,9 +141,9 @@ var FilterOwnApplications = queryRule(func(ctx context.Context, q ent.Query) err
 	case v.Kind != viewer.User:
 		f.Where(nothing)
 	case v.HasRole(viewer.RoleHostCoordinator):
-		f.Where(entql.Or(entql.FieldEQ("trainee_id", v.UserID), hostVisibleApplication(v)))
+		f.Where(entql.Or(entql.FieldEQ("trainee_id", v.UserID), hostVisibleApplication(v), ReviewerSeesApplication(v.UserID)))
 	default:
-		f.Where(entql.FieldEQ("trainee_id", v.UserID))
+		f.Where(entql.Or(entql.FieldEQ("trainee_id", v.UserID), ReviewerSeesApplication(v.UserID)))
 	}
 	return privacy.Allow
 })
@@ -164,8 +165,9 @@ var FilterByOwnApplication = queryRule(func(ctx context.Context, q ent.Query) er
 
 // FilterVisibleDocuments narrows Document reads to the viewer's own applications' documents,
 // less the referee letters whose request recorded that the trainee waived the right to
-// read them; and for a host coordinator also the documents, less referee letters, of the
-// applications they may see.
+// read them; for a host coordinator also the documents, less referee letters, of the
+// applications they may see; and for a call reviewer every document (referee letters
+// included: the committee reads them) of the applications assigned to them.
 var FilterVisibleDocuments = queryRule(func(ctx context.Context, q ent.Query) error {
 	f, ok := filterOf(q)
 	if !ok {
@@ -178,12 +180,13 @@ var FilterVisibleDocuments = queryRule(func(ctx context.Context, q ent.Query) er
 	}
 	waived := entql.And(entql.FieldEQ("kind", "REFEREE_LETTER"), entql.HasEdgeWith("referee_request", entql.FieldEQ("waived", true)))
 	own := entql.And(ownApplication(me), entql.Not(waived))
+	reviewed := reviewedApplication(me)
 	if viewer.FromContext(ctx).HasRole(viewer.RoleHostCoordinator) {
 		hosted := entql.And(entql.HasEdgeWith("application", hostVisibleApplication(viewer.FromContext(ctx))), entql.FieldNEQ("kind", "REFEREE_LETTER"))
-		f.Where(entql.Or(own, hosted))
+		f.Where(entql.Or(own, hosted, reviewed))
 		return privacy.Allow
 	}
-	f.Where(own)
+	f.Where(entql.Or(own, reviewed))
 	return privacy.Allow
 })
 

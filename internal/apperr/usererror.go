@@ -19,6 +19,9 @@ const (
 	CodeAlreadyUsed  UserCode = "ALREADY_USED"
 	CodeRateLimited  UserCode = "RATE_LIMITED"
 	CodeInvalidState UserCode = "INVALID_STATE"
+	// CodeConflictOfInterest: the person is a party to the record (a reviewer of their own
+	// application, or of one listing a centre they coordinate).
+	CodeConflictOfInterest UserCode = "CONFLICT_OF_INTEREST"
 )
 
 // UserError is a problem with a mutation's input that the user can fix. A service returns

@@ -25,6 +25,9 @@ var common = notify.Common{
 // fixtures holds the data each email's golden files are rendered from; every email in
 // templates/email must have one.
 var fixtures = map[string]any{
+	"review_committee": notify.ReviewCommitteeData{
+		Name: "Ana Novak", CallTitle: "Observership pilot, Q1 2027", Assigned: 3, Total: 5,
+	},
 	"login_link": notify.LoginLinkData{
 		Email:        "ana.novak@fnol.example",
 		URL:          "https://coalition.example.org/signin?token=lt_4f9c2a7e1b3d5f60",

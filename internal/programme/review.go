@@ -2,15 +2,19 @@ package programme
 
 import (
 	"context"
+
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/callreviewer"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -32,10 +36,25 @@ const (
 	maxScore      = 5
 )
 
-// reviewable loads an application a reviewer may act on: ELIGIBLE, of a call in REVIEW.
-func (s *Service) reviewable(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Application, error) {
-	if err := requireStaff(ctx); err != nil {
-		return nil, err
+// reviewable loads an application the caller may review (access.CanReviewApplication:
+// staff, or a reviewer of its call to whom it is assigned and who has not recused), read
+// as the caller, when the review table allows ev: ELIGIBLE, of a call in REVIEW whose
+// aggregate is not published.
+func (s *Service) reviewable(ctx context.Context, tx *ent.Client, id pulid.ID, ev ReviewEvent) (*ent.Application, error) {
+	v := viewer.FromContext(ctx)
+	if v.IsAnonymous() {
+		return nil, apperr.New(apperr.Unauthenticated, "sign in to review applications")
+	}
+	// Someone who reviews no call at all is refused before anything is read, as before
+	// committees existed (they learn nothing from the answer).
+	if !v.IsStaff() {
+		reviews, err := tx.CallReviewer.Query().Where(callreviewer.UserID(pulid.ID(v.UserID))).Exist(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("appointments: %w", err)
+		}
+		if !reviews {
+			return nil, apperr.New(apperr.Forbidden, "only coalition staff and the reviewers it is assigned to can review this application")
+		}
 	}
 	a, err := tx.Application.Query().Where(application.ID(id)).WithCall().Only(ctx)
 	if ent.IsNotFound(err) {
@@ -44,11 +63,19 @@ func (s *Service) reviewable(ctx context.Context, tx *ent.Client, id pulid.ID) (
 	if err != nil {
 		return nil, fmt.Errorf("load application %s: %w", id, err)
 	}
-	switch {
-	case a.Status != application.StatusELIGIBLE:
+	st, err := s.standing(ctx, tx, a)
+	if err != nil {
+		return nil, err
+	}
+	if !access.CanReviewApplication(viewer.FromContext(ctx), st) {
+		return nil, apperr.New(apperr.Forbidden, "only coalition staff and the reviewers it is assigned to can review this application")
+	}
+	c := a.Edges.Call
+	if err := DecideReview(c.Status, ev, ReviewFacts{Published: c.ReviewPublishedAt != nil}); err != nil {
+		return nil, apperr.OnField(err, check.Path("applicationId")...)
+	}
+	if a.Status != application.StatusELIGIBLE {
 		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("This application is %s; only eligible applications are reviewed.", a.Status), check.Path("applicationId")...)
-	case a.Edges.Call.Status != call.StatusREVIEW:
-		return nil, apperr.Invalid(apperr.CodeInvalidState, fmt.Sprintf("The call is %s; reviews are given while it is in REVIEW.", a.Edges.Call.Status), check.Path("applicationId")...)
 	}
 	return a, nil
 }
@@ -60,12 +87,13 @@ type CriterionScore struct {
 }
 
 // Score records the caller's scores of an eligible application (one 1–5 score for every
-// criterion of the call, and an optional comment), replacing earlier ones. Staff only.
-// User errors: NOT_FOUND, INVALID_STATE (not eligible, the call not in REVIEW, the caller
-// declared a conflict with it), INVALID (a missing, unknown or repeated criterion, a score
-// outside 1–5), TOO_LONG (the comment).
+// criterion of the call, and an optional comment), replacing earlier ones. Staff, or a
+// reviewer of the call to whom it is assigned (reviewable). User errors: NOT_FOUND,
+// INVALID_STATE (not eligible, the call not in REVIEW or its aggregate published, the
+// caller declared a conflict with it), INVALID (a missing, unknown or repeated criterion,
+// a score outside 1–5), TOO_LONG (the comment).
 func (s *Service) Score(ctx context.Context, tx *ent.Client, appID pulid.ID, given []CriterionScore, comment string) (*ent.Review, error) {
-	a, err := s.reviewable(ctx, tx, appID)
+	a, err := s.reviewable(ctx, tx, appID, ReviewScore)
 	if err != nil {
 		return nil, err
 	}
@@ -115,9 +143,10 @@ func (s *Service) Score(ctx context.Context, tx *ent.Client, appID pulid.ID, giv
 
 // DeclareConflict records that the caller has a conflict of interest with an eligible
 // application, with a reason (1–500 characters): their scores of it are dropped and no
-// longer count, and they cannot score it. Staff only.
+// longer count, they cannot score it, and a reviewer who is not staff no longer sees it
+// (access.ReviewerSeesApplication). Staff, or a reviewer to whom it is assigned.
 func (s *Service) DeclareConflict(ctx context.Context, tx *ent.Client, appID pulid.ID, reason string) (*ent.Review, error) {
-	a, err := s.reviewable(ctx, tx, appID)
+	a, err := s.reviewable(ctx, tx, appID, ReviewRecuse)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +172,7 @@ type ApplicationScore struct {
 	// Score is the weighted mean of the counted reviews on the 1–5 scale; nil without any.
 	Score   *float64
 	Reviews int
-	// Rank is the place by score (ties share a place); nil without a score.
+	// Rank is the place by score in the whole call (ties share a place); nil without a score.
 	Rank *int
 }
 
@@ -184,24 +213,91 @@ func aggregate(criteria []vocab.Criterion, reviews []*ent.Review) (*float64, int
 	return &mean, n
 }
 
-// ReviewRanking returns the call's eligible applications by aggregated score, best first
-// (then by submission time). Staff only.
-func (s *Service) ReviewRanking(ctx context.Context, c *ent.Call) ([]ApplicationScore, error) {
-	if err := requireStaff(ctx); err != nil {
+// appointedCalls returns which of callIDs the caller is a reviewer of (their own
+// appointments, read as them; one statement). Empty for staff and anyone not signed in.
+func (s *Service) appointedCalls(ctx context.Context, callIDs []pulid.ID) (map[pulid.ID]bool, error) {
+	out := map[pulid.ID]bool{}
+	v := viewer.FromContext(ctx)
+	if v.IsStaff() || v.Kind != viewer.User || len(callIDs) == 0 {
+		return out, nil
+	}
+	own, err := s.cfg.Client.CallReviewer.Query().Where(callreviewer.CallIDIn(callIDs...), callreviewer.UserID(pulid.ID(v.UserID))).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("appointments: %w", err)
+	}
+	for _, r := range own {
+		out[r.CallID] = true
+	}
+	return out, nil
+}
+
+// ReviewRefusal is the error for review data the caller may not see: UNAUTHENTICATED for
+// an anonymous caller, FORBIDDEN for anyone else.
+func ReviewRefusal(ctx context.Context, what string) error {
+	if viewer.FromContext(ctx).IsAnonymous() {
+		return apperr.New(apperr.Unauthenticated, "sign in to see %s", what)
+	}
+	return apperr.New(apperr.Forbidden, "only coalition staff and the call's reviewers can see %s", what)
+}
+
+// aggregateSeers returns the calls of calls whose aggregate the caller may see
+// (access.CanSeeReviewAggregate): all for staff; for anyone else those they are appointed
+// to (their own appointments, read as them) once published.
+func (s *Service) aggregateSeers(ctx context.Context, calls []*ent.Call) (map[pulid.ID]bool, error) {
+	v := viewer.FromContext(ctx)
+	out := make(map[pulid.ID]bool, len(calls))
+	ids := make([]pulid.ID, len(calls))
+	for i, c := range calls {
+		ids[i] = c.ID
+	}
+	appointed, err := s.appointedCalls(ctx, ids)
+	if err != nil {
 		return nil, err
 	}
-	sys := viewer.NewSystemContext(ctx)
+	for _, c := range calls {
+		out[c.ID] = access.CanSeeReviewAggregate(v, appointed[c.ID], c.ReviewPublishedAt != nil)
+	}
+	return out, nil
+}
+
+// aggregates computes the aggregated score of every eligible application of calls, and
+// its place in its call, from every counted review: facts the caller may not read review
+// by review (a reviewer never sees another's scores), so they are read with
+// viewer.ForFacts, and only the numbers leave this function. Two statements.
+func (s *Service) aggregates(ctx context.Context, calls []*ent.Call) (map[pulid.ID]ApplicationScore, error) {
+	out := map[pulid.ID]ApplicationScore{}
+	if len(calls) == 0 {
+		return out, nil
+	}
+	byCall := make(map[pulid.ID]*ent.Call, len(calls))
+	ids := make([]pulid.ID, len(calls))
+	for i, c := range calls {
+		byCall[c.ID], ids[i] = c, c.ID
+	}
 	apps, err := s.cfg.Client.Application.Query().
-		Where(application.CallID(c.ID), application.StatusEQ(application.StatusELIGIBLE)).
-		WithReviews().Order(application.BySubmittedAt(), application.ByID()).All(sys)
+		Where(application.CallIDIn(ids...), application.StatusEQ(application.StatusELIGIBLE)).
+		Select(application.FieldID, application.FieldCallID, application.FieldSubmittedAt).
+		WithReviews().Order(application.BySubmittedAt(), application.ByID()).All(viewer.ForFacts(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("eligible applications of %s: %w", c.ID, err)
+		return nil, fmt.Errorf("eligible applications: %w", err)
 	}
-	out := make([]ApplicationScore, len(apps))
-	for i, a := range apps {
-		score, n := aggregate(c.ReviewCriteria, a.Edges.Reviews)
-		out[i] = ApplicationScore{Application: a, Score: score, Reviews: n}
+	perCall := map[pulid.ID][]ApplicationScore{}
+	for _, a := range apps {
+		score, n := aggregate(byCall[a.CallID].ReviewCriteria, a.Edges.Reviews)
+		perCall[a.CallID] = append(perCall[a.CallID], ApplicationScore{Application: a, Score: score, Reviews: n})
 	}
+	for _, list := range perCall {
+		rankScores(list)
+		for _, sc := range list {
+			out[sc.Application.ID] = sc
+		}
+	}
+	return out, nil
+}
+
+// rankScores sorts scores best first (stable, so submission order breaks ties in the
+// list) and gives each scored one its place; equal scores share a place.
+func rankScores(out []ApplicationScore) {
 	slices.SortStableFunc(out, func(x, y ApplicationScore) int {
 		switch {
 		case x.Score == nil && y.Score == nil:
@@ -227,54 +323,302 @@ func (s *Service) ReviewRanking(ctx context.Context, c *ent.Call) ([]Application
 		}
 		out[i].Rank = &rank
 	}
+}
+
+// Collect adds what a request selects to an application query (entgql field collection);
+// nil adds nothing.
+type Collect func(*ent.ApplicationQuery) (*ent.ApplicationQuery, error)
+
+// ReviewRankings returns, for each call whose ranking the caller may see, its eligible
+// applications by aggregated score, best first: for staff every one; for a reviewer of
+// the call, once the aggregate is published, those assigned to them, each with its place
+// in the whole call. A call the caller may not see the ranking of is absent (see
+// RankingRefusal). A constant number of statements for any number of calls.
+func (s *Service) ReviewRankings(ctx context.Context, calls []*ent.Call, collect Collect) (map[pulid.ID][]ApplicationScore, error) {
+	out := make(map[pulid.ID][]ApplicationScore, len(calls))
+	if viewer.FromContext(ctx).Kind != viewer.User {
+		return out, nil
+	}
+	seers, err := s.aggregateSeers(ctx, calls)
+	if err != nil {
+		return nil, err
+	}
+	var allowed []*ent.Call
+	for _, c := range calls {
+		if seers[c.ID] {
+			allowed = append(allowed, c)
+			out[c.ID] = []ApplicationScore{}
+		}
+	}
+	if len(allowed) == 0 {
+		return out, nil
+	}
+	facts, err := s.aggregates(ctx, allowed)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := s.visibleForReview(ctx, allowed, collect)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range apps {
+		sc := facts[a.ID]
+		sc.Application = a
+		out[a.CallID] = append(out[a.CallID], sc)
+	}
+	for _, list := range out {
+		slices.SortStableFunc(list, func(x, y ApplicationScore) int {
+			switch {
+			case x.Rank == nil && y.Rank == nil:
+				return 0
+			case x.Rank == nil:
+				return 1
+			case y.Rank == nil:
+				return -1
+			}
+			return *x.Rank - *y.Rank
+		})
+	}
 	return out, nil
 }
 
-// Score of one application (staff only); nil without counted reviews.
-func (s *Service) ApplicationScoreOf(ctx context.Context, a *ent.Application) (*float64, error) {
-	if err := requireStaff(ctx); err != nil {
-		return nil, err
+// RankingRefusal is the error for a call ReviewRankings left out: UNAUTHENTICATED for an
+// anonymous caller, FORBIDDEN for anyone else.
+func RankingRefusal(ctx context.Context) error {
+	if viewer.FromContext(ctx).IsAnonymous() {
+		return apperr.New(apperr.Unauthenticated, "sign in to see review rankings")
 	}
-	sys := viewer.NewSystemContext(ctx)
-	c, err := s.cfg.Client.Call.Get(sys, a.CallID)
-	if err != nil {
-		return nil, fmt.Errorf("load call: %w", err)
-	}
-	reviews, err := s.cfg.Client.Review.Query().Where(review.ApplicationID(a.ID)).All(sys)
-	if err != nil {
-		return nil, fmt.Errorf("load reviews: %w", err)
-	}
-	score, _ := aggregate(c.ReviewCriteria, reviews)
-	return score, nil
+	return apperr.New(apperr.Forbidden, "only coalition staff, and the call's reviewers once the aggregate is published, can see its review ranking")
 }
 
-// Reviews returns the reviews of an application as the caller may see them; staff only.
-func (s *Service) Reviews(ctx context.Context, a *ent.Application) ([]*ent.Review, error) {
-	if err := requireStaff(ctx); err != nil {
-		return nil, err
+// visibleForReview reads, as the caller, the eligible applications of calls they may
+// review: staff every one, anyone else those access.ReviewerSeesApplication gives them.
+func (s *Service) visibleForReview(ctx context.Context, calls []*ent.Call, collect Collect, more ...func(*ent.ApplicationQuery)) ([]*ent.Application, error) {
+	ids := make([]pulid.ID, len(calls))
+	for i, c := range calls {
+		ids[i] = c.ID
 	}
-	rs, err := s.cfg.Client.Review.Query().Where(review.ApplicationID(a.ID)).Order(review.ByCreatedAt(), review.ByID()).All(ctx)
+	q := s.cfg.Client.Application.Query().Where(application.CallIDIn(ids...), application.StatusEQ(application.StatusELIGIBLE))
+	if v := viewer.FromContext(ctx); !v.IsStaff() {
+		q.Filter().Where(access.ReviewerSeesApplication(v.UserID))
+	}
+	for _, m := range more {
+		m(q)
+	}
+	if collect != nil {
+		var err error
+		if q, err = collect(q); err != nil {
+			return nil, err
+		}
+		// Field collection may select only the columns the request asks for; the
+		// answer is grouped by call, so call_id is always read.
+		q.Modify(func(s *sql.Selector) {
+			if cols := s.SelectedColumns(); len(cols) > 0 && !slices.Contains(cols, s.C(application.FieldCallID)) {
+				s.AppendSelect(s.C(application.FieldCallID))
+			}
+		})
+	}
+	apps, err := q.Order(application.BySubmittedAt(), application.ByID()).All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reviews of %s: %w", a.ID, err)
-	}
-	return rs, nil
-}
-
-// ReviewQueue returns the eligible applications of a call in REVIEW that the caller has
-// neither reviewed nor declared a conflict with, oldest submission first. Staff only.
-func (s *Service) ReviewQueue(ctx context.Context, c *ent.Call) ([]*ent.Application, error) {
-	if err := requireStaff(ctx); err != nil {
-		return nil, err
-	}
-	me := pulid.ID(viewer.FromContext(ctx).UserID)
-	apps, err := s.cfg.Client.Application.Query().
-		Where(application.CallID(c.ID), application.StatusEQ(application.StatusELIGIBLE),
-			application.Not(application.HasReviewsWith(review.ReviewerID(me)))).
-		Order(application.BySubmittedAt(), application.ByID()).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("review queue of %s: %w", c.ID, err)
+		return nil, fmt.Errorf("applications for review: %w", err)
 	}
 	return apps, nil
+}
+
+// ReviewRanking is ReviewRankings of one call.
+func (s *Service) ReviewRanking(ctx context.Context, c *ent.Call) ([]ApplicationScore, error) {
+	m, err := s.ReviewRankings(ctx, []*ent.Call{c}, nil)
+	if err != nil {
+		return nil, err
+	}
+	list, ok := m[c.ID]
+	if !ok {
+		return nil, RankingRefusal(ctx)
+	}
+	return list, nil
+}
+
+// ScoresOf returns the aggregated score of each application the caller may see it of
+// (access.CanSeeReviewAggregate on its call, and for a reviewer an application they
+// review): nil without counted reviews; absent for the others (see ReviewRefusal). A
+// constant number of statements for any number of applications.
+func (s *Service) ScoresOf(ctx context.Context, apps []*ent.Application) (map[pulid.ID]*float64, error) {
+	out := map[pulid.ID]*float64{}
+	if viewer.FromContext(ctx).Kind != viewer.User || len(apps) == 0 {
+		return out, nil
+	}
+	var callIDs []pulid.ID
+	for _, a := range apps {
+		if !containsID(callIDs, a.CallID) {
+			callIDs = append(callIDs, a.CallID)
+		}
+	}
+	// The calls are read as the caller: an application they see has a call they see.
+	calls, err := s.cfg.Client.Call.Query().Where(call.IDIn(callIDs...)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("calls: %w", err)
+	}
+	seers, err := s.aggregateSeers(ctx, calls)
+	if err != nil {
+		return nil, err
+	}
+	var allowed []*ent.Call
+	for _, c := range calls {
+		if seers[c.ID] {
+			allowed = append(allowed, c)
+		}
+	}
+	facts, err := s.aggregates(ctx, allowed)
+	if err != nil {
+		return nil, err
+	}
+	// A reviewer sees the aggregate of the applications they review, and of no other
+	// application they may read for another reason (their own, a host's applicants).
+	reviewed := map[pulid.ID]bool{}
+	if v := viewer.FromContext(ctx); !v.IsStaff() && len(allowed) > 0 {
+		ids := make([]pulid.ID, len(apps))
+		for i, a := range apps {
+			ids[i] = a.ID
+		}
+		q := s.cfg.Client.Application.Query().Where(application.IDIn(ids...))
+		q.Filter().Where(access.ReviewerSeesApplication(v.UserID))
+		seen, err := q.IDs(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reviewed applications: %w", err)
+		}
+		for _, id := range seen {
+			reviewed[id] = true
+		}
+	}
+	for _, a := range apps {
+		if seers[a.CallID] && (viewer.FromContext(ctx).IsStaff() || reviewed[a.ID]) {
+			out[a.ID] = facts[a.ID].Score
+		}
+	}
+	return out, nil
+}
+
+// ApplicationScoreOf is ScoresOf of one application: nil without a counted review,
+// ReviewRefusal when the caller may not see it.
+func (s *Service) ApplicationScoreOf(ctx context.Context, a *ent.Application) (*float64, error) {
+	m, err := s.ScoresOf(ctx, []*ent.Application{a})
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := m[a.ID]
+	if !ok {
+		return nil, ReviewRefusal(ctx, "aggregated scores (reviewers once the aggregate is published)")
+	}
+	return sc, nil
+}
+
+// ReviewsOf returns the reviews of applications as the caller may see them (staff all,
+// less the others' on an application they declared a conflict with; a reviewer of the
+// application's call their own), oldest first; an application whose reviews the caller
+// may not see at all (neither staff nor a reviewer of its call) is absent (see
+// ReviewRefusal). Two statements at most.
+func (s *Service) ReviewsOf(ctx context.Context, apps []*ent.Application) (map[pulid.ID][]*ent.Review, error) {
+	out := make(map[pulid.ID][]*ent.Review, len(apps))
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || len(apps) == 0 {
+		return out, nil
+	}
+	var callIDs, appIDs []pulid.ID
+	for _, a := range apps {
+		appIDs = append(appIDs, a.ID)
+		if !containsID(callIDs, a.CallID) {
+			callIDs = append(callIDs, a.CallID)
+		}
+	}
+	appointed, err := s.appointedCalls(ctx, callIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range apps {
+		if v.IsStaff() || appointed[a.CallID] {
+			out[a.ID] = []*ent.Review{}
+		}
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	rs, err := s.cfg.Client.Review.Query().Where(review.ApplicationIDIn(appIDs...)).Order(review.ByCreatedAt(), review.ByID()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reviews: %w", err)
+	}
+	for _, r := range rs {
+		if list, ok := out[r.ApplicationID]; ok {
+			out[r.ApplicationID] = append(list, r)
+		}
+	}
+	return out, nil
+}
+
+// Reviews is ReviewsOf one application.
+func (s *Service) Reviews(ctx context.Context, a *ent.Application) ([]*ent.Review, error) {
+	m, err := s.ReviewsOf(ctx, []*ent.Application{a})
+	if err != nil {
+		return nil, err
+	}
+	list, ok := m[a.ID]
+	if !ok {
+		return nil, ReviewRefusal(ctx, "reviews")
+	}
+	return list, nil
+}
+
+// ReviewQueues returns, for each call the caller reviews (staff: every call; a reviewer:
+// the calls they are appointed to; absent otherwise, see ReviewRefusal), the eligible
+// applications they may review (visibleForReview) and have neither reviewed nor declared
+// a conflict with, oldest submission first. Two statements (plus what collect adds).
+func (s *Service) ReviewQueues(ctx context.Context, calls []*ent.Call, collect Collect) (map[pulid.ID][]*ent.Application, error) {
+	out := make(map[pulid.ID][]*ent.Application, len(calls))
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.User || len(calls) == 0 {
+		return out, nil
+	}
+	ids := make([]pulid.ID, len(calls))
+	for i, c := range calls {
+		ids[i] = c.ID
+	}
+	appointed, err := s.appointedCalls(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var allowed []*ent.Call
+	for _, c := range calls {
+		if v.IsStaff() || appointed[c.ID] {
+			allowed = append(allowed, c)
+			out[c.ID] = []*ent.Application{}
+		}
+	}
+	if len(allowed) == 0 {
+		return out, nil
+	}
+	me := pulid.ID(v.UserID)
+	apps, err := s.visibleForReview(ctx, allowed, collect, func(q *ent.ApplicationQuery) {
+		q.Where(application.Not(application.HasReviewsWith(review.ReviewerID(me))))
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range apps {
+		out[a.CallID] = append(out[a.CallID], a)
+	}
+	return out, nil
+}
+
+// ReviewQueue is ReviewQueues of one call.
+func (s *Service) ReviewQueue(ctx context.Context, c *ent.Call) ([]*ent.Application, error) {
+	m, err := s.ReviewQueues(ctx, []*ent.Call{c}, nil)
+	if err != nil {
+		return nil, err
+	}
+	list, ok := m[c.ID]
+	if !ok {
+		return nil, ReviewRefusal(ctx, "review queues")
+	}
+	return list, nil
 }
 
 // SubmitHostRanking replaces a host centre's ranking of its applicants in a call: the

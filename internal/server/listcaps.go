@@ -33,6 +33,9 @@ var ListCaps = map[string]int{
 	"Call.reviewCriteria":                     10, // programme.maxCriteria
 	"Call.reviewRanking":                      2000,
 	"Call.reviewQueue":                        2000,
+	"Call.reviewers":                          100,
+	"Call.reviewAssignments":                  5000, // a few reviewers per application
+	"AssignReviewsPayload.assignments":        2000,
 	"Call.hostRanking":                        2000,
 	"Call.matchRuns":                          100,
 	"Call.matchOverrides":                     1000,
