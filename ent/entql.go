@@ -16,6 +16,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -38,7 +39,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -350,6 +351,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   mailbody.Table,
+			Columns: mailbody.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: mailbody.FieldID,
+			},
+		},
+		Type: "MailBody",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			mailbody.FieldCreatedAt: {Type: field.TypeTime, Column: mailbody.FieldCreatedAt},
+			mailbody.FieldUpdatedAt: {Type: field.TypeTime, Column: mailbody.FieldUpdatedAt},
+			mailbody.FieldTemplate:  {Type: field.TypeString, Column: mailbody.FieldTemplate},
+			mailbody.FieldSubject:   {Type: field.TypeString, Column: mailbody.FieldSubject},
+			mailbody.FieldPreheader: {Type: field.TypeString, Column: mailbody.FieldPreheader},
+			mailbody.FieldTextBody:  {Type: field.TypeString, Column: mailbody.FieldTextBody},
+			mailbody.FieldHTMLBody:  {Type: field.TypeString, Column: mailbody.FieldHTMLBody},
+			mailbody.FieldHeaders:   {Type: field.TypeJSON, Column: mailbody.FieldHeaders},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchoverride.Table,
 			Columns: matchoverride.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -368,7 +390,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchoverride.FieldReason:        {Type: field.TypeString, Column: matchoverride.FieldReason},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchrun.Table,
 			Columns: matchrun.Columns,
@@ -402,7 +424,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchrun.FieldPlacementStart: {Type: field.TypeString, Column: matchrun.FieldPlacementStart},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
@@ -429,7 +451,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -455,7 +477,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -476,7 +498,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -499,6 +521,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldHeaders:       {Type: field.TypeJSON, Column: outboxmessage.FieldHeaders},
 			outboxmessage.FieldAttachments:   {Type: field.TypeJSON, Column: outboxmessage.FieldAttachments},
 			outboxmessage.FieldState:         {Type: field.TypeEnum, Column: outboxmessage.FieldState},
+			outboxmessage.FieldLane:          {Type: field.TypeEnum, Column: outboxmessage.FieldLane},
+			outboxmessage.FieldBatchKey:      {Type: field.TypeString, Column: outboxmessage.FieldBatchKey},
+			outboxmessage.FieldBodyID:        {Type: field.TypeString, Column: outboxmessage.FieldBodyID},
+			outboxmessage.FieldPersonal:      {Type: field.TypeJSON, Column: outboxmessage.FieldPersonal},
 			outboxmessage.FieldAttempts:      {Type: field.TypeInt, Column: outboxmessage.FieldAttempts},
 			outboxmessage.FieldNextAttemptAt: {Type: field.TypeTime, Column: outboxmessage.FieldNextAttemptAt},
 			outboxmessage.FieldLeaseUntil:    {Type: field.TypeTime, Column: outboxmessage.FieldLeaseUntil},
@@ -507,7 +533,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   placement.Table,
 			Columns: placement.Columns,
@@ -541,7 +567,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			placement.FieldEvaluation:    {Type: field.TypeString, Column: placement.FieldEvaluation},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refereerequest.Table,
 			Columns: refereerequest.Columns,
@@ -563,7 +589,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   review.Table,
 			Columns: review.Columns,
@@ -584,7 +610,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -606,7 +632,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -626,7 +652,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -983,6 +1009,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"HostCentre",
 	)
 	graph.MustAddE(
+		"messages",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailbody.MessagesTable,
+			Columns: []string{mailbody.MessagesColumn},
+			Bidi:    false,
+		},
+		"MailBody",
+		"OutboxMessage",
+	)
+	graph.MustAddE(
 		"call",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1125,6 +1163,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Organisation",
 		"Affiliation",
+	)
+	graph.MustAddE(
+		"body",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   outboxmessage.BodyTable,
+			Columns: []string{outboxmessage.BodyColumn},
+			Bidi:    false,
+		},
+		"OutboxMessage",
+		"MailBody",
 	)
 	graph.MustAddE(
 		"call",
@@ -3000,6 +3050,100 @@ func (f *LoginLinkFilter) WhereSent(p entql.BoolP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MailBodyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MailBodyQuery builder.
+func (_q *MailBodyQuery) Filter() *MailBodyFilter {
+	return &MailBodyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MailBodyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MailBodyMutation builder.
+func (m *MailBodyMutation) Filter() *MailBodyFilter {
+	return &MailBodyFilter{config: m.config, predicateAdder: m}
+}
+
+// MailBodyFilter provides a generic filtering capability at runtime for MailBodyQuery.
+type MailBodyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MailBodyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MailBodyFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MailBodyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailbody.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MailBodyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailbody.FieldUpdatedAt))
+}
+
+// WhereTemplate applies the entql string predicate on the template field.
+func (f *MailBodyFilter) WhereTemplate(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldTemplate))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *MailBodyFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldSubject))
+}
+
+// WherePreheader applies the entql string predicate on the preheader field.
+func (f *MailBodyFilter) WherePreheader(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldPreheader))
+}
+
+// WhereTextBody applies the entql string predicate on the text_body field.
+func (f *MailBodyFilter) WhereTextBody(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldTextBody))
+}
+
+// WhereHTMLBody applies the entql string predicate on the html_body field.
+func (f *MailBodyFilter) WhereHTMLBody(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldHTMLBody))
+}
+
+// WhereHeaders applies the entql json.RawMessage predicate on the headers field.
+func (f *MailBodyFilter) WhereHeaders(p entql.BytesP) {
+	f.Where(p.Field(mailbody.FieldHeaders))
+}
+
+// WhereHasMessages applies a predicate to check if query has an edge messages.
+func (f *MailBodyFilter) WhereHasMessages() {
+	f.Where(entql.HasEdge("messages"))
+}
+
+// WhereHasMessagesWith applies a predicate to check if query has an edge messages with a given conditions (other predicates).
+func (f *MailBodyFilter) WhereHasMessagesWith(preds ...predicate.OutboxMessage) {
+	f.Where(entql.HasEdgeWith("messages", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MatchOverrideQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3028,7 +3172,7 @@ type MatchOverrideFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchOverrideFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3145,7 +3289,7 @@ type MatchRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3304,7 +3448,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3456,7 +3600,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3603,7 +3747,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3711,7 +3855,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3782,6 +3926,26 @@ func (f *OutboxMessageFilter) WhereState(p entql.StringP) {
 	f.Where(p.Field(outboxmessage.FieldState))
 }
 
+// WhereLane applies the entql string predicate on the lane field.
+func (f *OutboxMessageFilter) WhereLane(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldLane))
+}
+
+// WhereBatchKey applies the entql string predicate on the batch_key field.
+func (f *OutboxMessageFilter) WhereBatchKey(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldBatchKey))
+}
+
+// WhereBodyID applies the entql string predicate on the body_id field.
+func (f *OutboxMessageFilter) WhereBodyID(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldBodyID))
+}
+
+// WherePersonal applies the entql json.RawMessage predicate on the personal field.
+func (f *OutboxMessageFilter) WherePersonal(p entql.BytesP) {
+	f.Where(p.Field(outboxmessage.FieldPersonal))
+}
+
 // WhereAttempts applies the entql int predicate on the attempts field.
 func (f *OutboxMessageFilter) WhereAttempts(p entql.IntP) {
 	f.Where(p.Field(outboxmessage.FieldAttempts))
@@ -3810,6 +3974,20 @@ func (f *OutboxMessageFilter) WhereLastError(p entql.StringP) {
 // WhereSentAt applies the entql time.Time predicate on the sent_at field.
 func (f *OutboxMessageFilter) WhereSentAt(p entql.TimeP) {
 	f.Where(p.Field(outboxmessage.FieldSentAt))
+}
+
+// WhereHasBody applies a predicate to check if query has an edge body.
+func (f *OutboxMessageFilter) WhereHasBody() {
+	f.Where(entql.HasEdge("body"))
+}
+
+// WhereHasBodyWith applies a predicate to check if query has an edge body with a given conditions (other predicates).
+func (f *OutboxMessageFilter) WhereHasBodyWith(preds ...predicate.MailBody) {
+	f.Where(entql.HasEdgeWith("body", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -3841,7 +4019,7 @@ type PlacementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlacementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4056,7 +4234,7 @@ type RefereeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefereeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4169,7 +4347,7 @@ type ReviewFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4277,7 +4455,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4376,7 +4554,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4577,7 +4755,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
