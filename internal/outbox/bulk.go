@@ -3,8 +3,8 @@ package outbox
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	stdsql "database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"

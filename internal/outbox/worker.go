@@ -35,7 +35,7 @@ const (
 	DefaultMaxAttempts  = 10
 	DefaultBackoffBase  = 30 * time.Second
 	DefaultBackoffMax   = time.Hour
-	DefaultPollInterval = 5 * time.Second
+	DefaultPollInterval = time.Second
 )
 
 // DispatchJobName is the name of the periodic job that drains the outbox (DispatchJob).
@@ -120,8 +120,8 @@ type Worker struct {
 	onBounce    func(context.Context, Bounce)
 
 	// bodies caches the shared bodies of bulk rows by id (they are frozen).
-	bodiesMu sync.Mutex
-	bodies   map[pulid.ID]*ent.MailBody
+	bodiesMu    sync.Mutex
+	bodies      map[pulid.ID]*ent.MailBody
 	batchSize   int
 	lease       time.Duration
 	maxAttempts int
@@ -642,7 +642,6 @@ func (w *Worker) sendBatch(ctx context.Context, batch []*ent.OutboxMessage) (tal
 	return t, nil
 }
 
-
 // renewLeases extends the lease of the batch's rows still sending under this worker
 // every Lease/3 until the returned function is called (which waits for it to stop).
 func (w *Worker) renewLeases(ctx context.Context, batch []*ent.OutboxMessage) func() {
@@ -726,7 +725,6 @@ func (w *Worker) sendOne(ctx context.Context, s mail.Sender, row *ent.OutboxMess
 		return result{outcome: temporary, err: err}
 	}
 }
-
 
 // relayDown notes a temporary failure. The first one of an outage is logged; the rest
 // are counted, and the count is logged when the relay answers again, so an outage is a
@@ -938,7 +936,6 @@ func (w *Worker) recordGroup(ctx context.Context, group []recording) ([]outcome,
 	}
 	return outcomes, nil
 }
-
 
 // requeue puts rows that were claimed but never attempted back in the queue and gives
 // their attempt back, in one UPDATE per attempt count (almost always one).
