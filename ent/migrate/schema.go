@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -850,19 +851,25 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "outboxmessage_state_lane_next_attempt_at",
+				Name:    "outboxmessage_queued_lane_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[12], OutboxMessagesColumns[13], OutboxMessagesColumns[17]},
+				Columns: []*schema.Column{OutboxMessagesColumns[13], OutboxMessagesColumns[17]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "state = 'queued'",
+				},
 			},
 			{
-				Name:    "outboxmessage_batch_key_state",
+				Name:    "outboxmessage_sending_lease",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[14], OutboxMessagesColumns[12]},
+				Columns: []*schema.Column{OutboxMessagesColumns[18], OutboxMessagesColumns[19]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "state = 'sending'",
+				},
 			},
 			{
-				Name:    "outboxmessage_state_lease_until",
+				Name:    "outboxmessage_batch_key",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[12], OutboxMessagesColumns[18]},
+				Columns: []*schema.Column{OutboxMessagesColumns[14]},
 			},
 			{
 				Name:    "outboxmessage_recipient",

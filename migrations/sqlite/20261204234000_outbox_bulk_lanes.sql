@@ -10,12 +10,12 @@ DROP TABLE `outbox_messages`;
 ALTER TABLE `new_outbox_messages` RENAME TO `outbox_messages`;
 -- Create index "outbox_messages_dedupe_key_key" to table: "outbox_messages"
 CREATE UNIQUE INDEX `outbox_messages_dedupe_key_key` ON `outbox_messages` (`dedupe_key`);
--- Create index "outboxmessage_state_lane_next_attempt_at" to table: "outbox_messages"
-CREATE INDEX `outboxmessage_state_lane_next_attempt_at` ON `outbox_messages` (`state`, `lane`, `next_attempt_at`);
--- Create index "outboxmessage_batch_key_state" to table: "outbox_messages"
-CREATE INDEX `outboxmessage_batch_key_state` ON `outbox_messages` (`batch_key`, `state`);
--- Create index "outboxmessage_state_lease_until" to table: "outbox_messages"
-CREATE INDEX `outboxmessage_state_lease_until` ON `outbox_messages` (`state`, `lease_until`);
+-- Create index "outboxmessage_queued_lane_next_attempt_at" to table: "outbox_messages"
+CREATE INDEX `outboxmessage_queued_lane_next_attempt_at` ON `outbox_messages` (`lane`, `next_attempt_at`) WHERE state = 'queued';
+-- Create index "outboxmessage_sending_lease" to table: "outbox_messages"
+CREATE INDEX `outboxmessage_sending_lease` ON `outbox_messages` (`lease_until`, `lease_owner`) WHERE state = 'sending';
+-- Create index "outboxmessage_batch_key" to table: "outbox_messages"
+CREATE INDEX `outboxmessage_batch_key` ON `outbox_messages` (`batch_key`);
 -- Create index "outboxmessage_recipient" to table: "outbox_messages"
 CREATE INDEX `outboxmessage_recipient` ON `outbox_messages` (`recipient`);
 -- Create "mail_bodies" table
