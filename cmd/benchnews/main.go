@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/gocart-coalition/coalition/internal/benchnews"
@@ -48,7 +49,17 @@ func main() {
 	fmt.Println(r)
 }
 
+// loadavg is the first field of /proc/loadavg: how busy the machine was.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
+
 func report(r benchnews.Result, what string) {
-	fmt.Printf("benchnews: %s: %d recipients in %.2f s (queued in %.2f s): %.0f msg/s, peak RSS %.0f MB, %.0f bytes/recipient, first message after %.2f s; first message DKIM-signed %v, List-Unsubscribe/-Post/List-Id %v\n",
-		what, r.Recipients, r.Elapsed.Seconds(), r.EnqueueTime.Seconds(), r.Rate, float64(r.PeakRSS)/(1<<20), r.BytesPerRcpt, r.FirstMessage.Seconds(), r.DKIMSigned, r.ListUnsubHeads)
+	fmt.Printf("benchnews: %s: %d recipients in %.2f s (queued in %.2f s): %.0f msg/s, peak RSS %.0f MB, %.0f bytes/recipient, first message after %.2f s; CPU per message: service %.0f µs, harness+sink %.0f µs (load average %s); first message DKIM-signed %v, List-Unsubscribe/-Post/List-Id %v\n",
+		what, r.Recipients, r.Elapsed.Seconds(), r.EnqueueTime.Seconds(), r.Rate, float64(r.PeakRSS)/(1<<20), r.BytesPerRcpt, r.FirstMessage.Seconds(),
+		float64(r.ServiceCPU.Microseconds())/float64(r.Recipients), float64(r.SinkCPU.Microseconds())/float64(r.Recipients), loadavg(), r.DKIMSigned, r.ListUnsubHeads)
 }
