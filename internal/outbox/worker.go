@@ -35,7 +35,7 @@ const (
 	DefaultMaxAttempts  = 10
 	DefaultBackoffBase  = 30 * time.Second
 	DefaultBackoffMax   = time.Hour
-	DefaultPollInterval = time.Second
+	DefaultPollInterval = 5 * time.Second
 )
 
 // DispatchJobName is the name of the periodic job that drains the outbox (DispatchJob).
