@@ -140,7 +140,8 @@ func bulkDedupeKey(batchKey, address string) string {
 	return batchKey + ":sha256:" + hex.EncodeToString(sum[:])
 }
 
-// halted holds the batch keys paused or cancelled by this process, so its workers stop
+// haltedBatches holds the batch keys paused or cancelled by this process (a batch key
+// names one send: a cancelled key stays cancelled here until Resume), so its workers stop
 // them at once, even the rows of a batch already claimed; workers of other processes stop
 // them at their next claim. Values are the state the rows go to.
 var haltedBatches sync.Map // batch key → outboxmessage.State

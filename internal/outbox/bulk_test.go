@@ -191,12 +191,18 @@ func TestTransactionalMailIsNotQueuedBehindBulk(t *testing.T) {
 		f := newFixture(t, d)
 		const batch, workers = 50, 2
 		w := f.worker(t, "w1", func(c *outbox.WorkerConfig) { c.BatchSize = batch; c.Concurrency = workers })
-		f.bulk(t, "campaign:big", newsletter(), readers(0, 10_000))
+		// Pause and Cancel mark the key for every worker of the process: one key per subtest.
+		big := "campaign:big:" + d.Dialect
+		f.bulk(t, big, newsletter(), readers(0, 10_000))
 
 		held, release := f.smtp.Hold(120)
 		done := make(chan error, 1)
 		go func() { _, _, _, err := w.DrainOnce(context.Background()); done <- err }()
-		<-held
+		select {
+		case <-held:
+		case err := <-done:
+			t.Fatalf("drain ended before the relay held a message: %v (relay received %d)", err, len(f.smtp.Messages()))
+		}
 		f.enqueue(t, email("login_link:lnk_1"))
 		before := len(f.smtp.Messages())
 		release()
@@ -208,14 +214,14 @@ func TestTransactionalMailIsNotQueuedBehindBulk(t *testing.T) {
 			t.Errorf("%d bulk messages went out between queueing the sign-in link and sending it; want at most one batch (%d) + in flight (%d)", bulkBetween, batch, workers)
 		}
 
-		n, err := outbox.Cancel(sys, d.Client, "campaign:big")
+		n, err := outbox.Cancel(sys, d.Client, big)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := <-done; err != nil {
 			t.Fatalf("drain: %v", err)
 		}
-		c := counts(t, f, "campaign:big")
+		c := counts(t, f, big)
 		received := len(f.smtp.Messages()) - 1 // the sign-in link
 		if c["sent"] != received || c["sent"]+c["cancelled"] != 10_000 || c["queued"]+c["sending"]+c["paused"] != 0 {
 			t.Errorf("after cancel (%d at once): counts %v, relay received %d bulk; want sent = received, sent + cancelled = 10000", n, c, received)
@@ -237,27 +243,32 @@ func TestPauseAndResumeKeepTheExactPosition(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		w := f.worker(t, "w1", func(c *outbox.WorkerConfig) { c.BatchSize = 40 })
-		f.bulk(t, "campaign:p", newsletter(), readers(0, 300))
+		key := "campaign:p:" + d.Dialect
+		f.bulk(t, key, newsletter(), readers(0, 300))
 
 		held, release := f.smtp.Hold(25)
 		done := make(chan error, 1)
 		go func() { _, _, _, err := w.DrainOnce(context.Background()); done <- err }()
-		<-held
-		if _, err := outbox.Pause(sys, d.Client, "campaign:p"); err != nil {
+		select {
+		case <-held:
+		case err := <-done:
+			t.Fatalf("drain ended before the relay held a message: %v (relay received %d)", err, len(f.smtp.Messages()))
+		}
+		if _, err := outbox.Pause(sys, d.Client, key); err != nil {
 			t.Fatal(err)
 		}
 		release()
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		c := counts(t, f, "campaign:p")
+		c := counts(t, f, key)
 		sent := len(f.smtp.Messages())
 		if c["sent"] != sent || c["sent"]+c["paused"] != 300 || sent != 26 {
 			t.Fatalf("paused: counts %v, relay received %d; want 26 sent (25 + the one in flight), the rest paused", c, sent)
 		}
 		wantDrained(t, w, drained{}) // paused rows are not claimable
 
-		if n, err := outbox.Resume(sys, d.Client, "campaign:p"); err != nil || n != 300-26 {
+		if n, err := outbox.Resume(sys, d.Client, key); err != nil || n != 300-26 {
 			t.Fatalf("resume = %d, %v", n, err)
 		}
 		wantDrained(t, w, drained{sent: 300 - 26})
@@ -273,7 +284,7 @@ func TestPauseAndResumeKeepTheExactPosition(t *testing.T) {
 		if len(seen) != 300 {
 			t.Errorf("%d recipients received the newsletter, want 300", len(seen))
 		}
-		if c := counts(t, f, "campaign:p"); c["sent"] != 300 {
+		if c := counts(t, f, key); c["sent"] != 300 {
 			t.Errorf("counts = %v", c)
 		}
 	})
