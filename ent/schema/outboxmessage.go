@@ -3,7 +3,9 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
@@ -37,9 +39,17 @@ func (OutboxMessage) Fields() []ent.Field {
 		field.JSON("attachments", []mailtype.Attachment{}).Optional().Immutable().
 			Comment("Attached files, e.g. calendar invitations."),
 		field.Enum("state").
-			Values("queued", "sending", "sent", "failed", "suppressed", "cancelled").
+			Values("queued", "sending", "sent", "failed", "suppressed", "cancelled", "paused").
 			Default("queued").
-			Comment("queued → sending → sent | failed | suppressed | cancelled."),
+			Comment("queued → sending → sent | failed | suppressed | cancelled; queued ⇄ paused (a paused batch)."),
+		field.Enum("lane").Values("transactional", "bulk").Default("transactional").Immutable().
+			Comment("transactional mail is always claimed before bulk mail (newsletters)."),
+		field.String("batch_key").Optional().Nillable().MaxLen(100).Immutable().
+			Comment("The bulk send the row belongs to, e.g. campaign:<id>: paused, resumed, cancelled and counted together."),
+		field.String("body_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
+			Comment("The shared body (subject, text, HTML, headers) when the row's own are empty."),
+		field.JSON("personal", map[string]string{}).Optional().Immutable().
+			Comment("Per-recipient values substituted into the shared body's {{placeholders}}, e.g. unsubscribe_url."),
 		field.Int("attempts").Default(0).NonNegative().Comment("Delivery attempts so far."),
 		field.Time("next_attempt_at").Comment("Earliest time the worker may (re)try (UTC)."),
 		field.Time("lease_until").Optional().Nillable().
@@ -50,11 +60,27 @@ func (OutboxMessage) Fields() []ent.Field {
 	}
 }
 
+// Edges of OutboxMessage.
+func (OutboxMessage) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("body", MailBody.Type).Ref("messages").Field("body_id").Unique().Immutable(),
+	}
+}
+
 // Indexes of OutboxMessage.
 func (OutboxMessage) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("state", "next_attempt_at"),
-		index.Fields("state", "lease_until"),
+		// Partial indexes: a row is in the claim index only while queued and in the lease
+		// index only while sending, so recording a result touches one small index and a
+		// sent row (most rows, by far) costs no index space for either (ARCHITECTURE §6.12).
+		// Claims walk one lane's queued rows in next_attempt_at order.
+		index.Fields("lane", "next_attempt_at").StorageKey("outboxmessage_queued_lane_next_attempt_at").
+			Annotations(entsql.IndexWhere("state = 'queued'")),
+		index.Fields("lease_until", "lease_owner").StorageKey("outboxmessage_sending_lease").
+			Annotations(entsql.IndexWhere("state = 'sending'")),
+		// A bulk send's rows: pause, resume, cancel, counts. Not by state, so that a
+		// result does not move the row in it.
+		index.Fields("batch_key"),
 		index.Fields("recipient"),
 	}
 }

@@ -155,10 +155,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Now:           now,
 		Concurrency:   cfg.MailWorkers,
 		RatePerSecond: cfg.MailRate,
-		BackoffBase:   cfg.MailRetryBase,
-		Owner:         owner,
-		Logger:        log,
-		Metrics:       outbox.NewMetrics(a.Registry, a.DB.Client),
+		// Bulk lane: newsletters are paced separately and always claimed after
+		// transactional mail.
+		BulkRatePerSecond: cfg.MailBulkRate,
+		BackoffBase:       cfg.MailRetryBase,
+		Owner:             owner,
+		Logger:            log,
+		Metrics:           outbox.NewMetrics(a.Registry, a.DB.Client),
 	})
 	if err != nil {
 		return nil, err
@@ -234,7 +237,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.Auth.RegisterIntent("membership", a.WorkingGroups)
 	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
-		a.Outbox.DispatchJob(5 * time.Second),
+		// Every second: mail queued by another process (a bulk send started elsewhere, a
+		// CLI) waits at most that long; mail queued here is sent at once (Notify). An idle
+		// claim is two indexed lookups.
+		a.Outbox.DispatchJob(time.Second),
 		{Name: JobAuthCleanup, Interval: time.Hour, Run: func(ctx context.Context) error {
 			_, err := a.Auth.DeleteExpired(ctx)
 			return err
