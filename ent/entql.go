@@ -10,16 +10,19 @@ import (
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
@@ -27,6 +30,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 
@@ -38,7 +43,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -207,6 +212,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   consentevidence.Table,
+			Columns: consentevidence.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: consentevidence.FieldID,
+			},
+		},
+		Type: "ConsentEvidence",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			consentevidence.FieldSubscriptionID: {Type: field.TypeString, Column: consentevidence.FieldSubscriptionID},
+			consentevidence.FieldEvent:          {Type: field.TypeEnum, Column: consentevidence.FieldEvent},
+			consentevidence.FieldSource:         {Type: field.TypeEnum, Column: consentevidence.FieldSource},
+			consentevidence.FieldConsentText:    {Type: field.TypeString, Column: consentevidence.FieldConsentText},
+			consentevidence.FieldConsentVersion: {Type: field.TypeString, Column: consentevidence.FieldConsentVersion},
+			consentevidence.FieldAt:             {Type: field.TypeTime, Column: consentevidence.FieldAt},
+			consentevidence.FieldIP:             {Type: field.TypeString, Column: consentevidence.FieldIP},
+			consentevidence.FieldActorID:        {Type: field.TypeString, Column: consentevidence.FieldActorID},
+			consentevidence.FieldNote:           {Type: field.TypeString, Column: consentevidence.FieldNote},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   document.Table,
 			Columns: document.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -226,7 +253,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			document.FieldRefereeRequestID: {Type: field.TypeString, Column: document.FieldRefereeRequestID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostcentre.Table,
 			Columns: hostcentre.Columns,
@@ -255,7 +282,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostcentre.FieldAcceptingObservers:     {Type: field.TypeBool, Column: hostcentre.FieldAcceptingObservers},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostranking.Table,
 			Columns: hostranking.Columns,
@@ -274,7 +301,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostranking.FieldRank:          {Type: field.TypeInt, Column: hostranking.FieldRank},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostslot.Table,
 			Columns: hostslot.Columns,
@@ -300,7 +327,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostslot.FieldStatusReason: {Type: field.TypeString, Column: hostslot.FieldStatusReason},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -325,7 +352,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFailures:       {Type: field.TypeInt64, Column: job.FieldFailures},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlink.Table,
 			Columns: loginlink.Columns,
@@ -348,7 +375,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   mailinglist.Table,
+			Columns: mailinglist.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: mailinglist.FieldID,
+			},
+		},
+		Type: "MailingList",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			mailinglist.FieldCreatedAt:   {Type: field.TypeTime, Column: mailinglist.FieldCreatedAt},
+			mailinglist.FieldUpdatedAt:   {Type: field.TypeTime, Column: mailinglist.FieldUpdatedAt},
+			mailinglist.FieldName:        {Type: field.TypeString, Column: mailinglist.FieldName},
+			mailinglist.FieldSlug:        {Type: field.TypeString, Column: mailinglist.FieldSlug},
+			mailinglist.FieldDescription: {Type: field.TypeString, Column: mailinglist.FieldDescription},
+			mailinglist.FieldVisibility:  {Type: field.TypeEnum, Column: mailinglist.FieldVisibility},
+			mailinglist.FieldArchived:    {Type: field.TypeBool, Column: mailinglist.FieldArchived},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchoverride.Table,
 			Columns: matchoverride.Columns,
@@ -368,7 +415,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchoverride.FieldReason:        {Type: field.TypeString, Column: matchoverride.FieldReason},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchrun.Table,
 			Columns: matchrun.Columns,
@@ -402,7 +449,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchrun.FieldPlacementStart: {Type: field.TypeString, Column: matchrun.FieldPlacementStart},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
@@ -429,7 +476,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -455,7 +502,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   newslettersubscription.Table,
+			Columns: newslettersubscription.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: newslettersubscription.FieldID,
+			},
+		},
+		Type: "NewsletterSubscription",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			newslettersubscription.FieldCreatedAt:      {Type: field.TypeTime, Column: newslettersubscription.FieldCreatedAt},
+			newslettersubscription.FieldUpdatedAt:      {Type: field.TypeTime, Column: newslettersubscription.FieldUpdatedAt},
+			newslettersubscription.FieldSubscriberID:   {Type: field.TypeString, Column: newslettersubscription.FieldSubscriberID},
+			newslettersubscription.FieldListID:         {Type: field.TypeString, Column: newslettersubscription.FieldListID},
+			newslettersubscription.FieldStatus:         {Type: field.TypeEnum, Column: newslettersubscription.FieldStatus},
+			newslettersubscription.FieldConfirmedAt:    {Type: field.TypeTime, Column: newslettersubscription.FieldConfirmedAt},
+			newslettersubscription.FieldUnsubscribedAt: {Type: field.TypeTime, Column: newslettersubscription.FieldUnsubscribedAt},
+		},
+	}
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -476,7 +543,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -507,7 +574,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   placement.Table,
 			Columns: placement.Columns,
@@ -541,7 +608,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			placement.FieldEvaluation:    {Type: field.TypeString, Column: placement.FieldEvaluation},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refereerequest.Table,
 			Columns: refereerequest.Columns,
@@ -563,7 +630,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   review.Table,
 			Columns: review.Columns,
@@ -584,7 +651,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -606,7 +673,48 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   subscriber.Table,
+			Columns: subscriber.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: subscriber.FieldID,
+			},
+		},
+		Type: "Subscriber",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			subscriber.FieldCreatedAt:        {Type: field.TypeTime, Column: subscriber.FieldCreatedAt},
+			subscriber.FieldUpdatedAt:        {Type: field.TypeTime, Column: subscriber.FieldUpdatedAt},
+			subscriber.FieldEmail:            {Type: field.TypeString, Column: subscriber.FieldEmail},
+			subscriber.FieldName:             {Type: field.TypeString, Column: subscriber.FieldName},
+			subscriber.FieldUserID:           {Type: field.TypeString, Column: subscriber.FieldUserID},
+			subscriber.FieldConfirmTokenHash: {Type: field.TypeString, Column: subscriber.FieldConfirmTokenHash},
+			subscriber.FieldConfirmSentAt:    {Type: field.TypeTime, Column: subscriber.FieldConfirmSentAt},
+			subscriber.FieldConfirmExpiresAt: {Type: field.TypeTime, Column: subscriber.FieldConfirmExpiresAt},
+			subscriber.FieldConfirmUsedAt:    {Type: field.TypeTime, Column: subscriber.FieldConfirmUsedAt},
+		},
+	}
+	graph.Nodes[27] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   suppression.Table,
+			Columns: suppression.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: suppression.FieldID,
+			},
+		},
+		Type: "Suppression",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			suppression.FieldCreatedAt: {Type: field.TypeTime, Column: suppression.FieldCreatedAt},
+			suppression.FieldUpdatedAt: {Type: field.TypeTime, Column: suppression.FieldUpdatedAt},
+			suppression.FieldEmailHash: {Type: field.TypeString, Column: suppression.FieldEmailHash},
+			suppression.FieldEmail:     {Type: field.TypeString, Column: suppression.FieldEmail},
+			suppression.FieldReason:    {Type: field.TypeEnum, Column: suppression.FieldReason},
+			suppression.FieldDetail:    {Type: field.TypeString, Column: suppression.FieldDetail},
+		},
+	}
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -626,7 +734,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -863,6 +971,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 	)
 	graph.MustAddE(
+		"subscription",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   consentevidence.SubscriptionTable,
+			Columns: []string{consentevidence.SubscriptionColumn},
+			Bidi:    false,
+		},
+		"ConsentEvidence",
+		"NewsletterSubscription",
+	)
+	graph.MustAddE(
 		"application",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -983,6 +1103,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"HostCentre",
 	)
 	graph.MustAddE(
+		"subscriptions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailinglist.SubscriptionsTable,
+			Columns: []string{mailinglist.SubscriptionsColumn},
+			Bidi:    false,
+		},
+		"MailingList",
+		"NewsletterSubscription",
+	)
+	graph.MustAddE(
 		"call",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1101,6 +1233,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Membership",
 		"Organisation",
+	)
+	graph.MustAddE(
+		"subscriber",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   newslettersubscription.SubscriberTable,
+			Columns: []string{newslettersubscription.SubscriberColumn},
+			Bidi:    false,
+		},
+		"NewsletterSubscription",
+		"Subscriber",
+	)
+	graph.MustAddE(
+		"list",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   newslettersubscription.ListTable,
+			Columns: []string{newslettersubscription.ListColumn},
+			Bidi:    false,
+		},
+		"NewsletterSubscription",
+		"MailingList",
+	)
+	graph.MustAddE(
+		"consent",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   newslettersubscription.ConsentTable,
+			Columns: []string{newslettersubscription.ConsentColumn},
+			Bidi:    false,
+		},
+		"NewsletterSubscription",
+		"ConsentEvidence",
 	)
 	graph.MustAddE(
 		"host_centres",
@@ -1245,6 +1413,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Session",
 		"User",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   subscriber.UserTable,
+			Columns: []string{subscriber.UserColumn},
+			Bidi:    false,
+		},
+		"Subscriber",
+		"User",
+	)
+	graph.MustAddE(
+		"subscriptions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   subscriber.SubscriptionsTable,
+			Columns: []string{subscriber.SubscriptionsColumn},
+			Bidi:    false,
+		},
+		"Subscriber",
+		"NewsletterSubscription",
 	)
 	graph.MustAddE(
 		"applications",
@@ -2295,6 +2487,105 @@ func (f *ConflictOfInterestDeclarationFilter) WhereHasUserWith(preds ...predicat
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ConsentEvidenceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ConsentEvidenceQuery builder.
+func (_q *ConsentEvidenceQuery) Filter() *ConsentEvidenceFilter {
+	return &ConsentEvidenceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ConsentEvidenceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ConsentEvidenceMutation builder.
+func (m *ConsentEvidenceMutation) Filter() *ConsentEvidenceFilter {
+	return &ConsentEvidenceFilter{config: m.config, predicateAdder: m}
+}
+
+// ConsentEvidenceFilter provides a generic filtering capability at runtime for ConsentEvidenceQuery.
+type ConsentEvidenceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ConsentEvidenceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ConsentEvidenceFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldID))
+}
+
+// WhereSubscriptionID applies the entql string predicate on the subscription_id field.
+func (f *ConsentEvidenceFilter) WhereSubscriptionID(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldSubscriptionID))
+}
+
+// WhereEvent applies the entql string predicate on the event field.
+func (f *ConsentEvidenceFilter) WhereEvent(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldEvent))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *ConsentEvidenceFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldSource))
+}
+
+// WhereConsentText applies the entql string predicate on the consent_text field.
+func (f *ConsentEvidenceFilter) WhereConsentText(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldConsentText))
+}
+
+// WhereConsentVersion applies the entql string predicate on the consent_version field.
+func (f *ConsentEvidenceFilter) WhereConsentVersion(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldConsentVersion))
+}
+
+// WhereAt applies the entql time.Time predicate on the at field.
+func (f *ConsentEvidenceFilter) WhereAt(p entql.TimeP) {
+	f.Where(p.Field(consentevidence.FieldAt))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *ConsentEvidenceFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldIP))
+}
+
+// WhereActorID applies the entql string predicate on the actor_id field.
+func (f *ConsentEvidenceFilter) WhereActorID(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldActorID))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *ConsentEvidenceFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldNote))
+}
+
+// WhereHasSubscription applies a predicate to check if query has an edge subscription.
+func (f *ConsentEvidenceFilter) WhereHasSubscription() {
+	f.Where(entql.HasEdge("subscription"))
+}
+
+// WhereHasSubscriptionWith applies a predicate to check if query has an edge subscription with a given conditions (other predicates).
+func (f *ConsentEvidenceFilter) WhereHasSubscriptionWith(preds ...predicate.NewsletterSubscription) {
+	f.Where(entql.HasEdgeWith("subscription", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *DocumentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2323,7 +2614,7 @@ type DocumentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2431,7 +2722,7 @@ type HostCentreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostCentreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2593,7 +2884,7 @@ type HostRankingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostRankingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2705,7 +2996,7 @@ type HostSlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostSlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2838,7 +3129,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2938,7 +3229,7 @@ type LoginLinkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLinkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3000,6 +3291,95 @@ func (f *LoginLinkFilter) WhereSent(p entql.BoolP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MailingListQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MailingListQuery builder.
+func (_q *MailingListQuery) Filter() *MailingListFilter {
+	return &MailingListFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MailingListMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MailingListMutation builder.
+func (m *MailingListMutation) Filter() *MailingListFilter {
+	return &MailingListFilter{config: m.config, predicateAdder: m}
+}
+
+// MailingListFilter provides a generic filtering capability at runtime for MailingListQuery.
+type MailingListFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MailingListFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MailingListFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(mailinglist.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MailingListFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailinglist.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MailingListFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailinglist.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *MailingListFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(mailinglist.FieldName))
+}
+
+// WhereSlug applies the entql string predicate on the slug field.
+func (f *MailingListFilter) WhereSlug(p entql.StringP) {
+	f.Where(p.Field(mailinglist.FieldSlug))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *MailingListFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(mailinglist.FieldDescription))
+}
+
+// WhereVisibility applies the entql string predicate on the visibility field.
+func (f *MailingListFilter) WhereVisibility(p entql.StringP) {
+	f.Where(p.Field(mailinglist.FieldVisibility))
+}
+
+// WhereArchived applies the entql bool predicate on the archived field.
+func (f *MailingListFilter) WhereArchived(p entql.BoolP) {
+	f.Where(p.Field(mailinglist.FieldArchived))
+}
+
+// WhereHasSubscriptions applies a predicate to check if query has an edge subscriptions.
+func (f *MailingListFilter) WhereHasSubscriptions() {
+	f.Where(entql.HasEdge("subscriptions"))
+}
+
+// WhereHasSubscriptionsWith applies a predicate to check if query has an edge subscriptions with a given conditions (other predicates).
+func (f *MailingListFilter) WhereHasSubscriptionsWith(preds ...predicate.NewsletterSubscription) {
+	f.Where(entql.HasEdgeWith("subscriptions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MatchOverrideQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3028,7 +3408,7 @@ type MatchOverrideFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchOverrideFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3145,7 +3525,7 @@ type MatchRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3304,7 +3684,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3456,7 +3836,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3575,6 +3955,123 @@ func (f *MembershipFilter) WhereHasOrganisationWith(preds ...predicate.Organisat
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *NewsletterSubscriptionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NewsletterSubscriptionQuery builder.
+func (_q *NewsletterSubscriptionQuery) Filter() *NewsletterSubscriptionFilter {
+	return &NewsletterSubscriptionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NewsletterSubscriptionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NewsletterSubscriptionMutation builder.
+func (m *NewsletterSubscriptionMutation) Filter() *NewsletterSubscriptionFilter {
+	return &NewsletterSubscriptionFilter{config: m.config, predicateAdder: m}
+}
+
+// NewsletterSubscriptionFilter provides a generic filtering capability at runtime for NewsletterSubscriptionQuery.
+type NewsletterSubscriptionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NewsletterSubscriptionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *NewsletterSubscriptionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(newslettersubscription.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NewsletterSubscriptionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(newslettersubscription.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *NewsletterSubscriptionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(newslettersubscription.FieldUpdatedAt))
+}
+
+// WhereSubscriberID applies the entql string predicate on the subscriber_id field.
+func (f *NewsletterSubscriptionFilter) WhereSubscriberID(p entql.StringP) {
+	f.Where(p.Field(newslettersubscription.FieldSubscriberID))
+}
+
+// WhereListID applies the entql string predicate on the list_id field.
+func (f *NewsletterSubscriptionFilter) WhereListID(p entql.StringP) {
+	f.Where(p.Field(newslettersubscription.FieldListID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *NewsletterSubscriptionFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(newslettersubscription.FieldStatus))
+}
+
+// WhereConfirmedAt applies the entql time.Time predicate on the confirmed_at field.
+func (f *NewsletterSubscriptionFilter) WhereConfirmedAt(p entql.TimeP) {
+	f.Where(p.Field(newslettersubscription.FieldConfirmedAt))
+}
+
+// WhereUnsubscribedAt applies the entql time.Time predicate on the unsubscribed_at field.
+func (f *NewsletterSubscriptionFilter) WhereUnsubscribedAt(p entql.TimeP) {
+	f.Where(p.Field(newslettersubscription.FieldUnsubscribedAt))
+}
+
+// WhereHasSubscriber applies a predicate to check if query has an edge subscriber.
+func (f *NewsletterSubscriptionFilter) WhereHasSubscriber() {
+	f.Where(entql.HasEdge("subscriber"))
+}
+
+// WhereHasSubscriberWith applies a predicate to check if query has an edge subscriber with a given conditions (other predicates).
+func (f *NewsletterSubscriptionFilter) WhereHasSubscriberWith(preds ...predicate.Subscriber) {
+	f.Where(entql.HasEdgeWith("subscriber", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasList applies a predicate to check if query has an edge list.
+func (f *NewsletterSubscriptionFilter) WhereHasList() {
+	f.Where(entql.HasEdge("list"))
+}
+
+// WhereHasListWith applies a predicate to check if query has an edge list with a given conditions (other predicates).
+func (f *NewsletterSubscriptionFilter) WhereHasListWith(preds ...predicate.MailingList) {
+	f.Where(entql.HasEdgeWith("list", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConsent applies a predicate to check if query has an edge consent.
+func (f *NewsletterSubscriptionFilter) WhereHasConsent() {
+	f.Where(entql.HasEdge("consent"))
+}
+
+// WhereHasConsentWith applies a predicate to check if query has an edge consent with a given conditions (other predicates).
+func (f *NewsletterSubscriptionFilter) WhereHasConsentWith(preds ...predicate.ConsentEvidence) {
+	f.Where(entql.HasEdgeWith("consent", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrganisationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3603,7 +4100,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3711,7 +4208,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3841,7 +4338,7 @@ type PlacementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlacementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4056,7 +4553,7 @@ type RefereeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefereeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4169,7 +4666,7 @@ type ReviewFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4277,7 +4774,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4348,6 +4845,189 @@ func (f *SessionFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SubscriberQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SubscriberQuery builder.
+func (_q *SubscriberQuery) Filter() *SubscriberFilter {
+	return &SubscriberFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SubscriberMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SubscriberMutation builder.
+func (m *SubscriberMutation) Filter() *SubscriberFilter {
+	return &SubscriberFilter{config: m.config, predicateAdder: m}
+}
+
+// SubscriberFilter provides a generic filtering capability at runtime for SubscriberQuery.
+type SubscriberFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SubscriberFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SubscriberFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(subscriber.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SubscriberFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(subscriber.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SubscriberFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(subscriber.FieldUpdatedAt))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *SubscriberFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(subscriber.FieldEmail))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *SubscriberFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(subscriber.FieldName))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *SubscriberFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(subscriber.FieldUserID))
+}
+
+// WhereConfirmTokenHash applies the entql string predicate on the confirm_token_hash field.
+func (f *SubscriberFilter) WhereConfirmTokenHash(p entql.StringP) {
+	f.Where(p.Field(subscriber.FieldConfirmTokenHash))
+}
+
+// WhereConfirmSentAt applies the entql time.Time predicate on the confirm_sent_at field.
+func (f *SubscriberFilter) WhereConfirmSentAt(p entql.TimeP) {
+	f.Where(p.Field(subscriber.FieldConfirmSentAt))
+}
+
+// WhereConfirmExpiresAt applies the entql time.Time predicate on the confirm_expires_at field.
+func (f *SubscriberFilter) WhereConfirmExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(subscriber.FieldConfirmExpiresAt))
+}
+
+// WhereConfirmUsedAt applies the entql time.Time predicate on the confirm_used_at field.
+func (f *SubscriberFilter) WhereConfirmUsedAt(p entql.TimeP) {
+	f.Where(p.Field(subscriber.FieldConfirmUsedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *SubscriberFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *SubscriberFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSubscriptions applies a predicate to check if query has an edge subscriptions.
+func (f *SubscriberFilter) WhereHasSubscriptions() {
+	f.Where(entql.HasEdge("subscriptions"))
+}
+
+// WhereHasSubscriptionsWith applies a predicate to check if query has an edge subscriptions with a given conditions (other predicates).
+func (f *SubscriberFilter) WhereHasSubscriptionsWith(preds ...predicate.NewsletterSubscription) {
+	f.Where(entql.HasEdgeWith("subscriptions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *SuppressionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SuppressionQuery builder.
+func (_q *SuppressionQuery) Filter() *SuppressionFilter {
+	return &SuppressionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SuppressionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SuppressionMutation builder.
+func (m *SuppressionMutation) Filter() *SuppressionFilter {
+	return &SuppressionFilter{config: m.config, predicateAdder: m}
+}
+
+// SuppressionFilter provides a generic filtering capability at runtime for SuppressionQuery.
+type SuppressionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SuppressionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SuppressionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(suppression.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SuppressionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(suppression.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SuppressionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(suppression.FieldUpdatedAt))
+}
+
+// WhereEmailHash applies the entql string predicate on the email_hash field.
+func (f *SuppressionFilter) WhereEmailHash(p entql.StringP) {
+	f.Where(p.Field(suppression.FieldEmailHash))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *SuppressionFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(suppression.FieldEmail))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *SuppressionFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(suppression.FieldReason))
+}
+
+// WhereDetail applies the entql string predicate on the detail field.
+func (f *SuppressionFilter) WhereDetail(p entql.StringP) {
+	f.Where(p.Field(suppression.FieldDetail))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4376,7 +5056,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4577,7 +5257,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

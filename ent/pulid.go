@@ -12,16 +12,19 @@ import (
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
@@ -29,6 +32,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 )
@@ -42,22 +47,27 @@ var prefixMap = map[string]string{
 	"aud": auditevent.Table,
 	"cal": call.Table,
 	"coi": conflictofinterestdeclaration.Table,
+	"cev": consentevidence.Table,
 	"doc": document.Table,
 	"hcn": hostcentre.Table,
 	"hrk": hostranking.Table,
 	"slt": hostslot.Table,
 	"job": job.Table,
 	"lnk": loginlink.Table,
+	"mls": mailinglist.Table,
 	"mov": matchoverride.Table,
 	"mrn": matchrun.Table,
 	"mtg": meeting.Table,
 	"mbr": membership.Table,
+	"sbs": newslettersubscription.Table,
 	"org": organisation.Table,
 	"msg": outboxmessage.Table,
 	"plc": placement.Table,
 	"ref": refereerequest.Table,
 	"rvw": review.Table,
 	"ses": session.Table,
+	"sbr": subscriber.Table,
+	"sup": suppression.Table,
 	"usr": user.Table,
 	"wgp": workinggroup.Table,
 }

@@ -27,6 +27,9 @@ type Call func(*sql.Selector)
 // ConflictOfInterestDeclaration is the predicate function for conflictofinterestdeclaration builders.
 type ConflictOfInterestDeclaration func(*sql.Selector)
 
+// ConsentEvidence is the predicate function for consentevidence builders.
+type ConsentEvidence func(*sql.Selector)
+
 // Document is the predicate function for document builders.
 type Document func(*sql.Selector)
 
@@ -45,6 +48,9 @@ type Job func(*sql.Selector)
 // LoginLink is the predicate function for loginlink builders.
 type LoginLink func(*sql.Selector)
 
+// MailingList is the predicate function for mailinglist builders.
+type MailingList func(*sql.Selector)
+
 // MatchOverride is the predicate function for matchoverride builders.
 type MatchOverride func(*sql.Selector)
 
@@ -56,6 +62,9 @@ type Meeting func(*sql.Selector)
 
 // Membership is the predicate function for membership builders.
 type Membership func(*sql.Selector)
+
+// NewsletterSubscription is the predicate function for newslettersubscription builders.
+type NewsletterSubscription func(*sql.Selector)
 
 // Organisation is the predicate function for organisation builders.
 type Organisation func(*sql.Selector)
@@ -74,6 +83,12 @@ type Review func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
+
+// Subscriber is the predicate function for subscriber builders.
+type Subscriber func(*sql.Selector)
+
+// Suppression is the predicate function for suppression builders.
+type Suppression func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
