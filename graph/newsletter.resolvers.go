@@ -7,85 +7,152 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
+
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/newsletter"
 )
 
 // ConfirmedCount is the resolver for the confirmedCount field.
 func (r *mailingListResolver) ConfirmedCount(ctx context.Context, obj *ent.MailingList) (*int, error) {
-	panic(fmt.Errorf("not implemented: ConfirmedCount - confirmedCount"))
+	return r.Newsletter.ConfirmedCount(ctx, obj.ID)
 }
 
 // Subscribe is the resolver for the subscribe field.
 func (r *mutationResolver) Subscribe(ctx context.Context, input model.SubscribeInput) (*model.SubscribePayload, error) {
-	panic(fmt.Errorf("not implemented: Subscribe - subscribe"))
+	msg, err := r.Newsletter.Subscribe(ctx, txClient(ctx), newsletter.SubscribeInput{
+		Email: input.Email, Name: deref(input.Name), Lists: input.Lists, Source: newsletter.SourceAPI, IP: audit.RequestFrom(ctx).IP,
+	})
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.SubscribePayload{UserErrors: ue}
+	if len(ue) == 0 {
+		out.Message = &msg
+	}
+	return out, nil
 }
 
 // ConfirmSubscription is the resolver for the confirmSubscription field.
 func (r *mutationResolver) ConfirmSubscription(ctx context.Context, input model.ConfirmSubscriptionInput) (*model.ConfirmSubscriptionPayload, error) {
-	panic(fmt.Errorf("not implemented: ConfirmSubscription - confirmSubscription"))
+	lists, err := r.Newsletter.Confirm(ctx, txClient(ctx), input.Token, audit.RequestFrom(ctx).IP)
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.ConfirmSubscriptionPayload{UserErrors: ue}
+	if len(ue) == 0 {
+		out.Lists = append([]string{}, lists...)
+	}
+	return out, nil
 }
 
 // UpdateMySubscriptions is the resolver for the updateMySubscriptions field.
 func (r *mutationResolver) UpdateMySubscriptions(ctx context.Context, input model.UpdateMySubscriptionsInput) (*model.MySubscriptionsPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateMySubscriptions - updateMySubscriptions"))
+	sub, err := r.Newsletter.UpdateMySubscriptions(ctx, txClient(ctx), input.Subscribe, input.Unsubscribe)
+	sub, ue, err := split(sub, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MySubscriptionsPayload{Subscriber: sub, UserErrors: ue}, nil
 }
 
 // CreateMailingList is the resolver for the createMailingList field.
 func (r *mutationResolver) CreateMailingList(ctx context.Context, input model.CreateMailingListInput) (*model.MailingListPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateMailingList - createMailingList"))
+	l, err := r.Newsletter.CreateList(ctx, txClient(ctx), newsletter.ListInput{
+		Name: &input.Name, Slug: &input.Slug, Description: input.Description, Visibility: input.Visibility,
+	})
+	l, ue, err := split(l, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MailingListPayload{List: l, UserErrors: ue}, nil
 }
 
 // UpdateMailingList is the resolver for the updateMailingList field.
 func (r *mutationResolver) UpdateMailingList(ctx context.Context, input model.UpdateMailingListInput) (*model.MailingListPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateMailingList - updateMailingList"))
+	l, err := r.Newsletter.UpdateList(ctx, txClient(ctx), input.ID, newsletter.ListInput{
+		Name: input.Name, Description: input.Description, Visibility: input.Visibility, Archived: input.Archived,
+	})
+	l, ue, err := split(l, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MailingListPayload{List: l, UserErrors: ue}, nil
 }
 
 // ImportSubscribers is the resolver for the importSubscribers field.
 func (r *mutationResolver) ImportSubscribers(ctx context.Context, input model.ImportSubscribersInput) (*model.ImportSubscribersPayload, error) {
-	panic(fmt.Errorf("not implemented: ImportSubscribers - importSubscribers"))
+	res, err := r.Newsletter.Import(ctx, txClient(ctx), newsletter.ImportInput{
+		ListID: input.ListID, CSV: input.CSV, Attest: input.AttestConsent != nil && *input.AttestConsent, Reason: deref(input.AttestReason),
+	})
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ImportSubscribersPayload{Imported: res.Imported, Skipped: res.Skipped, UserErrors: ue}, nil
 }
 
 // SuppressAddress is the resolver for the suppressAddress field.
 func (r *mutationResolver) SuppressAddress(ctx context.Context, input model.SuppressAddressInput) (*model.SuppressionPayload, error) {
-	panic(fmt.Errorf("not implemented: SuppressAddress - suppressAddress"))
+	row, err := r.Newsletter.SuppressAddress(ctx, txClient(ctx), input.Email, deref(input.Detail))
+	row, ue, err := split(row, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SuppressionPayload{Suppression: row, UserErrors: ue}, nil
 }
 
 // EraseSubscriber is the resolver for the eraseSubscriber field.
 func (r *mutationResolver) EraseSubscriber(ctx context.Context, input model.EraseSubscriberInput) (*model.EraseSubscriberPayload, error) {
-	panic(fmt.Errorf("not implemented: EraseSubscriber - eraseSubscriber"))
+	existed, err := r.Newsletter.Erase(ctx, txClient(ctx), input.Email)
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.EraseSubscriberPayload{Erased: existed, UserErrors: ue}, nil
 }
 
 // MailingLists is the resolver for the mailingLists field.
 func (r *queryResolver) MailingLists(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MailingListOrder) (*ent.MailingListConnection, error) {
-	panic(fmt.Errorf("not implemented: MailingLists - mailingLists"))
+	return r.Newsletter.Lists(ctx, newsletter.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }
 
 // Subscribers is the resolver for the subscribers field.
 func (r *queryResolver) Subscribers(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SubscriberOrder, filter *model.SubscriberFilters) (*ent.SubscriberConnection, error) {
-	panic(fmt.Errorf("not implemented: Subscribers - subscribers"))
+	var f newsletter.SubscriberFilter
+	if filter != nil {
+		f = newsletter.SubscriberFilter{ListID: filter.ListID, Status: filter.Status, Search: filter.Search}
+	}
+	return r.Newsletter.Subscribers(ctx, f, newsletter.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }
 
 // Suppressions is the resolver for the suppressions field.
 func (r *queryResolver) Suppressions(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SuppressionOrder, filter *model.SuppressionFilters) (*ent.SuppressionConnection, error) {
-	panic(fmt.Errorf("not implemented: Suppressions - suppressions"))
+	var reason *newsletter.Reason
+	if filter != nil {
+		reason = filter.Reason
+	}
+	return r.Newsletter.Suppressions(ctx, reason, newsletter.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }
 
 // SubscribersCSV is the resolver for the subscribersCsv field.
 func (r *queryResolver) SubscribersCSV(ctx context.Context, listID pulid.ID) (string, error) {
-	panic(fmt.Errorf("not implemented: SubscribersCSV - subscribersCsv"))
+	return r.Newsletter.ExportCSV(ctx, listID)
 }
 
 // MySubscriber is the resolver for the mySubscriber field.
 func (r *queryResolver) MySubscriber(ctx context.Context) (*ent.Subscriber, error) {
-	panic(fmt.Errorf("not implemented: MySubscriber - mySubscriber"))
+	return r.Newsletter.MySubscriber(ctx)
 }
 
 // Subscriptions is the resolver for the subscriptions field.
 func (r *subscriberResolver) Subscriptions(ctx context.Context, obj *ent.Subscriber) ([]*ent.NewsletterSubscription, error) {
-	panic(fmt.Errorf("not implemented: Subscriptions - subscriptions"))
+	return obj.QuerySubscriptions().Order(ent.Asc(newslettersubscription.FieldCreatedAt)).Limit(200).All(ctx)
 }
