@@ -50,11 +50,11 @@ func (Suppression) Annotations() []schema.Annotation {
 }
 
 // Policy of Suppression: staff and the system (the unsubscribe link, webhook and send-time
-// checks); a signed-in person only suppresses their own address as unsubscribed (leaving
+// checks); a signed-in person reads their own address's row, and only suppresses their own address as unsubscribed (leaving
 // every list) and lifts that (access.AllowOwnUnsubscribedSuppression).
 func (Suppression) Policy() ent.Policy {
 	return access.Policy(
-		access.Query(access.AllowSystem, access.AllowStaff),
+		access.Query(access.AllowSystem, access.AllowStaff, access.FilterOwnSuppression),
 		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowOwnUnsubscribedSuppression),
 	)
 }

@@ -137,6 +137,17 @@ var DenyUpdate = privacy.MutationRuleFunc(func(_ context.Context, m ent.Mutation
 	return privacy.Skip
 })
 
+// FilterOwnSuppression narrows Suppression reads to the signed-in person's own address
+// (their own data: whether and why their address is suppressed); anonymous viewers none.
+var FilterOwnSuppression = queryRule(func(ctx context.Context, q ent.Query) error {
+	return filterOrNothing(ctx, q, func(v viewer.Viewer) entql.P {
+		if v.Email == "" {
+			return nothing
+		}
+		return entql.FieldEQ("email", v.Email)
+	})
+})
+
 // AllowOwnUnsubscribedSuppression lets a signed-in person suppress their own address as
 // unsubscribed from everything (leaving their last list) and lift that suppression
 // (joining a list again); other reasons (bounces, complaints, staff, erasure) are not theirs.
