@@ -154,5 +154,5 @@ func (r *queryResolver) MySubscriber(ctx context.Context) (*ent.Subscriber, erro
 
 // Subscriptions is the resolver for the subscriptions field.
 func (r *subscriberResolver) Subscriptions(ctx context.Context, obj *ent.Subscriber) ([]*ent.NewsletterSubscription, error) {
-	return obj.QuerySubscriptions().Order(ent.Asc(newslettersubscription.FieldCreatedAt)).Limit(200).All(ctx)
+	return obj.QuerySubscriptions().Order(ent.Asc(newslettersubscription.FieldCreatedAt)).Limit(100).All(ctx)
 }
