@@ -23,7 +23,7 @@ const (
 	mySubQ      = `{ mySubscriber { id email subscriptions { status list { slug } consent { event source consentVersion ip } } } }`
 )
 
-var confirmLinkRE = regexp.MustCompile(`https?://\S+/newsletter/confirm\?t=(nc_[A-Za-z0-9_-]+)`)
+var confirmLinkRE = regexp.MustCompile(`https?://\S+/newsletter/confirm\?token=(nc_[A-Za-z0-9_-]+)`)
 
 // noRedirect is an HTTP client that shows redirects instead of following them, with no cookie jar.
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -128,7 +128,7 @@ func TestNewsletterEndToEnd(t *testing.T) {
 		}
 
 		// GET shows the button and confirms nothing; the POST confirms.
-		req, _ := http.NewRequest(http.MethodGet, base+"/newsletter/confirm?t="+token, nil)
+		req, _ := http.NewRequest(http.MethodGet, base+"/newsletter/confirm?token="+token, nil)
 		if code, page := httpDo(t, req); code != http.StatusOK || !strings.Contains(page, "Confirm my subscription") || !strings.Contains(page, "Quarterly newsletter") {
 			t.Fatalf("confirm page: %d %s", code, page)
 		}
@@ -147,7 +147,7 @@ func TestNewsletterEndToEnd(t *testing.T) {
 		if my.MySubscriber == nil || my.MySubscriber.Subscriptions[0].Status != "UNCONFIRMED" {
 			t.Fatalf("before confirming: %+v", my.MySubscriber)
 		}
-		if code, page := postForm(t, base+"/newsletter/confirm", url.Values{"t": {token}}, nil); code != http.StatusOK || !strings.Contains(page, "confirmed") {
+		if code, page := postForm(t, base+"/newsletter/confirm", url.Values{"token": {token}}, nil); code != http.StatusOK || !strings.Contains(page, "confirmed") {
 			t.Fatalf("confirm POST: %d %s", code, page)
 		}
 		var again struct {

@@ -38,7 +38,7 @@ func subscribe(s *testkit.Services, email, name string, lists ...string) error {
 	})
 }
 
-var confirmRE = regexp.MustCompile(`/newsletter/confirm\?t=(nc_[A-Za-z0-9_-]+)`)
+var confirmRE = regexp.MustCompile(`/newsletter/confirm\?token=(nc_[A-Za-z0-9_-]+)`)
 
 // confirmTokens returns the confirmation secrets emailed to addr, oldest first.
 func confirmTokens(t *testing.T, s *testkit.Services, addr string) []string {

@@ -122,7 +122,7 @@ const (
 
 // confirmURL is the confirmation page of secret.
 func (s *Service) confirmURL(secret string) string {
-	return s.base() + ConfirmPath + "?t=" + url.QueryEscape(secret)
+	return s.base() + ConfirmPath + "?token=" + url.QueryEscape(secret)
 }
 
 // Token is the unsubscribe token of a subscriber, for one list or (list "") for every

@@ -27,7 +27,7 @@ var common = notify.Common{
 var fixtures = map[string]any{
 	"newsletter_confirm": notify.NewsletterConfirmData{
 		Name: "Ana Novak", Email: "ana.novak@fnol.example", Lists: []string{"Quarterly newsletter", "Policy statements"},
-		URL:       "https://coalition.example.org/newsletter/confirm?t=nc_4f9c2a7e1b3d5f60",
+		URL:       "https://coalition.example.org/newsletter/confirm?token=nc_4f9c2a7e1b3d5f60",
 		ValidDays: 7,
 	},
 	"login_link": notify.LoginLinkData{

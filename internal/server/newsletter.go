@@ -33,7 +33,7 @@ import (
 // is a page (200 thanks, 400 bad input, 429 rate limited), the same whether or not the
 // address is known.
 //
-// GET /newsletter/confirm?t=nc_… shows what the link confirms and a button; only the
+// GET /newsletter/confirm?token=nc_… shows what the link confirms and a button; only the
 // POST (from this page: origin-checked) confirms, so mail scanners cannot use it up.
 //
 // GET /newsletter/unsubscribe?t=… shows one button (and the lists to keep, for a token
@@ -122,7 +122,7 @@ func (p *pages) newsletterSubscribe(w http.ResponseWriter, r *http.Request) {
 
 func (p *pages) newsletterConfirmForm(w http.ResponseWriter, r *http.Request) {
 	d := p.newsletterData()
-	d.Title, d.Action, d.Token = "Confirm your subscription", newsletter.ConfirmPath, strings.TrimSpace(r.URL.Query().Get("t"))
+	d.Title, d.Action, d.Token = "Confirm your subscription", newsletter.ConfirmPath, strings.TrimSpace(r.URL.Query().Get("token"))
 	v, err := p.cfg.Newsletter.DescribeConfirmation(r.Context(), d.Token)
 	if err != nil {
 		p.newsletterFail(w, r, d, err)
@@ -154,7 +154,7 @@ func (p *pages) newsletterConfirm(w http.ResponseWriter, r *http.Request) {
 	var lists []string
 	err := db.InTx(r.Context(), p.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
 		var err error
-		lists, err = p.cfg.Newsletter.Confirm(ctx, tx, r.PostForm.Get("t"), audit.RequestFrom(ctx).IP)
+		lists, err = p.cfg.Newsletter.Confirm(ctx, tx, r.PostForm.Get("token"), audit.RequestFrom(ctx).IP)
 		return err
 	})
 	if ue, ok := apperr.AsUserErrors(err); ok {
