@@ -41,7 +41,7 @@ func (r *mutationResolver) Subscribe(ctx context.Context, input model.SubscribeI
 
 // ConfirmSubscription is the resolver for the confirmSubscription field.
 func (r *mutationResolver) ConfirmSubscription(ctx context.Context, input model.ConfirmSubscriptionInput) (*model.ConfirmSubscriptionPayload, error) {
-	lists, err := r.Newsletter.Confirm(ctx, txClient(ctx), input.Token, audit.RequestFrom(ctx).IP)
+	lists, err := r.Newsletter.Confirm(ctx, txClient(ctx), input.Token, audit.RequestFrom(ctx).IP, newsletter.SourceAPI)
 	ue, err := userErrors(err)
 	if err != nil {
 		return nil, err
@@ -154,5 +154,5 @@ func (r *queryResolver) MySubscriber(ctx context.Context) (*ent.Subscriber, erro
 
 // Subscriptions is the resolver for the subscriptions field.
 func (r *subscriberResolver) Subscriptions(ctx context.Context, obj *ent.Subscriber) ([]*ent.NewsletterSubscription, error) {
-	return obj.QuerySubscriptions().Order(ent.Asc(newslettersubscription.FieldCreatedAt)).Limit(100).All(ctx)
+	return obj.QuerySubscriptions().Order(ent.Asc(newslettersubscription.FieldCreatedAt)).Limit(50).All(ctx)
 }

@@ -63,7 +63,7 @@ func confirm(s *testkit.Services, token string) ([]string, error) {
 	var lists []string
 	err := s.Do(s.Anonymous(), func(ctx context.Context, tx *ent.Client) error {
 		var err error
-		lists, err = s.Newsletter.Confirm(ctx, tx, token, "198.51.100.4")
+		lists, err = s.Newsletter.Confirm(ctx, tx, token, "198.51.100.4", newsletter.SourceForm)
 		return err
 	})
 	return lists, err

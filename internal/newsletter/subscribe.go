@@ -269,8 +269,9 @@ func (s *Service) confirmSubscriber(ctx context.Context, tx *ent.Client, secret 
 // Confirm uses a confirmation link: it confirms every subscription of its address waiting
 // for confirmation (CONFIRMATION evidence with time and client address), lifts a
 // suppression for having left every list, and returns the lists' names. The link works
-// once (a conditional update claims it). Like Subscribe, it writes as the system.
-func (s *Service) Confirm(ctx context.Context, tx *ent.Client, secret, ip string) ([]string, error) {
+// once (a conditional update claims it). source is where it was confirmed (FORM: the
+// page; API: the mutation). Like Subscribe, it writes as the system.
+func (s *Service) Confirm(ctx context.Context, tx *ent.Client, secret, ip string, source Source) ([]string, error) {
 	sys := viewer.NewSystemContext(ctx)
 	now := s.now()
 	sub, err := s.confirmSubscriber(sys, tx, secret)
@@ -302,7 +303,7 @@ func (s *Service) Confirm(ctx context.Context, tx *ent.Client, secret, ip string
 			}
 			return nil, fmt.Errorf("confirm subscription: %w", err)
 		}
-		if err := s.evidence(sys, tx, r.ID, consentevidence.EventCONFIRMATION, SourceForm, ip, "", "", now); err != nil {
+		if err := s.evidence(sys, tx, r.ID, consentevidence.EventCONFIRMATION, source, ip, "", "", now); err != nil {
 			return nil, err
 		}
 		names = append(names, r.Edges.List.Name)

@@ -154,7 +154,7 @@ func (p *pages) newsletterConfirm(w http.ResponseWriter, r *http.Request) {
 	var lists []string
 	err := db.InTx(r.Context(), p.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
 		var err error
-		lists, err = p.cfg.Newsletter.Confirm(ctx, tx, r.PostForm.Get("token"), audit.RequestFrom(ctx).IP)
+		lists, err = p.cfg.Newsletter.Confirm(ctx, tx, r.PostForm.Get("token"), audit.RequestFrom(ctx).IP, newsletter.SourceForm)
 		return err
 	})
 	if ue, ok := apperr.AsUserErrors(err); ok {
