@@ -236,7 +236,9 @@ func TestNewsletterEndToEnd(t *testing.T) {
 		}
 		var sup struct {
 			Suppressions struct {
-				Edges []struct{ Node struct{ Email, Reason string } }
+				Edges []struct {
+					Node struct{ Email, Reason string }
+				}
 			}
 		}
 		a.staff.MustDo(`{ suppressions(first: 10) { edges { node { email reason } } } }`, nil, &sup)

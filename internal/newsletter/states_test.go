@@ -12,10 +12,10 @@ import (
 func TestNext(t *testing.T) {
 	const refused = "INVALID_STATE"
 	want := map[newsletter.Status]map[newsletter.Event]string{
-		newsletter.None:   {newsletter.Signup: "UNCONFIRMED", newsletter.Confirm: refused, newsletter.Join: "CONFIRMED", newsletter.Unsubscribe: refused},
-		"UNCONFIRMED":     {newsletter.Signup: "UNCONFIRMED", newsletter.Confirm: "CONFIRMED", newsletter.Join: "CONFIRMED", newsletter.Unsubscribe: "UNSUBSCRIBED"},
-		"CONFIRMED":       {newsletter.Signup: "CONFIRMED", newsletter.Confirm: "CONFIRMED", newsletter.Join: "CONFIRMED", newsletter.Unsubscribe: "UNSUBSCRIBED"},
-		"UNSUBSCRIBED":    {newsletter.Signup: "UNCONFIRMED", newsletter.Confirm: refused, newsletter.Join: "CONFIRMED", newsletter.Unsubscribe: "UNSUBSCRIBED"},
+		newsletter.None: {newsletter.Signup: "UNCONFIRMED", newsletter.Confirm: refused, newsletter.Join: "CONFIRMED", newsletter.Unsubscribe: refused},
+		"UNCONFIRMED":   {newsletter.Signup: "UNCONFIRMED", newsletter.Confirm: "CONFIRMED", newsletter.Join: "CONFIRMED", newsletter.Unsubscribe: "UNSUBSCRIBED"},
+		"CONFIRMED":     {newsletter.Signup: "CONFIRMED", newsletter.Confirm: "CONFIRMED", newsletter.Join: "CONFIRMED", newsletter.Unsubscribe: "UNSUBSCRIBED"},
+		"UNSUBSCRIBED":  {newsletter.Signup: "UNCONFIRMED", newsletter.Confirm: refused, newsletter.Join: "CONFIRMED", newsletter.Unsubscribe: "UNSUBSCRIBED"},
 	}
 	for _, from := range newsletter.Statuses {
 		row, ok := want[from]
