@@ -208,3 +208,11 @@ func placementPayload(p *ent.Placement, err error) (*model.PlacementPayload, err
 	}
 	return &model.PlacementPayload{Placement: p, UserErrors: ue}, nil
 }
+
+// deref is *p, or "" for nil.
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

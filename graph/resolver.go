@@ -10,6 +10,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/matchrun"
+	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
 )
@@ -28,5 +29,7 @@ type Resolver struct {
 	Matches *matchrun.Service
 	// Placements runs the placements' lifecycle.
 	Placements *placement.Service
+	// Newsletter owns mailing lists, subscribers and suppression.
+	Newsletter *newsletter.Service
 	Now        func() time.Time
 }

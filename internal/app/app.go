@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +31,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/jobs"
 	cmail "github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/matchrun"
+	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/outbox"
 	"github.com/gocart-coalition/coalition/internal/placement"
@@ -66,11 +70,13 @@ type App struct {
 	MatchRuns *matchrun.Service
 	// Placement runs the placements' lifecycle once a match is published.
 	Placement *placement.Service
-	Notifier  *notify.Notifier
-	Outbox    *outbox.Worker
-	Jobs      *jobs.Runner
-	Handler   http.Handler
-	Registry  *prometheus.Registry
+	// Newsletter owns the mailing lists, subscribers and suppression.
+	Newsletter *newsletter.Service
+	Notifier   *notify.Notifier
+	Outbox     *outbox.Worker
+	Jobs       *jobs.Runner
+	Handler    http.Handler
+	Registry   *prometheus.Registry
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -234,6 +240,17 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	// Emails carry sign-in links that also do what the email asks: answer an invitation
 	// (membership.*), accept, decline or confirm a placement (placement.*).
+	key, err := newsletterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Newsletter, err = newsletter.New(newsletter.Config{
+		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
+		PublicURL: cfg.PublicURL, Key: key, WebhookSecret: cfg.NewsletterWebhookSecret, ConsentText: cfg.NewsletterConsentText,
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.Auth.RegisterIntent("membership", a.WorkingGroups)
 	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
@@ -286,6 +303,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Programme:      a.Programme,
 		MatchRuns:      a.MatchRuns,
 		Placement:      a.Placement,
+		Newsletter:     a.Newsletter,
+		FormOrigins:    cfg.NewsletterFormOrigins,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Now:            now,
 		Logger:         log,
@@ -406,4 +425,41 @@ func (a *App) Close() error {
 	}
 	a.closed = true
 	return a.DB.Close()
+}
+
+// newsletterKey is the key that signs unsubscribe links: COALITION_NEWSLETTER_KEY, or a
+// random one kept in DATA_DIR/newsletter.key (made on first start, mode 0600), so links
+// keep working across restarts of a single-host deployment. Several processes must share
+// one key: set the variable.
+func newsletterKey(cfg config.Config) ([]byte, error) {
+	if cfg.NewsletterKey != "" {
+		return []byte(cfg.NewsletterKey), nil
+	}
+	path := cfg.NewsletterKeyFile()
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("newsletter key: %w", err)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	key := []byte(hex.EncodeToString(b))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// Another process made it meanwhile: use theirs.
+		if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+			return b, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("newsletter key: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(key); err != nil {
+		return nil, fmt.Errorf("newsletter key: %w", err)
+	}
+	return key, nil
 }

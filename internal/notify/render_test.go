@@ -28,6 +28,11 @@ var fixtures = map[string]any{
 	"review_committee": notify.ReviewCommitteeData{
 		Name: "Ana Novak", CallTitle: "Observership pilot, Q1 2027", Assigned: 3, Total: 5,
 	},
+	"newsletter_confirm": notify.NewsletterConfirmData{
+		Name: "Ana Novak", Email: "ana.novak@fnol.example", Lists: []string{"Quarterly newsletter", "Policy statements"},
+		URL:       "https://coalition.example.org/newsletter/confirm?token=nc_4f9c2a7e1b3d5f60",
+		ValidDays: 7,
+	},
 	"login_link": notify.LoginLinkData{
 		Email:        "ana.novak@fnol.example",
 		URL:          "https://coalition.example.org/signin?token=lt_4f9c2a7e1b3d5f60",

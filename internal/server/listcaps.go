@@ -47,6 +47,8 @@ var ListCaps = map[string]int{
 	"MatchRun.overrides":                      1000,
 	"MatchRun.unmatched":                      2000,
 	"MatchStats.rankReceived":                 10, // max_preferences ≤ 10
+	"NewsletterSubscription.consent":          10, // a few records per signup
+	"Subscriber.subscriptions":                50, // one per list
 	"Meeting.attendees":                       500,
 	"Organisation.hostCentres":                50,
 	"Query.compareMatchRuns":                  2000,

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gocart-coalition/coalition/graph"
+	"github.com/gocart-coalition/coalition/internal/newsletter"
 )
 
 // routes declares every route of the service in one place.
@@ -19,7 +20,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	gqlCfg.Suggestions = s.cfg.Introspection
 	gqlCfg.MaxUploadBytes = s.cfg.MaxUploadBytes
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
-		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Now: s.cfg.Now,
+		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Newsletter: s.cfg.Newsletter, Now: s.cfg.Now,
 	}})
 	h := NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger)
 	h.AroundOperations(graph.WithBatches) // per-row fields load for a whole list at once
@@ -34,6 +35,12 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.HandleFunc("POST /signin", p.signinRedeem)
 	mux.HandleFunc("GET "+refereePath, p.refereeForm)
 	mux.HandleFunc("POST "+refereePath, p.refereeUpload)
+	mux.HandleFunc("POST "+newsletter.SubscribePath, p.newsletterSubscribe)
+	mux.HandleFunc("GET "+newsletter.ConfirmPath, p.newsletterConfirmForm)
+	mux.HandleFunc("POST "+newsletter.ConfirmPath, p.newsletterConfirm)
+	mux.HandleFunc("GET "+newsletter.UnsubscribePath, p.newsletterUnsubscribeForm)
+	mux.HandleFunc("POST "+newsletter.UnsubscribePath, p.newsletterUnsubscribe)
+	mux.HandleFunc("POST "+newsletter.WebhookPath, p.newsletterWebhook)
 	if s.cfg.GraphiQL {
 		mux.HandleFunc("GET /graphiql", p.graphiql)
 		mux.HandleFunc("GET "+graphiqlAssetsPath+"{name}", graphiqlAssetHandler(p.assets))
