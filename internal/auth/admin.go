@@ -15,6 +15,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/secret"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -235,12 +236,12 @@ func (s *Service) CreateAPIToken(ctx context.Context, tx *ent.Client, in CreateA
 	if err := errs.Err(); err != nil {
 		return nil, "", err
 	}
-	secret := newSecret(tokenPrefix)
+	bearer := secret.New(tokenPrefix)
 	c := tx.ApiToken.Create().
 		SetUserID(u.ID).
 		SetName(name).
-		SetTokenHash(hashSecret(secret)).
-		SetHint(secret[:len(tokenPrefix)+6]).
+		SetTokenHash(secret.Hash(bearer)).
+		SetHint(bearer[:len(tokenPrefix)+6]).
 		SetScopes(scopes).
 		SetCreatedByID(pulid.ID(viewer.FromContext(ctx).UserID))
 	if in.ExpiresAt != nil {
@@ -250,7 +251,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, tx *ent.Client, in CreateA
 	if err != nil {
 		return nil, "", fmt.Errorf("create api token: %w", err)
 	}
-	return tok, secret, nil
+	return tok, bearer, nil
 }
 
 // RevokeAPIToken revokes a token; revoking a revoked token changes nothing.

@@ -1,4 +1,4 @@
-package groups
+package directory
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -87,7 +88,7 @@ func (p profile) apply(ch HostCentreProfile, creating bool) (profile, apperr.Use
 	}
 	required(ch.Name != nil, "name", "Enter the name of the centre.")
 	if ch.Name != nil {
-		p.name = checkName(&errs, *ch.Name, check.Path("name"))
+		p.name = check.Name(&errs, *ch.Name, check.Path("name"))
 	}
 	required(ch.City != nil, "city", "Enter the city.")
 	if ch.City != nil {
@@ -209,7 +210,7 @@ func (p profile) write(m *ent.HostCentreMutation, old *profile) {
 // NOT_FOUND for an unknown organisation, INVALID when it is not a HOSPITAL, and the profile
 // rules (see UpdateHostCentre).
 func (d *Directory) CreateHostCentre(ctx context.Context, tx *ent.Client, in CreateHostCentreInput) (*ent.HostCentre, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageDirectory, "manage the directory"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
@@ -299,7 +300,7 @@ func loadCentre(ctx context.Context, tx *ent.Client, id pulid.ID, field string) 
 // NOT_FOUND for an unknown centre or user, INVALID_STATE when the user does not hold
 // HOST_COORDINATOR or is disabled. Adding a coordinator twice changes nothing.
 func (d *Directory) AddHostCoordinator(ctx context.Context, tx *ent.Client, centreID, userID pulid.ID) (*ent.HostCentre, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageDirectory, "manage the directory"); err != nil {
 		return nil, err
 	}
 	c, u, errs, err := loadCentreAndUser(ctx, tx, centreID, userID)
@@ -332,7 +333,7 @@ func (d *Directory) AddHostCoordinator(ctx context.Context, tx *ent.Client, cent
 // errors: NOT_FOUND for an unknown centre or user, or a user who is not a coordinator of
 // the centre.
 func (d *Directory) RemoveHostCoordinator(ctx context.Context, tx *ent.Client, centreID, userID pulid.ID) (*ent.HostCentre, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageDirectory, "manage the directory"); err != nil {
 		return nil, err
 	}
 	c, u, errs, err := loadCentreAndUser(ctx, tx, centreID, userID)
@@ -401,7 +402,7 @@ type HostCentreFilter struct {
 
 // HostCentres returns a page of host-centre profiles as the viewer may see them, by name
 // unless order says otherwise. A malformed filter is BAD_REQUEST.
-func (d *Directory) HostCentres(ctx context.Context, f HostCentreFilter, p Page, order *ent.HostCentreOrder) (*ent.HostCentreConnection, error) {
+func (d *Directory) HostCentres(ctx context.Context, f HostCentreFilter, p db.Page, order *ent.HostCentreOrder) (*ent.HostCentreConnection, error) {
 	q := d.cfg.Client.HostCentre.Query()
 	if f.Country != nil {
 		if err := filterCountry(*f.Country); err != nil {
@@ -432,7 +433,7 @@ func (d *Directory) HostCentres(ctx context.Context, f HostCentreFilter, p Page,
 		q.Where(hostcentre.Paediatric(*f.Paediatric))
 	}
 	if f.Search != nil {
-		s, err := filterSearch(*f.Search)
+		s, err := check.Search(*f.Search)
 		if err != nil {
 			return nil, err
 		}

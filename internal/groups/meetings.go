@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/calendar"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/markdown"
 	"github.com/gocart-coalition/coalition/internal/notify"
@@ -503,7 +504,7 @@ type MeetingFilter struct {
 
 // MeetingsPage returns a page of the meetings the viewer may see (the privacy policy
 // decides which; filters only narrow that set), by start unless order says otherwise.
-func (s *WorkingGroups) MeetingsPage(ctx context.Context, f MeetingFilter, p Page, order *ent.MeetingOrder) (*ent.MeetingConnection, error) {
+func (s *WorkingGroups) MeetingsPage(ctx context.Context, f MeetingFilter, p db.Page, order *ent.MeetingOrder) (*ent.MeetingConnection, error) {
 	q := s.cfg.Client.Meeting.Query()
 	if f.GroupID != nil {
 		q.Where(meeting.GroupID(*f.GroupID))

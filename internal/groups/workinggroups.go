@@ -20,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/mail"
+	"github.com/gocart-coalition/coalition/internal/markdown"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -123,7 +124,7 @@ func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, 
 		return nil, err
 	}
 	var errs apperr.UserErrors
-	name := checkName(&errs, in.Name, check.Path("name"))
+	name := check.Name(&errs, in.Name, check.Path("name"))
 	if workinggroup.WorkPackageValidator(in.WorkPackage) != nil {
 		errs.Add(apperr.CodeInvalid, "Choose the work package.", check.Path("workPackage")...)
 	}
@@ -132,7 +133,7 @@ func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, 
 	}
 	purpose := ""
 	if in.Purpose != nil {
-		purpose = check.Text(&errs, *in.Purpose, maxDescriptionLen, "The purpose", check.Path("purpose"))
+		purpose = check.Text(&errs, *in.Purpose, markdown.MaxLen, "The purpose", check.Path("purpose"))
 	}
 	if len(errs) == 0 {
 		if err := checkGroupNameFree(ctx, tx, &errs, name, ""); err != nil {
@@ -146,7 +147,7 @@ func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, 
 		SetName(name).SetWorkPackage(in.WorkPackage).SetPurpose(purpose).SetVisibility(in.Visibility).
 		Save(ctx)
 	if err != nil {
-		return nil, conflict(err, "a working group with this name already exists", "create working group")
+		return nil, db.Conflict(err, "a working group with this name already exists", "create working group")
 	}
 	return g, nil
 }
@@ -168,7 +169,7 @@ func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, 
 	var errs apperr.UserErrors
 	name := g.Name
 	if in.Name != nil {
-		name = checkName(&errs, *in.Name, check.Path("name"))
+		name = check.Name(&errs, *in.Name, check.Path("name"))
 	}
 	if in.WorkPackage != nil && workinggroup.WorkPackageValidator(*in.WorkPackage) != nil {
 		errs.Add(apperr.CodeInvalid, "Choose the work package.", check.Path("workPackage")...)
@@ -178,7 +179,7 @@ func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, 
 	}
 	purpose := g.Purpose
 	if in.Purpose != nil {
-		purpose = check.Text(&errs, *in.Purpose, maxDescriptionLen, "The purpose", check.Path("purpose"))
+		purpose = check.Text(&errs, *in.Purpose, markdown.MaxLen, "The purpose", check.Path("purpose"))
 	}
 	if len(errs) == 0 && name != g.Name {
 		if err := checkGroupNameFree(ctx, tx, &errs, name, g.ID); err != nil {
@@ -211,7 +212,7 @@ func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, 
 	}
 	g, err = u.Save(ctx)
 	if err != nil {
-		return nil, conflict(err, "a working group with this name already exists", "update working group")
+		return nil, db.Conflict(err, "a working group with this name already exists", "update working group")
 	}
 	return g, nil
 }
@@ -245,7 +246,7 @@ type WorkingGroupFilter struct {
 // WorkingGroupsPage returns a page of the working groups the viewer may see (the privacy
 // policy decides which: filters only narrow that set further), by name unless order says
 // otherwise. A malformed filter is BAD_REQUEST.
-func (s *WorkingGroups) WorkingGroupsPage(ctx context.Context, f WorkingGroupFilter, p Page, order *ent.WorkingGroupOrder) (*ent.WorkingGroupConnection, error) {
+func (s *WorkingGroups) WorkingGroupsPage(ctx context.Context, f WorkingGroupFilter, p db.Page, order *ent.WorkingGroupOrder) (*ent.WorkingGroupConnection, error) {
 	q := s.cfg.Client.WorkingGroup.Query()
 	if f.WorkPackage != nil {
 		if workinggroup.WorkPackageValidator(*f.WorkPackage) != nil {
@@ -260,7 +261,7 @@ func (s *WorkingGroups) WorkingGroupsPage(ctx context.Context, f WorkingGroupFil
 		q.Where(workinggroup.VisibilityEQ(*f.Visibility))
 	}
 	if f.Search != nil {
-		search, err := filterSearch(*f.Search)
+		search, err := check.Search(*f.Search)
 		if err != nil {
 			return nil, err
 		}

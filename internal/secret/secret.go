@@ -1,4 +1,4 @@
-package auth
+package secret
 
 import (
 	"crypto/rand"
@@ -8,14 +8,10 @@ import (
 	"strings"
 )
 
-// Prefixes tell the kinds of bearer secret apart (and make leaked ones easy to grep for).
-const (
-	sessionPrefix = "cs_"
-	tokenPrefix   = "ct_"
-)
-
-// newSecret returns 32 random bytes, base64url-encoded, after prefix.
-func newSecret(prefix string) string {
+// New returns 32 random bytes, base64url-encoded, after prefix: a bearer secret (a session
+// or API token) or a single-use link's secret (a sign-in link, a referee's upload link).
+// Show it once and store only Hash of it.
+func New(prefix string) string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		panic("crypto/rand failed: " + err.Error()) // the platform is broken; nothing safe to do
@@ -23,15 +19,16 @@ func newSecret(prefix string) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// hashSecret is what is stored: SHA-256 of the secret, hex. The secrets are 256-bit random
+// Hash is what is stored of a secret: SHA-256, hex. The secrets are 256-bit random
 // values, so a fast unsalted hash is enough (nothing to brute-force).
-func hashSecret(s string) string {
+func Hash(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
 
-// plausibleSecret rejects obviously malformed secrets before touching the database.
-func plausibleSecret(s, prefix string) bool {
+// Plausible reports whether s has the form of a secret made by New(prefix), so that
+// obviously malformed ones are refused before the database is asked.
+func Plausible(s, prefix string) bool {
 	if !strings.HasPrefix(s, prefix) {
 		return false
 	}
@@ -42,13 +39,3 @@ func plausibleSecret(s, prefix string) bool {
 	_, err := base64.RawURLEncoding.DecodeString(body)
 	return err == nil
 }
-
-// NewSecret returns a new random secret (32 bytes, base64url) after prefix, for other
-// single-use links (e.g. a referee's upload link); store only HashSecret of it.
-func NewSecret(prefix string) string { return newSecret(prefix) }
-
-// HashSecret is what is stored of a secret: SHA-256, hex.
-func HashSecret(s string) string { return hashSecret(s) }
-
-// PlausibleSecret reports whether s has the form of a secret made by NewSecret(prefix).
-func PlausibleSecret(s, prefix string) bool { return plausibleSecret(s, prefix) }
