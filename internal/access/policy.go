@@ -152,12 +152,36 @@ func createByRoleNarrowOthers(role viewer.Role, own func(user string) entql.P) p
 // UNAUTHENTICATED for an anonymous caller, FORBIDDEN for anyone else. action completes
 // "sign in to …" and "only coalition staff can …".
 func Require(ctx context.Context, can func(viewer.Viewer) bool, action string) error {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v.IsAnonymous():
-		return apperr.New(apperr.Unauthenticated, "sign in to %s", action)
-	case !can(v):
-		return apperr.New(apperr.Forbidden, "only coalition staff can %s", action)
+	if can(viewer.FromContext(ctx)) {
+		return nil
 	}
-	return nil
+	return Refuse(ctx, "coalition staff", action)
 }
+
+// Refuse is the answer to a caller a named predicate refused: UNAUTHENTICATED for an
+// anonymous caller ("sign in to <action>"), FORBIDDEN for anyone else ("only <who> can
+// <action>").
+func Refuse(ctx context.Context, who, action string) error {
+	if viewer.FromContext(ctx).IsAnonymous() {
+		return apperr.New(apperr.Unauthenticated, "sign in to %s", action)
+	}
+	return apperr.New(apperr.Forbidden, "only %s can %s", who, action)
+}
+
+// AllowIf allows the viewers for whom the named predicate can (CanManageUsers,
+// CanManageDirectory, CanManageWorkingGroups, …) is true, so that a schema's policy and
+// the service that refuses early decide by the same rule. The predicates refuse the
+// read-only system viewer of viewer.ForFacts (writing), so AllowIf never lets it write.
+func AllowIf(can func(viewer.Viewer) bool) privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if can(viewer.FromContext(ctx)) {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// runsAsSystem reports whether v is background work with no person behind it (the outbox
+// worker, jobs, the CLI): the system viewer, not the read-only one of viewer.ForFacts.
+// Every management predicate admits it, so jobs and the CLI pass the same checks.
+func runsAsSystem(v viewer.Viewer) bool { return v.IsSystem() && !v.ReadOnly }

@@ -25,11 +25,6 @@ const (
 	maxTokenNameLen = 100
 )
 
-// requireManager refuses callers who may not manage users and tokens (see access.Require).
-func requireManager(ctx context.Context) error {
-	return access.Require(ctx, access.CanManageUsers, "manage users and tokens")
-}
-
 // CreateUserInput is what staff provide to create a user.
 type CreateUserInput struct {
 	Email string
@@ -41,7 +36,7 @@ type CreateUserInput struct {
 // Returns UserErrors for a malformed or taken address, a missing or too long name, or no
 // roles.
 func (s *Service) CreateUser(ctx context.Context, tx *ent.Client, in CreateUserInput) (*ent.User, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageUsers, "manage users and tokens"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
@@ -55,7 +50,7 @@ func (s *Service) CreateUser(ctx context.Context, tx *ent.Client, in CreateUserI
 		errs.Add(apperr.CodeRequired, "Give the user at least one role.", "input", "roles")
 	}
 	if addr != "" {
-		taken, err := tx.User.Query().Where(user.Email(addr)).Exist(viewer.NewSystemContext(ctx))
+		taken, err := tx.User.Query().Where(user.Email(addr)).Exist(viewer.ForFacts(ctx)) // disabled users too
 		if err != nil {
 			return nil, fmt.Errorf("check email: %w", err)
 		}
@@ -99,7 +94,7 @@ func loadUser(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.User, erro
 // API tokens and expires their unused sign-in links, for good: re-enabling restores the
 // account, not its credentials. Staff cannot disable themselves.
 func (s *Service) SetUserDisabled(ctx context.Context, tx *ent.Client, id pulid.ID, disabled bool) (*ent.User, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageUsers, "manage users and tokens"); err != nil {
 		return nil, err
 	}
 	u, err := loadUser(ctx, tx, id)
@@ -130,7 +125,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, tx *ent.Client, id pulid.
 // runs in the transaction that disables u, so re-enabling the account brings none of them
 // back: the person signs in afresh and staff mint new tokens.
 func (s *Service) endCredentials(ctx context.Context, tx *ent.Client, u *ent.User) error {
-	sys := viewer.NewSystemContext(ctx)
+	sys := credentials(ctx)
 	now := s.now()
 	if _, err := tx.Session.Update().
 		Where(session.UserID(u.ID), session.RevokedAtIsNil()).
@@ -141,7 +136,7 @@ func (s *Service) endCredentials(ctx context.Context, tx *ent.Client, u *ent.Use
 	if _, err := tx.ApiToken.Update().
 		Where(apitoken.UserID(u.ID), apitoken.RevokedAtIsNil()).
 		SetRevokedAt(now).
-		Save(sys); err != nil {
+		Save(ctx); err != nil { // as the person disabling: API tokens are theirs to manage
 		return fmt.Errorf("revoke api tokens: %w", err)
 	}
 	if _, err := tx.LoginLink.Update().
@@ -165,7 +160,7 @@ func (s *Service) RevokeRole(ctx context.Context, tx *ent.Client, id pulid.ID, r
 }
 
 func (s *Service) changeRole(ctx context.Context, tx *ent.Client, id pulid.ID, role viewer.Role, grant bool) (*ent.User, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageUsers, "manage users and tokens"); err != nil {
 		return nil, err
 	}
 	if !role.Valid() {
@@ -205,7 +200,7 @@ type CreateAPITokenInput struct {
 // CreateAPIToken mints a named, scoped token acting for a user and returns it with its
 // secret, which is shown only this once.
 func (s *Service) CreateAPIToken(ctx context.Context, tx *ent.Client, in CreateAPITokenInput) (*ent.ApiToken, string, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageUsers, "manage users and tokens"); err != nil {
 		return nil, "", err
 	}
 	var errs apperr.UserErrors
@@ -256,7 +251,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, tx *ent.Client, in CreateA
 
 // RevokeAPIToken revokes a token; revoking a revoked token changes nothing.
 func (s *Service) RevokeAPIToken(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.ApiToken, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageUsers, "manage users and tokens"); err != nil {
 		return nil, err
 	}
 	tok, err := tx.ApiToken.Get(ctx, id)

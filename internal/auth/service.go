@@ -24,6 +24,24 @@ import (
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
+// credentials returns ctx acting as the system viewer, for the credential rows — sign-in
+// links and sessions — which no person may read or write (the LoginLink and Session
+// policies allow the system alone), and for the account that signing in creates or marks
+// as signed in. It is the one use of the system viewer in this package outside the CLI
+// and its cleanup job, and it is narrow on purpose:
+//
+//   - requesting and redeeming a link and authenticating a bearer happen before anyone is
+//     signed in, so there is no person to act as; sign-in, registration and sign-out are
+//     recorded in the audit trail explicitly (audit.Record) with the person they concern;
+//   - a link written for someone else (an invitation's accept and decline links) and the
+//     sessions and links a disabled account loses are the service's own bookkeeping for a
+//     change that is written, and audited, as the person acting (the membership, the
+//     user's disabled flag).
+//
+// Facts about accounts (does this address have one, is it disabled, is it taken) are read
+// with viewer.ForFacts, which cannot write.
+func credentials(ctx context.Context) context.Context { return viewer.NewSystemContext(ctx) }
+
 // Prefixes tell the kinds of bearer secret apart (and make leaked ones easy to grep for).
 const (
 	sessionPrefix = "cs_"
@@ -77,7 +95,10 @@ type IntentHandler interface {
 	RunIntent(ctx context.Context, tx *ent.Client, u *ent.User, intent string) (message string, err error)
 	// DescribeIntent says what signing in with the link will also do, as a sentence for
 	// the sign-in page (e.g. "Sign in and accept the invitation to …"), or "" when there is
-	// nothing to say. It must not change anything.
+	// nothing to say. It must not change anything. Nobody is signed in yet: ctx carries
+	// the sign-in's system viewer (credentials), because the link's secret is its holder's
+	// only credential and the link is for the person it describes to; read only what the
+	// sentence needs.
 	DescribeIntent(ctx context.Context, intent string) string
 }
 
@@ -156,7 +177,7 @@ func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, i
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	sys := viewer.NewSystemContext(ctx)
+	sys := credentials(ctx)
 	now := s.now()
 	since := now.Add(-s.cfg.RateWindow)
 	n, err := tx.LoginLink.Query().Where(loginlink.Email(addr), loginlink.RequestedAtGT(since)).Count(sys)
@@ -175,7 +196,7 @@ func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, i
 			return apperr.Invalid(apperr.CodeRateLimited, "Too many sign-in links were requested from your network. Try again later.")
 		}
 	}
-	u, err := tx.User.Query().Where(user.Email(addr)).Only(sys)
+	u, err := tx.User.Query().Where(user.Email(addr)).Only(viewer.ForFacts(ctx))
 	if err != nil && !ent.IsNotFound(err) {
 		return fmt.Errorf("look up user: %w", err)
 	}
@@ -234,7 +255,7 @@ func (s *Service) IssueLoginLink(ctx context.Context, tx *ent.Client, email stri
 	if err != nil {
 		return "", fmt.Errorf("%q: %w", email, err)
 	}
-	sys := viewer.NewSystemContext(ctx)
+	sys := ctx // the CLI's system viewer, checked above
 	u, err := tx.User.Query().Where(user.Email(addr)).Only(sys)
 	if err != nil {
 		return "", fmt.Errorf("look up %s: %w", addr, err)
@@ -262,7 +283,7 @@ func (s *Service) IssueIntentLink(ctx context.Context, tx *ent.Client, u *ent.Us
 	if err := checkIntentLink(IntentLinkRequest{User: u, Intent: intent, TTL: ttl}); err != nil {
 		return "", fmt.Errorf("issue intent link: %w", err)
 	}
-	_, linkSecret, err := s.createLinkWith(viewer.NewSystemContext(ctx), tx, u.Email, "", !u.Disabled, intent, ttl)
+	_, linkSecret, err := s.createLinkWith(credentials(ctx), tx, u.Email, "", !u.Disabled, intent, ttl)
 	if err != nil {
 		return "", err
 	}
@@ -304,7 +325,7 @@ func (s *Service) IssueIntentLinks(ctx context.Context, tx *ent.Client, reqs []I
 			return nil, fmt.Errorf("issue intent link %d (%q): %w", i, r.Intent, err)
 		}
 	}
-	sys := viewer.NewSystemContext(ctx)
+	sys := credentials(ctx)
 	now := s.now()
 	urls := make([]string, len(reqs))
 	creates := make([]*ent.LoginLinkCreate, 0, min(len(reqs), intentLinkBatch))
@@ -330,7 +351,7 @@ func (s *Service) DescribeLink(ctx context.Context, linkSecret string) (string, 
 	if linkSecret == "" || len(s.intents) == 0 {
 		return "", nil
 	}
-	sys := viewer.NewSystemContext(ctx)
+	sys := credentials(ctx)
 	link, err := s.cfg.Client.LoginLink.Query().Where(loginlink.TokenHash(secret.Hash(linkSecret))).Only(sys)
 	if ent.IsNotFound(err) {
 		return "", nil
@@ -388,7 +409,7 @@ func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, linkSecre
 }
 
 func (s *Service) redeem(ctx context.Context, tx *ent.Client, linkSecret, ip, userAgent string) (*SignIn, error) {
-	sys := viewer.NewSystemContext(ctx)
+	sys := credentials(ctx)
 	now := s.now()
 	linkSecret = strings.TrimSpace(linkSecret)
 	if linkSecret == "" {
@@ -490,7 +511,7 @@ const touchEvery = 5 * time.Minute
 // Authenticate turns a bearer secret into a viewer. It returns apperr.ErrUnauthenticated
 // (kind UNAUTHENTICATED) for an unknown, expired or revoked secret or a disabled user.
 func (s *Service) Authenticate(ctx context.Context, bearer string) (viewer.Viewer, error) {
-	sys := viewer.NewSystemContext(ctx)
+	sys := credentials(ctx)
 	now := s.now()
 	unauth := apperr.New(apperr.Unauthenticated, "the access token is invalid or has expired; sign in again")
 	switch {
@@ -557,7 +578,7 @@ func (s *Service) SignOut(ctx context.Context, tx *ent.Client) (bool, error) {
 	n, err := tx.Session.Update().
 		Where(session.ID(pulid.ID(v.SessionID)), session.RevokedAtIsNil()).
 		SetRevokedAt(s.now()).
-		Save(viewer.NewSystemContext(ctx))
+		Save(credentials(ctx))
 	if err != nil {
 		return false, fmt.Errorf("sign out: %w", err)
 	}

@@ -245,27 +245,19 @@ func (d *Directory) CreateHostCentre(ctx context.Context, tx *ent.Client, in Cre
 // accreditation ≤ 100 and an expiry only with an accreditation, ≤ 20 distinct products of
 // 1–100 characters, 0–10000 patients a year, a Markdown description ≤ 20000 characters.
 func (d *Directory) UpdateHostCentre(ctx context.Context, tx *ent.Client, in UpdateHostCentreInput) (*ent.HostCentre, error) {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v.IsAnonymous():
-		return nil, apperr.New(apperr.Unauthenticated, "sign in to edit a host-centre profile")
-	case !access.CanManageDirectory(v) && !v.HasRole(viewer.RoleHostCoordinator):
-		return nil, apperr.New(apperr.Forbidden, "only coalition staff and the centre's coordinators can edit its profile")
+	if !access.MayEditHostCentres(viewer.FromContext(ctx)) {
+		return nil, access.Refuse(ctx, "coalition staff and the centre's coordinators", "edit a host-centre profile")
 	}
 	c, err := loadCentre(ctx, tx, in.ID, "id")
 	if err != nil {
 		return nil, err
 	}
-	if !access.CanManageDirectory(v) {
-		mine, err := tx.HostCentre.Query().
-			Where(hostcentre.ID(c.ID), hostcentre.HasCoordinatorsWith(user.ID(pulid.ID(v.UserID)))).
-			Exist(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("check coordinator of %s: %w", c.ID, err)
-		}
-		if !mine {
-			return nil, apperr.New(apperr.Forbidden, "you can only edit the profile of a centre you coordinate")
-		}
+	coordinators, err := c.QueryCoordinators().IDs(viewer.ForFacts(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("load coordinators of %s: %w", c.ID, err)
+	}
+	if !access.CanEditHostCentre(viewer.FromContext(ctx), func(id string) bool { return slices.Contains(coordinators, pulid.ID(id)) }) {
+		return nil, apperr.New(apperr.Forbidden, "you can only edit the profile of a centre you coordinate")
 	}
 	old := profileOf(c)
 	p, errs := old.apply(in.HostCentreProfile, false)

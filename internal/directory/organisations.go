@@ -117,7 +117,7 @@ func (d *Directory) UpdateOrganisation(ctx context.Context, tx *ent.Client, in U
 		}
 	}
 	if o.Kind == organisation.KindHOSPITAL && kind != o.Kind {
-		n, err := tx.HostCentre.Query().Where(hostcentre.OrganisationID(o.ID)).Count(viewer.NewSystemContext(ctx))
+		n, err := tx.HostCentre.Query().Where(hostcentre.OrganisationID(o.ID)).Count(viewer.ForFacts(ctx)) // all of them, as the rule needs
 		if err != nil {
 			return nil, fmt.Errorf("count host centres of %s: %w", o.ID, err)
 		}
@@ -166,7 +166,7 @@ func checkOrganisationNameFree(ctx context.Context, tx *ent.Client, errs *apperr
 	if self != "" {
 		q.Where(organisation.IDNEQ(self))
 	}
-	taken, err := q.Exist(viewer.NewSystemContext(ctx))
+	taken, err := q.Exist(viewer.ForFacts(ctx)) // inactive ones too
 	if err != nil {
 		return fmt.Errorf("check organisation name: %w", err)
 	}

@@ -143,7 +143,7 @@ func (s *WorkingGroups) IsCurrentDeclaration(ctx context.Context, d *ent.Conflic
 	if client == nil {
 		client = s.cfg.Client
 	}
-	latest, err := LatestDeclaration(viewer.NewSystemContext(ctx), client, d.UserID)
+	latest, err := LatestDeclaration(viewer.ForFacts(ctx), client, d.UserID) // a fact: is there a later one
 	if err != nil {
 		return false, err
 	}

@@ -92,11 +92,6 @@ func NewWorkingGroups(cfg WorkingGroupsConfig) (*WorkingGroups, error) {
 // today is the service's date in the coalition's zone.
 func (s *WorkingGroups) today() vocab.Date { return vocab.Today(s.cfg.Now()) }
 
-// requireGroupManager refuses callers who may not manage working groups (see access.Require).
-func requireGroupManager(ctx context.Context) error {
-	return access.Require(ctx, access.CanManageWorkingGroups, "manage working groups")
-}
-
 // CreateWorkingGroupInput is what staff provide to create a working group.
 type CreateWorkingGroupInput struct {
 	Name        string
@@ -120,7 +115,7 @@ type UpdateWorkingGroupInput struct {
 // long or not one line; name taken (ignoring case); unknown work package or visibility;
 // purpose over 20,000 characters.
 func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, in CreateWorkingGroupInput) (*ent.WorkingGroup, error) {
-	if err := requireGroupManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageWorkingGroups, "manage working groups"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
@@ -156,7 +151,7 @@ func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, 
 // new invitations; its memberships run their course). Staff only. User errors: as for
 // CreateWorkingGroup, plus NOT_FOUND for an unknown id.
 func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, in UpdateWorkingGroupInput) (*ent.WorkingGroup, error) {
-	if err := requireGroupManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageWorkingGroups, "manage working groups"); err != nil {
 		return nil, err
 	}
 	g, err := tx.WorkingGroup.Get(ctx, in.ID)
@@ -223,7 +218,7 @@ func checkGroupNameFree(ctx context.Context, tx *ent.Client, errs *apperr.UserEr
 	if self != "" {
 		q.Where(workinggroup.IDNEQ(self))
 	}
-	taken, err := q.Exist(viewer.NewSystemContext(ctx))
+	taken, err := q.Exist(viewer.ForFacts(ctx)) // private groups too
 	if err != nil {
 		return fmt.Errorf("check working group name: %w", err)
 	}
@@ -301,8 +296,9 @@ func (s *WorkingGroups) Chair(ctx context.Context, g *ent.WorkingGroup, today vo
 // (SELECT … FOR UPDATE) until the transaction ends, so that two transactions checking the
 // chair and overlap rules of the same group run one after the other and the second sees
 // the first's membership. SQLite needs no lock: `_txlock=immediate` makes every write
-// transaction take the database's single write lock at BEGIN.
+// transaction take the database's single write lock at BEGIN. It reads as the viewer, so
+// a group they may not see is not found (and not locked).
 func (s *WorkingGroups) lockGroup(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.WorkingGroup, error) {
 	q := db.LockRows(s.cfg.Dialect, tx.WorkingGroup.Query().Where(workinggroup.ID(id)), workinggroup.Table)
-	return q.Only(viewer.NewSystemContext(ctx))
+	return q.Only(ctx)
 }
