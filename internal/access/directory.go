@@ -78,7 +78,7 @@ func coordinatedBy(v viewer.Viewer) entql.P {
 // CanManageDirectory reports whether v may create and change organisations, create host
 // centres and assign their coordinators, and record affiliations: staff and the system.
 // The ent policies of Organisation, HostCentre and Affiliation allow writes by
-// AllowIf(CanManageDirectory); internal/directory refuses early with it.
+// AllowWhen(CanManageDirectory); internal/directory refuses early with it.
 func CanManageDirectory(v viewer.Viewer) bool { return v.IsStaff() || runsAsSystem(v) }
 
 // MayEditHostCentres reports whether v may edit the profile of some host centre: those who

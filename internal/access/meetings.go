@@ -56,10 +56,8 @@ func RequireManageMeetings(ctx context.Context, client any, groupID, action stri
 	switch {
 	case err != nil:
 		return fmt.Errorf("check who chairs %s: %w", groupID, err)
-	case !ok:
-		return Refuse(ctx, "coalition staff and the group's chair or co-chair", action)
 	}
-	return nil
+	return RequireThat(ctx, ok, action, "coalition staff and the group's chair or co-chair can "+action)
 }
 
 // chairedGroup is the predicate of rows whose working group user chairs on day.

@@ -152,27 +152,37 @@ func createByRoleNarrowOthers(role viewer.Role, own func(user string) entql.P) p
 // UNAUTHENTICATED for an anonymous caller, FORBIDDEN for anyone else. action completes
 // "sign in to …" and "only coalition staff can …".
 func Require(ctx context.Context, can func(viewer.Viewer) bool, action string) error {
-	if can(viewer.FromContext(ctx)) {
-		return nil
-	}
-	return Refuse(ctx, "coalition staff", action)
+	return RequireThat(ctx, can(viewer.FromContext(ctx)), action, "coalition staff can "+action)
 }
 
-// Refuse is the answer to a caller a named predicate refused: UNAUTHENTICATED for an
-// anonymous caller ("sign in to <action>"), FORBIDDEN for anyone else ("only <who> can
-// <action>").
-func Refuse(ctx context.Context, who, action string) error {
+// RequireSignedIn refuses an anonymous caller (UNAUTHENTICATED, "sign in to " + action):
+// the first half of RequireThat, for a service that must load the facts of its rule
+// (a centre's coordinators) before it can ask it.
+func RequireSignedIn(ctx context.Context, action string) error {
 	if viewer.FromContext(ctx).IsAnonymous() {
 		return apperr.New(apperr.Unauthenticated, "sign in to %s", action)
 	}
-	return apperr.New(apperr.Forbidden, "only %s can %s", who, action)
+	return nil
 }
 
-// AllowIf allows the viewers for whom the named predicate can (CanManageUsers,
-// CanManageDirectory, CanManageWorkingGroups, …) is true, so that a schema's policy and
-// the service that refuses early decide by the same rule. The predicates refuse the
-// read-only system viewer of viewer.ForFacts (writing), so AllowIf never lets it write.
-func AllowIf(can func(viewer.Viewer) bool) privacy.QueryMutationRule {
+// RequireThat is Require for a rule whose answer the service has already asked (a
+// predicate that needs facts besides the viewer, such as a centre's coordinators):
+// UNAUTHENTICATED ("sign in to " + action) for an anonymous caller, FORBIDDEN ("only " +
+// only) when allowed is false, nil otherwise.
+func RequireThat(ctx context.Context, allowed bool, action, only string) error {
+	switch {
+	case viewer.FromContext(ctx).IsAnonymous():
+		return apperr.New(apperr.Unauthenticated, "sign in to %s", action)
+	case !allowed:
+		return apperr.New(apperr.Forbidden, "only %s", only)
+	}
+	return nil
+}
+
+// AllowWhen allows the viewers for whom can is true, and skips for everyone else: the
+// privacy rule of a predicate that needs nothing but the viewer (CanRunCalls, …), so the
+// ent policy and the service decide with the same function.
+func AllowWhen(can func(viewer.Viewer) bool) privacy.QueryMutationRule {
 	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
 		if can(viewer.FromContext(ctx)) {
 			return privacy.Allow

@@ -44,7 +44,7 @@ var FilterOwnedByViewer = queryRule(func(ctx context.Context, q ent.Query) error
 
 // CanManageUsers reports whether v may create, disable and change the roles of users and
 // mint or revoke API tokens: staff, and the system (the CLI's `user create`). The ent
-// policies of User and ApiToken allow writes by AllowIf(CanManageUsers); internal/auth
+// policies of User and ApiToken allow writes by AllowWhen(CanManageUsers); internal/auth
 // calls it (access.Require) to refuse early, before it validates input.
 func CanManageUsers(v viewer.Viewer) bool { return v.IsStaff() || runsAsSystem(v) }
 

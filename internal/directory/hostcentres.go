@@ -245,8 +245,9 @@ func (d *Directory) CreateHostCentre(ctx context.Context, tx *ent.Client, in Cre
 // accreditation ≤ 100 and an expiry only with an accreditation, ≤ 20 distinct products of
 // 1–100 characters, 0–10000 patients a year, a Markdown description ≤ 20000 characters.
 func (d *Directory) UpdateHostCentre(ctx context.Context, tx *ent.Client, in UpdateHostCentreInput) (*ent.HostCentre, error) {
-	if !access.MayEditHostCentres(viewer.FromContext(ctx)) {
-		return nil, access.Refuse(ctx, "coalition staff and the centre's coordinators", "edit a host-centre profile")
+	if err := access.RequireThat(ctx, access.MayEditHostCentres(viewer.FromContext(ctx)), "edit a host-centre profile",
+		"coalition staff and the centre's coordinators can edit a host-centre profile"); err != nil {
+		return nil, err
 	}
 	c, err := loadCentre(ctx, tx, in.ID, "id")
 	if err != nil {
