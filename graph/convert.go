@@ -12,7 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/groups"
-	"github.com/gocart-coalition/coalition/internal/placement"
+	"github.com/gocart-coalition/coalition/internal/matchrun"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -182,7 +182,7 @@ func (r *Resolver) applicationsByID(ctx context.Context, ids []string) ([]*ent.A
 // matchReasons converts explanations, with their slots loaded in one query (as the
 // caller, who may see the slots of their own explanation). ctx is the field context of
 // the list of reasons.
-func (r *Resolver) matchReasons(ctx context.Context, rs []placement.Reason) ([]*model.MatchReason, error) {
+func (r *Resolver) matchReasons(ctx context.Context, rs []matchrun.Reason) ([]*model.MatchReason, error) {
 	out := make([]*model.MatchReason, 0, len(rs))
 	slots := map[pulid.ID]*ent.HostSlot{}
 	if sctx, ok := childContext(ctx, "MatchReason", "slot"); ok && len(rs) > 0 {

@@ -16,7 +16,7 @@ import (
 
 // Outcome is the resolver for the outcome field.
 func (r *applicationResolver) Outcome(ctx context.Context, obj *ent.Application) (*model.MatchOutcome, error) {
-	o, err := r.Placements.OutcomeOf(ctx, obj)
+	o, err := r.Matches.OutcomeOf(ctx, obj)
 	if err != nil || o == nil {
 		return nil, err
 	}
@@ -30,17 +30,17 @@ func (r *applicationResolver) Outcome(ctx context.Context, obj *ent.Application)
 
 // MatchRuns is the resolver for the matchRuns field.
 func (r *callResolver) MatchRuns(ctx context.Context, obj *ent.Call) ([]*ent.MatchRun, error) {
-	return r.Placements.Runs(ctx, obj)
+	return r.Matches.Runs(ctx, obj)
 }
 
 // MatchOverrides is the resolver for the matchOverrides field.
 func (r *callResolver) MatchOverrides(ctx context.Context, obj *ent.Call) ([]*ent.MatchOverride, error) {
-	return r.Placements.Overrides(ctx, obj)
+	return r.Matches.Overrides(ctx, obj)
 }
 
 // Stats is the resolver for the stats field.
 func (r *matchRunResolver) Stats(ctx context.Context, obj *ent.MatchRun) (*model.MatchStats, error) {
-	st, err := r.Placements.StatsOf(ctx, obj)
+	st, err := r.Matches.StatsOf(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (r *matchRunResolver) Unmatched(ctx context.Context, obj *ent.MatchRun) ([]
 
 // Explanation is the resolver for the explanation field.
 func (r *matchRunResolver) Explanation(ctx context.Context, obj *ent.MatchRun, applicationID pulid.ID) ([]*model.MatchReason, error) {
-	rs, err := r.Placements.Explain(ctx, obj, applicationID)
+	rs, err := r.Matches.Explain(ctx, obj, applicationID)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (r *matchRunResolver) Explanation(ctx context.Context, obj *ent.MatchRun, a
 
 // StartMatchRun is the resolver for the startMatchRun field.
 func (r *mutationResolver) StartMatchRun(ctx context.Context, input model.StartMatchRunInput) (*model.MatchRunPayload, error) {
-	run, ue, err := split(r.Placements.StartRun(ctx, txClient(ctx), input.CallID, input.DryRun))
+	run, ue, err := split(r.Matches.StartRun(ctx, txClient(ctx), input.CallID, input.DryRun))
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (r *mutationResolver) StartMatchRun(ctx context.Context, input model.StartM
 
 // PublishMatchRun is the resolver for the publishMatchRun field.
 func (r *mutationResolver) PublishMatchRun(ctx context.Context, input model.MatchRunIDInput) (*model.MatchRunPayload, error) {
-	run, ue, err := split(r.Placements.Publish(ctx, txClient(ctx), input.ID))
+	run, ue, err := split(r.Matches.Publish(ctx, txClient(ctx), input.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (r *mutationResolver) PublishMatchRun(ctx context.Context, input model.Matc
 
 // SetMatchOverride is the resolver for the setMatchOverride field.
 func (r *mutationResolver) SetMatchOverride(ctx context.Context, input model.SetMatchOverrideInput) (*model.MatchOverridePayload, error) {
-	o, ue, err := split(r.Placements.SetOverride(ctx, txClient(ctx), input.CallID, input.ApplicationID, input.SlotID, input.Kind, input.Reason))
+	o, ue, err := split(r.Matches.SetOverride(ctx, txClient(ctx), input.CallID, input.ApplicationID, input.SlotID, input.Kind, input.Reason))
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (r *mutationResolver) SetMatchOverride(ctx context.Context, input model.Set
 
 // RemoveMatchOverride is the resolver for the removeMatchOverride field.
 func (r *mutationResolver) RemoveMatchOverride(ctx context.Context, input model.MatchOverrideIDInput) (*model.MatchOverridePayload, error) {
-	o, ue, err := split(r.Placements.RemoveOverride(ctx, txClient(ctx), input.ID))
+	o, ue, err := split(r.Matches.RemoveOverride(ctx, txClient(ctx), input.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (r *mutationResolver) RemoveMatchOverride(ctx context.Context, input model.
 
 // CompareMatchRuns is the resolver for the compareMatchRuns field.
 func (r *queryResolver) CompareMatchRuns(ctx context.Context, a pulid.ID, b pulid.ID) ([]*model.MatchMove, error) {
-	moves, err := r.Placements.Compare(ctx, a, b)
+	moves, err := r.Matches.Compare(ctx, a, b)
 	if err != nil {
 		return nil, err
 	}

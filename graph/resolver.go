@@ -10,6 +10,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/matchrun"
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
 )
@@ -24,7 +25,9 @@ type Resolver struct {
 	Groups *groups.WorkingGroups
 	// Programme runs calls and their slots.
 	Programme *programme.Service
-	// Placement runs and publishes matches.
+	// Matches runs, compares and publishes calls' matches.
+	Matches *matchrun.Service
+	// Placements runs the placements' lifecycle.
 	Placements *placement.Service
 	Now        func() time.Time
 }

@@ -45,11 +45,11 @@ func TestPoliciesByRole(t *testing.T) {
 		proposed := testkit.MustSlot(t, s, w, w.Host, draft, w.CentreA, "2027-05-03", 1, 1, false)
 		r := testkit.MustRankedCall(t, s, w)
 		testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) error {
-			run, err := s.Placement.StartRun(ctx, tx, r.Call.ID, false)
+			run, err := s.MatchRuns.StartRun(ctx, tx, r.Call.ID, false)
 			if err != nil {
 				return err
 			}
-			_, err = s.Placement.Publish(ctx, tx, run.ID)
+			_, err = s.MatchRuns.Publish(ctx, tx, run.ID)
 			return err
 		})
 		ioanaPlacement, err := s.DB.Client.Placement.Query().Where(placement.ApplicationID(r.Ioana.ID)).Only(s.System())

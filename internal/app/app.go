@@ -28,6 +28,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/jobs"
 	cmail "github.com/gocart-coalition/coalition/internal/mail"
+	"github.com/gocart-coalition/coalition/internal/matchrun"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/outbox"
 	"github.com/gocart-coalition/coalition/internal/placement"
@@ -62,7 +63,9 @@ type App struct {
 	WorkingGroups *groups.WorkingGroups
 	// Programme runs calls and their slots.
 	Programme *programme.Service
-	// Placement runs and publishes matches.
+	// MatchRuns runs, compares and publishes calls' matches.
+	MatchRuns *matchrun.Service
+	// Placement runs the placements' lifecycle once a match is published.
 	Placement *placement.Service
 	Notifier  *notify.Notifier
 	Outbox    *outbox.Worker
@@ -212,6 +215,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.MatchRuns, err = matchrun.New(matchrun.Config{
+		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log, Links: a.Auth,
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.Placement, err = placement.New(placement.Config{
 		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
 		Organizer: cmail.Address{Name: from.Name, Email: from.Address}, CalendarDomain: public.Hostname(),
@@ -270,6 +279,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Directory:      a.Directory,
 		WorkingGroups:  a.WorkingGroups,
 		Programme:      a.Programme,
+		MatchRuns:      a.MatchRuns,
 		Placement:      a.Placement,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Now:            now,

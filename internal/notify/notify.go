@@ -105,10 +105,27 @@ func (n *Notifier) render(template string, to Recipient, data any, key string, a
 // through client in a few statements (outbox.EnqueueBatch), with the same dedupe keys
 // and the same wake-up after the commit as one by one.
 func queueBatch[D any](ctx context.Context, n *Notifier, client *ent.Client, template string, batch []Batched[D]) error {
-	es := make([]outbox.Email, len(batch))
-	wake := false
+	p, err := prepareBatch(n, template, batch)
+	if err != nil {
+		return err
+	}
+	return n.QueuePrepared(ctx, client, p)
+}
+
+// Prepared is a batch of emails rendered ahead of queueing them (QueuePrepared), so a
+// caller can render while it writes other rows.
+type Prepared struct {
+	template string
+	emails   []outbox.Email
+	wake     bool
+}
+
+// prepareBatch renders template for every email of batch.
+func prepareBatch[D any](n *Notifier, template string, batch []Batched[D]) (*Prepared, error) {
+	p := &Prepared{template: template, emails: make([]outbox.Email, len(batch))}
+	es := p.emails
 	for _, b := range batch {
-		wake = wake || !b.To.Suppressed
+		p.wake = p.wake || !b.To.Suppressed
 	}
 	// Rendering is pure CPU: spread it over the processors, keeping the batch's order.
 	workers := min(runtime.GOMAXPROCS(0), max(len(batch)/50, 1))
@@ -126,12 +143,19 @@ func queueBatch[D any](ctx context.Context, n *Notifier, client *ent.Client, tem
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
 	}
-	if err := outbox.EnqueueBatch(ctx, client, n.cfg.Now(), es); err != nil {
-		return fmt.Errorf("queue %s: %w", template, err)
+	return p, nil
+}
+
+// QueuePrepared writes the outbox rows of a prepared batch through client in a few
+// statements (outbox.EnqueueBatch, inside the caller's transaction) and wakes the
+// worker after the commit, as queueing the batch at once does.
+func (n *Notifier) QueuePrepared(ctx context.Context, client *ent.Client, p *Prepared) error {
+	if err := outbox.EnqueueBatch(ctx, client, n.cfg.Now(), p.emails); err != nil {
+		return fmt.Errorf("queue %s: %w", p.template, err)
 	}
-	if wake {
+	if p.wake {
 		n.wakeAfterCommit(ctx)
 	}
 	return nil

@@ -128,6 +128,13 @@ func (n *Notifier) MatchResults(ctx context.Context, client *ent.Client, batch [
 	return queueBatch(ctx, n, client, "match_result", batch)
 }
 
+// PrepareMatchResults renders the match_result emails of batch without queueing them
+// (pure CPU, no database): a publication renders while it writes its placements, then
+// queues them with QueuePrepared in its transaction.
+func (n *Notifier) PrepareMatchResults(batch []Batched[MatchResultData]) (*Prepared, error) {
+	return prepareBatch(n, "match_result", batch)
+}
+
 // PlacementKind says what a placement email is about.
 type PlacementKind string
 

@@ -79,10 +79,11 @@ func (s *Service) offerLinks(ctx context.Context, tx *ent.Client, t *ent.User, p
 	return links[0], links[1], nil
 }
 
-// offerLinkRequests are the accept and decline links of the offer id to t, valid until
-// deadline, for IssueIntentLinks: the same links offerLinks issues one offer at a time.
-func (s *Service) offerLinkRequests(t *ent.User, id pulid.ID, deadline time.Time) [2]auth.IntentLinkRequest {
-	ttl := linkTTL(deadline.Sub(s.cfg.Now()))
+// OfferLinkRequests are the accept and decline links of the offer id to t, valid until
+// deadline (now being the current time), for IssueIntentLinks: the same links an offer
+// made one at a time carries (a match's offers are issued in bulk by internal/matchrun).
+func OfferLinkRequests(now time.Time, t *ent.User, id pulid.ID, deadline time.Time) [2]auth.IntentLinkRequest {
+	ttl := linkTTL(deadline.Sub(now))
 	return [2]auth.IntentLinkRequest{
 		{User: t, Intent: IntentAccept + ":" + string(id), TTL: ttl},
 		{User: t, Intent: IntentDecline + ":" + string(id), TTL: ttl},
@@ -98,9 +99,11 @@ func (s *Service) RunIntent(ctx context.Context, tx *ent.Client, u *ent.User, in
 	if !ok {
 		return "You are signed in. The link's action is not one we know, so nothing else was done.", nil
 	}
-	p, err := tx.Placement.Get(viewer.NewSystemContext(ctx), id)
+	// Read as the person who signed in: privacy decides, so someone else's placement is
+	// as absent as a deleted one.
+	p, err := tx.Placement.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return "You are signed in. This placement no longer exists, so nothing was changed.", nil
+		return "You are signed in. This placement no longer exists or is not for your account, so nothing was changed.", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("load placement %s: %w", id, err)
@@ -130,7 +133,7 @@ func (s *Service) RunIntent(ctx context.Context, tx *ent.Client, u *ent.User, in
 		}
 		return "", err
 	}
-	l, err := s.loadAs(viewer.NewSystemContext(ctx), tx, p)
+	l, err := s.loadAs(viewer.ForFacts(ctx), tx, p)
 	if err != nil {
 		return "", err
 	}
@@ -156,7 +159,9 @@ func (s *Service) DescribeIntent(ctx context.Context, intent string) string {
 	if !ok {
 		return ""
 	}
-	sys := viewer.NewSystemContext(ctx)
+	// Nobody is signed in yet: the link (its secret) is the authority, and what it names is
+	// read as a fact for the page, never written.
+	sys := viewer.ForFacts(ctx)
 	p, err := s.cfg.Client.Placement.Get(sys, id)
 	if err != nil {
 		if !ent.IsNotFound(err) {

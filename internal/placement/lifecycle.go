@@ -14,6 +14,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -50,8 +51,9 @@ type loaded struct {
 	loc    *time.Location
 }
 
-// load reads a placement as the caller (NOT_FOUND when they may not see it) and what hangs
-// off it as the system.
+// load reads a placement as the caller (privacy decides: NOT_FOUND when they may not see
+// it), and what hangs off it (call, slot, centre, coordinators, trainee) as facts: the
+// emails and the rules need them, whoever acts.
 func (s *Service) load(ctx context.Context, tx *ent.Client, id pulid.ID) (*loaded, error) {
 	p, err := tx.Placement.Get(ctx, id)
 	if ent.IsNotFound(err) {
@@ -60,9 +62,11 @@ func (s *Service) load(ctx context.Context, tx *ent.Client, id pulid.ID) (*loade
 	if err != nil {
 		return nil, fmt.Errorf("load placement %s: %w", id, err)
 	}
-	return s.loadAs(viewer.NewSystemContext(ctx), tx, p)
+	return s.loadAs(viewer.ForFacts(ctx), tx, p)
 }
 
+// loadAs loads what hangs off p with sys, a reading context of the system (viewer.ForFacts,
+// or the job's system viewer).
 func (s *Service) loadAs(sys context.Context, tx *ent.Client, p *ent.Placement) (*loaded, error) {
 	l := &loaded{p: p}
 	var err error
@@ -94,35 +98,42 @@ func (s *Service) facts(p *ent.Placement) Facts {
 	return Facts{Now: s.cfg.Now(), OfferDeadline: p.OfferDeadline, EndDate: p.EndDate, DatesProposed: p.ProposedStart != nil}
 }
 
-// isTrainee, isHost: who the caller is to the placement, acting through their role: the
-// TRAINEE role for the trainee, HOST_COORDINATOR for the centre's coordinators (being
-// listed as the centre's coordinator is not enough once the role is revoked).
-func isTrainee(ctx context.Context, p *ent.Placement) bool {
-	return viewer.FromContext(ctx).HasRole(viewer.RoleTrainee) && isOwner(ctx, p)
+// parties are who the placement concerns, for the rules of internal/access.
+func (l *loaded) parties() access.PlacementParties {
+	return access.PlacementParties{TraineeID: string(l.p.TraineeID), IsCoordinator: programme.Among(l.coords)}
 }
 
-// isOwner reports whether the caller is the placement's trainee, whatever their roles: a
-// person keeps reading their own placement (and report) after the TRAINEE role is revoked,
-// but acts on it only through the role (isTrainee).
-func isOwner(ctx context.Context, p *ent.Placement) bool {
-	v := viewer.FromContext(ctx)
-	return v.Kind == viewer.User && v.UserID == string(p.TraineeID)
+// may refuses the caller unless can allows them on l (FORBIDDEN; the caller could read the
+// placement, so NOT_FOUND would be wrong).
+func may(ctx context.Context, l *loaded, can func(viewer.Viewer, access.PlacementParties) bool, refusal string) error {
+	if !can(viewer.FromContext(ctx), l.parties()) {
+		return apperr.New(apperr.Forbidden, "%s", refusal)
+	}
+	return nil
 }
 
-func isHost(ctx context.Context, l *loaded) bool {
-	v := viewer.FromContext(ctx)
-	return access.ActsForCentre(v, programme.Among(l.coords))
-}
-
-func isStaff(ctx context.Context) bool {
-	v := viewer.FromContext(ctx)
-	return v.IsStaff() || v.IsSystem()
+// setPlacement applies change to p as the caller, conditional on the status read (and on
+// the further predicates given): a placement changed meanwhile is a lost race (CONFLICT).
+// It returns the placement as updated.
+func setPlacement(ctx context.Context, tx *ent.Client, p *ent.Placement, what string, change func(*ent.PlacementUpdateOne), where ...predicate.Placement) (*ent.Placement, error) {
+	u := tx.Placement.UpdateOne(p).Where(append([]predicate.Placement{placement.StatusEQ(p.Status)}, where...)...)
+	change(u)
+	got, err := u.Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.LostRace("placement")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s placement %s: %w", what, p.ID, err)
+	}
+	return got, nil
 }
 
 // lockSlot locks a slot's row on PostgreSQL (SQLite has one writer), so that counting its
-// held places and taking one happen as one step: a slot is never overbooked.
+// held places and taking one happen as one step: a slot is never overbooked. ctx reads as
+// the system (viewer.ForFacts, or a job's viewer): the lock is a fact, not a read for the
+// caller.
 func (s *Service) lockSlot(ctx context.Context, tx *ent.Client, id pulid.ID) error {
-	_, err := db.LockRows(s.cfg.Dialect, tx.HostSlot.Query().Where(hostslot.ID(id)), hostslot.Table).Only(viewer.NewSystemContext(ctx))
+	_, err := db.LockRows(s.cfg.Dialect, tx.HostSlot.Query().Where(hostslot.ID(id)), hostslot.Table).Only(ctx)
 	return err
 }
 
@@ -137,13 +148,14 @@ func (s *Service) Accept(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent
 	if err != nil {
 		return nil, err
 	}
-	if !isTrainee(ctx, l.p) {
-		return nil, apperr.New(apperr.Forbidden, "only the trainee can accept an offer")
+	if err := may(ctx, l, access.CanAnswerOffer, "only the trainee can accept an offer"); err != nil {
+		return nil, err
 	}
-	if err := s.lockSlot(ctx, tx, l.p.SlotID); err != nil {
+	facts := viewer.ForFacts(ctx)
+	if err := s.lockSlot(facts, tx, l.p.SlotID); err != nil {
 		return nil, fmt.Errorf("lock slot: %w", err)
 	}
-	sys := viewer.NewSystemContext(ctx)
+	sys := facts
 	p, err := tx.Placement.Get(sys, id) // again, under the lock
 	if err != nil {
 		return nil, fmt.Errorf("reload placement: %w", err)
@@ -168,16 +180,7 @@ func (s *Service) Accept(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent
 	if err != nil {
 		return nil, apperr.OnField(err, check.Path("id")...)
 	}
-	n, err := tx.Placement.Update().Where(placement.ID(p.ID), placement.StatusEQ(p.Status)).
-		SetStatus(to).SetAcceptedAt(s.cfg.Now().UTC()).Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("accept placement %s: %w", id, err)
-	}
-	if n == 0 {
-		return nil, apperr.LostRace("placement")
-	}
-	l.p, err = tx.Placement.Get(sys, id)
-	if err != nil {
+	if l.p, err = setPlacement(ctx, tx, p, "accept", func(u *ent.PlacementUpdateOne) { u.SetStatus(to).SetAcceptedAt(s.cfg.Now().UTC()) }); err != nil {
 		return nil, err
 	}
 	for _, u := range l.coords {
@@ -196,8 +199,8 @@ func (s *Service) Decline(ctx context.Context, tx *ent.Client, id pulid.ID, reas
 	if err != nil {
 		return nil, err
 	}
-	if !isTrainee(ctx, l.p) {
-		return nil, apperr.New(apperr.Forbidden, "only the trainee can decline a placement")
+	if err := may(ctx, l, access.CanAnswerOffer, "only the trainee can decline a placement"); err != nil {
+		return nil, err
 	}
 	var errs apperr.UserErrors
 	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why, briefly; the host reads it.", check.Path("reason"))
@@ -219,8 +222,8 @@ func (s *Service) Cancel(ctx context.Context, tx *ent.Client, id pulid.ID, reaso
 	if err != nil {
 		return nil, err
 	}
-	if !isStaff(ctx) && !isHost(ctx, l) {
-		return nil, apperr.New(apperr.Forbidden, "only the host centre's coordinators and coalition staff can cancel a placement")
+	if err := may(ctx, l, access.CanCancelPlacement, "only the host centre's coordinators and coalition staff can cancel a placement"); err != nil {
+		return nil, err
 	}
 	var errs apperr.UserErrors
 	reason = check.RequiredText(&errs, reason, 500, "The reason", "Say why; the trainee reads it.", check.Path("reason"))
@@ -239,17 +242,14 @@ func (s *Service) Cancel(ctx context.Context, tx *ent.Client, id pulid.ID, reaso
 func (s *Service) end(ctx context.Context, tx *ent.Client, l *loaded, to placement.Status, reason string, kind notify.PlacementKind) (*ent.Placement, error) {
 	wasConfirmed := l.p.Status == placement.StatusCONFIRMED
 	wasHeld := l.p.Status != placement.StatusOFFERED
-	u := tx.Placement.UpdateOne(l.p).Where(placement.StatusEQ(l.p.Status)).
-		SetStatus(to).SetStatusReason(reason).ClearProposedStart().ClearProposedEnd()
-	if wasConfirmed {
-		u.AddSequence(1)
-	}
-	p, err := u.Save(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.LostRace("placement")
-	}
+	p, err := setPlacement(ctx, tx, l.p, "end", func(u *ent.PlacementUpdateOne) {
+		u.SetStatus(to).SetStatusReason(reason).ClearProposedStart().ClearProposedEnd()
+		if wasConfirmed {
+			u.AddSequence(1)
+		}
+	})
 	if err != nil {
-		return nil, fmt.Errorf("end placement %s: %w", l.p.ID, err)
+		return nil, err
 	}
 	l.p = p
 	var ics []byte
@@ -280,19 +280,15 @@ func (s *Service) Confirm(ctx context.Context, tx *ent.Client, id pulid.ID) (*en
 	if err != nil {
 		return nil, err
 	}
-	if !isStaff(ctx) && !isHost(ctx, l) {
-		return nil, apperr.New(apperr.Forbidden, "only the host centre's coordinators and coalition staff can confirm a placement")
+	if err := may(ctx, l, access.CanConfirmPlacement, "only the host centre's coordinators and coalition staff can confirm a placement"); err != nil {
+		return nil, err
 	}
 	to, err := Next(l.p.Status, EventConfirm, s.facts(l.p))
 	if err != nil {
 		return nil, apperr.OnField(err, check.Path("id")...)
 	}
-	l.p, err = tx.Placement.UpdateOne(l.p).Where(placement.StatusEQ(l.p.Status)).SetStatus(to).SetConfirmedAt(s.cfg.Now().UTC()).Save(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.LostRace("placement")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("confirm placement %s: %w", id, err)
+	if l.p, err = setPlacement(ctx, tx, l.p, "confirm", func(u *ent.PlacementUpdateOne) { u.SetStatus(to).SetConfirmedAt(s.cfg.Now().UTC()) }); err != nil {
+		return nil, err
 	}
 	ics, err := calendar.Request(s.event(l))
 	if err != nil {
@@ -314,8 +310,8 @@ func (s *Service) ProposeDates(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if err != nil {
 		return nil, err
 	}
-	if !isHost(ctx, l) && !isStaff(ctx) {
-		return nil, apperr.New(apperr.Forbidden, "only the host centre's coordinators can propose other dates")
+	if err := may(ctx, l, access.CanProposeDates, "only the host centre's coordinators can propose other dates"); err != nil {
+		return nil, err
 	}
 	var errs apperr.UserErrors
 	end := start.AddDays(7*l.slot.Weeks - 3)
@@ -337,12 +333,8 @@ func (s *Service) ProposeDates(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	l.p, err = tx.Placement.UpdateOne(l.p).Where(placement.StatusEQ(l.p.Status)).SetProposedStart(start).SetProposedEnd(end).Save(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.LostRace("placement")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("propose dates: %w", err)
+	if l.p, err = setPlacement(ctx, tx, l.p, "propose dates of", func(u *ent.PlacementUpdateOne) { u.SetProposedStart(start).SetProposedEnd(end) }); err != nil {
+		return nil, err
 	}
 	return l.p, s.mailPlacement(ctx, tx, l, l.t, notify.PlacementDatesProposed, "")
 }
@@ -355,24 +347,21 @@ func (s *Service) AnswerDateChange(ctx context.Context, tx *ent.Client, id pulid
 	if err != nil {
 		return nil, err
 	}
-	if !isTrainee(ctx, l.p) {
-		return nil, apperr.New(apperr.Forbidden, "only the trainee answers a change of dates")
+	if err := may(ctx, l, access.CanAnswerDateChange, "only the trainee answers a change of dates"); err != nil {
+		return nil, err
 	}
 	if _, err := Next(l.p.Status, EventAnswerDates, s.facts(l.p)); err != nil {
 		return nil, apperr.OnField(err, check.Path("id")...)
 	}
 	// Conditional on the proposal read, so two answers at once give one answer.
-	u := tx.Placement.UpdateOne(l.p).Where(placement.StatusEQ(l.p.Status), placement.ProposedStartEQ(*l.p.ProposedStart)).
-		ClearProposedStart().ClearProposedEnd()
-	if accept {
-		u.SetStartDate(*l.p.ProposedStart).SetEndDate(*l.p.ProposedEnd).AddSequence(1)
-	}
-	l.p, err = u.Save(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.LostRace("placement")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("answer date change: %w", err)
+	proposed := l.p
+	if l.p, err = setPlacement(ctx, tx, proposed, "answer the date change of", func(u *ent.PlacementUpdateOne) {
+		u.ClearProposedStart().ClearProposedEnd()
+		if accept {
+			u.SetStartDate(*proposed.ProposedStart).SetEndDate(*proposed.ProposedEnd).AddSequence(1)
+		}
+	}, placement.ProposedStartEQ(*proposed.ProposedStart)); err != nil {
+		return nil, err
 	}
 	kind := notify.PlacementDatesDeclined
 	var ics []byte
@@ -398,11 +387,13 @@ func (s *Service) SubmitReport(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case evaluation && !isHost(ctx, l):
-		return nil, apperr.New(apperr.Forbidden, "only the host centre's coordinators evaluate a placement")
-	case !evaluation && !isTrainee(ctx, l.p):
-		return nil, apperr.New(apperr.Forbidden, "only the trainee reports on a placement")
+	if evaluation {
+		err = may(ctx, l, access.CanEvaluatePlacement, "only the host centre's coordinators evaluate a placement")
+	} else {
+		err = may(ctx, l, access.CanReportOnPlacement, "only the trainee reports on a placement")
+	}
+	if err != nil {
+		return nil, err
 	}
 	var errs apperr.UserErrors
 	text = check.RequiredText(&errs, text, 10000, "The text", "Write the text.", check.Path("text"))
@@ -421,28 +412,30 @@ func (s *Service) SubmitReport(ctx context.Context, tx *ent.Client, id pulid.ID,
 	return u.Save(ctx)
 }
 
-// Report returns the trainee's report to the trainee and staff; nil to anyone else.
+// Report returns the trainee's report to those access.CanReadPlacementReport allows (the
+// trainee and staff); nil to anyone else.
 func (s *Service) Report(ctx context.Context, p *ent.Placement) *string {
-	if isStaff(ctx) || isOwner(ctx, p) {
+	if access.CanReadPlacementReport(viewer.FromContext(ctx), access.PlacementParties{TraineeID: string(p.TraineeID)}) {
 		return &p.Report
 	}
 	return nil
 }
 
-// Evaluation returns the host's evaluation to the centre's coordinators and staff; nil to
-// anyone else.
+// Evaluation returns the host's evaluation to those access.CanReadPlacementEvaluation
+// allows (the centre's coordinators and staff); nil to anyone else. Whether the caller
+// coordinates the centre is a fact read as the system.
 func (s *Service) Evaluation(ctx context.Context, p *ent.Placement) (*string, error) {
-	if isStaff(ctx) {
-		return &p.Evaluation, nil
-	}
 	v := viewer.FromContext(ctx)
-	if v.Kind != viewer.User || !v.HasRole(viewer.RoleHostCoordinator) {
-		return nil, nil
+	parties := access.PlacementParties{TraineeID: string(p.TraineeID)}
+	if v.HasRole(viewer.RoleHostCoordinator) {
+		mine, err := s.cfg.Client.User.Query().Where(user.ID(pulid.ID(v.UserID)), user.HasCoordinatedCentresWith(hostcentre.ID(p.HostCentreID))).Exist(viewer.ForFacts(ctx))
+		if err != nil {
+			return nil, err
+		}
+		parties.IsCoordinator = func(id string) bool { return mine && id == v.UserID }
 	}
-	sys := viewer.NewSystemContext(ctx)
-	mine, err := s.cfg.Client.User.Query().Where(user.ID(pulid.ID(v.UserID)), user.HasCoordinatedCentresWith(hostcentre.ID(p.HostCentreID))).Exist(sys)
-	if err != nil || !mine {
-		return nil, err
+	if !access.CanReadPlacementEvaluation(v, parties) {
+		return nil, nil
 	}
 	return &p.Evaluation, nil
 }
@@ -737,11 +730,10 @@ func (s *Service) inTx(ctx context.Context, f func(ctx context.Context, tx *ent.
 // PlacementsCSV writes a call's placements as CSV (staff only): a header row, one row per
 // placement ordered by id, stable columns.
 func (s *Service) PlacementsCSV(ctx context.Context, c *ent.Call) (string, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := access.Require(ctx, access.CanRunMatch, "export placements"); err != nil {
 		return "", err
 	}
-	sys := viewer.NewSystemContext(ctx)
-	ps, err := s.cfg.Client.Placement.Query().Where(placement.CallID(c.ID)).WithTrainee().WithHostCentre().Order(placement.ByID()).All(sys)
+	ps, err := s.cfg.Client.Placement.Query().Where(placement.CallID(c.ID)).WithTrainee().WithHostCentre().Order(placement.ByID()).All(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -758,18 +750,17 @@ func (s *Service) PlacementsCSV(ctx context.Context, c *ent.Call) (string, error
 // PlacementsICS is a call's accepted and confirmed placements as one calendar feed
 // (METHOD:PUBLISH) for the coalition's shared calendar (staff only).
 func (s *Service) PlacementsICS(ctx context.Context, c *ent.Call) (string, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := access.Require(ctx, access.CanRunMatch, "export placements"); err != nil {
 		return "", err
 	}
-	sys := viewer.NewSystemContext(ctx)
 	ps, err := s.cfg.Client.Placement.Query().Where(placement.CallID(c.ID), placement.StatusIn(placement.StatusACCEPTED, placement.StatusCONFIRMED, placement.StatusCOMPLETED)).
-		Order(placement.ByStartDate(), placement.ByID()).All(sys)
+		Order(placement.ByStartDate(), placement.ByID()).All(ctx)
 	if err != nil {
 		return "", err
 	}
 	events := make([]calendar.Event, 0, len(ps))
 	for _, p := range ps {
-		l, err := s.loadAs(sys, s.cfg.Client, p)
+		l, err := s.loadAs(viewer.ForFacts(ctx), s.cfg.Client, p)
 		if err != nil {
 			return "", err
 		}

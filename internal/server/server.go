@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/matchrun"
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -39,7 +40,9 @@ type Config struct {
 	// Programme runs calls, slots and applications; it serves GET /documents/{id} and the
 	// referee upload page.
 	Programme *programme.Service
-	// Placement runs and publishes matches.
+	// MatchRuns runs, compares and publishes calls' matches.
+	MatchRuns *matchrun.Service
+	// Placement runs the placements' lifecycle.
 	Placement *placement.Service
 	// Now is the service clock; every request's context carries it (internal/clock), so
 	// rules that depend on today's date read the same clock as the services.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/auth"
@@ -297,3 +298,32 @@ func MustRank(tb testing.TB, s *Services, as *ent.User, c *ent.Call, centre *ent
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// MustStartRun starts a match run of c as staff.
+func MustStartRun(tb testing.TB, s *Services, w *World, c *ent.Call, dryRun bool) *ent.MatchRun {
+	tb.Helper()
+	var run *ent.MatchRun
+	MustDo(tb, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
+		run, err = s.MatchRuns.StartRun(ctx, tx, c.ID, dryRun)
+		return err
+	})
+	return run
+}
+
+// MustPublish publishes run as staff and returns the placements by application.
+func MustPublish(tb testing.TB, s *Services, w *World, run *ent.MatchRun) map[pulid.ID]*ent.Placement {
+	tb.Helper()
+	MustDo(tb, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) error {
+		_, err := s.MatchRuns.Publish(ctx, tx, run.ID)
+		return err
+	})
+	ps, err := s.DB.Client.Placement.Query().Where(placement.RunID(run.ID)).All(s.System())
+	if err != nil {
+		tb.Fatalf("placements: %v", err)
+	}
+	out := map[pulid.ID]*ent.Placement{}
+	for _, p := range ps {
+		out[p.ApplicationID] = p
+	}
+	return out
+}

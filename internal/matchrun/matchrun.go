@@ -1,10 +1,4 @@
-// Package placement turns a call's preferences into a schedule: it freezes the input of a
-// match from the database (trainees' slot lists from their ranked hosts, availability and
-// preferred length; hosts' rankings; approved slot capacities; staff pins and exclusions),
-// runs the engine (internal/matching) and its verifier, records every run with its input
-// hash, and publishes one real run per call as placement offers, emailing every party in
-// the same transaction.
-package placement
+package matchrun
 
 import (
 	"context"
@@ -32,12 +26,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/db"
-	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/matching"
 	"github.com/gocart-coalition/coalition/internal/notify"
+	placements "github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -56,18 +51,11 @@ type Config struct {
 	Now      func() time.Time
 	Notifier *notify.Notifier
 	Logger   *slog.Logger
-	// Organizer is the ORGANIZER of placement calendar entries (the mail sender).
-	Organizer mail.Address
-	// CalendarDomain ends every placement's calendar UID ("<placement id>@<domain>").
-	CalendarDomain string
-	// Wake, when set, is called after a change that freed a place, so the waiting-list job
-	// runs at once instead of at its next hour.
-	Wake func()
 	// Links issues the sign-in links of the emails' buttons (accept, decline, confirm).
-	Links LinkIssuer
+	Links placements.LinkIssuer
 }
 
-// Service runs and publishes matches.
+// Service runs, compares, explains and publishes a call's matches.
 type Service struct {
 	cfg Config
 	log *slog.Logger
@@ -75,17 +63,18 @@ type Service struct {
 
 // New checks cfg and returns the service.
 func New(cfg Config) (*Service, error) {
-	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Links == nil || cfg.Organizer.Email == "" || cfg.CalendarDomain == "" {
-		return nil, errors.New("placement: Client, Now, Notifier, Links, Organizer and CalendarDomain are required")
+	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Links == nil {
+		return nil, errors.New("matchrun: Client, Now, Notifier and Links are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, log: cfg.Logger.With("op", "placement")}, nil
+	return &Service{cfg: cfg, log: cfg.Logger.With("op", "matchrun")}, nil
 }
 
-func requireStaff(ctx context.Context) error {
-	return access.Require(ctx, access.CanRunCalls, "run the match")
+// requireRunner refuses anyone access.CanRunMatch does not allow (staff run the match).
+func requireRunner(ctx context.Context) error {
+	return access.Require(ctx, access.CanRunMatch, "run the match")
 }
 
 // lockCall loads a call for a run or a publication; on PostgreSQL it locks the call's row
@@ -123,26 +112,28 @@ type frozen struct {
 //   - Each slot ranks the applicants as its centre's submitted ranking does (unranked means
 //     not acceptable); a pinned application is taken out of the engine and its slot's
 //     capacity lowered by one.
-func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (frozen, error) {
+//
+// ctx reads as the staff member running the match (they may read every input).
+func (s *Service) freeze(ctx context.Context, tx *ent.Client, c *ent.Call) (frozen, error) {
 	f := frozen{instance: matching.Instance{Trainees: map[string][]string{}, Slots: map[string]matching.Slot{}}, pins: map[string]string{}}
 	apps, err := tx.Application.Query().
 		Where(application.CallID(c.ID), application.StatusEQ(application.StatusELIGIBLE)).
 		Select(application.FieldID, application.FieldTraineeID, application.FieldAvailability, application.FieldPreferredWeeks).
 		WithChoices(func(q *ent.ApplicationChoiceQuery) { q.Order(applicationchoice.ByRank()) }).
-		Order(application.ByID()).All(sys)
+		Order(application.ByID()).All(ctx)
 	if err != nil {
 		return f, fmt.Errorf("eligible applications: %w", err)
 	}
 	slots, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID), hostslot.StatusEQ(hostslot.StatusAPPROVED)).
-		Order(hostslot.ByStartDate(), hostslot.ByID()).All(sys)
+		Order(hostslot.ByStartDate(), hostslot.ByID()).All(ctx)
 	if err != nil {
 		return f, fmt.Errorf("approved slots: %w", err)
 	}
-	rankings, err := tx.HostRanking.Query().Where(hostranking.CallID(c.ID)).Order(hostranking.ByRank()).All(sys)
+	rankings, err := tx.HostRanking.Query().Where(hostranking.CallID(c.ID)).Order(hostranking.ByRank()).All(ctx)
 	if err != nil {
 		return f, fmt.Errorf("host rankings: %w", err)
 	}
-	overrides, err := tx.MatchOverride.Query().Where(matchoverride.CallID(c.ID)).Order(matchoverride.ByID()).All(sys)
+	overrides, err := tx.MatchOverride.Query().Where(matchoverride.CallID(c.ID)).Order(matchoverride.ByID()).All(ctx)
 	if err != nil {
 		return f, fmt.Errorf("overrides: %w", err)
 	}
@@ -162,7 +153,7 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 		since := vocab.Date(c.PlacementStart.Time().AddDate(0, -c.NoRepeatMonths, 0).Format(vocab.DateLayout))
 		recent, err := tx.Placement.Query().
 			Where(placement.CallIDNEQ(c.ID), placement.StatusIn(placement.StatusACCEPTED, placement.StatusCONFIRMED, placement.StatusCOMPLETED),
-				placement.EndDateGTE(since)).All(sys)
+				placement.EndDateGTE(since)).All(ctx)
 		if err != nil {
 			return f, fmt.Errorf("recent placements: %w", err)
 		}
@@ -257,7 +248,7 @@ func (s *Service) freeze(sys context.Context, tx *ent.Client, c *ent.Call) (froz
 // A dry run records and changes nothing else; a real run can then be published. Staff
 // only. User errors: NOT_FOUND, INVALID_STATE (the call is not in RANKING).
 func (s *Service) StartRun(ctx context.Context, tx *ent.Client, callID pulid.ID, dryRun bool) (*ent.MatchRun, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
 	c, err := s.lockCall(ctx, tx, callID)
@@ -267,8 +258,7 @@ func (s *Service) StartRun(ctx context.Context, tx *ent.Client, callID pulid.ID,
 	if _, err := programme.NextCallStatus(c.Status, programme.CallRunMatch, programme.CallFactsOf(c, s.cfg.Now())); err != nil {
 		return nil, apperr.OnField(err, check.Path("callId")...)
 	}
-	sys := viewer.NewSystemContext(ctx)
-	f, err := s.freeze(sys, tx, c)
+	f, err := s.freeze(ctx, tx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -304,29 +294,8 @@ func (s *Service) StartRun(ctx context.Context, tx *ent.Client, callID pulid.ID,
 	return run, nil
 }
 
-// AddHoursExcludingWeekends returns t plus hours, not counting Saturdays and Sundays in
-// loc: time that falls on a weekend does not use up the window.
-func AddHoursExcludingWeekends(t time.Time, hours int, loc *time.Location) time.Time {
-	cur := t.In(loc)
-	left := time.Duration(hours) * time.Hour
-	for left > 0 {
-		if wd := cur.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			y, m, d := cur.Date()
-			cur = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
-			continue
-		}
-		y, m, d := cur.Date()
-		midnight := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
-		if step := midnight.Sub(cur); step < left {
-			left -= step
-			cur = midnight
-			continue
-		}
-		cur = cur.Add(left)
-		left = 0
-	}
-	return cur.UTC()
-}
+// runWithoutInput are a run's columns but its input.
+var runWithoutInput = slices.DeleteFunc(slices.Clone(matchrun.Columns), func(c string) bool { return c == matchrun.FieldInput })
 
 // Publish publishes a real run: the call becomes MATCHED, every assignment becomes an
 // OFFERED placement with the slot's dates and a response deadline (the call's window,
@@ -336,10 +305,12 @@ func AddHoursExcludingWeekends(t time.Time, hours int, loc *time.Location) time.
 // not in RANKING or already matched, or preferences that changed since the run (its
 // input hash no longer matches: run again).
 func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (*ent.MatchRun, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
-	run, err := tx.MatchRun.Get(ctx, runID)
+	// Without its input (a large JSON): once the hashes match, the input frozen now is the
+	// run's.
+	run, err := tx.MatchRun.Query().Where(matchrun.ID(runID)).Select(runWithoutInput...).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apperr.Invalid(apperr.CodeNotFound, "No such run.", check.Path("id")...)
 	}
@@ -350,12 +321,11 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 	if err != nil {
 		return nil, err
 	}
-	sys := viewer.NewSystemContext(ctx)
 	facts := RunFacts{CallStatus: c.Status}
 	if _, err := NextRunState(RunStateOf(run), RunPublish, facts); err != nil {
 		return nil, apperr.OnField(err, check.Path("id")...)
 	}
-	f, err := s.freeze(sys, tx, c)
+	f, err := s.freeze(ctx, tx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -363,6 +333,7 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 	if _, err := NextRunState(RunStateOf(run), RunPublish, facts); err != nil {
 		return nil, apperr.OnField(err, check.Path("id")...)
 	}
+	run.Input = f.instance // the same input: its hash is the run's
 	matched, err := programme.NextCallStatus(c.Status, programme.CallPublishMatch, programme.CallFactsOf(c, s.cfg.Now()))
 	if err != nil {
 		return nil, apperr.OnField(err, check.Path("id")...)
@@ -372,7 +343,7 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 	if err != nil {
 		return nil, fmt.Errorf("call zone: %w", err)
 	}
-	deadline := AddHoursExcludingWeekends(now, c.OfferResponseHours, loc)
+	deadline := placements.AddHoursExcludingWeekends(now, c.OfferResponseHours, loc)
 	// Both updates are conditional on what was read: a lost race is CONFLICT.
 	if n, err := tx.Call.Update().Where(call.ID(c.ID), call.StatusEQ(c.Status)).SetStatus(matched).Save(ctx); err != nil {
 		return nil, fmt.Errorf("mark call %s matched: %w", c.ID, err)
@@ -387,7 +358,7 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 		return nil, apperr.LostRace("run")
 	}
 	run.PublishedAt = &now
-	if err := s.offer(ctx, sys, tx, c, run, deadline, loc); err != nil {
+	if err := s.offer(ctx, tx, c, run, deadline, loc); err != nil {
 		return nil, err
 	}
 	return run, nil
@@ -397,7 +368,10 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 // number of statements whatever the size of the call: the run's slots (with their
 // centres and coordinators) and applications (with their trainees and home organisations)
 // are read once, the placements inserted in bulk, and the emails queued in bulk.
-func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, run *ent.MatchRun, deadline time.Time, loc *time.Location) error {
+//
+// Everything is read and written as the staff member who publishes: the placements'
+// audit rows name them (recorded in one multi-row insert: audit.Bulk).
+func (s *Service) offer(ctx context.Context, tx *ent.Client, c *ent.Call, run *ent.MatchRun, deadline time.Time, loc *time.Location) error {
 	slotIDs := make([]string, 0, len(run.Assignments))
 	var appIDs []pulid.ID
 	for id, apps := range run.Assignments {
@@ -415,7 +389,7 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 	}
 	slots, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID)).WithHostCentre(func(q *ent.HostCentreQuery) {
 		q.WithCoordinators(func(q *ent.UserQuery) { q.Where(user.Disabled(false)).Order(user.ByID()) })
-	}).All(sys)
+	}).All(ctx)
 	if err != nil {
 		return fmt.Errorf("load slots: %w", err)
 	}
@@ -425,7 +399,7 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 	}
 	apps, err := tx.Application.Query().Where(application.IDIn(appIDs...)).
 		Select(application.FieldID, application.FieldTraineeID, application.FieldHomeOrganisationID).
-		WithTrainee().WithHomeOrganisation().All(sys)
+		WithTrainee().WithHomeOrganisation().All(ctx)
 	if err != nil {
 		return fmt.Errorf("load applications: %w", err)
 	}
@@ -458,7 +432,7 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 			creates = append(creates, tx.Placement.Create().SetID(id).SetCallID(c.ID).SetRunID(run.ID).SetSlotID(sl.ID).SetHostCentreID(centre.ID).
 				SetApplicationID(a.ID).SetTraineeID(t.ID).SetStartDate(sl.StartDate).SetEndDate(sl.EndDate).
 				SetOfferDeadline(deadline))
-			reqs := s.offerLinkRequests(t, id, deadline)
+			reqs := placements.OfferLinkRequests(s.cfg.Now(), t, id, deadline)
 			links = append(links, reqs[:]...)
 			offers = append(offers, len(emails))
 			emails = append(emails, notify.Batched[notify.MatchResultData]{
@@ -489,15 +463,8 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 			})
 		}
 	}
-	// A placement row binds about 20 values: 1,000 rows per INSERT stay below both
-	// dialects' limits on bound parameters.
-	for b := 0; b < len(creates); b += 1000 {
-		if err := tx.Placement.CreateBulk(creates[b:min(b+1000, len(creates))]...).Exec(sys); err != nil {
-			return fmt.Errorf("create placements: %w", err)
-		}
-	}
-	// Each offer's Accept and Decline buttons: sign-in links issued in bulk after the
-	// placements they name exist.
+	// Each offer's Accept and Decline buttons: sign-in links issued in bulk, naming the
+	// placements' ids made above (the rows are written in this transaction below).
 	urls, err := s.cfg.Links.IssueIntentLinks(ctx, tx, links)
 	if err != nil {
 		return fmt.Errorf("issue offer links: %w", err)
@@ -533,7 +500,36 @@ func (s *Service) offer(ctx, sys context.Context, tx *ent.Client, c *ent.Call, r
 			Key:  "match_unmatched:" + aid + ":" + string(run.ID),
 		})
 	}
-	return s.cfg.Notifier.MatchResults(ctx, tx, emails)
+	// Rendering the emails is pure CPU: it runs while the placements and their audit rows
+	// are written, and the rendered emails are queued once both are done.
+	type prepared struct {
+		p   *notify.Prepared
+		err error
+	}
+	rendered := make(chan prepared, 1)
+	go func() {
+		p, err := s.cfg.Notifier.PrepareMatchResults(emails)
+		rendered <- prepared{p, err}
+	}()
+	// As the staff member publishing: their audit rows are recorded in bulk too. A
+	// placement row binds about 20 values: 1,000 rows per INSERT stay below both
+	// dialects' limits on bound parameters.
+	err = audit.Bulk(ctx, tx, s.cfg.Now(), func(ctx context.Context) error {
+		for b := 0; b < len(creates); b += 1000 {
+			if err := tx.Placement.CreateBulk(creates[b:min(b+1000, len(creates))]...).Exec(ctx); err != nil {
+				return fmt.Errorf("create placements: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r := <-rendered
+	if r.err != nil {
+		return r.err
+	}
+	return s.cfg.Notifier.QueuePrepared(ctx, tx, r.p)
 }
 
 // Reason is why an application did not get a slot it listed, with the slot's name.
@@ -545,8 +541,8 @@ type Reason struct {
 }
 
 // explain explains an application's outcome in run, slot by slot, in people's words,
-// reading the slots it names (with their centres) in one query.
-func (s *Service) explain(sys context.Context, client *ent.Client, run *ent.MatchRun, app string) ([]Reason, error) {
+// reading the slots it names (with their centres) in one query, as the caller.
+func (s *Service) explain(ctx context.Context, client *ent.Client, run *ent.MatchRun, app string) ([]Reason, error) {
 	raw, err := rawReasons(run, matching.NewExplainer(run.Input, resultOf(run)), app)
 	if err != nil || len(raw) == 0 {
 		return []Reason{}, err
@@ -555,7 +551,7 @@ func (s *Service) explain(sys context.Context, client *ent.Client, run *ent.Matc
 	for i, r := range raw {
 		ids[i] = pulid.ID(r.Slot)
 	}
-	slots, err := client.HostSlot.Query().Where(hostslot.IDIn(ids...)).WithHostCentre().All(sys)
+	slots, err := client.HostSlot.Query().Where(hostslot.IDIn(ids...)).WithHostCentre().All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load slots: %w", err)
 	}
@@ -563,13 +559,11 @@ func (s *Service) explain(sys context.Context, client *ent.Client, run *ent.Matc
 	for _, sl := range slots {
 		byID[string(sl.ID)] = sl
 	}
-	for _, id := range ids {
-		if byID[string(id)] == nil {
-			return nil, fmt.Errorf("load slot %s: not found", id)
-		}
-	}
 	return describe(raw, func(id string) string {
 		sl := byID[id]
+		if sl == nil || sl.Edges.HostCentre == nil {
+			return "A slot no longer offered" // withdrawn since, and no longer the caller's to read
+		}
 		return fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
 	}), nil
 }
@@ -629,10 +623,10 @@ func describe(rs []matching.Reason, place func(slot string) string) []Reason {
 
 // Explain explains an application's outcome in a run (staff only).
 func (s *Service) Explain(ctx context.Context, run *ent.MatchRun, app pulid.ID) ([]Reason, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
-	return s.explain(viewer.NewSystemContext(ctx), s.cfg.Client, run, string(app))
+	return s.explain(ctx, s.cfg.Client, run, string(app))
 }
 
 // Outcome is an application's published outcome.
@@ -641,29 +635,29 @@ type Outcome struct {
 	Reasons   []Reason
 }
 
-// OutcomeOf returns the published outcome of an application the caller can see as its
-// trainee or staff (nil before publication, and for anyone else, hosts included).
+// OutcomeOf returns the published outcome of an application to those
+// access.CanSeeMatchOutcome allows (its trainee and staff; nil before publication, and for
+// anyone else, hosts included). The published run is a fact the outcome is computed from
+// (never returned); the placement and the slots are read as the caller.
 func (s *Service) OutcomeOf(ctx context.Context, a *ent.Application) (*Outcome, error) {
-	v := viewer.FromContext(ctx)
-	if !(v.IsStaff() || v.IsSystem() || (v.Kind == viewer.User && v.UserID == string(a.TraineeID))) {
+	if !access.CanSeeMatchOutcome(viewer.FromContext(ctx), string(a.TraineeID)) {
 		return nil, nil
 	}
-	sys := viewer.NewSystemContext(ctx)
-	run, err := s.cfg.Client.MatchRun.Query().Where(matchrun.CallID(a.CallID), matchrun.PublishedAtNotNil()).Only(sys)
+	run, err := s.cfg.Client.MatchRun.Query().Where(matchrun.CallID(a.CallID), matchrun.PublishedAtNotNil()).Only(viewer.ForFacts(ctx))
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("published run: %w", err)
 	}
-	p, err := s.cfg.Client.Placement.Query().Where(placement.ApplicationID(a.ID)).Order(ent.Desc(placement.FieldCreatedAt)).First(sys)
+	p, err := s.cfg.Client.Placement.Query().Where(placement.ApplicationID(a.ID)).Order(ent.Desc(placement.FieldCreatedAt)).First(ctx)
 	switch {
 	case err == nil:
 		return &Outcome{Placement: p, Reasons: []Reason{}}, nil
 	case !ent.IsNotFound(err):
 		return nil, fmt.Errorf("placement of %s: %w", a.ID, err)
 	}
-	reasons, err := s.explain(sys, s.cfg.Client, run, string(a.ID))
+	reasons, err := s.explain(ctx, s.cfg.Client, run, string(a.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -672,7 +666,7 @@ func (s *Service) OutcomeOf(ctx context.Context, a *ent.Application) (*Outcome, 
 
 // Runs lists a call's runs, newest first (staff only).
 func (s *Service) Runs(ctx context.Context, c *ent.Call) ([]*ent.MatchRun, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
 	return s.cfg.Client.MatchRun.Query().Where(matchrun.CallID(c.ID)).Order(ent.Desc(matchrun.FieldCreatedAt), ent.Desc(matchrun.FieldID)).All(ctx)
@@ -688,10 +682,9 @@ type Stats struct {
 
 // StatsOf computes a run's statistics (staff only).
 func (s *Service) StatsOf(ctx context.Context, run *ent.MatchRun) (Stats, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := requireRunner(ctx); err != nil {
 		return Stats{}, err
 	}
-	sys := viewer.NewSystemContext(ctx)
 	var st Stats
 	if run.Trainees > 0 {
 		st.MatchRate = float64(run.Matched) / float64(run.Trainees)
@@ -699,7 +692,7 @@ func (s *Service) StatsOf(ctx context.Context, run *ent.MatchRun) (Stats, error)
 	// Two statements whatever the size of the run: the slots' centres and the choices of
 	// the run's call.
 	slots, err := s.cfg.Client.HostSlot.Query().Where(hostslot.CallID(run.CallID)).
-		Select(hostslot.FieldID, hostslot.FieldHostCentreID).All(sys)
+		Select(hostslot.FieldID, hostslot.FieldHostCentreID).All(ctx)
 	if err != nil {
 		return st, fmt.Errorf("load slots: %w", err)
 	}
@@ -708,7 +701,7 @@ func (s *Service) StatsOf(ctx context.Context, run *ent.MatchRun) (Stats, error)
 		centreOf[string(sl.ID)] = sl.HostCentreID
 	}
 	choices, err := s.cfg.Client.ApplicationChoice.Query().
-		Where(applicationchoice.HasApplicationWith(application.CallID(run.CallID))).All(sys)
+		Where(applicationchoice.HasApplicationWith(application.CallID(run.CallID))).All(ctx)
 	if err != nil {
 		return st, fmt.Errorf("load choices: %w", err)
 	}
@@ -743,7 +736,7 @@ type Move struct {
 
 // Compare lists the applications whose slot differs from run a to run b (staff only).
 func (s *Service) Compare(ctx context.Context, aID, bID pulid.ID) ([]Move, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
 	a, err := s.cfg.Client.MatchRun.Get(ctx, aID)
@@ -793,7 +786,7 @@ func (s *Service) Compare(ctx context.Context, aID, bID pulid.ID) ([]Move, error
 // slot is not of this call, the application is not eligible, the slot is not approved, a
 // second pin for the application), TAKEN (the pair has an override already), INVALID_STATE.
 func (s *Service) SetOverride(ctx context.Context, tx *ent.Client, callID, appID, slotID pulid.ID, kind matchoverride.Kind, reason string) (*ent.MatchOverride, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
 	c, err := s.lockCall(ctx, tx, callID)
@@ -848,7 +841,7 @@ func (s *Service) SetOverride(ctx context.Context, tx *ent.Client, callID, appID
 
 // RemoveOverride removes a pin or exclusion before the match is published (staff only).
 func (s *Service) RemoveOverride(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.MatchOverride, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
 	o, err := tx.MatchOverride.Get(ctx, id)
@@ -873,7 +866,7 @@ func (s *Service) RemoveOverride(ctx context.Context, tx *ent.Client, id pulid.I
 
 // Overrides lists a call's overrides (staff only).
 func (s *Service) Overrides(ctx context.Context, c *ent.Call) ([]*ent.MatchOverride, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
 	return s.cfg.Client.MatchOverride.Query().Where(matchoverride.CallID(c.ID)).Order(matchoverride.ByID()).All(ctx)
