@@ -165,7 +165,7 @@ func TestWorkingGroupPermissions(t *testing.T) {
 		}
 		for _, op := range ops {
 			for _, a := range actors {
-				got, wrote := s.Try(a.Ctx, op.do)
+				got, wrote := s.TryWrites(a.Ctx, op.do)
 				if got != op.want[a.Name] {
 					t.Errorf("%s as %s: %s, want %s", op.name, a.Name, got, op.want[a.Name])
 				}

@@ -8,12 +8,12 @@ import (
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
-// Try runs fn as the viewer in ctx in a transaction that is always rolled back, so every
+// TryWrites runs fn as the viewer in ctx in a transaction that is always rolled back, so every
 // row of a permission table starts from the same data, and returns Outcome(err) and
 // whether fn wrote anything: any row added to or removed from a table, or any audit event
 // (the audit hook records every change a signed-in person makes, updates included). A
 // refusal must write nothing.
-func (s *Services) Try(ctx context.Context, fn func(ctx context.Context, tx *ent.Client) error) (outcome string, wrote bool) {
+func (s *Services) TryWrites(ctx context.Context, fn func(ctx context.Context, tx *ent.Client) error) (outcome string, wrote bool) {
 	s.TB.Helper()
 	txCtx, _, err := s.DB.Client.OpenTx(ctx)
 	if err != nil {
