@@ -12,7 +12,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
-	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/markdown"
 )
 
@@ -23,7 +24,7 @@ func (r *hostCentreResolver) DescriptionHTML(ctx context.Context, obj *ent.HostC
 
 // CreateOrganisation is the resolver for the createOrganisation field.
 func (r *mutationResolver) CreateOrganisation(ctx context.Context, input model.CreateOrganisationInput) (*model.OrganisationPayload, error) {
-	o, err := r.Directory.CreateOrganisation(ctx, txClient(ctx), groups.CreateOrganisationInput{
+	o, err := r.Directory.CreateOrganisation(ctx, txClient(ctx), directory.CreateOrganisationInput{
 		Name: input.Name, Kind: input.Kind, Country: input.Country, City: input.City, Website: input.Website,
 	})
 	return organisationPayload(o, err)
@@ -31,7 +32,7 @@ func (r *mutationResolver) CreateOrganisation(ctx context.Context, input model.C
 
 // UpdateOrganisation is the resolver for the updateOrganisation field.
 func (r *mutationResolver) UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error) {
-	o, err := r.Directory.UpdateOrganisation(ctx, txClient(ctx), groups.UpdateOrganisationInput{
+	o, err := r.Directory.UpdateOrganisation(ctx, txClient(ctx), directory.UpdateOrganisationInput{
 		ID: input.ID, Name: input.Name, Kind: input.Kind, Country: input.Country, City: input.City,
 		Website: input.Website, Active: input.Active,
 	})
@@ -40,9 +41,9 @@ func (r *mutationResolver) UpdateOrganisation(ctx context.Context, input model.U
 
 // CreateHostCentre is the resolver for the createHostCentre field.
 func (r *mutationResolver) CreateHostCentre(ctx context.Context, input model.CreateHostCentreInput) (*model.HostCentrePayload, error) {
-	c, err := r.Directory.CreateHostCentre(ctx, txClient(ctx), groups.CreateHostCentreInput{
+	c, err := r.Directory.CreateHostCentre(ctx, txClient(ctx), directory.CreateHostCentreInput{
 		OrganisationID: input.OrganisationID,
-		HostCentreProfile: groups.HostCentreProfile{
+		HostCentreProfile: directory.HostCentreProfile{
 			Name: &input.Name, City: &input.City, Country: &input.Country, Languages: input.Languages,
 			Adult: &input.Adult, Paediatric: &input.Paediatric, FocusAreas: input.FocusAreas,
 			Accreditation: input.Accreditation, AccreditationExpiresOn: input.AccreditationExpiresOn,
@@ -55,9 +56,9 @@ func (r *mutationResolver) CreateHostCentre(ctx context.Context, input model.Cre
 
 // UpdateHostCentre is the resolver for the updateHostCentre field.
 func (r *mutationResolver) UpdateHostCentre(ctx context.Context, input model.UpdateHostCentreInput) (*model.HostCentrePayload, error) {
-	c, err := r.Directory.UpdateHostCentre(ctx, txClient(ctx), groups.UpdateHostCentreInput{
+	c, err := r.Directory.UpdateHostCentre(ctx, txClient(ctx), directory.UpdateHostCentreInput{
 		ID: input.ID,
-		HostCentreProfile: groups.HostCentreProfile{
+		HostCentreProfile: directory.HostCentreProfile{
 			Name: input.Name, City: input.City, Country: input.Country, Languages: input.Languages,
 			Adult: input.Adult, Paediatric: input.Paediatric, FocusAreas: input.FocusAreas,
 			Accreditation: input.Accreditation, AccreditationExpiresOn: input.AccreditationExpiresOn,
@@ -81,7 +82,7 @@ func (r *mutationResolver) RemoveHostCoordinator(ctx context.Context, input mode
 
 // SetAffiliation is the resolver for the setAffiliation field.
 func (r *mutationResolver) SetAffiliation(ctx context.Context, input model.SetAffiliationInput) (*model.AffiliationPayload, error) {
-	a, err := r.Directory.SetAffiliation(ctx, txClient(ctx), groups.SetAffiliationInput{
+	a, err := r.Directory.SetAffiliation(ctx, txClient(ctx), directory.SetAffiliationInput{
 		UserID: input.UserID, OrganisationID: input.OrganisationID, Position: input.Position,
 	})
 	a, ue, err := split(a, err)
@@ -106,25 +107,25 @@ func (r *mutationResolver) RemoveAffiliation(ctx context.Context, input model.Re
 
 // Organisations is the resolver for the organisations field.
 func (r *queryResolver) Organisations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) (*ent.OrganisationConnection, error) {
-	var f groups.OrganisationFilter
+	var f directory.OrganisationFilter
 	if filter != nil {
-		f = groups.OrganisationFilter{
+		f = directory.OrganisationFilter{
 			Country: filter.Country, Kind: filter.Kind, Search: filter.Search,
 			IncludeInactive: filter.IncludeInactive != nil && *filter.IncludeInactive,
 		}
 	}
-	return r.Directory.Organisations(ctx, f, groups.Page{After: after, First: first, Before: before, Last: last}, orderBy)
+	return r.Directory.Organisations(ctx, f, db.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }
 
 // HostCentres is the resolver for the hostCentres field.
 func (r *queryResolver) HostCentres(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) (*ent.HostCentreConnection, error) {
-	var f groups.HostCentreFilter
+	var f directory.HostCentreFilter
 	if filter != nil {
-		f = groups.HostCentreFilter{
+		f = directory.HostCentreFilter{
 			Country: filter.Country, Language: filter.Language, FocusArea: filter.FocusArea,
 			AcceptingObservers: filter.AcceptingObservers, Adult: filter.Adult, Paediatric: filter.Paediatric,
 			Search: filter.Search,
 		}
 	}
-	return r.Directory.HostCentres(ctx, f, groups.Page{After: after, First: first, Before: before, Last: last}, orderBy)
+	return r.Directory.HostCentres(ctx, f, db.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }

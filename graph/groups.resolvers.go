@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/markdown"
 )
@@ -70,7 +71,7 @@ func (r *queryResolver) WorkingGroups(ctx context.Context, after *entgql.Cursor[
 			IncludeArchived: filter.IncludeArchived != nil && *filter.IncludeArchived,
 		}
 	}
-	return r.Groups.WorkingGroupsPage(ctx, f, groups.Page{After: after, First: first, Before: before, Last: last}, orderBy)
+	return r.Groups.WorkingGroupsPage(ctx, f, db.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }
 
 // PurposeHTML is the resolver for the purposeHtml field.

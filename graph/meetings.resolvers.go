@@ -13,6 +13,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/markdown"
 )
@@ -106,7 +107,7 @@ func (r *queryResolver) Meetings(ctx context.Context, after *entgql.Cursor[pulid
 			IncludeCancelled: filter.IncludeCancelled != nil && *filter.IncludeCancelled,
 		}
 	}
-	return r.Groups.MeetingsPage(ctx, f, groups.Page{After: after, First: first, Before: before, Last: last}, orderBy)
+	return r.Groups.MeetingsPage(ctx, f, db.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }
 
 // LatestDeclaration is the resolver for the latestDeclaration field.

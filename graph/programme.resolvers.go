@@ -12,7 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
-	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/markdown"
 	"github.com/gocart-coalition/coalition/internal/programme"
 )
@@ -132,5 +132,5 @@ func (r *queryResolver) Calls(ctx context.Context, after *entgql.Cursor[pulid.ID
 	if filter != nil {
 		f.Status = filter.Status
 	}
-	return r.Programme.CallsPage(ctx, f, groups.Page{After: after, First: first, Before: before, Last: last}, orderBy)
+	return r.Programme.CallsPage(ctx, f, db.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }

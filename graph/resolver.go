@@ -8,6 +8,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/matchrun"
 	"github.com/gocart-coalition/coalition/internal/newsletter"
@@ -20,7 +21,7 @@ type Resolver struct {
 	Client *ent.Client
 	Auth   *auth.Service
 	// Directory manages organisations, host centres and affiliations.
-	Directory *groups.Directory
+	Directory *directory.Directory
 	// Groups manages working groups and memberships.
 	Groups *groups.WorkingGroups
 	// Programme runs calls and their slots.

@@ -58,6 +58,6 @@ func (Affiliation) Annotations() []schema.Annotation {
 func (Affiliation) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.NarrowToActiveOrganisation, access.FilterOwnedByViewer),
-		access.Mutation(access.AllowSystem, access.AllowStaff),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanManageDirectory)),
 	)
 }

@@ -67,6 +67,6 @@ func (ApiToken) Annotations() []schema.Annotation {
 func (ApiToken) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterOwnedByViewer),
-		access.Mutation(access.AllowSystem, access.AllowStaff),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanManageUsers)),
 	)
 }

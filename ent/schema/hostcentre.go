@@ -97,6 +97,6 @@ func (HostCentre) Annotations() []schema.Annotation {
 func (HostCentre) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.NarrowToActiveOrganisation, access.AllowAll),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowCoordinatorProfileEdit),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanManageDirectory), access.AllowCoordinatorProfileEdit),
 	)
 }

@@ -80,6 +80,6 @@ func (Meeting) Annotations() []schema.Annotation {
 func (Meeting) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisibleMeetings),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowChairsMeetingWrite),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanManageWorkingGroups), access.AllowChairsMeetingWrite),
 	)
 }

@@ -84,6 +84,6 @@ func (Membership) Annotations() []schema.Annotation {
 func (Membership) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisibleMemberships),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowInviteeAnswer),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanManageWorkingGroups), access.AllowInviteeAnswer),
 	)
 }

@@ -92,6 +92,6 @@ func (Organisation) Annotations() []schema.Annotation {
 func (Organisation) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterActive),
-		access.Mutation(access.AllowSystem, access.AllowStaff),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanManageDirectory)),
 	)
 }

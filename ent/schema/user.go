@@ -104,6 +104,6 @@ func (User) Annotations() []schema.Annotation {
 func (User) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisibleUsers),
-		access.Mutation(access.AllowSystem, access.AllowStaff),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanManageUsers)),
 	)
 }

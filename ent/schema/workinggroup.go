@@ -63,6 +63,6 @@ func (WorkingGroup) Annotations() []schema.Annotation {
 func (WorkingGroup) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisibleGroups),
-		access.Mutation(access.AllowSystem, access.AllowStaff),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanManageWorkingGroups)),
 	)
 }

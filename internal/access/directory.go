@@ -76,8 +76,26 @@ func coordinatedBy(v viewer.Viewer) entql.P {
 }
 
 // CanManageDirectory reports whether v may create and change organisations, create host
-// centres and assign their coordinators, and record affiliations.
-func CanManageDirectory(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
+// centres and assign their coordinators, and record affiliations: staff and the system.
+// The ent policies of Organisation, HostCentre and Affiliation allow writes by
+// AllowWhen(CanManageDirectory); internal/directory refuses early with it.
+func CanManageDirectory(v viewer.Viewer) bool { return v.IsStaff() || runsAsSystem(v) }
+
+// MayEditHostCentres reports whether v may edit the profile of some host centre: those who
+// manage the directory, and anyone holding HOST_COORDINATOR (which centre is
+// CanEditHostCentre's question). internal/directory asks it before loading the centre, so
+// that anyone else is refused without learning whether the centre exists.
+func MayEditHostCentres(v viewer.Viewer) bool {
+	return CanManageDirectory(v) || v.HasRole(viewer.RoleHostCoordinator)
+}
+
+// CanEditHostCentre reports whether v may edit the profile of a centre (not its
+// coordinators or organisation): those who manage the directory, and ActsForCentre (one
+// of its coordinators, holding HOST_COORDINATOR now). The HostCentre policy's
+// AllowCoordinatorProfileEdit is the same rule for the privacy layer.
+func CanEditHostCentre(v viewer.Viewer, isCoordinator func(userID string) bool) bool {
+	return CanManageDirectory(v) || ActsForCentre(v, isCoordinator)
+}
 
 // ActsForCentre reports whether v acts for a host centre: v holds the HOST_COORDINATOR
 // role now and isCoordinator says v's user is one of the centre's coordinators. It is the

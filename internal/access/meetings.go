@@ -27,8 +27,8 @@ func ChairMembership(user, day string) entql.P {
 }
 
 // CanManageMeetings reports whether the viewer in ctx may schedule, change and cancel the
-// meetings of the working group groupID and record their minutes: staff and the system
-// always; a signed-in person who chairs or co-chairs the group today (ChairMembership, on
+// meetings of the working group groupID and record their minutes: those who manage
+// working groups (CanManageWorkingGroups: staff and the system) always; a signed-in person who chairs or co-chairs the group today (ChairMembership, on
 // the date of ctx's clock); nobody else. client is the generated *ent.Client (a
 // transaction's client inside a mutation): this package cannot import the generated code,
 // so the membership is looked up through it by name, as the viewer (a person always sees
@@ -37,7 +37,7 @@ func ChairMembership(user, day string) entql.P {
 func CanManageMeetings(ctx context.Context, client any, groupID string) (bool, error) {
 	v := viewer.FromContext(ctx)
 	switch {
-	case v.IsStaff() || v.IsSystem():
+	case CanManageWorkingGroups(v):
 		return true, nil
 	case v.Kind != viewer.User || v.UserID == "" || groupID == "":
 		return false, nil
@@ -46,6 +46,18 @@ func CanManageMeetings(ctx context.Context, client any, groupID string) (bool, e
 		entql.FieldEQ("group_id", groupID),
 		ChairMembership(v.UserID, today(ctx)),
 	))
+}
+
+// RequireManageMeetings refuses, before anything is validated, a caller who may not
+// manage the meetings of the working group groupID (CanManageMeetings): UNAUTHENTICATED
+// for an anonymous caller, FORBIDDEN for anyone else. action completes "sign in to …".
+func RequireManageMeetings(ctx context.Context, client any, groupID, action string) error {
+	ok, err := CanManageMeetings(ctx, client, groupID)
+	switch {
+	case err != nil:
+		return fmt.Errorf("check who chairs %s: %w", groupID, err)
+	}
+	return RequireThat(ctx, ok, action, "coalition staff and the group's chair or co-chair can "+action)
 }
 
 // chairedGroup is the predicate of rows whose working group user chairs on day.

@@ -190,3 +190,8 @@ func AllowWhen(can func(viewer.Viewer) bool) privacy.QueryMutationRule {
 		return privacy.Skip
 	})
 }
+
+// runsAsSystem reports whether v is background work with no person behind it (the outbox
+// worker, jobs, the CLI): the system viewer, not the read-only one of viewer.ForFacts.
+// Every management predicate admits it, so jobs and the CLI pass the same checks.
+func runsAsSystem(v viewer.Viewer) bool { return v.IsSystem() && !v.ReadOnly }

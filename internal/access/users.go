@@ -43,10 +43,10 @@ var FilterOwnedByViewer = queryRule(func(ctx context.Context, q ent.Query) error
 })
 
 // CanManageUsers reports whether v may create, disable and change the roles of users and
-// mint or revoke API tokens. The ent policies of User and ApiToken allow exactly this set
-// of viewers (AllowStaff, AllowSystem); services call it to refuse early, before they
-// validate input.
-func CanManageUsers(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
+// mint or revoke API tokens: staff, and the system (the CLI's `user create`). The ent
+// policies of User and ApiToken allow writes by AllowWhen(CanManageUsers); internal/auth
+// calls it (access.Require) to refuse early, before it validates input.
+func CanManageUsers(v viewer.Viewer) bool { return v.IsStaff() || runsAsSystem(v) }
 
 // CanReadAudit reports whether v may page through the audit trail.
 func CanReadAudit(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }

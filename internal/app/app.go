@@ -26,6 +26,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/config"
 	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/docstore"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/jobs"
@@ -61,7 +62,7 @@ type App struct {
 	DB     *db.DB
 	Auth   *auth.Service
 	// Directory is the organisations and host-centre directory.
-	Directory *groups.Directory
+	Directory *directory.Directory
 	// WorkingGroups manages working groups and memberships.
 	WorkingGroups *groups.WorkingGroups
 	// Programme runs calls and their slots.
@@ -196,7 +197,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Directory, err = groups.NewDirectory(groups.DirectoryConfig{Client: a.DB.Client, Now: now, Logger: log})
+	a.Directory, err = directory.NewDirectory(directory.DirectoryConfig{Client: a.DB.Client, Now: now, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/secret"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -23,11 +24,6 @@ const (
 	maxNameLen      = 200
 	maxTokenNameLen = 100
 )
-
-// requireManager refuses callers who may not manage users and tokens (see access.Require).
-func requireManager(ctx context.Context) error {
-	return access.Require(ctx, access.CanManageUsers, "manage users and tokens")
-}
 
 // CreateUserInput is what staff provide to create a user.
 type CreateUserInput struct {
@@ -40,7 +36,7 @@ type CreateUserInput struct {
 // Returns UserErrors for a malformed or taken address, a missing or too long name, or no
 // roles.
 func (s *Service) CreateUser(ctx context.Context, tx *ent.Client, in CreateUserInput) (*ent.User, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageUsers, "manage users and tokens"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
@@ -54,7 +50,7 @@ func (s *Service) CreateUser(ctx context.Context, tx *ent.Client, in CreateUserI
 		errs.Add(apperr.CodeRequired, "Give the user at least one role.", "input", "roles")
 	}
 	if addr != "" {
-		taken, err := tx.User.Query().Where(user.Email(addr)).Exist(viewer.NewSystemContext(ctx))
+		taken, err := tx.User.Query().Where(user.Email(addr)).Exist(viewer.ForFacts(ctx)) // disabled users too
 		if err != nil {
 			return nil, fmt.Errorf("check email: %w", err)
 		}
@@ -98,7 +94,7 @@ func loadUser(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.User, erro
 // API tokens and expires their unused sign-in links, for good: re-enabling restores the
 // account, not its credentials. Staff cannot disable themselves.
 func (s *Service) SetUserDisabled(ctx context.Context, tx *ent.Client, id pulid.ID, disabled bool) (*ent.User, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageUsers, "manage users and tokens"); err != nil {
 		return nil, err
 	}
 	u, err := loadUser(ctx, tx, id)
@@ -129,7 +125,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, tx *ent.Client, id pulid.
 // runs in the transaction that disables u, so re-enabling the account brings none of them
 // back: the person signs in afresh and staff mint new tokens.
 func (s *Service) endCredentials(ctx context.Context, tx *ent.Client, u *ent.User) error {
-	sys := viewer.NewSystemContext(ctx)
+	sys := credentials(ctx)
 	now := s.now()
 	if _, err := tx.Session.Update().
 		Where(session.UserID(u.ID), session.RevokedAtIsNil()).
@@ -140,7 +136,7 @@ func (s *Service) endCredentials(ctx context.Context, tx *ent.Client, u *ent.Use
 	if _, err := tx.ApiToken.Update().
 		Where(apitoken.UserID(u.ID), apitoken.RevokedAtIsNil()).
 		SetRevokedAt(now).
-		Save(sys); err != nil {
+		Save(ctx); err != nil { // as the person disabling: API tokens are theirs to manage
 		return fmt.Errorf("revoke api tokens: %w", err)
 	}
 	if _, err := tx.LoginLink.Update().
@@ -164,7 +160,7 @@ func (s *Service) RevokeRole(ctx context.Context, tx *ent.Client, id pulid.ID, r
 }
 
 func (s *Service) changeRole(ctx context.Context, tx *ent.Client, id pulid.ID, role viewer.Role, grant bool) (*ent.User, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageUsers, "manage users and tokens"); err != nil {
 		return nil, err
 	}
 	if !role.Valid() {
@@ -204,7 +200,7 @@ type CreateAPITokenInput struct {
 // CreateAPIToken mints a named, scoped token acting for a user and returns it with its
 // secret, which is shown only this once.
 func (s *Service) CreateAPIToken(ctx context.Context, tx *ent.Client, in CreateAPITokenInput) (*ent.ApiToken, string, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageUsers, "manage users and tokens"); err != nil {
 		return nil, "", err
 	}
 	var errs apperr.UserErrors
@@ -235,12 +231,12 @@ func (s *Service) CreateAPIToken(ctx context.Context, tx *ent.Client, in CreateA
 	if err := errs.Err(); err != nil {
 		return nil, "", err
 	}
-	secret := newSecret(tokenPrefix)
+	bearer := secret.New(tokenPrefix)
 	c := tx.ApiToken.Create().
 		SetUserID(u.ID).
 		SetName(name).
-		SetTokenHash(hashSecret(secret)).
-		SetHint(secret[:len(tokenPrefix)+6]).
+		SetTokenHash(secret.Hash(bearer)).
+		SetHint(bearer[:len(tokenPrefix)+6]).
 		SetScopes(scopes).
 		SetCreatedByID(pulid.ID(viewer.FromContext(ctx).UserID))
 	if in.ExpiresAt != nil {
@@ -250,12 +246,12 @@ func (s *Service) CreateAPIToken(ctx context.Context, tx *ent.Client, in CreateA
 	if err != nil {
 		return nil, "", fmt.Errorf("create api token: %w", err)
 	}
-	return tok, secret, nil
+	return tok, bearer, nil
 }
 
 // RevokeAPIToken revokes a token; revoking a revoked token changes nothing.
 func (s *Service) RevokeAPIToken(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.ApiToken, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageUsers, "manage users and tokens"); err != nil {
 		return nil, err
 	}
 	tok, err := tx.ApiToken.Get(ctx, id)

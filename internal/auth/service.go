@@ -20,7 +20,32 @@ import (
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/clip"
 	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/internal/secret"
 	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// credentials returns ctx acting as the system viewer, for the credential rows — sign-in
+// links and sessions — which no person may read or write (the LoginLink and Session
+// policies allow the system alone), and for the account that signing in creates or marks
+// as signed in. It is the one use of the system viewer in this package outside the CLI
+// and its cleanup job, and it is narrow on purpose:
+//
+//   - requesting and redeeming a link and authenticating a bearer happen before anyone is
+//     signed in, so there is no person to act as; sign-in, registration and sign-out are
+//     recorded in the audit trail explicitly (audit.Record) with the person they concern;
+//   - a link written for someone else (an invitation's accept and decline links) and the
+//     sessions and links a disabled account loses are the service's own bookkeeping for a
+//     change that is written, and audited, as the person acting (the membership, the
+//     user's disabled flag).
+//
+// Facts about accounts (does this address have one, is it disabled, is it taken) are read
+// with viewer.ForFacts, which cannot write.
+func credentials(ctx context.Context) context.Context { return viewer.NewSystemContext(ctx) }
+
+// Prefixes tell the kinds of bearer secret apart (and make leaked ones easy to grep for).
+const (
+	sessionPrefix = "cs_"
+	tokenPrefix   = "ct_"
 )
 
 // Config of the auth service.
@@ -70,7 +95,10 @@ type IntentHandler interface {
 	RunIntent(ctx context.Context, tx *ent.Client, u *ent.User, intent string) (message string, err error)
 	// DescribeIntent says what signing in with the link will also do, as a sentence for
 	// the sign-in page (e.g. "Sign in and accept the invitation to …"), or "" when there is
-	// nothing to say. It must not change anything.
+	// nothing to say. It must not change anything. Nobody is signed in yet: ctx carries
+	// the sign-in's system viewer (credentials), because the link's secret is its holder's
+	// only credential and the link is for the person it describes to; read only what the
+	// sentence needs.
 	DescribeIntent(ctx context.Context, intent string) string
 }
 
@@ -149,7 +177,7 @@ func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, i
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	sys := viewer.NewSystemContext(ctx)
+	sys := credentials(ctx)
 	now := s.now()
 	since := now.Add(-s.cfg.RateWindow)
 	n, err := tx.LoginLink.Query().Where(loginlink.Email(addr), loginlink.RequestedAtGT(since)).Count(sys)
@@ -168,14 +196,14 @@ func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, i
 			return apperr.Invalid(apperr.CodeRateLimited, "Too many sign-in links were requested from your network. Try again later.")
 		}
 	}
-	u, err := tx.User.Query().Where(user.Email(addr)).Only(sys)
+	u, err := tx.User.Query().Where(user.Email(addr)).Only(viewer.ForFacts(ctx))
 	if err != nil && !ent.IsNotFound(err) {
 		return fmt.Errorf("look up user: %w", err)
 	}
 	// A disabled account gets the same work and the same answer, but its email is only
 	// recorded (suppressed), never sent: the answer and its timing do not tell.
 	disabled := u != nil && u.Disabled
-	link, secret, err := s.createLink(sys, tx, addr, ip, !disabled)
+	link, linkSecret, err := s.createLink(sys, tx, addr, ip, !disabled)
 	if err != nil {
 		return err
 	}
@@ -185,7 +213,7 @@ func (s *Service) RequestLoginLink(ctx context.Context, tx *ent.Client, email, i
 	}
 	return s.cfg.Notifier.LoginLink(ctx, tx, notify.Recipient{Email: addr, Name: name, Suppressed: disabled}, notify.LoginLinkData{
 		Email:        addr,
-		URL:          s.linkURL(secret),
+		URL:          s.linkURL(linkSecret),
 		ValidMinutes: int(s.cfg.LinkTTL / time.Minute),
 		RequestedIP:  ip,
 	}, "login_link:"+string(link.ID))
@@ -196,19 +224,19 @@ func (s *Service) createLink(sys context.Context, tx *ent.Client, addr, ip strin
 }
 
 func (s *Service) createLinkWith(sys context.Context, tx *ent.Client, addr, ip string, sent bool, intent string, ttl time.Duration) (*ent.LoginLink, string, error) {
-	secret := newSecret("")
-	link, err := linkCreate(tx, s.now(), addr, ip, sent, intent, ttl, secret).Save(sys)
+	linkSecret := secret.New("")
+	link, err := linkCreate(tx, s.now(), addr, ip, sent, intent, ttl, linkSecret).Save(sys)
 	if err != nil {
 		return nil, "", fmt.Errorf("create login link: %w", err)
 	}
-	return link, secret, nil
+	return link, linkSecret, nil
 }
 
-// linkCreate is the builder of a login link row for secret, requested at now.
-func linkCreate(tx *ent.Client, now time.Time, addr, ip string, sent bool, intent string, ttl time.Duration, secret string) *ent.LoginLinkCreate {
+// linkCreate is the builder of a login link row for the link secret, requested at now.
+func linkCreate(tx *ent.Client, now time.Time, addr, ip string, sent bool, intent string, ttl time.Duration, linkSecret string) *ent.LoginLinkCreate {
 	return tx.LoginLink.Create().
 		SetEmail(addr).
-		SetTokenHash(hashSecret(secret)).
+		SetTokenHash(secret.Hash(linkSecret)).
 		SetRequestedAt(now).
 		SetExpiresAt(now.Add(ttl)).
 		SetRequestedIP(ip).
@@ -227,7 +255,7 @@ func (s *Service) IssueLoginLink(ctx context.Context, tx *ent.Client, email stri
 	if err != nil {
 		return "", fmt.Errorf("%q: %w", email, err)
 	}
-	sys := viewer.NewSystemContext(ctx)
+	sys := ctx // the CLI's system viewer, checked above
 	u, err := tx.User.Query().Where(user.Email(addr)).Only(sys)
 	if err != nil {
 		return "", fmt.Errorf("look up %s: %w", addr, err)
@@ -235,11 +263,11 @@ func (s *Service) IssueLoginLink(ctx context.Context, tx *ent.Client, email stri
 	if u.Disabled {
 		return "", fmt.Errorf("%s is disabled", addr)
 	}
-	_, secret, err := s.createLink(sys, tx, addr, "", false)
+	_, linkSecret, err := s.createLink(sys, tx, addr, "", false)
 	if err != nil {
 		return "", err
 	}
-	return s.linkURL(secret), nil
+	return s.linkURL(linkSecret), nil
 }
 
 // MaxIntentLen is the longest intent a sign-in link can carry.
@@ -255,11 +283,11 @@ func (s *Service) IssueIntentLink(ctx context.Context, tx *ent.Client, u *ent.Us
 	if err := checkIntentLink(IntentLinkRequest{User: u, Intent: intent, TTL: ttl}); err != nil {
 		return "", fmt.Errorf("issue intent link: %w", err)
 	}
-	_, secret, err := s.createLinkWith(viewer.NewSystemContext(ctx), tx, u.Email, "", !u.Disabled, intent, ttl)
+	_, linkSecret, err := s.createLinkWith(credentials(ctx), tx, u.Email, "", !u.Disabled, intent, ttl)
 	if err != nil {
 		return "", err
 	}
-	return s.linkURL(secret), nil
+	return s.linkURL(linkSecret), nil
 }
 
 // IntentLinkRequest is one link for IssueIntentLinks: for User, doing Intent when
@@ -297,14 +325,14 @@ func (s *Service) IssueIntentLinks(ctx context.Context, tx *ent.Client, reqs []I
 			return nil, fmt.Errorf("issue intent link %d (%q): %w", i, r.Intent, err)
 		}
 	}
-	sys := viewer.NewSystemContext(ctx)
+	sys := credentials(ctx)
 	now := s.now()
 	urls := make([]string, len(reqs))
 	creates := make([]*ent.LoginLinkCreate, 0, min(len(reqs), intentLinkBatch))
 	for i, r := range reqs {
-		secret := newSecret("")
-		creates = append(creates, linkCreate(tx, now, r.User.Email, "", !r.User.Disabled, r.Intent, r.TTL, secret))
-		urls[i] = s.linkURL(secret)
+		linkSecret := secret.New("")
+		creates = append(creates, linkCreate(tx, now, r.User.Email, "", !r.User.Disabled, r.Intent, r.TTL, linkSecret))
+		urls[i] = s.linkURL(linkSecret)
 		if len(creates) == intentLinkBatch || i == len(reqs)-1 {
 			if err := tx.LoginLink.CreateBulk(creates...).Exec(sys); err != nil {
 				return nil, fmt.Errorf("create %d login links: %w", len(creates), err)
@@ -318,13 +346,13 @@ func (s *Service) IssueIntentLinks(ctx context.Context, tx *ent.Client, reqs []I
 // DescribeLink says what redeeming the link with this secret will do besides signing in
 // (IntentHandler.DescribeIntent), without using the link up. It returns "" for a plain
 // link and for one that is unknown, used or expired (redeeming then says why).
-func (s *Service) DescribeLink(ctx context.Context, secret string) (string, error) {
-	secret = strings.TrimSpace(secret)
-	if secret == "" || len(s.intents) == 0 {
+func (s *Service) DescribeLink(ctx context.Context, linkSecret string) (string, error) {
+	linkSecret = strings.TrimSpace(linkSecret)
+	if linkSecret == "" || len(s.intents) == 0 {
 		return "", nil
 	}
-	sys := viewer.NewSystemContext(ctx)
-	link, err := s.cfg.Client.LoginLink.Query().Where(loginlink.TokenHash(hashSecret(secret))).Only(sys)
+	sys := credentials(ctx)
+	link, err := s.cfg.Client.LoginLink.Query().Where(loginlink.TokenHash(secret.Hash(linkSecret))).Only(sys)
 	if ent.IsNotFound(err) {
 		return "", nil
 	}
@@ -341,10 +369,10 @@ func (s *Service) DescribeLink(ctx context.Context, secret string) (string, erro
 	return h.DescribeIntent(sys, link.Intent), nil
 }
 
-func (s *Service) linkURL(secret string) string {
+func (s *Service) linkURL(linkSecret string) string {
 	u, _ := url.Parse(s.cfg.SignInURL) // checked in New
 	q := u.Query()
-	q.Set("token", secret)
+	q.Set("token", linkSecret)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -367,7 +395,7 @@ type SignIn struct {
 // unknown, used or expired link and for a disabled account, and RATE_LIMITED, without
 // looking at the link, once the client address ip has failed RedeemFailuresPerIP times in
 // the window.
-func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, ip, userAgent string) (in *SignIn, err error) {
+func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, linkSecret, ip, userAgent string) (in *SignIn, err error) {
 	now := s.now()
 	if !s.redeemFailures.allow(ip, now) {
 		return nil, apperr.Invalid(apperr.CodeRateLimited, "Too many sign-in attempts failed from your network. Wait a few minutes and use the link of your most recent email.", "input", "token")
@@ -377,17 +405,17 @@ func (s *Service) RedeemLoginLink(ctx context.Context, tx *ent.Client, secret, i
 			s.redeemFailures.fail(ip, now)
 		}
 	}()
-	return s.redeem(ctx, tx, secret, ip, userAgent)
+	return s.redeem(ctx, tx, linkSecret, ip, userAgent)
 }
 
-func (s *Service) redeem(ctx context.Context, tx *ent.Client, secret, ip, userAgent string) (*SignIn, error) {
-	sys := viewer.NewSystemContext(ctx)
+func (s *Service) redeem(ctx context.Context, tx *ent.Client, linkSecret, ip, userAgent string) (*SignIn, error) {
+	sys := credentials(ctx)
 	now := s.now()
-	secret = strings.TrimSpace(secret)
-	if secret == "" {
+	linkSecret = strings.TrimSpace(linkSecret)
+	if linkSecret == "" {
 		return nil, apperr.Invalid(apperr.CodeRequired, "The sign-in token is missing.", "input", "token")
 	}
-	link, err := tx.LoginLink.Query().Where(loginlink.TokenHash(hashSecret(secret))).Only(sys)
+	link, err := tx.LoginLink.Query().Where(loginlink.TokenHash(secret.Hash(linkSecret))).Only(sys)
 	if ent.IsNotFound(err) {
 		return nil, apperr.Invalid(apperr.CodeInvalid, "This sign-in link is not valid. Request a new one.", "input", "token")
 	}
@@ -434,10 +462,10 @@ func (s *Service) redeem(ctx context.Context, tx *ent.Client, secret, ip, userAg
 	} else if u, err = tx.User.UpdateOne(u).SetLastSignInAt(now).Save(sys); err != nil {
 		return nil, fmt.Errorf("update user: %w", err)
 	}
-	token := newSecret(sessionPrefix)
+	token := secret.New(sessionPrefix)
 	sess, err := tx.Session.Create().
 		SetUserID(u.ID).
-		SetTokenHash(hashSecret(token)).
+		SetTokenHash(secret.Hash(token)).
 		SetExpiresAt(now.Add(s.cfg.SessionTTL)).
 		SetIP(clip.String(ip, 64)).
 		SetUserAgent(clip.String(userAgent, 512)).
@@ -483,13 +511,13 @@ const touchEvery = 5 * time.Minute
 // Authenticate turns a bearer secret into a viewer. It returns apperr.ErrUnauthenticated
 // (kind UNAUTHENTICATED) for an unknown, expired or revoked secret or a disabled user.
 func (s *Service) Authenticate(ctx context.Context, bearer string) (viewer.Viewer, error) {
-	sys := viewer.NewSystemContext(ctx)
+	sys := credentials(ctx)
 	now := s.now()
 	unauth := apperr.New(apperr.Unauthenticated, "the access token is invalid or has expired; sign in again")
 	switch {
-	case plausibleSecret(bearer, sessionPrefix):
+	case secret.Plausible(bearer, sessionPrefix):
 		sess, err := s.cfg.Client.Session.Query().
-			Where(session.TokenHash(hashSecret(bearer))).
+			Where(session.TokenHash(secret.Hash(bearer))).
 			WithUser().
 			Only(sys)
 		if ent.IsNotFound(err) {
@@ -511,9 +539,9 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (viewer.Viewe
 			Kind: viewer.User, UserID: string(u.ID), Email: u.Email, Roles: u.Roles,
 			Scopes: viewer.AllScopes, SessionID: string(sess.ID),
 		}, nil
-	case plausibleSecret(bearer, tokenPrefix):
+	case secret.Plausible(bearer, tokenPrefix):
 		tok, err := s.cfg.Client.ApiToken.Query().
-			Where(apitoken.TokenHash(hashSecret(bearer))).
+			Where(apitoken.TokenHash(secret.Hash(bearer))).
 			WithUser().
 			Only(sys)
 		if ent.IsNotFound(err) {
@@ -550,7 +578,7 @@ func (s *Service) SignOut(ctx context.Context, tx *ent.Client) (bool, error) {
 	n, err := tx.Session.Update().
 		Where(session.ID(pulid.ID(v.SessionID)), session.RevokedAtIsNil()).
 		SetRevokedAt(s.now()).
-		Save(viewer.NewSystemContext(ctx))
+		Save(credentials(ctx))
 	if err != nil {
 		return false, fmt.Errorf("sign out: %w", err)
 	}

@@ -61,6 +61,35 @@ func RequiredText(errs *apperr.UserErrors, s string, max int, what, missing stri
 	return s
 }
 
+// MaxNameLen is the longest name of an organisation, a host centre or a working group.
+const MaxNameLen = 200
+
+// Name checks a required single-line name (of an organisation, a host centre or a
+// working group) of at most MaxNameLen characters.
+func Name(errs *apperr.UserErrors, s string, field []string) string {
+	s = RequiredText(errs, s, MaxNameLen, "The name", "Enter the name.", field)
+	if HasControl(s) {
+		errs.Add(apperr.CodeInvalid, "The name must be a single line of text.", field...)
+	}
+	return s
+}
+
+// MaxSearchLen bounds the free-text search of a connection's filter.
+const MaxSearchLen = 100
+
+// Search trims the free-text search of a connection's filter and refuses (BAD_REQUEST) one
+// longer than MaxSearchLen characters or not a single line.
+func Search(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > MaxSearchLen {
+		return "", apperr.New(apperr.BadRequest, "filter.search: at most %d characters", MaxSearchLen)
+	}
+	if HasControl(s) {
+		return "", apperr.New(apperr.BadRequest, "filter.search: a single line of text")
+	}
+	return s, nil
+}
+
 // HasControl reports whether s contains a character a single line of text must not hold:
 // a control character (a line break or tab in a name, NUL) or another Invisible one.
 func HasControl(s string) bool {

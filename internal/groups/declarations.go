@@ -177,7 +177,7 @@ func (s *WorkingGroups) AreCurrentDeclarations(ctx context.Context, ds []*ent.Co
 	if client == nil {
 		client = s.cfg.Client
 	}
-	latest, err := LatestDeclarations(viewer.NewSystemContext(ctx), client, users)
+	latest, err := LatestDeclarations(viewer.ForFacts(ctx), client, users)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/calendar"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/markdown"
 	"github.com/gocart-coalition/coalition/internal/notify"
@@ -90,7 +91,7 @@ type meetingDraft struct {
 // not after the start or more than 7 days later, a start in the past), the zone, the
 // location and video link (at least one; the link https), and the agenda.
 func (s *WorkingGroups) ScheduleMeeting(ctx context.Context, tx *ent.Client, in ScheduleMeetingInput) (*ent.Meeting, error) {
-	if err := requireMeetingManager(ctx, tx, in.GroupID, "schedule the group's meetings"); err != nil {
+	if err := access.RequireManageMeetings(ctx, tx, string(in.GroupID), "schedule the group's meetings"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
@@ -108,8 +109,7 @@ func (s *WorkingGroups) ScheduleMeeting(ctx context.Context, tx *ent.Client, in 
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	sys := viewer.NewSystemContext(ctx)
-	to, err := s.meetingMembers(sys, tx, g.ID, d.start)
+	to, err := s.meetingMembers(ctx, tx, g.ID, d.start)
 	if err != nil {
 		return nil, err
 	}
@@ -161,12 +161,11 @@ func (s *WorkingGroups) UpdateMeeting(ctx context.Context, tx *ent.Client, in Up
 	if len(changes) == 0 {
 		return m, nil
 	}
-	sys := viewer.NewSystemContext(ctx)
-	to, err := s.meetingMembers(sys, tx, m.GroupID, d.start)
+	to, err := s.meetingMembers(ctx, tx, m.GroupID, d.start)
 	if err != nil {
 		return nil, err
 	}
-	before, err := m.QueryInvitees().All(sys)
+	before, err := m.QueryInvitees().All(viewer.ForFacts(ctx)) // recipients of the removal
 	if err != nil {
 		return nil, fmt.Errorf("load invitees of %s: %w", m.ID, err)
 	}
@@ -206,8 +205,7 @@ func (s *WorkingGroups) CancelMeeting(ctx context.Context, tx *ent.Client, in Ca
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	sys := viewer.NewSystemContext(ctx)
-	to, err := m.QueryInvitees().Order(user.ByID()).All(sys)
+	to, err := m.QueryInvitees().Order(user.ByID()).All(viewer.ForFacts(ctx)) // recipients
 	if err != nil {
 		return nil, fmt.Errorf("load invitees of %s: %w", m.ID, err)
 	}
@@ -244,11 +242,10 @@ func (s *WorkingGroups) RecordMinutes(ctx context.Context, tx *ent.Client, in Mi
 	ids := slices.Clone(in.AttendeeIDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	sys := viewer.NewSystemContext(ctx)
 	if len(ids) > maxAttendees {
 		errs.Add(apperr.CodeInvalid, fmt.Sprintf("At most %d attendees can be recorded.", maxAttendees), check.Path("attendeeIds")...)
 	} else if len(ids) > 0 {
-		members, err := s.meetingMembers(sys, tx, m.GroupID, m.StartsAt)
+		members, err := s.meetingMembers(ctx, tx, m.GroupID, m.StartsAt)
 		if err != nil {
 			return nil, err
 		}
@@ -268,24 +265,6 @@ func (s *WorkingGroups) RecordMinutes(ctx context.Context, tx *ent.Client, in Mi
 	return m, nil
 }
 
-// requireMeetingManager refuses a caller who may not manage the meetings of group
-// (access.CanManageMeetings: staff, or the group's current chair or co-chair), before
-// anything is validated: UNAUTHENTICATED for an anonymous caller, FORBIDDEN for anyone
-// else. action completes "sign in to …".
-func requireMeetingManager(ctx context.Context, tx *ent.Client, group pulid.ID, action string) error {
-	if viewer.FromContext(ctx).IsAnonymous() {
-		return apperr.New(apperr.Unauthenticated, "sign in to %s", action)
-	}
-	ok, err := access.CanManageMeetings(ctx, tx, string(group))
-	if err != nil {
-		return fmt.Errorf("check who chairs %s: %w", group, err)
-	}
-	if !ok {
-		return apperr.New(apperr.Forbidden, "only coalition staff and the group's chair or co-chair can %s", action)
-	}
-	return nil
-}
-
 // managedMeeting loads meeting id as the caller and checks that they may manage it: an
 // anonymous caller is UNAUTHENTICATED; a meeting the caller may not see (or no meeting)
 // is the user error NOT_FOUND, the same answer either way; a meeting they see but whose
@@ -301,7 +280,7 @@ func (s *WorkingGroups) managedMeeting(ctx context.Context, tx *ent.Client, id p
 	if err != nil {
 		return nil, fmt.Errorf("load meeting %s: %w", id, err)
 	}
-	if err := requireMeetingManager(ctx, tx, m.GroupID, action); err != nil {
+	if err := access.RequireManageMeetings(ctx, tx, string(m.GroupID), action); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -397,13 +376,14 @@ func changedFields(old, d meetingDraft) []string {
 // meetingMembers returns the people who are members of group on the day at starts (in the
 // coalition's zone): accepted, with a term covering that day and not ended early before it.
 // They are whom the invitation goes to, whether they are members today or their term
-// starts by then. Ordered by id.
-func (s *WorkingGroups) meetingMembers(sys context.Context, tx *ent.Client, group pulid.ID, starts time.Time) ([]*ent.User, error) {
+// starts by then. Ordered by id. They are read as facts (viewer.ForFacts): the
+// invitation's recipients, and the attendees a record may name, whoever schedules it.
+func (s *WorkingGroups) meetingMembers(ctx context.Context, tx *ent.Client, group pulid.ID, starts time.Time) ([]*ent.User, error) {
 	day := vocab.Today(starts)
 	us, err := tx.User.Query().
 		Where(user.HasMembershipsWith(membership.GroupID(group), currentOn(day))).
 		Order(user.ByID()).
-		All(sys)
+		All(viewer.ForFacts(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("find members of %s on %s: %w", group, day, err)
 	}
@@ -503,7 +483,7 @@ type MeetingFilter struct {
 
 // MeetingsPage returns a page of the meetings the viewer may see (the privacy policy
 // decides which; filters only narrow that set), by start unless order says otherwise.
-func (s *WorkingGroups) MeetingsPage(ctx context.Context, f MeetingFilter, p Page, order *ent.MeetingOrder) (*ent.MeetingConnection, error) {
+func (s *WorkingGroups) MeetingsPage(ctx context.Context, f MeetingFilter, p db.Page, order *ent.MeetingOrder) (*ent.MeetingConnection, error) {
 	q := s.cfg.Client.Meeting.Query()
 	if f.GroupID != nil {
 		q.Where(meeting.GroupID(*f.GroupID))

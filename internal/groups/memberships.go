@@ -10,6 +10,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/notify"
@@ -53,10 +54,9 @@ type InviteInput struct {
 // membership of the group (not declined) whose term overlaps; INVALID_STATE for a CHAIR
 // whose term overlaps another chair's (invited or accepted).
 func (s *WorkingGroups) Invite(ctx context.Context, tx *ent.Client, in InviteInput) (*ent.Membership, error) {
-	if err := requireGroupManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageWorkingGroups, "manage working groups"); err != nil {
 		return nil, err
 	}
-	sys := viewer.NewSystemContext(ctx)
 	today := s.today()
 	var errs apperr.UserErrors
 	// The group first: on PostgreSQL this takes the lock that serialises the rules below.
@@ -69,7 +69,7 @@ func (s *WorkingGroups) Invite(ctx context.Context, tx *ent.Client, in InviteInp
 	case g.Archived:
 		errs.Add(apperr.CodeInvalidState, "This working group is archived and takes no new members.", check.Path("groupId")...)
 	}
-	u, err := tx.User.Get(sys, in.UserID)
+	u, err := tx.User.Get(ctx, in.UserID)
 	switch {
 	case ent.IsNotFound(err):
 		errs.Add(apperr.CodeNotFound, "No such user.", check.Path("userId")...)
@@ -82,7 +82,7 @@ func (s *WorkingGroups) Invite(ctx context.Context, tx *ent.Client, in InviteInp
 		errs.Add(apperr.CodeInvalid, "Choose the role: CHAIR, CO_CHAIR, MEMBER, OBSERVER or SECRETARIAT.", check.Path("role")...)
 	}
 	if in.OrganisationID != nil {
-		o, err := tx.Organisation.Get(sys, *in.OrganisationID)
+		o, err := tx.Organisation.Get(ctx, *in.OrganisationID)
 		switch {
 		case ent.IsNotFound(err):
 			errs.Add(apperr.CodeNotFound, "No such organisation.", check.Path("organisationId")...)
@@ -102,7 +102,7 @@ func (s *WorkingGroups) Invite(ctx context.Context, tx *ent.Client, in InviteInp
 		errs.Add(apperr.CodeInvalid, fmt.Sprintf("This term ended on %s; it is %s today.", in.TermEnd, today), check.Path("termEnd")...)
 	}
 	if len(errs) == 0 {
-		if err := s.checkTerm(sys, tx, &errs, g.ID, in.UserID, in.Role, in.TermStart, in.TermEnd, ""); err != nil {
+		if err := s.checkTerm(ctx, tx, &errs, g.ID, in.UserID, in.Role, in.TermStart, in.TermEnd, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -131,7 +131,7 @@ func (s *WorkingGroups) Invite(ctx context.Context, tx *ent.Client, in InviteInp
 	}
 	orgName := ""
 	if in.OrganisationID != nil {
-		o, err := tx.Organisation.Get(sys, *in.OrganisationID)
+		o, err := tx.Organisation.Get(ctx, *in.OrganisationID)
 		if err != nil {
 			return nil, fmt.Errorf("load organisation %s: %w", *in.OrganisationID, err)
 		}
@@ -152,13 +152,16 @@ func (s *WorkingGroups) Invite(ctx context.Context, tx *ent.Client, in InviteInp
 // another membership of the same person overlapping it (TAKEN), and for a CHAIR another
 // chair overlapping it (INVALID_STATE). Memberships that were declined do not count; one
 // ended early counts up to its last day. self is the membership being checked, if it
-// exists already (accepting), and is left out.
-func (s *WorkingGroups) checkTerm(sys context.Context, tx *ent.Client, errs *apperr.UserErrors, group, user pulid.ID, role membership.Role, start, end vocab.Date, self pulid.ID) error {
+// exists already (accepting), and is left out. The memberships are read as facts
+// (viewer.ForFacts): an invitee accepting may not see the other chair's membership, and
+// only its dates and its holder's name reach them, in the refusal.
+func (s *WorkingGroups) checkTerm(ctx context.Context, tx *ent.Client, errs *apperr.UserErrors, group, user pulid.ID, role membership.Role, start, end vocab.Date, self pulid.ID) error {
+	facts := viewer.ForFacts(ctx)
 	q := tx.Membership.Query().Where(membership.GroupID(group), membership.UserID(user), overlapping(start, end))
 	if self != "" {
 		q.Where(membership.IDNEQ(self))
 	}
-	other, err := q.Order(membership.ByTermStart()).First(sys)
+	other, err := q.Order(membership.ByTermStart()).First(facts)
 	switch {
 	case err == nil:
 		errs.Add(apperr.CodeTaken, fmt.Sprintf("This person already has a membership of the group from %s to %s that overlaps this term.",
@@ -175,7 +178,7 @@ func (s *WorkingGroups) checkTerm(sys context.Context, tx *ent.Client, errs *app
 	if self != "" {
 		q.Where(membership.IDNEQ(self))
 	}
-	chair, err := q.Order(membership.ByTermStart()).First(sys)
+	chair, err := q.Order(membership.ByTermStart()).First(facts)
 	switch {
 	case err == nil:
 		who := "someone else"
@@ -222,12 +225,11 @@ func (s *WorkingGroups) answer(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if string(m.UserID) != v.UserID {
 		return nil, apperr.New(apperr.Forbidden, "only the invitee can answer an invitation")
 	}
-	sys := viewer.NewSystemContext(ctx)
 	g, err := s.lockGroup(ctx, tx, m.GroupID)
 	if err != nil {
 		return nil, fmt.Errorf("load working group %s: %w", m.GroupID, err)
 	}
-	if m, err = tx.Membership.Get(sys, id); err != nil { // again, under the lock
+	if m, err = tx.Membership.Get(ctx, id); err != nil { // again, under the lock
 		return nil, fmt.Errorf("load membership %s: %w", id, err)
 	}
 	today := s.today()
@@ -240,7 +242,7 @@ func (s *WorkingGroups) answer(ctx context.Context, tx *ent.Client, id pulid.ID,
 	case today > m.TermEnd:
 		errs.Add(apperr.CodeInvalidState, fmt.Sprintf("This invitation was for a term that ended on %s.", m.TermEnd), check.Path("id")...)
 	case answer == membership.AnswerACCEPTED && m.Role == membership.RoleCHAIR:
-		if err := s.checkTerm(sys, tx, &errs, m.GroupID, m.UserID, m.Role, m.TermStart, m.TermEnd, m.ID); err != nil {
+		if err := s.checkTerm(ctx, tx, &errs, m.GroupID, m.UserID, m.Role, m.TermStart, m.TermEnd, m.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -251,7 +253,7 @@ func (s *WorkingGroups) answer(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if err != nil {
 		return nil, fmt.Errorf("answer membership %s: %w", id, err)
 	}
-	u, err := tx.User.Get(sys, m.UserID)
+	u, err := tx.User.Get(ctx, m.UserID) // the invitee, themself
 	if err != nil {
 		return nil, fmt.Errorf("load user %s: %w", m.UserID, err)
 	}
@@ -279,7 +281,7 @@ type EndInput struct {
 // accepted, already ended early, or over; REQUIRED or TOO_LONG for the reason (1–500
 // characters); INVALID for a last day outside [max(term start, today), term end].
 func (s *WorkingGroups) End(ctx context.Context, tx *ent.Client, in EndInput) (*ent.Membership, error) {
-	if err := requireGroupManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageWorkingGroups, "manage working groups"); err != nil {
 		return nil, err
 	}
 	m, err := tx.Membership.Query().Where(membership.ID(in.ID)).WithGroup().WithUser().Only(ctx)
@@ -358,7 +360,7 @@ func (s *WorkingGroups) RunIntent(ctx context.Context, tx *ent.Client, u *ent.Us
 		}
 		return "", err
 	}
-	g, err := tx.WorkingGroup.Get(viewer.NewSystemContext(ctx), m.GroupID)
+	g, err := tx.WorkingGroup.Get(ctx, m.GroupID) // theirs now: a member sees their group
 	if err != nil {
 		return "", fmt.Errorf("load working group %s: %w", m.GroupID, err)
 	}
@@ -369,13 +371,15 @@ func (s *WorkingGroups) RunIntent(ctx context.Context, tx *ent.Client, u *ent.Us
 }
 
 // DescribeIntent says what signing in with an invitation link will do, for the sign-in
-// page; "" for an intent it does not know or a membership that is gone or answered.
+// page; "" for an intent it does not know or a membership that is gone or answered. ctx
+// is auth's sign-in viewer (see auth.IntentHandler): it reads the membership the link is
+// for, and only its group, role and term reach the page.
 func (s *WorkingGroups) DescribeIntent(ctx context.Context, intent string) string {
 	action, id, ok := parseIntent(intent)
 	if !ok {
 		return ""
 	}
-	m, err := s.cfg.Client.Membership.Query().Where(membership.ID(id)).WithGroup().Only(viewer.NewSystemContext(ctx))
+	m, err := s.cfg.Client.Membership.Query().Where(membership.ID(id)).WithGroup().Only(ctx)
 	if err != nil {
 		if !ent.IsNotFound(err) {
 			s.log.WarnContext(ctx, "describe intent", "err", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/mail"
+	"github.com/gocart-coalition/coalition/internal/markdown"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -91,11 +92,6 @@ func NewWorkingGroups(cfg WorkingGroupsConfig) (*WorkingGroups, error) {
 // today is the service's date in the coalition's zone.
 func (s *WorkingGroups) today() vocab.Date { return vocab.Today(s.cfg.Now()) }
 
-// requireGroupManager refuses callers who may not manage working groups (see access.Require).
-func requireGroupManager(ctx context.Context) error {
-	return access.Require(ctx, access.CanManageWorkingGroups, "manage working groups")
-}
-
 // CreateWorkingGroupInput is what staff provide to create a working group.
 type CreateWorkingGroupInput struct {
 	Name        string
@@ -119,11 +115,11 @@ type UpdateWorkingGroupInput struct {
 // long or not one line; name taken (ignoring case); unknown work package or visibility;
 // purpose over 20,000 characters.
 func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, in CreateWorkingGroupInput) (*ent.WorkingGroup, error) {
-	if err := requireGroupManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageWorkingGroups, "manage working groups"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
-	name := checkName(&errs, in.Name, check.Path("name"))
+	name := check.Name(&errs, in.Name, check.Path("name"))
 	if workinggroup.WorkPackageValidator(in.WorkPackage) != nil {
 		errs.Add(apperr.CodeInvalid, "Choose the work package.", check.Path("workPackage")...)
 	}
@@ -132,7 +128,7 @@ func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, 
 	}
 	purpose := ""
 	if in.Purpose != nil {
-		purpose = check.Text(&errs, *in.Purpose, maxDescriptionLen, "The purpose", check.Path("purpose"))
+		purpose = check.Text(&errs, *in.Purpose, markdown.MaxLen, "The purpose", check.Path("purpose"))
 	}
 	if len(errs) == 0 {
 		if err := checkGroupNameFree(ctx, tx, &errs, name, ""); err != nil {
@@ -146,7 +142,7 @@ func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, 
 		SetName(name).SetWorkPackage(in.WorkPackage).SetPurpose(purpose).SetVisibility(in.Visibility).
 		Save(ctx)
 	if err != nil {
-		return nil, conflict(err, "a working group with this name already exists", "create working group")
+		return nil, db.Conflict(err, "a working group with this name already exists", "create working group")
 	}
 	return g, nil
 }
@@ -155,7 +151,7 @@ func (s *WorkingGroups) CreateWorkingGroup(ctx context.Context, tx *ent.Client, 
 // new invitations; its memberships run their course). Staff only. User errors: as for
 // CreateWorkingGroup, plus NOT_FOUND for an unknown id.
 func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, in UpdateWorkingGroupInput) (*ent.WorkingGroup, error) {
-	if err := requireGroupManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageWorkingGroups, "manage working groups"); err != nil {
 		return nil, err
 	}
 	g, err := tx.WorkingGroup.Get(ctx, in.ID)
@@ -168,7 +164,7 @@ func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, 
 	var errs apperr.UserErrors
 	name := g.Name
 	if in.Name != nil {
-		name = checkName(&errs, *in.Name, check.Path("name"))
+		name = check.Name(&errs, *in.Name, check.Path("name"))
 	}
 	if in.WorkPackage != nil && workinggroup.WorkPackageValidator(*in.WorkPackage) != nil {
 		errs.Add(apperr.CodeInvalid, "Choose the work package.", check.Path("workPackage")...)
@@ -178,7 +174,7 @@ func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, 
 	}
 	purpose := g.Purpose
 	if in.Purpose != nil {
-		purpose = check.Text(&errs, *in.Purpose, maxDescriptionLen, "The purpose", check.Path("purpose"))
+		purpose = check.Text(&errs, *in.Purpose, markdown.MaxLen, "The purpose", check.Path("purpose"))
 	}
 	if len(errs) == 0 && name != g.Name {
 		if err := checkGroupNameFree(ctx, tx, &errs, name, g.ID); err != nil {
@@ -211,7 +207,7 @@ func (s *WorkingGroups) UpdateWorkingGroup(ctx context.Context, tx *ent.Client, 
 	}
 	g, err = u.Save(ctx)
 	if err != nil {
-		return nil, conflict(err, "a working group with this name already exists", "update working group")
+		return nil, db.Conflict(err, "a working group with this name already exists", "update working group")
 	}
 	return g, nil
 }
@@ -222,7 +218,7 @@ func checkGroupNameFree(ctx context.Context, tx *ent.Client, errs *apperr.UserEr
 	if self != "" {
 		q.Where(workinggroup.IDNEQ(self))
 	}
-	taken, err := q.Exist(viewer.NewSystemContext(ctx))
+	taken, err := q.Exist(viewer.ForFacts(ctx)) // private groups too
 	if err != nil {
 		return fmt.Errorf("check working group name: %w", err)
 	}
@@ -245,7 +241,7 @@ type WorkingGroupFilter struct {
 // WorkingGroupsPage returns a page of the working groups the viewer may see (the privacy
 // policy decides which: filters only narrow that set further), by name unless order says
 // otherwise. A malformed filter is BAD_REQUEST.
-func (s *WorkingGroups) WorkingGroupsPage(ctx context.Context, f WorkingGroupFilter, p Page, order *ent.WorkingGroupOrder) (*ent.WorkingGroupConnection, error) {
+func (s *WorkingGroups) WorkingGroupsPage(ctx context.Context, f WorkingGroupFilter, p db.Page, order *ent.WorkingGroupOrder) (*ent.WorkingGroupConnection, error) {
 	q := s.cfg.Client.WorkingGroup.Query()
 	if f.WorkPackage != nil {
 		if workinggroup.WorkPackageValidator(*f.WorkPackage) != nil {
@@ -260,7 +256,7 @@ func (s *WorkingGroups) WorkingGroupsPage(ctx context.Context, f WorkingGroupFil
 		q.Where(workinggroup.VisibilityEQ(*f.Visibility))
 	}
 	if f.Search != nil {
-		search, err := filterSearch(*f.Search)
+		search, err := check.Search(*f.Search)
 		if err != nil {
 			return nil, err
 		}
@@ -325,8 +321,9 @@ func (s *WorkingGroups) Chairs(ctx context.Context, gs []*ent.WorkingGroup, toda
 // (SELECT … FOR UPDATE) until the transaction ends, so that two transactions checking the
 // chair and overlap rules of the same group run one after the other and the second sees
 // the first's membership. SQLite needs no lock: `_txlock=immediate` makes every write
-// transaction take the database's single write lock at BEGIN.
+// transaction take the database's single write lock at BEGIN. It reads as the viewer, so
+// a group they may not see is not found (and not locked).
 func (s *WorkingGroups) lockGroup(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.WorkingGroup, error) {
 	q := db.LockRows(s.cfg.Dialect, tx.WorkingGroup.Query().Where(workinggroup.ID(id)), workinggroup.Table)
-	return q.Only(viewer.NewSystemContext(ctx))
+	return q.Only(ctx)
 }

@@ -24,10 +24,10 @@ import (
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
-	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/docstore"
 	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/internal/secret"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -758,16 +758,16 @@ func (s *Service) RequestRefereeLetter(ctx context.Context, tx *ent.Client, appI
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	secret := auth.NewSecret(refereePrefix)
+	linkSecret := secret.New(refereePrefix)
 	expires := s.cfg.Now().Add(s.cfg.RefereeLinkTTL).UTC()
 	r, err := tx.RefereeRequest.Create().SetApplicationID(a.ID).SetRefereeName(name).SetRefereeEmail(email).
-		SetWaived(waived).SetTokenHash(auth.HashSecret(secret)).SetExpiresAt(expires).Save(ctx)
+		SetWaived(waived).SetTokenHash(secret.Hash(linkSecret)).SetExpiresAt(expires).Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("save referee request: %w", err)
 	}
 	c := a.Edges.Call
 	err = s.cfg.Notifier.RefereeRequest(ctx, tx, notify.Recipient{Email: email, Name: name}, notify.RefereeRequestData{
-		RefereeName: name, TraineeName: trainee.Name, CallTitle: c.Title, URL: s.RefereeURL(secret),
+		RefereeName: name, TraineeName: trainee.Name, CallTitle: c.Title, URL: s.RefereeURL(linkSecret),
 		ValidUntil: expires.In(zoneOf(c)).Format("2 January 2006"), Waived: waived,
 	}, "referee_request:"+string(r.ID))
 	if err != nil {
@@ -777,8 +777,8 @@ func (s *Service) RequestRefereeLetter(ctx context.Context, tx *ent.Client, appI
 }
 
 // RefereeURL is the upload page of a referee link.
-func (s *Service) RefereeURL(secret string) string {
-	return strings.TrimRight(s.cfg.PublicURL, "/") + "/referee?token=" + secret
+func (s *Service) RefereeURL(linkSecret string) string {
+	return strings.TrimRight(s.cfg.PublicURL, "/") + "/referee?token=" + linkSecret
 }
 
 // RefereeView is what the referee's upload page shows.
@@ -797,11 +797,11 @@ var errRefereeLink = errors.New("This link is not valid. Check that you copied a
 // fact (viewer.ForFacts): the link's secret is the referee's only credential, and what the
 // upload page shows of it (the referee's and the trainee's names, the call's title) is
 // what the referee's email already said.
-func (s *Service) refereeRequest(ctx context.Context, client *ent.Client, secret string) (*ent.RefereeRequest, error) {
-	if !auth.PlausibleSecret(secret, refereePrefix) {
+func (s *Service) refereeRequest(ctx context.Context, client *ent.Client, linkSecret string) (*ent.RefereeRequest, error) {
+	if !secret.Plausible(linkSecret, refereePrefix) {
 		return nil, errRefereeLink
 	}
-	r, err := client.RefereeRequest.Query().Where(refereerequest.TokenHash(auth.HashSecret(secret))).
+	r, err := client.RefereeRequest.Query().Where(refereerequest.TokenHash(secret.Hash(linkSecret))).
 		WithApplication(func(q *ent.ApplicationQuery) { q.WithCall().WithTrainee() }).Only(viewer.ForFacts(ctx))
 	if ent.IsNotFound(err) {
 		return nil, errRefereeLink
@@ -817,8 +817,8 @@ func (s *Service) refereeRequest(ctx context.Context, client *ent.Client, secret
 
 // DescribeRefereeLink says what the upload page of a link shows. Only internal errors are
 // returned; an unusable link is a RefereeView with a Problem.
-func (s *Service) DescribeRefereeLink(ctx context.Context, secret string) (RefereeView, error) {
-	r, err := s.refereeRequest(ctx, s.cfg.Client, secret)
+func (s *Service) DescribeRefereeLink(ctx context.Context, linkSecret string) (RefereeView, error) {
+	r, err := s.refereeRequest(ctx, s.cfg.Client, linkSecret)
 	var v RefereeView
 	if r != nil {
 		v = RefereeView{RefereeName: r.RefereeName, TraineeName: r.Edges.Application.Edges.Trainee.Name, CallTitle: r.Edges.Application.Edges.Call.Title}
@@ -844,8 +844,8 @@ func (s *Service) DescribeRefereeLink(ctx context.Context, secret string) (Refer
 // else), and the audit trail records the letter's arrival with the referee's address. User
 // errors: INVALID for an unknown link, ALREADY_USED, EXPIRED (the link, or the call's
 // deadline), INVALID (not a PDF), TOO_LONG, REQUIRED (empty file).
-func (s *Service) ReceiveRefereeLetter(ctx context.Context, tx *ent.Client, secret, filename string, body io.Reader) error {
-	r, err := s.refereeRequest(ctx, tx, secret)
+func (s *Service) ReceiveRefereeLetter(ctx context.Context, tx *ent.Client, linkSecret, filename string, body io.Reader) error {
+	r, err := s.refereeRequest(ctx, tx, linkSecret)
 	switch {
 	case errors.Is(err, errRefereeLink):
 		return apperr.Invalid(apperr.CodeInvalid, err.Error(), "token")

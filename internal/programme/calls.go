@@ -18,7 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
-	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/markdown"
 )
 
@@ -563,7 +563,7 @@ type CallFilter struct {
 
 // CallsPage returns a page of the calls the viewer may see, latest deadline first unless
 // order says otherwise.
-func (s *Service) CallsPage(ctx context.Context, f CallFilter, p groups.Page, order *ent.CallOrder) (*ent.CallConnection, error) {
+func (s *Service) CallsPage(ctx context.Context, f CallFilter, p db.Page, order *ent.CallOrder) (*ent.CallConnection, error) {
 	q := s.cfg.Client.Call.Query()
 	if f.Status != nil {
 		if call.StatusValidator(*f.Status) != nil {

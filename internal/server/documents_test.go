@@ -21,8 +21,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
-	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/config"
+	"github.com/gocart-coalition/coalition/internal/secret"
 	"github.com/gocart-coalition/coalition/internal/server"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -68,10 +68,10 @@ func newDocFixture(t *testing.T, e *testkit.Env, waived bool) docFixture {
 	if err != nil {
 		t.Fatalf("application: %v", err)
 	}
-	f.refereeToken = auth.NewSecret("rl_")
+	f.refereeToken = secret.New("rl_")
 	f.referee, err = e.DB.Client.RefereeRequest.Create().SetApplicationID(f.app.ID).
 		SetRefereeName("Prof. Eva Horáková").SetRefereeEmail("eva.horakova@fnbrno.example.cz").SetWaived(waived).
-		SetTokenHash(auth.HashSecret(f.refereeToken)).SetExpiresAt(now.Add(30 * 24 * time.Hour)).Save(ctx)
+		SetTokenHash(secret.Hash(f.refereeToken)).SetExpiresAt(now.Add(30 * 24 * time.Hour)).Save(ctx)
 	if err != nil {
 		t.Fatalf("referee request: %v", err)
 	}
@@ -437,7 +437,7 @@ func TestRefereePageRefusals(t *testing.T) {
 		if code, _, body := getReferee(t, e, ""); code != http.StatusBadRequest || strings.Contains(body, "<form") {
 			t.Errorf("no token: HTTP %d\n%s", code, body)
 		}
-		unknown := auth.NewSecret("rl_")
+		unknown := secret.New("rl_")
 		if code, _, body := getReferee(t, e, unknown); code != http.StatusNotFound || !strings.Contains(body, "not valid") || strings.Contains(body, "<form") {
 			t.Errorf("unknown token: HTTP %d\n%s", code, body)
 		}

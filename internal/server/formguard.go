@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/secret"
 )
 
 // The service's own pages that act on a POST (the sign-in page, the referee's upload page)
@@ -89,21 +89,21 @@ func (p *pages) formKey(w http.ResponseWriter, r *http.Request) []byte {
 }
 
 // formToken is the token of a form with purpose for the link secret, keyed by key.
-func formToken(key []byte, purpose, secret string) string {
+func formToken(key []byte, purpose, linkSecret string) string {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(purpose + "\x00" + auth.HashSecret(strings.TrimSpace(secret))))
+	m.Write([]byte(purpose + "\x00" + secret.Hash(strings.TrimSpace(linkSecret))))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// issueFormToken returns the token the form served to this browser carries for secret,
+// issueFormToken returns the token the form served to this browser carries for linkSecret,
 // setting the browser's form cookie when needed.
-func (p *pages) issueFormToken(w http.ResponseWriter, r *http.Request, purpose, secret string) string {
-	return formToken(p.formKey(w, r), purpose, secret)
+func (p *pages) issueFormToken(w http.ResponseWriter, r *http.Request, purpose, linkSecret string) string {
+	return formToken(p.formKey(w, r), purpose, linkSecret)
 }
 
-// validFormToken reports whether got is the token of purpose and secret for the form
+// validFormToken reports whether got is the token of purpose and linkSecret for the form
 // cookie the request carries.
-func validFormToken(r *http.Request, purpose, secret, got string) bool {
+func validFormToken(r *http.Request, purpose, linkSecret, got string) bool {
 	c, err := r.Cookie(formCookie)
 	if err != nil || got == "" {
 		return false
@@ -112,5 +112,5 @@ func validFormToken(r *http.Request, purpose, secret, got string) bool {
 	if err != nil || len(k) != 32 {
 		return false
 	}
-	return hmac.Equal([]byte(got), []byte(formToken(k, purpose, secret)))
+	return hmac.Equal([]byte(got), []byte(formToken(k, purpose, linkSecret)))
 }

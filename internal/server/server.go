@@ -20,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/matchrun"
 	"github.com/gocart-coalition/coalition/internal/newsletter"
@@ -34,7 +35,7 @@ type Config struct {
 	DB     *db.DB
 	Auth   *auth.Service
 	// Directory is the organisations and host-centre directory.
-	Directory *groups.Directory
+	Directory *directory.Directory
 	// WorkingGroups manages working groups and memberships.
 	WorkingGroups *groups.WorkingGroups
 	// Programme runs calls, slots and applications; it serves GET /documents/{id} and the

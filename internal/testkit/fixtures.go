@@ -11,7 +11,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/auth"
-	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -57,7 +57,7 @@ func MustOrganisation(tb testing.TB, s *Services, name string, kind organisation
 	tb.Helper()
 	var o *ent.Organisation
 	MustDo(tb, s, s.System(), func(ctx context.Context, tx *ent.Client) (err error) {
-		o, err = s.Directory.CreateOrganisation(ctx, tx, groups.CreateOrganisationInput{Name: name, Kind: kind, Country: country})
+		o, err = s.Directory.CreateOrganisation(ctx, tx, directory.CreateOrganisationInput{Name: name, Kind: kind, Country: country})
 		return err
 	})
 	return o
@@ -70,7 +70,7 @@ func MustHostCentre(tb testing.TB, s *Services, hospital *ent.Organisation, name
 	yes, no := true, false
 	var c *ent.HostCentre
 	MustDo(tb, s, s.System(), func(ctx context.Context, tx *ent.Client) (err error) {
-		c, err = s.Directory.CreateHostCentre(ctx, tx, groups.CreateHostCentreInput{OrganisationID: hospital.ID, HostCentreProfile: groups.HostCentreProfile{
+		c, err = s.Directory.CreateHostCentre(ctx, tx, directory.CreateHostCentreInput{OrganisationID: hospital.ID, HostCentreProfile: directory.HostCentreProfile{
 			Name: &name, City: ptr("City"), Country: &hospital.Country, Languages: []string{"en"},
 			Adult: &yes, Paediatric: &no, AcceptingObservers: &yes,
 		}})

@@ -1,4 +1,4 @@
-package groups
+package directory
 
 import (
 	"context"
@@ -11,8 +11,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -41,11 +43,11 @@ type UpdateOrganisationInput struct {
 // alpha-2 code, city or website too long, website not an http(s) URL, (name, country)
 // taken (compared without regard to case).
 func (d *Directory) CreateOrganisation(ctx context.Context, tx *ent.Client, in CreateOrganisationInput) (*ent.Organisation, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageDirectory, "manage the directory"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
-	name := checkName(&errs, in.Name, check.Path("name"))
+	name := check.Name(&errs, in.Name, check.Path("name"))
 	if organisation.KindValidator(in.Kind) != nil {
 		errs.Add(apperr.CodeInvalid, "Choose what sort of organisation it is.", check.Path("kind")...)
 	}
@@ -69,7 +71,7 @@ func (d *Directory) CreateOrganisation(ctx context.Context, tx *ent.Client, in C
 		SetName(name).SetKind(in.Kind).SetCountry(country).SetCity(city).SetWebsite(website).
 		Save(ctx)
 	if err != nil {
-		return nil, conflict(err, "an organisation with this name already exists in this country", "create organisation")
+		return nil, db.Conflict(err, "an organisation with this name already exists in this country", "create organisation")
 	}
 	return o, nil
 }
@@ -79,7 +81,7 @@ func (d *Directory) CreateOrganisation(ctx context.Context, tx *ent.Client, in C
 // CreateOrganisation, plus NOT_FOUND for an unknown id and INVALID_STATE for changing the
 // kind of a hospital that has host centres.
 func (d *Directory) UpdateOrganisation(ctx context.Context, tx *ent.Client, in UpdateOrganisationInput) (*ent.Organisation, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageDirectory, "manage the directory"); err != nil {
 		return nil, err
 	}
 	o, err := tx.Organisation.Get(ctx, in.ID)
@@ -92,7 +94,7 @@ func (d *Directory) UpdateOrganisation(ctx context.Context, tx *ent.Client, in U
 	var errs apperr.UserErrors
 	name, kind, country, city, website := o.Name, o.Kind, o.Country, o.City, o.Website
 	if in.Name != nil {
-		name = checkName(&errs, *in.Name, check.Path("name"))
+		name = check.Name(&errs, *in.Name, check.Path("name"))
 	}
 	if in.Kind != nil {
 		kind = *in.Kind
@@ -115,7 +117,7 @@ func (d *Directory) UpdateOrganisation(ctx context.Context, tx *ent.Client, in U
 		}
 	}
 	if o.Kind == organisation.KindHOSPITAL && kind != o.Kind {
-		n, err := tx.HostCentre.Query().Where(hostcentre.OrganisationID(o.ID)).Count(viewer.NewSystemContext(ctx))
+		n, err := tx.HostCentre.Query().Where(hostcentre.OrganisationID(o.ID)).Count(viewer.ForFacts(ctx)) // all of them, as the rule needs
 		if err != nil {
 			return nil, fmt.Errorf("count host centres of %s: %w", o.ID, err)
 		}
@@ -152,7 +154,7 @@ func (d *Directory) UpdateOrganisation(ctx context.Context, tx *ent.Client, in U
 	}
 	o, err = u.Save(ctx)
 	if err != nil {
-		return nil, conflict(err, "an organisation with this name already exists in this country", "update organisation")
+		return nil, db.Conflict(err, "an organisation with this name already exists in this country", "update organisation")
 	}
 	return o, nil
 }
@@ -164,7 +166,7 @@ func checkOrganisationNameFree(ctx context.Context, tx *ent.Client, errs *apperr
 	if self != "" {
 		q.Where(organisation.IDNEQ(self))
 	}
-	taken, err := q.Exist(viewer.NewSystemContext(ctx))
+	taken, err := q.Exist(viewer.ForFacts(ctx)) // inactive ones too
 	if err != nil {
 		return fmt.Errorf("check organisation name: %w", err)
 	}
@@ -186,17 +188,9 @@ type OrganisationFilter struct {
 	IncludeInactive bool
 }
 
-// Page selects a page of a connection (Relay arguments).
-type Page struct {
-	After  *ent.Cursor
-	First  *int
-	Before *ent.Cursor
-	Last   *int
-}
-
 // Organisations returns a page of the directory as the viewer may see it, by name unless
 // order says otherwise. A malformed filter is BAD_REQUEST.
-func (d *Directory) Organisations(ctx context.Context, f OrganisationFilter, p Page, order *ent.OrganisationOrder) (*ent.OrganisationConnection, error) {
+func (d *Directory) Organisations(ctx context.Context, f OrganisationFilter, p db.Page, order *ent.OrganisationOrder) (*ent.OrganisationConnection, error) {
 	q := d.cfg.Client.Organisation.Query()
 	if f.Country != nil {
 		if err := filterCountry(*f.Country); err != nil {
@@ -211,7 +205,7 @@ func (d *Directory) Organisations(ctx context.Context, f OrganisationFilter, p P
 		q.Where(organisation.KindEQ(*f.Kind))
 	}
 	if f.Search != nil {
-		s, err := filterSearch(*f.Search)
+		s, err := check.Search(*f.Search)
 		if err != nil {
 			return nil, err
 		}
@@ -240,16 +234,4 @@ func filterCountry(c string) error {
 		return apperr.New(apperr.BadRequest, "filter.country: use an ISO 3166-1 alpha-2 code in upper case, e.g. FR")
 	}
 	return nil
-}
-
-// filterSearch trims a search text and refuses one longer than 100 characters.
-func filterSearch(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if len([]rune(s)) > maxSearchLen {
-		return "", apperr.New(apperr.BadRequest, "filter.search: at most %d characters", maxSearchLen)
-	}
-	if check.HasControl(s) {
-		return "", apperr.New(apperr.BadRequest, "filter.search: a single line of text")
-	}
-	return s, nil
 }

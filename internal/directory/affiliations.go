@@ -1,4 +1,4 @@
-package groups
+package directory
 
 import (
 	"context"
@@ -9,8 +9,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
 )
 
 // SetAffiliationInput says that a person belongs to an organisation, with a position there.
@@ -25,7 +27,7 @@ type SetAffiliationInput struct {
 // there (one affiliation per user and organisation). Staff only. User errors: NOT_FOUND for
 // an unknown user or organisation, TOO_LONG for a position over 200 characters.
 func (d *Directory) SetAffiliation(ctx context.Context, tx *ent.Client, in SetAffiliationInput) (*ent.Affiliation, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageDirectory, "manage the directory"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
@@ -55,7 +57,7 @@ func (d *Directory) SetAffiliation(ctx context.Context, tx *ent.Client, in SetAf
 			SetUserID(in.UserID).SetOrganisationID(in.OrganisationID).SetPosition(position).
 			Save(ctx)
 		if err != nil {
-			return nil, conflict(err, "the affiliation was recorded at the same time by someone else", "create affiliation")
+			return nil, db.Conflict(err, "the affiliation was recorded at the same time by someone else", "create affiliation")
 		}
 		return a, nil
 	case err != nil:
@@ -73,7 +75,7 @@ func (d *Directory) SetAffiliation(ctx context.Context, tx *ent.Client, in SetAf
 // RemoveAffiliation deletes an affiliation and returns its id. Staff only. User error:
 // NOT_FOUND for an unknown id.
 func (d *Directory) RemoveAffiliation(ctx context.Context, tx *ent.Client, id pulid.ID) (pulid.ID, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageDirectory, "manage the directory"); err != nil {
 		return "", err
 	}
 	a, err := tx.Affiliation.Get(ctx, id)

@@ -1,4 +1,4 @@
-package groups
+package directory
 
 import (
 	"fmt"
@@ -15,7 +15,6 @@ import (
 
 // Limits of the directory's input.
 const (
-	maxNameLen          = 200
 	maxCityLen          = 100
 	maxWebsiteLen       = 500
 	maxPositionLen      = 200
@@ -25,18 +24,7 @@ const (
 	maxProductLen       = 100
 	maxAnnualPatients   = 10000
 	maxDescriptionLen   = markdown.MaxLen
-	// maxSearchLen bounds the free-text search of the directory connections.
-	maxSearchLen = 100
 )
-
-// checkName checks the name of an organisation or host centre.
-func checkName(errs *apperr.UserErrors, s string, field []string) string {
-	s = check.RequiredText(errs, s, maxNameLen, "The name", "Enter the name.", field)
-	if check.HasControl(s) {
-		errs.Add(apperr.CodeInvalid, "The name must be a single line of text.", field...)
-	}
-	return s
-}
 
 // checkCity checks a city; required says whether it may be empty.
 func checkCity(errs *apperr.UserErrors, s string, required bool, field []string) string {

@@ -1,15 +1,11 @@
-package groups
+package directory
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
-	"github.com/gocart-coalition/coalition/internal/access"
-	"github.com/gocart-coalition/coalition/internal/apperr"
 )
 
 // DirectoryConfig is what the directory service needs.
@@ -36,24 +32,10 @@ type Directory struct {
 // NewDirectory checks cfg and returns the service.
 func NewDirectory(cfg DirectoryConfig) (*Directory, error) {
 	if cfg.Client == nil || cfg.Now == nil {
-		return nil, errors.New("groups: Client and Now are required")
+		return nil, errors.New("directory: Client and Now are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Directory{cfg: cfg, log: cfg.Logger.With("op", "groups.directory")}, nil
-}
-
-// requireManager refuses callers who may not manage the directory (see access.Require).
-func requireManager(ctx context.Context) error {
-	return access.Require(ctx, access.CanManageDirectory, "manage the directory")
-}
-
-// conflict turns a unique-constraint violation (a concurrent write won the race that the
-// service's own check lost) into a CONFLICT error; other errors are wrapped with what.
-func conflict(err error, message, what string) error {
-	if ent.IsConstraintError(err) {
-		return apperr.Wrap(apperr.Conflict, err, "%s", message)
-	}
-	return fmt.Errorf("%s: %w", what, err)
+	return &Directory{cfg: cfg, log: cfg.Logger.With("op", "directory")}, nil
 }

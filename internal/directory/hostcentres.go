@@ -1,4 +1,4 @@
-package groups
+package directory
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -87,7 +88,7 @@ func (p profile) apply(ch HostCentreProfile, creating bool) (profile, apperr.Use
 	}
 	required(ch.Name != nil, "name", "Enter the name of the centre.")
 	if ch.Name != nil {
-		p.name = checkName(&errs, *ch.Name, check.Path("name"))
+		p.name = check.Name(&errs, *ch.Name, check.Path("name"))
 	}
 	required(ch.City != nil, "city", "Enter the city.")
 	if ch.City != nil {
@@ -209,7 +210,7 @@ func (p profile) write(m *ent.HostCentreMutation, old *profile) {
 // NOT_FOUND for an unknown organisation, INVALID when it is not a HOSPITAL, and the profile
 // rules (see UpdateHostCentre).
 func (d *Directory) CreateHostCentre(ctx context.Context, tx *ent.Client, in CreateHostCentreInput) (*ent.HostCentre, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageDirectory, "manage the directory"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
@@ -244,27 +245,20 @@ func (d *Directory) CreateHostCentre(ctx context.Context, tx *ent.Client, in Cre
 // accreditation ≤ 100 and an expiry only with an accreditation, ≤ 20 distinct products of
 // 1–100 characters, 0–10000 patients a year, a Markdown description ≤ 20000 characters.
 func (d *Directory) UpdateHostCentre(ctx context.Context, tx *ent.Client, in UpdateHostCentreInput) (*ent.HostCentre, error) {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v.IsAnonymous():
-		return nil, apperr.New(apperr.Unauthenticated, "sign in to edit a host-centre profile")
-	case !access.CanManageDirectory(v) && !v.HasRole(viewer.RoleHostCoordinator):
-		return nil, apperr.New(apperr.Forbidden, "only coalition staff and the centre's coordinators can edit its profile")
+	if err := access.RequireThat(ctx, access.MayEditHostCentres(viewer.FromContext(ctx)), "edit a host-centre profile",
+		"coalition staff and the centre's coordinators can edit a host-centre profile"); err != nil {
+		return nil, err
 	}
 	c, err := loadCentre(ctx, tx, in.ID, "id")
 	if err != nil {
 		return nil, err
 	}
-	if !access.CanManageDirectory(v) {
-		mine, err := tx.HostCentre.Query().
-			Where(hostcentre.ID(c.ID), hostcentre.HasCoordinatorsWith(user.ID(pulid.ID(v.UserID)))).
-			Exist(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("check coordinator of %s: %w", c.ID, err)
-		}
-		if !mine {
-			return nil, apperr.New(apperr.Forbidden, "you can only edit the profile of a centre you coordinate")
-		}
+	coordinators, err := c.QueryCoordinators().IDs(viewer.ForFacts(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("load coordinators of %s: %w", c.ID, err)
+	}
+	if !access.CanEditHostCentre(viewer.FromContext(ctx), func(id string) bool { return slices.Contains(coordinators, pulid.ID(id)) }) {
+		return nil, apperr.New(apperr.Forbidden, "you can only edit the profile of a centre you coordinate")
 	}
 	old := profileOf(c)
 	p, errs := old.apply(in.HostCentreProfile, false)
@@ -299,7 +293,7 @@ func loadCentre(ctx context.Context, tx *ent.Client, id pulid.ID, field string) 
 // NOT_FOUND for an unknown centre or user, INVALID_STATE when the user does not hold
 // HOST_COORDINATOR or is disabled. Adding a coordinator twice changes nothing.
 func (d *Directory) AddHostCoordinator(ctx context.Context, tx *ent.Client, centreID, userID pulid.ID) (*ent.HostCentre, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageDirectory, "manage the directory"); err != nil {
 		return nil, err
 	}
 	c, u, errs, err := loadCentreAndUser(ctx, tx, centreID, userID)
@@ -332,7 +326,7 @@ func (d *Directory) AddHostCoordinator(ctx context.Context, tx *ent.Client, cent
 // errors: NOT_FOUND for an unknown centre or user, or a user who is not a coordinator of
 // the centre.
 func (d *Directory) RemoveHostCoordinator(ctx context.Context, tx *ent.Client, centreID, userID pulid.ID) (*ent.HostCentre, error) {
-	if err := requireManager(ctx); err != nil {
+	if err := access.Require(ctx, access.CanManageDirectory, "manage the directory"); err != nil {
 		return nil, err
 	}
 	c, u, errs, err := loadCentreAndUser(ctx, tx, centreID, userID)
@@ -401,7 +395,7 @@ type HostCentreFilter struct {
 
 // HostCentres returns a page of host-centre profiles as the viewer may see them, by name
 // unless order says otherwise. A malformed filter is BAD_REQUEST.
-func (d *Directory) HostCentres(ctx context.Context, f HostCentreFilter, p Page, order *ent.HostCentreOrder) (*ent.HostCentreConnection, error) {
+func (d *Directory) HostCentres(ctx context.Context, f HostCentreFilter, p db.Page, order *ent.HostCentreOrder) (*ent.HostCentreConnection, error) {
 	q := d.cfg.Client.HostCentre.Query()
 	if f.Country != nil {
 		if err := filterCountry(*f.Country); err != nil {
@@ -432,7 +426,7 @@ func (d *Directory) HostCentres(ctx context.Context, f HostCentreFilter, p Page,
 		q.Where(hostcentre.Paediatric(*f.Paediatric))
 	}
 	if f.Search != nil {
-		s, err := filterSearch(*f.Search)
+		s, err := check.Search(*f.Search)
 		if err != nil {
 			return nil, err
 		}
