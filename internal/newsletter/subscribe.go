@@ -15,9 +15,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
-	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/notify"
+	"github.com/gocart-coalition/coalition/internal/secret"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -186,8 +186,8 @@ func (s *Service) sendConfirmation(ctx context.Context, tx *ent.Client, sub *ent
 	if b, err := blocked(ctx, tx, sub.Email); err != nil || b {
 		return err
 	}
-	secret := auth.NewSecret(confirmPrefix)
-	sub, err = tx.Subscriber.UpdateOne(sub).SetConfirmTokenHash(auth.HashSecret(secret)).SetConfirmSentAt(now).
+	linkSecret := secret.New(confirmPrefix)
+	sub, err = tx.Subscriber.UpdateOne(sub).SetConfirmTokenHash(secret.Hash(linkSecret)).SetConfirmSentAt(now).
 		SetConfirmExpiresAt(now.Add(ConfirmTTL)).ClearConfirmUsedAt().Save(ctx)
 	if err != nil {
 		return fmt.Errorf("save confirmation link: %w", err)
@@ -197,7 +197,7 @@ func (s *Service) sendConfirmation(ctx context.Context, tx *ent.Client, sub *ent
 		names[i] = l.Name
 	}
 	return s.cfg.Notifier.NewsletterConfirm(ctx, tx, notify.Recipient{Email: sub.Email, Name: sub.Name}, notify.NewsletterConfirmData{
-		Name: sub.Name, Email: sub.Email, Lists: names, URL: s.confirmURL(secret), ValidDays: int(ConfirmTTL / (24 * time.Hour)),
+		Name: sub.Name, Email: sub.Email, Lists: names, URL: s.confirmURL(linkSecret), ValidDays: int(ConfirmTTL / (24 * time.Hour)),
 	}, fmt.Sprintf("newsletter_confirm:%s:%d", sub.ID, now.UnixNano()))
 }
 
@@ -222,10 +222,10 @@ type ConfirmView struct {
 	Problem string
 }
 
-// DescribeConfirmation reads the link of secret without using it up.
-func (s *Service) DescribeConfirmation(ctx context.Context, secret string) (ConfirmView, error) {
+// DescribeConfirmation reads the link of a secret without using it up.
+func (s *Service) DescribeConfirmation(ctx context.Context, linkSecret string) (ConfirmView, error) {
 	sys := viewer.ForFacts(ctx)
-	sub, err := s.confirmSubscriber(sys, s.cfg.Client, secret)
+	sub, err := s.confirmSubscriber(sys, s.cfg.Client, linkSecret)
 	if err != nil {
 		if ue, ok := apperr.AsUserErrors(err); ok {
 			return ConfirmView{Problem: ue[0].Message}, nil
@@ -246,13 +246,13 @@ func (s *Service) DescribeConfirmation(ctx context.Context, secret string) (Conf
 
 // confirmSubscriber finds the subscriber of a confirmation secret, refusing a malformed,
 // unknown, used or expired one with a user error on "token".
-func (s *Service) confirmSubscriber(ctx context.Context, tx *ent.Client, secret string) (*ent.Subscriber, error) {
-	secret = strings.TrimSpace(secret)
+func (s *Service) confirmSubscriber(ctx context.Context, tx *ent.Client, linkSecret string) (*ent.Subscriber, error) {
+	linkSecret = strings.TrimSpace(linkSecret)
 	bad := apperr.Invalid(apperr.CodeNotFound, "This confirmation link is not valid. Subscribe again to get a new one.", check.Path("token")...)
-	if !auth.PlausibleSecret(secret, confirmPrefix) {
+	if !secret.Plausible(linkSecret, confirmPrefix) {
 		return nil, bad
 	}
-	sub, err := tx.Subscriber.Query().Where(subscriber.ConfirmTokenHash(auth.HashSecret(secret))).Only(ctx)
+	sub, err := tx.Subscriber.Query().Where(subscriber.ConfirmTokenHash(secret.Hash(linkSecret))).Only(ctx)
 	switch {
 	case ent.IsNotFound(err):
 		return nil, bad
@@ -271,10 +271,10 @@ func (s *Service) confirmSubscriber(ctx context.Context, tx *ent.Client, secret 
 // suppression for having left every list, and returns the lists' names. The link works
 // once (a conditional update claims it). source is where it was confirmed (FORM: the
 // page; API: the mutation). Like Subscribe, it writes as the system.
-func (s *Service) Confirm(ctx context.Context, tx *ent.Client, secret, ip string, source Source) ([]string, error) {
+func (s *Service) Confirm(ctx context.Context, tx *ent.Client, linkSecret, ip string, source Source) ([]string, error) {
 	sys := viewer.NewSystemContext(ctx)
 	now := s.now()
-	sub, err := s.confirmSubscriber(sys, tx, secret)
+	sub, err := s.confirmSubscriber(sys, tx, linkSecret)
 	if err != nil {
 		return nil, err
 	}
