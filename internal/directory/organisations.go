@@ -213,7 +213,7 @@ func (d *Directory) Organisations(ctx context.Context, f OrganisationFilter, p d
 			q.Where(organisation.NameContainsFold(s))
 		}
 	}
-	if !f.IncludeInactive || !viewer.FromContext(ctx).IsStaff() {
+	if !f.IncludeInactive || !access.CanManageDirectory(viewer.FromContext(ctx)) {
 		q.Where(organisation.Active(true))
 	}
 	if order == nil {

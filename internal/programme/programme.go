@@ -1,7 +1,6 @@
 package programme
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
-	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/docstore"
 	"github.com/gocart-coalition/coalition/internal/notify"
@@ -75,12 +73,6 @@ func New(cfg Config) (*Service, error) {
 
 // today is the service's date in the coalition's zone.
 func (s *Service) today() vocab.Date { return vocab.Today(s.cfg.Now()) }
-
-// requireStaff refuses callers who may not run calls (access.CanRunCalls). Only the review
-// code still calls it; everything else asks its own access predicate.
-func requireStaff(ctx context.Context) error {
-	return access.Require(ctx, access.CanRunCalls, "run calls")
-}
 
 // notFound is the user error of an id that does not resolve for the caller.
 func notFound(what string, field []string) error {

@@ -47,7 +47,7 @@ func (s *Service) reviewable(ctx context.Context, tx *ent.Client, id pulid.ID, e
 	}
 	// Someone who reviews no call at all is refused before anything is read, as before
 	// committees existed (they learn nothing from the answer).
-	if !v.IsStaff() {
+	if !access.CanManageReviews(v) {
 		reviews, err := tx.CallReviewer.Query().Where(callreviewer.UserID(pulid.ID(v.UserID))).Exist(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("appointments: %w", err)
@@ -218,7 +218,7 @@ func aggregate(criteria []vocab.Criterion, reviews []*ent.Review) (*float64, int
 func (s *Service) appointedCalls(ctx context.Context, callIDs []pulid.ID) (map[pulid.ID]bool, error) {
 	out := map[pulid.ID]bool{}
 	v := viewer.FromContext(ctx)
-	if v.IsStaff() || v.Kind != viewer.User || len(callIDs) == 0 {
+	if access.CanManageReviews(v) || v.Kind != viewer.User || len(callIDs) == 0 {
 		return out, nil
 	}
 	own, err := s.cfg.Client.CallReviewer.Query().Where(callreviewer.CallIDIn(callIDs...), callreviewer.UserID(pulid.ID(v.UserID))).All(ctx)
@@ -399,7 +399,7 @@ func (s *Service) visibleForReview(ctx context.Context, calls []*ent.Call, colle
 		ids[i] = c.ID
 	}
 	q := s.cfg.Client.Application.Query().Where(application.CallIDIn(ids...), application.StatusEQ(application.StatusELIGIBLE))
-	if v := viewer.FromContext(ctx); !v.IsStaff() {
+	if v := viewer.FromContext(ctx); !access.CanManageReviews(v) {
 		q.Filter().Where(access.ReviewerSeesApplication(v.UserID))
 	}
 	for _, m := range more {
@@ -475,7 +475,7 @@ func (s *Service) ScoresOf(ctx context.Context, apps []*ent.Application) (map[pu
 	// A reviewer sees the aggregate of the applications they review, and of no other
 	// application they may read for another reason (their own, a host's applicants).
 	reviewed := map[pulid.ID]bool{}
-	if v := viewer.FromContext(ctx); !v.IsStaff() && len(allowed) > 0 {
+	if v := viewer.FromContext(ctx); !access.CanManageReviews(v) && len(allowed) > 0 {
 		ids := make([]pulid.ID, len(apps))
 		for i, a := range apps {
 			ids[i] = a.ID
@@ -491,7 +491,7 @@ func (s *Service) ScoresOf(ctx context.Context, apps []*ent.Application) (map[pu
 		}
 	}
 	for _, a := range apps {
-		if seers[a.CallID] && (viewer.FromContext(ctx).IsStaff() || reviewed[a.ID]) {
+		if seers[a.CallID] && (access.CanManageReviews(viewer.FromContext(ctx)) || reviewed[a.ID]) {
 			out[a.ID] = facts[a.ID].Score
 		}
 	}
@@ -535,7 +535,7 @@ func (s *Service) ReviewsOf(ctx context.Context, apps []*ent.Application) (map[p
 		return nil, err
 	}
 	for _, a := range apps {
-		if v.IsStaff() || appointed[a.CallID] {
+		if access.CanManageReviews(v) || appointed[a.CallID] {
 			out[a.ID] = []*ent.Review{}
 		}
 	}
@@ -587,7 +587,7 @@ func (s *Service) ReviewQueues(ctx context.Context, calls []*ent.Call, collect C
 	}
 	var allowed []*ent.Call
 	for _, c := range calls {
-		if v.IsStaff() || appointed[c.ID] {
+		if access.CanManageReviews(v) || appointed[c.ID] {
 			allowed = append(allowed, c)
 			out[c.ID] = []*ent.Application{}
 		}
@@ -628,11 +628,12 @@ func (s *Service) ReviewQueue(ctx context.Context, c *ent.Call) ([]*ent.Applicat
 // NOT_FOUND (call, centre), INVALID_STATE (status, deadline), INVALID (an application that
 // is not an eligible applicant of the centre in this call, or listed twice).
 func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID, centreID pulid.ID, appIDs []pulid.ID) ([]*ent.Application, error) {
-	v := viewer.FromContext(ctx)
-	if v.Kind == viewer.Anonymous {
-		return nil, apperr.New(apperr.Unauthenticated, "sign in to rank applicants")
+	if err := access.RequireSignedIn(ctx, "rank applicants"); err != nil {
+		return nil, err
 	}
-	sys := viewer.NewSystemContext(ctx)
+	// The call's row lock and the centre's applicants are facts of the rule; the answer is
+	// read as the caller (HostRankingOf).
+	facts := viewer.ForFacts(ctx)
 	centre, err := tx.HostCentre.Query().Where(hostcentre.ID(centreID)).WithCoordinators().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("host centre", check.Path("hostCentreId"))
@@ -640,12 +641,13 @@ func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID,
 	if err != nil {
 		return nil, fmt.Errorf("load centre: %w", err)
 	}
-	if !access.CanActForCentre(v, Among(centre.Edges.Coordinators)) {
-		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can rank its applicants")
+	if err := access.RequireThat(ctx, access.CanRankApplicants(viewer.FromContext(ctx), Among(centre.Edges.Coordinators)),
+		"rank applicants", "the centre's coordinators and coalition staff can rank its applicants"); err != nil {
+		return nil, err
 	}
 	// On PostgreSQL the call's row is locked, as a match run locks it, so a ranking never
 	// changes while a run reads the preferences; SQLite's single writer does the same.
-	c, err := db.LockRows(s.cfg.Dialect, tx.Call.Query().Where(call.ID(callID)), call.Table).Only(sys)
+	c, err := db.LockRows(s.cfg.Dialect, tx.Call.Query().Where(call.ID(callID)), call.Table).Only(facts)
 	if ent.IsNotFound(err) {
 		return nil, notFound("call", check.Path("callId"))
 	}
@@ -656,7 +658,7 @@ func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID,
 	if _, err := NextCallStatus(c.Status, CallRank, CallFactsOf(c, s.cfg.Now())); err != nil {
 		errs.AddRefusal(err, check.Path("callId")...)
 	}
-	applicants, err := s.hostApplicants(sys, tx, c.ID, centre.ID)
+	applicants, err := s.hostApplicants(facts, tx, c.ID, centre.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -684,11 +686,11 @@ func (s *Service) SubmitHostRanking(ctx context.Context, tx *ent.Client, callID,
 }
 
 // hostApplicants are the eligible applications of a call that listed a centre.
-func (s *Service) hostApplicants(sys context.Context, client *ent.Client, callID, centreID pulid.ID) ([]*ent.Application, error) {
+func (s *Service) hostApplicants(ctx context.Context, client *ent.Client, callID, centreID pulid.ID) ([]*ent.Application, error) {
 	apps, err := client.Application.Query().
 		Where(application.CallID(callID), application.StatusEQ(application.StatusELIGIBLE),
 			application.HasChoicesWith(applicationchoice.HostCentreID(centreID))).
-		Order(application.ByID()).All(sys)
+		Order(application.ByID()).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("applicants of %s: %w", centreID, err)
 	}
@@ -725,9 +727,9 @@ func (s *Service) HostRankingsOf(ctx context.Context, client *ent.Client, callID
 	for i, r := range rows {
 		ids[i] = r.ApplicationID
 	}
-	// The rows are visible, so the applications are the centre's applicants: read them as
-	// the system (a coordinator sees them anyway; staff see everything).
-	apps, err := client.Application.Query().Where(application.IDIn(ids...)).All(viewer.NewSystemContext(ctx))
+	// The rows are visible, so the applications are the centre's applicants, which its
+	// coordinators read anyway (staff read everything): read them as the caller.
+	apps, err := client.Application.Query().Where(application.IDIn(ids...)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ranked applications: %w", err)
 	}
@@ -763,15 +765,14 @@ var csvHeader = []string{
 // internal/export): a header row, then one row per application ordered by id, times in
 // UTC (RFC 3339), lists joined with "; ". Staff only.
 func (s *Service) ApplicationsCSV(ctx context.Context, c *ent.Call) (string, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := access.Require(ctx, access.CanExportApplications, "export applications"); err != nil {
 		return "", err
 	}
-	sys := viewer.NewSystemContext(ctx)
 	apps, err := s.cfg.Client.Application.Query().Where(application.CallID(c.ID)).
 		WithTrainee().WithHomeOrganisation().WithReviews().
 		WithChoices(func(q *ent.ApplicationChoiceQuery) { q.WithHostCentre().Order(applicationchoice.ByRank()) }).
 		WithDocuments(func(q *ent.DocumentQuery) { q.Order(document.ByKind(), document.ByID()) }).
-		Order(application.ByID()).All(sys)
+		Order(application.ByID()).All(ctx)
 	if err != nil {
 		return "", fmt.Errorf("applications of %s: %w", c.ID, err)
 	}
