@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -103,6 +104,7 @@ func checkColumn(t, c string) error {
 			applicationchoice.Table:             applicationchoice.ValidColumn,
 			auditevent.Table:                    auditevent.ValidColumn,
 			call.Table:                          call.ValidColumn,
+			campaign.Table:                      campaign.ValidColumn,
 			conflictofinterestdeclaration.Table: conflictofinterestdeclaration.ValidColumn,
 			document.Table:                      document.ValidColumn,
 			hostcentre.Table:                    hostcentre.ValidColumn,

@@ -140,6 +140,18 @@ func (_m *Call) Slots(
 	return _m.QuerySlots().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Campaign) Groups(ctx context.Context) (result []*WorkingGroup, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedGroups(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.GroupsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroups().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *ConflictOfInterestDeclaration) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {

@@ -11,6 +11,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -41,6 +42,7 @@ var prefixMap = map[string]string{
 	"apc": applicationchoice.Table,
 	"aud": auditevent.Table,
 	"cal": call.Table,
+	"cmp": campaign.Table,
 	"coi": conflictofinterestdeclaration.Table,
 	"doc": document.Table,
 	"hcn": hostcentre.Table,

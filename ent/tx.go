@@ -26,6 +26,8 @@ type Tx struct {
 	AuditEvent *AuditEventClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
+	// Campaign is the client for interacting with the Campaign builders.
+	Campaign *CampaignClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// Document is the client for interacting with the Document builders.
@@ -201,6 +203,7 @@ func (tx *Tx) init() {
 	tx.ApplicationChoice = NewApplicationChoiceClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Call = NewCallClient(tx.config)
+	tx.Campaign = NewCampaignClient(tx.config)
 	tx.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
 	tx.HostCentre = NewHostCentreClient(tx.config)

@@ -35,8 +35,9 @@ type WorkingGroup struct {
 	Archived bool `json:"archived,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the WorkingGroupQuery when eager-loading is set.
-	Edges        WorkingGroupEdges `json:"edges"`
-	selectValues sql.SelectValues
+	Edges           WorkingGroupEdges `json:"edges"`
+	campaign_groups *pulid.ID
+	selectValues    sql.SelectValues
 }
 
 // WorkingGroupEdges holds the relations/edges for other nodes in the graph.
@@ -86,6 +87,8 @@ func (*WorkingGroup) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case workinggroup.FieldCreatedAt, workinggroup.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
+		case workinggroup.ForeignKeys[0]: // campaign_groups
+			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -148,6 +151,13 @@ func (_m *WorkingGroup) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field archived", values[i])
 			} else if value.Valid {
 				_m.Archived = value.Bool
+			}
+		case workinggroup.ForeignKeys[0]:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field campaign_groups", values[i])
+			} else if value.Valid {
+				_m.campaign_groups = new(pulid.ID)
+				*_m.campaign_groups = *value.S.(*pulid.ID)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])

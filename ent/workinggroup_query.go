@@ -30,6 +30,7 @@ type WorkingGroupQuery struct {
 	predicates           []predicate.WorkingGroup
 	withMemberships      *MembershipQuery
 	withMeetings         *MeetingQuery
+	withFKs              bool
 	loadTotal            []func(context.Context, []*WorkingGroup) error
 	modifiers            []func(*sql.Selector)
 	withNamedMemberships map[string]*MembershipQuery
@@ -420,12 +421,16 @@ func (_q *WorkingGroupQuery) prepareQuery(ctx context.Context) error {
 func (_q *WorkingGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*WorkingGroup, error) {
 	var (
 		nodes       = []*WorkingGroup{}
+		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
 		loadedTypes = [2]bool{
 			_q.withMemberships != nil,
 			_q.withMeetings != nil,
 		}
 	)
+	if withFKs {
+		_spec.Node.Columns = append(_spec.Node.Columns, workinggroup.ForeignKeys...)
+	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*WorkingGroup).scanValues(nil, columns)
 	}

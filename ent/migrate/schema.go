@@ -275,6 +275,70 @@ var (
 			},
 		},
 	}
+	// CampaignsColumns holds the columns for the "campaigns" table.
+	CampaignsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "subject", Type: field.TypeString, Size: 800},
+		{Name: "preheader", Type: field.TypeString, Size: 800, Default: ""},
+		{Name: "body", Type: field.TypeString, Size: 80000},
+		{Name: "html_body", Type: field.TypeString, Size: 2147483647},
+		{Name: "text_body", Type: field.TypeString, Size: 2147483647},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "APPROVED", "SCHEDULED", "SENDING", "PAUSED", "SENT", "CANCELLED"}, Default: "DRAFT"},
+		{Name: "approved_at", Type: field.TypeTime, Nullable: true},
+		{Name: "scheduled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "late_since", Type: field.TypeTime, Nullable: true},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "frozen_at", Type: field.TypeTime, Nullable: true},
+		{Name: "freeze_cursor", Type: field.TypeString, Size: 600, Default: ""},
+		{Name: "recipients", Type: field.TypeInt, Default: 0},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "slug", Type: field.TypeString, Unique: true, Nullable: true, Size: 120},
+		{Name: "public_archive", Type: field.TypeBool, Default: false},
+		{Name: "created_by_id", Type: field.TypeString},
+		{Name: "edited_by_id", Type: field.TypeString},
+		{Name: "approved_by_id", Type: field.TypeString, Nullable: true},
+	}
+	// CampaignsTable holds the schema information for the "campaigns" table.
+	CampaignsTable = &schema.Table{
+		Name:       "campaigns",
+		Columns:    CampaignsColumns,
+		PrimaryKey: []*schema.Column{CampaignsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "campaigns_users_author",
+				Columns:    []*schema.Column{CampaignsColumns[20]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "campaigns_users_editor",
+				Columns:    []*schema.Column{CampaignsColumns[21]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "campaigns_users_approver",
+				Columns:    []*schema.Column{CampaignsColumns[22]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "campaign_status_scheduled_at",
+				Unique:  false,
+				Columns: []*schema.Column{CampaignsColumns[8], CampaignsColumns[10]},
+			},
+			{
+				Name:    "campaign_public_archive_status_sent_at",
+				Unique:  false,
+				Columns: []*schema.Column{CampaignsColumns[19], CampaignsColumns[8], CampaignsColumns[16]},
+			},
+		},
+	}
 	// ConflictOfInterestDeclarationsColumns holds the columns for the "conflict_of_interest_declarations" table.
 	ConflictOfInterestDeclarationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1067,12 +1131,21 @@ var (
 		{Name: "purpose", Type: field.TypeString, Size: 20000, Default: ""},
 		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"PUBLIC", "INTERNAL"}, Default: "INTERNAL"},
 		{Name: "archived", Type: field.TypeBool, Default: false},
+		{Name: "campaign_groups", Type: field.TypeString, Nullable: true},
 	}
 	// WorkingGroupsTable holds the schema information for the "working_groups" table.
 	WorkingGroupsTable = &schema.Table{
 		Name:       "working_groups",
 		Columns:    WorkingGroupsColumns,
 		PrimaryKey: []*schema.Column{WorkingGroupsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "working_groups_campaigns_groups",
+				Columns:    []*schema.Column{WorkingGroupsColumns[8]},
+				RefColumns: []*schema.Column{CampaignsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 	}
 	// HostCentreCoordinatorsColumns holds the columns for the "host_centre_coordinators" table.
 	HostCentreCoordinatorsColumns = []*schema.Column{
@@ -1157,6 +1230,7 @@ var (
 		ApplicationChoicesTable,
 		AuditEventsTable,
 		CallsTable,
+		CampaignsTable,
 		ConflictOfInterestDeclarationsTable,
 		DocumentsTable,
 		HostCentresTable,
@@ -1191,6 +1265,9 @@ func init() {
 	ApplicationsTable.ForeignKeys[2].RefTable = UsersTable
 	ApplicationChoicesTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ApplicationChoicesTable.ForeignKeys[1].RefTable = HostCentresTable
+	CampaignsTable.ForeignKeys[0].RefTable = UsersTable
+	CampaignsTable.ForeignKeys[1].RefTable = UsersTable
+	CampaignsTable.ForeignKeys[2].RefTable = UsersTable
 	ConflictOfInterestDeclarationsTable.ForeignKeys[0].RefTable = UsersTable
 	DocumentsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	DocumentsTable.ForeignKeys[1].RefTable = RefereeRequestsTable
@@ -1217,6 +1294,7 @@ func init() {
 	ReviewsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ReviewsTable.ForeignKeys[1].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
+	WorkingGroupsTable.ForeignKeys[0].RefTable = CampaignsTable
 	HostCentreCoordinatorsTable.ForeignKeys[0].RefTable = HostCentresTable
 	HostCentreCoordinatorsTable.ForeignKeys[1].RefTable = UsersTable
 	MeetingAttendeesTable.ForeignKeys[0].RefTable = MeetingsTable

@@ -24,6 +24,9 @@ type AuditEvent func(*sql.Selector)
 // Call is the predicate function for call builders.
 type Call func(*sql.Selector)
 
+// Campaign is the predicate function for campaign builders.
+type Campaign func(*sql.Selector)
+
 // ConflictOfInterestDeclaration is the predicate function for conflictofinterestdeclaration builders.
 type ConflictOfInterestDeclaration func(*sql.Selector)
 

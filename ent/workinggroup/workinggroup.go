@@ -67,10 +67,21 @@ var Columns = []string{
 	FieldArchived,
 }
 
+// ForeignKeys holds the SQL foreign-keys that are owned by the "working_groups"
+// table and are not defined as standalone fields in the schema.
+var ForeignKeys = []string{
+	"campaign_groups",
+}
+
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
+			return true
+		}
+	}
+	for i := range ForeignKeys {
+		if column == ForeignKeys[i] {
 			return true
 		}
 	}
