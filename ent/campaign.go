@@ -74,17 +74,17 @@ type Campaign struct {
 type CampaignEdges struct {
 	// Working groups whose current members receive it.
 	Groups []*WorkingGroup `json:"groups,omitempty"`
-	// Author holds the value of the author edge.
+	// Who wrote it (shown as users are: by name to signed-in people).
 	Author *User `json:"author,omitempty"`
 	// Editor holds the value of the editor edge.
 	Editor *User `json:"editor,omitempty"`
-	// Approver holds the value of the approver edge.
+	// Who approved it, while approved.
 	Approver *User `json:"approver,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [3]map[string]int
 
 	namedGroups map[string][]*WorkingGroup
 }

@@ -1170,6 +1170,36 @@ func (_q *CampaignQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			_q.WithNamedGroups(alias, func(wq *WorkingGroupQuery) {
 				*wq = *query
 			})
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[campaign.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldCreatedByID)
+				fieldSeen[campaign.FieldCreatedByID] = struct{}{}
+			}
+
+		case "approver":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withApprover = query
+			if _, ok := fieldSeen[campaign.FieldApprovedByID]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldApprovedByID)
+				fieldSeen[campaign.FieldApprovedByID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[campaign.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, campaign.FieldCreatedAt)
@@ -1199,21 +1229,6 @@ func (_q *CampaignQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[campaign.FieldStatus]; !ok {
 				selectedFields = append(selectedFields, campaign.FieldStatus)
 				fieldSeen[campaign.FieldStatus] = struct{}{}
-			}
-		case "createdByID":
-			if _, ok := fieldSeen[campaign.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, campaign.FieldCreatedByID)
-				fieldSeen[campaign.FieldCreatedByID] = struct{}{}
-			}
-		case "editedByID":
-			if _, ok := fieldSeen[campaign.FieldEditedByID]; !ok {
-				selectedFields = append(selectedFields, campaign.FieldEditedByID)
-				fieldSeen[campaign.FieldEditedByID] = struct{}{}
-			}
-		case "approvedByID":
-			if _, ok := fieldSeen[campaign.FieldApprovedByID]; !ok {
-				selectedFields = append(selectedFields, campaign.FieldApprovedByID)
-				fieldSeen[campaign.FieldApprovedByID] = struct{}{}
 			}
 		case "approvedAt":
 			if _, ok := fieldSeen[campaign.FieldApprovedAt]; !ok {

@@ -152,6 +152,22 @@ func (_m *Campaign) Groups(ctx context.Context) (result []*WorkingGroup, err err
 	return result, err
 }
 
+func (_m *Campaign) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Campaign) Approver(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ApproverOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApprover().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *ConflictOfInterestDeclaration) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {

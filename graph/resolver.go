@@ -9,6 +9,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
 )
@@ -25,5 +26,7 @@ type Resolver struct {
 	Programme *programme.Service
 	// Placement runs and publishes matches.
 	Placements *placement.Service
+	// Campaigns writes, approves, schedules and sends newsletter campaigns.
+	Campaigns *newsletter.Campaigns
 	Now        func() time.Time
 }

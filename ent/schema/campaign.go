@@ -38,9 +38,9 @@ func (Campaign) Fields() []ent.Field {
 			Values("DRAFT", "APPROVED", "SCHEDULED", "SENDING", "PAUSED", "SENT", "CANCELLED").
 			Default("DRAFT").
 			Comment("See internal/newsletter/states_campaign.go."),
-		field.String("created_by_id").GoType(pulid.ID("")).Immutable().Comment("The staff member who wrote it."),
-		field.String("edited_by_id").GoType(pulid.ID("")).Comment("The staff member who changed it last."),
-		field.String("approved_by_id").GoType(pulid.ID("")).Optional().Nillable().
+		field.String("created_by_id").GoType(pulid.ID("")).Immutable().Annotations(entgql.Skip(entgql.SkipAll)).Comment("The staff member who wrote it."),
+		field.String("edited_by_id").GoType(pulid.ID("")).Annotations(entgql.Skip(entgql.SkipAll)).Comment("The staff member who changed it last."),
+		field.String("approved_by_id").GoType(pulid.ID("")).Optional().Nillable().Annotations(entgql.Skip(entgql.SkipAll)).
 			Comment("The second staff member who approved it; cleared by any edit."),
 		field.Time("approved_at").Optional().Nillable().Comment("When it was approved (UTC)."),
 		field.Time("scheduled_at").Optional().Nillable().Comment("When it is to start sending (UTC).").
@@ -70,11 +70,13 @@ func (Campaign) Edges() []ent.Edge {
 			Comment("Working groups whose current members receive it.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("author", User.Type).Field("created_by_id").Unique().Required().Immutable().
-			Annotations(entgql.Skip(entgql.SkipAll)),
+			Comment("Who wrote it (shown as users are: by name to signed-in people).").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("editor", User.Type).Field("edited_by_id").Unique().Required().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("approver", User.Type).Field("approved_by_id").Unique().
-			Annotations(entgql.Skip(entgql.SkipAll)),
+			Comment("Who approved it, while approved.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/jobs"
 	cmail "github.com/gocart-coalition/coalition/internal/mail"
+	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/outbox"
 	"github.com/gocart-coalition/coalition/internal/placement"
@@ -63,6 +64,8 @@ type App struct {
 	Programme *programme.Service
 	// Placement runs and publishes matches.
 	Placement *placement.Service
+	// Campaigns writes, approves, schedules and sends newsletter campaigns.
+	Campaigns *newsletter.Campaigns
 	Notifier  *notify.Notifier
 	Outbox    *outbox.Worker
 	Jobs      *jobs.Runner
@@ -93,6 +96,8 @@ const (
 	JobCallDeadlines = programme.CallDeadlinesJobName
 	// JobDocumentsGC deletes stored documents no application refers to any more.
 	JobDocumentsGC = programme.DocumentsJobName
+	// JobCampaigns starts scheduled campaigns, writes their deliveries and marks them sent.
+	JobCampaigns = newsletter.CampaignsJobName
 )
 
 // New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
@@ -220,6 +225,15 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Campaigns, err = newsletter.NewCampaigns(newsletter.CampaignsConfig{
+		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
+		PublicURL: cfg.PublicURL, LateAfter: cfg.NewsletterLateAfter,
+		Outbox: newsletter.OutboxDeliveries{},
+		Wake:   func() { _ = a.Jobs.Trigger(JobCampaigns) },
+	})
+	if err != nil {
+		return nil, err
+	}
 	// Emails carry sign-in links that also do what the email asks: answer an invitation
 	// (membership.*), accept, decline or confirm a placement (placement.*).
 	a.Auth.RegisterIntent("membership", a.WorkingGroups)
@@ -257,6 +271,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			_, err := a.Programme.CollectDocuments(ctx)
 			return err
 		}},
+		// Every 30 s, and at once after a commit that started or resumed a campaign.
+		{Name: JobCampaigns, Interval: newsletter.CampaignsJobInterval, Run: func(ctx context.Context) error {
+			_, _, err := a.Campaigns.Run(ctx)
+			// Deliveries written by this run go out now, not at the outbox's next poll.
+			_ = a.Jobs.Trigger(JobOutbox)
+			return err
+		}},
 	} {
 		if err := a.Jobs.Register(j); err != nil {
 			return nil, err
@@ -270,6 +291,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		WorkingGroups:  a.WorkingGroups,
 		Programme:      a.Programme,
 		Placement:      a.Placement,
+		Campaigns:      a.Campaigns,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Now:            now,
 		Logger:         log,

@@ -19,7 +19,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	gqlCfg.Suggestions = s.cfg.Introspection
 	gqlCfg.MaxUploadBytes = s.cfg.MaxUploadBytes
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
-		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Placements: s.cfg.Placement, Now: s.cfg.Now,
+		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Placements: s.cfg.Placement, Campaigns: s.cfg.Campaigns, Now: s.cfg.Now,
 	}})
 	gql := graphqlHTTP(s.authenticate(NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger)))
 

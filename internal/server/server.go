@@ -21,6 +21,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -40,6 +41,8 @@ type Config struct {
 	Programme *programme.Service
 	// Placement runs and publishes matches.
 	Placement *placement.Service
+	// Campaigns writes, approves, schedules and sends newsletter campaigns, and serves the archive.
+	Campaigns *newsletter.Campaigns
 	// Now is the service clock; every request's context carries it (internal/clock), so
 	// rules that depend on today's date read the same clock as the services.
 	Now      func() time.Time

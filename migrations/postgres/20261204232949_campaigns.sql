@@ -1,0 +1,10 @@
+-- Create "campaigns" table
+CREATE TABLE "campaigns" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "subject" character varying NOT NULL, "preheader" character varying NOT NULL DEFAULT '', "body" character varying NOT NULL, "html_body" text NOT NULL, "text_body" text NOT NULL, "status" character varying NOT NULL DEFAULT 'DRAFT', "approved_at" timestamptz NULL, "scheduled_at" timestamptz NULL, "late_since" timestamptz NULL, "started_at" timestamptz NULL, "frozen_at" timestamptz NULL, "freeze_cursor" character varying NOT NULL DEFAULT '', "recipients" bigint NOT NULL DEFAULT 0, "sent_at" timestamptz NULL, "cancelled_at" timestamptz NULL, "slug" character varying NULL, "public_archive" boolean NOT NULL DEFAULT false, "created_by_id" character varying NOT NULL, "edited_by_id" character varying NOT NULL, "approved_by_id" character varying NULL, PRIMARY KEY ("id"), CONSTRAINT "campaigns_users_approver" FOREIGN KEY ("approved_by_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, CONSTRAINT "campaigns_users_author" FOREIGN KEY ("created_by_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, CONSTRAINT "campaigns_users_editor" FOREIGN KEY ("edited_by_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION);
+-- Create index "campaign_public_archive_status_sent_at" to table: "campaigns"
+CREATE INDEX "campaign_public_archive_status_sent_at" ON "campaigns" ("public_archive", "status", "sent_at");
+-- Create index "campaign_status_scheduled_at" to table: "campaigns"
+CREATE INDEX "campaign_status_scheduled_at" ON "campaigns" ("status", "scheduled_at");
+-- Create index "campaigns_slug_key" to table: "campaigns"
+CREATE UNIQUE INDEX "campaigns_slug_key" ON "campaigns" ("slug");
+-- Modify "working_groups" table
+ALTER TABLE "working_groups" ADD COLUMN "campaign_groups" character varying NULL, ADD CONSTRAINT "working_groups_campaigns_groups" FOREIGN KEY ("campaign_groups") REFERENCES "campaigns" ("id") ON UPDATE NO ACTION ON DELETE SET NULL;
