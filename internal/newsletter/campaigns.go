@@ -6,6 +6,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -384,6 +385,11 @@ func (s *Campaigns) checkCampaign(ctx context.Context, tx *ent.Client, errs *app
 	if in.Body != nil || old.body == "" {
 		d.body = check.RequiredText(errs, deref(in.Body), MaxBodyLen, "The body", "Write the campaign's text (Markdown).", check.Path("body"))
 	}
+	for _, f := range []struct{ name, text string }{{"subject", d.subject}, {"preheader", d.preheader}, {"body", d.body}} {
+		if k := unknownPlaceholder(f.text); k != "" {
+			errs.Add(apperr.CodeInvalid, fmt.Sprintf("{{%s}} is not a value the service fills in; write {{email}} or {{name}}, or remove the braces.", k), check.Path(f.name)...)
+		}
+	}
 	if in.GroupIDs != nil {
 		d.groups = uniqueIDs(*in.GroupIDs)
 		if len(d.groups) > MaxAudience {
@@ -501,6 +507,21 @@ func (s *Campaigns) render(d campaignDraft, archiveURL string) (html, text strin
 	}
 	fill := strings.NewReplacer(sentinelEmail, PlaceholderEmail, sentinelUnsubscribe, PlaceholderUnsubscribe, sentinelPreferences, PlaceholderPreferences)
 	return fill.Replace(r.HTML), fill.Replace(r.Text), nil
+}
+
+var placeholderRE = regexp.MustCompile(`\{\{([A-Za-z0-9_.-]*)\}\}`)
+
+// authorPlaceholders are the placeholders a campaign's author may write.
+var authorPlaceholders = map[string]bool{"email": true, "name": true}
+
+// unknownPlaceholder returns the first {{key}} of s that is not one the author may write.
+func unknownPlaceholder(s string) string {
+	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
+		if !authorPlaceholders[m[1]] {
+			return m[1]
+		}
+	}
+	return ""
 }
 
 // Personalise fills a campaign body's placeholders with values (HTML-escaped when html):
