@@ -32,6 +32,9 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.HandleFunc("POST /signin", p.signinRedeem)
 	mux.HandleFunc("GET "+refereePath, p.refereeForm)
 	mux.HandleFunc("POST "+refereePath, p.refereeUpload)
+	mux.HandleFunc("GET /newsletter", p.newsletterArchive)
+	mux.HandleFunc("GET /newsletter/{slug}", p.newsletterIssue)
+	mux.HandleFunc("GET /newsletter.atom", p.newsletterFeed)
 	if s.cfg.GraphiQL {
 		mux.HandleFunc("GET /graphiql", p.graphiql)
 		mux.HandleFunc("GET "+graphiqlAssetsPath+"{name}", graphiqlAssetHandler(p.assets))
