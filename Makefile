@@ -18,6 +18,10 @@ run: build ## start the service on its embedded defaults (SQLite in ./data, mail
 faults: build ## crash, database and relay fault scenarios against the built binary; last line: faults: lost=… duplicated=… in-flight=… scenarios=… stall_max=… s
 	$(GO) run ./cmd/faults -bin ./bin/coalition
 
+.PHONY: bench-newsletter
+bench-newsletter: build ## newsletter sending benchmark: 100,000 bulk recipients through `coalition serve` on SQLite to a local SMTP sink (+ a DKIM run); last line: newsletter-bench: R msg/s, peak RSS M MB, B bytes/recipient, first message after S s
+	$(GO) run ./cmd/benchnews -bin ./bin/coalition
+
 .PHONY: test
 test: ## run the whole test suite (also on PostgreSQL when COALITION_TEST_POSTGRES_URL is set)
 	$(GO) test -count=1 ./...

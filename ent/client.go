@@ -22,7 +22,6 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
-	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -30,6 +29,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -63,8 +63,6 @@ type Client struct {
 	AuditEvent *AuditEventClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
-	// Campaign is the client for interacting with the Campaign builders.
-	Campaign *CampaignClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// Document is the client for interacting with the Document builders.
@@ -79,6 +77,8 @@ type Client struct {
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
 	LoginLink *LoginLinkClient
+	// MailBody is the client for interacting with the MailBody builders.
+	MailBody *MailBodyClient
 	// MatchOverride is the client for interacting with the MatchOverride builders.
 	MatchOverride *MatchOverrideClient
 	// MatchRun is the client for interacting with the MatchRun builders.
@@ -120,7 +120,6 @@ func (c *Client) init() {
 	c.ApplicationChoice = NewApplicationChoiceClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Call = NewCallClient(c.config)
-	c.Campaign = NewCampaignClient(c.config)
 	c.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(c.config)
 	c.Document = NewDocumentClient(c.config)
 	c.HostCentre = NewHostCentreClient(c.config)
@@ -128,6 +127,7 @@ func (c *Client) init() {
 	c.HostSlot = NewHostSlotClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.LoginLink = NewLoginLinkClient(c.config)
+	c.MailBody = NewMailBodyClient(c.config)
 	c.MatchOverride = NewMatchOverrideClient(c.config)
 	c.MatchRun = NewMatchRunClient(c.config)
 	c.Meeting = NewMeetingClient(c.config)
@@ -238,7 +238,6 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ApplicationChoice:             NewApplicationChoiceClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
-		Campaign:                      NewCampaignClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
@@ -246,6 +245,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		HostSlot:                      NewHostSlotClient(cfg),
 		Job:                           NewJobClient(cfg),
 		LoginLink:                     NewLoginLinkClient(cfg),
+		MailBody:                      NewMailBodyClient(cfg),
 		MatchOverride:                 NewMatchOverrideClient(cfg),
 		MatchRun:                      NewMatchRunClient(cfg),
 		Meeting:                       NewMeetingClient(cfg),
@@ -283,7 +283,6 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ApplicationChoice:             NewApplicationChoiceClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
-		Campaign:                      NewCampaignClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
@@ -291,6 +290,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		HostSlot:                      NewHostSlotClient(cfg),
 		Job:                           NewJobClient(cfg),
 		LoginLink:                     NewLoginLinkClient(cfg),
+		MailBody:                      NewMailBodyClient(cfg),
 		MatchOverride:                 NewMatchOverrideClient(cfg),
 		MatchRun:                      NewMatchRunClient(cfg),
 		Meeting:                       NewMeetingClient(cfg),
@@ -333,10 +333,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
-		c.Call, c.Campaign, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
-		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MatchOverride, c.MatchRun,
-		c.Meeting, c.Membership, c.Organisation, c.OutboxMessage, c.Placement,
-		c.RefereeRequest, c.Review, c.Session, c.User, c.WorkingGroup,
+		c.Call, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
+		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MatchOverride,
+		c.MatchRun, c.Meeting, c.Membership, c.Organisation, c.OutboxMessage,
+		c.Placement, c.RefereeRequest, c.Review, c.Session, c.User, c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -347,10 +347,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
-		c.Call, c.Campaign, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
-		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MatchOverride, c.MatchRun,
-		c.Meeting, c.Membership, c.Organisation, c.OutboxMessage, c.Placement,
-		c.RefereeRequest, c.Review, c.Session, c.User, c.WorkingGroup,
+		c.Call, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
+		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MatchOverride,
+		c.MatchRun, c.Meeting, c.Membership, c.Organisation, c.OutboxMessage,
+		c.Placement, c.RefereeRequest, c.Review, c.Session, c.User, c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -371,8 +371,6 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEvent.mutate(ctx, m)
 	case *CallMutation:
 		return c.Call.mutate(ctx, m)
-	case *CampaignMutation:
-		return c.Campaign.mutate(ctx, m)
 	case *ConflictOfInterestDeclarationMutation:
 		return c.ConflictOfInterestDeclaration.mutate(ctx, m)
 	case *DocumentMutation:
@@ -387,6 +385,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Job.mutate(ctx, m)
 	case *LoginLinkMutation:
 		return c.LoginLink.mutate(ctx, m)
+	case *MailBodyMutation:
+		return c.MailBody.mutate(ctx, m)
 	case *MatchOverrideMutation:
 		return c.MatchOverride.mutate(ctx, m)
 	case *MatchRunMutation:
@@ -1489,204 +1489,6 @@ func (c *CallClient) mutate(ctx context.Context, m *CallMutation) (Value, error)
 		return (&CallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Call mutation op: %q", m.Op())
-	}
-}
-
-// CampaignClient is a client for the Campaign schema.
-type CampaignClient struct {
-	config
-}
-
-// NewCampaignClient returns a client for the Campaign from the given config.
-func NewCampaignClient(c config) *CampaignClient {
-	return &CampaignClient{config: c}
-}
-
-// Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `campaign.Hooks(f(g(h())))`.
-func (c *CampaignClient) Use(hooks ...Hook) {
-	c.hooks.Campaign = append(c.hooks.Campaign, hooks...)
-}
-
-// Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `campaign.Intercept(f(g(h())))`.
-func (c *CampaignClient) Intercept(interceptors ...Interceptor) {
-	c.inters.Campaign = append(c.inters.Campaign, interceptors...)
-}
-
-// Create returns a builder for creating a Campaign entity.
-func (c *CampaignClient) Create() *CampaignCreate {
-	mutation := newCampaignMutation(c.config, OpCreate)
-	return &CampaignCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// CreateBulk returns a builder for creating a bulk of Campaign entities.
-func (c *CampaignClient) CreateBulk(builders ...*CampaignCreate) *CampaignCreateBulk {
-	return &CampaignCreateBulk{config: c.config, builders: builders}
-}
-
-// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
-// a builder and applies setFunc on it.
-func (c *CampaignClient) MapCreateBulk(slice any, setFunc func(*CampaignCreate, int)) *CampaignCreateBulk {
-	rv := reflect.ValueOf(slice)
-	if rv.Kind() != reflect.Slice {
-		return &CampaignCreateBulk{err: fmt.Errorf("calling to CampaignClient.MapCreateBulk with wrong type %T, need slice", slice)}
-	}
-	builders := make([]*CampaignCreate, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		builders[i] = c.Create()
-		setFunc(builders[i], i)
-	}
-	return &CampaignCreateBulk{config: c.config, builders: builders}
-}
-
-// Update returns an update builder for Campaign.
-func (c *CampaignClient) Update() *CampaignUpdate {
-	mutation := newCampaignMutation(c.config, OpUpdate)
-	return &CampaignUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOne returns an update builder for the given entity.
-func (c *CampaignClient) UpdateOne(_m *Campaign) *CampaignUpdateOne {
-	mutation := newCampaignMutation(c.config, OpUpdateOne, withCampaign(_m))
-	return &CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOneID returns an update builder for the given id.
-func (c *CampaignClient) UpdateOneID(id pulid.ID) *CampaignUpdateOne {
-	mutation := newCampaignMutation(c.config, OpUpdateOne, withCampaignID(id))
-	return &CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// Delete returns a delete builder for Campaign.
-func (c *CampaignClient) Delete() *CampaignDelete {
-	mutation := newCampaignMutation(c.config, OpDelete)
-	return &CampaignDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// DeleteOne returns a builder for deleting the given entity.
-func (c *CampaignClient) DeleteOne(_m *Campaign) *CampaignDeleteOne {
-	return c.DeleteOneID(_m.ID)
-}
-
-// DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *CampaignClient) DeleteOneID(id pulid.ID) *CampaignDeleteOne {
-	builder := c.Delete().Where(campaign.ID(id))
-	builder.mutation.id = &id
-	builder.mutation.op = OpDeleteOne
-	return &CampaignDeleteOne{builder}
-}
-
-// Query returns a query builder for Campaign.
-func (c *CampaignClient) Query() *CampaignQuery {
-	return &CampaignQuery{
-		config: c.config,
-		ctx:    &QueryContext{Type: TypeCampaign},
-		inters: c.Interceptors(),
-	}
-}
-
-// Get returns a Campaign entity by its id.
-func (c *CampaignClient) Get(ctx context.Context, id pulid.ID) (*Campaign, error) {
-	return c.Query().Where(campaign.ID(id)).Only(ctx)
-}
-
-// GetX is like Get, but panics if an error occurs.
-func (c *CampaignClient) GetX(ctx context.Context, id pulid.ID) *Campaign {
-	obj, err := c.Get(ctx, id)
-	if err != nil {
-		panic(err)
-	}
-	return obj
-}
-
-// QueryGroups queries the groups edge of a Campaign.
-func (c *CampaignClient) QueryGroups(_m *Campaign) *WorkingGroupQuery {
-	query := (&WorkingGroupClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(campaign.Table, campaign.FieldID, id),
-			sqlgraph.To(workinggroup.Table, workinggroup.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, campaign.GroupsTable, campaign.GroupsColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// QueryAuthor queries the author edge of a Campaign.
-func (c *CampaignClient) QueryAuthor(_m *Campaign) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(campaign.Table, campaign.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, campaign.AuthorTable, campaign.AuthorColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// QueryEditor queries the editor edge of a Campaign.
-func (c *CampaignClient) QueryEditor(_m *Campaign) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(campaign.Table, campaign.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, campaign.EditorTable, campaign.EditorColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// QueryApprover queries the approver edge of a Campaign.
-func (c *CampaignClient) QueryApprover(_m *Campaign) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(campaign.Table, campaign.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, false, campaign.ApproverTable, campaign.ApproverColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// Hooks returns the client hooks.
-func (c *CampaignClient) Hooks() []Hook {
-	hooks := c.hooks.Campaign
-	return append(hooks[:len(hooks):len(hooks)], campaign.Hooks[:]...)
-}
-
-// Interceptors returns the client interceptors.
-func (c *CampaignClient) Interceptors() []Interceptor {
-	return c.inters.Campaign
-}
-
-func (c *CampaignClient) mutate(ctx context.Context, m *CampaignMutation) (Value, error) {
-	switch m.Op() {
-	case OpCreate:
-		return (&CampaignCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdate:
-		return (&CampaignUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdateOne:
-		return (&CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpDelete, OpDeleteOne:
-		return (&CampaignDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
-	default:
-		return nil, fmt.Errorf("ent: unknown Campaign mutation op: %q", m.Op())
 	}
 }
 
@@ -2804,6 +2606,156 @@ func (c *LoginLinkClient) mutate(ctx context.Context, m *LoginLinkMutation) (Val
 	}
 }
 
+// MailBodyClient is a client for the MailBody schema.
+type MailBodyClient struct {
+	config
+}
+
+// NewMailBodyClient returns a client for the MailBody from the given config.
+func NewMailBodyClient(c config) *MailBodyClient {
+	return &MailBodyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `mailbody.Hooks(f(g(h())))`.
+func (c *MailBodyClient) Use(hooks ...Hook) {
+	c.hooks.MailBody = append(c.hooks.MailBody, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `mailbody.Intercept(f(g(h())))`.
+func (c *MailBodyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MailBody = append(c.inters.MailBody, interceptors...)
+}
+
+// Create returns a builder for creating a MailBody entity.
+func (c *MailBodyClient) Create() *MailBodyCreate {
+	mutation := newMailBodyMutation(c.config, OpCreate)
+	return &MailBodyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MailBody entities.
+func (c *MailBodyClient) CreateBulk(builders ...*MailBodyCreate) *MailBodyCreateBulk {
+	return &MailBodyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MailBodyClient) MapCreateBulk(slice any, setFunc func(*MailBodyCreate, int)) *MailBodyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MailBodyCreateBulk{err: fmt.Errorf("calling to MailBodyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MailBodyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MailBodyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MailBody.
+func (c *MailBodyClient) Update() *MailBodyUpdate {
+	mutation := newMailBodyMutation(c.config, OpUpdate)
+	return &MailBodyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MailBodyClient) UpdateOne(_m *MailBody) *MailBodyUpdateOne {
+	mutation := newMailBodyMutation(c.config, OpUpdateOne, withMailBody(_m))
+	return &MailBodyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MailBodyClient) UpdateOneID(id pulid.ID) *MailBodyUpdateOne {
+	mutation := newMailBodyMutation(c.config, OpUpdateOne, withMailBodyID(id))
+	return &MailBodyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MailBody.
+func (c *MailBodyClient) Delete() *MailBodyDelete {
+	mutation := newMailBodyMutation(c.config, OpDelete)
+	return &MailBodyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MailBodyClient) DeleteOne(_m *MailBody) *MailBodyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MailBodyClient) DeleteOneID(id pulid.ID) *MailBodyDeleteOne {
+	builder := c.Delete().Where(mailbody.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MailBodyDeleteOne{builder}
+}
+
+// Query returns a query builder for MailBody.
+func (c *MailBodyClient) Query() *MailBodyQuery {
+	return &MailBodyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMailBody},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MailBody entity by its id.
+func (c *MailBodyClient) Get(ctx context.Context, id pulid.ID) (*MailBody, error) {
+	return c.Query().Where(mailbody.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MailBodyClient) GetX(ctx context.Context, id pulid.ID) *MailBody {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMessages queries the messages edge of a MailBody.
+func (c *MailBodyClient) QueryMessages(_m *MailBody) *OutboxMessageQuery {
+	query := (&OutboxMessageClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mailbody.Table, mailbody.FieldID, id),
+			sqlgraph.To(outboxmessage.Table, outboxmessage.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, mailbody.MessagesTable, mailbody.MessagesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MailBodyClient) Hooks() []Hook {
+	hooks := c.hooks.MailBody
+	return append(hooks[:len(hooks):len(hooks)], mailbody.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MailBodyClient) Interceptors() []Interceptor {
+	return c.inters.MailBody
+}
+
+func (c *MailBodyClient) mutate(ctx context.Context, m *MailBodyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MailBodyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MailBodyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MailBodyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MailBodyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MailBody mutation op: %q", m.Op())
+	}
+}
+
 // MatchOverrideClient is a client for the MatchOverride schema.
 type MatchOverrideClient struct {
 	config
@@ -3772,6 +3724,22 @@ func (c *OutboxMessageClient) GetX(ctx context.Context, id pulid.ID) *OutboxMess
 		panic(err)
 	}
 	return obj
+}
+
+// QueryBody queries the body edge of a OutboxMessage.
+func (c *OutboxMessageClient) QueryBody(_m *OutboxMessage) *MailBodyQuery {
+	query := (&MailBodyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outboxmessage.Table, outboxmessage.FieldID, id),
+			sqlgraph.To(mailbody.Table, mailbody.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, outboxmessage.BodyTable, outboxmessage.BodyColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // Hooks returns the client hooks.
@@ -4944,15 +4912,15 @@ func (c *WorkingGroupClient) mutate(ctx context.Context, m *WorkingGroupMutation
 type (
 	hooks struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
-		Campaign, ConflictOfInterestDeclaration, Document, HostCentre, HostRanking,
-		HostSlot, Job, LoginLink, MatchOverride, MatchRun, Meeting, Membership,
+		ConflictOfInterestDeclaration, Document, HostCentre, HostRanking, HostSlot,
+		Job, LoginLink, MailBody, MatchOverride, MatchRun, Meeting, Membership,
 		Organisation, OutboxMessage, Placement, RefereeRequest, Review, Session, User,
 		WorkingGroup []ent.Hook
 	}
 	inters struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
-		Campaign, ConflictOfInterestDeclaration, Document, HostCentre, HostRanking,
-		HostSlot, Job, LoginLink, MatchOverride, MatchRun, Meeting, Membership,
+		ConflictOfInterestDeclaration, Document, HostCentre, HostRanking, HostSlot,
+		Job, LoginLink, MailBody, MatchOverride, MatchRun, Meeting, Membership,
 		Organisation, OutboxMessage, Placement, RefereeRequest, Review, Session, User,
 		WorkingGroup []ent.Interceptor
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -112,6 +113,7 @@ func checkColumn(t, c string) error {
 			hostslot.Table:                      hostslot.ValidColumn,
 			job.Table:                           job.ValidColumn,
 			loginlink.Table:                     loginlink.ValidColumn,
+			mailbody.Table:                      mailbody.ValidColumn,
 			matchoverride.Table:                 matchoverride.ValidColumn,
 			matchrun.Table:                      matchrun.ValidColumn,
 			meeting.Table:                       meeting.ValidColumn,

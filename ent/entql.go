@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -386,6 +387,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   mailbody.Table,
+			Columns: mailbody.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: mailbody.FieldID,
+			},
+		},
+		Type: "MailBody",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			mailbody.FieldCreatedAt: {Type: field.TypeTime, Column: mailbody.FieldCreatedAt},
+			mailbody.FieldUpdatedAt: {Type: field.TypeTime, Column: mailbody.FieldUpdatedAt},
+			mailbody.FieldTemplate:  {Type: field.TypeString, Column: mailbody.FieldTemplate},
+			mailbody.FieldSubject:   {Type: field.TypeString, Column: mailbody.FieldSubject},
+			mailbody.FieldPreheader: {Type: field.TypeString, Column: mailbody.FieldPreheader},
+			mailbody.FieldTextBody:  {Type: field.TypeString, Column: mailbody.FieldTextBody},
+			mailbody.FieldHTMLBody:  {Type: field.TypeString, Column: mailbody.FieldHTMLBody},
+			mailbody.FieldHeaders:   {Type: field.TypeJSON, Column: mailbody.FieldHeaders},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchoverride.Table,
 			Columns: matchoverride.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -535,6 +557,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldHeaders:       {Type: field.TypeJSON, Column: outboxmessage.FieldHeaders},
 			outboxmessage.FieldAttachments:   {Type: field.TypeJSON, Column: outboxmessage.FieldAttachments},
 			outboxmessage.FieldState:         {Type: field.TypeEnum, Column: outboxmessage.FieldState},
+			outboxmessage.FieldLane:          {Type: field.TypeEnum, Column: outboxmessage.FieldLane},
+			outboxmessage.FieldBatchKey:      {Type: field.TypeString, Column: outboxmessage.FieldBatchKey},
+			outboxmessage.FieldBodyID:        {Type: field.TypeString, Column: outboxmessage.FieldBodyID},
+			outboxmessage.FieldPersonal:      {Type: field.TypeJSON, Column: outboxmessage.FieldPersonal},
 			outboxmessage.FieldAttempts:      {Type: field.TypeInt, Column: outboxmessage.FieldAttempts},
 			outboxmessage.FieldNextAttemptAt: {Type: field.TypeTime, Column: outboxmessage.FieldNextAttemptAt},
 			outboxmessage.FieldLeaseUntil:    {Type: field.TypeTime, Column: outboxmessage.FieldLeaseUntil},
@@ -1067,6 +1093,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"HostCentre",
 	)
 	graph.MustAddE(
+		"messages",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailbody.MessagesTable,
+			Columns: []string{mailbody.MessagesColumn},
+			Bidi:    false,
+		},
+		"MailBody",
+		"OutboxMessage",
+	)
+	graph.MustAddE(
 		"call",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1209,6 +1247,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Organisation",
 		"Affiliation",
+	)
+	graph.MustAddE(
+		"body",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   outboxmessage.BodyTable,
+			Columns: []string{outboxmessage.BodyColumn},
+			Bidi:    false,
+		},
+		"OutboxMessage",
+		"MailBody",
 	)
 	graph.MustAddE(
 		"call",
@@ -3290,6 +3340,100 @@ func (f *LoginLinkFilter) WhereSent(p entql.BoolP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MailBodyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MailBodyQuery builder.
+func (_q *MailBodyQuery) Filter() *MailBodyFilter {
+	return &MailBodyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MailBodyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MailBodyMutation builder.
+func (m *MailBodyMutation) Filter() *MailBodyFilter {
+	return &MailBodyFilter{config: m.config, predicateAdder: m}
+}
+
+// MailBodyFilter provides a generic filtering capability at runtime for MailBodyQuery.
+type MailBodyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MailBodyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MailBodyFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MailBodyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailbody.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MailBodyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailbody.FieldUpdatedAt))
+}
+
+// WhereTemplate applies the entql string predicate on the template field.
+func (f *MailBodyFilter) WhereTemplate(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldTemplate))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *MailBodyFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldSubject))
+}
+
+// WherePreheader applies the entql string predicate on the preheader field.
+func (f *MailBodyFilter) WherePreheader(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldPreheader))
+}
+
+// WhereTextBody applies the entql string predicate on the text_body field.
+func (f *MailBodyFilter) WhereTextBody(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldTextBody))
+}
+
+// WhereHTMLBody applies the entql string predicate on the html_body field.
+func (f *MailBodyFilter) WhereHTMLBody(p entql.StringP) {
+	f.Where(p.Field(mailbody.FieldHTMLBody))
+}
+
+// WhereHeaders applies the entql json.RawMessage predicate on the headers field.
+func (f *MailBodyFilter) WhereHeaders(p entql.BytesP) {
+	f.Where(p.Field(mailbody.FieldHeaders))
+}
+
+// WhereHasMessages applies a predicate to check if query has an edge messages.
+func (f *MailBodyFilter) WhereHasMessages() {
+	f.Where(entql.HasEdge("messages"))
+}
+
+// WhereHasMessagesWith applies a predicate to check if query has an edge messages with a given conditions (other predicates).
+func (f *MailBodyFilter) WhereHasMessagesWith(preds ...predicate.OutboxMessage) {
+	f.Where(entql.HasEdgeWith("messages", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MatchOverrideQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4072,6 +4216,26 @@ func (f *OutboxMessageFilter) WhereState(p entql.StringP) {
 	f.Where(p.Field(outboxmessage.FieldState))
 }
 
+// WhereLane applies the entql string predicate on the lane field.
+func (f *OutboxMessageFilter) WhereLane(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldLane))
+}
+
+// WhereBatchKey applies the entql string predicate on the batch_key field.
+func (f *OutboxMessageFilter) WhereBatchKey(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldBatchKey))
+}
+
+// WhereBodyID applies the entql string predicate on the body_id field.
+func (f *OutboxMessageFilter) WhereBodyID(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldBodyID))
+}
+
+// WherePersonal applies the entql json.RawMessage predicate on the personal field.
+func (f *OutboxMessageFilter) WherePersonal(p entql.BytesP) {
+	f.Where(p.Field(outboxmessage.FieldPersonal))
+}
+
 // WhereAttempts applies the entql int predicate on the attempts field.
 func (f *OutboxMessageFilter) WhereAttempts(p entql.IntP) {
 	f.Where(p.Field(outboxmessage.FieldAttempts))
@@ -4100,6 +4264,20 @@ func (f *OutboxMessageFilter) WhereLastError(p entql.StringP) {
 // WhereSentAt applies the entql time.Time predicate on the sent_at field.
 func (f *OutboxMessageFilter) WhereSentAt(p entql.TimeP) {
 	f.Where(p.Field(outboxmessage.FieldSentAt))
+}
+
+// WhereHasBody applies a predicate to check if query has an edge body.
+func (f *OutboxMessageFilter) WhereHasBody() {
+	f.Where(entql.HasEdge("body"))
+}
+
+// WhereHasBodyWith applies a predicate to check if query has an edge body with a given conditions (other predicates).
+func (f *OutboxMessageFilter) WhereHasBodyWith(preds ...predicate.MailBody) {
+	f.Where(entql.HasEdgeWith("body", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // addPredicate implements the predicateAdder interface.

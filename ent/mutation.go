@@ -25,6 +25,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -68,6 +69,7 @@ const (
 	TypeHostSlot                      = "HostSlot"
 	TypeJob                           = "Job"
 	TypeLoginLink                     = "LoginLink"
+	TypeMailBody                      = "MailBody"
 	TypeMatchOverride                 = "MatchOverride"
 	TypeMatchRun                      = "MatchRun"
 	TypeMeeting                       = "Meeting"
@@ -16330,6 +16332,831 @@ func (m *LoginLinkMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LoginLink edge %s", name)
 }
 
+// MailBodyMutation represents an operation that mutates the MailBody nodes in the graph.
+type MailBodyMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *pulid.ID
+	created_at      *time.Time
+	updated_at      *time.Time
+	template        *string
+	subject         *string
+	preheader       *string
+	text_body       *string
+	html_body       *string
+	headers         *map[string]string
+	clearedFields   map[string]struct{}
+	messages        map[pulid.ID]struct{}
+	removedmessages map[pulid.ID]struct{}
+	clearedmessages bool
+	done            bool
+	oldValue        func(context.Context) (*MailBody, error)
+	predicates      []predicate.MailBody
+}
+
+var _ ent.Mutation = (*MailBodyMutation)(nil)
+
+// mailbodyOption allows management of the mutation configuration using functional options.
+type mailbodyOption func(*MailBodyMutation)
+
+// newMailBodyMutation creates new mutation for the MailBody entity.
+func newMailBodyMutation(c config, op Op, opts ...mailbodyOption) *MailBodyMutation {
+	m := &MailBodyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMailBody,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMailBodyID sets the ID field of the mutation.
+func withMailBodyID(id pulid.ID) mailbodyOption {
+	return func(m *MailBodyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MailBody
+		)
+		m.oldValue = func(ctx context.Context) (*MailBody, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MailBody.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMailBody sets the old MailBody of the mutation.
+func withMailBody(node *MailBody) mailbodyOption {
+	return func(m *MailBodyMutation) {
+		m.oldValue = func(context.Context) (*MailBody, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MailBodyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MailBodyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of MailBody entities.
+func (m *MailBodyMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MailBodyMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MailBodyMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MailBody.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MailBodyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MailBodyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MailBody entity.
+// If the MailBody object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailBodyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MailBodyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *MailBodyMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *MailBodyMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the MailBody entity.
+// If the MailBody object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailBodyMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *MailBodyMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTemplate sets the "template" field.
+func (m *MailBodyMutation) SetTemplate(s string) {
+	m.template = &s
+}
+
+// Template returns the value of the "template" field in the mutation.
+func (m *MailBodyMutation) Template() (r string, exists bool) {
+	v := m.template
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTemplate returns the old "template" field's value of the MailBody entity.
+// If the MailBody object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailBodyMutation) OldTemplate(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTemplate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTemplate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTemplate: %w", err)
+	}
+	return oldValue.Template, nil
+}
+
+// ResetTemplate resets all changes to the "template" field.
+func (m *MailBodyMutation) ResetTemplate() {
+	m.template = nil
+}
+
+// SetSubject sets the "subject" field.
+func (m *MailBodyMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *MailBodyMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the MailBody entity.
+// If the MailBody object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailBodyMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *MailBodyMutation) ResetSubject() {
+	m.subject = nil
+}
+
+// SetPreheader sets the "preheader" field.
+func (m *MailBodyMutation) SetPreheader(s string) {
+	m.preheader = &s
+}
+
+// Preheader returns the value of the "preheader" field in the mutation.
+func (m *MailBodyMutation) Preheader() (r string, exists bool) {
+	v := m.preheader
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreheader returns the old "preheader" field's value of the MailBody entity.
+// If the MailBody object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailBodyMutation) OldPreheader(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreheader is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreheader requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreheader: %w", err)
+	}
+	return oldValue.Preheader, nil
+}
+
+// ResetPreheader resets all changes to the "preheader" field.
+func (m *MailBodyMutation) ResetPreheader() {
+	m.preheader = nil
+}
+
+// SetTextBody sets the "text_body" field.
+func (m *MailBodyMutation) SetTextBody(s string) {
+	m.text_body = &s
+}
+
+// TextBody returns the value of the "text_body" field in the mutation.
+func (m *MailBodyMutation) TextBody() (r string, exists bool) {
+	v := m.text_body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTextBody returns the old "text_body" field's value of the MailBody entity.
+// If the MailBody object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailBodyMutation) OldTextBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTextBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTextBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTextBody: %w", err)
+	}
+	return oldValue.TextBody, nil
+}
+
+// ResetTextBody resets all changes to the "text_body" field.
+func (m *MailBodyMutation) ResetTextBody() {
+	m.text_body = nil
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (m *MailBodyMutation) SetHTMLBody(s string) {
+	m.html_body = &s
+}
+
+// HTMLBody returns the value of the "html_body" field in the mutation.
+func (m *MailBodyMutation) HTMLBody() (r string, exists bool) {
+	v := m.html_body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHTMLBody returns the old "html_body" field's value of the MailBody entity.
+// If the MailBody object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailBodyMutation) OldHTMLBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHTMLBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHTMLBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHTMLBody: %w", err)
+	}
+	return oldValue.HTMLBody, nil
+}
+
+// ResetHTMLBody resets all changes to the "html_body" field.
+func (m *MailBodyMutation) ResetHTMLBody() {
+	m.html_body = nil
+}
+
+// SetHeaders sets the "headers" field.
+func (m *MailBodyMutation) SetHeaders(value map[string]string) {
+	m.headers = &value
+}
+
+// Headers returns the value of the "headers" field in the mutation.
+func (m *MailBodyMutation) Headers() (r map[string]string, exists bool) {
+	v := m.headers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeaders returns the old "headers" field's value of the MailBody entity.
+// If the MailBody object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailBodyMutation) OldHeaders(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeaders is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeaders requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeaders: %w", err)
+	}
+	return oldValue.Headers, nil
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (m *MailBodyMutation) ClearHeaders() {
+	m.headers = nil
+	m.clearedFields[mailbody.FieldHeaders] = struct{}{}
+}
+
+// HeadersCleared returns if the "headers" field was cleared in this mutation.
+func (m *MailBodyMutation) HeadersCleared() bool {
+	_, ok := m.clearedFields[mailbody.FieldHeaders]
+	return ok
+}
+
+// ResetHeaders resets all changes to the "headers" field.
+func (m *MailBodyMutation) ResetHeaders() {
+	m.headers = nil
+	delete(m.clearedFields, mailbody.FieldHeaders)
+}
+
+// AddMessageIDs adds the "messages" edge to the OutboxMessage entity by ids.
+func (m *MailBodyMutation) AddMessageIDs(ids ...pulid.ID) {
+	if m.messages == nil {
+		m.messages = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.messages[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMessages clears the "messages" edge to the OutboxMessage entity.
+func (m *MailBodyMutation) ClearMessages() {
+	m.clearedmessages = true
+}
+
+// MessagesCleared reports if the "messages" edge to the OutboxMessage entity was cleared.
+func (m *MailBodyMutation) MessagesCleared() bool {
+	return m.clearedmessages
+}
+
+// RemoveMessageIDs removes the "messages" edge to the OutboxMessage entity by IDs.
+func (m *MailBodyMutation) RemoveMessageIDs(ids ...pulid.ID) {
+	if m.removedmessages == nil {
+		m.removedmessages = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.messages, ids[i])
+		m.removedmessages[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMessages returns the removed IDs of the "messages" edge to the OutboxMessage entity.
+func (m *MailBodyMutation) RemovedMessagesIDs() (ids []pulid.ID) {
+	for id := range m.removedmessages {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MessagesIDs returns the "messages" edge IDs in the mutation.
+func (m *MailBodyMutation) MessagesIDs() (ids []pulid.ID) {
+	for id := range m.messages {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMessages resets all changes to the "messages" edge.
+func (m *MailBodyMutation) ResetMessages() {
+	m.messages = nil
+	m.clearedmessages = false
+	m.removedmessages = nil
+}
+
+// Where appends a list predicates to the MailBodyMutation builder.
+func (m *MailBodyMutation) Where(ps ...predicate.MailBody) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MailBodyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MailBodyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MailBody, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MailBodyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MailBodyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MailBody).
+func (m *MailBodyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MailBodyMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, mailbody.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, mailbody.FieldUpdatedAt)
+	}
+	if m.template != nil {
+		fields = append(fields, mailbody.FieldTemplate)
+	}
+	if m.subject != nil {
+		fields = append(fields, mailbody.FieldSubject)
+	}
+	if m.preheader != nil {
+		fields = append(fields, mailbody.FieldPreheader)
+	}
+	if m.text_body != nil {
+		fields = append(fields, mailbody.FieldTextBody)
+	}
+	if m.html_body != nil {
+		fields = append(fields, mailbody.FieldHTMLBody)
+	}
+	if m.headers != nil {
+		fields = append(fields, mailbody.FieldHeaders)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MailBodyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case mailbody.FieldCreatedAt:
+		return m.CreatedAt()
+	case mailbody.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case mailbody.FieldTemplate:
+		return m.Template()
+	case mailbody.FieldSubject:
+		return m.Subject()
+	case mailbody.FieldPreheader:
+		return m.Preheader()
+	case mailbody.FieldTextBody:
+		return m.TextBody()
+	case mailbody.FieldHTMLBody:
+		return m.HTMLBody()
+	case mailbody.FieldHeaders:
+		return m.Headers()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MailBodyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case mailbody.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case mailbody.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case mailbody.FieldTemplate:
+		return m.OldTemplate(ctx)
+	case mailbody.FieldSubject:
+		return m.OldSubject(ctx)
+	case mailbody.FieldPreheader:
+		return m.OldPreheader(ctx)
+	case mailbody.FieldTextBody:
+		return m.OldTextBody(ctx)
+	case mailbody.FieldHTMLBody:
+		return m.OldHTMLBody(ctx)
+	case mailbody.FieldHeaders:
+		return m.OldHeaders(ctx)
+	}
+	return nil, fmt.Errorf("unknown MailBody field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MailBodyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case mailbody.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case mailbody.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case mailbody.FieldTemplate:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTemplate(v)
+		return nil
+	case mailbody.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case mailbody.FieldPreheader:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreheader(v)
+		return nil
+	case mailbody.FieldTextBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTextBody(v)
+		return nil
+	case mailbody.FieldHTMLBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHTMLBody(v)
+		return nil
+	case mailbody.FieldHeaders:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeaders(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MailBody field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MailBodyMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MailBodyMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MailBodyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown MailBody numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MailBodyMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(mailbody.FieldHeaders) {
+		fields = append(fields, mailbody.FieldHeaders)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MailBodyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MailBodyMutation) ClearField(name string) error {
+	switch name {
+	case mailbody.FieldHeaders:
+		m.ClearHeaders()
+		return nil
+	}
+	return fmt.Errorf("unknown MailBody nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MailBodyMutation) ResetField(name string) error {
+	switch name {
+	case mailbody.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case mailbody.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case mailbody.FieldTemplate:
+		m.ResetTemplate()
+		return nil
+	case mailbody.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case mailbody.FieldPreheader:
+		m.ResetPreheader()
+		return nil
+	case mailbody.FieldTextBody:
+		m.ResetTextBody()
+		return nil
+	case mailbody.FieldHTMLBody:
+		m.ResetHTMLBody()
+		return nil
+	case mailbody.FieldHeaders:
+		m.ResetHeaders()
+		return nil
+	}
+	return fmt.Errorf("unknown MailBody field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MailBodyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.messages != nil {
+		edges = append(edges, mailbody.EdgeMessages)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MailBodyMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case mailbody.EdgeMessages:
+		ids := make([]ent.Value, 0, len(m.messages))
+		for id := range m.messages {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MailBodyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedmessages != nil {
+		edges = append(edges, mailbody.EdgeMessages)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MailBodyMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case mailbody.EdgeMessages:
+		ids := make([]ent.Value, 0, len(m.removedmessages))
+		for id := range m.removedmessages {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MailBodyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmessages {
+		edges = append(edges, mailbody.EdgeMessages)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MailBodyMutation) EdgeCleared(name string) bool {
+	switch name {
+	case mailbody.EdgeMessages:
+		return m.clearedmessages
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MailBodyMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown MailBody unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MailBodyMutation) ResetEdge(name string) error {
+	switch name {
+	case mailbody.EdgeMessages:
+		m.ResetMessages()
+		return nil
+	}
+	return fmt.Errorf("unknown MailBody edge %s", name)
+}
+
 // MatchOverrideMutation represents an operation that mutates the MatchOverride nodes in the graph.
 type MatchOverrideMutation struct {
 	config
@@ -22335,6 +23162,9 @@ type OutboxMessageMutation struct {
 	attachments       *[]mailtype.Attachment
 	appendattachments []mailtype.Attachment
 	state             *outboxmessage.State
+	lane              *outboxmessage.Lane
+	batch_key         *string
+	personal          *map[string]string
 	attempts          *int
 	addattempts       *int
 	next_attempt_at   *time.Time
@@ -22343,6 +23173,8 @@ type OutboxMessageMutation struct {
 	last_error        *string
 	sent_at           *time.Time
 	clearedFields     map[string]struct{}
+	body              *pulid.ID
+	clearedbody       bool
 	done              bool
 	oldValue          func(context.Context) (*OutboxMessage, error)
 	predicates        []predicate.OutboxMessage
@@ -22926,6 +23758,189 @@ func (m *OutboxMessageMutation) ResetState() {
 	m.state = nil
 }
 
+// SetLane sets the "lane" field.
+func (m *OutboxMessageMutation) SetLane(o outboxmessage.Lane) {
+	m.lane = &o
+}
+
+// Lane returns the value of the "lane" field in the mutation.
+func (m *OutboxMessageMutation) Lane() (r outboxmessage.Lane, exists bool) {
+	v := m.lane
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLane returns the old "lane" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldLane(ctx context.Context) (v outboxmessage.Lane, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLane is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLane requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLane: %w", err)
+	}
+	return oldValue.Lane, nil
+}
+
+// ResetLane resets all changes to the "lane" field.
+func (m *OutboxMessageMutation) ResetLane() {
+	m.lane = nil
+}
+
+// SetBatchKey sets the "batch_key" field.
+func (m *OutboxMessageMutation) SetBatchKey(s string) {
+	m.batch_key = &s
+}
+
+// BatchKey returns the value of the "batch_key" field in the mutation.
+func (m *OutboxMessageMutation) BatchKey() (r string, exists bool) {
+	v := m.batch_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatchKey returns the old "batch_key" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldBatchKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatchKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatchKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatchKey: %w", err)
+	}
+	return oldValue.BatchKey, nil
+}
+
+// ClearBatchKey clears the value of the "batch_key" field.
+func (m *OutboxMessageMutation) ClearBatchKey() {
+	m.batch_key = nil
+	m.clearedFields[outboxmessage.FieldBatchKey] = struct{}{}
+}
+
+// BatchKeyCleared returns if the "batch_key" field was cleared in this mutation.
+func (m *OutboxMessageMutation) BatchKeyCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldBatchKey]
+	return ok
+}
+
+// ResetBatchKey resets all changes to the "batch_key" field.
+func (m *OutboxMessageMutation) ResetBatchKey() {
+	m.batch_key = nil
+	delete(m.clearedFields, outboxmessage.FieldBatchKey)
+}
+
+// SetBodyID sets the "body_id" field.
+func (m *OutboxMessageMutation) SetBodyID(pu pulid.ID) {
+	m.body = &pu
+}
+
+// BodyID returns the value of the "body_id" field in the mutation.
+func (m *OutboxMessageMutation) BodyID() (r pulid.ID, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyID returns the old "body_id" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldBodyID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyID: %w", err)
+	}
+	return oldValue.BodyID, nil
+}
+
+// ClearBodyID clears the value of the "body_id" field.
+func (m *OutboxMessageMutation) ClearBodyID() {
+	m.body = nil
+	m.clearedFields[outboxmessage.FieldBodyID] = struct{}{}
+}
+
+// BodyIDCleared returns if the "body_id" field was cleared in this mutation.
+func (m *OutboxMessageMutation) BodyIDCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldBodyID]
+	return ok
+}
+
+// ResetBodyID resets all changes to the "body_id" field.
+func (m *OutboxMessageMutation) ResetBodyID() {
+	m.body = nil
+	delete(m.clearedFields, outboxmessage.FieldBodyID)
+}
+
+// SetPersonal sets the "personal" field.
+func (m *OutboxMessageMutation) SetPersonal(value map[string]string) {
+	m.personal = &value
+}
+
+// Personal returns the value of the "personal" field in the mutation.
+func (m *OutboxMessageMutation) Personal() (r map[string]string, exists bool) {
+	v := m.personal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonal returns the old "personal" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldPersonal(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonal: %w", err)
+	}
+	return oldValue.Personal, nil
+}
+
+// ClearPersonal clears the value of the "personal" field.
+func (m *OutboxMessageMutation) ClearPersonal() {
+	m.personal = nil
+	m.clearedFields[outboxmessage.FieldPersonal] = struct{}{}
+}
+
+// PersonalCleared returns if the "personal" field was cleared in this mutation.
+func (m *OutboxMessageMutation) PersonalCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldPersonal]
+	return ok
+}
+
+// ResetPersonal resets all changes to the "personal" field.
+func (m *OutboxMessageMutation) ResetPersonal() {
+	m.personal = nil
+	delete(m.clearedFields, outboxmessage.FieldPersonal)
+}
+
 // SetAttempts sets the "attempts" field.
 func (m *OutboxMessageMutation) SetAttempts(i int) {
 	m.attempts = &i
@@ -23214,6 +24229,33 @@ func (m *OutboxMessageMutation) ResetSentAt() {
 	delete(m.clearedFields, outboxmessage.FieldSentAt)
 }
 
+// ClearBody clears the "body" edge to the MailBody entity.
+func (m *OutboxMessageMutation) ClearBody() {
+	m.clearedbody = true
+	m.clearedFields[outboxmessage.FieldBodyID] = struct{}{}
+}
+
+// BodyCleared reports if the "body" edge to the MailBody entity was cleared.
+func (m *OutboxMessageMutation) BodyCleared() bool {
+	return m.BodyIDCleared() || m.clearedbody
+}
+
+// BodyIDs returns the "body" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BodyID instead. It exists only for internal usage by the builders.
+func (m *OutboxMessageMutation) BodyIDs() (ids []pulid.ID) {
+	if id := m.body; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBody resets all changes to the "body" edge.
+func (m *OutboxMessageMutation) ResetBody() {
+	m.body = nil
+	m.clearedbody = false
+}
+
 // Where appends a list predicates to the OutboxMessageMutation builder.
 func (m *OutboxMessageMutation) Where(ps ...predicate.OutboxMessage) {
 	m.predicates = append(m.predicates, ps...)
@@ -23248,7 +24290,7 @@ func (m *OutboxMessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OutboxMessageMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 22)
 	if m.created_at != nil {
 		fields = append(fields, outboxmessage.FieldCreatedAt)
 	}
@@ -23284,6 +24326,18 @@ func (m *OutboxMessageMutation) Fields() []string {
 	}
 	if m.state != nil {
 		fields = append(fields, outboxmessage.FieldState)
+	}
+	if m.lane != nil {
+		fields = append(fields, outboxmessage.FieldLane)
+	}
+	if m.batch_key != nil {
+		fields = append(fields, outboxmessage.FieldBatchKey)
+	}
+	if m.body != nil {
+		fields = append(fields, outboxmessage.FieldBodyID)
+	}
+	if m.personal != nil {
+		fields = append(fields, outboxmessage.FieldPersonal)
 	}
 	if m.attempts != nil {
 		fields = append(fields, outboxmessage.FieldAttempts)
@@ -23335,6 +24389,14 @@ func (m *OutboxMessageMutation) Field(name string) (ent.Value, bool) {
 		return m.Attachments()
 	case outboxmessage.FieldState:
 		return m.State()
+	case outboxmessage.FieldLane:
+		return m.Lane()
+	case outboxmessage.FieldBatchKey:
+		return m.BatchKey()
+	case outboxmessage.FieldBodyID:
+		return m.BodyID()
+	case outboxmessage.FieldPersonal:
+		return m.Personal()
 	case outboxmessage.FieldAttempts:
 		return m.Attempts()
 	case outboxmessage.FieldNextAttemptAt:
@@ -23380,6 +24442,14 @@ func (m *OutboxMessageMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldAttachments(ctx)
 	case outboxmessage.FieldState:
 		return m.OldState(ctx)
+	case outboxmessage.FieldLane:
+		return m.OldLane(ctx)
+	case outboxmessage.FieldBatchKey:
+		return m.OldBatchKey(ctx)
+	case outboxmessage.FieldBodyID:
+		return m.OldBodyID(ctx)
+	case outboxmessage.FieldPersonal:
+		return m.OldPersonal(ctx)
 	case outboxmessage.FieldAttempts:
 		return m.OldAttempts(ctx)
 	case outboxmessage.FieldNextAttemptAt:
@@ -23485,6 +24555,34 @@ func (m *OutboxMessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetState(v)
 		return nil
+	case outboxmessage.FieldLane:
+		v, ok := value.(outboxmessage.Lane)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLane(v)
+		return nil
+	case outboxmessage.FieldBatchKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatchKey(v)
+		return nil
+	case outboxmessage.FieldBodyID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyID(v)
+		return nil
+	case outboxmessage.FieldPersonal:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonal(v)
+		return nil
 	case outboxmessage.FieldAttempts:
 		v, ok := value.(int)
 		if !ok {
@@ -23578,6 +24676,15 @@ func (m *OutboxMessageMutation) ClearedFields() []string {
 	if m.FieldCleared(outboxmessage.FieldAttachments) {
 		fields = append(fields, outboxmessage.FieldAttachments)
 	}
+	if m.FieldCleared(outboxmessage.FieldBatchKey) {
+		fields = append(fields, outboxmessage.FieldBatchKey)
+	}
+	if m.FieldCleared(outboxmessage.FieldBodyID) {
+		fields = append(fields, outboxmessage.FieldBodyID)
+	}
+	if m.FieldCleared(outboxmessage.FieldPersonal) {
+		fields = append(fields, outboxmessage.FieldPersonal)
+	}
 	if m.FieldCleared(outboxmessage.FieldLeaseUntil) {
 		fields = append(fields, outboxmessage.FieldLeaseUntil)
 	}
@@ -23609,6 +24716,15 @@ func (m *OutboxMessageMutation) ClearField(name string) error {
 		return nil
 	case outboxmessage.FieldAttachments:
 		m.ClearAttachments()
+		return nil
+	case outboxmessage.FieldBatchKey:
+		m.ClearBatchKey()
+		return nil
+	case outboxmessage.FieldBodyID:
+		m.ClearBodyID()
+		return nil
+	case outboxmessage.FieldPersonal:
+		m.ClearPersonal()
 		return nil
 	case outboxmessage.FieldLeaseUntil:
 		m.ClearLeaseUntil()
@@ -23666,6 +24782,18 @@ func (m *OutboxMessageMutation) ResetField(name string) error {
 	case outboxmessage.FieldState:
 		m.ResetState()
 		return nil
+	case outboxmessage.FieldLane:
+		m.ResetLane()
+		return nil
+	case outboxmessage.FieldBatchKey:
+		m.ResetBatchKey()
+		return nil
+	case outboxmessage.FieldBodyID:
+		m.ResetBodyID()
+		return nil
+	case outboxmessage.FieldPersonal:
+		m.ResetPersonal()
+		return nil
 	case outboxmessage.FieldAttempts:
 		m.ResetAttempts()
 		return nil
@@ -23690,19 +24818,28 @@ func (m *OutboxMessageMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OutboxMessageMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.body != nil {
+		edges = append(edges, outboxmessage.EdgeBody)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *OutboxMessageMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case outboxmessage.EdgeBody:
+		if id := m.body; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OutboxMessageMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
 	return edges
 }
 
@@ -23714,25 +24851,42 @@ func (m *OutboxMessageMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OutboxMessageMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.clearedbody {
+		edges = append(edges, outboxmessage.EdgeBody)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *OutboxMessageMutation) EdgeCleared(name string) bool {
+	switch name {
+	case outboxmessage.EdgeBody:
+		return m.clearedbody
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *OutboxMessageMutation) ClearEdge(name string) error {
+	switch name {
+	case outboxmessage.EdgeBody:
+		m.ClearBody()
+		return nil
+	}
 	return fmt.Errorf("unknown OutboxMessage unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *OutboxMessageMutation) ResetEdge(name string) error {
+	switch name {
+	case outboxmessage.EdgeBody:
+		m.ResetBody()
+		return nil
+	}
 	return fmt.Errorf("unknown OutboxMessage edge %s", name)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -43,8 +44,16 @@ type OutboxMessage struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// Attached files, e.g. calendar invitations.
 	Attachments []mailtype.Attachment `json:"attachments,omitempty"`
-	// queued → sending → sent | failed | suppressed | cancelled.
+	// queued → sending → sent | failed | suppressed | cancelled; queued ⇄ paused (a paused batch).
 	State outboxmessage.State `json:"state,omitempty"`
+	// transactional mail is always claimed before bulk mail (newsletters).
+	Lane outboxmessage.Lane `json:"lane,omitempty"`
+	// The bulk send the row belongs to, e.g. campaign:<id>: paused, resumed, cancelled and counted together.
+	BatchKey *string `json:"batch_key,omitempty"`
+	// The shared body (subject, text, HTML, headers) when the row's own are empty.
+	BodyID *pulid.ID `json:"body_id,omitempty"`
+	// Per-recipient values substituted into the shared body's {{placeholders}}, e.g. unsubscribe_url.
+	Personal map[string]string `json:"personal,omitempty"`
 	// Delivery attempts so far.
 	Attempts int `json:"attempts,omitempty"`
 	// Earliest time the worker may (re)try (UTC).
@@ -56,8 +65,31 @@ type OutboxMessage struct {
 	// Last transport error (for operators).
 	LastError string `json:"last_error,omitempty"`
 	// When the server accepted the message (UTC).
-	SentAt       *time.Time `json:"sent_at,omitempty"`
+	SentAt *time.Time `json:"sent_at,omitempty"`
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the OutboxMessageQuery when eager-loading is set.
+	Edges        OutboxMessageEdges `json:"edges"`
 	selectValues sql.SelectValues
+}
+
+// OutboxMessageEdges holds the relations/edges for other nodes in the graph.
+type OutboxMessageEdges struct {
+	// Body holds the value of the body edge.
+	Body *MailBody `json:"body,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [1]bool
+}
+
+// BodyOrErr returns the Body value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e OutboxMessageEdges) BodyOrErr() (*MailBody, error) {
+	if e.Body != nil {
+		return e.Body, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: mailbody.Label}
+	}
+	return nil, &NotLoadedError{edge: "body"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -65,13 +97,15 @@ func (*OutboxMessage) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case outboxmessage.FieldHeaders, outboxmessage.FieldAttachments:
+		case outboxmessage.FieldBodyID:
+			values[i] = &sql.NullScanner{S: new(pulid.ID)}
+		case outboxmessage.FieldHeaders, outboxmessage.FieldAttachments, outboxmessage.FieldPersonal:
 			values[i] = new([]byte)
 		case outboxmessage.FieldID:
 			values[i] = new(pulid.ID)
 		case outboxmessage.FieldAttempts:
 			values[i] = new(sql.NullInt64)
-		case outboxmessage.FieldDedupeKey, outboxmessage.FieldTemplate, outboxmessage.FieldRecipient, outboxmessage.FieldRecipientName, outboxmessage.FieldSubject, outboxmessage.FieldTextBody, outboxmessage.FieldHTMLBody, outboxmessage.FieldState, outboxmessage.FieldLeaseOwner, outboxmessage.FieldLastError:
+		case outboxmessage.FieldDedupeKey, outboxmessage.FieldTemplate, outboxmessage.FieldRecipient, outboxmessage.FieldRecipientName, outboxmessage.FieldSubject, outboxmessage.FieldTextBody, outboxmessage.FieldHTMLBody, outboxmessage.FieldState, outboxmessage.FieldLane, outboxmessage.FieldBatchKey, outboxmessage.FieldLeaseOwner, outboxmessage.FieldLastError:
 			values[i] = new(sql.NullString)
 		case outboxmessage.FieldCreatedAt, outboxmessage.FieldUpdatedAt, outboxmessage.FieldNextAttemptAt, outboxmessage.FieldLeaseUntil, outboxmessage.FieldSentAt:
 			values[i] = new(sql.NullTime)
@@ -172,6 +206,34 @@ func (_m *OutboxMessage) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.State = outboxmessage.State(value.String)
 			}
+		case outboxmessage.FieldLane:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field lane", values[i])
+			} else if value.Valid {
+				_m.Lane = outboxmessage.Lane(value.String)
+			}
+		case outboxmessage.FieldBatchKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field batch_key", values[i])
+			} else if value.Valid {
+				_m.BatchKey = new(string)
+				*_m.BatchKey = value.String
+			}
+		case outboxmessage.FieldBodyID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field body_id", values[i])
+			} else if value.Valid {
+				_m.BodyID = new(pulid.ID)
+				*_m.BodyID = *value.S.(*pulid.ID)
+			}
+		case outboxmessage.FieldPersonal:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field personal", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Personal); err != nil {
+					return fmt.Errorf("unmarshal field personal: %w", err)
+				}
+			}
 		case outboxmessage.FieldAttempts:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field attempts", values[i])
@@ -221,6 +283,11 @@ func (_m *OutboxMessage) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *OutboxMessage) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryBody queries the "body" edge of the OutboxMessage entity.
+func (_m *OutboxMessage) QueryBody() *MailBodyQuery {
+	return NewOutboxMessageClient(_m.config).QueryBody(_m)
 }
 
 // Update returns a builder for updating this OutboxMessage.
@@ -281,6 +348,22 @@ func (_m *OutboxMessage) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("state=")
 	builder.WriteString(fmt.Sprintf("%v", _m.State))
+	builder.WriteString(", ")
+	builder.WriteString("lane=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Lane))
+	builder.WriteString(", ")
+	if v := _m.BatchKey; v != nil {
+		builder.WriteString("batch_key=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.BodyID; v != nil {
+		builder.WriteString("body_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("personal=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Personal))
 	builder.WriteString(", ")
 	builder.WriteString("attempts=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Attempts))

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -129,6 +130,54 @@ func (_c *OutboxMessageCreate) SetNillableState(v *outboxmessage.State) *OutboxM
 	return _c
 }
 
+// SetLane sets the "lane" field.
+func (_c *OutboxMessageCreate) SetLane(v outboxmessage.Lane) *OutboxMessageCreate {
+	_c.mutation.SetLane(v)
+	return _c
+}
+
+// SetNillableLane sets the "lane" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableLane(v *outboxmessage.Lane) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetLane(*v)
+	}
+	return _c
+}
+
+// SetBatchKey sets the "batch_key" field.
+func (_c *OutboxMessageCreate) SetBatchKey(v string) *OutboxMessageCreate {
+	_c.mutation.SetBatchKey(v)
+	return _c
+}
+
+// SetNillableBatchKey sets the "batch_key" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableBatchKey(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetBatchKey(*v)
+	}
+	return _c
+}
+
+// SetBodyID sets the "body_id" field.
+func (_c *OutboxMessageCreate) SetBodyID(v pulid.ID) *OutboxMessageCreate {
+	_c.mutation.SetBodyID(v)
+	return _c
+}
+
+// SetNillableBodyID sets the "body_id" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableBodyID(v *pulid.ID) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetBodyID(*v)
+	}
+	return _c
+}
+
+// SetPersonal sets the "personal" field.
+func (_c *OutboxMessageCreate) SetPersonal(v map[string]string) *OutboxMessageCreate {
+	_c.mutation.SetPersonal(v)
+	return _c
+}
+
 // SetAttempts sets the "attempts" field.
 func (_c *OutboxMessageCreate) SetAttempts(v int) *OutboxMessageCreate {
 	_c.mutation.SetAttempts(v)
@@ -219,6 +268,11 @@ func (_c *OutboxMessageCreate) SetNillableID(v *pulid.ID) *OutboxMessageCreate {
 	return _c
 }
 
+// SetBody sets the "body" edge to the MailBody entity.
+func (_c *OutboxMessageCreate) SetBody(v *MailBody) *OutboxMessageCreate {
+	return _c.SetBodyID(v.ID)
+}
+
 // Mutation returns the OutboxMessageMutation object of the builder.
 func (_c *OutboxMessageCreate) Mutation() *OutboxMessageMutation {
 	return _c.mutation
@@ -277,6 +331,10 @@ func (_c *OutboxMessageCreate) defaults() error {
 	if _, ok := _c.mutation.State(); !ok {
 		v := outboxmessage.DefaultState
 		_c.mutation.SetState(v)
+	}
+	if _, ok := _c.mutation.Lane(); !ok {
+		v := outboxmessage.DefaultLane
+		_c.mutation.SetLane(v)
 	}
 	if _, ok := _c.mutation.Attempts(); !ok {
 		v := outboxmessage.DefaultAttempts
@@ -352,6 +410,19 @@ func (_c *OutboxMessageCreate) check() error {
 	if v, ok := _c.mutation.State(); ok {
 		if err := outboxmessage.StateValidator(v); err != nil {
 			return &ValidationError{Name: "state", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.state": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Lane(); !ok {
+		return &ValidationError{Name: "lane", err: errors.New(`ent: missing required field "OutboxMessage.lane"`)}
+	}
+	if v, ok := _c.mutation.Lane(); ok {
+		if err := outboxmessage.LaneValidator(v); err != nil {
+			return &ValidationError{Name: "lane", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.lane": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.BatchKey(); ok {
+		if err := outboxmessage.BatchKeyValidator(v); err != nil {
+			return &ValidationError{Name: "batch_key", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.batch_key": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Attempts(); !ok {
@@ -459,6 +530,18 @@ func (_c *OutboxMessageCreate) createSpec() (*OutboxMessage, *sqlgraph.CreateSpe
 		_spec.SetField(outboxmessage.FieldState, field.TypeEnum, value)
 		_node.State = value
 	}
+	if value, ok := _c.mutation.Lane(); ok {
+		_spec.SetField(outboxmessage.FieldLane, field.TypeEnum, value)
+		_node.Lane = value
+	}
+	if value, ok := _c.mutation.BatchKey(); ok {
+		_spec.SetField(outboxmessage.FieldBatchKey, field.TypeString, value)
+		_node.BatchKey = &value
+	}
+	if value, ok := _c.mutation.Personal(); ok {
+		_spec.SetField(outboxmessage.FieldPersonal, field.TypeJSON, value)
+		_node.Personal = value
+	}
 	if value, ok := _c.mutation.Attempts(); ok {
 		_spec.SetField(outboxmessage.FieldAttempts, field.TypeInt, value)
 		_node.Attempts = value
@@ -482,6 +565,23 @@ func (_c *OutboxMessageCreate) createSpec() (*OutboxMessage, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.SentAt(); ok {
 		_spec.SetField(outboxmessage.FieldSentAt, field.TypeTime, value)
 		_node.SentAt = &value
+	}
+	if nodes := _c.mutation.BodyIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   outboxmessage.BodyTable,
+			Columns: []string{outboxmessage.BodyColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mailbody.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.BodyID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }
@@ -707,6 +807,18 @@ func (u *OutboxMessageUpsertOne) UpdateNewValues() *OutboxMessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.Attachments(); exists {
 			s.SetIgnore(outboxmessage.FieldAttachments)
+		}
+		if _, exists := u.create.mutation.Lane(); exists {
+			s.SetIgnore(outboxmessage.FieldLane)
+		}
+		if _, exists := u.create.mutation.BatchKey(); exists {
+			s.SetIgnore(outboxmessage.FieldBatchKey)
+		}
+		if _, exists := u.create.mutation.BodyID(); exists {
+			s.SetIgnore(outboxmessage.FieldBodyID)
+		}
+		if _, exists := u.create.mutation.Personal(); exists {
+			s.SetIgnore(outboxmessage.FieldPersonal)
 		}
 	}))
 	return u
@@ -1098,6 +1210,18 @@ func (u *OutboxMessageUpsertBulk) UpdateNewValues() *OutboxMessageUpsertBulk {
 			}
 			if _, exists := b.mutation.Attachments(); exists {
 				s.SetIgnore(outboxmessage.FieldAttachments)
+			}
+			if _, exists := b.mutation.Lane(); exists {
+				s.SetIgnore(outboxmessage.FieldLane)
+			}
+			if _, exists := b.mutation.BatchKey(); exists {
+				s.SetIgnore(outboxmessage.FieldBatchKey)
+			}
+			if _, exists := b.mutation.BodyID(); exists {
+				s.SetIgnore(outboxmessage.FieldBodyID)
+			}
+			if _, exists := b.mutation.Personal(); exists {
+				s.SetIgnore(outboxmessage.FieldPersonal)
 			}
 		}
 	}))

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -25,6 +26,7 @@ type OutboxMessageQuery struct {
 	order      []outboxmessage.OrderOption
 	inters     []Interceptor
 	predicates []predicate.OutboxMessage
+	withBody   *MailBodyQuery
 	loadTotal  []func(context.Context, []*OutboxMessage) error
 	modifiers  []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -61,6 +63,28 @@ func (_q *OutboxMessageQuery) Unique(unique bool) *OutboxMessageQuery {
 func (_q *OutboxMessageQuery) Order(o ...outboxmessage.OrderOption) *OutboxMessageQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryBody chains the current query on the "body" edge.
+func (_q *OutboxMessageQuery) QueryBody() *MailBodyQuery {
+	query := (&MailBodyClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outboxmessage.Table, outboxmessage.FieldID, selector),
+			sqlgraph.To(mailbody.Table, mailbody.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, outboxmessage.BodyTable, outboxmessage.BodyColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first OutboxMessage entity from the query.
@@ -255,11 +279,23 @@ func (_q *OutboxMessageQuery) Clone() *OutboxMessageQuery {
 		order:      append([]outboxmessage.OrderOption{}, _q.order...),
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.OutboxMessage{}, _q.predicates...),
+		withBody:   _q.withBody.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithBody tells the query-builder to eager-load the nodes that are connected to
+// the "body" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OutboxMessageQuery) WithBody(opts ...func(*MailBodyQuery)) *OutboxMessageQuery {
+	query := (&MailBodyClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withBody = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -344,8 +380,11 @@ func (_q *OutboxMessageQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *OutboxMessageQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*OutboxMessage, error) {
 	var (
-		nodes = []*OutboxMessage{}
-		_spec = _q.querySpec()
+		nodes       = []*OutboxMessage{}
+		_spec       = _q.querySpec()
+		loadedTypes = [1]bool{
+			_q.withBody != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*OutboxMessage).scanValues(nil, columns)
@@ -353,6 +392,7 @@ func (_q *OutboxMessageQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &OutboxMessage{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	if len(_q.modifiers) > 0 {
@@ -367,12 +407,51 @@ func (_q *OutboxMessageQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withBody; query != nil {
+		if err := _q.loadBody(ctx, query, nodes, nil,
+			func(n *OutboxMessage, e *MailBody) { n.Edges.Body = e }); err != nil {
+			return nil, err
+		}
+	}
 	for i := range _q.loadTotal {
 		if err := _q.loadTotal[i](ctx, nodes); err != nil {
 			return nil, err
 		}
 	}
 	return nodes, nil
+}
+
+func (_q *OutboxMessageQuery) loadBody(ctx context.Context, query *MailBodyQuery, nodes []*OutboxMessage, init func(*OutboxMessage), assign func(*OutboxMessage, *MailBody)) error {
+	ids := make([]pulid.ID, 0, len(nodes))
+	nodeids := make(map[pulid.ID][]*OutboxMessage)
+	for i := range nodes {
+		if nodes[i].BodyID == nil {
+			continue
+		}
+		fk := *nodes[i].BodyID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(mailbody.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "body_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
 }
 
 func (_q *OutboxMessageQuery) sqlCount(ctx context.Context) (int, error) {
@@ -402,6 +481,9 @@ func (_q *OutboxMessageQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != outboxmessage.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withBody != nil {
+			_spec.Node.AddColumnOnce(outboxmessage.FieldBodyID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

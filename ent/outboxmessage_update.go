@@ -266,6 +266,12 @@ func (_u *OutboxMessageUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(outboxmessage.FieldState, field.TypeEnum, value)
 	}
+	if _u.mutation.BatchKeyCleared() {
+		_spec.ClearField(outboxmessage.FieldBatchKey, field.TypeString)
+	}
+	if _u.mutation.PersonalCleared() {
+		_spec.ClearField(outboxmessage.FieldPersonal, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.Attempts(); ok {
 		_spec.SetField(outboxmessage.FieldAttempts, field.TypeInt, value)
 	}
@@ -587,6 +593,12 @@ func (_u *OutboxMessageUpdateOne) sqlSave(ctx context.Context) (_node *OutboxMes
 	}
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(outboxmessage.FieldState, field.TypeEnum, value)
+	}
+	if _u.mutation.BatchKeyCleared() {
+		_spec.ClearField(outboxmessage.FieldBatchKey, field.TypeString)
+	}
+	if _u.mutation.PersonalCleared() {
+		_spec.ClearField(outboxmessage.FieldPersonal, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Attempts(); ok {
 		_spec.SetField(outboxmessage.FieldAttempts, field.TypeInt, value)

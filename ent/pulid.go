@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -50,6 +51,7 @@ var prefixMap = map[string]string{
 	"slt": hostslot.Table,
 	"job": job.Table,
 	"lnk": loginlink.Table,
+	"mbd": mailbody.Table,
 	"mov": matchoverride.Table,
 	"mrn": matchrun.Table,
 	"mtg": meeting.Table,

@@ -42,6 +42,8 @@ type Tx struct {
 	Job *JobClient
 	// LoginLink is the client for interacting with the LoginLink builders.
 	LoginLink *LoginLinkClient
+	// MailBody is the client for interacting with the MailBody builders.
+	MailBody *MailBodyClient
 	// MatchOverride is the client for interacting with the MatchOverride builders.
 	MatchOverride *MatchOverrideClient
 	// MatchRun is the client for interacting with the MatchRun builders.
@@ -211,6 +213,7 @@ func (tx *Tx) init() {
 	tx.HostSlot = NewHostSlotClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.LoginLink = NewLoginLinkClient(tx.config)
+	tx.MailBody = NewMailBodyClient(tx.config)
 	tx.MatchOverride = NewMatchOverrideClient(tx.config)
 	tx.MatchRun = NewMatchRunClient(tx.config)
 	tx.Meeting = NewMeetingClient(tx.config)

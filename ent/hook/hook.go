@@ -177,6 +177,18 @@ func (f LoginLinkFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginLinkMutation", m)
 }
 
+// The MailBodyFunc type is an adapter to allow the use of ordinary
+// function as MailBody mutator.
+type MailBodyFunc func(context.Context, *ent.MailBodyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MailBodyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MailBodyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MailBodyMutation", m)
+}
+
 // The MatchOverrideFunc type is an adapter to allow the use of ordinary
 // function as MatchOverride mutator.
 type MatchOverrideFunc func(context.Context, *ent.MatchOverrideMutation) (ent.Value, error)

@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -471,6 +472,33 @@ func (f TraverseLoginLink) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.LoginLinkQuery", q)
 }
 
+// The MailBodyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MailBodyFunc func(context.Context, *ent.MailBodyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MailBodyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MailBodyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MailBodyQuery", q)
+}
+
+// The TraverseMailBody type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMailBody func(context.Context, *ent.MailBodyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMailBody) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMailBody) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MailBodyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MailBodyQuery", q)
+}
+
 // The MatchOverrideFunc type is an adapter to allow the use of ordinary function as a Querier.
 type MatchOverrideFunc func(context.Context, *ent.MatchOverrideQuery) (ent.Value, error)
 
@@ -826,6 +854,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.JobQuery, predicate.Job, job.OrderOption]{typ: ent.TypeJob, tq: q}, nil
 	case *ent.LoginLinkQuery:
 		return &query[*ent.LoginLinkQuery, predicate.LoginLink, loginlink.OrderOption]{typ: ent.TypeLoginLink, tq: q}, nil
+	case *ent.MailBodyQuery:
+		return &query[*ent.MailBodyQuery, predicate.MailBody, mailbody.OrderOption]{typ: ent.TypeMailBody, tq: q}, nil
 	case *ent.MatchOverrideQuery:
 		return &query[*ent.MatchOverrideQuery, predicate.MatchOverride, matchoverride.OrderOption]{typ: ent.TypeMatchOverride, tq: q}, nil
 	case *ent.MatchRunQuery:

@@ -621,6 +621,24 @@ var (
 			},
 		},
 	}
+	// MailBodiesColumns holds the columns for the "mail_bodies" table.
+	MailBodiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "template", Type: field.TypeString, Size: 100},
+		{Name: "subject", Type: field.TypeString, Size: 998},
+		{Name: "preheader", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "text_body", Type: field.TypeString, Size: 2147483647},
+		{Name: "html_body", Type: field.TypeString, Size: 2147483647},
+		{Name: "headers", Type: field.TypeJSON, Nullable: true},
+	}
+	// MailBodiesTable holds the schema information for the "mail_bodies" table.
+	MailBodiesTable = &schema.Table{
+		Name:       "mail_bodies",
+		Columns:    MailBodiesColumns,
+		PrimaryKey: []*schema.Column{MailBodiesColumns[0]},
+	}
 	// MatchOverridesColumns holds the columns for the "match_overrides" table.
 	MatchOverridesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -869,29 +887,46 @@ var (
 		{Name: "html_body", Type: field.TypeString, Size: 2147483647},
 		{Name: "headers", Type: field.TypeJSON, Nullable: true},
 		{Name: "attachments", Type: field.TypeJSON, Nullable: true},
-		{Name: "state", Type: field.TypeEnum, Enums: []string{"queued", "sending", "sent", "failed", "suppressed", "cancelled"}, Default: "queued"},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"queued", "sending", "sent", "failed", "suppressed", "cancelled", "paused"}, Default: "queued"},
+		{Name: "lane", Type: field.TypeEnum, Enums: []string{"transactional", "bulk"}, Default: "transactional"},
+		{Name: "batch_key", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "personal", Type: field.TypeJSON, Nullable: true},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "next_attempt_at", Type: field.TypeTime},
 		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
 		{Name: "lease_owner", Type: field.TypeString, Nullable: true, Size: 100},
 		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 2000},
 		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "body_id", Type: field.TypeString, Nullable: true},
 	}
 	// OutboxMessagesTable holds the schema information for the "outbox_messages" table.
 	OutboxMessagesTable = &schema.Table{
 		Name:       "outbox_messages",
 		Columns:    OutboxMessagesColumns,
 		PrimaryKey: []*schema.Column{OutboxMessagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "outbox_messages_mail_bodies_messages",
+				Columns:    []*schema.Column{OutboxMessagesColumns[22]},
+				RefColumns: []*schema.Column{MailBodiesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "outboxmessage_state_next_attempt_at",
+				Name:    "outboxmessage_state_lane_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[12], OutboxMessagesColumns[14]},
+				Columns: []*schema.Column{OutboxMessagesColumns[12], OutboxMessagesColumns[13], OutboxMessagesColumns[17]},
+			},
+			{
+				Name:    "outboxmessage_batch_key_state",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[14], OutboxMessagesColumns[12]},
 			},
 			{
 				Name:    "outboxmessage_state_lease_until",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[12], OutboxMessagesColumns[15]},
+				Columns: []*schema.Column{OutboxMessagesColumns[12], OutboxMessagesColumns[18]},
 			},
 			{
 				Name:    "outboxmessage_recipient",
@@ -1238,6 +1273,7 @@ var (
 		HostSlotsTable,
 		JobsTable,
 		LoginLinksTable,
+		MailBodiesTable,
 		MatchOverridesTable,
 		MatchRunsTable,
 		MeetingsTable,
@@ -1285,6 +1321,7 @@ func init() {
 	MembershipsTable.ForeignKeys[0].RefTable = OrganisationsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	MembershipsTable.ForeignKeys[2].RefTable = WorkingGroupsTable
+	OutboxMessagesTable.ForeignKeys[0].RefTable = MailBodiesTable
 	PlacementsTable.ForeignKeys[0].RefTable = CallsTable
 	PlacementsTable.ForeignKeys[1].RefTable = HostSlotsTable
 	PlacementsTable.ForeignKeys[2].RefTable = HostCentresTable

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 )
 
@@ -42,6 +43,14 @@ const (
 	FieldAttachments = "attachments"
 	// FieldState holds the string denoting the state field in the database.
 	FieldState = "state"
+	// FieldLane holds the string denoting the lane field in the database.
+	FieldLane = "lane"
+	// FieldBatchKey holds the string denoting the batch_key field in the database.
+	FieldBatchKey = "batch_key"
+	// FieldBodyID holds the string denoting the body_id field in the database.
+	FieldBodyID = "body_id"
+	// FieldPersonal holds the string denoting the personal field in the database.
+	FieldPersonal = "personal"
 	// FieldAttempts holds the string denoting the attempts field in the database.
 	FieldAttempts = "attempts"
 	// FieldNextAttemptAt holds the string denoting the next_attempt_at field in the database.
@@ -54,8 +63,17 @@ const (
 	FieldLastError = "last_error"
 	// FieldSentAt holds the string denoting the sent_at field in the database.
 	FieldSentAt = "sent_at"
+	// EdgeBody holds the string denoting the body edge name in mutations.
+	EdgeBody = "body"
 	// Table holds the table name of the outboxmessage in the database.
 	Table = "outbox_messages"
+	// BodyTable is the table that holds the body relation/edge.
+	BodyTable = "outbox_messages"
+	// BodyInverseTable is the table name for the MailBody entity.
+	// It exists in this package in order to avoid circular dependency with the "mailbody" package.
+	BodyInverseTable = "mail_bodies"
+	// BodyColumn is the table column denoting the body relation/edge.
+	BodyColumn = "body_id"
 )
 
 // Columns holds all SQL columns for outboxmessage fields.
@@ -73,6 +91,10 @@ var Columns = []string{
 	FieldHeaders,
 	FieldAttachments,
 	FieldState,
+	FieldLane,
+	FieldBatchKey,
+	FieldBodyID,
+	FieldPersonal,
 	FieldAttempts,
 	FieldNextAttemptAt,
 	FieldLeaseUntil,
@@ -117,6 +139,8 @@ var (
 	RecipientNameValidator func(string) error
 	// SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
 	SubjectValidator func(string) error
+	// BatchKeyValidator is a validator for the "batch_key" field. It is called by the builders before save.
+	BatchKeyValidator func(string) error
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
 	DefaultAttempts int
 	// AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
@@ -143,6 +167,7 @@ const (
 	StateFailed     State = "failed"
 	StateSuppressed State = "suppressed"
 	StateCancelled  State = "cancelled"
+	StatePaused     State = "paused"
 )
 
 func (s State) String() string {
@@ -152,10 +177,36 @@ func (s State) String() string {
 // StateValidator is a validator for the "state" field enum values. It is called by the builders before save.
 func StateValidator(s State) error {
 	switch s {
-	case StateQueued, StateSending, StateSent, StateFailed, StateSuppressed, StateCancelled:
+	case StateQueued, StateSending, StateSent, StateFailed, StateSuppressed, StateCancelled, StatePaused:
 		return nil
 	default:
 		return fmt.Errorf("outboxmessage: invalid enum value for state field: %q", s)
+	}
+}
+
+// Lane defines the type for the "lane" enum field.
+type Lane string
+
+// LaneTransactional is the default value of the Lane enum.
+const DefaultLane = LaneTransactional
+
+// Lane values.
+const (
+	LaneTransactional Lane = "transactional"
+	LaneBulk          Lane = "bulk"
+)
+
+func (l Lane) String() string {
+	return string(l)
+}
+
+// LaneValidator is a validator for the "lane" field enum values. It is called by the builders before save.
+func LaneValidator(l Lane) error {
+	switch l {
+	case LaneTransactional, LaneBulk:
+		return nil
+	default:
+		return fmt.Errorf("outboxmessage: invalid enum value for lane field: %q", l)
 	}
 }
 
@@ -217,6 +268,21 @@ func ByState(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldState, opts...).ToFunc()
 }
 
+// ByLane orders the results by the lane field.
+func ByLane(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLane, opts...).ToFunc()
+}
+
+// ByBatchKey orders the results by the batch_key field.
+func ByBatchKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBatchKey, opts...).ToFunc()
+}
+
+// ByBodyID orders the results by the body_id field.
+func ByBodyID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBodyID, opts...).ToFunc()
+}
+
 // ByAttempts orders the results by the attempts field.
 func ByAttempts(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAttempts, opts...).ToFunc()
@@ -247,6 +313,20 @@ func BySentAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSentAt, opts...).ToFunc()
 }
 
+// ByBodyField orders the results by body field.
+func ByBodyField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newBodyStep(), sql.OrderByField(field, opts...))
+	}
+}
+func newBodyStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(BodyInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, BodyTable, BodyColumn),
+	)
+}
+
 // MarshalGQL implements graphql.Marshaler interface.
 func (e State) MarshalGQL(w io.Writer) {
 	io.WriteString(w, strconv.Quote(e.String()))
@@ -261,6 +341,24 @@ func (e *State) UnmarshalGQL(val interface{}) error {
 	*e = State(str)
 	if err := StateValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid State", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Lane) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Lane) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Lane(str)
+	if err := LaneValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Lane", str)
 	}
 	return nil
 }

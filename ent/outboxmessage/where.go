@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 )
@@ -98,6 +99,16 @@ func TextBody(v string) predicate.OutboxMessage {
 // HTMLBody applies equality check predicate on the "html_body" field. It's identical to HTMLBodyEQ.
 func HTMLBody(v string) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldEQ(FieldHTMLBody, v))
+}
+
+// BatchKey applies equality check predicate on the "batch_key" field. It's identical to BatchKeyEQ.
+func BatchKey(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldBatchKey, v))
+}
+
+// BodyID applies equality check predicate on the "body_id" field. It's identical to BodyIDEQ.
+func BodyID(v pulid.ID) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldBodyID, v))
 }
 
 // Attempts applies equality check predicate on the "attempts" field. It's identical to AttemptsEQ.
@@ -705,6 +716,191 @@ func StateNotIn(vs ...State) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldNotIn(FieldState, vs...))
 }
 
+// LaneEQ applies the EQ predicate on the "lane" field.
+func LaneEQ(v Lane) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldLane, v))
+}
+
+// LaneNEQ applies the NEQ predicate on the "lane" field.
+func LaneNEQ(v Lane) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldLane, v))
+}
+
+// LaneIn applies the In predicate on the "lane" field.
+func LaneIn(vs ...Lane) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldLane, vs...))
+}
+
+// LaneNotIn applies the NotIn predicate on the "lane" field.
+func LaneNotIn(vs ...Lane) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldLane, vs...))
+}
+
+// BatchKeyEQ applies the EQ predicate on the "batch_key" field.
+func BatchKeyEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldBatchKey, v))
+}
+
+// BatchKeyNEQ applies the NEQ predicate on the "batch_key" field.
+func BatchKeyNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldBatchKey, v))
+}
+
+// BatchKeyIn applies the In predicate on the "batch_key" field.
+func BatchKeyIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldBatchKey, vs...))
+}
+
+// BatchKeyNotIn applies the NotIn predicate on the "batch_key" field.
+func BatchKeyNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldBatchKey, vs...))
+}
+
+// BatchKeyGT applies the GT predicate on the "batch_key" field.
+func BatchKeyGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldBatchKey, v))
+}
+
+// BatchKeyGTE applies the GTE predicate on the "batch_key" field.
+func BatchKeyGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldBatchKey, v))
+}
+
+// BatchKeyLT applies the LT predicate on the "batch_key" field.
+func BatchKeyLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldBatchKey, v))
+}
+
+// BatchKeyLTE applies the LTE predicate on the "batch_key" field.
+func BatchKeyLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldBatchKey, v))
+}
+
+// BatchKeyContains applies the Contains predicate on the "batch_key" field.
+func BatchKeyContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldBatchKey, v))
+}
+
+// BatchKeyHasPrefix applies the HasPrefix predicate on the "batch_key" field.
+func BatchKeyHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldBatchKey, v))
+}
+
+// BatchKeyHasSuffix applies the HasSuffix predicate on the "batch_key" field.
+func BatchKeyHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldBatchKey, v))
+}
+
+// BatchKeyIsNil applies the IsNil predicate on the "batch_key" field.
+func BatchKeyIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldBatchKey))
+}
+
+// BatchKeyNotNil applies the NotNil predicate on the "batch_key" field.
+func BatchKeyNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldBatchKey))
+}
+
+// BatchKeyEqualFold applies the EqualFold predicate on the "batch_key" field.
+func BatchKeyEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldBatchKey, v))
+}
+
+// BatchKeyContainsFold applies the ContainsFold predicate on the "batch_key" field.
+func BatchKeyContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldBatchKey, v))
+}
+
+// BodyIDEQ applies the EQ predicate on the "body_id" field.
+func BodyIDEQ(v pulid.ID) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldBodyID, v))
+}
+
+// BodyIDNEQ applies the NEQ predicate on the "body_id" field.
+func BodyIDNEQ(v pulid.ID) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldBodyID, v))
+}
+
+// BodyIDIn applies the In predicate on the "body_id" field.
+func BodyIDIn(vs ...pulid.ID) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldBodyID, vs...))
+}
+
+// BodyIDNotIn applies the NotIn predicate on the "body_id" field.
+func BodyIDNotIn(vs ...pulid.ID) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldBodyID, vs...))
+}
+
+// BodyIDGT applies the GT predicate on the "body_id" field.
+func BodyIDGT(v pulid.ID) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldBodyID, v))
+}
+
+// BodyIDGTE applies the GTE predicate on the "body_id" field.
+func BodyIDGTE(v pulid.ID) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldBodyID, v))
+}
+
+// BodyIDLT applies the LT predicate on the "body_id" field.
+func BodyIDLT(v pulid.ID) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldBodyID, v))
+}
+
+// BodyIDLTE applies the LTE predicate on the "body_id" field.
+func BodyIDLTE(v pulid.ID) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldBodyID, v))
+}
+
+// BodyIDContains applies the Contains predicate on the "body_id" field.
+func BodyIDContains(v pulid.ID) predicate.OutboxMessage {
+	vc := string(v)
+	return predicate.OutboxMessage(sql.FieldContains(FieldBodyID, vc))
+}
+
+// BodyIDHasPrefix applies the HasPrefix predicate on the "body_id" field.
+func BodyIDHasPrefix(v pulid.ID) predicate.OutboxMessage {
+	vc := string(v)
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldBodyID, vc))
+}
+
+// BodyIDHasSuffix applies the HasSuffix predicate on the "body_id" field.
+func BodyIDHasSuffix(v pulid.ID) predicate.OutboxMessage {
+	vc := string(v)
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldBodyID, vc))
+}
+
+// BodyIDIsNil applies the IsNil predicate on the "body_id" field.
+func BodyIDIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldBodyID))
+}
+
+// BodyIDNotNil applies the NotNil predicate on the "body_id" field.
+func BodyIDNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldBodyID))
+}
+
+// BodyIDEqualFold applies the EqualFold predicate on the "body_id" field.
+func BodyIDEqualFold(v pulid.ID) predicate.OutboxMessage {
+	vc := string(v)
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldBodyID, vc))
+}
+
+// BodyIDContainsFold applies the ContainsFold predicate on the "body_id" field.
+func BodyIDContainsFold(v pulid.ID) predicate.OutboxMessage {
+	vc := string(v)
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldBodyID, vc))
+}
+
+// PersonalIsNil applies the IsNil predicate on the "personal" field.
+func PersonalIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldPersonal))
+}
+
+// PersonalNotNil applies the NotNil predicate on the "personal" field.
+func PersonalNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldPersonal))
+}
+
 // AttemptsEQ applies the EQ predicate on the "attempts" field.
 func AttemptsEQ(v int) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldEQ(FieldAttempts, v))
@@ -1033,6 +1229,29 @@ func SentAtIsNil() predicate.OutboxMessage {
 // SentAtNotNil applies the NotNil predicate on the "sent_at" field.
 func SentAtNotNil() predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldNotNull(FieldSentAt))
+}
+
+// HasBody applies the HasEdge predicate on the "body" edge.
+func HasBody() predicate.OutboxMessage {
+	return predicate.OutboxMessage(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, BodyTable, BodyColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasBodyWith applies the HasEdge predicate on the "body" edge with a given conditions (other predicates).
+func HasBodyWith(preds ...predicate.MailBody) predicate.OutboxMessage {
+	return predicate.OutboxMessage(func(s *sql.Selector) {
+		step := newBodyStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // And groups predicates with the AND operator between them.

@@ -48,6 +48,9 @@ type Job func(*sql.Selector)
 // LoginLink is the predicate function for loginlink builders.
 type LoginLink func(*sql.Selector)
 
+// MailBody is the predicate function for mailbody builders.
+type MailBody func(*sql.Selector)
+
 // MatchOverride is the predicate function for matchoverride builders.
 type MatchOverride func(*sql.Selector)
 

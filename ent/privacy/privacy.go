@@ -447,6 +447,30 @@ func (f LoginLinkMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginLinkMutation", m)
 }
 
+// The MailBodyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MailBodyQueryRuleFunc func(context.Context, *ent.MailBodyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MailBodyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MailBodyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MailBodyQuery", q)
+}
+
+// The MailBodyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MailBodyMutationRuleFunc func(context.Context, *ent.MailBodyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MailBodyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MailBodyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MailBodyMutation", m)
+}
+
 // The MatchOverrideQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MatchOverrideQueryRuleFunc func(context.Context, *ent.MatchOverrideQuery) error
@@ -798,6 +822,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.LoginLinkQuery:
 		return q.Filter(), nil
+	case *ent.MailBodyQuery:
+		return q.Filter(), nil
 	case *ent.MatchOverrideQuery:
 		return q.Filter(), nil
 	case *ent.MatchRunQuery:
@@ -856,6 +882,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.JobMutation:
 		return m.Filter(), nil
 	case *ent.LoginLinkMutation:
+		return m.Filter(), nil
+	case *ent.MailBodyMutation:
 		return m.Filter(), nil
 	case *ent.MatchOverrideMutation:
 		return m.Filter(), nil

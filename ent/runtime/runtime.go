@@ -20,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
@@ -941,6 +942,64 @@ func init() {
 	loginlinkDescID := loginlinkMixinFields0[0].Descriptor()
 	// loginlink.DefaultID holds the default value on creation for the id field.
 	loginlink.DefaultID = loginlinkDescID.Default.(func() pulid.ID)
+	mailbodyMixin := schema.MailBody{}.Mixin()
+	mailbody.Policy = privacy.NewPolicies(schema.MailBody{})
+	mailbody.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := mailbody.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	mailbodyMixinFields0 := mailbodyMixin[0].Fields()
+	_ = mailbodyMixinFields0
+	mailbodyMixinFields1 := mailbodyMixin[1].Fields()
+	_ = mailbodyMixinFields1
+	mailbodyFields := schema.MailBody{}.Fields()
+	_ = mailbodyFields
+	// mailbodyDescCreatedAt is the schema descriptor for created_at field.
+	mailbodyDescCreatedAt := mailbodyMixinFields1[0].Descriptor()
+	// mailbody.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mailbody.DefaultCreatedAt = mailbodyDescCreatedAt.Default.(func() time.Time)
+	// mailbodyDescUpdatedAt is the schema descriptor for updated_at field.
+	mailbodyDescUpdatedAt := mailbodyMixinFields1[1].Descriptor()
+	// mailbody.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	mailbody.DefaultUpdatedAt = mailbodyDescUpdatedAt.Default.(func() time.Time)
+	// mailbody.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	mailbody.UpdateDefaultUpdatedAt = mailbodyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// mailbodyDescTemplate is the schema descriptor for template field.
+	mailbodyDescTemplate := mailbodyFields[0].Descriptor()
+	// mailbody.TemplateValidator is a validator for the "template" field. It is called by the builders before save.
+	mailbody.TemplateValidator = func() func(string) error {
+		validators := mailbodyDescTemplate.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(template string) error {
+			for _, fn := range fns {
+				if err := fn(template); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// mailbodyDescSubject is the schema descriptor for subject field.
+	mailbodyDescSubject := mailbodyFields[1].Descriptor()
+	// mailbody.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	mailbody.SubjectValidator = mailbodyDescSubject.Validators[0].(func(string) error)
+	// mailbodyDescPreheader is the schema descriptor for preheader field.
+	mailbodyDescPreheader := mailbodyFields[2].Descriptor()
+	// mailbody.DefaultPreheader holds the default value on creation for the preheader field.
+	mailbody.DefaultPreheader = mailbodyDescPreheader.Default.(string)
+	// mailbody.PreheaderValidator is a validator for the "preheader" field. It is called by the builders before save.
+	mailbody.PreheaderValidator = mailbodyDescPreheader.Validators[0].(func(string) error)
+	// mailbodyDescID is the schema descriptor for id field.
+	mailbodyDescID := mailbodyMixinFields0[0].Descriptor()
+	// mailbody.DefaultID holds the default value on creation for the id field.
+	mailbody.DefaultID = mailbodyDescID.Default.(func() pulid.ID)
 	matchoverrideMixin := schema.MatchOverride{}.Mixin()
 	matchoverride.Policy = privacy.NewPolicies(schema.MatchOverride{})
 	matchoverride.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1341,18 +1400,22 @@ func init() {
 	outboxmessageDescSubject := outboxmessageFields[4].Descriptor()
 	// outboxmessage.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
 	outboxmessage.SubjectValidator = outboxmessageDescSubject.Validators[0].(func(string) error)
+	// outboxmessageDescBatchKey is the schema descriptor for batch_key field.
+	outboxmessageDescBatchKey := outboxmessageFields[11].Descriptor()
+	// outboxmessage.BatchKeyValidator is a validator for the "batch_key" field. It is called by the builders before save.
+	outboxmessage.BatchKeyValidator = outboxmessageDescBatchKey.Validators[0].(func(string) error)
 	// outboxmessageDescAttempts is the schema descriptor for attempts field.
-	outboxmessageDescAttempts := outboxmessageFields[10].Descriptor()
+	outboxmessageDescAttempts := outboxmessageFields[14].Descriptor()
 	// outboxmessage.DefaultAttempts holds the default value on creation for the attempts field.
 	outboxmessage.DefaultAttempts = outboxmessageDescAttempts.Default.(int)
 	// outboxmessage.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
 	outboxmessage.AttemptsValidator = outboxmessageDescAttempts.Validators[0].(func(int) error)
 	// outboxmessageDescLeaseOwner is the schema descriptor for lease_owner field.
-	outboxmessageDescLeaseOwner := outboxmessageFields[13].Descriptor()
+	outboxmessageDescLeaseOwner := outboxmessageFields[17].Descriptor()
 	// outboxmessage.LeaseOwnerValidator is a validator for the "lease_owner" field. It is called by the builders before save.
 	outboxmessage.LeaseOwnerValidator = outboxmessageDescLeaseOwner.Validators[0].(func(string) error)
 	// outboxmessageDescLastError is the schema descriptor for last_error field.
-	outboxmessageDescLastError := outboxmessageFields[14].Descriptor()
+	outboxmessageDescLastError := outboxmessageFields[18].Descriptor()
 	// outboxmessage.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
 	outboxmessage.LastErrorValidator = outboxmessageDescLastError.Validators[0].(func(string) error)
 	// outboxmessageDescID is the schema descriptor for id field.

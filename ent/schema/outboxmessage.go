@@ -4,6 +4,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
@@ -37,9 +38,17 @@ func (OutboxMessage) Fields() []ent.Field {
 		field.JSON("attachments", []mailtype.Attachment{}).Optional().Immutable().
 			Comment("Attached files, e.g. calendar invitations."),
 		field.Enum("state").
-			Values("queued", "sending", "sent", "failed", "suppressed", "cancelled").
+			Values("queued", "sending", "sent", "failed", "suppressed", "cancelled", "paused").
 			Default("queued").
-			Comment("queued → sending → sent | failed | suppressed | cancelled."),
+			Comment("queued → sending → sent | failed | suppressed | cancelled; queued ⇄ paused (a paused batch)."),
+		field.Enum("lane").Values("transactional", "bulk").Default("transactional").Immutable().
+			Comment("transactional mail is always claimed before bulk mail (newsletters)."),
+		field.String("batch_key").Optional().Nillable().MaxLen(100).Immutable().
+			Comment("The bulk send the row belongs to, e.g. campaign:<id>: paused, resumed, cancelled and counted together."),
+		field.String("body_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
+			Comment("The shared body (subject, text, HTML, headers) when the row's own are empty."),
+		field.JSON("personal", map[string]string{}).Optional().Immutable().
+			Comment("Per-recipient values substituted into the shared body's {{placeholders}}, e.g. unsubscribe_url."),
 		field.Int("attempts").Default(0).NonNegative().Comment("Delivery attempts so far."),
 		field.Time("next_attempt_at").Comment("Earliest time the worker may (re)try (UTC)."),
 		field.Time("lease_until").Optional().Nillable().
@@ -50,10 +59,19 @@ func (OutboxMessage) Fields() []ent.Field {
 	}
 }
 
+// Edges of OutboxMessage.
+func (OutboxMessage) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("body", MailBody.Type).Ref("messages").Field("body_id").Unique().Immutable(),
+	}
+}
+
 // Indexes of OutboxMessage.
 func (OutboxMessage) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("state", "next_attempt_at"),
+		// Claims walk one lane's due rows in next_attempt_at order.
+		index.Fields("state", "lane", "next_attempt_at"),
+		index.Fields("batch_key", "state"),
 		index.Fields("state", "lease_until"),
 		index.Fields("recipient"),
 	}

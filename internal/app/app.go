@@ -157,10 +157,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Now:           now,
 		Concurrency:   cfg.MailWorkers,
 		RatePerSecond: cfg.MailRate,
-		BackoffBase:   cfg.MailRetryBase,
-		Owner:         owner,
-		Logger:        log,
-		Metrics:       outbox.NewMetrics(a.Registry, a.DB.Client),
+		// Bulk lane: newsletters are paced separately and always claimed after
+		// transactional mail.
+		BulkRatePerSecond: cfg.MailBulkRate,
+		BackoffBase:       cfg.MailRetryBase,
+		Owner:             owner,
+		Logger:            log,
+		Metrics:           outbox.NewMetrics(a.Registry, a.DB.Client),
 	})
 	if err != nil {
 		return nil, err

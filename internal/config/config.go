@@ -35,6 +35,8 @@ type Config struct {
 	DKIMDomain   string
 	MailWorkers  int
 	MailRate     float64
+	// MailBulkRate caps bulk mail (newsletters) in messages per second, 0 = no cap.
+	MailBulkRate float64
 	// MailRetryBase is the least delay before a message that met a temporary failure is
 	// tried again (the back-off doubles from there, with jitter, up to an hour).
 	MailRetryBase time.Duration
@@ -143,6 +145,14 @@ var options = []option{
 			return fmt.Errorf("want a number ≥ 0, got %q", v)
 		}
 		c.MailRate = f
+		return nil
+	}},
+	{"mail-bulk-rate", "COALITION_MAIL_BULK_RATE", "0", "maximum bulk messages (newsletters) per second sent by this process, within MAIL_RATE (0 = unlimited); transactional mail is always sent first", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return fmt.Errorf("want a number ≥ 0, got %q", v)
+		}
+		c.MailBulkRate = f
 		return nil
 	}},
 	{"mail-retry-base", "COALITION_MAIL_RETRY_BASE", "30s", "least delay before a message that met a temporary failure (4xx, relay down) is tried again; doubles per attempt up to 1h", duration(func(c *Config) *time.Duration { return &c.MailRetryBase })},

@@ -17,6 +17,9 @@ type SendError struct {
 	// Code is the SMTP reply code, or 0 when no reply was involved (a dial, TLS or I/O
 	// failure, a timeout, a malformed message).
 	Code int
+	// Stage is the step of the SMTP transaction that failed ("connect", "MAIL FROM",
+	// "RCPT TO", "DATA", "end of DATA"), or "" when none was reached.
+	Stage string
 	// Err is the underlying error.
 	Err error
 }
@@ -42,6 +45,21 @@ func (e *SendError) Unwrap() error { return e.Err }
 func IsPermanent(err error) bool {
 	var se *SendError
 	return errors.As(err, &se) && se.Permanent
+}
+
+// IsHardBounce reports whether err is (or wraps) a permanent refusal of the recipient or
+// the message by the relay: a 5xx reply to RCPT TO or to DATA (RFC 5321 §4.2.1). A 5xx to
+// MAIL FROM is about the sender, not the address, and is not a bounce.
+func IsHardBounce(err error) bool {
+	var se *SendError
+	if !errors.As(err, &se) || !se.Permanent || se.Code < 500 || se.Code > 599 {
+		return false
+	}
+	switch stage(se.Stage) {
+	case stageRcpt, stageData, stageDataEnd:
+		return true
+	}
+	return false
 }
 
 // replyCode returns the SMTP reply code carried by err, or 0. go-mail's smtp client (which

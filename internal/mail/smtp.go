@@ -295,6 +295,7 @@ func (s *smtpSender) Send(ctx context.Context, m *Message) error {
 	if err != nil {
 		var se *SendError
 		if errors.As(err, &se) {
+			se.Stage = string(st)
 			se.Err = fmt.Errorf("message %s: %s: %w", m.ID, st, se.Err)
 		}
 		return err

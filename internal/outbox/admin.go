@@ -21,6 +21,7 @@ var States = []string{
 	outboxmessage.StateFailed.String(),
 	outboxmessage.StateSuppressed.String(),
 	outboxmessage.StateCancelled.String(),
+	outboxmessage.StatePaused.String(),
 }
 
 // Errors of the operator functions. They are wrapped in apperr errors of kind NotFound and
@@ -36,6 +37,8 @@ var (
 type StatusReport struct {
 	// Counts has every state of States, 0 when no row is in it.
 	Counts map[string]int
+	// ByLane has the counts of every state of States per lane of Lanes.
+	ByLane map[string]map[string]int
 	// Due counts rows the worker would claim now: queued and due, or sending with a
 	// lease that ran out.
 	Due int
@@ -49,10 +52,11 @@ func Status(ctx context.Context, client *ent.Client, now time.Time) (StatusRepor
 	now = utc(now)
 	var groups []struct {
 		State string `json:"state"`
+		Lane  string `json:"lane"`
 		Count int    `json:"count"`
 	}
 	err := client.OutboxMessage.Query().
-		GroupBy(outboxmessage.FieldState).
+		GroupBy(outboxmessage.FieldState, outboxmessage.FieldLane).
 		Aggregate(ent.Count()).
 		Scan(ctx, &groups)
 	if err != nil {
@@ -62,8 +66,18 @@ func Status(ctx context.Context, client *ent.Client, now time.Time) (StatusRepor
 	for _, s := range States {
 		rep.Counts[s] = 0
 	}
+	rep.ByLane = make(map[string]map[string]int, len(Lanes))
+	for _, l := range Lanes {
+		rep.ByLane[l] = make(map[string]int, len(States))
+		for _, st := range States {
+			rep.ByLane[l][st] = 0
+		}
+	}
 	for _, g := range groups {
-		rep.Counts[g.State] = g.Count
+		rep.Counts[g.State] += g.Count
+		if rep.ByLane[g.Lane] != nil {
+			rep.ByLane[g.Lane][g.State] = g.Count
+		}
 	}
 	rep.Due, err = client.OutboxMessage.Query().Where(dueNow(now)).Count(ctx)
 	if err != nil {

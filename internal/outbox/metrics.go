@@ -19,6 +19,9 @@ const (
 	ResultSent   = "sent"
 	ResultRetry  = "retry"
 	ResultFailed = "failed"
+	// ResultSuppressed counts bulk rows the suppression hook refused when they were
+	// claimed (coalition_outbox_lane_messages_total only).
+	ResultSuppressed = "suppressed"
 )
 
 // Metrics are the outbox's Prometheus metrics:
@@ -27,16 +30,20 @@ const (
 //	coalition_outbox_send_duration_seconds                       histogram of one Send
 //	coalition_outbox_depth{state="queued|sending|…"}             rows by state, at scrape time
 //	coalition_outbox_oldest_queued_age_seconds                   age of the oldest queued row
+//	coalition_outbox_lane_messages_total{lane,result}            results by lane (+ suppressed)
+//	coalition_outbox_lane_depth{lane,state}                      rows by lane and state, at scrape time
 //
 // A nil *Metrics records nothing.
 type Metrics struct {
 	messages    *prometheus.CounterVec
+	laneResults *prometheus.CounterVec
 	sendSeconds prometheus.Histogram
 
 	client     *ent.Client
 	now        func() time.Time
 	log        *slog.Logger
 	depth      *prometheus.Desc
+	laneDepth  *prometheus.Desc
 	oldestAge  *prometheus.Desc
 	scrapeFail *prometheus.Desc
 }
@@ -69,11 +76,17 @@ func NewMetrics(reg prometheus.Registerer, client *ent.Client, opts ...MetricsOp
 			Help:    "Time to hand one message to the mail transport.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}),
+		laneResults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "coalition_outbox_lane_messages_total",
+			Help: "Outbox results by lane (transactional, bulk): sent, retry, failed, or suppressed (refused by the suppression hook when claimed).",
+		}, []string{"lane", "result"}),
 		client: client,
 		now:    time.Now,
 		log:    slog.Default(),
 		depth: prometheus.NewDesc("coalition_outbox_depth",
 			"Outbox rows by state.", []string{"state"}, nil),
+		laneDepth: prometheus.NewDesc("coalition_outbox_lane_depth",
+			"Outbox rows by lane and state.", []string{"lane", "state"}, nil),
 		oldestAge: prometheus.NewDesc("coalition_outbox_oldest_queued_age_seconds",
 			"Age of the oldest queued outbox row (0 when none is queued).", nil, nil),
 		scrapeFail: prometheus.NewDesc("coalition_outbox_scrape_error",
@@ -85,8 +98,13 @@ func NewMetrics(reg prometheus.Registerer, client *ent.Client, opts ...MetricsOp
 	for _, r := range []string{ResultSent, ResultRetry, ResultFailed} {
 		m.messages.WithLabelValues(r) // present at 0 before the first message
 	}
+	for _, l := range Lanes {
+		for _, r := range []string{ResultSent, ResultRetry, ResultFailed, ResultSuppressed} {
+			m.laneResults.WithLabelValues(l, r)
+		}
+	}
 	if reg != nil {
-		reg.MustRegister(m.messages, m.sendSeconds, m)
+		reg.MustRegister(m.messages, m.laneResults, m.sendSeconds, m)
 	}
 	return m
 }
@@ -106,9 +124,17 @@ func (m *Metrics) count(sent, failed, retried int) {
 	m.messages.WithLabelValues(ResultRetry).Add(float64(retried))
 }
 
+func (m *Metrics) countLane(lane, result string, n int) {
+	if m == nil || n == 0 {
+		return
+	}
+	m.laneResults.WithLabelValues(lane, result).Add(float64(n))
+}
+
 // Describe implements prometheus.Collector for the gauges read at scrape time.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.depth
+	ch <- m.laneDepth
 	ch <- m.oldestAge
 	ch <- m.scrapeFail
 }
@@ -128,6 +154,11 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.scrapeFail, prometheus.GaugeValue, 0)
 	for _, s := range States {
 		ch <- prometheus.MustNewConstMetric(m.depth, prometheus.GaugeValue, float64(rep.Counts[s]), s)
+	}
+	for _, l := range Lanes {
+		for _, s := range States {
+			ch <- prometheus.MustNewConstMetric(m.laneDepth, prometheus.GaugeValue, float64(rep.ByLane[l][s]), l, s)
+		}
 	}
 	age := 0.0
 	if rep.OldestQueued != nil {

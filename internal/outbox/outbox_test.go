@@ -512,7 +512,7 @@ func TestStatusRetryAndRetryFailed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]int{"queued": 0, "sending": 0, "sent": 1, "failed": 2, "suppressed": 0, "cancelled": 1}
+		want := map[string]int{"queued": 0, "sending": 0, "sent": 1, "failed": 2, "suppressed": 0, "cancelled": 1, "paused": 0}
 		if fmt.Sprint(rep.Counts) != fmt.Sprint(want) || rep.Due != 0 || rep.OldestQueued != nil {
 			t.Fatalf("status = %+v, want counts %v, nothing due or queued", rep, want)
 		}

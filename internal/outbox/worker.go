@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	netmail "net/mail"
 	"sync"
@@ -15,7 +16,9 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/mailbody"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/clip"
 	"github.com/gocart-coalition/coalition/internal/db"
@@ -32,7 +35,7 @@ const (
 	DefaultMaxAttempts  = 10
 	DefaultBackoffBase  = 30 * time.Second
 	DefaultBackoffMax   = time.Hour
-	DefaultPollInterval = 5 * time.Second
+	DefaultPollInterval = time.Second
 )
 
 // DispatchJobName is the name of the periodic job that drains the outbox (DispatchJob).
@@ -65,6 +68,19 @@ type WorkerConfig struct {
 	Concurrency int
 	// RatePerSecond caps messages sent per second across the worker; 0 means no cap.
 	RatePerSecond float64
+	// BulkRatePerSecond caps BULK messages sent per second across the worker (within
+	// RatePerSecond); 0 means no cap. A bulk batch then holds at most one second of
+	// messages, so transactional mail never waits longer than that.
+	BulkRatePerSecond float64
+	// SuppressBulk, when set, is asked in the claiming transaction about the recipients
+	// of the BULK rows being claimed (client is that transaction's); the rows it answers
+	// true for are recorded suppressed and not sent. Transactional rows are never asked
+	// about: a sign-in link to a bounced address is still attempted.
+	SuppressBulk func(ctx context.Context, client *ent.Client, recipients []string) ([]bool, error)
+	// OnHardBounce, when set, is called (as the system viewer, after the failure was
+	// recorded) for every message the relay refused permanently at RCPT or DATA (5xx), of
+	// either lane, so the newsletter domain can suppress the address.
+	OnHardBounce func(ctx context.Context, b Bounce)
 	// BatchSize is the number of rows claimed at once (DefaultBatchSize when zero).
 	BatchSize int
 	// Lease is how long claimed rows belong to this worker unless renewed; the worker
@@ -98,6 +114,14 @@ type Worker struct {
 	now         func() time.Time
 	concurrency int
 	limiter     *rate.Limiter
+	bulkLimiter *rate.Limiter
+	bulkBatch   int
+	suppress    func(context.Context, *ent.Client, []string) ([]bool, error)
+	onBounce    func(context.Context, Bounce)
+
+	// bodies caches the shared bodies of bulk rows by id (they are frozen).
+	bodiesMu    sync.Mutex
+	bodies      map[pulid.ID]*ent.MailBody
 	batchSize   int
 	lease       time.Duration
 	maxAttempts int
@@ -156,6 +180,9 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.RatePerSecond < 0 {
 		bad("RatePerSecond must not be negative, got %g", cfg.RatePerSecond)
 	}
+	if cfg.BulkRatePerSecond < 0 {
+		bad("BulkRatePerSecond must not be negative, got %g", cfg.BulkRatePerSecond)
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("new outbox worker: %w", errors.Join(errs...))
 	}
@@ -176,6 +203,9 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		log:         cfg.Logger,
 		metrics:     cfg.Metrics,
 		notify:      make(chan struct{}, 1),
+		suppress:    cfg.SuppressBulk,
+		onBounce:    cfg.OnHardBounce,
+		bodies:      map[pulid.ID]*ent.MailBody{},
 	}
 	if w.now == nil {
 		w.now = time.Now
@@ -189,6 +219,11 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.RatePerSecond > 0 {
 		// A burst of one per sender lets every goroutine start at once, then paces them.
 		w.limiter = rate.NewLimiter(rate.Limit(cfg.RatePerSecond), w.concurrency)
+	}
+	w.bulkBatch = w.batchSize
+	if cfg.BulkRatePerSecond > 0 {
+		w.bulkLimiter = rate.NewLimiter(rate.Limit(cfg.BulkRatePerSecond), 1)
+		w.bulkBatch = max(1, min(w.batchSize, int(math.Ceil(cfg.BulkRatePerSecond))))
 	}
 	w.senders = make([]mail.Sender, w.concurrency)
 	return w, nil
@@ -221,11 +256,14 @@ const (
 	accepted                 // the relay accepted it
 	rejected                 // a permanent failure
 	temporary                // a failure worth retrying
+	halted                   // not attempted: its batch was paused or cancelled meanwhile
 )
 
 type result struct {
 	outcome outcome
 	err     error
+	// state is the state a halted row goes to (paused or cancelled).
+	state outboxmessage.State
 }
 
 // DrainOnce claims and sends batches until no row is due, and returns how many messages
@@ -267,52 +305,84 @@ func dueNow(now time.Time) func(*sql.Selector) {
 	}
 }
 
-// claimable is dueNow plus the rows sending in this worker's own name. Those are left
-// over from a drain of this worker whose results could not be written (the database was
-// away); drains of a worker run one at a time, so none of them is in flight, and waiting
-// for their lease to run out would only delay them.
-func (w *Worker) claimable(now time.Time) func(*sql.Selector) {
-	return func(s *sql.Selector) {
-		outboxmessage.Or(
-			dueNow(now),
-			outboxmessage.And(outboxmessage.StateEQ(outboxmessage.StateSending), outboxmessage.LeaseOwnerEQ(w.owner)),
-		)(s)
-	}
-}
-
 // claim takes up to BatchSize due rows in one transaction: it marks them sending under
-// this worker's lease and counts the attempt. The returned rows show that state.
+// this worker's lease and counts the attempt. The returned rows show that state; bulk
+// rows the SuppressBulk hook refused are recorded suppressed and not returned.
 func (w *Worker) claim(ctx context.Context) ([]*ent.OutboxMessage, error) {
 	ctx = viewer.NewSystemContext(ctx)
 	tx, err := w.client.Tx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox rows: %w", err)
 	}
-	rows, err := w.claimIn(ctx, tx)
+	rows, suppressed, err := w.claimIn(ctx, tx)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("claim outbox rows: %w", err), tx.Rollback())
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("claim outbox rows: commit: %w", err)
 	}
+	w.metrics.countLane(LaneBulk, ResultSuppressed, suppressed)
 	return rows, nil
 }
 
-func (w *Worker) claimIn(ctx context.Context, tx *ent.Tx) ([]*ent.OutboxMessage, error) {
+// claimIn claims, in this order, so that transactional mail never waits behind bulk
+// mail for more than one bulk batch:
+//  1. rows whose lease ran out (their worker died), and this worker's own rows left
+//     sending by a drain whose results could not be written (drains of a worker run one
+//     at a time, so none of them is in flight, and waiting for their lease to run out
+//     would only delay them);
+//  2. due transactional rows;
+//  3. only when neither gave anything, due bulk rows (a bulk batch: BatchSize, or one
+//     second of BulkRatePerSecond).
+//
+// Each step walks the index (state, lane, next_attempt_at) or (state, lease_until) and
+// stops at its limit, however many rows wait.
+func (w *Worker) claimIn(ctx context.Context, tx *ent.Tx) (rows []*ent.OutboxMessage, suppressed int, err error) {
 	now := w.clock()
-	q := tx.OutboxMessage.Query().
-		Where(w.claimable(now)).
-		Order(outboxmessage.ByNextAttemptAt(), outboxmessage.ByID()).
-		Limit(w.batchSize)
-	if w.postgres {
-		// Other processes' claims skip the rows this one has locked, instead of waiting
-		// for them and then sending them a second time. SQLite has no row locks: its
-		// single writer connection serialises claims (ARCHITECTURE §6.4).
-		q.ForUpdate(sql.WithLockAction(sql.SkipLocked))
+	take := func(limit int, order []outboxmessage.OrderOption, where ...predicate.OutboxMessage) error {
+		if limit <= 0 {
+			return nil
+		}
+		q := tx.OutboxMessage.Query().Where(where...).Order(order...).Limit(limit)
+		if w.postgres {
+			// Other processes' claims skip the rows this one has locked, instead of waiting
+			// for them and then sending them a second time. SQLite has no row locks: its
+			// single writer connection serialises claims (ARCHITECTURE §6.4).
+			q.ForUpdate(sql.WithLockAction(sql.SkipLocked))
+		}
+		rs, err := q.All(ctx)
+		rows = append(rows, rs...)
+		return err
 	}
-	rows, err := q.All(ctx)
+	byDue := []outboxmessage.OrderOption{outboxmessage.ByNextAttemptAt(), outboxmessage.ByID()}
+	if err := take(w.batchSize, []outboxmessage.OrderOption{outboxmessage.ByID()},
+		outboxmessage.StateEQ(outboxmessage.StateSending),
+		outboxmessage.Or(outboxmessage.LeaseUntilLT(now), outboxmessage.LeaseOwnerEQ(w.owner))); err != nil {
+		return nil, 0, err
+	}
+	if err := take(w.batchSize-len(rows), byDue,
+		outboxmessage.StateEQ(outboxmessage.StateQueued), outboxmessage.LaneEQ(outboxmessage.LaneTransactional),
+		outboxmessage.NextAttemptAtLTE(now)); err != nil {
+		return nil, 0, err
+	}
+	if len(rows) == 0 {
+		// Bulk rows share next_attempt_at by the thousand: ordering by it alone lets the
+		// index give them in order without sorting the whole lane.
+		if err := take(w.bulkBatch, []outboxmessage.OrderOption{outboxmessage.ByNextAttemptAt()},
+			outboxmessage.StateEQ(outboxmessage.StateQueued), outboxmessage.LaneEQ(outboxmessage.LaneBulk),
+			outboxmessage.NextAttemptAtLTE(now)); err != nil {
+			return nil, 0, err
+		}
+	}
+	if len(rows) == 0 {
+		return nil, 0, nil
+	}
+	rows, suppressed, err = w.suppressBulk(ctx, tx, rows)
 	if err != nil || len(rows) == 0 {
-		return nil, err
+		return nil, suppressed, err
+	}
+	if err := w.loadBodies(ctx, tx, rows); err != nil {
+		return nil, 0, err
 	}
 	ids := make([]pulid.ID, len(rows))
 	for i, r := range rows {
@@ -327,10 +397,10 @@ func (w *Worker) claimIn(ctx context.Context, tx *ent.Tx) ([]*ent.OutboxMessage,
 		AddAttempts(1).
 		Save(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if n != len(rows) {
-		return nil, fmt.Errorf("marked %d of %d rows sending", n, len(rows))
+		return nil, 0, fmt.Errorf("marked %d of %d rows sending", n, len(rows))
 	}
 	for _, r := range rows {
 		r.State = outboxmessage.StateSending
@@ -338,22 +408,143 @@ func (w *Worker) claimIn(ctx context.Context, tx *ent.Tx) ([]*ent.OutboxMessage,
 		r.LeaseUntil = &leaseUntil
 		r.LeaseOwner = w.owner
 	}
-	return rows, nil
+	return rows, suppressed, nil
+}
+
+// suppressBulk asks the SuppressBulk hook about the bulk rows among rows, records those
+// it refuses as suppressed, and returns the others.
+func (w *Worker) suppressBulk(ctx context.Context, tx *ent.Tx, rows []*ent.OutboxMessage) ([]*ent.OutboxMessage, int, error) {
+	if w.suppress == nil {
+		return rows, 0, nil
+	}
+	var bulk []*ent.OutboxMessage
+	for _, r := range rows {
+		if r.Lane == outboxmessage.LaneBulk {
+			bulk = append(bulk, r)
+		}
+	}
+	if len(bulk) == 0 {
+		return rows, 0, nil
+	}
+	addrs := make([]string, len(bulk))
+	for i, r := range bulk {
+		addrs[i] = r.Recipient
+	}
+	refused, err := w.suppress(ctx, tx.Client(), addrs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("suppression hook: %w", err)
+	}
+	if len(refused) != len(bulk) {
+		return nil, 0, fmt.Errorf("suppression hook answered %d of %d recipients", len(refused), len(bulk))
+	}
+	drop := map[pulid.ID]bool{}
+	var ids []pulid.ID
+	for i, r := range bulk {
+		if refused[i] {
+			drop[r.ID] = true
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return rows, 0, nil
+	}
+	err = tx.OutboxMessage.Update().Where(outboxmessage.IDIn(ids...)).
+		SetState(outboxmessage.StateSuppressed).ClearLeaseUntil().ClearLeaseOwner().
+		SetLastError("suppressed when claimed").Exec(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	kept := rows[:0]
+	for _, r := range rows {
+		if !drop[r.ID] {
+			kept = append(kept, r)
+		}
+	}
+	return kept, len(ids), nil
+}
+
+// maxCachedBodies bounds the worker's cache of shared bodies.
+const maxCachedBodies = 64
+
+// loadBodies makes sure the shared body of every row that has one is in the cache.
+func (w *Worker) loadBodies(ctx context.Context, tx *ent.Tx, rows []*ent.OutboxMessage) error {
+	w.bodiesMu.Lock()
+	defer w.bodiesMu.Unlock()
+	var missing []pulid.ID
+	seen := map[pulid.ID]bool{}
+	for _, r := range rows {
+		if r.BodyID == nil || seen[*r.BodyID] {
+			continue
+		}
+		seen[*r.BodyID] = true
+		if w.bodies[*r.BodyID] == nil {
+			missing = append(missing, *r.BodyID)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	bodies, err := tx.MailBody.Query().Where(mailbody.IDIn(missing...)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("load mail bodies: %w", err)
+	}
+	if len(w.bodies)+len(bodies) > maxCachedBodies {
+		clear(w.bodies)
+	}
+	for _, b := range bodies {
+		w.bodies[b.ID] = b
+	}
+	return nil
+}
+
+func (w *Worker) body(id pulid.ID) *ent.MailBody {
+	w.bodiesMu.Lock()
+	defer w.bodiesMu.Unlock()
+	return w.bodies[id]
 }
 
 // tally counts what became of a batch's rows.
 type tally struct {
 	sent, failed, retried, lost int
+	// byLane counts results per lane for the metrics.
+	byLane map[[2]string]int
+}
+
+func (t *tally) add(lane outboxmessage.Lane, o outcome) {
+	var r string
+	switch o {
+	case accepted:
+		t.sent++
+		r = ResultSent
+	case rejected:
+		t.failed++
+		r = ResultFailed
+	case temporary:
+		t.retried++
+		r = ResultRetry
+	case halted:
+		return
+	default:
+		t.lost++
+		return
+	}
+	if t.byLane == nil {
+		t.byLane = map[[2]string]int{}
+	}
+	t.byLane[[2]string{string(lane), r}]++
 }
 
 // sendBatch delivers the batch over up to Concurrency goroutines, goroutine i through its
-// own senders[i], and writes each row's result as soon as the relay has answered. A send
-// that has started runs to completion even if ctx is cancelled (the relay may accept it,
-// and then it must be recorded as sent). Rows not yet started when ctx ends, or when a
-// result could not be written (the database is away: sending more would only make more
-// messages that a restart sends twice), are put back in the queue. While the batch is
-// out, its lease is renewed every Lease/3, so a long batch keeps its rows and a crashed
-// worker's rows come back one lease after the crash.
+// own senders[i], and has each row's result written as soon as the relay has answered,
+// before that goroutine takes its next row; the results of all goroutines that answered
+// meanwhile go in one transaction (a group commit, see committer). A send that has
+// started runs to completion even if ctx is cancelled (the relay may accept it, and then
+// it must be recorded as sent). Rows not yet started when ctx ends, or when a result could
+// not be written (the database is away: sending more would only make more messages that
+// a restart sends twice), are put back in the queue. A bulk row whose batch was paused or
+// cancelled in this process meanwhile is not sent but paused or cancelled. While the
+// batch is out, its lease is renewed every Lease/3, so a long batch keeps its rows and a
+// crashed worker's rows come back one lease after the crash.
 func (w *Worker) sendBatch(ctx context.Context, batch []*ent.OutboxMessage) (tally, error) {
 	next := make(chan int, len(batch))
 	for i := range batch {
@@ -362,6 +553,7 @@ func (w *Worker) sendBatch(ctx context.Context, batch []*ent.OutboxMessage) (tal
 	close(next)
 	stopRenewal := w.renewLeases(ctx, batch)
 	sendCtx := context.WithoutCancel(ctx)
+	c := w.startCommitter(ctx)
 	var (
 		mu       sync.Mutex
 		t        tally
@@ -369,6 +561,7 @@ func (w *Worker) sendBatch(ctx context.Context, batch []*ent.OutboxMessage) (tal
 		recErr   error
 		recStuck = make(chan struct{})
 		stuck    sync.Once
+		bounces  []Bounce
 	)
 	stop := func() bool {
 		select {
@@ -386,13 +579,20 @@ func (w *Worker) sendBatch(ctx context.Context, batch []*ent.OutboxMessage) (tal
 			sender, err := w.sender(ctx, g)
 			for i := range next {
 				row := batch[i]
+				bulk := row.Lane == outboxmessage.LaneBulk
 				var res result
+				if state, ok := haltedState(row.BatchKey); ok {
+					res = result{outcome: halted, state: state}
+				}
 				switch {
+				case res.outcome == halted:
 				case stop():
 					res = result{outcome: unsent}
 				case err != nil:
 					res = result{outcome: temporary, err: err}
 				case w.limiter != nil && w.limiter.Wait(ctx) != nil:
+					res = result{outcome: unsent}
+				case bulk && w.bulkLimiter != nil && w.bulkLimiter.Wait(ctx) != nil:
 					res = result{outcome: unsent}
 				default:
 					res = w.sendOne(sendCtx, sender, row)
@@ -403,26 +603,23 @@ func (w *Worker) sendBatch(ctx context.Context, batch []*ent.OutboxMessage) (tal
 					mu.Unlock()
 					continue
 				}
-				o, rerr := w.recordOne(ctx, row, res)
+				o, rerr := c.record(row, res)
 				mu.Lock()
-				switch {
-				case rerr != nil:
+				if rerr != nil {
 					recErr = errors.Join(recErr, rerr)
 					stuck.Do(func() { close(recStuck) })
-				case o == accepted:
-					t.sent++
-				case o == rejected:
-					t.failed++
-				case o == temporary:
-					t.retried++
-				default:
-					t.lost++
+				} else {
+					t.add(row.Lane, o)
+					if o == rejected && w.onBounce != nil && mail.IsHardBounce(res.err) {
+						bounces = append(bounces, bounceOf(row, res.err))
+					}
 				}
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
+	c.stop()
 	stopRenewal()
 	if len(leftover) > 0 {
 		if err := w.requeue(ctx, leftover); err != nil {
@@ -433,6 +630,12 @@ func (w *Worker) sendBatch(ctx context.Context, batch []*ent.OutboxMessage) (tal
 		w.log.Warn("outbox rows were taken over by another worker before their results were recorded", "op", "outbox.record", "owner", w.owner, "rows", t.lost)
 	}
 	w.metrics.count(t.sent, t.failed, t.retried)
+	for k, n := range t.byLane {
+		w.metrics.countLane(k[0], k[1], n)
+	}
+	for _, b := range bounces {
+		w.onBounce(viewer.NewSystemContext(context.WithoutCancel(ctx)), b)
+	}
 	if recErr != nil {
 		return t, fmt.Errorf("record outbox results: %w", recErr)
 	}
@@ -499,6 +702,13 @@ func (w *Worker) sendOne(ctx context.Context, s mail.Sender, row *ent.OutboxMess
 		Attachments: row.Attachments,
 		Date:        w.clock(),
 	}
+	if row.BodyID != nil {
+		body := w.body(*row.BodyID)
+		if body == nil {
+			return result{outcome: temporary, err: fmt.Errorf("mail body %s of message %s is not loaded", *row.BodyID, row.ID)}
+		}
+		personalise(msg, body, row.Personal)
+	}
 	// Wall-clock time for the latency metric only; no decision depends on it.
 	start := time.Now()
 	err := s.Send(ctx, msg)
@@ -563,49 +773,168 @@ func (w *Worker) ours(upd *ent.OutboxMessageUpdate, attempts int, ids ...pulid.I
 	).ClearLeaseUntil().ClearLeaseOwner()
 }
 
-// recordOne writes one row's result (retrying while the database is away, for up to
-// recordTimeout) and returns the outcome written, or unsent when the row was no longer
-// ours (taken over).
-func (w *Worker) recordOne(ctx context.Context, row *ent.OutboxMessage, res result) (outcome, error) {
+// Bounce is a message the relay refused permanently at RCPT or DATA (a hard bounce),
+// given to WorkerConfig.OnHardBounce.
+type Bounce struct {
+	MessageID string
+	Lane      string
+	// BatchKey is the bulk send of the message, "" for transactional mail.
+	BatchKey  string
+	Recipient string
+	// Code is the SMTP reply code (5xx); Err the whole failure.
+	Code int
+	Err  error
+}
+
+func bounceOf(row *ent.OutboxMessage, err error) Bounce {
+	b := Bounce{MessageID: row.ID.String(), Lane: string(row.Lane), Recipient: row.Recipient, Err: err}
+	if row.BatchKey != nil {
+		b.BatchKey = *row.BatchKey
+	}
+	var se *mail.SendError
+	if errors.As(err, &se) {
+		b.Code = se.Code
+	}
+	return b
+}
+
+// recording is one row's result waiting for the committer.
+type recording struct {
+	row  *ent.OutboxMessage
+	res  result
+	done chan recorded
+}
+
+type recorded struct {
+	o   outcome
+	err error
+}
+
+// committer writes the results of a batch's sending goroutines: each goroutine hands it
+// its result and waits until it is committed, and the committer writes every result that
+// is waiting in one transaction. So a crash still repeats at most the messages in flight
+// (one per goroutine), while the database sees one commit for several messages.
+type committer struct {
+	w     *Worker
+	ctx   context.Context
+	queue chan recording
+	done  chan struct{}
+}
+
+func (w *Worker) startCommitter(ctx context.Context) *committer {
+	c := &committer{w: w, ctx: ctx, queue: make(chan recording, w.concurrency), done: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+// record hands row's result to the committer and returns the outcome written, or unsent
+// when the row was no longer ours (taken over).
+func (c *committer) record(row *ent.OutboxMessage, res result) (outcome, error) {
+	done := make(chan recorded, 1)
+	c.queue <- recording{row: row, res: res, done: done}
+	r := <-done
+	return r.o, r.err
+}
+
+// stop ends the committer once every result handed to it is written.
+func (c *committer) stop() {
+	close(c.queue)
+	<-c.done
+}
+
+func (c *committer) run() {
+	defer close(c.done)
+	group := make([]recording, 0, c.w.concurrency)
+	for first := range c.queue {
+		group = append(group[:0], first)
+	more:
+		for len(group) < cap(group) {
+			select {
+			case r, ok := <-c.queue:
+				if !ok {
+					break more
+				}
+				group = append(group, r)
+			default:
+				break more
+			}
+		}
+		outcomes, err := c.w.recordGroup(c.ctx, group)
+		for i, r := range group {
+			if err != nil {
+				r.done <- recorded{o: unsent, err: err}
+				continue
+			}
+			r.done <- recorded{o: outcomes[i]}
+		}
+	}
+}
+
+// recordGroup writes the results of group in one transaction (retrying while the
+// database is away, for up to recordTimeout) and returns the outcome written for each, or
+// unsent for a row that was no longer ours.
+func (w *Worker) recordGroup(ctx context.Context, group []recording) ([]outcome, error) {
 	ctx, cancel := context.WithTimeout(viewer.NewSystemContext(context.WithoutCancel(ctx)), recordTimeout)
 	defer cancel()
 	now := w.clock()
-	o := res.outcome
-	if o == temporary && row.Attempts >= w.maxAttempts {
-		o = rejected
+	type plan struct {
+		o     outcome
+		next  time.Time
+		state outboxmessage.State
 	}
-	var next time.Time
-	if o == temporary {
-		next = now.Add(w.backoff(row.Attempts))
-	}
-	var n int
-	err := db.Retry(ctx, func() error {
-		upd := w.ours(w.client.OutboxMessage.Update(), row.Attempts, row.ID)
-		switch o {
-		case accepted:
-			upd.SetState(outboxmessage.StateSent).SetSentAt(now)
-		case rejected:
-			upd.SetState(outboxmessage.StateFailed).SetLastError(clip.String(res.err.Error(), maxErrorLen))
-		default:
-			upd.SetState(outboxmessage.StateQueued).SetNextAttemptAt(next).SetLastError(clip.String(res.err.Error(), maxErrorLen))
+	plans := make([]plan, len(group))
+	for i, r := range group {
+		p := plan{o: r.res.outcome, state: r.res.state}
+		if p.o == temporary && r.row.Attempts >= w.maxAttempts {
+			p.o = rejected
 		}
-		var err error
-		n, err = upd.Save(ctx)
-		return err
+		if p.o == temporary {
+			p.next = now.Add(w.backoff(r.row.Attempts))
+		}
+		plans[i] = p
+	}
+	outcomes := make([]outcome, len(group))
+	err := db.Retry(ctx, func() error {
+		tx, err := w.client.Tx(ctx)
+		if err != nil {
+			return err
+		}
+		for i, r := range group {
+			p := plans[i]
+			upd := w.ours(tx.OutboxMessage.Update(), r.row.Attempts, r.row.ID)
+			switch p.o {
+			case accepted:
+				upd.SetState(outboxmessage.StateSent).SetSentAt(now)
+			case rejected:
+				upd.SetState(outboxmessage.StateFailed).SetLastError(clip.String(r.res.err.Error(), maxErrorLen))
+			case halted:
+				upd.SetState(p.state).AddAttempts(-1)
+			default:
+				upd.SetState(outboxmessage.StateQueued).SetNextAttemptAt(p.next).SetLastError(clip.String(r.res.err.Error(), maxErrorLen))
+			}
+			n, err := upd.Save(ctx)
+			if err != nil {
+				return errors.Join(err, tx.Rollback())
+			}
+			outcomes[i] = p.o
+			if n == 0 {
+				outcomes[i] = unsent
+			}
+		}
+		return tx.Commit()
 	})
 	if err != nil {
-		return unsent, fmt.Errorf("message %s: %w", row.ID, err)
+		return nil, fmt.Errorf("%d messages: %w", len(group), err)
 	}
-	if n == 0 {
-		return unsent, nil
+	for i, r := range group {
+		switch outcomes[i] {
+		case rejected:
+			w.log.Error("outbox message failed", "op", "outbox.record", "id", r.row.ID, "recipient", r.row.Recipient, "attempts", r.row.Attempts, "err", r.res.err)
+		case temporary:
+			w.log.Debug("outbox message will be retried", "op", "outbox.record", "id", r.row.ID, "attempts", r.row.Attempts, "next_attempt_at", plans[i].next, "err", r.res.err)
+		}
 	}
-	switch o {
-	case rejected:
-		w.log.Error("outbox message failed", "op", "outbox.record", "id", row.ID, "recipient", row.Recipient, "attempts", row.Attempts, "err", res.err)
-	case temporary:
-		w.log.Debug("outbox message will be retried", "op", "outbox.record", "id", row.ID, "attempts", row.Attempts, "next_attempt_at", next, "err", res.err)
-	}
-	return o, nil
+	return outcomes, nil
 }
 
 // requeue puts rows that were claimed but never attempted back in the queue and gives
