@@ -54,6 +54,8 @@ type Campaign struct {
 	FrozenAt *time.Time `json:"frozen_at,omitempty"`
 	// Where writing the deliveries stopped: the source and the last address written.
 	FreezeCursor string `json:"freeze_cursor,omitempty"`
+	// The outbox body (MailBody) frozen when sending started, shared by every delivery.
+	MailBodyID *pulid.ID `json:"mail_body_id,omitempty"`
 	// Deliveries written when sending started.
 	Recipients int `json:"recipients,omitempty"`
 	// When the last delivery was settled (UTC).
@@ -72,6 +74,8 @@ type Campaign struct {
 
 // CampaignEdges holds the relations/edges for other nodes in the graph.
 type CampaignEdges struct {
+	// Mailing lists whose confirmed subscribers receive it.
+	Lists []*MailingList `json:"lists,omitempty"`
 	// Working groups whose current members receive it.
 	Groups []*WorkingGroup `json:"groups,omitempty"`
 	// Who wrote it (shown as users are: by name to signed-in people).
@@ -82,17 +86,27 @@ type CampaignEdges struct {
 	Approver *User `json:"approver,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 
+	namedLists  map[string][]*MailingList
 	namedGroups map[string][]*WorkingGroup
+}
+
+// ListsOrErr returns the Lists value or an error if the edge
+// was not loaded in eager-loading.
+func (e CampaignEdges) ListsOrErr() ([]*MailingList, error) {
+	if e.loadedTypes[0] {
+		return e.Lists, nil
+	}
+	return nil, &NotLoadedError{edge: "lists"}
 }
 
 // GroupsOrErr returns the Groups value or an error if the edge
 // was not loaded in eager-loading.
 func (e CampaignEdges) GroupsOrErr() ([]*WorkingGroup, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[1] {
 		return e.Groups, nil
 	}
 	return nil, &NotLoadedError{edge: "groups"}
@@ -103,7 +117,7 @@ func (e CampaignEdges) GroupsOrErr() ([]*WorkingGroup, error) {
 func (e CampaignEdges) AuthorOrErr() (*User, error) {
 	if e.Author != nil {
 		return e.Author, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[2] {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "author"}
@@ -114,7 +128,7 @@ func (e CampaignEdges) AuthorOrErr() (*User, error) {
 func (e CampaignEdges) EditorOrErr() (*User, error) {
 	if e.Editor != nil {
 		return e.Editor, nil
-	} else if e.loadedTypes[2] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "editor"}
@@ -125,7 +139,7 @@ func (e CampaignEdges) EditorOrErr() (*User, error) {
 func (e CampaignEdges) ApproverOrErr() (*User, error) {
 	if e.Approver != nil {
 		return e.Approver, nil
-	} else if e.loadedTypes[3] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "approver"}
@@ -136,7 +150,7 @@ func (*Campaign) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case campaign.FieldApprovedByID:
+		case campaign.FieldApprovedByID, campaign.FieldMailBodyID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case campaign.FieldID, campaign.FieldCreatedByID, campaign.FieldEditedByID:
 			values[i] = new(pulid.ID)
@@ -277,6 +291,13 @@ func (_m *Campaign) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.FreezeCursor = value.String
 			}
+		case campaign.FieldMailBodyID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field mail_body_id", values[i])
+			} else if value.Valid {
+				_m.MailBodyID = new(pulid.ID)
+				*_m.MailBodyID = *value.S.(*pulid.ID)
+			}
 		case campaign.FieldRecipients:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field recipients", values[i])
@@ -321,6 +342,11 @@ func (_m *Campaign) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Campaign) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryLists queries the "lists" edge of the Campaign entity.
+func (_m *Campaign) QueryLists() *MailingListQuery {
+	return NewCampaignClient(_m.config).QueryLists(_m)
 }
 
 // QueryGroups queries the "groups" edge of the Campaign entity.
@@ -429,6 +455,11 @@ func (_m *Campaign) String() string {
 	builder.WriteString("freeze_cursor=")
 	builder.WriteString(_m.FreezeCursor)
 	builder.WriteString(", ")
+	if v := _m.MailBodyID; v != nil {
+		builder.WriteString("mail_body_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
 	builder.WriteString("recipients=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Recipients))
 	builder.WriteString(", ")
@@ -451,6 +482,30 @@ func (_m *Campaign) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.PublicArchive))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedLists returns the Lists named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Campaign) NamedLists(name string) ([]*MailingList, error) {
+	if _m.Edges.namedLists == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedLists[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Campaign) appendNamedLists(name string, edges ...*MailingList) {
+	if _m.Edges.namedLists == nil {
+		_m.Edges.namedLists = make(map[string][]*MailingList)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedLists[name] = []*MailingList{}
+	} else {
+		_m.Edges.namedLists[name] = append(_m.Edges.namedLists[name], edges...)
+	}
 }
 
 // NamedGroups returns the Groups named value or an error if the edge was not

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/campaign"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -216,6 +217,20 @@ func (_c *CampaignCreate) SetNillableFreezeCursor(v *string) *CampaignCreate {
 	return _c
 }
 
+// SetMailBodyID sets the "mail_body_id" field.
+func (_c *CampaignCreate) SetMailBodyID(v pulid.ID) *CampaignCreate {
+	_c.mutation.SetMailBodyID(v)
+	return _c
+}
+
+// SetNillableMailBodyID sets the "mail_body_id" field if the given value is not nil.
+func (_c *CampaignCreate) SetNillableMailBodyID(v *pulid.ID) *CampaignCreate {
+	if v != nil {
+		_c.SetMailBodyID(*v)
+	}
+	return _c
+}
+
 // SetRecipients sets the "recipients" field.
 func (_c *CampaignCreate) SetRecipients(v int) *CampaignCreate {
 	_c.mutation.SetRecipients(v)
@@ -298,6 +313,21 @@ func (_c *CampaignCreate) SetNillableID(v *pulid.ID) *CampaignCreate {
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// AddListIDs adds the "lists" edge to the MailingList entity by IDs.
+func (_c *CampaignCreate) AddListIDs(ids ...pulid.ID) *CampaignCreate {
+	_c.mutation.AddListIDs(ids...)
+	return _c
+}
+
+// AddLists adds the "lists" edges to the MailingList entity.
+func (_c *CampaignCreate) AddLists(v ...*MailingList) *CampaignCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddListIDs(ids...)
 }
 
 // AddGroupIDs adds the "groups" edge to the WorkingGroup entity by IDs.
@@ -611,6 +641,10 @@ func (_c *CampaignCreate) createSpec() (*Campaign, *sqlgraph.CreateSpec) {
 		_spec.SetField(campaign.FieldFreezeCursor, field.TypeString, value)
 		_node.FreezeCursor = value
 	}
+	if value, ok := _c.mutation.MailBodyID(); ok {
+		_spec.SetField(campaign.FieldMailBodyID, field.TypeString, value)
+		_node.MailBodyID = &value
+	}
 	if value, ok := _c.mutation.Recipients(); ok {
 		_spec.SetField(campaign.FieldRecipients, field.TypeInt, value)
 		_node.Recipients = value
@@ -630,6 +664,22 @@ func (_c *CampaignCreate) createSpec() (*Campaign, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PublicArchive(); ok {
 		_spec.SetField(campaign.FieldPublicArchive, field.TypeBool, value)
 		_node.PublicArchive = value
+	}
+	if nodes := _c.mutation.ListsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   campaign.ListsTable,
+			Columns: []string{campaign.ListsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mailinglist.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.GroupsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -963,6 +1013,24 @@ func (u *CampaignUpsert) SetFreezeCursor(v string) *CampaignUpsert {
 // UpdateFreezeCursor sets the "freeze_cursor" field to the value that was provided on create.
 func (u *CampaignUpsert) UpdateFreezeCursor() *CampaignUpsert {
 	u.SetExcluded(campaign.FieldFreezeCursor)
+	return u
+}
+
+// SetMailBodyID sets the "mail_body_id" field.
+func (u *CampaignUpsert) SetMailBodyID(v pulid.ID) *CampaignUpsert {
+	u.Set(campaign.FieldMailBodyID, v)
+	return u
+}
+
+// UpdateMailBodyID sets the "mail_body_id" field to the value that was provided on create.
+func (u *CampaignUpsert) UpdateMailBodyID() *CampaignUpsert {
+	u.SetExcluded(campaign.FieldMailBodyID)
+	return u
+}
+
+// ClearMailBodyID clears the value of the "mail_body_id" field.
+func (u *CampaignUpsert) ClearMailBodyID() *CampaignUpsert {
+	u.SetNull(campaign.FieldMailBodyID)
 	return u
 }
 
@@ -1353,6 +1421,27 @@ func (u *CampaignUpsertOne) SetFreezeCursor(v string) *CampaignUpsertOne {
 func (u *CampaignUpsertOne) UpdateFreezeCursor() *CampaignUpsertOne {
 	return u.Update(func(s *CampaignUpsert) {
 		s.UpdateFreezeCursor()
+	})
+}
+
+// SetMailBodyID sets the "mail_body_id" field.
+func (u *CampaignUpsertOne) SetMailBodyID(v pulid.ID) *CampaignUpsertOne {
+	return u.Update(func(s *CampaignUpsert) {
+		s.SetMailBodyID(v)
+	})
+}
+
+// UpdateMailBodyID sets the "mail_body_id" field to the value that was provided on create.
+func (u *CampaignUpsertOne) UpdateMailBodyID() *CampaignUpsertOne {
+	return u.Update(func(s *CampaignUpsert) {
+		s.UpdateMailBodyID()
+	})
+}
+
+// ClearMailBodyID clears the value of the "mail_body_id" field.
+func (u *CampaignUpsertOne) ClearMailBodyID() *CampaignUpsertOne {
+	return u.Update(func(s *CampaignUpsert) {
+		s.ClearMailBodyID()
 	})
 }
 
@@ -1924,6 +2013,27 @@ func (u *CampaignUpsertBulk) SetFreezeCursor(v string) *CampaignUpsertBulk {
 func (u *CampaignUpsertBulk) UpdateFreezeCursor() *CampaignUpsertBulk {
 	return u.Update(func(s *CampaignUpsert) {
 		s.UpdateFreezeCursor()
+	})
+}
+
+// SetMailBodyID sets the "mail_body_id" field.
+func (u *CampaignUpsertBulk) SetMailBodyID(v pulid.ID) *CampaignUpsertBulk {
+	return u.Update(func(s *CampaignUpsert) {
+		s.SetMailBodyID(v)
+	})
+}
+
+// UpdateMailBodyID sets the "mail_body_id" field to the value that was provided on create.
+func (u *CampaignUpsertBulk) UpdateMailBodyID() *CampaignUpsertBulk {
+	return u.Update(func(s *CampaignUpsert) {
+		s.UpdateMailBodyID()
+	})
+}
+
+// ClearMailBodyID clears the value of the "mail_body_id" field.
+func (u *CampaignUpsertBulk) ClearMailBodyID() *CampaignUpsertBulk {
+	return u.Update(func(s *CampaignUpsert) {
+		s.ClearMailBodyID()
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/campaign"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -28,12 +29,14 @@ type CampaignQuery struct {
 	order           []campaign.OrderOption
 	inters          []Interceptor
 	predicates      []predicate.Campaign
+	withLists       *MailingListQuery
 	withGroups      *WorkingGroupQuery
 	withAuthor      *UserQuery
 	withEditor      *UserQuery
 	withApprover    *UserQuery
 	loadTotal       []func(context.Context, []*Campaign) error
 	modifiers       []func(*sql.Selector)
+	withNamedLists  map[string]*MailingListQuery
 	withNamedGroups map[string]*WorkingGroupQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -69,6 +72,28 @@ func (_q *CampaignQuery) Unique(unique bool) *CampaignQuery {
 func (_q *CampaignQuery) Order(o ...campaign.OrderOption) *CampaignQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryLists chains the current query on the "lists" edge.
+func (_q *CampaignQuery) QueryLists() *MailingListQuery {
+	query := (&MailingListClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, selector),
+			sqlgraph.To(mailinglist.Table, mailinglist.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, campaign.ListsTable, campaign.ListsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryGroups chains the current query on the "groups" edge.
@@ -351,6 +376,7 @@ func (_q *CampaignQuery) Clone() *CampaignQuery {
 		order:        append([]campaign.OrderOption{}, _q.order...),
 		inters:       append([]Interceptor{}, _q.inters...),
 		predicates:   append([]predicate.Campaign{}, _q.predicates...),
+		withLists:    _q.withLists.Clone(),
 		withGroups:   _q.withGroups.Clone(),
 		withAuthor:   _q.withAuthor.Clone(),
 		withEditor:   _q.withEditor.Clone(),
@@ -360,6 +386,17 @@ func (_q *CampaignQuery) Clone() *CampaignQuery {
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithLists tells the query-builder to eager-load the nodes that are connected to
+// the "lists" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CampaignQuery) WithLists(opts ...func(*MailingListQuery)) *CampaignQuery {
+	query := (&MailingListClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLists = query
+	return _q
 }
 
 // WithGroups tells the query-builder to eager-load the nodes that are connected to
@@ -490,7 +527,8 @@ func (_q *CampaignQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cam
 	var (
 		nodes       = []*Campaign{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
+			_q.withLists != nil,
 			_q.withGroups != nil,
 			_q.withAuthor != nil,
 			_q.withEditor != nil,
@@ -518,6 +556,13 @@ func (_q *CampaignQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cam
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withLists; query != nil {
+		if err := _q.loadLists(ctx, query, nodes,
+			func(n *Campaign) { n.Edges.Lists = []*MailingList{} },
+			func(n *Campaign, e *MailingList) { n.Edges.Lists = append(n.Edges.Lists, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withGroups; query != nil {
 		if err := _q.loadGroups(ctx, query, nodes,
 			func(n *Campaign) { n.Edges.Groups = []*WorkingGroup{} },
@@ -543,6 +588,13 @@ func (_q *CampaignQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cam
 			return nil, err
 		}
 	}
+	for name, query := range _q.withNamedLists {
+		if err := _q.loadLists(ctx, query, nodes,
+			func(n *Campaign) { n.appendNamedLists(name) },
+			func(n *Campaign, e *MailingList) { n.appendNamedLists(name, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedGroups {
 		if err := _q.loadGroups(ctx, query, nodes,
 			func(n *Campaign) { n.appendNamedGroups(name) },
@@ -558,6 +610,37 @@ func (_q *CampaignQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cam
 	return nodes, nil
 }
 
+func (_q *CampaignQuery) loadLists(ctx context.Context, query *MailingListQuery, nodes []*Campaign, init func(*Campaign), assign func(*Campaign, *MailingList)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Campaign)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	query.withFKs = true
+	query.Where(predicate.MailingList(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(campaign.ListsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.campaign_lists
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "campaign_lists" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "campaign_lists" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *CampaignQuery) loadGroups(ctx context.Context, query *WorkingGroupQuery, nodes []*Campaign, init func(*Campaign), assign func(*Campaign, *WorkingGroup)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[pulid.ID]*Campaign)
@@ -806,6 +889,20 @@ func (_q *CampaignQuery) ForShare(opts ...sql.LockOption) *CampaignQuery {
 func (_q *CampaignQuery) Modify(modifiers ...func(s *sql.Selector)) *CampaignSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedLists tells the query-builder to eager-load the nodes that are connected to the "lists"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CampaignQuery) WithNamedLists(name string, opts ...func(*MailingListQuery)) *CampaignQuery {
+	query := (&MailingListClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedLists == nil {
+		_q.withNamedLists = make(map[string]*MailingListQuery)
+	}
+	_q.withNamedLists[name] = query
+	return _q
 }
 
 // WithNamedGroups tells the query-builder to eager-load the nodes that are connected to the "groups"

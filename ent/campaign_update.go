@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/campaign"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -270,6 +271,26 @@ func (_u *CampaignUpdate) SetNillableFreezeCursor(v *string) *CampaignUpdate {
 	return _u
 }
 
+// SetMailBodyID sets the "mail_body_id" field.
+func (_u *CampaignUpdate) SetMailBodyID(v pulid.ID) *CampaignUpdate {
+	_u.mutation.SetMailBodyID(v)
+	return _u
+}
+
+// SetNillableMailBodyID sets the "mail_body_id" field if the given value is not nil.
+func (_u *CampaignUpdate) SetNillableMailBodyID(v *pulid.ID) *CampaignUpdate {
+	if v != nil {
+		_u.SetMailBodyID(*v)
+	}
+	return _u
+}
+
+// ClearMailBodyID clears the value of the "mail_body_id" field.
+func (_u *CampaignUpdate) ClearMailBodyID() *CampaignUpdate {
+	_u.mutation.ClearMailBodyID()
+	return _u
+}
+
 // SetRecipients sets the "recipients" field.
 func (_u *CampaignUpdate) SetRecipients(v int) *CampaignUpdate {
 	_u.mutation.ResetRecipients()
@@ -365,6 +386,21 @@ func (_u *CampaignUpdate) SetNillablePublicArchive(v *bool) *CampaignUpdate {
 	return _u
 }
 
+// AddListIDs adds the "lists" edge to the MailingList entity by IDs.
+func (_u *CampaignUpdate) AddListIDs(ids ...pulid.ID) *CampaignUpdate {
+	_u.mutation.AddListIDs(ids...)
+	return _u
+}
+
+// AddLists adds the "lists" edges to the MailingList entity.
+func (_u *CampaignUpdate) AddLists(v ...*MailingList) *CampaignUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddListIDs(ids...)
+}
+
 // AddGroupIDs adds the "groups" edge to the WorkingGroup entity by IDs.
 func (_u *CampaignUpdate) AddGroupIDs(ids ...pulid.ID) *CampaignUpdate {
 	_u.mutation.AddGroupIDs(ids...)
@@ -413,6 +449,27 @@ func (_u *CampaignUpdate) SetApprover(v *User) *CampaignUpdate {
 // Mutation returns the CampaignMutation object of the builder.
 func (_u *CampaignUpdate) Mutation() *CampaignMutation {
 	return _u.mutation
+}
+
+// ClearLists clears all "lists" edges to the MailingList entity.
+func (_u *CampaignUpdate) ClearLists() *CampaignUpdate {
+	_u.mutation.ClearLists()
+	return _u
+}
+
+// RemoveListIDs removes the "lists" edge to MailingList entities by IDs.
+func (_u *CampaignUpdate) RemoveListIDs(ids ...pulid.ID) *CampaignUpdate {
+	_u.mutation.RemoveListIDs(ids...)
+	return _u
+}
+
+// RemoveLists removes "lists" edges to MailingList entities.
+func (_u *CampaignUpdate) RemoveLists(v ...*MailingList) *CampaignUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveListIDs(ids...)
 }
 
 // ClearGroups clears all "groups" edges to the WorkingGroup entity.
@@ -608,6 +665,12 @@ func (_u *CampaignUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.FreezeCursor(); ok {
 		_spec.SetField(campaign.FieldFreezeCursor, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.MailBodyID(); ok {
+		_spec.SetField(campaign.FieldMailBodyID, field.TypeString, value)
+	}
+	if _u.mutation.MailBodyIDCleared() {
+		_spec.ClearField(campaign.FieldMailBodyID, field.TypeString)
+	}
 	if value, ok := _u.mutation.Recipients(); ok {
 		_spec.SetField(campaign.FieldRecipients, field.TypeInt, value)
 	}
@@ -634,6 +697,51 @@ func (_u *CampaignUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.PublicArchive(); ok {
 		_spec.SetField(campaign.FieldPublicArchive, field.TypeBool, value)
+	}
+	if _u.mutation.ListsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   campaign.ListsTable,
+			Columns: []string{campaign.ListsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mailinglist.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedListsIDs(); len(nodes) > 0 && !_u.mutation.ListsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   campaign.ListsTable,
+			Columns: []string{campaign.ListsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mailinglist.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ListsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   campaign.ListsTable,
+			Columns: []string{campaign.ListsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mailinglist.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.GroupsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -998,6 +1106,26 @@ func (_u *CampaignUpdateOne) SetNillableFreezeCursor(v *string) *CampaignUpdateO
 	return _u
 }
 
+// SetMailBodyID sets the "mail_body_id" field.
+func (_u *CampaignUpdateOne) SetMailBodyID(v pulid.ID) *CampaignUpdateOne {
+	_u.mutation.SetMailBodyID(v)
+	return _u
+}
+
+// SetNillableMailBodyID sets the "mail_body_id" field if the given value is not nil.
+func (_u *CampaignUpdateOne) SetNillableMailBodyID(v *pulid.ID) *CampaignUpdateOne {
+	if v != nil {
+		_u.SetMailBodyID(*v)
+	}
+	return _u
+}
+
+// ClearMailBodyID clears the value of the "mail_body_id" field.
+func (_u *CampaignUpdateOne) ClearMailBodyID() *CampaignUpdateOne {
+	_u.mutation.ClearMailBodyID()
+	return _u
+}
+
 // SetRecipients sets the "recipients" field.
 func (_u *CampaignUpdateOne) SetRecipients(v int) *CampaignUpdateOne {
 	_u.mutation.ResetRecipients()
@@ -1093,6 +1221,21 @@ func (_u *CampaignUpdateOne) SetNillablePublicArchive(v *bool) *CampaignUpdateOn
 	return _u
 }
 
+// AddListIDs adds the "lists" edge to the MailingList entity by IDs.
+func (_u *CampaignUpdateOne) AddListIDs(ids ...pulid.ID) *CampaignUpdateOne {
+	_u.mutation.AddListIDs(ids...)
+	return _u
+}
+
+// AddLists adds the "lists" edges to the MailingList entity.
+func (_u *CampaignUpdateOne) AddLists(v ...*MailingList) *CampaignUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddListIDs(ids...)
+}
+
 // AddGroupIDs adds the "groups" edge to the WorkingGroup entity by IDs.
 func (_u *CampaignUpdateOne) AddGroupIDs(ids ...pulid.ID) *CampaignUpdateOne {
 	_u.mutation.AddGroupIDs(ids...)
@@ -1141,6 +1284,27 @@ func (_u *CampaignUpdateOne) SetApprover(v *User) *CampaignUpdateOne {
 // Mutation returns the CampaignMutation object of the builder.
 func (_u *CampaignUpdateOne) Mutation() *CampaignMutation {
 	return _u.mutation
+}
+
+// ClearLists clears all "lists" edges to the MailingList entity.
+func (_u *CampaignUpdateOne) ClearLists() *CampaignUpdateOne {
+	_u.mutation.ClearLists()
+	return _u
+}
+
+// RemoveListIDs removes the "lists" edge to MailingList entities by IDs.
+func (_u *CampaignUpdateOne) RemoveListIDs(ids ...pulid.ID) *CampaignUpdateOne {
+	_u.mutation.RemoveListIDs(ids...)
+	return _u
+}
+
+// RemoveLists removes "lists" edges to MailingList entities.
+func (_u *CampaignUpdateOne) RemoveLists(v ...*MailingList) *CampaignUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveListIDs(ids...)
 }
 
 // ClearGroups clears all "groups" edges to the WorkingGroup entity.
@@ -1366,6 +1530,12 @@ func (_u *CampaignUpdateOne) sqlSave(ctx context.Context) (_node *Campaign, err 
 	if value, ok := _u.mutation.FreezeCursor(); ok {
 		_spec.SetField(campaign.FieldFreezeCursor, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.MailBodyID(); ok {
+		_spec.SetField(campaign.FieldMailBodyID, field.TypeString, value)
+	}
+	if _u.mutation.MailBodyIDCleared() {
+		_spec.ClearField(campaign.FieldMailBodyID, field.TypeString)
+	}
 	if value, ok := _u.mutation.Recipients(); ok {
 		_spec.SetField(campaign.FieldRecipients, field.TypeInt, value)
 	}
@@ -1392,6 +1562,51 @@ func (_u *CampaignUpdateOne) sqlSave(ctx context.Context) (_node *Campaign, err 
 	}
 	if value, ok := _u.mutation.PublicArchive(); ok {
 		_spec.SetField(campaign.FieldPublicArchive, field.TypeBool, value)
+	}
+	if _u.mutation.ListsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   campaign.ListsTable,
+			Columns: []string{campaign.ListsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mailinglist.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedListsIDs(); len(nodes) > 0 && !_u.mutation.ListsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   campaign.ListsTable,
+			Columns: []string{campaign.ListsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mailinglist.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ListsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   campaign.ListsTable,
+			Columns: []string{campaign.ListsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(mailinglist.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.GroupsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -22,7 +22,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -30,16 +32,20 @@ import (
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/mailbody"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 
@@ -63,8 +69,12 @@ type Client struct {
 	AuditEvent *AuditEventClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
+	// Campaign is the client for interacting with the Campaign builders.
+	Campaign *CampaignClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
+	// ConsentEvidence is the client for interacting with the ConsentEvidence builders.
+	ConsentEvidence *ConsentEvidenceClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
 	// HostCentre is the client for interacting with the HostCentre builders.
@@ -79,6 +89,8 @@ type Client struct {
 	LoginLink *LoginLinkClient
 	// MailBody is the client for interacting with the MailBody builders.
 	MailBody *MailBodyClient
+	// MailingList is the client for interacting with the MailingList builders.
+	MailingList *MailingListClient
 	// MatchOverride is the client for interacting with the MatchOverride builders.
 	MatchOverride *MatchOverrideClient
 	// MatchRun is the client for interacting with the MatchRun builders.
@@ -87,6 +99,8 @@ type Client struct {
 	Meeting *MeetingClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
+	// NewsletterSubscription is the client for interacting with the NewsletterSubscription builders.
+	NewsletterSubscription *NewsletterSubscriptionClient
 	// Organisation is the client for interacting with the Organisation builders.
 	Organisation *OrganisationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
@@ -99,6 +113,10 @@ type Client struct {
 	Review *ReviewClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// Subscriber is the client for interacting with the Subscriber builders.
+	Subscriber *SubscriberClient
+	// Suppression is the client for interacting with the Suppression builders.
+	Suppression *SuppressionClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// WorkingGroup is the client for interacting with the WorkingGroup builders.
@@ -120,7 +138,9 @@ func (c *Client) init() {
 	c.ApplicationChoice = NewApplicationChoiceClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Call = NewCallClient(c.config)
+	c.Campaign = NewCampaignClient(c.config)
 	c.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(c.config)
+	c.ConsentEvidence = NewConsentEvidenceClient(c.config)
 	c.Document = NewDocumentClient(c.config)
 	c.HostCentre = NewHostCentreClient(c.config)
 	c.HostRanking = NewHostRankingClient(c.config)
@@ -128,16 +148,20 @@ func (c *Client) init() {
 	c.Job = NewJobClient(c.config)
 	c.LoginLink = NewLoginLinkClient(c.config)
 	c.MailBody = NewMailBodyClient(c.config)
+	c.MailingList = NewMailingListClient(c.config)
 	c.MatchOverride = NewMatchOverrideClient(c.config)
 	c.MatchRun = NewMatchRunClient(c.config)
 	c.Meeting = NewMeetingClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
+	c.NewsletterSubscription = NewNewsletterSubscriptionClient(c.config)
 	c.Organisation = NewOrganisationClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.Placement = NewPlacementClient(c.config)
 	c.RefereeRequest = NewRefereeRequestClient(c.config)
 	c.Review = NewReviewClient(c.config)
 	c.Session = NewSessionClient(c.config)
+	c.Subscriber = NewSubscriberClient(c.config)
+	c.Suppression = NewSuppressionClient(c.config)
 	c.User = NewUserClient(c.config)
 	c.WorkingGroup = NewWorkingGroupClient(c.config)
 }
@@ -238,7 +262,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ApplicationChoice:             NewApplicationChoiceClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
+		Campaign:                      NewCampaignClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
+		ConsentEvidence:               NewConsentEvidenceClient(cfg),
 		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
 		HostRanking:                   NewHostRankingClient(cfg),
@@ -246,16 +272,20 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Job:                           NewJobClient(cfg),
 		LoginLink:                     NewLoginLinkClient(cfg),
 		MailBody:                      NewMailBodyClient(cfg),
+		MailingList:                   NewMailingListClient(cfg),
 		MatchOverride:                 NewMatchOverrideClient(cfg),
 		MatchRun:                      NewMatchRunClient(cfg),
 		Meeting:                       NewMeetingClient(cfg),
 		Membership:                    NewMembershipClient(cfg),
+		NewsletterSubscription:        NewNewsletterSubscriptionClient(cfg),
 		Organisation:                  NewOrganisationClient(cfg),
 		OutboxMessage:                 NewOutboxMessageClient(cfg),
 		Placement:                     NewPlacementClient(cfg),
 		RefereeRequest:                NewRefereeRequestClient(cfg),
 		Review:                        NewReviewClient(cfg),
 		Session:                       NewSessionClient(cfg),
+		Subscriber:                    NewSubscriberClient(cfg),
+		Suppression:                   NewSuppressionClient(cfg),
 		User:                          NewUserClient(cfg),
 		WorkingGroup:                  NewWorkingGroupClient(cfg),
 	}, nil
@@ -283,7 +313,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ApplicationChoice:             NewApplicationChoiceClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
+		Campaign:                      NewCampaignClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
+		ConsentEvidence:               NewConsentEvidenceClient(cfg),
 		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
 		HostRanking:                   NewHostRankingClient(cfg),
@@ -291,16 +323,20 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Job:                           NewJobClient(cfg),
 		LoginLink:                     NewLoginLinkClient(cfg),
 		MailBody:                      NewMailBodyClient(cfg),
+		MailingList:                   NewMailingListClient(cfg),
 		MatchOverride:                 NewMatchOverrideClient(cfg),
 		MatchRun:                      NewMatchRunClient(cfg),
 		Meeting:                       NewMeetingClient(cfg),
 		Membership:                    NewMembershipClient(cfg),
+		NewsletterSubscription:        NewNewsletterSubscriptionClient(cfg),
 		Organisation:                  NewOrganisationClient(cfg),
 		OutboxMessage:                 NewOutboxMessageClient(cfg),
 		Placement:                     NewPlacementClient(cfg),
 		RefereeRequest:                NewRefereeRequestClient(cfg),
 		Review:                        NewReviewClient(cfg),
 		Session:                       NewSessionClient(cfg),
+		Subscriber:                    NewSubscriberClient(cfg),
+		Suppression:                   NewSuppressionClient(cfg),
 		User:                          NewUserClient(cfg),
 		WorkingGroup:                  NewWorkingGroupClient(cfg),
 	}, nil
@@ -333,10 +369,12 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
-		c.Call, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
-		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MatchOverride,
-		c.MatchRun, c.Meeting, c.Membership, c.Organisation, c.OutboxMessage,
-		c.Placement, c.RefereeRequest, c.Review, c.Session, c.User, c.WorkingGroup,
+		c.Call, c.Campaign, c.ConflictOfInterestDeclaration, c.ConsentEvidence,
+		c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job, c.LoginLink,
+		c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
+		c.Membership, c.NewsletterSubscription, c.Organisation, c.OutboxMessage,
+		c.Placement, c.RefereeRequest, c.Review, c.Session, c.Subscriber,
+		c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -347,10 +385,12 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
-		c.Call, c.ConflictOfInterestDeclaration, c.Document, c.HostCentre,
-		c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MatchOverride,
-		c.MatchRun, c.Meeting, c.Membership, c.Organisation, c.OutboxMessage,
-		c.Placement, c.RefereeRequest, c.Review, c.Session, c.User, c.WorkingGroup,
+		c.Call, c.Campaign, c.ConflictOfInterestDeclaration, c.ConsentEvidence,
+		c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job, c.LoginLink,
+		c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
+		c.Membership, c.NewsletterSubscription, c.Organisation, c.OutboxMessage,
+		c.Placement, c.RefereeRequest, c.Review, c.Session, c.Subscriber,
+		c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -371,8 +411,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEvent.mutate(ctx, m)
 	case *CallMutation:
 		return c.Call.mutate(ctx, m)
+	case *CampaignMutation:
+		return c.Campaign.mutate(ctx, m)
 	case *ConflictOfInterestDeclarationMutation:
 		return c.ConflictOfInterestDeclaration.mutate(ctx, m)
+	case *ConsentEvidenceMutation:
+		return c.ConsentEvidence.mutate(ctx, m)
 	case *DocumentMutation:
 		return c.Document.mutate(ctx, m)
 	case *HostCentreMutation:
@@ -387,6 +431,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.LoginLink.mutate(ctx, m)
 	case *MailBodyMutation:
 		return c.MailBody.mutate(ctx, m)
+	case *MailingListMutation:
+		return c.MailingList.mutate(ctx, m)
 	case *MatchOverrideMutation:
 		return c.MatchOverride.mutate(ctx, m)
 	case *MatchRunMutation:
@@ -395,6 +441,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Meeting.mutate(ctx, m)
 	case *MembershipMutation:
 		return c.Membership.mutate(ctx, m)
+	case *NewsletterSubscriptionMutation:
+		return c.NewsletterSubscription.mutate(ctx, m)
 	case *OrganisationMutation:
 		return c.Organisation.mutate(ctx, m)
 	case *OutboxMessageMutation:
@@ -407,6 +455,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Review.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
+	case *SubscriberMutation:
+		return c.Subscriber.mutate(ctx, m)
+	case *SuppressionMutation:
+		return c.Suppression.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	case *WorkingGroupMutation:
@@ -1492,6 +1544,220 @@ func (c *CallClient) mutate(ctx context.Context, m *CallMutation) (Value, error)
 	}
 }
 
+// CampaignClient is a client for the Campaign schema.
+type CampaignClient struct {
+	config
+}
+
+// NewCampaignClient returns a client for the Campaign from the given config.
+func NewCampaignClient(c config) *CampaignClient {
+	return &CampaignClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `campaign.Hooks(f(g(h())))`.
+func (c *CampaignClient) Use(hooks ...Hook) {
+	c.hooks.Campaign = append(c.hooks.Campaign, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `campaign.Intercept(f(g(h())))`.
+func (c *CampaignClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Campaign = append(c.inters.Campaign, interceptors...)
+}
+
+// Create returns a builder for creating a Campaign entity.
+func (c *CampaignClient) Create() *CampaignCreate {
+	mutation := newCampaignMutation(c.config, OpCreate)
+	return &CampaignCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Campaign entities.
+func (c *CampaignClient) CreateBulk(builders ...*CampaignCreate) *CampaignCreateBulk {
+	return &CampaignCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CampaignClient) MapCreateBulk(slice any, setFunc func(*CampaignCreate, int)) *CampaignCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CampaignCreateBulk{err: fmt.Errorf("calling to CampaignClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CampaignCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CampaignCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Campaign.
+func (c *CampaignClient) Update() *CampaignUpdate {
+	mutation := newCampaignMutation(c.config, OpUpdate)
+	return &CampaignUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CampaignClient) UpdateOne(_m *Campaign) *CampaignUpdateOne {
+	mutation := newCampaignMutation(c.config, OpUpdateOne, withCampaign(_m))
+	return &CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CampaignClient) UpdateOneID(id pulid.ID) *CampaignUpdateOne {
+	mutation := newCampaignMutation(c.config, OpUpdateOne, withCampaignID(id))
+	return &CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Campaign.
+func (c *CampaignClient) Delete() *CampaignDelete {
+	mutation := newCampaignMutation(c.config, OpDelete)
+	return &CampaignDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CampaignClient) DeleteOne(_m *Campaign) *CampaignDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CampaignClient) DeleteOneID(id pulid.ID) *CampaignDeleteOne {
+	builder := c.Delete().Where(campaign.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CampaignDeleteOne{builder}
+}
+
+// Query returns a query builder for Campaign.
+func (c *CampaignClient) Query() *CampaignQuery {
+	return &CampaignQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCampaign},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Campaign entity by its id.
+func (c *CampaignClient) Get(ctx context.Context, id pulid.ID) (*Campaign, error) {
+	return c.Query().Where(campaign.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CampaignClient) GetX(ctx context.Context, id pulid.ID) *Campaign {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryLists queries the lists edge of a Campaign.
+func (c *CampaignClient) QueryLists(_m *Campaign) *MailingListQuery {
+	query := (&MailingListClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, id),
+			sqlgraph.To(mailinglist.Table, mailinglist.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, campaign.ListsTable, campaign.ListsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryGroups queries the groups edge of a Campaign.
+func (c *CampaignClient) QueryGroups(_m *Campaign) *WorkingGroupQuery {
+	query := (&WorkingGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, id),
+			sqlgraph.To(workinggroup.Table, workinggroup.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, campaign.GroupsTable, campaign.GroupsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a Campaign.
+func (c *CampaignClient) QueryAuthor(_m *Campaign) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, campaign.AuthorTable, campaign.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEditor queries the editor edge of a Campaign.
+func (c *CampaignClient) QueryEditor(_m *Campaign) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, campaign.EditorTable, campaign.EditorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApprover queries the approver edge of a Campaign.
+func (c *CampaignClient) QueryApprover(_m *Campaign) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, campaign.ApproverTable, campaign.ApproverColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CampaignClient) Hooks() []Hook {
+	hooks := c.hooks.Campaign
+	return append(hooks[:len(hooks):len(hooks)], campaign.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CampaignClient) Interceptors() []Interceptor {
+	return c.inters.Campaign
+}
+
+func (c *CampaignClient) mutate(ctx context.Context, m *CampaignMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CampaignCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CampaignUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CampaignDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Campaign mutation op: %q", m.Op())
+	}
+}
+
 // ConflictOfInterestDeclarationClient is a client for the ConflictOfInterestDeclaration schema.
 type ConflictOfInterestDeclarationClient struct {
 	config
@@ -1639,6 +1905,156 @@ func (c *ConflictOfInterestDeclarationClient) mutate(ctx context.Context, m *Con
 		return (&ConflictOfInterestDeclarationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ConflictOfInterestDeclaration mutation op: %q", m.Op())
+	}
+}
+
+// ConsentEvidenceClient is a client for the ConsentEvidence schema.
+type ConsentEvidenceClient struct {
+	config
+}
+
+// NewConsentEvidenceClient returns a client for the ConsentEvidence from the given config.
+func NewConsentEvidenceClient(c config) *ConsentEvidenceClient {
+	return &ConsentEvidenceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `consentevidence.Hooks(f(g(h())))`.
+func (c *ConsentEvidenceClient) Use(hooks ...Hook) {
+	c.hooks.ConsentEvidence = append(c.hooks.ConsentEvidence, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `consentevidence.Intercept(f(g(h())))`.
+func (c *ConsentEvidenceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ConsentEvidence = append(c.inters.ConsentEvidence, interceptors...)
+}
+
+// Create returns a builder for creating a ConsentEvidence entity.
+func (c *ConsentEvidenceClient) Create() *ConsentEvidenceCreate {
+	mutation := newConsentEvidenceMutation(c.config, OpCreate)
+	return &ConsentEvidenceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ConsentEvidence entities.
+func (c *ConsentEvidenceClient) CreateBulk(builders ...*ConsentEvidenceCreate) *ConsentEvidenceCreateBulk {
+	return &ConsentEvidenceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConsentEvidenceClient) MapCreateBulk(slice any, setFunc func(*ConsentEvidenceCreate, int)) *ConsentEvidenceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConsentEvidenceCreateBulk{err: fmt.Errorf("calling to ConsentEvidenceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConsentEvidenceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConsentEvidenceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ConsentEvidence.
+func (c *ConsentEvidenceClient) Update() *ConsentEvidenceUpdate {
+	mutation := newConsentEvidenceMutation(c.config, OpUpdate)
+	return &ConsentEvidenceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConsentEvidenceClient) UpdateOne(_m *ConsentEvidence) *ConsentEvidenceUpdateOne {
+	mutation := newConsentEvidenceMutation(c.config, OpUpdateOne, withConsentEvidence(_m))
+	return &ConsentEvidenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConsentEvidenceClient) UpdateOneID(id pulid.ID) *ConsentEvidenceUpdateOne {
+	mutation := newConsentEvidenceMutation(c.config, OpUpdateOne, withConsentEvidenceID(id))
+	return &ConsentEvidenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ConsentEvidence.
+func (c *ConsentEvidenceClient) Delete() *ConsentEvidenceDelete {
+	mutation := newConsentEvidenceMutation(c.config, OpDelete)
+	return &ConsentEvidenceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConsentEvidenceClient) DeleteOne(_m *ConsentEvidence) *ConsentEvidenceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConsentEvidenceClient) DeleteOneID(id pulid.ID) *ConsentEvidenceDeleteOne {
+	builder := c.Delete().Where(consentevidence.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConsentEvidenceDeleteOne{builder}
+}
+
+// Query returns a query builder for ConsentEvidence.
+func (c *ConsentEvidenceClient) Query() *ConsentEvidenceQuery {
+	return &ConsentEvidenceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConsentEvidence},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ConsentEvidence entity by its id.
+func (c *ConsentEvidenceClient) Get(ctx context.Context, id pulid.ID) (*ConsentEvidence, error) {
+	return c.Query().Where(consentevidence.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConsentEvidenceClient) GetX(ctx context.Context, id pulid.ID) *ConsentEvidence {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySubscription queries the subscription edge of a ConsentEvidence.
+func (c *ConsentEvidenceClient) QuerySubscription(_m *ConsentEvidence) *NewsletterSubscriptionQuery {
+	query := (&NewsletterSubscriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(consentevidence.Table, consentevidence.FieldID, id),
+			sqlgraph.To(newslettersubscription.Table, newslettersubscription.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, consentevidence.SubscriptionTable, consentevidence.SubscriptionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ConsentEvidenceClient) Hooks() []Hook {
+	hooks := c.hooks.ConsentEvidence
+	return append(hooks[:len(hooks):len(hooks)], consentevidence.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConsentEvidenceClient) Interceptors() []Interceptor {
+	return c.inters.ConsentEvidence
+}
+
+func (c *ConsentEvidenceClient) mutate(ctx context.Context, m *ConsentEvidenceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConsentEvidenceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConsentEvidenceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConsentEvidenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConsentEvidenceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ConsentEvidence mutation op: %q", m.Op())
 	}
 }
 
@@ -2756,6 +3172,156 @@ func (c *MailBodyClient) mutate(ctx context.Context, m *MailBodyMutation) (Value
 	}
 }
 
+// MailingListClient is a client for the MailingList schema.
+type MailingListClient struct {
+	config
+}
+
+// NewMailingListClient returns a client for the MailingList from the given config.
+func NewMailingListClient(c config) *MailingListClient {
+	return &MailingListClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `mailinglist.Hooks(f(g(h())))`.
+func (c *MailingListClient) Use(hooks ...Hook) {
+	c.hooks.MailingList = append(c.hooks.MailingList, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `mailinglist.Intercept(f(g(h())))`.
+func (c *MailingListClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MailingList = append(c.inters.MailingList, interceptors...)
+}
+
+// Create returns a builder for creating a MailingList entity.
+func (c *MailingListClient) Create() *MailingListCreate {
+	mutation := newMailingListMutation(c.config, OpCreate)
+	return &MailingListCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MailingList entities.
+func (c *MailingListClient) CreateBulk(builders ...*MailingListCreate) *MailingListCreateBulk {
+	return &MailingListCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MailingListClient) MapCreateBulk(slice any, setFunc func(*MailingListCreate, int)) *MailingListCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MailingListCreateBulk{err: fmt.Errorf("calling to MailingListClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MailingListCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MailingListCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MailingList.
+func (c *MailingListClient) Update() *MailingListUpdate {
+	mutation := newMailingListMutation(c.config, OpUpdate)
+	return &MailingListUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MailingListClient) UpdateOne(_m *MailingList) *MailingListUpdateOne {
+	mutation := newMailingListMutation(c.config, OpUpdateOne, withMailingList(_m))
+	return &MailingListUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MailingListClient) UpdateOneID(id pulid.ID) *MailingListUpdateOne {
+	mutation := newMailingListMutation(c.config, OpUpdateOne, withMailingListID(id))
+	return &MailingListUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MailingList.
+func (c *MailingListClient) Delete() *MailingListDelete {
+	mutation := newMailingListMutation(c.config, OpDelete)
+	return &MailingListDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MailingListClient) DeleteOne(_m *MailingList) *MailingListDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MailingListClient) DeleteOneID(id pulid.ID) *MailingListDeleteOne {
+	builder := c.Delete().Where(mailinglist.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MailingListDeleteOne{builder}
+}
+
+// Query returns a query builder for MailingList.
+func (c *MailingListClient) Query() *MailingListQuery {
+	return &MailingListQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMailingList},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MailingList entity by its id.
+func (c *MailingListClient) Get(ctx context.Context, id pulid.ID) (*MailingList, error) {
+	return c.Query().Where(mailinglist.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MailingListClient) GetX(ctx context.Context, id pulid.ID) *MailingList {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySubscriptions queries the subscriptions edge of a MailingList.
+func (c *MailingListClient) QuerySubscriptions(_m *MailingList) *NewsletterSubscriptionQuery {
+	query := (&NewsletterSubscriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mailinglist.Table, mailinglist.FieldID, id),
+			sqlgraph.To(newslettersubscription.Table, newslettersubscription.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, mailinglist.SubscriptionsTable, mailinglist.SubscriptionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MailingListClient) Hooks() []Hook {
+	hooks := c.hooks.MailingList
+	return append(hooks[:len(hooks):len(hooks)], mailinglist.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MailingListClient) Interceptors() []Interceptor {
+	return c.inters.MailingList
+}
+
+func (c *MailingListClient) mutate(ctx context.Context, m *MailingListMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MailingListCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MailingListUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MailingListUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MailingListDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MailingList mutation op: %q", m.Op())
+	}
+}
+
 // MatchOverrideClient is a client for the MatchOverride schema.
 type MatchOverrideClient struct {
 	config
@@ -3449,6 +4015,188 @@ func (c *MembershipClient) mutate(ctx context.Context, m *MembershipMutation) (V
 		return (&MembershipDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Membership mutation op: %q", m.Op())
+	}
+}
+
+// NewsletterSubscriptionClient is a client for the NewsletterSubscription schema.
+type NewsletterSubscriptionClient struct {
+	config
+}
+
+// NewNewsletterSubscriptionClient returns a client for the NewsletterSubscription from the given config.
+func NewNewsletterSubscriptionClient(c config) *NewsletterSubscriptionClient {
+	return &NewsletterSubscriptionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `newslettersubscription.Hooks(f(g(h())))`.
+func (c *NewsletterSubscriptionClient) Use(hooks ...Hook) {
+	c.hooks.NewsletterSubscription = append(c.hooks.NewsletterSubscription, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `newslettersubscription.Intercept(f(g(h())))`.
+func (c *NewsletterSubscriptionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.NewsletterSubscription = append(c.inters.NewsletterSubscription, interceptors...)
+}
+
+// Create returns a builder for creating a NewsletterSubscription entity.
+func (c *NewsletterSubscriptionClient) Create() *NewsletterSubscriptionCreate {
+	mutation := newNewsletterSubscriptionMutation(c.config, OpCreate)
+	return &NewsletterSubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of NewsletterSubscription entities.
+func (c *NewsletterSubscriptionClient) CreateBulk(builders ...*NewsletterSubscriptionCreate) *NewsletterSubscriptionCreateBulk {
+	return &NewsletterSubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NewsletterSubscriptionClient) MapCreateBulk(slice any, setFunc func(*NewsletterSubscriptionCreate, int)) *NewsletterSubscriptionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NewsletterSubscriptionCreateBulk{err: fmt.Errorf("calling to NewsletterSubscriptionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NewsletterSubscriptionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NewsletterSubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for NewsletterSubscription.
+func (c *NewsletterSubscriptionClient) Update() *NewsletterSubscriptionUpdate {
+	mutation := newNewsletterSubscriptionMutation(c.config, OpUpdate)
+	return &NewsletterSubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NewsletterSubscriptionClient) UpdateOne(_m *NewsletterSubscription) *NewsletterSubscriptionUpdateOne {
+	mutation := newNewsletterSubscriptionMutation(c.config, OpUpdateOne, withNewsletterSubscription(_m))
+	return &NewsletterSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NewsletterSubscriptionClient) UpdateOneID(id pulid.ID) *NewsletterSubscriptionUpdateOne {
+	mutation := newNewsletterSubscriptionMutation(c.config, OpUpdateOne, withNewsletterSubscriptionID(id))
+	return &NewsletterSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for NewsletterSubscription.
+func (c *NewsletterSubscriptionClient) Delete() *NewsletterSubscriptionDelete {
+	mutation := newNewsletterSubscriptionMutation(c.config, OpDelete)
+	return &NewsletterSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NewsletterSubscriptionClient) DeleteOne(_m *NewsletterSubscription) *NewsletterSubscriptionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NewsletterSubscriptionClient) DeleteOneID(id pulid.ID) *NewsletterSubscriptionDeleteOne {
+	builder := c.Delete().Where(newslettersubscription.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NewsletterSubscriptionDeleteOne{builder}
+}
+
+// Query returns a query builder for NewsletterSubscription.
+func (c *NewsletterSubscriptionClient) Query() *NewsletterSubscriptionQuery {
+	return &NewsletterSubscriptionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNewsletterSubscription},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a NewsletterSubscription entity by its id.
+func (c *NewsletterSubscriptionClient) Get(ctx context.Context, id pulid.ID) (*NewsletterSubscription, error) {
+	return c.Query().Where(newslettersubscription.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NewsletterSubscriptionClient) GetX(ctx context.Context, id pulid.ID) *NewsletterSubscription {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySubscriber queries the subscriber edge of a NewsletterSubscription.
+func (c *NewsletterSubscriptionClient) QuerySubscriber(_m *NewsletterSubscription) *SubscriberQuery {
+	query := (&SubscriberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(newslettersubscription.Table, newslettersubscription.FieldID, id),
+			sqlgraph.To(subscriber.Table, subscriber.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, newslettersubscription.SubscriberTable, newslettersubscription.SubscriberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryList queries the list edge of a NewsletterSubscription.
+func (c *NewsletterSubscriptionClient) QueryList(_m *NewsletterSubscription) *MailingListQuery {
+	query := (&MailingListClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(newslettersubscription.Table, newslettersubscription.FieldID, id),
+			sqlgraph.To(mailinglist.Table, mailinglist.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, newslettersubscription.ListTable, newslettersubscription.ListColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConsent queries the consent edge of a NewsletterSubscription.
+func (c *NewsletterSubscriptionClient) QueryConsent(_m *NewsletterSubscription) *ConsentEvidenceQuery {
+	query := (&ConsentEvidenceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(newslettersubscription.Table, newslettersubscription.FieldID, id),
+			sqlgraph.To(consentevidence.Table, consentevidence.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, newslettersubscription.ConsentTable, newslettersubscription.ConsentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *NewsletterSubscriptionClient) Hooks() []Hook {
+	hooks := c.hooks.NewsletterSubscription
+	return append(hooks[:len(hooks):len(hooks)], newslettersubscription.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NewsletterSubscriptionClient) Interceptors() []Interceptor {
+	return c.inters.NewsletterSubscription
+}
+
+func (c *NewsletterSubscriptionClient) mutate(ctx context.Context, m *NewsletterSubscriptionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NewsletterSubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NewsletterSubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NewsletterSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NewsletterSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown NewsletterSubscription mutation op: %q", m.Op())
 	}
 }
 
@@ -4464,6 +5212,306 @@ func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, 
 	}
 }
 
+// SubscriberClient is a client for the Subscriber schema.
+type SubscriberClient struct {
+	config
+}
+
+// NewSubscriberClient returns a client for the Subscriber from the given config.
+func NewSubscriberClient(c config) *SubscriberClient {
+	return &SubscriberClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `subscriber.Hooks(f(g(h())))`.
+func (c *SubscriberClient) Use(hooks ...Hook) {
+	c.hooks.Subscriber = append(c.hooks.Subscriber, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `subscriber.Intercept(f(g(h())))`.
+func (c *SubscriberClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Subscriber = append(c.inters.Subscriber, interceptors...)
+}
+
+// Create returns a builder for creating a Subscriber entity.
+func (c *SubscriberClient) Create() *SubscriberCreate {
+	mutation := newSubscriberMutation(c.config, OpCreate)
+	return &SubscriberCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Subscriber entities.
+func (c *SubscriberClient) CreateBulk(builders ...*SubscriberCreate) *SubscriberCreateBulk {
+	return &SubscriberCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SubscriberClient) MapCreateBulk(slice any, setFunc func(*SubscriberCreate, int)) *SubscriberCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SubscriberCreateBulk{err: fmt.Errorf("calling to SubscriberClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SubscriberCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SubscriberCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Subscriber.
+func (c *SubscriberClient) Update() *SubscriberUpdate {
+	mutation := newSubscriberMutation(c.config, OpUpdate)
+	return &SubscriberUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SubscriberClient) UpdateOne(_m *Subscriber) *SubscriberUpdateOne {
+	mutation := newSubscriberMutation(c.config, OpUpdateOne, withSubscriber(_m))
+	return &SubscriberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SubscriberClient) UpdateOneID(id pulid.ID) *SubscriberUpdateOne {
+	mutation := newSubscriberMutation(c.config, OpUpdateOne, withSubscriberID(id))
+	return &SubscriberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Subscriber.
+func (c *SubscriberClient) Delete() *SubscriberDelete {
+	mutation := newSubscriberMutation(c.config, OpDelete)
+	return &SubscriberDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SubscriberClient) DeleteOne(_m *Subscriber) *SubscriberDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SubscriberClient) DeleteOneID(id pulid.ID) *SubscriberDeleteOne {
+	builder := c.Delete().Where(subscriber.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SubscriberDeleteOne{builder}
+}
+
+// Query returns a query builder for Subscriber.
+func (c *SubscriberClient) Query() *SubscriberQuery {
+	return &SubscriberQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSubscriber},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Subscriber entity by its id.
+func (c *SubscriberClient) Get(ctx context.Context, id pulid.ID) (*Subscriber, error) {
+	return c.Query().Where(subscriber.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SubscriberClient) GetX(ctx context.Context, id pulid.ID) *Subscriber {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a Subscriber.
+func (c *SubscriberClient) QueryUser(_m *Subscriber) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscriber.Table, subscriber.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, subscriber.UserTable, subscriber.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySubscriptions queries the subscriptions edge of a Subscriber.
+func (c *SubscriberClient) QuerySubscriptions(_m *Subscriber) *NewsletterSubscriptionQuery {
+	query := (&NewsletterSubscriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscriber.Table, subscriber.FieldID, id),
+			sqlgraph.To(newslettersubscription.Table, newslettersubscription.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, subscriber.SubscriptionsTable, subscriber.SubscriptionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SubscriberClient) Hooks() []Hook {
+	hooks := c.hooks.Subscriber
+	return append(hooks[:len(hooks):len(hooks)], subscriber.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SubscriberClient) Interceptors() []Interceptor {
+	return c.inters.Subscriber
+}
+
+func (c *SubscriberClient) mutate(ctx context.Context, m *SubscriberMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SubscriberCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SubscriberUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SubscriberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SubscriberDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Subscriber mutation op: %q", m.Op())
+	}
+}
+
+// SuppressionClient is a client for the Suppression schema.
+type SuppressionClient struct {
+	config
+}
+
+// NewSuppressionClient returns a client for the Suppression from the given config.
+func NewSuppressionClient(c config) *SuppressionClient {
+	return &SuppressionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `suppression.Hooks(f(g(h())))`.
+func (c *SuppressionClient) Use(hooks ...Hook) {
+	c.hooks.Suppression = append(c.hooks.Suppression, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `suppression.Intercept(f(g(h())))`.
+func (c *SuppressionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Suppression = append(c.inters.Suppression, interceptors...)
+}
+
+// Create returns a builder for creating a Suppression entity.
+func (c *SuppressionClient) Create() *SuppressionCreate {
+	mutation := newSuppressionMutation(c.config, OpCreate)
+	return &SuppressionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Suppression entities.
+func (c *SuppressionClient) CreateBulk(builders ...*SuppressionCreate) *SuppressionCreateBulk {
+	return &SuppressionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SuppressionClient) MapCreateBulk(slice any, setFunc func(*SuppressionCreate, int)) *SuppressionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SuppressionCreateBulk{err: fmt.Errorf("calling to SuppressionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SuppressionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SuppressionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Suppression.
+func (c *SuppressionClient) Update() *SuppressionUpdate {
+	mutation := newSuppressionMutation(c.config, OpUpdate)
+	return &SuppressionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SuppressionClient) UpdateOne(_m *Suppression) *SuppressionUpdateOne {
+	mutation := newSuppressionMutation(c.config, OpUpdateOne, withSuppression(_m))
+	return &SuppressionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SuppressionClient) UpdateOneID(id pulid.ID) *SuppressionUpdateOne {
+	mutation := newSuppressionMutation(c.config, OpUpdateOne, withSuppressionID(id))
+	return &SuppressionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Suppression.
+func (c *SuppressionClient) Delete() *SuppressionDelete {
+	mutation := newSuppressionMutation(c.config, OpDelete)
+	return &SuppressionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SuppressionClient) DeleteOne(_m *Suppression) *SuppressionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SuppressionClient) DeleteOneID(id pulid.ID) *SuppressionDeleteOne {
+	builder := c.Delete().Where(suppression.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SuppressionDeleteOne{builder}
+}
+
+// Query returns a query builder for Suppression.
+func (c *SuppressionClient) Query() *SuppressionQuery {
+	return &SuppressionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSuppression},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Suppression entity by its id.
+func (c *SuppressionClient) Get(ctx context.Context, id pulid.ID) (*Suppression, error) {
+	return c.Query().Where(suppression.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SuppressionClient) GetX(ctx context.Context, id pulid.ID) *Suppression {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SuppressionClient) Hooks() []Hook {
+	hooks := c.hooks.Suppression
+	return append(hooks[:len(hooks):len(hooks)], suppression.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SuppressionClient) Interceptors() []Interceptor {
+	return c.inters.Suppression
+}
+
+func (c *SuppressionClient) mutate(ctx context.Context, m *SuppressionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SuppressionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SuppressionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SuppressionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SuppressionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Suppression mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -4912,17 +5960,19 @@ func (c *WorkingGroupClient) mutate(ctx context.Context, m *WorkingGroupMutation
 type (
 	hooks struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
-		ConflictOfInterestDeclaration, Document, HostCentre, HostRanking, HostSlot,
-		Job, LoginLink, MailBody, MatchOverride, MatchRun, Meeting, Membership,
-		Organisation, OutboxMessage, Placement, RefereeRequest, Review, Session, User,
-		WorkingGroup []ent.Hook
+		Campaign, ConflictOfInterestDeclaration, ConsentEvidence, Document, HostCentre,
+		HostRanking, HostSlot, Job, LoginLink, MailBody, MailingList, MatchOverride,
+		MatchRun, Meeting, Membership, NewsletterSubscription, Organisation,
+		OutboxMessage, Placement, RefereeRequest, Review, Session, Subscriber,
+		Suppression, User, WorkingGroup []ent.Hook
 	}
 	inters struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
-		ConflictOfInterestDeclaration, Document, HostCentre, HostRanking, HostSlot,
-		Job, LoginLink, MailBody, MatchOverride, MatchRun, Meeting, Membership,
-		Organisation, OutboxMessage, Placement, RefereeRequest, Review, Session, User,
-		WorkingGroup []ent.Interceptor
+		Campaign, ConflictOfInterestDeclaration, ConsentEvidence, Document, HostCentre,
+		HostRanking, HostSlot, Job, LoginLink, MailBody, MailingList, MatchOverride,
+		MatchRun, Meeting, Membership, NewsletterSubscription, Organisation,
+		OutboxMessage, Placement, RefereeRequest, Review, Session, Subscriber,
+		Suppression, User, WorkingGroup []ent.Interceptor
 	}
 )
 

@@ -20,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -27,16 +28,20 @@ import (
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/mailbody"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 )
@@ -107,6 +112,7 @@ func checkColumn(t, c string) error {
 			call.Table:                          call.ValidColumn,
 			campaign.Table:                      campaign.ValidColumn,
 			conflictofinterestdeclaration.Table: conflictofinterestdeclaration.ValidColumn,
+			consentevidence.Table:               consentevidence.ValidColumn,
 			document.Table:                      document.ValidColumn,
 			hostcentre.Table:                    hostcentre.ValidColumn,
 			hostranking.Table:                   hostranking.ValidColumn,
@@ -114,16 +120,20 @@ func checkColumn(t, c string) error {
 			job.Table:                           job.ValidColumn,
 			loginlink.Table:                     loginlink.ValidColumn,
 			mailbody.Table:                      mailbody.ValidColumn,
+			mailinglist.Table:                   mailinglist.ValidColumn,
 			matchoverride.Table:                 matchoverride.ValidColumn,
 			matchrun.Table:                      matchrun.ValidColumn,
 			meeting.Table:                       meeting.ValidColumn,
 			membership.Table:                    membership.ValidColumn,
+			newslettersubscription.Table:        newslettersubscription.ValidColumn,
 			organisation.Table:                  organisation.ValidColumn,
 			outboxmessage.Table:                 outboxmessage.ValidColumn,
 			placement.Table:                     placement.ValidColumn,
 			refereerequest.Table:                refereerequest.ValidColumn,
 			review.Table:                        review.ValidColumn,
 			session.Table:                       session.ValidColumn,
+			subscriber.Table:                    subscriber.ValidColumn,
+			suppression.Table:                   suppression.ValidColumn,
 			user.Table:                          user.ValidColumn,
 			workinggroup.Table:                  workinggroup.ValidColumn,
 		})

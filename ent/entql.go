@@ -11,6 +11,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -18,10 +19,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/mailbody"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
@@ -29,6 +32,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 
@@ -40,7 +45,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 32)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -216,6 +221,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			campaign.FieldStartedAt:     {Type: field.TypeTime, Column: campaign.FieldStartedAt},
 			campaign.FieldFrozenAt:      {Type: field.TypeTime, Column: campaign.FieldFrozenAt},
 			campaign.FieldFreezeCursor:  {Type: field.TypeString, Column: campaign.FieldFreezeCursor},
+			campaign.FieldMailBodyID:    {Type: field.TypeString, Column: campaign.FieldMailBodyID},
 			campaign.FieldRecipients:    {Type: field.TypeInt, Column: campaign.FieldRecipients},
 			campaign.FieldSentAt:        {Type: field.TypeTime, Column: campaign.FieldSentAt},
 			campaign.FieldCancelledAt:   {Type: field.TypeTime, Column: campaign.FieldCancelledAt},
@@ -244,6 +250,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   consentevidence.Table,
+			Columns: consentevidence.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: consentevidence.FieldID,
+			},
+		},
+		Type: "ConsentEvidence",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			consentevidence.FieldSubscriptionID: {Type: field.TypeString, Column: consentevidence.FieldSubscriptionID},
+			consentevidence.FieldEvent:          {Type: field.TypeEnum, Column: consentevidence.FieldEvent},
+			consentevidence.FieldSource:         {Type: field.TypeEnum, Column: consentevidence.FieldSource},
+			consentevidence.FieldConsentText:    {Type: field.TypeString, Column: consentevidence.FieldConsentText},
+			consentevidence.FieldConsentVersion: {Type: field.TypeString, Column: consentevidence.FieldConsentVersion},
+			consentevidence.FieldAt:             {Type: field.TypeTime, Column: consentevidence.FieldAt},
+			consentevidence.FieldIP:             {Type: field.TypeString, Column: consentevidence.FieldIP},
+			consentevidence.FieldActorID:        {Type: field.TypeString, Column: consentevidence.FieldActorID},
+			consentevidence.FieldNote:           {Type: field.TypeString, Column: consentevidence.FieldNote},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   document.Table,
 			Columns: document.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -263,7 +291,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			document.FieldRefereeRequestID: {Type: field.TypeString, Column: document.FieldRefereeRequestID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostcentre.Table,
 			Columns: hostcentre.Columns,
@@ -292,7 +320,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostcentre.FieldAcceptingObservers:     {Type: field.TypeBool, Column: hostcentre.FieldAcceptingObservers},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostranking.Table,
 			Columns: hostranking.Columns,
@@ -311,7 +339,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostranking.FieldRank:          {Type: field.TypeInt, Column: hostranking.FieldRank},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostslot.Table,
 			Columns: hostslot.Columns,
@@ -337,7 +365,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostslot.FieldStatusReason: {Type: field.TypeString, Column: hostslot.FieldStatusReason},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -362,7 +390,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFailures:       {Type: field.TypeInt64, Column: job.FieldFailures},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlink.Table,
 			Columns: loginlink.Columns,
@@ -385,7 +413,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mailbody.Table,
 			Columns: mailbody.Columns,
@@ -406,7 +434,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mailbody.FieldHeaders:   {Type: field.TypeJSON, Column: mailbody.FieldHeaders},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   mailinglist.Table,
+			Columns: mailinglist.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: mailinglist.FieldID,
+			},
+		},
+		Type: "MailingList",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			mailinglist.FieldCreatedAt:   {Type: field.TypeTime, Column: mailinglist.FieldCreatedAt},
+			mailinglist.FieldUpdatedAt:   {Type: field.TypeTime, Column: mailinglist.FieldUpdatedAt},
+			mailinglist.FieldName:        {Type: field.TypeString, Column: mailinglist.FieldName},
+			mailinglist.FieldSlug:        {Type: field.TypeString, Column: mailinglist.FieldSlug},
+			mailinglist.FieldDescription: {Type: field.TypeString, Column: mailinglist.FieldDescription},
+			mailinglist.FieldVisibility:  {Type: field.TypeEnum, Column: mailinglist.FieldVisibility},
+			mailinglist.FieldArchived:    {Type: field.TypeBool, Column: mailinglist.FieldArchived},
+		},
+	}
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchoverride.Table,
 			Columns: matchoverride.Columns,
@@ -426,7 +474,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchoverride.FieldReason:        {Type: field.TypeString, Column: matchoverride.FieldReason},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchrun.Table,
 			Columns: matchrun.Columns,
@@ -460,7 +508,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchrun.FieldPlacementStart: {Type: field.TypeString, Column: matchrun.FieldPlacementStart},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
@@ -487,7 +535,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -513,7 +561,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   newslettersubscription.Table,
+			Columns: newslettersubscription.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: newslettersubscription.FieldID,
+			},
+		},
+		Type: "NewsletterSubscription",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			newslettersubscription.FieldCreatedAt:      {Type: field.TypeTime, Column: newslettersubscription.FieldCreatedAt},
+			newslettersubscription.FieldUpdatedAt:      {Type: field.TypeTime, Column: newslettersubscription.FieldUpdatedAt},
+			newslettersubscription.FieldSubscriberID:   {Type: field.TypeString, Column: newslettersubscription.FieldSubscriberID},
+			newslettersubscription.FieldListID:         {Type: field.TypeString, Column: newslettersubscription.FieldListID},
+			newslettersubscription.FieldStatus:         {Type: field.TypeEnum, Column: newslettersubscription.FieldStatus},
+			newslettersubscription.FieldConfirmedAt:    {Type: field.TypeTime, Column: newslettersubscription.FieldConfirmedAt},
+			newslettersubscription.FieldUnsubscribedAt: {Type: field.TypeTime, Column: newslettersubscription.FieldUnsubscribedAt},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -534,7 +602,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -569,7 +637,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   placement.Table,
 			Columns: placement.Columns,
@@ -603,7 +671,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			placement.FieldEvaluation:    {Type: field.TypeString, Column: placement.FieldEvaluation},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refereerequest.Table,
 			Columns: refereerequest.Columns,
@@ -625,7 +693,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   review.Table,
 			Columns: review.Columns,
@@ -646,7 +714,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -668,7 +736,48 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   subscriber.Table,
+			Columns: subscriber.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: subscriber.FieldID,
+			},
+		},
+		Type: "Subscriber",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			subscriber.FieldCreatedAt:        {Type: field.TypeTime, Column: subscriber.FieldCreatedAt},
+			subscriber.FieldUpdatedAt:        {Type: field.TypeTime, Column: subscriber.FieldUpdatedAt},
+			subscriber.FieldEmail:            {Type: field.TypeString, Column: subscriber.FieldEmail},
+			subscriber.FieldName:             {Type: field.TypeString, Column: subscriber.FieldName},
+			subscriber.FieldUserID:           {Type: field.TypeString, Column: subscriber.FieldUserID},
+			subscriber.FieldConfirmTokenHash: {Type: field.TypeString, Column: subscriber.FieldConfirmTokenHash},
+			subscriber.FieldConfirmSentAt:    {Type: field.TypeTime, Column: subscriber.FieldConfirmSentAt},
+			subscriber.FieldConfirmExpiresAt: {Type: field.TypeTime, Column: subscriber.FieldConfirmExpiresAt},
+			subscriber.FieldConfirmUsedAt:    {Type: field.TypeTime, Column: subscriber.FieldConfirmUsedAt},
+		},
+	}
+	graph.Nodes[29] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   suppression.Table,
+			Columns: suppression.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: suppression.FieldID,
+			},
+		},
+		Type: "Suppression",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			suppression.FieldCreatedAt: {Type: field.TypeTime, Column: suppression.FieldCreatedAt},
+			suppression.FieldUpdatedAt: {Type: field.TypeTime, Column: suppression.FieldUpdatedAt},
+			suppression.FieldEmailHash: {Type: field.TypeString, Column: suppression.FieldEmailHash},
+			suppression.FieldEmail:     {Type: field.TypeString, Column: suppression.FieldEmail},
+			suppression.FieldReason:    {Type: field.TypeEnum, Column: suppression.FieldReason},
+			suppression.FieldDetail:    {Type: field.TypeString, Column: suppression.FieldDetail},
+		},
+	}
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -688,7 +797,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -913,6 +1022,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"HostSlot",
 	)
 	graph.MustAddE(
+		"lists",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   campaign.ListsTable,
+			Columns: []string{campaign.ListsColumn},
+			Bidi:    false,
+		},
+		"Campaign",
+		"MailingList",
+	)
+	graph.MustAddE(
 		"groups",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -971,6 +1092,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ConflictOfInterestDeclaration",
 		"User",
+	)
+	graph.MustAddE(
+		"subscription",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   consentevidence.SubscriptionTable,
+			Columns: []string{consentevidence.SubscriptionColumn},
+			Bidi:    false,
+		},
+		"ConsentEvidence",
+		"NewsletterSubscription",
 	)
 	graph.MustAddE(
 		"application",
@@ -1105,6 +1238,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"OutboxMessage",
 	)
 	graph.MustAddE(
+		"subscriptions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailinglist.SubscriptionsTable,
+			Columns: []string{mailinglist.SubscriptionsColumn},
+			Bidi:    false,
+		},
+		"MailingList",
+		"NewsletterSubscription",
+	)
+	graph.MustAddE(
 		"call",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1223,6 +1368,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Membership",
 		"Organisation",
+	)
+	graph.MustAddE(
+		"subscriber",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   newslettersubscription.SubscriberTable,
+			Columns: []string{newslettersubscription.SubscriberColumn},
+			Bidi:    false,
+		},
+		"NewsletterSubscription",
+		"Subscriber",
+	)
+	graph.MustAddE(
+		"list",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   newslettersubscription.ListTable,
+			Columns: []string{newslettersubscription.ListColumn},
+			Bidi:    false,
+		},
+		"NewsletterSubscription",
+		"MailingList",
+	)
+	graph.MustAddE(
+		"consent",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   newslettersubscription.ConsentTable,
+			Columns: []string{newslettersubscription.ConsentColumn},
+			Bidi:    false,
+		},
+		"NewsletterSubscription",
+		"ConsentEvidence",
 	)
 	graph.MustAddE(
 		"host_centres",
@@ -1379,6 +1560,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Session",
 		"User",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   subscriber.UserTable,
+			Columns: []string{subscriber.UserColumn},
+			Bidi:    false,
+		},
+		"Subscriber",
+		"User",
+	)
+	graph.MustAddE(
+		"subscriptions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   subscriber.SubscriptionsTable,
+			Columns: []string{subscriber.SubscriptionsColumn},
+			Bidi:    false,
+		},
+		"Subscriber",
+		"NewsletterSubscription",
 	)
 	graph.MustAddE(
 		"applications",
@@ -2469,6 +2674,11 @@ func (f *CampaignFilter) WhereFreezeCursor(p entql.StringP) {
 	f.Where(p.Field(campaign.FieldFreezeCursor))
 }
 
+// WhereMailBodyID applies the entql string predicate on the mail_body_id field.
+func (f *CampaignFilter) WhereMailBodyID(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldMailBodyID))
+}
+
 // WhereRecipients applies the entql int predicate on the recipients field.
 func (f *CampaignFilter) WhereRecipients(p entql.IntP) {
 	f.Where(p.Field(campaign.FieldRecipients))
@@ -2492,6 +2702,20 @@ func (f *CampaignFilter) WhereSlug(p entql.StringP) {
 // WherePublicArchive applies the entql bool predicate on the public_archive field.
 func (f *CampaignFilter) WherePublicArchive(p entql.BoolP) {
 	f.Where(p.Field(campaign.FieldPublicArchive))
+}
+
+// WhereHasLists applies a predicate to check if query has an edge lists.
+func (f *CampaignFilter) WhereHasLists() {
+	f.Where(entql.HasEdge("lists"))
+}
+
+// WhereHasListsWith applies a predicate to check if query has an edge lists with a given conditions (other predicates).
+func (f *CampaignFilter) WhereHasListsWith(preds ...predicate.MailingList) {
+	f.Where(entql.HasEdgeWith("lists", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // WhereHasGroups applies a predicate to check if query has an edge groups.
@@ -2635,6 +2859,105 @@ func (f *ConflictOfInterestDeclarationFilter) WhereHasUserWith(preds ...predicat
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ConsentEvidenceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ConsentEvidenceQuery builder.
+func (_q *ConsentEvidenceQuery) Filter() *ConsentEvidenceFilter {
+	return &ConsentEvidenceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ConsentEvidenceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ConsentEvidenceMutation builder.
+func (m *ConsentEvidenceMutation) Filter() *ConsentEvidenceFilter {
+	return &ConsentEvidenceFilter{config: m.config, predicateAdder: m}
+}
+
+// ConsentEvidenceFilter provides a generic filtering capability at runtime for ConsentEvidenceQuery.
+type ConsentEvidenceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ConsentEvidenceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ConsentEvidenceFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldID))
+}
+
+// WhereSubscriptionID applies the entql string predicate on the subscription_id field.
+func (f *ConsentEvidenceFilter) WhereSubscriptionID(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldSubscriptionID))
+}
+
+// WhereEvent applies the entql string predicate on the event field.
+func (f *ConsentEvidenceFilter) WhereEvent(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldEvent))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *ConsentEvidenceFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldSource))
+}
+
+// WhereConsentText applies the entql string predicate on the consent_text field.
+func (f *ConsentEvidenceFilter) WhereConsentText(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldConsentText))
+}
+
+// WhereConsentVersion applies the entql string predicate on the consent_version field.
+func (f *ConsentEvidenceFilter) WhereConsentVersion(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldConsentVersion))
+}
+
+// WhereAt applies the entql time.Time predicate on the at field.
+func (f *ConsentEvidenceFilter) WhereAt(p entql.TimeP) {
+	f.Where(p.Field(consentevidence.FieldAt))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *ConsentEvidenceFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldIP))
+}
+
+// WhereActorID applies the entql string predicate on the actor_id field.
+func (f *ConsentEvidenceFilter) WhereActorID(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldActorID))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *ConsentEvidenceFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldNote))
+}
+
+// WhereHasSubscription applies a predicate to check if query has an edge subscription.
+func (f *ConsentEvidenceFilter) WhereHasSubscription() {
+	f.Where(entql.HasEdge("subscription"))
+}
+
+// WhereHasSubscriptionWith applies a predicate to check if query has an edge subscription with a given conditions (other predicates).
+func (f *ConsentEvidenceFilter) WhereHasSubscriptionWith(preds ...predicate.NewsletterSubscription) {
+	f.Where(entql.HasEdgeWith("subscription", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *DocumentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2663,7 +2986,7 @@ type DocumentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2771,7 +3094,7 @@ type HostCentreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostCentreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2933,7 +3256,7 @@ type HostRankingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostRankingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3045,7 +3368,7 @@ type HostSlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostSlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3178,7 +3501,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3278,7 +3601,7 @@ type LoginLinkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLinkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3368,7 +3691,7 @@ type MailBodyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MailBodyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3434,6 +3757,95 @@ func (f *MailBodyFilter) WhereHasMessagesWith(preds ...predicate.OutboxMessage) 
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MailingListQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MailingListQuery builder.
+func (_q *MailingListQuery) Filter() *MailingListFilter {
+	return &MailingListFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MailingListMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MailingListMutation builder.
+func (m *MailingListMutation) Filter() *MailingListFilter {
+	return &MailingListFilter{config: m.config, predicateAdder: m}
+}
+
+// MailingListFilter provides a generic filtering capability at runtime for MailingListQuery.
+type MailingListFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MailingListFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MailingListFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(mailinglist.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MailingListFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailinglist.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MailingListFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailinglist.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *MailingListFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(mailinglist.FieldName))
+}
+
+// WhereSlug applies the entql string predicate on the slug field.
+func (f *MailingListFilter) WhereSlug(p entql.StringP) {
+	f.Where(p.Field(mailinglist.FieldSlug))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *MailingListFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(mailinglist.FieldDescription))
+}
+
+// WhereVisibility applies the entql string predicate on the visibility field.
+func (f *MailingListFilter) WhereVisibility(p entql.StringP) {
+	f.Where(p.Field(mailinglist.FieldVisibility))
+}
+
+// WhereArchived applies the entql bool predicate on the archived field.
+func (f *MailingListFilter) WhereArchived(p entql.BoolP) {
+	f.Where(p.Field(mailinglist.FieldArchived))
+}
+
+// WhereHasSubscriptions applies a predicate to check if query has an edge subscriptions.
+func (f *MailingListFilter) WhereHasSubscriptions() {
+	f.Where(entql.HasEdge("subscriptions"))
+}
+
+// WhereHasSubscriptionsWith applies a predicate to check if query has an edge subscriptions with a given conditions (other predicates).
+func (f *MailingListFilter) WhereHasSubscriptionsWith(preds ...predicate.NewsletterSubscription) {
+	f.Where(entql.HasEdgeWith("subscriptions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MatchOverrideQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3462,7 +3874,7 @@ type MatchOverrideFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchOverrideFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3579,7 +3991,7 @@ type MatchRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3738,7 +4150,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3890,7 +4302,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4009,6 +4421,123 @@ func (f *MembershipFilter) WhereHasOrganisationWith(preds ...predicate.Organisat
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *NewsletterSubscriptionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NewsletterSubscriptionQuery builder.
+func (_q *NewsletterSubscriptionQuery) Filter() *NewsletterSubscriptionFilter {
+	return &NewsletterSubscriptionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NewsletterSubscriptionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NewsletterSubscriptionMutation builder.
+func (m *NewsletterSubscriptionMutation) Filter() *NewsletterSubscriptionFilter {
+	return &NewsletterSubscriptionFilter{config: m.config, predicateAdder: m}
+}
+
+// NewsletterSubscriptionFilter provides a generic filtering capability at runtime for NewsletterSubscriptionQuery.
+type NewsletterSubscriptionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NewsletterSubscriptionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *NewsletterSubscriptionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(newslettersubscription.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NewsletterSubscriptionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(newslettersubscription.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *NewsletterSubscriptionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(newslettersubscription.FieldUpdatedAt))
+}
+
+// WhereSubscriberID applies the entql string predicate on the subscriber_id field.
+func (f *NewsletterSubscriptionFilter) WhereSubscriberID(p entql.StringP) {
+	f.Where(p.Field(newslettersubscription.FieldSubscriberID))
+}
+
+// WhereListID applies the entql string predicate on the list_id field.
+func (f *NewsletterSubscriptionFilter) WhereListID(p entql.StringP) {
+	f.Where(p.Field(newslettersubscription.FieldListID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *NewsletterSubscriptionFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(newslettersubscription.FieldStatus))
+}
+
+// WhereConfirmedAt applies the entql time.Time predicate on the confirmed_at field.
+func (f *NewsletterSubscriptionFilter) WhereConfirmedAt(p entql.TimeP) {
+	f.Where(p.Field(newslettersubscription.FieldConfirmedAt))
+}
+
+// WhereUnsubscribedAt applies the entql time.Time predicate on the unsubscribed_at field.
+func (f *NewsletterSubscriptionFilter) WhereUnsubscribedAt(p entql.TimeP) {
+	f.Where(p.Field(newslettersubscription.FieldUnsubscribedAt))
+}
+
+// WhereHasSubscriber applies a predicate to check if query has an edge subscriber.
+func (f *NewsletterSubscriptionFilter) WhereHasSubscriber() {
+	f.Where(entql.HasEdge("subscriber"))
+}
+
+// WhereHasSubscriberWith applies a predicate to check if query has an edge subscriber with a given conditions (other predicates).
+func (f *NewsletterSubscriptionFilter) WhereHasSubscriberWith(preds ...predicate.Subscriber) {
+	f.Where(entql.HasEdgeWith("subscriber", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasList applies a predicate to check if query has an edge list.
+func (f *NewsletterSubscriptionFilter) WhereHasList() {
+	f.Where(entql.HasEdge("list"))
+}
+
+// WhereHasListWith applies a predicate to check if query has an edge list with a given conditions (other predicates).
+func (f *NewsletterSubscriptionFilter) WhereHasListWith(preds ...predicate.MailingList) {
+	f.Where(entql.HasEdgeWith("list", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConsent applies a predicate to check if query has an edge consent.
+func (f *NewsletterSubscriptionFilter) WhereHasConsent() {
+	f.Where(entql.HasEdge("consent"))
+}
+
+// WhereHasConsentWith applies a predicate to check if query has an edge consent with a given conditions (other predicates).
+func (f *NewsletterSubscriptionFilter) WhereHasConsentWith(preds ...predicate.ConsentEvidence) {
+	f.Where(entql.HasEdgeWith("consent", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrganisationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4037,7 +4566,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4145,7 +4674,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4309,7 +4838,7 @@ type PlacementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlacementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4524,7 +5053,7 @@ type RefereeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefereeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4637,7 +5166,7 @@ type ReviewFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4745,7 +5274,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4816,6 +5345,189 @@ func (f *SessionFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SubscriberQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SubscriberQuery builder.
+func (_q *SubscriberQuery) Filter() *SubscriberFilter {
+	return &SubscriberFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SubscriberMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SubscriberMutation builder.
+func (m *SubscriberMutation) Filter() *SubscriberFilter {
+	return &SubscriberFilter{config: m.config, predicateAdder: m}
+}
+
+// SubscriberFilter provides a generic filtering capability at runtime for SubscriberQuery.
+type SubscriberFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SubscriberFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SubscriberFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(subscriber.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SubscriberFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(subscriber.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SubscriberFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(subscriber.FieldUpdatedAt))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *SubscriberFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(subscriber.FieldEmail))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *SubscriberFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(subscriber.FieldName))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *SubscriberFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(subscriber.FieldUserID))
+}
+
+// WhereConfirmTokenHash applies the entql string predicate on the confirm_token_hash field.
+func (f *SubscriberFilter) WhereConfirmTokenHash(p entql.StringP) {
+	f.Where(p.Field(subscriber.FieldConfirmTokenHash))
+}
+
+// WhereConfirmSentAt applies the entql time.Time predicate on the confirm_sent_at field.
+func (f *SubscriberFilter) WhereConfirmSentAt(p entql.TimeP) {
+	f.Where(p.Field(subscriber.FieldConfirmSentAt))
+}
+
+// WhereConfirmExpiresAt applies the entql time.Time predicate on the confirm_expires_at field.
+func (f *SubscriberFilter) WhereConfirmExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(subscriber.FieldConfirmExpiresAt))
+}
+
+// WhereConfirmUsedAt applies the entql time.Time predicate on the confirm_used_at field.
+func (f *SubscriberFilter) WhereConfirmUsedAt(p entql.TimeP) {
+	f.Where(p.Field(subscriber.FieldConfirmUsedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *SubscriberFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *SubscriberFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSubscriptions applies a predicate to check if query has an edge subscriptions.
+func (f *SubscriberFilter) WhereHasSubscriptions() {
+	f.Where(entql.HasEdge("subscriptions"))
+}
+
+// WhereHasSubscriptionsWith applies a predicate to check if query has an edge subscriptions with a given conditions (other predicates).
+func (f *SubscriberFilter) WhereHasSubscriptionsWith(preds ...predicate.NewsletterSubscription) {
+	f.Where(entql.HasEdgeWith("subscriptions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *SuppressionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SuppressionQuery builder.
+func (_q *SuppressionQuery) Filter() *SuppressionFilter {
+	return &SuppressionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SuppressionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SuppressionMutation builder.
+func (m *SuppressionMutation) Filter() *SuppressionFilter {
+	return &SuppressionFilter{config: m.config, predicateAdder: m}
+}
+
+// SuppressionFilter provides a generic filtering capability at runtime for SuppressionQuery.
+type SuppressionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SuppressionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SuppressionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(suppression.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SuppressionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(suppression.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SuppressionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(suppression.FieldUpdatedAt))
+}
+
+// WhereEmailHash applies the entql string predicate on the email_hash field.
+func (f *SuppressionFilter) WhereEmailHash(p entql.StringP) {
+	f.Where(p.Field(suppression.FieldEmailHash))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *SuppressionFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(suppression.FieldEmail))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *SuppressionFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(suppression.FieldReason))
+}
+
+// WhereDetail applies the entql string predicate on the detail field.
+func (f *SuppressionFilter) WhereDetail(p entql.StringP) {
+	f.Where(p.Field(suppression.FieldDetail))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4844,7 +5556,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5045,7 +5757,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -17,18 +17,23 @@ import (
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 )
@@ -1158,6 +1163,19 @@ func (_q *CampaignQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "lists":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MailingListClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, mailinglistImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedLists(alias, func(wq *MailingListQuery) {
+				*wq = *query
+			})
+
 		case "groups":
 			var (
 				alias = field.Alias
@@ -1457,6 +1475,125 @@ func newConflictOfInterestDeclarationPaginateArgs(rv map[string]any) *conflictof
 				args.opts = append(args.opts, WithConflictOfInterestDeclarationOrder(v))
 			}
 		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ConsentEvidenceQuery) CollectFields(ctx context.Context, satisfies ...string) (*ConsentEvidenceQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ConsentEvidenceQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(consentevidence.Columns))
+		selectedFields = []string{consentevidence.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "subscription":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&NewsletterSubscriptionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, newslettersubscriptionImplementors)...); err != nil {
+				return err
+			}
+			_q.withSubscription = query
+			if _, ok := fieldSeen[consentevidence.FieldSubscriptionID]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldSubscriptionID)
+				fieldSeen[consentevidence.FieldSubscriptionID] = struct{}{}
+			}
+		case "subscriptionID":
+			if _, ok := fieldSeen[consentevidence.FieldSubscriptionID]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldSubscriptionID)
+				fieldSeen[consentevidence.FieldSubscriptionID] = struct{}{}
+			}
+		case "event":
+			if _, ok := fieldSeen[consentevidence.FieldEvent]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldEvent)
+				fieldSeen[consentevidence.FieldEvent] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[consentevidence.FieldSource]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldSource)
+				fieldSeen[consentevidence.FieldSource] = struct{}{}
+			}
+		case "consentText":
+			if _, ok := fieldSeen[consentevidence.FieldConsentText]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldConsentText)
+				fieldSeen[consentevidence.FieldConsentText] = struct{}{}
+			}
+		case "consentVersion":
+			if _, ok := fieldSeen[consentevidence.FieldConsentVersion]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldConsentVersion)
+				fieldSeen[consentevidence.FieldConsentVersion] = struct{}{}
+			}
+		case "at":
+			if _, ok := fieldSeen[consentevidence.FieldAt]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldAt)
+				fieldSeen[consentevidence.FieldAt] = struct{}{}
+			}
+		case "ip":
+			if _, ok := fieldSeen[consentevidence.FieldIP]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldIP)
+				fieldSeen[consentevidence.FieldIP] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[consentevidence.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldActorID)
+				fieldSeen[consentevidence.FieldActorID] = struct{}{}
+			}
+		case "note":
+			if _, ok := fieldSeen[consentevidence.FieldNote]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldNote)
+				fieldSeen[consentevidence.FieldNote] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type consentevidencePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ConsentEvidencePaginateOption
+}
+
+func newConsentEvidencePaginateArgs(rv map[string]any) *consentevidencePaginateArgs {
+	args := &consentevidencePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }
@@ -2055,6 +2192,122 @@ func newHostSlotPaginateArgs(rv map[string]any) *hostslotPaginateArgs {
 		case *HostSlotOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithHostSlotOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MailingListQuery) CollectFields(ctx context.Context, satisfies ...string) (*MailingListQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MailingListQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(mailinglist.Columns))
+		selectedFields = []string{mailinglist.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[mailinglist.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, mailinglist.FieldCreatedAt)
+				fieldSeen[mailinglist.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[mailinglist.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, mailinglist.FieldUpdatedAt)
+				fieldSeen[mailinglist.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[mailinglist.FieldName]; !ok {
+				selectedFields = append(selectedFields, mailinglist.FieldName)
+				fieldSeen[mailinglist.FieldName] = struct{}{}
+			}
+		case "slug":
+			if _, ok := fieldSeen[mailinglist.FieldSlug]; !ok {
+				selectedFields = append(selectedFields, mailinglist.FieldSlug)
+				fieldSeen[mailinglist.FieldSlug] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[mailinglist.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, mailinglist.FieldDescription)
+				fieldSeen[mailinglist.FieldDescription] = struct{}{}
+			}
+		case "visibility":
+			if _, ok := fieldSeen[mailinglist.FieldVisibility]; !ok {
+				selectedFields = append(selectedFields, mailinglist.FieldVisibility)
+				fieldSeen[mailinglist.FieldVisibility] = struct{}{}
+			}
+		case "archived":
+			if _, ok := fieldSeen[mailinglist.FieldArchived]; !ok {
+				selectedFields = append(selectedFields, mailinglist.FieldArchived)
+				fieldSeen[mailinglist.FieldArchived] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type mailinglistPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MailingListPaginateOption
+}
+
+func newMailingListPaginateArgs(rv map[string]any) *mailinglistPaginateArgs {
+	args := &mailinglistPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MailingListOrder{Field: &MailingListOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMailingListOrder(order))
+			}
+		case *MailingListOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMailingListOrder(v))
 			}
 		}
 	}
@@ -2759,6 +3012,165 @@ func newMembershipPaginateArgs(rv map[string]any) *membershipPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *NewsletterSubscriptionQuery) CollectFields(ctx context.Context, satisfies ...string) (*NewsletterSubscriptionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *NewsletterSubscriptionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(newslettersubscription.Columns))
+		selectedFields = []string{newslettersubscription.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "subscriber":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&SubscriberClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, subscriberImplementors)...); err != nil {
+				return err
+			}
+			_q.withSubscriber = query
+			if _, ok := fieldSeen[newslettersubscription.FieldSubscriberID]; !ok {
+				selectedFields = append(selectedFields, newslettersubscription.FieldSubscriberID)
+				fieldSeen[newslettersubscription.FieldSubscriberID] = struct{}{}
+			}
+
+		case "list":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MailingListClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, mailinglistImplementors)...); err != nil {
+				return err
+			}
+			_q.withList = query
+			if _, ok := fieldSeen[newslettersubscription.FieldListID]; !ok {
+				selectedFields = append(selectedFields, newslettersubscription.FieldListID)
+				fieldSeen[newslettersubscription.FieldListID] = struct{}{}
+			}
+
+		case "consent":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConsentEvidenceClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, consentevidenceImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedConsent(alias, func(wq *ConsentEvidenceQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[newslettersubscription.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, newslettersubscription.FieldCreatedAt)
+				fieldSeen[newslettersubscription.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[newslettersubscription.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, newslettersubscription.FieldUpdatedAt)
+				fieldSeen[newslettersubscription.FieldUpdatedAt] = struct{}{}
+			}
+		case "subscriberID":
+			if _, ok := fieldSeen[newslettersubscription.FieldSubscriberID]; !ok {
+				selectedFields = append(selectedFields, newslettersubscription.FieldSubscriberID)
+				fieldSeen[newslettersubscription.FieldSubscriberID] = struct{}{}
+			}
+		case "listID":
+			if _, ok := fieldSeen[newslettersubscription.FieldListID]; !ok {
+				selectedFields = append(selectedFields, newslettersubscription.FieldListID)
+				fieldSeen[newslettersubscription.FieldListID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[newslettersubscription.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, newslettersubscription.FieldStatus)
+				fieldSeen[newslettersubscription.FieldStatus] = struct{}{}
+			}
+		case "confirmedAt":
+			if _, ok := fieldSeen[newslettersubscription.FieldConfirmedAt]; !ok {
+				selectedFields = append(selectedFields, newslettersubscription.FieldConfirmedAt)
+				fieldSeen[newslettersubscription.FieldConfirmedAt] = struct{}{}
+			}
+		case "unsubscribedAt":
+			if _, ok := fieldSeen[newslettersubscription.FieldUnsubscribedAt]; !ok {
+				selectedFields = append(selectedFields, newslettersubscription.FieldUnsubscribedAt)
+				fieldSeen[newslettersubscription.FieldUnsubscribedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type newslettersubscriptionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []NewsletterSubscriptionPaginateOption
+}
+
+func newNewsletterSubscriptionPaginateArgs(rv map[string]any) *newslettersubscriptionPaginateArgs {
+	args := &newslettersubscriptionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &NewsletterSubscriptionOrder{Field: &NewsletterSubscriptionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithNewsletterSubscriptionOrder(order))
+			}
+		case *NewsletterSubscriptionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithNewsletterSubscriptionOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *OrganisationQuery) CollectFields(ctx context.Context, satisfies ...string) (*OrganisationQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -3414,6 +3826,233 @@ func newReviewPaginateArgs(rv map[string]any) *reviewPaginateArgs {
 		case *ReviewOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithReviewOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SubscriberQuery) CollectFields(ctx context.Context, satisfies ...string) (*SubscriberQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SubscriberQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(subscriber.Columns))
+		selectedFields = []string{subscriber.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[subscriber.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, subscriber.FieldUserID)
+				fieldSeen[subscriber.FieldUserID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[subscriber.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, subscriber.FieldCreatedAt)
+				fieldSeen[subscriber.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[subscriber.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, subscriber.FieldUpdatedAt)
+				fieldSeen[subscriber.FieldUpdatedAt] = struct{}{}
+			}
+		case "email":
+			if _, ok := fieldSeen[subscriber.FieldEmail]; !ok {
+				selectedFields = append(selectedFields, subscriber.FieldEmail)
+				fieldSeen[subscriber.FieldEmail] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[subscriber.FieldName]; !ok {
+				selectedFields = append(selectedFields, subscriber.FieldName)
+				fieldSeen[subscriber.FieldName] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[subscriber.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, subscriber.FieldUserID)
+				fieldSeen[subscriber.FieldUserID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type subscriberPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SubscriberPaginateOption
+}
+
+func newSubscriberPaginateArgs(rv map[string]any) *subscriberPaginateArgs {
+	args := &subscriberPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SubscriberOrder{Field: &SubscriberOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSubscriberOrder(order))
+			}
+		case *SubscriberOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSubscriberOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SuppressionQuery) CollectFields(ctx context.Context, satisfies ...string) (*SuppressionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SuppressionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(suppression.Columns))
+		selectedFields = []string{suppression.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[suppression.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, suppression.FieldCreatedAt)
+				fieldSeen[suppression.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[suppression.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, suppression.FieldUpdatedAt)
+				fieldSeen[suppression.FieldUpdatedAt] = struct{}{}
+			}
+		case "email":
+			if _, ok := fieldSeen[suppression.FieldEmail]; !ok {
+				selectedFields = append(selectedFields, suppression.FieldEmail)
+				fieldSeen[suppression.FieldEmail] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[suppression.FieldReason]; !ok {
+				selectedFields = append(selectedFields, suppression.FieldReason)
+				fieldSeen[suppression.FieldReason] = struct{}{}
+			}
+		case "detail":
+			if _, ok := fieldSeen[suppression.FieldDetail]; !ok {
+				selectedFields = append(selectedFields, suppression.FieldDetail)
+				fieldSeen[suppression.FieldDetail] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type suppressionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SuppressionPaginateOption
+}
+
+func newSuppressionPaginateArgs(rv map[string]any) *suppressionPaginateArgs {
+	args := &suppressionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SuppressionOrder{Field: &SuppressionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSuppressionOrder(order))
+			}
+		case *SuppressionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSuppressionOrder(v))
 			}
 		}
 	}

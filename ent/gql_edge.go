@@ -140,6 +140,18 @@ func (_m *Call) Slots(
 	return _m.QuerySlots().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Campaign) Lists(ctx context.Context) (result []*MailingList, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedLists(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ListsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryLists().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Campaign) Groups(ctx context.Context) (result []*WorkingGroup, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedGroups(graphql.GetFieldContext(ctx).Field.Alias)
@@ -172,6 +184,14 @@ func (_m *ConflictOfInterestDeclaration) User(ctx context.Context) (*User, error
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ConsentEvidence) Subscription(ctx context.Context) (*NewsletterSubscription, error) {
+	result, err := _m.Edges.SubscriptionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySubscription().Only(ctx)
 	}
 	return result, err
 }
@@ -324,6 +344,34 @@ func (_m *Membership) Organisation(ctx context.Context) (*Organisation, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *NewsletterSubscription) Subscriber(ctx context.Context) (*Subscriber, error) {
+	result, err := _m.Edges.SubscriberOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySubscriber().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *NewsletterSubscription) List(ctx context.Context) (*MailingList, error) {
+	result, err := _m.Edges.ListOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryList().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *NewsletterSubscription) Consent(ctx context.Context) (result []*ConsentEvidence, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedConsent(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ConsentOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConsent().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Organisation) HostCentres(ctx context.Context) (result []*HostCentre, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedHostCentres(graphql.GetFieldContext(ctx).Field.Alias)
@@ -398,6 +446,14 @@ func (_m *Review) Reviewer(ctx context.Context) (*User, error) {
 		result, err = _m.QueryReviewer().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Subscriber) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *User) Applications(

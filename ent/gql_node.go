@@ -15,18 +15,23 @@ import (
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/hashicorp/go-multierror"
@@ -72,6 +77,11 @@ var conflictofinterestdeclarationImplementors = []string{"ConflictOfInterestDecl
 // IsNode implements the Node interface check for GQLGen.
 func (*ConflictOfInterestDeclaration) IsNode() {}
 
+var consentevidenceImplementors = []string{"ConsentEvidence", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ConsentEvidence) IsNode() {}
+
 var documentImplementors = []string{"Document", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -86,6 +96,11 @@ var hostslotImplementors = []string{"HostSlot", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*HostSlot) IsNode() {}
+
+var mailinglistImplementors = []string{"MailingList", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*MailingList) IsNode() {}
 
 var matchoverrideImplementors = []string{"MatchOverride", "Node"}
 
@@ -107,6 +122,11 @@ var membershipImplementors = []string{"Membership", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Membership) IsNode() {}
 
+var newslettersubscriptionImplementors = []string{"NewsletterSubscription", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*NewsletterSubscription) IsNode() {}
+
 var organisationImplementors = []string{"Organisation", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -126,6 +146,16 @@ var reviewImplementors = []string{"Review", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Review) IsNode() {}
+
+var subscriberImplementors = []string{"Subscriber", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Subscriber) IsNode() {}
+
+var suppressionImplementors = []string{"Suppression", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Suppression) IsNode() {}
 
 var userImplementors = []string{"User", "Node"}
 
@@ -286,6 +316,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case consentevidence.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.ConsentEvidence.Query().
+			Where(consentevidence.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, consentevidenceImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case document.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -321,6 +364,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(hostslot.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, hostslotImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case mailinglist.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.MailingList.Query().
+			Where(mailinglist.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, mailinglistImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -377,6 +433,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case newslettersubscription.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.NewsletterSubscription.Query().
+			Where(newslettersubscription.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, newslettersubscriptionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case organisation.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -425,6 +494,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(review.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, reviewImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case subscriber.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Subscriber.Query().
+			Where(subscriber.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, subscriberImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case suppression.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Suppression.Query().
+			Where(suppression.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, suppressionImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -640,6 +735,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 				*noder = node
 			}
 		}
+	case consentevidence.Table:
+		query := c.ConsentEvidence.Query().
+			Where(consentevidence.IDIn(ids...))
+		query, err := query.CollectFields(ctx, consentevidenceImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case document.Table:
 		query := c.Document.Query().
 			Where(document.IDIn(ids...))
@@ -676,6 +787,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.HostSlot.Query().
 			Where(hostslot.IDIn(ids...))
 		query, err := query.CollectFields(ctx, hostslotImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case mailinglist.Table:
+		query := c.MailingList.Query().
+			Where(mailinglist.IDIn(ids...))
+		query, err := query.CollectFields(ctx, mailinglistImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -752,6 +879,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 				*noder = node
 			}
 		}
+	case newslettersubscription.Table:
+		query := c.NewsletterSubscription.Query().
+			Where(newslettersubscription.IDIn(ids...))
+		query, err := query.CollectFields(ctx, newslettersubscriptionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case organisation.Table:
 		query := c.Organisation.Query().
 			Where(organisation.IDIn(ids...))
@@ -804,6 +947,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Review.Query().
 			Where(review.IDIn(ids...))
 		query, err := query.CollectFields(ctx, reviewImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case subscriber.Table:
+		query := c.Subscriber.Query().
+			Where(subscriber.IDIn(ids...))
+		query, err := query.CollectFields(ctx, subscriberImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case suppression.Table:
+		query := c.Suppression.Query().
+			Where(suppression.IDIn(ids...))
+		query, err := query.CollectFields(ctx, suppressionImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -21,18 +21,23 @@ import (
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -2370,6 +2375,255 @@ func (_m *ConflictOfInterestDeclaration) ToEdge(order *ConflictOfInterestDeclara
 	}
 }
 
+// ConsentEvidenceEdge is the edge representation of ConsentEvidence.
+type ConsentEvidenceEdge struct {
+	Node   *ConsentEvidence `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// ConsentEvidenceConnection is the connection containing edges to ConsentEvidence.
+type ConsentEvidenceConnection struct {
+	Edges      []*ConsentEvidenceEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *ConsentEvidenceConnection) build(nodes []*ConsentEvidence, pager *consentevidencePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ConsentEvidence
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ConsentEvidence {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ConsentEvidence {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ConsentEvidenceEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ConsentEvidenceEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ConsentEvidencePaginateOption enables pagination customization.
+type ConsentEvidencePaginateOption func(*consentevidencePager) error
+
+// WithConsentEvidenceOrder configures pagination ordering.
+func WithConsentEvidenceOrder(order *ConsentEvidenceOrder) ConsentEvidencePaginateOption {
+	if order == nil {
+		order = DefaultConsentEvidenceOrder
+	}
+	o := *order
+	return func(pager *consentevidencePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultConsentEvidenceOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithConsentEvidenceFilter configures pagination filter.
+func WithConsentEvidenceFilter(filter func(*ConsentEvidenceQuery) (*ConsentEvidenceQuery, error)) ConsentEvidencePaginateOption {
+	return func(pager *consentevidencePager) error {
+		if filter == nil {
+			return errors.New("ConsentEvidenceQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type consentevidencePager struct {
+	reverse bool
+	order   *ConsentEvidenceOrder
+	filter  func(*ConsentEvidenceQuery) (*ConsentEvidenceQuery, error)
+}
+
+func newConsentEvidencePager(opts []ConsentEvidencePaginateOption, reverse bool) (*consentevidencePager, error) {
+	pager := &consentevidencePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultConsentEvidenceOrder
+	}
+	return pager, nil
+}
+
+func (p *consentevidencePager) applyFilter(query *ConsentEvidenceQuery) (*ConsentEvidenceQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *consentevidencePager) toCursor(_m *ConsentEvidence) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *consentevidencePager) applyCursors(query *ConsentEvidenceQuery, after, before *Cursor) (*ConsentEvidenceQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultConsentEvidenceOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *consentevidencePager) applyOrder(query *ConsentEvidenceQuery) *ConsentEvidenceQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultConsentEvidenceOrder.Field {
+		query = query.Order(DefaultConsentEvidenceOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *consentevidencePager) orderExpr(query *ConsentEvidenceQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultConsentEvidenceOrder.Field {
+			b.Comma().Ident(DefaultConsentEvidenceOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ConsentEvidence.
+func (_m *ConsentEvidenceQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ConsentEvidencePaginateOption,
+) (*ConsentEvidenceConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newConsentEvidencePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ConsentEvidenceConnection{Edges: []*ConsentEvidenceEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// ConsentEvidenceOrderField defines the ordering field of ConsentEvidence.
+type ConsentEvidenceOrderField struct {
+	// Value extracts the ordering value from the given ConsentEvidence.
+	Value    func(*ConsentEvidence) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) consentevidence.OrderOption
+	toCursor func(*ConsentEvidence) Cursor
+}
+
+// ConsentEvidenceOrder defines the ordering of ConsentEvidence.
+type ConsentEvidenceOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *ConsentEvidenceOrderField `json:"field"`
+}
+
+// DefaultConsentEvidenceOrder is the default ordering of ConsentEvidence.
+var DefaultConsentEvidenceOrder = &ConsentEvidenceOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ConsentEvidenceOrderField{
+		Value: func(_m *ConsentEvidence) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: consentevidence.FieldID,
+		toTerm: consentevidence.ByID,
+		toCursor: func(_m *ConsentEvidence) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ConsentEvidence into ConsentEvidenceEdge.
+func (_m *ConsentEvidence) ToEdge(order *ConsentEvidenceOrder) *ConsentEvidenceEdge {
+	if order == nil {
+		order = DefaultConsentEvidenceOrder
+	}
+	return &ConsentEvidenceEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // DocumentEdge is the edge representation of Document.
 type DocumentEdge struct {
 	Node   *Document `json:"node"`
@@ -3343,6 +3597,320 @@ func (_m *HostSlot) ToEdge(order *HostSlotOrder) *HostSlotEdge {
 		order = DefaultHostSlotOrder
 	}
 	return &HostSlotEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// MailingListEdge is the edge representation of MailingList.
+type MailingListEdge struct {
+	Node   *MailingList `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// MailingListConnection is the connection containing edges to MailingList.
+type MailingListConnection struct {
+	Edges      []*MailingListEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *MailingListConnection) build(nodes []*MailingList, pager *mailinglistPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *MailingList
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *MailingList {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *MailingList {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MailingListEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MailingListEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MailingListPaginateOption enables pagination customization.
+type MailingListPaginateOption func(*mailinglistPager) error
+
+// WithMailingListOrder configures pagination ordering.
+func WithMailingListOrder(order *MailingListOrder) MailingListPaginateOption {
+	if order == nil {
+		order = DefaultMailingListOrder
+	}
+	o := *order
+	return func(pager *mailinglistPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMailingListOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMailingListFilter configures pagination filter.
+func WithMailingListFilter(filter func(*MailingListQuery) (*MailingListQuery, error)) MailingListPaginateOption {
+	return func(pager *mailinglistPager) error {
+		if filter == nil {
+			return errors.New("MailingListQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type mailinglistPager struct {
+	reverse bool
+	order   *MailingListOrder
+	filter  func(*MailingListQuery) (*MailingListQuery, error)
+}
+
+func newMailingListPager(opts []MailingListPaginateOption, reverse bool) (*mailinglistPager, error) {
+	pager := &mailinglistPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMailingListOrder
+	}
+	return pager, nil
+}
+
+func (p *mailinglistPager) applyFilter(query *MailingListQuery) (*MailingListQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *mailinglistPager) toCursor(_m *MailingList) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *mailinglistPager) applyCursors(query *MailingListQuery, after, before *Cursor) (*MailingListQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMailingListOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *mailinglistPager) applyOrder(query *MailingListQuery) *MailingListQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMailingListOrder.Field {
+		query = query.Order(DefaultMailingListOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *mailinglistPager) orderExpr(query *MailingListQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMailingListOrder.Field {
+			b.Comma().Ident(DefaultMailingListOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to MailingList.
+func (_m *MailingListQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MailingListPaginateOption,
+) (*MailingListConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMailingListPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MailingListConnection{Edges: []*MailingListEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// MailingListOrderFieldCreatedAt orders MailingList by created_at.
+	MailingListOrderFieldCreatedAt = &MailingListOrderField{
+		Value: func(_m *MailingList) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: mailinglist.FieldCreatedAt,
+		toTerm: mailinglist.ByCreatedAt,
+		toCursor: func(_m *MailingList) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// MailingListOrderFieldName orders MailingList by name.
+	MailingListOrderFieldName = &MailingListOrderField{
+		Value: func(_m *MailingList) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: mailinglist.FieldName,
+		toTerm: mailinglist.ByName,
+		toCursor: func(_m *MailingList) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MailingListOrderField) String() string {
+	var str string
+	switch f.column {
+	case MailingListOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case MailingListOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MailingListOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MailingListOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MailingListOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *MailingListOrderFieldCreatedAt
+	case "NAME":
+		*f = *MailingListOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid MailingListOrderField", str)
+	}
+	return nil
+}
+
+// MailingListOrderField defines the ordering field of MailingList.
+type MailingListOrderField struct {
+	// Value extracts the ordering value from the given MailingList.
+	Value    func(*MailingList) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) mailinglist.OrderOption
+	toCursor func(*MailingList) Cursor
+}
+
+// MailingListOrder defines the ordering of MailingList.
+type MailingListOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *MailingListOrderField `json:"field"`
+}
+
+// DefaultMailingListOrder is the default ordering of MailingList.
+var DefaultMailingListOrder = &MailingListOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MailingListOrderField{
+		Value: func(_m *MailingList) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: mailinglist.FieldID,
+		toTerm: mailinglist.ByID,
+		toCursor: func(_m *MailingList) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts MailingList into MailingListEdge.
+func (_m *MailingList) ToEdge(order *MailingListOrder) *MailingListEdge {
+	if order == nil {
+		order = DefaultMailingListOrder
+	}
+	return &MailingListEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -4545,6 +5113,320 @@ func (_m *Membership) ToEdge(order *MembershipOrder) *MembershipEdge {
 		order = DefaultMembershipOrder
 	}
 	return &MembershipEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// NewsletterSubscriptionEdge is the edge representation of NewsletterSubscription.
+type NewsletterSubscriptionEdge struct {
+	Node   *NewsletterSubscription `json:"node"`
+	Cursor Cursor                  `json:"cursor"`
+}
+
+// NewsletterSubscriptionConnection is the connection containing edges to NewsletterSubscription.
+type NewsletterSubscriptionConnection struct {
+	Edges      []*NewsletterSubscriptionEdge `json:"edges"`
+	PageInfo   PageInfo                      `json:"pageInfo"`
+	TotalCount int                           `json:"totalCount"`
+}
+
+func (c *NewsletterSubscriptionConnection) build(nodes []*NewsletterSubscription, pager *newslettersubscriptionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *NewsletterSubscription
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *NewsletterSubscription {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *NewsletterSubscription {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*NewsletterSubscriptionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &NewsletterSubscriptionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// NewsletterSubscriptionPaginateOption enables pagination customization.
+type NewsletterSubscriptionPaginateOption func(*newslettersubscriptionPager) error
+
+// WithNewsletterSubscriptionOrder configures pagination ordering.
+func WithNewsletterSubscriptionOrder(order *NewsletterSubscriptionOrder) NewsletterSubscriptionPaginateOption {
+	if order == nil {
+		order = DefaultNewsletterSubscriptionOrder
+	}
+	o := *order
+	return func(pager *newslettersubscriptionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultNewsletterSubscriptionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithNewsletterSubscriptionFilter configures pagination filter.
+func WithNewsletterSubscriptionFilter(filter func(*NewsletterSubscriptionQuery) (*NewsletterSubscriptionQuery, error)) NewsletterSubscriptionPaginateOption {
+	return func(pager *newslettersubscriptionPager) error {
+		if filter == nil {
+			return errors.New("NewsletterSubscriptionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type newslettersubscriptionPager struct {
+	reverse bool
+	order   *NewsletterSubscriptionOrder
+	filter  func(*NewsletterSubscriptionQuery) (*NewsletterSubscriptionQuery, error)
+}
+
+func newNewsletterSubscriptionPager(opts []NewsletterSubscriptionPaginateOption, reverse bool) (*newslettersubscriptionPager, error) {
+	pager := &newslettersubscriptionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultNewsletterSubscriptionOrder
+	}
+	return pager, nil
+}
+
+func (p *newslettersubscriptionPager) applyFilter(query *NewsletterSubscriptionQuery) (*NewsletterSubscriptionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *newslettersubscriptionPager) toCursor(_m *NewsletterSubscription) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *newslettersubscriptionPager) applyCursors(query *NewsletterSubscriptionQuery, after, before *Cursor) (*NewsletterSubscriptionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultNewsletterSubscriptionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *newslettersubscriptionPager) applyOrder(query *NewsletterSubscriptionQuery) *NewsletterSubscriptionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultNewsletterSubscriptionOrder.Field {
+		query = query.Order(DefaultNewsletterSubscriptionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *newslettersubscriptionPager) orderExpr(query *NewsletterSubscriptionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultNewsletterSubscriptionOrder.Field {
+			b.Comma().Ident(DefaultNewsletterSubscriptionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to NewsletterSubscription.
+func (_m *NewsletterSubscriptionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...NewsletterSubscriptionPaginateOption,
+) (*NewsletterSubscriptionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newNewsletterSubscriptionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &NewsletterSubscriptionConnection{Edges: []*NewsletterSubscriptionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// NewsletterSubscriptionOrderFieldCreatedAt orders NewsletterSubscription by created_at.
+	NewsletterSubscriptionOrderFieldCreatedAt = &NewsletterSubscriptionOrderField{
+		Value: func(_m *NewsletterSubscription) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: newslettersubscription.FieldCreatedAt,
+		toTerm: newslettersubscription.ByCreatedAt,
+		toCursor: func(_m *NewsletterSubscription) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// NewsletterSubscriptionOrderFieldStatus orders NewsletterSubscription by status.
+	NewsletterSubscriptionOrderFieldStatus = &NewsletterSubscriptionOrderField{
+		Value: func(_m *NewsletterSubscription) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: newslettersubscription.FieldStatus,
+		toTerm: newslettersubscription.ByStatus,
+		toCursor: func(_m *NewsletterSubscription) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f NewsletterSubscriptionOrderField) String() string {
+	var str string
+	switch f.column {
+	case NewsletterSubscriptionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case NewsletterSubscriptionOrderFieldStatus.column:
+		str = "STATUS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f NewsletterSubscriptionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *NewsletterSubscriptionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("NewsletterSubscriptionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *NewsletterSubscriptionOrderFieldCreatedAt
+	case "STATUS":
+		*f = *NewsletterSubscriptionOrderFieldStatus
+	default:
+		return fmt.Errorf("%s is not a valid NewsletterSubscriptionOrderField", str)
+	}
+	return nil
+}
+
+// NewsletterSubscriptionOrderField defines the ordering field of NewsletterSubscription.
+type NewsletterSubscriptionOrderField struct {
+	// Value extracts the ordering value from the given NewsletterSubscription.
+	Value    func(*NewsletterSubscription) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) newslettersubscription.OrderOption
+	toCursor func(*NewsletterSubscription) Cursor
+}
+
+// NewsletterSubscriptionOrder defines the ordering of NewsletterSubscription.
+type NewsletterSubscriptionOrder struct {
+	Direction OrderDirection                    `json:"direction"`
+	Field     *NewsletterSubscriptionOrderField `json:"field"`
+}
+
+// DefaultNewsletterSubscriptionOrder is the default ordering of NewsletterSubscription.
+var DefaultNewsletterSubscriptionOrder = &NewsletterSubscriptionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &NewsletterSubscriptionOrderField{
+		Value: func(_m *NewsletterSubscription) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: newslettersubscription.FieldID,
+		toTerm: newslettersubscription.ByID,
+		toCursor: func(_m *NewsletterSubscription) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts NewsletterSubscription into NewsletterSubscriptionEdge.
+func (_m *NewsletterSubscription) ToEdge(order *NewsletterSubscriptionOrder) *NewsletterSubscriptionEdge {
+	if order == nil {
+		order = DefaultNewsletterSubscriptionOrder
+	}
+	return &NewsletterSubscriptionEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -5783,6 +6665,634 @@ func (_m *Review) ToEdge(order *ReviewOrder) *ReviewEdge {
 		order = DefaultReviewOrder
 	}
 	return &ReviewEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SubscriberEdge is the edge representation of Subscriber.
+type SubscriberEdge struct {
+	Node   *Subscriber `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// SubscriberConnection is the connection containing edges to Subscriber.
+type SubscriberConnection struct {
+	Edges      []*SubscriberEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *SubscriberConnection) build(nodes []*Subscriber, pager *subscriberPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Subscriber
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Subscriber {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Subscriber {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SubscriberEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SubscriberEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SubscriberPaginateOption enables pagination customization.
+type SubscriberPaginateOption func(*subscriberPager) error
+
+// WithSubscriberOrder configures pagination ordering.
+func WithSubscriberOrder(order *SubscriberOrder) SubscriberPaginateOption {
+	if order == nil {
+		order = DefaultSubscriberOrder
+	}
+	o := *order
+	return func(pager *subscriberPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSubscriberOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSubscriberFilter configures pagination filter.
+func WithSubscriberFilter(filter func(*SubscriberQuery) (*SubscriberQuery, error)) SubscriberPaginateOption {
+	return func(pager *subscriberPager) error {
+		if filter == nil {
+			return errors.New("SubscriberQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type subscriberPager struct {
+	reverse bool
+	order   *SubscriberOrder
+	filter  func(*SubscriberQuery) (*SubscriberQuery, error)
+}
+
+func newSubscriberPager(opts []SubscriberPaginateOption, reverse bool) (*subscriberPager, error) {
+	pager := &subscriberPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSubscriberOrder
+	}
+	return pager, nil
+}
+
+func (p *subscriberPager) applyFilter(query *SubscriberQuery) (*SubscriberQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *subscriberPager) toCursor(_m *Subscriber) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *subscriberPager) applyCursors(query *SubscriberQuery, after, before *Cursor) (*SubscriberQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSubscriberOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *subscriberPager) applyOrder(query *SubscriberQuery) *SubscriberQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSubscriberOrder.Field {
+		query = query.Order(DefaultSubscriberOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *subscriberPager) orderExpr(query *SubscriberQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSubscriberOrder.Field {
+			b.Comma().Ident(DefaultSubscriberOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Subscriber.
+func (_m *SubscriberQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SubscriberPaginateOption,
+) (*SubscriberConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSubscriberPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SubscriberConnection{Edges: []*SubscriberEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SubscriberOrderFieldCreatedAt orders Subscriber by created_at.
+	SubscriberOrderFieldCreatedAt = &SubscriberOrderField{
+		Value: func(_m *Subscriber) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: subscriber.FieldCreatedAt,
+		toTerm: subscriber.ByCreatedAt,
+		toCursor: func(_m *Subscriber) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// SubscriberOrderFieldEmail orders Subscriber by email.
+	SubscriberOrderFieldEmail = &SubscriberOrderField{
+		Value: func(_m *Subscriber) (ent.Value, error) {
+			return _m.Email, nil
+		},
+		column: subscriber.FieldEmail,
+		toTerm: subscriber.ByEmail,
+		toCursor: func(_m *Subscriber) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Email,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SubscriberOrderField) String() string {
+	var str string
+	switch f.column {
+	case SubscriberOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case SubscriberOrderFieldEmail.column:
+		str = "EMAIL"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SubscriberOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SubscriberOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SubscriberOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SubscriberOrderFieldCreatedAt
+	case "EMAIL":
+		*f = *SubscriberOrderFieldEmail
+	default:
+		return fmt.Errorf("%s is not a valid SubscriberOrderField", str)
+	}
+	return nil
+}
+
+// SubscriberOrderField defines the ordering field of Subscriber.
+type SubscriberOrderField struct {
+	// Value extracts the ordering value from the given Subscriber.
+	Value    func(*Subscriber) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) subscriber.OrderOption
+	toCursor func(*Subscriber) Cursor
+}
+
+// SubscriberOrder defines the ordering of Subscriber.
+type SubscriberOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *SubscriberOrderField `json:"field"`
+}
+
+// DefaultSubscriberOrder is the default ordering of Subscriber.
+var DefaultSubscriberOrder = &SubscriberOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SubscriberOrderField{
+		Value: func(_m *Subscriber) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: subscriber.FieldID,
+		toTerm: subscriber.ByID,
+		toCursor: func(_m *Subscriber) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Subscriber into SubscriberEdge.
+func (_m *Subscriber) ToEdge(order *SubscriberOrder) *SubscriberEdge {
+	if order == nil {
+		order = DefaultSubscriberOrder
+	}
+	return &SubscriberEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SuppressionEdge is the edge representation of Suppression.
+type SuppressionEdge struct {
+	Node   *Suppression `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// SuppressionConnection is the connection containing edges to Suppression.
+type SuppressionConnection struct {
+	Edges      []*SuppressionEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *SuppressionConnection) build(nodes []*Suppression, pager *suppressionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Suppression
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Suppression {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Suppression {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SuppressionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SuppressionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SuppressionPaginateOption enables pagination customization.
+type SuppressionPaginateOption func(*suppressionPager) error
+
+// WithSuppressionOrder configures pagination ordering.
+func WithSuppressionOrder(order *SuppressionOrder) SuppressionPaginateOption {
+	if order == nil {
+		order = DefaultSuppressionOrder
+	}
+	o := *order
+	return func(pager *suppressionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSuppressionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSuppressionFilter configures pagination filter.
+func WithSuppressionFilter(filter func(*SuppressionQuery) (*SuppressionQuery, error)) SuppressionPaginateOption {
+	return func(pager *suppressionPager) error {
+		if filter == nil {
+			return errors.New("SuppressionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type suppressionPager struct {
+	reverse bool
+	order   *SuppressionOrder
+	filter  func(*SuppressionQuery) (*SuppressionQuery, error)
+}
+
+func newSuppressionPager(opts []SuppressionPaginateOption, reverse bool) (*suppressionPager, error) {
+	pager := &suppressionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSuppressionOrder
+	}
+	return pager, nil
+}
+
+func (p *suppressionPager) applyFilter(query *SuppressionQuery) (*SuppressionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *suppressionPager) toCursor(_m *Suppression) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *suppressionPager) applyCursors(query *SuppressionQuery, after, before *Cursor) (*SuppressionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSuppressionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *suppressionPager) applyOrder(query *SuppressionQuery) *SuppressionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSuppressionOrder.Field {
+		query = query.Order(DefaultSuppressionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *suppressionPager) orderExpr(query *SuppressionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSuppressionOrder.Field {
+			b.Comma().Ident(DefaultSuppressionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Suppression.
+func (_m *SuppressionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SuppressionPaginateOption,
+) (*SuppressionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSuppressionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SuppressionConnection{Edges: []*SuppressionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SuppressionOrderFieldCreatedAt orders Suppression by created_at.
+	SuppressionOrderFieldCreatedAt = &SuppressionOrderField{
+		Value: func(_m *Suppression) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: suppression.FieldCreatedAt,
+		toTerm: suppression.ByCreatedAt,
+		toCursor: func(_m *Suppression) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// SuppressionOrderFieldReason orders Suppression by reason.
+	SuppressionOrderFieldReason = &SuppressionOrderField{
+		Value: func(_m *Suppression) (ent.Value, error) {
+			return _m.Reason, nil
+		},
+		column: suppression.FieldReason,
+		toTerm: suppression.ByReason,
+		toCursor: func(_m *Suppression) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Reason,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SuppressionOrderField) String() string {
+	var str string
+	switch f.column {
+	case SuppressionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case SuppressionOrderFieldReason.column:
+		str = "REASON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SuppressionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SuppressionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SuppressionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SuppressionOrderFieldCreatedAt
+	case "REASON":
+		*f = *SuppressionOrderFieldReason
+	default:
+		return fmt.Errorf("%s is not a valid SuppressionOrderField", str)
+	}
+	return nil
+}
+
+// SuppressionOrderField defines the ordering field of Suppression.
+type SuppressionOrderField struct {
+	// Value extracts the ordering value from the given Suppression.
+	Value    func(*Suppression) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) suppression.OrderOption
+	toCursor func(*Suppression) Cursor
+}
+
+// SuppressionOrder defines the ordering of Suppression.
+type SuppressionOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *SuppressionOrderField `json:"field"`
+}
+
+// DefaultSuppressionOrder is the default ordering of Suppression.
+var DefaultSuppressionOrder = &SuppressionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SuppressionOrderField{
+		Value: func(_m *Suppression) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: suppression.FieldID,
+		toTerm: suppression.ByID,
+		toCursor: func(_m *Suppression) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Suppression into SuppressionEdge.
+func (_m *Suppression) ToEdge(order *SuppressionOrder) *SuppressionEdge {
+	if order == nil {
+		order = DefaultSuppressionOrder
+	}
+	return &SuppressionEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -26,10 +27,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/mailbody"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
@@ -40,6 +43,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/matching"
@@ -63,6 +68,7 @@ const (
 	TypeCall                          = "Call"
 	TypeCampaign                      = "Campaign"
 	TypeConflictOfInterestDeclaration = "ConflictOfInterestDeclaration"
+	TypeConsentEvidence               = "ConsentEvidence"
 	TypeDocument                      = "Document"
 	TypeHostCentre                    = "HostCentre"
 	TypeHostRanking                   = "HostRanking"
@@ -70,16 +76,20 @@ const (
 	TypeJob                           = "Job"
 	TypeLoginLink                     = "LoginLink"
 	TypeMailBody                      = "MailBody"
+	TypeMailingList                   = "MailingList"
 	TypeMatchOverride                 = "MatchOverride"
 	TypeMatchRun                      = "MatchRun"
 	TypeMeeting                       = "Meeting"
 	TypeMembership                    = "Membership"
+	TypeNewsletterSubscription        = "NewsletterSubscription"
 	TypeOrganisation                  = "Organisation"
 	TypeOutboxMessage                 = "OutboxMessage"
 	TypePlacement                     = "Placement"
 	TypeRefereeRequest                = "RefereeRequest"
 	TypeReview                        = "Review"
 	TypeSession                       = "Session"
+	TypeSubscriber                    = "Subscriber"
+	TypeSuppression                   = "Suppression"
 	TypeUser                          = "User"
 	TypeWorkingGroup                  = "WorkingGroup"
 )
@@ -7446,6 +7456,7 @@ type CampaignMutation struct {
 	started_at      *time.Time
 	frozen_at       *time.Time
 	freeze_cursor   *string
+	mail_body_id    *pulid.ID
 	recipients      *int
 	addrecipients   *int
 	sent_at         *time.Time
@@ -7453,6 +7464,9 @@ type CampaignMutation struct {
 	slug            *string
 	public_archive  *bool
 	clearedFields   map[string]struct{}
+	lists           map[pulid.ID]struct{}
+	removedlists    map[pulid.ID]struct{}
+	clearedlists    bool
 	groups          map[pulid.ID]struct{}
 	removedgroups   map[pulid.ID]struct{}
 	clearedgroups   bool
@@ -8261,6 +8275,55 @@ func (m *CampaignMutation) ResetFreezeCursor() {
 	m.freeze_cursor = nil
 }
 
+// SetMailBodyID sets the "mail_body_id" field.
+func (m *CampaignMutation) SetMailBodyID(pu pulid.ID) {
+	m.mail_body_id = &pu
+}
+
+// MailBodyID returns the value of the "mail_body_id" field in the mutation.
+func (m *CampaignMutation) MailBodyID() (r pulid.ID, exists bool) {
+	v := m.mail_body_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMailBodyID returns the old "mail_body_id" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldMailBodyID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMailBodyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMailBodyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMailBodyID: %w", err)
+	}
+	return oldValue.MailBodyID, nil
+}
+
+// ClearMailBodyID clears the value of the "mail_body_id" field.
+func (m *CampaignMutation) ClearMailBodyID() {
+	m.mail_body_id = nil
+	m.clearedFields[campaign.FieldMailBodyID] = struct{}{}
+}
+
+// MailBodyIDCleared returns if the "mail_body_id" field was cleared in this mutation.
+func (m *CampaignMutation) MailBodyIDCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldMailBodyID]
+	return ok
+}
+
+// ResetMailBodyID resets all changes to the "mail_body_id" field.
+func (m *CampaignMutation) ResetMailBodyID() {
+	m.mail_body_id = nil
+	delete(m.clearedFields, campaign.FieldMailBodyID)
+}
+
 // SetRecipients sets the "recipients" field.
 func (m *CampaignMutation) SetRecipients(i int) {
 	m.recipients = &i
@@ -8500,6 +8563,60 @@ func (m *CampaignMutation) ResetPublicArchive() {
 	m.public_archive = nil
 }
 
+// AddListIDs adds the "lists" edge to the MailingList entity by ids.
+func (m *CampaignMutation) AddListIDs(ids ...pulid.ID) {
+	if m.lists == nil {
+		m.lists = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.lists[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLists clears the "lists" edge to the MailingList entity.
+func (m *CampaignMutation) ClearLists() {
+	m.clearedlists = true
+}
+
+// ListsCleared reports if the "lists" edge to the MailingList entity was cleared.
+func (m *CampaignMutation) ListsCleared() bool {
+	return m.clearedlists
+}
+
+// RemoveListIDs removes the "lists" edge to the MailingList entity by IDs.
+func (m *CampaignMutation) RemoveListIDs(ids ...pulid.ID) {
+	if m.removedlists == nil {
+		m.removedlists = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.lists, ids[i])
+		m.removedlists[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLists returns the removed IDs of the "lists" edge to the MailingList entity.
+func (m *CampaignMutation) RemovedListsIDs() (ids []pulid.ID) {
+	for id := range m.removedlists {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ListsIDs returns the "lists" edge IDs in the mutation.
+func (m *CampaignMutation) ListsIDs() (ids []pulid.ID) {
+	for id := range m.lists {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLists resets all changes to the "lists" edge.
+func (m *CampaignMutation) ResetLists() {
+	m.lists = nil
+	m.clearedlists = false
+	m.removedlists = nil
+}
+
 // AddGroupIDs adds the "groups" edge to the WorkingGroup entity by ids.
 func (m *CampaignMutation) AddGroupIDs(ids ...pulid.ID) {
 	if m.groups == nil {
@@ -8708,7 +8825,7 @@ func (m *CampaignMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CampaignMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 23)
 	if m.created_at != nil {
 		fields = append(fields, campaign.FieldCreatedAt)
 	}
@@ -8759,6 +8876,9 @@ func (m *CampaignMutation) Fields() []string {
 	}
 	if m.freeze_cursor != nil {
 		fields = append(fields, campaign.FieldFreezeCursor)
+	}
+	if m.mail_body_id != nil {
+		fields = append(fields, campaign.FieldMailBodyID)
 	}
 	if m.recipients != nil {
 		fields = append(fields, campaign.FieldRecipients)
@@ -8817,6 +8937,8 @@ func (m *CampaignMutation) Field(name string) (ent.Value, bool) {
 		return m.FrozenAt()
 	case campaign.FieldFreezeCursor:
 		return m.FreezeCursor()
+	case campaign.FieldMailBodyID:
+		return m.MailBodyID()
 	case campaign.FieldRecipients:
 		return m.Recipients()
 	case campaign.FieldSentAt:
@@ -8870,6 +8992,8 @@ func (m *CampaignMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldFrozenAt(ctx)
 	case campaign.FieldFreezeCursor:
 		return m.OldFreezeCursor(ctx)
+	case campaign.FieldMailBodyID:
+		return m.OldMailBodyID(ctx)
 	case campaign.FieldRecipients:
 		return m.OldRecipients(ctx)
 	case campaign.FieldSentAt:
@@ -9008,6 +9132,13 @@ func (m *CampaignMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetFreezeCursor(v)
 		return nil
+	case campaign.FieldMailBodyID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMailBodyID(v)
+		return nil
 	case campaign.FieldRecipients:
 		v, ok := value.(int)
 		if !ok {
@@ -9106,6 +9237,9 @@ func (m *CampaignMutation) ClearedFields() []string {
 	if m.FieldCleared(campaign.FieldFrozenAt) {
 		fields = append(fields, campaign.FieldFrozenAt)
 	}
+	if m.FieldCleared(campaign.FieldMailBodyID) {
+		fields = append(fields, campaign.FieldMailBodyID)
+	}
 	if m.FieldCleared(campaign.FieldSentAt) {
 		fields = append(fields, campaign.FieldSentAt)
 	}
@@ -9146,6 +9280,9 @@ func (m *CampaignMutation) ClearField(name string) error {
 		return nil
 	case campaign.FieldFrozenAt:
 		m.ClearFrozenAt()
+		return nil
+	case campaign.FieldMailBodyID:
+		m.ClearMailBodyID()
 		return nil
 	case campaign.FieldSentAt:
 		m.ClearSentAt()
@@ -9215,6 +9352,9 @@ func (m *CampaignMutation) ResetField(name string) error {
 	case campaign.FieldFreezeCursor:
 		m.ResetFreezeCursor()
 		return nil
+	case campaign.FieldMailBodyID:
+		m.ResetMailBodyID()
+		return nil
 	case campaign.FieldRecipients:
 		m.ResetRecipients()
 		return nil
@@ -9236,7 +9376,10 @@ func (m *CampaignMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CampaignMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
+	if m.lists != nil {
+		edges = append(edges, campaign.EdgeLists)
+	}
 	if m.groups != nil {
 		edges = append(edges, campaign.EdgeGroups)
 	}
@@ -9256,6 +9399,12 @@ func (m *CampaignMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *CampaignMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case campaign.EdgeLists:
+		ids := make([]ent.Value, 0, len(m.lists))
+		for id := range m.lists {
+			ids = append(ids, id)
+		}
+		return ids
 	case campaign.EdgeGroups:
 		ids := make([]ent.Value, 0, len(m.groups))
 		for id := range m.groups {
@@ -9280,7 +9429,10 @@ func (m *CampaignMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CampaignMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
+	if m.removedlists != nil {
+		edges = append(edges, campaign.EdgeLists)
+	}
 	if m.removedgroups != nil {
 		edges = append(edges, campaign.EdgeGroups)
 	}
@@ -9291,6 +9443,12 @@ func (m *CampaignMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *CampaignMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
+	case campaign.EdgeLists:
+		ids := make([]ent.Value, 0, len(m.removedlists))
+		for id := range m.removedlists {
+			ids = append(ids, id)
+		}
+		return ids
 	case campaign.EdgeGroups:
 		ids := make([]ent.Value, 0, len(m.removedgroups))
 		for id := range m.removedgroups {
@@ -9303,7 +9461,10 @@ func (m *CampaignMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CampaignMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
+	if m.clearedlists {
+		edges = append(edges, campaign.EdgeLists)
+	}
 	if m.clearedgroups {
 		edges = append(edges, campaign.EdgeGroups)
 	}
@@ -9323,6 +9484,8 @@ func (m *CampaignMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *CampaignMutation) EdgeCleared(name string) bool {
 	switch name {
+	case campaign.EdgeLists:
+		return m.clearedlists
 	case campaign.EdgeGroups:
 		return m.clearedgroups
 	case campaign.EdgeAuthor:
@@ -9356,6 +9519,9 @@ func (m *CampaignMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CampaignMutation) ResetEdge(name string) error {
 	switch name {
+	case campaign.EdgeLists:
+		m.ResetLists()
+		return nil
 	case campaign.EdgeGroups:
 		m.ResetGroups()
 		return nil
@@ -10042,6 +10208,824 @@ func (m *ConflictOfInterestDeclarationMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown ConflictOfInterestDeclaration edge %s", name)
+}
+
+// ConsentEvidenceMutation represents an operation that mutates the ConsentEvidence nodes in the graph.
+type ConsentEvidenceMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	event               *consentevidence.Event
+	source              *consentevidence.Source
+	consent_text        *string
+	consent_version     *string
+	at                  *time.Time
+	ip                  *string
+	actor_id            *string
+	note                *string
+	clearedFields       map[string]struct{}
+	subscription        *pulid.ID
+	clearedsubscription bool
+	done                bool
+	oldValue            func(context.Context) (*ConsentEvidence, error)
+	predicates          []predicate.ConsentEvidence
+}
+
+var _ ent.Mutation = (*ConsentEvidenceMutation)(nil)
+
+// consentevidenceOption allows management of the mutation configuration using functional options.
+type consentevidenceOption func(*ConsentEvidenceMutation)
+
+// newConsentEvidenceMutation creates new mutation for the ConsentEvidence entity.
+func newConsentEvidenceMutation(c config, op Op, opts ...consentevidenceOption) *ConsentEvidenceMutation {
+	m := &ConsentEvidenceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConsentEvidence,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConsentEvidenceID sets the ID field of the mutation.
+func withConsentEvidenceID(id pulid.ID) consentevidenceOption {
+	return func(m *ConsentEvidenceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ConsentEvidence
+		)
+		m.oldValue = func(ctx context.Context) (*ConsentEvidence, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ConsentEvidence.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConsentEvidence sets the old ConsentEvidence of the mutation.
+func withConsentEvidence(node *ConsentEvidence) consentevidenceOption {
+	return func(m *ConsentEvidenceMutation) {
+		m.oldValue = func(context.Context) (*ConsentEvidence, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConsentEvidenceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConsentEvidenceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ConsentEvidence entities.
+func (m *ConsentEvidenceMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConsentEvidenceMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConsentEvidenceMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ConsentEvidence.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSubscriptionID sets the "subscription_id" field.
+func (m *ConsentEvidenceMutation) SetSubscriptionID(pu pulid.ID) {
+	m.subscription = &pu
+}
+
+// SubscriptionID returns the value of the "subscription_id" field in the mutation.
+func (m *ConsentEvidenceMutation) SubscriptionID() (r pulid.ID, exists bool) {
+	v := m.subscription
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriptionID returns the old "subscription_id" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldSubscriptionID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriptionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriptionID: %w", err)
+	}
+	return oldValue.SubscriptionID, nil
+}
+
+// ResetSubscriptionID resets all changes to the "subscription_id" field.
+func (m *ConsentEvidenceMutation) ResetSubscriptionID() {
+	m.subscription = nil
+}
+
+// SetEvent sets the "event" field.
+func (m *ConsentEvidenceMutation) SetEvent(c consentevidence.Event) {
+	m.event = &c
+}
+
+// Event returns the value of the "event" field in the mutation.
+func (m *ConsentEvidenceMutation) Event() (r consentevidence.Event, exists bool) {
+	v := m.event
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvent returns the old "event" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldEvent(ctx context.Context) (v consentevidence.Event, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvent: %w", err)
+	}
+	return oldValue.Event, nil
+}
+
+// ResetEvent resets all changes to the "event" field.
+func (m *ConsentEvidenceMutation) ResetEvent() {
+	m.event = nil
+}
+
+// SetSource sets the "source" field.
+func (m *ConsentEvidenceMutation) SetSource(c consentevidence.Source) {
+	m.source = &c
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *ConsentEvidenceMutation) Source() (r consentevidence.Source, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldSource(ctx context.Context) (v consentevidence.Source, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *ConsentEvidenceMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetConsentText sets the "consent_text" field.
+func (m *ConsentEvidenceMutation) SetConsentText(s string) {
+	m.consent_text = &s
+}
+
+// ConsentText returns the value of the "consent_text" field in the mutation.
+func (m *ConsentEvidenceMutation) ConsentText() (r string, exists bool) {
+	v := m.consent_text
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConsentText returns the old "consent_text" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldConsentText(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConsentText is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConsentText requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConsentText: %w", err)
+	}
+	return oldValue.ConsentText, nil
+}
+
+// ResetConsentText resets all changes to the "consent_text" field.
+func (m *ConsentEvidenceMutation) ResetConsentText() {
+	m.consent_text = nil
+}
+
+// SetConsentVersion sets the "consent_version" field.
+func (m *ConsentEvidenceMutation) SetConsentVersion(s string) {
+	m.consent_version = &s
+}
+
+// ConsentVersion returns the value of the "consent_version" field in the mutation.
+func (m *ConsentEvidenceMutation) ConsentVersion() (r string, exists bool) {
+	v := m.consent_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConsentVersion returns the old "consent_version" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldConsentVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConsentVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConsentVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConsentVersion: %w", err)
+	}
+	return oldValue.ConsentVersion, nil
+}
+
+// ResetConsentVersion resets all changes to the "consent_version" field.
+func (m *ConsentEvidenceMutation) ResetConsentVersion() {
+	m.consent_version = nil
+}
+
+// SetAt sets the "at" field.
+func (m *ConsentEvidenceMutation) SetAt(t time.Time) {
+	m.at = &t
+}
+
+// At returns the value of the "at" field in the mutation.
+func (m *ConsentEvidenceMutation) At() (r time.Time, exists bool) {
+	v := m.at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAt returns the old "at" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAt: %w", err)
+	}
+	return oldValue.At, nil
+}
+
+// ResetAt resets all changes to the "at" field.
+func (m *ConsentEvidenceMutation) ResetAt() {
+	m.at = nil
+}
+
+// SetIP sets the "ip" field.
+func (m *ConsentEvidenceMutation) SetIP(s string) {
+	m.ip = &s
+}
+
+// IP returns the value of the "ip" field in the mutation.
+func (m *ConsentEvidenceMutation) IP() (r string, exists bool) {
+	v := m.ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIP returns the old "ip" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldIP(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIP: %w", err)
+	}
+	return oldValue.IP, nil
+}
+
+// ResetIP resets all changes to the "ip" field.
+func (m *ConsentEvidenceMutation) ResetIP() {
+	m.ip = nil
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *ConsentEvidenceMutation) SetActorID(s string) {
+	m.actor_id = &s
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *ConsentEvidenceMutation) ActorID() (r string, exists bool) {
+	v := m.actor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldActorID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *ConsentEvidenceMutation) ResetActorID() {
+	m.actor_id = nil
+}
+
+// SetNote sets the "note" field.
+func (m *ConsentEvidenceMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *ConsentEvidenceMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *ConsentEvidenceMutation) ResetNote() {
+	m.note = nil
+}
+
+// ClearSubscription clears the "subscription" edge to the NewsletterSubscription entity.
+func (m *ConsentEvidenceMutation) ClearSubscription() {
+	m.clearedsubscription = true
+	m.clearedFields[consentevidence.FieldSubscriptionID] = struct{}{}
+}
+
+// SubscriptionCleared reports if the "subscription" edge to the NewsletterSubscription entity was cleared.
+func (m *ConsentEvidenceMutation) SubscriptionCleared() bool {
+	return m.clearedsubscription
+}
+
+// SubscriptionIDs returns the "subscription" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SubscriptionID instead. It exists only for internal usage by the builders.
+func (m *ConsentEvidenceMutation) SubscriptionIDs() (ids []pulid.ID) {
+	if id := m.subscription; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSubscription resets all changes to the "subscription" edge.
+func (m *ConsentEvidenceMutation) ResetSubscription() {
+	m.subscription = nil
+	m.clearedsubscription = false
+}
+
+// Where appends a list predicates to the ConsentEvidenceMutation builder.
+func (m *ConsentEvidenceMutation) Where(ps ...predicate.ConsentEvidence) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConsentEvidenceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConsentEvidenceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ConsentEvidence, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConsentEvidenceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConsentEvidenceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ConsentEvidence).
+func (m *ConsentEvidenceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConsentEvidenceMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.subscription != nil {
+		fields = append(fields, consentevidence.FieldSubscriptionID)
+	}
+	if m.event != nil {
+		fields = append(fields, consentevidence.FieldEvent)
+	}
+	if m.source != nil {
+		fields = append(fields, consentevidence.FieldSource)
+	}
+	if m.consent_text != nil {
+		fields = append(fields, consentevidence.FieldConsentText)
+	}
+	if m.consent_version != nil {
+		fields = append(fields, consentevidence.FieldConsentVersion)
+	}
+	if m.at != nil {
+		fields = append(fields, consentevidence.FieldAt)
+	}
+	if m.ip != nil {
+		fields = append(fields, consentevidence.FieldIP)
+	}
+	if m.actor_id != nil {
+		fields = append(fields, consentevidence.FieldActorID)
+	}
+	if m.note != nil {
+		fields = append(fields, consentevidence.FieldNote)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConsentEvidenceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case consentevidence.FieldSubscriptionID:
+		return m.SubscriptionID()
+	case consentevidence.FieldEvent:
+		return m.Event()
+	case consentevidence.FieldSource:
+		return m.Source()
+	case consentevidence.FieldConsentText:
+		return m.ConsentText()
+	case consentevidence.FieldConsentVersion:
+		return m.ConsentVersion()
+	case consentevidence.FieldAt:
+		return m.At()
+	case consentevidence.FieldIP:
+		return m.IP()
+	case consentevidence.FieldActorID:
+		return m.ActorID()
+	case consentevidence.FieldNote:
+		return m.Note()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConsentEvidenceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case consentevidence.FieldSubscriptionID:
+		return m.OldSubscriptionID(ctx)
+	case consentevidence.FieldEvent:
+		return m.OldEvent(ctx)
+	case consentevidence.FieldSource:
+		return m.OldSource(ctx)
+	case consentevidence.FieldConsentText:
+		return m.OldConsentText(ctx)
+	case consentevidence.FieldConsentVersion:
+		return m.OldConsentVersion(ctx)
+	case consentevidence.FieldAt:
+		return m.OldAt(ctx)
+	case consentevidence.FieldIP:
+		return m.OldIP(ctx)
+	case consentevidence.FieldActorID:
+		return m.OldActorID(ctx)
+	case consentevidence.FieldNote:
+		return m.OldNote(ctx)
+	}
+	return nil, fmt.Errorf("unknown ConsentEvidence field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsentEvidenceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case consentevidence.FieldSubscriptionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriptionID(v)
+		return nil
+	case consentevidence.FieldEvent:
+		v, ok := value.(consentevidence.Event)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvent(v)
+		return nil
+	case consentevidence.FieldSource:
+		v, ok := value.(consentevidence.Source)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case consentevidence.FieldConsentText:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConsentText(v)
+		return nil
+	case consentevidence.FieldConsentVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConsentVersion(v)
+		return nil
+	case consentevidence.FieldAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAt(v)
+		return nil
+	case consentevidence.FieldIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIP(v)
+		return nil
+	case consentevidence.FieldActorID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case consentevidence.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentEvidence field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConsentEvidenceMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConsentEvidenceMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsentEvidenceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ConsentEvidence numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConsentEvidenceMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConsentEvidenceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConsentEvidenceMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ConsentEvidence nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConsentEvidenceMutation) ResetField(name string) error {
+	switch name {
+	case consentevidence.FieldSubscriptionID:
+		m.ResetSubscriptionID()
+		return nil
+	case consentevidence.FieldEvent:
+		m.ResetEvent()
+		return nil
+	case consentevidence.FieldSource:
+		m.ResetSource()
+		return nil
+	case consentevidence.FieldConsentText:
+		m.ResetConsentText()
+		return nil
+	case consentevidence.FieldConsentVersion:
+		m.ResetConsentVersion()
+		return nil
+	case consentevidence.FieldAt:
+		m.ResetAt()
+		return nil
+	case consentevidence.FieldIP:
+		m.ResetIP()
+		return nil
+	case consentevidence.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case consentevidence.FieldNote:
+		m.ResetNote()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentEvidence field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConsentEvidenceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.subscription != nil {
+		edges = append(edges, consentevidence.EdgeSubscription)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConsentEvidenceMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case consentevidence.EdgeSubscription:
+		if id := m.subscription; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConsentEvidenceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConsentEvidenceMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConsentEvidenceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedsubscription {
+		edges = append(edges, consentevidence.EdgeSubscription)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConsentEvidenceMutation) EdgeCleared(name string) bool {
+	switch name {
+	case consentevidence.EdgeSubscription:
+		return m.clearedsubscription
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConsentEvidenceMutation) ClearEdge(name string) error {
+	switch name {
+	case consentevidence.EdgeSubscription:
+		m.ClearSubscription()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentEvidence unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConsentEvidenceMutation) ResetEdge(name string) error {
+	switch name {
+	case consentevidence.EdgeSubscription:
+		m.ResetSubscription()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentEvidence edge %s", name)
 }
 
 // DocumentMutation represents an operation that mutates the Document nodes in the graph.
@@ -17157,6 +18141,755 @@ func (m *MailBodyMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown MailBody edge %s", name)
 }
 
+// MailingListMutation represents an operation that mutates the MailingList nodes in the graph.
+type MailingListMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *pulid.ID
+	created_at           *time.Time
+	updated_at           *time.Time
+	name                 *string
+	slug                 *string
+	description          *string
+	visibility           *mailinglist.Visibility
+	archived             *bool
+	clearedFields        map[string]struct{}
+	subscriptions        map[pulid.ID]struct{}
+	removedsubscriptions map[pulid.ID]struct{}
+	clearedsubscriptions bool
+	done                 bool
+	oldValue             func(context.Context) (*MailingList, error)
+	predicates           []predicate.MailingList
+}
+
+var _ ent.Mutation = (*MailingListMutation)(nil)
+
+// mailinglistOption allows management of the mutation configuration using functional options.
+type mailinglistOption func(*MailingListMutation)
+
+// newMailingListMutation creates new mutation for the MailingList entity.
+func newMailingListMutation(c config, op Op, opts ...mailinglistOption) *MailingListMutation {
+	m := &MailingListMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMailingList,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMailingListID sets the ID field of the mutation.
+func withMailingListID(id pulid.ID) mailinglistOption {
+	return func(m *MailingListMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MailingList
+		)
+		m.oldValue = func(ctx context.Context) (*MailingList, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MailingList.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMailingList sets the old MailingList of the mutation.
+func withMailingList(node *MailingList) mailinglistOption {
+	return func(m *MailingListMutation) {
+		m.oldValue = func(context.Context) (*MailingList, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MailingListMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MailingListMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of MailingList entities.
+func (m *MailingListMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MailingListMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MailingListMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MailingList.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MailingListMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MailingListMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MailingList entity.
+// If the MailingList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailingListMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MailingListMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *MailingListMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *MailingListMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the MailingList entity.
+// If the MailingList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailingListMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *MailingListMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *MailingListMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *MailingListMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the MailingList entity.
+// If the MailingList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailingListMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *MailingListMutation) ResetName() {
+	m.name = nil
+}
+
+// SetSlug sets the "slug" field.
+func (m *MailingListMutation) SetSlug(s string) {
+	m.slug = &s
+}
+
+// Slug returns the value of the "slug" field in the mutation.
+func (m *MailingListMutation) Slug() (r string, exists bool) {
+	v := m.slug
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSlug returns the old "slug" field's value of the MailingList entity.
+// If the MailingList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailingListMutation) OldSlug(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSlug is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSlug requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSlug: %w", err)
+	}
+	return oldValue.Slug, nil
+}
+
+// ResetSlug resets all changes to the "slug" field.
+func (m *MailingListMutation) ResetSlug() {
+	m.slug = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *MailingListMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *MailingListMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the MailingList entity.
+// If the MailingList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailingListMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *MailingListMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetVisibility sets the "visibility" field.
+func (m *MailingListMutation) SetVisibility(value mailinglist.Visibility) {
+	m.visibility = &value
+}
+
+// Visibility returns the value of the "visibility" field in the mutation.
+func (m *MailingListMutation) Visibility() (r mailinglist.Visibility, exists bool) {
+	v := m.visibility
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVisibility returns the old "visibility" field's value of the MailingList entity.
+// If the MailingList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailingListMutation) OldVisibility(ctx context.Context) (v mailinglist.Visibility, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVisibility is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVisibility requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVisibility: %w", err)
+	}
+	return oldValue.Visibility, nil
+}
+
+// ResetVisibility resets all changes to the "visibility" field.
+func (m *MailingListMutation) ResetVisibility() {
+	m.visibility = nil
+}
+
+// SetArchived sets the "archived" field.
+func (m *MailingListMutation) SetArchived(b bool) {
+	m.archived = &b
+}
+
+// Archived returns the value of the "archived" field in the mutation.
+func (m *MailingListMutation) Archived() (r bool, exists bool) {
+	v := m.archived
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArchived returns the old "archived" field's value of the MailingList entity.
+// If the MailingList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailingListMutation) OldArchived(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArchived is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArchived requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArchived: %w", err)
+	}
+	return oldValue.Archived, nil
+}
+
+// ResetArchived resets all changes to the "archived" field.
+func (m *MailingListMutation) ResetArchived() {
+	m.archived = nil
+}
+
+// AddSubscriptionIDs adds the "subscriptions" edge to the NewsletterSubscription entity by ids.
+func (m *MailingListMutation) AddSubscriptionIDs(ids ...pulid.ID) {
+	if m.subscriptions == nil {
+		m.subscriptions = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.subscriptions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSubscriptions clears the "subscriptions" edge to the NewsletterSubscription entity.
+func (m *MailingListMutation) ClearSubscriptions() {
+	m.clearedsubscriptions = true
+}
+
+// SubscriptionsCleared reports if the "subscriptions" edge to the NewsletterSubscription entity was cleared.
+func (m *MailingListMutation) SubscriptionsCleared() bool {
+	return m.clearedsubscriptions
+}
+
+// RemoveSubscriptionIDs removes the "subscriptions" edge to the NewsletterSubscription entity by IDs.
+func (m *MailingListMutation) RemoveSubscriptionIDs(ids ...pulid.ID) {
+	if m.removedsubscriptions == nil {
+		m.removedsubscriptions = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.subscriptions, ids[i])
+		m.removedsubscriptions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSubscriptions returns the removed IDs of the "subscriptions" edge to the NewsletterSubscription entity.
+func (m *MailingListMutation) RemovedSubscriptionsIDs() (ids []pulid.ID) {
+	for id := range m.removedsubscriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SubscriptionsIDs returns the "subscriptions" edge IDs in the mutation.
+func (m *MailingListMutation) SubscriptionsIDs() (ids []pulid.ID) {
+	for id := range m.subscriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSubscriptions resets all changes to the "subscriptions" edge.
+func (m *MailingListMutation) ResetSubscriptions() {
+	m.subscriptions = nil
+	m.clearedsubscriptions = false
+	m.removedsubscriptions = nil
+}
+
+// Where appends a list predicates to the MailingListMutation builder.
+func (m *MailingListMutation) Where(ps ...predicate.MailingList) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MailingListMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MailingListMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MailingList, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MailingListMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MailingListMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MailingList).
+func (m *MailingListMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MailingListMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, mailinglist.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, mailinglist.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, mailinglist.FieldName)
+	}
+	if m.slug != nil {
+		fields = append(fields, mailinglist.FieldSlug)
+	}
+	if m.description != nil {
+		fields = append(fields, mailinglist.FieldDescription)
+	}
+	if m.visibility != nil {
+		fields = append(fields, mailinglist.FieldVisibility)
+	}
+	if m.archived != nil {
+		fields = append(fields, mailinglist.FieldArchived)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MailingListMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case mailinglist.FieldCreatedAt:
+		return m.CreatedAt()
+	case mailinglist.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case mailinglist.FieldName:
+		return m.Name()
+	case mailinglist.FieldSlug:
+		return m.Slug()
+	case mailinglist.FieldDescription:
+		return m.Description()
+	case mailinglist.FieldVisibility:
+		return m.Visibility()
+	case mailinglist.FieldArchived:
+		return m.Archived()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MailingListMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case mailinglist.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case mailinglist.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case mailinglist.FieldName:
+		return m.OldName(ctx)
+	case mailinglist.FieldSlug:
+		return m.OldSlug(ctx)
+	case mailinglist.FieldDescription:
+		return m.OldDescription(ctx)
+	case mailinglist.FieldVisibility:
+		return m.OldVisibility(ctx)
+	case mailinglist.FieldArchived:
+		return m.OldArchived(ctx)
+	}
+	return nil, fmt.Errorf("unknown MailingList field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MailingListMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case mailinglist.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case mailinglist.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case mailinglist.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case mailinglist.FieldSlug:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSlug(v)
+		return nil
+	case mailinglist.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case mailinglist.FieldVisibility:
+		v, ok := value.(mailinglist.Visibility)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVisibility(v)
+		return nil
+	case mailinglist.FieldArchived:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArchived(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MailingList field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MailingListMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MailingListMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MailingListMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown MailingList numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MailingListMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MailingListMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MailingListMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MailingList nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MailingListMutation) ResetField(name string) error {
+	switch name {
+	case mailinglist.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case mailinglist.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case mailinglist.FieldName:
+		m.ResetName()
+		return nil
+	case mailinglist.FieldSlug:
+		m.ResetSlug()
+		return nil
+	case mailinglist.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case mailinglist.FieldVisibility:
+		m.ResetVisibility()
+		return nil
+	case mailinglist.FieldArchived:
+		m.ResetArchived()
+		return nil
+	}
+	return fmt.Errorf("unknown MailingList field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MailingListMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.subscriptions != nil {
+		edges = append(edges, mailinglist.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MailingListMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case mailinglist.EdgeSubscriptions:
+		ids := make([]ent.Value, 0, len(m.subscriptions))
+		for id := range m.subscriptions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MailingListMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedsubscriptions != nil {
+		edges = append(edges, mailinglist.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MailingListMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case mailinglist.EdgeSubscriptions:
+		ids := make([]ent.Value, 0, len(m.removedsubscriptions))
+		for id := range m.removedsubscriptions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MailingListMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedsubscriptions {
+		edges = append(edges, mailinglist.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MailingListMutation) EdgeCleared(name string) bool {
+	switch name {
+	case mailinglist.EdgeSubscriptions:
+		return m.clearedsubscriptions
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MailingListMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown MailingList unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MailingListMutation) ResetEdge(name string) error {
+	switch name {
+	case mailinglist.EdgeSubscriptions:
+		m.ResetSubscriptions()
+		return nil
+	}
+	return fmt.Errorf("unknown MailingList edge %s", name)
+}
+
 // MatchOverrideMutation represents an operation that mutates the MatchOverride nodes in the graph.
 type MatchOverrideMutation struct {
 	config
@@ -22255,6 +23988,888 @@ func (m *MembershipMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Membership edge %s", name)
+}
+
+// NewsletterSubscriptionMutation represents an operation that mutates the NewsletterSubscription nodes in the graph.
+type NewsletterSubscriptionMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *pulid.ID
+	created_at        *time.Time
+	updated_at        *time.Time
+	status            *newslettersubscription.Status
+	confirmed_at      *time.Time
+	unsubscribed_at   *time.Time
+	clearedFields     map[string]struct{}
+	subscriber        *pulid.ID
+	clearedsubscriber bool
+	list              *pulid.ID
+	clearedlist       bool
+	consent           map[pulid.ID]struct{}
+	removedconsent    map[pulid.ID]struct{}
+	clearedconsent    bool
+	done              bool
+	oldValue          func(context.Context) (*NewsletterSubscription, error)
+	predicates        []predicate.NewsletterSubscription
+}
+
+var _ ent.Mutation = (*NewsletterSubscriptionMutation)(nil)
+
+// newslettersubscriptionOption allows management of the mutation configuration using functional options.
+type newslettersubscriptionOption func(*NewsletterSubscriptionMutation)
+
+// newNewsletterSubscriptionMutation creates new mutation for the NewsletterSubscription entity.
+func newNewsletterSubscriptionMutation(c config, op Op, opts ...newslettersubscriptionOption) *NewsletterSubscriptionMutation {
+	m := &NewsletterSubscriptionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeNewsletterSubscription,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withNewsletterSubscriptionID sets the ID field of the mutation.
+func withNewsletterSubscriptionID(id pulid.ID) newslettersubscriptionOption {
+	return func(m *NewsletterSubscriptionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *NewsletterSubscription
+		)
+		m.oldValue = func(ctx context.Context) (*NewsletterSubscription, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().NewsletterSubscription.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withNewsletterSubscription sets the old NewsletterSubscription of the mutation.
+func withNewsletterSubscription(node *NewsletterSubscription) newslettersubscriptionOption {
+	return func(m *NewsletterSubscriptionMutation) {
+		m.oldValue = func(context.Context) (*NewsletterSubscription, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m NewsletterSubscriptionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m NewsletterSubscriptionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of NewsletterSubscription entities.
+func (m *NewsletterSubscriptionMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *NewsletterSubscriptionMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *NewsletterSubscriptionMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().NewsletterSubscription.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *NewsletterSubscriptionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *NewsletterSubscriptionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the NewsletterSubscription entity.
+// If the NewsletterSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NewsletterSubscriptionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *NewsletterSubscriptionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *NewsletterSubscriptionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *NewsletterSubscriptionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the NewsletterSubscription entity.
+// If the NewsletterSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NewsletterSubscriptionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *NewsletterSubscriptionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetSubscriberID sets the "subscriber_id" field.
+func (m *NewsletterSubscriptionMutation) SetSubscriberID(pu pulid.ID) {
+	m.subscriber = &pu
+}
+
+// SubscriberID returns the value of the "subscriber_id" field in the mutation.
+func (m *NewsletterSubscriptionMutation) SubscriberID() (r pulid.ID, exists bool) {
+	v := m.subscriber
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriberID returns the old "subscriber_id" field's value of the NewsletterSubscription entity.
+// If the NewsletterSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NewsletterSubscriptionMutation) OldSubscriberID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriberID: %w", err)
+	}
+	return oldValue.SubscriberID, nil
+}
+
+// ResetSubscriberID resets all changes to the "subscriber_id" field.
+func (m *NewsletterSubscriptionMutation) ResetSubscriberID() {
+	m.subscriber = nil
+}
+
+// SetListID sets the "list_id" field.
+func (m *NewsletterSubscriptionMutation) SetListID(pu pulid.ID) {
+	m.list = &pu
+}
+
+// ListID returns the value of the "list_id" field in the mutation.
+func (m *NewsletterSubscriptionMutation) ListID() (r pulid.ID, exists bool) {
+	v := m.list
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldListID returns the old "list_id" field's value of the NewsletterSubscription entity.
+// If the NewsletterSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NewsletterSubscriptionMutation) OldListID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldListID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldListID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldListID: %w", err)
+	}
+	return oldValue.ListID, nil
+}
+
+// ResetListID resets all changes to the "list_id" field.
+func (m *NewsletterSubscriptionMutation) ResetListID() {
+	m.list = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *NewsletterSubscriptionMutation) SetStatus(n newslettersubscription.Status) {
+	m.status = &n
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *NewsletterSubscriptionMutation) Status() (r newslettersubscription.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the NewsletterSubscription entity.
+// If the NewsletterSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NewsletterSubscriptionMutation) OldStatus(ctx context.Context) (v newslettersubscription.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *NewsletterSubscriptionMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetConfirmedAt sets the "confirmed_at" field.
+func (m *NewsletterSubscriptionMutation) SetConfirmedAt(t time.Time) {
+	m.confirmed_at = &t
+}
+
+// ConfirmedAt returns the value of the "confirmed_at" field in the mutation.
+func (m *NewsletterSubscriptionMutation) ConfirmedAt() (r time.Time, exists bool) {
+	v := m.confirmed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfirmedAt returns the old "confirmed_at" field's value of the NewsletterSubscription entity.
+// If the NewsletterSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NewsletterSubscriptionMutation) OldConfirmedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfirmedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfirmedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfirmedAt: %w", err)
+	}
+	return oldValue.ConfirmedAt, nil
+}
+
+// ClearConfirmedAt clears the value of the "confirmed_at" field.
+func (m *NewsletterSubscriptionMutation) ClearConfirmedAt() {
+	m.confirmed_at = nil
+	m.clearedFields[newslettersubscription.FieldConfirmedAt] = struct{}{}
+}
+
+// ConfirmedAtCleared returns if the "confirmed_at" field was cleared in this mutation.
+func (m *NewsletterSubscriptionMutation) ConfirmedAtCleared() bool {
+	_, ok := m.clearedFields[newslettersubscription.FieldConfirmedAt]
+	return ok
+}
+
+// ResetConfirmedAt resets all changes to the "confirmed_at" field.
+func (m *NewsletterSubscriptionMutation) ResetConfirmedAt() {
+	m.confirmed_at = nil
+	delete(m.clearedFields, newslettersubscription.FieldConfirmedAt)
+}
+
+// SetUnsubscribedAt sets the "unsubscribed_at" field.
+func (m *NewsletterSubscriptionMutation) SetUnsubscribedAt(t time.Time) {
+	m.unsubscribed_at = &t
+}
+
+// UnsubscribedAt returns the value of the "unsubscribed_at" field in the mutation.
+func (m *NewsletterSubscriptionMutation) UnsubscribedAt() (r time.Time, exists bool) {
+	v := m.unsubscribed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnsubscribedAt returns the old "unsubscribed_at" field's value of the NewsletterSubscription entity.
+// If the NewsletterSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NewsletterSubscriptionMutation) OldUnsubscribedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnsubscribedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnsubscribedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnsubscribedAt: %w", err)
+	}
+	return oldValue.UnsubscribedAt, nil
+}
+
+// ClearUnsubscribedAt clears the value of the "unsubscribed_at" field.
+func (m *NewsletterSubscriptionMutation) ClearUnsubscribedAt() {
+	m.unsubscribed_at = nil
+	m.clearedFields[newslettersubscription.FieldUnsubscribedAt] = struct{}{}
+}
+
+// UnsubscribedAtCleared returns if the "unsubscribed_at" field was cleared in this mutation.
+func (m *NewsletterSubscriptionMutation) UnsubscribedAtCleared() bool {
+	_, ok := m.clearedFields[newslettersubscription.FieldUnsubscribedAt]
+	return ok
+}
+
+// ResetUnsubscribedAt resets all changes to the "unsubscribed_at" field.
+func (m *NewsletterSubscriptionMutation) ResetUnsubscribedAt() {
+	m.unsubscribed_at = nil
+	delete(m.clearedFields, newslettersubscription.FieldUnsubscribedAt)
+}
+
+// ClearSubscriber clears the "subscriber" edge to the Subscriber entity.
+func (m *NewsletterSubscriptionMutation) ClearSubscriber() {
+	m.clearedsubscriber = true
+	m.clearedFields[newslettersubscription.FieldSubscriberID] = struct{}{}
+}
+
+// SubscriberCleared reports if the "subscriber" edge to the Subscriber entity was cleared.
+func (m *NewsletterSubscriptionMutation) SubscriberCleared() bool {
+	return m.clearedsubscriber
+}
+
+// SubscriberIDs returns the "subscriber" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SubscriberID instead. It exists only for internal usage by the builders.
+func (m *NewsletterSubscriptionMutation) SubscriberIDs() (ids []pulid.ID) {
+	if id := m.subscriber; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSubscriber resets all changes to the "subscriber" edge.
+func (m *NewsletterSubscriptionMutation) ResetSubscriber() {
+	m.subscriber = nil
+	m.clearedsubscriber = false
+}
+
+// ClearList clears the "list" edge to the MailingList entity.
+func (m *NewsletterSubscriptionMutation) ClearList() {
+	m.clearedlist = true
+	m.clearedFields[newslettersubscription.FieldListID] = struct{}{}
+}
+
+// ListCleared reports if the "list" edge to the MailingList entity was cleared.
+func (m *NewsletterSubscriptionMutation) ListCleared() bool {
+	return m.clearedlist
+}
+
+// ListIDs returns the "list" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ListID instead. It exists only for internal usage by the builders.
+func (m *NewsletterSubscriptionMutation) ListIDs() (ids []pulid.ID) {
+	if id := m.list; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetList resets all changes to the "list" edge.
+func (m *NewsletterSubscriptionMutation) ResetList() {
+	m.list = nil
+	m.clearedlist = false
+}
+
+// AddConsentIDs adds the "consent" edge to the ConsentEvidence entity by ids.
+func (m *NewsletterSubscriptionMutation) AddConsentIDs(ids ...pulid.ID) {
+	if m.consent == nil {
+		m.consent = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.consent[ids[i]] = struct{}{}
+	}
+}
+
+// ClearConsent clears the "consent" edge to the ConsentEvidence entity.
+func (m *NewsletterSubscriptionMutation) ClearConsent() {
+	m.clearedconsent = true
+}
+
+// ConsentCleared reports if the "consent" edge to the ConsentEvidence entity was cleared.
+func (m *NewsletterSubscriptionMutation) ConsentCleared() bool {
+	return m.clearedconsent
+}
+
+// RemoveConsentIDs removes the "consent" edge to the ConsentEvidence entity by IDs.
+func (m *NewsletterSubscriptionMutation) RemoveConsentIDs(ids ...pulid.ID) {
+	if m.removedconsent == nil {
+		m.removedconsent = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.consent, ids[i])
+		m.removedconsent[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedConsent returns the removed IDs of the "consent" edge to the ConsentEvidence entity.
+func (m *NewsletterSubscriptionMutation) RemovedConsentIDs() (ids []pulid.ID) {
+	for id := range m.removedconsent {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ConsentIDs returns the "consent" edge IDs in the mutation.
+func (m *NewsletterSubscriptionMutation) ConsentIDs() (ids []pulid.ID) {
+	for id := range m.consent {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetConsent resets all changes to the "consent" edge.
+func (m *NewsletterSubscriptionMutation) ResetConsent() {
+	m.consent = nil
+	m.clearedconsent = false
+	m.removedconsent = nil
+}
+
+// Where appends a list predicates to the NewsletterSubscriptionMutation builder.
+func (m *NewsletterSubscriptionMutation) Where(ps ...predicate.NewsletterSubscription) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the NewsletterSubscriptionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *NewsletterSubscriptionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.NewsletterSubscription, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *NewsletterSubscriptionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *NewsletterSubscriptionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (NewsletterSubscription).
+func (m *NewsletterSubscriptionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *NewsletterSubscriptionMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, newslettersubscription.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, newslettersubscription.FieldUpdatedAt)
+	}
+	if m.subscriber != nil {
+		fields = append(fields, newslettersubscription.FieldSubscriberID)
+	}
+	if m.list != nil {
+		fields = append(fields, newslettersubscription.FieldListID)
+	}
+	if m.status != nil {
+		fields = append(fields, newslettersubscription.FieldStatus)
+	}
+	if m.confirmed_at != nil {
+		fields = append(fields, newslettersubscription.FieldConfirmedAt)
+	}
+	if m.unsubscribed_at != nil {
+		fields = append(fields, newslettersubscription.FieldUnsubscribedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *NewsletterSubscriptionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case newslettersubscription.FieldCreatedAt:
+		return m.CreatedAt()
+	case newslettersubscription.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case newslettersubscription.FieldSubscriberID:
+		return m.SubscriberID()
+	case newslettersubscription.FieldListID:
+		return m.ListID()
+	case newslettersubscription.FieldStatus:
+		return m.Status()
+	case newslettersubscription.FieldConfirmedAt:
+		return m.ConfirmedAt()
+	case newslettersubscription.FieldUnsubscribedAt:
+		return m.UnsubscribedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *NewsletterSubscriptionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case newslettersubscription.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case newslettersubscription.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case newslettersubscription.FieldSubscriberID:
+		return m.OldSubscriberID(ctx)
+	case newslettersubscription.FieldListID:
+		return m.OldListID(ctx)
+	case newslettersubscription.FieldStatus:
+		return m.OldStatus(ctx)
+	case newslettersubscription.FieldConfirmedAt:
+		return m.OldConfirmedAt(ctx)
+	case newslettersubscription.FieldUnsubscribedAt:
+		return m.OldUnsubscribedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown NewsletterSubscription field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NewsletterSubscriptionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case newslettersubscription.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case newslettersubscription.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case newslettersubscription.FieldSubscriberID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriberID(v)
+		return nil
+	case newslettersubscription.FieldListID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetListID(v)
+		return nil
+	case newslettersubscription.FieldStatus:
+		v, ok := value.(newslettersubscription.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case newslettersubscription.FieldConfirmedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfirmedAt(v)
+		return nil
+	case newslettersubscription.FieldUnsubscribedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnsubscribedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NewsletterSubscription field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *NewsletterSubscriptionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *NewsletterSubscriptionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NewsletterSubscriptionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown NewsletterSubscription numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *NewsletterSubscriptionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(newslettersubscription.FieldConfirmedAt) {
+		fields = append(fields, newslettersubscription.FieldConfirmedAt)
+	}
+	if m.FieldCleared(newslettersubscription.FieldUnsubscribedAt) {
+		fields = append(fields, newslettersubscription.FieldUnsubscribedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *NewsletterSubscriptionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *NewsletterSubscriptionMutation) ClearField(name string) error {
+	switch name {
+	case newslettersubscription.FieldConfirmedAt:
+		m.ClearConfirmedAt()
+		return nil
+	case newslettersubscription.FieldUnsubscribedAt:
+		m.ClearUnsubscribedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown NewsletterSubscription nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *NewsletterSubscriptionMutation) ResetField(name string) error {
+	switch name {
+	case newslettersubscription.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case newslettersubscription.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case newslettersubscription.FieldSubscriberID:
+		m.ResetSubscriberID()
+		return nil
+	case newslettersubscription.FieldListID:
+		m.ResetListID()
+		return nil
+	case newslettersubscription.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case newslettersubscription.FieldConfirmedAt:
+		m.ResetConfirmedAt()
+		return nil
+	case newslettersubscription.FieldUnsubscribedAt:
+		m.ResetUnsubscribedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown NewsletterSubscription field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *NewsletterSubscriptionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.subscriber != nil {
+		edges = append(edges, newslettersubscription.EdgeSubscriber)
+	}
+	if m.list != nil {
+		edges = append(edges, newslettersubscription.EdgeList)
+	}
+	if m.consent != nil {
+		edges = append(edges, newslettersubscription.EdgeConsent)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *NewsletterSubscriptionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case newslettersubscription.EdgeSubscriber:
+		if id := m.subscriber; id != nil {
+			return []ent.Value{*id}
+		}
+	case newslettersubscription.EdgeList:
+		if id := m.list; id != nil {
+			return []ent.Value{*id}
+		}
+	case newslettersubscription.EdgeConsent:
+		ids := make([]ent.Value, 0, len(m.consent))
+		for id := range m.consent {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *NewsletterSubscriptionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedconsent != nil {
+		edges = append(edges, newslettersubscription.EdgeConsent)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *NewsletterSubscriptionMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case newslettersubscription.EdgeConsent:
+		ids := make([]ent.Value, 0, len(m.removedconsent))
+		for id := range m.removedconsent {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *NewsletterSubscriptionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedsubscriber {
+		edges = append(edges, newslettersubscription.EdgeSubscriber)
+	}
+	if m.clearedlist {
+		edges = append(edges, newslettersubscription.EdgeList)
+	}
+	if m.clearedconsent {
+		edges = append(edges, newslettersubscription.EdgeConsent)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *NewsletterSubscriptionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case newslettersubscription.EdgeSubscriber:
+		return m.clearedsubscriber
+	case newslettersubscription.EdgeList:
+		return m.clearedlist
+	case newslettersubscription.EdgeConsent:
+		return m.clearedconsent
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *NewsletterSubscriptionMutation) ClearEdge(name string) error {
+	switch name {
+	case newslettersubscription.EdgeSubscriber:
+		m.ClearSubscriber()
+		return nil
+	case newslettersubscription.EdgeList:
+		m.ClearList()
+		return nil
+	}
+	return fmt.Errorf("unknown NewsletterSubscription unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *NewsletterSubscriptionMutation) ResetEdge(name string) error {
+	switch name {
+	case newslettersubscription.EdgeSubscriber:
+		m.ResetSubscriber()
+		return nil
+	case newslettersubscription.EdgeList:
+		m.ResetList()
+		return nil
+	case newslettersubscription.EdgeConsent:
+		m.ResetConsent()
+		return nil
+	}
+	return fmt.Errorf("unknown NewsletterSubscription edge %s", name)
 }
 
 // OrganisationMutation represents an operation that mutates the Organisation nodes in the graph.
@@ -29240,6 +31855,1609 @@ func (m *SessionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Session edge %s", name)
+}
+
+// SubscriberMutation represents an operation that mutates the Subscriber nodes in the graph.
+type SubscriberMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *pulid.ID
+	created_at           *time.Time
+	updated_at           *time.Time
+	email                *string
+	name                 *string
+	confirm_token_hash   *string
+	confirm_sent_at      *time.Time
+	confirm_expires_at   *time.Time
+	confirm_used_at      *time.Time
+	clearedFields        map[string]struct{}
+	user                 *pulid.ID
+	cleareduser          bool
+	subscriptions        map[pulid.ID]struct{}
+	removedsubscriptions map[pulid.ID]struct{}
+	clearedsubscriptions bool
+	done                 bool
+	oldValue             func(context.Context) (*Subscriber, error)
+	predicates           []predicate.Subscriber
+}
+
+var _ ent.Mutation = (*SubscriberMutation)(nil)
+
+// subscriberOption allows management of the mutation configuration using functional options.
+type subscriberOption func(*SubscriberMutation)
+
+// newSubscriberMutation creates new mutation for the Subscriber entity.
+func newSubscriberMutation(c config, op Op, opts ...subscriberOption) *SubscriberMutation {
+	m := &SubscriberMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSubscriber,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSubscriberID sets the ID field of the mutation.
+func withSubscriberID(id pulid.ID) subscriberOption {
+	return func(m *SubscriberMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Subscriber
+		)
+		m.oldValue = func(ctx context.Context) (*Subscriber, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Subscriber.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSubscriber sets the old Subscriber of the mutation.
+func withSubscriber(node *Subscriber) subscriberOption {
+	return func(m *SubscriberMutation) {
+		m.oldValue = func(context.Context) (*Subscriber, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SubscriberMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SubscriberMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Subscriber entities.
+func (m *SubscriberMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SubscriberMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SubscriberMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Subscriber.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SubscriberMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SubscriberMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Subscriber entity.
+// If the Subscriber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriberMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SubscriberMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SubscriberMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SubscriberMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Subscriber entity.
+// If the Subscriber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriberMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SubscriberMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEmail sets the "email" field.
+func (m *SubscriberMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *SubscriberMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the Subscriber entity.
+// If the Subscriber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriberMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *SubscriberMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetName sets the "name" field.
+func (m *SubscriberMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *SubscriberMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Subscriber entity.
+// If the Subscriber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriberMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *SubscriberMutation) ResetName() {
+	m.name = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *SubscriberMutation) SetUserID(pu pulid.ID) {
+	m.user = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *SubscriberMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Subscriber entity.
+// If the Subscriber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriberMutation) OldUserID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *SubscriberMutation) ClearUserID() {
+	m.user = nil
+	m.clearedFields[subscriber.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *SubscriberMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[subscriber.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *SubscriberMutation) ResetUserID() {
+	m.user = nil
+	delete(m.clearedFields, subscriber.FieldUserID)
+}
+
+// SetConfirmTokenHash sets the "confirm_token_hash" field.
+func (m *SubscriberMutation) SetConfirmTokenHash(s string) {
+	m.confirm_token_hash = &s
+}
+
+// ConfirmTokenHash returns the value of the "confirm_token_hash" field in the mutation.
+func (m *SubscriberMutation) ConfirmTokenHash() (r string, exists bool) {
+	v := m.confirm_token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfirmTokenHash returns the old "confirm_token_hash" field's value of the Subscriber entity.
+// If the Subscriber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriberMutation) OldConfirmTokenHash(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfirmTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfirmTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfirmTokenHash: %w", err)
+	}
+	return oldValue.ConfirmTokenHash, nil
+}
+
+// ClearConfirmTokenHash clears the value of the "confirm_token_hash" field.
+func (m *SubscriberMutation) ClearConfirmTokenHash() {
+	m.confirm_token_hash = nil
+	m.clearedFields[subscriber.FieldConfirmTokenHash] = struct{}{}
+}
+
+// ConfirmTokenHashCleared returns if the "confirm_token_hash" field was cleared in this mutation.
+func (m *SubscriberMutation) ConfirmTokenHashCleared() bool {
+	_, ok := m.clearedFields[subscriber.FieldConfirmTokenHash]
+	return ok
+}
+
+// ResetConfirmTokenHash resets all changes to the "confirm_token_hash" field.
+func (m *SubscriberMutation) ResetConfirmTokenHash() {
+	m.confirm_token_hash = nil
+	delete(m.clearedFields, subscriber.FieldConfirmTokenHash)
+}
+
+// SetConfirmSentAt sets the "confirm_sent_at" field.
+func (m *SubscriberMutation) SetConfirmSentAt(t time.Time) {
+	m.confirm_sent_at = &t
+}
+
+// ConfirmSentAt returns the value of the "confirm_sent_at" field in the mutation.
+func (m *SubscriberMutation) ConfirmSentAt() (r time.Time, exists bool) {
+	v := m.confirm_sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfirmSentAt returns the old "confirm_sent_at" field's value of the Subscriber entity.
+// If the Subscriber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriberMutation) OldConfirmSentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfirmSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfirmSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfirmSentAt: %w", err)
+	}
+	return oldValue.ConfirmSentAt, nil
+}
+
+// ClearConfirmSentAt clears the value of the "confirm_sent_at" field.
+func (m *SubscriberMutation) ClearConfirmSentAt() {
+	m.confirm_sent_at = nil
+	m.clearedFields[subscriber.FieldConfirmSentAt] = struct{}{}
+}
+
+// ConfirmSentAtCleared returns if the "confirm_sent_at" field was cleared in this mutation.
+func (m *SubscriberMutation) ConfirmSentAtCleared() bool {
+	_, ok := m.clearedFields[subscriber.FieldConfirmSentAt]
+	return ok
+}
+
+// ResetConfirmSentAt resets all changes to the "confirm_sent_at" field.
+func (m *SubscriberMutation) ResetConfirmSentAt() {
+	m.confirm_sent_at = nil
+	delete(m.clearedFields, subscriber.FieldConfirmSentAt)
+}
+
+// SetConfirmExpiresAt sets the "confirm_expires_at" field.
+func (m *SubscriberMutation) SetConfirmExpiresAt(t time.Time) {
+	m.confirm_expires_at = &t
+}
+
+// ConfirmExpiresAt returns the value of the "confirm_expires_at" field in the mutation.
+func (m *SubscriberMutation) ConfirmExpiresAt() (r time.Time, exists bool) {
+	v := m.confirm_expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfirmExpiresAt returns the old "confirm_expires_at" field's value of the Subscriber entity.
+// If the Subscriber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriberMutation) OldConfirmExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfirmExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfirmExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfirmExpiresAt: %w", err)
+	}
+	return oldValue.ConfirmExpiresAt, nil
+}
+
+// ClearConfirmExpiresAt clears the value of the "confirm_expires_at" field.
+func (m *SubscriberMutation) ClearConfirmExpiresAt() {
+	m.confirm_expires_at = nil
+	m.clearedFields[subscriber.FieldConfirmExpiresAt] = struct{}{}
+}
+
+// ConfirmExpiresAtCleared returns if the "confirm_expires_at" field was cleared in this mutation.
+func (m *SubscriberMutation) ConfirmExpiresAtCleared() bool {
+	_, ok := m.clearedFields[subscriber.FieldConfirmExpiresAt]
+	return ok
+}
+
+// ResetConfirmExpiresAt resets all changes to the "confirm_expires_at" field.
+func (m *SubscriberMutation) ResetConfirmExpiresAt() {
+	m.confirm_expires_at = nil
+	delete(m.clearedFields, subscriber.FieldConfirmExpiresAt)
+}
+
+// SetConfirmUsedAt sets the "confirm_used_at" field.
+func (m *SubscriberMutation) SetConfirmUsedAt(t time.Time) {
+	m.confirm_used_at = &t
+}
+
+// ConfirmUsedAt returns the value of the "confirm_used_at" field in the mutation.
+func (m *SubscriberMutation) ConfirmUsedAt() (r time.Time, exists bool) {
+	v := m.confirm_used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfirmUsedAt returns the old "confirm_used_at" field's value of the Subscriber entity.
+// If the Subscriber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriberMutation) OldConfirmUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfirmUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfirmUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfirmUsedAt: %w", err)
+	}
+	return oldValue.ConfirmUsedAt, nil
+}
+
+// ClearConfirmUsedAt clears the value of the "confirm_used_at" field.
+func (m *SubscriberMutation) ClearConfirmUsedAt() {
+	m.confirm_used_at = nil
+	m.clearedFields[subscriber.FieldConfirmUsedAt] = struct{}{}
+}
+
+// ConfirmUsedAtCleared returns if the "confirm_used_at" field was cleared in this mutation.
+func (m *SubscriberMutation) ConfirmUsedAtCleared() bool {
+	_, ok := m.clearedFields[subscriber.FieldConfirmUsedAt]
+	return ok
+}
+
+// ResetConfirmUsedAt resets all changes to the "confirm_used_at" field.
+func (m *SubscriberMutation) ResetConfirmUsedAt() {
+	m.confirm_used_at = nil
+	delete(m.clearedFields, subscriber.FieldConfirmUsedAt)
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *SubscriberMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[subscriber.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *SubscriberMutation) UserCleared() bool {
+	return m.UserIDCleared() || m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *SubscriberMutation) UserIDs() (ids []pulid.ID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *SubscriberMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// AddSubscriptionIDs adds the "subscriptions" edge to the NewsletterSubscription entity by ids.
+func (m *SubscriberMutation) AddSubscriptionIDs(ids ...pulid.ID) {
+	if m.subscriptions == nil {
+		m.subscriptions = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.subscriptions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSubscriptions clears the "subscriptions" edge to the NewsletterSubscription entity.
+func (m *SubscriberMutation) ClearSubscriptions() {
+	m.clearedsubscriptions = true
+}
+
+// SubscriptionsCleared reports if the "subscriptions" edge to the NewsletterSubscription entity was cleared.
+func (m *SubscriberMutation) SubscriptionsCleared() bool {
+	return m.clearedsubscriptions
+}
+
+// RemoveSubscriptionIDs removes the "subscriptions" edge to the NewsletterSubscription entity by IDs.
+func (m *SubscriberMutation) RemoveSubscriptionIDs(ids ...pulid.ID) {
+	if m.removedsubscriptions == nil {
+		m.removedsubscriptions = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.subscriptions, ids[i])
+		m.removedsubscriptions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSubscriptions returns the removed IDs of the "subscriptions" edge to the NewsletterSubscription entity.
+func (m *SubscriberMutation) RemovedSubscriptionsIDs() (ids []pulid.ID) {
+	for id := range m.removedsubscriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SubscriptionsIDs returns the "subscriptions" edge IDs in the mutation.
+func (m *SubscriberMutation) SubscriptionsIDs() (ids []pulid.ID) {
+	for id := range m.subscriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSubscriptions resets all changes to the "subscriptions" edge.
+func (m *SubscriberMutation) ResetSubscriptions() {
+	m.subscriptions = nil
+	m.clearedsubscriptions = false
+	m.removedsubscriptions = nil
+}
+
+// Where appends a list predicates to the SubscriberMutation builder.
+func (m *SubscriberMutation) Where(ps ...predicate.Subscriber) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SubscriberMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SubscriberMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Subscriber, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SubscriberMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SubscriberMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Subscriber).
+func (m *SubscriberMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SubscriberMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, subscriber.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, subscriber.FieldUpdatedAt)
+	}
+	if m.email != nil {
+		fields = append(fields, subscriber.FieldEmail)
+	}
+	if m.name != nil {
+		fields = append(fields, subscriber.FieldName)
+	}
+	if m.user != nil {
+		fields = append(fields, subscriber.FieldUserID)
+	}
+	if m.confirm_token_hash != nil {
+		fields = append(fields, subscriber.FieldConfirmTokenHash)
+	}
+	if m.confirm_sent_at != nil {
+		fields = append(fields, subscriber.FieldConfirmSentAt)
+	}
+	if m.confirm_expires_at != nil {
+		fields = append(fields, subscriber.FieldConfirmExpiresAt)
+	}
+	if m.confirm_used_at != nil {
+		fields = append(fields, subscriber.FieldConfirmUsedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SubscriberMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case subscriber.FieldCreatedAt:
+		return m.CreatedAt()
+	case subscriber.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case subscriber.FieldEmail:
+		return m.Email()
+	case subscriber.FieldName:
+		return m.Name()
+	case subscriber.FieldUserID:
+		return m.UserID()
+	case subscriber.FieldConfirmTokenHash:
+		return m.ConfirmTokenHash()
+	case subscriber.FieldConfirmSentAt:
+		return m.ConfirmSentAt()
+	case subscriber.FieldConfirmExpiresAt:
+		return m.ConfirmExpiresAt()
+	case subscriber.FieldConfirmUsedAt:
+		return m.ConfirmUsedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SubscriberMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case subscriber.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case subscriber.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case subscriber.FieldEmail:
+		return m.OldEmail(ctx)
+	case subscriber.FieldName:
+		return m.OldName(ctx)
+	case subscriber.FieldUserID:
+		return m.OldUserID(ctx)
+	case subscriber.FieldConfirmTokenHash:
+		return m.OldConfirmTokenHash(ctx)
+	case subscriber.FieldConfirmSentAt:
+		return m.OldConfirmSentAt(ctx)
+	case subscriber.FieldConfirmExpiresAt:
+		return m.OldConfirmExpiresAt(ctx)
+	case subscriber.FieldConfirmUsedAt:
+		return m.OldConfirmUsedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Subscriber field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriberMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case subscriber.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case subscriber.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case subscriber.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case subscriber.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case subscriber.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case subscriber.FieldConfirmTokenHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfirmTokenHash(v)
+		return nil
+	case subscriber.FieldConfirmSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfirmSentAt(v)
+		return nil
+	case subscriber.FieldConfirmExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfirmExpiresAt(v)
+		return nil
+	case subscriber.FieldConfirmUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfirmUsedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Subscriber field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SubscriberMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SubscriberMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriberMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Subscriber numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SubscriberMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(subscriber.FieldUserID) {
+		fields = append(fields, subscriber.FieldUserID)
+	}
+	if m.FieldCleared(subscriber.FieldConfirmTokenHash) {
+		fields = append(fields, subscriber.FieldConfirmTokenHash)
+	}
+	if m.FieldCleared(subscriber.FieldConfirmSentAt) {
+		fields = append(fields, subscriber.FieldConfirmSentAt)
+	}
+	if m.FieldCleared(subscriber.FieldConfirmExpiresAt) {
+		fields = append(fields, subscriber.FieldConfirmExpiresAt)
+	}
+	if m.FieldCleared(subscriber.FieldConfirmUsedAt) {
+		fields = append(fields, subscriber.FieldConfirmUsedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SubscriberMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SubscriberMutation) ClearField(name string) error {
+	switch name {
+	case subscriber.FieldUserID:
+		m.ClearUserID()
+		return nil
+	case subscriber.FieldConfirmTokenHash:
+		m.ClearConfirmTokenHash()
+		return nil
+	case subscriber.FieldConfirmSentAt:
+		m.ClearConfirmSentAt()
+		return nil
+	case subscriber.FieldConfirmExpiresAt:
+		m.ClearConfirmExpiresAt()
+		return nil
+	case subscriber.FieldConfirmUsedAt:
+		m.ClearConfirmUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Subscriber nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SubscriberMutation) ResetField(name string) error {
+	switch name {
+	case subscriber.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case subscriber.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case subscriber.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case subscriber.FieldName:
+		m.ResetName()
+		return nil
+	case subscriber.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case subscriber.FieldConfirmTokenHash:
+		m.ResetConfirmTokenHash()
+		return nil
+	case subscriber.FieldConfirmSentAt:
+		m.ResetConfirmSentAt()
+		return nil
+	case subscriber.FieldConfirmExpiresAt:
+		m.ResetConfirmExpiresAt()
+		return nil
+	case subscriber.FieldConfirmUsedAt:
+		m.ResetConfirmUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Subscriber field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SubscriberMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.user != nil {
+		edges = append(edges, subscriber.EdgeUser)
+	}
+	if m.subscriptions != nil {
+		edges = append(edges, subscriber.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SubscriberMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case subscriber.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	case subscriber.EdgeSubscriptions:
+		ids := make([]ent.Value, 0, len(m.subscriptions))
+		for id := range m.subscriptions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SubscriberMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedsubscriptions != nil {
+		edges = append(edges, subscriber.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SubscriberMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case subscriber.EdgeSubscriptions:
+		ids := make([]ent.Value, 0, len(m.removedsubscriptions))
+		for id := range m.removedsubscriptions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SubscriberMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleareduser {
+		edges = append(edges, subscriber.EdgeUser)
+	}
+	if m.clearedsubscriptions {
+		edges = append(edges, subscriber.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SubscriberMutation) EdgeCleared(name string) bool {
+	switch name {
+	case subscriber.EdgeUser:
+		return m.cleareduser
+	case subscriber.EdgeSubscriptions:
+		return m.clearedsubscriptions
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SubscriberMutation) ClearEdge(name string) error {
+	switch name {
+	case subscriber.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown Subscriber unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SubscriberMutation) ResetEdge(name string) error {
+	switch name {
+	case subscriber.EdgeUser:
+		m.ResetUser()
+		return nil
+	case subscriber.EdgeSubscriptions:
+		m.ResetSubscriptions()
+		return nil
+	}
+	return fmt.Errorf("unknown Subscriber edge %s", name)
+}
+
+// SuppressionMutation represents an operation that mutates the Suppression nodes in the graph.
+type SuppressionMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	created_at    *time.Time
+	updated_at    *time.Time
+	email_hash    *string
+	email         *string
+	reason        *suppression.Reason
+	detail        *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Suppression, error)
+	predicates    []predicate.Suppression
+}
+
+var _ ent.Mutation = (*SuppressionMutation)(nil)
+
+// suppressionOption allows management of the mutation configuration using functional options.
+type suppressionOption func(*SuppressionMutation)
+
+// newSuppressionMutation creates new mutation for the Suppression entity.
+func newSuppressionMutation(c config, op Op, opts ...suppressionOption) *SuppressionMutation {
+	m := &SuppressionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSuppression,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSuppressionID sets the ID field of the mutation.
+func withSuppressionID(id pulid.ID) suppressionOption {
+	return func(m *SuppressionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Suppression
+		)
+		m.oldValue = func(ctx context.Context) (*Suppression, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Suppression.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSuppression sets the old Suppression of the mutation.
+func withSuppression(node *Suppression) suppressionOption {
+	return func(m *SuppressionMutation) {
+		m.oldValue = func(context.Context) (*Suppression, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SuppressionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SuppressionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Suppression entities.
+func (m *SuppressionMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SuppressionMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SuppressionMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Suppression.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SuppressionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SuppressionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SuppressionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SuppressionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SuppressionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SuppressionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEmailHash sets the "email_hash" field.
+func (m *SuppressionMutation) SetEmailHash(s string) {
+	m.email_hash = &s
+}
+
+// EmailHash returns the value of the "email_hash" field in the mutation.
+func (m *SuppressionMutation) EmailHash() (r string, exists bool) {
+	v := m.email_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailHash returns the old "email_hash" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldEmailHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailHash: %w", err)
+	}
+	return oldValue.EmailHash, nil
+}
+
+// ResetEmailHash resets all changes to the "email_hash" field.
+func (m *SuppressionMutation) ResetEmailHash() {
+	m.email_hash = nil
+}
+
+// SetEmail sets the "email" field.
+func (m *SuppressionMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *SuppressionMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *SuppressionMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *SuppressionMutation) SetReason(s suppression.Reason) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *SuppressionMutation) Reason() (r suppression.Reason, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldReason(ctx context.Context) (v suppression.Reason, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *SuppressionMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetDetail sets the "detail" field.
+func (m *SuppressionMutation) SetDetail(s string) {
+	m.detail = &s
+}
+
+// Detail returns the value of the "detail" field in the mutation.
+func (m *SuppressionMutation) Detail() (r string, exists bool) {
+	v := m.detail
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetail returns the old "detail" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldDetail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetail: %w", err)
+	}
+	return oldValue.Detail, nil
+}
+
+// ResetDetail resets all changes to the "detail" field.
+func (m *SuppressionMutation) ResetDetail() {
+	m.detail = nil
+}
+
+// Where appends a list predicates to the SuppressionMutation builder.
+func (m *SuppressionMutation) Where(ps ...predicate.Suppression) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SuppressionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SuppressionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Suppression, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SuppressionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SuppressionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Suppression).
+func (m *SuppressionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SuppressionMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, suppression.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, suppression.FieldUpdatedAt)
+	}
+	if m.email_hash != nil {
+		fields = append(fields, suppression.FieldEmailHash)
+	}
+	if m.email != nil {
+		fields = append(fields, suppression.FieldEmail)
+	}
+	if m.reason != nil {
+		fields = append(fields, suppression.FieldReason)
+	}
+	if m.detail != nil {
+		fields = append(fields, suppression.FieldDetail)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SuppressionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case suppression.FieldCreatedAt:
+		return m.CreatedAt()
+	case suppression.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case suppression.FieldEmailHash:
+		return m.EmailHash()
+	case suppression.FieldEmail:
+		return m.Email()
+	case suppression.FieldReason:
+		return m.Reason()
+	case suppression.FieldDetail:
+		return m.Detail()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SuppressionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case suppression.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case suppression.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case suppression.FieldEmailHash:
+		return m.OldEmailHash(ctx)
+	case suppression.FieldEmail:
+		return m.OldEmail(ctx)
+	case suppression.FieldReason:
+		return m.OldReason(ctx)
+	case suppression.FieldDetail:
+		return m.OldDetail(ctx)
+	}
+	return nil, fmt.Errorf("unknown Suppression field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SuppressionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case suppression.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case suppression.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case suppression.FieldEmailHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailHash(v)
+		return nil
+	case suppression.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case suppression.FieldReason:
+		v, ok := value.(suppression.Reason)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case suppression.FieldDetail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetail(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Suppression field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SuppressionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SuppressionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SuppressionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Suppression numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SuppressionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SuppressionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SuppressionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Suppression nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SuppressionMutation) ResetField(name string) error {
+	switch name {
+	case suppression.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case suppression.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case suppression.FieldEmailHash:
+		m.ResetEmailHash()
+		return nil
+	case suppression.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case suppression.FieldReason:
+		m.ResetReason()
+		return nil
+	case suppression.FieldDetail:
+		m.ResetDetail()
+		return nil
+	}
+	return fmt.Errorf("unknown Suppression field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SuppressionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SuppressionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SuppressionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SuppressionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SuppressionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SuppressionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SuppressionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Suppression unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SuppressionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Suppression edge %s", name)
 }
 
 // UserMutation represents an operation that mutates the User nodes in the graph.

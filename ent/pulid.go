@@ -13,6 +13,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -20,10 +21,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/mailbody"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
@@ -31,6 +34,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 )
@@ -45,6 +50,7 @@ var prefixMap = map[string]string{
 	"cal": call.Table,
 	"cmp": campaign.Table,
 	"coi": conflictofinterestdeclaration.Table,
+	"cev": consentevidence.Table,
 	"doc": document.Table,
 	"hcn": hostcentre.Table,
 	"hrk": hostranking.Table,
@@ -52,16 +58,20 @@ var prefixMap = map[string]string{
 	"job": job.Table,
 	"lnk": loginlink.Table,
 	"mbd": mailbody.Table,
+	"mls": mailinglist.Table,
 	"mov": matchoverride.Table,
 	"mrn": matchrun.Table,
 	"mtg": meeting.Table,
 	"mbr": membership.Table,
+	"sbs": newslettersubscription.Table,
 	"org": organisation.Table,
 	"msg": outboxmessage.Table,
 	"plc": placement.Table,
 	"ref": refereerequest.Table,
 	"rvw": review.Table,
 	"ses": session.Table,
+	"sbr": subscriber.Table,
+	"sup": suppression.Table,
 	"usr": user.Table,
 	"wgp": workinggroup.Table,
 }

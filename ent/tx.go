@@ -30,6 +30,8 @@ type Tx struct {
 	Campaign *CampaignClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
+	// ConsentEvidence is the client for interacting with the ConsentEvidence builders.
+	ConsentEvidence *ConsentEvidenceClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
 	// HostCentre is the client for interacting with the HostCentre builders.
@@ -44,6 +46,8 @@ type Tx struct {
 	LoginLink *LoginLinkClient
 	// MailBody is the client for interacting with the MailBody builders.
 	MailBody *MailBodyClient
+	// MailingList is the client for interacting with the MailingList builders.
+	MailingList *MailingListClient
 	// MatchOverride is the client for interacting with the MatchOverride builders.
 	MatchOverride *MatchOverrideClient
 	// MatchRun is the client for interacting with the MatchRun builders.
@@ -52,6 +56,8 @@ type Tx struct {
 	Meeting *MeetingClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
+	// NewsletterSubscription is the client for interacting with the NewsletterSubscription builders.
+	NewsletterSubscription *NewsletterSubscriptionClient
 	// Organisation is the client for interacting with the Organisation builders.
 	Organisation *OrganisationClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
@@ -64,6 +70,10 @@ type Tx struct {
 	Review *ReviewClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// Subscriber is the client for interacting with the Subscriber builders.
+	Subscriber *SubscriberClient
+	// Suppression is the client for interacting with the Suppression builders.
+	Suppression *SuppressionClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// WorkingGroup is the client for interacting with the WorkingGroup builders.
@@ -207,6 +217,7 @@ func (tx *Tx) init() {
 	tx.Call = NewCallClient(tx.config)
 	tx.Campaign = NewCampaignClient(tx.config)
 	tx.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(tx.config)
+	tx.ConsentEvidence = NewConsentEvidenceClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
 	tx.HostCentre = NewHostCentreClient(tx.config)
 	tx.HostRanking = NewHostRankingClient(tx.config)
@@ -214,16 +225,20 @@ func (tx *Tx) init() {
 	tx.Job = NewJobClient(tx.config)
 	tx.LoginLink = NewLoginLinkClient(tx.config)
 	tx.MailBody = NewMailBodyClient(tx.config)
+	tx.MailingList = NewMailingListClient(tx.config)
 	tx.MatchOverride = NewMatchOverrideClient(tx.config)
 	tx.MatchRun = NewMatchRunClient(tx.config)
 	tx.Meeting = NewMeetingClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
+	tx.NewsletterSubscription = NewNewsletterSubscriptionClient(tx.config)
 	tx.Organisation = NewOrganisationClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.Placement = NewPlacementClient(tx.config)
 	tx.RefereeRequest = NewRefereeRequestClient(tx.config)
 	tx.Review = NewReviewClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.Subscriber = NewSubscriberClient(tx.config)
+	tx.Suppression = NewSuppressionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.WorkingGroup = NewWorkingGroupClient(tx.config)
 }

@@ -224,3 +224,11 @@ func idsOrEmpty(ids []pulid.ID) *[]pulid.ID {
 	}
 	return &ids
 }
+
+// deref is *p, or "" for nil.
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

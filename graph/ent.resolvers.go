@@ -77,6 +77,9 @@ func (r *Resolver) HostCentre() HostCentreResolver { return &hostCentreResolver{
 // HostSlot returns HostSlotResolver implementation.
 func (r *Resolver) HostSlot() HostSlotResolver { return &hostSlotResolver{r} }
 
+// MailingList returns MailingListResolver implementation.
+func (r *Resolver) MailingList() MailingListResolver { return &mailingListResolver{r} }
+
 // MatchRun returns MatchRunResolver implementation.
 func (r *Resolver) MatchRun() MatchRunResolver { return &matchRunResolver{r} }
 
@@ -95,6 +98,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Review returns ReviewResolver implementation.
 func (r *Resolver) Review() ReviewResolver { return &reviewResolver{r} }
 
+// Subscriber returns SubscriberResolver implementation.
+func (r *Resolver) Subscriber() SubscriberResolver { return &subscriberResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
@@ -109,12 +115,14 @@ type (
 	documentResolver                      struct{ *Resolver }
 	hostCentreResolver                    struct{ *Resolver }
 	hostSlotResolver                      struct{ *Resolver }
+	mailingListResolver                   struct{ *Resolver }
 	matchRunResolver                      struct{ *Resolver }
 	meetingResolver                       struct{ *Resolver }
 	membershipResolver                    struct{ *Resolver }
 	placementResolver                     struct{ *Resolver }
 	queryResolver                         struct{ *Resolver }
 	reviewResolver                        struct{ *Resolver }
+	subscriberResolver                    struct{ *Resolver }
 	userResolver                          struct{ *Resolver }
 	workingGroupResolver                  struct{ *Resolver }
 )

@@ -20,13 +20,17 @@ import (
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/graph/model"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -51,6 +55,7 @@ type ResolverRoot interface {
 	Document() DocumentResolver
 	HostCentre() HostCentreResolver
 	HostSlot() HostSlotResolver
+	MailingList() MailingListResolver
 	MatchRun() MatchRunResolver
 	Meeting() MeetingResolver
 	Membership() MembershipResolver
@@ -58,6 +63,7 @@ type ResolverRoot interface {
 	Placement() PlacementResolver
 	Query() QueryResolver
 	Review() ReviewResolver
+	Subscriber() SubscriberResolver
 	User() UserResolver
 	WorkingGroup() WorkingGroupResolver
 }
@@ -262,6 +268,7 @@ type ComplexityRoot struct {
 		ID            func(childComplexity int) int
 		Late          func(childComplexity int) int
 		LateSince     func(childComplexity int) int
+		Lists         func(childComplexity int) int
 		Preheader     func(childComplexity int) int
 		Preview       func(childComplexity int) int
 		Progress      func(childComplexity int) int
@@ -332,6 +339,11 @@ type ComplexityRoot struct {
 		Total      func(childComplexity int) int
 	}
 
+	ConfirmSubscriptionPayload struct {
+		Lists      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	ConflictOfInterestDeclaration struct {
 		CreatedAt        func(childComplexity int) int
 		Current          func(childComplexity int) int
@@ -359,6 +371,20 @@ type ComplexityRoot struct {
 	ConflictOfInterestDeclarationPayload struct {
 		Declaration func(childComplexity int) int
 		UserErrors  func(childComplexity int) int
+	}
+
+	ConsentEvidence struct {
+		ActorID        func(childComplexity int) int
+		At             func(childComplexity int) int
+		ConsentText    func(childComplexity int) int
+		ConsentVersion func(childComplexity int) int
+		Event          func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IP             func(childComplexity int) int
+		Note           func(childComplexity int) int
+		Source         func(childComplexity int) int
+		Subscription   func(childComplexity int) int
+		SubscriptionID func(childComplexity int) int
 	}
 
 	CreateApiTokenPayload struct {
@@ -407,6 +433,11 @@ type ComplexityRoot struct {
 
 	DocumentPayload struct {
 		Document   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	EraseSubscriberPayload struct {
+		Erased     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -488,6 +519,40 @@ type ComplexityRoot struct {
 
 	HostSlotPayload struct {
 		Slot       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	ImportSubscribersPayload struct {
+		Imported   func(childComplexity int) int
+		Skipped    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	MailingList struct {
+		Archived       func(childComplexity int) int
+		ConfirmedCount func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Slug           func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Visibility     func(childComplexity int) int
+	}
+
+	MailingListConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MailingListEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MailingListPayload struct {
+		List       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -653,10 +718,12 @@ type ComplexityRoot struct {
 		CloseCall                  func(childComplexity int, input model.CloseCallInput) int
 		CompleteCall               func(childComplexity int, input model.CallIDInput) int
 		ConfirmPlacement           func(childComplexity int, input model.PlacementIDInput) int
+		ConfirmSubscription        func(childComplexity int, input model.ConfirmSubscriptionInput) int
 		CreateAPIToken             func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateCall                 func(childComplexity int, input model.CreateCallInput) int
 		CreateCampaign             func(childComplexity int, input model.CreateCampaignInput) int
 		CreateHostCentre           func(childComplexity int, input model.CreateHostCentreInput) int
+		CreateMailingList          func(childComplexity int, input model.CreateMailingListInput) int
 		CreateOrganisation         func(childComplexity int, input model.CreateOrganisationInput) int
 		CreateUser                 func(childComplexity int, input model.CreateUserInput) int
 		CreateWorkingGroup         func(childComplexity int, input model.CreateWorkingGroupInput) int
@@ -666,7 +733,9 @@ type ComplexityRoot struct {
 		DeclineMembership          func(childComplexity int, input model.MembershipIDInput) int
 		DeclinePlacement           func(childComplexity int, input model.PlacementReasonInput) int
 		EndMembership              func(childComplexity int, input model.EndMembershipInput) int
+		EraseSubscriber            func(childComplexity int, input model.EraseSubscriberInput) int
 		GrantRole                  func(childComplexity int, input model.ChangeRoleInput) int
+		ImportSubscribers          func(childComplexity int, input model.ImportSubscribersInput) int
 		InviteMember               func(childComplexity int, input model.InviteMemberInput) int
 		OpenCall                   func(childComplexity int, input model.CallIDInput) int
 		PauseCampaign              func(childComplexity int, input model.CampaignIDInput) int
@@ -702,16 +771,50 @@ type ComplexityRoot struct {
 		SubmitHostRanking          func(childComplexity int, input model.SubmitHostRankingInput) int
 		SubmitPlacementEvaluation  func(childComplexity int, input model.PlacementTextInput) int
 		SubmitPlacementReport      func(childComplexity int, input model.PlacementTextInput) int
+		Subscribe                  func(childComplexity int, input model.SubscribeInput) int
+		SuppressAddress            func(childComplexity int, input model.SuppressAddressInput) int
 		UnscheduleCampaign         func(childComplexity int, input model.CampaignIDInput) int
 		UpdateCall                 func(childComplexity int, input model.UpdateCallInput) int
 		UpdateCampaign             func(childComplexity int, input model.UpdateCampaignInput) int
 		UpdateHostCentre           func(childComplexity int, input model.UpdateHostCentreInput) int
+		UpdateMailingList          func(childComplexity int, input model.UpdateMailingListInput) int
 		UpdateMeeting              func(childComplexity int, input model.UpdateMeetingInput) int
+		UpdateMySubscriptions      func(childComplexity int, input model.UpdateMySubscriptionsInput) int
 		UpdateOrganisation         func(childComplexity int, input model.UpdateOrganisationInput) int
 		UpdateWorkingGroup         func(childComplexity int, input model.UpdateWorkingGroupInput) int
 		UploadDocument             func(childComplexity int, input model.UploadDocumentInput) int
 		WithdrawApplication        func(childComplexity int, input model.WithdrawApplicationInput) int
 		WithdrawSlot               func(childComplexity int, input model.SlotReasonInput) int
+	}
+
+	MySubscriptionsPayload struct {
+		Subscriber func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	NewsletterSubscription struct {
+		ConfirmedAt    func(childComplexity int) int
+		Consent        func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		List           func(childComplexity int) int
+		ListID         func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Subscriber     func(childComplexity int) int
+		SubscriberID   func(childComplexity int) int
+		UnsubscribedAt func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	NewsletterSubscriptionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NewsletterSubscriptionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Organisation struct {
@@ -801,11 +904,16 @@ type ComplexityRoot struct {
 		Campaigns        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CampaignOrder, filter *model.CampaignFilters) int
 		CompareMatchRuns func(childComplexity int, a pulid.ID, b pulid.ID) int
 		HostCentres      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) int
+		MailingLists     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MailingListOrder) int
 		Me               func(childComplexity int) int
 		Meetings         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) int
+		MySubscriber     func(childComplexity int) int
 		Node             func(childComplexity int, id pulid.ID) int
 		Nodes            func(childComplexity int, ids []pulid.ID) int
 		Organisations    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) int
+		Subscribers      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SubscriberOrder, filter *model.SubscriberFilters) int
+		SubscribersCSV   func(childComplexity int, listID pulid.ID) int
+		Suppressions     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SuppressionOrder, filter *model.SuppressionFilters) int
 		Users            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder) int
 		WorkingGroups    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkingGroupOrder, filter *model.WorkingGroupFilters) int
 	}
@@ -889,6 +997,58 @@ type ComplexityRoot struct {
 	SlotAssignment struct {
 		Applications func(childComplexity int) int
 		Slot         func(childComplexity int) int
+	}
+
+	SubscribePayload struct {
+		Message    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	Subscriber struct {
+		CreatedAt     func(childComplexity int) int
+		Email         func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Subscriptions func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		User          func(childComplexity int) int
+		UserID        func(childComplexity int) int
+	}
+
+	SubscriberConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SubscriberEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Suppression struct {
+		CreatedAt func(childComplexity int) int
+		Detail    func(childComplexity int) int
+		Email     func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	SuppressionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SuppressionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SuppressionPayload struct {
+		Suppression func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
 	}
 
 	User struct {
@@ -1009,6 +1169,9 @@ type HostCentreResolver interface {
 type HostSlotResolver interface {
 	NoteHTML(ctx context.Context, obj *ent.HostSlot) (string, error)
 }
+type MailingListResolver interface {
+	ConfirmedCount(ctx context.Context, obj *ent.MailingList) (*int, error)
+}
 type MatchRunResolver interface {
 	Stats(ctx context.Context, obj *ent.MatchRun) (*model.MatchStats, error)
 	Assignments(ctx context.Context, obj *ent.MatchRun) ([]*model.SlotAssignment, error)
@@ -1075,6 +1238,14 @@ type MutationResolver interface {
 	CancelMeeting(ctx context.Context, input model.CancelMeetingInput) (*model.MeetingPayload, error)
 	RecordMeetingMinutes(ctx context.Context, input model.RecordMeetingMinutesInput) (*model.MeetingPayload, error)
 	DeclareConflictsOfInterest(ctx context.Context, input model.DeclareConflictsOfInterestInput) (*model.ConflictOfInterestDeclarationPayload, error)
+	Subscribe(ctx context.Context, input model.SubscribeInput) (*model.SubscribePayload, error)
+	ConfirmSubscription(ctx context.Context, input model.ConfirmSubscriptionInput) (*model.ConfirmSubscriptionPayload, error)
+	UpdateMySubscriptions(ctx context.Context, input model.UpdateMySubscriptionsInput) (*model.MySubscriptionsPayload, error)
+	CreateMailingList(ctx context.Context, input model.CreateMailingListInput) (*model.MailingListPayload, error)
+	UpdateMailingList(ctx context.Context, input model.UpdateMailingListInput) (*model.MailingListPayload, error)
+	ImportSubscribers(ctx context.Context, input model.ImportSubscribersInput) (*model.ImportSubscribersPayload, error)
+	SuppressAddress(ctx context.Context, input model.SuppressAddressInput) (*model.SuppressionPayload, error)
+	EraseSubscriber(ctx context.Context, input model.EraseSubscriberInput) (*model.EraseSubscriberPayload, error)
 	AcceptPlacement(ctx context.Context, input model.PlacementIDInput) (*model.PlacementPayload, error)
 	DeclinePlacement(ctx context.Context, input model.PlacementReasonInput) (*model.PlacementPayload, error)
 	ConfirmPlacement(ctx context.Context, input model.PlacementIDInput) (*model.PlacementPayload, error)
@@ -1114,11 +1285,19 @@ type QueryResolver interface {
 	WorkingGroups(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkingGroupOrder, filter *model.WorkingGroupFilters) (*ent.WorkingGroupConnection, error)
 	CompareMatchRuns(ctx context.Context, a pulid.ID, b pulid.ID) ([]*model.MatchMove, error)
 	Meetings(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) (*ent.MeetingConnection, error)
+	MailingLists(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MailingListOrder) (*ent.MailingListConnection, error)
+	Subscribers(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SubscriberOrder, filter *model.SubscriberFilters) (*ent.SubscriberConnection, error)
+	Suppressions(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SuppressionOrder, filter *model.SuppressionFilters) (*ent.SuppressionConnection, error)
+	SubscribersCSV(ctx context.Context, listID pulid.ID) (string, error)
+	MySubscriber(ctx context.Context) (*ent.Subscriber, error)
 	Me(ctx context.Context) (*ent.User, error)
 	Calls(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) (*ent.CallConnection, error)
 }
 type ReviewResolver interface {
 	Scores(ctx context.Context, obj *ent.Review) ([]*model.CriterionScore, error)
+}
+type SubscriberResolver interface {
+	Subscriptions(ctx context.Context, obj *ent.Subscriber) ([]*ent.NewsletterSubscription, error)
 }
 type UserResolver interface {
 	LatestDeclaration(ctx context.Context, obj *ent.User) (*ent.ConflictOfInterestDeclaration, error)
@@ -2039,6 +2218,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Campaign.LateSince(childComplexity), true
+	case "Campaign.lists":
+		if e.ComplexityRoot.Campaign.Lists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Lists(childComplexity), true
 	case "Campaign.preheader":
 		if e.ComplexityRoot.Campaign.Preheader == nil {
 			break
@@ -2312,6 +2497,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CampaignProgress.Total(childComplexity), true
 
+	case "ConfirmSubscriptionPayload.lists":
+		if e.ComplexityRoot.ConfirmSubscriptionPayload.Lists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfirmSubscriptionPayload.Lists(childComplexity), true
+	case "ConfirmSubscriptionPayload.userErrors":
+		if e.ComplexityRoot.ConfirmSubscriptionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfirmSubscriptionPayload.UserErrors(childComplexity), true
+
 	case "ConflictOfInterestDeclaration.createdAt":
 		if e.ComplexityRoot.ConflictOfInterestDeclaration.CreatedAt == nil {
 			break
@@ -2417,6 +2615,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConflictOfInterestDeclarationPayload.UserErrors(childComplexity), true
+
+	case "ConsentEvidence.actorID":
+		if e.ComplexityRoot.ConsentEvidence.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.ActorID(childComplexity), true
+	case "ConsentEvidence.at":
+		if e.ComplexityRoot.ConsentEvidence.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.At(childComplexity), true
+	case "ConsentEvidence.consentText":
+		if e.ComplexityRoot.ConsentEvidence.ConsentText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.ConsentText(childComplexity), true
+	case "ConsentEvidence.consentVersion":
+		if e.ComplexityRoot.ConsentEvidence.ConsentVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.ConsentVersion(childComplexity), true
+	case "ConsentEvidence.event":
+		if e.ComplexityRoot.ConsentEvidence.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.Event(childComplexity), true
+	case "ConsentEvidence.id":
+		if e.ComplexityRoot.ConsentEvidence.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.ID(childComplexity), true
+	case "ConsentEvidence.ip":
+		if e.ComplexityRoot.ConsentEvidence.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.IP(childComplexity), true
+	case "ConsentEvidence.note":
+		if e.ComplexityRoot.ConsentEvidence.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.Note(childComplexity), true
+	case "ConsentEvidence.source":
+		if e.ComplexityRoot.ConsentEvidence.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.Source(childComplexity), true
+	case "ConsentEvidence.subscription":
+		if e.ComplexityRoot.ConsentEvidence.Subscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.Subscription(childComplexity), true
+	case "ConsentEvidence.subscriptionID":
+		if e.ComplexityRoot.ConsentEvidence.SubscriptionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.SubscriptionID(childComplexity), true
 
 	case "CreateApiTokenPayload.apiToken":
 		if e.ComplexityRoot.CreateApiTokenPayload.APIToken == nil {
@@ -2592,6 +2857,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DocumentPayload.UserErrors(childComplexity), true
+
+	case "EraseSubscriberPayload.erased":
+		if e.ComplexityRoot.EraseSubscriberPayload.Erased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseSubscriberPayload.Erased(childComplexity), true
+	case "EraseSubscriberPayload.userErrors":
+		if e.ComplexityRoot.EraseSubscriberPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseSubscriberPayload.UserErrors(childComplexity), true
 
 	case "HostCentre.acceptingObservers":
 		if e.ComplexityRoot.HostCentre.AcceptingObservers == nil {
@@ -2930,6 +3208,125 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HostSlotPayload.UserErrors(childComplexity), true
+
+	case "ImportSubscribersPayload.imported":
+		if e.ComplexityRoot.ImportSubscribersPayload.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportSubscribersPayload.Imported(childComplexity), true
+	case "ImportSubscribersPayload.skipped":
+		if e.ComplexityRoot.ImportSubscribersPayload.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportSubscribersPayload.Skipped(childComplexity), true
+	case "ImportSubscribersPayload.userErrors":
+		if e.ComplexityRoot.ImportSubscribersPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportSubscribersPayload.UserErrors(childComplexity), true
+
+	case "MailingList.archived":
+		if e.ComplexityRoot.MailingList.Archived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingList.Archived(childComplexity), true
+	case "MailingList.confirmedCount":
+		if e.ComplexityRoot.MailingList.ConfirmedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingList.ConfirmedCount(childComplexity), true
+	case "MailingList.createdAt":
+		if e.ComplexityRoot.MailingList.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingList.CreatedAt(childComplexity), true
+	case "MailingList.description":
+		if e.ComplexityRoot.MailingList.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingList.Description(childComplexity), true
+	case "MailingList.id":
+		if e.ComplexityRoot.MailingList.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingList.ID(childComplexity), true
+	case "MailingList.name":
+		if e.ComplexityRoot.MailingList.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingList.Name(childComplexity), true
+	case "MailingList.slug":
+		if e.ComplexityRoot.MailingList.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingList.Slug(childComplexity), true
+	case "MailingList.updatedAt":
+		if e.ComplexityRoot.MailingList.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingList.UpdatedAt(childComplexity), true
+	case "MailingList.visibility":
+		if e.ComplexityRoot.MailingList.Visibility == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingList.Visibility(childComplexity), true
+
+	case "MailingListConnection.edges":
+		if e.ComplexityRoot.MailingListConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingListConnection.Edges(childComplexity), true
+	case "MailingListConnection.pageInfo":
+		if e.ComplexityRoot.MailingListConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingListConnection.PageInfo(childComplexity), true
+	case "MailingListConnection.totalCount":
+		if e.ComplexityRoot.MailingListConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingListConnection.TotalCount(childComplexity), true
+
+	case "MailingListEdge.cursor":
+		if e.ComplexityRoot.MailingListEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingListEdge.Cursor(childComplexity), true
+	case "MailingListEdge.node":
+		if e.ComplexityRoot.MailingListEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingListEdge.Node(childComplexity), true
+
+	case "MailingListPayload.list":
+		if e.ComplexityRoot.MailingListPayload.List == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingListPayload.List(childComplexity), true
+	case "MailingListPayload.userErrors":
+		if e.ComplexityRoot.MailingListPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingListPayload.UserErrors(childComplexity), true
 
 	case "MatchMove.application":
 		if e.ComplexityRoot.MatchMove.Application == nil {
@@ -3695,6 +4092,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmPlacement(childComplexity, args["input"].(model.PlacementIDInput)), true
+	case "Mutation.confirmSubscription":
+		if e.ComplexityRoot.Mutation.ConfirmSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmSubscription(childComplexity, args["input"].(model.ConfirmSubscriptionInput)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -3739,6 +4147,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateHostCentre(childComplexity, args["input"].(model.CreateHostCentreInput)), true
+	case "Mutation.createMailingList":
+		if e.ComplexityRoot.Mutation.CreateMailingList == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createMailingList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateMailingList(childComplexity, args["input"].(model.CreateMailingListInput)), true
 	case "Mutation.createOrganisation":
 		if e.ComplexityRoot.Mutation.CreateOrganisation == nil {
 			break
@@ -3838,6 +4257,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EndMembership(childComplexity, args["input"].(model.EndMembershipInput)), true
+	case "Mutation.eraseSubscriber":
+		if e.ComplexityRoot.Mutation.EraseSubscriber == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseSubscriber_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseSubscriber(childComplexity, args["input"].(model.EraseSubscriberInput)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -3849,6 +4279,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantRole(childComplexity, args["input"].(model.ChangeRoleInput)), true
+	case "Mutation.importSubscribers":
+		if e.ComplexityRoot.Mutation.ImportSubscribers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importSubscribers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportSubscribers(childComplexity, args["input"].(model.ImportSubscribersInput)), true
 	case "Mutation.inviteMember":
 		if e.ComplexityRoot.Mutation.InviteMember == nil {
 			break
@@ -4229,6 +4670,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitPlacementReport(childComplexity, args["input"].(model.PlacementTextInput)), true
+	case "Mutation.subscribe":
+		if e.ComplexityRoot.Mutation.Subscribe == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_subscribe_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Subscribe(childComplexity, args["input"].(model.SubscribeInput)), true
+	case "Mutation.suppressAddress":
+		if e.ComplexityRoot.Mutation.SuppressAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_suppressAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuppressAddress(childComplexity, args["input"].(model.SuppressAddressInput)), true
 	case "Mutation.unscheduleCampaign":
 		if e.ComplexityRoot.Mutation.UnscheduleCampaign == nil {
 			break
@@ -4273,6 +4736,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateHostCentre(childComplexity, args["input"].(model.UpdateHostCentreInput)), true
+	case "Mutation.updateMailingList":
+		if e.ComplexityRoot.Mutation.UpdateMailingList == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMailingList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMailingList(childComplexity, args["input"].(model.UpdateMailingListInput)), true
 	case "Mutation.updateMeeting":
 		if e.ComplexityRoot.Mutation.UpdateMeeting == nil {
 			break
@@ -4284,6 +4758,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMeeting(childComplexity, args["input"].(model.UpdateMeetingInput)), true
+	case "Mutation.updateMySubscriptions":
+		if e.ComplexityRoot.Mutation.UpdateMySubscriptions == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMySubscriptions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMySubscriptions(childComplexity, args["input"].(model.UpdateMySubscriptionsInput)), true
 	case "Mutation.updateOrganisation":
 		if e.ComplexityRoot.Mutation.UpdateOrganisation == nil {
 			break
@@ -4339,6 +4824,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawSlot(childComplexity, args["input"].(model.SlotReasonInput)), true
+
+	case "MySubscriptionsPayload.subscriber":
+		if e.ComplexityRoot.MySubscriptionsPayload.Subscriber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MySubscriptionsPayload.Subscriber(childComplexity), true
+	case "MySubscriptionsPayload.userErrors":
+		if e.ComplexityRoot.MySubscriptionsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MySubscriptionsPayload.UserErrors(childComplexity), true
+
+	case "NewsletterSubscription.confirmedAt":
+		if e.ComplexityRoot.NewsletterSubscription.ConfirmedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.ConfirmedAt(childComplexity), true
+	case "NewsletterSubscription.consent":
+		if e.ComplexityRoot.NewsletterSubscription.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.Consent(childComplexity), true
+	case "NewsletterSubscription.createdAt":
+		if e.ComplexityRoot.NewsletterSubscription.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.CreatedAt(childComplexity), true
+	case "NewsletterSubscription.id":
+		if e.ComplexityRoot.NewsletterSubscription.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.ID(childComplexity), true
+	case "NewsletterSubscription.list":
+		if e.ComplexityRoot.NewsletterSubscription.List == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.List(childComplexity), true
+	case "NewsletterSubscription.listID":
+		if e.ComplexityRoot.NewsletterSubscription.ListID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.ListID(childComplexity), true
+	case "NewsletterSubscription.status":
+		if e.ComplexityRoot.NewsletterSubscription.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.Status(childComplexity), true
+	case "NewsletterSubscription.subscriber":
+		if e.ComplexityRoot.NewsletterSubscription.Subscriber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.Subscriber(childComplexity), true
+	case "NewsletterSubscription.subscriberID":
+		if e.ComplexityRoot.NewsletterSubscription.SubscriberID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.SubscriberID(childComplexity), true
+	case "NewsletterSubscription.unsubscribedAt":
+		if e.ComplexityRoot.NewsletterSubscription.UnsubscribedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.UnsubscribedAt(childComplexity), true
+	case "NewsletterSubscription.updatedAt":
+		if e.ComplexityRoot.NewsletterSubscription.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscription.UpdatedAt(childComplexity), true
+
+	case "NewsletterSubscriptionConnection.edges":
+		if e.ComplexityRoot.NewsletterSubscriptionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscriptionConnection.Edges(childComplexity), true
+	case "NewsletterSubscriptionConnection.pageInfo":
+		if e.ComplexityRoot.NewsletterSubscriptionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscriptionConnection.PageInfo(childComplexity), true
+	case "NewsletterSubscriptionConnection.totalCount":
+		if e.ComplexityRoot.NewsletterSubscriptionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscriptionConnection.TotalCount(childComplexity), true
+
+	case "NewsletterSubscriptionEdge.cursor":
+		if e.ComplexityRoot.NewsletterSubscriptionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscriptionEdge.Cursor(childComplexity), true
+	case "NewsletterSubscriptionEdge.node":
+		if e.ComplexityRoot.NewsletterSubscriptionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsletterSubscriptionEdge.Node(childComplexity), true
 
 	case "Organisation.active":
 		if e.ComplexityRoot.Organisation.Active == nil {
@@ -4729,6 +5326,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.HostCentres(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.HostCentreOrder), args["filter"].(*model.HostCentreFilters)), true
 
+	case "Query.mailingLists":
+		if e.ComplexityRoot.Query.MailingLists == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mailingLists_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MailingLists(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.MailingListOrder)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -4746,6 +5354,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Meetings(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.MeetingOrder), args["filter"].(*model.MeetingFilters)), true
+	case "Query.mySubscriber":
+		if e.ComplexityRoot.Query.MySubscriber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MySubscriber(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -4779,6 +5393,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organisations(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.OrganisationOrder), args["filter"].(*model.OrganisationFilters)), true
+	case "Query.subscribers":
+		if e.ComplexityRoot.Query.Subscribers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_subscribers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Subscribers(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.SubscriberOrder), args["filter"].(*model.SubscriberFilters)), true
+	case "Query.subscribersCsv":
+		if e.ComplexityRoot.Query.SubscribersCSV == nil {
+			break
+		}
+
+		args, err := ec.field_Query_subscribersCsv_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SubscribersCSV(childComplexity, args["listId"].(pulid.ID)), true
+	case "Query.suppressions":
+		if e.ComplexityRoot.Query.Suppressions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_suppressions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Suppressions(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.SuppressionOrder), args["filter"].(*model.SuppressionFilters)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -5083,6 +5730,182 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SlotAssignment.Slot(childComplexity), true
+
+	case "SubscribePayload.message":
+		if e.ComplexityRoot.SubscribePayload.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscribePayload.Message(childComplexity), true
+	case "SubscribePayload.userErrors":
+		if e.ComplexityRoot.SubscribePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscribePayload.UserErrors(childComplexity), true
+
+	case "Subscriber.createdAt":
+		if e.ComplexityRoot.Subscriber.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscriber.CreatedAt(childComplexity), true
+	case "Subscriber.email":
+		if e.ComplexityRoot.Subscriber.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscriber.Email(childComplexity), true
+	case "Subscriber.id":
+		if e.ComplexityRoot.Subscriber.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscriber.ID(childComplexity), true
+	case "Subscriber.name":
+		if e.ComplexityRoot.Subscriber.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscriber.Name(childComplexity), true
+	case "Subscriber.subscriptions":
+		if e.ComplexityRoot.Subscriber.Subscriptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscriber.Subscriptions(childComplexity), true
+	case "Subscriber.updatedAt":
+		if e.ComplexityRoot.Subscriber.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscriber.UpdatedAt(childComplexity), true
+	case "Subscriber.user":
+		if e.ComplexityRoot.Subscriber.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscriber.User(childComplexity), true
+	case "Subscriber.userID":
+		if e.ComplexityRoot.Subscriber.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscriber.UserID(childComplexity), true
+
+	case "SubscriberConnection.edges":
+		if e.ComplexityRoot.SubscriberConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriberConnection.Edges(childComplexity), true
+	case "SubscriberConnection.pageInfo":
+		if e.ComplexityRoot.SubscriberConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriberConnection.PageInfo(childComplexity), true
+	case "SubscriberConnection.totalCount":
+		if e.ComplexityRoot.SubscriberConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriberConnection.TotalCount(childComplexity), true
+
+	case "SubscriberEdge.cursor":
+		if e.ComplexityRoot.SubscriberEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriberEdge.Cursor(childComplexity), true
+	case "SubscriberEdge.node":
+		if e.ComplexityRoot.SubscriberEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriberEdge.Node(childComplexity), true
+
+	case "Suppression.createdAt":
+		if e.ComplexityRoot.Suppression.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suppression.CreatedAt(childComplexity), true
+	case "Suppression.detail":
+		if e.ComplexityRoot.Suppression.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suppression.Detail(childComplexity), true
+	case "Suppression.email":
+		if e.ComplexityRoot.Suppression.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suppression.Email(childComplexity), true
+	case "Suppression.id":
+		if e.ComplexityRoot.Suppression.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suppression.ID(childComplexity), true
+	case "Suppression.reason":
+		if e.ComplexityRoot.Suppression.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suppression.Reason(childComplexity), true
+	case "Suppression.updatedAt":
+		if e.ComplexityRoot.Suppression.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suppression.UpdatedAt(childComplexity), true
+
+	case "SuppressionConnection.edges":
+		if e.ComplexityRoot.SuppressionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuppressionConnection.Edges(childComplexity), true
+	case "SuppressionConnection.pageInfo":
+		if e.ComplexityRoot.SuppressionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuppressionConnection.PageInfo(childComplexity), true
+	case "SuppressionConnection.totalCount":
+		if e.ComplexityRoot.SuppressionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuppressionConnection.TotalCount(childComplexity), true
+
+	case "SuppressionEdge.cursor":
+		if e.ComplexityRoot.SuppressionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuppressionEdge.Cursor(childComplexity), true
+	case "SuppressionEdge.node":
+		if e.ComplexityRoot.SuppressionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuppressionEdge.Node(childComplexity), true
+
+	case "SuppressionPayload.suppression":
+		if e.ComplexityRoot.SuppressionPayload.Suppression == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuppressionPayload.Suppression(childComplexity), true
+	case "SuppressionPayload.userErrors":
+		if e.ComplexityRoot.SuppressionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuppressionPayload.UserErrors(childComplexity), true
 
 	case "User.apiTokens":
 		if e.ComplexityRoot.User.APITokens == nil {
@@ -5407,11 +6230,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CancelMeetingInput", ec.unmarshalInputCancelMeetingInput),
 			graphql.NewInputUnmarshaler("ChangeRoleInput", ec.unmarshalInputChangeRoleInput),
 			graphql.NewInputUnmarshaler("CloseCallInput", ec.unmarshalInputCloseCallInput),
+			graphql.NewInputUnmarshaler("ConfirmSubscriptionInput", ec.unmarshalInputConfirmSubscriptionInput),
 			graphql.NewInputUnmarshaler("ConflictOfInterestDeclarationOrder", ec.unmarshalInputConflictOfInterestDeclarationOrder),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
 			graphql.NewInputUnmarshaler("CreateCallInput", ec.unmarshalInputCreateCallInput),
 			graphql.NewInputUnmarshaler("CreateCampaignInput", ec.unmarshalInputCreateCampaignInput),
 			graphql.NewInputUnmarshaler("CreateHostCentreInput", ec.unmarshalInputCreateHostCentreInput),
+			graphql.NewInputUnmarshaler("CreateMailingListInput", ec.unmarshalInputCreateMailingListInput),
 			graphql.NewInputUnmarshaler("CreateOrganisationInput", ec.unmarshalInputCreateOrganisationInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("CreateWorkingGroupInput", ec.unmarshalInputCreateWorkingGroupInput),
@@ -5425,11 +6250,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DocumentIdInput", ec.unmarshalInputDocumentIdInput),
 			graphql.NewInputUnmarshaler("DocumentOrder", ec.unmarshalInputDocumentOrder),
 			graphql.NewInputUnmarshaler("EndMembershipInput", ec.unmarshalInputEndMembershipInput),
+			graphql.NewInputUnmarshaler("EraseSubscriberInput", ec.unmarshalInputEraseSubscriberInput),
 			graphql.NewInputUnmarshaler("HostCentreFilters", ec.unmarshalInputHostCentreFilters),
 			graphql.NewInputUnmarshaler("HostCentreOrder", ec.unmarshalInputHostCentreOrder),
 			graphql.NewInputUnmarshaler("HostCoordinatorInput", ec.unmarshalInputHostCoordinatorInput),
 			graphql.NewInputUnmarshaler("HostSlotOrder", ec.unmarshalInputHostSlotOrder),
+			graphql.NewInputUnmarshaler("ImportSubscribersInput", ec.unmarshalInputImportSubscribersInput),
 			graphql.NewInputUnmarshaler("InviteMemberInput", ec.unmarshalInputInviteMemberInput),
+			graphql.NewInputUnmarshaler("MailingListOrder", ec.unmarshalInputMailingListOrder),
 			graphql.NewInputUnmarshaler("MatchOverrideIdInput", ec.unmarshalInputMatchOverrideIdInput),
 			graphql.NewInputUnmarshaler("MatchOverrideOrder", ec.unmarshalInputMatchOverrideOrder),
 			graphql.NewInputUnmarshaler("MatchRunIdInput", ec.unmarshalInputMatchRunIdInput),
@@ -5438,6 +6266,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MeetingOrder", ec.unmarshalInputMeetingOrder),
 			graphql.NewInputUnmarshaler("MembershipIdInput", ec.unmarshalInputMembershipIdInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
+			graphql.NewInputUnmarshaler("NewsletterSubscriptionOrder", ec.unmarshalInputNewsletterSubscriptionOrder),
 			graphql.NewInputUnmarshaler("OrganisationFilters", ec.unmarshalInputOrganisationFilters),
 			graphql.NewInputUnmarshaler("OrganisationOrder", ec.unmarshalInputOrganisationOrder),
 			graphql.NewInputUnmarshaler("PlacementIdInput", ec.unmarshalInputPlacementIdInput),
@@ -5466,10 +6295,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SlotReasonInput", ec.unmarshalInputSlotReasonInput),
 			graphql.NewInputUnmarshaler("StartMatchRunInput", ec.unmarshalInputStartMatchRunInput),
 			graphql.NewInputUnmarshaler("SubmitHostRankingInput", ec.unmarshalInputSubmitHostRankingInput),
+			graphql.NewInputUnmarshaler("SubscribeInput", ec.unmarshalInputSubscribeInput),
+			graphql.NewInputUnmarshaler("SubscriberFilters", ec.unmarshalInputSubscriberFilters),
+			graphql.NewInputUnmarshaler("SubscriberOrder", ec.unmarshalInputSubscriberOrder),
+			graphql.NewInputUnmarshaler("SuppressAddressInput", ec.unmarshalInputSuppressAddressInput),
+			graphql.NewInputUnmarshaler("SuppressionFilters", ec.unmarshalInputSuppressionFilters),
+			graphql.NewInputUnmarshaler("SuppressionOrder", ec.unmarshalInputSuppressionOrder),
 			graphql.NewInputUnmarshaler("UpdateCallInput", ec.unmarshalInputUpdateCallInput),
 			graphql.NewInputUnmarshaler("UpdateCampaignInput", ec.unmarshalInputUpdateCampaignInput),
 			graphql.NewInputUnmarshaler("UpdateHostCentreInput", ec.unmarshalInputUpdateHostCentreInput),
+			graphql.NewInputUnmarshaler("UpdateMailingListInput", ec.unmarshalInputUpdateMailingListInput),
 			graphql.NewInputUnmarshaler("UpdateMeetingInput", ec.unmarshalInputUpdateMeetingInput),
+			graphql.NewInputUnmarshaler("UpdateMySubscriptionsInput", ec.unmarshalInputUpdateMySubscriptionsInput),
 			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
 			graphql.NewInputUnmarshaler("UpdateWorkingGroupInput", ec.unmarshalInputUpdateWorkingGroupInput),
 			graphql.NewInputUnmarshaler("UploadDocumentInput", ec.unmarshalInputUploadDocumentInput),
@@ -5552,7 +6389,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "applications.graphqls" "campaigns.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "match.graphqls" "meetings.graphqls" "placements.graphqls" "platform.graphqls" "programme.graphqls" "review.graphqls"
+//go:embed "applications.graphqls" "campaigns.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "match.graphqls" "meetings.graphqls" "newsletter.graphqls" "placements.graphqls" "platform.graphqls" "programme.graphqls" "review.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -5571,6 +6408,7 @@ var sources = []*ast.Source{
 	{Name: "groups.graphqls", Input: sourceData("groups.graphqls"), BuiltIn: false},
 	{Name: "match.graphqls", Input: sourceData("match.graphqls"), BuiltIn: false},
 	{Name: "meetings.graphqls", Input: sourceData("meetings.graphqls"), BuiltIn: false},
+	{Name: "newsletter.graphqls", Input: sourceData("newsletter.graphqls"), BuiltIn: false},
 	{Name: "placements.graphqls", Input: sourceData("placements.graphqls"), BuiltIn: false},
 	{Name: "platform.graphqls", Input: sourceData("platform.graphqls"), BuiltIn: false},
 	{Name: "programme.graphqls", Input: sourceData("programme.graphqls"), BuiltIn: false},
@@ -5980,6 +6818,8 @@ func (ec *executionContext) childFields_Campaign(ctx context.Context, field grap
 		return ec.fieldContext_Campaign_slug(ctx, field)
 	case "publicArchive":
 		return ec.fieldContext_Campaign_publicArchive(ctx, field)
+	case "lists":
+		return ec.fieldContext_Campaign_lists(ctx, field)
 	case "groups":
 		return ec.fieldContext_Campaign_groups(ctx, field)
 	case "author":
@@ -6114,6 +6954,16 @@ func (ec *executionContext) childFields_CampaignProgress(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type CampaignProgress", field.Name)
 }
 
+func (ec *executionContext) childFields_ConfirmSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lists":
+		return ec.fieldContext_ConfirmSubscriptionPayload_lists(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ConfirmSubscriptionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConfirmSubscriptionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ConflictOfInterestDeclaration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6170,6 +7020,34 @@ func (ec *executionContext) childFields_ConflictOfInterestDeclarationPayload(ctx
 		return ec.fieldContext_ConflictOfInterestDeclarationPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConflictOfInterestDeclarationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ConsentEvidence_id(ctx, field)
+	case "subscriptionID":
+		return ec.fieldContext_ConsentEvidence_subscriptionID(ctx, field)
+	case "event":
+		return ec.fieldContext_ConsentEvidence_event(ctx, field)
+	case "source":
+		return ec.fieldContext_ConsentEvidence_source(ctx, field)
+	case "consentText":
+		return ec.fieldContext_ConsentEvidence_consentText(ctx, field)
+	case "consentVersion":
+		return ec.fieldContext_ConsentEvidence_consentVersion(ctx, field)
+	case "at":
+		return ec.fieldContext_ConsentEvidence_at(ctx, field)
+	case "ip":
+		return ec.fieldContext_ConsentEvidence_ip(ctx, field)
+	case "actorID":
+		return ec.fieldContext_ConsentEvidence_actorID(ctx, field)
+	case "note":
+		return ec.fieldContext_ConsentEvidence_note(ctx, field)
+	case "subscription":
+		return ec.fieldContext_ConsentEvidence_subscription(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentEvidence", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6268,6 +7146,16 @@ func (ec *executionContext) childFields_DocumentPayload(ctx context.Context, fie
 		return ec.fieldContext_DocumentPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DocumentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_EraseSubscriberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "erased":
+		return ec.fieldContext_EraseSubscriberPayload_erased(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_EraseSubscriberPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EraseSubscriberPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_HostCentre(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6430,6 +7318,74 @@ func (ec *executionContext) childFields_HostSlotPayload(ctx context.Context, fie
 		return ec.fieldContext_HostSlotPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HostSlotPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportSubscribersPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "imported":
+		return ec.fieldContext_ImportSubscribersPayload_imported(ctx, field)
+	case "skipped":
+		return ec.fieldContext_ImportSubscribersPayload_skipped(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ImportSubscribersPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportSubscribersPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MailingList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MailingList_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MailingList_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_MailingList_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_MailingList_name(ctx, field)
+	case "slug":
+		return ec.fieldContext_MailingList_slug(ctx, field)
+	case "description":
+		return ec.fieldContext_MailingList_description(ctx, field)
+	case "visibility":
+		return ec.fieldContext_MailingList_visibility(ctx, field)
+	case "archived":
+		return ec.fieldContext_MailingList_archived(ctx, field)
+	case "confirmedCount":
+		return ec.fieldContext_MailingList_confirmedCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MailingList", field.Name)
+}
+
+func (ec *executionContext) childFields_MailingListConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MailingListConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MailingListConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MailingListConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MailingListConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MailingListEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MailingListEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MailingListEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MailingListEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MailingListPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "list":
+		return ec.fieldContext_MailingListPayload_list(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MailingListPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MailingListPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_MatchMove(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6726,6 +7682,54 @@ func (ec *executionContext) childFields_MembershipPayload(ctx context.Context, f
 		return ec.fieldContext_MembershipPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MembershipPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MySubscriptionsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subscriber":
+		return ec.fieldContext_MySubscriptionsPayload_subscriber(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MySubscriptionsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MySubscriptionsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_NewsletterSubscription(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_NewsletterSubscription_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_NewsletterSubscription_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_NewsletterSubscription_updatedAt(ctx, field)
+	case "subscriberID":
+		return ec.fieldContext_NewsletterSubscription_subscriberID(ctx, field)
+	case "listID":
+		return ec.fieldContext_NewsletterSubscription_listID(ctx, field)
+	case "status":
+		return ec.fieldContext_NewsletterSubscription_status(ctx, field)
+	case "confirmedAt":
+		return ec.fieldContext_NewsletterSubscription_confirmedAt(ctx, field)
+	case "unsubscribedAt":
+		return ec.fieldContext_NewsletterSubscription_unsubscribedAt(ctx, field)
+	case "subscriber":
+		return ec.fieldContext_NewsletterSubscription_subscriber(ctx, field)
+	case "list":
+		return ec.fieldContext_NewsletterSubscription_list(ctx, field)
+	case "consent":
+		return ec.fieldContext_NewsletterSubscription_consent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NewsletterSubscription", field.Name)
+}
+
+func (ec *executionContext) childFields_NewsletterSubscriptionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_NewsletterSubscriptionEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_NewsletterSubscriptionEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NewsletterSubscriptionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Organisation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7050,6 +8054,110 @@ func (ec *executionContext) childFields_SlotAssignment(ctx context.Context, fiel
 		return ec.fieldContext_SlotAssignment_applications(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SlotAssignment", field.Name)
+}
+
+func (ec *executionContext) childFields_SubscribePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "message":
+		return ec.fieldContext_SubscribePayload_message(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SubscribePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubscribePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Subscriber(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Subscriber_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Subscriber_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Subscriber_updatedAt(ctx, field)
+	case "email":
+		return ec.fieldContext_Subscriber_email(ctx, field)
+	case "name":
+		return ec.fieldContext_Subscriber_name(ctx, field)
+	case "userID":
+		return ec.fieldContext_Subscriber_userID(ctx, field)
+	case "user":
+		return ec.fieldContext_Subscriber_user(ctx, field)
+	case "subscriptions":
+		return ec.fieldContext_Subscriber_subscriptions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Subscriber", field.Name)
+}
+
+func (ec *executionContext) childFields_SubscriberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SubscriberConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SubscriberConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SubscriberConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubscriberConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SubscriberEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SubscriberEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SubscriberEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubscriberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Suppression(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Suppression_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Suppression_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Suppression_updatedAt(ctx, field)
+	case "email":
+		return ec.fieldContext_Suppression_email(ctx, field)
+	case "reason":
+		return ec.fieldContext_Suppression_reason(ctx, field)
+	case "detail":
+		return ec.fieldContext_Suppression_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Suppression", field.Name)
+}
+
+func (ec *executionContext) childFields_SuppressionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SuppressionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SuppressionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SuppressionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SuppressionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SuppressionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SuppressionEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SuppressionEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SuppressionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SuppressionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "suppression":
+		return ec.fieldContext_SuppressionPayload_suppression(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SuppressionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SuppressionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7734,6 +8842,20 @@ func (ec *executionContext) field_Mutation_confirmPlacement_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirmSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConfirmSubscriptionInput, error) {
+			return ec.unmarshalNConfirmSubscriptionInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConfirmSubscriptionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7782,6 +8904,20 @@ func (ec *executionContext) field_Mutation_createHostCentre_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateHostCentreInput, error) {
 			return ec.unmarshalNCreateHostCentreInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateHostCentreInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createMailingList_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateMailingListInput, error) {
+			return ec.unmarshalNCreateMailingListInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateMailingListInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7916,12 +9052,40 @@ func (ec *executionContext) field_Mutation_endMembership_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_eraseSubscriber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EraseSubscriberInput, error) {
+			return ec.unmarshalNEraseSubscriberInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEraseSubscriberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_grantRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ChangeRoleInput, error) {
 			return ec.unmarshalNChangeRoleInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐChangeRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importSubscribers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ImportSubscribersInput, error) {
+			return ec.unmarshalNImportSubscribersInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐImportSubscribersInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8406,6 +9570,34 @@ func (ec *executionContext) field_Mutation_submitPlacementReport_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_subscribe_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubscribeInput, error) {
+			return ec.unmarshalNSubscribeInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSubscribeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_suppressAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SuppressAddressInput, error) {
+			return ec.unmarshalNSuppressAddressInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSuppressAddressInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_unscheduleCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8462,12 +9654,40 @@ func (ec *executionContext) field_Mutation_updateHostCentre_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateMailingList_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateMailingListInput, error) {
+			return ec.unmarshalNUpdateMailingListInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateMailingListInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateMeetingInput, error) {
 			return ec.unmarshalNUpdateMeetingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateMeetingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMySubscriptions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateMySubscriptionsInput, error) {
+			return ec.unmarshalNUpdateMySubscriptionsInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateMySubscriptionsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8790,6 +10010,52 @@ func (ec *executionContext) field_Query_hostCentres_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_mailingLists_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.MailingListOrder, error) {
+			return ec.unmarshalOMailingListOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8918,6 +10184,128 @@ func (ec *executionContext) field_Query_organisations_args(ctx context.Context, 
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.OrganisationFilters, error) {
 			return ec.unmarshalOOrganisationFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐOrganisationFilters(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_subscribersCsv_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "listId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["listId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_subscribers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.SubscriberOrder, error) {
+			return ec.unmarshalOSubscriberOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SubscriberFilters, error) {
+			return ec.unmarshalOSubscriberFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSubscriberFilters(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_suppressions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.SuppressionOrder, error) {
+			return ec.unmarshalOSuppressionOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SuppressionFilters, error) {
+			return ec.unmarshalOSuppressionFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSuppressionFilters(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13068,6 +14456,38 @@ func (ec *executionContext) fieldContext_Campaign_publicArchive(_ context.Contex
 	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Campaign_lists(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_lists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lists(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MailingList) graphql.Marshaler {
+			return ec.marshalOMailingList2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_lists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingList(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Campaign_groups(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14149,6 +15569,61 @@ func (ec *executionContext) fieldContext_CampaignProgress_remaining(_ context.Co
 	return graphql.NewScalarFieldContext("CampaignProgress", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ConfirmSubscriptionPayload_lists(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmSubscriptionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfirmSubscriptionPayload_lists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lists, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConfirmSubscriptionPayload_lists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfirmSubscriptionPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConfirmSubscriptionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmSubscriptionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfirmSubscriptionPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfirmSubscriptionPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfirmSubscriptionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConflictOfInterestDeclaration_id(ctx context.Context, field graphql.CollectedField, obj *ent.ConflictOfInterestDeclaration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14598,6 +16073,268 @@ func (ec *executionContext) fieldContext_ConflictOfInterestDeclarationPayload_us
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentEvidence_id(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentEvidence_subscriptionID(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_subscriptionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriptionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_subscriptionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentEvidence_event(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v consentevidence.Event) graphql.Marshaler {
+			return ec.marshalNConsentEvidenceEvent2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋconsentevidenceᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "ConsentEvidenceEvent")
+}
+
+func (ec *executionContext) _ConsentEvidence_source(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v consentevidence.Source) graphql.Marshaler {
+			return ec.marshalNConsentEvidenceSource2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋconsentevidenceᚐSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "ConsentEvidenceSource")
+}
+
+func (ec *executionContext) _ConsentEvidence_consentText(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_consentText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsentText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_consentText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEvidence_consentVersion(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_consentVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsentVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_consentVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEvidence_at(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConsentEvidence_ip(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEvidence_actorID(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_actorID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_actorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEvidence_note(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEvidence_subscription(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_subscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subscription(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.NewsletterSubscription) graphql.Marshaler {
+			return ec.marshalNNewsletterSubscription2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscription(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_subscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentEvidence",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NewsletterSubscription(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15291,6 +17028,61 @@ func (ec *executionContext) _DocumentPayload_userErrors(ctx context.Context, fie
 func (ec *executionContext) fieldContext_DocumentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "DocumentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EraseSubscriberPayload_erased(ctx context.Context, field graphql.CollectedField, obj *model.EraseSubscriberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseSubscriberPayload_erased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erased, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EraseSubscriberPayload_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EraseSubscriberPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _EraseSubscriberPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.EraseSubscriberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseSubscriberPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EraseSubscriberPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EraseSubscriberPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -16698,6 +18490,497 @@ func (ec *executionContext) _HostSlotPayload_userErrors(ctx context.Context, fie
 func (ec *executionContext) fieldContext_HostSlotPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "HostSlotPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportSubscribersPayload_imported(ctx context.Context, field graphql.CollectedField, obj *model.ImportSubscribersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportSubscribersPayload_imported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportSubscribersPayload_imported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportSubscribersPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportSubscribersPayload_skipped(ctx context.Context, field graphql.CollectedField, obj *model.ImportSubscribersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportSubscribersPayload_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportSubscribersPayload_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportSubscribersPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportSubscribersPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ImportSubscribersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportSubscribersPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportSubscribersPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportSubscribersPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MailingList_id(ctx context.Context, field graphql.CollectedField, obj *ent.MailingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingList_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingList_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingList", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MailingList_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.MailingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingList_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingList_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingList", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MailingList_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.MailingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingList_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingList_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingList", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MailingList_name(ctx context.Context, field graphql.CollectedField, obj *ent.MailingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingList_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingList_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingList", field, false, false, "String")
+}
+
+func (ec *executionContext) _MailingList_slug(ctx context.Context, field graphql.CollectedField, obj *ent.MailingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingList_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingList_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingList", field, false, false, "String")
+}
+
+func (ec *executionContext) _MailingList_description(ctx context.Context, field graphql.CollectedField, obj *ent.MailingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingList_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingList_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingList", field, false, false, "String")
+}
+
+func (ec *executionContext) _MailingList_visibility(ctx context.Context, field graphql.CollectedField, obj *ent.MailingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingList_visibility(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visibility, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v mailinglist.Visibility) graphql.Marshaler {
+			return ec.marshalNMailingListVisibility2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmailinglistᚐVisibility(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingList_visibility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingList", field, false, false, "MailingListVisibility")
+}
+
+func (ec *executionContext) _MailingList_archived(ctx context.Context, field graphql.CollectedField, obj *ent.MailingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingList_archived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Archived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingList_archived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingList", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MailingList_confirmedCount(ctx context.Context, field graphql.CollectedField, obj *ent.MailingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingList_confirmedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MailingList().ConfirmedCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MailingList_confirmedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingList", field, true, true, "Int")
+}
+
+func (ec *executionContext) _MailingListConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MailingListConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingListConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MailingListEdge) graphql.Marshaler {
+			return ec.marshalOMailingListEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MailingListConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MailingListConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingListEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MailingListConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.MailingListConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingListConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingListConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MailingListConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MailingListConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MailingListConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingListConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingListConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingListConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MailingListEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MailingListEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingListEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MailingList) graphql.Marshaler {
+			return ec.marshalOMailingList2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingList(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MailingListEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MailingListEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingList(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MailingListEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MailingListEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingListEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingListEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingListEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _MailingListPayload_list(ctx context.Context, field graphql.CollectedField, obj *model.MailingListPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingListPayload_list(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.List, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MailingList) graphql.Marshaler {
+			return ec.marshalOMailingList2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingList(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MailingListPayload_list(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MailingListPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingList(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MailingListPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MailingListPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingListPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingListPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MailingListPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -21479,6 +23762,358 @@ func (ec *executionContext) fieldContext_Mutation_declareConflictsOfInterest(ctx
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_subscribe(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_subscribe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Subscribe(ctx, fc.Args["input"].(model.SubscribeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscribePayload) graphql.Marshaler {
+			return ec.marshalNSubscribePayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSubscribePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_subscribe(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubscribePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_subscribe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmSubscription(ctx, fc.Args["input"].(model.ConfirmSubscriptionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConfirmSubscriptionPayload) graphql.Marshaler {
+			return ec.marshalNConfirmSubscriptionPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConfirmSubscriptionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfirmSubscriptionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMySubscriptions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMySubscriptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMySubscriptions(ctx, fc.Args["input"].(model.UpdateMySubscriptionsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MySubscriptionsPayload) graphql.Marshaler {
+			return ec.marshalNMySubscriptionsPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMySubscriptionsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMySubscriptions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MySubscriptionsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMySubscriptions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createMailingList(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createMailingList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateMailingList(ctx, fc.Args["input"].(model.CreateMailingListInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MailingListPayload) graphql.Marshaler {
+			return ec.marshalNMailingListPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMailingListPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createMailingList(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingListPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createMailingList_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMailingList(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMailingList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMailingList(ctx, fc.Args["input"].(model.UpdateMailingListInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MailingListPayload) graphql.Marshaler {
+			return ec.marshalNMailingListPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMailingListPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMailingList(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingListPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMailingList_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importSubscribers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importSubscribers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportSubscribers(ctx, fc.Args["input"].(model.ImportSubscribersInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportSubscribersPayload) graphql.Marshaler {
+			return ec.marshalNImportSubscribersPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐImportSubscribersPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importSubscribers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportSubscribersPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importSubscribers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_suppressAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_suppressAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SuppressAddress(ctx, fc.Args["input"].(model.SuppressAddressInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SuppressionPayload) graphql.Marshaler {
+			return ec.marshalNSuppressionPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSuppressionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_suppressAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuppressionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_suppressAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_eraseSubscriber(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_eraseSubscriber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EraseSubscriber(ctx, fc.Args["input"].(model.EraseSubscriberInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EraseSubscriberPayload) graphql.Marshaler {
+			return ec.marshalNEraseSubscriberPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEraseSubscriberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_eraseSubscriber(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EraseSubscriberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_eraseSubscriber_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_acceptPlacement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22489,6 +25124,492 @@ func (ec *executionContext) fieldContext_Mutation_submitHostRanking(ctx context.
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MySubscriptionsPayload_subscriber(ctx context.Context, field graphql.CollectedField, obj *model.MySubscriptionsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MySubscriptionsPayload_subscriber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subscriber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Subscriber) graphql.Marshaler {
+			return ec.marshalOSubscriber2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriber(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MySubscriptionsPayload_subscriber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MySubscriptionsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Subscriber(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MySubscriptionsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MySubscriptionsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MySubscriptionsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MySubscriptionsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MySubscriptionsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NewsletterSubscription_id(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsletterSubscription", field, false, false, "ID")
+}
+
+func (ec *executionContext) _NewsletterSubscription_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsletterSubscription", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NewsletterSubscription_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsletterSubscription", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NewsletterSubscription_subscriberID(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_subscriberID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriberID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_subscriberID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsletterSubscription", field, false, false, "ID")
+}
+
+func (ec *executionContext) _NewsletterSubscription_listID(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_listID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_listID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsletterSubscription", field, false, false, "ID")
+}
+
+func (ec *executionContext) _NewsletterSubscription_status(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v newslettersubscription.Status) graphql.Marshaler {
+			return ec.marshalNNewsletterSubscriptionStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋnewslettersubscriptionᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsletterSubscription", field, false, false, "NewsletterSubscriptionStatus")
+}
+
+func (ec *executionContext) _NewsletterSubscription_confirmedAt(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_confirmedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfirmedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_confirmedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsletterSubscription", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NewsletterSubscription_unsubscribedAt(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_unsubscribedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnsubscribedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_unsubscribedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsletterSubscription", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NewsletterSubscription_subscriber(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_subscriber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subscriber(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Subscriber) graphql.Marshaler {
+			return ec.marshalNSubscriber2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriber(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_subscriber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NewsletterSubscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Subscriber(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NewsletterSubscription_list(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_list(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.List(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MailingList) graphql.Marshaler {
+			return ec.marshalNMailingList2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingList(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_list(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NewsletterSubscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingList(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NewsletterSubscription_consent(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscription_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ConsentEvidence) graphql.Marshaler {
+			return ec.marshalOConsentEvidence2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscription_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NewsletterSubscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentEvidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NewsletterSubscriptionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscriptionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscriptionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.NewsletterSubscriptionEdge) graphql.Marshaler {
+			return ec.marshalONewsletterSubscriptionEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscriptionEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscriptionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NewsletterSubscriptionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NewsletterSubscriptionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NewsletterSubscriptionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscriptionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscriptionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscriptionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NewsletterSubscriptionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NewsletterSubscriptionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscriptionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscriptionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscriptionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsletterSubscriptionConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _NewsletterSubscriptionEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscriptionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscriptionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.NewsletterSubscription) graphql.Marshaler {
+			return ec.marshalONewsletterSubscription2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscription(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscriptionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NewsletterSubscriptionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NewsletterSubscription(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NewsletterSubscriptionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.NewsletterSubscriptionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsletterSubscriptionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsletterSubscriptionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsletterSubscriptionEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
@@ -24317,6 +27438,214 @@ func (ec *executionContext) fieldContext_Query_meetings(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_mailingLists(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mailingLists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MailingLists(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.MailingListOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MailingListConnection) graphql.Marshaler {
+			return ec.marshalNMailingListConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mailingLists(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingListConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_mailingLists_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_subscribers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_subscribers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Subscribers(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.SubscriberOrder), fc.Args["filter"].(*model.SubscriberFilters))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SubscriberConnection) graphql.Marshaler {
+			return ec.marshalNSubscriberConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_subscribers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubscriberConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_subscribers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_suppressions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_suppressions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Suppressions(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.SuppressionOrder), fc.Args["filter"].(*model.SuppressionFilters))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SuppressionConnection) graphql.Marshaler {
+			return ec.marshalNSuppressionConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_suppressions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuppressionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_suppressions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_subscribersCsv(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_subscribersCsv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SubscribersCSV(ctx, fc.Args["listId"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_subscribersCsv(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_subscribersCsv_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_mySubscriber(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mySubscriber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MySubscriber(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Subscriber) graphql.Marshaler {
+			return ec.marshalOSubscriber2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriber(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mySubscriber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Subscriber(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25634,6 +28963,749 @@ func (ec *executionContext) fieldContext_SlotAssignment_applications(_ context.C
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubscribePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SubscribePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscribePayload_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubscribePayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscribePayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SubscribePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SubscribePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscribePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscribePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubscribePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscriber_id(ctx context.Context, field graphql.CollectedField, obj *ent.Subscriber) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscriber_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscriber_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscriber", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Subscriber_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Subscriber) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscriber_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscriber_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscriber", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Subscriber_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Subscriber) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscriber_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscriber_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscriber", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Subscriber_email(ctx context.Context, field graphql.CollectedField, obj *ent.Subscriber) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscriber_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscriber_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscriber", field, false, false, "String")
+}
+
+func (ec *executionContext) _Subscriber_name(ctx context.Context, field graphql.CollectedField, obj *ent.Subscriber) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscriber_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscriber_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscriber", field, false, false, "String")
+}
+
+func (ec *executionContext) _Subscriber_userID(ctx context.Context, field graphql.CollectedField, obj *ent.Subscriber) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscriber_userID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscriber_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscriber", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Subscriber_user(ctx context.Context, field graphql.CollectedField, obj *ent.Subscriber) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscriber_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscriber_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscriber",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscriber_subscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Subscriber) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscriber_subscriptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscriber().Subscriptions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.NewsletterSubscription) graphql.Marshaler {
+			return ec.marshalNNewsletterSubscription2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscriptionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscriber_subscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscriber",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NewsletterSubscription(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubscriberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriberConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SubscriberEdge) graphql.Marshaler {
+			return ec.marshalOSubscriberEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriberConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubscriberConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubscriberEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubscriberConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriberConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriberConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubscriberConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubscriberConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriberConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriberConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriberConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubscriberEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriberEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriberEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Subscriber) graphql.Marshaler {
+			return ec.marshalOSubscriber2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriber(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriberEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubscriberEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Subscriber(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubscriberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriberEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriberEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriberEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Suppression_id(ctx context.Context, field graphql.CollectedField, obj *ent.Suppression) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suppression_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suppression_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suppression", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Suppression_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Suppression) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suppression_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suppression_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suppression", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Suppression_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Suppression) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suppression_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suppression_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suppression", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Suppression_email(ctx context.Context, field graphql.CollectedField, obj *ent.Suppression) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suppression_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suppression_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suppression", field, false, false, "String")
+}
+
+func (ec *executionContext) _Suppression_reason(ctx context.Context, field graphql.CollectedField, obj *ent.Suppression) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suppression_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v suppression.Reason) graphql.Marshaler {
+			return ec.marshalNSuppressionReason2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋsuppressionᚐReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suppression_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suppression", field, false, false, "SuppressionReason")
+}
+
+func (ec *executionContext) _Suppression_detail(ctx context.Context, field graphql.CollectedField, obj *ent.Suppression) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suppression_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suppression_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suppression", field, false, false, "String")
+}
+
+func (ec *executionContext) _SuppressionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SuppressionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuppressionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SuppressionEdge) graphql.Marshaler {
+			return ec.marshalOSuppressionEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SuppressionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuppressionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuppressionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SuppressionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.SuppressionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuppressionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuppressionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuppressionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SuppressionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SuppressionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuppressionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuppressionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuppressionConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SuppressionEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.SuppressionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuppressionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Suppression) graphql.Marshaler {
+			return ec.marshalOSuppression2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppression(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SuppressionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuppressionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Suppression(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SuppressionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.SuppressionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuppressionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuppressionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuppressionEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _SuppressionPayload_suppression(ctx context.Context, field graphql.CollectedField, obj *model.SuppressionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuppressionPayload_suppression(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppression, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Suppression) graphql.Marshaler {
+			return ec.marshalOSuppression2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppression(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SuppressionPayload_suppression(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuppressionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Suppression(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SuppressionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SuppressionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuppressionPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuppressionPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuppressionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -28744,6 +32816,48 @@ func UnmarshalCloseCallInput(ctx context.Context, raw any) (model.CloseCallInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputConfirmSubscriptionInput(ctx context.Context, obj any) (model.ConfirmSubscriptionInput, error) {
+	var it model.ConfirmSubscriptionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConfirmSubscriptionInput unmarshals raw into the ConfirmSubscriptionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConfirmSubscriptionInput(ctx context.Context, raw any) (model.ConfirmSubscriptionInput, error) {
+	var out model.ConfirmSubscriptionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConfirmSubscriptionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConflictOfInterestDeclarationOrder(ctx context.Context, obj any) (ent.ConflictOfInterestDeclarationOrder, error) {
 	var it ent.ConflictOfInterestDeclarationOrder
 	if obj == nil {
@@ -29228,6 +33342,69 @@ func (ec *executionContext) unmarshalInputCreateHostCentreInput(ctx context.Cont
 func UnmarshalCreateHostCentreInput(ctx context.Context, raw any) (model.CreateHostCentreInput, error) {
 	var out model.CreateHostCentreInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateHostCentreInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateMailingListInput(ctx context.Context, obj any) (model.CreateMailingListInput, error) {
+	var it model.CreateMailingListInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "slug", "description", "visibility"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "visibility":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visibility"))
+			data, err := ec.unmarshalOMailingListVisibility2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmailinglistᚐVisibility(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Visibility = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateMailingListInput unmarshals raw into the CreateMailingListInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateMailingListInput(ctx context.Context, raw any) (model.CreateMailingListInput, error) {
+	var out model.CreateMailingListInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateMailingListInput", raw, &out)
 	return out, err
 }
 
@@ -29949,6 +34126,48 @@ func UnmarshalEndMembershipInput(ctx context.Context, raw any) (model.EndMembers
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEraseSubscriberInput(ctx context.Context, obj any) (model.EraseSubscriberInput, error) {
+	var it model.EraseSubscriberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEraseSubscriberInput unmarshals raw into the EraseSubscriberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEraseSubscriberInput(ctx context.Context, raw any) (model.EraseSubscriberInput, error) {
+	var out model.EraseSubscriberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EraseSubscriberInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputHostCentreFilters(ctx context.Context, obj any) (model.HostCentreFilters, error) {
 	var it model.HostCentreFilters
 	if obj == nil {
@@ -30188,6 +34407,69 @@ func UnmarshalHostSlotOrder(ctx context.Context, raw any) (ent.HostSlotOrder, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputImportSubscribersInput(ctx context.Context, obj any) (model.ImportSubscribersInput, error) {
+	var it model.ImportSubscribersInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"listId", "csv", "attestConsent", "attestReason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "listId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListID = data
+		case "csv":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("csv"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CSV = data
+		case "attestConsent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attestConsent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttestConsent = data
+		case "attestReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attestReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttestReason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportSubscribersInput unmarshals raw into the ImportSubscribersInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportSubscribersInput(ctx context.Context, raw any) (model.ImportSubscribersInput, error) {
+	var out model.ImportSubscribersInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportSubscribersInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputInviteMemberInput(ctx context.Context, obj any) (model.InviteMemberInput, error) {
 	var it model.InviteMemberInput
 	if obj == nil {
@@ -30262,6 +34544,59 @@ func (ec *executionContext) unmarshalInputInviteMemberInput(ctx context.Context,
 func UnmarshalInviteMemberInput(ctx context.Context, raw any) (model.InviteMemberInput, error) {
 	var out model.InviteMemberInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteMemberInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMailingListOrder(ctx context.Context, obj any) (ent.MailingListOrder, error) {
+	var it ent.MailingListOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNMailingListOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMailingListOrder unmarshals raw into the MailingListOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMailingListOrder(ctx context.Context, raw any) (ent.MailingListOrder, error) {
+	var out ent.MailingListOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MailingListOrder", raw, &out)
 	return out, err
 }
 
@@ -30663,6 +34998,59 @@ func (ec *executionContext) unmarshalInputMembershipOrder(ctx context.Context, o
 func UnmarshalMembershipOrder(ctx context.Context, raw any) (ent.MembershipOrder, error) {
 	var out ent.MembershipOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MembershipOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewsletterSubscriptionOrder(ctx context.Context, obj any) (ent.NewsletterSubscriptionOrder, error) {
+	var it ent.NewsletterSubscriptionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNNewsletterSubscriptionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscriptionOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewsletterSubscriptionOrder unmarshals raw into the NewsletterSubscriptionOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewsletterSubscriptionOrder(ctx context.Context, raw any) (ent.NewsletterSubscriptionOrder, error) {
+	var out ent.NewsletterSubscriptionOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewsletterSubscriptionOrder", raw, &out)
 	return out, err
 }
 
@@ -32229,6 +36617,315 @@ func UnmarshalSubmitHostRankingInput(ctx context.Context, raw any) (model.Submit
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSubscribeInput(ctx context.Context, obj any) (model.SubscribeInput, error) {
+	var it model.SubscribeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "name", "lists"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "lists":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lists"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lists = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubscribeInput unmarshals raw into the SubscribeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubscribeInput(ctx context.Context, raw any) (model.SubscribeInput, error) {
+	var out model.SubscribeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubscribeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubscriberFilters(ctx context.Context, obj any) (model.SubscriberFilters, error) {
+	var it model.SubscriberFilters
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"listId", "status", "search"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "listId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalONewsletterSubscriptionStatus2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋnewslettersubscriptionᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubscriberFilters unmarshals raw into the SubscriberFilters input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubscriberFilters(ctx context.Context, raw any) (model.SubscriberFilters, error) {
+	var out model.SubscriberFilters
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubscriberFilters", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubscriberOrder(ctx context.Context, obj any) (ent.SubscriberOrder, error) {
+	var it ent.SubscriberOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSubscriberOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubscriberOrder unmarshals raw into the SubscriberOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubscriberOrder(ctx context.Context, raw any) (ent.SubscriberOrder, error) {
+	var out ent.SubscriberOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubscriberOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSuppressAddressInput(ctx context.Context, obj any) (model.SuppressAddressInput, error) {
+	var it model.SuppressAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "detail"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "detail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Detail = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSuppressAddressInput unmarshals raw into the SuppressAddressInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSuppressAddressInput(ctx context.Context, raw any) (model.SuppressAddressInput, error) {
+	var out model.SuppressAddressInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SuppressAddressInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSuppressionFilters(ctx context.Context, obj any) (model.SuppressionFilters, error) {
+	var it model.SuppressionFilters
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOSuppressionReason2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋsuppressionᚐReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSuppressionFilters unmarshals raw into the SuppressionFilters input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSuppressionFilters(ctx context.Context, raw any) (model.SuppressionFilters, error) {
+	var out model.SuppressionFilters
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SuppressionFilters", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSuppressionOrder(ctx context.Context, obj any) (ent.SuppressionOrder, error) {
+	var it ent.SuppressionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSuppressionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSuppressionOrder unmarshals raw into the SuppressionOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSuppressionOrder(ctx context.Context, raw any) (ent.SuppressionOrder, error) {
+	var out ent.SuppressionOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SuppressionOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateCallInput(ctx context.Context, obj any) (model.UpdateCallInput, error) {
 	var it model.UpdateCallInput
 	if obj == nil {
@@ -32621,6 +37318,76 @@ func UnmarshalUpdateHostCentreInput(ctx context.Context, raw any) (model.UpdateH
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateMailingListInput(ctx context.Context, obj any) (model.UpdateMailingListInput, error) {
+	var it model.UpdateMailingListInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "description", "visibility", "archived"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "visibility":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visibility"))
+			data, err := ec.unmarshalOMailingListVisibility2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmailinglistᚐVisibility(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Visibility = data
+		case "archived":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("archived"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Archived = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateMailingListInput unmarshals raw into the UpdateMailingListInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateMailingListInput(ctx context.Context, raw any) (model.UpdateMailingListInput, error) {
+	var out model.UpdateMailingListInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMailingListInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateMeetingInput(ctx context.Context, obj any) (model.UpdateMeetingInput, error) {
 	var it model.UpdateMeetingInput
 	if obj == nil {
@@ -32709,6 +37476,55 @@ func (ec *executionContext) unmarshalInputUpdateMeetingInput(ctx context.Context
 func UnmarshalUpdateMeetingInput(ctx context.Context, raw any) (model.UpdateMeetingInput, error) {
 	var out model.UpdateMeetingInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMeetingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateMySubscriptionsInput(ctx context.Context, obj any) (model.UpdateMySubscriptionsInput, error) {
+	var it model.UpdateMySubscriptionsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"subscribe", "unsubscribe"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "subscribe":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscribe"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subscribe = data
+		case "unsubscribe":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unsubscribe"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unsubscribe = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateMySubscriptionsInput unmarshals raw into the UpdateMySubscriptionsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateMySubscriptionsInput(ctx context.Context, raw any) (model.UpdateMySubscriptionsInput, error) {
+	var out model.UpdateMySubscriptionsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMySubscriptionsInput", raw, &out)
 	return out, err
 }
 
@@ -33165,6 +37981,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
+	case *ent.Suppression:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Suppression(ctx, sel, obj)
+	case *ent.Subscriber:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Subscriber(ctx, sel, obj)
 	case *ent.Review:
 		if obj == nil {
 			return graphql.Null
@@ -33185,6 +38011,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Organisation(ctx, sel, obj)
+	case *ent.NewsletterSubscription:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._NewsletterSubscription(ctx, sel, obj)
 	case *ent.Membership:
 		if obj == nil {
 			return graphql.Null
@@ -33205,6 +38036,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._MatchOverride(ctx, sel, obj)
+	case *ent.MailingList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MailingList(ctx, sel, obj)
 	case *ent.HostSlot:
 		if obj == nil {
 			return graphql.Null
@@ -33220,6 +38056,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Document(ctx, sel, obj)
+	case *ent.ConsentEvidence:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ConsentEvidence(ctx, sel, obj)
 	case *ent.ConflictOfInterestDeclaration:
 		if obj == nil {
 			return graphql.Null
@@ -34531,6 +39372,12 @@ func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "lists":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_lists(ctx, field, obj)
+				})
 		case "groups":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -34986,6 +39833,44 @@ func (ec *executionContext) _CampaignProgress(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var confirmSubscriptionPayloadImplementors = []string{"ConfirmSubscriptionPayload"}
+
+func (ec *executionContext) _ConfirmSubscriptionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConfirmSubscriptionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, confirmSubscriptionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConfirmSubscriptionPayload")
+		case "lists":
+			out.Values[i] = ec._ConfirmSubscriptionPayload_lists(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ConfirmSubscriptionPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var conflictOfInterestDeclarationImplementors = []string{"ConflictOfInterestDeclaration", "Node"}
 
 func (ec *executionContext) _ConflictOfInterestDeclaration(ctx context.Context, sel ast.SelectionSet, obj *ent.ConflictOfInterestDeclaration) graphql.Marshaler {
@@ -35169,6 +40054,90 @@ func (ec *executionContext) _ConflictOfInterestDeclarationPayload(ctx context.Co
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentEvidenceImplementors = []string{"ConsentEvidence", "Node"}
+
+func (ec *executionContext) _ConsentEvidence(ctx context.Context, sel ast.SelectionSet, obj *ent.ConsentEvidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentEvidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentEvidence")
+		case "id":
+			out.Values[i] = ec._ConsentEvidence_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subscriptionID":
+			out.Values[i] = ec._ConsentEvidence_subscriptionID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			out.Values[i] = ec._ConsentEvidence_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._ConsentEvidence_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "consentText":
+			out.Values[i] = ec._ConsentEvidence_consentText(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "consentVersion":
+			out.Values[i] = ec._ConsentEvidence_consentVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._ConsentEvidence_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ip":
+			out.Values[i] = ec._ConsentEvidence_ip(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorID":
+			out.Values[i] = ec._ConsentEvidence_actorID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._ConsentEvidence_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subscription":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConsentEvidence_subscription(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35505,6 +40474,44 @@ func (ec *executionContext) _DocumentPayload(ctx context.Context, sel ast.Select
 			}
 		case "userErrors":
 			out.Values[i] = ec._DocumentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eraseSubscriberPayloadImplementors = []string{"EraseSubscriberPayload"}
+
+func (ec *executionContext) _EraseSubscriberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EraseSubscriberPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eraseSubscriberPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EraseSubscriberPayload")
+		case "erased":
+			out.Values[i] = ec._EraseSubscriberPayload_erased(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._EraseSubscriberPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36034,6 +41041,242 @@ func (ec *executionContext) _HostSlotPayload(ctx context.Context, sel ast.Select
 			}
 		case "userErrors":
 			out.Values[i] = ec._HostSlotPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importSubscribersPayloadImplementors = []string{"ImportSubscribersPayload"}
+
+func (ec *executionContext) _ImportSubscribersPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ImportSubscribersPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importSubscribersPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportSubscribersPayload")
+		case "imported":
+			out.Values[i] = ec._ImportSubscribersPayload_imported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._ImportSubscribersPayload_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ImportSubscribersPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mailingListImplementors = []string{"MailingList", "Node"}
+
+func (ec *executionContext) _MailingList(ctx context.Context, sel ast.SelectionSet, obj *ent.MailingList) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mailingListImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MailingList")
+		case "id":
+			out.Values[i] = ec._MailingList_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._MailingList_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._MailingList_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._MailingList_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slug":
+			out.Values[i] = ec._MailingList_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._MailingList_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "visibility":
+			out.Values[i] = ec._MailingList_visibility(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "archived":
+			out.Values[i] = ec._MailingList_archived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "confirmedCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MailingList_confirmedCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mailingListConnectionImplementors = []string{"MailingListConnection"}
+
+func (ec *executionContext) _MailingListConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.MailingListConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mailingListConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MailingListConnection")
+		case "edges":
+			out.Values[i] = ec._MailingListConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MailingListConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MailingListConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mailingListEdgeImplementors = []string{"MailingListEdge"}
+
+func (ec *executionContext) _MailingListEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.MailingListEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mailingListEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MailingListEdge")
+		case "node":
+			out.Values[i] = ec._MailingListEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._MailingListEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mailingListPayloadImplementors = []string{"MailingListPayload"}
+
+func (ec *executionContext) _MailingListPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MailingListPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mailingListPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MailingListPayload")
+		case "list":
+			out.Values[i] = ec._MailingListPayload_list(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MailingListPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37383,6 +42626,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "subscribe":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_subscribe(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMySubscriptions":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMySubscriptions(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createMailingList":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createMailingList(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMailingList":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMailingList(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importSubscribers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importSubscribers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suppressAddress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_suppressAddress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eraseSubscriber":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_eraseSubscriber(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "acceptPlacement":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_acceptPlacement(ctx, field)
@@ -37541,6 +42840,211 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_submitHostRanking(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mySubscriptionsPayloadImplementors = []string{"MySubscriptionsPayload"}
+
+func (ec *executionContext) _MySubscriptionsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MySubscriptionsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mySubscriptionsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MySubscriptionsPayload")
+		case "subscriber":
+			out.Values[i] = ec._MySubscriptionsPayload_subscriber(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MySubscriptionsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var newsletterSubscriptionImplementors = []string{"NewsletterSubscription", "Node"}
+
+func (ec *executionContext) _NewsletterSubscription(ctx context.Context, sel ast.SelectionSet, obj *ent.NewsletterSubscription) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, newsletterSubscriptionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NewsletterSubscription")
+		case "id":
+			out.Values[i] = ec._NewsletterSubscription_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._NewsletterSubscription_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._NewsletterSubscription_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subscriberID":
+			out.Values[i] = ec._NewsletterSubscription_subscriberID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "listID":
+			out.Values[i] = ec._NewsletterSubscription_listID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._NewsletterSubscription_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "confirmedAt":
+			out.Values[i] = ec._NewsletterSubscription_confirmedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unsubscribedAt":
+			out.Values[i] = ec._NewsletterSubscription_unsubscribedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subscriber":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NewsletterSubscription_subscriber(ctx, field, obj)
+				})
+		case "list":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NewsletterSubscription_list(ctx, field, obj)
+				})
+		case "consent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NewsletterSubscription_consent(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var newsletterSubscriptionConnectionImplementors = []string{"NewsletterSubscriptionConnection"}
+
+func (ec *executionContext) _NewsletterSubscriptionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.NewsletterSubscriptionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, newsletterSubscriptionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NewsletterSubscriptionConnection")
+		case "edges":
+			out.Values[i] = ec._NewsletterSubscriptionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._NewsletterSubscriptionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._NewsletterSubscriptionConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var newsletterSubscriptionEdgeImplementors = []string{"NewsletterSubscriptionEdge"}
+
+func (ec *executionContext) _NewsletterSubscriptionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.NewsletterSubscriptionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, newsletterSubscriptionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NewsletterSubscriptionEdge")
+		case "node":
+			out.Values[i] = ec._NewsletterSubscriptionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._NewsletterSubscriptionEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38170,6 +43674,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_meetings(ctx, field)
 				})
+		case "mailingLists":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mailingLists(ctx, field)
+				})
+		case "subscribers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_subscribers(ctx, field)
+				})
+		case "suppressions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_suppressions(ctx, field)
+				})
+		case "subscribersCsv":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_subscribersCsv(ctx, field)
+				})
+		case "mySubscriber":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mySubscriber(ctx, field)
+				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -38758,6 +44292,372 @@ func (ec *executionContext) _SlotAssignment(ctx context.Context, sel ast.Selecti
 			}
 		case "applications":
 			out.Values[i] = ec._SlotAssignment_applications(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscribePayloadImplementors = []string{"SubscribePayload"}
+
+func (ec *executionContext) _SubscribePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubscribePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscribePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubscribePayload")
+		case "message":
+			out.Values[i] = ec._SubscribePayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SubscribePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriberImplementors = []string{"Subscriber", "Node"}
+
+func (ec *executionContext) _Subscriber(ctx context.Context, sel ast.SelectionSet, obj *ent.Subscriber) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriberImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Subscriber")
+		case "id":
+			out.Values[i] = ec._Subscriber_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Subscriber_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Subscriber_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "email":
+			out.Values[i] = ec._Subscriber_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Subscriber_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userID":
+			out.Values[i] = ec._Subscriber_userID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Subscriber_user(ctx, field, obj)
+				})
+		case "subscriptions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Subscriber_subscriptions(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriberConnectionImplementors = []string{"SubscriberConnection"}
+
+func (ec *executionContext) _SubscriberConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SubscriberConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriberConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubscriberConnection")
+		case "edges":
+			out.Values[i] = ec._SubscriberConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SubscriberConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SubscriberConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriberEdgeImplementors = []string{"SubscriberEdge"}
+
+func (ec *executionContext) _SubscriberEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SubscriberEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriberEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubscriberEdge")
+		case "node":
+			out.Values[i] = ec._SubscriberEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._SubscriberEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var suppressionImplementors = []string{"Suppression", "Node"}
+
+func (ec *executionContext) _Suppression(ctx context.Context, sel ast.SelectionSet, obj *ent.Suppression) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suppressionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Suppression")
+		case "id":
+			out.Values[i] = ec._Suppression_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Suppression_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Suppression_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._Suppression_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._Suppression_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._Suppression_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var suppressionConnectionImplementors = []string{"SuppressionConnection"}
+
+func (ec *executionContext) _SuppressionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SuppressionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suppressionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SuppressionConnection")
+		case "edges":
+			out.Values[i] = ec._SuppressionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SuppressionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SuppressionConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var suppressionEdgeImplementors = []string{"SuppressionEdge"}
+
+func (ec *executionContext) _SuppressionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SuppressionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suppressionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SuppressionEdge")
+		case "node":
+			out.Values[i] = ec._SuppressionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._SuppressionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var suppressionPayloadImplementors = []string{"SuppressionPayload"}
+
+func (ec *executionContext) _SuppressionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SuppressionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suppressionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SuppressionPayload")
+		case "suppression":
+			out.Values[i] = ec._SuppressionPayload_suppression(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SuppressionPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39989,6 +45889,19 @@ func (ec *executionContext) unmarshalNCloseCallInput2githubᚗcomᚋgocartᚑcoa
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNConfirmSubscriptionInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConfirmSubscriptionInput(ctx context.Context, v any) (model.ConfirmSubscriptionInput, error) {
+	res, err := ec.unmarshalInputConfirmSubscriptionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConfirmSubscriptionPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConfirmSubscriptionPayload(ctx context.Context, sel ast.SelectionSet, v *model.ConfirmSubscriptionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConfirmSubscriptionPayload!")
+		return graphql.Null
+	}
+	return ec._ConfirmSubscriptionPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNConflictOfInterestDeclarationConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConflictOfInterestDeclarationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ConflictOfInterestDeclarationConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ConflictOfInterestDeclarationConnection!")
@@ -40019,6 +45932,34 @@ func (ec *executionContext) marshalNConflictOfInterestDeclarationPayload2ᚖgith
 	return ec._ConflictOfInterestDeclarationPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConsentEvidence2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentEvidence(ctx context.Context, sel ast.SelectionSet, v *ent.ConsentEvidence) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentEvidence!")
+		return graphql.Null
+	}
+	return ec._ConsentEvidence(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConsentEvidenceEvent2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋconsentevidenceᚐEvent(ctx context.Context, v any) (consentevidence.Event, error) {
+	var res consentevidence.Event
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentEvidenceEvent2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋconsentevidenceᚐEvent(ctx context.Context, sel ast.SelectionSet, v consentevidence.Event) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNConsentEvidenceSource2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋconsentevidenceᚐSource(ctx context.Context, v any) (consentevidence.Source, error) {
+	var res consentevidence.Source
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentEvidenceSource2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋconsentevidenceᚐSource(ctx context.Context, sel ast.SelectionSet, v consentevidence.Source) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNCreateApiTokenInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateAPITokenInput(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
 	res, err := ec.unmarshalInputCreateApiTokenInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40044,6 +45985,11 @@ func (ec *executionContext) unmarshalNCreateCampaignInput2githubᚗcomᚋgocart�
 
 func (ec *executionContext) unmarshalNCreateHostCentreInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateHostCentreInput(ctx context.Context, v any) (model.CreateHostCentreInput, error) {
 	res, err := ec.unmarshalInputCreateHostCentreInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateMailingListInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateMailingListInput(ctx context.Context, v any) (model.CreateMailingListInput, error) {
+	res, err := ec.unmarshalInputCreateMailingListInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -40309,6 +46255,19 @@ func (ec *executionContext) unmarshalNEndMembershipInput2githubᚗcomᚋgocart�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNEraseSubscriberInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEraseSubscriberInput(ctx context.Context, v any) (model.EraseSubscriberInput, error) {
+	res, err := ec.unmarshalInputEraseSubscriberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEraseSubscriberPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEraseSubscriberPayload(ctx context.Context, sel ast.SelectionSet, v *model.EraseSubscriberPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EraseSubscriberPayload!")
+		return graphql.Null
+	}
+	return ec._EraseSubscriberPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40517,6 +46476,19 @@ func (ec *executionContext) marshalNID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋco
 	return ret
 }
 
+func (ec *executionContext) unmarshalNImportSubscribersInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐImportSubscribersInput(ctx context.Context, v any) (model.ImportSubscribersInput, error) {
+	res, err := ec.unmarshalInputImportSubscribersInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportSubscribersPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐImportSubscribersPayload(ctx context.Context, sel ast.SelectionSet, v *model.ImportSubscribersPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportSubscribersPayload!")
+		return graphql.Null
+	}
+	return ec._ImportSubscribersPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40587,6 +46559,54 @@ func (ec *executionContext) marshalNInterestKind2githubᚗcomᚋgocartᚑcoaliti
 func (ec *executionContext) unmarshalNInviteMemberInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐInviteMemberInput(ctx context.Context, v any) (model.InviteMemberInput, error) {
 	res, err := ec.unmarshalInputInviteMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMailingList2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingList(ctx context.Context, sel ast.SelectionSet, v *ent.MailingList) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MailingList!")
+		return graphql.Null
+	}
+	return ec._MailingList(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMailingListConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MailingListConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MailingListConnection!")
+		return graphql.Null
+	}
+	return ec._MailingListConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMailingListOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListOrderField(ctx context.Context, v any) (*ent.MailingListOrderField, error) {
+	var res = new(ent.MailingListOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMailingListOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.MailingListOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MailingListOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNMailingListPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMailingListPayload(ctx context.Context, sel ast.SelectionSet, v *model.MailingListPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MailingListPayload!")
+		return graphql.Null
+	}
+	return ec._MailingListPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMailingListVisibility2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmailinglistᚐVisibility(ctx context.Context, v any) (mailinglist.Visibility, error) {
+	var res mailinglist.Visibility
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMailingListVisibility2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmailinglistᚐVisibility(ctx context.Context, sel ast.SelectionSet, v mailinglist.Visibility) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNMatchMove2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMatchMoveᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MatchMove) graphql.Marshaler {
@@ -40857,6 +46877,62 @@ func (ec *executionContext) unmarshalNMembershipStatus2githubᚗcomᚋgocartᚑc
 }
 
 func (ec *executionContext) marshalNMembershipStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMembershipStatus(ctx context.Context, sel ast.SelectionSet, v model.MembershipStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNMySubscriptionsPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMySubscriptionsPayload(ctx context.Context, sel ast.SelectionSet, v *model.MySubscriptionsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MySubscriptionsPayload!")
+		return graphql.Null
+	}
+	return ec._MySubscriptionsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNewsletterSubscription2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.NewsletterSubscription) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNewsletterSubscription2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscription(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNewsletterSubscription2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscription(ctx context.Context, sel ast.SelectionSet, v *ent.NewsletterSubscription) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NewsletterSubscription!")
+		return graphql.Null
+	}
+	return ec._NewsletterSubscription(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNewsletterSubscriptionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscriptionOrderField(ctx context.Context, v any) (*ent.NewsletterSubscriptionOrderField, error) {
+	var res = new(ent.NewsletterSubscriptionOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNewsletterSubscriptionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscriptionOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.NewsletterSubscriptionOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NewsletterSubscriptionOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNNewsletterSubscriptionStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋnewslettersubscriptionᚐStatus(ctx context.Context, v any) (newslettersubscription.Status, error) {
+	var res newslettersubscription.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNewsletterSubscriptionStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋnewslettersubscriptionᚐStatus(ctx context.Context, sel ast.SelectionSet, v newslettersubscription.Status) graphql.Marshaler {
 	return v
 }
 
@@ -41386,6 +47462,94 @@ func (ec *executionContext) unmarshalNSubmitHostRankingInput2githubᚗcomᚋgoca
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSubscribeInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSubscribeInput(ctx context.Context, v any) (model.SubscribeInput, error) {
+	res, err := ec.unmarshalInputSubscribeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubscribePayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSubscribePayload(ctx context.Context, sel ast.SelectionSet, v *model.SubscribePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubscribePayload!")
+		return graphql.Null
+	}
+	return ec._SubscribePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSubscriber2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriber(ctx context.Context, sel ast.SelectionSet, v *ent.Subscriber) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Subscriber!")
+		return graphql.Null
+	}
+	return ec._Subscriber(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSubscriberConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SubscriberConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubscriberConnection!")
+		return graphql.Null
+	}
+	return ec._SubscriberConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSubscriberOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberOrderField(ctx context.Context, v any) (*ent.SubscriberOrderField, error) {
+	var res = new(ent.SubscriberOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubscriberOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.SubscriberOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubscriberOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNSuppressAddressInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSuppressAddressInput(ctx context.Context, v any) (model.SuppressAddressInput, error) {
+	res, err := ec.unmarshalInputSuppressAddressInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSuppressionConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SuppressionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SuppressionConnection!")
+		return graphql.Null
+	}
+	return ec._SuppressionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSuppressionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionOrderField(ctx context.Context, v any) (*ent.SuppressionOrderField, error) {
+	var res = new(ent.SuppressionOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSuppressionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.SuppressionOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SuppressionOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNSuppressionPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSuppressionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SuppressionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SuppressionPayload!")
+		return graphql.Null
+	}
+	return ec._SuppressionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSuppressionReason2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋsuppressionᚐReason(ctx context.Context, v any) (suppression.Reason, error) {
+	var res suppression.Reason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSuppressionReason2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋsuppressionᚐReason(ctx context.Context, sel ast.SelectionSet, v suppression.Reason) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -41415,8 +47579,18 @@ func (ec *executionContext) unmarshalNUpdateHostCentreInput2githubᚗcomᚋgocar
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateMailingListInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateMailingListInput(ctx context.Context, v any) (model.UpdateMailingListInput, error) {
+	res, err := ec.unmarshalInputUpdateMailingListInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateMeetingInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateMeetingInput(ctx context.Context, v any) (model.UpdateMeetingInput, error) {
 	res, err := ec.unmarshalInputUpdateMeetingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateMySubscriptionsInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateMySubscriptionsInput(ctx context.Context, v any) (model.UpdateMySubscriptionsInput, error) {
+	res, err := ec.unmarshalInputUpdateMySubscriptionsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -42089,6 +48263,25 @@ func (ec *executionContext) unmarshalOConflictOfInterestDeclarationOrder2ᚖgith
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOConsentEvidence2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ConsentEvidence) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsentEvidence2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentEvidence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOCriterionInput2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCriterionInputᚄ(ctx context.Context, v any) ([]*model.CriterionInput, error) {
 	if v == nil {
 		return nil, nil
@@ -42504,6 +48697,76 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOMailingList2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MailingList) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMailingList2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingList(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOMailingList2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingList(ctx context.Context, sel ast.SelectionSet, v *ent.MailingList) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MailingList(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMailingListEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.MailingListEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOMailingListEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOMailingListEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MailingListEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MailingListEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMailingListOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐMailingListOrder(ctx context.Context, v any) (*ent.MailingListOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMailingListOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMailingListVisibility2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmailinglistᚐVisibility(ctx context.Context, v any) (*mailinglist.Visibility, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(mailinglist.Visibility)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMailingListVisibility2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋmailinglistᚐVisibility(ctx context.Context, sel ast.SelectionSet, v *mailinglist.Visibility) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOMap2map(ctx context.Context, v any) (map[string]any, error) {
 	if v == nil {
 		return nil, nil
@@ -42638,6 +48901,49 @@ func (ec *executionContext) unmarshalOMembershipOrder2ᚖgithubᚗcomᚋgocart�
 	}
 	res, err := ec.unmarshalInputMembershipOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONewsletterSubscription2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscription(ctx context.Context, sel ast.SelectionSet, v *ent.NewsletterSubscription) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NewsletterSubscription(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalONewsletterSubscriptionEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscriptionEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.NewsletterSubscriptionEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONewsletterSubscriptionEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscriptionEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalONewsletterSubscriptionEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscriptionEdge(ctx context.Context, sel ast.SelectionSet, v *ent.NewsletterSubscriptionEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NewsletterSubscriptionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalONewsletterSubscriptionStatus2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋnewslettersubscriptionᚐStatus(ctx context.Context, v any) (*newslettersubscription.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(newslettersubscription.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONewsletterSubscriptionStatus2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋnewslettersubscriptionᚐStatus(ctx context.Context, sel ast.SelectionSet, v *newslettersubscription.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
@@ -42892,6 +49198,108 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOSubscriber2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriber(ctx context.Context, sel ast.SelectionSet, v *ent.Subscriber) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Subscriber(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSubscriberEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SubscriberEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOSubscriberEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSubscriberEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SubscriberEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SubscriberEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSubscriberFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSubscriberFilters(ctx context.Context, v any) (*model.SubscriberFilters, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSubscriberFilters(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSubscriberOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSubscriberOrder(ctx context.Context, v any) (*ent.SubscriberOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSubscriberOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSuppression2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppression(ctx context.Context, sel ast.SelectionSet, v *ent.Suppression) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Suppression(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSuppressionEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SuppressionEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOSuppressionEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSuppressionEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SuppressionEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SuppressionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSuppressionFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSuppressionFilters(ctx context.Context, v any) (*model.SuppressionFilters, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSuppressionFilters(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSuppressionOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐSuppressionOrder(ctx context.Context, v any) (*ent.SuppressionOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSuppressionOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSuppressionReason2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋsuppressionᚐReason(ctx context.Context, v any) (*suppression.Reason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(suppression.Reason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSuppressionReason2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋsuppressionᚐReason(ctx context.Context, sel ast.SelectionSet, v *suppression.Reason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

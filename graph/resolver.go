@@ -28,5 +28,7 @@ type Resolver struct {
 	Placements *placement.Service
 	// Campaigns writes, approves, schedules and sends newsletter campaigns.
 	Campaigns *newsletter.Campaigns
+	// Newsletter owns mailing lists, subscribers and suppression.
+	Newsletter *newsletter.Service
 	Now        func() time.Time
 }

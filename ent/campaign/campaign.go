@@ -53,6 +53,8 @@ const (
 	FieldFrozenAt = "frozen_at"
 	// FieldFreezeCursor holds the string denoting the freeze_cursor field in the database.
 	FieldFreezeCursor = "freeze_cursor"
+	// FieldMailBodyID holds the string denoting the mail_body_id field in the database.
+	FieldMailBodyID = "mail_body_id"
 	// FieldRecipients holds the string denoting the recipients field in the database.
 	FieldRecipients = "recipients"
 	// FieldSentAt holds the string denoting the sent_at field in the database.
@@ -63,6 +65,8 @@ const (
 	FieldSlug = "slug"
 	// FieldPublicArchive holds the string denoting the public_archive field in the database.
 	FieldPublicArchive = "public_archive"
+	// EdgeLists holds the string denoting the lists edge name in mutations.
+	EdgeLists = "lists"
 	// EdgeGroups holds the string denoting the groups edge name in mutations.
 	EdgeGroups = "groups"
 	// EdgeAuthor holds the string denoting the author edge name in mutations.
@@ -73,6 +77,13 @@ const (
 	EdgeApprover = "approver"
 	// Table holds the table name of the campaign in the database.
 	Table = "campaigns"
+	// ListsTable is the table that holds the lists relation/edge.
+	ListsTable = "mailing_lists"
+	// ListsInverseTable is the table name for the MailingList entity.
+	// It exists in this package in order to avoid circular dependency with the "mailinglist" package.
+	ListsInverseTable = "mailing_lists"
+	// ListsColumn is the table column denoting the lists relation/edge.
+	ListsColumn = "campaign_lists"
 	// GroupsTable is the table that holds the groups relation/edge.
 	GroupsTable = "working_groups"
 	// GroupsInverseTable is the table name for the WorkingGroup entity.
@@ -123,6 +134,7 @@ var Columns = []string{
 	FieldStartedAt,
 	FieldFrozenAt,
 	FieldFreezeCursor,
+	FieldMailBodyID,
 	FieldRecipients,
 	FieldSentAt,
 	FieldCancelledAt,
@@ -302,6 +314,11 @@ func ByFreezeCursor(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFreezeCursor, opts...).ToFunc()
 }
 
+// ByMailBodyID orders the results by the mail_body_id field.
+func ByMailBodyID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMailBodyID, opts...).ToFunc()
+}
+
 // ByRecipients orders the results by the recipients field.
 func ByRecipients(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRecipients, opts...).ToFunc()
@@ -325,6 +342,20 @@ func BySlug(opts ...sql.OrderTermOption) OrderOption {
 // ByPublicArchive orders the results by the public_archive field.
 func ByPublicArchive(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPublicArchive, opts...).ToFunc()
+}
+
+// ByListsCount orders the results by lists count.
+func ByListsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newListsStep(), opts...)
+	}
+}
+
+// ByLists orders the results by lists terms.
+func ByLists(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newListsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
 }
 
 // ByGroupsCount orders the results by groups count.
@@ -360,6 +391,13 @@ func ByApproverField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newApproverStep(), sql.OrderByField(field, opts...))
 	}
+}
+func newListsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ListsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ListsTable, ListsColumn),
+	)
 }
 func newGroupsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(

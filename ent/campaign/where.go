@@ -136,6 +136,11 @@ func FreezeCursor(v string) predicate.Campaign {
 	return predicate.Campaign(sql.FieldEQ(FieldFreezeCursor, v))
 }
 
+// MailBodyID applies equality check predicate on the "mail_body_id" field. It's identical to MailBodyIDEQ.
+func MailBodyID(v pulid.ID) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldMailBodyID, v))
+}
+
 // Recipients applies equality check predicate on the "recipients" field. It's identical to RecipientsEQ.
 func Recipients(v int) predicate.Campaign {
 	return predicate.Campaign(sql.FieldEQ(FieldRecipients, v))
@@ -1121,6 +1126,86 @@ func FreezeCursorContainsFold(v string) predicate.Campaign {
 	return predicate.Campaign(sql.FieldContainsFold(FieldFreezeCursor, v))
 }
 
+// MailBodyIDEQ applies the EQ predicate on the "mail_body_id" field.
+func MailBodyIDEQ(v pulid.ID) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldMailBodyID, v))
+}
+
+// MailBodyIDNEQ applies the NEQ predicate on the "mail_body_id" field.
+func MailBodyIDNEQ(v pulid.ID) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNEQ(FieldMailBodyID, v))
+}
+
+// MailBodyIDIn applies the In predicate on the "mail_body_id" field.
+func MailBodyIDIn(vs ...pulid.ID) predicate.Campaign {
+	return predicate.Campaign(sql.FieldIn(FieldMailBodyID, vs...))
+}
+
+// MailBodyIDNotIn applies the NotIn predicate on the "mail_body_id" field.
+func MailBodyIDNotIn(vs ...pulid.ID) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNotIn(FieldMailBodyID, vs...))
+}
+
+// MailBodyIDGT applies the GT predicate on the "mail_body_id" field.
+func MailBodyIDGT(v pulid.ID) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGT(FieldMailBodyID, v))
+}
+
+// MailBodyIDGTE applies the GTE predicate on the "mail_body_id" field.
+func MailBodyIDGTE(v pulid.ID) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGTE(FieldMailBodyID, v))
+}
+
+// MailBodyIDLT applies the LT predicate on the "mail_body_id" field.
+func MailBodyIDLT(v pulid.ID) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLT(FieldMailBodyID, v))
+}
+
+// MailBodyIDLTE applies the LTE predicate on the "mail_body_id" field.
+func MailBodyIDLTE(v pulid.ID) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLTE(FieldMailBodyID, v))
+}
+
+// MailBodyIDContains applies the Contains predicate on the "mail_body_id" field.
+func MailBodyIDContains(v pulid.ID) predicate.Campaign {
+	vc := string(v)
+	return predicate.Campaign(sql.FieldContains(FieldMailBodyID, vc))
+}
+
+// MailBodyIDHasPrefix applies the HasPrefix predicate on the "mail_body_id" field.
+func MailBodyIDHasPrefix(v pulid.ID) predicate.Campaign {
+	vc := string(v)
+	return predicate.Campaign(sql.FieldHasPrefix(FieldMailBodyID, vc))
+}
+
+// MailBodyIDHasSuffix applies the HasSuffix predicate on the "mail_body_id" field.
+func MailBodyIDHasSuffix(v pulid.ID) predicate.Campaign {
+	vc := string(v)
+	return predicate.Campaign(sql.FieldHasSuffix(FieldMailBodyID, vc))
+}
+
+// MailBodyIDIsNil applies the IsNil predicate on the "mail_body_id" field.
+func MailBodyIDIsNil() predicate.Campaign {
+	return predicate.Campaign(sql.FieldIsNull(FieldMailBodyID))
+}
+
+// MailBodyIDNotNil applies the NotNil predicate on the "mail_body_id" field.
+func MailBodyIDNotNil() predicate.Campaign {
+	return predicate.Campaign(sql.FieldNotNull(FieldMailBodyID))
+}
+
+// MailBodyIDEqualFold applies the EqualFold predicate on the "mail_body_id" field.
+func MailBodyIDEqualFold(v pulid.ID) predicate.Campaign {
+	vc := string(v)
+	return predicate.Campaign(sql.FieldEqualFold(FieldMailBodyID, vc))
+}
+
+// MailBodyIDContainsFold applies the ContainsFold predicate on the "mail_body_id" field.
+func MailBodyIDContainsFold(v pulid.ID) predicate.Campaign {
+	vc := string(v)
+	return predicate.Campaign(sql.FieldContainsFold(FieldMailBodyID, vc))
+}
+
 // RecipientsEQ applies the EQ predicate on the "recipients" field.
 func RecipientsEQ(v int) predicate.Campaign {
 	return predicate.Campaign(sql.FieldEQ(FieldRecipients, v))
@@ -1344,6 +1429,29 @@ func PublicArchiveEQ(v bool) predicate.Campaign {
 // PublicArchiveNEQ applies the NEQ predicate on the "public_archive" field.
 func PublicArchiveNEQ(v bool) predicate.Campaign {
 	return predicate.Campaign(sql.FieldNEQ(FieldPublicArchive, v))
+}
+
+// HasLists applies the HasEdge predicate on the "lists" edge.
+func HasLists() predicate.Campaign {
+	return predicate.Campaign(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ListsTable, ListsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasListsWith applies the HasEdge predicate on the "lists" edge with a given conditions (other predicates).
+func HasListsWith(preds ...predicate.MailingList) predicate.Campaign {
+	return predicate.Campaign(func(s *sql.Selector) {
+		step := newListsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // HasGroups applies the HasEdge predicate on the "groups" edge.

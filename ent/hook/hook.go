@@ -105,6 +105,18 @@ func (f ConflictOfInterestDeclarationFunc) Mutate(ctx context.Context, m ent.Mut
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConflictOfInterestDeclarationMutation", m)
 }
 
+// The ConsentEvidenceFunc type is an adapter to allow the use of ordinary
+// function as ConsentEvidence mutator.
+type ConsentEvidenceFunc func(context.Context, *ent.ConsentEvidenceMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ConsentEvidenceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ConsentEvidenceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsentEvidenceMutation", m)
+}
+
 // The DocumentFunc type is an adapter to allow the use of ordinary
 // function as Document mutator.
 type DocumentFunc func(context.Context, *ent.DocumentMutation) (ent.Value, error)
@@ -189,6 +201,18 @@ func (f MailBodyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MailBodyMutation", m)
 }
 
+// The MailingListFunc type is an adapter to allow the use of ordinary
+// function as MailingList mutator.
+type MailingListFunc func(context.Context, *ent.MailingListMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MailingListFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MailingListMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MailingListMutation", m)
+}
+
 // The MatchOverrideFunc type is an adapter to allow the use of ordinary
 // function as MatchOverride mutator.
 type MatchOverrideFunc func(context.Context, *ent.MatchOverrideMutation) (ent.Value, error)
@@ -235,6 +259,18 @@ func (f MembershipFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MembershipMutation", m)
+}
+
+// The NewsletterSubscriptionFunc type is an adapter to allow the use of ordinary
+// function as NewsletterSubscription mutator.
+type NewsletterSubscriptionFunc func(context.Context, *ent.NewsletterSubscriptionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f NewsletterSubscriptionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.NewsletterSubscriptionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NewsletterSubscriptionMutation", m)
 }
 
 // The OrganisationFunc type is an adapter to allow the use of ordinary
@@ -307,6 +343,30 @@ func (f SessionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SessionMutation", m)
+}
+
+// The SubscriberFunc type is an adapter to allow the use of ordinary
+// function as Subscriber mutator.
+type SubscriberFunc func(context.Context, *ent.SubscriberMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SubscriberFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SubscriberMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SubscriberMutation", m)
+}
+
+// The SuppressionFunc type is an adapter to allow the use of ordinary
+// function as Suppression mutator.
+type SuppressionFunc func(context.Context, *ent.SuppressionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SuppressionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SuppressionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SuppressionMutation", m)
 }
 
 // The UserFunc type is an adapter to allow the use of ordinary

@@ -16,6 +16,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -23,10 +24,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/mailbody"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
@@ -34,6 +37,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 )
@@ -310,6 +315,33 @@ func (f TraverseConflictOfInterestDeclaration) Traverse(ctx context.Context, q e
 	return fmt.Errorf("unexpected query type %T. expect *ent.ConflictOfInterestDeclarationQuery", q)
 }
 
+// The ConsentEvidenceFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ConsentEvidenceFunc func(context.Context, *ent.ConsentEvidenceQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ConsentEvidenceFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ConsentEvidenceQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ConsentEvidenceQuery", q)
+}
+
+// The TraverseConsentEvidence type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseConsentEvidence func(context.Context, *ent.ConsentEvidenceQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseConsentEvidence) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseConsentEvidence) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConsentEvidenceQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ConsentEvidenceQuery", q)
+}
+
 // The DocumentFunc type is an adapter to allow the use of ordinary function as a Querier.
 type DocumentFunc func(context.Context, *ent.DocumentQuery) (ent.Value, error)
 
@@ -499,6 +531,33 @@ func (f TraverseMailBody) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.MailBodyQuery", q)
 }
 
+// The MailingListFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MailingListFunc func(context.Context, *ent.MailingListQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MailingListFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MailingListQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MailingListQuery", q)
+}
+
+// The TraverseMailingList type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMailingList func(context.Context, *ent.MailingListQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMailingList) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMailingList) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MailingListQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MailingListQuery", q)
+}
+
 // The MatchOverrideFunc type is an adapter to allow the use of ordinary function as a Querier.
 type MatchOverrideFunc func(context.Context, *ent.MatchOverrideQuery) (ent.Value, error)
 
@@ -605,6 +664,33 @@ func (f TraverseMembership) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.MembershipQuery", q)
+}
+
+// The NewsletterSubscriptionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type NewsletterSubscriptionFunc func(context.Context, *ent.NewsletterSubscriptionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f NewsletterSubscriptionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.NewsletterSubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.NewsletterSubscriptionQuery", q)
+}
+
+// The TraverseNewsletterSubscription type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseNewsletterSubscription func(context.Context, *ent.NewsletterSubscriptionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseNewsletterSubscription) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseNewsletterSubscription) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NewsletterSubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.NewsletterSubscriptionQuery", q)
 }
 
 // The OrganisationFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -769,6 +855,60 @@ func (f TraverseSession) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.SessionQuery", q)
 }
 
+// The SubscriberFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SubscriberFunc func(context.Context, *ent.SubscriberQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SubscriberFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SubscriberQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SubscriberQuery", q)
+}
+
+// The TraverseSubscriber type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSubscriber func(context.Context, *ent.SubscriberQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSubscriber) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSubscriber) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SubscriberQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SubscriberQuery", q)
+}
+
+// The SuppressionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SuppressionFunc func(context.Context, *ent.SuppressionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SuppressionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SuppressionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SuppressionQuery", q)
+}
+
+// The TraverseSuppression type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSuppression func(context.Context, *ent.SuppressionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSuppression) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSuppression) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SuppressionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SuppressionQuery", q)
+}
+
 // The UserFunc type is an adapter to allow the use of ordinary function as a Querier.
 type UserFunc func(context.Context, *ent.UserQuery) (ent.Value, error)
 
@@ -842,6 +982,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CampaignQuery, predicate.Campaign, campaign.OrderOption]{typ: ent.TypeCampaign, tq: q}, nil
 	case *ent.ConflictOfInterestDeclarationQuery:
 		return &query[*ent.ConflictOfInterestDeclarationQuery, predicate.ConflictOfInterestDeclaration, conflictofinterestdeclaration.OrderOption]{typ: ent.TypeConflictOfInterestDeclaration, tq: q}, nil
+	case *ent.ConsentEvidenceQuery:
+		return &query[*ent.ConsentEvidenceQuery, predicate.ConsentEvidence, consentevidence.OrderOption]{typ: ent.TypeConsentEvidence, tq: q}, nil
 	case *ent.DocumentQuery:
 		return &query[*ent.DocumentQuery, predicate.Document, document.OrderOption]{typ: ent.TypeDocument, tq: q}, nil
 	case *ent.HostCentreQuery:
@@ -856,6 +998,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.LoginLinkQuery, predicate.LoginLink, loginlink.OrderOption]{typ: ent.TypeLoginLink, tq: q}, nil
 	case *ent.MailBodyQuery:
 		return &query[*ent.MailBodyQuery, predicate.MailBody, mailbody.OrderOption]{typ: ent.TypeMailBody, tq: q}, nil
+	case *ent.MailingListQuery:
+		return &query[*ent.MailingListQuery, predicate.MailingList, mailinglist.OrderOption]{typ: ent.TypeMailingList, tq: q}, nil
 	case *ent.MatchOverrideQuery:
 		return &query[*ent.MatchOverrideQuery, predicate.MatchOverride, matchoverride.OrderOption]{typ: ent.TypeMatchOverride, tq: q}, nil
 	case *ent.MatchRunQuery:
@@ -864,6 +1008,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MeetingQuery, predicate.Meeting, meeting.OrderOption]{typ: ent.TypeMeeting, tq: q}, nil
 	case *ent.MembershipQuery:
 		return &query[*ent.MembershipQuery, predicate.Membership, membership.OrderOption]{typ: ent.TypeMembership, tq: q}, nil
+	case *ent.NewsletterSubscriptionQuery:
+		return &query[*ent.NewsletterSubscriptionQuery, predicate.NewsletterSubscription, newslettersubscription.OrderOption]{typ: ent.TypeNewsletterSubscription, tq: q}, nil
 	case *ent.OrganisationQuery:
 		return &query[*ent.OrganisationQuery, predicate.Organisation, organisation.OrderOption]{typ: ent.TypeOrganisation, tq: q}, nil
 	case *ent.OutboxMessageQuery:
@@ -876,6 +1022,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ReviewQuery, predicate.Review, review.OrderOption]{typ: ent.TypeReview, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
+	case *ent.SubscriberQuery:
+		return &query[*ent.SubscriberQuery, predicate.Subscriber, subscriber.OrderOption]{typ: ent.TypeSubscriber, tq: q}, nil
+	case *ent.SuppressionQuery:
+		return &query[*ent.SuppressionQuery, predicate.Suppression, suppression.OrderOption]{typ: ent.TypeSuppression, tq: q}, nil
 	case *ent.UserQuery:
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
 	case *ent.WorkingGroupQuery:

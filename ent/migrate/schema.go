@@ -292,6 +292,7 @@ var (
 		{Name: "started_at", Type: field.TypeTime, Nullable: true},
 		{Name: "frozen_at", Type: field.TypeTime, Nullable: true},
 		{Name: "freeze_cursor", Type: field.TypeString, Size: 600, Default: ""},
+		{Name: "mail_body_id", Type: field.TypeString, Nullable: true},
 		{Name: "recipients", Type: field.TypeInt, Default: 0},
 		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
 		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
@@ -309,19 +310,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "campaigns_users_author",
-				Columns:    []*schema.Column{CampaignsColumns[20]},
-				RefColumns: []*schema.Column{UsersColumns[0]},
-				OnDelete:   schema.NoAction,
-			},
-			{
-				Symbol:     "campaigns_users_editor",
 				Columns:    []*schema.Column{CampaignsColumns[21]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
-				Symbol:     "campaigns_users_approver",
+				Symbol:     "campaigns_users_editor",
 				Columns:    []*schema.Column{CampaignsColumns[22]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "campaigns_users_approver",
+				Columns:    []*schema.Column{CampaignsColumns[23]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -335,7 +336,7 @@ var (
 			{
 				Name:    "campaign_public_archive_status_sent_at",
 				Unique:  false,
-				Columns: []*schema.Column{CampaignsColumns[19], CampaignsColumns[8], CampaignsColumns[16]},
+				Columns: []*schema.Column{CampaignsColumns[20], CampaignsColumns[8], CampaignsColumns[17]},
 			},
 		},
 	}
@@ -367,6 +368,33 @@ var (
 				Name:    "conflictofinterestdeclaration_user_id_declared_on",
 				Unique:  false,
 				Columns: []*schema.Column{ConflictOfInterestDeclarationsColumns[6], ConflictOfInterestDeclarationsColumns[3]},
+			},
+		},
+	}
+	// ConsentEvidencesColumns holds the columns for the "consent_evidences" table.
+	ConsentEvidencesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "event", Type: field.TypeEnum, Enums: []string{"SIGNUP", "CONFIRMATION", "ATTESTATION"}},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"FORM", "API", "IMPORT", "STAFF"}},
+		{Name: "consent_text", Type: field.TypeString, Size: 5000, Default: ""},
+		{Name: "consent_version", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "actor_id", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "note", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "subscription_id", Type: field.TypeString},
+	}
+	// ConsentEvidencesTable holds the schema information for the "consent_evidences" table.
+	ConsentEvidencesTable = &schema.Table{
+		Name:       "consent_evidences",
+		Columns:    ConsentEvidencesColumns,
+		PrimaryKey: []*schema.Column{ConsentEvidencesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "consent_evidences_newsletter_subscriptions_consent",
+				Columns:    []*schema.Column{ConsentEvidencesColumns[9]},
+				RefColumns: []*schema.Column{NewsletterSubscriptionsColumns[0]},
+				OnDelete:   schema.NoAction,
 			},
 		},
 	}
@@ -639,6 +667,32 @@ var (
 		Columns:    MailBodiesColumns,
 		PrimaryKey: []*schema.Column{MailBodiesColumns[0]},
 	}
+	// MailingListsColumns holds the columns for the "mailing_lists" table.
+	MailingListsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "slug", Type: field.TypeString, Unique: true, Size: 60},
+		{Name: "description", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"PUBLIC", "PRIVATE"}, Default: "PUBLIC"},
+		{Name: "archived", Type: field.TypeBool, Default: false},
+		{Name: "campaign_lists", Type: field.TypeString, Nullable: true},
+	}
+	// MailingListsTable holds the schema information for the "mailing_lists" table.
+	MailingListsTable = &schema.Table{
+		Name:       "mailing_lists",
+		Columns:    MailingListsColumns,
+		PrimaryKey: []*schema.Column{MailingListsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "mailing_lists_campaigns_lists",
+				Columns:    []*schema.Column{MailingListsColumns[8]},
+				RefColumns: []*schema.Column{CampaignsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+	}
 	// MatchOverridesColumns holds the columns for the "match_overrides" table.
 	MatchOverridesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -835,6 +889,49 @@ var (
 				Name:    "membership_term_end",
 				Unique:  false,
 				Columns: []*schema.Column{MembershipsColumns[5]},
+			},
+		},
+	}
+	// NewsletterSubscriptionsColumns holds the columns for the "newsletter_subscriptions" table.
+	NewsletterSubscriptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"UNCONFIRMED", "CONFIRMED", "UNSUBSCRIBED"}, Default: "UNCONFIRMED"},
+		{Name: "confirmed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "unsubscribed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "list_id", Type: field.TypeString},
+		{Name: "subscriber_id", Type: field.TypeString},
+	}
+	// NewsletterSubscriptionsTable holds the schema information for the "newsletter_subscriptions" table.
+	NewsletterSubscriptionsTable = &schema.Table{
+		Name:       "newsletter_subscriptions",
+		Columns:    NewsletterSubscriptionsColumns,
+		PrimaryKey: []*schema.Column{NewsletterSubscriptionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "newsletter_subscriptions_mailing_lists_subscriptions",
+				Columns:    []*schema.Column{NewsletterSubscriptionsColumns[6]},
+				RefColumns: []*schema.Column{MailingListsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "newsletter_subscriptions_subscribers_subscriptions",
+				Columns:    []*schema.Column{NewsletterSubscriptionsColumns[7]},
+				RefColumns: []*schema.Column{SubscribersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "newslettersubscription_subscriber_id_list_id",
+				Unique:  true,
+				Columns: []*schema.Column{NewsletterSubscriptionsColumns[7], NewsletterSubscriptionsColumns[6]},
+			},
+			{
+				Name:    "newslettersubscription_list_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{NewsletterSubscriptionsColumns[6], NewsletterSubscriptionsColumns[3]},
 			},
 		},
 	}
@@ -1132,6 +1229,63 @@ var (
 			},
 		},
 	}
+	// SubscribersColumns holds the columns for the "subscribers" table.
+	SubscribersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "email", Type: field.TypeString, Unique: true, Size: 254},
+		{Name: "name", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "confirm_token_hash", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "confirm_sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "confirm_expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "confirm_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeString, Nullable: true},
+	}
+	// SubscribersTable holds the schema information for the "subscribers" table.
+	SubscribersTable = &schema.Table{
+		Name:       "subscribers",
+		Columns:    SubscribersColumns,
+		PrimaryKey: []*schema.Column{SubscribersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "subscribers_users_user",
+				Columns:    []*schema.Column{SubscribersColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "subscriber_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{SubscribersColumns[1]},
+			},
+		},
+	}
+	// SuppressionsColumns holds the columns for the "suppressions" table.
+	SuppressionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "email_hash", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "email", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "reason", Type: field.TypeEnum, Enums: []string{"UNSUBSCRIBED", "HARD_BOUNCE", "COMPLAINT", "STAFF", "ERASED"}},
+		{Name: "detail", Type: field.TypeString, Size: 1000, Default: ""},
+	}
+	// SuppressionsTable holds the schema information for the "suppressions" table.
+	SuppressionsTable = &schema.Table{
+		Name:       "suppressions",
+		Columns:    SuppressionsColumns,
+		PrimaryKey: []*schema.Column{SuppressionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "suppression_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{SuppressionsColumns[1]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1267,6 +1421,7 @@ var (
 		CallsTable,
 		CampaignsTable,
 		ConflictOfInterestDeclarationsTable,
+		ConsentEvidencesTable,
 		DocumentsTable,
 		HostCentresTable,
 		HostRankingsTable,
@@ -1274,16 +1429,20 @@ var (
 		JobsTable,
 		LoginLinksTable,
 		MailBodiesTable,
+		MailingListsTable,
 		MatchOverridesTable,
 		MatchRunsTable,
 		MeetingsTable,
 		MembershipsTable,
+		NewsletterSubscriptionsTable,
 		OrganisationsTable,
 		OutboxMessagesTable,
 		PlacementsTable,
 		RefereeRequestsTable,
 		ReviewsTable,
 		SessionsTable,
+		SubscribersTable,
+		SuppressionsTable,
 		UsersTable,
 		WorkingGroupsTable,
 		HostCentreCoordinatorsTable,
@@ -1305,6 +1464,7 @@ func init() {
 	CampaignsTable.ForeignKeys[1].RefTable = UsersTable
 	CampaignsTable.ForeignKeys[2].RefTable = UsersTable
 	ConflictOfInterestDeclarationsTable.ForeignKeys[0].RefTable = UsersTable
+	ConsentEvidencesTable.ForeignKeys[0].RefTable = NewsletterSubscriptionsTable
 	DocumentsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	DocumentsTable.ForeignKeys[1].RefTable = RefereeRequestsTable
 	HostCentresTable.ForeignKeys[0].RefTable = OrganisationsTable
@@ -1313,6 +1473,7 @@ func init() {
 	HostRankingsTable.ForeignKeys[2].RefTable = ApplicationsTable
 	HostSlotsTable.ForeignKeys[0].RefTable = CallsTable
 	HostSlotsTable.ForeignKeys[1].RefTable = HostCentresTable
+	MailingListsTable.ForeignKeys[0].RefTable = CampaignsTable
 	MatchOverridesTable.ForeignKeys[0].RefTable = CallsTable
 	MatchOverridesTable.ForeignKeys[1].RefTable = ApplicationsTable
 	MatchOverridesTable.ForeignKeys[2].RefTable = HostSlotsTable
@@ -1321,6 +1482,8 @@ func init() {
 	MembershipsTable.ForeignKeys[0].RefTable = OrganisationsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	MembershipsTable.ForeignKeys[2].RefTable = WorkingGroupsTable
+	NewsletterSubscriptionsTable.ForeignKeys[0].RefTable = MailingListsTable
+	NewsletterSubscriptionsTable.ForeignKeys[1].RefTable = SubscribersTable
 	OutboxMessagesTable.ForeignKeys[0].RefTable = MailBodiesTable
 	PlacementsTable.ForeignKeys[0].RefTable = CallsTable
 	PlacementsTable.ForeignKeys[1].RefTable = HostSlotsTable
@@ -1331,6 +1494,7 @@ func init() {
 	ReviewsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ReviewsTable.ForeignKeys[1].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
+	SubscribersTable.ForeignKeys[0].RefTable = UsersTable
 	WorkingGroupsTable.ForeignKeys[0].RefTable = CampaignsTable
 	HostCentreCoordinatorsTable.ForeignKeys[0].RefTable = HostCentresTable
 	HostCentreCoordinatorsTable.ForeignKeys[1].RefTable = UsersTable

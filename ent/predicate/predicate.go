@@ -30,6 +30,9 @@ type Campaign func(*sql.Selector)
 // ConflictOfInterestDeclaration is the predicate function for conflictofinterestdeclaration builders.
 type ConflictOfInterestDeclaration func(*sql.Selector)
 
+// ConsentEvidence is the predicate function for consentevidence builders.
+type ConsentEvidence func(*sql.Selector)
+
 // Document is the predicate function for document builders.
 type Document func(*sql.Selector)
 
@@ -51,6 +54,9 @@ type LoginLink func(*sql.Selector)
 // MailBody is the predicate function for mailbody builders.
 type MailBody func(*sql.Selector)
 
+// MailingList is the predicate function for mailinglist builders.
+type MailingList func(*sql.Selector)
+
 // MatchOverride is the predicate function for matchoverride builders.
 type MatchOverride func(*sql.Selector)
 
@@ -62,6 +68,9 @@ type Meeting func(*sql.Selector)
 
 // Membership is the predicate function for membership builders.
 type Membership func(*sql.Selector)
+
+// NewsletterSubscription is the predicate function for newslettersubscription builders.
+type NewsletterSubscription func(*sql.Selector)
 
 // Organisation is the predicate function for organisation builders.
 type Organisation func(*sql.Selector)
@@ -80,6 +89,12 @@ type Review func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
+
+// Subscriber is the predicate function for subscriber builders.
+type Subscriber func(*sql.Selector)
+
+// Suppression is the predicate function for suppression builders.
+type Suppression func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

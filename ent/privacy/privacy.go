@@ -303,6 +303,30 @@ func (f ConflictOfInterestDeclarationMutationRuleFunc) EvalMutation(ctx context.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConflictOfInterestDeclarationMutation", m)
 }
 
+// The ConsentEvidenceQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ConsentEvidenceQueryRuleFunc func(context.Context, *ent.ConsentEvidenceQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ConsentEvidenceQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConsentEvidenceQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ConsentEvidenceQuery", q)
+}
+
+// The ConsentEvidenceMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ConsentEvidenceMutationRuleFunc func(context.Context, *ent.ConsentEvidenceMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ConsentEvidenceMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ConsentEvidenceMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsentEvidenceMutation", m)
+}
+
 // The DocumentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type DocumentQueryRuleFunc func(context.Context, *ent.DocumentQuery) error
@@ -471,6 +495,30 @@ func (f MailBodyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MailBodyMutation", m)
 }
 
+// The MailingListQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MailingListQueryRuleFunc func(context.Context, *ent.MailingListQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MailingListQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MailingListQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MailingListQuery", q)
+}
+
+// The MailingListMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MailingListMutationRuleFunc func(context.Context, *ent.MailingListMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MailingListMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MailingListMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MailingListMutation", m)
+}
+
 // The MatchOverrideQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MatchOverrideQueryRuleFunc func(context.Context, *ent.MatchOverrideQuery) error
@@ -565,6 +613,30 @@ func (f MembershipMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MembershipMutation", m)
+}
+
+// The NewsletterSubscriptionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type NewsletterSubscriptionQueryRuleFunc func(context.Context, *ent.NewsletterSubscriptionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f NewsletterSubscriptionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NewsletterSubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.NewsletterSubscriptionQuery", q)
+}
+
+// The NewsletterSubscriptionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type NewsletterSubscriptionMutationRuleFunc func(context.Context, *ent.NewsletterSubscriptionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f NewsletterSubscriptionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.NewsletterSubscriptionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.NewsletterSubscriptionMutation", m)
 }
 
 // The OrganisationQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -711,6 +783,54 @@ func (f SessionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SessionMutation", m)
 }
 
+// The SubscriberQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SubscriberQueryRuleFunc func(context.Context, *ent.SubscriberQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SubscriberQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SubscriberQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SubscriberQuery", q)
+}
+
+// The SubscriberMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SubscriberMutationRuleFunc func(context.Context, *ent.SubscriberMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SubscriberMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SubscriberMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SubscriberMutation", m)
+}
+
+// The SuppressionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SuppressionQueryRuleFunc func(context.Context, *ent.SuppressionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SuppressionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SuppressionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SuppressionQuery", q)
+}
+
+// The SuppressionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SuppressionMutationRuleFunc func(context.Context, *ent.SuppressionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SuppressionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SuppressionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SuppressionMutation", m)
+}
+
 // The UserQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type UserQueryRuleFunc func(context.Context, *ent.UserQuery) error
@@ -810,6 +930,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ConflictOfInterestDeclarationQuery:
 		return q.Filter(), nil
+	case *ent.ConsentEvidenceQuery:
+		return q.Filter(), nil
 	case *ent.DocumentQuery:
 		return q.Filter(), nil
 	case *ent.HostCentreQuery:
@@ -824,6 +946,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.MailBodyQuery:
 		return q.Filter(), nil
+	case *ent.MailingListQuery:
+		return q.Filter(), nil
 	case *ent.MatchOverrideQuery:
 		return q.Filter(), nil
 	case *ent.MatchRunQuery:
@@ -831,6 +955,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.MeetingQuery:
 		return q.Filter(), nil
 	case *ent.MembershipQuery:
+		return q.Filter(), nil
+	case *ent.NewsletterSubscriptionQuery:
 		return q.Filter(), nil
 	case *ent.OrganisationQuery:
 		return q.Filter(), nil
@@ -843,6 +969,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.ReviewQuery:
 		return q.Filter(), nil
 	case *ent.SessionQuery:
+		return q.Filter(), nil
+	case *ent.SubscriberQuery:
+		return q.Filter(), nil
+	case *ent.SuppressionQuery:
 		return q.Filter(), nil
 	case *ent.UserQuery:
 		return q.Filter(), nil
@@ -871,6 +1001,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ConflictOfInterestDeclarationMutation:
 		return m.Filter(), nil
+	case *ent.ConsentEvidenceMutation:
+		return m.Filter(), nil
 	case *ent.DocumentMutation:
 		return m.Filter(), nil
 	case *ent.HostCentreMutation:
@@ -885,6 +1017,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.MailBodyMutation:
 		return m.Filter(), nil
+	case *ent.MailingListMutation:
+		return m.Filter(), nil
 	case *ent.MatchOverrideMutation:
 		return m.Filter(), nil
 	case *ent.MatchRunMutation:
@@ -892,6 +1026,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.MeetingMutation:
 		return m.Filter(), nil
 	case *ent.MembershipMutation:
+		return m.Filter(), nil
+	case *ent.NewsletterSubscriptionMutation:
 		return m.Filter(), nil
 	case *ent.OrganisationMutation:
 		return m.Filter(), nil
@@ -904,6 +1040,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ReviewMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
+		return m.Filter(), nil
+	case *ent.SubscriberMutation:
+		return m.Filter(), nil
+	case *ent.SuppressionMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
 		return m.Filter(), nil

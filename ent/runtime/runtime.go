@@ -14,6 +14,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -21,10 +22,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/job"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
 	"github.com/gocart-coalition/coalition/ent/mailbody"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
@@ -34,6 +37,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -469,17 +474,17 @@ func init() {
 	// campaign.FreezeCursorValidator is a validator for the "freeze_cursor" field. It is called by the builders before save.
 	campaign.FreezeCursorValidator = campaignDescFreezeCursor.Validators[0].(func(string) error)
 	// campaignDescRecipients is the schema descriptor for recipients field.
-	campaignDescRecipients := campaignFields[15].Descriptor()
+	campaignDescRecipients := campaignFields[16].Descriptor()
 	// campaign.DefaultRecipients holds the default value on creation for the recipients field.
 	campaign.DefaultRecipients = campaignDescRecipients.Default.(int)
 	// campaign.RecipientsValidator is a validator for the "recipients" field. It is called by the builders before save.
 	campaign.RecipientsValidator = campaignDescRecipients.Validators[0].(func(int) error)
 	// campaignDescSlug is the schema descriptor for slug field.
-	campaignDescSlug := campaignFields[18].Descriptor()
+	campaignDescSlug := campaignFields[19].Descriptor()
 	// campaign.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
 	campaign.SlugValidator = campaignDescSlug.Validators[0].(func(string) error)
 	// campaignDescPublicArchive is the schema descriptor for public_archive field.
-	campaignDescPublicArchive := campaignFields[19].Descriptor()
+	campaignDescPublicArchive := campaignFields[20].Descriptor()
 	// campaign.DefaultPublicArchive holds the default value on creation for the public_archive field.
 	campaign.DefaultPublicArchive = campaignDescPublicArchive.Default.(bool)
 	// campaignDescID is the schema descriptor for id field.
@@ -520,6 +525,54 @@ func init() {
 	conflictofinterestdeclarationDescID := conflictofinterestdeclarationMixinFields0[0].Descriptor()
 	// conflictofinterestdeclaration.DefaultID holds the default value on creation for the id field.
 	conflictofinterestdeclaration.DefaultID = conflictofinterestdeclarationDescID.Default.(func() pulid.ID)
+	consentevidenceMixin := schema.ConsentEvidence{}.Mixin()
+	consentevidence.Policy = privacy.NewPolicies(schema.ConsentEvidence{})
+	consentevidence.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := consentevidence.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	consentevidenceMixinFields0 := consentevidenceMixin[0].Fields()
+	_ = consentevidenceMixinFields0
+	consentevidenceFields := schema.ConsentEvidence{}.Fields()
+	_ = consentevidenceFields
+	// consentevidenceDescConsentText is the schema descriptor for consent_text field.
+	consentevidenceDescConsentText := consentevidenceFields[3].Descriptor()
+	// consentevidence.DefaultConsentText holds the default value on creation for the consent_text field.
+	consentevidence.DefaultConsentText = consentevidenceDescConsentText.Default.(string)
+	// consentevidence.ConsentTextValidator is a validator for the "consent_text" field. It is called by the builders before save.
+	consentevidence.ConsentTextValidator = consentevidenceDescConsentText.Validators[0].(func(string) error)
+	// consentevidenceDescConsentVersion is the schema descriptor for consent_version field.
+	consentevidenceDescConsentVersion := consentevidenceFields[4].Descriptor()
+	// consentevidence.DefaultConsentVersion holds the default value on creation for the consent_version field.
+	consentevidence.DefaultConsentVersion = consentevidenceDescConsentVersion.Default.(string)
+	// consentevidence.ConsentVersionValidator is a validator for the "consent_version" field. It is called by the builders before save.
+	consentevidence.ConsentVersionValidator = consentevidenceDescConsentVersion.Validators[0].(func(string) error)
+	// consentevidenceDescIP is the schema descriptor for ip field.
+	consentevidenceDescIP := consentevidenceFields[6].Descriptor()
+	// consentevidence.DefaultIP holds the default value on creation for the ip field.
+	consentevidence.DefaultIP = consentevidenceDescIP.Default.(string)
+	// consentevidence.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	consentevidence.IPValidator = consentevidenceDescIP.Validators[0].(func(string) error)
+	// consentevidenceDescActorID is the schema descriptor for actor_id field.
+	consentevidenceDescActorID := consentevidenceFields[7].Descriptor()
+	// consentevidence.DefaultActorID holds the default value on creation for the actor_id field.
+	consentevidence.DefaultActorID = consentevidenceDescActorID.Default.(string)
+	// consentevidence.ActorIDValidator is a validator for the "actor_id" field. It is called by the builders before save.
+	consentevidence.ActorIDValidator = consentevidenceDescActorID.Validators[0].(func(string) error)
+	// consentevidenceDescNote is the schema descriptor for note field.
+	consentevidenceDescNote := consentevidenceFields[8].Descriptor()
+	// consentevidence.DefaultNote holds the default value on creation for the note field.
+	consentevidence.DefaultNote = consentevidenceDescNote.Default.(string)
+	// consentevidence.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	consentevidence.NoteValidator = consentevidenceDescNote.Validators[0].(func(string) error)
+	// consentevidenceDescID is the schema descriptor for id field.
+	consentevidenceDescID := consentevidenceMixinFields0[0].Descriptor()
+	// consentevidence.DefaultID holds the default value on creation for the id field.
+	consentevidence.DefaultID = consentevidenceDescID.Default.(func() pulid.ID)
 	documentMixin := schema.Document{}.Mixin()
 	document.Policy = privacy.NewPolicies(schema.Document{})
 	document.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1000,6 +1053,82 @@ func init() {
 	mailbodyDescID := mailbodyMixinFields0[0].Descriptor()
 	// mailbody.DefaultID holds the default value on creation for the id field.
 	mailbody.DefaultID = mailbodyDescID.Default.(func() pulid.ID)
+	mailinglistMixin := schema.MailingList{}.Mixin()
+	mailinglist.Policy = privacy.NewPolicies(schema.MailingList{})
+	mailinglist.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := mailinglist.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	mailinglistMixinFields0 := mailinglistMixin[0].Fields()
+	_ = mailinglistMixinFields0
+	mailinglistMixinFields1 := mailinglistMixin[1].Fields()
+	_ = mailinglistMixinFields1
+	mailinglistFields := schema.MailingList{}.Fields()
+	_ = mailinglistFields
+	// mailinglistDescCreatedAt is the schema descriptor for created_at field.
+	mailinglistDescCreatedAt := mailinglistMixinFields1[0].Descriptor()
+	// mailinglist.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mailinglist.DefaultCreatedAt = mailinglistDescCreatedAt.Default.(func() time.Time)
+	// mailinglistDescUpdatedAt is the schema descriptor for updated_at field.
+	mailinglistDescUpdatedAt := mailinglistMixinFields1[1].Descriptor()
+	// mailinglist.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	mailinglist.DefaultUpdatedAt = mailinglistDescUpdatedAt.Default.(func() time.Time)
+	// mailinglist.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	mailinglist.UpdateDefaultUpdatedAt = mailinglistDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// mailinglistDescName is the schema descriptor for name field.
+	mailinglistDescName := mailinglistFields[0].Descriptor()
+	// mailinglist.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	mailinglist.NameValidator = func() func(string) error {
+		validators := mailinglistDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// mailinglistDescSlug is the schema descriptor for slug field.
+	mailinglistDescSlug := mailinglistFields[1].Descriptor()
+	// mailinglist.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
+	mailinglist.SlugValidator = func() func(string) error {
+		validators := mailinglistDescSlug.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(slug string) error {
+			for _, fn := range fns {
+				if err := fn(slug); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// mailinglistDescDescription is the schema descriptor for description field.
+	mailinglistDescDescription := mailinglistFields[2].Descriptor()
+	// mailinglist.DefaultDescription holds the default value on creation for the description field.
+	mailinglist.DefaultDescription = mailinglistDescDescription.Default.(string)
+	// mailinglist.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	mailinglist.DescriptionValidator = mailinglistDescDescription.Validators[0].(func(string) error)
+	// mailinglistDescArchived is the schema descriptor for archived field.
+	mailinglistDescArchived := mailinglistFields[4].Descriptor()
+	// mailinglist.DefaultArchived holds the default value on creation for the archived field.
+	mailinglist.DefaultArchived = mailinglistDescArchived.Default.(bool)
+	// mailinglistDescID is the schema descriptor for id field.
+	mailinglistDescID := mailinglistMixinFields0[0].Descriptor()
+	// mailinglist.DefaultID holds the default value on creation for the id field.
+	mailinglist.DefaultID = mailinglistDescID.Default.(func() pulid.ID)
 	matchoverrideMixin := schema.MatchOverride{}.Mixin()
 	matchoverride.Policy = privacy.NewPolicies(schema.MatchOverride{})
 	matchoverride.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1228,6 +1357,36 @@ func init() {
 	membershipDescID := membershipMixinFields0[0].Descriptor()
 	// membership.DefaultID holds the default value on creation for the id field.
 	membership.DefaultID = membershipDescID.Default.(func() pulid.ID)
+	newslettersubscriptionMixin := schema.NewsletterSubscription{}.Mixin()
+	newslettersubscription.Policy = privacy.NewPolicies(schema.NewsletterSubscription{})
+	newslettersubscription.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := newslettersubscription.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	newslettersubscriptionMixinFields0 := newslettersubscriptionMixin[0].Fields()
+	_ = newslettersubscriptionMixinFields0
+	newslettersubscriptionMixinFields1 := newslettersubscriptionMixin[1].Fields()
+	_ = newslettersubscriptionMixinFields1
+	newslettersubscriptionFields := schema.NewsletterSubscription{}.Fields()
+	_ = newslettersubscriptionFields
+	// newslettersubscriptionDescCreatedAt is the schema descriptor for created_at field.
+	newslettersubscriptionDescCreatedAt := newslettersubscriptionMixinFields1[0].Descriptor()
+	// newslettersubscription.DefaultCreatedAt holds the default value on creation for the created_at field.
+	newslettersubscription.DefaultCreatedAt = newslettersubscriptionDescCreatedAt.Default.(func() time.Time)
+	// newslettersubscriptionDescUpdatedAt is the schema descriptor for updated_at field.
+	newslettersubscriptionDescUpdatedAt := newslettersubscriptionMixinFields1[1].Descriptor()
+	// newslettersubscription.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	newslettersubscription.DefaultUpdatedAt = newslettersubscriptionDescUpdatedAt.Default.(func() time.Time)
+	// newslettersubscription.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	newslettersubscription.UpdateDefaultUpdatedAt = newslettersubscriptionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// newslettersubscriptionDescID is the schema descriptor for id field.
+	newslettersubscriptionDescID := newslettersubscriptionMixinFields0[0].Descriptor()
+	// newslettersubscription.DefaultID holds the default value on creation for the id field.
+	newslettersubscription.DefaultID = newslettersubscriptionDescID.Default.(func() pulid.ID)
 	organisationMixin := schema.Organisation{}.Mixin()
 	organisation.Policy = privacy.NewPolicies(schema.Organisation{})
 	organisation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1662,6 +1821,120 @@ func init() {
 	sessionDescID := sessionMixinFields0[0].Descriptor()
 	// session.DefaultID holds the default value on creation for the id field.
 	session.DefaultID = sessionDescID.Default.(func() pulid.ID)
+	subscriberMixin := schema.Subscriber{}.Mixin()
+	subscriber.Policy = privacy.NewPolicies(schema.Subscriber{})
+	subscriber.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := subscriber.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	subscriberMixinFields0 := subscriberMixin[0].Fields()
+	_ = subscriberMixinFields0
+	subscriberMixinFields1 := subscriberMixin[1].Fields()
+	_ = subscriberMixinFields1
+	subscriberFields := schema.Subscriber{}.Fields()
+	_ = subscriberFields
+	// subscriberDescCreatedAt is the schema descriptor for created_at field.
+	subscriberDescCreatedAt := subscriberMixinFields1[0].Descriptor()
+	// subscriber.DefaultCreatedAt holds the default value on creation for the created_at field.
+	subscriber.DefaultCreatedAt = subscriberDescCreatedAt.Default.(func() time.Time)
+	// subscriberDescUpdatedAt is the schema descriptor for updated_at field.
+	subscriberDescUpdatedAt := subscriberMixinFields1[1].Descriptor()
+	// subscriber.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	subscriber.DefaultUpdatedAt = subscriberDescUpdatedAt.Default.(func() time.Time)
+	// subscriber.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	subscriber.UpdateDefaultUpdatedAt = subscriberDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// subscriberDescEmail is the schema descriptor for email field.
+	subscriberDescEmail := subscriberFields[0].Descriptor()
+	// subscriber.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	subscriber.EmailValidator = func() func(string) error {
+		validators := subscriberDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// subscriberDescName is the schema descriptor for name field.
+	subscriberDescName := subscriberFields[1].Descriptor()
+	// subscriber.DefaultName holds the default value on creation for the name field.
+	subscriber.DefaultName = subscriberDescName.Default.(string)
+	// subscriber.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	subscriber.NameValidator = subscriberDescName.Validators[0].(func(string) error)
+	// subscriberDescID is the schema descriptor for id field.
+	subscriberDescID := subscriberMixinFields0[0].Descriptor()
+	// subscriber.DefaultID holds the default value on creation for the id field.
+	subscriber.DefaultID = subscriberDescID.Default.(func() pulid.ID)
+	suppressionMixin := schema.Suppression{}.Mixin()
+	suppression.Policy = privacy.NewPolicies(schema.Suppression{})
+	suppression.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := suppression.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	suppressionMixinFields0 := suppressionMixin[0].Fields()
+	_ = suppressionMixinFields0
+	suppressionMixinFields1 := suppressionMixin[1].Fields()
+	_ = suppressionMixinFields1
+	suppressionFields := schema.Suppression{}.Fields()
+	_ = suppressionFields
+	// suppressionDescCreatedAt is the schema descriptor for created_at field.
+	suppressionDescCreatedAt := suppressionMixinFields1[0].Descriptor()
+	// suppression.DefaultCreatedAt holds the default value on creation for the created_at field.
+	suppression.DefaultCreatedAt = suppressionDescCreatedAt.Default.(func() time.Time)
+	// suppressionDescUpdatedAt is the schema descriptor for updated_at field.
+	suppressionDescUpdatedAt := suppressionMixinFields1[1].Descriptor()
+	// suppression.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	suppression.DefaultUpdatedAt = suppressionDescUpdatedAt.Default.(func() time.Time)
+	// suppression.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	suppression.UpdateDefaultUpdatedAt = suppressionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// suppressionDescEmailHash is the schema descriptor for email_hash field.
+	suppressionDescEmailHash := suppressionFields[0].Descriptor()
+	// suppression.EmailHashValidator is a validator for the "email_hash" field. It is called by the builders before save.
+	suppression.EmailHashValidator = func() func(string) error {
+		validators := suppressionDescEmailHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(email_hash string) error {
+			for _, fn := range fns {
+				if err := fn(email_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// suppressionDescEmail is the schema descriptor for email field.
+	suppressionDescEmail := suppressionFields[1].Descriptor()
+	// suppression.DefaultEmail holds the default value on creation for the email field.
+	suppression.DefaultEmail = suppressionDescEmail.Default.(string)
+	// suppression.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	suppression.EmailValidator = suppressionDescEmail.Validators[0].(func(string) error)
+	// suppressionDescDetail is the schema descriptor for detail field.
+	suppressionDescDetail := suppressionFields[3].Descriptor()
+	// suppression.DefaultDetail holds the default value on creation for the detail field.
+	suppression.DefaultDetail = suppressionDescDetail.Default.(string)
+	// suppression.DetailValidator is a validator for the "detail" field. It is called by the builders before save.
+	suppression.DetailValidator = suppressionDescDetail.Validators[0].(func(string) error)
+	// suppressionDescID is the schema descriptor for id field.
+	suppressionDescID := suppressionMixinFields0[0].Descriptor()
+	// suppression.DefaultID holds the default value on creation for the id field.
+	suppression.DefaultID = suppressionDescID.Default.(func() pulid.ID)
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {

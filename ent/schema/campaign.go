@@ -52,6 +52,8 @@ func (Campaign) Fields() []ent.Field {
 			Comment("When every delivery had been written."),
 		field.String("freeze_cursor").MaxLen(600).Default("").Annotations(entgql.Skip(entgql.SkipAll)).
 			Comment("Where writing the deliveries stopped: the source and the last address written."),
+		field.String("mail_body_id").GoType(pulid.ID("")).Optional().Nillable().Annotations(entgql.Skip(entgql.SkipAll)).
+			Comment("The outbox body (MailBody) frozen when sending started, shared by every delivery."),
 		field.Int("recipients").NonNegative().Default(0).Comment("Deliveries written when sending started."),
 		field.Time("sent_at").Optional().Nillable().Comment("When the last delivery was settled (UTC).").
 			Annotations(entgql.OrderField("SENT_AT")),
@@ -66,6 +68,9 @@ func (Campaign) Fields() []ent.Field {
 // Edges of Campaign.
 func (Campaign) Edges() []ent.Edge {
 	return []ent.Edge{
+		edge.To("lists", MailingList.Type).
+			Comment("Mailing lists whose confirmed subscribers receive it.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("groups", WorkingGroup.Type).
 			Comment("Working groups whose current members receive it.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),

@@ -14,11 +14,14 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/campaign"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -151,6 +154,17 @@ type CloseCallInput struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+type ConfirmSubscriptionInput struct {
+	// The secret of the confirmation link (nc_…).
+	Token string `json:"token"`
+}
+
+type ConfirmSubscriptionPayload struct {
+	// The subscriptions confirmed by the link.
+	Lists      []string     `json:"lists,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type ConflictOfInterestDeclarationPayload struct {
 	Declaration *ent.ConflictOfInterestDeclaration `json:"declaration,omitempty"`
 	UserErrors  []*UserError                       `json:"userErrors"`
@@ -255,6 +269,13 @@ type CreateHostCentreInput struct {
 	AcceptingObservers *bool   `json:"acceptingObservers,omitempty"`
 }
 
+type CreateMailingListInput struct {
+	Name        string                  `json:"name"`
+	Slug        string                  `json:"slug"`
+	Description *string                 `json:"description,omitempty"`
+	Visibility  *mailinglist.Visibility `json:"visibility,omitempty"`
+}
+
 type CreateOrganisationInput struct {
 	// At most 200 characters; unique within the country.
 	Name string            `json:"name"`
@@ -347,6 +368,16 @@ type EndMembershipInput struct {
 	Reason  string     `json:"reason"`
 }
 
+type EraseSubscriberInput struct {
+	Email string `json:"email"`
+}
+
+type EraseSubscriberPayload struct {
+	// Whether a subscriber with the address existed.
+	Erased     bool         `json:"erased"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // Narrows the host-centre directory. All conditions must hold.
 type HostCentreFilters struct {
 	// ISO 3166-1 alpha-2 code in upper case, e.g. FR.
@@ -384,6 +415,25 @@ type HostSlotPayload struct {
 	UserErrors []*UserError  `json:"userErrors"`
 }
 
+type ImportSubscribersInput struct {
+	ListID pulid.ID `json:"listId"`
+	// CSV text, UTF-8, with the header row email,name.
+	CSV string `json:"csv"`
+	// Staff attest that every person in the file consented elsewhere: they are subscribed at once, with this attestation as their consent evidence. Otherwise each gets the opt-in email.
+	AttestConsent *bool `json:"attestConsent,omitempty"`
+	// Required with attestConsent: where and how the consent was given.
+	AttestReason *string `json:"attestReason,omitempty"`
+}
+
+type ImportSubscribersPayload struct {
+	// Rows imported (0 when any row is refused: nothing is half-imported).
+	Imported int `json:"imported"`
+	// Rows skipped because the address is already subscribed or suppressed.
+	Skipped int `json:"skipped"`
+	// The bad rows (field ["csv", "line N", column]), at most 50.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type InviteMemberInput struct {
 	GroupID pulid.ID        `json:"groupId"`
 	UserID  pulid.ID        `json:"userId"`
@@ -393,6 +443,11 @@ type InviteMemberInput struct {
 	TermStart      vocab.Date `json:"termStart"`
 	// After termStart.
 	TermEnd vocab.Date `json:"termEnd"`
+}
+
+type MailingListPayload struct {
+	List       *ent.MailingList `json:"list,omitempty"`
+	UserErrors []*UserError     `json:"userErrors"`
 }
 
 // An application that moves between two runs.
@@ -468,6 +523,11 @@ type MembershipIDInput struct {
 
 type MembershipPayload struct {
 	Membership *ent.Membership `json:"membership,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type MySubscriptionsPayload struct {
+	Subscriber *ent.Subscriber `json:"subscriber,omitempty"`
 	UserErrors []*UserError    `json:"userErrors"`
 }
 
@@ -720,6 +780,46 @@ type SubmitHostRankingInput struct {
 	ApplicationIds []pulid.ID `json:"applicationIds"`
 }
 
+type SubscribeInput struct {
+	Email string `json:"email"`
+	// One line, at most 200 characters.
+	Name *string `json:"name,omitempty"`
+	// Slugs of PUBLIC lists.
+	Lists []string `json:"lists"`
+}
+
+type SubscribePayload struct {
+	// The same sentence whether or not the address is known.
+	Message    *string      `json:"message,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// Narrows the subscriber list. All conditions must hold.
+type SubscriberFilters struct {
+	// Subscribers with a subscription to this list.
+	ListID *pulid.ID `json:"listId,omitempty"`
+	// …whose subscription (to listId, or to any list) has this status.
+	Status *newslettersubscription.Status `json:"status,omitempty"`
+	// Part of the address or name (case-insensitive).
+	Search *string `json:"search,omitempty"`
+}
+
+type SuppressAddressInput struct {
+	Email string `json:"email"`
+	// Why (one line).
+	Detail *string `json:"detail,omitempty"`
+}
+
+// Narrows the suppression list.
+type SuppressionFilters struct {
+	Reason *suppression.Reason `json:"reason,omitempty"`
+}
+
+type SuppressionPayload struct {
+	Suppression *ent.Suppression `json:"suppression,omitempty"`
+	UserErrors  []*UserError     `json:"userErrors"`
+}
+
 // Changes to a draft call; omitted fields stay as they are. Once the call is open only the description and a later deadline can change.
 type UpdateCallInput struct {
 	ID                     pulid.ID             `json:"id"`
@@ -774,6 +874,14 @@ type UpdateHostCentreInput struct {
 	AcceptingObservers          *bool    `json:"acceptingObservers,omitempty"`
 }
 
+type UpdateMailingListInput struct {
+	ID          pulid.ID                `json:"id"`
+	Name        *string                 `json:"name,omitempty"`
+	Description *string                 `json:"description,omitempty"`
+	Visibility  *mailinglist.Visibility `json:"visibility,omitempty"`
+	Archived    *bool                   `json:"archived,omitempty"`
+}
+
 // Changes to a meeting that has not started; omitted fields stay as they are. Any change is sent to the members as an update of their calendar entry.
 type UpdateMeetingInput struct {
 	ID        pulid.ID `json:"id"`
@@ -784,6 +892,13 @@ type UpdateMeetingInput struct {
 	Location  *string  `json:"location,omitempty"`
 	VideoLink *string  `json:"videoLink,omitempty"`
 	Agenda    *string  `json:"agenda,omitempty"`
+}
+
+type UpdateMySubscriptionsInput struct {
+	// Lists to join at once (confirmed: the address is the one you signed in with).
+	Subscribe []pulid.ID `json:"subscribe,omitempty"`
+	// Lists to leave.
+	Unsubscribe []pulid.ID `json:"unsubscribe,omitempty"`
 }
 
 // Changes to an organisation; omitted fields stay as they are.

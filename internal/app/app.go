@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -64,6 +67,8 @@ type App struct {
 	Programme *programme.Service
 	// Placement runs and publishes matches.
 	Placement *placement.Service
+	// Newsletter owns the mailing lists, subscribers and suppression.
+	Newsletter *newsletter.Service
 	// Campaigns writes, approves, schedules and sends newsletter campaigns.
 	Campaigns *newsletter.Campaigns
 	Notifier  *notify.Notifier
@@ -164,6 +169,15 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Owner:             owner,
 		Logger:            log,
 		Metrics:           outbox.NewMetrics(a.Registry, a.DB.Client),
+		// Newsletter mail is checked against the suppression list again when it is
+		// claimed (an unsubscribe takes effect for every message not yet handed to the
+		// relay), and a hard bounce of any lane suppresses the address for newsletters.
+		SuppressBulk: newsletter.SuppressBulk,
+		OnHardBounce: func(ctx context.Context, b outbox.Bounce) {
+			if err := newsletter.RecordBounce(ctx, a.DB.Client, b.Recipient, b.Err); err != nil {
+				log.WarnContext(ctx, "record hard bounce", "message", b.MessageID, "err", err)
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -228,17 +242,31 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Campaigns, err = newsletter.NewCampaigns(newsletter.CampaignsConfig{
+	// Emails carry sign-in links that also do what the email asks: answer an invitation
+	// (membership.*), accept, decline or confirm a placement (placement.*).
+	key, err := newsletterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Newsletter, err = newsletter.New(newsletter.Config{
 		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
-		PublicURL: cfg.PublicURL, LateAfter: cfg.NewsletterLateAfter,
-		Outbox: newsletter.OutboxDeliveries{},
-		Wake:   func() { _ = a.Jobs.Trigger(JobCampaigns) },
+		PublicURL: cfg.PublicURL, Key: key, WebhookSecret: cfg.NewsletterWebhookSecret, ConsentText: cfg.NewsletterConsentText,
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Emails carry sign-in links that also do what the email asks: answer an invitation
-	// (membership.*), accept, decline or confirm a placement (placement.*).
+	a.Campaigns, err = newsletter.NewCampaigns(newsletter.CampaignsConfig{
+		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
+		PublicURL: cfg.PublicURL, LateAfter: cfg.NewsletterLateAfter,
+		Outbox: newsletter.OutboxDeliveries{}, Links: a.Newsletter,
+		Wake: func() { _ = a.Jobs.Trigger(JobCampaigns) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Campaigns.RegisterMetrics(a.Registry); err != nil {
+		return nil, err
+	}
 	a.Auth.RegisterIntent("membership", a.WorkingGroups)
 	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
@@ -294,7 +322,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		WorkingGroups:  a.WorkingGroups,
 		Programme:      a.Programme,
 		Placement:      a.Placement,
+		Newsletter:     a.Newsletter,
 		Campaigns:      a.Campaigns,
+		FormOrigins:    cfg.NewsletterFormOrigins,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Now:            now,
 		Logger:         log,
@@ -415,4 +445,41 @@ func (a *App) Close() error {
 	}
 	a.closed = true
 	return a.DB.Close()
+}
+
+// newsletterKey is the key that signs unsubscribe links: COALITION_NEWSLETTER_KEY, or a
+// random one kept in DATA_DIR/newsletter.key (made on first start, mode 0600), so links
+// keep working across restarts of a single-host deployment. Several processes must share
+// one key: set the variable.
+func newsletterKey(cfg config.Config) ([]byte, error) {
+	if cfg.NewsletterKey != "" {
+		return []byte(cfg.NewsletterKey), nil
+	}
+	path := cfg.NewsletterKeyFile()
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("newsletter key: %w", err)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	key := []byte(hex.EncodeToString(b))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// Another process made it meanwhile: use theirs.
+		if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+			return b, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("newsletter key: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(key); err != nil {
+		return nil, fmt.Errorf("newsletter key: %w", err)
+	}
+	return key, nil
 }

@@ -55,6 +55,16 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxUploadBytes is the largest body of an upload (server.Config.MaxUploadBytes).
 	MaxUploadBytes int64
+
+	// NewsletterKey signs unsubscribe links (HMAC-SHA256); empty: a random key kept in
+	// DATA_DIR/newsletter.key (NewsletterKeyFile), made on first start.
+	NewsletterKey string
+	// NewsletterWebhookSecret verifies the bounce/complaint webhook; empty disables it.
+	NewsletterWebhookSecret string
+	// NewsletterConsentText is the consent text subscribe forms show (its hash is its version).
+	NewsletterConsentText string
+	// NewsletterFormOrigins are the web sites allowed to post the subscribe form.
+	NewsletterFormOrigins []string
 }
 
 type option struct {
@@ -201,6 +211,35 @@ var options = []option{
 		c.MaxUploadBytes = n
 		return nil
 	}},
+	{"newsletter-key", "COALITION_NEWSLETTER_KEY", "", "secret (at least 32 characters) that signs newsletter unsubscribe links; the same in every process, and kept: changing it breaks the links in mail already sent (default: a random key kept in DATA_DIR/newsletter.key)", func(c *Config, v string) error {
+		if v != "" && len(v) < 32 {
+			return fmt.Errorf("want at least 32 characters, got %d", len(v))
+		}
+		c.NewsletterKey = v
+		return nil
+	}},
+	{"newsletter-webhook-secret", "COALITION_NEWSLETTER_WEBHOOK_SECRET", "", "shared secret of the bounce/complaint webhook POST /newsletter/webhook (HMAC-SHA256; see the README); empty disables the webhook", func(c *Config, v string) error {
+		if v != "" && len(v) < 16 {
+			return fmt.Errorf("want at least 16 characters, got %d", len(v))
+		}
+		c.NewsletterWebhookSecret = v
+		return nil
+	}},
+	{"newsletter-consent-text", "COALITION_NEWSLETTER_CONSENT_TEXT", "", "consent text shown on subscribe forms and recorded with each signup; a new text is a new version for new signups (default: a plain sentence, see the README)", str(func(c *Config) *string { return &c.NewsletterConsentText })},
+	{"newsletter-form-origins", "COALITION_NEWSLETTER_FORM_ORIGINS", "", "comma-separated origins of web sites allowed to post the subscribe form (POST /newsletter/subscribe); empty allows any site", func(c *Config, v string) error {
+		c.NewsletterFormOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o == "" {
+				continue
+			}
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				return fmt.Errorf("origin %q must look like https://www.example.org", o)
+			}
+			c.NewsletterFormOrigins = append(c.NewsletterFormOrigins, u.Scheme+"://"+u.Host)
+		}
+		return nil
+	}},
 }
 
 // Parse fills a Config from getenv and args (flags of `coalition serve`). It returns
@@ -290,6 +329,9 @@ func (c *Config) complete() error {
 
 // MailDir is where the file mail transport writes .eml files.
 func (c Config) MailDir() string { return filepath.Join(c.DataDir, "mail") }
+
+// NewsletterKeyFile is where the generated unsubscribe key is kept when NewsletterKey is empty.
+func (c Config) NewsletterKeyFile() string { return filepath.Join(c.DataDir, "newsletter.key") }
 
 // DocumentsDir is where application documents are stored (content-addressed PDFs).
 func (c Config) DocumentsDir() string { return filepath.Join(c.DataDir, "documents") }

@@ -163,7 +163,7 @@ func (s *Campaigns) DeliveriesOf(ctx context.Context, c *ent.Campaign, first int
 		return nil, apperr.New(apperr.BadRequest, "first must be between 1 and %d", MaxDeliveriesPage)
 	}
 	sys := viewer.NewSystemContext(ctx)
-	q := s.cfg.Client.OutboxMessage.Query().Where(outboxmessage.DedupeKeyHasPrefix(BatchKey(c.ID) + ":"))
+	q := s.cfg.Client.OutboxMessage.Query().Where(outboxmessage.BatchKey(BatchKey(c.ID)))
 	if state != "" {
 		st := outboxmessage.State(strings.ToLower(state))
 		if err := outboxmessage.StateValidator(st); err != nil {
@@ -188,9 +188,6 @@ func (s *Campaigns) DeliveriesOf(ctx context.Context, c *ent.Campaign, first int
 	}
 	for _, r := range rows {
 		st := string(r.State)
-		if r.State == outboxmessage.StateQueued && !r.NextAttemptAt.Before(pausedUntil) {
-			st = "paused"
-		}
 		page.Deliveries = append(page.Deliveries, Delivery{
 			ID: r.ID, Email: r.Recipient, Name: r.RecipientName, State: strings.ToUpper(st), Attempts: r.Attempts,
 			LastError: r.LastError, SentAt: r.SentAt, UpdatedAt: r.UpdatedAt,

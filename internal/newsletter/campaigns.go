@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/campaign"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/access"
@@ -48,8 +49,8 @@ type CampaignsConfig struct {
 	// Wake, when set, is called after a commit that started or resumed sending, so the
 	// campaigns job writes the deliveries at once instead of at its next run.
 	Wake func()
-	// Lists resolves the mailing-list part of an audience; nil while there are no lists.
-	Lists ListAudience
+	// Links makes the recipients' unsubscribe links (the lists' Service).
+	Links Links
 	// Outbox writes, pauses, resumes, cancels and counts a campaign's deliveries.
 	Outbox Deliveries
 }
@@ -62,8 +63,8 @@ type Campaigns struct {
 
 // NewCampaigns checks cfg and returns the service.
 func NewCampaigns(cfg CampaignsConfig) (*Campaigns, error) {
-	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Outbox == nil {
-		return nil, errors.New("newsletter: Client, Now, Notifier and Outbox are required")
+	if cfg.Client == nil || cfg.Now == nil || cfg.Notifier == nil || cfg.Outbox == nil || cfg.Links == nil {
+		return nil, errors.New("newsletter: Client, Now, Notifier, Outbox and Links are required")
 	}
 	if cfg.LateAfter <= 0 {
 		cfg.LateAfter = DefaultLateAfter
@@ -108,13 +109,10 @@ func (s *Campaigns) CreateCampaign(ctx context.Context, tx *ent.Client, in Campa
 		SetSubject(d.subject).SetPreheader(d.preheader).SetBody(d.body).
 		SetHTMLBody(html).SetTextBody(text).
 		SetCreatedByID(me).SetEditedByID(me).
-		AddGroupIDs(d.groups...).
+		AddGroupIDs(d.groups...).AddListIDs(d.lists...).
 		Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("create campaign: %w", err)
-	}
-	if err := s.setLists(ctx, tx, c.ID, d.lists, false); err != nil {
-		return nil, err
 	}
 	return c, nil
 }
@@ -154,16 +152,13 @@ func (s *Campaigns) UpdateCampaign(ctx context.Context, tx *ent.Client, id pulid
 		SetEditedByID(pulid.ID(viewer.FromContext(ctx).UserID)).
 		SetStatus(campaign.StatusDRAFT).
 		ClearApprovedByID().ClearApprovedAt().ClearScheduledAt().ClearLateSince().
-		ClearGroups().AddGroupIDs(d.groups...).
+		ClearGroups().AddGroupIDs(d.groups...).ClearLists().AddListIDs(d.lists...).
 		Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("update campaign %s: %w", id, err)
 	}
 	if n == 0 {
 		return nil, apperr.LostRace("the campaign")
-	}
-	if err := s.setLists(ctx, tx, c.ID, d.lists, true); err != nil {
-		return nil, err
 	}
 	return tx.Campaign.Get(ctx, c.ID)
 }
@@ -359,10 +354,8 @@ func (s *Campaigns) draftOf(ctx context.Context, c *ent.Campaign) (campaignDraft
 		return d, fmt.Errorf("load groups of %s: %w", c.ID, err)
 	}
 	d.groups = groups
-	if s.cfg.Lists != nil {
-		if d.lists, err = s.cfg.Lists.ListsOf(ctx, c.ID); err != nil {
-			return d, err
-		}
+	if d.lists, err = c.QueryLists().IDs(viewer.ForFacts(ctx)); err != nil {
+		return d, fmt.Errorf("load lists of %s: %w", c.ID, err)
 	}
 	return d, nil
 }
@@ -406,23 +399,14 @@ func (s *Campaigns) checkCampaign(ctx context.Context, tx *ent.Client, errs *app
 		switch {
 		case len(d.lists) > MaxAudience:
 			errs.Add(apperr.CodeTooLong, fmt.Sprintf("A campaign goes to at most %d lists.", MaxAudience), check.Path("listIds")...)
-		case len(d.lists) > 0 && s.cfg.Lists == nil:
-			errs.Add(apperr.CodeNotFound, "No such mailing list.", check.Path("listIds")...)
 		case len(d.lists) > 0:
-			ok, err := s.cfg.Lists.ListsExist(ctx, d.lists)
-			if err != nil || !ok {
+			found, err := tx.MailingList.Query().Where(mailinglist.IDIn(d.lists...)).IDs(viewer.ForFacts(ctx))
+			if err != nil || len(found) != len(d.lists) {
 				errs.Add(apperr.CodeNotFound, "No such mailing list.", check.Path("listIds")...)
 			}
 		}
 	}
 	return d
-}
-
-func (s *Campaigns) setLists(ctx context.Context, tx *ent.Client, id pulid.ID, lists []pulid.ID, replace bool) error {
-	if s.cfg.Lists == nil || (!replace && len(lists) == 0) {
-		return nil
-	}
-	return s.cfg.Lists.SetLists(ctx, tx, id, lists)
 }
 
 func uniqueIDs(ids []pulid.ID) []pulid.ID {
@@ -443,11 +427,14 @@ func (s *Campaigns) emptyAudience(ctx context.Context, tx *ent.Client, c *ent.Ca
 	if err != nil {
 		return false, fmt.Errorf("count groups of %s: %w", c.ID, err)
 	}
-	if n > 0 || s.cfg.Lists == nil {
-		return n == 0, nil
+	if n > 0 {
+		return false, nil
 	}
-	lists, err := s.cfg.Lists.ListsOf(ctx, c.ID)
-	return len(lists) == 0, err
+	m, err := tx.Campaign.QueryLists(c).Count(viewer.ForFacts(ctx))
+	if err != nil {
+		return false, fmt.Errorf("count lists of %s: %w", c.ID, err)
+	}
+	return m == 0, nil
 }
 
 func (s *Campaigns) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }

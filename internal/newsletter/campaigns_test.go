@@ -57,8 +57,6 @@ func newCampaignWorld(t *testing.T, s *testkit.Services) campaignWorld {
 	return w
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // mustCampaign writes a draft to the group as staff.
 func mustCampaign(t *testing.T, s *testkit.Services, as *ent.User, groups ...pulid.ID) *ent.Campaign {
 	t.Helper()
@@ -344,7 +342,6 @@ func TestCampaignPermissions(t *testing.T) {
 		}
 	})
 }
-
 
 // TestCampaignBadInput: every malformed input is a user error on its field, and nothing
 // is written.

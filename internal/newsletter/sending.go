@@ -10,9 +10,13 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/campaign"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
+	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/db"
@@ -44,25 +48,16 @@ type Recipient struct {
 	// Personal are the recipient's values of the body's placeholders besides email
 	// (unsubscribe_url, preferences_url).
 	Personal map[string]string
+
+	// subscriber and list, when known, make the unsubscribe link: the first target list the
+	// subscriber is confirmed on.
+	subscriber, list pulid.ID
 }
 
-// ListAudience is the mailing-list side of campaigns (internal/newsletter's lists): which
-// lists a campaign targets, and their confirmed subscribers.
-type ListAudience interface {
-	// ListsExist reports whether every id is a mailing list.
-	ListsExist(ctx context.Context, ids []pulid.ID) (bool, error)
-	// ListsOf returns the lists campaign targets.
-	ListsOf(ctx context.Context, campaign pulid.ID) ([]pulid.ID, error)
-	// SetLists replaces the lists campaign targets.
-	SetLists(ctx context.Context, tx *ent.Client, campaign pulid.ID, lists []pulid.ID) error
-	// AnyPublic reports whether one of lists is PUBLIC (the campaign is archived publicly).
-	AnyPublic(ctx context.Context, lists []pulid.ID) (bool, error)
-	// Confirmed returns up to limit confirmed subscribers of lists whose address sorts after
-	// after, in address order.
-	Confirmed(ctx context.Context, tx *ent.Client, lists []pulid.ID, after string, limit int) ([]Recipient, error)
-	// Personalise completes rs (group members included) with suppression and the
-	// personal values of the campaign (unsubscribe and preferences links).
-	Personalise(ctx context.Context, tx *ent.Client, campaign pulid.ID, rs []Recipient) error
+// Links makes the personal links of a delivery: the lists' signed unsubscribe tokens
+// (Service.UnsubscribeURL; list "" for every list, whose page lets one choose lists).
+type Links interface {
+	UnsubscribeURL(subscriber, list pulid.ID) string
 }
 
 // Counts are a campaign's deliveries by state.
@@ -81,16 +76,19 @@ func (c Counts) Remaining() int { return c.Queued + c.Sending + c.Paused }
 // Frozen is a campaign's body as frozen when sending starts: stored once, shared by
 // every delivery.
 type Frozen struct {
-	Subject, HTML, Text string
-	Headers             map[string]string
+	Subject, Preheader, HTML, Text string
+	Headers                        map[string]string
 }
 
 // Deliveries is what campaigns need of the outbox: one delivery per recipient of a frozen
 // body, on the bulk lane, in one batch per campaign.
 type Deliveries interface {
-	// Enqueue writes the deliveries of rs (dedupe key campaign:<id>:<address>, so a
-	// recipient is written once whatever happens) in tx.
-	Enqueue(ctx context.Context, tx *ent.Client, now time.Time, c *ent.Campaign, body Frozen, rs []Recipient) error
+	// Freeze stores the campaign's body once and returns its id (campaign.mail_body_id).
+	Freeze(ctx context.Context, tx *ent.Client, now time.Time, body Frozen) (pulid.ID, error)
+	// Enqueue writes the deliveries of rs but the suppressed ones, sharing c's frozen body
+	// (dedupe key campaign:<id>:<address>, so a recipient is written once whatever happens)
+	// in tx.
+	Enqueue(ctx context.Context, tx *ent.Client, now time.Time, c *ent.Campaign, rs []Recipient) error
 	// Pause holds the campaign's queued deliveries; Resume queues them again at now; Cancel
 	// cancels every delivery not yet handed to the SMTP server. Each returns how many.
 	Pause(ctx context.Context, tx *ent.Client, campaign pulid.ID) (int, error)
@@ -109,9 +107,12 @@ func (s *Campaigns) start(ctx context.Context, tx *ent.Client, c *ent.Campaign, 
 		return nil, err
 	}
 	public := false
-	if s.cfg.Lists != nil && len(d.lists) > 0 {
-		if public, err = s.cfg.Lists.AnyPublic(viewer.ForFacts(ctx), d.lists); err != nil {
-			return nil, err
+	if len(d.lists) > 0 {
+		public, err = tx.MailingList.Query().
+			Where(mailinglist.IDIn(d.lists...), mailinglist.VisibilityEQ(mailinglist.VisibilityPUBLIC)).
+			Exist(viewer.ForFacts(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("read lists of %s: %w", c.ID, err)
 		}
 	}
 	slug := Slug(c.Subject, c.ID)
@@ -127,8 +128,24 @@ func (s *Campaigns) start(ctx context.Context, tx *ent.Client, c *ent.Campaign, 
 	if c.ScheduledAt != nil {
 		at = *c.ScheduledAt
 	}
+	// Decide first (the step below decides again, under its conditional update), so a
+	// refused start stores no body.
+	empty, err := s.emptyAudience(ctx, tx, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := NextCampaignStatus(c.Status, ev, CampaignFacts{Now: s.now(), At: at, LateAfter: s.cfg.LateAfter, EmptyAudience: empty}); err != nil {
+		return nil, apperr.OnField(err, "input", "id")
+	}
+	body, err := s.cfg.Outbox.Freeze(ctx, tx, s.now(), Frozen{
+		Subject: c.Subject, Preheader: c.Preheader, HTML: html, Text: text,
+		Headers: map[string]string{"List-Id": listID(c.Subject, s.cfg.PublicURL)},
+	})
+	if err != nil {
+		return nil, err
+	}
 	c, err = s.step(ctx, tx, c, ev, at, func(u *ent.CampaignUpdate) {
-		u.SetStartedAt(s.now()).SetSlug(slug).SetPublicArchive(public).
+		u.SetStartedAt(s.now()).SetSlug(slug).SetPublicArchive(public).SetMailBodyID(body).
 			SetHTMLBody(html).SetTextBody(text).ClearLateSince().SetFreezeCursor("").ClearFrozenAt()
 	})
 	if err != nil {
@@ -308,13 +325,10 @@ func (s *Campaigns) freeze(ctx context.Context, id pulid.ID) error {
 				}
 				return u.Exec(ctx)
 			}
-			if s.cfg.Lists != nil {
-				if err := s.cfg.Lists.Personalise(ctx, tx, id, rs); err != nil {
-					return err
-				}
+			if err := s.personalise(ctx, tx, rs); err != nil {
+				return err
 			}
-			body := Frozen{Subject: c.Subject, HTML: c.HTMLBody, Text: c.TextBody}
-			if err := s.cfg.Outbox.Enqueue(ctx, tx, s.now(), c, body, rs); err != nil {
+			if err := s.cfg.Outbox.Enqueue(ctx, tx, s.now(), c, rs); err != nil {
 				return err
 			}
 			return u.SetFreezeCursor(src + ":" + rs[len(rs)-1].Email).Exec(ctx)
@@ -329,14 +343,32 @@ func (s *Campaigns) freeze(ctx context.Context, id pulid.ID) error {
 func (s *Campaigns) audience(ctx context.Context, tx *ent.Client, c *ent.Campaign, src, after string) ([]Recipient, error) {
 	switch src {
 	case sourceLists:
-		if s.cfg.Lists == nil {
-			return nil, nil
-		}
-		lists, err := s.cfg.Lists.ListsOf(ctx, c.ID)
+		lists, err := c.QueryLists().IDs(ctx)
 		if err != nil || len(lists) == 0 {
 			return nil, err
 		}
-		return s.cfg.Lists.Confirmed(ctx, tx, lists, after, FreezeBatch)
+		confirmed := func() predicate.NewsletterSubscription {
+			return newslettersubscription.And(newslettersubscription.ListIDIn(lists...),
+				newslettersubscription.StatusEQ(newslettersubscription.StatusCONFIRMED))
+		}
+		subs, err := tx.Subscriber.Query().
+			Where(subscriber.EmailGT(after), subscriber.HasSubscriptionsWith(confirmed())).
+			WithSubscriptions(func(q *ent.NewsletterSubscriptionQuery) {
+				q.Where(confirmed()).Order(newslettersubscription.ByListID())
+			}).
+			Order(subscriber.ByEmail()).Limit(FreezeBatch).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("find subscribers of the lists of %s: %w", c.ID, err)
+		}
+		rs := make([]Recipient, len(subs))
+		for i, sub := range subs {
+			var list pulid.ID
+			if len(sub.Edges.Subscriptions) > 0 {
+				list = sub.Edges.Subscriptions[0].ListID
+			}
+			rs[i] = Recipient{Email: sub.Email, Name: sub.Name, subscriber: sub.ID, list: list}
+		}
+		return rs, nil
 	case sourceGroups:
 		groups, err := c.QueryGroups().IDs(ctx)
 		if err != nil {
@@ -364,6 +396,74 @@ func (s *Campaigns) audience(ctx context.Context, tx *ent.Client, c *ent.Campaig
 		return rs, nil
 	}
 	return nil, fmt.Errorf("campaign %s: unknown audience source %q", c.ID, src)
+}
+
+// personalise completes a batch of recipients: suppression (unsubscribed from
+// everything, bounced, complained, suppressed by staff: not written), and the personal
+// links. A working-group member with no subscriber row gets one (no list), so that their
+// unsubscribe link works like everyone's: it suppresses the address for newsletters.
+func (s *Campaigns) personalise(ctx context.Context, tx *ent.Client, rs []Recipient) error {
+	emails := make([]string, len(rs))
+	for i, r := range rs {
+		emails[i] = r.Email
+	}
+	suppressed, err := IsSuppressed(ctx, tx, emails)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, r := range rs {
+		if r.subscriber == "" && !suppressed[r.Email] {
+			missing = append(missing, r.Email)
+		}
+	}
+	known := map[string]pulid.ID{}
+	if len(missing) > 0 {
+		subs, err := tx.Subscriber.Query().Where(subscriber.EmailIn(missing...)).All(ctx)
+		if err != nil {
+			return fmt.Errorf("find subscribers: %w", err)
+		}
+		for _, sub := range subs {
+			known[sub.Email] = sub.ID
+		}
+		var creates []*ent.SubscriberCreate
+		for i := range rs {
+			if r := rs[i]; r.subscriber == "" && !suppressed[r.Email] && known[r.Email] == "" {
+				id := pulid.New("sbr")
+				known[r.Email] = id
+				creates = append(creates, tx.Subscriber.Create().SetID(id).SetEmail(r.Email).SetName(clip(oneLine(r.Name), 200)))
+			}
+		}
+		if len(creates) > 0 {
+			if err := tx.Subscriber.CreateBulk(creates...).Exec(ctx); err != nil {
+				return fmt.Errorf("add subscribers for group members: %w", err)
+			}
+		}
+	}
+	for i := range rs {
+		r := &rs[i]
+		if suppressed[r.Email] {
+			r.Suppressed = true
+			continue
+		}
+		if r.subscriber == "" {
+			r.subscriber = known[r.Email]
+		}
+		r.Personal = map[string]string{
+			"unsubscribe_url": s.cfg.Links.UnsubscribeURL(r.subscriber, r.list),
+			"preferences_url": s.cfg.Links.UnsubscribeURL(r.subscriber, ""),
+		}
+	}
+	return nil
+}
+
+// listID is the List-Id of campaigns (RFC 2919): the service's host.
+func listID(_ string, publicURL string) string {
+	host := strings.TrimPrefix(strings.TrimPrefix(publicURL, "https://"), "http://")
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
+	}
+	return "Newsletter <newsletter." + host + ">"
 }
 
 // complete marks a SENDING campaign whose deliveries are all written SENT once none of

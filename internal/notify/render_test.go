@@ -25,6 +25,11 @@ var common = notify.Common{
 // fixtures holds the data each email's golden files are rendered from; every email in
 // templates/email must have one.
 var fixtures = map[string]any{
+	"newsletter_confirm": notify.NewsletterConfirmData{
+		Name: "Ana Novak", Email: "ana.novak@fnol.example", Lists: []string{"Quarterly newsletter", "Policy statements"},
+		URL:       "https://coalition.example.org/newsletter/confirm?t=nc_4f9c2a7e1b3d5f60",
+		ValidDays: 7,
+	},
 	"login_link": notify.LoginLinkData{
 		Email:        "ana.novak@fnol.example",
 		URL:          "https://coalition.example.org/signin?token=lt_4f9c2a7e1b3d5f60",

@@ -32,6 +32,7 @@ var ListCaps = map[string]int{
 	"Application.reviews":                     50,
 	"Call.reviewCriteria":                     10, // programme.maxCriteria
 	"Campaign.groups":                         50, // newsletter.MaxAudience
+	"Campaign.lists":                          50, // newsletter.MaxAudience
 	"Call.reviewRanking":                      2000,
 	"Call.reviewQueue":                        2000,
 	"Call.hostRanking":                        2000,
@@ -45,6 +46,8 @@ var ListCaps = map[string]int{
 	"MatchRun.overrides":                      1000,
 	"MatchRun.unmatched":                      2000,
 	"MatchStats.rankReceived":                 10, // max_preferences ≤ 10
+	"NewsletterSubscription.consent":          50, // a few records per signup
+	"Subscriber.subscriptions":                200,
 	"Meeting.attendees":                       500,
 	"Organisation.hostCentres":                50,
 	"Query.compareMatchRuns":                  2000,

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gocart-coalition/coalition/graph"
+	"github.com/gocart-coalition/coalition/internal/newsletter"
 )
 
 // routes declares every route of the service in one place.
@@ -19,7 +20,8 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	gqlCfg.Suggestions = s.cfg.Introspection
 	gqlCfg.MaxUploadBytes = s.cfg.MaxUploadBytes
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
-		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Placements: s.cfg.Placement, Campaigns: s.cfg.Campaigns, Now: s.cfg.Now,
+		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Placements: s.cfg.Placement,
+		Newsletter: s.cfg.Newsletter, Campaigns: s.cfg.Campaigns, Now: s.cfg.Now,
 	}})
 	gql := graphqlHTTP(s.authenticate(NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger)))
 
@@ -35,6 +37,12 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.HandleFunc("GET /newsletter", p.newsletterArchive)
 	mux.HandleFunc("GET /newsletter/{slug}", p.newsletterIssue)
 	mux.HandleFunc("GET /newsletter.atom", p.newsletterFeed)
+	mux.HandleFunc("POST "+newsletter.SubscribePath, p.newsletterSubscribe)
+	mux.HandleFunc("GET "+newsletter.ConfirmPath, p.newsletterConfirmForm)
+	mux.HandleFunc("POST "+newsletter.ConfirmPath, p.newsletterConfirm)
+	mux.HandleFunc("GET "+newsletter.UnsubscribePath, p.newsletterUnsubscribeForm)
+	mux.HandleFunc("POST "+newsletter.UnsubscribePath, p.newsletterUnsubscribe)
+	mux.HandleFunc("POST "+newsletter.WebhookPath, p.newsletterWebhook)
 	if s.cfg.GraphiQL {
 		mux.HandleFunc("GET /graphiql", p.graphiql)
 		mux.HandleFunc("GET "+graphiqlAssetsPath+"{name}", graphiqlAssetHandler(p.assets))

@@ -43,6 +43,10 @@ type Config struct {
 	Placement *placement.Service
 	// Campaigns writes, approves, schedules and sends newsletter campaigns, and serves the archive.
 	Campaigns *newsletter.Campaigns
+	// Newsletter serves the subscribe form, confirmation, unsubscribe and webhook pages.
+	Newsletter *newsletter.Service
+	// FormOrigins are the web sites allowed to post the subscribe form (empty: any).
+	FormOrigins []string
 	// Now is the service clock; every request's context carries it (internal/clock), so
 	// rules that depend on today's date read the same clock as the services.
 	Now      func() time.Time
@@ -76,8 +80,8 @@ type srv struct {
 
 // New returns the service's http.Handler.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Client == nil || cfg.DB == nil || cfg.Auth == nil || cfg.Directory == nil || cfg.WorkingGroups == nil || cfg.Programme == nil || cfg.Now == nil || cfg.Logger == nil || cfg.Registry == nil {
-		return nil, errors.New("server: Client, DB, Auth, Directory, WorkingGroups, Programme, Now, Logger and Registry are required")
+	if cfg.Client == nil || cfg.DB == nil || cfg.Auth == nil || cfg.Directory == nil || cfg.WorkingGroups == nil || cfg.Programme == nil || cfg.Newsletter == nil || cfg.Now == nil || cfg.Logger == nil || cfg.Registry == nil {
+		return nil, errors.New("server: Client, DB, Auth, Directory, WorkingGroups, Programme, Newsletter, Now, Logger and Registry are required")
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second
