@@ -1660,7 +1660,7 @@ func (c *CampaignClient) QueryLists(_m *Campaign) *MailingListQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(campaign.Table, campaign.FieldID, id),
 			sqlgraph.To(mailinglist.Table, mailinglist.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, campaign.ListsTable, campaign.ListsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, campaign.ListsTable, campaign.ListsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1676,7 +1676,7 @@ func (c *CampaignClient) QueryGroups(_m *Campaign) *WorkingGroupQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(campaign.Table, campaign.FieldID, id),
 			sqlgraph.To(workinggroup.Table, workinggroup.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, campaign.GroupsTable, campaign.GroupsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, campaign.GroupsTable, campaign.GroupsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3289,6 +3289,22 @@ func (c *MailingListClient) QuerySubscriptions(_m *MailingList) *NewsletterSubsc
 			sqlgraph.From(mailinglist.Table, mailinglist.FieldID, id),
 			sqlgraph.To(newslettersubscription.Table, newslettersubscription.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, mailinglist.SubscriptionsTable, mailinglist.SubscriptionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCampaigns queries the campaigns edge of a MailingList.
+func (c *MailingListClient) QueryCampaigns(_m *MailingList) *CampaignQuery {
+	query := (&CampaignClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mailinglist.Table, mailinglist.FieldID, id),
+			sqlgraph.To(campaign.Table, campaign.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, mailinglist.CampaignsTable, mailinglist.CampaignsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -5923,6 +5939,22 @@ func (c *WorkingGroupClient) QueryMeetings(_m *WorkingGroup) *MeetingQuery {
 			sqlgraph.From(workinggroup.Table, workinggroup.FieldID, id),
 			sqlgraph.To(meeting.Table, meeting.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, workinggroup.MeetingsTable, workinggroup.MeetingsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCampaigns queries the campaigns edge of a WorkingGroup.
+func (c *WorkingGroupClient) QueryCampaigns(_m *WorkingGroup) *CampaignQuery {
+	query := (&CampaignClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workinggroup.Table, workinggroup.FieldID, id),
+			sqlgraph.To(campaign.Table, campaign.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, workinggroup.CampaignsTable, workinggroup.CampaignsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

@@ -1024,10 +1024,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"lists",
 		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   campaign.ListsTable,
-			Columns: []string{campaign.ListsColumn},
+			Columns: campaign.ListsPrimaryKey,
 			Bidi:    false,
 		},
 		"Campaign",
@@ -1036,10 +1036,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"groups",
 		&sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   campaign.GroupsTable,
-			Columns: []string{campaign.GroupsColumn},
+			Columns: campaign.GroupsPrimaryKey,
 			Bidi:    false,
 		},
 		"Campaign",
@@ -1248,6 +1248,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"MailingList",
 		"NewsletterSubscription",
+	)
+	graph.MustAddE(
+		"campaigns",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   mailinglist.CampaignsTable,
+			Columns: mailinglist.CampaignsPrimaryKey,
+			Bidi:    false,
+		},
+		"MailingList",
+		"Campaign",
 	)
 	graph.MustAddE(
 		"call",
@@ -1716,6 +1728,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"WorkingGroup",
 		"Meeting",
+	)
+	graph.MustAddE(
+		"campaigns",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   workinggroup.CampaignsTable,
+			Columns: workinggroup.CampaignsPrimaryKey,
+			Bidi:    false,
+		},
+		"WorkingGroup",
+		"Campaign",
 	)
 	return graph
 }()
@@ -3845,6 +3869,20 @@ func (f *MailingListFilter) WhereHasSubscriptionsWith(preds ...predicate.Newslet
 	})))
 }
 
+// WhereHasCampaigns applies a predicate to check if query has an edge campaigns.
+func (f *MailingListFilter) WhereHasCampaigns() {
+	f.Where(entql.HasEdge("campaigns"))
+}
+
+// WhereHasCampaignsWith applies a predicate to check if query has an edge campaigns with a given conditions (other predicates).
+func (f *MailingListFilter) WhereHasCampaignsWith(preds ...predicate.Campaign) {
+	f.Where(entql.HasEdgeWith("campaigns", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *MatchOverrideQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -5825,6 +5863,20 @@ func (f *WorkingGroupFilter) WhereHasMeetings() {
 // WhereHasMeetingsWith applies a predicate to check if query has an edge meetings with a given conditions (other predicates).
 func (f *WorkingGroupFilter) WhereHasMeetingsWith(preds ...predicate.Meeting) {
 	f.Where(entql.HasEdgeWith("meetings", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCampaigns applies a predicate to check if query has an edge campaigns.
+func (f *WorkingGroupFilter) WhereHasCampaigns() {
+	f.Where(entql.HasEdge("campaigns"))
+}
+
+// WhereHasCampaignsWith applies a predicate to check if query has an edge campaigns with a given conditions (other predicates).
+func (f *WorkingGroupFilter) WhereHasCampaignsWith(preds ...predicate.Campaign) {
+	f.Where(entql.HasEdgeWith("campaigns", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

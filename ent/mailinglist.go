@@ -35,20 +35,22 @@ type MailingList struct {
 	Archived bool `json:"archived,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MailingListQuery when eager-loading is set.
-	Edges          MailingListEdges `json:"edges"`
-	campaign_lists *pulid.ID
-	selectValues   sql.SelectValues
+	Edges        MailingListEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // MailingListEdges holds the relations/edges for other nodes in the graph.
 type MailingListEdges struct {
 	// Subscriptions holds the value of the subscriptions edge.
 	Subscriptions []*NewsletterSubscription `json:"subscriptions,omitempty"`
+	// Campaigns sent to the list (the other side of Campaign.lists: many to many).
+	Campaigns []*Campaign `json:"campaigns,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 
 	namedSubscriptions map[string][]*NewsletterSubscription
+	namedCampaigns     map[string][]*Campaign
 }
 
 // SubscriptionsOrErr returns the Subscriptions value or an error if the edge
@@ -58,6 +60,15 @@ func (e MailingListEdges) SubscriptionsOrErr() ([]*NewsletterSubscription, error
 		return e.Subscriptions, nil
 	}
 	return nil, &NotLoadedError{edge: "subscriptions"}
+}
+
+// CampaignsOrErr returns the Campaigns value or an error if the edge
+// was not loaded in eager-loading.
+func (e MailingListEdges) CampaignsOrErr() ([]*Campaign, error) {
+	if e.loadedTypes[1] {
+		return e.Campaigns, nil
+	}
+	return nil, &NotLoadedError{edge: "campaigns"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -73,8 +84,6 @@ func (*MailingList) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case mailinglist.FieldCreatedAt, mailinglist.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
-		case mailinglist.ForeignKeys[0]: // campaign_lists
-			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -138,13 +147,6 @@ func (_m *MailingList) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Archived = value.Bool
 			}
-		case mailinglist.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullScanner); !ok {
-				return fmt.Errorf("unexpected type %T for field campaign_lists", values[i])
-			} else if value.Valid {
-				_m.campaign_lists = new(pulid.ID)
-				*_m.campaign_lists = *value.S.(*pulid.ID)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -161,6 +163,11 @@ func (_m *MailingList) Value(name string) (ent.Value, error) {
 // QuerySubscriptions queries the "subscriptions" edge of the MailingList entity.
 func (_m *MailingList) QuerySubscriptions() *NewsletterSubscriptionQuery {
 	return NewMailingListClient(_m.config).QuerySubscriptions(_m)
+}
+
+// QueryCampaigns queries the "campaigns" edge of the MailingList entity.
+func (_m *MailingList) QueryCampaigns() *CampaignQuery {
+	return NewMailingListClient(_m.config).QueryCampaigns(_m)
 }
 
 // Update returns a builder for updating this MailingList.
@@ -231,6 +238,30 @@ func (_m *MailingList) appendNamedSubscriptions(name string, edges ...*Newslette
 		_m.Edges.namedSubscriptions[name] = []*NewsletterSubscription{}
 	} else {
 		_m.Edges.namedSubscriptions[name] = append(_m.Edges.namedSubscriptions[name], edges...)
+	}
+}
+
+// NamedCampaigns returns the Campaigns named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *MailingList) NamedCampaigns(name string) ([]*Campaign, error) {
+	if _m.Edges.namedCampaigns == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCampaigns[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *MailingList) appendNamedCampaigns(name string, edges ...*Campaign) {
+	if _m.Edges.namedCampaigns == nil {
+		_m.Edges.namedCampaigns = make(map[string][]*Campaign)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCampaigns[name] = []*Campaign{}
+	} else {
+		_m.Edges.namedCampaigns[name] = append(_m.Edges.namedCampaigns[name], edges...)
 	}
 }
 

@@ -18158,6 +18158,9 @@ type MailingListMutation struct {
 	subscriptions        map[pulid.ID]struct{}
 	removedsubscriptions map[pulid.ID]struct{}
 	clearedsubscriptions bool
+	campaigns            map[pulid.ID]struct{}
+	removedcampaigns     map[pulid.ID]struct{}
+	clearedcampaigns     bool
 	done                 bool
 	oldValue             func(context.Context) (*MailingList, error)
 	predicates           []predicate.MailingList
@@ -18573,6 +18576,60 @@ func (m *MailingListMutation) ResetSubscriptions() {
 	m.removedsubscriptions = nil
 }
 
+// AddCampaignIDs adds the "campaigns" edge to the Campaign entity by ids.
+func (m *MailingListMutation) AddCampaignIDs(ids ...pulid.ID) {
+	if m.campaigns == nil {
+		m.campaigns = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.campaigns[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCampaigns clears the "campaigns" edge to the Campaign entity.
+func (m *MailingListMutation) ClearCampaigns() {
+	m.clearedcampaigns = true
+}
+
+// CampaignsCleared reports if the "campaigns" edge to the Campaign entity was cleared.
+func (m *MailingListMutation) CampaignsCleared() bool {
+	return m.clearedcampaigns
+}
+
+// RemoveCampaignIDs removes the "campaigns" edge to the Campaign entity by IDs.
+func (m *MailingListMutation) RemoveCampaignIDs(ids ...pulid.ID) {
+	if m.removedcampaigns == nil {
+		m.removedcampaigns = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.campaigns, ids[i])
+		m.removedcampaigns[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCampaigns returns the removed IDs of the "campaigns" edge to the Campaign entity.
+func (m *MailingListMutation) RemovedCampaignsIDs() (ids []pulid.ID) {
+	for id := range m.removedcampaigns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CampaignsIDs returns the "campaigns" edge IDs in the mutation.
+func (m *MailingListMutation) CampaignsIDs() (ids []pulid.ID) {
+	for id := range m.campaigns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCampaigns resets all changes to the "campaigns" edge.
+func (m *MailingListMutation) ResetCampaigns() {
+	m.campaigns = nil
+	m.clearedcampaigns = false
+	m.removedcampaigns = nil
+}
+
 // Where appends a list predicates to the MailingListMutation builder.
 func (m *MailingListMutation) Where(ps ...predicate.MailingList) {
 	m.predicates = append(m.predicates, ps...)
@@ -18808,9 +18865,12 @@ func (m *MailingListMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MailingListMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.subscriptions != nil {
 		edges = append(edges, mailinglist.EdgeSubscriptions)
+	}
+	if m.campaigns != nil {
+		edges = append(edges, mailinglist.EdgeCampaigns)
 	}
 	return edges
 }
@@ -18825,15 +18885,24 @@ func (m *MailingListMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case mailinglist.EdgeCampaigns:
+		ids := make([]ent.Value, 0, len(m.campaigns))
+		for id := range m.campaigns {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MailingListMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.removedsubscriptions != nil {
 		edges = append(edges, mailinglist.EdgeSubscriptions)
+	}
+	if m.removedcampaigns != nil {
+		edges = append(edges, mailinglist.EdgeCampaigns)
 	}
 	return edges
 }
@@ -18848,15 +18917,24 @@ func (m *MailingListMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case mailinglist.EdgeCampaigns:
+		ids := make([]ent.Value, 0, len(m.removedcampaigns))
+		for id := range m.removedcampaigns {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MailingListMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedsubscriptions {
 		edges = append(edges, mailinglist.EdgeSubscriptions)
+	}
+	if m.clearedcampaigns {
+		edges = append(edges, mailinglist.EdgeCampaigns)
 	}
 	return edges
 }
@@ -18867,6 +18945,8 @@ func (m *MailingListMutation) EdgeCleared(name string) bool {
 	switch name {
 	case mailinglist.EdgeSubscriptions:
 		return m.clearedsubscriptions
+	case mailinglist.EdgeCampaigns:
+		return m.clearedcampaigns
 	}
 	return false
 }
@@ -18885,6 +18965,9 @@ func (m *MailingListMutation) ResetEdge(name string) error {
 	switch name {
 	case mailinglist.EdgeSubscriptions:
 		m.ResetSubscriptions()
+		return nil
+	case mailinglist.EdgeCampaigns:
+		m.ResetCampaigns()
 		return nil
 	}
 	return fmt.Errorf("unknown MailingList edge %s", name)
@@ -34931,6 +35014,9 @@ type WorkingGroupMutation struct {
 	meetings           map[pulid.ID]struct{}
 	removedmeetings    map[pulid.ID]struct{}
 	clearedmeetings    bool
+	campaigns          map[pulid.ID]struct{}
+	removedcampaigns   map[pulid.ID]struct{}
+	clearedcampaigns   bool
 	done               bool
 	oldValue           func(context.Context) (*WorkingGroup, error)
 	predicates         []predicate.WorkingGroup
@@ -35400,6 +35486,60 @@ func (m *WorkingGroupMutation) ResetMeetings() {
 	m.removedmeetings = nil
 }
 
+// AddCampaignIDs adds the "campaigns" edge to the Campaign entity by ids.
+func (m *WorkingGroupMutation) AddCampaignIDs(ids ...pulid.ID) {
+	if m.campaigns == nil {
+		m.campaigns = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.campaigns[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCampaigns clears the "campaigns" edge to the Campaign entity.
+func (m *WorkingGroupMutation) ClearCampaigns() {
+	m.clearedcampaigns = true
+}
+
+// CampaignsCleared reports if the "campaigns" edge to the Campaign entity was cleared.
+func (m *WorkingGroupMutation) CampaignsCleared() bool {
+	return m.clearedcampaigns
+}
+
+// RemoveCampaignIDs removes the "campaigns" edge to the Campaign entity by IDs.
+func (m *WorkingGroupMutation) RemoveCampaignIDs(ids ...pulid.ID) {
+	if m.removedcampaigns == nil {
+		m.removedcampaigns = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.campaigns, ids[i])
+		m.removedcampaigns[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCampaigns returns the removed IDs of the "campaigns" edge to the Campaign entity.
+func (m *WorkingGroupMutation) RemovedCampaignsIDs() (ids []pulid.ID) {
+	for id := range m.removedcampaigns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CampaignsIDs returns the "campaigns" edge IDs in the mutation.
+func (m *WorkingGroupMutation) CampaignsIDs() (ids []pulid.ID) {
+	for id := range m.campaigns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCampaigns resets all changes to the "campaigns" edge.
+func (m *WorkingGroupMutation) ResetCampaigns() {
+	m.campaigns = nil
+	m.clearedcampaigns = false
+	m.removedcampaigns = nil
+}
+
 // Where appends a list predicates to the WorkingGroupMutation builder.
 func (m *WorkingGroupMutation) Where(ps ...predicate.WorkingGroup) {
 	m.predicates = append(m.predicates, ps...)
@@ -35635,12 +35775,15 @@ func (m *WorkingGroupMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *WorkingGroupMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.memberships != nil {
 		edges = append(edges, workinggroup.EdgeMemberships)
 	}
 	if m.meetings != nil {
 		edges = append(edges, workinggroup.EdgeMeetings)
+	}
+	if m.campaigns != nil {
+		edges = append(edges, workinggroup.EdgeCampaigns)
 	}
 	return edges
 }
@@ -35661,18 +35804,27 @@ func (m *WorkingGroupMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case workinggroup.EdgeCampaigns:
+		ids := make([]ent.Value, 0, len(m.campaigns))
+		for id := range m.campaigns {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *WorkingGroupMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedmemberships != nil {
 		edges = append(edges, workinggroup.EdgeMemberships)
 	}
 	if m.removedmeetings != nil {
 		edges = append(edges, workinggroup.EdgeMeetings)
+	}
+	if m.removedcampaigns != nil {
+		edges = append(edges, workinggroup.EdgeCampaigns)
 	}
 	return edges
 }
@@ -35693,18 +35845,27 @@ func (m *WorkingGroupMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case workinggroup.EdgeCampaigns:
+		ids := make([]ent.Value, 0, len(m.removedcampaigns))
+		for id := range m.removedcampaigns {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *WorkingGroupMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedmemberships {
 		edges = append(edges, workinggroup.EdgeMemberships)
 	}
 	if m.clearedmeetings {
 		edges = append(edges, workinggroup.EdgeMeetings)
+	}
+	if m.clearedcampaigns {
+		edges = append(edges, workinggroup.EdgeCampaigns)
 	}
 	return edges
 }
@@ -35717,6 +35878,8 @@ func (m *WorkingGroupMutation) EdgeCleared(name string) bool {
 		return m.clearedmemberships
 	case workinggroup.EdgeMeetings:
 		return m.clearedmeetings
+	case workinggroup.EdgeCampaigns:
+		return m.clearedcampaigns
 	}
 	return false
 }
@@ -35738,6 +35901,9 @@ func (m *WorkingGroupMutation) ResetEdge(name string) error {
 		return nil
 	case workinggroup.EdgeMeetings:
 		m.ResetMeetings()
+		return nil
+	case workinggroup.EdgeCampaigns:
+		m.ResetCampaigns()
 		return nil
 	}
 	return fmt.Errorf("unknown WorkingGroup edge %s", name)

@@ -35,9 +35,8 @@ type WorkingGroup struct {
 	Archived bool `json:"archived,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the WorkingGroupQuery when eager-loading is set.
-	Edges           WorkingGroupEdges `json:"edges"`
-	campaign_groups *pulid.ID
-	selectValues    sql.SelectValues
+	Edges        WorkingGroupEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // WorkingGroupEdges holds the relations/edges for other nodes in the graph.
@@ -46,14 +45,17 @@ type WorkingGroupEdges struct {
 	Memberships []*Membership `json:"memberships,omitempty"`
 	// The group's meetings (as visible to the viewer).
 	Meetings []*Meeting `json:"meetings,omitempty"`
+	// Newsletter campaigns sent to the group's members (the other side of Campaign.groups).
+	Campaigns []*Campaign `json:"campaigns,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
 	namedMemberships map[string][]*Membership
 	namedMeetings    map[string][]*Meeting
+	namedCampaigns   map[string][]*Campaign
 }
 
 // MembershipsOrErr returns the Memberships value or an error if the edge
@@ -74,6 +76,15 @@ func (e WorkingGroupEdges) MeetingsOrErr() ([]*Meeting, error) {
 	return nil, &NotLoadedError{edge: "meetings"}
 }
 
+// CampaignsOrErr returns the Campaigns value or an error if the edge
+// was not loaded in eager-loading.
+func (e WorkingGroupEdges) CampaignsOrErr() ([]*Campaign, error) {
+	if e.loadedTypes[2] {
+		return e.Campaigns, nil
+	}
+	return nil, &NotLoadedError{edge: "campaigns"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*WorkingGroup) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -87,8 +98,6 @@ func (*WorkingGroup) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case workinggroup.FieldCreatedAt, workinggroup.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
-		case workinggroup.ForeignKeys[0]: // campaign_groups
-			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -152,13 +161,6 @@ func (_m *WorkingGroup) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Archived = value.Bool
 			}
-		case workinggroup.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullScanner); !ok {
-				return fmt.Errorf("unexpected type %T for field campaign_groups", values[i])
-			} else if value.Valid {
-				_m.campaign_groups = new(pulid.ID)
-				*_m.campaign_groups = *value.S.(*pulid.ID)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -180,6 +182,11 @@ func (_m *WorkingGroup) QueryMemberships() *MembershipQuery {
 // QueryMeetings queries the "meetings" edge of the WorkingGroup entity.
 func (_m *WorkingGroup) QueryMeetings() *MeetingQuery {
 	return NewWorkingGroupClient(_m.config).QueryMeetings(_m)
+}
+
+// QueryCampaigns queries the "campaigns" edge of the WorkingGroup entity.
+func (_m *WorkingGroup) QueryCampaigns() *CampaignQuery {
+	return NewWorkingGroupClient(_m.config).QueryCampaigns(_m)
 }
 
 // Update returns a builder for updating this WorkingGroup.
@@ -274,6 +281,30 @@ func (_m *WorkingGroup) appendNamedMeetings(name string, edges ...*Meeting) {
 		_m.Edges.namedMeetings[name] = []*Meeting{}
 	} else {
 		_m.Edges.namedMeetings[name] = append(_m.Edges.namedMeetings[name], edges...)
+	}
+}
+
+// NamedCampaigns returns the Campaigns named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *WorkingGroup) NamedCampaigns(name string) ([]*Campaign, error) {
+	if _m.Edges.namedCampaigns == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCampaigns[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *WorkingGroup) appendNamedCampaigns(name string, edges ...*Campaign) {
+	if _m.Edges.namedCampaigns == nil {
+		_m.Edges.namedCampaigns = make(map[string][]*Campaign)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCampaigns[name] = []*Campaign{}
+	} else {
+		_m.Edges.namedCampaigns[name] = append(_m.Edges.namedCampaigns[name], edges...)
 	}
 }
 

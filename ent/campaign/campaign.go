@@ -77,20 +77,16 @@ const (
 	EdgeApprover = "approver"
 	// Table holds the table name of the campaign in the database.
 	Table = "campaigns"
-	// ListsTable is the table that holds the lists relation/edge.
-	ListsTable = "mailing_lists"
+	// ListsTable is the table that holds the lists relation/edge. The primary key declared below.
+	ListsTable = "campaign_lists"
 	// ListsInverseTable is the table name for the MailingList entity.
 	// It exists in this package in order to avoid circular dependency with the "mailinglist" package.
 	ListsInverseTable = "mailing_lists"
-	// ListsColumn is the table column denoting the lists relation/edge.
-	ListsColumn = "campaign_lists"
-	// GroupsTable is the table that holds the groups relation/edge.
-	GroupsTable = "working_groups"
+	// GroupsTable is the table that holds the groups relation/edge. The primary key declared below.
+	GroupsTable = "campaign_groups"
 	// GroupsInverseTable is the table name for the WorkingGroup entity.
 	// It exists in this package in order to avoid circular dependency with the "workinggroup" package.
 	GroupsInverseTable = "working_groups"
-	// GroupsColumn is the table column denoting the groups relation/edge.
-	GroupsColumn = "campaign_groups"
 	// AuthorTable is the table that holds the author relation/edge.
 	AuthorTable = "campaigns"
 	// AuthorInverseTable is the table name for the User entity.
@@ -141,6 +137,15 @@ var Columns = []string{
 	FieldSlug,
 	FieldPublicArchive,
 }
+
+var (
+	// ListsPrimaryKey and ListsColumn2 are the table columns denoting the
+	// primary key for the lists relation (M2M).
+	ListsPrimaryKey = []string{"campaign_id", "mailing_list_id"}
+	// GroupsPrimaryKey and GroupsColumn2 are the table columns denoting the
+	// primary key for the groups relation (M2M).
+	GroupsPrimaryKey = []string{"campaign_id", "working_group_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -396,14 +401,14 @@ func newListsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ListsInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, ListsTable, ListsColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, ListsTable, ListsPrimaryKey...),
 	)
 }
 func newGroupsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(GroupsInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, GroupsTable, GroupsColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, GroupsTable, GroupsPrimaryKey...),
 	)
 }
 func newAuthorStep() *sqlgraph.Step {

@@ -1436,7 +1436,7 @@ func HasLists() predicate.Campaign {
 	return predicate.Campaign(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, ListsTable, ListsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, ListsTable, ListsPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})
@@ -1459,7 +1459,7 @@ func HasGroups() predicate.Campaign {
 	return predicate.Campaign(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, GroupsTable, GroupsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, GroupsTable, GroupsPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})

@@ -677,21 +677,12 @@ var (
 		{Name: "description", Type: field.TypeString, Size: 2000, Default: ""},
 		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"PUBLIC", "PRIVATE"}, Default: "PUBLIC"},
 		{Name: "archived", Type: field.TypeBool, Default: false},
-		{Name: "campaign_lists", Type: field.TypeString, Nullable: true},
 	}
 	// MailingListsTable holds the schema information for the "mailing_lists" table.
 	MailingListsTable = &schema.Table{
 		Name:       "mailing_lists",
 		Columns:    MailingListsColumns,
 		PrimaryKey: []*schema.Column{MailingListsColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "mailing_lists_campaigns_lists",
-				Columns:    []*schema.Column{MailingListsColumns[8]},
-				RefColumns: []*schema.Column{CampaignsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-		},
 	}
 	// MatchOverridesColumns holds the columns for the "match_overrides" table.
 	MatchOverridesColumns = []*schema.Column{
@@ -1320,19 +1311,60 @@ var (
 		{Name: "purpose", Type: field.TypeString, Size: 20000, Default: ""},
 		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"PUBLIC", "INTERNAL"}, Default: "INTERNAL"},
 		{Name: "archived", Type: field.TypeBool, Default: false},
-		{Name: "campaign_groups", Type: field.TypeString, Nullable: true},
 	}
 	// WorkingGroupsTable holds the schema information for the "working_groups" table.
 	WorkingGroupsTable = &schema.Table{
 		Name:       "working_groups",
 		Columns:    WorkingGroupsColumns,
 		PrimaryKey: []*schema.Column{WorkingGroupsColumns[0]},
+	}
+	// CampaignListsColumns holds the columns for the "campaign_lists" table.
+	CampaignListsColumns = []*schema.Column{
+		{Name: "campaign_id", Type: field.TypeString},
+		{Name: "mailing_list_id", Type: field.TypeString},
+	}
+	// CampaignListsTable holds the schema information for the "campaign_lists" table.
+	CampaignListsTable = &schema.Table{
+		Name:       "campaign_lists",
+		Columns:    CampaignListsColumns,
+		PrimaryKey: []*schema.Column{CampaignListsColumns[0], CampaignListsColumns[1]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "working_groups_campaigns_groups",
-				Columns:    []*schema.Column{WorkingGroupsColumns[8]},
+				Symbol:     "campaign_lists_campaign_id",
+				Columns:    []*schema.Column{CampaignListsColumns[0]},
 				RefColumns: []*schema.Column{CampaignsColumns[0]},
-				OnDelete:   schema.SetNull,
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "campaign_lists_mailing_list_id",
+				Columns:    []*schema.Column{CampaignListsColumns[1]},
+				RefColumns: []*schema.Column{MailingListsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// CampaignGroupsColumns holds the columns for the "campaign_groups" table.
+	CampaignGroupsColumns = []*schema.Column{
+		{Name: "campaign_id", Type: field.TypeString},
+		{Name: "working_group_id", Type: field.TypeString},
+	}
+	// CampaignGroupsTable holds the schema information for the "campaign_groups" table.
+	CampaignGroupsTable = &schema.Table{
+		Name:       "campaign_groups",
+		Columns:    CampaignGroupsColumns,
+		PrimaryKey: []*schema.Column{CampaignGroupsColumns[0], CampaignGroupsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "campaign_groups_campaign_id",
+				Columns:    []*schema.Column{CampaignGroupsColumns[0]},
+				RefColumns: []*schema.Column{CampaignsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "campaign_groups_working_group_id",
+				Columns:    []*schema.Column{CampaignGroupsColumns[1]},
+				RefColumns: []*schema.Column{WorkingGroupsColumns[0]},
+				OnDelete:   schema.Cascade,
 			},
 		},
 	}
@@ -1445,6 +1477,8 @@ var (
 		SuppressionsTable,
 		UsersTable,
 		WorkingGroupsTable,
+		CampaignListsTable,
+		CampaignGroupsTable,
 		HostCentreCoordinatorsTable,
 		MeetingAttendeesTable,
 		MeetingInviteesTable,
@@ -1473,7 +1507,6 @@ func init() {
 	HostRankingsTable.ForeignKeys[2].RefTable = ApplicationsTable
 	HostSlotsTable.ForeignKeys[0].RefTable = CallsTable
 	HostSlotsTable.ForeignKeys[1].RefTable = HostCentresTable
-	MailingListsTable.ForeignKeys[0].RefTable = CampaignsTable
 	MatchOverridesTable.ForeignKeys[0].RefTable = CallsTable
 	MatchOverridesTable.ForeignKeys[1].RefTable = ApplicationsTable
 	MatchOverridesTable.ForeignKeys[2].RefTable = HostSlotsTable
@@ -1495,7 +1528,10 @@ func init() {
 	ReviewsTable.ForeignKeys[1].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	SubscribersTable.ForeignKeys[0].RefTable = UsersTable
-	WorkingGroupsTable.ForeignKeys[0].RefTable = CampaignsTable
+	CampaignListsTable.ForeignKeys[0].RefTable = CampaignsTable
+	CampaignListsTable.ForeignKeys[1].RefTable = MailingListsTable
+	CampaignGroupsTable.ForeignKeys[0].RefTable = CampaignsTable
+	CampaignGroupsTable.ForeignKeys[1].RefTable = WorkingGroupsTable
 	HostCentreCoordinatorsTable.ForeignKeys[0].RefTable = HostCentresTable
 	HostCentreCoordinatorsTable.ForeignKeys[1].RefTable = UsersTable
 	MeetingAttendeesTable.ForeignKeys[0].RefTable = MeetingsTable

@@ -18,16 +18,6 @@ CREATE INDEX `outboxmessage_batch_key_state` ON `outbox_messages` (`batch_key`, 
 CREATE INDEX `outboxmessage_state_lease_until` ON `outbox_messages` (`state`, `lease_until`);
 -- Create index "outboxmessage_recipient" to table: "outbox_messages"
 CREATE INDEX `outboxmessage_recipient` ON `outbox_messages` (`recipient`);
--- Create "new_working_groups" table
-CREATE TABLE `new_working_groups` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `work_package` text NOT NULL, `purpose` text NOT NULL DEFAULT (''), `visibility` text NOT NULL DEFAULT ('INTERNAL'), `archived` bool NOT NULL DEFAULT (false), `campaign_groups` text NULL, PRIMARY KEY (`id`), CONSTRAINT `working_groups_campaigns_groups` FOREIGN KEY (`campaign_groups`) REFERENCES `campaigns` (`id`) ON DELETE SET NULL);
--- Copy rows from old table "working_groups" to new temporary table "new_working_groups"
-INSERT INTO `new_working_groups` (`id`, `created_at`, `updated_at`, `name`, `work_package`, `purpose`, `visibility`, `archived`) SELECT `id`, `created_at`, `updated_at`, `name`, `work_package`, `purpose`, `visibility`, `archived` FROM `working_groups`;
--- Drop "working_groups" table after copying rows
-DROP TABLE `working_groups`;
--- Rename temporary table "new_working_groups" to "working_groups"
-ALTER TABLE `new_working_groups` RENAME TO `working_groups`;
--- Create index "working_groups_name_key" to table: "working_groups"
-CREATE UNIQUE INDEX `working_groups_name_key` ON `working_groups` (`name`);
 -- Create "campaigns" table
 CREATE TABLE `campaigns` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `subject` text NOT NULL, `preheader` text NOT NULL DEFAULT (''), `body` text NOT NULL, `html_body` text NOT NULL, `text_body` text NOT NULL, `status` text NOT NULL DEFAULT ('DRAFT'), `approved_at` datetime NULL, `scheduled_at` datetime NULL, `late_since` datetime NULL, `started_at` datetime NULL, `frozen_at` datetime NULL, `freeze_cursor` text NOT NULL DEFAULT (''), `mail_body_id` text NULL, `recipients` integer NOT NULL DEFAULT (0), `sent_at` datetime NULL, `cancelled_at` datetime NULL, `slug` text NULL, `public_archive` bool NOT NULL DEFAULT (false), `created_by_id` text NOT NULL, `edited_by_id` text NOT NULL, `approved_by_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `campaigns_users_author` FOREIGN KEY (`created_by_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION, CONSTRAINT `campaigns_users_editor` FOREIGN KEY (`edited_by_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION, CONSTRAINT `campaigns_users_approver` FOREIGN KEY (`approved_by_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
 -- Create index "campaigns_slug_key" to table: "campaigns"
@@ -41,7 +31,7 @@ CREATE TABLE `consent_evidences` (`id` text NOT NULL, `event` text NOT NULL, `so
 -- Create "mail_bodies" table
 CREATE TABLE `mail_bodies` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `template` text NOT NULL, `subject` text NOT NULL, `preheader` text NOT NULL DEFAULT (''), `text_body` text NOT NULL, `html_body` text NOT NULL, `headers` json NULL, PRIMARY KEY (`id`));
 -- Create "mailing_lists" table
-CREATE TABLE `mailing_lists` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `slug` text NOT NULL, `description` text NOT NULL DEFAULT (''), `visibility` text NOT NULL DEFAULT ('PUBLIC'), `archived` bool NOT NULL DEFAULT (false), `campaign_lists` text NULL, PRIMARY KEY (`id`), CONSTRAINT `mailing_lists_campaigns_lists` FOREIGN KEY (`campaign_lists`) REFERENCES `campaigns` (`id`) ON DELETE SET NULL);
+CREATE TABLE `mailing_lists` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `slug` text NOT NULL, `description` text NOT NULL DEFAULT (''), `visibility` text NOT NULL DEFAULT ('PUBLIC'), `archived` bool NOT NULL DEFAULT (false), PRIMARY KEY (`id`));
 -- Create index "mailing_lists_name_key" to table: "mailing_lists"
 CREATE UNIQUE INDEX `mailing_lists_name_key` ON `mailing_lists` (`name`);
 -- Create index "mailing_lists_slug_key" to table: "mailing_lists"
@@ -66,5 +56,9 @@ CREATE TABLE `suppressions` (`id` text NOT NULL, `created_at` datetime NOT NULL,
 CREATE UNIQUE INDEX `suppressions_email_hash_key` ON `suppressions` (`email_hash`);
 -- Create index "suppression_created_at" to table: "suppressions"
 CREATE INDEX `suppression_created_at` ON `suppressions` (`created_at`);
+-- Create "campaign_lists" table
+CREATE TABLE `campaign_lists` (`campaign_id` text NOT NULL, `mailing_list_id` text NOT NULL, PRIMARY KEY (`campaign_id`, `mailing_list_id`), CONSTRAINT `campaign_lists_campaign_id` FOREIGN KEY (`campaign_id`) REFERENCES `campaigns` (`id`) ON DELETE CASCADE, CONSTRAINT `campaign_lists_mailing_list_id` FOREIGN KEY (`mailing_list_id`) REFERENCES `mailing_lists` (`id`) ON DELETE CASCADE);
+-- Create "campaign_groups" table
+CREATE TABLE `campaign_groups` (`campaign_id` text NOT NULL, `working_group_id` text NOT NULL, PRIMARY KEY (`campaign_id`, `working_group_id`), CONSTRAINT `campaign_groups_campaign_id` FOREIGN KEY (`campaign_id`) REFERENCES `campaigns` (`id`) ON DELETE CASCADE, CONSTRAINT `campaign_groups_working_group_id` FOREIGN KEY (`working_group_id`) REFERENCES `working_groups` (`id`) ON DELETE CASCADE);
 -- Enable back the enforcement of foreign-keys constraints
 PRAGMA foreign_keys = on;

@@ -12,12 +12,16 @@ CREATE INDEX "campaign_public_archive_status_sent_at" ON "campaigns" ("public_ar
 CREATE INDEX "campaign_status_scheduled_at" ON "campaigns" ("status", "scheduled_at");
 -- Create index "campaigns_slug_key" to table: "campaigns"
 CREATE UNIQUE INDEX "campaigns_slug_key" ON "campaigns" ("slug");
+-- Create "campaign_groups" table
+CREATE TABLE "campaign_groups" ("campaign_id" character varying NOT NULL, "working_group_id" character varying NOT NULL, PRIMARY KEY ("campaign_id", "working_group_id"), CONSTRAINT "campaign_groups_campaign_id" FOREIGN KEY ("campaign_id") REFERENCES "campaigns" ("id") ON UPDATE NO ACTION ON DELETE CASCADE, CONSTRAINT "campaign_groups_working_group_id" FOREIGN KEY ("working_group_id") REFERENCES "working_groups" ("id") ON UPDATE NO ACTION ON DELETE CASCADE);
 -- Create "mailing_lists" table
-CREATE TABLE "mailing_lists" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "name" character varying NOT NULL, "slug" character varying NOT NULL, "description" character varying NOT NULL DEFAULT '', "visibility" character varying NOT NULL DEFAULT 'PUBLIC', "archived" boolean NOT NULL DEFAULT false, "campaign_lists" character varying NULL, PRIMARY KEY ("id"), CONSTRAINT "mailing_lists_campaigns_lists" FOREIGN KEY ("campaign_lists") REFERENCES "campaigns" ("id") ON UPDATE NO ACTION ON DELETE SET NULL);
+CREATE TABLE "mailing_lists" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "name" character varying NOT NULL, "slug" character varying NOT NULL, "description" character varying NOT NULL DEFAULT '', "visibility" character varying NOT NULL DEFAULT 'PUBLIC', "archived" boolean NOT NULL DEFAULT false, PRIMARY KEY ("id"));
 -- Create index "mailing_lists_name_key" to table: "mailing_lists"
 CREATE UNIQUE INDEX "mailing_lists_name_key" ON "mailing_lists" ("name");
 -- Create index "mailing_lists_slug_key" to table: "mailing_lists"
 CREATE UNIQUE INDEX "mailing_lists_slug_key" ON "mailing_lists" ("slug");
+-- Create "campaign_lists" table
+CREATE TABLE "campaign_lists" ("campaign_id" character varying NOT NULL, "mailing_list_id" character varying NOT NULL, PRIMARY KEY ("campaign_id", "mailing_list_id"), CONSTRAINT "campaign_lists_campaign_id" FOREIGN KEY ("campaign_id") REFERENCES "campaigns" ("id") ON UPDATE NO ACTION ON DELETE CASCADE, CONSTRAINT "campaign_lists_mailing_list_id" FOREIGN KEY ("mailing_list_id") REFERENCES "mailing_lists" ("id") ON UPDATE NO ACTION ON DELETE CASCADE);
 -- Create "subscribers" table
 CREATE TABLE "subscribers" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "email" character varying NOT NULL, "name" character varying NOT NULL DEFAULT '', "confirm_token_hash" character varying NULL, "confirm_sent_at" timestamptz NULL, "confirm_expires_at" timestamptz NULL, "confirm_used_at" timestamptz NULL, "user_id" character varying NULL, PRIMARY KEY ("id"), CONSTRAINT "subscribers_users_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL);
 -- Create index "subscriber_created_at" to table: "subscribers"
@@ -44,5 +48,3 @@ ALTER TABLE "outbox_messages" ADD COLUMN "lane" character varying NOT NULL DEFAU
 CREATE INDEX "outboxmessage_batch_key_state" ON "outbox_messages" ("batch_key", "state");
 -- Create index "outboxmessage_state_lane_next_attempt_at" to table: "outbox_messages"
 CREATE INDEX "outboxmessage_state_lane_next_attempt_at" ON "outbox_messages" ("state", "lane", "next_attempt_at");
--- Modify "working_groups" table
-ALTER TABLE "working_groups" ADD COLUMN "campaign_groups" character varying NULL, ADD CONSTRAINT "working_groups_campaigns_groups" FOREIGN KEY ("campaign_groups") REFERENCES "campaigns" ("id") ON UPDATE NO ACTION ON DELETE SET NULL;
