@@ -87,7 +87,7 @@ func (Application) Annotations() []schema.Annotation {
 func (Application) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterOwnApplications),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowOwnApplicationWrite),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanRunCalls), access.AllowOwnApplicationWrite),
 	)
 }
 
@@ -135,7 +135,7 @@ func (ApplicationChoice) Annotations() []schema.Annotation {
 func (ApplicationChoice) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterByOwnApplication),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowByOwnApplication),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanRunCalls), access.AllowByOwnApplication),
 	)
 }
 
@@ -183,12 +183,12 @@ func (Document) Annotations() []schema.Annotation {
 // Policy of Document: staff; the application's trainee, except referee letters whose
 // referee request recorded that the trainee waived the right to see them
 // (access.FilterVisibleDocuments). The trainee adds and removes their own documents while
-// the application is a draft; referee letters are written by the system on the referee's
-// upload.
+// the application is a draft; a referee letter is written by whoever holds the referee's
+// link, for that request only (access.AllowRefereeLetter).
 func (Document) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisibleDocuments),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowByOwnApplication),
+		access.Mutation(access.AllowSystem, access.AllowRefereeLetter, access.AllowWhen(access.CanRunCalls), access.AllowByOwnApplication),
 	)
 }
 
@@ -235,10 +235,11 @@ func (RefereeRequest) Annotations() []schema.Annotation {
 }
 
 // Policy of RefereeRequest: the application's trainee and staff read it; the trainee
-// creates requests for their own draft; the system records the letter's arrival.
+// creates requests for their own draft; the holder of a request's link marks it received
+// (access.AllowRefereeLetter).
 func (RefereeRequest) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterByOwnApplication),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowByOwnApplication),
+		access.Mutation(access.AllowSystem, access.AllowRefereeLetter, access.AllowWhen(access.CanRunCalls), access.AllowByOwnApplication),
 	)
 }

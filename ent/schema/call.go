@@ -108,6 +108,6 @@ func (Call) Annotations() []schema.Annotation {
 func (Call) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterPublishedCalls),
-		access.Mutation(access.AllowSystem, access.AllowStaff),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanRunCalls)),
 	)
 }

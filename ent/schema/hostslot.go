@@ -77,6 +77,6 @@ func (HostSlot) Annotations() []schema.Annotation {
 func (HostSlot) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowStaff, access.FilterVisibleSlots),
-		access.Mutation(access.AllowSystem, access.AllowStaff, access.AllowCoordinatorSlotWrite),
+		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanRunCalls), access.AllowCoordinatorSlotWrite),
 	)
 }

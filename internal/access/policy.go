@@ -152,12 +152,41 @@ func createByRoleNarrowOthers(role viewer.Role, own func(user string) entql.P) p
 // UNAUTHENTICATED for an anonymous caller, FORBIDDEN for anyone else. action completes
 // "sign in to …" and "only coalition staff can …".
 func Require(ctx context.Context, can func(viewer.Viewer) bool, action string) error {
-	v := viewer.FromContext(ctx)
-	switch {
-	case v.IsAnonymous():
+	return RequireThat(ctx, can(viewer.FromContext(ctx)), action, "coalition staff can "+action)
+}
+
+// RequireSignedIn refuses an anonymous caller (UNAUTHENTICATED, "sign in to " + action):
+// the first half of RequireThat, for a service that must load the facts of its rule
+// (a centre's coordinators) before it can ask it.
+func RequireSignedIn(ctx context.Context, action string) error {
+	if viewer.FromContext(ctx).IsAnonymous() {
 		return apperr.New(apperr.Unauthenticated, "sign in to %s", action)
-	case !can(v):
-		return apperr.New(apperr.Forbidden, "only coalition staff can %s", action)
 	}
 	return nil
+}
+
+// RequireThat is Require for a rule whose answer the service has already asked (a
+// predicate that needs facts besides the viewer, such as a centre's coordinators):
+// UNAUTHENTICATED ("sign in to " + action) for an anonymous caller, FORBIDDEN ("only " +
+// only) when allowed is false, nil otherwise.
+func RequireThat(ctx context.Context, allowed bool, action, only string) error {
+	switch {
+	case viewer.FromContext(ctx).IsAnonymous():
+		return apperr.New(apperr.Unauthenticated, "sign in to %s", action)
+	case !allowed:
+		return apperr.New(apperr.Forbidden, "only %s", only)
+	}
+	return nil
+}
+
+// AllowWhen allows the viewers for whom can is true, and skips for everyone else: the
+// privacy rule of a predicate that needs nothing but the viewer (CanRunCalls, …), so the
+// ent policy and the service decide with the same function.
+func AllowWhen(can func(viewer.Viewer) bool) privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if can(viewer.FromContext(ctx)) {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
 }

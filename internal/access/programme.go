@@ -11,6 +11,52 @@ import (
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
+// The programme's rules, each written once: the services ask them before anything else
+// (RequireThat, Require), and the privacy rules below are built on them (AllowWhen, or the
+// same rule as an entql predicate where it concerns rows: coordinatedBy is ActsForCentre,
+// FieldEQ("trainee_id", me) is CanEditApplication).
+
+// CanRunCalls reports whether v runs the programme: creates calls, changes them and moves
+// them on, decides the slots centres propose, decides eligibility, runs the match and
+// exports applications; and so may write any of the programme's rows (staff, the system).
+func CanRunCalls(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
+
+// CanDecideSlots reports whether v may approve or reject the slots centres propose.
+func CanDecideSlots(v viewer.Viewer) bool { return CanRunCalls(v) }
+
+// CanDecideEligibility reports whether v may mark submitted applications eligible or not.
+func CanDecideEligibility(v viewer.Viewer) bool { return CanRunCalls(v) }
+
+// CanExportApplications reports whether v may export a call's applications (CSV).
+func CanExportApplications(v viewer.Viewer) bool { return CanRunCalls(v) }
+
+// CanOfferSlots reports whether v may offer and withdraw the slots of a host centre whose
+// coordinators isCoordinator recognises: the centre's coordinators while they hold
+// HOST_COORDINATOR (ActsForCentre), and those who run calls. Its privacy twin is
+// AllowCoordinatorSlotWrite.
+func CanOfferSlots(v viewer.Viewer, isCoordinator func(userID string) bool) bool {
+	return CanRunCalls(v) || ActsForCentre(v, isCoordinator)
+}
+
+// CanRankApplicants reports whether v may submit a host centre's ranking of its applicants
+// (the same people as CanOfferSlots). Its privacy twin is AllowCoordinatorRankingWrite.
+func CanRankApplicants(v viewer.Viewer, isCoordinator func(userID string) bool) bool {
+	return CanRunCalls(v) || ActsForCentre(v, isCoordinator)
+}
+
+// CanApply reports whether v may apply to calls: a signed-in person holding TRAINEE. A
+// person whose role was revoked still reads their applications (their data), but no longer
+// changes them.
+func CanApply(v viewer.Viewer) bool { return v.HasRole(viewer.RoleTrainee) && v.UserID != "" }
+
+// CanEditApplication reports whether v may change the application of trainee (its draft,
+// documents, referee requests; submit or withdraw it): the trainee themself, while they
+// may apply. Staff decide applications (CanDecideEligibility); they do not write a
+// trainee's application for them.
+func CanEditApplication(v viewer.Viewer, trainee string) bool {
+	return CanApply(v) && v.UserID == trainee
+}
+
 // FilterPublishedCalls narrows Call reads to calls that are no longer drafts, except for
 // host coordinators, who see drafts too: centres offer their slots while a call is being
 // prepared. Staff are allowed before this rule.
@@ -50,10 +96,11 @@ var FilterVisibleSlots = queryRule(func(ctx context.Context, q ent.Query) error 
 	return privacy.Allow
 })
 
-// AllowCoordinatorSlotWrite lets a host coordinator write slots: a create is allowed by
-// role (the service checks first that they coordinate the slot's centre, which a privacy
-// rule cannot query), and an update is narrowed to the slots of the centres they
-// coordinate, so for any other slot it matches no row. Deletes are not allowed.
+// AllowCoordinatorSlotWrite is CanOfferSlots for a centre's coordinators as a privacy
+// rule: a create is allowed to a viewer holding HOST_COORDINATOR (the service asks
+// CanOfferSlots first with the centre's coordinators, which a privacy rule cannot query),
+// and an update is narrowed to the slots of the centres they coordinate (coordinatedBy),
+// so for any other slot it matches no row. Deletes are not allowed.
 var AllowCoordinatorSlotWrite = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
 	v := viewer.FromContext(ctx)
 	if !v.HasRole(viewer.RoleHostCoordinator) {
@@ -67,7 +114,7 @@ var AllowCoordinatorSlotWrite = privacy.MutationRuleFunc(func(ctx context.Contex
 		if !ok {
 			return privacy.Denyf("mutation %T cannot be filtered", m)
 		}
-		f.Where(entql.HasEdgeWith("host_centre", entql.HasEdgeWith("coordinators", entql.FieldEQ("id", v.UserID))))
+		f.Where(coordinatedBy(v))
 		return privacy.Allow
 	}
 	return privacy.Skip
@@ -140,18 +187,19 @@ var FilterVisibleDocuments = queryRule(func(ctx context.Context, q ent.Query) er
 	return privacy.Allow
 })
 
-// AllowOwnApplicationWrite lets a trainee create an application for themself and update
-// their own: a create must name the viewer as trainee_id; an update is narrowed to rows
-// whose trainee_id is the viewer, so anyone else's matches no row.
+// AllowOwnApplicationWrite is CanEditApplication as a privacy rule: a viewer who may apply
+// (CanApply) creates an application only with themself as trainee_id, and updates only
+// their own (the update is narrowed to rows whose trainee_id is the viewer, so anyone
+// else's matches no row).
 var AllowOwnApplicationWrite = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
 	v := viewer.FromContext(ctx)
-	if !v.HasRole(viewer.RoleTrainee) {
+	if !CanApply(v) {
 		return privacy.Skip
 	}
 	switch {
 	case m.Op().Is(ent.OpCreate):
 		if owner, ok := m.Field("trainee_id"); ok {
-			if id := reflect.ValueOf(owner); id.Kind() == reflect.String && id.String() == v.UserID {
+			if id := reflect.ValueOf(owner); id.Kind() == reflect.String && CanEditApplication(v, id.String()) {
 				return privacy.Allow
 			}
 		}
@@ -167,11 +215,25 @@ var AllowOwnApplicationWrite = privacy.MutationRuleFunc(func(ctx context.Context
 	return privacy.Skip
 })
 
-// AllowByOwnApplication lets a trainee write what hangs off their own application (its
-// choices, documents, referee requests): creates are allowed by role, after the service
-// has checked that the application is theirs (a rule cannot query that); updates and
-// deletes are narrowed to rows of their own applications.
-var AllowByOwnApplication = createByRoleNarrowOthers(viewer.RoleTrainee, ownApplication)
+// AllowByOwnApplication is CanEditApplication for what hangs off an application (its
+// choices, documents, referee requests): creates are allowed to a viewer who may apply,
+// after the service has asked CanEditApplication of the application (a rule cannot query
+// that); updates and deletes are narrowed to rows of their own applications.
+var AllowByOwnApplication = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+	v := viewer.FromContext(ctx)
+	if !CanApply(v) {
+		return privacy.Skip
+	}
+	if m.Op().Is(ent.OpCreate) {
+		return privacy.Allow
+	}
+	f, ok := filterOf(m)
+	if !ok {
+		return privacy.Denyf("mutation %T cannot be filtered", m)
+	}
+	f.Where(ownApplication(v.UserID))
+	return privacy.Allow
+})
 
 // FilterReviewsOfConflicted hides, from a reviewer who declared a conflict of interest on
 // an application, the other reviews of that application (their own stays visible), and
@@ -208,8 +270,10 @@ var FilterOwnCentreRows = queryRule(func(ctx context.Context, q ent.Query) error
 	return privacy.Allow
 })
 
-// AllowCoordinatorRankingWrite lets a host coordinator write rankings: creates by role
-// (the service checks the centre first), deletes narrowed to the centres they coordinate.
+// AllowCoordinatorRankingWrite is CanRankApplicants for a centre's coordinators as a
+// privacy rule: creates by a viewer holding HOST_COORDINATOR (the service asks
+// CanRankApplicants with the centre's coordinators first), updates and deletes narrowed to
+// the centres they coordinate.
 var AllowCoordinatorRankingWrite = createByRoleNarrowOthers(viewer.RoleHostCoordinator, coordinates)
 
 // hostVisibleApplication is the predicate of applications a host coordinator sees: eligible
@@ -223,5 +287,56 @@ func hostVisibleApplication(v viewer.Viewer) entql.P {
 	)
 }
 
-// CanRunCalls reports whether v may create calls, move them on and review slots (staff).
-func CanRunCalls(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
+// refereeLinkKey carries the referee request whose upload link the caller presented.
+type refereeLinkKey struct{}
+
+// WithRefereeLink returns ctx carrying the proof that its caller holds the upload link of
+// the referee request requestID: the programme service puts it there once it has found the
+// request by the hash of the link's secret (the referee's only credential, whoever is
+// signed in) and the transition table has allowed the upload. AllowRefereeLetter grants
+// exactly that upload, so the letter is written as the link's holder, not as the system.
+func WithRefereeLink(ctx context.Context, requestID string) context.Context {
+	return context.WithValue(ctx, refereeLinkKey{}, requestID)
+}
+
+// AllowRefereeLetter lets the holder of a referee link (WithRefereeLink) write what the
+// link is for and nothing else: mark its own request received (an update of received_at
+// narrowed to that request) and create a REFEREE_LETTER document for that request. Any
+// other write of a RefereeRequest or Document with a link in the context is refused; a
+// context without one skips. It comes before the rules of the trainee, who may hold the
+// link to their own request.
+var AllowRefereeLetter = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+	id, _ := ctx.Value(refereeLinkKey{}).(string)
+	if id == "" {
+		return privacy.Skip
+	}
+	switch {
+	case m.Type() == "RefereeRequest" && m.Op().Is(ent.OpUpdate|ent.OpUpdateOne):
+		for _, name := range m.Fields() {
+			if name != "received_at" && name != "updated_at" {
+				return privacy.Denyf("a referee link only marks its request received")
+			}
+		}
+		f, ok := filterOf(m)
+		if !ok {
+			return privacy.Denyf("mutation %T cannot be filtered", m)
+		}
+		f.Where(entql.FieldEQ("id", id))
+		return privacy.Allow
+	case m.Type() == "Document" && m.Op().Is(ent.OpCreate):
+		req, _ := m.Field("referee_request_id")
+		kind, _ := m.Field("kind")
+		if stringOf(req) == id && stringOf(kind) == "REFEREE_LETTER" {
+			return privacy.Allow
+		}
+	}
+	return privacy.Denyf("a referee link uploads only its own letter")
+})
+
+// stringOf is v's value when it is of a string kind ("" otherwise).
+func stringOf(v any) string {
+	if s := reflect.ValueOf(v); s.IsValid() && s.Kind() == reflect.String {
+		return s.String()
+	}
+	return ""
+}

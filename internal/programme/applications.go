@@ -14,13 +14,14 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
-	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/docstore"
@@ -55,28 +56,39 @@ type SaveApplicationInput struct {
 	HostCentreIDs []pulid.ID
 }
 
-// requireTrainee refuses anyone but a signed-in trainee; it returns their id.
-func requireTrainee(ctx context.Context, action string) (pulid.ID, error) {
+// requireApplicant refuses anyone who may not apply (access.CanApply); it returns their id.
+func requireApplicant(ctx context.Context, action string) (pulid.ID, error) {
 	v := viewer.FromContext(ctx)
-	switch {
-	case v.Kind != viewer.User:
-		return "", apperr.New(apperr.Unauthenticated, "sign in to %s", action)
-	case !v.HasRole(viewer.RoleTrainee):
-		return "", apperr.New(apperr.Forbidden, "only trainees can %s", action)
+	if err := access.RequireThat(ctx, access.CanApply(v), action, "trainees can "+action); err != nil {
+		return "", err
 	}
 	return pulid.ID(v.UserID), nil
 }
 
-// ownDraft loads the caller's application id for changing: theirs (NOT_FOUND otherwise,
-// as the policy hides everyone else's), a DRAFT (INVALID_STATE), of a call that accepts
-// applications now (INVALID_STATE after the deadline).
-func (s *Service) ownDraft(ctx context.Context, tx *ent.Client, id pulid.ID, field []string) (*ent.Application, error) {
+// ownApplication loads application id (with its call) for a change by the caller: NOT_FOUND
+// unless they may edit it (access.CanEditApplication; the read policy already hides most
+// of everyone else's, and a host who also applies sees applicants they may not edit).
+func ownApplication(ctx context.Context, tx *ent.Client, id pulid.ID, field []string) (*ent.Application, error) {
 	a, err := tx.Application.Query().Where(application.ID(id)).WithCall().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("application", field)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load application %s: %w", id, err)
+	}
+	if !access.CanEditApplication(viewer.FromContext(ctx), string(a.TraineeID)) {
+		return nil, notFound("application", field)
+	}
+	return a, nil
+}
+
+// ownDraft loads the caller's application id for changing: theirs (ownApplication), a
+// DRAFT (INVALID_STATE), of a call that accepts applications now (INVALID_STATE after the
+// deadline).
+func (s *Service) ownDraft(ctx context.Context, tx *ent.Client, id pulid.ID, field []string) (*ent.Application, error) {
+	a, err := ownApplication(ctx, tx, id, field)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := NextApplicationStatus(a.Status, ApplicationEdit, s.applicationFacts(a.Edges.Call)); err != nil {
 		return nil, apperr.OnField(err, field...)
@@ -116,11 +128,10 @@ func (s *Service) setApplicationStatus(ctx context.Context, tx *ent.Client, a *e
 // longer a draft), and the format errors of each field; completeness is checked on submit
 // (see Missing).
 func (s *Service) SaveApplication(ctx context.Context, tx *ent.Client, in SaveApplicationInput) (*ent.Application, error) {
-	me, err := requireTrainee(ctx, "apply")
+	me, err := requireApplicant(ctx, "apply")
 	if err != nil {
 		return nil, err
 	}
-	sys := viewer.NewSystemContext(ctx)
 	c, err := tx.Call.Get(ctx, in.CallID)
 	if ent.IsNotFound(err) {
 		return nil, notFound("call", check.Path("callId"))
@@ -183,7 +194,7 @@ func (s *Service) SaveApplication(ctx context.Context, tx *ent.Client, in SaveAp
 		errs.Add(apperr.CodeInvalid, fmt.Sprintf("This call's placements last %s.", weeksText(c.PlacementWeeks)), check.Path("preferredWeeks")...)
 	}
 	if in.HostCentreIDs != nil {
-		if err := s.checkChoices(sys, tx, &errs, c, in.HostCentreIDs); err != nil {
+		if err := s.checkChoices(viewer.ForFacts(ctx), tx, &errs, c, in.HostCentreIDs); err != nil {
 			return nil, err
 		}
 	}
@@ -274,8 +285,8 @@ func checkAvailability(errs *apperr.UserErrors, c *ent.Call, in []vocab.DateRang
 }
 
 // checkChoices checks ranked host centres: at most the call's maxPreferences, distinct,
-// each with an approved slot in the call.
-func (s *Service) checkChoices(sys context.Context, tx *ent.Client, errs *apperr.UserErrors, c *ent.Call, ids []pulid.ID) error {
+// each with an approved slot in the call (a fact, read with facts: viewer.ForFacts).
+func (s *Service) checkChoices(facts context.Context, tx *ent.Client, errs *apperr.UserErrors, c *ent.Call, ids []pulid.ID) error {
 	if len(ids) > c.MaxPreferences {
 		errs.Add(apperr.CodeInvalid, fmt.Sprintf("Rank at most %d host centres.", c.MaxPreferences), check.Path("hostCentreIds")...)
 		return nil
@@ -286,7 +297,7 @@ func (s *Service) checkChoices(sys context.Context, tx *ent.Client, errs *apperr
 			errs.Add(apperr.CodeInvalid, "This host centre is listed twice.", p...)
 			continue
 		}
-		ok, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID), hostslot.HostCentreID(id), hostslot.StatusEQ(hostslot.StatusAPPROVED)).Exist(sys)
+		ok, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID), hostslot.HostCentreID(id), hostslot.StatusEQ(hostslot.StatusAPPROVED)).Exist(facts)
 		if err != nil {
 			return fmt.Errorf("check slots of %s: %w", id, err)
 		}
@@ -298,10 +309,15 @@ func (s *Service) checkChoices(sys context.Context, tx *ent.Client, errs *apperr
 }
 
 // Missing lists, as messages, what stops a from being submitted now: the state, the
-// deadline, and every missing or invalid part. Empty means it can be submitted.
+// deadline, and every missing or invalid part. Empty means it can be submitted. a is an
+// application the caller has read; what it refers to is read as the caller where they may
+// read it (its call, its choices), and as facts (viewer.ForFacts) where the answer is a
+// fact about a row they may not read: whether their home organisation is still active,
+// whether a centre still offers a slot, how many referee letters arrived (a waived letter
+// counts, though the trainee cannot read it).
 func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Application) ([]apperr.UserError, error) {
-	sys := viewer.NewSystemContext(ctx)
-	c, err := client.Call.Get(sys, a.CallID)
+	facts := viewer.ForFacts(ctx)
+	c, err := client.Call.Get(ctx, a.CallID)
 	if err != nil {
 		return nil, fmt.Errorf("load call %s: %w", a.CallID, err)
 	}
@@ -315,7 +331,7 @@ func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Applic
 	}
 	if a.HomeOrganisationID == nil {
 		add(apperr.CodeRequired, "homeOrganisationId", "Choose your home centre.")
-	} else if o, err := client.Organisation.Get(sys, *a.HomeOrganisationID); err != nil {
+	} else if o, err := client.Organisation.Get(facts, *a.HomeOrganisationID); err != nil {
 		return nil, fmt.Errorf("load organisation: %w", err)
 	} else if !o.Active || !slices.Contains(c.EligibleCountries, o.Country) {
 		add(apperr.CodeInvalid, "homeOrganisationId", fmt.Sprintf("Your home centre must be an active organisation in %s.", strings.Join(c.EligibleCountries, ", ")))
@@ -335,7 +351,7 @@ func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Applic
 	if a.PreferredWeeks == nil {
 		add(apperr.CodeRequired, "preferredWeeks", fmt.Sprintf("Choose your preferred length: %s.", weeksText(c.PlacementWeeks)))
 	}
-	choices, err := client.ApplicationChoice.Query().Where(applicationchoice.ApplicationID(a.ID)).Order(applicationchoice.ByRank()).All(sys)
+	choices, err := client.ApplicationChoice.Query().Where(applicationchoice.ApplicationID(a.ID)).Order(applicationchoice.ByRank()).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load choices: %w", err)
 	}
@@ -343,7 +359,7 @@ func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Applic
 		add(apperr.CodeRequired, "hostCentreIds", "Rank at least one host centre.")
 	}
 	for _, ch := range choices {
-		ok, err := client.HostSlot.Query().Where(hostslot.CallID(c.ID), hostslot.HostCentreID(ch.HostCentreID), hostslot.StatusEQ(hostslot.StatusAPPROVED)).Exist(sys)
+		ok, err := client.HostSlot.Query().Where(hostslot.CallID(c.ID), hostslot.HostCentreID(ch.HostCentreID), hostslot.StatusEQ(hostslot.StatusAPPROVED)).Exist(facts)
 		if err != nil {
 			return nil, fmt.Errorf("check slots: %w", err)
 		}
@@ -351,7 +367,7 @@ func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Applic
 			add(apperr.CodeInvalid, "hostCentreIds", fmt.Sprintf("Your choice %d no longer offers a slot in the call; choose another centre.", ch.Rank))
 		}
 	}
-	docs, err := client.Document.Query().Where(document.ApplicationID(a.ID)).All(sys)
+	docs, err := client.Document.Query().Where(document.ApplicationID(a.ID)).All(facts)
 	if err != nil {
 		return nil, fmt.Errorf("load documents: %w", err)
 	}
@@ -375,15 +391,12 @@ func (s *Service) Missing(ctx context.Context, client *ent.Client, a *ent.Applic
 // Submit submits the caller's draft. User errors: everything Missing lists; nothing is
 // changed then. The trainee gets an email with a summary of what they sent.
 func (s *Service) Submit(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Application, error) {
-	if _, err := requireTrainee(ctx, "submit an application"); err != nil {
+	if _, err := requireApplicant(ctx, "submit an application"); err != nil {
 		return nil, err
 	}
-	a, err := tx.Application.Get(ctx, id)
-	if ent.IsNotFound(err) {
-		return nil, notFound("application", check.Path("id"))
-	}
+	a, err := ownApplication(ctx, tx, id, check.Path("id"))
 	if err != nil {
-		return nil, fmt.Errorf("load application %s: %w", id, err)
+		return nil, err
 	}
 	missing, err := s.Missing(ctx, tx, a)
 	if err != nil {
@@ -402,15 +415,12 @@ func (s *Service) Submit(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent
 // Withdraw withdraws the caller's application (draft, submitted or eligible) until the
 // match is published, with an optional reason (up to 1,000 characters), and tells them.
 func (s *Service) Withdraw(ctx context.Context, tx *ent.Client, id pulid.ID, reason string) (*ent.Application, error) {
-	if _, err := requireTrainee(ctx, "withdraw an application"); err != nil {
+	if _, err := requireApplicant(ctx, "withdraw an application"); err != nil {
 		return nil, err
 	}
-	a, err := tx.Application.Query().Where(application.ID(id)).WithCall().Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, notFound("application", check.Path("id"))
-	}
+	a, err := ownApplication(ctx, tx, id, check.Path("id"))
 	if err != nil {
-		return nil, fmt.Errorf("load application %s: %w", id, err)
+		return nil, err
 	}
 	var errs apperr.UserErrors
 	reason = check.Text(&errs, reason, 1000, "The reason", check.Path("reason"))
@@ -434,7 +444,7 @@ func (s *Service) Withdraw(ctx context.Context, tx *ent.Client, id pulid.ID, rea
 // INELIGIBLE with a reason (1–1,000 characters), while the call is CLOSED or in REVIEW;
 // staff only. The trainee gets an email with the decision (and the reason).
 func (s *Service) DecideEligibility(ctx context.Context, tx *ent.Client, id pulid.ID, eligible bool, reason string) (*ent.Application, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := access.Require(ctx, access.CanDecideEligibility, "run calls"); err != nil {
 		return nil, err
 	}
 	a, err := tx.Application.Query().Where(application.ID(id)).WithCall().Only(ctx)
@@ -474,10 +484,12 @@ func (s *Service) DecideEligibility(ctx context.Context, tx *ent.Client, id puli
 	return s.notifyTrainee(ctx, tx, a.ID, kind)
 }
 
-// notifyTrainee reloads the application and emails its trainee about kind. The dedupe key
-// includes the change's time, so each change is told once.
+// notifyTrainee reloads the application and emails its trainee about kind. The email's
+// facts (the recipient, and for a submission the summary, referee letters included) are
+// read with viewer.ForFacts; the application returned is read as the caller. The dedupe
+// key includes the change's time, so each change is told once.
 func (s *Service) notifyTrainee(ctx context.Context, tx *ent.Client, id pulid.ID, kind notify.ApplicationKind) (*ent.Application, error) {
-	sys := viewer.NewSystemContext(ctx)
+	sys := viewer.ForFacts(ctx)
 	a, err := tx.Application.Query().Where(application.ID(id)).
 		WithCall().WithTrainee().WithHomeOrganisation().
 		WithChoices(func(q *ent.ApplicationChoiceQuery) { q.WithHostCentre().Order(applicationchoice.ByRank()) }).
@@ -576,7 +588,7 @@ func (s *Service) storeDocument(ctx context.Context, r io.Reader, field []string
 // deadline passed), INVALID (a referee letter, not a PDF), TOO_LONG (over the size limit),
 // REQUIRED (empty).
 func (s *Service) UploadDocument(ctx context.Context, tx *ent.Client, appID pulid.ID, kind vocab.DocumentKind, filename string, r io.Reader) (*ent.Document, error) {
-	if _, err := requireTrainee(ctx, "upload documents"); err != nil {
+	if _, err := requireApplicant(ctx, "upload documents"); err != nil {
 		return nil, err
 	}
 	a, err := s.ownDraft(ctx, tx, appID, check.Path("applicationId"))
@@ -603,7 +615,7 @@ func (s *Service) UploadDocument(ctx context.Context, tx *ent.Client, appID puli
 
 // RemoveDocument removes a document (not a referee letter) from the caller's draft.
 func (s *Service) RemoveDocument(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Application, error) {
-	if _, err := requireTrainee(ctx, "remove documents"); err != nil {
+	if _, err := requireApplicant(ctx, "remove documents"); err != nil {
 		return nil, err
 	}
 	d, err := tx.Document.Get(ctx, id)
@@ -632,28 +644,27 @@ func (s *Service) RemoveDocument(ctx context.Context, tx *ent.Client, id pulid.I
 // INVALID_STATE, REQUIRED/TOO_LONG/INVALID for the name and address, INVALID for more
 // than 5 requests or the trainee's own address, TAKEN for an address already asked.
 func (s *Service) RequestRefereeLetter(ctx context.Context, tx *ent.Client, appID pulid.ID, name, email string, waived bool) (*ent.RefereeRequest, error) {
-	if _, err := requireTrainee(ctx, "ask for referee letters"); err != nil {
+	if _, err := requireApplicant(ctx, "ask for referee letters"); err != nil {
 		return nil, err
 	}
 	a, err := s.ownDraft(ctx, tx, appID, check.Path("applicationId"))
 	if err != nil {
 		return nil, err
 	}
-	sys := viewer.NewSystemContext(ctx)
 	var errs apperr.UserErrors
 	name = check.RequiredText(&errs, name, maxRefereeName, "The referee's name", "Give the referee's name.", check.Path("refereeName"))
 	if check.HasControl(name) {
 		errs.Add(apperr.CodeInvalid, "The name must be a single line of text.", check.Path("refereeName")...)
 	}
 	email = check.Email(&errs, email, check.Path("refereeEmail"))
-	trainee, err := tx.User.Get(sys, a.TraineeID)
+	trainee, err := tx.User.Get(ctx, a.TraineeID) // themself
 	if err != nil {
 		return nil, fmt.Errorf("load trainee: %w", err)
 	}
 	if email != "" && email == trainee.Email {
 		errs.Add(apperr.CodeInvalid, "A referee is someone else: give their address, not yours.", check.Path("refereeEmail")...)
 	}
-	existing, err := tx.RefereeRequest.Query().Where(refereerequest.ApplicationID(a.ID)).All(sys)
+	existing, err := tx.RefereeRequest.Query().Where(refereerequest.ApplicationID(a.ID)).All(ctx) // their own requests
 	if err != nil {
 		return nil, fmt.Errorf("load referee requests: %w", err)
 	}
@@ -699,34 +710,29 @@ type RefereeView struct {
 	Problem string
 }
 
-// Problems of a referee link.
-var (
-	errRefereeLink = errors.New("This link is not valid. Check that you copied all of it, or ask the trainee to send a new request.")
-	errRefereeUsed = errors.New("Your letter has been received already. Thank you.")
-	errRefereeOld  = errors.New("This link has expired. Ask the trainee to send a new request.")
-	errRefereeLate = errors.New("The call's deadline has passed, so letters can no longer be uploaded.")
-)
+// errRefereeLink is the problem of a link that names no request.
+var errRefereeLink = errors.New("This link is not valid. Check that you copied all of it, or ask the trainee to send a new request.")
 
-// refereeRequest finds the request of a link and says why it cannot be used.
+// refereeRequest finds the request a link names and decides the upload with the transition
+// table (NextRefereeStatus): errRefereeLink for a link that names no request, the table's
+// refusal (with the request) for one that cannot be used now. The request is read as a
+// fact (viewer.ForFacts): the link's secret is the referee's only credential, and what the
+// upload page shows of it (the referee's and the trainee's names, the call's title) is
+// what the referee's email already said.
 func (s *Service) refereeRequest(ctx context.Context, client *ent.Client, secret string) (*ent.RefereeRequest, error) {
 	if !auth.PlausibleSecret(secret, refereePrefix) {
 		return nil, errRefereeLink
 	}
 	r, err := client.RefereeRequest.Query().Where(refereerequest.TokenHash(auth.HashSecret(secret))).
-		WithApplication(func(q *ent.ApplicationQuery) { q.WithCall().WithTrainee() }).Only(ctx)
+		WithApplication(func(q *ent.ApplicationQuery) { q.WithCall().WithTrainee() }).Only(viewer.ForFacts(ctx))
 	if ent.IsNotFound(err) {
 		return nil, errRefereeLink
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load referee request: %w", err)
 	}
-	switch c := r.Edges.Application.Edges.Call; {
-	case r.ReceivedAt != nil:
-		return r, errRefereeUsed
-	case !s.cfg.Now().Before(r.ExpiresAt):
-		return r, errRefereeOld
-	case !s.cfg.Now().Before(c.ClosesAt) || c.Status != call.StatusOPEN:
-		return r, errRefereeLate
+	if _, err := NextRefereeStatus(RefereeStatusOf(r), RefereeUpload, RefereeFactsOf(r, r.Edges.Application.Edges.Call, s.cfg.Now())); err != nil {
+		return r, err
 	}
 	return r, nil
 }
@@ -734,15 +740,18 @@ func (s *Service) refereeRequest(ctx context.Context, client *ent.Client, secret
 // DescribeRefereeLink says what the upload page of a link shows. Only internal errors are
 // returned; an unusable link is a RefereeView with a Problem.
 func (s *Service) DescribeRefereeLink(ctx context.Context, secret string) (RefereeView, error) {
-	sys := viewer.NewSystemContext(ctx)
-	r, err := s.refereeRequest(sys, s.cfg.Client, secret)
+	r, err := s.refereeRequest(ctx, s.cfg.Client, secret)
 	var v RefereeView
 	if r != nil {
 		v = RefereeView{RefereeName: r.RefereeName, TraineeName: r.Edges.Application.Edges.Trainee.Name, CallTitle: r.Edges.Application.Edges.Call.Title}
 	}
+	if ue, ok := apperr.AsUserErrors(err); ok && len(ue) > 0 {
+		v.Problem = ue[0].Message
+		return v, nil
+	}
 	switch {
 	case err == nil:
-	case errors.Is(err, errRefereeLink), errors.Is(err, errRefereeUsed), errors.Is(err, errRefereeOld), errors.Is(err, errRefereeLate):
+	case errors.Is(err, errRefereeLink):
 		v.Problem = err.Error()
 	default:
 		return v, err
@@ -752,42 +761,47 @@ func (s *Service) DescribeRefereeLink(ctx context.Context, secret string) (Refer
 
 // ReceiveRefereeLetter stores the letter uploaded through a referee link, once: the link is
 // used up in the same transaction (a conditional update, so two uploads at once store one
-// letter), and the trainee is told a letter arrived (not its content). User errors:
-// INVALID for an unknown link, ALREADY_USED, EXPIRED (the link, or the call's deadline),
-// INVALID (not a PDF), TOO_LONG, REQUIRED (empty file).
+// letter), and the trainee is told a letter arrived (not its content). The writes are made
+// as the link's holder (access.WithRefereeLink: this request's receipt and letter, nothing
+// else), and the audit trail records the letter's arrival with the referee's address. User
+// errors: INVALID for an unknown link, ALREADY_USED, EXPIRED (the link, or the call's
+// deadline), INVALID (not a PDF), TOO_LONG, REQUIRED (empty file).
 func (s *Service) ReceiveRefereeLetter(ctx context.Context, tx *ent.Client, secret, filename string, body io.Reader) error {
-	sys := viewer.NewSystemContext(ctx)
-	r, err := s.refereeRequest(sys, tx, secret)
+	r, err := s.refereeRequest(ctx, tx, secret)
 	switch {
 	case errors.Is(err, errRefereeLink):
 		return apperr.Invalid(apperr.CodeInvalid, err.Error(), "token")
-	case errors.Is(err, errRefereeUsed):
-		return apperr.Invalid(apperr.CodeAlreadyUsed, err.Error(), "token")
-	case errors.Is(err, errRefereeOld), errors.Is(err, errRefereeLate):
-		return apperr.Invalid(apperr.CodeExpired, err.Error(), "token")
 	case err != nil:
-		return err
+		return apperr.OnField(err, "token")
 	}
 	b, err := s.storeDocument(ctx, body, []string{"file"})
 	if err != nil {
 		return err
 	}
+	holder := access.WithRefereeLink(ctx, string(r.ID))
 	now := s.cfg.Now().UTC()
-	n, err := tx.RefereeRequest.Update().Where(refereerequest.ID(r.ID), refereerequest.ReceivedAtIsNil()).SetReceivedAt(now).Save(sys)
+	n, err := tx.RefereeRequest.Update().Where(refereerequest.ID(r.ID), refereerequest.ReceivedAtIsNil()).SetReceivedAt(now).Save(holder)
 	if err != nil {
 		return fmt.Errorf("use referee link: %w", err)
 	}
 	if n == 0 {
-		return apperr.Invalid(apperr.CodeAlreadyUsed, errRefereeUsed.Error(), "token")
+		return apperr.Invalid(apperr.CodeAlreadyUsed, refereeUsedText, "token")
 	}
 	a := r.Edges.Application
-	_, err = tx.Document.Create().SetApplicationID(a.ID).SetKind(vocab.DocumentRefereeLetter).SetFilename(cleanFilename(filename)).
-		SetSha256(b.SHA256).SetSize(b.Size).SetRefereeRequestID(r.ID).Save(sys)
+	d, err := tx.Document.Create().SetApplicationID(a.ID).SetKind(vocab.DocumentRefereeLetter).SetFilename(cleanFilename(filename)).
+		SetSha256(b.SHA256).SetSize(b.Size).SetRefereeRequestID(r.ID).Save(holder)
 	if err != nil {
 		return fmt.Errorf("save referee letter: %w", err)
 	}
+	err = audit.Record(holder, tx, now, audit.Event{
+		Action: "referee_request.letter_received", ObjectType: "RefereeRequest", ObjectID: string(r.ID),
+		Details: map[string]any{"referee_email": r.RefereeEmail, "document_id": string(d.ID)},
+	})
+	if err != nil {
+		return err
+	}
 	t := a.Edges.Trainee
-	return s.cfg.Notifier.RefereeLetterReceived(sys, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.RefereeLetterData{
+	return s.cfg.Notifier.RefereeLetterReceived(holder, tx, notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled}, notify.RefereeLetterData{
 		Name: t.Name, RefereeName: r.RefereeName, CallTitle: a.Edges.Call.Title,
 	}, "referee_letter:"+string(r.ID))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/groups"
@@ -80,7 +81,7 @@ type callDraft struct {
 // CreateCall creates a call as a DRAFT. Staff only. User errors: every field's problem
 // at once (see checkCall).
 func (s *Service) CreateCall(ctx context.Context, tx *ent.Client, in CallInput) (*ent.Call, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := access.Require(ctx, access.CanRunCalls, "run calls"); err != nil {
 		return nil, err
 	}
 	var errs apperr.UserErrors
@@ -111,7 +112,7 @@ func (s *Service) CreateCall(ctx context.Context, tx *ent.Client, in CallInput) 
 // passed stays where it is. User errors: NOT_FOUND, INVALID_STATE, and those of checkCall;
 // nothing changes when there is any.
 func (s *Service) UpdateCall(ctx context.Context, tx *ent.Client, id pulid.ID, in CallInput) (*ent.Call, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := access.Require(ctx, access.CanRunCalls, "run calls"); err != nil {
 		return nil, err
 	}
 	c, err := tx.Call.Get(ctx, id)
@@ -411,7 +412,7 @@ func (s *Service) checkCall(errs *apperr.UserErrors, in CallInput, cur *ent.Call
 
 // loadCall loads a call for a staff step (staff only; NOT_FOUND as a user error on id).
 func (s *Service) loadCall(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Call, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := access.Require(ctx, access.CanRunCalls, "run calls"); err != nil {
 		return nil, err
 	}
 	c, err := tx.Call.Get(ctx, id)

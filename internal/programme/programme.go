@@ -76,7 +76,8 @@ func New(cfg Config) (*Service, error) {
 // today is the service's date in the coalition's zone.
 func (s *Service) today() vocab.Date { return vocab.Today(s.cfg.Now()) }
 
-// requireStaff refuses callers who may not run calls.
+// requireStaff refuses callers who may not run calls (access.CanRunCalls). Only the review
+// code still calls it; everything else asks its own access predicate.
 func requireStaff(ctx context.Context) error {
 	return access.Require(ctx, access.CanRunCalls, "run calls")
 }

@@ -47,11 +47,9 @@ type ProposeSlotInput struct {
 // that are not known, a note over 5,000 characters; TAKEN when it overlaps another slot of
 // the centre in the call that is proposed or approved.
 func (s *Service) ProposeSlot(ctx context.Context, tx *ent.Client, in ProposeSlotInput) (*ent.HostSlot, error) {
-	v := viewer.FromContext(ctx)
-	if v.Kind == viewer.Anonymous {
-		return nil, apperr.New(apperr.Unauthenticated, "sign in to offer a slot")
+	if err := access.RequireSignedIn(ctx, "offer a slot"); err != nil {
+		return nil, err
 	}
-	sys := viewer.NewSystemContext(ctx)
 	centre, err := tx.HostCentre.Query().Where(hostcentre.ID(in.HostCentreID)).WithCoordinators().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("host centre", check.Path("hostCentreId"))
@@ -59,11 +57,13 @@ func (s *Service) ProposeSlot(ctx context.Context, tx *ent.Client, in ProposeSlo
 	if err != nil {
 		return nil, fmt.Errorf("load host centre %s: %w", in.HostCentreID, err)
 	}
-	if !access.CanActForCentre(v, Among(centre.Edges.Coordinators)) {
-		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can offer its slots")
+	if err := access.RequireThat(ctx, access.CanOfferSlots(viewer.FromContext(ctx), Among(centre.Edges.Coordinators)),
+		"offer a slot", "the centre's coordinators and coalition staff can offer its slots"); err != nil {
+		return nil, err
 	}
 	var errs apperr.UserErrors
-	c, err := tx.Call.Get(sys, in.CallID)
+	// Read as the person: who may offer the centre's slots sees the call, drafts included.
+	c, err := tx.Call.Get(ctx, in.CallID)
 	switch {
 	case ent.IsNotFound(err):
 		errs.Add(apperr.CodeNotFound, "No such call.", check.Path("callId")...)
@@ -104,11 +104,12 @@ func (s *Service) ProposeSlot(ctx context.Context, tx *ent.Client, in ProposeSlo
 	}
 	note := check.Text(&errs, deref(in.Note), maxSlotNoteLen, "The note", check.Path("note"))
 	if len(errs) == 0 {
+		// A fact (is the time taken?), read whoever's slot it is.
 		other, err := tx.HostSlot.Query().
 			Where(hostslot.HostCentreID(centre.ID), hostslot.CallID(c.ID),
 				hostslot.StatusIn(hostslot.StatusPROPOSED, hostslot.StatusAPPROVED),
 				hostslot.StartDateLTE(end), hostslot.EndDateGTE(in.StartDate)).
-			First(sys)
+			First(viewer.ForFacts(ctx))
 		switch {
 		case err == nil:
 			errs.Add(apperr.CodeTaken, fmt.Sprintf("The centre already offers a slot from %s to %s in this call.", other.StartDate, other.EndDate), check.Path("startDate")...)
@@ -140,7 +141,7 @@ func (s *Service) RejectSlot(ctx context.Context, tx *ent.Client, id pulid.ID, r
 }
 
 func (s *Service) decideSlot(ctx context.Context, tx *ent.Client, id pulid.ID, to hostslot.Status, reason string) (*ent.HostSlot, error) {
-	if err := requireStaff(ctx); err != nil {
+	if err := access.Require(ctx, access.CanDecideSlots, "run calls"); err != nil {
 		return nil, err
 	}
 	slot, err := tx.HostSlot.Query().Where(hostslot.ID(id)).WithCall().WithHostCentre().Only(ctx)
@@ -169,7 +170,8 @@ func (s *Service) decideSlot(ctx context.Context, tx *ent.Client, id pulid.ID, t
 	if err != nil {
 		return nil, err
 	}
-	coordinators, err := centre.QueryCoordinators().Where(user.Disabled(false)).Order(user.ByID()).All(viewer.NewSystemContext(ctx))
+	// The recipients are facts of the email, never shown to the caller.
+	coordinators, err := centre.QueryCoordinators().Where(user.Disabled(false)).Order(user.ByID()).All(viewer.ForFacts(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("coordinators of %s: %w", centre.ID, err)
 	}
@@ -194,9 +196,8 @@ func (s *Service) decideSlot(ctx context.Context, tx *ent.Client, id pulid.ID, t
 // centres: anyone else's is NOT_FOUND) or staff. User errors: INVALID_STATE, REQUIRED or
 // TOO_LONG (the reason).
 func (s *Service) WithdrawSlot(ctx context.Context, tx *ent.Client, id pulid.ID, reason string) (*ent.HostSlot, error) {
-	v := viewer.FromContext(ctx)
-	if v.Kind == viewer.Anonymous {
-		return nil, apperr.New(apperr.Unauthenticated, "sign in to withdraw a slot")
+	if err := access.RequireSignedIn(ctx, "withdraw a slot"); err != nil {
+		return nil, err
 	}
 	slot, err := tx.HostSlot.Query().Where(hostslot.ID(id)).WithCall().WithHostCentre(func(q *ent.HostCentreQuery) { q.WithCoordinators() }).Only(ctx)
 	if ent.IsNotFound(err) {
@@ -205,14 +206,15 @@ func (s *Service) WithdrawSlot(ctx context.Context, tx *ent.Client, id pulid.ID,
 	if err != nil {
 		return nil, fmt.Errorf("load slot %s: %w", id, err)
 	}
-	if !access.CanActForCentre(v, Among(slot.Edges.HostCentre.Edges.Coordinators)) {
-		return nil, apperr.New(apperr.Forbidden, "only the centre's coordinators and coalition staff can withdraw its slots")
+	if err := access.RequireThat(ctx, access.CanOfferSlots(viewer.FromContext(ctx), Among(slot.Edges.HostCentre.Edges.Coordinators)),
+		"withdraw a slot", "the centre's coordinators and coalition staff can withdraw its slots"); err != nil {
+		return nil, err
 	}
 	var errs apperr.UserErrors
 	reason = check.RequiredText(&errs, reason, maxReasonLen, "The reason", "Say why the slot is withdrawn.", check.Path("reason"))
 	held, err := tx.Placement.Query().Where(placement.SlotID(slot.ID),
 		placement.StatusIn(placement.StatusOFFERED, placement.StatusACCEPTED, placement.StatusCONFIRMED, placement.StatusCOMPLETED)).
-		Exist(viewer.NewSystemContext(ctx))
+		Exist(viewer.ForFacts(ctx)) // a fact: is a place in it held?
 	if err != nil {
 		return nil, fmt.Errorf("check placements of %s: %w", slot.ID, err)
 	}

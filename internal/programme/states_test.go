@@ -307,3 +307,57 @@ func TestApplicationTable(t *testing.T) {
 		t.Errorf("submitting to an open call past its deadline: %s", got)
 	}
 }
+
+func TestRefereeTable(t *testing.T) {
+	now := time.Date(2027, 2, 1, 12, 0, 0, 0, time.UTC)
+	usable := RefereeFacts{Now: now, ExpiresAt: now.Add(time.Hour), CallStatus: call.StatusOPEN, CallClosesAt: now.Add(time.Hour)}
+	want := map[RefereeStatus]map[RefereeEvent]string{
+		RefereeWaiting:  {RefereeUpload: "RECEIVED"},
+		RefereeReceived: {RefereeUpload: "ALREADY_USED"},
+	}
+	crossProduct(t, RefereeStatuses, RefereeEvents, want, func(st RefereeStatus, ev RefereeEvent) string {
+		next, err := NextRefereeStatus(st, ev, usable)
+		return outcome(t, next, err)
+	})
+	// The link's expiry and the call, for an upload through a link not used yet; and that a
+	// used link says so whatever else is true.
+	late := usable
+	late.CallClosesAt = now
+	expired := usable
+	expired.ExpiresAt = now
+	both := late
+	both.ExpiresAt = now
+	facts := map[string]struct {
+		from RefereeStatus
+		f    RefereeFacts
+		want string
+	}{
+		"usable":                         {RefereeWaiting, usable, "RECEIVED"},
+		"the link expires now":           {RefereeWaiting, expired, "EXPIRED"},
+		"the call's deadline is now":     {RefereeWaiting, late, "EXPIRED"},
+		"both":                           {RefereeWaiting, both, "EXPIRED"},
+		"used, and the link has expired": {RefereeReceived, both, "ALREADY_USED"},
+	}
+	for name, tc := range facts {
+		next, err := NextRefereeStatus(tc.from, RefereeUpload, tc.f)
+		if got := outcome(t, next, err); got != tc.want {
+			t.Errorf("%s: %s, want %s", name, got, tc.want)
+		}
+	}
+	for _, cs := range CallStatuses {
+		f := usable
+		f.CallStatus = cs
+		want := "EXPIRED"
+		if cs == call.StatusOPEN {
+			want = "RECEIVED"
+		}
+		next, err := NextRefereeStatus(RefereeWaiting, RefereeUpload, f)
+		if got := outcome(t, next, err); got != want {
+			t.Errorf("upload while the call is %s: %s, want %s", cs, got, want)
+		}
+	}
+	// An expired link is told before a passed deadline (the trainee can ask again only in the first case).
+	if _, err := NextRefereeStatus(RefereeWaiting, RefereeUpload, both); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("expired link and passed deadline: %v, want the link's expiry", err)
+	}
+}
