@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"entgo.io/contrib/entgql"
-
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
