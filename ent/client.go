@@ -23,6 +23,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
@@ -72,6 +73,8 @@ type Client struct {
 	Call *CallClient
 	// CallReviewer is the client for interacting with the CallReviewer builders.
 	CallReviewer *CallReviewerClient
+	// Campaign is the client for interacting with the Campaign builders.
+	Campaign *CampaignClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// ConsentEvidence is the client for interacting with the ConsentEvidence builders.
@@ -142,6 +145,7 @@ func (c *Client) init() {
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Call = NewCallClient(c.config)
 	c.CallReviewer = NewCallReviewerClient(c.config)
+	c.Campaign = NewCampaignClient(c.config)
 	c.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(c.config)
 	c.ConsentEvidence = NewConsentEvidenceClient(c.config)
 	c.Document = NewDocumentClient(c.config)
@@ -267,6 +271,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
 		CallReviewer:                  NewCallReviewerClient(cfg),
+		Campaign:                      NewCampaignClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		ConsentEvidence:               NewConsentEvidenceClient(cfg),
 		Document:                      NewDocumentClient(cfg),
@@ -319,6 +324,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
 		CallReviewer:                  NewCallReviewerClient(cfg),
+		Campaign:                      NewCampaignClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		ConsentEvidence:               NewConsentEvidenceClient(cfg),
 		Document:                      NewDocumentClient(cfg),
@@ -375,9 +381,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
-		c.Call, c.CallReviewer, c.ConflictOfInterestDeclaration, c.ConsentEvidence,
-		c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job, c.LoginLink,
-		c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
+		c.Call, c.CallReviewer, c.Campaign, c.ConflictOfInterestDeclaration,
+		c.ConsentEvidence, c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job,
+		c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
 		c.Membership, c.NewsletterSubscription, c.Organisation, c.OutboxMessage,
 		c.Placement, c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session,
 		c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
@@ -391,9 +397,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
-		c.Call, c.CallReviewer, c.ConflictOfInterestDeclaration, c.ConsentEvidence,
-		c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job, c.LoginLink,
-		c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
+		c.Call, c.CallReviewer, c.Campaign, c.ConflictOfInterestDeclaration,
+		c.ConsentEvidence, c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job,
+		c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
 		c.Membership, c.NewsletterSubscription, c.Organisation, c.OutboxMessage,
 		c.Placement, c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session,
 		c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
@@ -419,6 +425,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Call.mutate(ctx, m)
 	case *CallReviewerMutation:
 		return c.CallReviewer.mutate(ctx, m)
+	case *CampaignMutation:
+		return c.Campaign.mutate(ctx, m)
 	case *ConflictOfInterestDeclarationMutation:
 		return c.ConflictOfInterestDeclaration.mutate(ctx, m)
 	case *ConsentEvidenceMutation:
@@ -1763,6 +1771,220 @@ func (c *CallReviewerClient) mutate(ctx context.Context, m *CallReviewerMutation
 		return (&CallReviewerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CallReviewer mutation op: %q", m.Op())
+	}
+}
+
+// CampaignClient is a client for the Campaign schema.
+type CampaignClient struct {
+	config
+}
+
+// NewCampaignClient returns a client for the Campaign from the given config.
+func NewCampaignClient(c config) *CampaignClient {
+	return &CampaignClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `campaign.Hooks(f(g(h())))`.
+func (c *CampaignClient) Use(hooks ...Hook) {
+	c.hooks.Campaign = append(c.hooks.Campaign, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `campaign.Intercept(f(g(h())))`.
+func (c *CampaignClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Campaign = append(c.inters.Campaign, interceptors...)
+}
+
+// Create returns a builder for creating a Campaign entity.
+func (c *CampaignClient) Create() *CampaignCreate {
+	mutation := newCampaignMutation(c.config, OpCreate)
+	return &CampaignCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Campaign entities.
+func (c *CampaignClient) CreateBulk(builders ...*CampaignCreate) *CampaignCreateBulk {
+	return &CampaignCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CampaignClient) MapCreateBulk(slice any, setFunc func(*CampaignCreate, int)) *CampaignCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CampaignCreateBulk{err: fmt.Errorf("calling to CampaignClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CampaignCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CampaignCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Campaign.
+func (c *CampaignClient) Update() *CampaignUpdate {
+	mutation := newCampaignMutation(c.config, OpUpdate)
+	return &CampaignUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CampaignClient) UpdateOne(_m *Campaign) *CampaignUpdateOne {
+	mutation := newCampaignMutation(c.config, OpUpdateOne, withCampaign(_m))
+	return &CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CampaignClient) UpdateOneID(id pulid.ID) *CampaignUpdateOne {
+	mutation := newCampaignMutation(c.config, OpUpdateOne, withCampaignID(id))
+	return &CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Campaign.
+func (c *CampaignClient) Delete() *CampaignDelete {
+	mutation := newCampaignMutation(c.config, OpDelete)
+	return &CampaignDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CampaignClient) DeleteOne(_m *Campaign) *CampaignDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CampaignClient) DeleteOneID(id pulid.ID) *CampaignDeleteOne {
+	builder := c.Delete().Where(campaign.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CampaignDeleteOne{builder}
+}
+
+// Query returns a query builder for Campaign.
+func (c *CampaignClient) Query() *CampaignQuery {
+	return &CampaignQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCampaign},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Campaign entity by its id.
+func (c *CampaignClient) Get(ctx context.Context, id pulid.ID) (*Campaign, error) {
+	return c.Query().Where(campaign.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CampaignClient) GetX(ctx context.Context, id pulid.ID) *Campaign {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryLists queries the lists edge of a Campaign.
+func (c *CampaignClient) QueryLists(_m *Campaign) *MailingListQuery {
+	query := (&MailingListClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, id),
+			sqlgraph.To(mailinglist.Table, mailinglist.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, campaign.ListsTable, campaign.ListsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryGroups queries the groups edge of a Campaign.
+func (c *CampaignClient) QueryGroups(_m *Campaign) *WorkingGroupQuery {
+	query := (&WorkingGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, id),
+			sqlgraph.To(workinggroup.Table, workinggroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, campaign.GroupsTable, campaign.GroupsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a Campaign.
+func (c *CampaignClient) QueryAuthor(_m *Campaign) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, campaign.AuthorTable, campaign.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEditor queries the editor edge of a Campaign.
+func (c *CampaignClient) QueryEditor(_m *Campaign) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, campaign.EditorTable, campaign.EditorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApprover queries the approver edge of a Campaign.
+func (c *CampaignClient) QueryApprover(_m *Campaign) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(campaign.Table, campaign.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, campaign.ApproverTable, campaign.ApproverColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CampaignClient) Hooks() []Hook {
+	hooks := c.hooks.Campaign
+	return append(hooks[:len(hooks):len(hooks)], campaign.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CampaignClient) Interceptors() []Interceptor {
+	return c.inters.Campaign
+}
+
+func (c *CampaignClient) mutate(ctx context.Context, m *CampaignMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CampaignCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CampaignUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CampaignDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Campaign mutation op: %q", m.Op())
 	}
 }
 
@@ -3297,6 +3519,22 @@ func (c *MailingListClient) QuerySubscriptions(_m *MailingList) *NewsletterSubsc
 			sqlgraph.From(mailinglist.Table, mailinglist.FieldID, id),
 			sqlgraph.To(newslettersubscription.Table, newslettersubscription.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, mailinglist.SubscriptionsTable, mailinglist.SubscriptionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCampaigns queries the campaigns edge of a MailingList.
+func (c *MailingListClient) QueryCampaigns(_m *MailingList) *CampaignQuery {
+	query := (&CampaignClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mailinglist.Table, mailinglist.FieldID, id),
+			sqlgraph.To(campaign.Table, campaign.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, mailinglist.CampaignsTable, mailinglist.CampaignsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -6120,6 +6358,22 @@ func (c *WorkingGroupClient) QueryMeetings(_m *WorkingGroup) *MeetingQuery {
 	return query
 }
 
+// QueryCampaigns queries the campaigns edge of a WorkingGroup.
+func (c *WorkingGroupClient) QueryCampaigns(_m *WorkingGroup) *CampaignQuery {
+	query := (&CampaignClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workinggroup.Table, workinggroup.FieldID, id),
+			sqlgraph.To(campaign.Table, campaign.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, workinggroup.CampaignsTable, workinggroup.CampaignsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *WorkingGroupClient) Hooks() []Hook {
 	hooks := c.hooks.WorkingGroup
@@ -6150,20 +6404,20 @@ func (c *WorkingGroupClient) mutate(ctx context.Context, m *WorkingGroupMutation
 type (
 	hooks struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
-		CallReviewer, ConflictOfInterestDeclaration, ConsentEvidence, Document,
-		HostCentre, HostRanking, HostSlot, Job, LoginLink, MailBody, MailingList,
-		MatchOverride, MatchRun, Meeting, Membership, NewsletterSubscription,
-		Organisation, OutboxMessage, Placement, RefereeRequest, Review,
-		ReviewAssignment, Session, Subscriber, Suppression, User,
+		CallReviewer, Campaign, ConflictOfInterestDeclaration, ConsentEvidence,
+		Document, HostCentre, HostRanking, HostSlot, Job, LoginLink, MailBody,
+		MailingList, MatchOverride, MatchRun, Meeting, Membership,
+		NewsletterSubscription, Organisation, OutboxMessage, Placement, RefereeRequest,
+		Review, ReviewAssignment, Session, Subscriber, Suppression, User,
 		WorkingGroup []ent.Hook
 	}
 	inters struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
-		CallReviewer, ConflictOfInterestDeclaration, ConsentEvidence, Document,
-		HostCentre, HostRanking, HostSlot, Job, LoginLink, MailBody, MailingList,
-		MatchOverride, MatchRun, Meeting, Membership, NewsletterSubscription,
-		Organisation, OutboxMessage, Placement, RefereeRequest, Review,
-		ReviewAssignment, Session, Subscriber, Suppression, User,
+		CallReviewer, Campaign, ConflictOfInterestDeclaration, ConsentEvidence,
+		Document, HostCentre, HostRanking, HostSlot, Job, LoginLink, MailBody,
+		MailingList, MatchOverride, MatchRun, Meeting, Membership,
+		NewsletterSubscription, Organisation, OutboxMessage, Placement, RefereeRequest,
+		Review, ReviewAssignment, Session, Subscriber, Suppression, User,
 		WorkingGroup []ent.Interceptor
 	}
 )

@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
@@ -112,6 +113,7 @@ func checkColumn(t, c string) error {
 			auditevent.Table:                    auditevent.ValidColumn,
 			call.Table:                          call.ValidColumn,
 			callreviewer.Table:                  callreviewer.ValidColumn,
+			campaign.Table:                      campaign.ValidColumn,
 			conflictofinterestdeclaration.Table: conflictofinterestdeclaration.ValidColumn,
 			consentevidence.Table:               consentevidence.ValidColumn,
 			document.Table:                      document.ValidColumn,

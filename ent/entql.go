@@ -10,6 +10,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
@@ -46,7 +47,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 33)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 34)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -215,6 +216,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   campaign.Table,
+			Columns: campaign.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: campaign.FieldID,
+			},
+		},
+		Type: "Campaign",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			campaign.FieldCreatedAt:     {Type: field.TypeTime, Column: campaign.FieldCreatedAt},
+			campaign.FieldUpdatedAt:     {Type: field.TypeTime, Column: campaign.FieldUpdatedAt},
+			campaign.FieldSubject:       {Type: field.TypeString, Column: campaign.FieldSubject},
+			campaign.FieldPreheader:     {Type: field.TypeString, Column: campaign.FieldPreheader},
+			campaign.FieldBody:          {Type: field.TypeString, Column: campaign.FieldBody},
+			campaign.FieldHTMLBody:      {Type: field.TypeString, Column: campaign.FieldHTMLBody},
+			campaign.FieldTextBody:      {Type: field.TypeString, Column: campaign.FieldTextBody},
+			campaign.FieldStatus:        {Type: field.TypeEnum, Column: campaign.FieldStatus},
+			campaign.FieldCreatedByID:   {Type: field.TypeString, Column: campaign.FieldCreatedByID},
+			campaign.FieldEditedByID:    {Type: field.TypeString, Column: campaign.FieldEditedByID},
+			campaign.FieldApprovedByID:  {Type: field.TypeString, Column: campaign.FieldApprovedByID},
+			campaign.FieldApprovedAt:    {Type: field.TypeTime, Column: campaign.FieldApprovedAt},
+			campaign.FieldScheduledAt:   {Type: field.TypeTime, Column: campaign.FieldScheduledAt},
+			campaign.FieldLateSince:     {Type: field.TypeTime, Column: campaign.FieldLateSince},
+			campaign.FieldStartedAt:     {Type: field.TypeTime, Column: campaign.FieldStartedAt},
+			campaign.FieldFrozenAt:      {Type: field.TypeTime, Column: campaign.FieldFrozenAt},
+			campaign.FieldFreezeCursor:  {Type: field.TypeString, Column: campaign.FieldFreezeCursor},
+			campaign.FieldMailBodyID:    {Type: field.TypeString, Column: campaign.FieldMailBodyID},
+			campaign.FieldRecipients:    {Type: field.TypeInt, Column: campaign.FieldRecipients},
+			campaign.FieldSentAt:        {Type: field.TypeTime, Column: campaign.FieldSentAt},
+			campaign.FieldCancelledAt:   {Type: field.TypeTime, Column: campaign.FieldCancelledAt},
+			campaign.FieldSlug:          {Type: field.TypeString, Column: campaign.FieldSlug},
+			campaign.FieldPublicArchive: {Type: field.TypeBool, Column: campaign.FieldPublicArchive},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conflictofinterestdeclaration.Table,
 			Columns: conflictofinterestdeclaration.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -232,7 +269,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conflictofinterestdeclaration.FieldInterests:        {Type: field.TypeJSON, Column: conflictofinterestdeclaration.FieldInterests},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consentevidence.Table,
 			Columns: consentevidence.Columns,
@@ -254,7 +291,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consentevidence.FieldNote:           {Type: field.TypeString, Column: consentevidence.FieldNote},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   document.Table,
 			Columns: document.Columns,
@@ -275,7 +312,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			document.FieldRefereeRequestID: {Type: field.TypeString, Column: document.FieldRefereeRequestID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostcentre.Table,
 			Columns: hostcentre.Columns,
@@ -304,7 +341,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostcentre.FieldAcceptingObservers:     {Type: field.TypeBool, Column: hostcentre.FieldAcceptingObservers},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostranking.Table,
 			Columns: hostranking.Columns,
@@ -323,7 +360,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostranking.FieldRank:          {Type: field.TypeInt, Column: hostranking.FieldRank},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostslot.Table,
 			Columns: hostslot.Columns,
@@ -349,7 +386,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostslot.FieldStatusReason: {Type: field.TypeString, Column: hostslot.FieldStatusReason},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -374,7 +411,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFailures:       {Type: field.TypeInt64, Column: job.FieldFailures},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlink.Table,
 			Columns: loginlink.Columns,
@@ -397,7 +434,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mailbody.Table,
 			Columns: mailbody.Columns,
@@ -418,7 +455,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mailbody.FieldHeaders:   {Type: field.TypeJSON, Column: mailbody.FieldHeaders},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mailinglist.Table,
 			Columns: mailinglist.Columns,
@@ -438,7 +475,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mailinglist.FieldArchived:    {Type: field.TypeBool, Column: mailinglist.FieldArchived},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchoverride.Table,
 			Columns: matchoverride.Columns,
@@ -458,7 +495,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchoverride.FieldReason:        {Type: field.TypeString, Column: matchoverride.FieldReason},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchrun.Table,
 			Columns: matchrun.Columns,
@@ -492,7 +529,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchrun.FieldPlacementStart: {Type: field.TypeString, Column: matchrun.FieldPlacementStart},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
@@ -519,7 +556,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -545,7 +582,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   newslettersubscription.Table,
 			Columns: newslettersubscription.Columns,
@@ -565,7 +602,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			newslettersubscription.FieldUnsubscribedAt: {Type: field.TypeTime, Column: newslettersubscription.FieldUnsubscribedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -586,7 +623,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -621,7 +658,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   placement.Table,
 			Columns: placement.Columns,
@@ -655,7 +692,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			placement.FieldEvaluation:    {Type: field.TypeString, Column: placement.FieldEvaluation},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refereerequest.Table,
 			Columns: refereerequest.Columns,
@@ -677,7 +714,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   review.Table,
 			Columns: review.Columns,
@@ -698,7 +735,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   reviewassignment.Table,
 			Columns: reviewassignment.Columns,
@@ -716,7 +753,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			reviewassignment.FieldAssignedByID:  {Type: field.TypeString, Column: reviewassignment.FieldAssignedByID},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -738,7 +775,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   subscriber.Table,
 			Columns: subscriber.Columns,
@@ -760,7 +797,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			subscriber.FieldConfirmUsedAt:    {Type: field.TypeTime, Column: subscriber.FieldConfirmUsedAt},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   suppression.Table,
 			Columns: suppression.Columns,
@@ -779,7 +816,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			suppression.FieldDetail:    {Type: field.TypeString, Column: suppression.FieldDetail},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -799,7 +836,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -1084,6 +1121,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 	)
 	graph.MustAddE(
+		"lists",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   campaign.ListsTable,
+			Columns: campaign.ListsPrimaryKey,
+			Bidi:    false,
+		},
+		"Campaign",
+		"MailingList",
+	)
+	graph.MustAddE(
+		"groups",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   campaign.GroupsTable,
+			Columns: campaign.GroupsPrimaryKey,
+			Bidi:    false,
+		},
+		"Campaign",
+		"WorkingGroup",
+	)
+	graph.MustAddE(
+		"author",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   campaign.AuthorTable,
+			Columns: []string{campaign.AuthorColumn},
+			Bidi:    false,
+		},
+		"Campaign",
+		"User",
+	)
+	graph.MustAddE(
+		"editor",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   campaign.EditorTable,
+			Columns: []string{campaign.EditorColumn},
+			Bidi:    false,
+		},
+		"Campaign",
+		"User",
+	)
+	graph.MustAddE(
+		"approver",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   campaign.ApproverTable,
+			Columns: []string{campaign.ApproverColumn},
+			Bidi:    false,
+		},
+		"Campaign",
+		"User",
+	)
+	graph.MustAddE(
 		"user",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1250,6 +1347,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"MailingList",
 		"NewsletterSubscription",
+	)
+	graph.MustAddE(
+		"campaigns",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   mailinglist.CampaignsTable,
+			Columns: mailinglist.CampaignsPrimaryKey,
+			Bidi:    false,
+		},
+		"MailingList",
+		"Campaign",
 	)
 	graph.MustAddE(
 		"call",
@@ -1754,6 +1863,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"WorkingGroup",
 		"Meeting",
+	)
+	graph.MustAddE(
+		"campaigns",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   workinggroup.CampaignsTable,
+			Columns: workinggroup.CampaignsPrimaryKey,
+			Bidi:    false,
+		},
+		"WorkingGroup",
+		"Campaign",
 	)
 	return graph
 }()
@@ -2728,6 +2849,231 @@ func (f *CallReviewerFilter) WhereHasAppointedByWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CampaignQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CampaignQuery builder.
+func (_q *CampaignQuery) Filter() *CampaignFilter {
+	return &CampaignFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CampaignMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CampaignMutation builder.
+func (m *CampaignMutation) Filter() *CampaignFilter {
+	return &CampaignFilter{config: m.config, predicateAdder: m}
+}
+
+// CampaignFilter provides a generic filtering capability at runtime for CampaignQuery.
+type CampaignFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CampaignFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *CampaignFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CampaignFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CampaignFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldUpdatedAt))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *CampaignFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldSubject))
+}
+
+// WherePreheader applies the entql string predicate on the preheader field.
+func (f *CampaignFilter) WherePreheader(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldPreheader))
+}
+
+// WhereBody applies the entql string predicate on the body field.
+func (f *CampaignFilter) WhereBody(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldBody))
+}
+
+// WhereHTMLBody applies the entql string predicate on the html_body field.
+func (f *CampaignFilter) WhereHTMLBody(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldHTMLBody))
+}
+
+// WhereTextBody applies the entql string predicate on the text_body field.
+func (f *CampaignFilter) WhereTextBody(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldTextBody))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *CampaignFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldStatus))
+}
+
+// WhereCreatedByID applies the entql string predicate on the created_by_id field.
+func (f *CampaignFilter) WhereCreatedByID(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldCreatedByID))
+}
+
+// WhereEditedByID applies the entql string predicate on the edited_by_id field.
+func (f *CampaignFilter) WhereEditedByID(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldEditedByID))
+}
+
+// WhereApprovedByID applies the entql string predicate on the approved_by_id field.
+func (f *CampaignFilter) WhereApprovedByID(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldApprovedByID))
+}
+
+// WhereApprovedAt applies the entql time.Time predicate on the approved_at field.
+func (f *CampaignFilter) WhereApprovedAt(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldApprovedAt))
+}
+
+// WhereScheduledAt applies the entql time.Time predicate on the scheduled_at field.
+func (f *CampaignFilter) WhereScheduledAt(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldScheduledAt))
+}
+
+// WhereLateSince applies the entql time.Time predicate on the late_since field.
+func (f *CampaignFilter) WhereLateSince(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldLateSince))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *CampaignFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldStartedAt))
+}
+
+// WhereFrozenAt applies the entql time.Time predicate on the frozen_at field.
+func (f *CampaignFilter) WhereFrozenAt(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldFrozenAt))
+}
+
+// WhereFreezeCursor applies the entql string predicate on the freeze_cursor field.
+func (f *CampaignFilter) WhereFreezeCursor(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldFreezeCursor))
+}
+
+// WhereMailBodyID applies the entql string predicate on the mail_body_id field.
+func (f *CampaignFilter) WhereMailBodyID(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldMailBodyID))
+}
+
+// WhereRecipients applies the entql int predicate on the recipients field.
+func (f *CampaignFilter) WhereRecipients(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldRecipients))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *CampaignFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldSentAt))
+}
+
+// WhereCancelledAt applies the entql time.Time predicate on the cancelled_at field.
+func (f *CampaignFilter) WhereCancelledAt(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldCancelledAt))
+}
+
+// WhereSlug applies the entql string predicate on the slug field.
+func (f *CampaignFilter) WhereSlug(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldSlug))
+}
+
+// WherePublicArchive applies the entql bool predicate on the public_archive field.
+func (f *CampaignFilter) WherePublicArchive(p entql.BoolP) {
+	f.Where(p.Field(campaign.FieldPublicArchive))
+}
+
+// WhereHasLists applies a predicate to check if query has an edge lists.
+func (f *CampaignFilter) WhereHasLists() {
+	f.Where(entql.HasEdge("lists"))
+}
+
+// WhereHasListsWith applies a predicate to check if query has an edge lists with a given conditions (other predicates).
+func (f *CampaignFilter) WhereHasListsWith(preds ...predicate.MailingList) {
+	f.Where(entql.HasEdgeWith("lists", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasGroups applies a predicate to check if query has an edge groups.
+func (f *CampaignFilter) WhereHasGroups() {
+	f.Where(entql.HasEdge("groups"))
+}
+
+// WhereHasGroupsWith applies a predicate to check if query has an edge groups with a given conditions (other predicates).
+func (f *CampaignFilter) WhereHasGroupsWith(preds ...predicate.WorkingGroup) {
+	f.Where(entql.HasEdgeWith("groups", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAuthor applies a predicate to check if query has an edge author.
+func (f *CampaignFilter) WhereHasAuthor() {
+	f.Where(entql.HasEdge("author"))
+}
+
+// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
+func (f *CampaignFilter) WhereHasAuthorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEditor applies a predicate to check if query has an edge editor.
+func (f *CampaignFilter) WhereHasEditor() {
+	f.Where(entql.HasEdge("editor"))
+}
+
+// WhereHasEditorWith applies a predicate to check if query has an edge editor with a given conditions (other predicates).
+func (f *CampaignFilter) WhereHasEditorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("editor", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApprover applies a predicate to check if query has an edge approver.
+func (f *CampaignFilter) WhereHasApprover() {
+	f.Where(entql.HasEdge("approver"))
+}
+
+// WhereHasApproverWith applies a predicate to check if query has an edge approver with a given conditions (other predicates).
+func (f *CampaignFilter) WhereHasApproverWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("approver", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ConflictOfInterestDeclarationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2756,7 +3102,7 @@ type ConflictOfInterestDeclarationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConflictOfInterestDeclarationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2840,7 +3186,7 @@ type ConsentEvidenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsentEvidenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2939,7 +3285,7 @@ type DocumentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3047,7 +3393,7 @@ type HostCentreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostCentreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3209,7 +3555,7 @@ type HostRankingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostRankingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3321,7 +3667,7 @@ type HostSlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostSlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3454,7 +3800,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3554,7 +3900,7 @@ type LoginLinkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLinkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3644,7 +3990,7 @@ type MailBodyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MailBodyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3738,7 +4084,7 @@ type MailingListFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MailingListFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3798,6 +4144,20 @@ func (f *MailingListFilter) WhereHasSubscriptionsWith(preds ...predicate.Newslet
 	})))
 }
 
+// WhereHasCampaigns applies a predicate to check if query has an edge campaigns.
+func (f *MailingListFilter) WhereHasCampaigns() {
+	f.Where(entql.HasEdge("campaigns"))
+}
+
+// WhereHasCampaignsWith applies a predicate to check if query has an edge campaigns with a given conditions (other predicates).
+func (f *MailingListFilter) WhereHasCampaignsWith(preds ...predicate.Campaign) {
+	f.Where(entql.HasEdgeWith("campaigns", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *MatchOverrideQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -3827,7 +4187,7 @@ type MatchOverrideFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchOverrideFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3944,7 +4304,7 @@ type MatchRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4103,7 +4463,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4255,7 +4615,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4402,7 +4762,7 @@ type NewsletterSubscriptionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NewsletterSubscriptionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4519,7 +4879,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4627,7 +4987,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4791,7 +5151,7 @@ type PlacementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlacementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5006,7 +5366,7 @@ type RefereeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefereeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5119,7 +5479,7 @@ type ReviewFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5227,7 +5587,7 @@ type ReviewAssignmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewAssignmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5334,7 +5694,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5433,7 +5793,7 @@ type SubscriberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SubscriberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5546,7 +5906,7 @@ type SuppressionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SuppressionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5616,7 +5976,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5817,7 +6177,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5885,6 +6245,20 @@ func (f *WorkingGroupFilter) WhereHasMeetings() {
 // WhereHasMeetingsWith applies a predicate to check if query has an edge meetings with a given conditions (other predicates).
 func (f *WorkingGroupFilter) WhereHasMeetingsWith(preds ...predicate.Meeting) {
 	f.Where(entql.HasEdgeWith("meetings", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCampaigns applies a predicate to check if query has an edge campaigns.
+func (f *WorkingGroupFilter) WhereHasCampaigns() {
+	f.Where(entql.HasEdge("campaigns"))
+}
+
+// WhereHasCampaignsWith applies a predicate to check if query has an edge campaigns with a given conditions (other predicates).
+func (f *WorkingGroupFilter) WhereHasCampaignsWith(preds ...predicate.Campaign) {
+	f.Where(entql.HasEdgeWith("campaigns", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

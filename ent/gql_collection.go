@@ -16,6 +16,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
@@ -1292,6 +1293,218 @@ func newCallReviewerPaginateArgs(rv map[string]any) *callreviewerPaginateArgs {
 		case *CallReviewerOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithCallReviewerOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CampaignQuery) CollectFields(ctx context.Context, satisfies ...string) (*CampaignQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CampaignQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(campaign.Columns))
+		selectedFields = []string{campaign.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "lists":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MailingListClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, mailinglistImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedLists(alias, func(wq *MailingListQuery) {
+				*wq = *query
+			})
+
+		case "groups":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&WorkingGroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, workinggroupImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedGroups(alias, func(wq *WorkingGroupQuery) {
+				*wq = *query
+			})
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[campaign.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldCreatedByID)
+				fieldSeen[campaign.FieldCreatedByID] = struct{}{}
+			}
+
+		case "approver":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withApprover = query
+			if _, ok := fieldSeen[campaign.FieldApprovedByID]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldApprovedByID)
+				fieldSeen[campaign.FieldApprovedByID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[campaign.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldCreatedAt)
+				fieldSeen[campaign.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[campaign.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldUpdatedAt)
+				fieldSeen[campaign.FieldUpdatedAt] = struct{}{}
+			}
+		case "subject":
+			if _, ok := fieldSeen[campaign.FieldSubject]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldSubject)
+				fieldSeen[campaign.FieldSubject] = struct{}{}
+			}
+		case "preheader":
+			if _, ok := fieldSeen[campaign.FieldPreheader]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldPreheader)
+				fieldSeen[campaign.FieldPreheader] = struct{}{}
+			}
+		case "body":
+			if _, ok := fieldSeen[campaign.FieldBody]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldBody)
+				fieldSeen[campaign.FieldBody] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[campaign.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldStatus)
+				fieldSeen[campaign.FieldStatus] = struct{}{}
+			}
+		case "approvedAt":
+			if _, ok := fieldSeen[campaign.FieldApprovedAt]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldApprovedAt)
+				fieldSeen[campaign.FieldApprovedAt] = struct{}{}
+			}
+		case "scheduledAt":
+			if _, ok := fieldSeen[campaign.FieldScheduledAt]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldScheduledAt)
+				fieldSeen[campaign.FieldScheduledAt] = struct{}{}
+			}
+		case "lateSince":
+			if _, ok := fieldSeen[campaign.FieldLateSince]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldLateSince)
+				fieldSeen[campaign.FieldLateSince] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[campaign.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldStartedAt)
+				fieldSeen[campaign.FieldStartedAt] = struct{}{}
+			}
+		case "recipients":
+			if _, ok := fieldSeen[campaign.FieldRecipients]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldRecipients)
+				fieldSeen[campaign.FieldRecipients] = struct{}{}
+			}
+		case "sentAt":
+			if _, ok := fieldSeen[campaign.FieldSentAt]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldSentAt)
+				fieldSeen[campaign.FieldSentAt] = struct{}{}
+			}
+		case "cancelledAt":
+			if _, ok := fieldSeen[campaign.FieldCancelledAt]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldCancelledAt)
+				fieldSeen[campaign.FieldCancelledAt] = struct{}{}
+			}
+		case "slug":
+			if _, ok := fieldSeen[campaign.FieldSlug]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldSlug)
+				fieldSeen[campaign.FieldSlug] = struct{}{}
+			}
+		case "publicArchive":
+			if _, ok := fieldSeen[campaign.FieldPublicArchive]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldPublicArchive)
+				fieldSeen[campaign.FieldPublicArchive] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type campaignPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CampaignPaginateOption
+}
+
+func newCampaignPaginateArgs(rv map[string]any) *campaignPaginateArgs {
+	args := &campaignPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CampaignOrder{Field: &CampaignOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCampaignOrder(order))
+			}
+		case *CampaignOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCampaignOrder(v))
 			}
 		}
 	}

@@ -164,6 +164,46 @@ func (_m *CallReviewer) AppointedBy(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *Campaign) Lists(ctx context.Context) (result []*MailingList, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedLists(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ListsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryLists().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Campaign) Groups(ctx context.Context) (result []*WorkingGroup, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedGroups(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.GroupsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroups().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Campaign) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Campaign) Approver(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ApproverOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApprover().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *ConflictOfInterestDeclaration) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {

@@ -43,11 +43,14 @@ type MailingList struct {
 type MailingListEdges struct {
 	// Subscriptions holds the value of the subscriptions edge.
 	Subscriptions []*NewsletterSubscription `json:"subscriptions,omitempty"`
+	// Campaigns sent to the list (the other side of Campaign.lists: many to many).
+	Campaigns []*Campaign `json:"campaigns,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 
 	namedSubscriptions map[string][]*NewsletterSubscription
+	namedCampaigns     map[string][]*Campaign
 }
 
 // SubscriptionsOrErr returns the Subscriptions value or an error if the edge
@@ -57,6 +60,15 @@ func (e MailingListEdges) SubscriptionsOrErr() ([]*NewsletterSubscription, error
 		return e.Subscriptions, nil
 	}
 	return nil, &NotLoadedError{edge: "subscriptions"}
+}
+
+// CampaignsOrErr returns the Campaigns value or an error if the edge
+// was not loaded in eager-loading.
+func (e MailingListEdges) CampaignsOrErr() ([]*Campaign, error) {
+	if e.loadedTypes[1] {
+		return e.Campaigns, nil
+	}
+	return nil, &NotLoadedError{edge: "campaigns"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -153,6 +165,11 @@ func (_m *MailingList) QuerySubscriptions() *NewsletterSubscriptionQuery {
 	return NewMailingListClient(_m.config).QuerySubscriptions(_m)
 }
 
+// QueryCampaigns queries the "campaigns" edge of the MailingList entity.
+func (_m *MailingList) QueryCampaigns() *CampaignQuery {
+	return NewMailingListClient(_m.config).QueryCampaigns(_m)
+}
+
 // Update returns a builder for updating this MailingList.
 // Note that you need to call MailingList.Unwrap() before calling this method if this MailingList
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -221,6 +238,30 @@ func (_m *MailingList) appendNamedSubscriptions(name string, edges ...*Newslette
 		_m.Edges.namedSubscriptions[name] = []*NewsletterSubscription{}
 	} else {
 		_m.Edges.namedSubscriptions[name] = append(_m.Edges.namedSubscriptions[name], edges...)
+	}
+}
+
+// NamedCampaigns returns the Campaigns named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *MailingList) NamedCampaigns(name string) ([]*Campaign, error) {
+	if _m.Edges.namedCampaigns == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCampaigns[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *MailingList) appendNamedCampaigns(name string, edges ...*Campaign) {
+	if _m.Edges.namedCampaigns == nil {
+		_m.Edges.namedCampaigns = make(map[string][]*Campaign)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCampaigns[name] = []*Campaign{}
+	} else {
+		_m.Edges.namedCampaigns[name] = append(_m.Edges.namedCampaigns[name], edges...)
 	}
 }
 

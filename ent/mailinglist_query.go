@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/predicate"
@@ -28,9 +29,11 @@ type MailingListQuery struct {
 	inters                 []Interceptor
 	predicates             []predicate.MailingList
 	withSubscriptions      *NewsletterSubscriptionQuery
+	withCampaigns          *CampaignQuery
 	loadTotal              []func(context.Context, []*MailingList) error
 	modifiers              []func(*sql.Selector)
 	withNamedSubscriptions map[string]*NewsletterSubscriptionQuery
+	withNamedCampaigns     map[string]*CampaignQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -82,6 +85,28 @@ func (_q *MailingListQuery) QuerySubscriptions() *NewsletterSubscriptionQuery {
 			sqlgraph.From(mailinglist.Table, mailinglist.FieldID, selector),
 			sqlgraph.To(newslettersubscription.Table, newslettersubscription.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, mailinglist.SubscriptionsTable, mailinglist.SubscriptionsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCampaigns chains the current query on the "campaigns" edge.
+func (_q *MailingListQuery) QueryCampaigns() *CampaignQuery {
+	query := (&CampaignClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mailinglist.Table, mailinglist.FieldID, selector),
+			sqlgraph.To(campaign.Table, campaign.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, mailinglist.CampaignsTable, mailinglist.CampaignsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -282,6 +307,7 @@ func (_q *MailingListQuery) Clone() *MailingListQuery {
 		inters:            append([]Interceptor{}, _q.inters...),
 		predicates:        append([]predicate.MailingList{}, _q.predicates...),
 		withSubscriptions: _q.withSubscriptions.Clone(),
+		withCampaigns:     _q.withCampaigns.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -297,6 +323,17 @@ func (_q *MailingListQuery) WithSubscriptions(opts ...func(*NewsletterSubscripti
 		opt(query)
 	}
 	_q.withSubscriptions = query
+	return _q
+}
+
+// WithCampaigns tells the query-builder to eager-load the nodes that are connected to
+// the "campaigns" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MailingListQuery) WithCampaigns(opts ...func(*CampaignQuery)) *MailingListQuery {
+	query := (&CampaignClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCampaigns = query
 	return _q
 }
 
@@ -384,8 +421,9 @@ func (_q *MailingListQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*MailingList{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withSubscriptions != nil,
+			_q.withCampaigns != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -418,10 +456,24 @@ func (_q *MailingListQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			return nil, err
 		}
 	}
+	if query := _q.withCampaigns; query != nil {
+		if err := _q.loadCampaigns(ctx, query, nodes,
+			func(n *MailingList) { n.Edges.Campaigns = []*Campaign{} },
+			func(n *MailingList, e *Campaign) { n.Edges.Campaigns = append(n.Edges.Campaigns, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSubscriptions {
 		if err := _q.loadSubscriptions(ctx, query, nodes,
 			func(n *MailingList) { n.appendNamedSubscriptions(name) },
 			func(n *MailingList, e *NewsletterSubscription) { n.appendNamedSubscriptions(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCampaigns {
+		if err := _q.loadCampaigns(ctx, query, nodes,
+			func(n *MailingList) { n.appendNamedCampaigns(name) },
+			func(n *MailingList, e *Campaign) { n.appendNamedCampaigns(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -460,6 +512,67 @@ func (_q *MailingListQuery) loadSubscriptions(ctx context.Context, query *Newsle
 			return fmt.Errorf(`unexpected referenced foreign-key "list_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *MailingListQuery) loadCampaigns(ctx context.Context, query *CampaignQuery, nodes []*MailingList, init func(*MailingList), assign func(*MailingList, *Campaign)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*MailingList)
+	nids := make(map[pulid.ID]map[*MailingList]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(mailinglist.CampaignsTable)
+		s.Join(joinT).On(s.C(campaign.FieldID), joinT.C(mailinglist.CampaignsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(mailinglist.CampaignsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(mailinglist.CampaignsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*MailingList]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Campaign](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "campaigns" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -594,6 +707,20 @@ func (_q *MailingListQuery) WithNamedSubscriptions(name string, opts ...func(*Ne
 		_q.withNamedSubscriptions = make(map[string]*NewsletterSubscriptionQuery)
 	}
 	_q.withNamedSubscriptions[name] = query
+	return _q
+}
+
+// WithNamedCampaigns tells the query-builder to eager-load the nodes that are connected to the "campaigns"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MailingListQuery) WithNamedCampaigns(name string, opts ...func(*CampaignQuery)) *MailingListQuery {
+	query := (&CampaignClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCampaigns == nil {
+		_q.withNamedCampaigns = make(map[string]*CampaignQuery)
+	}
+	_q.withNamedCampaigns[name] = query
 	return _q
 }
 

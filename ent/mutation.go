@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
@@ -68,6 +69,7 @@ const (
 	TypeAuditEvent                    = "AuditEvent"
 	TypeCall                          = "Call"
 	TypeCallReviewer                  = "CallReviewer"
+	TypeCampaign                      = "Campaign"
 	TypeConflictOfInterestDeclaration = "ConflictOfInterestDeclaration"
 	TypeConsentEvidence               = "ConsentEvidence"
 	TypeDocument                      = "Document"
@@ -8369,6 +8371,2108 @@ func (m *CallReviewerMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown CallReviewer edge %s", name)
+}
+
+// CampaignMutation represents an operation that mutates the Campaign nodes in the graph.
+type CampaignMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *pulid.ID
+	created_at      *time.Time
+	updated_at      *time.Time
+	subject         *string
+	preheader       *string
+	body            *string
+	html_body       *string
+	text_body       *string
+	status          *campaign.Status
+	approved_at     *time.Time
+	scheduled_at    *time.Time
+	late_since      *time.Time
+	started_at      *time.Time
+	frozen_at       *time.Time
+	freeze_cursor   *string
+	mail_body_id    *pulid.ID
+	recipients      *int
+	addrecipients   *int
+	sent_at         *time.Time
+	cancelled_at    *time.Time
+	slug            *string
+	public_archive  *bool
+	clearedFields   map[string]struct{}
+	lists           map[pulid.ID]struct{}
+	removedlists    map[pulid.ID]struct{}
+	clearedlists    bool
+	groups          map[pulid.ID]struct{}
+	removedgroups   map[pulid.ID]struct{}
+	clearedgroups   bool
+	author          *pulid.ID
+	clearedauthor   bool
+	editor          *pulid.ID
+	clearededitor   bool
+	approver        *pulid.ID
+	clearedapprover bool
+	done            bool
+	oldValue        func(context.Context) (*Campaign, error)
+	predicates      []predicate.Campaign
+}
+
+var _ ent.Mutation = (*CampaignMutation)(nil)
+
+// campaignOption allows management of the mutation configuration using functional options.
+type campaignOption func(*CampaignMutation)
+
+// newCampaignMutation creates new mutation for the Campaign entity.
+func newCampaignMutation(c config, op Op, opts ...campaignOption) *CampaignMutation {
+	m := &CampaignMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCampaign,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCampaignID sets the ID field of the mutation.
+func withCampaignID(id pulid.ID) campaignOption {
+	return func(m *CampaignMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Campaign
+		)
+		m.oldValue = func(ctx context.Context) (*Campaign, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Campaign.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCampaign sets the old Campaign of the mutation.
+func withCampaign(node *Campaign) campaignOption {
+	return func(m *CampaignMutation) {
+		m.oldValue = func(context.Context) (*Campaign, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CampaignMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CampaignMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Campaign entities.
+func (m *CampaignMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CampaignMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CampaignMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Campaign.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CampaignMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CampaignMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CampaignMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CampaignMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CampaignMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CampaignMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetSubject sets the "subject" field.
+func (m *CampaignMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *CampaignMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *CampaignMutation) ResetSubject() {
+	m.subject = nil
+}
+
+// SetPreheader sets the "preheader" field.
+func (m *CampaignMutation) SetPreheader(s string) {
+	m.preheader = &s
+}
+
+// Preheader returns the value of the "preheader" field in the mutation.
+func (m *CampaignMutation) Preheader() (r string, exists bool) {
+	v := m.preheader
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreheader returns the old "preheader" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldPreheader(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreheader is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreheader requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreheader: %w", err)
+	}
+	return oldValue.Preheader, nil
+}
+
+// ResetPreheader resets all changes to the "preheader" field.
+func (m *CampaignMutation) ResetPreheader() {
+	m.preheader = nil
+}
+
+// SetBody sets the "body" field.
+func (m *CampaignMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *CampaignMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *CampaignMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (m *CampaignMutation) SetHTMLBody(s string) {
+	m.html_body = &s
+}
+
+// HTMLBody returns the value of the "html_body" field in the mutation.
+func (m *CampaignMutation) HTMLBody() (r string, exists bool) {
+	v := m.html_body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHTMLBody returns the old "html_body" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldHTMLBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHTMLBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHTMLBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHTMLBody: %w", err)
+	}
+	return oldValue.HTMLBody, nil
+}
+
+// ResetHTMLBody resets all changes to the "html_body" field.
+func (m *CampaignMutation) ResetHTMLBody() {
+	m.html_body = nil
+}
+
+// SetTextBody sets the "text_body" field.
+func (m *CampaignMutation) SetTextBody(s string) {
+	m.text_body = &s
+}
+
+// TextBody returns the value of the "text_body" field in the mutation.
+func (m *CampaignMutation) TextBody() (r string, exists bool) {
+	v := m.text_body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTextBody returns the old "text_body" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldTextBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTextBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTextBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTextBody: %w", err)
+	}
+	return oldValue.TextBody, nil
+}
+
+// ResetTextBody resets all changes to the "text_body" field.
+func (m *CampaignMutation) ResetTextBody() {
+	m.text_body = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *CampaignMutation) SetStatus(c campaign.Status) {
+	m.status = &c
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CampaignMutation) Status() (r campaign.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldStatus(ctx context.Context) (v campaign.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CampaignMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *CampaignMutation) SetCreatedByID(pu pulid.ID) {
+	m.author = &pu
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *CampaignMutation) CreatedByID() (r pulid.ID, exists bool) {
+	v := m.author
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldCreatedByID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *CampaignMutation) ResetCreatedByID() {
+	m.author = nil
+}
+
+// SetEditedByID sets the "edited_by_id" field.
+func (m *CampaignMutation) SetEditedByID(pu pulid.ID) {
+	m.editor = &pu
+}
+
+// EditedByID returns the value of the "edited_by_id" field in the mutation.
+func (m *CampaignMutation) EditedByID() (r pulid.ID, exists bool) {
+	v := m.editor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEditedByID returns the old "edited_by_id" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldEditedByID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEditedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEditedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEditedByID: %w", err)
+	}
+	return oldValue.EditedByID, nil
+}
+
+// ResetEditedByID resets all changes to the "edited_by_id" field.
+func (m *CampaignMutation) ResetEditedByID() {
+	m.editor = nil
+}
+
+// SetApprovedByID sets the "approved_by_id" field.
+func (m *CampaignMutation) SetApprovedByID(pu pulid.ID) {
+	m.approver = &pu
+}
+
+// ApprovedByID returns the value of the "approved_by_id" field in the mutation.
+func (m *CampaignMutation) ApprovedByID() (r pulid.ID, exists bool) {
+	v := m.approver
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApprovedByID returns the old "approved_by_id" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldApprovedByID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApprovedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApprovedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApprovedByID: %w", err)
+	}
+	return oldValue.ApprovedByID, nil
+}
+
+// ClearApprovedByID clears the value of the "approved_by_id" field.
+func (m *CampaignMutation) ClearApprovedByID() {
+	m.approver = nil
+	m.clearedFields[campaign.FieldApprovedByID] = struct{}{}
+}
+
+// ApprovedByIDCleared returns if the "approved_by_id" field was cleared in this mutation.
+func (m *CampaignMutation) ApprovedByIDCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldApprovedByID]
+	return ok
+}
+
+// ResetApprovedByID resets all changes to the "approved_by_id" field.
+func (m *CampaignMutation) ResetApprovedByID() {
+	m.approver = nil
+	delete(m.clearedFields, campaign.FieldApprovedByID)
+}
+
+// SetApprovedAt sets the "approved_at" field.
+func (m *CampaignMutation) SetApprovedAt(t time.Time) {
+	m.approved_at = &t
+}
+
+// ApprovedAt returns the value of the "approved_at" field in the mutation.
+func (m *CampaignMutation) ApprovedAt() (r time.Time, exists bool) {
+	v := m.approved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApprovedAt returns the old "approved_at" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldApprovedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApprovedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApprovedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApprovedAt: %w", err)
+	}
+	return oldValue.ApprovedAt, nil
+}
+
+// ClearApprovedAt clears the value of the "approved_at" field.
+func (m *CampaignMutation) ClearApprovedAt() {
+	m.approved_at = nil
+	m.clearedFields[campaign.FieldApprovedAt] = struct{}{}
+}
+
+// ApprovedAtCleared returns if the "approved_at" field was cleared in this mutation.
+func (m *CampaignMutation) ApprovedAtCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldApprovedAt]
+	return ok
+}
+
+// ResetApprovedAt resets all changes to the "approved_at" field.
+func (m *CampaignMutation) ResetApprovedAt() {
+	m.approved_at = nil
+	delete(m.clearedFields, campaign.FieldApprovedAt)
+}
+
+// SetScheduledAt sets the "scheduled_at" field.
+func (m *CampaignMutation) SetScheduledAt(t time.Time) {
+	m.scheduled_at = &t
+}
+
+// ScheduledAt returns the value of the "scheduled_at" field in the mutation.
+func (m *CampaignMutation) ScheduledAt() (r time.Time, exists bool) {
+	v := m.scheduled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScheduledAt returns the old "scheduled_at" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldScheduledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScheduledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScheduledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScheduledAt: %w", err)
+	}
+	return oldValue.ScheduledAt, nil
+}
+
+// ClearScheduledAt clears the value of the "scheduled_at" field.
+func (m *CampaignMutation) ClearScheduledAt() {
+	m.scheduled_at = nil
+	m.clearedFields[campaign.FieldScheduledAt] = struct{}{}
+}
+
+// ScheduledAtCleared returns if the "scheduled_at" field was cleared in this mutation.
+func (m *CampaignMutation) ScheduledAtCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldScheduledAt]
+	return ok
+}
+
+// ResetScheduledAt resets all changes to the "scheduled_at" field.
+func (m *CampaignMutation) ResetScheduledAt() {
+	m.scheduled_at = nil
+	delete(m.clearedFields, campaign.FieldScheduledAt)
+}
+
+// SetLateSince sets the "late_since" field.
+func (m *CampaignMutation) SetLateSince(t time.Time) {
+	m.late_since = &t
+}
+
+// LateSince returns the value of the "late_since" field in the mutation.
+func (m *CampaignMutation) LateSince() (r time.Time, exists bool) {
+	v := m.late_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLateSince returns the old "late_since" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldLateSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLateSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLateSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLateSince: %w", err)
+	}
+	return oldValue.LateSince, nil
+}
+
+// ClearLateSince clears the value of the "late_since" field.
+func (m *CampaignMutation) ClearLateSince() {
+	m.late_since = nil
+	m.clearedFields[campaign.FieldLateSince] = struct{}{}
+}
+
+// LateSinceCleared returns if the "late_since" field was cleared in this mutation.
+func (m *CampaignMutation) LateSinceCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldLateSince]
+	return ok
+}
+
+// ResetLateSince resets all changes to the "late_since" field.
+func (m *CampaignMutation) ResetLateSince() {
+	m.late_since = nil
+	delete(m.clearedFields, campaign.FieldLateSince)
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *CampaignMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *CampaignMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *CampaignMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[campaign.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *CampaignMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *CampaignMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, campaign.FieldStartedAt)
+}
+
+// SetFrozenAt sets the "frozen_at" field.
+func (m *CampaignMutation) SetFrozenAt(t time.Time) {
+	m.frozen_at = &t
+}
+
+// FrozenAt returns the value of the "frozen_at" field in the mutation.
+func (m *CampaignMutation) FrozenAt() (r time.Time, exists bool) {
+	v := m.frozen_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFrozenAt returns the old "frozen_at" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldFrozenAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFrozenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFrozenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFrozenAt: %w", err)
+	}
+	return oldValue.FrozenAt, nil
+}
+
+// ClearFrozenAt clears the value of the "frozen_at" field.
+func (m *CampaignMutation) ClearFrozenAt() {
+	m.frozen_at = nil
+	m.clearedFields[campaign.FieldFrozenAt] = struct{}{}
+}
+
+// FrozenAtCleared returns if the "frozen_at" field was cleared in this mutation.
+func (m *CampaignMutation) FrozenAtCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldFrozenAt]
+	return ok
+}
+
+// ResetFrozenAt resets all changes to the "frozen_at" field.
+func (m *CampaignMutation) ResetFrozenAt() {
+	m.frozen_at = nil
+	delete(m.clearedFields, campaign.FieldFrozenAt)
+}
+
+// SetFreezeCursor sets the "freeze_cursor" field.
+func (m *CampaignMutation) SetFreezeCursor(s string) {
+	m.freeze_cursor = &s
+}
+
+// FreezeCursor returns the value of the "freeze_cursor" field in the mutation.
+func (m *CampaignMutation) FreezeCursor() (r string, exists bool) {
+	v := m.freeze_cursor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFreezeCursor returns the old "freeze_cursor" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldFreezeCursor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFreezeCursor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFreezeCursor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFreezeCursor: %w", err)
+	}
+	return oldValue.FreezeCursor, nil
+}
+
+// ResetFreezeCursor resets all changes to the "freeze_cursor" field.
+func (m *CampaignMutation) ResetFreezeCursor() {
+	m.freeze_cursor = nil
+}
+
+// SetMailBodyID sets the "mail_body_id" field.
+func (m *CampaignMutation) SetMailBodyID(pu pulid.ID) {
+	m.mail_body_id = &pu
+}
+
+// MailBodyID returns the value of the "mail_body_id" field in the mutation.
+func (m *CampaignMutation) MailBodyID() (r pulid.ID, exists bool) {
+	v := m.mail_body_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMailBodyID returns the old "mail_body_id" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldMailBodyID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMailBodyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMailBodyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMailBodyID: %w", err)
+	}
+	return oldValue.MailBodyID, nil
+}
+
+// ClearMailBodyID clears the value of the "mail_body_id" field.
+func (m *CampaignMutation) ClearMailBodyID() {
+	m.mail_body_id = nil
+	m.clearedFields[campaign.FieldMailBodyID] = struct{}{}
+}
+
+// MailBodyIDCleared returns if the "mail_body_id" field was cleared in this mutation.
+func (m *CampaignMutation) MailBodyIDCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldMailBodyID]
+	return ok
+}
+
+// ResetMailBodyID resets all changes to the "mail_body_id" field.
+func (m *CampaignMutation) ResetMailBodyID() {
+	m.mail_body_id = nil
+	delete(m.clearedFields, campaign.FieldMailBodyID)
+}
+
+// SetRecipients sets the "recipients" field.
+func (m *CampaignMutation) SetRecipients(i int) {
+	m.recipients = &i
+	m.addrecipients = nil
+}
+
+// Recipients returns the value of the "recipients" field in the mutation.
+func (m *CampaignMutation) Recipients() (r int, exists bool) {
+	v := m.recipients
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecipients returns the old "recipients" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldRecipients(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecipients is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecipients requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecipients: %w", err)
+	}
+	return oldValue.Recipients, nil
+}
+
+// AddRecipients adds i to the "recipients" field.
+func (m *CampaignMutation) AddRecipients(i int) {
+	if m.addrecipients != nil {
+		*m.addrecipients += i
+	} else {
+		m.addrecipients = &i
+	}
+}
+
+// AddedRecipients returns the value that was added to the "recipients" field in this mutation.
+func (m *CampaignMutation) AddedRecipients() (r int, exists bool) {
+	v := m.addrecipients
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRecipients resets all changes to the "recipients" field.
+func (m *CampaignMutation) ResetRecipients() {
+	m.recipients = nil
+	m.addrecipients = nil
+}
+
+// SetSentAt sets the "sent_at" field.
+func (m *CampaignMutation) SetSentAt(t time.Time) {
+	m.sent_at = &t
+}
+
+// SentAt returns the value of the "sent_at" field in the mutation.
+func (m *CampaignMutation) SentAt() (r time.Time, exists bool) {
+	v := m.sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentAt returns the old "sent_at" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldSentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentAt: %w", err)
+	}
+	return oldValue.SentAt, nil
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (m *CampaignMutation) ClearSentAt() {
+	m.sent_at = nil
+	m.clearedFields[campaign.FieldSentAt] = struct{}{}
+}
+
+// SentAtCleared returns if the "sent_at" field was cleared in this mutation.
+func (m *CampaignMutation) SentAtCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldSentAt]
+	return ok
+}
+
+// ResetSentAt resets all changes to the "sent_at" field.
+func (m *CampaignMutation) ResetSentAt() {
+	m.sent_at = nil
+	delete(m.clearedFields, campaign.FieldSentAt)
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (m *CampaignMutation) SetCancelledAt(t time.Time) {
+	m.cancelled_at = &t
+}
+
+// CancelledAt returns the value of the "cancelled_at" field in the mutation.
+func (m *CampaignMutation) CancelledAt() (r time.Time, exists bool) {
+	v := m.cancelled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelledAt returns the old "cancelled_at" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldCancelledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelledAt: %w", err)
+	}
+	return oldValue.CancelledAt, nil
+}
+
+// ClearCancelledAt clears the value of the "cancelled_at" field.
+func (m *CampaignMutation) ClearCancelledAt() {
+	m.cancelled_at = nil
+	m.clearedFields[campaign.FieldCancelledAt] = struct{}{}
+}
+
+// CancelledAtCleared returns if the "cancelled_at" field was cleared in this mutation.
+func (m *CampaignMutation) CancelledAtCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldCancelledAt]
+	return ok
+}
+
+// ResetCancelledAt resets all changes to the "cancelled_at" field.
+func (m *CampaignMutation) ResetCancelledAt() {
+	m.cancelled_at = nil
+	delete(m.clearedFields, campaign.FieldCancelledAt)
+}
+
+// SetSlug sets the "slug" field.
+func (m *CampaignMutation) SetSlug(s string) {
+	m.slug = &s
+}
+
+// Slug returns the value of the "slug" field in the mutation.
+func (m *CampaignMutation) Slug() (r string, exists bool) {
+	v := m.slug
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSlug returns the old "slug" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldSlug(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSlug is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSlug requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSlug: %w", err)
+	}
+	return oldValue.Slug, nil
+}
+
+// ClearSlug clears the value of the "slug" field.
+func (m *CampaignMutation) ClearSlug() {
+	m.slug = nil
+	m.clearedFields[campaign.FieldSlug] = struct{}{}
+}
+
+// SlugCleared returns if the "slug" field was cleared in this mutation.
+func (m *CampaignMutation) SlugCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldSlug]
+	return ok
+}
+
+// ResetSlug resets all changes to the "slug" field.
+func (m *CampaignMutation) ResetSlug() {
+	m.slug = nil
+	delete(m.clearedFields, campaign.FieldSlug)
+}
+
+// SetPublicArchive sets the "public_archive" field.
+func (m *CampaignMutation) SetPublicArchive(b bool) {
+	m.public_archive = &b
+}
+
+// PublicArchive returns the value of the "public_archive" field in the mutation.
+func (m *CampaignMutation) PublicArchive() (r bool, exists bool) {
+	v := m.public_archive
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublicArchive returns the old "public_archive" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldPublicArchive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublicArchive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublicArchive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublicArchive: %w", err)
+	}
+	return oldValue.PublicArchive, nil
+}
+
+// ResetPublicArchive resets all changes to the "public_archive" field.
+func (m *CampaignMutation) ResetPublicArchive() {
+	m.public_archive = nil
+}
+
+// AddListIDs adds the "lists" edge to the MailingList entity by ids.
+func (m *CampaignMutation) AddListIDs(ids ...pulid.ID) {
+	if m.lists == nil {
+		m.lists = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.lists[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLists clears the "lists" edge to the MailingList entity.
+func (m *CampaignMutation) ClearLists() {
+	m.clearedlists = true
+}
+
+// ListsCleared reports if the "lists" edge to the MailingList entity was cleared.
+func (m *CampaignMutation) ListsCleared() bool {
+	return m.clearedlists
+}
+
+// RemoveListIDs removes the "lists" edge to the MailingList entity by IDs.
+func (m *CampaignMutation) RemoveListIDs(ids ...pulid.ID) {
+	if m.removedlists == nil {
+		m.removedlists = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.lists, ids[i])
+		m.removedlists[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLists returns the removed IDs of the "lists" edge to the MailingList entity.
+func (m *CampaignMutation) RemovedListsIDs() (ids []pulid.ID) {
+	for id := range m.removedlists {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ListsIDs returns the "lists" edge IDs in the mutation.
+func (m *CampaignMutation) ListsIDs() (ids []pulid.ID) {
+	for id := range m.lists {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLists resets all changes to the "lists" edge.
+func (m *CampaignMutation) ResetLists() {
+	m.lists = nil
+	m.clearedlists = false
+	m.removedlists = nil
+}
+
+// AddGroupIDs adds the "groups" edge to the WorkingGroup entity by ids.
+func (m *CampaignMutation) AddGroupIDs(ids ...pulid.ID) {
+	if m.groups == nil {
+		m.groups = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.groups[ids[i]] = struct{}{}
+	}
+}
+
+// ClearGroups clears the "groups" edge to the WorkingGroup entity.
+func (m *CampaignMutation) ClearGroups() {
+	m.clearedgroups = true
+}
+
+// GroupsCleared reports if the "groups" edge to the WorkingGroup entity was cleared.
+func (m *CampaignMutation) GroupsCleared() bool {
+	return m.clearedgroups
+}
+
+// RemoveGroupIDs removes the "groups" edge to the WorkingGroup entity by IDs.
+func (m *CampaignMutation) RemoveGroupIDs(ids ...pulid.ID) {
+	if m.removedgroups == nil {
+		m.removedgroups = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.groups, ids[i])
+		m.removedgroups[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedGroups returns the removed IDs of the "groups" edge to the WorkingGroup entity.
+func (m *CampaignMutation) RemovedGroupsIDs() (ids []pulid.ID) {
+	for id := range m.removedgroups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// GroupsIDs returns the "groups" edge IDs in the mutation.
+func (m *CampaignMutation) GroupsIDs() (ids []pulid.ID) {
+	for id := range m.groups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetGroups resets all changes to the "groups" edge.
+func (m *CampaignMutation) ResetGroups() {
+	m.groups = nil
+	m.clearedgroups = false
+	m.removedgroups = nil
+}
+
+// SetAuthorID sets the "author" edge to the User entity by id.
+func (m *CampaignMutation) SetAuthorID(id pulid.ID) {
+	m.author = &id
+}
+
+// ClearAuthor clears the "author" edge to the User entity.
+func (m *CampaignMutation) ClearAuthor() {
+	m.clearedauthor = true
+	m.clearedFields[campaign.FieldCreatedByID] = struct{}{}
+}
+
+// AuthorCleared reports if the "author" edge to the User entity was cleared.
+func (m *CampaignMutation) AuthorCleared() bool {
+	return m.clearedauthor
+}
+
+// AuthorID returns the "author" edge ID in the mutation.
+func (m *CampaignMutation) AuthorID() (id pulid.ID, exists bool) {
+	if m.author != nil {
+		return *m.author, true
+	}
+	return
+}
+
+// AuthorIDs returns the "author" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AuthorID instead. It exists only for internal usage by the builders.
+func (m *CampaignMutation) AuthorIDs() (ids []pulid.ID) {
+	if id := m.author; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAuthor resets all changes to the "author" edge.
+func (m *CampaignMutation) ResetAuthor() {
+	m.author = nil
+	m.clearedauthor = false
+}
+
+// SetEditorID sets the "editor" edge to the User entity by id.
+func (m *CampaignMutation) SetEditorID(id pulid.ID) {
+	m.editor = &id
+}
+
+// ClearEditor clears the "editor" edge to the User entity.
+func (m *CampaignMutation) ClearEditor() {
+	m.clearededitor = true
+	m.clearedFields[campaign.FieldEditedByID] = struct{}{}
+}
+
+// EditorCleared reports if the "editor" edge to the User entity was cleared.
+func (m *CampaignMutation) EditorCleared() bool {
+	return m.clearededitor
+}
+
+// EditorID returns the "editor" edge ID in the mutation.
+func (m *CampaignMutation) EditorID() (id pulid.ID, exists bool) {
+	if m.editor != nil {
+		return *m.editor, true
+	}
+	return
+}
+
+// EditorIDs returns the "editor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EditorID instead. It exists only for internal usage by the builders.
+func (m *CampaignMutation) EditorIDs() (ids []pulid.ID) {
+	if id := m.editor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEditor resets all changes to the "editor" edge.
+func (m *CampaignMutation) ResetEditor() {
+	m.editor = nil
+	m.clearededitor = false
+}
+
+// SetApproverID sets the "approver" edge to the User entity by id.
+func (m *CampaignMutation) SetApproverID(id pulid.ID) {
+	m.approver = &id
+}
+
+// ClearApprover clears the "approver" edge to the User entity.
+func (m *CampaignMutation) ClearApprover() {
+	m.clearedapprover = true
+	m.clearedFields[campaign.FieldApprovedByID] = struct{}{}
+}
+
+// ApproverCleared reports if the "approver" edge to the User entity was cleared.
+func (m *CampaignMutation) ApproverCleared() bool {
+	return m.ApprovedByIDCleared() || m.clearedapprover
+}
+
+// ApproverID returns the "approver" edge ID in the mutation.
+func (m *CampaignMutation) ApproverID() (id pulid.ID, exists bool) {
+	if m.approver != nil {
+		return *m.approver, true
+	}
+	return
+}
+
+// ApproverIDs returns the "approver" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApproverID instead. It exists only for internal usage by the builders.
+func (m *CampaignMutation) ApproverIDs() (ids []pulid.ID) {
+	if id := m.approver; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApprover resets all changes to the "approver" edge.
+func (m *CampaignMutation) ResetApprover() {
+	m.approver = nil
+	m.clearedapprover = false
+}
+
+// Where appends a list predicates to the CampaignMutation builder.
+func (m *CampaignMutation) Where(ps ...predicate.Campaign) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CampaignMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CampaignMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Campaign, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CampaignMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CampaignMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Campaign).
+func (m *CampaignMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CampaignMutation) Fields() []string {
+	fields := make([]string, 0, 23)
+	if m.created_at != nil {
+		fields = append(fields, campaign.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, campaign.FieldUpdatedAt)
+	}
+	if m.subject != nil {
+		fields = append(fields, campaign.FieldSubject)
+	}
+	if m.preheader != nil {
+		fields = append(fields, campaign.FieldPreheader)
+	}
+	if m.body != nil {
+		fields = append(fields, campaign.FieldBody)
+	}
+	if m.html_body != nil {
+		fields = append(fields, campaign.FieldHTMLBody)
+	}
+	if m.text_body != nil {
+		fields = append(fields, campaign.FieldTextBody)
+	}
+	if m.status != nil {
+		fields = append(fields, campaign.FieldStatus)
+	}
+	if m.author != nil {
+		fields = append(fields, campaign.FieldCreatedByID)
+	}
+	if m.editor != nil {
+		fields = append(fields, campaign.FieldEditedByID)
+	}
+	if m.approver != nil {
+		fields = append(fields, campaign.FieldApprovedByID)
+	}
+	if m.approved_at != nil {
+		fields = append(fields, campaign.FieldApprovedAt)
+	}
+	if m.scheduled_at != nil {
+		fields = append(fields, campaign.FieldScheduledAt)
+	}
+	if m.late_since != nil {
+		fields = append(fields, campaign.FieldLateSince)
+	}
+	if m.started_at != nil {
+		fields = append(fields, campaign.FieldStartedAt)
+	}
+	if m.frozen_at != nil {
+		fields = append(fields, campaign.FieldFrozenAt)
+	}
+	if m.freeze_cursor != nil {
+		fields = append(fields, campaign.FieldFreezeCursor)
+	}
+	if m.mail_body_id != nil {
+		fields = append(fields, campaign.FieldMailBodyID)
+	}
+	if m.recipients != nil {
+		fields = append(fields, campaign.FieldRecipients)
+	}
+	if m.sent_at != nil {
+		fields = append(fields, campaign.FieldSentAt)
+	}
+	if m.cancelled_at != nil {
+		fields = append(fields, campaign.FieldCancelledAt)
+	}
+	if m.slug != nil {
+		fields = append(fields, campaign.FieldSlug)
+	}
+	if m.public_archive != nil {
+		fields = append(fields, campaign.FieldPublicArchive)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CampaignMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case campaign.FieldCreatedAt:
+		return m.CreatedAt()
+	case campaign.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case campaign.FieldSubject:
+		return m.Subject()
+	case campaign.FieldPreheader:
+		return m.Preheader()
+	case campaign.FieldBody:
+		return m.Body()
+	case campaign.FieldHTMLBody:
+		return m.HTMLBody()
+	case campaign.FieldTextBody:
+		return m.TextBody()
+	case campaign.FieldStatus:
+		return m.Status()
+	case campaign.FieldCreatedByID:
+		return m.CreatedByID()
+	case campaign.FieldEditedByID:
+		return m.EditedByID()
+	case campaign.FieldApprovedByID:
+		return m.ApprovedByID()
+	case campaign.FieldApprovedAt:
+		return m.ApprovedAt()
+	case campaign.FieldScheduledAt:
+		return m.ScheduledAt()
+	case campaign.FieldLateSince:
+		return m.LateSince()
+	case campaign.FieldStartedAt:
+		return m.StartedAt()
+	case campaign.FieldFrozenAt:
+		return m.FrozenAt()
+	case campaign.FieldFreezeCursor:
+		return m.FreezeCursor()
+	case campaign.FieldMailBodyID:
+		return m.MailBodyID()
+	case campaign.FieldRecipients:
+		return m.Recipients()
+	case campaign.FieldSentAt:
+		return m.SentAt()
+	case campaign.FieldCancelledAt:
+		return m.CancelledAt()
+	case campaign.FieldSlug:
+		return m.Slug()
+	case campaign.FieldPublicArchive:
+		return m.PublicArchive()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CampaignMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case campaign.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case campaign.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case campaign.FieldSubject:
+		return m.OldSubject(ctx)
+	case campaign.FieldPreheader:
+		return m.OldPreheader(ctx)
+	case campaign.FieldBody:
+		return m.OldBody(ctx)
+	case campaign.FieldHTMLBody:
+		return m.OldHTMLBody(ctx)
+	case campaign.FieldTextBody:
+		return m.OldTextBody(ctx)
+	case campaign.FieldStatus:
+		return m.OldStatus(ctx)
+	case campaign.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case campaign.FieldEditedByID:
+		return m.OldEditedByID(ctx)
+	case campaign.FieldApprovedByID:
+		return m.OldApprovedByID(ctx)
+	case campaign.FieldApprovedAt:
+		return m.OldApprovedAt(ctx)
+	case campaign.FieldScheduledAt:
+		return m.OldScheduledAt(ctx)
+	case campaign.FieldLateSince:
+		return m.OldLateSince(ctx)
+	case campaign.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case campaign.FieldFrozenAt:
+		return m.OldFrozenAt(ctx)
+	case campaign.FieldFreezeCursor:
+		return m.OldFreezeCursor(ctx)
+	case campaign.FieldMailBodyID:
+		return m.OldMailBodyID(ctx)
+	case campaign.FieldRecipients:
+		return m.OldRecipients(ctx)
+	case campaign.FieldSentAt:
+		return m.OldSentAt(ctx)
+	case campaign.FieldCancelledAt:
+		return m.OldCancelledAt(ctx)
+	case campaign.FieldSlug:
+		return m.OldSlug(ctx)
+	case campaign.FieldPublicArchive:
+		return m.OldPublicArchive(ctx)
+	}
+	return nil, fmt.Errorf("unknown Campaign field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CampaignMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case campaign.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case campaign.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case campaign.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case campaign.FieldPreheader:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreheader(v)
+		return nil
+	case campaign.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case campaign.FieldHTMLBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHTMLBody(v)
+		return nil
+	case campaign.FieldTextBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTextBody(v)
+		return nil
+	case campaign.FieldStatus:
+		v, ok := value.(campaign.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case campaign.FieldCreatedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case campaign.FieldEditedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEditedByID(v)
+		return nil
+	case campaign.FieldApprovedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApprovedByID(v)
+		return nil
+	case campaign.FieldApprovedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApprovedAt(v)
+		return nil
+	case campaign.FieldScheduledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScheduledAt(v)
+		return nil
+	case campaign.FieldLateSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLateSince(v)
+		return nil
+	case campaign.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case campaign.FieldFrozenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFrozenAt(v)
+		return nil
+	case campaign.FieldFreezeCursor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFreezeCursor(v)
+		return nil
+	case campaign.FieldMailBodyID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMailBodyID(v)
+		return nil
+	case campaign.FieldRecipients:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecipients(v)
+		return nil
+	case campaign.FieldSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentAt(v)
+		return nil
+	case campaign.FieldCancelledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelledAt(v)
+		return nil
+	case campaign.FieldSlug:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSlug(v)
+		return nil
+	case campaign.FieldPublicArchive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublicArchive(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Campaign field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CampaignMutation) AddedFields() []string {
+	var fields []string
+	if m.addrecipients != nil {
+		fields = append(fields, campaign.FieldRecipients)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CampaignMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case campaign.FieldRecipients:
+		return m.AddedRecipients()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CampaignMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case campaign.FieldRecipients:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecipients(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Campaign numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CampaignMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(campaign.FieldApprovedByID) {
+		fields = append(fields, campaign.FieldApprovedByID)
+	}
+	if m.FieldCleared(campaign.FieldApprovedAt) {
+		fields = append(fields, campaign.FieldApprovedAt)
+	}
+	if m.FieldCleared(campaign.FieldScheduledAt) {
+		fields = append(fields, campaign.FieldScheduledAt)
+	}
+	if m.FieldCleared(campaign.FieldLateSince) {
+		fields = append(fields, campaign.FieldLateSince)
+	}
+	if m.FieldCleared(campaign.FieldStartedAt) {
+		fields = append(fields, campaign.FieldStartedAt)
+	}
+	if m.FieldCleared(campaign.FieldFrozenAt) {
+		fields = append(fields, campaign.FieldFrozenAt)
+	}
+	if m.FieldCleared(campaign.FieldMailBodyID) {
+		fields = append(fields, campaign.FieldMailBodyID)
+	}
+	if m.FieldCleared(campaign.FieldSentAt) {
+		fields = append(fields, campaign.FieldSentAt)
+	}
+	if m.FieldCleared(campaign.FieldCancelledAt) {
+		fields = append(fields, campaign.FieldCancelledAt)
+	}
+	if m.FieldCleared(campaign.FieldSlug) {
+		fields = append(fields, campaign.FieldSlug)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CampaignMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CampaignMutation) ClearField(name string) error {
+	switch name {
+	case campaign.FieldApprovedByID:
+		m.ClearApprovedByID()
+		return nil
+	case campaign.FieldApprovedAt:
+		m.ClearApprovedAt()
+		return nil
+	case campaign.FieldScheduledAt:
+		m.ClearScheduledAt()
+		return nil
+	case campaign.FieldLateSince:
+		m.ClearLateSince()
+		return nil
+	case campaign.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case campaign.FieldFrozenAt:
+		m.ClearFrozenAt()
+		return nil
+	case campaign.FieldMailBodyID:
+		m.ClearMailBodyID()
+		return nil
+	case campaign.FieldSentAt:
+		m.ClearSentAt()
+		return nil
+	case campaign.FieldCancelledAt:
+		m.ClearCancelledAt()
+		return nil
+	case campaign.FieldSlug:
+		m.ClearSlug()
+		return nil
+	}
+	return fmt.Errorf("unknown Campaign nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CampaignMutation) ResetField(name string) error {
+	switch name {
+	case campaign.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case campaign.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case campaign.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case campaign.FieldPreheader:
+		m.ResetPreheader()
+		return nil
+	case campaign.FieldBody:
+		m.ResetBody()
+		return nil
+	case campaign.FieldHTMLBody:
+		m.ResetHTMLBody()
+		return nil
+	case campaign.FieldTextBody:
+		m.ResetTextBody()
+		return nil
+	case campaign.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case campaign.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case campaign.FieldEditedByID:
+		m.ResetEditedByID()
+		return nil
+	case campaign.FieldApprovedByID:
+		m.ResetApprovedByID()
+		return nil
+	case campaign.FieldApprovedAt:
+		m.ResetApprovedAt()
+		return nil
+	case campaign.FieldScheduledAt:
+		m.ResetScheduledAt()
+		return nil
+	case campaign.FieldLateSince:
+		m.ResetLateSince()
+		return nil
+	case campaign.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case campaign.FieldFrozenAt:
+		m.ResetFrozenAt()
+		return nil
+	case campaign.FieldFreezeCursor:
+		m.ResetFreezeCursor()
+		return nil
+	case campaign.FieldMailBodyID:
+		m.ResetMailBodyID()
+		return nil
+	case campaign.FieldRecipients:
+		m.ResetRecipients()
+		return nil
+	case campaign.FieldSentAt:
+		m.ResetSentAt()
+		return nil
+	case campaign.FieldCancelledAt:
+		m.ResetCancelledAt()
+		return nil
+	case campaign.FieldSlug:
+		m.ResetSlug()
+		return nil
+	case campaign.FieldPublicArchive:
+		m.ResetPublicArchive()
+		return nil
+	}
+	return fmt.Errorf("unknown Campaign field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CampaignMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.lists != nil {
+		edges = append(edges, campaign.EdgeLists)
+	}
+	if m.groups != nil {
+		edges = append(edges, campaign.EdgeGroups)
+	}
+	if m.author != nil {
+		edges = append(edges, campaign.EdgeAuthor)
+	}
+	if m.editor != nil {
+		edges = append(edges, campaign.EdgeEditor)
+	}
+	if m.approver != nil {
+		edges = append(edges, campaign.EdgeApprover)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CampaignMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case campaign.EdgeLists:
+		ids := make([]ent.Value, 0, len(m.lists))
+		for id := range m.lists {
+			ids = append(ids, id)
+		}
+		return ids
+	case campaign.EdgeGroups:
+		ids := make([]ent.Value, 0, len(m.groups))
+		for id := range m.groups {
+			ids = append(ids, id)
+		}
+		return ids
+	case campaign.EdgeAuthor:
+		if id := m.author; id != nil {
+			return []ent.Value{*id}
+		}
+	case campaign.EdgeEditor:
+		if id := m.editor; id != nil {
+			return []ent.Value{*id}
+		}
+	case campaign.EdgeApprover:
+		if id := m.approver; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CampaignMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedlists != nil {
+		edges = append(edges, campaign.EdgeLists)
+	}
+	if m.removedgroups != nil {
+		edges = append(edges, campaign.EdgeGroups)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CampaignMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case campaign.EdgeLists:
+		ids := make([]ent.Value, 0, len(m.removedlists))
+		for id := range m.removedlists {
+			ids = append(ids, id)
+		}
+		return ids
+	case campaign.EdgeGroups:
+		ids := make([]ent.Value, 0, len(m.removedgroups))
+		for id := range m.removedgroups {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CampaignMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedlists {
+		edges = append(edges, campaign.EdgeLists)
+	}
+	if m.clearedgroups {
+		edges = append(edges, campaign.EdgeGroups)
+	}
+	if m.clearedauthor {
+		edges = append(edges, campaign.EdgeAuthor)
+	}
+	if m.clearededitor {
+		edges = append(edges, campaign.EdgeEditor)
+	}
+	if m.clearedapprover {
+		edges = append(edges, campaign.EdgeApprover)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CampaignMutation) EdgeCleared(name string) bool {
+	switch name {
+	case campaign.EdgeLists:
+		return m.clearedlists
+	case campaign.EdgeGroups:
+		return m.clearedgroups
+	case campaign.EdgeAuthor:
+		return m.clearedauthor
+	case campaign.EdgeEditor:
+		return m.clearededitor
+	case campaign.EdgeApprover:
+		return m.clearedapprover
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CampaignMutation) ClearEdge(name string) error {
+	switch name {
+	case campaign.EdgeAuthor:
+		m.ClearAuthor()
+		return nil
+	case campaign.EdgeEditor:
+		m.ClearEditor()
+		return nil
+	case campaign.EdgeApprover:
+		m.ClearApprover()
+		return nil
+	}
+	return fmt.Errorf("unknown Campaign unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CampaignMutation) ResetEdge(name string) error {
+	switch name {
+	case campaign.EdgeLists:
+		m.ResetLists()
+		return nil
+	case campaign.EdgeGroups:
+		m.ResetGroups()
+		return nil
+	case campaign.EdgeAuthor:
+		m.ResetAuthor()
+		return nil
+	case campaign.EdgeEditor:
+		m.ResetEditor()
+		return nil
+	case campaign.EdgeApprover:
+		m.ResetApprover()
+		return nil
+	}
+	return fmt.Errorf("unknown Campaign edge %s", name)
 }
 
 // ConflictOfInterestDeclarationMutation represents an operation that mutates the ConflictOfInterestDeclaration nodes in the graph.
@@ -16991,6 +19095,9 @@ type MailingListMutation struct {
 	subscriptions        map[pulid.ID]struct{}
 	removedsubscriptions map[pulid.ID]struct{}
 	clearedsubscriptions bool
+	campaigns            map[pulid.ID]struct{}
+	removedcampaigns     map[pulid.ID]struct{}
+	clearedcampaigns     bool
 	done                 bool
 	oldValue             func(context.Context) (*MailingList, error)
 	predicates           []predicate.MailingList
@@ -17406,6 +19513,60 @@ func (m *MailingListMutation) ResetSubscriptions() {
 	m.removedsubscriptions = nil
 }
 
+// AddCampaignIDs adds the "campaigns" edge to the Campaign entity by ids.
+func (m *MailingListMutation) AddCampaignIDs(ids ...pulid.ID) {
+	if m.campaigns == nil {
+		m.campaigns = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.campaigns[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCampaigns clears the "campaigns" edge to the Campaign entity.
+func (m *MailingListMutation) ClearCampaigns() {
+	m.clearedcampaigns = true
+}
+
+// CampaignsCleared reports if the "campaigns" edge to the Campaign entity was cleared.
+func (m *MailingListMutation) CampaignsCleared() bool {
+	return m.clearedcampaigns
+}
+
+// RemoveCampaignIDs removes the "campaigns" edge to the Campaign entity by IDs.
+func (m *MailingListMutation) RemoveCampaignIDs(ids ...pulid.ID) {
+	if m.removedcampaigns == nil {
+		m.removedcampaigns = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.campaigns, ids[i])
+		m.removedcampaigns[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCampaigns returns the removed IDs of the "campaigns" edge to the Campaign entity.
+func (m *MailingListMutation) RemovedCampaignsIDs() (ids []pulid.ID) {
+	for id := range m.removedcampaigns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CampaignsIDs returns the "campaigns" edge IDs in the mutation.
+func (m *MailingListMutation) CampaignsIDs() (ids []pulid.ID) {
+	for id := range m.campaigns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCampaigns resets all changes to the "campaigns" edge.
+func (m *MailingListMutation) ResetCampaigns() {
+	m.campaigns = nil
+	m.clearedcampaigns = false
+	m.removedcampaigns = nil
+}
+
 // Where appends a list predicates to the MailingListMutation builder.
 func (m *MailingListMutation) Where(ps ...predicate.MailingList) {
 	m.predicates = append(m.predicates, ps...)
@@ -17641,9 +19802,12 @@ func (m *MailingListMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MailingListMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.subscriptions != nil {
 		edges = append(edges, mailinglist.EdgeSubscriptions)
+	}
+	if m.campaigns != nil {
+		edges = append(edges, mailinglist.EdgeCampaigns)
 	}
 	return edges
 }
@@ -17658,15 +19822,24 @@ func (m *MailingListMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case mailinglist.EdgeCampaigns:
+		ids := make([]ent.Value, 0, len(m.campaigns))
+		for id := range m.campaigns {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MailingListMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.removedsubscriptions != nil {
 		edges = append(edges, mailinglist.EdgeSubscriptions)
+	}
+	if m.removedcampaigns != nil {
+		edges = append(edges, mailinglist.EdgeCampaigns)
 	}
 	return edges
 }
@@ -17681,15 +19854,24 @@ func (m *MailingListMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case mailinglist.EdgeCampaigns:
+		ids := make([]ent.Value, 0, len(m.removedcampaigns))
+		for id := range m.removedcampaigns {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MailingListMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedsubscriptions {
 		edges = append(edges, mailinglist.EdgeSubscriptions)
+	}
+	if m.clearedcampaigns {
+		edges = append(edges, mailinglist.EdgeCampaigns)
 	}
 	return edges
 }
@@ -17700,6 +19882,8 @@ func (m *MailingListMutation) EdgeCleared(name string) bool {
 	switch name {
 	case mailinglist.EdgeSubscriptions:
 		return m.clearedsubscriptions
+	case mailinglist.EdgeCampaigns:
+		return m.clearedcampaigns
 	}
 	return false
 }
@@ -17718,6 +19902,9 @@ func (m *MailingListMutation) ResetEdge(name string) error {
 	switch name {
 	case mailinglist.EdgeSubscriptions:
 		m.ResetSubscriptions()
+		return nil
+	case mailinglist.EdgeCampaigns:
+		m.ResetCampaigns()
 		return nil
 	}
 	return fmt.Errorf("unknown MailingList edge %s", name)
@@ -34458,6 +36645,9 @@ type WorkingGroupMutation struct {
 	meetings           map[pulid.ID]struct{}
 	removedmeetings    map[pulid.ID]struct{}
 	clearedmeetings    bool
+	campaigns          map[pulid.ID]struct{}
+	removedcampaigns   map[pulid.ID]struct{}
+	clearedcampaigns   bool
 	done               bool
 	oldValue           func(context.Context) (*WorkingGroup, error)
 	predicates         []predicate.WorkingGroup
@@ -34927,6 +37117,60 @@ func (m *WorkingGroupMutation) ResetMeetings() {
 	m.removedmeetings = nil
 }
 
+// AddCampaignIDs adds the "campaigns" edge to the Campaign entity by ids.
+func (m *WorkingGroupMutation) AddCampaignIDs(ids ...pulid.ID) {
+	if m.campaigns == nil {
+		m.campaigns = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.campaigns[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCampaigns clears the "campaigns" edge to the Campaign entity.
+func (m *WorkingGroupMutation) ClearCampaigns() {
+	m.clearedcampaigns = true
+}
+
+// CampaignsCleared reports if the "campaigns" edge to the Campaign entity was cleared.
+func (m *WorkingGroupMutation) CampaignsCleared() bool {
+	return m.clearedcampaigns
+}
+
+// RemoveCampaignIDs removes the "campaigns" edge to the Campaign entity by IDs.
+func (m *WorkingGroupMutation) RemoveCampaignIDs(ids ...pulid.ID) {
+	if m.removedcampaigns == nil {
+		m.removedcampaigns = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.campaigns, ids[i])
+		m.removedcampaigns[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCampaigns returns the removed IDs of the "campaigns" edge to the Campaign entity.
+func (m *WorkingGroupMutation) RemovedCampaignsIDs() (ids []pulid.ID) {
+	for id := range m.removedcampaigns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CampaignsIDs returns the "campaigns" edge IDs in the mutation.
+func (m *WorkingGroupMutation) CampaignsIDs() (ids []pulid.ID) {
+	for id := range m.campaigns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCampaigns resets all changes to the "campaigns" edge.
+func (m *WorkingGroupMutation) ResetCampaigns() {
+	m.campaigns = nil
+	m.clearedcampaigns = false
+	m.removedcampaigns = nil
+}
+
 // Where appends a list predicates to the WorkingGroupMutation builder.
 func (m *WorkingGroupMutation) Where(ps ...predicate.WorkingGroup) {
 	m.predicates = append(m.predicates, ps...)
@@ -35162,12 +37406,15 @@ func (m *WorkingGroupMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *WorkingGroupMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.memberships != nil {
 		edges = append(edges, workinggroup.EdgeMemberships)
 	}
 	if m.meetings != nil {
 		edges = append(edges, workinggroup.EdgeMeetings)
+	}
+	if m.campaigns != nil {
+		edges = append(edges, workinggroup.EdgeCampaigns)
 	}
 	return edges
 }
@@ -35188,18 +37435,27 @@ func (m *WorkingGroupMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case workinggroup.EdgeCampaigns:
+		ids := make([]ent.Value, 0, len(m.campaigns))
+		for id := range m.campaigns {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *WorkingGroupMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedmemberships != nil {
 		edges = append(edges, workinggroup.EdgeMemberships)
 	}
 	if m.removedmeetings != nil {
 		edges = append(edges, workinggroup.EdgeMeetings)
+	}
+	if m.removedcampaigns != nil {
+		edges = append(edges, workinggroup.EdgeCampaigns)
 	}
 	return edges
 }
@@ -35220,18 +37476,27 @@ func (m *WorkingGroupMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case workinggroup.EdgeCampaigns:
+		ids := make([]ent.Value, 0, len(m.removedcampaigns))
+		for id := range m.removedcampaigns {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *WorkingGroupMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedmemberships {
 		edges = append(edges, workinggroup.EdgeMemberships)
 	}
 	if m.clearedmeetings {
 		edges = append(edges, workinggroup.EdgeMeetings)
+	}
+	if m.clearedcampaigns {
+		edges = append(edges, workinggroup.EdgeCampaigns)
 	}
 	return edges
 }
@@ -35244,6 +37509,8 @@ func (m *WorkingGroupMutation) EdgeCleared(name string) bool {
 		return m.clearedmemberships
 	case workinggroup.EdgeMeetings:
 		return m.clearedmeetings
+	case workinggroup.EdgeCampaigns:
+		return m.clearedcampaigns
 	}
 	return false
 }
@@ -35265,6 +37532,9 @@ func (m *WorkingGroupMutation) ResetEdge(name string) error {
 		return nil
 	case workinggroup.EdgeMeetings:
 		m.ResetMeetings()
+		return nil
+	case workinggroup.EdgeCampaigns:
+		m.ResetCampaigns()
 		return nil
 	}
 	return fmt.Errorf("unknown WorkingGroup edge %s", name)

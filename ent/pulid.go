@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
@@ -50,6 +51,7 @@ var prefixMap = map[string]string{
 	"aud": auditevent.Table,
 	"cal": call.Table,
 	"crv": callreviewer.Table,
+	"cmp": campaign.Table,
 	"coi": conflictofinterestdeclaration.Table,
 	"cev": consentevidence.Table,
 	"doc": document.Table,

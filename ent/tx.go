@@ -28,6 +28,8 @@ type Tx struct {
 	Call *CallClient
 	// CallReviewer is the client for interacting with the CallReviewer builders.
 	CallReviewer *CallReviewerClient
+	// Campaign is the client for interacting with the Campaign builders.
+	Campaign *CampaignClient
 	// ConflictOfInterestDeclaration is the client for interacting with the ConflictOfInterestDeclaration builders.
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// ConsentEvidence is the client for interacting with the ConsentEvidence builders.
@@ -218,6 +220,7 @@ func (tx *Tx) init() {
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Call = NewCallClient(tx.config)
 	tx.CallReviewer = NewCallReviewerClient(tx.config)
+	tx.Campaign = NewCampaignClient(tx.config)
 	tx.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(tx.config)
 	tx.ConsentEvidence = NewConsentEvidenceClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)

@@ -45,14 +45,17 @@ type WorkingGroupEdges struct {
 	Memberships []*Membership `json:"memberships,omitempty"`
 	// The group's meetings (as visible to the viewer).
 	Meetings []*Meeting `json:"meetings,omitempty"`
+	// Newsletter campaigns sent to the group's members (the other side of Campaign.groups).
+	Campaigns []*Campaign `json:"campaigns,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
 	namedMemberships map[string][]*Membership
 	namedMeetings    map[string][]*Meeting
+	namedCampaigns   map[string][]*Campaign
 }
 
 // MembershipsOrErr returns the Memberships value or an error if the edge
@@ -71,6 +74,15 @@ func (e WorkingGroupEdges) MeetingsOrErr() ([]*Meeting, error) {
 		return e.Meetings, nil
 	}
 	return nil, &NotLoadedError{edge: "meetings"}
+}
+
+// CampaignsOrErr returns the Campaigns value or an error if the edge
+// was not loaded in eager-loading.
+func (e WorkingGroupEdges) CampaignsOrErr() ([]*Campaign, error) {
+	if e.loadedTypes[2] {
+		return e.Campaigns, nil
+	}
+	return nil, &NotLoadedError{edge: "campaigns"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -172,6 +184,11 @@ func (_m *WorkingGroup) QueryMeetings() *MeetingQuery {
 	return NewWorkingGroupClient(_m.config).QueryMeetings(_m)
 }
 
+// QueryCampaigns queries the "campaigns" edge of the WorkingGroup entity.
+func (_m *WorkingGroup) QueryCampaigns() *CampaignQuery {
+	return NewWorkingGroupClient(_m.config).QueryCampaigns(_m)
+}
+
 // Update returns a builder for updating this WorkingGroup.
 // Note that you need to call WorkingGroup.Unwrap() before calling this method if this WorkingGroup
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -264,6 +281,30 @@ func (_m *WorkingGroup) appendNamedMeetings(name string, edges ...*Meeting) {
 		_m.Edges.namedMeetings[name] = []*Meeting{}
 	} else {
 		_m.Edges.namedMeetings[name] = append(_m.Edges.namedMeetings[name], edges...)
+	}
+}
+
+// NamedCampaigns returns the Campaigns named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *WorkingGroup) NamedCampaigns(name string) ([]*Campaign, error) {
+	if _m.Edges.namedCampaigns == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCampaigns[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *WorkingGroup) appendNamedCampaigns(name string, edges ...*Campaign) {
+	if _m.Edges.namedCampaigns == nil {
+		_m.Edges.namedCampaigns = make(map[string][]*Campaign)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCampaigns[name] = []*Campaign{}
+	} else {
+		_m.Edges.namedCampaigns[name] = append(_m.Edges.namedCampaigns[name], edges...)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/predicate"
@@ -30,10 +31,12 @@ type WorkingGroupQuery struct {
 	predicates           []predicate.WorkingGroup
 	withMemberships      *MembershipQuery
 	withMeetings         *MeetingQuery
+	withCampaigns        *CampaignQuery
 	loadTotal            []func(context.Context, []*WorkingGroup) error
 	modifiers            []func(*sql.Selector)
 	withNamedMemberships map[string]*MembershipQuery
 	withNamedMeetings    map[string]*MeetingQuery
+	withNamedCampaigns   map[string]*CampaignQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -107,6 +110,28 @@ func (_q *WorkingGroupQuery) QueryMeetings() *MeetingQuery {
 			sqlgraph.From(workinggroup.Table, workinggroup.FieldID, selector),
 			sqlgraph.To(meeting.Table, meeting.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, workinggroup.MeetingsTable, workinggroup.MeetingsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCampaigns chains the current query on the "campaigns" edge.
+func (_q *WorkingGroupQuery) QueryCampaigns() *CampaignQuery {
+	query := (&CampaignClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workinggroup.Table, workinggroup.FieldID, selector),
+			sqlgraph.To(campaign.Table, campaign.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, workinggroup.CampaignsTable, workinggroup.CampaignsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -308,6 +333,7 @@ func (_q *WorkingGroupQuery) Clone() *WorkingGroupQuery {
 		predicates:      append([]predicate.WorkingGroup{}, _q.predicates...),
 		withMemberships: _q.withMemberships.Clone(),
 		withMeetings:    _q.withMeetings.Clone(),
+		withCampaigns:   _q.withCampaigns.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -334,6 +360,17 @@ func (_q *WorkingGroupQuery) WithMeetings(opts ...func(*MeetingQuery)) *WorkingG
 		opt(query)
 	}
 	_q.withMeetings = query
+	return _q
+}
+
+// WithCampaigns tells the query-builder to eager-load the nodes that are connected to
+// the "campaigns" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *WorkingGroupQuery) WithCampaigns(opts ...func(*CampaignQuery)) *WorkingGroupQuery {
+	query := (&CampaignClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCampaigns = query
 	return _q
 }
 
@@ -421,9 +458,10 @@ func (_q *WorkingGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*WorkingGroup{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withMemberships != nil,
 			_q.withMeetings != nil,
+			_q.withCampaigns != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -461,6 +499,13 @@ func (_q *WorkingGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			return nil, err
 		}
 	}
+	if query := _q.withCampaigns; query != nil {
+		if err := _q.loadCampaigns(ctx, query, nodes,
+			func(n *WorkingGroup) { n.Edges.Campaigns = []*Campaign{} },
+			func(n *WorkingGroup, e *Campaign) { n.Edges.Campaigns = append(n.Edges.Campaigns, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedMemberships {
 		if err := _q.loadMemberships(ctx, query, nodes,
 			func(n *WorkingGroup) { n.appendNamedMemberships(name) },
@@ -472,6 +517,13 @@ func (_q *WorkingGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		if err := _q.loadMeetings(ctx, query, nodes,
 			func(n *WorkingGroup) { n.appendNamedMeetings(name) },
 			func(n *WorkingGroup, e *Meeting) { n.appendNamedMeetings(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCampaigns {
+		if err := _q.loadCampaigns(ctx, query, nodes,
+			func(n *WorkingGroup) { n.appendNamedCampaigns(name) },
+			func(n *WorkingGroup, e *Campaign) { n.appendNamedCampaigns(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -540,6 +592,67 @@ func (_q *WorkingGroupQuery) loadMeetings(ctx context.Context, query *MeetingQue
 			return fmt.Errorf(`unexpected referenced foreign-key "group_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *WorkingGroupQuery) loadCampaigns(ctx context.Context, query *CampaignQuery, nodes []*WorkingGroup, init func(*WorkingGroup), assign func(*WorkingGroup, *Campaign)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*WorkingGroup)
+	nids := make(map[pulid.ID]map[*WorkingGroup]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(workinggroup.CampaignsTable)
+		s.Join(joinT).On(s.C(campaign.FieldID), joinT.C(workinggroup.CampaignsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(workinggroup.CampaignsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(workinggroup.CampaignsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*WorkingGroup]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Campaign](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "campaigns" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -688,6 +801,20 @@ func (_q *WorkingGroupQuery) WithNamedMeetings(name string, opts ...func(*Meetin
 		_q.withNamedMeetings = make(map[string]*MeetingQuery)
 	}
 	_q.withNamedMeetings[name] = query
+	return _q
+}
+
+// WithNamedCampaigns tells the query-builder to eager-load the nodes that are connected to the "campaigns"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *WorkingGroupQuery) WithNamedCampaigns(name string, opts ...func(*CampaignQuery)) *WorkingGroupQuery {
+	query := (&CampaignClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCampaigns == nil {
+		_q.withNamedCampaigns = make(map[string]*CampaignQuery)
+	}
+	_q.withNamedCampaigns[name] = query
 	return _q
 }
 

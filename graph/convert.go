@@ -209,6 +209,22 @@ func placementPayload(p *ent.Placement, err error) (*model.PlacementPayload, err
 	return &model.PlacementPayload{Placement: p, UserErrors: ue}, nil
 }
 
+func campaignPayload(c *ent.Campaign, err error) (*model.CampaignPayload, error) {
+	c, ue, err := split(c, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CampaignPayload{Campaign: c, UserErrors: ue}, nil
+}
+
+// idsOrEmpty is ids as an audience given on creation (none when nil).
+func idsOrEmpty(ids []pulid.ID) *[]pulid.ID {
+	if ids == nil {
+		ids = []pulid.ID{}
+	}
+	return &ids
+}
+
 // deref is *p, or "" for nil.
 func deref(p *string) string {
 	if p == nil {

@@ -60,6 +60,9 @@ func (r *Resolver) Application() ApplicationResolver { return &applicationResolv
 // Call returns CallResolver implementation.
 func (r *Resolver) Call() CallResolver { return &callResolver{r} }
 
+// Campaign returns CampaignResolver implementation.
+func (r *Resolver) Campaign() CampaignResolver { return &campaignResolver{r} }
+
 // ConflictOfInterestDeclaration returns ConflictOfInterestDeclarationResolver implementation.
 func (r *Resolver) ConflictOfInterestDeclaration() ConflictOfInterestDeclarationResolver {
 	return &conflictOfInterestDeclarationResolver{r}
@@ -107,6 +110,7 @@ func (r *Resolver) WorkingGroup() WorkingGroupResolver { return &workingGroupRes
 type (
 	applicationResolver                   struct{ *Resolver }
 	callResolver                          struct{ *Resolver }
+	campaignResolver                      struct{ *Resolver }
 	conflictOfInterestDeclarationResolver struct{ *Resolver }
 	documentResolver                      struct{ *Resolver }
 	hostCentreResolver                    struct{ *Resolver }

@@ -30,6 +30,8 @@ type Resolver struct {
 	Matches *matchrun.Service
 	// Placements runs the placements' lifecycle.
 	Placements *placement.Service
+	// Campaigns writes, approves, schedules and sends newsletter campaigns.
+	Campaigns *newsletter.Campaigns
 	// Newsletter owns mailing lists, subscribers and suppression.
 	Newsletter *newsletter.Service
 	Now        func() time.Time

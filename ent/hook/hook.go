@@ -93,6 +93,18 @@ func (f CallReviewerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CallReviewerMutation", m)
 }
 
+// The CampaignFunc type is an adapter to allow the use of ordinary
+// function as Campaign mutator.
+type CampaignFunc func(context.Context, *ent.CampaignMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CampaignFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CampaignMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CampaignMutation", m)
+}
+
 // The ConflictOfInterestDeclarationFunc type is an adapter to allow the use of ordinary
 // function as ConflictOfInterestDeclaration mutator.
 type ConflictOfInterestDeclarationFunc func(context.Context, *ent.ConflictOfInterestDeclarationMutation) (ent.Value, error)

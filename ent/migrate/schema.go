@@ -324,6 +324,71 @@ var (
 			},
 		},
 	}
+	// CampaignsColumns holds the columns for the "campaigns" table.
+	CampaignsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "subject", Type: field.TypeString, Size: 800},
+		{Name: "preheader", Type: field.TypeString, Size: 800, Default: ""},
+		{Name: "body", Type: field.TypeString, Size: 80000},
+		{Name: "html_body", Type: field.TypeString, Size: 2147483647},
+		{Name: "text_body", Type: field.TypeString, Size: 2147483647},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "APPROVED", "SCHEDULED", "SENDING", "PAUSED", "SENT", "CANCELLED"}, Default: "DRAFT"},
+		{Name: "approved_at", Type: field.TypeTime, Nullable: true},
+		{Name: "scheduled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "late_since", Type: field.TypeTime, Nullable: true},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "frozen_at", Type: field.TypeTime, Nullable: true},
+		{Name: "freeze_cursor", Type: field.TypeString, Size: 600, Default: ""},
+		{Name: "mail_body_id", Type: field.TypeString, Nullable: true},
+		{Name: "recipients", Type: field.TypeInt, Default: 0},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "slug", Type: field.TypeString, Unique: true, Nullable: true, Size: 120},
+		{Name: "public_archive", Type: field.TypeBool, Default: false},
+		{Name: "created_by_id", Type: field.TypeString},
+		{Name: "edited_by_id", Type: field.TypeString},
+		{Name: "approved_by_id", Type: field.TypeString, Nullable: true},
+	}
+	// CampaignsTable holds the schema information for the "campaigns" table.
+	CampaignsTable = &schema.Table{
+		Name:       "campaigns",
+		Columns:    CampaignsColumns,
+		PrimaryKey: []*schema.Column{CampaignsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "campaigns_users_author",
+				Columns:    []*schema.Column{CampaignsColumns[21]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "campaigns_users_editor",
+				Columns:    []*schema.Column{CampaignsColumns[22]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "campaigns_users_approver",
+				Columns:    []*schema.Column{CampaignsColumns[23]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "campaign_status_scheduled_at",
+				Unique:  false,
+				Columns: []*schema.Column{CampaignsColumns[8], CampaignsColumns[10]},
+			},
+			{
+				Name:    "campaign_public_archive_status_sent_at",
+				Unique:  false,
+				Columns: []*schema.Column{CampaignsColumns[20], CampaignsColumns[8], CampaignsColumns[17]},
+			},
+		},
+	}
 	// ConflictOfInterestDeclarationsColumns holds the columns for the "conflict_of_interest_declarations" table.
 	ConflictOfInterestDeclarationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1355,6 +1420,56 @@ var (
 		Columns:    WorkingGroupsColumns,
 		PrimaryKey: []*schema.Column{WorkingGroupsColumns[0]},
 	}
+	// CampaignListsColumns holds the columns for the "campaign_lists" table.
+	CampaignListsColumns = []*schema.Column{
+		{Name: "campaign_id", Type: field.TypeString},
+		{Name: "mailing_list_id", Type: field.TypeString},
+	}
+	// CampaignListsTable holds the schema information for the "campaign_lists" table.
+	CampaignListsTable = &schema.Table{
+		Name:       "campaign_lists",
+		Columns:    CampaignListsColumns,
+		PrimaryKey: []*schema.Column{CampaignListsColumns[0], CampaignListsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "campaign_lists_campaign_id",
+				Columns:    []*schema.Column{CampaignListsColumns[0]},
+				RefColumns: []*schema.Column{CampaignsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "campaign_lists_mailing_list_id",
+				Columns:    []*schema.Column{CampaignListsColumns[1]},
+				RefColumns: []*schema.Column{MailingListsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// CampaignGroupsColumns holds the columns for the "campaign_groups" table.
+	CampaignGroupsColumns = []*schema.Column{
+		{Name: "campaign_id", Type: field.TypeString},
+		{Name: "working_group_id", Type: field.TypeString},
+	}
+	// CampaignGroupsTable holds the schema information for the "campaign_groups" table.
+	CampaignGroupsTable = &schema.Table{
+		Name:       "campaign_groups",
+		Columns:    CampaignGroupsColumns,
+		PrimaryKey: []*schema.Column{CampaignGroupsColumns[0], CampaignGroupsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "campaign_groups_campaign_id",
+				Columns:    []*schema.Column{CampaignGroupsColumns[0]},
+				RefColumns: []*schema.Column{CampaignsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "campaign_groups_working_group_id",
+				Columns:    []*schema.Column{CampaignGroupsColumns[1]},
+				RefColumns: []*schema.Column{WorkingGroupsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// HostCentreCoordinatorsColumns holds the columns for the "host_centre_coordinators" table.
 	HostCentreCoordinatorsColumns = []*schema.Column{
 		{Name: "host_centre_id", Type: field.TypeString},
@@ -1439,6 +1554,7 @@ var (
 		AuditEventsTable,
 		CallsTable,
 		CallReviewersTable,
+		CampaignsTable,
 		ConflictOfInterestDeclarationsTable,
 		ConsentEvidencesTable,
 		DocumentsTable,
@@ -1465,6 +1581,8 @@ var (
 		SuppressionsTable,
 		UsersTable,
 		WorkingGroupsTable,
+		CampaignListsTable,
+		CampaignGroupsTable,
 		HostCentreCoordinatorsTable,
 		MeetingAttendeesTable,
 		MeetingInviteesTable,
@@ -1483,6 +1601,9 @@ func init() {
 	CallReviewersTable.ForeignKeys[0].RefTable = CallsTable
 	CallReviewersTable.ForeignKeys[1].RefTable = UsersTable
 	CallReviewersTable.ForeignKeys[2].RefTable = UsersTable
+	CampaignsTable.ForeignKeys[0].RefTable = UsersTable
+	CampaignsTable.ForeignKeys[1].RefTable = UsersTable
+	CampaignsTable.ForeignKeys[2].RefTable = UsersTable
 	ConflictOfInterestDeclarationsTable.ForeignKeys[0].RefTable = UsersTable
 	ConsentEvidencesTable.ForeignKeys[0].RefTable = NewsletterSubscriptionsTable
 	DocumentsTable.ForeignKeys[0].RefTable = ApplicationsTable
@@ -1517,6 +1638,10 @@ func init() {
 	ReviewAssignmentsTable.ForeignKeys[2].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	SubscribersTable.ForeignKeys[0].RefTable = UsersTable
+	CampaignListsTable.ForeignKeys[0].RefTable = CampaignsTable
+	CampaignListsTable.ForeignKeys[1].RefTable = MailingListsTable
+	CampaignGroupsTable.ForeignKeys[0].RefTable = CampaignsTable
+	CampaignGroupsTable.ForeignKeys[1].RefTable = WorkingGroupsTable
 	HostCentreCoordinatorsTable.ForeignKeys[0].RefTable = HostCentresTable
 	HostCentreCoordinatorsTable.ForeignKeys[1].RefTable = UsersTable
 	MeetingAttendeesTable.ForeignKeys[0].RefTable = MeetingsTable

@@ -27,6 +27,9 @@ type Call func(*sql.Selector)
 // CallReviewer is the predicate function for callreviewer builders.
 type CallReviewer func(*sql.Selector)
 
+// Campaign is the predicate function for campaign builders.
+type Campaign func(*sql.Selector)
+
 // ConflictOfInterestDeclaration is the predicate function for conflictofinterestdeclaration builders.
 type ConflictOfInterestDeclaration func(*sql.Selector)
 

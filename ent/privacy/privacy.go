@@ -279,6 +279,30 @@ func (f CallReviewerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CallReviewerMutation", m)
 }
 
+// The CampaignQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CampaignQueryRuleFunc func(context.Context, *ent.CampaignQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CampaignQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CampaignQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CampaignQuery", q)
+}
+
+// The CampaignMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CampaignMutationRuleFunc func(context.Context, *ent.CampaignMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CampaignMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CampaignMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CampaignMutation", m)
+}
+
 // The ConflictOfInterestDeclarationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ConflictOfInterestDeclarationQueryRuleFunc func(context.Context, *ent.ConflictOfInterestDeclarationQuery) error
@@ -952,6 +976,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CallReviewerQuery:
 		return q.Filter(), nil
+	case *ent.CampaignQuery:
+		return q.Filter(), nil
 	case *ent.ConflictOfInterestDeclarationQuery:
 		return q.Filter(), nil
 	case *ent.ConsentEvidenceQuery:
@@ -1024,6 +1050,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.CallMutation:
 		return m.Filter(), nil
 	case *ent.CallReviewerMutation:
+		return m.Filter(), nil
+	case *ent.CampaignMutation:
 		return m.Filter(), nil
 	case *ent.ConflictOfInterestDeclarationMutation:
 		return m.Filter(), nil

@@ -13,6 +13,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/document"
@@ -444,6 +445,84 @@ func init() {
 	callreviewerDescID := callreviewerMixinFields0[0].Descriptor()
 	// callreviewer.DefaultID holds the default value on creation for the id field.
 	callreviewer.DefaultID = callreviewerDescID.Default.(func() pulid.ID)
+	campaignMixin := schema.Campaign{}.Mixin()
+	campaign.Policy = privacy.NewPolicies(schema.Campaign{})
+	campaign.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := campaign.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	campaignMixinFields0 := campaignMixin[0].Fields()
+	_ = campaignMixinFields0
+	campaignMixinFields1 := campaignMixin[1].Fields()
+	_ = campaignMixinFields1
+	campaignFields := schema.Campaign{}.Fields()
+	_ = campaignFields
+	// campaignDescCreatedAt is the schema descriptor for created_at field.
+	campaignDescCreatedAt := campaignMixinFields1[0].Descriptor()
+	// campaign.DefaultCreatedAt holds the default value on creation for the created_at field.
+	campaign.DefaultCreatedAt = campaignDescCreatedAt.Default.(func() time.Time)
+	// campaignDescUpdatedAt is the schema descriptor for updated_at field.
+	campaignDescUpdatedAt := campaignMixinFields1[1].Descriptor()
+	// campaign.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	campaign.DefaultUpdatedAt = campaignDescUpdatedAt.Default.(func() time.Time)
+	// campaign.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	campaign.UpdateDefaultUpdatedAt = campaignDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// campaignDescSubject is the schema descriptor for subject field.
+	campaignDescSubject := campaignFields[0].Descriptor()
+	// campaign.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	campaign.SubjectValidator = func() func(string) error {
+		validators := campaignDescSubject.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subject string) error {
+			for _, fn := range fns {
+				if err := fn(subject); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// campaignDescPreheader is the schema descriptor for preheader field.
+	campaignDescPreheader := campaignFields[1].Descriptor()
+	// campaign.DefaultPreheader holds the default value on creation for the preheader field.
+	campaign.DefaultPreheader = campaignDescPreheader.Default.(string)
+	// campaign.PreheaderValidator is a validator for the "preheader" field. It is called by the builders before save.
+	campaign.PreheaderValidator = campaignDescPreheader.Validators[0].(func(string) error)
+	// campaignDescBody is the schema descriptor for body field.
+	campaignDescBody := campaignFields[2].Descriptor()
+	// campaign.BodyValidator is a validator for the "body" field. It is called by the builders before save.
+	campaign.BodyValidator = campaignDescBody.Validators[0].(func(string) error)
+	// campaignDescFreezeCursor is the schema descriptor for freeze_cursor field.
+	campaignDescFreezeCursor := campaignFields[14].Descriptor()
+	// campaign.DefaultFreezeCursor holds the default value on creation for the freeze_cursor field.
+	campaign.DefaultFreezeCursor = campaignDescFreezeCursor.Default.(string)
+	// campaign.FreezeCursorValidator is a validator for the "freeze_cursor" field. It is called by the builders before save.
+	campaign.FreezeCursorValidator = campaignDescFreezeCursor.Validators[0].(func(string) error)
+	// campaignDescRecipients is the schema descriptor for recipients field.
+	campaignDescRecipients := campaignFields[16].Descriptor()
+	// campaign.DefaultRecipients holds the default value on creation for the recipients field.
+	campaign.DefaultRecipients = campaignDescRecipients.Default.(int)
+	// campaign.RecipientsValidator is a validator for the "recipients" field. It is called by the builders before save.
+	campaign.RecipientsValidator = campaignDescRecipients.Validators[0].(func(int) error)
+	// campaignDescSlug is the schema descriptor for slug field.
+	campaignDescSlug := campaignFields[19].Descriptor()
+	// campaign.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
+	campaign.SlugValidator = campaignDescSlug.Validators[0].(func(string) error)
+	// campaignDescPublicArchive is the schema descriptor for public_archive field.
+	campaignDescPublicArchive := campaignFields[20].Descriptor()
+	// campaign.DefaultPublicArchive holds the default value on creation for the public_archive field.
+	campaign.DefaultPublicArchive = campaignDescPublicArchive.Default.(bool)
+	// campaignDescID is the schema descriptor for id field.
+	campaignDescID := campaignMixinFields0[0].Descriptor()
+	// campaign.DefaultID holds the default value on creation for the id field.
+	campaign.DefaultID = campaignDescID.Default.(func() pulid.ID)
 	conflictofinterestdeclarationMixin := schema.ConflictOfInterestDeclaration{}.Mixin()
 	conflictofinterestdeclaration.Policy = privacy.NewPolicies(schema.ConflictOfInterestDeclaration{})
 	conflictofinterestdeclaration.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -41,6 +41,9 @@ func (MailingList) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("subscriptions", NewsletterSubscription.Type).
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipAll)),
+		edge.From("campaigns", Campaign.Type).Ref("lists").
+			Comment("Campaigns sent to the list (the other side of Campaign.lists: many to many).").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

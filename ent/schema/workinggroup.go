@@ -47,6 +47,9 @@ func (WorkingGroup) Edges() []ent.Edge {
 		edge.To("meetings", Meeting.Type).
 			Comment("The group's meetings (as visible to the viewer).").
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
+		edge.From("campaigns", Campaign.Type).Ref("groups").
+			Comment("Newsletter campaigns sent to the group's members (the other side of Campaign.groups).").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/call"
+	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/membership"
@@ -96,6 +98,63 @@ type CallPayload struct {
 type CallReviewerPayload struct {
 	Reviewer   *ent.CallReviewer `json:"reviewer,omitempty"`
 	UserErrors []*UserError      `json:"userErrors"`
+}
+
+// One recipient's delivery of a campaign.
+type CampaignDelivery struct {
+	ID       pulid.ID              `json:"id"`
+	Email    string                `json:"email"`
+	Name     string                `json:"name"`
+	State    CampaignDeliveryState `json:"state"`
+	Attempts int                   `json:"attempts"`
+	// What the SMTP server last answered, for a retried or failed delivery.
+	LastError string     `json:"lastError"`
+	SentAt    *time.Time `json:"sentAt,omitempty"`
+	UpdatedAt time.Time  `json:"updatedAt"`
+}
+
+type CampaignDeliveryConnection struct {
+	Edges      []*CampaignDeliveryEdge    `json:"edges"`
+	PageInfo   *entgql.PageInfo[pulid.ID] `json:"pageInfo"`
+	TotalCount int                        `json:"totalCount"`
+}
+
+type CampaignDeliveryEdge struct {
+	Cursor entgql.Cursor[pulid.ID] `json:"cursor"`
+	Node   *CampaignDelivery       `json:"node"`
+}
+
+// Narrows the list of campaigns.
+type CampaignFilters struct {
+	Status *campaign.Status `json:"status,omitempty"`
+}
+
+type CampaignIDInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type CampaignPayload struct {
+	Campaign   *ent.Campaign `json:"campaign,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
+}
+
+type CampaignPreview struct {
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+	Text    string `json:"text"`
+}
+
+// A campaign's deliveries by state. remaining = queued + sending + paused.
+type CampaignProgress struct {
+	Total      int `json:"total"`
+	Queued     int `json:"queued"`
+	Sending    int `json:"sending"`
+	Paused     int `json:"paused"`
+	Sent       int `json:"sent"`
+	Failed     int `json:"failed"`
+	Suppressed int `json:"suppressed"`
+	Cancelled  int `json:"cancelled"`
+	Remaining  int `json:"remaining"`
 }
 
 type CancelCallInput struct {
@@ -190,6 +249,19 @@ type CreateCallInput struct {
 	NoRepeatMonths *int `json:"noRepeatMonths,omitempty"`
 	// When host rankings are due: a local time in timeZone, after closes (optional).
 	RankingDeadline *string `json:"rankingDeadline,omitempty"`
+}
+
+type CreateCampaignInput struct {
+	// One line, at most 200 characters.
+	Subject string `json:"subject"`
+	// The preview line after the subject, one line, at most 200 characters.
+	Preheader *string `json:"preheader,omitempty"`
+	// Markdown, at most 20,000 characters. {{email}} is replaced by the recipient's address.
+	Body string `json:"body"`
+	// Mailing lists whose confirmed subscribers receive it.
+	ListIds []pulid.ID `json:"listIds,omitempty"`
+	// Working groups whose current members receive it.
+	GroupIds []pulid.ID `json:"groupIds,omitempty"`
 }
 
 type CreateHostCentreInput struct {
@@ -653,6 +725,12 @@ type SaveApplicationInput struct {
 	HostCentreIds []pulid.ID `json:"hostCentreIds,omitempty"`
 }
 
+type ScheduleCampaignInput struct {
+	ID pulid.ID `json:"id"`
+	// When it starts sending; must be in the future.
+	At time.Time `json:"at"`
+}
+
 type ScheduleMeetingInput struct {
 	GroupID pulid.ID `json:"groupId"`
 	Title   string   `json:"title"`
@@ -675,6 +753,18 @@ type ScoreApplicationInput struct {
 	// One score 1–5 for every criterion of the call.
 	Scores  []*CriterionScoreInput `json:"scores"`
 	Comment *string                `json:"comment,omitempty"`
+}
+
+type SendCampaignTestInput struct {
+	ID pulid.ID `json:"id"`
+	// Up to 10 addresses.
+	To []string `json:"to"`
+}
+
+type SendCampaignTestPayload struct {
+	// How many test messages were queued.
+	Sent       int          `json:"sent"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type SetAffiliationInput struct {
@@ -794,6 +884,16 @@ type UpdateCallInput struct {
 	RankingDeadline        *string              `json:"rankingDeadline,omitempty"`
 }
 
+// Changes to a campaign that has not started sending; omitted fields stay. Any change withdraws its approval and schedule.
+type UpdateCampaignInput struct {
+	ID        pulid.ID   `json:"id"`
+	Subject   *string    `json:"subject,omitempty"`
+	Preheader *string    `json:"preheader,omitempty"`
+	Body      *string    `json:"body,omitempty"`
+	ListIds   []pulid.ID `json:"listIds,omitempty"`
+	GroupIds  []pulid.ID `json:"groupIds,omitempty"`
+}
+
 // Changes to a host-centre profile; omitted fields stay as they are and an empty list clears a list. The rules are those of CreateHostCentreInput. Staff, or a coordinator of the centre.
 type UpdateHostCentreInput struct {
 	ID                     pulid.ID          `json:"id"`
@@ -902,6 +1002,71 @@ type WorkingGroupFilters struct {
 type WorkingGroupPayload struct {
 	WorkingGroup *ent.WorkingGroup `json:"workingGroup,omitempty"`
 	UserErrors   []*UserError      `json:"userErrors"`
+}
+
+type CampaignDeliveryState string
+
+const (
+	CampaignDeliveryStateQueued     CampaignDeliveryState = "QUEUED"
+	CampaignDeliveryStateSending    CampaignDeliveryState = "SENDING"
+	CampaignDeliveryStatePaused     CampaignDeliveryState = "PAUSED"
+	CampaignDeliveryStateSent       CampaignDeliveryState = "SENT"
+	CampaignDeliveryStateFailed     CampaignDeliveryState = "FAILED"
+	CampaignDeliveryStateSuppressed CampaignDeliveryState = "SUPPRESSED"
+	CampaignDeliveryStateCancelled  CampaignDeliveryState = "CANCELLED"
+)
+
+var AllCampaignDeliveryState = []CampaignDeliveryState{
+	CampaignDeliveryStateQueued,
+	CampaignDeliveryStateSending,
+	CampaignDeliveryStatePaused,
+	CampaignDeliveryStateSent,
+	CampaignDeliveryStateFailed,
+	CampaignDeliveryStateSuppressed,
+	CampaignDeliveryStateCancelled,
+}
+
+func (e CampaignDeliveryState) IsValid() bool {
+	switch e {
+	case CampaignDeliveryStateQueued, CampaignDeliveryStateSending, CampaignDeliveryStatePaused, CampaignDeliveryStateSent, CampaignDeliveryStateFailed, CampaignDeliveryStateSuppressed, CampaignDeliveryStateCancelled:
+		return true
+	}
+	return false
+}
+
+func (e CampaignDeliveryState) String() string {
+	return string(e)
+}
+
+func (e *CampaignDeliveryState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CampaignDeliveryState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CampaignDeliveryState", str)
+	}
+	return nil
+}
+
+func (e CampaignDeliveryState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CampaignDeliveryState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CampaignDeliveryState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Where a membership stands today. It follows from the invitee's answer and the dates.

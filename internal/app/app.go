@@ -73,11 +73,13 @@ type App struct {
 	Placement *placement.Service
 	// Newsletter owns the mailing lists, subscribers and suppression.
 	Newsletter *newsletter.Service
-	Notifier   *notify.Notifier
-	Outbox     *outbox.Worker
-	Jobs       *jobs.Runner
-	Handler    http.Handler
-	Registry   *prometheus.Registry
+	// Campaigns writes, approves, schedules and sends newsletter campaigns.
+	Campaigns *newsletter.Campaigns
+	Notifier  *notify.Notifier
+	Outbox    *outbox.Worker
+	Jobs      *jobs.Runner
+	Handler   http.Handler
+	Registry  *prometheus.Registry
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -103,6 +105,8 @@ const (
 	JobCallDeadlines = programme.CallDeadlinesJobName
 	// JobDocumentsGC deletes stored documents no application refers to any more.
 	JobDocumentsGC = programme.DocumentsJobName
+	// JobCampaigns starts scheduled campaigns, writes their deliveries and marks them sent.
+	JobCampaigns = newsletter.CampaignsJobName
 )
 
 // New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
@@ -169,6 +173,15 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Owner:             owner,
 		Logger:            log,
 		Metrics:           outbox.NewMetrics(a.Registry, a.DB.Client),
+		// Newsletter mail is checked against the suppression list again when it is
+		// claimed (an unsubscribe takes effect for every message not yet handed to the
+		// relay), and a hard bounce of any lane suppresses the address for newsletters.
+		SuppressBulk: newsletter.SuppressBulk,
+		OnHardBounce: func(ctx context.Context, b outbox.Bounce) {
+			if err := newsletter.RecordBounce(ctx, a.DB.Client, b.Recipient, b.Err); err != nil {
+				log.WarnContext(ctx, "record hard bounce", "message", b.MessageID, "err", err)
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -252,6 +265,18 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Campaigns, err = newsletter.NewCampaigns(newsletter.CampaignsConfig{
+		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
+		PublicURL: cfg.PublicURL, LateAfter: cfg.NewsletterLateAfter,
+		Outbox: newsletter.OutboxDeliveries{}, Links: a.Newsletter,
+		Wake: func() { _ = a.Jobs.Trigger(JobCampaigns) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Campaigns.RegisterMetrics(a.Registry); err != nil {
+		return nil, err
+	}
 	a.Auth.RegisterIntent("membership", a.WorkingGroups)
 	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
@@ -290,6 +315,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			_, err := a.Programme.CollectDocuments(ctx)
 			return err
 		}},
+		// Every 30 s, and at once after a commit that started or resumed a campaign.
+		{Name: JobCampaigns, Interval: newsletter.CampaignsJobInterval, Run: func(ctx context.Context) error {
+			_, _, err := a.Campaigns.Run(ctx)
+			// Deliveries written by this run go out now, not at the outbox's next poll.
+			_ = a.Jobs.Trigger(JobOutbox)
+			return err
+		}},
 	} {
 		if err := a.Jobs.Register(j); err != nil {
 			return nil, err
@@ -305,6 +337,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		MatchRuns:      a.MatchRuns,
 		Placement:      a.Placement,
 		Newsletter:     a.Newsletter,
+		Campaigns:      a.Campaigns,
 		FormOrigins:    cfg.NewsletterFormOrigins,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Now:            now,

@@ -105,6 +105,18 @@ var fixtures = map[string]any{
 		City: "Lyon", CallTitle: "Observership pilot, Q1 2027", Start: "Monday 12 April 2027", End: "Friday 23 April 2027",
 		Reason: "Family emergency & <travel> cancelled.",
 	},
+	"newsletter": notify.NewsletterData{
+		Subject: "Quarterly newsletter, spring 2027", Preheader: "Three new host centres & the pilot's results",
+		BodyHTML: "<h1>Spring 2027</h1>\n<p>Three new <strong>host centres</strong> joined.</p>",
+		BodyText: "# Spring 2027\n\nThree new **host centres** joined.", Audience: "the Quarterly newsletter list",
+		Email: "ana.novak@fnol.example", UnsubscribeURL: "https://coalition.example.org/newsletter/unsubscribe?token=t_4f9c2a",
+		PreferencesURL: "https://coalition.example.org/newsletter/preferences?token=t_4f9c2a",
+		ArchiveURL:     "https://coalition.example.org/newsletter/quarterly-newsletter-spring-2027-cmp0",
+	},
+	"campaign_late": notify.CampaignLateData{
+		Name: "Coalition Office", Subject: "Call for hosts <2027>", Scheduled: "2027-03-01 09:00 UTC", LateAfter: "1h0m0s",
+		ID: "cmp_01JTESTTESTTESTTESTTESTTEST",
+	},
 	"membership_term_warning": notify.TermWarningData{
 		RecipientName: "Coalition Office", MemberName: "Ana Novak", GroupName: "Pharmacist Working Group",
 		Role: "Chair", TermEnd: "2027-02-11", DaysLeft: 30,

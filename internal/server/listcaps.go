@@ -31,6 +31,8 @@ var ListCaps = map[string]int{
 	"Application.refereeRequests":             10,
 	"Application.reviews":                     50,
 	"Call.reviewCriteria":                     10, // programme.maxCriteria
+	"Campaign.groups":                         50, // newsletter.MaxAudience
+	"Campaign.lists":                          50, // newsletter.MaxAudience
 	"Call.reviewRanking":                      2000,
 	"Call.reviewQueue":                        2000,
 	"Call.reviewers":                          100,

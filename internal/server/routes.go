@@ -20,7 +20,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	gqlCfg.Suggestions = s.cfg.Introspection
 	gqlCfg.MaxUploadBytes = s.cfg.MaxUploadBytes
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
-		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Newsletter: s.cfg.Newsletter, Now: s.cfg.Now,
+		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Newsletter: s.cfg.Newsletter, Campaigns: s.cfg.Campaigns, Now: s.cfg.Now,
 	}})
 	h := NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger)
 	h.AroundOperations(graph.WithBatches) // per-row fields load for a whole list at once
@@ -35,6 +35,9 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.HandleFunc("POST /signin", p.signinRedeem)
 	mux.HandleFunc("GET "+refereePath, p.refereeForm)
 	mux.HandleFunc("POST "+refereePath, p.refereeUpload)
+	mux.HandleFunc("GET /newsletter", p.newsletterArchive)
+	mux.HandleFunc("GET /newsletter/{slug}", p.newsletterIssue)
+	mux.HandleFunc("GET /newsletter.atom", p.newsletterFeed)
 	mux.HandleFunc("POST "+newsletter.SubscribePath, p.newsletterSubscribe)
 	mux.HandleFunc("GET "+newsletter.ConfirmPath, p.newsletterConfirmForm)
 	mux.HandleFunc("POST "+newsletter.ConfirmPath, p.newsletterConfirm)

@@ -45,6 +45,8 @@ type Config struct {
 	MatchRuns *matchrun.Service
 	// Placement runs the placements' lifecycle.
 	Placement *placement.Service
+	// Campaigns writes, approves, schedules and sends newsletter campaigns, and serves the archive.
+	Campaigns *newsletter.Campaigns
 	// Newsletter serves the subscribe form, confirmation, unsubscribe and webhook pages.
 	Newsletter *newsletter.Service
 	// FormOrigins are the web sites allowed to post the subscribe form (empty: any).

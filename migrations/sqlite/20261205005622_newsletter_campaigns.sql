@@ -1,0 +1,12 @@
+-- Create "campaigns" table
+CREATE TABLE `campaigns` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `subject` text NOT NULL, `preheader` text NOT NULL DEFAULT (''), `body` text NOT NULL, `html_body` text NOT NULL, `text_body` text NOT NULL, `status` text NOT NULL DEFAULT ('DRAFT'), `approved_at` datetime NULL, `scheduled_at` datetime NULL, `late_since` datetime NULL, `started_at` datetime NULL, `frozen_at` datetime NULL, `freeze_cursor` text NOT NULL DEFAULT (''), `mail_body_id` text NULL, `recipients` integer NOT NULL DEFAULT (0), `sent_at` datetime NULL, `cancelled_at` datetime NULL, `slug` text NULL, `public_archive` bool NOT NULL DEFAULT (false), `created_by_id` text NOT NULL, `edited_by_id` text NOT NULL, `approved_by_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `campaigns_users_author` FOREIGN KEY (`created_by_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION, CONSTRAINT `campaigns_users_editor` FOREIGN KEY (`edited_by_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION, CONSTRAINT `campaigns_users_approver` FOREIGN KEY (`approved_by_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
+-- Create index "campaigns_slug_key" to table: "campaigns"
+CREATE UNIQUE INDEX `campaigns_slug_key` ON `campaigns` (`slug`);
+-- Create index "campaign_status_scheduled_at" to table: "campaigns"
+CREATE INDEX `campaign_status_scheduled_at` ON `campaigns` (`status`, `scheduled_at`);
+-- Create index "campaign_public_archive_status_sent_at" to table: "campaigns"
+CREATE INDEX `campaign_public_archive_status_sent_at` ON `campaigns` (`public_archive`, `status`, `sent_at`);
+-- Create "campaign_lists" table
+CREATE TABLE `campaign_lists` (`campaign_id` text NOT NULL, `mailing_list_id` text NOT NULL, PRIMARY KEY (`campaign_id`, `mailing_list_id`), CONSTRAINT `campaign_lists_campaign_id` FOREIGN KEY (`campaign_id`) REFERENCES `campaigns` (`id`) ON DELETE CASCADE, CONSTRAINT `campaign_lists_mailing_list_id` FOREIGN KEY (`mailing_list_id`) REFERENCES `mailing_lists` (`id`) ON DELETE CASCADE);
+-- Create "campaign_groups" table
+CREATE TABLE `campaign_groups` (`campaign_id` text NOT NULL, `working_group_id` text NOT NULL, PRIMARY KEY (`campaign_id`, `working_group_id`), CONSTRAINT `campaign_groups_campaign_id` FOREIGN KEY (`campaign_id`) REFERENCES `campaigns` (`id`) ON DELETE CASCADE, CONSTRAINT `campaign_groups_working_group_id` FOREIGN KEY (`working_group_id`) REFERENCES `working_groups` (`id`) ON DELETE CASCADE);
