@@ -138,7 +138,7 @@ var options = []option{
 	{"dkim-key-file", "COALITION_DKIM_KEY_FILE", "", "PEM private key (RSA or Ed25519) to DKIM-sign mail; empty disables signing", str(func(c *Config) *string { return &c.DKIMKeyFile })},
 	{"dkim-selector", "COALITION_DKIM_SELECTOR", "coalition", "DKIM selector (DNS: SELECTOR._domainkey.DOMAIN)", str(func(c *Config) *string { return &c.DKIMSelector })},
 	{"dkim-domain", "COALITION_DKIM_DOMAIN", "", "DKIM signing domain (default: the domain of MAIL_FROM)", str(func(c *Config) *string { return &c.DKIMDomain })},
-	{"mail-workers", "COALITION_MAIL_WORKERS", "2", "concurrent SMTP connections of the outbox worker", func(c *Config, v string) error {
+	{"mail-workers", "COALITION_MAIL_WORKERS", "8", "concurrent SMTP connections of the outbox worker", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 64 {
 			return fmt.Errorf("want 1..64, got %q", v)

@@ -61,4 +61,4 @@ func BenchmarkOutboxBulkSend(b *testing.B) {
 }
 
 // workersDefault is the service's default number of SMTP connections (COALITION_MAIL_WORKERS).
-const workersDefault = 2
+const workersDefault = 8
