@@ -2,62 +2,14 @@ package placement
 
 import (
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
-	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/transitiontest"
 )
-
-// outcome writes a decision as the tables below do: the next state, or the refusal's
-// codes joined by "+". A refusal without a message fails.
-func outcome[S ~string](t *testing.T, next S, err error) string {
-	t.Helper()
-	if err == nil {
-		return string(next)
-	}
-	u, ok := apperr.AsUserErrors(err)
-	if !ok {
-		return "error: " + err.Error()
-	}
-	codes := make([]string, len(u))
-	for i, e := range u {
-		codes[i] = string(e.Code)
-		if strings.TrimSpace(e.Message) == "" {
-			t.Errorf("refusal %s without a message", e.Code)
-		}
-	}
-	return strings.Join(codes, "+")
-}
-
-// crossProduct checks every state × event against want: a pair missing from want is a
-// decision nobody took, and fails.
-func crossProduct[S, E ~string](t *testing.T, states []S, events []E, want map[S]map[E]string, decide func(S, E) string) {
-	t.Helper()
-	for _, st := range states {
-		for _, ev := range events {
-			w, ok := want[st][ev]
-			if !ok {
-				t.Errorf("%s × %s: not decided in the expected table", st, ev)
-				continue
-			}
-			if got := decide(st, ev); got != w {
-				t.Errorf("%s × %s = %s, want %s", st, ev, got, w)
-			}
-		}
-	}
-	if len(want) != len(states) {
-		t.Errorf("the expected table has %d states, the machine %d", len(want), len(states))
-	}
-	for st, row := range want {
-		if len(row) != len(events) {
-			t.Errorf("the expected row of %s has %d events, the machine %d", st, len(row), len(events))
-		}
-	}
-}
 
 var (
 	now    = time.Date(2027, 4, 6, 9, 0, 0, 0, time.UTC)
@@ -102,13 +54,13 @@ func TestPlacementTable(t *testing.T) {
 		placement.StatusEXPIRED:   final,
 		placement.StatusCANCELLED: final,
 	}
-	crossProduct(t, Statuses, Events, want, func(st placement.Status, ev Event) string {
+	transitiontest.CrossProduct(t, Statuses, Events, want, func(st placement.Status, ev Event) string {
 		f := Facts{Now: now, OfferDeadline: future, EndDate: vocab.Date("2027-04-05"), DatesProposed: true}
 		if ev == EventExpire {
 			f.OfferDeadline = past
 		}
 		next, err := Next(st, ev, f)
-		return outcome(t, next, err)
+		return transitiontest.Outcome(t, next, err)
 	})
 }
 
@@ -137,7 +89,7 @@ func TestPlacementFacts(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			next, err := Next(c.from, c.ev, c.facts)
-			if got := outcome(t, next, err); got != c.want {
+			if got := transitiontest.Outcome(t, next, err); got != c.want {
 				t.Errorf("got %s, want %s", got, c.want)
 			}
 			if err != nil && next != c.from {

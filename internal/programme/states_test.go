@@ -14,28 +14,8 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/transitiontest"
 )
-
-// outcome writes a decision as the tables below do: the next status, or the refusal's
-// codes joined by "+". A refusal without a message fails.
-func outcome[S ~string](t *testing.T, next S, err error) string {
-	t.Helper()
-	if err == nil {
-		return string(next)
-	}
-	u, ok := apperr.AsUserErrors(err)
-	if !ok {
-		return "error: " + err.Error()
-	}
-	codes := make([]string, len(u))
-	for i, e := range u {
-		codes[i] = string(e.Code)
-		if strings.TrimSpace(e.Message) == "" {
-			t.Errorf("refusal %s without a message", e.Code)
-		}
-	}
-	return strings.Join(codes, "+")
-}
 
 // schemaEnum returns the values of the enum field name of an ent schema, so a status added
 // to the schema but not to a table's list of statuses fails the test.
@@ -68,32 +48,6 @@ func sameSet[S ~string](t *testing.T, what string, listed []S, schemaValues []st
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("%s lists %v; the schema has %v", what, got, want)
-	}
-}
-
-// crossProduct checks every state × event against want: a pair missing from want is a
-// decision nobody took, and fails.
-func crossProduct[S, E ~string](t *testing.T, states []S, events []E, want map[S]map[E]string, decide func(S, E) string) {
-	t.Helper()
-	for _, st := range states {
-		for _, ev := range events {
-			w, ok := want[st][ev]
-			if !ok {
-				t.Errorf("%s × %s: not decided in the expected table", st, ev)
-				continue
-			}
-			if got := decide(st, ev); got != w {
-				t.Errorf("%s × %s = %s, want %s", st, ev, got, w)
-			}
-		}
-	}
-	if len(want) != len(states) {
-		t.Errorf("the expected table has %d states, the machine %d", len(want), len(states))
-	}
-	for st, row := range want {
-		if len(row) != len(events) {
-			t.Errorf("the expected row of %s has %d events, the machine %d", st, len(row), len(events))
-		}
 	}
 }
 
@@ -152,7 +106,7 @@ func TestCallTable(t *testing.T) {
 			CallComplete: no, CallCancel: no, CallOfferSlot: no,
 		},
 	}
-	crossProduct(t, CallStatuses, CallEvents, want, func(st call.Status, ev CallEvent) string {
+	transitiontest.CrossProduct(t, CallStatuses, CallEvents, want, func(st call.Status, ev CallEvent) string {
 		f := CallFacts{Now: now, ClosesAt: past, TimeZone: "Europe/Brussels", PlacementEnd: pastDay, ApprovedSlot: true}
 		switch ev {
 		case CallOpen:
@@ -163,7 +117,7 @@ func TestCallTable(t *testing.T) {
 			f.RankingDeadline = &past
 		}
 		next, err := NextCallStatus(st, ev, f)
-		return outcome(t, next, err)
+		return transitiontest.Outcome(t, next, err)
 	})
 }
 
@@ -208,7 +162,7 @@ func TestCallFacts(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			next, err := NextCallStatus(c.from, c.ev, c.facts)
-			if got := outcome(t, next, err); got != c.want {
+			if got := transitiontest.Outcome(t, next, err); got != c.want {
 				t.Errorf("got %s, want %s", got, c.want)
 			}
 			if u, ok := apperr.AsUserErrors(err); ok && strings.Join(u[0].Field, ".") != c.field {
@@ -230,9 +184,9 @@ func TestSlotTable(t *testing.T) {
 		hostslot.StatusREJECTED:  {SlotApprove: no, SlotReject: no, SlotWithdraw: no},
 		hostslot.StatusWITHDRAWN: {SlotApprove: no, SlotReject: no, SlotWithdraw: no},
 	}
-	crossProduct(t, SlotStatuses, SlotEvents, want, func(st hostslot.Status, ev SlotEvent) string {
+	transitiontest.CrossProduct(t, SlotStatuses, SlotEvents, want, func(st hostslot.Status, ev SlotEvent) string {
 		next, err := NextSlotStatus(st, ev, SlotFacts{CallStatus: call.StatusOPEN})
-		return outcome(t, next, err)
+		return transitiontest.Outcome(t, next, err)
 	})
 	// The call's status and the places held, for each event that looks at them.
 	decided := map[SlotEvent]map[call.Status]string{}
@@ -241,7 +195,7 @@ func TestSlotTable(t *testing.T) {
 		from := hostslot.StatusPROPOSED
 		for _, cs := range CallStatuses {
 			next, err := NextSlotStatus(from, ev, SlotFacts{CallStatus: cs})
-			decided[ev][cs] = outcome(t, next, err)
+			decided[ev][cs] = transitiontest.Outcome(t, next, err)
 		}
 	}
 	wantByCall := map[SlotEvent]map[call.Status]string{
@@ -252,9 +206,9 @@ func TestSlotTable(t *testing.T) {
 		SlotWithdraw: {call.StatusDRAFT: "WITHDRAWN", call.StatusOPEN: "WITHDRAWN", call.StatusCLOSED: "WITHDRAWN", call.StatusREVIEW: "WITHDRAWN",
 			call.StatusRANKING: "WITHDRAWN", call.StatusMATCHED: "WITHDRAWN", call.StatusCOMPLETED: no, call.StatusCANCELLED: no},
 	}
-	crossProduct(t, SlotEvents, CallStatuses, wantByCall, func(ev SlotEvent, cs call.Status) string { return decided[ev][cs] })
-	if next, err := NextSlotStatus(hostslot.StatusAPPROVED, SlotWithdraw, SlotFacts{CallStatus: call.StatusMATCHED, Held: true}); outcome(t, next, err) != no {
-		got := outcome(t, next, err)
+	transitiontest.CrossProduct(t, SlotEvents, CallStatuses, wantByCall, func(ev SlotEvent, cs call.Status) string { return decided[ev][cs] })
+	if next, err := NextSlotStatus(hostslot.StatusAPPROVED, SlotWithdraw, SlotFacts{CallStatus: call.StatusMATCHED, Held: true}); transitiontest.Outcome(t, next, err) != no {
+		got := transitiontest.Outcome(t, next, err)
 		t.Errorf("withdrawing a held slot: %s", got)
 	}
 }
@@ -269,7 +223,7 @@ func TestApplicationTable(t *testing.T) {
 		application.StatusINELIGIBLE: {ApplicationEdit: no, ApplicationSubmit: no, ApplicationWithdraw: no, ApplicationMarkEligible: "ELIGIBLE", ApplicationMarkIneligible: no},
 		application.StatusWITHDRAWN:  {ApplicationEdit: no, ApplicationSubmit: no, ApplicationWithdraw: no, ApplicationMarkEligible: no, ApplicationMarkIneligible: no},
 	}
-	crossProduct(t, ApplicationStatuses, ApplicationEvents, want, func(st application.Status, ev ApplicationEvent) string {
+	transitiontest.CrossProduct(t, ApplicationStatuses, ApplicationEvents, want, func(st application.Status, ev ApplicationEvent) string {
 		// The call as each event needs it: open and accepting for the trainee's draft,
 		// closed for staff's decisions.
 		f := ApplicationFacts{CallStatus: call.StatusOPEN, Accepting: true, Deadline: "2027-02-15T17:00, Europe/Brussels"}
@@ -277,7 +231,7 @@ func TestApplicationTable(t *testing.T) {
 			f = ApplicationFacts{CallStatus: call.StatusCLOSED}
 		}
 		next, err := NextApplicationStatus(st, ev, f)
-		return outcome(t, next, err)
+		return transitiontest.Outcome(t, next, err)
 	})
 	// The call's status, for each event from the status it applies to.
 	from := map[ApplicationEvent]application.Status{
@@ -297,13 +251,13 @@ func TestApplicationTable(t *testing.T) {
 		ApplicationMarkIneligible: {call.StatusDRAFT: no, call.StatusOPEN: no, call.StatusCLOSED: "INELIGIBLE", call.StatusREVIEW: "INELIGIBLE",
 			call.StatusRANKING: no, call.StatusMATCHED: no, call.StatusCOMPLETED: no, call.StatusCANCELLED: no},
 	}
-	crossProduct(t, ApplicationEvents, CallStatuses, wantByCall, func(ev ApplicationEvent, cs call.Status) string {
+	transitiontest.CrossProduct(t, ApplicationEvents, CallStatuses, wantByCall, func(ev ApplicationEvent, cs call.Status) string {
 		next, err := NextApplicationStatus(from[ev], ev, ApplicationFacts{CallStatus: cs, Accepting: cs == call.StatusOPEN})
-		return outcome(t, next, err)
+		return transitiontest.Outcome(t, next, err)
 	})
 	// An OPEN call before its opening or after its deadline does not accept applications.
-	if next, err := NextApplicationStatus(application.StatusDRAFT, ApplicationSubmit, ApplicationFacts{CallStatus: call.StatusOPEN}); outcome(t, next, err) != no {
-		got := outcome(t, next, err)
+	if next, err := NextApplicationStatus(application.StatusDRAFT, ApplicationSubmit, ApplicationFacts{CallStatus: call.StatusOPEN}); transitiontest.Outcome(t, next, err) != no {
+		got := transitiontest.Outcome(t, next, err)
 		t.Errorf("submitting to an open call past its deadline: %s", got)
 	}
 }
@@ -315,9 +269,9 @@ func TestRefereeTable(t *testing.T) {
 		RefereeWaiting:  {RefereeUpload: "RECEIVED"},
 		RefereeReceived: {RefereeUpload: "ALREADY_USED"},
 	}
-	crossProduct(t, RefereeStatuses, RefereeEvents, want, func(st RefereeStatus, ev RefereeEvent) string {
+	transitiontest.CrossProduct(t, RefereeStatuses, RefereeEvents, want, func(st RefereeStatus, ev RefereeEvent) string {
 		next, err := NextRefereeStatus(st, ev, usable)
-		return outcome(t, next, err)
+		return transitiontest.Outcome(t, next, err)
 	})
 	// The link's expiry and the call, for an upload through a link not used yet; and that a
 	// used link says so whatever else is true.
@@ -340,7 +294,7 @@ func TestRefereeTable(t *testing.T) {
 	}
 	for name, tc := range facts {
 		next, err := NextRefereeStatus(tc.from, RefereeUpload, tc.f)
-		if got := outcome(t, next, err); got != tc.want {
+		if got := transitiontest.Outcome(t, next, err); got != tc.want {
 			t.Errorf("%s: %s, want %s", name, got, tc.want)
 		}
 	}
@@ -352,7 +306,7 @@ func TestRefereeTable(t *testing.T) {
 			want = "RECEIVED"
 		}
 		next, err := NextRefereeStatus(RefereeWaiting, RefereeUpload, f)
-		if got := outcome(t, next, err); got != want {
+		if got := transitiontest.Outcome(t, next, err); got != want {
 			t.Errorf("upload while the call is %s: %s, want %s", cs, got, want)
 		}
 	}
