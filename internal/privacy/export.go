@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -22,6 +23,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/docstore"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/secret"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -89,9 +91,14 @@ func (s *Service) RunExports(ctx context.Context) (built, expired int, err error
 	if err != nil {
 		return 0, 0, fmt.Errorf("list queued exports: %w", err)
 	}
+	var errs []error
 	for _, e := range queued {
+		// One export that cannot be built does not hold up the others; it stays QUEUED
+		// and is tried again at the next run.
 		if err := s.build(ctx, e); err != nil {
-			return built, expired, fmt.Errorf("build export %s: %w", e.ID, err)
+			s.log.ErrorContext(ctx, "build data export", "export", e.ID, "err", err)
+			errs = append(errs, fmt.Errorf("build export %s: %w", e.ID, err))
+			continue
 		}
 		built++
 	}
@@ -115,7 +122,44 @@ func (s *Service) RunExports(ctx context.Context) (built, expired int, err error
 			expired++
 		}
 	}
-	return built, expired, nil
+	if err := s.sweep(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	return built, expired, errors.Join(errs...)
+}
+
+// sweep deletes files in the exports directory that no READY export names: a ZIP built by
+// a run that died before it was recorded, or one whose export was downloaded or expired
+// while its removal failed, and temporary files more than an hour old.
+func (s *Service) sweep(ctx context.Context) error {
+	entries, err := os.ReadDir(s.cfg.Dir)
+	if err != nil {
+		return fmt.Errorf("list exports directory: %w", err)
+	}
+	ready, err := s.cfg.Client.DataExport.Query().
+		Where(dataexport.StatusEQ(dataexport.StatusREADY)).Select(dataexport.FieldFile).Strings(ctx)
+	if err != nil {
+		return fmt.Errorf("list ready exports: %w", err)
+	}
+	keep := map[string]bool{}
+	for _, f := range ready {
+		keep[f] = true
+	}
+	for _, de := range entries {
+		name := de.Name()
+		if de.IsDir() || keep[name] {
+			continue
+		}
+		if strings.HasPrefix(name, ".export-") {
+			if info, err := de.Info(); err != nil || s.now().Sub(info.ModTime()) < time.Hour {
+				continue
+			}
+		} else if filepath.Ext(name) != ".zip" {
+			continue
+		}
+		s.remove(name)
+	}
+	return nil
 }
 
 // build writes e's ZIP, then in one transaction marks it READY with a fresh link and queues
@@ -172,6 +216,8 @@ type Manifest struct {
 	// Files lists every file of the ZIP besides manifest.json: one <domain>.json per
 	// registered domain, then the documents.
 	Files []string `json:"files"`
+	// MissingDocuments are documents on record whose file the store no longer has.
+	MissingDocuments []string `json:"missing_documents,omitempty"`
 }
 
 // writeZIP writes p's export to file (through a temporary file renamed into place) and
@@ -202,7 +248,14 @@ func (s *Service) writeZIP(ctx context.Context, file string, p Person) (int64, e
 	sort.Slice(docs, func(i, j int) bool { return docs[i].Path < docs[j].Path })
 	for _, doc := range docs {
 		name := path.Join("documents", path.Clean("/" + doc.Path)[1:])
-		if err := s.copyDocument(zw, name, doc.SHA256); err != nil {
+		err := s.copyDocument(zw, name, doc.SHA256)
+		if errors.Is(err, docstore.ErrNotFound) {
+			// A document row whose file is gone (a store restored from an older backup):
+			// said in the manifest rather than failing the whole export.
+			m.MissingDocuments = append(m.MissingDocuments, name)
+			continue
+		}
+		if err != nil {
 			return 0, err
 		}
 		m.Files = append(m.Files, name)
@@ -304,6 +357,9 @@ func (s *Service) Download(ctx context.Context, token string) (*os.File, *ent.Da
 		return nil
 	})
 	if err != nil {
+		if out != nil { // the commit failed after the file was opened
+			out.Close()
+		}
 		return nil, nil, err
 	}
 	// Committed: the link is used up. Unlinking now leaves the open file readable to

@@ -397,3 +397,49 @@ func isUserError(err error, code apperr.UserCode) bool {
 	ue, ok := apperr.AsUserErrors(err)
 	return ok && len(ue) == 1 && ue[0].Code == code
 }
+
+// TestExportsJobSweepsAndCarriesOn: a document whose file is gone is listed as missing in
+// the manifest instead of failing the export, and the job deletes stray ZIPs in the
+// exports directory that no ready export names (a run that died before recording).
+func TestExportsJobSweepsAndCarriesOn(t *testing.T) {
+	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
+		w := testkit.NewWorld(t, s)
+		o := testkit.MustOpenCall(t, s, w)
+		draft := testkit.MustApply(t, s, w.Trainee, testkit.CompleteDraft(o.Call, w.Brno, w.CentreA), false)
+		if _, err := s.DB.Client.Document.Create().SetApplicationID(draft.ID).SetKind(vocab.DocumentCV).
+			SetFilename("gone.pdf").SetSha256(strings.Repeat("b", 64)).SetSize(10).Save(s.System()); err != nil {
+			t.Fatal(err)
+		}
+		stray := s.Config.ExportsDir() + "/dex_01JSTRAY000000000000000000.zip"
+		if err := os.WriteFile(stray, []byte("left by a crash"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := request(s, s.As(w.Trainee), ""); err != nil {
+			t.Fatal(err)
+		}
+		built, _, err := s.Privacy.RunExports(s.System())
+		if err != nil || built != 1 {
+			t.Fatalf("RunExports built %d, %v; want 1", built, err)
+		}
+		if _, err := os.Stat(stray); !os.IsNotExist(err) {
+			t.Errorf("stray ZIP still there (%v)", err)
+		}
+		left, _ := filesIn(s.Config.ExportsDir())
+		if len(left) != 1 {
+			t.Errorf("exports directory holds %v, want the one ready ZIP", left)
+		}
+		f, _, err := s.Privacy.Download(context.Background(), linkOf(t, s, w.Trainee.Email))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := unzip(t, f)
+		f.Close()
+		var m privacy.Manifest
+		if err := json.Unmarshal(files["manifest.json"], &m); err != nil {
+			t.Fatal(err)
+		}
+		if len(m.MissingDocuments) != 1 || !strings.HasSuffix(m.MissingDocuments[0], "gone.pdf") {
+			t.Errorf("manifest missing_documents = %v, want gone.pdf", m.MissingDocuments)
+		}
+	})
+}
