@@ -24,6 +24,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/export"
+	"github.com/gocart-coalition/coalition/internal/outbox"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -332,7 +333,8 @@ func csvProblem(err error) string {
 }
 
 // Erase erases a person (staff): their subscriber record, subscriptions and consent
-// evidence are deleted, and their address is kept only as a hash in the suppression list
+// evidence are deleted, the newsletter's outbox rows to them are redacted
+// (outbox.Redact: no address, name or personal values left; unsent ones cancelled), and their address is kept only as a hash in the suppression list
 // (reason ERASED, or the existing row's reason with its address blanked), so no newsletter
 // reaches it again unless they sign up anew. An audit event records the erasure by the
 // address's hash. It reports whether a subscriber existed.
@@ -367,9 +369,16 @@ func (s *Service) Erase(ctx context.Context, tx *ent.Client, email string) (bool
 	if _, err := Suppress(ctx, tx, addr, ReasonErased, "erased on request"); err != nil {
 		return false, err
 	}
+	// The newsletter's emails to the address (confirmations, campaign deliveries, test
+	// sends) keep their states and times for the counts, but no longer the address, the
+	// name or anything rendered for them; those not yet sent are cancelled.
+	redacted, err := outbox.Redact(ctx, tx, addr, OutboxTemplates...)
+	if err != nil {
+		return false, err
+	}
 	if err := audit.Record(ctx, tx, s.now(), audit.Event{
 		Action: "newsletter.erase", ObjectType: "Subscriber", ObjectID: HashAddress(addr),
-		Details: map[string]any{"existed": sub != nil},
+		Details: map[string]any{"existed": sub != nil, "emails_redacted": redacted},
 	}); err != nil {
 		return false, err
 	}
