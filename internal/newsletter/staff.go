@@ -25,7 +25,6 @@ import (
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/export"
 	"github.com/gocart-coalition/coalition/internal/outbox"
-	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
 // SubscriberFilter narrows the staff's subscriber list.
@@ -165,6 +164,7 @@ type importRow struct {
 // person is subscribed as staff: with Attest, CONFIRMED at once with an ATTESTATION record
 // (source IMPORT, the reason and the staff member); without, UNCONFIRMED with a SIGNUP
 // record and the opt-in email. Suppressed and already confirmed addresses are skipped.
+// The rows are written in batches (importRows), all in tx: nothing is half-imported.
 func (s *Service) Import(ctx context.Context, tx *ent.Client, in ImportInput) (ImportResult, error) {
 	if err := access.Require(ctx, access.CanManageNewsletter, "import subscribers"); err != nil {
 		return ImportResult{}, err
@@ -190,47 +190,7 @@ func (s *Service) Import(ctx context.Context, tx *ent.Client, in ImportInput) (I
 	if err := errs.Err(); err != nil {
 		return ImportResult{}, err
 	}
-	v := viewer.FromContext(ctx)
-	now := s.now()
-	var res ImportResult
-	addrs := make([]string, len(rows))
-	for i, r := range rows {
-		addrs[i] = r.email
-	}
-	supp, err := IsSuppressed(ctx, tx, addrs)
-	if err != nil {
-		return ImportResult{}, err
-	}
-	for _, r := range rows {
-		if supp[r.email] {
-			res.Skipped++
-			continue
-		}
-		sub, err := s.subscriberFor(ctx, tx, r.email, r.name)
-		if err != nil {
-			return ImportResult{}, err
-		}
-		cur, err := tx.NewsletterSubscription.Query().Where(newslettersubscription.SubscriberID(sub.ID), newslettersubscription.ListID(l.ID)).Only(ctx)
-		if err != nil && !ent.IsNotFound(err) {
-			return ImportResult{}, err
-		}
-		if cur != nil && cur.Status == confirmed {
-			res.Skipped++
-			continue
-		}
-		if in.Attest {
-			err = s.apply(ctx, tx, sub, l.ID, Join, now, func(id pulid.ID) error {
-				return s.evidence(ctx, tx, id, consentevidence.EventATTESTATION, SourceImport, "", v.UserID, reason, now)
-			})
-		} else {
-			err = s.signup(ctx, tx, r.email, r.name, []*ent.MailingList{l}, SourceImport, "", v.UserID, "")
-		}
-		if err != nil {
-			return ImportResult{}, err
-		}
-		res.Imported++
-	}
-	return res, nil
+	return s.importRows(ctx, tx, l, rows, in.Attest, reason)
 }
 
 // parseImport checks the whole file and returns its rows, or adds user errors.
