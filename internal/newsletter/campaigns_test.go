@@ -361,6 +361,8 @@ func TestCampaignBadInput(t *testing.T) {
 			{"overlong subject", newsletter.CampaignInput{Subject: ptr(strings.Repeat("é", 201)), Body: ptr("x"), GroupIDs: &groups}, "TOO_LONG"},
 			{"zero-width space in the subject", newsletter.CampaignInput{Subject: ptr("Hel\u200blo"), Body: ptr("x"), GroupIDs: &groups}, "INVALID"},
 			{"line break in the preheader", newsletter.CampaignInput{Subject: ptr("Hi"), Preheader: ptr("a\nb"), Body: ptr("x"), GroupIDs: &groups}, "INVALID"},
+			{"header injection in the preheader", newsletter.CampaignInput{Subject: ptr("Hi"), Preheader: ptr("Read on\r\nBcc: all@example.org"), Body: ptr("x"), GroupIDs: &groups}, "INVALID"},
+			{"bare CR in the subject", newsletter.CampaignInput{Subject: ptr("Hi\rthere"), Body: ptr("x"), GroupIDs: &groups}, "INVALID"},
 			{"empty body", newsletter.CampaignInput{Subject: ptr("Hi"), Body: ptr(""), GroupIDs: &groups}, "REQUIRED"},
 			{"overlong body", newsletter.CampaignInput{Subject: ptr("Hi"), Body: ptr(strings.Repeat("a", newsletter.MaxBodyLen+1)), GroupIDs: &groups}, "TOO_LONG"},
 			{"unknown placeholder", newsletter.CampaignInput{Subject: ptr("Hi"), Body: ptr("Dear {{first_name}}"), GroupIDs: &groups}, "INVALID"},
