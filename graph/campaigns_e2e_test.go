@@ -1,14 +1,28 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/gocart-coalition/coalition/internal/config"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -37,9 +51,11 @@ type campaignOut struct {
 // TestCampaignEndToEnd: subscribe (mutation and form) → confirmation email → confirm →
 // campaign → approval by another member of staff → scheduled → the job starts it at its
 // time → every confirmed subscriber and group member gets exactly one message, multipart
-// text and HTML, with working unsubscribe headers → one-click POST → the next campaign
-// skips them; the archive shows the sent campaign to anyone and nothing else.
+// text and HTML, DKIM-signed (the signature verifies against the key's TXT record and
+// covers the unsubscribe headers), with working unsubscribe headers → one-click POST → the
+// next campaign skips them; the archive shows the sent campaign to anyone and nothing else.
 func TestCampaignEndToEnd(t *testing.T) {
+	key := newDKIMKey(t)
 	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
 		_, office := e.NewUser("office@coalition.test", "Office", viewer.RoleStaff)
 		_, editor := e.NewUser("editor@coalition.test", "Editor", viewer.RoleStaff)
@@ -134,6 +150,7 @@ func TestCampaignEndToEnd(t *testing.T) {
 		var unsubscribe string
 		for who, ms := range got {
 			m := ms[0]
+			key.verify(t, who, m.Data)
 			ct := m.Header.Get("Content-Type")
 			if !strings.Contains(ct, "multipart/alternative") || !strings.Contains(m.TextBody(), "Three new **host centres**") || !strings.Contains(m.HTMLBody(), "<strong>host centres</strong>") {
 				t.Errorf("%s: not multipart text+HTML: %s", who, ct)
@@ -144,6 +161,9 @@ func TestCampaignEndToEnd(t *testing.T) {
 			}
 			if strings.Contains(m.TextBody()+m.HTMLBody(), "{{") || !strings.Contains(m.TextBody(), who) {
 				t.Errorf("%s: a placeholder was left in the message", who)
+			}
+			if lid := m.Header.Get("List-Id"); !listIDRE.MatchString(lid) {
+				t.Errorf("%s: List-Id %q, want a phrase and <list-id> (RFC 2919)", who, lid)
 			}
 			if who == "ana@example.org" {
 				unsubscribe = strings.Trim(lu, "<>")
@@ -209,6 +229,67 @@ func TestCampaignEndToEnd(t *testing.T) {
 		if r := anon.Do(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": draft.CreateCampaign.Campaign.ID}); !strings.Contains(string(r.Body), `"node":null`) && r.Code() != "NOT_FOUND" {
 			t.Fatalf("anonymous node(id:) of a draft: %s", r.Body)
 		}
+	}, testkit.WithConfig(func(c *config.Config) {
+		c.DKIMKeyFile, c.DKIMDomain, c.DKIMSelector = key.file, "coalition.test", "news2026"
+	}))
+}
+
+// listIDRE is RFC 2919's List-Id: an optional phrase, then <list-label "." list-id-namespace>.
+var listIDRE = regexp.MustCompile(`^[^<>\r\n]*<[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+)+>$`)
+
+// dkimKey is an RSA key written as PEM for COALITION_DKIM_KEY_FILE, and the TXT record
+// that publishes it at news2026._domainkey.coalition.test.
+type dkimKey struct{ file, txt string }
+
+func newDKIMKey(t *testing.T) dkimKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "dkim.pem")
+	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dkimKey{file: file, txt: "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(pub)}
+}
+
+// verify checks that raw carries exactly one DKIM signature, by coalition.test, that
+// verifies with the published key and signs the unsubscribe headers.
+func (k dkimKey) verify(t *testing.T, who string, raw []byte) {
+	t.Helper()
+	if vs, err := k.check(raw); err != nil || len(vs) != 1 {
+		t.Errorf("%s: DKIM: %d signatures, %v", who, len(vs), err)
+		return
+	} else if v := vs[0]; v.Err != nil || v.Domain != "coalition.test" {
+		t.Errorf("%s: DKIM signature by %q does not verify: %v", who, v.Domain, v.Err)
+	} else {
+		signed := strings.Split(strings.ToLower(strings.Join(v.HeaderKeys, ",")), ",")
+		for _, h := range []string{"from", "to", "subject", "list-unsubscribe", "list-unsubscribe-post"} {
+			if !slices.Contains(signed, h) {
+				t.Errorf("%s: DKIM does not sign %s (signs %v)", who, h, signed)
+			}
+		}
+	}
+	// The check can fail: the same message with one word of its text changed does not verify.
+	tampered := bytes.Replace(raw, []byte("host centres"), []byte("host centers"), 1)
+	if vs, err := k.check(tampered); err != nil || len(vs) != 1 || vs[0].Err == nil {
+		t.Errorf("%s: a changed message still verifies (%v)", who, err)
+	}
+}
+
+func (k dkimKey) check(raw []byte) ([]*dkim.Verification, error) {
+	return dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{
+		LookupTXT: func(domain string) ([]string, error) {
+			if domain != "news2026._domainkey.coalition.test" {
+				return nil, fmt.Errorf("no TXT record at %s", domain)
+			}
+			return []string{k.txt}, nil
+		},
 	})
 }
 

@@ -107,6 +107,13 @@ func Invisible(r rune) bool {
 // MaxEmailLen is the longest address accepted (RFC 5321's path limit less the brackets).
 const MaxEmailLen = 254
 
+// Limits of an address's parts, in octets: the local part (RFC 5321 §4.5.3.1.1) and a
+// domain label in ASCII (RFC 1035 §2.3.4).
+const (
+	maxLocalPart = 64
+	maxLabel     = 63
+)
+
 // Why an address is refused (NormaliseEmail).
 var (
 	ErrEmailInvisible = errors.New("the address contains an invisible or control character")
@@ -119,7 +126,8 @@ var (
 // it would otherwise make a second account that looks the same), its domain converted to
 // ASCII (IDNA: bücher.example → xn--bcher-kva.example) and the whole lower-cased, then
 // checked to be a bare address (no display name, no comments) of at most MaxEmailLen
-// characters whose domain has a dot. Two addresses are the same person's when their
+// characters, a local part of at most 64 and domain labels of at most 63, whose domain has
+// a dot. Two addresses are the same person's when their
 // normal forms are equal. It returns ErrEmailInvisible or ErrEmailInvalid when s is not
 // an address.
 func NormaliseEmail(s string) (string, error) {
@@ -136,8 +144,15 @@ func NormaliseEmail(s string) (string, error) {
 		return "", ErrEmailInvalid
 	}
 	s = strings.ToLower(s[:at] + "@" + domain)
-	if len(s) > MaxEmailLen || !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") {
+	if len(s) > MaxEmailLen || at > maxLocalPart || !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") {
 		return "", ErrEmailInvalid
+	}
+	// idna.Lookup does not check lengths: a label of an IDN domain can pass it and still be
+	// over the 63 octets DNS allows once encoded (RFC 1035 §2.3.4), which no mail reaches.
+	for _, label := range strings.Split(domain, ".") {
+		if len(label) == 0 || len(label) > maxLabel {
+			return "", ErrEmailInvalid
+		}
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" {

@@ -2,6 +2,7 @@ package check
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/gocart-coalition/coalition/internal/apperr"
@@ -9,10 +10,11 @@ import (
 
 func TestNormaliseEmail(t *testing.T) {
 	for in, want := range map[string]string{
-		"  Jana.Novakova@FNBrno.example.cz ": "jana.novakova@fnbrno.example.cz",
-		"anna@Bücher.example":                "anna@xn--bcher-kva.example",
-		"anna@xn--bcher-kva.example":         "anna@xn--bcher-kva.example",
-		"o'brien+cart@example.ie":            "o'brien+cart@example.ie",
+		"  Jana.Novakova@FNBrno.example.cz ":                                 "jana.novakova@fnbrno.example.cz",
+		"anna@Bücher.example":                                                "anna@xn--bcher-kva.example",
+		"anna@xn--bcher-kva.example":                                         "anna@xn--bcher-kva.example",
+		"o'brien+cart@example.ie":                                            "o'brien+cart@example.ie",
+		strings.Repeat("j", 64) + "@" + strings.Repeat("a", 63) + ".example": strings.Repeat("j", 64) + "@" + strings.Repeat("a", 63) + ".example",
 	} {
 		got, err := NormaliseEmail(in)
 		if err != nil || got != want {
@@ -34,7 +36,13 @@ func TestNormaliseEmail(t *testing.T) {
 		"jana@":                  ErrEmailInvalid,
 		"jana@exa mple.cz":       ErrEmailInvalid,
 		"jana@xn--zz.example":    ErrEmailInvalid,
-		"":                       ErrEmailInvalid,
+		// An IDN label that is 92 octets once encoded (DNS allows 63), an ASCII one of 64,
+		// an empty label, and a local part of 65 octets (SMTP allows 64).
+		"jana@bücherstraßeöffnungszeitenübersichtsverzeichnisgemeinschaftsausschussvorsitzender.example": ErrEmailInvalid,
+		"jana@" + strings.Repeat("a", 64) + ".example":                                                   ErrEmailInvalid,
+		"jana@example..cz":                      ErrEmailInvalid,
+		strings.Repeat("j", 65) + "@example.cz": ErrEmailInvalid,
+		"":                                      ErrEmailInvalid,
 	} {
 		_, err := NormaliseEmail(in)
 		if !errors.Is(err, want) {

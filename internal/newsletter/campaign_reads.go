@@ -99,7 +99,7 @@ func (s *Campaigns) SendTest(ctx context.Context, tx *ent.Client, id pulid.ID, t
 		if len(key) > 255 {
 			key = fmt.Sprintf("campaign_test:%s:%d:%d", c.ID, len(a), now.UnixMicro())
 		}
-		if err := s.cfg.Notifier.QueueRendered(ctx, tx, "newsletter_test", notify.Recipient{Email: a}, r, map[string]string{"X-Coalition-Test": "campaign " + string(c.ID)}, key); err != nil {
+		if err := s.cfg.Notifier.QueueRendered(ctx, tx, testTemplate, notify.Recipient{Email: a}, r, map[string]string{"X-Coalition-Test": "campaign " + string(c.ID)}, key); err != nil {
 			return 0, err
 		}
 	}

@@ -209,11 +209,20 @@ func (s *Campaigns) UnscheduleCampaign(ctx context.Context, tx *ent.Client, id p
 // SendCampaignNow starts sending an approved (or scheduled, also late) campaign: the
 // audience is resolved and its deliveries written by the campaigns job, which the commit
 // wakes. User errors: NOT_FOUND; INVALID_STATE unless APPROVED or SCHEDULED; REQUIRED for
-// an empty audience.
+// an empty audience: no list or group, or nobody in them to mail now (hasRecipient).
 func (s *Campaigns) SendCampaignNow(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Campaign, error) {
 	c, err := s.staffCampaign(ctx, tx, id, "send newsletter campaigns")
 	if err != nil {
 		return nil, err
+	}
+	// An audience that names lists or groups can still reach nobody today (everyone left,
+	// bounced or ended their term): sending it now would be a campaign sent to no one.
+	if c.Status == campaign.StatusAPPROVED || c.Status == campaign.StatusSCHEDULED {
+		if ok, err := s.hasRecipient(ctx, tx, c); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, errNobody()
+		}
 	}
 	return s.start(ctx, tx, c, CampaignSendNow)
 }

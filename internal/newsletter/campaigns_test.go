@@ -9,6 +9,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/campaign"
+	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -360,6 +361,8 @@ func TestCampaignBadInput(t *testing.T) {
 			{"overlong subject", newsletter.CampaignInput{Subject: ptr(strings.Repeat("é", 201)), Body: ptr("x"), GroupIDs: &groups}, "TOO_LONG"},
 			{"zero-width space in the subject", newsletter.CampaignInput{Subject: ptr("Hel\u200blo"), Body: ptr("x"), GroupIDs: &groups}, "INVALID"},
 			{"line break in the preheader", newsletter.CampaignInput{Subject: ptr("Hi"), Preheader: ptr("a\nb"), Body: ptr("x"), GroupIDs: &groups}, "INVALID"},
+			{"header injection in the preheader", newsletter.CampaignInput{Subject: ptr("Hi"), Preheader: ptr("Read on\r\nBcc: all@example.org"), Body: ptr("x"), GroupIDs: &groups}, "INVALID"},
+			{"bare CR in the subject", newsletter.CampaignInput{Subject: ptr("Hi\rthere"), Body: ptr("x"), GroupIDs: &groups}, "INVALID"},
 			{"empty body", newsletter.CampaignInput{Subject: ptr("Hi"), Body: ptr(""), GroupIDs: &groups}, "REQUIRED"},
 			{"overlong body", newsletter.CampaignInput{Subject: ptr("Hi"), Body: ptr(strings.Repeat("a", newsletter.MaxBodyLen+1)), GroupIDs: &groups}, "TOO_LONG"},
 			{"unknown placeholder", newsletter.CampaignInput{Subject: ptr("Hi"), Body: ptr("Dear {{first_name}}"), GroupIDs: &groups}, "INVALID"},
@@ -384,6 +387,47 @@ func TestCampaignBadInput(t *testing.T) {
 		}); got != "REQUIRED" {
 			t.Errorf("approve an empty audience: %s, want REQUIRED", got)
 		}
+		// An audience that names a list reaches nobody when the list has no confirmed
+		// subscriber: sending it now is refused (REQUIRED), and nothing is written.
+		nobody := mustList(t, s, w.World, "Nobody yet", "nobody-yet", mailinglist.VisibilityPUBLIC)
+		var lonely *ent.Campaign
+		s.Must(s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
+			lonely, err = s.Campaigns.CreateCampaign(ctx, tx, newsletter.CampaignInput{Subject: ptr("To nobody"), Body: ptr("x"), ListIDs: &[]pulid.ID{nobody.ID}})
+			return err
+		})
+		if _, got := step(s, s.As(w.Staff2), func(ctx context.Context, tx *ent.Client) (*ent.Campaign, error) {
+			return s.Campaigns.ApproveCampaign(ctx, tx, lonely.ID)
+		}); got != "ok" {
+			t.Fatalf("approve: %s", got)
+		}
+		if err := subscribe(s, "pending@example.org", "", "nobody-yet"); err != nil { // unconfirmed: not an audience
+			t.Fatal(err)
+		}
+		bodies := testkit.Count(s, s.DB.Client.MailBody.Query())
+		if _, got := step(s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (*ent.Campaign, error) {
+			return s.Campaigns.SendCampaignNow(ctx, tx, lonely.ID)
+		}); got != "REQUIRED" {
+			t.Errorf("send a campaign that reaches nobody: %s, want REQUIRED", got)
+		}
+		if c := s.DB.Client.Campaign.GetX(s.System(), lonely.ID); c.Status != campaign.StatusAPPROVED || c.StartedAt != nil || testkit.Count(s, s.DB.Client.MailBody.Query()) != bodies {
+			t.Errorf("a refused send wrote: %s, started %v", c.Status, c.StartedAt)
+		}
+		// A group whose members' terms all ended is nobody too.
+		testkit.MustDo(t, s, s.System(), func(ctx context.Context, tx *ent.Client) error {
+			return tx.Membership.Update().Where(membership.GroupID(w.Group.ID)).SetTermEnd("2026-01-31").Exec(ctx)
+		})
+		ended := mustCampaign(t, s, w.Staff, w.Group.ID)
+		if _, got := step(s, s.As(w.Staff2), func(ctx context.Context, tx *ent.Client) (*ent.Campaign, error) {
+			return s.Campaigns.ApproveCampaign(ctx, tx, ended.ID)
+		}); got != "ok" {
+			t.Fatalf("approve: %s", got)
+		}
+		if _, got := step(s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (*ent.Campaign, error) {
+			return s.Campaigns.SendCampaignNow(ctx, tx, ended.ID)
+		}); got != "REQUIRED" {
+			t.Errorf("send to a group with no current member: %s, want REQUIRED", got)
+		}
+
 		// Test sends: malformed, overlong and too many addresses.
 		for _, c := range []struct {
 			name string

@@ -15,6 +15,16 @@ import (
 // NewsletterTemplate names the campaigns' bodies and deliveries in the outbox.
 const NewsletterTemplate = "newsletter"
 
+// Templates of the newsletter's other outbox rows: the double opt-in and staff's test sends.
+const (
+	confirmTemplate = "newsletter_confirm"
+	testTemplate    = "newsletter_test"
+)
+
+// OutboxTemplates are the templates of every outbox row the newsletter writes to a
+// subscriber's address (what erasure redacts).
+var OutboxTemplates = []string{NewsletterTemplate, confirmTemplate, testTemplate}
+
 // BatchKey is the outbox batch of a campaign's deliveries: each delivery's dedupe key is
 // the batch key and the recipient's address, so a recipient is written once whatever is
 // retried or resumed.

@@ -2,6 +2,7 @@ package newsletter_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -171,6 +172,10 @@ func TestSubscribeBadInput(t *testing.T) {
 			{"no domain dot", "a@localhost", "", []string{"quarterly"}, "INVALID"},
 			{"overlong", strings.Repeat("a", 250) + "@example.org", "", []string{"quarterly"}, "INVALID"},
 			{"zero-width", "a\u200b@example.org", "", []string{"quarterly"}, "INVALID"},
+			{"IDN label over 63 octets once encoded", "a@bücherstraßeöffnungszeitenübersichtsverzeichnisgemeinschaftsausschussvorsitzender.example", "", []string{"quarterly"}, "INVALID"},
+			{"IDN address over 254 octets once encoded", strings.Repeat("a", 60) + "@" + strings.Repeat(strings.Repeat("ü", 20)+".", 8) + "example", "", []string{"quarterly"}, "INVALID"},
+			{"IDN with a space", "a@bü cher.example", "", []string{"quarterly"}, "INVALID"},
+			{"right-to-left override in the domain", "a@b\u202eücher.example", "", []string{"quarterly"}, "INVALID"},
 			{"empty", "", "", []string{"quarterly"}, "REQUIRED"},
 			{"CR LF in name", "a@example.org", "Ana\r\nBcc: x@example.org", []string{"quarterly"}, "INVALID"},
 			{"overlong name", "a@example.org", strings.Repeat("n", 201), []string{"quarterly"}, "TOO_LONG"},
@@ -456,6 +461,9 @@ func TestImportCSV(t *testing.T) {
 			{"wrong columns", "mail,full name\r\na@example.org,A\r\n", "INVALID", "line 1"},
 			{"extra column", "email,name,phone\r\na@example.org,A,1\r\n", "INVALID", "line 1"},
 			{"not UTF-8 (Latin-1)", "email,name\r\na@example.org,Ren\xe9\r\n", "INVALID", ""},
+			{"UTF-16 with its byte order mark", "\xff\xfee\x00m\x00a\x00i\x00l\x00\r\x00\n\x00", "INVALID", ""},
+			{"formula cell in the address column", "email\r\n@SUM(1+1)@example.org\r\n", "INVALID", "line 2"},
+			{"formula cell after a space-free plus", "email,name\r\n+33@example.org,A\r\n", "INVALID", "line 2"},
 			{"formula cell", "email,name\r\na@example.org,A\r\nb@example.org,=HYPERLINK(\"http://x\")\r\n", "INVALID", "line 3"},
 			{"bad address", "email,name\r\na@example.org,A\r\nnot-an-address,B\r\n", "INVALID", "line 3"},
 			{"CR LF in a quoted name", "email,name\r\na@example.org,\"A\r\nB\"\r\n", "INVALID", "line 2"},
@@ -609,6 +617,62 @@ func TestErase(t *testing.T) {
 		}
 		if n := testkit.Count(s, s.DB.Client.AuditEvent.Query()); n == 0 {
 			t.Error("no audit event")
+		}
+	})
+}
+
+// TestTokensMisused: a confirmation link confirms its own address only, never another
+// waiting one, and a refused link writes nothing; an unsubscribe link used twice answers
+// the same and writes nothing the second time; unsubscribe links do not expire (a
+// recipient may click one in a year-old email), confirmation links do.
+func TestTokensMisused(t *testing.T) {
+	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
+		w := testkit.NewWorld(t, s)
+		q := mustList(t, s, w, "Quarterly newsletter", "quarterly", mailinglist.VisibilityPUBLIC)
+		for _, a := range []string{"ana@example.org", "ben@example.org"} {
+			if err := subscribe(s, a, "", "quarterly"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows := func() int {
+			return testkit.Count(s, s.DB.Client.ConsentEvidence.Query()) + 100*testkit.Count(s, s.DB.Client.Suppression.Query())
+		}
+		ana := confirmTokens(t, s, "ana@example.org")[0]
+		if lists, err := confirm(s, ana); err != nil || len(lists) != 1 {
+			t.Fatalf("confirm: %v %v", lists, err)
+		}
+		if got := status(t, s, "ben@example.org", q); got != "UNCONFIRMED" {
+			t.Fatalf("Ana's link confirmed Ben: %s", got)
+		}
+		before := rows()
+		for name, tok := range map[string]string{"used twice": ana, "another's secret with one letter changed": confirmTokens(t, s, "ben@example.org")[0][:10] + "x" + confirmTokens(t, s, "ben@example.org")[0][11:]} {
+			if _, err := confirm(s, tok); err == nil {
+				t.Errorf("%s: accepted", name)
+			}
+		}
+		if rows() != before || status(t, s, "ben@example.org", q) != "UNCONFIRMED" {
+			t.Errorf("refused links wrote")
+		}
+		// Unsubscribe twice: the same answer, one change.
+		sub := s.DB.Client.Subscriber.Query().Where(subscriber.Email("ana@example.org")).OnlyX(s.System())
+		tok := s.Newsletter.Token(sub.ID, q.ID)
+		s.Clock.Advance(400 * 24 * time.Hour) // links in old emails still work
+		var first, second []string
+		for i, out := range []*[]string{&first, &second} {
+			s.Must(s.Anonymous(), func(ctx context.Context, tx *ent.Client) error {
+				r, err := s.Newsletter.UnsubscribeByToken(ctx, tx, tok)
+				*out = append(*out, fmt.Sprint(r))
+				return err
+			})
+			if i == 0 {
+				before = rows()
+			}
+		}
+		if status(t, s, "ana@example.org", q) != "UNSUBSCRIBED" || rows() != before {
+			t.Errorf("unsubscribe twice: %s, rows %d → %d", status(t, s, "ana@example.org", q), before, rows())
+		}
+		if first[0] != second[0] {
+			t.Errorf("unsubscribe twice answers differently: %v, %v", first, second)
 		}
 	})
 }

@@ -24,7 +24,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/check"
 	"github.com/gocart-coalition/coalition/internal/export"
-	"github.com/gocart-coalition/coalition/internal/viewer"
+	"github.com/gocart-coalition/coalition/internal/outbox"
 )
 
 // SubscriberFilter narrows the staff's subscriber list.
@@ -164,6 +164,7 @@ type importRow struct {
 // person is subscribed as staff: with Attest, CONFIRMED at once with an ATTESTATION record
 // (source IMPORT, the reason and the staff member); without, UNCONFIRMED with a SIGNUP
 // record and the opt-in email. Suppressed and already confirmed addresses are skipped.
+// The rows are written in batches (importRows), all in tx: nothing is half-imported.
 func (s *Service) Import(ctx context.Context, tx *ent.Client, in ImportInput) (ImportResult, error) {
 	if err := access.Require(ctx, access.CanManageNewsletter, "import subscribers"); err != nil {
 		return ImportResult{}, err
@@ -189,47 +190,7 @@ func (s *Service) Import(ctx context.Context, tx *ent.Client, in ImportInput) (I
 	if err := errs.Err(); err != nil {
 		return ImportResult{}, err
 	}
-	v := viewer.FromContext(ctx)
-	now := s.now()
-	var res ImportResult
-	addrs := make([]string, len(rows))
-	for i, r := range rows {
-		addrs[i] = r.email
-	}
-	supp, err := IsSuppressed(ctx, tx, addrs)
-	if err != nil {
-		return ImportResult{}, err
-	}
-	for _, r := range rows {
-		if supp[r.email] {
-			res.Skipped++
-			continue
-		}
-		sub, err := s.subscriberFor(ctx, tx, r.email, r.name)
-		if err != nil {
-			return ImportResult{}, err
-		}
-		cur, err := tx.NewsletterSubscription.Query().Where(newslettersubscription.SubscriberID(sub.ID), newslettersubscription.ListID(l.ID)).Only(ctx)
-		if err != nil && !ent.IsNotFound(err) {
-			return ImportResult{}, err
-		}
-		if cur != nil && cur.Status == confirmed {
-			res.Skipped++
-			continue
-		}
-		if in.Attest {
-			err = s.apply(ctx, tx, sub, l.ID, Join, now, func(id pulid.ID) error {
-				return s.evidence(ctx, tx, id, consentevidence.EventATTESTATION, SourceImport, "", v.UserID, reason, now)
-			})
-		} else {
-			err = s.signup(ctx, tx, r.email, r.name, []*ent.MailingList{l}, SourceImport, "", v.UserID, "")
-		}
-		if err != nil {
-			return ImportResult{}, err
-		}
-		res.Imported++
-	}
-	return res, nil
+	return s.importRows(ctx, tx, l, rows, in.Attest, reason)
 }
 
 // parseImport checks the whole file and returns its rows, or adds user errors.
@@ -332,7 +293,8 @@ func csvProblem(err error) string {
 }
 
 // Erase erases a person (staff): their subscriber record, subscriptions and consent
-// evidence are deleted, and their address is kept only as a hash in the suppression list
+// evidence are deleted, the newsletter's outbox rows to them are redacted
+// (outbox.Redact: no address, name or personal values left; unsent ones cancelled), and their address is kept only as a hash in the suppression list
 // (reason ERASED, or the existing row's reason with its address blanked), so no newsletter
 // reaches it again unless they sign up anew. An audit event records the erasure by the
 // address's hash. It reports whether a subscriber existed.
@@ -367,9 +329,16 @@ func (s *Service) Erase(ctx context.Context, tx *ent.Client, email string) (bool
 	if _, err := Suppress(ctx, tx, addr, ReasonErased, "erased on request"); err != nil {
 		return false, err
 	}
+	// The newsletter's emails to the address (confirmations, campaign deliveries, test
+	// sends) keep their states and times for the counts, but no longer the address, the
+	// name or anything rendered for them; those not yet sent are cancelled.
+	redacted, err := outbox.Redact(ctx, tx, addr, OutboxTemplates...)
+	if err != nil {
+		return false, err
+	}
 	if err := audit.Record(ctx, tx, s.now(), audit.Event{
 		Action: "newsletter.erase", ObjectType: "Subscriber", ObjectID: HashAddress(addr),
-		Details: map[string]any{"existed": sub != nil},
+		Details: map[string]any{"existed": sub != nil, "emails_redacted": redacted},
 	}); err != nil {
 		return false, err
 	}

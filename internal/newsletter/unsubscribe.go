@@ -56,8 +56,14 @@ func (s *Service) tokenSubscriber(ctx context.Context, tx *ent.Client, token str
 // DescribeUnsubscribe reads what a token's page shows, changing nothing (a GET never
 // unsubscribes, so link scanners cannot unsubscribe anyone).
 func (s *Service) DescribeUnsubscribe(ctx context.Context, token string) (Preferences, error) {
+	return s.describe(ctx, s.cfg.Client, token)
+}
+
+// describe is DescribeUnsubscribe read through client: after a change, the caller's
+// transaction, so the answer shows the change (a read outside it would not see it yet).
+func (s *Service) describe(ctx context.Context, client *ent.Client, token string) (Preferences, error) {
 	sys := viewer.ForFacts(ctx)
-	sub, list, err := s.tokenSubscriber(sys, s.cfg.Client, token)
+	sub, list, err := s.tokenSubscriber(sys, client, token)
 	if err != nil {
 		if ue, ok := apperr.AsUserErrors(err); ok {
 			return Preferences{Problem: ue[0].Message}, nil
@@ -104,7 +110,7 @@ func (s *Service) UnsubscribeByToken(ctx context.Context, tx *ent.Client, token 
 	if err := s.leave(sys, tx, sub, list == "", lists); err != nil {
 		return Preferences{}, err
 	}
-	return s.DescribeUnsubscribe(ctx, token)
+	return s.describe(ctx, tx, token)
 }
 
 // SetPreferences is the preferences page's form: the token's subscriber stays on the lists
@@ -128,7 +134,7 @@ func (s *Service) SetPreferences(ctx context.Context, tx *ent.Client, token stri
 	if err := s.leave(sys, tx, sub, false, leave); err != nil {
 		return Preferences{}, err
 	}
-	return s.DescribeUnsubscribe(ctx, token)
+	return s.describe(ctx, tx, token)
 }
 
 // leave unsubscribes sub from lists and suppresses the address when it is left on none

@@ -21,3 +21,9 @@ type NewsletterConfirmData struct {
 func (n *Notifier) NewsletterConfirm(ctx context.Context, client *ent.Client, to Recipient, data NewsletterConfirmData, key string) error {
 	return n.queue(ctx, client, "newsletter_confirm", to, data, key, nil)
 }
+
+// NewsletterConfirms queues many newsletter_confirm emails at once (a staff import): the
+// same emails and dedupe keys as NewsletterConfirm one by one, in a few INSERT statements.
+func (n *Notifier) NewsletterConfirms(ctx context.Context, client *ent.Client, batch []Batched[NewsletterConfirmData]) error {
+	return queueBatch(ctx, n, client, "newsletter_confirm", batch)
+}

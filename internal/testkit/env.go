@@ -79,6 +79,15 @@ func newEnv(tb testing.TB, d *db.DB, q *QueryCounter, opts ...EnvOption) *Env {
 	}
 	sc.MessageIDDomain = "coalition.test"
 	sc.Timeout = 5 * time.Second
+	if cfg.DKIMKeyFile != "" {
+		// As serve does (app.newTransport): sign with the configured key, for the domain of
+		// MAIL_FROM unless another is configured.
+		d := cfg.DKIMDomain
+		if d == "" {
+			d = "coalition.test"
+		}
+		sc.DKIM = &mail.DKIMConfig{Domain: d, Selector: cfg.DKIMSelector, KeyFile: cfg.DKIMKeyFile}
+	}
 	transport, err := mail.NewSMTP(sc)
 	if err != nil {
 		tb.Fatalf("smtp transport: %v", err)
