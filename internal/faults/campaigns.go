@@ -608,8 +608,10 @@ func campaignPause(ctx context.Context, r *run) error {
 	return r.campaignSent(ctx, b, c, t, nil, 2*time.Minute)
 }
 
-// campaignPostgresTwo: two `serve` processes on one PostgreSQL database send one campaign
-// (started through one, watched through the other): each recipient exactly once.
+// campaignPostgresTwo: two `serve` processes on one PostgreSQL database send one campaign:
+// started through one, paused through it mid-send, resumed through the other (whose
+// memory knows nothing of the pause, while the first one's still does): nothing is sent
+// while paused, and each recipient gets it exactly once.
 func campaignPostgresTwo(ctx context.Context, r *run) error {
 	dbURL, drop, err := scratchDatabase(ctx, r.cfg.PostgresURL, "coalition_faults_campaign_"+strconv.Itoa(os.Getpid()))
 	if err != nil {
@@ -629,7 +631,8 @@ func campaignPostgresTwo(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	c, err := r.prepareCampaign(ctx, a, dbURL, author, approver, 3000)
+	const n = 3000
+	c, err := r.prepareCampaign(ctx, a, dbURL, author, approver, n)
 	if err != nil {
 		return err
 	}
@@ -643,5 +646,36 @@ func campaignPostgresTwo(ctx context.Context, r *run) error {
 	if _, err := r.signIn(ctx, b, "other.process@hospital.example"); err != nil {
 		return err
 	}
-	return r.campaignSent(ctx, b, c, t, nil, 2*time.Minute)
+	if err := c.step(a, approver, "pauseCampaign"); err != nil {
+		return err
+	}
+	// Deliveries either process had claimed finish (sent or paused) and the relay's
+	// transactions end; from then on nothing may move until the resume.
+	if _, err := waitFor(ctx, time.Minute, func() bool {
+		rows, err := deliveryRows(ctx, dbURL, c, outboxmessage.StateSending)
+		return err == nil && len(rows) == 0 && r.smtp.InFlight() == 0
+	}); err != nil {
+		return fmt.Errorf("pause settling: %w", err)
+	}
+	atPause := t.distinct(r)
+	if atPause >= n {
+		return fmt.Errorf("all %d recipients reached before the pause: too late to test it", n)
+	}
+	for _, p := range []*proc{a, b} {
+		if _, err := r.signIn(ctx, p, "while.paused."+p.name+"@hospital.example"); err != nil {
+			return err
+		}
+	}
+	st, err := c.state(b)
+	if err != nil {
+		return err
+	}
+	if got := t.distinct(r); got != atPause || st.Status != "PAUSED" || st.Progress.Sent+st.Progress.Paused != n {
+		return fmt.Errorf("while paused: %d recipients reached (%d when the pause settled), campaign %v", got, atPause, st)
+	}
+	fmt.Fprintf(r.cfg.Log, "faults: %s: paused through %s after %d recipients; resuming through %s\n", r.res.Name, a.name, atPause, b.name)
+	if err := c.step(b, author, "resumeCampaign"); err != nil {
+		return err
+	}
+	return r.campaignSent(ctx, a, c, t, nil, 2*time.Minute)
 }
