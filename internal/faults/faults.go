@@ -118,10 +118,11 @@ func Run(ctx context.Context, cfg Config) []Result {
 		}
 		fmt.Fprintf(cfg.Log, "faults: %s: running\n", s.name)
 		r := &run{cfg: cfg, res: Result{Name: s.name}}
+		start := time.Now()
 		err := r.do(ctx, s.fn)
 		r.res.Err = err
 		results = append(results, r.res)
-		fmt.Fprintf(cfg.Log, "faults: %s: %s\n", s.name, r.res)
+		fmt.Fprintf(cfg.Log, "faults: %s: %s (%.0f s)\n", s.name, r.res, time.Since(start).Seconds())
 	}
 	return results
 }
