@@ -177,8 +177,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Metrics:           outbox.NewMetrics(a.Registry, a.DB.Client),
 		// Newsletter mail is checked against the suppression list again when it is
 		// claimed (an unsubscribe takes effect for every message not yet handed to the
-		// relay), and a hard bounce of any lane suppresses the address for newsletters.
+		// relay), a paused or cancelled campaign holds whichever process claims its
+		// deliveries (and after a crash), and a hard bounce of any lane suppresses the
+		// address for newsletters.
 		SuppressBulk: newsletter.SuppressBulk,
+		HaltedBulk:   newsletter.HaltedBulk,
 		OnHardBounce: func(ctx context.Context, b outbox.Bounce) {
 			if err := newsletter.RecordBounce(ctx, a.DB.Client, b.Recipient, b.Err); err != nil {
 				log.WarnContext(ctx, "record hard bounce", "message", b.MessageID, "err", err)

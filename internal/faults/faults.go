@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,9 @@ import (
 // again at most this many messages (the ones in flight).
 const MailWorkers = 2
 
+// newsletterKey signs the unsubscribe links of every process started here.
+const newsletterKey = "faults-newsletter-key-0123456789abcdef"
+
 // Targets of the issue, checked by Run.
 const (
 	StallAfterRestart  = 15 * time.Second // first email after a restart of the process
@@ -54,6 +58,9 @@ type Config struct {
 	PGBinDir string
 	// Log receives progress lines.
 	Log io.Writer
+	// Only, when set, runs just the scenarios whose names it matches (while working on
+	// one); `make faults` runs them all.
+	Only *regexp.Regexp
 }
 
 // Result is one scenario's outcome.
@@ -93,9 +100,16 @@ func Run(ctx context.Context, cfg Config) []Result {
 		{name: "relay-4xx", fn: relay4xx},
 		{name: "relay-refused", fn: relayRefused},
 		{name: "relay-5xx", fn: relay5xx},
+		{name: "campaign-sigkill-restart", fn: campaignKill},
+		{name: "campaign-relay-4xx-5xx", fn: campaignRelay},
+		{name: "campaign-pause-kill-resume", fn: campaignPause},
+		{name: "campaign-postgres-two-processes", fn: campaignPostgresTwo, skip: skipIf(cfg.PostgresURL == "", "no PostgreSQL URL (set COALITION_TEST_POSTGRES_URL)")},
 	}
 	var results []Result
 	for _, s := range all {
+		if cfg.Only != nil && !cfg.Only.MatchString(s.name) {
+			continue
+		}
 		if s.skip != "" {
 			// A scenario that cannot run is a failure, not a pass with fewer scenarios.
 			fmt.Fprintf(cfg.Log, "faults: %s: FAILED: cannot run: %s\n", s.name, s.skip)
@@ -104,10 +118,11 @@ func Run(ctx context.Context, cfg Config) []Result {
 		}
 		fmt.Fprintf(cfg.Log, "faults: %s: running\n", s.name)
 		r := &run{cfg: cfg, res: Result{Name: s.name}}
+		start := time.Now()
 		err := r.do(ctx, s.fn)
 		r.res.Err = err
 		results = append(results, r.res)
-		fmt.Fprintf(cfg.Log, "faults: %s: %s\n", s.name, r.res)
+		fmt.Fprintf(cfg.Log, "faults: %s: %s (%.0f s)\n", s.name, r.res, time.Since(start).Seconds())
 	}
 	return results
 }
@@ -215,6 +230,8 @@ func (r *run) serve(ctx context.Context, name, dbURL string) (*proc, error) {
 		"COALITION_MAIL_RETRY_BASE=1s",
 		"COALITION_LOG_LEVEL=info",
 		"COALITION_SHUTDOWN_GRACE=5s",
+		// One key for every process of a scenario, as a deployment must have.
+		"COALITION_NEWSLETTER_KEY="+newsletterKey,
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {

@@ -3,8 +3,12 @@ package newsletter
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/campaign"
+	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -20,6 +24,41 @@ func SuppressBulk(ctx context.Context, client *ent.Client, recipients []string) 
 	out := make([]bool, len(recipients))
 	for i, r := range recipients {
 		out[i] = found[r]
+	}
+	return out, nil
+}
+
+// HaltedBulk is the outbox worker's claim-time check of campaigns
+// (outbox.WorkerConfig.HaltedBulk): for each batch key of a campaign (BatchKey), whether
+// the campaign is paused ("paused"), cancelled ("cancelled") or neither (""), read in the
+// claiming transaction. So a pause holds whichever process claims the deliveries, and
+// after a crash: the deliveries a dead process had claimed are paused, not sent, when
+// their lease runs out. Other batch keys are left out of the answer.
+func HaltedBulk(ctx context.Context, client *ent.Client, batchKeys []string) (map[string]string, error) {
+	var ids []pulid.ID
+	for _, k := range batchKeys {
+		if id, ok := strings.CutPrefix(k, BatchKey("")); ok && id != "" {
+			ids = append(ids, pulid.ID(id))
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cs, err := client.Campaign.Query().Where(campaign.IDIn(ids...)).
+		Select(campaign.FieldID, campaign.FieldStatus).All(viewer.NewSystemContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("read campaign states: %w", err)
+	}
+	out := make(map[string]string, len(cs))
+	for _, c := range cs {
+		switch c.Status {
+		case campaign.StatusPAUSED:
+			out[BatchKey(c.ID)] = string(outboxmessage.StatePaused)
+		case campaign.StatusCANCELLED:
+			out[BatchKey(c.ID)] = string(outboxmessage.StateCancelled)
+		default:
+			out[BatchKey(c.ID)] = ""
+		}
 	}
 	return out, nil
 }

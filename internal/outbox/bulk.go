@@ -143,14 +143,33 @@ func bulkDedupeKey(batchKey, address string) string {
 // haltedBatches holds the batch keys paused or cancelled by this process (a batch key
 // names one send: a cancelled key stays cancelled here until Resume), so its workers stop
 // them at once, even the rows of a batch already claimed; workers of other processes stop
-// them at their next claim. Values are the state the rows go to.
-var haltedBatches sync.Map // batch key → outboxmessage.State
+// them at their next claim (WorkerConfig.HaltedBulk, which also brings this memory up to
+// date when another process resumed the batch). Values are the state the rows go to.
+var haltedBatches sync.Map // batch key → halt
+
+// halt is a batch's entry in haltedBatches: the state its rows go to, and when it was
+// noted (a claim that began earlier does not undo it: see Worker.haltBulk).
+type halt struct {
+	state outboxmessage.State
+	at    time.Time
+}
+
+func noteHalt(batchKey string, st outboxmessage.State) {
+	haltedBatches.Store(batchKey, halt{state: st, at: time.Now()})
+}
+
+// forgetHalt removes batchKey's entry unless it was noted after since.
+func forgetHalt(batchKey string, since time.Time) {
+	if v, ok := haltedBatches.Load(batchKey); ok && !v.(halt).at.After(since) {
+		haltedBatches.CompareAndDelete(batchKey, v)
+	}
+}
 
 // Pause makes the rows of batchKey that are queued unclaimable (state paused) and returns
 // how many it paused. Rows already handed to the relay finish; rows claimed by a worker of
 // this process and not yet sent go back to paused too. Resume continues exactly there.
 func Pause(ctx context.Context, client *ent.Client, batchKey string) (int, error) {
-	haltedBatches.Store(batchKey, outboxmessage.StatePaused)
+	noteHalt(batchKey, outboxmessage.StatePaused)
 	n, err := client.OutboxMessage.Update().
 		Where(outboxmessage.BatchKeyEQ(batchKey), outboxmessage.StateEQ(outboxmessage.StateQueued)).
 		SetState(outboxmessage.StatePaused).
@@ -178,7 +197,7 @@ func Resume(ctx context.Context, client *ent.Client, batchKey string) (int, erro
 // claimed by a worker of this process and not yet sent) and returns how many it
 // cancelled at once; claimed rows are cancelled by their worker when it reaches them.
 func Cancel(ctx context.Context, client *ent.Client, batchKey string) (int, error) {
-	haltedBatches.Store(batchKey, outboxmessage.StateCancelled)
+	noteHalt(batchKey, outboxmessage.StateCancelled)
 	n, err := client.OutboxMessage.Update().
 		Where(outboxmessage.BatchKeyEQ(batchKey), outboxmessage.StateIn(outboxmessage.StateQueued, outboxmessage.StatePaused)).
 		SetState(outboxmessage.StateCancelled).
@@ -200,7 +219,7 @@ func haltedState(batchKey *string) (outboxmessage.State, bool) {
 	if !ok {
 		return "", false
 	}
-	return v.(outboxmessage.State), true
+	return v.(halt).state, true
 }
 
 // BatchCounts returns the rows of batchKey by state, every state of States present (0

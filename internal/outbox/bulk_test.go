@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
@@ -346,6 +347,79 @@ func TestSuppressionHookAndHardBounces(t *testing.T) {
 		wantDrained(t, w, drained{failed: 1})
 		if len(bounces) != 2 || bounces[1].Lane != outbox.LaneBulk || bounces[1].BatchKey != "campaign:t" {
 			t.Errorf("bounces = %+v", bounces)
+		}
+	})
+}
+
+// The rows a dead worker had claimed come back when its lease runs out; if their batch was
+// paused meanwhile (by another process, whose memory of the pause this worker does not
+// share), the HaltedBulk hook holds them: they are paused, not sent. And a batch this
+// process paused, resumed by another process, is sent again here (the hook's answer wins
+// over this process's memory).
+func TestHaltedHookHoldsADeadWorkersRowsAndFollowsResume(t *testing.T) {
+	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		var mu sync.Mutex
+		state := map[string]string{}
+		w := f.worker(t, "survivor", func(c *outbox.WorkerConfig) {
+			c.HaltedBulk = func(_ context.Context, _ *ent.Client, keys []string) (map[string]string, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				out := map[string]string{}
+				for _, k := range keys {
+					out[k] = state[k]
+				}
+				return out, nil
+			}
+		})
+		set := func(key, st string) { mu.Lock(); state[key] = st; mu.Unlock() }
+		key := "campaign:dead:" + d.Dialect
+		f.bulk(t, key, newsletter(), readers(0, 10))
+		// A worker of a process that died claimed 4 of them; the campaign was paused since.
+		ids, err := d.Client.OutboxMessage.Query().Where(outboxmessage.BatchKeyEQ(key)).Order(outboxmessage.ByRecipient()).Limit(4).IDs(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Client.OutboxMessage.Update().Where(outboxmessage.IDIn(ids...)).
+			SetState(outboxmessage.StateSending).SetLeaseOwner("dead").SetLeaseUntil(f.clock.Now().Add(time.Minute)).SetAttempts(1).
+			Exec(sys); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Client.OutboxMessage.Update().Where(outboxmessage.BatchKeyEQ(key), outboxmessage.StateEQ(outboxmessage.StateQueued)).
+			SetState(outboxmessage.StatePaused).Exec(sys); err != nil {
+			t.Fatal(err)
+		}
+		set(key, "paused")
+		f.clock.Advance(2 * time.Minute) // the dead worker's lease ran out
+		wantDrained(t, w, drained{})
+		if c := counts(t, f, key); c["paused"] != 10 {
+			t.Fatalf("after the takeover while paused: counts %v, want all 10 paused", c)
+		}
+		if n := len(f.smtp.Messages()); n != 0 {
+			t.Fatalf("relay received %d messages of a paused campaign", n)
+		}
+
+		// Paused here, resumed by another process: this worker sends them.
+		if _, err := outbox.Pause(sys, d.Client, key); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Client.OutboxMessage.Update().Where(outboxmessage.BatchKeyEQ(key)).
+			SetState(outboxmessage.StateQueued).Exec(sys); err != nil { // another process's Resume
+			t.Fatal(err)
+		}
+		set(key, "")
+		wantDrained(t, w, drained{sent: 10})
+		if c := counts(t, f, key); c["sent"] != 10 {
+			t.Fatalf("after the resume elsewhere: counts %v, want 10 sent", c)
+		}
+
+		// Cancelled elsewhere: queued rows are cancelled when claimed.
+		other := "campaign:cancelled:" + d.Dialect
+		f.bulk(t, other, newsletter(), readers(20, 23))
+		set(other, "cancelled")
+		wantDrained(t, w, drained{})
+		if c := counts(t, f, other); c["cancelled"] != 3 {
+			t.Fatalf("cancelled elsewhere: counts %v, want 3 cancelled", c)
 		}
 	})
 }

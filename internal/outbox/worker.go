@@ -77,6 +77,14 @@ type WorkerConfig struct {
 	// true for are recorded suppressed and not sent. Transactional rows are never asked
 	// about: a sign-in link to a bounced address is still attempted.
 	SuppressBulk func(ctx context.Context, client *ent.Client, recipients []string) ([]bool, error)
+	// HaltedBulk, when set, says in the claiming transaction (client is that
+	// transaction's) which of batchKeys, the batches of the BULK rows being claimed, are
+	// halted now: paused (StatePaused) or cancelled (StateCancelled), or running ("").
+	// Its answer overrides what this process remembers of Pause, Resume and Cancel, so a
+	// halt made in another process, or before a crash, holds here too: the rows of a halted
+	// batch are put in that state and not sent — among them the rows a dead worker had
+	// claimed, whose lease ran out. Keys it leaves out keep this process's memory.
+	HaltedBulk func(ctx context.Context, client *ent.Client, batchKeys []string) (map[string]string, error)
 	// OnHardBounce, when set, is called (as the system viewer, after the failure was
 	// recorded) for every message the relay refused permanently at RCPT or DATA (5xx), of
 	// either lane, so the newsletter domain can suppress the address.
@@ -117,6 +125,7 @@ type Worker struct {
 	bulkLimiter *rate.Limiter
 	bulkBatch   int
 	suppress    func(context.Context, *ent.Client, []string) ([]bool, error)
+	halted      func(context.Context, *ent.Client, []string) (map[string]string, error)
 	onBounce    func(context.Context, Bounce)
 
 	// bodies caches the shared bodies of bulk rows by id (they are frozen).
@@ -204,6 +213,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		metrics:     cfg.Metrics,
 		notify:      make(chan struct{}, 1),
 		suppress:    cfg.SuppressBulk,
+		halted:      cfg.HaltedBulk,
 		onBounce:    cfg.OnHardBounce,
 		bodies:      map[pulid.ID]*ent.MailBody{},
 	}
@@ -310,11 +320,12 @@ func dueNow(now time.Time) func(*sql.Selector) {
 // rows the SuppressBulk hook refused are recorded suppressed and not returned.
 func (w *Worker) claim(ctx context.Context) ([]*ent.OutboxMessage, error) {
 	ctx = viewer.NewSystemContext(ctx)
+	began := time.Now() // wall clock for haltBulk's ordering against Pause, not a domain time
 	tx, err := w.client.Tx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox rows: %w", err)
 	}
-	rows, suppressed, err := w.claimIn(ctx, tx)
+	rows, suppressed, err := w.claimIn(ctx, tx, began)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("claim outbox rows: %w", err), tx.Rollback())
 	}
@@ -337,7 +348,7 @@ func (w *Worker) claim(ctx context.Context) ([]*ent.OutboxMessage, error) {
 //
 // Each step walks a partial index (queued rows by lane and next_attempt_at, or sending
 // rows by lease) and stops at its limit, however many rows wait.
-func (w *Worker) claimIn(ctx context.Context, tx *ent.Tx) (rows []*ent.OutboxMessage, suppressed int, err error) {
+func (w *Worker) claimIn(ctx context.Context, tx *ent.Tx, began time.Time) (rows []*ent.OutboxMessage, suppressed int, err error) {
 	now := w.clock()
 	take := func(limit int, order []outboxmessage.OrderOption, where ...predicate.OutboxMessage) error {
 		if limit <= 0 {
@@ -376,6 +387,9 @@ func (w *Worker) claimIn(ctx context.Context, tx *ent.Tx) (rows []*ent.OutboxMes
 	}
 	if len(rows) == 0 {
 		return nil, 0, nil
+	}
+	if rows, err = w.haltBulk(ctx, tx, began, rows); err != nil || len(rows) == 0 {
+		return nil, 0, err
 	}
 	rows, suppressed, err = w.suppressBulk(ctx, tx, rows)
 	if err != nil || len(rows) == 0 {
@@ -470,6 +484,65 @@ func (w *Worker) suppressBulk(ctx context.Context, tx *ent.Tx, rows []*ent.Outbo
 		}
 	}
 	return kept, len(ids), nil
+}
+
+// haltBulk asks the HaltedBulk hook about the batches of the bulk rows among rows, puts
+// the rows of halted batches in the state it answers (paused or cancelled) instead of
+// claiming them, brings this process's memory of halted batches up to date, and returns
+// the other rows.
+func (w *Worker) haltBulk(ctx context.Context, tx *ent.Tx, began time.Time, rows []*ent.OutboxMessage) ([]*ent.OutboxMessage, error) {
+	if w.halted == nil {
+		return rows, nil
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if r.Lane == outboxmessage.LaneBulk && r.BatchKey != nil && !seen[*r.BatchKey] {
+			seen[*r.BatchKey] = true
+			keys = append(keys, *r.BatchKey)
+		}
+	}
+	if len(keys) == 0 {
+		return rows, nil
+	}
+	answer, err := w.halted(ctx, tx.Client(), keys)
+	if err != nil {
+		return nil, fmt.Errorf("halted batches hook: %w", err)
+	}
+	halt := map[string]outboxmessage.State{}
+	for key, st := range answer {
+		switch st {
+		case "":
+			// A Pause or Cancel of this process that began after this claim's transaction
+			// (not visible to it) stays noted.
+			forgetHalt(key, began)
+		case string(outboxmessage.StatePaused), string(outboxmessage.StateCancelled):
+			noteHalt(key, outboxmessage.State(st))
+			halt[key] = outboxmessage.State(st)
+		default:
+			return nil, fmt.Errorf("halted batches hook: batch %s: state %q is neither paused nor cancelled", key, st)
+		}
+	}
+	if len(halt) == 0 {
+		return rows, nil
+	}
+	byState := map[outboxmessage.State][]pulid.ID{}
+	kept := rows[:0]
+	for _, r := range rows {
+		if r.BatchKey != nil && r.Lane == outboxmessage.LaneBulk && halt[*r.BatchKey] != "" {
+			byState[halt[*r.BatchKey]] = append(byState[halt[*r.BatchKey]], r.ID)
+			continue
+		}
+		kept = append(kept, r)
+	}
+	for st, ids := range byState {
+		err := tx.OutboxMessage.Update().Where(outboxmessage.IDIn(ids...)).
+			SetState(st).ClearLeaseUntil().ClearLeaseOwner().Exec(ctx)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return kept, nil
 }
 
 // maxCachedBodies bounds the worker's cache of shared bodies.

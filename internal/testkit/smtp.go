@@ -35,6 +35,9 @@ type SMTPServer struct {
 	// until ClearRejects.
 	rejectCode int
 	rejectLeft int
+	// rejectRcpt answers RCPT of these addresses (lower case) with its code, whatever
+	// else the server is told.
+	rejectRcpt map[string]int
 	// gate, when set, holds the DATA of the message after gate.after deliveries.
 	gate *smtpGate
 	// delay is how long each DATA takes; inFlight counts DATA commands in progress.
@@ -152,6 +155,38 @@ func (s *SMTPServer) Reject(code int, n int) {
 	s.rejectCode, s.rejectLeft = code, n
 }
 
+// RejectRecipients makes the server answer RCPT of each of addrs (case-insensitively)
+// with code from now on, e.g. 550 for mailboxes that do not exist; ClearRejects does not
+// undo it. Other recipients are answered as before.
+func (s *SMTPServer) RejectRecipients(code int, addrs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rejectRcpt == nil {
+		s.rejectRcpt = map[string]int{}
+	}
+	for _, a := range addrs {
+		s.rejectRcpt[strings.ToLower(a)] = code
+	}
+}
+
+// Count returns the number of messages accepted so far, without copying them.
+func (s *SMTPServer) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.messages)
+}
+
+// MessagesSince returns a copy of the messages accepted after the first n, in arrival
+// order: a caller that keeps its own tally reads each message once.
+func (s *SMTPServer) MessagesSince(n int) []ReceivedMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n >= len(s.messages) {
+		return nil
+	}
+	return append([]ReceivedMessage(nil), s.messages[max(0, n):]...)
+}
+
 // ClearRejects makes the server accept mail again.
 func (s *SMTPServer) ClearRejects() {
 	s.Reject(0, 0)
@@ -266,6 +301,16 @@ func (ss *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 
 // Rcpt adds a recipient unless the server is told to reject.
 func (ss *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.server.mu.Lock()
+	code := ss.server.rejectRcpt[strings.ToLower(to)]
+	ss.server.mu.Unlock()
+	if code != 0 {
+		return &smtp.SMTPError{
+			Code:         code,
+			EnhancedCode: smtp.EnhancedCode{code / 100, 1, 1},
+			Message:      "no such mailbox here (test server)",
+		}
+	}
 	if err := ss.server.reject("RCPT"); err != nil {
 		return err
 	}

@@ -142,6 +142,48 @@ func TestSMTPServerRejects(t *testing.T) {
 	}
 }
 
+func TestSMTPServerRejectsChosenRecipients(t *testing.T) {
+	srv := testkit.StartSMTP(t)
+	sendTo := func(rcpt, id string) error {
+		c, err := smtp.Dial(srv.Addr())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		msg := strings.Replace(rawMessage, "msg_01", id, 1)
+		if err := c.SendMail("noreply@coalition.example", []string{rcpt}, strings.NewReader(msg)); err != nil {
+			return err
+		}
+		return c.Quit()
+	}
+	srv.RejectRecipients(550, "Gone@Hospital.example")
+	srv.Reject(451, -1)
+	srv.ClearRejects() // leaves the chosen recipients refused
+	var se *smtp.SMTPError
+	if err := sendTo("gone@hospital.example", "msg_gone"); !errors.As(err, &se) || se.Code != 550 {
+		t.Errorf("send to a refused recipient = %v, want a 550", err)
+	}
+	if err := sendTo("ana@hospital.example", "msg_ana"); err != nil {
+		t.Errorf("send to another recipient = %v, want success", err)
+	}
+	if err := sendTo("bo@hospital.example", "msg_bo"); err != nil {
+		t.Errorf("send to another recipient = %v, want success", err)
+	}
+	if n := srv.Count(); n != 2 {
+		t.Errorf("Count() = %d, want 2", n)
+	}
+	var ids []string
+	for _, m := range srv.MessagesSince(1) {
+		ids = append(ids, m.MessageID)
+	}
+	if diff := cmp.Diff([]string{"<msg_bo@coalition.example>"}, ids); diff != "" {
+		t.Errorf("MessagesSince(1) (-want +got):\n%s", diff)
+	}
+	if got := srv.MessagesSince(2); got != nil {
+		t.Errorf("MessagesSince(2) = %d messages, want none", len(got))
+	}
+}
+
 func TestSMTPServerStopAndRestartOnTheSamePort(t *testing.T) {
 	srv := testkit.StartSMTP(t)
 	addr := srv.Addr()
