@@ -26,6 +26,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -79,6 +80,8 @@ type Client struct {
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// ConsentEvidence is the client for interacting with the ConsentEvidence builders.
 	ConsentEvidence *ConsentEvidenceClient
+	// DataExport is the client for interacting with the DataExport builders.
+	DataExport *DataExportClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
 	// HostCentre is the client for interacting with the HostCentre builders.
@@ -148,6 +151,7 @@ func (c *Client) init() {
 	c.Campaign = NewCampaignClient(c.config)
 	c.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(c.config)
 	c.ConsentEvidence = NewConsentEvidenceClient(c.config)
+	c.DataExport = NewDataExportClient(c.config)
 	c.Document = NewDocumentClient(c.config)
 	c.HostCentre = NewHostCentreClient(c.config)
 	c.HostRanking = NewHostRankingClient(c.config)
@@ -274,6 +278,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Campaign:                      NewCampaignClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		ConsentEvidence:               NewConsentEvidenceClient(cfg),
+		DataExport:                    NewDataExportClient(cfg),
 		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
 		HostRanking:                   NewHostRankingClient(cfg),
@@ -327,6 +332,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Campaign:                      NewCampaignClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		ConsentEvidence:               NewConsentEvidenceClient(cfg),
+		DataExport:                    NewDataExportClient(cfg),
 		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
 		HostRanking:                   NewHostRankingClient(cfg),
@@ -382,11 +388,11 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
 		c.Call, c.CallReviewer, c.Campaign, c.ConflictOfInterestDeclaration,
-		c.ConsentEvidence, c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job,
-		c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
-		c.Membership, c.NewsletterSubscription, c.Organisation, c.OutboxMessage,
-		c.Placement, c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session,
-		c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
+		c.ConsentEvidence, c.DataExport, c.Document, c.HostCentre, c.HostRanking,
+		c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride,
+		c.MatchRun, c.Meeting, c.Membership, c.NewsletterSubscription, c.Organisation,
+		c.OutboxMessage, c.Placement, c.RefereeRequest, c.Review, c.ReviewAssignment,
+		c.Session, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -398,11 +404,11 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
 		c.Call, c.CallReviewer, c.Campaign, c.ConflictOfInterestDeclaration,
-		c.ConsentEvidence, c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job,
-		c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
-		c.Membership, c.NewsletterSubscription, c.Organisation, c.OutboxMessage,
-		c.Placement, c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session,
-		c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
+		c.ConsentEvidence, c.DataExport, c.Document, c.HostCentre, c.HostRanking,
+		c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride,
+		c.MatchRun, c.Meeting, c.Membership, c.NewsletterSubscription, c.Organisation,
+		c.OutboxMessage, c.Placement, c.RefereeRequest, c.Review, c.ReviewAssignment,
+		c.Session, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -431,6 +437,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ConflictOfInterestDeclaration.mutate(ctx, m)
 	case *ConsentEvidenceMutation:
 		return c.ConsentEvidence.mutate(ctx, m)
+	case *DataExportMutation:
+		return c.DataExport.mutate(ctx, m)
 	case *DocumentMutation:
 		return c.Document.mutate(ctx, m)
 	case *HostCentreMutation:
@@ -2285,6 +2293,172 @@ func (c *ConsentEvidenceClient) mutate(ctx context.Context, m *ConsentEvidenceMu
 		return (&ConsentEvidenceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ConsentEvidence mutation op: %q", m.Op())
+	}
+}
+
+// DataExportClient is a client for the DataExport schema.
+type DataExportClient struct {
+	config
+}
+
+// NewDataExportClient returns a client for the DataExport from the given config.
+func NewDataExportClient(c config) *DataExportClient {
+	return &DataExportClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `dataexport.Hooks(f(g(h())))`.
+func (c *DataExportClient) Use(hooks ...Hook) {
+	c.hooks.DataExport = append(c.hooks.DataExport, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `dataexport.Intercept(f(g(h())))`.
+func (c *DataExportClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DataExport = append(c.inters.DataExport, interceptors...)
+}
+
+// Create returns a builder for creating a DataExport entity.
+func (c *DataExportClient) Create() *DataExportCreate {
+	mutation := newDataExportMutation(c.config, OpCreate)
+	return &DataExportCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DataExport entities.
+func (c *DataExportClient) CreateBulk(builders ...*DataExportCreate) *DataExportCreateBulk {
+	return &DataExportCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DataExportClient) MapCreateBulk(slice any, setFunc func(*DataExportCreate, int)) *DataExportCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DataExportCreateBulk{err: fmt.Errorf("calling to DataExportClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DataExportCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DataExportCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DataExport.
+func (c *DataExportClient) Update() *DataExportUpdate {
+	mutation := newDataExportMutation(c.config, OpUpdate)
+	return &DataExportUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DataExportClient) UpdateOne(_m *DataExport) *DataExportUpdateOne {
+	mutation := newDataExportMutation(c.config, OpUpdateOne, withDataExport(_m))
+	return &DataExportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DataExportClient) UpdateOneID(id pulid.ID) *DataExportUpdateOne {
+	mutation := newDataExportMutation(c.config, OpUpdateOne, withDataExportID(id))
+	return &DataExportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DataExport.
+func (c *DataExportClient) Delete() *DataExportDelete {
+	mutation := newDataExportMutation(c.config, OpDelete)
+	return &DataExportDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DataExportClient) DeleteOne(_m *DataExport) *DataExportDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DataExportClient) DeleteOneID(id pulid.ID) *DataExportDeleteOne {
+	builder := c.Delete().Where(dataexport.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DataExportDeleteOne{builder}
+}
+
+// Query returns a query builder for DataExport.
+func (c *DataExportClient) Query() *DataExportQuery {
+	return &DataExportQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDataExport},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DataExport entity by its id.
+func (c *DataExportClient) Get(ctx context.Context, id pulid.ID) (*DataExport, error) {
+	return c.Query().Where(dataexport.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DataExportClient) GetX(ctx context.Context, id pulid.ID) *DataExport {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPerson queries the person edge of a DataExport.
+func (c *DataExportClient) QueryPerson(_m *DataExport) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(dataexport.Table, dataexport.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, dataexport.PersonTable, dataexport.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequestedBy queries the requested_by edge of a DataExport.
+func (c *DataExportClient) QueryRequestedBy(_m *DataExport) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(dataexport.Table, dataexport.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, dataexport.RequestedByTable, dataexport.RequestedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DataExportClient) Hooks() []Hook {
+	hooks := c.hooks.DataExport
+	return append(hooks[:len(hooks):len(hooks)], dataexport.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DataExportClient) Interceptors() []Interceptor {
+	return c.inters.DataExport
+}
+
+func (c *DataExportClient) mutate(ctx context.Context, m *DataExportMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DataExportCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DataExportUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DataExportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DataExportDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DataExport mutation op: %q", m.Op())
 	}
 }
 
@@ -6405,8 +6579,8 @@ type (
 	hooks struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
 		CallReviewer, Campaign, ConflictOfInterestDeclaration, ConsentEvidence,
-		Document, HostCentre, HostRanking, HostSlot, Job, LoginLink, MailBody,
-		MailingList, MatchOverride, MatchRun, Meeting, Membership,
+		DataExport, Document, HostCentre, HostRanking, HostSlot, Job, LoginLink,
+		MailBody, MailingList, MatchOverride, MatchRun, Meeting, Membership,
 		NewsletterSubscription, Organisation, OutboxMessage, Placement, RefereeRequest,
 		Review, ReviewAssignment, Session, Subscriber, Suppression, User,
 		WorkingGroup []ent.Hook
@@ -6414,8 +6588,8 @@ type (
 	inters struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
 		CallReviewer, Campaign, ConflictOfInterestDeclaration, ConsentEvidence,
-		Document, HostCentre, HostRanking, HostSlot, Job, LoginLink, MailBody,
-		MailingList, MatchOverride, MatchRun, Meeting, Membership,
+		DataExport, Document, HostCentre, HostRanking, HostSlot, Job, LoginLink,
+		MailBody, MailingList, MatchOverride, MatchRun, Meeting, Membership,
 		NewsletterSubscription, Organisation, OutboxMessage, Placement, RefereeRequest,
 		Review, ReviewAssignment, Session, Subscriber, Suppression, User,
 		WorkingGroup []ent.Interceptor

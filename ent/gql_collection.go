@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -1752,6 +1753,142 @@ func newConsentEvidencePaginateArgs(rv map[string]any) *consentevidencePaginateA
 	}
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DataExportQuery) CollectFields(ctx context.Context, satisfies ...string) (*DataExportQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DataExportQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(dataexport.Columns))
+		selectedFields = []string{dataexport.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "person":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withPerson = query
+			if _, ok := fieldSeen[dataexport.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, dataexport.FieldPersonID)
+				fieldSeen[dataexport.FieldPersonID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[dataexport.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, dataexport.FieldCreatedAt)
+				fieldSeen[dataexport.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[dataexport.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, dataexport.FieldUpdatedAt)
+				fieldSeen[dataexport.FieldUpdatedAt] = struct{}{}
+			}
+		case "personID":
+			if _, ok := fieldSeen[dataexport.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, dataexport.FieldPersonID)
+				fieldSeen[dataexport.FieldPersonID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[dataexport.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, dataexport.FieldStatus)
+				fieldSeen[dataexport.FieldStatus] = struct{}{}
+			}
+		case "size":
+			if _, ok := fieldSeen[dataexport.FieldSize]; !ok {
+				selectedFields = append(selectedFields, dataexport.FieldSize)
+				fieldSeen[dataexport.FieldSize] = struct{}{}
+			}
+		case "readyAt":
+			if _, ok := fieldSeen[dataexport.FieldReadyAt]; !ok {
+				selectedFields = append(selectedFields, dataexport.FieldReadyAt)
+				fieldSeen[dataexport.FieldReadyAt] = struct{}{}
+			}
+		case "expiresAt":
+			if _, ok := fieldSeen[dataexport.FieldExpiresAt]; !ok {
+				selectedFields = append(selectedFields, dataexport.FieldExpiresAt)
+				fieldSeen[dataexport.FieldExpiresAt] = struct{}{}
+			}
+		case "downloadedAt":
+			if _, ok := fieldSeen[dataexport.FieldDownloadedAt]; !ok {
+				selectedFields = append(selectedFields, dataexport.FieldDownloadedAt)
+				fieldSeen[dataexport.FieldDownloadedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type dataexportPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DataExportPaginateOption
+}
+
+func newDataExportPaginateArgs(rv map[string]any) *dataexportPaginateArgs {
+	args := &dataexportPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DataExportOrder{Field: &DataExportOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDataExportOrder(order))
+			}
+		case *DataExportOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDataExportOrder(v))
+			}
+		}
 	}
 	return args
 }

@@ -220,6 +220,14 @@ func (_m *ConsentEvidence) Subscription(ctx context.Context) (*NewsletterSubscri
 	return result, err
 }
 
+func (_m *DataExport) Person(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.PersonOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPerson().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Document) Application(ctx context.Context) (*Application, error) {
 	result, err := _m.Edges.ApplicationOrErr()
 	if IsNotLoaded(err) {

@@ -23,6 +23,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -2917,6 +2918,302 @@ func (_m *ConsentEvidence) ToEdge(order *ConsentEvidenceOrder) *ConsentEvidenceE
 		order = DefaultConsentEvidenceOrder
 	}
 	return &ConsentEvidenceEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DataExportEdge is the edge representation of DataExport.
+type DataExportEdge struct {
+	Node   *DataExport `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// DataExportConnection is the connection containing edges to DataExport.
+type DataExportConnection struct {
+	Edges      []*DataExportEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *DataExportConnection) build(nodes []*DataExport, pager *dataexportPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *DataExport
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *DataExport {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *DataExport {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DataExportEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DataExportEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DataExportPaginateOption enables pagination customization.
+type DataExportPaginateOption func(*dataexportPager) error
+
+// WithDataExportOrder configures pagination ordering.
+func WithDataExportOrder(order *DataExportOrder) DataExportPaginateOption {
+	if order == nil {
+		order = DefaultDataExportOrder
+	}
+	o := *order
+	return func(pager *dataexportPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDataExportOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDataExportFilter configures pagination filter.
+func WithDataExportFilter(filter func(*DataExportQuery) (*DataExportQuery, error)) DataExportPaginateOption {
+	return func(pager *dataexportPager) error {
+		if filter == nil {
+			return errors.New("DataExportQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type dataexportPager struct {
+	reverse bool
+	order   *DataExportOrder
+	filter  func(*DataExportQuery) (*DataExportQuery, error)
+}
+
+func newDataExportPager(opts []DataExportPaginateOption, reverse bool) (*dataexportPager, error) {
+	pager := &dataexportPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDataExportOrder
+	}
+	return pager, nil
+}
+
+func (p *dataexportPager) applyFilter(query *DataExportQuery) (*DataExportQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *dataexportPager) toCursor(_m *DataExport) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *dataexportPager) applyCursors(query *DataExportQuery, after, before *Cursor) (*DataExportQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDataExportOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *dataexportPager) applyOrder(query *DataExportQuery) *DataExportQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDataExportOrder.Field {
+		query = query.Order(DefaultDataExportOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *dataexportPager) orderExpr(query *DataExportQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDataExportOrder.Field {
+			b.Comma().Ident(DefaultDataExportOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to DataExport.
+func (_m *DataExportQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DataExportPaginateOption,
+) (*DataExportConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDataExportPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DataExportConnection{Edges: []*DataExportEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DataExportOrderFieldCreatedAt orders DataExport by created_at.
+	DataExportOrderFieldCreatedAt = &DataExportOrderField{
+		Value: func(_m *DataExport) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: dataexport.FieldCreatedAt,
+		toTerm: dataexport.ByCreatedAt,
+		toCursor: func(_m *DataExport) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DataExportOrderField) String() string {
+	var str string
+	switch f.column {
+	case DataExportOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DataExportOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DataExportOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DataExportOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DataExportOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid DataExportOrderField", str)
+	}
+	return nil
+}
+
+// DataExportOrderField defines the ordering field of DataExport.
+type DataExportOrderField struct {
+	// Value extracts the ordering value from the given DataExport.
+	Value    func(*DataExport) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) dataexport.OrderOption
+	toCursor func(*DataExport) Cursor
+}
+
+// DataExportOrder defines the ordering of DataExport.
+type DataExportOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *DataExportOrderField `json:"field"`
+}
+
+// DefaultDataExportOrder is the default ordering of DataExport.
+var DefaultDataExportOrder = &DataExportOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DataExportOrderField{
+		Value: func(_m *DataExport) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: dataexport.FieldID,
+		toTerm: dataexport.ByID,
+		toCursor: func(_m *DataExport) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts DataExport into DataExportEdge.
+func (_m *DataExport) ToEdge(order *DataExportOrder) *DataExportEdge {
+	if order == nil {
+		order = DefaultDataExportOrder
+	}
+	return &DataExportEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -54,6 +55,7 @@ var prefixMap = map[string]string{
 	"cmp": campaign.Table,
 	"coi": conflictofinterestdeclaration.Table,
 	"cev": consentevidence.Table,
+	"dex": dataexport.Table,
 	"doc": document.Table,
 	"hcn": hostcentre.Table,
 	"hrk": hostranking.Table,

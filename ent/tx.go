@@ -34,6 +34,8 @@ type Tx struct {
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// ConsentEvidence is the client for interacting with the ConsentEvidence builders.
 	ConsentEvidence *ConsentEvidenceClient
+	// DataExport is the client for interacting with the DataExport builders.
+	DataExport *DataExportClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
 	// HostCentre is the client for interacting with the HostCentre builders.
@@ -223,6 +225,7 @@ func (tx *Tx) init() {
 	tx.Campaign = NewCampaignClient(tx.config)
 	tx.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(tx.config)
 	tx.ConsentEvidence = NewConsentEvidenceClient(tx.config)
+	tx.DataExport = NewDataExportClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
 	tx.HostCentre = NewHostCentreClient(tx.config)
 	tx.HostRanking = NewHostRankingClient(tx.config)

@@ -13,6 +13,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/matchrun"
 	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/placement"
+	"github.com/gocart-coalition/coalition/internal/privacy"
 	"github.com/gocart-coalition/coalition/internal/programme"
 )
 
@@ -34,5 +35,7 @@ type Resolver struct {
 	Campaigns *newsletter.Campaigns
 	// Newsletter owns mailing lists, subscribers and suppression.
 	Newsletter *newsletter.Service
-	Now        func() time.Time
+	// Privacy answers data-subject requests (data exports).
+	Privacy *privacy.Service
+	Now     func() time.Time
 }

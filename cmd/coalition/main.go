@@ -58,6 +58,7 @@ func commands() []command {
 		{"mail", "outbox: `mail status`, `mail retry ID`, `mail retry --failed`", runMail},
 		{"jobs", "list the scheduled jobs with their last run", runJobs},
 		{"match", "`match solve [FILE]`: solve a matching instance given as JSON (stdin without FILE)", runMatch},
+		{"privacy", "`privacy report`: print the record of processing activities (Markdown) from the code's registry", runPrivacy},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -369,6 +370,33 @@ func (f TraverseConsentEvidence) Traverse(ctx context.Context, q ent.Query) erro
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ConsentEvidenceQuery", q)
+}
+
+// The DataExportFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DataExportFunc func(context.Context, *ent.DataExportQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DataExportFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DataExportQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DataExportQuery", q)
+}
+
+// The TraverseDataExport type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDataExport func(context.Context, *ent.DataExportQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDataExport) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDataExport) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DataExportQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DataExportQuery", q)
 }
 
 // The DocumentFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1042,6 +1070,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ConflictOfInterestDeclarationQuery, predicate.ConflictOfInterestDeclaration, conflictofinterestdeclaration.OrderOption]{typ: ent.TypeConflictOfInterestDeclaration, tq: q}, nil
 	case *ent.ConsentEvidenceQuery:
 		return &query[*ent.ConsentEvidenceQuery, predicate.ConsentEvidence, consentevidence.OrderOption]{typ: ent.TypeConsentEvidence, tq: q}, nil
+	case *ent.DataExportQuery:
+		return &query[*ent.DataExportQuery, predicate.DataExport, dataexport.OrderOption]{typ: ent.TypeDataExport, tq: q}, nil
 	case *ent.DocumentQuery:
 		return &query[*ent.DocumentQuery, predicate.Document, document.OrderOption]{typ: ent.TypeDocument, tq: q}, nil
 	case *ent.HostCentreQuery:

@@ -447,6 +447,66 @@ var (
 			},
 		},
 	}
+	// DataExportsColumns holds the columns for the "data_exports" table.
+	DataExportsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "READY", "DOWNLOADED", "EXPIRED"}, Default: "QUEUED"},
+		{Name: "token_hash", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "file", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "size", Type: field.TypeInt64, Default: 0},
+		{Name: "ready_at", Type: field.TypeTime, Nullable: true},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "downloaded_at", Type: field.TypeTime, Nullable: true},
+		{Name: "person_id", Type: field.TypeString},
+		{Name: "requested_by_id", Type: field.TypeString},
+	}
+	// DataExportsTable holds the schema information for the "data_exports" table.
+	DataExportsTable = &schema.Table{
+		Name:       "data_exports",
+		Columns:    DataExportsColumns,
+		PrimaryKey: []*schema.Column{DataExportsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "data_exports_users_person",
+				Columns:    []*schema.Column{DataExportsColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "data_exports_users_requested_by",
+				Columns:    []*schema.Column{DataExportsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "dataexport_person_id",
+				Unique:  false,
+				Columns: []*schema.Column{DataExportsColumns[10]},
+			},
+			{
+				Name:    "dataexport_requested_by_id",
+				Unique:  false,
+				Columns: []*schema.Column{DataExportsColumns[11]},
+			},
+			{
+				Name:    "dataexport_one_queued",
+				Unique:  true,
+				Columns: []*schema.Column{DataExportsColumns[10]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "status = 'QUEUED'",
+				},
+			},
+			{
+				Name:    "dataexport_status_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{DataExportsColumns[3], DataExportsColumns[8]},
+			},
+		},
+	}
 	// DocumentsColumns holds the columns for the "documents" table.
 	DocumentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1557,6 +1617,7 @@ var (
 		CampaignsTable,
 		ConflictOfInterestDeclarationsTable,
 		ConsentEvidencesTable,
+		DataExportsTable,
 		DocumentsTable,
 		HostCentresTable,
 		HostRankingsTable,
@@ -1606,6 +1667,8 @@ func init() {
 	CampaignsTable.ForeignKeys[2].RefTable = UsersTable
 	ConflictOfInterestDeclarationsTable.ForeignKeys[0].RefTable = UsersTable
 	ConsentEvidencesTable.ForeignKeys[0].RefTable = NewsletterSubscriptionsTable
+	DataExportsTable.ForeignKeys[0].RefTable = UsersTable
+	DataExportsTable.ForeignKeys[1].RefTable = UsersTable
 	DocumentsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	DocumentsTable.ForeignKeys[1].RefTable = RefereeRequestsTable
 	HostCentresTable.ForeignKeys[0].RefTable = OrganisationsTable

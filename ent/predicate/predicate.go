@@ -36,6 +36,9 @@ type ConflictOfInterestDeclaration func(*sql.Selector)
 // ConsentEvidence is the predicate function for consentevidence builders.
 type ConsentEvidence func(*sql.Selector)
 
+// DataExport is the predicate function for dataexport builders.
+type DataExport func(*sql.Selector)
+
 // Document is the predicate function for document builders.
 type Document func(*sql.Selector)
 

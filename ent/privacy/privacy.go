@@ -351,6 +351,30 @@ func (f ConsentEvidenceMutationRuleFunc) EvalMutation(ctx context.Context, m ent
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsentEvidenceMutation", m)
 }
 
+// The DataExportQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DataExportQueryRuleFunc func(context.Context, *ent.DataExportQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DataExportQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DataExportQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DataExportQuery", q)
+}
+
+// The DataExportMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DataExportMutationRuleFunc func(context.Context, *ent.DataExportMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DataExportMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DataExportMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DataExportMutation", m)
+}
+
 // The DocumentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type DocumentQueryRuleFunc func(context.Context, *ent.DocumentQuery) error
@@ -982,6 +1006,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ConsentEvidenceQuery:
 		return q.Filter(), nil
+	case *ent.DataExportQuery:
+		return q.Filter(), nil
 	case *ent.DocumentQuery:
 		return q.Filter(), nil
 	case *ent.HostCentreQuery:
@@ -1056,6 +1082,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ConflictOfInterestDeclarationMutation:
 		return m.Filter(), nil
 	case *ent.ConsentEvidenceMutation:
+		return m.Filter(), nil
+	case *ent.DataExportMutation:
 		return m.Filter(), nil
 	case *ent.DocumentMutation:
 		return m.Filter(), nil

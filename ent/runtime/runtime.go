@@ -16,6 +16,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
@@ -605,6 +606,46 @@ func init() {
 	consentevidenceDescID := consentevidenceMixinFields0[0].Descriptor()
 	// consentevidence.DefaultID holds the default value on creation for the id field.
 	consentevidence.DefaultID = consentevidenceDescID.Default.(func() pulid.ID)
+	dataexportMixin := schema.DataExport{}.Mixin()
+	dataexport.Policy = privacy.NewPolicies(schema.DataExport{})
+	dataexport.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := dataexport.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	dataexportMixinFields0 := dataexportMixin[0].Fields()
+	_ = dataexportMixinFields0
+	dataexportMixinFields1 := dataexportMixin[1].Fields()
+	_ = dataexportMixinFields1
+	dataexportFields := schema.DataExport{}.Fields()
+	_ = dataexportFields
+	// dataexportDescCreatedAt is the schema descriptor for created_at field.
+	dataexportDescCreatedAt := dataexportMixinFields1[0].Descriptor()
+	// dataexport.DefaultCreatedAt holds the default value on creation for the created_at field.
+	dataexport.DefaultCreatedAt = dataexportDescCreatedAt.Default.(func() time.Time)
+	// dataexportDescUpdatedAt is the schema descriptor for updated_at field.
+	dataexportDescUpdatedAt := dataexportMixinFields1[1].Descriptor()
+	// dataexport.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	dataexport.DefaultUpdatedAt = dataexportDescUpdatedAt.Default.(func() time.Time)
+	// dataexport.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	dataexport.UpdateDefaultUpdatedAt = dataexportDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// dataexportDescFile is the schema descriptor for file field.
+	dataexportDescFile := dataexportFields[4].Descriptor()
+	// dataexport.DefaultFile holds the default value on creation for the file field.
+	dataexport.DefaultFile = dataexportDescFile.Default.(string)
+	// dataexport.FileValidator is a validator for the "file" field. It is called by the builders before save.
+	dataexport.FileValidator = dataexportDescFile.Validators[0].(func(string) error)
+	// dataexportDescSize is the schema descriptor for size field.
+	dataexportDescSize := dataexportFields[5].Descriptor()
+	// dataexport.DefaultSize holds the default value on creation for the size field.
+	dataexport.DefaultSize = dataexportDescSize.Default.(int64)
+	// dataexportDescID is the schema descriptor for id field.
+	dataexportDescID := dataexportMixinFields0[0].Descriptor()
+	// dataexport.DefaultID holds the default value on creation for the id field.
+	dataexport.DefaultID = dataexportDescID.Default.(func() pulid.ID)
 	documentMixin := schema.Document{}.Mixin()
 	document.Policy = privacy.NewPolicies(schema.Document{})
 	document.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/access"
 )
@@ -25,7 +26,7 @@ func (Affiliation) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("user_id").GoType(pulid.ID("")).Immutable().Comment("The person."),
 		field.String("organisation_id").GoType(pulid.ID("")).Immutable().Comment("The organisation."),
-		field.String("position").MaxLen(200).Default("").
+		field.String("position").Annotations(personal.Data()).MaxLen(200).Default("").
 			Comment("Position or title there, e.g. \"Consultant haematologist\"."),
 	}
 }

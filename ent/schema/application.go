@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/access"
@@ -35,7 +36,7 @@ func (Application) Fields() []ent.Field {
 			Comment("The trainee's home centre (an organisation in an eligible country)."),
 		field.String("role").MaxLen(200).Default("").Comment("The trainee's role, e.g. \"Haematology consultant\"."),
 		field.Int("cart_experience_years").Range(0, 60).Default(0).Comment("Years of CAR-T experience."),
-		field.Text("motivation").MaxLen(3000).Default("").Comment("Why they apply (plain text)."),
+		field.Text("motivation").Annotations(personal.Data()).MaxLen(3000).Default("").Comment("Why they apply (plain text)."),
 		field.JSON("languages", []string{}).Default([]string{}).Comment("ISO 639-1 codes of the languages they can follow."),
 		field.JSON("focus_areas", []vocab.FocusArea{}).Default([]vocab.FocusArea{}).Comment("What they want to learn."),
 		field.JSON("availability", []vocab.DateRange{}).Default([]vocab.DateRange{}).
@@ -154,7 +155,7 @@ func (Document) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("application_id").GoType(pulid.ID("")).Immutable(),
 		field.Enum("kind").GoType(vocab.DocumentKind("")).Immutable().Annotations(entgql.Type("DocumentKind")),
-		field.String("filename").NotEmpty().MaxLen(200).Immutable().Comment("The uploaded file's name, cleaned."),
+		field.String("filename").Annotations(personal.Data()).NotEmpty().MaxLen(200).Immutable().Comment("The uploaded file's name, cleaned."),
 		field.String("sha256").NotEmpty().MaxLen(64).Immutable().Comment("Content address in the document store.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int64("size").NonNegative().Immutable().Comment("Size in bytes."),
@@ -207,8 +208,8 @@ func (RefereeRequest) Mixin() []ent.Mixin {
 func (RefereeRequest) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("application_id").GoType(pulid.ID("")).Immutable(),
-		field.String("referee_name").NotEmpty().MaxLen(200).Immutable(),
-		field.String("referee_email").NotEmpty().MaxLen(254).Immutable(),
+		field.String("referee_name").Annotations(personal.Data()).NotEmpty().MaxLen(200).Immutable(),
+		field.String("referee_email").Annotations(personal.Data()).NotEmpty().MaxLen(254).Immutable(),
 		field.Bool("waived").Immutable().Comment("The trainee waived the right to read the letter."),
 		field.String("token_hash").NotEmpty().Unique().Immutable().Sensitive().
 			Annotations(entgql.Skip(entgql.SkipAll)),

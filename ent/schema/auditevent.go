@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/access"
 )
@@ -29,7 +30,7 @@ func (AuditEvent) Fields() []ent.Field {
 			Annotations(entgql.OrderField("OCCURRED_AT")),
 		field.String("actor_id").Optional().Immutable().
 			Comment("User who acted; empty for the system or an anonymous caller."),
-		field.String("actor_email").Optional().Immutable().MaxLen(254).
+		field.String("actor_email").Annotations(personal.Data()).Optional().Immutable().MaxLen(254).
 			Comment("The actor's address at the time, kept if the user is later changed."),
 		field.String("action").NotEmpty().Immutable().MaxLen(100).
 			Comment("What happened, e.g. user.create, auth.sign_in, api_token.revoke.").
@@ -37,7 +38,7 @@ func (AuditEvent) Fields() []ent.Field {
 		field.String("object_type").Optional().Immutable().MaxLen(64).Comment("Type of the object acted on, e.g. User."),
 		field.String("object_id").Optional().Immutable().MaxLen(64).Comment("ID of the object acted on."),
 		field.String("request_id").Optional().Immutable().MaxLen(64).Comment("Request that caused it (matches the access log)."),
-		field.String("ip").Optional().Immutable().MaxLen(64).Comment("Client address of that request."),
+		field.String("ip").Annotations(personal.Data()).Optional().Immutable().MaxLen(64).Comment("Client address of that request."),
 		field.JSON("details", map[string]any{}).Optional().Immutable().
 			Comment("Extra facts (changed field names, reasons); never secrets.").
 			Annotations(entgql.Type("Map")),

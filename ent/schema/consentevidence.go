@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/access"
 )
@@ -32,9 +33,9 @@ func (ConsentEvidence) Fields() []ent.Field {
 		field.Text("consent_text").MaxLen(5000).Default("").Immutable().Comment("The exact consent text shown."),
 		field.String("consent_version").MaxLen(64).Default("").Immutable().Comment("Its version (a hash of the text)."),
 		field.Time("at").Immutable().Comment("When (UTC)."),
-		field.String("ip").MaxLen(64).Default("").Immutable().Comment("The client address (empty for staff and imports)."),
+		field.String("ip").Annotations(personal.Data()).MaxLen(64).Default("").Immutable().Comment("The client address (empty for staff and imports)."),
 		field.String("actor_id").MaxLen(64).Default("").Immutable().Comment("The signed-in user who acted, if any (staff for imports)."),
-		field.String("note").MaxLen(1000).Default("").Immutable().Comment("Staff's reason for an attestation."),
+		field.String("note").Annotations(personal.Data()).MaxLen(1000).Default("").Immutable().Comment("Staff's reason for an attestation."),
 	}
 }
 

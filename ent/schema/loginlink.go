@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/access"
 )
@@ -24,13 +25,13 @@ func (LoginLink) Mixin() []ent.Mixin {
 // Fields of LoginLink.
 func (LoginLink) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").NotEmpty().MaxLen(254).Immutable().Comment("Normalised address the link was sent to."),
+		field.String("email").Annotations(personal.Data()).NotEmpty().MaxLen(254).Immutable().Comment("Normalised address the link was sent to."),
 		field.String("token_hash").Unique().Immutable().Sensitive().NotEmpty().
 			Comment("SHA-256 of the link secret (hex)."),
 		field.Time("requested_at").Immutable().Comment("When the link was requested (UTC, from the service clock)."),
 		field.Time("expires_at").Immutable().Comment("After this the link no longer works (UTC)."),
 		field.Time("used_at").Optional().Nillable().Comment("When the link was redeemed (UTC); a link works once."),
-		field.String("requested_ip").MaxLen(64).Default("").Immutable().Comment("Address that asked for the link."),
+		field.String("requested_ip").Annotations(personal.Data()).MaxLen(64).Default("").Immutable().Comment("Address that asked for the link."),
 		field.String("intent").MaxLen(200).Default("").Immutable().
 			Comment("What redeeming the link also does as the signed-in user, e.g. membership.accept:mbr_…; empty for a plain sign-in."),
 		field.Bool("sent").Default(true).Immutable().

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/access"
 )
@@ -29,11 +30,11 @@ func (OutboxMessage) Fields() []ent.Field {
 		field.String("dedupe_key").NotEmpty().MaxLen(255).Unique().Immutable().
 			Comment("Unique per logical email, so a repeated event never queues it twice."),
 		field.String("template").NotEmpty().MaxLen(100).Immutable().Comment("Template it was rendered from, e.g. login_link."),
-		field.String("recipient").NotEmpty().MaxLen(254).Immutable().Comment("To address."),
-		field.String("recipient_name").MaxLen(200).Default("").Immutable().Comment("To display name."),
+		field.String("recipient").Annotations(personal.Data()).NotEmpty().MaxLen(254).Immutable().Comment("To address."),
+		field.String("recipient_name").Annotations(personal.Data()).MaxLen(200).Default("").Immutable().Comment("To display name."),
 		field.String("subject").MaxLen(998).Immutable().Comment("Rendered subject (RFC 5322 line limit)."),
-		field.Text("text_body").Immutable().Comment("Rendered plain-text part."),
-		field.Text("html_body").Immutable().Comment("Rendered HTML part."),
+		field.Text("text_body").Annotations(personal.Data()).Immutable().Comment("Rendered plain-text part."),
+		field.Text("html_body").Annotations(personal.Data()).Immutable().Comment("Rendered HTML part."),
 		field.JSON("headers", map[string]string{}).Optional().Immutable().
 			Comment("Extra headers, e.g. List-Unsubscribe."),
 		field.JSON("attachments", []mailtype.Attachment{}).Optional().Immutable().
@@ -48,7 +49,7 @@ func (OutboxMessage) Fields() []ent.Field {
 			Comment("The bulk send the row belongs to, e.g. campaign:<id>: paused, resumed, cancelled and counted together."),
 		field.String("body_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
 			Comment("The shared body (subject, text, HTML, headers) when the row's own are empty."),
-		field.JSON("personal", map[string]string{}).Optional().Immutable().
+		field.JSON("personal", map[string]string{}).Annotations(personal.Data()).Optional().Immutable().
 			Comment("Per-recipient values substituted into the shared body's {{placeholders}}, e.g. unsubscribe_url."),
 		field.Int("attempts").Default(0).NonNegative().Comment("Delivery attempts so far."),
 		field.Time("next_attempt_at").Comment("Earliest time the worker may (re)try (UTC)."),

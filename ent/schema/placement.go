@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/access"
@@ -43,8 +44,8 @@ func (Placement) Fields() []ent.Field {
 		field.String("proposed_start").GoType(vocab.Date("")).Optional().Nillable().Validate(vocab.ValidateDate).
 			Comment("Other dates the host proposed; the trainee accepts or declines the change.").Annotations(entgql.Type("Date")),
 		field.String("proposed_end").GoType(vocab.Date("")).Optional().Nillable().Validate(vocab.ValidateDate).Annotations(entgql.Type("Date")),
-		field.Text("report").MaxLen(10000).Default("").Comment("The trainee's post-placement report.").Annotations(entgql.Skip(entgql.SkipAll)),
-		field.Text("evaluation").MaxLen(10000).Default("").Comment("The host's evaluation of the placement.").Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Text("report").Annotations(personal.Data()).MaxLen(10000).Default("").Comment("The trainee's post-placement report.").Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Text("evaluation").Annotations(personal.Data()).MaxLen(10000).Default("").Comment("The host's evaluation of the placement.").Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/access"
 )
@@ -29,9 +30,9 @@ func (Review) Fields() []ent.Field {
 		field.String("reviewer_id").GoType(pulid.ID("")).Immutable(),
 		field.JSON("scores", map[string]int{}).Default(map[string]int{}).
 			Comment("Score 1–5 per criterion key.").Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("comment").MaxLen(2000).Default(""),
+		field.String("comment").Annotations(personal.Data()).MaxLen(2000).Default(""),
 		field.Bool("conflict").Default(false).Comment("The reviewer declared a conflict of interest: excluded."),
-		field.String("conflict_reason").MaxLen(500).Default(""),
+		field.String("conflict_reason").Annotations(personal.Data()).MaxLen(500).Default(""),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/access"
 )
@@ -29,8 +30,8 @@ func (Session) Fields() []ent.Field {
 		field.Time("expires_at").Comment("After this the token no longer works (UTC)."),
 		field.Time("last_used_at").Optional().Nillable().Comment("Last authenticated request (UTC, coarse)."),
 		field.Time("revoked_at").Optional().Nillable().Comment("Set by sign-out or by staff (UTC)."),
-		field.String("ip").MaxLen(64).Default("").Comment("Address that redeemed the sign-in link."),
-		field.String("user_agent").MaxLen(512).Default("").Comment("Client that redeemed the sign-in link."),
+		field.String("ip").Annotations(personal.Data()).MaxLen(64).Default("").Comment("Address that redeemed the sign-in link."),
+		field.String("user_agent").Annotations(personal.Data()).MaxLen(512).Default("").Comment("Client that redeemed the sign-in link."),
 	}
 }
 

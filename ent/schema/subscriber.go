@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/access"
 )
@@ -24,10 +25,10 @@ func (Subscriber) Mixin() []ent.Mixin {
 // Fields of Subscriber.
 func (Subscriber) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").NotEmpty().MaxLen(254).Unique().Immutable().
+		field.String("email").Annotations(personal.Data()).NotEmpty().MaxLen(254).Unique().Immutable().
 			Comment("The address, normalised (check.NormaliseEmail).").
 			Annotations(entgql.OrderField("EMAIL")),
-		field.String("name").MaxLen(200).Default("").
+		field.String("name").Annotations(personal.Data()).MaxLen(200).Default("").
 			Comment("The name given at signup (one line)."),
 		field.String("user_id").GoType(pulid.ID("")).Optional().Nillable().Unique().
 			Comment("The user account with this address, if any."),

@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/access"
 )
@@ -27,7 +28,7 @@ func (Suppression) Fields() []ent.Field {
 		field.String("email_hash").NotEmpty().MaxLen(64).Unique().Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)).
 			Comment("SHA-256 (hex) of the normalised address: what the send-time check looks up."),
-		field.String("email").MaxLen(254).Default("").
+		field.String("email").Annotations(personal.Data()).MaxLen(254).Default("").
 			Comment("The address; empty when the person was erased (only the hash is kept)."),
 		field.Enum("reason").Values("UNSUBSCRIBED", "HARD_BOUNCE", "COMPLAINT", "STAFF", "ERASED").
 			Annotations(entgql.OrderField("REASON")),

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/gocart-coalition/coalition/ent/schema/personal"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -24,14 +25,14 @@ func (User) Mixin() []ent.Mixin {
 // Fields of User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").
+		field.String("email").Annotations(personal.Data()).
 			NotEmpty().
 			MaxLen(254).
 			Unique().
 			Comment("Sign-in address, normalised (trimmed, lower-case). Unique.").
 			// Private: exposed by a resolver that shows it to the user and staff only.
 			Annotations(entgql.OrderField("EMAIL"), entgql.Skip(entgql.SkipType)),
-		field.String("name").
+		field.String("name").Annotations(personal.Data()).
 			MaxLen(200).
 			Default("").
 			Comment("Name as shown to others.").

@@ -345,6 +345,12 @@ type CriterionScoreInput struct {
 	Score int    `json:"score"`
 }
 
+type DataExportPayload struct {
+	// The export: a new one, or the one already waiting to be built (a second request makes no second export).
+	DataExport *ent.DataExport `json:"dataExport,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
 type DateRangeInput struct {
 	From vocab.Date `json:"from"`
 	To   vocab.Date `json:"to"`
@@ -673,6 +679,11 @@ type RemoveCallReviewerPayload struct {
 	// The id of the appointment removed.
 	RemovedID  *pulid.ID    `json:"removedId,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type RequestDataExportInput struct {
+	// Whose data: empty for your own. Staff may name anyone (a request made by post, say).
+	PersonID *pulid.ID `json:"personId,omitempty"`
 }
 
 type RequestLoginLinkInput struct {

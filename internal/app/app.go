@@ -33,6 +33,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/outbox"
 	"github.com/gocart-coalition/coalition/internal/placement"
+	"github.com/gocart-coalition/coalition/internal/privacy"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/server"
 	"github.com/gocart-coalition/coalition/templates"
@@ -72,11 +73,13 @@ type App struct {
 	Newsletter *newsletter.Service
 	// Campaigns writes, approves, schedules and sends newsletter campaigns.
 	Campaigns *newsletter.Campaigns
-	Notifier  *notify.Notifier
-	Outbox    *outbox.Worker
-	Jobs      *jobs.Runner
-	Handler   http.Handler
-	Registry  *prometheus.Registry
+	// Privacy answers data-subject requests (data exports) across every domain.
+	Privacy  *privacy.Service
+	Notifier *notify.Notifier
+	Outbox   *outbox.Worker
+	Jobs     *jobs.Runner
+	Handler  http.Handler
+	Registry *prometheus.Registry
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -104,6 +107,8 @@ const (
 	JobDocumentsGC = programme.DocumentsJobName
 	// JobCampaigns starts scheduled campaigns, writes their deliveries and marks them sent.
 	JobCampaigns = newsletter.CampaignsJobName
+	// JobExports builds requested data exports and deletes expired ones.
+	JobExports = privacy.ExportsJobName
 )
 
 // New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
@@ -274,6 +279,18 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.Campaigns.RegisterMetrics(a.Registry); err != nil {
 		return nil, err
 	}
+	registry, err := PrivacyRegistry()
+	if err != nil {
+		return nil, err
+	}
+	a.Privacy, err = privacy.New(privacy.Config{
+		Client: a.DB.Client, Now: now, Notifier: a.Notifier, Registry: registry, Dir: cfg.ExportsDir(),
+		Documents: documents, PublicURL: cfg.PublicURL, Logger: log,
+		Wake: func() { _ = a.Jobs.Trigger(JobExports) },
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.Auth.RegisterIntent("membership", a.WorkingGroups)
 	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
@@ -319,6 +336,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			_ = a.Jobs.Trigger(JobOutbox)
 			return err
 		}},
+		// Every minute, and at once after a request commits in this process.
+		{Name: JobExports, Interval: privacy.ExportsJobInterval, Run: func(ctx context.Context) error {
+			_, _, err := a.Privacy.RunExports(ctx)
+			_ = a.Jobs.Trigger(JobOutbox)
+			return err
+		}},
 	} {
 		if err := a.Jobs.Register(j); err != nil {
 			return nil, err
@@ -335,6 +358,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Placement:      a.Placement,
 		Newsletter:     a.Newsletter,
 		Campaigns:      a.Campaigns,
+		Privacy:        a.Privacy,
 		FormOrigins:    cfg.NewsletterFormOrigins,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Now:            now,

@@ -333,6 +333,9 @@ func (c Config) NewsletterKeyFile() string { return filepath.Join(c.DataDir, "ne
 // DocumentsDir is where application documents are stored (content-addressed PDFs).
 func (c Config) DocumentsDir() string { return filepath.Join(c.DataDir, "documents") }
 
+// ExportsDir holds the data-export ZIP files until they are downloaded or expire.
+func (c Config) ExportsDir() string { return filepath.Join(c.DataDir, "exports") }
+
 // Defaults returns the configuration with no flags and no environment.
 func Defaults() Config {
 	c, err := Parse("serve", nil, func(string) string { return "" }, io.Discard)

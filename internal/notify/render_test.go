@@ -33,6 +33,10 @@ var fixtures = map[string]any{
 		URL:       "https://coalition.example.org/newsletter/confirm?token=nc_4f9c2a7e1b3d5f60",
 		ValidDays: 7,
 	},
+	"data_export_ready": notify.DataExportData{
+		URL:     "https://coalition.example.org/exports/download?token=dx_4f9c2a7e1b3d5f60",
+		Expires: "12 March 2027, 10:00 UTC",
+	},
 	"login_link": notify.LoginLinkData{
 		Email:        "ana.novak@fnol.example",
 		URL:          "https://coalition.example.org/signin?token=lt_4f9c2a7e1b3d5f60",

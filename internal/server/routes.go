@@ -7,6 +7,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/graph"
 	"github.com/gocart-coalition/coalition/internal/newsletter"
+	"github.com/gocart-coalition/coalition/internal/privacy"
 )
 
 // routes declares every route of the service in one place.
@@ -20,7 +21,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	gqlCfg.Suggestions = s.cfg.Introspection
 	gqlCfg.MaxUploadBytes = s.cfg.MaxUploadBytes
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
-		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Newsletter: s.cfg.Newsletter, Campaigns: s.cfg.Campaigns, Now: s.cfg.Now,
+		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Newsletter: s.cfg.Newsletter, Campaigns: s.cfg.Campaigns, Privacy: s.cfg.Privacy, Now: s.cfg.Now,
 	}})
 	h := NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger)
 	h.AroundOperations(graph.WithBatches) // per-row fields load for a whole list at once
@@ -34,6 +35,8 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.HandleFunc("GET /signin", p.signinForm)
 	mux.HandleFunc("POST /signin", p.signinRedeem)
 	mux.HandleFunc("GET "+refereePath, p.refereeForm)
+	mux.HandleFunc("GET "+privacy.DownloadPath, p.exportForm)
+	mux.HandleFunc("POST "+privacy.DownloadPath, p.exportDownload)
 	mux.HandleFunc("POST "+refereePath, p.refereeUpload)
 	mux.HandleFunc("GET /newsletter", p.newsletterArchive)
 	mux.HandleFunc("GET /newsletter/{slug}", p.newsletterIssue)

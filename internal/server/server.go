@@ -21,6 +21,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/matchrun"
 	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/placement"
+	"github.com/gocart-coalition/coalition/internal/privacy"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -45,6 +46,8 @@ type Config struct {
 	Campaigns *newsletter.Campaigns
 	// Newsletter serves the subscribe form, confirmation, unsubscribe and webhook pages.
 	Newsletter *newsletter.Service
+	// Privacy answers data-subject requests; it serves the data-export download page.
+	Privacy *privacy.Service
 	// FormOrigins are the web sites allowed to post the subscribe form (empty: any).
 	FormOrigins []string
 	// Now is the service clock; every request's context carries it (internal/clock), so

@@ -1,0 +1,68 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/affiliation"
+	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/privacy"
+)
+
+// PrivacyDomain is the directory's part in data-subject requests: the person's
+// affiliations and the host centres they coordinate.
+type PrivacyDomain struct{}
+
+// Name implements privacy.Domain.
+func (PrivacyDomain) Name() string { return "directory" }
+
+// Entities implements privacy.Domain.
+func (PrivacyDomain) Entities() []string { return []string{"Affiliation", "HostCentre"} }
+
+// Categories implements privacy.Domain.
+func (PrivacyDomain) Categories() []privacy.Category {
+	return []privacy.Category{
+		{Name: "Affiliations", Data: "organisations the person belongs to and their position there",
+			Purpose: "the stakeholder directory and eligibility in the programme", LegalBasis: "Art. 6(1)(f) legitimate interest (coalition work)",
+			Retention: "until staff remove it or the person is erased", Recipients: "staff; working-group co-members"},
+		{Name: "Host-centre contacts", Data: "being a coordinator of a host centre",
+			Purpose: "offer slots, rank applicants, confirm placements", LegalBasis: "Art. 6(1)(b) contract (host participation)",
+			Retention: "while the person coordinates the centre", Recipients: "trainees placed at the centre"},
+	}
+}
+
+// CentreExport is one coordinated host centre in directory.json.
+type CentreExport struct {
+	ID             pulid.ID `json:"id"`
+	Name           string   `json:"name"`
+	OrganisationID pulid.ID `json:"organisation_id"`
+}
+
+// DirectoryExport is directory.json.
+type DirectoryExport struct {
+	Affiliations       []*ent.Affiliation `json:"affiliations"`
+	CoordinatedCentres []CentreExport     `json:"coordinated_centres"`
+}
+
+// Export implements privacy.Domain.
+func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Part, error) {
+	var out DirectoryExport
+	var err error
+	if out.Affiliations, err = c.Affiliation.Query().Where(affiliation.UserID(p.ID)).WithOrganisation().
+		Order(ent.Asc(affiliation.FieldID)).All(ctx); err != nil {
+		return privacy.Part{}, fmt.Errorf("affiliations: %w", err)
+	}
+	centres, err := c.HostCentre.Query().Where(hostcentre.HasCoordinatorsWith(user.ID(p.ID))).
+		Order(ent.Asc(hostcentre.FieldID)).All(ctx)
+	if err != nil {
+		return privacy.Part{}, fmt.Errorf("coordinated centres: %w", err)
+	}
+	out.CoordinatedCentres = []CentreExport{}
+	for _, h := range centres {
+		out.CoordinatedCentres = append(out.CoordinatedCentres, CentreExport{ID: h.ID, Name: h.Name, OrganisationID: h.OrganisationID})
+	}
+	return privacy.Part{Data: out}, nil
+}

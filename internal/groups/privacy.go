@@ -1,0 +1,102 @@
+package groups
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/meeting"
+	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/privacy"
+)
+
+// PrivacyDomain is the working groups' part in data-subject requests: memberships,
+// conflict-of-interest declarations and the meetings the person was invited to or attended
+// (without the other people's names).
+type PrivacyDomain struct{}
+
+// Name implements privacy.Domain.
+func (PrivacyDomain) Name() string { return "working-groups" }
+
+// Entities implements privacy.Domain.
+func (PrivacyDomain) Entities() []string {
+	return []string{"Membership", "ConflictOfInterestDeclaration", "Meeting"}
+}
+
+// Categories implements privacy.Domain.
+func (PrivacyDomain) Categories() []privacy.Category {
+	return []privacy.Category{
+		{Name: "Working-group membership", Data: "group, role, organisation represented, term, invitation answer, meetings invited to and attended",
+			Purpose: "run the coalition's working groups and their meetings", LegalBasis: "Art. 6(1)(f) legitimate interest (coalition governance)",
+			Retention: "while the group exists; erased on request", Recipients: "the group's current members (names and roles)"},
+		{Name: "Conflict-of-interest declarations", Data: "declared interests and the day declared",
+			Purpose: "transparency of the groups' and statements' work", LegalBasis: "Art. 6(1)(f) legitimate interest (integrity of position statements)",
+			Retention: "while the group exists; a statement citing a declaration keeps it (archival interest)", Recipients: "the person's current co-members"},
+	}
+}
+
+// MeetingExport is one meeting in working-groups.json.
+type MeetingExport struct {
+	ID       pulid.ID  `json:"id"`
+	GroupID  pulid.ID  `json:"group_id"`
+	Title    string    `json:"title"`
+	StartsAt time.Time `json:"starts_at"`
+	EndsAt   time.Time `json:"ends_at"`
+	Invited  bool      `json:"invited"`
+	Attended bool      `json:"attended"`
+}
+
+// GroupsExport is working-groups.json.
+type GroupsExport struct {
+	Memberships  []*ent.Membership                    `json:"memberships"`
+	Declarations []*ent.ConflictOfInterestDeclaration `json:"declarations"`
+	Meetings     []MeetingExport                      `json:"meetings"`
+}
+
+// Export implements privacy.Domain.
+func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Part, error) {
+	var out GroupsExport
+	var err error
+	if out.Memberships, err = c.Membership.Query().Where(membership.UserID(p.ID)).WithGroup().
+		Order(ent.Asc(membership.FieldCreatedAt), ent.Asc(membership.FieldID)).All(ctx); err != nil {
+		return privacy.Part{}, fmt.Errorf("memberships: %w", err)
+	}
+	if out.Declarations, err = c.ConflictOfInterestDeclaration.Query().
+		Where(conflictofinterestdeclaration.UserID(p.ID)).
+		Order(ent.Asc(conflictofinterestdeclaration.FieldDeclaredOn), ent.Asc(conflictofinterestdeclaration.FieldID)).All(ctx); err != nil {
+		return privacy.Part{}, fmt.Errorf("declarations: %w", err)
+	}
+	me := user.ID(p.ID)
+	ms, err := c.Meeting.Query().
+		Where(meeting.Or(meeting.HasInviteesWith(me), meeting.HasAttendeesWith(me))).
+		Order(ent.Asc(meeting.FieldStartsAt), ent.Asc(meeting.FieldID)).All(ctx)
+	if err != nil {
+		return privacy.Part{}, fmt.Errorf("meetings: %w", err)
+	}
+	attended, err := c.Meeting.Query().Where(meeting.HasAttendeesWith(me)).IDs(ctx)
+	if err != nil {
+		return privacy.Part{}, fmt.Errorf("meetings attended: %w", err)
+	}
+	invited, err := c.Meeting.Query().Where(meeting.HasInviteesWith(me)).IDs(ctx)
+	if err != nil {
+		return privacy.Part{}, fmt.Errorf("meetings invited: %w", err)
+	}
+	in := func(ids []pulid.ID, id pulid.ID) bool {
+		for _, x := range ids {
+			if x == id {
+				return true
+			}
+		}
+		return false
+	}
+	out.Meetings = []MeetingExport{}
+	for _, m := range ms {
+		out.Meetings = append(out.Meetings, MeetingExport{ID: m.ID, GroupID: m.GroupID, Title: m.Title, StartsAt: m.StartsAt, EndsAt: m.EndsAt,
+			Invited: in(invited, m.ID), Attended: in(attended, m.ID)})
+	}
+	return privacy.Part{Data: out}, nil
+}
