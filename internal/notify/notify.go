@@ -84,10 +84,6 @@ func (n *Notifier) render(template string, to Recipient, data any, key string, a
 	if err != nil {
 		return outbox.Email{}, fmt.Errorf("render %s: %w", template, err)
 	}
-	var headers map[string]string
-	if n.cfg.ReplyTo != "" && ReplyTemplates[template] {
-		headers = map[string]string{"Reply-To": n.cfg.ReplyTo}
-	}
 	return outbox.Email{
 		DedupeKey:   key,
 		Template:    template,
@@ -97,36 +93,31 @@ func (n *Notifier) render(template string, to Recipient, data any, key string, a
 		HTML:        r.HTML,
 		Attachments: attachments,
 		Suppressed:  to.Suppressed,
-		Headers:     headers,
+		Headers:     n.headers(template),
 	}, nil
 }
 
-// queueBatch renders template for every email of batch and writes their outbox rows
-// through client in a few statements (outbox.EnqueueBatch), with the same dedupe keys
-// and the same wake-up after the commit as one by one.
-func queueBatch[D any](ctx context.Context, n *Notifier, client *ent.Client, template string, batch []Batched[D]) error {
-	p, err := prepareBatch(n, template, batch)
-	if err != nil {
-		return err
+// headers are the extra headers of template's emails: Reply-To for ReplyTemplates.
+func (n *Notifier) headers(template string) map[string]string {
+	if n.cfg.ReplyTo != "" && ReplyTemplates[template] {
+		return map[string]string{"Reply-To": n.cfg.ReplyTo}
 	}
-	return n.QueuePrepared(ctx, client, p)
+	return nil
 }
 
 // Prepared is a batch of emails rendered ahead of queueing them (QueuePrepared), so a
-// caller can render while it writes other rows.
+// caller can render while it writes other rows: emails rendered whole, and bodies rendered
+// once for several emails that differ only in their personal values (prepareShared).
 type Prepared struct {
 	template string
 	emails   []outbox.Email
+	shared   []outbox.Shared
 	wake     bool
 }
 
-// prepareBatch renders template for every email of batch.
-func prepareBatch[D any](n *Notifier, template string, batch []Batched[D]) (*Prepared, error) {
-	p := &Prepared{template: template, emails: make([]outbox.Email, len(batch))}
-	es := p.emails
-	for _, b := range batch {
-		p.wake = p.wake || !b.To.Suppressed
-	}
+// renderEach renders template for every email of batch, whole (outbox.Email).
+func renderEach[D any](n *Notifier, template string, batch []Batched[D]) ([]outbox.Email, error) {
+	es := make([]outbox.Email, len(batch))
 	// Rendering is pure CPU: spread it over the processors, keeping the batch's order.
 	workers := min(runtime.GOMAXPROCS(0), max(len(batch)/50, 1))
 	errs := make([]error, workers)
@@ -145,14 +136,17 @@ func prepareBatch[D any](n *Notifier, template string, batch []Batched[D]) (*Pre
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return p, nil
+	return es, nil
 }
 
 // QueuePrepared writes the outbox rows of a prepared batch through client in a few
-// statements (outbox.EnqueueBatch, inside the caller's transaction) and wakes the
-// worker after the commit, as queueing the batch at once does.
+// statements (outbox.EnqueueBatch and outbox.EnqueueShared, inside the caller's
+// transaction) and wakes the worker after the commit, as queueing the batch at once does.
 func (n *Notifier) QueuePrepared(ctx context.Context, client *ent.Client, p *Prepared) error {
 	if err := outbox.EnqueueBatch(ctx, client, n.cfg.Now(), p.emails); err != nil {
+		return fmt.Errorf("queue %s: %w", p.template, err)
+	}
+	if err := outbox.EnqueueShared(ctx, client, n.cfg.Now(), p.shared); err != nil {
 		return fmt.Errorf("queue %s: %w", p.template, err)
 	}
 	if p.wake {

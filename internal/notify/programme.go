@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
@@ -125,14 +126,46 @@ func (n *Notifier) MatchResult(ctx context.Context, client *ent.Client, to Recip
 // MatchResults queues many match_result emails at once (publishing a match): the same
 // emails and dedupe keys as MatchResult one by one, in a few INSERT statements.
 func (n *Notifier) MatchResults(ctx context.Context, client *ent.Client, batch []Batched[MatchResultData]) error {
-	return queueBatch(ctx, n, client, "match_result", batch)
+	p, err := n.PrepareMatchResults(batch)
+	if err != nil {
+		return err
+	}
+	return n.QueuePrepared(ctx, client, p)
 }
 
 // PrepareMatchResults renders the match_result emails of batch without queueing them
 // (pure CPU, no database): a publication renders while it writes its placements, then
-// queues them with QueuePrepared in its transaction.
+// queues them with QueuePrepared in its transaction. The emails share bodies
+// (prepareShared): one per kind and number of listed trainees or reasons, each email
+// carrying the recipient's name, the centre, dates, city, buttons' links, trainees or
+// reasons as personal values; the call's title and the answer deadline, the same for the
+// whole publication, are part of the body.
 func (n *Notifier) PrepareMatchResults(batch []Batched[MatchResultData]) (*Prepared, error) {
-	return prepareBatch(n, "match_result", batch)
+	return prepareShared(n, "match_result", batch, splitMatchResult)
+}
+
+// splitMatchResult is the shape of a match_result email (splitter).
+func splitMatchResult(d MatchResultData, value func(key, v string) string) MatchResultData {
+	d.Name = value("name", d.Name)
+	d.CentreName = value("centre", d.CentreName)
+	d.City = value("city", d.City)
+	d.Start = value("start", d.Start)
+	d.End = value("end", d.End)
+	d.AcceptURL = value("accept_url", d.AcceptURL)
+	d.DeclineURL = value("decline_url", d.DeclineURL)
+	list := func(prefix string, vs []string) []string {
+		if vs == nil {
+			return nil
+		}
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = value(prefix+strconv.Itoa(i+1), v)
+		}
+		return out
+	}
+	d.Trainees = list("trainee_", d.Trainees)
+	d.Reasons = list("reason_", d.Reasons)
+	return d
 }
 
 // PlacementKind says what a placement email is about.

@@ -102,16 +102,8 @@ func (r Recipient) validate(keys []string) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	if len(r.Values) > maxValues {
-		return fmt.Errorf("%w: more than %d personal values", ErrInvalidEmail, maxValues)
-	}
-	for k, v := range r.Values {
-		if !validKey(k) {
-			return fmt.Errorf("%w: personal value name %q: want lower-case letters, digits and '_'", ErrInvalidEmail, k)
-		}
-		if len(v) > maxValueLen || hasControl(v) {
-			return fmt.Errorf("%w: personal value %s is longer than %d bytes or has control characters", ErrInvalidEmail, k, maxValueLen)
-		}
+	if err := CheckValues(r.Values); err != nil {
+		return err
 	}
 	if u, ok := r.Values[UnsubscribeURLKey]; ok {
 		if err := checkUnsubscribeURL(u); err != nil {
@@ -121,6 +113,26 @@ func (r Recipient) validate(keys []string) error {
 	for _, k := range keys {
 		if _, ok := r.Values[k]; !ok && k != "name" && k != "email" {
 			return fmt.Errorf("%w: the body uses {{%s}} but recipient %s has no value for it", ErrInvalidEmail, k, r.To.Email)
+		}
+	}
+	return nil
+}
+
+// CheckValues reports what makes values unfit as a recipient's personal values: more than
+// 20 of them, a name other than lower-case letters, digits and '_' (at most 40), a value
+// longer than 2,000 bytes or with control characters (a value is one line). Its errors
+// wrap ErrInvalidEmail. A caller can check values before it hands them over, and render
+// the email whole when they do not fit.
+func CheckValues(values map[string]string) error {
+	if len(values) > maxValues {
+		return fmt.Errorf("%w: more than %d personal values", ErrInvalidEmail, maxValues)
+	}
+	for k, v := range values {
+		if !validKey(k) {
+			return fmt.Errorf("%w: personal value name %q: want lower-case letters, digits and '_'", ErrInvalidEmail, k)
+		}
+		if len(v) > maxValueLen || hasControl(v) {
+			return fmt.Errorf("%w: personal value %s is longer than %d bytes or has control characters", ErrInvalidEmail, k, maxValueLen)
 		}
 	}
 	return nil
@@ -193,25 +205,39 @@ func expand(s string, value func(key string) string) string {
 	}
 }
 
-// personalise builds the message of a row that shares body: the body's placeholders are
-// filled with the recipient's values (HTML-escaped in the HTML part), the body's headers
-// are added, and an unsubscribe URL becomes List-Unsubscribe and List-Unsubscribe-Post.
+// personalise builds the message of a row that shares body (Body.Personalise).
 func personalise(msg *mail.Message, body *ent.MailBody, values map[string]string) {
+	b := Body{Subject: body.Subject, Text: body.TextBody, HTML: body.HTMLBody, Headers: body.Headers}.Personalise(msg.To, values)
+	msg.Subject, msg.Text, msg.HTML = b.Subject, b.Text, b.HTML
+	if len(b.Headers) > 0 {
+		msg.Headers = b.Headers
+	}
+}
+
+// Personalise returns b as the message to to with values is built by the worker: the
+// placeholders filled in one pass ({{name}} and {{email}} default to to's; values
+// HTML-escaped in the HTML part), the header values filled, and an unsubscribe URL added
+// as List-Unsubscribe and List-Unsubscribe-Post. The result's Headers is nil when empty.
+func (b Body) Personalise(to mail.Address, values map[string]string) Body {
 	value := func(k string) string {
 		switch {
 		case k == "name" && values[k] == "":
-			return msg.To.Name
+			return to.Name
 		case k == "email" && values[k] == "":
-			return msg.To.Email
+			return to.Email
 		}
 		return values[k]
 	}
 	escaped := func(k string) string { return html.EscapeString(value(k)) }
-	msg.Subject = expand(body.Subject, value)
-	msg.Text = expand(body.TextBody, value)
-	msg.HTML = expand(body.HTMLBody, escaped)
-	headers := make(map[string]string, len(body.Headers)+2)
-	for k, v := range body.Headers {
+	out := Body{
+		Template:  b.Template,
+		Subject:   expand(b.Subject, value),
+		Preheader: b.Preheader,
+		Text:      expand(b.Text, value),
+		HTML:      expand(b.HTML, escaped),
+	}
+	headers := make(map[string]string, len(b.Headers)+2)
+	for k, v := range b.Headers {
 		headers[k] = expand(v, value)
 	}
 	if u := values[UnsubscribeURLKey]; u != "" {
@@ -219,6 +245,7 @@ func personalise(msg *mail.Message, body *ent.MailBody, values map[string]string
 		headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 	}
 	if len(headers) > 0 {
-		msg.Headers = headers
+		out.Headers = headers
 	}
+	return out
 }
