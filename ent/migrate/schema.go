@@ -1015,7 +1015,7 @@ var (
 		{Name: "id", Type: field.TypeString},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "dedupe_key", Type: field.TypeString, Unique: true, Size: 255},
+		{Name: "dedupe_key", Type: field.TypeString, Unique: true, Nullable: true, Size: 255},
 		{Name: "template", Type: field.TypeString, Size: 100},
 		{Name: "recipient", Type: field.TypeString, Size: 254},
 		{Name: "recipient_name", Type: field.TypeString, Size: 200, Default: ""},
@@ -1026,7 +1026,6 @@ var (
 		{Name: "attachments", Type: field.TypeJSON, Nullable: true},
 		{Name: "state", Type: field.TypeEnum, Enums: []string{"queued", "sending", "sent", "failed", "suppressed", "cancelled", "paused"}, Default: "queued"},
 		{Name: "lane", Type: field.TypeEnum, Enums: []string{"transactional", "bulk"}, Default: "transactional"},
-		{Name: "batch_key", Type: field.TypeString, Nullable: true, Size: 100},
 		{Name: "personal", Type: field.TypeJSON, Nullable: true},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "next_attempt_at", Type: field.TypeTime},
@@ -1044,7 +1043,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "outbox_messages_mail_bodies_messages",
-				Columns:    []*schema.Column{OutboxMessagesColumns[22]},
+				Columns:    []*schema.Column{OutboxMessagesColumns[21]},
 				RefColumns: []*schema.Column{MailBodiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1053,7 +1052,7 @@ var (
 			{
 				Name:    "outboxmessage_queued_lane_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[13], OutboxMessagesColumns[17]},
+				Columns: []*schema.Column{OutboxMessagesColumns[13], OutboxMessagesColumns[16]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "state = 'queued'",
 				},
@@ -1061,20 +1060,15 @@ var (
 			{
 				Name:    "outboxmessage_sending_lease",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[18], OutboxMessagesColumns[19]},
+				Columns: []*schema.Column{OutboxMessagesColumns[17], OutboxMessagesColumns[18]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "state = 'sending'",
 				},
 			},
 			{
-				Name:    "outboxmessage_batch_key",
-				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[14]},
-			},
-			{
-				Name:    "outboxmessage_recipient",
-				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[5]},
+				Name:    "outboxmessage_body_id_recipient",
+				Unique:  true,
+				Columns: []*schema.Column{OutboxMessagesColumns[21], OutboxMessagesColumns[5]},
 			},
 		},
 	}

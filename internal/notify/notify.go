@@ -168,6 +168,11 @@ type Batched[D any] struct {
 	Key  string
 }
 
+// WakeAfterCommit wakes this process's outbox worker after the transaction in ctx commits
+// (at once without one): for rows queued in it by another path than the Notifier's own,
+// e.g. a campaign's deliveries (outbox.EnqueueBulk).
+func (n *Notifier) WakeAfterCommit(ctx context.Context) { n.wakeAfterCommit(ctx) }
+
 func (n *Notifier) wakeAfterCommit(ctx context.Context) {
 	if n.cfg.Wake == nil {
 		return

@@ -590,7 +590,7 @@ func (w *Worker) sendBatch(ctx context.Context, batch []*ent.OutboxMessage) (tal
 				row := batch[i]
 				bulk := row.Lane == outboxmessage.LaneBulk
 				var res result
-				if state, ok := haltedState(row.BatchKey); ok {
+				if state, ok := haltedState(row.BodyID); ok {
 					res = result{outcome: halted, state: state}
 				}
 				switch {
@@ -787,8 +787,8 @@ func (w *Worker) ours(upd *ent.OutboxMessageUpdate, attempts int, ids ...pulid.I
 type Bounce struct {
 	MessageID string
 	Lane      string
-	// BatchKey is the bulk send of the message, "" for transactional mail.
-	BatchKey  string
+	// Body is the shared body of the bulk send of the message, "" for transactional mail.
+	Body      string
 	Recipient string
 	// Code is the SMTP reply code (5xx); Err the whole failure.
 	Code int
@@ -797,8 +797,8 @@ type Bounce struct {
 
 func bounceOf(row *ent.OutboxMessage, err error) Bounce {
 	b := Bounce{MessageID: row.ID.String(), Lane: string(row.Lane), Recipient: row.Recipient, Err: err}
-	if row.BatchKey != nil {
-		b.BatchKey = *row.BatchKey
+	if row.BodyID != nil {
+		b.Body = string(*row.BodyID)
 	}
 	var se *mail.SendError
 	if errors.As(err, &se) {
