@@ -69,9 +69,9 @@ type Result struct {
 	ServiceCPU, SinkCPU time.Duration
 	// Growth is the database growth per recipient by table and index (when the sqlite3
 	// shell is installed), e.g. "outbox_messages 301, outboxmessage_dedupe_key 92".
-	Growth     string
-	DKIMSigned bool // the first message carried a DKIM-Signature
-	ListUnsubHeads      bool // the first message carried List-Unsubscribe(-Post) and List-Id
+	Growth         string
+	DKIMSigned     bool // the first message carried a DKIM-Signature
+	ListUnsubHeads bool // the first message carried List-Unsubscribe(-Post) and List-Id
 }
 
 // String is the summary line of `make bench-newsletter`.
