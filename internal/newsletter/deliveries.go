@@ -52,10 +52,14 @@ func (OutboxDeliveries) Enqueue(ctx context.Context, tx *ent.Client, now time.Ti
 	return err
 }
 
-// bodyOf returns the body campaign id froze when it started ("" before that: it has no
-// deliveries).
+// bodyOf returns the body campaign id froze when it started ("" before that, or when
+// client cannot see the campaign yet — created in a transaction not committed —: it has
+// no deliveries).
 func bodyOf(ctx context.Context, client *ent.Client, id pulid.ID) (pulid.ID, error) {
 	c, err := client.Campaign.Get(viewer.ForFacts(ctx), id)
+	if ent.IsNotFound(err) {
+		return "", nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("load campaign %s: %w", id, err)
 	}
