@@ -19,7 +19,7 @@ faults: build ## crash, database and relay fault scenarios against the built bin
 	$(GO) run ./cmd/faults -bin ./bin/coalition
 
 .PHONY: bench-newsletter
-bench-newsletter: build ## newsletter sending benchmark: 100,000 bulk recipients through `coalition serve` on SQLite to a local SMTP sink (+ a DKIM run); last line: newsletter-bench: R msg/s, peak RSS M MB, B bytes/recipient, first message after S s
+bench-newsletter: build ## newsletter sending benchmark: a real campaign (created, approved, sent over HTTP) to 100,000 subscribers through `coalition serve` on SQLite to a local SMTP sink (+ a DKIM run); last line: newsletter-bench: R msg/s, peak RSS M MB, B bytes/recipient, first message after S s
 	$(GO) run ./cmd/benchnews -bin ./bin/coalition
 
 .PHONY: test

@@ -672,7 +672,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldAttachments:   {Type: field.TypeJSON, Column: outboxmessage.FieldAttachments},
 			outboxmessage.FieldState:         {Type: field.TypeEnum, Column: outboxmessage.FieldState},
 			outboxmessage.FieldLane:          {Type: field.TypeEnum, Column: outboxmessage.FieldLane},
-			outboxmessage.FieldBatchKey:      {Type: field.TypeString, Column: outboxmessage.FieldBatchKey},
 			outboxmessage.FieldBodyID:        {Type: field.TypeString, Column: outboxmessage.FieldBodyID},
 			outboxmessage.FieldPersonal:      {Type: field.TypeJSON, Column: outboxmessage.FieldPersonal},
 			outboxmessage.FieldAttempts:      {Type: field.TypeInt, Column: outboxmessage.FieldAttempts},
@@ -5233,11 +5232,6 @@ func (f *OutboxMessageFilter) WhereState(p entql.StringP) {
 // WhereLane applies the entql string predicate on the lane field.
 func (f *OutboxMessageFilter) WhereLane(p entql.StringP) {
 	f.Where(p.Field(outboxmessage.FieldLane))
-}
-
-// WhereBatchKey applies the entql string predicate on the batch_key field.
-func (f *OutboxMessageFilter) WhereBatchKey(p entql.StringP) {
-	f.Where(p.Field(outboxmessage.FieldBatchKey))
 }
 
 // WhereBodyID applies the entql string predicate on the body_id field.

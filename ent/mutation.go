@@ -27887,7 +27887,6 @@ type OutboxMessageMutation struct {
 	appendattachments []mailtype.Attachment
 	state             *outboxmessage.State
 	lane              *outboxmessage.Lane
-	batch_key         *string
 	personal          *map[string]string
 	attempts          *int
 	addattempts       *int
@@ -28097,7 +28096,7 @@ func (m *OutboxMessageMutation) DedupeKey() (r string, exists bool) {
 // OldDedupeKey returns the old "dedupe_key" field's value of the OutboxMessage entity.
 // If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *OutboxMessageMutation) OldDedupeKey(ctx context.Context) (v string, err error) {
+func (m *OutboxMessageMutation) OldDedupeKey(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldDedupeKey is only allowed on UpdateOne operations")
 	}
@@ -28111,9 +28110,22 @@ func (m *OutboxMessageMutation) OldDedupeKey(ctx context.Context) (v string, err
 	return oldValue.DedupeKey, nil
 }
 
+// ClearDedupeKey clears the value of the "dedupe_key" field.
+func (m *OutboxMessageMutation) ClearDedupeKey() {
+	m.dedupe_key = nil
+	m.clearedFields[outboxmessage.FieldDedupeKey] = struct{}{}
+}
+
+// DedupeKeyCleared returns if the "dedupe_key" field was cleared in this mutation.
+func (m *OutboxMessageMutation) DedupeKeyCleared() bool {
+	_, ok := m.clearedFields[outboxmessage.FieldDedupeKey]
+	return ok
+}
+
 // ResetDedupeKey resets all changes to the "dedupe_key" field.
 func (m *OutboxMessageMutation) ResetDedupeKey() {
 	m.dedupe_key = nil
+	delete(m.clearedFields, outboxmessage.FieldDedupeKey)
 }
 
 // SetTemplate sets the "template" field.
@@ -28516,55 +28528,6 @@ func (m *OutboxMessageMutation) OldLane(ctx context.Context) (v outboxmessage.La
 // ResetLane resets all changes to the "lane" field.
 func (m *OutboxMessageMutation) ResetLane() {
 	m.lane = nil
-}
-
-// SetBatchKey sets the "batch_key" field.
-func (m *OutboxMessageMutation) SetBatchKey(s string) {
-	m.batch_key = &s
-}
-
-// BatchKey returns the value of the "batch_key" field in the mutation.
-func (m *OutboxMessageMutation) BatchKey() (r string, exists bool) {
-	v := m.batch_key
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldBatchKey returns the old "batch_key" field's value of the OutboxMessage entity.
-// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *OutboxMessageMutation) OldBatchKey(ctx context.Context) (v *string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldBatchKey is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldBatchKey requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldBatchKey: %w", err)
-	}
-	return oldValue.BatchKey, nil
-}
-
-// ClearBatchKey clears the value of the "batch_key" field.
-func (m *OutboxMessageMutation) ClearBatchKey() {
-	m.batch_key = nil
-	m.clearedFields[outboxmessage.FieldBatchKey] = struct{}{}
-}
-
-// BatchKeyCleared returns if the "batch_key" field was cleared in this mutation.
-func (m *OutboxMessageMutation) BatchKeyCleared() bool {
-	_, ok := m.clearedFields[outboxmessage.FieldBatchKey]
-	return ok
-}
-
-// ResetBatchKey resets all changes to the "batch_key" field.
-func (m *OutboxMessageMutation) ResetBatchKey() {
-	m.batch_key = nil
-	delete(m.clearedFields, outboxmessage.FieldBatchKey)
 }
 
 // SetBodyID sets the "body_id" field.
@@ -29014,7 +28977,7 @@ func (m *OutboxMessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OutboxMessageMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, outboxmessage.FieldCreatedAt)
 	}
@@ -29053,9 +29016,6 @@ func (m *OutboxMessageMutation) Fields() []string {
 	}
 	if m.lane != nil {
 		fields = append(fields, outboxmessage.FieldLane)
-	}
-	if m.batch_key != nil {
-		fields = append(fields, outboxmessage.FieldBatchKey)
 	}
 	if m.body != nil {
 		fields = append(fields, outboxmessage.FieldBodyID)
@@ -29115,8 +29075,6 @@ func (m *OutboxMessageMutation) Field(name string) (ent.Value, bool) {
 		return m.State()
 	case outboxmessage.FieldLane:
 		return m.Lane()
-	case outboxmessage.FieldBatchKey:
-		return m.BatchKey()
 	case outboxmessage.FieldBodyID:
 		return m.BodyID()
 	case outboxmessage.FieldPersonal:
@@ -29168,8 +29126,6 @@ func (m *OutboxMessageMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldState(ctx)
 	case outboxmessage.FieldLane:
 		return m.OldLane(ctx)
-	case outboxmessage.FieldBatchKey:
-		return m.OldBatchKey(ctx)
 	case outboxmessage.FieldBodyID:
 		return m.OldBodyID(ctx)
 	case outboxmessage.FieldPersonal:
@@ -29286,13 +29242,6 @@ func (m *OutboxMessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLane(v)
 		return nil
-	case outboxmessage.FieldBatchKey:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetBatchKey(v)
-		return nil
 	case outboxmessage.FieldBodyID:
 		v, ok := value.(pulid.ID)
 		if !ok {
@@ -29394,14 +29343,14 @@ func (m *OutboxMessageMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *OutboxMessageMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(outboxmessage.FieldDedupeKey) {
+		fields = append(fields, outboxmessage.FieldDedupeKey)
+	}
 	if m.FieldCleared(outboxmessage.FieldHeaders) {
 		fields = append(fields, outboxmessage.FieldHeaders)
 	}
 	if m.FieldCleared(outboxmessage.FieldAttachments) {
 		fields = append(fields, outboxmessage.FieldAttachments)
-	}
-	if m.FieldCleared(outboxmessage.FieldBatchKey) {
-		fields = append(fields, outboxmessage.FieldBatchKey)
 	}
 	if m.FieldCleared(outboxmessage.FieldBodyID) {
 		fields = append(fields, outboxmessage.FieldBodyID)
@@ -29435,14 +29384,14 @@ func (m *OutboxMessageMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *OutboxMessageMutation) ClearField(name string) error {
 	switch name {
+	case outboxmessage.FieldDedupeKey:
+		m.ClearDedupeKey()
+		return nil
 	case outboxmessage.FieldHeaders:
 		m.ClearHeaders()
 		return nil
 	case outboxmessage.FieldAttachments:
 		m.ClearAttachments()
-		return nil
-	case outboxmessage.FieldBatchKey:
-		m.ClearBatchKey()
 		return nil
 	case outboxmessage.FieldBodyID:
 		m.ClearBodyID()
@@ -29508,9 +29457,6 @@ func (m *OutboxMessageMutation) ResetField(name string) error {
 		return nil
 	case outboxmessage.FieldLane:
 		m.ResetLane()
-		return nil
-	case outboxmessage.FieldBatchKey:
-		m.ResetBatchKey()
 		return nil
 	case outboxmessage.FieldBodyID:
 		m.ResetBodyID()

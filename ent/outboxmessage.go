@@ -26,8 +26,8 @@ type OutboxMessage struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the record was last changed (UTC).
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Unique per logical email, so a repeated event never queues it twice.
-	DedupeKey string `json:"dedupe_key,omitempty"`
+	// Unique per logical email, so a repeated event never queues it twice; null on the rows of a bulk send, unique per (body_id, recipient) instead.
+	DedupeKey *string `json:"dedupe_key,omitempty"`
 	// Template it was rendered from, e.g. login_link.
 	Template string `json:"template,omitempty"`
 	// To address.
@@ -48,9 +48,7 @@ type OutboxMessage struct {
 	State outboxmessage.State `json:"state,omitempty"`
 	// transactional mail is always claimed before bulk mail (newsletters).
 	Lane outboxmessage.Lane `json:"lane,omitempty"`
-	// The bulk send the row belongs to, e.g. campaign:<id>: paused, resumed, cancelled and counted together.
-	BatchKey *string `json:"batch_key,omitempty"`
-	// The shared body (subject, text, HTML, headers) when the row's own are empty.
+	// The shared body (subject, text, HTML, headers) of a bulk send, e.g. a campaign: its rows are paused, resumed, cancelled and counted together.
 	BodyID *pulid.ID `json:"body_id,omitempty"`
 	// Per-recipient values substituted into the shared body's {{placeholders}}, e.g. unsubscribe_url.
 	Personal map[string]string `json:"personal,omitempty"`
@@ -105,7 +103,7 @@ func (*OutboxMessage) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case outboxmessage.FieldAttempts:
 			values[i] = new(sql.NullInt64)
-		case outboxmessage.FieldDedupeKey, outboxmessage.FieldTemplate, outboxmessage.FieldRecipient, outboxmessage.FieldRecipientName, outboxmessage.FieldSubject, outboxmessage.FieldTextBody, outboxmessage.FieldHTMLBody, outboxmessage.FieldState, outboxmessage.FieldLane, outboxmessage.FieldBatchKey, outboxmessage.FieldLeaseOwner, outboxmessage.FieldLastError:
+		case outboxmessage.FieldDedupeKey, outboxmessage.FieldTemplate, outboxmessage.FieldRecipient, outboxmessage.FieldRecipientName, outboxmessage.FieldSubject, outboxmessage.FieldTextBody, outboxmessage.FieldHTMLBody, outboxmessage.FieldState, outboxmessage.FieldLane, outboxmessage.FieldLeaseOwner, outboxmessage.FieldLastError:
 			values[i] = new(sql.NullString)
 		case outboxmessage.FieldCreatedAt, outboxmessage.FieldUpdatedAt, outboxmessage.FieldNextAttemptAt, outboxmessage.FieldLeaseUntil, outboxmessage.FieldSentAt:
 			values[i] = new(sql.NullTime)
@@ -146,7 +144,8 @@ func (_m *OutboxMessage) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field dedupe_key", values[i])
 			} else if value.Valid {
-				_m.DedupeKey = value.String
+				_m.DedupeKey = new(string)
+				*_m.DedupeKey = value.String
 			}
 		case outboxmessage.FieldTemplate:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -211,13 +210,6 @@ func (_m *OutboxMessage) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field lane", values[i])
 			} else if value.Valid {
 				_m.Lane = outboxmessage.Lane(value.String)
-			}
-		case outboxmessage.FieldBatchKey:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field batch_key", values[i])
-			} else if value.Valid {
-				_m.BatchKey = new(string)
-				*_m.BatchKey = value.String
 			}
 		case outboxmessage.FieldBodyID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
@@ -319,8 +311,10 @@ func (_m *OutboxMessage) String() string {
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
 	builder.WriteString(", ")
-	builder.WriteString("dedupe_key=")
-	builder.WriteString(_m.DedupeKey)
+	if v := _m.DedupeKey; v != nil {
+		builder.WriteString("dedupe_key=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("template=")
 	builder.WriteString(_m.Template)
@@ -351,11 +345,6 @@ func (_m *OutboxMessage) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("lane=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Lane))
-	builder.WriteString(", ")
-	if v := _m.BatchKey; v != nil {
-		builder.WriteString("batch_key=")
-		builder.WriteString(*v)
-	}
 	builder.WriteString(", ")
 	if v := _m.BodyID; v != nil {
 		builder.WriteString("body_id=")

@@ -60,6 +60,14 @@ func (_c *OutboxMessageCreate) SetDedupeKey(v string) *OutboxMessageCreate {
 	return _c
 }
 
+// SetNillableDedupeKey sets the "dedupe_key" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableDedupeKey(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetDedupeKey(*v)
+	}
+	return _c
+}
+
 // SetTemplate sets the "template" field.
 func (_c *OutboxMessageCreate) SetTemplate(v string) *OutboxMessageCreate {
 	_c.mutation.SetTemplate(v)
@@ -140,20 +148,6 @@ func (_c *OutboxMessageCreate) SetLane(v outboxmessage.Lane) *OutboxMessageCreat
 func (_c *OutboxMessageCreate) SetNillableLane(v *outboxmessage.Lane) *OutboxMessageCreate {
 	if v != nil {
 		_c.SetLane(*v)
-	}
-	return _c
-}
-
-// SetBatchKey sets the "batch_key" field.
-func (_c *OutboxMessageCreate) SetBatchKey(v string) *OutboxMessageCreate {
-	_c.mutation.SetBatchKey(v)
-	return _c
-}
-
-// SetNillableBatchKey sets the "batch_key" field if the given value is not nil.
-func (_c *OutboxMessageCreate) SetNillableBatchKey(v *string) *OutboxMessageCreate {
-	if v != nil {
-		_c.SetBatchKey(*v)
 	}
 	return _c
 }
@@ -358,9 +352,6 @@ func (_c *OutboxMessageCreate) check() error {
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "OutboxMessage.updated_at"`)}
 	}
-	if _, ok := _c.mutation.DedupeKey(); !ok {
-		return &ValidationError{Name: "dedupe_key", err: errors.New(`ent: missing required field "OutboxMessage.dedupe_key"`)}
-	}
 	if v, ok := _c.mutation.DedupeKey(); ok {
 		if err := outboxmessage.DedupeKeyValidator(v); err != nil {
 			return &ValidationError{Name: "dedupe_key", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.dedupe_key": %w`, err)}
@@ -418,11 +409,6 @@ func (_c *OutboxMessageCreate) check() error {
 	if v, ok := _c.mutation.Lane(); ok {
 		if err := outboxmessage.LaneValidator(v); err != nil {
 			return &ValidationError{Name: "lane", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.lane": %w`, err)}
-		}
-	}
-	if v, ok := _c.mutation.BatchKey(); ok {
-		if err := outboxmessage.BatchKeyValidator(v); err != nil {
-			return &ValidationError{Name: "batch_key", err: fmt.Errorf(`ent: validator failed for field "OutboxMessage.batch_key": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Attempts(); !ok {
@@ -492,7 +478,7 @@ func (_c *OutboxMessageCreate) createSpec() (*OutboxMessage, *sqlgraph.CreateSpe
 	}
 	if value, ok := _c.mutation.DedupeKey(); ok {
 		_spec.SetField(outboxmessage.FieldDedupeKey, field.TypeString, value)
-		_node.DedupeKey = value
+		_node.DedupeKey = &value
 	}
 	if value, ok := _c.mutation.Template(); ok {
 		_spec.SetField(outboxmessage.FieldTemplate, field.TypeString, value)
@@ -533,10 +519,6 @@ func (_c *OutboxMessageCreate) createSpec() (*OutboxMessage, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.Lane(); ok {
 		_spec.SetField(outboxmessage.FieldLane, field.TypeEnum, value)
 		_node.Lane = value
-	}
-	if value, ok := _c.mutation.BatchKey(); ok {
-		_spec.SetField(outboxmessage.FieldBatchKey, field.TypeString, value)
-		_node.BatchKey = &value
 	}
 	if value, ok := _c.mutation.Personal(); ok {
 		_spec.SetField(outboxmessage.FieldPersonal, field.TypeJSON, value)
@@ -810,9 +792,6 @@ func (u *OutboxMessageUpsertOne) UpdateNewValues() *OutboxMessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.Lane(); exists {
 			s.SetIgnore(outboxmessage.FieldLane)
-		}
-		if _, exists := u.create.mutation.BatchKey(); exists {
-			s.SetIgnore(outboxmessage.FieldBatchKey)
 		}
 		if _, exists := u.create.mutation.BodyID(); exists {
 			s.SetIgnore(outboxmessage.FieldBodyID)
@@ -1213,9 +1192,6 @@ func (u *OutboxMessageUpsertBulk) UpdateNewValues() *OutboxMessageUpsertBulk {
 			}
 			if _, exists := b.mutation.Lane(); exists {
 				s.SetIgnore(outboxmessage.FieldLane)
-			}
-			if _, exists := b.mutation.BatchKey(); exists {
-				s.SetIgnore(outboxmessage.FieldBatchKey)
 			}
 			if _, exists := b.mutation.BodyID(); exists {
 				s.SetIgnore(outboxmessage.FieldBodyID)

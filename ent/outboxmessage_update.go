@@ -257,6 +257,9 @@ func (_u *OutboxMessageUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(outboxmessage.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if _u.mutation.DedupeKeyCleared() {
+		_spec.ClearField(outboxmessage.FieldDedupeKey, field.TypeString)
+	}
 	if _u.mutation.HeadersCleared() {
 		_spec.ClearField(outboxmessage.FieldHeaders, field.TypeJSON)
 	}
@@ -265,9 +268,6 @@ func (_u *OutboxMessageUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(outboxmessage.FieldState, field.TypeEnum, value)
-	}
-	if _u.mutation.BatchKeyCleared() {
-		_spec.ClearField(outboxmessage.FieldBatchKey, field.TypeString)
 	}
 	if _u.mutation.PersonalCleared() {
 		_spec.ClearField(outboxmessage.FieldPersonal, field.TypeJSON)
@@ -585,6 +585,9 @@ func (_u *OutboxMessageUpdateOne) sqlSave(ctx context.Context) (_node *OutboxMes
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(outboxmessage.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if _u.mutation.DedupeKeyCleared() {
+		_spec.ClearField(outboxmessage.FieldDedupeKey, field.TypeString)
+	}
 	if _u.mutation.HeadersCleared() {
 		_spec.ClearField(outboxmessage.FieldHeaders, field.TypeJSON)
 	}
@@ -593,9 +596,6 @@ func (_u *OutboxMessageUpdateOne) sqlSave(ctx context.Context) (_node *OutboxMes
 	}
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(outboxmessage.FieldState, field.TypeEnum, value)
-	}
-	if _u.mutation.BatchKeyCleared() {
-		_spec.ClearField(outboxmessage.FieldBatchKey, field.TypeString)
 	}
 	if _u.mutation.PersonalCleared() {
 		_spec.ClearField(outboxmessage.FieldPersonal, field.TypeJSON)

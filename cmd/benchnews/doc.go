@@ -1,5 +1,6 @@
-// Command benchnews is `make bench-newsletter`: it sends a newsletter to 100,000
-// recipients through a built `coalition serve` (a separate process, default worker
+// Command benchnews is `make bench-newsletter`: it sends a real campaign (created, approved
+// by a second member of staff and sent over HTTP) to 100,000 subscribers through a built
+// `coalition serve` (a separate process, default worker
 // settings, fresh SQLite database) to a local SMTP sink, once without DKIM and once with
 // it (fewer recipients, -dkim-recipients), and prints as its last line the figures of the
 // run without DKIM:

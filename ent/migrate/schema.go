@@ -1075,7 +1075,7 @@ var (
 		{Name: "id", Type: field.TypeString},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "dedupe_key", Type: field.TypeString, Unique: true, Size: 255},
+		{Name: "dedupe_key", Type: field.TypeString, Unique: true, Nullable: true, Size: 255},
 		{Name: "template", Type: field.TypeString, Size: 100},
 		{Name: "recipient", Type: field.TypeString, Size: 254},
 		{Name: "recipient_name", Type: field.TypeString, Size: 200, Default: ""},
@@ -1086,7 +1086,6 @@ var (
 		{Name: "attachments", Type: field.TypeJSON, Nullable: true},
 		{Name: "state", Type: field.TypeEnum, Enums: []string{"queued", "sending", "sent", "failed", "suppressed", "cancelled", "paused"}, Default: "queued"},
 		{Name: "lane", Type: field.TypeEnum, Enums: []string{"transactional", "bulk"}, Default: "transactional"},
-		{Name: "batch_key", Type: field.TypeString, Nullable: true, Size: 100},
 		{Name: "personal", Type: field.TypeJSON, Nullable: true},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "next_attempt_at", Type: field.TypeTime},
@@ -1104,7 +1103,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "outbox_messages_mail_bodies_messages",
-				Columns:    []*schema.Column{OutboxMessagesColumns[22]},
+				Columns:    []*schema.Column{OutboxMessagesColumns[21]},
 				RefColumns: []*schema.Column{MailBodiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1113,7 +1112,7 @@ var (
 			{
 				Name:    "outboxmessage_queued_lane_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[13], OutboxMessagesColumns[17]},
+				Columns: []*schema.Column{OutboxMessagesColumns[13], OutboxMessagesColumns[16]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "state = 'queued'",
 				},
@@ -1121,15 +1120,18 @@ var (
 			{
 				Name:    "outboxmessage_sending_lease",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[18], OutboxMessagesColumns[19]},
+				Columns: []*schema.Column{OutboxMessagesColumns[17], OutboxMessagesColumns[18]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "state = 'sending'",
 				},
 			},
 			{
-				Name:    "outboxmessage_batch_key",
-				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[14]},
+				Name:    "outboxmessage_bulk_body_recipient",
+				Unique:  true,
+				Columns: []*schema.Column{OutboxMessagesColumns[21], OutboxMessagesColumns[5]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "lane = 'bulk'",
+				},
 			},
 			{
 				Name:    "outboxmessage_recipient",

@@ -45,8 +45,6 @@ const (
 	FieldState = "state"
 	// FieldLane holds the string denoting the lane field in the database.
 	FieldLane = "lane"
-	// FieldBatchKey holds the string denoting the batch_key field in the database.
-	FieldBatchKey = "batch_key"
 	// FieldBodyID holds the string denoting the body_id field in the database.
 	FieldBodyID = "body_id"
 	// FieldPersonal holds the string denoting the personal field in the database.
@@ -92,7 +90,6 @@ var Columns = []string{
 	FieldAttachments,
 	FieldState,
 	FieldLane,
-	FieldBatchKey,
 	FieldBodyID,
 	FieldPersonal,
 	FieldAttempts,
@@ -139,8 +136,6 @@ var (
 	RecipientNameValidator func(string) error
 	// SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
 	SubjectValidator func(string) error
-	// BatchKeyValidator is a validator for the "batch_key" field. It is called by the builders before save.
-	BatchKeyValidator func(string) error
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
 	DefaultAttempts int
 	// AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
@@ -271,11 +266,6 @@ func ByState(opts ...sql.OrderTermOption) OrderOption {
 // ByLane orders the results by the lane field.
 func ByLane(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLane, opts...).ToFunc()
-}
-
-// ByBatchKey orders the results by the batch_key field.
-func ByBatchKey(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldBatchKey, opts...).ToFunc()
 }
 
 // ByBodyID orders the results by the body_id field.

@@ -101,11 +101,6 @@ func HTMLBody(v string) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldEQ(FieldHTMLBody, v))
 }
 
-// BatchKey applies equality check predicate on the "batch_key" field. It's identical to BatchKeyEQ.
-func BatchKey(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldEQ(FieldBatchKey, v))
-}
-
 // BodyID applies equality check predicate on the "body_id" field. It's identical to BodyIDEQ.
 func BodyID(v pulid.ID) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldEQ(FieldBodyID, v))
@@ -274,6 +269,16 @@ func DedupeKeyHasPrefix(v string) predicate.OutboxMessage {
 // DedupeKeyHasSuffix applies the HasSuffix predicate on the "dedupe_key" field.
 func DedupeKeyHasSuffix(v string) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldDedupeKey, v))
+}
+
+// DedupeKeyIsNil applies the IsNil predicate on the "dedupe_key" field.
+func DedupeKeyIsNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIsNull(FieldDedupeKey))
+}
+
+// DedupeKeyNotNil applies the NotNil predicate on the "dedupe_key" field.
+func DedupeKeyNotNil() predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotNull(FieldDedupeKey))
 }
 
 // DedupeKeyEqualFold applies the EqualFold predicate on the "dedupe_key" field.
@@ -734,81 +739,6 @@ func LaneIn(vs ...Lane) predicate.OutboxMessage {
 // LaneNotIn applies the NotIn predicate on the "lane" field.
 func LaneNotIn(vs ...Lane) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldNotIn(FieldLane, vs...))
-}
-
-// BatchKeyEQ applies the EQ predicate on the "batch_key" field.
-func BatchKeyEQ(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldEQ(FieldBatchKey, v))
-}
-
-// BatchKeyNEQ applies the NEQ predicate on the "batch_key" field.
-func BatchKeyNEQ(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldNEQ(FieldBatchKey, v))
-}
-
-// BatchKeyIn applies the In predicate on the "batch_key" field.
-func BatchKeyIn(vs ...string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldIn(FieldBatchKey, vs...))
-}
-
-// BatchKeyNotIn applies the NotIn predicate on the "batch_key" field.
-func BatchKeyNotIn(vs ...string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldNotIn(FieldBatchKey, vs...))
-}
-
-// BatchKeyGT applies the GT predicate on the "batch_key" field.
-func BatchKeyGT(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldGT(FieldBatchKey, v))
-}
-
-// BatchKeyGTE applies the GTE predicate on the "batch_key" field.
-func BatchKeyGTE(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldGTE(FieldBatchKey, v))
-}
-
-// BatchKeyLT applies the LT predicate on the "batch_key" field.
-func BatchKeyLT(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldLT(FieldBatchKey, v))
-}
-
-// BatchKeyLTE applies the LTE predicate on the "batch_key" field.
-func BatchKeyLTE(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldLTE(FieldBatchKey, v))
-}
-
-// BatchKeyContains applies the Contains predicate on the "batch_key" field.
-func BatchKeyContains(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldContains(FieldBatchKey, v))
-}
-
-// BatchKeyHasPrefix applies the HasPrefix predicate on the "batch_key" field.
-func BatchKeyHasPrefix(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldBatchKey, v))
-}
-
-// BatchKeyHasSuffix applies the HasSuffix predicate on the "batch_key" field.
-func BatchKeyHasSuffix(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldBatchKey, v))
-}
-
-// BatchKeyIsNil applies the IsNil predicate on the "batch_key" field.
-func BatchKeyIsNil() predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldIsNull(FieldBatchKey))
-}
-
-// BatchKeyNotNil applies the NotNil predicate on the "batch_key" field.
-func BatchKeyNotNil() predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldNotNull(FieldBatchKey))
-}
-
-// BatchKeyEqualFold applies the EqualFold predicate on the "batch_key" field.
-func BatchKeyEqualFold(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldEqualFold(FieldBatchKey, v))
-}
-
-// BatchKeyContainsFold applies the ContainsFold predicate on the "batch_key" field.
-func BatchKeyContainsFold(v string) predicate.OutboxMessage {
-	return predicate.OutboxMessage(sql.FieldContainsFold(FieldBatchKey, v))
 }
 
 // BodyIDEQ applies the EQ predicate on the "body_id" field.

@@ -27,8 +27,8 @@ func (OutboxMessage) Mixin() []ent.Mixin {
 // Fields of OutboxMessage.
 func (OutboxMessage) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("dedupe_key").NotEmpty().MaxLen(255).Unique().Immutable().
-			Comment("Unique per logical email, so a repeated event never queues it twice."),
+		field.String("dedupe_key").NotEmpty().MaxLen(255).Optional().Nillable().Unique().Immutable().
+			Comment("Unique per logical email, so a repeated event never queues it twice; null on the rows of a bulk send, unique per (body_id, recipient) instead."),
 		field.String("template").NotEmpty().MaxLen(100).Immutable().Comment("Template it was rendered from, e.g. login_link."),
 		field.String("recipient").Annotations(personal.Data()).NotEmpty().MaxLen(254).Immutable().Comment("To address."),
 		field.String("recipient_name").Annotations(personal.Data()).MaxLen(200).Default("").Immutable().Comment("To display name."),
@@ -45,10 +45,8 @@ func (OutboxMessage) Fields() []ent.Field {
 			Comment("queued → sending → sent | failed | suppressed | cancelled; queued ⇄ paused (a paused batch)."),
 		field.Enum("lane").Values("transactional", "bulk").Default("transactional").Immutable().
 			Comment("transactional mail is always claimed before bulk mail (newsletters)."),
-		field.String("batch_key").Optional().Nillable().MaxLen(100).Immutable().
-			Comment("The bulk send the row belongs to, e.g. campaign:<id>: paused, resumed, cancelled and counted together."),
 		field.String("body_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
-			Comment("The shared body (subject, text, HTML, headers) when the row's own are empty."),
+			Comment("The shared body (subject, text, HTML, headers) of a bulk send, e.g. a campaign: its rows are paused, resumed, cancelled and counted together."),
 		field.JSON("personal", map[string]string{}).Annotations(personal.Data()).Optional().Immutable().
 			Comment("Per-recipient values substituted into the shared body's {{placeholders}}, e.g. unsubscribe_url."),
 		field.Int("attempts").Default(0).NonNegative().Comment("Delivery attempts so far."),
@@ -79,9 +77,16 @@ func (OutboxMessage) Indexes() []ent.Index {
 			Annotations(entsql.IndexWhere("state = 'queued'")),
 		index.Fields("lease_until", "lease_owner").StorageKey("outboxmessage_sending_lease").
 			Annotations(entsql.IndexWhere("state = 'sending'")),
-		// A bulk send's rows: pause, resume, cancel, counts. Not by state, so that a
-		// result does not move the row in it.
-		index.Fields("batch_key"),
+		// A bulk send's rows: one per address (the unique (campaign, address) of a
+		// campaign, whose send has one body), and pause, resume, cancel, counts (whose
+		// queries name the bulk lane, so they use this partial index). Not by state, so
+		// that a result does not move the row in it. Transactional rows are unique by
+		// dedupe_key instead, which bulk rows leave null: one unique key per row, not two.
+		// Transactional rows may share a body too (notify's shared match emails), and one
+		// address may get two of them, so the index covers the bulk lane only.
+		index.Fields("body_id", "recipient").Unique().StorageKey("outboxmessage_bulk_body_recipient").
+			Annotations(entsql.IndexWhere("lane = 'bulk'")),
+		// A person's rows: erasure's redaction and the "my data" export.
 		index.Fields("recipient"),
 	}
 }

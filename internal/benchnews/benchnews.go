@@ -2,17 +2,17 @@ package benchnews
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	stdsql "database/sql"
-	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"log"
 	"net"
 	"net/http"
@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,10 +30,11 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/db"
-	"github.com/gocart-coalition/coalition/internal/mail"
-	"github.com/gocart-coalition/coalition/internal/outbox"
+	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -49,6 +51,8 @@ type Config struct {
 	Env []string
 	// Log receives progress lines.
 	Log io.Writer
+	// Keep leaves the database and the service's log in their temporary directory.
+	Keep bool
 }
 
 // Result is what one run measured.
@@ -57,15 +61,17 @@ type Result struct {
 	Rate         float64       // messages per second, end to end
 	PeakRSS      int64         // bytes, VmHWM of the service
 	BytesPerRcpt float64       // database growth per recipient
-	FirstMessage time.Duration // first commit → first message accepted
-	EnqueueTime  time.Duration // all recipients queued
-	Elapsed      time.Duration // first commit → last message accepted
+	FirstMessage time.Duration // sendCampaignNow sent → first message accepted
+	Elapsed      time.Duration // sendCampaignNow answered → last message accepted
 	// ServiceCPU and SinkCPU are the processor time (user + system) the service and this
-	// process (the sink, mostly) used from the first commit to the last message: on a
+	// process (the sink, mostly) used from sendCampaignNow to the last message: on a
 	// shared, loaded machine they say more than the wall-clock rate.
 	ServiceCPU, SinkCPU time.Duration
-	DKIMSigned          bool // the first message carried a DKIM-Signature
-	ListUnsubHeads      bool // the first message carried List-Unsubscribe(-Post) and List-Id
+	// Growth is the database growth per recipient by table and index (when the sqlite3
+	// shell is installed), e.g. "outbox_messages 301, outboxmessage_dedupe_key 92".
+	Growth         string
+	DKIMSigned     bool // the first message carried a DKIM-Signature
+	ListUnsubHeads bool // the first message carried List-Unsubscribe(-Post) and List-Id
 }
 
 // String is the summary line of `make bench-newsletter`.
@@ -73,8 +79,6 @@ func (r Result) String() string {
 	return fmt.Sprintf("newsletter-bench: %.0f msg/s, peak RSS %.0f MB, %.0f bytes/recipient, first message after %.2f s",
 		r.Rate, float64(r.PeakRSS)/(1<<20), r.BytesPerRcpt, r.FirstMessage.Seconds())
 }
-
-const batchKey = "bench:newsletter"
 
 // Run runs the benchmark once.
 func Run(ctx context.Context, cfg Config) (Result, error) {
@@ -89,7 +93,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(dir)
+	if cfg.Keep {
+		fmt.Fprintf(cfg.Log, "benchnews: keeping %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 
 	sink, err := startSink()
 	if err != nil {
@@ -119,26 +127,66 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, err
 	}
 	defer p.stop()
-	fmt.Fprintf(cfg.Log, "benchnews: service pid %d ready; queueing %d recipients (DKIM %v)\n", p.cmd.Process.Pid, cfg.Recipients, cfg.DKIM)
 
+	// Setup, not measured: two members of staff, a list, its confirmed subscribers, a
+	// campaign written by one and approved by the other.
+	author, err := staffToken(ctx, cfg.Bin, p, "author@bench.example")
+	if err != nil {
+		return res, err
+	}
+	approver, err := staffToken(ctx, cfg.Bin, p, "approver@bench.example")
+	if err != nil {
+		return res, err
+	}
+	var list struct {
+		CreateMailingList struct {
+			List       struct{ ID string }
+			UserErrors []any
+		}
+	}
+	if err := p.graphql(ctx, author, `mutation { createMailingList(input: {name: "Quarterly newsletter", slug: "quarterly"}) { list { id } userErrors { field code message } } }`, nil, &list); err != nil {
+		return res, err
+	}
+	if len(list.CreateMailingList.UserErrors) > 0 {
+		return res, fmt.Errorf("createMailingList: %v", list.CreateMailingList.UserErrors)
+	}
 	d, err := db.Open(ctx, "sqlite:"+dbPath, db.Options{})
 	if err != nil {
 		return res, err
 	}
 	defer d.Close()
+	fmt.Fprintf(cfg.Log, "benchnews: service pid %d ready; adding %d confirmed subscribers (DKIM %v)\n", p.cmd.Process.Pid, cfg.Recipients, cfg.DKIM)
+	if err := seed(ctx, d, pulid.ID(list.CreateMailingList.List.ID), cfg.Recipients); err != nil {
+		return res, err
+	}
+	campaignID, err := approvedCampaign(ctx, p, author, approver, list.CreateMailingList.List.ID)
+	if err != nil {
+		return res, err
+	}
 	sizeBefore, err := dbSize(ctx, dbPath)
 	if err != nil {
 		return res, err
 	}
+	before, _ := tableSizes(ctx, dbPath)
 
 	svcCPU0, _ := procCPU(p.cmd.Process.Pid)
 	selfCPU0 := selfCPU()
-	firstCommit, enqueued, err := enqueue(ctx, d, cfg.Recipients)
-	if err != nil {
+	sendAt := time.Now()
+	var sent struct {
+		SendCampaignNow struct {
+			Campaign   struct{ Status string }
+			UserErrors []any
+		}
+	}
+	if err := p.graphql(ctx, author, `mutation($id: ID!) { sendCampaignNow(input: {id: $id}) { campaign { status } userErrors { field code message } } }`,
+		map[string]any{"id": campaignID}, &sent); err != nil {
 		return res, err
 	}
-	res.EnqueueTime = enqueued.Sub(firstCommit)
-	fmt.Fprintf(cfg.Log, "benchnews: queued in %.2f s\n", res.EnqueueTime.Seconds())
+	if len(sent.SendCampaignNow.UserErrors) > 0 || sent.SendCampaignNow.Campaign.Status != "SENDING" {
+		return res, fmt.Errorf("sendCampaignNow: %+v", sent.SendCampaignNow)
+	}
+	answered := time.Now()
+	fmt.Fprintf(cfg.Log, "benchnews: campaign %s sending (the mutation took %.3f s)\n", campaignID, answered.Sub(sendAt).Seconds())
 
 	if err := waitFor(ctx, 10*time.Minute, p, func() bool { return sink.count.Load() >= int64(cfg.Recipients) }); err != nil {
 		return res, fmt.Errorf("sink received %d of %d: %w", sink.count.Load(), cfg.Recipients, err)
@@ -149,107 +197,213 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.ServiceCPU, res.SinkCPU = svcCPU1-svcCPU0, selfCPU()-selfCPU0
 	first, last := sink.times()
-	res.FirstMessage = first.Sub(firstCommit)
-	res.Elapsed = last.Sub(firstCommit)
+	res.FirstMessage = first.Sub(sendAt)
+	res.Elapsed = last.Sub(answered)
 	res.Rate = float64(cfg.Recipients) / res.Elapsed.Seconds()
 	if res.PeakRSS, err = peakRSS(p.cmd.Process.Pid); err != nil {
 		return res, err
 	}
 	if m, err := netmail.ReadMessage(strings.NewReader(sink.firstMessage())); err == nil {
 		res.DKIMSigned = m.Header.Get("DKIM-Signature") != ""
-		res.ListUnsubHeads = strings.HasPrefix(m.Header.Get("List-Unsubscribe"), "<https://") &&
+		res.ListUnsubHeads = strings.HasPrefix(m.Header.Get("List-Unsubscribe"), "<http") &&
 			m.Header.Get("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click" && m.Header.Get("List-Id") != ""
 	}
 
 	// The service records a result after the sink accepted it: wait for the last ones.
 	sys := viewer.NewSystemContext(ctx)
+	var counts newsletter.Counts
 	if err := waitFor(ctx, time.Minute, p, func() bool {
-		n, err := d.Client.OutboxMessage.Query().Where(outboxmessage.BatchKeyEQ(batchKey), outboxmessage.StateEQ(outboxmessage.StateSent)).Count(sys)
-		return err == nil && n == cfg.Recipients
+		counts, err = newsletter.OutboxDeliveries{}.Counts(sys, d.Client, pulid.ID(campaignID))
+		return err == nil && counts.Sent == cfg.Recipients
 	}); err != nil {
-		counts, _ := outbox.BatchCounts(ctx, d.Client, batchKey)
-		return res, fmt.Errorf("deliveries recorded sent: %v: %w", counts, err)
+		return res, fmt.Errorf("deliveries recorded sent: %+v: %w", counts, err)
 	}
 	sizeAfter, err := dbSize(ctx, dbPath)
 	if err != nil {
 		return res, err
 	}
 	res.BytesPerRcpt = float64(sizeAfter-sizeBefore) / float64(cfg.Recipients)
+	if after, err := tableSizes(ctx, dbPath); err == nil && before != nil {
+		res.Growth = growth(before, after, cfg.Recipients)
+	}
 	if n := sink.count.Load(); n != int64(cfg.Recipients) {
 		return res, fmt.Errorf("sink received %d messages for %d recipients", n, cfg.Recipients)
 	}
 	return res, nil
 }
 
-// body is a newsletter of realistic size (about 2 KB of text, 5 KB of HTML).
-func body() outbox.Body {
-	var text, html strings.Builder
-	text.WriteString("Dear {{name}},\n\nThis is the quarterly newsletter of the CAR-T Coalition.\n\n")
-	html.WriteString(`<!doctype html><html><body style="font-family:sans-serif"><span style="display:none">The quarter in brief</span><p>Dear {{name}},</p><p>This is the quarterly newsletter of the CAR-T Coalition.</p>`)
+// staffToken creates a member of staff with `coalition user create` (as a deployment
+// does) and returns their API token.
+func staffToken(ctx context.Context, bin string, p *proc, email string) (string, error) {
+	cmd := exec.CommandContext(ctx, bin, "user", "create", "--staff", "--token", "bench", "--print-token-only", email)
+	cmd.Env = p.cmd.Env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("user create %s: %w: %s", email, err, stderr.String())
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// graphql posts query with variables as the bearer of token and decodes the answer's data
+// into out; any GraphQL error is an error.
+func (p *proc) graphql(ctx context.Context, token, query string, vars map[string]any, out any) error {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Data   json.RawMessage
+		Errors []any
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		return fmt.Errorf("graphql: %s: %w", resp.Status, err)
+	}
+	if len(answer.Errors) > 0 {
+		return fmt.Errorf("graphql: %v", answer.Errors)
+	}
+	return json.Unmarshal(answer.Data, out)
+}
+
+// approvedCampaign writes the newsletter as author and approves it as approver.
+func approvedCampaign(ctx context.Context, p *proc, author, approver, list string) (string, error) {
+	var created struct {
+		CreateCampaign struct {
+			Campaign   struct{ ID string }
+			UserErrors []any
+		}
+	}
+	err := p.graphql(ctx, author, `mutation($in: CreateCampaignInput!) { createCampaign(input: $in) { campaign { id } userErrors { field code message } } }`,
+		map[string]any{"in": map[string]any{
+			"subject": "CAR-T Coalition newsletter, spring 2027", "preheader": "The quarter in brief",
+			"body": markdownBody(), "listIds": []string{list},
+		}}, &created)
+	if err != nil {
+		return "", err
+	}
+	if len(created.CreateCampaign.UserErrors) > 0 {
+		return "", fmt.Errorf("createCampaign: %v", created.CreateCampaign.UserErrors)
+	}
+	id := created.CreateCampaign.Campaign.ID
+	var approved struct {
+		ApproveCampaign struct {
+			Campaign   struct{ Status string }
+			UserErrors []any
+		}
+	}
+	err = p.graphql(ctx, approver, `mutation($id: ID!) { approveCampaign(input: {id: $id}) { campaign { status } userErrors { field code message } } }`,
+		map[string]any{"id": id}, &approved)
+	if err != nil {
+		return "", err
+	}
+	if len(approved.ApproveCampaign.UserErrors) > 0 || approved.ApproveCampaign.Campaign.Status != "APPROVED" {
+		return "", fmt.Errorf("approveCampaign: %+v", approved.ApproveCampaign)
+	}
+	return id, nil
+}
+
+// markdownBody is a newsletter of realistic size (about 2 KB of Markdown, 12 items with a
+// link each).
+func markdownBody() string {
+	var b strings.Builder
+	b.WriteString("Dear {{name}},\n\nThis is the quarterly newsletter of the **CAR-T Coalition**.\n\n")
 	for i := range 12 {
-		fmt.Fprintf(&text, "%d. News from the working groups: the programme committee met and agreed on the next call for host centres.\n", i+1)
-		fmt.Fprintf(&html, `<h2>News %d</h2><p>From the working groups: the <a href="https://coalition.example/groups">programme committee</a> met and agreed on the next call for host centres.</p>`, i+1)
+		fmt.Fprintf(&b, "## News %d\n\nFrom the working groups: the [programme committee](https://coalition.example/groups) met and agreed on the next call for host centres.\n\n", i+1)
 	}
-	text.WriteString("\nUnsubscribe: {{unsubscribe_url}}\n")
-	html.WriteString(`<p style="font-size:small"><a href="{{unsubscribe_url}}">Unsubscribe</a></p></body></html>`)
-	return outbox.Body{
-		Template:  "newsletter",
-		Subject:   "CAR-T Coalition newsletter, {{name}}",
-		Preheader: "The quarter in brief",
-		Text:      text.String(),
-		HTML:      html.String(),
-		Headers:   map[string]string{"List-Id": "CAR-T Coalition newsletter <newsletter.coalition.example>"},
-	}
+	return b.String()
 }
 
-// enqueue queues n recipients in transactions of 10,000 and returns when the first and
-// the last committed.
-func enqueue(ctx context.Context, d *db.DB, n int) (first, last time.Time, err error) {
-	const perTx = 10_000
+// seed adds n confirmed subscribers of list straight into the database, 10,000 per
+// transaction (setup, before the measurement).
+func seed(ctx context.Context, d *db.DB, list pulid.ID, n int) error {
+	const perTx, perInsert = 10_000, 500
 	sys := viewer.NewSystemContext(ctx)
-	tx, err := d.Client.Tx(sys)
-	if err != nil {
-		return first, last, err
-	}
-	bodyID, err := outbox.SaveBody(sys, tx.Client(), time.Now(), body())
-	if err != nil {
-		return first, last, errors.Join(err, tx.Rollback())
-	}
+	now := time.Now().UTC()
 	for start := 0; start < n; start += perTx {
-		if start > 0 {
-			if tx, err = d.Client.Tx(sys); err != nil {
-				return first, last, err
+		err := db.InTx(sys, d.Client, func(ctx context.Context, tx *ent.Client) error {
+			for from := start; from < min(n, start+perTx); from += perInsert {
+				to := min(n, start+perTx, from+perInsert)
+				subs := make([]*ent.SubscriberCreate, 0, to-from)
+				ids := make([]pulid.ID, 0, to-from)
+				for i := from; i < to; i++ {
+					id := pulid.New("sbr")
+					ids = append(ids, id)
+					subs = append(subs, tx.Subscriber.Create().SetID(id).
+						SetEmail(fmt.Sprintf("reader%06d@bench.example", i)).SetName(fmt.Sprintf("Reader %d", i)))
+				}
+				if err := tx.Subscriber.CreateBulk(subs...).Exec(ctx); err != nil {
+					return fmt.Errorf("seed subscribers: %w", err)
+				}
+				confirmed := make([]*ent.NewsletterSubscriptionCreate, len(ids))
+				for i, id := range ids {
+					confirmed[i] = tx.NewsletterSubscription.Create().SetSubscriberID(id).SetListID(list).
+						SetStatus(newslettersubscription.StatusCONFIRMED).SetConfirmedAt(now)
+				}
+				if err := tx.NewsletterSubscription.CreateBulk(confirmed...).Exec(ctx); err != nil {
+					return fmt.Errorf("seed subscriptions: %w", err)
+				}
 			}
-		}
-		if _, err := outbox.EnqueueBulk(sys, tx.Client(), time.Now(), bodyID, batchKey, recipients(start, min(n, start+perTx))); err != nil {
-			return first, last, errors.Join(err, tx.Rollback())
-		}
-		if err := tx.Commit(); err != nil {
-			return first, last, err
-		}
-		if start == 0 {
-			first = time.Now()
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
-	return first, time.Now(), nil
+	return nil
 }
 
-func recipients(from, to int) iter.Seq[outbox.Recipient] {
-	return func(yield func(outbox.Recipient) bool) {
-		token := make([]byte, 32)
-		for i := from; i < to; i++ {
-			_, _ = rand.Read(token)
-			r := outbox.Recipient{
-				To: mail.Address{Name: fmt.Sprintf("Reader %d", i), Email: fmt.Sprintf("reader%06d@bench.example", i)},
-				Values: map[string]string{
-					outbox.UnsubscribeURLKey: "https://coalition.example/newsletter/unsubscribe/" + base64.RawURLEncoding.EncodeToString(token),
-				},
-			}
-			if !yield(r) {
-				return
-			}
+// tableSizes returns the bytes of each table and index of the database (SQLite's dbstat,
+// when the sqlite3 command-line shell, built with it, is installed; nil otherwise).
+func tableSizes(ctx context.Context, path string) (map[string]int64, error) {
+	out, err := exec.CommandContext(ctx, "sqlite3", "-readonly", path, "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").Output()
+	if err != nil {
+		return nil, err
+	}
+	sizes := map[string]int64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		name, n, ok := strings.Cut(line, "|")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		sizes[name] = v
+	}
+	return sizes, nil
+}
+
+// growth is the growth of each table and index per recipient, largest first.
+func growth(before, after map[string]int64, n int) string {
+	type g struct {
+		name string
+		per  float64
+	}
+	var gs []g
+	for name, size := range after {
+		if d := size - before[name]; d > 0 {
+			gs = append(gs, g{name, float64(d) / float64(n)})
 		}
 	}
+	sort.Slice(gs, func(i, j int) bool { return gs[i].per > gs[j].per })
+	parts := make([]string, len(gs))
+	for i, x := range gs {
+		parts[i] = fmt.Sprintf("%s %.0f", x.name, x.per)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // dbSize checkpoints the WAL and returns the size of the database file and its WAL.
@@ -336,6 +490,7 @@ func writeRSAKey(path string) error {
 // proc is the `coalition serve` under test.
 type proc struct {
 	cmd  *exec.Cmd
+	url  string
 	log  string
 	done chan struct{}
 }
@@ -359,7 +514,7 @@ func serve(ctx context.Context, bin, dir string, env []string) (*proc, error) {
 		logFile.Close()
 		return nil, err
 	}
-	p := &proc{cmd: cmd, log: logPath, done: make(chan struct{})}
+	p := &proc{cmd: cmd, url: "http://" + addr, log: logPath, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); logFile.Close(); close(p.done) }()
 	err = waitFor(ctx, time.Minute, p, func() bool {
 		resp, err := http.Get("http://" + addr + "/readyz")

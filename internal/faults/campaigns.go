@@ -20,7 +20,6 @@ import (
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/db"
-	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -300,8 +299,12 @@ func deliveryRows(ctx context.Context, dbURL string, c *campaign, st outboxmessa
 		return nil, err
 	}
 	defer d.Close()
+	body, err := bodyOf(ctx, d, c)
+	if err != nil {
+		return nil, err
+	}
 	return d.Client.OutboxMessage.Query().
-		Where(outboxmessage.BatchKeyEQ(newsletter.BatchKey(pulid.ID(c.id))), outboxmessage.StateEQ(st)).
+		Where(outboxmessage.BodyID(body), outboxmessage.StateEQ(st)).
 		Select(outboxmessage.FieldRecipient).Strings(viewer.NewSystemContext(ctx))
 }
 
@@ -533,8 +536,12 @@ func retried(ctx context.Context, dbURL string, c *campaign) (int, error) {
 		return 0, err
 	}
 	defer d.Close()
+	body, err := bodyOf(ctx, d, c)
+	if err != nil {
+		return 0, err
+	}
 	return d.Client.OutboxMessage.Query().
-		Where(outboxmessage.BatchKeyEQ(newsletter.BatchKey(pulid.ID(c.id))), outboxmessage.AttemptsGT(0),
+		Where(outboxmessage.BodyID(body), outboxmessage.AttemptsGT(0),
 			outboxmessage.StateIn(outboxmessage.StateQueued, outboxmessage.StateSent)).
 		Count(viewer.NewSystemContext(ctx))
 }
@@ -678,4 +685,17 @@ func campaignPostgresTwo(ctx context.Context, r *run) error {
 		return err
 	}
 	return r.campaignSent(ctx, a, c, t, nil, 2*time.Minute)
+}
+
+// bodyOf returns the shared body of the campaign's deliveries (campaign.mail_body_id),
+// which identifies its outbox rows.
+func bodyOf(ctx context.Context, d *db.DB, c *campaign) (pulid.ID, error) {
+	cm, err := d.Client.Campaign.Get(viewer.NewSystemContext(ctx), pulid.ID(c.id))
+	if err != nil {
+		return "", fmt.Errorf("campaign %s: %w", c.id, err)
+	}
+	if cm.MailBodyID == nil {
+		return "", fmt.Errorf("campaign %s has not started sending", c.id)
+	}
+	return *cm.MailBodyID, nil
 }

@@ -163,7 +163,11 @@ func (s *Campaigns) DeliveriesOf(ctx context.Context, c *ent.Campaign, first int
 		return nil, apperr.New(apperr.BadRequest, "first must be between 1 and %d", MaxDeliveriesPage)
 	}
 	sys := viewer.NewSystemContext(ctx)
-	q := s.cfg.Client.OutboxMessage.Query().Where(outboxmessage.BatchKey(BatchKey(c.ID)))
+	var body pulid.ID // none before it starts: no row has an empty body id
+	if c.MailBodyID != nil {
+		body = *c.MailBodyID
+	}
+	q := s.cfg.Client.OutboxMessage.Query().Where(outboxmessage.LaneEQ(outboxmessage.LaneBulk), outboxmessage.BodyID(body))
 	if state != "" {
 		st := outboxmessage.State(strings.ToLower(state))
 		if err := outboxmessage.StateValidator(st); err != nil {

@@ -83,8 +83,15 @@ func step(s *testkit.Services, as context.Context, fn func(ctx context.Context, 
 
 func deliveries(t *testing.T, s *testkit.Services, id pulid.ID) []*ent.OutboxMessage {
 	t.Helper()
+	c, err := s.DB.Client.Campaign.Get(s.System(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MailBodyID == nil {
+		return nil
+	}
 	rows, err := s.DB.Client.OutboxMessage.Query().
-		Where(outboxmessage.DedupeKeyHasPrefix(newsletter.BatchKey(id) + ":")).
+		Where(outboxmessage.BodyID(*c.MailBodyID)).
 		Order(outboxmessage.ByRecipient()).All(s.System())
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/mail"
 	"github.com/gocart-coalition/coalition/internal/outbox"
+	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
 // NewsletterTemplate names the campaigns' bodies and deliveries in the outbox.
@@ -25,15 +26,11 @@ const (
 // subscriber's address (what erasure redacts).
 var OutboxTemplates = []string{NewsletterTemplate, confirmTemplate, testTemplate}
 
-// BatchKey is the outbox batch of a campaign's deliveries: each delivery's dedupe key is
-// the batch key and the recipient's address, so a recipient is written once whatever is
-// retried or resumed.
-func BatchKey(campaign pulid.ID) string { return "campaign:" + string(campaign) }
-
 // OutboxDeliveries writes a campaign's deliveries through the outbox's bulk path: the body
-// stored once (outbox.SaveBody), one BULK row per recipient holding only their address,
-// name and personal values (outbox.EnqueueBulk), paused, resumed, cancelled and counted as
-// one batch.
+// stored once (outbox.SaveBody, campaign.mail_body_id), one BULK row per recipient holding
+// only their address, name and personal values (outbox.EnqueueBulk), unique per (body,
+// address) and so per (campaign, address), since a campaign freezes one body when it
+// starts; paused, resumed, cancelled and counted as one bulk send, named by that body.
 type OutboxDeliveries struct{}
 
 var _ Deliveries = OutboxDeliveries{}
@@ -61,28 +58,61 @@ func (OutboxDeliveries) Enqueue(ctx context.Context, tx *ent.Client, now time.Ti
 			}
 		}
 	}
-	_, err := outbox.EnqueueBulk(ctx, tx, now, *c.MailBodyID, BatchKey(c.ID), iter.Seq[outbox.Recipient](seq))
+	_, err := outbox.EnqueueBulk(ctx, tx, now, *c.MailBodyID, iter.Seq[outbox.Recipient](seq))
 	return err
+}
+
+// bodyOf returns the body campaign id froze when it started ("" before that, or when
+// client cannot see the campaign yet — created in a transaction not committed —: it has
+// no deliveries).
+func bodyOf(ctx context.Context, client *ent.Client, id pulid.ID) (pulid.ID, error) {
+	c, err := client.Campaign.Get(viewer.ForFacts(ctx), id)
+	if ent.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("load campaign %s: %w", id, err)
+	}
+	if c.MailBodyID == nil {
+		return "", nil
+	}
+	return *c.MailBodyID, nil
 }
 
 // Pause implements Deliveries.
 func (OutboxDeliveries) Pause(ctx context.Context, tx *ent.Client, id pulid.ID) (int, error) {
-	return outbox.Pause(ctx, tx, BatchKey(id))
+	body, err := bodyOf(ctx, tx, id)
+	if err != nil || body == "" {
+		return 0, err
+	}
+	return outbox.Pause(ctx, tx, body)
 }
 
 // Resume implements Deliveries.
 func (OutboxDeliveries) Resume(ctx context.Context, tx *ent.Client, id pulid.ID, _ time.Time) (int, error) {
-	return outbox.Resume(ctx, tx, BatchKey(id))
+	body, err := bodyOf(ctx, tx, id)
+	if err != nil || body == "" {
+		return 0, err
+	}
+	return outbox.Resume(ctx, tx, body)
 }
 
 // Cancel implements Deliveries.
 func (OutboxDeliveries) Cancel(ctx context.Context, tx *ent.Client, id pulid.ID) (int, error) {
-	return outbox.Cancel(ctx, tx, BatchKey(id))
+	body, err := bodyOf(ctx, tx, id)
+	if err != nil || body == "" {
+		return 0, err
+	}
+	return outbox.Cancel(ctx, tx, body)
 }
 
 // Counts implements Deliveries.
 func (OutboxDeliveries) Counts(ctx context.Context, client *ent.Client, id pulid.ID) (Counts, error) {
-	m, err := outbox.BatchCounts(ctx, client, BatchKey(id))
+	body, err := bodyOf(ctx, client, id)
+	if err != nil || body == "" {
+		return Counts{}, err
+	}
+	m, err := outbox.BatchCounts(ctx, client, body)
 	if err != nil {
 		return Counts{}, err
 	}

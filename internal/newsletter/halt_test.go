@@ -8,6 +8,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 )
@@ -35,11 +36,11 @@ func TestPauseHoldsADeadProcessesDeliveries(t *testing.T) {
 		if _, _, err := s.Campaigns.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		key := newsletter.BatchKey(c.ID)
 		sys := s.System()
+		key := *s.DB.Client.Campaign.GetX(sys, c.ID).MailBodyID
 		// A process that is gone claimed both deliveries, and the campaign was paused (the
 		// pause, made in that process too, is remembered by no process alive).
-		if err := s.DB.Client.OutboxMessage.Update().Where(outboxmessage.BatchKeyEQ(key)).
+		if err := s.DB.Client.OutboxMessage.Update().Where(outboxmessage.BodyID(key)).
 			SetState(outboxmessage.StateSending).SetLeaseOwner("dead:1:00").
 			SetLeaseUntil(s.Clock.Now().Add(-time.Second)).SetAttempts(1).Exec(sys); err != nil {
 			t.Fatal(err)
@@ -76,15 +77,16 @@ func TestHaltedBulkAnswersFromTheCampaign(t *testing.T) {
 	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
 		w := newCampaignWorld(t, s)
 		sys := s.System()
-		want := map[string]string{}
-		keys := []string{"bench:newsletter", "campaign:cmp_unknown"}
+		want := map[pulid.ID]string{}
+		keys := []pulid.ID{"mbd_bench", "mbd_unknown"}
 		for _, st := range []campaign.Status{campaign.StatusSENDING, campaign.StatusPAUSED, campaign.StatusCANCELLED, campaign.StatusSENT} {
 			c := mustCampaign(t, s, w.Staff, w.Group.ID)
-			if err := s.DB.Client.Campaign.UpdateOneID(c.ID).SetStatus(st).Exec(sys); err != nil {
+			body := pulid.ID("mbd_" + string(c.ID))
+			if err := s.DB.Client.Campaign.UpdateOneID(c.ID).SetStatus(st).SetMailBodyID(body).Exec(sys); err != nil {
 				t.Fatal(err)
 			}
-			keys = append(keys, newsletter.BatchKey(c.ID))
-			want[newsletter.BatchKey(c.ID)] = map[campaign.Status]string{campaign.StatusPAUSED: "paused", campaign.StatusCANCELLED: "cancelled"}[st]
+			keys = append(keys, body)
+			want[body] = map[campaign.Status]string{campaign.StatusPAUSED: "paused", campaign.StatusCANCELLED: "cancelled"}[st]
 		}
 		got, err := newsletter.HaltedBulk(context.Background(), s.DB.Client, keys)
 		if err != nil {

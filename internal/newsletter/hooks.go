@@ -3,7 +3,6 @@ package newsletter
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/campaign"
@@ -29,35 +28,33 @@ func SuppressBulk(ctx context.Context, client *ent.Client, recipients []string) 
 }
 
 // HaltedBulk is the outbox worker's claim-time check of campaigns
-// (outbox.WorkerConfig.HaltedBulk): for each batch key of a campaign (BatchKey), whether
-// the campaign is paused ("paused"), cancelled ("cancelled") or neither (""), read in the
-// claiming transaction. So a pause holds whichever process claims the deliveries, and
-// after a crash: the deliveries a dead process had claimed are paused, not sent, when
-// their lease runs out. Other batch keys are left out of the answer.
-func HaltedBulk(ctx context.Context, client *ent.Client, batchKeys []string) (map[string]string, error) {
-	var ids []pulid.ID
-	for _, k := range batchKeys {
-		if id, ok := strings.CutPrefix(k, BatchKey("")); ok && id != "" {
-			ids = append(ids, pulid.ID(id))
-		}
-	}
-	if len(ids) == 0 {
+// (outbox.WorkerConfig.HaltedBulk): for each shared body of a campaign
+// (campaign.mail_body_id), whether the campaign is paused ("paused"), cancelled
+// ("cancelled") or neither (""), read in the claiming transaction. So a pause holds
+// whichever process claims the deliveries, and after a crash: the deliveries a dead
+// process had claimed are paused, not sent, when their lease runs out. Bodies of no
+// campaign are left out of the answer.
+func HaltedBulk(ctx context.Context, client *ent.Client, bodies []pulid.ID) (map[pulid.ID]string, error) {
+	if len(bodies) == 0 {
 		return nil, nil
 	}
-	cs, err := client.Campaign.Query().Where(campaign.IDIn(ids...)).
-		Select(campaign.FieldID, campaign.FieldStatus).All(viewer.NewSystemContext(ctx))
+	cs, err := client.Campaign.Query().Where(campaign.MailBodyIDIn(bodies...)).
+		Select(campaign.FieldID, campaign.FieldStatus, campaign.FieldMailBodyID).All(viewer.NewSystemContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("read campaign states: %w", err)
 	}
-	out := make(map[string]string, len(cs))
+	out := make(map[pulid.ID]string, len(cs))
 	for _, c := range cs {
+		if c.MailBodyID == nil {
+			continue
+		}
 		switch c.Status {
 		case campaign.StatusPAUSED:
-			out[BatchKey(c.ID)] = string(outboxmessage.StatePaused)
+			out[*c.MailBodyID] = string(outboxmessage.StatePaused)
 		case campaign.StatusCANCELLED:
-			out[BatchKey(c.ID)] = string(outboxmessage.StateCancelled)
+			out[*c.MailBodyID] = string(outboxmessage.StateCancelled)
 		default:
-			out[BatchKey(c.ID)] = ""
+			out[*c.MailBodyID] = ""
 		}
 	}
 	return out, nil

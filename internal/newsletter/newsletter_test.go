@@ -2,8 +2,10 @@ package newsletter_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -406,9 +408,18 @@ func TestUnsubscribeTokens(t *testing.T) {
 		if id, l, err := s.Newsletter.ParseToken(tok); err != nil || id != subA.ID || l != q.ID {
 			t.Fatalf("ParseToken: %s %s %v", id, l, err)
 		}
-		// The signature of A's token does not work for B.
-		forged := strings.SplitN(s.Newsletter.Token(subB.ID, q.ID), ".", 2)[0] + "." + strings.SplitN(tok, ".", 2)[1]
-		for _, bad := range []string{forged, "", "x.y", tok + "A"} {
+		if len(tok) != 67 {
+			t.Errorf("token %q is %d characters, want 67 (two ULIDs as bytes and an 18-byte MAC)", tok, len(tok))
+		}
+		// The signature of A's token does not work for B, nor for A on every list.
+		rawA, errA := base64.RawURLEncoding.DecodeString(tok)
+		rawB, errB := base64.RawURLEncoding.DecodeString(s.Newsletter.Token(subB.ID, q.ID))
+		if errA != nil || errB != nil {
+			t.Fatal(errA, errB)
+		}
+		forged := base64.RawURLEncoding.EncodeToString(append(slices.Clone(rawB[:32]), rawA[32:]...))
+		widened := base64.RawURLEncoding.EncodeToString(append(slices.Clone(rawA[:16]), rawA[32:]...))
+		for _, bad := range []string{forged, widened, "", "x.y", tok + "A", tok[:len(tok)-1]} {
 			if _, _, err := s.Newsletter.ParseToken(bad); err == nil {
 				t.Errorf("ParseToken(%q) accepted", bad)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	htmltemplate "html/template"
 	"regexp"
 	"strings"
 	"time"
@@ -45,8 +46,8 @@ type Recipient struct {
 	// Suppressed: recorded as a delivery but never sent (unsubscribed from everything,
 	// hard-bounced, complained, suppressed by staff).
 	Suppressed bool
-	// Personal are the recipient's values of the body's placeholders besides email
-	// (unsubscribe_url, preferences_url).
+	// Personal are the recipient's values of the body's placeholders besides email and
+	// name: the token of their links (PersonalUnsubscribe).
 	Personal map[string]string
 
 	// subscriber and list, when known, make the unsubscribe link: the first target list the
@@ -55,9 +56,29 @@ type Recipient struct {
 }
 
 // Links makes the personal links of a delivery: the lists' signed unsubscribe tokens
-// (Service.UnsubscribeURL; list "" for every list, whose page lets one choose lists).
+// (Service.Token; list "" for every list, whose page lets one choose lists) and the
+// address of their page (Service.UnsubscribeURLOf).
 type Links interface {
-	UnsubscribeURL(subscriber, list pulid.ID) string
+	Token(subscriber, list pulid.ID) string
+	UnsubscribeURLOf(token string) string
+}
+
+// PersonalUnsubscribe is the one personal value of a delivery besides its address and
+// name: the token of its unsubscribe link (the first of the campaign's lists the
+// recipient is confirmed on; every list for a working-group member). The frozen body holds
+// the rest of the link (frozenLinks), so 100,000 deliveries do not store the service's
+// address and path 100,000 times. The footer's "Choose your lists" opens the same page
+// at its list choice (#lists): one token per delivery, not two.
+const PersonalUnsubscribe = "u"
+
+// frozenLinks turns the archive copy's placeholders of the personal links into the
+// delivery body's: the page's URL around the token placeholder (HTML-escaped in HTML).
+func (s *Campaigns) frozenLinks(body string, html bool) string {
+	link := s.cfg.Links.UnsubscribeURLOf("{{" + PersonalUnsubscribe + "}}")
+	if html {
+		link = htmltemplate.HTMLEscapeString(link)
+	}
+	return strings.NewReplacer(PlaceholderUnsubscribe, link, PlaceholderPreferences, link+"#lists").Replace(body)
 }
 
 // Counts are a campaign's deliveries by state.
@@ -138,8 +159,13 @@ func (s *Campaigns) start(ctx context.Context, tx *ent.Client, c *ent.Campaign, 
 		return nil, apperr.OnField(err, "input", "id")
 	}
 	body, err := s.cfg.Outbox.Freeze(ctx, tx, s.now(), Frozen{
-		Subject: c.Subject, Preheader: c.Preheader, HTML: html, Text: text,
-		Headers: map[string]string{"List-Id": listID(c.Subject, s.cfg.PublicURL)},
+		Subject: c.Subject, Preheader: c.Preheader, HTML: s.frozenLinks(html, true), Text: s.frozenLinks(text, false),
+		Headers: map[string]string{
+			"List-Id": listID(c.Subject, s.cfg.PublicURL),
+			// RFC 8058: an https URL whose POST unsubscribes at once, with no confirmation.
+			"List-Unsubscribe":      "<" + s.cfg.Links.UnsubscribeURLOf("{{"+PersonalUnsubscribe+"}}") + ">",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -331,6 +357,9 @@ func (s *Campaigns) freeze(ctx context.Context, id pulid.ID) error {
 			if err := s.cfg.Outbox.Enqueue(ctx, tx, s.now(), c, rs); err != nil {
 				return err
 			}
+			// Sending begins with the first batch committed, not after the last one, nor at
+			// the worker's next poll.
+			s.cfg.Notifier.WakeAfterCommit(ctx)
 			return u.SetFreezeCursor(src + ":" + rs[len(rs)-1].Email).Exec(ctx)
 		})
 		if err != nil || done {
@@ -449,10 +478,7 @@ func (s *Campaigns) personalise(ctx context.Context, tx *ent.Client, rs []Recipi
 		if r.subscriber == "" {
 			r.subscriber = known[r.Email]
 		}
-		r.Personal = map[string]string{
-			"unsubscribe_url": s.cfg.Links.UnsubscribeURL(r.subscriber, r.list),
-			"preferences_url": s.cfg.Links.UnsubscribeURL(r.subscriber, ""),
-		}
+		r.Personal = map[string]string{PersonalUnsubscribe: s.cfg.Links.Token(r.subscriber, r.list)}
 	}
 	return nil
 }

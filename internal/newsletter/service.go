@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oklog/ulid/v2"
+
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/internal/notify"
@@ -127,19 +129,35 @@ func (s *Service) confirmURL(secret string) string {
 
 // Token is the unsubscribe token of a subscriber, for one list or (list "") for every
 // list: the ids and an HMAC-SHA256 over them with the configured key, so nothing is
-// stored per message and a token for one subscriber cannot be turned into another's.
+// stored per message and a token for one subscriber cannot be turned into another's. It
+// is short because every delivery of a campaign stores two (in its outbox row): the ids'
+// ULIDs as 16 bytes each, then the MAC's first 18 bytes, in one base64url word (46
+// characters for every list, 67 for one).
 func (s *Service) Token(subscriber, list pulid.ID) string {
-	payload := string(subscriber)
+	payload := ulidBytes(subscriber, "sbr")
 	if list != "" {
-		payload += "." + string(list)
+		payload = append(payload, ulidBytes(list, "mls")...)
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(s.mac(payload))
+	return base64.RawURLEncoding.EncodeToString(append(payload, s.mac(payload)...))
 }
 
-func (s *Service) mac(payload string) []byte {
+// ulidBytes is the ULID of id, a prefixed ULID with prefix (pulid.New), as 16 bytes; an
+// id of another form gives 16 zero bytes, whose token names no subscriber or list.
+func ulidBytes(id pulid.ID, prefix string) []byte {
+	u, err := ulid.ParseStrict(strings.TrimPrefix(string(id), prefix+"_"))
+	if err != nil || !strings.HasPrefix(string(id), prefix+"_") {
+		return make([]byte, 16)
+	}
+	return u[:]
+}
+
+const tokenMACLen = 18
+
+func (s *Service) mac(payload []byte) []byte {
 	m := hmac.New(sha256.New, s.cfg.Key)
-	m.Write([]byte("newsletter-unsubscribe\x00" + payload))
-	return m.Sum(nil)[:18]
+	m.Write([]byte("newsletter-unsubscribe\x00"))
+	m.Write(payload)
+	return m.Sum(nil)[:tokenMACLen]
 }
 
 // ErrBadToken is a token that is malformed or not signed with this service's key.
@@ -150,24 +168,32 @@ func (s *Service) ParseToken(t string) (subscriber, list pulid.ID, err error) {
 	if len(t) > 300 {
 		return "", "", ErrBadToken
 	}
-	p, sig, ok := strings.Cut(strings.TrimSpace(t), ".")
-	if !ok {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(t))
+	if err != nil || (len(b) != 16+tokenMACLen && len(b) != 32+tokenMACLen) {
 		return "", "", ErrBadToken
 	}
-	payload, err1 := base64.RawURLEncoding.DecodeString(p)
-	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.mac(string(payload))) {
+	payload, mac := b[:len(b)-tokenMACLen], b[len(b)-tokenMACLen:]
+	if !hmac.Equal(mac, s.mac(payload)) {
 		return "", "", ErrBadToken
 	}
-	sub, l, _ := strings.Cut(string(payload), ".")
-	return pulid.ID(sub), pulid.ID(l), nil
+	subscriber = pulid.ID("sbr_" + ulid.ULID(payload[:16]).String())
+	if len(payload) == 32 {
+		list = pulid.ID("mls_" + ulid.ULID(payload[16:]).String())
+	}
+	return subscriber, list, nil
 }
 
 // UnsubscribeURL is the https URL of a subscriber's unsubscribe page for list ("" for
 // every list): the List-Unsubscribe header of campaign emails (its POST is the RFC 8058
 // one-click) and the footer link.
 func (s *Service) UnsubscribeURL(subscriber, list pulid.ID) string {
-	return s.base() + UnsubscribePath + "?t=" + s.Token(subscriber, list)
+	return s.UnsubscribeURLOf(s.Token(subscriber, list))
+}
+
+// UnsubscribeURLOf is the URL of the unsubscribe page for token (made by Token, or a
+// placeholder that becomes one).
+func (s *Service) UnsubscribeURLOf(token string) string {
+	return s.base() + UnsubscribePath + "?t=" + token
 }
 
 // limiter counts attempts per key over a sliding window, in memory.

@@ -115,6 +115,20 @@ type Prepared struct {
 	wake     bool
 }
 
+// queueBatch renders template for every email of batch and writes their outbox rows
+// through client in a few statements (outbox.EnqueueBatch), with the same dedupe keys
+// as queueing them one by one, and wakes the worker after the commit.
+func queueBatch[D any](ctx context.Context, n *Notifier, client *ent.Client, template string, batch []Batched[D]) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	es, err := renderEach(n, template, batch)
+	if err != nil {
+		return err
+	}
+	return n.QueuePrepared(ctx, client, &Prepared{template: template, emails: es, wake: true})
+}
+
 // renderEach renders template for every email of batch, whole (outbox.Email).
 func renderEach[D any](n *Notifier, template string, batch []Batched[D]) ([]outbox.Email, error) {
 	es := make([]outbox.Email, len(batch))
@@ -161,6 +175,11 @@ type Batched[D any] struct {
 	Data D
 	Key  string
 }
+
+// WakeAfterCommit wakes this process's outbox worker after the transaction in ctx commits
+// (at once without one): for rows queued in it by another path than the Notifier's own,
+// e.g. a campaign's deliveries (outbox.EnqueueBulk).
+func (n *Notifier) WakeAfterCommit(ctx context.Context) { n.wakeAfterCommit(ctx) }
 
 func (n *Notifier) wakeAfterCommit(ctx context.Context) {
 	if n.cfg.Wake == nil {

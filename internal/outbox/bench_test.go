@@ -47,7 +47,7 @@ func BenchmarkOutboxBulkSend(b *testing.B) {
 	f := newFixture(b, d)
 	w := f.worker(b, "bench", func(c *outbox.WorkerConfig) { c.Concurrency = workersDefault })
 	for start := 0; start < b.N; start += 10_000 {
-		f.bulk(b, "bench", newsletter(), readers(start, min(b.N, start+10_000)))
+		f.bulk(b, newsletter(), readers(start, min(b.N, start+10_000)))
 	}
 	b.ResetTimer()
 	start := time.Now()

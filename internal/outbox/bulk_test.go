@@ -45,8 +45,9 @@ func readers(from, to int) []outbox.Recipient {
 	return rs
 }
 
-// bulk saves body and queues rs under key in one transaction; it returns the body's id.
-func (f *fixture) bulk(t testing.TB, key string, body outbox.Body, rs []outbox.Recipient) pulid.ID {
+// bulk saves body and queues rs with it in one transaction; it returns the body's id,
+// which names the bulk send.
+func (f *fixture) bulk(t testing.TB, body outbox.Body, rs []outbox.Recipient) pulid.ID {
 	t.Helper()
 	var id pulid.ID
 	err := db.InTx(sys, f.d.Client, func(ctx context.Context, tx *ent.Client) error {
@@ -54,18 +55,18 @@ func (f *fixture) bulk(t testing.TB, key string, body outbox.Body, rs []outbox.R
 		if id, err = outbox.SaveBody(ctx, tx, f.clock.Now(), body); err != nil {
 			return err
 		}
-		_, err = outbox.EnqueueBulk(ctx, tx, f.clock.Now(), id, key, slices.Values(rs))
+		_, err = outbox.EnqueueBulk(ctx, tx, f.clock.Now(), id, slices.Values(rs))
 		return err
 	})
 	if err != nil {
-		t.Fatalf("bulk %s: %v", key, err)
+		t.Fatalf("bulk: %v", err)
 	}
 	return id
 }
 
-func counts(t testing.TB, f *fixture, key string) map[string]int {
+func counts(t testing.TB, f *fixture, body pulid.ID) map[string]int {
 	t.Helper()
-	c, err := outbox.BatchCounts(sys, f.d.Client, key)
+	c, err := outbox.BatchCounts(sys, f.d.Client, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestBulkSharesOneBodyAndPersonalisesSafely(t *testing.T) {
 		w := f.worker(t, "w1")
 		tricky := reader(1)
 		tricky.To.Name = `<b>Ann & "Bob"</b> {{email}}`
-		f.bulk(t, "campaign:1", newsletter(), []outbox.Recipient{reader(0), tricky})
+		id := f.bulk(t, newsletter(), []outbox.Recipient{reader(0), tricky})
 
 		if n, err := d.Client.MailBody.Query().Count(sys); err != nil || n != 1 {
 			t.Fatalf("mail bodies = %d, %v; want 1", n, err)
@@ -121,42 +122,42 @@ func TestBulkSharesOneBodyAndPersonalisesSafely(t *testing.T) {
 				t.Errorf("%s = %q, want %q", name, got, want)
 			}
 		}
-		if c := counts(t, f, "campaign:1"); c["sent"] != 2 || c["queued"] != 0 {
+		if c := counts(t, f, id); c["sent"] != 2 || c["queued"] != 0 {
 			t.Errorf("counts = %v", c)
 		}
 	})
 }
 
-func TestEnqueueBulkIsUniquePerBatchAndAddress(t *testing.T) {
+func TestEnqueueBulkIsUniquePerBodyAndAddress(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		rs := readers(0, 1200) // three INSERTs
 		upper := reader(3)
 		upper.To.Email = strings.ToUpper(upper.To.Email)
 		rs = append(rs, reader(5), upper)
-		id := f.bulk(t, "campaign:1", newsletter(), rs)
+		id := f.bulk(t, newsletter(), rs)
 		// A restarted start queues the same recipients again, and a few more.
 		err := db.InTx(sys, d.Client, func(ctx context.Context, tx *ent.Client) error {
-			_, err := outbox.EnqueueBulk(ctx, tx, f.clock.Now(), id, "campaign:1", slices.Values(readers(1000, 1300)))
+			_, err := outbox.EnqueueBulk(ctx, tx, f.clock.Now(), id, slices.Values(readers(1000, 1300)))
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := counts(t, f, "campaign:1"); c["queued"] != 1300 {
+		if c := counts(t, f, id); c["queued"] != 1300 {
 			t.Fatalf("queued = %d, want 1300 (one per address)", c["queued"])
 		}
-		// Another batch may reach the same people.
-		f.bulk(t, "campaign:2", newsletter(), readers(0, 10))
-		if c := counts(t, f, "campaign:2"); c["queued"] != 10 {
-			t.Fatalf("campaign:2 queued = %d, want 10", c["queued"])
+		// Another bulk send may reach the same people.
+		if c := counts(t, f, f.bulk(t, newsletter(), readers(0, 10))); c["queued"] != 10 {
+			t.Fatalf("second send queued = %d, want 10", c["queued"])
 		}
 
+		id3 := f.bulk(t, newsletter(), nil)
 		bad := func(mod func(*outbox.Recipient)) error {
 			r := reader(9999)
 			mod(&r)
 			return db.InTx(sys, d.Client, func(ctx context.Context, tx *ent.Client) error {
-				_, err := outbox.EnqueueBulk(ctx, tx, f.clock.Now(), id, "campaign:3", slices.Values([]outbox.Recipient{reader(7), r}))
+				_, err := outbox.EnqueueBulk(ctx, tx, f.clock.Now(), id3, slices.Values([]outbox.Recipient{reader(7), r}))
 				return err
 			})
 		}
@@ -175,10 +176,10 @@ func TestEnqueueBulkIsUniquePerBatchAndAddress(t *testing.T) {
 				t.Errorf("%s: err = %v, want ErrInvalidEmail", name, err)
 			}
 		}
-		if c := counts(t, f, "campaign:3"); c["queued"] != 0 {
+		if c := counts(t, f, id3); c["queued"] != 0 {
 			t.Errorf("an invalid recipient still queued %d rows", c["queued"])
 		}
-		if _, err := outbox.EnqueueBulk(sys, d.Client, f.clock.Now(), id, "campaign:4", slices.Values(readers(0, 1))); !errors.Is(err, outbox.ErrNoTransaction) {
+		if _, err := outbox.EnqueueBulk(sys, d.Client, f.clock.Now(), id3, slices.Values(readers(0, 1))); !errors.Is(err, outbox.ErrNoTransaction) {
 			t.Errorf("plain client: err = %v, want ErrNoTransaction", err)
 		}
 	})
@@ -192,9 +193,8 @@ func TestTransactionalMailIsNotQueuedBehindBulk(t *testing.T) {
 		f := newFixture(t, d)
 		const batch, workers = 50, 2
 		w := f.worker(t, "w1", func(c *outbox.WorkerConfig) { c.BatchSize = batch; c.Concurrency = workers })
-		// Pause and Cancel mark the key for every worker of the process: one key per subtest.
-		big := "campaign:big:" + d.Dialect
-		f.bulk(t, big, newsletter(), readers(0, 10_000))
+		// Pause and Cancel mark the send (its body) for every worker of the process.
+		big := f.bulk(t, newsletter(), readers(0, 10_000))
 
 		held, release := f.smtp.Hold(120)
 		done := make(chan error, 1)
@@ -244,8 +244,7 @@ func TestPauseAndResumeKeepTheExactPosition(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		w := f.worker(t, "w1", func(c *outbox.WorkerConfig) { c.BatchSize = 40 })
-		key := "campaign:p:" + d.Dialect
-		f.bulk(t, key, newsletter(), readers(0, 300))
+		key := f.bulk(t, newsletter(), readers(0, 300))
 
 		held, release := f.smtp.Hold(25)
 		done := make(chan error, 1)
@@ -318,7 +317,7 @@ func TestSuppressionHookAndHardBounces(t *testing.T) {
 				bounces = append(bounces, b)
 			}
 		})
-		f.bulk(t, "campaign:s", newsletter(), readers(0, 4))
+		first := f.bulk(t, newsletter(), readers(0, 4))
 		link := email("login_link:lnk_gone")
 		link.To.Email = gone
 		f.enqueue(t, link)
@@ -329,10 +328,10 @@ func TestSuppressionHookAndHardBounces(t *testing.T) {
 		if slices.Contains(asked, "ana.login_link-lnk_gone@hospital.example") || len(asked) != 4 {
 			t.Errorf("the hook was asked about %v; want the 4 bulk recipients only", asked)
 		}
-		if len(bounces) != 1 || bounces[0].Recipient != gone || bounces[0].Lane != outbox.LaneTransactional || bounces[0].Code != 550 || bounces[0].BatchKey != "" {
+		if len(bounces) != 1 || bounces[0].Recipient != gone || bounces[0].Lane != outbox.LaneTransactional || bounces[0].Code != 550 || bounces[0].Body != "" {
 			t.Errorf("bounces = %+v, want the sign-in link's 550", bounces)
 		}
-		if c := counts(t, f, "campaign:s"); c["suppressed"] != 1 || c["sent"] != 3 {
+		if c := counts(t, f, first); c["suppressed"] != 1 || c["sent"] != 3 {
 			t.Errorf("counts = %v, want 1 suppressed, 3 sent", c)
 		}
 		for _, m := range f.smtp.Messages() {
@@ -342,10 +341,10 @@ func TestSuppressionHookAndHardBounces(t *testing.T) {
 		}
 
 		// A bulk message refused at RCPT is a hard bounce of the bulk lane.
-		f.bulk(t, "campaign:t", newsletter(), readers(10, 11))
+		second := f.bulk(t, newsletter(), readers(10, 11))
 		f.smtp.Reject(550, 1)
 		wantDrained(t, w, drained{failed: 1})
-		if len(bounces) != 2 || bounces[1].Lane != outbox.LaneBulk || bounces[1].BatchKey != "campaign:t" {
+		if len(bounces) != 2 || bounces[1].Lane != outbox.LaneBulk || bounces[1].Body != string(second) {
 			t.Errorf("bounces = %+v", bounces)
 		}
 	})
@@ -360,23 +359,22 @@ func TestHaltedHookHoldsADeadWorkersRowsAndFollowsResume(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		var mu sync.Mutex
-		state := map[string]string{}
+		state := map[pulid.ID]string{}
 		w := f.worker(t, "survivor", func(c *outbox.WorkerConfig) {
-			c.HaltedBulk = func(_ context.Context, _ *ent.Client, keys []string) (map[string]string, error) {
+			c.HaltedBulk = func(_ context.Context, _ *ent.Client, keys []pulid.ID) (map[pulid.ID]string, error) {
 				mu.Lock()
 				defer mu.Unlock()
-				out := map[string]string{}
+				out := map[pulid.ID]string{}
 				for _, k := range keys {
 					out[k] = state[k]
 				}
 				return out, nil
 			}
 		})
-		set := func(key, st string) { mu.Lock(); state[key] = st; mu.Unlock() }
-		key := "campaign:dead:" + d.Dialect
-		f.bulk(t, key, newsletter(), readers(0, 10))
+		set := func(key pulid.ID, st string) { mu.Lock(); state[key] = st; mu.Unlock() }
+		key := f.bulk(t, newsletter(), readers(0, 10))
 		// A worker of a process that died claimed 4 of them; the campaign was paused since.
-		ids, err := d.Client.OutboxMessage.Query().Where(outboxmessage.BatchKeyEQ(key)).Order(outboxmessage.ByRecipient()).Limit(4).IDs(sys)
+		ids, err := d.Client.OutboxMessage.Query().Where(outboxmessage.BodyID(key)).Order(outboxmessage.ByRecipient()).Limit(4).IDs(sys)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -385,7 +383,7 @@ func TestHaltedHookHoldsADeadWorkersRowsAndFollowsResume(t *testing.T) {
 			Exec(sys); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Client.OutboxMessage.Update().Where(outboxmessage.BatchKeyEQ(key), outboxmessage.StateEQ(outboxmessage.StateQueued)).
+		if err := d.Client.OutboxMessage.Update().Where(outboxmessage.BodyID(key), outboxmessage.StateEQ(outboxmessage.StateQueued)).
 			SetState(outboxmessage.StatePaused).Exec(sys); err != nil {
 			t.Fatal(err)
 		}
@@ -403,7 +401,7 @@ func TestHaltedHookHoldsADeadWorkersRowsAndFollowsResume(t *testing.T) {
 		if _, err := outbox.Pause(sys, d.Client, key); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Client.OutboxMessage.Update().Where(outboxmessage.BatchKeyEQ(key)).
+		if err := d.Client.OutboxMessage.Update().Where(outboxmessage.BodyID(key)).
 			SetState(outboxmessage.StateQueued).Exec(sys); err != nil { // another process's Resume
 			t.Fatal(err)
 		}
@@ -414,8 +412,7 @@ func TestHaltedHookHoldsADeadWorkersRowsAndFollowsResume(t *testing.T) {
 		}
 
 		// Cancelled elsewhere: queued rows are cancelled when claimed.
-		other := "campaign:cancelled:" + d.Dialect
-		f.bulk(t, other, newsletter(), readers(20, 23))
+		other := f.bulk(t, newsletter(), readers(20, 23))
 		set(other, "cancelled")
 		wantDrained(t, w, drained{})
 		if c := counts(t, f, other); c["cancelled"] != 3 {

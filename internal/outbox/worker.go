@@ -78,13 +78,13 @@ type WorkerConfig struct {
 	// about: a sign-in link to a bounced address is still attempted.
 	SuppressBulk func(ctx context.Context, client *ent.Client, recipients []string) ([]bool, error)
 	// HaltedBulk, when set, says in the claiming transaction (client is that
-	// transaction's) which of batchKeys, the batches of the BULK rows being claimed, are
+	// transaction's) which of bodies, the bulk sends of the BULK rows being claimed, are
 	// halted now: paused (StatePaused) or cancelled (StateCancelled), or running ("").
 	// Its answer overrides what this process remembers of Pause, Resume and Cancel, so a
 	// halt made in another process, or before a crash, holds here too: the rows of a halted
 	// batch are put in that state and not sent — among them the rows a dead worker had
 	// claimed, whose lease ran out. Keys it leaves out keep this process's memory.
-	HaltedBulk func(ctx context.Context, client *ent.Client, batchKeys []string) (map[string]string, error)
+	HaltedBulk func(ctx context.Context, client *ent.Client, bodies []pulid.ID) (map[pulid.ID]string, error)
 	// OnHardBounce, when set, is called (as the system viewer, after the failure was
 	// recorded) for every message the relay refused permanently at RCPT or DATA (5xx), of
 	// either lane, so the newsletter domain can suppress the address.
@@ -125,7 +125,7 @@ type Worker struct {
 	bulkLimiter *rate.Limiter
 	bulkBatch   int
 	suppress    func(context.Context, *ent.Client, []string) ([]bool, error)
-	halted      func(context.Context, *ent.Client, []string) (map[string]string, error)
+	halted      func(context.Context, *ent.Client, []pulid.ID) (map[pulid.ID]string, error)
 	onBounce    func(context.Context, Bounce)
 
 	// bodies caches the shared bodies of bulk rows by id (they are frozen).
@@ -494,12 +494,12 @@ func (w *Worker) haltBulk(ctx context.Context, tx *ent.Tx, began time.Time, rows
 	if w.halted == nil {
 		return rows, nil
 	}
-	var keys []string
-	seen := map[string]bool{}
+	var keys []pulid.ID
+	seen := map[pulid.ID]bool{}
 	for _, r := range rows {
-		if r.Lane == outboxmessage.LaneBulk && r.BatchKey != nil && !seen[*r.BatchKey] {
-			seen[*r.BatchKey] = true
-			keys = append(keys, *r.BatchKey)
+		if r.Lane == outboxmessage.LaneBulk && r.BodyID != nil && !seen[*r.BodyID] {
+			seen[*r.BodyID] = true
+			keys = append(keys, *r.BodyID)
 		}
 	}
 	if len(keys) == 0 {
@@ -509,7 +509,7 @@ func (w *Worker) haltBulk(ctx context.Context, tx *ent.Tx, began time.Time, rows
 	if err != nil {
 		return nil, fmt.Errorf("halted batches hook: %w", err)
 	}
-	halt := map[string]outboxmessage.State{}
+	halt := map[pulid.ID]outboxmessage.State{}
 	for key, st := range answer {
 		switch st {
 		case "":
@@ -529,8 +529,8 @@ func (w *Worker) haltBulk(ctx context.Context, tx *ent.Tx, began time.Time, rows
 	byState := map[outboxmessage.State][]pulid.ID{}
 	kept := rows[:0]
 	for _, r := range rows {
-		if r.BatchKey != nil && r.Lane == outboxmessage.LaneBulk && halt[*r.BatchKey] != "" {
-			byState[halt[*r.BatchKey]] = append(byState[halt[*r.BatchKey]], r.ID)
+		if r.BodyID != nil && r.Lane == outboxmessage.LaneBulk && halt[*r.BodyID] != "" {
+			byState[halt[*r.BodyID]] = append(byState[halt[*r.BodyID]], r.ID)
 			continue
 		}
 		kept = append(kept, r)
@@ -663,7 +663,7 @@ func (w *Worker) sendBatch(ctx context.Context, batch []*ent.OutboxMessage) (tal
 				row := batch[i]
 				bulk := row.Lane == outboxmessage.LaneBulk
 				var res result
-				if state, ok := haltedState(row.BatchKey); ok {
+				if state, ok := haltedState(row.BodyID); ok {
 					res = result{outcome: halted, state: state}
 				}
 				switch {
@@ -860,8 +860,8 @@ func (w *Worker) ours(upd *ent.OutboxMessageUpdate, attempts int, ids ...pulid.I
 type Bounce struct {
 	MessageID string
 	Lane      string
-	// BatchKey is the bulk send of the message, "" for transactional mail.
-	BatchKey  string
+	// Body is the shared body of the bulk send of the message, "" for transactional mail.
+	Body      string
 	Recipient string
 	// Code is the SMTP reply code (5xx); Err the whole failure.
 	Code int
@@ -870,8 +870,8 @@ type Bounce struct {
 
 func bounceOf(row *ent.OutboxMessage, err error) Bounce {
 	b := Bounce{MessageID: row.ID.String(), Lane: string(row.Lane), Recipient: row.Recipient, Err: err}
-	if row.BatchKey != nil {
-		b.BatchKey = *row.BatchKey
+	if row.BodyID != nil {
+		b.Body = string(*row.BodyID)
 	}
 	var se *mail.SendError
 	if errors.As(err, &se) {
