@@ -71,7 +71,7 @@ func EnqueueBulk(ctx context.Context, client *ent.Client, now time.Time, bodyID 
 				// the partial unique index of the bulk lane (the WHERE lets both
 				// dialects infer it)
 				entsql.ConflictColumns(outboxmessage.FieldBodyID, outboxmessage.FieldRecipient),
-				entsql.ConflictWhere(entsql.EQ(outboxmessage.FieldLane, outboxmessage.LaneBulk.String())),
+				entsql.ConflictWhere(entsql.ExprP("lane = 'bulk'")), // literal, as in the index: SQLite cannot match a bound parameter
 			).DoNothing().Exec(ctx)
 		if err != nil && !errors.Is(err, stdsql.ErrNoRows) {
 			return fmt.Errorf("enqueue bulk %s: %w", bodyID, err)
