@@ -31,6 +31,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.Handle("GET /graphql", gql)
 	mux.Handle("GET /documents/{id}", s.authenticate(http.HandlerFunc(s.document)))
 	mux.HandleFunc("GET /{$}", p.home)
+	mux.HandleFunc("GET "+publicAssetsPath+"{name}", publicAssetHandler(p.public))
 	mux.HandleFunc("GET /signin", p.signinForm)
 	mux.HandleFunc("POST /signin", p.signinRedeem)
 	mux.HandleFunc("GET "+refereePath, p.refereeForm)
