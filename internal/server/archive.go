@@ -28,8 +28,8 @@ type archiveEntry struct {
 
 type archivePage struct {
 	SiteName, FeedURL string
-	Entries                  []archiveEntry
-	Entry                    *archiveEntry
+	Entries           []archiveEntry
+	Entry             *archiveEntry
 }
 
 func (p *pages) archiveEntry(c *ent.Campaign) archiveEntry {
