@@ -53,7 +53,6 @@ func PublishedStatement() entql.P {
 	return entql.FieldIn("status", vals...)
 }
 
-
 // visibleStatement is the predicate of the statements v reads (staff and the system are
 // allowed before it is needed): the published ones, and for a signed-in user also the
 // ones they take part in.
