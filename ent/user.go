@@ -61,9 +61,11 @@ type UserEdges struct {
 	AttendedMeetings []*Meeting `json:"attended_meetings,omitempty"`
 	// MeetingInvitations holds the value of the meeting_invitations edge.
 	MeetingInvitations []*Meeting `json:"meeting_invitations,omitempty"`
+	// AuthoredStatements holds the value of the authored_statements edge.
+	AuthoredStatements []*PolicyStatement `json:"authored_statements,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [9]bool
+	loadedTypes [10]bool
 	// totalCount holds the count of the edges above.
 	totalCount [6]map[string]int
 
@@ -76,6 +78,7 @@ type UserEdges struct {
 	namedConflictOfInterestDeclarations map[string][]*ConflictOfInterestDeclaration
 	namedAttendedMeetings               map[string][]*Meeting
 	namedMeetingInvitations             map[string][]*Meeting
+	namedAuthoredStatements             map[string][]*PolicyStatement
 }
 
 // ApplicationsOrErr returns the Applications value or an error if the edge
@@ -157,6 +160,15 @@ func (e UserEdges) MeetingInvitationsOrErr() ([]*Meeting, error) {
 		return e.MeetingInvitations, nil
 	}
 	return nil, &NotLoadedError{edge: "meeting_invitations"}
+}
+
+// AuthoredStatementsOrErr returns the AuthoredStatements value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) AuthoredStatementsOrErr() ([]*PolicyStatement, error) {
+	if e.loadedTypes[9] {
+		return e.AuthoredStatements, nil
+	}
+	return nil, &NotLoadedError{edge: "authored_statements"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -296,6 +308,11 @@ func (_m *User) QueryAttendedMeetings() *MeetingQuery {
 // QueryMeetingInvitations queries the "meeting_invitations" edge of the User entity.
 func (_m *User) QueryMeetingInvitations() *MeetingQuery {
 	return NewUserClient(_m.config).QueryMeetingInvitations(_m)
+}
+
+// QueryAuthoredStatements queries the "authored_statements" edge of the User entity.
+func (_m *User) QueryAuthoredStatements() *PolicyStatementQuery {
+	return NewUserClient(_m.config).QueryAuthoredStatements(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -560,6 +577,30 @@ func (_m *User) appendNamedMeetingInvitations(name string, edges ...*Meeting) {
 		_m.Edges.namedMeetingInvitations[name] = []*Meeting{}
 	} else {
 		_m.Edges.namedMeetingInvitations[name] = append(_m.Edges.namedMeetingInvitations[name], edges...)
+	}
+}
+
+// NamedAuthoredStatements returns the AuthoredStatements named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedAuthoredStatements(name string) ([]*PolicyStatement, error) {
+	if _m.Edges.namedAuthoredStatements == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAuthoredStatements[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedAuthoredStatements(name string, edges ...*PolicyStatement) {
+	if _m.Edges.namedAuthoredStatements == nil {
+		_m.Edges.namedAuthoredStatements = make(map[string][]*PolicyStatement)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAuthoredStatements[name] = []*PolicyStatement{}
+	} else {
+		_m.Edges.namedAuthoredStatements[name] = append(_m.Edges.namedAuthoredStatements[name], edges...)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -43,6 +44,7 @@ type UserQuery struct {
 	withConflictOfInterestDeclarations      *ConflictOfInterestDeclarationQuery
 	withAttendedMeetings                    *MeetingQuery
 	withMeetingInvitations                  *MeetingQuery
+	withAuthoredStatements                  *PolicyStatementQuery
 	loadTotal                               []func(context.Context, []*User) error
 	modifiers                               []func(*sql.Selector)
 	withNamedApplications                   map[string]*ApplicationQuery
@@ -54,6 +56,7 @@ type UserQuery struct {
 	withNamedConflictOfInterestDeclarations map[string]*ConflictOfInterestDeclarationQuery
 	withNamedAttendedMeetings               map[string]*MeetingQuery
 	withNamedMeetingInvitations             map[string]*MeetingQuery
+	withNamedAuthoredStatements             map[string]*PolicyStatementQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -288,6 +291,28 @@ func (_q *UserQuery) QueryMeetingInvitations() *MeetingQuery {
 	return query
 }
 
+// QueryAuthoredStatements chains the current query on the "authored_statements" edge.
+func (_q *UserQuery) QueryAuthoredStatements() *PolicyStatementQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(policystatement.Table, policystatement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.AuthoredStatementsTable, user.AuthoredStatementsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first User entity from the query.
 // Returns a *NotFoundError when no User was found.
 func (_q *UserQuery) First(ctx context.Context) (*User, error) {
@@ -489,6 +514,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withConflictOfInterestDeclarations: _q.withConflictOfInterestDeclarations.Clone(),
 		withAttendedMeetings:               _q.withAttendedMeetings.Clone(),
 		withMeetingInvitations:             _q.withMeetingInvitations.Clone(),
+		withAuthoredStatements:             _q.withAuthoredStatements.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -595,6 +621,17 @@ func (_q *UserQuery) WithMeetingInvitations(opts ...func(*MeetingQuery)) *UserQu
 	return _q
 }
 
+// WithAuthoredStatements tells the query-builder to eager-load the nodes that are connected to
+// the "authored_statements" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithAuthoredStatements(opts ...func(*PolicyStatementQuery)) *UserQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAuthoredStatements = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -679,7 +716,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [9]bool{
+		loadedTypes = [10]bool{
 			_q.withApplications != nil,
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
@@ -689,6 +726,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withConflictOfInterestDeclarations != nil,
 			_q.withAttendedMeetings != nil,
 			_q.withMeetingInvitations != nil,
+			_q.withAuthoredStatements != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -777,6 +815,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withAuthoredStatements; query != nil {
+		if err := _q.loadAuthoredStatements(ctx, query, nodes,
+			func(n *User) { n.Edges.AuthoredStatements = []*PolicyStatement{} },
+			func(n *User, e *PolicyStatement) { n.Edges.AuthoredStatements = append(n.Edges.AuthoredStatements, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedApplications {
 		if err := _q.loadApplications(ctx, query, nodes,
 			func(n *User) { n.appendNamedApplications(name) },
@@ -837,6 +882,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadMeetingInvitations(ctx, query, nodes,
 			func(n *User) { n.appendNamedMeetingInvitations(name) },
 			func(n *User, e *Meeting) { n.appendNamedMeetingInvitations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAuthoredStatements {
+		if err := _q.loadAuthoredStatements(ctx, query, nodes,
+			func(n *User) { n.appendNamedAuthoredStatements(name) },
+			func(n *User, e *PolicyStatement) { n.appendNamedAuthoredStatements(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1211,6 +1263,67 @@ func (_q *UserQuery) loadMeetingInvitations(ctx context.Context, query *MeetingQ
 	}
 	return nil
 }
+func (_q *UserQuery) loadAuthoredStatements(ctx context.Context, query *PolicyStatementQuery, nodes []*User, init func(*User), assign func(*User, *PolicyStatement)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*User)
+	nids := make(map[pulid.ID]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.AuthoredStatementsTable)
+		s.Join(joinT).On(s.C(policystatement.FieldID), joinT.C(user.AuthoredStatementsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(user.AuthoredStatementsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.AuthoredStatementsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*PolicyStatement](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "authored_statements" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1454,6 +1567,20 @@ func (_q *UserQuery) WithNamedMeetingInvitations(name string, opts ...func(*Meet
 		_q.withNamedMeetingInvitations = make(map[string]*MeetingQuery)
 	}
 	_q.withNamedMeetingInvitations[name] = query
+	return _q
+}
+
+// WithNamedAuthoredStatements tells the query-builder to eager-load the nodes that are connected to the "authored_statements"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedAuthoredStatements(name string, opts ...func(*PolicyStatementQuery)) *UserQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAuthoredStatements == nil {
+		_q.withNamedAuthoredStatements = make(map[string]*PolicyStatementQuery)
+	}
+	_q.withNamedAuthoredStatements[name] = query
 	return _q
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
@@ -255,6 +256,21 @@ func (_u *UserUpdate) AddMeetingInvitations(v ...*Meeting) *UserUpdate {
 	return _u.AddMeetingInvitationIDs(ids...)
 }
 
+// AddAuthoredStatementIDs adds the "authored_statements" edge to the PolicyStatement entity by IDs.
+func (_u *UserUpdate) AddAuthoredStatementIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.AddAuthoredStatementIDs(ids...)
+	return _u
+}
+
+// AddAuthoredStatements adds the "authored_statements" edges to the PolicyStatement entity.
+func (_u *UserUpdate) AddAuthoredStatements(v ...*PolicyStatement) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAuthoredStatementIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -447,6 +463,27 @@ func (_u *UserUpdate) RemoveMeetingInvitations(v ...*Meeting) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMeetingInvitationIDs(ids...)
+}
+
+// ClearAuthoredStatements clears all "authored_statements" edges to the PolicyStatement entity.
+func (_u *UserUpdate) ClearAuthoredStatements() *UserUpdate {
+	_u.mutation.ClearAuthoredStatements()
+	return _u
+}
+
+// RemoveAuthoredStatementIDs removes the "authored_statements" edge to PolicyStatement entities by IDs.
+func (_u *UserUpdate) RemoveAuthoredStatementIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.RemoveAuthoredStatementIDs(ids...)
+	return _u
+}
+
+// RemoveAuthoredStatements removes "authored_statements" edges to PolicyStatement entities.
+func (_u *UserUpdate) RemoveAuthoredStatements(v ...*PolicyStatement) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAuthoredStatementIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -955,6 +992,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.AuthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAuthoredStatementsIDs(); len(nodes) > 0 && !_u.mutation.AuthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AuthoredStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1192,6 +1274,21 @@ func (_u *UserUpdateOne) AddMeetingInvitations(v ...*Meeting) *UserUpdateOne {
 	return _u.AddMeetingInvitationIDs(ids...)
 }
 
+// AddAuthoredStatementIDs adds the "authored_statements" edge to the PolicyStatement entity by IDs.
+func (_u *UserUpdateOne) AddAuthoredStatementIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.AddAuthoredStatementIDs(ids...)
+	return _u
+}
+
+// AddAuthoredStatements adds the "authored_statements" edges to the PolicyStatement entity.
+func (_u *UserUpdateOne) AddAuthoredStatements(v ...*PolicyStatement) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAuthoredStatementIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -1384,6 +1481,27 @@ func (_u *UserUpdateOne) RemoveMeetingInvitations(v ...*Meeting) *UserUpdateOne 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMeetingInvitationIDs(ids...)
+}
+
+// ClearAuthoredStatements clears all "authored_statements" edges to the PolicyStatement entity.
+func (_u *UserUpdateOne) ClearAuthoredStatements() *UserUpdateOne {
+	_u.mutation.ClearAuthoredStatements()
+	return _u
+}
+
+// RemoveAuthoredStatementIDs removes the "authored_statements" edge to PolicyStatement entities by IDs.
+func (_u *UserUpdateOne) RemoveAuthoredStatementIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.RemoveAuthoredStatementIDs(ids...)
+	return _u
+}
+
+// RemoveAuthoredStatements removes "authored_statements" edges to PolicyStatement entities.
+func (_u *UserUpdateOne) RemoveAuthoredStatements(v ...*PolicyStatement) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAuthoredStatementIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1915,6 +2033,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AuthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAuthoredStatementsIDs(); len(nodes) > 0 && !_u.mutation.AuthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AuthoredStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

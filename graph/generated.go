@@ -28,8 +28,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/graph/model"
@@ -927,6 +930,38 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	PolicyStatement struct {
+		AnnounceToGroup   func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		FirstPublishedAt  func(childComplexity int) int
+		ID                func(childComplexity int) int
+		LateSince         func(childComplexity int) int
+		PublishedAt       func(childComplexity int) int
+		PublishedVersions func(childComplexity int) int
+		ReviewBy          func(childComplexity int) int
+		ScheduledAt       func(childComplexity int) int
+		SignoffDeadline   func(childComplexity int) int
+		Slug              func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Summary           func(childComplexity int) int
+		Title             func(childComplexity int) int
+		Topics            func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		WithdrawalReason  func(childComplexity int) int
+		WithdrawnAt       func(childComplexity int) int
+	}
+
+	PolicyStatementConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PolicyStatementEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Query struct {
 		AuditEvents      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) int
 		Calls            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) int
@@ -1043,6 +1078,45 @@ type ComplexityRoot struct {
 	SlotAssignment struct {
 		Applications func(childComplexity int) int
 		Slot         func(childComplexity int) int
+	}
+
+	StatementRevision struct {
+		Body           func(childComplexity int) int
+		CorrectionNote func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		EditedAt       func(childComplexity int) int
+		Hash           func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Material       func(childComplexity int) int
+		Number         func(childComplexity int) int
+		PublishedAt    func(childComplexity int) int
+		Summary        func(childComplexity int) int
+		Title          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Version        func(childComplexity int) int
+	}
+
+	StatementSignatory struct {
+		CreatedAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Role         func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		User         func(childComplexity int) int
+	}
+
+	StatementSignoff struct {
+		Comment      func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Decision     func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Revision     func(childComplexity int) int
+		RevisionHash func(childComplexity int) int
+		SignedAt     func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		User         func(childComplexity int) int
+		VoidedAt     func(childComplexity int) int
 	}
 
 	SubscribePayload struct {
@@ -5465,6 +5539,147 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlacementPayload.UserErrors(childComplexity), true
 
+	case "PolicyStatement.announceToGroup":
+		if e.ComplexityRoot.PolicyStatement.AnnounceToGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.AnnounceToGroup(childComplexity), true
+	case "PolicyStatement.createdAt":
+		if e.ComplexityRoot.PolicyStatement.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.CreatedAt(childComplexity), true
+	case "PolicyStatement.firstPublishedAt":
+		if e.ComplexityRoot.PolicyStatement.FirstPublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.FirstPublishedAt(childComplexity), true
+	case "PolicyStatement.id":
+		if e.ComplexityRoot.PolicyStatement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.ID(childComplexity), true
+	case "PolicyStatement.lateSince":
+		if e.ComplexityRoot.PolicyStatement.LateSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.LateSince(childComplexity), true
+	case "PolicyStatement.publishedAt":
+		if e.ComplexityRoot.PolicyStatement.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.PublishedAt(childComplexity), true
+	case "PolicyStatement.publishedVersions":
+		if e.ComplexityRoot.PolicyStatement.PublishedVersions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.PublishedVersions(childComplexity), true
+	case "PolicyStatement.reviewBy":
+		if e.ComplexityRoot.PolicyStatement.ReviewBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.ReviewBy(childComplexity), true
+	case "PolicyStatement.scheduledAt":
+		if e.ComplexityRoot.PolicyStatement.ScheduledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.ScheduledAt(childComplexity), true
+	case "PolicyStatement.signoffDeadline":
+		if e.ComplexityRoot.PolicyStatement.SignoffDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.SignoffDeadline(childComplexity), true
+	case "PolicyStatement.slug":
+		if e.ComplexityRoot.PolicyStatement.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Slug(childComplexity), true
+	case "PolicyStatement.status":
+		if e.ComplexityRoot.PolicyStatement.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Status(childComplexity), true
+	case "PolicyStatement.summary":
+		if e.ComplexityRoot.PolicyStatement.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Summary(childComplexity), true
+	case "PolicyStatement.title":
+		if e.ComplexityRoot.PolicyStatement.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Title(childComplexity), true
+	case "PolicyStatement.topics":
+		if e.ComplexityRoot.PolicyStatement.Topics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Topics(childComplexity), true
+	case "PolicyStatement.updatedAt":
+		if e.ComplexityRoot.PolicyStatement.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.UpdatedAt(childComplexity), true
+	case "PolicyStatement.withdrawalReason":
+		if e.ComplexityRoot.PolicyStatement.WithdrawalReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.WithdrawalReason(childComplexity), true
+	case "PolicyStatement.withdrawnAt":
+		if e.ComplexityRoot.PolicyStatement.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.WithdrawnAt(childComplexity), true
+
+	case "PolicyStatementConnection.edges":
+		if e.ComplexityRoot.PolicyStatementConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatementConnection.Edges(childComplexity), true
+	case "PolicyStatementConnection.pageInfo":
+		if e.ComplexityRoot.PolicyStatementConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatementConnection.PageInfo(childComplexity), true
+	case "PolicyStatementConnection.totalCount":
+		if e.ComplexityRoot.PolicyStatementConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatementConnection.TotalCount(childComplexity), true
+
+	case "PolicyStatementEdge.cursor":
+		if e.ComplexityRoot.PolicyStatementEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatementEdge.Cursor(childComplexity), true
+	case "PolicyStatementEdge.node":
+		if e.ComplexityRoot.PolicyStatementEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatementEdge.Node(childComplexity), true
+
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -5993,6 +6208,189 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SlotAssignment.Slot(childComplexity), true
+
+	case "StatementRevision.body":
+		if e.ComplexityRoot.StatementRevision.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Body(childComplexity), true
+	case "StatementRevision.correctionNote":
+		if e.ComplexityRoot.StatementRevision.CorrectionNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.CorrectionNote(childComplexity), true
+	case "StatementRevision.createdAt":
+		if e.ComplexityRoot.StatementRevision.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.CreatedAt(childComplexity), true
+	case "StatementRevision.editedAt":
+		if e.ComplexityRoot.StatementRevision.EditedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.EditedAt(childComplexity), true
+	case "StatementRevision.hash":
+		if e.ComplexityRoot.StatementRevision.Hash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Hash(childComplexity), true
+	case "StatementRevision.id":
+		if e.ComplexityRoot.StatementRevision.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.ID(childComplexity), true
+	case "StatementRevision.material":
+		if e.ComplexityRoot.StatementRevision.Material == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Material(childComplexity), true
+	case "StatementRevision.number":
+		if e.ComplexityRoot.StatementRevision.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Number(childComplexity), true
+	case "StatementRevision.publishedAt":
+		if e.ComplexityRoot.StatementRevision.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.PublishedAt(childComplexity), true
+	case "StatementRevision.summary":
+		if e.ComplexityRoot.StatementRevision.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Summary(childComplexity), true
+	case "StatementRevision.title":
+		if e.ComplexityRoot.StatementRevision.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Title(childComplexity), true
+	case "StatementRevision.updatedAt":
+		if e.ComplexityRoot.StatementRevision.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.UpdatedAt(childComplexity), true
+	case "StatementRevision.version":
+		if e.ComplexityRoot.StatementRevision.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Version(childComplexity), true
+
+	case "StatementSignatory.createdAt":
+		if e.ComplexityRoot.StatementSignatory.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.CreatedAt(childComplexity), true
+	case "StatementSignatory.id":
+		if e.ComplexityRoot.StatementSignatory.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.ID(childComplexity), true
+	case "StatementSignatory.organisation":
+		if e.ComplexityRoot.StatementSignatory.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.Organisation(childComplexity), true
+	case "StatementSignatory.role":
+		if e.ComplexityRoot.StatementSignatory.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.Role(childComplexity), true
+	case "StatementSignatory.updatedAt":
+		if e.ComplexityRoot.StatementSignatory.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.UpdatedAt(childComplexity), true
+	case "StatementSignatory.user":
+		if e.ComplexityRoot.StatementSignatory.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.User(childComplexity), true
+
+	case "StatementSignoff.comment":
+		if e.ComplexityRoot.StatementSignoff.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.Comment(childComplexity), true
+	case "StatementSignoff.createdAt":
+		if e.ComplexityRoot.StatementSignoff.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.CreatedAt(childComplexity), true
+	case "StatementSignoff.decision":
+		if e.ComplexityRoot.StatementSignoff.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.Decision(childComplexity), true
+	case "StatementSignoff.id":
+		if e.ComplexityRoot.StatementSignoff.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.ID(childComplexity), true
+	case "StatementSignoff.organisation":
+		if e.ComplexityRoot.StatementSignoff.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.Organisation(childComplexity), true
+	case "StatementSignoff.revision":
+		if e.ComplexityRoot.StatementSignoff.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.Revision(childComplexity), true
+	case "StatementSignoff.revisionHash":
+		if e.ComplexityRoot.StatementSignoff.RevisionHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.RevisionHash(childComplexity), true
+	case "StatementSignoff.signedAt":
+		if e.ComplexityRoot.StatementSignoff.SignedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.SignedAt(childComplexity), true
+	case "StatementSignoff.updatedAt":
+		if e.ComplexityRoot.StatementSignoff.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.UpdatedAt(childComplexity), true
+	case "StatementSignoff.user":
+		if e.ComplexityRoot.StatementSignoff.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.User(childComplexity), true
+	case "StatementSignoff.voidedAt":
+		if e.ComplexityRoot.StatementSignoff.VoidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.VoidedAt(childComplexity), true
 
 	case "SubscribePayload.message":
 		if e.ComplexityRoot.SubscribePayload.Message == nil {
@@ -6539,6 +6937,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PlacementOrder", ec.unmarshalInputPlacementOrder),
 			graphql.NewInputUnmarshaler("PlacementReasonInput", ec.unmarshalInputPlacementReasonInput),
 			graphql.NewInputUnmarshaler("PlacementTextInput", ec.unmarshalInputPlacementTextInput),
+			graphql.NewInputUnmarshaler("PolicyStatementOrder", ec.unmarshalInputPolicyStatementOrder),
 			graphql.NewInputUnmarshaler("ProposePlacementDatesInput", ec.unmarshalInputProposePlacementDatesInput),
 			graphql.NewInputUnmarshaler("ProposeSlotInput", ec.unmarshalInputProposeSlotInput),
 			graphql.NewInputUnmarshaler("PublishReviewAggregateInput", ec.unmarshalInputPublishReviewAggregateInput),
@@ -6563,6 +6962,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SlotIdInput", ec.unmarshalInputSlotIdInput),
 			graphql.NewInputUnmarshaler("SlotReasonInput", ec.unmarshalInputSlotReasonInput),
 			graphql.NewInputUnmarshaler("StartMatchRunInput", ec.unmarshalInputStartMatchRunInput),
+			graphql.NewInputUnmarshaler("StatementRevisionOrder", ec.unmarshalInputStatementRevisionOrder),
+			graphql.NewInputUnmarshaler("StatementSignatoryOrder", ec.unmarshalInputStatementSignatoryOrder),
+			graphql.NewInputUnmarshaler("StatementSignoffOrder", ec.unmarshalInputStatementSignoffOrder),
 			graphql.NewInputUnmarshaler("SubmitHostRankingInput", ec.unmarshalInputSubmitHostRankingInput),
 			graphql.NewInputUnmarshaler("SubscribeInput", ec.unmarshalInputSubscribeInput),
 			graphql.NewInputUnmarshaler("SubscriberFilters", ec.unmarshalInputSubscriberFilters),
@@ -8213,6 +8615,58 @@ func (ec *executionContext) childFields_PlacementPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type PlacementPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_PolicyStatement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PolicyStatement_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PolicyStatement_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PolicyStatement_updatedAt(ctx, field)
+	case "slug":
+		return ec.fieldContext_PolicyStatement_slug(ctx, field)
+	case "title":
+		return ec.fieldContext_PolicyStatement_title(ctx, field)
+	case "summary":
+		return ec.fieldContext_PolicyStatement_summary(ctx, field)
+	case "topics":
+		return ec.fieldContext_PolicyStatement_topics(ctx, field)
+	case "status":
+		return ec.fieldContext_PolicyStatement_status(ctx, field)
+	case "announceToGroup":
+		return ec.fieldContext_PolicyStatement_announceToGroup(ctx, field)
+	case "publishedVersions":
+		return ec.fieldContext_PolicyStatement_publishedVersions(ctx, field)
+	case "signoffDeadline":
+		return ec.fieldContext_PolicyStatement_signoffDeadline(ctx, field)
+	case "reviewBy":
+		return ec.fieldContext_PolicyStatement_reviewBy(ctx, field)
+	case "scheduledAt":
+		return ec.fieldContext_PolicyStatement_scheduledAt(ctx, field)
+	case "lateSince":
+		return ec.fieldContext_PolicyStatement_lateSince(ctx, field)
+	case "firstPublishedAt":
+		return ec.fieldContext_PolicyStatement_firstPublishedAt(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_PolicyStatement_publishedAt(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_PolicyStatement_withdrawnAt(ctx, field)
+	case "withdrawalReason":
+		return ec.fieldContext_PolicyStatement_withdrawalReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyStatement", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyStatementEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PolicyStatementEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PolicyStatementEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyStatementEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_RankCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "rank":
@@ -8407,6 +8861,38 @@ func (ec *executionContext) childFields_SlotAssignment(ctx context.Context, fiel
 		return ec.fieldContext_SlotAssignment_applications(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SlotAssignment", field.Name)
+}
+
+func (ec *executionContext) childFields_StatementRevision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StatementRevision_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_StatementRevision_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_StatementRevision_updatedAt(ctx, field)
+	case "number":
+		return ec.fieldContext_StatementRevision_number(ctx, field)
+	case "title":
+		return ec.fieldContext_StatementRevision_title(ctx, field)
+	case "summary":
+		return ec.fieldContext_StatementRevision_summary(ctx, field)
+	case "body":
+		return ec.fieldContext_StatementRevision_body(ctx, field)
+	case "hash":
+		return ec.fieldContext_StatementRevision_hash(ctx, field)
+	case "editedAt":
+		return ec.fieldContext_StatementRevision_editedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_StatementRevision_version(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_StatementRevision_publishedAt(ctx, field)
+	case "correctionNote":
+		return ec.fieldContext_StatementRevision_correctionNote(ctx, field)
+	case "material":
+		return ec.fieldContext_StatementRevision_material(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatementRevision", field.Name)
 }
 
 func (ec *executionContext) childFields_SubscribePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -28032,6 +28518,562 @@ func (ec *executionContext) fieldContext_PlacementPayload_userErrors(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _PolicyStatement_id(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PolicyStatement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_slug(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyStatement_title(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyStatement_summary(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyStatement_topics(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_topics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_topics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyStatement_status(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v policystatement.Status) graphql.Marshaler {
+			return ec.marshalNPolicyStatementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋpolicystatementᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "PolicyStatementStatus")
+}
+
+func (ec *executionContext) _PolicyStatement_announceToGroup(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_announceToGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnnounceToGroup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_announceToGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PolicyStatement_publishedVersions(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_publishedVersions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedVersions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_publishedVersions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PolicyStatement_signoffDeadline(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_signoffDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignoffDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_signoffDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_reviewBy(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_reviewBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_reviewBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_scheduledAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_scheduledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScheduledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_scheduledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_lateSince(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_lateSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LateSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_lateSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_firstPublishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_firstPublishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstPublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_firstPublishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_publishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_withdrawnAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_withdrawnAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawnAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_withdrawnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_withdrawalReason(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_withdrawalReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawalReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_withdrawalReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyStatementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatementConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PolicyStatementEdge) graphql.Marshaler {
+			return ec.marshalOPolicyStatementEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatementConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyStatementEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatementConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatementConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatementConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatementConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatementConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatementConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatementConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PolicyStatementEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatementEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PolicyStatement) graphql.Marshaler {
+			return ec.marshalOPolicyStatement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatementEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatementEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyStatement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatementEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatementEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatementEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatementEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30286,6 +31328,741 @@ func (ec *executionContext) fieldContext_SlotAssignment_applications(_ context.C
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementRevision_id(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StatementRevision_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementRevision_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementRevision_number(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatementRevision_title(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementRevision_summary(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementRevision_body(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementRevision_hash(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_hash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_hash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementRevision_editedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_editedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EditedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_editedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementRevision_version(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatementRevision_publishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementRevision_correctionNote(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_correctionNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CorrectionNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_correctionNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementRevision_material(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_material(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Material, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_material(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _StatementSignatory_id(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignatory", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StatementSignatory_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignatory", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignatory_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignatory", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignatory_role(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v statementsignatory.Role) graphql.Marshaler {
+			return ec.marshalNStatementSignatoryRole2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignatoryᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignatory", field, false, false, "StatementSignatoryRole")
+}
+
+func (ec *executionContext) _StatementSignatory_organisation(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignatory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementSignatory_user(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignatory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementSignoff_id(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StatementSignoff_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignoff_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignoff_revisionHash(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_revisionHash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevisionHash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_revisionHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementSignoff_decision(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v statementsignoff.Decision) graphql.Marshaler {
+			return ec.marshalNStatementSignoffDecision2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignoffᚐDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "StatementSignoffDecision")
+}
+
+func (ec *executionContext) _StatementSignoff_comment(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementSignoff_signedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_signedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_signedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignoff_voidedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_voidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VoidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_voidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignoff_revision(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revision(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StatementRevision) graphql.Marshaler {
+			return ec.marshalNStatementRevision2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignoff",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementRevision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementSignoff_organisation(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignoff",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementSignoff_user(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignoff",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
 		},
 	}
 	return fc, nil
@@ -36844,6 +38621,59 @@ func UnmarshalPlacementTextInput(ctx context.Context, raw any) (model.PlacementT
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPolicyStatementOrder(ctx context.Context, obj any) (ent.PolicyStatementOrder, error) {
+	var it ent.PolicyStatementOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNPolicyStatementOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPolicyStatementOrder unmarshals raw into the PolicyStatementOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPolicyStatementOrder(ctx context.Context, raw any) (ent.PolicyStatementOrder, error) {
+	var out ent.PolicyStatementOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PolicyStatementOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProposePlacementDatesInput(ctx context.Context, obj any) (model.ProposePlacementDatesInput, error) {
 	var it model.ProposePlacementDatesInput
 	if obj == nil {
@@ -38183,6 +40013,165 @@ func (ec *executionContext) unmarshalInputStartMatchRunInput(ctx context.Context
 func UnmarshalStartMatchRunInput(ctx context.Context, raw any) (model.StartMatchRunInput, error) {
 	var out model.StartMatchRunInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StartMatchRunInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStatementRevisionOrder(ctx context.Context, obj any) (ent.StatementRevisionOrder, error) {
+	var it ent.StatementRevisionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNStatementRevisionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevisionOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatementRevisionOrder unmarshals raw into the StatementRevisionOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatementRevisionOrder(ctx context.Context, raw any) (ent.StatementRevisionOrder, error) {
+	var out ent.StatementRevisionOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatementRevisionOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStatementSignatoryOrder(ctx context.Context, obj any) (ent.StatementSignatoryOrder, error) {
+	var it ent.StatementSignatoryOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNStatementSignatoryOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatoryOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatementSignatoryOrder unmarshals raw into the StatementSignatoryOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatementSignatoryOrder(ctx context.Context, raw any) (ent.StatementSignatoryOrder, error) {
+	var out ent.StatementSignatoryOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatementSignatoryOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStatementSignoffOrder(ctx context.Context, obj any) (ent.StatementSignoffOrder, error) {
+	var it ent.StatementSignoffOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNStatementSignoffOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignoffOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatementSignoffOrder unmarshals raw into the StatementSignoffOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatementSignoffOrder(ctx context.Context, raw any) (ent.StatementSignoffOrder, error) {
+	var out ent.StatementSignoffOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatementSignoffOrder", raw, &out)
 	return out, err
 }
 
@@ -39616,6 +41605,21 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Subscriber(ctx, sel, obj)
+	case *ent.StatementSignoff:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StatementSignoff(ctx, sel, obj)
+	case *ent.StatementSignatory:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StatementSignatory(ctx, sel, obj)
+	case *ent.StatementRevision:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StatementRevision(ctx, sel, obj)
 	case *ent.ReviewAssignment:
 		if obj == nil {
 			return graphql.Null
@@ -39631,6 +41635,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._RefereeRequest(ctx, sel, obj)
+	case *ent.PolicyStatement:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PolicyStatement(ctx, sel, obj)
 	case *ent.Placement:
 		if obj == nil {
 			return graphql.Null
@@ -45427,6 +47436,205 @@ func (ec *executionContext) _PlacementPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var policyStatementImplementors = []string{"PolicyStatement", "Node"}
+
+func (ec *executionContext) _PolicyStatement(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyStatement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyStatementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyStatement")
+		case "id":
+			out.Values[i] = ec._PolicyStatement_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._PolicyStatement_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PolicyStatement_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slug":
+			out.Values[i] = ec._PolicyStatement_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._PolicyStatement_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._PolicyStatement_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topics":
+			out.Values[i] = ec._PolicyStatement_topics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._PolicyStatement_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "announceToGroup":
+			out.Values[i] = ec._PolicyStatement_announceToGroup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishedVersions":
+			out.Values[i] = ec._PolicyStatement_publishedVersions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signoffDeadline":
+			out.Values[i] = ec._PolicyStatement_signoffDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reviewBy":
+			out.Values[i] = ec._PolicyStatement_reviewBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "scheduledAt":
+			out.Values[i] = ec._PolicyStatement_scheduledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lateSince":
+			out.Values[i] = ec._PolicyStatement_lateSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstPublishedAt":
+			out.Values[i] = ec._PolicyStatement_firstPublishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "publishedAt":
+			out.Values[i] = ec._PolicyStatement_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "withdrawnAt":
+			out.Values[i] = ec._PolicyStatement_withdrawnAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "withdrawalReason":
+			out.Values[i] = ec._PolicyStatement_withdrawalReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var policyStatementConnectionImplementors = []string{"PolicyStatementConnection"}
+
+func (ec *executionContext) _PolicyStatementConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyStatementConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyStatementConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyStatementConnection")
+		case "edges":
+			out.Values[i] = ec._PolicyStatementConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PolicyStatementConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PolicyStatementConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var policyStatementEdgeImplementors = []string{"PolicyStatementEdge"}
+
+func (ec *executionContext) _PolicyStatementEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyStatementEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyStatementEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyStatementEdge")
+		case "node":
+			out.Values[i] = ec._PolicyStatementEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PolicyStatementEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -46241,6 +48449,245 @@ func (ec *executionContext) _SlotAssignment(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementRevisionImplementors = []string{"StatementRevision", "Node"}
+
+func (ec *executionContext) _StatementRevision(ctx context.Context, sel ast.SelectionSet, obj *ent.StatementRevision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementRevisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementRevision")
+		case "id":
+			out.Values[i] = ec._StatementRevision_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._StatementRevision_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._StatementRevision_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "number":
+			out.Values[i] = ec._StatementRevision_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._StatementRevision_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._StatementRevision_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._StatementRevision_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hash":
+			out.Values[i] = ec._StatementRevision_hash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "editedAt":
+			out.Values[i] = ec._StatementRevision_editedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._StatementRevision_version(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "publishedAt":
+			out.Values[i] = ec._StatementRevision_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "correctionNote":
+			out.Values[i] = ec._StatementRevision_correctionNote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "material":
+			out.Values[i] = ec._StatementRevision_material(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementSignatoryImplementors = []string{"StatementSignatory", "Node"}
+
+func (ec *executionContext) _StatementSignatory(ctx context.Context, sel ast.SelectionSet, obj *ent.StatementSignatory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementSignatoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementSignatory")
+		case "id":
+			out.Values[i] = ec._StatementSignatory_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._StatementSignatory_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._StatementSignatory_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			out.Values[i] = ec._StatementSignatory_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatementSignatory_organisation(ctx, field, obj)
+				})
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatementSignatory_user(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementSignoffImplementors = []string{"StatementSignoff", "Node"}
+
+func (ec *executionContext) _StatementSignoff(ctx context.Context, sel ast.SelectionSet, obj *ent.StatementSignoff) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementSignoffImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementSignoff")
+		case "id":
+			out.Values[i] = ec._StatementSignoff_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._StatementSignoff_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._StatementSignoff_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revisionHash":
+			out.Values[i] = ec._StatementSignoff_revisionHash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decision":
+			out.Values[i] = ec._StatementSignoff_decision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			out.Values[i] = ec._StatementSignoff_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "signedAt":
+			out.Values[i] = ec._StatementSignoff_signedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "voidedAt":
+			out.Values[i] = ec._StatementSignoff_voidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revision":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatementSignoff_revision(ctx, field, obj)
+				})
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatementSignoff_organisation(ctx, field, obj)
+				})
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatementSignoff_user(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -49081,6 +51528,30 @@ func (ec *executionContext) unmarshalNPlacementTextInput2githubᚗcomᚋgocart�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNPolicyStatementOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementOrderField(ctx context.Context, v any) (*ent.PolicyStatementOrderField, error) {
+	var res = new(ent.PolicyStatementOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPolicyStatementOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PolicyStatementOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PolicyStatementOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNPolicyStatementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋpolicystatementᚐStatus(ctx context.Context, v any) (policystatement.Status, error) {
+	var res policystatement.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPolicyStatementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋpolicystatementᚐStatus(ctx context.Context, sel ast.SelectionSet, v policystatement.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNProposePlacementDatesInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐProposePlacementDatesInput(ctx context.Context, v any) (model.ProposePlacementDatesInput, error) {
 	res, err := ec.unmarshalInputProposePlacementDatesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -49478,6 +51949,76 @@ func (ec *executionContext) unmarshalNSlotReasonInput2githubᚗcomᚋgocartᚑco
 func (ec *executionContext) unmarshalNStartMatchRunInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStartMatchRunInput(ctx context.Context, v any) (model.StartMatchRunInput, error) {
 	res, err := ec.unmarshalInputStartMatchRunInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementRevision2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevision(ctx context.Context, sel ast.SelectionSet, v *ent.StatementRevision) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementRevision!")
+		return graphql.Null
+	}
+	return ec._StatementRevision(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStatementRevisionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevisionOrderField(ctx context.Context, v any) (*ent.StatementRevisionOrderField, error) {
+	var res = new(ent.StatementRevisionOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementRevisionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevisionOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.StatementRevisionOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementRevisionOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNStatementSignatoryOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatoryOrderField(ctx context.Context, v any) (*ent.StatementSignatoryOrderField, error) {
+	var res = new(ent.StatementSignatoryOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementSignatoryOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatoryOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.StatementSignatoryOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementSignatoryOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNStatementSignatoryRole2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignatoryᚐRole(ctx context.Context, v any) (statementsignatory.Role, error) {
+	var res statementsignatory.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementSignatoryRole2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignatoryᚐRole(ctx context.Context, sel ast.SelectionSet, v statementsignatory.Role) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNStatementSignoffDecision2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignoffᚐDecision(ctx context.Context, v any) (statementsignoff.Decision, error) {
+	var res statementsignoff.Decision
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementSignoffDecision2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignoffᚐDecision(ctx context.Context, sel ast.SelectionSet, v statementsignoff.Decision) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNStatementSignoffOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignoffOrderField(ctx context.Context, v any) (*ent.StatementSignoffOrderField, error) {
+	var res = new(ent.StatementSignoffOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementSignoffOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignoffOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.StatementSignoffOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementSignoffOrderField!")
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -51118,6 +53659,33 @@ func (ec *executionContext) unmarshalOPlacementOrder2ᚖgithubᚗcomᚋgocartᚑ
 	}
 	res, err := ec.unmarshalInputPlacementOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPolicyStatement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatement(ctx context.Context, sel ast.SelectionSet, v *ent.PolicyStatement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PolicyStatement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPolicyStatementEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PolicyStatementEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPolicyStatementEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPolicyStatementEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PolicyStatementEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PolicyStatementEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORefereeRequest2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RefereeRequest) graphql.Marshaler {

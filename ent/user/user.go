@@ -49,6 +49,8 @@ const (
 	EdgeAttendedMeetings = "attended_meetings"
 	// EdgeMeetingInvitations holds the string denoting the meeting_invitations edge name in mutations.
 	EdgeMeetingInvitations = "meeting_invitations"
+	// EdgeAuthoredStatements holds the string denoting the authored_statements edge name in mutations.
+	EdgeAuthoredStatements = "authored_statements"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// ApplicationsTable is the table that holds the applications relation/edge.
@@ -108,6 +110,11 @@ const (
 	// MeetingInvitationsInverseTable is the table name for the Meeting entity.
 	// It exists in this package in order to avoid circular dependency with the "meeting" package.
 	MeetingInvitationsInverseTable = "meetings"
+	// AuthoredStatementsTable is the table that holds the authored_statements relation/edge. The primary key declared below.
+	AuthoredStatementsTable = "policy_statement_authors"
+	// AuthoredStatementsInverseTable is the table name for the PolicyStatement entity.
+	// It exists in this package in order to avoid circular dependency with the "policystatement" package.
+	AuthoredStatementsInverseTable = "policy_statements"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -132,6 +139,9 @@ var (
 	// MeetingInvitationsPrimaryKey and MeetingInvitationsColumn2 are the table columns denoting the
 	// primary key for the meeting_invitations relation (M2M).
 	MeetingInvitationsPrimaryKey = []string{"meeting_id", "user_id"}
+	// AuthoredStatementsPrimaryKey and AuthoredStatementsColumn2 are the table columns denoting the
+	// primary key for the authored_statements relation (M2M).
+	AuthoredStatementsPrimaryKey = []string{"policy_statement_id", "user_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -335,6 +345,20 @@ func ByMeetingInvitations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newMeetingInvitationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByAuthoredStatementsCount orders the results by authored_statements count.
+func ByAuthoredStatementsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAuthoredStatementsStep(), opts...)
+	}
+}
+
+// ByAuthoredStatements orders the results by authored_statements terms.
+func ByAuthoredStatements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAuthoredStatementsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newApplicationsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -396,5 +420,12 @@ func newMeetingInvitationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(MeetingInvitationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, MeetingInvitationsTable, MeetingInvitationsPrimaryKey...),
+	)
+}
+func newAuthoredStatementsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AuthoredStatementsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, AuthoredStatementsTable, AuthoredStatementsPrimaryKey...),
 	)
 }

@@ -563,6 +563,29 @@ func HasMeetingInvitationsWith(preds ...predicate.Meeting) predicate.User {
 	})
 }
 
+// HasAuthoredStatements applies the HasEdge predicate on the "authored_statements" edge.
+func HasAuthoredStatements() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, AuthoredStatementsTable, AuthoredStatementsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAuthoredStatementsWith applies the HasEdge predicate on the "authored_statements" edge with a given conditions (other predicates).
+func HasAuthoredStatementsWith(preds ...predicate.PolicyStatement) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newAuthoredStatementsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

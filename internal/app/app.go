@@ -35,6 +35,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/server"
+	"github.com/gocart-coalition/coalition/internal/statements"
 	"github.com/gocart-coalition/coalition/templates"
 )
 
@@ -72,11 +73,13 @@ type App struct {
 	Newsletter *newsletter.Service
 	// Campaigns writes, approves, schedules and sends newsletter campaigns.
 	Campaigns *newsletter.Campaigns
-	Notifier  *notify.Notifier
-	Outbox    *outbox.Worker
-	Jobs      *jobs.Runner
-	Handler   http.Handler
-	Registry  *prometheus.Registry
+	// Statements runs policy statements: revisions, sign-off, publication.
+	Statements *statements.Service
+	Notifier   *notify.Notifier
+	Outbox     *outbox.Worker
+	Jobs       *jobs.Runner
+	Handler    http.Handler
+	Registry   *prometheus.Registry
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -104,6 +107,10 @@ const (
 	JobDocumentsGC = programme.DocumentsJobName
 	// JobCampaigns starts scheduled campaigns, writes their deliveries and marks them sent.
 	JobCampaigns = newsletter.CampaignsJobName
+	// JobStatements publishes policy statements whose embargo has come.
+	JobStatements = statements.JobName
+	// JobStatementReviews reminds staff of statements due for review.
+	JobStatementReviews = statements.ReviewJobName
 )
 
 // New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
@@ -274,6 +281,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.Campaigns.RegisterMetrics(a.Registry); err != nil {
 		return nil, err
 	}
+	a.Statements, err = statements.New(statements.Config{
+		Client: a.DB.Client, Now: now, Notifier: a.Notifier, Logger: log,
+		Campaigns: a.Campaigns, Lists: a.Newsletter, PublicURL: cfg.PublicURL, LateAfter: cfg.StatementsLateAfter,
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.Auth.RegisterIntent("membership", a.WorkingGroups)
 	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
@@ -319,6 +333,16 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			_ = a.Jobs.Trigger(JobOutbox)
 			return err
 		}},
+		// Every 30 s: an embargo is kept to within the interval; a publication's
+		// announcement starts sending at once (the campaigns job is woken by its commit).
+		{Name: JobStatements, Interval: 30 * time.Second, Run: func(ctx context.Context) error {
+			_, err := a.Statements.Run(ctx)
+			return err
+		}},
+		{Name: JobStatementReviews, Interval: 24 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.Statements.RemindReviews(ctx)
+			return err
+		}},
 	} {
 		if err := a.Jobs.Register(j); err != nil {
 			return nil, err
@@ -335,6 +359,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Placement:      a.Placement,
 		Newsletter:     a.Newsletter,
 		Campaigns:      a.Campaigns,
+		Statements:     a.Statements,
 		FormOrigins:    cfg.NewsletterFormOrigins,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Now:            now,

@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/newsletter"
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
+	"github.com/gocart-coalition/coalition/internal/statements"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -43,6 +44,8 @@ type Config struct {
 	Placement *placement.Service
 	// Campaigns writes, approves, schedules and sends newsletter campaigns, and serves the archive.
 	Campaigns *newsletter.Campaigns
+	// Statements runs policy statements and serves their public read API.
+	Statements *statements.Service
 	// Newsletter serves the subscribe form, confirmation, unsubscribe and webhook pages.
 	Newsletter *newsletter.Service
 	// FormOrigins are the web sites allowed to post the subscribe form (empty: any).
