@@ -522,13 +522,16 @@ func (s *Service) Schedule(ctx context.Context, tx *ent.Client, id pulid.ID, at 
 	if err != nil {
 		return nil, err
 	}
-	st, err = s.step(ctx, tx, st, EventSchedule, Facts{Now: s.now(), At: at, MissingDeclarations: missing}, func(u *ent.PolicyStatementUpdate) {
+	f := Facts{Now: s.now(), At: at, MissingDeclarations: missing}
+	if _, err := Next(st.Status, EventSchedule, f); err != nil {
+		if u, ok := apperr.AsUserErrors(err); ok && len(u) == 1 && u[0].Code == apperr.CodeInvalid {
+			return nil, apperr.OnField(err, "input", "at")
+		}
+		return nil, apperr.OnField(err, "input", "id")
+	}
+	return s.step(ctx, tx, st, EventSchedule, f, func(u *ent.PolicyStatementUpdate) {
 		u.SetScheduledAt(at).ClearLateSince()
 	})
-	if u, ok := apperr.AsUserErrors(err); ok && len(u) == 1 && u[0].Code == apperr.CodeInvalid {
-		return nil, apperr.OnField(err, "input", "at")
-	}
-	return st, err
 }
 
 // Unschedule takes a scheduled statement back to APPROVED. Staff only.
