@@ -157,6 +157,50 @@ func (s *Service) PublicGet(ctx context.Context, slug string, version int) (Publ
 	return p, nil
 }
 
+// PublicOf returns version (0: the current one) of each statement of sts as the public
+// reads it, in one batch of statements whatever their number (for the API's lists);
+// ok[i] is false for a statement that is not published or has no such version.
+func (s *Service) PublicOf(ctx context.Context, sts []*ent.PolicyStatement, version int) ([]Public, []bool, error) {
+	ctx = anonymous(ctx)
+	out := make([]Public, len(sts))
+	ok := make([]bool, len(sts))
+	ids := make([]pulid.ID, 0, len(sts))
+	for _, st := range sts {
+		ids = append(ids, st.ID)
+	}
+	client := ent.FromContext(ctx) // a mutation's transaction: its payload sees what it wrote
+	if client == nil {
+		client = s.cfg.Client
+	}
+	// Read again as the public: what the caller holds may be an unpublished statement.
+	pub, err := client.PolicyStatement.Query().
+		Where(policystatement.IDIn(ids...), policystatement.PublishedRevisionIDNotNil()).All(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read published statements: %w", err)
+	}
+	if len(pub) == 0 {
+		return out, ok, nil
+	}
+	revs, err := client.StatementRevision.Query().
+		Where(statementrevision.StatementIDIn(ids...), statementrevision.VersionNotNil()).All(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read published revisions: %w", err)
+	}
+	byStatement := map[pulid.ID][]*ent.StatementRevision{}
+	for _, r := range revs {
+		byStatement[r.StatementID] = append(byStatement[r.StatementID], r)
+	}
+	groups, err := s.groupNames(ctx, pub)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, st := range pub {
+		i := slices.IndexFunc(sts, func(x *ent.PolicyStatement) bool { return x.ID == st.ID })
+		out[i], ok[i] = publicOf(st, byStatement[st.ID], version, groups)
+	}
+	return out, ok, nil
+}
+
 // PublicTopics returns the topics of the published statements, sorted.
 func (s *Service) PublicTopics(ctx context.Context) ([]string, error) {
 	sts, err := s.cfg.Client.PolicyStatement.Query().

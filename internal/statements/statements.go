@@ -2,6 +2,7 @@ package statements
 
 import (
 	"context"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,10 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqljson"
+
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/policystatement"
+	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/statementrevision"
 	"github.com/gocart-coalition/coalition/ent/statementsignatory"
@@ -190,7 +195,7 @@ func (s *Service) DesignateSignatory(ctx context.Context, tx *ent.Client, id, or
 		return nil, err
 	}
 	if Published(st.Status) {
-		return nil, apperr.Invalid(apperr.CodeInvalidState, "This statement is published; its signatories are final.", "input", "statementId")
+		return nil, apperr.Invalid(apperr.CodeInvalidState, "This statement is published; its signatories are final.", "input", "id")
 	}
 	facts := viewer.ForFacts(ctx)
 	role := statementsignatory.RoleCO_AUTHOR
@@ -263,7 +268,7 @@ func (s *Service) Edit(ctx context.Context, tx *ent.Client, in EditInput) (*ent.
 	}
 	next, err := Next(st.Status, EventEdit, Facts{})
 	if err != nil {
-		return nil, apperr.OnField(err, "input", "statementId")
+		return nil, apperr.OnField(err, "input", "id")
 	}
 	if st.CurrentRevisionID == nil || *st.CurrentRevisionID != in.BaseRevisionID {
 		return nil, apperr.New(apperr.Conflict, "the statement was edited since the revision this edit is based on; read the current revision and edit that")
@@ -460,7 +465,7 @@ func (s *Service) signoff(ctx context.Context, tx *ent.Client, in SignInput, rol
 		}
 	}
 	if _, err := Next(st.Status, ev, f); err != nil {
-		return nil, apperr.OnField(err, "input", "statementId")
+		return nil, apperr.OnField(err, "input", "id")
 	}
 	if _, err := tx.StatementSignoff.Create().
 		SetStatementID(st.ID).SetRevisionID(rev.ID).SetRevisionHash(rev.Hash).
@@ -517,13 +522,16 @@ func (s *Service) Schedule(ctx context.Context, tx *ent.Client, id pulid.ID, at 
 	if err != nil {
 		return nil, err
 	}
-	st, err = s.step(ctx, tx, st, EventSchedule, Facts{Now: s.now(), At: at, MissingDeclarations: missing}, func(u *ent.PolicyStatementUpdate) {
+	f := Facts{Now: s.now(), At: at, MissingDeclarations: missing}
+	if _, err := Next(st.Status, EventSchedule, f); err != nil {
+		if u, ok := apperr.AsUserErrors(err); ok && len(u) == 1 && u[0].Code == apperr.CodeInvalid {
+			return nil, apperr.OnField(err, "input", "at")
+		}
+		return nil, apperr.OnField(err, "input", "id")
+	}
+	return s.step(ctx, tx, st, EventSchedule, f, func(u *ent.PolicyStatementUpdate) {
 		u.SetScheduledAt(at).ClearLateSince()
 	})
-	if u, ok := apperr.AsUserErrors(err); ok && len(u) == 1 && u[0].Code == apperr.CodeInvalid {
-		return nil, apperr.OnField(err, "input", "at")
-	}
-	return st, err
 }
 
 // Unschedule takes a scheduled statement back to APPROVED. Staff only.
@@ -620,7 +628,7 @@ func (s *Service) Correct(ctx context.Context, tx *ent.Client, in CorrectInput) 
 		return nil, err
 	}
 	if _, err := Next(st.Status, EventCorrect, Facts{}); err != nil {
-		return nil, apperr.OnField(err, "input", "statementId")
+		return nil, apperr.OnField(err, "input", "id")
 	}
 	if st.CurrentRevisionID == nil || *st.CurrentRevisionID != in.BaseRevisionID {
 		return nil, apperr.New(apperr.Conflict, "the statement was changed since the revision this correction is based on; read the current revision and correct that")
@@ -824,4 +832,11 @@ func (s *Service) revision(ctx context.Context, client *ent.Client, id pulid.ID)
 		return nil, fmt.Errorf("read revision %s: %w", id, err)
 	}
 	return r, nil
+}
+
+// HasTopic is the predicate of the statements with topic (a JSON array of strings).
+func HasTopic(topic string) predicate.PolicyStatement {
+	return predicate.PolicyStatement(func(s *sql.Selector) {
+		s.Where(sqljson.ValueContains(s.C(policystatement.FieldTopics), topic))
+	})
 }
