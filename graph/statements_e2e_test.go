@@ -213,6 +213,22 @@ func TestStatementEndToEnd(t *testing.T) {
 		if got := sign(w.sigA, "A", rev1).Statement.Status; got != "IN_REVIEW" {
 			t.Fatalf("after A signed: %s, want IN_REVIEW", got)
 		}
+		// Participants read each other (the people beside the statement), outsiders nobody.
+		for name, c := range map[string]*testkit.Client{"signatory of B": w.sigB, "author": w.author, "endorser": w.endorser} {
+			var people struct {
+				Node struct {
+					Signoffs    []struct{ User struct{ Name string } }
+					Signatories []struct {
+						User         struct{ Name string }
+						Organisation struct{ Name string }
+					}
+				}
+			}
+			c.MustDo(`query($id: ID!) { node(id: $id) { ... on PolicyStatement { signoffs { user { name } } signatories { user { name } organisation { name } } } } }`, map[string]any{"id": id}, &people)
+			if len(people.Node.Signoffs) != 1 || people.Node.Signoffs[0].User.Name != "Signe Alpha" || len(people.Node.Signatories) != 3 {
+				t.Errorf("%s reads the sign-offs as %+v", name, people.Node)
+			}
+		}
 		// Nobody signs for an organisation they are not a designated signatory of.
 		if r := w.sigA.Do(signStmtM, map[string]any{"in": map[string]any{"id": id, "organisationId": w.ids["B"], "revisionId": rev1.ID, "decision": "APPROVE"}}); r.Code() != "FORBIDDEN" {
 			t.Fatalf("A's signatory signs for B: %s", r.Body)
