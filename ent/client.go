@@ -7082,6 +7082,22 @@ func (c *UserClient) QueryAuthoredStatements(_m *User) *PolicyStatementQuery {
 	return query
 }
 
+// QueryStatementSignatures queries the statement_signatures edge of a User.
+func (c *UserClient) QueryStatementSignatures(_m *User) *StatementSignatoryQuery {
+	query := (&StatementSignatoryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(statementsignatory.Table, statementsignatory.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, user.StatementSignaturesTable, user.StatementSignaturesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	hooks := c.hooks.User

@@ -2193,6 +2193,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"PolicyStatement",
 	)
 	graph.MustAddE(
+		"statement_signatures",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+		},
+		"User",
+		"StatementSignatory",
+	)
+	graph.MustAddE(
 		"memberships",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -7214,6 +7226,20 @@ func (f *UserFilter) WhereHasAuthoredStatements() {
 // WhereHasAuthoredStatementsWith applies a predicate to check if query has an edge authored_statements with a given conditions (other predicates).
 func (f *UserFilter) WhereHasAuthoredStatementsWith(preds ...predicate.PolicyStatement) {
 	f.Where(entql.HasEdgeWith("authored_statements", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasStatementSignatures applies a predicate to check if query has an edge statement_signatures.
+func (f *UserFilter) WhereHasStatementSignatures() {
+	f.Where(entql.HasEdge("statement_signatures"))
+}
+
+// WhereHasStatementSignaturesWith applies a predicate to check if query has an edge statement_signatures with a given conditions (other predicates).
+func (f *UserFilter) WhereHasStatementSignaturesWith(preds ...predicate.StatementSignatory) {
+	f.Where(entql.HasEdgeWith("statement_signatures", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

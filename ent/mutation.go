@@ -41095,6 +41095,9 @@ type UserMutation struct {
 	authored_statements                      map[pulid.ID]struct{}
 	removedauthored_statements               map[pulid.ID]struct{}
 	clearedauthored_statements               bool
+	statement_signatures                     map[pulid.ID]struct{}
+	removedstatement_signatures              map[pulid.ID]struct{}
+	clearedstatement_signatures              bool
 	done                                     bool
 	oldValue                                 func(context.Context) (*User, error)
 	predicates                               []predicate.User
@@ -42024,6 +42027,60 @@ func (m *UserMutation) ResetAuthoredStatements() {
 	m.removedauthored_statements = nil
 }
 
+// AddStatementSignatureIDs adds the "statement_signatures" edge to the StatementSignatory entity by ids.
+func (m *UserMutation) AddStatementSignatureIDs(ids ...pulid.ID) {
+	if m.statement_signatures == nil {
+		m.statement_signatures = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.statement_signatures[ids[i]] = struct{}{}
+	}
+}
+
+// ClearStatementSignatures clears the "statement_signatures" edge to the StatementSignatory entity.
+func (m *UserMutation) ClearStatementSignatures() {
+	m.clearedstatement_signatures = true
+}
+
+// StatementSignaturesCleared reports if the "statement_signatures" edge to the StatementSignatory entity was cleared.
+func (m *UserMutation) StatementSignaturesCleared() bool {
+	return m.clearedstatement_signatures
+}
+
+// RemoveStatementSignatureIDs removes the "statement_signatures" edge to the StatementSignatory entity by IDs.
+func (m *UserMutation) RemoveStatementSignatureIDs(ids ...pulid.ID) {
+	if m.removedstatement_signatures == nil {
+		m.removedstatement_signatures = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.statement_signatures, ids[i])
+		m.removedstatement_signatures[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedStatementSignatures returns the removed IDs of the "statement_signatures" edge to the StatementSignatory entity.
+func (m *UserMutation) RemovedStatementSignaturesIDs() (ids []pulid.ID) {
+	for id := range m.removedstatement_signatures {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// StatementSignaturesIDs returns the "statement_signatures" edge IDs in the mutation.
+func (m *UserMutation) StatementSignaturesIDs() (ids []pulid.ID) {
+	for id := range m.statement_signatures {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetStatementSignatures resets all changes to the "statement_signatures" edge.
+func (m *UserMutation) ResetStatementSignatures() {
+	m.statement_signatures = nil
+	m.clearedstatement_signatures = false
+	m.removedstatement_signatures = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -42268,7 +42325,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.applications != nil {
 		edges = append(edges, user.EdgeApplications)
 	}
@@ -42298,6 +42355,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.authored_statements != nil {
 		edges = append(edges, user.EdgeAuthoredStatements)
+	}
+	if m.statement_signatures != nil {
+		edges = append(edges, user.EdgeStatementSignatures)
 	}
 	return edges
 }
@@ -42366,13 +42426,19 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeStatementSignatures:
+		ids := make([]ent.Value, 0, len(m.statement_signatures))
+		for id := range m.statement_signatures {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.removedapplications != nil {
 		edges = append(edges, user.EdgeApplications)
 	}
@@ -42402,6 +42468,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedauthored_statements != nil {
 		edges = append(edges, user.EdgeAuthoredStatements)
+	}
+	if m.removedstatement_signatures != nil {
+		edges = append(edges, user.EdgeStatementSignatures)
 	}
 	return edges
 }
@@ -42470,13 +42539,19 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeStatementSignatures:
+		ids := make([]ent.Value, 0, len(m.removedstatement_signatures))
+		for id := range m.removedstatement_signatures {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.clearedapplications {
 		edges = append(edges, user.EdgeApplications)
 	}
@@ -42507,6 +42582,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	if m.clearedauthored_statements {
 		edges = append(edges, user.EdgeAuthoredStatements)
 	}
+	if m.clearedstatement_signatures {
+		edges = append(edges, user.EdgeStatementSignatures)
+	}
 	return edges
 }
 
@@ -42534,6 +42612,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedmeeting_invitations
 	case user.EdgeAuthoredStatements:
 		return m.clearedauthored_statements
+	case user.EdgeStatementSignatures:
+		return m.clearedstatement_signatures
 	}
 	return false
 }
@@ -42579,6 +42659,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeAuthoredStatements:
 		m.ResetAuthoredStatements()
+		return nil
+	case user.EdgeStatementSignatures:
+		m.ResetStatementSignatures()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -63,9 +63,11 @@ type UserEdges struct {
 	MeetingInvitations []*Meeting `json:"meeting_invitations,omitempty"`
 	// AuthoredStatements holds the value of the authored_statements edge.
 	AuthoredStatements []*PolicyStatement `json:"authored_statements,omitempty"`
+	// StatementSignatures holds the value of the statement_signatures edge.
+	StatementSignatures []*StatementSignatory `json:"statement_signatures,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [10]bool
+	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
 	totalCount [6]map[string]int
 
@@ -79,6 +81,7 @@ type UserEdges struct {
 	namedAttendedMeetings               map[string][]*Meeting
 	namedMeetingInvitations             map[string][]*Meeting
 	namedAuthoredStatements             map[string][]*PolicyStatement
+	namedStatementSignatures            map[string][]*StatementSignatory
 }
 
 // ApplicationsOrErr returns the Applications value or an error if the edge
@@ -169,6 +172,15 @@ func (e UserEdges) AuthoredStatementsOrErr() ([]*PolicyStatement, error) {
 		return e.AuthoredStatements, nil
 	}
 	return nil, &NotLoadedError{edge: "authored_statements"}
+}
+
+// StatementSignaturesOrErr returns the StatementSignatures value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) StatementSignaturesOrErr() ([]*StatementSignatory, error) {
+	if e.loadedTypes[10] {
+		return e.StatementSignatures, nil
+	}
+	return nil, &NotLoadedError{edge: "statement_signatures"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -313,6 +325,11 @@ func (_m *User) QueryMeetingInvitations() *MeetingQuery {
 // QueryAuthoredStatements queries the "authored_statements" edge of the User entity.
 func (_m *User) QueryAuthoredStatements() *PolicyStatementQuery {
 	return NewUserClient(_m.config).QueryAuthoredStatements(_m)
+}
+
+// QueryStatementSignatures queries the "statement_signatures" edge of the User entity.
+func (_m *User) QueryStatementSignatures() *StatementSignatoryQuery {
+	return NewUserClient(_m.config).QueryStatementSignatures(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -601,6 +618,30 @@ func (_m *User) appendNamedAuthoredStatements(name string, edges ...*PolicyState
 		_m.Edges.namedAuthoredStatements[name] = []*PolicyStatement{}
 	} else {
 		_m.Edges.namedAuthoredStatements[name] = append(_m.Edges.namedAuthoredStatements[name], edges...)
+	}
+}
+
+// NamedStatementSignatures returns the StatementSignatures named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedStatementSignatures(name string) ([]*StatementSignatory, error) {
+	if _m.Edges.namedStatementSignatures == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedStatementSignatures[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedStatementSignatures(name string, edges ...*StatementSignatory) {
+	if _m.Edges.namedStatementSignatures == nil {
+		_m.Edges.namedStatementSignatures = make(map[string][]*StatementSignatory)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedStatementSignatures[name] = []*StatementSignatory{}
+	} else {
+		_m.Edges.namedStatementSignatures[name] = append(_m.Edges.namedStatementSignatures[name], edges...)
 	}
 }
 

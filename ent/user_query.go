@@ -25,6 +25,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
 	"github.com/gocart-coalition/coalition/ent/user"
 )
 
@@ -45,6 +46,7 @@ type UserQuery struct {
 	withAttendedMeetings                    *MeetingQuery
 	withMeetingInvitations                  *MeetingQuery
 	withAuthoredStatements                  *PolicyStatementQuery
+	withStatementSignatures                 *StatementSignatoryQuery
 	loadTotal                               []func(context.Context, []*User) error
 	modifiers                               []func(*sql.Selector)
 	withNamedApplications                   map[string]*ApplicationQuery
@@ -57,6 +59,7 @@ type UserQuery struct {
 	withNamedAttendedMeetings               map[string]*MeetingQuery
 	withNamedMeetingInvitations             map[string]*MeetingQuery
 	withNamedAuthoredStatements             map[string]*PolicyStatementQuery
+	withNamedStatementSignatures            map[string]*StatementSignatoryQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -313,6 +316,28 @@ func (_q *UserQuery) QueryAuthoredStatements() *PolicyStatementQuery {
 	return query
 }
 
+// QueryStatementSignatures chains the current query on the "statement_signatures" edge.
+func (_q *UserQuery) QueryStatementSignatures() *StatementSignatoryQuery {
+	query := (&StatementSignatoryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(statementsignatory.Table, statementsignatory.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, user.StatementSignaturesTable, user.StatementSignaturesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first User entity from the query.
 // Returns a *NotFoundError when no User was found.
 func (_q *UserQuery) First(ctx context.Context) (*User, error) {
@@ -515,6 +540,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withAttendedMeetings:               _q.withAttendedMeetings.Clone(),
 		withMeetingInvitations:             _q.withMeetingInvitations.Clone(),
 		withAuthoredStatements:             _q.withAuthoredStatements.Clone(),
+		withStatementSignatures:            _q.withStatementSignatures.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -632,6 +658,17 @@ func (_q *UserQuery) WithAuthoredStatements(opts ...func(*PolicyStatementQuery))
 	return _q
 }
 
+// WithStatementSignatures tells the query-builder to eager-load the nodes that are connected to
+// the "statement_signatures" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithStatementSignatures(opts ...func(*StatementSignatoryQuery)) *UserQuery {
+	query := (&StatementSignatoryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withStatementSignatures = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -716,7 +753,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [10]bool{
+		loadedTypes = [11]bool{
 			_q.withApplications != nil,
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
@@ -727,6 +764,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withAttendedMeetings != nil,
 			_q.withMeetingInvitations != nil,
 			_q.withAuthoredStatements != nil,
+			_q.withStatementSignatures != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -822,6 +860,15 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withStatementSignatures; query != nil {
+		if err := _q.loadStatementSignatures(ctx, query, nodes,
+			func(n *User) { n.Edges.StatementSignatures = []*StatementSignatory{} },
+			func(n *User, e *StatementSignatory) {
+				n.Edges.StatementSignatures = append(n.Edges.StatementSignatures, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedApplications {
 		if err := _q.loadApplications(ctx, query, nodes,
 			func(n *User) { n.appendNamedApplications(name) },
@@ -889,6 +936,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadAuthoredStatements(ctx, query, nodes,
 			func(n *User) { n.appendNamedAuthoredStatements(name) },
 			func(n *User, e *PolicyStatement) { n.appendNamedAuthoredStatements(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedStatementSignatures {
+		if err := _q.loadStatementSignatures(ctx, query, nodes,
+			func(n *User) { n.appendNamedStatementSignatures(name) },
+			func(n *User, e *StatementSignatory) { n.appendNamedStatementSignatures(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1324,6 +1378,36 @@ func (_q *UserQuery) loadAuthoredStatements(ctx context.Context, query *PolicySt
 	}
 	return nil
 }
+func (_q *UserQuery) loadStatementSignatures(ctx context.Context, query *StatementSignatoryQuery, nodes []*User, init func(*User), assign func(*User, *StatementSignatory)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(statementsignatory.FieldUserID)
+	}
+	query.Where(predicate.StatementSignatory(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.StatementSignaturesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1581,6 +1665,20 @@ func (_q *UserQuery) WithNamedAuthoredStatements(name string, opts ...func(*Poli
 		_q.withNamedAuthoredStatements = make(map[string]*PolicyStatementQuery)
 	}
 	_q.withNamedAuthoredStatements[name] = query
+	return _q
+}
+
+// WithNamedStatementSignatures tells the query-builder to eager-load the nodes that are connected to the "statement_signatures"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedStatementSignatures(name string, opts ...func(*StatementSignatoryQuery)) *UserQuery {
+	query := (&StatementSignatoryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedStatementSignatures == nil {
+		_q.withNamedStatementSignatures = make(map[string]*StatementSignatoryQuery)
+	}
+	_q.withNamedStatementSignatures[name] = query
 	return _q
 }
 

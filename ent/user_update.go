@@ -23,6 +23,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -271,6 +272,21 @@ func (_u *UserUpdate) AddAuthoredStatements(v ...*PolicyStatement) *UserUpdate {
 	return _u.AddAuthoredStatementIDs(ids...)
 }
 
+// AddStatementSignatureIDs adds the "statement_signatures" edge to the StatementSignatory entity by IDs.
+func (_u *UserUpdate) AddStatementSignatureIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.AddStatementSignatureIDs(ids...)
+	return _u
+}
+
+// AddStatementSignatures adds the "statement_signatures" edges to the StatementSignatory entity.
+func (_u *UserUpdate) AddStatementSignatures(v ...*StatementSignatory) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddStatementSignatureIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -484,6 +500,27 @@ func (_u *UserUpdate) RemoveAuthoredStatements(v ...*PolicyStatement) *UserUpdat
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAuthoredStatementIDs(ids...)
+}
+
+// ClearStatementSignatures clears all "statement_signatures" edges to the StatementSignatory entity.
+func (_u *UserUpdate) ClearStatementSignatures() *UserUpdate {
+	_u.mutation.ClearStatementSignatures()
+	return _u
+}
+
+// RemoveStatementSignatureIDs removes the "statement_signatures" edge to StatementSignatory entities by IDs.
+func (_u *UserUpdate) RemoveStatementSignatureIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.RemoveStatementSignatureIDs(ids...)
+	return _u
+}
+
+// RemoveStatementSignatures removes "statement_signatures" edges to StatementSignatory entities.
+func (_u *UserUpdate) RemoveStatementSignatures(v ...*StatementSignatory) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveStatementSignatureIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1037,6 +1074,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.StatementSignaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedStatementSignaturesIDs(); len(nodes) > 0 && !_u.mutation.StatementSignaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.StatementSignaturesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1289,6 +1371,21 @@ func (_u *UserUpdateOne) AddAuthoredStatements(v ...*PolicyStatement) *UserUpdat
 	return _u.AddAuthoredStatementIDs(ids...)
 }
 
+// AddStatementSignatureIDs adds the "statement_signatures" edge to the StatementSignatory entity by IDs.
+func (_u *UserUpdateOne) AddStatementSignatureIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.AddStatementSignatureIDs(ids...)
+	return _u
+}
+
+// AddStatementSignatures adds the "statement_signatures" edges to the StatementSignatory entity.
+func (_u *UserUpdateOne) AddStatementSignatures(v ...*StatementSignatory) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddStatementSignatureIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -1502,6 +1599,27 @@ func (_u *UserUpdateOne) RemoveAuthoredStatements(v ...*PolicyStatement) *UserUp
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAuthoredStatementIDs(ids...)
+}
+
+// ClearStatementSignatures clears all "statement_signatures" edges to the StatementSignatory entity.
+func (_u *UserUpdateOne) ClearStatementSignatures() *UserUpdateOne {
+	_u.mutation.ClearStatementSignatures()
+	return _u
+}
+
+// RemoveStatementSignatureIDs removes the "statement_signatures" edge to StatementSignatory entities by IDs.
+func (_u *UserUpdateOne) RemoveStatementSignatureIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.RemoveStatementSignatureIDs(ids...)
+	return _u
+}
+
+// RemoveStatementSignatures removes "statement_signatures" edges to StatementSignatory entities.
+func (_u *UserUpdateOne) RemoveStatementSignatures(v ...*StatementSignatory) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveStatementSignatureIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -2078,6 +2196,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.StatementSignaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedStatementSignaturesIDs(); len(nodes) > 0 && !_u.mutation.StatementSignaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.StatementSignaturesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

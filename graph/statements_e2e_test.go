@@ -213,6 +213,22 @@ func TestStatementEndToEnd(t *testing.T) {
 		if got := sign(w.sigA, "A", rev1).Statement.Status; got != "IN_REVIEW" {
 			t.Fatalf("after A signed: %s, want IN_REVIEW", got)
 		}
+		// Participants read each other (the people beside the statement), outsiders nobody.
+		for name, c := range map[string]*testkit.Client{"signatory of B": w.sigB, "author": w.author, "endorser": w.endorser} {
+			var people struct {
+				Node struct {
+					Signoffs    []struct{ User struct{ Name string } }
+					Signatories []struct {
+						User         struct{ Name string }
+						Organisation struct{ Name string }
+					}
+				}
+			}
+			c.MustDo(`query($id: ID!) { node(id: $id) { ... on PolicyStatement { signoffs { user { name } } signatories { user { name } organisation { name } } } } }`, map[string]any{"id": id}, &people)
+			if len(people.Node.Signoffs) != 1 || people.Node.Signoffs[0].User.Name != "Signe Alpha" || len(people.Node.Signatories) != 3 {
+				t.Errorf("%s reads the sign-offs as %+v", name, people.Node)
+			}
+		}
 		// Nobody signs for an organisation they are not a designated signatory of.
 		if r := w.sigA.Do(signStmtM, map[string]any{"in": map[string]any{"id": id, "organisationId": w.ids["B"], "revisionId": rev1.ID, "decision": "APPROVE"}}); r.Code() != "FORBIDDEN" {
 			t.Fatalf("A's signatory signs for B: %s", r.Body)
@@ -370,6 +386,118 @@ func TestStatementEndToEnd(t *testing.T) {
 		p, err = e.App.Statements.PublicGet(context.Background(), "car-t-risk", 1)
 		if err != nil || p.Withdrawn == nil || p.Version != 1 || p.Versions != 2 {
 			t.Fatalf("version 1 after withdrawal: %+v %v", p, err)
+		}
+	})
+}
+
+// approved opens a statement and takes it to APPROVED (both co-authors sign).
+func (w *statementWorld) approved(t *testing.T, slug string) stmtOut {
+	t.Helper()
+	st := w.open(t, slug, "Text of "+slug+".")
+	id, rev := st.Statement.ID, st.Statement.CurrentRevision
+	mustStmt(t, w.staff, submitStmtM, map[string]any{"id": id}, "submitStatement")
+	var out stmtOut
+	for _, sg := range []struct {
+		c   *testkit.Client
+		org string
+	}{{w.sigA, "A"}, {w.sigB, "B"}} {
+		out = mustStmt(t, sg.c, signStmtM, map[string]any{"in": map[string]any{"id": id, "organisationId": w.ids[sg.org], "revisionId": rev.ID, "hash": rev.Hash, "decision": "APPROVE"}}, "signStatement")
+	}
+	if out.Statement.Status != "APPROVED" {
+		t.Fatalf("%s: %s, want APPROVED", slug, out.Statement.Status)
+	}
+	return out
+}
+
+// TestStatementPublicationJob: two runs of the job at once (as two serve processes would)
+// publish a due statement once and announce it once; a statement whose embargo passed by
+// more than the late delay is left SCHEDULED and marked late for staff, who publish it by
+// hand; the review reminder goes to staff once per review-by date.
+func TestStatementPublicationJob(t *testing.T) {
+	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
+		w := newStatementWorld(t, e)
+		due := w.approved(t, "due")
+		late := w.approved(t, "late")
+		at := e.Clock.Now().Add(time.Hour).Truncate(time.Second)
+		mustStmt(t, w.staff, scheduleStmtM, map[string]any{"id": due.Statement.ID, "at": at.Format(time.RFC3339)}, "scheduleStatement")
+		mustStmt(t, w.staff, scheduleStmtM, map[string]any{"id": late.Statement.ID, "at": at.Add(-30 * time.Minute).Format(time.RFC3339)}, "scheduleStatement")
+		// The late one's embargo passed more than an hour (the default delay) ago.
+		e.Clock.Set(at.Add(31 * time.Minute))
+
+		start := make(chan struct{})
+		results := make(chan int, 2)
+		for range 2 {
+			go func() {
+				<-start
+				n, err := e.App.Statements.Run(context.Background())
+				if err != nil {
+					t.Errorf("job: %v", err)
+				}
+				results <- n
+			}()
+		}
+		close(start)
+		if total := <-results + <-results; total != 1 {
+			t.Fatalf("two runs published %d statements, want 1", total)
+		}
+		var c struct {
+			Campaigns struct{ TotalCount int }
+		}
+		w.staff.MustDo(`query { campaigns(first: 10) { totalCount } }`, nil, &c)
+		if c.Campaigns.TotalCount != 1 {
+			t.Fatalf("%d announcement campaigns, want 1", c.Campaigns.TotalCount)
+		}
+		var q struct {
+			Node struct {
+				Status string
+				Late   bool
+			}
+		}
+		w.staff.MustDo(`query($id: ID!) { node(id: $id) { ... on PolicyStatement { status late } } }`, map[string]any{"id": late.Statement.ID}, &q)
+		if q.Node.Status != "SCHEDULED" || !q.Node.Late {
+			t.Fatalf("the late statement: %+v, want SCHEDULED and late", q.Node)
+		}
+		if n, _ := e.App.Statements.Run(context.Background()); n != 0 {
+			t.Fatalf("the job published %d later", n)
+		}
+		if got := mustStmt(t, w.staff, publishNowM, map[string]any{"id": late.Statement.ID}, "publishStatementNow"); got.Statement.Status != "PUBLISHED" || got.Statement.Late {
+			t.Fatalf("staff publish the late one: %+v", got.Statement)
+		}
+
+		// Review reminders: once per review-by date, to staff.
+		reviewBy := e.Clock.Now().Add(24 * time.Hour)
+		var s struct{ UpdateStatementSettings stmtOut }
+		w.staff.MustDo(`mutation($in: UpdateStatementSettingsInput!) { updateStatementSettings(input: $in) { `+stmtF+` } }`,
+			map[string]any{"in": map[string]any{"id": due.Statement.ID, "reviewBy": reviewBy.Format(time.RFC3339)}}, &s)
+		remind := func() int {
+			n, err := e.App.Statements.RemindReviews(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := remind(); n != 0 {
+			t.Fatalf("reminded %d before the date", n)
+		}
+		e.Clock.Set(reviewBy)
+		if n := remind(); n != 1 {
+			t.Fatalf("reminded %d at the date, want 1", n)
+		}
+		if n := remind(); n != 0 {
+			t.Fatalf("reminded %d again", n)
+		}
+		e.DrainOutbox()
+		got := 0
+		for _, m := range e.SMTP.Messages() {
+			if strings.HasPrefix(m.Subject, "Policy statement due for review") {
+				got++
+				if m.To[0] != "office@coalition.test" {
+					t.Errorf("review reminder to %v", m.To)
+				}
+			}
+		}
+		if got != 1 {
+			t.Fatalf("%d review reminders, want 1 (to the one member of staff)", got)
 		}
 	})
 }

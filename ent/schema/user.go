@@ -80,6 +80,8 @@ func (User) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.From("authored_statements", PolicyStatement.Type).Ref("authors").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.From("statement_signatures", StatementSignatory.Type).Ref("user").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -51,6 +51,8 @@ const (
 	EdgeMeetingInvitations = "meeting_invitations"
 	// EdgeAuthoredStatements holds the string denoting the authored_statements edge name in mutations.
 	EdgeAuthoredStatements = "authored_statements"
+	// EdgeStatementSignatures holds the string denoting the statement_signatures edge name in mutations.
+	EdgeStatementSignatures = "statement_signatures"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// ApplicationsTable is the table that holds the applications relation/edge.
@@ -115,6 +117,13 @@ const (
 	// AuthoredStatementsInverseTable is the table name for the PolicyStatement entity.
 	// It exists in this package in order to avoid circular dependency with the "policystatement" package.
 	AuthoredStatementsInverseTable = "policy_statements"
+	// StatementSignaturesTable is the table that holds the statement_signatures relation/edge.
+	StatementSignaturesTable = "statement_signatories"
+	// StatementSignaturesInverseTable is the table name for the StatementSignatory entity.
+	// It exists in this package in order to avoid circular dependency with the "statementsignatory" package.
+	StatementSignaturesInverseTable = "statement_signatories"
+	// StatementSignaturesColumn is the table column denoting the statement_signatures relation/edge.
+	StatementSignaturesColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -359,6 +368,20 @@ func ByAuthoredStatements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newAuthoredStatementsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByStatementSignaturesCount orders the results by statement_signatures count.
+func ByStatementSignaturesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newStatementSignaturesStep(), opts...)
+	}
+}
+
+// ByStatementSignatures orders the results by statement_signatures terms.
+func ByStatementSignatures(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newStatementSignaturesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newApplicationsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -427,5 +450,12 @@ func newAuthoredStatementsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AuthoredStatementsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, AuthoredStatementsTable, AuthoredStatementsPrimaryKey...),
+	)
+}
+func newStatementSignaturesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(StatementSignaturesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, StatementSignaturesTable, StatementSignaturesColumn),
 	)
 }

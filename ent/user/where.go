@@ -586,6 +586,29 @@ func HasAuthoredStatementsWith(preds ...predicate.PolicyStatement) predicate.Use
 	})
 }
 
+// HasStatementSignatures applies the HasEdge predicate on the "statement_signatures" edge.
+func HasStatementSignatures() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, StatementSignaturesTable, StatementSignaturesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasStatementSignaturesWith applies the HasEdge predicate on the "statement_signatures" edge with a given conditions (other predicates).
+func HasStatementSignaturesWith(preds ...predicate.StatementSignatory) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newStatementSignaturesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

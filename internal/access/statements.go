@@ -153,3 +153,13 @@ func ownCreate(column, refusal string) privacy.MutationRule {
 		return privacy.Denyf("%s", refusal)
 	})
 }
+
+// statementCoParticipants is the User predicate of the authors and designated signatories
+// of the statements user takes part in: the people a participant reads beside the
+// statement (a sign-off's signatory, a signatory's person).
+func statementCoParticipants(user string) entql.P {
+	return entql.Or(
+		entql.HasEdgeWith("authored_statements", StatementParticipant(user)),
+		entql.HasEdgeWith("statement_signatures", entql.HasEdgeWith("statement", StatementParticipant(user))),
+	)
+}
