@@ -43,10 +43,14 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -114,6 +118,8 @@ type Client struct {
 	OutboxMessage *OutboxMessageClient
 	// Placement is the client for interacting with the Placement builders.
 	Placement *PlacementClient
+	// PolicyStatement is the client for interacting with the PolicyStatement builders.
+	PolicyStatement *PolicyStatementClient
 	// RefereeRequest is the client for interacting with the RefereeRequest builders.
 	RefereeRequest *RefereeRequestClient
 	// Review is the client for interacting with the Review builders.
@@ -122,6 +128,12 @@ type Client struct {
 	ReviewAssignment *ReviewAssignmentClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// StatementRevision is the client for interacting with the StatementRevision builders.
+	StatementRevision *StatementRevisionClient
+	// StatementSignatory is the client for interacting with the StatementSignatory builders.
+	StatementSignatory *StatementSignatoryClient
+	// StatementSignoff is the client for interacting with the StatementSignoff builders.
+	StatementSignoff *StatementSignoffClient
 	// Subscriber is the client for interacting with the Subscriber builders.
 	Subscriber *SubscriberClient
 	// Suppression is the client for interacting with the Suppression builders.
@@ -168,10 +180,14 @@ func (c *Client) init() {
 	c.Organisation = NewOrganisationClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.Placement = NewPlacementClient(c.config)
+	c.PolicyStatement = NewPolicyStatementClient(c.config)
 	c.RefereeRequest = NewRefereeRequestClient(c.config)
 	c.Review = NewReviewClient(c.config)
 	c.ReviewAssignment = NewReviewAssignmentClient(c.config)
 	c.Session = NewSessionClient(c.config)
+	c.StatementRevision = NewStatementRevisionClient(c.config)
+	c.StatementSignatory = NewStatementSignatoryClient(c.config)
+	c.StatementSignoff = NewStatementSignoffClient(c.config)
 	c.Subscriber = NewSubscriberClient(c.config)
 	c.Suppression = NewSuppressionClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -295,10 +311,14 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Organisation:                  NewOrganisationClient(cfg),
 		OutboxMessage:                 NewOutboxMessageClient(cfg),
 		Placement:                     NewPlacementClient(cfg),
+		PolicyStatement:               NewPolicyStatementClient(cfg),
 		RefereeRequest:                NewRefereeRequestClient(cfg),
 		Review:                        NewReviewClient(cfg),
 		ReviewAssignment:              NewReviewAssignmentClient(cfg),
 		Session:                       NewSessionClient(cfg),
+		StatementRevision:             NewStatementRevisionClient(cfg),
+		StatementSignatory:            NewStatementSignatoryClient(cfg),
+		StatementSignoff:              NewStatementSignoffClient(cfg),
 		Subscriber:                    NewSubscriberClient(cfg),
 		Suppression:                   NewSuppressionClient(cfg),
 		User:                          NewUserClient(cfg),
@@ -349,10 +369,14 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Organisation:                  NewOrganisationClient(cfg),
 		OutboxMessage:                 NewOutboxMessageClient(cfg),
 		Placement:                     NewPlacementClient(cfg),
+		PolicyStatement:               NewPolicyStatementClient(cfg),
 		RefereeRequest:                NewRefereeRequestClient(cfg),
 		Review:                        NewReviewClient(cfg),
 		ReviewAssignment:              NewReviewAssignmentClient(cfg),
 		Session:                       NewSessionClient(cfg),
+		StatementRevision:             NewStatementRevisionClient(cfg),
+		StatementSignatory:            NewStatementSignatoryClient(cfg),
+		StatementSignoff:              NewStatementSignoffClient(cfg),
 		Subscriber:                    NewSubscriberClient(cfg),
 		Suppression:                   NewSuppressionClient(cfg),
 		User:                          NewUserClient(cfg),
@@ -391,8 +415,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.ConsentEvidence, c.DataExport, c.Document, c.HostCentre, c.HostRanking,
 		c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride,
 		c.MatchRun, c.Meeting, c.Membership, c.NewsletterSubscription, c.Organisation,
-		c.OutboxMessage, c.Placement, c.RefereeRequest, c.Review, c.ReviewAssignment,
-		c.Session, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
+		c.OutboxMessage, c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review,
+		c.ReviewAssignment, c.Session, c.StatementRevision, c.StatementSignatory,
+		c.StatementSignoff, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -407,8 +432,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.ConsentEvidence, c.DataExport, c.Document, c.HostCentre, c.HostRanking,
 		c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride,
 		c.MatchRun, c.Meeting, c.Membership, c.NewsletterSubscription, c.Organisation,
-		c.OutboxMessage, c.Placement, c.RefereeRequest, c.Review, c.ReviewAssignment,
-		c.Session, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
+		c.OutboxMessage, c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review,
+		c.ReviewAssignment, c.Session, c.StatementRevision, c.StatementSignatory,
+		c.StatementSignoff, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -471,6 +497,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OutboxMessage.mutate(ctx, m)
 	case *PlacementMutation:
 		return c.Placement.mutate(ctx, m)
+	case *PolicyStatementMutation:
+		return c.PolicyStatement.mutate(ctx, m)
 	case *RefereeRequestMutation:
 		return c.RefereeRequest.mutate(ctx, m)
 	case *ReviewMutation:
@@ -479,6 +507,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ReviewAssignment.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
+	case *StatementRevisionMutation:
+		return c.StatementRevision.mutate(ctx, m)
+	case *StatementSignatoryMutation:
+		return c.StatementSignatory.mutate(ctx, m)
+	case *StatementSignoffMutation:
+		return c.StatementSignoff.mutate(ctx, m)
 	case *SubscriberMutation:
 		return c.Subscriber.mutate(ctx, m)
 	case *SuppressionMutation:
@@ -4760,6 +4794,38 @@ func (c *OrganisationClient) QueryAffiliations(_m *Organisation) *AffiliationQue
 	return query
 }
 
+// QueryCoauthoredStatements queries the coauthored_statements edge of a Organisation.
+func (c *OrganisationClient) QueryCoauthoredStatements(_m *Organisation) *PolicyStatementQuery {
+	query := (&PolicyStatementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organisation.Table, organisation.FieldID, id),
+			sqlgraph.To(policystatement.Table, policystatement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, organisation.CoauthoredStatementsTable, organisation.CoauthoredStatementsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEndorsedStatements queries the endorsed_statements edge of a Organisation.
+func (c *OrganisationClient) QueryEndorsedStatements(_m *Organisation) *PolicyStatementQuery {
+	query := (&PolicyStatementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organisation.Table, organisation.FieldID, id),
+			sqlgraph.To(policystatement.Table, policystatement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, organisation.EndorsedStatementsTable, organisation.EndorsedStatementsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *OrganisationClient) Hooks() []Hook {
 	hooks := c.hooks.Organisation
@@ -5147,6 +5213,268 @@ func (c *PlacementClient) mutate(ctx context.Context, m *PlacementMutation) (Val
 		return (&PlacementDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Placement mutation op: %q", m.Op())
+	}
+}
+
+// PolicyStatementClient is a client for the PolicyStatement schema.
+type PolicyStatementClient struct {
+	config
+}
+
+// NewPolicyStatementClient returns a client for the PolicyStatement from the given config.
+func NewPolicyStatementClient(c config) *PolicyStatementClient {
+	return &PolicyStatementClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `policystatement.Hooks(f(g(h())))`.
+func (c *PolicyStatementClient) Use(hooks ...Hook) {
+	c.hooks.PolicyStatement = append(c.hooks.PolicyStatement, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `policystatement.Intercept(f(g(h())))`.
+func (c *PolicyStatementClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PolicyStatement = append(c.inters.PolicyStatement, interceptors...)
+}
+
+// Create returns a builder for creating a PolicyStatement entity.
+func (c *PolicyStatementClient) Create() *PolicyStatementCreate {
+	mutation := newPolicyStatementMutation(c.config, OpCreate)
+	return &PolicyStatementCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PolicyStatement entities.
+func (c *PolicyStatementClient) CreateBulk(builders ...*PolicyStatementCreate) *PolicyStatementCreateBulk {
+	return &PolicyStatementCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PolicyStatementClient) MapCreateBulk(slice any, setFunc func(*PolicyStatementCreate, int)) *PolicyStatementCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PolicyStatementCreateBulk{err: fmt.Errorf("calling to PolicyStatementClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PolicyStatementCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PolicyStatementCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PolicyStatement.
+func (c *PolicyStatementClient) Update() *PolicyStatementUpdate {
+	mutation := newPolicyStatementMutation(c.config, OpUpdate)
+	return &PolicyStatementUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PolicyStatementClient) UpdateOne(_m *PolicyStatement) *PolicyStatementUpdateOne {
+	mutation := newPolicyStatementMutation(c.config, OpUpdateOne, withPolicyStatement(_m))
+	return &PolicyStatementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PolicyStatementClient) UpdateOneID(id pulid.ID) *PolicyStatementUpdateOne {
+	mutation := newPolicyStatementMutation(c.config, OpUpdateOne, withPolicyStatementID(id))
+	return &PolicyStatementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PolicyStatement.
+func (c *PolicyStatementClient) Delete() *PolicyStatementDelete {
+	mutation := newPolicyStatementMutation(c.config, OpDelete)
+	return &PolicyStatementDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PolicyStatementClient) DeleteOne(_m *PolicyStatement) *PolicyStatementDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PolicyStatementClient) DeleteOneID(id pulid.ID) *PolicyStatementDeleteOne {
+	builder := c.Delete().Where(policystatement.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PolicyStatementDeleteOne{builder}
+}
+
+// Query returns a query builder for PolicyStatement.
+func (c *PolicyStatementClient) Query() *PolicyStatementQuery {
+	return &PolicyStatementQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePolicyStatement},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PolicyStatement entity by its id.
+func (c *PolicyStatementClient) Get(ctx context.Context, id pulid.ID) (*PolicyStatement, error) {
+	return c.Query().Where(policystatement.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PolicyStatementClient) GetX(ctx context.Context, id pulid.ID) *PolicyStatement {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAuthors queries the authors edge of a PolicyStatement.
+func (c *PolicyStatementClient) QueryAuthors(_m *PolicyStatement) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policystatement.Table, policystatement.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, policystatement.AuthorsTable, policystatement.AuthorsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCoauthors queries the coauthors edge of a PolicyStatement.
+func (c *PolicyStatementClient) QueryCoauthors(_m *PolicyStatement) *OrganisationQuery {
+	query := (&OrganisationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policystatement.Table, policystatement.FieldID, id),
+			sqlgraph.To(organisation.Table, organisation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, policystatement.CoauthorsTable, policystatement.CoauthorsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEndorsers queries the endorsers edge of a PolicyStatement.
+func (c *PolicyStatementClient) QueryEndorsers(_m *PolicyStatement) *OrganisationQuery {
+	query := (&OrganisationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policystatement.Table, policystatement.FieldID, id),
+			sqlgraph.To(organisation.Table, organisation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, policystatement.EndorsersTable, policystatement.EndorsersPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryWorkingGroup queries the working_group edge of a PolicyStatement.
+func (c *PolicyStatementClient) QueryWorkingGroup(_m *PolicyStatement) *WorkingGroupQuery {
+	query := (&WorkingGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policystatement.Table, policystatement.FieldID, id),
+			sqlgraph.To(workinggroup.Table, workinggroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, policystatement.WorkingGroupTable, policystatement.WorkingGroupColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRevisions queries the revisions edge of a PolicyStatement.
+func (c *PolicyStatementClient) QueryRevisions(_m *PolicyStatement) *StatementRevisionQuery {
+	query := (&StatementRevisionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policystatement.Table, policystatement.FieldID, id),
+			sqlgraph.To(statementrevision.Table, statementrevision.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, policystatement.RevisionsTable, policystatement.RevisionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySignatories queries the signatories edge of a PolicyStatement.
+func (c *PolicyStatementClient) QuerySignatories(_m *PolicyStatement) *StatementSignatoryQuery {
+	query := (&StatementSignatoryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policystatement.Table, policystatement.FieldID, id),
+			sqlgraph.To(statementsignatory.Table, statementsignatory.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, policystatement.SignatoriesTable, policystatement.SignatoriesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySignoffs queries the signoffs edge of a PolicyStatement.
+func (c *PolicyStatementClient) QuerySignoffs(_m *PolicyStatement) *StatementSignoffQuery {
+	query := (&StatementSignoffClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policystatement.Table, policystatement.FieldID, id),
+			sqlgraph.To(statementsignoff.Table, statementsignoff.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, policystatement.SignoffsTable, policystatement.SignoffsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCreator queries the creator edge of a PolicyStatement.
+func (c *PolicyStatementClient) QueryCreator(_m *PolicyStatement) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policystatement.Table, policystatement.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, policystatement.CreatorTable, policystatement.CreatorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PolicyStatementClient) Hooks() []Hook {
+	hooks := c.hooks.PolicyStatement
+	return append(hooks[:len(hooks):len(hooks)], policystatement.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PolicyStatementClient) Interceptors() []Interceptor {
+	return c.inters.PolicyStatement
+}
+
+func (c *PolicyStatementClient) mutate(ctx context.Context, m *PolicyStatementMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PolicyStatementCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PolicyStatementUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PolicyStatementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PolicyStatementDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PolicyStatement mutation op: %q", m.Op())
 	}
 }
 
@@ -5814,6 +6142,552 @@ func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, 
 	}
 }
 
+// StatementRevisionClient is a client for the StatementRevision schema.
+type StatementRevisionClient struct {
+	config
+}
+
+// NewStatementRevisionClient returns a client for the StatementRevision from the given config.
+func NewStatementRevisionClient(c config) *StatementRevisionClient {
+	return &StatementRevisionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `statementrevision.Hooks(f(g(h())))`.
+func (c *StatementRevisionClient) Use(hooks ...Hook) {
+	c.hooks.StatementRevision = append(c.hooks.StatementRevision, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `statementrevision.Intercept(f(g(h())))`.
+func (c *StatementRevisionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StatementRevision = append(c.inters.StatementRevision, interceptors...)
+}
+
+// Create returns a builder for creating a StatementRevision entity.
+func (c *StatementRevisionClient) Create() *StatementRevisionCreate {
+	mutation := newStatementRevisionMutation(c.config, OpCreate)
+	return &StatementRevisionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StatementRevision entities.
+func (c *StatementRevisionClient) CreateBulk(builders ...*StatementRevisionCreate) *StatementRevisionCreateBulk {
+	return &StatementRevisionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StatementRevisionClient) MapCreateBulk(slice any, setFunc func(*StatementRevisionCreate, int)) *StatementRevisionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StatementRevisionCreateBulk{err: fmt.Errorf("calling to StatementRevisionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StatementRevisionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StatementRevisionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StatementRevision.
+func (c *StatementRevisionClient) Update() *StatementRevisionUpdate {
+	mutation := newStatementRevisionMutation(c.config, OpUpdate)
+	return &StatementRevisionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StatementRevisionClient) UpdateOne(_m *StatementRevision) *StatementRevisionUpdateOne {
+	mutation := newStatementRevisionMutation(c.config, OpUpdateOne, withStatementRevision(_m))
+	return &StatementRevisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StatementRevisionClient) UpdateOneID(id pulid.ID) *StatementRevisionUpdateOne {
+	mutation := newStatementRevisionMutation(c.config, OpUpdateOne, withStatementRevisionID(id))
+	return &StatementRevisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StatementRevision.
+func (c *StatementRevisionClient) Delete() *StatementRevisionDelete {
+	mutation := newStatementRevisionMutation(c.config, OpDelete)
+	return &StatementRevisionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StatementRevisionClient) DeleteOne(_m *StatementRevision) *StatementRevisionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StatementRevisionClient) DeleteOneID(id pulid.ID) *StatementRevisionDeleteOne {
+	builder := c.Delete().Where(statementrevision.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StatementRevisionDeleteOne{builder}
+}
+
+// Query returns a query builder for StatementRevision.
+func (c *StatementRevisionClient) Query() *StatementRevisionQuery {
+	return &StatementRevisionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStatementRevision},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StatementRevision entity by its id.
+func (c *StatementRevisionClient) Get(ctx context.Context, id pulid.ID) (*StatementRevision, error) {
+	return c.Query().Where(statementrevision.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StatementRevisionClient) GetX(ctx context.Context, id pulid.ID) *StatementRevision {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryStatement queries the statement edge of a StatementRevision.
+func (c *StatementRevisionClient) QueryStatement(_m *StatementRevision) *PolicyStatementQuery {
+	query := (&PolicyStatementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(statementrevision.Table, statementrevision.FieldID, id),
+			sqlgraph.To(policystatement.Table, policystatement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, statementrevision.StatementTable, statementrevision.StatementColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEditor queries the editor edge of a StatementRevision.
+func (c *StatementRevisionClient) QueryEditor(_m *StatementRevision) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(statementrevision.Table, statementrevision.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, statementrevision.EditorTable, statementrevision.EditorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *StatementRevisionClient) Hooks() []Hook {
+	hooks := c.hooks.StatementRevision
+	return append(hooks[:len(hooks):len(hooks)], statementrevision.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StatementRevisionClient) Interceptors() []Interceptor {
+	return c.inters.StatementRevision
+}
+
+func (c *StatementRevisionClient) mutate(ctx context.Context, m *StatementRevisionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StatementRevisionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StatementRevisionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StatementRevisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StatementRevisionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StatementRevision mutation op: %q", m.Op())
+	}
+}
+
+// StatementSignatoryClient is a client for the StatementSignatory schema.
+type StatementSignatoryClient struct {
+	config
+}
+
+// NewStatementSignatoryClient returns a client for the StatementSignatory from the given config.
+func NewStatementSignatoryClient(c config) *StatementSignatoryClient {
+	return &StatementSignatoryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `statementsignatory.Hooks(f(g(h())))`.
+func (c *StatementSignatoryClient) Use(hooks ...Hook) {
+	c.hooks.StatementSignatory = append(c.hooks.StatementSignatory, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `statementsignatory.Intercept(f(g(h())))`.
+func (c *StatementSignatoryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StatementSignatory = append(c.inters.StatementSignatory, interceptors...)
+}
+
+// Create returns a builder for creating a StatementSignatory entity.
+func (c *StatementSignatoryClient) Create() *StatementSignatoryCreate {
+	mutation := newStatementSignatoryMutation(c.config, OpCreate)
+	return &StatementSignatoryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StatementSignatory entities.
+func (c *StatementSignatoryClient) CreateBulk(builders ...*StatementSignatoryCreate) *StatementSignatoryCreateBulk {
+	return &StatementSignatoryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StatementSignatoryClient) MapCreateBulk(slice any, setFunc func(*StatementSignatoryCreate, int)) *StatementSignatoryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StatementSignatoryCreateBulk{err: fmt.Errorf("calling to StatementSignatoryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StatementSignatoryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StatementSignatoryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StatementSignatory.
+func (c *StatementSignatoryClient) Update() *StatementSignatoryUpdate {
+	mutation := newStatementSignatoryMutation(c.config, OpUpdate)
+	return &StatementSignatoryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StatementSignatoryClient) UpdateOne(_m *StatementSignatory) *StatementSignatoryUpdateOne {
+	mutation := newStatementSignatoryMutation(c.config, OpUpdateOne, withStatementSignatory(_m))
+	return &StatementSignatoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StatementSignatoryClient) UpdateOneID(id pulid.ID) *StatementSignatoryUpdateOne {
+	mutation := newStatementSignatoryMutation(c.config, OpUpdateOne, withStatementSignatoryID(id))
+	return &StatementSignatoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StatementSignatory.
+func (c *StatementSignatoryClient) Delete() *StatementSignatoryDelete {
+	mutation := newStatementSignatoryMutation(c.config, OpDelete)
+	return &StatementSignatoryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StatementSignatoryClient) DeleteOne(_m *StatementSignatory) *StatementSignatoryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StatementSignatoryClient) DeleteOneID(id pulid.ID) *StatementSignatoryDeleteOne {
+	builder := c.Delete().Where(statementsignatory.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StatementSignatoryDeleteOne{builder}
+}
+
+// Query returns a query builder for StatementSignatory.
+func (c *StatementSignatoryClient) Query() *StatementSignatoryQuery {
+	return &StatementSignatoryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStatementSignatory},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StatementSignatory entity by its id.
+func (c *StatementSignatoryClient) Get(ctx context.Context, id pulid.ID) (*StatementSignatory, error) {
+	return c.Query().Where(statementsignatory.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StatementSignatoryClient) GetX(ctx context.Context, id pulid.ID) *StatementSignatory {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryStatement queries the statement edge of a StatementSignatory.
+func (c *StatementSignatoryClient) QueryStatement(_m *StatementSignatory) *PolicyStatementQuery {
+	query := (&PolicyStatementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(statementsignatory.Table, statementsignatory.FieldID, id),
+			sqlgraph.To(policystatement.Table, policystatement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, statementsignatory.StatementTable, statementsignatory.StatementColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOrganisation queries the organisation edge of a StatementSignatory.
+func (c *StatementSignatoryClient) QueryOrganisation(_m *StatementSignatory) *OrganisationQuery {
+	query := (&OrganisationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(statementsignatory.Table, statementsignatory.FieldID, id),
+			sqlgraph.To(organisation.Table, organisation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, statementsignatory.OrganisationTable, statementsignatory.OrganisationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a StatementSignatory.
+func (c *StatementSignatoryClient) QueryUser(_m *StatementSignatory) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(statementsignatory.Table, statementsignatory.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, statementsignatory.UserTable, statementsignatory.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *StatementSignatoryClient) Hooks() []Hook {
+	hooks := c.hooks.StatementSignatory
+	return append(hooks[:len(hooks):len(hooks)], statementsignatory.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StatementSignatoryClient) Interceptors() []Interceptor {
+	return c.inters.StatementSignatory
+}
+
+func (c *StatementSignatoryClient) mutate(ctx context.Context, m *StatementSignatoryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StatementSignatoryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StatementSignatoryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StatementSignatoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StatementSignatoryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StatementSignatory mutation op: %q", m.Op())
+	}
+}
+
+// StatementSignoffClient is a client for the StatementSignoff schema.
+type StatementSignoffClient struct {
+	config
+}
+
+// NewStatementSignoffClient returns a client for the StatementSignoff from the given config.
+func NewStatementSignoffClient(c config) *StatementSignoffClient {
+	return &StatementSignoffClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `statementsignoff.Hooks(f(g(h())))`.
+func (c *StatementSignoffClient) Use(hooks ...Hook) {
+	c.hooks.StatementSignoff = append(c.hooks.StatementSignoff, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `statementsignoff.Intercept(f(g(h())))`.
+func (c *StatementSignoffClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StatementSignoff = append(c.inters.StatementSignoff, interceptors...)
+}
+
+// Create returns a builder for creating a StatementSignoff entity.
+func (c *StatementSignoffClient) Create() *StatementSignoffCreate {
+	mutation := newStatementSignoffMutation(c.config, OpCreate)
+	return &StatementSignoffCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StatementSignoff entities.
+func (c *StatementSignoffClient) CreateBulk(builders ...*StatementSignoffCreate) *StatementSignoffCreateBulk {
+	return &StatementSignoffCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StatementSignoffClient) MapCreateBulk(slice any, setFunc func(*StatementSignoffCreate, int)) *StatementSignoffCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StatementSignoffCreateBulk{err: fmt.Errorf("calling to StatementSignoffClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StatementSignoffCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StatementSignoffCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StatementSignoff.
+func (c *StatementSignoffClient) Update() *StatementSignoffUpdate {
+	mutation := newStatementSignoffMutation(c.config, OpUpdate)
+	return &StatementSignoffUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StatementSignoffClient) UpdateOne(_m *StatementSignoff) *StatementSignoffUpdateOne {
+	mutation := newStatementSignoffMutation(c.config, OpUpdateOne, withStatementSignoff(_m))
+	return &StatementSignoffUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StatementSignoffClient) UpdateOneID(id pulid.ID) *StatementSignoffUpdateOne {
+	mutation := newStatementSignoffMutation(c.config, OpUpdateOne, withStatementSignoffID(id))
+	return &StatementSignoffUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StatementSignoff.
+func (c *StatementSignoffClient) Delete() *StatementSignoffDelete {
+	mutation := newStatementSignoffMutation(c.config, OpDelete)
+	return &StatementSignoffDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StatementSignoffClient) DeleteOne(_m *StatementSignoff) *StatementSignoffDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StatementSignoffClient) DeleteOneID(id pulid.ID) *StatementSignoffDeleteOne {
+	builder := c.Delete().Where(statementsignoff.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StatementSignoffDeleteOne{builder}
+}
+
+// Query returns a query builder for StatementSignoff.
+func (c *StatementSignoffClient) Query() *StatementSignoffQuery {
+	return &StatementSignoffQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStatementSignoff},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StatementSignoff entity by its id.
+func (c *StatementSignoffClient) Get(ctx context.Context, id pulid.ID) (*StatementSignoff, error) {
+	return c.Query().Where(statementsignoff.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StatementSignoffClient) GetX(ctx context.Context, id pulid.ID) *StatementSignoff {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryStatement queries the statement edge of a StatementSignoff.
+func (c *StatementSignoffClient) QueryStatement(_m *StatementSignoff) *PolicyStatementQuery {
+	query := (&PolicyStatementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(statementsignoff.Table, statementsignoff.FieldID, id),
+			sqlgraph.To(policystatement.Table, policystatement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, statementsignoff.StatementTable, statementsignoff.StatementColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRevision queries the revision edge of a StatementSignoff.
+func (c *StatementSignoffClient) QueryRevision(_m *StatementSignoff) *StatementRevisionQuery {
+	query := (&StatementRevisionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(statementsignoff.Table, statementsignoff.FieldID, id),
+			sqlgraph.To(statementrevision.Table, statementrevision.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, statementsignoff.RevisionTable, statementsignoff.RevisionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOrganisation queries the organisation edge of a StatementSignoff.
+func (c *StatementSignoffClient) QueryOrganisation(_m *StatementSignoff) *OrganisationQuery {
+	query := (&OrganisationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(statementsignoff.Table, statementsignoff.FieldID, id),
+			sqlgraph.To(organisation.Table, organisation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, statementsignoff.OrganisationTable, statementsignoff.OrganisationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a StatementSignoff.
+func (c *StatementSignoffClient) QueryUser(_m *StatementSignoff) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(statementsignoff.Table, statementsignoff.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, statementsignoff.UserTable, statementsignoff.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *StatementSignoffClient) Hooks() []Hook {
+	hooks := c.hooks.StatementSignoff
+	return append(hooks[:len(hooks):len(hooks)], statementsignoff.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StatementSignoffClient) Interceptors() []Interceptor {
+	return c.inters.StatementSignoff
+}
+
+func (c *StatementSignoffClient) mutate(ctx context.Context, m *StatementSignoffMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StatementSignoffCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StatementSignoffUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StatementSignoffUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StatementSignoffDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StatementSignoff mutation op: %q", m.Op())
+	}
+}
+
 // SubscriberClient is a client for the Subscriber schema.
 type SubscriberClient struct {
 	config
@@ -6366,6 +7240,38 @@ func (c *UserClient) QueryMeetingInvitations(_m *User) *MeetingQuery {
 	return query
 }
 
+// QueryAuthoredStatements queries the authored_statements edge of a User.
+func (c *UserClient) QueryAuthoredStatements(_m *User) *PolicyStatementQuery {
+	query := (&PolicyStatementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(policystatement.Table, policystatement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.AuthoredStatementsTable, user.AuthoredStatementsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryStatementSignatures queries the statement_signatures edge of a User.
+func (c *UserClient) QueryStatementSignatures(_m *User) *StatementSignatoryQuery {
+	query := (&StatementSignatoryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(statementsignatory.Table, statementsignatory.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, user.StatementSignaturesTable, user.StatementSignaturesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	hooks := c.hooks.User
@@ -6581,18 +7487,20 @@ type (
 		CallReviewer, Campaign, ConflictOfInterestDeclaration, ConsentEvidence,
 		DataExport, Document, HostCentre, HostRanking, HostSlot, Job, LoginLink,
 		MailBody, MailingList, MatchOverride, MatchRun, Meeting, Membership,
-		NewsletterSubscription, Organisation, OutboxMessage, Placement, RefereeRequest,
-		Review, ReviewAssignment, Session, Subscriber, Suppression, User,
-		WorkingGroup []ent.Hook
+		NewsletterSubscription, Organisation, OutboxMessage, Placement,
+		PolicyStatement, RefereeRequest, Review, ReviewAssignment, Session,
+		StatementRevision, StatementSignatory, StatementSignoff, Subscriber,
+		Suppression, User, WorkingGroup []ent.Hook
 	}
 	inters struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
 		CallReviewer, Campaign, ConflictOfInterestDeclaration, ConsentEvidence,
 		DataExport, Document, HostCentre, HostRanking, HostSlot, Job, LoginLink,
 		MailBody, MailingList, MatchOverride, MatchRun, Meeting, Membership,
-		NewsletterSubscription, Organisation, OutboxMessage, Placement, RefereeRequest,
-		Review, ReviewAssignment, Session, Subscriber, Suppression, User,
-		WorkingGroup []ent.Interceptor
+		NewsletterSubscription, Organisation, OutboxMessage, Placement,
+		PolicyStatement, RefereeRequest, Review, ReviewAssignment, Session,
+		StatementRevision, StatementSignatory, StatementSignoff, Subscriber,
+		Suppression, User, WorkingGroup []ent.Interceptor
 	}
 )
 

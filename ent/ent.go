@@ -39,10 +39,14 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -134,10 +138,14 @@ func checkColumn(t, c string) error {
 			organisation.Table:                  organisation.ValidColumn,
 			outboxmessage.Table:                 outboxmessage.ValidColumn,
 			placement.Table:                     placement.ValidColumn,
+			policystatement.Table:               policystatement.ValidColumn,
 			refereerequest.Table:                refereerequest.ValidColumn,
 			review.Table:                        review.ValidColumn,
 			reviewassignment.Table:              reviewassignment.ValidColumn,
 			session.Table:                       session.ValidColumn,
+			statementrevision.Table:             statementrevision.ValidColumn,
+			statementsignatory.Table:            statementsignatory.ValidColumn,
+			statementsignoff.Table:              statementsignoff.ValidColumn,
 			subscriber.Table:                    subscriber.ValidColumn,
 			suppression.Table:                   suppression.ValidColumn,
 			user.Table:                          user.ValidColumn,

@@ -30,11 +30,15 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -48,7 +52,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 35)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 39)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -718,6 +722,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   policystatement.Table,
+			Columns: policystatement.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: policystatement.FieldID,
+			},
+		},
+		Type: "PolicyStatement",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			policystatement.FieldCreatedAt:           {Type: field.TypeTime, Column: policystatement.FieldCreatedAt},
+			policystatement.FieldUpdatedAt:           {Type: field.TypeTime, Column: policystatement.FieldUpdatedAt},
+			policystatement.FieldSlug:                {Type: field.TypeString, Column: policystatement.FieldSlug},
+			policystatement.FieldTitle:               {Type: field.TypeString, Column: policystatement.FieldTitle},
+			policystatement.FieldSummary:             {Type: field.TypeString, Column: policystatement.FieldSummary},
+			policystatement.FieldTopics:              {Type: field.TypeJSON, Column: policystatement.FieldTopics},
+			policystatement.FieldStatus:              {Type: field.TypeEnum, Column: policystatement.FieldStatus},
+			policystatement.FieldWorkingGroupID:      {Type: field.TypeString, Column: policystatement.FieldWorkingGroupID},
+			policystatement.FieldAnnounceToGroup:     {Type: field.TypeBool, Column: policystatement.FieldAnnounceToGroup},
+			policystatement.FieldCurrentRevisionID:   {Type: field.TypeString, Column: policystatement.FieldCurrentRevisionID},
+			policystatement.FieldPublishedRevisionID: {Type: field.TypeString, Column: policystatement.FieldPublishedRevisionID},
+			policystatement.FieldRevisionsCount:      {Type: field.TypeInt, Column: policystatement.FieldRevisionsCount},
+			policystatement.FieldPublishedVersions:   {Type: field.TypeInt, Column: policystatement.FieldPublishedVersions},
+			policystatement.FieldSignoffDeadline:     {Type: field.TypeTime, Column: policystatement.FieldSignoffDeadline},
+			policystatement.FieldReviewBy:            {Type: field.TypeTime, Column: policystatement.FieldReviewBy},
+			policystatement.FieldReviewRemindedAt:    {Type: field.TypeTime, Column: policystatement.FieldReviewRemindedAt},
+			policystatement.FieldScheduledAt:         {Type: field.TypeTime, Column: policystatement.FieldScheduledAt},
+			policystatement.FieldLateSince:           {Type: field.TypeTime, Column: policystatement.FieldLateSince},
+			policystatement.FieldFirstPublishedAt:    {Type: field.TypeTime, Column: policystatement.FieldFirstPublishedAt},
+			policystatement.FieldPublishedAt:         {Type: field.TypeTime, Column: policystatement.FieldPublishedAt},
+			policystatement.FieldWithdrawnAt:         {Type: field.TypeTime, Column: policystatement.FieldWithdrawnAt},
+			policystatement.FieldWithdrawalReason:    {Type: field.TypeString, Column: policystatement.FieldWithdrawalReason},
+			policystatement.FieldCreatedByID:         {Type: field.TypeString, Column: policystatement.FieldCreatedByID},
+		},
+	}
+	graph.Nodes[28] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refereerequest.Table,
 			Columns: refereerequest.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -738,7 +778,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   review.Table,
 			Columns: review.Columns,
@@ -759,7 +799,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   reviewassignment.Table,
 			Columns: reviewassignment.Columns,
@@ -777,7 +817,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			reviewassignment.FieldAssignedByID:  {Type: field.TypeString, Column: reviewassignment.FieldAssignedByID},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -799,7 +839,79 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   statementrevision.Table,
+			Columns: statementrevision.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: statementrevision.FieldID,
+			},
+		},
+		Type: "StatementRevision",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			statementrevision.FieldCreatedAt:      {Type: field.TypeTime, Column: statementrevision.FieldCreatedAt},
+			statementrevision.FieldUpdatedAt:      {Type: field.TypeTime, Column: statementrevision.FieldUpdatedAt},
+			statementrevision.FieldStatementID:    {Type: field.TypeString, Column: statementrevision.FieldStatementID},
+			statementrevision.FieldNumber:         {Type: field.TypeInt, Column: statementrevision.FieldNumber},
+			statementrevision.FieldTitle:          {Type: field.TypeString, Column: statementrevision.FieldTitle},
+			statementrevision.FieldSummary:        {Type: field.TypeString, Column: statementrevision.FieldSummary},
+			statementrevision.FieldBody:           {Type: field.TypeString, Column: statementrevision.FieldBody},
+			statementrevision.FieldHash:           {Type: field.TypeString, Column: statementrevision.FieldHash},
+			statementrevision.FieldCreatedByID:    {Type: field.TypeString, Column: statementrevision.FieldCreatedByID},
+			statementrevision.FieldEditedAt:       {Type: field.TypeTime, Column: statementrevision.FieldEditedAt},
+			statementrevision.FieldVersion:        {Type: field.TypeInt, Column: statementrevision.FieldVersion},
+			statementrevision.FieldPublishedAt:    {Type: field.TypeTime, Column: statementrevision.FieldPublishedAt},
+			statementrevision.FieldCorrectionNote: {Type: field.TypeString, Column: statementrevision.FieldCorrectionNote},
+			statementrevision.FieldMaterial:       {Type: field.TypeBool, Column: statementrevision.FieldMaterial},
+			statementrevision.FieldDeclarations:   {Type: field.TypeJSON, Column: statementrevision.FieldDeclarations},
+			statementrevision.FieldSigners:        {Type: field.TypeJSON, Column: statementrevision.FieldSigners},
+		},
+	}
+	graph.Nodes[33] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   statementsignatory.Table,
+			Columns: statementsignatory.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: statementsignatory.FieldID,
+			},
+		},
+		Type: "StatementSignatory",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			statementsignatory.FieldCreatedAt:      {Type: field.TypeTime, Column: statementsignatory.FieldCreatedAt},
+			statementsignatory.FieldUpdatedAt:      {Type: field.TypeTime, Column: statementsignatory.FieldUpdatedAt},
+			statementsignatory.FieldStatementID:    {Type: field.TypeString, Column: statementsignatory.FieldStatementID},
+			statementsignatory.FieldOrganisationID: {Type: field.TypeString, Column: statementsignatory.FieldOrganisationID},
+			statementsignatory.FieldUserID:         {Type: field.TypeString, Column: statementsignatory.FieldUserID},
+			statementsignatory.FieldRole:           {Type: field.TypeEnum, Column: statementsignatory.FieldRole},
+		},
+	}
+	graph.Nodes[34] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   statementsignoff.Table,
+			Columns: statementsignoff.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: statementsignoff.FieldID,
+			},
+		},
+		Type: "StatementSignoff",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			statementsignoff.FieldCreatedAt:      {Type: field.TypeTime, Column: statementsignoff.FieldCreatedAt},
+			statementsignoff.FieldUpdatedAt:      {Type: field.TypeTime, Column: statementsignoff.FieldUpdatedAt},
+			statementsignoff.FieldStatementID:    {Type: field.TypeString, Column: statementsignoff.FieldStatementID},
+			statementsignoff.FieldRevisionID:     {Type: field.TypeString, Column: statementsignoff.FieldRevisionID},
+			statementsignoff.FieldRevisionHash:   {Type: field.TypeString, Column: statementsignoff.FieldRevisionHash},
+			statementsignoff.FieldOrganisationID: {Type: field.TypeString, Column: statementsignoff.FieldOrganisationID},
+			statementsignoff.FieldUserID:         {Type: field.TypeString, Column: statementsignoff.FieldUserID},
+			statementsignoff.FieldDecision:       {Type: field.TypeEnum, Column: statementsignoff.FieldDecision},
+			statementsignoff.FieldComment:        {Type: field.TypeString, Column: statementsignoff.FieldComment},
+			statementsignoff.FieldSignedAt:       {Type: field.TypeTime, Column: statementsignoff.FieldSignedAt},
+			statementsignoff.FieldVoidedAt:       {Type: field.TypeTime, Column: statementsignoff.FieldVoidedAt},
+		},
+	}
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   subscriber.Table,
 			Columns: subscriber.Columns,
@@ -821,7 +933,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			subscriber.FieldConfirmUsedAt:    {Type: field.TypeTime, Column: subscriber.FieldConfirmUsedAt},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   suppression.Table,
 			Columns: suppression.Columns,
@@ -840,7 +952,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			suppression.FieldDetail:    {Type: field.TypeString, Column: suppression.FieldDetail},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -860,7 +972,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -1589,6 +1701,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Affiliation",
 	)
 	graph.MustAddE(
+		"coauthored_statements",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.CoauthoredStatementsTable,
+			Columns: organisation.CoauthoredStatementsPrimaryKey,
+			Bidi:    false,
+		},
+		"Organisation",
+		"PolicyStatement",
+	)
+	graph.MustAddE(
+		"endorsed_statements",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.EndorsedStatementsTable,
+			Columns: organisation.EndorsedStatementsPrimaryKey,
+			Bidi:    false,
+		},
+		"Organisation",
+		"PolicyStatement",
+	)
+	graph.MustAddE(
 		"body",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1658,6 +1794,102 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Placement",
+		"User",
+	)
+	graph.MustAddE(
+		"authors",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   policystatement.AuthorsTable,
+			Columns: policystatement.AuthorsPrimaryKey,
+			Bidi:    false,
+		},
+		"PolicyStatement",
+		"User",
+	)
+	graph.MustAddE(
+		"coauthors",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   policystatement.CoauthorsTable,
+			Columns: policystatement.CoauthorsPrimaryKey,
+			Bidi:    false,
+		},
+		"PolicyStatement",
+		"Organisation",
+	)
+	graph.MustAddE(
+		"endorsers",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   policystatement.EndorsersTable,
+			Columns: policystatement.EndorsersPrimaryKey,
+			Bidi:    false,
+		},
+		"PolicyStatement",
+		"Organisation",
+	)
+	graph.MustAddE(
+		"working_group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   policystatement.WorkingGroupTable,
+			Columns: []string{policystatement.WorkingGroupColumn},
+			Bidi:    false,
+		},
+		"PolicyStatement",
+		"WorkingGroup",
+	)
+	graph.MustAddE(
+		"revisions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   policystatement.RevisionsTable,
+			Columns: []string{policystatement.RevisionsColumn},
+			Bidi:    false,
+		},
+		"PolicyStatement",
+		"StatementRevision",
+	)
+	graph.MustAddE(
+		"signatories",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   policystatement.SignatoriesTable,
+			Columns: []string{policystatement.SignatoriesColumn},
+			Bidi:    false,
+		},
+		"PolicyStatement",
+		"StatementSignatory",
+	)
+	graph.MustAddE(
+		"signoffs",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   policystatement.SignoffsTable,
+			Columns: []string{policystatement.SignoffsColumn},
+			Bidi:    false,
+		},
+		"PolicyStatement",
+		"StatementSignoff",
+	)
+	graph.MustAddE(
+		"creator",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   policystatement.CreatorTable,
+			Columns: []string{policystatement.CreatorColumn},
+			Bidi:    false,
+		},
+		"PolicyStatement",
 		"User",
 	)
 	graph.MustAddE(
@@ -1754,6 +1986,114 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Session",
+		"User",
+	)
+	graph.MustAddE(
+		"statement",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   statementrevision.StatementTable,
+			Columns: []string{statementrevision.StatementColumn},
+			Bidi:    false,
+		},
+		"StatementRevision",
+		"PolicyStatement",
+	)
+	graph.MustAddE(
+		"editor",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   statementrevision.EditorTable,
+			Columns: []string{statementrevision.EditorColumn},
+			Bidi:    false,
+		},
+		"StatementRevision",
+		"User",
+	)
+	graph.MustAddE(
+		"statement",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   statementsignatory.StatementTable,
+			Columns: []string{statementsignatory.StatementColumn},
+			Bidi:    false,
+		},
+		"StatementSignatory",
+		"PolicyStatement",
+	)
+	graph.MustAddE(
+		"organisation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   statementsignatory.OrganisationTable,
+			Columns: []string{statementsignatory.OrganisationColumn},
+			Bidi:    false,
+		},
+		"StatementSignatory",
+		"Organisation",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   statementsignatory.UserTable,
+			Columns: []string{statementsignatory.UserColumn},
+			Bidi:    false,
+		},
+		"StatementSignatory",
+		"User",
+	)
+	graph.MustAddE(
+		"statement",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   statementsignoff.StatementTable,
+			Columns: []string{statementsignoff.StatementColumn},
+			Bidi:    false,
+		},
+		"StatementSignoff",
+		"PolicyStatement",
+	)
+	graph.MustAddE(
+		"revision",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   statementsignoff.RevisionTable,
+			Columns: []string{statementsignoff.RevisionColumn},
+			Bidi:    false,
+		},
+		"StatementSignoff",
+		"StatementRevision",
+	)
+	graph.MustAddE(
+		"organisation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   statementsignoff.OrganisationTable,
+			Columns: []string{statementsignoff.OrganisationColumn},
+			Bidi:    false,
+		},
+		"StatementSignoff",
+		"Organisation",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   statementsignoff.UserTable,
+			Columns: []string{statementsignoff.UserColumn},
+			Bidi:    false,
+		},
+		"StatementSignoff",
 		"User",
 	)
 	graph.MustAddE(
@@ -1887,6 +2227,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"Meeting",
+	)
+	graph.MustAddE(
+		"authored_statements",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+		},
+		"User",
+		"PolicyStatement",
+	)
+	graph.MustAddE(
+		"statement_signatures",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+		},
+		"User",
+		"StatementSignatory",
 	)
 	graph.MustAddE(
 		"memberships",
@@ -5129,6 +5493,34 @@ func (f *OrganisationFilter) WhereHasAffiliationsWith(preds ...predicate.Affilia
 	})))
 }
 
+// WhereHasCoauthoredStatements applies a predicate to check if query has an edge coauthored_statements.
+func (f *OrganisationFilter) WhereHasCoauthoredStatements() {
+	f.Where(entql.HasEdge("coauthored_statements"))
+}
+
+// WhereHasCoauthoredStatementsWith applies a predicate to check if query has an edge coauthored_statements with a given conditions (other predicates).
+func (f *OrganisationFilter) WhereHasCoauthoredStatementsWith(preds ...predicate.PolicyStatement) {
+	f.Where(entql.HasEdgeWith("coauthored_statements", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEndorsedStatements applies a predicate to check if query has an edge endorsed_statements.
+func (f *OrganisationFilter) WhereHasEndorsedStatements() {
+	f.Where(entql.HasEdge("endorsed_statements"))
+}
+
+// WhereHasEndorsedStatementsWith applies a predicate to check if query has an edge endorsed_statements with a given conditions (other predicates).
+func (f *OrganisationFilter) WhereHasEndorsedStatementsWith(preds ...predicate.PolicyStatement) {
+	f.Where(entql.HasEdgeWith("endorsed_statements", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *OutboxMessageQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -5504,6 +5896,273 @@ func (f *PlacementFilter) WhereHasTraineeWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PolicyStatementQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PolicyStatementQuery builder.
+func (_q *PolicyStatementQuery) Filter() *PolicyStatementFilter {
+	return &PolicyStatementFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PolicyStatementMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PolicyStatementMutation builder.
+func (m *PolicyStatementMutation) Filter() *PolicyStatementFilter {
+	return &PolicyStatementFilter{config: m.config, predicateAdder: m}
+}
+
+// PolicyStatementFilter provides a generic filtering capability at runtime for PolicyStatementQuery.
+type PolicyStatementFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PolicyStatementFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *PolicyStatementFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(policystatement.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PolicyStatementFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(policystatement.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PolicyStatementFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(policystatement.FieldUpdatedAt))
+}
+
+// WhereSlug applies the entql string predicate on the slug field.
+func (f *PolicyStatementFilter) WhereSlug(p entql.StringP) {
+	f.Where(p.Field(policystatement.FieldSlug))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *PolicyStatementFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(policystatement.FieldTitle))
+}
+
+// WhereSummary applies the entql string predicate on the summary field.
+func (f *PolicyStatementFilter) WhereSummary(p entql.StringP) {
+	f.Where(p.Field(policystatement.FieldSummary))
+}
+
+// WhereTopics applies the entql json.RawMessage predicate on the topics field.
+func (f *PolicyStatementFilter) WhereTopics(p entql.BytesP) {
+	f.Where(p.Field(policystatement.FieldTopics))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *PolicyStatementFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(policystatement.FieldStatus))
+}
+
+// WhereWorkingGroupID applies the entql string predicate on the working_group_id field.
+func (f *PolicyStatementFilter) WhereWorkingGroupID(p entql.StringP) {
+	f.Where(p.Field(policystatement.FieldWorkingGroupID))
+}
+
+// WhereAnnounceToGroup applies the entql bool predicate on the announce_to_group field.
+func (f *PolicyStatementFilter) WhereAnnounceToGroup(p entql.BoolP) {
+	f.Where(p.Field(policystatement.FieldAnnounceToGroup))
+}
+
+// WhereCurrentRevisionID applies the entql string predicate on the current_revision_id field.
+func (f *PolicyStatementFilter) WhereCurrentRevisionID(p entql.StringP) {
+	f.Where(p.Field(policystatement.FieldCurrentRevisionID))
+}
+
+// WherePublishedRevisionID applies the entql string predicate on the published_revision_id field.
+func (f *PolicyStatementFilter) WherePublishedRevisionID(p entql.StringP) {
+	f.Where(p.Field(policystatement.FieldPublishedRevisionID))
+}
+
+// WhereRevisionsCount applies the entql int predicate on the revisions_count field.
+func (f *PolicyStatementFilter) WhereRevisionsCount(p entql.IntP) {
+	f.Where(p.Field(policystatement.FieldRevisionsCount))
+}
+
+// WherePublishedVersions applies the entql int predicate on the published_versions field.
+func (f *PolicyStatementFilter) WherePublishedVersions(p entql.IntP) {
+	f.Where(p.Field(policystatement.FieldPublishedVersions))
+}
+
+// WhereSignoffDeadline applies the entql time.Time predicate on the signoff_deadline field.
+func (f *PolicyStatementFilter) WhereSignoffDeadline(p entql.TimeP) {
+	f.Where(p.Field(policystatement.FieldSignoffDeadline))
+}
+
+// WhereReviewBy applies the entql time.Time predicate on the review_by field.
+func (f *PolicyStatementFilter) WhereReviewBy(p entql.TimeP) {
+	f.Where(p.Field(policystatement.FieldReviewBy))
+}
+
+// WhereReviewRemindedAt applies the entql time.Time predicate on the review_reminded_at field.
+func (f *PolicyStatementFilter) WhereReviewRemindedAt(p entql.TimeP) {
+	f.Where(p.Field(policystatement.FieldReviewRemindedAt))
+}
+
+// WhereScheduledAt applies the entql time.Time predicate on the scheduled_at field.
+func (f *PolicyStatementFilter) WhereScheduledAt(p entql.TimeP) {
+	f.Where(p.Field(policystatement.FieldScheduledAt))
+}
+
+// WhereLateSince applies the entql time.Time predicate on the late_since field.
+func (f *PolicyStatementFilter) WhereLateSince(p entql.TimeP) {
+	f.Where(p.Field(policystatement.FieldLateSince))
+}
+
+// WhereFirstPublishedAt applies the entql time.Time predicate on the first_published_at field.
+func (f *PolicyStatementFilter) WhereFirstPublishedAt(p entql.TimeP) {
+	f.Where(p.Field(policystatement.FieldFirstPublishedAt))
+}
+
+// WherePublishedAt applies the entql time.Time predicate on the published_at field.
+func (f *PolicyStatementFilter) WherePublishedAt(p entql.TimeP) {
+	f.Where(p.Field(policystatement.FieldPublishedAt))
+}
+
+// WhereWithdrawnAt applies the entql time.Time predicate on the withdrawn_at field.
+func (f *PolicyStatementFilter) WhereWithdrawnAt(p entql.TimeP) {
+	f.Where(p.Field(policystatement.FieldWithdrawnAt))
+}
+
+// WhereWithdrawalReason applies the entql string predicate on the withdrawal_reason field.
+func (f *PolicyStatementFilter) WhereWithdrawalReason(p entql.StringP) {
+	f.Where(p.Field(policystatement.FieldWithdrawalReason))
+}
+
+// WhereCreatedByID applies the entql string predicate on the created_by_id field.
+func (f *PolicyStatementFilter) WhereCreatedByID(p entql.StringP) {
+	f.Where(p.Field(policystatement.FieldCreatedByID))
+}
+
+// WhereHasAuthors applies a predicate to check if query has an edge authors.
+func (f *PolicyStatementFilter) WhereHasAuthors() {
+	f.Where(entql.HasEdge("authors"))
+}
+
+// WhereHasAuthorsWith applies a predicate to check if query has an edge authors with a given conditions (other predicates).
+func (f *PolicyStatementFilter) WhereHasAuthorsWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("authors", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCoauthors applies a predicate to check if query has an edge coauthors.
+func (f *PolicyStatementFilter) WhereHasCoauthors() {
+	f.Where(entql.HasEdge("coauthors"))
+}
+
+// WhereHasCoauthorsWith applies a predicate to check if query has an edge coauthors with a given conditions (other predicates).
+func (f *PolicyStatementFilter) WhereHasCoauthorsWith(preds ...predicate.Organisation) {
+	f.Where(entql.HasEdgeWith("coauthors", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEndorsers applies a predicate to check if query has an edge endorsers.
+func (f *PolicyStatementFilter) WhereHasEndorsers() {
+	f.Where(entql.HasEdge("endorsers"))
+}
+
+// WhereHasEndorsersWith applies a predicate to check if query has an edge endorsers with a given conditions (other predicates).
+func (f *PolicyStatementFilter) WhereHasEndorsersWith(preds ...predicate.Organisation) {
+	f.Where(entql.HasEdgeWith("endorsers", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasWorkingGroup applies a predicate to check if query has an edge working_group.
+func (f *PolicyStatementFilter) WhereHasWorkingGroup() {
+	f.Where(entql.HasEdge("working_group"))
+}
+
+// WhereHasWorkingGroupWith applies a predicate to check if query has an edge working_group with a given conditions (other predicates).
+func (f *PolicyStatementFilter) WhereHasWorkingGroupWith(preds ...predicate.WorkingGroup) {
+	f.Where(entql.HasEdgeWith("working_group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRevisions applies a predicate to check if query has an edge revisions.
+func (f *PolicyStatementFilter) WhereHasRevisions() {
+	f.Where(entql.HasEdge("revisions"))
+}
+
+// WhereHasRevisionsWith applies a predicate to check if query has an edge revisions with a given conditions (other predicates).
+func (f *PolicyStatementFilter) WhereHasRevisionsWith(preds ...predicate.StatementRevision) {
+	f.Where(entql.HasEdgeWith("revisions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSignatories applies a predicate to check if query has an edge signatories.
+func (f *PolicyStatementFilter) WhereHasSignatories() {
+	f.Where(entql.HasEdge("signatories"))
+}
+
+// WhereHasSignatoriesWith applies a predicate to check if query has an edge signatories with a given conditions (other predicates).
+func (f *PolicyStatementFilter) WhereHasSignatoriesWith(preds ...predicate.StatementSignatory) {
+	f.Where(entql.HasEdgeWith("signatories", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSignoffs applies a predicate to check if query has an edge signoffs.
+func (f *PolicyStatementFilter) WhereHasSignoffs() {
+	f.Where(entql.HasEdge("signoffs"))
+}
+
+// WhereHasSignoffsWith applies a predicate to check if query has an edge signoffs with a given conditions (other predicates).
+func (f *PolicyStatementFilter) WhereHasSignoffsWith(preds ...predicate.StatementSignoff) {
+	f.Where(entql.HasEdgeWith("signoffs", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCreator applies a predicate to check if query has an edge creator.
+func (f *PolicyStatementFilter) WhereHasCreator() {
+	f.Where(entql.HasEdge("creator"))
+}
+
+// WhereHasCreatorWith applies a predicate to check if query has an edge creator with a given conditions (other predicates).
+func (f *PolicyStatementFilter) WhereHasCreatorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("creator", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RefereeRequestQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -5532,7 +6191,7 @@ type RefereeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefereeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5645,7 +6304,7 @@ type ReviewFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5753,7 +6412,7 @@ type ReviewAssignmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewAssignmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5860,7 +6519,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5931,6 +6590,417 @@ func (f *SessionFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *StatementRevisionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the StatementRevisionQuery builder.
+func (_q *StatementRevisionQuery) Filter() *StatementRevisionFilter {
+	return &StatementRevisionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *StatementRevisionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the StatementRevisionMutation builder.
+func (m *StatementRevisionMutation) Filter() *StatementRevisionFilter {
+	return &StatementRevisionFilter{config: m.config, predicateAdder: m}
+}
+
+// StatementRevisionFilter provides a generic filtering capability at runtime for StatementRevisionQuery.
+type StatementRevisionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *StatementRevisionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *StatementRevisionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(statementrevision.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *StatementRevisionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(statementrevision.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *StatementRevisionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(statementrevision.FieldUpdatedAt))
+}
+
+// WhereStatementID applies the entql string predicate on the statement_id field.
+func (f *StatementRevisionFilter) WhereStatementID(p entql.StringP) {
+	f.Where(p.Field(statementrevision.FieldStatementID))
+}
+
+// WhereNumber applies the entql int predicate on the number field.
+func (f *StatementRevisionFilter) WhereNumber(p entql.IntP) {
+	f.Where(p.Field(statementrevision.FieldNumber))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *StatementRevisionFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(statementrevision.FieldTitle))
+}
+
+// WhereSummary applies the entql string predicate on the summary field.
+func (f *StatementRevisionFilter) WhereSummary(p entql.StringP) {
+	f.Where(p.Field(statementrevision.FieldSummary))
+}
+
+// WhereBody applies the entql string predicate on the body field.
+func (f *StatementRevisionFilter) WhereBody(p entql.StringP) {
+	f.Where(p.Field(statementrevision.FieldBody))
+}
+
+// WhereHash applies the entql string predicate on the hash field.
+func (f *StatementRevisionFilter) WhereHash(p entql.StringP) {
+	f.Where(p.Field(statementrevision.FieldHash))
+}
+
+// WhereCreatedByID applies the entql string predicate on the created_by_id field.
+func (f *StatementRevisionFilter) WhereCreatedByID(p entql.StringP) {
+	f.Where(p.Field(statementrevision.FieldCreatedByID))
+}
+
+// WhereEditedAt applies the entql time.Time predicate on the edited_at field.
+func (f *StatementRevisionFilter) WhereEditedAt(p entql.TimeP) {
+	f.Where(p.Field(statementrevision.FieldEditedAt))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *StatementRevisionFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(statementrevision.FieldVersion))
+}
+
+// WherePublishedAt applies the entql time.Time predicate on the published_at field.
+func (f *StatementRevisionFilter) WherePublishedAt(p entql.TimeP) {
+	f.Where(p.Field(statementrevision.FieldPublishedAt))
+}
+
+// WhereCorrectionNote applies the entql string predicate on the correction_note field.
+func (f *StatementRevisionFilter) WhereCorrectionNote(p entql.StringP) {
+	f.Where(p.Field(statementrevision.FieldCorrectionNote))
+}
+
+// WhereMaterial applies the entql bool predicate on the material field.
+func (f *StatementRevisionFilter) WhereMaterial(p entql.BoolP) {
+	f.Where(p.Field(statementrevision.FieldMaterial))
+}
+
+// WhereDeclarations applies the entql json.RawMessage predicate on the declarations field.
+func (f *StatementRevisionFilter) WhereDeclarations(p entql.BytesP) {
+	f.Where(p.Field(statementrevision.FieldDeclarations))
+}
+
+// WhereSigners applies the entql json.RawMessage predicate on the signers field.
+func (f *StatementRevisionFilter) WhereSigners(p entql.BytesP) {
+	f.Where(p.Field(statementrevision.FieldSigners))
+}
+
+// WhereHasStatement applies a predicate to check if query has an edge statement.
+func (f *StatementRevisionFilter) WhereHasStatement() {
+	f.Where(entql.HasEdge("statement"))
+}
+
+// WhereHasStatementWith applies a predicate to check if query has an edge statement with a given conditions (other predicates).
+func (f *StatementRevisionFilter) WhereHasStatementWith(preds ...predicate.PolicyStatement) {
+	f.Where(entql.HasEdgeWith("statement", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEditor applies a predicate to check if query has an edge editor.
+func (f *StatementRevisionFilter) WhereHasEditor() {
+	f.Where(entql.HasEdge("editor"))
+}
+
+// WhereHasEditorWith applies a predicate to check if query has an edge editor with a given conditions (other predicates).
+func (f *StatementRevisionFilter) WhereHasEditorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("editor", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *StatementSignatoryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the StatementSignatoryQuery builder.
+func (_q *StatementSignatoryQuery) Filter() *StatementSignatoryFilter {
+	return &StatementSignatoryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *StatementSignatoryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the StatementSignatoryMutation builder.
+func (m *StatementSignatoryMutation) Filter() *StatementSignatoryFilter {
+	return &StatementSignatoryFilter{config: m.config, predicateAdder: m}
+}
+
+// StatementSignatoryFilter provides a generic filtering capability at runtime for StatementSignatoryQuery.
+type StatementSignatoryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *StatementSignatoryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *StatementSignatoryFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(statementsignatory.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *StatementSignatoryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(statementsignatory.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *StatementSignatoryFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(statementsignatory.FieldUpdatedAt))
+}
+
+// WhereStatementID applies the entql string predicate on the statement_id field.
+func (f *StatementSignatoryFilter) WhereStatementID(p entql.StringP) {
+	f.Where(p.Field(statementsignatory.FieldStatementID))
+}
+
+// WhereOrganisationID applies the entql string predicate on the organisation_id field.
+func (f *StatementSignatoryFilter) WhereOrganisationID(p entql.StringP) {
+	f.Where(p.Field(statementsignatory.FieldOrganisationID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *StatementSignatoryFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(statementsignatory.FieldUserID))
+}
+
+// WhereRole applies the entql string predicate on the role field.
+func (f *StatementSignatoryFilter) WhereRole(p entql.StringP) {
+	f.Where(p.Field(statementsignatory.FieldRole))
+}
+
+// WhereHasStatement applies a predicate to check if query has an edge statement.
+func (f *StatementSignatoryFilter) WhereHasStatement() {
+	f.Where(entql.HasEdge("statement"))
+}
+
+// WhereHasStatementWith applies a predicate to check if query has an edge statement with a given conditions (other predicates).
+func (f *StatementSignatoryFilter) WhereHasStatementWith(preds ...predicate.PolicyStatement) {
+	f.Where(entql.HasEdgeWith("statement", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOrganisation applies a predicate to check if query has an edge organisation.
+func (f *StatementSignatoryFilter) WhereHasOrganisation() {
+	f.Where(entql.HasEdge("organisation"))
+}
+
+// WhereHasOrganisationWith applies a predicate to check if query has an edge organisation with a given conditions (other predicates).
+func (f *StatementSignatoryFilter) WhereHasOrganisationWith(preds ...predicate.Organisation) {
+	f.Where(entql.HasEdgeWith("organisation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *StatementSignatoryFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *StatementSignatoryFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *StatementSignoffQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the StatementSignoffQuery builder.
+func (_q *StatementSignoffQuery) Filter() *StatementSignoffFilter {
+	return &StatementSignoffFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *StatementSignoffMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the StatementSignoffMutation builder.
+func (m *StatementSignoffMutation) Filter() *StatementSignoffFilter {
+	return &StatementSignoffFilter{config: m.config, predicateAdder: m}
+}
+
+// StatementSignoffFilter provides a generic filtering capability at runtime for StatementSignoffQuery.
+type StatementSignoffFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *StatementSignoffFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *StatementSignoffFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(statementsignoff.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *StatementSignoffFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(statementsignoff.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *StatementSignoffFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(statementsignoff.FieldUpdatedAt))
+}
+
+// WhereStatementID applies the entql string predicate on the statement_id field.
+func (f *StatementSignoffFilter) WhereStatementID(p entql.StringP) {
+	f.Where(p.Field(statementsignoff.FieldStatementID))
+}
+
+// WhereRevisionID applies the entql string predicate on the revision_id field.
+func (f *StatementSignoffFilter) WhereRevisionID(p entql.StringP) {
+	f.Where(p.Field(statementsignoff.FieldRevisionID))
+}
+
+// WhereRevisionHash applies the entql string predicate on the revision_hash field.
+func (f *StatementSignoffFilter) WhereRevisionHash(p entql.StringP) {
+	f.Where(p.Field(statementsignoff.FieldRevisionHash))
+}
+
+// WhereOrganisationID applies the entql string predicate on the organisation_id field.
+func (f *StatementSignoffFilter) WhereOrganisationID(p entql.StringP) {
+	f.Where(p.Field(statementsignoff.FieldOrganisationID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *StatementSignoffFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(statementsignoff.FieldUserID))
+}
+
+// WhereDecision applies the entql string predicate on the decision field.
+func (f *StatementSignoffFilter) WhereDecision(p entql.StringP) {
+	f.Where(p.Field(statementsignoff.FieldDecision))
+}
+
+// WhereComment applies the entql string predicate on the comment field.
+func (f *StatementSignoffFilter) WhereComment(p entql.StringP) {
+	f.Where(p.Field(statementsignoff.FieldComment))
+}
+
+// WhereSignedAt applies the entql time.Time predicate on the signed_at field.
+func (f *StatementSignoffFilter) WhereSignedAt(p entql.TimeP) {
+	f.Where(p.Field(statementsignoff.FieldSignedAt))
+}
+
+// WhereVoidedAt applies the entql time.Time predicate on the voided_at field.
+func (f *StatementSignoffFilter) WhereVoidedAt(p entql.TimeP) {
+	f.Where(p.Field(statementsignoff.FieldVoidedAt))
+}
+
+// WhereHasStatement applies a predicate to check if query has an edge statement.
+func (f *StatementSignoffFilter) WhereHasStatement() {
+	f.Where(entql.HasEdge("statement"))
+}
+
+// WhereHasStatementWith applies a predicate to check if query has an edge statement with a given conditions (other predicates).
+func (f *StatementSignoffFilter) WhereHasStatementWith(preds ...predicate.PolicyStatement) {
+	f.Where(entql.HasEdgeWith("statement", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRevision applies a predicate to check if query has an edge revision.
+func (f *StatementSignoffFilter) WhereHasRevision() {
+	f.Where(entql.HasEdge("revision"))
+}
+
+// WhereHasRevisionWith applies a predicate to check if query has an edge revision with a given conditions (other predicates).
+func (f *StatementSignoffFilter) WhereHasRevisionWith(preds ...predicate.StatementRevision) {
+	f.Where(entql.HasEdgeWith("revision", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOrganisation applies a predicate to check if query has an edge organisation.
+func (f *StatementSignoffFilter) WhereHasOrganisation() {
+	f.Where(entql.HasEdge("organisation"))
+}
+
+// WhereHasOrganisationWith applies a predicate to check if query has an edge organisation with a given conditions (other predicates).
+func (f *StatementSignoffFilter) WhereHasOrganisationWith(preds ...predicate.Organisation) {
+	f.Where(entql.HasEdgeWith("organisation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *StatementSignoffFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *StatementSignoffFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SubscriberQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -5959,7 +7029,7 @@ type SubscriberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SubscriberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6072,7 +7142,7 @@ type SuppressionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SuppressionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6142,7 +7212,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6314,6 +7384,34 @@ func (f *UserFilter) WhereHasMeetingInvitationsWith(preds ...predicate.Meeting) 
 	})))
 }
 
+// WhereHasAuthoredStatements applies a predicate to check if query has an edge authored_statements.
+func (f *UserFilter) WhereHasAuthoredStatements() {
+	f.Where(entql.HasEdge("authored_statements"))
+}
+
+// WhereHasAuthoredStatementsWith applies a predicate to check if query has an edge authored_statements with a given conditions (other predicates).
+func (f *UserFilter) WhereHasAuthoredStatementsWith(preds ...predicate.PolicyStatement) {
+	f.Where(entql.HasEdgeWith("authored_statements", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasStatementSignatures applies a predicate to check if query has an edge statement_signatures.
+func (f *UserFilter) WhereHasStatementSignatures() {
+	f.Where(entql.HasEdge("statement_signatures"))
+}
+
+// WhereHasStatementSignaturesWith applies a predicate to check if query has an edge statement_signatures with a given conditions (other predicates).
+func (f *UserFilter) WhereHasStatementSignaturesWith(preds ...predicate.StatementSignatory) {
+	f.Where(entql.HasEdgeWith("statement_signatures", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *WorkingGroupQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -6343,7 +7441,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

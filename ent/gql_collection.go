@@ -31,10 +31,14 @@ import (
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -3846,6 +3850,172 @@ func newPlacementPaginateArgs(rv map[string]any) *placementPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PolicyStatementQuery) CollectFields(ctx context.Context, satisfies ...string) (*PolicyStatementQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PolicyStatementQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(policystatement.Columns))
+		selectedFields = []string{policystatement.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[policystatement.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldCreatedAt)
+				fieldSeen[policystatement.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[policystatement.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldUpdatedAt)
+				fieldSeen[policystatement.FieldUpdatedAt] = struct{}{}
+			}
+		case "slug":
+			if _, ok := fieldSeen[policystatement.FieldSlug]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldSlug)
+				fieldSeen[policystatement.FieldSlug] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[policystatement.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldTitle)
+				fieldSeen[policystatement.FieldTitle] = struct{}{}
+			}
+		case "summary":
+			if _, ok := fieldSeen[policystatement.FieldSummary]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldSummary)
+				fieldSeen[policystatement.FieldSummary] = struct{}{}
+			}
+		case "topics":
+			if _, ok := fieldSeen[policystatement.FieldTopics]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldTopics)
+				fieldSeen[policystatement.FieldTopics] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[policystatement.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldStatus)
+				fieldSeen[policystatement.FieldStatus] = struct{}{}
+			}
+		case "announceToGroup":
+			if _, ok := fieldSeen[policystatement.FieldAnnounceToGroup]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldAnnounceToGroup)
+				fieldSeen[policystatement.FieldAnnounceToGroup] = struct{}{}
+			}
+		case "publishedVersions":
+			if _, ok := fieldSeen[policystatement.FieldPublishedVersions]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldPublishedVersions)
+				fieldSeen[policystatement.FieldPublishedVersions] = struct{}{}
+			}
+		case "signoffDeadline":
+			if _, ok := fieldSeen[policystatement.FieldSignoffDeadline]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldSignoffDeadline)
+				fieldSeen[policystatement.FieldSignoffDeadline] = struct{}{}
+			}
+		case "reviewBy":
+			if _, ok := fieldSeen[policystatement.FieldReviewBy]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldReviewBy)
+				fieldSeen[policystatement.FieldReviewBy] = struct{}{}
+			}
+		case "scheduledAt":
+			if _, ok := fieldSeen[policystatement.FieldScheduledAt]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldScheduledAt)
+				fieldSeen[policystatement.FieldScheduledAt] = struct{}{}
+			}
+		case "lateSince":
+			if _, ok := fieldSeen[policystatement.FieldLateSince]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldLateSince)
+				fieldSeen[policystatement.FieldLateSince] = struct{}{}
+			}
+		case "firstPublishedAt":
+			if _, ok := fieldSeen[policystatement.FieldFirstPublishedAt]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldFirstPublishedAt)
+				fieldSeen[policystatement.FieldFirstPublishedAt] = struct{}{}
+			}
+		case "publishedAt":
+			if _, ok := fieldSeen[policystatement.FieldPublishedAt]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldPublishedAt)
+				fieldSeen[policystatement.FieldPublishedAt] = struct{}{}
+			}
+		case "withdrawnAt":
+			if _, ok := fieldSeen[policystatement.FieldWithdrawnAt]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldWithdrawnAt)
+				fieldSeen[policystatement.FieldWithdrawnAt] = struct{}{}
+			}
+		case "withdrawalReason":
+			if _, ok := fieldSeen[policystatement.FieldWithdrawalReason]; !ok {
+				selectedFields = append(selectedFields, policystatement.FieldWithdrawalReason)
+				fieldSeen[policystatement.FieldWithdrawalReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type policystatementPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PolicyStatementPaginateOption
+}
+
+func newPolicyStatementPaginateArgs(rv map[string]any) *policystatementPaginateArgs {
+	args := &policystatementPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PolicyStatementOrder{Field: &PolicyStatementOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPolicyStatementOrder(order))
+			}
+		case *PolicyStatementOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPolicyStatementOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *RefereeRequestQuery) CollectFields(ctx context.Context, satisfies ...string) (*RefereeRequestQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -4272,6 +4442,434 @@ func newReviewAssignmentPaginateArgs(rv map[string]any) *reviewassignmentPaginat
 		case *ReviewAssignmentOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithReviewAssignmentOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *StatementRevisionQuery) CollectFields(ctx context.Context, satisfies ...string) (*StatementRevisionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *StatementRevisionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(statementrevision.Columns))
+		selectedFields = []string{statementrevision.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[statementrevision.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldCreatedAt)
+				fieldSeen[statementrevision.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[statementrevision.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldUpdatedAt)
+				fieldSeen[statementrevision.FieldUpdatedAt] = struct{}{}
+			}
+		case "number":
+			if _, ok := fieldSeen[statementrevision.FieldNumber]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldNumber)
+				fieldSeen[statementrevision.FieldNumber] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[statementrevision.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldTitle)
+				fieldSeen[statementrevision.FieldTitle] = struct{}{}
+			}
+		case "summary":
+			if _, ok := fieldSeen[statementrevision.FieldSummary]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldSummary)
+				fieldSeen[statementrevision.FieldSummary] = struct{}{}
+			}
+		case "body":
+			if _, ok := fieldSeen[statementrevision.FieldBody]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldBody)
+				fieldSeen[statementrevision.FieldBody] = struct{}{}
+			}
+		case "hash":
+			if _, ok := fieldSeen[statementrevision.FieldHash]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldHash)
+				fieldSeen[statementrevision.FieldHash] = struct{}{}
+			}
+		case "editedAt":
+			if _, ok := fieldSeen[statementrevision.FieldEditedAt]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldEditedAt)
+				fieldSeen[statementrevision.FieldEditedAt] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[statementrevision.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldVersion)
+				fieldSeen[statementrevision.FieldVersion] = struct{}{}
+			}
+		case "publishedAt":
+			if _, ok := fieldSeen[statementrevision.FieldPublishedAt]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldPublishedAt)
+				fieldSeen[statementrevision.FieldPublishedAt] = struct{}{}
+			}
+		case "correctionNote":
+			if _, ok := fieldSeen[statementrevision.FieldCorrectionNote]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldCorrectionNote)
+				fieldSeen[statementrevision.FieldCorrectionNote] = struct{}{}
+			}
+		case "material":
+			if _, ok := fieldSeen[statementrevision.FieldMaterial]; !ok {
+				selectedFields = append(selectedFields, statementrevision.FieldMaterial)
+				fieldSeen[statementrevision.FieldMaterial] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type statementrevisionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []StatementRevisionPaginateOption
+}
+
+func newStatementRevisionPaginateArgs(rv map[string]any) *statementrevisionPaginateArgs {
+	args := &statementrevisionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &StatementRevisionOrder{Field: &StatementRevisionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithStatementRevisionOrder(order))
+			}
+		case *StatementRevisionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithStatementRevisionOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *StatementSignatoryQuery) CollectFields(ctx context.Context, satisfies ...string) (*StatementSignatoryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *StatementSignatoryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(statementsignatory.Columns))
+		selectedFields = []string{statementsignatory.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "organisation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OrganisationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, organisationImplementors)...); err != nil {
+				return err
+			}
+			_q.withOrganisation = query
+			if _, ok := fieldSeen[statementsignatory.FieldOrganisationID]; !ok {
+				selectedFields = append(selectedFields, statementsignatory.FieldOrganisationID)
+				fieldSeen[statementsignatory.FieldOrganisationID] = struct{}{}
+			}
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[statementsignatory.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, statementsignatory.FieldUserID)
+				fieldSeen[statementsignatory.FieldUserID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[statementsignatory.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, statementsignatory.FieldCreatedAt)
+				fieldSeen[statementsignatory.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[statementsignatory.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, statementsignatory.FieldUpdatedAt)
+				fieldSeen[statementsignatory.FieldUpdatedAt] = struct{}{}
+			}
+		case "role":
+			if _, ok := fieldSeen[statementsignatory.FieldRole]; !ok {
+				selectedFields = append(selectedFields, statementsignatory.FieldRole)
+				fieldSeen[statementsignatory.FieldRole] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type statementsignatoryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []StatementSignatoryPaginateOption
+}
+
+func newStatementSignatoryPaginateArgs(rv map[string]any) *statementsignatoryPaginateArgs {
+	args := &statementsignatoryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &StatementSignatoryOrder{Field: &StatementSignatoryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithStatementSignatoryOrder(order))
+			}
+		case *StatementSignatoryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithStatementSignatoryOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *StatementSignoffQuery) CollectFields(ctx context.Context, satisfies ...string) (*StatementSignoffQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *StatementSignoffQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(statementsignoff.Columns))
+		selectedFields = []string{statementsignoff.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "revision":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&StatementRevisionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, statementrevisionImplementors)...); err != nil {
+				return err
+			}
+			_q.withRevision = query
+			if _, ok := fieldSeen[statementsignoff.FieldRevisionID]; !ok {
+				selectedFields = append(selectedFields, statementsignoff.FieldRevisionID)
+				fieldSeen[statementsignoff.FieldRevisionID] = struct{}{}
+			}
+
+		case "organisation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OrganisationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, organisationImplementors)...); err != nil {
+				return err
+			}
+			_q.withOrganisation = query
+			if _, ok := fieldSeen[statementsignoff.FieldOrganisationID]; !ok {
+				selectedFields = append(selectedFields, statementsignoff.FieldOrganisationID)
+				fieldSeen[statementsignoff.FieldOrganisationID] = struct{}{}
+			}
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[statementsignoff.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, statementsignoff.FieldUserID)
+				fieldSeen[statementsignoff.FieldUserID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[statementsignoff.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, statementsignoff.FieldCreatedAt)
+				fieldSeen[statementsignoff.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[statementsignoff.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, statementsignoff.FieldUpdatedAt)
+				fieldSeen[statementsignoff.FieldUpdatedAt] = struct{}{}
+			}
+		case "revisionHash":
+			if _, ok := fieldSeen[statementsignoff.FieldRevisionHash]; !ok {
+				selectedFields = append(selectedFields, statementsignoff.FieldRevisionHash)
+				fieldSeen[statementsignoff.FieldRevisionHash] = struct{}{}
+			}
+		case "decision":
+			if _, ok := fieldSeen[statementsignoff.FieldDecision]; !ok {
+				selectedFields = append(selectedFields, statementsignoff.FieldDecision)
+				fieldSeen[statementsignoff.FieldDecision] = struct{}{}
+			}
+		case "comment":
+			if _, ok := fieldSeen[statementsignoff.FieldComment]; !ok {
+				selectedFields = append(selectedFields, statementsignoff.FieldComment)
+				fieldSeen[statementsignoff.FieldComment] = struct{}{}
+			}
+		case "signedAt":
+			if _, ok := fieldSeen[statementsignoff.FieldSignedAt]; !ok {
+				selectedFields = append(selectedFields, statementsignoff.FieldSignedAt)
+				fieldSeen[statementsignoff.FieldSignedAt] = struct{}{}
+			}
+		case "voidedAt":
+			if _, ok := fieldSeen[statementsignoff.FieldVoidedAt]; !ok {
+				selectedFields = append(selectedFields, statementsignoff.FieldVoidedAt)
+				fieldSeen[statementsignoff.FieldVoidedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type statementsignoffPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []StatementSignoffPaginateOption
+}
+
+func newStatementSignoffPaginateArgs(rv map[string]any) *statementsignoffPaginateArgs {
+	args := &statementsignoffPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &StatementSignoffOrder{Field: &StatementSignoffOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithStatementSignoffOrder(order))
+			}
+		case *StatementSignoffOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithStatementSignoffOrder(v))
 			}
 		}
 	}

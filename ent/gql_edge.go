@@ -504,6 +504,46 @@ func (_m *ReviewAssignment) AssignedBy(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *StatementSignatory) Organisation(ctx context.Context) (*Organisation, error) {
+	result, err := _m.Edges.OrganisationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOrganisation().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *StatementSignatory) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *StatementSignoff) Revision(ctx context.Context) (*StatementRevision, error) {
+	result, err := _m.Edges.RevisionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRevision().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *StatementSignoff) Organisation(ctx context.Context) (*Organisation, error) {
+	result, err := _m.Edges.OrganisationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOrganisation().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *StatementSignoff) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Subscriber) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {

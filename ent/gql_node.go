@@ -29,10 +29,14 @@ import (
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -150,6 +154,11 @@ var placementImplementors = []string{"Placement", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Placement) IsNode() {}
 
+var policystatementImplementors = []string{"PolicyStatement", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PolicyStatement) IsNode() {}
+
 var refereerequestImplementors = []string{"RefereeRequest", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -164,6 +173,21 @@ var reviewassignmentImplementors = []string{"ReviewAssignment", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*ReviewAssignment) IsNode() {}
+
+var statementrevisionImplementors = []string{"StatementRevision", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*StatementRevision) IsNode() {}
+
+var statementsignatoryImplementors = []string{"StatementSignatory", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*StatementSignatory) IsNode() {}
+
+var statementsignoffImplementors = []string{"StatementSignoff", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*StatementSignoff) IsNode() {}
 
 var subscriberImplementors = []string{"Subscriber", "Node"}
 
@@ -516,6 +540,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case policystatement.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.PolicyStatement.Query().
+			Where(policystatement.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, policystatementImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case refereerequest.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -551,6 +588,45 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(reviewassignment.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, reviewassignmentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case statementrevision.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.StatementRevision.Query().
+			Where(statementrevision.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, statementrevisionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case statementsignatory.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.StatementSignatory.Query().
+			Where(statementsignatory.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, statementsignatoryImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case statementsignoff.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.StatementSignoff.Query().
+			Where(statementsignoff.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, statementsignoffImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -1016,6 +1092,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 				*noder = node
 			}
 		}
+	case policystatement.Table:
+		query := c.PolicyStatement.Query().
+			Where(policystatement.IDIn(ids...))
+		query, err := query.CollectFields(ctx, policystatementImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case refereerequest.Table:
 		query := c.RefereeRequest.Query().
 			Where(refereerequest.IDIn(ids...))
@@ -1052,6 +1144,54 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.ReviewAssignment.Query().
 			Where(reviewassignment.IDIn(ids...))
 		query, err := query.CollectFields(ctx, reviewassignmentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case statementrevision.Table:
+		query := c.StatementRevision.Query().
+			Where(statementrevision.IDIn(ids...))
+		query, err := query.CollectFields(ctx, statementrevisionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case statementsignatory.Table:
+		query := c.StatementSignatory.Query().
+			Where(statementsignatory.IDIn(ids...))
+		query, err := query.CollectFields(ctx, statementsignatoryImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case statementsignoff.Table:
+		query := c.StatementSignoff.Query().
+			Where(statementsignoff.IDIn(ids...))
+		query, err := query.CollectFields(ctx, statementsignoffImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -35,10 +35,14 @@ import (
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -6673,6 +6677,356 @@ func (_m *Placement) ToEdge(order *PlacementOrder) *PlacementEdge {
 	}
 }
 
+// PolicyStatementEdge is the edge representation of PolicyStatement.
+type PolicyStatementEdge struct {
+	Node   *PolicyStatement `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// PolicyStatementConnection is the connection containing edges to PolicyStatement.
+type PolicyStatementConnection struct {
+	Edges      []*PolicyStatementEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *PolicyStatementConnection) build(nodes []*PolicyStatement, pager *policystatementPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *PolicyStatement
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *PolicyStatement {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *PolicyStatement {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PolicyStatementEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PolicyStatementEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PolicyStatementPaginateOption enables pagination customization.
+type PolicyStatementPaginateOption func(*policystatementPager) error
+
+// WithPolicyStatementOrder configures pagination ordering.
+func WithPolicyStatementOrder(order *PolicyStatementOrder) PolicyStatementPaginateOption {
+	if order == nil {
+		order = DefaultPolicyStatementOrder
+	}
+	o := *order
+	return func(pager *policystatementPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPolicyStatementOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPolicyStatementFilter configures pagination filter.
+func WithPolicyStatementFilter(filter func(*PolicyStatementQuery) (*PolicyStatementQuery, error)) PolicyStatementPaginateOption {
+	return func(pager *policystatementPager) error {
+		if filter == nil {
+			return errors.New("PolicyStatementQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type policystatementPager struct {
+	reverse bool
+	order   *PolicyStatementOrder
+	filter  func(*PolicyStatementQuery) (*PolicyStatementQuery, error)
+}
+
+func newPolicyStatementPager(opts []PolicyStatementPaginateOption, reverse bool) (*policystatementPager, error) {
+	pager := &policystatementPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPolicyStatementOrder
+	}
+	return pager, nil
+}
+
+func (p *policystatementPager) applyFilter(query *PolicyStatementQuery) (*PolicyStatementQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *policystatementPager) toCursor(_m *PolicyStatement) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *policystatementPager) applyCursors(query *PolicyStatementQuery, after, before *Cursor) (*PolicyStatementQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPolicyStatementOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *policystatementPager) applyOrder(query *PolicyStatementQuery) *PolicyStatementQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPolicyStatementOrder.Field {
+		query = query.Order(DefaultPolicyStatementOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *policystatementPager) orderExpr(query *PolicyStatementQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPolicyStatementOrder.Field {
+			b.Comma().Ident(DefaultPolicyStatementOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to PolicyStatement.
+func (_m *PolicyStatementQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PolicyStatementPaginateOption,
+) (*PolicyStatementConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPolicyStatementPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PolicyStatementConnection{Edges: []*PolicyStatementEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PolicyStatementOrderFieldCreatedAt orders PolicyStatement by created_at.
+	PolicyStatementOrderFieldCreatedAt = &PolicyStatementOrderField{
+		Value: func(_m *PolicyStatement) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: policystatement.FieldCreatedAt,
+		toTerm: policystatement.ByCreatedAt,
+		toCursor: func(_m *PolicyStatement) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// PolicyStatementOrderFieldTitle orders PolicyStatement by title.
+	PolicyStatementOrderFieldTitle = &PolicyStatementOrderField{
+		Value: func(_m *PolicyStatement) (ent.Value, error) {
+			return _m.Title, nil
+		},
+		column: policystatement.FieldTitle,
+		toTerm: policystatement.ByTitle,
+		toCursor: func(_m *PolicyStatement) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Title,
+			}
+		},
+	}
+	// PolicyStatementOrderFieldScheduledAt orders PolicyStatement by scheduled_at.
+	PolicyStatementOrderFieldScheduledAt = &PolicyStatementOrderField{
+		Value: func(_m *PolicyStatement) (ent.Value, error) {
+			return _m.ScheduledAt, nil
+		},
+		column: policystatement.FieldScheduledAt,
+		toTerm: policystatement.ByScheduledAt,
+		toCursor: func(_m *PolicyStatement) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ScheduledAt,
+			}
+		},
+	}
+	// PolicyStatementOrderFieldPublishedAt orders PolicyStatement by published_at.
+	PolicyStatementOrderFieldPublishedAt = &PolicyStatementOrderField{
+		Value: func(_m *PolicyStatement) (ent.Value, error) {
+			return _m.PublishedAt, nil
+		},
+		column: policystatement.FieldPublishedAt,
+		toTerm: policystatement.ByPublishedAt,
+		toCursor: func(_m *PolicyStatement) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.PublishedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PolicyStatementOrderField) String() string {
+	var str string
+	switch f.column {
+	case PolicyStatementOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case PolicyStatementOrderFieldTitle.column:
+		str = "TITLE"
+	case PolicyStatementOrderFieldScheduledAt.column:
+		str = "SCHEDULED_AT"
+	case PolicyStatementOrderFieldPublishedAt.column:
+		str = "PUBLISHED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PolicyStatementOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PolicyStatementOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PolicyStatementOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PolicyStatementOrderFieldCreatedAt
+	case "TITLE":
+		*f = *PolicyStatementOrderFieldTitle
+	case "SCHEDULED_AT":
+		*f = *PolicyStatementOrderFieldScheduledAt
+	case "PUBLISHED_AT":
+		*f = *PolicyStatementOrderFieldPublishedAt
+	default:
+		return fmt.Errorf("%s is not a valid PolicyStatementOrderField", str)
+	}
+	return nil
+}
+
+// PolicyStatementOrderField defines the ordering field of PolicyStatement.
+type PolicyStatementOrderField struct {
+	// Value extracts the ordering value from the given PolicyStatement.
+	Value    func(*PolicyStatement) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) policystatement.OrderOption
+	toCursor func(*PolicyStatement) Cursor
+}
+
+// PolicyStatementOrder defines the ordering of PolicyStatement.
+type PolicyStatementOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *PolicyStatementOrderField `json:"field"`
+}
+
+// DefaultPolicyStatementOrder is the default ordering of PolicyStatement.
+var DefaultPolicyStatementOrder = &PolicyStatementOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PolicyStatementOrderField{
+		Value: func(_m *PolicyStatement) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: policystatement.FieldID,
+		toTerm: policystatement.ByID,
+		toCursor: func(_m *PolicyStatement) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts PolicyStatement into PolicyStatementEdge.
+func (_m *PolicyStatement) ToEdge(order *PolicyStatementOrder) *PolicyStatementEdge {
+	if order == nil {
+		order = DefaultPolicyStatementOrder
+	}
+	return &PolicyStatementEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // RefereeRequestEdge is the edge representation of RefereeRequest.
 type RefereeRequestEdge struct {
 	Node   *RefereeRequest `json:"node"`
@@ -7556,6 +7910,894 @@ func (_m *ReviewAssignment) ToEdge(order *ReviewAssignmentOrder) *ReviewAssignme
 		order = DefaultReviewAssignmentOrder
 	}
 	return &ReviewAssignmentEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// StatementRevisionEdge is the edge representation of StatementRevision.
+type StatementRevisionEdge struct {
+	Node   *StatementRevision `json:"node"`
+	Cursor Cursor             `json:"cursor"`
+}
+
+// StatementRevisionConnection is the connection containing edges to StatementRevision.
+type StatementRevisionConnection struct {
+	Edges      []*StatementRevisionEdge `json:"edges"`
+	PageInfo   PageInfo                 `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+func (c *StatementRevisionConnection) build(nodes []*StatementRevision, pager *statementrevisionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *StatementRevision
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *StatementRevision {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *StatementRevision {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*StatementRevisionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &StatementRevisionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// StatementRevisionPaginateOption enables pagination customization.
+type StatementRevisionPaginateOption func(*statementrevisionPager) error
+
+// WithStatementRevisionOrder configures pagination ordering.
+func WithStatementRevisionOrder(order *StatementRevisionOrder) StatementRevisionPaginateOption {
+	if order == nil {
+		order = DefaultStatementRevisionOrder
+	}
+	o := *order
+	return func(pager *statementrevisionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultStatementRevisionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithStatementRevisionFilter configures pagination filter.
+func WithStatementRevisionFilter(filter func(*StatementRevisionQuery) (*StatementRevisionQuery, error)) StatementRevisionPaginateOption {
+	return func(pager *statementrevisionPager) error {
+		if filter == nil {
+			return errors.New("StatementRevisionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type statementrevisionPager struct {
+	reverse bool
+	order   *StatementRevisionOrder
+	filter  func(*StatementRevisionQuery) (*StatementRevisionQuery, error)
+}
+
+func newStatementRevisionPager(opts []StatementRevisionPaginateOption, reverse bool) (*statementrevisionPager, error) {
+	pager := &statementrevisionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultStatementRevisionOrder
+	}
+	return pager, nil
+}
+
+func (p *statementrevisionPager) applyFilter(query *StatementRevisionQuery) (*StatementRevisionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *statementrevisionPager) toCursor(_m *StatementRevision) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *statementrevisionPager) applyCursors(query *StatementRevisionQuery, after, before *Cursor) (*StatementRevisionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultStatementRevisionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *statementrevisionPager) applyOrder(query *StatementRevisionQuery) *StatementRevisionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultStatementRevisionOrder.Field {
+		query = query.Order(DefaultStatementRevisionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *statementrevisionPager) orderExpr(query *StatementRevisionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultStatementRevisionOrder.Field {
+			b.Comma().Ident(DefaultStatementRevisionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to StatementRevision.
+func (_m *StatementRevisionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...StatementRevisionPaginateOption,
+) (*StatementRevisionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newStatementRevisionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &StatementRevisionConnection{Edges: []*StatementRevisionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// StatementRevisionOrderFieldCreatedAt orders StatementRevision by created_at.
+	StatementRevisionOrderFieldCreatedAt = &StatementRevisionOrderField{
+		Value: func(_m *StatementRevision) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: statementrevision.FieldCreatedAt,
+		toTerm: statementrevision.ByCreatedAt,
+		toCursor: func(_m *StatementRevision) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f StatementRevisionOrderField) String() string {
+	var str string
+	switch f.column {
+	case StatementRevisionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f StatementRevisionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *StatementRevisionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("StatementRevisionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *StatementRevisionOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid StatementRevisionOrderField", str)
+	}
+	return nil
+}
+
+// StatementRevisionOrderField defines the ordering field of StatementRevision.
+type StatementRevisionOrderField struct {
+	// Value extracts the ordering value from the given StatementRevision.
+	Value    func(*StatementRevision) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) statementrevision.OrderOption
+	toCursor func(*StatementRevision) Cursor
+}
+
+// StatementRevisionOrder defines the ordering of StatementRevision.
+type StatementRevisionOrder struct {
+	Direction OrderDirection               `json:"direction"`
+	Field     *StatementRevisionOrderField `json:"field"`
+}
+
+// DefaultStatementRevisionOrder is the default ordering of StatementRevision.
+var DefaultStatementRevisionOrder = &StatementRevisionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &StatementRevisionOrderField{
+		Value: func(_m *StatementRevision) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: statementrevision.FieldID,
+		toTerm: statementrevision.ByID,
+		toCursor: func(_m *StatementRevision) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts StatementRevision into StatementRevisionEdge.
+func (_m *StatementRevision) ToEdge(order *StatementRevisionOrder) *StatementRevisionEdge {
+	if order == nil {
+		order = DefaultStatementRevisionOrder
+	}
+	return &StatementRevisionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// StatementSignatoryEdge is the edge representation of StatementSignatory.
+type StatementSignatoryEdge struct {
+	Node   *StatementSignatory `json:"node"`
+	Cursor Cursor              `json:"cursor"`
+}
+
+// StatementSignatoryConnection is the connection containing edges to StatementSignatory.
+type StatementSignatoryConnection struct {
+	Edges      []*StatementSignatoryEdge `json:"edges"`
+	PageInfo   PageInfo                  `json:"pageInfo"`
+	TotalCount int                       `json:"totalCount"`
+}
+
+func (c *StatementSignatoryConnection) build(nodes []*StatementSignatory, pager *statementsignatoryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *StatementSignatory
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *StatementSignatory {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *StatementSignatory {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*StatementSignatoryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &StatementSignatoryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// StatementSignatoryPaginateOption enables pagination customization.
+type StatementSignatoryPaginateOption func(*statementsignatoryPager) error
+
+// WithStatementSignatoryOrder configures pagination ordering.
+func WithStatementSignatoryOrder(order *StatementSignatoryOrder) StatementSignatoryPaginateOption {
+	if order == nil {
+		order = DefaultStatementSignatoryOrder
+	}
+	o := *order
+	return func(pager *statementsignatoryPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultStatementSignatoryOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithStatementSignatoryFilter configures pagination filter.
+func WithStatementSignatoryFilter(filter func(*StatementSignatoryQuery) (*StatementSignatoryQuery, error)) StatementSignatoryPaginateOption {
+	return func(pager *statementsignatoryPager) error {
+		if filter == nil {
+			return errors.New("StatementSignatoryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type statementsignatoryPager struct {
+	reverse bool
+	order   *StatementSignatoryOrder
+	filter  func(*StatementSignatoryQuery) (*StatementSignatoryQuery, error)
+}
+
+func newStatementSignatoryPager(opts []StatementSignatoryPaginateOption, reverse bool) (*statementsignatoryPager, error) {
+	pager := &statementsignatoryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultStatementSignatoryOrder
+	}
+	return pager, nil
+}
+
+func (p *statementsignatoryPager) applyFilter(query *StatementSignatoryQuery) (*StatementSignatoryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *statementsignatoryPager) toCursor(_m *StatementSignatory) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *statementsignatoryPager) applyCursors(query *StatementSignatoryQuery, after, before *Cursor) (*StatementSignatoryQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultStatementSignatoryOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *statementsignatoryPager) applyOrder(query *StatementSignatoryQuery) *StatementSignatoryQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultStatementSignatoryOrder.Field {
+		query = query.Order(DefaultStatementSignatoryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *statementsignatoryPager) orderExpr(query *StatementSignatoryQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultStatementSignatoryOrder.Field {
+			b.Comma().Ident(DefaultStatementSignatoryOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to StatementSignatory.
+func (_m *StatementSignatoryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...StatementSignatoryPaginateOption,
+) (*StatementSignatoryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newStatementSignatoryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &StatementSignatoryConnection{Edges: []*StatementSignatoryEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// StatementSignatoryOrderFieldCreatedAt orders StatementSignatory by created_at.
+	StatementSignatoryOrderFieldCreatedAt = &StatementSignatoryOrderField{
+		Value: func(_m *StatementSignatory) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: statementsignatory.FieldCreatedAt,
+		toTerm: statementsignatory.ByCreatedAt,
+		toCursor: func(_m *StatementSignatory) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f StatementSignatoryOrderField) String() string {
+	var str string
+	switch f.column {
+	case StatementSignatoryOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f StatementSignatoryOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *StatementSignatoryOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("StatementSignatoryOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *StatementSignatoryOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid StatementSignatoryOrderField", str)
+	}
+	return nil
+}
+
+// StatementSignatoryOrderField defines the ordering field of StatementSignatory.
+type StatementSignatoryOrderField struct {
+	// Value extracts the ordering value from the given StatementSignatory.
+	Value    func(*StatementSignatory) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) statementsignatory.OrderOption
+	toCursor func(*StatementSignatory) Cursor
+}
+
+// StatementSignatoryOrder defines the ordering of StatementSignatory.
+type StatementSignatoryOrder struct {
+	Direction OrderDirection                `json:"direction"`
+	Field     *StatementSignatoryOrderField `json:"field"`
+}
+
+// DefaultStatementSignatoryOrder is the default ordering of StatementSignatory.
+var DefaultStatementSignatoryOrder = &StatementSignatoryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &StatementSignatoryOrderField{
+		Value: func(_m *StatementSignatory) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: statementsignatory.FieldID,
+		toTerm: statementsignatory.ByID,
+		toCursor: func(_m *StatementSignatory) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts StatementSignatory into StatementSignatoryEdge.
+func (_m *StatementSignatory) ToEdge(order *StatementSignatoryOrder) *StatementSignatoryEdge {
+	if order == nil {
+		order = DefaultStatementSignatoryOrder
+	}
+	return &StatementSignatoryEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// StatementSignoffEdge is the edge representation of StatementSignoff.
+type StatementSignoffEdge struct {
+	Node   *StatementSignoff `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// StatementSignoffConnection is the connection containing edges to StatementSignoff.
+type StatementSignoffConnection struct {
+	Edges      []*StatementSignoffEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *StatementSignoffConnection) build(nodes []*StatementSignoff, pager *statementsignoffPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *StatementSignoff
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *StatementSignoff {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *StatementSignoff {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*StatementSignoffEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &StatementSignoffEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// StatementSignoffPaginateOption enables pagination customization.
+type StatementSignoffPaginateOption func(*statementsignoffPager) error
+
+// WithStatementSignoffOrder configures pagination ordering.
+func WithStatementSignoffOrder(order *StatementSignoffOrder) StatementSignoffPaginateOption {
+	if order == nil {
+		order = DefaultStatementSignoffOrder
+	}
+	o := *order
+	return func(pager *statementsignoffPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultStatementSignoffOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithStatementSignoffFilter configures pagination filter.
+func WithStatementSignoffFilter(filter func(*StatementSignoffQuery) (*StatementSignoffQuery, error)) StatementSignoffPaginateOption {
+	return func(pager *statementsignoffPager) error {
+		if filter == nil {
+			return errors.New("StatementSignoffQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type statementsignoffPager struct {
+	reverse bool
+	order   *StatementSignoffOrder
+	filter  func(*StatementSignoffQuery) (*StatementSignoffQuery, error)
+}
+
+func newStatementSignoffPager(opts []StatementSignoffPaginateOption, reverse bool) (*statementsignoffPager, error) {
+	pager := &statementsignoffPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultStatementSignoffOrder
+	}
+	return pager, nil
+}
+
+func (p *statementsignoffPager) applyFilter(query *StatementSignoffQuery) (*StatementSignoffQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *statementsignoffPager) toCursor(_m *StatementSignoff) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *statementsignoffPager) applyCursors(query *StatementSignoffQuery, after, before *Cursor) (*StatementSignoffQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultStatementSignoffOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *statementsignoffPager) applyOrder(query *StatementSignoffQuery) *StatementSignoffQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultStatementSignoffOrder.Field {
+		query = query.Order(DefaultStatementSignoffOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *statementsignoffPager) orderExpr(query *StatementSignoffQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultStatementSignoffOrder.Field {
+			b.Comma().Ident(DefaultStatementSignoffOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to StatementSignoff.
+func (_m *StatementSignoffQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...StatementSignoffPaginateOption,
+) (*StatementSignoffConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newStatementSignoffPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &StatementSignoffConnection{Edges: []*StatementSignoffEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// StatementSignoffOrderFieldCreatedAt orders StatementSignoff by created_at.
+	StatementSignoffOrderFieldCreatedAt = &StatementSignoffOrderField{
+		Value: func(_m *StatementSignoff) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: statementsignoff.FieldCreatedAt,
+		toTerm: statementsignoff.ByCreatedAt,
+		toCursor: func(_m *StatementSignoff) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f StatementSignoffOrderField) String() string {
+	var str string
+	switch f.column {
+	case StatementSignoffOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f StatementSignoffOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *StatementSignoffOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("StatementSignoffOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *StatementSignoffOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid StatementSignoffOrderField", str)
+	}
+	return nil
+}
+
+// StatementSignoffOrderField defines the ordering field of StatementSignoff.
+type StatementSignoffOrderField struct {
+	// Value extracts the ordering value from the given StatementSignoff.
+	Value    func(*StatementSignoff) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) statementsignoff.OrderOption
+	toCursor func(*StatementSignoff) Cursor
+}
+
+// StatementSignoffOrder defines the ordering of StatementSignoff.
+type StatementSignoffOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *StatementSignoffOrderField `json:"field"`
+}
+
+// DefaultStatementSignoffOrder is the default ordering of StatementSignoff.
+var DefaultStatementSignoffOrder = &StatementSignoffOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &StatementSignoffOrderField{
+		Value: func(_m *StatementSignoff) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: statementsignoff.FieldID,
+		toTerm: statementsignoff.ByID,
+		toCursor: func(_m *StatementSignoff) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts StatementSignoff into StatementSignoffEdge.
+func (_m *StatementSignoff) ToEdge(order *StatementSignoffOrder) *StatementSignoffEdge {
+	if order == nil {
+		order = DefaultStatementSignoffOrder
+	}
+	return &StatementSignoffEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

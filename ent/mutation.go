@@ -38,6 +38,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
@@ -46,6 +47,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -90,10 +94,14 @@ const (
 	TypeOrganisation                  = "Organisation"
 	TypeOutboxMessage                 = "OutboxMessage"
 	TypePlacement                     = "Placement"
+	TypePolicyStatement               = "PolicyStatement"
 	TypeRefereeRequest                = "RefereeRequest"
 	TypeReview                        = "Review"
 	TypeReviewAssignment              = "ReviewAssignment"
 	TypeSession                       = "Session"
+	TypeStatementRevision             = "StatementRevision"
+	TypeStatementSignatory            = "StatementSignatory"
+	TypeStatementSignoff              = "StatementSignoff"
 	TypeSubscriber                    = "Subscriber"
 	TypeSuppression                   = "Suppression"
 	TypeUser                          = "User"
@@ -26984,27 +26992,33 @@ func (m *NewsletterSubscriptionMutation) ResetEdge(name string) error {
 // OrganisationMutation represents an operation that mutates the Organisation nodes in the graph.
 type OrganisationMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *pulid.ID
-	created_at          *time.Time
-	updated_at          *time.Time
-	name                *string
-	kind                *organisation.Kind
-	country             *string
-	city                *string
-	website             *string
-	active              *bool
-	clearedFields       map[string]struct{}
-	host_centres        map[pulid.ID]struct{}
-	removedhost_centres map[pulid.ID]struct{}
-	clearedhost_centres bool
-	affiliations        map[pulid.ID]struct{}
-	removedaffiliations map[pulid.ID]struct{}
-	clearedaffiliations bool
-	done                bool
-	oldValue            func(context.Context) (*Organisation, error)
-	predicates          []predicate.Organisation
+	op                           Op
+	typ                          string
+	id                           *pulid.ID
+	created_at                   *time.Time
+	updated_at                   *time.Time
+	name                         *string
+	kind                         *organisation.Kind
+	country                      *string
+	city                         *string
+	website                      *string
+	active                       *bool
+	clearedFields                map[string]struct{}
+	host_centres                 map[pulid.ID]struct{}
+	removedhost_centres          map[pulid.ID]struct{}
+	clearedhost_centres          bool
+	affiliations                 map[pulid.ID]struct{}
+	removedaffiliations          map[pulid.ID]struct{}
+	clearedaffiliations          bool
+	coauthored_statements        map[pulid.ID]struct{}
+	removedcoauthored_statements map[pulid.ID]struct{}
+	clearedcoauthored_statements bool
+	endorsed_statements          map[pulid.ID]struct{}
+	removedendorsed_statements   map[pulid.ID]struct{}
+	clearedendorsed_statements   bool
+	done                         bool
+	oldValue                     func(context.Context) (*Organisation, error)
+	predicates                   []predicate.Organisation
 }
 
 var _ ent.Mutation = (*OrganisationMutation)(nil)
@@ -27507,6 +27521,114 @@ func (m *OrganisationMutation) ResetAffiliations() {
 	m.removedaffiliations = nil
 }
 
+// AddCoauthoredStatementIDs adds the "coauthored_statements" edge to the PolicyStatement entity by ids.
+func (m *OrganisationMutation) AddCoauthoredStatementIDs(ids ...pulid.ID) {
+	if m.coauthored_statements == nil {
+		m.coauthored_statements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.coauthored_statements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCoauthoredStatements clears the "coauthored_statements" edge to the PolicyStatement entity.
+func (m *OrganisationMutation) ClearCoauthoredStatements() {
+	m.clearedcoauthored_statements = true
+}
+
+// CoauthoredStatementsCleared reports if the "coauthored_statements" edge to the PolicyStatement entity was cleared.
+func (m *OrganisationMutation) CoauthoredStatementsCleared() bool {
+	return m.clearedcoauthored_statements
+}
+
+// RemoveCoauthoredStatementIDs removes the "coauthored_statements" edge to the PolicyStatement entity by IDs.
+func (m *OrganisationMutation) RemoveCoauthoredStatementIDs(ids ...pulid.ID) {
+	if m.removedcoauthored_statements == nil {
+		m.removedcoauthored_statements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.coauthored_statements, ids[i])
+		m.removedcoauthored_statements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCoauthoredStatements returns the removed IDs of the "coauthored_statements" edge to the PolicyStatement entity.
+func (m *OrganisationMutation) RemovedCoauthoredStatementsIDs() (ids []pulid.ID) {
+	for id := range m.removedcoauthored_statements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CoauthoredStatementsIDs returns the "coauthored_statements" edge IDs in the mutation.
+func (m *OrganisationMutation) CoauthoredStatementsIDs() (ids []pulid.ID) {
+	for id := range m.coauthored_statements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCoauthoredStatements resets all changes to the "coauthored_statements" edge.
+func (m *OrganisationMutation) ResetCoauthoredStatements() {
+	m.coauthored_statements = nil
+	m.clearedcoauthored_statements = false
+	m.removedcoauthored_statements = nil
+}
+
+// AddEndorsedStatementIDs adds the "endorsed_statements" edge to the PolicyStatement entity by ids.
+func (m *OrganisationMutation) AddEndorsedStatementIDs(ids ...pulid.ID) {
+	if m.endorsed_statements == nil {
+		m.endorsed_statements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.endorsed_statements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEndorsedStatements clears the "endorsed_statements" edge to the PolicyStatement entity.
+func (m *OrganisationMutation) ClearEndorsedStatements() {
+	m.clearedendorsed_statements = true
+}
+
+// EndorsedStatementsCleared reports if the "endorsed_statements" edge to the PolicyStatement entity was cleared.
+func (m *OrganisationMutation) EndorsedStatementsCleared() bool {
+	return m.clearedendorsed_statements
+}
+
+// RemoveEndorsedStatementIDs removes the "endorsed_statements" edge to the PolicyStatement entity by IDs.
+func (m *OrganisationMutation) RemoveEndorsedStatementIDs(ids ...pulid.ID) {
+	if m.removedendorsed_statements == nil {
+		m.removedendorsed_statements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.endorsed_statements, ids[i])
+		m.removedendorsed_statements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEndorsedStatements returns the removed IDs of the "endorsed_statements" edge to the PolicyStatement entity.
+func (m *OrganisationMutation) RemovedEndorsedStatementsIDs() (ids []pulid.ID) {
+	for id := range m.removedendorsed_statements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EndorsedStatementsIDs returns the "endorsed_statements" edge IDs in the mutation.
+func (m *OrganisationMutation) EndorsedStatementsIDs() (ids []pulid.ID) {
+	for id := range m.endorsed_statements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEndorsedStatements resets all changes to the "endorsed_statements" edge.
+func (m *OrganisationMutation) ResetEndorsedStatements() {
+	m.endorsed_statements = nil
+	m.clearedendorsed_statements = false
+	m.removedendorsed_statements = nil
+}
+
 // Where appends a list predicates to the OrganisationMutation builder.
 func (m *OrganisationMutation) Where(ps ...predicate.Organisation) {
 	m.predicates = append(m.predicates, ps...)
@@ -27759,12 +27881,18 @@ func (m *OrganisationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OrganisationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.host_centres != nil {
 		edges = append(edges, organisation.EdgeHostCentres)
 	}
 	if m.affiliations != nil {
 		edges = append(edges, organisation.EdgeAffiliations)
+	}
+	if m.coauthored_statements != nil {
+		edges = append(edges, organisation.EdgeCoauthoredStatements)
+	}
+	if m.endorsed_statements != nil {
+		edges = append(edges, organisation.EdgeEndorsedStatements)
 	}
 	return edges
 }
@@ -27785,18 +27913,36 @@ func (m *OrganisationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case organisation.EdgeCoauthoredStatements:
+		ids := make([]ent.Value, 0, len(m.coauthored_statements))
+		for id := range m.coauthored_statements {
+			ids = append(ids, id)
+		}
+		return ids
+	case organisation.EdgeEndorsedStatements:
+		ids := make([]ent.Value, 0, len(m.endorsed_statements))
+		for id := range m.endorsed_statements {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OrganisationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.removedhost_centres != nil {
 		edges = append(edges, organisation.EdgeHostCentres)
 	}
 	if m.removedaffiliations != nil {
 		edges = append(edges, organisation.EdgeAffiliations)
+	}
+	if m.removedcoauthored_statements != nil {
+		edges = append(edges, organisation.EdgeCoauthoredStatements)
+	}
+	if m.removedendorsed_statements != nil {
+		edges = append(edges, organisation.EdgeEndorsedStatements)
 	}
 	return edges
 }
@@ -27817,18 +27963,36 @@ func (m *OrganisationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case organisation.EdgeCoauthoredStatements:
+		ids := make([]ent.Value, 0, len(m.removedcoauthored_statements))
+		for id := range m.removedcoauthored_statements {
+			ids = append(ids, id)
+		}
+		return ids
+	case organisation.EdgeEndorsedStatements:
+		ids := make([]ent.Value, 0, len(m.removedendorsed_statements))
+		for id := range m.removedendorsed_statements {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OrganisationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.clearedhost_centres {
 		edges = append(edges, organisation.EdgeHostCentres)
 	}
 	if m.clearedaffiliations {
 		edges = append(edges, organisation.EdgeAffiliations)
+	}
+	if m.clearedcoauthored_statements {
+		edges = append(edges, organisation.EdgeCoauthoredStatements)
+	}
+	if m.clearedendorsed_statements {
+		edges = append(edges, organisation.EdgeEndorsedStatements)
 	}
 	return edges
 }
@@ -27841,6 +28005,10 @@ func (m *OrganisationMutation) EdgeCleared(name string) bool {
 		return m.clearedhost_centres
 	case organisation.EdgeAffiliations:
 		return m.clearedaffiliations
+	case organisation.EdgeCoauthoredStatements:
+		return m.clearedcoauthored_statements
+	case organisation.EdgeEndorsedStatements:
+		return m.clearedendorsed_statements
 	}
 	return false
 }
@@ -27862,6 +28030,12 @@ func (m *OrganisationMutation) ResetEdge(name string) error {
 		return nil
 	case organisation.EdgeAffiliations:
 		m.ResetAffiliations()
+		return nil
+	case organisation.EdgeCoauthoredStatements:
+		m.ResetCoauthoredStatements()
+		return nil
+	case organisation.EdgeEndorsedStatements:
+		m.ResetEndorsedStatements()
 		return nil
 	}
 	return fmt.Errorf("unknown Organisation edge %s", name)
@@ -31344,6 +31518,2436 @@ func (m *PlacementMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Placement edge %s", name)
 }
 
+// PolicyStatementMutation represents an operation that mutates the PolicyStatement nodes in the graph.
+type PolicyStatementMutation struct {
+	config
+	op                    Op
+	typ                   string
+	id                    *pulid.ID
+	created_at            *time.Time
+	updated_at            *time.Time
+	slug                  *string
+	title                 *string
+	summary               *string
+	topics                *[]string
+	appendtopics          []string
+	status                *policystatement.Status
+	announce_to_group     *bool
+	current_revision_id   *pulid.ID
+	published_revision_id *pulid.ID
+	revisions_count       *int
+	addrevisions_count    *int
+	published_versions    *int
+	addpublished_versions *int
+	signoff_deadline      *time.Time
+	review_by             *time.Time
+	review_reminded_at    *time.Time
+	scheduled_at          *time.Time
+	late_since            *time.Time
+	first_published_at    *time.Time
+	published_at          *time.Time
+	withdrawn_at          *time.Time
+	withdrawal_reason     *string
+	clearedFields         map[string]struct{}
+	authors               map[pulid.ID]struct{}
+	removedauthors        map[pulid.ID]struct{}
+	clearedauthors        bool
+	coauthors             map[pulid.ID]struct{}
+	removedcoauthors      map[pulid.ID]struct{}
+	clearedcoauthors      bool
+	endorsers             map[pulid.ID]struct{}
+	removedendorsers      map[pulid.ID]struct{}
+	clearedendorsers      bool
+	working_group         *pulid.ID
+	clearedworking_group  bool
+	revisions             map[pulid.ID]struct{}
+	removedrevisions      map[pulid.ID]struct{}
+	clearedrevisions      bool
+	signatories           map[pulid.ID]struct{}
+	removedsignatories    map[pulid.ID]struct{}
+	clearedsignatories    bool
+	signoffs              map[pulid.ID]struct{}
+	removedsignoffs       map[pulid.ID]struct{}
+	clearedsignoffs       bool
+	creator               *pulid.ID
+	clearedcreator        bool
+	done                  bool
+	oldValue              func(context.Context) (*PolicyStatement, error)
+	predicates            []predicate.PolicyStatement
+}
+
+var _ ent.Mutation = (*PolicyStatementMutation)(nil)
+
+// policystatementOption allows management of the mutation configuration using functional options.
+type policystatementOption func(*PolicyStatementMutation)
+
+// newPolicyStatementMutation creates new mutation for the PolicyStatement entity.
+func newPolicyStatementMutation(c config, op Op, opts ...policystatementOption) *PolicyStatementMutation {
+	m := &PolicyStatementMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePolicyStatement,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPolicyStatementID sets the ID field of the mutation.
+func withPolicyStatementID(id pulid.ID) policystatementOption {
+	return func(m *PolicyStatementMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PolicyStatement
+		)
+		m.oldValue = func(ctx context.Context) (*PolicyStatement, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PolicyStatement.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPolicyStatement sets the old PolicyStatement of the mutation.
+func withPolicyStatement(node *PolicyStatement) policystatementOption {
+	return func(m *PolicyStatementMutation) {
+		m.oldValue = func(context.Context) (*PolicyStatement, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PolicyStatementMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PolicyStatementMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of PolicyStatement entities.
+func (m *PolicyStatementMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PolicyStatementMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PolicyStatementMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PolicyStatement.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PolicyStatementMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PolicyStatementMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PolicyStatementMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PolicyStatementMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PolicyStatementMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PolicyStatementMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetSlug sets the "slug" field.
+func (m *PolicyStatementMutation) SetSlug(s string) {
+	m.slug = &s
+}
+
+// Slug returns the value of the "slug" field in the mutation.
+func (m *PolicyStatementMutation) Slug() (r string, exists bool) {
+	v := m.slug
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSlug returns the old "slug" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldSlug(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSlug is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSlug requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSlug: %w", err)
+	}
+	return oldValue.Slug, nil
+}
+
+// ResetSlug resets all changes to the "slug" field.
+func (m *PolicyStatementMutation) ResetSlug() {
+	m.slug = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *PolicyStatementMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *PolicyStatementMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *PolicyStatementMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetSummary sets the "summary" field.
+func (m *PolicyStatementMutation) SetSummary(s string) {
+	m.summary = &s
+}
+
+// Summary returns the value of the "summary" field in the mutation.
+func (m *PolicyStatementMutation) Summary() (r string, exists bool) {
+	v := m.summary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSummary returns the old "summary" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldSummary(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSummary is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSummary requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSummary: %w", err)
+	}
+	return oldValue.Summary, nil
+}
+
+// ResetSummary resets all changes to the "summary" field.
+func (m *PolicyStatementMutation) ResetSummary() {
+	m.summary = nil
+}
+
+// SetTopics sets the "topics" field.
+func (m *PolicyStatementMutation) SetTopics(s []string) {
+	m.topics = &s
+	m.appendtopics = nil
+}
+
+// Topics returns the value of the "topics" field in the mutation.
+func (m *PolicyStatementMutation) Topics() (r []string, exists bool) {
+	v := m.topics
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTopics returns the old "topics" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldTopics(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTopics is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTopics requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTopics: %w", err)
+	}
+	return oldValue.Topics, nil
+}
+
+// AppendTopics adds s to the "topics" field.
+func (m *PolicyStatementMutation) AppendTopics(s []string) {
+	m.appendtopics = append(m.appendtopics, s...)
+}
+
+// AppendedTopics returns the list of values that were appended to the "topics" field in this mutation.
+func (m *PolicyStatementMutation) AppendedTopics() ([]string, bool) {
+	if len(m.appendtopics) == 0 {
+		return nil, false
+	}
+	return m.appendtopics, true
+}
+
+// ResetTopics resets all changes to the "topics" field.
+func (m *PolicyStatementMutation) ResetTopics() {
+	m.topics = nil
+	m.appendtopics = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *PolicyStatementMutation) SetStatus(po policystatement.Status) {
+	m.status = &po
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *PolicyStatementMutation) Status() (r policystatement.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldStatus(ctx context.Context) (v policystatement.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *PolicyStatementMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetWorkingGroupID sets the "working_group_id" field.
+func (m *PolicyStatementMutation) SetWorkingGroupID(pu pulid.ID) {
+	m.working_group = &pu
+}
+
+// WorkingGroupID returns the value of the "working_group_id" field in the mutation.
+func (m *PolicyStatementMutation) WorkingGroupID() (r pulid.ID, exists bool) {
+	v := m.working_group
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkingGroupID returns the old "working_group_id" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldWorkingGroupID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkingGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkingGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkingGroupID: %w", err)
+	}
+	return oldValue.WorkingGroupID, nil
+}
+
+// ClearWorkingGroupID clears the value of the "working_group_id" field.
+func (m *PolicyStatementMutation) ClearWorkingGroupID() {
+	m.working_group = nil
+	m.clearedFields[policystatement.FieldWorkingGroupID] = struct{}{}
+}
+
+// WorkingGroupIDCleared returns if the "working_group_id" field was cleared in this mutation.
+func (m *PolicyStatementMutation) WorkingGroupIDCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldWorkingGroupID]
+	return ok
+}
+
+// ResetWorkingGroupID resets all changes to the "working_group_id" field.
+func (m *PolicyStatementMutation) ResetWorkingGroupID() {
+	m.working_group = nil
+	delete(m.clearedFields, policystatement.FieldWorkingGroupID)
+}
+
+// SetAnnounceToGroup sets the "announce_to_group" field.
+func (m *PolicyStatementMutation) SetAnnounceToGroup(b bool) {
+	m.announce_to_group = &b
+}
+
+// AnnounceToGroup returns the value of the "announce_to_group" field in the mutation.
+func (m *PolicyStatementMutation) AnnounceToGroup() (r bool, exists bool) {
+	v := m.announce_to_group
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnnounceToGroup returns the old "announce_to_group" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldAnnounceToGroup(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnnounceToGroup is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnnounceToGroup requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnnounceToGroup: %w", err)
+	}
+	return oldValue.AnnounceToGroup, nil
+}
+
+// ResetAnnounceToGroup resets all changes to the "announce_to_group" field.
+func (m *PolicyStatementMutation) ResetAnnounceToGroup() {
+	m.announce_to_group = nil
+}
+
+// SetCurrentRevisionID sets the "current_revision_id" field.
+func (m *PolicyStatementMutation) SetCurrentRevisionID(pu pulid.ID) {
+	m.current_revision_id = &pu
+}
+
+// CurrentRevisionID returns the value of the "current_revision_id" field in the mutation.
+func (m *PolicyStatementMutation) CurrentRevisionID() (r pulid.ID, exists bool) {
+	v := m.current_revision_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrentRevisionID returns the old "current_revision_id" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldCurrentRevisionID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrentRevisionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrentRevisionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrentRevisionID: %w", err)
+	}
+	return oldValue.CurrentRevisionID, nil
+}
+
+// ClearCurrentRevisionID clears the value of the "current_revision_id" field.
+func (m *PolicyStatementMutation) ClearCurrentRevisionID() {
+	m.current_revision_id = nil
+	m.clearedFields[policystatement.FieldCurrentRevisionID] = struct{}{}
+}
+
+// CurrentRevisionIDCleared returns if the "current_revision_id" field was cleared in this mutation.
+func (m *PolicyStatementMutation) CurrentRevisionIDCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldCurrentRevisionID]
+	return ok
+}
+
+// ResetCurrentRevisionID resets all changes to the "current_revision_id" field.
+func (m *PolicyStatementMutation) ResetCurrentRevisionID() {
+	m.current_revision_id = nil
+	delete(m.clearedFields, policystatement.FieldCurrentRevisionID)
+}
+
+// SetPublishedRevisionID sets the "published_revision_id" field.
+func (m *PolicyStatementMutation) SetPublishedRevisionID(pu pulid.ID) {
+	m.published_revision_id = &pu
+}
+
+// PublishedRevisionID returns the value of the "published_revision_id" field in the mutation.
+func (m *PolicyStatementMutation) PublishedRevisionID() (r pulid.ID, exists bool) {
+	v := m.published_revision_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedRevisionID returns the old "published_revision_id" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldPublishedRevisionID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedRevisionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedRevisionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedRevisionID: %w", err)
+	}
+	return oldValue.PublishedRevisionID, nil
+}
+
+// ClearPublishedRevisionID clears the value of the "published_revision_id" field.
+func (m *PolicyStatementMutation) ClearPublishedRevisionID() {
+	m.published_revision_id = nil
+	m.clearedFields[policystatement.FieldPublishedRevisionID] = struct{}{}
+}
+
+// PublishedRevisionIDCleared returns if the "published_revision_id" field was cleared in this mutation.
+func (m *PolicyStatementMutation) PublishedRevisionIDCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldPublishedRevisionID]
+	return ok
+}
+
+// ResetPublishedRevisionID resets all changes to the "published_revision_id" field.
+func (m *PolicyStatementMutation) ResetPublishedRevisionID() {
+	m.published_revision_id = nil
+	delete(m.clearedFields, policystatement.FieldPublishedRevisionID)
+}
+
+// SetRevisionsCount sets the "revisions_count" field.
+func (m *PolicyStatementMutation) SetRevisionsCount(i int) {
+	m.revisions_count = &i
+	m.addrevisions_count = nil
+}
+
+// RevisionsCount returns the value of the "revisions_count" field in the mutation.
+func (m *PolicyStatementMutation) RevisionsCount() (r int, exists bool) {
+	v := m.revisions_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevisionsCount returns the old "revisions_count" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldRevisionsCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevisionsCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevisionsCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevisionsCount: %w", err)
+	}
+	return oldValue.RevisionsCount, nil
+}
+
+// AddRevisionsCount adds i to the "revisions_count" field.
+func (m *PolicyStatementMutation) AddRevisionsCount(i int) {
+	if m.addrevisions_count != nil {
+		*m.addrevisions_count += i
+	} else {
+		m.addrevisions_count = &i
+	}
+}
+
+// AddedRevisionsCount returns the value that was added to the "revisions_count" field in this mutation.
+func (m *PolicyStatementMutation) AddedRevisionsCount() (r int, exists bool) {
+	v := m.addrevisions_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRevisionsCount resets all changes to the "revisions_count" field.
+func (m *PolicyStatementMutation) ResetRevisionsCount() {
+	m.revisions_count = nil
+	m.addrevisions_count = nil
+}
+
+// SetPublishedVersions sets the "published_versions" field.
+func (m *PolicyStatementMutation) SetPublishedVersions(i int) {
+	m.published_versions = &i
+	m.addpublished_versions = nil
+}
+
+// PublishedVersions returns the value of the "published_versions" field in the mutation.
+func (m *PolicyStatementMutation) PublishedVersions() (r int, exists bool) {
+	v := m.published_versions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedVersions returns the old "published_versions" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldPublishedVersions(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedVersions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedVersions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedVersions: %w", err)
+	}
+	return oldValue.PublishedVersions, nil
+}
+
+// AddPublishedVersions adds i to the "published_versions" field.
+func (m *PolicyStatementMutation) AddPublishedVersions(i int) {
+	if m.addpublished_versions != nil {
+		*m.addpublished_versions += i
+	} else {
+		m.addpublished_versions = &i
+	}
+}
+
+// AddedPublishedVersions returns the value that was added to the "published_versions" field in this mutation.
+func (m *PolicyStatementMutation) AddedPublishedVersions() (r int, exists bool) {
+	v := m.addpublished_versions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPublishedVersions resets all changes to the "published_versions" field.
+func (m *PolicyStatementMutation) ResetPublishedVersions() {
+	m.published_versions = nil
+	m.addpublished_versions = nil
+}
+
+// SetSignoffDeadline sets the "signoff_deadline" field.
+func (m *PolicyStatementMutation) SetSignoffDeadline(t time.Time) {
+	m.signoff_deadline = &t
+}
+
+// SignoffDeadline returns the value of the "signoff_deadline" field in the mutation.
+func (m *PolicyStatementMutation) SignoffDeadline() (r time.Time, exists bool) {
+	v := m.signoff_deadline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignoffDeadline returns the old "signoff_deadline" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldSignoffDeadline(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignoffDeadline is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignoffDeadline requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignoffDeadline: %w", err)
+	}
+	return oldValue.SignoffDeadline, nil
+}
+
+// ClearSignoffDeadline clears the value of the "signoff_deadline" field.
+func (m *PolicyStatementMutation) ClearSignoffDeadline() {
+	m.signoff_deadline = nil
+	m.clearedFields[policystatement.FieldSignoffDeadline] = struct{}{}
+}
+
+// SignoffDeadlineCleared returns if the "signoff_deadline" field was cleared in this mutation.
+func (m *PolicyStatementMutation) SignoffDeadlineCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldSignoffDeadline]
+	return ok
+}
+
+// ResetSignoffDeadline resets all changes to the "signoff_deadline" field.
+func (m *PolicyStatementMutation) ResetSignoffDeadline() {
+	m.signoff_deadline = nil
+	delete(m.clearedFields, policystatement.FieldSignoffDeadline)
+}
+
+// SetReviewBy sets the "review_by" field.
+func (m *PolicyStatementMutation) SetReviewBy(t time.Time) {
+	m.review_by = &t
+}
+
+// ReviewBy returns the value of the "review_by" field in the mutation.
+func (m *PolicyStatementMutation) ReviewBy() (r time.Time, exists bool) {
+	v := m.review_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewBy returns the old "review_by" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldReviewBy(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewBy: %w", err)
+	}
+	return oldValue.ReviewBy, nil
+}
+
+// ClearReviewBy clears the value of the "review_by" field.
+func (m *PolicyStatementMutation) ClearReviewBy() {
+	m.review_by = nil
+	m.clearedFields[policystatement.FieldReviewBy] = struct{}{}
+}
+
+// ReviewByCleared returns if the "review_by" field was cleared in this mutation.
+func (m *PolicyStatementMutation) ReviewByCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldReviewBy]
+	return ok
+}
+
+// ResetReviewBy resets all changes to the "review_by" field.
+func (m *PolicyStatementMutation) ResetReviewBy() {
+	m.review_by = nil
+	delete(m.clearedFields, policystatement.FieldReviewBy)
+}
+
+// SetReviewRemindedAt sets the "review_reminded_at" field.
+func (m *PolicyStatementMutation) SetReviewRemindedAt(t time.Time) {
+	m.review_reminded_at = &t
+}
+
+// ReviewRemindedAt returns the value of the "review_reminded_at" field in the mutation.
+func (m *PolicyStatementMutation) ReviewRemindedAt() (r time.Time, exists bool) {
+	v := m.review_reminded_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewRemindedAt returns the old "review_reminded_at" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldReviewRemindedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewRemindedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewRemindedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewRemindedAt: %w", err)
+	}
+	return oldValue.ReviewRemindedAt, nil
+}
+
+// ClearReviewRemindedAt clears the value of the "review_reminded_at" field.
+func (m *PolicyStatementMutation) ClearReviewRemindedAt() {
+	m.review_reminded_at = nil
+	m.clearedFields[policystatement.FieldReviewRemindedAt] = struct{}{}
+}
+
+// ReviewRemindedAtCleared returns if the "review_reminded_at" field was cleared in this mutation.
+func (m *PolicyStatementMutation) ReviewRemindedAtCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldReviewRemindedAt]
+	return ok
+}
+
+// ResetReviewRemindedAt resets all changes to the "review_reminded_at" field.
+func (m *PolicyStatementMutation) ResetReviewRemindedAt() {
+	m.review_reminded_at = nil
+	delete(m.clearedFields, policystatement.FieldReviewRemindedAt)
+}
+
+// SetScheduledAt sets the "scheduled_at" field.
+func (m *PolicyStatementMutation) SetScheduledAt(t time.Time) {
+	m.scheduled_at = &t
+}
+
+// ScheduledAt returns the value of the "scheduled_at" field in the mutation.
+func (m *PolicyStatementMutation) ScheduledAt() (r time.Time, exists bool) {
+	v := m.scheduled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScheduledAt returns the old "scheduled_at" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldScheduledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScheduledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScheduledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScheduledAt: %w", err)
+	}
+	return oldValue.ScheduledAt, nil
+}
+
+// ClearScheduledAt clears the value of the "scheduled_at" field.
+func (m *PolicyStatementMutation) ClearScheduledAt() {
+	m.scheduled_at = nil
+	m.clearedFields[policystatement.FieldScheduledAt] = struct{}{}
+}
+
+// ScheduledAtCleared returns if the "scheduled_at" field was cleared in this mutation.
+func (m *PolicyStatementMutation) ScheduledAtCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldScheduledAt]
+	return ok
+}
+
+// ResetScheduledAt resets all changes to the "scheduled_at" field.
+func (m *PolicyStatementMutation) ResetScheduledAt() {
+	m.scheduled_at = nil
+	delete(m.clearedFields, policystatement.FieldScheduledAt)
+}
+
+// SetLateSince sets the "late_since" field.
+func (m *PolicyStatementMutation) SetLateSince(t time.Time) {
+	m.late_since = &t
+}
+
+// LateSince returns the value of the "late_since" field in the mutation.
+func (m *PolicyStatementMutation) LateSince() (r time.Time, exists bool) {
+	v := m.late_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLateSince returns the old "late_since" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldLateSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLateSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLateSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLateSince: %w", err)
+	}
+	return oldValue.LateSince, nil
+}
+
+// ClearLateSince clears the value of the "late_since" field.
+func (m *PolicyStatementMutation) ClearLateSince() {
+	m.late_since = nil
+	m.clearedFields[policystatement.FieldLateSince] = struct{}{}
+}
+
+// LateSinceCleared returns if the "late_since" field was cleared in this mutation.
+func (m *PolicyStatementMutation) LateSinceCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldLateSince]
+	return ok
+}
+
+// ResetLateSince resets all changes to the "late_since" field.
+func (m *PolicyStatementMutation) ResetLateSince() {
+	m.late_since = nil
+	delete(m.clearedFields, policystatement.FieldLateSince)
+}
+
+// SetFirstPublishedAt sets the "first_published_at" field.
+func (m *PolicyStatementMutation) SetFirstPublishedAt(t time.Time) {
+	m.first_published_at = &t
+}
+
+// FirstPublishedAt returns the value of the "first_published_at" field in the mutation.
+func (m *PolicyStatementMutation) FirstPublishedAt() (r time.Time, exists bool) {
+	v := m.first_published_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstPublishedAt returns the old "first_published_at" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldFirstPublishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstPublishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstPublishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstPublishedAt: %w", err)
+	}
+	return oldValue.FirstPublishedAt, nil
+}
+
+// ClearFirstPublishedAt clears the value of the "first_published_at" field.
+func (m *PolicyStatementMutation) ClearFirstPublishedAt() {
+	m.first_published_at = nil
+	m.clearedFields[policystatement.FieldFirstPublishedAt] = struct{}{}
+}
+
+// FirstPublishedAtCleared returns if the "first_published_at" field was cleared in this mutation.
+func (m *PolicyStatementMutation) FirstPublishedAtCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldFirstPublishedAt]
+	return ok
+}
+
+// ResetFirstPublishedAt resets all changes to the "first_published_at" field.
+func (m *PolicyStatementMutation) ResetFirstPublishedAt() {
+	m.first_published_at = nil
+	delete(m.clearedFields, policystatement.FieldFirstPublishedAt)
+}
+
+// SetPublishedAt sets the "published_at" field.
+func (m *PolicyStatementMutation) SetPublishedAt(t time.Time) {
+	m.published_at = &t
+}
+
+// PublishedAt returns the value of the "published_at" field in the mutation.
+func (m *PolicyStatementMutation) PublishedAt() (r time.Time, exists bool) {
+	v := m.published_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedAt returns the old "published_at" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldPublishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedAt: %w", err)
+	}
+	return oldValue.PublishedAt, nil
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (m *PolicyStatementMutation) ClearPublishedAt() {
+	m.published_at = nil
+	m.clearedFields[policystatement.FieldPublishedAt] = struct{}{}
+}
+
+// PublishedAtCleared returns if the "published_at" field was cleared in this mutation.
+func (m *PolicyStatementMutation) PublishedAtCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldPublishedAt]
+	return ok
+}
+
+// ResetPublishedAt resets all changes to the "published_at" field.
+func (m *PolicyStatementMutation) ResetPublishedAt() {
+	m.published_at = nil
+	delete(m.clearedFields, policystatement.FieldPublishedAt)
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (m *PolicyStatementMutation) SetWithdrawnAt(t time.Time) {
+	m.withdrawn_at = &t
+}
+
+// WithdrawnAt returns the value of the "withdrawn_at" field in the mutation.
+func (m *PolicyStatementMutation) WithdrawnAt() (r time.Time, exists bool) {
+	v := m.withdrawn_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWithdrawnAt returns the old "withdrawn_at" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldWithdrawnAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWithdrawnAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWithdrawnAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWithdrawnAt: %w", err)
+	}
+	return oldValue.WithdrawnAt, nil
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (m *PolicyStatementMutation) ClearWithdrawnAt() {
+	m.withdrawn_at = nil
+	m.clearedFields[policystatement.FieldWithdrawnAt] = struct{}{}
+}
+
+// WithdrawnAtCleared returns if the "withdrawn_at" field was cleared in this mutation.
+func (m *PolicyStatementMutation) WithdrawnAtCleared() bool {
+	_, ok := m.clearedFields[policystatement.FieldWithdrawnAt]
+	return ok
+}
+
+// ResetWithdrawnAt resets all changes to the "withdrawn_at" field.
+func (m *PolicyStatementMutation) ResetWithdrawnAt() {
+	m.withdrawn_at = nil
+	delete(m.clearedFields, policystatement.FieldWithdrawnAt)
+}
+
+// SetWithdrawalReason sets the "withdrawal_reason" field.
+func (m *PolicyStatementMutation) SetWithdrawalReason(s string) {
+	m.withdrawal_reason = &s
+}
+
+// WithdrawalReason returns the value of the "withdrawal_reason" field in the mutation.
+func (m *PolicyStatementMutation) WithdrawalReason() (r string, exists bool) {
+	v := m.withdrawal_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWithdrawalReason returns the old "withdrawal_reason" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldWithdrawalReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWithdrawalReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWithdrawalReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWithdrawalReason: %w", err)
+	}
+	return oldValue.WithdrawalReason, nil
+}
+
+// ResetWithdrawalReason resets all changes to the "withdrawal_reason" field.
+func (m *PolicyStatementMutation) ResetWithdrawalReason() {
+	m.withdrawal_reason = nil
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *PolicyStatementMutation) SetCreatedByID(pu pulid.ID) {
+	m.creator = &pu
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *PolicyStatementMutation) CreatedByID() (r pulid.ID, exists bool) {
+	v := m.creator
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the PolicyStatement entity.
+// If the PolicyStatement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyStatementMutation) OldCreatedByID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *PolicyStatementMutation) ResetCreatedByID() {
+	m.creator = nil
+}
+
+// AddAuthorIDs adds the "authors" edge to the User entity by ids.
+func (m *PolicyStatementMutation) AddAuthorIDs(ids ...pulid.ID) {
+	if m.authors == nil {
+		m.authors = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.authors[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAuthors clears the "authors" edge to the User entity.
+func (m *PolicyStatementMutation) ClearAuthors() {
+	m.clearedauthors = true
+}
+
+// AuthorsCleared reports if the "authors" edge to the User entity was cleared.
+func (m *PolicyStatementMutation) AuthorsCleared() bool {
+	return m.clearedauthors
+}
+
+// RemoveAuthorIDs removes the "authors" edge to the User entity by IDs.
+func (m *PolicyStatementMutation) RemoveAuthorIDs(ids ...pulid.ID) {
+	if m.removedauthors == nil {
+		m.removedauthors = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.authors, ids[i])
+		m.removedauthors[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAuthors returns the removed IDs of the "authors" edge to the User entity.
+func (m *PolicyStatementMutation) RemovedAuthorsIDs() (ids []pulid.ID) {
+	for id := range m.removedauthors {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AuthorsIDs returns the "authors" edge IDs in the mutation.
+func (m *PolicyStatementMutation) AuthorsIDs() (ids []pulid.ID) {
+	for id := range m.authors {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAuthors resets all changes to the "authors" edge.
+func (m *PolicyStatementMutation) ResetAuthors() {
+	m.authors = nil
+	m.clearedauthors = false
+	m.removedauthors = nil
+}
+
+// AddCoauthorIDs adds the "coauthors" edge to the Organisation entity by ids.
+func (m *PolicyStatementMutation) AddCoauthorIDs(ids ...pulid.ID) {
+	if m.coauthors == nil {
+		m.coauthors = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.coauthors[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCoauthors clears the "coauthors" edge to the Organisation entity.
+func (m *PolicyStatementMutation) ClearCoauthors() {
+	m.clearedcoauthors = true
+}
+
+// CoauthorsCleared reports if the "coauthors" edge to the Organisation entity was cleared.
+func (m *PolicyStatementMutation) CoauthorsCleared() bool {
+	return m.clearedcoauthors
+}
+
+// RemoveCoauthorIDs removes the "coauthors" edge to the Organisation entity by IDs.
+func (m *PolicyStatementMutation) RemoveCoauthorIDs(ids ...pulid.ID) {
+	if m.removedcoauthors == nil {
+		m.removedcoauthors = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.coauthors, ids[i])
+		m.removedcoauthors[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCoauthors returns the removed IDs of the "coauthors" edge to the Organisation entity.
+func (m *PolicyStatementMutation) RemovedCoauthorsIDs() (ids []pulid.ID) {
+	for id := range m.removedcoauthors {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CoauthorsIDs returns the "coauthors" edge IDs in the mutation.
+func (m *PolicyStatementMutation) CoauthorsIDs() (ids []pulid.ID) {
+	for id := range m.coauthors {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCoauthors resets all changes to the "coauthors" edge.
+func (m *PolicyStatementMutation) ResetCoauthors() {
+	m.coauthors = nil
+	m.clearedcoauthors = false
+	m.removedcoauthors = nil
+}
+
+// AddEndorserIDs adds the "endorsers" edge to the Organisation entity by ids.
+func (m *PolicyStatementMutation) AddEndorserIDs(ids ...pulid.ID) {
+	if m.endorsers == nil {
+		m.endorsers = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.endorsers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEndorsers clears the "endorsers" edge to the Organisation entity.
+func (m *PolicyStatementMutation) ClearEndorsers() {
+	m.clearedendorsers = true
+}
+
+// EndorsersCleared reports if the "endorsers" edge to the Organisation entity was cleared.
+func (m *PolicyStatementMutation) EndorsersCleared() bool {
+	return m.clearedendorsers
+}
+
+// RemoveEndorserIDs removes the "endorsers" edge to the Organisation entity by IDs.
+func (m *PolicyStatementMutation) RemoveEndorserIDs(ids ...pulid.ID) {
+	if m.removedendorsers == nil {
+		m.removedendorsers = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.endorsers, ids[i])
+		m.removedendorsers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEndorsers returns the removed IDs of the "endorsers" edge to the Organisation entity.
+func (m *PolicyStatementMutation) RemovedEndorsersIDs() (ids []pulid.ID) {
+	for id := range m.removedendorsers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EndorsersIDs returns the "endorsers" edge IDs in the mutation.
+func (m *PolicyStatementMutation) EndorsersIDs() (ids []pulid.ID) {
+	for id := range m.endorsers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEndorsers resets all changes to the "endorsers" edge.
+func (m *PolicyStatementMutation) ResetEndorsers() {
+	m.endorsers = nil
+	m.clearedendorsers = false
+	m.removedendorsers = nil
+}
+
+// ClearWorkingGroup clears the "working_group" edge to the WorkingGroup entity.
+func (m *PolicyStatementMutation) ClearWorkingGroup() {
+	m.clearedworking_group = true
+	m.clearedFields[policystatement.FieldWorkingGroupID] = struct{}{}
+}
+
+// WorkingGroupCleared reports if the "working_group" edge to the WorkingGroup entity was cleared.
+func (m *PolicyStatementMutation) WorkingGroupCleared() bool {
+	return m.WorkingGroupIDCleared() || m.clearedworking_group
+}
+
+// WorkingGroupIDs returns the "working_group" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkingGroupID instead. It exists only for internal usage by the builders.
+func (m *PolicyStatementMutation) WorkingGroupIDs() (ids []pulid.ID) {
+	if id := m.working_group; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkingGroup resets all changes to the "working_group" edge.
+func (m *PolicyStatementMutation) ResetWorkingGroup() {
+	m.working_group = nil
+	m.clearedworking_group = false
+}
+
+// AddRevisionIDs adds the "revisions" edge to the StatementRevision entity by ids.
+func (m *PolicyStatementMutation) AddRevisionIDs(ids ...pulid.ID) {
+	if m.revisions == nil {
+		m.revisions = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.revisions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRevisions clears the "revisions" edge to the StatementRevision entity.
+func (m *PolicyStatementMutation) ClearRevisions() {
+	m.clearedrevisions = true
+}
+
+// RevisionsCleared reports if the "revisions" edge to the StatementRevision entity was cleared.
+func (m *PolicyStatementMutation) RevisionsCleared() bool {
+	return m.clearedrevisions
+}
+
+// RemoveRevisionIDs removes the "revisions" edge to the StatementRevision entity by IDs.
+func (m *PolicyStatementMutation) RemoveRevisionIDs(ids ...pulid.ID) {
+	if m.removedrevisions == nil {
+		m.removedrevisions = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.revisions, ids[i])
+		m.removedrevisions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRevisions returns the removed IDs of the "revisions" edge to the StatementRevision entity.
+func (m *PolicyStatementMutation) RemovedRevisionsIDs() (ids []pulid.ID) {
+	for id := range m.removedrevisions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RevisionsIDs returns the "revisions" edge IDs in the mutation.
+func (m *PolicyStatementMutation) RevisionsIDs() (ids []pulid.ID) {
+	for id := range m.revisions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRevisions resets all changes to the "revisions" edge.
+func (m *PolicyStatementMutation) ResetRevisions() {
+	m.revisions = nil
+	m.clearedrevisions = false
+	m.removedrevisions = nil
+}
+
+// AddSignatoryIDs adds the "signatories" edge to the StatementSignatory entity by ids.
+func (m *PolicyStatementMutation) AddSignatoryIDs(ids ...pulid.ID) {
+	if m.signatories == nil {
+		m.signatories = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.signatories[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSignatories clears the "signatories" edge to the StatementSignatory entity.
+func (m *PolicyStatementMutation) ClearSignatories() {
+	m.clearedsignatories = true
+}
+
+// SignatoriesCleared reports if the "signatories" edge to the StatementSignatory entity was cleared.
+func (m *PolicyStatementMutation) SignatoriesCleared() bool {
+	return m.clearedsignatories
+}
+
+// RemoveSignatoryIDs removes the "signatories" edge to the StatementSignatory entity by IDs.
+func (m *PolicyStatementMutation) RemoveSignatoryIDs(ids ...pulid.ID) {
+	if m.removedsignatories == nil {
+		m.removedsignatories = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.signatories, ids[i])
+		m.removedsignatories[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSignatories returns the removed IDs of the "signatories" edge to the StatementSignatory entity.
+func (m *PolicyStatementMutation) RemovedSignatoriesIDs() (ids []pulid.ID) {
+	for id := range m.removedsignatories {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SignatoriesIDs returns the "signatories" edge IDs in the mutation.
+func (m *PolicyStatementMutation) SignatoriesIDs() (ids []pulid.ID) {
+	for id := range m.signatories {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSignatories resets all changes to the "signatories" edge.
+func (m *PolicyStatementMutation) ResetSignatories() {
+	m.signatories = nil
+	m.clearedsignatories = false
+	m.removedsignatories = nil
+}
+
+// AddSignoffIDs adds the "signoffs" edge to the StatementSignoff entity by ids.
+func (m *PolicyStatementMutation) AddSignoffIDs(ids ...pulid.ID) {
+	if m.signoffs == nil {
+		m.signoffs = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.signoffs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSignoffs clears the "signoffs" edge to the StatementSignoff entity.
+func (m *PolicyStatementMutation) ClearSignoffs() {
+	m.clearedsignoffs = true
+}
+
+// SignoffsCleared reports if the "signoffs" edge to the StatementSignoff entity was cleared.
+func (m *PolicyStatementMutation) SignoffsCleared() bool {
+	return m.clearedsignoffs
+}
+
+// RemoveSignoffIDs removes the "signoffs" edge to the StatementSignoff entity by IDs.
+func (m *PolicyStatementMutation) RemoveSignoffIDs(ids ...pulid.ID) {
+	if m.removedsignoffs == nil {
+		m.removedsignoffs = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.signoffs, ids[i])
+		m.removedsignoffs[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSignoffs returns the removed IDs of the "signoffs" edge to the StatementSignoff entity.
+func (m *PolicyStatementMutation) RemovedSignoffsIDs() (ids []pulid.ID) {
+	for id := range m.removedsignoffs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SignoffsIDs returns the "signoffs" edge IDs in the mutation.
+func (m *PolicyStatementMutation) SignoffsIDs() (ids []pulid.ID) {
+	for id := range m.signoffs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSignoffs resets all changes to the "signoffs" edge.
+func (m *PolicyStatementMutation) ResetSignoffs() {
+	m.signoffs = nil
+	m.clearedsignoffs = false
+	m.removedsignoffs = nil
+}
+
+// SetCreatorID sets the "creator" edge to the User entity by id.
+func (m *PolicyStatementMutation) SetCreatorID(id pulid.ID) {
+	m.creator = &id
+}
+
+// ClearCreator clears the "creator" edge to the User entity.
+func (m *PolicyStatementMutation) ClearCreator() {
+	m.clearedcreator = true
+	m.clearedFields[policystatement.FieldCreatedByID] = struct{}{}
+}
+
+// CreatorCleared reports if the "creator" edge to the User entity was cleared.
+func (m *PolicyStatementMutation) CreatorCleared() bool {
+	return m.clearedcreator
+}
+
+// CreatorID returns the "creator" edge ID in the mutation.
+func (m *PolicyStatementMutation) CreatorID() (id pulid.ID, exists bool) {
+	if m.creator != nil {
+		return *m.creator, true
+	}
+	return
+}
+
+// CreatorIDs returns the "creator" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatorID instead. It exists only for internal usage by the builders.
+func (m *PolicyStatementMutation) CreatorIDs() (ids []pulid.ID) {
+	if id := m.creator; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreator resets all changes to the "creator" edge.
+func (m *PolicyStatementMutation) ResetCreator() {
+	m.creator = nil
+	m.clearedcreator = false
+}
+
+// Where appends a list predicates to the PolicyStatementMutation builder.
+func (m *PolicyStatementMutation) Where(ps ...predicate.PolicyStatement) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PolicyStatementMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PolicyStatementMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PolicyStatement, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PolicyStatementMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PolicyStatementMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PolicyStatement).
+func (m *PolicyStatementMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PolicyStatementMutation) Fields() []string {
+	fields := make([]string, 0, 23)
+	if m.created_at != nil {
+		fields = append(fields, policystatement.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, policystatement.FieldUpdatedAt)
+	}
+	if m.slug != nil {
+		fields = append(fields, policystatement.FieldSlug)
+	}
+	if m.title != nil {
+		fields = append(fields, policystatement.FieldTitle)
+	}
+	if m.summary != nil {
+		fields = append(fields, policystatement.FieldSummary)
+	}
+	if m.topics != nil {
+		fields = append(fields, policystatement.FieldTopics)
+	}
+	if m.status != nil {
+		fields = append(fields, policystatement.FieldStatus)
+	}
+	if m.working_group != nil {
+		fields = append(fields, policystatement.FieldWorkingGroupID)
+	}
+	if m.announce_to_group != nil {
+		fields = append(fields, policystatement.FieldAnnounceToGroup)
+	}
+	if m.current_revision_id != nil {
+		fields = append(fields, policystatement.FieldCurrentRevisionID)
+	}
+	if m.published_revision_id != nil {
+		fields = append(fields, policystatement.FieldPublishedRevisionID)
+	}
+	if m.revisions_count != nil {
+		fields = append(fields, policystatement.FieldRevisionsCount)
+	}
+	if m.published_versions != nil {
+		fields = append(fields, policystatement.FieldPublishedVersions)
+	}
+	if m.signoff_deadline != nil {
+		fields = append(fields, policystatement.FieldSignoffDeadline)
+	}
+	if m.review_by != nil {
+		fields = append(fields, policystatement.FieldReviewBy)
+	}
+	if m.review_reminded_at != nil {
+		fields = append(fields, policystatement.FieldReviewRemindedAt)
+	}
+	if m.scheduled_at != nil {
+		fields = append(fields, policystatement.FieldScheduledAt)
+	}
+	if m.late_since != nil {
+		fields = append(fields, policystatement.FieldLateSince)
+	}
+	if m.first_published_at != nil {
+		fields = append(fields, policystatement.FieldFirstPublishedAt)
+	}
+	if m.published_at != nil {
+		fields = append(fields, policystatement.FieldPublishedAt)
+	}
+	if m.withdrawn_at != nil {
+		fields = append(fields, policystatement.FieldWithdrawnAt)
+	}
+	if m.withdrawal_reason != nil {
+		fields = append(fields, policystatement.FieldWithdrawalReason)
+	}
+	if m.creator != nil {
+		fields = append(fields, policystatement.FieldCreatedByID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PolicyStatementMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case policystatement.FieldCreatedAt:
+		return m.CreatedAt()
+	case policystatement.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case policystatement.FieldSlug:
+		return m.Slug()
+	case policystatement.FieldTitle:
+		return m.Title()
+	case policystatement.FieldSummary:
+		return m.Summary()
+	case policystatement.FieldTopics:
+		return m.Topics()
+	case policystatement.FieldStatus:
+		return m.Status()
+	case policystatement.FieldWorkingGroupID:
+		return m.WorkingGroupID()
+	case policystatement.FieldAnnounceToGroup:
+		return m.AnnounceToGroup()
+	case policystatement.FieldCurrentRevisionID:
+		return m.CurrentRevisionID()
+	case policystatement.FieldPublishedRevisionID:
+		return m.PublishedRevisionID()
+	case policystatement.FieldRevisionsCount:
+		return m.RevisionsCount()
+	case policystatement.FieldPublishedVersions:
+		return m.PublishedVersions()
+	case policystatement.FieldSignoffDeadline:
+		return m.SignoffDeadline()
+	case policystatement.FieldReviewBy:
+		return m.ReviewBy()
+	case policystatement.FieldReviewRemindedAt:
+		return m.ReviewRemindedAt()
+	case policystatement.FieldScheduledAt:
+		return m.ScheduledAt()
+	case policystatement.FieldLateSince:
+		return m.LateSince()
+	case policystatement.FieldFirstPublishedAt:
+		return m.FirstPublishedAt()
+	case policystatement.FieldPublishedAt:
+		return m.PublishedAt()
+	case policystatement.FieldWithdrawnAt:
+		return m.WithdrawnAt()
+	case policystatement.FieldWithdrawalReason:
+		return m.WithdrawalReason()
+	case policystatement.FieldCreatedByID:
+		return m.CreatedByID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PolicyStatementMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case policystatement.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case policystatement.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case policystatement.FieldSlug:
+		return m.OldSlug(ctx)
+	case policystatement.FieldTitle:
+		return m.OldTitle(ctx)
+	case policystatement.FieldSummary:
+		return m.OldSummary(ctx)
+	case policystatement.FieldTopics:
+		return m.OldTopics(ctx)
+	case policystatement.FieldStatus:
+		return m.OldStatus(ctx)
+	case policystatement.FieldWorkingGroupID:
+		return m.OldWorkingGroupID(ctx)
+	case policystatement.FieldAnnounceToGroup:
+		return m.OldAnnounceToGroup(ctx)
+	case policystatement.FieldCurrentRevisionID:
+		return m.OldCurrentRevisionID(ctx)
+	case policystatement.FieldPublishedRevisionID:
+		return m.OldPublishedRevisionID(ctx)
+	case policystatement.FieldRevisionsCount:
+		return m.OldRevisionsCount(ctx)
+	case policystatement.FieldPublishedVersions:
+		return m.OldPublishedVersions(ctx)
+	case policystatement.FieldSignoffDeadline:
+		return m.OldSignoffDeadline(ctx)
+	case policystatement.FieldReviewBy:
+		return m.OldReviewBy(ctx)
+	case policystatement.FieldReviewRemindedAt:
+		return m.OldReviewRemindedAt(ctx)
+	case policystatement.FieldScheduledAt:
+		return m.OldScheduledAt(ctx)
+	case policystatement.FieldLateSince:
+		return m.OldLateSince(ctx)
+	case policystatement.FieldFirstPublishedAt:
+		return m.OldFirstPublishedAt(ctx)
+	case policystatement.FieldPublishedAt:
+		return m.OldPublishedAt(ctx)
+	case policystatement.FieldWithdrawnAt:
+		return m.OldWithdrawnAt(ctx)
+	case policystatement.FieldWithdrawalReason:
+		return m.OldWithdrawalReason(ctx)
+	case policystatement.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	}
+	return nil, fmt.Errorf("unknown PolicyStatement field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyStatementMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case policystatement.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case policystatement.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case policystatement.FieldSlug:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSlug(v)
+		return nil
+	case policystatement.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case policystatement.FieldSummary:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSummary(v)
+		return nil
+	case policystatement.FieldTopics:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTopics(v)
+		return nil
+	case policystatement.FieldStatus:
+		v, ok := value.(policystatement.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case policystatement.FieldWorkingGroupID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkingGroupID(v)
+		return nil
+	case policystatement.FieldAnnounceToGroup:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnnounceToGroup(v)
+		return nil
+	case policystatement.FieldCurrentRevisionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrentRevisionID(v)
+		return nil
+	case policystatement.FieldPublishedRevisionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedRevisionID(v)
+		return nil
+	case policystatement.FieldRevisionsCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevisionsCount(v)
+		return nil
+	case policystatement.FieldPublishedVersions:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedVersions(v)
+		return nil
+	case policystatement.FieldSignoffDeadline:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignoffDeadline(v)
+		return nil
+	case policystatement.FieldReviewBy:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewBy(v)
+		return nil
+	case policystatement.FieldReviewRemindedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewRemindedAt(v)
+		return nil
+	case policystatement.FieldScheduledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScheduledAt(v)
+		return nil
+	case policystatement.FieldLateSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLateSince(v)
+		return nil
+	case policystatement.FieldFirstPublishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstPublishedAt(v)
+		return nil
+	case policystatement.FieldPublishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedAt(v)
+		return nil
+	case policystatement.FieldWithdrawnAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWithdrawnAt(v)
+		return nil
+	case policystatement.FieldWithdrawalReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWithdrawalReason(v)
+		return nil
+	case policystatement.FieldCreatedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyStatement field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PolicyStatementMutation) AddedFields() []string {
+	var fields []string
+	if m.addrevisions_count != nil {
+		fields = append(fields, policystatement.FieldRevisionsCount)
+	}
+	if m.addpublished_versions != nil {
+		fields = append(fields, policystatement.FieldPublishedVersions)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PolicyStatementMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case policystatement.FieldRevisionsCount:
+		return m.AddedRevisionsCount()
+	case policystatement.FieldPublishedVersions:
+		return m.AddedPublishedVersions()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyStatementMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case policystatement.FieldRevisionsCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevisionsCount(v)
+		return nil
+	case policystatement.FieldPublishedVersions:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPublishedVersions(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyStatement numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PolicyStatementMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(policystatement.FieldWorkingGroupID) {
+		fields = append(fields, policystatement.FieldWorkingGroupID)
+	}
+	if m.FieldCleared(policystatement.FieldCurrentRevisionID) {
+		fields = append(fields, policystatement.FieldCurrentRevisionID)
+	}
+	if m.FieldCleared(policystatement.FieldPublishedRevisionID) {
+		fields = append(fields, policystatement.FieldPublishedRevisionID)
+	}
+	if m.FieldCleared(policystatement.FieldSignoffDeadline) {
+		fields = append(fields, policystatement.FieldSignoffDeadline)
+	}
+	if m.FieldCleared(policystatement.FieldReviewBy) {
+		fields = append(fields, policystatement.FieldReviewBy)
+	}
+	if m.FieldCleared(policystatement.FieldReviewRemindedAt) {
+		fields = append(fields, policystatement.FieldReviewRemindedAt)
+	}
+	if m.FieldCleared(policystatement.FieldScheduledAt) {
+		fields = append(fields, policystatement.FieldScheduledAt)
+	}
+	if m.FieldCleared(policystatement.FieldLateSince) {
+		fields = append(fields, policystatement.FieldLateSince)
+	}
+	if m.FieldCleared(policystatement.FieldFirstPublishedAt) {
+		fields = append(fields, policystatement.FieldFirstPublishedAt)
+	}
+	if m.FieldCleared(policystatement.FieldPublishedAt) {
+		fields = append(fields, policystatement.FieldPublishedAt)
+	}
+	if m.FieldCleared(policystatement.FieldWithdrawnAt) {
+		fields = append(fields, policystatement.FieldWithdrawnAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PolicyStatementMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PolicyStatementMutation) ClearField(name string) error {
+	switch name {
+	case policystatement.FieldWorkingGroupID:
+		m.ClearWorkingGroupID()
+		return nil
+	case policystatement.FieldCurrentRevisionID:
+		m.ClearCurrentRevisionID()
+		return nil
+	case policystatement.FieldPublishedRevisionID:
+		m.ClearPublishedRevisionID()
+		return nil
+	case policystatement.FieldSignoffDeadline:
+		m.ClearSignoffDeadline()
+		return nil
+	case policystatement.FieldReviewBy:
+		m.ClearReviewBy()
+		return nil
+	case policystatement.FieldReviewRemindedAt:
+		m.ClearReviewRemindedAt()
+		return nil
+	case policystatement.FieldScheduledAt:
+		m.ClearScheduledAt()
+		return nil
+	case policystatement.FieldLateSince:
+		m.ClearLateSince()
+		return nil
+	case policystatement.FieldFirstPublishedAt:
+		m.ClearFirstPublishedAt()
+		return nil
+	case policystatement.FieldPublishedAt:
+		m.ClearPublishedAt()
+		return nil
+	case policystatement.FieldWithdrawnAt:
+		m.ClearWithdrawnAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyStatement nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PolicyStatementMutation) ResetField(name string) error {
+	switch name {
+	case policystatement.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case policystatement.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case policystatement.FieldSlug:
+		m.ResetSlug()
+		return nil
+	case policystatement.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case policystatement.FieldSummary:
+		m.ResetSummary()
+		return nil
+	case policystatement.FieldTopics:
+		m.ResetTopics()
+		return nil
+	case policystatement.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case policystatement.FieldWorkingGroupID:
+		m.ResetWorkingGroupID()
+		return nil
+	case policystatement.FieldAnnounceToGroup:
+		m.ResetAnnounceToGroup()
+		return nil
+	case policystatement.FieldCurrentRevisionID:
+		m.ResetCurrentRevisionID()
+		return nil
+	case policystatement.FieldPublishedRevisionID:
+		m.ResetPublishedRevisionID()
+		return nil
+	case policystatement.FieldRevisionsCount:
+		m.ResetRevisionsCount()
+		return nil
+	case policystatement.FieldPublishedVersions:
+		m.ResetPublishedVersions()
+		return nil
+	case policystatement.FieldSignoffDeadline:
+		m.ResetSignoffDeadline()
+		return nil
+	case policystatement.FieldReviewBy:
+		m.ResetReviewBy()
+		return nil
+	case policystatement.FieldReviewRemindedAt:
+		m.ResetReviewRemindedAt()
+		return nil
+	case policystatement.FieldScheduledAt:
+		m.ResetScheduledAt()
+		return nil
+	case policystatement.FieldLateSince:
+		m.ResetLateSince()
+		return nil
+	case policystatement.FieldFirstPublishedAt:
+		m.ResetFirstPublishedAt()
+		return nil
+	case policystatement.FieldPublishedAt:
+		m.ResetPublishedAt()
+		return nil
+	case policystatement.FieldWithdrawnAt:
+		m.ResetWithdrawnAt()
+		return nil
+	case policystatement.FieldWithdrawalReason:
+		m.ResetWithdrawalReason()
+		return nil
+	case policystatement.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyStatement field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PolicyStatementMutation) AddedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.authors != nil {
+		edges = append(edges, policystatement.EdgeAuthors)
+	}
+	if m.coauthors != nil {
+		edges = append(edges, policystatement.EdgeCoauthors)
+	}
+	if m.endorsers != nil {
+		edges = append(edges, policystatement.EdgeEndorsers)
+	}
+	if m.working_group != nil {
+		edges = append(edges, policystatement.EdgeWorkingGroup)
+	}
+	if m.revisions != nil {
+		edges = append(edges, policystatement.EdgeRevisions)
+	}
+	if m.signatories != nil {
+		edges = append(edges, policystatement.EdgeSignatories)
+	}
+	if m.signoffs != nil {
+		edges = append(edges, policystatement.EdgeSignoffs)
+	}
+	if m.creator != nil {
+		edges = append(edges, policystatement.EdgeCreator)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PolicyStatementMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case policystatement.EdgeAuthors:
+		ids := make([]ent.Value, 0, len(m.authors))
+		for id := range m.authors {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeCoauthors:
+		ids := make([]ent.Value, 0, len(m.coauthors))
+		for id := range m.coauthors {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeEndorsers:
+		ids := make([]ent.Value, 0, len(m.endorsers))
+		for id := range m.endorsers {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeWorkingGroup:
+		if id := m.working_group; id != nil {
+			return []ent.Value{*id}
+		}
+	case policystatement.EdgeRevisions:
+		ids := make([]ent.Value, 0, len(m.revisions))
+		for id := range m.revisions {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeSignatories:
+		ids := make([]ent.Value, 0, len(m.signatories))
+		for id := range m.signatories {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeSignoffs:
+		ids := make([]ent.Value, 0, len(m.signoffs))
+		for id := range m.signoffs {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeCreator:
+		if id := m.creator; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PolicyStatementMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.removedauthors != nil {
+		edges = append(edges, policystatement.EdgeAuthors)
+	}
+	if m.removedcoauthors != nil {
+		edges = append(edges, policystatement.EdgeCoauthors)
+	}
+	if m.removedendorsers != nil {
+		edges = append(edges, policystatement.EdgeEndorsers)
+	}
+	if m.removedrevisions != nil {
+		edges = append(edges, policystatement.EdgeRevisions)
+	}
+	if m.removedsignatories != nil {
+		edges = append(edges, policystatement.EdgeSignatories)
+	}
+	if m.removedsignoffs != nil {
+		edges = append(edges, policystatement.EdgeSignoffs)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PolicyStatementMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case policystatement.EdgeAuthors:
+		ids := make([]ent.Value, 0, len(m.removedauthors))
+		for id := range m.removedauthors {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeCoauthors:
+		ids := make([]ent.Value, 0, len(m.removedcoauthors))
+		for id := range m.removedcoauthors {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeEndorsers:
+		ids := make([]ent.Value, 0, len(m.removedendorsers))
+		for id := range m.removedendorsers {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeRevisions:
+		ids := make([]ent.Value, 0, len(m.removedrevisions))
+		for id := range m.removedrevisions {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeSignatories:
+		ids := make([]ent.Value, 0, len(m.removedsignatories))
+		for id := range m.removedsignatories {
+			ids = append(ids, id)
+		}
+		return ids
+	case policystatement.EdgeSignoffs:
+		ids := make([]ent.Value, 0, len(m.removedsignoffs))
+		for id := range m.removedsignoffs {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PolicyStatementMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.clearedauthors {
+		edges = append(edges, policystatement.EdgeAuthors)
+	}
+	if m.clearedcoauthors {
+		edges = append(edges, policystatement.EdgeCoauthors)
+	}
+	if m.clearedendorsers {
+		edges = append(edges, policystatement.EdgeEndorsers)
+	}
+	if m.clearedworking_group {
+		edges = append(edges, policystatement.EdgeWorkingGroup)
+	}
+	if m.clearedrevisions {
+		edges = append(edges, policystatement.EdgeRevisions)
+	}
+	if m.clearedsignatories {
+		edges = append(edges, policystatement.EdgeSignatories)
+	}
+	if m.clearedsignoffs {
+		edges = append(edges, policystatement.EdgeSignoffs)
+	}
+	if m.clearedcreator {
+		edges = append(edges, policystatement.EdgeCreator)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PolicyStatementMutation) EdgeCleared(name string) bool {
+	switch name {
+	case policystatement.EdgeAuthors:
+		return m.clearedauthors
+	case policystatement.EdgeCoauthors:
+		return m.clearedcoauthors
+	case policystatement.EdgeEndorsers:
+		return m.clearedendorsers
+	case policystatement.EdgeWorkingGroup:
+		return m.clearedworking_group
+	case policystatement.EdgeRevisions:
+		return m.clearedrevisions
+	case policystatement.EdgeSignatories:
+		return m.clearedsignatories
+	case policystatement.EdgeSignoffs:
+		return m.clearedsignoffs
+	case policystatement.EdgeCreator:
+		return m.clearedcreator
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PolicyStatementMutation) ClearEdge(name string) error {
+	switch name {
+	case policystatement.EdgeWorkingGroup:
+		m.ClearWorkingGroup()
+		return nil
+	case policystatement.EdgeCreator:
+		m.ClearCreator()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyStatement unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PolicyStatementMutation) ResetEdge(name string) error {
+	switch name {
+	case policystatement.EdgeAuthors:
+		m.ResetAuthors()
+		return nil
+	case policystatement.EdgeCoauthors:
+		m.ResetCoauthors()
+		return nil
+	case policystatement.EdgeEndorsers:
+		m.ResetEndorsers()
+		return nil
+	case policystatement.EdgeWorkingGroup:
+		m.ResetWorkingGroup()
+		return nil
+	case policystatement.EdgeRevisions:
+		m.ResetRevisions()
+		return nil
+	case policystatement.EdgeSignatories:
+		m.ResetSignatories()
+		return nil
+	case policystatement.EdgeSignoffs:
+		m.ResetSignoffs()
+		return nil
+	case policystatement.EdgeCreator:
+		m.ResetCreator()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyStatement edge %s", name)
+}
+
 // RefereeRequestMutation represents an operation that mutates the RefereeRequest nodes in the graph.
 type RefereeRequestMutation struct {
 	config
@@ -34606,6 +37210,3278 @@ func (m *SessionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Session edge %s", name)
 }
 
+// StatementRevisionMutation represents an operation that mutates the StatementRevision nodes in the graph.
+type StatementRevisionMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	number             *int
+	addnumber          *int
+	title              *string
+	summary            *string
+	body               *string
+	hash               *string
+	edited_at          *time.Time
+	version            *int
+	addversion         *int
+	published_at       *time.Time
+	correction_note    *string
+	material           *bool
+	declarations       *[]vocab.FrozenDeclaration
+	appenddeclarations []vocab.FrozenDeclaration
+	signers            *[]vocab.FrozenSigner
+	appendsigners      []vocab.FrozenSigner
+	clearedFields      map[string]struct{}
+	statement          *pulid.ID
+	clearedstatement   bool
+	editor             *pulid.ID
+	clearededitor      bool
+	done               bool
+	oldValue           func(context.Context) (*StatementRevision, error)
+	predicates         []predicate.StatementRevision
+}
+
+var _ ent.Mutation = (*StatementRevisionMutation)(nil)
+
+// statementrevisionOption allows management of the mutation configuration using functional options.
+type statementrevisionOption func(*StatementRevisionMutation)
+
+// newStatementRevisionMutation creates new mutation for the StatementRevision entity.
+func newStatementRevisionMutation(c config, op Op, opts ...statementrevisionOption) *StatementRevisionMutation {
+	m := &StatementRevisionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStatementRevision,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStatementRevisionID sets the ID field of the mutation.
+func withStatementRevisionID(id pulid.ID) statementrevisionOption {
+	return func(m *StatementRevisionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StatementRevision
+		)
+		m.oldValue = func(ctx context.Context) (*StatementRevision, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StatementRevision.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStatementRevision sets the old StatementRevision of the mutation.
+func withStatementRevision(node *StatementRevision) statementrevisionOption {
+	return func(m *StatementRevisionMutation) {
+		m.oldValue = func(context.Context) (*StatementRevision, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StatementRevisionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StatementRevisionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of StatementRevision entities.
+func (m *StatementRevisionMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StatementRevisionMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StatementRevisionMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StatementRevision.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StatementRevisionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StatementRevisionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StatementRevisionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *StatementRevisionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *StatementRevisionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *StatementRevisionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetStatementID sets the "statement_id" field.
+func (m *StatementRevisionMutation) SetStatementID(pu pulid.ID) {
+	m.statement = &pu
+}
+
+// StatementID returns the value of the "statement_id" field in the mutation.
+func (m *StatementRevisionMutation) StatementID() (r pulid.ID, exists bool) {
+	v := m.statement
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatementID returns the old "statement_id" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldStatementID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatementID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatementID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatementID: %w", err)
+	}
+	return oldValue.StatementID, nil
+}
+
+// ResetStatementID resets all changes to the "statement_id" field.
+func (m *StatementRevisionMutation) ResetStatementID() {
+	m.statement = nil
+}
+
+// SetNumber sets the "number" field.
+func (m *StatementRevisionMutation) SetNumber(i int) {
+	m.number = &i
+	m.addnumber = nil
+}
+
+// Number returns the value of the "number" field in the mutation.
+func (m *StatementRevisionMutation) Number() (r int, exists bool) {
+	v := m.number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNumber returns the old "number" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldNumber(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNumber: %w", err)
+	}
+	return oldValue.Number, nil
+}
+
+// AddNumber adds i to the "number" field.
+func (m *StatementRevisionMutation) AddNumber(i int) {
+	if m.addnumber != nil {
+		*m.addnumber += i
+	} else {
+		m.addnumber = &i
+	}
+}
+
+// AddedNumber returns the value that was added to the "number" field in this mutation.
+func (m *StatementRevisionMutation) AddedNumber() (r int, exists bool) {
+	v := m.addnumber
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNumber resets all changes to the "number" field.
+func (m *StatementRevisionMutation) ResetNumber() {
+	m.number = nil
+	m.addnumber = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *StatementRevisionMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *StatementRevisionMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *StatementRevisionMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetSummary sets the "summary" field.
+func (m *StatementRevisionMutation) SetSummary(s string) {
+	m.summary = &s
+}
+
+// Summary returns the value of the "summary" field in the mutation.
+func (m *StatementRevisionMutation) Summary() (r string, exists bool) {
+	v := m.summary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSummary returns the old "summary" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldSummary(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSummary is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSummary requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSummary: %w", err)
+	}
+	return oldValue.Summary, nil
+}
+
+// ResetSummary resets all changes to the "summary" field.
+func (m *StatementRevisionMutation) ResetSummary() {
+	m.summary = nil
+}
+
+// SetBody sets the "body" field.
+func (m *StatementRevisionMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *StatementRevisionMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *StatementRevisionMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetHash sets the "hash" field.
+func (m *StatementRevisionMutation) SetHash(s string) {
+	m.hash = &s
+}
+
+// Hash returns the value of the "hash" field in the mutation.
+func (m *StatementRevisionMutation) Hash() (r string, exists bool) {
+	v := m.hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHash returns the old "hash" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHash: %w", err)
+	}
+	return oldValue.Hash, nil
+}
+
+// ResetHash resets all changes to the "hash" field.
+func (m *StatementRevisionMutation) ResetHash() {
+	m.hash = nil
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *StatementRevisionMutation) SetCreatedByID(pu pulid.ID) {
+	m.editor = &pu
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *StatementRevisionMutation) CreatedByID() (r pulid.ID, exists bool) {
+	v := m.editor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldCreatedByID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *StatementRevisionMutation) ResetCreatedByID() {
+	m.editor = nil
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (m *StatementRevisionMutation) SetEditedAt(t time.Time) {
+	m.edited_at = &t
+}
+
+// EditedAt returns the value of the "edited_at" field in the mutation.
+func (m *StatementRevisionMutation) EditedAt() (r time.Time, exists bool) {
+	v := m.edited_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEditedAt returns the old "edited_at" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldEditedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEditedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEditedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEditedAt: %w", err)
+	}
+	return oldValue.EditedAt, nil
+}
+
+// ResetEditedAt resets all changes to the "edited_at" field.
+func (m *StatementRevisionMutation) ResetEditedAt() {
+	m.edited_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *StatementRevisionMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *StatementRevisionMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldVersion(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *StatementRevisionMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *StatementRevisionMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearVersion clears the value of the "version" field.
+func (m *StatementRevisionMutation) ClearVersion() {
+	m.version = nil
+	m.addversion = nil
+	m.clearedFields[statementrevision.FieldVersion] = struct{}{}
+}
+
+// VersionCleared returns if the "version" field was cleared in this mutation.
+func (m *StatementRevisionMutation) VersionCleared() bool {
+	_, ok := m.clearedFields[statementrevision.FieldVersion]
+	return ok
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *StatementRevisionMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+	delete(m.clearedFields, statementrevision.FieldVersion)
+}
+
+// SetPublishedAt sets the "published_at" field.
+func (m *StatementRevisionMutation) SetPublishedAt(t time.Time) {
+	m.published_at = &t
+}
+
+// PublishedAt returns the value of the "published_at" field in the mutation.
+func (m *StatementRevisionMutation) PublishedAt() (r time.Time, exists bool) {
+	v := m.published_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedAt returns the old "published_at" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldPublishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedAt: %w", err)
+	}
+	return oldValue.PublishedAt, nil
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (m *StatementRevisionMutation) ClearPublishedAt() {
+	m.published_at = nil
+	m.clearedFields[statementrevision.FieldPublishedAt] = struct{}{}
+}
+
+// PublishedAtCleared returns if the "published_at" field was cleared in this mutation.
+func (m *StatementRevisionMutation) PublishedAtCleared() bool {
+	_, ok := m.clearedFields[statementrevision.FieldPublishedAt]
+	return ok
+}
+
+// ResetPublishedAt resets all changes to the "published_at" field.
+func (m *StatementRevisionMutation) ResetPublishedAt() {
+	m.published_at = nil
+	delete(m.clearedFields, statementrevision.FieldPublishedAt)
+}
+
+// SetCorrectionNote sets the "correction_note" field.
+func (m *StatementRevisionMutation) SetCorrectionNote(s string) {
+	m.correction_note = &s
+}
+
+// CorrectionNote returns the value of the "correction_note" field in the mutation.
+func (m *StatementRevisionMutation) CorrectionNote() (r string, exists bool) {
+	v := m.correction_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorrectionNote returns the old "correction_note" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldCorrectionNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorrectionNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorrectionNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorrectionNote: %w", err)
+	}
+	return oldValue.CorrectionNote, nil
+}
+
+// ResetCorrectionNote resets all changes to the "correction_note" field.
+func (m *StatementRevisionMutation) ResetCorrectionNote() {
+	m.correction_note = nil
+}
+
+// SetMaterial sets the "material" field.
+func (m *StatementRevisionMutation) SetMaterial(b bool) {
+	m.material = &b
+}
+
+// Material returns the value of the "material" field in the mutation.
+func (m *StatementRevisionMutation) Material() (r bool, exists bool) {
+	v := m.material
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaterial returns the old "material" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldMaterial(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaterial is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaterial requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaterial: %w", err)
+	}
+	return oldValue.Material, nil
+}
+
+// ResetMaterial resets all changes to the "material" field.
+func (m *StatementRevisionMutation) ResetMaterial() {
+	m.material = nil
+}
+
+// SetDeclarations sets the "declarations" field.
+func (m *StatementRevisionMutation) SetDeclarations(vd []vocab.FrozenDeclaration) {
+	m.declarations = &vd
+	m.appenddeclarations = nil
+}
+
+// Declarations returns the value of the "declarations" field in the mutation.
+func (m *StatementRevisionMutation) Declarations() (r []vocab.FrozenDeclaration, exists bool) {
+	v := m.declarations
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeclarations returns the old "declarations" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldDeclarations(ctx context.Context) (v []vocab.FrozenDeclaration, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeclarations is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeclarations requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeclarations: %w", err)
+	}
+	return oldValue.Declarations, nil
+}
+
+// AppendDeclarations adds vd to the "declarations" field.
+func (m *StatementRevisionMutation) AppendDeclarations(vd []vocab.FrozenDeclaration) {
+	m.appenddeclarations = append(m.appenddeclarations, vd...)
+}
+
+// AppendedDeclarations returns the list of values that were appended to the "declarations" field in this mutation.
+func (m *StatementRevisionMutation) AppendedDeclarations() ([]vocab.FrozenDeclaration, bool) {
+	if len(m.appenddeclarations) == 0 {
+		return nil, false
+	}
+	return m.appenddeclarations, true
+}
+
+// ClearDeclarations clears the value of the "declarations" field.
+func (m *StatementRevisionMutation) ClearDeclarations() {
+	m.declarations = nil
+	m.appenddeclarations = nil
+	m.clearedFields[statementrevision.FieldDeclarations] = struct{}{}
+}
+
+// DeclarationsCleared returns if the "declarations" field was cleared in this mutation.
+func (m *StatementRevisionMutation) DeclarationsCleared() bool {
+	_, ok := m.clearedFields[statementrevision.FieldDeclarations]
+	return ok
+}
+
+// ResetDeclarations resets all changes to the "declarations" field.
+func (m *StatementRevisionMutation) ResetDeclarations() {
+	m.declarations = nil
+	m.appenddeclarations = nil
+	delete(m.clearedFields, statementrevision.FieldDeclarations)
+}
+
+// SetSigners sets the "signers" field.
+func (m *StatementRevisionMutation) SetSigners(vs []vocab.FrozenSigner) {
+	m.signers = &vs
+	m.appendsigners = nil
+}
+
+// Signers returns the value of the "signers" field in the mutation.
+func (m *StatementRevisionMutation) Signers() (r []vocab.FrozenSigner, exists bool) {
+	v := m.signers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSigners returns the old "signers" field's value of the StatementRevision entity.
+// If the StatementRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementRevisionMutation) OldSigners(ctx context.Context) (v []vocab.FrozenSigner, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSigners is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSigners requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSigners: %w", err)
+	}
+	return oldValue.Signers, nil
+}
+
+// AppendSigners adds vs to the "signers" field.
+func (m *StatementRevisionMutation) AppendSigners(vs []vocab.FrozenSigner) {
+	m.appendsigners = append(m.appendsigners, vs...)
+}
+
+// AppendedSigners returns the list of values that were appended to the "signers" field in this mutation.
+func (m *StatementRevisionMutation) AppendedSigners() ([]vocab.FrozenSigner, bool) {
+	if len(m.appendsigners) == 0 {
+		return nil, false
+	}
+	return m.appendsigners, true
+}
+
+// ClearSigners clears the value of the "signers" field.
+func (m *StatementRevisionMutation) ClearSigners() {
+	m.signers = nil
+	m.appendsigners = nil
+	m.clearedFields[statementrevision.FieldSigners] = struct{}{}
+}
+
+// SignersCleared returns if the "signers" field was cleared in this mutation.
+func (m *StatementRevisionMutation) SignersCleared() bool {
+	_, ok := m.clearedFields[statementrevision.FieldSigners]
+	return ok
+}
+
+// ResetSigners resets all changes to the "signers" field.
+func (m *StatementRevisionMutation) ResetSigners() {
+	m.signers = nil
+	m.appendsigners = nil
+	delete(m.clearedFields, statementrevision.FieldSigners)
+}
+
+// ClearStatement clears the "statement" edge to the PolicyStatement entity.
+func (m *StatementRevisionMutation) ClearStatement() {
+	m.clearedstatement = true
+	m.clearedFields[statementrevision.FieldStatementID] = struct{}{}
+}
+
+// StatementCleared reports if the "statement" edge to the PolicyStatement entity was cleared.
+func (m *StatementRevisionMutation) StatementCleared() bool {
+	return m.clearedstatement
+}
+
+// StatementIDs returns the "statement" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// StatementID instead. It exists only for internal usage by the builders.
+func (m *StatementRevisionMutation) StatementIDs() (ids []pulid.ID) {
+	if id := m.statement; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetStatement resets all changes to the "statement" edge.
+func (m *StatementRevisionMutation) ResetStatement() {
+	m.statement = nil
+	m.clearedstatement = false
+}
+
+// SetEditorID sets the "editor" edge to the User entity by id.
+func (m *StatementRevisionMutation) SetEditorID(id pulid.ID) {
+	m.editor = &id
+}
+
+// ClearEditor clears the "editor" edge to the User entity.
+func (m *StatementRevisionMutation) ClearEditor() {
+	m.clearededitor = true
+	m.clearedFields[statementrevision.FieldCreatedByID] = struct{}{}
+}
+
+// EditorCleared reports if the "editor" edge to the User entity was cleared.
+func (m *StatementRevisionMutation) EditorCleared() bool {
+	return m.clearededitor
+}
+
+// EditorID returns the "editor" edge ID in the mutation.
+func (m *StatementRevisionMutation) EditorID() (id pulid.ID, exists bool) {
+	if m.editor != nil {
+		return *m.editor, true
+	}
+	return
+}
+
+// EditorIDs returns the "editor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EditorID instead. It exists only for internal usage by the builders.
+func (m *StatementRevisionMutation) EditorIDs() (ids []pulid.ID) {
+	if id := m.editor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEditor resets all changes to the "editor" edge.
+func (m *StatementRevisionMutation) ResetEditor() {
+	m.editor = nil
+	m.clearededitor = false
+}
+
+// Where appends a list predicates to the StatementRevisionMutation builder.
+func (m *StatementRevisionMutation) Where(ps ...predicate.StatementRevision) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StatementRevisionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StatementRevisionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StatementRevision, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StatementRevisionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StatementRevisionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StatementRevision).
+func (m *StatementRevisionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StatementRevisionMutation) Fields() []string {
+	fields := make([]string, 0, 16)
+	if m.created_at != nil {
+		fields = append(fields, statementrevision.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, statementrevision.FieldUpdatedAt)
+	}
+	if m.statement != nil {
+		fields = append(fields, statementrevision.FieldStatementID)
+	}
+	if m.number != nil {
+		fields = append(fields, statementrevision.FieldNumber)
+	}
+	if m.title != nil {
+		fields = append(fields, statementrevision.FieldTitle)
+	}
+	if m.summary != nil {
+		fields = append(fields, statementrevision.FieldSummary)
+	}
+	if m.body != nil {
+		fields = append(fields, statementrevision.FieldBody)
+	}
+	if m.hash != nil {
+		fields = append(fields, statementrevision.FieldHash)
+	}
+	if m.editor != nil {
+		fields = append(fields, statementrevision.FieldCreatedByID)
+	}
+	if m.edited_at != nil {
+		fields = append(fields, statementrevision.FieldEditedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, statementrevision.FieldVersion)
+	}
+	if m.published_at != nil {
+		fields = append(fields, statementrevision.FieldPublishedAt)
+	}
+	if m.correction_note != nil {
+		fields = append(fields, statementrevision.FieldCorrectionNote)
+	}
+	if m.material != nil {
+		fields = append(fields, statementrevision.FieldMaterial)
+	}
+	if m.declarations != nil {
+		fields = append(fields, statementrevision.FieldDeclarations)
+	}
+	if m.signers != nil {
+		fields = append(fields, statementrevision.FieldSigners)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StatementRevisionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case statementrevision.FieldCreatedAt:
+		return m.CreatedAt()
+	case statementrevision.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case statementrevision.FieldStatementID:
+		return m.StatementID()
+	case statementrevision.FieldNumber:
+		return m.Number()
+	case statementrevision.FieldTitle:
+		return m.Title()
+	case statementrevision.FieldSummary:
+		return m.Summary()
+	case statementrevision.FieldBody:
+		return m.Body()
+	case statementrevision.FieldHash:
+		return m.Hash()
+	case statementrevision.FieldCreatedByID:
+		return m.CreatedByID()
+	case statementrevision.FieldEditedAt:
+		return m.EditedAt()
+	case statementrevision.FieldVersion:
+		return m.Version()
+	case statementrevision.FieldPublishedAt:
+		return m.PublishedAt()
+	case statementrevision.FieldCorrectionNote:
+		return m.CorrectionNote()
+	case statementrevision.FieldMaterial:
+		return m.Material()
+	case statementrevision.FieldDeclarations:
+		return m.Declarations()
+	case statementrevision.FieldSigners:
+		return m.Signers()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StatementRevisionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case statementrevision.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case statementrevision.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case statementrevision.FieldStatementID:
+		return m.OldStatementID(ctx)
+	case statementrevision.FieldNumber:
+		return m.OldNumber(ctx)
+	case statementrevision.FieldTitle:
+		return m.OldTitle(ctx)
+	case statementrevision.FieldSummary:
+		return m.OldSummary(ctx)
+	case statementrevision.FieldBody:
+		return m.OldBody(ctx)
+	case statementrevision.FieldHash:
+		return m.OldHash(ctx)
+	case statementrevision.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case statementrevision.FieldEditedAt:
+		return m.OldEditedAt(ctx)
+	case statementrevision.FieldVersion:
+		return m.OldVersion(ctx)
+	case statementrevision.FieldPublishedAt:
+		return m.OldPublishedAt(ctx)
+	case statementrevision.FieldCorrectionNote:
+		return m.OldCorrectionNote(ctx)
+	case statementrevision.FieldMaterial:
+		return m.OldMaterial(ctx)
+	case statementrevision.FieldDeclarations:
+		return m.OldDeclarations(ctx)
+	case statementrevision.FieldSigners:
+		return m.OldSigners(ctx)
+	}
+	return nil, fmt.Errorf("unknown StatementRevision field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StatementRevisionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case statementrevision.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case statementrevision.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case statementrevision.FieldStatementID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatementID(v)
+		return nil
+	case statementrevision.FieldNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNumber(v)
+		return nil
+	case statementrevision.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case statementrevision.FieldSummary:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSummary(v)
+		return nil
+	case statementrevision.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case statementrevision.FieldHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHash(v)
+		return nil
+	case statementrevision.FieldCreatedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case statementrevision.FieldEditedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEditedAt(v)
+		return nil
+	case statementrevision.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case statementrevision.FieldPublishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedAt(v)
+		return nil
+	case statementrevision.FieldCorrectionNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorrectionNote(v)
+		return nil
+	case statementrevision.FieldMaterial:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaterial(v)
+		return nil
+	case statementrevision.FieldDeclarations:
+		v, ok := value.([]vocab.FrozenDeclaration)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeclarations(v)
+		return nil
+	case statementrevision.FieldSigners:
+		v, ok := value.([]vocab.FrozenSigner)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSigners(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StatementRevision field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StatementRevisionMutation) AddedFields() []string {
+	var fields []string
+	if m.addnumber != nil {
+		fields = append(fields, statementrevision.FieldNumber)
+	}
+	if m.addversion != nil {
+		fields = append(fields, statementrevision.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StatementRevisionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case statementrevision.FieldNumber:
+		return m.AddedNumber()
+	case statementrevision.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StatementRevisionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case statementrevision.FieldNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNumber(v)
+		return nil
+	case statementrevision.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StatementRevision numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StatementRevisionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(statementrevision.FieldVersion) {
+		fields = append(fields, statementrevision.FieldVersion)
+	}
+	if m.FieldCleared(statementrevision.FieldPublishedAt) {
+		fields = append(fields, statementrevision.FieldPublishedAt)
+	}
+	if m.FieldCleared(statementrevision.FieldDeclarations) {
+		fields = append(fields, statementrevision.FieldDeclarations)
+	}
+	if m.FieldCleared(statementrevision.FieldSigners) {
+		fields = append(fields, statementrevision.FieldSigners)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StatementRevisionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StatementRevisionMutation) ClearField(name string) error {
+	switch name {
+	case statementrevision.FieldVersion:
+		m.ClearVersion()
+		return nil
+	case statementrevision.FieldPublishedAt:
+		m.ClearPublishedAt()
+		return nil
+	case statementrevision.FieldDeclarations:
+		m.ClearDeclarations()
+		return nil
+	case statementrevision.FieldSigners:
+		m.ClearSigners()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementRevision nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StatementRevisionMutation) ResetField(name string) error {
+	switch name {
+	case statementrevision.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case statementrevision.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case statementrevision.FieldStatementID:
+		m.ResetStatementID()
+		return nil
+	case statementrevision.FieldNumber:
+		m.ResetNumber()
+		return nil
+	case statementrevision.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case statementrevision.FieldSummary:
+		m.ResetSummary()
+		return nil
+	case statementrevision.FieldBody:
+		m.ResetBody()
+		return nil
+	case statementrevision.FieldHash:
+		m.ResetHash()
+		return nil
+	case statementrevision.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case statementrevision.FieldEditedAt:
+		m.ResetEditedAt()
+		return nil
+	case statementrevision.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case statementrevision.FieldPublishedAt:
+		m.ResetPublishedAt()
+		return nil
+	case statementrevision.FieldCorrectionNote:
+		m.ResetCorrectionNote()
+		return nil
+	case statementrevision.FieldMaterial:
+		m.ResetMaterial()
+		return nil
+	case statementrevision.FieldDeclarations:
+		m.ResetDeclarations()
+		return nil
+	case statementrevision.FieldSigners:
+		m.ResetSigners()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementRevision field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StatementRevisionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.statement != nil {
+		edges = append(edges, statementrevision.EdgeStatement)
+	}
+	if m.editor != nil {
+		edges = append(edges, statementrevision.EdgeEditor)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StatementRevisionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case statementrevision.EdgeStatement:
+		if id := m.statement; id != nil {
+			return []ent.Value{*id}
+		}
+	case statementrevision.EdgeEditor:
+		if id := m.editor; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StatementRevisionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StatementRevisionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StatementRevisionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedstatement {
+		edges = append(edges, statementrevision.EdgeStatement)
+	}
+	if m.clearededitor {
+		edges = append(edges, statementrevision.EdgeEditor)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StatementRevisionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case statementrevision.EdgeStatement:
+		return m.clearedstatement
+	case statementrevision.EdgeEditor:
+		return m.clearededitor
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StatementRevisionMutation) ClearEdge(name string) error {
+	switch name {
+	case statementrevision.EdgeStatement:
+		m.ClearStatement()
+		return nil
+	case statementrevision.EdgeEditor:
+		m.ClearEditor()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementRevision unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StatementRevisionMutation) ResetEdge(name string) error {
+	switch name {
+	case statementrevision.EdgeStatement:
+		m.ResetStatement()
+		return nil
+	case statementrevision.EdgeEditor:
+		m.ResetEditor()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementRevision edge %s", name)
+}
+
+// StatementSignatoryMutation represents an operation that mutates the StatementSignatory nodes in the graph.
+type StatementSignatoryMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	role                *statementsignatory.Role
+	clearedFields       map[string]struct{}
+	statement           *pulid.ID
+	clearedstatement    bool
+	organisation        *pulid.ID
+	clearedorganisation bool
+	user                *pulid.ID
+	cleareduser         bool
+	done                bool
+	oldValue            func(context.Context) (*StatementSignatory, error)
+	predicates          []predicate.StatementSignatory
+}
+
+var _ ent.Mutation = (*StatementSignatoryMutation)(nil)
+
+// statementsignatoryOption allows management of the mutation configuration using functional options.
+type statementsignatoryOption func(*StatementSignatoryMutation)
+
+// newStatementSignatoryMutation creates new mutation for the StatementSignatory entity.
+func newStatementSignatoryMutation(c config, op Op, opts ...statementsignatoryOption) *StatementSignatoryMutation {
+	m := &StatementSignatoryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStatementSignatory,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStatementSignatoryID sets the ID field of the mutation.
+func withStatementSignatoryID(id pulid.ID) statementsignatoryOption {
+	return func(m *StatementSignatoryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StatementSignatory
+		)
+		m.oldValue = func(ctx context.Context) (*StatementSignatory, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StatementSignatory.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStatementSignatory sets the old StatementSignatory of the mutation.
+func withStatementSignatory(node *StatementSignatory) statementsignatoryOption {
+	return func(m *StatementSignatoryMutation) {
+		m.oldValue = func(context.Context) (*StatementSignatory, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StatementSignatoryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StatementSignatoryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of StatementSignatory entities.
+func (m *StatementSignatoryMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StatementSignatoryMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StatementSignatoryMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StatementSignatory.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StatementSignatoryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StatementSignatoryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the StatementSignatory entity.
+// If the StatementSignatory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignatoryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StatementSignatoryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *StatementSignatoryMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *StatementSignatoryMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the StatementSignatory entity.
+// If the StatementSignatory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignatoryMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *StatementSignatoryMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetStatementID sets the "statement_id" field.
+func (m *StatementSignatoryMutation) SetStatementID(pu pulid.ID) {
+	m.statement = &pu
+}
+
+// StatementID returns the value of the "statement_id" field in the mutation.
+func (m *StatementSignatoryMutation) StatementID() (r pulid.ID, exists bool) {
+	v := m.statement
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatementID returns the old "statement_id" field's value of the StatementSignatory entity.
+// If the StatementSignatory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignatoryMutation) OldStatementID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatementID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatementID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatementID: %w", err)
+	}
+	return oldValue.StatementID, nil
+}
+
+// ResetStatementID resets all changes to the "statement_id" field.
+func (m *StatementSignatoryMutation) ResetStatementID() {
+	m.statement = nil
+}
+
+// SetOrganisationID sets the "organisation_id" field.
+func (m *StatementSignatoryMutation) SetOrganisationID(pu pulid.ID) {
+	m.organisation = &pu
+}
+
+// OrganisationID returns the value of the "organisation_id" field in the mutation.
+func (m *StatementSignatoryMutation) OrganisationID() (r pulid.ID, exists bool) {
+	v := m.organisation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganisationID returns the old "organisation_id" field's value of the StatementSignatory entity.
+// If the StatementSignatory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignatoryMutation) OldOrganisationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganisationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganisationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganisationID: %w", err)
+	}
+	return oldValue.OrganisationID, nil
+}
+
+// ResetOrganisationID resets all changes to the "organisation_id" field.
+func (m *StatementSignatoryMutation) ResetOrganisationID() {
+	m.organisation = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *StatementSignatoryMutation) SetUserID(pu pulid.ID) {
+	m.user = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *StatementSignatoryMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the StatementSignatory entity.
+// If the StatementSignatory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignatoryMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *StatementSignatoryMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetRole sets the "role" field.
+func (m *StatementSignatoryMutation) SetRole(s statementsignatory.Role) {
+	m.role = &s
+}
+
+// Role returns the value of the "role" field in the mutation.
+func (m *StatementSignatoryMutation) Role() (r statementsignatory.Role, exists bool) {
+	v := m.role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRole returns the old "role" field's value of the StatementSignatory entity.
+// If the StatementSignatory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignatoryMutation) OldRole(ctx context.Context) (v statementsignatory.Role, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRole: %w", err)
+	}
+	return oldValue.Role, nil
+}
+
+// ResetRole resets all changes to the "role" field.
+func (m *StatementSignatoryMutation) ResetRole() {
+	m.role = nil
+}
+
+// ClearStatement clears the "statement" edge to the PolicyStatement entity.
+func (m *StatementSignatoryMutation) ClearStatement() {
+	m.clearedstatement = true
+	m.clearedFields[statementsignatory.FieldStatementID] = struct{}{}
+}
+
+// StatementCleared reports if the "statement" edge to the PolicyStatement entity was cleared.
+func (m *StatementSignatoryMutation) StatementCleared() bool {
+	return m.clearedstatement
+}
+
+// StatementIDs returns the "statement" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// StatementID instead. It exists only for internal usage by the builders.
+func (m *StatementSignatoryMutation) StatementIDs() (ids []pulid.ID) {
+	if id := m.statement; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetStatement resets all changes to the "statement" edge.
+func (m *StatementSignatoryMutation) ResetStatement() {
+	m.statement = nil
+	m.clearedstatement = false
+}
+
+// ClearOrganisation clears the "organisation" edge to the Organisation entity.
+func (m *StatementSignatoryMutation) ClearOrganisation() {
+	m.clearedorganisation = true
+	m.clearedFields[statementsignatory.FieldOrganisationID] = struct{}{}
+}
+
+// OrganisationCleared reports if the "organisation" edge to the Organisation entity was cleared.
+func (m *StatementSignatoryMutation) OrganisationCleared() bool {
+	return m.clearedorganisation
+}
+
+// OrganisationIDs returns the "organisation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganisationID instead. It exists only for internal usage by the builders.
+func (m *StatementSignatoryMutation) OrganisationIDs() (ids []pulid.ID) {
+	if id := m.organisation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganisation resets all changes to the "organisation" edge.
+func (m *StatementSignatoryMutation) ResetOrganisation() {
+	m.organisation = nil
+	m.clearedorganisation = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *StatementSignatoryMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[statementsignatory.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *StatementSignatoryMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *StatementSignatoryMutation) UserIDs() (ids []pulid.ID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *StatementSignatoryMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the StatementSignatoryMutation builder.
+func (m *StatementSignatoryMutation) Where(ps ...predicate.StatementSignatory) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StatementSignatoryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StatementSignatoryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StatementSignatory, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StatementSignatoryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StatementSignatoryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StatementSignatory).
+func (m *StatementSignatoryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StatementSignatoryMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, statementsignatory.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, statementsignatory.FieldUpdatedAt)
+	}
+	if m.statement != nil {
+		fields = append(fields, statementsignatory.FieldStatementID)
+	}
+	if m.organisation != nil {
+		fields = append(fields, statementsignatory.FieldOrganisationID)
+	}
+	if m.user != nil {
+		fields = append(fields, statementsignatory.FieldUserID)
+	}
+	if m.role != nil {
+		fields = append(fields, statementsignatory.FieldRole)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StatementSignatoryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case statementsignatory.FieldCreatedAt:
+		return m.CreatedAt()
+	case statementsignatory.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case statementsignatory.FieldStatementID:
+		return m.StatementID()
+	case statementsignatory.FieldOrganisationID:
+		return m.OrganisationID()
+	case statementsignatory.FieldUserID:
+		return m.UserID()
+	case statementsignatory.FieldRole:
+		return m.Role()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StatementSignatoryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case statementsignatory.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case statementsignatory.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case statementsignatory.FieldStatementID:
+		return m.OldStatementID(ctx)
+	case statementsignatory.FieldOrganisationID:
+		return m.OldOrganisationID(ctx)
+	case statementsignatory.FieldUserID:
+		return m.OldUserID(ctx)
+	case statementsignatory.FieldRole:
+		return m.OldRole(ctx)
+	}
+	return nil, fmt.Errorf("unknown StatementSignatory field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StatementSignatoryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case statementsignatory.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case statementsignatory.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case statementsignatory.FieldStatementID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatementID(v)
+		return nil
+	case statementsignatory.FieldOrganisationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganisationID(v)
+		return nil
+	case statementsignatory.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case statementsignatory.FieldRole:
+		v, ok := value.(statementsignatory.Role)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRole(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StatementSignatory field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StatementSignatoryMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StatementSignatoryMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StatementSignatoryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown StatementSignatory numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StatementSignatoryMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StatementSignatoryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StatementSignatoryMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown StatementSignatory nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StatementSignatoryMutation) ResetField(name string) error {
+	switch name {
+	case statementsignatory.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case statementsignatory.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case statementsignatory.FieldStatementID:
+		m.ResetStatementID()
+		return nil
+	case statementsignatory.FieldOrganisationID:
+		m.ResetOrganisationID()
+		return nil
+	case statementsignatory.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case statementsignatory.FieldRole:
+		m.ResetRole()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementSignatory field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StatementSignatoryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.statement != nil {
+		edges = append(edges, statementsignatory.EdgeStatement)
+	}
+	if m.organisation != nil {
+		edges = append(edges, statementsignatory.EdgeOrganisation)
+	}
+	if m.user != nil {
+		edges = append(edges, statementsignatory.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StatementSignatoryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case statementsignatory.EdgeStatement:
+		if id := m.statement; id != nil {
+			return []ent.Value{*id}
+		}
+	case statementsignatory.EdgeOrganisation:
+		if id := m.organisation; id != nil {
+			return []ent.Value{*id}
+		}
+	case statementsignatory.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StatementSignatoryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StatementSignatoryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StatementSignatoryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedstatement {
+		edges = append(edges, statementsignatory.EdgeStatement)
+	}
+	if m.clearedorganisation {
+		edges = append(edges, statementsignatory.EdgeOrganisation)
+	}
+	if m.cleareduser {
+		edges = append(edges, statementsignatory.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StatementSignatoryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case statementsignatory.EdgeStatement:
+		return m.clearedstatement
+	case statementsignatory.EdgeOrganisation:
+		return m.clearedorganisation
+	case statementsignatory.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StatementSignatoryMutation) ClearEdge(name string) error {
+	switch name {
+	case statementsignatory.EdgeStatement:
+		m.ClearStatement()
+		return nil
+	case statementsignatory.EdgeOrganisation:
+		m.ClearOrganisation()
+		return nil
+	case statementsignatory.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementSignatory unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StatementSignatoryMutation) ResetEdge(name string) error {
+	switch name {
+	case statementsignatory.EdgeStatement:
+		m.ResetStatement()
+		return nil
+	case statementsignatory.EdgeOrganisation:
+		m.ResetOrganisation()
+		return nil
+	case statementsignatory.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementSignatory edge %s", name)
+}
+
+// StatementSignoffMutation represents an operation that mutates the StatementSignoff nodes in the graph.
+type StatementSignoffMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	revision_hash       *string
+	decision            *statementsignoff.Decision
+	comment             *string
+	signed_at           *time.Time
+	voided_at           *time.Time
+	clearedFields       map[string]struct{}
+	statement           *pulid.ID
+	clearedstatement    bool
+	revision            *pulid.ID
+	clearedrevision     bool
+	organisation        *pulid.ID
+	clearedorganisation bool
+	user                *pulid.ID
+	cleareduser         bool
+	done                bool
+	oldValue            func(context.Context) (*StatementSignoff, error)
+	predicates          []predicate.StatementSignoff
+}
+
+var _ ent.Mutation = (*StatementSignoffMutation)(nil)
+
+// statementsignoffOption allows management of the mutation configuration using functional options.
+type statementsignoffOption func(*StatementSignoffMutation)
+
+// newStatementSignoffMutation creates new mutation for the StatementSignoff entity.
+func newStatementSignoffMutation(c config, op Op, opts ...statementsignoffOption) *StatementSignoffMutation {
+	m := &StatementSignoffMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStatementSignoff,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStatementSignoffID sets the ID field of the mutation.
+func withStatementSignoffID(id pulid.ID) statementsignoffOption {
+	return func(m *StatementSignoffMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StatementSignoff
+		)
+		m.oldValue = func(ctx context.Context) (*StatementSignoff, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StatementSignoff.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStatementSignoff sets the old StatementSignoff of the mutation.
+func withStatementSignoff(node *StatementSignoff) statementsignoffOption {
+	return func(m *StatementSignoffMutation) {
+		m.oldValue = func(context.Context) (*StatementSignoff, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StatementSignoffMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StatementSignoffMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of StatementSignoff entities.
+func (m *StatementSignoffMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StatementSignoffMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StatementSignoffMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StatementSignoff.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StatementSignoffMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StatementSignoffMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StatementSignoffMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *StatementSignoffMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *StatementSignoffMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *StatementSignoffMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetStatementID sets the "statement_id" field.
+func (m *StatementSignoffMutation) SetStatementID(pu pulid.ID) {
+	m.statement = &pu
+}
+
+// StatementID returns the value of the "statement_id" field in the mutation.
+func (m *StatementSignoffMutation) StatementID() (r pulid.ID, exists bool) {
+	v := m.statement
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatementID returns the old "statement_id" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldStatementID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatementID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatementID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatementID: %w", err)
+	}
+	return oldValue.StatementID, nil
+}
+
+// ResetStatementID resets all changes to the "statement_id" field.
+func (m *StatementSignoffMutation) ResetStatementID() {
+	m.statement = nil
+}
+
+// SetRevisionID sets the "revision_id" field.
+func (m *StatementSignoffMutation) SetRevisionID(pu pulid.ID) {
+	m.revision = &pu
+}
+
+// RevisionID returns the value of the "revision_id" field in the mutation.
+func (m *StatementSignoffMutation) RevisionID() (r pulid.ID, exists bool) {
+	v := m.revision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevisionID returns the old "revision_id" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldRevisionID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevisionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevisionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevisionID: %w", err)
+	}
+	return oldValue.RevisionID, nil
+}
+
+// ResetRevisionID resets all changes to the "revision_id" field.
+func (m *StatementSignoffMutation) ResetRevisionID() {
+	m.revision = nil
+}
+
+// SetRevisionHash sets the "revision_hash" field.
+func (m *StatementSignoffMutation) SetRevisionHash(s string) {
+	m.revision_hash = &s
+}
+
+// RevisionHash returns the value of the "revision_hash" field in the mutation.
+func (m *StatementSignoffMutation) RevisionHash() (r string, exists bool) {
+	v := m.revision_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevisionHash returns the old "revision_hash" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldRevisionHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevisionHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevisionHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevisionHash: %w", err)
+	}
+	return oldValue.RevisionHash, nil
+}
+
+// ResetRevisionHash resets all changes to the "revision_hash" field.
+func (m *StatementSignoffMutation) ResetRevisionHash() {
+	m.revision_hash = nil
+}
+
+// SetOrganisationID sets the "organisation_id" field.
+func (m *StatementSignoffMutation) SetOrganisationID(pu pulid.ID) {
+	m.organisation = &pu
+}
+
+// OrganisationID returns the value of the "organisation_id" field in the mutation.
+func (m *StatementSignoffMutation) OrganisationID() (r pulid.ID, exists bool) {
+	v := m.organisation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganisationID returns the old "organisation_id" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldOrganisationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganisationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganisationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganisationID: %w", err)
+	}
+	return oldValue.OrganisationID, nil
+}
+
+// ResetOrganisationID resets all changes to the "organisation_id" field.
+func (m *StatementSignoffMutation) ResetOrganisationID() {
+	m.organisation = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *StatementSignoffMutation) SetUserID(pu pulid.ID) {
+	m.user = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *StatementSignoffMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *StatementSignoffMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetDecision sets the "decision" field.
+func (m *StatementSignoffMutation) SetDecision(s statementsignoff.Decision) {
+	m.decision = &s
+}
+
+// Decision returns the value of the "decision" field in the mutation.
+func (m *StatementSignoffMutation) Decision() (r statementsignoff.Decision, exists bool) {
+	v := m.decision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecision returns the old "decision" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldDecision(ctx context.Context) (v statementsignoff.Decision, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecision is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecision requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecision: %w", err)
+	}
+	return oldValue.Decision, nil
+}
+
+// ResetDecision resets all changes to the "decision" field.
+func (m *StatementSignoffMutation) ResetDecision() {
+	m.decision = nil
+}
+
+// SetComment sets the "comment" field.
+func (m *StatementSignoffMutation) SetComment(s string) {
+	m.comment = &s
+}
+
+// Comment returns the value of the "comment" field in the mutation.
+func (m *StatementSignoffMutation) Comment() (r string, exists bool) {
+	v := m.comment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldComment returns the old "comment" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldComment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldComment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldComment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldComment: %w", err)
+	}
+	return oldValue.Comment, nil
+}
+
+// ResetComment resets all changes to the "comment" field.
+func (m *StatementSignoffMutation) ResetComment() {
+	m.comment = nil
+}
+
+// SetSignedAt sets the "signed_at" field.
+func (m *StatementSignoffMutation) SetSignedAt(t time.Time) {
+	m.signed_at = &t
+}
+
+// SignedAt returns the value of the "signed_at" field in the mutation.
+func (m *StatementSignoffMutation) SignedAt() (r time.Time, exists bool) {
+	v := m.signed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignedAt returns the old "signed_at" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldSignedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignedAt: %w", err)
+	}
+	return oldValue.SignedAt, nil
+}
+
+// ResetSignedAt resets all changes to the "signed_at" field.
+func (m *StatementSignoffMutation) ResetSignedAt() {
+	m.signed_at = nil
+}
+
+// SetVoidedAt sets the "voided_at" field.
+func (m *StatementSignoffMutation) SetVoidedAt(t time.Time) {
+	m.voided_at = &t
+}
+
+// VoidedAt returns the value of the "voided_at" field in the mutation.
+func (m *StatementSignoffMutation) VoidedAt() (r time.Time, exists bool) {
+	v := m.voided_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVoidedAt returns the old "voided_at" field's value of the StatementSignoff entity.
+// If the StatementSignoff object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatementSignoffMutation) OldVoidedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVoidedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVoidedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVoidedAt: %w", err)
+	}
+	return oldValue.VoidedAt, nil
+}
+
+// ClearVoidedAt clears the value of the "voided_at" field.
+func (m *StatementSignoffMutation) ClearVoidedAt() {
+	m.voided_at = nil
+	m.clearedFields[statementsignoff.FieldVoidedAt] = struct{}{}
+}
+
+// VoidedAtCleared returns if the "voided_at" field was cleared in this mutation.
+func (m *StatementSignoffMutation) VoidedAtCleared() bool {
+	_, ok := m.clearedFields[statementsignoff.FieldVoidedAt]
+	return ok
+}
+
+// ResetVoidedAt resets all changes to the "voided_at" field.
+func (m *StatementSignoffMutation) ResetVoidedAt() {
+	m.voided_at = nil
+	delete(m.clearedFields, statementsignoff.FieldVoidedAt)
+}
+
+// ClearStatement clears the "statement" edge to the PolicyStatement entity.
+func (m *StatementSignoffMutation) ClearStatement() {
+	m.clearedstatement = true
+	m.clearedFields[statementsignoff.FieldStatementID] = struct{}{}
+}
+
+// StatementCleared reports if the "statement" edge to the PolicyStatement entity was cleared.
+func (m *StatementSignoffMutation) StatementCleared() bool {
+	return m.clearedstatement
+}
+
+// StatementIDs returns the "statement" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// StatementID instead. It exists only for internal usage by the builders.
+func (m *StatementSignoffMutation) StatementIDs() (ids []pulid.ID) {
+	if id := m.statement; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetStatement resets all changes to the "statement" edge.
+func (m *StatementSignoffMutation) ResetStatement() {
+	m.statement = nil
+	m.clearedstatement = false
+}
+
+// ClearRevision clears the "revision" edge to the StatementRevision entity.
+func (m *StatementSignoffMutation) ClearRevision() {
+	m.clearedrevision = true
+	m.clearedFields[statementsignoff.FieldRevisionID] = struct{}{}
+}
+
+// RevisionCleared reports if the "revision" edge to the StatementRevision entity was cleared.
+func (m *StatementSignoffMutation) RevisionCleared() bool {
+	return m.clearedrevision
+}
+
+// RevisionIDs returns the "revision" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RevisionID instead. It exists only for internal usage by the builders.
+func (m *StatementSignoffMutation) RevisionIDs() (ids []pulid.ID) {
+	if id := m.revision; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRevision resets all changes to the "revision" edge.
+func (m *StatementSignoffMutation) ResetRevision() {
+	m.revision = nil
+	m.clearedrevision = false
+}
+
+// ClearOrganisation clears the "organisation" edge to the Organisation entity.
+func (m *StatementSignoffMutation) ClearOrganisation() {
+	m.clearedorganisation = true
+	m.clearedFields[statementsignoff.FieldOrganisationID] = struct{}{}
+}
+
+// OrganisationCleared reports if the "organisation" edge to the Organisation entity was cleared.
+func (m *StatementSignoffMutation) OrganisationCleared() bool {
+	return m.clearedorganisation
+}
+
+// OrganisationIDs returns the "organisation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganisationID instead. It exists only for internal usage by the builders.
+func (m *StatementSignoffMutation) OrganisationIDs() (ids []pulid.ID) {
+	if id := m.organisation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganisation resets all changes to the "organisation" edge.
+func (m *StatementSignoffMutation) ResetOrganisation() {
+	m.organisation = nil
+	m.clearedorganisation = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *StatementSignoffMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[statementsignoff.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *StatementSignoffMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *StatementSignoffMutation) UserIDs() (ids []pulid.ID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *StatementSignoffMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the StatementSignoffMutation builder.
+func (m *StatementSignoffMutation) Where(ps ...predicate.StatementSignoff) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StatementSignoffMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StatementSignoffMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StatementSignoff, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StatementSignoffMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StatementSignoffMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StatementSignoff).
+func (m *StatementSignoffMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StatementSignoffMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, statementsignoff.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, statementsignoff.FieldUpdatedAt)
+	}
+	if m.statement != nil {
+		fields = append(fields, statementsignoff.FieldStatementID)
+	}
+	if m.revision != nil {
+		fields = append(fields, statementsignoff.FieldRevisionID)
+	}
+	if m.revision_hash != nil {
+		fields = append(fields, statementsignoff.FieldRevisionHash)
+	}
+	if m.organisation != nil {
+		fields = append(fields, statementsignoff.FieldOrganisationID)
+	}
+	if m.user != nil {
+		fields = append(fields, statementsignoff.FieldUserID)
+	}
+	if m.decision != nil {
+		fields = append(fields, statementsignoff.FieldDecision)
+	}
+	if m.comment != nil {
+		fields = append(fields, statementsignoff.FieldComment)
+	}
+	if m.signed_at != nil {
+		fields = append(fields, statementsignoff.FieldSignedAt)
+	}
+	if m.voided_at != nil {
+		fields = append(fields, statementsignoff.FieldVoidedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StatementSignoffMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case statementsignoff.FieldCreatedAt:
+		return m.CreatedAt()
+	case statementsignoff.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case statementsignoff.FieldStatementID:
+		return m.StatementID()
+	case statementsignoff.FieldRevisionID:
+		return m.RevisionID()
+	case statementsignoff.FieldRevisionHash:
+		return m.RevisionHash()
+	case statementsignoff.FieldOrganisationID:
+		return m.OrganisationID()
+	case statementsignoff.FieldUserID:
+		return m.UserID()
+	case statementsignoff.FieldDecision:
+		return m.Decision()
+	case statementsignoff.FieldComment:
+		return m.Comment()
+	case statementsignoff.FieldSignedAt:
+		return m.SignedAt()
+	case statementsignoff.FieldVoidedAt:
+		return m.VoidedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StatementSignoffMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case statementsignoff.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case statementsignoff.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case statementsignoff.FieldStatementID:
+		return m.OldStatementID(ctx)
+	case statementsignoff.FieldRevisionID:
+		return m.OldRevisionID(ctx)
+	case statementsignoff.FieldRevisionHash:
+		return m.OldRevisionHash(ctx)
+	case statementsignoff.FieldOrganisationID:
+		return m.OldOrganisationID(ctx)
+	case statementsignoff.FieldUserID:
+		return m.OldUserID(ctx)
+	case statementsignoff.FieldDecision:
+		return m.OldDecision(ctx)
+	case statementsignoff.FieldComment:
+		return m.OldComment(ctx)
+	case statementsignoff.FieldSignedAt:
+		return m.OldSignedAt(ctx)
+	case statementsignoff.FieldVoidedAt:
+		return m.OldVoidedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown StatementSignoff field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StatementSignoffMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case statementsignoff.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case statementsignoff.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case statementsignoff.FieldStatementID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatementID(v)
+		return nil
+	case statementsignoff.FieldRevisionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevisionID(v)
+		return nil
+	case statementsignoff.FieldRevisionHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevisionHash(v)
+		return nil
+	case statementsignoff.FieldOrganisationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganisationID(v)
+		return nil
+	case statementsignoff.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case statementsignoff.FieldDecision:
+		v, ok := value.(statementsignoff.Decision)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecision(v)
+		return nil
+	case statementsignoff.FieldComment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetComment(v)
+		return nil
+	case statementsignoff.FieldSignedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignedAt(v)
+		return nil
+	case statementsignoff.FieldVoidedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVoidedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StatementSignoff field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StatementSignoffMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StatementSignoffMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StatementSignoffMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown StatementSignoff numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StatementSignoffMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(statementsignoff.FieldVoidedAt) {
+		fields = append(fields, statementsignoff.FieldVoidedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StatementSignoffMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StatementSignoffMutation) ClearField(name string) error {
+	switch name {
+	case statementsignoff.FieldVoidedAt:
+		m.ClearVoidedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementSignoff nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StatementSignoffMutation) ResetField(name string) error {
+	switch name {
+	case statementsignoff.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case statementsignoff.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case statementsignoff.FieldStatementID:
+		m.ResetStatementID()
+		return nil
+	case statementsignoff.FieldRevisionID:
+		m.ResetRevisionID()
+		return nil
+	case statementsignoff.FieldRevisionHash:
+		m.ResetRevisionHash()
+		return nil
+	case statementsignoff.FieldOrganisationID:
+		m.ResetOrganisationID()
+		return nil
+	case statementsignoff.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case statementsignoff.FieldDecision:
+		m.ResetDecision()
+		return nil
+	case statementsignoff.FieldComment:
+		m.ResetComment()
+		return nil
+	case statementsignoff.FieldSignedAt:
+		m.ResetSignedAt()
+		return nil
+	case statementsignoff.FieldVoidedAt:
+		m.ResetVoidedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementSignoff field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StatementSignoffMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.statement != nil {
+		edges = append(edges, statementsignoff.EdgeStatement)
+	}
+	if m.revision != nil {
+		edges = append(edges, statementsignoff.EdgeRevision)
+	}
+	if m.organisation != nil {
+		edges = append(edges, statementsignoff.EdgeOrganisation)
+	}
+	if m.user != nil {
+		edges = append(edges, statementsignoff.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StatementSignoffMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case statementsignoff.EdgeStatement:
+		if id := m.statement; id != nil {
+			return []ent.Value{*id}
+		}
+	case statementsignoff.EdgeRevision:
+		if id := m.revision; id != nil {
+			return []ent.Value{*id}
+		}
+	case statementsignoff.EdgeOrganisation:
+		if id := m.organisation; id != nil {
+			return []ent.Value{*id}
+		}
+	case statementsignoff.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StatementSignoffMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StatementSignoffMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StatementSignoffMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedstatement {
+		edges = append(edges, statementsignoff.EdgeStatement)
+	}
+	if m.clearedrevision {
+		edges = append(edges, statementsignoff.EdgeRevision)
+	}
+	if m.clearedorganisation {
+		edges = append(edges, statementsignoff.EdgeOrganisation)
+	}
+	if m.cleareduser {
+		edges = append(edges, statementsignoff.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StatementSignoffMutation) EdgeCleared(name string) bool {
+	switch name {
+	case statementsignoff.EdgeStatement:
+		return m.clearedstatement
+	case statementsignoff.EdgeRevision:
+		return m.clearedrevision
+	case statementsignoff.EdgeOrganisation:
+		return m.clearedorganisation
+	case statementsignoff.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StatementSignoffMutation) ClearEdge(name string) error {
+	switch name {
+	case statementsignoff.EdgeStatement:
+		m.ClearStatement()
+		return nil
+	case statementsignoff.EdgeRevision:
+		m.ClearRevision()
+		return nil
+	case statementsignoff.EdgeOrganisation:
+		m.ClearOrganisation()
+		return nil
+	case statementsignoff.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementSignoff unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StatementSignoffMutation) ResetEdge(name string) error {
+	switch name {
+	case statementsignoff.EdgeStatement:
+		m.ResetStatement()
+		return nil
+	case statementsignoff.EdgeRevision:
+		m.ResetRevision()
+		return nil
+	case statementsignoff.EdgeOrganisation:
+		m.ResetOrganisation()
+		return nil
+	case statementsignoff.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown StatementSignoff edge %s", name)
+}
+
 // SubscriberMutation represents an operation that mutates the Subscriber nodes in the graph.
 type SubscriberMutation struct {
 	config
@@ -36251,6 +42127,12 @@ type UserMutation struct {
 	meeting_invitations                      map[pulid.ID]struct{}
 	removedmeeting_invitations               map[pulid.ID]struct{}
 	clearedmeeting_invitations               bool
+	authored_statements                      map[pulid.ID]struct{}
+	removedauthored_statements               map[pulid.ID]struct{}
+	clearedauthored_statements               bool
+	statement_signatures                     map[pulid.ID]struct{}
+	removedstatement_signatures              map[pulid.ID]struct{}
+	clearedstatement_signatures              bool
 	done                                     bool
 	oldValue                                 func(context.Context) (*User, error)
 	predicates                               []predicate.User
@@ -37126,6 +43008,114 @@ func (m *UserMutation) ResetMeetingInvitations() {
 	m.removedmeeting_invitations = nil
 }
 
+// AddAuthoredStatementIDs adds the "authored_statements" edge to the PolicyStatement entity by ids.
+func (m *UserMutation) AddAuthoredStatementIDs(ids ...pulid.ID) {
+	if m.authored_statements == nil {
+		m.authored_statements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.authored_statements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAuthoredStatements clears the "authored_statements" edge to the PolicyStatement entity.
+func (m *UserMutation) ClearAuthoredStatements() {
+	m.clearedauthored_statements = true
+}
+
+// AuthoredStatementsCleared reports if the "authored_statements" edge to the PolicyStatement entity was cleared.
+func (m *UserMutation) AuthoredStatementsCleared() bool {
+	return m.clearedauthored_statements
+}
+
+// RemoveAuthoredStatementIDs removes the "authored_statements" edge to the PolicyStatement entity by IDs.
+func (m *UserMutation) RemoveAuthoredStatementIDs(ids ...pulid.ID) {
+	if m.removedauthored_statements == nil {
+		m.removedauthored_statements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.authored_statements, ids[i])
+		m.removedauthored_statements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAuthoredStatements returns the removed IDs of the "authored_statements" edge to the PolicyStatement entity.
+func (m *UserMutation) RemovedAuthoredStatementsIDs() (ids []pulid.ID) {
+	for id := range m.removedauthored_statements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AuthoredStatementsIDs returns the "authored_statements" edge IDs in the mutation.
+func (m *UserMutation) AuthoredStatementsIDs() (ids []pulid.ID) {
+	for id := range m.authored_statements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAuthoredStatements resets all changes to the "authored_statements" edge.
+func (m *UserMutation) ResetAuthoredStatements() {
+	m.authored_statements = nil
+	m.clearedauthored_statements = false
+	m.removedauthored_statements = nil
+}
+
+// AddStatementSignatureIDs adds the "statement_signatures" edge to the StatementSignatory entity by ids.
+func (m *UserMutation) AddStatementSignatureIDs(ids ...pulid.ID) {
+	if m.statement_signatures == nil {
+		m.statement_signatures = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.statement_signatures[ids[i]] = struct{}{}
+	}
+}
+
+// ClearStatementSignatures clears the "statement_signatures" edge to the StatementSignatory entity.
+func (m *UserMutation) ClearStatementSignatures() {
+	m.clearedstatement_signatures = true
+}
+
+// StatementSignaturesCleared reports if the "statement_signatures" edge to the StatementSignatory entity was cleared.
+func (m *UserMutation) StatementSignaturesCleared() bool {
+	return m.clearedstatement_signatures
+}
+
+// RemoveStatementSignatureIDs removes the "statement_signatures" edge to the StatementSignatory entity by IDs.
+func (m *UserMutation) RemoveStatementSignatureIDs(ids ...pulid.ID) {
+	if m.removedstatement_signatures == nil {
+		m.removedstatement_signatures = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.statement_signatures, ids[i])
+		m.removedstatement_signatures[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedStatementSignatures returns the removed IDs of the "statement_signatures" edge to the StatementSignatory entity.
+func (m *UserMutation) RemovedStatementSignaturesIDs() (ids []pulid.ID) {
+	for id := range m.removedstatement_signatures {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// StatementSignaturesIDs returns the "statement_signatures" edge IDs in the mutation.
+func (m *UserMutation) StatementSignaturesIDs() (ids []pulid.ID) {
+	for id := range m.statement_signatures {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetStatementSignatures resets all changes to the "statement_signatures" edge.
+func (m *UserMutation) ResetStatementSignatures() {
+	m.statement_signatures = nil
+	m.clearedstatement_signatures = false
+	m.removedstatement_signatures = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -37370,7 +43360,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 11)
 	if m.applications != nil {
 		edges = append(edges, user.EdgeApplications)
 	}
@@ -37397,6 +43387,12 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.meeting_invitations != nil {
 		edges = append(edges, user.EdgeMeetingInvitations)
+	}
+	if m.authored_statements != nil {
+		edges = append(edges, user.EdgeAuthoredStatements)
+	}
+	if m.statement_signatures != nil {
+		edges = append(edges, user.EdgeStatementSignatures)
 	}
 	return edges
 }
@@ -37459,13 +43455,25 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeAuthoredStatements:
+		ids := make([]ent.Value, 0, len(m.authored_statements))
+		for id := range m.authored_statements {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeStatementSignatures:
+		ids := make([]ent.Value, 0, len(m.statement_signatures))
+		for id := range m.statement_signatures {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 11)
 	if m.removedapplications != nil {
 		edges = append(edges, user.EdgeApplications)
 	}
@@ -37492,6 +43500,12 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedmeeting_invitations != nil {
 		edges = append(edges, user.EdgeMeetingInvitations)
+	}
+	if m.removedauthored_statements != nil {
+		edges = append(edges, user.EdgeAuthoredStatements)
+	}
+	if m.removedstatement_signatures != nil {
+		edges = append(edges, user.EdgeStatementSignatures)
 	}
 	return edges
 }
@@ -37554,13 +43568,25 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeAuthoredStatements:
+		ids := make([]ent.Value, 0, len(m.removedauthored_statements))
+		for id := range m.removedauthored_statements {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeStatementSignatures:
+		ids := make([]ent.Value, 0, len(m.removedstatement_signatures))
+		for id := range m.removedstatement_signatures {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 11)
 	if m.clearedapplications {
 		edges = append(edges, user.EdgeApplications)
 	}
@@ -37588,6 +43614,12 @@ func (m *UserMutation) ClearedEdges() []string {
 	if m.clearedmeeting_invitations {
 		edges = append(edges, user.EdgeMeetingInvitations)
 	}
+	if m.clearedauthored_statements {
+		edges = append(edges, user.EdgeAuthoredStatements)
+	}
+	if m.clearedstatement_signatures {
+		edges = append(edges, user.EdgeStatementSignatures)
+	}
 	return edges
 }
 
@@ -37613,6 +43645,10 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedattended_meetings
 	case user.EdgeMeetingInvitations:
 		return m.clearedmeeting_invitations
+	case user.EdgeAuthoredStatements:
+		return m.clearedauthored_statements
+	case user.EdgeStatementSignatures:
+		return m.clearedstatement_signatures
 	}
 	return false
 }
@@ -37655,6 +43691,12 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeMeetingInvitations:
 		m.ResetMeetingInvitations()
+		return nil
+	case user.EdgeAuthoredStatements:
+		m.ResetAuthoredStatements()
+		return nil
+	case user.EdgeStatementSignatures:
+		m.ResetStatementSignatures()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

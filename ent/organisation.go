@@ -47,14 +47,20 @@ type OrganisationEdges struct {
 	HostCentres []*HostCentre `json:"host_centres,omitempty"`
 	// People who belong to the organisation (visible to staff and to each person).
 	Affiliations []*Affiliation `json:"affiliations,omitempty"`
+	// CoauthoredStatements holds the value of the coauthored_statements edge.
+	CoauthoredStatements []*PolicyStatement `json:"coauthored_statements,omitempty"`
+	// EndorsedStatements holds the value of the endorsed_statements edge.
+	EndorsedStatements []*PolicyStatement `json:"endorsed_statements,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
-	namedHostCentres  map[string][]*HostCentre
-	namedAffiliations map[string][]*Affiliation
+	namedHostCentres          map[string][]*HostCentre
+	namedAffiliations         map[string][]*Affiliation
+	namedCoauthoredStatements map[string][]*PolicyStatement
+	namedEndorsedStatements   map[string][]*PolicyStatement
 }
 
 // HostCentresOrErr returns the HostCentres value or an error if the edge
@@ -73,6 +79,24 @@ func (e OrganisationEdges) AffiliationsOrErr() ([]*Affiliation, error) {
 		return e.Affiliations, nil
 	}
 	return nil, &NotLoadedError{edge: "affiliations"}
+}
+
+// CoauthoredStatementsOrErr returns the CoauthoredStatements value or an error if the edge
+// was not loaded in eager-loading.
+func (e OrganisationEdges) CoauthoredStatementsOrErr() ([]*PolicyStatement, error) {
+	if e.loadedTypes[2] {
+		return e.CoauthoredStatements, nil
+	}
+	return nil, &NotLoadedError{edge: "coauthored_statements"}
+}
+
+// EndorsedStatementsOrErr returns the EndorsedStatements value or an error if the edge
+// was not loaded in eager-loading.
+func (e OrganisationEdges) EndorsedStatementsOrErr() ([]*PolicyStatement, error) {
+	if e.loadedTypes[3] {
+		return e.EndorsedStatements, nil
+	}
+	return nil, &NotLoadedError{edge: "endorsed_statements"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -180,6 +204,16 @@ func (_m *Organisation) QueryAffiliations() *AffiliationQuery {
 	return NewOrganisationClient(_m.config).QueryAffiliations(_m)
 }
 
+// QueryCoauthoredStatements queries the "coauthored_statements" edge of the Organisation entity.
+func (_m *Organisation) QueryCoauthoredStatements() *PolicyStatementQuery {
+	return NewOrganisationClient(_m.config).QueryCoauthoredStatements(_m)
+}
+
+// QueryEndorsedStatements queries the "endorsed_statements" edge of the Organisation entity.
+func (_m *Organisation) QueryEndorsedStatements() *PolicyStatementQuery {
+	return NewOrganisationClient(_m.config).QueryEndorsedStatements(_m)
+}
+
 // Update returns a builder for updating this Organisation.
 // Note that you need to call Organisation.Unwrap() before calling this method if this Organisation
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -275,6 +309,54 @@ func (_m *Organisation) appendNamedAffiliations(name string, edges ...*Affiliati
 		_m.Edges.namedAffiliations[name] = []*Affiliation{}
 	} else {
 		_m.Edges.namedAffiliations[name] = append(_m.Edges.namedAffiliations[name], edges...)
+	}
+}
+
+// NamedCoauthoredStatements returns the CoauthoredStatements named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Organisation) NamedCoauthoredStatements(name string) ([]*PolicyStatement, error) {
+	if _m.Edges.namedCoauthoredStatements == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCoauthoredStatements[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Organisation) appendNamedCoauthoredStatements(name string, edges ...*PolicyStatement) {
+	if _m.Edges.namedCoauthoredStatements == nil {
+		_m.Edges.namedCoauthoredStatements = make(map[string][]*PolicyStatement)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCoauthoredStatements[name] = []*PolicyStatement{}
+	} else {
+		_m.Edges.namedCoauthoredStatements[name] = append(_m.Edges.namedCoauthoredStatements[name], edges...)
+	}
+}
+
+// NamedEndorsedStatements returns the EndorsedStatements named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Organisation) NamedEndorsedStatements(name string) ([]*PolicyStatement, error) {
+	if _m.Edges.namedEndorsedStatements == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEndorsedStatements[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Organisation) appendNamedEndorsedStatements(name string, edges ...*PolicyStatement) {
+	if _m.Edges.namedEndorsedStatements == nil {
+		_m.Edges.namedEndorsedStatements = make(map[string][]*PolicyStatement)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEndorsedStatements[name] = []*PolicyStatement{}
+	} else {
+		_m.Edges.namedEndorsedStatements[name] = append(_m.Edges.namedEndorsedStatements[name], edges...)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 )
 
@@ -156,6 +157,36 @@ func (_c *OrganisationCreate) AddAffiliations(v ...*Affiliation) *OrganisationCr
 		ids[i] = v[i].ID
 	}
 	return _c.AddAffiliationIDs(ids...)
+}
+
+// AddCoauthoredStatementIDs adds the "coauthored_statements" edge to the PolicyStatement entity by IDs.
+func (_c *OrganisationCreate) AddCoauthoredStatementIDs(ids ...pulid.ID) *OrganisationCreate {
+	_c.mutation.AddCoauthoredStatementIDs(ids...)
+	return _c
+}
+
+// AddCoauthoredStatements adds the "coauthored_statements" edges to the PolicyStatement entity.
+func (_c *OrganisationCreate) AddCoauthoredStatements(v ...*PolicyStatement) *OrganisationCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCoauthoredStatementIDs(ids...)
+}
+
+// AddEndorsedStatementIDs adds the "endorsed_statements" edge to the PolicyStatement entity by IDs.
+func (_c *OrganisationCreate) AddEndorsedStatementIDs(ids ...pulid.ID) *OrganisationCreate {
+	_c.mutation.AddEndorsedStatementIDs(ids...)
+	return _c
+}
+
+// AddEndorsedStatements adds the "endorsed_statements" edges to the PolicyStatement entity.
+func (_c *OrganisationCreate) AddEndorsedStatements(v ...*PolicyStatement) *OrganisationCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddEndorsedStatementIDs(ids...)
 }
 
 // Mutation returns the OrganisationMutation object of the builder.
@@ -375,6 +406,38 @@ func (_c *OrganisationCreate) createSpec() (*Organisation, *sqlgraph.CreateSpec)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(affiliation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CoauthoredStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.CoauthoredStatementsTable,
+			Columns: organisation.CoauthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.EndorsedStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.EndorsedStatementsTable,
+			Columns: organisation.EndorsedStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

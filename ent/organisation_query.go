@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 )
@@ -24,16 +25,20 @@ import (
 // OrganisationQuery is the builder for querying Organisation entities.
 type OrganisationQuery struct {
 	config
-	ctx                   *QueryContext
-	order                 []organisation.OrderOption
-	inters                []Interceptor
-	predicates            []predicate.Organisation
-	withHostCentres       *HostCentreQuery
-	withAffiliations      *AffiliationQuery
-	loadTotal             []func(context.Context, []*Organisation) error
-	modifiers             []func(*sql.Selector)
-	withNamedHostCentres  map[string]*HostCentreQuery
-	withNamedAffiliations map[string]*AffiliationQuery
+	ctx                           *QueryContext
+	order                         []organisation.OrderOption
+	inters                        []Interceptor
+	predicates                    []predicate.Organisation
+	withHostCentres               *HostCentreQuery
+	withAffiliations              *AffiliationQuery
+	withCoauthoredStatements      *PolicyStatementQuery
+	withEndorsedStatements        *PolicyStatementQuery
+	loadTotal                     []func(context.Context, []*Organisation) error
+	modifiers                     []func(*sql.Selector)
+	withNamedHostCentres          map[string]*HostCentreQuery
+	withNamedAffiliations         map[string]*AffiliationQuery
+	withNamedCoauthoredStatements map[string]*PolicyStatementQuery
+	withNamedEndorsedStatements   map[string]*PolicyStatementQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -107,6 +112,50 @@ func (_q *OrganisationQuery) QueryAffiliations() *AffiliationQuery {
 			sqlgraph.From(organisation.Table, organisation.FieldID, selector),
 			sqlgraph.To(affiliation.Table, affiliation.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, organisation.AffiliationsTable, organisation.AffiliationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCoauthoredStatements chains the current query on the "coauthored_statements" edge.
+func (_q *OrganisationQuery) QueryCoauthoredStatements() *PolicyStatementQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organisation.Table, organisation.FieldID, selector),
+			sqlgraph.To(policystatement.Table, policystatement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, organisation.CoauthoredStatementsTable, organisation.CoauthoredStatementsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryEndorsedStatements chains the current query on the "endorsed_statements" edge.
+func (_q *OrganisationQuery) QueryEndorsedStatements() *PolicyStatementQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organisation.Table, organisation.FieldID, selector),
+			sqlgraph.To(policystatement.Table, policystatement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, organisation.EndorsedStatementsTable, organisation.EndorsedStatementsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -301,13 +350,15 @@ func (_q *OrganisationQuery) Clone() *OrganisationQuery {
 		return nil
 	}
 	return &OrganisationQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]organisation.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Organisation{}, _q.predicates...),
-		withHostCentres:  _q.withHostCentres.Clone(),
-		withAffiliations: _q.withAffiliations.Clone(),
+		config:                   _q.config,
+		ctx:                      _q.ctx.Clone(),
+		order:                    append([]organisation.OrderOption{}, _q.order...),
+		inters:                   append([]Interceptor{}, _q.inters...),
+		predicates:               append([]predicate.Organisation{}, _q.predicates...),
+		withHostCentres:          _q.withHostCentres.Clone(),
+		withAffiliations:         _q.withAffiliations.Clone(),
+		withCoauthoredStatements: _q.withCoauthoredStatements.Clone(),
+		withEndorsedStatements:   _q.withEndorsedStatements.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -334,6 +385,28 @@ func (_q *OrganisationQuery) WithAffiliations(opts ...func(*AffiliationQuery)) *
 		opt(query)
 	}
 	_q.withAffiliations = query
+	return _q
+}
+
+// WithCoauthoredStatements tells the query-builder to eager-load the nodes that are connected to
+// the "coauthored_statements" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganisationQuery) WithCoauthoredStatements(opts ...func(*PolicyStatementQuery)) *OrganisationQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCoauthoredStatements = query
+	return _q
+}
+
+// WithEndorsedStatements tells the query-builder to eager-load the nodes that are connected to
+// the "endorsed_statements" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganisationQuery) WithEndorsedStatements(opts ...func(*PolicyStatementQuery)) *OrganisationQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEndorsedStatements = query
 	return _q
 }
 
@@ -421,9 +494,11 @@ func (_q *OrganisationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*Organisation{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [4]bool{
 			_q.withHostCentres != nil,
 			_q.withAffiliations != nil,
+			_q.withCoauthoredStatements != nil,
+			_q.withEndorsedStatements != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -461,6 +536,24 @@ func (_q *OrganisationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			return nil, err
 		}
 	}
+	if query := _q.withCoauthoredStatements; query != nil {
+		if err := _q.loadCoauthoredStatements(ctx, query, nodes,
+			func(n *Organisation) { n.Edges.CoauthoredStatements = []*PolicyStatement{} },
+			func(n *Organisation, e *PolicyStatement) {
+				n.Edges.CoauthoredStatements = append(n.Edges.CoauthoredStatements, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withEndorsedStatements; query != nil {
+		if err := _q.loadEndorsedStatements(ctx, query, nodes,
+			func(n *Organisation) { n.Edges.EndorsedStatements = []*PolicyStatement{} },
+			func(n *Organisation, e *PolicyStatement) {
+				n.Edges.EndorsedStatements = append(n.Edges.EndorsedStatements, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedHostCentres {
 		if err := _q.loadHostCentres(ctx, query, nodes,
 			func(n *Organisation) { n.appendNamedHostCentres(name) },
@@ -472,6 +565,20 @@ func (_q *OrganisationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		if err := _q.loadAffiliations(ctx, query, nodes,
 			func(n *Organisation) { n.appendNamedAffiliations(name) },
 			func(n *Organisation, e *Affiliation) { n.appendNamedAffiliations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCoauthoredStatements {
+		if err := _q.loadCoauthoredStatements(ctx, query, nodes,
+			func(n *Organisation) { n.appendNamedCoauthoredStatements(name) },
+			func(n *Organisation, e *PolicyStatement) { n.appendNamedCoauthoredStatements(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedEndorsedStatements {
+		if err := _q.loadEndorsedStatements(ctx, query, nodes,
+			func(n *Organisation) { n.appendNamedEndorsedStatements(name) },
+			func(n *Organisation, e *PolicyStatement) { n.appendNamedEndorsedStatements(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -540,6 +647,128 @@ func (_q *OrganisationQuery) loadAffiliations(ctx context.Context, query *Affili
 			return fmt.Errorf(`unexpected referenced foreign-key "organisation_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *OrganisationQuery) loadCoauthoredStatements(ctx context.Context, query *PolicyStatementQuery, nodes []*Organisation, init func(*Organisation), assign func(*Organisation, *PolicyStatement)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*Organisation)
+	nids := make(map[pulid.ID]map[*Organisation]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(organisation.CoauthoredStatementsTable)
+		s.Join(joinT).On(s.C(policystatement.FieldID), joinT.C(organisation.CoauthoredStatementsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(organisation.CoauthoredStatementsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(organisation.CoauthoredStatementsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Organisation]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*PolicyStatement](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "coauthored_statements" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *OrganisationQuery) loadEndorsedStatements(ctx context.Context, query *PolicyStatementQuery, nodes []*Organisation, init func(*Organisation), assign func(*Organisation, *PolicyStatement)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*Organisation)
+	nids := make(map[pulid.ID]map[*Organisation]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(organisation.EndorsedStatementsTable)
+		s.Join(joinT).On(s.C(policystatement.FieldID), joinT.C(organisation.EndorsedStatementsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(organisation.EndorsedStatementsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(organisation.EndorsedStatementsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Organisation]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*PolicyStatement](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "endorsed_statements" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -688,6 +917,34 @@ func (_q *OrganisationQuery) WithNamedAffiliations(name string, opts ...func(*Af
 		_q.withNamedAffiliations = make(map[string]*AffiliationQuery)
 	}
 	_q.withNamedAffiliations[name] = query
+	return _q
+}
+
+// WithNamedCoauthoredStatements tells the query-builder to eager-load the nodes that are connected to the "coauthored_statements"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganisationQuery) WithNamedCoauthoredStatements(name string, opts ...func(*PolicyStatementQuery)) *OrganisationQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCoauthoredStatements == nil {
+		_q.withNamedCoauthoredStatements = make(map[string]*PolicyStatementQuery)
+	}
+	_q.withNamedCoauthoredStatements[name] = query
+	return _q
+}
+
+// WithNamedEndorsedStatements tells the query-builder to eager-load the nodes that are connected to the "endorsed_statements"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganisationQuery) WithNamedEndorsedStatements(name string, opts ...func(*PolicyStatementQuery)) *OrganisationQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedEndorsedStatements == nil {
+		_q.withNamedEndorsedStatements = make(map[string]*PolicyStatementQuery)
+	}
+	_q.withNamedEndorsedStatements[name] = query
 	return _q
 }
 

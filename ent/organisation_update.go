@@ -14,6 +14,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 )
@@ -152,6 +153,36 @@ func (_u *OrganisationUpdate) AddAffiliations(v ...*Affiliation) *OrganisationUp
 	return _u.AddAffiliationIDs(ids...)
 }
 
+// AddCoauthoredStatementIDs adds the "coauthored_statements" edge to the PolicyStatement entity by IDs.
+func (_u *OrganisationUpdate) AddCoauthoredStatementIDs(ids ...pulid.ID) *OrganisationUpdate {
+	_u.mutation.AddCoauthoredStatementIDs(ids...)
+	return _u
+}
+
+// AddCoauthoredStatements adds the "coauthored_statements" edges to the PolicyStatement entity.
+func (_u *OrganisationUpdate) AddCoauthoredStatements(v ...*PolicyStatement) *OrganisationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCoauthoredStatementIDs(ids...)
+}
+
+// AddEndorsedStatementIDs adds the "endorsed_statements" edge to the PolicyStatement entity by IDs.
+func (_u *OrganisationUpdate) AddEndorsedStatementIDs(ids ...pulid.ID) *OrganisationUpdate {
+	_u.mutation.AddEndorsedStatementIDs(ids...)
+	return _u
+}
+
+// AddEndorsedStatements adds the "endorsed_statements" edges to the PolicyStatement entity.
+func (_u *OrganisationUpdate) AddEndorsedStatements(v ...*PolicyStatement) *OrganisationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEndorsedStatementIDs(ids...)
+}
+
 // Mutation returns the OrganisationMutation object of the builder.
 func (_u *OrganisationUpdate) Mutation() *OrganisationMutation {
 	return _u.mutation
@@ -197,6 +228,48 @@ func (_u *OrganisationUpdate) RemoveAffiliations(v ...*Affiliation) *Organisatio
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAffiliationIDs(ids...)
+}
+
+// ClearCoauthoredStatements clears all "coauthored_statements" edges to the PolicyStatement entity.
+func (_u *OrganisationUpdate) ClearCoauthoredStatements() *OrganisationUpdate {
+	_u.mutation.ClearCoauthoredStatements()
+	return _u
+}
+
+// RemoveCoauthoredStatementIDs removes the "coauthored_statements" edge to PolicyStatement entities by IDs.
+func (_u *OrganisationUpdate) RemoveCoauthoredStatementIDs(ids ...pulid.ID) *OrganisationUpdate {
+	_u.mutation.RemoveCoauthoredStatementIDs(ids...)
+	return _u
+}
+
+// RemoveCoauthoredStatements removes "coauthored_statements" edges to PolicyStatement entities.
+func (_u *OrganisationUpdate) RemoveCoauthoredStatements(v ...*PolicyStatement) *OrganisationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCoauthoredStatementIDs(ids...)
+}
+
+// ClearEndorsedStatements clears all "endorsed_statements" edges to the PolicyStatement entity.
+func (_u *OrganisationUpdate) ClearEndorsedStatements() *OrganisationUpdate {
+	_u.mutation.ClearEndorsedStatements()
+	return _u
+}
+
+// RemoveEndorsedStatementIDs removes the "endorsed_statements" edge to PolicyStatement entities by IDs.
+func (_u *OrganisationUpdate) RemoveEndorsedStatementIDs(ids ...pulid.ID) *OrganisationUpdate {
+	_u.mutation.RemoveEndorsedStatementIDs(ids...)
+	return _u
+}
+
+// RemoveEndorsedStatements removes "endorsed_statements" edges to PolicyStatement entities.
+func (_u *OrganisationUpdate) RemoveEndorsedStatements(v ...*PolicyStatement) *OrganisationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEndorsedStatementIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -400,6 +473,96 @@ func (_u *OrganisationUpdate) sqlSave(ctx context.Context) (_node int, err error
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.CoauthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.CoauthoredStatementsTable,
+			Columns: organisation.CoauthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCoauthoredStatementsIDs(); len(nodes) > 0 && !_u.mutation.CoauthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.CoauthoredStatementsTable,
+			Columns: organisation.CoauthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CoauthoredStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.CoauthoredStatementsTable,
+			Columns: organisation.CoauthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EndorsedStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.EndorsedStatementsTable,
+			Columns: organisation.EndorsedStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEndorsedStatementsIDs(); len(nodes) > 0 && !_u.mutation.EndorsedStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.EndorsedStatementsTable,
+			Columns: organisation.EndorsedStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EndorsedStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.EndorsedStatementsTable,
+			Columns: organisation.EndorsedStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -542,6 +705,36 @@ func (_u *OrganisationUpdateOne) AddAffiliations(v ...*Affiliation) *Organisatio
 	return _u.AddAffiliationIDs(ids...)
 }
 
+// AddCoauthoredStatementIDs adds the "coauthored_statements" edge to the PolicyStatement entity by IDs.
+func (_u *OrganisationUpdateOne) AddCoauthoredStatementIDs(ids ...pulid.ID) *OrganisationUpdateOne {
+	_u.mutation.AddCoauthoredStatementIDs(ids...)
+	return _u
+}
+
+// AddCoauthoredStatements adds the "coauthored_statements" edges to the PolicyStatement entity.
+func (_u *OrganisationUpdateOne) AddCoauthoredStatements(v ...*PolicyStatement) *OrganisationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCoauthoredStatementIDs(ids...)
+}
+
+// AddEndorsedStatementIDs adds the "endorsed_statements" edge to the PolicyStatement entity by IDs.
+func (_u *OrganisationUpdateOne) AddEndorsedStatementIDs(ids ...pulid.ID) *OrganisationUpdateOne {
+	_u.mutation.AddEndorsedStatementIDs(ids...)
+	return _u
+}
+
+// AddEndorsedStatements adds the "endorsed_statements" edges to the PolicyStatement entity.
+func (_u *OrganisationUpdateOne) AddEndorsedStatements(v ...*PolicyStatement) *OrganisationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEndorsedStatementIDs(ids...)
+}
+
 // Mutation returns the OrganisationMutation object of the builder.
 func (_u *OrganisationUpdateOne) Mutation() *OrganisationMutation {
 	return _u.mutation
@@ -587,6 +780,48 @@ func (_u *OrganisationUpdateOne) RemoveAffiliations(v ...*Affiliation) *Organisa
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAffiliationIDs(ids...)
+}
+
+// ClearCoauthoredStatements clears all "coauthored_statements" edges to the PolicyStatement entity.
+func (_u *OrganisationUpdateOne) ClearCoauthoredStatements() *OrganisationUpdateOne {
+	_u.mutation.ClearCoauthoredStatements()
+	return _u
+}
+
+// RemoveCoauthoredStatementIDs removes the "coauthored_statements" edge to PolicyStatement entities by IDs.
+func (_u *OrganisationUpdateOne) RemoveCoauthoredStatementIDs(ids ...pulid.ID) *OrganisationUpdateOne {
+	_u.mutation.RemoveCoauthoredStatementIDs(ids...)
+	return _u
+}
+
+// RemoveCoauthoredStatements removes "coauthored_statements" edges to PolicyStatement entities.
+func (_u *OrganisationUpdateOne) RemoveCoauthoredStatements(v ...*PolicyStatement) *OrganisationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCoauthoredStatementIDs(ids...)
+}
+
+// ClearEndorsedStatements clears all "endorsed_statements" edges to the PolicyStatement entity.
+func (_u *OrganisationUpdateOne) ClearEndorsedStatements() *OrganisationUpdateOne {
+	_u.mutation.ClearEndorsedStatements()
+	return _u
+}
+
+// RemoveEndorsedStatementIDs removes the "endorsed_statements" edge to PolicyStatement entities by IDs.
+func (_u *OrganisationUpdateOne) RemoveEndorsedStatementIDs(ids ...pulid.ID) *OrganisationUpdateOne {
+	_u.mutation.RemoveEndorsedStatementIDs(ids...)
+	return _u
+}
+
+// RemoveEndorsedStatements removes "endorsed_statements" edges to PolicyStatement entities.
+func (_u *OrganisationUpdateOne) RemoveEndorsedStatements(v ...*PolicyStatement) *OrganisationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEndorsedStatementIDs(ids...)
 }
 
 // Where appends a list predicates to the OrganisationUpdate builder.
@@ -813,6 +1048,96 @@ func (_u *OrganisationUpdateOne) sqlSave(ctx context.Context) (_node *Organisati
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(affiliation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CoauthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.CoauthoredStatementsTable,
+			Columns: organisation.CoauthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCoauthoredStatementsIDs(); len(nodes) > 0 && !_u.mutation.CoauthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.CoauthoredStatementsTable,
+			Columns: organisation.CoauthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CoauthoredStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.CoauthoredStatementsTable,
+			Columns: organisation.CoauthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EndorsedStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.EndorsedStatementsTable,
+			Columns: organisation.EndorsedStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEndorsedStatementsIDs(); len(nodes) > 0 && !_u.mutation.EndorsedStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.EndorsedStatementsTable,
+			Columns: organisation.EndorsedStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EndorsedStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   organisation.EndorsedStatementsTable,
+			Columns: organisation.EndorsedStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

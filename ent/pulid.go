@@ -32,11 +32,15 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -72,10 +76,14 @@ var prefixMap = map[string]string{
 	"org": organisation.Table,
 	"msg": outboxmessage.Table,
 	"plc": placement.Table,
+	"pst": policystatement.Table,
 	"ref": refereerequest.Table,
 	"rvw": review.Table,
 	"ras": reviewassignment.Table,
 	"ses": session.Table,
+	"srv": statementrevision.Table,
+	"ssg": statementsignatory.Table,
+	"sso": statementsignoff.Table,
 	"sbr": subscriber.Table,
 	"sup": suppression.Table,
 	"usr": user.Table,

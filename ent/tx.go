@@ -68,6 +68,8 @@ type Tx struct {
 	OutboxMessage *OutboxMessageClient
 	// Placement is the client for interacting with the Placement builders.
 	Placement *PlacementClient
+	// PolicyStatement is the client for interacting with the PolicyStatement builders.
+	PolicyStatement *PolicyStatementClient
 	// RefereeRequest is the client for interacting with the RefereeRequest builders.
 	RefereeRequest *RefereeRequestClient
 	// Review is the client for interacting with the Review builders.
@@ -76,6 +78,12 @@ type Tx struct {
 	ReviewAssignment *ReviewAssignmentClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// StatementRevision is the client for interacting with the StatementRevision builders.
+	StatementRevision *StatementRevisionClient
+	// StatementSignatory is the client for interacting with the StatementSignatory builders.
+	StatementSignatory *StatementSignatoryClient
+	// StatementSignoff is the client for interacting with the StatementSignoff builders.
+	StatementSignoff *StatementSignoffClient
 	// Subscriber is the client for interacting with the Subscriber builders.
 	Subscriber *SubscriberClient
 	// Suppression is the client for interacting with the Suppression builders.
@@ -242,10 +250,14 @@ func (tx *Tx) init() {
 	tx.Organisation = NewOrganisationClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.Placement = NewPlacementClient(tx.config)
+	tx.PolicyStatement = NewPolicyStatementClient(tx.config)
 	tx.RefereeRequest = NewRefereeRequestClient(tx.config)
 	tx.Review = NewReviewClient(tx.config)
 	tx.ReviewAssignment = NewReviewAssignmentClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.StatementRevision = NewStatementRevisionClient(tx.config)
+	tx.StatementSignatory = NewStatementSignatoryClient(tx.config)
+	tx.StatementSignoff = NewStatementSignoffClient(tx.config)
 	tx.Subscriber = NewSubscriberClient(tx.config)
 	tx.Suppression = NewSuppressionClient(tx.config)
 	tx.User = NewUserClient(tx.config)

@@ -61,9 +61,13 @@ type UserEdges struct {
 	AttendedMeetings []*Meeting `json:"attended_meetings,omitempty"`
 	// MeetingInvitations holds the value of the meeting_invitations edge.
 	MeetingInvitations []*Meeting `json:"meeting_invitations,omitempty"`
+	// AuthoredStatements holds the value of the authored_statements edge.
+	AuthoredStatements []*PolicyStatement `json:"authored_statements,omitempty"`
+	// StatementSignatures holds the value of the statement_signatures edge.
+	StatementSignatures []*StatementSignatory `json:"statement_signatures,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [9]bool
+	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
 	totalCount [6]map[string]int
 
@@ -76,6 +80,8 @@ type UserEdges struct {
 	namedConflictOfInterestDeclarations map[string][]*ConflictOfInterestDeclaration
 	namedAttendedMeetings               map[string][]*Meeting
 	namedMeetingInvitations             map[string][]*Meeting
+	namedAuthoredStatements             map[string][]*PolicyStatement
+	namedStatementSignatures            map[string][]*StatementSignatory
 }
 
 // ApplicationsOrErr returns the Applications value or an error if the edge
@@ -157,6 +163,24 @@ func (e UserEdges) MeetingInvitationsOrErr() ([]*Meeting, error) {
 		return e.MeetingInvitations, nil
 	}
 	return nil, &NotLoadedError{edge: "meeting_invitations"}
+}
+
+// AuthoredStatementsOrErr returns the AuthoredStatements value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) AuthoredStatementsOrErr() ([]*PolicyStatement, error) {
+	if e.loadedTypes[9] {
+		return e.AuthoredStatements, nil
+	}
+	return nil, &NotLoadedError{edge: "authored_statements"}
+}
+
+// StatementSignaturesOrErr returns the StatementSignatures value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) StatementSignaturesOrErr() ([]*StatementSignatory, error) {
+	if e.loadedTypes[10] {
+		return e.StatementSignatures, nil
+	}
+	return nil, &NotLoadedError{edge: "statement_signatures"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -296,6 +320,16 @@ func (_m *User) QueryAttendedMeetings() *MeetingQuery {
 // QueryMeetingInvitations queries the "meeting_invitations" edge of the User entity.
 func (_m *User) QueryMeetingInvitations() *MeetingQuery {
 	return NewUserClient(_m.config).QueryMeetingInvitations(_m)
+}
+
+// QueryAuthoredStatements queries the "authored_statements" edge of the User entity.
+func (_m *User) QueryAuthoredStatements() *PolicyStatementQuery {
+	return NewUserClient(_m.config).QueryAuthoredStatements(_m)
+}
+
+// QueryStatementSignatures queries the "statement_signatures" edge of the User entity.
+func (_m *User) QueryStatementSignatures() *StatementSignatoryQuery {
+	return NewUserClient(_m.config).QueryStatementSignatures(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -560,6 +594,54 @@ func (_m *User) appendNamedMeetingInvitations(name string, edges ...*Meeting) {
 		_m.Edges.namedMeetingInvitations[name] = []*Meeting{}
 	} else {
 		_m.Edges.namedMeetingInvitations[name] = append(_m.Edges.namedMeetingInvitations[name], edges...)
+	}
+}
+
+// NamedAuthoredStatements returns the AuthoredStatements named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedAuthoredStatements(name string) ([]*PolicyStatement, error) {
+	if _m.Edges.namedAuthoredStatements == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAuthoredStatements[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedAuthoredStatements(name string, edges ...*PolicyStatement) {
+	if _m.Edges.namedAuthoredStatements == nil {
+		_m.Edges.namedAuthoredStatements = make(map[string][]*PolicyStatement)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAuthoredStatements[name] = []*PolicyStatement{}
+	} else {
+		_m.Edges.namedAuthoredStatements[name] = append(_m.Edges.namedAuthoredStatements[name], edges...)
+	}
+}
+
+// NamedStatementSignatures returns the StatementSignatures named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedStatementSignatures(name string) ([]*StatementSignatory, error) {
+	if _m.Edges.namedStatementSignatures == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedStatementSignatures[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedStatementSignatures(name string, edges ...*StatementSignatory) {
+	if _m.Edges.namedStatementSignatures == nil {
+		_m.Edges.namedStatementSignatures = make(map[string][]*StatementSignatory)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedStatementSignatures[name] = []*StatementSignatory{}
+	} else {
+		_m.Edges.namedStatementSignatures[name] = append(_m.Edges.namedStatementSignatures[name], edges...)
 	}
 }
 

@@ -19,8 +19,10 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -262,6 +264,36 @@ func (_c *UserCreate) AddMeetingInvitations(v ...*Meeting) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddMeetingInvitationIDs(ids...)
+}
+
+// AddAuthoredStatementIDs adds the "authored_statements" edge to the PolicyStatement entity by IDs.
+func (_c *UserCreate) AddAuthoredStatementIDs(ids ...pulid.ID) *UserCreate {
+	_c.mutation.AddAuthoredStatementIDs(ids...)
+	return _c
+}
+
+// AddAuthoredStatements adds the "authored_statements" edges to the PolicyStatement entity.
+func (_c *UserCreate) AddAuthoredStatements(v ...*PolicyStatement) *UserCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAuthoredStatementIDs(ids...)
+}
+
+// AddStatementSignatureIDs adds the "statement_signatures" edge to the StatementSignatory entity by IDs.
+func (_c *UserCreate) AddStatementSignatureIDs(ids ...pulid.ID) *UserCreate {
+	_c.mutation.AddStatementSignatureIDs(ids...)
+	return _c
+}
+
+// AddStatementSignatures adds the "statement_signatures" edges to the StatementSignatory entity.
+func (_c *UserCreate) AddStatementSignatures(v ...*StatementSignatory) *UserCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddStatementSignatureIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -568,6 +600,38 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AuthoredStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.StatementSignaturesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -21,9 +21,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
 	"github.com/gocart-coalition/coalition/ent/user"
 )
 
@@ -43,6 +45,8 @@ type UserQuery struct {
 	withConflictOfInterestDeclarations      *ConflictOfInterestDeclarationQuery
 	withAttendedMeetings                    *MeetingQuery
 	withMeetingInvitations                  *MeetingQuery
+	withAuthoredStatements                  *PolicyStatementQuery
+	withStatementSignatures                 *StatementSignatoryQuery
 	loadTotal                               []func(context.Context, []*User) error
 	modifiers                               []func(*sql.Selector)
 	withNamedApplications                   map[string]*ApplicationQuery
@@ -54,6 +58,8 @@ type UserQuery struct {
 	withNamedConflictOfInterestDeclarations map[string]*ConflictOfInterestDeclarationQuery
 	withNamedAttendedMeetings               map[string]*MeetingQuery
 	withNamedMeetingInvitations             map[string]*MeetingQuery
+	withNamedAuthoredStatements             map[string]*PolicyStatementQuery
+	withNamedStatementSignatures            map[string]*StatementSignatoryQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -288,6 +294,50 @@ func (_q *UserQuery) QueryMeetingInvitations() *MeetingQuery {
 	return query
 }
 
+// QueryAuthoredStatements chains the current query on the "authored_statements" edge.
+func (_q *UserQuery) QueryAuthoredStatements() *PolicyStatementQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(policystatement.Table, policystatement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.AuthoredStatementsTable, user.AuthoredStatementsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryStatementSignatures chains the current query on the "statement_signatures" edge.
+func (_q *UserQuery) QueryStatementSignatures() *StatementSignatoryQuery {
+	query := (&StatementSignatoryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(statementsignatory.Table, statementsignatory.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, user.StatementSignaturesTable, user.StatementSignaturesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first User entity from the query.
 // Returns a *NotFoundError when no User was found.
 func (_q *UserQuery) First(ctx context.Context) (*User, error) {
@@ -489,6 +539,8 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withConflictOfInterestDeclarations: _q.withConflictOfInterestDeclarations.Clone(),
 		withAttendedMeetings:               _q.withAttendedMeetings.Clone(),
 		withMeetingInvitations:             _q.withMeetingInvitations.Clone(),
+		withAuthoredStatements:             _q.withAuthoredStatements.Clone(),
+		withStatementSignatures:            _q.withStatementSignatures.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -595,6 +647,28 @@ func (_q *UserQuery) WithMeetingInvitations(opts ...func(*MeetingQuery)) *UserQu
 	return _q
 }
 
+// WithAuthoredStatements tells the query-builder to eager-load the nodes that are connected to
+// the "authored_statements" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithAuthoredStatements(opts ...func(*PolicyStatementQuery)) *UserQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAuthoredStatements = query
+	return _q
+}
+
+// WithStatementSignatures tells the query-builder to eager-load the nodes that are connected to
+// the "statement_signatures" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithStatementSignatures(opts ...func(*StatementSignatoryQuery)) *UserQuery {
+	query := (&StatementSignatoryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withStatementSignatures = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -679,7 +753,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [9]bool{
+		loadedTypes = [11]bool{
 			_q.withApplications != nil,
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
@@ -689,6 +763,8 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withConflictOfInterestDeclarations != nil,
 			_q.withAttendedMeetings != nil,
 			_q.withMeetingInvitations != nil,
+			_q.withAuthoredStatements != nil,
+			_q.withStatementSignatures != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -777,6 +853,22 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withAuthoredStatements; query != nil {
+		if err := _q.loadAuthoredStatements(ctx, query, nodes,
+			func(n *User) { n.Edges.AuthoredStatements = []*PolicyStatement{} },
+			func(n *User, e *PolicyStatement) { n.Edges.AuthoredStatements = append(n.Edges.AuthoredStatements, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withStatementSignatures; query != nil {
+		if err := _q.loadStatementSignatures(ctx, query, nodes,
+			func(n *User) { n.Edges.StatementSignatures = []*StatementSignatory{} },
+			func(n *User, e *StatementSignatory) {
+				n.Edges.StatementSignatures = append(n.Edges.StatementSignatures, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedApplications {
 		if err := _q.loadApplications(ctx, query, nodes,
 			func(n *User) { n.appendNamedApplications(name) },
@@ -837,6 +929,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadMeetingInvitations(ctx, query, nodes,
 			func(n *User) { n.appendNamedMeetingInvitations(name) },
 			func(n *User, e *Meeting) { n.appendNamedMeetingInvitations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAuthoredStatements {
+		if err := _q.loadAuthoredStatements(ctx, query, nodes,
+			func(n *User) { n.appendNamedAuthoredStatements(name) },
+			func(n *User, e *PolicyStatement) { n.appendNamedAuthoredStatements(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedStatementSignatures {
+		if err := _q.loadStatementSignatures(ctx, query, nodes,
+			func(n *User) { n.appendNamedStatementSignatures(name) },
+			func(n *User, e *StatementSignatory) { n.appendNamedStatementSignatures(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1211,6 +1317,97 @@ func (_q *UserQuery) loadMeetingInvitations(ctx context.Context, query *MeetingQ
 	}
 	return nil
 }
+func (_q *UserQuery) loadAuthoredStatements(ctx context.Context, query *PolicyStatementQuery, nodes []*User, init func(*User), assign func(*User, *PolicyStatement)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*User)
+	nids := make(map[pulid.ID]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.AuthoredStatementsTable)
+		s.Join(joinT).On(s.C(policystatement.FieldID), joinT.C(user.AuthoredStatementsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(user.AuthoredStatementsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.AuthoredStatementsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*PolicyStatement](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "authored_statements" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *UserQuery) loadStatementSignatures(ctx context.Context, query *StatementSignatoryQuery, nodes []*User, init func(*User), assign func(*User, *StatementSignatory)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(statementsignatory.FieldUserID)
+	}
+	query.Where(predicate.StatementSignatory(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.StatementSignaturesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1454,6 +1651,34 @@ func (_q *UserQuery) WithNamedMeetingInvitations(name string, opts ...func(*Meet
 		_q.withNamedMeetingInvitations = make(map[string]*MeetingQuery)
 	}
 	_q.withNamedMeetingInvitations[name] = query
+	return _q
+}
+
+// WithNamedAuthoredStatements tells the query-builder to eager-load the nodes that are connected to the "authored_statements"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedAuthoredStatements(name string, opts ...func(*PolicyStatementQuery)) *UserQuery {
+	query := (&PolicyStatementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAuthoredStatements == nil {
+		_q.withNamedAuthoredStatements = make(map[string]*PolicyStatementQuery)
+	}
+	_q.withNamedAuthoredStatements[name] = query
+	return _q
+}
+
+// WithNamedStatementSignatures tells the query-builder to eager-load the nodes that are connected to the "statement_signatures"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedStatementSignatures(name string, opts ...func(*StatementSignatoryQuery)) *UserQuery {
+	query := (&StatementSignatoryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedStatementSignatures == nil {
+		_q.withNamedStatementSignatures = make(map[string]*StatementSignatoryQuery)
+	}
+	_q.withNamedStatementSignatures[name] = query
 	return _q
 }
 

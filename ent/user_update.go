@@ -19,9 +19,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -255,6 +257,36 @@ func (_u *UserUpdate) AddMeetingInvitations(v ...*Meeting) *UserUpdate {
 	return _u.AddMeetingInvitationIDs(ids...)
 }
 
+// AddAuthoredStatementIDs adds the "authored_statements" edge to the PolicyStatement entity by IDs.
+func (_u *UserUpdate) AddAuthoredStatementIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.AddAuthoredStatementIDs(ids...)
+	return _u
+}
+
+// AddAuthoredStatements adds the "authored_statements" edges to the PolicyStatement entity.
+func (_u *UserUpdate) AddAuthoredStatements(v ...*PolicyStatement) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAuthoredStatementIDs(ids...)
+}
+
+// AddStatementSignatureIDs adds the "statement_signatures" edge to the StatementSignatory entity by IDs.
+func (_u *UserUpdate) AddStatementSignatureIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.AddStatementSignatureIDs(ids...)
+	return _u
+}
+
+// AddStatementSignatures adds the "statement_signatures" edges to the StatementSignatory entity.
+func (_u *UserUpdate) AddStatementSignatures(v ...*StatementSignatory) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddStatementSignatureIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -447,6 +479,48 @@ func (_u *UserUpdate) RemoveMeetingInvitations(v ...*Meeting) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMeetingInvitationIDs(ids...)
+}
+
+// ClearAuthoredStatements clears all "authored_statements" edges to the PolicyStatement entity.
+func (_u *UserUpdate) ClearAuthoredStatements() *UserUpdate {
+	_u.mutation.ClearAuthoredStatements()
+	return _u
+}
+
+// RemoveAuthoredStatementIDs removes the "authored_statements" edge to PolicyStatement entities by IDs.
+func (_u *UserUpdate) RemoveAuthoredStatementIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.RemoveAuthoredStatementIDs(ids...)
+	return _u
+}
+
+// RemoveAuthoredStatements removes "authored_statements" edges to PolicyStatement entities.
+func (_u *UserUpdate) RemoveAuthoredStatements(v ...*PolicyStatement) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAuthoredStatementIDs(ids...)
+}
+
+// ClearStatementSignatures clears all "statement_signatures" edges to the StatementSignatory entity.
+func (_u *UserUpdate) ClearStatementSignatures() *UserUpdate {
+	_u.mutation.ClearStatementSignatures()
+	return _u
+}
+
+// RemoveStatementSignatureIDs removes the "statement_signatures" edge to StatementSignatory entities by IDs.
+func (_u *UserUpdate) RemoveStatementSignatureIDs(ids ...pulid.ID) *UserUpdate {
+	_u.mutation.RemoveStatementSignatureIDs(ids...)
+	return _u
+}
+
+// RemoveStatementSignatures removes "statement_signatures" edges to StatementSignatory entities.
+func (_u *UserUpdate) RemoveStatementSignatures(v ...*StatementSignatory) *UserUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveStatementSignatureIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -955,6 +1029,96 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.AuthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAuthoredStatementsIDs(); len(nodes) > 0 && !_u.mutation.AuthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AuthoredStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.StatementSignaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedStatementSignaturesIDs(); len(nodes) > 0 && !_u.mutation.StatementSignaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.StatementSignaturesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1192,6 +1356,36 @@ func (_u *UserUpdateOne) AddMeetingInvitations(v ...*Meeting) *UserUpdateOne {
 	return _u.AddMeetingInvitationIDs(ids...)
 }
 
+// AddAuthoredStatementIDs adds the "authored_statements" edge to the PolicyStatement entity by IDs.
+func (_u *UserUpdateOne) AddAuthoredStatementIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.AddAuthoredStatementIDs(ids...)
+	return _u
+}
+
+// AddAuthoredStatements adds the "authored_statements" edges to the PolicyStatement entity.
+func (_u *UserUpdateOne) AddAuthoredStatements(v ...*PolicyStatement) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAuthoredStatementIDs(ids...)
+}
+
+// AddStatementSignatureIDs adds the "statement_signatures" edge to the StatementSignatory entity by IDs.
+func (_u *UserUpdateOne) AddStatementSignatureIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.AddStatementSignatureIDs(ids...)
+	return _u
+}
+
+// AddStatementSignatures adds the "statement_signatures" edges to the StatementSignatory entity.
+func (_u *UserUpdateOne) AddStatementSignatures(v ...*StatementSignatory) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddStatementSignatureIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -1384,6 +1578,48 @@ func (_u *UserUpdateOne) RemoveMeetingInvitations(v ...*Meeting) *UserUpdateOne 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMeetingInvitationIDs(ids...)
+}
+
+// ClearAuthoredStatements clears all "authored_statements" edges to the PolicyStatement entity.
+func (_u *UserUpdateOne) ClearAuthoredStatements() *UserUpdateOne {
+	_u.mutation.ClearAuthoredStatements()
+	return _u
+}
+
+// RemoveAuthoredStatementIDs removes the "authored_statements" edge to PolicyStatement entities by IDs.
+func (_u *UserUpdateOne) RemoveAuthoredStatementIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.RemoveAuthoredStatementIDs(ids...)
+	return _u
+}
+
+// RemoveAuthoredStatements removes "authored_statements" edges to PolicyStatement entities.
+func (_u *UserUpdateOne) RemoveAuthoredStatements(v ...*PolicyStatement) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAuthoredStatementIDs(ids...)
+}
+
+// ClearStatementSignatures clears all "statement_signatures" edges to the StatementSignatory entity.
+func (_u *UserUpdateOne) ClearStatementSignatures() *UserUpdateOne {
+	_u.mutation.ClearStatementSignatures()
+	return _u
+}
+
+// RemoveStatementSignatureIDs removes the "statement_signatures" edge to StatementSignatory entities by IDs.
+func (_u *UserUpdateOne) RemoveStatementSignatureIDs(ids ...pulid.ID) *UserUpdateOne {
+	_u.mutation.RemoveStatementSignatureIDs(ids...)
+	return _u
+}
+
+// RemoveStatementSignatures removes "statement_signatures" edges to StatementSignatory entities.
+func (_u *UserUpdateOne) RemoveStatementSignatures(v ...*StatementSignatory) *UserUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveStatementSignatureIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1915,6 +2151,96 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(meeting.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AuthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAuthoredStatementsIDs(); len(nodes) > 0 && !_u.mutation.AuthoredStatementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AuthoredStatementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AuthoredStatementsTable,
+			Columns: user.AuthoredStatementsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policystatement.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.StatementSignaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedStatementSignaturesIDs(); len(nodes) > 0 && !_u.mutation.StatementSignaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.StatementSignaturesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   user.StatementSignaturesTable,
+			Columns: []string{user.StatementSignaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(statementsignatory.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

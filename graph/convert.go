@@ -6,13 +6,16 @@ import (
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
 	"github.com/gocart-coalition/coalition/graph/model"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/matchrun"
+	"github.com/gocart-coalition/coalition/internal/statements"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -231,4 +234,112 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+func statementPayload(st *ent.PolicyStatement, err error) (*model.StatementPayload, error) {
+	st, ue, err := split(st, err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.StatementPayload{Statement: st, UserErrors: ue}, nil
+}
+
+func statementID(st *ent.PolicyStatement) pulid.ID { return st.ID }
+
+// groupBy groups rows by key, keeping their order.
+func groupBy[T any, K comparable](rows []*T, key func(*T) K) map[K][]*T {
+	m := map[K][]*T{}
+	for _, r := range rows {
+		m[key(r)] = append(m[key(r)], r)
+	}
+	return m
+}
+
+// nonNil is s, or an empty list for a non-null list field.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// revisionPair is a statement's current and published revisions as the viewer may read them.
+type revisionPair struct{ current, published *ent.StatementRevision }
+
+// revisionsOf reads the current and published revisions of st (batched over the list st
+// is part of) as the viewer may read them: nil where there is none or the viewer may not
+// read it.
+func revisionsOf(ctx context.Context, client *ent.Client, st *ent.PolicyStatement) (revisionPair, error) {
+	v, _, err := batchedByKey(ctx, st, statementID, func(ctx context.Context, sts []*ent.PolicyStatement) (map[pulid.ID]revisionPair, error) {
+		var ids []pulid.ID
+		for _, s := range sts {
+			if s.CurrentRevisionID != nil {
+				ids = append(ids, *s.CurrentRevisionID)
+			}
+			if s.PublishedRevisionID != nil {
+				ids = append(ids, *s.PublishedRevisionID)
+			}
+		}
+		byID := map[pulid.ID]*ent.StatementRevision{}
+		if len(ids) > 0 {
+			rs, err := client.StatementRevision.Query().Where(statementrevision.IDIn(ids...)).All(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rs {
+				byID[r.ID] = r
+			}
+		}
+		m := map[pulid.ID]revisionPair{}
+		for _, s := range sts {
+			var p revisionPair
+			if s.CurrentRevisionID != nil {
+				p.current = byID[*s.CurrentRevisionID]
+			}
+			if s.PublishedRevisionID != nil {
+				p.published = byID[*s.PublishedRevisionID]
+			}
+			m[s.ID] = p
+		}
+		return m, nil
+	})
+	return v, err
+}
+
+// publicStatement is the API's form of a published version.
+func publicStatement(p statements.Public) *model.PublicStatement {
+	out := &model.PublicStatement{
+		Slug: p.Slug, Title: p.Title, Summary: p.Summary, Topics: nonNil(p.Topics), BodyHTML: string(p.BodyHTML),
+		Version: p.Version, Versions: p.Versions, Status: policystatement.Status(p.Status),
+		PublishedAt: p.PublishedAt, FirstPublishedAt: p.FirstPublishedAt,
+		Corrections: []*model.StatementCorrection{}, CoAuthors: signersOf(p.CoAuthors), Endorsers: signersOf(p.Endorsers),
+		Authors: nonNil(p.Authors), WorkingGroup: p.WorkingGroup, Declarations: []*model.StatementDeclaration{},
+	}
+	if p.Withdrawn != nil {
+		out.Withdrawn = &model.StatementWithdrawal{At: p.Withdrawn.At, Reason: p.Withdrawn.Reason}
+	}
+	for _, c := range p.Corrections {
+		out.Corrections = append(out.Corrections, &model.StatementCorrection{Version: c.Version, At: c.At, Note: c.Note, Material: c.Material})
+	}
+	for _, d := range p.Declarations {
+		out.Declarations = append(out.Declarations, &model.StatementDeclaration{Person: d.Person, Statement: d.Statement, DeclaredAt: d.DeclaredAt})
+	}
+	return out
+}
+
+func signersOf(ss []statements.Signer) []*model.StatementSigner {
+	out := make([]*model.StatementSigner, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, &model.StatementSigner{Organisation: s.Organisation, Country: s.Country, SignedAt: s.SignedAt, People: nonNil(s.People)})
+	}
+	return out
+}
+
+// readClient is the mutation's transaction when there is one (a payload's fields see what
+// the mutation wrote), the service's client otherwise.
+func (r *Resolver) readClient(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.Client
 }

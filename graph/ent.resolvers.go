@@ -92,6 +92,9 @@ func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{
 // Placement returns PlacementResolver implementation.
 func (r *Resolver) Placement() PlacementResolver { return &placementResolver{r} }
 
+// PolicyStatement returns PolicyStatementResolver implementation.
+func (r *Resolver) PolicyStatement() PolicyStatementResolver { return &policyStatementResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -120,6 +123,7 @@ type (
 	meetingResolver                       struct{ *Resolver }
 	membershipResolver                    struct{ *Resolver }
 	placementResolver                     struct{ *Resolver }
+	policyStatementResolver               struct{ *Resolver }
 	queryResolver                         struct{ *Resolver }
 	reviewResolver                        struct{ *Resolver }
 	subscriberResolver                    struct{ *Resolver }

@@ -29,8 +29,11 @@ import (
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/graph/model"
@@ -62,6 +65,7 @@ type ResolverRoot interface {
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Placement() PlacementResolver
+	PolicyStatement() PolicyStatementResolver
 	Query() QueryResolver
 	Review() ReviewResolver
 	Subscriber() SubscriberResolver
@@ -760,91 +764,103 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptMembership           func(childComplexity int, input model.MembershipIDInput) int
-		AcceptPlacement            func(childComplexity int, input model.PlacementIDInput) int
-		AddHostCoordinator         func(childComplexity int, input model.HostCoordinatorInput) int
-		AnswerDateChange           func(childComplexity int, input model.AnswerDateChangeInput) int
-		AppointCallReviewer        func(childComplexity int, input model.AppointCallReviewerInput) int
-		ApproveCampaign            func(childComplexity int, input model.CampaignIDInput) int
-		ApproveSlot                func(childComplexity int, input model.SlotIDInput) int
-		AssignReviews              func(childComplexity int, input model.AssignReviewsInput) int
-		CancelCall                 func(childComplexity int, input model.CancelCallInput) int
-		CancelCampaign             func(childComplexity int, input model.CampaignIDInput) int
-		CancelMeeting              func(childComplexity int, input model.CancelMeetingInput) int
-		CancelPlacement            func(childComplexity int, input model.PlacementReasonInput) int
-		CloseCall                  func(childComplexity int, input model.CloseCallInput) int
-		CompleteCall               func(childComplexity int, input model.CallIDInput) int
-		ConfirmPlacement           func(childComplexity int, input model.PlacementIDInput) int
-		ConfirmSubscription        func(childComplexity int, input model.ConfirmSubscriptionInput) int
-		CreateAPIToken             func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateCall                 func(childComplexity int, input model.CreateCallInput) int
-		CreateCampaign             func(childComplexity int, input model.CreateCampaignInput) int
-		CreateHostCentre           func(childComplexity int, input model.CreateHostCentreInput) int
-		CreateMailingList          func(childComplexity int, input model.CreateMailingListInput) int
-		CreateOrganisation         func(childComplexity int, input model.CreateOrganisationInput) int
-		CreateUser                 func(childComplexity int, input model.CreateUserInput) int
-		CreateWorkingGroup         func(childComplexity int, input model.CreateWorkingGroupInput) int
-		DecideEligibility          func(childComplexity int, input model.DecideEligibilityInput) int
-		DeclareConflictsOfInterest func(childComplexity int, input model.DeclareConflictsOfInterestInput) int
-		DeclareReviewConflict      func(childComplexity int, input model.DeclareReviewConflictInput) int
-		DeclineMembership          func(childComplexity int, input model.MembershipIDInput) int
-		DeclinePlacement           func(childComplexity int, input model.PlacementReasonInput) int
-		EndMembership              func(childComplexity int, input model.EndMembershipInput) int
-		EraseSubscriber            func(childComplexity int, input model.EraseSubscriberInput) int
-		GrantRole                  func(childComplexity int, input model.ChangeRoleInput) int
-		ImportSubscribers          func(childComplexity int, input model.ImportSubscribersInput) int
-		InviteMember               func(childComplexity int, input model.InviteMemberInput) int
-		OpenCall                   func(childComplexity int, input model.CallIDInput) int
-		PauseCampaign              func(childComplexity int, input model.CampaignIDInput) int
-		ProposePlacementDates      func(childComplexity int, input model.ProposePlacementDatesInput) int
-		ProposeSlot                func(childComplexity int, input model.ProposeSlotInput) int
-		PublishMatchRun            func(childComplexity int, input model.MatchRunIDInput) int
-		PublishReviewAggregate     func(childComplexity int, input model.PublishReviewAggregateInput) int
-		RecordMeetingMinutes       func(childComplexity int, input model.RecordMeetingMinutesInput) int
-		RedeemLoginLink            func(childComplexity int, input model.RedeemLoginLinkInput) int
-		RejectSlot                 func(childComplexity int, input model.SlotReasonInput) int
-		RemoveAffiliation          func(childComplexity int, input model.RemoveAffiliationInput) int
-		RemoveCallReviewer         func(childComplexity int, input model.RemoveCallReviewerInput) int
-		RemoveDocument             func(childComplexity int, input model.DocumentIDInput) int
-		RemoveHostCoordinator      func(childComplexity int, input model.HostCoordinatorInput) int
-		RemoveMatchOverride        func(childComplexity int, input model.MatchOverrideIDInput) int
-		RequestDataExport          func(childComplexity int, input model.RequestDataExportInput) int
-		RequestLoginLink           func(childComplexity int, input model.RequestLoginLinkInput) int
-		RequestRefereeLetter       func(childComplexity int, input model.RequestRefereeLetterInput) int
-		ResumeCampaign             func(childComplexity int, input model.CampaignIDInput) int
-		RevokeAPIToken             func(childComplexity int, input model.RevokeAPITokenInput) int
-		RevokeRole                 func(childComplexity int, input model.ChangeRoleInput) int
-		SaveApplication            func(childComplexity int, input model.SaveApplicationInput) int
-		ScheduleCampaign           func(childComplexity int, input model.ScheduleCampaignInput) int
-		ScheduleMeeting            func(childComplexity int, input model.ScheduleMeetingInput) int
-		ScoreApplication           func(childComplexity int, input model.ScoreApplicationInput) int
-		SendCampaignNow            func(childComplexity int, input model.CampaignIDInput) int
-		SendCampaignTest           func(childComplexity int, input model.SendCampaignTestInput) int
-		SetAffiliation             func(childComplexity int, input model.SetAffiliationInput) int
-		SetMatchOverride           func(childComplexity int, input model.SetMatchOverrideInput) int
-		SetUserDisabled            func(childComplexity int, input model.SetUserDisabledInput) int
-		SignOut                    func(childComplexity int) int
-		StartMatchRun              func(childComplexity int, input model.StartMatchRunInput) int
-		StartRanking               func(childComplexity int, input model.CallIDInput) int
-		StartReview                func(childComplexity int, input model.CallIDInput) int
-		SubmitApplication          func(childComplexity int, input model.ApplicationIDInput) int
-		SubmitHostRanking          func(childComplexity int, input model.SubmitHostRankingInput) int
-		SubmitPlacementEvaluation  func(childComplexity int, input model.PlacementTextInput) int
-		SubmitPlacementReport      func(childComplexity int, input model.PlacementTextInput) int
-		Subscribe                  func(childComplexity int, input model.SubscribeInput) int
-		SuppressAddress            func(childComplexity int, input model.SuppressAddressInput) int
-		UnscheduleCampaign         func(childComplexity int, input model.CampaignIDInput) int
-		UpdateCall                 func(childComplexity int, input model.UpdateCallInput) int
-		UpdateCampaign             func(childComplexity int, input model.UpdateCampaignInput) int
-		UpdateHostCentre           func(childComplexity int, input model.UpdateHostCentreInput) int
-		UpdateMailingList          func(childComplexity int, input model.UpdateMailingListInput) int
-		UpdateMeeting              func(childComplexity int, input model.UpdateMeetingInput) int
-		UpdateMySubscriptions      func(childComplexity int, input model.UpdateMySubscriptionsInput) int
-		UpdateOrganisation         func(childComplexity int, input model.UpdateOrganisationInput) int
-		UpdateWorkingGroup         func(childComplexity int, input model.UpdateWorkingGroupInput) int
-		UploadDocument             func(childComplexity int, input model.UploadDocumentInput) int
-		WithdrawApplication        func(childComplexity int, input model.WithdrawApplicationInput) int
-		WithdrawSlot               func(childComplexity int, input model.SlotReasonInput) int
+		AcceptMembership            func(childComplexity int, input model.MembershipIDInput) int
+		AcceptPlacement             func(childComplexity int, input model.PlacementIDInput) int
+		AddHostCoordinator          func(childComplexity int, input model.HostCoordinatorInput) int
+		AnswerDateChange            func(childComplexity int, input model.AnswerDateChangeInput) int
+		AppointCallReviewer         func(childComplexity int, input model.AppointCallReviewerInput) int
+		ApproveCampaign             func(childComplexity int, input model.CampaignIDInput) int
+		ApproveSlot                 func(childComplexity int, input model.SlotIDInput) int
+		AssignReviews               func(childComplexity int, input model.AssignReviewsInput) int
+		CancelCall                  func(childComplexity int, input model.CancelCallInput) int
+		CancelCampaign              func(childComplexity int, input model.CampaignIDInput) int
+		CancelMeeting               func(childComplexity int, input model.CancelMeetingInput) int
+		CancelPlacement             func(childComplexity int, input model.PlacementReasonInput) int
+		CloseCall                   func(childComplexity int, input model.CloseCallInput) int
+		CompleteCall                func(childComplexity int, input model.CallIDInput) int
+		ConfirmPlacement            func(childComplexity int, input model.PlacementIDInput) int
+		ConfirmSubscription         func(childComplexity int, input model.ConfirmSubscriptionInput) int
+		CorrectStatement            func(childComplexity int, input model.CorrectStatementInput) int
+		CreateAPIToken              func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateCall                  func(childComplexity int, input model.CreateCallInput) int
+		CreateCampaign              func(childComplexity int, input model.CreateCampaignInput) int
+		CreateHostCentre            func(childComplexity int, input model.CreateHostCentreInput) int
+		CreateMailingList           func(childComplexity int, input model.CreateMailingListInput) int
+		CreateOrganisation          func(childComplexity int, input model.CreateOrganisationInput) int
+		CreateUser                  func(childComplexity int, input model.CreateUserInput) int
+		CreateWorkingGroup          func(childComplexity int, input model.CreateWorkingGroupInput) int
+		DecideEligibility           func(childComplexity int, input model.DecideEligibilityInput) int
+		DeclareConflictsOfInterest  func(childComplexity int, input model.DeclareConflictsOfInterestInput) int
+		DeclareReviewConflict       func(childComplexity int, input model.DeclareReviewConflictInput) int
+		DeclineMembership           func(childComplexity int, input model.MembershipIDInput) int
+		DeclinePlacement            func(childComplexity int, input model.PlacementReasonInput) int
+		DesignateStatementSignatory func(childComplexity int, input model.DesignateStatementSignatoryInput) int
+		EditStatement               func(childComplexity int, input model.EditStatementInput) int
+		EndMembership               func(childComplexity int, input model.EndMembershipInput) int
+		EndorseStatement            func(childComplexity int, input model.EndorseStatementInput) int
+		EraseSubscriber             func(childComplexity int, input model.EraseSubscriberInput) int
+		GrantRole                   func(childComplexity int, input model.ChangeRoleInput) int
+		ImportSubscribers           func(childComplexity int, input model.ImportSubscribersInput) int
+		InviteMember                func(childComplexity int, input model.InviteMemberInput) int
+		OpenCall                    func(childComplexity int, input model.CallIDInput) int
+		OpenStatement               func(childComplexity int, input model.OpenStatementInput) int
+		PauseCampaign               func(childComplexity int, input model.CampaignIDInput) int
+		ProposePlacementDates       func(childComplexity int, input model.ProposePlacementDatesInput) int
+		ProposeSlot                 func(childComplexity int, input model.ProposeSlotInput) int
+		PublishMatchRun             func(childComplexity int, input model.MatchRunIDInput) int
+		PublishReviewAggregate      func(childComplexity int, input model.PublishReviewAggregateInput) int
+		PublishStatementNow         func(childComplexity int, input model.StatementIDInput) int
+		RecordMeetingMinutes        func(childComplexity int, input model.RecordMeetingMinutesInput) int
+		RedeemLoginLink             func(childComplexity int, input model.RedeemLoginLinkInput) int
+		RejectSlot                  func(childComplexity int, input model.SlotReasonInput) int
+		RemoveAffiliation           func(childComplexity int, input model.RemoveAffiliationInput) int
+		RemoveCallReviewer          func(childComplexity int, input model.RemoveCallReviewerInput) int
+		RemoveDocument              func(childComplexity int, input model.DocumentIDInput) int
+		RemoveHostCoordinator       func(childComplexity int, input model.HostCoordinatorInput) int
+		RemoveMatchOverride         func(childComplexity int, input model.MatchOverrideIDInput) int
+		RequestDataExport           func(childComplexity int, input model.RequestDataExportInput) int
+		RequestLoginLink            func(childComplexity int, input model.RequestLoginLinkInput) int
+		RequestRefereeLetter        func(childComplexity int, input model.RequestRefereeLetterInput) int
+		ResumeCampaign              func(childComplexity int, input model.CampaignIDInput) int
+		RevokeAPIToken              func(childComplexity int, input model.RevokeAPITokenInput) int
+		RevokeRole                  func(childComplexity int, input model.ChangeRoleInput) int
+		SaveApplication             func(childComplexity int, input model.SaveApplicationInput) int
+		ScheduleCampaign            func(childComplexity int, input model.ScheduleCampaignInput) int
+		ScheduleMeeting             func(childComplexity int, input model.ScheduleMeetingInput) int
+		ScheduleStatement           func(childComplexity int, input model.ScheduleStatementInput) int
+		ScoreApplication            func(childComplexity int, input model.ScoreApplicationInput) int
+		SendCampaignNow             func(childComplexity int, input model.CampaignIDInput) int
+		SendCampaignTest            func(childComplexity int, input model.SendCampaignTestInput) int
+		SetAffiliation              func(childComplexity int, input model.SetAffiliationInput) int
+		SetMatchOverride            func(childComplexity int, input model.SetMatchOverrideInput) int
+		SetUserDisabled             func(childComplexity int, input model.SetUserDisabledInput) int
+		SignOut                     func(childComplexity int) int
+		SignStatement               func(childComplexity int, input model.SignStatementInput) int
+		StartMatchRun               func(childComplexity int, input model.StartMatchRunInput) int
+		StartRanking                func(childComplexity int, input model.CallIDInput) int
+		StartReview                 func(childComplexity int, input model.CallIDInput) int
+		SubmitApplication           func(childComplexity int, input model.ApplicationIDInput) int
+		SubmitHostRanking           func(childComplexity int, input model.SubmitHostRankingInput) int
+		SubmitPlacementEvaluation   func(childComplexity int, input model.PlacementTextInput) int
+		SubmitPlacementReport       func(childComplexity int, input model.PlacementTextInput) int
+		SubmitStatement             func(childComplexity int, input model.StatementIDInput) int
+		Subscribe                   func(childComplexity int, input model.SubscribeInput) int
+		SuppressAddress             func(childComplexity int, input model.SuppressAddressInput) int
+		UnscheduleCampaign          func(childComplexity int, input model.CampaignIDInput) int
+		UnscheduleStatement         func(childComplexity int, input model.StatementIDInput) int
+		UpdateCall                  func(childComplexity int, input model.UpdateCallInput) int
+		UpdateCampaign              func(childComplexity int, input model.UpdateCampaignInput) int
+		UpdateHostCentre            func(childComplexity int, input model.UpdateHostCentreInput) int
+		UpdateMailingList           func(childComplexity int, input model.UpdateMailingListInput) int
+		UpdateMeeting               func(childComplexity int, input model.UpdateMeetingInput) int
+		UpdateMySubscriptions       func(childComplexity int, input model.UpdateMySubscriptionsInput) int
+		UpdateOrganisation          func(childComplexity int, input model.UpdateOrganisationInput) int
+		UpdateStatementSettings     func(childComplexity int, input model.UpdateStatementSettingsInput) int
+		UpdateWorkingGroup          func(childComplexity int, input model.UpdateWorkingGroupInput) int
+		UploadDocument              func(childComplexity int, input model.UploadDocumentInput) int
+		WithdrawApplication         func(childComplexity int, input model.WithdrawApplicationInput) int
+		WithdrawSlot                func(childComplexity int, input model.SlotReasonInput) int
+		WithdrawStatement           func(childComplexity int, input model.WithdrawStatementInput) int
 	}
 
 	MySubscriptionsPayload struct {
@@ -958,6 +974,67 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	PolicyStatement struct {
+		AnnounceToGroup   func(childComplexity int) int
+		CoAuthors         func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		CurrentRevision   func(childComplexity int) int
+		Endorsers         func(childComplexity int) int
+		FirstPublishedAt  func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Late              func(childComplexity int) int
+		LateSince         func(childComplexity int) int
+		Public            func(childComplexity int, version *int) int
+		PublishedAt       func(childComplexity int) int
+		PublishedRevision func(childComplexity int) int
+		PublishedVersions func(childComplexity int) int
+		ReviewBy          func(childComplexity int) int
+		Revisions         func(childComplexity int) int
+		ScheduledAt       func(childComplexity int) int
+		Signatories       func(childComplexity int) int
+		SignoffDeadline   func(childComplexity int) int
+		Signoffs          func(childComplexity int) int
+		Slug              func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Summary           func(childComplexity int) int
+		Title             func(childComplexity int) int
+		Topics            func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		WithdrawalReason  func(childComplexity int) int
+		WithdrawnAt       func(childComplexity int) int
+	}
+
+	PolicyStatementConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PolicyStatementEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PublicStatement struct {
+		Authors          func(childComplexity int) int
+		BodyHTML         func(childComplexity int) int
+		CoAuthors        func(childComplexity int) int
+		Corrections      func(childComplexity int) int
+		Declarations     func(childComplexity int) int
+		Endorsers        func(childComplexity int) int
+		FirstPublishedAt func(childComplexity int) int
+		PublishedAt      func(childComplexity int) int
+		Slug             func(childComplexity int) int
+		Status           func(childComplexity int) int
+		Summary          func(childComplexity int) int
+		Title            func(childComplexity int) int
+		Topics           func(childComplexity int) int
+		Version          func(childComplexity int) int
+		Versions         func(childComplexity int) int
+		Withdrawn        func(childComplexity int) int
+		WorkingGroup     func(childComplexity int) int
+	}
+
 	Query struct {
 		AuditEvents      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) int
 		Calls            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) int
@@ -973,6 +1050,10 @@ type ComplexityRoot struct {
 		Node             func(childComplexity int, id pulid.ID) int
 		Nodes            func(childComplexity int, ids []pulid.ID) int
 		Organisations    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) int
+		Statement        func(childComplexity int, slug string) int
+		StatementDiff    func(childComplexity int, from pulid.ID, to pulid.ID) int
+		StatementTopics  func(childComplexity int) int
+		Statements       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.PolicyStatementOrder, filter *model.StatementFilters) int
 		Subscribers      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SubscriberOrder, filter *model.SubscriberFilters) int
 		SubscribersCSV   func(childComplexity int, listID pulid.ID) int
 		Suppressions     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SuppressionOrder, filter *model.SuppressionFilters) int
@@ -1076,6 +1157,80 @@ type ComplexityRoot struct {
 	SlotAssignment struct {
 		Applications func(childComplexity int) int
 		Slot         func(childComplexity int) int
+	}
+
+	StatementCorrection struct {
+		At       func(childComplexity int) int
+		Material func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Version  func(childComplexity int) int
+	}
+
+	StatementDeclaration struct {
+		DeclaredAt func(childComplexity int) int
+		Person     func(childComplexity int) int
+		Statement  func(childComplexity int) int
+	}
+
+	StatementPayload struct {
+		Statement  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	StatementRevision struct {
+		Body           func(childComplexity int) int
+		CorrectionNote func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		EditedAt       func(childComplexity int) int
+		Hash           func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Material       func(childComplexity int) int
+		Number         func(childComplexity int) int
+		PublishedAt    func(childComplexity int) int
+		Summary        func(childComplexity int) int
+		Title          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Version        func(childComplexity int) int
+	}
+
+	StatementSignatory struct {
+		CreatedAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Role         func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		User         func(childComplexity int) int
+	}
+
+	StatementSignatoryPayload struct {
+		Signatory  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	StatementSigner struct {
+		Country      func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		People       func(childComplexity int) int
+		SignedAt     func(childComplexity int) int
+	}
+
+	StatementSignoff struct {
+		Comment      func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Decision     func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Revision     func(childComplexity int) int
+		RevisionHash func(childComplexity int) int
+		SignedAt     func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		User         func(childComplexity int) int
+		VoidedAt     func(childComplexity int) int
+	}
+
+	StatementWithdrawal struct {
+		At     func(childComplexity int) int
+		Reason func(childComplexity int) int
 	}
 
 	SubscribePayload struct {
@@ -1355,10 +1510,33 @@ type MutationResolver interface {
 	ScoreApplication(ctx context.Context, input model.ScoreApplicationInput) (*model.ReviewPayload, error)
 	DeclareReviewConflict(ctx context.Context, input model.DeclareReviewConflictInput) (*model.ReviewPayload, error)
 	SubmitHostRanking(ctx context.Context, input model.SubmitHostRankingInput) (*model.HostRankingPayload, error)
+	OpenStatement(ctx context.Context, input model.OpenStatementInput) (*model.StatementPayload, error)
+	UpdateStatementSettings(ctx context.Context, input model.UpdateStatementSettingsInput) (*model.StatementPayload, error)
+	DesignateStatementSignatory(ctx context.Context, input model.DesignateStatementSignatoryInput) (*model.StatementSignatoryPayload, error)
+	EditStatement(ctx context.Context, input model.EditStatementInput) (*model.StatementPayload, error)
+	SubmitStatement(ctx context.Context, input model.StatementIDInput) (*model.StatementPayload, error)
+	SignStatement(ctx context.Context, input model.SignStatementInput) (*model.StatementPayload, error)
+	EndorseStatement(ctx context.Context, input model.EndorseStatementInput) (*model.StatementPayload, error)
+	ScheduleStatement(ctx context.Context, input model.ScheduleStatementInput) (*model.StatementPayload, error)
+	UnscheduleStatement(ctx context.Context, input model.StatementIDInput) (*model.StatementPayload, error)
+	PublishStatementNow(ctx context.Context, input model.StatementIDInput) (*model.StatementPayload, error)
+	CorrectStatement(ctx context.Context, input model.CorrectStatementInput) (*model.StatementPayload, error)
+	WithdrawStatement(ctx context.Context, input model.WithdrawStatementInput) (*model.StatementPayload, error)
 }
 type PlacementResolver interface {
 	Report(ctx context.Context, obj *ent.Placement) (*string, error)
 	Evaluation(ctx context.Context, obj *ent.Placement) (*string, error)
+}
+type PolicyStatementResolver interface {
+	CurrentRevision(ctx context.Context, obj *ent.PolicyStatement) (*ent.StatementRevision, error)
+	PublishedRevision(ctx context.Context, obj *ent.PolicyStatement) (*ent.StatementRevision, error)
+	Revisions(ctx context.Context, obj *ent.PolicyStatement) ([]*ent.StatementRevision, error)
+	Signatories(ctx context.Context, obj *ent.PolicyStatement) ([]*ent.StatementSignatory, error)
+	Signoffs(ctx context.Context, obj *ent.PolicyStatement) ([]*ent.StatementSignoff, error)
+	CoAuthors(ctx context.Context, obj *ent.PolicyStatement) ([]*ent.Organisation, error)
+	Endorsers(ctx context.Context, obj *ent.PolicyStatement) ([]*ent.Organisation, error)
+	Late(ctx context.Context, obj *ent.PolicyStatement) (bool, error)
+	Public(ctx context.Context, obj *ent.PolicyStatement, version *int) (*model.PublicStatement, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -1380,6 +1558,10 @@ type QueryResolver interface {
 	MyDataExports(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*ent.DataExportConnection, error)
 	DataExports(ctx context.Context, personID pulid.ID, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*ent.DataExportConnection, error)
 	Calls(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) (*ent.CallConnection, error)
+	Statements(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.PolicyStatementOrder, filter *model.StatementFilters) (*ent.PolicyStatementConnection, error)
+	Statement(ctx context.Context, slug string) (*ent.PolicyStatement, error)
+	StatementDiff(ctx context.Context, from pulid.ID, to pulid.ID) (string, error)
+	StatementTopics(ctx context.Context) ([]string, error)
 }
 type ReviewResolver interface {
 	Scores(ctx context.Context, obj *ent.Review) ([]*model.CriterionScore, error)
@@ -4418,6 +4600,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmSubscription(childComplexity, args["input"].(model.ConfirmSubscriptionInput)), true
+	case "Mutation.correctStatement":
+		if e.ComplexityRoot.Mutation.CorrectStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_correctStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CorrectStatement(childComplexity, args["input"].(model.CorrectStatementInput)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -4561,6 +4754,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeclinePlacement(childComplexity, args["input"].(model.PlacementReasonInput)), true
+	case "Mutation.designateStatementSignatory":
+		if e.ComplexityRoot.Mutation.DesignateStatementSignatory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_designateStatementSignatory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DesignateStatementSignatory(childComplexity, args["input"].(model.DesignateStatementSignatoryInput)), true
+	case "Mutation.editStatement":
+		if e.ComplexityRoot.Mutation.EditStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_editStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EditStatement(childComplexity, args["input"].(model.EditStatementInput)), true
 	case "Mutation.endMembership":
 		if e.ComplexityRoot.Mutation.EndMembership == nil {
 			break
@@ -4572,6 +4787,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EndMembership(childComplexity, args["input"].(model.EndMembershipInput)), true
+	case "Mutation.endorseStatement":
+		if e.ComplexityRoot.Mutation.EndorseStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endorseStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndorseStatement(childComplexity, args["input"].(model.EndorseStatementInput)), true
 	case "Mutation.eraseSubscriber":
 		if e.ComplexityRoot.Mutation.EraseSubscriber == nil {
 			break
@@ -4627,6 +4853,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.OpenCall(childComplexity, args["input"].(model.CallIDInput)), true
+	case "Mutation.openStatement":
+		if e.ComplexityRoot.Mutation.OpenStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenStatement(childComplexity, args["input"].(model.OpenStatementInput)), true
 	case "Mutation.pauseCampaign":
 		if e.ComplexityRoot.Mutation.PauseCampaign == nil {
 			break
@@ -4682,6 +4919,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishReviewAggregate(childComplexity, args["input"].(model.PublishReviewAggregateInput)), true
+	case "Mutation.publishStatementNow":
+		if e.ComplexityRoot.Mutation.PublishStatementNow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishStatementNow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishStatementNow(childComplexity, args["input"].(model.StatementIDInput)), true
 	case "Mutation.recordMeetingMinutes":
 		if e.ComplexityRoot.Mutation.RecordMeetingMinutes == nil {
 			break
@@ -4869,6 +5117,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScheduleMeeting(childComplexity, args["input"].(model.ScheduleMeetingInput)), true
+	case "Mutation.scheduleStatement":
+		if e.ComplexityRoot.Mutation.ScheduleStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scheduleStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScheduleStatement(childComplexity, args["input"].(model.ScheduleStatementInput)), true
 	case "Mutation.scoreApplication":
 		if e.ComplexityRoot.Mutation.ScoreApplication == nil {
 			break
@@ -4941,6 +5200,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignOut(childComplexity), true
+	case "Mutation.signStatement":
+		if e.ComplexityRoot.Mutation.SignStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignStatement(childComplexity, args["input"].(model.SignStatementInput)), true
 	case "Mutation.startMatchRun":
 		if e.ComplexityRoot.Mutation.StartMatchRun == nil {
 			break
@@ -5018,6 +5288,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitPlacementReport(childComplexity, args["input"].(model.PlacementTextInput)), true
+	case "Mutation.submitStatement":
+		if e.ComplexityRoot.Mutation.SubmitStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitStatement(childComplexity, args["input"].(model.StatementIDInput)), true
 	case "Mutation.subscribe":
 		if e.ComplexityRoot.Mutation.Subscribe == nil {
 			break
@@ -5051,6 +5332,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnscheduleCampaign(childComplexity, args["input"].(model.CampaignIDInput)), true
+	case "Mutation.unscheduleStatement":
+		if e.ComplexityRoot.Mutation.UnscheduleStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unscheduleStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnscheduleStatement(childComplexity, args["input"].(model.StatementIDInput)), true
 	case "Mutation.updateCall":
 		if e.ComplexityRoot.Mutation.UpdateCall == nil {
 			break
@@ -5128,6 +5420,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateOrganisation(childComplexity, args["input"].(model.UpdateOrganisationInput)), true
+	case "Mutation.updateStatementSettings":
+		if e.ComplexityRoot.Mutation.UpdateStatementSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateStatementSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateStatementSettings(childComplexity, args["input"].(model.UpdateStatementSettingsInput)), true
 	case "Mutation.updateWorkingGroup":
 		if e.ComplexityRoot.Mutation.UpdateWorkingGroup == nil {
 			break
@@ -5172,6 +5475,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawSlot(childComplexity, args["input"].(model.SlotReasonInput)), true
+	case "Mutation.withdrawStatement":
+		if e.ComplexityRoot.Mutation.WithdrawStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawStatement(childComplexity, args["input"].(model.WithdrawStatementInput)), true
 
 	case "MySubscriptionsPayload.subscriber":
 		if e.ComplexityRoot.MySubscriptionsPayload.Subscriber == nil {
@@ -5618,6 +5932,309 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlacementPayload.UserErrors(childComplexity), true
 
+	case "PolicyStatement.announceToGroup":
+		if e.ComplexityRoot.PolicyStatement.AnnounceToGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.AnnounceToGroup(childComplexity), true
+	case "PolicyStatement.coAuthors":
+		if e.ComplexityRoot.PolicyStatement.CoAuthors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.CoAuthors(childComplexity), true
+	case "PolicyStatement.createdAt":
+		if e.ComplexityRoot.PolicyStatement.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.CreatedAt(childComplexity), true
+	case "PolicyStatement.currentRevision":
+		if e.ComplexityRoot.PolicyStatement.CurrentRevision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.CurrentRevision(childComplexity), true
+	case "PolicyStatement.endorsers":
+		if e.ComplexityRoot.PolicyStatement.Endorsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Endorsers(childComplexity), true
+	case "PolicyStatement.firstPublishedAt":
+		if e.ComplexityRoot.PolicyStatement.FirstPublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.FirstPublishedAt(childComplexity), true
+	case "PolicyStatement.id":
+		if e.ComplexityRoot.PolicyStatement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.ID(childComplexity), true
+	case "PolicyStatement.late":
+		if e.ComplexityRoot.PolicyStatement.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Late(childComplexity), true
+	case "PolicyStatement.lateSince":
+		if e.ComplexityRoot.PolicyStatement.LateSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.LateSince(childComplexity), true
+	case "PolicyStatement.public":
+		if e.ComplexityRoot.PolicyStatement.Public == nil {
+			break
+		}
+
+		args, err := ec.field_PolicyStatement_public_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Public(childComplexity, args["version"].(*int)), true
+	case "PolicyStatement.publishedAt":
+		if e.ComplexityRoot.PolicyStatement.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.PublishedAt(childComplexity), true
+	case "PolicyStatement.publishedRevision":
+		if e.ComplexityRoot.PolicyStatement.PublishedRevision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.PublishedRevision(childComplexity), true
+	case "PolicyStatement.publishedVersions":
+		if e.ComplexityRoot.PolicyStatement.PublishedVersions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.PublishedVersions(childComplexity), true
+	case "PolicyStatement.reviewBy":
+		if e.ComplexityRoot.PolicyStatement.ReviewBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.ReviewBy(childComplexity), true
+	case "PolicyStatement.revisions":
+		if e.ComplexityRoot.PolicyStatement.Revisions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Revisions(childComplexity), true
+	case "PolicyStatement.scheduledAt":
+		if e.ComplexityRoot.PolicyStatement.ScheduledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.ScheduledAt(childComplexity), true
+	case "PolicyStatement.signatories":
+		if e.ComplexityRoot.PolicyStatement.Signatories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Signatories(childComplexity), true
+	case "PolicyStatement.signoffDeadline":
+		if e.ComplexityRoot.PolicyStatement.SignoffDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.SignoffDeadline(childComplexity), true
+	case "PolicyStatement.signoffs":
+		if e.ComplexityRoot.PolicyStatement.Signoffs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Signoffs(childComplexity), true
+	case "PolicyStatement.slug":
+		if e.ComplexityRoot.PolicyStatement.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Slug(childComplexity), true
+	case "PolicyStatement.status":
+		if e.ComplexityRoot.PolicyStatement.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Status(childComplexity), true
+	case "PolicyStatement.summary":
+		if e.ComplexityRoot.PolicyStatement.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Summary(childComplexity), true
+	case "PolicyStatement.title":
+		if e.ComplexityRoot.PolicyStatement.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Title(childComplexity), true
+	case "PolicyStatement.topics":
+		if e.ComplexityRoot.PolicyStatement.Topics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.Topics(childComplexity), true
+	case "PolicyStatement.updatedAt":
+		if e.ComplexityRoot.PolicyStatement.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.UpdatedAt(childComplexity), true
+	case "PolicyStatement.withdrawalReason":
+		if e.ComplexityRoot.PolicyStatement.WithdrawalReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.WithdrawalReason(childComplexity), true
+	case "PolicyStatement.withdrawnAt":
+		if e.ComplexityRoot.PolicyStatement.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatement.WithdrawnAt(childComplexity), true
+
+	case "PolicyStatementConnection.edges":
+		if e.ComplexityRoot.PolicyStatementConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatementConnection.Edges(childComplexity), true
+	case "PolicyStatementConnection.pageInfo":
+		if e.ComplexityRoot.PolicyStatementConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatementConnection.PageInfo(childComplexity), true
+	case "PolicyStatementConnection.totalCount":
+		if e.ComplexityRoot.PolicyStatementConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatementConnection.TotalCount(childComplexity), true
+
+	case "PolicyStatementEdge.cursor":
+		if e.ComplexityRoot.PolicyStatementEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatementEdge.Cursor(childComplexity), true
+	case "PolicyStatementEdge.node":
+		if e.ComplexityRoot.PolicyStatementEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyStatementEdge.Node(childComplexity), true
+
+	case "PublicStatement.authors":
+		if e.ComplexityRoot.PublicStatement.Authors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Authors(childComplexity), true
+	case "PublicStatement.bodyHtml":
+		if e.ComplexityRoot.PublicStatement.BodyHTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.BodyHTML(childComplexity), true
+	case "PublicStatement.coAuthors":
+		if e.ComplexityRoot.PublicStatement.CoAuthors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.CoAuthors(childComplexity), true
+	case "PublicStatement.corrections":
+		if e.ComplexityRoot.PublicStatement.Corrections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Corrections(childComplexity), true
+	case "PublicStatement.declarations":
+		if e.ComplexityRoot.PublicStatement.Declarations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Declarations(childComplexity), true
+	case "PublicStatement.endorsers":
+		if e.ComplexityRoot.PublicStatement.Endorsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Endorsers(childComplexity), true
+	case "PublicStatement.firstPublishedAt":
+		if e.ComplexityRoot.PublicStatement.FirstPublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.FirstPublishedAt(childComplexity), true
+	case "PublicStatement.publishedAt":
+		if e.ComplexityRoot.PublicStatement.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.PublishedAt(childComplexity), true
+	case "PublicStatement.slug":
+		if e.ComplexityRoot.PublicStatement.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Slug(childComplexity), true
+	case "PublicStatement.status":
+		if e.ComplexityRoot.PublicStatement.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Status(childComplexity), true
+	case "PublicStatement.summary":
+		if e.ComplexityRoot.PublicStatement.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Summary(childComplexity), true
+	case "PublicStatement.title":
+		if e.ComplexityRoot.PublicStatement.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Title(childComplexity), true
+	case "PublicStatement.topics":
+		if e.ComplexityRoot.PublicStatement.Topics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Topics(childComplexity), true
+	case "PublicStatement.version":
+		if e.ComplexityRoot.PublicStatement.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Version(childComplexity), true
+	case "PublicStatement.versions":
+		if e.ComplexityRoot.PublicStatement.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Versions(childComplexity), true
+	case "PublicStatement.withdrawn":
+		if e.ComplexityRoot.PublicStatement.Withdrawn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.Withdrawn(childComplexity), true
+	case "PublicStatement.workingGroup":
+		if e.ComplexityRoot.PublicStatement.WorkingGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicStatement.WorkingGroup(childComplexity), true
+
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -5763,6 +6380,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organisations(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.OrganisationOrder), args["filter"].(*model.OrganisationFilters)), true
+	case "Query.statement":
+		if e.ComplexityRoot.Query.Statement == nil {
+			break
+		}
+
+		args, err := ec.field_Query_statement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Statement(childComplexity, args["slug"].(string)), true
+	case "Query.statementDiff":
+		if e.ComplexityRoot.Query.StatementDiff == nil {
+			break
+		}
+
+		args, err := ec.field_Query_statementDiff_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.StatementDiff(childComplexity, args["from"].(pulid.ID), args["to"].(pulid.ID)), true
+	case "Query.statementTopics":
+		if e.ComplexityRoot.Query.StatementTopics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.StatementTopics(childComplexity), true
+	case "Query.statements":
+		if e.ComplexityRoot.Query.Statements == nil {
+			break
+		}
+
+		args, err := ec.field_Query_statements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Statements(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.PolicyStatementOrder), args["filter"].(*model.StatementFilters)), true
 	case "Query.subscribers":
 		if e.ComplexityRoot.Query.Subscribers == nil {
 			break
@@ -6168,6 +6824,297 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SlotAssignment.Slot(childComplexity), true
+
+	case "StatementCorrection.at":
+		if e.ComplexityRoot.StatementCorrection.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementCorrection.At(childComplexity), true
+	case "StatementCorrection.material":
+		if e.ComplexityRoot.StatementCorrection.Material == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementCorrection.Material(childComplexity), true
+	case "StatementCorrection.note":
+		if e.ComplexityRoot.StatementCorrection.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementCorrection.Note(childComplexity), true
+	case "StatementCorrection.version":
+		if e.ComplexityRoot.StatementCorrection.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementCorrection.Version(childComplexity), true
+
+	case "StatementDeclaration.declaredAt":
+		if e.ComplexityRoot.StatementDeclaration.DeclaredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementDeclaration.DeclaredAt(childComplexity), true
+	case "StatementDeclaration.person":
+		if e.ComplexityRoot.StatementDeclaration.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementDeclaration.Person(childComplexity), true
+	case "StatementDeclaration.statement":
+		if e.ComplexityRoot.StatementDeclaration.Statement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementDeclaration.Statement(childComplexity), true
+
+	case "StatementPayload.statement":
+		if e.ComplexityRoot.StatementPayload.Statement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementPayload.Statement(childComplexity), true
+	case "StatementPayload.userErrors":
+		if e.ComplexityRoot.StatementPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementPayload.UserErrors(childComplexity), true
+
+	case "StatementRevision.body":
+		if e.ComplexityRoot.StatementRevision.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Body(childComplexity), true
+	case "StatementRevision.correctionNote":
+		if e.ComplexityRoot.StatementRevision.CorrectionNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.CorrectionNote(childComplexity), true
+	case "StatementRevision.createdAt":
+		if e.ComplexityRoot.StatementRevision.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.CreatedAt(childComplexity), true
+	case "StatementRevision.editedAt":
+		if e.ComplexityRoot.StatementRevision.EditedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.EditedAt(childComplexity), true
+	case "StatementRevision.hash":
+		if e.ComplexityRoot.StatementRevision.Hash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Hash(childComplexity), true
+	case "StatementRevision.id":
+		if e.ComplexityRoot.StatementRevision.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.ID(childComplexity), true
+	case "StatementRevision.material":
+		if e.ComplexityRoot.StatementRevision.Material == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Material(childComplexity), true
+	case "StatementRevision.number":
+		if e.ComplexityRoot.StatementRevision.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Number(childComplexity), true
+	case "StatementRevision.publishedAt":
+		if e.ComplexityRoot.StatementRevision.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.PublishedAt(childComplexity), true
+	case "StatementRevision.summary":
+		if e.ComplexityRoot.StatementRevision.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Summary(childComplexity), true
+	case "StatementRevision.title":
+		if e.ComplexityRoot.StatementRevision.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Title(childComplexity), true
+	case "StatementRevision.updatedAt":
+		if e.ComplexityRoot.StatementRevision.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.UpdatedAt(childComplexity), true
+	case "StatementRevision.version":
+		if e.ComplexityRoot.StatementRevision.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementRevision.Version(childComplexity), true
+
+	case "StatementSignatory.createdAt":
+		if e.ComplexityRoot.StatementSignatory.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.CreatedAt(childComplexity), true
+	case "StatementSignatory.id":
+		if e.ComplexityRoot.StatementSignatory.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.ID(childComplexity), true
+	case "StatementSignatory.organisation":
+		if e.ComplexityRoot.StatementSignatory.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.Organisation(childComplexity), true
+	case "StatementSignatory.role":
+		if e.ComplexityRoot.StatementSignatory.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.Role(childComplexity), true
+	case "StatementSignatory.updatedAt":
+		if e.ComplexityRoot.StatementSignatory.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.UpdatedAt(childComplexity), true
+	case "StatementSignatory.user":
+		if e.ComplexityRoot.StatementSignatory.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatory.User(childComplexity), true
+
+	case "StatementSignatoryPayload.signatory":
+		if e.ComplexityRoot.StatementSignatoryPayload.Signatory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatoryPayload.Signatory(childComplexity), true
+	case "StatementSignatoryPayload.userErrors":
+		if e.ComplexityRoot.StatementSignatoryPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignatoryPayload.UserErrors(childComplexity), true
+
+	case "StatementSigner.country":
+		if e.ComplexityRoot.StatementSigner.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSigner.Country(childComplexity), true
+	case "StatementSigner.organisation":
+		if e.ComplexityRoot.StatementSigner.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSigner.Organisation(childComplexity), true
+	case "StatementSigner.people":
+		if e.ComplexityRoot.StatementSigner.People == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSigner.People(childComplexity), true
+	case "StatementSigner.signedAt":
+		if e.ComplexityRoot.StatementSigner.SignedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSigner.SignedAt(childComplexity), true
+
+	case "StatementSignoff.comment":
+		if e.ComplexityRoot.StatementSignoff.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.Comment(childComplexity), true
+	case "StatementSignoff.createdAt":
+		if e.ComplexityRoot.StatementSignoff.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.CreatedAt(childComplexity), true
+	case "StatementSignoff.decision":
+		if e.ComplexityRoot.StatementSignoff.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.Decision(childComplexity), true
+	case "StatementSignoff.id":
+		if e.ComplexityRoot.StatementSignoff.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.ID(childComplexity), true
+	case "StatementSignoff.organisation":
+		if e.ComplexityRoot.StatementSignoff.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.Organisation(childComplexity), true
+	case "StatementSignoff.revision":
+		if e.ComplexityRoot.StatementSignoff.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.Revision(childComplexity), true
+	case "StatementSignoff.revisionHash":
+		if e.ComplexityRoot.StatementSignoff.RevisionHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.RevisionHash(childComplexity), true
+	case "StatementSignoff.signedAt":
+		if e.ComplexityRoot.StatementSignoff.SignedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.SignedAt(childComplexity), true
+	case "StatementSignoff.updatedAt":
+		if e.ComplexityRoot.StatementSignoff.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.UpdatedAt(childComplexity), true
+	case "StatementSignoff.user":
+		if e.ComplexityRoot.StatementSignoff.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.User(childComplexity), true
+	case "StatementSignoff.voidedAt":
+		if e.ComplexityRoot.StatementSignoff.VoidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementSignoff.VoidedAt(childComplexity), true
+
+	case "StatementWithdrawal.at":
+		if e.ComplexityRoot.StatementWithdrawal.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementWithdrawal.At(childComplexity), true
+	case "StatementWithdrawal.reason":
+		if e.ComplexityRoot.StatementWithdrawal.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatementWithdrawal.Reason(childComplexity), true
 
 	case "SubscribePayload.message":
 		if e.ComplexityRoot.SubscribePayload.Message == nil {
@@ -6673,6 +7620,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CloseCallInput", ec.unmarshalInputCloseCallInput),
 			graphql.NewInputUnmarshaler("ConfirmSubscriptionInput", ec.unmarshalInputConfirmSubscriptionInput),
 			graphql.NewInputUnmarshaler("ConflictOfInterestDeclarationOrder", ec.unmarshalInputConflictOfInterestDeclarationOrder),
+			graphql.NewInputUnmarshaler("CorrectStatementInput", ec.unmarshalInputCorrectStatementInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
 			graphql.NewInputUnmarshaler("CreateCallInput", ec.unmarshalInputCreateCallInput),
 			graphql.NewInputUnmarshaler("CreateCampaignInput", ec.unmarshalInputCreateCampaignInput),
@@ -6689,9 +7637,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeclareConflictsOfInterestInput", ec.unmarshalInputDeclareConflictsOfInterestInput),
 			graphql.NewInputUnmarshaler("DeclareReviewConflictInput", ec.unmarshalInputDeclareReviewConflictInput),
 			graphql.NewInputUnmarshaler("DeclaredInterestInput", ec.unmarshalInputDeclaredInterestInput),
+			graphql.NewInputUnmarshaler("DesignateStatementSignatoryInput", ec.unmarshalInputDesignateStatementSignatoryInput),
 			graphql.NewInputUnmarshaler("DocumentIdInput", ec.unmarshalInputDocumentIdInput),
 			graphql.NewInputUnmarshaler("DocumentOrder", ec.unmarshalInputDocumentOrder),
+			graphql.NewInputUnmarshaler("EditStatementInput", ec.unmarshalInputEditStatementInput),
 			graphql.NewInputUnmarshaler("EndMembershipInput", ec.unmarshalInputEndMembershipInput),
+			graphql.NewInputUnmarshaler("EndorseStatementInput", ec.unmarshalInputEndorseStatementInput),
 			graphql.NewInputUnmarshaler("EraseSubscriberInput", ec.unmarshalInputEraseSubscriberInput),
 			graphql.NewInputUnmarshaler("HostCentreFilters", ec.unmarshalInputHostCentreFilters),
 			graphql.NewInputUnmarshaler("HostCentreOrder", ec.unmarshalInputHostCentreOrder),
@@ -6709,12 +7660,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MembershipIdInput", ec.unmarshalInputMembershipIdInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("NewsletterSubscriptionOrder", ec.unmarshalInputNewsletterSubscriptionOrder),
+			graphql.NewInputUnmarshaler("OpenStatementInput", ec.unmarshalInputOpenStatementInput),
 			graphql.NewInputUnmarshaler("OrganisationFilters", ec.unmarshalInputOrganisationFilters),
 			graphql.NewInputUnmarshaler("OrganisationOrder", ec.unmarshalInputOrganisationOrder),
 			graphql.NewInputUnmarshaler("PlacementIdInput", ec.unmarshalInputPlacementIdInput),
 			graphql.NewInputUnmarshaler("PlacementOrder", ec.unmarshalInputPlacementOrder),
 			graphql.NewInputUnmarshaler("PlacementReasonInput", ec.unmarshalInputPlacementReasonInput),
 			graphql.NewInputUnmarshaler("PlacementTextInput", ec.unmarshalInputPlacementTextInput),
+			graphql.NewInputUnmarshaler("PolicyStatementOrder", ec.unmarshalInputPolicyStatementOrder),
 			graphql.NewInputUnmarshaler("ProposePlacementDatesInput", ec.unmarshalInputProposePlacementDatesInput),
 			graphql.NewInputUnmarshaler("ProposeSlotInput", ec.unmarshalInputProposeSlotInput),
 			graphql.NewInputUnmarshaler("PublishReviewAggregateInput", ec.unmarshalInputPublishReviewAggregateInput),
@@ -6732,14 +7685,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SaveApplicationInput", ec.unmarshalInputSaveApplicationInput),
 			graphql.NewInputUnmarshaler("ScheduleCampaignInput", ec.unmarshalInputScheduleCampaignInput),
 			graphql.NewInputUnmarshaler("ScheduleMeetingInput", ec.unmarshalInputScheduleMeetingInput),
+			graphql.NewInputUnmarshaler("ScheduleStatementInput", ec.unmarshalInputScheduleStatementInput),
 			graphql.NewInputUnmarshaler("ScoreApplicationInput", ec.unmarshalInputScoreApplicationInput),
 			graphql.NewInputUnmarshaler("SendCampaignTestInput", ec.unmarshalInputSendCampaignTestInput),
 			graphql.NewInputUnmarshaler("SetAffiliationInput", ec.unmarshalInputSetAffiliationInput),
 			graphql.NewInputUnmarshaler("SetMatchOverrideInput", ec.unmarshalInputSetMatchOverrideInput),
 			graphql.NewInputUnmarshaler("SetUserDisabledInput", ec.unmarshalInputSetUserDisabledInput),
+			graphql.NewInputUnmarshaler("SignStatementInput", ec.unmarshalInputSignStatementInput),
 			graphql.NewInputUnmarshaler("SlotIdInput", ec.unmarshalInputSlotIdInput),
 			graphql.NewInputUnmarshaler("SlotReasonInput", ec.unmarshalInputSlotReasonInput),
 			graphql.NewInputUnmarshaler("StartMatchRunInput", ec.unmarshalInputStartMatchRunInput),
+			graphql.NewInputUnmarshaler("StatementFilters", ec.unmarshalInputStatementFilters),
+			graphql.NewInputUnmarshaler("StatementIdInput", ec.unmarshalInputStatementIdInput),
+			graphql.NewInputUnmarshaler("StatementRevisionOrder", ec.unmarshalInputStatementRevisionOrder),
+			graphql.NewInputUnmarshaler("StatementSignatoryOrder", ec.unmarshalInputStatementSignatoryOrder),
+			graphql.NewInputUnmarshaler("StatementSignoffOrder", ec.unmarshalInputStatementSignoffOrder),
 			graphql.NewInputUnmarshaler("SubmitHostRankingInput", ec.unmarshalInputSubmitHostRankingInput),
 			graphql.NewInputUnmarshaler("SubscribeInput", ec.unmarshalInputSubscribeInput),
 			graphql.NewInputUnmarshaler("SubscriberFilters", ec.unmarshalInputSubscriberFilters),
@@ -6754,10 +7714,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateMeetingInput", ec.unmarshalInputUpdateMeetingInput),
 			graphql.NewInputUnmarshaler("UpdateMySubscriptionsInput", ec.unmarshalInputUpdateMySubscriptionsInput),
 			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
+			graphql.NewInputUnmarshaler("UpdateStatementSettingsInput", ec.unmarshalInputUpdateStatementSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateWorkingGroupInput", ec.unmarshalInputUpdateWorkingGroupInput),
 			graphql.NewInputUnmarshaler("UploadDocumentInput", ec.unmarshalInputUploadDocumentInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("WithdrawApplicationInput", ec.unmarshalInputWithdrawApplicationInput),
+			graphql.NewInputUnmarshaler("WithdrawStatementInput", ec.unmarshalInputWithdrawStatementInput),
 			graphql.NewInputUnmarshaler("WorkingGroupFilters", ec.unmarshalInputWorkingGroupFilters),
 			graphql.NewInputUnmarshaler("WorkingGroupOrder", ec.unmarshalInputWorkingGroupOrder),
 		)
@@ -6835,7 +7797,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "applications.graphqls" "campaigns.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "match.graphqls" "meetings.graphqls" "newsletter.graphqls" "placements.graphqls" "platform.graphqls" "privacy.graphqls" "programme.graphqls" "review.graphqls"
+//go:embed "applications.graphqls" "campaigns.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "match.graphqls" "meetings.graphqls" "newsletter.graphqls" "placements.graphqls" "platform.graphqls" "privacy.graphqls" "programme.graphqls" "review.graphqls" "statements.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -6860,6 +7822,7 @@ var sources = []*ast.Source{
 	{Name: "privacy.graphqls", Input: sourceData("privacy.graphqls"), BuiltIn: false},
 	{Name: "programme.graphqls", Input: sourceData("programme.graphqls"), BuiltIn: false},
 	{Name: "review.graphqls", Input: sourceData("review.graphqls"), BuiltIn: false},
+	{Name: "statements.graphqls", Input: sourceData("statements.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -8449,6 +9412,128 @@ func (ec *executionContext) childFields_PlacementPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type PlacementPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_PolicyStatement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PolicyStatement_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PolicyStatement_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PolicyStatement_updatedAt(ctx, field)
+	case "slug":
+		return ec.fieldContext_PolicyStatement_slug(ctx, field)
+	case "title":
+		return ec.fieldContext_PolicyStatement_title(ctx, field)
+	case "summary":
+		return ec.fieldContext_PolicyStatement_summary(ctx, field)
+	case "topics":
+		return ec.fieldContext_PolicyStatement_topics(ctx, field)
+	case "status":
+		return ec.fieldContext_PolicyStatement_status(ctx, field)
+	case "announceToGroup":
+		return ec.fieldContext_PolicyStatement_announceToGroup(ctx, field)
+	case "publishedVersions":
+		return ec.fieldContext_PolicyStatement_publishedVersions(ctx, field)
+	case "signoffDeadline":
+		return ec.fieldContext_PolicyStatement_signoffDeadline(ctx, field)
+	case "reviewBy":
+		return ec.fieldContext_PolicyStatement_reviewBy(ctx, field)
+	case "scheduledAt":
+		return ec.fieldContext_PolicyStatement_scheduledAt(ctx, field)
+	case "lateSince":
+		return ec.fieldContext_PolicyStatement_lateSince(ctx, field)
+	case "firstPublishedAt":
+		return ec.fieldContext_PolicyStatement_firstPublishedAt(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_PolicyStatement_publishedAt(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_PolicyStatement_withdrawnAt(ctx, field)
+	case "withdrawalReason":
+		return ec.fieldContext_PolicyStatement_withdrawalReason(ctx, field)
+	case "currentRevision":
+		return ec.fieldContext_PolicyStatement_currentRevision(ctx, field)
+	case "publishedRevision":
+		return ec.fieldContext_PolicyStatement_publishedRevision(ctx, field)
+	case "revisions":
+		return ec.fieldContext_PolicyStatement_revisions(ctx, field)
+	case "signatories":
+		return ec.fieldContext_PolicyStatement_signatories(ctx, field)
+	case "signoffs":
+		return ec.fieldContext_PolicyStatement_signoffs(ctx, field)
+	case "coAuthors":
+		return ec.fieldContext_PolicyStatement_coAuthors(ctx, field)
+	case "endorsers":
+		return ec.fieldContext_PolicyStatement_endorsers(ctx, field)
+	case "late":
+		return ec.fieldContext_PolicyStatement_late(ctx, field)
+	case "public":
+		return ec.fieldContext_PolicyStatement_public(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyStatement", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyStatementConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PolicyStatementConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PolicyStatementConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PolicyStatementConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyStatementConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyStatementEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PolicyStatementEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PolicyStatementEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyStatementEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicStatement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "slug":
+		return ec.fieldContext_PublicStatement_slug(ctx, field)
+	case "title":
+		return ec.fieldContext_PublicStatement_title(ctx, field)
+	case "summary":
+		return ec.fieldContext_PublicStatement_summary(ctx, field)
+	case "topics":
+		return ec.fieldContext_PublicStatement_topics(ctx, field)
+	case "bodyHtml":
+		return ec.fieldContext_PublicStatement_bodyHtml(ctx, field)
+	case "version":
+		return ec.fieldContext_PublicStatement_version(ctx, field)
+	case "versions":
+		return ec.fieldContext_PublicStatement_versions(ctx, field)
+	case "status":
+		return ec.fieldContext_PublicStatement_status(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_PublicStatement_publishedAt(ctx, field)
+	case "firstPublishedAt":
+		return ec.fieldContext_PublicStatement_firstPublishedAt(ctx, field)
+	case "withdrawn":
+		return ec.fieldContext_PublicStatement_withdrawn(ctx, field)
+	case "corrections":
+		return ec.fieldContext_PublicStatement_corrections(ctx, field)
+	case "coAuthors":
+		return ec.fieldContext_PublicStatement_coAuthors(ctx, field)
+	case "endorsers":
+		return ec.fieldContext_PublicStatement_endorsers(ctx, field)
+	case "authors":
+		return ec.fieldContext_PublicStatement_authors(ctx, field)
+	case "workingGroup":
+		return ec.fieldContext_PublicStatement_workingGroup(ctx, field)
+	case "declarations":
+		return ec.fieldContext_PublicStatement_declarations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicStatement", field.Name)
+}
+
 func (ec *executionContext) childFields_RankCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "rank":
@@ -8643,6 +9728,154 @@ func (ec *executionContext) childFields_SlotAssignment(ctx context.Context, fiel
 		return ec.fieldContext_SlotAssignment_applications(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SlotAssignment", field.Name)
+}
+
+func (ec *executionContext) childFields_StatementCorrection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_StatementCorrection_version(ctx, field)
+	case "at":
+		return ec.fieldContext_StatementCorrection_at(ctx, field)
+	case "note":
+		return ec.fieldContext_StatementCorrection_note(ctx, field)
+	case "material":
+		return ec.fieldContext_StatementCorrection_material(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatementCorrection", field.Name)
+}
+
+func (ec *executionContext) childFields_StatementDeclaration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "person":
+		return ec.fieldContext_StatementDeclaration_person(ctx, field)
+	case "statement":
+		return ec.fieldContext_StatementDeclaration_statement(ctx, field)
+	case "declaredAt":
+		return ec.fieldContext_StatementDeclaration_declaredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatementDeclaration", field.Name)
+}
+
+func (ec *executionContext) childFields_StatementPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "statement":
+		return ec.fieldContext_StatementPayload_statement(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StatementPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatementPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StatementRevision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StatementRevision_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_StatementRevision_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_StatementRevision_updatedAt(ctx, field)
+	case "number":
+		return ec.fieldContext_StatementRevision_number(ctx, field)
+	case "title":
+		return ec.fieldContext_StatementRevision_title(ctx, field)
+	case "summary":
+		return ec.fieldContext_StatementRevision_summary(ctx, field)
+	case "body":
+		return ec.fieldContext_StatementRevision_body(ctx, field)
+	case "hash":
+		return ec.fieldContext_StatementRevision_hash(ctx, field)
+	case "editedAt":
+		return ec.fieldContext_StatementRevision_editedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_StatementRevision_version(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_StatementRevision_publishedAt(ctx, field)
+	case "correctionNote":
+		return ec.fieldContext_StatementRevision_correctionNote(ctx, field)
+	case "material":
+		return ec.fieldContext_StatementRevision_material(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatementRevision", field.Name)
+}
+
+func (ec *executionContext) childFields_StatementSignatory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StatementSignatory_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_StatementSignatory_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_StatementSignatory_updatedAt(ctx, field)
+	case "role":
+		return ec.fieldContext_StatementSignatory_role(ctx, field)
+	case "organisation":
+		return ec.fieldContext_StatementSignatory_organisation(ctx, field)
+	case "user":
+		return ec.fieldContext_StatementSignatory_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatementSignatory", field.Name)
+}
+
+func (ec *executionContext) childFields_StatementSignatoryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "signatory":
+		return ec.fieldContext_StatementSignatoryPayload_signatory(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StatementSignatoryPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatementSignatoryPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StatementSigner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_StatementSigner_organisation(ctx, field)
+	case "country":
+		return ec.fieldContext_StatementSigner_country(ctx, field)
+	case "signedAt":
+		return ec.fieldContext_StatementSigner_signedAt(ctx, field)
+	case "people":
+		return ec.fieldContext_StatementSigner_people(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatementSigner", field.Name)
+}
+
+func (ec *executionContext) childFields_StatementSignoff(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StatementSignoff_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_StatementSignoff_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_StatementSignoff_updatedAt(ctx, field)
+	case "revisionHash":
+		return ec.fieldContext_StatementSignoff_revisionHash(ctx, field)
+	case "decision":
+		return ec.fieldContext_StatementSignoff_decision(ctx, field)
+	case "comment":
+		return ec.fieldContext_StatementSignoff_comment(ctx, field)
+	case "signedAt":
+		return ec.fieldContext_StatementSignoff_signedAt(ctx, field)
+	case "voidedAt":
+		return ec.fieldContext_StatementSignoff_voidedAt(ctx, field)
+	case "revision":
+		return ec.fieldContext_StatementSignoff_revision(ctx, field)
+	case "organisation":
+		return ec.fieldContext_StatementSignoff_organisation(ctx, field)
+	case "user":
+		return ec.fieldContext_StatementSignoff_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatementSignoff", field.Name)
+}
+
+func (ec *executionContext) childFields_StatementWithdrawal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_StatementWithdrawal_at(ctx, field)
+	case "reason":
+		return ec.fieldContext_StatementWithdrawal_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatementWithdrawal", field.Name)
 }
 
 func (ec *executionContext) childFields_SubscribePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9473,6 +10706,20 @@ func (ec *executionContext) field_Mutation_confirmSubscription_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_correctStatement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CorrectStatementInput, error) {
+			return ec.unmarshalNCorrectStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCorrectStatementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9655,12 +10902,54 @@ func (ec *executionContext) field_Mutation_declinePlacement_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_designateStatementSignatory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DesignateStatementSignatoryInput, error) {
+			return ec.unmarshalNDesignateStatementSignatoryInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDesignateStatementSignatoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_editStatement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EditStatementInput, error) {
+			return ec.unmarshalNEditStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEditStatementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_endMembership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.EndMembershipInput, error) {
 			return ec.unmarshalNEndMembershipInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEndMembershipInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_endorseStatement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EndorseStatementInput, error) {
+			return ec.unmarshalNEndorseStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEndorseStatementInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9739,6 +11028,20 @@ func (ec *executionContext) field_Mutation_openCall_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_openStatement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpenStatementInput, error) {
+			return ec.unmarshalNOpenStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐOpenStatementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_pauseCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9801,6 +11104,20 @@ func (ec *executionContext) field_Mutation_publishReviewAggregate_args(ctx conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PublishReviewAggregateInput, error) {
 			return ec.unmarshalNPublishReviewAggregateInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPublishReviewAggregateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_publishStatementNow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StatementIDInput, error) {
+			return ec.unmarshalNStatementIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementIDInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10047,6 +11364,20 @@ func (ec *executionContext) field_Mutation_scheduleMeeting_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_scheduleStatement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ScheduleStatementInput, error) {
+			return ec.unmarshalNScheduleStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐScheduleStatementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_scoreApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10123,6 +11454,20 @@ func (ec *executionContext) field_Mutation_setUserDisabled_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetUserDisabledInput, error) {
 			return ec.unmarshalNSetUserDisabledInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSetUserDisabledInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_signStatement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignStatementInput, error) {
+			return ec.unmarshalNSignStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSignStatementInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10229,6 +11574,20 @@ func (ec *executionContext) field_Mutation_submitPlacementReport_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_submitStatement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StatementIDInput, error) {
+			return ec.unmarshalNStatementIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_subscribe_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10263,6 +11622,20 @@ func (ec *executionContext) field_Mutation_unscheduleCampaign_args(ctx context.C
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CampaignIDInput, error) {
 			return ec.unmarshalNCampaignIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCampaignIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unscheduleStatement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StatementIDInput, error) {
+			return ec.unmarshalNStatementIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementIDInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10369,6 +11742,20 @@ func (ec *executionContext) field_Mutation_updateOrganisation_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateStatementSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateStatementSettingsInput, error) {
+			return ec.unmarshalNUpdateStatementSettingsInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateStatementSettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateWorkingGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10422,6 +11809,34 @@ func (ec *executionContext) field_Mutation_withdrawSlot_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawStatement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WithdrawStatementInput, error) {
+			return ec.unmarshalNWithdrawStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawStatementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_PolicyStatement_public_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg0
 	return args, nil
 }
 
@@ -10927,6 +12342,96 @@ func (ec *executionContext) field_Query_organisations_args(ctx context.Context, 
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.OrganisationFilters, error) {
 			return ec.unmarshalOOrganisationFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐOrganisationFilters(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_statementDiff_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_statement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "slug",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slug"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_statements_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.PolicyStatementOrder, error) {
+			return ec.unmarshalOPolicyStatementOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.StatementFilters, error) {
+			return ec.unmarshalOStatementFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementFilters(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -26983,6 +28488,534 @@ func (ec *executionContext) fieldContext_Mutation_submitHostRanking(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_openStatement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_openStatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OpenStatement(ctx, fc.Args["input"].(model.OpenStatementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_openStatement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_openStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateStatementSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateStatementSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateStatementSettings(ctx, fc.Args["input"].(model.UpdateStatementSettingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateStatementSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateStatementSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_designateStatementSignatory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_designateStatementSignatory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DesignateStatementSignatory(ctx, fc.Args["input"].(model.DesignateStatementSignatoryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementSignatoryPayload) graphql.Marshaler {
+			return ec.marshalNStatementSignatoryPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementSignatoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_designateStatementSignatory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementSignatoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_designateStatementSignatory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_editStatement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_editStatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EditStatement(ctx, fc.Args["input"].(model.EditStatementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_editStatement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_editStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitStatement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitStatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitStatement(ctx, fc.Args["input"].(model.StatementIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitStatement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_signStatement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_signStatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SignStatement(ctx, fc.Args["input"].(model.SignStatementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signStatement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_endorseStatement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_endorseStatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EndorseStatement(ctx, fc.Args["input"].(model.EndorseStatementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_endorseStatement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_endorseStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_scheduleStatement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_scheduleStatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ScheduleStatement(ctx, fc.Args["input"].(model.ScheduleStatementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_scheduleStatement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_scheduleStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unscheduleStatement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unscheduleStatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnscheduleStatement(ctx, fc.Args["input"].(model.StatementIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unscheduleStatement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unscheduleStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishStatementNow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishStatementNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishStatementNow(ctx, fc.Args["input"].(model.StatementIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishStatementNow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishStatementNow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_correctStatement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_correctStatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CorrectStatement(ctx, fc.Args["input"].(model.CorrectStatementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_correctStatement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_correctStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawStatement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawStatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawStatement(ctx, fc.Args["input"].(model.WithdrawStatementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+			return ec.marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawStatement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MySubscriptionsPayload_subscriber(ctx context.Context, field graphql.CollectedField, obj *model.MySubscriptionsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28855,6 +30888,1289 @@ func (ec *executionContext) fieldContext_PlacementPayload_userErrors(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _PolicyStatement_id(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PolicyStatement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_slug(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyStatement_title(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyStatement_summary(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyStatement_topics(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_topics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_topics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyStatement_status(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v policystatement.Status) graphql.Marshaler {
+			return ec.marshalNPolicyStatementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋpolicystatementᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "PolicyStatementStatus")
+}
+
+func (ec *executionContext) _PolicyStatement_announceToGroup(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_announceToGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnnounceToGroup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_announceToGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PolicyStatement_publishedVersions(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_publishedVersions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedVersions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_publishedVersions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PolicyStatement_signoffDeadline(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_signoffDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignoffDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_signoffDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_reviewBy(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_reviewBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_reviewBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_scheduledAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_scheduledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScheduledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_scheduledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_lateSince(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_lateSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LateSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_lateSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_firstPublishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_firstPublishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstPublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_firstPublishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_publishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_withdrawnAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_withdrawnAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawnAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_withdrawnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PolicyStatement_withdrawalReason(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_withdrawalReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawalReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_withdrawalReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyStatement_currentRevision(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_currentRevision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PolicyStatement().CurrentRevision(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StatementRevision) graphql.Marshaler {
+			return ec.marshalOStatementRevision2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevision(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_currentRevision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementRevision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatement_publishedRevision(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_publishedRevision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PolicyStatement().PublishedRevision(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StatementRevision) graphql.Marshaler {
+			return ec.marshalOStatementRevision2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevision(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_publishedRevision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementRevision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatement_revisions(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_revisions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PolicyStatement().Revisions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.StatementRevision) graphql.Marshaler {
+			return ec.marshalNStatementRevision2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevisionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_revisions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementRevision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatement_signatories(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_signatories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PolicyStatement().Signatories(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.StatementSignatory) graphql.Marshaler {
+			return ec.marshalNStatementSignatory2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_signatories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementSignatory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatement_signoffs(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_signoffs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PolicyStatement().Signoffs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.StatementSignoff) graphql.Marshaler {
+			return ec.marshalNStatementSignoff2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignoffᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_signoffs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementSignoff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatement_coAuthors(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_coAuthors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PolicyStatement().CoAuthors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_coAuthors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatement_endorsers(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_endorsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PolicyStatement().Endorsers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_endorsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatement_late(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_late(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PolicyStatement().Late(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_late(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatement", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _PolicyStatement_public(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatement_public(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.PolicyStatement().Public(ctx, obj, fc.Args["version"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PublicStatement) graphql.Marshaler {
+			return ec.marshalOPublicStatement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPublicStatement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatement_public(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicStatement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_PolicyStatement_public_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatementConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PolicyStatementEdge) graphql.Marshaler {
+			return ec.marshalOPolicyStatementEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatementConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyStatementEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatementConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatementConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatementConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatementConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatementConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatementConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatementConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PolicyStatementEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatementEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PolicyStatement) graphql.Marshaler {
+			return ec.marshalOPolicyStatement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatementEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PolicyStatementEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyStatement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PolicyStatementEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyStatementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyStatementEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyStatementEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyStatementEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _PublicStatement_slug(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicStatement_title(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicStatement_summary(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicStatement_topics(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_topics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_topics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicStatement_bodyHtml(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_bodyHtml(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BodyHTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_bodyHtml(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicStatement_version(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicStatement_versions(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Versions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicStatement_status(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v policystatement.Status) graphql.Marshaler {
+			return ec.marshalNPolicyStatementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋpolicystatementᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "PolicyStatementStatus")
+}
+
+func (ec *executionContext) _PublicStatement_publishedAt(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PublicStatement_firstPublishedAt(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_firstPublishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstPublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_firstPublishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PublicStatement_withdrawn(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_withdrawn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withdrawn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatementWithdrawal) graphql.Marshaler {
+			return ec.marshalOStatementWithdrawal2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementWithdrawal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_withdrawn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicStatement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementWithdrawal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicStatement_corrections(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_corrections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Corrections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StatementCorrection) graphql.Marshaler {
+			return ec.marshalNStatementCorrection2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementCorrectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_corrections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicStatement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementCorrection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicStatement_coAuthors(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_coAuthors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CoAuthors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StatementSigner) graphql.Marshaler {
+			return ec.marshalNStatementSigner2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementSignerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_coAuthors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicStatement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementSigner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicStatement_endorsers(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_endorsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Endorsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StatementSigner) graphql.Marshaler {
+			return ec.marshalNStatementSigner2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementSignerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_endorsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicStatement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementSigner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicStatement_authors(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_authors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Authors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_authors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicStatement_workingGroup(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_workingGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkingGroup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_workingGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicStatement", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicStatement_declarations(ctx context.Context, field graphql.CollectedField, obj *model.PublicStatement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicStatement_declarations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Declarations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StatementDeclaration) graphql.Marshaler {
+			return ec.marshalNStatementDeclaration2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementDeclarationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicStatement_declarations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicStatement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementDeclaration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29665,6 +32981,161 @@ func (ec *executionContext) fieldContext_Query_calls(ctx context.Context, field 
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_statements(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_statements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Statements(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.PolicyStatementOrder), fc.Args["filter"].(*model.StatementFilters))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PolicyStatementConnection) graphql.Marshaler {
+			return ec.marshalNPolicyStatementConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_statements(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyStatementConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_statements_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_statement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_statement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Statement(ctx, fc.Args["slug"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PolicyStatement) graphql.Marshaler {
+			return ec.marshalOPolicyStatement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_statement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyStatement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_statement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_statementDiff(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_statementDiff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().StatementDiff(ctx, fc.Args["from"].(pulid.ID), fc.Args["to"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_statementDiff(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_statementDiff_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_statementTopics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_statementTopics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().StatementTopics(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_statementTopics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -31200,6 +34671,1168 @@ func (ec *executionContext) fieldContext_SlotAssignment_applications(_ context.C
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _StatementCorrection_version(ctx context.Context, field graphql.CollectedField, obj *model.StatementCorrection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementCorrection_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementCorrection_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementCorrection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatementCorrection_at(ctx context.Context, field graphql.CollectedField, obj *model.StatementCorrection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementCorrection_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementCorrection_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementCorrection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementCorrection_note(ctx context.Context, field graphql.CollectedField, obj *model.StatementCorrection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementCorrection_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementCorrection_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementCorrection", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementCorrection_material(ctx context.Context, field graphql.CollectedField, obj *model.StatementCorrection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementCorrection_material(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Material, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementCorrection_material(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementCorrection", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _StatementDeclaration_person(ctx context.Context, field graphql.CollectedField, obj *model.StatementDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementDeclaration_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementDeclaration_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementDeclaration", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementDeclaration_statement(ctx context.Context, field graphql.CollectedField, obj *model.StatementDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementDeclaration_statement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Statement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementDeclaration_statement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementDeclaration", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementDeclaration_declaredAt(ctx context.Context, field graphql.CollectedField, obj *model.StatementDeclaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementDeclaration_declaredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeclaredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementDeclaration_declaredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementDeclaration", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementPayload_statement(ctx context.Context, field graphql.CollectedField, obj *model.StatementPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementPayload_statement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Statement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PolicyStatement) graphql.Marshaler {
+			return ec.marshalOPolicyStatement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatementPayload_statement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyStatement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StatementPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementRevision_id(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StatementRevision_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementRevision_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementRevision_number(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatementRevision_title(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementRevision_summary(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementRevision_body(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementRevision_hash(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_hash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_hash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementRevision_editedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_editedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EditedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_editedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementRevision_version(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatementRevision_publishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementRevision_correctionNote(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_correctionNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CorrectionNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_correctionNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementRevision_material(ctx context.Context, field graphql.CollectedField, obj *ent.StatementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementRevision_material(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Material, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementRevision_material(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementRevision", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _StatementSignatory_id(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignatory", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StatementSignatory_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignatory", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignatory_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignatory", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignatory_role(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v statementsignatory.Role) graphql.Marshaler {
+			return ec.marshalNStatementSignatoryRole2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignatoryᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignatory", field, false, false, "StatementSignatoryRole")
+}
+
+func (ec *executionContext) _StatementSignatory_organisation(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignatory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementSignatory_user(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignatory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatory_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatory_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignatory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementSignatoryPayload_signatory(ctx context.Context, field graphql.CollectedField, obj *model.StatementSignatoryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatoryPayload_signatory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Signatory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StatementSignatory) graphql.Marshaler {
+			return ec.marshalOStatementSignatory2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatory(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatoryPayload_signatory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignatoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementSignatory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementSignatoryPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StatementSignatoryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignatoryPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignatoryPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignatoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementSigner_organisation(ctx context.Context, field graphql.CollectedField, obj *model.StatementSigner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSigner_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSigner_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSigner", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementSigner_country(ctx context.Context, field graphql.CollectedField, obj *model.StatementSigner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSigner_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSigner_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSigner", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementSigner_signedAt(ctx context.Context, field graphql.CollectedField, obj *model.StatementSigner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSigner_signedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSigner_signedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSigner", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSigner_people(ctx context.Context, field graphql.CollectedField, obj *model.StatementSigner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSigner_people(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.People, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSigner_people(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSigner", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementSignoff_id(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StatementSignoff_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignoff_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignoff_revisionHash(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_revisionHash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevisionHash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_revisionHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementSignoff_decision(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v statementsignoff.Decision) graphql.Marshaler {
+			return ec.marshalNStatementSignoffDecision2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignoffᚐDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "StatementSignoffDecision")
+}
+
+func (ec *executionContext) _StatementSignoff_comment(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatementSignoff_signedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_signedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_signedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignoff_voidedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_voidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VoidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_voidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementSignoff", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementSignoff_revision(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revision(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StatementRevision) graphql.Marshaler {
+			return ec.marshalNStatementRevision2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignoff",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatementRevision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementSignoff_organisation(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignoff",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementSignoff_user(ctx context.Context, field graphql.CollectedField, obj *ent.StatementSignoff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementSignoff_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementSignoff_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatementSignoff",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatementWithdrawal_at(ctx context.Context, field graphql.CollectedField, obj *model.StatementWithdrawal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementWithdrawal_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementWithdrawal_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementWithdrawal", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatementWithdrawal_reason(ctx context.Context, field graphql.CollectedField, obj *model.StatementWithdrawal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatementWithdrawal_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatementWithdrawal_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatementWithdrawal", field, false, false, "String")
 }
 
 func (ec *executionContext) _SubscribePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SubscribePayload) (ret graphql.Marshaler) {
@@ -35303,6 +39936,90 @@ func UnmarshalConflictOfInterestDeclarationOrder(ctx context.Context, raw any) (
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCorrectStatementInput(ctx context.Context, obj any) (model.CorrectStatementInput, error) {
+	var it model.CorrectStatementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "baseRevisionId", "title", "summary", "body", "note", "material"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "baseRevisionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("baseRevisionId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BaseRevisionID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "material":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("material"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Material = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCorrectStatementInput unmarshals raw into the CorrectStatementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCorrectStatementInput(ctx context.Context, raw any) (model.CorrectStatementInput, error) {
+	var out model.CorrectStatementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CorrectStatementInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateApiTokenInput(ctx context.Context, obj any) (model.CreateAPITokenInput, error) {
 	var it model.CreateAPITokenInput
 	if obj == nil {
@@ -36420,6 +41137,62 @@ func UnmarshalDeclaredInterestInput(ctx context.Context, raw any) (model.Declare
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDesignateStatementSignatoryInput(ctx context.Context, obj any) (model.DesignateStatementSignatoryInput, error) {
+	var it model.DesignateStatementSignatoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "organisationId", "userId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDesignateStatementSignatoryInput unmarshals raw into the DesignateStatementSignatoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDesignateStatementSignatoryInput(ctx context.Context, raw any) (model.DesignateStatementSignatoryInput, error) {
+	var out model.DesignateStatementSignatoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DesignateStatementSignatoryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDocumentIdInput(ctx context.Context, obj any) (model.DocumentIDInput, error) {
 	var it model.DocumentIDInput
 	if obj == nil {
@@ -36515,6 +41288,76 @@ func UnmarshalDocumentOrder(ctx context.Context, raw any) (ent.DocumentOrder, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEditStatementInput(ctx context.Context, obj any) (model.EditStatementInput, error) {
+	var it model.EditStatementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "baseRevisionId", "title", "summary", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "baseRevisionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("baseRevisionId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BaseRevisionID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEditStatementInput unmarshals raw into the EditStatementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEditStatementInput(ctx context.Context, raw any) (model.EditStatementInput, error) {
+	var out model.EditStatementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EditStatementInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEndMembershipInput(ctx context.Context, obj any) (model.EndMembershipInput, error) {
 	var it model.EndMembershipInput
 	if obj == nil {
@@ -36568,6 +41411,69 @@ func (ec *executionContext) unmarshalInputEndMembershipInput(ctx context.Context
 func UnmarshalEndMembershipInput(ctx context.Context, raw any) (model.EndMembershipInput, error) {
 	var out model.EndMembershipInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "EndMembershipInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEndorseStatementInput(ctx context.Context, obj any) (model.EndorseStatementInput, error) {
+	var it model.EndorseStatementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "organisationId", "revisionId", "hash"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "revisionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revisionId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevisionID = data
+		case "hash":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hash"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hash = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEndorseStatementInput unmarshals raw into the EndorseStatementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEndorseStatementInput(ctx context.Context, raw any) (model.EndorseStatementInput, error) {
+	var out model.EndorseStatementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EndorseStatementInput", raw, &out)
 	return out, err
 }
 
@@ -37499,6 +42405,125 @@ func UnmarshalNewsletterSubscriptionOrder(ctx context.Context, raw any) (ent.New
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOpenStatementInput(ctx context.Context, obj any) (model.OpenStatementInput, error) {
+	var it model.OpenStatementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"slug", "title", "summary", "body", "topics", "authorIds", "coAuthorIds", "endorserIds", "workingGroupId", "announceToGroup", "reviewBy", "signoffDeadline"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "topics":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topics"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topics = data
+		case "authorIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIds"))
+			data, err := ec.unmarshalNID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthorIds = data
+		case "coAuthorIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("coAuthorIds"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CoAuthorIds = data
+		case "endorserIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endorserIds"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndorserIds = data
+		case "workingGroupId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingGroupId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingGroupID = data
+		case "announceToGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("announceToGroup"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnnounceToGroup = data
+		case "reviewBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewBy"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewBy = data
+		case "signoffDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signoffDeadline"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SignoffDeadline = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpenStatementInput unmarshals raw into the OpenStatementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpenStatementInput(ctx context.Context, raw any) (model.OpenStatementInput, error) {
+	var out model.OpenStatementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpenStatementInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOrganisationFilters(ctx context.Context, obj any) (model.OrganisationFilters, error) {
 	var it model.OrganisationFilters
 	if obj == nil {
@@ -37805,6 +42830,59 @@ func (ec *executionContext) unmarshalInputPlacementTextInput(ctx context.Context
 func UnmarshalPlacementTextInput(ctx context.Context, raw any) (model.PlacementTextInput, error) {
 	var out model.PlacementTextInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlacementTextInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPolicyStatementOrder(ctx context.Context, obj any) (ent.PolicyStatementOrder, error) {
+	var it ent.PolicyStatementOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNPolicyStatementOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPolicyStatementOrder unmarshals raw into the PolicyStatementOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPolicyStatementOrder(ctx context.Context, raw any) (ent.PolicyStatementOrder, error) {
+	var out ent.PolicyStatementOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PolicyStatementOrder", raw, &out)
 	return out, err
 }
 
@@ -38772,6 +43850,55 @@ func UnmarshalScheduleMeetingInput(ctx context.Context, raw any) (model.Schedule
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputScheduleStatementInput(ctx context.Context, obj any) (model.ScheduleStatementInput, error) {
+	var it model.ScheduleStatementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("at"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.At = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalScheduleStatementInput unmarshals raw into the ScheduleStatementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalScheduleStatementInput(ctx context.Context, raw any) (model.ScheduleStatementInput, error) {
+	var out model.ScheduleStatementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScheduleStatementInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputScoreApplicationInput(ctx context.Context, obj any) (model.ScoreApplicationInput, error) {
 	var it model.ScoreApplicationInput
 	if obj == nil {
@@ -39052,6 +44179,83 @@ func UnmarshalSetUserDisabledInput(ctx context.Context, raw any) (model.SetUserD
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSignStatementInput(ctx context.Context, obj any) (model.SignStatementInput, error) {
+	var it model.SignStatementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "organisationId", "revisionId", "hash", "decision", "comment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "revisionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revisionId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevisionID = data
+		case "hash":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hash"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hash = data
+		case "decision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decision"))
+			data, err := ec.unmarshalNStatementDecision2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementDecision(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Decision = data
+		case "comment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comment = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignStatementInput unmarshals raw into the SignStatementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignStatementInput(ctx context.Context, raw any) (model.SignStatementInput, error) {
+	var out model.SignStatementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignStatementInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSlotIdInput(ctx context.Context, obj any) (model.SlotIDInput, error) {
 	var it model.SlotIDInput
 	if obj == nil {
@@ -39189,6 +44393,256 @@ func (ec *executionContext) unmarshalInputStartMatchRunInput(ctx context.Context
 func UnmarshalStartMatchRunInput(ctx context.Context, raw any) (model.StartMatchRunInput, error) {
 	var out model.StartMatchRunInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StartMatchRunInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStatementFilters(ctx context.Context, obj any) (model.StatementFilters, error) {
+	var it model.StatementFilters
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "topic"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOPolicyStatementStatus2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋpolicystatementᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "topic":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topic"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topic = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatementFilters unmarshals raw into the StatementFilters input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatementFilters(ctx context.Context, raw any) (model.StatementFilters, error) {
+	var out model.StatementFilters
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatementFilters", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStatementIdInput(ctx context.Context, obj any) (model.StatementIDInput, error) {
+	var it model.StatementIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatementIdInput unmarshals raw into the StatementIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatementIdInput(ctx context.Context, raw any) (model.StatementIDInput, error) {
+	var out model.StatementIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatementIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStatementRevisionOrder(ctx context.Context, obj any) (ent.StatementRevisionOrder, error) {
+	var it ent.StatementRevisionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNStatementRevisionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevisionOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatementRevisionOrder unmarshals raw into the StatementRevisionOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatementRevisionOrder(ctx context.Context, raw any) (ent.StatementRevisionOrder, error) {
+	var out ent.StatementRevisionOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatementRevisionOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStatementSignatoryOrder(ctx context.Context, obj any) (ent.StatementSignatoryOrder, error) {
+	var it ent.StatementSignatoryOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNStatementSignatoryOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatoryOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatementSignatoryOrder unmarshals raw into the StatementSignatoryOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatementSignatoryOrder(ctx context.Context, raw any) (ent.StatementSignatoryOrder, error) {
+	var out ent.StatementSignatoryOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatementSignatoryOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStatementSignoffOrder(ctx context.Context, obj any) (ent.StatementSignoffOrder, error) {
+	var it ent.StatementSignoffOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNStatementSignoffOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignoffOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatementSignoffOrder unmarshals raw into the StatementSignoffOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatementSignoffOrder(ctx context.Context, raw any) (ent.StatementSignoffOrder, error) {
+	var out ent.StatementSignoffOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatementSignoffOrder", raw, &out)
 	return out, err
 }
 
@@ -40243,6 +45697,76 @@ func UnmarshalUpdateOrganisationInput(ctx context.Context, raw any) (model.Updat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateStatementSettingsInput(ctx context.Context, obj any) (model.UpdateStatementSettingsInput, error) {
+	var it model.UpdateStatementSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "topics", "authorIds", "reviewBy", "signoffDeadline"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "topics":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topics"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topics = data
+		case "authorIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorIds"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthorIds = data
+		case "reviewBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewBy"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewBy = data
+		case "signoffDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signoffDeadline"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SignoffDeadline = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateStatementSettingsInput unmarshals raw into the UpdateStatementSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateStatementSettingsInput(ctx context.Context, raw any) (model.UpdateStatementSettingsInput, error) {
+	var out model.UpdateStatementSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateStatementSettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateWorkingGroupInput(ctx context.Context, obj any) (model.UpdateWorkingGroupInput, error) {
 	var it model.UpdateWorkingGroupInput
 	if obj == nil {
@@ -40478,6 +46002,55 @@ func UnmarshalWithdrawApplicationInput(ctx context.Context, raw any) (model.With
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWithdrawStatementInput(ctx context.Context, obj any) (model.WithdrawStatementInput, error) {
+	var it model.WithdrawStatementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawStatementInput unmarshals raw into the WithdrawStatementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawStatementInput(ctx context.Context, raw any) (model.WithdrawStatementInput, error) {
+	var out model.WithdrawStatementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawStatementInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWorkingGroupFilters(ctx context.Context, obj any) (model.WorkingGroupFilters, error) {
 	var it model.WorkingGroupFilters
 	if obj == nil {
@@ -40622,6 +46195,21 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Subscriber(ctx, sel, obj)
+	case *ent.StatementSignoff:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StatementSignoff(ctx, sel, obj)
+	case *ent.StatementSignatory:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StatementSignatory(ctx, sel, obj)
+	case *ent.StatementRevision:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StatementRevision(ctx, sel, obj)
 	case *ent.ReviewAssignment:
 		if obj == nil {
 			return graphql.Null
@@ -40637,6 +46225,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._RefereeRequest(ctx, sel, obj)
+	case *ent.PolicyStatement:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PolicyStatement(ctx, sel, obj)
 	case *ent.Placement:
 		if obj == nil {
 			return graphql.Null
@@ -45891,6 +51484,90 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "openStatement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_openStatement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateStatementSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateStatementSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "designateStatementSignatory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_designateStatementSignatory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "editStatement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_editStatement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitStatement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitStatement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signStatement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_signStatement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endorseStatement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_endorseStatement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduleStatement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_scheduleStatement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unscheduleStatement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unscheduleStatement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishStatementNow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishStatementNow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "correctStatement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_correctStatement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawStatement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawStatement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -46643,6 +52320,372 @@ func (ec *executionContext) _PlacementPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var policyStatementImplementors = []string{"PolicyStatement", "Node"}
+
+func (ec *executionContext) _PolicyStatement(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyStatement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyStatementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyStatement")
+		case "id":
+			out.Values[i] = ec._PolicyStatement_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._PolicyStatement_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PolicyStatement_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slug":
+			out.Values[i] = ec._PolicyStatement_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._PolicyStatement_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "summary":
+			out.Values[i] = ec._PolicyStatement_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "topics":
+			out.Values[i] = ec._PolicyStatement_topics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._PolicyStatement_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "announceToGroup":
+			out.Values[i] = ec._PolicyStatement_announceToGroup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedVersions":
+			out.Values[i] = ec._PolicyStatement_publishedVersions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "signoffDeadline":
+			out.Values[i] = ec._PolicyStatement_signoffDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reviewBy":
+			out.Values[i] = ec._PolicyStatement_reviewBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scheduledAt":
+			out.Values[i] = ec._PolicyStatement_scheduledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lateSince":
+			out.Values[i] = ec._PolicyStatement_lateSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstPublishedAt":
+			out.Values[i] = ec._PolicyStatement_firstPublishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedAt":
+			out.Values[i] = ec._PolicyStatement_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawnAt":
+			out.Values[i] = ec._PolicyStatement_withdrawnAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawalReason":
+			out.Values[i] = ec._PolicyStatement_withdrawalReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currentRevision":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicyStatement_currentRevision(ctx, field, obj)
+				})
+		case "publishedRevision":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicyStatement_publishedRevision(ctx, field, obj)
+				})
+		case "revisions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicyStatement_revisions(ctx, field, obj)
+				})
+		case "signatories":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicyStatement_signatories(ctx, field, obj)
+				})
+		case "signoffs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicyStatement_signoffs(ctx, field, obj)
+				})
+		case "coAuthors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicyStatement_coAuthors(ctx, field, obj)
+				})
+		case "endorsers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicyStatement_endorsers(ctx, field, obj)
+				})
+		case "late":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicyStatement_late(ctx, field, obj)
+				})
+		case "public":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicyStatement_public(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var policyStatementConnectionImplementors = []string{"PolicyStatementConnection"}
+
+func (ec *executionContext) _PolicyStatementConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyStatementConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyStatementConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyStatementConnection")
+		case "edges":
+			out.Values[i] = ec._PolicyStatementConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PolicyStatementConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PolicyStatementConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var policyStatementEdgeImplementors = []string{"PolicyStatementEdge"}
+
+func (ec *executionContext) _PolicyStatementEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyStatementEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyStatementEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyStatementEdge")
+		case "node":
+			out.Values[i] = ec._PolicyStatementEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PolicyStatementEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicStatementImplementors = []string{"PublicStatement"}
+
+func (ec *executionContext) _PublicStatement(ctx context.Context, sel ast.SelectionSet, obj *model.PublicStatement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicStatementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicStatement")
+		case "slug":
+			out.Values[i] = ec._PublicStatement_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._PublicStatement_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._PublicStatement_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topics":
+			out.Values[i] = ec._PublicStatement_topics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bodyHtml":
+			out.Values[i] = ec._PublicStatement_bodyHtml(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._PublicStatement_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "versions":
+			out.Values[i] = ec._PublicStatement_versions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._PublicStatement_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishedAt":
+			out.Values[i] = ec._PublicStatement_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstPublishedAt":
+			out.Values[i] = ec._PublicStatement_firstPublishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawn":
+			out.Values[i] = ec._PublicStatement_withdrawn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "corrections":
+			out.Values[i] = ec._PublicStatement_corrections(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coAuthors":
+			out.Values[i] = ec._PublicStatement_coAuthors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endorsers":
+			out.Values[i] = ec._PublicStatement_endorsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authors":
+			out.Values[i] = ec._PublicStatement_authors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "workingGroup":
+			out.Values[i] = ec._PublicStatement_workingGroup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declarations":
+			out.Values[i] = ec._PublicStatement_declarations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -46775,6 +52818,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_calls(ctx, field)
+				})
+		case "statements":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_statements(ctx, field)
+				})
+		case "statement":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_statement(ctx, field)
+				})
+		case "statementDiff":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_statementDiff(ctx, field)
+				})
+		case "statementTopics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_statementTopics(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -47466,6 +53533,498 @@ func (ec *executionContext) _SlotAssignment(ctx context.Context, sel ast.Selecti
 			}
 		case "applications":
 			out.Values[i] = ec._SlotAssignment_applications(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementCorrectionImplementors = []string{"StatementCorrection"}
+
+func (ec *executionContext) _StatementCorrection(ctx context.Context, sel ast.SelectionSet, obj *model.StatementCorrection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementCorrectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementCorrection")
+		case "version":
+			out.Values[i] = ec._StatementCorrection_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._StatementCorrection_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._StatementCorrection_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "material":
+			out.Values[i] = ec._StatementCorrection_material(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementDeclarationImplementors = []string{"StatementDeclaration"}
+
+func (ec *executionContext) _StatementDeclaration(ctx context.Context, sel ast.SelectionSet, obj *model.StatementDeclaration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementDeclarationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementDeclaration")
+		case "person":
+			out.Values[i] = ec._StatementDeclaration_person(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "statement":
+			out.Values[i] = ec._StatementDeclaration_statement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declaredAt":
+			out.Values[i] = ec._StatementDeclaration_declaredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementPayloadImplementors = []string{"StatementPayload"}
+
+func (ec *executionContext) _StatementPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StatementPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementPayload")
+		case "statement":
+			out.Values[i] = ec._StatementPayload_statement(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._StatementPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementRevisionImplementors = []string{"StatementRevision", "Node"}
+
+func (ec *executionContext) _StatementRevision(ctx context.Context, sel ast.SelectionSet, obj *ent.StatementRevision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementRevisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementRevision")
+		case "id":
+			out.Values[i] = ec._StatementRevision_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._StatementRevision_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._StatementRevision_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "number":
+			out.Values[i] = ec._StatementRevision_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._StatementRevision_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._StatementRevision_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._StatementRevision_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hash":
+			out.Values[i] = ec._StatementRevision_hash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "editedAt":
+			out.Values[i] = ec._StatementRevision_editedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._StatementRevision_version(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "publishedAt":
+			out.Values[i] = ec._StatementRevision_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "correctionNote":
+			out.Values[i] = ec._StatementRevision_correctionNote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "material":
+			out.Values[i] = ec._StatementRevision_material(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementSignatoryImplementors = []string{"StatementSignatory", "Node"}
+
+func (ec *executionContext) _StatementSignatory(ctx context.Context, sel ast.SelectionSet, obj *ent.StatementSignatory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementSignatoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementSignatory")
+		case "id":
+			out.Values[i] = ec._StatementSignatory_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._StatementSignatory_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._StatementSignatory_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			out.Values[i] = ec._StatementSignatory_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatementSignatory_organisation(ctx, field, obj)
+				})
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatementSignatory_user(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementSignatoryPayloadImplementors = []string{"StatementSignatoryPayload"}
+
+func (ec *executionContext) _StatementSignatoryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StatementSignatoryPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementSignatoryPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementSignatoryPayload")
+		case "signatory":
+			out.Values[i] = ec._StatementSignatoryPayload_signatory(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._StatementSignatoryPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementSignerImplementors = []string{"StatementSigner"}
+
+func (ec *executionContext) _StatementSigner(ctx context.Context, sel ast.SelectionSet, obj *model.StatementSigner) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementSignerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementSigner")
+		case "organisation":
+			out.Values[i] = ec._StatementSigner_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._StatementSigner_country(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signedAt":
+			out.Values[i] = ec._StatementSigner_signedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "people":
+			out.Values[i] = ec._StatementSigner_people(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementSignoffImplementors = []string{"StatementSignoff", "Node"}
+
+func (ec *executionContext) _StatementSignoff(ctx context.Context, sel ast.SelectionSet, obj *ent.StatementSignoff) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementSignoffImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementSignoff")
+		case "id":
+			out.Values[i] = ec._StatementSignoff_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._StatementSignoff_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._StatementSignoff_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revisionHash":
+			out.Values[i] = ec._StatementSignoff_revisionHash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decision":
+			out.Values[i] = ec._StatementSignoff_decision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			out.Values[i] = ec._StatementSignoff_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "signedAt":
+			out.Values[i] = ec._StatementSignoff_signedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "voidedAt":
+			out.Values[i] = ec._StatementSignoff_voidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revision":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatementSignoff_revision(ctx, field, obj)
+				})
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatementSignoff_organisation(ctx, field, obj)
+				})
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatementSignoff_user(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statementWithdrawalImplementors = []string{"StatementWithdrawal"}
+
+func (ec *executionContext) _StatementWithdrawal(ctx context.Context, sel ast.SelectionSet, obj *model.StatementWithdrawal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementWithdrawalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatementWithdrawal")
+		case "at":
+			out.Values[i] = ec._StatementWithdrawal_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._StatementWithdrawal_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -49198,6 +55757,11 @@ func (ec *executionContext) marshalNConsentEvidenceSource2githubᚗcomᚋgocart�
 	return v
 }
 
+func (ec *executionContext) unmarshalNCorrectStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCorrectStatementInput(ctx context.Context, v any) (model.CorrectStatementInput, error) {
+	res, err := ec.unmarshalInputCorrectStatementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateApiTokenInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCreateAPITokenInput(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
 	res, err := ec.unmarshalInputCreateApiTokenInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -49453,6 +56017,11 @@ func (ec *executionContext) unmarshalNDeclaredInterestInput2ᚖgithubᚗcomᚋgo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNDesignateStatementSignatoryInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDesignateStatementSignatoryInput(ctx context.Context, v any) (model.DesignateStatementSignatoryInput, error) {
+	res, err := ec.unmarshalInputDesignateStatementSignatoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNDocument2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐDocument(ctx context.Context, sel ast.SelectionSet, v *ent.Document) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Document!")
@@ -49528,8 +56097,18 @@ func (ec *executionContext) marshalNDocumentPayload2ᚖgithubᚗcomᚋgocartᚑc
 	return ec._DocumentPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNEditStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEditStatementInput(ctx context.Context, v any) (model.EditStatementInput, error) {
+	res, err := ec.unmarshalInputEditStatementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNEndMembershipInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEndMembershipInput(ctx context.Context, v any) (model.EndMembershipInput, error) {
 	res, err := ec.unmarshalInputEndMembershipInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEndorseStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐEndorseStatementInput(ctx context.Context, v any) (model.EndorseStatementInput, error) {
+	res, err := ec.unmarshalInputEndorseStatementInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -50224,6 +56803,11 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋgocartᚑcoalitionᚋ
 	return ret
 }
 
+func (ec *executionContext) unmarshalNOpenStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐOpenStatementInput(ctx context.Context, v any) (model.OpenStatementInput, error) {
+	res, err := ec.unmarshalInputOpenStatementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, v any) (entgql.OrderDirection, error) {
 	var res entgql.OrderDirection
 	err := res.UnmarshalGQL(v)
@@ -50232,6 +56816,22 @@ func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentg
 
 func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v entgql.OrderDirection) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNOrganisation2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Organisation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNOrganisation2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
@@ -50347,6 +56947,38 @@ func (ec *executionContext) marshalNPlacementStatus2githubᚗcomᚋgocartᚑcoal
 func (ec *executionContext) unmarshalNPlacementTextInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPlacementTextInput(ctx context.Context, v any) (model.PlacementTextInput, error) {
 	res, err := ec.unmarshalInputPlacementTextInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPolicyStatementConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PolicyStatementConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PolicyStatementConnection!")
+		return graphql.Null
+	}
+	return ec._PolicyStatementConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPolicyStatementOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementOrderField(ctx context.Context, v any) (*ent.PolicyStatementOrderField, error) {
+	var res = new(ent.PolicyStatementOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPolicyStatementOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PolicyStatementOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PolicyStatementOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNPolicyStatementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋpolicystatementᚐStatus(ctx context.Context, v any) (policystatement.Status, error) {
+	var res policystatement.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPolicyStatementStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋpolicystatementᚐStatus(ctx context.Context, sel ast.SelectionSet, v policystatement.Status) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNProposePlacementDatesInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐProposePlacementDatesInput(ctx context.Context, v any) (model.ProposePlacementDatesInput, error) {
@@ -50633,6 +57265,11 @@ func (ec *executionContext) unmarshalNScheduleMeetingInput2githubᚗcomᚋgocart
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNScheduleStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐScheduleStatementInput(ctx context.Context, v any) (model.ScheduleStatementInput, error) {
+	res, err := ec.unmarshalInputScheduleStatementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNScope2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋinternalᚋviewerᚐScope(ctx context.Context, v any) (viewer.Scope, error) {
 	var res viewer.Scope
 	err := res.UnmarshalGQL(v)
@@ -50714,6 +57351,11 @@ func (ec *executionContext) marshalNSignOutPayload2ᚖgithubᚗcomᚋgocartᚑco
 	return ec._SignOutPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSignStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSignStatementInput(ctx context.Context, v any) (model.SignStatementInput, error) {
+	res, err := ec.unmarshalInputSignStatementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNSlotAssignment2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐSlotAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SlotAssignment) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -50751,6 +57393,243 @@ func (ec *executionContext) unmarshalNSlotReasonInput2githubᚗcomᚋgocartᚑco
 func (ec *executionContext) unmarshalNStartMatchRunInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStartMatchRunInput(ctx context.Context, v any) (model.StartMatchRunInput, error) {
 	res, err := ec.unmarshalInputStartMatchRunInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementCorrection2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementCorrectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StatementCorrection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatementCorrection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementCorrection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatementCorrection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementCorrection(ctx context.Context, sel ast.SelectionSet, v *model.StatementCorrection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementCorrection!")
+		return graphql.Null
+	}
+	return ec._StatementCorrection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStatementDecision2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementDecision(ctx context.Context, v any) (model.StatementDecision, error) {
+	var res model.StatementDecision
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementDecision2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementDecision(ctx context.Context, sel ast.SelectionSet, v model.StatementDecision) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNStatementDeclaration2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementDeclarationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StatementDeclaration) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatementDeclaration2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementDeclaration(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatementDeclaration2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementDeclaration(ctx context.Context, sel ast.SelectionSet, v *model.StatementDeclaration) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementDeclaration!")
+		return graphql.Null
+	}
+	return ec._StatementDeclaration(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStatementIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementIDInput(ctx context.Context, v any) (model.StatementIDInput, error) {
+	res, err := ec.unmarshalInputStatementIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementPayload(ctx context.Context, sel ast.SelectionSet, v *model.StatementPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementPayload!")
+		return graphql.Null
+	}
+	return ec._StatementPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStatementRevision2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevisionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.StatementRevision) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatementRevision2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevision(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatementRevision2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevision(ctx context.Context, sel ast.SelectionSet, v *ent.StatementRevision) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementRevision!")
+		return graphql.Null
+	}
+	return ec._StatementRevision(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStatementRevisionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevisionOrderField(ctx context.Context, v any) (*ent.StatementRevisionOrderField, error) {
+	var res = new(ent.StatementRevisionOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementRevisionOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevisionOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.StatementRevisionOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementRevisionOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNStatementSignatory2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.StatementSignatory) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatementSignatory2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatementSignatory2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatory(ctx context.Context, sel ast.SelectionSet, v *ent.StatementSignatory) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementSignatory!")
+		return graphql.Null
+	}
+	return ec._StatementSignatory(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStatementSignatoryOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatoryOrderField(ctx context.Context, v any) (*ent.StatementSignatoryOrderField, error) {
+	var res = new(ent.StatementSignatoryOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementSignatoryOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatoryOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.StatementSignatoryOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementSignatoryOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNStatementSignatoryPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementSignatoryPayload(ctx context.Context, sel ast.SelectionSet, v *model.StatementSignatoryPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementSignatoryPayload!")
+		return graphql.Null
+	}
+	return ec._StatementSignatoryPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStatementSignatoryRole2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignatoryᚐRole(ctx context.Context, v any) (statementsignatory.Role, error) {
+	var res statementsignatory.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementSignatoryRole2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignatoryᚐRole(ctx context.Context, sel ast.SelectionSet, v statementsignatory.Role) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNStatementSigner2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementSignerᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StatementSigner) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatementSigner2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementSigner(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatementSigner2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementSigner(ctx context.Context, sel ast.SelectionSet, v *model.StatementSigner) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementSigner!")
+		return graphql.Null
+	}
+	return ec._StatementSigner(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStatementSignoff2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignoffᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.StatementSignoff) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatementSignoff2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignoff(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatementSignoff2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignoff(ctx context.Context, sel ast.SelectionSet, v *ent.StatementSignoff) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementSignoff!")
+		return graphql.Null
+	}
+	return ec._StatementSignoff(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStatementSignoffDecision2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignoffᚐDecision(ctx context.Context, v any) (statementsignoff.Decision, error) {
+	var res statementsignoff.Decision
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementSignoffDecision2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋstatementsignoffᚐDecision(ctx context.Context, sel ast.SelectionSet, v statementsignoff.Decision) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNStatementSignoffOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignoffOrderField(ctx context.Context, v any) (*ent.StatementSignoffOrderField, error) {
+	var res = new(ent.StatementSignoffOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatementSignoffOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignoffOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.StatementSignoffOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatementSignoffOrderField!")
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -50938,6 +57817,11 @@ func (ec *executionContext) unmarshalNUpdateOrganisationInput2githubᚗcomᚋgoc
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateStatementSettingsInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateStatementSettingsInput(ctx context.Context, v any) (model.UpdateStatementSettingsInput, error) {
+	res, err := ec.unmarshalInputUpdateStatementSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateWorkingGroupInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUpdateWorkingGroupInput(ctx context.Context, v any) (model.UpdateWorkingGroupInput, error) {
 	res, err := ec.unmarshalInputUpdateWorkingGroupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -51036,6 +57920,11 @@ func (ec *executionContext) marshalNUserPayload2ᚖgithubᚗcomᚋgocartᚑcoali
 
 func (ec *executionContext) unmarshalNWithdrawApplicationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawApplicationInput(ctx context.Context, v any) (model.WithdrawApplicationInput, error) {
 	res, err := ec.unmarshalInputWithdrawApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNWithdrawStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawStatementInput(ctx context.Context, v any) (model.WithdrawStatementInput, error) {
+	res, err := ec.unmarshalInputWithdrawStatementInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -52420,6 +59309,64 @@ func (ec *executionContext) unmarshalOPlacementOrder2ᚖgithubᚗcomᚋgocartᚑ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOPolicyStatement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatement(ctx context.Context, sel ast.SelectionSet, v *ent.PolicyStatement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PolicyStatement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPolicyStatementEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PolicyStatementEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPolicyStatementEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPolicyStatementEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PolicyStatementEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PolicyStatementEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPolicyStatementOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐPolicyStatementOrder(ctx context.Context, v any) (*ent.PolicyStatementOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPolicyStatementOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPolicyStatementStatus2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋpolicystatementᚐStatus(ctx context.Context, v any) (*policystatement.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(policystatement.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPolicyStatementStatus2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋpolicystatementᚐStatus(ctx context.Context, sel ast.SelectionSet, v *policystatement.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOPublicStatement2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPublicStatement(ctx context.Context, sel ast.SelectionSet, v *model.PublicStatement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PublicStatement(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalORefereeRequest2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐRefereeRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RefereeRequest) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -52525,6 +59472,35 @@ func (ec *executionContext) marshalORunOverride2ᚕgithubᚗcomᚋgocartᚑcoali
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOStatementFilters2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementFilters(ctx context.Context, v any) (*model.StatementFilters, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputStatementFilters(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStatementRevision2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementRevision(ctx context.Context, sel ast.SelectionSet, v *ent.StatementRevision) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StatementRevision(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStatementSignatory2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐStatementSignatory(ctx context.Context, sel ast.SelectionSet, v *ent.StatementSignatory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StatementSignatory(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStatementWithdrawal2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementWithdrawal(ctx context.Context, sel ast.SelectionSet, v *model.StatementWithdrawal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StatementWithdrawal(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/privacy"
 	"github.com/gocart-coalition/coalition/internal/programme"
+	"github.com/gocart-coalition/coalition/internal/statements"
 )
 
 // Resolver holds the services the resolvers delegate to (no globals).
@@ -33,6 +34,8 @@ type Resolver struct {
 	Placements *placement.Service
 	// Campaigns writes, approves, schedules and sends newsletter campaigns.
 	Campaigns *newsletter.Campaigns
+	// Statements runs policy statements.
+	Statements *statements.Service
 	// Newsletter owns mailing lists, subscribers and suppression.
 	Newsletter *newsletter.Service
 	// Privacy answers data-subject requests (data exports).

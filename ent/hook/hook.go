@@ -333,6 +333,18 @@ func (f PlacementFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PlacementMutation", m)
 }
 
+// The PolicyStatementFunc type is an adapter to allow the use of ordinary
+// function as PolicyStatement mutator.
+type PolicyStatementFunc func(context.Context, *ent.PolicyStatementMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PolicyStatementFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PolicyStatementMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PolicyStatementMutation", m)
+}
+
 // The RefereeRequestFunc type is an adapter to allow the use of ordinary
 // function as RefereeRequest mutator.
 type RefereeRequestFunc func(context.Context, *ent.RefereeRequestMutation) (ent.Value, error)
@@ -379,6 +391,42 @@ func (f SessionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SessionMutation", m)
+}
+
+// The StatementRevisionFunc type is an adapter to allow the use of ordinary
+// function as StatementRevision mutator.
+type StatementRevisionFunc func(context.Context, *ent.StatementRevisionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StatementRevisionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StatementRevisionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StatementRevisionMutation", m)
+}
+
+// The StatementSignatoryFunc type is an adapter to allow the use of ordinary
+// function as StatementSignatory mutator.
+type StatementSignatoryFunc func(context.Context, *ent.StatementSignatoryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StatementSignatoryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StatementSignatoryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StatementSignatoryMutation", m)
+}
+
+// The StatementSignoffFunc type is an adapter to allow the use of ordinary
+// function as StatementSignoff mutator.
+type StatementSignoffFunc func(context.Context, *ent.StatementSignoffMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StatementSignoffFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StatementSignoffMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StatementSignoffMutation", m)
 }
 
 // The SubscriberFunc type is an adapter to allow the use of ordinary

@@ -35,11 +35,15 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/reviewassignment"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -831,6 +835,33 @@ func (f TraversePlacement) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.PlacementQuery", q)
 }
 
+// The PolicyStatementFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PolicyStatementFunc func(context.Context, *ent.PolicyStatementQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PolicyStatementFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PolicyStatementQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PolicyStatementQuery", q)
+}
+
+// The TraversePolicyStatement type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePolicyStatement func(context.Context, *ent.PolicyStatementQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePolicyStatement) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePolicyStatement) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PolicyStatementQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PolicyStatementQuery", q)
+}
+
 // The RefereeRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
 type RefereeRequestFunc func(context.Context, *ent.RefereeRequestQuery) (ent.Value, error)
 
@@ -937,6 +968,87 @@ func (f TraverseSession) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.SessionQuery", q)
+}
+
+// The StatementRevisionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type StatementRevisionFunc func(context.Context, *ent.StatementRevisionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f StatementRevisionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.StatementRevisionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.StatementRevisionQuery", q)
+}
+
+// The TraverseStatementRevision type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseStatementRevision func(context.Context, *ent.StatementRevisionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseStatementRevision) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseStatementRevision) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StatementRevisionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.StatementRevisionQuery", q)
+}
+
+// The StatementSignatoryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type StatementSignatoryFunc func(context.Context, *ent.StatementSignatoryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f StatementSignatoryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.StatementSignatoryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.StatementSignatoryQuery", q)
+}
+
+// The TraverseStatementSignatory type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseStatementSignatory func(context.Context, *ent.StatementSignatoryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseStatementSignatory) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseStatementSignatory) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StatementSignatoryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.StatementSignatoryQuery", q)
+}
+
+// The StatementSignoffFunc type is an adapter to allow the use of ordinary function as a Querier.
+type StatementSignoffFunc func(context.Context, *ent.StatementSignoffQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f StatementSignoffFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.StatementSignoffQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.StatementSignoffQuery", q)
+}
+
+// The TraverseStatementSignoff type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseStatementSignoff func(context.Context, *ent.StatementSignoffQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseStatementSignoff) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseStatementSignoff) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StatementSignoffQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.StatementSignoffQuery", q)
 }
 
 // The SubscriberFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1104,6 +1216,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OutboxMessageQuery, predicate.OutboxMessage, outboxmessage.OrderOption]{typ: ent.TypeOutboxMessage, tq: q}, nil
 	case *ent.PlacementQuery:
 		return &query[*ent.PlacementQuery, predicate.Placement, placement.OrderOption]{typ: ent.TypePlacement, tq: q}, nil
+	case *ent.PolicyStatementQuery:
+		return &query[*ent.PolicyStatementQuery, predicate.PolicyStatement, policystatement.OrderOption]{typ: ent.TypePolicyStatement, tq: q}, nil
 	case *ent.RefereeRequestQuery:
 		return &query[*ent.RefereeRequestQuery, predicate.RefereeRequest, refereerequest.OrderOption]{typ: ent.TypeRefereeRequest, tq: q}, nil
 	case *ent.ReviewQuery:
@@ -1112,6 +1226,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ReviewAssignmentQuery, predicate.ReviewAssignment, reviewassignment.OrderOption]{typ: ent.TypeReviewAssignment, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
+	case *ent.StatementRevisionQuery:
+		return &query[*ent.StatementRevisionQuery, predicate.StatementRevision, statementrevision.OrderOption]{typ: ent.TypeStatementRevision, tq: q}, nil
+	case *ent.StatementSignatoryQuery:
+		return &query[*ent.StatementSignatoryQuery, predicate.StatementSignatory, statementsignatory.OrderOption]{typ: ent.TypeStatementSignatory, tq: q}, nil
+	case *ent.StatementSignoffQuery:
+		return &query[*ent.StatementSignoffQuery, predicate.StatementSignoff, statementsignoff.OrderOption]{typ: ent.TypeStatementSignoff, tq: q}, nil
 	case *ent.SubscriberQuery:
 		return &query[*ent.SubscriberQuery, predicate.Subscriber, subscriber.OrderOption]{typ: ent.TypeSubscriber, tq: q}, nil
 	case *ent.SuppressionQuery:

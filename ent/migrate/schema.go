@@ -1225,6 +1225,70 @@ var (
 			},
 		},
 	}
+	// PolicyStatementsColumns holds the columns for the "policy_statements" table.
+	PolicyStatementsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "slug", Type: field.TypeString, Unique: true, Size: 120},
+		{Name: "title", Type: field.TypeString, Size: 800},
+		{Name: "summary", Type: field.TypeString, Size: 4000, Default: ""},
+		{Name: "topics", Type: field.TypeJSON},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "IN_REVIEW", "APPROVED", "SCHEDULED", "PUBLISHED", "CORRECTED", "WITHDRAWN"}, Default: "DRAFT"},
+		{Name: "announce_to_group", Type: field.TypeBool, Default: false},
+		{Name: "current_revision_id", Type: field.TypeString, Nullable: true},
+		{Name: "published_revision_id", Type: field.TypeString, Nullable: true},
+		{Name: "revisions_count", Type: field.TypeInt, Default: 0},
+		{Name: "published_versions", Type: field.TypeInt, Default: 0},
+		{Name: "signoff_deadline", Type: field.TypeTime, Nullable: true},
+		{Name: "review_by", Type: field.TypeTime, Nullable: true},
+		{Name: "review_reminded_at", Type: field.TypeTime, Nullable: true},
+		{Name: "scheduled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "late_since", Type: field.TypeTime, Nullable: true},
+		{Name: "first_published_at", Type: field.TypeTime, Nullable: true},
+		{Name: "published_at", Type: field.TypeTime, Nullable: true},
+		{Name: "withdrawn_at", Type: field.TypeTime, Nullable: true},
+		{Name: "withdrawal_reason", Type: field.TypeString, Size: 8000, Default: ""},
+		{Name: "working_group_id", Type: field.TypeString, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeString},
+	}
+	// PolicyStatementsTable holds the schema information for the "policy_statements" table.
+	PolicyStatementsTable = &schema.Table{
+		Name:       "policy_statements",
+		Columns:    PolicyStatementsColumns,
+		PrimaryKey: []*schema.Column{PolicyStatementsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "policy_statements_working_groups_working_group",
+				Columns:    []*schema.Column{PolicyStatementsColumns[22]},
+				RefColumns: []*schema.Column{WorkingGroupsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "policy_statements_users_creator",
+				Columns:    []*schema.Column{PolicyStatementsColumns[23]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "policystatement_status_scheduled_at",
+				Unique:  false,
+				Columns: []*schema.Column{PolicyStatementsColumns[7], PolicyStatementsColumns[16]},
+			},
+			{
+				Name:    "policystatement_status_published_at",
+				Unique:  false,
+				Columns: []*schema.Column{PolicyStatementsColumns[7], PolicyStatementsColumns[19]},
+			},
+			{
+				Name:    "policystatement_review_by",
+				Unique:  false,
+				Columns: []*schema.Column{PolicyStatementsColumns[14]},
+			},
+		},
+	}
 	// RefereeRequestsColumns holds the columns for the "referee_requests" table.
 	RefereeRequestsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -1381,6 +1445,165 @@ var (
 				Name:    "session_expires_at",
 				Unique:  false,
 				Columns: []*schema.Column{SessionsColumns[4]},
+			},
+		},
+	}
+	// StatementRevisionsColumns holds the columns for the "statement_revisions" table.
+	StatementRevisionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "number", Type: field.TypeInt},
+		{Name: "title", Type: field.TypeString, Size: 800},
+		{Name: "summary", Type: field.TypeString, Size: 4000, Default: ""},
+		{Name: "body", Type: field.TypeString, Size: 80000},
+		{Name: "hash", Type: field.TypeString, Size: 64},
+		{Name: "edited_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Nullable: true},
+		{Name: "published_at", Type: field.TypeTime, Nullable: true},
+		{Name: "correction_note", Type: field.TypeString, Size: 8000, Default: ""},
+		{Name: "material", Type: field.TypeBool, Default: false},
+		{Name: "declarations", Type: field.TypeJSON, Nullable: true},
+		{Name: "signers", Type: field.TypeJSON, Nullable: true},
+		{Name: "statement_id", Type: field.TypeString},
+		{Name: "created_by_id", Type: field.TypeString},
+	}
+	// StatementRevisionsTable holds the schema information for the "statement_revisions" table.
+	StatementRevisionsTable = &schema.Table{
+		Name:       "statement_revisions",
+		Columns:    StatementRevisionsColumns,
+		PrimaryKey: []*schema.Column{StatementRevisionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "statement_revisions_policy_statements_revisions",
+				Columns:    []*schema.Column{StatementRevisionsColumns[15]},
+				RefColumns: []*schema.Column{PolicyStatementsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "statement_revisions_users_editor",
+				Columns:    []*schema.Column{StatementRevisionsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "statementrevision_statement_id_number",
+				Unique:  true,
+				Columns: []*schema.Column{StatementRevisionsColumns[15], StatementRevisionsColumns[3]},
+			},
+			{
+				Name:    "statementrevision_statement_id_version",
+				Unique:  false,
+				Columns: []*schema.Column{StatementRevisionsColumns[15], StatementRevisionsColumns[9]},
+			},
+		},
+	}
+	// StatementSignatoriesColumns holds the columns for the "statement_signatories" table.
+	StatementSignatoriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "role", Type: field.TypeEnum, Enums: []string{"CO_AUTHOR", "ENDORSER"}},
+		{Name: "statement_id", Type: field.TypeString},
+		{Name: "organisation_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+	}
+	// StatementSignatoriesTable holds the schema information for the "statement_signatories" table.
+	StatementSignatoriesTable = &schema.Table{
+		Name:       "statement_signatories",
+		Columns:    StatementSignatoriesColumns,
+		PrimaryKey: []*schema.Column{StatementSignatoriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "statement_signatories_policy_statements_signatories",
+				Columns:    []*schema.Column{StatementSignatoriesColumns[4]},
+				RefColumns: []*schema.Column{PolicyStatementsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "statement_signatories_organisations_organisation",
+				Columns:    []*schema.Column{StatementSignatoriesColumns[5]},
+				RefColumns: []*schema.Column{OrganisationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "statement_signatories_users_user",
+				Columns:    []*schema.Column{StatementSignatoriesColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "statementsignatory_statement_id_organisation_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{StatementSignatoriesColumns[4], StatementSignatoriesColumns[5], StatementSignatoriesColumns[6]},
+			},
+			{
+				Name:    "statementsignatory_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{StatementSignatoriesColumns[6]},
+			},
+		},
+	}
+	// StatementSignoffsColumns holds the columns for the "statement_signoffs" table.
+	StatementSignoffsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "revision_hash", Type: field.TypeString, Size: 64},
+		{Name: "decision", Type: field.TypeEnum, Enums: []string{"APPROVE", "REQUEST_CHANGES", "ENDORSE"}},
+		{Name: "comment", Type: field.TypeString, Size: 8000, Default: ""},
+		{Name: "signed_at", Type: field.TypeTime},
+		{Name: "voided_at", Type: field.TypeTime, Nullable: true},
+		{Name: "statement_id", Type: field.TypeString},
+		{Name: "revision_id", Type: field.TypeString},
+		{Name: "organisation_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+	}
+	// StatementSignoffsTable holds the schema information for the "statement_signoffs" table.
+	StatementSignoffsTable = &schema.Table{
+		Name:       "statement_signoffs",
+		Columns:    StatementSignoffsColumns,
+		PrimaryKey: []*schema.Column{StatementSignoffsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "statement_signoffs_policy_statements_signoffs",
+				Columns:    []*schema.Column{StatementSignoffsColumns[8]},
+				RefColumns: []*schema.Column{PolicyStatementsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "statement_signoffs_statement_revisions_revision",
+				Columns:    []*schema.Column{StatementSignoffsColumns[9]},
+				RefColumns: []*schema.Column{StatementRevisionsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "statement_signoffs_organisations_organisation",
+				Columns:    []*schema.Column{StatementSignoffsColumns[10]},
+				RefColumns: []*schema.Column{OrganisationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "statement_signoffs_users_user",
+				Columns:    []*schema.Column{StatementSignoffsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "statementsignoff_statement_id_revision_id",
+				Unique:  false,
+				Columns: []*schema.Column{StatementSignoffsColumns[8], StatementSignoffsColumns[9]},
+			},
+			{
+				Name:    "statementsignoff_revision_id",
+				Unique:  false,
+				Columns: []*schema.Column{StatementSignoffsColumns[9]},
 			},
 		},
 	}
@@ -1607,6 +1830,81 @@ var (
 			},
 		},
 	}
+	// PolicyStatementAuthorsColumns holds the columns for the "policy_statement_authors" table.
+	PolicyStatementAuthorsColumns = []*schema.Column{
+		{Name: "policy_statement_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+	}
+	// PolicyStatementAuthorsTable holds the schema information for the "policy_statement_authors" table.
+	PolicyStatementAuthorsTable = &schema.Table{
+		Name:       "policy_statement_authors",
+		Columns:    PolicyStatementAuthorsColumns,
+		PrimaryKey: []*schema.Column{PolicyStatementAuthorsColumns[0], PolicyStatementAuthorsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "policy_statement_authors_policy_statement_id",
+				Columns:    []*schema.Column{PolicyStatementAuthorsColumns[0]},
+				RefColumns: []*schema.Column{PolicyStatementsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "policy_statement_authors_user_id",
+				Columns:    []*schema.Column{PolicyStatementAuthorsColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// PolicyStatementCoauthorsColumns holds the columns for the "policy_statement_coauthors" table.
+	PolicyStatementCoauthorsColumns = []*schema.Column{
+		{Name: "policy_statement_id", Type: field.TypeString},
+		{Name: "organisation_id", Type: field.TypeString},
+	}
+	// PolicyStatementCoauthorsTable holds the schema information for the "policy_statement_coauthors" table.
+	PolicyStatementCoauthorsTable = &schema.Table{
+		Name:       "policy_statement_coauthors",
+		Columns:    PolicyStatementCoauthorsColumns,
+		PrimaryKey: []*schema.Column{PolicyStatementCoauthorsColumns[0], PolicyStatementCoauthorsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "policy_statement_coauthors_policy_statement_id",
+				Columns:    []*schema.Column{PolicyStatementCoauthorsColumns[0]},
+				RefColumns: []*schema.Column{PolicyStatementsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "policy_statement_coauthors_organisation_id",
+				Columns:    []*schema.Column{PolicyStatementCoauthorsColumns[1]},
+				RefColumns: []*schema.Column{OrganisationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// PolicyStatementEndorsersColumns holds the columns for the "policy_statement_endorsers" table.
+	PolicyStatementEndorsersColumns = []*schema.Column{
+		{Name: "policy_statement_id", Type: field.TypeString},
+		{Name: "organisation_id", Type: field.TypeString},
+	}
+	// PolicyStatementEndorsersTable holds the schema information for the "policy_statement_endorsers" table.
+	PolicyStatementEndorsersTable = &schema.Table{
+		Name:       "policy_statement_endorsers",
+		Columns:    PolicyStatementEndorsersColumns,
+		PrimaryKey: []*schema.Column{PolicyStatementEndorsersColumns[0], PolicyStatementEndorsersColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "policy_statement_endorsers_policy_statement_id",
+				Columns:    []*schema.Column{PolicyStatementEndorsersColumns[0]},
+				RefColumns: []*schema.Column{PolicyStatementsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "policy_statement_endorsers_organisation_id",
+				Columns:    []*schema.Column{PolicyStatementEndorsersColumns[1]},
+				RefColumns: []*schema.Column{OrganisationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AffiliationsTable,
@@ -1636,10 +1934,14 @@ var (
 		OrganisationsTable,
 		OutboxMessagesTable,
 		PlacementsTable,
+		PolicyStatementsTable,
 		RefereeRequestsTable,
 		ReviewsTable,
 		ReviewAssignmentsTable,
 		SessionsTable,
+		StatementRevisionsTable,
+		StatementSignatoriesTable,
+		StatementSignoffsTable,
 		SubscribersTable,
 		SuppressionsTable,
 		UsersTable,
@@ -1649,6 +1951,9 @@ var (
 		HostCentreCoordinatorsTable,
 		MeetingAttendeesTable,
 		MeetingInviteesTable,
+		PolicyStatementAuthorsTable,
+		PolicyStatementCoauthorsTable,
+		PolicyStatementEndorsersTable,
 	}
 )
 
@@ -1695,6 +2000,8 @@ func init() {
 	PlacementsTable.ForeignKeys[2].RefTable = HostCentresTable
 	PlacementsTable.ForeignKeys[3].RefTable = ApplicationsTable
 	PlacementsTable.ForeignKeys[4].RefTable = UsersTable
+	PolicyStatementsTable.ForeignKeys[0].RefTable = WorkingGroupsTable
+	PolicyStatementsTable.ForeignKeys[1].RefTable = UsersTable
 	RefereeRequestsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ReviewsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ReviewsTable.ForeignKeys[1].RefTable = UsersTable
@@ -1702,6 +2009,15 @@ func init() {
 	ReviewAssignmentsTable.ForeignKeys[1].RefTable = UsersTable
 	ReviewAssignmentsTable.ForeignKeys[2].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
+	StatementRevisionsTable.ForeignKeys[0].RefTable = PolicyStatementsTable
+	StatementRevisionsTable.ForeignKeys[1].RefTable = UsersTable
+	StatementSignatoriesTable.ForeignKeys[0].RefTable = PolicyStatementsTable
+	StatementSignatoriesTable.ForeignKeys[1].RefTable = OrganisationsTable
+	StatementSignatoriesTable.ForeignKeys[2].RefTable = UsersTable
+	StatementSignoffsTable.ForeignKeys[0].RefTable = PolicyStatementsTable
+	StatementSignoffsTable.ForeignKeys[1].RefTable = StatementRevisionsTable
+	StatementSignoffsTable.ForeignKeys[2].RefTable = OrganisationsTable
+	StatementSignoffsTable.ForeignKeys[3].RefTable = UsersTable
 	SubscribersTable.ForeignKeys[0].RefTable = UsersTable
 	CampaignListsTable.ForeignKeys[0].RefTable = CampaignsTable
 	CampaignListsTable.ForeignKeys[1].RefTable = MailingListsTable
@@ -1713,4 +2029,10 @@ func init() {
 	MeetingAttendeesTable.ForeignKeys[1].RefTable = UsersTable
 	MeetingInviteesTable.ForeignKeys[0].RefTable = MeetingsTable
 	MeetingInviteesTable.ForeignKeys[1].RefTable = UsersTable
+	PolicyStatementAuthorsTable.ForeignKeys[0].RefTable = PolicyStatementsTable
+	PolicyStatementAuthorsTable.ForeignKeys[1].RefTable = UsersTable
+	PolicyStatementCoauthorsTable.ForeignKeys[0].RefTable = PolicyStatementsTable
+	PolicyStatementCoauthorsTable.ForeignKeys[1].RefTable = OrganisationsTable
+	PolicyStatementEndorsersTable.ForeignKeys[0].RefTable = PolicyStatementsTable
+	PolicyStatementEndorsersTable.ForeignKeys[1].RefTable = OrganisationsTable
 }

@@ -39,6 +39,10 @@ const (
 	EdgeHostCentres = "host_centres"
 	// EdgeAffiliations holds the string denoting the affiliations edge name in mutations.
 	EdgeAffiliations = "affiliations"
+	// EdgeCoauthoredStatements holds the string denoting the coauthored_statements edge name in mutations.
+	EdgeCoauthoredStatements = "coauthored_statements"
+	// EdgeEndorsedStatements holds the string denoting the endorsed_statements edge name in mutations.
+	EdgeEndorsedStatements = "endorsed_statements"
 	// Table holds the table name of the organisation in the database.
 	Table = "organisations"
 	// HostCentresTable is the table that holds the host_centres relation/edge.
@@ -55,6 +59,16 @@ const (
 	AffiliationsInverseTable = "affiliations"
 	// AffiliationsColumn is the table column denoting the affiliations relation/edge.
 	AffiliationsColumn = "organisation_id"
+	// CoauthoredStatementsTable is the table that holds the coauthored_statements relation/edge. The primary key declared below.
+	CoauthoredStatementsTable = "policy_statement_coauthors"
+	// CoauthoredStatementsInverseTable is the table name for the PolicyStatement entity.
+	// It exists in this package in order to avoid circular dependency with the "policystatement" package.
+	CoauthoredStatementsInverseTable = "policy_statements"
+	// EndorsedStatementsTable is the table that holds the endorsed_statements relation/edge. The primary key declared below.
+	EndorsedStatementsTable = "policy_statement_endorsers"
+	// EndorsedStatementsInverseTable is the table name for the PolicyStatement entity.
+	// It exists in this package in order to avoid circular dependency with the "policystatement" package.
+	EndorsedStatementsInverseTable = "policy_statements"
 )
 
 // Columns holds all SQL columns for organisation fields.
@@ -69,6 +83,15 @@ var Columns = []string{
 	FieldWebsite,
 	FieldActive,
 }
+
+var (
+	// CoauthoredStatementsPrimaryKey and CoauthoredStatementsColumn2 are the table columns denoting the
+	// primary key for the coauthored_statements relation (M2M).
+	CoauthoredStatementsPrimaryKey = []string{"policy_statement_id", "organisation_id"}
+	// EndorsedStatementsPrimaryKey and EndorsedStatementsColumn2 are the table columns denoting the
+	// primary key for the endorsed_statements relation (M2M).
+	EndorsedStatementsPrimaryKey = []string{"policy_statement_id", "organisation_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -216,6 +239,34 @@ func ByAffiliations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAffiliationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByCoauthoredStatementsCount orders the results by coauthored_statements count.
+func ByCoauthoredStatementsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCoauthoredStatementsStep(), opts...)
+	}
+}
+
+// ByCoauthoredStatements orders the results by coauthored_statements terms.
+func ByCoauthoredStatements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCoauthoredStatementsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByEndorsedStatementsCount orders the results by endorsed_statements count.
+func ByEndorsedStatementsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newEndorsedStatementsStep(), opts...)
+	}
+}
+
+// ByEndorsedStatements orders the results by endorsed_statements terms.
+func ByEndorsedStatements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newEndorsedStatementsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newHostCentresStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -228,6 +279,20 @@ func newAffiliationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AffiliationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, AffiliationsTable, AffiliationsColumn),
+	)
+}
+func newCoauthoredStatementsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CoauthoredStatementsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, CoauthoredStatementsTable, CoauthoredStatementsPrimaryKey...),
+	)
+}
+func newEndorsedStatementsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(EndorsedStatementsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, EndorsedStatementsTable, EndorsedStatementsPrimaryKey...),
 	)
 }
 

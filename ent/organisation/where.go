@@ -507,6 +507,52 @@ func HasAffiliationsWith(preds ...predicate.Affiliation) predicate.Organisation 
 	})
 }
 
+// HasCoauthoredStatements applies the HasEdge predicate on the "coauthored_statements" edge.
+func HasCoauthoredStatements() predicate.Organisation {
+	return predicate.Organisation(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, CoauthoredStatementsTable, CoauthoredStatementsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCoauthoredStatementsWith applies the HasEdge predicate on the "coauthored_statements" edge with a given conditions (other predicates).
+func HasCoauthoredStatementsWith(preds ...predicate.PolicyStatement) predicate.Organisation {
+	return predicate.Organisation(func(s *sql.Selector) {
+		step := newCoauthoredStatementsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasEndorsedStatements applies the HasEdge predicate on the "endorsed_statements" edge.
+func HasEndorsedStatements() predicate.Organisation {
+	return predicate.Organisation(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, EndorsedStatementsTable, EndorsedStatementsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasEndorsedStatementsWith applies the HasEdge predicate on the "endorsed_statements" edge with a given conditions (other predicates).
+func HasEndorsedStatementsWith(preds ...predicate.PolicyStatement) predicate.Organisation {
+	return predicate.Organisation(func(s *sql.Selector) {
+		step := newEndorsedStatementsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Organisation) predicate.Organisation {
 	return predicate.Organisation(sql.AndPredicates(predicates...))

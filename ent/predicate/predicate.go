@@ -87,6 +87,9 @@ type OutboxMessage func(*sql.Selector)
 // Placement is the predicate function for placement builders.
 type Placement func(*sql.Selector)
 
+// PolicyStatement is the predicate function for policystatement builders.
+type PolicyStatement func(*sql.Selector)
+
 // RefereeRequest is the predicate function for refereerequest builders.
 type RefereeRequest func(*sql.Selector)
 
@@ -98,6 +101,15 @@ type ReviewAssignment func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
+
+// StatementRevision is the predicate function for statementrevision builders.
+type StatementRevision func(*sql.Selector)
+
+// StatementSignatory is the predicate function for statementsignatory builders.
+type StatementSignatory func(*sql.Selector)
+
+// StatementSignoff is the predicate function for statementsignoff builders.
+type StatementSignoff func(*sql.Selector)
 
 // Subscriber is the predicate function for subscriber builders.
 type Subscriber func(*sql.Selector)

@@ -759,6 +759,30 @@ func (f PlacementMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PlacementMutation", m)
 }
 
+// The PolicyStatementQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PolicyStatementQueryRuleFunc func(context.Context, *ent.PolicyStatementQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PolicyStatementQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PolicyStatementQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PolicyStatementQuery", q)
+}
+
+// The PolicyStatementMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PolicyStatementMutationRuleFunc func(context.Context, *ent.PolicyStatementMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PolicyStatementMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PolicyStatementMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PolicyStatementMutation", m)
+}
+
 // The RefereeRequestQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type RefereeRequestQueryRuleFunc func(context.Context, *ent.RefereeRequestQuery) error
@@ -853,6 +877,78 @@ func (f SessionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SessionMutation", m)
+}
+
+// The StatementRevisionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type StatementRevisionQueryRuleFunc func(context.Context, *ent.StatementRevisionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f StatementRevisionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StatementRevisionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.StatementRevisionQuery", q)
+}
+
+// The StatementRevisionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type StatementRevisionMutationRuleFunc func(context.Context, *ent.StatementRevisionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f StatementRevisionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.StatementRevisionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StatementRevisionMutation", m)
+}
+
+// The StatementSignatoryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type StatementSignatoryQueryRuleFunc func(context.Context, *ent.StatementSignatoryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f StatementSignatoryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StatementSignatoryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.StatementSignatoryQuery", q)
+}
+
+// The StatementSignatoryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type StatementSignatoryMutationRuleFunc func(context.Context, *ent.StatementSignatoryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f StatementSignatoryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.StatementSignatoryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StatementSignatoryMutation", m)
+}
+
+// The StatementSignoffQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type StatementSignoffQueryRuleFunc func(context.Context, *ent.StatementSignoffQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f StatementSignoffQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StatementSignoffQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.StatementSignoffQuery", q)
+}
+
+// The StatementSignoffMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type StatementSignoffMutationRuleFunc func(context.Context, *ent.StatementSignoffMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f StatementSignoffMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.StatementSignoffMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StatementSignoffMutation", m)
 }
 
 // The SubscriberQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -1040,6 +1136,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PlacementQuery:
 		return q.Filter(), nil
+	case *ent.PolicyStatementQuery:
+		return q.Filter(), nil
 	case *ent.RefereeRequestQuery:
 		return q.Filter(), nil
 	case *ent.ReviewQuery:
@@ -1047,6 +1145,12 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.ReviewAssignmentQuery:
 		return q.Filter(), nil
 	case *ent.SessionQuery:
+		return q.Filter(), nil
+	case *ent.StatementRevisionQuery:
+		return q.Filter(), nil
+	case *ent.StatementSignatoryQuery:
+		return q.Filter(), nil
+	case *ent.StatementSignoffQuery:
 		return q.Filter(), nil
 	case *ent.SubscriberQuery:
 		return q.Filter(), nil
@@ -1117,6 +1221,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.PlacementMutation:
 		return m.Filter(), nil
+	case *ent.PolicyStatementMutation:
+		return m.Filter(), nil
 	case *ent.RefereeRequestMutation:
 		return m.Filter(), nil
 	case *ent.ReviewMutation:
@@ -1124,6 +1230,12 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ReviewAssignmentMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
+		return m.Filter(), nil
+	case *ent.StatementRevisionMutation:
+		return m.Filter(), nil
+	case *ent.StatementSignatoryMutation:
+		return m.Filter(), nil
+	case *ent.StatementSignoffMutation:
 		return m.Filter(), nil
 	case *ent.SubscriberMutation:
 		return m.Filter(), nil

@@ -33,6 +33,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/refereerequest"
 	"github.com/gocart-coalition/coalition/ent/review"
 	"github.com/gocart-coalition/coalition/ent/reviewassignment"
@@ -40,6 +41,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/session"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/suppression"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -1724,6 +1728,100 @@ func init() {
 	placementDescID := placementMixinFields0[0].Descriptor()
 	// placement.DefaultID holds the default value on creation for the id field.
 	placement.DefaultID = placementDescID.Default.(func() pulid.ID)
+	policystatementMixin := schema.PolicyStatement{}.Mixin()
+	policystatement.Policy = privacy.NewPolicies(schema.PolicyStatement{})
+	policystatement.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := policystatement.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	policystatementMixinFields0 := policystatementMixin[0].Fields()
+	_ = policystatementMixinFields0
+	policystatementMixinFields1 := policystatementMixin[1].Fields()
+	_ = policystatementMixinFields1
+	policystatementFields := schema.PolicyStatement{}.Fields()
+	_ = policystatementFields
+	// policystatementDescCreatedAt is the schema descriptor for created_at field.
+	policystatementDescCreatedAt := policystatementMixinFields1[0].Descriptor()
+	// policystatement.DefaultCreatedAt holds the default value on creation for the created_at field.
+	policystatement.DefaultCreatedAt = policystatementDescCreatedAt.Default.(func() time.Time)
+	// policystatementDescUpdatedAt is the schema descriptor for updated_at field.
+	policystatementDescUpdatedAt := policystatementMixinFields1[1].Descriptor()
+	// policystatement.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	policystatement.DefaultUpdatedAt = policystatementDescUpdatedAt.Default.(func() time.Time)
+	// policystatement.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	policystatement.UpdateDefaultUpdatedAt = policystatementDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// policystatementDescSlug is the schema descriptor for slug field.
+	policystatementDescSlug := policystatementFields[0].Descriptor()
+	// policystatement.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
+	policystatement.SlugValidator = func() func(string) error {
+		validators := policystatementDescSlug.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(slug string) error {
+			for _, fn := range fns {
+				if err := fn(slug); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// policystatementDescTitle is the schema descriptor for title field.
+	policystatementDescTitle := policystatementFields[1].Descriptor()
+	// policystatement.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	policystatement.TitleValidator = func() func(string) error {
+		validators := policystatementDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// policystatementDescSummary is the schema descriptor for summary field.
+	policystatementDescSummary := policystatementFields[2].Descriptor()
+	// policystatement.DefaultSummary holds the default value on creation for the summary field.
+	policystatement.DefaultSummary = policystatementDescSummary.Default.(string)
+	// policystatement.SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
+	policystatement.SummaryValidator = policystatementDescSummary.Validators[0].(func(string) error)
+	// policystatementDescAnnounceToGroup is the schema descriptor for announce_to_group field.
+	policystatementDescAnnounceToGroup := policystatementFields[6].Descriptor()
+	// policystatement.DefaultAnnounceToGroup holds the default value on creation for the announce_to_group field.
+	policystatement.DefaultAnnounceToGroup = policystatementDescAnnounceToGroup.Default.(bool)
+	// policystatementDescRevisionsCount is the schema descriptor for revisions_count field.
+	policystatementDescRevisionsCount := policystatementFields[9].Descriptor()
+	// policystatement.DefaultRevisionsCount holds the default value on creation for the revisions_count field.
+	policystatement.DefaultRevisionsCount = policystatementDescRevisionsCount.Default.(int)
+	// policystatement.RevisionsCountValidator is a validator for the "revisions_count" field. It is called by the builders before save.
+	policystatement.RevisionsCountValidator = policystatementDescRevisionsCount.Validators[0].(func(int) error)
+	// policystatementDescPublishedVersions is the schema descriptor for published_versions field.
+	policystatementDescPublishedVersions := policystatementFields[10].Descriptor()
+	// policystatement.DefaultPublishedVersions holds the default value on creation for the published_versions field.
+	policystatement.DefaultPublishedVersions = policystatementDescPublishedVersions.Default.(int)
+	// policystatement.PublishedVersionsValidator is a validator for the "published_versions" field. It is called by the builders before save.
+	policystatement.PublishedVersionsValidator = policystatementDescPublishedVersions.Validators[0].(func(int) error)
+	// policystatementDescWithdrawalReason is the schema descriptor for withdrawal_reason field.
+	policystatementDescWithdrawalReason := policystatementFields[19].Descriptor()
+	// policystatement.DefaultWithdrawalReason holds the default value on creation for the withdrawal_reason field.
+	policystatement.DefaultWithdrawalReason = policystatementDescWithdrawalReason.Default.(string)
+	// policystatement.WithdrawalReasonValidator is a validator for the "withdrawal_reason" field. It is called by the builders before save.
+	policystatement.WithdrawalReasonValidator = policystatementDescWithdrawalReason.Validators[0].(func(string) error)
+	// policystatementDescID is the schema descriptor for id field.
+	policystatementDescID := policystatementMixinFields0[0].Descriptor()
+	// policystatement.DefaultID holds the default value on creation for the id field.
+	policystatement.DefaultID = policystatementDescID.Default.(func() pulid.ID)
 	refereerequestMixin := schema.RefereeRequest{}.Mixin()
 	refereerequest.Policy = privacy.NewPolicies(schema.RefereeRequest{})
 	refereerequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1920,6 +2018,180 @@ func init() {
 	sessionDescID := sessionMixinFields0[0].Descriptor()
 	// session.DefaultID holds the default value on creation for the id field.
 	session.DefaultID = sessionDescID.Default.(func() pulid.ID)
+	statementrevisionMixin := schema.StatementRevision{}.Mixin()
+	statementrevision.Policy = privacy.NewPolicies(schema.StatementRevision{})
+	statementrevision.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := statementrevision.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	statementrevisionMixinFields0 := statementrevisionMixin[0].Fields()
+	_ = statementrevisionMixinFields0
+	statementrevisionMixinFields1 := statementrevisionMixin[1].Fields()
+	_ = statementrevisionMixinFields1
+	statementrevisionFields := schema.StatementRevision{}.Fields()
+	_ = statementrevisionFields
+	// statementrevisionDescCreatedAt is the schema descriptor for created_at field.
+	statementrevisionDescCreatedAt := statementrevisionMixinFields1[0].Descriptor()
+	// statementrevision.DefaultCreatedAt holds the default value on creation for the created_at field.
+	statementrevision.DefaultCreatedAt = statementrevisionDescCreatedAt.Default.(func() time.Time)
+	// statementrevisionDescUpdatedAt is the schema descriptor for updated_at field.
+	statementrevisionDescUpdatedAt := statementrevisionMixinFields1[1].Descriptor()
+	// statementrevision.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	statementrevision.DefaultUpdatedAt = statementrevisionDescUpdatedAt.Default.(func() time.Time)
+	// statementrevision.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	statementrevision.UpdateDefaultUpdatedAt = statementrevisionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// statementrevisionDescNumber is the schema descriptor for number field.
+	statementrevisionDescNumber := statementrevisionFields[1].Descriptor()
+	// statementrevision.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	statementrevision.NumberValidator = statementrevisionDescNumber.Validators[0].(func(int) error)
+	// statementrevisionDescTitle is the schema descriptor for title field.
+	statementrevisionDescTitle := statementrevisionFields[2].Descriptor()
+	// statementrevision.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	statementrevision.TitleValidator = func() func(string) error {
+		validators := statementrevisionDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// statementrevisionDescSummary is the schema descriptor for summary field.
+	statementrevisionDescSummary := statementrevisionFields[3].Descriptor()
+	// statementrevision.DefaultSummary holds the default value on creation for the summary field.
+	statementrevision.DefaultSummary = statementrevisionDescSummary.Default.(string)
+	// statementrevision.SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
+	statementrevision.SummaryValidator = statementrevisionDescSummary.Validators[0].(func(string) error)
+	// statementrevisionDescBody is the schema descriptor for body field.
+	statementrevisionDescBody := statementrevisionFields[4].Descriptor()
+	// statementrevision.BodyValidator is a validator for the "body" field. It is called by the builders before save.
+	statementrevision.BodyValidator = statementrevisionDescBody.Validators[0].(func(string) error)
+	// statementrevisionDescHash is the schema descriptor for hash field.
+	statementrevisionDescHash := statementrevisionFields[5].Descriptor()
+	// statementrevision.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	statementrevision.HashValidator = func() func(string) error {
+		validators := statementrevisionDescHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(hash string) error {
+			for _, fn := range fns {
+				if err := fn(hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// statementrevisionDescCorrectionNote is the schema descriptor for correction_note field.
+	statementrevisionDescCorrectionNote := statementrevisionFields[10].Descriptor()
+	// statementrevision.DefaultCorrectionNote holds the default value on creation for the correction_note field.
+	statementrevision.DefaultCorrectionNote = statementrevisionDescCorrectionNote.Default.(string)
+	// statementrevision.CorrectionNoteValidator is a validator for the "correction_note" field. It is called by the builders before save.
+	statementrevision.CorrectionNoteValidator = statementrevisionDescCorrectionNote.Validators[0].(func(string) error)
+	// statementrevisionDescMaterial is the schema descriptor for material field.
+	statementrevisionDescMaterial := statementrevisionFields[11].Descriptor()
+	// statementrevision.DefaultMaterial holds the default value on creation for the material field.
+	statementrevision.DefaultMaterial = statementrevisionDescMaterial.Default.(bool)
+	// statementrevisionDescID is the schema descriptor for id field.
+	statementrevisionDescID := statementrevisionMixinFields0[0].Descriptor()
+	// statementrevision.DefaultID holds the default value on creation for the id field.
+	statementrevision.DefaultID = statementrevisionDescID.Default.(func() pulid.ID)
+	statementsignatoryMixin := schema.StatementSignatory{}.Mixin()
+	statementsignatory.Policy = privacy.NewPolicies(schema.StatementSignatory{})
+	statementsignatory.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := statementsignatory.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	statementsignatoryMixinFields0 := statementsignatoryMixin[0].Fields()
+	_ = statementsignatoryMixinFields0
+	statementsignatoryMixinFields1 := statementsignatoryMixin[1].Fields()
+	_ = statementsignatoryMixinFields1
+	statementsignatoryFields := schema.StatementSignatory{}.Fields()
+	_ = statementsignatoryFields
+	// statementsignatoryDescCreatedAt is the schema descriptor for created_at field.
+	statementsignatoryDescCreatedAt := statementsignatoryMixinFields1[0].Descriptor()
+	// statementsignatory.DefaultCreatedAt holds the default value on creation for the created_at field.
+	statementsignatory.DefaultCreatedAt = statementsignatoryDescCreatedAt.Default.(func() time.Time)
+	// statementsignatoryDescUpdatedAt is the schema descriptor for updated_at field.
+	statementsignatoryDescUpdatedAt := statementsignatoryMixinFields1[1].Descriptor()
+	// statementsignatory.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	statementsignatory.DefaultUpdatedAt = statementsignatoryDescUpdatedAt.Default.(func() time.Time)
+	// statementsignatory.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	statementsignatory.UpdateDefaultUpdatedAt = statementsignatoryDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// statementsignatoryDescID is the schema descriptor for id field.
+	statementsignatoryDescID := statementsignatoryMixinFields0[0].Descriptor()
+	// statementsignatory.DefaultID holds the default value on creation for the id field.
+	statementsignatory.DefaultID = statementsignatoryDescID.Default.(func() pulid.ID)
+	statementsignoffMixin := schema.StatementSignoff{}.Mixin()
+	statementsignoff.Policy = privacy.NewPolicies(schema.StatementSignoff{})
+	statementsignoff.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := statementsignoff.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	statementsignoffMixinFields0 := statementsignoffMixin[0].Fields()
+	_ = statementsignoffMixinFields0
+	statementsignoffMixinFields1 := statementsignoffMixin[1].Fields()
+	_ = statementsignoffMixinFields1
+	statementsignoffFields := schema.StatementSignoff{}.Fields()
+	_ = statementsignoffFields
+	// statementsignoffDescCreatedAt is the schema descriptor for created_at field.
+	statementsignoffDescCreatedAt := statementsignoffMixinFields1[0].Descriptor()
+	// statementsignoff.DefaultCreatedAt holds the default value on creation for the created_at field.
+	statementsignoff.DefaultCreatedAt = statementsignoffDescCreatedAt.Default.(func() time.Time)
+	// statementsignoffDescUpdatedAt is the schema descriptor for updated_at field.
+	statementsignoffDescUpdatedAt := statementsignoffMixinFields1[1].Descriptor()
+	// statementsignoff.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	statementsignoff.DefaultUpdatedAt = statementsignoffDescUpdatedAt.Default.(func() time.Time)
+	// statementsignoff.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	statementsignoff.UpdateDefaultUpdatedAt = statementsignoffDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// statementsignoffDescRevisionHash is the schema descriptor for revision_hash field.
+	statementsignoffDescRevisionHash := statementsignoffFields[2].Descriptor()
+	// statementsignoff.RevisionHashValidator is a validator for the "revision_hash" field. It is called by the builders before save.
+	statementsignoff.RevisionHashValidator = func() func(string) error {
+		validators := statementsignoffDescRevisionHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(revision_hash string) error {
+			for _, fn := range fns {
+				if err := fn(revision_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// statementsignoffDescComment is the schema descriptor for comment field.
+	statementsignoffDescComment := statementsignoffFields[6].Descriptor()
+	// statementsignoff.DefaultComment holds the default value on creation for the comment field.
+	statementsignoff.DefaultComment = statementsignoffDescComment.Default.(string)
+	// statementsignoff.CommentValidator is a validator for the "comment" field. It is called by the builders before save.
+	statementsignoff.CommentValidator = statementsignoffDescComment.Validators[0].(func(string) error)
+	// statementsignoffDescID is the schema descriptor for id field.
+	statementsignoffDescID := statementsignoffMixinFields0[0].Descriptor()
+	// statementsignoff.DefaultID holds the default value on creation for the id field.
+	statementsignoff.DefaultID = statementsignoffDescID.Default.(func() pulid.ID)
 	subscriberMixin := schema.Subscriber{}.Mixin()
 	subscriber.Policy = privacy.NewPolicies(schema.Subscriber{})
 	subscriber.Hooks[0] = func(next ent.Mutator) ent.Mutator {

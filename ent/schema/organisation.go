@@ -67,6 +67,10 @@ func (Organisation) Edges() []ent.Edge {
 		edge.To("affiliations", Affiliation.Type).
 			Comment("People who belong to the organisation (visible to staff and to each person).").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.From("coauthored_statements", PolicyStatement.Type).Ref("coauthors").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.From("endorsed_statements", PolicyStatement.Type).Ref("endorsers").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

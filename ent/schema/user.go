@@ -79,6 +79,10 @@ func (User) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.From("meeting_invitations", Meeting.Type).Ref("invitees").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.From("authored_statements", PolicyStatement.Type).Ref("authors").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.From("statement_signatures", StatementSignatory.Type).Ref("user").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

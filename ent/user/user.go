@@ -49,6 +49,10 @@ const (
 	EdgeAttendedMeetings = "attended_meetings"
 	// EdgeMeetingInvitations holds the string denoting the meeting_invitations edge name in mutations.
 	EdgeMeetingInvitations = "meeting_invitations"
+	// EdgeAuthoredStatements holds the string denoting the authored_statements edge name in mutations.
+	EdgeAuthoredStatements = "authored_statements"
+	// EdgeStatementSignatures holds the string denoting the statement_signatures edge name in mutations.
+	EdgeStatementSignatures = "statement_signatures"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// ApplicationsTable is the table that holds the applications relation/edge.
@@ -108,6 +112,18 @@ const (
 	// MeetingInvitationsInverseTable is the table name for the Meeting entity.
 	// It exists in this package in order to avoid circular dependency with the "meeting" package.
 	MeetingInvitationsInverseTable = "meetings"
+	// AuthoredStatementsTable is the table that holds the authored_statements relation/edge. The primary key declared below.
+	AuthoredStatementsTable = "policy_statement_authors"
+	// AuthoredStatementsInverseTable is the table name for the PolicyStatement entity.
+	// It exists in this package in order to avoid circular dependency with the "policystatement" package.
+	AuthoredStatementsInverseTable = "policy_statements"
+	// StatementSignaturesTable is the table that holds the statement_signatures relation/edge.
+	StatementSignaturesTable = "statement_signatories"
+	// StatementSignaturesInverseTable is the table name for the StatementSignatory entity.
+	// It exists in this package in order to avoid circular dependency with the "statementsignatory" package.
+	StatementSignaturesInverseTable = "statement_signatories"
+	// StatementSignaturesColumn is the table column denoting the statement_signatures relation/edge.
+	StatementSignaturesColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -132,6 +148,9 @@ var (
 	// MeetingInvitationsPrimaryKey and MeetingInvitationsColumn2 are the table columns denoting the
 	// primary key for the meeting_invitations relation (M2M).
 	MeetingInvitationsPrimaryKey = []string{"meeting_id", "user_id"}
+	// AuthoredStatementsPrimaryKey and AuthoredStatementsColumn2 are the table columns denoting the
+	// primary key for the authored_statements relation (M2M).
+	AuthoredStatementsPrimaryKey = []string{"policy_statement_id", "user_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -335,6 +354,34 @@ func ByMeetingInvitations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newMeetingInvitationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByAuthoredStatementsCount orders the results by authored_statements count.
+func ByAuthoredStatementsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAuthoredStatementsStep(), opts...)
+	}
+}
+
+// ByAuthoredStatements orders the results by authored_statements terms.
+func ByAuthoredStatements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAuthoredStatementsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByStatementSignaturesCount orders the results by statement_signatures count.
+func ByStatementSignaturesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newStatementSignaturesStep(), opts...)
+	}
+}
+
+// ByStatementSignatures orders the results by statement_signatures terms.
+func ByStatementSignatures(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newStatementSignaturesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newApplicationsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -396,5 +443,19 @@ func newMeetingInvitationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(MeetingInvitationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, MeetingInvitationsTable, MeetingInvitationsPrimaryKey...),
+	)
+}
+func newAuthoredStatementsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AuthoredStatementsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, AuthoredStatementsTable, AuthoredStatementsPrimaryKey...),
+	)
+}
+func newStatementSignaturesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(StatementSignaturesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, StatementSignaturesTable, StatementSignaturesColumn),
 	)
 }

@@ -563,6 +563,52 @@ func HasMeetingInvitationsWith(preds ...predicate.Meeting) predicate.User {
 	})
 }
 
+// HasAuthoredStatements applies the HasEdge predicate on the "authored_statements" edge.
+func HasAuthoredStatements() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, AuthoredStatementsTable, AuthoredStatementsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAuthoredStatementsWith applies the HasEdge predicate on the "authored_statements" edge with a given conditions (other predicates).
+func HasAuthoredStatementsWith(preds ...predicate.PolicyStatement) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newAuthoredStatementsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasStatementSignatures applies the HasEdge predicate on the "statement_signatures" edge.
+func HasStatementSignatures() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, StatementSignaturesTable, StatementSignaturesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasStatementSignaturesWith applies the HasEdge predicate on the "statement_signatures" edge with a given conditions (other predicates).
+func HasStatementSignaturesWith(preds ...predicate.StatementSignatory) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newStatementSignaturesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/suppression"
@@ -193,6 +194,18 @@ type ConfirmSubscriptionPayload struct {
 type ConflictOfInterestDeclarationPayload struct {
 	Declaration *ent.ConflictOfInterestDeclaration `json:"declaration,omitempty"`
 	UserErrors  []*UserError                       `json:"userErrors"`
+}
+
+type CorrectStatementInput struct {
+	ID             pulid.ID `json:"id"`
+	BaseRevisionID pulid.ID `json:"baseRevisionId"`
+	Title          string   `json:"title"`
+	Summary        *string  `json:"summary,omitempty"`
+	Body           string   `json:"body"`
+	// What the correction changes (shown to readers).
+	Note string `json:"note"`
+	// A material correction is announced by email like a publication.
+	Material bool `json:"material"`
 }
 
 type CreateAPITokenInput struct {
@@ -383,6 +396,12 @@ type DeclaredInterestInput struct {
 	To *vocab.Date `json:"to,omitempty"`
 }
 
+type DesignateStatementSignatoryInput struct {
+	ID             pulid.ID `json:"id"`
+	OrganisationID pulid.ID `json:"organisationId"`
+	UserID         pulid.ID `json:"userId"`
+}
+
 type DocumentIDInput struct {
 	ID pulid.ID `json:"id"`
 }
@@ -392,11 +411,27 @@ type DocumentPayload struct {
 	UserErrors []*UserError  `json:"userErrors"`
 }
 
+// An edit names the revision it is based on: if someone edited meanwhile, it is refused (CONFLICT).
+type EditStatementInput struct {
+	ID             pulid.ID `json:"id"`
+	BaseRevisionID pulid.ID `json:"baseRevisionId"`
+	Title          string   `json:"title"`
+	Summary        *string  `json:"summary,omitempty"`
+	Body           string   `json:"body"`
+}
+
 type EndMembershipInput struct {
 	ID pulid.ID `json:"id"`
 	// The membership's last day (today or later, within the term).
 	LastDay vocab.Date `json:"lastDay"`
 	Reason  string     `json:"reason"`
+}
+
+type EndorseStatementInput struct {
+	ID             pulid.ID `json:"id"`
+	OrganisationID pulid.ID `json:"organisationId"`
+	RevisionID     pulid.ID `json:"revisionId"`
+	Hash           *string  `json:"hash,omitempty"`
 }
 
 type EraseSubscriberInput struct {
@@ -562,6 +597,24 @@ type MySubscriptionsPayload struct {
 	UserErrors []*UserError    `json:"userErrors"`
 }
 
+type OpenStatementInput struct {
+	// Its public address: lower-case letters, digits and single hyphens; never reused.
+	Slug    string  `json:"slug"`
+	Title   string  `json:"title"`
+	Summary *string `json:"summary,omitempty"`
+	// Markdown, at most 20,000 characters.
+	Body           string     `json:"body"`
+	Topics         []string   `json:"topics,omitempty"`
+	AuthorIds      []pulid.ID `json:"authorIds"`
+	CoAuthorIds    []pulid.ID `json:"coAuthorIds,omitempty"`
+	EndorserIds    []pulid.ID `json:"endorserIds,omitempty"`
+	WorkingGroupID *pulid.ID  `json:"workingGroupId,omitempty"`
+	// Also announce the publication to the working group's current members.
+	AnnounceToGroup *bool      `json:"announceToGroup,omitempty"`
+	ReviewBy        *time.Time `json:"reviewBy,omitempty"`
+	SignoffDeadline *time.Time `json:"signoffDeadline,omitempty"`
+}
+
 // Narrows the organisations directory. All conditions must hold.
 type OrganisationFilters struct {
 	// ISO 3166-1 alpha-2 code in upper case, e.g. CZ.
@@ -618,6 +671,30 @@ type ProposeSlotInput struct {
 	FocusAreas []vocab.FocusArea `json:"focusAreas,omitempty"`
 	// E.g. the weekly programme, in Markdown.
 	Note *string `json:"note,omitempty"`
+}
+
+// A published version of a statement as the public reads it, with what it was published with.
+type PublicStatement struct {
+	Slug    string   `json:"slug"`
+	Title   string   `json:"title"`
+	Summary string   `json:"summary"`
+	Topics  []string `json:"topics"`
+	// The Markdown body rendered and sanitised.
+	BodyHTML string `json:"bodyHtml"`
+	Version  int    `json:"version"`
+	// How many published versions there are.
+	Versions         int                    `json:"versions"`
+	Status           policystatement.Status `json:"status"`
+	PublishedAt      time.Time              `json:"publishedAt"`
+	FirstPublishedAt time.Time              `json:"firstPublishedAt"`
+	Withdrawn        *StatementWithdrawal   `json:"withdrawn,omitempty"`
+	Corrections      []*StatementCorrection `json:"corrections"`
+	CoAuthors        []*StatementSigner     `json:"coAuthors"`
+	Endorsers        []*StatementSigner     `json:"endorsers"`
+	Authors          []string               `json:"authors"`
+	// The authoring working group's name; empty when none (or not public).
+	WorkingGroup string                  `json:"workingGroup"`
+	Declarations []*StatementDeclaration `json:"declarations"`
 }
 
 type PublishReviewAggregateInput struct {
@@ -759,6 +836,12 @@ type ScheduleMeetingInput struct {
 	Agenda *string `json:"agenda,omitempty"`
 }
 
+type ScheduleStatementInput struct {
+	ID pulid.ID `json:"id"`
+	// The embargo: when it is published; must be in the future.
+	At time.Time `json:"at"`
+}
+
 type ScoreApplicationInput struct {
 	ApplicationID pulid.ID `json:"applicationId"`
 	// One score 1–5 for every criterion of the call.
@@ -804,6 +887,17 @@ type SignOutPayload struct {
 	SignedOut bool `json:"signedOut"`
 }
 
+type SignStatementInput struct {
+	ID             pulid.ID `json:"id"`
+	OrganisationID pulid.ID `json:"organisationId"`
+	// The revision signed: it must be the current one.
+	RevisionID pulid.ID `json:"revisionId"`
+	// The hash of the text read; when given it must match the revision's.
+	Hash     *string           `json:"hash,omitempty"`
+	Decision StatementDecision `json:"decision"`
+	Comment  *string           `json:"comment,omitempty"`
+}
+
 type SlotAssignment struct {
 	Slot         *ent.HostSlot      `json:"slot"`
 	Applications []*ent.Application `json:"applications"`
@@ -822,6 +916,51 @@ type StartMatchRunInput struct {
 	CallID pulid.ID `json:"callId"`
 	// A dry run records its result and changes nothing else; it cannot be published.
 	DryRun bool `json:"dryRun"`
+}
+
+type StatementCorrection struct {
+	Version  int       `json:"version"`
+	At       time.Time `json:"at"`
+	Note     string    `json:"note"`
+	Material bool      `json:"material"`
+}
+
+type StatementDeclaration struct {
+	Person     string    `json:"person"`
+	Statement  string    `json:"statement"`
+	DeclaredAt time.Time `json:"declaredAt"`
+}
+
+// Narrows the list of statements (within what the viewer may see).
+type StatementFilters struct {
+	Status *policystatement.Status `json:"status,omitempty"`
+	Topic  *string                 `json:"topic,omitempty"`
+}
+
+type StatementIDInput struct {
+	ID pulid.ID `json:"id"`
+}
+
+type StatementPayload struct {
+	Statement  *ent.PolicyStatement `json:"statement,omitempty"`
+	UserErrors []*UserError         `json:"userErrors"`
+}
+
+type StatementSignatoryPayload struct {
+	Signatory  *ent.StatementSignatory `json:"signatory,omitempty"`
+	UserErrors []*UserError            `json:"userErrors"`
+}
+
+type StatementSigner struct {
+	Organisation string    `json:"organisation"`
+	Country      string    `json:"country"`
+	SignedAt     time.Time `json:"signedAt"`
+	People       []string  `json:"people"`
+}
+
+type StatementWithdrawal struct {
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
 }
 
 type SubmitHostRankingInput struct {
@@ -963,6 +1102,15 @@ type UpdateOrganisationInput struct {
 	Active  *bool              `json:"active,omitempty"`
 }
 
+// Staff's settings; omitted fields stay.
+type UpdateStatementSettingsInput struct {
+	ID              pulid.ID   `json:"id"`
+	Topics          []string   `json:"topics,omitempty"`
+	AuthorIds       []pulid.ID `json:"authorIds,omitempty"`
+	ReviewBy        *time.Time `json:"reviewBy,omitempty"`
+	SignoffDeadline *time.Time `json:"signoffDeadline,omitempty"`
+}
+
 // Changes to a working group; omitted fields stay as they are.
 type UpdateWorkingGroupInput struct {
 	ID          pulid.ID                  `json:"id"`
@@ -998,6 +1146,11 @@ type UserPayload struct {
 type WithdrawApplicationInput struct {
 	ID     pulid.ID `json:"id"`
 	Reason *string  `json:"reason,omitempty"`
+}
+
+type WithdrawStatementInput struct {
+	ID     pulid.ID `json:"id"`
+	Reason string   `json:"reason"`
 }
 
 // Narrows the list of working groups. All conditions must hold.
@@ -1142,6 +1295,61 @@ func (e *MembershipStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e MembershipStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type StatementDecision string
+
+const (
+	StatementDecisionApprove        StatementDecision = "APPROVE"
+	StatementDecisionRequestChanges StatementDecision = "REQUEST_CHANGES"
+)
+
+var AllStatementDecision = []StatementDecision{
+	StatementDecisionApprove,
+	StatementDecisionRequestChanges,
+}
+
+func (e StatementDecision) IsValid() bool {
+	switch e {
+	case StatementDecisionApprove, StatementDecisionRequestChanges:
+		return true
+	}
+	return false
+}
+
+func (e StatementDecision) String() string {
+	return string(e)
+}
+
+func (e *StatementDecision) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StatementDecision(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StatementDecision", str)
+	}
+	return nil
+}
+
+func (e StatementDecision) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StatementDecision) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StatementDecision) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -13,8 +13,9 @@ import (
 // FilterVisibleUsers narrows a User query to the users the viewer may see: the people
 // whose working-group memberships the viewer may see (so a visible membership's non-null
 // user resolves: for anonymous viewers, the chairs of public groups), and for a signed-in
-// viewer also themself and the coordinators of host centres (their public directory
-// entry). Everyone else is filtered out rather than denied, so a nested edge (a centre's
+// viewer also themself, the coordinators of host centres (their public directory
+// entry) and the authors and signatories of the policy statements they take part in
+// (statementCoParticipants). Everyone else is filtered out rather than denied, so a nested edge (a centre's
 // coordinators) reads as empty instead of failing the whole field. Private fields stay
 // behind CanSeePrivateUserFields.
 var FilterVisibleUsers = queryRule(func(ctx context.Context, q ent.Query) error {
@@ -28,12 +29,13 @@ var FilterVisibleUsers = queryRule(func(ctx context.Context, q ent.Query) error 
 		f.Where(members)
 		return privacy.Allow
 	}
+	statementPeople := statementCoParticipants(v.UserID)
 	if v.HasRole(viewer.RoleHostCoordinator) {
 		applicants := entql.HasEdgeWith("applications", hostVisibleApplication(v))
-		f.Where(entql.Or(entql.FieldEQ("id", v.UserID), entql.HasEdge("coordinated_centres"), members, applicants))
+		f.Where(entql.Or(entql.FieldEQ("id", v.UserID), entql.HasEdge("coordinated_centres"), members, applicants, statementPeople))
 		return privacy.Allow
 	}
-	f.Where(entql.Or(entql.FieldEQ("id", v.UserID), entql.HasEdge("coordinated_centres"), members))
+	f.Where(entql.Or(entql.FieldEQ("id", v.UserID), entql.HasEdge("coordinated_centres"), members, statementPeople))
 	return privacy.Allow
 })
 

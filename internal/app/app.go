@@ -36,6 +36,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/privacy"
 	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/server"
+	"github.com/gocart-coalition/coalition/internal/statements"
 	"github.com/gocart-coalition/coalition/templates"
 )
 
@@ -74,12 +75,14 @@ type App struct {
 	// Campaigns writes, approves, schedules and sends newsletter campaigns.
 	Campaigns *newsletter.Campaigns
 	// Privacy answers data-subject requests (data exports) across every domain.
-	Privacy  *privacy.Service
-	Notifier *notify.Notifier
-	Outbox   *outbox.Worker
-	Jobs     *jobs.Runner
-	Handler  http.Handler
-	Registry *prometheus.Registry
+	Privacy *privacy.Service
+	// Statements runs policy statements: revisions, sign-off, publication.
+	Statements *statements.Service
+	Notifier   *notify.Notifier
+	Outbox     *outbox.Worker
+	Jobs       *jobs.Runner
+	Handler    http.Handler
+	Registry   *prometheus.Registry
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -109,6 +112,10 @@ const (
 	JobCampaigns = newsletter.CampaignsJobName
 	// JobExports builds requested data exports and deletes expired ones.
 	JobExports = privacy.ExportsJobName
+	// JobStatements publishes policy statements whose embargo has come.
+	JobStatements = statements.JobName
+	// JobStatementReviews reminds staff of statements due for review.
+	JobStatementReviews = statements.ReviewJobName
 )
 
 // New opens (or adopts) the database, applies pending migrations unless Config.NoMigrate,
@@ -294,6 +301,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Statements, err = statements.New(statements.Config{
+		Client: a.DB.Client, Now: now, Notifier: a.Notifier, Logger: log,
+		Campaigns: a.Campaigns, Lists: a.Newsletter, PublicURL: cfg.PublicURL, LateAfter: cfg.StatementsLateAfter,
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.Auth.RegisterIntent("membership", a.WorkingGroups)
 	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
@@ -345,6 +359,16 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			_ = a.Jobs.Trigger(JobOutbox)
 			return err
 		}},
+		// Every 30 s: an embargo is kept to within the interval; a publication's
+		// announcement starts sending at once (the campaigns job is woken by its commit).
+		{Name: JobStatements, Interval: 30 * time.Second, Run: func(ctx context.Context) error {
+			_, err := a.Statements.Run(ctx)
+			return err
+		}},
+		{Name: JobStatementReviews, Interval: 24 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.Statements.RemindReviews(ctx)
+			return err
+		}},
 	} {
 		if err := a.Jobs.Register(j); err != nil {
 			return nil, err
@@ -362,6 +386,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Newsletter:     a.Newsletter,
 		Campaigns:      a.Campaigns,
 		Privacy:        a.Privacy,
+		Statements:     a.Statements,
 		FormOrigins:    cfg.NewsletterFormOrigins,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Now:            now,

@@ -40,6 +40,9 @@ type Config struct {
 	// NewsletterLateAfter is how long after its slot a scheduled campaign may still start
 	// by itself; later, it waits for a staff decision.
 	NewsletterLateAfter time.Duration
+	// StatementsLateAfter is how long after its embargo a scheduled policy statement may
+	// still be published by the job; later, staff decide.
+	StatementsLateAfter time.Duration
 
 	GraphiQL       bool
 	Introspection  bool
@@ -164,6 +167,7 @@ var options = []option{
 	}},
 	{"mail-retry-base", "COALITION_MAIL_RETRY_BASE", "30s", "least delay before a message that met a temporary failure (4xx, relay down) is tried again; doubles per attempt up to 1h", duration(func(c *Config) *time.Duration { return &c.MailRetryBase })},
 	{"newsletter-late-after", "COALITION_NEWSLETTER_LATE_AFTER", "1h", "how long after its scheduled time a newsletter campaign may still start by itself; later, it waits for staff to send it, reschedule it or cancel it", duration(func(c *Config) *time.Duration { return &c.NewsletterLateAfter })},
+	{"statements-late-after", "COALITION_STATEMENTS_LATE_AFTER", "1h", "how long after its embargo a scheduled policy statement may still be published by itself; later, it waits for staff to publish it or schedule it again", duration(func(c *Config) *time.Duration { return &c.StatementsLateAfter })},
 	{"graphiql", "COALITION_GRAPHIQL", "false", "serve GraphiQL at /graphiql (turns on introspection)", boolean(func(c *Config) *bool { return &c.GraphiQL })},
 	{"introspection", "COALITION_INTROSPECTION", "false", "allow GraphQL introspection and \"did you mean\" suggestions", boolean(func(c *Config) *bool { return &c.Introspection })},
 	{"cors-origins", "COALITION_CORS_ORIGINS", "", "comma-separated origins allowed to call the API from a browser", func(c *Config, v string) error {

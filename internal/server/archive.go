@@ -27,9 +27,9 @@ type archiveEntry struct {
 }
 
 type archivePage struct {
-	SiteName, Nonce, FeedURL string
-	Entries                  []archiveEntry
-	Entry                    *archiveEntry
+	SiteName, FeedURL string
+	Entries           []archiveEntry
+	Entry             *archiveEntry
 }
 
 func (p *pages) archiveEntry(c *ent.Campaign) archiveEntry {
@@ -48,20 +48,20 @@ func (p *pages) newsletterArchive(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, n, err)
 		return
 	}
-	d := archivePage{SiteName: p.cfg.SiteName, Nonce: n, FeedURL: strings.TrimRight(p.cfg.PublicURL, "/") + "/newsletter.atom"}
+	d := archivePage{SiteName: p.cfg.SiteName, FeedURL: strings.TrimRight(p.cfg.PublicURL, "/") + "/newsletter.atom"}
 	for _, c := range cs {
 		d.Entries = append(d.Entries, p.archiveEntry(c))
 	}
-	p.render(w, http.StatusOK, "newsletter_archive.html.tmpl", homeCSP(n), d)
+	p.render(w, http.StatusOK, "newsletter_archive.html.tmpl", pageCSP, d)
 }
 
 func (p *pages) newsletterIssue(w http.ResponseWriter, r *http.Request) {
 	n := nonce()
 	c, err := p.cfg.Campaigns.ArchivedBySlug(r.Context(), r.PathValue("slug"))
-	d := archivePage{SiteName: p.cfg.SiteName, Nonce: n, FeedURL: strings.TrimRight(p.cfg.PublicURL, "/") + "/newsletter.atom"}
+	d := archivePage{SiteName: p.cfg.SiteName, FeedURL: strings.TrimRight(p.cfg.PublicURL, "/") + "/newsletter.atom"}
 	switch {
 	case apperr.KindOf(err) == apperr.NotFound:
-		p.render(w, http.StatusNotFound, "newsletter_archive.html.tmpl", homeCSP(n), d)
+		p.render(w, http.StatusNotFound, "newsletter_archive.html.tmpl", pageCSP, d)
 		return
 	case err != nil:
 		p.fail(w, r, n, err)
@@ -69,7 +69,7 @@ func (p *pages) newsletterIssue(w http.ResponseWriter, r *http.Request) {
 	}
 	e := p.archiveEntry(c)
 	d.Entry = &e
-	p.render(w, http.StatusOK, "newsletter_archive.html.tmpl", homeCSP(n), d)
+	p.render(w, http.StatusOK, "newsletter_archive.html.tmpl", pageCSP, d)
 }
 
 type atomLink struct {

@@ -52,6 +52,15 @@ var ListCaps = map[string]int{
 	"NewsletterSubscription.consent":          10, // a few records per signup
 	"Subscriber.subscriptions":                50, // one per list
 	"Meeting.attendees":                       500,
+	"PolicyStatement.revisions":               1000, // one per edit
+	"PolicyStatement.signatories":             200,
+	"PolicyStatement.signoffs":                2000,
+	"PolicyStatement.coAuthors":               50, // statements.MaxPeople
+	"PolicyStatement.endorsers":               50,
+	"PublicStatement.corrections":             1000,
+	"PublicStatement.coAuthors":               50,
+	"PublicStatement.endorsers":               50,
+	"PublicStatement.declarations":            50,
 	"Organisation.hostCentres":                50,
 	"Query.compareMatchRuns":                  2000,
 	"Review.scores":                           10, // one per criterion

@@ -25,10 +25,15 @@ type pages struct {
 	cfg    Config
 	tmpl   *template.Template
 	assets map[string]graphiqlAsset
+	public map[string]publicAsset
 }
 
 func newPages(cfg Config) (*pages, error) {
-	t, err := template.ParseFS(templates.FS, "web/*.html.tmpl")
+	public, err := publicAssets()
+	if err != nil {
+		return nil, fmt.Errorf("public assets: %w", err)
+	}
+	t, err := template.New("web").Funcs(assetFuncs(public)).ParseFS(templates.FS, "web/*.html.tmpl")
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +41,7 @@ func newPages(cfg Config) (*pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graphiql assets: %w", err)
 	}
-	return &pages{cfg: cfg, tmpl: t, assets: assets}, nil
+	return &pages{cfg: cfg, tmpl: t, assets: assets, public: public}, nil
 }
 
 func nonce() string {
@@ -63,13 +68,16 @@ func (p *pages) render(w http.ResponseWriter, status int, name, csp string, data
 	_ = p.tmpl.ExecuteTemplate(w, name, data)
 }
 
+// signinCSP is the policy of the pages with a form (sign-in, subscription, referee): the
+// shared stylesheet and icon, the page's own script element (the sign-in page stores the
+// token for GraphiQL), and forms posted to this origin only.
 func signinCSP(n string) string {
-	return "default-src 'none'; style-src 'nonce-" + n + "'; script-src 'nonce-" + n + "'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+	return "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'nonce-" + n + "'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 }
 
 // homePage is the data of the home page.
 type homePage struct {
-	SiteName, Nonce, ContactEmail                   string
+	SiteName, ContactEmail                          string
 	GraphQLPath, GraphQLURL, SignInPath, HealthPath string
 	GraphiQL                                        bool
 	GraphiQLPath                                    string
@@ -78,18 +86,17 @@ type homePage struct {
 // home is the service's root: what it is, how to sign in, and its public pages, readable
 // without JavaScript (every email links here).
 func (p *pages) home(w http.ResponseWriter, _ *http.Request) {
-	n := nonce()
-	p.render(w, http.StatusOK, "home.html.tmpl", homeCSP(n), homePage{
-		SiteName: p.cfg.SiteName, Nonce: n, ContactEmail: p.cfg.ContactEmail,
+	p.render(w, http.StatusOK, "home.html.tmpl", pageCSP, homePage{
+		SiteName: p.cfg.SiteName, ContactEmail: p.cfg.ContactEmail,
 		GraphQLPath: "/graphql", GraphQLURL: strings.TrimRight(p.cfg.PublicURL, "/") + "/graphql",
 		SignInPath: "/signin", HealthPath: "/healthz", GraphiQL: p.cfg.GraphiQL, GraphiQLPath: "/graphiql",
 	})
 }
 
-// homeCSP allows the page's own style element and nothing else: no script, no form.
-func homeCSP(n string) string {
-	return "default-src 'none'; style-src 'nonce-" + n + "'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
-}
+// pageCSP is the policy of the pages people read (home, newsletter archive, policy
+// statements): the shared stylesheet and images from this origin, and nothing else: no
+// script, no style element or attribute, no form, no frame.
+const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 // signinForm shows the button that redeems the link. GET never redeems.
 func (p *pages) signinForm(w http.ResponseWriter, r *http.Request) {

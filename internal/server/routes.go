@@ -21,7 +21,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	gqlCfg.Suggestions = s.cfg.Introspection
 	gqlCfg.MaxUploadBytes = s.cfg.MaxUploadBytes
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
-		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Newsletter: s.cfg.Newsletter, Campaigns: s.cfg.Campaigns, Privacy: s.cfg.Privacy, Now: s.cfg.Now,
+		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Newsletter: s.cfg.Newsletter, Campaigns: s.cfg.Campaigns, Privacy: s.cfg.Privacy, Statements: s.cfg.Statements, Now: s.cfg.Now,
 	}})
 	h := NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger)
 	h.AroundOperations(graph.WithBatches) // per-row fields load for a whole list at once
@@ -32,6 +32,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.Handle("GET /graphql", gql)
 	mux.Handle("GET /documents/{id}", s.authenticate(http.HandlerFunc(s.document)))
 	mux.HandleFunc("GET /{$}", p.home)
+	mux.HandleFunc("GET "+publicAssetsPath+"{name}", publicAssetHandler(p.public))
 	mux.HandleFunc("GET /signin", p.signinForm)
 	mux.HandleFunc("POST /signin", p.signinRedeem)
 	mux.HandleFunc("GET "+refereePath, p.refereeForm)
@@ -41,6 +42,10 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.HandleFunc("GET /newsletter", p.newsletterArchive)
 	mux.HandleFunc("GET /newsletter/{slug}", p.newsletterIssue)
 	mux.HandleFunc("GET /newsletter.atom", p.newsletterFeed)
+	mux.HandleFunc("GET /statements", p.statementsList)
+	mux.HandleFunc("GET /statements/{slug}", p.statementPage)
+	mux.HandleFunc("GET /statements/{slug}/v/{n}", p.statementPage)
+	mux.HandleFunc("GET /statements.atom", p.statementsFeed)
 	mux.HandleFunc("POST "+newsletter.SubscribePath, p.newsletterSubscribe)
 	mux.HandleFunc("GET "+newsletter.ConfirmPath, p.newsletterConfirmForm)
 	mux.HandleFunc("POST "+newsletter.ConfirmPath, p.newsletterConfirm)

@@ -23,6 +23,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/privacy"
 	"github.com/gocart-coalition/coalition/internal/programme"
+	"github.com/gocart-coalition/coalition/internal/statements"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -44,6 +45,8 @@ type Config struct {
 	Placement *placement.Service
 	// Campaigns writes, approves, schedules and sends newsletter campaigns, and serves the archive.
 	Campaigns *newsletter.Campaigns
+	// Statements runs policy statements and serves their public read API.
+	Statements *statements.Service
 	// Newsletter serves the subscribe form, confirmation, unsubscribe and webhook pages.
 	Newsletter *newsletter.Service
 	// Privacy answers data-subject requests; it serves the data-export download page.

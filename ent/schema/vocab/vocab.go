@@ -277,3 +277,30 @@ type Override struct {
 	Kind   string `json:"kind"`
 	Reason string `json:"reason"`
 }
+
+// FrozenDeclaration is what a published statement revision shows of an author's
+// conflict-of-interest declaration: copied when the revision was published, so later
+// declarations do not change it.
+type FrozenDeclaration struct {
+	// Person is the author's name as it was then.
+	Person string `json:"person"`
+	// Statement is the declaration in words: "Nothing to declare." or the interests, one a line.
+	Statement string `json:"statement"`
+	// DeclaredOn is the day of the declaration.
+	DeclaredOn Date `json:"declaredOn"`
+	// DeclarationID is the declaration copied.
+	DeclarationID string `json:"declarationId"`
+}
+
+// FrozenSigner is an organisation that signed (co-author) or endorsed a published
+// statement revision, as it was shown when the revision was published.
+type FrozenSigner struct {
+	Organisation string `json:"organisation"`
+	Country      string `json:"country"`
+	// Role is CO_AUTHOR or ENDORSER.
+	Role string `json:"role"`
+	// SignedAt is the latest sign-off (or endorsement) of the organisation on the revision.
+	SignedAt time.Time `json:"signedAt"`
+	// People are the names of the signatories who signed for it.
+	People []string `json:"people"`
+}
