@@ -460,6 +460,16 @@ func TestStatementPublicationJob(t *testing.T) {
 		if n, _ := e.App.Statements.Run(context.Background()); n != 0 {
 			t.Fatalf("the job published %d later", n)
 		}
+		e.DrainOutbox()
+		lateMails := 0
+		for _, m := range e.SMTP.Messages() {
+			if strings.HasPrefix(m.Subject, "Policy statement not published") {
+				lateMails++
+			}
+		}
+		if lateMails != 1 {
+			t.Fatalf("%d late emails, want 1 (to the one member of staff, once)", lateMails)
+		}
 		if got := mustStmt(t, w.staff, publishNowM, map[string]any{"id": late.Statement.ID}, "publishStatementNow"); got.Statement.Status != "PUBLISHED" || got.Statement.Late {
 			t.Fatalf("staff publish the late one: %+v", got.Statement)
 		}

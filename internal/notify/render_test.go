@@ -125,6 +125,10 @@ var fixtures = map[string]any{
 		Name: "Ana Novak", Title: "Proportionate risk management for autologous CAR-T", Organisation: "Société <Exemple>",
 		Voided: 2, Revision: 3, Hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", ID: "pst_01JTESTTESTTESTTESTTESTTEST",
 	},
+	"statement_late": notify.StatementLateData{
+		Name: "Coalition Office", Title: "Hospital exemption for ATMPs", Scheduled: "2027-03-01 09:00 UTC", LateAfter: "1h0m0s",
+		ID: "pst_01JTESTTESTTESTTESTTESTTEST",
+	},
 	"statement_review_due": notify.StatementReviewDueData{
 		Name: "Coalition Office", Title: "Hospital exemption for ATMPs", ReviewBy: "2027-03-01", ID: "pst_01JTESTTESTTESTTESTTESTTEST",
 	},

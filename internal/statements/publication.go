@@ -202,7 +202,7 @@ func (s *Service) Run(ctx context.Context) (int, error) {
 				return uerr
 			}
 			s.log.WarnContext(ctx, "scheduled statement not published; waiting for staff", "statement", st.ID, "scheduled_at", st.ScheduledAt, "reason", u.Error())
-			return nil
+			return s.tellStaffLate(ctx, tx, st)
 		})
 		if err != nil {
 			return published, err
@@ -272,4 +272,30 @@ func (s *Service) Diff(ctx context.Context, client *ent.Client, a, b pulid.ID) (
 
 func canonical(r *ent.StatementRevision) string {
 	return "# " + r.Title + "\n\n" + r.Summary + "\n\n" + r.Body + "\n"
+}
+
+// tellStaffLate emails every member of staff once that st missed its embargo.
+func (s *Service) tellStaffLate(ctx context.Context, tx *ent.Client, st *ent.PolicyStatement) error {
+	if s.cfg.Notifier == nil {
+		return nil
+	}
+	staff, err := tx.User.Query().Where(user.Disabled(false)).Order(user.ByID()).All(ctx)
+	if err != nil {
+		return fmt.Errorf("find staff: %w", err)
+	}
+	scheduled := ""
+	if st.ScheduledAt != nil {
+		scheduled = st.ScheduledAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	for _, u := range staff {
+		if !slices.Contains(u.Roles, viewer.RoleStaff) {
+			continue
+		}
+		if err := s.cfg.Notifier.StatementLate(ctx, tx, notify.Recipient{Email: u.Email, Name: u.Name}, notify.StatementLateData{
+			Name: u.Name, Title: st.Title, Scheduled: scheduled, LateAfter: s.cfg.LateAfter.String(), ID: string(st.ID),
+		}, fmt.Sprintf("statement_late:%s:%s:%s", st.ID, scheduled, u.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
