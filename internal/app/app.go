@@ -34,6 +34,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/outbox"
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/programme"
+	"github.com/gocart-coalition/coalition/internal/retention"
 	"github.com/gocart-coalition/coalition/internal/server"
 	"github.com/gocart-coalition/coalition/templates"
 )
@@ -72,6 +73,8 @@ type App struct {
 	Newsletter *newsletter.Service
 	// Campaigns writes, approves, schedules and sends newsletter campaigns.
 	Campaigns *newsletter.Campaigns
+	// Retention applies the retention rules of internal/retention.
+	Retention *retention.Service
 	Notifier  *notify.Notifier
 	Outbox    *outbox.Worker
 	Jobs      *jobs.Runner
@@ -88,7 +91,7 @@ type App struct {
 // Job names.
 const (
 	JobOutbox      = outbox.DispatchJobName
-	JobAuthCleanup = "auth.cleanup"
+	JobAuthCleanup = retention.JobAuthCleanup
 	JobTermWarning = groups.TermWarningJobName
 	// JobDeclarationReminder asks members to declare or renew their interests.
 	JobDeclarationReminder = groups.DeclarationReminderJobName
@@ -274,6 +277,16 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.Campaigns.RegisterMetrics(a.Registry); err != nil {
 		return nil, err
 	}
+	a.Retention, err = retention.New(retention.Config{
+		Client: a.DB.Client, Now: now, Logger: log, AuditKey: []byte(cfg.AuditKey),
+		Settings: retention.Settings{
+			AuditYears: cfg.RetentionAuditYears, MailBodyDays: cfg.RetentionMailBodyDays,
+			UnconfirmedDays: cfg.RetentionUnconfirmedDays,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.Auth.RegisterIntent("membership", a.WorkingGroups)
 	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
@@ -320,6 +333,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			return err
 		}},
 	} {
+		if err := a.Jobs.Register(j); err != nil {
+			return nil, err
+		}
+	}
+	for _, j := range a.Retention.Jobs() {
 		if err := a.Jobs.Register(j); err != nil {
 			return nil, err
 		}
