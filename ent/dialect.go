@@ -2,7 +2,26 @@
 
 package ent
 
+import (
+	"context"
+	stdsql "database/sql"
+)
+
 // Dialect names the SQL dialect of the client's driver (dialect.SQLite or
 // dialect.Postgres), also for a transaction's client: code that needs a statement ent
 // does not build (an advisory lock) asks it.
 func (c *Client) Dialect() string { return c.driver.Dialect() }
+
+// RawExec runs a statement ent does not build through the client's own driver (the
+// transaction's, for a transaction's client), whatever wraps it; ExecContext needs the
+// driver to expose database/sql, which a wrapped driver (a statement counter) does not.
+func (c *Client) RawExec(ctx context.Context, query string, args ...any) (stdsql.Result, error) {
+	var res stdsql.Result
+	if args == nil {
+		args = []any{}
+	}
+	if err := c.driver.Exec(ctx, query, args, &res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -72,7 +72,7 @@ func lockedAppend(ctx context.Context, tx *ent.Client, fn func(tx *ent.Client, h
 // lockHead takes the chain's lock (PostgreSQL; see above) and reads its last event.
 func lockHead(ctx context.Context, tx *ent.Client) (head, error) {
 	if tx.Dialect() == dialect.Postgres {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", chainLockKey); err != nil {
+		if _, err := tx.RawExec(ctx, "SELECT pg_advisory_xact_lock($1)", chainLockKey); err != nil {
 			return head{}, fmt.Errorf("audit: lock the chain: %w", err)
 		}
 	}

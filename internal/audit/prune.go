@@ -101,7 +101,7 @@ func Prune(ctx context.Context, client *ent.Client, now, cutoff time.Time, key [
 }
 
 func exec(ctx context.Context, tx *ent.Client, query string, args ...any) (int64, error) {
-	res, err := tx.ExecContext(ctx, query, args...)
+	res, err := tx.RawExec(ctx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("audit: prune: %w", err)
 	}
