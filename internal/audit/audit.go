@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -159,6 +160,13 @@ func appendEvents(ctx context.Context, client *ent.Client, now time.Time, events
 	req := RequestFrom(ctx)
 	sys := viewer.NewSystemContext(ctx)
 	at := occurredAt(now)
+	// The hook gives every event of one mutation the same details map: normalise and
+	// encode it once.
+	var (
+		lastIn   map[string]any
+		lastNorm map[string]any
+		lastJSON string
+	)
 	return inChainTx(sys, client, func(tx *ent.Client, prev head) error {
 		for start := 0; start < len(events); start += bulkRows {
 			chunk := events[start:min(start+bulkRows, len(events))]
@@ -170,17 +178,25 @@ func appendEvents(ctx context.Context, client *ent.Client, now time.Time, events
 				if e.ActorID == "" {
 					e.ActorEmail = "" // an address is kept only with the actor's id
 				}
-				details, err := normalDetails(e.Details)
-				if err != nil {
-					return err
+				if lastIn == nil || !sameMap(lastIn, e.Details) {
+					norm, err := normalDetails(e.Details)
+					if err != nil {
+						return err
+					}
+					enc, err := detailsJSON(norm)
+					if err != nil {
+						return err
+					}
+					lastIn, lastNorm, lastJSON = e.Details, norm, enc
 				}
+				details := lastNorm
 				r := row{
 					ID: pulid.New(idPrefix), Seq: prev.seq + 1, OccurredAt: at,
 					ActorID: e.ActorID, ActorEmail: e.ActorEmail, Action: e.Action,
 					ObjectType: e.ObjectType, ObjectID: e.ObjectID, RequestID: req.ID, IP: req.IP,
 					Details: details, PrevHash: prev.hash,
 				}
-				hash, err := eventHash(r)
+				hash, err := hashWith(r, lastJSON)
 				if err != nil {
 					return err
 				}
@@ -210,6 +226,11 @@ func appendEvents(ctx context.Context, client *ent.Client, now time.Time, events
 		}
 		return nil
 	})
+}
+
+// sameMap reports whether a and b are the same map (not equal contents: the same one).
+func sameMap(a, b map[string]any) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // idPrefix is AuditEvent's id prefix (ent/schema/auditevent.go).

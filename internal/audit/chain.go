@@ -132,14 +132,28 @@ func rowOf(e *ent.AuditEvent) row {
 // fields in a fixed order (time in UTC, RFC 3339 with nanoseconds; details as JSON with
 // sorted keys, empty when there are none) and prev_hash.
 func eventHash(r row) (string, error) {
-	details := ""
-	if len(r.Details) > 0 {
-		b, err := json.Marshal(r.Details)
-		if err != nil {
-			return "", fmt.Errorf("audit: encode details: %w", err)
-		}
-		details = string(b)
+	details, err := detailsJSON(r.Details)
+	if err != nil {
+		return "", err
 	}
+	return hashWith(r, details)
+}
+
+// detailsJSON is the canonical text of details: JSON with sorted keys, empty for none.
+func detailsJSON(details map[string]any) (string, error) {
+	if len(details) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(details)
+	if err != nil {
+		return "", fmt.Errorf("audit: encode details: %w", err)
+	}
+	return string(b), nil
+}
+
+// hashWith is eventHash with the details already encoded (the bulk path encodes a
+// mutation's shared details once for all its events).
+func hashWith(r row, details string) (string, error) {
 	enc, err := json.Marshal([]any{
 		chainVersion, r.Seq, string(r.ID), r.OccurredAt.UTC().Format(time.RFC3339Nano),
 		r.ActorID, r.ActorEmail, r.Action, r.ObjectType, r.ObjectID, r.RequestID, r.IP, details, r.PrevHash,
