@@ -20,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
+	"github.com/gocart-coalition/coalition/ent/auditcheckpoint"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
@@ -72,6 +73,8 @@ type Client struct {
 	Application *ApplicationClient
 	// ApplicationChoice is the client for interacting with the ApplicationChoice builders.
 	ApplicationChoice *ApplicationChoiceClient
+	// AuditCheckpoint is the client for interacting with the AuditCheckpoint builders.
+	AuditCheckpoint *AuditCheckpointClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
 	// Call is the client for interacting with the Call builders.
@@ -157,6 +160,7 @@ func (c *Client) init() {
 	c.ApiToken = NewApiTokenClient(c.config)
 	c.Application = NewApplicationClient(c.config)
 	c.ApplicationChoice = NewApplicationChoiceClient(c.config)
+	c.AuditCheckpoint = NewAuditCheckpointClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Call = NewCallClient(c.config)
 	c.CallReviewer = NewCallReviewerClient(c.config)
@@ -288,6 +292,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ApiToken:                      NewApiTokenClient(cfg),
 		Application:                   NewApplicationClient(cfg),
 		ApplicationChoice:             NewApplicationChoiceClient(cfg),
+		AuditCheckpoint:               NewAuditCheckpointClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
 		CallReviewer:                  NewCallReviewerClient(cfg),
@@ -346,6 +351,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ApiToken:                      NewApiTokenClient(cfg),
 		Application:                   NewApplicationClient(cfg),
 		ApplicationChoice:             NewApplicationChoiceClient(cfg),
+		AuditCheckpoint:               NewAuditCheckpointClient(cfg),
 		AuditEvent:                    NewAuditEventClient(cfg),
 		Call:                          NewCallClient(cfg),
 		CallReviewer:                  NewCallReviewerClient(cfg),
@@ -410,14 +416,15 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
-		c.Call, c.CallReviewer, c.Campaign, c.ConflictOfInterestDeclaration,
-		c.ConsentEvidence, c.DataExport, c.Document, c.HostCentre, c.HostRanking,
-		c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride,
-		c.MatchRun, c.Meeting, c.Membership, c.NewsletterSubscription, c.Organisation,
-		c.OutboxMessage, c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review,
-		c.ReviewAssignment, c.Session, c.StatementRevision, c.StatementSignatory,
-		c.StatementSignoff, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
+		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice,
+		c.AuditCheckpoint, c.AuditEvent, c.Call, c.CallReviewer, c.Campaign,
+		c.ConflictOfInterestDeclaration, c.ConsentEvidence, c.DataExport, c.Document,
+		c.HostCentre, c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MailBody,
+		c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting, c.Membership,
+		c.NewsletterSubscription, c.Organisation, c.OutboxMessage, c.Placement,
+		c.PolicyStatement, c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session,
+		c.StatementRevision, c.StatementSignatory, c.StatementSignoff, c.Subscriber,
+		c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -427,14 +434,15 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice, c.AuditEvent,
-		c.Call, c.CallReviewer, c.Campaign, c.ConflictOfInterestDeclaration,
-		c.ConsentEvidence, c.DataExport, c.Document, c.HostCentre, c.HostRanking,
-		c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride,
-		c.MatchRun, c.Meeting, c.Membership, c.NewsletterSubscription, c.Organisation,
-		c.OutboxMessage, c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review,
-		c.ReviewAssignment, c.Session, c.StatementRevision, c.StatementSignatory,
-		c.StatementSignoff, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
+		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice,
+		c.AuditCheckpoint, c.AuditEvent, c.Call, c.CallReviewer, c.Campaign,
+		c.ConflictOfInterestDeclaration, c.ConsentEvidence, c.DataExport, c.Document,
+		c.HostCentre, c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MailBody,
+		c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting, c.Membership,
+		c.NewsletterSubscription, c.Organisation, c.OutboxMessage, c.Placement,
+		c.PolicyStatement, c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session,
+		c.StatementRevision, c.StatementSignatory, c.StatementSignoff, c.Subscriber,
+		c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -451,6 +459,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Application.mutate(ctx, m)
 	case *ApplicationChoiceMutation:
 		return c.ApplicationChoice.mutate(ctx, m)
+	case *AuditCheckpointMutation:
+		return c.AuditCheckpoint.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
 	case *CallMutation:
@@ -1267,6 +1277,140 @@ func (c *ApplicationChoiceClient) mutate(ctx context.Context, m *ApplicationChoi
 		return (&ApplicationChoiceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ApplicationChoice mutation op: %q", m.Op())
+	}
+}
+
+// AuditCheckpointClient is a client for the AuditCheckpoint schema.
+type AuditCheckpointClient struct {
+	config
+}
+
+// NewAuditCheckpointClient returns a client for the AuditCheckpoint from the given config.
+func NewAuditCheckpointClient(c config) *AuditCheckpointClient {
+	return &AuditCheckpointClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditcheckpoint.Hooks(f(g(h())))`.
+func (c *AuditCheckpointClient) Use(hooks ...Hook) {
+	c.hooks.AuditCheckpoint = append(c.hooks.AuditCheckpoint, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditcheckpoint.Intercept(f(g(h())))`.
+func (c *AuditCheckpointClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditCheckpoint = append(c.inters.AuditCheckpoint, interceptors...)
+}
+
+// Create returns a builder for creating a AuditCheckpoint entity.
+func (c *AuditCheckpointClient) Create() *AuditCheckpointCreate {
+	mutation := newAuditCheckpointMutation(c.config, OpCreate)
+	return &AuditCheckpointCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditCheckpoint entities.
+func (c *AuditCheckpointClient) CreateBulk(builders ...*AuditCheckpointCreate) *AuditCheckpointCreateBulk {
+	return &AuditCheckpointCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditCheckpointClient) MapCreateBulk(slice any, setFunc func(*AuditCheckpointCreate, int)) *AuditCheckpointCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditCheckpointCreateBulk{err: fmt.Errorf("calling to AuditCheckpointClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditCheckpointCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditCheckpointCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditCheckpoint.
+func (c *AuditCheckpointClient) Update() *AuditCheckpointUpdate {
+	mutation := newAuditCheckpointMutation(c.config, OpUpdate)
+	return &AuditCheckpointUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditCheckpointClient) UpdateOne(_m *AuditCheckpoint) *AuditCheckpointUpdateOne {
+	mutation := newAuditCheckpointMutation(c.config, OpUpdateOne, withAuditCheckpoint(_m))
+	return &AuditCheckpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditCheckpointClient) UpdateOneID(id pulid.ID) *AuditCheckpointUpdateOne {
+	mutation := newAuditCheckpointMutation(c.config, OpUpdateOne, withAuditCheckpointID(id))
+	return &AuditCheckpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditCheckpoint.
+func (c *AuditCheckpointClient) Delete() *AuditCheckpointDelete {
+	mutation := newAuditCheckpointMutation(c.config, OpDelete)
+	return &AuditCheckpointDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditCheckpointClient) DeleteOne(_m *AuditCheckpoint) *AuditCheckpointDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditCheckpointClient) DeleteOneID(id pulid.ID) *AuditCheckpointDeleteOne {
+	builder := c.Delete().Where(auditcheckpoint.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditCheckpointDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditCheckpoint.
+func (c *AuditCheckpointClient) Query() *AuditCheckpointQuery {
+	return &AuditCheckpointQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditCheckpoint},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditCheckpoint entity by its id.
+func (c *AuditCheckpointClient) Get(ctx context.Context, id pulid.ID) (*AuditCheckpoint, error) {
+	return c.Query().Where(auditcheckpoint.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditCheckpointClient) GetX(ctx context.Context, id pulid.ID) *AuditCheckpoint {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuditCheckpointClient) Hooks() []Hook {
+	hooks := c.hooks.AuditCheckpoint
+	return append(hooks[:len(hooks):len(hooks)], auditcheckpoint.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditCheckpointClient) Interceptors() []Interceptor {
+	return c.inters.AuditCheckpoint
+}
+
+func (c *AuditCheckpointClient) mutate(ctx context.Context, m *AuditCheckpointMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditCheckpointCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditCheckpointUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditCheckpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditCheckpointDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditCheckpoint mutation op: %q", m.Op())
 	}
 }
 
@@ -7483,20 +7627,20 @@ func (c *WorkingGroupClient) mutate(ctx context.Context, m *WorkingGroupMutation
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
-		CallReviewer, Campaign, ConflictOfInterestDeclaration, ConsentEvidence,
-		DataExport, Document, HostCentre, HostRanking, HostSlot, Job, LoginLink,
-		MailBody, MailingList, MatchOverride, MatchRun, Meeting, Membership,
+		Affiliation, ApiToken, Application, ApplicationChoice, AuditCheckpoint,
+		AuditEvent, Call, CallReviewer, Campaign, ConflictOfInterestDeclaration,
+		ConsentEvidence, DataExport, Document, HostCentre, HostRanking, HostSlot, Job,
+		LoginLink, MailBody, MailingList, MatchOverride, MatchRun, Meeting, Membership,
 		NewsletterSubscription, Organisation, OutboxMessage, Placement,
 		PolicyStatement, RefereeRequest, Review, ReviewAssignment, Session,
 		StatementRevision, StatementSignatory, StatementSignoff, Subscriber,
 		Suppression, User, WorkingGroup []ent.Hook
 	}
 	inters struct {
-		Affiliation, ApiToken, Application, ApplicationChoice, AuditEvent, Call,
-		CallReviewer, Campaign, ConflictOfInterestDeclaration, ConsentEvidence,
-		DataExport, Document, HostCentre, HostRanking, HostSlot, Job, LoginLink,
-		MailBody, MailingList, MatchOverride, MatchRun, Meeting, Membership,
+		Affiliation, ApiToken, Application, ApplicationChoice, AuditCheckpoint,
+		AuditEvent, Call, CallReviewer, Campaign, ConflictOfInterestDeclaration,
+		ConsentEvidence, DataExport, Document, HostCentre, HostRanking, HostSlot, Job,
+		LoginLink, MailBody, MailingList, MatchOverride, MatchRun, Meeting, Membership,
 		NewsletterSubscription, Organisation, OutboxMessage, Placement,
 		PolicyStatement, RefereeRequest, Review, ReviewAssignment, Session,
 		StatementRevision, StatementSignatory, StatementSignoff, Subscriber,

@@ -16,6 +16,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
+	"github.com/gocart-coalition/coalition/ent/auditcheckpoint"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
@@ -115,6 +116,7 @@ func checkColumn(t, c string) error {
 			apitoken.Table:                      apitoken.ValidColumn,
 			application.Table:                   application.ValidColumn,
 			applicationchoice.Table:             applicationchoice.ValidColumn,
+			auditcheckpoint.Table:               auditcheckpoint.ValidColumn,
 			auditevent.Table:                    auditevent.ValidColumn,
 			call.Table:                          call.ValidColumn,
 			callreviewer.Table:                  callreviewer.ValidColumn,

@@ -23,7 +23,8 @@ func main() {
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
 	}
-	templates := append(entgql.AllTemplates, gen.MustParse(gen.NewTemplate("pulid").ParseFiles("./template/pulid.tmpl")))
+	templates := append(entgql.AllTemplates, gen.MustParse(gen.NewTemplate("pulid").ParseFiles("./template/pulid.tmpl")),
+		gen.MustParse(gen.NewTemplate("dialect").ParseFiles("./template/dialect.tmpl")))
 	err = entc.Generate("./schema", &gen.Config{
 		Templates: templates,
 		Features: []gen.Feature{

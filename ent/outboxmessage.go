@@ -36,9 +36,9 @@ type OutboxMessage struct {
 	RecipientName string `json:"recipient_name,omitempty"`
 	// Rendered subject (RFC 5322 line limit).
 	Subject string `json:"subject,omitempty"`
-	// Rendered plain-text part.
+	// Rendered plain-text part (emptied by retention once sent: internal/retention).
 	TextBody string `json:"text_body,omitempty"`
-	// Rendered HTML part.
+	// Rendered HTML part (emptied by retention once sent).
 	HTMLBody string `json:"html_body,omitempty"`
 	// Extra headers, e.g. List-Unsubscribe.
 	Headers map[string]string `json:"headers,omitempty"`

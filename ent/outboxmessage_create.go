@@ -629,6 +629,66 @@ func (u *OutboxMessageUpsert) UpdateUpdatedAt() *OutboxMessageUpsert {
 	return u
 }
 
+// SetTextBody sets the "text_body" field.
+func (u *OutboxMessageUpsert) SetTextBody(v string) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldTextBody, v)
+	return u
+}
+
+// UpdateTextBody sets the "text_body" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateTextBody() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldTextBody)
+	return u
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (u *OutboxMessageUpsert) SetHTMLBody(v string) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldHTMLBody, v)
+	return u
+}
+
+// UpdateHTMLBody sets the "html_body" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateHTMLBody() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldHTMLBody)
+	return u
+}
+
+// SetHeaders sets the "headers" field.
+func (u *OutboxMessageUpsert) SetHeaders(v map[string]string) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldHeaders, v)
+	return u
+}
+
+// UpdateHeaders sets the "headers" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateHeaders() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldHeaders)
+	return u
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (u *OutboxMessageUpsert) ClearHeaders() *OutboxMessageUpsert {
+	u.SetNull(outboxmessage.FieldHeaders)
+	return u
+}
+
+// SetAttachments sets the "attachments" field.
+func (u *OutboxMessageUpsert) SetAttachments(v []mailtype.Attachment) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldAttachments, v)
+	return u
+}
+
+// UpdateAttachments sets the "attachments" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateAttachments() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldAttachments)
+	return u
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (u *OutboxMessageUpsert) ClearAttachments() *OutboxMessageUpsert {
+	u.SetNull(outboxmessage.FieldAttachments)
+	return u
+}
+
 // SetState sets the "state" field.
 func (u *OutboxMessageUpsert) SetState(v outboxmessage.State) *OutboxMessageUpsert {
 	u.Set(outboxmessage.FieldState, v)
@@ -638,6 +698,24 @@ func (u *OutboxMessageUpsert) SetState(v outboxmessage.State) *OutboxMessageUpse
 // UpdateState sets the "state" field to the value that was provided on create.
 func (u *OutboxMessageUpsert) UpdateState() *OutboxMessageUpsert {
 	u.SetExcluded(outboxmessage.FieldState)
+	return u
+}
+
+// SetPersonal sets the "personal" field.
+func (u *OutboxMessageUpsert) SetPersonal(v map[string]string) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldPersonal, v)
+	return u
+}
+
+// UpdatePersonal sets the "personal" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdatePersonal() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldPersonal)
+	return u
+}
+
+// ClearPersonal clears the value of the "personal" field.
+func (u *OutboxMessageUpsert) ClearPersonal() *OutboxMessageUpsert {
+	u.SetNull(outboxmessage.FieldPersonal)
 	return u
 }
 
@@ -778,26 +856,11 @@ func (u *OutboxMessageUpsertOne) UpdateNewValues() *OutboxMessageUpsertOne {
 		if _, exists := u.create.mutation.Subject(); exists {
 			s.SetIgnore(outboxmessage.FieldSubject)
 		}
-		if _, exists := u.create.mutation.TextBody(); exists {
-			s.SetIgnore(outboxmessage.FieldTextBody)
-		}
-		if _, exists := u.create.mutation.HTMLBody(); exists {
-			s.SetIgnore(outboxmessage.FieldHTMLBody)
-		}
-		if _, exists := u.create.mutation.Headers(); exists {
-			s.SetIgnore(outboxmessage.FieldHeaders)
-		}
-		if _, exists := u.create.mutation.Attachments(); exists {
-			s.SetIgnore(outboxmessage.FieldAttachments)
-		}
 		if _, exists := u.create.mutation.Lane(); exists {
 			s.SetIgnore(outboxmessage.FieldLane)
 		}
 		if _, exists := u.create.mutation.BodyID(); exists {
 			s.SetIgnore(outboxmessage.FieldBodyID)
-		}
-		if _, exists := u.create.mutation.Personal(); exists {
-			s.SetIgnore(outboxmessage.FieldPersonal)
 		}
 	}))
 	return u
@@ -844,6 +907,76 @@ func (u *OutboxMessageUpsertOne) UpdateUpdatedAt() *OutboxMessageUpsertOne {
 	})
 }
 
+// SetTextBody sets the "text_body" field.
+func (u *OutboxMessageUpsertOne) SetTextBody(v string) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetTextBody(v)
+	})
+}
+
+// UpdateTextBody sets the "text_body" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateTextBody() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateTextBody()
+	})
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (u *OutboxMessageUpsertOne) SetHTMLBody(v string) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetHTMLBody(v)
+	})
+}
+
+// UpdateHTMLBody sets the "html_body" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateHTMLBody() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateHTMLBody()
+	})
+}
+
+// SetHeaders sets the "headers" field.
+func (u *OutboxMessageUpsertOne) SetHeaders(v map[string]string) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetHeaders(v)
+	})
+}
+
+// UpdateHeaders sets the "headers" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateHeaders() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateHeaders()
+	})
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (u *OutboxMessageUpsertOne) ClearHeaders() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearHeaders()
+	})
+}
+
+// SetAttachments sets the "attachments" field.
+func (u *OutboxMessageUpsertOne) SetAttachments(v []mailtype.Attachment) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetAttachments(v)
+	})
+}
+
+// UpdateAttachments sets the "attachments" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateAttachments() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateAttachments()
+	})
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (u *OutboxMessageUpsertOne) ClearAttachments() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearAttachments()
+	})
+}
+
 // SetState sets the "state" field.
 func (u *OutboxMessageUpsertOne) SetState(v outboxmessage.State) *OutboxMessageUpsertOne {
 	return u.Update(func(s *OutboxMessageUpsert) {
@@ -855,6 +988,27 @@ func (u *OutboxMessageUpsertOne) SetState(v outboxmessage.State) *OutboxMessageU
 func (u *OutboxMessageUpsertOne) UpdateState() *OutboxMessageUpsertOne {
 	return u.Update(func(s *OutboxMessageUpsert) {
 		s.UpdateState()
+	})
+}
+
+// SetPersonal sets the "personal" field.
+func (u *OutboxMessageUpsertOne) SetPersonal(v map[string]string) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetPersonal(v)
+	})
+}
+
+// UpdatePersonal sets the "personal" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdatePersonal() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdatePersonal()
+	})
+}
+
+// ClearPersonal clears the value of the "personal" field.
+func (u *OutboxMessageUpsertOne) ClearPersonal() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearPersonal()
 	})
 }
 
@@ -1178,26 +1332,11 @@ func (u *OutboxMessageUpsertBulk) UpdateNewValues() *OutboxMessageUpsertBulk {
 			if _, exists := b.mutation.Subject(); exists {
 				s.SetIgnore(outboxmessage.FieldSubject)
 			}
-			if _, exists := b.mutation.TextBody(); exists {
-				s.SetIgnore(outboxmessage.FieldTextBody)
-			}
-			if _, exists := b.mutation.HTMLBody(); exists {
-				s.SetIgnore(outboxmessage.FieldHTMLBody)
-			}
-			if _, exists := b.mutation.Headers(); exists {
-				s.SetIgnore(outboxmessage.FieldHeaders)
-			}
-			if _, exists := b.mutation.Attachments(); exists {
-				s.SetIgnore(outboxmessage.FieldAttachments)
-			}
 			if _, exists := b.mutation.Lane(); exists {
 				s.SetIgnore(outboxmessage.FieldLane)
 			}
 			if _, exists := b.mutation.BodyID(); exists {
 				s.SetIgnore(outboxmessage.FieldBodyID)
-			}
-			if _, exists := b.mutation.Personal(); exists {
-				s.SetIgnore(outboxmessage.FieldPersonal)
 			}
 		}
 	}))
@@ -1245,6 +1384,76 @@ func (u *OutboxMessageUpsertBulk) UpdateUpdatedAt() *OutboxMessageUpsertBulk {
 	})
 }
 
+// SetTextBody sets the "text_body" field.
+func (u *OutboxMessageUpsertBulk) SetTextBody(v string) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetTextBody(v)
+	})
+}
+
+// UpdateTextBody sets the "text_body" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateTextBody() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateTextBody()
+	})
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (u *OutboxMessageUpsertBulk) SetHTMLBody(v string) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetHTMLBody(v)
+	})
+}
+
+// UpdateHTMLBody sets the "html_body" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateHTMLBody() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateHTMLBody()
+	})
+}
+
+// SetHeaders sets the "headers" field.
+func (u *OutboxMessageUpsertBulk) SetHeaders(v map[string]string) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetHeaders(v)
+	})
+}
+
+// UpdateHeaders sets the "headers" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateHeaders() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateHeaders()
+	})
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (u *OutboxMessageUpsertBulk) ClearHeaders() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearHeaders()
+	})
+}
+
+// SetAttachments sets the "attachments" field.
+func (u *OutboxMessageUpsertBulk) SetAttachments(v []mailtype.Attachment) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetAttachments(v)
+	})
+}
+
+// UpdateAttachments sets the "attachments" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateAttachments() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateAttachments()
+	})
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (u *OutboxMessageUpsertBulk) ClearAttachments() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearAttachments()
+	})
+}
+
 // SetState sets the "state" field.
 func (u *OutboxMessageUpsertBulk) SetState(v outboxmessage.State) *OutboxMessageUpsertBulk {
 	return u.Update(func(s *OutboxMessageUpsert) {
@@ -1256,6 +1465,27 @@ func (u *OutboxMessageUpsertBulk) SetState(v outboxmessage.State) *OutboxMessage
 func (u *OutboxMessageUpsertBulk) UpdateState() *OutboxMessageUpsertBulk {
 	return u.Update(func(s *OutboxMessageUpsert) {
 		s.UpdateState()
+	})
+}
+
+// SetPersonal sets the "personal" field.
+func (u *OutboxMessageUpsertBulk) SetPersonal(v map[string]string) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetPersonal(v)
+	})
+}
+
+// UpdatePersonal sets the "personal" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdatePersonal() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdatePersonal()
+	})
+}
+
+// ClearPersonal clears the value of the "personal" field.
+func (u *OutboxMessageUpsertBulk) ClearPersonal() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.ClearPersonal()
 	})
 }
 

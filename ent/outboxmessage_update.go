@@ -10,9 +10,11 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/predicate"
+	"github.com/gocart-coalition/coalition/ent/schema/mailtype"
 )
 
 // OutboxMessageUpdate is the builder for updating OutboxMessage entities.
@@ -35,6 +37,64 @@ func (_u *OutboxMessageUpdate) SetUpdatedAt(v time.Time) *OutboxMessageUpdate {
 	return _u
 }
 
+// SetTextBody sets the "text_body" field.
+func (_u *OutboxMessageUpdate) SetTextBody(v string) *OutboxMessageUpdate {
+	_u.mutation.SetTextBody(v)
+	return _u
+}
+
+// SetNillableTextBody sets the "text_body" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableTextBody(v *string) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetTextBody(*v)
+	}
+	return _u
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (_u *OutboxMessageUpdate) SetHTMLBody(v string) *OutboxMessageUpdate {
+	_u.mutation.SetHTMLBody(v)
+	return _u
+}
+
+// SetNillableHTMLBody sets the "html_body" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableHTMLBody(v *string) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetHTMLBody(*v)
+	}
+	return _u
+}
+
+// SetHeaders sets the "headers" field.
+func (_u *OutboxMessageUpdate) SetHeaders(v map[string]string) *OutboxMessageUpdate {
+	_u.mutation.SetHeaders(v)
+	return _u
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (_u *OutboxMessageUpdate) ClearHeaders() *OutboxMessageUpdate {
+	_u.mutation.ClearHeaders()
+	return _u
+}
+
+// SetAttachments sets the "attachments" field.
+func (_u *OutboxMessageUpdate) SetAttachments(v []mailtype.Attachment) *OutboxMessageUpdate {
+	_u.mutation.SetAttachments(v)
+	return _u
+}
+
+// AppendAttachments appends value to the "attachments" field.
+func (_u *OutboxMessageUpdate) AppendAttachments(v []mailtype.Attachment) *OutboxMessageUpdate {
+	_u.mutation.AppendAttachments(v)
+	return _u
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (_u *OutboxMessageUpdate) ClearAttachments() *OutboxMessageUpdate {
+	_u.mutation.ClearAttachments()
+	return _u
+}
+
 // SetState sets the "state" field.
 func (_u *OutboxMessageUpdate) SetState(v outboxmessage.State) *OutboxMessageUpdate {
 	_u.mutation.SetState(v)
@@ -46,6 +106,18 @@ func (_u *OutboxMessageUpdate) SetNillableState(v *outboxmessage.State) *OutboxM
 	if v != nil {
 		_u.SetState(*v)
 	}
+	return _u
+}
+
+// SetPersonal sets the "personal" field.
+func (_u *OutboxMessageUpdate) SetPersonal(v map[string]string) *OutboxMessageUpdate {
+	_u.mutation.SetPersonal(v)
+	return _u
+}
+
+// ClearPersonal clears the value of the "personal" field.
+func (_u *OutboxMessageUpdate) ClearPersonal() *OutboxMessageUpdate {
+	_u.mutation.ClearPersonal()
 	return _u
 }
 
@@ -260,14 +332,34 @@ func (_u *OutboxMessageUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.DedupeKeyCleared() {
 		_spec.ClearField(outboxmessage.FieldDedupeKey, field.TypeString)
 	}
+	if value, ok := _u.mutation.TextBody(); ok {
+		_spec.SetField(outboxmessage.FieldTextBody, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.HTMLBody(); ok {
+		_spec.SetField(outboxmessage.FieldHTMLBody, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Headers(); ok {
+		_spec.SetField(outboxmessage.FieldHeaders, field.TypeJSON, value)
+	}
 	if _u.mutation.HeadersCleared() {
 		_spec.ClearField(outboxmessage.FieldHeaders, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Attachments(); ok {
+		_spec.SetField(outboxmessage.FieldAttachments, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAttachments(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, outboxmessage.FieldAttachments, value)
+		})
 	}
 	if _u.mutation.AttachmentsCleared() {
 		_spec.ClearField(outboxmessage.FieldAttachments, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(outboxmessage.FieldState, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Personal(); ok {
+		_spec.SetField(outboxmessage.FieldPersonal, field.TypeJSON, value)
 	}
 	if _u.mutation.PersonalCleared() {
 		_spec.ClearField(outboxmessage.FieldPersonal, field.TypeJSON)
@@ -333,6 +425,64 @@ func (_u *OutboxMessageUpdateOne) SetUpdatedAt(v time.Time) *OutboxMessageUpdate
 	return _u
 }
 
+// SetTextBody sets the "text_body" field.
+func (_u *OutboxMessageUpdateOne) SetTextBody(v string) *OutboxMessageUpdateOne {
+	_u.mutation.SetTextBody(v)
+	return _u
+}
+
+// SetNillableTextBody sets the "text_body" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableTextBody(v *string) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetTextBody(*v)
+	}
+	return _u
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (_u *OutboxMessageUpdateOne) SetHTMLBody(v string) *OutboxMessageUpdateOne {
+	_u.mutation.SetHTMLBody(v)
+	return _u
+}
+
+// SetNillableHTMLBody sets the "html_body" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableHTMLBody(v *string) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetHTMLBody(*v)
+	}
+	return _u
+}
+
+// SetHeaders sets the "headers" field.
+func (_u *OutboxMessageUpdateOne) SetHeaders(v map[string]string) *OutboxMessageUpdateOne {
+	_u.mutation.SetHeaders(v)
+	return _u
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (_u *OutboxMessageUpdateOne) ClearHeaders() *OutboxMessageUpdateOne {
+	_u.mutation.ClearHeaders()
+	return _u
+}
+
+// SetAttachments sets the "attachments" field.
+func (_u *OutboxMessageUpdateOne) SetAttachments(v []mailtype.Attachment) *OutboxMessageUpdateOne {
+	_u.mutation.SetAttachments(v)
+	return _u
+}
+
+// AppendAttachments appends value to the "attachments" field.
+func (_u *OutboxMessageUpdateOne) AppendAttachments(v []mailtype.Attachment) *OutboxMessageUpdateOne {
+	_u.mutation.AppendAttachments(v)
+	return _u
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (_u *OutboxMessageUpdateOne) ClearAttachments() *OutboxMessageUpdateOne {
+	_u.mutation.ClearAttachments()
+	return _u
+}
+
 // SetState sets the "state" field.
 func (_u *OutboxMessageUpdateOne) SetState(v outboxmessage.State) *OutboxMessageUpdateOne {
 	_u.mutation.SetState(v)
@@ -344,6 +494,18 @@ func (_u *OutboxMessageUpdateOne) SetNillableState(v *outboxmessage.State) *Outb
 	if v != nil {
 		_u.SetState(*v)
 	}
+	return _u
+}
+
+// SetPersonal sets the "personal" field.
+func (_u *OutboxMessageUpdateOne) SetPersonal(v map[string]string) *OutboxMessageUpdateOne {
+	_u.mutation.SetPersonal(v)
+	return _u
+}
+
+// ClearPersonal clears the value of the "personal" field.
+func (_u *OutboxMessageUpdateOne) ClearPersonal() *OutboxMessageUpdateOne {
+	_u.mutation.ClearPersonal()
 	return _u
 }
 
@@ -588,14 +750,34 @@ func (_u *OutboxMessageUpdateOne) sqlSave(ctx context.Context) (_node *OutboxMes
 	if _u.mutation.DedupeKeyCleared() {
 		_spec.ClearField(outboxmessage.FieldDedupeKey, field.TypeString)
 	}
+	if value, ok := _u.mutation.TextBody(); ok {
+		_spec.SetField(outboxmessage.FieldTextBody, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.HTMLBody(); ok {
+		_spec.SetField(outboxmessage.FieldHTMLBody, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Headers(); ok {
+		_spec.SetField(outboxmessage.FieldHeaders, field.TypeJSON, value)
+	}
 	if _u.mutation.HeadersCleared() {
 		_spec.ClearField(outboxmessage.FieldHeaders, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Attachments(); ok {
+		_spec.SetField(outboxmessage.FieldAttachments, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAttachments(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, outboxmessage.FieldAttachments, value)
+		})
 	}
 	if _u.mutation.AttachmentsCleared() {
 		_spec.ClearField(outboxmessage.FieldAttachments, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(outboxmessage.FieldState, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Personal(); ok {
+		_spec.SetField(outboxmessage.FieldPersonal, field.TypeJSON, value)
 	}
 	if _u.mutation.PersonalCleared() {
 		_spec.ClearField(outboxmessage.FieldPersonal, field.TypeJSON)

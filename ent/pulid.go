@@ -9,6 +9,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
+	"github.com/gocart-coalition/coalition/ent/auditcheckpoint"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
@@ -53,6 +54,7 @@ var prefixMap = map[string]string{
 	"tok": apitoken.Table,
 	"app": application.Table,
 	"apc": applicationchoice.Table,
+	"ack": auditcheckpoint.Table,
 	"aud": auditevent.Table,
 	"cal": call.Table,
 	"crv": callreviewer.Table,

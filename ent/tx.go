@@ -22,6 +22,8 @@ type Tx struct {
 	Application *ApplicationClient
 	// ApplicationChoice is the client for interacting with the ApplicationChoice builders.
 	ApplicationChoice *ApplicationChoiceClient
+	// AuditCheckpoint is the client for interacting with the AuditCheckpoint builders.
+	AuditCheckpoint *AuditCheckpointClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
 	// Call is the client for interacting with the Call builders.
@@ -227,6 +229,7 @@ func (tx *Tx) init() {
 	tx.ApiToken = NewApiTokenClient(tx.config)
 	tx.Application = NewApplicationClient(tx.config)
 	tx.ApplicationChoice = NewApplicationChoiceClient(tx.config)
+	tx.AuditCheckpoint = NewAuditCheckpointClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Call = NewCallClient(tx.config)
 	tx.CallReviewer = NewCallReviewerClient(tx.config)

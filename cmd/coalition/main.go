@@ -57,6 +57,7 @@ func commands() []command {
 		{"user", "manage users: `user create --staff EMAIL` bootstraps the first staff member", runUser},
 		{"mail", "outbox: `mail status`, `mail retry ID`, `mail retry --failed`", runMail},
 		{"jobs", "list the scheduled jobs with their last run", runJobs},
+		{"audit", "`audit verify`: check the audit trail's hash chain; names the first broken link", runAudit},
 		{"match", "`match solve [FILE]`: solve a matching instance given as JSON (stdin without FILE)", runMatch},
 		{"privacy", "`privacy report`: print the record of processing activities (Markdown) from the code's registry", runPrivacy},
 	}

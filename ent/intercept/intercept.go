@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
+	"github.com/gocart-coalition/coalition/ent/auditcheckpoint"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
@@ -212,6 +213,33 @@ func (f TraverseApplicationChoice) Traverse(ctx context.Context, q ent.Query) er
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ApplicationChoiceQuery", q)
+}
+
+// The AuditCheckpointFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AuditCheckpointFunc func(context.Context, *ent.AuditCheckpointQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AuditCheckpointFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AuditCheckpointQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AuditCheckpointQuery", q)
+}
+
+// The TraverseAuditCheckpoint type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAuditCheckpoint func(context.Context, *ent.AuditCheckpointQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAuditCheckpoint) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAuditCheckpoint) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditCheckpointQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AuditCheckpointQuery", q)
 }
 
 // The AuditEventFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1170,6 +1198,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ApplicationQuery, predicate.Application, application.OrderOption]{typ: ent.TypeApplication, tq: q}, nil
 	case *ent.ApplicationChoiceQuery:
 		return &query[*ent.ApplicationChoiceQuery, predicate.ApplicationChoice, applicationchoice.OrderOption]{typ: ent.TypeApplicationChoice, tq: q}, nil
+	case *ent.AuditCheckpointQuery:
+		return &query[*ent.AuditCheckpointQuery, predicate.AuditCheckpoint, auditcheckpoint.OrderOption]{typ: ent.TypeAuditCheckpoint, tq: q}, nil
 	case *ent.AuditEventQuery:
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
 	case *ent.CallQuery:

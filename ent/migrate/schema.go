@@ -194,6 +194,29 @@ var (
 			},
 		},
 	}
+	// AuditCheckpointsColumns holds the columns for the "audit_checkpoints" table.
+	AuditCheckpointsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "through_seq", Type: field.TypeInt64},
+		{Name: "through_hash", Type: field.TypeString, Size: 64},
+		{Name: "pruned_count", Type: field.TypeInt64},
+		{Name: "cutoff", Type: field.TypeTime},
+		{Name: "signature", Type: field.TypeString, Size: 128},
+	}
+	// AuditCheckpointsTable holds the schema information for the "audit_checkpoints" table.
+	AuditCheckpointsTable = &schema.Table{
+		Name:       "audit_checkpoints",
+		Columns:    AuditCheckpointsColumns,
+		PrimaryKey: []*schema.Column{AuditCheckpointsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditcheckpoint_through_seq",
+				Unique:  true,
+				Columns: []*schema.Column{AuditCheckpointsColumns[2]},
+			},
+		},
+	}
 	// AuditEventsColumns holds the columns for the "audit_events" table.
 	AuditEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -206,6 +229,9 @@ var (
 		{Name: "request_id", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "ip", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "details", Type: field.TypeJSON, Nullable: true},
+		{Name: "seq", Type: field.TypeInt64, Nullable: true},
+		{Name: "prev_hash", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "hash", Type: field.TypeString, Nullable: true, Size: 64},
 	}
 	// AuditEventsTable holds the schema information for the "audit_events" table.
 	AuditEventsTable = &schema.Table{
@@ -227,6 +253,11 @@ var (
 				Name:    "auditevent_object_id",
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[6]},
+			},
+			{
+				Name:    "auditevent_seq",
+				Unique:  true,
+				Columns: []*schema.Column{AuditEventsColumns[10]},
 			},
 		},
 	}
@@ -1911,6 +1942,7 @@ var (
 		APITokensTable,
 		ApplicationsTable,
 		ApplicationChoicesTable,
+		AuditCheckpointsTable,
 		AuditEventsTable,
 		CallsTable,
 		CallReviewersTable,

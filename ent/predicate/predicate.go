@@ -18,6 +18,9 @@ type Application func(*sql.Selector)
 // ApplicationChoice is the predicate function for applicationchoice builders.
 type ApplicationChoice func(*sql.Selector)
 
+// AuditCheckpoint is the predicate function for auditcheckpoint builders.
+type AuditCheckpoint func(*sql.Selector)
+
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 

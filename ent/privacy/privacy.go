@@ -207,6 +207,30 @@ func (f ApplicationChoiceMutationRuleFunc) EvalMutation(ctx context.Context, m e
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApplicationChoiceMutation", m)
 }
 
+// The AuditCheckpointQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AuditCheckpointQueryRuleFunc func(context.Context, *ent.AuditCheckpointQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AuditCheckpointQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditCheckpointQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AuditCheckpointQuery", q)
+}
+
+// The AuditCheckpointMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AuditCheckpointMutationRuleFunc func(context.Context, *ent.AuditCheckpointMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AuditCheckpointMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AuditCheckpointMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditCheckpointMutation", m)
+}
+
 // The AuditEventQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AuditEventQueryRuleFunc func(context.Context, *ent.AuditEventQuery) error
@@ -1090,6 +1114,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ApplicationChoiceQuery:
 		return q.Filter(), nil
+	case *ent.AuditCheckpointQuery:
+		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
 	case *ent.CallQuery:
@@ -1174,6 +1200,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ApplicationMutation:
 		return m.Filter(), nil
 	case *ent.ApplicationChoiceMutation:
+		return m.Filter(), nil
+	case *ent.AuditCheckpointMutation:
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil

@@ -10,6 +10,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/applicationchoice"
+	"github.com/gocart-coalition/coalition/ent/auditcheckpoint"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/callreviewer"
@@ -238,6 +239,68 @@ func init() {
 	applicationchoiceDescID := applicationchoiceMixinFields0[0].Descriptor()
 	// applicationchoice.DefaultID holds the default value on creation for the id field.
 	applicationchoice.DefaultID = applicationchoiceDescID.Default.(func() pulid.ID)
+	auditcheckpointMixin := schema.AuditCheckpoint{}.Mixin()
+	auditcheckpoint.Policy = privacy.NewPolicies(schema.AuditCheckpoint{})
+	auditcheckpoint.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := auditcheckpoint.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	auditcheckpointMixinFields0 := auditcheckpointMixin[0].Fields()
+	_ = auditcheckpointMixinFields0
+	auditcheckpointFields := schema.AuditCheckpoint{}.Fields()
+	_ = auditcheckpointFields
+	// auditcheckpointDescThroughSeq is the schema descriptor for through_seq field.
+	auditcheckpointDescThroughSeq := auditcheckpointFields[1].Descriptor()
+	// auditcheckpoint.ThroughSeqValidator is a validator for the "through_seq" field. It is called by the builders before save.
+	auditcheckpoint.ThroughSeqValidator = auditcheckpointDescThroughSeq.Validators[0].(func(int64) error)
+	// auditcheckpointDescThroughHash is the schema descriptor for through_hash field.
+	auditcheckpointDescThroughHash := auditcheckpointFields[2].Descriptor()
+	// auditcheckpoint.ThroughHashValidator is a validator for the "through_hash" field. It is called by the builders before save.
+	auditcheckpoint.ThroughHashValidator = func() func(string) error {
+		validators := auditcheckpointDescThroughHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(through_hash string) error {
+			for _, fn := range fns {
+				if err := fn(through_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// auditcheckpointDescPrunedCount is the schema descriptor for pruned_count field.
+	auditcheckpointDescPrunedCount := auditcheckpointFields[3].Descriptor()
+	// auditcheckpoint.PrunedCountValidator is a validator for the "pruned_count" field. It is called by the builders before save.
+	auditcheckpoint.PrunedCountValidator = auditcheckpointDescPrunedCount.Validators[0].(func(int64) error)
+	// auditcheckpointDescSignature is the schema descriptor for signature field.
+	auditcheckpointDescSignature := auditcheckpointFields[5].Descriptor()
+	// auditcheckpoint.SignatureValidator is a validator for the "signature" field. It is called by the builders before save.
+	auditcheckpoint.SignatureValidator = func() func(string) error {
+		validators := auditcheckpointDescSignature.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(signature string) error {
+			for _, fn := range fns {
+				if err := fn(signature); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// auditcheckpointDescID is the schema descriptor for id field.
+	auditcheckpointDescID := auditcheckpointMixinFields0[0].Descriptor()
+	// auditcheckpoint.DefaultID holds the default value on creation for the id field.
+	auditcheckpoint.DefaultID = auditcheckpointDescID.Default.(func() pulid.ID)
 	auditeventMixin := schema.AuditEvent{}.Mixin()
 	auditevent.Policy = privacy.NewPolicies(schema.AuditEvent{})
 	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -290,6 +353,18 @@ func init() {
 	auditeventDescIP := auditeventFields[7].Descriptor()
 	// auditevent.IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	auditevent.IPValidator = auditeventDescIP.Validators[0].(func(string) error)
+	// auditeventDescSeq is the schema descriptor for seq field.
+	auditeventDescSeq := auditeventFields[9].Descriptor()
+	// auditevent.SeqValidator is a validator for the "seq" field. It is called by the builders before save.
+	auditevent.SeqValidator = auditeventDescSeq.Validators[0].(func(int64) error)
+	// auditeventDescPrevHash is the schema descriptor for prev_hash field.
+	auditeventDescPrevHash := auditeventFields[10].Descriptor()
+	// auditevent.PrevHashValidator is a validator for the "prev_hash" field. It is called by the builders before save.
+	auditevent.PrevHashValidator = auditeventDescPrevHash.Validators[0].(func(string) error)
+	// auditeventDescHash is the schema descriptor for hash field.
+	auditeventDescHash := auditeventFields[11].Descriptor()
+	// auditevent.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	auditevent.HashValidator = auditeventDescHash.Validators[0].(func(string) error)
 	// auditeventDescID is the schema descriptor for id field.
 	auditeventDescID := auditeventMixinFields0[0].Descriptor()
 	// auditevent.DefaultID holds the default value on creation for the id field.

@@ -14,7 +14,10 @@ import (
 
 // AuditEvent records who did what to which object, when and from which request. It is
 // append-only: no API changes or deletes it, the privacy policy denies updates and deletes
-// even to the system, and a database trigger refuses them too (internal/db).
+// even to the system, and a database trigger refuses them too (internal/db), except the
+// deletion of events a signed checkpoint (AuditCheckpoint) already covers. Events form one
+// hash chain per database (seq, prev_hash, hash; internal/audit), which `coalition audit
+// verify` checks.
 type AuditEvent struct{ ent.Schema }
 
 // Mixin of AuditEvent.
@@ -42,6 +45,15 @@ func (AuditEvent) Fields() []ent.Field {
 		field.JSON("details", map[string]any{}).Optional().Immutable().
 			Comment("Extra facts (changed field names, reasons); never secrets.").
 			Annotations(entgql.Type("Map")),
+		field.Int64("seq").Optional().Nillable().Immutable().Positive().
+			Comment("Position in the hash chain (1, 2, …; empty for events written before the chain existed).").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("prev_hash").Optional().Immutable().MaxLen(64).
+			Comment("Hash of the previous event in the chain (hex SHA-256; empty for the first).").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("hash").Optional().Immutable().MaxLen(64).
+			Comment("SHA-256 (hex) of this event's canonical encoding, prev_hash included.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -51,6 +63,7 @@ func (AuditEvent) Indexes() []ent.Index {
 		index.Fields("occurred_at"),
 		index.Fields("actor_id", "occurred_at"),
 		index.Fields("object_id"),
+		index.Fields("seq").Unique(),
 	}
 }
 

@@ -33,11 +33,11 @@ func (OutboxMessage) Fields() []ent.Field {
 		field.String("recipient").Annotations(personal.Data()).NotEmpty().MaxLen(254).Immutable().Comment("To address."),
 		field.String("recipient_name").Annotations(personal.Data()).MaxLen(200).Default("").Immutable().Comment("To display name."),
 		field.String("subject").MaxLen(998).Immutable().Comment("Rendered subject (RFC 5322 line limit)."),
-		field.Text("text_body").Annotations(personal.Data()).Immutable().Comment("Rendered plain-text part."),
-		field.Text("html_body").Annotations(personal.Data()).Immutable().Comment("Rendered HTML part."),
-		field.JSON("headers", map[string]string{}).Optional().Immutable().
+		field.Text("text_body").Annotations(personal.Data()).Comment("Rendered plain-text part (emptied by retention once sent: internal/retention)."),
+		field.Text("html_body").Annotations(personal.Data()).Comment("Rendered HTML part (emptied by retention once sent)."),
+		field.JSON("headers", map[string]string{}).Optional().
 			Comment("Extra headers, e.g. List-Unsubscribe."),
-		field.JSON("attachments", []mailtype.Attachment{}).Optional().Immutable().
+		field.JSON("attachments", []mailtype.Attachment{}).Optional().
 			Comment("Attached files, e.g. calendar invitations."),
 		field.Enum("state").
 			Values("queued", "sending", "sent", "failed", "suppressed", "cancelled", "paused").
@@ -47,7 +47,7 @@ func (OutboxMessage) Fields() []ent.Field {
 			Comment("transactional mail is always claimed before bulk mail (newsletters)."),
 		field.String("body_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
 			Comment("The shared body (subject, text, HTML, headers) of a bulk send, e.g. a campaign: its rows are paused, resumed, cancelled and counted together."),
-		field.JSON("personal", map[string]string{}).Annotations(personal.Data()).Optional().Immutable().
+		field.JSON("personal", map[string]string{}).Annotations(personal.Data()).Optional().
 			Comment("Per-recipient values substituted into the shared body's {{placeholders}}, e.g. unsubscribe_url."),
 		field.Int("attempts").Default(0).NonNegative().Comment("Delivery attempts so far."),
 		field.Time("next_attempt_at").Comment("Earliest time the worker may (re)try (UTC)."),

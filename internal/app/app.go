@@ -35,6 +35,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/privacy"
 	"github.com/gocart-coalition/coalition/internal/programme"
+	"github.com/gocart-coalition/coalition/internal/retention"
 	"github.com/gocart-coalition/coalition/internal/server"
 	"github.com/gocart-coalition/coalition/internal/statements"
 	"github.com/gocart-coalition/coalition/templates"
@@ -78,11 +79,13 @@ type App struct {
 	Privacy *privacy.Service
 	// Statements runs policy statements: revisions, sign-off, publication.
 	Statements *statements.Service
-	Notifier   *notify.Notifier
-	Outbox     *outbox.Worker
-	Jobs       *jobs.Runner
-	Handler    http.Handler
-	Registry   *prometheus.Registry
+	// Retention applies the retention rules of internal/retention.
+	Retention *retention.Service
+	Notifier  *notify.Notifier
+	Outbox    *outbox.Worker
+	Jobs      *jobs.Runner
+	Handler   http.Handler
+	Registry  *prometheus.Registry
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -94,7 +97,7 @@ type App struct {
 // Job names.
 const (
 	JobOutbox      = outbox.DispatchJobName
-	JobAuthCleanup = "auth.cleanup"
+	JobAuthCleanup = retention.JobAuthCleanup
 	JobTermWarning = groups.TermWarningJobName
 	// JobDeclarationReminder asks members to declare or renew their interests.
 	JobDeclarationReminder = groups.DeclarationReminderJobName
@@ -308,6 +311,16 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Retention, err = retention.New(retention.Config{
+		Client: a.DB.Client, Now: now, Logger: log, AuditKey: []byte(cfg.AuditKey),
+		Settings: retention.Settings{
+			AuditYears: cfg.RetentionAuditYears, MailBodyDays: cfg.RetentionMailBodyDays,
+			UnconfirmedDays: cfg.RetentionUnconfirmedDays,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.Auth.RegisterIntent("membership", a.WorkingGroups)
 	a.Auth.RegisterIntent("placement", a.Placement)
 	for _, j := range []jobs.Job{
@@ -370,6 +383,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			return err
 		}},
 	} {
+		if err := a.Jobs.Register(j); err != nil {
+			return nil, err
+		}
+	}
+	for _, j := range a.Retention.Jobs() {
 		if err := a.Jobs.Register(j); err != nil {
 			return nil, err
 		}

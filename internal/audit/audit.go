@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -46,27 +47,9 @@ type Event struct {
 }
 
 // Record appends e through client (pass the caller's transactional client, so the event
-// commits or rolls back with the change it describes).
+// commits or rolls back with the change it describes) at the end of the hash chain.
 func Record(ctx context.Context, client *ent.Client, now time.Time, e Event) error {
-	v := viewer.FromContext(ctx)
-	if e.ActorID == "" {
-		e.ActorID, e.ActorEmail = v.UserID, v.Email
-	}
-	req := RequestFrom(ctx)
-	c := client.AuditEvent.Create().
-		SetOccurredAt(now.UTC()).
-		SetAction(e.Action).
-		SetObjectType(e.ObjectType).
-		SetObjectID(e.ObjectID).
-		SetRequestID(req.ID).
-		SetIP(req.IP)
-	if e.ActorID != "" {
-		c.SetActorID(e.ActorID).SetActorEmail(e.ActorEmail)
-	}
-	if len(e.Details) > 0 {
-		c.SetDetails(e.Details)
-	}
-	if err := c.Exec(viewer.NewSystemContext(ctx)); err != nil {
+	if err := appendEvents(ctx, client, now, []Event{e}); err != nil {
 		return fmt.Errorf("record audit event %s: %w", e.Action, err)
 	}
 	return nil
@@ -158,39 +141,100 @@ func Bulk(ctx context.Context, client *ent.Client, now time.Time, write func(ctx
 	return RecordAll(ctx, client, now, b.events)
 }
 
-// RecordAll appends events as Record does, in multi-row inserts.
+// RecordAll appends events as Record does, in multi-row inserts, one run of the chain.
 func RecordAll(ctx context.Context, client *ent.Client, now time.Time, events []Event) error {
-	v := viewer.FromContext(ctx)
-	req := RequestFrom(ctx)
-	sys := viewer.NewSystemContext(ctx)
-	for start := 0; start < len(events); start += bulkRows {
-		chunk := events[start:min(start+bulkRows, len(events))]
-		creates := make([]*ent.AuditEventCreate, len(chunk))
-		for i, e := range chunk {
-			if e.ActorID == "" {
-				e.ActorID, e.ActorEmail = v.UserID, v.Email
-			}
-			c := client.AuditEvent.Create().
-				SetOccurredAt(now.UTC()).
-				SetAction(e.Action).
-				SetObjectType(e.ObjectType).
-				SetObjectID(e.ObjectID).
-				SetRequestID(req.ID).
-				SetIP(req.IP)
-			if e.ActorID != "" {
-				c.SetActorID(e.ActorID).SetActorEmail(e.ActorEmail)
-			}
-			if len(e.Details) > 0 {
-				c.SetDetails(e.Details)
-			}
-			creates[i] = c
-		}
-		if err := client.AuditEvent.CreateBulk(creates...).Exec(sys); err != nil {
-			return fmt.Errorf("record %d audit events: %w", len(chunk), err)
-		}
+	if err := appendEvents(ctx, client, now, events); err != nil {
+		return fmt.Errorf("record %d audit events: %w", len(events), err)
 	}
 	return nil
 }
+
+// appendEvents writes events at the end of the chain: the chain's lock and head first
+// (chain.go), then each event's position, prev_hash and hash computed here, then
+// multi-row inserts.
+func appendEvents(ctx context.Context, client *ent.Client, now time.Time, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	v := viewer.FromContext(ctx)
+	req := RequestFrom(ctx)
+	sys := viewer.NewSystemContext(ctx)
+	at := occurredAt(now)
+	// The hook gives every event of one mutation the same details map: normalise and
+	// encode it once.
+	var (
+		lastIn   map[string]any
+		lastNorm map[string]any
+		lastJSON string
+	)
+	return inChainTx(sys, client, func(tx *ent.Client, prev head) error {
+		for start := 0; start < len(events); start += bulkRows {
+			chunk := events[start:min(start+bulkRows, len(events))]
+			creates := make([]*ent.AuditEventCreate, len(chunk))
+			for i, e := range chunk {
+				if e.ActorID == "" {
+					e.ActorID, e.ActorEmail = v.UserID, v.Email
+				}
+				if e.ActorID == "" {
+					e.ActorEmail = "" // an address is kept only with the actor's id
+				}
+				if lastIn == nil || !sameMap(lastIn, e.Details) {
+					norm, err := normalDetails(e.Details)
+					if err != nil {
+						return err
+					}
+					enc, err := detailsJSON(norm)
+					if err != nil {
+						return err
+					}
+					lastIn, lastNorm, lastJSON = e.Details, norm, enc
+				}
+				details := lastNorm
+				r := row{
+					ID: pulid.New(idPrefix), Seq: prev.seq + 1, OccurredAt: at,
+					ActorID: e.ActorID, ActorEmail: e.ActorEmail, Action: e.Action,
+					ObjectType: e.ObjectType, ObjectID: e.ObjectID, RequestID: req.ID, IP: req.IP,
+					Details: details, PrevHash: prev.hash,
+				}
+				hash, err := hashWith(r, lastJSON)
+				if err != nil {
+					return err
+				}
+				c := tx.AuditEvent.Create().
+					SetID(r.ID).
+					SetSeq(r.Seq).
+					SetPrevHash(r.PrevHash).
+					SetHash(hash).
+					SetOccurredAt(r.OccurredAt).
+					SetAction(r.Action).
+					SetObjectType(r.ObjectType).
+					SetObjectID(r.ObjectID).
+					SetRequestID(r.RequestID).
+					SetIP(r.IP)
+				if r.ActorID != "" {
+					c.SetActorID(r.ActorID).SetActorEmail(r.ActorEmail)
+				}
+				if len(details) > 0 {
+					c.SetDetails(details)
+				}
+				creates[i] = c
+				prev = head{seq: r.Seq, hash: hash}
+			}
+			if err := tx.AuditEvent.CreateBulk(creates...).Exec(sys); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// sameMap reports whether a and b are the same map (not equal contents: the same one).
+func sameMap(a, b map[string]any) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// idPrefix is AuditEvent's id prefix (ent/schema/auditevent.go).
+const idPrefix = "aud"
 
 func clientOf(m ent.Mutation) *ent.Client {
 	if c, ok := m.(interface{ Client() *ent.Client }); ok {

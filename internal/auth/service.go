@@ -590,7 +590,7 @@ func (s *Service) SignOut(ctx context.Context, tx *ent.Client) (bool, error) {
 	return n == 1, nil
 }
 
-// DeleteExpired removes sessions and login links that can no longer be used (expired or
+// DeleteExpired removes sessions, login links and API tokens that can no longer be used (expired or
 // revoked more than a day ago). Run by the "auth.cleanup" job.
 func (s *Service) DeleteExpired(ctx context.Context) (int, error) {
 	sys := viewer.NewSystemContext(ctx)
@@ -606,5 +606,12 @@ func (s *Service) DeleteExpired(ctx context.Context) (int, error) {
 	if err != nil {
 		return n1, fmt.Errorf("delete expired login links: %w", err)
 	}
-	return n1 + n2, nil
+	// API tokens that no longer work are deleted likewise (retention.Rules).
+	n3, err := s.cfg.Client.ApiToken.Delete().
+		Where(apitoken.Or(apitoken.ExpiresAtLT(cutoff), apitoken.RevokedAtLT(cutoff))).
+		Exec(sys)
+	if err != nil {
+		return n1 + n2, fmt.Errorf("delete expired API tokens: %w", err)
+	}
+	return n1 + n2 + n3, nil
 }

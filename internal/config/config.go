@@ -65,6 +65,16 @@ type Config struct {
 	NewsletterConsentText string
 	// NewsletterFormOrigins are the web sites allowed to post the subscribe form.
 	NewsletterFormOrigins []string
+
+	// AuditKey signs the audit trail's checkpoints (HMAC-SHA256); empty: the audit trail
+	// is never pruned.
+	AuditKey string
+	// RetentionAuditYears is how many years audit events are kept.
+	RetentionAuditYears int
+	// RetentionMailBodyDays is how many days the bodies of sent emails are kept.
+	RetentionMailBodyDays int
+	// RetentionUnconfirmedDays is how many days an unconfirmed newsletter subscription is kept.
+	RetentionUnconfirmedDays int
 }
 
 type option struct {
@@ -103,6 +113,18 @@ func boolean(p func(*Config) *bool) func(*Config, string) error {
 			return fmt.Errorf("want true or false, got %q", v)
 		}
 		*p(c) = b
+		return nil
+	}
+}
+
+// intIn parses a whole number from lo to hi.
+func intIn(lo, hi int, p func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("want a whole number from %d to %d, got %q", lo, hi, v)
+		}
+		*p(c) = n
 		return nil
 	}
 }
@@ -226,6 +248,16 @@ var options = []option{
 		c.NewsletterWebhookSecret = v
 		return nil
 	}},
+	{"audit-key", "COALITION_AUDIT_KEY", "", "secret (at least 32 characters) that signs the audit trail's checkpoints when old events are pruned, and that `coalition audit verify` checks them with; the same in every process, and kept; empty: audit events are never pruned", func(c *Config, v string) error {
+		if v != "" && len(v) < 32 {
+			return fmt.Errorf("want at least 32 characters, got %d", len(v))
+		}
+		c.AuditKey = v
+		return nil
+	}},
+	{"retention-audit-years", "COALITION_RETENTION_AUDIT_YEARS", "6", "years audit events are kept before they are pruned from the start of the chain under a signed checkpoint (needs COALITION_AUDIT_KEY)", intIn(1, 100, func(c *Config) *int { return &c.RetentionAuditYears })},
+	{"retention-mail-body-days", "COALITION_RETENTION_MAIL_BODY_DAYS", "30", "days after sending that an email's body and personal values are kept; the delivery record (recipient, subject, status) stays", intIn(1, 3650, func(c *Config) *int { return &c.RetentionMailBodyDays })},
+	{"retention-unconfirmed-days", "COALITION_RETENTION_UNCONFIRMED_DAYS", "30", "days an unconfirmed newsletter subscription (double opt-in never completed) is kept", intIn(1, 3650, func(c *Config) *int { return &c.RetentionUnconfirmedDays })},
 	{"newsletter-consent-text", "COALITION_NEWSLETTER_CONSENT_TEXT", "", "consent text shown on subscribe forms and recorded with each signup; a new text is a new version for new signups (default: a plain sentence, see the README)", str(func(c *Config) *string { return &c.NewsletterConsentText })},
 	{"newsletter-form-origins", "COALITION_NEWSLETTER_FORM_ORIGINS", "", "comma-separated origins of web sites allowed to post the subscribe form (POST /newsletter/subscribe); empty allows any site", func(c *Config, v string) error {
 		c.NewsletterFormOrigins = nil

@@ -33,6 +33,13 @@ const PublicURL = "https://coalition.test"
 // NewServices wires the app over d.
 func NewServices(tb testing.TB, d *db.DB) *Services {
 	tb.Helper()
+	return NewServicesWith(tb, d, nil)
+}
+
+// NewServicesWith wires the app over d with the configuration changed by configure (when
+// not nil), e.g. a retention period or a key.
+func NewServicesWith(tb testing.TB, d *db.DB, configure func(*config.Config)) *Services {
+	tb.Helper()
 	s := &Services{TB: tb, Clock: NewClock(DefaultNow)}
 	cfg := config.Defaults()
 	cfg.DataDir = tb.TempDir()
@@ -40,6 +47,9 @@ func NewServices(tb testing.TB, d *db.DB) *Services {
 	cfg.MailFrom = "CAR-T Coalition <office@coalition.test>"
 	cfg.PublicURL = PublicURL
 	cfg.SignInURL = PublicURL + "/signin"
+	if configure != nil {
+		configure(&cfg)
+	}
 	a, err := app.New(context.Background(), app.Options{
 		Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: s.Clock.Now, DB: d,
 	})
