@@ -8,6 +8,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/placement"
 	"github.com/gocart-coalition/coalition/internal/privacy"
 	"github.com/gocart-coalition/coalition/internal/programme"
+	"github.com/gocart-coalition/coalition/internal/statements"
 )
 
 // PrivacyRegistry is every domain that holds personal data, in the order of the export and
@@ -22,6 +23,7 @@ func PrivacyRegistry() (*privacy.Registry, error) {
 		programme.PrivacyDomain{},
 		placement.PrivacyDomain{},
 		newsletter.PrivacyDomain{},
+		statements.PrivacyDomain{},
 		privacy.MailDomain{},
 		privacy.AuditDomain{},
 		privacy.RequestsDomain{},

@@ -22,6 +22,10 @@ func sentCampaign(t *testing.T, e *testkit.Env, subject, body string) string {
 	}
 	office.MustDo(`mutation($in: CreateMailingListInput!) { createMailingList(input: $in) { list { id } } }`,
 		map[string]any{"in": map[string]any{"name": "Quarterly newsletter", "slug": "quarterly", "visibility": "PUBLIC"}}, &list)
+	// One reader, so the campaign has an audience (a send to nobody is refused).
+	office.MustDo(`mutation($in: ImportSubscribersInput!) { importSubscribers(input: $in) { imported } }`,
+		map[string]any{"in": map[string]any{"listId": list.CreateMailingList.List.ID, "csv": "email,name\r\nreader@example.org,Reader\r\n",
+			"attestConsent": true, "attestReason": "Signed up on paper at the coalition meeting"}}, nil)
 	var c struct {
 		CreateCampaign struct{ Campaign struct{ ID string } }
 	}

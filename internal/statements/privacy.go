@@ -1,0 +1,68 @@
+package statements
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/policystatement"
+	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/statementsignatory"
+	"github.com/gocart-coalition/coalition/ent/statementsignoff"
+	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/privacy"
+)
+
+// PrivacyDomain is the policy statements' part in data-subject requests: the statements
+// the person authored or opened, the revisions they wrote, where they were designated a
+// signatory, and the sign-offs they gave.
+type PrivacyDomain struct{}
+
+// Name implements privacy.Domain.
+func (PrivacyDomain) Name() string { return "statements" }
+
+// Entities implements privacy.Domain.
+func (PrivacyDomain) Entities() []string {
+	return []string{"PolicyStatement", "StatementRevision", "StatementSignatory", "StatementSignoff"}
+}
+
+// Categories implements privacy.Domain.
+func (PrivacyDomain) Categories() []privacy.Category {
+	return []privacy.Category{
+		{Name: "Policy statements", Data: "authorship, revisions written, designation as a signatory, sign-offs and endorsements (decision, time), the declarations of interest frozen with a published revision",
+			Purpose: "draft, sign off and publish the coalition's joint statements", LegalBasis: "Art. 6(1)(f) legitimate interest (speaking for the member organisations); publication in the public interest",
+			Retention: "drafts until withdrawn; published statements keep their authors and signatories as published (archival interest)", Recipients: "the public, once a statement is published"},
+	}
+}
+
+// StatementsExport is statements.json.
+type StatementsExport struct {
+	Authored    []*ent.PolicyStatement    `json:"authored"`
+	Revisions   []*ent.StatementRevision  `json:"revisions_written"`
+	Signatories []*ent.StatementSignatory `json:"designated_signatory"`
+	Signoffs    []*ent.StatementSignoff   `json:"signoffs"`
+}
+
+// Export implements privacy.Domain.
+func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Part, error) {
+	var out StatementsExport
+	var err error
+	if out.Authored, err = c.PolicyStatement.Query().
+		Where(policystatement.Or(policystatement.HasAuthorsWith(user.ID(p.ID)), policystatement.CreatedByID(p.ID))).
+		Order(ent.Asc(policystatement.FieldID)).All(ctx); err != nil {
+		return privacy.Part{}, fmt.Errorf("statements: %w", err)
+	}
+	if out.Revisions, err = c.StatementRevision.Query().Where(statementrevision.CreatedByID(p.ID)).
+		Order(ent.Asc(statementrevision.FieldID)).All(ctx); err != nil {
+		return privacy.Part{}, fmt.Errorf("statement revisions: %w", err)
+	}
+	if out.Signatories, err = c.StatementSignatory.Query().Where(statementsignatory.UserID(p.ID)).
+		Order(ent.Asc(statementsignatory.FieldID)).All(ctx); err != nil {
+		return privacy.Part{}, fmt.Errorf("statement signatories: %w", err)
+	}
+	if out.Signoffs, err = c.StatementSignoff.Query().Where(statementsignoff.UserID(p.ID)).
+		Order(ent.Asc(statementsignoff.FieldID)).All(ctx); err != nil {
+		return privacy.Part{}, fmt.Errorf("statement sign-offs: %w", err)
+	}
+	return privacy.Part{Data: out}, nil
+}
