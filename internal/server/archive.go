@@ -83,13 +83,17 @@ type atomText struct {
 	Body string `xml:",chardata"`
 }
 
+// atomEntry is an entry of the newsletter's and the statements' feeds (Published and
+// Categories only in the statements').
 type atomEntry struct {
-	Title   string    `xml:"title"`
-	ID      string    `xml:"id"`
-	Updated string    `xml:"updated"`
-	Link    atomLink  `xml:"link"`
-	Summary *atomText `xml:"summary,omitempty"`
-	Content atomText  `xml:"content"`
+	Title      string         `xml:"title"`
+	ID         string         `xml:"id"`
+	Published  string         `xml:"published,omitempty"`
+	Updated    string         `xml:"updated"`
+	Link       atomLink       `xml:"link"`
+	Categories []atomCategory `xml:"category"`
+	Summary    *atomText      `xml:"summary,omitempty"`
+	Content    atomText       `xml:"content"`
 }
 
 type atomFeed struct {

@@ -25,27 +25,29 @@ var publicAssetTypes = map[string]string{
 	"icon.svg": "image/svg+xml",
 }
 
-type publicAsset struct {
+// asset is one embedded file served with long cache headers: the public pages' files and
+// GraphiQL's.
+type asset struct {
 	body        []byte
 	sha256      string
 	contentType string
 }
 
-func publicAssets() (map[string]publicAsset, error) {
-	out := make(map[string]publicAsset, len(publicAssetTypes))
+func publicAssets() (map[string]asset, error) {
+	out := make(map[string]asset, len(publicAssetTypes))
 	for name, ct := range publicAssetTypes {
 		body, err := templates.FS.ReadFile(path.Join("web", name))
 		if err != nil {
 			return nil, err
 		}
 		sum := sha256.Sum256(body)
-		out[name] = publicAsset{body: body, sha256: hex.EncodeToString(sum[:]), contentType: ct}
+		out[name] = asset{body: body, sha256: hex.EncodeToString(sum[:]), contentType: ct}
 	}
 	return out, nil
 }
 
 // assetFuncs gives the templates {{asset "site.css"}}: the file's versioned URL.
-func assetFuncs(assets map[string]publicAsset) template.FuncMap {
+func assetFuncs(assets map[string]asset) template.FuncMap {
 	return template.FuncMap{"asset": func(name string) (string, error) {
 		a, ok := assets[name]
 		if !ok {
@@ -55,8 +57,8 @@ func assetFuncs(assets map[string]publicAsset) template.FuncMap {
 	}}
 }
 
-// publicAssetHandler serves the files with long cache headers.
-func publicAssetHandler(assets map[string]publicAsset) http.HandlerFunc {
+// assetHandler serves the files with long cache headers (an ETag of their SHA-256).
+func assetHandler(assets map[string]asset) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, ok := assets[r.PathValue("name")]
 		if !ok {

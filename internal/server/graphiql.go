@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"net/http"
 	"path"
 	"strings"
 )
@@ -22,20 +21,13 @@ var graphiqlFS embed.FS
 // they can be cached for a year and a new version is fetched at once.
 const graphiqlAssetsPath = "/graphiql/assets/"
 
-// graphiqlAsset is one embedded file.
-type graphiqlAsset struct {
-	body        []byte
-	sha256      string
-	contentType string
-}
-
 // graphiqlAssets reads the manifest and the files it lists.
-func graphiqlAssets() (map[string]graphiqlAsset, error) {
+func graphiqlAssets() (map[string]asset, error) {
 	sums, err := graphiqlFS.ReadFile("graphiql/SHA256SUMS")
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]graphiqlAsset{}
+	out := map[string]asset{}
 	sc := bufio.NewScanner(bytes.NewReader(sums))
 	for sc.Scan() {
 		sum, name, ok := strings.Cut(sc.Text(), "  ")
@@ -50,7 +42,7 @@ func graphiqlAssets() (map[string]graphiqlAsset, error) {
 		if strings.HasSuffix(name, ".css") {
 			ct = "text/css; charset=utf-8"
 		}
-		out[name] = graphiqlAsset{body: body, sha256: sum, contentType: ct}
+		out[name] = asset{body: body, sha256: sum, contentType: ct}
 	}
 	return out, sc.Err()
 }
@@ -64,27 +56,7 @@ func graphiqlAssets() (map[string]graphiqlAsset, error) {
 const graphiqlCSP = "default-src 'self'; script-src 'self'; style-src 'self'; font-src 'self' data:; " +
 	"img-src 'self' data:; connect-src 'self'; form-action 'none'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 
-// graphiqlAssetHandler serves the embedded files with long cache headers.
-func graphiqlAssetHandler(assets map[string]graphiqlAsset) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		a, ok := assets[r.PathValue("name")]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", a.contentType)
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-		h.Set("ETag", `"`+a.sha256+`"`)
-		if r.Header.Get("If-None-Match") == `"`+a.sha256+`"` {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		_, _ = w.Write(a.body)
-	}
-}
-
 // graphiqlURL is an asset's URL with its version.
-func graphiqlURL(assets map[string]graphiqlAsset, name string) string {
+func graphiqlURL(assets map[string]asset, name string) string {
 	return graphiqlAssetsPath + name + "?v=" + assets[name].sha256[:12]
 }

@@ -24,8 +24,8 @@ import (
 type pages struct {
 	cfg    Config
 	tmpl   *template.Template
-	assets map[string]graphiqlAsset
-	public map[string]publicAsset
+	assets map[string]asset
+	public map[string]asset
 }
 
 func newPages(cfg Config) (*pages, error) {

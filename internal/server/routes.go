@@ -32,7 +32,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.Handle("GET /graphql", gql)
 	mux.Handle("GET /documents/{id}", s.authenticate(http.HandlerFunc(s.document)))
 	mux.HandleFunc("GET /{$}", p.home)
-	mux.HandleFunc("GET "+publicAssetsPath+"{name}", publicAssetHandler(p.public))
+	mux.HandleFunc("GET "+publicAssetsPath+"{name}", assetHandler(p.public))
 	mux.HandleFunc("GET /signin", p.signinForm)
 	mux.HandleFunc("POST /signin", p.signinRedeem)
 	mux.HandleFunc("GET "+refereePath, p.refereeForm)
@@ -54,7 +54,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	mux.HandleFunc("POST "+newsletter.WebhookPath, p.newsletterWebhook)
 	if s.cfg.GraphiQL {
 		mux.HandleFunc("GET /graphiql", p.graphiql)
-		mux.HandleFunc("GET "+graphiqlAssetsPath+"{name}", graphiqlAssetHandler(p.assets))
+		mux.HandleFunc("GET "+graphiqlAssetsPath+"{name}", assetHandler(p.assets))
 	}
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

@@ -233,29 +233,6 @@ type atomCategory struct {
 	Term string `xml:"term,attr"`
 }
 
-type statementEntry struct {
-	Title      string         `xml:"title"`
-	ID         string         `xml:"id"`
-	Published  string         `xml:"published"`
-	Updated    string         `xml:"updated"`
-	Link       atomLink       `xml:"link"`
-	Categories []atomCategory `xml:"category"`
-	Summary    *atomText      `xml:"summary,omitempty"`
-	Content    atomText       `xml:"content"`
-}
-
-type statementFeed struct {
-	XMLName xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
-	Title   string   `xml:"title"`
-	ID      string   `xml:"id"`
-	Updated string   `xml:"updated"`
-	Author  struct {
-		Name string `xml:"name"`
-	} `xml:"author"`
-	Links   []atomLink       `xml:"link"`
-	Entries []statementEntry `xml:"entry"`
-}
-
 // statementsFeed is GET /statements.atom (?topic= per topic): one entry per published
 // statement, its current version; a correction updates the entry (same id, new updated
 // time), a withdrawal says so in the title.
@@ -281,7 +258,7 @@ func (p *pages) statementsFeed(w http.ResponseWriter, r *http.Request) {
 	if topic != "" {
 		title += " on " + topic
 	}
-	f := statementFeed{Title: title, ID: p.base() + p.topicURL(topic), Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
+	f := atomFeed{Title: title, ID: p.base() + p.topicURL(topic), Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
 		Links: []atomLink{{Rel: "self", Href: p.statementsFeedURL(topic)}, {Rel: "alternate", Href: p.base() + p.topicURL(topic), Type: "text/html"}}}
 	f.Author.Name = p.cfg.SiteName
 	var latest time.Time
@@ -297,7 +274,7 @@ func (p *pages) statementsFeed(w http.ResponseWriter, r *http.Request) {
 		if s.Withdrawn != nil {
 			t = "Withdrawn: " + t
 		}
-		e := statementEntry{Title: t, ID: p.statementURL(s.Slug, 0), Published: s.FirstPublishedAt.Format(time.RFC3339),
+		e := atomEntry{Title: t, ID: p.statementURL(s.Slug, 0), Published: s.FirstPublishedAt.Format(time.RFC3339),
 			Updated: updated.UTC().Format(time.RFC3339), Link: atomLink{Rel: "alternate", Href: p.statementURL(s.Slug, 0), Type: "text/html"},
 			Content: atomText{Type: "html", Body: string(s.BodyHTML)}}
 		for _, tp := range s.Topics {
