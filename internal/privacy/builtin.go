@@ -108,3 +108,18 @@ func (AuditDomain) Export(ctx context.Context, c *ent.Client, p Person) (Part, e
 	}
 	return Part{Data: map[string]any{"events": es}}, nil
 }
+
+// Erase implements Domain.
+func (RequestsDomain) Erase(context.Context, *ent.Client, Person) (Erased, error) {
+	return Erased{}, ErrEraseUnwritten
+}
+
+// Erase implements Domain.
+func (MailDomain) Erase(context.Context, *ent.Client, Person) (Erased, error) {
+	return Erased{}, ErrEraseUnwritten
+}
+
+// Erase implements Domain.
+func (AuditDomain) Erase(context.Context, *ent.Client, Person) (Erased, error) {
+	return Erased{}, ErrEraseUnwritten
+}

@@ -68,7 +68,25 @@ type Domain interface {
 	// Export returns everything the domain holds about p, read through client (whose
 	// context reads as viewer.ForFacts), and nothing about anyone else.
 	Export(ctx context.Context, client *ent.Client, p Person) (Part, error)
+	// Erase removes or anonymises everything the domain holds about p, through client
+	// (the erasure's one transaction, whose context reads as the system viewer). It
+	// returns what it changed and the stored documents to delete once the transaction has
+	// committed. An error rolls the whole erasure back.
+	Erase(ctx context.Context, client *ent.Client, p Person) (Erased, error)
 }
+
+// Erased is what one domain's Erase changed.
+type Erased struct {
+	// Rows counts the rows deleted or anonymised (for the erasure's record).
+	Rows int
+	// Documents are deleted from the store after the commit (a failure there is retried by
+	// the erasure job; the rows no longer name them).
+	Documents []Document
+}
+
+// ErrEraseUnwritten is returned by a domain whose Erase is not written yet; an erasure
+// meeting it rolls back.
+var ErrEraseUnwritten = errors.New("privacy: this domain's erasure is not written yet")
 
 // Registry is the list of domains, in registration order.
 type Registry struct{ domains []Domain }

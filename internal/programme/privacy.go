@@ -88,3 +88,8 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 	}
 	return privacy.Part{Data: out, Documents: docs}, nil
 }
+
+// Erase implements privacy.Domain.
+func (PrivacyDomain) Erase(context.Context, *ent.Client, privacy.Person) (privacy.Erased, error) {
+	return privacy.Erased{}, privacy.ErrEraseUnwritten
+}
