@@ -64,8 +64,12 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	w := e.stderr
+	where := a.DB.Dialect // never the URL: it may hold a password
+	if a.DB.Path != "" {
+		where = a.DB.Path
+	}
 	fmt.Fprintf(w, "demo: seed %d, built in %.1f s in %s, as of %s (all names and addresses are fictional):\n",
-		res.Seed, time.Since(began).Seconds(), cfg.DatabaseURL, demo.End.Format("2 January 2006 15:04 MST"))
+		res.Seed, time.Since(began).Seconds(), where, demo.End.Format("2 January 2006 15:04 MST"))
 	for _, k := range []string{"users", "organisations", "host_centres", "calls", "slots", "applications", "placements",
 		"placements_accepted", "working_groups", "memberships", "meetings", "declarations", "mailing_lists", "subscribers",
 		"campaigns", "statements", "statements_published", "statements_corrected", "emails_sent"} {
