@@ -61,8 +61,8 @@ var AllowOwnConsentCreate = privacy.MutationRuleFunc(func(ctx context.Context, m
 	if !CanManageOwnConsent(v) || !m.Op().Is(ent.OpCreate) {
 		return privacy.Skip
 	}
-	user, _ := m.Field("user_id")
-	if user == nil {
+	user, ok := m.Field("user_id")
+	if !ok {
 		if _, ok := m.Field("subscription_id"); ok {
 			return privacy.Allow
 		}
