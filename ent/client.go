@@ -27,6 +27,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -87,6 +88,8 @@ type Client struct {
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// ConsentEvidence is the client for interacting with the ConsentEvidence builders.
 	ConsentEvidence *ConsentEvidenceClient
+	// ConsentText is the client for interacting with the ConsentText builders.
+	ConsentText *ConsentTextClient
 	// DataExport is the client for interacting with the DataExport builders.
 	DataExport *DataExportClient
 	// Document is the client for interacting with the Document builders.
@@ -167,6 +170,7 @@ func (c *Client) init() {
 	c.Campaign = NewCampaignClient(c.config)
 	c.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(c.config)
 	c.ConsentEvidence = NewConsentEvidenceClient(c.config)
+	c.ConsentText = NewConsentTextClient(c.config)
 	c.DataExport = NewDataExportClient(c.config)
 	c.Document = NewDocumentClient(c.config)
 	c.HostCentre = NewHostCentreClient(c.config)
@@ -299,6 +303,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Campaign:                      NewCampaignClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		ConsentEvidence:               NewConsentEvidenceClient(cfg),
+		ConsentText:                   NewConsentTextClient(cfg),
 		DataExport:                    NewDataExportClient(cfg),
 		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
@@ -358,6 +363,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Campaign:                      NewCampaignClient(cfg),
 		ConflictOfInterestDeclaration: NewConflictOfInterestDeclarationClient(cfg),
 		ConsentEvidence:               NewConsentEvidenceClient(cfg),
+		ConsentText:                   NewConsentTextClient(cfg),
 		DataExport:                    NewDataExportClient(cfg),
 		Document:                      NewDocumentClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
@@ -418,13 +424,13 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice,
 		c.AuditCheckpoint, c.AuditEvent, c.Call, c.CallReviewer, c.Campaign,
-		c.ConflictOfInterestDeclaration, c.ConsentEvidence, c.DataExport, c.Document,
-		c.HostCentre, c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MailBody,
-		c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting, c.Membership,
-		c.NewsletterSubscription, c.Organisation, c.OutboxMessage, c.Placement,
-		c.PolicyStatement, c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session,
-		c.StatementRevision, c.StatementSignatory, c.StatementSignoff, c.Subscriber,
-		c.Suppression, c.User, c.WorkingGroup,
+		c.ConflictOfInterestDeclaration, c.ConsentEvidence, c.ConsentText,
+		c.DataExport, c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job,
+		c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
+		c.Membership, c.NewsletterSubscription, c.Organisation, c.OutboxMessage,
+		c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review, c.ReviewAssignment,
+		c.Session, c.StatementRevision, c.StatementSignatory, c.StatementSignoff,
+		c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -436,13 +442,13 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice,
 		c.AuditCheckpoint, c.AuditEvent, c.Call, c.CallReviewer, c.Campaign,
-		c.ConflictOfInterestDeclaration, c.ConsentEvidence, c.DataExport, c.Document,
-		c.HostCentre, c.HostRanking, c.HostSlot, c.Job, c.LoginLink, c.MailBody,
-		c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting, c.Membership,
-		c.NewsletterSubscription, c.Organisation, c.OutboxMessage, c.Placement,
-		c.PolicyStatement, c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session,
-		c.StatementRevision, c.StatementSignatory, c.StatementSignoff, c.Subscriber,
-		c.Suppression, c.User, c.WorkingGroup,
+		c.ConflictOfInterestDeclaration, c.ConsentEvidence, c.ConsentText,
+		c.DataExport, c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job,
+		c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
+		c.Membership, c.NewsletterSubscription, c.Organisation, c.OutboxMessage,
+		c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review, c.ReviewAssignment,
+		c.Session, c.StatementRevision, c.StatementSignatory, c.StatementSignoff,
+		c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -473,6 +479,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ConflictOfInterestDeclaration.mutate(ctx, m)
 	case *ConsentEvidenceMutation:
 		return c.ConsentEvidence.mutate(ctx, m)
+	case *ConsentTextMutation:
+		return c.ConsentText.mutate(ctx, m)
 	case *DataExportMutation:
 		return c.DataExport.mutate(ctx, m)
 	case *DocumentMutation:
@@ -2448,6 +2456,38 @@ func (c *ConsentEvidenceClient) QuerySubscription(_m *ConsentEvidence) *Newslett
 	return query
 }
 
+// QueryUser queries the user edge of a ConsentEvidence.
+func (c *ConsentEvidenceClient) QueryUser(_m *ConsentEvidence) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(consentevidence.Table, consentevidence.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, consentevidence.UserTable, consentevidence.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryText queries the text edge of a ConsentEvidence.
+func (c *ConsentEvidenceClient) QueryText(_m *ConsentEvidence) *ConsentTextQuery {
+	query := (&ConsentTextClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(consentevidence.Table, consentevidence.FieldID, id),
+			sqlgraph.To(consenttext.Table, consenttext.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, consentevidence.TextTable, consentevidence.TextColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ConsentEvidenceClient) Hooks() []Hook {
 	hooks := c.hooks.ConsentEvidence
@@ -2471,6 +2511,156 @@ func (c *ConsentEvidenceClient) mutate(ctx context.Context, m *ConsentEvidenceMu
 		return (&ConsentEvidenceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ConsentEvidence mutation op: %q", m.Op())
+	}
+}
+
+// ConsentTextClient is a client for the ConsentText schema.
+type ConsentTextClient struct {
+	config
+}
+
+// NewConsentTextClient returns a client for the ConsentText from the given config.
+func NewConsentTextClient(c config) *ConsentTextClient {
+	return &ConsentTextClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `consenttext.Hooks(f(g(h())))`.
+func (c *ConsentTextClient) Use(hooks ...Hook) {
+	c.hooks.ConsentText = append(c.hooks.ConsentText, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `consenttext.Intercept(f(g(h())))`.
+func (c *ConsentTextClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ConsentText = append(c.inters.ConsentText, interceptors...)
+}
+
+// Create returns a builder for creating a ConsentText entity.
+func (c *ConsentTextClient) Create() *ConsentTextCreate {
+	mutation := newConsentTextMutation(c.config, OpCreate)
+	return &ConsentTextCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ConsentText entities.
+func (c *ConsentTextClient) CreateBulk(builders ...*ConsentTextCreate) *ConsentTextCreateBulk {
+	return &ConsentTextCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConsentTextClient) MapCreateBulk(slice any, setFunc func(*ConsentTextCreate, int)) *ConsentTextCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConsentTextCreateBulk{err: fmt.Errorf("calling to ConsentTextClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConsentTextCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConsentTextCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ConsentText.
+func (c *ConsentTextClient) Update() *ConsentTextUpdate {
+	mutation := newConsentTextMutation(c.config, OpUpdate)
+	return &ConsentTextUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConsentTextClient) UpdateOne(_m *ConsentText) *ConsentTextUpdateOne {
+	mutation := newConsentTextMutation(c.config, OpUpdateOne, withConsentText(_m))
+	return &ConsentTextUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConsentTextClient) UpdateOneID(id pulid.ID) *ConsentTextUpdateOne {
+	mutation := newConsentTextMutation(c.config, OpUpdateOne, withConsentTextID(id))
+	return &ConsentTextUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ConsentText.
+func (c *ConsentTextClient) Delete() *ConsentTextDelete {
+	mutation := newConsentTextMutation(c.config, OpDelete)
+	return &ConsentTextDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConsentTextClient) DeleteOne(_m *ConsentText) *ConsentTextDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConsentTextClient) DeleteOneID(id pulid.ID) *ConsentTextDeleteOne {
+	builder := c.Delete().Where(consenttext.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConsentTextDeleteOne{builder}
+}
+
+// Query returns a query builder for ConsentText.
+func (c *ConsentTextClient) Query() *ConsentTextQuery {
+	return &ConsentTextQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConsentText},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ConsentText entity by its id.
+func (c *ConsentTextClient) Get(ctx context.Context, id pulid.ID) (*ConsentText, error) {
+	return c.Query().Where(consenttext.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConsentTextClient) GetX(ctx context.Context, id pulid.ID) *ConsentText {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryConsents queries the consents edge of a ConsentText.
+func (c *ConsentTextClient) QueryConsents(_m *ConsentText) *ConsentEvidenceQuery {
+	query := (&ConsentEvidenceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(consenttext.Table, consenttext.FieldID, id),
+			sqlgraph.To(consentevidence.Table, consentevidence.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, consenttext.ConsentsTable, consenttext.ConsentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ConsentTextClient) Hooks() []Hook {
+	hooks := c.hooks.ConsentText
+	return append(hooks[:len(hooks):len(hooks)], consenttext.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConsentTextClient) Interceptors() []Interceptor {
+	return c.inters.ConsentText
+}
+
+func (c *ConsentTextClient) mutate(ctx context.Context, m *ConsentTextMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConsentTextCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConsentTextUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConsentTextUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConsentTextDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ConsentText mutation op: %q", m.Op())
 	}
 }
 
@@ -7416,6 +7606,22 @@ func (c *UserClient) QueryStatementSignatures(_m *User) *StatementSignatoryQuery
 	return query
 }
 
+// QueryConsents queries the consents edge of a User.
+func (c *UserClient) QueryConsents(_m *User) *ConsentEvidenceQuery {
+	query := (&ConsentEvidenceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(consentevidence.Table, consentevidence.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ConsentsTable, user.ConsentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	hooks := c.hooks.User
@@ -7629,20 +7835,20 @@ type (
 	hooks struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditCheckpoint,
 		AuditEvent, Call, CallReviewer, Campaign, ConflictOfInterestDeclaration,
-		ConsentEvidence, DataExport, Document, HostCentre, HostRanking, HostSlot, Job,
-		LoginLink, MailBody, MailingList, MatchOverride, MatchRun, Meeting, Membership,
-		NewsletterSubscription, Organisation, OutboxMessage, Placement,
-		PolicyStatement, RefereeRequest, Review, ReviewAssignment, Session,
+		ConsentEvidence, ConsentText, DataExport, Document, HostCentre, HostRanking,
+		HostSlot, Job, LoginLink, MailBody, MailingList, MatchOverride, MatchRun,
+		Meeting, Membership, NewsletterSubscription, Organisation, OutboxMessage,
+		Placement, PolicyStatement, RefereeRequest, Review, ReviewAssignment, Session,
 		StatementRevision, StatementSignatory, StatementSignoff, Subscriber,
 		Suppression, User, WorkingGroup []ent.Hook
 	}
 	inters struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditCheckpoint,
 		AuditEvent, Call, CallReviewer, Campaign, ConflictOfInterestDeclaration,
-		ConsentEvidence, DataExport, Document, HostCentre, HostRanking, HostSlot, Job,
-		LoginLink, MailBody, MailingList, MatchOverride, MatchRun, Meeting, Membership,
-		NewsletterSubscription, Organisation, OutboxMessage, Placement,
-		PolicyStatement, RefereeRequest, Review, ReviewAssignment, Session,
+		ConsentEvidence, ConsentText, DataExport, Document, HostCentre, HostRanking,
+		HostSlot, Job, LoginLink, MailBody, MailingList, MatchOverride, MatchRun,
+		Meeting, Membership, NewsletterSubscription, Organisation, OutboxMessage,
+		Placement, PolicyStatement, RefereeRequest, Review, ReviewAssignment, Session,
 		StatementRevision, StatementSignatory, StatementSignoff, Subscriber,
 		Suppression, User, WorkingGroup []ent.Interceptor
 	}

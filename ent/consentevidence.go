@@ -10,8 +10,11 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/user"
 )
 
 // ConsentEvidence is the model entity for the ConsentEvidence schema.
@@ -20,9 +23,15 @@ type ConsentEvidence struct {
 	// ID of the ent.
 	// Opaque, globally unique identifier; its prefix names the type.
 	ID pulid.ID `json:"id,omitempty"`
-	// SubscriptionID holds the value of the "subscription_id" field.
-	SubscriptionID pulid.ID `json:"subscription_id,omitempty"`
-	// SIGNUP: consent given; CONFIRMATION: the address confirmed it; ATTESTATION: staff attest consent given elsewhere.
+	// What the consent is for.
+	Purpose vocab.ConsentPurpose `json:"purpose,omitempty"`
+	// The newsletter subscription (purpose NEWSLETTER only).
+	SubscriptionID *pulid.ID `json:"subscription_id,omitempty"`
+	// The person (every purpose but NEWSLETTER, whose subscriber may have no account).
+	UserID *pulid.ID `json:"user_id,omitempty"`
+	// The staff-published text version agreed to (null for newsletter consent given on the configured text).
+	ConsentTextID *pulid.ID `json:"consent_text_id,omitempty"`
+	// SIGNUP: newsletter consent given; CONFIRMATION: the address confirmed it; ATTESTATION: staff record consent given elsewhere (with a reason); GIVEN: the person gave it themself.
 	Event consentevidence.Event `json:"event,omitempty"`
 	// Where the consent came from.
 	Source consentevidence.Source `json:"source,omitempty"`
@@ -38,6 +47,8 @@ type ConsentEvidence struct {
 	ActorID string `json:"actor_id,omitempty"`
 	// Staff's reason for an attestation.
 	Note string `json:"note,omitempty"`
+	// When the consent was withdrawn (null while it stands).
+	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ConsentEvidenceQuery when eager-loading is set.
 	Edges        ConsentEvidenceEdges `json:"edges"`
@@ -48,11 +59,15 @@ type ConsentEvidence struct {
 type ConsentEvidenceEdges struct {
 	// Subscription holds the value of the subscription edge.
 	Subscription *NewsletterSubscription `json:"subscription,omitempty"`
+	// User holds the value of the user edge.
+	User *User `json:"user,omitempty"`
+	// The text version agreed to.
+	Text *ConsentText `json:"text,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
 }
 
 // SubscriptionOrErr returns the Subscription value or an error if the edge
@@ -66,16 +81,40 @@ func (e ConsentEvidenceEdges) SubscriptionOrErr() (*NewsletterSubscription, erro
 	return nil, &NotLoadedError{edge: "subscription"}
 }
 
+// UserOrErr returns the User value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ConsentEvidenceEdges) UserOrErr() (*User, error) {
+	if e.User != nil {
+		return e.User, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "user"}
+}
+
+// TextOrErr returns the Text value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ConsentEvidenceEdges) TextOrErr() (*ConsentText, error) {
+	if e.Text != nil {
+		return e.Text, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: consenttext.Label}
+	}
+	return nil, &NotLoadedError{edge: "text"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*ConsentEvidence) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case consentevidence.FieldID, consentevidence.FieldSubscriptionID:
+		case consentevidence.FieldSubscriptionID, consentevidence.FieldUserID, consentevidence.FieldConsentTextID:
+			values[i] = &sql.NullScanner{S: new(pulid.ID)}
+		case consentevidence.FieldID:
 			values[i] = new(pulid.ID)
-		case consentevidence.FieldEvent, consentevidence.FieldSource, consentevidence.FieldConsentText, consentevidence.FieldConsentVersion, consentevidence.FieldIP, consentevidence.FieldActorID, consentevidence.FieldNote:
+		case consentevidence.FieldPurpose, consentevidence.FieldEvent, consentevidence.FieldSource, consentevidence.FieldConsentText, consentevidence.FieldConsentVersion, consentevidence.FieldIP, consentevidence.FieldActorID, consentevidence.FieldNote:
 			values[i] = new(sql.NullString)
-		case consentevidence.FieldAt:
+		case consentevidence.FieldAt, consentevidence.FieldWithdrawnAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -98,11 +137,32 @@ func (_m *ConsentEvidence) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.ID = *value
 			}
+		case consentevidence.FieldPurpose:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field purpose", values[i])
+			} else if value.Valid {
+				_m.Purpose = vocab.ConsentPurpose(value.String)
+			}
 		case consentevidence.FieldSubscriptionID:
-			if value, ok := values[i].(*pulid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field subscription_id", values[i])
-			} else if value != nil {
-				_m.SubscriptionID = *value
+			} else if value.Valid {
+				_m.SubscriptionID = new(pulid.ID)
+				*_m.SubscriptionID = *value.S.(*pulid.ID)
+			}
+		case consentevidence.FieldUserID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field user_id", values[i])
+			} else if value.Valid {
+				_m.UserID = new(pulid.ID)
+				*_m.UserID = *value.S.(*pulid.ID)
+			}
+		case consentevidence.FieldConsentTextID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field consent_text_id", values[i])
+			} else if value.Valid {
+				_m.ConsentTextID = new(pulid.ID)
+				*_m.ConsentTextID = *value.S.(*pulid.ID)
 			}
 		case consentevidence.FieldEvent:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -152,6 +212,13 @@ func (_m *ConsentEvidence) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Note = value.String
 			}
+		case consentevidence.FieldWithdrawnAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field withdrawn_at", values[i])
+			} else if value.Valid {
+				_m.WithdrawnAt = new(time.Time)
+				*_m.WithdrawnAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -168,6 +235,16 @@ func (_m *ConsentEvidence) Value(name string) (ent.Value, error) {
 // QuerySubscription queries the "subscription" edge of the ConsentEvidence entity.
 func (_m *ConsentEvidence) QuerySubscription() *NewsletterSubscriptionQuery {
 	return NewConsentEvidenceClient(_m.config).QuerySubscription(_m)
+}
+
+// QueryUser queries the "user" edge of the ConsentEvidence entity.
+func (_m *ConsentEvidence) QueryUser() *UserQuery {
+	return NewConsentEvidenceClient(_m.config).QueryUser(_m)
+}
+
+// QueryText queries the "text" edge of the ConsentEvidence entity.
+func (_m *ConsentEvidence) QueryText() *ConsentTextQuery {
+	return NewConsentEvidenceClient(_m.config).QueryText(_m)
 }
 
 // Update returns a builder for updating this ConsentEvidence.
@@ -193,8 +270,23 @@ func (_m *ConsentEvidence) String() string {
 	var builder strings.Builder
 	builder.WriteString("ConsentEvidence(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
-	builder.WriteString("subscription_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.SubscriptionID))
+	builder.WriteString("purpose=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Purpose))
+	builder.WriteString(", ")
+	if v := _m.SubscriptionID; v != nil {
+		builder.WriteString("subscription_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.UserID; v != nil {
+		builder.WriteString("user_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.ConsentTextID; v != nil {
+		builder.WriteString("consent_text_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("event=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Event))
@@ -219,6 +311,11 @@ func (_m *ConsentEvidence) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("note=")
 	builder.WriteString(_m.Note)
+	builder.WriteString(", ")
+	if v := _m.WithdrawnAt; v != nil {
+		builder.WriteString("withdrawn_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

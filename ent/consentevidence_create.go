@@ -13,8 +13,11 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
+	"github.com/gocart-coalition/coalition/ent/user"
 )
 
 // ConsentEvidenceCreate is the builder for creating a ConsentEvidence entity.
@@ -25,9 +28,59 @@ type ConsentEvidenceCreate struct {
 	conflict []sql.ConflictOption
 }
 
+// SetPurpose sets the "purpose" field.
+func (_c *ConsentEvidenceCreate) SetPurpose(v vocab.ConsentPurpose) *ConsentEvidenceCreate {
+	_c.mutation.SetPurpose(v)
+	return _c
+}
+
+// SetNillablePurpose sets the "purpose" field if the given value is not nil.
+func (_c *ConsentEvidenceCreate) SetNillablePurpose(v *vocab.ConsentPurpose) *ConsentEvidenceCreate {
+	if v != nil {
+		_c.SetPurpose(*v)
+	}
+	return _c
+}
+
 // SetSubscriptionID sets the "subscription_id" field.
 func (_c *ConsentEvidenceCreate) SetSubscriptionID(v pulid.ID) *ConsentEvidenceCreate {
 	_c.mutation.SetSubscriptionID(v)
+	return _c
+}
+
+// SetNillableSubscriptionID sets the "subscription_id" field if the given value is not nil.
+func (_c *ConsentEvidenceCreate) SetNillableSubscriptionID(v *pulid.ID) *ConsentEvidenceCreate {
+	if v != nil {
+		_c.SetSubscriptionID(*v)
+	}
+	return _c
+}
+
+// SetUserID sets the "user_id" field.
+func (_c *ConsentEvidenceCreate) SetUserID(v pulid.ID) *ConsentEvidenceCreate {
+	_c.mutation.SetUserID(v)
+	return _c
+}
+
+// SetNillableUserID sets the "user_id" field if the given value is not nil.
+func (_c *ConsentEvidenceCreate) SetNillableUserID(v *pulid.ID) *ConsentEvidenceCreate {
+	if v != nil {
+		_c.SetUserID(*v)
+	}
+	return _c
+}
+
+// SetConsentTextID sets the "consent_text_id" field.
+func (_c *ConsentEvidenceCreate) SetConsentTextID(v pulid.ID) *ConsentEvidenceCreate {
+	_c.mutation.SetConsentTextID(v)
+	return _c
+}
+
+// SetNillableConsentTextID sets the "consent_text_id" field if the given value is not nil.
+func (_c *ConsentEvidenceCreate) SetNillableConsentTextID(v *pulid.ID) *ConsentEvidenceCreate {
+	if v != nil {
+		_c.SetConsentTextID(*v)
+	}
 	return _c
 }
 
@@ -119,6 +172,20 @@ func (_c *ConsentEvidenceCreate) SetNillableNote(v *string) *ConsentEvidenceCrea
 	return _c
 }
 
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (_c *ConsentEvidenceCreate) SetWithdrawnAt(v time.Time) *ConsentEvidenceCreate {
+	_c.mutation.SetWithdrawnAt(v)
+	return _c
+}
+
+// SetNillableWithdrawnAt sets the "withdrawn_at" field if the given value is not nil.
+func (_c *ConsentEvidenceCreate) SetNillableWithdrawnAt(v *time.Time) *ConsentEvidenceCreate {
+	if v != nil {
+		_c.SetWithdrawnAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ConsentEvidenceCreate) SetID(v pulid.ID) *ConsentEvidenceCreate {
 	_c.mutation.SetID(v)
@@ -136,6 +203,30 @@ func (_c *ConsentEvidenceCreate) SetNillableID(v *pulid.ID) *ConsentEvidenceCrea
 // SetSubscription sets the "subscription" edge to the NewsletterSubscription entity.
 func (_c *ConsentEvidenceCreate) SetSubscription(v *NewsletterSubscription) *ConsentEvidenceCreate {
 	return _c.SetSubscriptionID(v.ID)
+}
+
+// SetUser sets the "user" edge to the User entity.
+func (_c *ConsentEvidenceCreate) SetUser(v *User) *ConsentEvidenceCreate {
+	return _c.SetUserID(v.ID)
+}
+
+// SetTextID sets the "text" edge to the ConsentText entity by ID.
+func (_c *ConsentEvidenceCreate) SetTextID(id pulid.ID) *ConsentEvidenceCreate {
+	_c.mutation.SetTextID(id)
+	return _c
+}
+
+// SetNillableTextID sets the "text" edge to the ConsentText entity by ID if the given value is not nil.
+func (_c *ConsentEvidenceCreate) SetNillableTextID(id *pulid.ID) *ConsentEvidenceCreate {
+	if id != nil {
+		_c = _c.SetTextID(*id)
+	}
+	return _c
+}
+
+// SetText sets the "text" edge to the ConsentText entity.
+func (_c *ConsentEvidenceCreate) SetText(v *ConsentText) *ConsentEvidenceCreate {
+	return _c.SetTextID(v.ID)
 }
 
 // Mutation returns the ConsentEvidenceMutation object of the builder.
@@ -175,6 +266,10 @@ func (_c *ConsentEvidenceCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *ConsentEvidenceCreate) defaults() error {
+	if _, ok := _c.mutation.Purpose(); !ok {
+		v := consentevidence.DefaultPurpose
+		_c.mutation.SetPurpose(v)
+	}
 	if _, ok := _c.mutation.ConsentText(); !ok {
 		v := consentevidence.DefaultConsentText
 		_c.mutation.SetConsentText(v)
@@ -207,8 +302,13 @@ func (_c *ConsentEvidenceCreate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_c *ConsentEvidenceCreate) check() error {
-	if _, ok := _c.mutation.SubscriptionID(); !ok {
-		return &ValidationError{Name: "subscription_id", err: errors.New(`ent: missing required field "ConsentEvidence.subscription_id"`)}
+	if _, ok := _c.mutation.Purpose(); !ok {
+		return &ValidationError{Name: "purpose", err: errors.New(`ent: missing required field "ConsentEvidence.purpose"`)}
+	}
+	if v, ok := _c.mutation.Purpose(); ok {
+		if err := consentevidence.PurposeValidator(v); err != nil {
+			return &ValidationError{Name: "purpose", err: fmt.Errorf(`ent: validator failed for field "ConsentEvidence.purpose": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.Event(); !ok {
 		return &ValidationError{Name: "event", err: errors.New(`ent: missing required field "ConsentEvidence.event"`)}
@@ -269,9 +369,6 @@ func (_c *ConsentEvidenceCreate) check() error {
 			return &ValidationError{Name: "note", err: fmt.Errorf(`ent: validator failed for field "ConsentEvidence.note": %w`, err)}
 		}
 	}
-	if len(_c.mutation.SubscriptionIDs()) == 0 {
-		return &ValidationError{Name: "subscription", err: errors.New(`ent: missing required edge "ConsentEvidence.subscription"`)}
-	}
 	return nil
 }
 
@@ -308,6 +405,10 @@ func (_c *ConsentEvidenceCreate) createSpec() (*ConsentEvidence, *sqlgraph.Creat
 		_node.ID = id
 		_spec.ID.Value = &id
 	}
+	if value, ok := _c.mutation.Purpose(); ok {
+		_spec.SetField(consentevidence.FieldPurpose, field.TypeEnum, value)
+		_node.Purpose = value
+	}
 	if value, ok := _c.mutation.Event(); ok {
 		_spec.SetField(consentevidence.FieldEvent, field.TypeEnum, value)
 		_node.Event = value
@@ -340,6 +441,10 @@ func (_c *ConsentEvidenceCreate) createSpec() (*ConsentEvidence, *sqlgraph.Creat
 		_spec.SetField(consentevidence.FieldNote, field.TypeString, value)
 		_node.Note = value
 	}
+	if value, ok := _c.mutation.WithdrawnAt(); ok {
+		_spec.SetField(consentevidence.FieldWithdrawnAt, field.TypeTime, value)
+		_node.WithdrawnAt = &value
+	}
 	if nodes := _c.mutation.SubscriptionIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -354,7 +459,41 @@ func (_c *ConsentEvidenceCreate) createSpec() (*ConsentEvidence, *sqlgraph.Creat
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
-		_node.SubscriptionID = nodes[0]
+		_node.SubscriptionID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   consentevidence.UserTable,
+			Columns: []string{consentevidence.UserColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.UserID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.TextIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   consentevidence.TextTable,
+			Columns: []string{consentevidence.TextColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consenttext.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ConsentTextID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -364,7 +503,7 @@ func (_c *ConsentEvidenceCreate) createSpec() (*ConsentEvidence, *sqlgraph.Creat
 // of the `INSERT` statement. For example:
 //
 //	client.ConsentEvidence.Create().
-//		SetSubscriptionID(v).
+//		SetPurpose(v).
 //		OnConflict(
 //			// Update the row with the new values
 //			// the was proposed for insertion.
@@ -373,7 +512,7 @@ func (_c *ConsentEvidenceCreate) createSpec() (*ConsentEvidence, *sqlgraph.Creat
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.ConsentEvidenceUpsert) {
-//			SetSubscriptionID(v+v).
+//			SetPurpose(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *ConsentEvidenceCreate) OnConflict(opts ...sql.ConflictOption) *ConsentEvidenceUpsertOne {
@@ -409,6 +548,24 @@ type (
 	}
 )
 
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (u *ConsentEvidenceUpsert) SetWithdrawnAt(v time.Time) *ConsentEvidenceUpsert {
+	u.Set(consentevidence.FieldWithdrawnAt, v)
+	return u
+}
+
+// UpdateWithdrawnAt sets the "withdrawn_at" field to the value that was provided on create.
+func (u *ConsentEvidenceUpsert) UpdateWithdrawnAt() *ConsentEvidenceUpsert {
+	u.SetExcluded(consentevidence.FieldWithdrawnAt)
+	return u
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (u *ConsentEvidenceUpsert) ClearWithdrawnAt() *ConsentEvidenceUpsert {
+	u.SetNull(consentevidence.FieldWithdrawnAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -426,8 +583,17 @@ func (u *ConsentEvidenceUpsertOne) UpdateNewValues() *ConsentEvidenceUpsertOne {
 		if _, exists := u.create.mutation.ID(); exists {
 			s.SetIgnore(consentevidence.FieldID)
 		}
+		if _, exists := u.create.mutation.Purpose(); exists {
+			s.SetIgnore(consentevidence.FieldPurpose)
+		}
 		if _, exists := u.create.mutation.SubscriptionID(); exists {
 			s.SetIgnore(consentevidence.FieldSubscriptionID)
+		}
+		if _, exists := u.create.mutation.UserID(); exists {
+			s.SetIgnore(consentevidence.FieldUserID)
+		}
+		if _, exists := u.create.mutation.ConsentTextID(); exists {
+			s.SetIgnore(consentevidence.FieldConsentTextID)
 		}
 		if _, exists := u.create.mutation.Event(); exists {
 			s.SetIgnore(consentevidence.FieldEvent)
@@ -482,6 +648,27 @@ func (u *ConsentEvidenceUpsertOne) Update(set func(*ConsentEvidenceUpsert)) *Con
 		set(&ConsentEvidenceUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (u *ConsentEvidenceUpsertOne) SetWithdrawnAt(v time.Time) *ConsentEvidenceUpsertOne {
+	return u.Update(func(s *ConsentEvidenceUpsert) {
+		s.SetWithdrawnAt(v)
+	})
+}
+
+// UpdateWithdrawnAt sets the "withdrawn_at" field to the value that was provided on create.
+func (u *ConsentEvidenceUpsertOne) UpdateWithdrawnAt() *ConsentEvidenceUpsertOne {
+	return u.Update(func(s *ConsentEvidenceUpsert) {
+		s.UpdateWithdrawnAt()
+	})
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (u *ConsentEvidenceUpsertOne) ClearWithdrawnAt() *ConsentEvidenceUpsertOne {
+	return u.Update(func(s *ConsentEvidenceUpsert) {
+		s.ClearWithdrawnAt()
+	})
 }
 
 // Exec executes the query.
@@ -620,7 +807,7 @@ func (_c *ConsentEvidenceCreateBulk) ExecX(ctx context.Context) {
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.ConsentEvidenceUpsert) {
-//			SetSubscriptionID(v+v).
+//			SetPurpose(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *ConsentEvidenceCreateBulk) OnConflict(opts ...sql.ConflictOption) *ConsentEvidenceUpsertBulk {
@@ -667,8 +854,17 @@ func (u *ConsentEvidenceUpsertBulk) UpdateNewValues() *ConsentEvidenceUpsertBulk
 			if _, exists := b.mutation.ID(); exists {
 				s.SetIgnore(consentevidence.FieldID)
 			}
+			if _, exists := b.mutation.Purpose(); exists {
+				s.SetIgnore(consentevidence.FieldPurpose)
+			}
 			if _, exists := b.mutation.SubscriptionID(); exists {
 				s.SetIgnore(consentevidence.FieldSubscriptionID)
+			}
+			if _, exists := b.mutation.UserID(); exists {
+				s.SetIgnore(consentevidence.FieldUserID)
+			}
+			if _, exists := b.mutation.ConsentTextID(); exists {
+				s.SetIgnore(consentevidence.FieldConsentTextID)
 			}
 			if _, exists := b.mutation.Event(); exists {
 				s.SetIgnore(consentevidence.FieldEvent)
@@ -724,6 +920,27 @@ func (u *ConsentEvidenceUpsertBulk) Update(set func(*ConsentEvidenceUpsert)) *Co
 		set(&ConsentEvidenceUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (u *ConsentEvidenceUpsertBulk) SetWithdrawnAt(v time.Time) *ConsentEvidenceUpsertBulk {
+	return u.Update(func(s *ConsentEvidenceUpsert) {
+		s.SetWithdrawnAt(v)
+	})
+}
+
+// UpdateWithdrawnAt sets the "withdrawn_at" field to the value that was provided on create.
+func (u *ConsentEvidenceUpsertBulk) UpdateWithdrawnAt() *ConsentEvidenceUpsertBulk {
+	return u.Update(func(s *ConsentEvidenceUpsert) {
+		s.UpdateWithdrawnAt()
+	})
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (u *ConsentEvidenceUpsertBulk) ClearWithdrawnAt() *ConsentEvidenceUpsertBulk {
+	return u.Update(func(s *ConsentEvidenceUpsert) {
+		s.ClearWithdrawnAt()
+	})
 }
 
 // Exec executes the query.

@@ -14,9 +14,11 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/user"
 )
 
 // ConsentEvidenceQuery is the builder for querying ConsentEvidence entities.
@@ -27,6 +29,8 @@ type ConsentEvidenceQuery struct {
 	inters           []Interceptor
 	predicates       []predicate.ConsentEvidence
 	withSubscription *NewsletterSubscriptionQuery
+	withUser         *UserQuery
+	withText         *ConsentTextQuery
 	loadTotal        []func(context.Context, []*ConsentEvidence) error
 	modifiers        []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -80,6 +84,50 @@ func (_q *ConsentEvidenceQuery) QuerySubscription() *NewsletterSubscriptionQuery
 			sqlgraph.From(consentevidence.Table, consentevidence.FieldID, selector),
 			sqlgraph.To(newslettersubscription.Table, newslettersubscription.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, consentevidence.SubscriptionTable, consentevidence.SubscriptionColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryUser chains the current query on the "user" edge.
+func (_q *ConsentEvidenceQuery) QueryUser() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(consentevidence.Table, consentevidence.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, consentevidence.UserTable, consentevidence.UserColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryText chains the current query on the "text" edge.
+func (_q *ConsentEvidenceQuery) QueryText() *ConsentTextQuery {
+	query := (&ConsentTextClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(consentevidence.Table, consentevidence.FieldID, selector),
+			sqlgraph.To(consenttext.Table, consenttext.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, consentevidence.TextTable, consentevidence.TextColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -280,6 +328,8 @@ func (_q *ConsentEvidenceQuery) Clone() *ConsentEvidenceQuery {
 		inters:           append([]Interceptor{}, _q.inters...),
 		predicates:       append([]predicate.ConsentEvidence{}, _q.predicates...),
 		withSubscription: _q.withSubscription.Clone(),
+		withUser:         _q.withUser.Clone(),
+		withText:         _q.withText.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -298,18 +348,40 @@ func (_q *ConsentEvidenceQuery) WithSubscription(opts ...func(*NewsletterSubscri
 	return _q
 }
 
+// WithUser tells the query-builder to eager-load the nodes that are connected to
+// the "user" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConsentEvidenceQuery) WithUser(opts ...func(*UserQuery)) *ConsentEvidenceQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUser = query
+	return _q
+}
+
+// WithText tells the query-builder to eager-load the nodes that are connected to
+// the "text" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConsentEvidenceQuery) WithText(opts ...func(*ConsentTextQuery)) *ConsentEvidenceQuery {
+	query := (&ConsentTextClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withText = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
 // Example:
 //
 //	var v []struct {
-//		SubscriptionID pulid.ID `json:"subscription_id,omitempty"`
+//		Purpose vocab.ConsentPurpose `json:"purpose,omitempty"`
 //		Count int `json:"count,omitempty"`
 //	}
 //
 //	client.ConsentEvidence.Query().
-//		GroupBy(consentevidence.FieldSubscriptionID).
+//		GroupBy(consentevidence.FieldPurpose).
 //		Aggregate(ent.Count()).
 //		Scan(ctx, &v)
 func (_q *ConsentEvidenceQuery) GroupBy(field string, fields ...string) *ConsentEvidenceGroupBy {
@@ -327,11 +399,11 @@ func (_q *ConsentEvidenceQuery) GroupBy(field string, fields ...string) *Consent
 // Example:
 //
 //	var v []struct {
-//		SubscriptionID pulid.ID `json:"subscription_id,omitempty"`
+//		Purpose vocab.ConsentPurpose `json:"purpose,omitempty"`
 //	}
 //
 //	client.ConsentEvidence.Query().
-//		Select(consentevidence.FieldSubscriptionID).
+//		Select(consentevidence.FieldPurpose).
 //		Scan(ctx, &v)
 func (_q *ConsentEvidenceQuery) Select(fields ...string) *ConsentEvidenceSelect {
 	_q.ctx.Fields = append(_q.ctx.Fields, fields...)
@@ -382,8 +454,10 @@ func (_q *ConsentEvidenceQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	var (
 		nodes       = []*ConsentEvidence{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [3]bool{
 			_q.withSubscription != nil,
+			_q.withUser != nil,
+			_q.withText != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -413,6 +487,18 @@ func (_q *ConsentEvidenceQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 			return nil, err
 		}
 	}
+	if query := _q.withUser; query != nil {
+		if err := _q.loadUser(ctx, query, nodes, nil,
+			func(n *ConsentEvidence, e *User) { n.Edges.User = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withText; query != nil {
+		if err := _q.loadText(ctx, query, nodes, nil,
+			func(n *ConsentEvidence, e *ConsentText) { n.Edges.Text = e }); err != nil {
+			return nil, err
+		}
+	}
 	for i := range _q.loadTotal {
 		if err := _q.loadTotal[i](ctx, nodes); err != nil {
 			return nil, err
@@ -425,7 +511,10 @@ func (_q *ConsentEvidenceQuery) loadSubscription(ctx context.Context, query *New
 	ids := make([]pulid.ID, 0, len(nodes))
 	nodeids := make(map[pulid.ID][]*ConsentEvidence)
 	for i := range nodes {
-		fk := nodes[i].SubscriptionID
+		if nodes[i].SubscriptionID == nil {
+			continue
+		}
+		fk := *nodes[i].SubscriptionID
 		if _, ok := nodeids[fk]; !ok {
 			ids = append(ids, fk)
 		}
@@ -443,6 +532,70 @@ func (_q *ConsentEvidenceQuery) loadSubscription(ctx context.Context, query *New
 		nodes, ok := nodeids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected foreign-key "subscription_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ConsentEvidenceQuery) loadUser(ctx context.Context, query *UserQuery, nodes []*ConsentEvidence, init func(*ConsentEvidence), assign func(*ConsentEvidence, *User)) error {
+	ids := make([]pulid.ID, 0, len(nodes))
+	nodeids := make(map[pulid.ID][]*ConsentEvidence)
+	for i := range nodes {
+		if nodes[i].UserID == nil {
+			continue
+		}
+		fk := *nodes[i].UserID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "user_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ConsentEvidenceQuery) loadText(ctx context.Context, query *ConsentTextQuery, nodes []*ConsentEvidence, init func(*ConsentEvidence), assign func(*ConsentEvidence, *ConsentText)) error {
+	ids := make([]pulid.ID, 0, len(nodes))
+	nodeids := make(map[pulid.ID][]*ConsentEvidence)
+	for i := range nodes {
+		if nodes[i].ConsentTextID == nil {
+			continue
+		}
+		fk := *nodes[i].ConsentTextID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(consenttext.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "consent_text_id" returned %v`, n.ID)
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
@@ -481,6 +634,12 @@ func (_q *ConsentEvidenceQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withSubscription != nil {
 			_spec.Node.AddColumnOnce(consentevidence.FieldSubscriptionID)
+		}
+		if _q.withUser != nil {
+			_spec.Node.AddColumnOnce(consentevidence.FieldUserID)
+		}
+		if _q.withText != nil {
+			_spec.Node.AddColumnOnce(consentevidence.FieldConsentTextID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -25,6 +26,26 @@ type ConsentEvidenceUpdate struct {
 // Where appends a list predicates to the ConsentEvidenceUpdate builder.
 func (_u *ConsentEvidenceUpdate) Where(ps ...predicate.ConsentEvidence) *ConsentEvidenceUpdate {
 	_u.mutation.Where(ps...)
+	return _u
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (_u *ConsentEvidenceUpdate) SetWithdrawnAt(v time.Time) *ConsentEvidenceUpdate {
+	_u.mutation.SetWithdrawnAt(v)
+	return _u
+}
+
+// SetNillableWithdrawnAt sets the "withdrawn_at" field if the given value is not nil.
+func (_u *ConsentEvidenceUpdate) SetNillableWithdrawnAt(v *time.Time) *ConsentEvidenceUpdate {
+	if v != nil {
+		_u.SetWithdrawnAt(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (_u *ConsentEvidenceUpdate) ClearWithdrawnAt() *ConsentEvidenceUpdate {
+	_u.mutation.ClearWithdrawnAt()
 	return _u
 }
 
@@ -60,14 +81,6 @@ func (_u *ConsentEvidenceUpdate) ExecX(ctx context.Context) {
 	}
 }
 
-// check runs all checks and user-defined validators on the builder.
-func (_u *ConsentEvidenceUpdate) check() error {
-	if _u.mutation.SubscriptionCleared() && len(_u.mutation.SubscriptionIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "ConsentEvidence.subscription"`)
-	}
-	return nil
-}
-
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *ConsentEvidenceUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ConsentEvidenceUpdate {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -75,9 +88,6 @@ func (_u *ConsentEvidenceUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder))
 }
 
 func (_u *ConsentEvidenceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
-	if err := _u.check(); err != nil {
-		return _node, err
-	}
 	_spec := sqlgraph.NewUpdateSpec(consentevidence.Table, consentevidence.Columns, sqlgraph.NewFieldSpec(consentevidence.FieldID, field.TypeString))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -85,6 +95,12 @@ func (_u *ConsentEvidenceUpdate) sqlSave(ctx context.Context) (_node int, err er
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.WithdrawnAt(); ok {
+		_spec.SetField(consentevidence.FieldWithdrawnAt, field.TypeTime, value)
+	}
+	if _u.mutation.WithdrawnAtCleared() {
+		_spec.ClearField(consentevidence.FieldWithdrawnAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -106,6 +122,26 @@ type ConsentEvidenceUpdateOne struct {
 	hooks     []Hook
 	mutation  *ConsentEvidenceMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (_u *ConsentEvidenceUpdateOne) SetWithdrawnAt(v time.Time) *ConsentEvidenceUpdateOne {
+	_u.mutation.SetWithdrawnAt(v)
+	return _u
+}
+
+// SetNillableWithdrawnAt sets the "withdrawn_at" field if the given value is not nil.
+func (_u *ConsentEvidenceUpdateOne) SetNillableWithdrawnAt(v *time.Time) *ConsentEvidenceUpdateOne {
+	if v != nil {
+		_u.SetWithdrawnAt(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (_u *ConsentEvidenceUpdateOne) ClearWithdrawnAt() *ConsentEvidenceUpdateOne {
+	_u.mutation.ClearWithdrawnAt()
+	return _u
 }
 
 // Mutation returns the ConsentEvidenceMutation object of the builder.
@@ -153,14 +189,6 @@ func (_u *ConsentEvidenceUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
-// check runs all checks and user-defined validators on the builder.
-func (_u *ConsentEvidenceUpdateOne) check() error {
-	if _u.mutation.SubscriptionCleared() && len(_u.mutation.SubscriptionIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "ConsentEvidence.subscription"`)
-	}
-	return nil
-}
-
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *ConsentEvidenceUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ConsentEvidenceUpdateOne {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -168,9 +196,6 @@ func (_u *ConsentEvidenceUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilde
 }
 
 func (_u *ConsentEvidenceUpdateOne) sqlSave(ctx context.Context) (_node *ConsentEvidence, err error) {
-	if err := _u.check(); err != nil {
-		return _node, err
-	}
 	_spec := sqlgraph.NewUpdateSpec(consentevidence.Table, consentevidence.Columns, sqlgraph.NewFieldSpec(consentevidence.FieldID, field.TypeString))
 	id, ok := _u.mutation.ID()
 	if !ok {
@@ -195,6 +220,12 @@ func (_u *ConsentEvidenceUpdateOne) sqlSave(ctx context.Context) (_node *Consent
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.WithdrawnAt(); ok {
+		_spec.SetField(consentevidence.FieldWithdrawnAt, field.TypeTime, value)
+	}
+	if _u.mutation.WithdrawnAtCleared() {
+		_spec.ClearField(consentevidence.FieldWithdrawnAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &ConsentEvidence{config: _u.config}

@@ -23,6 +23,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -123,6 +124,7 @@ func checkColumn(t, c string) error {
 			campaign.Table:                      campaign.ValidColumn,
 			conflictofinterestdeclaration.Table: conflictofinterestdeclaration.ValidColumn,
 			consentevidence.Table:               consentevidence.ValidColumn,
+			consenttext.Table:                   consenttext.ValidColumn,
 			dataexport.Table:                    dataexport.ValidColumn,
 			document.Table:                      document.ValidColumn,
 			hostcentre.Table:                    hostcentre.ValidColumn,

@@ -14,6 +14,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -53,7 +54,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 40)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 41)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -308,7 +309,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "ConsentEvidence",
 		Fields: map[string]*sqlgraph.FieldSpec{
+			consentevidence.FieldPurpose:        {Type: field.TypeEnum, Column: consentevidence.FieldPurpose},
 			consentevidence.FieldSubscriptionID: {Type: field.TypeString, Column: consentevidence.FieldSubscriptionID},
+			consentevidence.FieldUserID:         {Type: field.TypeString, Column: consentevidence.FieldUserID},
+			consentevidence.FieldConsentTextID:  {Type: field.TypeString, Column: consentevidence.FieldConsentTextID},
 			consentevidence.FieldEvent:          {Type: field.TypeEnum, Column: consentevidence.FieldEvent},
 			consentevidence.FieldSource:         {Type: field.TypeEnum, Column: consentevidence.FieldSource},
 			consentevidence.FieldConsentText:    {Type: field.TypeString, Column: consentevidence.FieldConsentText},
@@ -317,9 +321,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consentevidence.FieldIP:             {Type: field.TypeString, Column: consentevidence.FieldIP},
 			consentevidence.FieldActorID:        {Type: field.TypeString, Column: consentevidence.FieldActorID},
 			consentevidence.FieldNote:           {Type: field.TypeString, Column: consentevidence.FieldNote},
+			consentevidence.FieldWithdrawnAt:    {Type: field.TypeTime, Column: consentevidence.FieldWithdrawnAt},
 		},
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   consenttext.Table,
+			Columns: consenttext.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: consenttext.FieldID,
+			},
+		},
+		Type: "ConsentText",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			consenttext.FieldPurpose:           {Type: field.TypeEnum, Column: consenttext.FieldPurpose},
+			consenttext.FieldVersion:           {Type: field.TypeInt, Column: consenttext.FieldVersion},
+			consenttext.FieldBody:              {Type: field.TypeString, Column: consenttext.FieldBody},
+			consenttext.FieldRequiresReconsent: {Type: field.TypeBool, Column: consenttext.FieldRequiresReconsent},
+			consenttext.FieldPublishedAt:       {Type: field.TypeTime, Column: consenttext.FieldPublishedAt},
+			consenttext.FieldPublishedByID:     {Type: field.TypeString, Column: consenttext.FieldPublishedByID},
+			consenttext.FieldLapsedAt:          {Type: field.TypeTime, Column: consenttext.FieldLapsedAt},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   dataexport.Table,
 			Columns: dataexport.Columns,
@@ -343,7 +368,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			dataexport.FieldDownloadedAt:  {Type: field.TypeTime, Column: dataexport.FieldDownloadedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   document.Table,
 			Columns: document.Columns,
@@ -364,7 +389,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			document.FieldRefereeRequestID: {Type: field.TypeString, Column: document.FieldRefereeRequestID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostcentre.Table,
 			Columns: hostcentre.Columns,
@@ -393,7 +418,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostcentre.FieldAcceptingObservers:     {Type: field.TypeBool, Column: hostcentre.FieldAcceptingObservers},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostranking.Table,
 			Columns: hostranking.Columns,
@@ -412,7 +437,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostranking.FieldRank:          {Type: field.TypeInt, Column: hostranking.FieldRank},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostslot.Table,
 			Columns: hostslot.Columns,
@@ -438,7 +463,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostslot.FieldStatusReason: {Type: field.TypeString, Column: hostslot.FieldStatusReason},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -463,7 +488,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFailures:       {Type: field.TypeInt64, Column: job.FieldFailures},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlink.Table,
 			Columns: loginlink.Columns,
@@ -486,7 +511,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mailbody.Table,
 			Columns: mailbody.Columns,
@@ -507,7 +532,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mailbody.FieldHeaders:   {Type: field.TypeJSON, Column: mailbody.FieldHeaders},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mailinglist.Table,
 			Columns: mailinglist.Columns,
@@ -527,7 +552,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mailinglist.FieldArchived:    {Type: field.TypeBool, Column: mailinglist.FieldArchived},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchoverride.Table,
 			Columns: matchoverride.Columns,
@@ -547,7 +572,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchoverride.FieldReason:        {Type: field.TypeString, Column: matchoverride.FieldReason},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchrun.Table,
 			Columns: matchrun.Columns,
@@ -581,7 +606,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchrun.FieldPlacementStart: {Type: field.TypeString, Column: matchrun.FieldPlacementStart},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
@@ -608,7 +633,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -634,7 +659,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   newslettersubscription.Table,
 			Columns: newslettersubscription.Columns,
@@ -654,7 +679,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			newslettersubscription.FieldUnsubscribedAt: {Type: field.TypeTime, Column: newslettersubscription.FieldUnsubscribedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -675,7 +700,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -709,7 +734,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   placement.Table,
 			Columns: placement.Columns,
@@ -743,7 +768,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			placement.FieldEvaluation:    {Type: field.TypeString, Column: placement.FieldEvaluation},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   policystatement.Table,
 			Columns: policystatement.Columns,
@@ -779,7 +804,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			policystatement.FieldCreatedByID:         {Type: field.TypeString, Column: policystatement.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refereerequest.Table,
 			Columns: refereerequest.Columns,
@@ -801,7 +826,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   review.Table,
 			Columns: review.Columns,
@@ -822,7 +847,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   reviewassignment.Table,
 			Columns: reviewassignment.Columns,
@@ -840,7 +865,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			reviewassignment.FieldAssignedByID:  {Type: field.TypeString, Column: reviewassignment.FieldAssignedByID},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -862,7 +887,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   statementrevision.Table,
 			Columns: statementrevision.Columns,
@@ -891,7 +916,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			statementrevision.FieldSigners:        {Type: field.TypeJSON, Column: statementrevision.FieldSigners},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   statementsignatory.Table,
 			Columns: statementsignatory.Columns,
@@ -910,7 +935,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			statementsignatory.FieldRole:           {Type: field.TypeEnum, Column: statementsignatory.FieldRole},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   statementsignoff.Table,
 			Columns: statementsignoff.Columns,
@@ -934,7 +959,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			statementsignoff.FieldVoidedAt:       {Type: field.TypeTime, Column: statementsignoff.FieldVoidedAt},
 		},
 	}
-	graph.Nodes[36] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   subscriber.Table,
 			Columns: subscriber.Columns,
@@ -956,7 +981,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			subscriber.FieldConfirmUsedAt:    {Type: field.TypeTime, Column: subscriber.FieldConfirmUsedAt},
 		},
 	}
-	graph.Nodes[37] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   suppression.Table,
 			Columns: suppression.Columns,
@@ -975,7 +1000,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			suppression.FieldDetail:    {Type: field.TypeString, Column: suppression.FieldDetail},
 		},
 	}
-	graph.Nodes[38] = &sqlgraph.Node{
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -995,7 +1020,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[39] = &sqlgraph.Node{
+	graph.Nodes[40] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -1362,6 +1387,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ConsentEvidence",
 		"NewsletterSubscription",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   consentevidence.UserTable,
+			Columns: []string{consentevidence.UserColumn},
+			Bidi:    false,
+		},
+		"ConsentEvidence",
+		"User",
+	)
+	graph.MustAddE(
+		"text",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   consentevidence.TextTable,
+			Columns: []string{consentevidence.TextColumn},
+			Bidi:    false,
+		},
+		"ConsentEvidence",
+		"ConsentText",
+	)
+	graph.MustAddE(
+		"consents",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   consenttext.ConsentsTable,
+			Columns: []string{consenttext.ConsentsColumn},
+			Bidi:    false,
+		},
+		"ConsentText",
+		"ConsentEvidence",
 	)
 	graph.MustAddE(
 		"person",
@@ -2274,6 +2335,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"StatementSignatory",
+	)
+	graph.MustAddE(
+		"consents",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentsTable,
+			Columns: []string{user.ConsentsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"ConsentEvidence",
 	)
 	graph.MustAddE(
 		"memberships",
@@ -3717,9 +3790,24 @@ func (f *ConsentEvidenceFilter) WhereID(p entql.StringP) {
 	f.Where(p.Field(consentevidence.FieldID))
 }
 
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *ConsentEvidenceFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldPurpose))
+}
+
 // WhereSubscriptionID applies the entql string predicate on the subscription_id field.
 func (f *ConsentEvidenceFilter) WhereSubscriptionID(p entql.StringP) {
 	f.Where(p.Field(consentevidence.FieldSubscriptionID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *ConsentEvidenceFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldUserID))
+}
+
+// WhereConsentTextID applies the entql string predicate on the consent_text_id field.
+func (f *ConsentEvidenceFilter) WhereConsentTextID(p entql.StringP) {
+	f.Where(p.Field(consentevidence.FieldConsentTextID))
 }
 
 // WhereEvent applies the entql string predicate on the event field.
@@ -3762,6 +3850,11 @@ func (f *ConsentEvidenceFilter) WhereNote(p entql.StringP) {
 	f.Where(p.Field(consentevidence.FieldNote))
 }
 
+// WhereWithdrawnAt applies the entql time.Time predicate on the withdrawn_at field.
+func (f *ConsentEvidenceFilter) WhereWithdrawnAt(p entql.TimeP) {
+	f.Where(p.Field(consentevidence.FieldWithdrawnAt))
+}
+
 // WhereHasSubscription applies a predicate to check if query has an edge subscription.
 func (f *ConsentEvidenceFilter) WhereHasSubscription() {
 	f.Where(entql.HasEdge("subscription"))
@@ -3770,6 +3863,123 @@ func (f *ConsentEvidenceFilter) WhereHasSubscription() {
 // WhereHasSubscriptionWith applies a predicate to check if query has an edge subscription with a given conditions (other predicates).
 func (f *ConsentEvidenceFilter) WhereHasSubscriptionWith(preds ...predicate.NewsletterSubscription) {
 	f.Where(entql.HasEdgeWith("subscription", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *ConsentEvidenceFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *ConsentEvidenceFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasText applies a predicate to check if query has an edge text.
+func (f *ConsentEvidenceFilter) WhereHasText() {
+	f.Where(entql.HasEdge("text"))
+}
+
+// WhereHasTextWith applies a predicate to check if query has an edge text with a given conditions (other predicates).
+func (f *ConsentEvidenceFilter) WhereHasTextWith(preds ...predicate.ConsentText) {
+	f.Where(entql.HasEdgeWith("text", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ConsentTextQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ConsentTextQuery builder.
+func (_q *ConsentTextQuery) Filter() *ConsentTextFilter {
+	return &ConsentTextFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ConsentTextMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ConsentTextMutation builder.
+func (m *ConsentTextMutation) Filter() *ConsentTextFilter {
+	return &ConsentTextFilter{config: m.config, predicateAdder: m}
+}
+
+// ConsentTextFilter provides a generic filtering capability at runtime for ConsentTextQuery.
+type ConsentTextFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ConsentTextFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ConsentTextFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(consenttext.FieldID))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *ConsentTextFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(consenttext.FieldPurpose))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *ConsentTextFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(consenttext.FieldVersion))
+}
+
+// WhereBody applies the entql string predicate on the body field.
+func (f *ConsentTextFilter) WhereBody(p entql.StringP) {
+	f.Where(p.Field(consenttext.FieldBody))
+}
+
+// WhereRequiresReconsent applies the entql bool predicate on the requires_reconsent field.
+func (f *ConsentTextFilter) WhereRequiresReconsent(p entql.BoolP) {
+	f.Where(p.Field(consenttext.FieldRequiresReconsent))
+}
+
+// WherePublishedAt applies the entql time.Time predicate on the published_at field.
+func (f *ConsentTextFilter) WherePublishedAt(p entql.TimeP) {
+	f.Where(p.Field(consenttext.FieldPublishedAt))
+}
+
+// WherePublishedByID applies the entql string predicate on the published_by_id field.
+func (f *ConsentTextFilter) WherePublishedByID(p entql.StringP) {
+	f.Where(p.Field(consenttext.FieldPublishedByID))
+}
+
+// WhereLapsedAt applies the entql time.Time predicate on the lapsed_at field.
+func (f *ConsentTextFilter) WhereLapsedAt(p entql.TimeP) {
+	f.Where(p.Field(consenttext.FieldLapsedAt))
+}
+
+// WhereHasConsents applies a predicate to check if query has an edge consents.
+func (f *ConsentTextFilter) WhereHasConsents() {
+	f.Where(entql.HasEdge("consents"))
+}
+
+// WhereHasConsentsWith applies a predicate to check if query has an edge consents with a given conditions (other predicates).
+func (f *ConsentTextFilter) WhereHasConsentsWith(preds ...predicate.ConsentEvidence) {
+	f.Where(entql.HasEdgeWith("consents", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -3805,7 +4015,7 @@ type DataExportFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DataExportFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3928,7 +4138,7 @@ type DocumentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4036,7 +4246,7 @@ type HostCentreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostCentreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4198,7 +4408,7 @@ type HostRankingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostRankingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4310,7 +4520,7 @@ type HostSlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostSlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4443,7 +4653,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4543,7 +4753,7 @@ type LoginLinkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLinkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4633,7 +4843,7 @@ type MailBodyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MailBodyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4727,7 +4937,7 @@ type MailingListFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MailingListFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4830,7 +5040,7 @@ type MatchOverrideFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchOverrideFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4947,7 +5157,7 @@ type MatchRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5106,7 +5316,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5258,7 +5468,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5405,7 +5615,7 @@ type NewsletterSubscriptionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NewsletterSubscriptionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5522,7 +5732,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5658,7 +5868,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5817,7 +6027,7 @@ type PlacementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlacementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6032,7 +6242,7 @@ type PolicyStatementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PolicyStatementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6299,7 +6509,7 @@ type RefereeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefereeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6412,7 +6622,7 @@ type ReviewFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6520,7 +6730,7 @@ type ReviewAssignmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewAssignmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6627,7 +6837,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6726,7 +6936,7 @@ type StatementRevisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StatementRevisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6874,7 +7084,7 @@ type StatementSignatoryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StatementSignatoryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6986,7 +7196,7 @@ type StatementSignoffFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StatementSignoffFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7137,7 +7347,7 @@ type SubscriberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SubscriberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7250,7 +7460,7 @@ type SuppressionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SuppressionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7320,7 +7530,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7520,6 +7730,20 @@ func (f *UserFilter) WhereHasStatementSignaturesWith(preds ...predicate.Statemen
 	})))
 }
 
+// WhereHasConsents applies a predicate to check if query has an edge consents.
+func (f *UserFilter) WhereHasConsents() {
+	f.Where(entql.HasEdge("consents"))
+}
+
+// WhereHasConsentsWith applies a predicate to check if query has an edge consents with a given conditions (other predicates).
+func (f *UserFilter) WhereHasConsentsWith(preds ...predicate.ConsentEvidence) {
+	f.Where(entql.HasEdgeWith("consents", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *WorkingGroupQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -7549,7 +7773,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -1678,10 +1679,40 @@ func (_q *ConsentEvidenceQuery) collectField(ctx context.Context, oneNode bool, 
 				selectedFields = append(selectedFields, consentevidence.FieldSubscriptionID)
 				fieldSeen[consentevidence.FieldSubscriptionID] = struct{}{}
 			}
+
+		case "text":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConsentTextClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, consenttextImplementors)...); err != nil {
+				return err
+			}
+			_q.withText = query
+			if _, ok := fieldSeen[consentevidence.FieldConsentTextID]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldConsentTextID)
+				fieldSeen[consentevidence.FieldConsentTextID] = struct{}{}
+			}
+		case "purpose":
+			if _, ok := fieldSeen[consentevidence.FieldPurpose]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldPurpose)
+				fieldSeen[consentevidence.FieldPurpose] = struct{}{}
+			}
 		case "subscriptionID":
 			if _, ok := fieldSeen[consentevidence.FieldSubscriptionID]; !ok {
 				selectedFields = append(selectedFields, consentevidence.FieldSubscriptionID)
 				fieldSeen[consentevidence.FieldSubscriptionID] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[consentevidence.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldUserID)
+				fieldSeen[consentevidence.FieldUserID] = struct{}{}
+			}
+		case "consentTextID":
+			if _, ok := fieldSeen[consentevidence.FieldConsentTextID]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldConsentTextID)
+				fieldSeen[consentevidence.FieldConsentTextID] = struct{}{}
 			}
 		case "event":
 			if _, ok := fieldSeen[consentevidence.FieldEvent]; !ok {
@@ -1723,6 +1754,11 @@ func (_q *ConsentEvidenceQuery) collectField(ctx context.Context, oneNode bool, 
 				selectedFields = append(selectedFields, consentevidence.FieldNote)
 				fieldSeen[consentevidence.FieldNote] = struct{}{}
 			}
+		case "withdrawnAt":
+			if _, ok := fieldSeen[consentevidence.FieldWithdrawnAt]; !ok {
+				selectedFields = append(selectedFields, consentevidence.FieldWithdrawnAt)
+				fieldSeen[consentevidence.FieldWithdrawnAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1743,6 +1779,95 @@ type consentevidencePaginateArgs struct {
 
 func newConsentEvidencePaginateArgs(rv map[string]any) *consentevidencePaginateArgs {
 	args := &consentevidencePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ConsentTextQuery) CollectFields(ctx context.Context, satisfies ...string) (*ConsentTextQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ConsentTextQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(consenttext.Columns))
+		selectedFields = []string{consenttext.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "purpose":
+			if _, ok := fieldSeen[consenttext.FieldPurpose]; !ok {
+				selectedFields = append(selectedFields, consenttext.FieldPurpose)
+				fieldSeen[consenttext.FieldPurpose] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[consenttext.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, consenttext.FieldVersion)
+				fieldSeen[consenttext.FieldVersion] = struct{}{}
+			}
+		case "body":
+			if _, ok := fieldSeen[consenttext.FieldBody]; !ok {
+				selectedFields = append(selectedFields, consenttext.FieldBody)
+				fieldSeen[consenttext.FieldBody] = struct{}{}
+			}
+		case "requiresReconsent":
+			if _, ok := fieldSeen[consenttext.FieldRequiresReconsent]; !ok {
+				selectedFields = append(selectedFields, consenttext.FieldRequiresReconsent)
+				fieldSeen[consenttext.FieldRequiresReconsent] = struct{}{}
+			}
+		case "publishedAt":
+			if _, ok := fieldSeen[consenttext.FieldPublishedAt]; !ok {
+				selectedFields = append(selectedFields, consenttext.FieldPublishedAt)
+				fieldSeen[consenttext.FieldPublishedAt] = struct{}{}
+			}
+		case "lapsedAt":
+			if _, ok := fieldSeen[consenttext.FieldLapsedAt]; !ok {
+				selectedFields = append(selectedFields, consenttext.FieldLapsedAt)
+				fieldSeen[consenttext.FieldLapsedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type consenttextPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ConsentTextPaginateOption
+}
+
+func newConsentTextPaginateArgs(rv map[string]any) *consenttextPaginateArgs {
+	args := &consenttextPaginateArgs{}
 	if rv == nil {
 		return args
 	}

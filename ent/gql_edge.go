@@ -217,7 +217,15 @@ func (_m *ConsentEvidence) Subscription(ctx context.Context) (*NewsletterSubscri
 	if IsNotLoaded(err) {
 		result, err = _m.QuerySubscription().Only(ctx)
 	}
-	return result, err
+	return result, MaskNotFound(err)
+}
+
+func (_m *ConsentEvidence) Text(ctx context.Context) (*ConsentText, error) {
+	result, err := _m.Edges.TextOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryText().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *DataExport) Person(ctx context.Context) (*User, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -93,6 +94,11 @@ var consentevidenceImplementors = []string{"ConsentEvidence", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*ConsentEvidence) IsNode() {}
+
+var consenttextImplementors = []string{"ConsentText", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ConsentText) IsNode() {}
 
 var dataexportImplementors = []string{"DataExport", "Node"}
 
@@ -380,6 +386,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(consentevidence.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, consentevidenceImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case consenttext.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.ConsentText.Query().
+			Where(consenttext.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, consenttextImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -888,6 +907,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.ConsentEvidence.Query().
 			Where(consentevidence.IDIn(ids...))
 		query, err := query.CollectFields(ctx, consentevidenceImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case consenttext.Table:
+		query := c.ConsentText.Query().
+			Where(consenttext.IDIn(ids...))
+		query, err := query.CollectFields(ctx, consenttextImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -2922,6 +2923,255 @@ func (_m *ConsentEvidence) ToEdge(order *ConsentEvidenceOrder) *ConsentEvidenceE
 		order = DefaultConsentEvidenceOrder
 	}
 	return &ConsentEvidenceEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ConsentTextEdge is the edge representation of ConsentText.
+type ConsentTextEdge struct {
+	Node   *ConsentText `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// ConsentTextConnection is the connection containing edges to ConsentText.
+type ConsentTextConnection struct {
+	Edges      []*ConsentTextEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *ConsentTextConnection) build(nodes []*ConsentText, pager *consenttextPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ConsentText
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ConsentText {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ConsentText {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ConsentTextEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ConsentTextEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ConsentTextPaginateOption enables pagination customization.
+type ConsentTextPaginateOption func(*consenttextPager) error
+
+// WithConsentTextOrder configures pagination ordering.
+func WithConsentTextOrder(order *ConsentTextOrder) ConsentTextPaginateOption {
+	if order == nil {
+		order = DefaultConsentTextOrder
+	}
+	o := *order
+	return func(pager *consenttextPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultConsentTextOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithConsentTextFilter configures pagination filter.
+func WithConsentTextFilter(filter func(*ConsentTextQuery) (*ConsentTextQuery, error)) ConsentTextPaginateOption {
+	return func(pager *consenttextPager) error {
+		if filter == nil {
+			return errors.New("ConsentTextQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type consenttextPager struct {
+	reverse bool
+	order   *ConsentTextOrder
+	filter  func(*ConsentTextQuery) (*ConsentTextQuery, error)
+}
+
+func newConsentTextPager(opts []ConsentTextPaginateOption, reverse bool) (*consenttextPager, error) {
+	pager := &consenttextPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultConsentTextOrder
+	}
+	return pager, nil
+}
+
+func (p *consenttextPager) applyFilter(query *ConsentTextQuery) (*ConsentTextQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *consenttextPager) toCursor(_m *ConsentText) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *consenttextPager) applyCursors(query *ConsentTextQuery, after, before *Cursor) (*ConsentTextQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultConsentTextOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *consenttextPager) applyOrder(query *ConsentTextQuery) *ConsentTextQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultConsentTextOrder.Field {
+		query = query.Order(DefaultConsentTextOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *consenttextPager) orderExpr(query *ConsentTextQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultConsentTextOrder.Field {
+			b.Comma().Ident(DefaultConsentTextOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ConsentText.
+func (_m *ConsentTextQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ConsentTextPaginateOption,
+) (*ConsentTextConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newConsentTextPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ConsentTextConnection{Edges: []*ConsentTextEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// ConsentTextOrderField defines the ordering field of ConsentText.
+type ConsentTextOrderField struct {
+	// Value extracts the ordering value from the given ConsentText.
+	Value    func(*ConsentText) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) consenttext.OrderOption
+	toCursor func(*ConsentText) Cursor
+}
+
+// ConsentTextOrder defines the ordering of ConsentText.
+type ConsentTextOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *ConsentTextOrderField `json:"field"`
+}
+
+// DefaultConsentTextOrder is the default ordering of ConsentText.
+var DefaultConsentTextOrder = &ConsentTextOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ConsentTextOrderField{
+		Value: func(_m *ConsentText) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: consenttext.FieldID,
+		toTerm: consenttext.ByID,
+		toCursor: func(_m *ConsentText) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ConsentText into ConsentTextEdge.
+func (_m *ConsentText) ToEdge(order *ConsentTextOrder) *ConsentTextEdge {
+	if order == nil {
+		order = DefaultConsentTextOrder
+	}
+	return &ConsentTextEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -79,6 +80,7 @@ const (
 	TypeCampaign                      = "Campaign"
 	TypeConflictOfInterestDeclaration = "ConflictOfInterestDeclaration"
 	TypeConsentEvidence               = "ConsentEvidence"
+	TypeConsentText                   = "ConsentText"
 	TypeDataExport                    = "DataExport"
 	TypeDocument                      = "Document"
 	TypeHostCentre                    = "HostCentre"
@@ -12092,6 +12094,7 @@ type ConsentEvidenceMutation struct {
 	op                  Op
 	typ                 string
 	id                  *pulid.ID
+	purpose             *vocab.ConsentPurpose
 	event               *consentevidence.Event
 	source              *consentevidence.Source
 	consent_text        *string
@@ -12100,9 +12103,14 @@ type ConsentEvidenceMutation struct {
 	ip                  *string
 	actor_id            *string
 	note                *string
+	withdrawn_at        *time.Time
 	clearedFields       map[string]struct{}
 	subscription        *pulid.ID
 	clearedsubscription bool
+	user                *pulid.ID
+	cleareduser         bool
+	text                *pulid.ID
+	clearedtext         bool
 	done                bool
 	oldValue            func(context.Context) (*ConsentEvidence, error)
 	predicates          []predicate.ConsentEvidence
@@ -12212,6 +12220,42 @@ func (m *ConsentEvidenceMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
 	}
 }
 
+// SetPurpose sets the "purpose" field.
+func (m *ConsentEvidenceMutation) SetPurpose(vp vocab.ConsentPurpose) {
+	m.purpose = &vp
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *ConsentEvidenceMutation) Purpose() (r vocab.ConsentPurpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldPurpose(ctx context.Context) (v vocab.ConsentPurpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *ConsentEvidenceMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
 // SetSubscriptionID sets the "subscription_id" field.
 func (m *ConsentEvidenceMutation) SetSubscriptionID(pu pulid.ID) {
 	m.subscription = &pu
@@ -12229,7 +12273,7 @@ func (m *ConsentEvidenceMutation) SubscriptionID() (r pulid.ID, exists bool) {
 // OldSubscriptionID returns the old "subscription_id" field's value of the ConsentEvidence entity.
 // If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ConsentEvidenceMutation) OldSubscriptionID(ctx context.Context) (v pulid.ID, err error) {
+func (m *ConsentEvidenceMutation) OldSubscriptionID(ctx context.Context) (v *pulid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
 	}
@@ -12243,9 +12287,120 @@ func (m *ConsentEvidenceMutation) OldSubscriptionID(ctx context.Context) (v puli
 	return oldValue.SubscriptionID, nil
 }
 
+// ClearSubscriptionID clears the value of the "subscription_id" field.
+func (m *ConsentEvidenceMutation) ClearSubscriptionID() {
+	m.subscription = nil
+	m.clearedFields[consentevidence.FieldSubscriptionID] = struct{}{}
+}
+
+// SubscriptionIDCleared returns if the "subscription_id" field was cleared in this mutation.
+func (m *ConsentEvidenceMutation) SubscriptionIDCleared() bool {
+	_, ok := m.clearedFields[consentevidence.FieldSubscriptionID]
+	return ok
+}
+
 // ResetSubscriptionID resets all changes to the "subscription_id" field.
 func (m *ConsentEvidenceMutation) ResetSubscriptionID() {
 	m.subscription = nil
+	delete(m.clearedFields, consentevidence.FieldSubscriptionID)
+}
+
+// SetUserID sets the "user_id" field.
+func (m *ConsentEvidenceMutation) SetUserID(pu pulid.ID) {
+	m.user = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *ConsentEvidenceMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldUserID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *ConsentEvidenceMutation) ClearUserID() {
+	m.user = nil
+	m.clearedFields[consentevidence.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *ConsentEvidenceMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[consentevidence.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *ConsentEvidenceMutation) ResetUserID() {
+	m.user = nil
+	delete(m.clearedFields, consentevidence.FieldUserID)
+}
+
+// SetConsentTextID sets the "consent_text_id" field.
+func (m *ConsentEvidenceMutation) SetConsentTextID(pu pulid.ID) {
+	m.text = &pu
+}
+
+// ConsentTextID returns the value of the "consent_text_id" field in the mutation.
+func (m *ConsentEvidenceMutation) ConsentTextID() (r pulid.ID, exists bool) {
+	v := m.text
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConsentTextID returns the old "consent_text_id" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldConsentTextID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConsentTextID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConsentTextID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConsentTextID: %w", err)
+	}
+	return oldValue.ConsentTextID, nil
+}
+
+// ClearConsentTextID clears the value of the "consent_text_id" field.
+func (m *ConsentEvidenceMutation) ClearConsentTextID() {
+	m.text = nil
+	m.clearedFields[consentevidence.FieldConsentTextID] = struct{}{}
+}
+
+// ConsentTextIDCleared returns if the "consent_text_id" field was cleared in this mutation.
+func (m *ConsentEvidenceMutation) ConsentTextIDCleared() bool {
+	_, ok := m.clearedFields[consentevidence.FieldConsentTextID]
+	return ok
+}
+
+// ResetConsentTextID resets all changes to the "consent_text_id" field.
+func (m *ConsentEvidenceMutation) ResetConsentTextID() {
+	m.text = nil
+	delete(m.clearedFields, consentevidence.FieldConsentTextID)
 }
 
 // SetEvent sets the "event" field.
@@ -12536,6 +12691,55 @@ func (m *ConsentEvidenceMutation) ResetNote() {
 	m.note = nil
 }
 
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (m *ConsentEvidenceMutation) SetWithdrawnAt(t time.Time) {
+	m.withdrawn_at = &t
+}
+
+// WithdrawnAt returns the value of the "withdrawn_at" field in the mutation.
+func (m *ConsentEvidenceMutation) WithdrawnAt() (r time.Time, exists bool) {
+	v := m.withdrawn_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWithdrawnAt returns the old "withdrawn_at" field's value of the ConsentEvidence entity.
+// If the ConsentEvidence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEvidenceMutation) OldWithdrawnAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWithdrawnAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWithdrawnAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWithdrawnAt: %w", err)
+	}
+	return oldValue.WithdrawnAt, nil
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (m *ConsentEvidenceMutation) ClearWithdrawnAt() {
+	m.withdrawn_at = nil
+	m.clearedFields[consentevidence.FieldWithdrawnAt] = struct{}{}
+}
+
+// WithdrawnAtCleared returns if the "withdrawn_at" field was cleared in this mutation.
+func (m *ConsentEvidenceMutation) WithdrawnAtCleared() bool {
+	_, ok := m.clearedFields[consentevidence.FieldWithdrawnAt]
+	return ok
+}
+
+// ResetWithdrawnAt resets all changes to the "withdrawn_at" field.
+func (m *ConsentEvidenceMutation) ResetWithdrawnAt() {
+	m.withdrawn_at = nil
+	delete(m.clearedFields, consentevidence.FieldWithdrawnAt)
+}
+
 // ClearSubscription clears the "subscription" edge to the NewsletterSubscription entity.
 func (m *ConsentEvidenceMutation) ClearSubscription() {
 	m.clearedsubscription = true
@@ -12544,7 +12748,7 @@ func (m *ConsentEvidenceMutation) ClearSubscription() {
 
 // SubscriptionCleared reports if the "subscription" edge to the NewsletterSubscription entity was cleared.
 func (m *ConsentEvidenceMutation) SubscriptionCleared() bool {
-	return m.clearedsubscription
+	return m.SubscriptionIDCleared() || m.clearedsubscription
 }
 
 // SubscriptionIDs returns the "subscription" edge IDs in the mutation.
@@ -12561,6 +12765,73 @@ func (m *ConsentEvidenceMutation) SubscriptionIDs() (ids []pulid.ID) {
 func (m *ConsentEvidenceMutation) ResetSubscription() {
 	m.subscription = nil
 	m.clearedsubscription = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *ConsentEvidenceMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[consentevidence.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *ConsentEvidenceMutation) UserCleared() bool {
+	return m.UserIDCleared() || m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *ConsentEvidenceMutation) UserIDs() (ids []pulid.ID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *ConsentEvidenceMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// SetTextID sets the "text" edge to the ConsentText entity by id.
+func (m *ConsentEvidenceMutation) SetTextID(id pulid.ID) {
+	m.text = &id
+}
+
+// ClearText clears the "text" edge to the ConsentText entity.
+func (m *ConsentEvidenceMutation) ClearText() {
+	m.clearedtext = true
+	m.clearedFields[consentevidence.FieldConsentTextID] = struct{}{}
+}
+
+// TextCleared reports if the "text" edge to the ConsentText entity was cleared.
+func (m *ConsentEvidenceMutation) TextCleared() bool {
+	return m.ConsentTextIDCleared() || m.clearedtext
+}
+
+// TextID returns the "text" edge ID in the mutation.
+func (m *ConsentEvidenceMutation) TextID() (id pulid.ID, exists bool) {
+	if m.text != nil {
+		return *m.text, true
+	}
+	return
+}
+
+// TextIDs returns the "text" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TextID instead. It exists only for internal usage by the builders.
+func (m *ConsentEvidenceMutation) TextIDs() (ids []pulid.ID) {
+	if id := m.text; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetText resets all changes to the "text" edge.
+func (m *ConsentEvidenceMutation) ResetText() {
+	m.text = nil
+	m.clearedtext = false
 }
 
 // Where appends a list predicates to the ConsentEvidenceMutation builder.
@@ -12597,9 +12868,18 @@ func (m *ConsentEvidenceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConsentEvidenceMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 13)
+	if m.purpose != nil {
+		fields = append(fields, consentevidence.FieldPurpose)
+	}
 	if m.subscription != nil {
 		fields = append(fields, consentevidence.FieldSubscriptionID)
+	}
+	if m.user != nil {
+		fields = append(fields, consentevidence.FieldUserID)
+	}
+	if m.text != nil {
+		fields = append(fields, consentevidence.FieldConsentTextID)
 	}
 	if m.event != nil {
 		fields = append(fields, consentevidence.FieldEvent)
@@ -12625,6 +12905,9 @@ func (m *ConsentEvidenceMutation) Fields() []string {
 	if m.note != nil {
 		fields = append(fields, consentevidence.FieldNote)
 	}
+	if m.withdrawn_at != nil {
+		fields = append(fields, consentevidence.FieldWithdrawnAt)
+	}
 	return fields
 }
 
@@ -12633,8 +12916,14 @@ func (m *ConsentEvidenceMutation) Fields() []string {
 // schema.
 func (m *ConsentEvidenceMutation) Field(name string) (ent.Value, bool) {
 	switch name {
+	case consentevidence.FieldPurpose:
+		return m.Purpose()
 	case consentevidence.FieldSubscriptionID:
 		return m.SubscriptionID()
+	case consentevidence.FieldUserID:
+		return m.UserID()
+	case consentevidence.FieldConsentTextID:
+		return m.ConsentTextID()
 	case consentevidence.FieldEvent:
 		return m.Event()
 	case consentevidence.FieldSource:
@@ -12651,6 +12940,8 @@ func (m *ConsentEvidenceMutation) Field(name string) (ent.Value, bool) {
 		return m.ActorID()
 	case consentevidence.FieldNote:
 		return m.Note()
+	case consentevidence.FieldWithdrawnAt:
+		return m.WithdrawnAt()
 	}
 	return nil, false
 }
@@ -12660,8 +12951,14 @@ func (m *ConsentEvidenceMutation) Field(name string) (ent.Value, bool) {
 // database failed.
 func (m *ConsentEvidenceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
 	switch name {
+	case consentevidence.FieldPurpose:
+		return m.OldPurpose(ctx)
 	case consentevidence.FieldSubscriptionID:
 		return m.OldSubscriptionID(ctx)
+	case consentevidence.FieldUserID:
+		return m.OldUserID(ctx)
+	case consentevidence.FieldConsentTextID:
+		return m.OldConsentTextID(ctx)
 	case consentevidence.FieldEvent:
 		return m.OldEvent(ctx)
 	case consentevidence.FieldSource:
@@ -12678,6 +12975,8 @@ func (m *ConsentEvidenceMutation) OldField(ctx context.Context, name string) (en
 		return m.OldActorID(ctx)
 	case consentevidence.FieldNote:
 		return m.OldNote(ctx)
+	case consentevidence.FieldWithdrawnAt:
+		return m.OldWithdrawnAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown ConsentEvidence field %s", name)
 }
@@ -12687,12 +12986,33 @@ func (m *ConsentEvidenceMutation) OldField(ctx context.Context, name string) (en
 // type.
 func (m *ConsentEvidenceMutation) SetField(name string, value ent.Value) error {
 	switch name {
+	case consentevidence.FieldPurpose:
+		v, ok := value.(vocab.ConsentPurpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
 	case consentevidence.FieldSubscriptionID:
 		v, ok := value.(pulid.ID)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSubscriptionID(v)
+		return nil
+	case consentevidence.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case consentevidence.FieldConsentTextID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConsentTextID(v)
 		return nil
 	case consentevidence.FieldEvent:
 		v, ok := value.(consentevidence.Event)
@@ -12750,6 +13070,13 @@ func (m *ConsentEvidenceMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetNote(v)
 		return nil
+	case consentevidence.FieldWithdrawnAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWithdrawnAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ConsentEvidence field %s", name)
 }
@@ -12779,7 +13106,20 @@ func (m *ConsentEvidenceMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *ConsentEvidenceMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(consentevidence.FieldSubscriptionID) {
+		fields = append(fields, consentevidence.FieldSubscriptionID)
+	}
+	if m.FieldCleared(consentevidence.FieldUserID) {
+		fields = append(fields, consentevidence.FieldUserID)
+	}
+	if m.FieldCleared(consentevidence.FieldConsentTextID) {
+		fields = append(fields, consentevidence.FieldConsentTextID)
+	}
+	if m.FieldCleared(consentevidence.FieldWithdrawnAt) {
+		fields = append(fields, consentevidence.FieldWithdrawnAt)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -12792,6 +13132,20 @@ func (m *ConsentEvidenceMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *ConsentEvidenceMutation) ClearField(name string) error {
+	switch name {
+	case consentevidence.FieldSubscriptionID:
+		m.ClearSubscriptionID()
+		return nil
+	case consentevidence.FieldUserID:
+		m.ClearUserID()
+		return nil
+	case consentevidence.FieldConsentTextID:
+		m.ClearConsentTextID()
+		return nil
+	case consentevidence.FieldWithdrawnAt:
+		m.ClearWithdrawnAt()
+		return nil
+	}
 	return fmt.Errorf("unknown ConsentEvidence nullable field %s", name)
 }
 
@@ -12799,8 +13153,17 @@ func (m *ConsentEvidenceMutation) ClearField(name string) error {
 // It returns an error if the field is not defined in the schema.
 func (m *ConsentEvidenceMutation) ResetField(name string) error {
 	switch name {
+	case consentevidence.FieldPurpose:
+		m.ResetPurpose()
+		return nil
 	case consentevidence.FieldSubscriptionID:
 		m.ResetSubscriptionID()
+		return nil
+	case consentevidence.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case consentevidence.FieldConsentTextID:
+		m.ResetConsentTextID()
 		return nil
 	case consentevidence.FieldEvent:
 		m.ResetEvent()
@@ -12826,15 +13189,24 @@ func (m *ConsentEvidenceMutation) ResetField(name string) error {
 	case consentevidence.FieldNote:
 		m.ResetNote()
 		return nil
+	case consentevidence.FieldWithdrawnAt:
+		m.ResetWithdrawnAt()
+		return nil
 	}
 	return fmt.Errorf("unknown ConsentEvidence field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ConsentEvidenceMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.subscription != nil {
 		edges = append(edges, consentevidence.EdgeSubscription)
+	}
+	if m.user != nil {
+		edges = append(edges, consentevidence.EdgeUser)
+	}
+	if m.text != nil {
+		edges = append(edges, consentevidence.EdgeText)
 	}
 	return edges
 }
@@ -12847,13 +13219,21 @@ func (m *ConsentEvidenceMutation) AddedIDs(name string) []ent.Value {
 		if id := m.subscription; id != nil {
 			return []ent.Value{*id}
 		}
+	case consentevidence.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	case consentevidence.EdgeText:
+		if id := m.text; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ConsentEvidenceMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -12865,9 +13245,15 @@ func (m *ConsentEvidenceMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ConsentEvidenceMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.clearedsubscription {
 		edges = append(edges, consentevidence.EdgeSubscription)
+	}
+	if m.cleareduser {
+		edges = append(edges, consentevidence.EdgeUser)
+	}
+	if m.clearedtext {
+		edges = append(edges, consentevidence.EdgeText)
 	}
 	return edges
 }
@@ -12878,6 +13264,10 @@ func (m *ConsentEvidenceMutation) EdgeCleared(name string) bool {
 	switch name {
 	case consentevidence.EdgeSubscription:
 		return m.clearedsubscription
+	case consentevidence.EdgeUser:
+		return m.cleareduser
+	case consentevidence.EdgeText:
+		return m.clearedtext
 	}
 	return false
 }
@@ -12888,6 +13278,12 @@ func (m *ConsentEvidenceMutation) ClearEdge(name string) error {
 	switch name {
 	case consentevidence.EdgeSubscription:
 		m.ClearSubscription()
+		return nil
+	case consentevidence.EdgeUser:
+		m.ClearUser()
+		return nil
+	case consentevidence.EdgeText:
+		m.ClearText()
 		return nil
 	}
 	return fmt.Errorf("unknown ConsentEvidence unique edge %s", name)
@@ -12900,8 +13296,821 @@ func (m *ConsentEvidenceMutation) ResetEdge(name string) error {
 	case consentevidence.EdgeSubscription:
 		m.ResetSubscription()
 		return nil
+	case consentevidence.EdgeUser:
+		m.ResetUser()
+		return nil
+	case consentevidence.EdgeText:
+		m.ResetText()
+		return nil
 	}
 	return fmt.Errorf("unknown ConsentEvidence edge %s", name)
+}
+
+// ConsentTextMutation represents an operation that mutates the ConsentText nodes in the graph.
+type ConsentTextMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	purpose            *vocab.ConsentPurpose
+	version            *int
+	addversion         *int
+	body               *string
+	requires_reconsent *bool
+	published_at       *time.Time
+	published_by_id    *pulid.ID
+	lapsed_at          *time.Time
+	clearedFields      map[string]struct{}
+	consents           map[pulid.ID]struct{}
+	removedconsents    map[pulid.ID]struct{}
+	clearedconsents    bool
+	done               bool
+	oldValue           func(context.Context) (*ConsentText, error)
+	predicates         []predicate.ConsentText
+}
+
+var _ ent.Mutation = (*ConsentTextMutation)(nil)
+
+// consenttextOption allows management of the mutation configuration using functional options.
+type consenttextOption func(*ConsentTextMutation)
+
+// newConsentTextMutation creates new mutation for the ConsentText entity.
+func newConsentTextMutation(c config, op Op, opts ...consenttextOption) *ConsentTextMutation {
+	m := &ConsentTextMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConsentText,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConsentTextID sets the ID field of the mutation.
+func withConsentTextID(id pulid.ID) consenttextOption {
+	return func(m *ConsentTextMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ConsentText
+		)
+		m.oldValue = func(ctx context.Context) (*ConsentText, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ConsentText.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConsentText sets the old ConsentText of the mutation.
+func withConsentText(node *ConsentText) consenttextOption {
+	return func(m *ConsentTextMutation) {
+		m.oldValue = func(context.Context) (*ConsentText, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConsentTextMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConsentTextMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ConsentText entities.
+func (m *ConsentTextMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConsentTextMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConsentTextMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ConsentText.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *ConsentTextMutation) SetPurpose(vp vocab.ConsentPurpose) {
+	m.purpose = &vp
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *ConsentTextMutation) Purpose() (r vocab.ConsentPurpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the ConsentText entity.
+// If the ConsentText object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentTextMutation) OldPurpose(ctx context.Context) (v vocab.ConsentPurpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *ConsentTextMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *ConsentTextMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *ConsentTextMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the ConsentText entity.
+// If the ConsentText object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentTextMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *ConsentTextMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *ConsentTextMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *ConsentTextMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// SetBody sets the "body" field.
+func (m *ConsentTextMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *ConsentTextMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the ConsentText entity.
+// If the ConsentText object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentTextMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *ConsentTextMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetRequiresReconsent sets the "requires_reconsent" field.
+func (m *ConsentTextMutation) SetRequiresReconsent(b bool) {
+	m.requires_reconsent = &b
+}
+
+// RequiresReconsent returns the value of the "requires_reconsent" field in the mutation.
+func (m *ConsentTextMutation) RequiresReconsent() (r bool, exists bool) {
+	v := m.requires_reconsent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequiresReconsent returns the old "requires_reconsent" field's value of the ConsentText entity.
+// If the ConsentText object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentTextMutation) OldRequiresReconsent(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequiresReconsent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequiresReconsent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequiresReconsent: %w", err)
+	}
+	return oldValue.RequiresReconsent, nil
+}
+
+// ResetRequiresReconsent resets all changes to the "requires_reconsent" field.
+func (m *ConsentTextMutation) ResetRequiresReconsent() {
+	m.requires_reconsent = nil
+}
+
+// SetPublishedAt sets the "published_at" field.
+func (m *ConsentTextMutation) SetPublishedAt(t time.Time) {
+	m.published_at = &t
+}
+
+// PublishedAt returns the value of the "published_at" field in the mutation.
+func (m *ConsentTextMutation) PublishedAt() (r time.Time, exists bool) {
+	v := m.published_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedAt returns the old "published_at" field's value of the ConsentText entity.
+// If the ConsentText object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentTextMutation) OldPublishedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedAt: %w", err)
+	}
+	return oldValue.PublishedAt, nil
+}
+
+// ResetPublishedAt resets all changes to the "published_at" field.
+func (m *ConsentTextMutation) ResetPublishedAt() {
+	m.published_at = nil
+}
+
+// SetPublishedByID sets the "published_by_id" field.
+func (m *ConsentTextMutation) SetPublishedByID(pu pulid.ID) {
+	m.published_by_id = &pu
+}
+
+// PublishedByID returns the value of the "published_by_id" field in the mutation.
+func (m *ConsentTextMutation) PublishedByID() (r pulid.ID, exists bool) {
+	v := m.published_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedByID returns the old "published_by_id" field's value of the ConsentText entity.
+// If the ConsentText object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentTextMutation) OldPublishedByID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedByID: %w", err)
+	}
+	return oldValue.PublishedByID, nil
+}
+
+// ResetPublishedByID resets all changes to the "published_by_id" field.
+func (m *ConsentTextMutation) ResetPublishedByID() {
+	m.published_by_id = nil
+}
+
+// SetLapsedAt sets the "lapsed_at" field.
+func (m *ConsentTextMutation) SetLapsedAt(t time.Time) {
+	m.lapsed_at = &t
+}
+
+// LapsedAt returns the value of the "lapsed_at" field in the mutation.
+func (m *ConsentTextMutation) LapsedAt() (r time.Time, exists bool) {
+	v := m.lapsed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLapsedAt returns the old "lapsed_at" field's value of the ConsentText entity.
+// If the ConsentText object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentTextMutation) OldLapsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLapsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLapsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLapsedAt: %w", err)
+	}
+	return oldValue.LapsedAt, nil
+}
+
+// ClearLapsedAt clears the value of the "lapsed_at" field.
+func (m *ConsentTextMutation) ClearLapsedAt() {
+	m.lapsed_at = nil
+	m.clearedFields[consenttext.FieldLapsedAt] = struct{}{}
+}
+
+// LapsedAtCleared returns if the "lapsed_at" field was cleared in this mutation.
+func (m *ConsentTextMutation) LapsedAtCleared() bool {
+	_, ok := m.clearedFields[consenttext.FieldLapsedAt]
+	return ok
+}
+
+// ResetLapsedAt resets all changes to the "lapsed_at" field.
+func (m *ConsentTextMutation) ResetLapsedAt() {
+	m.lapsed_at = nil
+	delete(m.clearedFields, consenttext.FieldLapsedAt)
+}
+
+// AddConsentIDs adds the "consents" edge to the ConsentEvidence entity by ids.
+func (m *ConsentTextMutation) AddConsentIDs(ids ...pulid.ID) {
+	if m.consents == nil {
+		m.consents = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.consents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearConsents clears the "consents" edge to the ConsentEvidence entity.
+func (m *ConsentTextMutation) ClearConsents() {
+	m.clearedconsents = true
+}
+
+// ConsentsCleared reports if the "consents" edge to the ConsentEvidence entity was cleared.
+func (m *ConsentTextMutation) ConsentsCleared() bool {
+	return m.clearedconsents
+}
+
+// RemoveConsentIDs removes the "consents" edge to the ConsentEvidence entity by IDs.
+func (m *ConsentTextMutation) RemoveConsentIDs(ids ...pulid.ID) {
+	if m.removedconsents == nil {
+		m.removedconsents = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.consents, ids[i])
+		m.removedconsents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedConsents returns the removed IDs of the "consents" edge to the ConsentEvidence entity.
+func (m *ConsentTextMutation) RemovedConsentsIDs() (ids []pulid.ID) {
+	for id := range m.removedconsents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ConsentsIDs returns the "consents" edge IDs in the mutation.
+func (m *ConsentTextMutation) ConsentsIDs() (ids []pulid.ID) {
+	for id := range m.consents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetConsents resets all changes to the "consents" edge.
+func (m *ConsentTextMutation) ResetConsents() {
+	m.consents = nil
+	m.clearedconsents = false
+	m.removedconsents = nil
+}
+
+// Where appends a list predicates to the ConsentTextMutation builder.
+func (m *ConsentTextMutation) Where(ps ...predicate.ConsentText) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConsentTextMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConsentTextMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ConsentText, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConsentTextMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConsentTextMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ConsentText).
+func (m *ConsentTextMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConsentTextMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.purpose != nil {
+		fields = append(fields, consenttext.FieldPurpose)
+	}
+	if m.version != nil {
+		fields = append(fields, consenttext.FieldVersion)
+	}
+	if m.body != nil {
+		fields = append(fields, consenttext.FieldBody)
+	}
+	if m.requires_reconsent != nil {
+		fields = append(fields, consenttext.FieldRequiresReconsent)
+	}
+	if m.published_at != nil {
+		fields = append(fields, consenttext.FieldPublishedAt)
+	}
+	if m.published_by_id != nil {
+		fields = append(fields, consenttext.FieldPublishedByID)
+	}
+	if m.lapsed_at != nil {
+		fields = append(fields, consenttext.FieldLapsedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConsentTextMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case consenttext.FieldPurpose:
+		return m.Purpose()
+	case consenttext.FieldVersion:
+		return m.Version()
+	case consenttext.FieldBody:
+		return m.Body()
+	case consenttext.FieldRequiresReconsent:
+		return m.RequiresReconsent()
+	case consenttext.FieldPublishedAt:
+		return m.PublishedAt()
+	case consenttext.FieldPublishedByID:
+		return m.PublishedByID()
+	case consenttext.FieldLapsedAt:
+		return m.LapsedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConsentTextMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case consenttext.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case consenttext.FieldVersion:
+		return m.OldVersion(ctx)
+	case consenttext.FieldBody:
+		return m.OldBody(ctx)
+	case consenttext.FieldRequiresReconsent:
+		return m.OldRequiresReconsent(ctx)
+	case consenttext.FieldPublishedAt:
+		return m.OldPublishedAt(ctx)
+	case consenttext.FieldPublishedByID:
+		return m.OldPublishedByID(ctx)
+	case consenttext.FieldLapsedAt:
+		return m.OldLapsedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ConsentText field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsentTextMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case consenttext.FieldPurpose:
+		v, ok := value.(vocab.ConsentPurpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case consenttext.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case consenttext.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case consenttext.FieldRequiresReconsent:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequiresReconsent(v)
+		return nil
+	case consenttext.FieldPublishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedAt(v)
+		return nil
+	case consenttext.FieldPublishedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedByID(v)
+		return nil
+	case consenttext.FieldLapsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLapsedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentText field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConsentTextMutation) AddedFields() []string {
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, consenttext.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConsentTextMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case consenttext.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsentTextMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case consenttext.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentText numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConsentTextMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(consenttext.FieldLapsedAt) {
+		fields = append(fields, consenttext.FieldLapsedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConsentTextMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConsentTextMutation) ClearField(name string) error {
+	switch name {
+	case consenttext.FieldLapsedAt:
+		m.ClearLapsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentText nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConsentTextMutation) ResetField(name string) error {
+	switch name {
+	case consenttext.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case consenttext.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case consenttext.FieldBody:
+		m.ResetBody()
+		return nil
+	case consenttext.FieldRequiresReconsent:
+		m.ResetRequiresReconsent()
+		return nil
+	case consenttext.FieldPublishedAt:
+		m.ResetPublishedAt()
+		return nil
+	case consenttext.FieldPublishedByID:
+		m.ResetPublishedByID()
+		return nil
+	case consenttext.FieldLapsedAt:
+		m.ResetLapsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentText field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConsentTextMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.consents != nil {
+		edges = append(edges, consenttext.EdgeConsents)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConsentTextMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case consenttext.EdgeConsents:
+		ids := make([]ent.Value, 0, len(m.consents))
+		for id := range m.consents {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConsentTextMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedconsents != nil {
+		edges = append(edges, consenttext.EdgeConsents)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConsentTextMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case consenttext.EdgeConsents:
+		ids := make([]ent.Value, 0, len(m.removedconsents))
+		for id := range m.removedconsents {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConsentTextMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedconsents {
+		edges = append(edges, consenttext.EdgeConsents)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConsentTextMutation) EdgeCleared(name string) bool {
+	switch name {
+	case consenttext.EdgeConsents:
+		return m.clearedconsents
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConsentTextMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ConsentText unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConsentTextMutation) ResetEdge(name string) error {
+	switch name {
+	case consenttext.EdgeConsents:
+		m.ResetConsents()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentText edge %s", name)
 }
 
 // DataExportMutation represents an operation that mutates the DataExport nodes in the graph.
@@ -43062,6 +44271,9 @@ type UserMutation struct {
 	statement_signatures                     map[pulid.ID]struct{}
 	removedstatement_signatures              map[pulid.ID]struct{}
 	clearedstatement_signatures              bool
+	consents                                 map[pulid.ID]struct{}
+	removedconsents                          map[pulid.ID]struct{}
+	clearedconsents                          bool
 	done                                     bool
 	oldValue                                 func(context.Context) (*User, error)
 	predicates                               []predicate.User
@@ -44045,6 +45257,60 @@ func (m *UserMutation) ResetStatementSignatures() {
 	m.removedstatement_signatures = nil
 }
 
+// AddConsentIDs adds the "consents" edge to the ConsentEvidence entity by ids.
+func (m *UserMutation) AddConsentIDs(ids ...pulid.ID) {
+	if m.consents == nil {
+		m.consents = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.consents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearConsents clears the "consents" edge to the ConsentEvidence entity.
+func (m *UserMutation) ClearConsents() {
+	m.clearedconsents = true
+}
+
+// ConsentsCleared reports if the "consents" edge to the ConsentEvidence entity was cleared.
+func (m *UserMutation) ConsentsCleared() bool {
+	return m.clearedconsents
+}
+
+// RemoveConsentIDs removes the "consents" edge to the ConsentEvidence entity by IDs.
+func (m *UserMutation) RemoveConsentIDs(ids ...pulid.ID) {
+	if m.removedconsents == nil {
+		m.removedconsents = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.consents, ids[i])
+		m.removedconsents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedConsents returns the removed IDs of the "consents" edge to the ConsentEvidence entity.
+func (m *UserMutation) RemovedConsentsIDs() (ids []pulid.ID) {
+	for id := range m.removedconsents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ConsentsIDs returns the "consents" edge IDs in the mutation.
+func (m *UserMutation) ConsentsIDs() (ids []pulid.ID) {
+	for id := range m.consents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetConsents resets all changes to the "consents" edge.
+func (m *UserMutation) ResetConsents() {
+	m.consents = nil
+	m.clearedconsents = false
+	m.removedconsents = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -44289,7 +45555,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.applications != nil {
 		edges = append(edges, user.EdgeApplications)
 	}
@@ -44322,6 +45588,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.statement_signatures != nil {
 		edges = append(edges, user.EdgeStatementSignatures)
+	}
+	if m.consents != nil {
+		edges = append(edges, user.EdgeConsents)
 	}
 	return edges
 }
@@ -44396,13 +45665,19 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeConsents:
+		ids := make([]ent.Value, 0, len(m.consents))
+		for id := range m.consents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.removedapplications != nil {
 		edges = append(edges, user.EdgeApplications)
 	}
@@ -44435,6 +45710,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedstatement_signatures != nil {
 		edges = append(edges, user.EdgeStatementSignatures)
+	}
+	if m.removedconsents != nil {
+		edges = append(edges, user.EdgeConsents)
 	}
 	return edges
 }
@@ -44509,13 +45787,19 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeConsents:
+		ids := make([]ent.Value, 0, len(m.removedconsents))
+		for id := range m.removedconsents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.clearedapplications {
 		edges = append(edges, user.EdgeApplications)
 	}
@@ -44549,6 +45833,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	if m.clearedstatement_signatures {
 		edges = append(edges, user.EdgeStatementSignatures)
 	}
+	if m.clearedconsents {
+		edges = append(edges, user.EdgeConsents)
+	}
 	return edges
 }
 
@@ -44578,6 +45865,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedauthored_statements
 	case user.EdgeStatementSignatures:
 		return m.clearedstatement_signatures
+	case user.EdgeConsents:
+		return m.clearedconsents
 	}
 	return false
 }
@@ -44626,6 +45915,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeStatementSignatures:
 		m.ResetStatementSignatures()
+		return nil
+	case user.EdgeConsents:
+		m.ResetConsents()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

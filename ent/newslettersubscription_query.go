@@ -597,9 +597,12 @@ func (_q *NewsletterSubscriptionQuery) loadConsent(ctx context.Context, query *C
 	}
 	for _, n := range neighbors {
 		fk := n.SubscriptionID
-		node, ok := nodeids[fk]
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "subscription_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
 		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "subscription_id" returned %v for node %v`, fk, n.ID)
+			return fmt.Errorf(`unexpected referenced foreign-key "subscription_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -61,6 +62,7 @@ var prefixMap = map[string]string{
 	"cmp": campaign.Table,
 	"coi": conflictofinterestdeclaration.Table,
 	"cev": consentevidence.Table,
+	"cnt": consenttext.Table,
 	"dex": dataexport.Table,
 	"doc": document.Table,
 	"hcn": hostcentre.Table,

@@ -36,6 +36,8 @@ type Tx struct {
 	ConflictOfInterestDeclaration *ConflictOfInterestDeclarationClient
 	// ConsentEvidence is the client for interacting with the ConsentEvidence builders.
 	ConsentEvidence *ConsentEvidenceClient
+	// ConsentText is the client for interacting with the ConsentText builders.
+	ConsentText *ConsentTextClient
 	// DataExport is the client for interacting with the DataExport builders.
 	DataExport *DataExportClient
 	// Document is the client for interacting with the Document builders.
@@ -236,6 +238,7 @@ func (tx *Tx) init() {
 	tx.Campaign = NewCampaignClient(tx.config)
 	tx.ConflictOfInterestDeclaration = NewConflictOfInterestDeclarationClient(tx.config)
 	tx.ConsentEvidence = NewConsentEvidenceClient(tx.config)
+	tx.ConsentText = NewConsentTextClient(tx.config)
 	tx.DataExport = NewDataExportClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
 	tx.HostCentre = NewHostCentreClient(tx.config)

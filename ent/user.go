@@ -65,9 +65,11 @@ type UserEdges struct {
 	AuthoredStatements []*PolicyStatement `json:"authored_statements,omitempty"`
 	// StatementSignatures holds the value of the statement_signatures edge.
 	StatementSignatures []*StatementSignatory `json:"statement_signatures,omitempty"`
+	// Consents holds the value of the consents edge.
+	Consents []*ConsentEvidence `json:"consents,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [11]bool
+	loadedTypes [12]bool
 	// totalCount holds the count of the edges above.
 	totalCount [6]map[string]int
 
@@ -82,6 +84,7 @@ type UserEdges struct {
 	namedMeetingInvitations             map[string][]*Meeting
 	namedAuthoredStatements             map[string][]*PolicyStatement
 	namedStatementSignatures            map[string][]*StatementSignatory
+	namedConsents                       map[string][]*ConsentEvidence
 }
 
 // ApplicationsOrErr returns the Applications value or an error if the edge
@@ -181,6 +184,15 @@ func (e UserEdges) StatementSignaturesOrErr() ([]*StatementSignatory, error) {
 		return e.StatementSignatures, nil
 	}
 	return nil, &NotLoadedError{edge: "statement_signatures"}
+}
+
+// ConsentsOrErr returns the Consents value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ConsentsOrErr() ([]*ConsentEvidence, error) {
+	if e.loadedTypes[11] {
+		return e.Consents, nil
+	}
+	return nil, &NotLoadedError{edge: "consents"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -330,6 +342,11 @@ func (_m *User) QueryAuthoredStatements() *PolicyStatementQuery {
 // QueryStatementSignatures queries the "statement_signatures" edge of the User entity.
 func (_m *User) QueryStatementSignatures() *StatementSignatoryQuery {
 	return NewUserClient(_m.config).QueryStatementSignatures(_m)
+}
+
+// QueryConsents queries the "consents" edge of the User entity.
+func (_m *User) QueryConsents() *ConsentEvidenceQuery {
+	return NewUserClient(_m.config).QueryConsents(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -642,6 +659,30 @@ func (_m *User) appendNamedStatementSignatures(name string, edges ...*StatementS
 		_m.Edges.namedStatementSignatures[name] = []*StatementSignatory{}
 	} else {
 		_m.Edges.namedStatementSignatures[name] = append(_m.Edges.namedStatementSignatures[name], edges...)
+	}
+}
+
+// NamedConsents returns the Consents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedConsents(name string) ([]*ConsentEvidence, error) {
+	if _m.Edges.namedConsents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedConsents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedConsents(name string, edges ...*ConsentEvidence) {
+	if _m.Edges.namedConsents == nil {
+		_m.Edges.namedConsents = make(map[string][]*ConsentEvidence)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedConsents[name] = []*ConsentEvidence{}
+	} else {
+		_m.Edges.namedConsents[name] = append(_m.Edges.namedConsents[name], edges...)
 	}
 }
 

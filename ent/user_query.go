@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
@@ -47,6 +48,7 @@ type UserQuery struct {
 	withMeetingInvitations                  *MeetingQuery
 	withAuthoredStatements                  *PolicyStatementQuery
 	withStatementSignatures                 *StatementSignatoryQuery
+	withConsents                            *ConsentEvidenceQuery
 	loadTotal                               []func(context.Context, []*User) error
 	modifiers                               []func(*sql.Selector)
 	withNamedApplications                   map[string]*ApplicationQuery
@@ -60,6 +62,7 @@ type UserQuery struct {
 	withNamedMeetingInvitations             map[string]*MeetingQuery
 	withNamedAuthoredStatements             map[string]*PolicyStatementQuery
 	withNamedStatementSignatures            map[string]*StatementSignatoryQuery
+	withNamedConsents                       map[string]*ConsentEvidenceQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -338,6 +341,28 @@ func (_q *UserQuery) QueryStatementSignatures() *StatementSignatoryQuery {
 	return query
 }
 
+// QueryConsents chains the current query on the "consents" edge.
+func (_q *UserQuery) QueryConsents() *ConsentEvidenceQuery {
+	query := (&ConsentEvidenceClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(consentevidence.Table, consentevidence.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ConsentsTable, user.ConsentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first User entity from the query.
 // Returns a *NotFoundError when no User was found.
 func (_q *UserQuery) First(ctx context.Context) (*User, error) {
@@ -541,6 +566,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withMeetingInvitations:             _q.withMeetingInvitations.Clone(),
 		withAuthoredStatements:             _q.withAuthoredStatements.Clone(),
 		withStatementSignatures:            _q.withStatementSignatures.Clone(),
+		withConsents:                       _q.withConsents.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -669,6 +695,17 @@ func (_q *UserQuery) WithStatementSignatures(opts ...func(*StatementSignatoryQue
 	return _q
 }
 
+// WithConsents tells the query-builder to eager-load the nodes that are connected to
+// the "consents" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithConsents(opts ...func(*ConsentEvidenceQuery)) *UserQuery {
+	query := (&ConsentEvidenceClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withConsents = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -753,7 +790,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [11]bool{
+		loadedTypes = [12]bool{
 			_q.withApplications != nil,
 			_q.withSessions != nil,
 			_q.withAPITokens != nil,
@@ -765,6 +802,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withMeetingInvitations != nil,
 			_q.withAuthoredStatements != nil,
 			_q.withStatementSignatures != nil,
+			_q.withConsents != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -869,6 +907,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withConsents; query != nil {
+		if err := _q.loadConsents(ctx, query, nodes,
+			func(n *User) { n.Edges.Consents = []*ConsentEvidence{} },
+			func(n *User, e *ConsentEvidence) { n.Edges.Consents = append(n.Edges.Consents, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedApplications {
 		if err := _q.loadApplications(ctx, query, nodes,
 			func(n *User) { n.appendNamedApplications(name) },
@@ -943,6 +988,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadStatementSignatures(ctx, query, nodes,
 			func(n *User) { n.appendNamedStatementSignatures(name) },
 			func(n *User, e *StatementSignatory) { n.appendNamedStatementSignatures(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedConsents {
+		if err := _q.loadConsents(ctx, query, nodes,
+			func(n *User) { n.appendNamedConsents(name) },
+			func(n *User, e *ConsentEvidence) { n.appendNamedConsents(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1408,6 +1460,39 @@ func (_q *UserQuery) loadStatementSignatures(ctx context.Context, query *Stateme
 	}
 	return nil
 }
+func (_q *UserQuery) loadConsents(ctx context.Context, query *ConsentEvidenceQuery, nodes []*User, init func(*User), assign func(*User, *ConsentEvidence)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(consentevidence.FieldUserID)
+	}
+	query.Where(predicate.ConsentEvidence(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ConsentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "user_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1679,6 +1764,20 @@ func (_q *UserQuery) WithNamedStatementSignatures(name string, opts ...func(*Sta
 		_q.withNamedStatementSignatures = make(map[string]*StatementSignatoryQuery)
 	}
 	_q.withNamedStatementSignatures[name] = query
+	return _q
+}
+
+// WithNamedConsents tells the query-builder to eager-load the nodes that are connected to the "consents"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedConsents(name string, opts ...func(*ConsentEvidenceQuery)) *UserQuery {
+	query := (&ConsentEvidenceClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedConsents == nil {
+		_q.withNamedConsents = make(map[string]*ConsentEvidenceQuery)
+	}
+	_q.withNamedConsents[name] = query
 	return _q
 }
 

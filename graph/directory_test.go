@@ -377,6 +377,17 @@ func TestDirectoryReadsByEveryone(t *testing.T) {
 		if r := a.anon.Do(coords, map[string]any{"id": d.centreLyon}); strings.Contains(string(r.Body), "Claire") {
 			t.Errorf("anonymous sees a coordinator: %s", r.Body)
 		}
+		// Other signed-in users see a coordinator only with their consent (HOST_CONTACT;
+		// the whole flow is TestConsentHostContactFromBothSides).
+		co = coordsOut{}
+		a.trainee.MustDo(coords, map[string]any{"id": d.centreLyon}, &co)
+		if len(co.Node.Coordinators) != 0 {
+			t.Errorf("trainee sees coordinators %+v before they consent", co.Node.Coordinators)
+		}
+		publish(t, a.staff, "HOST_CONTACT", "Show my name as a contact of my centre.", false)
+		if g := consentDo(t, a.host, giveConsentM, map[string]any{"p": "HOST_CONTACT"}); g.Record == nil {
+			t.Fatalf("give HOST_CONTACT: %+v", g.UserErrors)
+		}
 		for who, c := range map[string]*testkit.Client{"trainee": a.trainee, "other coordinator": d.coordB} {
 			co = coordsOut{}
 			c.MustDo(coords, map[string]any{"id": d.centreLyon}, &co)

@@ -407,14 +407,39 @@ type ComplexityRoot struct {
 		ActorID        func(childComplexity int) int
 		At             func(childComplexity int) int
 		ConsentText    func(childComplexity int) int
+		ConsentTextID  func(childComplexity int) int
 		ConsentVersion func(childComplexity int) int
 		Event          func(childComplexity int) int
 		ID             func(childComplexity int) int
 		IP             func(childComplexity int) int
 		Note           func(childComplexity int) int
+		Purpose        func(childComplexity int) int
 		Source         func(childComplexity int) int
 		Subscription   func(childComplexity int) int
 		SubscriptionID func(childComplexity int) int
+		Text           func(childComplexity int) int
+		UserID         func(childComplexity int) int
+		WithdrawnAt    func(childComplexity int) int
+	}
+
+	ConsentPayload struct {
+		Record     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	ConsentText struct {
+		Body              func(childComplexity int) int
+		ID                func(childComplexity int) int
+		LapsedAt          func(childComplexity int) int
+		PublishedAt       func(childComplexity int) int
+		Purpose           func(childComplexity int) int
+		RequiresReconsent func(childComplexity int) int
+		Version           func(childComplexity int) int
+	}
+
+	ConsentTextPayload struct {
+		ConsentText func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
 	}
 
 	CreateApiTokenPayload struct {
@@ -799,6 +824,7 @@ type ComplexityRoot struct {
 		EndMembership               func(childComplexity int, input model.EndMembershipInput) int
 		EndorseStatement            func(childComplexity int, input model.EndorseStatementInput) int
 		EraseSubscriber             func(childComplexity int, input model.EraseSubscriberInput) int
+		GiveConsent                 func(childComplexity int, input model.GiveConsentInput) int
 		GrantRole                   func(childComplexity int, input model.ChangeRoleInput) int
 		ImportSubscribers           func(childComplexity int, input model.ImportSubscribersInput) int
 		InviteMember                func(childComplexity int, input model.InviteMemberInput) int
@@ -807,9 +833,11 @@ type ComplexityRoot struct {
 		PauseCampaign               func(childComplexity int, input model.CampaignIDInput) int
 		ProposePlacementDates       func(childComplexity int, input model.ProposePlacementDatesInput) int
 		ProposeSlot                 func(childComplexity int, input model.ProposeSlotInput) int
+		PublishConsentText          func(childComplexity int, input model.PublishConsentTextInput) int
 		PublishMatchRun             func(childComplexity int, input model.MatchRunIDInput) int
 		PublishReviewAggregate      func(childComplexity int, input model.PublishReviewAggregateInput) int
 		PublishStatementNow         func(childComplexity int, input model.StatementIDInput) int
+		RecordConsent               func(childComplexity int, input model.RecordConsentInput) int
 		RecordMeetingMinutes        func(childComplexity int, input model.RecordMeetingMinutesInput) int
 		RedeemLoginLink             func(childComplexity int, input model.RedeemLoginLinkInput) int
 		RejectSlot                  func(childComplexity int, input model.SlotReasonInput) int
@@ -859,8 +887,16 @@ type ComplexityRoot struct {
 		UpdateWorkingGroup          func(childComplexity int, input model.UpdateWorkingGroupInput) int
 		UploadDocument              func(childComplexity int, input model.UploadDocumentInput) int
 		WithdrawApplication         func(childComplexity int, input model.WithdrawApplicationInput) int
+		WithdrawConsent             func(childComplexity int, input model.WithdrawConsentInput) int
 		WithdrawSlot                func(childComplexity int, input model.SlotReasonInput) int
 		WithdrawStatement           func(childComplexity int, input model.WithdrawStatementInput) int
+	}
+
+	MyConsent struct {
+		Purpose func(childComplexity int) int
+		Record  func(childComplexity int) int
+		Status  func(childComplexity int) int
+		Text    func(childComplexity int) int
 	}
 
 	MySubscriptionsPayload struct {
@@ -1040,11 +1076,13 @@ type ComplexityRoot struct {
 		Calls            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) int
 		Campaigns        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CampaignOrder, filter *model.CampaignFilters) int
 		CompareMatchRuns func(childComplexity int, a pulid.ID, b pulid.ID) int
+		ConsentTexts     func(childComplexity int, purpose vocab.ConsentPurpose) int
 		DataExports      func(childComplexity int, personID pulid.ID, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) int
 		HostCentres      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) int
 		MailingLists     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MailingListOrder) int
 		Me               func(childComplexity int) int
 		Meetings         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) int
+		MyConsents       func(childComplexity int) int
 		MyDataExports    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) int
 		MySubscriber     func(childComplexity int) int
 		Node             func(childComplexity int, id pulid.ID) int
@@ -1325,6 +1363,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	WithdrawConsentPayload struct {
+		UserErrors func(childComplexity int) int
+		Withdrawn  func(childComplexity int) int
+	}
+
 	WorkingGroup struct {
 		Archived    func(childComplexity int) int
 		Chair       func(childComplexity int) int
@@ -1451,6 +1494,10 @@ type MutationResolver interface {
 	ResumeCampaign(ctx context.Context, input model.CampaignIDInput) (*model.CampaignPayload, error)
 	CancelCampaign(ctx context.Context, input model.CampaignIDInput) (*model.CampaignPayload, error)
 	SendCampaignTest(ctx context.Context, input model.SendCampaignTestInput) (*model.SendCampaignTestPayload, error)
+	PublishConsentText(ctx context.Context, input model.PublishConsentTextInput) (*model.ConsentTextPayload, error)
+	GiveConsent(ctx context.Context, input model.GiveConsentInput) (*model.ConsentPayload, error)
+	WithdrawConsent(ctx context.Context, input model.WithdrawConsentInput) (*model.WithdrawConsentPayload, error)
+	RecordConsent(ctx context.Context, input model.RecordConsentInput) (*model.ConsentPayload, error)
 	CreateOrganisation(ctx context.Context, input model.CreateOrganisationInput) (*model.OrganisationPayload, error)
 	UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error)
 	CreateHostCentre(ctx context.Context, input model.CreateHostCentreInput) (*model.HostCentrePayload, error)
@@ -1544,6 +1591,8 @@ type QueryResolver interface {
 	AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) (*ent.AuditEventConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder) (*ent.UserConnection, error)
 	Campaigns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CampaignOrder, filter *model.CampaignFilters) (*ent.CampaignConnection, error)
+	ConsentTexts(ctx context.Context, purpose vocab.ConsentPurpose) ([]*ent.ConsentText, error)
+	MyConsents(ctx context.Context) ([]*model.MyConsent, error)
 	Organisations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) (*ent.OrganisationConnection, error)
 	HostCentres(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) (*ent.HostCentreConnection, error)
 	WorkingGroups(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkingGroupOrder, filter *model.WorkingGroupFilters) (*ent.WorkingGroupConnection, error)
@@ -3003,6 +3052,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConsentEvidence.ConsentText(childComplexity), true
+	case "ConsentEvidence.consentTextID":
+		if e.ComplexityRoot.ConsentEvidence.ConsentTextID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.ConsentTextID(childComplexity), true
 	case "ConsentEvidence.consentVersion":
 		if e.ComplexityRoot.ConsentEvidence.ConsentVersion == nil {
 			break
@@ -3033,6 +3088,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConsentEvidence.Note(childComplexity), true
+	case "ConsentEvidence.purpose":
+		if e.ComplexityRoot.ConsentEvidence.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.Purpose(childComplexity), true
 	case "ConsentEvidence.source":
 		if e.ComplexityRoot.ConsentEvidence.Source == nil {
 			break
@@ -3051,6 +3112,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConsentEvidence.SubscriptionID(childComplexity), true
+	case "ConsentEvidence.text":
+		if e.ComplexityRoot.ConsentEvidence.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.Text(childComplexity), true
+	case "ConsentEvidence.userID":
+		if e.ComplexityRoot.ConsentEvidence.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.UserID(childComplexity), true
+	case "ConsentEvidence.withdrawnAt":
+		if e.ComplexityRoot.ConsentEvidence.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvidence.WithdrawnAt(childComplexity), true
+
+	case "ConsentPayload.record":
+		if e.ComplexityRoot.ConsentPayload.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentPayload.Record(childComplexity), true
+	case "ConsentPayload.userErrors":
+		if e.ComplexityRoot.ConsentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentPayload.UserErrors(childComplexity), true
+
+	case "ConsentText.body":
+		if e.ComplexityRoot.ConsentText.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentText.Body(childComplexity), true
+	case "ConsentText.id":
+		if e.ComplexityRoot.ConsentText.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentText.ID(childComplexity), true
+	case "ConsentText.lapsedAt":
+		if e.ComplexityRoot.ConsentText.LapsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentText.LapsedAt(childComplexity), true
+	case "ConsentText.publishedAt":
+		if e.ComplexityRoot.ConsentText.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentText.PublishedAt(childComplexity), true
+	case "ConsentText.purpose":
+		if e.ComplexityRoot.ConsentText.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentText.Purpose(childComplexity), true
+	case "ConsentText.requiresReconsent":
+		if e.ComplexityRoot.ConsentText.RequiresReconsent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentText.RequiresReconsent(childComplexity), true
+	case "ConsentText.version":
+		if e.ComplexityRoot.ConsentText.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentText.Version(childComplexity), true
+
+	case "ConsentTextPayload.consentText":
+		if e.ComplexityRoot.ConsentTextPayload.ConsentText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentTextPayload.ConsentText(childComplexity), true
+	case "ConsentTextPayload.userErrors":
+		if e.ComplexityRoot.ConsentTextPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentTextPayload.UserErrors(childComplexity), true
 
 	case "CreateApiTokenPayload.apiToken":
 		if e.ComplexityRoot.CreateApiTokenPayload.APIToken == nil {
@@ -4809,6 +4957,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EraseSubscriber(childComplexity, args["input"].(model.EraseSubscriberInput)), true
+	case "Mutation.giveConsent":
+		if e.ComplexityRoot.Mutation.GiveConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_giveConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GiveConsent(childComplexity, args["input"].(model.GiveConsentInput)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -4897,6 +5056,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ProposeSlot(childComplexity, args["input"].(model.ProposeSlotInput)), true
+	case "Mutation.publishConsentText":
+		if e.ComplexityRoot.Mutation.PublishConsentText == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishConsentText_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishConsentText(childComplexity, args["input"].(model.PublishConsentTextInput)), true
 	case "Mutation.publishMatchRun":
 		if e.ComplexityRoot.Mutation.PublishMatchRun == nil {
 			break
@@ -4930,6 +5100,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishStatementNow(childComplexity, args["input"].(model.StatementIDInput)), true
+	case "Mutation.recordConsent":
+		if e.ComplexityRoot.Mutation.RecordConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordConsent(childComplexity, args["input"].(model.RecordConsentInput)), true
 	case "Mutation.recordMeetingMinutes":
 		if e.ComplexityRoot.Mutation.RecordMeetingMinutes == nil {
 			break
@@ -5464,6 +5645,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawApplication(childComplexity, args["input"].(model.WithdrawApplicationInput)), true
+	case "Mutation.withdrawConsent":
+		if e.ComplexityRoot.Mutation.WithdrawConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawConsent(childComplexity, args["input"].(model.WithdrawConsentInput)), true
 	case "Mutation.withdrawSlot":
 		if e.ComplexityRoot.Mutation.WithdrawSlot == nil {
 			break
@@ -5486,6 +5678,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawStatement(childComplexity, args["input"].(model.WithdrawStatementInput)), true
+
+	case "MyConsent.purpose":
+		if e.ComplexityRoot.MyConsent.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyConsent.Purpose(childComplexity), true
+	case "MyConsent.record":
+		if e.ComplexityRoot.MyConsent.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyConsent.Record(childComplexity), true
+	case "MyConsent.status":
+		if e.ComplexityRoot.MyConsent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyConsent.Status(childComplexity), true
+	case "MyConsent.text":
+		if e.ComplexityRoot.MyConsent.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MyConsent.Text(childComplexity), true
 
 	case "MySubscriptionsPayload.subscriber":
 		if e.ComplexityRoot.MySubscriptionsPayload.Subscriber == nil {
@@ -6279,6 +6496,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CompareMatchRuns(childComplexity, args["a"].(pulid.ID), args["b"].(pulid.ID)), true
+	case "Query.consentTexts":
+		if e.ComplexityRoot.Query.ConsentTexts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_consentTexts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ConsentTexts(childComplexity, args["purpose"].(vocab.ConsentPurpose)), true
 	case "Query.dataExports":
 		if e.ComplexityRoot.Query.DataExports == nil {
 			break
@@ -6330,6 +6558,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Meetings(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.MeetingOrder), args["filter"].(*model.MeetingFilters)), true
+	case "Query.myConsents":
+		if e.ComplexityRoot.Query.MyConsents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyConsents(childComplexity), true
 	case "Query.myDataExports":
 		if e.ComplexityRoot.Query.MyDataExports == nil {
 			break
@@ -7462,6 +7696,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserPayload.UserErrors(childComplexity), true
 
+	case "WithdrawConsentPayload.userErrors":
+		if e.ComplexityRoot.WithdrawConsentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WithdrawConsentPayload.UserErrors(childComplexity), true
+	case "WithdrawConsentPayload.withdrawn":
+		if e.ComplexityRoot.WithdrawConsentPayload.Withdrawn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WithdrawConsentPayload.Withdrawn(childComplexity), true
+
 	case "WorkingGroup.archived":
 		if e.ComplexityRoot.WorkingGroup.Archived == nil {
 			break
@@ -7644,6 +7891,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EndMembershipInput", ec.unmarshalInputEndMembershipInput),
 			graphql.NewInputUnmarshaler("EndorseStatementInput", ec.unmarshalInputEndorseStatementInput),
 			graphql.NewInputUnmarshaler("EraseSubscriberInput", ec.unmarshalInputEraseSubscriberInput),
+			graphql.NewInputUnmarshaler("GiveConsentInput", ec.unmarshalInputGiveConsentInput),
 			graphql.NewInputUnmarshaler("HostCentreFilters", ec.unmarshalInputHostCentreFilters),
 			graphql.NewInputUnmarshaler("HostCentreOrder", ec.unmarshalInputHostCentreOrder),
 			graphql.NewInputUnmarshaler("HostCoordinatorInput", ec.unmarshalInputHostCoordinatorInput),
@@ -7670,7 +7918,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PolicyStatementOrder", ec.unmarshalInputPolicyStatementOrder),
 			graphql.NewInputUnmarshaler("ProposePlacementDatesInput", ec.unmarshalInputProposePlacementDatesInput),
 			graphql.NewInputUnmarshaler("ProposeSlotInput", ec.unmarshalInputProposeSlotInput),
+			graphql.NewInputUnmarshaler("PublishConsentTextInput", ec.unmarshalInputPublishConsentTextInput),
 			graphql.NewInputUnmarshaler("PublishReviewAggregateInput", ec.unmarshalInputPublishReviewAggregateInput),
+			graphql.NewInputUnmarshaler("RecordConsentInput", ec.unmarshalInputRecordConsentInput),
 			graphql.NewInputUnmarshaler("RecordMeetingMinutesInput", ec.unmarshalInputRecordMeetingMinutesInput),
 			graphql.NewInputUnmarshaler("RedeemLoginLinkInput", ec.unmarshalInputRedeemLoginLinkInput),
 			graphql.NewInputUnmarshaler("RefereeRequestOrder", ec.unmarshalInputRefereeRequestOrder),
@@ -7719,6 +7969,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UploadDocumentInput", ec.unmarshalInputUploadDocumentInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("WithdrawApplicationInput", ec.unmarshalInputWithdrawApplicationInput),
+			graphql.NewInputUnmarshaler("WithdrawConsentInput", ec.unmarshalInputWithdrawConsentInput),
 			graphql.NewInputUnmarshaler("WithdrawStatementInput", ec.unmarshalInputWithdrawStatementInput),
 			graphql.NewInputUnmarshaler("WorkingGroupFilters", ec.unmarshalInputWorkingGroupFilters),
 			graphql.NewInputUnmarshaler("WorkingGroupOrder", ec.unmarshalInputWorkingGroupOrder),
@@ -7797,7 +8048,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "applications.graphqls" "campaigns.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "match.graphqls" "meetings.graphqls" "newsletter.graphqls" "placements.graphqls" "platform.graphqls" "privacy.graphqls" "programme.graphqls" "review.graphqls" "statements.graphqls"
+//go:embed "applications.graphqls" "campaigns.graphqls" "consent.graphqls" "directory.graphqls" "ent.graphqls" "groups.graphqls" "match.graphqls" "meetings.graphqls" "newsletter.graphqls" "placements.graphqls" "platform.graphqls" "privacy.graphqls" "programme.graphqls" "review.graphqls" "statements.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -7811,6 +8062,7 @@ func sourceData(filename string) string {
 var sources = []*ast.Source{
 	{Name: "applications.graphqls", Input: sourceData("applications.graphqls"), BuiltIn: false},
 	{Name: "campaigns.graphqls", Input: sourceData("campaigns.graphqls"), BuiltIn: false},
+	{Name: "consent.graphqls", Input: sourceData("consent.graphqls"), BuiltIn: false},
 	{Name: "directory.graphqls", Input: sourceData("directory.graphqls"), BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 	{Name: "groups.graphqls", Input: sourceData("groups.graphqls"), BuiltIn: false},
@@ -8486,8 +8738,14 @@ func (ec *executionContext) childFields_ConsentEvidence(ctx context.Context, fie
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_ConsentEvidence_id(ctx, field)
+	case "purpose":
+		return ec.fieldContext_ConsentEvidence_purpose(ctx, field)
 	case "subscriptionID":
 		return ec.fieldContext_ConsentEvidence_subscriptionID(ctx, field)
+	case "userID":
+		return ec.fieldContext_ConsentEvidence_userID(ctx, field)
+	case "consentTextID":
+		return ec.fieldContext_ConsentEvidence_consentTextID(ctx, field)
 	case "event":
 		return ec.fieldContext_ConsentEvidence_event(ctx, field)
 	case "source":
@@ -8504,10 +8762,54 @@ func (ec *executionContext) childFields_ConsentEvidence(ctx context.Context, fie
 		return ec.fieldContext_ConsentEvidence_actorID(ctx, field)
 	case "note":
 		return ec.fieldContext_ConsentEvidence_note(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_ConsentEvidence_withdrawnAt(ctx, field)
 	case "subscription":
 		return ec.fieldContext_ConsentEvidence_subscription(ctx, field)
+	case "text":
+		return ec.fieldContext_ConsentEvidence_text(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConsentEvidence", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "record":
+		return ec.fieldContext_ConsentPayload_record(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ConsentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentText(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ConsentText_id(ctx, field)
+	case "purpose":
+		return ec.fieldContext_ConsentText_purpose(ctx, field)
+	case "version":
+		return ec.fieldContext_ConsentText_version(ctx, field)
+	case "body":
+		return ec.fieldContext_ConsentText_body(ctx, field)
+	case "requiresReconsent":
+		return ec.fieldContext_ConsentText_requiresReconsent(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_ConsentText_publishedAt(ctx, field)
+	case "lapsedAt":
+		return ec.fieldContext_ConsentText_lapsedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentText", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentTextPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consentText":
+		return ec.fieldContext_ConsentTextPayload_consentText(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ConsentTextPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentTextPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9200,6 +9502,20 @@ func (ec *executionContext) childFields_MembershipPayload(ctx context.Context, f
 		return ec.fieldContext_MembershipPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MembershipPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MyConsent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purpose":
+		return ec.fieldContext_MyConsent_purpose(ctx, field)
+	case "status":
+		return ec.fieldContext_MyConsent_status(ctx, field)
+	case "text":
+		return ec.fieldContext_MyConsent_text(ctx, field)
+	case "record":
+		return ec.fieldContext_MyConsent_record(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MyConsent", field.Name)
 }
 
 func (ec *executionContext) childFields_MySubscriptionsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10060,6 +10376,16 @@ func (ec *executionContext) childFields_UserPayload(ctx context.Context, field g
 		return ec.fieldContext_UserPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_WithdrawConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "withdrawn":
+		return ec.fieldContext_WithdrawConsentPayload_withdrawn(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_WithdrawConsentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WithdrawConsentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_WorkingGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10972,6 +11298,20 @@ func (ec *executionContext) field_Mutation_eraseSubscriber_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_giveConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.GiveConsentInput, error) {
+			return ec.unmarshalNGiveConsentInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐGiveConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_grantRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11084,6 +11424,20 @@ func (ec *executionContext) field_Mutation_proposeSlot_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_publishConsentText_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PublishConsentTextInput, error) {
+			return ec.unmarshalNPublishConsentTextInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPublishConsentTextInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_publishMatchRun_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11118,6 +11472,20 @@ func (ec *executionContext) field_Mutation_publishStatementNow_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.StatementIDInput, error) {
 			return ec.unmarshalNStatementIdInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐStatementIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordConsentInput, error) {
+			return ec.unmarshalNRecordConsentInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRecordConsentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11798,6 +12166,20 @@ func (ec *executionContext) field_Mutation_withdrawApplication_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_withdrawConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WithdrawConsentInput, error) {
+			return ec.unmarshalNWithdrawConsentInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_withdrawSlot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12027,6 +12409,20 @@ func (ec *executionContext) field_Query_compareMatchRuns_args(ctx context.Contex
 		return nil, err
 	}
 	args["b"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_consentTexts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
+		func(ctx context.Context, v any) (vocab.ConsentPurpose, error) {
+			return ec.unmarshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["purpose"] = arg0
 	return args, nil
 }
 
@@ -18798,6 +19194,29 @@ func (ec *executionContext) fieldContext_ConsentEvidence_id(_ context.Context, f
 	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "ID")
 }
 
+func (ec *executionContext) _ConsentEvidence_purpose(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.ConsentPurpose) graphql.Marshaler {
+			return ec.marshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "ConsentPurpose")
+}
+
 func (ec *executionContext) _ConsentEvidence_subscriptionID(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18810,14 +19229,60 @@ func (ec *executionContext) _ConsentEvidence_subscriptionID(ctx context.Context,
 			return obj.SubscriptionID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
-			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_ConsentEvidence_subscriptionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentEvidence_userID(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_userID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentEvidence_consentTextID(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_consentTextID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsentTextID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_consentTextID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "ID")
 }
 
@@ -19005,6 +19470,29 @@ func (ec *executionContext) fieldContext_ConsentEvidence_note(_ context.Context,
 	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "String")
 }
 
+func (ec *executionContext) _ConsentEvidence_withdrawnAt(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_withdrawnAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawnAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_withdrawnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvidence", field, false, false, "Time")
+}
+
 func (ec *executionContext) _ConsentEvidence_subscription(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19018,10 +19506,10 @@ func (ec *executionContext) _ConsentEvidence_subscription(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.NewsletterSubscription) graphql.Marshaler {
-			return ec.marshalNNewsletterSubscription2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscription(ctx, selections, v)
+			return ec.marshalONewsletterSubscription2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐNewsletterSubscription(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_ConsentEvidence_subscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -19032,6 +19520,327 @@ func (ec *executionContext) fieldContext_ConsentEvidence_subscription(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NewsletterSubscription(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentEvidence_text(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvidence_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConsentText) graphql.Marshaler {
+			return ec.marshalOConsentText2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentText(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvidence_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentEvidence",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentText(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentPayload_record(ctx context.Context, field graphql.CollectedField, obj *model.ConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentPayload_record(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Record, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConsentEvidence) graphql.Marshaler {
+			return ec.marshalOConsentEvidence2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentEvidence(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentPayload_record(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentEvidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentText_id(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentText) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentText_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentText_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentText", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentText_purpose(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentText) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentText_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.ConsentPurpose) graphql.Marshaler {
+			return ec.marshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentText_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentText", field, false, false, "ConsentPurpose")
+}
+
+func (ec *executionContext) _ConsentText_version(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentText) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentText_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentText_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentText", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConsentText_body(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentText) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentText_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentText_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentText", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentText_requiresReconsent(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentText) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentText_requiresReconsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiresReconsent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentText_requiresReconsent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentText", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConsentText_publishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentText) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentText_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentText_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentText", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConsentText_lapsedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentText) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentText_lapsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LapsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentText_lapsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentText", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConsentTextPayload_consentText(ctx context.Context, field graphql.CollectedField, obj *model.ConsentTextPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentTextPayload_consentText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsentText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConsentText) graphql.Marshaler {
+			return ec.marshalOConsentText2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentText(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentTextPayload_consentText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentTextPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentText(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentTextPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ConsentTextPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentTextPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentTextPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentTextPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -25892,6 +26701,182 @@ func (ec *executionContext) fieldContext_Mutation_sendCampaignTest(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_publishConsentText(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishConsentText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishConsentText(ctx, fc.Args["input"].(model.PublishConsentTextInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConsentTextPayload) graphql.Marshaler {
+			return ec.marshalNConsentTextPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConsentTextPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishConsentText(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentTextPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishConsentText_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_giveConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_giveConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GiveConsent(ctx, fc.Args["input"].(model.GiveConsentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConsentPayload) graphql.Marshaler {
+			return ec.marshalNConsentPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_giveConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_giveConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawConsent(ctx, fc.Args["input"].(model.WithdrawConsentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WithdrawConsentPayload) graphql.Marshaler {
+			return ec.marshalNWithdrawConsentPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WithdrawConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordConsent(ctx, fc.Args["input"].(model.RecordConsentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConsentPayload) graphql.Marshaler {
+			return ec.marshalNConsentPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createOrganisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29012,6 +29997,116 @@ func (ec *executionContext) fieldContext_Mutation_withdrawStatement(ctx context.
 	if fc.Args, err = ec.field_Mutation_withdrawStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MyConsent_purpose(ctx context.Context, field graphql.CollectedField, obj *model.MyConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MyConsent_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.ConsentPurpose) graphql.Marshaler {
+			return ec.marshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MyConsent_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MyConsent", field, false, false, "ConsentPurpose")
+}
+
+func (ec *executionContext) _MyConsent_status(ctx context.Context, field graphql.CollectedField, obj *model.MyConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MyConsent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ConsentStatus) graphql.Marshaler {
+			return ec.marshalNConsentStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConsentStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MyConsent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MyConsent", field, false, false, "ConsentStatus")
+}
+
+func (ec *executionContext) _MyConsent_text(ctx context.Context, field graphql.CollectedField, obj *model.MyConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MyConsent_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConsentText) graphql.Marshaler {
+			return ec.marshalOConsentText2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentText(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MyConsent_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MyConsent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentText(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MyConsent_record(ctx context.Context, field graphql.CollectedField, obj *model.MyConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MyConsent_record(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Record, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConsentEvidence) graphql.Marshaler {
+			return ec.marshalOConsentEvidence2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentEvidence(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MyConsent_record(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MyConsent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentEvidence(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -32387,6 +33482,82 @@ func (ec *executionContext) fieldContext_Query_campaigns(ctx context.Context, fi
 	if fc.Args, err = ec.field_Query_campaigns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_consentTexts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_consentTexts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ConsentTexts(ctx, fc.Args["purpose"].(vocab.ConsentPurpose))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ConsentText) graphql.Marshaler {
+			return ec.marshalNConsentText2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentTextᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_consentTexts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentText(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_consentTexts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myConsents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myConsents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyConsents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MyConsent) graphql.Marshaler {
+			return ec.marshalNMyConsent2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMyConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myConsents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MyConsent(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -37297,6 +38468,61 @@ func (ec *executionContext) fieldContext_UserPayload_userErrors(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _WithdrawConsentPayload_withdrawn(ctx context.Context, field graphql.CollectedField, obj *model.WithdrawConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WithdrawConsentPayload_withdrawn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withdrawn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WithdrawConsentPayload_withdrawn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WithdrawConsentPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WithdrawConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.WithdrawConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WithdrawConsentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WithdrawConsentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WithdrawConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WorkingGroup_id(ctx context.Context, field graphql.CollectedField, obj *ent.WorkingGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -41519,6 +42745,48 @@ func UnmarshalEraseSubscriberInput(ctx context.Context, raw any) (model.EraseSub
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputGiveConsentInput(ctx context.Context, obj any) (model.GiveConsentInput, error) {
+	var it model.GiveConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"purpose"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGiveConsentInput unmarshals raw into the GiveConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGiveConsentInput(ctx context.Context, raw any) (model.GiveConsentInput, error) {
+	var out model.GiveConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GiveConsentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputHostCentreFilters(ctx context.Context, obj any) (model.HostCentreFilters, error) {
 	var it model.HostCentreFilters
 	if obj == nil {
@@ -43026,6 +44294,66 @@ func UnmarshalProposeSlotInput(ctx context.Context, raw any) (model.ProposeSlotI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPublishConsentTextInput(ctx context.Context, obj any) (model.PublishConsentTextInput, error) {
+	var it model.PublishConsentTextInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["requiresReconsent"]; !present {
+		asMap["requiresReconsent"] = false
+	}
+
+	fieldsInOrder := [...]string{"purpose", "body", "requiresReconsent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "requiresReconsent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requiresReconsent"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequiresReconsent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPublishConsentTextInput unmarshals raw into the PublishConsentTextInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPublishConsentTextInput(ctx context.Context, raw any) (model.PublishConsentTextInput, error) {
+	var out model.PublishConsentTextInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PublishConsentTextInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPublishReviewAggregateInput(ctx context.Context, obj any) (model.PublishReviewAggregateInput, error) {
 	var it model.PublishReviewAggregateInput
 	if obj == nil {
@@ -43065,6 +44393,62 @@ func (ec *executionContext) unmarshalInputPublishReviewAggregateInput(ctx contex
 func UnmarshalPublishReviewAggregateInput(ctx context.Context, raw any) (model.PublishReviewAggregateInput, error) {
 	var out model.PublishReviewAggregateInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PublishReviewAggregateInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordConsentInput(ctx context.Context, obj any) (model.RecordConsentInput, error) {
+	var it model.RecordConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "purpose", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordConsentInput unmarshals raw into the RecordConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordConsentInput(ctx context.Context, raw any) (model.RecordConsentInput, error) {
+	var out model.RecordConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordConsentInput", raw, &out)
 	return out, err
 }
 
@@ -46002,6 +47386,48 @@ func UnmarshalWithdrawApplicationInput(ctx context.Context, raw any) (model.With
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWithdrawConsentInput(ctx context.Context, obj any) (model.WithdrawConsentInput, error) {
+	var it model.WithdrawConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"purpose"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawConsentInput unmarshals raw into the WithdrawConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawConsentInput(ctx context.Context, raw any) (model.WithdrawConsentInput, error) {
+	var out model.WithdrawConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawConsentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWithdrawStatementInput(ctx context.Context, obj any) (model.WithdrawStatementInput, error) {
 	var it model.WithdrawStatementInput
 	if obj == nil {
@@ -46290,6 +47716,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._DataExport(ctx, sel, obj)
+	case *ent.ConsentText:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ConsentText(ctx, sel, obj)
 	case *ent.ConsentEvidence:
 		if obj == nil {
 			return graphql.Null
@@ -48495,9 +49926,24 @@ func (ec *executionContext) _ConsentEvidence(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "purpose":
+			out.Values[i] = ec._ConsentEvidence_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "subscriptionID":
 			out.Values[i] = ec._ConsentEvidence_subscriptionID(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userID":
+			out.Values[i] = ec._ConsentEvidence_userID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "consentTextID":
+			out.Values[i] = ec._ConsentEvidence_consentTextID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "event":
@@ -48540,12 +49986,162 @@ func (ec *executionContext) _ConsentEvidence(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "withdrawnAt":
+			out.Values[i] = ec._ConsentEvidence_withdrawnAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "subscription":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConsentEvidence_subscription(ctx, field, obj)
 				})
+		case "text":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConsentEvidence_text(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentPayloadImplementors = []string{"ConsentPayload"}
+
+func (ec *executionContext) _ConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentPayload")
+		case "record":
+			out.Values[i] = ec._ConsentPayload_record(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ConsentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentTextImplementors = []string{"ConsentText", "Node"}
+
+func (ec *executionContext) _ConsentText(ctx context.Context, sel ast.SelectionSet, obj *ent.ConsentText) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentTextImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentText")
+		case "id":
+			out.Values[i] = ec._ConsentText_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purpose":
+			out.Values[i] = ec._ConsentText_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._ConsentText_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._ConsentText_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiresReconsent":
+			out.Values[i] = ec._ConsentText_requiresReconsent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishedAt":
+			out.Values[i] = ec._ConsentText_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lapsedAt":
+			out.Values[i] = ec._ConsentText_lapsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentTextPayloadImplementors = []string{"ConsentTextPayload"}
+
+func (ec *executionContext) _ConsentTextPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConsentTextPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentTextPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentTextPayload")
+		case "consentText":
+			out.Values[i] = ec._ConsentTextPayload_consentText(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ConsentTextPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -51071,6 +52667,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "publishConsentText":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishConsentText(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "giveConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_giveConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createOrganisation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createOrganisation(ctx, field)
@@ -51566,6 +53190,54 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 				return ec._Mutation_withdrawStatement(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var myConsentImplementors = []string{"MyConsent"}
+
+func (ec *executionContext) _MyConsent(ctx context.Context, sel ast.SelectionSet, obj *model.MyConsent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, myConsentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MyConsent")
+		case "purpose":
+			out.Values[i] = ec._MyConsent_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._MyConsent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._MyConsent_text(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "record":
+			out.Values[i] = ec._MyConsent_record(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -52734,6 +54406,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_campaigns(ctx, field)
+				})
+		case "consentTexts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_consentTexts(ctx, field)
+				})
+		case "myConsents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myConsents(ctx, field)
 				})
 		case "organisations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -54687,6 +56371,44 @@ func (ec *executionContext) _UserPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var withdrawConsentPayloadImplementors = []string{"WithdrawConsentPayload"}
+
+func (ec *executionContext) _WithdrawConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.WithdrawConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, withdrawConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WithdrawConsentPayload")
+		case "withdrawn":
+			out.Values[i] = ec._WithdrawConsentPayload_withdrawn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._WithdrawConsentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var workingGroupImplementors = []string{"WorkingGroup", "Node"}
 
 func (ec *executionContext) _WorkingGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.WorkingGroup) graphql.Marshaler {
@@ -55757,6 +57479,66 @@ func (ec *executionContext) marshalNConsentEvidenceSource2githubᚗcomᚋgocart�
 	return v
 }
 
+func (ec *executionContext) marshalNConsentPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.ConsentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentPayload!")
+		return graphql.Null
+	}
+	return ec._ConsentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx context.Context, v any) (vocab.ConsentPurpose, error) {
+	var res vocab.ConsentPurpose
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx context.Context, sel ast.SelectionSet, v vocab.ConsentPurpose) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNConsentStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConsentStatus(ctx context.Context, v any) (model.ConsentStatus, error) {
+	var res model.ConsentStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConsentStatus(ctx context.Context, sel ast.SelectionSet, v model.ConsentStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNConsentText2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentTextᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ConsentText) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsentText2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentText(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConsentText2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentText(ctx context.Context, sel ast.SelectionSet, v *ent.ConsentText) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentText!")
+		return graphql.Null
+	}
+	return ec._ConsentText(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConsentTextPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐConsentTextPayload(ctx context.Context, sel ast.SelectionSet, v *model.ConsentTextPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentTextPayload!")
+		return graphql.Null
+	}
+	return ec._ConsentTextPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCorrectStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCorrectStatementInput(ctx context.Context, v any) (model.CorrectStatementInput, error) {
 	res, err := ec.unmarshalInputCorrectStatementInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -56177,6 +57959,11 @@ func (ec *executionContext) marshalNFocusArea2ᚕgithubᚗcomᚋgocartᚑcoaliti
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNGiveConsentInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐGiveConsentInput(ctx context.Context, v any) (model.GiveConsentInput, error) {
+	res, err := ec.unmarshalInputGiveConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNHostCentre2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐHostCentreᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.HostCentre) graphql.Marshaler {
@@ -56737,6 +58524,30 @@ func (ec *executionContext) marshalNMembershipStatus2githubᚗcomᚋgocartᚑcoa
 	return v
 }
 
+func (ec *executionContext) marshalNMyConsent2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMyConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MyConsent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMyConsent2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMyConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMyConsent2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMyConsent(ctx context.Context, sel ast.SelectionSet, v *model.MyConsent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MyConsent!")
+		return graphql.Null
+	}
+	return ec._MyConsent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMySubscriptionsPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐMySubscriptionsPayload(ctx context.Context, sel ast.SelectionSet, v *model.MySubscriptionsPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MySubscriptionsPayload!")
@@ -56991,6 +58802,11 @@ func (ec *executionContext) unmarshalNProposeSlotInput2githubᚗcomᚋgocartᚑc
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNPublishConsentTextInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPublishConsentTextInput(ctx context.Context, v any) (model.PublishConsentTextInput, error) {
+	res, err := ec.unmarshalInputPublishConsentTextInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNPublishReviewAggregateInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐPublishReviewAggregateInput(ctx context.Context, v any) (model.PublishReviewAggregateInput, error) {
 	res, err := ec.unmarshalInputPublishReviewAggregateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -57018,6 +58834,11 @@ func (ec *executionContext) marshalNRankCount2ᚖgithubᚗcomᚋgocartᚑcoaliti
 		return graphql.Null
 	}
 	return ec._RankCount(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecordConsentInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRecordConsentInput(ctx context.Context, v any) (model.RecordConsentInput, error) {
+	res, err := ec.unmarshalInputRecordConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRecordMeetingMinutesInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRecordMeetingMinutesInput(ctx context.Context, v any) (model.RecordMeetingMinutesInput, error) {
@@ -57923,6 +59744,19 @@ func (ec *executionContext) unmarshalNWithdrawApplicationInput2githubᚗcomᚋgo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNWithdrawConsentInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawConsentInput(ctx context.Context, v any) (model.WithdrawConsentInput, error) {
+	res, err := ec.unmarshalInputWithdrawConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWithdrawConsentPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.WithdrawConsentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WithdrawConsentPayload!")
+		return graphql.Null
+	}
+	return ec._WithdrawConsentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNWithdrawStatementInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawStatementInput(ctx context.Context, v any) (model.WithdrawStatementInput, error) {
 	res, err := ec.unmarshalInputWithdrawStatementInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -58515,6 +60349,20 @@ func (ec *executionContext) marshalOConsentEvidence2ᚕᚖgithubᚗcomᚋgocart�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOConsentEvidence2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentEvidence(ctx context.Context, sel ast.SelectionSet, v *ent.ConsentEvidence) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConsentEvidence(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOConsentText2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐConsentText(ctx context.Context, sel ast.SelectionSet, v *ent.ConsentText) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConsentText(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCriterionInput2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐCriterionInputᚄ(ctx context.Context, v any) ([]*model.CriterionInput, error) {

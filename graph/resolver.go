@@ -8,6 +8,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/consent"
 	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/matchrun"
@@ -38,6 +39,8 @@ type Resolver struct {
 	Statements *statements.Service
 	// Newsletter owns mailing lists, subscribers and suppression.
 	Newsletter *newsletter.Service
+	// Consent publishes consent texts and records consent.
+	Consent *consent.Service
 	// Privacy answers data-subject requests (data exports).
 	Privacy *privacy.Service
 	Now     func() time.Time

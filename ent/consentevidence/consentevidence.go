@@ -10,7 +10,9 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 )
 
 const (
@@ -18,8 +20,14 @@ const (
 	Label = "consent_evidence"
 	// FieldID holds the string denoting the id field in the database.
 	FieldID = "id"
+	// FieldPurpose holds the string denoting the purpose field in the database.
+	FieldPurpose = "purpose"
 	// FieldSubscriptionID holds the string denoting the subscription_id field in the database.
 	FieldSubscriptionID = "subscription_id"
+	// FieldUserID holds the string denoting the user_id field in the database.
+	FieldUserID = "user_id"
+	// FieldConsentTextID holds the string denoting the consent_text_id field in the database.
+	FieldConsentTextID = "consent_text_id"
 	// FieldEvent holds the string denoting the event field in the database.
 	FieldEvent = "event"
 	// FieldSource holds the string denoting the source field in the database.
@@ -36,8 +44,14 @@ const (
 	FieldActorID = "actor_id"
 	// FieldNote holds the string denoting the note field in the database.
 	FieldNote = "note"
+	// FieldWithdrawnAt holds the string denoting the withdrawn_at field in the database.
+	FieldWithdrawnAt = "withdrawn_at"
 	// EdgeSubscription holds the string denoting the subscription edge name in mutations.
 	EdgeSubscription = "subscription"
+	// EdgeUser holds the string denoting the user edge name in mutations.
+	EdgeUser = "user"
+	// EdgeText holds the string denoting the text edge name in mutations.
+	EdgeText = "text"
 	// Table holds the table name of the consentevidence in the database.
 	Table = "consent_evidences"
 	// SubscriptionTable is the table that holds the subscription relation/edge.
@@ -47,12 +61,29 @@ const (
 	SubscriptionInverseTable = "newsletter_subscriptions"
 	// SubscriptionColumn is the table column denoting the subscription relation/edge.
 	SubscriptionColumn = "subscription_id"
+	// UserTable is the table that holds the user relation/edge.
+	UserTable = "consent_evidences"
+	// UserInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	UserInverseTable = "users"
+	// UserColumn is the table column denoting the user relation/edge.
+	UserColumn = "user_id"
+	// TextTable is the table that holds the text relation/edge.
+	TextTable = "consent_evidences"
+	// TextInverseTable is the table name for the ConsentText entity.
+	// It exists in this package in order to avoid circular dependency with the "consenttext" package.
+	TextInverseTable = "consent_texts"
+	// TextColumn is the table column denoting the text relation/edge.
+	TextColumn = "consent_text_id"
 )
 
 // Columns holds all SQL columns for consentevidence fields.
 var Columns = []string{
 	FieldID,
+	FieldPurpose,
 	FieldSubscriptionID,
+	FieldUserID,
+	FieldConsentTextID,
 	FieldEvent,
 	FieldSource,
 	FieldConsentText,
@@ -61,6 +92,7 @@ var Columns = []string{
 	FieldIP,
 	FieldActorID,
 	FieldNote,
+	FieldWithdrawnAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -105,6 +137,18 @@ var (
 	DefaultID func() pulid.ID
 )
 
+const DefaultPurpose vocab.ConsentPurpose = "NEWSLETTER"
+
+// PurposeValidator is a validator for the "purpose" field enum values. It is called by the builders before save.
+func PurposeValidator(pu vocab.ConsentPurpose) error {
+	switch pu {
+	case "NEWSLETTER", "DIRECTORY_PROFILE", "HOST_CONTACT":
+		return nil
+	default:
+		return fmt.Errorf("consentevidence: invalid enum value for purpose field: %q", pu)
+	}
+}
+
 // Event defines the type for the "event" enum field.
 type Event string
 
@@ -113,6 +157,7 @@ const (
 	EventSIGNUP       Event = "SIGNUP"
 	EventCONFIRMATION Event = "CONFIRMATION"
 	EventATTESTATION  Event = "ATTESTATION"
+	EventGIVEN        Event = "GIVEN"
 )
 
 func (e Event) String() string {
@@ -122,7 +167,7 @@ func (e Event) String() string {
 // EventValidator is a validator for the "event" field enum values. It is called by the builders before save.
 func EventValidator(e Event) error {
 	switch e {
-	case EventSIGNUP, EventCONFIRMATION, EventATTESTATION:
+	case EventSIGNUP, EventCONFIRMATION, EventATTESTATION, EventGIVEN:
 		return nil
 	default:
 		return fmt.Errorf("consentevidence: invalid enum value for event field: %q", e)
@@ -162,9 +207,24 @@ func ByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldID, opts...).ToFunc()
 }
 
+// ByPurpose orders the results by the purpose field.
+func ByPurpose(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPurpose, opts...).ToFunc()
+}
+
 // BySubscriptionID orders the results by the subscription_id field.
 func BySubscriptionID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSubscriptionID, opts...).ToFunc()
+}
+
+// ByUserID orders the results by the user_id field.
+func ByUserID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUserID, opts...).ToFunc()
+}
+
+// ByConsentTextID orders the results by the consent_text_id field.
+func ByConsentTextID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConsentTextID, opts...).ToFunc()
 }
 
 // ByEvent orders the results by the event field.
@@ -207,10 +267,29 @@ func ByNote(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNote, opts...).ToFunc()
 }
 
+// ByWithdrawnAt orders the results by the withdrawn_at field.
+func ByWithdrawnAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWithdrawnAt, opts...).ToFunc()
+}
+
 // BySubscriptionField orders the results by subscription field.
 func BySubscriptionField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newSubscriptionStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByUserField orders the results by user field.
+func ByUserField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newUserStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByTextField orders the results by text field.
+func ByTextField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newTextStep(), sql.OrderByField(field, opts...))
 	}
 }
 func newSubscriptionStep() *sqlgraph.Step {
@@ -220,6 +299,27 @@ func newSubscriptionStep() *sqlgraph.Step {
 		sqlgraph.Edge(sqlgraph.M2O, true, SubscriptionTable, SubscriptionColumn),
 	)
 }
+func newUserStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(UserInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, UserTable, UserColumn),
+	)
+}
+func newTextStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(TextInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, TextTable, TextColumn),
+	)
+}
+
+var (
+	// vocab.ConsentPurpose must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.ConsentPurpose)(nil)
+	// vocab.ConsentPurpose must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.ConsentPurpose)(nil)
+)
 
 // MarshalGQL implements graphql.Marshaler interface.
 func (e Event) MarshalGQL(w io.Writer) {

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 )
 
 // ID filters vertices based on their ID field.
@@ -61,6 +62,16 @@ func SubscriptionID(v pulid.ID) predicate.ConsentEvidence {
 	return predicate.ConsentEvidence(sql.FieldEQ(FieldSubscriptionID, v))
 }
 
+// UserID applies equality check predicate on the "user_id" field. It's identical to UserIDEQ.
+func UserID(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldEQ(FieldUserID, v))
+}
+
+// ConsentTextID applies equality check predicate on the "consent_text_id" field. It's identical to ConsentTextIDEQ.
+func ConsentTextID(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldEQ(FieldConsentTextID, v))
+}
+
 // ConsentText applies equality check predicate on the "consent_text" field. It's identical to ConsentTextEQ.
 func ConsentText(v string) predicate.ConsentEvidence {
 	return predicate.ConsentEvidence(sql.FieldEQ(FieldConsentText, v))
@@ -89,6 +100,41 @@ func ActorID(v string) predicate.ConsentEvidence {
 // Note applies equality check predicate on the "note" field. It's identical to NoteEQ.
 func Note(v string) predicate.ConsentEvidence {
 	return predicate.ConsentEvidence(sql.FieldEQ(FieldNote, v))
+}
+
+// WithdrawnAt applies equality check predicate on the "withdrawn_at" field. It's identical to WithdrawnAtEQ.
+func WithdrawnAt(v time.Time) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldEQ(FieldWithdrawnAt, v))
+}
+
+// PurposeEQ applies the EQ predicate on the "purpose" field.
+func PurposeEQ(v vocab.ConsentPurpose) predicate.ConsentEvidence {
+	vc := v
+	return predicate.ConsentEvidence(sql.FieldEQ(FieldPurpose, vc))
+}
+
+// PurposeNEQ applies the NEQ predicate on the "purpose" field.
+func PurposeNEQ(v vocab.ConsentPurpose) predicate.ConsentEvidence {
+	vc := v
+	return predicate.ConsentEvidence(sql.FieldNEQ(FieldPurpose, vc))
+}
+
+// PurposeIn applies the In predicate on the "purpose" field.
+func PurposeIn(vs ...vocab.ConsentPurpose) predicate.ConsentEvidence {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.ConsentEvidence(sql.FieldIn(FieldPurpose, v...))
+}
+
+// PurposeNotIn applies the NotIn predicate on the "purpose" field.
+func PurposeNotIn(vs ...vocab.ConsentPurpose) predicate.ConsentEvidence {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.ConsentEvidence(sql.FieldNotIn(FieldPurpose, v...))
 }
 
 // SubscriptionIDEQ applies the EQ predicate on the "subscription_id" field.
@@ -149,6 +195,16 @@ func SubscriptionIDHasSuffix(v pulid.ID) predicate.ConsentEvidence {
 	return predicate.ConsentEvidence(sql.FieldHasSuffix(FieldSubscriptionID, vc))
 }
 
+// SubscriptionIDIsNil applies the IsNil predicate on the "subscription_id" field.
+func SubscriptionIDIsNil() predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldIsNull(FieldSubscriptionID))
+}
+
+// SubscriptionIDNotNil applies the NotNil predicate on the "subscription_id" field.
+func SubscriptionIDNotNil() predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldNotNull(FieldSubscriptionID))
+}
+
 // SubscriptionIDEqualFold applies the EqualFold predicate on the "subscription_id" field.
 func SubscriptionIDEqualFold(v pulid.ID) predicate.ConsentEvidence {
 	vc := string(v)
@@ -159,6 +215,166 @@ func SubscriptionIDEqualFold(v pulid.ID) predicate.ConsentEvidence {
 func SubscriptionIDContainsFold(v pulid.ID) predicate.ConsentEvidence {
 	vc := string(v)
 	return predicate.ConsentEvidence(sql.FieldContainsFold(FieldSubscriptionID, vc))
+}
+
+// UserIDEQ applies the EQ predicate on the "user_id" field.
+func UserIDEQ(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldEQ(FieldUserID, v))
+}
+
+// UserIDNEQ applies the NEQ predicate on the "user_id" field.
+func UserIDNEQ(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldNEQ(FieldUserID, v))
+}
+
+// UserIDIn applies the In predicate on the "user_id" field.
+func UserIDIn(vs ...pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldIn(FieldUserID, vs...))
+}
+
+// UserIDNotIn applies the NotIn predicate on the "user_id" field.
+func UserIDNotIn(vs ...pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldNotIn(FieldUserID, vs...))
+}
+
+// UserIDGT applies the GT predicate on the "user_id" field.
+func UserIDGT(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldGT(FieldUserID, v))
+}
+
+// UserIDGTE applies the GTE predicate on the "user_id" field.
+func UserIDGTE(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldGTE(FieldUserID, v))
+}
+
+// UserIDLT applies the LT predicate on the "user_id" field.
+func UserIDLT(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldLT(FieldUserID, v))
+}
+
+// UserIDLTE applies the LTE predicate on the "user_id" field.
+func UserIDLTE(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldLTE(FieldUserID, v))
+}
+
+// UserIDContains applies the Contains predicate on the "user_id" field.
+func UserIDContains(v pulid.ID) predicate.ConsentEvidence {
+	vc := string(v)
+	return predicate.ConsentEvidence(sql.FieldContains(FieldUserID, vc))
+}
+
+// UserIDHasPrefix applies the HasPrefix predicate on the "user_id" field.
+func UserIDHasPrefix(v pulid.ID) predicate.ConsentEvidence {
+	vc := string(v)
+	return predicate.ConsentEvidence(sql.FieldHasPrefix(FieldUserID, vc))
+}
+
+// UserIDHasSuffix applies the HasSuffix predicate on the "user_id" field.
+func UserIDHasSuffix(v pulid.ID) predicate.ConsentEvidence {
+	vc := string(v)
+	return predicate.ConsentEvidence(sql.FieldHasSuffix(FieldUserID, vc))
+}
+
+// UserIDIsNil applies the IsNil predicate on the "user_id" field.
+func UserIDIsNil() predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldIsNull(FieldUserID))
+}
+
+// UserIDNotNil applies the NotNil predicate on the "user_id" field.
+func UserIDNotNil() predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldNotNull(FieldUserID))
+}
+
+// UserIDEqualFold applies the EqualFold predicate on the "user_id" field.
+func UserIDEqualFold(v pulid.ID) predicate.ConsentEvidence {
+	vc := string(v)
+	return predicate.ConsentEvidence(sql.FieldEqualFold(FieldUserID, vc))
+}
+
+// UserIDContainsFold applies the ContainsFold predicate on the "user_id" field.
+func UserIDContainsFold(v pulid.ID) predicate.ConsentEvidence {
+	vc := string(v)
+	return predicate.ConsentEvidence(sql.FieldContainsFold(FieldUserID, vc))
+}
+
+// ConsentTextIDEQ applies the EQ predicate on the "consent_text_id" field.
+func ConsentTextIDEQ(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldEQ(FieldConsentTextID, v))
+}
+
+// ConsentTextIDNEQ applies the NEQ predicate on the "consent_text_id" field.
+func ConsentTextIDNEQ(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldNEQ(FieldConsentTextID, v))
+}
+
+// ConsentTextIDIn applies the In predicate on the "consent_text_id" field.
+func ConsentTextIDIn(vs ...pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldIn(FieldConsentTextID, vs...))
+}
+
+// ConsentTextIDNotIn applies the NotIn predicate on the "consent_text_id" field.
+func ConsentTextIDNotIn(vs ...pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldNotIn(FieldConsentTextID, vs...))
+}
+
+// ConsentTextIDGT applies the GT predicate on the "consent_text_id" field.
+func ConsentTextIDGT(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldGT(FieldConsentTextID, v))
+}
+
+// ConsentTextIDGTE applies the GTE predicate on the "consent_text_id" field.
+func ConsentTextIDGTE(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldGTE(FieldConsentTextID, v))
+}
+
+// ConsentTextIDLT applies the LT predicate on the "consent_text_id" field.
+func ConsentTextIDLT(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldLT(FieldConsentTextID, v))
+}
+
+// ConsentTextIDLTE applies the LTE predicate on the "consent_text_id" field.
+func ConsentTextIDLTE(v pulid.ID) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldLTE(FieldConsentTextID, v))
+}
+
+// ConsentTextIDContains applies the Contains predicate on the "consent_text_id" field.
+func ConsentTextIDContains(v pulid.ID) predicate.ConsentEvidence {
+	vc := string(v)
+	return predicate.ConsentEvidence(sql.FieldContains(FieldConsentTextID, vc))
+}
+
+// ConsentTextIDHasPrefix applies the HasPrefix predicate on the "consent_text_id" field.
+func ConsentTextIDHasPrefix(v pulid.ID) predicate.ConsentEvidence {
+	vc := string(v)
+	return predicate.ConsentEvidence(sql.FieldHasPrefix(FieldConsentTextID, vc))
+}
+
+// ConsentTextIDHasSuffix applies the HasSuffix predicate on the "consent_text_id" field.
+func ConsentTextIDHasSuffix(v pulid.ID) predicate.ConsentEvidence {
+	vc := string(v)
+	return predicate.ConsentEvidence(sql.FieldHasSuffix(FieldConsentTextID, vc))
+}
+
+// ConsentTextIDIsNil applies the IsNil predicate on the "consent_text_id" field.
+func ConsentTextIDIsNil() predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldIsNull(FieldConsentTextID))
+}
+
+// ConsentTextIDNotNil applies the NotNil predicate on the "consent_text_id" field.
+func ConsentTextIDNotNil() predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldNotNull(FieldConsentTextID))
+}
+
+// ConsentTextIDEqualFold applies the EqualFold predicate on the "consent_text_id" field.
+func ConsentTextIDEqualFold(v pulid.ID) predicate.ConsentEvidence {
+	vc := string(v)
+	return predicate.ConsentEvidence(sql.FieldEqualFold(FieldConsentTextID, vc))
+}
+
+// ConsentTextIDContainsFold applies the ContainsFold predicate on the "consent_text_id" field.
+func ConsentTextIDContainsFold(v pulid.ID) predicate.ConsentEvidence {
+	vc := string(v)
+	return predicate.ConsentEvidence(sql.FieldContainsFold(FieldConsentTextID, vc))
 }
 
 // EventEQ applies the EQ predicate on the "event" field.
@@ -566,6 +782,56 @@ func NoteContainsFold(v string) predicate.ConsentEvidence {
 	return predicate.ConsentEvidence(sql.FieldContainsFold(FieldNote, v))
 }
 
+// WithdrawnAtEQ applies the EQ predicate on the "withdrawn_at" field.
+func WithdrawnAtEQ(v time.Time) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldEQ(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtNEQ applies the NEQ predicate on the "withdrawn_at" field.
+func WithdrawnAtNEQ(v time.Time) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldNEQ(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtIn applies the In predicate on the "withdrawn_at" field.
+func WithdrawnAtIn(vs ...time.Time) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldIn(FieldWithdrawnAt, vs...))
+}
+
+// WithdrawnAtNotIn applies the NotIn predicate on the "withdrawn_at" field.
+func WithdrawnAtNotIn(vs ...time.Time) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldNotIn(FieldWithdrawnAt, vs...))
+}
+
+// WithdrawnAtGT applies the GT predicate on the "withdrawn_at" field.
+func WithdrawnAtGT(v time.Time) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldGT(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtGTE applies the GTE predicate on the "withdrawn_at" field.
+func WithdrawnAtGTE(v time.Time) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldGTE(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtLT applies the LT predicate on the "withdrawn_at" field.
+func WithdrawnAtLT(v time.Time) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldLT(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtLTE applies the LTE predicate on the "withdrawn_at" field.
+func WithdrawnAtLTE(v time.Time) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldLTE(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtIsNil applies the IsNil predicate on the "withdrawn_at" field.
+func WithdrawnAtIsNil() predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldIsNull(FieldWithdrawnAt))
+}
+
+// WithdrawnAtNotNil applies the NotNil predicate on the "withdrawn_at" field.
+func WithdrawnAtNotNil() predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(sql.FieldNotNull(FieldWithdrawnAt))
+}
+
 // HasSubscription applies the HasEdge predicate on the "subscription" edge.
 func HasSubscription() predicate.ConsentEvidence {
 	return predicate.ConsentEvidence(func(s *sql.Selector) {
@@ -581,6 +847,52 @@ func HasSubscription() predicate.ConsentEvidence {
 func HasSubscriptionWith(preds ...predicate.NewsletterSubscription) predicate.ConsentEvidence {
 	return predicate.ConsentEvidence(func(s *sql.Selector) {
 		step := newSubscriptionStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasUser applies the HasEdge predicate on the "user" edge.
+func HasUser() predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, UserTable, UserColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasUserWith applies the HasEdge predicate on the "user" edge with a given conditions (other predicates).
+func HasUserWith(preds ...predicate.User) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(func(s *sql.Selector) {
+		step := newUserStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasText applies the HasEdge predicate on the "text" edge.
+func HasText() predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, TextTable, TextColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasTextWith applies the HasEdge predicate on the "text" edge with a given conditions (other predicates).
+func HasTextWith(preds ...predicate.ConsentText) predicate.ConsentEvidence {
+	return predicate.ConsentEvidence(func(s *sql.Selector) {
+		step := newTextStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

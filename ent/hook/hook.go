@@ -141,6 +141,18 @@ func (f ConsentEvidenceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Va
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsentEvidenceMutation", m)
 }
 
+// The ConsentTextFunc type is an adapter to allow the use of ordinary
+// function as ConsentText mutator.
+type ConsentTextFunc func(context.Context, *ent.ConsentTextMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ConsentTextFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ConsentTextMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsentTextMutation", m)
+}
+
 // The DataExportFunc type is an adapter to allow the use of ordinary
 // function as DataExport mutator.
 type DataExportFunc func(context.Context, *ent.DataExportMutation) (ent.Value, error)

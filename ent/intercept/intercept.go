@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -402,6 +403,33 @@ func (f TraverseConsentEvidence) Traverse(ctx context.Context, q ent.Query) erro
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ConsentEvidenceQuery", q)
+}
+
+// The ConsentTextFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ConsentTextFunc func(context.Context, *ent.ConsentTextQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ConsentTextFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ConsentTextQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ConsentTextQuery", q)
+}
+
+// The TraverseConsentText type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseConsentText func(context.Context, *ent.ConsentTextQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseConsentText) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseConsentText) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConsentTextQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ConsentTextQuery", q)
 }
 
 // The DataExportFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1212,6 +1240,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ConflictOfInterestDeclarationQuery, predicate.ConflictOfInterestDeclaration, conflictofinterestdeclaration.OrderOption]{typ: ent.TypeConflictOfInterestDeclaration, tq: q}, nil
 	case *ent.ConsentEvidenceQuery:
 		return &query[*ent.ConsentEvidenceQuery, predicate.ConsentEvidence, consentevidence.OrderOption]{typ: ent.TypeConsentEvidence, tq: q}, nil
+	case *ent.ConsentTextQuery:
+		return &query[*ent.ConsentTextQuery, predicate.ConsentText, consenttext.OrderOption]{typ: ent.TypeConsentText, tq: q}, nil
 	case *ent.DataExportQuery:
 		return &query[*ent.DataExportQuery, predicate.DataExport, dataexport.OrderOption]{typ: ent.TypeDataExport, tq: q}, nil
 	case *ent.DocumentQuery:

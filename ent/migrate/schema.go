@@ -454,7 +454,8 @@ var (
 	// ConsentEvidencesColumns holds the columns for the "consent_evidences" table.
 	ConsentEvidencesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
-		{Name: "event", Type: field.TypeEnum, Enums: []string{"SIGNUP", "CONFIRMATION", "ATTESTATION"}},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"NEWSLETTER", "DIRECTORY_PROFILE", "HOST_CONTACT"}, Default: "NEWSLETTER"},
+		{Name: "event", Type: field.TypeEnum, Enums: []string{"SIGNUP", "CONFIRMATION", "ATTESTATION", "GIVEN"}},
 		{Name: "source", Type: field.TypeEnum, Enums: []string{"FORM", "API", "IMPORT", "STAFF"}},
 		{Name: "consent_text", Type: field.TypeString, Size: 5000, Default: ""},
 		{Name: "consent_version", Type: field.TypeString, Size: 64, Default: ""},
@@ -462,7 +463,10 @@ var (
 		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "actor_id", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "note", Type: field.TypeString, Size: 1000, Default: ""},
-		{Name: "subscription_id", Type: field.TypeString},
+		{Name: "withdrawn_at", Type: field.TypeTime, Nullable: true},
+		{Name: "consent_text_id", Type: field.TypeString, Nullable: true},
+		{Name: "subscription_id", Type: field.TypeString, Nullable: true},
+		{Name: "user_id", Type: field.TypeString, Nullable: true},
 	}
 	// ConsentEvidencesTable holds the schema information for the "consent_evidences" table.
 	ConsentEvidencesTable = &schema.Table{
@@ -471,10 +475,63 @@ var (
 		PrimaryKey: []*schema.Column{ConsentEvidencesColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
+				Symbol:     "consent_evidences_consent_texts_consents",
+				Columns:    []*schema.Column{ConsentEvidencesColumns[11]},
+				RefColumns: []*schema.Column{ConsentTextsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
 				Symbol:     "consent_evidences_newsletter_subscriptions_consent",
-				Columns:    []*schema.Column{ConsentEvidencesColumns[9]},
+				Columns:    []*schema.Column{ConsentEvidencesColumns[12]},
 				RefColumns: []*schema.Column{NewsletterSubscriptionsColumns[0]},
-				OnDelete:   schema.NoAction,
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "consent_evidences_users_consents",
+				Columns:    []*schema.Column{ConsentEvidencesColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "consentevidence_subscription_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConsentEvidencesColumns[12]},
+			},
+			{
+				Name:    "consentevidence_user_id_purpose",
+				Unique:  false,
+				Columns: []*schema.Column{ConsentEvidencesColumns[13], ConsentEvidencesColumns[1]},
+			},
+			{
+				Name:    "consentevidence_consent_text_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConsentEvidencesColumns[11]},
+			},
+		},
+	}
+	// ConsentTextsColumns holds the columns for the "consent_texts" table.
+	ConsentTextsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"NEWSLETTER", "DIRECTORY_PROFILE", "HOST_CONTACT"}},
+		{Name: "version", Type: field.TypeInt},
+		{Name: "body", Type: field.TypeString, Size: 5000},
+		{Name: "requires_reconsent", Type: field.TypeBool, Default: false},
+		{Name: "published_at", Type: field.TypeTime},
+		{Name: "published_by_id", Type: field.TypeString},
+		{Name: "lapsed_at", Type: field.TypeTime, Nullable: true},
+	}
+	// ConsentTextsTable holds the schema information for the "consent_texts" table.
+	ConsentTextsTable = &schema.Table{
+		Name:       "consent_texts",
+		Columns:    ConsentTextsColumns,
+		PrimaryKey: []*schema.Column{ConsentTextsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "consenttext_purpose_version",
+				Unique:  true,
+				Columns: []*schema.Column{ConsentTextsColumns[1], ConsentTextsColumns[2]},
 			},
 		},
 	}
@@ -1949,6 +2006,7 @@ var (
 		CampaignsTable,
 		ConflictOfInterestDeclarationsTable,
 		ConsentEvidencesTable,
+		ConsentTextsTable,
 		DataExportsTable,
 		DocumentsTable,
 		HostCentresTable,
@@ -2005,7 +2063,9 @@ func init() {
 	CampaignsTable.ForeignKeys[1].RefTable = UsersTable
 	CampaignsTable.ForeignKeys[2].RefTable = UsersTable
 	ConflictOfInterestDeclarationsTable.ForeignKeys[0].RefTable = UsersTable
-	ConsentEvidencesTable.ForeignKeys[0].RefTable = NewsletterSubscriptionsTable
+	ConsentEvidencesTable.ForeignKeys[0].RefTable = ConsentTextsTable
+	ConsentEvidencesTable.ForeignKeys[1].RefTable = NewsletterSubscriptionsTable
+	ConsentEvidencesTable.ForeignKeys[2].RefTable = UsersTable
 	DataExportsTable.ForeignKeys[0].RefTable = UsersTable
 	DataExportsTable.ForeignKeys[1].RefTable = UsersTable
 	DocumentsTable.ForeignKeys[0].RefTable = ApplicationsTable

@@ -39,6 +39,9 @@ type ConflictOfInterestDeclaration func(*sql.Selector)
 // ConsentEvidence is the predicate function for consentevidence builders.
 type ConsentEvidence func(*sql.Selector)
 
+// ConsentText is the predicate function for consenttext builders.
+type ConsentText func(*sql.Selector)
+
 // DataExport is the predicate function for dataexport builders.
 type DataExport func(*sql.Selector)
 

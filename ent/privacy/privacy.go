@@ -375,6 +375,30 @@ func (f ConsentEvidenceMutationRuleFunc) EvalMutation(ctx context.Context, m ent
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsentEvidenceMutation", m)
 }
 
+// The ConsentTextQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ConsentTextQueryRuleFunc func(context.Context, *ent.ConsentTextQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ConsentTextQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConsentTextQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ConsentTextQuery", q)
+}
+
+// The ConsentTextMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ConsentTextMutationRuleFunc func(context.Context, *ent.ConsentTextMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ConsentTextMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ConsentTextMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsentTextMutation", m)
+}
+
 // The DataExportQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type DataExportQueryRuleFunc func(context.Context, *ent.DataExportQuery) error
@@ -1128,6 +1152,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ConsentEvidenceQuery:
 		return q.Filter(), nil
+	case *ent.ConsentTextQuery:
+		return q.Filter(), nil
 	case *ent.DataExportQuery:
 		return q.Filter(), nil
 	case *ent.DocumentQuery:
@@ -1214,6 +1240,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ConflictOfInterestDeclarationMutation:
 		return m.Filter(), nil
 	case *ent.ConsentEvidenceMutation:
+		return m.Filter(), nil
+	case *ent.ConsentTextMutation:
 		return m.Filter(), nil
 	case *ent.DataExportMutation:
 		return m.Filter(), nil

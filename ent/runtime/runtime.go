@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
+	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
@@ -652,31 +653,31 @@ func init() {
 	consentevidenceFields := schema.ConsentEvidence{}.Fields()
 	_ = consentevidenceFields
 	// consentevidenceDescConsentText is the schema descriptor for consent_text field.
-	consentevidenceDescConsentText := consentevidenceFields[3].Descriptor()
+	consentevidenceDescConsentText := consentevidenceFields[6].Descriptor()
 	// consentevidence.DefaultConsentText holds the default value on creation for the consent_text field.
 	consentevidence.DefaultConsentText = consentevidenceDescConsentText.Default.(string)
 	// consentevidence.ConsentTextValidator is a validator for the "consent_text" field. It is called by the builders before save.
 	consentevidence.ConsentTextValidator = consentevidenceDescConsentText.Validators[0].(func(string) error)
 	// consentevidenceDescConsentVersion is the schema descriptor for consent_version field.
-	consentevidenceDescConsentVersion := consentevidenceFields[4].Descriptor()
+	consentevidenceDescConsentVersion := consentevidenceFields[7].Descriptor()
 	// consentevidence.DefaultConsentVersion holds the default value on creation for the consent_version field.
 	consentevidence.DefaultConsentVersion = consentevidenceDescConsentVersion.Default.(string)
 	// consentevidence.ConsentVersionValidator is a validator for the "consent_version" field. It is called by the builders before save.
 	consentevidence.ConsentVersionValidator = consentevidenceDescConsentVersion.Validators[0].(func(string) error)
 	// consentevidenceDescIP is the schema descriptor for ip field.
-	consentevidenceDescIP := consentevidenceFields[6].Descriptor()
+	consentevidenceDescIP := consentevidenceFields[9].Descriptor()
 	// consentevidence.DefaultIP holds the default value on creation for the ip field.
 	consentevidence.DefaultIP = consentevidenceDescIP.Default.(string)
 	// consentevidence.IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	consentevidence.IPValidator = consentevidenceDescIP.Validators[0].(func(string) error)
 	// consentevidenceDescActorID is the schema descriptor for actor_id field.
-	consentevidenceDescActorID := consentevidenceFields[7].Descriptor()
+	consentevidenceDescActorID := consentevidenceFields[10].Descriptor()
 	// consentevidence.DefaultActorID holds the default value on creation for the actor_id field.
 	consentevidence.DefaultActorID = consentevidenceDescActorID.Default.(string)
 	// consentevidence.ActorIDValidator is a validator for the "actor_id" field. It is called by the builders before save.
 	consentevidence.ActorIDValidator = consentevidenceDescActorID.Validators[0].(func(string) error)
 	// consentevidenceDescNote is the schema descriptor for note field.
-	consentevidenceDescNote := consentevidenceFields[8].Descriptor()
+	consentevidenceDescNote := consentevidenceFields[11].Descriptor()
 	// consentevidence.DefaultNote holds the default value on creation for the note field.
 	consentevidence.DefaultNote = consentevidenceDescNote.Default.(string)
 	// consentevidence.NoteValidator is a validator for the "note" field. It is called by the builders before save.
@@ -685,6 +686,50 @@ func init() {
 	consentevidenceDescID := consentevidenceMixinFields0[0].Descriptor()
 	// consentevidence.DefaultID holds the default value on creation for the id field.
 	consentevidence.DefaultID = consentevidenceDescID.Default.(func() pulid.ID)
+	consenttextMixin := schema.ConsentText{}.Mixin()
+	consenttext.Policy = privacy.NewPolicies(schema.ConsentText{})
+	consenttext.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := consenttext.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	consenttextMixinFields0 := consenttextMixin[0].Fields()
+	_ = consenttextMixinFields0
+	consenttextFields := schema.ConsentText{}.Fields()
+	_ = consenttextFields
+	// consenttextDescVersion is the schema descriptor for version field.
+	consenttextDescVersion := consenttextFields[1].Descriptor()
+	// consenttext.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	consenttext.VersionValidator = consenttextDescVersion.Validators[0].(func(int) error)
+	// consenttextDescBody is the schema descriptor for body field.
+	consenttextDescBody := consenttextFields[2].Descriptor()
+	// consenttext.BodyValidator is a validator for the "body" field. It is called by the builders before save.
+	consenttext.BodyValidator = func() func(string) error {
+		validators := consenttextDescBody.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(body string) error {
+			for _, fn := range fns {
+				if err := fn(body); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// consenttextDescRequiresReconsent is the schema descriptor for requires_reconsent field.
+	consenttextDescRequiresReconsent := consenttextFields[3].Descriptor()
+	// consenttext.DefaultRequiresReconsent holds the default value on creation for the requires_reconsent field.
+	consenttext.DefaultRequiresReconsent = consenttextDescRequiresReconsent.Default.(bool)
+	// consenttextDescID is the schema descriptor for id field.
+	consenttextDescID := consenttextMixinFields0[0].Descriptor()
+	// consenttext.DefaultID holds the default value on creation for the id field.
+	consenttext.DefaultID = consenttextDescID.Default.(func() pulid.ID)
 	dataexportMixin := schema.DataExport{}.Mixin()
 	dataexport.Policy = privacy.NewPolicies(schema.DataExport{})
 	dataexport.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -54,11 +54,12 @@ func (Affiliation) Annotations() []schema.Annotation {
 	}
 }
 
-// Policy of Affiliation: staff, and the person themself while the organisation is active
-// (an inactive organisation is hidden from everyone but staff).
+// Policy of Affiliation: staff, the person themself, and other signed-in users when the
+// person consents to a directory profile (DIRECTORY_PROFILE), while the organisation is
+// active (an inactive organisation is hidden from everyone but staff).
 func (Affiliation) Policy() ent.Policy {
 	return access.Policy(
-		access.Query(access.AllowSystem, access.AllowStaff, access.NarrowToActiveOrganisation, access.FilterOwnedByViewer),
+		access.Query(access.AllowSystem, access.AllowStaff, access.NarrowToActiveOrganisation, access.FilterVisibleAffiliations),
 		access.Mutation(access.AllowSystem, access.AllowWhen(access.CanManageDirectory)),
 	)
 }

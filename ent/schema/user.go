@@ -83,6 +83,8 @@ func (User) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.From("statement_signatures", StatementSignatory.Type).Ref("user").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("consents", ConsentEvidence.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

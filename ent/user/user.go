@@ -53,6 +53,8 @@ const (
 	EdgeAuthoredStatements = "authored_statements"
 	// EdgeStatementSignatures holds the string denoting the statement_signatures edge name in mutations.
 	EdgeStatementSignatures = "statement_signatures"
+	// EdgeConsents holds the string denoting the consents edge name in mutations.
+	EdgeConsents = "consents"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// ApplicationsTable is the table that holds the applications relation/edge.
@@ -124,6 +126,13 @@ const (
 	StatementSignaturesInverseTable = "statement_signatories"
 	// StatementSignaturesColumn is the table column denoting the statement_signatures relation/edge.
 	StatementSignaturesColumn = "user_id"
+	// ConsentsTable is the table that holds the consents relation/edge.
+	ConsentsTable = "consent_evidences"
+	// ConsentsInverseTable is the table name for the ConsentEvidence entity.
+	// It exists in this package in order to avoid circular dependency with the "consentevidence" package.
+	ConsentsInverseTable = "consent_evidences"
+	// ConsentsColumn is the table column denoting the consents relation/edge.
+	ConsentsColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -382,6 +391,20 @@ func ByStatementSignatures(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOpti
 		sqlgraph.OrderByNeighborTerms(s, newStatementSignaturesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByConsentsCount orders the results by consents count.
+func ByConsentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newConsentsStep(), opts...)
+	}
+}
+
+// ByConsents orders the results by consents terms.
+func ByConsents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newConsentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newApplicationsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -457,5 +480,12 @@ func newStatementSignaturesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(StatementSignaturesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, StatementSignaturesTable, StatementSignaturesColumn),
+	)
+}
+func newConsentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ConsentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ConsentsTable, ConsentsColumn),
 	)
 }

@@ -196,6 +196,17 @@ type ConflictOfInterestDeclarationPayload struct {
 	UserErrors  []*UserError                       `json:"userErrors"`
 }
 
+type ConsentPayload struct {
+	// The consent record (null when userErrors is not empty).
+	Record     *ent.ConsentEvidence `json:"record,omitempty"`
+	UserErrors []*UserError         `json:"userErrors"`
+}
+
+type ConsentTextPayload struct {
+	ConsentText *ent.ConsentText `json:"consentText,omitempty"`
+	UserErrors  []*UserError     `json:"userErrors"`
+}
+
 type CorrectStatementInput struct {
 	ID             pulid.ID `json:"id"`
 	BaseRevisionID pulid.ID `json:"baseRevisionId"`
@@ -444,6 +455,11 @@ type EraseSubscriberPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type GiveConsentInput struct {
+	// DIRECTORY_PROFILE or HOST_CONTACT (newsletter consent is given by subscribing).
+	Purpose vocab.ConsentPurpose `json:"purpose"`
+}
+
 // Narrows the host-centre directory. All conditions must hold.
 type HostCentreFilters struct {
 	// ISO 3166-1 alpha-2 code in upper case, e.g. FR.
@@ -592,6 +608,16 @@ type MembershipPayload struct {
 	UserErrors []*UserError    `json:"userErrors"`
 }
 
+// The signed-in person's consent to one purpose.
+type MyConsent struct {
+	Purpose vocab.ConsentPurpose `json:"purpose"`
+	Status  ConsentStatus        `json:"status"`
+	// The purpose's current text, the one giveConsent agrees to (null until staff publish one).
+	Text *ent.ConsentText `json:"text,omitempty"`
+	// The person's latest consent record for the purpose (null if none).
+	Record *ent.ConsentEvidence `json:"record,omitempty"`
+}
+
 type MySubscriptionsPayload struct {
 	Subscriber *ent.Subscriber `json:"subscriber,omitempty"`
 	UserErrors []*UserError    `json:"userErrors"`
@@ -697,6 +723,14 @@ type PublicStatement struct {
 	Declarations []*StatementDeclaration `json:"declarations"`
 }
 
+type PublishConsentTextInput struct {
+	Purpose vocab.ConsentPurpose `json:"purpose"`
+	// The exact text a person agrees to (at most 5,000 characters).
+	Body string `json:"body"`
+	// Consents given on earlier versions stop counting and people are asked again (not allowed for NEWSLETTER).
+	RequiresReconsent bool `json:"requiresReconsent"`
+}
+
 type PublishReviewAggregateInput struct {
 	CallID pulid.ID `json:"callId"`
 }
@@ -705,6 +739,15 @@ type PublishReviewAggregateInput struct {
 type RankCount struct {
 	Rank  int `json:"rank"`
 	Count int `json:"count"`
+}
+
+type RecordConsentInput struct {
+	// The person who consented.
+	UserID pulid.ID `json:"userId"`
+	// DIRECTORY_PROFILE or HOST_CONTACT.
+	Purpose vocab.ConsentPurpose `json:"purpose"`
+	// How and when the person gave their consent, e.g. "signed form at the 2027 congress" (required, at most 1,000 characters).
+	Reason string `json:"reason"`
 }
 
 type RecordMeetingMinutesInput struct {
@@ -1148,6 +1191,17 @@ type WithdrawApplicationInput struct {
 	Reason *string  `json:"reason,omitempty"`
 }
 
+type WithdrawConsentInput struct {
+	// DIRECTORY_PROFILE or HOST_CONTACT (newsletter consent is withdrawn by unsubscribing).
+	Purpose vocab.ConsentPurpose `json:"purpose"`
+}
+
+type WithdrawConsentPayload struct {
+	// How many standing consent records were withdrawn.
+	Withdrawn  int          `json:"withdrawn"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type WithdrawStatementInput struct {
 	ID     pulid.ID `json:"id"`
 	Reason string   `json:"reason"`
@@ -1228,6 +1282,70 @@ func (e *CampaignDeliveryState) UnmarshalJSON(b []byte) error {
 }
 
 func (e CampaignDeliveryState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a person stands with one purpose of consent.
+type ConsentStatus string
+
+const (
+	// A consent on a version that counts stands.
+	ConsentStatusGiven ConsentStatus = "GIVEN"
+	// The person consented to a version that a later one (requiring re-consent) replaced: they are asked again, and what needs the consent is hidden until they give it.
+	ConsentStatusPending ConsentStatus = "PENDING"
+	// The person withdrew their consent.
+	ConsentStatusWithdrawn ConsentStatus = "WITHDRAWN"
+	// Never given.
+	ConsentStatusNotGiven ConsentStatus = "NOT_GIVEN"
+)
+
+var AllConsentStatus = []ConsentStatus{
+	ConsentStatusGiven,
+	ConsentStatusPending,
+	ConsentStatusWithdrawn,
+	ConsentStatusNotGiven,
+}
+
+func (e ConsentStatus) IsValid() bool {
+	switch e {
+	case ConsentStatusGiven, ConsentStatusPending, ConsentStatusWithdrawn, ConsentStatusNotGiven:
+		return true
+	}
+	return false
+}
+
+func (e ConsentStatus) String() string {
+	return string(e)
+}
+
+func (e *ConsentStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConsentStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConsentStatus", str)
+	}
+	return nil
+}
+
+func (e ConsentStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConsentStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConsentStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -13,6 +13,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/internal/consent"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
@@ -91,9 +92,10 @@ func TestPoliciesByRole(t *testing.T) {
 			{"read Ioana's user record", func(ctx context.Context) (int, error) {
 				return c.User.Query().Where(user.ID(w.OtherTrainee.ID)).Count(ctx)
 			}, allow("other trainee", "host", "staff")},
+			// Before the coordinator consents to being shown as a contact (HOST_CONTACT).
 			{"read a coordinator's user record", func(ctx context.Context) (int, error) {
 				return c.User.Query().Where(user.ID(w.Host.ID)).Count(ctx)
-			}, allow("trainee", "other trainee", "host", "other host", "former host", "staff")},
+			}, allow("host", "staff")},
 			{"read the audit trail", func(ctx context.Context) (int, error) { return c.AuditEvent.Query().Count(ctx) },
 				allow("staff")},
 		}
@@ -104,6 +106,24 @@ func TestPoliciesByRole(t *testing.T) {
 				if got != op.want[actors[i]] {
 					t.Errorf("%s as %s: allowed %v (%d rows, %v), want %v", op.name, a.Name, got, n, err, op.want[actors[i]])
 				}
+			}
+		}
+
+		// Once the coordinator consents to being shown as a contact, every signed-in
+		// person sees them; anonymous viewers still do not.
+		testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) error {
+			_, err := s.Consent.Publish(ctx, tx, consent.PublishInput{Purpose: vocab.ConsentHostContact, Body: "Show my name as a contact of my centre."})
+			return err
+		})
+		testkit.MustDo(t, s, s.As(w.Host), func(ctx context.Context, tx *ent.Client) error {
+			_, err := s.Consent.Give(ctx, tx, vocab.ConsentHostContact)
+			return err
+		})
+		contactWant := allow("trainee", "other trainee", "host", "other host", "former host", "staff")
+		for i, a := range w.Actors(s) {
+			n, err := c.User.Query().Where(user.ID(w.Host.ID)).Count(a.Ctx)
+			if got := err == nil && n > 0; got != contactWant[actors[i]] {
+				t.Errorf("read a consenting coordinator's user record as %s: allowed %v (%d rows, %v), want %v", a.Name, got, n, err, contactWant[actors[i]])
 			}
 		}
 

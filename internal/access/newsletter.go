@@ -68,11 +68,6 @@ var FilterOwnSubscriptions = queryRule(func(ctx context.Context, q ent.Query) er
 	return filterOrNothing(ctx, q, ownSubscription)
 })
 
-// FilterOwnConsent narrows ConsentEvidence reads to the evidence of the viewer's own subscriptions.
-var FilterOwnConsent = queryRule(func(ctx context.Context, q ent.Query) error {
-	return filterOrNothing(ctx, q, func(v viewer.Viewer) entql.P { return entql.HasEdgeWith("subscription", ownSubscription(v)) })
-})
-
 // filterOrNothing narrows q to own(user) for a signed-in viewer and to nothing for anyone
 // else (a filter, not a denial, so a nested edge reads as empty).
 func filterOrNothing(ctx context.Context, q ent.Query, own func(viewer.Viewer) entql.P) error {
@@ -118,24 +113,6 @@ var AllowOwnSubscriberWrite = privacy.MutationRuleFunc(func(ctx context.Context,
 // checks first that the subscriber is theirs: a rule cannot follow the edge on create) and
 // update their own; deletes are not theirs.
 var AllowOwnSubscriptionWrite = createNarrowOthers(ownSubscription)
-
-// AllowOwnConsentCreate lets a signed-in person append consent evidence (the service
-// checks the subscription is theirs).
-var AllowOwnConsentCreate = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-	if CanManageOwnSubscriptions(viewer.FromContext(ctx)) && m.Op().Is(ent.OpCreate) {
-		return privacy.Allow
-	}
-	return privacy.Skip
-})
-
-// DenyUpdate refuses updates of existing rows (append-only records that may still be
-// deleted when a person is erased).
-var DenyUpdate = privacy.MutationRuleFunc(func(_ context.Context, m ent.Mutation) error {
-	if m.Op().Is(ent.OpUpdate | ent.OpUpdateOne) {
-		return privacy.Denyf("%s is append-only", m.Type())
-	}
-	return privacy.Skip
-})
 
 // FilterOwnSuppression narrows Suppression reads to the signed-in person's own address
 // (their own data: whether and why their address is suppressed); anonymous viewers none.

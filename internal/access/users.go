@@ -13,8 +13,9 @@ import (
 // FilterVisibleUsers narrows a User query to the users the viewer may see: the people
 // whose working-group memberships the viewer may see (so a visible membership's non-null
 // user resolves: for anonymous viewers, the chairs of public groups), and for a signed-in
-// viewer also themself, the coordinators of host centres (their public directory
-// entry) and the authors and signatories of the policy statements they take part in
+// viewer also themself, the coordinators of host centres who consent to being shown as
+// their contact (HOST_CONTACT), the people who consent to a directory profile
+// (DIRECTORY_PROFILE), and the authors and signatories of the policy statements they take part in
 // (statementCoParticipants). Everyone else is filtered out rather than denied, so a nested edge (a centre's
 // coordinators) reads as empty instead of failing the whole field. Private fields stay
 // behind CanSeePrivateUserFields.
@@ -30,12 +31,14 @@ var FilterVisibleUsers = queryRule(func(ctx context.Context, q ent.Query) error 
 		return privacy.Allow
 	}
 	statementPeople := statementCoParticipants(v.UserID)
+	contacts := entql.And(entql.HasEdge("coordinated_centres"), hasCurrentConsent("HOST_CONTACT"))
+	profiles := hasCurrentConsent("DIRECTORY_PROFILE")
 	if v.HasRole(viewer.RoleHostCoordinator) {
 		applicants := entql.HasEdgeWith("applications", hostVisibleApplication(v))
-		f.Where(entql.Or(entql.FieldEQ("id", v.UserID), entql.HasEdge("coordinated_centres"), members, applicants, statementPeople))
+		f.Where(entql.Or(entql.FieldEQ("id", v.UserID), contacts, profiles, members, applicants, statementPeople))
 		return privacy.Allow
 	}
-	f.Where(entql.Or(entql.FieldEQ("id", v.UserID), entql.HasEdge("coordinated_centres"), members, statementPeople))
+	f.Where(entql.Or(entql.FieldEQ("id", v.UserID), contacts, profiles, members, statementPeople))
 	return privacy.Allow
 })
 

@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/config"
+	"github.com/gocart-coalition/coalition/internal/consent"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/docstore"
@@ -77,6 +78,8 @@ type App struct {
 	Campaigns *newsletter.Campaigns
 	// Privacy answers data-subject requests (data exports) across every domain.
 	Privacy *privacy.Service
+	// Consent publishes consent texts and records consent for every purpose.
+	Consent *consent.Service
 	// Statements runs policy statements: revisions, sign-off, publication.
 	Statements *statements.Service
 	// Retention applies the retention rules of internal/retention.
@@ -226,6 +229,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.Directory, err = directory.NewDirectory(directory.DirectoryConfig{Client: a.DB.Client, Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.Consent, err = consent.New(consent.Config{Client: a.DB.Client, Now: now, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -404,6 +411,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Newsletter:     a.Newsletter,
 		Campaigns:      a.Campaigns,
 		Privacy:        a.Privacy,
+		Consent:        a.Consent,
 		Statements:     a.Statements,
 		FormOrigins:    cfg.NewsletterFormOrigins,
 		MaxUploadBytes: cfg.MaxUploadBytes,

@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/gocart-coalition/coalition/internal/auth"
+	"github.com/gocart-coalition/coalition/internal/consent"
 	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/newsletter"
@@ -23,6 +24,7 @@ func PrivacyRegistry() (*privacy.Registry, error) {
 		programme.PrivacyDomain{},
 		placement.PrivacyDomain{},
 		newsletter.PrivacyDomain{},
+		consent.PrivacyDomain{},
 		statements.PrivacyDomain{},
 		privacy.MailDomain{},
 		privacy.AuditDomain{},

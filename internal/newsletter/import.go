@@ -10,10 +10,12 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
+	"github.com/gocart-coalition/coalition/internal/consent"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/secret"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -102,10 +104,21 @@ func (s *Service) importRows(ctx context.Context, tx *ent.Client, l *ent.Mailing
 		if err != nil {
 			return err
 		}
+		text, version := s.ConsentText(), s.ConsentVersion()
+		published, err := consent.Current(ctx, tx, vocab.ConsentNewsletter)
+		if err != nil {
+			return err
+		}
+		if published != nil {
+			text, version = published.Body, consent.Version(published)
+		}
 		evidence := make([]*ent.ConsentEvidenceCreate, 0, len(ids))
 		for _, id := range ids {
-			c := tx.ConsentEvidence.Create().SetSubscriptionID(id).SetSource(SourceImport).SetAt(now).
-				SetIP("").SetActorID(v.UserID).SetConsentText(s.ConsentText()).SetConsentVersion(s.ConsentVersion())
+			c := tx.ConsentEvidence.Create().SetPurpose(vocab.ConsentNewsletter).SetSubscriptionID(id).SetSource(SourceImport).SetAt(now).
+				SetIP("").SetActorID(v.UserID).SetConsentText(text).SetConsentVersion(version)
+			if published != nil {
+				c.SetConsentTextID(published.ID)
+			}
 			if attest {
 				c.SetEvent(consentevidence.EventATTESTATION).SetNote(reason)
 			} else {

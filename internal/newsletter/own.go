@@ -15,6 +15,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/consent"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
@@ -161,7 +162,11 @@ func (s *Service) apply(ctx context.Context, tx *ent.Client, sub *ent.Subscriber
 	if err != nil {
 		return fmt.Errorf("save subscription: %w", err)
 	}
-	if changed != nil && to != unsubscribed {
+	if to == unsubscribed {
+		// Leaving a list withdraws the consent it was joined with.
+		return consent.WithdrawSubscriptions(ctx, tx, now, row.ID)
+	}
+	if changed != nil {
 		return changed(row.ID)
 	}
 	return nil

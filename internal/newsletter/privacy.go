@@ -24,13 +24,13 @@ func (PrivacyDomain) Name() string { return "newsletter" }
 
 // Entities implements privacy.Domain.
 func (PrivacyDomain) Entities() []string {
-	return []string{"Subscriber", "NewsletterSubscription", "ConsentEvidence", "Suppression", "Campaign"}
+	return []string{"Subscriber", "NewsletterSubscription", "Suppression", "Campaign"}
 }
 
 // Categories implements privacy.Domain.
 func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
-		{Name: "Newsletter subscriptions", Data: "email address, name, lists, confirmation, consent evidence (text version, time, IP address, how given)",
+		{Name: "Newsletter subscriptions", Data: "email address, name, lists, confirmation, consent evidence (text version, time, IP address, how given; the consent domain's records)",
 			Purpose: "send the newsletters the person asked for, and prove the consent", LegalBasis: "Art. 6(1)(a) consent",
 			Retention: "until the person unsubscribes (then kept as evidence) or is erased; unconfirmed subscriptions purged after 30 days", Recipients: "the mail relay"},
 		{Name: "Suppression list", Data: "a keyed hash of the address (and the address unless erased), reason",

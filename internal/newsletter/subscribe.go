@@ -11,11 +11,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/check"
+	"github.com/gocart-coalition/coalition/internal/consent"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/secret"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -201,12 +203,22 @@ func (s *Service) sendConfirmation(ctx context.Context, tx *ent.Client, sub *ent
 	}, fmt.Sprintf("newsletter_confirm:%s:%d", sub.ID, now.UnixNano()))
 }
 
-// evidence appends one consent record of subscription id.
+// evidence appends one consent record of subscription id: a signup or attestation records
+// the newsletter text staff published last (internal/consent), or the configured text
+// while they have published none.
 func (s *Service) evidence(ctx context.Context, tx *ent.Client, id pulid.ID, event consentevidence.Event, source Source, ip, actor, note string, at time.Time) error {
-	c := tx.ConsentEvidence.Create().SetSubscriptionID(id).SetEvent(event).SetSource(source).SetAt(at).
+	c := tx.ConsentEvidence.Create().SetPurpose(vocab.ConsentNewsletter).SetSubscriptionID(id).SetEvent(event).SetSource(source).SetAt(at).
 		SetIP(clip(ip, 64)).SetActorID(actor).SetNote(note)
 	if event != consentevidence.EventCONFIRMATION {
-		c.SetConsentText(s.ConsentText()).SetConsentVersion(s.ConsentVersion())
+		t, err := consent.Current(ctx, tx, vocab.ConsentNewsletter)
+		if err != nil {
+			return err
+		}
+		if t != nil {
+			c.SetConsentText(t.Body).SetConsentVersion(consent.Version(t)).SetConsentTextID(t.ID)
+		} else {
+			c.SetConsentText(s.ConsentText()).SetConsentVersion(s.ConsentVersion())
+		}
 	}
 	if _, err := c.Save(ctx); err != nil {
 		return fmt.Errorf("record consent: %w", err)

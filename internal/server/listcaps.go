@@ -48,9 +48,11 @@ var ListCaps = map[string]int{
 	"MatchRun.explanation":                    50,
 	"MatchRun.overrides":                      1000,
 	"MatchRun.unmatched":                      2000,
-	"MatchStats.rankReceived":                 10, // max_preferences ≤ 10
-	"NewsletterSubscription.consent":          10, // a few records per signup
-	"Subscriber.subscriptions":                50, // one per list
+	"MatchStats.rankReceived":                 10,  // max_preferences ≤ 10
+	"NewsletterSubscription.consent":          10,  // a few records per signup
+	"Query.consentTexts":                      100, // consent.MaxVersionsListed
+	"Query.myConsents":                        10,  // one per personal purpose
+	"Subscriber.subscriptions":                50,  // one per list
 	"Meeting.attendees":                       500,
 	"PolicyStatement.revisions":               1000, // one per edit
 	"PolicyStatement.signatories":             200,

@@ -21,7 +21,7 @@ func (s *srv) routes() (*http.ServeMux, error) {
 	gqlCfg.Suggestions = s.cfg.Introspection
 	gqlCfg.MaxUploadBytes = s.cfg.MaxUploadBytes
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{
-		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Newsletter: s.cfg.Newsletter, Campaigns: s.cfg.Campaigns, Privacy: s.cfg.Privacy, Statements: s.cfg.Statements, Now: s.cfg.Now,
+		Client: s.cfg.Client, Auth: s.cfg.Auth, Directory: s.cfg.Directory, Groups: s.cfg.WorkingGroups, Programme: s.cfg.Programme, Matches: s.cfg.MatchRuns, Placements: s.cfg.Placement, Newsletter: s.cfg.Newsletter, Campaigns: s.cfg.Campaigns, Privacy: s.cfg.Privacy, Consent: s.cfg.Consent, Statements: s.cfg.Statements, Now: s.cfg.Now,
 	}})
 	h := NewGraphQLHandler(schema, s.cfg.Client, gqlCfg, s.cfg.Logger)
 	h.AroundOperations(graph.WithBatches) // per-row fields load for a whole list at once

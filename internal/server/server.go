@@ -15,6 +15,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/auth"
 	"github.com/gocart-coalition/coalition/internal/clock"
+	"github.com/gocart-coalition/coalition/internal/consent"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/groups"
@@ -51,6 +52,8 @@ type Config struct {
 	Newsletter *newsletter.Service
 	// Privacy answers data-subject requests; it serves the data-export download page.
 	Privacy *privacy.Service
+	// Consent publishes consent texts and records consent.
+	Consent *consent.Service
 	// FormOrigins are the web sites allowed to post the subscribe form (empty: any).
 	FormOrigins []string
 	// Now is the service clock; every request's context carries it (internal/clock), so

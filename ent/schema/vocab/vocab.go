@@ -304,3 +304,47 @@ type FrozenSigner struct {
 	// People are the names of the signatories who signed for it.
 	People []string `json:"people"`
 }
+
+// ConsentPurpose is what a person's consent is for (internal/consent).
+type ConsentPurpose string
+
+// The purposes of consent.
+const (
+	// ConsentNewsletter: receiving the newsletter lists one subscribed to (given per
+	// subscription through the double opt-in, not through giveConsent).
+	ConsentNewsletter ConsentPurpose = "NEWSLETTER"
+	// ConsentDirectoryProfile: one's directory profile (name and affiliations with
+	// positions) shown to other signed-in users.
+	ConsentDirectoryProfile ConsentPurpose = "DIRECTORY_PROFILE"
+	// ConsentHostContact: being listed by name as a contact of the host centres one
+	// coordinates.
+	ConsentHostContact ConsentPurpose = "HOST_CONTACT"
+)
+
+// ConsentPurposes lists every purpose in a stable order.
+var ConsentPurposes = []ConsentPurpose{ConsentNewsletter, ConsentDirectoryProfile, ConsentHostContact}
+
+// Valid reports whether p is a known purpose.
+func (p ConsentPurpose) Valid() bool { return slices.Contains(ConsentPurposes, p) }
+
+// MarshalGQL implements graphql.Marshaler.
+func (p ConsentPurpose) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(p))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (p *ConsentPurpose) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok || !ConsentPurpose(s).Valid() {
+		return fmt.Errorf("%v is not a valid ConsentPurpose", v)
+	}
+	*p = ConsentPurpose(s)
+	return nil
+}
+
+// Values implements ent's field.EnumValues, so ConsentPurpose can type an enum column.
+func (ConsentPurpose) Values() []string {
+	out := make([]string, len(ConsentPurposes))
+	for i, p := range ConsentPurposes {
+		out[i] = string(p)
+	}
+	return out
+}
