@@ -4,7 +4,7 @@ GO    ?= go
 
 .PHONY: help
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: build
 build: ## build the command into ./bin/coalition (bin/ is git-ignored)
@@ -66,6 +66,19 @@ check: ## regenerate code and migrations and fail on any difference; gofmt, go v
 bench: ## run the benchmarks named in the README
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./graph/
+
+# e2e/: Node clients pinned in e2e/package-lock.json (graphql-inspector, graphql-request, graphql,
+# puppeteer-core, smtp-server, mailparser); installed with npm ci when the lockfile changes.
+e2e/node_modules/.package-lock.json: e2e/package-lock.json
+	cd e2e && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+.PHONY: schema-diff
+schema-diff: e2e/node_modules/.package-lock.json ## changes of graph/schema.graphql against the last published version (graphql-inspector); fails on a breaking change not declared with a `Schema-Breaking:` commit trailer
+	bash e2e/schema-diff.sh
+
+.PHONY: e2e
+e2e: build e2e/node_modules/.package-lock.json ## end-to-end journeys against ./bin/coalition serve: graphql-request, a real SMTP server, headless Chromium (screenshots in test-artifacts/e2e/)
+	cd e2e && node --test --test-concurrency=1 journey.test.mjs
 
 GRAPHIQL_ASSETS := internal/server/graphiql
 .PHONY: graphiql-assets

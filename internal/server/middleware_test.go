@@ -380,7 +380,7 @@ func TestSecurityHeaders(t *testing.T) {
 			resp, _ := do(t, newRequest(t, http.MethodGet, srv.URL, nil))
 			for h, want := range map[string]string{
 				"X-Content-Type-Options":  "nosniff",
-				"Referrer-Policy":         "no-referrer",
+				"Referrer-Policy":         "same-origin",
 				"X-Frame-Options":         "DENY",
 				"Content-Security-Policy": tt.wantCSP,
 			} {
