@@ -46,8 +46,10 @@ type Campaign struct {
 	ApprovedAt *time.Time `json:"approved_at,omitempty"`
 	// When it is to start sending (UTC).
 	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
-	// Set when a scheduled campaign could not start in time: it waits for a staff decision.
+	// Set when the job held a scheduled campaign instead of starting it (hold_reason says why): it waits for a staff decision.
 	LateSince *time.Time `json:"late_since,omitempty"`
+	// Why the job held a scheduled campaign (set with late_since): LATE, it could not start within the late delay of its time; NO_RECIPIENTS, its audience reached nobody when its time came.
+	HoldReason *campaign.HoldReason `json:"hold_reason,omitempty"`
 	// When sending started (UTC).
 	StartedAt *time.Time `json:"started_at,omitempty"`
 	// When every delivery had been written.
@@ -158,7 +160,7 @@ func (*Campaign) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case campaign.FieldRecipients:
 			values[i] = new(sql.NullInt64)
-		case campaign.FieldSubject, campaign.FieldPreheader, campaign.FieldBody, campaign.FieldHTMLBody, campaign.FieldTextBody, campaign.FieldStatus, campaign.FieldFreezeCursor, campaign.FieldSlug:
+		case campaign.FieldSubject, campaign.FieldPreheader, campaign.FieldBody, campaign.FieldHTMLBody, campaign.FieldTextBody, campaign.FieldStatus, campaign.FieldHoldReason, campaign.FieldFreezeCursor, campaign.FieldSlug:
 			values[i] = new(sql.NullString)
 		case campaign.FieldCreatedAt, campaign.FieldUpdatedAt, campaign.FieldApprovedAt, campaign.FieldScheduledAt, campaign.FieldLateSince, campaign.FieldStartedAt, campaign.FieldFrozenAt, campaign.FieldSentAt, campaign.FieldCancelledAt:
 			values[i] = new(sql.NullTime)
@@ -270,6 +272,13 @@ func (_m *Campaign) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LateSince = new(time.Time)
 				*_m.LateSince = value.Time
+			}
+		case campaign.FieldHoldReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field hold_reason", values[i])
+			} else if value.Valid {
+				_m.HoldReason = new(campaign.HoldReason)
+				*_m.HoldReason = campaign.HoldReason(value.String)
 			}
 		case campaign.FieldStartedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -440,6 +449,11 @@ func (_m *Campaign) String() string {
 	if v := _m.LateSince; v != nil {
 		builder.WriteString("late_since=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.HoldReason; v != nil {
+		builder.WriteString("hold_reason=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
 	if v := _m.StartedAt; v != nil {

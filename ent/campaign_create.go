@@ -175,6 +175,20 @@ func (_c *CampaignCreate) SetNillableLateSince(v *time.Time) *CampaignCreate {
 	return _c
 }
 
+// SetHoldReason sets the "hold_reason" field.
+func (_c *CampaignCreate) SetHoldReason(v campaign.HoldReason) *CampaignCreate {
+	_c.mutation.SetHoldReason(v)
+	return _c
+}
+
+// SetNillableHoldReason sets the "hold_reason" field if the given value is not nil.
+func (_c *CampaignCreate) SetNillableHoldReason(v *campaign.HoldReason) *CampaignCreate {
+	if v != nil {
+		_c.SetHoldReason(*v)
+	}
+	return _c
+}
+
 // SetStartedAt sets the "started_at" field.
 func (_c *CampaignCreate) SetStartedAt(v time.Time) *CampaignCreate {
 	_c.mutation.SetStartedAt(v)
@@ -519,6 +533,11 @@ func (_c *CampaignCreate) check() error {
 	if _, ok := _c.mutation.EditedByID(); !ok {
 		return &ValidationError{Name: "edited_by_id", err: errors.New(`ent: missing required field "Campaign.edited_by_id"`)}
 	}
+	if v, ok := _c.mutation.HoldReason(); ok {
+		if err := campaign.HoldReasonValidator(v); err != nil {
+			return &ValidationError{Name: "hold_reason", err: fmt.Errorf(`ent: validator failed for field "Campaign.hold_reason": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.FreezeCursor(); !ok {
 		return &ValidationError{Name: "freeze_cursor", err: errors.New(`ent: missing required field "Campaign.freeze_cursor"`)}
 	}
@@ -628,6 +647,10 @@ func (_c *CampaignCreate) createSpec() (*Campaign, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LateSince(); ok {
 		_spec.SetField(campaign.FieldLateSince, field.TypeTime, value)
 		_node.LateSince = &value
+	}
+	if value, ok := _c.mutation.HoldReason(); ok {
+		_spec.SetField(campaign.FieldHoldReason, field.TypeEnum, value)
+		_node.HoldReason = &value
 	}
 	if value, ok := _c.mutation.StartedAt(); ok {
 		_spec.SetField(campaign.FieldStartedAt, field.TypeTime, value)
@@ -965,6 +988,24 @@ func (u *CampaignUpsert) UpdateLateSince() *CampaignUpsert {
 // ClearLateSince clears the value of the "late_since" field.
 func (u *CampaignUpsert) ClearLateSince() *CampaignUpsert {
 	u.SetNull(campaign.FieldLateSince)
+	return u
+}
+
+// SetHoldReason sets the "hold_reason" field.
+func (u *CampaignUpsert) SetHoldReason(v campaign.HoldReason) *CampaignUpsert {
+	u.Set(campaign.FieldHoldReason, v)
+	return u
+}
+
+// UpdateHoldReason sets the "hold_reason" field to the value that was provided on create.
+func (u *CampaignUpsert) UpdateHoldReason() *CampaignUpsert {
+	u.SetExcluded(campaign.FieldHoldReason)
+	return u
+}
+
+// ClearHoldReason clears the value of the "hold_reason" field.
+func (u *CampaignUpsert) ClearHoldReason() *CampaignUpsert {
+	u.SetNull(campaign.FieldHoldReason)
 	return u
 }
 
@@ -1365,6 +1406,27 @@ func (u *CampaignUpsertOne) UpdateLateSince() *CampaignUpsertOne {
 func (u *CampaignUpsertOne) ClearLateSince() *CampaignUpsertOne {
 	return u.Update(func(s *CampaignUpsert) {
 		s.ClearLateSince()
+	})
+}
+
+// SetHoldReason sets the "hold_reason" field.
+func (u *CampaignUpsertOne) SetHoldReason(v campaign.HoldReason) *CampaignUpsertOne {
+	return u.Update(func(s *CampaignUpsert) {
+		s.SetHoldReason(v)
+	})
+}
+
+// UpdateHoldReason sets the "hold_reason" field to the value that was provided on create.
+func (u *CampaignUpsertOne) UpdateHoldReason() *CampaignUpsertOne {
+	return u.Update(func(s *CampaignUpsert) {
+		s.UpdateHoldReason()
+	})
+}
+
+// ClearHoldReason clears the value of the "hold_reason" field.
+func (u *CampaignUpsertOne) ClearHoldReason() *CampaignUpsertOne {
+	return u.Update(func(s *CampaignUpsert) {
+		s.ClearHoldReason()
 	})
 }
 
@@ -1957,6 +2019,27 @@ func (u *CampaignUpsertBulk) UpdateLateSince() *CampaignUpsertBulk {
 func (u *CampaignUpsertBulk) ClearLateSince() *CampaignUpsertBulk {
 	return u.Update(func(s *CampaignUpsert) {
 		s.ClearLateSince()
+	})
+}
+
+// SetHoldReason sets the "hold_reason" field.
+func (u *CampaignUpsertBulk) SetHoldReason(v campaign.HoldReason) *CampaignUpsertBulk {
+	return u.Update(func(s *CampaignUpsert) {
+		s.SetHoldReason(v)
+	})
+}
+
+// UpdateHoldReason sets the "hold_reason" field to the value that was provided on create.
+func (u *CampaignUpsertBulk) UpdateHoldReason() *CampaignUpsertBulk {
+	return u.Update(func(s *CampaignUpsert) {
+		s.UpdateHoldReason()
+	})
+}
+
+// ClearHoldReason clears the value of the "hold_reason" field.
+func (u *CampaignUpsertBulk) ClearHoldReason() *CampaignUpsertBulk {
+	return u.Update(func(s *CampaignUpsert) {
+		s.ClearHoldReason()
 	})
 }
 

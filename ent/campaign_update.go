@@ -217,6 +217,26 @@ func (_u *CampaignUpdate) ClearLateSince() *CampaignUpdate {
 	return _u
 }
 
+// SetHoldReason sets the "hold_reason" field.
+func (_u *CampaignUpdate) SetHoldReason(v campaign.HoldReason) *CampaignUpdate {
+	_u.mutation.SetHoldReason(v)
+	return _u
+}
+
+// SetNillableHoldReason sets the "hold_reason" field if the given value is not nil.
+func (_u *CampaignUpdate) SetNillableHoldReason(v *campaign.HoldReason) *CampaignUpdate {
+	if v != nil {
+		_u.SetHoldReason(*v)
+	}
+	return _u
+}
+
+// ClearHoldReason clears the value of the "hold_reason" field.
+func (_u *CampaignUpdate) ClearHoldReason() *CampaignUpdate {
+	_u.mutation.ClearHoldReason()
+	return _u
+}
+
 // SetStartedAt sets the "started_at" field.
 func (_u *CampaignUpdate) SetStartedAt(v time.Time) *CampaignUpdate {
 	_u.mutation.SetStartedAt(v)
@@ -569,6 +589,11 @@ func (_u *CampaignUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Campaign.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.HoldReason(); ok {
+		if err := campaign.HoldReasonValidator(v); err != nil {
+			return &ValidationError{Name: "hold_reason", err: fmt.Errorf(`ent: validator failed for field "Campaign.hold_reason": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.FreezeCursor(); ok {
 		if err := campaign.FreezeCursorValidator(v); err != nil {
 			return &ValidationError{Name: "freeze_cursor", err: fmt.Errorf(`ent: validator failed for field "Campaign.freeze_cursor": %w`, err)}
@@ -649,6 +674,12 @@ func (_u *CampaignUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LateSinceCleared() {
 		_spec.ClearField(campaign.FieldLateSince, field.TypeTime)
+	}
+	if value, ok := _u.mutation.HoldReason(); ok {
+		_spec.SetField(campaign.FieldHoldReason, field.TypeEnum, value)
+	}
+	if _u.mutation.HoldReasonCleared() {
+		_spec.ClearField(campaign.FieldHoldReason, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.StartedAt(); ok {
 		_spec.SetField(campaign.FieldStartedAt, field.TypeTime, value)
@@ -1052,6 +1083,26 @@ func (_u *CampaignUpdateOne) ClearLateSince() *CampaignUpdateOne {
 	return _u
 }
 
+// SetHoldReason sets the "hold_reason" field.
+func (_u *CampaignUpdateOne) SetHoldReason(v campaign.HoldReason) *CampaignUpdateOne {
+	_u.mutation.SetHoldReason(v)
+	return _u
+}
+
+// SetNillableHoldReason sets the "hold_reason" field if the given value is not nil.
+func (_u *CampaignUpdateOne) SetNillableHoldReason(v *campaign.HoldReason) *CampaignUpdateOne {
+	if v != nil {
+		_u.SetHoldReason(*v)
+	}
+	return _u
+}
+
+// ClearHoldReason clears the value of the "hold_reason" field.
+func (_u *CampaignUpdateOne) ClearHoldReason() *CampaignUpdateOne {
+	_u.mutation.ClearHoldReason()
+	return _u
+}
+
 // SetStartedAt sets the "started_at" field.
 func (_u *CampaignUpdateOne) SetStartedAt(v time.Time) *CampaignUpdateOne {
 	_u.mutation.SetStartedAt(v)
@@ -1417,6 +1468,11 @@ func (_u *CampaignUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Campaign.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.HoldReason(); ok {
+		if err := campaign.HoldReasonValidator(v); err != nil {
+			return &ValidationError{Name: "hold_reason", err: fmt.Errorf(`ent: validator failed for field "Campaign.hold_reason": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.FreezeCursor(); ok {
 		if err := campaign.FreezeCursorValidator(v); err != nil {
 			return &ValidationError{Name: "freeze_cursor", err: fmt.Errorf(`ent: validator failed for field "Campaign.freeze_cursor": %w`, err)}
@@ -1514,6 +1570,12 @@ func (_u *CampaignUpdateOne) sqlSave(ctx context.Context) (_node *Campaign, err 
 	}
 	if _u.mutation.LateSinceCleared() {
 		_spec.ClearField(campaign.FieldLateSince, field.TypeTime)
+	}
+	if value, ok := _u.mutation.HoldReason(); ok {
+		_spec.SetField(campaign.FieldHoldReason, field.TypeEnum, value)
+	}
+	if _u.mutation.HoldReasonCleared() {
+		_spec.ClearField(campaign.FieldHoldReason, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.StartedAt(); ok {
 		_spec.SetField(campaign.FieldStartedAt, field.TypeTime, value)

@@ -268,6 +268,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			campaign.FieldApprovedAt:    {Type: field.TypeTime, Column: campaign.FieldApprovedAt},
 			campaign.FieldScheduledAt:   {Type: field.TypeTime, Column: campaign.FieldScheduledAt},
 			campaign.FieldLateSince:     {Type: field.TypeTime, Column: campaign.FieldLateSince},
+			campaign.FieldHoldReason:    {Type: field.TypeEnum, Column: campaign.FieldHoldReason},
 			campaign.FieldStartedAt:     {Type: field.TypeTime, Column: campaign.FieldStartedAt},
 			campaign.FieldFrozenAt:      {Type: field.TypeTime, Column: campaign.FieldFrozenAt},
 			campaign.FieldFreezeCursor:  {Type: field.TypeString, Column: campaign.FieldFreezeCursor},
@@ -3549,6 +3550,11 @@ func (f *CampaignFilter) WhereScheduledAt(p entql.TimeP) {
 // WhereLateSince applies the entql time.Time predicate on the late_since field.
 func (f *CampaignFilter) WhereLateSince(p entql.TimeP) {
 	f.Where(p.Field(campaign.FieldLateSince))
+}
+
+// WhereHoldReason applies the entql string predicate on the hold_reason field.
+func (f *CampaignFilter) WhereHoldReason(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldHoldReason))
 }
 
 // WhereStartedAt applies the entql time.Time predicate on the started_at field.

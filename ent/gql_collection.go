@@ -1427,6 +1427,11 @@ func (_q *CampaignQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, campaign.FieldLateSince)
 				fieldSeen[campaign.FieldLateSince] = struct{}{}
 			}
+		case "holdReason":
+			if _, ok := fieldSeen[campaign.FieldHoldReason]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldHoldReason)
+				fieldSeen[campaign.FieldHoldReason] = struct{}{}
+			}
 		case "startedAt":
 			if _, ok := fieldSeen[campaign.FieldStartedAt]; !ok {
 				selectedFields = append(selectedFields, campaign.FieldStartedAt)

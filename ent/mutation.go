@@ -9331,6 +9331,7 @@ type CampaignMutation struct {
 	approved_at     *time.Time
 	scheduled_at    *time.Time
 	late_since      *time.Time
+	hold_reason     *campaign.HoldReason
 	started_at      *time.Time
 	frozen_at       *time.Time
 	freeze_cursor   *string
@@ -10019,6 +10020,55 @@ func (m *CampaignMutation) ResetLateSince() {
 	delete(m.clearedFields, campaign.FieldLateSince)
 }
 
+// SetHoldReason sets the "hold_reason" field.
+func (m *CampaignMutation) SetHoldReason(cr campaign.HoldReason) {
+	m.hold_reason = &cr
+}
+
+// HoldReason returns the value of the "hold_reason" field in the mutation.
+func (m *CampaignMutation) HoldReason() (r campaign.HoldReason, exists bool) {
+	v := m.hold_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHoldReason returns the old "hold_reason" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldHoldReason(ctx context.Context) (v *campaign.HoldReason, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHoldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHoldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHoldReason: %w", err)
+	}
+	return oldValue.HoldReason, nil
+}
+
+// ClearHoldReason clears the value of the "hold_reason" field.
+func (m *CampaignMutation) ClearHoldReason() {
+	m.hold_reason = nil
+	m.clearedFields[campaign.FieldHoldReason] = struct{}{}
+}
+
+// HoldReasonCleared returns if the "hold_reason" field was cleared in this mutation.
+func (m *CampaignMutation) HoldReasonCleared() bool {
+	_, ok := m.clearedFields[campaign.FieldHoldReason]
+	return ok
+}
+
+// ResetHoldReason resets all changes to the "hold_reason" field.
+func (m *CampaignMutation) ResetHoldReason() {
+	m.hold_reason = nil
+	delete(m.clearedFields, campaign.FieldHoldReason)
+}
+
 // SetStartedAt sets the "started_at" field.
 func (m *CampaignMutation) SetStartedAt(t time.Time) {
 	m.started_at = &t
@@ -10703,7 +10753,7 @@ func (m *CampaignMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CampaignMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 24)
 	if m.created_at != nil {
 		fields = append(fields, campaign.FieldCreatedAt)
 	}
@@ -10745,6 +10795,9 @@ func (m *CampaignMutation) Fields() []string {
 	}
 	if m.late_since != nil {
 		fields = append(fields, campaign.FieldLateSince)
+	}
+	if m.hold_reason != nil {
+		fields = append(fields, campaign.FieldHoldReason)
 	}
 	if m.started_at != nil {
 		fields = append(fields, campaign.FieldStartedAt)
@@ -10809,6 +10862,8 @@ func (m *CampaignMutation) Field(name string) (ent.Value, bool) {
 		return m.ScheduledAt()
 	case campaign.FieldLateSince:
 		return m.LateSince()
+	case campaign.FieldHoldReason:
+		return m.HoldReason()
 	case campaign.FieldStartedAt:
 		return m.StartedAt()
 	case campaign.FieldFrozenAt:
@@ -10864,6 +10919,8 @@ func (m *CampaignMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldScheduledAt(ctx)
 	case campaign.FieldLateSince:
 		return m.OldLateSince(ctx)
+	case campaign.FieldHoldReason:
+		return m.OldHoldReason(ctx)
 	case campaign.FieldStartedAt:
 		return m.OldStartedAt(ctx)
 	case campaign.FieldFrozenAt:
@@ -10989,6 +11046,13 @@ func (m *CampaignMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLateSince(v)
 		return nil
+	case campaign.FieldHoldReason:
+		v, ok := value.(campaign.HoldReason)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHoldReason(v)
+		return nil
 	case campaign.FieldStartedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -11109,6 +11173,9 @@ func (m *CampaignMutation) ClearedFields() []string {
 	if m.FieldCleared(campaign.FieldLateSince) {
 		fields = append(fields, campaign.FieldLateSince)
 	}
+	if m.FieldCleared(campaign.FieldHoldReason) {
+		fields = append(fields, campaign.FieldHoldReason)
+	}
 	if m.FieldCleared(campaign.FieldStartedAt) {
 		fields = append(fields, campaign.FieldStartedAt)
 	}
@@ -11152,6 +11219,9 @@ func (m *CampaignMutation) ClearField(name string) error {
 		return nil
 	case campaign.FieldLateSince:
 		m.ClearLateSince()
+		return nil
+	case campaign.FieldHoldReason:
+		m.ClearHoldReason()
 		return nil
 	case campaign.FieldStartedAt:
 		m.ClearStartedAt()
@@ -11220,6 +11290,9 @@ func (m *CampaignMutation) ResetField(name string) error {
 		return nil
 	case campaign.FieldLateSince:
 		m.ResetLateSince()
+		return nil
+	case campaign.FieldHoldReason:
+		m.ResetHoldReason()
 		return nil
 	case campaign.FieldStartedAt:
 		m.ResetStartedAt()

@@ -24,7 +24,8 @@ func (r *campaignResolver) BodyHTML(ctx context.Context, obj *ent.Campaign) (str
 
 // Late is the resolver for the late field.
 func (r *campaignResolver) Late(ctx context.Context, obj *ent.Campaign) (bool, error) {
-	return obj.LateSince != nil && obj.Status == campaign.StatusSCHEDULED, nil
+	return obj.LateSince != nil && obj.Status == campaign.StatusSCHEDULED &&
+		(obj.HoldReason == nil || *obj.HoldReason == campaign.HoldReasonLATE), nil
 }
 
 // ArchiveURL is the resolver for the archiveUrl field.

@@ -295,6 +295,7 @@ type ComplexityRoot struct {
 		CreatedAt     func(childComplexity int) int
 		Deliveries    func(childComplexity int, after *entgql.Cursor[pulid.ID], first int, state *model.CampaignDeliveryState) int
 		Groups        func(childComplexity int) int
+		HoldReason    func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Late          func(childComplexity int) int
 		LateSince     func(childComplexity int) int
@@ -2618,6 +2619,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Campaign.Groups(childComplexity), true
+	case "Campaign.holdReason":
+		if e.ComplexityRoot.Campaign.HoldReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.HoldReason(childComplexity), true
 	case "Campaign.id":
 		if e.ComplexityRoot.Campaign.ID == nil {
 			break
@@ -8518,6 +8525,8 @@ func (ec *executionContext) childFields_Campaign(ctx context.Context, field grap
 		return ec.fieldContext_Campaign_scheduledAt(ctx, field)
 	case "lateSince":
 		return ec.fieldContext_Campaign_lateSince(ctx, field)
+	case "holdReason":
+		return ec.fieldContext_Campaign_holdReason(ctx, field)
 	case "startedAt":
 		return ec.fieldContext_Campaign_startedAt(ctx, field)
 	case "recipients":
@@ -17409,6 +17418,29 @@ func (ec *executionContext) _Campaign_lateSince(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Campaign_lateSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Campaign_holdReason(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_holdReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HoldReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *campaign.HoldReason) graphql.Marshaler {
+			return ec.marshalOCampaignHoldReason2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋcampaignᚐHoldReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_holdReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "CampaignHoldReason")
 }
 
 func (ec *executionContext) _Campaign_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -49181,6 +49213,11 @@ func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "holdReason":
+			out.Values[i] = ec._Campaign_holdReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "startedAt":
 			out.Values[i] = ec._Campaign_startedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -60257,6 +60294,22 @@ func (ec *executionContext) unmarshalOCampaignFilters2ᚖgithubᚗcomᚋgocart�
 	}
 	res, err := ec.unmarshalInputCampaignFilters(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCampaignHoldReason2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋcampaignᚐHoldReason(ctx context.Context, v any) (*campaign.HoldReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(campaign.HoldReason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCampaignHoldReason2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋcampaignᚐHoldReason(ctx context.Context, sel ast.SelectionSet, v *campaign.HoldReason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOCampaignOrder2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐCampaignOrder(ctx context.Context, v any) (*ent.CampaignOrder, error) {

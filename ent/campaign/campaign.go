@@ -47,6 +47,8 @@ const (
 	FieldScheduledAt = "scheduled_at"
 	// FieldLateSince holds the string denoting the late_since field in the database.
 	FieldLateSince = "late_since"
+	// FieldHoldReason holds the string denoting the hold_reason field in the database.
+	FieldHoldReason = "hold_reason"
 	// FieldStartedAt holds the string denoting the started_at field in the database.
 	FieldStartedAt = "started_at"
 	// FieldFrozenAt holds the string denoting the frozen_at field in the database.
@@ -127,6 +129,7 @@ var Columns = []string{
 	FieldApprovedAt,
 	FieldScheduledAt,
 	FieldLateSince,
+	FieldHoldReason,
 	FieldStartedAt,
 	FieldFrozenAt,
 	FieldFreezeCursor,
@@ -226,6 +229,29 @@ func StatusValidator(s Status) error {
 	}
 }
 
+// HoldReason defines the type for the "hold_reason" enum field.
+type HoldReason string
+
+// HoldReason values.
+const (
+	HoldReasonLATE          HoldReason = "LATE"
+	HoldReasonNO_RECIPIENTS HoldReason = "NO_RECIPIENTS"
+)
+
+func (hr HoldReason) String() string {
+	return string(hr)
+}
+
+// HoldReasonValidator is a validator for the "hold_reason" field enum values. It is called by the builders before save.
+func HoldReasonValidator(hr HoldReason) error {
+	switch hr {
+	case HoldReasonLATE, HoldReasonNO_RECIPIENTS:
+		return nil
+	default:
+		return fmt.Errorf("campaign: invalid enum value for hold_reason field: %q", hr)
+	}
+}
+
 // OrderOption defines the ordering options for the Campaign queries.
 type OrderOption func(*sql.Selector)
 
@@ -302,6 +328,11 @@ func ByScheduledAt(opts ...sql.OrderTermOption) OrderOption {
 // ByLateSince orders the results by the late_since field.
 func ByLateSince(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLateSince, opts...).ToFunc()
+}
+
+// ByHoldReason orders the results by the hold_reason field.
+func ByHoldReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHoldReason, opts...).ToFunc()
 }
 
 // ByStartedAt orders the results by the started_at field.
@@ -447,6 +478,24 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	*e = Status(str)
 	if err := StatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e HoldReason) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *HoldReason) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = HoldReason(str)
+	if err := HoldReasonValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid HoldReason", str)
 	}
 	return nil
 }

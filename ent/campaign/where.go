@@ -961,6 +961,36 @@ func LateSinceNotNil() predicate.Campaign {
 	return predicate.Campaign(sql.FieldNotNull(FieldLateSince))
 }
 
+// HoldReasonEQ applies the EQ predicate on the "hold_reason" field.
+func HoldReasonEQ(v HoldReason) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldHoldReason, v))
+}
+
+// HoldReasonNEQ applies the NEQ predicate on the "hold_reason" field.
+func HoldReasonNEQ(v HoldReason) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNEQ(FieldHoldReason, v))
+}
+
+// HoldReasonIn applies the In predicate on the "hold_reason" field.
+func HoldReasonIn(vs ...HoldReason) predicate.Campaign {
+	return predicate.Campaign(sql.FieldIn(FieldHoldReason, vs...))
+}
+
+// HoldReasonNotIn applies the NotIn predicate on the "hold_reason" field.
+func HoldReasonNotIn(vs ...HoldReason) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNotIn(FieldHoldReason, vs...))
+}
+
+// HoldReasonIsNil applies the IsNil predicate on the "hold_reason" field.
+func HoldReasonIsNil() predicate.Campaign {
+	return predicate.Campaign(sql.FieldIsNull(FieldHoldReason))
+}
+
+// HoldReasonNotNil applies the NotNil predicate on the "hold_reason" field.
+func HoldReasonNotNil() predicate.Campaign {
+	return predicate.Campaign(sql.FieldNotNull(FieldHoldReason))
+}
+
 // StartedAtEQ applies the EQ predicate on the "started_at" field.
 func StartedAtEQ(v time.Time) predicate.Campaign {
 	return predicate.Campaign(sql.FieldEQ(FieldStartedAt, v))

@@ -369,6 +369,7 @@ var (
 		{Name: "approved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "scheduled_at", Type: field.TypeTime, Nullable: true},
 		{Name: "late_since", Type: field.TypeTime, Nullable: true},
+		{Name: "hold_reason", Type: field.TypeEnum, Nullable: true, Enums: []string{"LATE", "NO_RECIPIENTS"}},
 		{Name: "started_at", Type: field.TypeTime, Nullable: true},
 		{Name: "frozen_at", Type: field.TypeTime, Nullable: true},
 		{Name: "freeze_cursor", Type: field.TypeString, Size: 600, Default: ""},
@@ -390,19 +391,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "campaigns_users_author",
-				Columns:    []*schema.Column{CampaignsColumns[21]},
-				RefColumns: []*schema.Column{UsersColumns[0]},
-				OnDelete:   schema.NoAction,
-			},
-			{
-				Symbol:     "campaigns_users_editor",
 				Columns:    []*schema.Column{CampaignsColumns[22]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
-				Symbol:     "campaigns_users_approver",
+				Symbol:     "campaigns_users_editor",
 				Columns:    []*schema.Column{CampaignsColumns[23]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "campaigns_users_approver",
+				Columns:    []*schema.Column{CampaignsColumns[24]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -416,7 +417,7 @@ var (
 			{
 				Name:    "campaign_public_archive_status_sent_at",
 				Unique:  false,
-				Columns: []*schema.Column{CampaignsColumns[20], CampaignsColumns[8], CampaignsColumns[17]},
+				Columns: []*schema.Column{CampaignsColumns[21], CampaignsColumns[8], CampaignsColumns[18]},
 			},
 		},
 	}

@@ -581,23 +581,23 @@ func init() {
 	// campaign.BodyValidator is a validator for the "body" field. It is called by the builders before save.
 	campaign.BodyValidator = campaignDescBody.Validators[0].(func(string) error)
 	// campaignDescFreezeCursor is the schema descriptor for freeze_cursor field.
-	campaignDescFreezeCursor := campaignFields[14].Descriptor()
+	campaignDescFreezeCursor := campaignFields[15].Descriptor()
 	// campaign.DefaultFreezeCursor holds the default value on creation for the freeze_cursor field.
 	campaign.DefaultFreezeCursor = campaignDescFreezeCursor.Default.(string)
 	// campaign.FreezeCursorValidator is a validator for the "freeze_cursor" field. It is called by the builders before save.
 	campaign.FreezeCursorValidator = campaignDescFreezeCursor.Validators[0].(func(string) error)
 	// campaignDescRecipients is the schema descriptor for recipients field.
-	campaignDescRecipients := campaignFields[16].Descriptor()
+	campaignDescRecipients := campaignFields[17].Descriptor()
 	// campaign.DefaultRecipients holds the default value on creation for the recipients field.
 	campaign.DefaultRecipients = campaignDescRecipients.Default.(int)
 	// campaign.RecipientsValidator is a validator for the "recipients" field. It is called by the builders before save.
 	campaign.RecipientsValidator = campaignDescRecipients.Validators[0].(func(int) error)
 	// campaignDescSlug is the schema descriptor for slug field.
-	campaignDescSlug := campaignFields[19].Descriptor()
+	campaignDescSlug := campaignFields[20].Descriptor()
 	// campaign.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
 	campaign.SlugValidator = campaignDescSlug.Validators[0].(func(string) error)
 	// campaignDescPublicArchive is the schema descriptor for public_archive field.
-	campaignDescPublicArchive := campaignFields[20].Descriptor()
+	campaignDescPublicArchive := campaignFields[21].Descriptor()
 	// campaign.DefaultPublicArchive holds the default value on creation for the public_archive field.
 	campaign.DefaultPublicArchive = campaignDescPublicArchive.Default.(bool)
 	// campaignDescID is the schema descriptor for id field.

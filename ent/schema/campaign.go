@@ -46,7 +46,9 @@ func (Campaign) Fields() []ent.Field {
 		field.Time("scheduled_at").Optional().Nillable().Comment("When it is to start sending (UTC).").
 			Annotations(entgql.OrderField("SCHEDULED_AT")),
 		field.Time("late_since").Optional().Nillable().
-			Comment("Set when a scheduled campaign could not start in time: it waits for a staff decision."),
+			Comment("Set when the job held a scheduled campaign instead of starting it (hold_reason says why): it waits for a staff decision."),
+		field.Enum("hold_reason").Values("LATE", "NO_RECIPIENTS").Optional().Nillable().
+			Comment("Why the job held a scheduled campaign (set with late_since): LATE, it could not start within the late delay of its time; NO_RECIPIENTS, its audience reached nobody when its time came."),
 		field.Time("started_at").Optional().Nillable().Comment("When sending started (UTC)."),
 		field.Time("frozen_at").Optional().Nillable().Annotations(entgql.Skip(entgql.SkipAll)).
 			Comment("When every delivery had been written."),

@@ -1,6 +1,8 @@
 package mail
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -350,6 +352,9 @@ func (s *smtpSender) attempt(ctx context.Context, env envelope, raw []byte) (sta
 }
 
 func (s *smtpSender) transact(env envelope, raw []byte) (stage, error) {
+	if ok, _ := s.conn.Extension("PIPELINING"); ok && crlfOnly(raw) {
+		return s.pipelined(env, raw)
+	}
 	if err := s.conn.Mail(env.from); err != nil {
 		return stageMail, err
 	}
@@ -367,6 +372,103 @@ func (s *smtpSender) transact(env envelope, raw []byte) (stage, error) {
 		return stageDataEnd, err
 	}
 	return stageDataEnd, nil
+}
+
+// pipelined runs the transaction with command pipelining (RFC 2920), which nearly every
+// relay offers: MAIL, RCPT and DATA go out in one write and their three replies are read
+// after it, then the message, already dot-stuffed, and its final dot in a second write.
+// Two round trips and two writes instead of four of each, and no byte-by-byte copy
+// through a dot-stuffing writer. The replies are read in order whatever they say, so the
+// session stays in step; the first refusal is the error, with its stage.
+func (s *smtpSender) pipelined(env envelope, raw []byte) (stage, error) {
+	params := ""
+	if ok, _ := s.conn.Extension("8BITMIME"); ok {
+		params = " BODY=8BITMIME"
+	}
+	if strings.ContainsAny(env.from+env.to, "\r\n") {
+		return stageMail, errors.New("smtp: envelope address contains a line break")
+	}
+	text := s.conn.Text
+	w := text.W
+	_, _ = w.WriteString("MAIL FROM:" + env.from + params + "\r\n")
+	_, _ = w.WriteString("RCPT TO:" + env.to + "\r\n")
+	_, _ = w.WriteString("DATA\r\n")
+	if err := w.Flush(); err != nil {
+		return stageMail, err
+	}
+	var first error
+	firstAt, dataOpen := stageMail, false
+	for _, step := range []struct {
+		st   stage
+		code int
+	}{{stageMail, 250}, {stageRcpt, 25}, {stageData, 354}} {
+		code, _, err := text.ReadResponse(step.code)
+		if err != nil && replyCode(err) == 0 {
+			// An I/O or protocol error: the session is lost. A refusal read before it
+			// (421 closing the channel, typically) says more.
+			if first != nil {
+				return firstAt, first
+			}
+			return step.st, err
+		}
+		dataOpen = step.st == stageData && code == 354
+		if err != nil && first == nil {
+			first, firstAt = err, step.st
+		}
+	}
+	if first != nil {
+		if dataOpen {
+			// A relay that opened DATA although MAIL or RCPT was refused: end the empty
+			// message so the session is back between transactions.
+			_, _ = w.WriteString(".\r\n")
+			if err := w.Flush(); err != nil {
+				return stageDataEnd, err
+			}
+			if _, _, err := text.ReadResponse(250); err != nil && replyCode(err) == 0 {
+				return stageDataEnd, err
+			}
+		}
+		return firstAt, first
+	}
+	if err := writeDotStuffed(w, raw); err != nil {
+		return stageData, err
+	}
+	if err := w.Flush(); err != nil {
+		return stageData, err
+	}
+	if _, _, err := text.ReadResponse(250); err != nil {
+		return stageDataEnd, err
+	}
+	return stageDataEnd, nil
+}
+
+// crlfOnly says every line break of raw is CRLF (the rendered message's), so it can be
+// dot-stuffed without converting line ends.
+func crlfOnly(raw []byte) bool {
+	return bytes.Count(raw, []byte("\n")) == bytes.Count(raw, []byte("\r\n")) && bytes.Count(raw, []byte("\r")) == bytes.Count(raw, []byte("\r\n"))
+}
+
+// writeDotStuffed writes raw as DATA content (RFC 5321 §4.5.2: a line that begins with a
+// dot gets a second one) followed by the end-of-data line.
+func writeDotStuffed(w *bufio.Writer, raw []byte) error {
+	if len(raw) > 0 && raw[0] == '.' {
+		_ = w.WriteByte('.')
+	}
+	for {
+		i := bytes.Index(raw, []byte("\n."))
+		if i < 0 {
+			break
+		}
+		_, _ = w.Write(raw[:i+1])
+		_ = w.WriteByte('.')
+		raw = raw[i+1:]
+	}
+	_, _ = w.Write(raw)
+	if len(raw) > 0 && !bytes.HasSuffix(raw, []byte("\r\n")) {
+		_, _ = w.WriteString("\r\n")
+	}
+	_, err := w.WriteString(".\r\n")
+	return err
 }
 
 func (s *smtpSender) connect(ctx context.Context) error {

@@ -1,9 +1,12 @@
 package mail_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"mime/quotedprintable"
 	netmail "net/mail"
 	"strings"
 	"syscall"
@@ -492,5 +495,39 @@ func BenchmarkSMTPSend(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		})
+	}
+}
+
+// TestSMTPPipelinedDataIsDotStuffed: the relay offers PIPELINING, so MAIL, RCPT and DATA
+// go out in one write and the message is dot-stuffed in one pass; lines that begin with a
+// dot, and a line that is a single dot, arrive exactly as written (not ending the DATA
+// early, not losing their dot), and the next message on the same connection is intact.
+func TestSMTPPipelinedDataIsDotStuffed(t *testing.T) {
+	srv := testkit.StartSMTP(t)
+	sender := newSender(t, newSMTP(t, srv, nil))
+	text := ".starts with a dot\n.\n..two dots\nmiddle . dot\n."
+	m := &mail.Message{
+		ID: "msg_dots", From: mail.Address{Email: "noreply@coalition.example"}, To: mail.Address{Email: "ana@hospital.example"},
+		Subject: "Dots", Text: text, Date: testDate,
+	}
+	if err := sender.Send(t.Context(), m); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if err := sender.Send(t.Context(), sampleMessage("msg_after_dots")); err != nil {
+		t.Fatalf("Send after: %v", err)
+	}
+	got := srv.WaitForMessages(t, 2, waitTimeout)
+	if !bytes.Contains(got[0].Data, []byte("\r\n.\r\n")) || !bytes.Contains(got[0].Data, []byte("\r\n..two")) {
+		t.Fatalf("the message as received has no line of a single dot or starting with two dots; the test checks nothing: %q", got[0].Data)
+	}
+	body, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(got[0].Data[bytes.Index(got[0].Data, []byte("\r\n\r\n"))+4:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.ReplaceAll(text, "\n", "\r\n"); strings.TrimRight(string(body), "\r\n") != want {
+		t.Errorf("received text = %q, want %q", body, want)
+	}
+	if got[1].MessageID != mail.MessageID("msg_after_dots", idDomain) || got[1].Subject != "Your observership in Paris — confirmed" {
+		t.Errorf("next message = %s %q", got[1].MessageID, got[1].Subject)
 	}
 }

@@ -151,7 +151,7 @@ func (s *Campaigns) UpdateCampaign(ctx context.Context, tx *ent.Client, id pulid
 		SetHTMLBody(html).SetTextBody(text).
 		SetEditedByID(pulid.ID(viewer.FromContext(ctx).UserID)).
 		SetStatus(campaign.StatusDRAFT).
-		ClearApprovedByID().ClearApprovedAt().ClearScheduledAt().ClearLateSince().
+		ClearApprovedByID().ClearApprovedAt().ClearScheduledAt().ClearLateSince().ClearHoldReason().
 		ClearGroups().AddGroupIDs(d.groups...).ClearLists().AddListIDs(d.lists...).
 		Save(ctx)
 	if err != nil {
@@ -191,7 +191,7 @@ func (s *Campaigns) ScheduleCampaign(ctx context.Context, tx *ent.Client, id pul
 	}
 	at = at.UTC().Truncate(time.Microsecond)
 	return s.step(ctx, tx, c, CampaignSchedule, at, func(u *ent.CampaignUpdate) {
-		u.SetScheduledAt(at).ClearLateSince()
+		u.SetScheduledAt(at).ClearLateSince().ClearHoldReason()
 	})
 }
 
@@ -202,7 +202,7 @@ func (s *Campaigns) UnscheduleCampaign(ctx context.Context, tx *ent.Client, id p
 		return nil, err
 	}
 	return s.step(ctx, tx, c, CampaignUnschedule, time.Time{}, func(u *ent.CampaignUpdate) {
-		u.ClearScheduledAt().ClearLateSince()
+		u.ClearScheduledAt().ClearLateSince().ClearHoldReason()
 	})
 }
 

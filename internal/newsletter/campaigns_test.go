@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/membership"
@@ -217,8 +218,8 @@ func TestCampaignTooLate(t *testing.T) {
 			}
 		}
 		c, _ = s.DB.Client.Campaign.Get(s.System(), c.ID)
-		if c.Status != campaign.StatusSCHEDULED || c.LateSince == nil {
-			t.Fatalf("late campaign = %s, late since %v", c.Status, c.LateSince)
+		if c.Status != campaign.StatusSCHEDULED || c.LateSince == nil || c.HoldReason == nil || *c.HoldReason != campaign.HoldReasonLATE {
+			t.Fatalf("late campaign = %s, late since %v, hold reason %v", c.Status, c.LateSince, c.HoldReason)
 		}
 		if n := len(deliveries(t, s, c.ID)); n != 0 {
 			t.Fatalf("late campaign has %d deliveries", n)
@@ -241,6 +242,101 @@ func TestCampaignTooLate(t *testing.T) {
 		}
 		if n := len(deliveries(t, s, c.ID)); n != 2 {
 			t.Fatalf("after send now: %d deliveries", n)
+		}
+	})
+}
+
+// TestCampaignScheduledAudienceEmptied: a scheduled campaign whose audience reaches nobody
+// by the time the job fires (every member's term ended since it was scheduled) does not
+// start: like sendCampaignNow, the job refuses it, holds it SCHEDULED with the reason
+// (NO_RECIPIENTS, not LATE), records an audit event, tells staff once, and writes nothing
+// to send. Once someone is back in the audience, staff send it.
+func TestCampaignScheduledAudienceEmptied(t *testing.T) {
+	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
+		w := newCampaignWorld(t, s)
+		c := mustCampaign(t, s, w.Staff, w.Group.ID)
+		at := s.Clock.Now().Add(time.Hour)
+		if _, got := step(s, s.As(w.Staff2), func(ctx context.Context, tx *ent.Client) (*ent.Campaign, error) {
+			return s.Campaigns.ApproveCampaign(ctx, tx, c.ID)
+		}); got != "ok" {
+			t.Fatalf("approve: %s", got)
+		}
+		if _, got := step(s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (*ent.Campaign, error) {
+			return s.Campaigns.ScheduleCampaign(ctx, tx, c.ID, at)
+		}); got != "ok" {
+			t.Fatalf("schedule: %s", got)
+		}
+		// Every current member leaves the group before its time.
+		yesterday := vocab.Today(at).AddDays(-1)
+		setEnded := func(on *vocab.Date) {
+			testkit.MustDo(t, s, s.System(), func(ctx context.Context, tx *ent.Client) error {
+				u := tx.Membership.Update().Where(membership.GroupID(w.Group.ID), membership.UserIDIn(w.Trainee.ID, w.Host.ID))
+				if on == nil {
+					return u.ClearEndedOn().Exec(ctx)
+				}
+				return u.SetEndedOn(*on).Exec(ctx)
+			})
+		}
+		setEnded(&yesterday)
+
+		s.Clock.Set(at.Add(time.Minute))
+		for range 2 { // a second run changes nothing and tells nobody twice
+			if started, _, err := s.Campaigns.Run(context.Background()); err != nil || started != 0 {
+				t.Fatalf("run at its time: started %d, %v; want 0 and no error", started, err)
+			}
+		}
+		c, err := s.DB.Client.Campaign.Get(s.System(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status != campaign.StatusSCHEDULED || c.LateSince == nil || c.HoldReason == nil ||
+			*c.HoldReason != campaign.HoldReasonNO_RECIPIENTS || c.StartedAt != nil || c.MailBodyID != nil {
+			t.Fatalf("held campaign = %s, late since %v, hold reason %v, started %v, body %v; want SCHEDULED, held NO_RECIPIENTS, not started",
+				c.Status, c.LateSince, c.HoldReason, c.StartedAt, c.MailBodyID)
+		}
+		if n := testkit.Count(s, s.DB.Client.OutboxMessage.Query().Where(outboxmessage.LaneEQ(outboxmessage.LaneBulk))); n != 0 {
+			t.Fatalf("%d bulk rows written for a campaign that reaches nobody", n)
+		}
+		events, err := s.DB.Client.AuditEvent.Query().
+			Where(auditevent.Action("campaign.hold"), auditevent.ObjectID(string(c.ID))).All(s.System())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 1 || events[0].Details["reason"] != "NO_RECIPIENTS" {
+			t.Fatalf("audit events campaign.hold = %v, want one with reason NO_RECIPIENTS", events)
+		}
+		told, err := s.DB.Client.OutboxMessage.Query().Where(outboxmessage.Template("campaign_late")).All(s.System())
+		if err != nil {
+			t.Fatal(err)
+		}
+		staff := map[string]int{}
+		for _, m := range told {
+			staff[m.Recipient]++
+			if !strings.Contains(m.TextBody, "would have reached nobody") || strings.Contains(m.TextBody, "could not start within") {
+				t.Errorf("staff email to %s does not give the reason: %q", m.Recipient, m.TextBody)
+			}
+		}
+		if staff[w.Staff.Email] != 1 || staff[w.Staff2.Email] != 1 || staff[w.Trainee.Email] != 0 {
+			t.Fatalf("told = %v, want each member of staff once and nobody else", staff)
+		}
+
+		sendNow := func(ctx context.Context, tx *ent.Client) (*ent.Campaign, error) {
+			return s.Campaigns.SendCampaignNow(ctx, tx, c.ID)
+		}
+		if _, got := step(s, s.As(w.Staff), sendNow); got != "REQUIRED" {
+			t.Fatalf("send now while nobody is in the audience: %s, want REQUIRED", got)
+		}
+		// Someone is back: staff decide to send it, which clears the hold.
+		setEnded(nil)
+		c, got := step(s, s.As(w.Staff), sendNow)
+		if got != "ok" || c.Status != campaign.StatusSENDING || c.LateSince != nil || c.HoldReason != nil {
+			t.Fatalf("send now after the members are back: %s %v", got, c)
+		}
+		if _, _, err := s.Campaigns.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(deliveries(t, s, c.ID)); n != 2 {
+			t.Fatalf("after send now: %d deliveries, want 2", n)
 		}
 	})
 }

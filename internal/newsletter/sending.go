@@ -20,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/subscriber"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/apperr"
+	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/notify"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -158,6 +159,15 @@ func (s *Campaigns) start(ctx context.Context, tx *ent.Client, c *ent.Campaign, 
 	if _, err := NextCampaignStatus(c.Status, ev, CampaignFacts{Now: s.now(), At: at, LateAfter: s.cfg.LateAfter, EmptyAudience: empty}); err != nil {
 		return nil, apperr.OnField(err, "input", "id")
 	}
+	// The job's start, like sendCampaignNow, refuses an audience that reaches nobody when
+	// its time comes (everyone left, bounced or ended their term since it was scheduled).
+	if ev == CampaignStart {
+		if ok, err := s.hasRecipient(ctx, tx, c); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, errNobody()
+		}
+	}
 	body, err := s.cfg.Outbox.Freeze(ctx, tx, s.now(), Frozen{
 		Subject: c.Subject, Preheader: c.Preheader, HTML: s.frozenLinks(html, true), Text: s.frozenLinks(text, false),
 		Headers: map[string]string{
@@ -172,7 +182,7 @@ func (s *Campaigns) start(ctx context.Context, tx *ent.Client, c *ent.Campaign, 
 	}
 	c, err = s.step(ctx, tx, c, ev, at, func(u *ent.CampaignUpdate) {
 		u.SetStartedAt(s.now()).SetSlug(slug).SetPublicArchive(public).SetMailBodyID(body).
-			SetHTMLBody(html).SetTextBody(text).ClearLateSince().SetFreezeCursor("").ClearFrozenAt()
+			SetHTMLBody(html).SetTextBody(text).ClearLateSince().ClearHoldReason().SetFreezeCursor("").ClearFrozenAt()
 	})
 	if err != nil {
 		return nil, err
@@ -242,8 +252,11 @@ func (s *Campaigns) Run(ctx context.Context) (started, completed int, err error)
 	return started, completed, errors.Join(errs...)
 }
 
-// startDue starts a scheduled campaign whose time has come, or, when it is too late (or
-// its audience is gone), flags it and emails staff once; it waits for their decision.
+// startDue starts a scheduled campaign whose time has come, or, when it is too late or
+// its audience reaches nobody now, holds it: late_since and hold_reason (LATE or
+// NO_RECIPIENTS) set, an audit event (campaign.hold, with the reason and the refusal),
+// and one email to each member of staff. It stays SCHEDULED and waits for their decision
+// (send now, schedule again, or cancel); the job does not try it again.
 func (s *Campaigns) startDue(ctx context.Context, c *ent.Campaign) (bool, error) {
 	started := false
 	err := db.InTx(ctx, s.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
@@ -255,23 +268,40 @@ func (s *Campaigns) startDue(ctx context.Context, c *ent.Campaign) (bool, error)
 		if apperr.KindOf(err) == apperr.Conflict {
 			return nil // another process started it
 		}
-		if _, ok := apperr.AsUserErrors(err); !ok {
+		refusal, ok := apperr.AsUserErrors(err)
+		if !ok || len(refusal) == 0 {
 			return err
+		}
+		reason := campaign.HoldReasonLATE
+		if refusal[0].Code == apperr.CodeRequired {
+			reason = campaign.HoldReasonNO_RECIPIENTS
 		}
 		now := s.now()
 		n, err := tx.Campaign.Update().
 			Where(campaign.ID(c.ID), campaign.StatusEQ(campaign.StatusSCHEDULED), campaign.LateSinceIsNil()).
-			SetLateSince(now).Save(ctx)
+			SetLateSince(now).SetHoldReason(reason).Save(ctx)
 		if err != nil || n == 0 {
 			return err
 		}
-		s.log.WarnContext(ctx, "scheduled campaign not started in time; waiting for staff", "campaign", c.ID, "scheduled_at", c.ScheduledAt)
-		return s.tellStaffLate(ctx, tx, c)
+		scheduled := ""
+		if c.ScheduledAt != nil {
+			scheduled = c.ScheduledAt.UTC().Format(time.RFC3339)
+		}
+		if err := audit.Record(ctx, tx, now, audit.Event{
+			Action: "campaign.hold", ObjectType: "Campaign", ObjectID: string(c.ID),
+			Details: map[string]any{"reason": string(reason), "scheduled_at": scheduled, "refusal": refusal[0].Message},
+		}); err != nil {
+			return err
+		}
+		s.log.WarnContext(ctx, "scheduled campaign not started; waiting for staff", "campaign", c.ID, "scheduled_at", c.ScheduledAt, "reason", reason)
+		return s.tellStaffHeld(ctx, tx, c, reason)
 	})
 	return started, err
 }
 
-func (s *Campaigns) tellStaffLate(ctx context.Context, tx *ent.Client, c *ent.Campaign) error {
+// tellStaffHeld emails every member of staff once about a scheduled campaign the job held
+// (campaign_late, which says why).
+func (s *Campaigns) tellStaffHeld(ctx context.Context, tx *ent.Client, c *ent.Campaign, reason campaign.HoldReason) error {
 	staff, err := tx.User.Query().Where(user.Disabled(false)).Order(user.ByID()).All(ctx)
 	if err != nil {
 		return fmt.Errorf("find staff: %w", err)
@@ -286,6 +316,7 @@ func (s *Campaigns) tellStaffLate(ctx context.Context, tx *ent.Client, c *ent.Ca
 		}
 		err := s.cfg.Notifier.CampaignLate(ctx, tx, notify.Recipient{Email: u.Email, Name: u.Name}, notify.CampaignLateData{
 			Name: u.Name, Subject: c.Subject, Scheduled: scheduled, LateAfter: s.cfg.LateAfter.String(), ID: string(c.ID),
+			NoRecipients: reason == campaign.HoldReasonNO_RECIPIENTS,
 		}, fmt.Sprintf("campaign_late:%s:%s:%s", c.ID, scheduled, u.ID))
 		if err != nil {
 			return err

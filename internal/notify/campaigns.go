@@ -30,14 +30,17 @@ type NewsletterData struct {
 	ArchiveURL string
 }
 
-// CampaignLateData is the data of the campaign_late email to staff: a scheduled campaign
-// could not start in time and waits for their decision.
+// CampaignLateData is the data of the campaign_late email to staff: the job held a
+// scheduled campaign instead of starting it, and it waits for their decision.
 type CampaignLateData struct {
 	Name      string // the staff member's name; may be empty
 	Subject   string
 	Scheduled string // e.g. 2027-03-01 09:00 UTC
 	LateAfter string // e.g. 1h0m0s
 	ID        string
+	// NoRecipients: it was held because its audience reached nobody at its time, not
+	// because it could not start within LateAfter.
+	NoRecipients bool
 }
 
 // RenderNewsletter renders the newsletter email with data.

@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"strings"
 	"sync"
@@ -126,3 +127,39 @@ func (b *lineBuffer) String() string {
 }
 
 func (b *lineBuffer) count(s string) int { return strings.Count(b.String(), s) }
+
+// TestRecordGroupSkipsRowsTakenOver: the results of a group are written by one UPDATE; when
+// one of its rows was taken over by another worker meanwhile (its lease ran out), the
+// others are still recorded sent and that one is left to its new owner, not overwritten.
+func TestRecordGroupSkipsRowsTakenOver(t *testing.T) {
+	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		f.enqueue(t, email("g1"), email("g2"), email("g3"))
+		w := f.worker(t, "first", func(c *outbox.WorkerConfig) { c.BatchSize = 3 })
+		rows, err := w.ClaimAndSendWithoutRecording(context.Background())
+		if err != nil || len(rows) != 3 {
+			t.Fatalf("claim = %d rows, %v", len(rows), err)
+		}
+		taken := f.row(t, "g2")
+		if err := d.Client.OutboxMessage.UpdateOneID(taken.ID).SetLeaseOwner("second").Exec(sys); err != nil {
+			t.Fatal(err)
+		}
+		written, err := w.RecordAllAccepted(context.Background(), rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			got := f.row(t, *r.DedupeKey)
+			want := r.ID != taken.ID
+			if written[i] != want {
+				t.Errorf("%s: written %v, want %v", *r.DedupeKey, written[i], want)
+			}
+			switch {
+			case want && (got.State != outboxmessage.StateSent || got.SentAt == nil || got.LeaseOwner != ""):
+				t.Errorf("%s = %s (owner %q), want sent", *r.DedupeKey, got.State, got.LeaseOwner)
+			case !want && (got.State != outboxmessage.StateSending || got.LeaseOwner != "second"):
+				t.Errorf("taken-over %s = %s (owner %q), want sending under second", *r.DedupeKey, got.State, got.LeaseOwner)
+			}
+		}
+	})
+}

@@ -28,3 +28,22 @@ func (w *Worker) ClaimAndSendWithoutRecording(ctx context.Context) ([]*ent.Outbo
 
 // Backoff exposes the retry delay after attempt n.
 func (w *Worker) Backoff(n int) time.Duration { return w.backoff(n) }
+
+// RecordAllAccepted writes rows as accepted by the relay, all in one group (as the
+// committer does when every sending goroutine answered at once), and says per row whether
+// the result was written (false: the row was no longer this worker's).
+func (w *Worker) RecordAllAccepted(ctx context.Context, rows []*ent.OutboxMessage) ([]bool, error) {
+	group := make([]recording, len(rows))
+	for i, r := range rows {
+		group[i] = recording{row: r, res: result{outcome: accepted}}
+	}
+	outcomes, err := w.recordGroup(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	written := make([]bool, len(rows))
+	for i, o := range outcomes {
+		written[i] = o == accepted
+	}
+	return written, nil
+}

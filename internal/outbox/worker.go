@@ -952,6 +952,10 @@ func (c *committer) run() {
 	}
 }
 
+// errTakenOver says an UPDATE of several rows found fewer of them still under this
+// worker's claim than it named.
+var errTakenOver = errors.New("some rows were taken over by another worker")
+
 // recordGroup writes the results of group in one transaction (retrying while the
 // database is away, for up to recordTimeout) and returns the outcome written for each, or
 // unsent for a row that was no longer ours.
@@ -976,13 +980,38 @@ func (w *Worker) recordGroup(ctx context.Context, group []recording) ([]outcome,
 		plans[i] = p
 	}
 	outcomes := make([]outcome, len(group))
-	err := db.Retry(ctx, func() error {
+	// The accepted rows of one attempt count (almost always the whole group) are written
+	// by one UPDATE; only if it finds fewer rows still ours than it names (some were taken
+	// over) is the transaction rolled back and written row by row, to tell which.
+	together := true
+	writeAll := func() error {
 		tx, err := w.client.Tx(ctx)
 		if err != nil {
 			return err
 		}
+		write := func(upd *ent.OutboxMessageUpdate, each []int, o outcome) error {
+			n, err := upd.Save(ctx)
+			if err != nil {
+				return err
+			}
+			if len(each) > 1 && n != len(each) {
+				return errTakenOver
+			}
+			for _, i := range each {
+				outcomes[i] = o
+				if n == 0 {
+					outcomes[i] = unsent
+				}
+			}
+			return nil
+		}
+		acceptedBy := map[int][]int{} // attempts → indexes of accepted rows
 		for i, r := range group {
 			p := plans[i]
+			if p.o == accepted && together {
+				acceptedBy[r.row.Attempts] = append(acceptedBy[r.row.Attempts], i)
+				continue
+			}
 			upd := w.ours(tx.OutboxMessage.Update(), r.row.Attempts, r.row.ID)
 			switch p.o {
 			case accepted:
@@ -994,17 +1023,27 @@ func (w *Worker) recordGroup(ctx context.Context, group []recording) ([]outcome,
 			default:
 				upd.SetState(outboxmessage.StateQueued).SetNextAttemptAt(p.next).SetLastError(clip.String(r.res.err.Error(), maxErrorLen))
 			}
-			n, err := upd.Save(ctx)
-			if err != nil {
+			if err := write(upd, []int{i}, p.o); err != nil {
 				return errors.Join(err, tx.Rollback())
 			}
-			outcomes[i] = p.o
-			if n == 0 {
-				outcomes[i] = unsent
+		}
+		for attempts, each := range acceptedBy {
+			ids := make([]pulid.ID, len(each))
+			for k, i := range each {
+				ids[k] = group[i].row.ID
+			}
+			upd := w.ours(tx.OutboxMessage.Update(), attempts, ids...).SetState(outboxmessage.StateSent).SetSentAt(now)
+			if err := write(upd, each, accepted); err != nil {
+				return errors.Join(err, tx.Rollback())
 			}
 		}
 		return tx.Commit()
-	})
+	}
+	err := db.Retry(ctx, writeAll)
+	if errors.Is(err, errTakenOver) {
+		together = false
+		err = db.Retry(ctx, writeAll)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%d messages: %w", len(group), err)
 	}
