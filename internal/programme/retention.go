@@ -2,6 +2,7 @@ package programme
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,7 +27,6 @@ import (
 // DefaultRetentionMonths is how many months after a call ends its unsuccessful
 // applications and every referee letter are kept, without configuration.
 const DefaultRetentionMonths = 12
-
 
 // placedStatuses are the placement statuses that make an application successful (placed,
 // or an offer still open): such an application is kept, only its referee letters go.
@@ -153,6 +153,9 @@ func (s *Service) retainCall(ctx context.Context, c *ent.Call, due time.Time, ou
 				Details: map[string]any{"call": string(c.ID), "documents": len(hashes), "referee_letters": letters},
 			})
 		})
+		if errors.Is(err, errGone) {
+			continue // another process deleted it meanwhile
+		}
 		if err != nil {
 			return fmt.Errorf("retention of application %s: %w", a.ID, err)
 		}
@@ -196,6 +199,9 @@ func (s *Service) warnRetention(ctx context.Context, c *ent.Call, a *ent.Applica
 	})
 }
 
+// errGone rolls back the deletion of an application another process deleted meanwhile.
+var errGone = errors.New("application deleted meanwhile")
+
 // deleteApplication deletes a and every row that refers to it, and counts it on its call.
 // It returns the stored files of its documents and how many referee letters it had.
 func deleteApplication(ctx context.Context, tx *ent.Client, a *ent.Application) ([]string, int, error) {
@@ -234,7 +240,7 @@ func deleteApplication(ctx context.Context, tx *ent.Client, a *ent.Application) 
 		return nil, 0, err
 	}
 	if n == 0 {
-		return nil, 0, nil // deleted meanwhile
+		return nil, 0, errGone
 	}
 	if err := tx.Call.UpdateOneID(a.CallID).AddApplicationsDeleted(1).Exec(ctx); err != nil {
 		return nil, 0, err

@@ -3,7 +3,9 @@ package programme_test
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,13 +23,14 @@ import (
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/docstore"
 	"github.com/gocart-coalition/coalition/internal/programme"
+	"github.com/gocart-coalition/coalition/internal/retention"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 )
 
 // retentionWorld is a completed call with four applications, and an open call:
 //
-//   - Marek (placed at B) uploaded a CV and has a referee letter: the letter goes, the rest stays;
-//   - Ioana (placed at A) uploaded a CV and has no letter: nothing of hers goes;
+//   - Marek (placed at B, accepted) uploaded a CV and has a referee letter: the letter goes, the rest stays;
+//   - Ioana (placed at A, accepted) uploaded a CV and has no letter: nothing of hers goes;
 //   - Petr (eligible, unmatched) uploaded a CV and has a referee letter: all of it goes;
 //   - Zofia (a draft never submitted) uploaded the very same CV file as Ioana: her
 //     application goes, the shared file stays for Ioana;
@@ -123,6 +126,14 @@ func newRetentionWorld(t *testing.T, s *testkit.Services, w *testkit.World, docu
 	if placements[rw.marek.ID] == nil || placements[rw.ioana.ID] == nil || placements[rw.petr.ID] != nil {
 		t.Fatalf("the match placed %v; want Marek and Ioana, not Petr", placements)
 	}
+	testkit.MustDo(t, s, s.As(w.Trainee), func(ctx context.Context, tx *ent.Client) error {
+		_, err := s.Placement.Accept(ctx, tx, placements[rw.marek.ID].ID)
+		return err
+	})
+	testkit.MustDo(t, s, s.As(w.OtherTrainee), func(ctx context.Context, tx *ent.Client) error {
+		_, err := s.Placement.Accept(ctx, tx, placements[rw.ioana.ID].ID)
+		return err
+	})
 	rw.completedAt = time.Date(2027, 7, 1, 10, 0, 0, 0, time.UTC)
 	s.Clock.Set(rw.completedAt)
 	rw.call = testkit.MustStep(t, s, w, rw.call, s.Programme.CompleteCall)
@@ -304,4 +315,78 @@ func TestRetentionWaitsAMonthAfterALateWarning(t *testing.T) {
 			t.Fatalf("a month after the warning: %+v %v, want 2 applications deleted", out, err)
 		}
 	})
+}
+
+// TestTwoProcessesWarnAndDeleteOnce: two services on one database (two `serve` processes)
+// run their due jobs at the same moment, a month before the day and on the day: the
+// retention.applications job runs once each time, each trainee gets one warning, and the
+// call counts each deleted application once.
+func TestTwoProcessesWarnAndDeleteOnce(t *testing.T) {
+	for _, name := range testkit.Dialects() {
+		t.Run(name, func(t *testing.T) {
+			url := testkit.MigratedURL(t, name)
+			shared := t.TempDir()
+			var procs [2]*testkit.Services
+			for i := range procs {
+				d, err := db.Open(context.Background(), url, db.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { d.Close() })
+				procs[i] = testkit.NewServicesWith(t, d, func(c *config.Config) { c.DataDir = shared })
+			}
+			s := procs[0]
+			w := testkit.NewWorld(t, s)
+			rw := newRetentionWorld(t, s, w, filepath.Join(shared, "documents"))
+			due := rw.completedAt.AddDate(1, 0, 0)
+			runBoth := func(at time.Time) {
+				t.Helper()
+				var wg sync.WaitGroup
+				errs := make([]error, len(procs))
+				for i, p := range procs {
+					p.Clock.Set(at)
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						errs[i] = p.Jobs.RunDue(p.System())
+					}()
+				}
+				wg.Wait()
+				for i, err := range errs {
+					if err != nil {
+						t.Fatalf("process %d: %v", i, err)
+					}
+				}
+			}
+			runs := func() int64 {
+				list, err := s.Jobs.List(s.System())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, st := range list {
+					if st.Name == retention.JobApplications {
+						return st.Runs
+					}
+				}
+				return 0
+			}
+			runBoth(due.AddDate(0, -1, 0))
+			if n := len(warnings(t, s)); n != 3 || runs() != 1 {
+				t.Fatalf("a month before: %d warnings, %d runs; want 3 and 1", n, runs())
+			}
+			runBoth(due)
+			if runs() != 2 {
+				t.Fatalf("on the day: %d runs in all, want 2", runs())
+			}
+			if rw.exists(t, s, rw.petr.ID) || rw.exists(t, s, rw.zofia.ID) || !rw.exists(t, s, rw.marek.ID) {
+				t.Fatal("on the day: want Petr's and Zofia's applications gone, Marek's kept")
+			}
+			if c := s.DB.Client.Call.GetX(s.System(), rw.call.ID); c.ApplicationsDeleted != 2 {
+				t.Errorf("the call counts %d deleted, want 2", c.ApplicationsDeleted)
+			}
+			if n := len(warnings(t, s)); n != 3 {
+				t.Errorf("%d warnings in all, want 3", n)
+			}
+		})
+	}
 }
