@@ -95,18 +95,19 @@ func Install(client *ent.Client, now func() time.Time) {
 			fields := append(m.Fields(), m.ClearedFields()...)
 			sort.Strings(fields)
 			fields = slices.DeleteFunc(fields, func(f string) bool { return f == "updated_at" || f == "created_at" })
-			details := map[string]any{"fields": strings.Join(fields, ",")}
 			action := snake(m.Type()) + "." + opName(m.Op())
 			client := clientOf(m)
 			if client == nil {
 				return val, fmt.Errorf("audit: mutation %T has no client", m)
 			}
 			if b, ok := ctx.Value(bulkKey{}).(*bulk); ok {
+				details := b.details(strings.Join(fields, ","))
 				for _, id := range ids {
 					b.events = append(b.events, Event{Action: action, ObjectType: m.Type(), ObjectID: string(id), Details: details})
 				}
 				return val, nil
 			}
+			details := map[string]any{"fields": strings.Join(fields, ",")}
 			for _, id := range ids {
 				if err := Record(ctx, client, now(), Event{
 					Action: action, ObjectType: m.Type(), ObjectID: string(id), Details: details,
@@ -122,7 +123,23 @@ func Install(client *ent.Client, now func() time.Time) {
 type bulkKey struct{}
 
 // bulk collects the events the hook records inside Bulk.
-type bulk struct{ events []Event }
+type bulk struct {
+	events []Event
+	// lastFields and lastDetails are the details of the last event: the many rows of one
+	// CreateBulk set the same fields, so their events share one details map, which
+	// appendEvents then normalises and encodes once (sameMap) instead of once per row.
+	lastFields  string
+	lastDetails map[string]any
+}
+
+// details are the details of an event that changed fields (a comma-separated list), the
+// last event's map when it changed the same fields. The maps are never modified.
+func (b *bulk) details(fields string) map[string]any {
+	if b.lastDetails == nil || b.lastFields != fields {
+		b.lastFields, b.lastDetails = fields, map[string]any{"fields": fields}
+	}
+	return b.lastDetails
+}
 
 // bulkRows is how many audit rows one INSERT carries: about ten values a row keeps it
 // below both dialects' limits on bound parameters.

@@ -239,3 +239,16 @@ func TestUpsertOutsideTransaction(t *testing.T) {
 		}
 	})
 }
+
+// TestSQLiteWriterKeepsALargePageCache: the one writer connection keeps up to 32 MiB of
+// pages (SQLite's default is 2 MiB), so a large write transaction does not spill midway.
+func TestSQLiteWriterKeepsALargePageCache(t *testing.T) {
+	d := openEmpty(t, dialect.SQLite)
+	var pages int
+	if err := d.SQL().QueryRowContext(context.Background(), "PRAGMA cache_size").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if pages != -32768 {
+		t.Errorf("writer cache_size %d, want -32768 (32 MiB)", pages)
+	}
+}

@@ -90,6 +90,10 @@ func sqlitePath(raw string) string {
 	return p
 }
 
+// writerCacheKiB is the writer connection's page cache, negative as SQLite's cache_size
+// takes a size in KiB.
+const writerCacheKiB = -32 << 10
+
 // sqliteDSN builds the connection string. Every flag matters (ARCHITECTURE §6.3):
 //
 //	_fk=1                 enforce foreign keys (SQLite's default is off)
@@ -98,6 +102,10 @@ func sqlitePath(raw string) string {
 //	_synchronous=NORMAL   durable at checkpoints; safe with WAL, far fewer fsyncs
 //	_txlock=immediate     take the write lock at BEGIN: read-then-write transactions
 //	                      otherwise fail with "database is locked" under concurrency
+//	_cache_size=-32768    the one writer keeps up to 32 MiB of pages (SQLite's default is 2 MiB):
+//	                      a large write transaction (publishing a match writes a few MiB of rows
+//	                      and index entries) then stays in memory until its commit instead of
+//	                      spilling pages to the WAL midway and reading them back
 func sqliteDSN(path string, readOnly bool, busy time.Duration) string {
 	if busy <= 0 {
 		busy = DefaultBusyTimeout
@@ -112,6 +120,7 @@ func sqliteDSN(path string, readOnly bool, busy time.Duration) string {
 	} else {
 		q.Set("_journal_mode", "WAL")
 		q.Set("_txlock", "immediate")
+		q.Set("_cache_size", strconv.Itoa(writerCacheKiB))
 	}
 	return "file:" + path + "?" + q.Encode()
 }

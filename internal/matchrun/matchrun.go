@@ -20,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
@@ -124,12 +125,15 @@ func (s *Service) freeze(ctx context.Context, tx *ent.Client, c *ent.Call) (froz
 	if err != nil {
 		return f, fmt.Errorf("eligible applications: %w", err)
 	}
+	// Only the columns the instance is built from: a publication reads them all again.
 	slots, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID), hostslot.StatusEQ(hostslot.StatusAPPROVED)).
+		Select(hostslot.FieldID, hostslot.FieldHostCentreID, hostslot.FieldStartDate, hostslot.FieldEndDate, hostslot.FieldWeeks, hostslot.FieldCapacity).
 		Order(hostslot.ByStartDate(), hostslot.ByID()).All(ctx)
 	if err != nil {
 		return f, fmt.Errorf("approved slots: %w", err)
 	}
-	rankings, err := tx.HostRanking.Query().Where(hostranking.CallID(c.ID)).Order(hostranking.ByRank()).All(ctx)
+	rankings, err := tx.HostRanking.Query().Where(hostranking.CallID(c.ID)).
+		Select(hostranking.FieldHostCentreID, hostranking.FieldApplicationID).Order(hostranking.ByRank()).All(ctx)
 	if err != nil {
 		return f, fmt.Errorf("host rankings: %w", err)
 	}
@@ -387,7 +391,8 @@ func (s *Service) offer(ctx context.Context, tx *ent.Client, c *ent.Call, run *e
 	for _, a := range run.Unmatched {
 		appIDs = append(appIDs, pulid.ID(a))
 	}
-	slots, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID)).WithHostCentre(func(q *ent.HostCentreQuery) {
+	slots, err := tx.HostSlot.Query().Where(hostslot.CallID(c.ID)).
+		Select(hostslot.FieldID, hostslot.FieldHostCentreID, hostslot.FieldStartDate, hostslot.FieldEndDate).WithHostCentre(func(q *ent.HostCentreQuery) {
 		q.WithCoordinators(func(q *ent.UserQuery) { q.Where(user.Disabled(false)).Order(user.ByID()) })
 	}).All(ctx)
 	if err != nil {
@@ -399,7 +404,11 @@ func (s *Service) offer(ctx context.Context, tx *ent.Client, c *ent.Call, run *e
 	}
 	apps, err := tx.Application.Query().Where(application.IDIn(appIDs...)).
 		Select(application.FieldID, application.FieldTraineeID, application.FieldHomeOrganisationID).
-		WithTrainee().WithHomeOrganisation().All(ctx)
+		// Only the columns the emails and links use (a user row has its roles and times too).
+		WithTrainee(func(q *ent.UserQuery) {
+			q.Select(user.FieldID, user.FieldEmail, user.FieldName, user.FieldDisabled)
+		}).
+		WithHomeOrganisation(func(q *ent.OrganisationQuery) { q.Select(organisation.FieldID, organisation.FieldName) }).All(ctx)
 	if err != nil {
 		return fmt.Errorf("load applications: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/auditevent"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 )
 
@@ -79,8 +80,14 @@ func TestMatchRunOperationsByRole(t *testing.T) {
 	})
 }
 
+// placementFields are the fields a published placement is created with (those publishing
+// sets and the defaults), as its audit row names them.
+const placementFields = "application_id,call_id,end_date,evaluation,from_waitlist,host_centre_id,offer_deadline,report,run_id,sequence,slot_id,start_date,status,status_reason,trainee_id"
+
 // TestPublishedPlacementsNameTheStaffMember: publishing creates every placement as the
-// staff member who publishes, so each placement's audit row names them (recorded in bulk).
+// staff member who publishes, so each placement's audit row names them (recorded in bulk,
+// the rows sharing one details value), with the fields it set, and the hash chain through
+// them verifies.
 func TestPublishedPlacementsNameTheStaffMember(t *testing.T) {
 	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
 		w := testkit.NewWorld(t, s)
@@ -95,8 +102,14 @@ func TestPublishedPlacementsNameTheStaffMember(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(evs) != 1 || evs[0].Action != "placement.create" || evs[0].ActorID != string(w.Staff.ID) || evs[0].ActorEmail != w.Staff.Email {
-				t.Errorf("audit of placement %s: %+v, want one placement.create by %s", p.ID, evs, w.Staff.ID)
+				t.Fatalf("audit of placement %s: %+v, want one placement.create by %s", p.ID, evs, w.Staff.ID)
 			}
+			if f, _ := evs[0].Details["fields"].(string); f != placementFields {
+				t.Errorf("audit of placement %s: fields %q, want %q", p.ID, f, placementFields)
+			}
+		}
+		if rep, err := audit.Verify(s.System(), s.DB.Client, nil); err != nil || rep.Broken != nil || rep.Events == 0 {
+			t.Errorf("verify after publishing: %+v %v", rep, err)
 		}
 	})
 }
