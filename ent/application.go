@@ -58,6 +58,8 @@ type Application struct {
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
 	// When the trainee withdrew (UTC).
 	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
+	// When the trainee was told that the application (unsuccessful) or its referee letters would be deleted (UTC); once per application.
+	RetentionWarnedAt *time.Time `json:"retention_warned_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ApplicationQuery when eager-loading is set.
 	Edges        ApplicationEdges `json:"edges"`
@@ -188,7 +190,7 @@ func (*Application) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case application.FieldStatus, application.FieldStatusReason, application.FieldRole, application.FieldMotivation:
 			values[i] = new(sql.NullString)
-		case application.FieldCreatedAt, application.FieldUpdatedAt, application.FieldSubmittedAt, application.FieldDecidedAt, application.FieldWithdrawnAt:
+		case application.FieldCreatedAt, application.FieldUpdatedAt, application.FieldSubmittedAt, application.FieldDecidedAt, application.FieldWithdrawnAt, application.FieldRetentionWarnedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -324,6 +326,13 @@ func (_m *Application) assignValues(columns []string, values []any) error {
 				_m.WithdrawnAt = new(time.Time)
 				*_m.WithdrawnAt = value.Time
 			}
+		case application.FieldRetentionWarnedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field retention_warned_at", values[i])
+			} else if value.Valid {
+				_m.RetentionWarnedAt = new(time.Time)
+				*_m.RetentionWarnedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -458,6 +467,11 @@ func (_m *Application) String() string {
 	builder.WriteString(", ")
 	if v := _m.WithdrawnAt; v != nil {
 		builder.WriteString("withdrawn_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.RetentionWarnedAt; v != nil {
+		builder.WriteString("retention_warned_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

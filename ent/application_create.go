@@ -231,6 +231,20 @@ func (_c *ApplicationCreate) SetNillableWithdrawnAt(v *time.Time) *ApplicationCr
 	return _c
 }
 
+// SetRetentionWarnedAt sets the "retention_warned_at" field.
+func (_c *ApplicationCreate) SetRetentionWarnedAt(v time.Time) *ApplicationCreate {
+	_c.mutation.SetRetentionWarnedAt(v)
+	return _c
+}
+
+// SetNillableRetentionWarnedAt sets the "retention_warned_at" field if the given value is not nil.
+func (_c *ApplicationCreate) SetNillableRetentionWarnedAt(v *time.Time) *ApplicationCreate {
+	if v != nil {
+		_c.SetRetentionWarnedAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ApplicationCreate) SetID(v pulid.ID) *ApplicationCreate {
 	_c.mutation.SetID(v)
@@ -588,6 +602,10 @@ func (_c *ApplicationCreate) createSpec() (*Application, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.WithdrawnAt(); ok {
 		_spec.SetField(application.FieldWithdrawnAt, field.TypeTime, value)
 		_node.WithdrawnAt = &value
+	}
+	if value, ok := _c.mutation.RetentionWarnedAt(); ok {
+		_spec.SetField(application.FieldRetentionWarnedAt, field.TypeTime, value)
+		_node.RetentionWarnedAt = &value
 	}
 	if nodes := _c.mutation.CallIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -982,6 +1000,24 @@ func (u *ApplicationUpsert) ClearWithdrawnAt() *ApplicationUpsert {
 	return u
 }
 
+// SetRetentionWarnedAt sets the "retention_warned_at" field.
+func (u *ApplicationUpsert) SetRetentionWarnedAt(v time.Time) *ApplicationUpsert {
+	u.Set(application.FieldRetentionWarnedAt, v)
+	return u
+}
+
+// UpdateRetentionWarnedAt sets the "retention_warned_at" field to the value that was provided on create.
+func (u *ApplicationUpsert) UpdateRetentionWarnedAt() *ApplicationUpsert {
+	u.SetExcluded(application.FieldRetentionWarnedAt)
+	return u
+}
+
+// ClearRetentionWarnedAt clears the value of the "retention_warned_at" field.
+func (u *ApplicationUpsert) ClearRetentionWarnedAt() *ApplicationUpsert {
+	u.SetNull(application.FieldRetentionWarnedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1281,6 +1317,27 @@ func (u *ApplicationUpsertOne) UpdateWithdrawnAt() *ApplicationUpsertOne {
 func (u *ApplicationUpsertOne) ClearWithdrawnAt() *ApplicationUpsertOne {
 	return u.Update(func(s *ApplicationUpsert) {
 		s.ClearWithdrawnAt()
+	})
+}
+
+// SetRetentionWarnedAt sets the "retention_warned_at" field.
+func (u *ApplicationUpsertOne) SetRetentionWarnedAt(v time.Time) *ApplicationUpsertOne {
+	return u.Update(func(s *ApplicationUpsert) {
+		s.SetRetentionWarnedAt(v)
+	})
+}
+
+// UpdateRetentionWarnedAt sets the "retention_warned_at" field to the value that was provided on create.
+func (u *ApplicationUpsertOne) UpdateRetentionWarnedAt() *ApplicationUpsertOne {
+	return u.Update(func(s *ApplicationUpsert) {
+		s.UpdateRetentionWarnedAt()
+	})
+}
+
+// ClearRetentionWarnedAt clears the value of the "retention_warned_at" field.
+func (u *ApplicationUpsertOne) ClearRetentionWarnedAt() *ApplicationUpsertOne {
+	return u.Update(func(s *ApplicationUpsert) {
+		s.ClearRetentionWarnedAt()
 	})
 }
 
@@ -1750,6 +1807,27 @@ func (u *ApplicationUpsertBulk) UpdateWithdrawnAt() *ApplicationUpsertBulk {
 func (u *ApplicationUpsertBulk) ClearWithdrawnAt() *ApplicationUpsertBulk {
 	return u.Update(func(s *ApplicationUpsert) {
 		s.ClearWithdrawnAt()
+	})
+}
+
+// SetRetentionWarnedAt sets the "retention_warned_at" field.
+func (u *ApplicationUpsertBulk) SetRetentionWarnedAt(v time.Time) *ApplicationUpsertBulk {
+	return u.Update(func(s *ApplicationUpsert) {
+		s.SetRetentionWarnedAt(v)
+	})
+}
+
+// UpdateRetentionWarnedAt sets the "retention_warned_at" field to the value that was provided on create.
+func (u *ApplicationUpsertBulk) UpdateRetentionWarnedAt() *ApplicationUpsertBulk {
+	return u.Update(func(s *ApplicationUpsert) {
+		s.UpdateRetentionWarnedAt()
+	})
+}
+
+// ClearRetentionWarnedAt clears the value of the "retention_warned_at" field.
+func (u *ApplicationUpsertBulk) ClearRetentionWarnedAt() *ApplicationUpsertBulk {
+	return u.Update(func(s *ApplicationUpsert) {
+		s.ClearRetentionWarnedAt()
 	})
 }
 

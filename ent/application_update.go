@@ -264,6 +264,26 @@ func (_u *ApplicationUpdate) ClearWithdrawnAt() *ApplicationUpdate {
 	return _u
 }
 
+// SetRetentionWarnedAt sets the "retention_warned_at" field.
+func (_u *ApplicationUpdate) SetRetentionWarnedAt(v time.Time) *ApplicationUpdate {
+	_u.mutation.SetRetentionWarnedAt(v)
+	return _u
+}
+
+// SetNillableRetentionWarnedAt sets the "retention_warned_at" field if the given value is not nil.
+func (_u *ApplicationUpdate) SetNillableRetentionWarnedAt(v *time.Time) *ApplicationUpdate {
+	if v != nil {
+		_u.SetRetentionWarnedAt(*v)
+	}
+	return _u
+}
+
+// ClearRetentionWarnedAt clears the value of the "retention_warned_at" field.
+func (_u *ApplicationUpdate) ClearRetentionWarnedAt() *ApplicationUpdate {
+	_u.mutation.ClearRetentionWarnedAt()
+	return _u
+}
+
 // SetHomeOrganisation sets the "home_organisation" edge to the Organisation entity.
 func (_u *ApplicationUpdate) SetHomeOrganisation(v *Organisation) *ApplicationUpdate {
 	return _u.SetHomeOrganisationID(v.ID)
@@ -627,6 +647,12 @@ func (_u *ApplicationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.WithdrawnAtCleared() {
 		_spec.ClearField(application.FieldWithdrawnAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RetentionWarnedAt(); ok {
+		_spec.SetField(application.FieldRetentionWarnedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RetentionWarnedAtCleared() {
+		_spec.ClearField(application.FieldRetentionWarnedAt, field.TypeTime)
 	}
 	if _u.mutation.HomeOrganisationCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1130,6 +1156,26 @@ func (_u *ApplicationUpdateOne) ClearWithdrawnAt() *ApplicationUpdateOne {
 	return _u
 }
 
+// SetRetentionWarnedAt sets the "retention_warned_at" field.
+func (_u *ApplicationUpdateOne) SetRetentionWarnedAt(v time.Time) *ApplicationUpdateOne {
+	_u.mutation.SetRetentionWarnedAt(v)
+	return _u
+}
+
+// SetNillableRetentionWarnedAt sets the "retention_warned_at" field if the given value is not nil.
+func (_u *ApplicationUpdateOne) SetNillableRetentionWarnedAt(v *time.Time) *ApplicationUpdateOne {
+	if v != nil {
+		_u.SetRetentionWarnedAt(*v)
+	}
+	return _u
+}
+
+// ClearRetentionWarnedAt clears the value of the "retention_warned_at" field.
+func (_u *ApplicationUpdateOne) ClearRetentionWarnedAt() *ApplicationUpdateOne {
+	_u.mutation.ClearRetentionWarnedAt()
+	return _u
+}
+
 // SetHomeOrganisation sets the "home_organisation" edge to the Organisation entity.
 func (_u *ApplicationUpdateOne) SetHomeOrganisation(v *Organisation) *ApplicationUpdateOne {
 	return _u.SetHomeOrganisationID(v.ID)
@@ -1523,6 +1569,12 @@ func (_u *ApplicationUpdateOne) sqlSave(ctx context.Context) (_node *Application
 	}
 	if _u.mutation.WithdrawnAtCleared() {
 		_spec.ClearField(application.FieldWithdrawnAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RetentionWarnedAt(); ok {
+		_spec.SetField(application.FieldRetentionWarnedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RetentionWarnedAtCleared() {
+		_spec.ClearField(application.FieldRetentionWarnedAt, field.TypeTime)
 	}
 	if _u.mutation.HomeOrganisationCleared() {
 		edge := &sqlgraph.EdgeSpec{

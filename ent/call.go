@@ -71,6 +71,10 @@ type Call struct {
 	RankingClosedAt *time.Time `json:"ranking_closed_at,omitempty"`
 	// When staff published the review aggregate (UTC): reviewers then see the aggregated scores, and scores no longer change.
 	ReviewPublishedAt *time.Time `json:"review_published_at,omitempty"`
+	// When the call was completed or cancelled (UTC): the retention of its applications counts from then.
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+	// How many of the call's applications were deleted (retention of unsuccessful applications), so the call's totals stay right: applications counted plus this.
+	ApplicationsDeleted int `json:"applications_deleted,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CallQuery when eager-loading is set.
 	Edges        CallEdges `json:"edges"`
@@ -170,11 +174,11 @@ func (*Call) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case call.FieldOnePlacementPerTrainee:
 			values[i] = new(sql.NullBool)
-		case call.FieldMaxPreferences, call.FieldFundedPlaces, call.FieldRefereeLetters, call.FieldOfferResponseHours, call.FieldMinLeadDays, call.FieldNoRepeatMonths:
+		case call.FieldMaxPreferences, call.FieldFundedPlaces, call.FieldRefereeLetters, call.FieldOfferResponseHours, call.FieldMinLeadDays, call.FieldNoRepeatMonths, call.FieldApplicationsDeleted:
 			values[i] = new(sql.NullInt64)
 		case call.FieldTitle, call.FieldDescription, call.FieldStatus, call.FieldStatusReason, call.FieldTimeZone:
 			values[i] = new(sql.NullString)
-		case call.FieldCreatedAt, call.FieldUpdatedAt, call.FieldOpensAt, call.FieldClosesAt, call.FieldRankingDeadline, call.FieldRankingClosedAt, call.FieldReviewPublishedAt:
+		case call.FieldCreatedAt, call.FieldUpdatedAt, call.FieldOpensAt, call.FieldClosesAt, call.FieldRankingDeadline, call.FieldRankingClosedAt, call.FieldReviewPublishedAt, call.FieldEndedAt:
 			values[i] = new(sql.NullTime)
 		case call.FieldPlacementStart, call.FieldPlacementEnd:
 			values[i] = new(vocab.Date)
@@ -360,6 +364,19 @@ func (_m *Call) assignValues(columns []string, values []any) error {
 				_m.ReviewPublishedAt = new(time.Time)
 				*_m.ReviewPublishedAt = value.Time
 			}
+		case call.FieldEndedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field ended_at", values[i])
+			} else if value.Valid {
+				_m.EndedAt = new(time.Time)
+				*_m.EndedAt = value.Time
+			}
+		case call.FieldApplicationsDeleted:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field applications_deleted", values[i])
+			} else if value.Valid {
+				_m.ApplicationsDeleted = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -506,6 +523,14 @@ func (_m *Call) String() string {
 		builder.WriteString("review_published_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	if v := _m.EndedAt; v != nil {
+		builder.WriteString("ended_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("applications_deleted=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ApplicationsDeleted))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -301,6 +301,34 @@ func (_c *CallCreate) SetNillableReviewPublishedAt(v *time.Time) *CallCreate {
 	return _c
 }
 
+// SetEndedAt sets the "ended_at" field.
+func (_c *CallCreate) SetEndedAt(v time.Time) *CallCreate {
+	_c.mutation.SetEndedAt(v)
+	return _c
+}
+
+// SetNillableEndedAt sets the "ended_at" field if the given value is not nil.
+func (_c *CallCreate) SetNillableEndedAt(v *time.Time) *CallCreate {
+	if v != nil {
+		_c.SetEndedAt(*v)
+	}
+	return _c
+}
+
+// SetApplicationsDeleted sets the "applications_deleted" field.
+func (_c *CallCreate) SetApplicationsDeleted(v int) *CallCreate {
+	_c.mutation.SetApplicationsDeleted(v)
+	return _c
+}
+
+// SetNillableApplicationsDeleted sets the "applications_deleted" field if the given value is not nil.
+func (_c *CallCreate) SetNillableApplicationsDeleted(v *int) *CallCreate {
+	if v != nil {
+		_c.SetApplicationsDeleted(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CallCreate) SetID(v pulid.ID) *CallCreate {
 	_c.mutation.SetID(v)
@@ -496,6 +524,10 @@ func (_c *CallCreate) defaults() error {
 		v := call.DefaultNoRepeatMonths
 		_c.mutation.SetNoRepeatMonths(v)
 	}
+	if _, ok := _c.mutation.ApplicationsDeleted(); !ok {
+		v := call.DefaultApplicationsDeleted
+		_c.mutation.SetApplicationsDeleted(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if call.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized call.DefaultID (forgotten import ent/runtime?)")
@@ -639,6 +671,14 @@ func (_c *CallCreate) check() error {
 			return &ValidationError{Name: "no_repeat_months", err: fmt.Errorf(`ent: validator failed for field "Call.no_repeat_months": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.ApplicationsDeleted(); !ok {
+		return &ValidationError{Name: "applications_deleted", err: errors.New(`ent: missing required field "Call.applications_deleted"`)}
+	}
+	if v, ok := _c.mutation.ApplicationsDeleted(); ok {
+		if err := call.ApplicationsDeletedValidator(v); err != nil {
+			return &ValidationError{Name: "applications_deleted", err: fmt.Errorf(`ent: validator failed for field "Call.applications_deleted": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -774,6 +814,14 @@ func (_c *CallCreate) createSpec() (*Call, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ReviewPublishedAt(); ok {
 		_spec.SetField(call.FieldReviewPublishedAt, field.TypeTime, value)
 		_node.ReviewPublishedAt = &value
+	}
+	if value, ok := _c.mutation.EndedAt(); ok {
+		_spec.SetField(call.FieldEndedAt, field.TypeTime, value)
+		_node.EndedAt = &value
+	}
+	if value, ok := _c.mutation.ApplicationsDeleted(); ok {
+		_spec.SetField(call.FieldApplicationsDeleted, field.TypeInt, value)
+		_node.ApplicationsDeleted = value
 	}
 	if nodes := _c.mutation.MatchRunsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1265,6 +1313,42 @@ func (u *CallUpsert) ClearReviewPublishedAt() *CallUpsert {
 	return u
 }
 
+// SetEndedAt sets the "ended_at" field.
+func (u *CallUpsert) SetEndedAt(v time.Time) *CallUpsert {
+	u.Set(call.FieldEndedAt, v)
+	return u
+}
+
+// UpdateEndedAt sets the "ended_at" field to the value that was provided on create.
+func (u *CallUpsert) UpdateEndedAt() *CallUpsert {
+	u.SetExcluded(call.FieldEndedAt)
+	return u
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (u *CallUpsert) ClearEndedAt() *CallUpsert {
+	u.SetNull(call.FieldEndedAt)
+	return u
+}
+
+// SetApplicationsDeleted sets the "applications_deleted" field.
+func (u *CallUpsert) SetApplicationsDeleted(v int) *CallUpsert {
+	u.Set(call.FieldApplicationsDeleted, v)
+	return u
+}
+
+// UpdateApplicationsDeleted sets the "applications_deleted" field to the value that was provided on create.
+func (u *CallUpsert) UpdateApplicationsDeleted() *CallUpsert {
+	u.SetExcluded(call.FieldApplicationsDeleted)
+	return u
+}
+
+// AddApplicationsDeleted adds v to the "applications_deleted" field.
+func (u *CallUpsert) AddApplicationsDeleted(v int) *CallUpsert {
+	u.Add(call.FieldApplicationsDeleted, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1712,6 +1796,48 @@ func (u *CallUpsertOne) UpdateReviewPublishedAt() *CallUpsertOne {
 func (u *CallUpsertOne) ClearReviewPublishedAt() *CallUpsertOne {
 	return u.Update(func(s *CallUpsert) {
 		s.ClearReviewPublishedAt()
+	})
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (u *CallUpsertOne) SetEndedAt(v time.Time) *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.SetEndedAt(v)
+	})
+}
+
+// UpdateEndedAt sets the "ended_at" field to the value that was provided on create.
+func (u *CallUpsertOne) UpdateEndedAt() *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.UpdateEndedAt()
+	})
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (u *CallUpsertOne) ClearEndedAt() *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.ClearEndedAt()
+	})
+}
+
+// SetApplicationsDeleted sets the "applications_deleted" field.
+func (u *CallUpsertOne) SetApplicationsDeleted(v int) *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.SetApplicationsDeleted(v)
+	})
+}
+
+// AddApplicationsDeleted adds v to the "applications_deleted" field.
+func (u *CallUpsertOne) AddApplicationsDeleted(v int) *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.AddApplicationsDeleted(v)
+	})
+}
+
+// UpdateApplicationsDeleted sets the "applications_deleted" field to the value that was provided on create.
+func (u *CallUpsertOne) UpdateApplicationsDeleted() *CallUpsertOne {
+	return u.Update(func(s *CallUpsert) {
+		s.UpdateApplicationsDeleted()
 	})
 }
 
@@ -2329,6 +2455,48 @@ func (u *CallUpsertBulk) UpdateReviewPublishedAt() *CallUpsertBulk {
 func (u *CallUpsertBulk) ClearReviewPublishedAt() *CallUpsertBulk {
 	return u.Update(func(s *CallUpsert) {
 		s.ClearReviewPublishedAt()
+	})
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (u *CallUpsertBulk) SetEndedAt(v time.Time) *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.SetEndedAt(v)
+	})
+}
+
+// UpdateEndedAt sets the "ended_at" field to the value that was provided on create.
+func (u *CallUpsertBulk) UpdateEndedAt() *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.UpdateEndedAt()
+	})
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (u *CallUpsertBulk) ClearEndedAt() *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.ClearEndedAt()
+	})
+}
+
+// SetApplicationsDeleted sets the "applications_deleted" field.
+func (u *CallUpsertBulk) SetApplicationsDeleted(v int) *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.SetApplicationsDeleted(v)
+	})
+}
+
+// AddApplicationsDeleted adds v to the "applications_deleted" field.
+func (u *CallUpsertBulk) AddApplicationsDeleted(v int) *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.AddApplicationsDeleted(v)
+	})
+}
+
+// UpdateApplicationsDeleted sets the "applications_deleted" field to the value that was provided on create.
+func (u *CallUpsertBulk) UpdateApplicationsDeleted() *CallUpsertBulk {
+	return u.Update(func(s *CallUpsert) {
+		s.UpdateApplicationsDeleted()
 	})
 }
 

@@ -418,6 +418,47 @@ func (_u *CallUpdate) ClearReviewPublishedAt() *CallUpdate {
 	return _u
 }
 
+// SetEndedAt sets the "ended_at" field.
+func (_u *CallUpdate) SetEndedAt(v time.Time) *CallUpdate {
+	_u.mutation.SetEndedAt(v)
+	return _u
+}
+
+// SetNillableEndedAt sets the "ended_at" field if the given value is not nil.
+func (_u *CallUpdate) SetNillableEndedAt(v *time.Time) *CallUpdate {
+	if v != nil {
+		_u.SetEndedAt(*v)
+	}
+	return _u
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (_u *CallUpdate) ClearEndedAt() *CallUpdate {
+	_u.mutation.ClearEndedAt()
+	return _u
+}
+
+// SetApplicationsDeleted sets the "applications_deleted" field.
+func (_u *CallUpdate) SetApplicationsDeleted(v int) *CallUpdate {
+	_u.mutation.ResetApplicationsDeleted()
+	_u.mutation.SetApplicationsDeleted(v)
+	return _u
+}
+
+// SetNillableApplicationsDeleted sets the "applications_deleted" field if the given value is not nil.
+func (_u *CallUpdate) SetNillableApplicationsDeleted(v *int) *CallUpdate {
+	if v != nil {
+		_u.SetApplicationsDeleted(*v)
+	}
+	return _u
+}
+
+// AddApplicationsDeleted adds value to the "applications_deleted" field.
+func (_u *CallUpdate) AddApplicationsDeleted(v int) *CallUpdate {
+	_u.mutation.AddApplicationsDeleted(v)
+	return _u
+}
+
 // AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by IDs.
 func (_u *CallUpdate) AddMatchRunIDs(ids ...pulid.ID) *CallUpdate {
 	_u.mutation.AddMatchRunIDs(ids...)
@@ -748,6 +789,11 @@ func (_u *CallUpdate) check() error {
 			return &ValidationError{Name: "no_repeat_months", err: fmt.Errorf(`ent: validator failed for field "Call.no_repeat_months": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ApplicationsDeleted(); ok {
+		if err := call.ApplicationsDeletedValidator(v); err != nil {
+			return &ValidationError{Name: "applications_deleted", err: fmt.Errorf(`ent: validator failed for field "Call.applications_deleted": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -887,6 +933,18 @@ func (_u *CallUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ReviewPublishedAtCleared() {
 		_spec.ClearField(call.FieldReviewPublishedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EndedAt(); ok {
+		_spec.SetField(call.FieldEndedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EndedAtCleared() {
+		_spec.ClearField(call.FieldEndedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ApplicationsDeleted(); ok {
+		_spec.SetField(call.FieldApplicationsDeleted, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedApplicationsDeleted(); ok {
+		_spec.AddField(call.FieldApplicationsDeleted, field.TypeInt, value)
 	}
 	if _u.mutation.MatchRunsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1560,6 +1618,47 @@ func (_u *CallUpdateOne) ClearReviewPublishedAt() *CallUpdateOne {
 	return _u
 }
 
+// SetEndedAt sets the "ended_at" field.
+func (_u *CallUpdateOne) SetEndedAt(v time.Time) *CallUpdateOne {
+	_u.mutation.SetEndedAt(v)
+	return _u
+}
+
+// SetNillableEndedAt sets the "ended_at" field if the given value is not nil.
+func (_u *CallUpdateOne) SetNillableEndedAt(v *time.Time) *CallUpdateOne {
+	if v != nil {
+		_u.SetEndedAt(*v)
+	}
+	return _u
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (_u *CallUpdateOne) ClearEndedAt() *CallUpdateOne {
+	_u.mutation.ClearEndedAt()
+	return _u
+}
+
+// SetApplicationsDeleted sets the "applications_deleted" field.
+func (_u *CallUpdateOne) SetApplicationsDeleted(v int) *CallUpdateOne {
+	_u.mutation.ResetApplicationsDeleted()
+	_u.mutation.SetApplicationsDeleted(v)
+	return _u
+}
+
+// SetNillableApplicationsDeleted sets the "applications_deleted" field if the given value is not nil.
+func (_u *CallUpdateOne) SetNillableApplicationsDeleted(v *int) *CallUpdateOne {
+	if v != nil {
+		_u.SetApplicationsDeleted(*v)
+	}
+	return _u
+}
+
+// AddApplicationsDeleted adds value to the "applications_deleted" field.
+func (_u *CallUpdateOne) AddApplicationsDeleted(v int) *CallUpdateOne {
+	_u.mutation.AddApplicationsDeleted(v)
+	return _u
+}
+
 // AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by IDs.
 func (_u *CallUpdateOne) AddMatchRunIDs(ids ...pulid.ID) *CallUpdateOne {
 	_u.mutation.AddMatchRunIDs(ids...)
@@ -1903,6 +2002,11 @@ func (_u *CallUpdateOne) check() error {
 			return &ValidationError{Name: "no_repeat_months", err: fmt.Errorf(`ent: validator failed for field "Call.no_repeat_months": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ApplicationsDeleted(); ok {
+		if err := call.ApplicationsDeletedValidator(v); err != nil {
+			return &ValidationError{Name: "applications_deleted", err: fmt.Errorf(`ent: validator failed for field "Call.applications_deleted": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -2059,6 +2163,18 @@ func (_u *CallUpdateOne) sqlSave(ctx context.Context) (_node *Call, err error) {
 	}
 	if _u.mutation.ReviewPublishedAtCleared() {
 		_spec.ClearField(call.FieldReviewPublishedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EndedAt(); ok {
+		_spec.SetField(call.FieldEndedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EndedAtCleared() {
+		_spec.ClearField(call.FieldEndedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ApplicationsDeleted(); ok {
+		_spec.SetField(call.FieldApplicationsDeleted, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedApplicationsDeleted(); ok {
+		_spec.AddField(call.FieldApplicationsDeleted, field.TypeInt, value)
 	}
 	if _u.mutation.MatchRunsCleared() {
 		edge := &sqlgraph.EdgeSpec{

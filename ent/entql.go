@@ -125,6 +125,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			application.FieldSubmittedAt:         {Type: field.TypeTime, Column: application.FieldSubmittedAt},
 			application.FieldDecidedAt:           {Type: field.TypeTime, Column: application.FieldDecidedAt},
 			application.FieldWithdrawnAt:         {Type: field.TypeTime, Column: application.FieldWithdrawnAt},
+			application.FieldRetentionWarnedAt:   {Type: field.TypeTime, Column: application.FieldRetentionWarnedAt},
 		},
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
@@ -223,6 +224,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			call.FieldRankingDeadline:        {Type: field.TypeTime, Column: call.FieldRankingDeadline},
 			call.FieldRankingClosedAt:        {Type: field.TypeTime, Column: call.FieldRankingClosedAt},
 			call.FieldReviewPublishedAt:      {Type: field.TypeTime, Column: call.FieldReviewPublishedAt},
+			call.FieldEndedAt:                {Type: field.TypeTime, Column: call.FieldEndedAt},
+			call.FieldApplicationsDeleted:    {Type: field.TypeInt, Column: call.FieldApplicationsDeleted},
 		},
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
@@ -2721,6 +2724,11 @@ func (f *ApplicationFilter) WhereWithdrawnAt(p entql.TimeP) {
 	f.Where(p.Field(application.FieldWithdrawnAt))
 }
 
+// WhereRetentionWarnedAt applies the entql time.Time predicate on the retention_warned_at field.
+func (f *ApplicationFilter) WhereRetentionWarnedAt(p entql.TimeP) {
+	f.Where(p.Field(application.FieldRetentionWarnedAt))
+}
+
 // WhereHasCall applies a predicate to check if query has an edge call.
 func (f *ApplicationFilter) WhereHasCall() {
 	f.Where(entql.HasEdge("call"))
@@ -3249,6 +3257,16 @@ func (f *CallFilter) WhereRankingClosedAt(p entql.TimeP) {
 // WhereReviewPublishedAt applies the entql time.Time predicate on the review_published_at field.
 func (f *CallFilter) WhereReviewPublishedAt(p entql.TimeP) {
 	f.Where(p.Field(call.FieldReviewPublishedAt))
+}
+
+// WhereEndedAt applies the entql time.Time predicate on the ended_at field.
+func (f *CallFilter) WhereEndedAt(p entql.TimeP) {
+	f.Where(p.Field(call.FieldEndedAt))
+}
+
+// WhereApplicationsDeleted applies the entql int predicate on the applications_deleted field.
+func (f *CallFilter) WhereApplicationsDeleted(p entql.IntP) {
+	f.Where(p.Field(call.FieldApplicationsDeleted))
 }
 
 // WhereHasMatchRuns applies a predicate to check if query has an edge match_runs.

@@ -1094,6 +1094,11 @@ func (_q *CallQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, call.FieldReviewPublishedAt)
 				fieldSeen[call.FieldReviewPublishedAt] = struct{}{}
 			}
+		case "applicationsDeleted":
+			if _, ok := fieldSeen[call.FieldApplicationsDeleted]; !ok {
+				selectedFields = append(selectedFields, call.FieldApplicationsDeleted)
+				fieldSeen[call.FieldApplicationsDeleted] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

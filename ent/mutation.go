@@ -1806,6 +1806,7 @@ type ApplicationMutation struct {
 	submitted_at              *time.Time
 	decided_at                *time.Time
 	withdrawn_at              *time.Time
+	retention_warned_at       *time.Time
 	clearedFields             map[string]struct{}
 	call                      *pulid.ID
 	clearedcall               bool
@@ -2700,6 +2701,55 @@ func (m *ApplicationMutation) ResetWithdrawnAt() {
 	delete(m.clearedFields, application.FieldWithdrawnAt)
 }
 
+// SetRetentionWarnedAt sets the "retention_warned_at" field.
+func (m *ApplicationMutation) SetRetentionWarnedAt(t time.Time) {
+	m.retention_warned_at = &t
+}
+
+// RetentionWarnedAt returns the value of the "retention_warned_at" field in the mutation.
+func (m *ApplicationMutation) RetentionWarnedAt() (r time.Time, exists bool) {
+	v := m.retention_warned_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetentionWarnedAt returns the old "retention_warned_at" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldRetentionWarnedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetentionWarnedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetentionWarnedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetentionWarnedAt: %w", err)
+	}
+	return oldValue.RetentionWarnedAt, nil
+}
+
+// ClearRetentionWarnedAt clears the value of the "retention_warned_at" field.
+func (m *ApplicationMutation) ClearRetentionWarnedAt() {
+	m.retention_warned_at = nil
+	m.clearedFields[application.FieldRetentionWarnedAt] = struct{}{}
+}
+
+// RetentionWarnedAtCleared returns if the "retention_warned_at" field was cleared in this mutation.
+func (m *ApplicationMutation) RetentionWarnedAtCleared() bool {
+	_, ok := m.clearedFields[application.FieldRetentionWarnedAt]
+	return ok
+}
+
+// ResetRetentionWarnedAt resets all changes to the "retention_warned_at" field.
+func (m *ApplicationMutation) ResetRetentionWarnedAt() {
+	m.retention_warned_at = nil
+	delete(m.clearedFields, application.FieldRetentionWarnedAt)
+}
+
 // ClearCall clears the "call" edge to the Call entity.
 func (m *ApplicationMutation) ClearCall() {
 	m.clearedcall = true
@@ -3085,7 +3135,7 @@ func (m *ApplicationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ApplicationMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, application.FieldCreatedAt)
 	}
@@ -3137,6 +3187,9 @@ func (m *ApplicationMutation) Fields() []string {
 	if m.withdrawn_at != nil {
 		fields = append(fields, application.FieldWithdrawnAt)
 	}
+	if m.retention_warned_at != nil {
+		fields = append(fields, application.FieldRetentionWarnedAt)
+	}
 	return fields
 }
 
@@ -3179,6 +3232,8 @@ func (m *ApplicationMutation) Field(name string) (ent.Value, bool) {
 		return m.DecidedAt()
 	case application.FieldWithdrawnAt:
 		return m.WithdrawnAt()
+	case application.FieldRetentionWarnedAt:
+		return m.RetentionWarnedAt()
 	}
 	return nil, false
 }
@@ -3222,6 +3277,8 @@ func (m *ApplicationMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldDecidedAt(ctx)
 	case application.FieldWithdrawnAt:
 		return m.OldWithdrawnAt(ctx)
+	case application.FieldRetentionWarnedAt:
+		return m.OldRetentionWarnedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Application field %s", name)
 }
@@ -3350,6 +3407,13 @@ func (m *ApplicationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetWithdrawnAt(v)
 		return nil
+	case application.FieldRetentionWarnedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetentionWarnedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Application field %s", name)
 }
@@ -3422,6 +3486,9 @@ func (m *ApplicationMutation) ClearedFields() []string {
 	if m.FieldCleared(application.FieldWithdrawnAt) {
 		fields = append(fields, application.FieldWithdrawnAt)
 	}
+	if m.FieldCleared(application.FieldRetentionWarnedAt) {
+		fields = append(fields, application.FieldRetentionWarnedAt)
+	}
 	return fields
 }
 
@@ -3450,6 +3517,9 @@ func (m *ApplicationMutation) ClearField(name string) error {
 		return nil
 	case application.FieldWithdrawnAt:
 		m.ClearWithdrawnAt()
+		return nil
+	case application.FieldRetentionWarnedAt:
+		m.ClearRetentionWarnedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Application nullable field %s", name)
@@ -3509,6 +3579,9 @@ func (m *ApplicationMutation) ResetField(name string) error {
 		return nil
 	case application.FieldWithdrawnAt:
 		m.ResetWithdrawnAt()
+		return nil
+	case application.FieldRetentionWarnedAt:
+		m.ResetRetentionWarnedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Application field %s", name)
@@ -6200,6 +6273,9 @@ type CallMutation struct {
 	ranking_deadline          *time.Time
 	ranking_closed_at         *time.Time
 	review_published_at       *time.Time
+	ended_at                  *time.Time
+	applications_deleted      *int
+	addapplications_deleted   *int
 	clearedFields             map[string]struct{}
 	match_runs                map[pulid.ID]struct{}
 	removedmatch_runs         map[pulid.ID]struct{}
@@ -7447,6 +7523,111 @@ func (m *CallMutation) ResetReviewPublishedAt() {
 	delete(m.clearedFields, call.FieldReviewPublishedAt)
 }
 
+// SetEndedAt sets the "ended_at" field.
+func (m *CallMutation) SetEndedAt(t time.Time) {
+	m.ended_at = &t
+}
+
+// EndedAt returns the value of the "ended_at" field in the mutation.
+func (m *CallMutation) EndedAt() (r time.Time, exists bool) {
+	v := m.ended_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndedAt returns the old "ended_at" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldEndedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndedAt: %w", err)
+	}
+	return oldValue.EndedAt, nil
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (m *CallMutation) ClearEndedAt() {
+	m.ended_at = nil
+	m.clearedFields[call.FieldEndedAt] = struct{}{}
+}
+
+// EndedAtCleared returns if the "ended_at" field was cleared in this mutation.
+func (m *CallMutation) EndedAtCleared() bool {
+	_, ok := m.clearedFields[call.FieldEndedAt]
+	return ok
+}
+
+// ResetEndedAt resets all changes to the "ended_at" field.
+func (m *CallMutation) ResetEndedAt() {
+	m.ended_at = nil
+	delete(m.clearedFields, call.FieldEndedAt)
+}
+
+// SetApplicationsDeleted sets the "applications_deleted" field.
+func (m *CallMutation) SetApplicationsDeleted(i int) {
+	m.applications_deleted = &i
+	m.addapplications_deleted = nil
+}
+
+// ApplicationsDeleted returns the value of the "applications_deleted" field in the mutation.
+func (m *CallMutation) ApplicationsDeleted() (r int, exists bool) {
+	v := m.applications_deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationsDeleted returns the old "applications_deleted" field's value of the Call entity.
+// If the Call object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallMutation) OldApplicationsDeleted(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationsDeleted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationsDeleted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationsDeleted: %w", err)
+	}
+	return oldValue.ApplicationsDeleted, nil
+}
+
+// AddApplicationsDeleted adds i to the "applications_deleted" field.
+func (m *CallMutation) AddApplicationsDeleted(i int) {
+	if m.addapplications_deleted != nil {
+		*m.addapplications_deleted += i
+	} else {
+		m.addapplications_deleted = &i
+	}
+}
+
+// AddedApplicationsDeleted returns the value that was added to the "applications_deleted" field in this mutation.
+func (m *CallMutation) AddedApplicationsDeleted() (r int, exists bool) {
+	v := m.addapplications_deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetApplicationsDeleted resets all changes to the "applications_deleted" field.
+func (m *CallMutation) ResetApplicationsDeleted() {
+	m.applications_deleted = nil
+	m.addapplications_deleted = nil
+}
+
 // AddMatchRunIDs adds the "match_runs" edge to the MatchRun entity by ids.
 func (m *CallMutation) AddMatchRunIDs(ids ...pulid.ID) {
 	if m.match_runs == nil {
@@ -7805,7 +7986,7 @@ func (m *CallMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CallMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 27)
 	if m.created_at != nil {
 		fields = append(fields, call.FieldCreatedAt)
 	}
@@ -7881,6 +8062,12 @@ func (m *CallMutation) Fields() []string {
 	if m.review_published_at != nil {
 		fields = append(fields, call.FieldReviewPublishedAt)
 	}
+	if m.ended_at != nil {
+		fields = append(fields, call.FieldEndedAt)
+	}
+	if m.applications_deleted != nil {
+		fields = append(fields, call.FieldApplicationsDeleted)
+	}
 	return fields
 }
 
@@ -7939,6 +8126,10 @@ func (m *CallMutation) Field(name string) (ent.Value, bool) {
 		return m.RankingClosedAt()
 	case call.FieldReviewPublishedAt:
 		return m.ReviewPublishedAt()
+	case call.FieldEndedAt:
+		return m.EndedAt()
+	case call.FieldApplicationsDeleted:
+		return m.ApplicationsDeleted()
 	}
 	return nil, false
 }
@@ -7998,6 +8189,10 @@ func (m *CallMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldRankingClosedAt(ctx)
 	case call.FieldReviewPublishedAt:
 		return m.OldReviewPublishedAt(ctx)
+	case call.FieldEndedAt:
+		return m.OldEndedAt(ctx)
+	case call.FieldApplicationsDeleted:
+		return m.OldApplicationsDeleted(ctx)
 	}
 	return nil, fmt.Errorf("unknown Call field %s", name)
 }
@@ -8182,6 +8377,20 @@ func (m *CallMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetReviewPublishedAt(v)
 		return nil
+	case call.FieldEndedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndedAt(v)
+		return nil
+	case call.FieldApplicationsDeleted:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationsDeleted(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Call field %s", name)
 }
@@ -8208,6 +8417,9 @@ func (m *CallMutation) AddedFields() []string {
 	if m.addno_repeat_months != nil {
 		fields = append(fields, call.FieldNoRepeatMonths)
 	}
+	if m.addapplications_deleted != nil {
+		fields = append(fields, call.FieldApplicationsDeleted)
+	}
 	return fields
 }
 
@@ -8228,6 +8440,8 @@ func (m *CallMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedMinLeadDays()
 	case call.FieldNoRepeatMonths:
 		return m.AddedNoRepeatMonths()
+	case call.FieldApplicationsDeleted:
+		return m.AddedApplicationsDeleted()
 	}
 	return nil, false
 }
@@ -8279,6 +8493,13 @@ func (m *CallMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddNoRepeatMonths(v)
 		return nil
+	case call.FieldApplicationsDeleted:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddApplicationsDeleted(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Call numeric field %s", name)
 }
@@ -8295,6 +8516,9 @@ func (m *CallMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(call.FieldReviewPublishedAt) {
 		fields = append(fields, call.FieldReviewPublishedAt)
+	}
+	if m.FieldCleared(call.FieldEndedAt) {
+		fields = append(fields, call.FieldEndedAt)
 	}
 	return fields
 }
@@ -8318,6 +8542,9 @@ func (m *CallMutation) ClearField(name string) error {
 		return nil
 	case call.FieldReviewPublishedAt:
 		m.ClearReviewPublishedAt()
+		return nil
+	case call.FieldEndedAt:
+		m.ClearEndedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Call nullable field %s", name)
@@ -8401,6 +8628,12 @@ func (m *CallMutation) ResetField(name string) error {
 		return nil
 	case call.FieldReviewPublishedAt:
 		m.ResetReviewPublishedAt()
+		return nil
+	case call.FieldEndedAt:
+		m.ResetEndedAt()
+		return nil
+	case call.FieldApplicationsDeleted:
+		m.ResetApplicationsDeleted()
 		return nil
 	}
 	return fmt.Errorf("unknown Call field %s", name)

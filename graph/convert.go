@@ -169,7 +169,7 @@ func (r *Resolver) reader(ctx context.Context) *ent.Client {
 }
 
 // applicationsByID loads applications in the order of ids, with one query (and one per
-// edge the request selects under them).
+// edge the request selects under them); one deleted since is left out (pickLive).
 func (r *Resolver) applicationsByID(ctx context.Context, ids []string) ([]*ent.Application, error) {
 	pids := make([]pulid.ID, len(ids))
 	for i, id := range ids {
@@ -179,7 +179,7 @@ func (r *Resolver) applicationsByID(ctx context.Context, ids []string) ([]*ent.A
 	if err != nil {
 		return nil, err
 	}
-	return pick(ctx, byID, pids, r.reader(ctx).Application.Get)
+	return pickLive(ctx, byID, pids, r.reader(ctx).Application.Get)
 }
 
 // matchReasons converts explanations, with their slots loaded in one query (as the

@@ -210,6 +210,7 @@ type ComplexityRoot struct {
 		AcceptingApplications  func(childComplexity int) int
 		Applications           func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApplicationOrder) int
 		ApplicationsCSV        func(childComplexity int) int
+		ApplicationsDeleted    func(childComplexity int) int
 		ClosesAt               func(childComplexity int) int
 		ClosesLocal            func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
@@ -2191,6 +2192,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Call.ApplicationsCSV(childComplexity), true
+	case "Call.applicationsDeleted":
+		if e.ComplexityRoot.Call.ApplicationsDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ApplicationsDeleted(childComplexity), true
 	case "Call.closesAt":
 		if e.ComplexityRoot.Call.ClosesAt == nil {
 			break
@@ -8399,6 +8406,8 @@ func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.
 		return ec.fieldContext_Call_rankingDeadline(ctx, field)
 	case "reviewPublishedAt":
 		return ec.fieldContext_Call_reviewPublishedAt(ctx, field)
+	case "applicationsDeleted":
+		return ec.fieldContext_Call_applicationsDeleted(ctx, field)
 	case "placements":
 		return ec.fieldContext_Call_placements(ctx, field)
 	case "applications":
@@ -16155,6 +16164,29 @@ func (ec *executionContext) _Call_reviewPublishedAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Call_reviewPublishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Call_applicationsDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_applicationsDeleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationsDeleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_applicationsDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Call_placements(ctx context.Context, field graphql.CollectedField, obj *ent.Call) (ret graphql.Marshaler) {
@@ -48798,6 +48830,11 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 		case "reviewPublishedAt":
 			out.Values[i] = ec._Call_reviewPublishedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "applicationsDeleted":
+			out.Values[i] = ec._Call_applicationsDeleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "placements":

@@ -110,3 +110,23 @@ func pick[T any](ctx context.Context, byID map[pulid.ID]*T, ids []pulid.ID, get 
 // appID and callID key batched loads.
 func appID(a *ent.Application) pulid.ID { return a.ID }
 func callID(c *ent.Call) pulid.ID       { return c.ID }
+
+// pickLive is pick for the ids a match run froze: an application deleted since (retention
+// of unsuccessful applications, erasure) is left out instead of failing the whole list;
+// the run's statistics come from its stored result and stay as they were.
+func pickLive[T any](ctx context.Context, byID map[pulid.ID]*T, ids []pulid.ID, get func(context.Context, pulid.ID) (*T, error)) ([]*T, error) {
+	out := make([]*T, 0, len(ids))
+	for _, id := range ids {
+		v, ok := byID[id]
+		if !ok {
+			var err error
+			if v, err = get(ctx, id); ent.IsNotFound(err) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

@@ -121,7 +121,7 @@ func (r *matchRunResolver) Assignments(ctx context.Context, obj *ent.MatchRun) (
 				ids[i] = pulid.ID(a)
 			}
 			var err error
-			if sa.Applications, err = pick(ctx, apps, ids, r.reader(ctx).Application.Get); err != nil {
+			if sa.Applications, err = pickLive(ctx, apps, ids, r.reader(ctx).Application.Get); err != nil {
 				return nil, err
 			}
 		}

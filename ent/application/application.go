@@ -54,6 +54,8 @@ const (
 	FieldDecidedAt = "decided_at"
 	// FieldWithdrawnAt holds the string denoting the withdrawn_at field in the database.
 	FieldWithdrawnAt = "withdrawn_at"
+	// FieldRetentionWarnedAt holds the string denoting the retention_warned_at field in the database.
+	FieldRetentionWarnedAt = "retention_warned_at"
 	// EdgeCall holds the string denoting the call edge name in mutations.
 	EdgeCall = "call"
 	// EdgeTrainee holds the string denoting the trainee edge name in mutations.
@@ -150,6 +152,7 @@ var Columns = []string{
 	FieldSubmittedAt,
 	FieldDecidedAt,
 	FieldWithdrawnAt,
+	FieldRetentionWarnedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -307,6 +310,11 @@ func ByDecidedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByWithdrawnAt orders the results by the withdrawn_at field.
 func ByWithdrawnAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWithdrawnAt, opts...).ToFunc()
+}
+
+// ByRetentionWarnedAt orders the results by the retention_warned_at field.
+func ByRetentionWarnedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetentionWarnedAt, opts...).ToFunc()
 }
 
 // ByCallField orders the results by call field.

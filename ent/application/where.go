@@ -121,6 +121,11 @@ func WithdrawnAt(v time.Time) predicate.Application {
 	return predicate.Application(sql.FieldEQ(FieldWithdrawnAt, v))
 }
 
+// RetentionWarnedAt applies equality check predicate on the "retention_warned_at" field. It's identical to RetentionWarnedAtEQ.
+func RetentionWarnedAt(v time.Time) predicate.Application {
+	return predicate.Application(sql.FieldEQ(FieldRetentionWarnedAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Application {
 	return predicate.Application(sql.FieldEQ(FieldCreatedAt, v))
@@ -874,6 +879,56 @@ func WithdrawnAtIsNil() predicate.Application {
 // WithdrawnAtNotNil applies the NotNil predicate on the "withdrawn_at" field.
 func WithdrawnAtNotNil() predicate.Application {
 	return predicate.Application(sql.FieldNotNull(FieldWithdrawnAt))
+}
+
+// RetentionWarnedAtEQ applies the EQ predicate on the "retention_warned_at" field.
+func RetentionWarnedAtEQ(v time.Time) predicate.Application {
+	return predicate.Application(sql.FieldEQ(FieldRetentionWarnedAt, v))
+}
+
+// RetentionWarnedAtNEQ applies the NEQ predicate on the "retention_warned_at" field.
+func RetentionWarnedAtNEQ(v time.Time) predicate.Application {
+	return predicate.Application(sql.FieldNEQ(FieldRetentionWarnedAt, v))
+}
+
+// RetentionWarnedAtIn applies the In predicate on the "retention_warned_at" field.
+func RetentionWarnedAtIn(vs ...time.Time) predicate.Application {
+	return predicate.Application(sql.FieldIn(FieldRetentionWarnedAt, vs...))
+}
+
+// RetentionWarnedAtNotIn applies the NotIn predicate on the "retention_warned_at" field.
+func RetentionWarnedAtNotIn(vs ...time.Time) predicate.Application {
+	return predicate.Application(sql.FieldNotIn(FieldRetentionWarnedAt, vs...))
+}
+
+// RetentionWarnedAtGT applies the GT predicate on the "retention_warned_at" field.
+func RetentionWarnedAtGT(v time.Time) predicate.Application {
+	return predicate.Application(sql.FieldGT(FieldRetentionWarnedAt, v))
+}
+
+// RetentionWarnedAtGTE applies the GTE predicate on the "retention_warned_at" field.
+func RetentionWarnedAtGTE(v time.Time) predicate.Application {
+	return predicate.Application(sql.FieldGTE(FieldRetentionWarnedAt, v))
+}
+
+// RetentionWarnedAtLT applies the LT predicate on the "retention_warned_at" field.
+func RetentionWarnedAtLT(v time.Time) predicate.Application {
+	return predicate.Application(sql.FieldLT(FieldRetentionWarnedAt, v))
+}
+
+// RetentionWarnedAtLTE applies the LTE predicate on the "retention_warned_at" field.
+func RetentionWarnedAtLTE(v time.Time) predicate.Application {
+	return predicate.Application(sql.FieldLTE(FieldRetentionWarnedAt, v))
+}
+
+// RetentionWarnedAtIsNil applies the IsNil predicate on the "retention_warned_at" field.
+func RetentionWarnedAtIsNil() predicate.Application {
+	return predicate.Application(sql.FieldIsNull(FieldRetentionWarnedAt))
+}
+
+// RetentionWarnedAtNotNil applies the NotNil predicate on the "retention_warned_at" field.
+func RetentionWarnedAtNotNil() predicate.Application {
+	return predicate.Application(sql.FieldNotNull(FieldRetentionWarnedAt))
 }
 
 // HasCall applies the HasEdge predicate on the "call" edge.

@@ -69,6 +69,10 @@ const (
 	FieldRankingClosedAt = "ranking_closed_at"
 	// FieldReviewPublishedAt holds the string denoting the review_published_at field in the database.
 	FieldReviewPublishedAt = "review_published_at"
+	// FieldEndedAt holds the string denoting the ended_at field in the database.
+	FieldEndedAt = "ended_at"
+	// FieldApplicationsDeleted holds the string denoting the applications_deleted field in the database.
+	FieldApplicationsDeleted = "applications_deleted"
 	// EdgeMatchRuns holds the string denoting the match_runs edge name in mutations.
 	EdgeMatchRuns = "match_runs"
 	// EdgeMatchOverrides holds the string denoting the match_overrides edge name in mutations.
@@ -155,6 +159,8 @@ var Columns = []string{
 	FieldRankingDeadline,
 	FieldRankingClosedAt,
 	FieldReviewPublishedAt,
+	FieldEndedAt,
+	FieldApplicationsDeleted,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -223,6 +229,10 @@ var (
 	DefaultNoRepeatMonths int
 	// NoRepeatMonthsValidator is a validator for the "no_repeat_months" field. It is called by the builders before save.
 	NoRepeatMonthsValidator func(int) error
+	// DefaultApplicationsDeleted holds the default value on creation for the "applications_deleted" field.
+	DefaultApplicationsDeleted int
+	// ApplicationsDeletedValidator is a validator for the "applications_deleted" field. It is called by the builders before save.
+	ApplicationsDeletedValidator func(int) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 )
@@ -370,6 +380,16 @@ func ByRankingClosedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByReviewPublishedAt orders the results by the review_published_at field.
 func ByReviewPublishedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldReviewPublishedAt, opts...).ToFunc()
+}
+
+// ByEndedAt orders the results by the ended_at field.
+func ByEndedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEndedAt, opts...).ToFunc()
+}
+
+// ByApplicationsDeleted orders the results by the applications_deleted field.
+func ByApplicationsDeleted(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldApplicationsDeleted, opts...).ToFunc()
 }
 
 // ByMatchRunsCount orders the results by match_runs count.

@@ -157,6 +157,16 @@ func ReviewPublishedAt(v time.Time) predicate.Call {
 	return predicate.Call(sql.FieldEQ(FieldReviewPublishedAt, v))
 }
 
+// EndedAt applies equality check predicate on the "ended_at" field. It's identical to EndedAtEQ.
+func EndedAt(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldEQ(FieldEndedAt, v))
+}
+
+// ApplicationsDeleted applies equality check predicate on the "applications_deleted" field. It's identical to ApplicationsDeletedEQ.
+func ApplicationsDeleted(v int) predicate.Call {
+	return predicate.Call(sql.FieldEQ(FieldApplicationsDeleted, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Call {
 	return predicate.Call(sql.FieldEQ(FieldCreatedAt, v))
@@ -1135,6 +1145,96 @@ func ReviewPublishedAtIsNil() predicate.Call {
 // ReviewPublishedAtNotNil applies the NotNil predicate on the "review_published_at" field.
 func ReviewPublishedAtNotNil() predicate.Call {
 	return predicate.Call(sql.FieldNotNull(FieldReviewPublishedAt))
+}
+
+// EndedAtEQ applies the EQ predicate on the "ended_at" field.
+func EndedAtEQ(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldEQ(FieldEndedAt, v))
+}
+
+// EndedAtNEQ applies the NEQ predicate on the "ended_at" field.
+func EndedAtNEQ(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldNEQ(FieldEndedAt, v))
+}
+
+// EndedAtIn applies the In predicate on the "ended_at" field.
+func EndedAtIn(vs ...time.Time) predicate.Call {
+	return predicate.Call(sql.FieldIn(FieldEndedAt, vs...))
+}
+
+// EndedAtNotIn applies the NotIn predicate on the "ended_at" field.
+func EndedAtNotIn(vs ...time.Time) predicate.Call {
+	return predicate.Call(sql.FieldNotIn(FieldEndedAt, vs...))
+}
+
+// EndedAtGT applies the GT predicate on the "ended_at" field.
+func EndedAtGT(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldGT(FieldEndedAt, v))
+}
+
+// EndedAtGTE applies the GTE predicate on the "ended_at" field.
+func EndedAtGTE(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldGTE(FieldEndedAt, v))
+}
+
+// EndedAtLT applies the LT predicate on the "ended_at" field.
+func EndedAtLT(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldLT(FieldEndedAt, v))
+}
+
+// EndedAtLTE applies the LTE predicate on the "ended_at" field.
+func EndedAtLTE(v time.Time) predicate.Call {
+	return predicate.Call(sql.FieldLTE(FieldEndedAt, v))
+}
+
+// EndedAtIsNil applies the IsNil predicate on the "ended_at" field.
+func EndedAtIsNil() predicate.Call {
+	return predicate.Call(sql.FieldIsNull(FieldEndedAt))
+}
+
+// EndedAtNotNil applies the NotNil predicate on the "ended_at" field.
+func EndedAtNotNil() predicate.Call {
+	return predicate.Call(sql.FieldNotNull(FieldEndedAt))
+}
+
+// ApplicationsDeletedEQ applies the EQ predicate on the "applications_deleted" field.
+func ApplicationsDeletedEQ(v int) predicate.Call {
+	return predicate.Call(sql.FieldEQ(FieldApplicationsDeleted, v))
+}
+
+// ApplicationsDeletedNEQ applies the NEQ predicate on the "applications_deleted" field.
+func ApplicationsDeletedNEQ(v int) predicate.Call {
+	return predicate.Call(sql.FieldNEQ(FieldApplicationsDeleted, v))
+}
+
+// ApplicationsDeletedIn applies the In predicate on the "applications_deleted" field.
+func ApplicationsDeletedIn(vs ...int) predicate.Call {
+	return predicate.Call(sql.FieldIn(FieldApplicationsDeleted, vs...))
+}
+
+// ApplicationsDeletedNotIn applies the NotIn predicate on the "applications_deleted" field.
+func ApplicationsDeletedNotIn(vs ...int) predicate.Call {
+	return predicate.Call(sql.FieldNotIn(FieldApplicationsDeleted, vs...))
+}
+
+// ApplicationsDeletedGT applies the GT predicate on the "applications_deleted" field.
+func ApplicationsDeletedGT(v int) predicate.Call {
+	return predicate.Call(sql.FieldGT(FieldApplicationsDeleted, v))
+}
+
+// ApplicationsDeletedGTE applies the GTE predicate on the "applications_deleted" field.
+func ApplicationsDeletedGTE(v int) predicate.Call {
+	return predicate.Call(sql.FieldGTE(FieldApplicationsDeleted, v))
+}
+
+// ApplicationsDeletedLT applies the LT predicate on the "applications_deleted" field.
+func ApplicationsDeletedLT(v int) predicate.Call {
+	return predicate.Call(sql.FieldLT(FieldApplicationsDeleted, v))
+}
+
+// ApplicationsDeletedLTE applies the LTE predicate on the "applications_deleted" field.
+func ApplicationsDeletedLTE(v int) predicate.Call {
+	return predicate.Call(sql.FieldLTE(FieldApplicationsDeleted, v))
 }
 
 // HasMatchRuns applies the HasEdge predicate on the "match_runs" edge.

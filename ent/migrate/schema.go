@@ -103,6 +103,7 @@ var (
 		{Name: "submitted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
 		{Name: "withdrawn_at", Type: field.TypeTime, Nullable: true},
+		{Name: "retention_warned_at", Type: field.TypeTime, Nullable: true},
 		{Name: "home_organisation_id", Type: field.TypeString, Nullable: true},
 		{Name: "call_id", Type: field.TypeString},
 		{Name: "trainee_id", Type: field.TypeString},
@@ -115,19 +116,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "applications_organisations_home_organisation",
-				Columns:    []*schema.Column{ApplicationsColumns[15]},
+				Columns:    []*schema.Column{ApplicationsColumns[16]},
 				RefColumns: []*schema.Column{OrganisationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "applications_calls_applications",
-				Columns:    []*schema.Column{ApplicationsColumns[16]},
+				Columns:    []*schema.Column{ApplicationsColumns[17]},
 				RefColumns: []*schema.Column{CallsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "applications_users_applications",
-				Columns:    []*schema.Column{ApplicationsColumns[17]},
+				Columns:    []*schema.Column{ApplicationsColumns[18]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -136,17 +137,17 @@ var (
 			{
 				Name:    "application_call_id_trainee_id",
 				Unique:  true,
-				Columns: []*schema.Column{ApplicationsColumns[16], ApplicationsColumns[17]},
+				Columns: []*schema.Column{ApplicationsColumns[17], ApplicationsColumns[18]},
 			},
 			{
 				Name:    "application_trainee_id",
 				Unique:  false,
-				Columns: []*schema.Column{ApplicationsColumns[17]},
+				Columns: []*schema.Column{ApplicationsColumns[18]},
 			},
 			{
 				Name:    "application_call_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{ApplicationsColumns[16], ApplicationsColumns[3]},
+				Columns: []*schema.Column{ApplicationsColumns[17], ApplicationsColumns[3]},
 			},
 		},
 	}
@@ -289,6 +290,8 @@ var (
 		{Name: "ranking_deadline", Type: field.TypeTime, Nullable: true},
 		{Name: "ranking_closed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "review_published_at", Type: field.TypeTime, Nullable: true},
+		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
+		{Name: "applications_deleted", Type: field.TypeInt, Default: 0},
 	}
 	// CallsTable holds the schema information for the "calls" table.
 	CallsTable = &schema.Table{

@@ -492,6 +492,12 @@ func init() {
 	call.DefaultNoRepeatMonths = callDescNoRepeatMonths.Default.(int)
 	// call.NoRepeatMonthsValidator is a validator for the "no_repeat_months" field. It is called by the builders before save.
 	call.NoRepeatMonthsValidator = callDescNoRepeatMonths.Validators[0].(func(int) error)
+	// callDescApplicationsDeleted is the schema descriptor for applications_deleted field.
+	callDescApplicationsDeleted := callFields[24].Descriptor()
+	// call.DefaultApplicationsDeleted holds the default value on creation for the applications_deleted field.
+	call.DefaultApplicationsDeleted = callDescApplicationsDeleted.Default.(int)
+	// call.ApplicationsDeletedValidator is a validator for the "applications_deleted" field. It is called by the builders before save.
+	call.ApplicationsDeletedValidator = callDescApplicationsDeleted.Validators[0].(func(int) error)
 	// callDescID is the schema descriptor for id field.
 	callDescID := callMixinFields0[0].Descriptor()
 	// call.DefaultID holds the default value on creation for the id field.

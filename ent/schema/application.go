@@ -46,6 +46,9 @@ func (Application) Fields() []ent.Field {
 			Annotations(entgql.OrderField("SUBMITTED_AT")),
 		field.Time("decided_at").Optional().Nillable().Comment("When staff decided on eligibility (UTC)."),
 		field.Time("withdrawn_at").Optional().Nillable().Comment("When the trainee withdrew (UTC)."),
+		field.Time("retention_warned_at").Optional().Nillable().
+			Comment("When the trainee was told that the application (unsuccessful) or its referee letters would be deleted (UTC); once per application.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

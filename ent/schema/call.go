@@ -72,6 +72,11 @@ func (Call) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("review_published_at").Optional().Nillable().
 			Comment("When staff published the review aggregate (UTC): reviewers then see the aggregated scores, and scores no longer change."),
+		field.Time("ended_at").Optional().Nillable().
+			Comment("When the call was completed or cancelled (UTC): the retention of its applications counts from then.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int("applications_deleted").NonNegative().Default(0).
+			Comment("How many of the call's applications were deleted (retention of unsuccessful applications), so the call's totals stay right: applications counted plus this."),
 	}
 }
 

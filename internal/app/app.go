@@ -254,7 +254,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	a.Programme, err = programme.New(programme.Config{
 		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
-		Documents: documents, PublicURL: cfg.PublicURL,
+		Documents: documents, PublicURL: cfg.PublicURL, RetentionMonths: cfg.RetentionApplicationsMonths,
 	})
 	if err != nil {
 		return nil, err
@@ -320,10 +320,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	a.Retention, err = retention.New(retention.Config{
 		Client: a.DB.Client, Now: now, Logger: log, AuditKey: []byte(cfg.AuditKey),
-		Settings: retention.Settings{
-			AuditYears: cfg.RetentionAuditYears, MailBodyDays: cfg.RetentionMailBodyDays,
-			UnconfirmedDays: cfg.RetentionUnconfirmedDays,
-		},
+		Settings: RetentionSettings(cfg),
 	})
 	if err != nil {
 		return nil, err
@@ -364,6 +361,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}},
 		{Name: JobDocumentsGC, Interval: 24 * time.Hour, Run: func(ctx context.Context) error {
 			_, err := a.Programme.CollectDocuments(ctx)
+			return err
+		}},
+		// Daily: the retention rule of applications and referee letters (internal/retention
+		// lists it; the programme owns the rows and the documents).
+		{Name: retention.JobApplications, Interval: 24 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.Programme.ApplyRetention(ctx)
+			_ = a.Jobs.Trigger(JobOutbox) // the warnings leave now
 			return err
 		}},
 		// Every 30 s, and at once after a commit that started or resumed a campaign.
@@ -571,4 +575,12 @@ func newsletterKey(cfg config.Config) ([]byte, error) {
 		return nil, fmt.Errorf("newsletter key: %w", err)
 	}
 	return key, nil
+}
+
+// RetentionSettings are the retention periods of cfg.
+func RetentionSettings(cfg config.Config) retention.Settings {
+	return retention.Settings{
+		AuditYears: cfg.RetentionAuditYears, MailBodyDays: cfg.RetentionMailBodyDays,
+		UnconfirmedDays: cfg.RetentionUnconfirmedDays, ApplicationsMonths: cfg.RetentionApplicationsMonths,
+	}
 }

@@ -250,3 +250,23 @@ type CallDeadlineData struct {
 func (n *Notifier) CallDeadline(ctx context.Context, client *ent.Client, to Recipient, data CallDeadlineData, key string) error {
 	return n.queue(ctx, client, "call_deadline", to, data, key, nil)
 }
+
+// RetentionWarningData is the data of the application_retention_warning email.
+type RetentionWarningData struct {
+	Name, CallTitle string
+	// Application is true when the whole application goes (it was not placed); false when
+	// only its referee letters go (a placed application).
+	Application bool
+	// Documents names the uploaded documents that go with it ("CV: cv.pdf").
+	Documents []string
+	// Letters is how many referee letters go.
+	Letters int
+	// On is the day of the deletion as people read it (YYYY-MM-DD, UTC).
+	On string
+}
+
+// RetentionWarning tells a trainee, a month before, what of their application will be
+// deleted and when, and how to get a copy first.
+func (n *Notifier) RetentionWarning(ctx context.Context, client *ent.Client, to Recipient, data RetentionWarningData, key string) error {
+	return n.queue(ctx, client, "application_retention_warning", to, data, key, nil)
+}

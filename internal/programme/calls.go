@@ -530,8 +530,11 @@ func (s *Service) CancelCall(ctx context.Context, tx *ent.Client, id pulid.ID, r
 // status read, so of two staff members (or a member and the deadline job) moving the same
 // call at once, one wins and the other gets CONFLICT.
 func (s *Service) setStatus(ctx context.Context, tx *ent.Client, c *ent.Call, to call.Status, reason string) (*ent.Call, error) {
-	n, err := tx.Call.Update().Where(call.ID(c.ID), call.StatusEQ(c.Status)).
-		SetStatus(to).SetStatusReason(reason).Save(ctx)
+	u := tx.Call.Update().Where(call.ID(c.ID), call.StatusEQ(c.Status)).SetStatus(to).SetStatusReason(reason)
+	if to == call.StatusCOMPLETED || to == call.StatusCANCELLED {
+		u.SetEndedAt(s.cfg.Now()) // the retention of its applications counts from here
+	}
+	n, err := u.Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("move call %s to %s: %w", c.ID, to, err)
 	}

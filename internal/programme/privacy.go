@@ -34,7 +34,7 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Applications", Data: "role, experience, motivation, languages, availability, ranked host centres, documents (CV, letters), referee names and addresses, eligibility outcome",
 			Purpose: "select trainees for observership placements", LegalBasis: "Art. 6(1)(b) contract (application to the programme)",
-			Retention: "unsuccessful applications and their documents deleted after the call completes (retention job); erased on request as anonymised counts", Recipients: "staff, the call's reviewers, the host centres the application lists"},
+			Retention: "unsuccessful applications with their documents and referee letters, and the referee letters of placed ones, deleted 12 months (COALITION_RETENTION_APPLICATIONS_MONTHS) after the call is completed or cancelled, the trainee warned a month before (job retention.applications); erased on request as anonymised counts", Recipients: "staff, the call's reviewers, the host centres the application lists"},
 		{Name: "Reviews", Data: "scores, comments and conflicts of interest of a reviewer; their appointments and assignments",
 			Purpose: "a fair and recorded selection", LegalBasis: "Art. 6(1)(f) legitimate interest (accountable selection)",
 			Retention: "with the application reviewed", Recipients: "staff and the call's other reviewers"},

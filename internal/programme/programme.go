@@ -41,6 +41,9 @@ type Config struct {
 	RefereeLinkTTL time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// RetentionMonths is how many months after a call ends its unsuccessful applications and
+	// every referee letter are kept (ApplyRetention; DefaultRetentionMonths when zero).
+	RetentionMonths int
 }
 
 // Service runs calls and slots.
@@ -67,6 +70,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.RetentionMonths == 0 {
+		cfg.RetentionMonths = DefaultRetentionMonths
+	}
+	if cfg.RetentionMonths < 1 {
+		return nil, fmt.Errorf("programme: RetentionMonths must be positive, got %d", cfg.RetentionMonths)
 	}
 	return &Service{cfg: cfg, log: cfg.Logger.With("op", "programme")}, nil
 }

@@ -45,7 +45,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("retention: Client is nil")
 	case cfg.Now == nil:
 		return nil, errors.New("retention: Now is nil")
-	case cfg.Settings.AuditYears < 1 || cfg.Settings.MailBodyDays < 1 || cfg.Settings.UnconfirmedDays < 1:
+	case cfg.Settings.AuditYears < 1 || cfg.Settings.MailBodyDays < 1 || cfg.Settings.UnconfirmedDays < 1 || cfg.Settings.ApplicationsMonths < 1:
 		return nil, fmt.Errorf("retention: every period must be positive, got %+v", cfg.Settings)
 	}
 	if cfg.Logger == nil {

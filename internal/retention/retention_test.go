@@ -2,7 +2,10 @@ package retention_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/config"
 	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/programme"
 	"github.com/gocart-coalition/coalition/internal/retention"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 	"github.com/gocart-coalition/coalition/internal/viewer"
@@ -24,22 +28,24 @@ import (
 const day = 24 * time.Hour
 
 func TestRulesNameTheirVariables(t *testing.T) {
-	s := retention.Settings{AuditYears: 7, MailBodyDays: 10, UnconfirmedDays: 14}
+	s := retention.Settings{AuditYears: 7, MailBodyDays: 10, UnconfirmedDays: 14, ApplicationsMonths: 18}
 	rules := s.Rules()
 	want := map[string]string{
 		retention.JobAuthCleanup:     "1 day after they expire or are revoked",
 		retention.JobMailBodies:      "10 days after sending",
 		retention.JobUnconfirmedSubs: "14 days after signing up",
 		retention.JobAuditPrune:      "7 years after the event",
+		retention.JobApplications:    "18 months after the call is completed or cancelled",
 	}
 	if len(rules) != len(want) {
 		t.Fatalf("%d rules, want %d", len(rules), len(want))
 	}
 	cfg := config.Defaults()
 	defaults := map[string]int{
-		"COALITION_RETENTION_MAIL_BODY_DAYS":   cfg.RetentionMailBodyDays,
-		"COALITION_RETENTION_UNCONFIRMED_DAYS": cfg.RetentionUnconfirmedDays,
-		"COALITION_RETENTION_AUDIT_YEARS":      cfg.RetentionAuditYears,
+		"COALITION_RETENTION_MAIL_BODY_DAYS":      cfg.RetentionMailBodyDays,
+		"COALITION_RETENTION_UNCONFIRMED_DAYS":    cfg.RetentionUnconfirmedDays,
+		"COALITION_RETENTION_AUDIT_YEARS":         cfg.RetentionAuditYears,
+		"COALITION_RETENTION_APPLICATIONS_MONTHS": cfg.RetentionApplicationsMonths,
 	}
 	d := retention.DefaultSettings()
 	for _, r := range rules {
@@ -52,7 +58,8 @@ func TestRulesNameTheirVariables(t *testing.T) {
 			}
 		}
 	}
-	if d.MailBodyDays != cfg.RetentionMailBodyDays || d.UnconfirmedDays != cfg.RetentionUnconfirmedDays || d.AuditYears != cfg.RetentionAuditYears {
+	if d.MailBodyDays != cfg.RetentionMailBodyDays || d.UnconfirmedDays != cfg.RetentionUnconfirmedDays || d.AuditYears != cfg.RetentionAuditYears ||
+		d.ApplicationsMonths != cfg.RetentionApplicationsMonths || cfg.RetentionApplicationsMonths != programme.DefaultRetentionMonths {
 		t.Fatalf("DefaultSettings %+v disagree with config defaults", d)
 	}
 }
@@ -301,4 +308,51 @@ func TestTwoProcessesRunEachRetentionJobOnce(t *testing.T) {
 func servicesWith(t *testing.T, d *db.DB, f func(*config.Config)) *testkit.Services {
 	t.Helper()
 	return testkit.NewServicesWith(t, d, f)
+}
+
+// TestEveryRuleHasAREADMELine: the README's Retention section has a row for every rule of
+// the registry naming its job, and its variable with the default period.
+func TestEveryRuleHasAREADMELine(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	start := strings.Index(readme, "\n### Retention\n")
+	if start < 0 {
+		t.Fatal("README has no Retention section")
+	}
+	section := readme[start+1:]
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	cfg := config.Defaults()
+	defaults := map[string]int{
+		"COALITION_RETENTION_MAIL_BODY_DAYS":      cfg.RetentionMailBodyDays,
+		"COALITION_RETENTION_UNCONFIRMED_DAYS":    cfg.RetentionUnconfirmedDays,
+		"COALITION_RETENTION_AUDIT_YEARS":         cfg.RetentionAuditYears,
+		"COALITION_RETENTION_APPLICATIONS_MONTHS": cfg.RetentionApplicationsMonths,
+	}
+	for _, r := range retention.Rules() {
+		var row string
+		for _, line := range strings.Split(section, "\n") {
+			if strings.HasPrefix(line, "|") && strings.HasSuffix(line, "| `"+r.Job+"` |") {
+				row = line
+			}
+		}
+		if row == "" {
+			t.Errorf("README's Retention table has no row for job %s", r.Job)
+			continue
+		}
+		if r.Variable == "" {
+			if !strings.Contains(row, "| fixed |") {
+				t.Errorf("README row of %s: want \"fixed\" for a rule without a variable", r.Job)
+			}
+			continue
+		}
+		def, ok := defaults[r.Variable]
+		if want := fmt.Sprintf("`%s` (%d)", r.Variable, def); !ok || !strings.Contains(row, want) {
+			t.Errorf("README row of %s lacks %s", r.Job, want)
+		}
+	}
 }

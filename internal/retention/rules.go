@@ -11,6 +11,8 @@ const (
 	JobMailBodies      = "retention.mail_bodies"
 	JobUnconfirmedSubs = "retention.unconfirmed_subscriptions"
 	JobAuditPrune      = "retention.audit"
+	// JobApplications is programme's: it applies the applications rule (programme.ApplyRetention).
+	JobApplications = "retention.applications"
 )
 
 // Settings are the configurable periods (from config.Config).
@@ -22,11 +24,14 @@ type Settings struct {
 	// UnconfirmedDays is how many days an unconfirmed subscription is kept
 	// (COALITION_RETENTION_UNCONFIRMED_DAYS).
 	UnconfirmedDays int
+	// ApplicationsMonths is how many months after a call ends its unsuccessful applications
+	// and every referee letter are kept (COALITION_RETENTION_APPLICATIONS_MONTHS).
+	ApplicationsMonths int
 }
 
 // DefaultSettings are the periods without configuration.
 func DefaultSettings() Settings {
-	return Settings{AuditYears: 6, MailBodyDays: 30, UnconfirmedDays: 30}
+	return Settings{AuditYears: 6, MailBodyDays: 30, UnconfirmedDays: 30, ApplicationsMonths: 12}
 }
 
 // Rule is one retention rule, as the README's table and the record of processing list it.
@@ -69,6 +74,13 @@ func (s Settings) Rules() []Rule {
 			Deleted: "subscriptions never confirmed (double opt-in), their consent evidence, and the subscriber when no subscription is left",
 			Kept:    "confirmed and unsubscribed subscriptions",
 			Period:  fmt.Sprintf("%d days after signing up", s.UnconfirmedDays), Variable: "COALITION_RETENTION_UNCONFIRMED_DAYS",
+			Every: 24 * time.Hour,
+		},
+		{
+			Job: JobApplications, Category: "applications and referee letters",
+			Deleted: "unsuccessful applications (not placed) with their documents, host choices, reviews, rankings and referee letters; the referee letters (and referees' names and addresses) of placed applications",
+			Kept:    "placed applications; the call's count of deleted applications; the trainee is emailed a month before",
+			Period:  fmt.Sprintf("%d months after the call is completed or cancelled", s.ApplicationsMonths), Variable: "COALITION_RETENTION_APPLICATIONS_MONTHS",
 			Every: 24 * time.Hour,
 		},
 		{
