@@ -19,11 +19,11 @@ import (
 // ErasedText replaces a person's name or address inside kept free text.
 const ErasedText = "[erased]"
 
-// PersonValues returns the text values that identify p: the name and address on their
-// account, and p.Email. It reads the account, so a domain calls it before the account is
-// anonymised in the same erasure (the auth domain's Erase runs after the others' or the
-// erasure passes them on); values shorter than three characters are left out, as they
-// would match inside ordinary words.
+// PersonValues returns the text values that identify p: p.Name and p.Email, and the name
+// and address on their account. It reads the account, which the auth domain's Erase
+// anonymises: the erasure either fills p.Name beforehand or runs that domain last.
+// Values shorter than three characters are left out, as they would match inside ordinary
+// words.
 func PersonValues(ctx context.Context, c *ent.Client, p Person) ([]string, error) {
 	var out []string
 	add := func(v string) {
@@ -38,6 +38,7 @@ func PersonValues(ctx context.Context, c *ent.Client, p Person) ([]string, error
 		}
 		out = append(out, v)
 	}
+	add(p.Name)
 	add(p.Email)
 	u, err := c.User.Get(ctx, p.ID)
 	switch {
