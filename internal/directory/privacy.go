@@ -27,10 +27,10 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Affiliations", Data: "organisations the person belongs to and their position there",
 			Purpose: "the stakeholder directory and eligibility in the programme", LegalBasis: "Art. 6(1)(f) legitimate interest (coalition work)",
-			Retention: "until staff remove it or the person is erased", Recipients: "staff; working-group co-members"},
+			Retention: "until staff remove it; deleted on erasure", Recipients: "staff; working-group co-members"},
 		{Name: "Host-centre contacts", Data: "being a coordinator of a host centre",
 			Purpose: "offer slots, rank applicants, confirm placements", LegalBasis: "Art. 6(1)(b) contract (host participation)",
-			Retention: "while the person coordinates the centre", Recipients: "trainees placed at the centre"},
+			Retention: "while the person coordinates the centre; on erasure they are removed from every centre's contacts and their name and address in a centre's profile replaced by \"[erased]\"", Recipients: "trainees placed at the centre"},
 	}
 }
 
@@ -67,7 +67,37 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 	return privacy.Part{Data: out}, nil
 }
 
-// Erase implements privacy.Domain.
-func (PrivacyDomain) Erase(context.Context, *ent.Client, privacy.Person) (privacy.Erased, error) {
-	return privacy.Erased{}, privacy.ErrEraseUnwritten
+// Erase implements privacy.Domain. The person's affiliations are deleted, they are no
+// longer a coordinator (a contact) of any host centre, and their name and address inside a
+// centre's public profile are replaced by privacy.ErasedText. The organisations and centres
+// themselves are no one's personal data and stay.
+func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
+	var out privacy.Erased
+	values, err := privacy.PersonValues(ctx, c, p)
+	if err != nil {
+		return out, err
+	}
+	n, err := c.Affiliation.Delete().Where(affiliation.UserID(p.ID)).Exec(ctx)
+	if err != nil {
+		return out, fmt.Errorf("delete affiliations: %w", err)
+	}
+	out.Rows += n
+	if n, err = c.HostCentre.Update().Where(hostcentre.HasCoordinatorsWith(user.ID(p.ID))).RemoveCoordinatorIDs(p.ID).Save(ctx); err != nil {
+		return out, fmt.Errorf("host-centre contacts: %w", err)
+	}
+	out.Rows += n
+	for _, v := range values {
+		hs, err := c.HostCentre.Query().Where(hostcentre.DescriptionContainsFold(v)).All(ctx)
+		if err != nil {
+			return out, fmt.Errorf("centres naming the person: %w", err)
+		}
+		for _, h := range hs {
+			d, _ := privacy.Redact(h.Description, values)
+			if err := c.HostCentre.UpdateOneID(h.ID).SetDescription(d).Exec(ctx); err != nil {
+				return out, fmt.Errorf("redact a centre's profile: %w", err)
+			}
+			out.Rows++
+		}
+	}
+	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
+	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/privacy"
 )
 
@@ -32,10 +33,10 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Working-group membership", Data: "group, role, organisation represented, term, invitation answer, meetings invited to and attended",
 			Purpose: "run the coalition's working groups and their meetings", LegalBasis: "Art. 6(1)(f) legitimate interest (coalition governance)",
-			Retention: "while the group exists; erased on request", Recipients: "the group's current members (names and roles)"},
+			Retention: "while the group exists; on erasure the memberships are deleted, the person leaves the meetings' invited and attendee lists, and their name and address inside meetings' titles, agendas and minutes are replaced by \"[erased]\" (the minutes keep their content)", Recipients: "the group's current members (names and roles)"},
 		{Name: "Conflict-of-interest declarations", Data: "declared interests and the day declared",
 			Purpose: "transparency of the groups' and statements' work", LegalBasis: "Art. 6(1)(f) legitimate interest (integrity of position statements)",
-			Retention: "while the group exists; a statement citing a declaration keeps it (archival interest)", Recipients: "the person's current co-members"},
+			Retention: "while the group exists; deleted on erasure (a published statement keeps its own frozen copy, as published: archival interest)", Recipients: "the person's current co-members"},
 	}
 }
 
@@ -101,7 +102,66 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 	return privacy.Part{Data: out}, nil
 }
 
-// Erase implements privacy.Domain.
-func (PrivacyDomain) Erase(context.Context, *ent.Client, privacy.Person) (privacy.Erased, error) {
-	return privacy.Erased{}, privacy.ErrEraseUnwritten
+// Erase implements privacy.Domain. The person's memberships (every role, past ones too)
+// and conflict-of-interest declarations are deleted: a published statement keeps the
+// declarations it was published with as its own frozen copy (see the statements domain).
+// Meetings keep their content but no longer list the person among the invited or the
+// attendees, and the person's name and address inside a meeting's title, agenda,
+// minutes, location or cancellation reason, or a group's purpose, are replaced by
+// privacy.ErasedText (minutes keep what was decided, not who the erased person was).
+func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
+	var out privacy.Erased
+	values, err := privacy.PersonValues(ctx, c, p)
+	if err != nil {
+		return out, err
+	}
+	n, err := c.Membership.Delete().Where(membership.UserID(p.ID)).Exec(ctx)
+	if err != nil {
+		return out, fmt.Errorf("delete memberships: %w", err)
+	}
+	out.Rows += n
+	if n, err = c.ConflictOfInterestDeclaration.Delete().Where(conflictofinterestdeclaration.UserID(p.ID)).Exec(ctx); err != nil {
+		return out, fmt.Errorf("delete declarations: %w", err)
+	}
+	out.Rows += n
+	me := user.ID(p.ID)
+	if n, err = c.Meeting.Update().Where(meeting.HasAttendeesWith(me)).RemoveAttendeeIDs(p.ID).Save(ctx); err != nil {
+		return out, fmt.Errorf("meetings attended: %w", err)
+	}
+	out.Rows += n
+	if n, err = c.Meeting.Update().Where(meeting.HasInviteesWith(me)).RemoveInviteeIDs(p.ID).Save(ctx); err != nil {
+		return out, fmt.Errorf("meetings invited: %w", err)
+	}
+	out.Rows += n
+	for _, v := range values {
+		ms, err := c.Meeting.Query().Where(meeting.Or(meeting.TitleContainsFold(v), meeting.AgendaContainsFold(v),
+			meeting.MinutesContainsFold(v), meeting.LocationContainsFold(v), meeting.CancelReasonContainsFold(v))).All(ctx)
+		if err != nil {
+			return out, fmt.Errorf("meetings naming the person: %w", err)
+		}
+		for _, m := range ms {
+			title, _ := privacy.Redact(m.Title, values)
+			agenda, _ := privacy.Redact(m.Agenda, values)
+			minutes, _ := privacy.Redact(m.Minutes, values)
+			location, _ := privacy.Redact(m.Location, values)
+			reason, _ := privacy.Redact(m.CancelReason, values)
+			if err := c.Meeting.UpdateOneID(m.ID).SetTitle(title).SetAgenda(agenda).SetMinutes(minutes).
+				SetLocation(location).SetCancelReason(reason).Exec(ctx); err != nil {
+				return out, fmt.Errorf("redact a meeting: %w", err)
+			}
+			out.Rows++
+		}
+		gs, err := c.WorkingGroup.Query().Where(workinggroup.PurposeContainsFold(v)).All(ctx)
+		if err != nil {
+			return out, fmt.Errorf("groups naming the person: %w", err)
+		}
+		for _, g := range gs {
+			purpose, _ := privacy.Redact(g.Purpose, values)
+			if err := c.WorkingGroup.UpdateOneID(g.ID).SetPurpose(purpose).Exec(ctx); err != nil {
+				return out, fmt.Errorf("redact a group: %w", err)
+			}
+			out.Rows++
+		}
+	}
+	return out, nil
 }

@@ -24,7 +24,7 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Placements", Data: "host centre, dates, status, the trainee's report and the host's evaluation",
 			Purpose: "organise and complete observer placements", LegalBasis: "Art. 6(1)(b) contract (placement)",
-			Retention: "with the call's records; erased on request", Recipients: "the host centre's coordinators, staff"},
+			Retention: "with the call's records; on erasure the placement stays as an anonymised row (centre, slot, dates, status: the call's counts and the slot's capacity rest on it) without the report, the evaluation or the status reason, and an offer not yet completed is cancelled", Recipients: "the host centre's coordinators, staff"},
 	}
 }
 
@@ -43,7 +43,34 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 	return privacy.Part{Data: PlacementsExport{Placements: ps}}, nil
 }
 
-// Erase implements privacy.Domain.
-func (PrivacyDomain) Erase(context.Context, *ent.Client, privacy.Person) (privacy.Erased, error) {
-	return privacy.Erased{}, privacy.ErrEraseUnwritten
+// Erase implements privacy.Domain. Placements are anonymised, not deleted: the call's
+// counts, the slot's taken places and the match runs refer to them, and the trainee edge
+// leads to the anonymised account. The trainee's report, the host's evaluation and the
+// status reason are blanked; a placement still OFFERED, ACCEPTED or CONFIRMED is
+// CANCELLED so that the place counts as free again (nobody is mailed: the erased address
+// gets nothing, and the staff member approving the erasure tells the host; the waiting
+// list's next periodic run offers the place). Match runs hold application and slot ids only (their frozen input
+// names no person), so they are kept unchanged; the evaluations the person wrote as a
+// host are about the trainees, and stay.
+func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
+	ps, err := c.Placement.Query().Where(entplacement.TraineeID(p.ID)).All(ctx)
+	if err != nil {
+		return privacy.Erased{}, fmt.Errorf("placements: %w", err)
+	}
+	var out privacy.Erased
+	for _, pl := range ps {
+		u := c.Placement.UpdateOneID(pl.ID).SetReport("").SetEvaluation("").SetStatusReason("")
+		switch pl.Status {
+		case entplacement.StatusCONFIRMED:
+			u.AddSequence(1)
+			fallthrough
+		case entplacement.StatusOFFERED, entplacement.StatusACCEPTED:
+			u.SetStatus(entplacement.StatusCANCELLED).ClearProposedStart().ClearProposedEnd()
+		}
+		if err := u.Exec(ctx); err != nil {
+			return out, fmt.Errorf("anonymise a placement: %w", err)
+		}
+		out.Rows++
+	}
+	return out, nil
 }

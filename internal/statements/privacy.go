@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/policystatement"
 	"github.com/gocart-coalition/coalition/ent/statementrevision"
@@ -31,7 +33,7 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Policy statements", Data: "authorship, revisions written, designation as a signatory, sign-offs and endorsements (decision, time), the declarations of interest frozen with a published revision",
 			Purpose: "draft, sign off and publish the coalition's joint statements", LegalBasis: "Art. 6(1)(f) legitimate interest (speaking for the member organisations); publication in the public interest",
-			Retention: "drafts until withdrawn; published statements keep their authors and signatories as published (archival interest)", Recipients: "the public, once a statement is published"},
+			Retention: "drafts until withdrawn; published statements keep their authors and signatories as published (archival interest), also on erasure; on erasure the person leaves every statement's authors, their signatory designations and their sign-offs on revisions never published are deleted, the comments of their published sign-offs blanked", Recipients: "the public, once a statement is published"},
 	}
 }
 
@@ -67,7 +69,36 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 	return privacy.Part{Data: out}, nil
 }
 
-// Erase implements privacy.Domain.
-func (PrivacyDomain) Erase(context.Context, *ent.Client, privacy.Person) (privacy.Erased, error) {
-	return privacy.Erased{}, privacy.ErrEraseUnwritten
+// Erase implements privacy.Domain. Published statements keep the author and signer
+// names as published (archival interest): the public page reads them from the frozen
+// copies in each published revision (declarations and signers), which erasure leaves
+// alone, and a sign-off given on a published revision stays as the record of that
+// signature (its comment, never published, is blanked). Everything not published goes:
+// the person is removed from every statement's authors (so no later version names them),
+// their designations as a signatory are deleted, and so are their sign-offs on revisions
+// never published. Revisions the person wrote keep their text, which is the coalition's
+// joint work and is pinned by its hash, and point to the anonymised account.
+func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
+	var out privacy.Erased
+	n, err := c.PolicyStatement.Update().Where(policystatement.HasAuthorsWith(user.ID(p.ID))).RemoveAuthorIDs(p.ID).Save(ctx)
+	if err != nil {
+		return out, fmt.Errorf("statement authors: %w", err)
+	}
+	out.Rows += n
+	if n, err = c.StatementSignatory.Delete().Where(statementsignatory.UserID(p.ID)).Exec(ctx); err != nil {
+		return out, fmt.Errorf("delete signatory designations: %w", err)
+	}
+	out.Rows += n
+	if n, err = c.StatementSignoff.Delete().Where(statementsignoff.UserID(p.ID),
+		statementsignoff.HasRevisionWith(statementrevision.PublishedAtIsNil())).Exec(ctx); err != nil {
+		return out, fmt.Errorf("delete unpublished sign-offs: %w", err)
+	}
+	out.Rows += n
+	// comment is immutable for everyone else; erasure is the one writer allowed to blank it.
+	if n, err = c.StatementSignoff.Update().Where(statementsignoff.UserID(p.ID), statementsignoff.CommentNEQ("")).
+		Modify(func(u *sql.UpdateBuilder) { u.Set(statementsignoff.FieldComment, "") }).Save(ctx); err != nil {
+		return out, fmt.Errorf("blank published sign-offs' comments: %w", err)
+	}
+	out.Rows += n
+	return out, nil
 }

@@ -1,0 +1,92 @@
+package placement_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gocart-coalition/coalition/ent/application"
+	entplacement "github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/internal/placement"
+	"github.com/gocart-coalition/coalition/internal/testkit"
+)
+
+// TestErasePlacements erases Marek Novák after the pilot call's match: his offer at
+// Musterstadt is cancelled and keeps no report, evaluation or reason; his near-namesake
+// Marek Novak's completed placement (with report and evaluation) and Ioana's offer are
+// untouched; Marek's export holds nothing personal afterwards. The match run, which holds
+// ids only, is unchanged.
+func TestErasePlacements(t *testing.T) {
+	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
+		w := testkit.NewWorld(t, s)
+		twin := testkit.Twin(t, s)
+		sys, c := s.System(), s.DB.Client
+		r := testkit.MustRankedCall(t, s, w)
+		run := testkit.MustStartRun(t, s, w, r.Call, false)
+		placed := testkit.MustPublish(t, s, w, run)
+		marek, ioana := placed[r.Marek.ID], placed[r.Ioana.ID]
+		if marek == nil || ioana == nil || marek.Status != entplacement.StatusOFFERED {
+			t.Fatalf("the match placed %v", placed)
+		}
+		if err := c.Placement.UpdateOneID(marek.ID).SetReport("Marek Novák's report: I learnt a lot.").
+			SetEvaluation("Marek Novák was attentive.").SetStatusReason("Marek Novák asked for a later start").Exec(sys); err != nil {
+			t.Fatal(err)
+		}
+		twinApp, err := c.Application.Create().SetCallID(r.Call.ID).SetTraineeID(twin.ID).SetStatus(application.StatusELIGIBLE).
+			SetMotivation("Twin's motivation").Save(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		twinPl, err := c.Placement.Create().SetCallID(r.Call.ID).SetSlotID(r.SlotA.ID).SetHostCentreID(w.CentreA.ID).
+			SetApplicationID(twinApp.ID).SetTraineeID(twin.ID).SetStatus(entplacement.StatusCOMPLETED).
+			SetStartDate("2027-04-12").SetEndDate("2027-04-23").SetOfferDeadline(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)).
+			SetReport("Marek Novak's report").SetEvaluation("Marek Novak was punctual.").Save(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err = c.MatchRun.Get(sys, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if before := testkit.ExportJSON(t, s, placement.PrivacyDomain{}, w.Trainee); !strings.Contains(before, "I learnt a lot") {
+			t.Fatalf("Marek's export before erasure lacks his report: %s", before)
+		}
+
+		erased := testkit.MustErase(t, s, placement.PrivacyDomain{}, w.Trainee)
+		if erased.Rows != 1 || len(erased.Documents) != 0 {
+			t.Errorf("erased = %+v, want 1 row", erased)
+		}
+
+		got, err := c.Placement.Get(sys, marek.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != entplacement.StatusCANCELLED || got.Report != "" || got.Evaluation != "" || got.StatusReason != "" ||
+			got.SlotID != marek.SlotID || got.StartDate != marek.StartDate {
+			t.Errorf("Marek's placement after erasure: %+v", got)
+		}
+		tw, err := c.Placement.Get(sys, twinPl.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tw.Status != entplacement.StatusCOMPLETED || tw.Report != "Marek Novak's report" || tw.Evaluation != "Marek Novak was punctual." {
+			t.Errorf("the twin's placement after erasure: %+v", tw)
+		}
+		io, err := c.Placement.Get(sys, ioana.ID)
+		if err != nil || io.Status != ioana.Status || !io.UpdatedAt.Equal(ioana.UpdatedAt) {
+			t.Errorf("Ioana's placement changed: %+v, %v", io, err)
+		}
+		if after, err := c.MatchRun.Get(sys, run.ID); err != nil || !after.UpdatedAt.Equal(run.UpdatedAt) || after.Matched != run.Matched {
+			t.Errorf("the match run changed: %+v, %v", after, err)
+		}
+
+		after := testkit.ExportJSON(t, s, placement.PrivacyDomain{}, w.Trainee)
+		testkit.MustNotContain(t, "Marek's export after erasure", after, "Marek", "learnt", "attentive", "later start")
+		if !strings.Contains(after, `"status":"CANCELLED"`) {
+			t.Errorf("Marek's export after erasure should list the anonymised placement: %s", after)
+		}
+		if twinAfter := testkit.ExportJSON(t, s, placement.PrivacyDomain{}, twin); !strings.Contains(twinAfter, "Marek Novak's report") {
+			t.Errorf("the twin's export lost the report: %s", twinAfter)
+		}
+	})
+}

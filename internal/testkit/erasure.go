@@ -1,0 +1,58 @@
+package testkit
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/internal/privacy"
+	"github.com/gocart-coalition/coalition/internal/viewer"
+)
+
+// Twin is the World trainee's near-namesake of the erasure tests: Marek Novak (no
+// accent), whose address differs from Marek Novák's by its last letters.
+func Twin(tb testing.TB, s *Services) *ent.User {
+	tb.Helper()
+	return MustUser(tb, s, "marek.novak@fnbrno.example.com", "Marek Novak", viewer.RoleTrainee)
+}
+
+// PersonOf is the privacy.Person of u.
+func PersonOf(u *ent.User) privacy.Person { return privacy.Person{ID: u.ID, Email: u.Email} }
+
+// MustErase runs d's Erase of u in one transaction as the system, as the erasure job
+// does, and returns what it changed.
+func MustErase(tb testing.TB, s *Services, d privacy.Domain, u *ent.User) privacy.Erased {
+	tb.Helper()
+	var out privacy.Erased
+	s.Must(s.System(), func(ctx context.Context, tx *ent.Client) (err error) {
+		out, err = d.Erase(ctx, tx, PersonOf(u))
+		return err
+	})
+	return out
+}
+
+// ExportJSON is d's export of u as the JSON written into the ZIP.
+func ExportJSON(tb testing.TB, s *Services, d privacy.Domain, u *ent.User) string {
+	tb.Helper()
+	part, err := d.Export(viewer.ForFacts(s.System()), s.DB.Client, PersonOf(u))
+	if err != nil {
+		tb.Fatalf("export %s: %v", d.Name(), err)
+	}
+	b, err := json.Marshal(part.Data)
+	if err != nil {
+		tb.Fatalf("marshal %s: %v", d.Name(), err)
+	}
+	return string(b)
+}
+
+// MustNotContain fails when text holds any of values (compared without case).
+func MustNotContain(tb testing.TB, what, text string, values ...string) {
+	tb.Helper()
+	for _, v := range values {
+		if strings.Contains(strings.ToLower(text), strings.ToLower(v)) {
+			tb.Errorf("%s still holds %q", what, v)
+		}
+	}
+}
