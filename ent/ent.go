@@ -25,6 +25,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -125,6 +126,7 @@ func checkColumn(t, c string) error {
 			consentevidence.Table:               consentevidence.ValidColumn,
 			dataexport.Table:                    dataexport.ValidColumn,
 			document.Table:                      document.ValidColumn,
+			erasurerequest.Table:                erasurerequest.ValidColumn,
 			hostcentre.Table:                    hostcentre.ValidColumn,
 			hostranking.Table:                   hostranking.ValidColumn,
 			hostslot.Table:                      hostslot.ValidColumn,

@@ -16,6 +16,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -53,7 +54,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 40)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 41)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -172,18 +173,20 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "AuditEvent",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			auditevent.FieldOccurredAt: {Type: field.TypeTime, Column: auditevent.FieldOccurredAt},
-			auditevent.FieldActorID:    {Type: field.TypeString, Column: auditevent.FieldActorID},
-			auditevent.FieldActorEmail: {Type: field.TypeString, Column: auditevent.FieldActorEmail},
-			auditevent.FieldAction:     {Type: field.TypeString, Column: auditevent.FieldAction},
-			auditevent.FieldObjectType: {Type: field.TypeString, Column: auditevent.FieldObjectType},
-			auditevent.FieldObjectID:   {Type: field.TypeString, Column: auditevent.FieldObjectID},
-			auditevent.FieldRequestID:  {Type: field.TypeString, Column: auditevent.FieldRequestID},
-			auditevent.FieldIP:         {Type: field.TypeString, Column: auditevent.FieldIP},
-			auditevent.FieldDetails:    {Type: field.TypeJSON, Column: auditevent.FieldDetails},
-			auditevent.FieldSeq:        {Type: field.TypeInt64, Column: auditevent.FieldSeq},
-			auditevent.FieldPrevHash:   {Type: field.TypeString, Column: auditevent.FieldPrevHash},
-			auditevent.FieldHash:       {Type: field.TypeString, Column: auditevent.FieldHash},
+			auditevent.FieldOccurredAt:     {Type: field.TypeTime, Column: auditevent.FieldOccurredAt},
+			auditevent.FieldActorID:        {Type: field.TypeString, Column: auditevent.FieldActorID},
+			auditevent.FieldActorEmail:     {Type: field.TypeString, Column: auditevent.FieldActorEmail},
+			auditevent.FieldAction:         {Type: field.TypeString, Column: auditevent.FieldAction},
+			auditevent.FieldObjectType:     {Type: field.TypeString, Column: auditevent.FieldObjectType},
+			auditevent.FieldObjectID:       {Type: field.TypeString, Column: auditevent.FieldObjectID},
+			auditevent.FieldRequestID:      {Type: field.TypeString, Column: auditevent.FieldRequestID},
+			auditevent.FieldIP:             {Type: field.TypeString, Column: auditevent.FieldIP},
+			auditevent.FieldDetails:        {Type: field.TypeJSON, Column: auditevent.FieldDetails},
+			auditevent.FieldSalt:           {Type: field.TypeString, Column: auditevent.FieldSalt},
+			auditevent.FieldPersonalDigest: {Type: field.TypeString, Column: auditevent.FieldPersonalDigest},
+			auditevent.FieldSeq:            {Type: field.TypeInt64, Column: auditevent.FieldSeq},
+			auditevent.FieldPrevHash:       {Type: field.TypeString, Column: auditevent.FieldPrevHash},
+			auditevent.FieldHash:           {Type: field.TypeString, Column: auditevent.FieldHash},
 		},
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
@@ -366,6 +369,32 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   erasurerequest.Table,
+			Columns: erasurerequest.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: erasurerequest.FieldID,
+			},
+		},
+		Type: "ErasureRequest",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			erasurerequest.FieldCreatedAt:     {Type: field.TypeTime, Column: erasurerequest.FieldCreatedAt},
+			erasurerequest.FieldUpdatedAt:     {Type: field.TypeTime, Column: erasurerequest.FieldUpdatedAt},
+			erasurerequest.FieldPersonID:      {Type: field.TypeString, Column: erasurerequest.FieldPersonID},
+			erasurerequest.FieldRequestedByID: {Type: field.TypeString, Column: erasurerequest.FieldRequestedByID},
+			erasurerequest.FieldStatus:        {Type: field.TypeEnum, Column: erasurerequest.FieldStatus},
+			erasurerequest.FieldSelfService:   {Type: field.TypeBool, Column: erasurerequest.FieldSelfService},
+			erasurerequest.FieldBlockers:      {Type: field.TypeJSON, Column: erasurerequest.FieldBlockers},
+			erasurerequest.FieldDecidedByID:   {Type: field.TypeString, Column: erasurerequest.FieldDecidedByID},
+			erasurerequest.FieldDecidedAt:     {Type: field.TypeTime, Column: erasurerequest.FieldDecidedAt},
+			erasurerequest.FieldReason:        {Type: field.TypeString, Column: erasurerequest.FieldReason},
+			erasurerequest.FieldErasedAt:      {Type: field.TypeTime, Column: erasurerequest.FieldErasedAt},
+			erasurerequest.FieldRows:          {Type: field.TypeInt, Column: erasurerequest.FieldRows},
+			erasurerequest.FieldLastError:     {Type: field.TypeString, Column: erasurerequest.FieldLastError},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostcentre.Table,
 			Columns: hostcentre.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -393,7 +422,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostcentre.FieldAcceptingObservers:     {Type: field.TypeBool, Column: hostcentre.FieldAcceptingObservers},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostranking.Table,
 			Columns: hostranking.Columns,
@@ -412,7 +441,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostranking.FieldRank:          {Type: field.TypeInt, Column: hostranking.FieldRank},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   hostslot.Table,
 			Columns: hostslot.Columns,
@@ -438,7 +467,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			hostslot.FieldStatusReason: {Type: field.TypeString, Column: hostslot.FieldStatusReason},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   job.Table,
 			Columns: job.Columns,
@@ -463,7 +492,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			job.FieldFailures:       {Type: field.TypeInt64, Column: job.FieldFailures},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginlink.Table,
 			Columns: loginlink.Columns,
@@ -486,7 +515,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginlink.FieldSent:        {Type: field.TypeBool, Column: loginlink.FieldSent},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mailbody.Table,
 			Columns: mailbody.Columns,
@@ -507,7 +536,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mailbody.FieldHeaders:   {Type: field.TypeJSON, Column: mailbody.FieldHeaders},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mailinglist.Table,
 			Columns: mailinglist.Columns,
@@ -527,7 +556,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mailinglist.FieldArchived:    {Type: field.TypeBool, Column: mailinglist.FieldArchived},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchoverride.Table,
 			Columns: matchoverride.Columns,
@@ -547,7 +576,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchoverride.FieldReason:        {Type: field.TypeString, Column: matchoverride.FieldReason},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   matchrun.Table,
 			Columns: matchrun.Columns,
@@ -581,7 +610,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchrun.FieldPlacementStart: {Type: field.TypeString, Column: matchrun.FieldPlacementStart},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
@@ -608,7 +637,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -634,7 +663,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   newslettersubscription.Table,
 			Columns: newslettersubscription.Columns,
@@ -654,7 +683,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			newslettersubscription.FieldUnsubscribedAt: {Type: field.TypeTime, Column: newslettersubscription.FieldUnsubscribedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -675,7 +704,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -709,7 +738,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   placement.Table,
 			Columns: placement.Columns,
@@ -743,7 +772,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			placement.FieldEvaluation:    {Type: field.TypeString, Column: placement.FieldEvaluation},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   policystatement.Table,
 			Columns: policystatement.Columns,
@@ -779,7 +808,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			policystatement.FieldCreatedByID:         {Type: field.TypeString, Column: policystatement.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refereerequest.Table,
 			Columns: refereerequest.Columns,
@@ -801,7 +830,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   review.Table,
 			Columns: review.Columns,
@@ -822,7 +851,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   reviewassignment.Table,
 			Columns: reviewassignment.Columns,
@@ -840,7 +869,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			reviewassignment.FieldAssignedByID:  {Type: field.TypeString, Column: reviewassignment.FieldAssignedByID},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -862,7 +891,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   statementrevision.Table,
 			Columns: statementrevision.Columns,
@@ -891,7 +920,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			statementrevision.FieldSigners:        {Type: field.TypeJSON, Column: statementrevision.FieldSigners},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   statementsignatory.Table,
 			Columns: statementsignatory.Columns,
@@ -910,7 +939,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			statementsignatory.FieldRole:           {Type: field.TypeEnum, Column: statementsignatory.FieldRole},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   statementsignoff.Table,
 			Columns: statementsignoff.Columns,
@@ -934,7 +963,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			statementsignoff.FieldVoidedAt:       {Type: field.TypeTime, Column: statementsignoff.FieldVoidedAt},
 		},
 	}
-	graph.Nodes[36] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   subscriber.Table,
 			Columns: subscriber.Columns,
@@ -956,7 +985,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			subscriber.FieldConfirmUsedAt:    {Type: field.TypeTime, Column: subscriber.FieldConfirmUsedAt},
 		},
 	}
-	graph.Nodes[37] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   suppression.Table,
 			Columns: suppression.Columns,
@@ -975,7 +1004,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			suppression.FieldDetail:    {Type: field.TypeString, Column: suppression.FieldDetail},
 		},
 	}
-	graph.Nodes[38] = &sqlgraph.Node{
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -995,7 +1024,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[39] = &sqlgraph.Node{
+	graph.Nodes[40] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -1410,6 +1439,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Document",
 		"RefereeRequest",
+	)
+	graph.MustAddE(
+		"person",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   erasurerequest.PersonTable,
+			Columns: []string{erasurerequest.PersonColumn},
+			Bidi:    false,
+		},
+		"ErasureRequest",
+		"User",
+	)
+	graph.MustAddE(
+		"requested_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   erasurerequest.RequestedByTable,
+			Columns: []string{erasurerequest.RequestedByColumn},
+			Bidi:    false,
+		},
+		"ErasureRequest",
+		"User",
 	)
 	graph.MustAddE(
 		"slots",
@@ -2997,6 +3050,16 @@ func (f *AuditEventFilter) WhereDetails(p entql.BytesP) {
 	f.Where(p.Field(auditevent.FieldDetails))
 }
 
+// WhereSalt applies the entql string predicate on the salt field.
+func (f *AuditEventFilter) WhereSalt(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldSalt))
+}
+
+// WherePersonalDigest applies the entql string predicate on the personal_digest field.
+func (f *AuditEventFilter) WherePersonalDigest(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldPersonalDigest))
+}
+
 // WhereSeq applies the entql int64 predicate on the seq field.
 func (f *AuditEventFilter) WhereSeq(p entql.Int64P) {
 	f.Where(p.Field(auditevent.FieldSeq))
@@ -4008,6 +4071,139 @@ func (f *DocumentFilter) WhereHasRefereeRequestWith(preds ...predicate.RefereeRe
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ErasureRequestQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ErasureRequestQuery builder.
+func (_q *ErasureRequestQuery) Filter() *ErasureRequestFilter {
+	return &ErasureRequestFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ErasureRequestMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ErasureRequestMutation builder.
+func (m *ErasureRequestMutation) Filter() *ErasureRequestFilter {
+	return &ErasureRequestFilter{config: m.config, predicateAdder: m}
+}
+
+// ErasureRequestFilter provides a generic filtering capability at runtime for ErasureRequestQuery.
+type ErasureRequestFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ErasureRequestFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ErasureRequestFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(erasurerequest.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ErasureRequestFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(erasurerequest.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ErasureRequestFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(erasurerequest.FieldUpdatedAt))
+}
+
+// WherePersonID applies the entql string predicate on the person_id field.
+func (f *ErasureRequestFilter) WherePersonID(p entql.StringP) {
+	f.Where(p.Field(erasurerequest.FieldPersonID))
+}
+
+// WhereRequestedByID applies the entql string predicate on the requested_by_id field.
+func (f *ErasureRequestFilter) WhereRequestedByID(p entql.StringP) {
+	f.Where(p.Field(erasurerequest.FieldRequestedByID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *ErasureRequestFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(erasurerequest.FieldStatus))
+}
+
+// WhereSelfService applies the entql bool predicate on the self_service field.
+func (f *ErasureRequestFilter) WhereSelfService(p entql.BoolP) {
+	f.Where(p.Field(erasurerequest.FieldSelfService))
+}
+
+// WhereBlockers applies the entql json.RawMessage predicate on the blockers field.
+func (f *ErasureRequestFilter) WhereBlockers(p entql.BytesP) {
+	f.Where(p.Field(erasurerequest.FieldBlockers))
+}
+
+// WhereDecidedByID applies the entql string predicate on the decided_by_id field.
+func (f *ErasureRequestFilter) WhereDecidedByID(p entql.StringP) {
+	f.Where(p.Field(erasurerequest.FieldDecidedByID))
+}
+
+// WhereDecidedAt applies the entql time.Time predicate on the decided_at field.
+func (f *ErasureRequestFilter) WhereDecidedAt(p entql.TimeP) {
+	f.Where(p.Field(erasurerequest.FieldDecidedAt))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *ErasureRequestFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(erasurerequest.FieldReason))
+}
+
+// WhereErasedAt applies the entql time.Time predicate on the erased_at field.
+func (f *ErasureRequestFilter) WhereErasedAt(p entql.TimeP) {
+	f.Where(p.Field(erasurerequest.FieldErasedAt))
+}
+
+// WhereRows applies the entql int predicate on the rows field.
+func (f *ErasureRequestFilter) WhereRows(p entql.IntP) {
+	f.Where(p.Field(erasurerequest.FieldRows))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *ErasureRequestFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(erasurerequest.FieldLastError))
+}
+
+// WhereHasPerson applies a predicate to check if query has an edge person.
+func (f *ErasureRequestFilter) WhereHasPerson() {
+	f.Where(entql.HasEdge("person"))
+}
+
+// WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
+func (f *ErasureRequestFilter) WhereHasPersonWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRequestedBy applies a predicate to check if query has an edge requested_by.
+func (f *ErasureRequestFilter) WhereHasRequestedBy() {
+	f.Where(entql.HasEdge("requested_by"))
+}
+
+// WhereHasRequestedByWith applies a predicate to check if query has an edge requested_by with a given conditions (other predicates).
+func (f *ErasureRequestFilter) WhereHasRequestedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("requested_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *HostCentreQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4036,7 +4232,7 @@ type HostCentreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostCentreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4198,7 +4394,7 @@ type HostRankingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostRankingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4310,7 +4506,7 @@ type HostSlotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HostSlotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4443,7 +4639,7 @@ type JobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4543,7 +4739,7 @@ type LoginLinkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginLinkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4633,7 +4829,7 @@ type MailBodyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MailBodyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4727,7 +4923,7 @@ type MailingListFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MailingListFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4830,7 +5026,7 @@ type MatchOverrideFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchOverrideFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4947,7 +5143,7 @@ type MatchRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MatchRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5106,7 +5302,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5258,7 +5454,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5405,7 +5601,7 @@ type NewsletterSubscriptionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NewsletterSubscriptionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5522,7 +5718,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5658,7 +5854,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5817,7 +6013,7 @@ type PlacementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlacementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6032,7 +6228,7 @@ type PolicyStatementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PolicyStatementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6299,7 +6495,7 @@ type RefereeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefereeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6412,7 +6608,7 @@ type ReviewFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6520,7 +6716,7 @@ type ReviewAssignmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewAssignmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6627,7 +6823,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6726,7 +6922,7 @@ type StatementRevisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StatementRevisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6874,7 +7070,7 @@ type StatementSignatoryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StatementSignatoryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6986,7 +7182,7 @@ type StatementSignoffFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StatementSignoffFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7137,7 +7333,7 @@ type SubscriberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SubscriberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7250,7 +7446,7 @@ type SuppressionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SuppressionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7320,7 +7516,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7549,7 +7745,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -63,6 +64,7 @@ var prefixMap = map[string]string{
 	"cev": consentevidence.Table,
 	"dex": dataexport.Table,
 	"doc": document.Table,
+	"era": erasurerequest.Table,
 	"hcn": hostcentre.Table,
 	"hrk": hostranking.Table,
 	"slt": hostslot.Table,

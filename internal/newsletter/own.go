@@ -106,7 +106,7 @@ func (s *Service) UpdateMySubscriptions(ctx context.Context, tx *ent.Client, joi
 		}
 	}
 	if len(joinLists) > 0 {
-		if err := liftUnsubscribed(ctx, tx, sub.Email); err != nil {
+		if err := liftUnsubscribed(ctx, tx, s.cfg.Key, sub.Email); err != nil {
 			return nil, err
 		}
 	}
