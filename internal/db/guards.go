@@ -46,7 +46,8 @@ var auditUpdatable = func() string {
 	return `(` + facts + `((` + erase + `) OR (` + relink + `)))`
 }()
 
-func (d *DB) installGuards(ctx context.Context) error {
+// InstallGuards (re)installs the append-only triggers (Migrate runs it after every run).
+func (d *DB) InstallGuards(ctx context.Context) error {
 	var stmts []string
 	switch d.Dialect {
 	case dialect.Postgres:
