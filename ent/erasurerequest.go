@@ -36,7 +36,7 @@ type ErasureRequest struct {
 	// Why approval was needed (an application in an open call, an active placement, a role in a working group).
 	Blockers []string `json:"blockers,omitempty"`
 	// The staff member who approved or refused.
-	DecidedByID pulid.ID `json:"decided_by_id,omitempty"`
+	DecidedByID *pulid.ID `json:"decided_by_id,omitempty"`
 	// When staff approved or refused (UTC).
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
 	// Staff's reason for a refusal (or note on an approval).
@@ -93,9 +93,11 @@ func (*ErasureRequest) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case erasurerequest.FieldDecidedByID:
+			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case erasurerequest.FieldBlockers:
 			values[i] = new([]byte)
-		case erasurerequest.FieldID, erasurerequest.FieldPersonID, erasurerequest.FieldRequestedByID, erasurerequest.FieldDecidedByID:
+		case erasurerequest.FieldID, erasurerequest.FieldPersonID, erasurerequest.FieldRequestedByID:
 			values[i] = new(pulid.ID)
 		case erasurerequest.FieldSelfService:
 			values[i] = new(sql.NullBool)
@@ -171,10 +173,11 @@ func (_m *ErasureRequest) assignValues(columns []string, values []any) error {
 				}
 			}
 		case erasurerequest.FieldDecidedByID:
-			if value, ok := values[i].(*pulid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field decided_by_id", values[i])
-			} else if value != nil {
-				_m.DecidedByID = *value
+			} else if value.Valid {
+				_m.DecidedByID = new(pulid.ID)
+				*_m.DecidedByID = *value.S.(*pulid.ID)
 			}
 		case erasurerequest.FieldDecidedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -275,8 +278,10 @@ func (_m *ErasureRequest) String() string {
 	builder.WriteString("blockers=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Blockers))
 	builder.WriteString(", ")
-	builder.WriteString("decided_by_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.DecidedByID))
+	if v := _m.DecidedByID; v != nil {
+		builder.WriteString("decided_by_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	if v := _m.DecidedAt; v != nil {
 		builder.WriteString("decided_at=")

@@ -396,7 +396,7 @@ func (_c *ErasureRequestCreate) createSpec() (*ErasureRequest, *sqlgraph.CreateS
 	}
 	if value, ok := _c.mutation.DecidedByID(); ok {
 		_spec.SetField(erasurerequest.FieldDecidedByID, field.TypeString, value)
-		_node.DecidedByID = value
+		_node.DecidedByID = &value
 	}
 	if value, ok := _c.mutation.DecidedAt(); ok {
 		_spec.SetField(erasurerequest.FieldDecidedAt, field.TypeTime, value)

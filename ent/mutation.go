@@ -15438,7 +15438,7 @@ func (m *ErasureRequestMutation) DecidedByID() (r pulid.ID, exists bool) {
 // OldDecidedByID returns the old "decided_by_id" field's value of the ErasureRequest entity.
 // If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ErasureRequestMutation) OldDecidedByID(ctx context.Context) (v pulid.ID, err error) {
+func (m *ErasureRequestMutation) OldDecidedByID(ctx context.Context) (v *pulid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldDecidedByID is only allowed on UpdateOne operations")
 	}

@@ -37,7 +37,7 @@ func (ErasureRequest) Fields() []ent.Field {
 			Comment("Whether the request needed no approval (nothing in progress for the person)."),
 		field.Strings("blockers").Optional().Immutable().
 			Comment("Why approval was needed (an application in an open call, an active placement, a role in a working group)."),
-		field.String("decided_by_id").GoType(pulid.ID("")).Optional().
+		field.String("decided_by_id").GoType(pulid.ID("")).Optional().Nillable().
 			Comment("The staff member who approved or refused.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("decided_at").Optional().Nillable().Comment("When staff approved or refused (UTC)."),
