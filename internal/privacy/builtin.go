@@ -155,6 +155,18 @@ func mentionsP(s *sql.Selector, columns []string, values ...string) *sql.Predica
 	return sql.Or(ors...)
 }
 
+// personName is p's name: as the erasure read it before anything was erased, else the
+// account's (empty once the account is anonymised, or for an unknown id).
+func personName(ctx context.Context, c *ent.Client, p Person) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	if u, err := c.User.Get(ctx, p.ID); err == nil {
+		return u.Name
+	}
+	return ""
+}
+
 // namesOf are the forms a person's name and address take in stored text: as written and
 // HTML-escaped (bodies of HTML mail).
 func namesOf(name, email string) []string {
@@ -186,11 +198,7 @@ func (MailDomain) Erase(ctx context.Context, c *ent.Client, p Person) (Erased, e
 		return out, err
 	}
 	out.Rows += n
-	u, err := c.User.Get(ctx, p.ID)
-	if err != nil {
-		return out, fmt.Errorf("mail: read person: %w", err)
-	}
-	names := namesOf(u.Name, p.Email)
+	names := namesOf(personName(ctx, c, p), p.Email)
 	about := mentions([]string{outboxmessage.FieldSubject, outboxmessage.FieldTextBody, outboxmessage.FieldHTMLBody,
 		outboxmessage.FieldPersonal, outboxmessage.FieldRecipientName, outboxmessage.FieldHeaders,
 		outboxmessage.FieldLastError, outboxmessage.FieldDedupeKey}, names...)
@@ -231,16 +239,13 @@ func replaceExpr(expr sql.Querier, old, new string) sql.Querier {
 // verifies.
 func (AuditDomain) Erase(ctx context.Context, c *ent.Client, p Person) (Erased, error) {
 	ctx = viewer.NewSystemContext(ctx)
-	u, err := c.User.Get(ctx, p.ID)
-	if err != nil {
-		return Erased{}, fmt.Errorf("audit: read person: %w", err)
-	}
+	name := personName(ctx, c, p)
 	n, err := audit.Erase(ctx, c, func(s *sql.Selector) {
 		s.Where(sql.Or(
 			sql.EQ(s.C(auditevent.FieldActorID), string(p.ID)),
 			sql.EQ(s.C(auditevent.FieldObjectID), string(p.ID)),
 			sql.EQ(s.C(auditevent.FieldActorEmail), p.Email),
-			mentionsP(s, []string{auditevent.FieldDetails}, namesOf(u.Name, p.Email)...),
+			mentionsP(s, []string{auditevent.FieldDetails}, namesOf(name, p.Email)...),
 		))
 	})
 	if err != nil {

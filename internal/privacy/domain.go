@@ -17,6 +17,10 @@ type Person struct {
 	// Email is the account's normalised address (rows outside the account, such as
 	// newsletter subscribers and mail, are found by it).
 	Email string `json:"email"`
+	// Name is the account's name when the caller read it before anything was erased (an
+	// erasure sets it, so the domains that run after the account was anonymised still
+	// find the name inside kept free text: see PersonValues); empty otherwise.
+	Name string `json:"name,omitempty"`
 }
 
 // Category is one kind of personal data a domain processes: a row of the record of

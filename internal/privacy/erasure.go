@@ -265,7 +265,7 @@ func (s *Service) erase(ctx context.Context, r *ent.ErasureRequest) error {
 	if err != nil {
 		return fmt.Errorf("load person: %w", err)
 	}
-	p := Person{ID: u.ID, Email: u.Email}
+	p := Person{ID: u.ID, Email: u.Email, Name: u.Name}
 	var docs []Document
 	err = db.InTx(ctx, s.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
 		rows := 0
