@@ -14,6 +14,14 @@ build: ## build the command into ./bin/coalition (bin/ is git-ignored)
 run: build ## start the service on its embedded defaults (SQLite in ./data, mail as .eml files)
 	./bin/coalition serve
 
+.PHONY: demo
+demo: build ## fill ./data (which must be empty; DEMO_FLAGS=--reset empties it) with the fictional demo data and write the API tokens to demo-tokens.sh (see README "Tour")
+	./bin/coalition demo $(DEMO_FLAGS) > demo-tokens.sh
+
+.PHONY: bench-demo
+bench-demo: ## how long `coalition demo` takes on a fresh SQLite file (BenchmarkDemo; the README's budget is 10 s)
+	$(GO) test -run '^$$' -bench BenchmarkDemo -benchtime 3x ./cmd/coalition/
+
 .PHONY: faults
 faults: build ## crash, database and relay fault scenarios against the built binary; last line: faults: lost=… duplicated=… in-flight=… scenarios=… stall_max=… s
 	$(GO) run ./cmd/faults -bin ./bin/coalition

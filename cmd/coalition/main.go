@@ -58,6 +58,7 @@ func commands() []command {
 		{"mail", "outbox: `mail status`, `mail retry ID`, `mail retry --failed`", runMail},
 		{"jobs", "list the scheduled jobs with their last run", runJobs},
 		{"audit", "`audit verify`: check the audit trail's hash chain; names the first broken link", runAudit},
+		{"demo", "fill an empty database with fictional demo data and print an API token per role (`--reset` empties it first)", runDemo},
 		{"match", "`match solve [FILE]`: solve a matching instance given as JSON (stdin without FILE)", runMatch},
 		{"privacy", "`privacy report`: print the record of processing activities (Markdown) from the code's registry", runPrivacy},
 	}

@@ -57,12 +57,15 @@ import (
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/gocart-coalition/coalition/internal/demo"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 )
 
 // readmeBlock is one fenced block of the README with the directives written before it.
 type readmeBlock struct {
-	lang       string
+	lang string
+	// section is the title of the "## " section the block is in.
+	section    string
 	line       int // of the opening fence
 	lines      []string
 	directives []string
@@ -83,6 +86,7 @@ func parseREADME(t *testing.T, src string) []readmeBlock {
 		pending []string
 		cur     *readmeBlock
 		indent  string
+		section string
 	)
 	for i, line := range strings.Split(src, "\n") {
 		if cur != nil {
@@ -94,12 +98,15 @@ func parseREADME(t *testing.T, src string) []readmeBlock {
 			cur.lines = append(cur.lines, strings.TrimPrefix(line, indent))
 			continue
 		}
+		if title, ok := strings.CutPrefix(line, "## "); ok {
+			section = strings.TrimSpace(title)
+		}
 		if m := directiveRE.FindStringSubmatch(line); m != nil {
 			pending = append(pending, m[1])
 			continue
 		}
 		if m := fenceRE.FindStringSubmatch(line); m != nil {
-			cur = &readmeBlock{lang: m[2], line: i + 1, directives: pending}
+			cur = &readmeBlock{lang: m[2], line: i + 1, section: section, directives: pending}
 			indent, pending = m[1], nil
 		}
 	}
@@ -112,14 +119,52 @@ func parseREADME(t *testing.T, src string) []readmeBlock {
 	return blocks
 }
 
-func TestREADME(t *testing.T) {
+// tourSection is the README section that TestREADMETour runs against the demo data
+// (and TestREADME leaves out).
+const tourSection = "Tour"
+
+// readmeBlocks returns the blocks of README.md inside (or, with !inTour, outside) the tour.
+func readmeBlocks(t *testing.T, inTour bool) []readmeBlock {
+	t.Helper()
 	src, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := parseREADME(t, string(src))
+	var out []readmeBlock
+	for _, b := range parseREADME(t, string(src)) {
+		if (b.section == tourSection) == inTour {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func TestREADME(t *testing.T) {
+	blocks := readmeBlocks(t, false)
 	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
-		newReadmeShell(t, e).runAll(blocks)
+		// A README whose examples were all marked skipped would pass vacuously.
+		newReadmeShell(t, e).runAll(blocks, 10, 30)
+	})
+}
+
+// TestREADMETour runs the README's "Tour" section as TestREADME runs the rest: on a fresh
+// service whose clock stands at the demo's "now", its first block runs `coalition demo`
+// (in-process, on the service's database) and every later operation runs as the role
+// whose token the demo printed, so the tour cannot drift from the API or the demo data.
+func TestREADMETour(t *testing.T) {
+	blocks := readmeBlocks(t, true)
+	testkit.EachEnv(t, func(t *testing.T, e *testkit.Env) {
+		e.Clock.Set(demo.End)
+		sh := newReadmeShell(t, e)
+		sh.runAll(blocks, 4, 5)
+		for _, r := range demo.Roles {
+			if sh.vr(string(r)+"_TOKEN") == "" {
+				t.Errorf("the tour never set $%s_TOKEN", r)
+			}
+		}
+		if sh.ranGraphQL < len(demo.Roles) {
+			t.Errorf("the tour ran %d GraphQL blocks, want one per role at least (%d)", sh.ranGraphQL, len(demo.Roles))
+		}
 	})
 }
 
@@ -161,7 +206,9 @@ func newReadmeShell(t *testing.T, e *testkit.Env) *readmeShell {
 	return s
 }
 
-func (s *readmeShell) runAll(blocks []readmeBlock) {
+// runAll runs the blocks in order and fails unless at least minSh sh blocks and minCalls
+// GraphQL requests ran.
+func (s *readmeShell) runAll(blocks []readmeBlock, minSh, minCalls int) {
 	t := s.t
 	for _, b := range blocks {
 		if b.lang != "sh" && b.lang != "graphql" {
@@ -188,8 +235,7 @@ func (s *readmeShell) runAll(blocks []readmeBlock) {
 	}
 	t.Logf("ran %d sh blocks (%d GraphQL requests) and %d GraphQL blocks; skipped %d: %s",
 		s.ranSh, s.calls, s.ranGraphQL, len(s.skipped), strings.Join(s.skipped, "; "))
-	// A README whose examples were all marked skipped would pass vacuously.
-	if s.ranSh < 10 || s.calls < 30 {
+	if s.ranSh < minSh || s.calls < minCalls {
 		t.Errorf("only %d sh blocks and %d GraphQL requests ran: are the examples marked skipped?", s.ranSh, s.calls)
 	}
 }
