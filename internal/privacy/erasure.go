@@ -143,7 +143,7 @@ func (s *Service) decide(ctx context.Context, tx *ent.Client, id pulid.ID, reaso
 	var errs apperr.UserErrors
 	switch {
 	case to == erasurerequest.StatusREFUSED && reason == "":
-		errs.Add(apperr.CodeRequired, "Say why the erasure is refused: the person is told.", "input", "reason")
+		errs.Add(apperr.CodeRequired, "Say why the erasure is refused: the person reads it with their request.", "input", "reason")
 	case len([]rune(reason)) > maxReason:
 		errs.Add(apperr.CodeTooLong, fmt.Sprintf("The reason must be at most %d characters.", maxReason), "input", "reason")
 	}
