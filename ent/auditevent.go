@@ -38,6 +38,10 @@ type AuditEvent struct {
 	IP string `json:"ip,omitempty"`
 	// Extra facts (changed field names, reasons); never secrets.
 	Details map[string]interface{} `json:"details,omitempty"`
+	// Random per-event salt (hex) of personal_digest; emptied with the personal fields on erasure, so the digest can no longer be tested against a guessed address.
+	Salt string `json:"-"`
+	// SHA-256 (hex) over salt, actor_email, ip and details: what the chain's hash covers instead of those fields (chain v2), so an erasure can blank them and the chain still verifies. Empty for v1 events.
+	PersonalDigest string `json:"personal_digest,omitempty"`
 	// Position in the hash chain (1, 2, …; empty for events written before the chain existed).
 	Seq *int64 `json:"seq,omitempty"`
 	// Hash of the previous event in the chain (hex SHA-256; empty for the first).
@@ -58,7 +62,7 @@ func (*AuditEvent) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case auditevent.FieldSeq:
 			values[i] = new(sql.NullInt64)
-		case auditevent.FieldActorID, auditevent.FieldActorEmail, auditevent.FieldAction, auditevent.FieldObjectType, auditevent.FieldObjectID, auditevent.FieldRequestID, auditevent.FieldIP, auditevent.FieldPrevHash, auditevent.FieldHash:
+		case auditevent.FieldActorID, auditevent.FieldActorEmail, auditevent.FieldAction, auditevent.FieldObjectType, auditevent.FieldObjectID, auditevent.FieldRequestID, auditevent.FieldIP, auditevent.FieldSalt, auditevent.FieldPersonalDigest, auditevent.FieldPrevHash, auditevent.FieldHash:
 			values[i] = new(sql.NullString)
 		case auditevent.FieldOccurredAt:
 			values[i] = new(sql.NullTime)
@@ -138,6 +142,18 @@ func (_m *AuditEvent) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Details); err != nil {
 					return fmt.Errorf("unmarshal field details: %w", err)
 				}
+			}
+		case auditevent.FieldSalt:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field salt", values[i])
+			} else if value.Valid {
+				_m.Salt = value.String
+			}
+		case auditevent.FieldPersonalDigest:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field personal_digest", values[i])
+			} else if value.Valid {
+				_m.PersonalDigest = value.String
 			}
 		case auditevent.FieldSeq:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -220,6 +236,11 @@ func (_m *AuditEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("details=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Details))
+	builder.WriteString(", ")
+	builder.WriteString("salt=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("personal_digest=")
+	builder.WriteString(_m.PersonalDigest)
 	builder.WriteString(", ")
 	if v := _m.Seq; v != nil {
 		builder.WriteString("seq=")

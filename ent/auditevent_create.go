@@ -126,6 +126,34 @@ func (_c *AuditEventCreate) SetDetails(v map[string]interface{}) *AuditEventCrea
 	return _c
 }
 
+// SetSalt sets the "salt" field.
+func (_c *AuditEventCreate) SetSalt(v string) *AuditEventCreate {
+	_c.mutation.SetSalt(v)
+	return _c
+}
+
+// SetNillableSalt sets the "salt" field if the given value is not nil.
+func (_c *AuditEventCreate) SetNillableSalt(v *string) *AuditEventCreate {
+	if v != nil {
+		_c.SetSalt(*v)
+	}
+	return _c
+}
+
+// SetPersonalDigest sets the "personal_digest" field.
+func (_c *AuditEventCreate) SetPersonalDigest(v string) *AuditEventCreate {
+	_c.mutation.SetPersonalDigest(v)
+	return _c
+}
+
+// SetNillablePersonalDigest sets the "personal_digest" field if the given value is not nil.
+func (_c *AuditEventCreate) SetNillablePersonalDigest(v *string) *AuditEventCreate {
+	if v != nil {
+		_c.SetPersonalDigest(*v)
+	}
+	return _c
+}
+
 // SetSeq sets the "seq" field.
 func (_c *AuditEventCreate) SetSeq(v int64) *AuditEventCreate {
 	_c.mutation.SetSeq(v)
@@ -267,6 +295,16 @@ func (_c *AuditEventCreate) check() error {
 			return &ValidationError{Name: "ip", err: fmt.Errorf(`ent: validator failed for field "AuditEvent.ip": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Salt(); ok {
+		if err := auditevent.SaltValidator(v); err != nil {
+			return &ValidationError{Name: "salt", err: fmt.Errorf(`ent: validator failed for field "AuditEvent.salt": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.PersonalDigest(); ok {
+		if err := auditevent.PersonalDigestValidator(v); err != nil {
+			return &ValidationError{Name: "personal_digest", err: fmt.Errorf(`ent: validator failed for field "AuditEvent.personal_digest": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.Seq(); ok {
 		if err := auditevent.SeqValidator(v); err != nil {
 			return &ValidationError{Name: "seq", err: fmt.Errorf(`ent: validator failed for field "AuditEvent.seq": %w`, err)}
@@ -354,6 +392,14 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 		_spec.SetField(auditevent.FieldDetails, field.TypeJSON, value)
 		_node.Details = value
 	}
+	if value, ok := _c.mutation.Salt(); ok {
+		_spec.SetField(auditevent.FieldSalt, field.TypeString, value)
+		_node.Salt = value
+	}
+	if value, ok := _c.mutation.PersonalDigest(); ok {
+		_spec.SetField(auditevent.FieldPersonalDigest, field.TypeString, value)
+		_node.PersonalDigest = value
+	}
 	if value, ok := _c.mutation.Seq(); ok {
 		_spec.SetField(auditevent.FieldSeq, field.TypeInt64, value)
 		_node.Seq = &value
@@ -418,6 +464,24 @@ type (
 	}
 )
 
+// SetSalt sets the "salt" field.
+func (u *AuditEventUpsert) SetSalt(v string) *AuditEventUpsert {
+	u.Set(auditevent.FieldSalt, v)
+	return u
+}
+
+// UpdateSalt sets the "salt" field to the value that was provided on create.
+func (u *AuditEventUpsert) UpdateSalt() *AuditEventUpsert {
+	u.SetExcluded(auditevent.FieldSalt)
+	return u
+}
+
+// ClearSalt clears the value of the "salt" field.
+func (u *AuditEventUpsert) ClearSalt() *AuditEventUpsert {
+	u.SetNull(auditevent.FieldSalt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -462,6 +526,9 @@ func (u *AuditEventUpsertOne) UpdateNewValues() *AuditEventUpsertOne {
 		if _, exists := u.create.mutation.Details(); exists {
 			s.SetIgnore(auditevent.FieldDetails)
 		}
+		if _, exists := u.create.mutation.PersonalDigest(); exists {
+			s.SetIgnore(auditevent.FieldPersonalDigest)
+		}
 		if _, exists := u.create.mutation.Seq(); exists {
 			s.SetIgnore(auditevent.FieldSeq)
 		}
@@ -500,6 +567,27 @@ func (u *AuditEventUpsertOne) Update(set func(*AuditEventUpsert)) *AuditEventUps
 		set(&AuditEventUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetSalt sets the "salt" field.
+func (u *AuditEventUpsertOne) SetSalt(v string) *AuditEventUpsertOne {
+	return u.Update(func(s *AuditEventUpsert) {
+		s.SetSalt(v)
+	})
+}
+
+// UpdateSalt sets the "salt" field to the value that was provided on create.
+func (u *AuditEventUpsertOne) UpdateSalt() *AuditEventUpsertOne {
+	return u.Update(func(s *AuditEventUpsert) {
+		s.UpdateSalt()
+	})
+}
+
+// ClearSalt clears the value of the "salt" field.
+func (u *AuditEventUpsertOne) ClearSalt() *AuditEventUpsertOne {
+	return u.Update(func(s *AuditEventUpsert) {
+		s.ClearSalt()
+	})
 }
 
 // Exec executes the query.
@@ -712,6 +800,9 @@ func (u *AuditEventUpsertBulk) UpdateNewValues() *AuditEventUpsertBulk {
 			if _, exists := b.mutation.Details(); exists {
 				s.SetIgnore(auditevent.FieldDetails)
 			}
+			if _, exists := b.mutation.PersonalDigest(); exists {
+				s.SetIgnore(auditevent.FieldPersonalDigest)
+			}
 			if _, exists := b.mutation.Seq(); exists {
 				s.SetIgnore(auditevent.FieldSeq)
 			}
@@ -751,6 +842,27 @@ func (u *AuditEventUpsertBulk) Update(set func(*AuditEventUpsert)) *AuditEventUp
 		set(&AuditEventUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetSalt sets the "salt" field.
+func (u *AuditEventUpsertBulk) SetSalt(v string) *AuditEventUpsertBulk {
+	return u.Update(func(s *AuditEventUpsert) {
+		s.SetSalt(v)
+	})
+}
+
+// UpdateSalt sets the "salt" field to the value that was provided on create.
+func (u *AuditEventUpsertBulk) UpdateSalt() *AuditEventUpsertBulk {
+	return u.Update(func(s *AuditEventUpsert) {
+		s.UpdateSalt()
+	})
+}
+
+// ClearSalt clears the value of the "salt" field.
+func (u *AuditEventUpsertBulk) ClearSalt() *AuditEventUpsertBulk {
+	return u.Update(func(s *AuditEventUpsert) {
+		s.ClearSalt()
+	})
 }
 
 // Exec executes the query.

@@ -28,6 +28,26 @@ func (_u *AuditEventUpdate) Where(ps ...predicate.AuditEvent) *AuditEventUpdate 
 	return _u
 }
 
+// SetSalt sets the "salt" field.
+func (_u *AuditEventUpdate) SetSalt(v string) *AuditEventUpdate {
+	_u.mutation.SetSalt(v)
+	return _u
+}
+
+// SetNillableSalt sets the "salt" field if the given value is not nil.
+func (_u *AuditEventUpdate) SetNillableSalt(v *string) *AuditEventUpdate {
+	if v != nil {
+		_u.SetSalt(*v)
+	}
+	return _u
+}
+
+// ClearSalt clears the value of the "salt" field.
+func (_u *AuditEventUpdate) ClearSalt() *AuditEventUpdate {
+	_u.mutation.ClearSalt()
+	return _u
+}
+
 // Mutation returns the AuditEventMutation object of the builder.
 func (_u *AuditEventUpdate) Mutation() *AuditEventMutation {
 	return _u.mutation
@@ -60,6 +80,16 @@ func (_u *AuditEventUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *AuditEventUpdate) check() error {
+	if v, ok := _u.mutation.Salt(); ok {
+		if err := auditevent.SaltValidator(v); err != nil {
+			return &ValidationError{Name: "salt", err: fmt.Errorf(`ent: validator failed for field "AuditEvent.salt": %w`, err)}
+		}
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *AuditEventUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AuditEventUpdate {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -67,6 +97,9 @@ func (_u *AuditEventUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *Aud
 }
 
 func (_u *AuditEventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(auditevent.Table, auditevent.Columns, sqlgraph.NewFieldSpec(auditevent.FieldID, field.TypeString))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -95,6 +128,15 @@ func (_u *AuditEventUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if _u.mutation.DetailsCleared() {
 		_spec.ClearField(auditevent.FieldDetails, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Salt(); ok {
+		_spec.SetField(auditevent.FieldSalt, field.TypeString, value)
+	}
+	if _u.mutation.SaltCleared() {
+		_spec.ClearField(auditevent.FieldSalt, field.TypeString)
+	}
+	if _u.mutation.PersonalDigestCleared() {
+		_spec.ClearField(auditevent.FieldPersonalDigest, field.TypeString)
 	}
 	if _u.mutation.SeqCleared() {
 		_spec.ClearField(auditevent.FieldSeq, field.TypeInt64)
@@ -125,6 +167,26 @@ type AuditEventUpdateOne struct {
 	hooks     []Hook
 	mutation  *AuditEventMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetSalt sets the "salt" field.
+func (_u *AuditEventUpdateOne) SetSalt(v string) *AuditEventUpdateOne {
+	_u.mutation.SetSalt(v)
+	return _u
+}
+
+// SetNillableSalt sets the "salt" field if the given value is not nil.
+func (_u *AuditEventUpdateOne) SetNillableSalt(v *string) *AuditEventUpdateOne {
+	if v != nil {
+		_u.SetSalt(*v)
+	}
+	return _u
+}
+
+// ClearSalt clears the value of the "salt" field.
+func (_u *AuditEventUpdateOne) ClearSalt() *AuditEventUpdateOne {
+	_u.mutation.ClearSalt()
+	return _u
 }
 
 // Mutation returns the AuditEventMutation object of the builder.
@@ -172,6 +234,16 @@ func (_u *AuditEventUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *AuditEventUpdateOne) check() error {
+	if v, ok := _u.mutation.Salt(); ok {
+		if err := auditevent.SaltValidator(v); err != nil {
+			return &ValidationError{Name: "salt", err: fmt.Errorf(`ent: validator failed for field "AuditEvent.salt": %w`, err)}
+		}
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *AuditEventUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AuditEventUpdateOne {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -179,6 +251,9 @@ func (_u *AuditEventUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *
 }
 
 func (_u *AuditEventUpdateOne) sqlSave(ctx context.Context) (_node *AuditEvent, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(auditevent.Table, auditevent.Columns, sqlgraph.NewFieldSpec(auditevent.FieldID, field.TypeString))
 	id, ok := _u.mutation.ID()
 	if !ok {
@@ -224,6 +299,15 @@ func (_u *AuditEventUpdateOne) sqlSave(ctx context.Context) (_node *AuditEvent, 
 	}
 	if _u.mutation.DetailsCleared() {
 		_spec.ClearField(auditevent.FieldDetails, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Salt(); ok {
+		_spec.SetField(auditevent.FieldSalt, field.TypeString, value)
+	}
+	if _u.mutation.SaltCleared() {
+		_spec.ClearField(auditevent.FieldSalt, field.TypeString)
+	}
+	if _u.mutation.PersonalDigestCleared() {
+		_spec.ClearField(auditevent.FieldPersonalDigest, field.TypeString)
 	}
 	if _u.mutation.SeqCleared() {
 		_spec.ClearField(auditevent.FieldSeq, field.TypeInt64)

@@ -30,6 +30,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -94,6 +95,8 @@ type Client struct {
 	DataExport *DataExportClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
+	// ErasureRequest is the client for interacting with the ErasureRequest builders.
+	ErasureRequest *ErasureRequestClient
 	// HostCentre is the client for interacting with the HostCentre builders.
 	HostCentre *HostCentreClient
 	// HostRanking is the client for interacting with the HostRanking builders.
@@ -173,6 +176,7 @@ func (c *Client) init() {
 	c.ConsentText = NewConsentTextClient(c.config)
 	c.DataExport = NewDataExportClient(c.config)
 	c.Document = NewDocumentClient(c.config)
+	c.ErasureRequest = NewErasureRequestClient(c.config)
 	c.HostCentre = NewHostCentreClient(c.config)
 	c.HostRanking = NewHostRankingClient(c.config)
 	c.HostSlot = NewHostSlotClient(c.config)
@@ -306,6 +310,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ConsentText:                   NewConsentTextClient(cfg),
 		DataExport:                    NewDataExportClient(cfg),
 		Document:                      NewDocumentClient(cfg),
+		ErasureRequest:                NewErasureRequestClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
 		HostRanking:                   NewHostRankingClient(cfg),
 		HostSlot:                      NewHostSlotClient(cfg),
@@ -366,6 +371,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ConsentText:                   NewConsentTextClient(cfg),
 		DataExport:                    NewDataExportClient(cfg),
 		Document:                      NewDocumentClient(cfg),
+		ErasureRequest:                NewErasureRequestClient(cfg),
 		HostCentre:                    NewHostCentreClient(cfg),
 		HostRanking:                   NewHostRankingClient(cfg),
 		HostSlot:                      NewHostSlotClient(cfg),
@@ -425,12 +431,12 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice,
 		c.AuditCheckpoint, c.AuditEvent, c.Call, c.CallReviewer, c.Campaign,
 		c.ConflictOfInterestDeclaration, c.ConsentEvidence, c.ConsentText,
-		c.DataExport, c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job,
-		c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
-		c.Membership, c.NewsletterSubscription, c.Organisation, c.OutboxMessage,
-		c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review, c.ReviewAssignment,
-		c.Session, c.StatementRevision, c.StatementSignatory, c.StatementSignoff,
-		c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
+		c.DataExport, c.Document, c.ErasureRequest, c.HostCentre, c.HostRanking,
+		c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride,
+		c.MatchRun, c.Meeting, c.Membership, c.NewsletterSubscription, c.Organisation,
+		c.OutboxMessage, c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review,
+		c.ReviewAssignment, c.Session, c.StatementRevision, c.StatementSignatory,
+		c.StatementSignoff, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -443,12 +449,12 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Affiliation, c.ApiToken, c.Application, c.ApplicationChoice,
 		c.AuditCheckpoint, c.AuditEvent, c.Call, c.CallReviewer, c.Campaign,
 		c.ConflictOfInterestDeclaration, c.ConsentEvidence, c.ConsentText,
-		c.DataExport, c.Document, c.HostCentre, c.HostRanking, c.HostSlot, c.Job,
-		c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride, c.MatchRun, c.Meeting,
-		c.Membership, c.NewsletterSubscription, c.Organisation, c.OutboxMessage,
-		c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review, c.ReviewAssignment,
-		c.Session, c.StatementRevision, c.StatementSignatory, c.StatementSignoff,
-		c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
+		c.DataExport, c.Document, c.ErasureRequest, c.HostCentre, c.HostRanking,
+		c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride,
+		c.MatchRun, c.Meeting, c.Membership, c.NewsletterSubscription, c.Organisation,
+		c.OutboxMessage, c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review,
+		c.ReviewAssignment, c.Session, c.StatementRevision, c.StatementSignatory,
+		c.StatementSignoff, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -485,6 +491,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.DataExport.mutate(ctx, m)
 	case *DocumentMutation:
 		return c.Document.mutate(ctx, m)
+	case *ErasureRequestMutation:
+		return c.ErasureRequest.mutate(ctx, m)
 	case *HostCentreMutation:
 		return c.HostCentre.mutate(ctx, m)
 	case *HostRankingMutation:
@@ -2993,6 +3001,172 @@ func (c *DocumentClient) mutate(ctx context.Context, m *DocumentMutation) (Value
 		return (&DocumentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Document mutation op: %q", m.Op())
+	}
+}
+
+// ErasureRequestClient is a client for the ErasureRequest schema.
+type ErasureRequestClient struct {
+	config
+}
+
+// NewErasureRequestClient returns a client for the ErasureRequest from the given config.
+func NewErasureRequestClient(c config) *ErasureRequestClient {
+	return &ErasureRequestClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `erasurerequest.Hooks(f(g(h())))`.
+func (c *ErasureRequestClient) Use(hooks ...Hook) {
+	c.hooks.ErasureRequest = append(c.hooks.ErasureRequest, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `erasurerequest.Intercept(f(g(h())))`.
+func (c *ErasureRequestClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ErasureRequest = append(c.inters.ErasureRequest, interceptors...)
+}
+
+// Create returns a builder for creating a ErasureRequest entity.
+func (c *ErasureRequestClient) Create() *ErasureRequestCreate {
+	mutation := newErasureRequestMutation(c.config, OpCreate)
+	return &ErasureRequestCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ErasureRequest entities.
+func (c *ErasureRequestClient) CreateBulk(builders ...*ErasureRequestCreate) *ErasureRequestCreateBulk {
+	return &ErasureRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ErasureRequestClient) MapCreateBulk(slice any, setFunc func(*ErasureRequestCreate, int)) *ErasureRequestCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ErasureRequestCreateBulk{err: fmt.Errorf("calling to ErasureRequestClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ErasureRequestCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ErasureRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ErasureRequest.
+func (c *ErasureRequestClient) Update() *ErasureRequestUpdate {
+	mutation := newErasureRequestMutation(c.config, OpUpdate)
+	return &ErasureRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ErasureRequestClient) UpdateOne(_m *ErasureRequest) *ErasureRequestUpdateOne {
+	mutation := newErasureRequestMutation(c.config, OpUpdateOne, withErasureRequest(_m))
+	return &ErasureRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ErasureRequestClient) UpdateOneID(id pulid.ID) *ErasureRequestUpdateOne {
+	mutation := newErasureRequestMutation(c.config, OpUpdateOne, withErasureRequestID(id))
+	return &ErasureRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ErasureRequest.
+func (c *ErasureRequestClient) Delete() *ErasureRequestDelete {
+	mutation := newErasureRequestMutation(c.config, OpDelete)
+	return &ErasureRequestDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ErasureRequestClient) DeleteOne(_m *ErasureRequest) *ErasureRequestDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ErasureRequestClient) DeleteOneID(id pulid.ID) *ErasureRequestDeleteOne {
+	builder := c.Delete().Where(erasurerequest.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ErasureRequestDeleteOne{builder}
+}
+
+// Query returns a query builder for ErasureRequest.
+func (c *ErasureRequestClient) Query() *ErasureRequestQuery {
+	return &ErasureRequestQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeErasureRequest},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ErasureRequest entity by its id.
+func (c *ErasureRequestClient) Get(ctx context.Context, id pulid.ID) (*ErasureRequest, error) {
+	return c.Query().Where(erasurerequest.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ErasureRequestClient) GetX(ctx context.Context, id pulid.ID) *ErasureRequest {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPerson queries the person edge of a ErasureRequest.
+func (c *ErasureRequestClient) QueryPerson(_m *ErasureRequest) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(erasurerequest.Table, erasurerequest.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, erasurerequest.PersonTable, erasurerequest.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequestedBy queries the requested_by edge of a ErasureRequest.
+func (c *ErasureRequestClient) QueryRequestedBy(_m *ErasureRequest) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(erasurerequest.Table, erasurerequest.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, erasurerequest.RequestedByTable, erasurerequest.RequestedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ErasureRequestClient) Hooks() []Hook {
+	hooks := c.hooks.ErasureRequest
+	return append(hooks[:len(hooks):len(hooks)], erasurerequest.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ErasureRequestClient) Interceptors() []Interceptor {
+	return c.inters.ErasureRequest
+}
+
+func (c *ErasureRequestClient) mutate(ctx context.Context, m *ErasureRequestMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ErasureRequestCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ErasureRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ErasureRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ErasureRequestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ErasureRequest mutation op: %q", m.Op())
 	}
 }
 
@@ -7835,22 +8009,22 @@ type (
 	hooks struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditCheckpoint,
 		AuditEvent, Call, CallReviewer, Campaign, ConflictOfInterestDeclaration,
-		ConsentEvidence, ConsentText, DataExport, Document, HostCentre, HostRanking,
-		HostSlot, Job, LoginLink, MailBody, MailingList, MatchOverride, MatchRun,
-		Meeting, Membership, NewsletterSubscription, Organisation, OutboxMessage,
-		Placement, PolicyStatement, RefereeRequest, Review, ReviewAssignment, Session,
-		StatementRevision, StatementSignatory, StatementSignoff, Subscriber,
-		Suppression, User, WorkingGroup []ent.Hook
+		ConsentEvidence, ConsentText, DataExport, Document, ErasureRequest, HostCentre,
+		HostRanking, HostSlot, Job, LoginLink, MailBody, MailingList, MatchOverride,
+		MatchRun, Meeting, Membership, NewsletterSubscription, Organisation,
+		OutboxMessage, Placement, PolicyStatement, RefereeRequest, Review,
+		ReviewAssignment, Session, StatementRevision, StatementSignatory,
+		StatementSignoff, Subscriber, Suppression, User, WorkingGroup []ent.Hook
 	}
 	inters struct {
 		Affiliation, ApiToken, Application, ApplicationChoice, AuditCheckpoint,
 		AuditEvent, Call, CallReviewer, Campaign, ConflictOfInterestDeclaration,
-		ConsentEvidence, ConsentText, DataExport, Document, HostCentre, HostRanking,
-		HostSlot, Job, LoginLink, MailBody, MailingList, MatchOverride, MatchRun,
-		Meeting, Membership, NewsletterSubscription, Organisation, OutboxMessage,
-		Placement, PolicyStatement, RefereeRequest, Review, ReviewAssignment, Session,
-		StatementRevision, StatementSignatory, StatementSignoff, Subscriber,
-		Suppression, User, WorkingGroup []ent.Interceptor
+		ConsentEvidence, ConsentText, DataExport, Document, ErasureRequest, HostCentre,
+		HostRanking, HostSlot, Job, LoginLink, MailBody, MailingList, MatchOverride,
+		MatchRun, Meeting, Membership, NewsletterSubscription, Organisation,
+		OutboxMessage, Placement, PolicyStatement, RefereeRequest, Review,
+		ReviewAssignment, Session, StatementRevision, StatementSignatory,
+		StatementSignoff, Subscriber, Suppression, User, WorkingGroup []ent.Interceptor
 	}
 )
 

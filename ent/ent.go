@@ -26,6 +26,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -127,6 +128,7 @@ func checkColumn(t, c string) error {
 			consenttext.Table:                   consenttext.ValidColumn,
 			dataexport.Table:                    dataexport.ValidColumn,
 			document.Table:                      document.ValidColumn,
+			erasurerequest.Table:                erasurerequest.ValidColumn,
 			hostcentre.Table:                    hostcentre.ValidColumn,
 			hostranking.Table:                   hostranking.ValidColumn,
 			hostslot.Table:                      hostslot.ValidColumn,

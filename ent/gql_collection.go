@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
@@ -2172,6 +2173,152 @@ func newDocumentPaginateArgs(rv map[string]any) *documentPaginateArgs {
 		case *DocumentOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithDocumentOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ErasureRequestQuery) CollectFields(ctx context.Context, satisfies ...string) (*ErasureRequestQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ErasureRequestQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(erasurerequest.Columns))
+		selectedFields = []string{erasurerequest.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "person":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withPerson = query
+			if _, ok := fieldSeen[erasurerequest.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldPersonID)
+				fieldSeen[erasurerequest.FieldPersonID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[erasurerequest.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldCreatedAt)
+				fieldSeen[erasurerequest.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[erasurerequest.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldUpdatedAt)
+				fieldSeen[erasurerequest.FieldUpdatedAt] = struct{}{}
+			}
+		case "personID":
+			if _, ok := fieldSeen[erasurerequest.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldPersonID)
+				fieldSeen[erasurerequest.FieldPersonID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[erasurerequest.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldStatus)
+				fieldSeen[erasurerequest.FieldStatus] = struct{}{}
+			}
+		case "selfService":
+			if _, ok := fieldSeen[erasurerequest.FieldSelfService]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldSelfService)
+				fieldSeen[erasurerequest.FieldSelfService] = struct{}{}
+			}
+		case "blockers":
+			if _, ok := fieldSeen[erasurerequest.FieldBlockers]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldBlockers)
+				fieldSeen[erasurerequest.FieldBlockers] = struct{}{}
+			}
+		case "decidedAt":
+			if _, ok := fieldSeen[erasurerequest.FieldDecidedAt]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldDecidedAt)
+				fieldSeen[erasurerequest.FieldDecidedAt] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[erasurerequest.FieldReason]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldReason)
+				fieldSeen[erasurerequest.FieldReason] = struct{}{}
+			}
+		case "erasedAt":
+			if _, ok := fieldSeen[erasurerequest.FieldErasedAt]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldErasedAt)
+				fieldSeen[erasurerequest.FieldErasedAt] = struct{}{}
+			}
+		case "rows":
+			if _, ok := fieldSeen[erasurerequest.FieldRows]; !ok {
+				selectedFields = append(selectedFields, erasurerequest.FieldRows)
+				fieldSeen[erasurerequest.FieldRows] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type erasurerequestPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ErasureRequestPaginateOption
+}
+
+func newErasureRequestPaginateArgs(rv map[string]any) *erasurerequestPaginateArgs {
+	args := &erasurerequestPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ErasureRequestOrder{Field: &ErasureRequestOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithErasureRequestOrder(order))
+			}
+		case *ErasureRequestOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithErasureRequestOrder(v))
 			}
 		}
 	}

@@ -252,6 +252,14 @@ func (_m *Document) RefereeRequest(ctx context.Context) (*RefereeRequest, error)
 	return result, MaskNotFound(err)
 }
 
+func (_m *ErasureRequest) Person(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.PersonOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPerson().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *HostCentre) Slots(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *HostSlotOrder,
 ) (*HostSlotConnection, error) {

@@ -26,6 +26,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
@@ -3764,6 +3765,302 @@ func (_m *Document) ToEdge(order *DocumentOrder) *DocumentEdge {
 		order = DefaultDocumentOrder
 	}
 	return &DocumentEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ErasureRequestEdge is the edge representation of ErasureRequest.
+type ErasureRequestEdge struct {
+	Node   *ErasureRequest `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// ErasureRequestConnection is the connection containing edges to ErasureRequest.
+type ErasureRequestConnection struct {
+	Edges      []*ErasureRequestEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *ErasureRequestConnection) build(nodes []*ErasureRequest, pager *erasurerequestPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ErasureRequest
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ErasureRequest {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ErasureRequest {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ErasureRequestEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ErasureRequestEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ErasureRequestPaginateOption enables pagination customization.
+type ErasureRequestPaginateOption func(*erasurerequestPager) error
+
+// WithErasureRequestOrder configures pagination ordering.
+func WithErasureRequestOrder(order *ErasureRequestOrder) ErasureRequestPaginateOption {
+	if order == nil {
+		order = DefaultErasureRequestOrder
+	}
+	o := *order
+	return func(pager *erasurerequestPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultErasureRequestOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithErasureRequestFilter configures pagination filter.
+func WithErasureRequestFilter(filter func(*ErasureRequestQuery) (*ErasureRequestQuery, error)) ErasureRequestPaginateOption {
+	return func(pager *erasurerequestPager) error {
+		if filter == nil {
+			return errors.New("ErasureRequestQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type erasurerequestPager struct {
+	reverse bool
+	order   *ErasureRequestOrder
+	filter  func(*ErasureRequestQuery) (*ErasureRequestQuery, error)
+}
+
+func newErasureRequestPager(opts []ErasureRequestPaginateOption, reverse bool) (*erasurerequestPager, error) {
+	pager := &erasurerequestPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultErasureRequestOrder
+	}
+	return pager, nil
+}
+
+func (p *erasurerequestPager) applyFilter(query *ErasureRequestQuery) (*ErasureRequestQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *erasurerequestPager) toCursor(_m *ErasureRequest) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *erasurerequestPager) applyCursors(query *ErasureRequestQuery, after, before *Cursor) (*ErasureRequestQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultErasureRequestOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *erasurerequestPager) applyOrder(query *ErasureRequestQuery) *ErasureRequestQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultErasureRequestOrder.Field {
+		query = query.Order(DefaultErasureRequestOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *erasurerequestPager) orderExpr(query *ErasureRequestQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultErasureRequestOrder.Field {
+			b.Comma().Ident(DefaultErasureRequestOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ErasureRequest.
+func (_m *ErasureRequestQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ErasureRequestPaginateOption,
+) (*ErasureRequestConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newErasureRequestPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ErasureRequestConnection{Edges: []*ErasureRequestEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ErasureRequestOrderFieldCreatedAt orders ErasureRequest by created_at.
+	ErasureRequestOrderFieldCreatedAt = &ErasureRequestOrderField{
+		Value: func(_m *ErasureRequest) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: erasurerequest.FieldCreatedAt,
+		toTerm: erasurerequest.ByCreatedAt,
+		toCursor: func(_m *ErasureRequest) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ErasureRequestOrderField) String() string {
+	var str string
+	switch f.column {
+	case ErasureRequestOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ErasureRequestOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ErasureRequestOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ErasureRequestOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ErasureRequestOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ErasureRequestOrderField", str)
+	}
+	return nil
+}
+
+// ErasureRequestOrderField defines the ordering field of ErasureRequest.
+type ErasureRequestOrderField struct {
+	// Value extracts the ordering value from the given ErasureRequest.
+	Value    func(*ErasureRequest) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) erasurerequest.OrderOption
+	toCursor func(*ErasureRequest) Cursor
+}
+
+// ErasureRequestOrder defines the ordering of ErasureRequest.
+type ErasureRequestOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *ErasureRequestOrderField `json:"field"`
+}
+
+// DefaultErasureRequestOrder is the default ordering of ErasureRequest.
+var DefaultErasureRequestOrder = &ErasureRequestOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ErasureRequestOrderField{
+		Value: func(_m *ErasureRequest) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: erasurerequest.FieldID,
+		toTerm: erasurerequest.ByID,
+		toCursor: func(_m *ErasureRequest) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ErasureRequest into ErasureRequestEdge.
+func (_m *ErasureRequest) ToEdge(order *ErasureRequestOrder) *ErasureRequestEdge {
+	if order == nil {
+		order = DefaultErasureRequestOrder
+	}
+	return &ErasureRequestEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

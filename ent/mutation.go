@@ -25,6 +25,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -83,6 +84,7 @@ const (
 	TypeConsentText                   = "ConsentText"
 	TypeDataExport                    = "DataExport"
 	TypeDocument                      = "Document"
+	TypeErasureRequest                = "ErasureRequest"
 	TypeHostCentre                    = "HostCentre"
 	TypeHostRanking                   = "HostRanking"
 	TypeHostSlot                      = "HostSlot"
@@ -5079,26 +5081,28 @@ func (m *AuditCheckpointMutation) ResetEdge(name string) error {
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
 type AuditEventMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *pulid.ID
-	occurred_at   *time.Time
-	actor_id      *string
-	actor_email   *string
-	action        *string
-	object_type   *string
-	object_id     *string
-	request_id    *string
-	ip            *string
-	details       *map[string]interface{}
-	seq           *int64
-	addseq        *int64
-	prev_hash     *string
-	hash          *string
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*AuditEvent, error)
-	predicates    []predicate.AuditEvent
+	op              Op
+	typ             string
+	id              *pulid.ID
+	occurred_at     *time.Time
+	actor_id        *string
+	actor_email     *string
+	action          *string
+	object_type     *string
+	object_id       *string
+	request_id      *string
+	ip              *string
+	details         *map[string]interface{}
+	salt            *string
+	personal_digest *string
+	seq             *int64
+	addseq          *int64
+	prev_hash       *string
+	hash            *string
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*AuditEvent, error)
+	predicates      []predicate.AuditEvent
 }
 
 var _ ent.Mutation = (*AuditEventMutation)(nil)
@@ -5620,6 +5624,104 @@ func (m *AuditEventMutation) ResetDetails() {
 	delete(m.clearedFields, auditevent.FieldDetails)
 }
 
+// SetSalt sets the "salt" field.
+func (m *AuditEventMutation) SetSalt(s string) {
+	m.salt = &s
+}
+
+// Salt returns the value of the "salt" field in the mutation.
+func (m *AuditEventMutation) Salt() (r string, exists bool) {
+	v := m.salt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSalt returns the old "salt" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldSalt(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSalt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSalt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSalt: %w", err)
+	}
+	return oldValue.Salt, nil
+}
+
+// ClearSalt clears the value of the "salt" field.
+func (m *AuditEventMutation) ClearSalt() {
+	m.salt = nil
+	m.clearedFields[auditevent.FieldSalt] = struct{}{}
+}
+
+// SaltCleared returns if the "salt" field was cleared in this mutation.
+func (m *AuditEventMutation) SaltCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldSalt]
+	return ok
+}
+
+// ResetSalt resets all changes to the "salt" field.
+func (m *AuditEventMutation) ResetSalt() {
+	m.salt = nil
+	delete(m.clearedFields, auditevent.FieldSalt)
+}
+
+// SetPersonalDigest sets the "personal_digest" field.
+func (m *AuditEventMutation) SetPersonalDigest(s string) {
+	m.personal_digest = &s
+}
+
+// PersonalDigest returns the value of the "personal_digest" field in the mutation.
+func (m *AuditEventMutation) PersonalDigest() (r string, exists bool) {
+	v := m.personal_digest
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonalDigest returns the old "personal_digest" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldPersonalDigest(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonalDigest is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonalDigest requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonalDigest: %w", err)
+	}
+	return oldValue.PersonalDigest, nil
+}
+
+// ClearPersonalDigest clears the value of the "personal_digest" field.
+func (m *AuditEventMutation) ClearPersonalDigest() {
+	m.personal_digest = nil
+	m.clearedFields[auditevent.FieldPersonalDigest] = struct{}{}
+}
+
+// PersonalDigestCleared returns if the "personal_digest" field was cleared in this mutation.
+func (m *AuditEventMutation) PersonalDigestCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldPersonalDigest]
+	return ok
+}
+
+// ResetPersonalDigest resets all changes to the "personal_digest" field.
+func (m *AuditEventMutation) ResetPersonalDigest() {
+	m.personal_digest = nil
+	delete(m.clearedFields, auditevent.FieldPersonalDigest)
+}
+
 // SetSeq sets the "seq" field.
 func (m *AuditEventMutation) SetSeq(i int64) {
 	m.seq = &i
@@ -5822,7 +5924,7 @@ func (m *AuditEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AuditEventMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 14)
 	if m.occurred_at != nil {
 		fields = append(fields, auditevent.FieldOccurredAt)
 	}
@@ -5849,6 +5951,12 @@ func (m *AuditEventMutation) Fields() []string {
 	}
 	if m.details != nil {
 		fields = append(fields, auditevent.FieldDetails)
+	}
+	if m.salt != nil {
+		fields = append(fields, auditevent.FieldSalt)
+	}
+	if m.personal_digest != nil {
+		fields = append(fields, auditevent.FieldPersonalDigest)
 	}
 	if m.seq != nil {
 		fields = append(fields, auditevent.FieldSeq)
@@ -5885,6 +5993,10 @@ func (m *AuditEventMutation) Field(name string) (ent.Value, bool) {
 		return m.IP()
 	case auditevent.FieldDetails:
 		return m.Details()
+	case auditevent.FieldSalt:
+		return m.Salt()
+	case auditevent.FieldPersonalDigest:
+		return m.PersonalDigest()
 	case auditevent.FieldSeq:
 		return m.Seq()
 	case auditevent.FieldPrevHash:
@@ -5918,6 +6030,10 @@ func (m *AuditEventMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldIP(ctx)
 	case auditevent.FieldDetails:
 		return m.OldDetails(ctx)
+	case auditevent.FieldSalt:
+		return m.OldSalt(ctx)
+	case auditevent.FieldPersonalDigest:
+		return m.OldPersonalDigest(ctx)
 	case auditevent.FieldSeq:
 		return m.OldSeq(ctx)
 	case auditevent.FieldPrevHash:
@@ -5995,6 +6111,20 @@ func (m *AuditEventMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDetails(v)
+		return nil
+	case auditevent.FieldSalt:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSalt(v)
+		return nil
+	case auditevent.FieldPersonalDigest:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonalDigest(v)
 		return nil
 	case auditevent.FieldSeq:
 		v, ok := value.(int64)
@@ -6083,6 +6213,12 @@ func (m *AuditEventMutation) ClearedFields() []string {
 	if m.FieldCleared(auditevent.FieldDetails) {
 		fields = append(fields, auditevent.FieldDetails)
 	}
+	if m.FieldCleared(auditevent.FieldSalt) {
+		fields = append(fields, auditevent.FieldSalt)
+	}
+	if m.FieldCleared(auditevent.FieldPersonalDigest) {
+		fields = append(fields, auditevent.FieldPersonalDigest)
+	}
 	if m.FieldCleared(auditevent.FieldSeq) {
 		fields = append(fields, auditevent.FieldSeq)
 	}
@@ -6127,6 +6263,12 @@ func (m *AuditEventMutation) ClearField(name string) error {
 	case auditevent.FieldDetails:
 		m.ClearDetails()
 		return nil
+	case auditevent.FieldSalt:
+		m.ClearSalt()
+		return nil
+	case auditevent.FieldPersonalDigest:
+		m.ClearPersonalDigest()
+		return nil
 	case auditevent.FieldSeq:
 		m.ClearSeq()
 		return nil
@@ -6170,6 +6312,12 @@ func (m *AuditEventMutation) ResetField(name string) error {
 		return nil
 	case auditevent.FieldDetails:
 		m.ResetDetails()
+		return nil
+	case auditevent.FieldSalt:
+		m.ResetSalt()
+		return nil
+	case auditevent.FieldPersonalDigest:
+		m.ResetPersonalDigest()
 		return nil
 	case auditevent.FieldSeq:
 		m.ResetSeq()
@@ -16372,6 +16520,1218 @@ func (m *DocumentMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Document edge %s", name)
+}
+
+// ErasureRequestMutation represents an operation that mutates the ErasureRequest nodes in the graph.
+type ErasureRequestMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	status              *erasurerequest.Status
+	self_service        *bool
+	blockers            *[]string
+	appendblockers      []string
+	decided_by_id       *pulid.ID
+	decided_at          *time.Time
+	reason              *string
+	erased_at           *time.Time
+	rows                *int
+	addrows             *int
+	last_error          *string
+	clearedFields       map[string]struct{}
+	person              *pulid.ID
+	clearedperson       bool
+	requested_by        *pulid.ID
+	clearedrequested_by bool
+	done                bool
+	oldValue            func(context.Context) (*ErasureRequest, error)
+	predicates          []predicate.ErasureRequest
+}
+
+var _ ent.Mutation = (*ErasureRequestMutation)(nil)
+
+// erasurerequestOption allows management of the mutation configuration using functional options.
+type erasurerequestOption func(*ErasureRequestMutation)
+
+// newErasureRequestMutation creates new mutation for the ErasureRequest entity.
+func newErasureRequestMutation(c config, op Op, opts ...erasurerequestOption) *ErasureRequestMutation {
+	m := &ErasureRequestMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeErasureRequest,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withErasureRequestID sets the ID field of the mutation.
+func withErasureRequestID(id pulid.ID) erasurerequestOption {
+	return func(m *ErasureRequestMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ErasureRequest
+		)
+		m.oldValue = func(ctx context.Context) (*ErasureRequest, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ErasureRequest.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withErasureRequest sets the old ErasureRequest of the mutation.
+func withErasureRequest(node *ErasureRequest) erasurerequestOption {
+	return func(m *ErasureRequestMutation) {
+		m.oldValue = func(context.Context) (*ErasureRequest, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ErasureRequestMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ErasureRequestMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ErasureRequest entities.
+func (m *ErasureRequestMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ErasureRequestMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ErasureRequestMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ErasureRequest.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ErasureRequestMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ErasureRequestMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ErasureRequestMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ErasureRequestMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ErasureRequestMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ErasureRequestMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *ErasureRequestMutation) SetPersonID(pu pulid.ID) {
+	m.person = &pu
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *ErasureRequestMutation) PersonID() (r pulid.ID, exists bool) {
+	v := m.person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldPersonID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *ErasureRequestMutation) ResetPersonID() {
+	m.person = nil
+}
+
+// SetRequestedByID sets the "requested_by_id" field.
+func (m *ErasureRequestMutation) SetRequestedByID(pu pulid.ID) {
+	m.requested_by = &pu
+}
+
+// RequestedByID returns the value of the "requested_by_id" field in the mutation.
+func (m *ErasureRequestMutation) RequestedByID() (r pulid.ID, exists bool) {
+	v := m.requested_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedByID returns the old "requested_by_id" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldRequestedByID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedByID: %w", err)
+	}
+	return oldValue.RequestedByID, nil
+}
+
+// ResetRequestedByID resets all changes to the "requested_by_id" field.
+func (m *ErasureRequestMutation) ResetRequestedByID() {
+	m.requested_by = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *ErasureRequestMutation) SetStatus(e erasurerequest.Status) {
+	m.status = &e
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ErasureRequestMutation) Status() (r erasurerequest.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldStatus(ctx context.Context) (v erasurerequest.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ErasureRequestMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetSelfService sets the "self_service" field.
+func (m *ErasureRequestMutation) SetSelfService(b bool) {
+	m.self_service = &b
+}
+
+// SelfService returns the value of the "self_service" field in the mutation.
+func (m *ErasureRequestMutation) SelfService() (r bool, exists bool) {
+	v := m.self_service
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSelfService returns the old "self_service" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldSelfService(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSelfService is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSelfService requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSelfService: %w", err)
+	}
+	return oldValue.SelfService, nil
+}
+
+// ResetSelfService resets all changes to the "self_service" field.
+func (m *ErasureRequestMutation) ResetSelfService() {
+	m.self_service = nil
+}
+
+// SetBlockers sets the "blockers" field.
+func (m *ErasureRequestMutation) SetBlockers(s []string) {
+	m.blockers = &s
+	m.appendblockers = nil
+}
+
+// Blockers returns the value of the "blockers" field in the mutation.
+func (m *ErasureRequestMutation) Blockers() (r []string, exists bool) {
+	v := m.blockers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBlockers returns the old "blockers" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldBlockers(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBlockers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBlockers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBlockers: %w", err)
+	}
+	return oldValue.Blockers, nil
+}
+
+// AppendBlockers adds s to the "blockers" field.
+func (m *ErasureRequestMutation) AppendBlockers(s []string) {
+	m.appendblockers = append(m.appendblockers, s...)
+}
+
+// AppendedBlockers returns the list of values that were appended to the "blockers" field in this mutation.
+func (m *ErasureRequestMutation) AppendedBlockers() ([]string, bool) {
+	if len(m.appendblockers) == 0 {
+		return nil, false
+	}
+	return m.appendblockers, true
+}
+
+// ClearBlockers clears the value of the "blockers" field.
+func (m *ErasureRequestMutation) ClearBlockers() {
+	m.blockers = nil
+	m.appendblockers = nil
+	m.clearedFields[erasurerequest.FieldBlockers] = struct{}{}
+}
+
+// BlockersCleared returns if the "blockers" field was cleared in this mutation.
+func (m *ErasureRequestMutation) BlockersCleared() bool {
+	_, ok := m.clearedFields[erasurerequest.FieldBlockers]
+	return ok
+}
+
+// ResetBlockers resets all changes to the "blockers" field.
+func (m *ErasureRequestMutation) ResetBlockers() {
+	m.blockers = nil
+	m.appendblockers = nil
+	delete(m.clearedFields, erasurerequest.FieldBlockers)
+}
+
+// SetDecidedByID sets the "decided_by_id" field.
+func (m *ErasureRequestMutation) SetDecidedByID(pu pulid.ID) {
+	m.decided_by_id = &pu
+}
+
+// DecidedByID returns the value of the "decided_by_id" field in the mutation.
+func (m *ErasureRequestMutation) DecidedByID() (r pulid.ID, exists bool) {
+	v := m.decided_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedByID returns the old "decided_by_id" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldDecidedByID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedByID: %w", err)
+	}
+	return oldValue.DecidedByID, nil
+}
+
+// ClearDecidedByID clears the value of the "decided_by_id" field.
+func (m *ErasureRequestMutation) ClearDecidedByID() {
+	m.decided_by_id = nil
+	m.clearedFields[erasurerequest.FieldDecidedByID] = struct{}{}
+}
+
+// DecidedByIDCleared returns if the "decided_by_id" field was cleared in this mutation.
+func (m *ErasureRequestMutation) DecidedByIDCleared() bool {
+	_, ok := m.clearedFields[erasurerequest.FieldDecidedByID]
+	return ok
+}
+
+// ResetDecidedByID resets all changes to the "decided_by_id" field.
+func (m *ErasureRequestMutation) ResetDecidedByID() {
+	m.decided_by_id = nil
+	delete(m.clearedFields, erasurerequest.FieldDecidedByID)
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (m *ErasureRequestMutation) SetDecidedAt(t time.Time) {
+	m.decided_at = &t
+}
+
+// DecidedAt returns the value of the "decided_at" field in the mutation.
+func (m *ErasureRequestMutation) DecidedAt() (r time.Time, exists bool) {
+	v := m.decided_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedAt returns the old "decided_at" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldDecidedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedAt: %w", err)
+	}
+	return oldValue.DecidedAt, nil
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (m *ErasureRequestMutation) ClearDecidedAt() {
+	m.decided_at = nil
+	m.clearedFields[erasurerequest.FieldDecidedAt] = struct{}{}
+}
+
+// DecidedAtCleared returns if the "decided_at" field was cleared in this mutation.
+func (m *ErasureRequestMutation) DecidedAtCleared() bool {
+	_, ok := m.clearedFields[erasurerequest.FieldDecidedAt]
+	return ok
+}
+
+// ResetDecidedAt resets all changes to the "decided_at" field.
+func (m *ErasureRequestMutation) ResetDecidedAt() {
+	m.decided_at = nil
+	delete(m.clearedFields, erasurerequest.FieldDecidedAt)
+}
+
+// SetReason sets the "reason" field.
+func (m *ErasureRequestMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *ErasureRequestMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *ErasureRequestMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetErasedAt sets the "erased_at" field.
+func (m *ErasureRequestMutation) SetErasedAt(t time.Time) {
+	m.erased_at = &t
+}
+
+// ErasedAt returns the value of the "erased_at" field in the mutation.
+func (m *ErasureRequestMutation) ErasedAt() (r time.Time, exists bool) {
+	v := m.erased_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErasedAt returns the old "erased_at" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldErasedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErasedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErasedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErasedAt: %w", err)
+	}
+	return oldValue.ErasedAt, nil
+}
+
+// ClearErasedAt clears the value of the "erased_at" field.
+func (m *ErasureRequestMutation) ClearErasedAt() {
+	m.erased_at = nil
+	m.clearedFields[erasurerequest.FieldErasedAt] = struct{}{}
+}
+
+// ErasedAtCleared returns if the "erased_at" field was cleared in this mutation.
+func (m *ErasureRequestMutation) ErasedAtCleared() bool {
+	_, ok := m.clearedFields[erasurerequest.FieldErasedAt]
+	return ok
+}
+
+// ResetErasedAt resets all changes to the "erased_at" field.
+func (m *ErasureRequestMutation) ResetErasedAt() {
+	m.erased_at = nil
+	delete(m.clearedFields, erasurerequest.FieldErasedAt)
+}
+
+// SetRows sets the "rows" field.
+func (m *ErasureRequestMutation) SetRows(i int) {
+	m.rows = &i
+	m.addrows = nil
+}
+
+// Rows returns the value of the "rows" field in the mutation.
+func (m *ErasureRequestMutation) Rows() (r int, exists bool) {
+	v := m.rows
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRows returns the old "rows" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldRows(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRows is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRows requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRows: %w", err)
+	}
+	return oldValue.Rows, nil
+}
+
+// AddRows adds i to the "rows" field.
+func (m *ErasureRequestMutation) AddRows(i int) {
+	if m.addrows != nil {
+		*m.addrows += i
+	} else {
+		m.addrows = &i
+	}
+}
+
+// AddedRows returns the value that was added to the "rows" field in this mutation.
+func (m *ErasureRequestMutation) AddedRows() (r int, exists bool) {
+	v := m.addrows
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRows resets all changes to the "rows" field.
+func (m *ErasureRequestMutation) ResetRows() {
+	m.rows = nil
+	m.addrows = nil
+}
+
+// SetLastError sets the "last_error" field.
+func (m *ErasureRequestMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *ErasureRequestMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the ErasureRequest entity.
+// If the ErasureRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErasureRequestMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *ErasureRequestMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// ClearPerson clears the "person" edge to the User entity.
+func (m *ErasureRequestMutation) ClearPerson() {
+	m.clearedperson = true
+	m.clearedFields[erasurerequest.FieldPersonID] = struct{}{}
+}
+
+// PersonCleared reports if the "person" edge to the User entity was cleared.
+func (m *ErasureRequestMutation) PersonCleared() bool {
+	return m.clearedperson
+}
+
+// PersonIDs returns the "person" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonID instead. It exists only for internal usage by the builders.
+func (m *ErasureRequestMutation) PersonIDs() (ids []pulid.ID) {
+	if id := m.person; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPerson resets all changes to the "person" edge.
+func (m *ErasureRequestMutation) ResetPerson() {
+	m.person = nil
+	m.clearedperson = false
+}
+
+// ClearRequestedBy clears the "requested_by" edge to the User entity.
+func (m *ErasureRequestMutation) ClearRequestedBy() {
+	m.clearedrequested_by = true
+	m.clearedFields[erasurerequest.FieldRequestedByID] = struct{}{}
+}
+
+// RequestedByCleared reports if the "requested_by" edge to the User entity was cleared.
+func (m *ErasureRequestMutation) RequestedByCleared() bool {
+	return m.clearedrequested_by
+}
+
+// RequestedByIDs returns the "requested_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RequestedByID instead. It exists only for internal usage by the builders.
+func (m *ErasureRequestMutation) RequestedByIDs() (ids []pulid.ID) {
+	if id := m.requested_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRequestedBy resets all changes to the "requested_by" edge.
+func (m *ErasureRequestMutation) ResetRequestedBy() {
+	m.requested_by = nil
+	m.clearedrequested_by = false
+}
+
+// Where appends a list predicates to the ErasureRequestMutation builder.
+func (m *ErasureRequestMutation) Where(ps ...predicate.ErasureRequest) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ErasureRequestMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ErasureRequestMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ErasureRequest, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ErasureRequestMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ErasureRequestMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ErasureRequest).
+func (m *ErasureRequestMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ErasureRequestMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.created_at != nil {
+		fields = append(fields, erasurerequest.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, erasurerequest.FieldUpdatedAt)
+	}
+	if m.person != nil {
+		fields = append(fields, erasurerequest.FieldPersonID)
+	}
+	if m.requested_by != nil {
+		fields = append(fields, erasurerequest.FieldRequestedByID)
+	}
+	if m.status != nil {
+		fields = append(fields, erasurerequest.FieldStatus)
+	}
+	if m.self_service != nil {
+		fields = append(fields, erasurerequest.FieldSelfService)
+	}
+	if m.blockers != nil {
+		fields = append(fields, erasurerequest.FieldBlockers)
+	}
+	if m.decided_by_id != nil {
+		fields = append(fields, erasurerequest.FieldDecidedByID)
+	}
+	if m.decided_at != nil {
+		fields = append(fields, erasurerequest.FieldDecidedAt)
+	}
+	if m.reason != nil {
+		fields = append(fields, erasurerequest.FieldReason)
+	}
+	if m.erased_at != nil {
+		fields = append(fields, erasurerequest.FieldErasedAt)
+	}
+	if m.rows != nil {
+		fields = append(fields, erasurerequest.FieldRows)
+	}
+	if m.last_error != nil {
+		fields = append(fields, erasurerequest.FieldLastError)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ErasureRequestMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case erasurerequest.FieldCreatedAt:
+		return m.CreatedAt()
+	case erasurerequest.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case erasurerequest.FieldPersonID:
+		return m.PersonID()
+	case erasurerequest.FieldRequestedByID:
+		return m.RequestedByID()
+	case erasurerequest.FieldStatus:
+		return m.Status()
+	case erasurerequest.FieldSelfService:
+		return m.SelfService()
+	case erasurerequest.FieldBlockers:
+		return m.Blockers()
+	case erasurerequest.FieldDecidedByID:
+		return m.DecidedByID()
+	case erasurerequest.FieldDecidedAt:
+		return m.DecidedAt()
+	case erasurerequest.FieldReason:
+		return m.Reason()
+	case erasurerequest.FieldErasedAt:
+		return m.ErasedAt()
+	case erasurerequest.FieldRows:
+		return m.Rows()
+	case erasurerequest.FieldLastError:
+		return m.LastError()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ErasureRequestMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case erasurerequest.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case erasurerequest.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case erasurerequest.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case erasurerequest.FieldRequestedByID:
+		return m.OldRequestedByID(ctx)
+	case erasurerequest.FieldStatus:
+		return m.OldStatus(ctx)
+	case erasurerequest.FieldSelfService:
+		return m.OldSelfService(ctx)
+	case erasurerequest.FieldBlockers:
+		return m.OldBlockers(ctx)
+	case erasurerequest.FieldDecidedByID:
+		return m.OldDecidedByID(ctx)
+	case erasurerequest.FieldDecidedAt:
+		return m.OldDecidedAt(ctx)
+	case erasurerequest.FieldReason:
+		return m.OldReason(ctx)
+	case erasurerequest.FieldErasedAt:
+		return m.OldErasedAt(ctx)
+	case erasurerequest.FieldRows:
+		return m.OldRows(ctx)
+	case erasurerequest.FieldLastError:
+		return m.OldLastError(ctx)
+	}
+	return nil, fmt.Errorf("unknown ErasureRequest field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ErasureRequestMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case erasurerequest.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case erasurerequest.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case erasurerequest.FieldPersonID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case erasurerequest.FieldRequestedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedByID(v)
+		return nil
+	case erasurerequest.FieldStatus:
+		v, ok := value.(erasurerequest.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case erasurerequest.FieldSelfService:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSelfService(v)
+		return nil
+	case erasurerequest.FieldBlockers:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBlockers(v)
+		return nil
+	case erasurerequest.FieldDecidedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedByID(v)
+		return nil
+	case erasurerequest.FieldDecidedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedAt(v)
+		return nil
+	case erasurerequest.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case erasurerequest.FieldErasedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErasedAt(v)
+		return nil
+	case erasurerequest.FieldRows:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRows(v)
+		return nil
+	case erasurerequest.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ErasureRequest field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ErasureRequestMutation) AddedFields() []string {
+	var fields []string
+	if m.addrows != nil {
+		fields = append(fields, erasurerequest.FieldRows)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ErasureRequestMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case erasurerequest.FieldRows:
+		return m.AddedRows()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ErasureRequestMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case erasurerequest.FieldRows:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRows(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ErasureRequest numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ErasureRequestMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(erasurerequest.FieldBlockers) {
+		fields = append(fields, erasurerequest.FieldBlockers)
+	}
+	if m.FieldCleared(erasurerequest.FieldDecidedByID) {
+		fields = append(fields, erasurerequest.FieldDecidedByID)
+	}
+	if m.FieldCleared(erasurerequest.FieldDecidedAt) {
+		fields = append(fields, erasurerequest.FieldDecidedAt)
+	}
+	if m.FieldCleared(erasurerequest.FieldErasedAt) {
+		fields = append(fields, erasurerequest.FieldErasedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ErasureRequestMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ErasureRequestMutation) ClearField(name string) error {
+	switch name {
+	case erasurerequest.FieldBlockers:
+		m.ClearBlockers()
+		return nil
+	case erasurerequest.FieldDecidedByID:
+		m.ClearDecidedByID()
+		return nil
+	case erasurerequest.FieldDecidedAt:
+		m.ClearDecidedAt()
+		return nil
+	case erasurerequest.FieldErasedAt:
+		m.ClearErasedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ErasureRequest nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ErasureRequestMutation) ResetField(name string) error {
+	switch name {
+	case erasurerequest.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case erasurerequest.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case erasurerequest.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case erasurerequest.FieldRequestedByID:
+		m.ResetRequestedByID()
+		return nil
+	case erasurerequest.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case erasurerequest.FieldSelfService:
+		m.ResetSelfService()
+		return nil
+	case erasurerequest.FieldBlockers:
+		m.ResetBlockers()
+		return nil
+	case erasurerequest.FieldDecidedByID:
+		m.ResetDecidedByID()
+		return nil
+	case erasurerequest.FieldDecidedAt:
+		m.ResetDecidedAt()
+		return nil
+	case erasurerequest.FieldReason:
+		m.ResetReason()
+		return nil
+	case erasurerequest.FieldErasedAt:
+		m.ResetErasedAt()
+		return nil
+	case erasurerequest.FieldRows:
+		m.ResetRows()
+		return nil
+	case erasurerequest.FieldLastError:
+		m.ResetLastError()
+		return nil
+	}
+	return fmt.Errorf("unknown ErasureRequest field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ErasureRequestMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.person != nil {
+		edges = append(edges, erasurerequest.EdgePerson)
+	}
+	if m.requested_by != nil {
+		edges = append(edges, erasurerequest.EdgeRequestedBy)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ErasureRequestMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case erasurerequest.EdgePerson:
+		if id := m.person; id != nil {
+			return []ent.Value{*id}
+		}
+	case erasurerequest.EdgeRequestedBy:
+		if id := m.requested_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ErasureRequestMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ErasureRequestMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ErasureRequestMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedperson {
+		edges = append(edges, erasurerequest.EdgePerson)
+	}
+	if m.clearedrequested_by {
+		edges = append(edges, erasurerequest.EdgeRequestedBy)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ErasureRequestMutation) EdgeCleared(name string) bool {
+	switch name {
+	case erasurerequest.EdgePerson:
+		return m.clearedperson
+	case erasurerequest.EdgeRequestedBy:
+		return m.clearedrequested_by
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ErasureRequestMutation) ClearEdge(name string) error {
+	switch name {
+	case erasurerequest.EdgePerson:
+		m.ClearPerson()
+		return nil
+	case erasurerequest.EdgeRequestedBy:
+		m.ClearRequestedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown ErasureRequest unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ErasureRequestMutation) ResetEdge(name string) error {
+	switch name {
+	case erasurerequest.EdgePerson:
+		m.ResetPerson()
+		return nil
+	case erasurerequest.EdgeRequestedBy:
+		m.ResetRequestedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown ErasureRequest edge %s", name)
 }
 
 // HostCentreMutation represents an operation that mutates the HostCentre nodes in the graph.

@@ -19,6 +19,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -65,6 +66,7 @@ var prefixMap = map[string]string{
 	"cnt": consenttext.Table,
 	"dex": dataexport.Table,
 	"doc": document.Table,
+	"era": erasurerequest.Table,
 	"hcn": hostcentre.Table,
 	"hrk": hostranking.Table,
 	"slt": hostslot.Table,

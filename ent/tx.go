@@ -42,6 +42,8 @@ type Tx struct {
 	DataExport *DataExportClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
+	// ErasureRequest is the client for interacting with the ErasureRequest builders.
+	ErasureRequest *ErasureRequestClient
 	// HostCentre is the client for interacting with the HostCentre builders.
 	HostCentre *HostCentreClient
 	// HostRanking is the client for interacting with the HostRanking builders.
@@ -241,6 +243,7 @@ func (tx *Tx) init() {
 	tx.ConsentText = NewConsentTextClient(tx.config)
 	tx.DataExport = NewDataExportClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
+	tx.ErasureRequest = NewErasureRequestClient(tx.config)
 	tx.HostCentre = NewHostCentreClient(tx.config)
 	tx.HostRanking = NewHostRankingClient(tx.config)
 	tx.HostSlot = NewHostSlotClient(tx.config)

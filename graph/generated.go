@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
@@ -527,6 +528,37 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	ErasureRequest struct {
+		Blockers    func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		DecidedAt   func(childComplexity int) int
+		ErasedAt    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Person      func(childComplexity int) int
+		PersonID    func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		Rows        func(childComplexity int) int
+		SelfService func(childComplexity int) int
+		Status      func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	ErasureRequestConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ErasureRequestEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ErasureRequestPayload struct {
+		ErasureRequest func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
 	HostCentre struct {
 		AcceptingObservers     func(childComplexity int) int
 		Accreditation          func(childComplexity int) int
@@ -797,6 +829,7 @@ type ComplexityRoot struct {
 		AnswerDateChange            func(childComplexity int, input model.AnswerDateChangeInput) int
 		AppointCallReviewer         func(childComplexity int, input model.AppointCallReviewerInput) int
 		ApproveCampaign             func(childComplexity int, input model.CampaignIDInput) int
+		ApproveErasure              func(childComplexity int, input model.DecideErasureInput) int
 		ApproveSlot                 func(childComplexity int, input model.SlotIDInput) int
 		AssignReviews               func(childComplexity int, input model.AssignReviewsInput) int
 		CancelCall                  func(childComplexity int, input model.CancelCallInput) int
@@ -842,6 +875,7 @@ type ComplexityRoot struct {
 		RecordConsent               func(childComplexity int, input model.RecordConsentInput) int
 		RecordMeetingMinutes        func(childComplexity int, input model.RecordMeetingMinutesInput) int
 		RedeemLoginLink             func(childComplexity int, input model.RedeemLoginLinkInput) int
+		RefuseErasure               func(childComplexity int, input model.DecideErasureInput) int
 		RejectSlot                  func(childComplexity int, input model.SlotReasonInput) int
 		RemoveAffiliation           func(childComplexity int, input model.RemoveAffiliationInput) int
 		RemoveCallReviewer          func(childComplexity int, input model.RemoveCallReviewerInput) int
@@ -849,6 +883,7 @@ type ComplexityRoot struct {
 		RemoveHostCoordinator       func(childComplexity int, input model.HostCoordinatorInput) int
 		RemoveMatchOverride         func(childComplexity int, input model.MatchOverrideIDInput) int
 		RequestDataExport           func(childComplexity int, input model.RequestDataExportInput) int
+		RequestErasure              func(childComplexity int, input model.RequestErasureInput) int
 		RequestLoginLink            func(childComplexity int, input model.RequestLoginLinkInput) int
 		RequestRefereeLetter        func(childComplexity int, input model.RequestRefereeLetterInput) int
 		ResumeCampaign              func(childComplexity int, input model.CampaignIDInput) int
@@ -1074,31 +1109,33 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditEvents      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) int
-		Calls            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) int
-		Campaigns        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CampaignOrder, filter *model.CampaignFilters) int
-		CompareMatchRuns func(childComplexity int, a pulid.ID, b pulid.ID) int
-		ConsentTexts     func(childComplexity int, purpose vocab.ConsentPurpose) int
-		DataExports      func(childComplexity int, personID pulid.ID, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) int
-		HostCentres      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) int
-		MailingLists     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MailingListOrder) int
-		Me               func(childComplexity int) int
-		Meetings         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) int
-		MyConsents       func(childComplexity int) int
-		MyDataExports    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) int
-		MySubscriber     func(childComplexity int) int
-		Node             func(childComplexity int, id pulid.ID) int
-		Nodes            func(childComplexity int, ids []pulid.ID) int
-		Organisations    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) int
-		Statement        func(childComplexity int, slug string) int
-		StatementDiff    func(childComplexity int, from pulid.ID, to pulid.ID) int
-		StatementTopics  func(childComplexity int) int
-		Statements       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.PolicyStatementOrder, filter *model.StatementFilters) int
-		Subscribers      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SubscriberOrder, filter *model.SubscriberFilters) int
-		SubscribersCSV   func(childComplexity int, listID pulid.ID) int
-		Suppressions     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SuppressionOrder, filter *model.SuppressionFilters) int
-		Users            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder) int
-		WorkingGroups    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkingGroupOrder, filter *model.WorkingGroupFilters) int
+		AuditEvents       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder) int
+		Calls             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) int
+		Campaigns         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CampaignOrder, filter *model.CampaignFilters) int
+		CompareMatchRuns  func(childComplexity int, a pulid.ID, b pulid.ID) int
+		ConsentTexts      func(childComplexity int, purpose vocab.ConsentPurpose) int
+		DataExports       func(childComplexity int, personID pulid.ID, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) int
+		ErasureRequests   func(childComplexity int, status *erasurerequest.Status, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) int
+		HostCentres       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.HostCentreOrder, filter *model.HostCentreFilters) int
+		MailingLists      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MailingListOrder) int
+		Me                func(childComplexity int) int
+		Meetings          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeetingOrder, filter *model.MeetingFilters) int
+		MyConsents        func(childComplexity int) int
+		MyDataExports     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) int
+		MyErasureRequests func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) int
+		MySubscriber      func(childComplexity int) int
+		Node              func(childComplexity int, id pulid.ID) int
+		Nodes             func(childComplexity int, ids []pulid.ID) int
+		Organisations     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.OrganisationOrder, filter *model.OrganisationFilters) int
+		Statement         func(childComplexity int, slug string) int
+		StatementDiff     func(childComplexity int, from pulid.ID, to pulid.ID) int
+		StatementTopics   func(childComplexity int) int
+		Statements        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.PolicyStatementOrder, filter *model.StatementFilters) int
+		Subscribers       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SubscriberOrder, filter *model.SubscriberFilters) int
+		SubscribersCSV    func(childComplexity int, listID pulid.ID) int
+		Suppressions      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SuppressionOrder, filter *model.SuppressionFilters) int
+		Users             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder) int
+		WorkingGroups     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkingGroupOrder, filter *model.WorkingGroupFilters) int
 	}
 
 	RankCount struct {
@@ -1540,6 +1577,9 @@ type MutationResolver interface {
 	SubmitPlacementReport(ctx context.Context, input model.PlacementTextInput) (*model.PlacementPayload, error)
 	SubmitPlacementEvaluation(ctx context.Context, input model.PlacementTextInput) (*model.PlacementPayload, error)
 	RequestDataExport(ctx context.Context, input model.RequestDataExportInput) (*model.DataExportPayload, error)
+	RequestErasure(ctx context.Context, input model.RequestErasureInput) (*model.ErasureRequestPayload, error)
+	ApproveErasure(ctx context.Context, input model.DecideErasureInput) (*model.ErasureRequestPayload, error)
+	RefuseErasure(ctx context.Context, input model.DecideErasureInput) (*model.ErasureRequestPayload, error)
 	CreateCall(ctx context.Context, input model.CreateCallInput) (*model.CallPayload, error)
 	UpdateCall(ctx context.Context, input model.UpdateCallInput) (*model.CallPayload, error)
 	OpenCall(ctx context.Context, input model.CallIDInput) (*model.CallPayload, error)
@@ -1608,6 +1648,8 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*ent.User, error)
 	MyDataExports(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*ent.DataExportConnection, error)
 	DataExports(ctx context.Context, personID pulid.ID, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*ent.DataExportConnection, error)
+	MyErasureRequests(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*ent.ErasureRequestConnection, error)
+	ErasureRequests(ctx context.Context, status *erasurerequest.Status, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*ent.ErasureRequestConnection, error)
 	Calls(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CallOrder, filter *model.CallFilters) (*ent.CallConnection, error)
 	Statements(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.PolicyStatementOrder, filter *model.StatementFilters) (*ent.PolicyStatementConnection, error)
 	Statement(ctx context.Context, slug string) (*ent.PolicyStatement, error)
@@ -3508,6 +3550,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EraseSubscriberPayload.UserErrors(childComplexity), true
 
+	case "ErasureRequest.blockers":
+		if e.ComplexityRoot.ErasureRequest.Blockers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.Blockers(childComplexity), true
+	case "ErasureRequest.createdAt":
+		if e.ComplexityRoot.ErasureRequest.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.CreatedAt(childComplexity), true
+	case "ErasureRequest.decidedAt":
+		if e.ComplexityRoot.ErasureRequest.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.DecidedAt(childComplexity), true
+	case "ErasureRequest.erasedAt":
+		if e.ComplexityRoot.ErasureRequest.ErasedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.ErasedAt(childComplexity), true
+	case "ErasureRequest.id":
+		if e.ComplexityRoot.ErasureRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.ID(childComplexity), true
+	case "ErasureRequest.person":
+		if e.ComplexityRoot.ErasureRequest.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.Person(childComplexity), true
+	case "ErasureRequest.personID":
+		if e.ComplexityRoot.ErasureRequest.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.PersonID(childComplexity), true
+	case "ErasureRequest.reason":
+		if e.ComplexityRoot.ErasureRequest.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.Reason(childComplexity), true
+	case "ErasureRequest.rows":
+		if e.ComplexityRoot.ErasureRequest.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.Rows(childComplexity), true
+	case "ErasureRequest.selfService":
+		if e.ComplexityRoot.ErasureRequest.SelfService == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.SelfService(childComplexity), true
+	case "ErasureRequest.status":
+		if e.ComplexityRoot.ErasureRequest.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.Status(childComplexity), true
+	case "ErasureRequest.updatedAt":
+		if e.ComplexityRoot.ErasureRequest.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequest.UpdatedAt(childComplexity), true
+
+	case "ErasureRequestConnection.edges":
+		if e.ComplexityRoot.ErasureRequestConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestConnection.Edges(childComplexity), true
+	case "ErasureRequestConnection.pageInfo":
+		if e.ComplexityRoot.ErasureRequestConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestConnection.PageInfo(childComplexity), true
+	case "ErasureRequestConnection.totalCount":
+		if e.ComplexityRoot.ErasureRequestConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestConnection.TotalCount(childComplexity), true
+
+	case "ErasureRequestEdge.cursor":
+		if e.ComplexityRoot.ErasureRequestEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestEdge.Cursor(childComplexity), true
+	case "ErasureRequestEdge.node":
+		if e.ComplexityRoot.ErasureRequestEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestEdge.Node(childComplexity), true
+
+	case "ErasureRequestPayload.erasureRequest":
+		if e.ComplexityRoot.ErasureRequestPayload.ErasureRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestPayload.ErasureRequest(childComplexity), true
+	case "ErasureRequestPayload.userErrors":
+		if e.ComplexityRoot.ErasureRequestPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureRequestPayload.UserErrors(childComplexity), true
+
 	case "HostCentre.acceptingObservers":
 		if e.ComplexityRoot.HostCentre.AcceptingObservers == nil {
 			break
@@ -4652,6 +4812,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveCampaign(childComplexity, args["input"].(model.CampaignIDInput)), true
+	case "Mutation.approveErasure":
+		if e.ComplexityRoot.Mutation.ApproveErasure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveErasure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveErasure(childComplexity, args["input"].(model.DecideErasureInput)), true
 	case "Mutation.approveSlot":
 		if e.ComplexityRoot.Mutation.ApproveSlot == nil {
 			break
@@ -5147,6 +5318,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RedeemLoginLink(childComplexity, args["input"].(model.RedeemLoginLinkInput)), true
+	case "Mutation.refuseErasure":
+		if e.ComplexityRoot.Mutation.RefuseErasure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refuseErasure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefuseErasure(childComplexity, args["input"].(model.DecideErasureInput)), true
 	case "Mutation.rejectSlot":
 		if e.ComplexityRoot.Mutation.RejectSlot == nil {
 			break
@@ -5224,6 +5406,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity, args["input"].(model.RequestDataExportInput)), true
+	case "Mutation.requestErasure":
+		if e.ComplexityRoot.Mutation.RequestErasure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestErasure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestErasure(childComplexity, args["input"].(model.RequestErasureInput)), true
 	case "Mutation.requestLoginLink":
 		if e.ComplexityRoot.Mutation.RequestLoginLink == nil {
 			break
@@ -6532,6 +6725,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DataExports(childComplexity, args["personId"].(pulid.ID), args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int)), true
+	case "Query.erasureRequests":
+		if e.ComplexityRoot.Query.ErasureRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_erasureRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ErasureRequests(childComplexity, args["status"].(*erasurerequest.Status), args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int)), true
 	case "Query.hostCentres":
 		if e.ComplexityRoot.Query.HostCentres == nil {
 			break
@@ -6589,6 +6793,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyDataExports(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int)), true
+	case "Query.myErasureRequests":
+		if e.ComplexityRoot.Query.MyErasureRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myErasureRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyErasureRequests(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int)), true
 	case "Query.mySubscriber":
 		if e.ComplexityRoot.Query.MySubscriber == nil {
 			break
@@ -7895,6 +8110,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DataExportOrder", ec.unmarshalInputDataExportOrder),
 			graphql.NewInputUnmarshaler("DateRangeInput", ec.unmarshalInputDateRangeInput),
 			graphql.NewInputUnmarshaler("DecideEligibilityInput", ec.unmarshalInputDecideEligibilityInput),
+			graphql.NewInputUnmarshaler("DecideErasureInput", ec.unmarshalInputDecideErasureInput),
 			graphql.NewInputUnmarshaler("DeclareConflictsOfInterestInput", ec.unmarshalInputDeclareConflictsOfInterestInput),
 			graphql.NewInputUnmarshaler("DeclareReviewConflictInput", ec.unmarshalInputDeclareReviewConflictInput),
 			graphql.NewInputUnmarshaler("DeclaredInterestInput", ec.unmarshalInputDeclaredInterestInput),
@@ -7905,6 +8121,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EndMembershipInput", ec.unmarshalInputEndMembershipInput),
 			graphql.NewInputUnmarshaler("EndorseStatementInput", ec.unmarshalInputEndorseStatementInput),
 			graphql.NewInputUnmarshaler("EraseSubscriberInput", ec.unmarshalInputEraseSubscriberInput),
+			graphql.NewInputUnmarshaler("ErasureRequestOrder", ec.unmarshalInputErasureRequestOrder),
 			graphql.NewInputUnmarshaler("GiveConsentInput", ec.unmarshalInputGiveConsentInput),
 			graphql.NewInputUnmarshaler("HostCentreFilters", ec.unmarshalInputHostCentreFilters),
 			graphql.NewInputUnmarshaler("HostCentreOrder", ec.unmarshalInputHostCentreOrder),
@@ -7941,6 +8158,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RemoveAffiliationInput", ec.unmarshalInputRemoveAffiliationInput),
 			graphql.NewInputUnmarshaler("RemoveCallReviewerInput", ec.unmarshalInputRemoveCallReviewerInput),
 			graphql.NewInputUnmarshaler("RequestDataExportInput", ec.unmarshalInputRequestDataExportInput),
+			graphql.NewInputUnmarshaler("RequestErasureInput", ec.unmarshalInputRequestErasureInput),
 			graphql.NewInputUnmarshaler("RequestLoginLinkInput", ec.unmarshalInputRequestLoginLinkInput),
 			graphql.NewInputUnmarshaler("RequestRefereeLetterInput", ec.unmarshalInputRequestRefereeLetterInput),
 			graphql.NewInputUnmarshaler("ReviewAssignmentOrder", ec.unmarshalInputReviewAssignmentOrder),
@@ -8994,6 +9212,68 @@ func (ec *executionContext) childFields_EraseSubscriberPayload(ctx context.Conte
 		return ec.fieldContext_EraseSubscriberPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EraseSubscriberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasureRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ErasureRequest_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ErasureRequest_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ErasureRequest_updatedAt(ctx, field)
+	case "personID":
+		return ec.fieldContext_ErasureRequest_personID(ctx, field)
+	case "status":
+		return ec.fieldContext_ErasureRequest_status(ctx, field)
+	case "selfService":
+		return ec.fieldContext_ErasureRequest_selfService(ctx, field)
+	case "blockers":
+		return ec.fieldContext_ErasureRequest_blockers(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_ErasureRequest_decidedAt(ctx, field)
+	case "reason":
+		return ec.fieldContext_ErasureRequest_reason(ctx, field)
+	case "erasedAt":
+		return ec.fieldContext_ErasureRequest_erasedAt(ctx, field)
+	case "rows":
+		return ec.fieldContext_ErasureRequest_rows(ctx, field)
+	case "person":
+		return ec.fieldContext_ErasureRequest_person(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasureRequestConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ErasureRequestConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ErasureRequestConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ErasureRequestConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureRequestConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasureRequestEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ErasureRequestEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ErasureRequestEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureRequestEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasureRequestPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "erasureRequest":
+		return ec.fieldContext_ErasureRequestPayload_erasureRequest(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ErasureRequestPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureRequestPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_HostCentre(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10910,6 +11190,20 @@ func (ec *executionContext) field_Mutation_approveCampaign_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveErasure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideErasureInput, error) {
+			return ec.unmarshalNDecideErasureInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDecideErasureInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_approveSlot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11540,6 +11834,20 @@ func (ec *executionContext) field_Mutation_redeemLoginLink_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_refuseErasure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideErasureInput, error) {
+			return ec.unmarshalNDecideErasureInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDecideErasureInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_rejectSlot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11630,6 +11938,20 @@ func (ec *executionContext) field_Mutation_requestDataExport_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RequestDataExportInput, error) {
 			return ec.unmarshalNRequestDataExportInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRequestDataExportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestErasure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestErasureInput, error) {
+			return ec.unmarshalNRequestErasureInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRequestErasureInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12490,6 +12812,52 @@ func (ec *executionContext) field_Query_dataExports_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_erasureRequests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*erasurerequest.Status, error) {
+			return ec.unmarshalOErasureRequestStatus2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋerasurerequestᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_hostCentres_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12645,6 +13013,44 @@ func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawAr
 }
 
 func (ec *executionContext) field_Query_myDataExports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myErasureRequests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
@@ -21108,6 +21514,497 @@ func (ec *executionContext) fieldContext_EraseSubscriberPayload_userErrors(_ con
 	return fc, nil
 }
 
+func (ec *executionContext) _ErasureRequest_id(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ErasureRequest_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ErasureRequest_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ErasureRequest_personID(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_personID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PersonID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_personID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ErasureRequest_status(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v erasurerequest.Status) graphql.Marshaler {
+			return ec.marshalNErasureRequestStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋerasurerequestᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "ErasureRequestStatus")
+}
+
+func (ec *executionContext) _ErasureRequest_selfService(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_selfService(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SelfService, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_selfService(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ErasureRequest_blockers(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_blockers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blockers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_blockers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErasureRequest_decidedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ErasureRequest_reason(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErasureRequest_erasedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_erasedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErasedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_erasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ErasureRequest_rows(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequest", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErasureRequest_person(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequest_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequest_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasureRequestConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ErasureRequestEdge) graphql.Marshaler {
+			return ec.marshalOErasureRequestEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequestEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequestEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasureRequestConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasureRequestConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequestConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErasureRequestEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ErasureRequest) graphql.Marshaler {
+			return ec.marshalOErasureRequest2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequestEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasureRequestEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ErasureRequestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureRequestEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ErasureRequestPayload_erasureRequest(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestPayload_erasureRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErasureRequest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ErasureRequest) graphql.Marshaler {
+			return ec.marshalOErasureRequest2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestPayload_erasureRequest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequestPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasureRequestPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ErasureRequestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureRequestPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureRequestPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureRequestPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _HostCentre_id(ctx context.Context, field graphql.CollectedField, obj *ent.HostCentre) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28701,6 +29598,138 @@ func (ec *executionContext) fieldContext_Mutation_requestDataExport(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestErasure(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestErasure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestErasure(ctx, fc.Args["input"].(model.RequestErasureInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasureRequestPayload) graphql.Marshaler {
+			return ec.marshalNErasureRequestPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐErasureRequestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestErasure(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequestPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestErasure_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveErasure(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveErasure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveErasure(ctx, fc.Args["input"].(model.DecideErasureInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasureRequestPayload) graphql.Marshaler {
+			return ec.marshalNErasureRequestPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐErasureRequestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveErasure(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequestPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveErasure_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refuseErasure(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refuseErasure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefuseErasure(ctx, fc.Args["input"].(model.DecideErasureInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasureRequestPayload) graphql.Marshaler {
+			return ec.marshalNErasureRequestPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐErasureRequestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refuseErasure(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequestPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refuseErasure_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createCall(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34168,6 +35197,94 @@ func (ec *executionContext) fieldContext_Query_dataExports(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_dataExports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myErasureRequests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myErasureRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyErasureRequests(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ErasureRequestConnection) graphql.Marshaler {
+			return ec.marshalNErasureRequestConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequestConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myErasureRequests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequestConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myErasureRequests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_erasureRequests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_erasureRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ErasureRequests(ctx, fc.Args["status"].(*erasurerequest.Status), fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ErasureRequestConnection) graphql.Marshaler {
+			return ec.marshalNErasureRequestConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequestConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_erasureRequests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureRequestConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_erasureRequests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -42259,6 +43376,55 @@ func UnmarshalDecideEligibilityInput(ctx context.Context, raw any) (model.Decide
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDecideErasureInput(ctx context.Context, obj any) (model.DecideErasureInput, error) {
+	var it model.DecideErasureInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDecideErasureInput unmarshals raw into the DecideErasureInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDecideErasureInput(ctx context.Context, raw any) (model.DecideErasureInput, error) {
+	var out model.DecideErasureInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecideErasureInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeclareConflictsOfInterestInput(ctx context.Context, obj any) (model.DeclareConflictsOfInterestInput, error) {
 	var it model.DeclareConflictsOfInterestInput
 	if obj == nil {
@@ -42806,6 +43972,59 @@ func (ec *executionContext) unmarshalInputEraseSubscriberInput(ctx context.Conte
 func UnmarshalEraseSubscriberInput(ctx context.Context, raw any) (model.EraseSubscriberInput, error) {
 	var out model.EraseSubscriberInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "EraseSubscriberInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputErasureRequestOrder(ctx context.Context, obj any) (ent.ErasureRequestOrder, error) {
+	var it ent.ErasureRequestOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNErasureRequestOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequestOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalErasureRequestOrder unmarshals raw into the ErasureRequestOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalErasureRequestOrder(ctx context.Context, raw any) (ent.ErasureRequestOrder, error) {
+	var out ent.ErasureRequestOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ErasureRequestOrder", raw, &out)
 	return out, err
 }
 
@@ -44797,6 +46016,48 @@ func (ec *executionContext) unmarshalInputRequestDataExportInput(ctx context.Con
 func UnmarshalRequestDataExportInput(ctx context.Context, raw any) (model.RequestDataExportInput, error) {
 	var out model.RequestDataExportInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestDataExportInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRequestErasureInput(ctx context.Context, obj any) (model.RequestErasureInput, error) {
+	var it model.RequestErasureInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"personId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "personId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRequestErasureInput unmarshals raw into the RequestErasureInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequestErasureInput(ctx context.Context, raw any) (model.RequestErasureInput, error) {
+	var out model.RequestErasureInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestErasureInput", raw, &out)
 	return out, err
 }
 
@@ -47770,6 +49031,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._HostCentre(ctx, sel, obj)
+	case *ent.ErasureRequest:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ErasureRequest(ctx, sel, obj)
 	case *ent.Document:
 		if obj == nil {
 			return graphql.Null
@@ -50808,6 +52074,214 @@ func (ec *executionContext) _EraseSubscriberPayload(ctx context.Context, sel ast
 	return out
 }
 
+var erasureRequestImplementors = []string{"ErasureRequest", "Node"}
+
+func (ec *executionContext) _ErasureRequest(ctx context.Context, sel ast.SelectionSet, obj *ent.ErasureRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureRequest")
+		case "id":
+			out.Values[i] = ec._ErasureRequest_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ErasureRequest_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ErasureRequest_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "personID":
+			out.Values[i] = ec._ErasureRequest_personID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._ErasureRequest_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "selfService":
+			out.Values[i] = ec._ErasureRequest_selfService(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "blockers":
+			out.Values[i] = ec._ErasureRequest_blockers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._ErasureRequest_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._ErasureRequest_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "erasedAt":
+			out.Values[i] = ec._ErasureRequest_erasedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rows":
+			out.Values[i] = ec._ErasureRequest_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ErasureRequest_person(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erasureRequestConnectionImplementors = []string{"ErasureRequestConnection"}
+
+func (ec *executionContext) _ErasureRequestConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ErasureRequestConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureRequestConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureRequestConnection")
+		case "edges":
+			out.Values[i] = ec._ErasureRequestConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ErasureRequestConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ErasureRequestConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erasureRequestEdgeImplementors = []string{"ErasureRequestEdge"}
+
+func (ec *executionContext) _ErasureRequestEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ErasureRequestEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureRequestEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureRequestEdge")
+		case "node":
+			out.Values[i] = ec._ErasureRequestEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ErasureRequestEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erasureRequestPayloadImplementors = []string{"ErasureRequestPayload"}
+
+func (ec *executionContext) _ErasureRequestPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ErasureRequestPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureRequestPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureRequestPayload")
+		case "erasureRequest":
+			out.Values[i] = ec._ErasureRequestPayload_erasureRequest(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ErasureRequestPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var hostCentreImplementors = []string{"HostCentre", "Node"}
 
 func (ec *executionContext) _HostCentre(ctx context.Context, sel ast.SelectionSet, obj *ent.HostCentre) graphql.Marshaler {
@@ -53049,6 +54523,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestErasure":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestErasure(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveErasure":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveErasure(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refuseErasure":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refuseErasure(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createCall":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCall(ctx, field)
@@ -54570,6 +56065,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_dataExports(ctx, field)
+				})
+		case "myErasureRequests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myErasureRequests(ctx, field)
+				})
+		case "erasureRequests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_erasureRequests(ctx, field)
 				})
 		case "calls":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -57838,6 +59345,11 @@ func (ec *executionContext) unmarshalNDecideEligibilityInput2githubᚗcomᚋgoca
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNDecideErasureInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDecideErasureInput(ctx context.Context, v any) (model.DecideErasureInput, error) {
+	res, err := ec.unmarshalInputDecideErasureInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDeclareConflictsOfInterestInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐDeclareConflictsOfInterestInput(ctx context.Context, v any) (model.DeclareConflictsOfInterestInput, error) {
 	res, err := ec.unmarshalInputDeclareConflictsOfInterestInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -57979,6 +59491,46 @@ func (ec *executionContext) marshalNEraseSubscriberPayload2ᚖgithubᚗcomᚋgoc
 		return graphql.Null
 	}
 	return ec._EraseSubscriberPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNErasureRequestConnection2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequestConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ErasureRequestConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasureRequestConnection!")
+		return graphql.Null
+	}
+	return ec._ErasureRequestConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNErasureRequestOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequestOrderField(ctx context.Context, v any) (*ent.ErasureRequestOrderField, error) {
+	var res = new(ent.ErasureRequestOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNErasureRequestOrderField2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequestOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ErasureRequestOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasureRequestOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNErasureRequestPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐErasureRequestPayload(ctx context.Context, sel ast.SelectionSet, v *model.ErasureRequestPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasureRequestPayload!")
+		return graphql.Null
+	}
+	return ec._ErasureRequestPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNErasureRequestStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋerasurerequestᚐStatus(ctx context.Context, v any) (erasurerequest.Status, error) {
+	var res erasurerequest.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNErasureRequestStatus2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋerasurerequestᚐStatus(ctx context.Context, sel ast.SelectionSet, v erasurerequest.Status) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -58991,6 +60543,11 @@ func (ec *executionContext) marshalNRemoveCallReviewerPayload2ᚖgithubᚗcomᚋ
 
 func (ec *executionContext) unmarshalNRequestDataExportInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRequestDataExportInput(ctx context.Context, v any) (model.RequestDataExportInput, error) {
 	res, err := ec.unmarshalInputRequestDataExportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRequestErasureInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐRequestErasureInput(ctx context.Context, v any) (model.RequestErasureInput, error) {
+	res, err := ec.unmarshalInputRequestErasureInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -60625,6 +62182,49 @@ func (ec *executionContext) marshalODocumentKind2ᚕgithubᚗcomᚋgocartᚑcoal
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOErasureRequest2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequest(ctx context.Context, sel ast.SelectionSet, v *ent.ErasureRequest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ErasureRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOErasureRequestEdge2ᚕᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequestEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ErasureRequestEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOErasureRequestEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequestEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOErasureRequestEdge2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐErasureRequestEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ErasureRequestEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ErasureRequestEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOErasureRequestStatus2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋerasurerequestᚐStatus(ctx context.Context, v any) (*erasurerequest.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(erasurerequest.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOErasureRequestStatus2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋerasurerequestᚐStatus(ctx context.Context, sel ast.SelectionSet, v *erasurerequest.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {

@@ -10,9 +10,11 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/graph/model"
 	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
 // RequestDataExport is the resolver for the requestDataExport field.
@@ -28,6 +30,37 @@ func (r *mutationResolver) RequestDataExport(ctx context.Context, input model.Re
 	return &model.DataExportPayload{DataExport: e, UserErrors: ue}, nil
 }
 
+// RequestErasure is the resolver for the requestErasure field.
+func (r *mutationResolver) RequestErasure(ctx context.Context, input model.RequestErasureInput) (*model.ErasureRequestPayload, error) {
+	var person pulid.ID
+	if input.PersonID != nil {
+		person = *input.PersonID
+	}
+	e, ue, err := split(r.Privacy.RequestErasure(ctx, txClient(ctx), person))
+	if err != nil {
+		return nil, err
+	}
+	return &model.ErasureRequestPayload{ErasureRequest: e, UserErrors: ue}, nil
+}
+
+// ApproveErasure is the resolver for the approveErasure field.
+func (r *mutationResolver) ApproveErasure(ctx context.Context, input model.DecideErasureInput) (*model.ErasureRequestPayload, error) {
+	e, ue, err := split(r.Privacy.ApproveErasure(ctx, txClient(ctx), input.ID, deref(input.Reason)))
+	if err != nil {
+		return nil, err
+	}
+	return &model.ErasureRequestPayload{ErasureRequest: e, UserErrors: ue}, nil
+}
+
+// RefuseErasure is the resolver for the refuseErasure field.
+func (r *mutationResolver) RefuseErasure(ctx context.Context, input model.DecideErasureInput) (*model.ErasureRequestPayload, error) {
+	e, ue, err := split(r.Privacy.RefuseErasure(ctx, txClient(ctx), input.ID, deref(input.Reason)))
+	if err != nil {
+		return nil, err
+	}
+	return &model.ErasureRequestPayload{ErasureRequest: e, UserErrors: ue}, nil
+}
+
 // MyDataExports is the resolver for the myDataExports field.
 func (r *queryResolver) MyDataExports(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*ent.DataExportConnection, error) {
 	return r.Privacy.Exports(ctx, "", db.Page{After: after, First: first, Before: before, Last: last})
@@ -36,4 +69,18 @@ func (r *queryResolver) MyDataExports(ctx context.Context, after *entgql.Cursor[
 // DataExports is the resolver for the dataExports field.
 func (r *queryResolver) DataExports(ctx context.Context, personID pulid.ID, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*ent.DataExportConnection, error) {
 	return r.Privacy.Exports(ctx, personID, db.Page{After: after, First: first, Before: before, Last: last})
+}
+
+// MyErasureRequests is the resolver for the myErasureRequests field.
+func (r *queryResolver) MyErasureRequests(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*ent.ErasureRequestConnection, error) {
+	v := viewer.FromContext(ctx)
+	if v.UserID == "" {
+		return r.Privacy.ErasureRequests(ctx, "", nil, db.Page{After: after, First: first, Before: before, Last: last})
+	}
+	return r.Privacy.ErasureRequests(ctx, pulid.ID(v.UserID), nil, db.Page{After: after, First: first, Before: before, Last: last})
+}
+
+// ErasureRequests is the resolver for the erasureRequests field.
+func (r *queryResolver) ErasureRequests(ctx context.Context, status *erasurerequest.Status, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*ent.ErasureRequestConnection, error) {
+	return r.Privacy.ErasureRequests(ctx, "", status, db.Page{After: after, First: first, Before: before, Last: last})
 }

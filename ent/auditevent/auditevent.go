@@ -31,6 +31,10 @@ const (
 	FieldIP = "ip"
 	// FieldDetails holds the string denoting the details field in the database.
 	FieldDetails = "details"
+	// FieldSalt holds the string denoting the salt field in the database.
+	FieldSalt = "salt"
+	// FieldPersonalDigest holds the string denoting the personal_digest field in the database.
+	FieldPersonalDigest = "personal_digest"
 	// FieldSeq holds the string denoting the seq field in the database.
 	FieldSeq = "seq"
 	// FieldPrevHash holds the string denoting the prev_hash field in the database.
@@ -53,6 +57,8 @@ var Columns = []string{
 	FieldRequestID,
 	FieldIP,
 	FieldDetails,
+	FieldSalt,
+	FieldPersonalDigest,
 	FieldSeq,
 	FieldPrevHash,
 	FieldHash,
@@ -88,6 +94,10 @@ var (
 	RequestIDValidator func(string) error
 	// IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	IPValidator func(string) error
+	// SaltValidator is a validator for the "salt" field. It is called by the builders before save.
+	SaltValidator func(string) error
+	// PersonalDigestValidator is a validator for the "personal_digest" field. It is called by the builders before save.
+	PersonalDigestValidator func(string) error
 	// SeqValidator is a validator for the "seq" field. It is called by the builders before save.
 	SeqValidator func(int64) error
 	// PrevHashValidator is a validator for the "prev_hash" field. It is called by the builders before save.
@@ -144,6 +154,16 @@ func ByRequestID(opts ...sql.OrderTermOption) OrderOption {
 // ByIP orders the results by the ip field.
 func ByIP(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIP, opts...).ToFunc()
+}
+
+// BySalt orders the results by the salt field.
+func BySalt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSalt, opts...).ToFunc()
+}
+
+// ByPersonalDigest orders the results by the personal_digest field.
+func ByPersonalDigest(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPersonalDigest, opts...).ToFunc()
 }
 
 // BySeq orders the results by the seq field.

@@ -95,6 +95,16 @@ func IP(v string) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldIP, v))
 }
 
+// Salt applies equality check predicate on the "salt" field. It's identical to SaltEQ.
+func Salt(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldSalt, v))
+}
+
+// PersonalDigest applies equality check predicate on the "personal_digest" field. It's identical to PersonalDigestEQ.
+func PersonalDigest(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldPersonalDigest, v))
+}
+
 // Seq applies equality check predicate on the "seq" field. It's identical to SeqEQ.
 func Seq(v int64) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldSeq, v))
@@ -673,6 +683,156 @@ func DetailsIsNil() predicate.AuditEvent {
 // DetailsNotNil applies the NotNil predicate on the "details" field.
 func DetailsNotNil() predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldNotNull(FieldDetails))
+}
+
+// SaltEQ applies the EQ predicate on the "salt" field.
+func SaltEQ(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldSalt, v))
+}
+
+// SaltNEQ applies the NEQ predicate on the "salt" field.
+func SaltNEQ(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNEQ(FieldSalt, v))
+}
+
+// SaltIn applies the In predicate on the "salt" field.
+func SaltIn(vs ...string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIn(FieldSalt, vs...))
+}
+
+// SaltNotIn applies the NotIn predicate on the "salt" field.
+func SaltNotIn(vs ...string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotIn(FieldSalt, vs...))
+}
+
+// SaltGT applies the GT predicate on the "salt" field.
+func SaltGT(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGT(FieldSalt, v))
+}
+
+// SaltGTE applies the GTE predicate on the "salt" field.
+func SaltGTE(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGTE(FieldSalt, v))
+}
+
+// SaltLT applies the LT predicate on the "salt" field.
+func SaltLT(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLT(FieldSalt, v))
+}
+
+// SaltLTE applies the LTE predicate on the "salt" field.
+func SaltLTE(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLTE(FieldSalt, v))
+}
+
+// SaltContains applies the Contains predicate on the "salt" field.
+func SaltContains(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldContains(FieldSalt, v))
+}
+
+// SaltHasPrefix applies the HasPrefix predicate on the "salt" field.
+func SaltHasPrefix(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldHasPrefix(FieldSalt, v))
+}
+
+// SaltHasSuffix applies the HasSuffix predicate on the "salt" field.
+func SaltHasSuffix(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldHasSuffix(FieldSalt, v))
+}
+
+// SaltIsNil applies the IsNil predicate on the "salt" field.
+func SaltIsNil() predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIsNull(FieldSalt))
+}
+
+// SaltNotNil applies the NotNil predicate on the "salt" field.
+func SaltNotNil() predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotNull(FieldSalt))
+}
+
+// SaltEqualFold applies the EqualFold predicate on the "salt" field.
+func SaltEqualFold(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEqualFold(FieldSalt, v))
+}
+
+// SaltContainsFold applies the ContainsFold predicate on the "salt" field.
+func SaltContainsFold(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldContainsFold(FieldSalt, v))
+}
+
+// PersonalDigestEQ applies the EQ predicate on the "personal_digest" field.
+func PersonalDigestEQ(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldPersonalDigest, v))
+}
+
+// PersonalDigestNEQ applies the NEQ predicate on the "personal_digest" field.
+func PersonalDigestNEQ(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNEQ(FieldPersonalDigest, v))
+}
+
+// PersonalDigestIn applies the In predicate on the "personal_digest" field.
+func PersonalDigestIn(vs ...string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIn(FieldPersonalDigest, vs...))
+}
+
+// PersonalDigestNotIn applies the NotIn predicate on the "personal_digest" field.
+func PersonalDigestNotIn(vs ...string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotIn(FieldPersonalDigest, vs...))
+}
+
+// PersonalDigestGT applies the GT predicate on the "personal_digest" field.
+func PersonalDigestGT(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGT(FieldPersonalDigest, v))
+}
+
+// PersonalDigestGTE applies the GTE predicate on the "personal_digest" field.
+func PersonalDigestGTE(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGTE(FieldPersonalDigest, v))
+}
+
+// PersonalDigestLT applies the LT predicate on the "personal_digest" field.
+func PersonalDigestLT(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLT(FieldPersonalDigest, v))
+}
+
+// PersonalDigestLTE applies the LTE predicate on the "personal_digest" field.
+func PersonalDigestLTE(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLTE(FieldPersonalDigest, v))
+}
+
+// PersonalDigestContains applies the Contains predicate on the "personal_digest" field.
+func PersonalDigestContains(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldContains(FieldPersonalDigest, v))
+}
+
+// PersonalDigestHasPrefix applies the HasPrefix predicate on the "personal_digest" field.
+func PersonalDigestHasPrefix(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldHasPrefix(FieldPersonalDigest, v))
+}
+
+// PersonalDigestHasSuffix applies the HasSuffix predicate on the "personal_digest" field.
+func PersonalDigestHasSuffix(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldHasSuffix(FieldPersonalDigest, v))
+}
+
+// PersonalDigestIsNil applies the IsNil predicate on the "personal_digest" field.
+func PersonalDigestIsNil() predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIsNull(FieldPersonalDigest))
+}
+
+// PersonalDigestNotNil applies the NotNil predicate on the "personal_digest" field.
+func PersonalDigestNotNil() predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotNull(FieldPersonalDigest))
+}
+
+// PersonalDigestEqualFold applies the EqualFold predicate on the "personal_digest" field.
+func PersonalDigestEqualFold(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEqualFold(FieldPersonalDigest, v))
+}
+
+// PersonalDigestContainsFold applies the ContainsFold predicate on the "personal_digest" field.
+func PersonalDigestContainsFold(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldContainsFold(FieldPersonalDigest, v))
 }
 
 // SeqEQ applies the EQ predicate on the "seq" field.

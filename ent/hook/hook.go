@@ -177,6 +177,18 @@ func (f DocumentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DocumentMutation", m)
 }
 
+// The ErasureRequestFunc type is an adapter to allow the use of ordinary
+// function as ErasureRequest mutator.
+type ErasureRequestFunc func(context.Context, *ent.ErasureRequestMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ErasureRequestFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ErasureRequestMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ErasureRequestMutation", m)
+}
+
 // The HostCentreFunc type is an adapter to allow the use of ordinary
 // function as HostCentre mutator.
 type HostCentreFunc func(context.Context, *ent.HostCentreMutation) (ent.Value, error)

@@ -22,6 +22,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -484,6 +485,33 @@ func (f TraverseDocument) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.DocumentQuery", q)
+}
+
+// The ErasureRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ErasureRequestFunc func(context.Context, *ent.ErasureRequestQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ErasureRequestFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ErasureRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ErasureRequestQuery", q)
+}
+
+// The TraverseErasureRequest type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseErasureRequest func(context.Context, *ent.ErasureRequestQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseErasureRequest) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseErasureRequest) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ErasureRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ErasureRequestQuery", q)
 }
 
 // The HostCentreFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1246,6 +1274,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.DataExportQuery, predicate.DataExport, dataexport.OrderOption]{typ: ent.TypeDataExport, tq: q}, nil
 	case *ent.DocumentQuery:
 		return &query[*ent.DocumentQuery, predicate.Document, document.OrderOption]{typ: ent.TypeDocument, tq: q}, nil
+	case *ent.ErasureRequestQuery:
+		return &query[*ent.ErasureRequestQuery, predicate.ErasureRequest, erasurerequest.OrderOption]{typ: ent.TypeErasureRequest, tq: q}, nil
 	case *ent.HostCentreQuery:
 		return &query[*ent.HostCentreQuery, predicate.HostCentre, hostcentre.OrderOption]{typ: ent.TypeHostCentre, tq: q}, nil
 	case *ent.HostRankingQuery:

@@ -230,6 +230,8 @@ var (
 		{Name: "request_id", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "ip", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "details", Type: field.TypeJSON, Nullable: true},
+		{Name: "salt", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "personal_digest", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "seq", Type: field.TypeInt64, Nullable: true},
 		{Name: "prev_hash", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "hash", Type: field.TypeString, Nullable: true, Size: 64},
@@ -258,7 +260,7 @@ var (
 			{
 				Name:    "auditevent_seq",
 				Unique:  true,
-				Columns: []*schema.Column{AuditEventsColumns[10]},
+				Columns: []*schema.Column{AuditEventsColumns[12]},
 			},
 		},
 	}
@@ -640,6 +642,68 @@ var (
 				Name:    "document_sha256",
 				Unique:  false,
 				Columns: []*schema.Column{DocumentsColumns[5]},
+			},
+		},
+	}
+	// ErasureRequestsColumns holds the columns for the "erasure_requests" table.
+	ErasureRequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "QUEUED", "REFUSED", "ERASED"}, Default: "PENDING"},
+		{Name: "self_service", Type: field.TypeBool, Default: false},
+		{Name: "blockers", Type: field.TypeJSON, Nullable: true},
+		{Name: "decided_by_id", Type: field.TypeString, Nullable: true},
+		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
+		{Name: "reason", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "erased_at", Type: field.TypeTime, Nullable: true},
+		{Name: "rows", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "person_id", Type: field.TypeString},
+		{Name: "requested_by_id", Type: field.TypeString},
+	}
+	// ErasureRequestsTable holds the schema information for the "erasure_requests" table.
+	ErasureRequestsTable = &schema.Table{
+		Name:       "erasure_requests",
+		Columns:    ErasureRequestsColumns,
+		PrimaryKey: []*schema.Column{ErasureRequestsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "erasure_requests_users_person",
+				Columns:    []*schema.Column{ErasureRequestsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "erasure_requests_users_requested_by",
+				Columns:    []*schema.Column{ErasureRequestsColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "erasurerequest_person_id",
+				Unique:  false,
+				Columns: []*schema.Column{ErasureRequestsColumns[12]},
+			},
+			{
+				Name:    "erasurerequest_requested_by_id",
+				Unique:  false,
+				Columns: []*schema.Column{ErasureRequestsColumns[13]},
+			},
+			{
+				Name:    "erasurerequest_one_open",
+				Unique:  true,
+				Columns: []*schema.Column{ErasureRequestsColumns[12]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "status IN ('PENDING', 'QUEUED')",
+				},
+			},
+			{
+				Name:    "erasurerequest_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ErasureRequestsColumns[3], ErasureRequestsColumns[1]},
 			},
 		},
 	}
@@ -2013,6 +2077,7 @@ var (
 		ConsentTextsTable,
 		DataExportsTable,
 		DocumentsTable,
+		ErasureRequestsTable,
 		HostCentresTable,
 		HostRankingsTable,
 		HostSlotsTable,
@@ -2074,6 +2139,8 @@ func init() {
 	DataExportsTable.ForeignKeys[1].RefTable = UsersTable
 	DocumentsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	DocumentsTable.ForeignKeys[1].RefTable = RefereeRequestsTable
+	ErasureRequestsTable.ForeignKeys[0].RefTable = UsersTable
+	ErasureRequestsTable.ForeignKeys[1].RefTable = UsersTable
 	HostCentresTable.ForeignKeys[0].RefTable = OrganisationsTable
 	HostRankingsTable.ForeignKeys[0].RefTable = CallsTable
 	HostRankingsTable.ForeignKeys[1].RefTable = HostCentresTable

@@ -48,6 +48,9 @@ type DataExport func(*sql.Selector)
 // Document is the predicate function for document builders.
 type Document func(*sql.Selector)
 
+// ErasureRequest is the predicate function for erasurerequest builders.
+type ErasureRequest func(*sql.Selector)
+
 // HostCentre is the predicate function for hostcentre builders.
 type HostCentre func(*sql.Selector)
 

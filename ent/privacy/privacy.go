@@ -447,6 +447,30 @@ func (f DocumentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DocumentMutation", m)
 }
 
+// The ErasureRequestQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ErasureRequestQueryRuleFunc func(context.Context, *ent.ErasureRequestQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ErasureRequestQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ErasureRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ErasureRequestQuery", q)
+}
+
+// The ErasureRequestMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ErasureRequestMutationRuleFunc func(context.Context, *ent.ErasureRequestMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ErasureRequestMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ErasureRequestMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ErasureRequestMutation", m)
+}
+
 // The HostCentreQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type HostCentreQueryRuleFunc func(context.Context, *ent.HostCentreQuery) error
@@ -1158,6 +1182,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.DocumentQuery:
 		return q.Filter(), nil
+	case *ent.ErasureRequestQuery:
+		return q.Filter(), nil
 	case *ent.HostCentreQuery:
 		return q.Filter(), nil
 	case *ent.HostRankingQuery:
@@ -1246,6 +1272,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.DataExportMutation:
 		return m.Filter(), nil
 	case *ent.DocumentMutation:
+		return m.Filter(), nil
+	case *ent.ErasureRequestMutation:
 		return m.Filter(), nil
 	case *ent.HostCentreMutation:
 		return m.Filter(), nil

@@ -20,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/consenttext"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/document"
+	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostranking"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
@@ -354,16 +355,24 @@ func init() {
 	auditeventDescIP := auditeventFields[7].Descriptor()
 	// auditevent.IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	auditevent.IPValidator = auditeventDescIP.Validators[0].(func(string) error)
+	// auditeventDescSalt is the schema descriptor for salt field.
+	auditeventDescSalt := auditeventFields[9].Descriptor()
+	// auditevent.SaltValidator is a validator for the "salt" field. It is called by the builders before save.
+	auditevent.SaltValidator = auditeventDescSalt.Validators[0].(func(string) error)
+	// auditeventDescPersonalDigest is the schema descriptor for personal_digest field.
+	auditeventDescPersonalDigest := auditeventFields[10].Descriptor()
+	// auditevent.PersonalDigestValidator is a validator for the "personal_digest" field. It is called by the builders before save.
+	auditevent.PersonalDigestValidator = auditeventDescPersonalDigest.Validators[0].(func(string) error)
 	// auditeventDescSeq is the schema descriptor for seq field.
-	auditeventDescSeq := auditeventFields[9].Descriptor()
+	auditeventDescSeq := auditeventFields[11].Descriptor()
 	// auditevent.SeqValidator is a validator for the "seq" field. It is called by the builders before save.
 	auditevent.SeqValidator = auditeventDescSeq.Validators[0].(func(int64) error)
 	// auditeventDescPrevHash is the schema descriptor for prev_hash field.
-	auditeventDescPrevHash := auditeventFields[10].Descriptor()
+	auditeventDescPrevHash := auditeventFields[12].Descriptor()
 	// auditevent.PrevHashValidator is a validator for the "prev_hash" field. It is called by the builders before save.
 	auditevent.PrevHashValidator = auditeventDescPrevHash.Validators[0].(func(string) error)
 	// auditeventDescHash is the schema descriptor for hash field.
-	auditeventDescHash := auditeventFields[11].Descriptor()
+	auditeventDescHash := auditeventFields[13].Descriptor()
 	// auditevent.HashValidator is a validator for the "hash" field. It is called by the builders before save.
 	auditevent.HashValidator = auditeventDescHash.Validators[0].(func(string) error)
 	// auditeventDescID is the schema descriptor for id field.
@@ -846,6 +855,56 @@ func init() {
 	documentDescID := documentMixinFields0[0].Descriptor()
 	// document.DefaultID holds the default value on creation for the id field.
 	document.DefaultID = documentDescID.Default.(func() pulid.ID)
+	erasurerequestMixin := schema.ErasureRequest{}.Mixin()
+	erasurerequest.Policy = privacy.NewPolicies(schema.ErasureRequest{})
+	erasurerequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := erasurerequest.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	erasurerequestMixinFields0 := erasurerequestMixin[0].Fields()
+	_ = erasurerequestMixinFields0
+	erasurerequestMixinFields1 := erasurerequestMixin[1].Fields()
+	_ = erasurerequestMixinFields1
+	erasurerequestFields := schema.ErasureRequest{}.Fields()
+	_ = erasurerequestFields
+	// erasurerequestDescCreatedAt is the schema descriptor for created_at field.
+	erasurerequestDescCreatedAt := erasurerequestMixinFields1[0].Descriptor()
+	// erasurerequest.DefaultCreatedAt holds the default value on creation for the created_at field.
+	erasurerequest.DefaultCreatedAt = erasurerequestDescCreatedAt.Default.(func() time.Time)
+	// erasurerequestDescUpdatedAt is the schema descriptor for updated_at field.
+	erasurerequestDescUpdatedAt := erasurerequestMixinFields1[1].Descriptor()
+	// erasurerequest.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	erasurerequest.DefaultUpdatedAt = erasurerequestDescUpdatedAt.Default.(func() time.Time)
+	// erasurerequest.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	erasurerequest.UpdateDefaultUpdatedAt = erasurerequestDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// erasurerequestDescSelfService is the schema descriptor for self_service field.
+	erasurerequestDescSelfService := erasurerequestFields[3].Descriptor()
+	// erasurerequest.DefaultSelfService holds the default value on creation for the self_service field.
+	erasurerequest.DefaultSelfService = erasurerequestDescSelfService.Default.(bool)
+	// erasurerequestDescReason is the schema descriptor for reason field.
+	erasurerequestDescReason := erasurerequestFields[7].Descriptor()
+	// erasurerequest.DefaultReason holds the default value on creation for the reason field.
+	erasurerequest.DefaultReason = erasurerequestDescReason.Default.(string)
+	// erasurerequest.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	erasurerequest.ReasonValidator = erasurerequestDescReason.Validators[0].(func(string) error)
+	// erasurerequestDescRows is the schema descriptor for rows field.
+	erasurerequestDescRows := erasurerequestFields[9].Descriptor()
+	// erasurerequest.DefaultRows holds the default value on creation for the rows field.
+	erasurerequest.DefaultRows = erasurerequestDescRows.Default.(int)
+	// erasurerequestDescLastError is the schema descriptor for last_error field.
+	erasurerequestDescLastError := erasurerequestFields[10].Descriptor()
+	// erasurerequest.DefaultLastError holds the default value on creation for the last_error field.
+	erasurerequest.DefaultLastError = erasurerequestDescLastError.Default.(string)
+	// erasurerequest.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	erasurerequest.LastErrorValidator = erasurerequestDescLastError.Validators[0].(func(string) error)
+	// erasurerequestDescID is the schema descriptor for id field.
+	erasurerequestDescID := erasurerequestMixinFields0[0].Descriptor()
+	// erasurerequest.DefaultID holds the default value on creation for the id field.
+	erasurerequest.DefaultID = erasurerequestDescID.Default.(func() pulid.ID)
 	hostcentreMixin := schema.HostCentre{}.Mixin()
 	hostcentre.Policy = privacy.NewPolicies(schema.HostCentre{})
 	hostcentre.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -17,7 +17,9 @@ import (
 // even to the system, and a database trigger refuses them too (internal/db), except the
 // deletion of events a signed checkpoint (AuditCheckpoint) already covers. Events form one
 // hash chain per database (seq, prev_hash, hash; internal/audit), which `coalition audit
-// verify` checks.
+// verify` checks. The hash covers a salted digest of the personal fields (actor_email, ip,
+// details), not the fields themselves, so an erasure may blank them (and the salt); the
+// trigger allows that one update.
 type AuditEvent struct{ ent.Schema }
 
 // Mixin of AuditEvent.
@@ -45,6 +47,12 @@ func (AuditEvent) Fields() []ent.Field {
 		field.JSON("details", map[string]any{}).Optional().Immutable().
 			Comment("Extra facts (changed field names, reasons); never secrets.").
 			Annotations(entgql.Type("Map")),
+		field.String("salt").Optional().MaxLen(64).Sensitive().
+			Comment("Random per-event salt (hex) of personal_digest; emptied with the personal fields on erasure, so the digest can no longer be tested against a guessed address.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("personal_digest").Optional().Immutable().MaxLen(64).
+			Comment("SHA-256 (hex) over salt, actor_email, ip and details: what the chain's hash covers instead of those fields (chain v2), so an erasure can blank them and the chain still verifies. Empty for v1 events.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int64("seq").Optional().Nillable().Immutable().Positive().
 			Comment("Position in the hash chain (1, 2, …; empty for events written before the chain existed).").
 			Annotations(entgql.Skip(entgql.SkipAll)),

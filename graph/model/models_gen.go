@@ -387,6 +387,13 @@ type DecideEligibilityInput struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+type DecideErasureInput struct {
+	// The request.
+	ID pulid.ID `json:"id"`
+	// Why (required for a refusal; an optional note on an approval).
+	Reason *string `json:"reason,omitempty"`
+}
+
 type DeclareConflictsOfInterestInput struct {
 	// True to declare that there is nothing to declare; then interests must be empty.
 	NothingToDeclare bool                     `json:"nothingToDeclare"`
@@ -453,6 +460,12 @@ type EraseSubscriberPayload struct {
 	// Whether a subscriber with the address existed.
 	Erased     bool         `json:"erased"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type ErasureRequestPayload struct {
+	// The request: a new one, or the open one already on record (a second request makes no second request).
+	ErasureRequest *ent.ErasureRequest `json:"erasureRequest,omitempty"`
+	UserErrors     []*UserError        `json:"userErrors"`
 }
 
 type GiveConsentInput struct {
@@ -803,6 +816,11 @@ type RemoveCallReviewerPayload struct {
 
 type RequestDataExportInput struct {
 	// Whose data: empty for your own. Staff may name anyone (a request made by post, say).
+	PersonID *pulid.ID `json:"personId,omitempty"`
+}
+
+type RequestErasureInput struct {
+	// Whom to erase: empty for yourself. Staff may name anyone (a request made by post, say).
 	PersonID *pulid.ID `json:"personId,omitempty"`
 }
 

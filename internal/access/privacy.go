@@ -50,3 +50,30 @@ var AllowDataExportRequest = privacy.MutationRuleFunc(func(ctx context.Context, 
 	}
 	return privacy.Skip
 })
+
+// CanRequestErasure reports whether v may ask for person's erasure: the person
+// themselves, staff (a request made by post, say), and the system.
+func CanRequestErasure(v viewer.Viewer, person string) bool { return CanExportPersonalData(v, person) }
+
+// CanDecideErasure reports whether v may approve or refuse an erasure: staff and the
+// system.
+func CanDecideErasure(v viewer.Viewer) bool { return CanManagePersonalData(v) }
+
+// FilterOwnErasureRequests narrows ErasureRequest reads to the viewer's own (the person to
+// be erased); anonymous viewers see none.
+var FilterOwnErasureRequests = FilterOwnDataExports
+
+// AllowErasureRequest lets a viewer create an ErasureRequest for a person
+// CanRequestErasure allows, and nothing else.
+var AllowErasureRequest = privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+	v := viewer.FromContext(ctx)
+	if !m.Op().Is(ent.OpCreate) {
+		return privacy.Skip
+	}
+	if person, ok := m.Field("person_id"); ok {
+		if id := reflect.ValueOf(person); id.Kind() == reflect.String && CanRequestErasure(v, id.String()) {
+			return privacy.Allow
+		}
+	}
+	return privacy.Skip
+})

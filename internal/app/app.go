@@ -118,6 +118,8 @@ const (
 	JobCampaigns = newsletter.CampaignsJobName
 	// JobExports builds requested data exports and deletes expired ones.
 	JobExports = privacy.ExportsJobName
+	// JobErasures erases the people whose erasure is queued (self-service or approved).
+	JobErasures = privacy.ErasuresJobName
 	// JobStatements publishes policy statements whose embargo has come.
 	JobStatements = statements.JobName
 	// JobStatementReviews reminds staff of statements due for review.
@@ -168,6 +170,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// The newsletter key signs unsubscribe links and keys the erased addresses' hashes in
+	// the suppression list (checked again when newsletter mail is claimed).
+	key, err := newsletterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
 	owner := jobs.NewOwner()
 	a.Jobs, err = jobs.NewRunner(jobs.RunnerConfig{Client: a.DB.Client, Now: now, Owner: owner, Logger: log})
 	if err != nil {
@@ -193,7 +201,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		// relay), a paused or cancelled campaign holds whichever process claims its
 		// deliveries (and after a crash), and a hard bounce of any lane suppresses the
 		// address for newsletters.
-		SuppressBulk: newsletter.SuppressBulk,
+		SuppressBulk: newsletter.SuppressBulkKeyed(key),
 		HaltedBulk:   newsletter.HaltedBulk,
 		OnHardBounce: func(ctx context.Context, b outbox.Bounce) {
 			if err := newsletter.RecordBounce(ctx, a.DB.Client, b.Recipient, b.Err); err != nil {
@@ -276,10 +284,6 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	// Emails carry sign-in links that also do what the email asks: answer an invitation
 	// (membership.*), accept, decline or confirm a placement (placement.*).
-	key, err := newsletterKey(cfg)
-	if err != nil {
-		return nil, err
-	}
 	a.Newsletter, err = newsletter.New(newsletter.Config{
 		Client: a.DB.Client, Dialect: a.DB.Dialect, Now: now, Notifier: a.Notifier, Logger: log,
 		PublicURL: cfg.PublicURL, Key: key, WebhookSecret: cfg.NewsletterWebhookSecret, ConsentText: cfg.NewsletterConsentText,
@@ -299,14 +303,15 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.Campaigns.RegisterMetrics(a.Registry); err != nil {
 		return nil, err
 	}
-	registry, err := PrivacyRegistry()
+	registry, err := privacyRegistry(key)
 	if err != nil {
 		return nil, err
 	}
 	a.Privacy, err = privacy.New(privacy.Config{
 		Client: a.DB.Client, Now: now, Notifier: a.Notifier, Registry: registry, Dir: cfg.ExportsDir(),
 		Documents: documents, PublicURL: cfg.PublicURL, Logger: log,
-		Wake: func() { _ = a.Jobs.Trigger(JobExports) },
+		Wake:         func() { _ = a.Jobs.Trigger(JobExports) },
+		WakeErasures: func() { _ = a.Jobs.Trigger(JobErasures) },
 	})
 	if err != nil {
 		return nil, err
@@ -381,6 +386,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		{Name: JobExports, Interval: privacy.ExportsJobInterval, Run: func(ctx context.Context) error {
 			_, _, err := a.Privacy.RunExports(ctx)
 			_ = a.Jobs.Trigger(JobOutbox)
+			return err
+		}},
+		// Every minute, and at once after a self-service request or an approval commits
+		// in this process; the outbox then sends whatever the erasure did not cancel.
+		{Name: JobErasures, Interval: privacy.ErasuresJobInterval, Run: func(ctx context.Context) error {
+			_, err := a.Privacy.RunErasures(ctx)
 			return err
 		}},
 		// Every 30 s: an embargo is kept to within the interval; a publication's

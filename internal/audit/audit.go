@@ -211,8 +211,9 @@ func appendEvents(ctx context.Context, client *ent.Client, now time.Time, events
 					ID: pulid.New(idPrefix), Seq: prev.seq + 1, OccurredAt: at,
 					ActorID: e.ActorID, ActorEmail: e.ActorEmail, Action: e.Action,
 					ObjectType: e.ObjectType, ObjectID: e.ObjectID, RequestID: req.ID, IP: req.IP,
-					Details: details, PrevHash: prev.hash,
+					Details: details, PrevHash: prev.hash, Salt: newSalt(),
 				}
+				r.PersonalDigest = personalDigest(r.Salt, r.ActorEmail, r.IP, lastJSON)
 				hash, err := hashWith(r, lastJSON)
 				if err != nil {
 					return err
@@ -221,6 +222,8 @@ func appendEvents(ctx context.Context, client *ent.Client, now time.Time, events
 					SetID(r.ID).
 					SetSeq(r.Seq).
 					SetPrevHash(r.PrevHash).
+					SetSalt(r.Salt).
+					SetPersonalDigest(r.PersonalDigest).
 					SetHash(hash).
 					SetOccurredAt(r.OccurredAt).
 					SetAction(r.Action).

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -33,8 +34,13 @@ import (
 const chainLockKey int64 = 0x636f61756469 // "coaudi"
 
 // chainVersion starts every canonical encoding, so a future change of the encoding can be
-// told apart.
-const chainVersion = "coalition-audit-v1"
+// told apart. v1 hashed the personal fields themselves; v2 (chainVersion2) hashes their
+// salted digest instead, so an erasure can blank them without breaking the chain. An
+// event with a personal_digest is v2; Upgrade turns v1 events into v2 ones.
+const (
+	chainVersion  = "coalition-audit-v1"
+	chainVersion2 = "coalition-audit-v2"
+)
 
 // head is the last event of the chain (zero for an empty chain).
 type head struct {
@@ -114,13 +120,16 @@ type row struct {
 	IP         string
 	Details    map[string]any
 	PrevHash   string
+	// Salt and PersonalDigest: v2 events (see personalDigest); empty for v1.
+	Salt           string
+	PersonalDigest string
 }
 
 func rowOf(e *ent.AuditEvent) row {
 	r := row{
 		ID: e.ID, OccurredAt: e.OccurredAt, ActorID: e.ActorID, ActorEmail: e.ActorEmail, Action: e.Action,
 		ObjectType: e.ObjectType, ObjectID: e.ObjectID, RequestID: e.RequestID, IP: e.IP, Details: e.Details,
-		PrevHash: e.PrevHash,
+		PrevHash: e.PrevHash, Salt: e.Salt, PersonalDigest: e.PersonalDigest,
 	}
 	if e.Seq != nil {
 		r.Seq = *e.Seq
@@ -152,17 +161,44 @@ func detailsJSON(details map[string]any) (string, error) {
 }
 
 // hashWith is eventHash with the details already encoded (the bulk path encodes a
-// mutation's shared details once for all its events).
+// mutation's shared details once for all its events). A v2 event (PersonalDigest set) is
+// hashed over the digest in place of actor_email, ip and details.
 func hashWith(r row, details string) (string, error) {
-	enc, err := json.Marshal([]any{
-		chainVersion, r.Seq, string(r.ID), r.OccurredAt.UTC().Format(time.RFC3339Nano),
-		r.ActorID, r.ActorEmail, r.Action, r.ObjectType, r.ObjectID, r.RequestID, r.IP, details, r.PrevHash,
-	})
+	var fields []any
+	if r.PersonalDigest != "" {
+		fields = []any{
+			chainVersion2, r.Seq, string(r.ID), r.OccurredAt.UTC().Format(time.RFC3339Nano),
+			r.ActorID, r.Action, r.ObjectType, r.ObjectID, r.RequestID, r.PersonalDigest, r.PrevHash,
+		}
+	} else {
+		fields = []any{
+			chainVersion, r.Seq, string(r.ID), r.OccurredAt.UTC().Format(time.RFC3339Nano),
+			r.ActorID, r.ActorEmail, r.Action, r.ObjectType, r.ObjectID, r.RequestID, r.IP, details, r.PrevHash,
+		}
+	}
+	enc, err := json.Marshal(fields)
 	if err != nil {
 		return "", fmt.Errorf("audit: encode event: %w", err)
 	}
 	sum := sha256.Sum256(enc)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// personalDigest is the hex SHA-256 of the canonical encoding of an event's personal
+// fields with its salt: a JSON array of the version, salt, actor_email, ip and details
+// (canonical text, empty for none). The salt (random, per event) is emptied on erasure
+// with the fields, so the digest left cannot be tested against a guessed address.
+func personalDigest(salt, actorEmail, ip, details string) string {
+	enc, _ := json.Marshal([]string{chainVersion2 + "-personal", salt, actorEmail, ip, details}) // strings: cannot fail
+	sum := sha256.Sum256(enc)
+	return hex.EncodeToString(sum[:])
+}
+
+// newSalt is a fresh random salt (hex of 16 bytes).
+func newSalt() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail (Go 1.24+)
+	return hex.EncodeToString(b)
 }
 
 // normalDetails returns details as they read back from the database (a JSON round trip:

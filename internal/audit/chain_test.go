@@ -134,7 +134,17 @@ func TestVerifyFindsTampering(t *testing.T) {
 		}, 3, "its hash does not match its contents (edited)"},
 		{"edited details", func(t *testing.T, d *db.DB) {
 			sqlExec(t, d, `UPDATE audit_events SET details = NULL WHERE seq = 4`)
-		}, 4, "its hash does not match its contents (edited)"},
+		}, 4, "its personal fields do not match their digest (edited)"},
+		{"edited actor's address", func(t *testing.T, d *db.DB) {
+			sqlExec(t, d, `UPDATE audit_events SET actor_email = 'someone@example.org' WHERE seq = 3`)
+		}, 3, "its personal fields do not match their digest (edited)"},
+		{"edited digest", func(t *testing.T, d *db.DB) {
+			sqlExec(t, d, `UPDATE audit_events SET personal_digest = $1 WHERE seq = 2`, strings.Repeat("1", 64))
+		}, 2, "its hash does not match its contents (edited)"},
+		{"address put back after an erasure", func(t *testing.T, d *db.DB) {
+			eraseObject(t, d, "usr_3")
+			sqlExec(t, d, `UPDATE audit_events SET actor_email = 'someone@example.org' WHERE seq = 4`)
+		}, 4, "its personal fields were erased but some are set again (edited)"},
 		{"edited with its hash", func(t *testing.T, d *db.DB) {
 			sqlExec(t, d, `UPDATE audit_events SET actor_email = 'someone@example.org', hash = $1 WHERE seq = 2`, strings.Repeat("0", 64))
 		}, 2, "its hash does not match its contents (edited)"},
@@ -298,4 +308,103 @@ func TestConcurrentAppendsFormOneChain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// eraseObject erases the personal fields of the events about object, as an erasure does.
+func eraseObject(t *testing.T, d *db.DB, object string) int {
+	t.Helper()
+	ctx := viewer.NewSystemContext(context.Background())
+	var n int
+	if err := db.InTx(ctx, d.Client, func(ctx context.Context, tx *ent.Client) (err error) {
+		n, err = audit.Erase(ctx, tx, auditevent.ObjectID(object))
+		return err
+	}); err != nil {
+		t.Fatalf("erase: %v", err)
+	}
+	return n
+}
+
+// TestEraseKeepsTheChainVerifiable blanks one event's personal fields (an erasure) and
+// checks the chain still verifies, the event keeps its facts, the others keep their
+// personal fields, and the guard refuses any other update, also in SQL.
+func TestEraseKeepsTheChainVerifiable(t *testing.T) {
+	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
+		record(t, d, t0, 6)
+		before := eventAt(t, d, 3)
+		if before.ActorEmail == "" || before.Salt == "" || len(before.PersonalDigest) != 64 || len(before.Details) == 0 {
+			t.Fatalf("a v2 event before erasure: %+v", before)
+		}
+		if n := eraseObject(t, d, "usr_2"); n != 1 {
+			t.Fatalf("erased %d events, want 1", n)
+		}
+		if n := eraseObject(t, d, "usr_2"); n != 0 {
+			t.Fatalf("erased %d events again, want 0", n)
+		}
+		rep := verify(t, d, nil)
+		if rep.Broken != nil || rep.Line() != "audit verify: ok events=6" {
+			t.Fatalf("after erasure: %q %+v", rep.Line(), rep.Broken)
+		}
+		after := eventAt(t, d, 3)
+		if after.ActorEmail != "" || after.IP != "" || after.Details != nil || after.Salt != "" {
+			t.Fatalf("personal fields left: %+v", after)
+		}
+		if after.ID != before.ID || after.ActorID != before.ActorID || after.Action != before.Action || after.ObjectID != before.ObjectID ||
+			after.Hash != before.Hash || after.PersonalDigest != before.PersonalDigest || !after.OccurredAt.Equal(before.OccurredAt) {
+			t.Fatalf("facts changed: before %+v, after %+v", before, after)
+		}
+		if other := eventAt(t, d, 4); other.ActorEmail != "actor@example.org" || len(other.Details) == 0 {
+			t.Fatalf("another event erased: %+v", other)
+		}
+		for _, q := range []string{
+			`UPDATE audit_events SET actor_email = 'x@example.org' WHERE seq = 4`,
+			`UPDATE audit_events SET actor_email = '', ip = '', details = NULL, salt = '', action = 'x' WHERE seq = 4`,
+			`UPDATE audit_events SET actor_email = '', ip = '', details = NULL, salt = '', hash = 'x' WHERE seq = 4`,
+			`UPDATE audit_events SET actor_email = 'x@example.org' WHERE seq = 3`,
+		} {
+			if _, err := d.SQL().ExecContext(context.Background(), q); err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("%s: got %v, want an append-only refusal", q, err)
+			}
+		}
+	})
+}
+
+// TestUpgradeTurnsAV1ChainIntoV2 rewrites a chain as the v1 encoding wrote it, checks it
+// verifies as it is, then upgrades it (as the first erasure does) and checks it verifies,
+// every event is v2 with its personal fields unchanged, and an erasure now works.
+func TestUpgradeTurnsAV1ChainIntoV2(t *testing.T) {
+	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
+		record(t, d, t0, 4)
+		ctx := context.Background()
+		dropGuards(t, d)
+		if err := audit.RewriteAsV1(ctx, d.Client); err != nil {
+			t.Fatal(err)
+		}
+		if rep := verify(t, d, nil); rep.Broken != nil || rep.Events != 4 {
+			t.Fatalf("v1 chain: %+v", rep.Broken)
+		}
+		if e := eventAt(t, d, 2); e.PersonalDigest != "" {
+			t.Fatalf("not v1: %+v", e)
+		}
+		if err := d.InstallGuards(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := audit.Upgrade(ctx, d.Client); err != nil {
+			t.Fatalf("upgrade: %v", err)
+		}
+		rep := verify(t, d, nil)
+		if rep.Broken != nil || rep.Line() != "audit verify: ok events=4" {
+			t.Fatalf("after upgrade: %q %+v", rep.Line(), rep.Broken)
+		}
+		for seq := int64(1); seq <= 4; seq++ {
+			if e := eventAt(t, d, seq); e.PersonalDigest == "" || e.Salt == "" || e.ActorEmail != "actor@example.org" {
+				t.Fatalf("event %d after upgrade: %+v", seq, e)
+			}
+		}
+		if n := eraseObject(t, d, "usr_1"); n != 1 {
+			t.Fatalf("erased %d, want 1", n)
+		}
+		if rep := verify(t, d, nil); rep.Broken != nil || rep.Events != 4 {
+			t.Fatalf("after erasure: %+v", rep.Broken)
+		}
+	})
 }

@@ -129,6 +129,8 @@ func Verify(ctx context.Context, client *ent.Client, key []byte) (Report, error)
 				b.Reason = "its prev_hash is not the hash of the event before it"
 			case e.Hash != want:
 				b.Reason = "its hash does not match its contents (edited)"
+			default:
+				b.Reason = personalBreak(r)
 			}
 			if b.Reason != "" {
 				rep.Broken = b
@@ -169,4 +171,27 @@ func lastCheckpoint(ctx context.Context, client *ent.Client) (*ent.AuditCheckpoi
 		return nil, fmt.Errorf("audit: read the last checkpoint: %w", err)
 	}
 	return cp, nil
+}
+
+// personalBreak checks a v2 event's personal fields against their digest: while the salt
+// is kept they must match it; once erased (salt empty) they must all be empty. It returns
+// why they do not hold, or "".
+func personalBreak(r row) string {
+	if r.PersonalDigest == "" {
+		return "" // v1: the hash covers the fields themselves
+	}
+	details, err := detailsJSON(r.Details)
+	if err != nil {
+		return "its details cannot be encoded: " + err.Error()
+	}
+	if r.Salt == "" {
+		if r.ActorEmail != "" || r.IP != "" || details != "" {
+			return "its personal fields were erased but some are set again (edited)"
+		}
+		return ""
+	}
+	if personalDigest(r.Salt, r.ActorEmail, r.IP, details) != r.PersonalDigest {
+		return "its personal fields do not match their digest (edited)"
+	}
+	return ""
 }

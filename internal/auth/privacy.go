@@ -3,12 +3,15 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/apitoken"
 	"github.com/gocart-coalition/coalition/ent/loginlink"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/session"
 	"github.com/gocart-coalition/coalition/internal/privacy"
+	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
 // PrivacyDomain is the account's part in data-subject requests: the user row, sessions,
@@ -61,7 +64,35 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 	return privacy.Part{Data: out}, nil
 }
 
-// Erase implements privacy.Domain.
-func (PrivacyDomain) Erase(context.Context, *ent.Client, privacy.Person) (privacy.Erased, error) {
-	return privacy.Erased{}, privacy.ErrEraseUnwritten
+// ErasedEmail is what an erased account's address becomes: unique, undeliverable (RFC 2606
+// .invalid), and naming nobody.
+func ErasedEmail(id pulid.ID) string {
+	return "erased-" + strings.ToLower(string(id)) + "@erased.invalid"
+}
+
+// Erase implements privacy.Domain: the account stays as an anonymous row (other domains'
+// rows keep pointing at its id) with its address replaced by ErasedEmail, its name
+// emptied, no roles, disabled; its sessions, API tokens and sign-in links are deleted, so
+// every one of them stops working at once.
+func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
+	var out privacy.Erased
+	n, err := c.Session.Delete().Where(session.UserID(p.ID)).Exec(ctx)
+	if err != nil {
+		return out, fmt.Errorf("erase sessions: %w", err)
+	}
+	out.Rows += n
+	if n, err = c.ApiToken.Delete().Where(apitoken.UserID(p.ID)).Exec(ctx); err != nil {
+		return out, fmt.Errorf("erase api tokens: %w", err)
+	}
+	out.Rows += n
+	if n, err = c.LoginLink.Delete().Where(loginlink.Email(p.Email)).Exec(ctx); err != nil {
+		return out, fmt.Errorf("erase sign-in links: %w", err)
+	}
+	out.Rows += n
+	if err := c.User.UpdateOneID(p.ID).SetEmail(ErasedEmail(p.ID)).SetName("").SetRoles([]viewer.Role{}).
+		SetDisabled(true).ClearLastSignInAt().Exec(ctx); err != nil {
+		return out, fmt.Errorf("anonymise account: %w", err)
+	}
+	out.Rows++
+	return out, nil
 }

@@ -70,7 +70,15 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 	return privacy.Part{Data: out}, nil
 }
 
-// Erase implements privacy.Domain.
-func (PrivacyDomain) Erase(context.Context, *ent.Client, privacy.Person) (privacy.Erased, error) {
-	return privacy.Erased{}, privacy.ErrEraseUnwritten
+// Erase implements privacy.Domain: every consent record of the person goes (their own
+// purposes' and any left on their newsletter subscriptions, which the newsletter domain
+// deletes with the subscriptions); the consent texts they published as staff stay, pointing
+// to the anonymised account.
+func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
+	own := consentevidence.HasSubscriptionWith(newslettersubscription.HasSubscriberWith(subscriber.Or(subscriber.Email(p.Email), subscriber.UserID(p.ID))))
+	n, err := c.ConsentEvidence.Delete().Where(consentevidence.Or(consentevidence.UserID(p.ID), own)).Exec(ctx)
+	if err != nil {
+		return privacy.Erased{}, fmt.Errorf("consents: %w", err)
+	}
+	return privacy.Erased{Rows: n}, nil
 }

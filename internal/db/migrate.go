@@ -106,7 +106,7 @@ func (d *DB) migrate(ctx context.Context, dir migrate.Dir) ([]string, error) {
 	if err != nil {
 		return applied, err
 	}
-	if err := d.installGuards(ctx); err != nil {
+	if err := d.InstallGuards(ctx); err != nil {
 		return applied, fmt.Errorf("install database guards: %w", err)
 	}
 	return applied, nil

@@ -16,7 +16,19 @@ import (
 // (outbox.WorkerConfig.SuppressBulk): which of recipients are on the suppression list now,
 // read in the claiming transaction.
 func SuppressBulk(ctx context.Context, client *ent.Client, recipients []string) ([]bool, error) {
-	found, err := IsSuppressed(viewer.NewSystemContext(ctx), client, recipients)
+	return suppressBulk(ctx, client, nil, recipients)
+}
+
+// SuppressBulkKeyed is SuppressBulk that also finds erased people's addresses (kept as
+// their keyed hash under key): the check app wires.
+func SuppressBulkKeyed(key []byte) func(ctx context.Context, client *ent.Client, recipients []string) ([]bool, error) {
+	return func(ctx context.Context, client *ent.Client, recipients []string) ([]bool, error) {
+		return suppressBulk(ctx, client, key, recipients)
+	}
+}
+
+func suppressBulk(ctx context.Context, client *ent.Client, key []byte, recipients []string) ([]bool, error) {
+	found, err := IsSuppressedKeyed(viewer.NewSystemContext(ctx), client, key, recipients)
 	if err != nil {
 		return nil, err
 	}

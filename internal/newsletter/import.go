@@ -58,7 +58,7 @@ func (s *Service) importRows(ctx context.Context, tx *ent.Client, l *ent.Mailing
 	for i, r := range rows {
 		addrs[i] = r.email
 	}
-	supp, err := IsSuppressed(ctx, tx, addrs)
+	supp, err := IsSuppressedKeyed(ctx, tx, s.cfg.Key, addrs)
 	if err != nil {
 		return res, err
 	}

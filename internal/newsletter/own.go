@@ -107,7 +107,7 @@ func (s *Service) UpdateMySubscriptions(ctx context.Context, tx *ent.Client, joi
 		}
 	}
 	if len(joinLists) > 0 {
-		if err := liftUnsubscribed(ctx, tx, sub.Email); err != nil {
+		if err := liftUnsubscribed(ctx, tx, s.cfg.Key, sub.Email); err != nil {
 			return nil, err
 		}
 	}

@@ -17,7 +17,11 @@ import (
 // PrivacyDomain is the newsletter's part in data-subject requests: the subscriber row of
 // the person's address (or account), every subscription with its consent evidence, the
 // suppression of the address, and the campaigns the person wrote, edited or approved.
-type PrivacyDomain struct{}
+type PrivacyDomain struct {
+	// Key is the newsletter key: an erased address is kept in the suppression list only
+	// as its keyed hash (KeyedHash). Erase refuses to run without it.
+	Key []byte
+}
 
 // Name implements privacy.Domain.
 func (PrivacyDomain) Name() string { return "newsletter" }
@@ -89,7 +93,42 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 	return privacy.Part{Data: out}, nil
 }
 
-// Erase implements privacy.Domain.
-func (PrivacyDomain) Erase(context.Context, *ent.Client, privacy.Person) (privacy.Erased, error) {
-	return privacy.Erased{}, privacy.ErrEraseUnwritten
+// Erase implements privacy.Domain: the person's subscriber rows (by address or account),
+// their subscriptions and consent evidence are deleted, and the address is kept only as
+// its keyed hash in the suppression list (SuppressErased), so no newsletter reaches it
+// again. The campaigns they wrote or approved keep the author's id (the account is
+// anonymised). The newsletter's mail to them is redacted by the mail domain.
+func (d PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
+	var out privacy.Erased
+	subs, err := c.Subscriber.Query().Where(subscriber.Or(subscriber.Email(p.Email), subscriber.UserID(p.ID))).IDs(ctx)
+	if err != nil {
+		return out, fmt.Errorf("subscribers: %w", err)
+	}
+	if len(subs) > 0 {
+		ids, err := c.NewsletterSubscription.Query().Where(newslettersubscription.SubscriberIDIn(subs...)).IDs(ctx)
+		if err != nil {
+			return out, fmt.Errorf("subscriptions: %w", err)
+		}
+		n, err := c.ConsentEvidence.Delete().Where(consentevidence.SubscriptionIDIn(ids...)).Exec(ctx)
+		if err != nil {
+			return out, fmt.Errorf("erase consent evidence: %w", err)
+		}
+		out.Rows += n
+		if n, err = c.NewsletterSubscription.Delete().Where(newslettersubscription.IDIn(ids...)).Exec(ctx); err != nil {
+			return out, fmt.Errorf("erase subscriptions: %w", err)
+		}
+		out.Rows += n
+		if n, err = c.Subscriber.Delete().Where(subscriber.IDIn(subs...)).Exec(ctx); err != nil {
+			return out, fmt.Errorf("erase subscribers: %w", err)
+		}
+		out.Rows += n
+	}
+	added, err := SuppressErased(ctx, c, d.Key, p.Email)
+	if err != nil {
+		return out, err
+	}
+	if added {
+		out.Rows++
+	}
+	return out, nil
 }

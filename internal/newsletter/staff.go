@@ -109,7 +109,7 @@ func (s *Service) ExportCSV(ctx context.Context, list pulid.ID) (string, error) 
 	for i, r := range rows {
 		addrs[i] = r.Edges.Subscriber.Email
 	}
-	supp, err := IsSuppressed(ctx, s.cfg.Client, addrs)
+	supp, err := IsSuppressedKeyed(ctx, s.cfg.Client, s.cfg.Key, addrs)
 	if err != nil {
 		return "", err
 	}
@@ -326,7 +326,7 @@ func (s *Service) Erase(ctx context.Context, tx *ent.Client, email string) (bool
 			return false, fmt.Errorf("erase subscriber: %w", err)
 		}
 	}
-	if _, err := Suppress(ctx, tx, addr, ReasonErased, "erased on request"); err != nil {
+	if _, err := SuppressErased(ctx, tx, s.cfg.Key, addr); err != nil {
 		return false, err
 	}
 	// The newsletter's emails to the address (confirmations, campaign deliveries, test

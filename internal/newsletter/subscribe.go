@@ -321,7 +321,7 @@ func (s *Service) Confirm(ctx context.Context, tx *ent.Client, linkSecret, ip st
 		names = append(names, r.Edges.List.Name)
 	}
 	if len(names) > 0 {
-		if err := liftUnsubscribed(sys, tx, sub.Email); err != nil {
+		if err := liftUnsubscribed(sys, tx, s.cfg.Key, sub.Email); err != nil {
 			return nil, err
 		}
 	}

@@ -2,6 +2,9 @@ package newsletter
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -38,14 +41,21 @@ func normalOrLower(address string) string {
 // claims newsletter mail; it reads as the system (viewer.ForFacts unless ctx is already
 // the system): the answer is a fact for the sender, never shown to anyone.
 func IsSuppressed(ctx context.Context, tx *ent.Client, addresses []string) (map[string]bool, error) {
+	return IsSuppressedKeyed(ctx, tx, nil, addresses)
+}
+
+// IsSuppressedKeyed is IsSuppressed that also finds the addresses of erased people, kept
+// only as their keyed hash (KeyedHash under key; none when key is empty).
+func IsSuppressedKeyed(ctx context.Context, tx *ent.Client, key []byte, addresses []string) (map[string]bool, error) {
 	if !viewer.FromContext(ctx).IsSystem() {
 		ctx = viewer.ForFacts(ctx)
 	}
 	out := make(map[string]bool, len(addresses))
 	byHash := make(map[string][]string, len(addresses))
 	for _, a := range addresses {
-		h := HashAddress(a)
-		byHash[h] = append(byHash[h], a)
+		for _, h := range suppressionHashes(key, a) {
+			byHash[h] = append(byHash[h], a)
+		}
 	}
 	hashes := make([]string, 0, len(byHash))
 	for h := range byHash {
@@ -110,8 +120,8 @@ func Suppress(ctx context.Context, tx *ent.Client, address string, reason Reason
 // liftUnsubscribed removes an address's suppression when its reason was only leaving
 // every list (or erasure): the person has subscribed again and confirmed. Bounces,
 // complaints and staff suppressions stay.
-func liftUnsubscribed(ctx context.Context, tx *ent.Client, address string) error {
-	_, err := tx.Suppression.Delete().Where(suppression.EmailHash(HashAddress(address)), suppression.ReasonIn(ReasonUnsubscribed, ReasonErased)).Exec(ctx)
+func liftUnsubscribed(ctx context.Context, tx *ent.Client, key []byte, address string) error {
+	_, err := tx.Suppression.Delete().Where(suppression.EmailHashIn(suppressionHashes(key, address)...), suppression.ReasonIn(ReasonUnsubscribed, ReasonErased)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("lift suppression: %w", err)
 	}
@@ -156,4 +166,45 @@ func clip(s string, n int) string {
 		return string(r[:n])
 	}
 	return s
+}
+
+// KeyedHash is how the suppression list keeps an erased person's address: HMAC-SHA256
+// (hex) of its normal form under the newsletter key (COALITION_NEWSLETTER_KEY), so the
+// list cannot be tested against guessed addresses without the key, unlike HashAddress.
+func KeyedHash(key []byte, address string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(normalOrLower(address)))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// suppressionHashes are the hashes an address may be suppressed under: its plain hash and,
+// with a key, its keyed hash (erased people).
+func suppressionHashes(key []byte, address string) []string {
+	if len(key) == 0 {
+		return []string{HashAddress(address)}
+	}
+	return []string{HashAddress(address), KeyedHash(key, address)}
+}
+
+// SuppressErased keeps an erased person's address only as its keyed hash in the
+// suppression list (reason ERASED): a row under its plain hash (which held the address)
+// is deleted, and one under KeyedHash is added unless there is one. Newsletter mail never
+// reaches the address again unless the person subscribes anew and confirms (which lifts
+// it, like an unsubscription). It reports whether it added a row.
+func SuppressErased(ctx context.Context, tx *ent.Client, key []byte, address string) (bool, error) {
+	if len(key) == 0 {
+		return false, fmt.Errorf("suppress erased address: no newsletter key")
+	}
+	addr := normalOrLower(address)
+	if _, err := tx.Suppression.Delete().Where(suppression.EmailHash(HashAddress(addr))).Exec(ctx); err != nil {
+		return false, fmt.Errorf("suppress erased address: %w", err)
+	}
+	h := KeyedHash(key, addr)
+	if ok, err := tx.Suppression.Query().Where(suppression.EmailHash(h)).Exist(viewer.ForFacts(ctx)); err != nil || ok {
+		return false, err
+	}
+	if err := tx.Suppression.Create().SetEmailHash(h).SetEmail("").SetReason(ReasonErased).SetDetail("erased on request").Exec(ctx); err != nil {
+		return false, fmt.Errorf("suppress erased address: %w", err)
+	}
+	return true, nil
 }

@@ -88,9 +88,6 @@ type Erased struct {
 	Documents []Document
 }
 
-// ErrEraseUnwritten is returned by a domain whose Erase is not written yet; an erasure
-// meeting it rolls back.
-var ErrEraseUnwritten = errors.New("privacy: this domain's erasure is not written yet")
 
 // Registry is the list of domains, in registration order.
 type Registry struct{ domains []Domain }

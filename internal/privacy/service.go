@@ -39,8 +39,11 @@ type Config struct {
 	// PublicURL is the service's address, for the download link.
 	PublicURL string
 	// Wake, when set, asks the exports job to run soon (after a request commits).
-	Wake   func()
-	Logger *slog.Logger
+	Wake func()
+	// WakeErasures, when set, asks the erasures job to run soon (after a self-service
+	// request or an approval commits).
+	WakeErasures func()
+	Logger       *slog.Logger
 }
 
 // Service handles data-subject requests.
@@ -69,6 +72,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
+	}
+	if cfg.WakeErasures == nil {
+		cfg.WakeErasures = func() {}
 	}
 	return &Service{cfg: cfg, log: cfg.Logger.With("op", "privacy")}, nil
 }
