@@ -697,7 +697,7 @@ var (
 				Unique:  true,
 				Columns: []*schema.Column{ErasureRequestsColumns[12]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "status IN ('PENDING', 'QUEUED')",
+					Where: "status = 'PENDING' OR status = 'QUEUED'",
 				},
 			},
 			{

@@ -64,7 +64,7 @@ func (ErasureRequest) Indexes() []ent.Index {
 		index.Edges("person"),
 		index.Edges("requested_by"),
 		// At most one open request per person: a second request finds it.
-		index.Fields("person_id").Unique().Annotations(entsql.IndexWhere("status IN ('PENDING', 'QUEUED')")).StorageKey("erasurerequest_one_open"),
+		index.Fields("person_id").Unique().Annotations(entsql.IndexWhere("status = 'PENDING' OR status = 'QUEUED'")).StorageKey("erasurerequest_one_open"),
 		index.Fields("status", "created_at"),
 	}
 }

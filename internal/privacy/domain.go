@@ -88,7 +88,6 @@ type Erased struct {
 	Documents []Document
 }
 
-
 // Registry is the list of domains, in registration order.
 type Registry struct{ domains []Domain }
 

@@ -9,6 +9,6 @@ CREATE INDEX `erasurerequest_person_id` ON `erasure_requests` (`person_id`);
 -- Create index "erasurerequest_requested_by_id" to table: "erasure_requests"
 CREATE INDEX `erasurerequest_requested_by_id` ON `erasure_requests` (`requested_by_id`);
 -- Create index "erasurerequest_one_open" to table: "erasure_requests"
-CREATE UNIQUE INDEX `erasurerequest_one_open` ON `erasure_requests` (`person_id`) WHERE status IN ('PENDING', 'QUEUED');
+CREATE UNIQUE INDEX `erasurerequest_one_open` ON `erasure_requests` (`person_id`) WHERE status = 'PENDING' OR status = 'QUEUED';
 -- Create index "erasurerequest_status_created_at" to table: "erasure_requests"
 CREATE INDEX `erasurerequest_status_created_at` ON `erasure_requests` (`status`, `created_at`);
