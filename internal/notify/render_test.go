@@ -117,6 +117,10 @@ var fixtures = map[string]any{
 		PreferencesURL: "https://coalition.example.org/newsletter/preferences?token=t_4f9c2a",
 		ArchiveURL:     "https://coalition.example.org/newsletter/quarterly-newsletter-spring-2027-cmp0",
 	},
+	"application_retention_warning": notify.RetentionWarningData{
+		Name: "Ana Novak", CallTitle: "Winter <2027> observerships", Application: true,
+		Documents: []string{"CV: cv.pdf", "Motivation letter: motivation & goals.pdf"}, Letters: 1, On: "2028-03-01",
+	},
 	"campaign_late": notify.CampaignLateData{
 		Name: "Coalition Office", Subject: "Call for hosts <2027>", Scheduled: "2027-03-01 09:00 UTC", LateAfter: "1h0m0s",
 		ID: "cmp_01JTESTTESTTESTTESTTESTTEST",
