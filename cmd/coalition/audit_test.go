@@ -53,18 +53,31 @@ func TestAuditVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := d.SQL().ExecContext(ctx, `UPDATE audit_events SET actor_email = 'someone-else@example.org' WHERE seq = 2`); err != nil {
+			var id, action string
+			if err := d.SQL().QueryRowContext(ctx, `SELECT id, action FROM audit_events WHERE seq = 2`).Scan(&id, &action); err != nil {
 				t.Fatal(err)
 			}
-			var id string
-			if err := d.SQL().QueryRowContext(ctx, `SELECT id FROM audit_events WHERE seq = 2`).Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			out, _, err = runCLI(t, getenv, "audit", "verify")
-			want := "audit verify: BROKEN at event " + id + " (position 2): its hash does not match its contents (edited)"
-			var ec exitCoder
-			if !errors.As(err, &ec) || ec.ExitCode() != 1 || lastLine(out) != want {
-				t.Fatalf("after the edit: %v\n%s\nwant last line %q, exit status 1", err, out, want)
+			// An edited field the hash covers directly, then (the first edit undone) an edited
+			// personal field, which the hash covers through its salted digest (chain v2).
+			for _, edit := range []struct{ set, undo, why string }{
+				{`UPDATE audit_events SET action = 'user.nothing_happened' WHERE seq = 2`,
+					`UPDATE audit_events SET action = '` + action + `' WHERE seq = 2`, "its hash does not match its contents (edited)"},
+				{`UPDATE audit_events SET actor_email = 'someone-else@example.org' WHERE seq = 2`, "", "its personal fields do not match their digest (edited)"},
+			} {
+				if _, err := d.SQL().ExecContext(ctx, edit.set); err != nil {
+					t.Fatal(err)
+				}
+				out, _, err = runCLI(t, getenv, "audit", "verify")
+				want := "audit verify: BROKEN at event " + id + " (position 2): " + edit.why
+				var ec exitCoder
+				if !errors.As(err, &ec) || ec.ExitCode() != 1 || lastLine(out) != want {
+					t.Fatalf("after %s: %v\n%s\nwant last line %q, exit status 1", edit.set, err, out, want)
+				}
+				if edit.undo != "" {
+					if _, err := d.SQL().ExecContext(ctx, edit.undo); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 			if _, _, err := runCLI(t, getenv, "audit", "frobnicate"); err == nil {
 				t.Fatal("audit frobnicate: no error")
