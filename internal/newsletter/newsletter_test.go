@@ -663,7 +663,12 @@ func TestTokensMisused(t *testing.T) {
 			t.Fatalf("Ana's link confirmed Ben: %s", got)
 		}
 		before := rows()
-		for name, tok := range map[string]string{"used twice": ana, "another's secret with one letter changed": confirmTokens(t, s, "ben@example.org")[0][:10] + "x" + confirmTokens(t, s, "ben@example.org")[0][11:]} {
+		ben := confirmTokens(t, s, "ben@example.org")[0]
+		changed := "x"
+		if ben[10] == 'x' { // a random secret may already hold the letter
+			changed = "y"
+		}
+		for name, tok := range map[string]string{"used twice": ana, "another's secret with one letter changed": ben[:10] + changed + ben[11:]} {
 			if _, err := confirm(s, tok); err == nil {
 				t.Errorf("%s: accepted", name)
 			}
