@@ -1,9 +1,3 @@
-// Package demo fills an empty database with a realistic, clearly fictional coalition
-// (`coalition demo`): societies, host centres, trainees at every stage of two calls, a
-// published match, working groups, a sent newsletter and published statements. Everything
-// is built through the domain services, as the person who would do it, on a clock that
-// starts at a fixed date and moves forward as the story needs, so every row is one the
-// services could have written.
 package demo
 
 import (
