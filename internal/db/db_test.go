@@ -3,9 +3,11 @@ package db_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"ariga.io/atlas/sql/migrate"
 	"entgo.io/ent/dialect"
@@ -250,5 +252,69 @@ func TestSQLiteWriterKeepsALargePageCache(t *testing.T) {
 	}
 	if pages != -32768 {
 		t.Errorf("writer cache_size %d, want -32768 (32 MiB)", pages)
+	}
+}
+
+// TestSQLiteCommitsLeaveCheckpointsToTheCheckpointer: a commit of several MiB returns
+// without copying the WAL into the database file (SQLite's automatic checkpoint would, on
+// the writer, once the WAL passes 1,000 pages); the checkpointer copies it at its next
+// tick, on its own connection.
+func TestSQLiteCommitsLeaveCheckpointsToTheCheckpointer(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, testkit.RawURL(t, dialect.SQLite), db.Options{CheckpointEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	w := d.SQL()
+	if _, err := w.ExecContext(ctx, "CREATE TABLE scratch (id INTEGER PRIMARY KEY, b BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	size := func(suffix string) int64 {
+		t.Helper()
+		fi, err := os.Stat(d.Path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size("")
+	const rows, rowBytes = 2000, 4000 // 8 MB: about 2,000 pages past the automatic threshold
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < ?) INSERT INTO scratch (b) SELECT randomblob(?) FROM n", rows, rowBytes); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := size(""); got != before {
+		t.Fatalf("the commit checkpointed: database file %d → %d bytes", before, got)
+	}
+	if wal := size("-wal"); wal < rows*rowBytes {
+		t.Fatalf("WAL %d bytes after writing %d", wal, rows*rowBytes)
+	}
+
+	ticks := make(chan time.Time)
+	done := make(chan db.Checkpointed)
+	d.CheckpointAt(ticks, func(c db.Checkpointed, err error) {
+		if err != nil {
+			t.Error(err)
+		}
+		done <- c
+	})
+	ticks <- time.Now()
+	c := <-done
+	if c.Busy || c.WALPages < 1000 || c.Checkpointed != c.WALPages {
+		t.Fatalf("checkpoint: %+v, want every one of more than 1,000 WAL pages copied", c)
+	}
+	if got := size(""); got < before+rows*rowBytes {
+		t.Errorf("database file %d bytes after the checkpoint, want at least %d", got, before+rows*rowBytes)
+	}
+	var n int
+	if err := d.SQL().QueryRowContext(ctx, "SELECT count(*) FROM scratch").Scan(&n); err != nil || n != rows {
+		t.Errorf("%d rows (%v), want %d", n, err, rows)
 	}
 }

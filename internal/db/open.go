@@ -16,7 +16,6 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-	_ "github.com/mattn/go-sqlite3"    // registers "sqlite3"
 
 	"github.com/gocart-coalition/coalition/ent"
 	_ "github.com/gocart-coalition/coalition/ent/runtime" // privacy policies and hooks
@@ -34,8 +33,9 @@ type DB struct {
 	// command) at the same database.
 	URL string
 
-	write *stdsql.DB // SQLite: the single writer connection; PostgreSQL: the pool
-	read  *stdsql.DB // SQLite: the reader pool; PostgreSQL: same as write
+	write *stdsql.DB    // SQLite: the single writer connection; PostgreSQL: the pool
+	read  *stdsql.DB    // SQLite: the reader pool; PostgreSQL: same as write
+	ckpt  *checkpointer // SQLite: the background checkpoints (checkpoint.go); nil on PostgreSQL
 }
 
 // Options tunes Open.
@@ -47,6 +47,10 @@ type Options struct {
 	// BusyTimeout is how long a SQLite connection waits for a lock before it fails with
 	// SQLITE_BUSY (0 = DefaultBusyTimeout). Tests of a locked database shorten it.
 	BusyTimeout time.Duration
+	// CheckpointEvery is how often a SQLite database's WAL is checkpointed in the
+	// background (checkpoint.go; 0 = DefaultCheckpointEvery, negative = never, for tests
+	// that call DB.Checkpoint themselves).
+	CheckpointEvery time.Duration
 }
 
 // DefaultBusyTimeout is the SQLite busy timeout unless Options.BusyTimeout says otherwise.
@@ -134,7 +138,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	write, err := stdsql.Open("sqlite3", sqliteDSN(path, false, opts.BusyTimeout))
+	write, err := stdsql.Open(sqliteDriverName, sqliteDSN(path, false, opts.BusyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -146,7 +150,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	read, err := stdsql.Open("sqlite3", sqliteDSN(path, true, opts.BusyTimeout))
+	read, err := stdsql.Open(sqliteDriverName, sqliteDSN(path, true, opts.BusyTimeout))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite reader %s: %w", path, err)
@@ -157,7 +161,19 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	d := &DB{Dialect: dialect.SQLite, Path: path, write: write, read: read}
+	ckpt, err := openCheckpointer(path, opts)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("open sqlite checkpointer %s: %w", path, err)
+	}
+	d := &DB{Dialect: dialect.SQLite, Path: path, write: write, read: read, ckpt: ckpt}
+	switch every := opts.CheckpointEvery; {
+	case every == 0:
+		ckpt.run(d, DefaultCheckpointEvery)
+	case every > 0:
+		ckpt.run(d, every)
+	}
 	var drv dialect.Driver = splitDriver{
 		w: entsql.OpenDB(dialect.SQLite, write),
 		r: entsql.OpenDB(dialect.SQLite, read),
@@ -210,7 +226,11 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the client and pools.
 func (d *DB) Close() error {
-	err := d.Client.Close()
+	var err error
+	if d.ckpt != nil {
+		err = d.ckpt.close()
+	}
+	err = errors.Join(err, d.Client.Close())
 	if d.read != d.write {
 		err = errors.Join(err, d.read.Close())
 	}

@@ -481,42 +481,20 @@ func (s *Service) offer(ctx context.Context, tx *ent.Client, c *ent.Call, run *e
 	for i, e := range offers {
 		emails[e].Data.AcceptURL, emails[e].Data.DeclineURL = urls[2*i], urls[2*i+1]
 	}
-	places := func(id string) string {
-		sl := slotByID[id]
-		if sl == nil || sl.Edges.HostCentre == nil {
-			return id
-		}
-		return fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
-	}
-	x := matching.NewExplainer(run.Input, resultOf(run))
-	for _, aid := range run.Unmatched {
-		a := appByID[aid]
-		if a == nil {
-			return fmt.Errorf("load application %s: not found", aid)
-		}
-		reasons, err := explainIn(run, x, aid, places)
-		if err != nil {
-			return err
-		}
-		var lines []string
-		for _, r := range reasons {
-			lines = append(lines, r.Message)
-		}
-		t := a.Edges.Trainee
-		emails = append(emails, notify.Batched[notify.MatchResultData]{
-			To:   notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled},
-			Data: notify.MatchResultData{Kind: notify.MatchUnmatched, Name: t.Name, CallTitle: c.Title, Reasons: lines},
-			Key:  "match_unmatched:" + aid + ":" + string(run.ID),
-		})
-	}
-	// Rendering the emails is pure CPU: it runs while the placements and their audit rows
-	// are written, and the rendered emails are queued once both are done.
+	// Explaining the unmatched applications and rendering every email is pure CPU: it runs
+	// while the placements and their audit rows are written, and the rendered emails are
+	// queued once both are done.
 	type prepared struct {
 		p   *notify.Prepared
 		err error
 	}
 	rendered := make(chan prepared, 1)
 	go func() {
+		emails, err := s.unmatchedEmails(c, run, appByID, slotByID, emails)
+		if err != nil {
+			rendered <- prepared{nil, err}
+			return
+		}
 		p, err := s.cfg.Notifier.PrepareMatchResults(emails)
 		rendered <- prepared{p, err}
 	}()
@@ -539,6 +517,40 @@ func (s *Service) offer(ctx context.Context, tx *ent.Client, c *ent.Call, run *e
 		return r.err
 	}
 	return s.cfg.Notifier.QueuePrepared(ctx, tx, r.p)
+}
+
+// unmatchedEmails appends to emails the email of each application run left unmatched,
+// with the reasons, slot by slot, in people's words.
+func (s *Service) unmatchedEmails(c *ent.Call, run *ent.MatchRun, appByID map[string]*ent.Application, slotByID map[string]*ent.HostSlot, emails []notify.Batched[notify.MatchResultData]) ([]notify.Batched[notify.MatchResultData], error) {
+	places := func(id string) string {
+		sl := slotByID[id]
+		if sl == nil || sl.Edges.HostCentre == nil {
+			return id
+		}
+		return fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
+	}
+	x := matching.NewExplainer(run.Input, resultOf(run))
+	for _, aid := range run.Unmatched {
+		a := appByID[aid]
+		if a == nil {
+			return nil, fmt.Errorf("load application %s: not found", aid)
+		}
+		reasons, err := explainIn(run, x, aid, places)
+		if err != nil {
+			return nil, err
+		}
+		var lines []string
+		for _, r := range reasons {
+			lines = append(lines, r.Message)
+		}
+		t := a.Edges.Trainee
+		emails = append(emails, notify.Batched[notify.MatchResultData]{
+			To:   notify.Recipient{Email: t.Email, Name: t.Name, Suppressed: t.Disabled},
+			Data: notify.MatchResultData{Kind: notify.MatchUnmatched, Name: t.Name, CallTitle: c.Title, Reasons: lines},
+			Key:  "match_unmatched:" + aid + ":" + string(run.ID),
+		})
+	}
+	return emails, nil
 }
 
 // Reason is why an application did not get a slot it listed, with the slot's name.
