@@ -40,6 +40,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
@@ -115,6 +116,8 @@ type Client struct {
 	MatchOverride *MatchOverrideClient
 	// MatchRun is the client for interacting with the MatchRun builders.
 	MatchRun *MatchRunClient
+	// MatchRunInput is the client for interacting with the MatchRunInput builders.
+	MatchRunInput *MatchRunInputClient
 	// Meeting is the client for interacting with the Meeting builders.
 	Meeting *MeetingClient
 	// Membership is the client for interacting with the Membership builders.
@@ -186,6 +189,7 @@ func (c *Client) init() {
 	c.MailingList = NewMailingListClient(c.config)
 	c.MatchOverride = NewMatchOverrideClient(c.config)
 	c.MatchRun = NewMatchRunClient(c.config)
+	c.MatchRunInput = NewMatchRunInputClient(c.config)
 	c.Meeting = NewMeetingClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
 	c.NewsletterSubscription = NewNewsletterSubscriptionClient(c.config)
@@ -320,6 +324,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		MailingList:                   NewMailingListClient(cfg),
 		MatchOverride:                 NewMatchOverrideClient(cfg),
 		MatchRun:                      NewMatchRunClient(cfg),
+		MatchRunInput:                 NewMatchRunInputClient(cfg),
 		Meeting:                       NewMeetingClient(cfg),
 		Membership:                    NewMembershipClient(cfg),
 		NewsletterSubscription:        NewNewsletterSubscriptionClient(cfg),
@@ -381,6 +386,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		MailingList:                   NewMailingListClient(cfg),
 		MatchOverride:                 NewMatchOverrideClient(cfg),
 		MatchRun:                      NewMatchRunClient(cfg),
+		MatchRunInput:                 NewMatchRunInputClient(cfg),
 		Meeting:                       NewMeetingClient(cfg),
 		Membership:                    NewMembershipClient(cfg),
 		NewsletterSubscription:        NewNewsletterSubscriptionClient(cfg),
@@ -433,10 +439,11 @@ func (c *Client) Use(hooks ...Hook) {
 		c.ConflictOfInterestDeclaration, c.ConsentEvidence, c.ConsentText,
 		c.DataExport, c.Document, c.ErasureRequest, c.HostCentre, c.HostRanking,
 		c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride,
-		c.MatchRun, c.Meeting, c.Membership, c.NewsletterSubscription, c.Organisation,
-		c.OutboxMessage, c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review,
-		c.ReviewAssignment, c.Session, c.StatementRevision, c.StatementSignatory,
-		c.StatementSignoff, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
+		c.MatchRun, c.MatchRunInput, c.Meeting, c.Membership, c.NewsletterSubscription,
+		c.Organisation, c.OutboxMessage, c.Placement, c.PolicyStatement,
+		c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session, c.StatementRevision,
+		c.StatementSignatory, c.StatementSignoff, c.Subscriber, c.Suppression, c.User,
+		c.WorkingGroup,
 	} {
 		n.Use(hooks...)
 	}
@@ -451,10 +458,11 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.ConflictOfInterestDeclaration, c.ConsentEvidence, c.ConsentText,
 		c.DataExport, c.Document, c.ErasureRequest, c.HostCentre, c.HostRanking,
 		c.HostSlot, c.Job, c.LoginLink, c.MailBody, c.MailingList, c.MatchOverride,
-		c.MatchRun, c.Meeting, c.Membership, c.NewsletterSubscription, c.Organisation,
-		c.OutboxMessage, c.Placement, c.PolicyStatement, c.RefereeRequest, c.Review,
-		c.ReviewAssignment, c.Session, c.StatementRevision, c.StatementSignatory,
-		c.StatementSignoff, c.Subscriber, c.Suppression, c.User, c.WorkingGroup,
+		c.MatchRun, c.MatchRunInput, c.Meeting, c.Membership, c.NewsletterSubscription,
+		c.Organisation, c.OutboxMessage, c.Placement, c.PolicyStatement,
+		c.RefereeRequest, c.Review, c.ReviewAssignment, c.Session, c.StatementRevision,
+		c.StatementSignatory, c.StatementSignoff, c.Subscriber, c.Suppression, c.User,
+		c.WorkingGroup,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -511,6 +519,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.MatchOverride.mutate(ctx, m)
 	case *MatchRunMutation:
 		return c.MatchRun.mutate(ctx, m)
+	case *MatchRunInputMutation:
+		return c.MatchRunInput.mutate(ctx, m)
 	case *MeetingMutation:
 		return c.Meeting.mutate(ctx, m)
 	case *MembershipMutation:
@@ -4590,6 +4600,22 @@ func (c *MatchRunClient) QueryCall(_m *MatchRun) *CallQuery {
 	return query
 }
 
+// QueryInput queries the input edge of a MatchRun.
+func (c *MatchRunClient) QueryInput(_m *MatchRun) *MatchRunInputQuery {
+	query := (&MatchRunInputClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(matchrun.Table, matchrun.FieldID, id),
+			sqlgraph.To(matchruninput.Table, matchruninput.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, matchrun.InputTable, matchrun.InputColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MatchRunClient) Hooks() []Hook {
 	hooks := c.hooks.MatchRun
@@ -4613,6 +4639,156 @@ func (c *MatchRunClient) mutate(ctx context.Context, m *MatchRunMutation) (Value
 		return (&MatchRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown MatchRun mutation op: %q", m.Op())
+	}
+}
+
+// MatchRunInputClient is a client for the MatchRunInput schema.
+type MatchRunInputClient struct {
+	config
+}
+
+// NewMatchRunInputClient returns a client for the MatchRunInput from the given config.
+func NewMatchRunInputClient(c config) *MatchRunInputClient {
+	return &MatchRunInputClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `matchruninput.Hooks(f(g(h())))`.
+func (c *MatchRunInputClient) Use(hooks ...Hook) {
+	c.hooks.MatchRunInput = append(c.hooks.MatchRunInput, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `matchruninput.Intercept(f(g(h())))`.
+func (c *MatchRunInputClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MatchRunInput = append(c.inters.MatchRunInput, interceptors...)
+}
+
+// Create returns a builder for creating a MatchRunInput entity.
+func (c *MatchRunInputClient) Create() *MatchRunInputCreate {
+	mutation := newMatchRunInputMutation(c.config, OpCreate)
+	return &MatchRunInputCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MatchRunInput entities.
+func (c *MatchRunInputClient) CreateBulk(builders ...*MatchRunInputCreate) *MatchRunInputCreateBulk {
+	return &MatchRunInputCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MatchRunInputClient) MapCreateBulk(slice any, setFunc func(*MatchRunInputCreate, int)) *MatchRunInputCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MatchRunInputCreateBulk{err: fmt.Errorf("calling to MatchRunInputClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MatchRunInputCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MatchRunInputCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MatchRunInput.
+func (c *MatchRunInputClient) Update() *MatchRunInputUpdate {
+	mutation := newMatchRunInputMutation(c.config, OpUpdate)
+	return &MatchRunInputUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MatchRunInputClient) UpdateOne(_m *MatchRunInput) *MatchRunInputUpdateOne {
+	mutation := newMatchRunInputMutation(c.config, OpUpdateOne, withMatchRunInput(_m))
+	return &MatchRunInputUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MatchRunInputClient) UpdateOneID(id pulid.ID) *MatchRunInputUpdateOne {
+	mutation := newMatchRunInputMutation(c.config, OpUpdateOne, withMatchRunInputID(id))
+	return &MatchRunInputUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MatchRunInput.
+func (c *MatchRunInputClient) Delete() *MatchRunInputDelete {
+	mutation := newMatchRunInputMutation(c.config, OpDelete)
+	return &MatchRunInputDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MatchRunInputClient) DeleteOne(_m *MatchRunInput) *MatchRunInputDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MatchRunInputClient) DeleteOneID(id pulid.ID) *MatchRunInputDeleteOne {
+	builder := c.Delete().Where(matchruninput.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MatchRunInputDeleteOne{builder}
+}
+
+// Query returns a query builder for MatchRunInput.
+func (c *MatchRunInputClient) Query() *MatchRunInputQuery {
+	return &MatchRunInputQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMatchRunInput},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MatchRunInput entity by its id.
+func (c *MatchRunInputClient) Get(ctx context.Context, id pulid.ID) (*MatchRunInput, error) {
+	return c.Query().Where(matchruninput.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MatchRunInputClient) GetX(ctx context.Context, id pulid.ID) *MatchRunInput {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryRun queries the run edge of a MatchRunInput.
+func (c *MatchRunInputClient) QueryRun(_m *MatchRunInput) *MatchRunQuery {
+	query := (&MatchRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(matchruninput.Table, matchruninput.FieldID, id),
+			sqlgraph.To(matchrun.Table, matchrun.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, matchruninput.RunTable, matchruninput.RunColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MatchRunInputClient) Hooks() []Hook {
+	hooks := c.hooks.MatchRunInput
+	return append(hooks[:len(hooks):len(hooks)], matchruninput.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MatchRunInputClient) Interceptors() []Interceptor {
+	return c.inters.MatchRunInput
+}
+
+func (c *MatchRunInputClient) mutate(ctx context.Context, m *MatchRunInputMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MatchRunInputCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MatchRunInputUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MatchRunInputUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MatchRunInputDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MatchRunInput mutation op: %q", m.Op())
 	}
 }
 
@@ -8011,9 +8187,9 @@ type (
 		AuditEvent, Call, CallReviewer, Campaign, ConflictOfInterestDeclaration,
 		ConsentEvidence, ConsentText, DataExport, Document, ErasureRequest, HostCentre,
 		HostRanking, HostSlot, Job, LoginLink, MailBody, MailingList, MatchOverride,
-		MatchRun, Meeting, Membership, NewsletterSubscription, Organisation,
-		OutboxMessage, Placement, PolicyStatement, RefereeRequest, Review,
-		ReviewAssignment, Session, StatementRevision, StatementSignatory,
+		MatchRun, MatchRunInput, Meeting, Membership, NewsletterSubscription,
+		Organisation, OutboxMessage, Placement, PolicyStatement, RefereeRequest,
+		Review, ReviewAssignment, Session, StatementRevision, StatementSignatory,
 		StatementSignoff, Subscriber, Suppression, User, WorkingGroup []ent.Hook
 	}
 	inters struct {
@@ -8021,9 +8197,9 @@ type (
 		AuditEvent, Call, CallReviewer, Campaign, ConflictOfInterestDeclaration,
 		ConsentEvidence, ConsentText, DataExport, Document, ErasureRequest, HostCentre,
 		HostRanking, HostSlot, Job, LoginLink, MailBody, MailingList, MatchOverride,
-		MatchRun, Meeting, Membership, NewsletterSubscription, Organisation,
-		OutboxMessage, Placement, PolicyStatement, RefereeRequest, Review,
-		ReviewAssignment, Session, StatementRevision, StatementSignatory,
+		MatchRun, MatchRunInput, Meeting, Membership, NewsletterSubscription,
+		Organisation, OutboxMessage, Placement, PolicyStatement, RefereeRequest,
+		Review, ReviewAssignment, Session, StatementRevision, StatementSignatory,
 		StatementSignoff, Subscriber, Suppression, User, WorkingGroup []ent.Interceptor
 	}
 )

@@ -36,6 +36,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
@@ -138,6 +139,7 @@ func checkColumn(t, c string) error {
 			mailinglist.Table:                   mailinglist.ValidColumn,
 			matchoverride.Table:                 matchoverride.ValidColumn,
 			matchrun.Table:                      matchrun.ValidColumn,
+			matchruninput.Table:                 matchruninput.ValidColumn,
 			meeting.Table:                       meeting.ValidColumn,
 			membership.Table:                    membership.ValidColumn,
 			newslettersubscription.Table:        newslettersubscription.ValidColumn,

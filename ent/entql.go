@@ -27,6 +27,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
@@ -55,7 +56,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 42)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 43)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   affiliation.Table,
@@ -624,7 +625,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 			matchrun.FieldVersion:        {Type: field.TypeString, Column: matchrun.FieldVersion},
 			matchrun.FieldSeed:           {Type: field.TypeInt64, Column: matchrun.FieldSeed},
 			matchrun.FieldInputHash:      {Type: field.TypeString, Column: matchrun.FieldInputHash},
-			matchrun.FieldInput:          {Type: field.TypeJSON, Column: matchrun.FieldInput},
 			matchrun.FieldPins:           {Type: field.TypeJSON, Column: matchrun.FieldPins},
 			matchrun.FieldOverrides:      {Type: field.TypeJSON, Column: matchrun.FieldOverrides},
 			matchrun.FieldAssignments:    {Type: field.TypeJSON, Column: matchrun.FieldAssignments},
@@ -640,6 +640,21 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 	}
 	graph.Nodes[24] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   matchruninput.Table,
+			Columns: matchruninput.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: matchruninput.FieldID,
+			},
+		},
+		Type: "MatchRunInput",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			matchruninput.FieldRunID:    {Type: field.TypeString, Column: matchruninput.FieldRunID},
+			matchruninput.FieldInstance: {Type: field.TypeJSON, Column: matchruninput.FieldInstance},
+		},
+	}
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   meeting.Table,
 			Columns: meeting.Columns,
@@ -666,7 +681,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			meeting.FieldCancelReason: {Type: field.TypeString, Column: meeting.FieldCancelReason},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -692,7 +707,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldInvitedByID:    {Type: field.TypeString, Column: membership.FieldInvitedByID},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   newslettersubscription.Table,
 			Columns: newslettersubscription.Columns,
@@ -712,7 +727,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			newslettersubscription.FieldUnsubscribedAt: {Type: field.TypeTime, Column: newslettersubscription.FieldUnsubscribedAt},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organisation.Table,
 			Columns: organisation.Columns,
@@ -733,7 +748,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organisation.FieldActive:    {Type: field.TypeBool, Column: organisation.FieldActive},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -767,7 +782,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   placement.Table,
 			Columns: placement.Columns,
@@ -801,7 +816,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			placement.FieldEvaluation:    {Type: field.TypeString, Column: placement.FieldEvaluation},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   policystatement.Table,
 			Columns: policystatement.Columns,
@@ -837,7 +852,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			policystatement.FieldCreatedByID:         {Type: field.TypeString, Column: policystatement.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refereerequest.Table,
 			Columns: refereerequest.Columns,
@@ -859,7 +874,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refereerequest.FieldReceivedAt:    {Type: field.TypeTime, Column: refereerequest.FieldReceivedAt},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   review.Table,
 			Columns: review.Columns,
@@ -880,7 +895,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			review.FieldConflictReason: {Type: field.TypeString, Column: review.FieldConflictReason},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   reviewassignment.Table,
 			Columns: reviewassignment.Columns,
@@ -898,7 +913,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			reviewassignment.FieldAssignedByID:  {Type: field.TypeString, Column: reviewassignment.FieldAssignedByID},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -920,7 +935,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   statementrevision.Table,
 			Columns: statementrevision.Columns,
@@ -949,7 +964,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			statementrevision.FieldSigners:        {Type: field.TypeJSON, Column: statementrevision.FieldSigners},
 		},
 	}
-	graph.Nodes[36] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   statementsignatory.Table,
 			Columns: statementsignatory.Columns,
@@ -968,7 +983,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			statementsignatory.FieldRole:           {Type: field.TypeEnum, Column: statementsignatory.FieldRole},
 		},
 	}
-	graph.Nodes[37] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   statementsignoff.Table,
 			Columns: statementsignoff.Columns,
@@ -992,7 +1007,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			statementsignoff.FieldVoidedAt:       {Type: field.TypeTime, Column: statementsignoff.FieldVoidedAt},
 		},
 	}
-	graph.Nodes[38] = &sqlgraph.Node{
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   subscriber.Table,
 			Columns: subscriber.Columns,
@@ -1014,7 +1029,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			subscriber.FieldConfirmUsedAt:    {Type: field.TypeTime, Column: subscriber.FieldConfirmUsedAt},
 		},
 	}
-	graph.Nodes[39] = &sqlgraph.Node{
+	graph.Nodes[40] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   suppression.Table,
 			Columns: suppression.Columns,
@@ -1033,7 +1048,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			suppression.FieldDetail:    {Type: field.TypeString, Column: suppression.FieldDetail},
 		},
 	}
-	graph.Nodes[40] = &sqlgraph.Node{
+	graph.Nodes[41] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -1053,7 +1068,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSignInAt: {Type: field.TypeTime, Column: user.FieldLastSignInAt},
 		},
 	}
-	graph.Nodes[41] = &sqlgraph.Node{
+	graph.Nodes[42] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workinggroup.Table,
 			Columns: workinggroup.Columns,
@@ -1708,6 +1723,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"MatchRun",
 		"Call",
+	)
+	graph.MustAddE(
+		"input",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   matchrun.InputTable,
+			Columns: []string{matchrun.InputColumn},
+			Bidi:    false,
+		},
+		"MatchRun",
+		"MatchRunInput",
+	)
+	graph.MustAddE(
+		"run",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   matchruninput.RunTable,
+			Columns: []string{matchruninput.RunColumn},
+			Bidi:    false,
+		},
+		"MatchRunInput",
+		"MatchRun",
 	)
 	graph.MustAddE(
 		"group",
@@ -5428,11 +5467,6 @@ func (f *MatchRunFilter) WhereInputHash(p entql.StringP) {
 	f.Where(p.Field(matchrun.FieldInputHash))
 }
 
-// WhereInput applies the entql json.RawMessage predicate on the input field.
-func (f *MatchRunFilter) WhereInput(p entql.BytesP) {
-	f.Where(p.Field(matchrun.FieldInput))
-}
-
 // WherePins applies the entql json.RawMessage predicate on the pins field.
 func (f *MatchRunFilter) WherePins(p entql.BytesP) {
 	f.Where(p.Field(matchrun.FieldPins))
@@ -5507,6 +5541,84 @@ func (f *MatchRunFilter) WhereHasCallWith(preds ...predicate.Call) {
 	})))
 }
 
+// WhereHasInput applies a predicate to check if query has an edge input.
+func (f *MatchRunFilter) WhereHasInput() {
+	f.Where(entql.HasEdge("input"))
+}
+
+// WhereHasInputWith applies a predicate to check if query has an edge input with a given conditions (other predicates).
+func (f *MatchRunFilter) WhereHasInputWith(preds ...predicate.MatchRunInput) {
+	f.Where(entql.HasEdgeWith("input", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MatchRunInputQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MatchRunInputQuery builder.
+func (_q *MatchRunInputQuery) Filter() *MatchRunInputFilter {
+	return &MatchRunInputFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MatchRunInputMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MatchRunInputMutation builder.
+func (m *MatchRunInputMutation) Filter() *MatchRunInputFilter {
+	return &MatchRunInputFilter{config: m.config, predicateAdder: m}
+}
+
+// MatchRunInputFilter provides a generic filtering capability at runtime for MatchRunInputQuery.
+type MatchRunInputFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MatchRunInputFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MatchRunInputFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(matchruninput.FieldID))
+}
+
+// WhereRunID applies the entql string predicate on the run_id field.
+func (f *MatchRunInputFilter) WhereRunID(p entql.StringP) {
+	f.Where(p.Field(matchruninput.FieldRunID))
+}
+
+// WhereInstance applies the entql json.RawMessage predicate on the instance field.
+func (f *MatchRunInputFilter) WhereInstance(p entql.BytesP) {
+	f.Where(p.Field(matchruninput.FieldInstance))
+}
+
+// WhereHasRun applies a predicate to check if query has an edge run.
+func (f *MatchRunInputFilter) WhereHasRun() {
+	f.Where(entql.HasEdge("run"))
+}
+
+// WhereHasRunWith applies a predicate to check if query has an edge run with a given conditions (other predicates).
+func (f *MatchRunInputFilter) WhereHasRunWith(preds ...predicate.MatchRun) {
+	f.Where(entql.HasEdgeWith("run", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *MeetingQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -5536,7 +5648,7 @@ type MeetingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeetingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5688,7 +5800,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5835,7 +5947,7 @@ type NewsletterSubscriptionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NewsletterSubscriptionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5952,7 +6064,7 @@ type OrganisationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganisationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6088,7 +6200,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6247,7 +6359,7 @@ type PlacementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlacementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6462,7 +6574,7 @@ type PolicyStatementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PolicyStatementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6729,7 +6841,7 @@ type RefereeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefereeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6842,7 +6954,7 @@ type ReviewFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6950,7 +7062,7 @@ type ReviewAssignmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReviewAssignmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7057,7 +7169,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7156,7 +7268,7 @@ type StatementRevisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StatementRevisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7304,7 +7416,7 @@ type StatementSignatoryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StatementSignatoryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7416,7 +7528,7 @@ type StatementSignoffFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StatementSignoffFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7567,7 +7679,7 @@ type SubscriberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SubscriberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7680,7 +7792,7 @@ type SuppressionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SuppressionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7750,7 +7862,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7993,7 +8105,7 @@ type WorkingGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkingGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[42].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

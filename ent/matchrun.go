@@ -12,9 +12,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
-	"github.com/gocart-coalition/coalition/internal/matching"
 )
 
 // MatchRun is the model entity for the MatchRun schema.
@@ -39,8 +39,6 @@ type MatchRun struct {
 	Seed int64 `json:"seed,omitempty"`
 	// SHA-256 of the frozen input (instance and overrides).
 	InputHash string `json:"input_hash,omitempty"`
-	// Input holds the value of the "input" field.
-	Input matching.Instance `json:"input,omitempty"`
 	// Pinned application → slot, outside the engine.
 	Pins map[string]string `json:"pins,omitempty"`
 	// The pins and exclusions this run respected, with their reasons.
@@ -75,9 +73,11 @@ type MatchRun struct {
 type MatchRunEdges struct {
 	// Call holds the value of the call edge.
 	Call *Call `json:"call,omitempty"`
+	// Input holds the value of the input edge.
+	Input *MatchRunInput `json:"input,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 }
@@ -93,12 +93,23 @@ func (e MatchRunEdges) CallOrErr() (*Call, error) {
 	return nil, &NotLoadedError{edge: "call"}
 }
 
+// InputOrErr returns the Input value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e MatchRunEdges) InputOrErr() (*MatchRunInput, error) {
+	if e.Input != nil {
+		return e.Input, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: matchruninput.Label}
+	}
+	return nil, &NotLoadedError{edge: "input"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*MatchRun) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case matchrun.FieldInput, matchrun.FieldPins, matchrun.FieldOverrides, matchrun.FieldAssignments, matchrun.FieldUnmatched:
+		case matchrun.FieldPins, matchrun.FieldOverrides, matchrun.FieldAssignments, matchrun.FieldUnmatched:
 			values[i] = new([]byte)
 		case matchrun.FieldID, matchrun.FieldCallID, matchrun.FieldCreatedByID:
 			values[i] = new(pulid.ID)
@@ -180,14 +191,6 @@ func (_m *MatchRun) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field input_hash", values[i])
 			} else if value.Valid {
 				_m.InputHash = value.String
-			}
-		case matchrun.FieldInput:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field input", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.Input); err != nil {
-					return fmt.Errorf("unmarshal field input: %w", err)
-				}
 			}
 		case matchrun.FieldPins:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -288,6 +291,11 @@ func (_m *MatchRun) QueryCall() *CallQuery {
 	return NewMatchRunClient(_m.config).QueryCall(_m)
 }
 
+// QueryInput queries the "input" edge of the MatchRun entity.
+func (_m *MatchRun) QueryInput() *MatchRunInputQuery {
+	return NewMatchRunClient(_m.config).QueryInput(_m)
+}
+
 // Update returns a builder for updating this MatchRun.
 // Note that you need to call MatchRun.Unwrap() before calling this method if this MatchRun
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -334,9 +342,6 @@ func (_m *MatchRun) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("input_hash=")
 	builder.WriteString(_m.InputHash)
-	builder.WriteString(", ")
-	builder.WriteString("input=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Input))
 	builder.WriteString(", ")
 	builder.WriteString("pins=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Pins))

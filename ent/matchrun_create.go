@@ -14,9 +14,9 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
-	"github.com/gocart-coalition/coalition/internal/matching"
 )
 
 // MatchRunCreate is the builder for creating a MatchRun entity.
@@ -88,12 +88,6 @@ func (_c *MatchRunCreate) SetSeed(v int64) *MatchRunCreate {
 // SetInputHash sets the "input_hash" field.
 func (_c *MatchRunCreate) SetInputHash(v string) *MatchRunCreate {
 	_c.mutation.SetInputHash(v)
-	return _c
-}
-
-// SetInput sets the "input" field.
-func (_c *MatchRunCreate) SetInput(v matching.Instance) *MatchRunCreate {
-	_c.mutation.SetInput(v)
 	return _c
 }
 
@@ -212,6 +206,25 @@ func (_c *MatchRunCreate) SetCall(v *Call) *MatchRunCreate {
 	return _c.SetCallID(v.ID)
 }
 
+// SetInputID sets the "input" edge to the MatchRunInput entity by ID.
+func (_c *MatchRunCreate) SetInputID(id pulid.ID) *MatchRunCreate {
+	_c.mutation.SetInputID(id)
+	return _c
+}
+
+// SetNillableInputID sets the "input" edge to the MatchRunInput entity by ID if the given value is not nil.
+func (_c *MatchRunCreate) SetNillableInputID(id *pulid.ID) *MatchRunCreate {
+	if id != nil {
+		_c = _c.SetInputID(*id)
+	}
+	return _c
+}
+
+// SetInput sets the "input" edge to the MatchRunInput entity.
+func (_c *MatchRunCreate) SetInput(v *MatchRunInput) *MatchRunCreate {
+	return _c.SetInputID(v.ID)
+}
+
 // Mutation returns the MatchRunMutation object of the builder.
 func (_c *MatchRunCreate) Mutation() *MatchRunMutation {
 	return _c.mutation
@@ -298,9 +311,6 @@ func (_c *MatchRunCreate) check() error {
 	}
 	if _, ok := _c.mutation.InputHash(); !ok {
 		return &ValidationError{Name: "input_hash", err: errors.New(`ent: missing required field "MatchRun.input_hash"`)}
-	}
-	if _, ok := _c.mutation.Input(); !ok {
-		return &ValidationError{Name: "input", err: errors.New(`ent: missing required field "MatchRun.input"`)}
 	}
 	if _, ok := _c.mutation.Pins(); !ok {
 		return &ValidationError{Name: "pins", err: errors.New(`ent: missing required field "MatchRun.pins"`)}
@@ -398,10 +408,6 @@ func (_c *MatchRunCreate) createSpec() (*MatchRun, *sqlgraph.CreateSpec) {
 		_spec.SetField(matchrun.FieldInputHash, field.TypeString, value)
 		_node.InputHash = value
 	}
-	if value, ok := _c.mutation.Input(); ok {
-		_spec.SetField(matchrun.FieldInput, field.TypeJSON, value)
-		_node.Input = value
-	}
 	if value, ok := _c.mutation.Pins(); ok {
 		_spec.SetField(matchrun.FieldPins, field.TypeJSON, value)
 		_node.Pins = value
@@ -465,6 +471,22 @@ func (_c *MatchRunCreate) createSpec() (*MatchRun, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.CallID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.InputIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   matchrun.InputTable,
+			Columns: []string{matchrun.InputColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchruninput.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -586,9 +608,6 @@ func (u *MatchRunUpsertOne) UpdateNewValues() *MatchRunUpsertOne {
 		}
 		if _, exists := u.create.mutation.InputHash(); exists {
 			s.SetIgnore(matchrun.FieldInputHash)
-		}
-		if _, exists := u.create.mutation.Input(); exists {
-			s.SetIgnore(matchrun.FieldInput)
 		}
 		if _, exists := u.create.mutation.Pins(); exists {
 			s.SetIgnore(matchrun.FieldPins)
@@ -892,9 +911,6 @@ func (u *MatchRunUpsertBulk) UpdateNewValues() *MatchRunUpsertBulk {
 			}
 			if _, exists := b.mutation.InputHash(); exists {
 				s.SetIgnore(matchrun.FieldInputHash)
-			}
-			if _, exists := b.mutation.Input(); exists {
-				s.SetIgnore(matchrun.FieldInput)
 			}
 			if _, exists := b.mutation.Pins(); exists {
 				s.SetIgnore(matchrun.FieldPins)

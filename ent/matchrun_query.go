@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -15,6 +16,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/call"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 )
@@ -27,6 +29,7 @@ type MatchRunQuery struct {
 	inters     []Interceptor
 	predicates []predicate.MatchRun
 	withCall   *CallQuery
+	withInput  *MatchRunInputQuery
 	loadTotal  []func(context.Context, []*MatchRun) error
 	modifiers  []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -80,6 +83,28 @@ func (_q *MatchRunQuery) QueryCall() *CallQuery {
 			sqlgraph.From(matchrun.Table, matchrun.FieldID, selector),
 			sqlgraph.To(call.Table, call.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, matchrun.CallTable, matchrun.CallColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryInput chains the current query on the "input" edge.
+func (_q *MatchRunQuery) QueryInput() *MatchRunInputQuery {
+	query := (&MatchRunInputClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(matchrun.Table, matchrun.FieldID, selector),
+			sqlgraph.To(matchruninput.Table, matchruninput.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, matchrun.InputTable, matchrun.InputColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -280,6 +305,7 @@ func (_q *MatchRunQuery) Clone() *MatchRunQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.MatchRun{}, _q.predicates...),
 		withCall:   _q.withCall.Clone(),
+		withInput:  _q.withInput.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -295,6 +321,17 @@ func (_q *MatchRunQuery) WithCall(opts ...func(*CallQuery)) *MatchRunQuery {
 		opt(query)
 	}
 	_q.withCall = query
+	return _q
+}
+
+// WithInput tells the query-builder to eager-load the nodes that are connected to
+// the "input" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MatchRunQuery) WithInput(opts ...func(*MatchRunInputQuery)) *MatchRunQuery {
+	query := (&MatchRunInputClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withInput = query
 	return _q
 }
 
@@ -382,8 +419,9 @@ func (_q *MatchRunQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Mat
 	var (
 		nodes       = []*MatchRun{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withCall != nil,
+			_q.withInput != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -410,6 +448,12 @@ func (_q *MatchRunQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Mat
 	if query := _q.withCall; query != nil {
 		if err := _q.loadCall(ctx, query, nodes, nil,
 			func(n *MatchRun, e *Call) { n.Edges.Call = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withInput; query != nil {
+		if err := _q.loadInput(ctx, query, nodes, nil,
+			func(n *MatchRun, e *MatchRunInput) { n.Edges.Input = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -447,6 +491,33 @@ func (_q *MatchRunQuery) loadCall(ctx context.Context, query *CallQuery, nodes [
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *MatchRunQuery) loadInput(ctx context.Context, query *MatchRunInputQuery, nodes []*MatchRun, init func(*MatchRun), assign func(*MatchRun, *MatchRunInput)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*MatchRun)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(matchruninput.FieldRunID)
+	}
+	query.Where(predicate.MatchRunInput(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(matchrun.InputColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.RunID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "run_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }

@@ -12,7 +12,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/predicate"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 )
 
 // MatchRunUpdate is the builder for updating MatchRun entities.
@@ -55,9 +57,34 @@ func (_u *MatchRunUpdate) ClearPublishedAt() *MatchRunUpdate {
 	return _u
 }
 
+// SetInputID sets the "input" edge to the MatchRunInput entity by ID.
+func (_u *MatchRunUpdate) SetInputID(id pulid.ID) *MatchRunUpdate {
+	_u.mutation.SetInputID(id)
+	return _u
+}
+
+// SetNillableInputID sets the "input" edge to the MatchRunInput entity by ID if the given value is not nil.
+func (_u *MatchRunUpdate) SetNillableInputID(id *pulid.ID) *MatchRunUpdate {
+	if id != nil {
+		_u = _u.SetInputID(*id)
+	}
+	return _u
+}
+
+// SetInput sets the "input" edge to the MatchRunInput entity.
+func (_u *MatchRunUpdate) SetInput(v *MatchRunInput) *MatchRunUpdate {
+	return _u.SetInputID(v.ID)
+}
+
 // Mutation returns the MatchRunMutation object of the builder.
 func (_u *MatchRunUpdate) Mutation() *MatchRunMutation {
 	return _u.mutation
+}
+
+// ClearInput clears the "input" edge to the MatchRunInput entity.
+func (_u *MatchRunUpdate) ClearInput() *MatchRunUpdate {
+	_u.mutation.ClearInput()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -146,6 +173,35 @@ func (_u *MatchRunUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.PlacementStartCleared() {
 		_spec.ClearField(matchrun.FieldPlacementStart, field.TypeString)
 	}
+	if _u.mutation.InputCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   matchrun.InputTable,
+			Columns: []string{matchrun.InputColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchruninput.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.InputIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   matchrun.InputTable,
+			Columns: []string{matchrun.InputColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchruninput.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -194,9 +250,34 @@ func (_u *MatchRunUpdateOne) ClearPublishedAt() *MatchRunUpdateOne {
 	return _u
 }
 
+// SetInputID sets the "input" edge to the MatchRunInput entity by ID.
+func (_u *MatchRunUpdateOne) SetInputID(id pulid.ID) *MatchRunUpdateOne {
+	_u.mutation.SetInputID(id)
+	return _u
+}
+
+// SetNillableInputID sets the "input" edge to the MatchRunInput entity by ID if the given value is not nil.
+func (_u *MatchRunUpdateOne) SetNillableInputID(id *pulid.ID) *MatchRunUpdateOne {
+	if id != nil {
+		_u = _u.SetInputID(*id)
+	}
+	return _u
+}
+
+// SetInput sets the "input" edge to the MatchRunInput entity.
+func (_u *MatchRunUpdateOne) SetInput(v *MatchRunInput) *MatchRunUpdateOne {
+	return _u.SetInputID(v.ID)
+}
+
 // Mutation returns the MatchRunMutation object of the builder.
 func (_u *MatchRunUpdateOne) Mutation() *MatchRunMutation {
 	return _u.mutation
+}
+
+// ClearInput clears the "input" edge to the MatchRunInput entity.
+func (_u *MatchRunUpdateOne) ClearInput() *MatchRunUpdateOne {
+	_u.mutation.ClearInput()
+	return _u
 }
 
 // Where appends a list predicates to the MatchRunUpdate builder.
@@ -314,6 +395,35 @@ func (_u *MatchRunUpdateOne) sqlSave(ctx context.Context) (_node *MatchRun, err 
 	}
 	if _u.mutation.PlacementStartCleared() {
 		_spec.ClearField(matchrun.FieldPlacementStart, field.TypeString)
+	}
+	if _u.mutation.InputCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   matchrun.InputTable,
+			Columns: []string{matchrun.InputColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchruninput.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.InputIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   matchrun.InputTable,
+			Columns: []string{matchrun.InputColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(matchruninput.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &MatchRun{config: _u.config}

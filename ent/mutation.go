@@ -35,6 +35,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
@@ -94,6 +95,7 @@ const (
 	TypeMailingList                   = "MailingList"
 	TypeMatchOverride                 = "MatchOverride"
 	TypeMatchRun                      = "MatchRun"
+	TypeMatchRunInput                 = "MatchRunInput"
 	TypeMeeting                       = "Meeting"
 	TypeMembership                    = "Membership"
 	TypeNewsletterSubscription        = "NewsletterSubscription"
@@ -25627,7 +25629,6 @@ type MatchRunMutation struct {
 	seed              *int64
 	addseed           *int64
 	input_hash        *string
-	input             *matching.Instance
 	pins              *map[string]string
 	overrides         *[]vocab.Override
 	appendoverrides   []vocab.Override
@@ -25650,6 +25651,8 @@ type MatchRunMutation struct {
 	clearedFields     map[string]struct{}
 	call              *pulid.ID
 	clearedcall       bool
+	input             *pulid.ID
+	clearedinput      bool
 	done              bool
 	oldValue          func(context.Context) (*MatchRun, error)
 	predicates        []predicate.MatchRun
@@ -26065,42 +26068,6 @@ func (m *MatchRunMutation) OldInputHash(ctx context.Context) (v string, err erro
 // ResetInputHash resets all changes to the "input_hash" field.
 func (m *MatchRunMutation) ResetInputHash() {
 	m.input_hash = nil
-}
-
-// SetInput sets the "input" field.
-func (m *MatchRunMutation) SetInput(value matching.Instance) {
-	m.input = &value
-}
-
-// Input returns the value of the "input" field in the mutation.
-func (m *MatchRunMutation) Input() (r matching.Instance, exists bool) {
-	v := m.input
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldInput returns the old "input" field's value of the MatchRun entity.
-// If the MatchRun object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MatchRunMutation) OldInput(ctx context.Context) (v matching.Instance, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldInput is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldInput requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldInput: %w", err)
-	}
-	return oldValue.Input, nil
-}
-
-// ResetInput resets all changes to the "input" field.
-func (m *MatchRunMutation) ResetInput() {
-	m.input = nil
 }
 
 // SetPins sets the "pins" field.
@@ -26745,6 +26712,45 @@ func (m *MatchRunMutation) ResetCall() {
 	m.clearedcall = false
 }
 
+// SetInputID sets the "input" edge to the MatchRunInput entity by id.
+func (m *MatchRunMutation) SetInputID(id pulid.ID) {
+	m.input = &id
+}
+
+// ClearInput clears the "input" edge to the MatchRunInput entity.
+func (m *MatchRunMutation) ClearInput() {
+	m.clearedinput = true
+}
+
+// InputCleared reports if the "input" edge to the MatchRunInput entity was cleared.
+func (m *MatchRunMutation) InputCleared() bool {
+	return m.clearedinput
+}
+
+// InputID returns the "input" edge ID in the mutation.
+func (m *MatchRunMutation) InputID() (id pulid.ID, exists bool) {
+	if m.input != nil {
+		return *m.input, true
+	}
+	return
+}
+
+// InputIDs returns the "input" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// InputID instead. It exists only for internal usage by the builders.
+func (m *MatchRunMutation) InputIDs() (ids []pulid.ID) {
+	if id := m.input; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetInput resets all changes to the "input" edge.
+func (m *MatchRunMutation) ResetInput() {
+	m.input = nil
+	m.clearedinput = false
+}
+
 // Where appends a list predicates to the MatchRunMutation builder.
 func (m *MatchRunMutation) Where(ps ...predicate.MatchRun) {
 	m.predicates = append(m.predicates, ps...)
@@ -26779,7 +26785,7 @@ func (m *MatchRunMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MatchRunMutation) Fields() []string {
-	fields := make([]string, 0, 21)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, matchrun.FieldCreatedAt)
 	}
@@ -26803,9 +26809,6 @@ func (m *MatchRunMutation) Fields() []string {
 	}
 	if m.input_hash != nil {
 		fields = append(fields, matchrun.FieldInputHash)
-	}
-	if m.input != nil {
-		fields = append(fields, matchrun.FieldInput)
 	}
 	if m.pins != nil {
 		fields = append(fields, matchrun.FieldPins)
@@ -26867,8 +26870,6 @@ func (m *MatchRunMutation) Field(name string) (ent.Value, bool) {
 		return m.Seed()
 	case matchrun.FieldInputHash:
 		return m.InputHash()
-	case matchrun.FieldInput:
-		return m.Input()
 	case matchrun.FieldPins:
 		return m.Pins()
 	case matchrun.FieldOverrides:
@@ -26918,8 +26919,6 @@ func (m *MatchRunMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldSeed(ctx)
 	case matchrun.FieldInputHash:
 		return m.OldInputHash(ctx)
-	case matchrun.FieldInput:
-		return m.OldInput(ctx)
 	case matchrun.FieldPins:
 		return m.OldPins(ctx)
 	case matchrun.FieldOverrides:
@@ -27008,13 +27007,6 @@ func (m *MatchRunMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetInputHash(v)
-		return nil
-	case matchrun.FieldInput:
-		v, ok := value.(matching.Instance)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetInput(v)
 		return nil
 	case matchrun.FieldPins:
 		v, ok := value.(map[string]string)
@@ -27275,9 +27267,6 @@ func (m *MatchRunMutation) ResetField(name string) error {
 	case matchrun.FieldInputHash:
 		m.ResetInputHash()
 		return nil
-	case matchrun.FieldInput:
-		m.ResetInput()
-		return nil
 	case matchrun.FieldPins:
 		m.ResetPins()
 		return nil
@@ -27320,9 +27309,12 @@ func (m *MatchRunMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MatchRunMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.call != nil {
 		edges = append(edges, matchrun.EdgeCall)
+	}
+	if m.input != nil {
+		edges = append(edges, matchrun.EdgeInput)
 	}
 	return edges
 }
@@ -27335,13 +27327,17 @@ func (m *MatchRunMutation) AddedIDs(name string) []ent.Value {
 		if id := m.call; id != nil {
 			return []ent.Value{*id}
 		}
+	case matchrun.EdgeInput:
+		if id := m.input; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MatchRunMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -27353,9 +27349,12 @@ func (m *MatchRunMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MatchRunMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedcall {
 		edges = append(edges, matchrun.EdgeCall)
+	}
+	if m.clearedinput {
+		edges = append(edges, matchrun.EdgeInput)
 	}
 	return edges
 }
@@ -27366,6 +27365,8 @@ func (m *MatchRunMutation) EdgeCleared(name string) bool {
 	switch name {
 	case matchrun.EdgeCall:
 		return m.clearedcall
+	case matchrun.EdgeInput:
+		return m.clearedinput
 	}
 	return false
 }
@@ -27376,6 +27377,9 @@ func (m *MatchRunMutation) ClearEdge(name string) error {
 	switch name {
 	case matchrun.EdgeCall:
 		m.ClearCall()
+		return nil
+	case matchrun.EdgeInput:
+		m.ClearInput()
 		return nil
 	}
 	return fmt.Errorf("unknown MatchRun unique edge %s", name)
@@ -27388,8 +27392,451 @@ func (m *MatchRunMutation) ResetEdge(name string) error {
 	case matchrun.EdgeCall:
 		m.ResetCall()
 		return nil
+	case matchrun.EdgeInput:
+		m.ResetInput()
+		return nil
 	}
 	return fmt.Errorf("unknown MatchRun edge %s", name)
+}
+
+// MatchRunInputMutation represents an operation that mutates the MatchRunInput nodes in the graph.
+type MatchRunInputMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	instance      *matching.Instance
+	clearedFields map[string]struct{}
+	run           *pulid.ID
+	clearedrun    bool
+	done          bool
+	oldValue      func(context.Context) (*MatchRunInput, error)
+	predicates    []predicate.MatchRunInput
+}
+
+var _ ent.Mutation = (*MatchRunInputMutation)(nil)
+
+// matchruninputOption allows management of the mutation configuration using functional options.
+type matchruninputOption func(*MatchRunInputMutation)
+
+// newMatchRunInputMutation creates new mutation for the MatchRunInput entity.
+func newMatchRunInputMutation(c config, op Op, opts ...matchruninputOption) *MatchRunInputMutation {
+	m := &MatchRunInputMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMatchRunInput,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMatchRunInputID sets the ID field of the mutation.
+func withMatchRunInputID(id pulid.ID) matchruninputOption {
+	return func(m *MatchRunInputMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MatchRunInput
+		)
+		m.oldValue = func(ctx context.Context) (*MatchRunInput, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MatchRunInput.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMatchRunInput sets the old MatchRunInput of the mutation.
+func withMatchRunInput(node *MatchRunInput) matchruninputOption {
+	return func(m *MatchRunInputMutation) {
+		m.oldValue = func(context.Context) (*MatchRunInput, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MatchRunInputMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MatchRunInputMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of MatchRunInput entities.
+func (m *MatchRunInputMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MatchRunInputMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MatchRunInputMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MatchRunInput.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetRunID sets the "run_id" field.
+func (m *MatchRunInputMutation) SetRunID(pu pulid.ID) {
+	m.run = &pu
+}
+
+// RunID returns the value of the "run_id" field in the mutation.
+func (m *MatchRunInputMutation) RunID() (r pulid.ID, exists bool) {
+	v := m.run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunID returns the old "run_id" field's value of the MatchRunInput entity.
+// If the MatchRunInput object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunInputMutation) OldRunID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunID: %w", err)
+	}
+	return oldValue.RunID, nil
+}
+
+// ResetRunID resets all changes to the "run_id" field.
+func (m *MatchRunInputMutation) ResetRunID() {
+	m.run = nil
+}
+
+// SetInstance sets the "instance" field.
+func (m *MatchRunInputMutation) SetInstance(value matching.Instance) {
+	m.instance = &value
+}
+
+// Instance returns the value of the "instance" field in the mutation.
+func (m *MatchRunInputMutation) Instance() (r matching.Instance, exists bool) {
+	v := m.instance
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstance returns the old "instance" field's value of the MatchRunInput entity.
+// If the MatchRunInput object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MatchRunInputMutation) OldInstance(ctx context.Context) (v matching.Instance, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstance is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstance requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstance: %w", err)
+	}
+	return oldValue.Instance, nil
+}
+
+// ResetInstance resets all changes to the "instance" field.
+func (m *MatchRunInputMutation) ResetInstance() {
+	m.instance = nil
+}
+
+// ClearRun clears the "run" edge to the MatchRun entity.
+func (m *MatchRunInputMutation) ClearRun() {
+	m.clearedrun = true
+	m.clearedFields[matchruninput.FieldRunID] = struct{}{}
+}
+
+// RunCleared reports if the "run" edge to the MatchRun entity was cleared.
+func (m *MatchRunInputMutation) RunCleared() bool {
+	return m.clearedrun
+}
+
+// RunIDs returns the "run" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RunID instead. It exists only for internal usage by the builders.
+func (m *MatchRunInputMutation) RunIDs() (ids []pulid.ID) {
+	if id := m.run; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRun resets all changes to the "run" edge.
+func (m *MatchRunInputMutation) ResetRun() {
+	m.run = nil
+	m.clearedrun = false
+}
+
+// Where appends a list predicates to the MatchRunInputMutation builder.
+func (m *MatchRunInputMutation) Where(ps ...predicate.MatchRunInput) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MatchRunInputMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MatchRunInputMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MatchRunInput, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MatchRunInputMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MatchRunInputMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MatchRunInput).
+func (m *MatchRunInputMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MatchRunInputMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.run != nil {
+		fields = append(fields, matchruninput.FieldRunID)
+	}
+	if m.instance != nil {
+		fields = append(fields, matchruninput.FieldInstance)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MatchRunInputMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case matchruninput.FieldRunID:
+		return m.RunID()
+	case matchruninput.FieldInstance:
+		return m.Instance()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MatchRunInputMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case matchruninput.FieldRunID:
+		return m.OldRunID(ctx)
+	case matchruninput.FieldInstance:
+		return m.OldInstance(ctx)
+	}
+	return nil, fmt.Errorf("unknown MatchRunInput field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MatchRunInputMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case matchruninput.FieldRunID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunID(v)
+		return nil
+	case matchruninput.FieldInstance:
+		v, ok := value.(matching.Instance)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstance(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MatchRunInput field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MatchRunInputMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MatchRunInputMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MatchRunInputMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown MatchRunInput numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MatchRunInputMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MatchRunInputMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MatchRunInputMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MatchRunInput nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MatchRunInputMutation) ResetField(name string) error {
+	switch name {
+	case matchruninput.FieldRunID:
+		m.ResetRunID()
+		return nil
+	case matchruninput.FieldInstance:
+		m.ResetInstance()
+		return nil
+	}
+	return fmt.Errorf("unknown MatchRunInput field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MatchRunInputMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.run != nil {
+		edges = append(edges, matchruninput.EdgeRun)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MatchRunInputMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case matchruninput.EdgeRun:
+		if id := m.run; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MatchRunInputMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MatchRunInputMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MatchRunInputMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedrun {
+		edges = append(edges, matchruninput.EdgeRun)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MatchRunInputMutation) EdgeCleared(name string) bool {
+	switch name {
+	case matchruninput.EdgeRun:
+		return m.clearedrun
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MatchRunInputMutation) ClearEdge(name string) error {
+	switch name {
+	case matchruninput.EdgeRun:
+		m.ClearRun()
+		return nil
+	}
+	return fmt.Errorf("unknown MatchRunInput unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MatchRunInputMutation) ResetEdge(name string) error {
+	switch name {
+	case matchruninput.EdgeRun:
+		m.ResetRun()
+		return nil
+	}
+	return fmt.Errorf("unknown MatchRunInput edge %s", name)
 }
 
 // MeetingMutation represents an operation that mutates the Meeting nodes in the graph.

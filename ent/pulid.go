@@ -29,6 +29,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
@@ -76,6 +77,7 @@ var prefixMap = map[string]string{
 	"mls": mailinglist.Table,
 	"mov": matchoverride.Table,
 	"mrn": matchrun.Table,
+	"mri": matchruninput.Table,
 	"mtg": meeting.Table,
 	"mbr": membership.Table,
 	"sbs": newslettersubscription.Table,

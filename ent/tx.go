@@ -62,6 +62,8 @@ type Tx struct {
 	MatchOverride *MatchOverrideClient
 	// MatchRun is the client for interacting with the MatchRun builders.
 	MatchRun *MatchRunClient
+	// MatchRunInput is the client for interacting with the MatchRunInput builders.
+	MatchRunInput *MatchRunInputClient
 	// Meeting is the client for interacting with the Meeting builders.
 	Meeting *MeetingClient
 	// Membership is the client for interacting with the Membership builders.
@@ -253,6 +255,7 @@ func (tx *Tx) init() {
 	tx.MailingList = NewMailingListClient(tx.config)
 	tx.MatchOverride = NewMatchOverrideClient(tx.config)
 	tx.MatchRun = NewMatchRunClient(tx.config)
+	tx.MatchRunInput = NewMatchRunInputClient(tx.config)
 	tx.Meeting = NewMeetingClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.NewsletterSubscription = NewNewsletterSubscriptionClient(tx.config)

@@ -297,6 +297,18 @@ func (f MatchRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MatchRunMutation", m)
 }
 
+// The MatchRunInputFunc type is an adapter to allow the use of ordinary
+// function as MatchRunInput mutator.
+type MatchRunInputFunc func(context.Context, *ent.MatchRunInputMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MatchRunInputFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MatchRunInputMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MatchRunInputMutation", m)
+}
+
 // The MeetingFunc type is an adapter to allow the use of ordinary
 // function as Meeting mutator.
 type MeetingFunc func(context.Context, *ent.MeetingMutation) (ent.Value, error)

@@ -32,6 +32,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
@@ -757,6 +758,33 @@ func (f TraverseMatchRun) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.MatchRunQuery", q)
 }
 
+// The MatchRunInputFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MatchRunInputFunc func(context.Context, *ent.MatchRunInputQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MatchRunInputFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MatchRunInputQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MatchRunInputQuery", q)
+}
+
+// The TraverseMatchRunInput type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMatchRunInput func(context.Context, *ent.MatchRunInputQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMatchRunInput) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMatchRunInput) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MatchRunInputQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MatchRunInputQuery", q)
+}
+
 // The MeetingFunc type is an adapter to allow the use of ordinary function as a Querier.
 type MeetingFunc func(context.Context, *ent.MeetingQuery) (ent.Value, error)
 
@@ -1294,6 +1322,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MatchOverrideQuery, predicate.MatchOverride, matchoverride.OrderOption]{typ: ent.TypeMatchOverride, tq: q}, nil
 	case *ent.MatchRunQuery:
 		return &query[*ent.MatchRunQuery, predicate.MatchRun, matchrun.OrderOption]{typ: ent.TypeMatchRun, tq: q}, nil
+	case *ent.MatchRunInputQuery:
+		return &query[*ent.MatchRunInputQuery, predicate.MatchRunInput, matchruninput.OrderOption]{typ: ent.TypeMatchRunInput, tq: q}, nil
 	case *ent.MeetingQuery:
 		return &query[*ent.MeetingQuery, predicate.Meeting, meeting.OrderOption]{typ: ent.TypeMeeting, tq: q}, nil
 	case *ent.MembershipQuery:

@@ -32,8 +32,6 @@ const (
 	FieldSeed = "seed"
 	// FieldInputHash holds the string denoting the input_hash field in the database.
 	FieldInputHash = "input_hash"
-	// FieldInput holds the string denoting the input field in the database.
-	FieldInput = "input"
 	// FieldPins holds the string denoting the pins field in the database.
 	FieldPins = "pins"
 	// FieldOverrides holds the string denoting the overrides field in the database.
@@ -60,6 +58,8 @@ const (
 	FieldPlacementStart = "placement_start"
 	// EdgeCall holds the string denoting the call edge name in mutations.
 	EdgeCall = "call"
+	// EdgeInput holds the string denoting the input edge name in mutations.
+	EdgeInput = "input"
 	// Table holds the table name of the matchrun in the database.
 	Table = "match_runs"
 	// CallTable is the table that holds the call relation/edge.
@@ -69,6 +69,13 @@ const (
 	CallInverseTable = "calls"
 	// CallColumn is the table column denoting the call relation/edge.
 	CallColumn = "call_id"
+	// InputTable is the table that holds the input relation/edge.
+	InputTable = "match_run_inputs"
+	// InputInverseTable is the table name for the MatchRunInput entity.
+	// It exists in this package in order to avoid circular dependency with the "matchruninput" package.
+	InputInverseTable = "match_run_inputs"
+	// InputColumn is the table column denoting the input relation/edge.
+	InputColumn = "run_id"
 )
 
 // Columns holds all SQL columns for matchrun fields.
@@ -82,7 +89,6 @@ var Columns = []string{
 	FieldVersion,
 	FieldSeed,
 	FieldInputHash,
-	FieldInput,
 	FieldPins,
 	FieldOverrides,
 	FieldAssignments,
@@ -219,10 +225,24 @@ func ByCallField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newCallStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByInputField orders the results by input field.
+func ByInputField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newInputStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newCallStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CallInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, CallTable, CallColumn),
+	)
+}
+func newInputStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(InputInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, InputTable, InputColumn),
 	)
 }

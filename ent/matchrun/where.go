@@ -975,6 +975,29 @@ func HasCallWith(preds ...predicate.Call) predicate.MatchRun {
 	})
 }
 
+// HasInput applies the HasEdge predicate on the "input" edge.
+func HasInput() predicate.MatchRun {
+	return predicate.MatchRun(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, InputTable, InputColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasInputWith applies the HasEdge predicate on the "input" edge with a given conditions (other predicates).
+func HasInputWith(preds ...predicate.MatchRunInput) predicate.MatchRun {
+	return predicate.MatchRun(func(s *sql.Selector) {
+		step := newInputStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.MatchRun) predicate.MatchRun {
 	return predicate.MatchRun(sql.AndPredicates(predicates...))

@@ -1003,7 +1003,6 @@ var (
 		{Name: "version", Type: field.TypeString},
 		{Name: "seed", Type: field.TypeInt64},
 		{Name: "input_hash", Type: field.TypeString},
-		{Name: "input", Type: field.TypeJSON},
 		{Name: "pins", Type: field.TypeJSON},
 		{Name: "overrides", Type: field.TypeJSON, Nullable: true},
 		{Name: "assignments", Type: field.TypeJSON},
@@ -1026,7 +1025,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "match_runs_calls_match_runs",
-				Columns:    []*schema.Column{MatchRunsColumns[21]},
+				Columns:    []*schema.Column{MatchRunsColumns[20]},
 				RefColumns: []*schema.Column{CallsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1035,7 +1034,27 @@ var (
 			{
 				Name:    "matchrun_call_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MatchRunsColumns[21], MatchRunsColumns[1]},
+				Columns: []*schema.Column{MatchRunsColumns[20], MatchRunsColumns[1]},
+			},
+		},
+	}
+	// MatchRunInputsColumns holds the columns for the "match_run_inputs" table.
+	MatchRunInputsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "instance", Type: field.TypeJSON},
+		{Name: "run_id", Type: field.TypeString, Unique: true},
+	}
+	// MatchRunInputsTable holds the schema information for the "match_run_inputs" table.
+	MatchRunInputsTable = &schema.Table{
+		Name:       "match_run_inputs",
+		Columns:    MatchRunInputsColumns,
+		PrimaryKey: []*schema.Column{MatchRunInputsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "match_run_inputs_match_runs_input",
+				Columns:    []*schema.Column{MatchRunInputsColumns[2]},
+				RefColumns: []*schema.Column{MatchRunsColumns[0]},
+				OnDelete:   schema.NoAction,
 			},
 		},
 	}
@@ -2087,6 +2106,7 @@ var (
 		MailingListsTable,
 		MatchOverridesTable,
 		MatchRunsTable,
+		MatchRunInputsTable,
 		MeetingsTable,
 		MembershipsTable,
 		NewsletterSubscriptionsTable,
@@ -2151,6 +2171,7 @@ func init() {
 	MatchOverridesTable.ForeignKeys[1].RefTable = ApplicationsTable
 	MatchOverridesTable.ForeignKeys[2].RefTable = HostSlotsTable
 	MatchRunsTable.ForeignKeys[0].RefTable = CallsTable
+	MatchRunInputsTable.ForeignKeys[0].RefTable = MatchRunsTable
 	MeetingsTable.ForeignKeys[0].RefTable = WorkingGroupsTable
 	MembershipsTable.ForeignKeys[0].RefTable = OrganisationsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable

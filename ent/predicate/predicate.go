@@ -78,6 +78,9 @@ type MatchOverride func(*sql.Selector)
 // MatchRun is the predicate function for matchrun builders.
 type MatchRun func(*sql.Selector)
 
+// MatchRunInput is the predicate function for matchruninput builders.
+type MatchRunInput func(*sql.Selector)
+
 // Meeting is the predicate function for meeting builders.
 type Meeting func(*sql.Selector)
 

@@ -687,6 +687,30 @@ func (f MatchRunMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MatchRunMutation", m)
 }
 
+// The MatchRunInputQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MatchRunInputQueryRuleFunc func(context.Context, *ent.MatchRunInputQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MatchRunInputQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MatchRunInputQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MatchRunInputQuery", q)
+}
+
+// The MatchRunInputMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MatchRunInputMutationRuleFunc func(context.Context, *ent.MatchRunInputMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MatchRunInputMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MatchRunInputMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MatchRunInputMutation", m)
+}
+
 // The MeetingQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MeetingQueryRuleFunc func(context.Context, *ent.MeetingQuery) error
@@ -1202,6 +1226,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.MatchRunQuery:
 		return q.Filter(), nil
+	case *ent.MatchRunInputQuery:
+		return q.Filter(), nil
 	case *ent.MeetingQuery:
 		return q.Filter(), nil
 	case *ent.MembershipQuery:
@@ -1292,6 +1318,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.MatchOverrideMutation:
 		return m.Filter(), nil
 	case *ent.MatchRunMutation:
+		return m.Filter(), nil
+	case *ent.MatchRunInputMutation:
 		return m.Filter(), nil
 	case *ent.MeetingMutation:
 		return m.Filter(), nil

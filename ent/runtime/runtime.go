@@ -30,6 +30,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
@@ -1469,6 +1470,24 @@ func init() {
 	matchrunDescID := matchrunMixinFields0[0].Descriptor()
 	// matchrun.DefaultID holds the default value on creation for the id field.
 	matchrun.DefaultID = matchrunDescID.Default.(func() pulid.ID)
+	matchruninputMixin := schema.MatchRunInput{}.Mixin()
+	matchruninput.Policy = privacy.NewPolicies(schema.MatchRunInput{})
+	matchruninput.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := matchruninput.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	matchruninputMixinFields0 := matchruninputMixin[0].Fields()
+	_ = matchruninputMixinFields0
+	matchruninputFields := schema.MatchRunInput{}.Fields()
+	_ = matchruninputFields
+	// matchruninputDescID is the schema descriptor for id field.
+	matchruninputDescID := matchruninputMixinFields0[0].Descriptor()
+	// matchruninput.DefaultID holds the default value on creation for the id field.
+	matchruninput.DefaultID = matchruninputDescID.Default.(func() pulid.ID)
 	meetingMixin := schema.Meeting{}.Mixin()
 	meeting.Policy = privacy.NewPolicies(schema.Meeting{})
 	meeting.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -14,8 +14,9 @@ import (
 	"github.com/gocart-coalition/coalition/internal/matching"
 )
 
-// MatchRun is one computation of a call's match: the input frozen from the database (and
-// its hash), the algorithm and its version, and the verified result. A dry run only
+// MatchRun is one computation of a call's match: the input frozen from the database (its
+// hash here, the input itself in its MatchRunInput), the algorithm and its version, and
+// the verified result. A dry run only
 // records; a real run can be published, which creates the placements.
 type MatchRun struct{ ent.Schema }
 
@@ -33,7 +34,6 @@ func (MatchRun) Fields() []ent.Field {
 		field.String("version").Immutable().Comment("Version of the engine and of the way the input is built."),
 		field.Int64("seed").Immutable().Comment("Tie-breaking seed; 0 as preference lists have no ties."),
 		field.String("input_hash").Immutable().Comment("SHA-256 of the frozen input (instance and overrides)."),
-		field.JSON("input", matching.Instance{}).Immutable().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.JSON("pins", map[string]string{}).Immutable().Comment("Pinned application → slot, outside the engine.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.JSON("overrides", []vocab.Override{}).Optional().Immutable().
@@ -57,6 +57,7 @@ func (MatchRun) Fields() []ent.Field {
 func (MatchRun) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("call", Call.Type).Ref("match_runs").Field("call_id").Unique().Required().Immutable(),
+		edge.To("input", MatchRunInput.Type).Unique().Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -73,6 +74,46 @@ func (MatchRun) Annotations() []schema.Annotation {
 // Policy of MatchRun: those who run the match (access.CanRunMatch: staff). Trainees read
 // their outcome, hosts their placements, through their own fields.
 func (MatchRun) Policy() ent.Policy {
+	return access.Policy(
+		access.Query(access.AllowSystem, access.AllowMatchRunners),
+		access.Mutation(access.AllowSystem, access.AllowMatchRunners),
+	)
+}
+
+// MatchRunInput is a match run's frozen input: every eligible application's list of slots,
+// the slots and their capacities, the centres' rankings. It has a row of its own because
+// it is large (about 0.8 MB for 1,000 applicants × 200 slots), written once and read only
+// to explain outcomes, while SQLite rewrites a whole row on any update: publishing a run
+// sets its published_at, which would copy the input too.
+type MatchRunInput struct{ ent.Schema }
+
+// Mixin of MatchRunInput.
+func (MatchRunInput) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("mri")}
+}
+
+// Fields of MatchRunInput.
+func (MatchRunInput) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("run_id").GoType(pulid.ID("")).Immutable().Unique(),
+		field.JSON("instance", matching.Instance{}).Immutable(),
+	}
+}
+
+// Edges of MatchRunInput.
+func (MatchRunInput) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("run", MatchRun.Type).Ref("input").Field("run_id").Unique().Required().Immutable(),
+	}
+}
+
+// Annotations of MatchRunInput.
+func (MatchRunInput) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// Policy of MatchRunInput: its run's.
+func (MatchRunInput) Policy() ent.Policy {
 	return access.Policy(
 		access.Query(access.AllowSystem, access.AllowMatchRunners),
 		access.Mutation(access.AllowSystem, access.AllowMatchRunners),

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
 	"github.com/gocart-coalition/coalition/ent/matchrun"
+	"github.com/gocart-coalition/coalition/ent/matchruninput"
 	"github.com/gocart-coalition/coalition/ent/organisation"
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -285,7 +287,7 @@ func (s *Service) StartRun(ctx context.Context, tx *ent.Client, callID pulid.ID,
 	}
 	cr := tx.MatchRun.Create().
 		SetCallID(c.ID).SetDryRun(dryRun).SetAlgorithm(Algorithm).SetVersion(Version).SetSeed(0).
-		SetInputHash(f.hash).SetInput(f.instance).SetPins(f.pins).SetOverrides(f.overrides).SetAssignments(assignments).SetUnmatched(res.Unmatched).
+		SetInputHash(f.hash).SetPins(f.pins).SetOverrides(f.overrides).SetAssignments(assignments).SetUnmatched(res.Unmatched).
 		SetTrainees(len(f.instance.Trainees) + len(f.pins)).SetSlots(len(f.instance.Slots)).SetPlaces(f.places).
 		SetMatched(matched).SetBlockingPairs(blocking)
 	if v := viewer.FromContext(ctx); v.Kind == viewer.User {
@@ -295,11 +297,56 @@ func (s *Service) StartRun(ctx context.Context, tx *ent.Client, callID pulid.ID,
 	if err != nil {
 		return nil, fmt.Errorf("record run: %w", err)
 	}
+	in, err := tx.MatchRunInput.Create().SetRunID(run.ID).SetInstance(f.instance).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("record run input: %w", err)
+	}
+	run.Edges.Input = in
 	return run, nil
 }
 
-// runWithoutInput are a run's columns but its input.
-var runWithoutInput = slices.DeleteFunc(slices.Clone(matchrun.Columns), func(c string) bool { return c == matchrun.FieldInput })
+// withInput loads run's input (MatchRunInput) unless it is loaded, through client as the
+// viewer in ctx.
+func withInput(ctx context.Context, client *ent.Client, run *ent.MatchRun) error {
+	if run.Edges.Input != nil {
+		return nil
+	}
+	in, err := client.MatchRunInput.Query().Where(matchruninput.RunID(run.ID)).Only(ctx)
+	if err != nil {
+		return fmt.Errorf("load the input of run %s: %w", run.ID, err)
+	}
+	run.Edges.Input = in
+	return nil
+}
+
+// withInputs loads the inputs of runs that are not loaded, in one query.
+func withInputs(ctx context.Context, client *ent.Client, runs []*ent.MatchRun) error {
+	byID := map[pulid.ID]*ent.MatchRun{}
+	for _, r := range runs {
+		if r.Edges.Input == nil {
+			byID[r.ID] = r
+		}
+	}
+	if len(byID) == 0 {
+		return nil
+	}
+	ins, err := client.MatchRunInput.Query().Where(matchruninput.RunIDIn(slices.Collect(maps.Keys(byID))...)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("load the inputs of %d runs: %w", len(byID), err)
+	}
+	for _, in := range ins {
+		byID[in.RunID].Edges.Input = in
+	}
+	for id, r := range byID {
+		if r.Edges.Input == nil {
+			return fmt.Errorf("load the input of run %s: %w", id, &ent.NotFoundError{})
+		}
+	}
+	return nil
+}
+
+// inputOf is run's input, loaded (withInput, WithInput).
+func inputOf(run *ent.MatchRun) matching.Instance { return run.Edges.Input.Instance }
 
 // Publish publishes a real run: the call becomes MATCHED, every assignment becomes an
 // OFFERED placement with the slot's dates and a response deadline (the call's window,
@@ -312,9 +359,9 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 	if err := requireRunner(ctx); err != nil {
 		return nil, err
 	}
-	// Without its input (a large JSON): once the hashes match, the input frozen now is the
-	// run's.
-	run, err := tx.MatchRun.Query().Where(matchrun.ID(runID)).Select(runWithoutInput...).Only(ctx)
+	// Without its input (a large JSON in a row of its own): once the hashes match, the input
+	// frozen now is the run's.
+	run, err := tx.MatchRun.Query().Where(matchrun.ID(runID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apperr.Invalid(apperr.CodeNotFound, "No such run.", check.Path("id")...)
 	}
@@ -337,7 +384,7 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 	if _, err := NextRunState(RunStateOf(run), RunPublish, facts); err != nil {
 		return nil, apperr.OnField(err, check.Path("id")...)
 	}
-	run.Input = f.instance // the same input: its hash is the run's
+	run.Edges.Input = &ent.MatchRunInput{RunID: run.ID, Instance: f.instance} // the same input: its hash is the run's
 	matched, err := programme.NextCallStatus(c.Status, programme.CallPublishMatch, programme.CallFactsOf(c, s.cfg.Now()))
 	if err != nil {
 		return nil, apperr.OnField(err, check.Path("id")...)
@@ -355,7 +402,7 @@ func (s *Service) Publish(ctx context.Context, tx *ent.Client, runID pulid.ID) (
 		return nil, apperr.LostRace("call")
 	}
 	// Conditional on what was read (a lost race is CONFLICT), and without reading the run
-	// back (its input and result are large JSON).
+	// back (its result is a large JSON).
 	if n, err := tx.MatchRun.Update().Where(matchrun.ID(run.ID), matchrun.PublishedAtIsNil()).SetPublishedAt(now).Save(ctx); err != nil {
 		return nil, fmt.Errorf("publish run: %w", err)
 	} else if n == 0 {
@@ -529,7 +576,7 @@ func (s *Service) unmatchedEmails(c *ent.Call, run *ent.MatchRun, appByID map[st
 		}
 		return fmt.Sprintf("%s, %s to %s", sl.Edges.HostCentre.Name, sl.StartDate, sl.EndDate)
 	}
-	x := matching.NewExplainer(run.Input, resultOf(run))
+	x := matching.NewExplainer(inputOf(run), resultOf(run))
 	for _, aid := range run.Unmatched {
 		a := appByID[aid]
 		if a == nil {
@@ -564,7 +611,10 @@ type Reason struct {
 // explain explains an application's outcome in run, slot by slot, in people's words,
 // reading the slots it names (with their centres) in one query, as the caller.
 func (s *Service) explain(ctx context.Context, client *ent.Client, run *ent.MatchRun, app string) ([]Reason, error) {
-	raw, err := rawReasons(run, matching.NewExplainer(run.Input, resultOf(run)), app)
+	if err := withInput(ctx, client, run); err != nil {
+		return nil, err
+	}
+	raw, err := rawReasons(run, matching.NewExplainer(inputOf(run), resultOf(run)), app)
 	if err != nil || len(raw) == 0 {
 		return []Reason{}, err
 	}
@@ -611,7 +661,7 @@ func resultOf(run *ent.MatchRun) matching.Result {
 // rawReasons are the engine's reasons for app in run, explained by x (none for a pinned
 // application or one not in the run).
 func rawReasons(run *ent.MatchRun, x *matching.Explainer, app string) ([]matching.Reason, error) {
-	if _, ok := run.Input.Trainees[app]; !ok {
+	if _, ok := inputOf(run).Trainees[app]; !ok {
 		return nil, nil // pinned, or not in the run
 	}
 	rs, err := x.Explain(app)
@@ -713,7 +763,17 @@ func (s *Service) OutcomesOf(ctx context.Context, apps []*ent.Application) ([]*O
 			latest[p.ApplicationID] = p
 		}
 	}
-	// The engine's reasons of every unplaced application, then their slots in one query.
+	// The engine's reasons of every unplaced application (from the inputs of their runs,
+	// read in one query), then their slots in one query.
+	var explained []*ent.MatchRun
+	for _, a := range seen {
+		if run := runOf[a.CallID]; run != nil && latest[a.ID] == nil {
+			explained = append(explained, run)
+		}
+	}
+	if err := withInputs(facts, s.cfg.Client, explained); err != nil {
+		return nil, err
+	}
 	raw := map[pulid.ID][]matching.Reason{}
 	explainers := map[pulid.ID]*matching.Explainer{}
 	var slotIDs []pulid.ID
@@ -724,7 +784,7 @@ func (s *Service) OutcomesOf(ctx context.Context, apps []*ent.Application) ([]*O
 		}
 		x := explainers[run.ID]
 		if x == nil {
-			x = matching.NewExplainer(run.Input, resultOf(run))
+			x = matching.NewExplainer(inputOf(run), resultOf(run))
 			explainers[run.ID] = x
 		}
 		rs, err := rawReasons(run, x, string(a.ID))

@@ -692,7 +692,7 @@ func (s *Service) offerFreePlaces(sys context.Context, tx *ent.Client, sl *ent.H
 	if free <= 0 {
 		return 0, nil
 	}
-	run, err := tx.MatchRun.Query().Where(matchrun.CallID(c.ID), matchrun.PublishedAtNotNil()).Only(sys)
+	run, err := tx.MatchRun.Query().Where(matchrun.CallID(c.ID), matchrun.PublishedAtNotNil()).WithInput().Only(sys)
 	if err != nil {
 		return 0, err
 	}
@@ -710,7 +710,7 @@ func (s *Service) offerFreePlaces(sys context.Context, tx *ent.Client, sl *ent.H
 			break
 		}
 		app := string(r.ApplicationID)
-		if !slices.Contains(run.Input.Trainees[app], string(sl.ID)) {
+		if !slices.Contains(run.Edges.Input.Instance.Trainees[app], string(sl.ID)) {
 			continue // did not list this slot (or could not attend it)
 		}
 		a, err := tx.Application.Get(sys, r.ApplicationID)
