@@ -99,9 +99,11 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		kept := []string{twin.Name, twin.Email}
 		cols := allColumns(t, d)
 		for _, v := range append(append([]string{}, erased...), kept...) {
-			if len(scan(t, d, cols, v)) == 0 {
+			found := scan(t, d, cols, v)
+			if len(found) == 0 {
 				t.Fatalf("the fixture holds no %q: the scan would prove nothing", v)
 			}
+			t.Logf("before erasure %q is in %s", v, strings.Join(found, ", "))
 		}
 
 		var req *ent.ErasureRequest

@@ -18,6 +18,14 @@ func Twin(tb testing.TB, s *Services) *ent.User {
 	return MustUser(tb, s, "marek.novak@fnbrno.example.com", "Marek Novak", viewer.RoleTrainee)
 }
 
+// MustTwins creates the cast of an erasure test: the World, whose Trainee (Marek Novák)
+// is the person erased, and his near-namesake Twin (Marek Novak), who must keep everything.
+func MustTwins(tb testing.TB, s *Services) (*World, *ent.User) {
+	tb.Helper()
+	w := NewWorld(tb, s)
+	return w, Twin(tb, s)
+}
+
 // PersonOf is the privacy.Person of u.
 func PersonOf(u *ent.User) privacy.Person { return privacy.Person{ID: u.ID, Email: u.Email} }
 
