@@ -72,11 +72,14 @@ func scan(t *testing.T, d *db.DB, cols []column, value string) []string {
 }
 
 // TestErasureLeavesNoTrace is the erasure's proof: two similar people (Marek Novák and
-// Marek Novak, addresses a letter apart) with data in every domain; Marek is erased through
-// the app's own registry and job; then every column of every table (from the schema
-// catalogue, on both dialects) is searched for his name, address and the hashes of his
-// documents: none is found, while the other Marek's are all still there, and the audit
-// chain verifies. The schema has no phone column; so there is no phone number to search for.
+// Marek Novak, addresses a letter apart) with data in every domain, all of it written
+// through the services as people write it (newTwins: the emails, audit events and consent
+// records those steps leave are in the database too); Marek is erased through the app's
+// own registry and job; then every column of every table (from the schema catalogue, on
+// both dialects) is searched for his name, address, the hashes and name of his document
+// and what only he wrote (his position, his declared interest): none is found, while the
+// other Marek's are all still there, and the audit chain verifies. The schema has no phone
+// column; so there is no phone number to search for.
 func TestErasureLeavesNoTrace(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
 		s := erasureServices(t, d)
@@ -92,11 +95,13 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		if err != nil || len(docs) == 0 {
 			t.Fatalf("Marek's documents: %d %v", len(docs), err)
 		}
-		erased := []string{marek.Name, marek.Email}
+		// Besides his name, address and files: what only he wrote (his position, his
+		// declared interest, his file's name); the twin wrote his own.
+		erased := []string{marek.Name, marek.Email, "Consultant haematologist", "Kite Alpha", "marek-cv.pdf"}
 		for _, doc := range docs {
 			erased = append(erased, doc.Sha256)
 		}
-		kept := []string{twin.Name, twin.Email}
+		kept := []string{twin.Name, twin.Email, "Registrar in cell therapy", "Novartis Beta"}
 		cols := allColumns(t, d)
 		for _, v := range append(append([]string{}, erased...), kept...) {
 			found := scan(t, d, cols, v)
