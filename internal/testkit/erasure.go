@@ -55,6 +55,35 @@ func ExportJSON(tb testing.TB, s *Services, d privacy.Domain, u *ent.User) strin
 	return string(b)
 }
 
+// MustOK fails the test at once on a non-nil err (a fixture step that must work).
+func MustOK(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatalf("unexpected error: %v", err)
+	}
+}
+
+// WantCount fails (and goes on) unless q counts want rows, as the system; what names the
+// rows ("Marek's memberships").
+func WantCount[Q interface {
+	Count(context.Context) (int, error)
+}](tb testing.TB, s *Services, what string, q Q, want int) {
+	tb.Helper()
+	if n := Count(s, q); n != want {
+		tb.Errorf("%s: %d, want %d", what, n, want)
+	}
+}
+
+// MustContain fails (and goes on) when text lacks any of values (exactly as written).
+func MustContain(tb testing.TB, what, text string, values ...string) {
+	tb.Helper()
+	for _, v := range values {
+		if !strings.Contains(text, v) {
+			tb.Errorf("%s lacks %q: %s", what, v, text)
+		}
+	}
+}
+
 // MustNotContain fails when text holds any of values (compared without case).
 func MustNotContain(tb testing.TB, what, text string, values ...string) {
 	tb.Helper()
