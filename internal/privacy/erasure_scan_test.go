@@ -1,10 +1,12 @@
 package privacy_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -12,9 +14,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/erasurerequest"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/docstore"
+	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/statements"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 )
 
@@ -91,13 +97,14 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		// The platform's domains too: sessions, sign-in links, mail.
 		signInAs(t, s, marek.Email)
 		signInAs(t, s, twin.Email)
+		letter := moreOfRealUse(t, s, x)
 		docs, err := c.Document.Query().Where(document.HasApplicationWith(application.TraineeID(marek.ID))).All(sys)
 		if err != nil || len(docs) == 0 {
 			t.Fatalf("Marek's documents: %d %v", len(docs), err)
 		}
 		// Besides his name, address and files: what only he wrote (his position, his
 		// declared interest, his file's name); the twin wrote his own.
-		erased := []string{marek.Name, marek.Email, "Consultant haematologist", "Kite Alpha", "marek-cv.pdf"}
+		erased := []string{marek.Name, marek.Email, "Consultant haematologist", "Kite Alpha", "marek-cv.pdf", letter.Sha256, "letter-by-marek.pdf"}
 		for _, doc := range docs {
 			erased = append(erased, doc.Sha256)
 		}
@@ -136,7 +143,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			}
 		}
 		store := testkitStore(t, s)
-		for _, doc := range docs {
+		for _, doc := range append(docs, letter) {
 			if store.Exists(doc.Sha256) {
 				t.Errorf("document %s still in the store", doc.Sha256)
 			}
@@ -146,6 +153,80 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		}
 	})
 }
+
+// moreOfRealUse adds, through the services, what the export test's fixture leaves out
+// because it would put the twin's name into Marek's export: a meeting of their group
+// (invitations to both, minutes naming both, both attending), a statement in review that
+// both co-author, for which both are Brno's signatories and Marek signs off with a
+// comment, and a second call in which the twin asks Marek for a referee letter, which
+// Marek uploads through the emailed link. It returns that letter.
+func moreOfRealUse(t *testing.T, s *testkit.Services, x *twins) *ent.Document {
+	t.Helper()
+	w, twin, marek := x.w, x.twin, x.w.Trainee
+
+	// The meeting, this afternoon in Paris; the minutes once it has started.
+	var mt *ent.Meeting
+	testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
+		where, agenda := "Room 2, Brussels", "1. The pharmacy survey"
+		mt, err = s.WorkingGroups.ScheduleMeeting(ctx, tx, groups.ScheduleMeetingInput{GroupID: x.group.ID, Title: "Quarterly meeting",
+			Start: "2027-02-16T14:00", End: "2027-02-16T15:00", TimeZone: "Europe/Paris", Location: &where, Agenda: &agenda})
+		return err
+	})
+	s.Clock.Set(time.Date(2027, 2, 16, 15, 0, 0, 0, time.UTC))
+	testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) error {
+		_, err := s.WorkingGroups.RecordMinutes(ctx, tx, groups.MinutesInput{ID: mt.ID, AttendeeIDs: []pulid.ID{marek.ID, twin.ID},
+			Minutes: "Marek Novák presented the survey; Marek Novak (marek.novak@fnbrno.example.com) seconded."})
+		return err
+	})
+
+	// The statement: both author it for Brno and are its signatories; Marek approves.
+	var st *ent.PolicyStatement
+	testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
+		if st, err = s.Statements.Open(ctx, tx, statements.OpenInput{Slug: "car-t-access", Topics: []string{"access"},
+			Text:      statements.Text{Title: "Access to CAR-T", Summary: "Every eligible patient.", Body: "Every eligible patient should be treated."},
+			AuthorIDs: []pulid.ID{marek.ID, twin.ID}, CoAuthorIDs: []pulid.ID{w.Brno.ID}}); err != nil {
+			return err
+		}
+		for _, u := range []*ent.User{marek, twin} {
+			if _, err = s.Statements.DesignateSignatory(ctx, tx, st.ID, w.Brno.ID, u.ID); err != nil {
+				return err
+			}
+		}
+		st, err = s.Statements.Submit(ctx, tx, st.ID)
+		return err
+	})
+	testkit.MustDo(t, s, s.As(marek), func(ctx context.Context, tx *ent.Client) error {
+		_, err := s.Statements.Sign(ctx, tx, statements.SignInput{StatementID: st.ID, OrganisationID: w.Brno.ID, RevisionID: *st.CurrentRevisionID,
+			Decision: statements.Approve, Comment: "Approved by Marek Novák"})
+		return err
+	})
+
+	// The second call, open now: the twin's draft, and Marek's letter for it.
+	in := testkit.PilotCall()
+	in.Title, in.Opens, in.Closes = ptr("Observership, Q2 2027"), ptr("2027-02-16T00:00"), ptr("2027-03-31T17:00")
+	in.PlacementStart, in.PlacementEnd, in.RankingDeadline = ptr(vocab.Date("2027-05-01")), ptr(vocab.Date("2027-08-31")), ptr("2027-04-15T17:00")
+	c := testkit.MustCreateCall(t, s, w, in)
+	testkit.MustSlot(t, s, w, w.Host, c, w.CentreA, "2027-05-10", 1, 1, true)
+	c = testkit.MustStep(t, s, w, c, s.Programme.OpenCall)
+	app := testkit.CompleteDraft(c, w.Brno, w.CentreA)
+	app.Availability = []vocab.DateRange{{From: "2027-05-01", To: "2027-08-31"}}
+	draft := testkit.MustApply(t, s, twin, app, false)
+	testkit.MustDo(t, s, s.As(twin), func(ctx context.Context, tx *ent.Client) error {
+		_, err := s.Programme.RequestRefereeLetter(ctx, tx, draft.ID, marek.Name, marek.Email, true)
+		return err
+	})
+	token := testkit.MailedToken(t, s, marek.Email, "referee_request")
+	testkit.MustDo(t, s, s.Anonymous(), func(ctx context.Context, tx *ent.Client) error {
+		return s.Programme.ReceiveRefereeLetter(ctx, tx, token, "letter-by-marek.pdf", bytes.NewReader(testkit.PDF("Letter for Marek Novak")))
+	})
+	letter, err := s.DB.Client.Document.Query().Where(document.ApplicationID(draft.ID), document.KindEQ(vocab.DocumentRefereeLetter)).Only(s.System())
+	if err != nil {
+		t.Fatalf("Marek's letter: %v", err)
+	}
+	return letter
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // testkitStore opens the app's document store.
 func testkitStore(t *testing.T, s *testkit.Services) *docstore.Store {

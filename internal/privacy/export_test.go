@@ -46,6 +46,7 @@ type twins struct {
 	w       *testkit.World
 	twin    *ent.User
 	ranked  testkit.RankedCall
+	group   *ent.WorkingGroup
 	mine    []string // ids and values that must be in Marek's export
 	foreign []string // ids and values of the others that must not
 	docText string
@@ -79,6 +80,7 @@ func newTwins(t *testing.T, s *testkit.Services) *twins {
 		return err
 	})
 	g := testkit.MustWorkingGroup(t, s, w.Staff, "Pharmacist Working Group", "Standards of care for CAR-T pharmacy.")
+	x.group = g
 	memMarek := testkit.MustMember(t, s, w.Staff, g, w.Trainee, membership.RoleMEMBER)
 	memTwin := testkit.MustMember(t, s, w.Staff, g, twin, membership.RoleMEMBER)
 	declMarek := testkit.MustDeclare(t, s, w.Trainee, vocab.InterestAdvisoryBoard, "Kite Alpha", "Advisory board of Kite Alpha")
