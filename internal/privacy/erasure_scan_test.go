@@ -79,12 +79,13 @@ func scan(t *testing.T, d *db.DB, cols []column, value string) []string {
 
 // TestErasureLeavesNoTrace is the erasure's proof: two similar people (Marek Novák and
 // Marek Novak, addresses a letter apart) with data in every domain, all of it written
-// through the services as people write it (newTwins: the emails, audit events and consent
-// records those steps leave are in the database too); Marek is erased through the app's
-// own registry and job; then every column of every table (from the schema catalogue, on
-// both dialects) is searched for his name, address, the hashes and name of his document
-// and what only he wrote (his position, his declared interest): none is found, while the
-// other Marek's are all still there, and the audit chain verifies. The schema has no phone
+// through the services as people write it (newTwins and moreOfRealUse: the emails, audit
+// events and consent records those steps leave are in the database too); Marek is erased
+// through the app's own registry and job; then every column of every table (from the
+// schema catalogue, on both dialects) is searched for his name, address, the hashes and
+// names of his files (his CV, the letter he wrote) and what only he wrote (his position,
+// his declared interest): none is found, while the other Marek's are all still there, the
+// files are gone from the store, and the audit chain verifies. The schema has no phone
 // column; so there is no phone number to search for.
 func TestErasureLeavesNoTrace(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
