@@ -23,10 +23,10 @@ const (
 // each of the two personal purposes (2: null for them, but each is one look-up, per
 // purpose and not per record). consentTexts: the texts (1).
 const (
-	signedInStatements    = 2
-	myConsentsBudget      = signedInStatements + 5
-	consentTextsBudget    = 1
-	consentTextsBudgetAsA = signedInStatements + consentTextsBudget
+	signedInStatements         = 2
+	myConsentsBudget           = signedInStatements + 5
+	consentTextsBudget         = 1
+	consentTextsSignedInBudget = signedInStatements + consentTextsBudget
 )
 
 // TestConsentStatementsDoNotGrow: myConsents and consentTexts send the same number of
@@ -121,7 +121,7 @@ func TestConsentStatementsDoNotGrow(t *testing.T) {
 			small, large, b int64
 		}{
 			{"myConsents", m3, m30, myConsentsBudget},
-			{"consentTexts (signed in)", t3, t30, consentTextsBudgetAsA},
+			{"consentTexts (signed in)", t3, t30, consentTextsSignedInBudget},
 			{"consentTexts (anonymous)", x3, x30, consentTextsBudget},
 		} {
 			t.Logf("%s: %d statements with 3 versions, %d with 30 (budget %d)", c.name, c.small, c.large, c.b)
