@@ -22,29 +22,22 @@ import (
 // afterwards.
 func TestEraseWorkingGroups(t *testing.T) {
 	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
-		w := testkit.NewWorld(t, s)
-		twin := testkit.Twin(t, s)
+		w, twin := testkit.MustTwins(t, s)
 		sys, c := s.System(), s.DB.Client
-		must := func(err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
 		g, err := c.WorkingGroup.Create().SetName("Pharmacist Working Group").SetWorkPackage(workinggroup.WorkPackageSTANDARDS_OF_CARE).
 			SetPurpose("Chaired by Marek Novák; Marek Novak keeps the minutes.").Save(sys)
-		must(err)
+		testkit.MustOK(t, err)
 		for _, m := range []struct {
 			u    *ent.User
 			role membership.Role
 		}{{w.Trainee, membership.RoleCHAIR}, {twin, membership.RoleMEMBER}} {
 			_, err := c.Membership.Create().SetGroupID(g.ID).SetUserID(m.u.ID).SetRole(m.role).
 				SetTermStart("2027-01-01").SetTermEnd("2028-12-31").SetAnswer(membership.AnswerACCEPTED).Save(sys)
-			must(err)
+			testkit.MustOK(t, err)
 			for _, on := range []vocab.Date{"2026-01-10", "2027-01-10"} {
 				_, err := c.ConflictOfInterestDeclaration.Create().SetUserID(m.u.ID).SetDeclaredOn(on).SetNothingToDeclare(false).
 					SetInterests([]vocab.Interest{{Organisation: "Acme Cell Therapies", Kind: vocab.InterestAdvisoryBoard, Description: "board of " + m.u.Name, From: "2025-01-01"}}).Save(sys)
-				must(err)
+				testkit.MustOK(t, err)
 			}
 		}
 		start := time.Date(2027, 3, 1, 13, 0, 0, 0, time.UTC)
@@ -52,13 +45,12 @@ func TestEraseWorkingGroups(t *testing.T) {
 			SetTimeZone("Europe/Paris").SetAgenda("1. Report of Marek Novák (marek.novak@fnbrno.example.cz)").
 			SetMinutes("Marek Novák presented the survey; Marek Novak (marek.novak@fnbrno.example.com) seconded. Marek Nováková abstained.").
 			AddAttendeeIDs(w.Trainee.ID, twin.ID).AddInviteeIDs(w.Trainee.ID, twin.ID, w.Staff.ID).Save(sys)
-		must(err)
+		testkit.MustOK(t, err)
 		other, err := c.Meeting.Create().SetGroupID(g.ID).SetTitle("Kick-off").SetStartsAt(start).SetEndsAt(start.Add(time.Hour)).
 			SetTimeZone("Europe/Paris").SetMinutes("Nothing about anyone.").AddAttendeeIDs(twin.ID).Save(sys)
-		must(err)
-		before := testkit.ExportJSON(t, s, groups.PrivacyDomain{}, w.Trainee)
-		if got := strings.Count(before, "ADVISORY_BOARD"); got != 2 {
-			t.Fatalf("Marek's export before holds %d declarations, want 2: %s", got, before)
+		testkit.MustOK(t, err)
+		if before := testkit.ExportJSON(t, s, groups.PrivacyDomain{}, w.Trainee); strings.Count(before, "ADVISORY_BOARD") != 2 {
+			t.Fatalf("Marek's export before erasure should hold 2 declarations: %s", before)
 		}
 
 		erased := testkit.MustErase(t, s, groups.PrivacyDomain{}, w.Trainee)
@@ -66,42 +58,34 @@ func TestEraseWorkingGroups(t *testing.T) {
 			t.Errorf("erased = %+v, want at least 6 rows (membership, 2 declarations, 2 meeting lists, minutes, purpose) and no document", erased)
 		}
 
-		if n := testkit.Count(s, c.Membership.Query().Where(membership.UserID(w.Trainee.ID))); n != 0 {
-			t.Errorf("Marek keeps %d memberships", n)
-		}
-		if n := testkit.Count(s, c.ConflictOfInterestDeclaration.Query().Where(conflictofinterestdeclaration.UserID(w.Trainee.ID))); n != 0 {
-			t.Errorf("Marek keeps %d declarations", n)
-		}
-		if n := testkit.Count(s, c.Membership.Query().Where(membership.UserID(twin.ID))); n != 1 {
-			t.Errorf("the twin has %d memberships, want 1", n)
-		}
-		if n := testkit.Count(s, c.ConflictOfInterestDeclaration.Query().Where(conflictofinterestdeclaration.UserID(twin.ID))); n != 2 {
-			t.Errorf("the twin has %d declarations, want 2", n)
+		for _, x := range []struct {
+			u                  *ent.User
+			memberships, decls int
+		}{{w.Trainee, 0, 0}, {twin, 1, 2}} {
+			testkit.WantCount(t, s, x.u.Name+"'s memberships", c.Membership.Query().Where(membership.UserID(x.u.ID)), x.memberships)
+			testkit.WantCount(t, s, x.u.Name+"'s declarations", c.ConflictOfInterestDeclaration.Query().Where(conflictofinterestdeclaration.UserID(x.u.ID)), x.decls)
 		}
 		mt, err = c.Meeting.Get(sys, mt.ID)
-		must(err)
+		testkit.MustOK(t, err)
 		if mt.Title != "Quarterly meeting with [erased]" || mt.Agenda != "1. Report of [erased] ([erased])" ||
 			mt.Minutes != "[erased] presented the survey; Marek Novak (marek.novak@fnbrno.example.com) seconded. Marek Nováková abstained." {
 			t.Errorf("meeting after erasure: title %q, agenda %q, minutes %q", mt.Title, mt.Agenda, mt.Minutes)
 		}
 		attendees, err := mt.QueryAttendees().IDs(sys)
-		must(err)
+		testkit.MustOK(t, err)
 		invitees, err := mt.QueryInvitees().IDs(sys)
-		must(err)
+		testkit.MustOK(t, err)
 		if len(attendees) != 1 || attendees[0] != twin.ID || len(invitees) != 2 || !slices.Contains(invitees, twin.ID) || !slices.Contains(invitees, w.Staff.ID) {
 			t.Errorf("after erasure attendees %v, invitees %v; want the twin, and the twin and staff", attendees, invitees)
 		}
-		if n := testkit.Count(s, other.QueryAttendees()); n != 1 {
-			t.Errorf("the other meeting has %d attendees, want the twin", n)
-		}
+		testkit.WantCount(t, s, "the other meeting's attendees (the twin)", other.QueryAttendees(), 1)
 		g, err = c.WorkingGroup.Get(sys, g.ID)
-		must(err)
+		testkit.MustOK(t, err)
 		if g.Purpose != "Chaired by [erased]; Marek Novak keeps the minutes." {
 			t.Errorf("group purpose after erasure: %q", g.Purpose)
 		}
 
-		after := testkit.ExportJSON(t, s, groups.PrivacyDomain{}, w.Trainee)
-		if after != `{"memberships":[],"declarations":[],"meetings":[]}` {
+		if after := testkit.ExportJSON(t, s, groups.PrivacyDomain{}, w.Trainee); after != `{"memberships":[],"declarations":[],"meetings":[]}` {
 			t.Errorf("Marek's export after erasure = %s, want empty lists", after)
 		}
 		twinAfter := testkit.ExportJSON(t, s, groups.PrivacyDomain{}, twin)

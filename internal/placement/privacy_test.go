@@ -1,7 +1,6 @@
 package placement_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +17,7 @@ import (
 // ids only, is unchanged.
 func TestErasePlacements(t *testing.T) {
 	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
-		w := testkit.NewWorld(t, s)
-		twin := testkit.Twin(t, s)
+		w, twin := testkit.MustTwins(t, s)
 		sys, c := s.System(), s.DB.Client
 		r := testkit.MustRankedCall(t, s, w)
 		run := testkit.MustStartRun(t, s, w, r.Call, false)
@@ -28,29 +26,19 @@ func TestErasePlacements(t *testing.T) {
 		if marek == nil || ioana == nil || marek.Status != entplacement.StatusOFFERED {
 			t.Fatalf("the match placed %v", placed)
 		}
-		if err := c.Placement.UpdateOneID(marek.ID).SetReport("Marek Novák's report: I learnt a lot.").
-			SetEvaluation("Marek Novák was attentive.").SetStatusReason("Marek Novák asked for a later start").Exec(sys); err != nil {
-			t.Fatal(err)
-		}
+		testkit.MustOK(t, c.Placement.UpdateOneID(marek.ID).SetReport("Marek Novák's report: I learnt a lot.").
+			SetEvaluation("Marek Novák was attentive.").SetStatusReason("Marek Novák asked for a later start").Exec(sys))
 		twinApp, err := c.Application.Create().SetCallID(r.Call.ID).SetTraineeID(twin.ID).SetStatus(application.StatusELIGIBLE).
 			SetMotivation("Twin's motivation").Save(sys)
-		if err != nil {
-			t.Fatal(err)
-		}
+		testkit.MustOK(t, err)
 		twinPl, err := c.Placement.Create().SetCallID(r.Call.ID).SetSlotID(r.SlotA.ID).SetHostCentreID(w.CentreA.ID).
 			SetApplicationID(twinApp.ID).SetTraineeID(twin.ID).SetStatus(entplacement.StatusCOMPLETED).
 			SetStartDate("2027-04-12").SetEndDate("2027-04-23").SetOfferDeadline(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)).
 			SetReport("Marek Novak's report").SetEvaluation("Marek Novak was punctual.").Save(sys)
-		if err != nil {
-			t.Fatal(err)
-		}
+		testkit.MustOK(t, err)
 		run, err = c.MatchRun.Get(sys, run.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if before := testkit.ExportJSON(t, s, placement.PrivacyDomain{}, w.Trainee); !strings.Contains(before, "I learnt a lot") {
-			t.Fatalf("Marek's export before erasure lacks his report: %s", before)
-		}
+		testkit.MustOK(t, err)
+		testkit.MustContain(t, "Marek's export before erasure", testkit.ExportJSON(t, s, placement.PrivacyDomain{}, w.Trainee), "I learnt a lot")
 
 		erased := testkit.MustErase(t, s, placement.PrivacyDomain{}, w.Trainee)
 		if erased.Rows != 1 || len(erased.Documents) != 0 {
@@ -58,17 +46,13 @@ func TestErasePlacements(t *testing.T) {
 		}
 
 		got, err := c.Placement.Get(sys, marek.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		testkit.MustOK(t, err)
 		if got.Status != entplacement.StatusCANCELLED || got.Report != "" || got.Evaluation != "" || got.StatusReason != "" ||
 			got.SlotID != marek.SlotID || got.StartDate != marek.StartDate {
 			t.Errorf("Marek's placement after erasure: %+v", got)
 		}
 		tw, err := c.Placement.Get(sys, twinPl.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		testkit.MustOK(t, err)
 		if tw.Status != entplacement.StatusCOMPLETED || tw.Report != "Marek Novak's report" || tw.Evaluation != "Marek Novak was punctual." {
 			t.Errorf("the twin's placement after erasure: %+v", tw)
 		}
@@ -82,11 +66,7 @@ func TestErasePlacements(t *testing.T) {
 
 		after := testkit.ExportJSON(t, s, placement.PrivacyDomain{}, w.Trainee)
 		testkit.MustNotContain(t, "Marek's export after erasure", after, "Marek", "learnt", "attentive", "later start")
-		if !strings.Contains(after, `"status":"CANCELLED"`) {
-			t.Errorf("Marek's export after erasure should list the anonymised placement: %s", after)
-		}
-		if twinAfter := testkit.ExportJSON(t, s, placement.PrivacyDomain{}, twin); !strings.Contains(twinAfter, "Marek Novak's report") {
-			t.Errorf("the twin's export lost the report: %s", twinAfter)
-		}
+		testkit.MustContain(t, "Marek's export after erasure (the anonymised placement)", after, `"status":"CANCELLED"`)
+		testkit.MustContain(t, "the twin's export after erasure", testkit.ExportJSON(t, s, placement.PrivacyDomain{}, twin), "Marek Novak's report")
 	})
 }

@@ -1,10 +1,12 @@
 package privacy_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -12,9 +14,13 @@ import (
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/document"
 	"github.com/gocart-coalition/coalition/ent/erasurerequest"
+	"github.com/gocart-coalition/coalition/ent/schema/pulid"
+	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/docstore"
+	"github.com/gocart-coalition/coalition/internal/groups"
+	"github.com/gocart-coalition/coalition/internal/statements"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 )
 
@@ -72,11 +78,15 @@ func scan(t *testing.T, d *db.DB, cols []column, value string) []string {
 }
 
 // TestErasureLeavesNoTrace is the erasure's proof: two similar people (Marek Novák and
-// Marek Novak, addresses a letter apart) with data in every domain; Marek is erased through
-// the app's own registry and job; then every column of every table (from the schema
-// catalogue, on both dialects) is searched for his name, address and the hashes of his
-// documents: none is found, while the other Marek's are all still there, and the audit
-// chain verifies. The schema has no phone column; so there is no phone number to search for.
+// Marek Novak, addresses a letter apart) with data in every domain, all of it written
+// through the services as people write it (newTwins and moreOfRealUse: the emails, audit
+// events and consent records those steps leave are in the database too); Marek is erased
+// through the app's own registry and job; then every column of every table (from the
+// schema catalogue, on both dialects) is searched for his name, address, the hashes and
+// names of his files (his CV, the letter he wrote) and what only he wrote (his position,
+// his declared interest): none is found, while the other Marek's are all still there, the
+// files are gone from the store, and the audit chain verifies. The schema has no phone
+// column; so there is no phone number to search for.
 func TestErasureLeavesNoTrace(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
 		s := erasureServices(t, d)
@@ -88,20 +98,25 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		// The platform's domains too: sessions, sign-in links, mail.
 		signInAs(t, s, marek.Email)
 		signInAs(t, s, twin.Email)
+		letter := moreOfRealUse(t, s, x)
 		docs, err := c.Document.Query().Where(document.HasApplicationWith(application.TraineeID(marek.ID))).All(sys)
 		if err != nil || len(docs) == 0 {
 			t.Fatalf("Marek's documents: %d %v", len(docs), err)
 		}
-		erased := []string{marek.Name, marek.Email}
+		// Besides his name, address and files: what only he wrote (his position, his
+		// declared interest, his file's name); the twin wrote his own.
+		erased := []string{marek.Name, marek.Email, "Consultant haematologist", "Kite Alpha", "marek-cv.pdf", letter.Sha256, "letter-by-marek.pdf"}
 		for _, doc := range docs {
 			erased = append(erased, doc.Sha256)
 		}
-		kept := []string{twin.Name, twin.Email}
+		kept := []string{twin.Name, twin.Email, "Registrar in cell therapy", "Novartis Beta"}
 		cols := allColumns(t, d)
 		for _, v := range append(append([]string{}, erased...), kept...) {
-			if len(scan(t, d, cols, v)) == 0 {
+			found := scan(t, d, cols, v)
+			if len(found) == 0 {
 				t.Fatalf("the fixture holds no %q: the scan would prove nothing", v)
 			}
+			t.Logf("before erasure %q is in %s", v, strings.Join(found, ", "))
 		}
 
 		var req *ent.ErasureRequest
@@ -129,7 +144,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			}
 		}
 		store := testkitStore(t, s)
-		for _, doc := range docs {
+		for _, doc := range append(docs, letter) {
 			if store.Exists(doc.Sha256) {
 				t.Errorf("document %s still in the store", doc.Sha256)
 			}
@@ -139,6 +154,80 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		}
 	})
 }
+
+// moreOfRealUse adds, through the services, what the export test's fixture leaves out
+// because it would put the twin's name into Marek's export: a meeting of their group
+// (invitations to both, minutes naming both, both attending), a statement in review that
+// both co-author, for which both are Brno's signatories and Marek signs off with a
+// comment, and a second call in which the twin asks Marek for a referee letter, which
+// Marek uploads through the emailed link. It returns that letter.
+func moreOfRealUse(t *testing.T, s *testkit.Services, x *twins) *ent.Document {
+	t.Helper()
+	w, twin, marek := x.w, x.twin, x.w.Trainee
+
+	// The meeting, this afternoon in Paris; the minutes once it has started.
+	var mt *ent.Meeting
+	testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
+		where, agenda := "Room 2, Brussels", "1. The pharmacy survey"
+		mt, err = s.WorkingGroups.ScheduleMeeting(ctx, tx, groups.ScheduleMeetingInput{GroupID: x.group.ID, Title: "Quarterly meeting",
+			Start: "2027-02-16T14:00", End: "2027-02-16T15:00", TimeZone: "Europe/Paris", Location: &where, Agenda: &agenda})
+		return err
+	})
+	s.Clock.Set(time.Date(2027, 2, 16, 15, 0, 0, 0, time.UTC))
+	testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) error {
+		_, err := s.WorkingGroups.RecordMinutes(ctx, tx, groups.MinutesInput{ID: mt.ID, AttendeeIDs: []pulid.ID{marek.ID, twin.ID},
+			Minutes: "Marek Novák presented the survey; Marek Novak (marek.novak@fnbrno.example.com) seconded."})
+		return err
+	})
+
+	// The statement: both author it for Brno and are its signatories; Marek approves.
+	var st *ent.PolicyStatement
+	testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
+		if st, err = s.Statements.Open(ctx, tx, statements.OpenInput{Slug: "car-t-access", Topics: []string{"access"},
+			Text:      statements.Text{Title: "Access to CAR-T", Summary: "Every eligible patient.", Body: "Every eligible patient should be treated."},
+			AuthorIDs: []pulid.ID{marek.ID, twin.ID}, CoAuthorIDs: []pulid.ID{w.Brno.ID}}); err != nil {
+			return err
+		}
+		for _, u := range []*ent.User{marek, twin} {
+			if _, err = s.Statements.DesignateSignatory(ctx, tx, st.ID, w.Brno.ID, u.ID); err != nil {
+				return err
+			}
+		}
+		st, err = s.Statements.Submit(ctx, tx, st.ID)
+		return err
+	})
+	testkit.MustDo(t, s, s.As(marek), func(ctx context.Context, tx *ent.Client) error {
+		_, err := s.Statements.Sign(ctx, tx, statements.SignInput{StatementID: st.ID, OrganisationID: w.Brno.ID, RevisionID: *st.CurrentRevisionID,
+			Decision: statements.Approve, Comment: "Approved by Marek Novák"})
+		return err
+	})
+
+	// The second call, open now: the twin's draft, and Marek's letter for it.
+	in := testkit.PilotCall()
+	in.Title, in.Opens, in.Closes = ptr("Observership, Q2 2027"), ptr("2027-02-16T00:00"), ptr("2027-03-31T17:00")
+	in.PlacementStart, in.PlacementEnd, in.RankingDeadline = ptr(vocab.Date("2027-05-01")), ptr(vocab.Date("2027-08-31")), ptr("2027-04-15T17:00")
+	c := testkit.MustCreateCall(t, s, w, in)
+	testkit.MustSlot(t, s, w, w.Host, c, w.CentreA, "2027-05-10", 1, 1, true)
+	c = testkit.MustStep(t, s, w, c, s.Programme.OpenCall)
+	app := testkit.CompleteDraft(c, w.Brno, w.CentreA)
+	app.Availability = []vocab.DateRange{{From: "2027-05-01", To: "2027-08-31"}}
+	draft := testkit.MustApply(t, s, twin, app, false)
+	testkit.MustDo(t, s, s.As(twin), func(ctx context.Context, tx *ent.Client) error {
+		_, err := s.Programme.RequestRefereeLetter(ctx, tx, draft.ID, marek.Name, marek.Email, true)
+		return err
+	})
+	token := testkit.MailedToken(t, s, marek.Email, "referee_request")
+	testkit.MustDo(t, s, s.Anonymous(), func(ctx context.Context, tx *ent.Client) error {
+		return s.Programme.ReceiveRefereeLetter(ctx, tx, token, "letter-by-marek.pdf", bytes.NewReader(testkit.PDF("Letter for Marek Novak")))
+	})
+	letter, err := s.DB.Client.Document.Query().Where(document.ApplicationID(draft.ID), document.KindEQ(vocab.DocumentRefereeLetter)).Only(s.System())
+	if err != nil {
+		t.Fatalf("Marek's letter: %v", err)
+	}
+	return letter
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // testkitStore opens the app's document store.
 func testkitStore(t *testing.T, s *testkit.Services) *docstore.Store {

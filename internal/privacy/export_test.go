@@ -13,33 +13,40 @@ import (
 	"testing"
 
 	"github.com/gocart-coalition/coalition/ent"
+	"github.com/gocart-coalition/coalition/ent/consentevidence"
 	"github.com/gocart-coalition/coalition/ent/dataexport"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
-	"github.com/gocart-coalition/coalition/ent/workinggroup"
 	"github.com/gocart-coalition/coalition/internal/app"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/db"
 	"github.com/gocart-coalition/coalition/internal/directory"
-	"github.com/gocart-coalition/coalition/internal/docstore"
 	"github.com/gocart-coalition/coalition/internal/privacy"
 	"github.com/gocart-coalition/coalition/internal/testkit"
-	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 
 // twins is a fixture of two similar people with data in every domain: Marek Novák (the
 // World's trainee) and Marek Novak, a different person whose address differs by a letter
-// of its domain, each with an affiliation, a membership, a declaration, a newsletter
-// subscription with consent evidence, mail and audit events; Marek and Ioana (the other
-// trainee) have applications, and a placement each after the match; Marek has an uploaded
-// document.
+// of its domain, each with an affiliation, a working-group membership, a declaration, a
+// newsletter subscription with its consent evidence, a directory-profile consent, mail and
+// audit events; Marek and Ioana (the other trainee) have applications, and a placement
+// each after the match, which Marek accepted; Marek has an uploaded document.
+//
+// Every row is written the way people write it, through the services the mutations call,
+// as the person who acts: staff set affiliations, create the group and the list, invite
+// members and publish the consent text; Marek applies (ranking hosts, uploading his CV to
+// the draft, then submitting) and accepts his offer; each Marek accepts his invitation,
+// files his declaration, subscribes and confirms through the link in the confirmation
+// email, and gives his consent. So the erasure scan finds what real use leaves behind,
+// including the emails those steps send.
 type twins struct {
 	w       *testkit.World
 	twin    *ent.User
 	ranked  testkit.RankedCall
+	group   *ent.WorkingGroup
 	mine    []string // ids and values that must be in Marek's export
 	foreign []string // ids and values of the others that must not
 	docText string
@@ -47,77 +54,64 @@ type twins struct {
 
 func newTwins(t *testing.T, s *testkit.Services) *twins {
 	t.Helper()
-	x := &twins{w: testkit.NewWorld(t, s)}
-	w := x.w
-	x.twin = testkit.MustUser(t, s, "marek.novak@fnbrno.example.com", "Marek Novak", viewer.RoleTrainee)
-	x.ranked = testkit.MustRankedCall(t, s, w)
-	placements := testkit.MustPublish(t, s, w, testkit.MustStartRun(t, s, w, x.ranked.Call, false))
+	w, twin := testkit.MustTwins(t, s)
+	x := &twins{w: w, twin: twin, docText: "Curriculum vitae, FN Brno"}
 
-	sys := s.System()
-	c := s.DB.Client
+	// The call: Marek applies to A then B and uploads his CV to his draft before he
+	// submits it; Ioana applies to A; the match places Marek at B and Ioana at A; Marek
+	// accepts his offer.
+	o := testkit.MustOpenCall(t, s, w)
+	draft := testkit.MustApply(t, s, w.Trainee, testkit.CompleteDraft(o.Call, w.Brno, w.CentreA, w.CentreB), false)
+	doc := testkit.MustUpload(t, s, w.Trainee, draft, vocab.DocumentCV, "marek-cv.pdf", testkit.PDF(x.docText))
+	x.ranked = testkit.MustRankCall(t, s, w, o, testkit.MustSubmit(t, s, w.Trainee, draft),
+		testkit.MustApply(t, s, w.OtherTrainee, testkit.CompleteDraft(o.Call, w.Bucharest, w.CentreA), true))
+	placements := testkit.MustPublish(t, s, w, testkit.MustStartRun(t, s, w, x.ranked.Call, false))
+	testkit.MustDo(t, s, s.As(w.Trainee), func(ctx context.Context, tx *ent.Client) error {
+		_, err := s.Placement.Accept(ctx, tx, placements[x.ranked.Marek.ID].ID)
+		return err
+	})
+
 	var affMarek, affTwin *ent.Affiliation
 	testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
 		if affMarek, err = s.Directory.SetAffiliation(ctx, tx, directory.SetAffiliationInput{UserID: w.Trainee.ID, OrganisationID: w.Brno.ID, Position: "Consultant haematologist"}); err != nil {
 			return err
 		}
-		affTwin, err = s.Directory.SetAffiliation(ctx, tx, directory.SetAffiliationInput{UserID: x.twin.ID, OrganisationID: w.Brno.ID, Position: "Registrar in cell therapy"})
+		affTwin, err = s.Directory.SetAffiliation(ctx, tx, directory.SetAffiliationInput{UserID: twin.ID, OrganisationID: w.Brno.ID, Position: "Registrar in cell therapy"})
 		return err
 	})
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	g, err := c.WorkingGroup.Create().SetName("Pharmacist Working Group").SetWorkPackage(workinggroup.WorkPackageSTANDARDS_OF_CARE).Save(sys)
-	must(err)
-	mem := func(u *ent.User) *ent.Membership {
-		m, err := c.Membership.Create().SetGroupID(g.ID).SetUserID(u.ID).SetRole(membership.RoleMEMBER).
-			SetTermStart("2027-01-01").SetTermEnd("2028-12-31").SetAnswer(membership.AnswerACCEPTED).Save(sys)
-		must(err)
-		return m
-	}
-	memMarek, memTwin := mem(w.Trainee), mem(x.twin)
-	decl := func(u *ent.User, what string) *ent.ConflictOfInterestDeclaration {
-		d, err := c.ConflictOfInterestDeclaration.Create().SetUserID(u.ID).SetDeclaredOn("2027-01-10").
-			SetNothingToDeclare(false).SetInterests([]vocab.Interest{{Kind: vocab.InterestAdvisoryBoard, Organisation: what, Description: what, From: "2026-01-01"}}).Save(sys)
-		must(err)
-		return d
-	}
-	declMarek, declTwin := decl(w.Trainee, "Advisory board of Kite Alpha"), decl(x.twin, "Speaker fees from Novartis Beta")
-	list, err := c.MailingList.Create().SetName("Quarterly newsletter").SetSlug("quarterly").Save(sys)
-	must(err)
-	sub := func(u *ent.User, ip string) (*ent.Subscriber, *ent.ConsentEvidence) {
-		sr, err := c.Subscriber.Create().SetEmail(u.Email).SetName(u.Name).Save(sys)
-		must(err)
-		ss, err := c.NewsletterSubscription.Create().SetSubscriberID(sr.ID).SetListID(list.ID).SetStatus(newslettersubscription.StatusCONFIRMED).Save(sys)
-		must(err)
-		ev, err := c.ConsentEvidence.Create().SetSubscriptionID(ss.ID).SetEvent("SIGNUP").SetSource("FORM").
-			SetConsentText("Send me the quarterly newsletter.").SetConsentVersion("v1").SetAt(s.Clock.Now()).SetIP(ip).Save(sys)
-		must(err)
-		return sr, ev
-	}
-	subMarek, evMarek := sub(w.Trainee, "198.51.100.7")
-	subTwin, evTwin := sub(x.twin, "203.0.113.99")
-
-	// Marek's CV, stored as the upload stores it.
-	store, err := docstore.New(s.Config.DocumentsDir(), 1<<20)
-	must(err)
-	x.docText = "Curriculum vitae, FN Brno"
-	blob, err := store.Put(sys, bytes.NewReader(testkit.PDF(x.docText)))
-	must(err)
-	doc, err := c.Document.Create().SetApplicationID(x.ranked.Marek.ID).SetKind(vocab.DocumentCV).
-		SetFilename("marek-cv.pdf").SetSha256(blob.SHA256).SetSize(blob.Size).Save(sys)
-	must(err)
+	g := testkit.MustWorkingGroup(t, s, w.Staff, "Pharmacist Working Group", "Standards of care for CAR-T pharmacy.")
+	x.group = g
+	memMarek := testkit.MustMember(t, s, w.Staff, g, w.Trainee, membership.RoleMEMBER)
+	memTwin := testkit.MustMember(t, s, w.Staff, g, twin, membership.RoleMEMBER)
+	declMarek := testkit.MustDeclare(t, s, w.Trainee, vocab.InterestAdvisoryBoard, "Kite Alpha", "Advisory board of Kite Alpha")
+	declTwin := testkit.MustDeclare(t, s, twin, vocab.InterestSpeakerFees, "Novartis Beta", "Speaker fees from Novartis Beta")
+	list := testkit.MustMailingList(t, s, w.Staff, "Quarterly newsletter", "quarterly")
+	subMarek := testkit.MustSubscribe(t, s, w.Trainee, "198.51.100.7", list)
+	subTwin := testkit.MustSubscribe(t, s, twin, "203.0.113.99", list)
+	evMarek, evTwin := signupOf(t, s, subMarek), signupOf(t, s, subTwin)
+	testkit.MustPublishConsentText(t, s, w.Staff, vocab.ConsentDirectoryProfile, "List me in the coalition's directory.")
+	profMarek := testkit.MustGiveConsent(t, s, w.Trainee, vocab.ConsentDirectoryProfile)
+	profTwin := testkit.MustGiveConsent(t, s, twin, vocab.ConsentDirectoryProfile)
 
 	x.mine = []string{string(w.Trainee.ID), w.Trainee.Email, string(affMarek.ID), "Consultant haematologist", string(memMarek.ID),
-		string(declMarek.ID), "Kite Alpha", string(subMarek.ID), string(evMarek.ID), "198.51.100.7",
+		string(declMarek.ID), "Kite Alpha", string(subMarek.ID), string(evMarek.ID), "198.51.100.7", string(profMarek.ID),
 		string(x.ranked.Marek.ID), string(doc.ID), "marek-cv.pdf", string(placements[x.ranked.Marek.ID].ID)}
-	x.foreign = []string{string(x.twin.ID), x.twin.Email, x.twin.Name, string(affTwin.ID), "Registrar in cell therapy", string(memTwin.ID),
-		string(declTwin.ID), "Novartis Beta", string(subTwin.ID), string(evTwin.ID), "203.0.113.99",
+	x.foreign = []string{string(twin.ID), twin.Email, twin.Name, string(affTwin.ID), "Registrar in cell therapy", string(memTwin.ID),
+		string(declTwin.ID), "Novartis Beta", string(subTwin.ID), string(evTwin.ID), "203.0.113.99", string(profTwin.ID),
 		string(w.OtherTrainee.ID), w.OtherTrainee.Email, "Ioana", string(x.ranked.Ioana.ID), string(placements[x.ranked.Ioana.ID].ID),
 		w.Host.Email, w.OtherHost.Email, w.Staff.Email}
 	return x
+}
+
+// signupOf is the consent evidence of sub's signup.
+func signupOf(t *testing.T, s *testkit.Services, sub *ent.Subscriber) *ent.ConsentEvidence {
+	t.Helper()
+	ev, err := s.DB.Client.ConsentEvidence.Query().Where(consentevidence.EventEQ(consentevidence.EventSIGNUP),
+		consentevidence.HasSubscriptionWith(newslettersubscription.SubscriberID(sub.ID))).Only(s.System())
+	if err != nil {
+		t.Fatalf("signup evidence of %s: %v", sub.Email, err)
+	}
+	return ev
 }
 
 // request asks for person's export as ctx and returns the export or the error.

@@ -31,23 +31,16 @@ func sha(c byte) string { return strings.Repeat(string(c), 64) }
 // nothing personal afterwards.
 func TestEraseProgramme(t *testing.T) {
 	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
-		w := testkit.NewWorld(t, s)
-		twin := testkit.Twin(t, s)
+		w, twin := testkit.MustTwins(t, s)
 		sys, c := s.System(), s.DB.Client
-		must := func(err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
 		o := testkit.MustOpenCall(t, s, w)
 		mine := testkit.MustApply(t, s, w.Trainee, testkit.CompleteDraft(o.Call, w.Brno, w.CentreA, w.CentreB), true)
 		theirs := testkit.MustApply(t, s, twin, testkit.CompleteDraft(o.Call, w.Brno, w.CentreA), true)
 		other := testkit.MustCreateCall(t, s, w, testkit.PilotCall())
 		draft, err := c.Application.Create().SetCallID(other.ID).SetTraineeID(w.Trainee.ID).SetMotivation("Draft by Marek Novák").Save(sys)
-		must(err)
+		testkit.MustOK(t, err)
 		_, err = c.ApplicationChoice.Create().SetApplicationID(draft.ID).SetHostCentreID(w.CentreA.ID).SetRank(1).Save(sys)
-		must(err)
+		testkit.MustOK(t, err)
 
 		doc := func(a *ent.Application, kind vocab.DocumentKind, name string, hash byte, ref *ent.RefereeRequest) *ent.Document {
 			q := c.Document.Create().SetApplicationID(a.ID).SetKind(kind).SetFilename(name).SetSha256(sha(hash)).SetSize(1000)
@@ -55,13 +48,13 @@ func TestEraseProgramme(t *testing.T) {
 				q.SetRefereeRequestID(ref.ID)
 			}
 			d, err := q.Save(sys)
-			must(err)
+			testkit.MustOK(t, err)
 			return d
 		}
 		referee := func(a *ent.Application, name, email, token string) *ent.RefereeRequest {
 			r, err := c.RefereeRequest.Create().SetApplicationID(a.ID).SetRefereeName(name).SetRefereeEmail(email).SetWaived(true).
 				SetTokenHash(token).SetExpiresAt(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)).Save(sys)
-			must(err)
+			testkit.MustOK(t, err)
 			return r
 		}
 		doc(mine, vocab.DocumentCV, "Marek_Novak_CV.pdf", 'a', nil)
@@ -78,20 +71,17 @@ func TestEraseProgramme(t *testing.T) {
 		review := func(a *ent.Application, by *ent.User, score int, comment string) *ent.Review {
 			r, err := c.Review.Create().SetApplicationID(a.ID).SetReviewerID(by.ID).SetScores(map[string]int{"motivation": score}).
 				SetComment(comment).SetConflictReason("reason of " + by.Name).Save(sys)
-			must(err)
+			testkit.MustOK(t, err)
 			return r
 		}
 		onMine := review(mine, w.Staff, 4, "Marek Novák is strong")
 		byMarek := review(theirs, w.Trainee, 5, "Good fit, says Marek Novák")
 		onTheirs := review(theirs, w.Staff, 3, "Marek Novak is strong too")
 		_, err = c.CallReviewer.Create().SetCallID(o.Call.ID).SetUserID(w.Trainee.ID).SetAppointedByID(w.Staff.ID).Save(sys)
-		must(err)
+		testkit.MustOK(t, err)
 		_, err = c.ReviewAssignment.Create().SetApplicationID(theirs.ID).SetReviewerID(w.Trainee.ID).SetAssignedByID(w.Staff.ID).Save(sys)
-		must(err)
-		before := testkit.ExportJSON(t, s, programme.PrivacyDomain{}, w.Trainee)
-		if !strings.Contains(before, "Marek_Novak_CV.pdf") || !strings.Contains(before, "Good fit") {
-			t.Fatalf("Marek's export before erasure lacks his data: %s", before)
-		}
+		testkit.MustOK(t, err)
+		testkit.MustContain(t, "Marek's export before erasure", testkit.ExportJSON(t, s, programme.PrivacyDomain{}, w.Trainee), "Marek_Novak_CV.pdf", "Good fit")
 
 		erased := testkit.MustErase(t, s, programme.PrivacyDomain{}, w.Trainee)
 		var files []string
@@ -104,7 +94,7 @@ func TestEraseProgramme(t *testing.T) {
 		}
 
 		got, err := c.Application.Get(sys, mine.ID)
-		must(err)
+		testkit.MustOK(t, err)
 		if got.Status != application.StatusWITHDRAWN || got.WithdrawnAt == nil || got.Motivation != "" || got.Role != "" ||
 			got.HomeOrganisationID != nil || got.CartExperienceYears != 0 || len(got.Languages) != 0 || len(got.Availability) != 0 ||
 			got.PreferredWeeks != nil || got.CallID != o.Call.ID || got.SubmittedAt == nil {
@@ -113,19 +103,15 @@ func TestEraseProgramme(t *testing.T) {
 		if _, err := c.Application.Get(sys, draft.ID); !ent.IsNotFound(err) {
 			t.Errorf("Marek's draft after erasure: %v, want deleted", err)
 		}
-		if n := testkit.Count(s, c.ApplicationChoice.Query().Where(applicationchoice.ApplicationID(draft.ID))); n != 0 {
-			t.Errorf("the draft keeps %d choices", n)
-		}
-		if n := testkit.Count(s, c.Document.Query().Where(document.ApplicationID(mine.ID))); n != 0 {
-			t.Errorf("Marek's application keeps %d documents", n)
-		}
+		testkit.WantCount(t, s, "the draft's choices", c.ApplicationChoice.Query().Where(applicationchoice.ApplicationID(draft.ID)), 0)
+		testkit.WantCount(t, s, "the documents of Marek's application", c.Document.Query().Where(document.ApplicationID(mine.ID)), 0)
 		left, err := c.Document.Query().Where(document.ApplicationID(theirs.ID)).IDs(sys)
-		must(err)
+		testkit.MustOK(t, err)
 		if !sameIDs(left, twinCV.ID, twinShared.ID, profLetter.ID) {
 			t.Errorf("the twin's documents after erasure %v, want CV, support letter and the professor's letter", left)
 		}
 		refs, err := c.RefereeRequest.Query().Where(refereerequest.Or(refereerequest.ApplicationID(mine.ID), refereerequest.ApplicationID(theirs.ID))).IDs(sys)
-		must(err)
+		testkit.MustOK(t, err)
 		if !sameIDs(refs, prof.ID) {
 			t.Errorf("referee requests after erasure %v, want only the professor's for the twin", refs)
 		}
@@ -134,39 +120,27 @@ func TestEraseProgramme(t *testing.T) {
 			comment string
 		}{{onMine, ""}, {byMarek, ""}, {onTheirs, "Marek Novak is strong too"}} {
 			r, err := c.Review.Get(sys, x.r.ID)
-			must(err)
+			testkit.MustOK(t, err)
 			if r.Comment != x.comment || r.Scores["motivation"] != x.r.Scores["motivation"] ||
 				(x.comment == "") != (r.ConflictReason == "") {
 				t.Errorf("review %s after erasure: comment %q, reason %q, scores %v", r.ID, r.Comment, r.ConflictReason, r.Scores)
 			}
 		}
-		if n := testkit.Count(s, c.CallReviewer.Query().Where(callreviewer.UserID(w.Trainee.ID))); n != 0 {
-			t.Errorf("Marek keeps %d reviewer appointments", n)
-		}
-		if n := testkit.Count(s, c.ReviewAssignment.Query().Where(reviewassignment.ReviewerID(w.Trainee.ID))); n != 0 {
-			t.Errorf("Marek keeps %d review assignments", n)
-		}
+		testkit.WantCount(t, s, "Marek's reviewer appointments", c.CallReviewer.Query().Where(callreviewer.UserID(w.Trainee.ID)), 0)
+		testkit.WantCount(t, s, "Marek's review assignments", c.ReviewAssignment.Query().Where(reviewassignment.ReviewerID(w.Trainee.ID)), 0)
 		tw, err := c.Application.Get(sys, theirs.ID)
-		must(err)
+		testkit.MustOK(t, err)
 		if tw.Status != application.StatusSUBMITTED || tw.Motivation != testkit.Motivation || tw.HomeOrganisationID == nil {
 			t.Errorf("the twin's application after erasure: %+v", tw)
 		}
-		if n := testkit.Count(s, c.Application.Query().Where(application.CallID(o.Call.ID))); n != 2 {
-			t.Errorf("the call counts %d applications after erasure, want 2 (one anonymised)", n)
-		}
+		testkit.WantCount(t, s, "the call's applications after erasure (one anonymised)", c.Application.Query().Where(application.CallID(o.Call.ID)), 2)
 
 		after := testkit.ExportJSON(t, s, programme.PrivacyDomain{}, w.Trainee)
 		testkit.MustNotContain(t, "Marek's export after erasure", after, "Marek", "Novak", "Novák", "Anna", "letter", ".pdf",
 			"Good fit", "Haematology consultant", testkit.Motivation, string(w.Brno.ID))
-		if !strings.Contains(after, string(mine.ID)) || !strings.Contains(after, "WITHDRAWN") {
-			t.Errorf("Marek's export after erasure should list the anonymised application: %s", after)
-		}
-		twinAfter := testkit.ExportJSON(t, s, programme.PrivacyDomain{}, twin)
-		for _, v := range []string{"CV_Marek_Novak.pdf", "Prof. Other", testkit.Motivation} {
-			if !strings.Contains(twinAfter, v) {
-				t.Errorf("the twin's export after erasure lacks %q", v)
-			}
-		}
+		testkit.MustContain(t, "Marek's export after erasure (the anonymised application)", after, string(mine.ID), "WITHDRAWN")
+		testkit.MustContain(t, "the twin's export after erasure", testkit.ExportJSON(t, s, programme.PrivacyDomain{}, twin),
+			"CV_Marek_Novak.pdf", "Prof. Other", testkit.Motivation)
 	})
 }
 

@@ -25,24 +25,17 @@ import (
 // him afterwards.
 func TestEraseStatements(t *testing.T) {
 	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
-		w := testkit.NewWorld(t, s)
-		twin := testkit.Twin(t, s)
+		w, twin := testkit.MustTwins(t, s)
 		sys, c := s.System(), s.DB.Client
-		must := func(err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
 		at := time.Date(2027, 1, 5, 10, 0, 0, 0, time.UTC)
 		statement := func(slug string) *ent.PolicyStatement {
 			st, err := c.PolicyStatement.Create().SetSlug(slug).SetTitle("Access to CAR-T").SetTopics([]string{"access"}).
 				SetCreatedByID(w.Staff.ID).AddAuthorIDs(w.Trainee.ID, twin.ID).AddCoauthorIDs(w.Brno.ID).Save(sys)
-			must(err)
+			testkit.MustOK(t, err)
 			for _, u := range []*ent.User{w.Trainee, twin} {
 				_, err := c.StatementSignatory.Create().SetStatementID(st.ID).SetOrganisationID(w.Brno.ID).SetUserID(u.ID).
 					SetRole(statementsignatory.RoleCO_AUTHOR).Save(sys)
-				must(err)
+				testkit.MustOK(t, err)
 			}
 			return st
 		}
@@ -58,19 +51,19 @@ func TestEraseStatements(t *testing.T) {
 					SetSigners([]vocab.FrozenSigner{{Organisation: w.Brno.Name, Country: "CZ", Role: "CO_AUTHOR", SignedAt: at, People: []string{"Marek Novak", "Marek Novák"}}})
 			}
 			r, err := q.Save(sys)
-			must(err)
+			testkit.MustOK(t, err)
 			return r
 		}
 		signoff := func(st *ent.PolicyStatement, r *ent.StatementRevision, u *ent.User, comment string) *ent.StatementSignoff {
 			so, err := c.StatementSignoff.Create().SetStatementID(st.ID).SetRevisionID(r.ID).SetRevisionHash(r.Hash).
 				SetOrganisationID(w.Brno.ID).SetUserID(u.ID).SetDecision(statementsignoff.DecisionAPPROVE).SetComment(comment).SetSignedAt(at).Save(sys)
-			must(err)
+			testkit.MustOK(t, err)
 			return so
 		}
 		published := statement("car-t-access")
 		v1 := revision(published, 1, twin, true)
 		v2 := revision(published, 2, w.Trainee, false)
-		must(c.PolicyStatement.UpdateOneID(published.ID).SetStatus(policystatement.StatusPUBLISHED).SetPublishedRevisionID(v1.ID).
+		testkit.MustOK(t, c.PolicyStatement.UpdateOneID(published.ID).SetStatus(policystatement.StatusPUBLISHED).SetPublishedRevisionID(v1.ID).
 			SetCurrentRevisionID(v2.ID).SetPublishedVersions(1).SetPublishedAt(at).SetFirstPublishedAt(at).SetRevisionsCount(2).Exec(sys))
 		mineOnV1 := signoff(published, v1, w.Trainee, "Approved by Marek Novák")
 		signoff(published, v2, w.Trainee, "Marek Novák approves the correction")
@@ -79,9 +72,7 @@ func TestEraseStatements(t *testing.T) {
 		draft := statement("car-t-workforce")
 		d1 := revision(draft, 1, w.Trainee, false)
 		signoff(draft, d1, w.Trainee, "Marek Novák approves the draft")
-		if before := testkit.ExportJSON(t, s, statements.PrivacyDomain{}, w.Trainee); !strings.Contains(before, "approves the draft") {
-			t.Fatalf("Marek's export before erasure lacks his sign-off: %s", before)
-		}
+		testkit.MustContain(t, "Marek's export before erasure", testkit.ExportJSON(t, s, statements.PrivacyDomain{}, w.Trainee), "approves the draft")
 
 		erased := testkit.MustErase(t, s, statements.PrivacyDomain{}, w.Trainee)
 		if erased.Rows != 7 || len(erased.Documents) != 0 {
@@ -90,18 +81,18 @@ func TestEraseStatements(t *testing.T) {
 
 		for _, st := range []*ent.PolicyStatement{published, draft} {
 			authors, err := st.QueryAuthors().IDs(sys)
-			must(err)
+			testkit.MustOK(t, err)
 			if !slices.Equal(authors, []pulid.ID{twin.ID}) {
 				t.Errorf("authors of %s after erasure: %v, want the twin", st.Slug, authors)
 			}
 			signatories, err := c.StatementSignatory.Query().Where(statementsignatory.StatementID(st.ID)).All(sys)
-			must(err)
+			testkit.MustOK(t, err)
 			if len(signatories) != 1 || signatories[0].UserID != twin.ID {
 				t.Errorf("signatories of %s after erasure: %v, want the twin", st.Slug, signatories)
 			}
 		}
 		sos, err := c.StatementSignoff.Query().Order(ent.Asc(statementsignoff.FieldID)).All(sys)
-		must(err)
+		testkit.MustOK(t, err)
 		var ids []pulid.ID
 		for _, so := range sos {
 			ids = append(ids, so.ID)
@@ -122,7 +113,7 @@ func TestEraseStatements(t *testing.T) {
 		}
 
 		pub, err := s.Statements.PublicGet(s.Anonymous(), "car-t-access", 0)
-		must(err)
+		testkit.MustOK(t, err)
 		if !slices.Equal(pub.Authors, []string{"Marek Novak", "Marek Novák"}) || len(pub.CoAuthors) != 1 ||
 			!slices.Equal(pub.CoAuthors[0].People, []string{"Marek Novak", "Marek Novák"}) {
 			t.Errorf("the published statement after erasure: authors %v, co-authors %+v; want the names as published", pub.Authors, pub.CoAuthors)
@@ -130,9 +121,7 @@ func TestEraseStatements(t *testing.T) {
 
 		after := testkit.ExportJSON(t, s, statements.PrivacyDomain{}, w.Trainee)
 		testkit.MustNotContain(t, "Marek's export after erasure", after, "Marek", "Novák", "approves")
-		if !strings.Contains(after, `"authored":[]`) || !strings.Contains(after, `"designated_signatory":[]`) {
-			t.Errorf("Marek's export after erasure: %s", after)
-		}
+		testkit.MustContain(t, "Marek's export after erasure", after, `"authored":[]`, `"designated_signatory":[]`)
 		if twinAfter := testkit.ExportJSON(t, s, statements.PrivacyDomain{}, twin); strings.Count(twinAfter, `"slug":`) != 2 || !strings.Contains(twinAfter, "Approved by Marek Novak") {
 			t.Errorf("the twin's export after erasure lost data: %s", twinAfter)
 		}

@@ -18,6 +18,14 @@ func Twin(tb testing.TB, s *Services) *ent.User {
 	return MustUser(tb, s, "marek.novak@fnbrno.example.com", "Marek Novak", viewer.RoleTrainee)
 }
 
+// MustTwins creates the cast of an erasure test: the World, whose Trainee (Marek Novák)
+// is the person erased, and his near-namesake Twin (Marek Novak), who must keep everything.
+func MustTwins(tb testing.TB, s *Services) (*World, *ent.User) {
+	tb.Helper()
+	w := NewWorld(tb, s)
+	return w, Twin(tb, s)
+}
+
 // PersonOf is the privacy.Person of u.
 func PersonOf(u *ent.User) privacy.Person { return privacy.Person{ID: u.ID, Email: u.Email} }
 
@@ -45,6 +53,35 @@ func ExportJSON(tb testing.TB, s *Services, d privacy.Domain, u *ent.User) strin
 		tb.Fatalf("marshal %s: %v", d.Name(), err)
 	}
 	return string(b)
+}
+
+// MustOK fails the test at once on a non-nil err (a fixture step that must work).
+func MustOK(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatalf("unexpected error: %v", err)
+	}
+}
+
+// WantCount fails (and goes on) unless q counts want rows, as the system; what names the
+// rows ("Marek's memberships").
+func WantCount[Q interface {
+	Count(context.Context) (int, error)
+}](tb testing.TB, s *Services, what string, q Q, want int) {
+	tb.Helper()
+	if n := Count(s, q); n != want {
+		tb.Errorf("%s: %d, want %d", what, n, want)
+	}
+}
+
+// MustContain fails (and goes on) when text lacks any of values (exactly as written).
+func MustContain(tb testing.TB, what, text string, values ...string) {
+	tb.Helper()
+	for _, v := range values {
+		if !strings.Contains(text, v) {
+			tb.Errorf("%s lacks %q: %s", what, v, text)
+		}
+	}
 }
 
 // MustNotContain fails when text holds any of values (compared without case).

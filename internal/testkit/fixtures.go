@@ -260,9 +260,18 @@ type RankedCall struct {
 // MustRankedCall builds the RankedCall.
 func MustRankedCall(tb testing.TB, s *Services, w *World) RankedCall {
 	tb.Helper()
-	r := RankedCall{OpenCall: MustOpenCall(tb, s, w)}
-	r.Marek = MustApply(tb, s, w.Trainee, CompleteDraft(r.Call, w.Brno, w.CentreA, w.CentreB), true)
-	r.Ioana = MustApply(tb, s, w.OtherTrainee, CompleteDraft(r.Call, w.Bucharest, w.CentreA), true)
+	o := MustOpenCall(tb, s, w)
+	return MustRankCall(tb, s, w, o,
+		MustApply(tb, s, w.Trainee, CompleteDraft(o.Call, w.Brno, w.CentreA, w.CentreB), true),
+		MustApply(tb, s, w.OtherTrainee, CompleteDraft(o.Call, w.Bucharest, w.CentreA), true))
+}
+
+// MustRankCall takes the open call o, holding Marek's and Ioana's submitted applications
+// (choosing A then B, and A), to the RankedCall: for a test that does more than
+// MustRankedCall while the call is open (a document uploaded to a draft).
+func MustRankCall(tb testing.TB, s *Services, w *World, o OpenCall, marek, ioana *ent.Application) RankedCall {
+	tb.Helper()
+	r := RankedCall{OpenCall: o, Marek: marek, Ioana: ioana}
 	s.Clock.Set(time.Date(2027, 2, 16, 9, 0, 0, 0, time.UTC))
 	MustDo(tb, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
 		if r.Call, err = s.Programme.CloseCall(ctx, tx, r.Call.ID, false, ""); err != nil {
