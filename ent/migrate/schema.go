@@ -906,6 +906,9 @@ var (
 				Name:    "loginlink_requested_ip_requested_at",
 				Unique:  false,
 				Columns: []*schema.Column{LoginLinksColumns[8], LoginLinksColumns[5]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "intent = ''",
+				},
 			},
 			{
 				Name:    "loginlink_expires_at",

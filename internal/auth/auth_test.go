@@ -166,6 +166,32 @@ func TestRequestedLinkCreatesATraineeOnFirstSignIn(t *testing.T) {
 	})
 }
 
+// TestIntentLinksDoNotCountAgainstTheRateLimits: the links emails carry to do something
+// (an offer's Accept and Decline, say) were not requested, so a person who received many
+// can still ask for a sign-in link.
+func TestIntentLinksDoNotCountAgainstTheRateLimits(t *testing.T) {
+	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
+		w := testkit.NewWorld(t, s)
+		for i := range 6 {
+			if err := s.Do(s.System(), func(ctx context.Context, tx *ent.Client) error {
+				_, err := s.Auth.IssueIntentLink(ctx, tx, w.Trainee, fmt.Sprintf("placement.accept:plc_%d", i), time.Hour)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := request(s, w.Trainee.Email, "192.0.2.1"); got != "ok" {
+			t.Errorf("a request after six intent links: %s, want ok", got)
+		}
+		for range 4 {
+			request(s, w.Trainee.Email, "192.0.2.1")
+		}
+		if got := request(s, w.Trainee.Email, "192.0.2.1"); got != "RATE_LIMITED" {
+			t.Errorf("the sixth request: %s, want RATE_LIMITED", got)
+		}
+	})
+}
+
 func TestRequestLoginLinkRateLimits(t *testing.T) {
 	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
 		// Five per address in 15 minutes, whichever network they come from.
