@@ -105,7 +105,12 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 // on them) but lose their comments and conflict reasons, both the reviews of the person's
 // applications and those the person wrote; the person's reviewer appointments and
 // assignments are deleted. Documents are returned for deletion from the store unless
-// another row still names the same file.
+// another row still names the same file. The reasons of staff's match overrides of the
+// person's applications become privacy.ErasedText, in the overrides and in the match
+// runs' frozen copies; and the person's name and address inside text other people wrote
+// (other overrides' reasons, other applications' status reasons, reviews, slots' notes
+// and withdrawal reasons, calls' descriptions and reasons) are replaced by it: see
+// redactOthers.
 func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
 	var out privacy.Erased
 	apps, err := c.Application.Query().Where(application.TraineeID(p.ID)).WithCall().All(ctx)
@@ -189,6 +194,14 @@ func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person)
 		}
 		out.Rows++
 	}
+	values, err := privacy.PersonValues(ctx, c, p)
+	if err != nil {
+		return out, err
+	}
+	if n, err = redactOthers(ctx, c, values, appIDs); err != nil {
+		return out, err
+	}
+	out.Rows += n
 	return out, nil
 }
 
