@@ -257,3 +257,41 @@ func TestErasureRedactsTextWrittenByOthers(t *testing.T) {
 		}
 	})
 }
+
+// TestErasureKeepsARunPublishable: erasing someone named only in a match override's reason
+// (Paul, a former coordinator, who is in no application) redacts the reason in the
+// override and in the run's frozen copy, hashes the run again, and the run, whose input
+// did not otherwise change, can still be published.
+func TestErasureKeepsARunPublishable(t *testing.T) {
+	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
+		s := erasureServices(t, d)
+		w := testkit.NewWorld(t, s)
+		c := s.DB.Client
+		sys := s.System()
+		ranked := testkit.MustRankedCall(t, s, w)
+		testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
+			_, err = s.MatchRuns.SetOverride(ctx, tx, ranked.Call.ID, ranked.Ioana.ID, ranked.SlotA.ID, matchoverride.KindPIN,
+				"PAUL ANCIEN vouched for her.")
+			return err
+		})
+		run := testkit.MustStartRun(t, s, w, ranked.Call, false)
+		testkit.MustDo(t, s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
+			_, err = s.Privacy.RequestErasure(ctx, tx, w.FormerHost.ID)
+			return err
+		})
+		if n, err := s.Privacy.RunErasures(sys); err != nil || n != 1 {
+			t.Fatalf("erasure: %d erased, %v", n, err)
+		}
+		run2, err := c.MatchRun.Get(sys, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(run2.Overrides) != 1 || run2.Overrides[0].Reason != "[erased] vouched for her." || run2.InputHash == run.InputHash {
+			t.Fatalf("run after the erasure: %+v, hash %s (before %s)", run2.Overrides, run2.InputHash, run.InputHash)
+		}
+		placements := testkit.MustPublish(t, s, w, run2)
+		if placements[ranked.Ioana.ID] == nil || placements[ranked.Ioana.ID].SlotID != ranked.SlotA.ID {
+			t.Fatalf("Ioana's placement: %+v", placements[ranked.Ioana.ID])
+		}
+	})
+}
