@@ -25,7 +25,7 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Placements", Data: "host centre, dates, status, the trainee's report and the host's evaluation",
 			Purpose: "organise and complete observer placements", LegalBasis: "Art. 6(1)(b) contract (placement)",
-			Retention: "with the call's records; on erasure the placement stays as an anonymised row (centre, slot, dates, status: the call's counts and the slot's capacity rest on it) without the report, the evaluation or the status reason, and an offer not yet completed is cancelled", Recipients: "the host centre's coordinators, staff"},
+			Retention: "with the call's records; on erasure the placement stays as an anonymised row (centre, slot, dates, status: the call's counts and the slot's capacity rest on it) without the report, the evaluation or the status reason, and an offer not yet completed is cancelled; the person's name and address in other placements' text are replaced by \"[erased]\"", Recipients: "the host centre's coordinators, staff"},
 	}
 }
 

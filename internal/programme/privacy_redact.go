@@ -24,7 +24,7 @@ import (
 // redactOthers replaces the person's name and address (values) with privacy.ErasedText
 // inside the programme's free text written by other people, which is kept: the reasons
 // of staff's match overrides and their copies frozen in match runs, other applications'
-// status reasons, reviews of other applications, slots' notes and withdrawal reasons,
+// status reasons and motivations, reviews of other applications, slots' notes and withdrawal reasons,
 // and calls' descriptions and status reasons. The reason of an override of one of the
 // person's own applications (own) is about them and is replaced as a whole, as their
 // applications' status reasons are blanked. It returns the rows changed.
@@ -102,16 +102,19 @@ func redactOthers(ctx context.Context, c *ent.Client, values []string, own []pul
 		rows++
 	}
 
-	// Other applications' status reasons (the person's own are blanked by Erase).
+	// Other applications' status reasons and motivations (the person's own are blanked
+	// by Erase).
 	apps, err := c.Application.Query().Where(application.IDNotIn(own...),
-		privacy.Naming[predicate.Application](values, application.FieldStatusReason)).All(ctx)
+		privacy.Naming[predicate.Application](values, application.FieldStatusReason, application.FieldMotivation)).All(ctx)
 	if err != nil {
 		return rows, fmt.Errorf("applications naming the person: %w", err)
 	}
 	for _, a := range apps {
-		if reason, changed := privacy.Redact(a.StatusReason, values); changed {
-			if err := c.Application.UpdateOneID(a.ID).SetStatusReason(reason).Exec(ctx); err != nil {
-				return rows, fmt.Errorf("redact an application's status reason: %w", err)
+		reason, c1 := privacy.Redact(a.StatusReason, values)
+		motivation, c2 := privacy.Redact(a.Motivation, values)
+		if c1 || c2 {
+			if err := c.Application.UpdateOneID(a.ID).SetStatusReason(reason).SetMotivation(motivation).Exec(ctx); err != nil {
+				return rows, fmt.Errorf("redact an application: %w", err)
 			}
 			rows++
 		}

@@ -33,7 +33,7 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Policy statements", Data: "authorship, revisions written, designation as a signatory, sign-offs and endorsements (decision, time), the declarations of interest frozen with a published revision",
 			Purpose: "draft, sign off and publish the coalition's joint statements", LegalBasis: "Art. 6(1)(f) legitimate interest (speaking for the member organisations); publication in the public interest",
-			Retention: "drafts until withdrawn; published statements keep their authors and signatories as published (archival interest), also on erasure; on erasure the person leaves every statement's authors, their signatory designations and their sign-offs on revisions never published are deleted, the comments of their published sign-offs blanked", Recipients: "the public, once a statement is published"},
+			Retention: "drafts until withdrawn; published statements keep their authors and signatories as published (archival interest), also on erasure; on erasure the person leaves every statement's authors, their signatory designations and their sign-offs on revisions never published are deleted, the comments of their published sign-offs blanked, and their name and address in text never published (drafts, others' sign-off comments) replaced by \"[erased]\"", Recipients: "the public, once a statement is published"},
 	}
 }
 
