@@ -83,7 +83,8 @@ func TestNamingFindsEveryCaseVariant(t *testing.T) {
 // near-namesake "Marek Nováková" stays: a staff member's match-override reason and its
 // copy frozen in a match run (whose hash is recomputed), a colleague's membership end
 // reason, the drafts of a statement never published and a sign-off comment on one, a
-// slot's note and withdrawal reason, and a call's description.
+// slot's note and withdrawal reason, a call's description, another applicant's
+// motivation and a reviewer's conflict reason.
 func TestErasureRedactsTextWrittenByOthers(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
 		s := erasureServices(t, d)
@@ -165,6 +166,17 @@ func TestErasureRedactsTextWrittenByOthers(t *testing.T) {
 			return err
 		})
 
+		// Text Ioana wrote in her application, and a reviewer's conflict reason about it,
+		// naming Marek (written directly: the services allow them only earlier in the call).
+		if err := c.Application.UpdateOneID(ranked.Ioana.ID).SetMotivation("I trained with MAREK NOVÁK and " + namesake + ".").Exec(sys); err != nil {
+			t.Fatal(err)
+		}
+		rv, err := c.Review.Create().SetApplicationID(ranked.Ioana.ID).SetReviewerID(w.Staff.ID).SetConflict(true).
+			SetConflictReason("I supervise Marek Novák, her referee.").Save(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+
 		// Marek is erased (he has an application in selection: staff approve).
 		var req *ent.ErasureRequest
 		testkit.MustDo(t, s, s.As(w.Trainee), func(ctx context.Context, tx *ent.Client) (err error) {
@@ -210,6 +222,16 @@ func TestErasureRedactsTextWrittenByOthers(t *testing.T) {
 		if h, err := matching.InputHash(run2.Input, run2.Pins, run2.Overrides, run2.Version); err != nil || h != run2.InputHash || h == run.InputHash {
 			t.Errorf("run hash %s, recomputed %s (%v), before %s: want the hash of the stored input, changed", run2.InputHash, h, err, run.InputHash)
 		}
+		ioana, err := c.Application.Get(sys, ranked.Ioana.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("Ioana's motivation", ioana.Motivation, true)
+		rv2, err := c.Review.Get(sys, rv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("a review's conflict reason", rv2.ConflictReason, false)
 		m, err := c.Membership.Get(sys, colleague.ID)
 		if err != nil {
 			t.Fatal(err)
