@@ -7,6 +7,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/affiliation"
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
+	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/privacy"
@@ -86,18 +87,19 @@ func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person)
 		return out, fmt.Errorf("host-centre contacts: %w", err)
 	}
 	out.Rows += n
-	for _, v := range values {
-		hs, err := c.HostCentre.Query().Where(hostcentre.DescriptionContainsFold(v)).All(ctx)
-		if err != nil {
-			return out, fmt.Errorf("centres naming the person: %w", err)
+	hs, err := c.HostCentre.Query().Where(privacy.Naming[predicate.HostCentre](values, hostcentre.FieldDescription)).All(ctx)
+	if err != nil {
+		return out, fmt.Errorf("centres naming the person: %w", err)
+	}
+	for _, h := range hs {
+		d, changed := privacy.Redact(h.Description, values)
+		if !changed {
+			continue
 		}
-		for _, h := range hs {
-			d, _ := privacy.Redact(h.Description, values)
-			if err := c.HostCentre.UpdateOneID(h.ID).SetDescription(d).Exec(ctx); err != nil {
-				return out, fmt.Errorf("redact a centre's profile: %w", err)
-			}
-			out.Rows++
+		if err := c.HostCentre.UpdateOneID(h.ID).SetDescription(d).Exec(ctx); err != nil {
+			return out, fmt.Errorf("redact a centre's profile: %w", err)
 		}
+		out.Rows++
 	}
 	return out, nil
 }

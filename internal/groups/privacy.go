@@ -9,6 +9,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/conflictofinterestdeclaration"
 	"github.com/gocart-coalition/coalition/ent/meeting"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/ent/workinggroup"
@@ -33,7 +34,7 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Working-group membership", Data: "group, role, organisation represented, term, invitation answer, meetings invited to and attended",
 			Purpose: "run the coalition's working groups and their meetings", LegalBasis: "Art. 6(1)(f) legitimate interest (coalition governance)",
-			Retention: "while the group exists; on erasure the memberships are deleted, the person leaves the meetings' invited and attendee lists, and their name and address inside meetings' titles, agendas and minutes are replaced by \"[erased]\" (the minutes keep their content)", Recipients: "the group's current members (names and roles)"},
+			Retention: "while the group exists; on erasure the memberships are deleted, the person leaves the meetings' invited and attendee lists, and their name and address inside meetings' titles, agendas and minutes and in other members' end reasons are replaced by \"[erased]\" (the minutes keep their content)", Recipients: "the group's current members (names and roles)"},
 		{Name: "Conflict-of-interest declarations", Data: "declared interests and the day declared",
 			Purpose: "transparency of the groups' and statements' work", LegalBasis: "Art. 6(1)(f) legitimate interest (integrity of position statements)",
 			Retention: "while the group exists; deleted on erasure (a published statement keeps its own frozen copy, as published: archival interest)", Recipients: "the person's current co-members"},
@@ -107,8 +108,9 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 // declarations it was published with as its own frozen copy (see the statements domain).
 // Meetings keep their content but no longer list the person among the invited or the
 // attendees, and the person's name and address inside a meeting's title, agenda,
-// minutes, location or cancellation reason, or a group's purpose, are replaced by
-// privacy.ErasedText (minutes keep what was decided, not who the erased person was).
+// minutes, location or cancellation reason, a group's purpose, or the end reason of
+// someone else's membership, are replaced by privacy.ErasedText (minutes keep what was
+// decided, not who the erased person was).
 func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
 	var out privacy.Erased
 	values, err := privacy.PersonValues(ctx, c, p)
@@ -133,35 +135,55 @@ func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person)
 		return out, fmt.Errorf("meetings invited: %w", err)
 	}
 	out.Rows += n
-	for _, v := range values {
-		ms, err := c.Meeting.Query().Where(meeting.Or(meeting.TitleContainsFold(v), meeting.AgendaContainsFold(v),
-			meeting.MinutesContainsFold(v), meeting.LocationContainsFold(v), meeting.CancelReasonContainsFold(v))).All(ctx)
-		if err != nil {
-			return out, fmt.Errorf("meetings naming the person: %w", err)
+	ms, err := c.Meeting.Query().Where(privacy.Naming[predicate.Meeting](values, meeting.FieldTitle, meeting.FieldAgenda,
+		meeting.FieldMinutes, meeting.FieldLocation, meeting.FieldCancelReason)).All(ctx)
+	if err != nil {
+		return out, fmt.Errorf("meetings naming the person: %w", err)
+	}
+	for _, m := range ms {
+		title, t := privacy.Redact(m.Title, values)
+		agenda, a := privacy.Redact(m.Agenda, values)
+		minutes, mi := privacy.Redact(m.Minutes, values)
+		location, l := privacy.Redact(m.Location, values)
+		reason, r := privacy.Redact(m.CancelReason, values)
+		if !t && !a && !mi && !l && !r {
+			continue
 		}
-		for _, m := range ms {
-			title, _ := privacy.Redact(m.Title, values)
-			agenda, _ := privacy.Redact(m.Agenda, values)
-			minutes, _ := privacy.Redact(m.Minutes, values)
-			location, _ := privacy.Redact(m.Location, values)
-			reason, _ := privacy.Redact(m.CancelReason, values)
-			if err := c.Meeting.UpdateOneID(m.ID).SetTitle(title).SetAgenda(agenda).SetMinutes(minutes).
-				SetLocation(location).SetCancelReason(reason).Exec(ctx); err != nil {
-				return out, fmt.Errorf("redact a meeting: %w", err)
-			}
-			out.Rows++
+		if err := c.Meeting.UpdateOneID(m.ID).SetTitle(title).SetAgenda(agenda).SetMinutes(minutes).
+			SetLocation(location).SetCancelReason(reason).Exec(ctx); err != nil {
+			return out, fmt.Errorf("redact a meeting: %w", err)
 		}
-		gs, err := c.WorkingGroup.Query().Where(workinggroup.PurposeContainsFold(v)).All(ctx)
-		if err != nil {
-			return out, fmt.Errorf("groups naming the person: %w", err)
+		out.Rows++
+	}
+	gs, err := c.WorkingGroup.Query().Where(privacy.Naming[predicate.WorkingGroup](values, workinggroup.FieldPurpose)).All(ctx)
+	if err != nil {
+		return out, fmt.Errorf("groups naming the person: %w", err)
+	}
+	for _, g := range gs {
+		purpose, changed := privacy.Redact(g.Purpose, values)
+		if !changed {
+			continue
 		}
-		for _, g := range gs {
-			purpose, _ := privacy.Redact(g.Purpose, values)
-			if err := c.WorkingGroup.UpdateOneID(g.ID).SetPurpose(purpose).Exec(ctx); err != nil {
-				return out, fmt.Errorf("redact a group: %w", err)
-			}
-			out.Rows++
+		if err := c.WorkingGroup.UpdateOneID(g.ID).SetPurpose(purpose).Exec(ctx); err != nil {
+			return out, fmt.Errorf("redact a group: %w", err)
 		}
+		out.Rows++
+	}
+	// Other people's memberships ended early keep their end reason, which staff wrote and
+	// which may name the person ("replaced by Marek Novák").
+	others, err := c.Membership.Query().Where(privacy.Naming[predicate.Membership](values, membership.FieldEndReason)).All(ctx)
+	if err != nil {
+		return out, fmt.Errorf("memberships naming the person: %w", err)
+	}
+	for _, m := range others {
+		reason, changed := privacy.Redact(m.EndReason, values)
+		if !changed {
+			continue
+		}
+		if err := c.Membership.UpdateOneID(m.ID).SetEndReason(reason).Exec(ctx); err != nil {
+			return out, fmt.Errorf("redact a membership's end reason: %w", err)
+		}
+		out.Rows++
 	}
 	return out, nil
 }

@@ -2,9 +2,6 @@ package matchrun
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -235,17 +232,9 @@ func (s *Service) freeze(ctx context.Context, tx *ent.Client, c *ent.Call) (froz
 			delete(f.pins, app)
 		}
 	}
-	b, err := json.Marshal(struct {
-		Instance  matching.Instance `json:"instance"`
-		Pins      map[string]string `json:"pins"`
-		Overrides []vocab.Override  `json:"overrides"`
-		Version   string            `json:"version"`
-	}{f.instance, f.pins, f.overrides, Version}) // encoding/json sorts map keys: the hash is canonical
-	if err != nil {
+	if f.hash, err = matching.InputHash(f.instance, f.pins, f.overrides, Version); err != nil {
 		return f, fmt.Errorf("hash input: %w", err)
 	}
-	sum := sha256.Sum256(b)
-	f.hash = hex.EncodeToString(sum[:])
 	return f, nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gocart-coalition/coalition/ent"
 	entplacement "github.com/gocart-coalition/coalition/ent/placement"
+	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/internal/privacy"
 )
 
@@ -24,7 +25,7 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Placements", Data: "host centre, dates, status, the trainee's report and the host's evaluation",
 			Purpose: "organise and complete observer placements", LegalBasis: "Art. 6(1)(b) contract (placement)",
-			Retention: "with the call's records; on erasure the placement stays as an anonymised row (centre, slot, dates, status: the call's counts and the slot's capacity rest on it) without the report, the evaluation or the status reason, and an offer not yet completed is cancelled", Recipients: "the host centre's coordinators, staff"},
+			Retention: "with the call's records; on erasure the placement stays as an anonymised row (centre, slot, dates, status: the call's counts and the slot's capacity rest on it) without the report, the evaluation or the status reason, and an offer not yet completed is cancelled; the person's name and address in other placements' text are replaced by \"[erased]\"", Recipients: "the host centre's coordinators, staff"},
 	}
 }
 
@@ -49,9 +50,11 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 // status reason are blanked; a placement still OFFERED, ACCEPTED or CONFIRMED is
 // CANCELLED so that the place counts as free again (nobody is mailed: the erased address
 // gets nothing, and the staff member approving the erasure tells the host; the waiting
-// list's next periodic run offers the place). Match runs hold application and slot ids only (their frozen input
-// names no person), so they are kept unchanged; the evaluations the person wrote as a
-// host are about the trainees, and stay.
+// list's next periodic run offers the place). The evaluations the person wrote as a host
+// are about the trainees, and stay; the person's name and address inside other
+// placements' report, evaluation or status reason are replaced by privacy.ErasedText.
+// (Match runs' frozen input and pins hold application and slot ids only; the reasons of
+// the overrides copied into them are redacted by the programme domain.)
 func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
 	ps, err := c.Placement.Query().Where(entplacement.TraineeID(p.ID)).All(ctx)
 	if err != nil {
@@ -69,6 +72,29 @@ func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person)
 		}
 		if err := u.Exec(ctx); err != nil {
 			return out, fmt.Errorf("anonymise a placement: %w", err)
+		}
+		out.Rows++
+	}
+	// Other trainees' placements keep their text, which may name the person (a host
+	// coordinator in a report, a colleague in a status reason).
+	values, err := privacy.PersonValues(ctx, c, p)
+	if err != nil {
+		return out, err
+	}
+	others, err := c.Placement.Query().Where(privacy.Naming[predicate.Placement](values,
+		entplacement.FieldStatusReason, entplacement.FieldReport, entplacement.FieldEvaluation)).All(ctx)
+	if err != nil {
+		return out, fmt.Errorf("placements naming the person: %w", err)
+	}
+	for _, pl := range others {
+		reason, c1 := privacy.Redact(pl.StatusReason, values)
+		report, c2 := privacy.Redact(pl.Report, values)
+		evaluation, c3 := privacy.Redact(pl.Evaluation, values)
+		if !c1 && !c2 && !c3 {
+			continue
+		}
+		if err := c.Placement.UpdateOneID(pl.ID).SetStatusReason(reason).SetReport(report).SetEvaluation(evaluation).Exec(ctx); err != nil {
+			return out, fmt.Errorf("redact a placement: %w", err)
 		}
 		out.Rows++
 	}

@@ -8,13 +8,18 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/gocart-coalition/coalition/ent"
 )
 
 // Erased text: the domains' Erase methods remove the person's rows or blank their fields,
 // and where a row written by someone else is kept (a meeting's minutes, a centre's
-// profile) they replace the person's name and address inside its free text with
-// ErasedText.
+// profile, another member's end reason, a match override's reason) they replace the
+// person's name and address inside its free text with ErasedText. They find those rows
+// with Naming (a cheap first pass in SQL, one query per table) and change them with
+// Redact (which decides, Unicode case-insensitively and by whole words).
 
 // ErasedText replaces a person's name or address inside kept free text.
 const ErasedText = "[erased]"
@@ -103,4 +108,112 @@ func wordEdge(s string, from, to int) bool {
 		}
 	}
 	return true
+}
+
+// Naming returns a predicate for any ent query's Where (P is that entity's predicate type)
+// that selects the rows in which one of columns may hold one of values, in any case: the
+// candidates to pass through Redact, which decides. The test is dialect-neutral and does
+// not depend on the database's locale: SQLite's LIKE and lower() fold ASCII letters only
+// (so "MAREK NOVÁK" is not LIKE "%marek novák%"), so each value is looked for by its
+// longest run of ASCII characters ("marek nov"), which every case variant of the value
+// holds in some ASCII case. A value without such a run of three characters or more (a
+// name in Greek or Cyrillic letters) is looked for as written, in lower case, in upper
+// case and with capital initials. Columns may be text or JSON (compared as their text).
+// With no values it selects nothing.
+func Naming[P ~func(*sql.Selector)](values []string, columns ...string) P {
+	terms := searchTerms(values)
+	return P(func(s *sql.Selector) {
+		var ps []*sql.Predicate
+		for _, col := range columns {
+			for _, t := range terms {
+				ps = append(ps, t.predicate(s.C(col)))
+			}
+		}
+		if len(ps) == 0 {
+			s.Where(sql.False())
+			return
+		}
+		s.Where(sql.Or(ps...))
+	})
+}
+
+// searchTerm is one LIKE pattern of Naming: fold compares lower(column) with an ASCII
+// pattern in lower case; otherwise the column is compared with the pattern as it is.
+type searchTerm struct {
+	text string
+	fold bool
+}
+
+func (t searchTerm) predicate(col string) *sql.Predicate {
+	return sql.P(func(b *sql.Builder) {
+		w := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(t.text)
+		if t.fold {
+			b.WriteString("lower(CAST(").Ident(col).WriteString(" AS TEXT))")
+		} else {
+			b.WriteString("CAST(").Ident(col).WriteString(" AS TEXT)")
+		}
+		b.WriteString(" LIKE ").Arg("%" + w + "%")
+		if b.Dialect() != dialect.Postgres { // PostgreSQL's LIKE escapes with \ by default
+			b.WriteString(` ESCAPE '\'`)
+		}
+	})
+}
+
+// searchTerms are the LIKE patterns that find values (see Naming).
+func searchTerms(values []string) []searchTerm {
+	var out []searchTerm
+	add := func(t searchTerm) {
+		for _, o := range out {
+			if o == t {
+				return
+			}
+		}
+		out = append(out, t)
+	}
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if run := longestASCIIRun(v); len(strings.TrimSpace(run)) >= 3 {
+			add(searchTerm{text: strings.ToLower(run), fold: true})
+			continue
+		}
+		for _, x := range []string{v, strings.ToLower(v), strings.ToUpper(v), capitalInitials(v)} {
+			add(searchTerm{text: x})
+		}
+	}
+	return out
+}
+
+// longestASCIIRun is the longest run of ASCII characters in s (the first of equals).
+func longestASCIIRun(s string) string {
+	best, start := "", -1
+	for i, r := range s + "\u0080" {
+		switch {
+		case r < utf8.RuneSelf && start < 0:
+			start = i
+		case r >= utf8.RuneSelf && start >= 0:
+			if i-start > len(best) {
+				best = s[start:i]
+			}
+			start = -1
+		}
+	}
+	return best
+}
+
+// capitalInitials is s in lower case with the first letter of each word in upper case.
+func capitalInitials(s string) string {
+	var b strings.Builder
+	prevLetter := false
+	for _, r := range s {
+		if prevLetter {
+			b.WriteRune(unicode.ToLower(r))
+		} else {
+			b.WriteRune(unicode.ToUpper(r))
+		}
+		prevLetter = unicode.IsLetter(r)
+	}
+	return b.String()
 }

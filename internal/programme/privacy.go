@@ -39,10 +39,10 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Applications", Data: "role, experience, motivation, languages, availability, ranked host centres, documents (CV, letters), referee names and addresses, eligibility outcome",
 			Purpose: "select trainees for observership placements", LegalBasis: "Art. 6(1)(b) contract (application to the programme)",
-			Retention: "unsuccessful applications with their documents and referee letters, and the referee letters of placed ones, deleted 12 months (COALITION_RETENTION_APPLICATIONS_MONTHS) after the call is completed or cancelled, the trainee warned a month before (job retention.applications); on erasure the applications stay only as anonymised rows (call, status, times: the call's counts and match runs need them; a draft is deleted, one submitted or eligible in a call not yet completed withdrawn), their documents, referee requests and the letters the person wrote as a referee are deleted", Recipients: "staff, the call's reviewers, the host centres the application lists"},
+			Retention: "unsuccessful applications with their documents and referee letters, and the referee letters of placed ones, deleted 12 months (COALITION_RETENTION_APPLICATIONS_MONTHS) after the call is completed or cancelled, the trainee warned a month before (job retention.applications); on erasure the applications stay only as anonymised rows (call, status, times: the call's counts and match runs need them; a draft is deleted, one submitted or eligible in a call not yet completed withdrawn), their documents, referee requests and the letters the person wrote as a referee are deleted, and the reasons of staff's match overrides of them (in the match runs too) replaced by \"[erased]\"", Recipients: "staff, the call's reviewers, the host centres the application lists"},
 		{Name: "Reviews", Data: "scores, comments and conflicts of interest of a reviewer; their appointments and assignments",
 			Purpose: "a fair and recorded selection", LegalBasis: "Art. 6(1)(f) legitimate interest (accountable selection)",
-			Retention: "with the application reviewed; on erasure of the applicant or of the reviewer the scores stay (other applications' ranks rest on them) without comments or conflict reasons, and the reviewer's appointments and assignments are deleted", Recipients: "staff and the call's other reviewers"},
+			Retention: "with the application reviewed; on erasure of the applicant or of the reviewer the scores stay (other applications' ranks rest on them) without comments or conflict reasons, and the reviewer's appointments and assignments are deleted; their name and address inside other reviews, applications' reasons, overrides' reasons, slots' notes and calls' descriptions are replaced by \"[erased]\"", Recipients: "staff and the call's other reviewers"},
 	}
 }
 
@@ -105,7 +105,12 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 // on them) but lose their comments and conflict reasons, both the reviews of the person's
 // applications and those the person wrote; the person's reviewer appointments and
 // assignments are deleted. Documents are returned for deletion from the store unless
-// another row still names the same file.
+// another row still names the same file. The reasons of staff's match overrides of the
+// person's applications become privacy.ErasedText, in the overrides and in the match
+// runs' frozen copies; and the person's name and address inside text other people wrote
+// (other overrides' reasons, other applications' status reasons, reviews, slots' notes
+// and withdrawal reasons, calls' descriptions and reasons) are replaced by it: see
+// redactOthers.
 func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
 	var out privacy.Erased
 	apps, err := c.Application.Query().Where(application.TraineeID(p.ID)).WithCall().All(ctx)
@@ -189,6 +194,14 @@ func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person)
 		}
 		out.Rows++
 	}
+	values, err := privacy.PersonValues(ctx, c, p)
+	if err != nil {
+		return out, err
+	}
+	if n, err = redactOthers(ctx, c, values, appIDs); err != nil {
+		return out, err
+	}
+	out.Rows += n
 	return out, nil
 }
 

@@ -33,7 +33,7 @@ func (PrivacyDomain) Categories() []privacy.Category {
 	return []privacy.Category{
 		{Name: "Policy statements", Data: "authorship, revisions written, designation as a signatory, sign-offs and endorsements (decision, time), the declarations of interest frozen with a published revision",
 			Purpose: "draft, sign off and publish the coalition's joint statements", LegalBasis: "Art. 6(1)(f) legitimate interest (speaking for the member organisations); publication in the public interest",
-			Retention: "drafts until withdrawn; published statements keep their authors and signatories as published (archival interest), also on erasure; on erasure the person leaves every statement's authors, their signatory designations and their sign-offs on revisions never published are deleted, the comments of their published sign-offs blanked", Recipients: "the public, once a statement is published"},
+			Retention: "drafts until withdrawn; published statements keep their authors and signatories as published (archival interest), also on erasure; on erasure the person leaves every statement's authors, their signatory designations and their sign-offs on revisions never published are deleted, the comments of their published sign-offs blanked, and their name and address in text never published (drafts, others' sign-off comments) replaced by \"[erased]\"", Recipients: "the public, once a statement is published"},
 	}
 }
 
@@ -77,7 +77,9 @@ func (PrivacyDomain) Export(ctx context.Context, c *ent.Client, p privacy.Person
 // the person is removed from every statement's authors (so no later version names them),
 // their designations as a signatory are deleted, and so are their sign-offs on revisions
 // never published. Revisions the person wrote keep their text, which is the coalition's
-// joint work and is pinned by its hash, and point to the anonymised account.
+// joint work, and point to the anonymised account; but the person's name and address
+// inside text never published, whoever wrote it (drafts, other people's sign-off
+// comments), are replaced by privacy.ErasedText: see redactUnpublished.
 func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person) (privacy.Erased, error) {
 	var out privacy.Erased
 	n, err := c.PolicyStatement.Update().Where(policystatement.HasAuthorsWith(user.ID(p.ID))).RemoveAuthorIDs(p.ID).Save(ctx)
@@ -98,6 +100,14 @@ func (PrivacyDomain) Erase(ctx context.Context, c *ent.Client, p privacy.Person)
 	if n, err = c.StatementSignoff.Update().Where(statementsignoff.UserID(p.ID), statementsignoff.CommentNEQ("")).
 		Modify(func(u *sql.UpdateBuilder) { u.Set(statementsignoff.FieldComment, "") }).Save(ctx); err != nil {
 		return out, fmt.Errorf("blank published sign-offs' comments: %w", err)
+	}
+	out.Rows += n
+	values, err := privacy.PersonValues(ctx, c, p)
+	if err != nil {
+		return out, err
+	}
+	if n, err = redactUnpublished(ctx, c, values); err != nil {
+		return out, err
 	}
 	out.Rows += n
 	return out, nil
