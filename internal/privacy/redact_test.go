@@ -8,6 +8,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/erasurerequest"
 	"github.com/gocart-coalition/coalition/ent/matchoverride"
+	"github.com/gocart-coalition/coalition/ent/matchrun"
 	"github.com/gocart-coalition/coalition/ent/membership"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
@@ -211,7 +212,7 @@ func TestErasureRedactsTextWrittenByOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("the override's reason", ov2.Reason, true)
-		run2, err := c.MatchRun.Get(sys, run.ID)
+		run2, err := c.MatchRun.Query().Where(matchrun.ID(run.ID)).WithInput().Only(sys)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +220,7 @@ func TestErasureRedactsTextWrittenByOthers(t *testing.T) {
 			t.Fatalf("run overrides: %+v", run2.Overrides)
 		}
 		check("the run's copy of the override", run2.Overrides[0].Reason, true)
-		if h, err := matching.InputHash(run2.Input, run2.Pins, run2.Overrides, run2.Version); err != nil || h != run2.InputHash || h == run.InputHash {
+		if h, err := matching.InputHash(run2.Edges.Input.Instance, run2.Pins, run2.Overrides, run2.Version); err != nil || h != run2.InputHash || h == run.InputHash {
 			t.Errorf("run hash %s, recomputed %s (%v), before %s: want the hash of the stored input, changed", run2.InputHash, h, err, run.InputHash)
 		}
 		ioana, err := c.Application.Get(sys, ranked.Ioana.ID)
@@ -304,7 +305,7 @@ func TestErasureKeepsARunPublishable(t *testing.T) {
 		if n, err := s.Privacy.RunErasures(sys); err != nil || n != 1 {
 			t.Fatalf("erasure: %d erased, %v", n, err)
 		}
-		run2, err := c.MatchRun.Get(sys, run.ID)
+		run2, err := c.MatchRun.Query().Where(matchrun.ID(run.ID)).WithInput().Only(sys)
 		if err != nil {
 			t.Fatal(err)
 		}

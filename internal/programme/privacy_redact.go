@@ -65,7 +65,7 @@ func redactOthers(ctx context.Context, c *ent.Client, values []string, own []pul
 	for id := range mine {
 		ownIDs = append(ownIDs, id)
 	}
-	runs, err := c.MatchRun.Query().Where(privacy.Naming[predicate.MatchRun](append(ownIDs, values...), matchrun.FieldOverrides)).All(ctx)
+	runs, err := c.MatchRun.Query().Where(privacy.Naming[predicate.MatchRun](append(ownIDs, values...), matchrun.FieldOverrides)).WithInput().All(ctx)
 	if err != nil {
 		return rows, fmt.Errorf("match runs naming the person: %w", err)
 	}
@@ -89,8 +89,10 @@ func redactOthers(ctx context.Context, c *ent.Client, values []string, own []pul
 			return rows, fmt.Errorf("encode a run's overrides: %w", err)
 		}
 		hash := r.InputHash
-		if was, err := matching.InputHash(r.Input, r.Pins, r.Overrides, r.Version); err == nil && was == r.InputHash {
-			if hash, err = matching.InputHash(r.Input, r.Pins, redacted, r.Version); err != nil {
+		if in := r.Edges.Input; in == nil {
+			// No input to hash again (none is stored without one).
+		} else if was, err := matching.InputHash(in.Instance, r.Pins, r.Overrides, r.Version); err == nil && was == r.InputHash {
+			if hash, err = matching.InputHash(in.Instance, r.Pins, redacted, r.Version); err != nil {
 				return rows, fmt.Errorf("hash a run's input: %w", err)
 			}
 		}
