@@ -52,7 +52,7 @@ func TestErasePlacements(t *testing.T) {
 			t.Fatalf("Marek's export before erasure lacks his report: %s", before)
 		}
 
-		erased := testkit.MustErase(t, s, placement.PrivacyDomain{}, w.Trainee)
+		erased := testkit.MustErase(t, s, placement.PrivacyDomain{Service: s.Placement}, w.Trainee)
 		if erased.Rows != 1 || len(erased.Documents) != 0 {
 			t.Errorf("erased = %+v, want 1 row", erased)
 		}
