@@ -26,7 +26,9 @@ func contacts(t *testing.T, c *testkit.Client, centre, coord string) ([]string, 
 		}
 		return p.Name + " <" + *p.Email + ">"
 	}
-	var out struct{ Node struct{ Coordinators []person } }
+	var out struct {
+		Node struct{ Coordinators []person }
+	}
 	c.MustDo(contactsQ, map[string]any{"id": centre}, &out)
 	var list []string
 	for _, p := range out.Node.Coordinators {
