@@ -3336,6 +3336,22 @@ func (c *HostCentreClient) QueryCoordinators(_m *HostCentre) *UserQuery {
 	return query
 }
 
+// QueryPlacements queries the placements edge of a HostCentre.
+func (c *HostCentreClient) QueryPlacements(_m *HostCentre) *PlacementQuery {
+	query := (&PlacementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostcentre.Table, hostcentre.FieldID, id),
+			sqlgraph.To(placement.Table, placement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, hostcentre.PlacementsTable, hostcentre.PlacementsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *HostCentreClient) Hooks() []Hook {
 	hooks := c.hooks.HostCentre

@@ -1581,6 +1581,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 	)
 	graph.MustAddE(
+		"placements",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   hostcentre.PlacementsTable,
+			Columns: []string{hostcentre.PlacementsColumn},
+			Bidi:    false,
+		},
+		"HostCentre",
+		"Placement",
+	)
+	graph.MustAddE(
 		"call",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -4632,6 +4644,20 @@ func (f *HostCentreFilter) WhereHasCoordinators() {
 // WhereHasCoordinatorsWith applies a predicate to check if query has an edge coordinators with a given conditions (other predicates).
 func (f *HostCentreFilter) WhereHasCoordinatorsWith(preds ...predicate.User) {
 	f.Where(entql.HasEdgeWith("coordinators", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPlacements applies a predicate to check if query has an edge placements.
+func (f *HostCentreFilter) WhereHasPlacements() {
+	f.Where(entql.HasEdge("placements"))
+}
+
+// WhereHasPlacementsWith applies a predicate to check if query has an edge placements with a given conditions (other predicates).
+func (f *HostCentreFilter) WhereHasPlacementsWith(preds ...predicate.Placement) {
+	f.Where(entql.HasEdgeWith("placements", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

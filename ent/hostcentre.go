@@ -68,14 +68,17 @@ type HostCentreEdges struct {
 	Organisation *Organisation `json:"organisation,omitempty"`
 	// Host-centre coordinators (users with HOST_COORDINATOR). Only their names are shown to other signed-in users; anonymous viewers see none.
 	Coordinators []*User `json:"coordinators,omitempty"`
+	// Placements at the centre. Not in the API: the access rules follow it (a trainee placed at the centre sees its coordinators, access.PlacementContacts).
+	Placements []*Placement `json:"placements,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
 	totalCount [3]map[string]int
 
 	namedSlots        map[string][]*HostSlot
 	namedCoordinators map[string][]*User
+	namedPlacements   map[string][]*Placement
 }
 
 // SlotsOrErr returns the Slots value or an error if the edge
@@ -105,6 +108,15 @@ func (e HostCentreEdges) CoordinatorsOrErr() ([]*User, error) {
 		return e.Coordinators, nil
 	}
 	return nil, &NotLoadedError{edge: "coordinators"}
+}
+
+// PlacementsOrErr returns the Placements value or an error if the edge
+// was not loaded in eager-loading.
+func (e HostCentreEdges) PlacementsOrErr() ([]*Placement, error) {
+	if e.loadedTypes[3] {
+		return e.Placements, nil
+	}
+	return nil, &NotLoadedError{edge: "placements"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -278,6 +290,11 @@ func (_m *HostCentre) QueryCoordinators() *UserQuery {
 	return NewHostCentreClient(_m.config).QueryCoordinators(_m)
 }
 
+// QueryPlacements queries the "placements" edge of the HostCentre entity.
+func (_m *HostCentre) QueryPlacements() *PlacementQuery {
+	return NewHostCentreClient(_m.config).QueryPlacements(_m)
+}
+
 // Update returns a builder for updating this HostCentre.
 // Note that you need to call HostCentre.Unwrap() before calling this method if this HostCentre
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -399,6 +416,30 @@ func (_m *HostCentre) appendNamedCoordinators(name string, edges ...*User) {
 		_m.Edges.namedCoordinators[name] = []*User{}
 	} else {
 		_m.Edges.namedCoordinators[name] = append(_m.Edges.namedCoordinators[name], edges...)
+	}
+}
+
+// NamedPlacements returns the Placements named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *HostCentre) NamedPlacements(name string) ([]*Placement, error) {
+	if _m.Edges.namedPlacements == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPlacements[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *HostCentre) appendNamedPlacements(name string, edges ...*Placement) {
+	if _m.Edges.namedPlacements == nil {
+		_m.Edges.namedPlacements = make(map[string][]*Placement)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPlacements[name] = []*Placement{}
+	} else {
+		_m.Edges.namedPlacements[name] = append(_m.Edges.namedPlacements[name], edges...)
 	}
 }
 

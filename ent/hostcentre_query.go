@@ -17,6 +17,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/hostcentre"
 	"github.com/gocart-coalition/coalition/ent/hostslot"
 	"github.com/gocart-coalition/coalition/ent/organisation"
+	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/predicate"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/user"
@@ -32,10 +33,12 @@ type HostCentreQuery struct {
 	withSlots             *HostSlotQuery
 	withOrganisation      *OrganisationQuery
 	withCoordinators      *UserQuery
+	withPlacements        *PlacementQuery
 	loadTotal             []func(context.Context, []*HostCentre) error
 	modifiers             []func(*sql.Selector)
 	withNamedSlots        map[string]*HostSlotQuery
 	withNamedCoordinators map[string]*UserQuery
+	withNamedPlacements   map[string]*PlacementQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -131,6 +134,28 @@ func (_q *HostCentreQuery) QueryCoordinators() *UserQuery {
 			sqlgraph.From(hostcentre.Table, hostcentre.FieldID, selector),
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, hostcentre.CoordinatorsTable, hostcentre.CoordinatorsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPlacements chains the current query on the "placements" edge.
+func (_q *HostCentreQuery) QueryPlacements() *PlacementQuery {
+	query := (&PlacementClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(hostcentre.Table, hostcentre.FieldID, selector),
+			sqlgraph.To(placement.Table, placement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, hostcentre.PlacementsTable, hostcentre.PlacementsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -333,6 +358,7 @@ func (_q *HostCentreQuery) Clone() *HostCentreQuery {
 		withSlots:        _q.withSlots.Clone(),
 		withOrganisation: _q.withOrganisation.Clone(),
 		withCoordinators: _q.withCoordinators.Clone(),
+		withPlacements:   _q.withPlacements.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -370,6 +396,17 @@ func (_q *HostCentreQuery) WithCoordinators(opts ...func(*UserQuery)) *HostCentr
 		opt(query)
 	}
 	_q.withCoordinators = query
+	return _q
+}
+
+// WithPlacements tells the query-builder to eager-load the nodes that are connected to
+// the "placements" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *HostCentreQuery) WithPlacements(opts ...func(*PlacementQuery)) *HostCentreQuery {
+	query := (&PlacementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPlacements = query
 	return _q
 }
 
@@ -457,10 +494,11 @@ func (_q *HostCentreQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*H
 	var (
 		nodes       = []*HostCentre{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withSlots != nil,
 			_q.withOrganisation != nil,
 			_q.withCoordinators != nil,
+			_q.withPlacements != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -504,6 +542,13 @@ func (_q *HostCentreQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*H
 			return nil, err
 		}
 	}
+	if query := _q.withPlacements; query != nil {
+		if err := _q.loadPlacements(ctx, query, nodes,
+			func(n *HostCentre) { n.Edges.Placements = []*Placement{} },
+			func(n *HostCentre, e *Placement) { n.Edges.Placements = append(n.Edges.Placements, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSlots {
 		if err := _q.loadSlots(ctx, query, nodes,
 			func(n *HostCentre) { n.appendNamedSlots(name) },
@@ -515,6 +560,13 @@ func (_q *HostCentreQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*H
 		if err := _q.loadCoordinators(ctx, query, nodes,
 			func(n *HostCentre) { n.appendNamedCoordinators(name) },
 			func(n *HostCentre, e *User) { n.appendNamedCoordinators(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPlacements {
+		if err := _q.loadPlacements(ctx, query, nodes,
+			func(n *HostCentre) { n.appendNamedPlacements(name) },
+			func(n *HostCentre, e *Placement) { n.appendNamedPlacements(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -643,6 +695,36 @@ func (_q *HostCentreQuery) loadCoordinators(ctx context.Context, query *UserQuer
 		for kn := range nodes {
 			assign(kn, n)
 		}
+	}
+	return nil
+}
+func (_q *HostCentreQuery) loadPlacements(ctx context.Context, query *PlacementQuery, nodes []*HostCentre, init func(*HostCentre), assign func(*HostCentre, *Placement)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*HostCentre)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(placement.FieldHostCentreID)
+	}
+	query.Where(predicate.Placement(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(hostcentre.PlacementsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.HostCentreID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "host_centre_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -794,6 +876,20 @@ func (_q *HostCentreQuery) WithNamedCoordinators(name string, opts ...func(*User
 		_q.withNamedCoordinators = make(map[string]*UserQuery)
 	}
 	_q.withNamedCoordinators[name] = query
+	return _q
+}
+
+// WithNamedPlacements tells the query-builder to eager-load the nodes that are connected to the "placements"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *HostCentreQuery) WithNamedPlacements(name string, opts ...func(*PlacementQuery)) *HostCentreQuery {
+	query := (&PlacementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPlacements == nil {
+		_q.withNamedPlacements = make(map[string]*PlacementQuery)
+	}
+	_q.withNamedPlacements[name] = query
 	return _q
 }
 

@@ -17770,6 +17770,9 @@ type HostCentreMutation struct {
 	coordinators             map[pulid.ID]struct{}
 	removedcoordinators      map[pulid.ID]struct{}
 	clearedcoordinators      bool
+	placements               map[pulid.ID]struct{}
+	removedplacements        map[pulid.ID]struct{}
+	clearedplacements        bool
 	done                     bool
 	oldValue                 func(context.Context) (*HostCentre, error)
 	predicates               []predicate.HostCentre
@@ -18668,6 +18671,60 @@ func (m *HostCentreMutation) ResetCoordinators() {
 	m.removedcoordinators = nil
 }
 
+// AddPlacementIDs adds the "placements" edge to the Placement entity by ids.
+func (m *HostCentreMutation) AddPlacementIDs(ids ...pulid.ID) {
+	if m.placements == nil {
+		m.placements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.placements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPlacements clears the "placements" edge to the Placement entity.
+func (m *HostCentreMutation) ClearPlacements() {
+	m.clearedplacements = true
+}
+
+// PlacementsCleared reports if the "placements" edge to the Placement entity was cleared.
+func (m *HostCentreMutation) PlacementsCleared() bool {
+	return m.clearedplacements
+}
+
+// RemovePlacementIDs removes the "placements" edge to the Placement entity by IDs.
+func (m *HostCentreMutation) RemovePlacementIDs(ids ...pulid.ID) {
+	if m.removedplacements == nil {
+		m.removedplacements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.placements, ids[i])
+		m.removedplacements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPlacements returns the removed IDs of the "placements" edge to the Placement entity.
+func (m *HostCentreMutation) RemovedPlacementsIDs() (ids []pulid.ID) {
+	for id := range m.removedplacements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PlacementsIDs returns the "placements" edge IDs in the mutation.
+func (m *HostCentreMutation) PlacementsIDs() (ids []pulid.ID) {
+	for id := range m.placements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPlacements resets all changes to the "placements" edge.
+func (m *HostCentreMutation) ResetPlacements() {
+	m.placements = nil
+	m.clearedplacements = false
+	m.removedplacements = nil
+}
+
 // Where appends a list predicates to the HostCentreMutation builder.
 func (m *HostCentreMutation) Where(ps ...predicate.HostCentre) {
 	m.predicates = append(m.predicates, ps...)
@@ -19080,7 +19137,7 @@ func (m *HostCentreMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *HostCentreMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.slots != nil {
 		edges = append(edges, hostcentre.EdgeSlots)
 	}
@@ -19089,6 +19146,9 @@ func (m *HostCentreMutation) AddedEdges() []string {
 	}
 	if m.coordinators != nil {
 		edges = append(edges, hostcentre.EdgeCoordinators)
+	}
+	if m.placements != nil {
+		edges = append(edges, hostcentre.EdgePlacements)
 	}
 	return edges
 }
@@ -19113,18 +19173,27 @@ func (m *HostCentreMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case hostcentre.EdgePlacements:
+		ids := make([]ent.Value, 0, len(m.placements))
+		for id := range m.placements {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *HostCentreMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedslots != nil {
 		edges = append(edges, hostcentre.EdgeSlots)
 	}
 	if m.removedcoordinators != nil {
 		edges = append(edges, hostcentre.EdgeCoordinators)
+	}
+	if m.removedplacements != nil {
+		edges = append(edges, hostcentre.EdgePlacements)
 	}
 	return edges
 }
@@ -19145,13 +19214,19 @@ func (m *HostCentreMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case hostcentre.EdgePlacements:
+		ids := make([]ent.Value, 0, len(m.removedplacements))
+		for id := range m.removedplacements {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *HostCentreMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedslots {
 		edges = append(edges, hostcentre.EdgeSlots)
 	}
@@ -19160,6 +19235,9 @@ func (m *HostCentreMutation) ClearedEdges() []string {
 	}
 	if m.clearedcoordinators {
 		edges = append(edges, hostcentre.EdgeCoordinators)
+	}
+	if m.clearedplacements {
+		edges = append(edges, hostcentre.EdgePlacements)
 	}
 	return edges
 }
@@ -19174,6 +19252,8 @@ func (m *HostCentreMutation) EdgeCleared(name string) bool {
 		return m.clearedorganisation
 	case hostcentre.EdgeCoordinators:
 		return m.clearedcoordinators
+	case hostcentre.EdgePlacements:
+		return m.clearedplacements
 	}
 	return false
 }
@@ -19201,6 +19281,9 @@ func (m *HostCentreMutation) ResetEdge(name string) error {
 		return nil
 	case hostcentre.EdgeCoordinators:
 		m.ResetCoordinators()
+		return nil
+	case hostcentre.EdgePlacements:
+		m.ResetPlacements()
 		return nil
 	}
 	return fmt.Errorf("unknown HostCentre edge %s", name)

@@ -54,6 +54,16 @@ func (r *mutationResolver) RecordConsent(ctx context.Context, input model.Record
 	return &model.ConsentPayload{Record: ev, UserErrors: ue}, nil
 }
 
+// WithdrawConsentFor is the resolver for the withdrawConsentFor field.
+func (r *mutationResolver) WithdrawConsentFor(ctx context.Context, input model.WithdrawConsentForInput) (*model.WithdrawConsentPayload, error) {
+	n, err := r.Consent.WithdrawFor(ctx, txClient(ctx), consent.WithdrawForInput{UserID: input.UserID, Purpose: input.Purpose, Reason: input.Reason})
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.WithdrawConsentPayload{Withdrawn: n, UserErrors: ue}, nil
+}
+
 // ConsentTexts is the resolver for the consentTexts field.
 func (r *queryResolver) ConsentTexts(ctx context.Context, purpose vocab.ConsentPurpose) ([]*ent.ConsentText, error) {
 	return r.Consent.Texts(ctx, purpose)

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gocart-coalition/coalition/ent"
@@ -10,7 +11,9 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/ent/statementrevision"
+	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/graph/model"
+	"github.com/gocart-coalition/coalition/internal/access"
 	"github.com/gocart-coalition/coalition/internal/apperr"
 	"github.com/gocart-coalition/coalition/internal/clock"
 	"github.com/gocart-coalition/coalition/internal/groups"
@@ -342,4 +345,24 @@ func (r *Resolver) readClient(ctx context.Context) *ent.Client {
 		return c
 	}
 	return r.Client
+}
+
+// placementContacts says, for each of us, whether it is a coordinator of a host centre
+// where v is placed (access.PlacementContacts), whose email v may read: one query, as v.
+func (r *Resolver) placementContacts(ctx context.Context, v viewer.Viewer, us []*ent.User) ([]bool, error) {
+	ids := make([]pulid.ID, len(us))
+	for i, u := range us {
+		ids[i] = u.ID
+	}
+	q := r.reader(ctx).User.Query().Where(user.IDIn(ids...))
+	q.Filter().Where(access.PlacementContacts(v.UserID))
+	found, err := q.IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(us))
+	for i, u := range us {
+		out[i] = slices.Contains(found, u.ID)
+	}
+	return out, nil
 }

@@ -675,9 +675,10 @@ type ComplexityRoot struct {
 	}
 
 	MatchMove struct {
-		Application func(childComplexity int) int
-		FromSlot    func(childComplexity int) int
-		ToSlot      func(childComplexity int) int
+		Application   func(childComplexity int) int
+		ApplicationID func(childComplexity int) int
+		FromSlot      func(childComplexity int) int
+		ToSlot        func(childComplexity int) int
 	}
 
 	MatchOutcome struct {
@@ -925,6 +926,7 @@ type ComplexityRoot struct {
 		UploadDocument              func(childComplexity int, input model.UploadDocumentInput) int
 		WithdrawApplication         func(childComplexity int, input model.WithdrawApplicationInput) int
 		WithdrawConsent             func(childComplexity int, input model.WithdrawConsentInput) int
+		WithdrawConsentFor          func(childComplexity int, input model.WithdrawConsentForInput) int
 		WithdrawSlot                func(childComplexity int, input model.SlotReasonInput) int
 		WithdrawStatement           func(childComplexity int, input model.WithdrawStatementInput) int
 	}
@@ -1537,6 +1539,7 @@ type MutationResolver interface {
 	GiveConsent(ctx context.Context, input model.GiveConsentInput) (*model.ConsentPayload, error)
 	WithdrawConsent(ctx context.Context, input model.WithdrawConsentInput) (*model.WithdrawConsentPayload, error)
 	RecordConsent(ctx context.Context, input model.RecordConsentInput) (*model.ConsentPayload, error)
+	WithdrawConsentFor(ctx context.Context, input model.WithdrawConsentForInput) (*model.WithdrawConsentPayload, error)
 	CreateOrganisation(ctx context.Context, input model.CreateOrganisationInput) (*model.OrganisationPayload, error)
 	UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error)
 	CreateHostCentre(ctx context.Context, input model.CreateHostCentreInput) (*model.HostCentrePayload, error)
@@ -4131,6 +4134,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MatchMove.Application(childComplexity), true
+	case "MatchMove.applicationId":
+		if e.ComplexityRoot.MatchMove.ApplicationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchMove.ApplicationID(childComplexity), true
 	case "MatchMove.fromSlot":
 		if e.ComplexityRoot.MatchMove.FromSlot == nil {
 			break
@@ -5863,6 +5872,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawConsent(childComplexity, args["input"].(model.WithdrawConsentInput)), true
+	case "Mutation.withdrawConsentFor":
+		if e.ComplexityRoot.Mutation.WithdrawConsentFor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawConsentFor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawConsentFor(childComplexity, args["input"].(model.WithdrawConsentForInput)), true
 	case "Mutation.withdrawSlot":
 		if e.ComplexityRoot.Mutation.WithdrawSlot == nil {
 			break
@@ -8201,6 +8221,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UploadDocumentInput", ec.unmarshalInputUploadDocumentInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("WithdrawApplicationInput", ec.unmarshalInputWithdrawApplicationInput),
+			graphql.NewInputUnmarshaler("WithdrawConsentForInput", ec.unmarshalInputWithdrawConsentForInput),
 			graphql.NewInputUnmarshaler("WithdrawConsentInput", ec.unmarshalInputWithdrawConsentInput),
 			graphql.NewInputUnmarshaler("WithdrawStatementInput", ec.unmarshalInputWithdrawStatementInput),
 			graphql.NewInputUnmarshaler("WorkingGroupFilters", ec.unmarshalInputWorkingGroupFilters),
@@ -9508,6 +9529,8 @@ func (ec *executionContext) childFields_MailingListPayload(ctx context.Context, 
 
 func (ec *executionContext) childFields_MatchMove(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "applicationId":
+		return ec.fieldContext_MatchMove_applicationId(ctx, field)
 	case "application":
 		return ec.fieldContext_MatchMove_application(ctx, field)
 	case "fromSlot":
@@ -12498,6 +12521,20 @@ func (ec *executionContext) field_Mutation_withdrawApplication_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.WithdrawApplicationInput, error) {
 			return ec.unmarshalNWithdrawApplicationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawConsentFor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WithdrawConsentForInput, error) {
+			return ec.unmarshalNWithdrawConsentForInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawConsentForInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -23903,6 +23940,29 @@ func (ec *executionContext) fieldContext_MailingListPayload_userErrors(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _MatchMove_applicationId(ctx context.Context, field graphql.CollectedField, obj *model.MatchMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchMove_applicationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchMove_applicationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchMove", field, false, false, "ID")
+}
+
 func (ec *executionContext) _MatchMove_application(ctx context.Context, field graphql.CollectedField, obj *model.MatchMove) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23916,10 +23976,10 @@ func (ec *executionContext) _MatchMove_application(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
-			return ec.marshalNApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
+			return ec.marshalOApplication2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚐApplication(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_MatchMove_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -27832,6 +27892,50 @@ func (ec *executionContext) fieldContext_Mutation_recordConsent(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_recordConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawConsentFor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawConsentFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawConsentFor(ctx, fc.Args["input"].(model.WithdrawConsentForInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WithdrawConsentPayload) graphql.Marshaler {
+			return ec.marshalNWithdrawConsentPayload2ᚖgithubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawConsentFor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WithdrawConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawConsentFor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -48711,6 +48815,62 @@ func UnmarshalWithdrawApplicationInput(ctx context.Context, raw any) (model.With
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWithdrawConsentForInput(ctx context.Context, obj any) (model.WithdrawConsentForInput, error) {
+	var it model.WithdrawConsentForInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "purpose", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋentᚋschemaᚋvocabᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawConsentForInput unmarshals raw into the WithdrawConsentForInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawConsentForInput(ctx context.Context, raw any) (model.WithdrawConsentForInput, error) {
+	var out model.WithdrawConsentForInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawConsentForInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWithdrawConsentInput(ctx context.Context, obj any) (model.WithdrawConsentInput, error) {
 	var it model.WithdrawConsentInput
 	if obj == nil {
@@ -53058,9 +53218,14 @@ func (ec *executionContext) _MatchMove(ctx context.Context, sel ast.SelectionSet
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MatchMove")
+		case "applicationId":
+			out.Values[i] = ec._MatchMove_applicationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "application":
 			out.Values[i] = ec._MatchMove_application(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "fromSlot":
@@ -54239,6 +54404,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "recordConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawConsentFor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawConsentFor(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -61372,6 +61544,11 @@ func (ec *executionContext) marshalNUserPayload2ᚖgithubᚗcomᚋgocartᚑcoali
 
 func (ec *executionContext) unmarshalNWithdrawApplicationInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawApplicationInput(ctx context.Context, v any) (model.WithdrawApplicationInput, error) {
 	res, err := ec.unmarshalInputWithdrawApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNWithdrawConsentForInput2githubᚗcomᚋgocartᚑcoalitionᚋcoalitionᚋgraphᚋmodelᚐWithdrawConsentForInput(ctx context.Context, v any) (model.WithdrawConsentForInput, error) {
+	res, err := ec.unmarshalInputWithdrawConsentForInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -216,13 +216,10 @@ func (r *queryResolver) CompareMatchRuns(ctx context.Context, a pulid.ID, b puli
 	}
 	out := make([]*model.MatchMove, 0, len(moves))
 	for _, m := range moves {
-		app, ok := apps[m.Application]
-		if !ok {
-			if app, err = r.reader(ctx).Application.Get(ctx, m.Application); err != nil {
-				return nil, err
-			}
-		}
-		mv := &model.MatchMove{Application: app}
+		// An application the retention rule deleted since the runs is missing from apps: the
+		// move is still listed, by its id, with a null application (staff read every
+		// application, so nothing else is missing).
+		mv := &model.MatchMove{ApplicationID: m.Application, Application: apps[m.Application]}
 		if m.From != "" {
 			mv.FromSlot = from[m.From]
 		}

@@ -115,8 +115,18 @@ func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
 
 // Email is the resolver for the email field.
 func (r *userResolver) Email(ctx context.Context, obj *ent.User) (*string, error) {
-	if !access.CanSeePrivateUserFields(viewer.FromContext(ctx), string(obj.ID)) {
+	v := viewer.FromContext(ctx)
+	if access.CanSeePrivateUserFields(v, string(obj.ID)) {
+		return &obj.Email, nil
+	}
+	if v.Kind != viewer.User || v.UserID == "" {
 		return nil, nil
+	}
+	contact, err := batched(ctx, obj, func(ctx context.Context, us []*ent.User) ([]bool, error) {
+		return r.placementContacts(ctx, v, us)
+	})
+	if err != nil || !contact {
+		return nil, err
 	}
 	return &obj.Email, nil
 }

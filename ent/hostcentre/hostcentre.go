@@ -55,6 +55,8 @@ const (
 	EdgeOrganisation = "organisation"
 	// EdgeCoordinators holds the string denoting the coordinators edge name in mutations.
 	EdgeCoordinators = "coordinators"
+	// EdgePlacements holds the string denoting the placements edge name in mutations.
+	EdgePlacements = "placements"
 	// Table holds the table name of the hostcentre in the database.
 	Table = "host_centres"
 	// SlotsTable is the table that holds the slots relation/edge.
@@ -76,6 +78,13 @@ const (
 	// CoordinatorsInverseTable is the table name for the User entity.
 	// It exists in this package in order to avoid circular dependency with the "user" package.
 	CoordinatorsInverseTable = "users"
+	// PlacementsTable is the table that holds the placements relation/edge.
+	PlacementsTable = "placements"
+	// PlacementsInverseTable is the table name for the Placement entity.
+	// It exists in this package in order to avoid circular dependency with the "placement" package.
+	PlacementsInverseTable = "placements"
+	// PlacementsColumn is the table column denoting the placements relation/edge.
+	PlacementsColumn = "host_centre_id"
 )
 
 // Columns holds all SQL columns for hostcentre fields.
@@ -272,6 +281,20 @@ func ByCoordinators(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newCoordinatorsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPlacementsCount orders the results by placements count.
+func ByPlacementsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPlacementsStep(), opts...)
+	}
+}
+
+// ByPlacements orders the results by placements terms.
+func ByPlacements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPlacementsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newSlotsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -291,5 +314,12 @@ func newCoordinatorsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CoordinatorsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, false, CoordinatorsTable, CoordinatorsPrimaryKey...),
+	)
+}
+func newPlacementsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PlacementsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, PlacementsTable, PlacementsColumn),
 	)
 }

@@ -816,6 +816,29 @@ func HasCoordinatorsWith(preds ...predicate.User) predicate.HostCentre {
 	})
 }
 
+// HasPlacements applies the HasEdge predicate on the "placements" edge.
+func HasPlacements() predicate.HostCentre {
+	return predicate.HostCentre(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, PlacementsTable, PlacementsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPlacementsWith applies the HasEdge predicate on the "placements" edge with a given conditions (other predicates).
+func HasPlacementsWith(preds ...predicate.Placement) predicate.HostCentre {
+	return predicate.HostCentre(func(s *sql.Selector) {
+		step := newPlacementsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.HostCentre) predicate.HostCentre {
 	return predicate.HostCentre(sql.AndPredicates(predicates...))

@@ -71,6 +71,9 @@ func (HostCentre) Edges() []ent.Edge {
 		edge.To("coordinators", User.Type).
 			Comment("Host-centre coordinators (users with HOST_COORDINATOR). Only their names are shown to other signed-in users; anonymous viewers see none.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.From("placements", Placement.Type).Ref("host_centre").
+			Comment("Placements at the centre. Not in the API: the access rules follow it (a trainee placed at the centre sees its coordinators, access.PlacementContacts).").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

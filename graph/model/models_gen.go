@@ -547,7 +547,10 @@ type MailingListPayload struct {
 
 // An application that moves between two runs.
 type MatchMove struct {
-	Application *ent.Application `json:"application"`
+	// The application's id (it names nobody): kept when the retention rule has deleted the application since the runs.
+	ApplicationID pulid.ID `json:"applicationId"`
+	// Null when the retention rule deleted the application after the runs (the runs keep its id only).
+	Application *ent.Application `json:"application,omitempty"`
 	// Null when unmatched in that run.
 	FromSlot *ent.HostSlot `json:"fromSlot,omitempty"`
 	ToSlot   *ent.HostSlot `json:"toSlot,omitempty"`
@@ -1207,6 +1210,15 @@ type UserPayload struct {
 type WithdrawApplicationInput struct {
 	ID     pulid.ID `json:"id"`
 	Reason *string  `json:"reason,omitempty"`
+}
+
+type WithdrawConsentForInput struct {
+	// The person whose consent is withdrawn.
+	UserID pulid.ID `json:"userId"`
+	// DIRECTORY_PROFILE or HOST_CONTACT (newsletter consent is withdrawn by unsubscribing).
+	Purpose vocab.ConsentPurpose `json:"purpose"`
+	// How and when the person asked, e.g. "letter of 3 March 2027" (required, at most 1,000 characters). Kept in the audit trail.
+	Reason string `json:"reason"`
 }
 
 type WithdrawConsentInput struct {

@@ -14,7 +14,8 @@ import (
 //
 // Anyone reads the published consent texts. Staff publish new versions
 // (CanManageConsentTexts) and record a person's consent given elsewhere, with a reason
-// (CanRecordConsent). A signed-in person reads their own consent records (their own
+// (CanRecordConsent) or withdraw it on their behalf, with a reason (CanWithdrawConsentFor).
+// A signed-in person reads their own consent records (their own
 // purposes' and their newsletter subscriptions'), gives and withdraws their own.
 
 // CanManageConsentTexts reports whether v may publish consent texts: staff and the system.
@@ -23,6 +24,10 @@ func CanManageConsentTexts(v viewer.Viewer) bool { return v.IsStaff() || runsAsS
 // CanRecordConsent reports whether v may record consent on a person's behalf (a paper
 // form, an email): staff and the system. The service requires a reason.
 func CanRecordConsent(v viewer.Viewer) bool { return v.IsStaff() || runsAsSystem(v) }
+
+// CanWithdrawConsentFor reports whether v may withdraw a person's consent on their behalf
+// (a request by post or by phone): staff and the system. The service requires a reason.
+func CanWithdrawConsentFor(v viewer.Viewer) bool { return v.IsStaff() || runsAsSystem(v) }
 
 // CanManageOwnConsent reports whether v may give, withdraw and read their own consent:
 // any signed-in person.
@@ -40,6 +45,28 @@ func CurrentConsent(purpose string) entql.P {
 // hasCurrentConsent is the predicate (on User) of a person with a current consent to purpose.
 func hasCurrentConsent(purpose string) entql.P {
 	return entql.HasEdgeWith("consents", CurrentConsent(purpose))
+}
+
+// PlacementContacts is the predicate (on User) of the people a trainee traineeID needs to
+// organise their visit with: the coordinators of a host centre where they hold an ACCEPTED
+// or CONFIRMED placement. The placement contract is the legal basis (Art. 6(1)(b)), so it
+// does not depend on the coordinators' HOST_CONTACT consent: the trainee sees their name
+// (FilterVisibleUsers, hence every path, node(id:) included) and their email address
+// (CanSeeContactEmail). An offer not yet accepted, a declined, lapsed or cancelled
+// placement and a completed one show nothing.
+func PlacementContacts(traineeID string) entql.P {
+	return entql.HasEdgeWith("coordinated_centres", entql.HasEdgeWith("placements", entql.And(
+		entql.FieldEQ("trainee_id", traineeID),
+		entql.Or(entql.FieldEQ("status", "ACCEPTED"), entql.FieldEQ("status", "CONFIRMED")))))
+}
+
+// hostContacts is the predicate (on User) of the host-centre coordinators a signed-in
+// viewer v sees as contacts: those who consent to being shown (HOST_CONTACT), and, whatever
+// the consent, those of a centre where v is placed (PlacementContacts).
+func hostContacts(v viewer.Viewer) entql.P {
+	return entql.Or(
+		entql.And(entql.HasEdge("coordinated_centres"), hasCurrentConsent("HOST_CONTACT")),
+		PlacementContacts(v.UserID))
 }
 
 // ownConsent is the predicate of v's consent records: their own purposes' and their

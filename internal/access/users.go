@@ -14,7 +14,8 @@ import (
 // whose working-group memberships the viewer may see (so a visible membership's non-null
 // user resolves: for anonymous viewers, the chairs of public groups), and for a signed-in
 // viewer also themself, the coordinators of host centres who consent to being shown as
-// their contact (HOST_CONTACT), the people who consent to a directory profile
+// their contact (HOST_CONTACT) and those of a centre where the viewer is placed
+// (PlacementContacts: the placement contract is the basis), the people who consent to a directory profile
 // (DIRECTORY_PROFILE), and the authors and signatories of the policy statements they take part in
 // (statementCoParticipants). Everyone else is filtered out rather than denied, so a nested edge (a centre's
 // coordinators) reads as empty instead of failing the whole field. Private fields stay
@@ -31,7 +32,7 @@ var FilterVisibleUsers = queryRule(func(ctx context.Context, q ent.Query) error 
 		return privacy.Allow
 	}
 	statementPeople := statementCoParticipants(v.UserID)
-	contacts := entql.And(entql.HasEdge("coordinated_centres"), hasCurrentConsent("HOST_CONTACT"))
+	contacts := hostContacts(v)
 	profiles := hasCurrentConsent("DIRECTORY_PROFILE")
 	if v.HasRole(viewer.RoleHostCoordinator) {
 		applicants := entql.HasEdgeWith("applications", hostVisibleApplication(v))
@@ -57,7 +58,9 @@ func CanManageUsers(v viewer.Viewer) bool { return v.IsStaff() || runsAsSystem(v
 func CanReadAudit(v viewer.Viewer) bool { return v.IsStaff() || v.IsSystem() }
 
 // CanSeePrivateUserFields reports whether v may see the private fields of the user with
-// id userID (email, roles, disabled, last sign-in): the user themself and staff.
+// id userID (email, roles, disabled, last sign-in): the user themself and staff. A trainee
+// also sees the email address of the coordinators of a centre where they are placed
+// (PlacementContacts; graph's User.email applies it).
 func CanSeePrivateUserFields(v viewer.Viewer, userID string) bool {
 	return v.IsStaff() || v.IsSystem() || (v.Kind == viewer.User && v.UserID == userID)
 }

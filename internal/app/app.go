@@ -303,7 +303,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.Campaigns.RegisterMetrics(a.Registry); err != nil {
 		return nil, err
 	}
-	registry, err := privacyRegistry(key)
+	registry, err := privacyRegistry(key, a.Placement)
 	if err != nil {
 		return nil, err
 	}

@@ -16,17 +16,18 @@ import (
 // of the record of processing. A domain joins by implementing privacy.Domain and being
 // listed here (internal/privacy's coverage test fails while a schema with personal data
 // has no domain).
-func PrivacyRegistry() (*privacy.Registry, error) { return privacyRegistry(nil) }
+func PrivacyRegistry() (*privacy.Registry, error) { return privacyRegistry(nil, nil) }
 
-// privacyRegistry is PrivacyRegistry with the newsletter key, which the erasure needs
-// (the erased address is kept only as its keyed hash in the suppression list).
-func privacyRegistry(newsletterKey []byte) (*privacy.Registry, error) {
+// privacyRegistry is PrivacyRegistry with what the erasure needs: the newsletter key (the
+// erased address is kept only as its keyed hash in the suppression list) and the placement
+// service (a cancelled placement's host is told).
+func privacyRegistry(newsletterKey []byte, placements *placement.Service) (*privacy.Registry, error) {
 	return privacy.NewRegistry(
 		auth.PrivacyDomain{},
 		directory.PrivacyDomain{},
 		groups.PrivacyDomain{},
 		programme.PrivacyDomain{},
-		placement.PrivacyDomain{},
+		placement.PrivacyDomain{Service: placements},
 		newsletter.PrivacyDomain{Key: newsletterKey},
 		consent.PrivacyDomain{},
 		statements.PrivacyDomain{},

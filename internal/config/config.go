@@ -76,7 +76,7 @@ type Config struct {
 	// RetentionUnconfirmedDays is how many days an unconfirmed newsletter subscription is kept.
 	RetentionUnconfirmedDays int
 	// RetentionApplicationsMonths is how many months after a call ends its unsuccessful
-	// applications (with their documents) and every referee letter are kept.
+	// applications (with their documents and referee letters) are kept.
 	RetentionApplicationsMonths int
 }
 
@@ -261,7 +261,7 @@ var options = []option{
 	{"retention-audit-years", "COALITION_RETENTION_AUDIT_YEARS", "6", "years audit events are kept before they are pruned from the start of the chain under a signed checkpoint (needs COALITION_AUDIT_KEY)", intIn(1, 100, func(c *Config) *int { return &c.RetentionAuditYears })},
 	{"retention-mail-body-days", "COALITION_RETENTION_MAIL_BODY_DAYS", "30", "days after sending that an email's body and personal values are kept; the delivery record (recipient, subject, status) stays", intIn(1, 3650, func(c *Config) *int { return &c.RetentionMailBodyDays })},
 	{"retention-unconfirmed-days", "COALITION_RETENTION_UNCONFIRMED_DAYS", "30", "days an unconfirmed newsletter subscription (double opt-in never completed) is kept", intIn(1, 3650, func(c *Config) *int { return &c.RetentionUnconfirmedDays })},
-	{"retention-applications-months", "COALITION_RETENTION_APPLICATIONS_MONTHS", "12", "months after a call is completed or cancelled that its unsuccessful applications (with their documents) and the referee letters of every application are kept; the trainee is emailed a month before", intIn(1, 120, func(c *Config) *int { return &c.RetentionApplicationsMonths })},
+	{"retention-applications-months", "COALITION_RETENTION_APPLICATIONS_MONTHS", "12", "months after a call is completed or cancelled that its unsuccessful applications (with their documents and referee letters) are kept; the trainee is emailed a month before; placed applications are kept whole", intIn(1, 120, func(c *Config) *int { return &c.RetentionApplicationsMonths })},
 	{"newsletter-consent-text", "COALITION_NEWSLETTER_CONSENT_TEXT", "", "consent text shown on subscribe forms and recorded with each signup; a new text is a new version for new signups (default: a plain sentence, see the README)", str(func(c *Config) *string { return &c.NewsletterConsentText })},
 	{"newsletter-form-origins", "COALITION_NEWSLETTER_FORM_ORIGINS", "", "comma-separated origins of web sites allowed to post the subscribe form (POST /newsletter/subscribe); empty allows any site", func(c *Config, v string) error {
 		c.NewsletterFormOrigins = nil

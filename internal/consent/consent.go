@@ -255,6 +255,53 @@ func (s *Service) Withdraw(ctx context.Context, tx *ent.Client, purpose vocab.Co
 	return n, nil
 }
 
+// WithdrawForInput is a person's withdrawal of a consent made elsewhere (a letter, a phone
+// call), recorded by staff.
+type WithdrawForInput struct {
+	UserID  pulid.ID
+	Purpose vocab.ConsentPurpose
+	// Reason says how and when the person asked; required, kept in the audit trail.
+	Reason string
+}
+
+// WithdrawFor withdraws in.UserID's consent to in.Purpose on their behalf (staff,
+// access.CanWithdrawConsentFor): every standing record of it, as Withdraw does for the
+// person themself, with an audit event (consent.withdraw_for, about the person) that
+// keeps the reason. It returns how many records it withdrew. User errors: NOT_FOUND for
+// an unknown person, REQUIRED or TOO_LONG for the reason, INVALID for a purpose that is
+// not a personal one, INVALID_STATE when the person has no standing consent to withdraw.
+func (s *Service) WithdrawFor(ctx context.Context, tx *ent.Client, in WithdrawForInput) (int, error) {
+	if err := access.Require(ctx, access.CanWithdrawConsentFor, "withdraw consent on someone's behalf"); err != nil {
+		return 0, err
+	}
+	var errs apperr.UserErrors
+	personal(&errs, in.Purpose)
+	reason := check.RequiredText(&errs, in.Reason, maxReason, "The reason", "Say how and when the person asked to withdraw their consent.", check.Path("reason"))
+	if err := errs.Err(); err != nil {
+		return 0, err
+	}
+	if ok, err := tx.User.Query().Where(user.ID(in.UserID)).Exist(ctx); err != nil {
+		return 0, fmt.Errorf("read user: %w", err)
+	} else if !ok {
+		return 0, apperr.Invalid(apperr.CodeNotFound, "There is no such person.", check.Path("userId")...)
+	}
+	n, err := tx.ConsentEvidence.Update().Where(consentevidence.UserID(in.UserID), consentevidence.PurposeEQ(in.Purpose),
+		consentevidence.WithdrawnAtIsNil()).SetWithdrawnAt(s.now()).Save(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("withdraw consent: %w", err)
+	}
+	if n == 0 {
+		return 0, apperr.Invalid(apperr.CodeInvalidState, "This person has no standing consent to this purpose.", check.Path("purpose")...)
+	}
+	if err := audit.Record(ctx, tx, s.now(), audit.Event{
+		Action: "consent.withdraw_for", ObjectType: "User", ObjectID: string(in.UserID),
+		Details: map[string]any{"purpose": string(in.Purpose), "records": n, "reason": reason},
+	}); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
 // WithdrawSubscriptions withdraws the standing newsletter consent of the subscriptions ids
 // (they were unsubscribed), as the viewer in ctx, at now.
 func WithdrawSubscriptions(ctx context.Context, tx *ent.Client, now time.Time, ids ...pulid.ID) error {

@@ -29,9 +29,10 @@ func (PrivacyDomain) Categories() []privacy.Category {
 		{Name: "Affiliations", Data: "organisations the person belongs to and their position there",
 			Purpose: "the stakeholder directory and eligibility in the programme", LegalBasis: "Art. 6(1)(f) legitimate interest (coalition work)",
 			Retention: "until staff remove it; deleted on erasure", Recipients: "staff; working-group co-members"},
-		{Name: "Host-centre contacts", Data: "being a coordinator of a host centre",
-			Purpose: "offer slots, rank applicants, confirm placements", LegalBasis: "Art. 6(1)(b) contract (host participation)",
-			Retention: "while the person coordinates the centre; on erasure they are removed from every centre's contacts and their name and address in a centre's profile replaced by \"[erased]\"", Recipients: "trainees placed at the centre"},
+		{Name: "Host-centre contacts", Data: "being a coordinator of a host centre; name and email address",
+			Purpose:    "offer slots, rank applicants, confirm placements; organise a placed trainee's visit",
+			LegalBasis: "Art. 6(1)(b) contract (host participation; the placement, for the trainee placed at the centre, who sees the name and email whatever the consent); Art. 6(1)(a) consent (HOST_CONTACT) for showing the name to other signed-in users",
+			Retention:  "while the person coordinates the centre; on erasure they are removed from every centre's contacts and their name and address in a centre's profile replaced by \"[erased]\"", Recipients: "trainees with an accepted or confirmed placement at the centre (name and email); other signed-in users, name only, while the coordinator consents (HOST_CONTACT)"},
 	}
 }
 

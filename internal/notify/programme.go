@@ -184,6 +184,7 @@ const (
 	PlacementCompleted     PlacementKind = "completed"      // report (trainee) or evaluation (coordinators) request
 	PlacementReminder      PlacementKind = "reminder"       // 14 and 2 days before the start
 	PlacementWaitlistOffer PlacementKind = "waitlist_offer" // to the trainee
+	PlacementErased        PlacementKind = "erased"         // to the coordinators: cancelled by the trainee's erasure (the trainee is not named)
 )
 
 // PlacementData is the data of the placement_update email.
@@ -251,12 +252,10 @@ func (n *Notifier) CallDeadline(ctx context.Context, client *ent.Client, to Reci
 	return n.queue(ctx, client, "call_deadline", to, data, key, nil)
 }
 
-// RetentionWarningData is the data of the application_retention_warning email.
+// RetentionWarningData is the data of the application_retention_warning email, sent for an
+// application that was not placed (a placed one is kept whole).
 type RetentionWarningData struct {
 	Name, CallTitle string
-	// Application is true when the whole application goes (it was not placed); false when
-	// only its referee letters go (a placed application).
-	Application bool
 	// Documents names the uploaded documents that go with it ("CV: cv.pdf").
 	Documents []string
 	// Letters is how many referee letters go.

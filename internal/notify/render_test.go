@@ -118,7 +118,7 @@ var fixtures = map[string]any{
 		ArchiveURL:     "https://coalition.example.org/newsletter/quarterly-newsletter-spring-2027-cmp0",
 	},
 	"application_retention_warning": notify.RetentionWarningData{
-		Name: "Ana Novak", CallTitle: "Winter <2027> observerships", Application: true,
+		Name: "Ana Novak", CallTitle: "Winter <2027> observerships",
 		Documents: []string{"CV: cv.pdf", "Motivation letter: motivation & goals.pdf"}, Letters: 1, On: "2028-03-01",
 	},
 	"campaign_late": notify.CampaignLateData{

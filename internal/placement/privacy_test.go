@@ -1,9 +1,12 @@
 package placement_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	entplacement "github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/internal/placement"
@@ -40,7 +43,14 @@ func TestErasePlacements(t *testing.T) {
 		testkit.MustOK(t, err)
 		testkit.MustContain(t, "Marek's export before erasure", testkit.ExportJSON(t, s, placement.PrivacyDomain{}, w.Trainee), "I learnt a lot")
 
-		erased := testkit.MustErase(t, s, placement.PrivacyDomain{}, w.Trainee)
+		// Without the service the host could not be told: the erasure refuses (and rolls back).
+		if err := s.Try(s.System(), func(ctx context.Context, tx *ent.Client) error {
+			_, err := placement.PrivacyDomain{}.Erase(ctx, tx, testkit.PersonOf(w.Trainee))
+			return err
+		}); err == nil || !strings.Contains(err.Error(), "tell the host") {
+			t.Errorf("erasing an offer without the placement service: %v", err)
+		}
+		erased := testkit.MustErase(t, s, placement.PrivacyDomain{Service: s.Placement}, w.Trainee)
 		if erased.Rows != 1 || len(erased.Documents) != 0 {
 			t.Errorf("erased = %+v, want 1 row", erased)
 		}

@@ -74,3 +74,35 @@ func TestReportListsTheRetentionRules(t *testing.T) {
 		t.Errorf("the default report lacks the default period of applications")
 	}
 }
+
+// TestReportSaysPlacedTraineesSeeHostContacts: the record of processing says that a trainee
+// placed at a centre sees its coordinators' name and email on the placement contract
+// (access.PlacementContacts), and others only with the coordinators' consent; and that a
+// placed application's referee letters are kept with it.
+func TestReportSaysPlacedTraineesSeeHostContacts(t *testing.T) {
+	reg, err := app.PrivacyRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := reg.Report(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	i := strings.Index(out, "Host-centre contacts")
+	if i < 0 {
+		t.Fatalf("no host-centre contacts in:\n%s", out)
+	}
+	section := out[i:]
+	if j := strings.Index(section, "\n#"); j > 0 {
+		section = section[:j]
+	}
+	for _, want := range []string{"Art. 6(1)(b) contract", "the trainee placed at the centre", "accepted or confirmed placement at the centre (name and email)", "consent (HOST_CONTACT)"} {
+		if !strings.Contains(section, want) {
+			t.Errorf("the host-centre contacts lack %q:\n%s", want, section)
+		}
+	}
+	if !strings.Contains(out, "placed applications whole, their referee letters included") {
+		t.Errorf("the retention rules do not say placed applications keep their referee letters")
+	}
+}

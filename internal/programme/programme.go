@@ -41,8 +41,9 @@ type Config struct {
 	RefereeLinkTTL time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
-	// RetentionMonths is how many months after a call ends its unsuccessful applications and
-	// every referee letter are kept (ApplyRetention; DefaultRetentionMonths when zero).
+	// RetentionMonths is how many months after a call ends its unsuccessful applications
+	// (with their documents and referee letters) are kept (ApplyRetention;
+	// DefaultRetentionMonths when zero).
 	RetentionMonths int
 }
 

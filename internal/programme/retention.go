@@ -25,11 +25,12 @@ import (
 )
 
 // DefaultRetentionMonths is how many months after a call ends its unsuccessful
-// applications and every referee letter are kept, without configuration.
+// applications (with their documents and referee letters) are kept, without configuration.
 const DefaultRetentionMonths = 12
 
 // placedStatuses are the placement statuses that make an application successful (placed,
-// or an offer still open): such an application is kept, only its referee letters go.
+// or an offer still open): such an application is kept whole, referee letters included
+// (they are part of the record of the selection; the person's erasure deletes them).
 var placedStatuses = []placement.Status{
 	placement.StatusOFFERED, placement.StatusACCEPTED, placement.StatusCONFIRMED, placement.StatusCOMPLETED,
 }
@@ -40,7 +41,7 @@ type Retained struct {
 	Warned int
 	// Applications is how many unsuccessful applications were deleted.
 	Applications int
-	// Letters is how many referee letters were deleted (of either kind of application).
+	// Letters is how many referee letters were deleted with the unsuccessful applications.
 	Letters int
 	// Files is how many stored documents were deleted from the document store.
 	Files int
@@ -64,16 +65,20 @@ func (s *Service) RetentionDue(c *ent.Call) (due time.Time, ok bool) {
 // daily). For every call completed or cancelled at least RetentionMonths minus a month ago:
 //
 //   - an application that was not placed (no placement OFFERED, ACCEPTED, CONFIRMED or
-//     COMPLETED), and a placed one that has referee requests, gets its trainee a warning
-//     email a month before the deletion, once: retention_warned_at records it, set by a
-//     conditional update in the email's transaction (so two processes send one);
-//   - from the later of the due day and a month after the warning, an unsuccessful
-//     application is deleted with its host choices, documents, referee requests and letters,
-//     reviews, review assignments, host rankings, overrides and lapsed placements, and the
-//     call's applications_deleted grows by one (its totals stay right); a placed one loses
-//     its referee letters and referee requests. One transaction per application, with an
-//     audit event naming only ids and counts; the stored files no document row refers to
-//     any more are deleted after the commit.
+//     COMPLETED) gets its trainee a warning email a month before the deletion, once:
+//     retention_warned_at records it, set by a conditional update in the email's
+//     transaction (so two processes send one);
+//   - from the later of the due day and a month after the warning, it is deleted with its
+//     host choices, documents, referee requests and letters, reviews, review assignments,
+//     host rankings, overrides and lapsed placements, and the call's applications_deleted
+//     grows by one (its totals stay right). One transaction per application, with an audit
+//     event naming only ids and counts; the stored files no document row refers to any
+//     more are deleted after the commit.
+//
+// A placed application is kept whole, its referee letters included: the issue's rule
+// ("unsuccessful applications and their documents …; referee letters likewise") is about
+// the unsuccessful ones, and a placed application's letters are part of the record of why
+// it was selected. They go when the person's data is erased.
 //
 // A second run finds nothing more to do.
 func (s *Service) ApplyRetention(ctx context.Context) (Retained, error) {
@@ -118,12 +123,11 @@ func (s *Service) retainCall(ctx context.Context, c *ent.Call, due time.Time, ou
 		return fmt.Errorf("applications of call %s: %w", c.ID, err)
 	}
 	for _, a := range apps {
-		whole := !isPlaced[a.ID]
-		if !whole && len(a.Edges.RefereeRequests) == 0 {
-			continue // placed, nothing to delete
+		if isPlaced[a.ID] {
+			continue // kept whole, referee letters included
 		}
 		if a.RetentionWarnedAt == nil {
-			if err := s.warnRetention(ctx, c, a, whole, latest(due, now.AddDate(0, 1, 0))); err != nil {
+			if err := s.warnRetention(ctx, c, a, latest(due, now.AddDate(0, 1, 0))); err != nil {
 				return err
 			}
 			out.Warned++
@@ -136,20 +140,11 @@ func (s *Service) retainCall(ctx context.Context, c *ent.Call, due time.Time, ou
 		letters := 0
 		err := db.InTx(ctx, s.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
 			var err error
-			if whole {
-				hashes, letters, err = deleteApplication(ctx, tx, a)
-			} else {
-				hashes, letters, err = deleteLetters(ctx, tx, a)
-			}
-			if err != nil {
+			if hashes, letters, err = deleteApplication(ctx, tx, a); err != nil {
 				return err
 			}
-			action := "retention.referee_letters_deleted"
-			if whole {
-				action = "retention.application_deleted"
-			}
 			return audit.Record(ctx, tx, now, audit.Event{
-				Action: action, ObjectType: "Application", ObjectID: string(a.ID),
+				Action: "retention.application_deleted", ObjectType: "Application", ObjectID: string(a.ID),
 				Details: map[string]any{"call": string(c.ID), "documents": len(hashes), "referee_letters": letters},
 			})
 		})
@@ -159,9 +154,7 @@ func (s *Service) retainCall(ctx context.Context, c *ent.Call, due time.Time, ou
 		if err != nil {
 			return fmt.Errorf("retention of application %s: %w", a.ID, err)
 		}
-		if whole {
-			out.Applications++
-		}
+		out.Applications++
 		out.Letters += letters
 		n, err := s.removeUnreferenced(ctx, hashes)
 		out.Files += n
@@ -172,19 +165,17 @@ func (s *Service) retainCall(ctx context.Context, c *ent.Call, due time.Time, ou
 	return nil
 }
 
-// warnRetention emails the trainee what of a will be deleted on the day `on`, and records
+// warnRetention emails the trainee that a will be deleted on the day `on`, and records
 // that it did, once: the update is conditional on no warning recorded yet.
-func (s *Service) warnRetention(ctx context.Context, c *ent.Call, a *ent.Application, whole bool, on time.Time) error {
+func (s *Service) warnRetention(ctx context.Context, c *ent.Call, a *ent.Application, on time.Time) error {
 	t := a.Edges.Trainee
 	data := notify.RetentionWarningData{
-		Name: t.Name, CallTitle: c.Title, Application: whole, Letters: len(a.Edges.RefereeRequests),
+		Name: t.Name, CallTitle: c.Title, Letters: len(a.Edges.RefereeRequests),
 		On: on.UTC().Format(time.DateOnly),
 	}
-	if whole {
-		for _, d := range a.Edges.Documents {
-			if d.RefereeRequestID == nil {
-				data.Documents = append(data.Documents, documentName(d.Kind)+": "+d.Filename)
-			}
+	for _, d := range a.Edges.Documents {
+		if d.RefereeRequestID == nil {
+			data.Documents = append(data.Documents, documentName(d.Kind)+": "+d.Filename)
 		}
 	}
 	return db.InTx(ctx, s.cfg.Client, func(ctx context.Context, tx *ent.Client) error {
@@ -205,7 +196,7 @@ var errGone = errors.New("application deleted meanwhile")
 // deleteApplication deletes a and every row that refers to it, and counts it on its call.
 // It returns the stored files of its documents and how many referee letters it had.
 func deleteApplication(ctx context.Context, tx *ent.Client, a *ent.Application) ([]string, int, error) {
-	hashes, letters, err := documentsOf(ctx, tx, a.ID, false)
+	hashes, letters, err := documentsOf(ctx, tx, a.ID)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -248,30 +239,10 @@ func deleteApplication(ctx context.Context, tx *ent.Client, a *ent.Application) 
 	return hashes, letters, nil
 }
 
-// deleteLetters deletes the referee letters and referee requests of a placed application.
-func deleteLetters(ctx context.Context, tx *ent.Client, a *ent.Application) ([]string, int, error) {
-	hashes, letters, err := documentsOf(ctx, tx, a.ID, true)
-	if err != nil {
-		return nil, 0, err
-	}
-	if _, err := tx.Document.Delete().
-		Where(document.ApplicationID(a.ID), document.RefereeRequestIDNotNil()).Exec(ctx); err != nil {
-		return nil, 0, err
-	}
-	if _, err := tx.RefereeRequest.Delete().Where(refereerequest.ApplicationID(a.ID)).Exec(ctx); err != nil {
-		return nil, 0, err
-	}
-	return hashes, letters, nil
-}
-
-// documentsOf returns the stored files of the application's documents (only referee letters
-// when lettersOnly) and how many of them are referee letters.
-func documentsOf(ctx context.Context, tx *ent.Client, app pulid.ID, lettersOnly bool) ([]string, int, error) {
-	q := tx.Document.Query().Where(document.ApplicationID(app))
-	if lettersOnly {
-		q.Where(document.RefereeRequestIDNotNil())
-	}
-	docs, err := q.All(ctx)
+// documentsOf returns the stored files of the application's documents and how many of
+// them are referee letters.
+func documentsOf(ctx context.Context, tx *ent.Client, app pulid.ID) ([]string, int, error) {
+	docs, err := tx.Document.Query().Where(document.ApplicationID(app)).All(ctx)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -29,7 +29,8 @@ import (
 
 // retentionWorld is a completed call with four applications, and an open call:
 //
-//   - Marek (placed at B, accepted) uploaded a CV and has a referee letter: the letter goes, the rest stays;
+//   - Marek (placed at B, accepted) uploaded a CV and has a referee letter: all of it stays,
+//     the letter too (a placed application is kept whole);
 //   - Ioana (placed at A, accepted) uploaded a CV and has no letter: nothing of hers goes;
 //   - Petr (eligible, unmatched) uploaded a CV and has a referee letter: all of it goes;
 //   - Zofia (a draft never submitted) uploaded the very same CV file as Ioana: her
@@ -165,8 +166,9 @@ func warnings(t *testing.T, s *testkit.Services) []*ent.OutboxMessage {
 // TestApplicationRetention runs the applications' retention rule (12 months, the default)
 // with the clock: nothing before a month ahead; one warning per application a month before
 // (a rerun sends nothing); nothing deleted the second before the day; on the day the
-// unsuccessful applications go with their documents and letters, the placed ones lose only
-// their referee letters, the open call's draft stays, and the call counts what went.
+// unsuccessful applications go with their documents and letters, the placed ones stay whole
+// (Marek's referee letter, its request and its stored file included), the open call's
+// draft stays, and the call counts what went.
 func TestApplicationRetention(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, d *db.DB) {
 		var dir string
@@ -194,16 +196,16 @@ func TestApplicationRetention(t *testing.T) {
 			t.Fatalf("%d warnings before the month", n)
 		}
 
-		// A month before: Marek (letters), Petr and Zofia (whole) are warned, once.
-		if out := apply(due.AddDate(0, -1, 0)); out != (programme.Retained{Warned: 3}) {
-			t.Fatalf("a month before: %+v, want 3 warned", out)
+		// A month before: Petr and Zofia are warned, once; Marek (placed) is not.
+		if out := apply(due.AddDate(0, -1, 0)); out != (programme.Retained{Warned: 2}) {
+			t.Fatalf("a month before: %+v, want 2 warned", out)
 		}
 		if out := apply(due.AddDate(0, -1, 0).Add(time.Hour)); out != (programme.Retained{}) {
 			t.Fatalf("a rerun: %+v, want nothing", out)
 		}
 		ms := warnings(t, s)
-		if len(ms) != 3 {
-			t.Fatalf("%d warnings, want 3", len(ms))
+		if len(ms) != 2 {
+			t.Fatalf("%d warnings, want 2", len(ms))
 		}
 		byTo := map[string]*ent.OutboxMessage{}
 		for _, m := range ms {
@@ -219,13 +221,8 @@ func TestApplicationRetention(t *testing.T) {
 			!strings.Contains(petr.TextBody, "CV: petr-cv.pdf") || !strings.Contains(petr.TextBody, "1 referee letter") {
 			t.Errorf("Petr's warning:\n%v", petr)
 		}
-		marek := byTo[w.Trainee.Email]
-		if marek == nil || !strings.Contains(marek.Subject, "referee letters") || strings.Contains(marek.TextBody, "marek-cv.pdf") ||
-			!strings.Contains(marek.TextBody, "Your application and placement stay") {
-			t.Errorf("Marek's warning:\n%v", marek)
-		}
-		if byTo[w.OtherTrainee.Email] != nil || byTo["zofia.nowak@szpital.example.pl"] == nil {
-			t.Errorf("warned %v; Ioana has nothing to lose, Zofia does", byTo)
+		if byTo[w.Trainee.Email] != nil || byTo[w.OtherTrainee.Email] != nil || byTo["zofia.nowak@szpital.example.pl"] == nil {
+			t.Errorf("warned %v; Marek and Ioana (placed) have nothing to lose, Zofia does", byTo)
 		}
 
 		// The second before the day: nothing is deleted.
@@ -238,8 +235,8 @@ func TestApplicationRetention(t *testing.T) {
 
 		// On the day.
 		out := apply(due)
-		if out != (programme.Retained{Applications: 2, Letters: 2, Files: 3}) {
-			t.Errorf("on the day: %+v, want 2 applications, 2 letters, 3 files (Petr's CV and letter, Marek's letter)", out)
+		if out != (programme.Retained{Applications: 2, Letters: 1, Files: 2}) {
+			t.Errorf("on the day: %+v, want 2 applications, 1 letter, 2 files (Petr's CV and letter)", out)
 		}
 		for name, c := range map[string]struct {
 			id   pulid.ID
@@ -258,12 +255,16 @@ func TestApplicationRetention(t *testing.T) {
 				t.Errorf("%d rows of the deleted application %s left", n, gone)
 			}
 		}
-		if n := s.DB.Client.RefereeRequest.Query().Where(refereerequest.ApplicationID(rw.marek.ID)).CountX(ctx); n != 0 {
-			t.Errorf("Marek keeps %d referee requests, want none", n)
+		if n := s.DB.Client.RefereeRequest.Query().Where(refereerequest.ApplicationID(rw.marek.ID)).CountX(ctx); n != 1 {
+			t.Errorf("Marek keeps %d referee requests, want his 1", n)
 		}
-		kinds := s.DB.Client.Document.Query().Where(document.ApplicationID(rw.marek.ID)).Select(document.FieldFilename).StringsX(ctx)
-		if len(kinds) != 1 || kinds[0] != "marek-cv.pdf" {
-			t.Errorf("Marek's documents %v, want his CV only", kinds)
+		kinds := s.DB.Client.Document.Query().Where(document.ApplicationID(rw.marek.ID)).Order(document.ByFilename()).Select(document.FieldFilename).StringsX(ctx)
+		if len(kinds) != 2 || kinds[0] != "letter-"+string(w.Trainee.ID)+".pdf" || kinds[1] != "marek-cv.pdf" {
+			t.Errorf("Marek's documents %v, want his referee letter and his CV", kinds)
+		}
+		letter, err := s.DB.Client.Document.Query().Where(document.ApplicationID(rw.marek.ID), document.RefereeRequestIDNotNil()).Only(ctx)
+		if err != nil || !rw.store.Exists(letter.Sha256) {
+			t.Errorf("Marek's referee letter's stored file: %v", err)
 		}
 		for name, kept := range map[string]bool{"marek-cv.pdf": true, "ioana-cv.pdf": true, "zofia-cv.pdf": true, "petr-cv.pdf": false} {
 			if got := rw.store.Exists(rw.docs[name].Sha256); got != kept {
@@ -278,8 +279,8 @@ func TestApplicationRetention(t *testing.T) {
 			t.Errorf("the call's total is %d, want the 4 applications it had", n)
 		}
 		evs := s.DB.Client.AuditEvent.Query().Where(auditevent.ActionHasPrefix("retention.")).CountX(ctx)
-		if evs != 3 {
-			t.Errorf("%d retention audit events, want 3", evs)
+		if evs != 2 {
+			t.Errorf("%d retention audit events, want 2", evs)
 		}
 
 		// A later run finds nothing more.
@@ -300,8 +301,8 @@ func TestRetentionWaitsAMonthAfterALateWarning(t *testing.T) {
 		late := rw.completedAt.AddDate(1, 0, 3) // 3 days after the due day, never warned
 		s.Clock.Set(late)
 		out, err := s.Programme.ApplyRetention(s.System())
-		if err != nil || out != (programme.Retained{Warned: 3}) {
-			t.Fatalf("late: %+v %v, want 3 warned and nothing deleted", out, err)
+		if err != nil || out != (programme.Retained{Warned: 2}) {
+			t.Fatalf("late: %+v %v, want 2 warned and nothing deleted", out, err)
 		}
 		if m := warnings(t, s)[0]; !strings.Contains(m.TextBody, "2028-08-04") {
 			t.Errorf("the warning names the wrong day:\n%s", m.TextBody)
@@ -371,8 +372,8 @@ func TestTwoProcessesWarnAndDeleteOnce(t *testing.T) {
 				return 0
 			}
 			runBoth(due.AddDate(0, -1, 0))
-			if n := len(warnings(t, s)); n != 3 || runs() != 1 {
-				t.Fatalf("a month before: %d warnings, %d runs; want 3 and 1", n, runs())
+			if n := len(warnings(t, s)); n != 2 || runs() != 1 {
+				t.Fatalf("a month before: %d warnings, %d runs; want 2 and 1", n, runs())
 			}
 			runBoth(due)
 			if runs() != 2 {
@@ -384,8 +385,8 @@ func TestTwoProcessesWarnAndDeleteOnce(t *testing.T) {
 			if c := s.DB.Client.Call.GetX(s.System(), rw.call.ID); c.ApplicationsDeleted != 2 {
 				t.Errorf("the call counts %d deleted, want 2", c.ApplicationsDeleted)
 			}
-			if n := len(warnings(t, s)); n != 3 {
-				t.Errorf("%d warnings in all, want 3", n)
+			if n := len(warnings(t, s)); n != 2 {
+				t.Errorf("%d warnings in all, want 2", n)
 			}
 		})
 	}

@@ -25,7 +25,8 @@ type Settings struct {
 	// (COALITION_RETENTION_UNCONFIRMED_DAYS).
 	UnconfirmedDays int
 	// ApplicationsMonths is how many months after a call ends its unsuccessful applications
-	// and every referee letter are kept (COALITION_RETENTION_APPLICATIONS_MONTHS).
+	// (with their documents and referee letters) are kept
+	// (COALITION_RETENTION_APPLICATIONS_MONTHS).
 	ApplicationsMonths int
 }
 
@@ -78,8 +79,8 @@ func (s Settings) Rules() []Rule {
 		},
 		{
 			Job: JobApplications, Category: "applications and referee letters",
-			Deleted: "unsuccessful applications (not placed) with their documents, host choices, reviews, rankings and referee letters; the referee letters (and referees' names and addresses) of placed applications",
-			Kept:    "placed applications; the call's count of deleted applications; the trainee is emailed a month before",
+			Deleted: "unsuccessful applications (not placed) with their documents, host choices, reviews, rankings and referee letters (and the referees' names and addresses)",
+			Kept:    "placed applications whole, their referee letters included (the record of the selection; deleted when the person's data is erased); the call's count of deleted applications; the trainee of an unsuccessful application is emailed a month before",
 			Period:  fmt.Sprintf("%d months after the call is completed or cancelled", s.ApplicationsMonths), Variable: "COALITION_RETENTION_APPLICATIONS_MONTHS",
 			Every: 24 * time.Hour,
 		},
