@@ -1,6 +1,6 @@
 // Package benchnews is the newsletter sending benchmark of `make bench-newsletter`: it
 // starts the built `coalition serve` as a separate process on a fresh SQLite database,
-// with its default worker settings, pointed at a counting go-smtp sink in this process,
+// with its default worker settings, pointed at a lean counting SMTP sink in this process (see sink),
 // and sends a real campaign through it. Setup, not measured: two members of staff (`coalition
 // user create --print-token-only`), a mailing list (createMailingList), N confirmed
 // subscribers (100,000 by default) written straight into the database, and a campaign

@@ -37,6 +37,10 @@ type Message struct {
 	Subject  string
 	// Text and HTML are the two alternative bodies; at least one must be set.
 	Text, HTML string
+	// TextFill and HTMLFill, when set, take the place of Text and HTML (which must then be
+	// empty) for a message whose bodies are a shared frozen text with personal values
+	// filled in: the same message, built faster (see Filled).
+	TextFill, HTMLFill Filled
 	// Headers are extra header fields, e.g. List-Unsubscribe and List-Unsubscribe-Post.
 	// The fields the builder writes itself (From, To, Subject, Date, Message-ID, MIME and
 	// DKIM fields) cannot be set here.
@@ -74,7 +78,17 @@ type builder struct {
 	messageIDDomain string
 	dkim            *DKIMSigner
 	now             func() time.Time
+	// qp caches the encoding of the frozen lines of Filled bodies.
+	qp qpCache
 }
+
+// Stand-ins for filled bodies while go-mail renders the rest of the message: plain
+// ASCII, which quoted-printable leaves as it is. They are found from the end of the
+// rendering, after every header, so a header that happened to hold one is not mistaken.
+const (
+	textStandIn = "coalition-filled-text-3f9c2a"
+	htmlStandIn = "coalition-filled-html-3f9c2a"
+)
 
 // render validates m and returns the complete message (DKIM-Signature first when a signer
 // is configured) and its envelope.
@@ -91,6 +105,18 @@ func (b *builder) render(m *Message) ([]byte, envelope, error) {
 		date = b.now()
 	}
 
+	text, html := m.Text, m.HTML
+	filled := m.TextFill != nil || m.HTMLFill != nil
+	if filled {
+		text, html = "", ""
+		if !m.TextFill.empty() {
+			text = textStandIn
+		}
+		if !m.HTMLFill.empty() {
+			html = htmlStandIn
+		}
+	}
+
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(&netmail.Address{Name: m.From.Name, Address: m.From.Email})
 	msg.ToMailAddress(&netmail.Address{Name: m.To.Name, Address: m.To.Email})
@@ -104,13 +130,13 @@ func (b *builder) render(m *Message) ([]byte, envelope, error) {
 	}
 
 	switch {
-	case m.Text != "" && m.HTML != "":
-		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
-	case m.Text != "":
-		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	case text != "" && html != "":
+		msg.SetBodyString(gomail.TypeTextPlain, text)
+		msg.AddAlternativeString(gomail.TypeTextHTML, html)
+	case text != "":
+		msg.SetBodyString(gomail.TypeTextPlain, text)
 	default:
-		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
+		msg.SetBodyString(gomail.TypeTextHTML, html)
 	}
 	for i, a := range m.Attachments {
 		contentType, calendar, err := attachmentContentType(a)
@@ -142,6 +168,12 @@ func (b *builder) render(m *Message) ([]byte, envelope, error) {
 		return nil, envelope{}, fmt.Errorf("render message %s: %w", m.ID, err)
 	}
 	raw := buf.Bytes()
+	if filled {
+		var err error
+		if raw, err = b.fill(raw, text, html, m); err != nil {
+			return nil, envelope{}, fmt.Errorf("render message %s: %w", m.ID, err)
+		}
+	}
 	if b.dkim != nil {
 		signed, err := b.dkim.Sign(raw)
 		if err != nil {
@@ -154,6 +186,48 @@ func (b *builder) render(m *Message) ([]byte, envelope, error) {
 		to:   (&netmail.Address{Address: m.To.Email}).String(),
 	}
 	return raw, env, nil
+}
+
+// fill replaces the stand-ins of raw by the encoded filled bodies of m.
+func (b *builder) fill(raw []byte, text, html string, m *Message) ([]byte, error) {
+	type part struct {
+		at    int
+		n     int
+		value Filled
+	}
+	parts := make([]part, 0, 2)
+	end := len(raw)
+	for _, p := range []struct {
+		standIn string
+		value   Filled
+	}{{html, m.HTMLFill}, {text, m.TextFill}} {
+		if p.standIn == "" {
+			continue
+		}
+		i := bytes.LastIndex(raw[:end], []byte(p.standIn))
+		if i < 0 {
+			return nil, errors.New("filled body: stand-in not found in the rendering")
+		}
+		parts = append(parts, part{at: i, n: len(p.standIn), value: p.value})
+		end = i
+	}
+	size := len(raw)
+	for _, p := range parts {
+		for _, s := range p.value {
+			size += len(s) + len(s)/8
+		}
+	}
+	var out bytes.Buffer
+	out.Grow(size)
+	from := 0
+	for k := len(parts) - 1; k >= 0; k-- {
+		p := parts[k]
+		out.Write(raw[from:p.at])
+		b.qp.encodeFilled(&out, p.value)
+		from = p.at + p.n
+	}
+	out.Write(raw[from:])
+	return out.Bytes(), nil
 }
 
 // validate rejects what no retry could ever send: a malformed address, a header that
@@ -174,8 +248,18 @@ func validate(m *Message) error {
 	if hasControl(m.Subject) {
 		return fmt.Errorf("message %s: subject contains a control character", m.ID)
 	}
-	if m.Text == "" && m.HTML == "" {
+	if (m.TextFill != nil || m.HTMLFill != nil) && (m.Text != "" || m.HTML != "" || len(m.Attachments) > 0) {
+		return fmt.Errorf("message %s: filled bodies go without text, html and attachments", m.ID)
+	}
+	if m.Text == "" && m.HTML == "" && m.TextFill.empty() && m.HTMLFill.empty() {
 		return fmt.Errorf("message %s: no text or html body", m.ID)
+	}
+	for _, f := range []Filled{m.TextFill, m.HTMLFill} {
+		for i := 1; i < len(f); i += 2 {
+			if strings.ContainsAny(f[i], "\r\n") {
+				return fmt.Errorf("message %s: a personal value holds a line break", m.ID)
+			}
+		}
 	}
 	for name, value := range m.Headers {
 		if !validFieldName(name) {

@@ -12,6 +12,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/campaign"
 	"github.com/gocart-coalition/coalition/ent/mailinglist"
 	"github.com/gocart-coalition/coalition/ent/membership"
+	"github.com/gocart-coalition/coalition/ent/newslettersubscription"
 	"github.com/gocart-coalition/coalition/ent/outboxmessage"
 	"github.com/gocart-coalition/coalition/ent/schema/pulid"
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
@@ -565,6 +566,101 @@ func TestCampaignBadInput(t *testing.T) {
 		if err != nil || m.Recipient != "reviewer@example.org" || !strings.HasPrefix(m.Subject, "[Test] ") ||
 			strings.Contains(m.HTMLBody, "{{") {
 			t.Fatalf("test message: %+v, %v", m, err)
+		}
+	})
+}
+
+// TestCampaignUnsubscribeNamesTheFirstTargetList: each delivery's unsubscribe token names
+// the first target list (by id) its subscriber is confirmed on, whether the campaign has
+// one target list or several; an unconfirmed subscription is no audience.
+func TestCampaignUnsubscribeNamesTheFirstTargetList(t *testing.T) {
+	testkit.EachServices(t, func(t *testing.T, s *testkit.Services) {
+		w := newCampaignWorld(t, s)
+		a := mustList(t, s, w.World, "List A", "list-a", mailinglist.VisibilityPUBLIC)
+		b := mustList(t, s, w.World, "List B", "list-b", mailinglist.VisibilityPUBLIC)
+		if b.ID < a.ID {
+			a, b = b, a
+		}
+		subs := map[string]pulid.ID{}
+		testkit.MustDo(t, s, s.System(), func(ctx context.Context, tx *ent.Client) error {
+			for _, x := range []struct {
+				email     string
+				confirmed []pulid.ID
+				pending   []pulid.ID
+			}{
+				{"only-a@example.org", []pulid.ID{a.ID}, nil},
+				{"only-b@example.org", []pulid.ID{b.ID}, []pulid.ID{a.ID}},
+				{"both@example.org", []pulid.ID{b.ID, a.ID}, nil},
+				{"pending@example.org", nil, []pulid.ID{a.ID, b.ID}},
+			} {
+				sub, err := tx.Subscriber.Create().SetEmail(x.email).SetName("Reader").Save(ctx)
+				if err != nil {
+					return err
+				}
+				subs[x.email] = sub.ID
+				for _, l := range x.confirmed {
+					if err := tx.NewsletterSubscription.Create().SetSubscriberID(sub.ID).SetListID(l).
+						SetStatus(newslettersubscription.StatusCONFIRMED).SetConfirmedAt(s.Clock.Now()).Exec(ctx); err != nil {
+						return err
+					}
+				}
+				for _, l := range x.pending {
+					if err := tx.NewsletterSubscription.Create().SetSubscriberID(sub.ID).SetListID(l).
+						SetStatus(newslettersubscription.StatusUNCONFIRMED).Exec(ctx); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		for name, c := range map[string]struct {
+			lists []pulid.ID
+			want  map[string]pulid.ID
+		}{
+			"one list": {[]pulid.ID{b.ID}, map[string]pulid.ID{"only-b@example.org": b.ID, "both@example.org": b.ID}},
+			"two lists": {[]pulid.ID{b.ID, a.ID}, map[string]pulid.ID{
+				"only-a@example.org": a.ID, "only-b@example.org": b.ID, "both@example.org": a.ID,
+			}},
+		} {
+			t.Run(name, func(t *testing.T) {
+				var camp *ent.Campaign
+				s.Must(s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (err error) {
+					camp, err = s.Campaigns.CreateCampaign(ctx, tx, newsletter.CampaignInput{
+						Subject: ptr("News " + name), Body: ptr("Dear {{name}}, news."), ListIDs: &c.lists,
+					})
+					return err
+				})
+				if _, got := step(s, s.As(w.Staff2), func(ctx context.Context, tx *ent.Client) (*ent.Campaign, error) {
+					return s.Campaigns.ApproveCampaign(ctx, tx, camp.ID)
+				}); got != "ok" {
+					t.Fatalf("approve: %s", got)
+				}
+				if _, got := step(s, s.As(w.Staff), func(ctx context.Context, tx *ent.Client) (*ent.Campaign, error) {
+					return s.Campaigns.SendCampaignNow(ctx, tx, camp.ID)
+				}); got != "ok" {
+					t.Fatalf("send now: %s", got)
+				}
+				if _, _, err := s.Campaigns.Run(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				rows := deliveries(t, s, camp.ID)
+				got := map[string]pulid.ID{}
+				for _, r := range rows {
+					sub, list, err := s.Newsletter.ParseToken(r.Personal[newsletter.PersonalUnsubscribe])
+					if err != nil || sub != subs[r.Recipient] {
+						t.Errorf("%s: token of %s, %v", r.Recipient, sub, err)
+					}
+					got[r.Recipient] = list
+				}
+				if len(got) != len(c.want) {
+					t.Errorf("deliveries to %v, want %v", got, c.want)
+				}
+				for email, want := range c.want {
+					if got[email] != want {
+						t.Errorf("%s: token names list %s, want %s", email, got[email], want)
+					}
+				}
+			})
 		}
 	})
 }

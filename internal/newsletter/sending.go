@@ -411,20 +411,30 @@ func (s *Campaigns) audience(ctx context.Context, tx *ent.Client, c *ent.Campaig
 			return newslettersubscription.And(newslettersubscription.ListIDIn(lists...),
 				newslettersubscription.StatusEQ(newslettersubscription.StatusCONFIRMED))
 		}
-		subs, err := tx.Subscriber.Query().
+		q := tx.Subscriber.Query().
 			Where(subscriber.EmailGT(after), subscriber.HasSubscriptionsWith(confirmed())).
-			WithSubscriptions(func(q *ent.NewsletterSubscriptionQuery) {
+			Select(subscriber.FieldEmail, subscriber.FieldName)
+		if len(lists) > 1 {
+			// The unsubscribe link names the first target list the subscriber is confirmed
+			// on. With one target list that is it for everyone found, and loading the
+			// subscriptions (a query binding the ids of the whole batch) is skipped: it
+			// cost more than the rest of writing the audience.
+			q.WithSubscriptions(func(q *ent.NewsletterSubscriptionQuery) {
 				q.Where(confirmed()).Order(newslettersubscription.ByListID())
-			}).
-			Order(subscriber.ByEmail()).Limit(FreezeBatch).All(ctx)
+			})
+		}
+		subs, err := q.Order(subscriber.ByEmail()).Limit(FreezeBatch).All(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("find subscribers of the lists of %s: %w", c.ID, err)
 		}
 		rs := make([]Recipient, len(subs))
 		for i, sub := range subs {
-			var list pulid.ID
-			if len(sub.Edges.Subscriptions) > 0 {
-				list = sub.Edges.Subscriptions[0].ListID
+			list := lists[0]
+			if len(lists) > 1 {
+				list = ""
+				if len(sub.Edges.Subscriptions) > 0 {
+					list = sub.Edges.Subscriptions[0].ListID
+				}
 			}
 			rs[i] = Recipient{Email: sub.Email, Name: sub.Name, subscriber: sub.ID, list: list}
 		}

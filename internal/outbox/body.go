@@ -205,21 +205,24 @@ func expand(s string, value func(key string) string) string {
 	}
 }
 
-// personalise builds the message of a row that shares body (Body.Personalise).
+// personalise builds the message of a row that shares body (Body.Personalise): the same
+// message, with the bodies handed over as filled frozen texts (mail.Filled), so the
+// builder encodes the frozen lines once per body instead of once per message.
 func personalise(msg *mail.Message, body *ent.MailBody, values map[string]string) {
-	b := Body{Subject: body.Subject, Text: body.TextBody, HTML: body.HTMLBody, Headers: body.Headers}.Personalise(msg.To, values)
-	msg.Subject, msg.Text, msg.HTML = b.Subject, b.Text, b.HTML
-	if len(b.Headers) > 0 {
-		msg.Headers = b.Headers
+	value := personalValue(msg.To, values)
+	msg.Subject = expand(body.Subject, value)
+	msg.Text, msg.HTML = "", ""
+	msg.TextFill = fill(body.TextBody, value)
+	msg.HTMLFill = fill(body.HTMLBody, func(k string) string { return html.EscapeString(value(k)) })
+	if h := personalHeaders(body.Headers, value, values); len(h) > 0 {
+		msg.Headers = h
 	}
 }
 
-// Personalise returns b as the message to to with values is built by the worker: the
-// placeholders filled in one pass ({{name}} and {{email}} default to to's; values
-// HTML-escaped in the HTML part), the header values filled, and an unsubscribe URL added
-// as List-Unsubscribe and List-Unsubscribe-Post. The result's Headers is nil when empty.
-func (b Body) Personalise(to mail.Address, values map[string]string) Body {
-	value := func(k string) string {
+// personalValue returns the value of a placeholder for to with values: {{name}} and
+// {{email}} default to to's.
+func personalValue(to mail.Address, values map[string]string) func(k string) string {
+	return func(k string) string {
 		switch {
 		case k == "name" && values[k] == "":
 			return to.Name
@@ -228,24 +231,64 @@ func (b Body) Personalise(to mail.Address, values map[string]string) Body {
 		}
 		return values[k]
 	}
+}
+
+// personalHeaders returns headers with their placeholders filled, and the unsubscribe URL
+// of values as List-Unsubscribe and List-Unsubscribe-Post; nil when there are none.
+func personalHeaders(headers map[string]string, value func(string) string, values map[string]string) map[string]string {
+	out := make(map[string]string, len(headers)+2)
+	for k, v := range headers {
+		out[k] = expand(v, value)
+	}
+	if u := values[UnsubscribeURLKey]; u != "" {
+		out["List-Unsubscribe"] = "<" + u + ">"
+		out["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// fill is expand giving the pieces: frozen pieces of s (even indexes) between the values
+// of its placeholders (odd indexes); fill(s, v).String() == expand(s, v). nil for "".
+func fill(s string, value func(key string) string) mail.Filled {
+	if s == "" {
+		return nil
+	}
+	var f mail.Filled
+	start := 0 // of the frozen piece being built
+	at := 0
+	for {
+		i := strings.Index(s[at:], "{{")
+		if i < 0 {
+			return append(f, s[start:])
+		}
+		i += at
+		j := strings.Index(s[i+2:], "}}")
+		if j < 0 || !validKey(s[i+2:i+2+j]) {
+			at = i + 2
+			continue
+		}
+		f = append(f, s[start:i], value(s[i+2:i+2+j]))
+		start = i + 2 + j + 2
+		at = start
+	}
+}
+
+// Personalise returns b as the message to to with values is built by the worker: the
+// placeholders filled in one pass ({{name}} and {{email}} default to to's; values
+// HTML-escaped in the HTML part), the header values filled, and an unsubscribe URL added
+// as List-Unsubscribe and List-Unsubscribe-Post. The result's Headers is nil when empty.
+func (b Body) Personalise(to mail.Address, values map[string]string) Body {
+	value := personalValue(to, values)
 	escaped := func(k string) string { return html.EscapeString(value(k)) }
-	out := Body{
+	return Body{
 		Template:  b.Template,
 		Subject:   expand(b.Subject, value),
 		Preheader: b.Preheader,
 		Text:      expand(b.Text, value),
 		HTML:      expand(b.HTML, escaped),
+		Headers:   personalHeaders(b.Headers, value, values),
 	}
-	headers := make(map[string]string, len(b.Headers)+2)
-	for k, v := range b.Headers {
-		headers[k] = expand(v, value)
-	}
-	if u := values[UnsubscribeURLKey]; u != "" {
-		headers["List-Unsubscribe"] = "<" + u + ">"
-		headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-	}
-	if len(headers) > 0 {
-		out.Headers = headers
-	}
-	return out
 }
