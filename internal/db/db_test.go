@@ -242,7 +242,7 @@ func TestUpsertOutsideTransaction(t *testing.T) {
 	})
 }
 
-// TestSQLiteWriterKeepsALargePageCache: the one writer connection keeps up to 32 MiB of
+// TestSQLiteWriterKeepsALargePageCache: the one writer connection keeps up to 16 MiB of
 // pages (SQLite's default is 2 MiB), so a large write transaction does not spill midway.
 func TestSQLiteWriterKeepsALargePageCache(t *testing.T) {
 	d := openEmpty(t, dialect.SQLite)
@@ -250,8 +250,8 @@ func TestSQLiteWriterKeepsALargePageCache(t *testing.T) {
 	if err := d.SQL().QueryRowContext(context.Background(), "PRAGMA cache_size").Scan(&pages); err != nil {
 		t.Fatal(err)
 	}
-	if pages != -32768 {
-		t.Errorf("writer cache_size %d, want -32768 (32 MiB)", pages)
+	if pages != -16384 {
+		t.Errorf("writer cache_size %d, want -16384 (16 MiB)", pages)
 	}
 }
 
