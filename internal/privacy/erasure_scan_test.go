@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"entgo.io/ent/dialect"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 	"github.com/gocart-coalition/coalition/internal/audit"
 	"github.com/gocart-coalition/coalition/internal/db"
+	"github.com/gocart-coalition/coalition/internal/directory"
 	"github.com/gocart-coalition/coalition/internal/docstore"
 	"github.com/gocart-coalition/coalition/internal/groups"
 	"github.com/gocart-coalition/coalition/internal/statements"
@@ -59,16 +62,62 @@ func allColumns(t *testing.T, d *db.DB) []column {
 	return out
 }
 
-// scan returns "table.column" for every column of every table holding value (its text,
-// case-insensitive).
-func scan(t *testing.T, d *db.DB, cols []column, value string) []string {
+// cells is the text of every column of every table (each cell cast to text, NULLs left
+// out), read once so that the search decides in Go: SQL's LOWER and LIKE fold ASCII
+// letters only on SQLite (and by the locale on PostgreSQL), so "MAREK NOVÁK" would not
+// be found by a search for "marek novák".
+type cells map[column][]string
+
+// readCells reads every cell of cols.
+func readCells(t *testing.T, d *db.DB, cols []column) cells {
 	t.Helper()
+	out := cells{}
+	for _, c := range cols {
+		q := fmt.Sprintf(`SELECT CAST(%q AS TEXT) FROM %q WHERE %q IS NOT NULL`, c.name, c.table, c.name)
+		rows, err := d.SQL().QueryContext(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			out[c] = append(out[c], fold(v))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		rows.Close()
+	}
+	return out
+}
+
+// fold maps every character of s to the smallest of its Unicode simple case folding
+// orbit ("Á", "á" → "Á"; "K", "k", "\u212a" (Kelvin) → "K"), so that two strings are
+// equal under strings.EqualFold exactly when their folds are equal, and a value occurs in
+// a text in some case exactly when its fold is a substring of the text's.
+func fold(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
+}
+
+// scan returns "table.column (n rows)" for every column of cols holding value (its text,
+// in any case) in all.
+func scan(all cells, cols []column, value string) []string {
+	v := fold(value)
 	var found []string
 	for _, c := range cols {
-		q := fmt.Sprintf(`SELECT count(*) FROM %q WHERE LOWER(CAST(%q AS TEXT)) LIKE $1`, c.table, c.name)
-		var n int
-		if err := d.SQL().QueryRowContext(context.Background(), q, "%"+strings.ToLower(value)+"%").Scan(&n); err != nil {
-			t.Fatalf("%s: %v", q, err)
+		n := 0
+		for _, cell := range all[c] {
+			if strings.Contains(cell, v) {
+				n++
+			}
 		}
 		if n > 0 {
 			found = append(found, fmt.Sprintf("%s.%s (%d rows)", c.table, c.name, n))
@@ -82,9 +131,9 @@ func scan(t *testing.T, d *db.DB, cols []column, value string) []string {
 // through the services as people write it (newTwins and moreOfRealUse: the emails, audit
 // events and consent records those steps leave are in the database too); Marek is erased
 // through the app's own registry and job; then every column of every table (from the
-// schema catalogue, on both dialects) is searched for his name, address, the hashes and
-// names of his files (his CV, the letter he wrote) and what only he wrote (his position,
-// his declared interest): none is found, while the other Marek's are all still there, the
+// schema catalogue, on both dialects) is searched, in Go and in any case (readCells,
+// fold), for his name, address, the hashes and names of his files (his CV, the letter he
+// wrote) and what only he wrote (his position, his declared interest): none is found, while the other Marek's are all still there, the
 // files are gone from the store, and the audit chain verifies. The schema has no phone
 // column; so there is no phone number to search for.
 func TestErasureLeavesNoTrace(t *testing.T) {
@@ -111,12 +160,20 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		}
 		kept := []string{twin.Name, twin.Email, "Registrar in cell therapy", "Novartis Beta"}
 		cols := allColumns(t, d)
+		before := readCells(t, d, cols)
 		for _, v := range append(append([]string{}, erased...), kept...) {
-			found := scan(t, d, cols, v)
+			found := scan(before, cols, v)
 			if len(found) == 0 {
 				t.Fatalf("the fixture holds no %q: the scan would prove nothing", v)
 			}
 			t.Logf("before erasure %q is in %s", v, strings.Join(found, ", "))
+		}
+		// The scan finds his name written in capitals: only the centre's profile has it
+		// there.
+		if upperName == marek.Name || !slices.ContainsFunc(scan(before, cols, marek.Name), func(f string) bool {
+			return strings.HasPrefix(f, "host_centres.description ")
+		}) {
+			t.Fatalf("the scan for %q does not find %q in the centre's profile", marek.Name, upperName)
 		}
 
 		var req *ent.ErasureRequest
@@ -133,13 +190,14 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		if n, err := s.Privacy.RunErasures(sys); err != nil || n != 1 {
 			t.Fatalf("erasure: %d erased, %v", n, err)
 		}
+		after := readCells(t, d, cols)
 		for _, v := range erased {
-			if found := scan(t, d, cols, v); len(found) > 0 {
+			if found := scan(after, cols, v); len(found) > 0 {
 				t.Errorf("%q is still in %s", v, strings.Join(found, ", "))
 			}
 		}
 		for _, v := range kept {
-			if len(scan(t, d, cols, v)) == 0 {
+			if len(scan(after, cols, v)) == 0 {
 				t.Errorf("the other person's %q is gone", v)
 			}
 		}
@@ -159,7 +217,8 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 // because it would put the twin's name into Marek's export: a meeting of their group
 // (invitations to both, minutes naming both, both attending), a statement in review that
 // both co-author, for which both are Brno's signatories and Marek signs off with a
-// comment, and a second call in which the twin asks Marek for a referee letter, which
+// comment, a centre's profile in which its coordinator names Marek in capitals
+// ("MAREK NOVÁK", which SQLite's LOWER would not fold), and a second call in which the twin asks Marek for a referee letter, which
 // Marek uploads through the emailed link. It returns that letter.
 func moreOfRealUse(t *testing.T, s *testkit.Services, x *twins) *ent.Document {
 	t.Helper()
@@ -202,6 +261,15 @@ func moreOfRealUse(t *testing.T, s *testkit.Services, x *twins) *ent.Document {
 		return err
 	})
 
+	// Lyon's coordinator names Marek in the centre's profile, in capitals: kept text
+	// written by someone else, which the erasure redacts in any case.
+	testkit.MustDo(t, s, s.As(w.Host), func(ctx context.Context, tx *ent.Client) error {
+		desc := upperName + " arranges our visits from Brno."
+		_, err := s.Directory.UpdateHostCentre(ctx, tx, directory.UpdateHostCentreInput{ID: w.CentreA.ID,
+			HostCentreProfile: directory.HostCentreProfile{Description: &desc}})
+		return err
+	})
+
 	// The second call, open now: the twin's draft, and Marek's letter for it.
 	in := testkit.PilotCall()
 	in.Title, in.Opens, in.Closes = ptr("Observership, Q2 2027"), ptr("2027-02-16T00:00"), ptr("2027-03-31T17:00")
@@ -226,6 +294,10 @@ func moreOfRealUse(t *testing.T, s *testkit.Services, x *twins) *ent.Document {
 	}
 	return letter
 }
+
+// upperName is Marek's name as the centre's profile writes it: in capitals, with the
+// diacritic, which SQL's LOWER leaves as it is on SQLite.
+const upperName = "MAREK NOVÁK"
 
 func ptr[T any](v T) *T { return &v }
 
