@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gocart-coalition/coalition/cmd/coalition/internal/demo"
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/internal/app"
 	"github.com/gocart-coalition/coalition/internal/config"
 	"github.com/gocart-coalition/coalition/internal/db"
-	"github.com/gocart-coalition/coalition/internal/demo"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocart-coalition/coalition/cmd/coalition/internal/demo"
 	"github.com/gocart-coalition/coalition/ent"
 	"github.com/gocart-coalition/coalition/ent/application"
 	"github.com/gocart-coalition/coalition/ent/campaign"
@@ -20,7 +21,6 @@ import (
 	"github.com/gocart-coalition/coalition/ent/placement"
 	"github.com/gocart-coalition/coalition/ent/user"
 	"github.com/gocart-coalition/coalition/internal/db"
-	"github.com/gocart-coalition/coalition/internal/demo"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 	"github.com/gocart-coalition/coalition/internal/viewer"
 )

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
 	// Embed the zone database: "today" is the date in Europe/Brussels (vocab.Zone).
 	_ "time/tzdata"
 )

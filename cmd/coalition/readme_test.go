@@ -57,7 +57,7 @@ import (
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
 
-	"github.com/gocart-coalition/coalition/internal/demo"
+	"github.com/gocart-coalition/coalition/cmd/coalition/internal/demo"
 	"github.com/gocart-coalition/coalition/internal/testkit"
 )
 

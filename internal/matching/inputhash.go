@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-
-	"github.com/gocart-coalition/coalition/ent/schema/vocab"
 )
 
 // InputHash is the SHA-256 (hex) of a match run's frozen input: the instance, the pins
@@ -13,11 +11,13 @@ import (
 // engine and of the way the input is built. encoding/json sorts map keys, so the hash is
 // canonical. internal/matchrun stores it with each run and compares it at publication; an
 // erasure that redacts a name inside a stored run's override reasons hashes the run again.
-func InputHash(in Instance, pins map[string]string, overrides []vocab.Override, version string) (string, error) {
+// overrides is hashed as encoding/json encodes it (the runs store vocab.Override values;
+// the engine does not depend on the schema's types).
+func InputHash(in Instance, pins map[string]string, overrides any, version string) (string, error) {
 	b, err := json.Marshal(struct {
 		Instance  Instance          `json:"instance"`
 		Pins      map[string]string `json:"pins"`
-		Overrides []vocab.Override  `json:"overrides"`
+		Overrides any               `json:"overrides"`
 		Version   string            `json:"version"`
 	}{in, pins, overrides, version})
 	if err != nil {

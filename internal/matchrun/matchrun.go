@@ -297,15 +297,7 @@ func (s *Service) StartRun(ctx context.Context, tx *ent.Client, callID pulid.ID,
 // withInput loads run's input (MatchRunInput) unless it is loaded, through client as the
 // viewer in ctx.
 func withInput(ctx context.Context, client *ent.Client, run *ent.MatchRun) error {
-	if run.Edges.Input != nil {
-		return nil
-	}
-	in, err := client.MatchRunInput.Query().Where(matchruninput.RunID(run.ID)).Only(ctx)
-	if err != nil {
-		return fmt.Errorf("load the input of run %s: %w", run.ID, err)
-	}
-	run.Edges.Input = in
-	return nil
+	return withInputs(ctx, client, []*ent.MatchRun{run})
 }
 
 // withInputs loads the inputs of runs that are not loaded, in one query.

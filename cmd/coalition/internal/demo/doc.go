@@ -5,7 +5,7 @@
 // starts at a fixed date and moves forward as the story needs, so every row is one the
 // services could have written.
 //
-// It is not a domain: like internal/testkit it sits above internal/app and drives the
-// assembled services (app.App) the way `coalition serve` wires them, with no HTTP or
-// GraphQL of its own; only cmd/coalition imports it.
+// It is not a domain but part of the command: it drives the assembled services (app.App)
+// the way `coalition serve` wires them, with no HTTP or GraphQL of its own, so it lives
+// under cmd/coalition (only that command can import it), above internal/app.
 package demo
